@@ -1,0 +1,121 @@
+"""Contract facts: tick size, multiplier, months, hours; and the two built-in futures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import types
+from decimal import Decimal
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ._errors import InvalidValueError
+from ._validate import non_empty_str, positive, positive_int, to_decimal
+
+MONTH_CODES = "FGHJKMNQUVXZ"
+"""Futures month letters, January (F) to December (Z)."""
+
+_EXPIRY = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
+
+
+def _month_codes(_: Any, field: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    if not value or any(code not in MONTH_CODES or len(code) != 1 for code in value):
+        raise InvalidValueError(field.name, value, f"must be month letters from {MONTH_CODES}")
+
+
+@attrs.frozen(kw_only=True)
+class TradingSession:
+    """One recurring trading window, in the exchange's time zone.
+
+    A window whose close is earlier than its open runs overnight into the next day.
+    """
+
+    days: str  # e.g. "Sun-Fri"
+    open: dt.time
+    close: dt.time
+
+
+@attrs.frozen(kw_only=True)
+class ContractSpec:
+    """A futures product (and optionally one delivery month of it) as IB describes it."""
+
+    symbol: str = attrs.field(validator=non_empty_str)
+    exchange: str = attrs.field(validator=non_empty_str)
+    currency: str = attrs.field(default="USD", validator=non_empty_str)
+    tick_size: Decimal = attrs.field(converter=to_decimal, validator=positive)
+    multiplier: Decimal = attrs.field(converter=to_decimal, validator=positive)
+    price_magnifier: int = attrs.field(default=1, validator=positive_int)
+    months: tuple[str, ...] = attrs.field(converter=tuple, validator=_month_codes)
+    time_zone: str = "America/Chicago"
+    trading_hours: tuple[TradingSession, ...] = attrs.field(default=(), converter=tuple)
+    expiry: str | None = attrs.field(default=None)  # delivery month, "YYYYMM"
+
+    @expiry.validator
+    def _check_expiry(self, field: attrs.Attribute[Any], value: str | None) -> None:
+        if value is None:
+            return
+        if not isinstance(value, str) or not _EXPIRY.match(value):
+            raise InvalidValueError(field.name, value, "must be a delivery month as YYYYMM")
+        if MONTH_CODES[int(value[4:]) - 1] not in self.months:
+            raise InvalidValueError(
+                field.name, value, f"{self.symbol} trades only in months {''.join(self.months)}"
+            )
+
+    @property
+    def point_value(self) -> Decimal:
+        """Dollars per 1.0 of quoted price per contract (multiplier / price magnifier)."""
+        return self.multiplier / self.price_magnifier
+
+    @property
+    def tick_value(self) -> Decimal:
+        """Dollars per tick per contract."""
+        return self.tick_size * self.point_value
+
+    def for_month(self, expiry: str) -> ContractSpec:
+        """This product's contract for one delivery month ("YYYYMM")."""
+        return attrs.evolve(self, expiry=expiry)
+
+    def is_on_tick(self, price: Decimal) -> bool:
+        """True when ``price`` is a whole number of ticks."""
+        return price % self.tick_size == 0
+
+
+OATS = ContractSpec(
+    symbol="ZO",
+    exchange="CBOT",
+    tick_size=Decimal("0.25"),
+    multiplier=Decimal(5000),
+    price_magnifier=100,
+    months=("H", "K", "N", "U", "Z"),
+    trading_hours=(
+        TradingSession(days="Sun-Fri", open=dt.time(19, 0), close=dt.time(7, 45)),
+        TradingSession(days="Mon-Fri", open=dt.time(8, 30), close=dt.time(13, 20)),
+    ),
+)
+"""CBOT oats: price in cents per bushel, 0.25 tick = $12.50 per contract."""
+
+LEAN_HOGS = ContractSpec(
+    symbol="HE",
+    exchange="CME",
+    tick_size=Decimal("0.025"),
+    multiplier=Decimal(40000),
+    price_magnifier=100,
+    months=("G", "J", "K", "M", "N", "Q", "V", "Z"),
+    trading_hours=(TradingSession(days="Mon-Fri", open=dt.time(8, 30), close=dt.time(13, 5)),),
+)
+"""CME lean hogs: price in cents per lb, 0.025 tick = $10.00 per contract."""
+
+BUILT_IN_CONTRACTS: Mapping[str, ContractSpec] = types.MappingProxyType(
+    {c.symbol: c for c in (OATS, LEAN_HOGS)}
+)
+
+
+def contract_for(symbol: str) -> ContractSpec:
+    """The built-in contract for ``symbol``; an unknown symbol is a clear error."""
+    try:
+        return BUILT_IN_CONTRACTS[symbol]
+    except KeyError:
+        known = ", ".join(sorted(BUILT_IN_CONTRACTS))
+        raise InvalidValueError("symbol", symbol, f"unknown contract (known: {known})") from None

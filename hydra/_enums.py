@@ -1,0 +1,78 @@
+"""The small closed vocabularies of trading: side, order type, time in force, statuses."""
+
+from __future__ import annotations
+
+import enum
+
+from ._errors import UnsupportedOrderTypeError
+
+
+class Side(enum.Enum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+    @property
+    def sign(self) -> int:
+        """+1 for a buy, -1 for a sell: signed quantity = sign × quantity."""
+        return 1 if self is Side.BUY else -1
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class OrderType(enum.Enum):
+    """The only order types Hydra can express. There is deliberately no market order."""
+
+    LIMIT = "LMT"
+    STOP_LIMIT = "STP LMT"
+
+    @classmethod
+    def parse(cls, text: str) -> OrderType:
+        """The order type named by IB's code; anything else (``MKT`` above all) is refused."""
+        for member in cls:
+            if member.value == text:
+                return member
+        raise UnsupportedOrderTypeError(
+            f"order type {text!r} is not supported: Hydra sends only LMT and STP LMT orders"
+        )
+
+
+class TimeInForce(enum.Enum):
+    DAY = "DAY"
+    GTC = "GTC"
+    IOC = "IOC"
+
+
+class OrderStatus(enum.Enum):
+    """Where one child order stands, as a report shows it."""
+
+    PENDING = "PENDING"  # journaled, not yet acknowledged by the broker
+    WORKING = "WORKING"
+    FILLED = "FILLED"
+    CANCELLED = "CANCELLED"
+    REJECTED = "REJECTED"
+    BLOCKED = "BLOCKED"  # refused by the risk actor; never reached the broker
+    LEFT_WORKING = "LEFT_WORKING"  # still at the broker on purpose when Hydra stopped
+
+    @property
+    def is_final(self) -> bool:
+        return self not in (OrderStatus.PENDING, OrderStatus.WORKING)
+
+
+class TradingState(enum.Enum):
+    """The risk actor's gate: all orders, only position-reducing orders, or none."""
+
+    ACTIVE = "ACTIVE"
+    REDUCING = "REDUCING"
+    HALTED = "HALTED"
+
+
+class Policy(enum.Enum):
+    """How an intent is worked: Hydra's routing or a fixed baseline for comparison."""
+
+    AUTO = "auto"  # by participation: patience below the TWAP threshold, TWAP at or above it
+    PATIENCE = "patience"
+    TWAP = "twap"
+    CROSS = "cross"  # a marketable limit at the far touch at once
+    PASSIVE = "passive"  # rest at the near touch and never step

@@ -1,0 +1,56 @@
+"""Hydra's exceptions: one small hierarchy rooted at `HydraError`.
+
+Each class also derives from the nearest builtin, so ``except ValueError`` still catches a bad
+price. Messages name the field and show the bad value's ``repr``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class HydraError(Exception):
+    """Base of every error Hydra raises on purpose."""
+
+
+class InvalidValueError(HydraError, ValueError):
+    """A value failed validation; ``field`` names it and ``value`` is what was given."""
+
+    def __init__(self, field: str, value: Any, problem: str) -> None:
+        self.field = field
+        self.value = value
+        self.problem = problem
+        super().__init__(f"{field}: {problem}, got {value!r}")
+
+
+class ConfigError(InvalidValueError):
+    """A configuration file or table is malformed; ``field`` is the dotted key path."""
+
+
+class UnsupportedOrderTypeError(HydraError, ValueError):
+    """An order type Hydra refuses to express (there is no market order)."""
+
+
+class RiskDeniedError(HydraError, PermissionError):
+    """The risk actor refused an order request."""
+
+
+class OrderRejectedError(HydraError, RuntimeError):
+    """The broker or exchange refused an order; ``code`` is the broker's error code."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        self.code = code
+        self.reason = reason
+        super().__init__(f"order rejected ({code}): {reason}")
+
+
+class BrokerError(HydraError, RuntimeError):
+    """The broker failed in a way that is not a plain order rejection."""
+
+
+class BrokerConnectionError(BrokerError, ConnectionError):
+    """The connection to the broker is down or could not be made."""
+
+
+class LiveTradingRefusedError(HydraError, PermissionError):
+    """A live trading port was asked for without the explicit opt-in."""

@@ -1,0 +1,103 @@
+"""What a strategy asks for (`OrderIntent`), what goes to a broker (`OrderRequest`), and what
+comes back (`Fill`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ._contracts import ContractSpec
+from ._enums import OrderType, Policy, Side, TimeInForce
+from ._errors import InvalidValueError
+from ._ids import ClientOrderId, ExecutionId, IntentId, new_intent_id
+from ._validate import (
+    non_empty_str,
+    non_negative,
+    optional_positive,
+    positive,
+    positive_int,
+    to_decimal,
+    to_optional_decimal,
+)
+
+
+@attrs.frozen(kw_only=True)
+class OrderIntent:
+    """A strategy's wish: buy or sell this many contracts, worked by Hydra."""
+
+    contract: ContractSpec
+    side: Side = attrs.field(validator=attrs.validators.instance_of(Side))
+    quantity: int = attrs.field(validator=positive_int)
+    strategy: str = attrs.field(default="default", validator=non_empty_str)
+    intent_id: IntentId = attrs.field(factory=new_intent_id, validator=non_empty_str)
+    policy: Policy | None = None  # overrides the routing of this one intent
+
+    @property
+    def signed_quantity(self) -> int:
+        return self.side.sign * self.quantity
+
+
+def _on_tick(instance: OrderRequest, field: attrs.Attribute[Any], value: Decimal | None) -> None:
+    if value is not None and not instance.contract.is_on_tick(value):
+        raise InvalidValueError(
+            field.name, value, f"is not a multiple of the tick {instance.contract.tick_size}"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class OrderRequest:
+    """One order for the broker, as the risk actor checks it. Always a limit or stop limit."""
+
+    client_order_id: ClientOrderId = attrs.field(validator=non_empty_str)
+    intent_id: IntentId = attrs.field(validator=non_empty_str)
+    contract: ContractSpec
+    side: Side = attrs.field(validator=attrs.validators.instance_of(Side))
+    quantity: int = attrs.field(validator=positive_int)
+    order_type: OrderType = attrs.field(
+        default=OrderType.LIMIT, validator=attrs.validators.instance_of(OrderType)
+    )
+    limit_price: Decimal = attrs.field(converter=to_decimal, validator=[positive, _on_tick])
+    stop_price: Decimal | None = attrs.field(
+        default=None, converter=to_optional_decimal, validator=[optional_positive, _on_tick]
+    )
+    time_in_force: TimeInForce = TimeInForce.DAY
+    oca_group: str | None = None
+    parent_id: ClientOrderId | None = None
+    transmit: bool = True
+
+    @stop_price.validator
+    def _stop_matches_type(self, field: attrs.Attribute[Any], value: Decimal | None) -> None:
+        if self.order_type is OrderType.STOP_LIMIT and value is None:
+            raise InvalidValueError(field.name, value, "is required for a STP LMT order")
+        if self.order_type is OrderType.LIMIT and value is not None:
+            raise InvalidValueError(field.name, value, "is only allowed on a STP LMT order")
+
+    @property
+    def signed_quantity(self) -> int:
+        return self.side.sign * self.quantity
+
+    @property
+    def notional(self) -> Decimal:
+        """Dollar value at the limit price."""
+        return self.limit_price * self.quantity * self.contract.point_value
+
+
+@attrs.frozen(kw_only=True)
+class Fill:
+    """One execution of (part of) an order, as the broker reported it."""
+
+    execution_id: ExecutionId = attrs.field(validator=non_empty_str)
+    client_order_id: ClientOrderId = attrs.field(validator=non_empty_str)
+    symbol: str = attrs.field(validator=non_empty_str)
+    side: Side = attrs.field(validator=attrs.validators.instance_of(Side))
+    price: Decimal = attrs.field(converter=to_decimal, validator=positive)
+    quantity: int = attrs.field(validator=positive_int)
+    commission: Decimal = attrs.field(default=Decimal(0), converter=to_decimal, validator=non_negative)
+    time: dt.datetime = attrs.field(validator=attrs.validators.instance_of(dt.datetime))
+
+    @property
+    def signed_quantity(self) -> int:
+        return self.side.sign * self.quantity

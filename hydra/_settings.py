@@ -1,0 +1,213 @@
+"""The validated settings Hydra runs on. `hydra._config` loads them from TOML; code and tests
+may also build them directly. Every field has the default documented in examples/hydra.toml.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import types
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ._errors import InvalidValueError
+from ._validate import (
+    fraction,
+    non_empty_str,
+    non_negative,
+    positive,
+    positive_int,
+    positive_seconds,
+    to_decimal,
+)
+
+
+class DistanceUnit(enum.Enum):
+    BPS = "bps"  # basis points of a reference price
+    TICKS = "ticks"  # whole ticks of the contract
+    ABSOLUTE = "absolute"  # price units (cents for oats and hogs)
+
+
+@attrs.frozen(kw_only=True)
+class Distance:
+    """A price distance in bps, ticks or absolute price units (e.g. a guard or an offset)."""
+
+    unit: DistanceUnit = attrs.field(validator=attrs.validators.instance_of(DistanceUnit))
+    value: Decimal = attrs.field(converter=to_decimal, validator=non_negative)
+
+    @classmethod
+    def bps(cls, value: Decimal | int | str) -> Distance:
+        return cls(unit=DistanceUnit.BPS, value=value)
+
+    @classmethod
+    def ticks(cls, value: Decimal | int | str) -> Distance:
+        return cls(unit=DistanceUnit.TICKS, value=value)
+
+    @classmethod
+    def absolute(cls, value: Decimal | int | str) -> Distance:
+        return cls(unit=DistanceUnit.ABSOLUTE, value=value)
+
+    def in_price(self, *, reference: Decimal, tick_size: Decimal) -> Decimal:
+        """This distance in price units, around ``reference`` for a contract of ``tick_size``."""
+        if self.unit is DistanceUnit.BPS:
+            return reference * self.value / 10_000
+        if self.unit is DistanceUnit.TICKS:
+            return tick_size * self.value
+        return self.value
+
+
+def _positive_number(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidValueError(field.name, value, "must be a number")
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidValueError(field.name, value, "must be finite and above zero")
+
+
+def _port(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+        raise InvalidValueError(field.name, value, "must be a TCP port from 1 to 65535")
+
+
+@attrs.frozen(kw_only=True)
+class ExecutionSettings:
+    """How one intent is worked: the patience ladder, TWAP and the slippage guard."""
+
+    patience: float = attrs.field(default=60.0, validator=positive_seconds)
+    price_step_pct: Decimal = attrs.field(default=Decimal("0.1"), converter=to_decimal,
+                                          validator=positive)
+    slippage_guard: Distance = Distance.bps(50)
+    limit_offset: Distance = Distance.bps(0)  # away from mid, to the passive side
+    leave_working: bool = False  # at the end of the ladder: leave the rest working, not cancel
+    twap_threshold: Decimal = attrs.field(default=Decimal("0.01"), converter=to_decimal,
+                                          validator=positive)  # participation of ADV
+    twap_slices: int = attrs.field(default=10, validator=positive_int)
+    twap_horizon: float = attrs.field(default=3600.0, validator=positive_seconds)
+    twap_jitter: float = attrs.field(default=0.2, validator=fraction)
+
+
+@attrs.frozen(kw_only=True)
+class RiskLimits:
+    """Pre-trade limits and circuit breakers; money in account currency (USD)."""
+
+    max_order_quantity: int = attrs.field(default=50, validator=positive_int)
+    max_order_notional: Decimal = attrs.field(default=Decimal(2_000_000), converter=to_decimal,
+                                              validator=positive)
+    max_position: int = attrs.field(default=100, validator=positive_int)  # contracts per symbol
+    price_collar: Distance = Distance.bps(200)  # around the reference price
+    max_open_orders: int = attrs.field(default=20, validator=positive_int)
+    max_orders_per_minute: int = attrs.field(default=60, validator=positive_int)
+    daily_loss_limit: Decimal = attrs.field(default=Decimal(10_000), converter=to_decimal,
+                                            validator=positive)
+    max_drawdown: Decimal = attrs.field(default=Decimal(20_000), converter=to_decimal,
+                                        validator=positive)
+    max_position_value: Decimal = attrs.field(default=Decimal(5_000_000), converter=to_decimal,
+                                              validator=positive)
+    max_single_trade_loss: Decimal = attrs.field(default=Decimal(5_000), converter=to_decimal,
+                                                 validator=positive)
+    messages_per_second: int = attrs.field(default=45)  # IB disconnects a client above 50
+
+    @messages_per_second.validator
+    def _below_ib_limit(self, field: attrs.Attribute[Any], value: Any) -> None:
+        positive_int(self, field, value)
+        if value >= 50:
+            raise InvalidValueError(field.name, value, "must be below IB's limit of 50")
+
+
+@attrs.frozen(kw_only=True)
+class BackoffSettings:
+    """Reconnect schedule: initial, doubling, capped, jittered, at most ``max_tries``."""
+
+    initial: float = attrs.field(default=1.0, validator=_positive_number)
+    cap: float = attrs.field(default=30.0, validator=_positive_number)
+    jitter: float = attrs.field(default=0.1, validator=fraction)
+    max_tries: int = attrs.field(default=10, validator=positive_int)
+
+
+PAPER_PORTS = (4002, 7497)  # IB Gateway, TWS
+LIVE_PORTS = (4001, 7496)
+
+
+@attrs.frozen(kw_only=True)
+class BrokerSettings:
+    """Where IB Gateway or TWS listens, and which client ids Hydra uses."""
+
+    host: str = attrs.field(default="127.0.0.1", validator=non_empty_str)
+    port: int = attrs.field(default=4002, validator=_port)
+    client_id: int = attrs.field(default=1, validator=positive_int)  # trading
+    diagnostic_client_id: int = attrs.field(default=2, validator=positive_int)
+    cli_client_id: int = attrs.field(default=3, validator=positive_int)
+    account: str | None = None
+    backoff: BackoffSettings = BackoffSettings()
+
+
+@attrs.frozen(kw_only=True)
+class JournalSettings:
+    path: str = attrs.field(default="hydra-journal.sqlite", validator=non_empty_str)
+    audit_path: str | None = None  # JSONL mirror; None: next to the journal, ".audit.jsonl"
+
+
+class LogFormat(enum.Enum):
+    AUTO = "auto"  # console renderer on a terminal, JSON otherwise
+    CONSOLE = "console"
+    JSON = "json"
+
+
+class LogLevel(enum.Enum):
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@attrs.frozen(kw_only=True)
+class LoggingSettings:
+    level: LogLevel = LogLevel.INFO
+    format: LogFormat = LogFormat.AUTO
+
+
+@attrs.frozen(kw_only=True)
+class SlippageSettings:
+    """Pre-trade slippage model coefficients and the reconciler's calibration thresholds."""
+
+    impact_coefficient: Decimal = attrs.field(default=Decimal("0.5"), converter=to_decimal,
+                                              validator=non_negative)
+    daily_volatility_bps: Decimal = attrs.field(default=Decimal(120), converter=to_decimal,
+                                                validator=non_negative)
+    max_bias_bps: Decimal = attrs.field(default=Decimal(2), converter=to_decimal,
+                                        validator=non_negative)
+    min_correlation: float = attrs.field(default=0.3)
+
+    @min_correlation.validator
+    def _correlation(self, field: attrs.Attribute[Any], value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not -1 <= value <= 1:
+            raise InvalidValueError(field.name, value, "must be a number from -1 to 1")
+
+
+def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return types.MappingProxyType(dict(value))
+
+
+DEFAULT_ADV: Mapping[str, int] = types.MappingProxyType({"ZO": 1500, "HE": 30000})
+
+
+@attrs.frozen(kw_only=True)
+class HydraConfig:
+    """Everything Hydra is configured by. Strategies override execution settings by name."""
+
+    execution: ExecutionSettings = ExecutionSettings()
+    strategies: Mapping[str, ExecutionSettings] = attrs.field(
+        factory=dict, converter=_frozen_mapping
+    )
+    risk: RiskLimits = RiskLimits()
+    broker: BrokerSettings = BrokerSettings()
+    journal: JournalSettings = JournalSettings()
+    logging: LoggingSettings = LoggingSettings()
+    slippage: SlippageSettings = SlippageSettings()
+    adv: Mapping[str, int] = attrs.field(default=DEFAULT_ADV, converter=_frozen_mapping)
+
+    def execution_for(self, strategy: str) -> ExecutionSettings:
+        """The execution settings of ``strategy``: its override, else the defaults."""
+        return self.strategies.get(strategy, self.execution)
