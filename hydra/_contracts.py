@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import types
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -37,6 +37,14 @@ class TradingSession:
     close: dt.time
 
 
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def _sessions(values: Iterable[TradingSession]) -> tuple[TradingSession, ...]:
+    return tuple(values)
+
+
 @attrs.frozen(kw_only=True)
 class ContractSpec:
     """A futures product (and optionally one delivery month of it) as IB describes it."""
@@ -47,9 +55,9 @@ class ContractSpec:
     tick_size: Decimal = attrs.field(converter=to_decimal, validator=positive)
     multiplier: Decimal = attrs.field(converter=to_decimal, validator=positive)
     price_magnifier: int = attrs.field(default=1, validator=positive_int)
-    months: tuple[str, ...] = attrs.field(converter=tuple, validator=_month_codes)
+    months: tuple[str, ...] = attrs.field(converter=_strings, validator=_month_codes)
     time_zone: str = "America/Chicago"
-    trading_hours: tuple[TradingSession, ...] = attrs.field(default=(), converter=tuple)
+    trading_hours: tuple[TradingSession, ...] = attrs.field(default=(), converter=_sessions)
     expiry: str | None = attrs.field(default=None)  # delivery month, "YYYYMM"
 
     @expiry.validator

@@ -95,7 +95,9 @@ class Fill:
     side: Side = attrs.field(validator=attrs.validators.instance_of(Side))
     price: Decimal = attrs.field(converter=to_decimal, validator=positive)
     quantity: int = attrs.field(validator=positive_int)
-    commission: Decimal = attrs.field(default=Decimal(0), converter=to_decimal, validator=non_negative)
+    commission: Decimal = attrs.field(
+        default=Decimal(0), converter=to_decimal, validator=non_negative
+    )
     time: dt.datetime = attrs.field(validator=attrs.validators.instance_of(dt.datetime))
 
     @property

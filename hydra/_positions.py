@@ -38,9 +38,8 @@ class Position:
         """The position after one fill: closes against the open side first, opens the rest."""
         signed = side.sign * quantity
         closing = 0 if self.quantity * signed >= 0 else min(abs(self.quantity), quantity)
-        realized = (
-            (price - self.average_price) * closing * _sign(self.quantity) * self.contract.point_value
-        )
+        gain_per_contract = (price - self.average_price) * _sign(self.quantity)
+        realized = gain_per_contract * closing * self.contract.point_value
         new_quantity = self.quantity + signed
         if new_quantity == 0:
             average = Decimal(0)

@@ -14,53 +14,49 @@ import attrs
 from ._errors import InvalidValueError
 
 
-def _decimal(value: Any, field: attrs.Attribute[Any]) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
+def to_decimal(value: Any) -> Any:
+    """attrs converter: int, str, float or Decimal to an exact `Decimal`.
+
+    Anything it cannot convert passes through unchanged for the field's validator to refuse by
+    name (a converter does not know which field it serves). Floats become their shortest exact
+    decimal: 0.1 becomes Decimal("0.1").
+    """
     if isinstance(value, bool):
-        raise InvalidValueError(field.name, value, "must be a number")
+        return value
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
-        # repr gives the shortest decimal that round-trips: 0.1 -> Decimal("0.1").
         return Decimal(repr(value)) if math.isfinite(value) else Decimal(str(value))
     if isinstance(value, str):
         try:
             return Decimal(value.strip())
         except InvalidOperation:
-            raise InvalidValueError(field.name, value, "must be a number") from None
-    raise InvalidValueError(field.name, value, "must be a number")
+            return value
+    return value
 
 
-to_decimal = attrs.Converter(_decimal, takes_field=True)  # type: ignore[misc,call-overload]
-"""attrs converter: int, str, float or Decimal to an exact `Decimal`, naming the field if not."""
+def to_optional_decimal(value: Any) -> Any:
+    """Like `to_decimal`, but lets ``None`` through."""
+    return None if value is None else to_decimal(value)
 
 
-def _optional_decimal(value: Any, field: attrs.Attribute[Any]) -> Decimal | None:
-    return None if value is None else _decimal(value, field)
-
-
-to_optional_decimal = attrs.Converter(  # type: ignore[misc,call-overload]
-    _optional_decimal, takes_field=True
-)
-"""Like `to_decimal`, but lets ``None`` through."""
-
-
-def positive(_: Any, field: attrs.Attribute[Any], value: Decimal) -> None:
-    """Validator: a finite Decimal greater than zero."""
+def _number(field: attrs.Attribute[Any], value: Any) -> Decimal:
+    if not isinstance(value, Decimal):
+        raise InvalidValueError(field.name, value, "must be a number")
     if not value.is_finite():
         raise InvalidValueError(field.name, value, "must be finite")
-    if value <= 0:
+    return value
+
+
+def positive(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
+    """Validator: a finite Decimal greater than zero."""
+    if _number(field, value) <= 0:
         raise InvalidValueError(field.name, value, "must be greater than zero")
 
 
-def non_negative(_: Any, field: attrs.Attribute[Any], value: Decimal | float) -> None:
-    """Validator: a finite number that is zero or more."""
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise InvalidValueError(field.name, value, "must be a number")
-    if not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
-        raise InvalidValueError(field.name, value, "must be finite")
-    if value < 0:
+def non_negative(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
+    """Validator: a finite Decimal that is zero or more."""
+    if _number(field, value) < 0:
         raise InvalidValueError(field.name, value, "must not be negative")
 
 

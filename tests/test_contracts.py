@@ -1,0 +1,71 @@
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from hydra._contracts import BUILT_IN_CONTRACTS, LEAN_HOGS, OATS, ContractSpec, contract_for
+from hydra._errors import InvalidValueError
+
+
+def test_oats_point_and_tick_value() -> None:
+    """Oats move $50 per cent and $12.50 per tick, per MARKETS.md."""
+    assert OATS.point_value == Decimal(50)
+    assert OATS.tick_value == Decimal("12.50")
+
+
+def test_hogs_point_and_tick_value() -> None:
+    """Lean hogs move $400 per cent and $10.00 per tick, per MARKETS.md."""
+    assert LEAN_HOGS.point_value == Decimal(400)
+    assert LEAN_HOGS.tick_value == Decimal("10.000")
+
+
+def test_contract_for_known_symbols() -> None:
+    """The built-in contracts are found by symbol."""
+    assert contract_for("ZO") is OATS
+    assert contract_for("HE") is LEAN_HOGS
+    assert set(BUILT_IN_CONTRACTS) == {"ZO", "HE"}
+
+
+def test_contract_for_unknown_symbol_names_the_field() -> None:
+    """An unknown symbol is refused with an error naming the symbol field and value."""
+    with pytest.raises(InvalidValueError, match=r"symbol: unknown contract .*'XX'"):
+        contract_for("XX")
+
+
+def test_built_in_contracts_cannot_be_replaced() -> None:
+    """The built-in table is read-only."""
+    with pytest.raises(TypeError):
+        BUILT_IN_CONTRACTS["ZO"] = LEAN_HOGS  # type: ignore[index]
+
+
+def test_for_month_accepts_listed_month() -> None:
+    """A delivery month the product lists is accepted."""
+    assert OATS.for_month("202612").expiry == "202612"
+
+
+@pytest.mark.parametrize("expiry", ["202602", "2026-03", "202613", "26H"])
+def test_for_month_refuses_bad_expiry(expiry: str) -> None:
+    """A malformed or unlisted delivery month names the expiry field."""
+    with pytest.raises(InvalidValueError, match="expiry"):
+        OATS.for_month(expiry)
+
+
+@pytest.mark.parametrize("tick", ["0", "-0.25", "NaN", "Infinity", "x"])
+def test_bad_tick_size_is_refused(tick: str) -> None:
+    """A zero, negative, NaN, infinite or non-numeric tick names the tick_size field."""
+    with pytest.raises(InvalidValueError, match="tick_size"):
+        attrs.evolve(OATS, tick_size=tick)
+
+
+def test_bad_month_codes_are_refused() -> None:
+    """Month codes must be futures month letters."""
+    with pytest.raises(InvalidValueError, match="months"):
+        ContractSpec(symbol="X", exchange="Y", tick_size=1, multiplier=1, months=("A",))
+
+
+def test_is_on_tick() -> None:
+    """Prices are on the tick grid only at whole multiples of the tick."""
+    assert OATS.is_on_tick(Decimal("350.25"))
+    assert not OATS.is_on_tick(Decimal("350.30"))
+    assert LEAN_HOGS.is_on_tick(Decimal("85.325"))
+    assert not LEAN_HOGS.is_on_tick(Decimal("85.33"))
