@@ -1,0 +1,43 @@
+import datetime as dt
+import json
+
+from hydra._codec import fill_from_json, request_from_json, to_jsonable
+from hydra._contracts import LEAN_HOGS
+from hydra._enums import OrderType, Side, TimeInForce
+from hydra._ids import ClientOrderId, ExecutionId, IntentId
+from hydra._orders import Fill, OrderRequest
+
+
+def test_stop_limit_request_round_trips_through_json() -> None:
+    """A request survives JSON exactly: decimals, enums, contract month and OCA fields."""
+    request = OrderRequest(
+        client_order_id=ClientOrderId("int-9.3"),
+        intent_id=IntentId("int-9"),
+        contract=LEAN_HOGS.for_month("202612"),
+        side=Side.SELL,
+        quantity=2,
+        order_type=OrderType.STOP_LIMIT,
+        limit_price="84.975",
+        stop_price="85.000",
+        time_in_force=TimeInForce.GTC,
+        oca_group="oca-int-9",
+        parent_id=ClientOrderId("int-9.1"),
+        transmit=False,
+    )
+    text = json.dumps(to_jsonable(request))
+    assert request_from_json(json.loads(text)) == request
+
+
+def test_fill_round_trips_through_json() -> None:
+    """A fill survives JSON with its exact price and aware timestamp."""
+    fill = Fill(
+        execution_id=ExecutionId("0001f4e8.01"),
+        client_order_id=ClientOrderId("int-9.1"),
+        symbol="HE",
+        side=Side.BUY,
+        price="85.025",
+        quantity=4,
+        commission="10.00",
+        time=dt.datetime(2026, 11, 25, 15, 1, 2, 345000, tzinfo=dt.UTC),
+    )
+    assert fill_from_json(json.loads(json.dumps(to_jsonable(fill)))) == fill

@@ -1,0 +1,133 @@
+import datetime as dt
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from hydra._contracts import OATS
+from hydra._enums import OrderStatus, Side
+from hydra._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
+from hydra._journal import EventKind, Journal
+from hydra._orders import Fill, OrderIntent, OrderRequest
+
+T0 = dt.datetime(2026, 11, 25, 14, 30, tzinfo=dt.UTC)
+
+
+def _request(number: int = 1) -> OrderRequest:
+    return OrderRequest(
+        client_order_id=ClientOrderId(f"int-1.{number}"),
+        intent_id=IntentId("int-1"),
+        contract=OATS.for_month("202612"),
+        side=Side.BUY,
+        quantity=3,
+        limit_price="350.25",
+    )
+
+
+def _fill(execution: str, quantity: int = 1, minute: int = 0) -> Fill:
+    return Fill(
+        execution_id=ExecutionId(execution),
+        client_order_id=ClientOrderId("int-1.1"),
+        symbol="ZO",
+        side=Side.BUY,
+        price="350.25",
+        quantity=quantity,
+        commission="2.50",
+        time=T0 + dt.timedelta(minutes=minute),
+    )
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    return Journal.open(tmp_path / "j.sqlite", clock=lambda: T0)
+
+
+def test_write_ahead_order_is_live_until_final(journal: Journal) -> None:
+    """An order written ahead is live (PENDING), acked keeps it live, a final status ends it."""
+    journal.record_order(_request())
+    (live,) = journal.live_orders()
+    assert live.request == _request()
+    assert live.status is OrderStatus.PENDING
+    journal.record_ack(ClientOrderId("int-1.1"), BrokerOrderId(17))
+    journal.record_status(ClientOrderId("int-1.1"), OrderStatus.WORKING)
+    (live,) = journal.live_orders()
+    assert (live.broker_order_id, live.status) == (17, OrderStatus.WORKING)
+    journal.record_status(ClientOrderId("int-1.1"), OrderStatus.CANCELLED, reason="ladder done")
+    assert journal.live_orders() == []
+
+
+def test_dry_orders_are_never_live(journal: Journal) -> None:
+    """A dry-run order is journaled but never counted as at the broker."""
+    journal.record_order(_request(), dry=True)
+    assert journal.live_orders() == []
+    assert journal.orders()[0].dry
+
+
+def test_fill_recorded_once_per_execution_id(journal: Journal) -> None:
+    """A repeated execution report is refused by the journal itself and changes nothing."""
+    journal.record_order(_request())
+    kwargs = {"intent_id": IntentId("int-1"), "predicted_bps": Decimal(3), "actual_bps": Decimal(2)}
+    assert journal.record_fill(_fill("e1", 2), **kwargs)
+    assert not journal.record_fill(_fill("e1", 2), **kwargs)
+    assert journal.record_fill(_fill("e2", 1, minute=5), **kwargs)
+    assert [f.execution_id for f in journal.fills()] == ["e1", "e2"]
+    assert journal.orders()[0].filled == 3
+    assert journal.last_fill_time() == T0 + dt.timedelta(minutes=5)
+
+
+def test_events_are_append_only(journal: Journal, tmp_path: Path) -> None:
+    """Neither an update nor a delete of a journal event is possible, even in raw SQL."""
+    journal.record_note("halt", reason="test")
+    db = sqlite3.connect(tmp_path / "j.sqlite")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("UPDATE events SET kind = 'x'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        db.execute("DELETE FROM events")
+
+
+def test_every_write_is_durable_on_its_own(tmp_path: Path) -> None:
+    """After each write, a fresh reader (as after a crash) sees exactly the writes so far."""
+    path = tmp_path / "j.sqlite"
+    journal = Journal.open(path, clock=lambda: T0)
+    intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=3, intent_id=IntentId("int-1"))
+    writes = [
+        lambda: journal.record_intent(intent, arrival_mid=Decimal("350.125"), predicted_bps=None),
+        lambda: journal.record_order(_request()),
+        lambda: journal.record_ack(ClientOrderId("int-1.1"), BrokerOrderId(1)),
+        lambda: journal.record_fill(
+            _fill("e1"), intent_id=IntentId("int-1"), predicted_bps=None, actual_bps=None
+        ),
+    ]
+    for count, write in enumerate(writes, start=1):
+        write()
+        reader = Journal.open(path)
+        assert len(list(reader.events())) == count
+        reader.close()
+
+
+def test_views_show_orders_and_fills(journal: Journal, tmp_path: Path) -> None:
+    """The orders and fills views give an order's latest status and each fill's slippage."""
+    journal.record_order(_request())
+    journal.record_status(ClientOrderId("int-1.1"), OrderStatus.WORKING)
+    journal.record_status(ClientOrderId("int-1.1"), OrderStatus.FILLED)
+    journal.record_fill(
+        _fill("e1", 3), intent_id=IntentId("int-1"), predicted_bps=Decimal("1.5"),
+        actual_bps=Decimal("3.57"),
+    )
+    db = sqlite3.connect(tmp_path / "j.sqlite")
+    assert db.execute("SELECT status, limit_price FROM orders").fetchall() == [
+        ("FILLED", "350.25")
+    ]
+    assert db.execute("SELECT quantity, predicted_bps, actual_bps FROM fills").fetchall() == [
+        (3, "1.5", "3.57")
+    ]
+
+
+def test_blocked_request_and_kinds(journal: Journal) -> None:
+    """A risk block is journaled with its reasons, and events come back in order with kinds."""
+    journal.record_blocked(_request(), denials=["max_order_quantity 3 exceeds limit 2"])
+    ((_, kind, payload),) = list(journal.events())
+    assert kind is EventKind.BLOCKED
+    assert payload["denials"] == ["max_order_quantity 3 exceeds limit 2"]
+    assert payload["request"]["limit_price"] == "350.25"
