@@ -1,0 +1,92 @@
+"""TWAP slicing: slice sizes, a jittered schedule of start times, and the plan combining them."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from typing import Any
+
+import attrs
+
+from ._errors import InvalidValueError
+from ._settings import ExecutionSettings
+
+
+def _check_count(field: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidValueError(field, value, "must be a whole number above zero")
+    return value
+
+
+def _check_seconds(field: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidValueError(field, value, "must be a number of seconds")
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidValueError(field, value, "must be a finite number of seconds above zero")
+    return float(value)
+
+
+def _check_jitter(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        raise InvalidValueError("jitter", value, "must be a number at least 0 and below 1")
+    return float(value)
+
+
+def slice_sizes(quantity: int, slices: int) -> tuple[int, ...]:
+    """``quantity`` split into at most ``slices`` sizes differing by at most one, larger first."""
+    base, extra = divmod(_check_count("quantity", quantity), _check_count("slices", slices))
+    sizes = [base + 1] * extra + [base] * (slices - extra)
+    return tuple(size for size in sizes if size > 0)
+
+
+def intervals(
+    count: int, *, horizon: float, jitter: float, rng: random.Random
+) -> tuple[float, ...]:
+    """Each slice's working time, base × (1 ± jitter), scaled down to fit inside ``horizon``."""
+    horizon, jitter = _check_seconds("horizon", horizon), _check_jitter(jitter)
+    if not isinstance(rng, random.Random):
+        raise InvalidValueError("rng", rng, "must be a seeded random.Random")
+    base = horizon / _check_count("count", count)
+    raw = [base * (1 + rng.uniform(-jitter, jitter)) for _ in range(count)]
+    scale = min(1.0, horizon / sum(raw))
+    durations = [d * scale for d in raw]
+    last_start = starts_of(tuple(durations))[-1]
+    durations[-1] = min(durations[-1], horizon - last_start)  # float rounding must not spill over
+    return tuple(durations)
+
+
+def starts_of(durations: tuple[float, ...]) -> tuple[float, ...]:
+    """Start offsets of back-to-back intervals: 0, then each running total but the last."""
+    return (0.0, *itertools.accumulate(durations[:-1]))
+
+
+def schedule(count: int, *, horizon: float, jitter: float, rng: random.Random) -> tuple[float, ...]:
+    """Start offsets in seconds of ``count`` slices over ``horizon``, the first at 0."""
+    return starts_of(intervals(count, horizon=horizon, jitter=jitter, rng=rng))
+
+
+@attrs.frozen(kw_only=True)
+class TwapPlan:
+    """A TWAP's slices: sizes, start offsets and working times (seconds), one of each per slice."""
+
+    sizes: tuple[int, ...]
+    starts: tuple[float, ...]
+    durations: tuple[float, ...]
+
+    @property
+    def quantity(self) -> int:
+        return sum(self.sizes)
+
+    def slices(self) -> tuple[tuple[int, float, float], ...]:
+        """(size, start, duration) of each slice, in order."""
+        return tuple(zip(self.sizes, self.starts, self.durations, strict=True))
+
+
+def plan_twap(quantity: int, *, settings: ExecutionSettings, rng: random.Random) -> TwapPlan:
+    """Split ``quantity`` into ``settings.twap_slices`` slices spread over the TWAP horizon."""
+    sizes = slice_sizes(quantity, settings.twap_slices)
+    durations = intervals(
+        len(sizes), horizon=settings.twap_horizon, jitter=settings.twap_jitter, rng=rng
+    )
+    return TwapPlan(sizes=sizes, starts=starts_of(durations), durations=durations)

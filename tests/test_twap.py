@@ -1,0 +1,139 @@
+import itertools
+import math
+import random
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from hydra._errors import InvalidValueError
+from hydra._settings import ExecutionSettings
+from hydra._twap import TwapPlan, intervals, plan_twap, schedule, slice_sizes
+from tests.strategies import quantities
+
+slice_counts = st.integers(min_value=1, max_value=50)
+horizons = st.floats(min_value=1.0, max_value=86_400.0)
+jitters = st.floats(min_value=0.0, max_value=0.99)
+seeds = st.integers(min_value=0, max_value=2**32)
+
+
+def test_slice_sizes_larger_first() -> None:
+    """25 in 10 slices is five 3s then five 2s."""
+    assert slice_sizes(25, 10) == (3, 3, 3, 3, 3, 2, 2, 2, 2, 2)
+
+
+def test_zero_size_slices_are_skipped() -> None:
+    """3 in 10 slices is three slices of one."""
+    assert slice_sizes(3, 10) == (1, 1, 1)
+
+
+def test_single_slice_is_the_whole_quantity() -> None:
+    """One slice carries everything."""
+    assert slice_sizes(7, 1) == (7,)
+
+
+@pytest.mark.parametrize(("quantity", "slices"), [(0, 10), (-1, 10), (5, 0), (True, 3), (5, 2.0)])
+def test_bad_slice_input_is_refused(quantity: object, slices: object) -> None:
+    """A quantity or slice count that is not a positive whole number is refused by name."""
+    with pytest.raises(InvalidValueError) as info:
+        slice_sizes(quantity, slices)  # type: ignore[arg-type]
+    assert info.value.field in ("quantity", "slices")
+
+
+def test_schedule_without_jitter_is_even() -> None:
+    """With no jitter, 4 slices over 3600 s start every 900 s."""
+    starts = schedule(4, horizon=3600.0, jitter=0.0, rng=random.Random(0))
+    assert starts == (0.0, 900.0, 1800.0, 2700.0)
+
+
+def test_schedule_is_deterministic_for_a_seed() -> None:
+    """The same seed gives the same jittered schedule."""
+    first = schedule(10, horizon=3600.0, jitter=0.2, rng=random.Random(42))
+    again = schedule(10, horizon=3600.0, jitter=0.2, rng=random.Random(42))
+    assert first == again
+    assert first != schedule(10, horizon=3600.0, jitter=0.2, rng=random.Random(43))
+
+
+def test_intervals_are_jittered_base_scaled_to_fit() -> None:
+    """Intervals are base × (1 ± jitter) from the rng's uniform draws, scaled to fit if needed."""
+    draws = random.Random(7)
+    raw = [360.0 * (1 + draws.uniform(-0.2, 0.2)) for _ in range(10)]
+    scale = min(1.0, 3600.0 / sum(raw))
+    durations = intervals(10, horizon=3600.0, jitter=0.2, rng=random.Random(7))
+    assert durations == pytest.approx([d * scale for d in raw])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"count": 0}, "count"),
+        ({"horizon": 0.0}, "horizon"),
+        ({"horizon": math.inf}, "horizon"),
+        ({"jitter": 1.0}, "jitter"),
+        ({"jitter": -0.1}, "jitter"),
+        ({"rng": 42}, "rng"),
+    ],
+)
+def test_bad_schedule_input_is_refused(kwargs: dict[str, object], field: str) -> None:
+    """A bad count, horizon, jitter or rng is an InvalidValueError naming it."""
+    args: dict[str, object] = {
+        "count": 3,
+        "horizon": 60.0,
+        "jitter": 0.1,
+        "rng": random.Random(0),
+        **kwargs,
+    }
+    with pytest.raises(InvalidValueError) as info:
+        schedule(**args)  # type: ignore[arg-type]
+    assert info.value.field == field
+
+
+def test_plan_twap_skips_empty_slices_and_spans_horizon() -> None:
+    """3 contracts with 10 slices plan three slices of one across the whole horizon."""
+    settings = ExecutionSettings(twap_slices=10, twap_horizon=3600.0, twap_jitter=0.0)
+    plan = plan_twap(3, settings=settings, rng=random.Random(0))
+    assert plan == TwapPlan(
+        sizes=(1, 1, 1), starts=(0.0, 1200.0, 2400.0), durations=(1200.0, 1200.0, 1200.0)
+    )
+    assert plan.quantity == 3
+    assert plan.slices() == ((1, 0.0, 1200.0), (1, 1200.0, 1200.0), (1, 2400.0, 1200.0))
+
+
+@given(quantities, slice_counts)
+def test_slices_sum_to_quantity(quantity: int, slices: int) -> None:
+    """The slice sizes add up to the order quantity, with no more slices than asked."""
+    sizes = slice_sizes(quantity, slices)
+    assert sum(sizes) == quantity
+    assert len(sizes) == min(quantity, slices)
+
+
+@given(quantities, slice_counts)
+def test_slices_differ_by_at_most_one(quantity: int, slices: int) -> None:
+    """Slice sizes are positive, differ by at most one, and the larger come first."""
+    sizes = slice_sizes(quantity, slices)
+    assert min(sizes) >= 1
+    assert max(sizes) - min(sizes) <= 1
+    assert list(sizes) == sorted(sizes, reverse=True)
+
+
+@given(slice_counts, horizons, jitters, seeds)
+@example(count=50, horizon=1.0, jitter=0.99, seed=0)
+def test_schedule_inside_horizon(count: int, horizon: float, jitter: float, seed: int) -> None:
+    """Starts begin at 0, increase, and every slice, the last included, ends inside the horizon."""
+    durations = intervals(count, horizon=horizon, jitter=jitter, rng=random.Random(seed))
+    starts = schedule(count, horizon=horizon, jitter=jitter, rng=random.Random(seed))
+    assert len(starts) == len(durations) == count
+    assert starts[0] == 0.0
+    assert all(d > 0 for d in durations)
+    assert all(a < b for a, b in itertools.pairwise(starts))
+    assert all(s < horizon for s in starts)
+    assert starts[-1] + durations[-1] <= horizon
+
+
+@given(quantities, seeds)
+def test_plan_twap_is_consistent(quantity: int, seed: int) -> None:
+    """A plan has one start and duration per non-empty slice, and covers the quantity."""
+    plan = plan_twap(quantity, settings=ExecutionSettings(), rng=random.Random(seed))
+    assert plan.quantity == quantity
+    assert len(plan.sizes) == len(plan.starts) == len(plan.durations)
+    assert plan.starts[-1] + plan.durations[-1] <= ExecutionSettings().twap_horizon
