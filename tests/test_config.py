@@ -1,0 +1,295 @@
+from __future__ import annotations
+
+import re
+import tomllib
+import typing
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from hydra._config import (
+    FILE_FIELD,
+    config_from_table,
+    config_to_dict,
+    config_to_toml,
+    load_config,
+    read_toml,
+)
+from hydra._errors import ConfigError
+from hydra._settings import (
+    DEFAULT_ADV,
+    Distance,
+    ExecutionSettings,
+    HydraConfig,
+    LogFormat,
+    LogLevel,
+)
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "hydra.toml"
+
+
+def config_error(text: str) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        config_from_table(tomllib.loads(text))
+    assert info.value.field in str(info.value)
+    return info.value
+
+
+def settings_fields(cls: type) -> set[str]:
+    names = set()
+    for name, tp in typing.get_type_hints(cls).items():
+        names.add(name)
+        if attrs.has(tp) and tp is not Distance:
+            names |= settings_fields(tp)
+    return names
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def test_empty_table_is_the_defaults() -> None:
+    """An empty file configures every default."""
+    assert config_from_table({}) == HydraConfig()
+
+
+def test_values_of_every_kind_load() -> None:
+    """Numbers, decimals (exactly, from floats too), enums and distances load as typed values."""
+    config = config_from_table(tomllib.loads("""
+        [execution]
+        patience = 90
+        price_step_pct = 0.3
+        twap_threshold = "0.05"
+        slippage_guard = { ticks = 4 }
+        limit_offset = { absolute = 0.5 }
+        [logging]
+        level = "debug"
+        format = "json"
+        [broker]
+        account = "DU1"
+        [broker.backoff]
+        cap = 10
+    """))
+    assert config.execution.patience == 90.0
+    assert isinstance(config.execution.patience, float)
+    assert config.execution.price_step_pct == Decimal("0.3")
+    assert config.execution.twap_threshold == Decimal("0.05")
+    assert config.execution.slippage_guard == Distance.ticks(4)
+    assert config.execution.limit_offset == Distance.absolute(Decimal("0.5"))
+    assert config.logging.level is LogLevel.DEBUG
+    assert config.logging.format is LogFormat.JSON
+    assert config.broker.account == "DU1"
+    assert config.broker.backoff.cap == 10.0
+    assert config.broker.backoff.initial == 1.0
+
+
+def test_strategy_overrides_resolve_over_execution() -> None:
+    """A strategy table overrides only its keys; the rest come from [execution], not defaults."""
+    config = config_from_table(tomllib.loads("""
+        [execution]
+        patience = 30
+        twap_slices = 4
+        [strategies.momo]
+        patience = 120
+    """))
+    momo = config.execution_for("momo")
+    assert momo == attrs.evolve(config.execution, patience=120.0)
+    assert momo.twap_slices == 4
+    assert config.execution_for("other") == config.execution
+
+
+def test_adv_merges_over_defaults() -> None:
+    """An [adv] table adds and replaces symbols and keeps the other defaults."""
+    config = config_from_table(tomllib.loads("[adv]\nZO = 900\nLE = 20000\n"))
+    assert dict(config.adv) == {**DEFAULT_ADV, "ZO": 900, "LE": 20000}
+
+
+def test_example_file_loads_as_the_defaults_plus_one_strategy() -> None:
+    """examples/hydra.toml equals the defaults apart from its [strategies.patient] example."""
+    config = load_config(EXAMPLE)
+    assert attrs.evolve(config, strategies={}) == HydraConfig()
+    patient = config.execution_for("patient")
+    assert patient.patience > config.execution.patience
+    assert patient == attrs.evolve(config.execution, patience=patient.patience)
+
+
+def test_example_file_documents_every_setting() -> None:
+    """Each settings field appears as a key, set or commented, in examples/hydra.toml."""
+    text = EXAMPLE.read_text()
+    missing = {
+        name for name in settings_fields(HydraConfig)
+        if not re.search(rf"^((# )?{name} =|\[([\w.]+\.)?{name}[].])", text, re.MULTILINE)
+    }
+    assert not missing
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def test_unknown_top_level_key_is_refused() -> None:
+    """A key Hydra does not know at the top level names itself."""
+    error = config_error("speed = 3\n")
+    assert (error.field, error.value) == ("speed", 3)
+    assert "unknown key" in str(error)
+
+
+def test_unknown_nested_key_is_refused_with_a_suggestion() -> None:
+    """A misspelt nested key is refused by its full path, with the key it probably meant."""
+    error = config_error("[broker.backoff]\nmax_trys = 3\n")
+    assert error.field == "broker.backoff.max_trys"
+    assert "did you mean max_tries?" in error.problem
+
+
+def test_unknown_key_in_a_strategy_is_refused() -> None:
+    """A strategy table holds only execution keys."""
+    error = config_error("[strategies.momo]\nmax_position = 3\n")
+    assert error.field == "strategies.momo.max_position"
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('[risk]\nmax_order_quantity = "5"\n', "risk.max_order_quantity"),
+        ("[risk]\nmax_order_quantity = 5.5\n", "risk.max_order_quantity"),
+        ('[execution]\npatience = "60"\n', "execution.patience"),
+        ("[execution]\nleave_working = 1\n", "execution.leave_working"),
+        ("[execution]\npatience = true\n", "execution.patience"),
+        ("[execution]\nprice_step_pct = [1]\n", "execution.price_step_pct"),
+        ("[broker]\nhost = { name = 'x' }\n", "broker.host"),
+        ("risk = 5\n", "risk"),
+        ("[execution]\nslippage_guard = 50\n", "execution.slippage_guard"),
+        ("strategies = 5\n", "strategies"),
+        ("[strategies]\nmomo = 5\n", "strategies.momo"),
+        ('[adv]\nZO = "many"\n', "adv.ZO"),
+    ],
+)
+def test_wrong_type_is_refused(text: str, field: str) -> None:
+    """A value of the wrong TOML type (string for number, table for scalar...) is refused."""
+    assert config_error(text).field == field
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("[risk]\nmax_order_quantity = -5\n", "risk.max_order_quantity", -5),
+        ("[risk]\nmax_order_notional = 0\n", "risk.max_order_notional", 0),
+        ('[risk]\nmax_drawdown = "abc"\n', "risk.max_drawdown", "abc"),
+        ("[risk]\nmessages_per_second = 50\n", "risk.messages_per_second", 50),
+        ("[broker]\nport = 70000\n", "broker.port", 70000),
+        ("[broker.backoff]\njitter = 1.5\n", "broker.backoff.jitter", 1.5),
+        ("[strategies.momo]\npatience = -1\n", "strategies.momo.patience", -1),
+        ("[execution]\nslippage_guard = { bps = -3 }\n", "execution.slippage_guard.bps", -3),
+        ("[adv]\nZO = 0\n", "adv.ZO", 0),
+    ],
+)
+def test_bad_value_is_refused_by_path(text: str, field: str, value: Any) -> None:
+    """A value the validators refuse is reported by its dotted path and as written."""
+    error = config_error(text)
+    assert (error.field, error.value) == (field, value)
+    assert str(error).startswith(f"{field}: ")
+
+
+def test_bad_value_message_reads_well() -> None:
+    """The message names the path, the problem and the bad value."""
+    error = config_error("[risk]\nmax_order_quantity = -5\n")
+    assert str(error) == "risk.max_order_quantity: must be greater than zero, got -5"
+
+
+def test_bad_enum_is_refused_with_the_choices() -> None:
+    """An enum value that is not one of its strings lists the ones that are."""
+    error = config_error('[logging]\nlevel = "loud"\n')
+    assert (error.field, error.value) == ("logging.level", "loud")
+    assert "'debug', 'info', 'warning', 'error'" in error.problem
+
+
+@pytest.mark.parametrize(
+    "table", ["{}", "{ bps = 5, ticks = 2 }"], ids=["no unit", "two units"]
+)
+def test_distance_needs_exactly_one_unit(table: str) -> None:
+    """A distance table with no key or two keys is refused."""
+    error = config_error(f"[risk]\nprice_collar = {table}\n")
+    assert error.field == "risk.price_collar"
+    assert "one key of bps, ticks, absolute" in error.problem
+
+
+def test_distance_unit_must_be_known() -> None:
+    """A distance in an unknown unit is refused, naming the units there are."""
+    error = config_error("[risk]\nprice_collar = { percent = 2 }\n")
+    assert (error.field, error.value) == ("risk.price_collar.percent", 2)
+    assert "bps, ticks, absolute" in error.problem
+
+
+def test_distance_amount_must_be_a_number() -> None:
+    """A distance's amount of the wrong type is refused by its path."""
+    error = config_error("[risk]\nprice_collar = { ticks = true }\n")
+    assert error.field == "risk.price_collar.ticks"
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    """A file that does not exist is a ConfigError naming the file."""
+    path = tmp_path / "nope.toml"
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert (info.value.field, info.value.value) == (FILE_FIELD, str(path))
+    assert "no such file" in str(info.value)
+
+
+def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
+    """A path that cannot be read as a file (here, a directory) is a ConfigError."""
+    with pytest.raises(ConfigError) as info:
+        read_toml(tmp_path)
+    assert info.value.field == FILE_FIELD
+    assert str(tmp_path) in str(info.value)
+
+
+def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    """Malformed TOML is a ConfigError naming the file and the line."""
+    path = tmp_path / "bad.toml"
+    path.write_text("[risk]\nmax_order_quantity 5\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+    assert "line 2" in str(info.value)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def test_config_to_dict_is_plain_data() -> None:
+    """Decimals become exact strings, enums their values, distances one-key tables."""
+    plain = config_to_dict(load_config(EXAMPLE))
+    assert plain["execution"]["price_step_pct"] == "0.1"
+    assert plain["execution"]["slippage_guard"] == {"bps": "50"}
+    assert plain["logging"] == {"level": "info", "format": "auto"}
+    assert plain["broker"]["account"] is None
+    assert plain["strategies"]["patient"]["patience"] == 180.0
+    assert plain["adv"] == dict(DEFAULT_ADV)
+
+
+def test_config_to_dict_loads_back() -> None:
+    """The plain form, loaded again (with unset values left out), is the same configuration."""
+    config = config_from_table({"strategies": {"x": {"twap_slices": 3}}, "adv": {"LE": 7}})
+    plain = config_to_dict(config)
+    del plain["broker"]["account"], plain["journal"]["audit_path"]
+    assert config_from_table(plain) == config
+
+
+def test_config_to_toml_loads_back() -> None:
+    """The readable TOML form loads back to an equal configuration."""
+    config = config_from_table(tomllib.loads("""
+        [execution]
+        price_step_pct = "0.125"
+        limit_offset = { ticks = 1 }
+        [strategies."slow and steady"]
+        patience = 600
+        [broker]
+        account = "DU\\"1"
+        [adv]
+        LE = 12
+    """))
+    assert config_from_table(tomllib.loads(config_to_toml(config))) == config
+    assert ExecutionSettings() == config_from_table(
+        tomllib.loads(config_to_toml(HydraConfig()))
+    ).execution
