@@ -1,11 +1,17 @@
 """Hydra: patient limit-order execution for futures, on Trio.
 
 Layers, lowest first; a module imports only from layers below its own:
-  1. _errors, _ids, _validate, _enums       vocabulary: exceptions, ids, validators
-  2. _contracts, _quotes, _orders, _settings domain values and settings
-  3. _positions                              pure accounting over the values
+  1. _errors, _ids, _validate, _enums, _version   vocabulary: exceptions, ids, validators
+  2. _contracts, _quotes, _orders, _settings      domain values and settings
+  3. _positions, _pricing, _ladder, _routing,     pure core: accounting, prices, slicing,
+     _twap, _risk_checks, _backoff, _slippage,    risk checks, schedules, models
+     _pacing, _codec
+  4. _journal, _config, _logging                  storage, configuration, logging
+  5. _cli, __main__                               the command line
 """
 
+from ._backoff import backoff_delays
+from ._config import config_from_table, config_to_dict, load_config
 from ._contracts import (
     BUILT_IN_CONTRACTS,
     LEAN_HOGS,
@@ -27,9 +33,15 @@ from ._errors import (
     UnsupportedOrderTypeError,
 )
 from ._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId, new_intent_id
+from ._journal import Journal, JournaledOrder
+from ._ladder import LadderStage, baseline_price, ladder_price, ladder_wait
+from ._logging import configure_logging
 from ._orders import Fill, OrderIntent, OrderRequest
 from ._positions import Position
+from ._pricing import guard_limit, round_aggressive, round_passive
 from ._quotes import Quote
+from ._risk_checks import AccountState, Denial, check_order, tripped_breakers
+from ._routing import participation, route
 from ._settings import (
     BackoffSettings,
     BrokerSettings,
@@ -44,12 +56,15 @@ from ._settings import (
     RiskLimits,
     SlippageSettings,
 )
+from ._slippage import SlippageStats, predict_slippage_bps, reconcile, shortfall_bps
+from ._twap import TwapPlan, plan_twap, slice_sizes
 from ._version import __version__
 
 __all__ = [
     "BUILT_IN_CONTRACTS",
     "LEAN_HOGS",
     "OATS",
+    "AccountState",
     "BackoffSettings",
     "BrokerConnectionError",
     "BrokerError",
@@ -58,6 +73,7 @@ __all__ = [
     "ClientOrderId",
     "ConfigError",
     "ContractSpec",
+    "Denial",
     "Distance",
     "DistanceUnit",
     "ExecutionId",
@@ -67,7 +83,10 @@ __all__ = [
     "HydraError",
     "IntentId",
     "InvalidValueError",
+    "Journal",
     "JournalSettings",
+    "JournaledOrder",
+    "LadderStage",
     "LiveTradingRefusedError",
     "LogFormat",
     "LogLevel",
@@ -84,11 +103,33 @@ __all__ = [
     "RiskLimits",
     "Side",
     "SlippageSettings",
+    "SlippageStats",
     "TimeInForce",
     "TradingSession",
     "TradingState",
+    "TwapPlan",
     "UnsupportedOrderTypeError",
     "__version__",
+    "backoff_delays",
+    "baseline_price",
+    "check_order",
+    "config_from_table",
+    "config_to_dict",
+    "configure_logging",
     "contract_for",
+    "guard_limit",
+    "ladder_price",
+    "ladder_wait",
+    "load_config",
     "new_intent_id",
+    "participation",
+    "plan_twap",
+    "predict_slippage_bps",
+    "reconcile",
+    "round_aggressive",
+    "round_passive",
+    "route",
+    "shortfall_bps",
+    "slice_sizes",
+    "tripped_breakers",
 ]
