@@ -1,0 +1,40 @@
+"""Brokers: the `Broker` protocol, its events and its snapshots.
+
+Layers (each imports only from those below it):
+    _protocol     the Broker protocol
+    _snapshots    OpenOrder, AccountSnapshot
+    _events       the event stream's messages
+    _codes        IB-like error codes
+    hydra._*      contracts, orders, positions, quotes, errors
+"""
+
+from ._codes import ErrorCode
+from ._events import (
+    AccountValueChanged,
+    BrokerErrorReported,
+    BrokerEvent,
+    ConnectionLost,
+    ConnectionRestored,
+    FillReported,
+    OrderAcknowledged,
+    OrderStatusChanged,
+    PositionChanged,
+)
+from ._protocol import Broker
+from ._snapshots import AccountSnapshot, OpenOrder
+
+__all__ = [
+    "AccountSnapshot",
+    "AccountValueChanged",
+    "Broker",
+    "BrokerErrorReported",
+    "BrokerEvent",
+    "ConnectionLost",
+    "ConnectionRestored",
+    "ErrorCode",
+    "FillReported",
+    "OpenOrder",
+    "OrderAcknowledged",
+    "OrderStatusChanged",
+    "PositionChanged",
+]

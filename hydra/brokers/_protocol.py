@@ -1,0 +1,80 @@
+"""`Broker`: the one interface to order entry, events, snapshots, quotes and contract facts.
+
+Every async method is Trio-flavoured. Implementations: `hydra.sim.SimBroker` (the simulated
+exchange) and the IB adapter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Protocol
+
+import trio
+
+from .._contracts import ContractSpec
+from .._ids import ClientOrderId
+from .._orders import Fill, OrderRequest
+from .._positions import Position
+from .._quotes import Quote
+from ._events import BrokerEvent
+from ._snapshots import AccountSnapshot, OpenOrder
+
+
+class Broker(Protocol):
+    """A broker session. Order entry while disconnected raises `BrokerConnectionError`;
+    refusals by the broker or exchange arrive as events, not exceptions."""
+
+    async def connect(self) -> None:
+        """Open the session (raises `BrokerConnectionError` when the broker is unreachable)."""
+        ...
+
+    async def close(self) -> None:
+        """End the session; the event stream ends."""
+        ...
+
+    async def place(self, request: OrderRequest) -> None:
+        """Send a new order; ``request.client_order_id`` is Hydra's key for it from now on."""
+        ...
+
+    async def modify(
+        self, client_order_id: ClientOrderId, *, limit_price: Decimal, quantity: int | None = None
+    ) -> None:
+        """Change a working order's limit price (and optionally its total quantity)."""
+        ...
+
+    async def cancel(self, client_order_id: ClientOrderId) -> None:
+        """Ask for a working order to be cancelled."""
+        ...
+
+    def events(self) -> trio.MemoryReceiveChannel[BrokerEvent]:
+        """The one stream of acks, statuses, fills, account values and connection events."""
+        ...
+
+    async def open_orders(self) -> tuple[OpenOrder, ...]:
+        """The account's orders that are still working."""
+        ...
+
+    async def positions(self) -> tuple[Position, ...]:
+        """The account's positions, one per contract traded (flat ones included)."""
+        ...
+
+    async def executions_since(self, time: dt.datetime) -> tuple[Fill, ...]:
+        """Every execution at or after ``time``, in the order they happened."""
+        ...
+
+    async def account(self) -> AccountSnapshot:
+        """Cash, realized and unrealized PnL, equity and commission paid, in dollars."""
+        ...
+
+    async def subscribe_quotes(self, contract: ContractSpec) -> None:
+        """Start receiving quotes for ``contract``; then `quote_nowait` answers."""
+        ...
+
+    def quote_nowait(self, contract: ContractSpec) -> Quote:
+        """The latest quote for a subscribed contract."""
+        ...
+
+    async def contract_details(self, symbol: str) -> ContractSpec:
+        """The broker's facts for ``symbol`` (an unknown symbol is an `InvalidValueError`)."""
+        ...

@@ -1,0 +1,57 @@
+"""The simulated exchange and `SimBroker`: deterministic for a seed, timed through Trio.
+
+Layers (each imports only from those below it):
+    _broker       SimBroker: one client session (Broker protocol)
+    _exchange     SimExchange, open_sim_exchange: the one task, orders, faults, delivery
+    _ledger       the account: positions, executions, cash
+    _market       one contract's market model (mid, spread, depth, flow)
+    _book         pure price-time matching with queue position
+    _ticket       OrderTicket: an order in the exchange's terms
+    _params       scenario parameters
+    _faults       injectable faults
+    hydra.brokers, hydra._*
+"""
+
+from ._broker import SimBroker
+from ._exchange import SimExchange, SimStatistics, open_sim_exchange
+from ._faults import (
+    DelayExecution,
+    Disconnect,
+    DuplicateExecution,
+    Fault,
+    RejectNextOrder,
+    StaleQuotes,
+)
+from ._params import (
+    SESSION_SECONDS,
+    DisplayedSize,
+    Gap,
+    Halt,
+    MarketParams,
+    ScriptedFlow,
+    SimParams,
+    SizeBucket,
+)
+from ._ticket import OrderTicket
+
+__all__ = [
+    "SESSION_SECONDS",
+    "DelayExecution",
+    "Disconnect",
+    "DisplayedSize",
+    "DuplicateExecution",
+    "Fault",
+    "Gap",
+    "Halt",
+    "MarketParams",
+    "OrderTicket",
+    "RejectNextOrder",
+    "ScriptedFlow",
+    "SimBroker",
+    "SimExchange",
+    "SimParams",
+    "SimStatistics",
+    "SizeBucket",
+    "StaleQuotes",
+    "open_sim_exchange",
+]

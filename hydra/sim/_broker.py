@@ -1,0 +1,122 @@
+"""`SimBroker`: the `Broker` protocol over a shared `SimExchange`.
+
+Each SimBroker is one client: it owns its event channel and its connected flag; the market,
+the orders and the account live in the exchange, which several clients may share.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+
+import trio
+
+from .._contracts import ContractSpec
+from .._errors import BrokerConnectionError, BrokerError
+from .._ids import ClientOrderId
+from .._orders import Fill, OrderRequest
+from .._positions import Position
+from .._quotes import Quote
+from ..brokers import AccountSnapshot, Broker, BrokerEvent, OpenOrder
+from ._exchange import ClientId, SimExchange
+from ._ticket import OrderTicket
+
+
+class SimBroker:
+    """A client session with the simulated exchange."""
+
+    def __init__(self, exchange: SimExchange) -> None:
+        self._exchange = exchange
+        # Unbounded: the exchange is one task serving every client and must never block on a
+        # slow reader (a real gateway buffers too); readers drain it at their own pace.
+        self._send, self._receive = trio.open_memory_channel[BrokerEvent](math.inf)
+        self._client: ClientId | None = None
+        self._closed = False
+        self._subscribed: set[str] = set()
+
+    @property
+    def connected(self) -> bool:
+        """True when connected and the exchange link is up."""
+        return self._client is not None and self._exchange.link_up
+
+    async def connect(self) -> None:
+        await trio.lowlevel.checkpoint()
+        if self._closed:
+            raise BrokerConnectionError("this SimBroker was closed; open a new one")
+        if not self._exchange.link_up:
+            raise BrokerConnectionError("the simulated exchange link is down")
+        if self._client is None:
+            self._client = self._exchange.attach(self._send.send_nowait)
+
+    async def close(self) -> None:
+        await trio.lowlevel.checkpoint()
+        if self._client is not None:
+            self._exchange.detach(self._client)
+            self._client = None
+        self._closed = True
+        self._send.close()
+
+    def events(self) -> trio.MemoryReceiveChannel[BrokerEvent]:
+        return self._receive
+
+    def _session(self) -> ClientId:
+        if self._client is None or not self._exchange.link_up:
+            raise BrokerConnectionError("not connected to the simulated exchange")
+        return self._client
+
+    async def place(self, request: OrderRequest) -> None:
+        await trio.lowlevel.checkpoint()
+        self._exchange.place(self._session(), OrderTicket.from_request(request))
+
+    async def modify(
+        self, client_order_id: ClientOrderId, *, limit_price: Decimal, quantity: int | None = None
+    ) -> None:
+        await trio.lowlevel.checkpoint()
+        client = self._session()
+        self._exchange.modify(client, client_order_id, limit_price=limit_price, quantity=quantity)
+
+    async def cancel(self, client_order_id: ClientOrderId) -> None:
+        await trio.lowlevel.checkpoint()
+        self._exchange.cancel(self._session(), client_order_id)
+
+    async def open_orders(self) -> tuple[OpenOrder, ...]:
+        await trio.lowlevel.checkpoint()
+        self._session()
+        return self._exchange.open_orders()
+
+    async def positions(self) -> tuple[Position, ...]:
+        await trio.lowlevel.checkpoint()
+        self._session()
+        return self._exchange.positions()
+
+    async def executions_since(self, time: dt.datetime) -> tuple[Fill, ...]:
+        await trio.lowlevel.checkpoint()
+        self._session()
+        return self._exchange.executions_since(time)
+
+    async def account(self) -> AccountSnapshot:
+        await trio.lowlevel.checkpoint()
+        self._session()
+        return self._exchange.account()
+
+    async def subscribe_quotes(self, contract: ContractSpec) -> None:
+        await trio.lowlevel.checkpoint()
+        self._session()
+        self._exchange.contract(contract.symbol)  # an unknown symbol is refused here
+        self._subscribed.add(contract.symbol)
+
+    def quote_nowait(self, contract: ContractSpec) -> Quote:
+        if contract.symbol not in self._subscribed:
+            raise BrokerError(
+                f"no quotes for {contract.symbol!r}: call subscribe_quotes(contract) first"
+            )
+        return self._exchange.quote(contract.symbol)
+
+    async def contract_details(self, symbol: str) -> ContractSpec:
+        await trio.lowlevel.checkpoint()
+        self._session()
+        return self._exchange.contract(symbol)
+
+
+_: type[Broker] = SimBroker  # mypy checks that SimBroker implements the Broker protocol

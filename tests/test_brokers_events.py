@@ -1,0 +1,34 @@
+"""Broker events: frozen, keyword-only values with IB-like codes."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from hydra._enums import OrderStatus
+from hydra._errors import InvalidValueError
+from hydra._ids import ClientOrderId
+from hydra.brokers import ErrorCode, OrderStatusChanged
+
+
+def test_rejection_is_a_status_with_a_code() -> None:
+    """A rejection is status REJECTED carrying IB's code, equal to the plain integer."""
+    event = OrderStatusChanged(
+        client_order_id=ClientOrderId("a"),
+        status=OrderStatus.REJECTED,
+        filled=0,
+        remaining=1,
+        code=ErrorCode.PRICE_OFF_TICK,
+        reason="off tick",
+    )
+    assert event.code == 110
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        event.filled = 1  # type: ignore[misc]
+
+
+def test_negative_quantities_are_refused() -> None:
+    """A status with a negative remaining quantity names the field."""
+    with pytest.raises(InvalidValueError, match=r"^remaining:"):
+        OrderStatusChanged(
+            client_order_id=ClientOrderId("a"), status=OrderStatus.WORKING, filled=0, remaining=-1
+        )

@@ -1,0 +1,265 @@
+"""The simulated exchange through its own entry point, on the autojump clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TypeVar
+
+import trio
+
+from hydra._enums import OrderStatus, Side
+from hydra._ids import BrokerOrderId, ClientOrderId, IntentId
+from hydra.brokers import (
+    BrokerErrorReported,
+    BrokerEvent,
+    ErrorCode,
+    FillReported,
+    OrderAcknowledged,
+    OrderStatusChanged,
+    PositionChanged,
+)
+from hydra.sim import (
+    DisplayedSize,
+    MarketParams,
+    OrderTicket,
+    ScriptedFlow,
+    SimExchange,
+    SimParams,
+    open_sim_exchange,
+)
+
+E = TypeVar("E")
+
+
+def quiet_oats(**changes: object) -> SimParams:
+    """Oats at 350.00 / 350.25 with 5 lots each side, no random flow and a still mid."""
+    quiet: dict[str, object] = dict(
+        adv=0,
+        daily_volatility=0.0,
+        spread_ticks=((1, 1.0),),
+        displayed_size=DisplayedSize.fixed(5),
+        impact_ticks_per_lot=0.0,
+    )
+    market = MarketParams.oats(**(quiet | changes))
+    return SimParams(markets=(market,))
+
+
+def ticket(key: str, side: Side, price: str, quantity: int = 1, **changes: object) -> OrderTicket:
+    fields: dict[str, object] = dict(
+        client_order_id=ClientOrderId(key),
+        order_ref=IntentId("intent"),
+        symbol="ZO",
+        side=side,
+        quantity=quantity,
+        order_type="LMT",
+        limit_price=Decimal(price),
+    )
+    return OrderTicket(**(fields | changes))  # type: ignore[arg-type]
+
+
+def recorder(exchange: SimExchange) -> tuple[int, list[tuple[float, BrokerEvent]]]:
+    log: list[tuple[float, BrokerEvent]] = []
+    client = exchange.attach(lambda event: log.append((trio.current_time(), event)))
+    return client, log
+
+
+def of_type(log: list[tuple[float, BrokerEvent]], kind: type[E]) -> list[tuple[float, E]]:
+    return [(time, event) for time, event in log if isinstance(event, kind)]
+
+
+async def test_ack_arrives_after_exactly_the_ack_latency(autojump_clock: object) -> None:
+    """A new order is acknowledged, then reported WORKING, exactly 0.030 s after placing it."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        client, log = recorder(exchange)
+        exchange.place(client, ticket("a", Side.BUY, "350.00"))
+        await trio.sleep(1)
+    assert [time for time, _ in log] == [0.030, 0.030]
+    ack, status = log[0][1], log[1][1]
+    assert ack == OrderAcknowledged(
+        client_order_id=ClientOrderId("a"), broker_order_id=BrokerOrderId(1)
+    )
+    assert isinstance(status, OrderStatusChanged) and status.status is OrderStatus.WORKING
+
+
+async def test_order_behind_displayed_size_fills_only_after_that_size_trades(
+    autojump_clock: object,
+) -> None:
+    """A bid behind 5 displayed lots fills only after 5 lots of selling, 0.020 s after the trade."""
+    flows = (
+        ScriptedFlow(at=10, side=Side.SELL, quantity=5),
+        ScriptedFlow(at=20, side=Side.SELL, quantity=1),
+    )
+    async with open_sim_exchange(quiet_oats(flows=flows), seed=1) as exchange:
+        client, log = recorder(exchange)
+        exchange.place(client, ticket("a", Side.BUY, "350.00"))
+        await trio.sleep(15)
+        assert of_type(log, FillReported) == []
+        await trio.sleep(10)
+    [(time, report)] = of_type(log, FillReported)
+    assert time == 20.020
+    assert report.fill.price == Decimal("350.00") and report.fill.quantity == 1
+    assert report.fill.time == SimParams().session_start + dt.timedelta(seconds=20)
+
+
+async def test_flow_fills_an_order_partly_then_fully(autojump_clock: object) -> None:
+    """An order better than the touch fills 2 of 3 lots, then the last one, reporting each."""
+    flows = (
+        ScriptedFlow(at=5, side=Side.SELL, quantity=2),
+        ScriptedFlow(at=6, side=Side.SELL, quantity=4),
+    )
+    async with open_sim_exchange(
+        quiet_oats(spread_ticks=((2, 1.0),), flows=flows), seed=1
+    ) as exchange:
+        client, log = recorder(exchange)
+        exchange.place(client, ticket("a", Side.BUY, "350.00", quantity=3))  # inside the spread
+        await trio.sleep(10)
+    fills = [(time, e.fill.quantity) for time, e in of_type(log, FillReported)]
+    assert fills == [(5.020, 2), (6.020, 1)]
+    statuses = [(e.status, e.filled, e.remaining) for _, e in of_type(log, OrderStatusChanged)]
+    assert statuses[-2:] == [(OrderStatus.WORKING, 2, 1), (OrderStatus.FILLED, 3, 0)]
+
+
+async def test_two_of_our_orders_at_one_price_fill_in_time_order(autojump_clock: object) -> None:
+    """Price-time priority: the first of two bids at one price fills first."""
+    flows = (ScriptedFlow(at=5, side=Side.SELL, quantity=6),)
+    async with open_sim_exchange(quiet_oats(flows=flows), seed=1) as exchange:
+        client, log = recorder(exchange)
+        exchange.place(client, ticket("first", Side.BUY, "350.00"))
+        await trio.sleep(1)
+        exchange.place(client, ticket("second", Side.BUY, "350.00"))
+        await trio.sleep(10)
+    assert [e.fill.client_order_id for _, e in of_type(log, FillReported)] == ["first"]
+
+
+async def test_marketable_limit_fills_at_once_up_to_its_limit(autojump_clock: object) -> None:
+    """A buy at 350.50 takes 5 lots at 350.25 and 5 at 350.50, and rests the rest as the bid."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        client, log = recorder(exchange)
+        exchange.place(client, ticket("a", Side.BUY, "350.50", quantity=12))
+        await trio.sleep(1)
+        quote = exchange.quote("ZO")
+    fills = [(time, e.fill.price, e.fill.quantity) for time, e in of_type(log, FillReported)]
+    assert fills == [(0.030, Decimal("350.25"), 5), (0.030, Decimal("350.50"), 5)]
+    assert (quote.bid, quote.bid_size, quote.ask) == (Decimal("350.50"), 2, Decimal("350.75"))
+
+
+async def test_off_tick_price_is_rejected_with_110(autojump_clock: object) -> None:
+    """A price between ticks is REJECTED with IB's code 110."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        client, log = recorder(exchange)
+        exchange.place(client, ticket("a", Side.BUY, "350.10"))
+        await trio.sleep(1)
+    [(time, status)] = of_type(log, OrderStatusChanged)
+    assert (time, status.status, status.code) == (
+        0.030,
+        OrderStatus.REJECTED,
+        ErrorCode.PRICE_OFF_TICK,
+    )
+
+
+async def test_market_order_is_rejected_with_201(autojump_clock: object) -> None:
+    """An order type the exchange does not support (MKT) is REJECTED with code 201."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        client, log = recorder(exchange)
+        exchange.place(client, ticket("a", Side.BUY, "350.00", order_type="MKT"))
+        await trio.sleep(1)
+    [(_, status)] = of_type(log, OrderStatusChanged)
+    assert (status.status, status.code) == (OrderStatus.REJECTED, 201)
+    assert status.reason is not None and "MKT" in status.reason
+
+
+async def test_modify_and_cancel_of_unknown_order_report_135(autojump_clock: object) -> None:
+    """Modifying or cancelling an order the exchange never saw reports error 135."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        client, log = recorder(exchange)
+        exchange.modify(client, ClientOrderId("nope"), limit_price=Decimal("350.00"))
+        exchange.cancel(client, ClientOrderId("nope"))
+        await trio.sleep(1)
+    errors = [(time, e.code, e.client_order_id) for time, e in of_type(log, BrokerErrorReported)]
+    assert errors == [(0.030, 135, "nope"), (0.030, 135, "nope")]
+
+
+async def test_modify_and_cancel_of_finished_order_report_104_and_161(
+    autojump_clock: object,
+) -> None:
+    """A filled order can be neither modified (104) nor cancelled (161)."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        client, log = recorder(exchange)
+        exchange.place(client, ticket("a", Side.BUY, "350.25"))
+        await trio.sleep(1)
+        exchange.modify(client, ClientOrderId("a"), limit_price=Decimal("350.00"))
+        exchange.cancel(client, ClientOrderId("a"))
+        await trio.sleep(1)
+    assert [e.code for _, e in of_type(log, BrokerErrorReported)] == [104, 161]
+
+
+async def test_cancel_takes_the_order_out_and_reports_cancelled(autojump_clock: object) -> None:
+    """A cancelled order no longer fills and is reported CANCELLED after the ack latency."""
+    flows = (ScriptedFlow(at=5, side=Side.SELL, quantity=20),)
+    async with open_sim_exchange(quiet_oats(flows=flows), seed=1) as exchange:
+        client, log = recorder(exchange)
+        exchange.place(client, ticket("a", Side.BUY, "350.00"))
+        await trio.sleep(1)
+        exchange.cancel(client, ClientOrderId("a"))
+        await trio.sleep(10)
+        assert exchange.open_orders() == ()
+    assert of_type(log, FillReported) == []
+    assert of_type(log, OrderStatusChanged)[-1][0] == 1.030
+    assert of_type(log, OrderStatusChanged)[-1][1].status is OrderStatus.CANCELLED
+
+
+async def test_modify_to_a_new_price_loses_queue_priority(autojump_clock: object) -> None:
+    """Repricing an order sends it to the back of the queue at its new price."""
+    flows = (ScriptedFlow(at=5, side=Side.SELL, quantity=1),)
+    params = quiet_oats(spread_ticks=((3, 1.0),), flows=flows)
+    async with open_sim_exchange(params, seed=1) as exchange:
+        client, log = recorder(exchange)
+        exchange.place(client, ticket("a", Side.BUY, "349.75"))
+        exchange.place(client, ticket("b", Side.BUY, "350.00"))
+        exchange.modify(client, ClientOrderId("a"), limit_price=Decimal("350.00"))
+        await trio.sleep(10)
+    assert [e.fill.client_order_id for _, e in of_type(log, FillReported)] == ["b"]
+
+
+async def test_round_trip_of_one_point_on_oats_makes_fifty_dollars(autojump_clock: object) -> None:
+    """Buying 1 ZO at 350.25 and selling at 351.25 realizes $50, less $5 of commission."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        client, log = recorder(exchange)
+        exchange.place(client, ticket("buy", Side.BUY, "350.25"))
+        await trio.sleep(1)
+        exchange.place(client, ticket("sell", Side.SELL, "351.25"))
+        exchange.inject_flow("ZO", Side.BUY, 50)
+        await trio.sleep(1)
+        account = exchange.account()
+        [position] = exchange.positions()
+    assert position.quantity == 0 and position.realized_pnl == Decimal(50)
+    assert account.realized == Decimal(50) and account.commission == Decimal("5.00")
+    assert account.equity == SimParams().starting_cash + Decimal(45)
+    assert of_type(log, PositionChanged)[-1][1].quantity == 0
+
+
+async def _event_log(seed: int) -> list[tuple[float, BrokerEvent]]:
+    async with open_sim_exchange(SimParams(markets=(MarketParams.oats(),)), seed=seed) as exchange:
+        log: list[tuple[float, BrokerEvent]] = []
+        origin = exchange.origin
+        client = exchange.attach(
+            lambda event: log.append((round(trio.current_time() - origin, 9), event))
+        )
+        for n in range(40):
+            quote = exchange.quote("ZO")
+            side = Side.BUY if n % 2 else Side.SELL
+            exchange.place(client, ticket(f"o{n}", side, str(quote.near_touch(side)), quantity=3))
+            await trio.sleep(300)
+            exchange.cancel(client, ClientOrderId(f"o{n}"))
+    return log
+
+
+async def test_same_seed_gives_the_same_event_log_and_another_seed_does_not(
+    autojump_clock: object,
+) -> None:
+    """Two runs with one seed log identical events (byte for byte); another seed differs."""
+    first, again, other = await _event_log(7), await _event_log(7), await _event_log(8)
+    assert any(isinstance(event, FillReported) for _, event in first)
+    assert repr(first) == repr(again)  # times are relative to the exchange's opening
+    assert first != other

@@ -1,0 +1,81 @@
+"""The market model: random walk, scripted paths, halts and Poisson flow."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+from hydra._enums import Side
+from hydra.sim import DisplayedSize, Gap, Halt, MarketParams, ScriptedFlow
+from hydra.sim._market import Market
+
+
+def run(market: Market, until: float) -> int:
+    """Step ``market`` to ``until``; return the number of events."""
+    events = 0
+    while market.next_time() <= until:
+        market.step()
+        events += 1
+    return events
+
+
+def test_same_seed_walks_the_same_path() -> None:
+    """Two markets with one seed quote the same mid after an hour; another seed does not."""
+    mids = []
+    for seed in (1, 1, 2):
+        market = Market(MarketParams.oats(), random.Random(seed))
+        run(market, 3600)
+        mids.append(market.mid)
+    assert mids[0] == mids[1] != mids[2]
+
+
+def test_scripted_path_trends_and_gaps() -> None:
+    """With no volatility the mid follows the drift and jumps at the gap."""
+    params = MarketParams.oats(
+        adv=0,
+        daily_volatility=0.0,
+        spread_ticks=((1, 1.0),),
+        drift_per_session=0.01,
+        gaps=(Gap(at=100, change=Decimal("-2.00")),),
+    )
+    market = Market(params, random.Random(1))
+    run(market, 99.5)
+    assert market.mid == Decimal("350.125")
+    run(market, 100.5)
+    assert market.mid == Decimal("348.125")
+    run(market, params.session_seconds)
+    assert Decimal("351") < market.mid < Decimal("352")  # 348 + 1% of 350
+
+
+def test_no_flow_trades_during_a_halt() -> None:
+    """Flow inside a halt leaves the book and the last trade alone."""
+    params = MarketParams.oats(
+        adv=0,
+        daily_volatility=0.0,
+        displayed_size=DisplayedSize.fixed(5),
+        halts=(Halt(start=10, end=20),),
+        flows=(ScriptedFlow(at=15, side=Side.BUY, quantity=50),),
+    )
+    market = Market(params, random.Random(1))
+    before = market.book.best(Side.SELL)
+    run(market, 30)
+    assert market.book.best(Side.SELL) == before and market.last_trade is None
+
+
+def test_flow_volume_matches_adv() -> None:
+    """Over a session, the random flow's arrivals are close to ADV / mean flow size."""
+    params = MarketParams.oats(daily_volatility=0.0)
+    market = Market(params, random.Random(3))
+    events = run(market, params.session_seconds)
+    moves = int(params.session_seconds / params.step_seconds)
+    expected = params.adv / params.mean_flow_size
+    assert abs((events - moves) - expected) < 4 * expected**0.5
+
+
+def test_buy_flow_pushes_the_mid_up() -> None:
+    """Buying flow moves the mid in its direction (adverse selection for resting sellers)."""
+    params = MarketParams.oats(adv=0, daily_volatility=0.0, impact_ticks_per_lot=0.5)
+    market = Market(params, random.Random(1))
+    before = market.mid
+    market.inject_flow(1.0, Side.BUY, 10)
+    assert market.mid > before
