@@ -84,7 +84,11 @@ class JournaledOrder:
     filled: int
 
 
-def _utc_now() -> dt.datetime:
+def _may_be_working(status: OrderStatus) -> bool:
+    return not status.is_final or status is OrderStatus.LEFT_WORKING
+
+
+def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
@@ -96,7 +100,7 @@ class Journal:
         self._clock = clock
 
     @classmethod
-    def open(cls, path: str | Path, *, clock: Callable[[], dt.datetime] = _utc_now) -> Journal:
+    def open(cls, path: str | Path, *, clock: Callable[[], dt.datetime] = utc_now) -> Journal:
         """Open (creating if needed) the journal at ``path``, durable on every commit."""
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
@@ -157,7 +161,10 @@ class Journal:
         predicted_bps: Decimal | None,
         actual_bps: Decimal | None,
     ) -> bool:
-        """Record ``fill`` once; returns False (and records nothing) for a repeated execution."""
+        """Record ``fill`` once; returns False (and records nothing) for a repeated execution.
+
+        Without ``intent_id``, the intent of the journaled order the fill belongs to is used."""
+        intent_id = intent_id or self._intent_of(fill.client_order_id)
         payload = {"fill": fill, "predicted_bps": predicted_bps, "actual_bps": actual_bps}
         try:
             self._append(
@@ -202,8 +209,26 @@ class Journal:
         )]
 
     def live_orders(self) -> list[JournaledOrder]:
-        """Orders that were sent (not dry) and have no final status yet."""
-        return [o for o in self.orders() if not o.dry and not o.status.is_final]
+        """Orders that were sent (not dry) and may still be at the broker: no final status
+        yet, or left working on purpose when Hydra last stopped."""
+        return [o for o in self.orders() if not o.dry and _may_be_working(o.status)]
+
+    def arrival_mid(self, intent_id: IntentId) -> Decimal | None:
+        """The arrival mid journaled with ``intent_id``, if any."""
+        row = self._db.execute(
+            "SELECT json_extract(payload, '$.arrival_mid') FROM events"
+            " WHERE kind = 'intent' AND intent_id = ? ORDER BY seq LIMIT 1",
+            (intent_id,),
+        ).fetchone()
+        return None if row is None or row[0] is None else Decimal(row[0])
+
+    def _intent_of(self, client_order_id: ClientOrderId) -> IntentId | None:
+        row = self._db.execute(
+            "SELECT intent_id FROM events WHERE kind = 'order' AND client_order_id = ?"
+            " ORDER BY seq LIMIT 1",
+            (client_order_id,),
+        ).fetchone()
+        return None if row is None else IntentId(row[0])
 
     def _order(self, payload: str) -> JournaledOrder:
         data = json.loads(payload)

@@ -144,6 +144,14 @@ class BrokerSettings:
 
 
 @attrs.frozen(kw_only=True)
+class ShutdownSettings:
+    """What closing Hydra does with work in progress."""
+
+    drain_timeout: float = attrs.field(default=30.0, validator=positive_seconds)
+    leave_working: bool = False  # after the drain: leave working orders at the broker
+
+
+@attrs.frozen(kw_only=True)
 class JournalSettings:
     path: str = attrs.field(default="hydra-journal.sqlite", validator=non_empty_str)
     audit_path: str | None = None  # JSONL mirror; None: next to the journal, ".audit.jsonl"
@@ -204,6 +212,7 @@ class HydraConfig:
     risk: RiskLimits = RiskLimits()
     broker: BrokerSettings = BrokerSettings()
     journal: JournalSettings = JournalSettings()
+    shutdown: ShutdownSettings = ShutdownSettings()
     logging: LoggingSettings = LoggingSettings()
     slippage: SlippageSettings = SlippageSettings()
     adv: Mapping[str, int] = attrs.field(default=DEFAULT_ADV, converter=_frozen_mapping)

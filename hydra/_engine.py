@@ -1,0 +1,399 @@
+"""`open_hydra`: the supervisor nursery, its actors, and the `Engine` handle programs hold.
+
+Nesting is shutdown order: the journal actor outermost; the risk actor, the broker event pump,
+the connection supervisor and the publisher inside it; the intent workers innermost. Closing
+the block drains the workers for ``shutdown.drain_timeout``, then cancels them; each worker
+cancels its working order (or leaves it working, by config) before the risk actor stops.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import itertools
+import math
+import random
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+import structlog
+import trio
+
+from ._audit import AuditLog
+from ._enums import OrderStatus, Policy, TradingState
+from ._errors import InvalidValueError
+from ._ids import ClientOrderId, IntentId, client_order_id_for
+from ._journal import Journal, utc_now
+from ._journal_actor import JournalClient, JournalWrite, Offload, run_in_thread, run_journal
+from ._messages import (
+    AdoptOrder,
+    EngineEvent,
+    IntentFinished,
+    Kill,
+    ReconcileDifference,
+    Resynced,
+    RiskMessage,
+    SessionDown,
+)
+from ._orders import OrderIntent
+from ._patience import PatienceActor, Work, run_patience
+from ._publisher import EngineView, Subscribe, open_subscription, run_publisher
+from ._reports import ChildOrderReport, ExecutionReport
+from ._risk_actor import RiskActor, RiskState, pacing_bucket, run_risk
+from ._risk_checks import AccountState
+from ._routing import participation, route
+from ._settings import HydraConfig
+from ._slippage import predict_slippage_bps
+from ._supervisor import resync, run_broker_events, run_connection
+from ._twap_actor import run_twap
+from .brokers import Broker, OpenOrder
+
+log = structlog.get_logger()
+
+_AGGRESSIVENESS = {
+    Policy.PATIENCE: Decimal("0.5"),
+    Policy.TWAP: Decimal("0.5"),
+    Policy.CROSS: Decimal(1),
+    Policy.PASSIVE: Decimal(0),
+}
+"""How much of the half-spread the slippage model expects each policy to pay."""
+
+
+@attrs.frozen(kw_only=True)
+class EngineStatistics:
+    """A snapshot of the engine."""
+
+    submitted: int
+    working: int
+    finished: int
+    blocked: int
+    fills: int
+    filled_quantity: int
+    trading_state: TradingState
+    session_up: bool
+
+
+class IntentHandle:
+    """One submitted intent: wait for its report, or cancel it."""
+
+    def __init__(self, intent: OrderIntent) -> None:
+        self.intent = intent
+        self._scope = trio.CancelScope()
+        self._done = trio.Event()
+        self._report: ExecutionReport | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def cancel(self) -> None:
+        """Stop working the intent; its working order is cancelled and it reports."""
+        self._scope.cancel(reason=f"intent {self.intent.intent_id} cancelled")
+
+    async def wait_done(self) -> ExecutionReport:
+        """The intent's report, once every order sent for it is settled."""
+        await self._done.wait()
+        assert self._report is not None
+        return self._report
+
+    def _finish(self, report: ExecutionReport) -> None:
+        self._report = report
+        self._done.set()
+
+
+class Engine:
+    """What `open_hydra` yields. All order entry goes through its risk actor."""
+
+    def __init__(
+        self,
+        *,
+        config: HydraConfig,
+        broker: Broker,
+        journal: JournalClient,
+        risk: trio.MemorySendChannel[RiskMessage],
+        publish: trio.MemorySendChannel[EngineEvent | Subscribe],
+        view: EngineView,
+        nursery: trio.Nursery,
+        seed: int,
+    ) -> None:
+        self._config = config
+        self._broker = broker
+        self._journal = journal
+        self._risk = risk
+        self._publish = publish
+        self._view = view
+        self._nursery = nursery  # opened by open_hydra for this engine's workers
+        self._seed = seed
+        self._handles: dict[IntentId, IntentHandle] = {}
+        self._leaving = False
+        self.adopted: list[IntentHandle] = []
+
+    # --- submitting -----------------------------------------------------------------------------
+
+    async def submit(self, intent: OrderIntent) -> IntentHandle:
+        """Journal ``intent`` and start working it; returns at once with its handle."""
+        if intent.intent_id in self._handles:
+            raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
+        settings = self._config.execution_for(intent.strategy)
+        adv = self._config.adv.get(intent.contract.symbol)
+        policy = route(intent.quantity, adv=adv, settings=settings, policy=intent.policy)
+        await self._broker.subscribe_quotes(intent.contract)
+        quote = self._broker.quote_nowait(intent.contract)
+        predicted = predict_slippage_bps(
+            spread=quote.spread, mid=quote.mid, aggressiveness=_AGGRESSIVENESS[policy],
+            participation=participation(intent.quantity, adv=adv) if adv else Decimal(0),
+            settings=self._config.slippage,
+        )
+        await self._journal.record_intent(intent, arrival_mid=quote.mid, predicted_bps=predicted)
+        handle = IntentHandle(intent)
+        self._handles[intent.intent_id] = handle
+        work = Work(
+            intent_id=intent.intent_id, client_order_id=client_order_id_for(intent.intent_id, 1),
+            contract=intent.contract, side=intent.side, quantity=intent.quantity,
+            policy=Policy.PATIENCE if policy is Policy.TWAP else policy, settings=settings,
+            arrival_mid=quote.mid, predicted_bps=predicted,
+        )
+        log.info("intent_submitted", intent_id=intent.intent_id, route=policy.value,
+                 quantity=intent.quantity, arrival_mid=str(quote.mid))
+        self._nursery.start_soon(self._work, handle, work, policy is Policy.TWAP)
+        return handle
+
+    async def _work(self, handle: IntentHandle, work: Work, twap: bool) -> None:
+        children: list[ChildOrderReport] = []
+        try:
+            with handle._scope:
+                if twap:
+                    await self._twap(work, children)
+                else:
+                    await run_patience(work, risk=self._risk, quotes=self._broker.quote_nowait,
+                                       children=children, leave_working=self._leave)
+        finally:
+            await self._report(handle, work, children)
+
+    async def _twap(self, work: Work, children: list[ChildOrderReport]) -> None:
+        ids = (client_order_id_for(work.intent_id, n) for n in itertools.count(2))
+        rng = random.Random(f"{self._seed}:{work.intent_id}")
+        await run_twap(work, rng=rng, next_order_id=lambda: next(ids), risk=self._risk,
+                       quotes=self._broker.quote_nowait, children=children,
+                       leave_working=self._leave)
+
+    def _leave(self) -> bool:
+        return self._leaving
+
+    async def _report(
+        self, handle: IntentHandle, work: Work, children: list[ChildOrderReport]
+    ) -> None:
+        with trio.CancelScope(shield=True):
+            for child in children:
+                if child.status is OrderStatus.LEFT_WORKING:
+                    await self._journal.record_status(
+                        child.client_order_id, OrderStatus.LEFT_WORKING,
+                        reason="left working by config", intent=work.intent_id,
+                    )
+        report = ExecutionReport(
+            intent_id=work.intent_id, symbol=work.contract.symbol, side=work.side,
+            quantity=handle.intent.quantity, arrival_mid=work.arrival_mid,
+            predicted_bps=work.predicted_bps, children=tuple(children),
+            dry_run=any(child.reason == "dry run" for child in children),
+        )
+        handle._finish(report)
+        self._publish.send_nowait(IntentFinished(report=report))
+        log.info("intent_finished", intent_id=work.intent_id, filled=report.filled,
+                 quantity=report.quantity, shortfall_bps=str(report.shortfall_bps))
+
+    # --- control ------------------------------------------------------------------------------
+
+    def cancel(self, intent_id: IntentId) -> None:
+        """Stop working one intent (its order is cancelled; its report still comes)."""
+        try:
+            self._handles[intent_id].cancel()
+        except KeyError:
+            raise InvalidValueError("intent_id", intent_id, "was never submitted") from None
+
+    async def cancel_all(self) -> None:
+        """Stop every intent and wait until each has reported."""
+        handles = [*self._handles.values(), *self.adopted]
+        for handle in handles:
+            handle.cancel()
+        for handle in handles:
+            await handle.wait_done()
+
+    async def kill(self, reason: str = "kill switch") -> None:
+        """Halt trading and cancel every working order; new orders are refused from now on."""
+        done = trio.Event()
+        await self._risk.send(Kill(reason=reason, done=done))
+        await done.wait()
+        await self.cancel_all()
+
+    def subscribe(self) -> trio.MemoryReceiveChannel[EngineEvent]:
+        """A channel of every engine event from now on (fills, reports, state changes)."""
+        subscribe, receive = open_subscription()
+        self._publish.send_nowait(subscribe)
+        return receive
+
+    def statistics(self) -> EngineStatistics:
+        view = self._view
+        handles = [*self._handles.values(), *self.adopted]
+        reports = [h._report for h in handles if h._report is not None]
+        return EngineStatistics(
+            submitted=len(self._handles), working=len(handles) - len(reports),
+            finished=len(reports), blocked=sum(r.blocked for r in reports), fills=view.fills,
+            filled_quantity=view.filled_quantity, trading_state=view.trading_state,
+            session_up=view.session_up,
+        )
+
+    async def sync_open_orders(self) -> tuple[ReconcileDifference, ...]:
+        """Compare the broker's working orders with the journal's; report each difference."""
+        at_broker = {order.client_order_id: order for order in await self._broker.open_orders()}
+        live = await self._journal.read(lambda j: j.live_orders())
+        journaled = {order.request.client_order_id for order in live}
+        differences = [
+            ReconcileDifference(client_order_id=coid, description="working at the broker, "
+                                "not live in the journal")
+            for coid in at_broker.keys() - journaled
+        ] + [
+            ReconcileDifference(client_order_id=coid, description="live in the journal, not "
+                                "working at the broker")
+            for coid in journaled - at_broker.keys()
+        ]
+        for difference in differences:
+            self._publish.send_nowait(difference)
+        return tuple(differences)
+
+    # --- restart --------------------------------------------------------------------------------
+
+    async def recover(self) -> None:
+        """Adopt the orders a previous run left at the broker; journal what finished meanwhile.
+
+        Nothing is sent again: an order the journal knows is never placed a second time."""
+        state = await resync(self._broker, self._journal)
+        await self._risk.send(Resynced(fills=state.fills, open_orders=()))  # journal fills once
+        at_broker = {order.client_order_id: order for order in state.open_orders}
+        for order in await self._journal.read(lambda j: j.live_orders()):
+            coid = order.request.client_order_id
+            if coid in at_broker:
+                await self._adopt(at_broker[coid])
+            else:
+                await self._settle_missing(coid, order.request.quantity, order.filled)
+
+    async def _settle_missing(self, coid: ClientOrderId, quantity: int, filled: int) -> None:
+        status = OrderStatus.FILLED if filled >= quantity else OrderStatus.CANCELLED
+        await self._journal.record_status(coid, status, reason="no longer at the broker on "
+                                          "restart", intent=None)
+
+    async def _adopt(self, order: OpenOrder) -> None:
+        request = order.request
+        arrival = await self._journal.read(lambda j: j.arrival_mid(request.intent_id))
+        if arrival is None:
+            arrival = self._broker.quote_nowait(request.contract).mid
+        work = Work(
+            intent_id=request.intent_id, client_order_id=request.client_order_id,
+            contract=request.contract, side=request.side, quantity=request.quantity,
+            policy=Policy.PATIENCE, settings=self._config.execution, arrival_mid=arrival,
+        )
+        actor = PatienceActor(work, risk=self._risk, quotes=self._broker.quote_nowait,
+                              leave_working=self._leave)
+        actor.child.prices.append(request.limit_price)
+        actor.child.status = OrderStatus.WORKING
+        actor.child.already_filled = order.filled
+        await self._risk.send(AdoptOrder(order=order, arrival_mid=arrival, owner=actor.events_in))
+        handle = IntentHandle(OrderIntent(
+            contract=request.contract, side=request.side, quantity=request.quantity,
+            intent_id=request.intent_id,
+        ))
+        self.adopted.append(handle)
+        log.info("order_adopted", client_order_id=request.client_order_id,
+                 remaining=order.remaining)
+        self._nursery.start_soon(self._run_adopted, handle, actor)
+
+    async def _run_adopted(self, handle: IntentHandle, actor: PatienceActor) -> None:
+        children: list[ChildOrderReport] = []
+        try:
+            with handle._scope:
+                await actor.run(adopted=True)
+        finally:
+            children.append(actor.child.report())
+            await self._report(handle, actor.work, children)
+
+    # --- shutdown -------------------------------------------------------------------------------
+
+    async def _drain(self) -> None:
+        """Wait up to the drain timeout for every intent to finish."""
+        with trio.move_on_after(self._config.shutdown.drain_timeout):
+            for handle in [*self._handles.values(), *self.adopted]:
+                await handle.wait_done()
+        self._leaving = self._config.shutdown.leave_working
+
+
+@asynccontextmanager
+async def open_hydra(
+    config: HydraConfig,
+    broker: Broker,
+    *,
+    journal_path: str | Path | None = None,
+    dry_run: bool = False,
+    seed: int = 0,
+    offload: Offload = run_in_thread,
+    clock: Callable[[], dt.datetime] = utc_now,
+) -> AsyncIterator[Engine]:
+    """Connect ``broker``, recover from the journal, and run Hydra until the block ends.
+
+    ``clock`` stamps journal records (wall-clock time; a simulation passes its own)."""
+    path = Path(journal_path or config.journal.path)
+    journal = Journal.open(path, clock=clock)
+    audit = AuditLog.open(config.journal.audit_path or path.with_suffix(".audit.jsonl"))
+    try:
+        async with trio.open_nursery() as outer:
+            journal_send, journal_receive = trio.open_memory_channel[JournalWrite](0)
+            await outer.start(functools.partial(
+                run_journal, journal_receive, journal=journal, audit=audit, offload=offload))
+            client = JournalClient(journal_send)
+            async with client._outbox:
+                await broker.connect()
+                async with _open_actors(config, broker, client, dry_run, seed) as engine:
+                    yield engine
+    finally:
+        audit.close()
+        journal.close()
+
+
+@asynccontextmanager
+async def _open_actors(
+    config: HydraConfig, broker: Broker, journal: JournalClient, dry_run: bool, seed: int
+) -> AsyncIterator[Engine]:
+    account = await broker.account()
+    async with trio.open_nursery() as middle:
+        risk_send, risk_receive = trio.open_memory_channel[RiskMessage](0)
+        supervisor_send, supervisor_receive = trio.open_memory_channel[SessionDown](1)
+        # Unbounded: actors publish with send_nowait and must never wait on subscribers.
+        publish_send, publish_receive = trio.open_memory_channel[EngineEvent | Subscribe](
+            math.inf
+        )
+        view = EngineView()
+        await middle.start(functools.partial(run_publisher, publish_receive, view=view))
+        actor = RiskActor(
+            broker=broker, journal=journal, limits=config.risk,
+            state=RiskState(account=AccountState(start_of_day_equity=account.equity),
+                            bucket=pacing_bucket(config.risk, trio.current_time())),
+            publish=publish_send, supervisor=supervisor_send, dry_run=dry_run,
+        )
+        await middle.start(functools.partial(run_risk, risk_receive, actor=actor))
+        await middle.start(functools.partial(
+            run_broker_events, broker.events(), risk=risk_send.clone()))
+        await middle.start(functools.partial(
+            run_connection, supervisor_receive, broker=broker, risk=risk_send.clone(),
+            journal=journal, settings=config.broker.backoff, rng=random.Random(seed)))
+        async with trio.open_nursery() as inner:
+            engine = Engine(config=config, broker=broker, journal=journal, risk=risk_send,
+                            publish=publish_send, view=view, nursery=inner, seed=seed)
+            await engine.recover()
+            try:
+                yield engine
+                await engine._drain()
+            finally:
+                inner.cancel_scope.cancel(reason="Hydra is closing")
+        middle.cancel_scope.cancel(reason="Hydra is closing")
+

@@ -1,0 +1,171 @@
+"""Messages between Hydra's actors, grouped by direction. All are frozen attrs values; a reply
+channel inside a message is how an actor answers the one that asked."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+import trio
+
+from ._enums import TradingState
+from ._ids import ClientOrderId
+from ._orders import Fill, OrderRequest
+from ._reports import ExecutionReport
+from ._risk_checks import Denial
+from .brokers import BrokerEvent, OpenOrder
+
+# --- answers from the risk actor ---------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Sent:
+    """The request passed every check, was journaled and went to the broker (unless dry)."""
+
+    dry: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class Blocked:
+    """The request was refused; nothing reached the broker."""
+
+    denials: tuple[Denial, ...]
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(denial.message for denial in self.denials)
+
+
+OrderAnswer = Sent | Blocked
+
+
+# --- to the risk actor: order entry (from order actors and the engine) --------------------------
+
+
+@attrs.frozen(kw_only=True)
+class PlaceOrder:
+    """Check, journal (write-ahead) and send ``request``; route its events to ``owner``.
+
+    The risk actor takes the reference price for the collar from the broker's quote itself."""
+
+    request: OrderRequest
+    arrival_mid: Decimal  # of the intent, for each fill's actual slippage
+    predicted_bps: Decimal | None
+    owner: trio.MemorySendChannel[BrokerEvent]
+    reply: trio.MemorySendChannel[OrderAnswer]
+
+
+@attrs.frozen(kw_only=True)
+class ModifyOrder:
+    """Move a working order's limit price, after the same price checks as a new order."""
+
+    client_order_id: ClientOrderId
+    limit_price: Decimal
+    reply: trio.MemorySendChannel[OrderAnswer]
+
+
+@attrs.frozen(kw_only=True)
+class CancelOrder:
+    """Cancel a working order. Cancels always pass the risk checks."""
+
+    client_order_id: ClientOrderId
+
+
+@attrs.frozen(kw_only=True)
+class AdoptOrder:
+    """Route the events of an order already at the broker (found on restart) to ``owner``."""
+
+    order: OpenOrder
+    arrival_mid: Decimal
+    owner: trio.MemorySendChannel[BrokerEvent]
+
+
+@attrs.frozen(kw_only=True)
+class SetTradingState:
+    state: TradingState
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class Kill:
+    """Halt trading and cancel every working order; ``done`` is set once all cancels are sent."""
+
+    reason: str
+    done: trio.Event
+
+
+# --- to the risk actor: from the connection supervisor ----------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class SessionDown:
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class Resynced:
+    """The broker's state after a reconnect: executions since the last journaled one and the
+    orders still working. The risk actor journals missed fills once and routes them."""
+
+    fills: tuple[Fill, ...]
+    open_orders: tuple[OpenOrder, ...]
+
+
+@attrs.frozen(kw_only=True)
+class FromBroker:
+    """One event from the broker's stream."""
+
+    event: BrokerEvent
+
+
+RiskMessage = (
+    PlaceOrder
+    | ModifyOrder
+    | CancelOrder
+    | AdoptOrder
+    | SetTradingState
+    | Kill
+    | Resynced
+    | FromBroker
+)
+
+
+# --- from the engine's actors to its subscribers ----------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class TradingStateChanged:
+    state: TradingState
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class SessionChanged:
+    up: bool
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class FillRecorded:
+    """A new fill was journaled (duplicates never get here)."""
+
+    fill: Fill
+    intent_id: str | None
+
+
+@attrs.frozen(kw_only=True)
+class ReconcileDifference:
+    """The broker and the journal disagree; reported, never silently overwritten."""
+
+    client_order_id: ClientOrderId | None
+    description: str
+
+
+@attrs.frozen(kw_only=True)
+class IntentFinished:
+    report: ExecutionReport
+
+
+EngineEvent = (
+    TradingStateChanged | SessionChanged | FillRecorded | ReconcileDifference | IntentFinished
+)

@@ -1,0 +1,84 @@
+"""What Hydra reports about one intent and each order it sent for it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+from ._enums import OrderStatus, OrderType, Side
+from ._ids import ClientOrderId, IntentId
+from ._orders import Fill
+from ._slippage import shortfall_bps
+
+
+@attrs.frozen(kw_only=True)
+class ChildOrderReport:
+    """One order sent for an intent: the limit prices it was worked at, its status and fills."""
+
+    client_order_id: ClientOrderId
+    order_type: OrderType
+    quantity: int
+    prices: tuple[Decimal, ...]  # every limit price it had, in order
+    stop_price: Decimal | None = None
+    status: OrderStatus
+    fills: tuple[Fill, ...] = ()
+    reason: str | None = None  # why it was blocked or rejected
+
+    @property
+    def limit_price(self) -> Decimal | None:
+        return self.prices[-1] if self.prices else None
+
+    @property
+    def filled(self) -> int:
+        return sum(fill.quantity for fill in self.fills)
+
+
+@attrs.frozen(kw_only=True)
+class ExecutionReport:
+    """How an intent was executed, against the mid when it arrived."""
+
+    intent_id: IntentId
+    symbol: str
+    side: Side
+    quantity: int
+    arrival_mid: Decimal
+    predicted_bps: Decimal | None
+    children: tuple[ChildOrderReport, ...]
+    dry_run: bool = False
+
+    @property
+    def fills(self) -> tuple[Fill, ...]:
+        return tuple(fill for child in self.children for fill in child.fills)
+
+    @property
+    def filled(self) -> int:
+        return sum(fill.quantity for fill in self.fills)
+
+    @property
+    def completion(self) -> Decimal:
+        """Filled as a fraction of the ordered quantity."""
+        return Decimal(self.filled) / self.quantity
+
+    @property
+    def average_price(self) -> Decimal | None:
+        if not self.filled:
+            return None
+        return sum((fill.price * fill.quantity for fill in self.fills), Decimal(0)) / self.filled
+
+    @property
+    def shortfall_bps(self) -> Decimal | None:
+        """Cost against the arrival mid in bps (positive: worse than mid); None if unfilled."""
+        price = self.average_price
+        if price is None:
+            return None
+        return shortfall_bps(self.side, average_price=price, arrival_mid=self.arrival_mid)
+
+    @property
+    def blocked(self) -> bool:
+        return any(child.status is OrderStatus.BLOCKED for child in self.children)
+
+    @property
+    def block_reason(self) -> str | None:
+        reasons = [c.reason for c in self.children if c.status is OrderStatus.BLOCKED]
+        return "; ".join(r for r in reasons if r) or None

@@ -1,0 +1,65 @@
+"""The TWAP scheduler: slices an intent over the horizon, each slice worked with patience.
+
+Slice sizes and jittered start times come from `hydra._twap.plan_twap`. A slice works what the
+plan has asked for so far less what has filled, so a short slice is made up by the next. Each
+slice's ladder is shortened to fit inside its interval. A blocked slice (halted, out of limits)
+ends the schedule early.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import attrs
+import structlog
+import trio
+
+from ._contracts import ContractSpec
+from ._enums import OrderStatus
+from ._ids import ClientOrderId
+from ._messages import RiskMessage
+from ._patience import LADDER_LENGTH, Work, run_patience
+from ._quotes import Quote
+from ._reports import ChildOrderReport
+from ._twap import plan_twap
+
+log = structlog.get_logger()
+
+
+async def run_twap(
+    work: Work,
+    *,
+    rng: random.Random,
+    next_order_id: Callable[[], ClientOrderId],
+    risk: trio.MemorySendChannel[RiskMessage],
+    quotes: Callable[[ContractSpec], Quote],
+    children: list[ChildOrderReport],
+    leave_working: Callable[[], bool] = lambda: False,
+) -> None:
+    """Work ``work.quantity`` as a TWAP; every slice's report is appended to ``children``.
+
+    The first slice uses ``work.client_order_id``; later ones take ``next_order_id()``."""
+    plan = plan_twap(work.quantity, settings=work.settings, rng=rng)
+    start = trio.current_time()
+    planned = filled = 0
+    for index, (size, offset, duration) in enumerate(plan.slices()):
+        await trio.sleep_until(start + offset)
+        planned += size
+        if planned <= filled:
+            continue
+        patience = min(work.settings.patience, duration / LADDER_LENGTH)
+        slice_work = attrs.evolve(
+            work,
+            client_order_id=work.client_order_id if index == 0 else next_order_id(),
+            quantity=planned - filled,
+            settings=attrs.evolve(work.settings, patience=patience),
+        )
+        log.info("twap_slice", intent_id=work.intent_id, quantity=slice_work.quantity,
+                 at=offset)
+        report = await run_patience(slice_work, risk=risk, quotes=quotes,
+                                    children=children, leave_working=leave_working)
+        filled += report.filled
+        if report.status is OrderStatus.BLOCKED:
+            log.warning("twap_stopped", intent_id=work.intent_id, reason=report.reason)
+            return

@@ -1,0 +1,43 @@
+"""Shared set-up for tests that run Hydra on the simulated exchange."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from hydra import HydraConfig
+from hydra._engine import Engine, open_hydra
+from hydra._journal_actor import run_inline
+from hydra.sim import DisplayedSize, MarketParams, SimBroker, SimExchange, SimParams
+
+
+def quiet_oats(*, spread_ticks: int = 2, **changes: Any) -> SimParams:
+    """Oats with no random flow and no random walk: only what a test scripts happens."""
+    market = MarketParams.oats(
+        adv=0,
+        daily_volatility=0.0,
+        spread_ticks=((spread_ticks, 1.0),),
+        displayed_size=DisplayedSize.fixed(5),
+        **changes,
+    )
+    return SimParams(markets=(market,))
+
+
+@asynccontextmanager
+async def open_engine(
+    exchange: SimExchange, journal: Path, config: HydraConfig | None = None, **kwargs: Any
+) -> AsyncIterator[Engine]:
+    """Hydra on a new SimBroker of ``exchange``, journal stamped with simulated time."""
+    async with open_hydra(
+        config or HydraConfig(),
+        SimBroker(exchange),
+        journal_path=journal,
+        offload=run_inline,  # a worker thread would let the virtual clock jump mid-write
+        clock=lambda: exchange.timestamp(trio.current_time()),
+        **kwargs,
+    ) as engine:
+        yield engine

@@ -1,0 +1,128 @@
+"""open_hydra on the simulated exchange: the ladder, routing, risk blocks and the handle."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+import pytest
+import trio
+
+from hydra import (
+    OATS,
+    Distance,
+    ExecutionSettings,
+    HydraConfig,
+    OrderIntent,
+    OrderStatus,
+    RiskLimits,
+    Side,
+)
+from hydra._journal import EventKind, Journal
+from hydra.sim import open_sim_exchange
+from tests.simulated import open_engine, quiet_oats
+
+LADDER = ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(2))
+
+
+def _config(**execution: object) -> HydraConfig:
+    return HydraConfig(execution=attrs.evolve(LADDER, **execution))
+
+
+async def _price_at(exchange: object, when: float) -> Decimal | None:
+    """The limit price of our one working order at virtual time ``when`` (None if none)."""
+    await trio.sleep_until(when)
+    orders = exchange.open_orders()  # type: ignore[attr-defined]
+    return orders[0].request.limit_price if orders else None
+
+
+async def test_ladder_stages_at_exact_virtual_times(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Mid at 0, one step from the current quote at patience, the cross at +patience/2."""
+    async with open_sim_exchange(quiet_oats(spread_ticks=8), seed=1) as exchange:
+        # bid 349.00, ask 351.00, mid 350.00. Once our bid rests at 350.00 it is the touch,
+        # so the quote the step is priced from is 350.00 / 351.00 (mid 350.50).
+        config = _config(slippage_guard=Distance.ticks(5))
+        async with open_engine(exchange, tmp_path / "j.sqlite", config) as engine:
+            start = trio.current_time()
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3))
+            assert await _price_at(exchange, start + 59.999) == Decimal("350.00")
+            assert await _price_at(exchange, start + 60.001) == Decimal("350.75")
+            assert await _price_at(exchange, start + 89.999) == Decimal("350.75")
+            report = await handle.wait_done()
+            assert trio.current_time() - start == pytest.approx(90.030)
+    (child,) = report.children
+    assert child.prices == (Decimal("350.00"), Decimal("350.75"), Decimal("351.00"))
+    assert child.status is OrderStatus.FILLED
+    assert report.average_price == Decimal("351.00")
+
+
+async def test_ladder_cancels_the_rest_after_a_quarter_patience(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """With the guard below the ask nothing fills, and the rest is cancelled at +patience/4."""
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        # bid 349.25, ask 350.75; the guard (2 ticks from 350.00) stops every step at 350.50
+        async with open_engine(exchange, tmp_path / "j.sqlite", _config()) as engine:
+            start = trio.current_time()
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3))
+            assert await _price_at(exchange, start + 60.001) == Decimal("350.50")
+            assert await _price_at(exchange, start + 104.999) == Decimal("350.50")
+            assert await _price_at(exchange, start + 105.001) is None
+            report = await handle.wait_done()
+            assert trio.current_time() - start == pytest.approx(105.030)
+    (child,) = report.children
+    assert child.prices == (Decimal("350.00"), Decimal("350.50"))
+    assert child.status is OrderStatus.CANCELLED
+    assert report.filled == 0 and report.shortfall_bps is None
+
+
+async def test_a_fill_ends_the_ladder_early(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The step to the ask fills at once; the report has the fill and the shortfall in bps."""
+    async with open_sim_exchange(quiet_oats(spread_ticks=2), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", _config()) as engine:
+            start = trio.current_time()
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3))
+            report = await handle.wait_done()
+            assert trio.current_time() - start == pytest.approx(60.030)
+    assert report.filled == 3 and report.completion == 1
+    assert report.average_price == Decimal("350.25")
+    assert report.arrival_mid == Decimal("350.00")
+    assert report.shortfall_bps == Decimal("0.25") / Decimal("350.00") * 10_000
+    assert report.children[0].status is OrderStatus.FILLED
+
+
+async def test_risk_block_sends_nothing_to_the_broker(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """An order over the quantity limit is journaled as blocked and never reaches the exchange."""
+    config = attrs.evolve(_config(), risk=RiskLimits(max_order_quantity=2))
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", config) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3))
+            report = await handle.wait_done()
+            assert exchange.statistics().orders == 0
+    assert report.blocked
+    assert report.block_reason == "order_quantity 3 exceeds limit 2"
+    assert report.children[0].status is OrderStatus.BLOCKED
+    journal = Journal.open(tmp_path / "j.sqlite")
+    kinds = [kind for _, kind, _ in journal.events()]
+    assert EventKind.BLOCKED in kinds and EventKind.ORDER not in kinds
+
+
+async def test_intent_is_journaled_before_its_order(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The journal holds the intent, then the order (write-ahead), then its ack and fills."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", _config()) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.SELL, quantity=2))
+            await handle.wait_done()
+    kinds = [kind for _, kind, _ in Journal.open(tmp_path / "j.sqlite").events()]
+    assert kinds.index(EventKind.INTENT) < kinds.index(EventKind.ORDER) < kinds.index(
+        EventKind.ACK
+    ) < kinds.index(EventKind.FILL)
