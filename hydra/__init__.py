@@ -6,8 +6,12 @@ Layers, lowest first; a module imports only from layers below its own:
   3. _positions, _pricing, _ladder, _routing,     pure core: accounting, prices, slicing,
      _twap, _risk_checks, _backoff, _slippage,    risk checks, schedules, models
      _pacing, _codec
-  4. _journal, _config, _logging                  storage, configuration, logging
-  5. _cli, __main__                               the command line
+  4. _journal, _config, _logging, _audit          storage, configuration, logging
+  5. brokers, sim                                 the Broker protocol; the simulated exchange
+  6. _messages, _reports, _journal_actor,         the actor system
+     _risk_actor, _patience, _twap_actor,
+     _supervisor, _publisher, _engine
+  7. _cli, __main__                               the command line
 """
 
 from ._backoff import backoff_delays
@@ -20,6 +24,7 @@ from ._contracts import (
     TradingSession,
     contract_for,
 )
+from ._engine import Engine, EngineStatistics, IntentHandle, open_hydra
 from ._enums import OrderStatus, OrderType, Policy, Side, TimeInForce, TradingState
 from ._errors import (
     BrokerConnectionError,
@@ -34,12 +39,22 @@ from ._errors import (
 )
 from ._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId, new_intent_id
 from ._journal import Journal, JournaledOrder
+from ._journal_actor import run_in_thread, run_inline
 from ._ladder import LadderStage, baseline_price, ladder_price, ladder_wait
 from ._logging import configure_logging
+from ._messages import (
+    EngineEvent,
+    FillRecorded,
+    IntentFinished,
+    ReconcileDifference,
+    SessionChanged,
+    TradingStateChanged,
+)
 from ._orders import Fill, OrderIntent, OrderRequest
 from ._positions import Position
 from ._pricing import guard_limit, round_aggressive, round_passive
 from ._quotes import Quote
+from ._reports import ChildOrderReport, ExecutionReport
 from ._risk_checks import AccountState, Denial, check_order, tripped_breakers
 from ._routing import participation, route
 from ._settings import (
@@ -54,6 +69,7 @@ from ._settings import (
     LoggingSettings,
     LogLevel,
     RiskLimits,
+    ShutdownSettings,
     SlippageSettings,
 )
 from ._slippage import SlippageStats, predict_slippage_bps, reconcile, shortfall_bps
@@ -70,17 +86,25 @@ __all__ = [
     "BrokerError",
     "BrokerOrderId",
     "BrokerSettings",
+    "ChildOrderReport",
     "ClientOrderId",
     "ConfigError",
     "ContractSpec",
     "Denial",
     "Distance",
     "DistanceUnit",
+    "Engine",
+    "EngineEvent",
+    "EngineStatistics",
     "ExecutionId",
+    "ExecutionReport",
     "ExecutionSettings",
     "Fill",
+    "FillRecorded",
     "HydraConfig",
     "HydraError",
+    "IntentFinished",
+    "IntentHandle",
     "IntentId",
     "InvalidValueError",
     "Journal",
@@ -99,14 +123,18 @@ __all__ = [
     "Policy",
     "Position",
     "Quote",
+    "ReconcileDifference",
     "RiskDeniedError",
     "RiskLimits",
+    "SessionChanged",
+    "ShutdownSettings",
     "Side",
     "SlippageSettings",
     "SlippageStats",
     "TimeInForce",
     "TradingSession",
     "TradingState",
+    "TradingStateChanged",
     "TwapPlan",
     "UnsupportedOrderTypeError",
     "__version__",
@@ -122,6 +150,7 @@ __all__ = [
     "ladder_wait",
     "load_config",
     "new_intent_id",
+    "open_hydra",
     "participation",
     "plan_twap",
     "predict_slippage_bps",
@@ -129,6 +158,8 @@ __all__ = [
     "round_aggressive",
     "round_passive",
     "route",
+    "run_in_thread",
+    "run_inline",
     "shortfall_bps",
     "slice_sizes",
     "tripped_breakers",

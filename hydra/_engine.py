@@ -148,6 +148,8 @@ class Engine:
             settings=self._config.slippage,
         )
         await self._journal.record_intent(intent, arrival_mid=quote.mid, predicted_bps=predicted)
+        # TWAP jitter is seeded by the engine's seed and the submission number: runs repeat.
+        rng = random.Random(f"{self._seed}:{len(self._handles)}")
         handle = IntentHandle(intent)
         self._handles[intent.intent_id] = handle
         work = Work(
@@ -158,24 +160,28 @@ class Engine:
         )
         log.info("intent_submitted", intent_id=intent.intent_id, route=policy.value,
                  quantity=intent.quantity, arrival_mid=str(quote.mid))
-        self._nursery.start_soon(self._work, handle, work, policy is Policy.TWAP)
+        self._nursery.start_soon(self._work, handle, work, rng if policy is Policy.TWAP else None)
         return handle
 
-    async def _work(self, handle: IntentHandle, work: Work, twap: bool) -> None:
+    async def _work(
+        self, handle: IntentHandle, work: Work, rng: random.Random | None
+    ) -> None:
+        """Work one intent: TWAP when given its schedule's ``rng``, else one patience order."""
         children: list[ChildOrderReport] = []
         try:
             with handle._scope:
-                if twap:
-                    await self._twap(work, children)
+                if rng is not None:
+                    await self._twap(work, children, rng)
                 else:
                     await run_patience(work, risk=self._risk, quotes=self._broker.quote_nowait,
                                        children=children, leave_working=self._leave)
         finally:
             await self._report(handle, work, children)
 
-    async def _twap(self, work: Work, children: list[ChildOrderReport]) -> None:
+    async def _twap(
+        self, work: Work, children: list[ChildOrderReport], rng: random.Random
+    ) -> None:
         ids = (client_order_id_for(work.intent_id, n) for n in itertools.count(2))
-        rng = random.Random(f"{self._seed}:{work.intent_id}")
         await run_twap(work, rng=rng, next_order_id=lambda: next(ids), risk=self._risk,
                        quotes=self._broker.quote_nowait, children=children,
                        leave_working=self._leave)
@@ -286,6 +292,7 @@ class Engine:
 
     async def _adopt(self, order: OpenOrder) -> None:
         request = order.request
+        await self._broker.subscribe_quotes(request.contract)
         arrival = await self._journal.read(lambda j: j.arrival_mid(request.intent_id))
         if arrival is None:
             arrival = self._broker.quote_nowait(request.contract).mid
@@ -298,7 +305,9 @@ class Engine:
                               leave_working=self._leave)
         actor.child.prices.append(request.limit_price)
         actor.child.status = OrderStatus.WORKING
-        actor.child.already_filled = order.filled
+        actor.child.fills.extend(await self._journal.read(
+            lambda j: [f for f in j.fills() if f.client_order_id == request.client_order_id]
+        ))
         await self._risk.send(AdoptOrder(order=order, arrival_mid=arrival, owner=actor.events_in))
         handle = IntentHandle(OrderIntent(
             contract=request.contract, side=request.side, quantity=request.quantity,

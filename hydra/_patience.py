@@ -60,11 +60,10 @@ class _Child:
     fills: list[Fill] = attrs.Factory(list)
     status: OrderStatus = OrderStatus.PENDING
     reason: str | None = None
-    already_filled: int = 0  # by the broker before Hydra adopted the order on restart
 
     @property
     def filled(self) -> int:
-        return self.already_filled + sum(fill.quantity for fill in self.fills)
+        return sum(fill.quantity for fill in self.fills)
 
     @property
     def done(self) -> bool:

@@ -76,6 +76,7 @@ class RiskState:
     bucket: TokenBucket
     session_up: bool = True
     orders: dict[ClientOrderId, _Order] = attrs.Factory(dict)
+    unsent_cancels: set[ClientOrderId] = attrs.Factory(set)  # asked for while the link was down
 
 
 class RiskActor:
@@ -186,7 +187,8 @@ class RiskActor:
         try:
             await self._broker.cancel(client_order_id)
         except BrokerConnectionError:
-            log.warning("cancel_not_sent", client_order_id=client_order_id)
+            log.warning("cancel_deferred", client_order_id=client_order_id)
+            self._state.unsent_cancels.add(client_order_id)  # sent again after the resync
 
     async def kill(self, message: Kill) -> None:
         await self.set_state(TradingState.HALTED, message.reason)
@@ -289,6 +291,9 @@ class RiskActor:
         self._state.session_up = True
         self._publish.send_nowait(SessionChanged(up=True, reason="resynced"))
         log.info("session_up", missed_fills=len(message.fills))
+        unsent, self._state.unsent_cancels = self._state.unsent_cancels, set()
+        for client_order_id in unsent:
+            await self.cancel(client_order_id)
 
     async def _finished_while_down(self, client_order_id: ClientOrderId, order: _Order) -> None:
         done = order.filled >= order.request.quantity

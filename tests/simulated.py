@@ -32,11 +32,12 @@ async def open_engine(
     exchange: SimExchange, journal: Path, config: HydraConfig | None = None, **kwargs: Any
 ) -> AsyncIterator[Engine]:
     """Hydra on a new SimBroker of ``exchange``, journal stamped with simulated time."""
+    # A worker thread would let the virtual clock jump while a write is in progress.
+    kwargs.setdefault("offload", run_inline)
     async with open_hydra(
         config or HydraConfig(),
         SimBroker(exchange),
         journal_path=journal,
-        offload=run_inline,  # a worker thread would let the virtual clock jump mid-write
         clock=lambda: exchange.timestamp(trio.current_time()),
         **kwargs,
     ) as engine:

@@ -10,16 +10,19 @@ import pytest
 import trio
 
 from hydra import (
+    LEAN_HOGS,
     OATS,
     Distance,
     ExecutionSettings,
     HydraConfig,
+    InvalidValueError,
     OrderIntent,
     OrderStatus,
     RiskLimits,
     Side,
 )
 from hydra._journal import EventKind, Journal
+from hydra._settings import ShutdownSettings
 from hydra.sim import open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
 
@@ -126,3 +129,90 @@ async def test_intent_is_journaled_before_its_order(
     assert kinds.index(EventKind.INTENT) < kinds.index(EventKind.ORDER) < kinds.index(
         EventKind.ACK
     ) < kinds.index(EventKind.FILL)
+
+
+async def test_dry_run_journals_everything_and_sends_nothing(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A dry run goes through routing, risk and the journal (marked dry); the exchange sees
+    nothing."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", _config(), dry_run=True) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3))
+            report = await handle.wait_done()
+            assert exchange.statistics().orders == 0
+    assert report.dry_run and report.filled == 0
+    (order,) = Journal.open(tmp_path / "j.sqlite").orders()
+    assert order.dry and order.request.limit_price == Decimal("350.00")
+
+
+async def test_cancel_stops_the_intent_and_cancels_its_order(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Cancelling an intent cancels its working order at once; the report still comes."""
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", _config()) as engine:
+            intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=3)
+            handle = await engine.submit(intent)
+            await trio.sleep(10)
+            engine.cancel(intent.intent_id)
+            report = await handle.wait_done()
+            assert trio.current_time() == pytest.approx(10.030)
+            assert exchange.open_orders() == ()
+    assert report.children[0].status is OrderStatus.CANCELLED
+
+
+async def test_kill_halts_cancels_and_refuses_new_orders(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The kill switch cancels every working order and blocks every later intent."""
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", _config()) as engine:
+            events = engine.subscribe()
+            first = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3))
+            second = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2))
+            await trio.sleep(5)
+            await engine.kill("test")
+            assert exchange.open_orders() == ()
+            assert (await first.wait_done()).children[0].status is OrderStatus.CANCELLED
+            assert (await second.wait_done()).children[0].status is OrderStatus.CANCELLED
+            late = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1))
+            report = await late.wait_done()
+            assert report.blocked and "trading_state HALTED" in (report.block_reason or "")
+            stats = engine.statistics()
+            assert stats.trading_state.value == "HALTED"
+            assert (stats.submitted, stats.finished, stats.blocked) == (3, 3, 1)
+            await trio.testing.wait_all_tasks_blocked()
+            kinds = [type(events.receive_nowait()).__name__ for _ in range(4)]
+    assert kinds[0] == "TradingStateChanged"
+
+
+async def test_closing_cancels_working_orders_after_the_drain(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Leaving the block waits out the drain deadline, then cancels and journals every order."""
+    config = attrs.evolve(_config(patience=600.0), shutdown=ShutdownSettings(drain_timeout=5.0))
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", config) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3))
+        assert trio.current_time() == pytest.approx(5.030)
+        assert exchange.open_orders() == ()
+    assert (await handle.wait_done()).children[0].status is OrderStatus.CANCELLED
+    assert [o.status for o in Journal.open(tmp_path / "j.sqlite").orders()] == [
+        OrderStatus.CANCELLED
+    ]
+
+
+async def test_submitting_twice_or_unknown_symbol_is_refused(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The same intent id twice, or a contract without ADV, is a clear error naming the field."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", _config()) as engine:
+            intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=1)
+            await engine.submit(intent)
+            with pytest.raises(InvalidValueError, match="intent_id"):
+                await engine.submit(intent)
+            hogs = OrderIntent(contract=LEAN_HOGS, side=Side.BUY, quantity=1)
+            with pytest.raises(InvalidValueError, match="symbol"):
+                await engine.submit(hogs)  # this exchange trades only oats
