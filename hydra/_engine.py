@@ -23,7 +23,8 @@ import structlog
 import trio
 
 from ._audit import AuditLog
-from ._enums import OrderStatus, Policy, TradingState
+from ._contracts import ContractSpec
+from ._enums import OrderStatus, Policy, Side, TradingState
 from ._errors import InvalidValueError
 from ._ids import ClientOrderId, IntentId, client_order_id_for
 from ._journal import Journal, utc_now
@@ -209,6 +210,27 @@ class Engine:
         self._publish.send_nowait(IntentFinished(report=report))
         log.info("intent_finished", intent_id=work.intent_id, filled=report.filled,
                  quantity=report.quantity, shortfall_bps=str(report.shortfall_bps))
+
+    async def close_position(
+        self, contract: ContractSpec, *, strategy: str = "default"
+    ) -> IntentHandle:
+        """Flatten the broker's position in ``contract``, worked with patience (never TWAP)."""
+        quantity = await self._position(contract)
+        if quantity == 0:
+            raise InvalidValueError("contract", contract.symbol, "has no position to close")
+        side = Side.SELL if quantity > 0 else Side.BUY
+        return await self.submit(OrderIntent(
+            contract=contract, side=side, quantity=abs(quantity), strategy=strategy,
+            policy=Policy.PATIENCE,
+        ))
+
+    async def _position(self, contract: ContractSpec) -> int:
+        """The broker's signed position in ``contract`` (its delivery month, when it has one)."""
+        return sum(
+            position.quantity for position in await self._broker.positions()
+            if position.contract.symbol == contract.symbol
+            and contract.expiry in (None, position.contract.expiry)
+        )
 
     # --- control ------------------------------------------------------------------------------
 

@@ -21,9 +21,11 @@ from hydra import (
     RiskLimits,
     Side,
 )
+from hydra._ids import ClientOrderId, IntentId
 from hydra._journal import EventKind, Journal
+from hydra._orders import OrderRequest
 from hydra._settings import ShutdownSettings
-from hydra.sim import open_sim_exchange
+from hydra.sim import SimBroker, open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
 
 LADDER = ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(2))
@@ -216,3 +218,37 @@ async def test_submitting_twice_or_unknown_symbol_is_refused(
             hogs = OrderIntent(contract=LEAN_HOGS, side=Side.BUY, quantity=1)
             with pytest.raises(InvalidValueError, match="symbol"):
                 await engine.submit(hogs)  # this exchange trades only oats
+
+
+async def test_close_position_flattens_with_patience(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Closing a long position sells exactly its size; with nothing held it is a clear error."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", _config()) as engine:
+            with pytest.raises(InvalidValueError, match="no position to close"):
+                await engine.close_position(OATS)
+            bought = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=4))
+            assert (await bought.wait_done()).filled == 4
+            close = await (await engine.close_position(OATS)).wait_done()
+            assert (close.side, close.quantity, close.filled) == (Side.SELL, 4, 4)
+            (position,) = exchange.positions()
+            assert position.quantity == 0
+
+
+async def test_sync_open_orders_reports_differences(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """An order working at the broker that the journal does not know is reported, not adopted."""
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", _config()) as engine:
+            assert await engine.sync_open_orders() == ()
+            stranger = SimBroker(exchange)
+            await stranger.connect()
+            await stranger.place(OrderRequest(
+                client_order_id=ClientOrderId("manual-1"), intent_id=IntentId("manual"),
+                contract=OATS, side=Side.BUY, quantity=1, limit_price="349.50",
+            ))
+            (difference,) = await engine.sync_open_orders()
+            assert difference.client_order_id == "manual-1"
+            assert "not live in the journal" in difference.description
