@@ -2,7 +2,13 @@
 
 Layers (each imports only from those below it):
     _broker       SimBroker: one client session (Broker protocol)
-    _exchange     SimExchange, open_sim_exchange: the one task, orders, faults, delivery
+    _exchange     SimExchange, open_sim_exchange: the one task, the link, delivery, looking
+    _desk         the orders' life cycle: holds, the book, fills, OCA and bracket cancels
+    _rules        pure checks: what a new order or a modification is refused for
+    _stops        pure: armed stop orders and their trigger (the last trade price)
+    _oca          pure: one-cancels-all groups (IB ocaType 1)
+    _brackets     pure: orders staged until transmitted, parents and children
+    _fault_state  the faults in force (rejections, duplicated/delayed reports, stale quotes)
     _ledger       the account: positions, executions, cash
     _market       one contract's market model (mid, spread, depth, flow)
     _book         pure price-time matching with queue position

@@ -67,6 +67,16 @@ class Book:
     def orders(self) -> Iterator[Resting]:
         return iter(self._by_key.values())
 
+    def best_price(self, side: Side) -> int:
+        """Best price on ``side`` (crowd or ours), without drawing any size."""
+        price = self._touch[side]
+        ours = self._ours[side]
+        if ours:
+            mine = max(ours, key=lambda p: side.sign * p)
+            if side.sign * mine > side.sign * price:
+                return mine
+        return price
+
     def best(self, side: Side) -> tuple[int, int]:
         """Best price on ``side`` (crowd or ours) and the lots displayed there."""
         price = self._touch[side]

@@ -4,8 +4,9 @@ Determinism: the exchange is ONE Trio task. Everything timed (market events, ack
 deliveries, faults) is processed by `SimExchange._catch_up` in (time, sequence) order, both by
 that task when it wakes and by every client call before it acts, so which of two tasks waking
 at the same instant Trio runs first makes no difference. The task sleeps until the next event
-that a client could see (a delivery, a fault, or flow that may trade with a resting order);
-market events nobody can see yet are run in bulk, synchronously, when someone next looks.
+that a client could see (a delivery, a fault, flow that may trade with a resting order, or any
+flow while a stop is armed, since its print may trigger it); market events nobody can see yet
+are run in bulk, synchronously, when someone next looks. Orders live in the `Desk` (`_desk`).
 """
 
 from __future__ import annotations
@@ -24,57 +25,29 @@ import attrs
 import trio
 
 from .._contracts import ContractSpec
-from .._enums import OrderStatus, Side
+from .._enums import Side
 from .._errors import BrokerConnectionError, InvalidValueError
-from .._ids import BrokerOrderId, ClientOrderId, ExecutionId
+from .._ids import ClientOrderId
 from .._orders import Fill
 from .._positions import Position
 from .._quotes import Quote
 from ..brokers import (
     AccountSnapshot,
-    AccountValueChanged,
-    BrokerErrorReported,
     BrokerEvent,
     ConnectionLost,
     ConnectionRestored,
-    ErrorCode,
-    FillReported,
     OpenOrder,
-    OrderAcknowledged,
-    OrderStatusChanged,
-    PositionChanged,
 )
-from ._book import Match
-from ._faults import (
-    DelayExecution,
-    Disconnect,
-    DuplicateExecution,
-    Fault,
-    RejectNextOrder,
-    StaleQuotes,
-)
+from ._desk import ClientId as ClientId  # re-exported for SimBroker
+from ._desk import Desk
+from ._fault_state import FaultState
+from ._faults import Disconnect, Fault
 from ._ledger import Ledger
-from ._market import Market, Trade
+from ._market import Market
 from ._params import SimParams
 from ._ticket import OrderTicket
 
-ClientId = int
 EventSink = Callable[[BrokerEvent], None]
-_TIMES_IN_FORCE = ("DAY", "GTC", "IOC")
-
-
-@attrs.define(kw_only=True)
-class _Order:
-    ticket: OrderTicket
-    broker_order_id: BrokerOrderId
-    owner: ClientId
-    status: OrderStatus = OrderStatus.PENDING
-    filled: int = 0
-    reported_after: float = 0.0  # no report of this order is delivered before this time
-
-    @property
-    def remaining(self) -> int:
-        return self.ticket.quantity - self.filled
 
 
 @attrs.frozen(kw_only=True)
@@ -105,16 +78,18 @@ class SimExchange:
         self._ledger = Ledger(starting_cash=params.starting_cash)
         self._heap: list[tuple[float, int, Callable[[float], None]]] = []
         self._sequence = itertools.count()
-        self._orders: dict[ClientOrderId, _Order] = {}
-        self._broker_ids = itertools.count(1)
-        self._execution_ids = itertools.count(1)
         self._clients: dict[ClientId, EventSink] = {}
         self._client_ids = itertools.count(1)
         self._link_up = True
-        self._rejects: list[RejectNextOrder] = []
-        self._duplicates = 0
-        self._delays: list[float] = []
-        self._stale: dict[str, tuple[float, Quote]] = {}
+        self._faults = FaultState()
+        self._desk = Desk(
+            params,
+            self._markets,
+            ledger=self._ledger,
+            faults=self._faults,
+            send=self._send,
+            timestamp=self.timestamp,
+        )
         self._sleep: trio.CancelScope | None = None
         self._deliveries = self._dropped = 0
         for fault in params.faults:
@@ -144,13 +119,22 @@ class SimExchange:
                 time, _, action = heapq.heappop(heap)
                 action(time)
             elif due <= now:
-                self._trade(market, market.step())
+                trade = market.step()
+                if trade.prints is not None:  # it traded
+                    self._desk.fill(market, trade.time, trade.matches, trade.prints)
             else:
                 return
 
     def _next_wake(self) -> float:
         first = self._heap[0][0] if self._heap else math.inf
-        return min(first, *(m.next_risk_time() for m in self._markets.values()))
+        desk = self._desk
+        return min(
+            first,
+            *(
+                m.next_risk_time(watching_prints=desk.watching_prints(symbol))
+                for symbol, m in self._markets.items()
+            ),
+        )
 
     def _reschedule(self) -> None:
         if self._sleep is not None:
@@ -195,77 +179,14 @@ class SimExchange:
         if not self._link_up:
             raise BrokerConnectionError("the simulated exchange link is down")
 
-    # --- order entry --------------------------------------------------------------------------
+    # --- order entry (the desk does the work) -------------------------------------------------
 
     def place(self, client: ClientId, ticket: OrderTicket) -> None:
-        """A new order arrives now: refused, or acknowledged and matched."""
+        """A new order arrives now: refused, or acknowledged, then held or matched."""
         self._catch_up()
         self._require_link()
-        now = trio.current_time()
-        ack = now + self.params.ack_latency
-        key = ticket.client_order_id
-        if key in self._orders:
-            message = f"duplicate order id {key!r}"
-            self._send(
-                ack, client, BrokerErrorReported(code=103, message=message, client_order_id=key)
-            )
-            return
-        order = _Order(
-            ticket=ticket,
-            broker_order_id=BrokerOrderId(next(self._broker_ids)),
-            owner=client,
-            reported_after=ack,
-        )
-        self._orders[key] = order
-        refusal = self._refusal(ticket)
-        if refusal is not None:
-            order.status = OrderStatus.REJECTED
-            self._send_status(order, ack, code=refusal[0], reason=refusal[1])
-            return
-        order.status = OrderStatus.WORKING
-        self._send(
-            ack,
-            client,
-            OrderAcknowledged(client_order_id=key, broker_order_id=order.broker_order_id),
-        )
-        self._send_status(order, ack)
-        market = self._markets[ticket.symbol]
-        ticks = market.ticks(ticket.limit_price or Decimal(0))
-        assert ticks is not None
-        self._fill(
-            market,
-            now,
-            market.book.place(key=key, side=ticket.side, price=ticks, quantity=ticket.quantity),
-        )
-        self._finish_ioc(market, order, ack)
-
-    def _refusal(self, ticket: OrderTicket) -> tuple[int, str] | None:
-        """Why the exchange refuses ``ticket`` (IB-like code and reason), or None."""
-        if self._rejects:
-            fault = self._rejects.pop(0)
-            return fault.code, fault.reason
-        market = self._markets.get(ticket.symbol)
-        if market is None:
-            return ErrorCode.UNKNOWN_CONTRACT, f"no security definition for {ticket.symbol!r}"
-        if ticket.order_type != "LMT":
-            return ErrorCode.ORDER_REJECTED, f"order type {ticket.order_type!r} is not supported"
-        if ticket.time_in_force not in _TIMES_IN_FORCE:
-            return (
-                ErrorCode.ORDER_REJECTED,
-                f"time in force {ticket.time_in_force!r} is not supported",
-            )
-        if ticket.quantity <= 0 or ticket.limit_price is None or ticket.limit_price <= 0:
-            return ErrorCode.ORDER_REJECTED, "quantity and limit price must be positive"
-        ticks = market.ticks(ticket.limit_price)
-        if ticks is None:
-            tick = market.params.contract.tick_size
-            return (
-                ErrorCode.PRICE_OFF_TICK,
-                f"price {ticket.limit_price} is not a multiple of the tick {tick}",
-            )
-        if market.book.would_cross_own(ticket.side, ticks):
-            return ErrorCode.ORDER_REJECTED, "would trade against your own resting order"
-        return None
+        self._desk.place(client, ticket, trio.current_time())
+        self._reschedule()
 
     def modify(
         self,
@@ -274,166 +195,31 @@ class SimExchange:
         *,
         limit_price: Decimal,
         quantity: int | None = None,
+        stop_price: Decimal | None = None,
     ) -> None:
-        """Reprice (and optionally resize) a working order; a new price loses queue priority,
-        a smaller quantity at the same price keeps it."""
+        """Reprice (and optionally resize, or move the stop of) a working order; a new price
+        loses queue priority, a smaller quantity at the same price keeps it."""
         self._catch_up()
         self._require_link()
         now = trio.current_time()
-        ack = now + self.params.ack_latency
-        order = self._orders.get(key)
-        error = self._modify_error(order, limit_price, quantity)
-        if error is not None or order is None:
-            code, message = error or (ErrorCode.ORDER_NOT_FOUND, "")
-            self._send(
-                ack, client, BrokerErrorReported(code=code, message=message, client_order_id=key)
-            )
-            return
-        market = self._markets[order.ticket.symbol]
-        ticks = market.ticks(limit_price)
-        assert ticks is not None
-        new_quantity = order.ticket.quantity if quantity is None else quantity
-        resting = market.book.resting(key)
-        assert resting is not None
-        order.owner, order.reported_after = client, ack
-        keeps_place = ticks == resting.price and new_quantity <= order.ticket.quantity
-        order.ticket = attrs.evolve(order.ticket, limit_price=limit_price, quantity=new_quantity)
-        self._send_status(order, ack)
-        if keeps_place:
-            market.book.reduce(key, order.remaining)
-            self._reschedule()
-            return
-        market.book.remove(key)
-        self._fill(
-            market,
-            now,
-            market.book.place(
-                key=key, side=order.ticket.side, price=ticks, quantity=order.remaining
-            ),
+        self._desk.modify(
+            client, key, now, limit_price=limit_price, quantity=quantity, stop_price=stop_price
         )
-        self._finish_ioc(market, order, ack)
-
-    def _modify_error(
-        self, order: _Order | None, price: Decimal, quantity: int | None
-    ) -> tuple[int, str] | None:
-        if order is None:
-            return ErrorCode.ORDER_NOT_FOUND, "no such order"
-        if order.status.is_final:
-            return ErrorCode.MODIFY_FILLED_ORDER, f"order is {order.status.value}"
-        market = self._markets[order.ticket.symbol]
-        ticks = market.ticks(price) if price > 0 else None
-        if ticks is None:
-            return (
-                ErrorCode.PRICE_OFF_TICK,
-                f"price {price} is not a multiple of the tick {market.params.contract.tick_size}",
-            )
-        if quantity is not None and quantity <= order.filled:
-            return (
-                ErrorCode.MODIFY_MISMATCH,
-                f"quantity {quantity} is not above the filled {order.filled}",
-            )
-        if market.book.would_cross_own(order.ticket.side, ticks):
-            return ErrorCode.ORDER_REJECTED, "would trade against your own resting order"
-        return None
+        self._reschedule()
 
     def cancel(self, client: ClientId, key: ClientOrderId) -> None:
-        """Take a working order out of the book now; CANCELLED is reported after the ack latency."""
+        """Take a working order out now (and its bracket children); CANCELLED is reported
+        after the ack latency."""
         self._catch_up()
         self._require_link()
-        ack = trio.current_time() + self.params.ack_latency
-        order = self._orders.get(key)
-        if order is None or order.status.is_final:
-            code, message = (
-                (ErrorCode.ORDER_NOT_FOUND, "no such order")
-                if order is None
-                else (ErrorCode.NOT_CANCELLABLE, f"order is {order.status.value}")
-            )
-            self._send(
-                ack, client, BrokerErrorReported(code=code, message=message, client_order_id=key)
-            )
-            return
-        market = self._markets[order.ticket.symbol]
-        market.book.remove(key)
-        order.owner, order.reported_after = client, ack
-        order.status = OrderStatus.CANCELLED
-        self._send_status(order, ack)
-        market.normalize()
+        self._desk.cancel(client, key, trio.current_time())
         self._reschedule()
 
-    def _finish_ioc(self, market: Market, order: _Order, ack: float) -> None:
-        if order.ticket.time_in_force == "IOC" and market.book.remove(order.ticket.client_order_id):
-            order.status = OrderStatus.CANCELLED
-            self._send_status(order, ack)
-        market.normalize()
-        self._reschedule()
-
-    def _send_status(
-        self, order: _Order, time: float, *, code: int | None = None, reason: str | None = None
-    ) -> None:
-        event = OrderStatusChanged(
-            client_order_id=order.ticket.client_order_id,
-            status=order.status,
-            filled=order.filled,
-            remaining=order.remaining,
-            code=code,
-            reason=reason,
-        )
-        self._send(time, order.owner, event)
-
-    # --- executions ---------------------------------------------------------------------------
-
-    def _trade(self, market: Market, trade: Trade) -> None:
-        if trade.matches:
-            self._fill(market, trade.time, list(trade.matches))
-
-    def _fill(self, market: Market, time: float, matches: list[Match]) -> None:
-        """Book each match of our orders and report it after the fill latency."""
-        contract = market.params.contract
-        for match in matches:
-            order = self._orders[ClientOrderId(match.key)]
-            order.filled += match.quantity
-            if not order.remaining:
-                order.status = OrderStatus.FILLED
-            fill = Fill(
-                execution_id=ExecutionId(f"sim.{next(self._execution_ids):08d}"),
-                client_order_id=order.ticket.client_order_id,
-                symbol=contract.symbol,
-                side=order.ticket.side,
-                price=market.price(match.price),
-                quantity=match.quantity,
-                commission=self.params.commission_per_contract * match.quantity,
-                time=self.timestamp(time),
-            )
-            position = self._ledger.record(fill, contract)
-            self._report(
-                order, fill, position, max(time + self.params.fill_latency, order.reported_after)
-            )
-
-    def _report(self, order: _Order, fill: Fill, position: Position, at: float) -> None:
-        report = FillReported(fill=fill)
-        if self._delays:
-            self._send(at + self._delays.pop(0), order.owner, report)
-        else:
-            self._send(at, order.owner, report)
-        if self._duplicates:
-            self._duplicates -= 1
-            self._send(at, order.owner, report)
-        self._send_status(order, at)
-        self._send(
-            at,
-            None,
-            PositionChanged(
-                symbol=fill.symbol, quantity=position.quantity, average_price=position.average_price
-            ),
-        )
-        self._send(at, None, AccountValueChanged(key="RealizedPnL", value=self._ledger.realized))
-        self._send(at, None, AccountValueChanged(key="CashBalance", value=self._ledger.cash))
+    # --- time and faults ----------------------------------------------------------------------
 
     def timestamp(self, time: float) -> dt.datetime:
         """The wall-clock time of Trio time ``time``: session start + seconds since opening."""
         return self.params.session_start + dt.timedelta(seconds=time - self.origin)
-
-    # --- faults and scripted flow -------------------------------------------------------------
 
     def inject(self, fault: Fault) -> None:
         """Schedule ``fault`` at ``fault.at`` seconds after the exchange opened."""
@@ -445,22 +231,13 @@ class SimExchange:
         self._reschedule()
 
     def _start_fault(self, fault: Fault, now: float) -> None:
-        match fault:
-            case Disconnect():
-                self._link_up = False
-                for sink in list(self._clients.values()):
-                    sink(ConnectionLost(reason="simulated disconnect"))
-                self._at(now + fault.duration, self._restore)
-            case RejectNextOrder():
-                self._rejects.append(fault)
-            case DuplicateExecution():
-                self._duplicates += 1
-            case DelayExecution():
-                self._delays.append(fault.delay)
-            case StaleQuotes():
-                symbols = [fault.symbol] if fault.symbol else list(self._markets)
-                for symbol in symbols:
-                    self._stale[symbol] = (now + fault.duration, self._fresh_quote(symbol, now))
+        if not isinstance(fault, Disconnect):
+            self._faults.start(fault, now, symbols=self._markets, fresh_quote=self._fresh_quote)
+            return
+        self._link_up = False
+        for sink in list(self._clients.values()):
+            sink(ConnectionLost(reason="simulated disconnect"))
+        self._at(now + fault.duration, self._restore)
 
     def _restore(self, _: float) -> None:
         self._link_up = True
@@ -470,7 +247,8 @@ class SimExchange:
         """Marketable flow of ``quantity`` lots by ``aggressor`` trades now (for tests)."""
         self._catch_up()
         market = self._market(symbol)
-        self._trade(market, market.inject_flow(trio.current_time(), aggressor, quantity))
+        trade = market.inject_flow(trio.current_time(), aggressor, quantity)
+        self._desk.fill(market, trade.time, trade.matches, trade.prints)
         self._reschedule()
 
     # --- looking ------------------------------------------------------------------------------
@@ -492,10 +270,7 @@ class SimExchange:
         """The quote now (or the frozen one while a `StaleQuotes` fault holds it)."""
         self._catch_up()
         now = trio.current_time()
-        stale = self._stale.get(symbol)
-        if stale is not None and now < stale[0]:
-            return stale[1]
-        return self._fresh_quote(symbol, now)
+        return self._faults.stale_quote(symbol, now) or self._fresh_quote(symbol, now)
 
     def _fresh_quote(self, symbol: str, now: float) -> Quote:
         market = self._market(symbol)
@@ -510,7 +285,7 @@ class SimExchange:
         )
 
     def open_orders(self) -> tuple[OpenOrder, ...]:
-        """Every working order of the account, oldest first."""
+        """Every working order of the account, oldest first (held orders included)."""
         self._catch_up()
         return tuple(
             OpenOrder(
@@ -520,8 +295,7 @@ class SimExchange:
                 filled=order.filled,
                 remaining=order.remaining,
             )
-            for order in self._orders.values()
-            if order.status is OrderStatus.WORKING
+            for order in self._desk.working()
         )
 
     def positions(self) -> tuple[Position, ...]:
@@ -542,7 +316,7 @@ class SimExchange:
             deliveries=self._deliveries,
             dropped_while_down=self._dropped,
             executions=len(self._ledger.executions_since(self.params.session_start)),
-            orders=len(self._orders),
+            orders=len(self._desk),
         )
 
 

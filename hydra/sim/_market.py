@@ -20,10 +20,12 @@ _MOVE, _SCRIPT, _FLOW = 0, 1, 2  # order of events due at the same instant
 
 @attrs.frozen(kw_only=True)
 class Trade:
-    """What one market event did to our orders: ``matches`` at time ``time``."""
+    """What one market event did: ``matches`` of our orders at time ``time``, and the lowest
+    and highest prices it printed (ticks; None when nothing traded)."""
 
     time: float
     matches: tuple[Match, ...]
+    prints: tuple[int, int] | None = None
 
 
 class Market:
@@ -80,13 +82,16 @@ class Market:
         script = self._script[-1][0] if self._script else math.inf
         return min(self._next_move, script, self._next_flow[0])
 
-    def next_risk_time(self) -> float:
-        """When the next event that could trade with one of our orders is due."""
+    def next_risk_time(self, *, watching_prints: bool = False) -> float:
+        """When the next event that could trade with one of our orders is due (or, when
+        ``watching_prints`` for an armed stop, the next that could print at all)."""
+        script = self._script[-1][0] if self._script else math.inf
+        at, aggressor = self._next_flow
+        if watching_prints:
+            return min(script, at)
         buys, sells = self.book.has_resting(Side.BUY), self.book.has_resting(Side.SELL)
         if not (buys or sells):
             return math.inf
-        script = self._script[-1][0] if self._script else math.inf
-        at, aggressor = self._next_flow
         hits_ours = sells if aggressor is Side.BUY else buys
         return min(script, at) if hits_ours else script
 
@@ -126,10 +131,12 @@ class Market:
     def _flow(self, now: float, aggressor: Side, quantity: int) -> Trade:
         if self.halted(now):
             return Trade(time=now, matches=())
-        matches, self.last_trade = self.book.flow(aggressor, quantity)
+        first = self.book.best_price(aggressor.opposite)
+        matches, last = self.book.flow(aggressor, quantity)
+        self.last_trade = last
         self._fair += aggressor.sign * quantity * self.params.impact_ticks_per_lot
         self._normalize()
-        return Trade(time=now, matches=tuple(matches))
+        return Trade(time=now, matches=tuple(matches), prints=(min(first, last), max(first, last)))
 
     def inject_flow(self, now: float, aggressor: Side, quantity: int) -> Trade:
         """Flow sent by a test or scenario right now (ignored while halted)."""

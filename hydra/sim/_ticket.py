@@ -22,10 +22,13 @@ class OrderTicket:
     symbol: str
     side: Side
     quantity: int
-    order_type: str  # "LMT"; anything else ("MKT", "STP LMT" …) is refused with code 201
+    order_type: str  # "LMT" or "STP LMT"; anything else ("MKT" …) is refused with code 201
     limit_price: Decimal | None
-    stop_price: Decimal | None = None
+    stop_price: Decimal | None = None  # the trigger of a "STP LMT" order (IB's auxPrice)
     time_in_force: str = "DAY"
+    oca_group: str | None = None  # one-cancels-all group (IB ocaType 1)
+    parent_id: ClientOrderId | None = None  # held until this order has filled completely
+    transmit: bool = True  # False: staged until its bracket is transmitted
 
     @classmethod
     def from_request(cls, request: OrderRequest) -> OrderTicket:
@@ -39,6 +42,9 @@ class OrderTicket:
             limit_price=request.limit_price,
             stop_price=request.stop_price,
             time_in_force=request.time_in_force.value,
+            oca_group=request.oca_group,
+            parent_id=request.parent_id,
+            transmit=request.transmit,
         )
 
     def to_request(self, contract: ContractSpec) -> OrderRequest:
@@ -54,4 +60,7 @@ class OrderTicket:
             limit_price=self.limit_price,
             stop_price=self.stop_price,
             time_in_force=TimeInForce(self.time_in_force),
+            oca_group=self.oca_group,
+            parent_id=self.parent_id,
+            transmit=self.transmit,
         )

@@ -1,0 +1,85 @@
+"""Account replies built from the simulator's snapshots: values, portfolio, positions, summary.
+Pure functions; money in dollars, average cost per contract (price × point value) as IB gives it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from .._positions import Position
+from ..brokers import AccountSnapshot
+from ._catalog import Catalog
+from ._replies import AccountValue, PortfolioValue, PositionReport
+
+_CENTS = Decimal("0.01")
+
+
+def account_values(snapshot: AccountSnapshot) -> dict[str, Decimal]:
+    """IB's account value keys, from one snapshot."""
+    return {
+        "NetLiquidation": snapshot.equity,
+        "EquityWithLoanValue": snapshot.equity,
+        "TotalCashValue": snapshot.cash,
+        "CashBalance": snapshot.cash,
+        "AvailableFunds": snapshot.equity,
+        "BuyingPower": snapshot.equity,
+        "RealizedPnL": snapshot.realized,
+        "UnrealizedPnL": snapshot.unrealized,
+    }
+
+
+def money(value: Decimal) -> str:
+    return str(value.quantize(_CENTS))
+
+
+def account_value_replies(snapshot: AccountSnapshot, account: str) -> list[AccountValue]:
+    values = [
+        AccountValue(key=key, value=money(value), currency=snapshot.currency, account=account)
+        for key, value in account_values(snapshot).items()
+    ]
+    values.append(AccountValue(key="AccountCode", value=account, currency="", account=account))
+    return values
+
+
+def position_replies(
+    positions: tuple[Position, ...], catalog: Catalog, account: str
+) -> list[PositionReport]:
+    replies = []
+    for position in positions:
+        listing = catalog.by_symbol(position.contract.symbol)
+        if listing is not None:
+            replies.append(
+                PositionReport(
+                    account=account,
+                    contract=listing.wire,
+                    position=position.quantity,
+                    average_cost=position.average_price * position.contract.point_value,
+                )
+            )
+    return replies
+
+
+def portfolio_replies(
+    positions: tuple[Position, ...], marks: Mapping[str, Decimal], catalog: Catalog, account: str
+) -> list[PortfolioValue]:
+    replies = []
+    for position in positions:
+        symbol = position.contract.symbol
+        listing = catalog.by_symbol(symbol)
+        if listing is None or symbol not in marks:
+            continue
+        mark = marks[symbol]
+        replies.append(
+            PortfolioValue(
+                contract=listing.wire,
+                position=position.quantity,
+                market_price=mark,
+                market_value=position.quantity * mark * position.contract.point_value,
+                average_cost=position.average_price * position.contract.point_value,
+                unrealized_pnl=position.unrealized_pnl(mark),
+                realized_pnl=position.realized_pnl,
+                account=account,
+            )
+        )
+    return replies

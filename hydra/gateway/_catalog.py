@@ -1,0 +1,161 @@
+"""The gateway's contract catalog: the simulator's futures as IB describes them, and the lookup
+from a client's (partial) contract to them. Pure.
+
+Each simulated market trades one delivery month: the contract's own ``expiry`` when it has one,
+else the front month at the session start. Last trading day is approximated as the 14th of the
+delivery month (ZO's is the business day before the 15th; close enough for a simulator). The
+conId is a stable hash of symbol and month, so it is the same on every run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
+import attrs
+
+from .._contracts import MONTH_CODES, ContractSpec, TradingSession
+from ._replies import ContractDetails, WireContract
+from ._requests import ContractFields
+
+_LAST_TRADING_DAY = 14
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_LONG_NAMES = {"ZO": "Oats", "HE": "Lean Hogs"}
+_HOURS_DAYS = 7
+
+
+@attrs.frozen(kw_only=True)
+class Listing:
+    """One tradable contract: the simulator's spec and its IB description."""
+
+    spec: ContractSpec
+    wire: WireContract
+    contract_month: str  # YYYYMM
+
+    @property
+    def symbol(self) -> str:
+        return self.spec.symbol
+
+
+def front_month(spec: ContractSpec, today: dt.date) -> str:
+    """The first listed delivery month (YYYYMM) whose last trading day is not before ``today``."""
+    if spec.expiry is not None:
+        return spec.expiry
+    year, month = today.year, today.month
+    if today.day > _LAST_TRADING_DAY:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    while MONTH_CODES[month - 1] not in spec.months:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return f"{year}{month:02d}"
+
+
+def listing_for(spec: ContractSpec, today: dt.date) -> Listing:
+    month = front_month(spec, today)
+    code = MONTH_CODES[int(month[4:]) - 1]
+    return Listing(
+        spec=spec.for_month(month),
+        contract_month=month,
+        wire=WireContract(
+            con_id=zlib.crc32(f"{spec.symbol}:{month}".encode()) & 0x3FFFFFFF,
+            symbol=spec.symbol,
+            last_trade_date=f"{month}{_LAST_TRADING_DAY:02d}",
+            multiplier=spec.multiplier,
+            exchange=spec.exchange,
+            currency=spec.currency,
+            local_symbol=f"{spec.symbol}{code}{month[3]}",
+            trading_class=spec.symbol,
+        ),
+    )
+
+
+class Catalog:
+    """The listings the gateway serves, and lookups by a client's contract fields."""
+
+    def __init__(self, specs: Iterable[ContractSpec], *, today: dt.date) -> None:
+        self._today = today
+        self._listings = tuple(listing_for(spec, today) for spec in specs)
+
+    @property
+    def listings(self) -> tuple[Listing, ...]:
+        return self._listings
+
+    def by_symbol(self, symbol: str) -> Listing | None:
+        return next((x for x in self._listings if x.symbol == symbol), None)
+
+    def matches(self, contract: ContractFields) -> tuple[Listing, ...]:
+        """Every listing the client's contract could mean (IB's contract details search)."""
+        return tuple(x for x in self._listings if _matches(x, contract))
+
+    def resolve(self, contract: ContractFields) -> Listing | None:
+        """The one listing the contract names, or None (unknown or ambiguous)."""
+        found = self.matches(contract)
+        return found[0] if len(found) == 1 else None
+
+    def details(self, req_id: int, listing: Listing) -> ContractDetails:
+        spec = listing.spec
+        hours = trading_hours(spec.trading_hours, self._today)
+        return ContractDetails(
+            req_id=req_id,
+            contract=listing.wire,
+            min_tick=spec.tick_size,
+            price_magnifier=spec.price_magnifier,
+            long_name=_LONG_NAMES.get(spec.symbol, spec.symbol),
+            contract_month=listing.contract_month,
+            time_zone=spec.time_zone,
+            trading_hours=hours,
+            liquid_hours=hours,
+        )
+
+
+def _matches(listing: Listing, c: ContractFields) -> bool:
+    w = listing.wire
+    if c.con_id:
+        return c.con_id == w.con_id
+    month = c.last_trade_date_or_contract_month
+    checks = (
+        (c.symbol, w.symbol),
+        (c.sec_type, w.sec_type),
+        (c.exchange if c.exchange != "SMART" else "", w.exchange),
+        (c.currency, w.currency),
+        (c.local_symbol, w.local_symbol),
+        (c.trading_class, w.trading_class),
+    )
+    if not c.symbol and not c.local_symbol:
+        return False
+    if any(asked and asked != have for asked, have in checks):
+        return False
+    if c.multiplier and _decimal(c.multiplier) != w.multiplier:
+        return False
+    return not month or w.last_trade_date.startswith(month)
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def trading_hours(sessions: Iterable[TradingSession], today: dt.date) -> str:
+    """IB's trading-hours text for a week from ``today``:
+    ``20250303:0830-20250303:1320;20250304:CLOSED;…``."""
+    sessions = tuple(sessions)
+    parts = []
+    for offset in range(_HOURS_DAYS):
+        day = today + dt.timedelta(days=offset)
+        windows = [s for s in sessions if _trades_on(s.days, day.weekday())]
+        if not windows:
+            parts.append(f"{day:%Y%m%d}:CLOSED")
+        for s in windows:
+            close_day = day + dt.timedelta(days=1) if s.close <= s.open else day
+            parts.append(f"{day:%Y%m%d}:{s.open:%H%M}-{close_day:%Y%m%d}:{s.close:%H%M}")
+    return ";".join(parts)
+
+
+def _trades_on(days: str, weekday: int) -> bool:
+    """``days`` like ``Mon-Fri`` or ``Sun-Fri`` (a range of opening days) covers ``weekday``."""
+    first, _, last = days.partition("-")
+    start, end = _DAYS.index(first), _DAYS.index(last or first)
+    return (weekday - start) % 7 <= (end - start) % 7

@@ -1,0 +1,149 @@
+"""What the gateway remembers across connections: which client ids are connected, each client
+id's attachment to the exchange, and every order by IB's (client id, order id) and by the
+exchange's client order id. Synchronous; one per gateway.
+
+A client id is attached to the exchange once, on its first connection, and stays attached, so
+orders a client placed keep their owner across its disconnects; the exchange's events for a
+client id go to whichever connection holds that id now, and are dropped while none does (the
+snapshots — open orders, positions, executions — still hold everything).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+import attrs
+
+from .._ids import ClientOrderId
+from ..brokers import BrokerEvent
+from ..sim import SimExchange
+from ._catalog import Catalog, Listing
+from ._replies import OrderFields
+
+EventSink = Callable[[BrokerEvent], None]
+
+
+@attrs.define(kw_only=True)
+class OrderRecord:
+    """One IB order as the gateway knows it (mutable: it follows the order's life)."""
+
+    key: ClientOrderId
+    client_id: int
+    order_id: int
+    listing: Listing
+    action: str
+    quantity: int
+    order_type: str
+    limit_price: Decimal | None
+    aux_price: Decimal | None
+    tif: str
+    oca_group: str
+    account: str
+    order_ref: str
+    parent_id: int
+    transmit: bool = True
+    perm_id: int = 0
+    status: str = "PendingSubmit"
+    filled: int = 0
+    average_fill_price: Decimal = Decimal(0)
+    last_fill_price: Decimal = Decimal(0)
+    executions: set[str] = attrs.field(factory=set)  # ids already counted in ``filled``
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.quantity - self.filled)
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in ("Filled", "Cancelled", "ApiCancelled", "Inactive")
+
+    def order_fields(self) -> OrderFields:
+        return OrderFields(
+            order_id=self.order_id,
+            client_id=self.client_id,
+            perm_id=self.perm_id,
+            action=self.action,
+            quantity=self.quantity,
+            order_type=self.order_type,
+            limit_price=self.limit_price,
+            aux_price=self.aux_price,
+            tif=self.tif,
+            oca_group=self.oca_group,
+            account=self.account,
+            order_ref=self.order_ref,
+            parent_id=self.parent_id,
+        )
+
+
+class Registry:
+    """The gateway's memory; sessions share it, the exchange's sinks route through it."""
+
+    def __init__(self, exchange: SimExchange, catalog: Catalog, *, account: str) -> None:
+        self.exchange = exchange
+        self.catalog = catalog
+        self.account = account
+        self._live: dict[int, EventSink] = {}
+        self._attached: dict[int, int] = {}
+        self._by_key: dict[ClientOrderId, OrderRecord] = {}
+        self._by_ib: dict[tuple[int, int], OrderRecord] = {}
+
+    # --- client ids ---------------------------------------------------------------------------
+
+    def claim(self, client_id: int, sink: EventSink) -> int | None:
+        """Mark ``client_id`` connected, its events going to ``sink``; the exchange client it
+        acts as, or None when the id is already in use."""
+        if client_id in self._live:
+            return None
+        self._live[client_id] = sink
+        if client_id not in self._attached:
+            route = functools.partial(self._route, client_id)
+            self._attached[client_id] = self.exchange.attach(route)
+        return self._attached[client_id]
+
+    def release(self, client_id: int, sink: EventSink) -> None:
+        """``client_id``'s connection (the one with ``sink``) has gone."""
+        if self._live.get(client_id) == sink:  # bound methods: equal, not identical
+            del self._live[client_id]
+
+    @property
+    def connected_clients(self) -> tuple[int, ...]:
+        return tuple(sorted(self._live))
+
+    def _route(self, client_id: int, event: BrokerEvent) -> None:
+        sink = self._live.get(client_id)
+        if sink is not None:
+            sink(event)
+
+    # --- orders -------------------------------------------------------------------------------
+
+    def new_key(self, client_id: int, order_id: int, order_ref: str) -> ClientOrderId:
+        """The exchange's key for a new order: its orderRef when no other order has it."""
+        if order_ref and ClientOrderId(order_ref) not in self._by_key:
+            return ClientOrderId(order_ref)
+        base = f"ib.{client_id}.{order_id}"
+        for n in itertools.count():
+            key = ClientOrderId(base if n == 0 else f"{base}.{n}")
+            if key not in self._by_key:
+                return key
+        raise AssertionError("unreachable")
+
+    def add(self, record: OrderRecord) -> None:
+        self._by_key[record.key] = record
+        self._by_ib[record.client_id, record.order_id] = record
+
+    def by_ib(self, client_id: int, order_id: int) -> OrderRecord | None:
+        return self._by_ib.get((client_id, order_id))
+
+    def by_key(self, key: ClientOrderId) -> OrderRecord | None:
+        return self._by_key.get(key)
+
+    def orders(self) -> Iterator[OrderRecord]:
+        return iter(self._by_key.values())
+
+    def next_order_id(self, client_id: int) -> int:
+        """One above the highest order id ``client_id`` has used (1 for a new client)."""
+        used = [order_id for (client, order_id) in self._by_ib if client == client_id]
+        return max(used, default=0) + 1

@@ -1,0 +1,443 @@
+"""What the gateway sends, as typed values: each reply's ``fields()`` is its frame's fields.
+
+Layouts are exactly what ib_async 2.1's ``decoder.py`` reads at server version 157 (no
+``advancedOrderRejectJson`` on errors, the obsolete ``mdSizeMultiplier`` still in contract
+details, no ``duration`` / ``postToAts`` on open orders). Prices and quantities are decimals;
+an unset value is None (an empty field).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Protocol
+
+import attrs
+
+from ._wire import FieldValue, encode_frame
+
+Fields = tuple[FieldValue, ...]
+
+
+class Reply(Protocol):
+    def fields(self) -> Fields: ...
+
+
+def encode_reply(reply: Reply) -> bytes:
+    """The frame for one reply."""
+    return encode_frame(reply.fields())
+
+
+@attrs.frozen(kw_only=True)
+class WireContract:
+    """A futures contract as the gateway describes it to clients."""
+
+    con_id: int
+    symbol: str
+    last_trade_date: str  # YYYYMMDD
+    multiplier: Decimal
+    exchange: str
+    currency: str
+    local_symbol: str  # e.g. ZOH5
+    trading_class: str
+    sec_type: str = "FUT"
+
+    def short_fields(self) -> Fields:
+        """conId … tradingClass, as position, open order and execution messages carry it."""
+        return (
+            self.con_id,
+            self.symbol,
+            self.sec_type,
+            self.last_trade_date,
+            Decimal(0),
+            "",
+            self.multiplier,
+            self.exchange,
+            self.currency,
+            self.local_symbol,
+            self.trading_class,
+        )
+
+
+# --- connection ------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ManagedAccounts:
+    accounts: tuple[str, ...]
+
+    def fields(self) -> Fields:
+        return (15, 1, ",".join(self.accounts))
+
+
+@attrs.frozen(kw_only=True)
+class NextValidId:
+    order_id: int
+
+    def fields(self) -> Fields:
+        return (9, 1, self.order_id)
+
+
+@attrs.frozen(kw_only=True)
+class ErrorMessage:
+    """An error or information message; ``req_id`` is −1 when about no request or order."""
+
+    req_id: int
+    code: int
+    message: str
+
+    def fields(self) -> Fields:
+        return (4, 2, self.req_id, self.code, self.message)
+
+
+@attrs.frozen(kw_only=True)
+class CurrentTime:
+    seconds: int  # since the Unix epoch
+
+    def fields(self) -> Fields:
+        return (49, 1, self.seconds)
+
+
+# --- contracts and market data ---------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ContractDetails:
+    req_id: int
+    contract: WireContract
+    min_tick: Decimal
+    price_magnifier: int
+    long_name: str
+    contract_month: str  # YYYYMM
+    time_zone: str
+    trading_hours: str
+    liquid_hours: str
+    order_types: str = "LMT,STPLMT"
+
+    def fields(self) -> Fields:
+        c = self.contract
+        return (
+            10, 8, self.req_id, c.symbol, c.sec_type, c.last_trade_date, Decimal(0), "",
+            c.exchange, c.currency, c.local_symbol, c.symbol, c.trading_class, c.con_id,
+            self.min_tick, "",  # mdSizeMultiplier, obsolete but still sent before 164
+            c.multiplier, self.order_types, c.exchange, self.price_magnifier, 0,
+            self.long_name, "", self.contract_month, "", "", "", self.time_zone,
+            self.trading_hours, self.liquid_hours, "", "", 0,  # evRule, evMultiplier, no sec ids
+            1, "", "", "", c.last_trade_date, "",  # aggGroup … realExpirationDate, stockType
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class ContractDetailsEnd:
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (52, 1, self.req_id)
+
+
+@attrs.frozen(kw_only=True)
+class TickPrice:
+    """Tick types: 1 bid, 2 ask, 4 last, 6 high, 7 low, 9 close."""
+
+    ticker_id: int
+    tick_type: int
+    price: Decimal
+    size: int = 0
+
+    def fields(self) -> Fields:
+        return (1, 6, self.ticker_id, self.tick_type, self.price, self.size, 0)
+
+
+@attrs.frozen(kw_only=True)
+class TickSize:
+    """Tick types: 0 bid size, 3 ask size, 5 last size, 8 volume."""
+
+    ticker_id: int
+    tick_type: int
+    size: int
+
+    def fields(self) -> Fields:
+        return (2, 6, self.ticker_id, self.tick_type, self.size)
+
+
+@attrs.frozen(kw_only=True)
+class TickSnapshotEnd:
+    ticker_id: int
+
+    def fields(self) -> Fields:
+        return (57, 1, self.ticker_id)
+
+
+@attrs.frozen(kw_only=True)
+class MarketDataType:
+    ticker_id: int
+    market_data_type: int = 1  # live
+
+    def fields(self) -> Fields:
+        return (58, 1, self.ticker_id, self.market_data_type)
+
+
+@attrs.frozen(kw_only=True)
+class TickRequestParams:
+    ticker_id: int
+    min_tick: Decimal
+    exchange: str
+
+    def fields(self) -> Fields:
+        return (81, self.ticker_id, self.min_tick, self.exchange, 3)
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class OrderFields:
+    """An order as open order messages describe it."""
+
+    order_id: int
+    client_id: int
+    perm_id: int
+    action: str  # BUY or SELL
+    quantity: int
+    order_type: str
+    limit_price: Decimal | None
+    aux_price: Decimal | None
+    tif: str
+    oca_group: str
+    account: str
+    order_ref: str
+    parent_id: int
+
+
+@attrs.frozen(kw_only=True)
+class OpenOrder:
+    contract: WireContract
+    order: OrderFields
+    status: str
+
+    def fields(self) -> Fields:
+        o = self.order
+        return (
+            5, o.order_id, *self.contract.short_fields(),
+            o.action, o.quantity, o.order_type, o.limit_price, o.aux_price, o.tif, o.oca_group,
+            o.account, "", 0, o.order_ref, o.client_id, o.perm_id, 0, 0,  # openClose … hidden
+            0, "", "", "", "", "", "",  # discretionaryAmt … faPercentage, faProfile
+            "", "", "", "", "", 0, "", -1,  # modelCode … exemptCode
+            0, "", "", "", "", "",  # auctionStrategy … stockRangeUpper
+            "", 0, 0, 0, "", 3, 0, 0, "", o.parent_id, 0,  # displaySize … triggerMethod
+            "", 0, "", "",  # volatility … deltaNeutralAuxPrice
+            0, 0, "", "", "", "", "",  # continuousUpdate … comboLegsDescrip
+            0, 0, 0,  # combo legs, order combo legs, smart combo params
+            "", "", "",  # scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement
+            "",  # hedgeType
+            0, "", "", 0, 0,  # optOutSmartRouting … notHeld, no delta-neutral contract
+            "",  # algoStrategy
+            0, 0, self.status, "", "", "", "", "", "", "", "", "",  # solicited … margins
+            "", "", "", "", "",  # commission, min, max, commissionCurrency, warningText
+            0, 0,  # randomizeSize, randomizePrice
+            0,  # conditions
+            "", "", "", "", "", "", "", 0,  # adjustedOrderType … adjustableTrailingUnit
+            "", "", "", "", 0, 0, "", 0,  # softDollarTier ×3 … usePriceMgmtAlgo
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class OpenOrderEnd:
+    def fields(self) -> Fields:
+        return (53, 1)
+
+
+@attrs.frozen(kw_only=True)
+class OrderStatusReport:
+    """IB's orderStatus: PendingSubmit, PreSubmitted, Submitted, Cancelled, Filled, Inactive …"""
+
+    order_id: int
+    status: str
+    filled: int
+    remaining: int
+    average_fill_price: Decimal
+    perm_id: int
+    parent_id: int
+    last_fill_price: Decimal
+    client_id: int
+
+    def fields(self) -> Fields:
+        return (
+            3, self.order_id, self.status, self.filled, self.remaining, self.average_fill_price,
+            self.perm_id, self.parent_id, self.last_fill_price, self.client_id, "", "",
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class CompletedOrdersEnd:
+    def fields(self) -> Fields:
+        return (102,)
+
+
+@attrs.frozen(kw_only=True)
+class ExecutionDetails:
+    req_id: int  # −1 for a live execution
+    contract: WireContract
+    order_id: int
+    exec_id: str
+    time: str  # IB date-time text
+    account: str
+    side: str  # BOT or SLD
+    shares: int
+    price: Decimal
+    perm_id: int
+    client_id: int
+    cumulative_quantity: int
+    average_price: Decimal
+    order_ref: str
+
+    def fields(self) -> Fields:
+        return (
+            11, self.req_id, self.order_id, *self.contract.short_fields(),
+            self.exec_id, self.time, self.account, self.contract.exchange, self.side,
+            self.shares, self.price, self.perm_id, self.client_id, 0,
+            self.cumulative_quantity, self.average_price, self.order_ref, "", "", "", 0,
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class ExecutionDetailsEnd:
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (55, 1, self.req_id)
+
+
+@attrs.frozen(kw_only=True)
+class CommissionReport:
+    exec_id: str
+    commission: Decimal
+    currency: str = "USD"
+
+    def fields(self) -> Fields:
+        return (59, 1, self.exec_id, self.commission, self.currency, "", "", "")
+
+
+# --- account ---------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class PositionReport:
+    account: str
+    contract: WireContract
+    position: int
+    average_cost: Decimal  # dollars per contract, as IB reports it
+
+    def fields(self) -> Fields:
+        return (
+            61,
+            3,
+            self.account,
+            *self.contract.short_fields(),
+            self.position,
+            self.average_cost,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class PositionEnd:
+    def fields(self) -> Fields:
+        return (62, 1)
+
+
+@attrs.frozen(kw_only=True)
+class AccountValue:
+    key: str
+    value: str
+    currency: str
+    account: str
+
+    def fields(self) -> Fields:
+        return (6, 2, self.key, self.value, self.currency, self.account)
+
+
+@attrs.frozen(kw_only=True)
+class PortfolioValue:
+    contract: WireContract
+    position: int
+    market_price: Decimal
+    market_value: Decimal
+    average_cost: Decimal
+    unrealized_pnl: Decimal
+    realized_pnl: Decimal
+    account: str
+
+    def fields(self) -> Fields:
+        c = self.contract
+        return (
+            7, 8, c.con_id, c.symbol, c.sec_type, c.last_trade_date, Decimal(0), "",
+            c.multiplier, c.exchange, c.currency, c.local_symbol, c.trading_class,
+            self.position, self.market_price, self.market_value, self.average_cost,
+            self.unrealized_pnl, self.realized_pnl, self.account,
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class AccountTime:
+    time: str  # HH:MM
+
+    def fields(self) -> Fields:
+        return (8, 1, self.time)
+
+
+@attrs.frozen(kw_only=True)
+class AccountDownloadEnd:
+    account: str
+
+    def fields(self) -> Fields:
+        return (54, 1, self.account)
+
+
+@attrs.frozen(kw_only=True)
+class AccountUpdateMulti:
+    req_id: int
+    account: str
+    key: str
+    value: str
+    currency: str
+
+    def fields(self) -> Fields:
+        return (73, 1, self.req_id, self.account, "", self.key, self.value, self.currency)
+
+
+@attrs.frozen(kw_only=True)
+class AccountUpdateMultiEnd:
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (74, 1, self.req_id)
+
+
+@attrs.frozen(kw_only=True)
+class AccountSummary:
+    req_id: int
+    account: str
+    tag: str
+    value: str
+    currency: str
+
+    def fields(self) -> Fields:
+        return (63, 1, self.req_id, self.account, self.tag, self.value, self.currency)
+
+
+@attrs.frozen(kw_only=True)
+class AccountSummaryEnd:
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (64, 1, self.req_id)
+
+
+@attrs.frozen(kw_only=True)
+class PnL:
+    req_id: int
+    daily: Decimal
+    unrealized: Decimal
+    realized: Decimal
+
+    def fields(self) -> Fields:
+        return (94, self.req_id, self.daily, self.unrealized, self.realized)

@@ -1,0 +1,70 @@
+"""The faults in force: what the next order, execution report and quote will meet.
+
+`Disconnect` is the exchange's own business (it owns the link and the clients); every other
+fault only leaves state here for order entry, reporting and quoting to consume.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from .._quotes import Quote
+from ._faults import (
+    DelayExecution,
+    DuplicateExecution,
+    RejectNextOrder,
+    StaleQuotes,
+)
+
+
+class FaultState:
+    """Pending rejections, duplicated and delayed executions, and frozen quotes."""
+
+    def __init__(self) -> None:
+        self._rejects: list[RejectNextOrder] = []
+        self._duplicates = 0
+        self._delays: list[float] = []
+        self._stale: dict[str, tuple[float, Quote]] = {}
+
+    def start(
+        self,
+        fault: RejectNextOrder | DuplicateExecution | DelayExecution | StaleQuotes,
+        now: float,
+        *,
+        symbols: Iterable[str],
+        fresh_quote: Callable[[str, float], Quote],
+    ) -> None:
+        """``fault`` begins at ``now``."""
+        match fault:
+            case RejectNextOrder():
+                self._rejects.append(fault)
+            case DuplicateExecution():
+                self._duplicates += 1
+            case DelayExecution():
+                self._delays.append(fault.delay)
+            case StaleQuotes():
+                for symbol in [fault.symbol] if fault.symbol else symbols:
+                    self._stale[symbol] = (now + fault.duration, fresh_quote(symbol, now))
+
+    def take_rejection(self) -> tuple[int, str] | None:
+        """The code and reason of a pending `RejectNextOrder`, used up; or None."""
+        if not self._rejects:
+            return None
+        fault = self._rejects.pop(0)
+        return fault.code, fault.reason
+
+    def take_delay(self) -> float:
+        """Extra seconds for the next execution report (0 when none is pending)."""
+        return self._delays.pop(0) if self._delays else 0.0
+
+    def take_duplicate(self) -> bool:
+        """True when the next execution report is to be sent twice."""
+        if not self._duplicates:
+            return False
+        self._duplicates -= 1
+        return True
+
+    def stale_quote(self, symbol: str, now: float) -> Quote | None:
+        """The frozen quote of ``symbol`` while a `StaleQuotes` fault holds it, else None."""
+        stale = self._stale.get(symbol)
+        return stale[1] if stale is not None and now < stale[0] else None
