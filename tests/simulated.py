@@ -36,7 +36,7 @@ async def open_engine(
     kwargs.setdefault("offload", run_inline)
     async with open_hydra(
         config or HydraConfig(),
-        SimBroker(exchange),
+        SimBroker(exchange, client_id=1),  # as Hydra's trading client id at IB
         journal_path=journal,
         clock=lambda: exchange.timestamp(trio.current_time()),
         **kwargs,

@@ -156,3 +156,31 @@ async def test_closed_broker_cannot_reconnect(autojump_clock: object) -> None:
         with pytest.raises(BrokerConnectionError):
             await broker.connect()
         assert [event async for event in broker.events()] == []
+
+
+async def test_a_later_session_with_the_same_client_id_takes_over_events(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A new SimBroker under an earlier one's client id receives that session's order events."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        first = SimBroker(exchange, client_id=1)
+        await first.connect()
+        await first.place(buy("a", price="350.00"))  # behind the 5 lots displayed at the bid
+        await trio.sleep(1)
+        second = SimBroker(exchange, client_id=1)
+        await second.connect()
+        exchange.inject_flow("ZO", Side.SELL, 7)
+        await trio.sleep(1)
+        first_events = _names(first.events())
+        second_events = _names(second.events())
+    assert "OrderAcknowledged" in first_events and "FillReported" not in first_events
+    assert "FillReported" in second_events
+
+
+def _names(channel: trio.MemoryReceiveChannel[object]) -> list[str]:
+    names = []
+    while True:
+        try:
+            names.append(type(channel.receive_nowait()).__name__)
+        except trio.WouldBlock:
+            return names

@@ -26,8 +26,11 @@ from ._ticket import OrderTicket
 class SimBroker:
     """A client session with the simulated exchange."""
 
-    def __init__(self, exchange: SimExchange) -> None:
+    def __init__(self, exchange: SimExchange, *, client_id: int | None = None) -> None:
+        """A session with ``exchange``; under a ``client_id`` it takes over the orders of an
+        earlier session with the same id (as after a restart)."""
         self._exchange = exchange
+        self._client_id = client_id
         # Unbounded: the exchange is one task serving every client and must never block on a
         # slow reader (a real gateway buffers too); readers drain it at their own pace.
         self._send, self._receive = trio.open_memory_channel[BrokerEvent](math.inf)
@@ -47,7 +50,7 @@ class SimBroker:
         if not self._exchange.link_up:
             raise BrokerConnectionError("the simulated exchange link is down")
         if self._client is None:
-            self._client = self._exchange.attach(self._send.send_nowait)
+            self._client = self._exchange.attach(self._send.send_nowait, client_id=self._client_id)
 
     async def close(self) -> None:
         await trio.lowlevel.checkpoint()

@@ -79,6 +79,7 @@ class SimExchange:
         self._heap: list[tuple[float, int, Callable[[float], None]]] = []
         self._sequence = itertools.count()
         self._clients: dict[ClientId, EventSink] = {}
+        self._named: dict[int, ClientId] = {}  # IB-style client ids of attached sessions
         self._client_ids = itertools.count(1)
         self._link_up = True
         self._faults = FaultState()
@@ -147,9 +148,16 @@ class SimExchange:
 
     # --- clients ------------------------------------------------------------------------------
 
-    def attach(self, sink: EventSink) -> ClientId:
-        """Register a client; its events go to ``sink`` from now on."""
-        client = next(self._client_ids)
+    def attach(self, sink: EventSink, *, client_id: int | None = None) -> ClientId:
+        """Register a client; its events go to ``sink`` from now on.
+
+        With ``client_id`` (like IB's), a later session under the same id takes over the
+        earlier one's orders and events, as a restarted program does at IB."""
+        client = self._named.get(client_id) if client_id is not None else None
+        if client is None:
+            client = next(self._client_ids)
+            if client_id is not None:
+                self._named[client_id] = client
         self._clients[client] = sink
         return client
 
