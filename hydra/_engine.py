@@ -23,6 +23,7 @@ import structlog
 import trio
 
 from ._audit import AuditLog
+from ._bracket import BracketActor, BracketIntent
 from ._contracts import ContractSpec
 from ._enums import OrderStatus, Policy, Side, TradingState
 from ._errors import InvalidValueError
@@ -210,6 +211,36 @@ class Engine:
         self._publish.send_nowait(IntentFinished(report=report))
         log.info("intent_finished", intent_id=work.intent_id, filled=report.filled,
                  quantity=report.quantity, shortfall_bps=str(report.shortfall_bps))
+
+    async def submit_bracket(self, bracket: BracketIntent) -> IntentHandle:
+        """Send an entry with its take-profit and protective stop; the handle reports when the
+        bracket is over (the entry ended unfilled, or an exit filled and OCA cancelled the
+        other) or when it is cancelled."""
+        intent = OrderIntent(contract=bracket.contract, side=bracket.side,
+                             quantity=bracket.quantity, strategy=bracket.strategy,
+                             intent_id=bracket.intent_id)
+        if intent.intent_id in self._handles:
+            raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
+        await self._broker.subscribe_quotes(intent.contract)
+        arrival = self._broker.quote_nowait(intent.contract).mid
+        await self._journal.record_intent(intent, arrival_mid=arrival, predicted_bps=None)
+        handle = IntentHandle(intent)
+        self._handles[intent.intent_id] = handle
+        actor = BracketActor(bracket, risk=self._risk, arrival_mid=arrival)
+        self._nursery.start_soon(self._run_bracket, handle, actor, arrival)
+        return handle
+
+    async def _run_bracket(self, handle: IntentHandle, actor: BracketActor,
+                           arrival: Decimal) -> None:
+        intent = handle.intent
+        work = Work(intent_id=intent.intent_id, client_order_id=actor.entry.client_order_id,
+                    contract=intent.contract, side=intent.side, quantity=intent.quantity,
+                    policy=Policy.PATIENCE, settings=self._config.execution, arrival_mid=arrival)
+        try:
+            with handle._scope:
+                await actor.run()
+        finally:
+            await self._report(handle, work, actor.reports())
 
     async def close_position(
         self, contract: ContractSpec, *, strategy: str = "default"

@@ -16,16 +16,17 @@ import attrs
 import structlog
 import trio
 
+from ._child_order import ChildOrder
 from ._contracts import ContractSpec
-from ._enums import OrderStatus, OrderType, Policy, Side
+from ._enums import OrderStatus, Policy, Side
 from ._ids import ClientOrderId, IntentId
 from ._ladder import LadderStage, baseline_price, ladder_price, ladder_wait
 from ._messages import Blocked, CancelOrder, ModifyOrder, OrderAnswer, PlaceOrder, RiskMessage
-from ._orders import Fill, OrderRequest
+from ._orders import OrderRequest
 from ._quotes import Quote
 from ._reports import ChildOrderReport
 from ._settings import ExecutionSettings
-from .brokers import BrokerEvent, FillReported, OrderAcknowledged, OrderStatusChanged
+from .brokers import BrokerEvent
 
 log = structlog.get_logger()
 
@@ -49,53 +50,6 @@ class Work:
     settings: ExecutionSettings
     arrival_mid: Decimal
     predicted_bps: Decimal | None = None
-
-
-@attrs.define
-class _Child:
-    """The order as this actor sees it; its own state, built from the broker's events."""
-
-    work: Work
-    prices: list[Decimal] = attrs.Factory(list)
-    fills: list[Fill] = attrs.Factory(list)
-    status: OrderStatus = OrderStatus.PENDING
-    reason: str | None = None
-
-    @property
-    def filled(self) -> int:
-        return sum(fill.quantity for fill in self.fills)
-
-    @property
-    def done(self) -> bool:
-        """Final at the broker, with every fill of a filled order in hand."""
-        if self.status is OrderStatus.FILLED:
-            return self.filled >= self.work.quantity
-        return self.status.is_final or self.filled >= self.work.quantity
-
-    def apply(self, event: BrokerEvent) -> None:
-        match event:
-            case OrderAcknowledged() if self.status is OrderStatus.PENDING:
-                self.status = OrderStatus.WORKING
-            case OrderStatusChanged():
-                self.status = event.status
-                if event.reason:
-                    self.reason = event.reason if event.code is None else (
-                        f"{event.code}: {event.reason}"
-                    )
-            case FillReported():
-                self.fills.append(event.fill)
-
-    def report(self) -> ChildOrderReport:
-        filled_up = self.filled >= self.work.quantity
-        return ChildOrderReport(
-            client_order_id=self.work.client_order_id,
-            order_type=OrderType.LIMIT,
-            quantity=self.work.quantity,
-            prices=tuple(self.prices),
-            status=OrderStatus.FILLED if filled_up else self.status,
-            fills=tuple(self.fills),
-            reason=self.reason,
-        )
 
 
 def stage_plan(policy: Policy, settings: ExecutionSettings) -> tuple[tuple[object, float], ...]:
@@ -126,7 +80,7 @@ class PatienceActor:
         leave_working: Callable[[], bool],
     ) -> None:
         self.work = work
-        self.child = _Child(work=work)
+        self.child = ChildOrder(client_order_id=work.client_order_id, quantity=work.quantity)
         self._risk = risk
         self._quotes = quotes
         self._leave_working = leave_working

@@ -49,7 +49,10 @@ class ExecutionReport:
 
     @property
     def fills(self) -> tuple[Fill, ...]:
-        return tuple(fill for child in self.children for fill in child.fills)
+        """Fills on the intent's side (a bracket's exits, on the other side, are not counted)."""
+        return tuple(
+            fill for child in self.children for fill in child.fills if fill.side is self.side
+        )
 
     @property
     def filled(self) -> int:

@@ -1,0 +1,157 @@
+"""Bracket orders: an entry limit with a take-profit limit and a protective stop limit.
+
+The two exits are children of the entry and one OCA group (the first fill of either cancels the
+other); the entry and the take-profit are sent with ``transmit=False`` and the stop with
+``transmit=True``, so the broker releases all three together. The exits work only once the
+entry has filled. Every order goes through the risk actor.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import structlog
+import trio
+
+from ._child_order import ChildOrder
+from ._contracts import ContractSpec
+from ._enums import OrderStatus, OrderType, Side, TimeInForce
+from ._errors import InvalidValueError
+from ._ids import ClientOrderId, IntentId, client_order_id_for, new_intent_id
+from ._messages import Blocked, CancelOrder, OrderAnswer, PlaceOrder, RiskMessage
+from ._orders import OrderRequest
+from ._reports import ChildOrderReport
+from ._validate import non_empty_str, positive, positive_int, to_decimal
+from .brokers import BrokerEvent, FillReported
+
+log = structlog.get_logger()
+
+
+@attrs.frozen(kw_only=True)
+class BracketIntent:
+    """Enter at ``entry_price``; exit at ``take_profit_price`` or by a stop at ``stop_price``
+    with limit ``stop_limit_price``. For a buy: stop limit ≤ stop < entry < take profit."""
+
+    contract: ContractSpec
+    side: Side = attrs.field(validator=attrs.validators.instance_of(Side))
+    quantity: int = attrs.field(validator=positive_int)
+    entry_price: Decimal = attrs.field(converter=to_decimal, validator=positive)
+    take_profit_price: Decimal = attrs.field(converter=to_decimal, validator=positive)
+    stop_price: Decimal = attrs.field(converter=to_decimal, validator=positive)
+    stop_limit_price: Decimal = attrs.field(converter=to_decimal, validator=positive)
+    strategy: str = attrs.field(default="default", validator=non_empty_str)
+    intent_id: IntentId = attrs.field(factory=new_intent_id, validator=non_empty_str)
+
+    def __attrs_post_init__(self) -> None:
+        sign = self.side.sign
+        prices = (self.stop_limit_price, self.stop_price, self.entry_price,
+                  self.take_profit_price)
+        names = ("stop_limit_price", "stop_price", "entry_price", "take_profit_price")
+        for (low, low_name), (high, high_name) in zip(
+            zip(prices, names, strict=True), zip(prices[1:], names[1:], strict=True),
+            strict=False,
+        ):
+            strict = high_name != "stop_price"  # the stop's limit may equal its stop price
+            ordered = (high - low) * sign > 0 if strict else (high - low) * sign >= 0
+            if not ordered:
+                relation = "above" if sign > 0 else "below"
+                raise InvalidValueError(high_name, high, f"must be {relation} {low_name} {low}")
+
+
+def bracket_requests(intent: BracketIntent) -> tuple[OrderRequest, OrderRequest, OrderRequest]:
+    """The entry, take-profit and stop orders of ``intent``, in the order they are sent."""
+    ids = [client_order_id_for(intent.intent_id, n) for n in (1, 2, 3)]
+    common: dict[str, Any] = {"intent_id": intent.intent_id, "contract": intent.contract,
+                              "quantity": intent.quantity, "time_in_force": TimeInForce.GTC}
+    exit_common = {**common, "side": intent.side.opposite, "parent_id": ids[0],
+                   "oca_group": f"oca-{intent.intent_id}"}
+    return (
+        OrderRequest(client_order_id=ids[0], side=intent.side, limit_price=intent.entry_price,
+                     transmit=False, **common),
+        OrderRequest(client_order_id=ids[1], limit_price=intent.take_profit_price,
+                     transmit=False, **exit_common),
+        OrderRequest(client_order_id=ids[2], order_type=OrderType.STOP_LIMIT,
+                     limit_price=intent.stop_limit_price, stop_price=intent.stop_price,
+                     transmit=True, **exit_common),
+    )
+
+
+class BracketActor:
+    """Places the three orders, follows them until the bracket is over, settles on the way out."""
+
+    def __init__(self, intent: BracketIntent, *, risk: trio.MemorySendChannel[RiskMessage],
+                 arrival_mid: Decimal) -> None:
+        self.requests = bracket_requests(intent)
+        self.children = {
+            r.client_order_id: ChildOrder(client_order_id=r.client_order_id,
+                                          quantity=r.quantity, order_type=r.order_type,
+                                          stop_price=r.stop_price)
+            for r in self.requests
+        }
+        self._risk = risk
+        self._arrival_mid = arrival_mid
+        # Unbounded: the risk actor hands events over with send_nowait (see PatienceActor).
+        self._events_in, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
+
+    @property
+    def entry(self) -> ChildOrder:
+        return self.children[self.requests[0].client_order_id]
+
+    @property
+    def over(self) -> bool:
+        """The entry ended unfilled, or every order is final (an exit filled, OCA did the rest)."""
+        if self.entry.done and self.entry.filled == 0:
+            return all(child.done or not child.prices for child in self.children.values())
+        return all(child.done for child in self.children.values())
+
+    async def _place(self, request: OrderRequest) -> OrderAnswer:
+        self.children[request.client_order_id].prices.append(request.limit_price)
+        send, receive = trio.open_memory_channel[OrderAnswer](1)
+        await self._risk.send(PlaceOrder(request=request, arrival_mid=self._arrival_mid,
+                                         predicted_bps=None, owner=self._events_in, reply=send))
+        return await receive.receive()
+
+    async def run(self) -> None:
+        try:
+            for request in self.requests:
+                answer = await self._place(request)
+                if isinstance(answer, Blocked):
+                    self._blocked(request.client_order_id, answer.reason)
+                    return
+            while not self.over:
+                self._apply(await self._events.receive())
+        finally:
+            with trio.CancelScope(shield=True) as cleanup:
+                cleanup.relative_deadline = 10.0
+                await self._settle()
+
+    def _blocked(self, client_order_id: ClientOrderId, reason: str) -> None:
+        child = self.children[client_order_id]
+        child.status, child.reason = OrderStatus.BLOCKED, reason
+
+    async def _settle(self) -> None:
+        """Cancel whatever of the bracket still works (the entry first: its children follow)."""
+        working = [c for c in self.children.values() if c.prices and not c.done
+                   and c.status is not OrderStatus.BLOCKED]
+        for child in working:
+            try:
+                await self._risk.send(CancelOrder(client_order_id=child.client_order_id))
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                return
+        while any(not c.done for c in working):
+            self._apply(await self._events.receive())
+
+    def _apply(self, event: BrokerEvent) -> None:
+        key = event.fill.client_order_id if isinstance(event, FillReported) else getattr(
+            event, "client_order_id", None
+        )
+        child = self.children.get(key)  # type: ignore[arg-type]
+        if child is not None:
+            child.apply(event)
+
+    def reports(self) -> list[ChildOrderReport]:
+        """A report for every order of the bracket that was sent or refused."""
+        return [child.report() for child in self.children.values() if child.prices]

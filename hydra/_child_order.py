@@ -1,0 +1,67 @@
+"""One order as the actor that owns it sees it, built only from the broker's events.
+
+An order's state comes from status and execution messages alone; informational errors never
+change it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import attrs
+
+from ._enums import OrderStatus, OrderType
+from ._ids import ClientOrderId
+from ._orders import Fill
+from ._reports import ChildOrderReport
+from .brokers import BrokerEvent, FillReported, OrderAcknowledged, OrderStatusChanged
+
+
+@attrs.define
+class ChildOrder:
+    """Mutable, and owned by exactly one actor."""
+
+    client_order_id: ClientOrderId
+    quantity: int
+    order_type: OrderType = OrderType.LIMIT
+    stop_price: Decimal | None = None
+    prices: list[Decimal] = attrs.Factory(list)
+    fills: list[Fill] = attrs.Factory(list)
+    status: OrderStatus = OrderStatus.PENDING
+    reason: str | None = None
+
+    @property
+    def filled(self) -> int:
+        return sum(fill.quantity for fill in self.fills)
+
+    @property
+    def done(self) -> bool:
+        """Final at the broker, with every fill of a filled order in hand."""
+        if self.status is OrderStatus.FILLED:
+            return self.filled >= self.quantity
+        return self.status.is_final or self.filled >= self.quantity
+
+    def apply(self, event: BrokerEvent) -> None:
+        match event:
+            case OrderAcknowledged() if self.status is OrderStatus.PENDING:
+                self.status = OrderStatus.WORKING
+            case OrderStatusChanged():
+                self.status = event.status
+                if event.reason:
+                    code = "" if event.code is None else f"{event.code}: "
+                    self.reason = code + event.reason
+            case FillReported():
+                self.fills.append(event.fill)
+
+    def report(self) -> ChildOrderReport:
+        filled_up = self.filled >= self.quantity
+        return ChildOrderReport(
+            client_order_id=self.client_order_id,
+            order_type=self.order_type,
+            quantity=self.quantity,
+            prices=tuple(self.prices),
+            stop_price=self.stop_price,
+            status=OrderStatus.FILLED if filled_up else self.status,
+            fills=tuple(self.fills),
+            reason=self.reason,
+        )
