@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -252,3 +253,18 @@ async def test_sync_open_orders_reports_differences(
             (difference,) = await engine.sync_open_orders()
             assert difference.client_order_id == "manual-1"
             assert "not live in the journal" in difference.description
+
+
+async def test_audit_log_mirrors_the_journal_with_the_intent_as_correlation_id(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Beside the journal, a JSON-lines audit log records the intent, order and fill under
+    the intent's id."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", _config()) as engine:
+            intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=3)
+            await (await engine.submit(intent)).wait_done()
+    lines = [json.loads(line) for line in (tmp_path / "j.audit.jsonl").read_text().splitlines()]
+    by_event = {line["event"]: line for line in lines}
+    for event in ("intent", "order", "ack", "fill"):
+        assert by_event[event]["correlation_id"] == intent.intent_id
