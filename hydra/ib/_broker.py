@@ -1,0 +1,525 @@
+"""`IBBroker`: the `Broker` protocol over ib_async — the one module that crosses into asyncio.
+
+ib_async is asyncio-flavoured. `open_ib_broker` opens a trio-asyncio loop
+(`trio_asyncio.open_loop()`) and every asyncio call here crosses with
+`trio_asyncio.aio_as_trio`; every other function in Hydra, and every method here, is
+Trio-flavoured. ib_async's event callbacks run on that loop, which trio-asyncio runs inside a
+Trio task in this same thread, so they may call a Trio channel's `send_nowait`: they do nothing
+else (each takes a snapshot of what it saw, see `hydra.ib._seen`). One Trio task reads that
+channel and turns what was seen into broker events (`hydra.ib._translate`).
+
+No pacing here: the risk actor paces every message that reaches a broker.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import math
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, contextmanager
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import structlog
+import trio
+import trio_asyncio
+from ib_async import IB, Contract, Trade
+from ib_async import Future as IBFuture
+
+from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
+from .._enums import OrderStatus
+from .._errors import BrokerConnectionError, BrokerError, InvalidValueError
+from .._ids import ClientOrderId
+from .._orders import Fill, OrderRequest
+from .._positions import Position
+from .._quotes import Quote
+from .._settings import BrokerSettings
+from ..brokers import (
+    AccountSnapshot,
+    Broker,
+    BrokerErrorReported,
+    BrokerEvent,
+    ConnectionLost,
+    ConnectionRestored,
+    ErrorCode,
+    OpenOrder,
+    OrderStatusChanged,
+)
+from ._convert import (
+    client_order_id_from_ib,
+    from_ib_account_values,
+    from_ib_contract_details,
+    from_ib_fill,
+    from_ib_position,
+    from_ib_ticker,
+    from_ib_trade,
+    is_price,
+    price_from_ib,
+    to_ib_contract,
+    to_ib_order,
+)
+from ._errors import CLIENT_ID_IN_USE, ClientIdInUseError, ErrorKind, error_kind
+from ._ports import check_port
+from ._seen import (
+    AccountValueSeen,
+    CommissionSeen,
+    ErrorSeen,
+    ExecutionSeen,
+    PositionSeen,
+    Said,
+    Seen,
+    SocketClosed,
+    StatusSeen,
+)
+from ._translate import Translator
+
+log = structlog.get_logger()
+
+IB_SYNC_TIMEOUT = 10.0
+"""Seconds ib_async may wait for each of its own start-up requests inside one connect (it
+needs a bound; callers bound the whole connect with their own cancel scope)."""
+
+_CLOSE_GRACE = 2.0
+
+
+class IBBroker:
+    """A session with IB Gateway or TWS through ib_async. Use `open_ib_broker` to get one."""
+
+    def __init__(self, settings: BrokerSettings, *, client_id: int) -> None:
+        """Must be built inside a trio-asyncio loop (ib_async binds to it)."""
+        self._settings = settings
+        self._client_id = client_id
+        self._ib = IB()
+        # Unbounded: ib_async's callbacks run on the asyncio side and cannot wait; the
+        # translator task drains it at once, so it holds at most one socket read's worth.
+        self._seen_send, self._seen = trio.open_memory_channel[Seen](math.inf)
+        # Unbounded, as SimBroker's: the translator never blocks on a slow reader.
+        self._events_send, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
+        self._translator = Translator()
+        self._ib_contracts: dict[tuple[str, str | None], Contract] = {}
+        self._quoted: dict[str, ContractSpec] = {}
+        self._tickers: dict[str, Any] = {}
+        self._session_up = False  # connected, and the loss of it not yet reported
+        self._link_lost: str | None = None  # IB Gateway connected, but cut off from IB (1100)
+        self._ever_connected = False
+        self._closed = False
+        self._handlers = self._callbacks()
+        for event, handler in self._handlers:
+            event += handler
+
+    def _callbacks(self) -> list[tuple[Any, Callable[..., None]]]:
+        send = self._seen_send.send_nowait
+        ib = self._ib
+        return [
+            (ib.orderStatusEvent, lambda trade: send(StatusSeen.from_ib_trade(trade))),
+            (ib.execDetailsEvent, lambda t, f: send(ExecutionSeen.from_ib_fill(t, f))),
+            (
+                ib.commissionReportEvent,
+                lambda t, f, r: send(CommissionSeen.from_ib_report(t, f, r)),
+            ),
+            (
+                ib.errorEvent,
+                lambda req_id, code, message, contract: send(
+                    ErrorSeen(req_id=req_id, code=code, message=message)
+                ),
+            ),
+            (ib.positionEvent, lambda position: send(PositionSeen.from_ib_position(position))),
+            (ib.accountValueEvent, lambda value: send(AccountValueSeen.from_ib_value(value))),
+            (ib.disconnectedEvent, lambda: send(SocketClosed())),
+        ]
+
+    @property
+    def client_id(self) -> int:
+        return self._client_id
+
+    @property
+    def connected(self) -> bool:
+        """True when the socket is up and IB Gateway reports its link to IB up."""
+        return not self._closed and self._ib.isConnected() and self._link_lost is None
+
+    # --- the connection -----------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Connect (or reconnect after a loss) with this broker's client id. A client id in
+        use is `ClientIdInUseError`; IB Gateway up but cut off from IB is
+        `BrokerConnectionError` until IB says the link is back (1101/1102)."""
+        await trio.lowlevel.checkpoint()
+        if self._closed:
+            raise BrokerConnectionError("this IBBroker was closed; open a new one")
+        if self._ib.isConnected():
+            if self._link_lost is not None:
+                raise BrokerConnectionError(f"IB Gateway has lost IB: {self._link_lost}")
+            return
+        await self._connect_once()
+        self._session_up = True
+        self._link_lost = None
+        for trade in self._ib.openTrades():
+            self._adopt(trade)
+        self._resubscribe_quotes()
+        log.info("ib_connected", client_id=self._client_id, port=self._settings.port)
+        if self._ever_connected:
+            self._seen_send.send_nowait(Said(event=ConnectionRestored()))
+        self._ever_connected = True
+
+    async def _connect_once(self) -> None:
+        # Unbounded: filled by an ib_async callback; only read while this attempt lasts.
+        codes_send, codes = trio.open_memory_channel[int](math.inf)
+
+        def on_error(req_id: int, code: int, message: str, contract: object) -> None:
+            codes_send.send_nowait(code)
+
+        refused = False
+        failure: BaseException | None = None
+
+        async def watch(scope: trio.CancelScope) -> None:
+            nonlocal refused
+            async for code in codes:
+                if code == CLIENT_ID_IN_USE:  # IB then closes without a word: stop waiting
+                    refused = True
+                    scope.cancel(reason=f"client id {self._client_id} is in use")
+
+        self._ib.errorEvent += on_error
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(watch, nursery.cancel_scope)
+                try:
+                    await trio_asyncio.aio_as_trio(self._ib.connectAsync)(
+                        self._settings.host,
+                        self._settings.port,
+                        clientId=self._client_id,
+                        timeout=IB_SYNC_TIMEOUT,
+                        account=self._settings.account or "",
+                    )
+                except (OSError, TimeoutError) as e:
+                    failure = e
+                nursery.cancel_scope.cancel(reason="connect attempt over")
+        finally:
+            self._ib.errorEvent -= on_error
+        if refused:
+            self._ib.disconnect()
+            raise ClientIdInUseError(self._client_id)
+        if failure is not None or not self._ib.isConnected():
+            where = f"{self._settings.host}:{self._settings.port}"
+            raise BrokerConnectionError(
+                f"could not connect to IB at {where} with client id {self._client_id}: "
+                f"{failure!r}"
+            ) from failure
+
+    async def close(self) -> None:
+        await trio.lowlevel.checkpoint()
+        if self._closed:
+            return
+        self._closed = True
+        for event, handler in self._handlers:
+            event -= handler
+        self._ib.disconnect()
+        self._seen_send.close()
+        log.info("ib_closed", client_id=self._client_id)
+
+    def events(self) -> trio.MemoryReceiveChannel[BrokerEvent]:
+        return self._events
+
+    async def run_translator(
+        self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Turn what ib_async's callbacks saw into broker events until `close`."""
+        task_status.started()
+        async with self._events_send:
+            async for seen in self._seen:
+                if isinstance(seen, SocketClosed):
+                    if self._ib.isConnected() or not self._session_up:
+                        continue  # a failed attempt, or the old socket of a new session
+                    self._session_up = False
+                for event in self._translator.translate(seen):
+                    self._follow_link(event)
+                    self._events_send.send_nowait(event)
+                if (
+                    isinstance(seen, ErrorSeen)
+                    and error_kind(seen.code) is ErrorKind.CONNECTION_RESTORED_DATA_LOST
+                ):
+                    self._resubscribe_quotes()
+
+    def _follow_link(self, event: BrokerEvent) -> None:
+        match event:
+            case ConnectionLost(reason=reason):
+                log.warning("ib_connection_lost", reason=reason)
+                if self._ib.isConnected():
+                    self._link_lost = reason
+            case ConnectionRestored():
+                self._link_lost = None
+
+    def _require_session(self) -> None:
+        if not self.connected:
+            reason = self._link_lost or "not connected to IB Gateway/TWS"
+            raise BrokerConnectionError(f"IB session is down: {reason}")
+
+    def _say(self, event: BrokerEvent) -> None:
+        """An event the broker can tell without asking IB, in order with IB's."""
+        self._seen_send.send_nowait(Said(event=event))
+
+    # --- orders -------------------------------------------------------------------------------
+
+    async def place(self, request: OrderRequest) -> None:
+        self._require_session()
+        cid = request.client_order_id
+        if self._translator.order(cid) is not None:
+            message = f"duplicate client order id {cid!r}"
+            self._say(BrokerErrorReported(code=ErrorCode.DUPLICATE_ORDER_ID, message=message,
+                                          client_order_id=cid))
+            return
+        parent_order_id = 0
+        if request.parent_id is not None:
+            parent = self._translator.order(request.parent_id)
+            if parent is None:
+                self._reject(request, f"parent order {request.parent_id!r} is unknown")
+                return
+            parent_order_id = parent.order_id
+        contract = await self._ib_contract(request.contract)
+        self._require_session()
+        order_id = self._ib.client.getReqId()
+        order = to_ib_order(
+            request, order_id=order_id, parent_order_id=parent_order_id,
+            account=self._settings.account,
+        )
+        with _translated():
+            self._ib.placeOrder(contract, order)
+        self._translator.placed(request, order_id)
+        log.info("ib_order_placed", client_order_id=cid, order_id=order_id,
+                 limit_price=str(request.limit_price), quantity=request.quantity)
+
+    def _reject(self, request: OrderRequest, reason: str) -> None:
+        self._say(OrderStatusChanged(
+            client_order_id=request.client_order_id, status=OrderStatus.REJECTED, filled=0,
+            remaining=request.quantity, code=ErrorCode.ORDER_REJECTED, reason=reason,
+        ))
+
+    async def modify(
+        self, client_order_id: ClientOrderId, *, limit_price: Decimal, quantity: int | None = None
+    ) -> None:
+        """Place the order again under its IB order id, with the new price (and quantity)."""
+        await trio.lowlevel.checkpoint()
+        self._require_session()
+        state = self._translator.order(client_order_id)
+        trade = self._trade(state.order_id) if state is not None else None
+        if state is None or trade is None:
+            self._refuse(ErrorCode.ORDER_NOT_FOUND, "no such order", client_order_id)
+            return
+        if state.final:
+            self._refuse(ErrorCode.MODIFY_FILLED_ORDER, "order is finished", client_order_id)
+            return
+        order = copy.copy(trade.order)
+        order.lmtPrice = float(limit_price)
+        if quantity is not None:
+            order.totalQuantity = quantity
+        with _translated():
+            self._ib.client.placeOrder(state.order_id, trade.contract, order)  # type: ignore[no-untyped-call]
+        if state.request is not None and state.request.contract.is_on_tick(limit_price):
+            state.request = _evolve(state.request, limit_price, quantity)
+        log.info("ib_order_modified", client_order_id=client_order_id,
+                 order_id=state.order_id, limit_price=str(limit_price), quantity=quantity)
+
+    async def cancel(self, client_order_id: ClientOrderId) -> None:
+        await trio.lowlevel.checkpoint()
+        self._require_session()
+        state = self._translator.order(client_order_id)
+        if state is None:
+            self._refuse(ErrorCode.ORDER_NOT_FOUND, "no such order", client_order_id)
+            return
+        if state.final:
+            self._refuse(ErrorCode.NOT_CANCELLABLE, "order is finished", client_order_id)
+            return
+        with _translated():
+            self._ib.client.cancelOrder(state.order_id, "")  # type: ignore[no-untyped-call]
+        log.info("ib_order_cancel_sent", client_order_id=client_order_id, order_id=state.order_id)
+
+    def _refuse(self, code: ErrorCode, message: str, client_order_id: ClientOrderId) -> None:
+        self._say(BrokerErrorReported(code=code, message=message, client_order_id=client_order_id))
+
+    def _trade(self, order_id: int) -> Trade | None:
+        for trade in self._ib.trades():
+            if trade.order.orderId == order_id and trade.order.clientId == self._client_id:
+                return trade
+        return None
+
+    def _adopt(self, trade: Trade) -> None:
+        order = trade.order
+        cid = client_order_id_from_ib(order.orderRef, client_id=order.clientId,
+                                      order_id=order.orderId)
+        self._translator.adopt(cid, order.orderId, int(order.totalQuantity))
+
+    # --- snapshots ----------------------------------------------------------------------------
+
+    async def open_orders(self) -> tuple[OpenOrder, ...]:
+        """This client's working orders, as IB reports them now."""
+        self._require_session()
+        with _translated():
+            trades = await trio_asyncio.aio_as_trio(self._ib.reqOpenOrdersAsync)()
+        found = []
+        for trade in trades:
+            self._adopt(trade)
+            contract = await self._spec(trade.contract.symbol)
+            cid = client_order_id_from_ib(trade.order.orderRef, client_id=trade.order.clientId,
+                                          order_id=trade.order.orderId)
+            state = self._translator.order(cid)
+            placed = state.request if state is not None else None
+            open_order = from_ib_trade(trade, contract=contract, placed=placed)
+            if open_order is not None:
+                found.append(open_order)
+        return tuple(found)
+
+    async def positions(self) -> tuple[Position, ...]:
+        self._require_session()
+        with _translated():
+            reported = await trio_asyncio.aio_as_trio(self._ib.reqPositionsAsync)()
+        latest = {p.contract.conId: p for p in reported}  # a later report replaces an earlier
+        return tuple(
+            [
+                from_ib_position(p, contract=await self._spec(p.contract.symbol))
+                for p in latest.values()
+            ]
+        )
+
+    async def executions_since(self, time: dt.datetime) -> tuple[Fill, ...]:
+        """The account's executions at or after ``time`` (aware), with their commissions."""
+        if time.tzinfo is None:
+            raise InvalidValueError("time", time, "must be timezone-aware")
+        self._require_session()
+        with _translated():
+            fills = await trio_asyncio.aio_as_trio(self._ib.reqExecutionsAsync)()
+        # ib_async keeps commission reports on the fills it stored first: look them up there.
+        stored = {f.execution.execId: f for f in self._ib.fills()}
+        found = []
+        for fill in fills:
+            execution = fill.execution
+            if execution.time < time:
+                continue
+            report = stored.get(execution.execId, fill).commissionReport
+            cid = client_order_id_from_ib(execution.orderRef, client_id=execution.clientId,
+                                          order_id=execution.orderId)
+            found.append(from_ib_fill(fill, commission=report.commission, client_order_id=cid))
+        return tuple(sorted(found, key=lambda f: f.time))
+
+    async def account(self) -> AccountSnapshot:
+        """IB's account values (kept current by ib_async's account subscription) and the
+        commission of this account's executions IB reported today."""
+        await trio.lowlevel.checkpoint()
+        self._require_session()
+        commission = sum(
+            (price_from_ib(c) for f in self._ib.fills()
+             if is_price(c := f.commissionReport.commission)),
+            Decimal(0),
+        )
+        values = self._ib.accountValues(self._settings.account or "")
+        return from_ib_account_values(values, commission=commission)
+
+    # --- contracts and quotes -----------------------------------------------------------------
+
+    async def contract_details(self, symbol: str) -> ContractSpec:
+        """IB's facts for the front month of the future ``symbol``."""
+        self._require_session()
+        known = BUILT_IN_CONTRACTS.get(symbol)
+        asked = IBFuture(symbol=symbol, exchange=known.exchange if known else "", currency="USD")
+        with _translated():
+            details = await trio_asyncio.aio_as_trio(self._ib.reqContractDetailsAsync)(asked)
+        if not details:
+            raise InvalidValueError("symbol", symbol, "IB has no futures contract by this symbol")
+        spec = from_ib_contract_details(details, known=known)
+        front = min(details, key=lambda d: d.contract.lastTradeDateOrContractMonth).contract
+        self._ib_contracts[symbol, None] = self._ib_contracts[symbol, spec.expiry] = front
+        self._translator.remember(spec)
+        return spec
+
+    async def _spec(self, symbol: str) -> ContractSpec:
+        return self._translator.contract(symbol) or await self.contract_details(symbol)
+
+    async def _ib_contract(self, spec: ContractSpec) -> Contract:
+        """IB's contract for ``spec``: qualified when known, else by month (the front month
+        when ``spec`` names none)."""
+        found = self._ib_contracts.get((spec.symbol, spec.expiry))
+        if found is not None:
+            return found
+        if spec.expiry is None:
+            await self.contract_details(spec.symbol)
+            return self._ib_contracts[spec.symbol, None]
+        return to_ib_contract(spec)
+
+    async def subscribe_quotes(self, contract: ContractSpec) -> None:
+        self._require_session()
+        ib_contract = await self._ib_contract(contract)
+        self._quoted[contract.symbol] = contract
+        with _translated():
+            self._tickers[contract.symbol] = self._ib.reqMktData(ib_contract)
+
+    def _resubscribe_quotes(self) -> None:
+        for symbol, spec in self._quoted.items():
+            ib_contract = self._ib_contracts.get((symbol, spec.expiry)) or to_ib_contract(spec)
+            ticker = self._tickers.get(symbol)
+            if ticker is not None and self._ib.ticker(ib_contract) is ticker:
+                self._ib.cancelMktData(ib_contract)
+            self._tickers[symbol] = self._ib.reqMktData(ib_contract)
+        if self._quoted:
+            log.info("ib_quotes_resubscribed", symbols=sorted(self._quoted))
+
+    def quote_nowait(self, contract: ContractSpec) -> Quote:
+        ticker = self._tickers.get(contract.symbol)
+        if ticker is None:
+            raise BrokerError(
+                f"no quotes for {contract.symbol!r}: call subscribe_quotes(contract) first"
+            )
+        return from_ib_ticker(ticker, symbol=contract.symbol)
+
+
+def _evolve(request: OrderRequest, limit_price: Decimal, quantity: int | None) -> OrderRequest:
+    return attrs.evolve(request, limit_price=limit_price, quantity=quantity or request.quantity)
+
+
+@contextmanager
+def _translated() -> Any:
+    """ib_async's "not connected" as Hydra's `BrokerConnectionError`."""
+    try:
+        yield
+    except ConnectionError as e:
+        raise BrokerConnectionError(f"IB session is down: {e}") from e
+
+
+@asynccontextmanager
+async def open_ib_broker(
+    settings: BrokerSettings, *, client_id: int | None = None, live: bool = False
+) -> AsyncIterator[IBBroker]:
+    """An `IBBroker` connected to ``settings.host``:``settings.port`` with ``client_id``
+    (default ``settings.client_id``, the trading id), inside its own trio-asyncio loop; closed
+    on exit. A live port is refused (`LiveTradingRefusedError`) before any connection unless
+    ``live`` and ``HYDRA_LIVE_CONFIRMED=true`` both say so (see `hydra.ib.check_port`)."""
+    check_port(settings.port, live=live, environ=os.environ)
+    try:
+        async with trio_asyncio.open_loop():
+            broker = IBBroker(settings, client_id=client_id or settings.client_id)
+            async with trio.open_nursery() as nursery:
+                await nursery.start(broker.run_translator)
+                try:
+                    await broker.connect()
+                    yield broker
+                finally:
+                    with trio.move_on_after(_CLOSE_GRACE) as cleanup:
+                        cleanup.shield = True
+                        await broker.close()
+    except BaseExceptionGroup as group:
+        _raise_sole(group)
+        raise
+
+
+def _raise_sole(group: BaseExceptionGroup[BaseException]) -> None:
+    """Raise the one ordinary exception inside nested single-member groups (trio-asyncio and
+    the nursery each add a level), so callers can ``except BrokerConnectionError``."""
+    inner: BaseException = group
+    while isinstance(inner, BaseExceptionGroup) and len(inner.exceptions) == 1:
+        inner = inner.exceptions[0]
+    if isinstance(inner, Exception) and not isinstance(inner, BaseExceptionGroup):
+        raise inner
+    return None
+
+
+_: type[Broker] = IBBroker  # mypy checks that IBBroker implements the Broker protocol

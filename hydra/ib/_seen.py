@@ -1,0 +1,142 @@
+"""What ib_async's event callbacks put on the Trio channel: one small frozen value per callback.
+
+ib_async updates its `Trade` objects in place, so a callback cannot pass the object on: by the
+time the Trio side reads it, a later message may have changed it (Submitted, then Filled, in
+one socket read). Each callback therefore takes a snapshot through a named constructor here and
+`send_nowait`s it; all interpretation happens on the Trio side (`hydra.ib._translate`).
+"""
+
+from __future__ import annotations
+
+import attrs
+from ib_async import AccountValue, CommissionReport, Trade
+from ib_async import Fill as IBFill
+from ib_async import Position as IBPosition
+
+from .._ids import ClientOrderId, ExecutionId
+from ..brokers import BrokerEvent
+from ._convert import client_order_id_from_ib
+
+
+@attrs.frozen(kw_only=True)
+class StatusSeen:
+    """An order status; ``error_code`` is non-zero when ib_async made the status up from an
+    error message (those never change a Hydra order's state)."""
+
+    client_order_id: ClientOrderId
+    order_id: int
+    status: str
+    filled: int
+    remaining: int
+    quantity: int
+    error_code: int
+
+    @classmethod
+    def from_ib_trade(cls, trade: Trade) -> StatusSeen:
+        order, status = trade.order, trade.orderStatus
+        last = trade.log[-1] if trade.log else None
+        return cls(
+            client_order_id=client_order_id_from_ib(
+                order.orderRef, client_id=order.clientId, order_id=order.orderId
+            ),
+            order_id=order.orderId,
+            status=status.status,
+            filled=int(status.filled),
+            remaining=int(status.remaining),
+            quantity=int(order.totalQuantity),
+            error_code=last.errorCode if last is not None else 0,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ExecutionSeen:
+    """An execution arrived; its commission report has not (yet)."""
+
+    execution_id: ExecutionId
+
+    @classmethod
+    def from_ib_fill(cls, _: Trade, fill: IBFill) -> ExecutionSeen:
+        return cls(execution_id=ExecutionId(fill.execution.execId))
+
+
+@attrs.frozen(kw_only=True)
+class CommissionSeen:
+    """An execution's commission report: the fill is complete now."""
+
+    client_order_id: ClientOrderId
+    fill: IBFill  # ib_async never changes a Fill's execution after creating it
+    commission: float
+
+    @classmethod
+    def from_ib_report(cls, trade: Trade, fill: IBFill, report: CommissionReport) -> CommissionSeen:
+        execution = fill.execution
+        return cls(
+            client_order_id=client_order_id_from_ib(
+                execution.orderRef or trade.order.orderRef,
+                client_id=execution.clientId,
+                order_id=execution.orderId,
+            ),
+            fill=fill,
+            commission=report.commission,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ErrorSeen:
+    """An IB error message: a request or order id (-1: none), a code and IB's text."""
+
+    req_id: int
+    code: int
+    message: str
+
+
+@attrs.frozen(kw_only=True)
+class PositionSeen:
+    symbol: str
+    quantity: int
+    average_cost: float  # dollars per contract, as IB gives it
+
+    @classmethod
+    def from_ib_position(cls, position: IBPosition) -> PositionSeen:
+        return cls(
+            symbol=position.contract.symbol,
+            quantity=int(position.position),
+            average_cost=position.avgCost,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class AccountValueSeen:
+    key: str
+    value: str
+    currency: str
+
+    @classmethod
+    def from_ib_value(cls, value: AccountValue) -> AccountValueSeen:
+        return cls(key=value.tag, value=value.value, currency=value.currency)
+
+
+@attrs.frozen(kw_only=True)
+class Said:
+    """An event the broker itself tells (a refusal it needs no IB message for), sent down the
+    same channel so it keeps its place among IB's."""
+
+    event: BrokerEvent
+
+
+@attrs.frozen(kw_only=True)
+class SocketClosed:
+    """ib_async's connection to IB Gateway/TWS closed."""
+
+
+Seen = (
+    StatusSeen
+    | ExecutionSeen
+    | CommissionSeen
+    | ErrorSeen
+    | PositionSeen
+    | AccountValueSeen
+    | SocketClosed
+    | Said
+)
+"""Anything a callback sends."""

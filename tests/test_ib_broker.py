@@ -1,0 +1,311 @@
+"""IBBroker end to end: ib_async inside trio-asyncio against the simulated gateway on
+127.0.0.1, started on port 0 in the same Trio run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import TypeVar
+
+import attrs
+import pytest
+import trio
+
+from hydra._contracts import OATS
+from hydra._enums import OrderStatus, Side
+from hydra._errors import BrokerConnectionError, BrokerError, InvalidValueError
+from hydra._ids import ClientOrderId, IntentId
+from hydra._orders import OrderRequest
+from hydra._settings import BrokerSettings
+from hydra.brokers import (
+    BrokerErrorReported,
+    BrokerEvent,
+    ConnectionLost,
+    ConnectionRestored,
+    FillReported,
+    OrderAcknowledged,
+    OrderStatusChanged,
+)
+from hydra.gateway import Gateway, serve_gateway
+from hydra.ib import ClientIdInUseError, IBBroker, open_ib_broker
+from hydra.sim import MarketParams, SimExchange, SimParams, open_sim_exchange
+
+# A still market (no random walk, no flow) so resting orders rest and the quote is known.
+PARAMS = SimParams(
+    markets=(MarketParams.oats(adv=0, daily_volatility=0.0), MarketParams.hogs(adv=0)),
+    ack_latency=0.001,
+    fill_latency=0.001,
+)
+HANG_GUARD = 10
+E = TypeVar("E")
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@attrs.frozen
+class Served:
+    gateway: Gateway
+    exchange: SimExchange
+
+    @property
+    def settings(self) -> BrokerSettings:
+        return BrokerSettings(port=self.gateway.port)
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[Served]:
+    with trio.fail_after(HANG_GUARD):
+        async with open_sim_exchange(PARAMS, seed=7) as exchange, trio.open_nursery() as nursery:
+            start = functools.partial(serve_gateway, exchange, quote_interval=0.005)
+            gateway = await nursery.start(start)
+            yield Served(gateway=gateway, exchange=exchange)
+            nursery.cancel_scope.cancel(reason="test over")
+
+
+def request(
+    cid: str, price: Decimal, *, side: Side = Side.BUY, quantity: int = 1, **fields: object
+) -> OrderRequest:
+    return OrderRequest(
+        client_order_id=ClientOrderId(cid),
+        intent_id=IntentId(cid.rpartition(".")[0]),
+        contract=OATS,
+        side=side,
+        quantity=quantity,
+        limit_price=price,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+async def until(broker: IBBroker, kind: type[E], seen: list[BrokerEvent] | None = None) -> E:
+    """The next event of ``kind``; the ones before it go to ``seen``."""
+    async for event in broker.events():
+        if seen is not None:
+            seen.append(event)
+        if isinstance(event, kind):
+            return event
+    raise AssertionError(f"the event stream ended before a {kind.__name__}")
+
+
+async def until_status(
+    broker: IBBroker, status: OrderStatus, seen: list[BrokerEvent] | None = None
+) -> OrderStatusChanged:
+    while True:
+        event = await until(broker, OrderStatusChanged, seen)
+        if event.status is status:
+            return event
+
+
+async def test_connect_and_read_contract_details(served: Served) -> None:
+    """Connecting answers, and ZO's details carry IB's tick, multiplier and magnifier."""
+    async with open_ib_broker(served.settings) as broker:
+        assert broker.connected
+        spec = await broker.contract_details("ZO")
+        assert (spec.tick_size, spec.multiplier, spec.price_magnifier) == (
+            Decimal("0.25"), Decimal(5000), 100
+        )
+        assert spec.point_value == 50
+        assert spec.expiry == "202503"
+        assert spec.months == OATS.months
+    assert not broker.connected
+
+
+async def test_unknown_symbol_is_an_invalid_value(served: Served) -> None:
+    """An unknown symbol is refused with InvalidValueError (IB answers 200)."""
+    async with open_ib_broker(served.settings) as broker:
+        with pytest.raises(InvalidValueError, match="ZZ"):
+            await broker.contract_details("ZZ")
+
+
+async def test_quotes_follow_the_exchange(served: Served) -> None:
+    """quote_nowait refuses before a two-sided quote arrives, then reports the exchange's."""
+    async with open_ib_broker(served.settings) as broker:
+        with pytest.raises(BrokerError, match="subscribe_quotes"):
+            broker.quote_nowait(OATS)
+        await broker.subscribe_quotes(OATS)
+        with pytest.raises(BrokerError, match="no two-sided quote"):
+            broker.quote_nowait(OATS)
+        expected = served.exchange.quote("ZO")
+        while True:
+            try:
+                quote = broker.quote_nowait(OATS)
+                break
+            except BrokerError:
+                await trio.sleep(0.005)
+        assert (quote.bid, quote.ask) == (expected.bid, expected.ask)
+        assert (quote.bid_size, quote.ask_size) == (expected.bid_size, expected.ask_size)
+
+
+async def test_limit_at_the_ask_fills_once_with_commission(served: Served) -> None:
+    """A buy at the ask is acknowledged, reported filled once with its commission (keyed by
+    orderRef), and FILLED comes after the fill."""
+    async with open_ib_broker(served.settings) as broker:
+        ask = served.exchange.quote("ZO").ask
+        await broker.place(request("int-a.0", ask))
+        seen: list[BrokerEvent] = []
+        filled = await until_status(broker, OrderStatus.FILLED, seen)
+        assert (filled.filled, filled.remaining) == (1, 0)
+        [ack] = [e for e in seen if isinstance(e, OrderAcknowledged)]
+        assert ack.client_order_id == "int-a.0" and ack.broker_order_id > 0
+        [fill] = [e.fill for e in seen if isinstance(e, FillReported)]
+        assert (fill.client_order_id, fill.price, fill.quantity) == ("int-a.0", ask, 1)
+        assert fill.commission == Decimal("2.50")
+        assert seen.index(filled) > seen.index(FillReported(fill=fill))
+        statuses = [e.status for e in seen if isinstance(e, OrderStatusChanged)]
+        assert statuses == [OrderStatus.WORKING, OrderStatus.FILLED]
+        with trio.move_on_after(0.05):
+            more = await until(broker, FillReported)
+            pytest.fail(f"a second fill was reported: {more}")
+
+
+async def test_positions_executions_and_account_after_a_fill(served: Served) -> None:
+    """After a fill, positions, executions_since and account reflect it."""
+    async with open_ib_broker(served.settings) as broker:
+        ask = served.exchange.quote("ZO").ask
+        await broker.place(request("int-b.0", ask, quantity=2))
+        await until_status(broker, OrderStatus.FILLED)
+        [position] = [p for p in await broker.positions() if p.quantity]
+        assert (position.contract.symbol, position.quantity, position.average_price) == (
+            "ZO", 2, ask
+        )
+        [fill] = await broker.executions_since(EPOCH)
+        assert (fill.client_order_id, fill.quantity, fill.commission) == (
+            "int-b.0", 2, Decimal("5.00")
+        )
+        assert await broker.executions_since(fill.time + dt.timedelta(seconds=1)) == ()
+        account = await broker.account()
+        assert account.commission == Decimal("5.00")
+        assert account == attrs.evolve(served.exchange.account(), commission=Decimal("5.00"))
+
+
+async def test_resting_order_is_modified_then_cancelled(served: Served) -> None:
+    """A modify shows its new price in open_orders; a cancel ends in CANCELLED."""
+    async with open_ib_broker(served.settings) as broker:
+        bid = served.exchange.quote("ZO").bid
+        await broker.place(request("int-c.0", bid - 5, quantity=2))
+        await until(broker, OrderAcknowledged)
+        await broker.modify(ClientOrderId("int-c.0"), limit_price=bid - 3)
+        [working] = await broker.open_orders()
+        assert working.client_order_id == "int-c.0"
+        assert (working.request.limit_price, working.request.quantity) == (bid - 3, 2)
+        assert working.request.intent_id == "int-c"
+        assert working.status is OrderStatus.WORKING
+        await broker.cancel(ClientOrderId("int-c.0"))
+        cancelled = await until_status(broker, OrderStatus.CANCELLED)
+        assert cancelled.client_order_id == "int-c.0"
+        assert await broker.open_orders() == ()
+
+
+async def test_refusals_of_unknown_and_finished_orders_are_error_events(served: Served) -> None:
+    """Cancel or modify of an unknown order is 135, of a finished one 161 / 104."""
+    async with open_ib_broker(served.settings) as broker:
+        await broker.cancel(ClientOrderId("nobody.0"))
+        event = await until(broker, BrokerErrorReported)
+        assert (event.code, event.client_order_id) == (135, "nobody.0")
+        await broker.place(request("int-d.0", served.exchange.quote("ZO").ask))
+        await until_status(broker, OrderStatus.FILLED)
+        await broker.cancel(ClientOrderId("int-d.0"))
+        assert (await until(broker, BrokerErrorReported)).code == 161
+        await broker.modify(ClientOrderId("int-d.0"), limit_price=Decimal(300))
+        assert (await until(broker, BrokerErrorReported)).code == 104
+
+
+async def test_off_tick_price_is_rejected_with_110(served: Served) -> None:
+    """A price off ZO's tick (sent with a finer-tick contract) is REJECTED with code 110."""
+    fine = attrs.evolve(OATS, tick_size=Decimal("0.05"))
+    async with open_ib_broker(served.settings) as broker:
+        await broker.contract_details("ZO")
+        off_tick = attrs.evolve(request("int-e.0", Decimal(1)), contract=fine,
+                                limit_price=served.exchange.quote("ZO").bid - Decimal("0.1"))
+        await broker.place(off_tick)
+        rejected = await until_status(broker, OrderStatus.REJECTED)
+        assert (rejected.client_order_id, rejected.code) == ("int-e.0", 110)
+        assert rejected.remaining == 1
+
+
+async def test_informational_errors_change_no_order(served: Served) -> None:
+    """2104, 2106 and 399 (even naming a working order) change no order's status."""
+    async with open_ib_broker(served.settings) as broker:
+        bid = served.exchange.quote("ZO").bid
+        await broker.place(request("int-f.0", bid - 2))
+        ack = await until(broker, OrderAcknowledged)
+        await until_status(broker, OrderStatus.WORKING)
+        wrapper = broker._ib.wrapper  # the gateway sends no 399: play IB's messages in
+        wrapper.error(-1, 2104, "Market data farm connection is OK:usfarm", "")
+        wrapper.error(-1, 2106, "HMDS data farm connection is OK:ushmds", "")
+        wrapper.error(ack.broker_order_id, 399, "Order message warning", "")
+        event = await until(broker, BrokerErrorReported)
+        assert (event.code, event.client_order_id) == (399, "int-f.0")
+        [working] = await broker.open_orders()
+        assert working.status is OrderStatus.WORKING
+        with trio.move_on_after(0.05):
+            changed = await until(broker, OrderStatusChanged)
+            pytest.fail(f"an informational error changed an order: {changed}")
+
+
+async def test_drop_then_reconnect_keeps_the_fills(served: Served) -> None:
+    """The gateway's drop-all fault is ConnectionLost; connect() again restores the session
+    and executions_since still has the fill made before."""
+    async with open_ib_broker(served.settings) as broker:
+        await broker.place(request("int-g.0", served.exchange.quote("ZO").ask))
+        await until_status(broker, OrderStatus.FILLED)
+        served.gateway.drop_all_connections(reason="test")
+        await until(broker, ConnectionLost)
+        assert not broker.connected
+        with pytest.raises(BrokerConnectionError):
+            await broker.place(request("int-g.1", served.exchange.quote("ZO").ask))
+        while True:
+            try:
+                await broker.connect()
+                break
+            except ClientIdInUseError:  # the old session may not be gone yet: back off
+                await trio.sleep(0.01)
+        await until(broker, ConnectionRestored)
+        [fill] = await broker.executions_since(EPOCH)
+        assert (fill.client_order_id, fill.commission) == ("int-g.0", Decimal("2.50"))
+        await broker.subscribe_quotes(OATS)
+
+
+async def test_client_id_in_use_is_a_connection_error_naming_it(served: Served) -> None:
+    """A second session with a client id in use fails fast with ClientIdInUseError, a
+    BrokerConnectionError naming the id; the first keeps working."""
+    async with open_ib_broker(served.settings, client_id=5) as first:
+        with trio.fail_after(2), pytest.raises(ClientIdInUseError, match="client id 5") as caught:
+            async with open_ib_broker(served.settings, client_id=5):
+                pytest.fail("connected with a client id in use")
+        assert isinstance(caught.value, BrokerConnectionError)
+        assert caught.value.client_id == 5
+        assert (await first.contract_details("ZO")).symbol == "ZO"
+
+
+async def test_unreachable_gateway_is_a_connection_error(served: Served) -> None:
+    """Nothing listening is a BrokerConnectionError, not an asyncio error."""
+    with trio.socket.socket() as sock:
+        await sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(BrokerConnectionError, match="could not connect"):
+        async with open_ib_broker(BrokerSettings(port=port)):
+            pytest.fail("connected to nothing")
+
+
+async def test_ib_link_loss_and_restore_codes(served: Served) -> None:
+    """1100 is ConnectionLost and connect() refuses until 1101, which is ConnectionRestored
+    and resubscribes quotes."""
+    async with open_ib_broker(served.settings) as broker:
+        await broker.subscribe_quotes(OATS)
+        wrapper = broker._ib.wrapper  # the gateway has no switch for these: play IB's messages
+        wrapper.error(-1, 1100, "Connectivity between IB and Trader Workstation has been lost.", "")
+        assert "1100" in (await until(broker, ConnectionLost)).reason
+        assert not broker.connected
+        with pytest.raises(BrokerConnectionError, match="lost IB"):
+            await broker.connect()
+        wrapper.error(-1, 1101, "Connectivity restored - data lost.", "")
+        await until(broker, ConnectionRestored)
+        await broker.connect()
+        expected = served.exchange.quote("ZO")
+        while True:
+            try:
+                assert broker.quote_nowait(OATS).bid == expected.bid
+                break
+            except BrokerError:
+                await trio.sleep(0.005)

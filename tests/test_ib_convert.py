@@ -1,0 +1,202 @@
+"""ib_async objects ↔ Hydra values: contracts, orders, trades, fills, quotes, account."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+
+import attrs
+import pytest
+from ib_async import (
+    AccountValue,
+    CommissionReport,
+    ContractDetails,
+    Execution,
+    Order,
+    Ticker,
+    Trade,
+)
+from ib_async import Fill as IBFill
+from ib_async import Future as IBFuture
+from ib_async import (
+    OrderStatus as IBOrderStatus,
+)
+from ib_async import Position as IBPosition
+
+from hydra._contracts import OATS
+from hydra._enums import OrderStatus, OrderType, Side, TimeInForce
+from hydra._errors import BrokerError, UnsupportedOrderTypeError
+from hydra._ids import ClientOrderId, IntentId
+from hydra._orders import OrderRequest
+from hydra.ib._convert import (
+    client_order_id_from_ib,
+    from_ib_account_values,
+    from_ib_contract_details,
+    from_ib_fill,
+    from_ib_position,
+    from_ib_ticker,
+    from_ib_trade,
+    intent_id_of,
+    price_from_ib,
+    status_from_ib,
+    to_ib_contract,
+    to_ib_order,
+)
+
+TIME = dt.datetime(2025, 3, 3, 15, 0, tzinfo=dt.UTC)
+
+
+def zo_details(month: str, tick: float = 0.25) -> ContractDetails:
+    contract = IBFuture(symbol="ZO", exchange="CBOT", currency="USD", multiplier="5000",
+                        lastTradeDateOrContractMonth=f"{month}14", conId=1)
+    return ContractDetails(contract=contract, minTick=tick, priceMagnifier=100,
+                           contractMonth=month, timeZoneId="US/Central")
+
+
+def ticker(**fields: object) -> Ticker:
+    """A ticker as ib_async leaves it after ticks (its constructor resets prices to NaN)."""
+    made = Ticker(contract=IBFuture(symbol="ZO"))
+    for name, value in fields.items():
+        setattr(made, name, value)
+    return made
+
+
+def request(**fields: object) -> OrderRequest:
+    values: dict[str, object] = dict(
+        client_order_id=ClientOrderId("int-a.3"), intent_id=IntentId("int-a"), contract=OATS,
+        side=Side.SELL, quantity=3, limit_price=Decimal("340.25"),
+    )
+    return OrderRequest(**(values | fields))  # type: ignore[arg-type]
+
+
+def test_contract_details_give_tick_multiplier_and_magnifier() -> None:
+    """The front month's tick, multiplier and magnifier; months from IB and the built-in."""
+    spec = from_ib_contract_details([zo_details("202505"), zo_details("202503")], known=OATS)
+    assert (spec.tick_size, spec.multiplier, spec.price_magnifier) == (
+        Decimal("0.25"), Decimal(5000), 100
+    )
+    assert spec.expiry == "202503"
+    assert spec.months == OATS.months and spec.trading_hours == OATS.trading_hours
+    unknown = from_ib_contract_details([zo_details("202503", tick=0.005)])
+    assert unknown.tick_size == Decimal("0.005") and unknown.months == ("H",)
+    assert unknown.time_zone == "US/Central"
+
+
+def test_contract_for_a_spec_names_its_month() -> None:
+    """A spec with an expiry becomes IB's future for that month."""
+    contract = to_ib_contract(OATS.for_month("202507"))
+    assert (contract.symbol, contract.exchange, contract.lastTradeDateOrContractMonth) == (
+        "ZO", "CBOT", "202507"
+    )
+    assert contract.secType == "FUT"
+
+
+def test_limit_request_becomes_a_limit_order_with_order_ref() -> None:
+    """LMT carries price, orderRef = client order id, tif, OCA group, parent and transmit."""
+    order = to_ib_order(
+        request(oca_group="g", transmit=False, time_in_force=TimeInForce.GTC),
+        order_id=12, parent_order_id=11, account="DU1",
+    )
+    assert (order.orderType, order.action, order.totalQuantity, order.lmtPrice) == (
+        "LMT", "SELL", 3, 340.25
+    )
+    assert (order.orderRef, order.orderId, order.parentId, order.transmit) == (
+        "int-a.3", 12, 11, False
+    )
+    assert (order.ocaGroup, order.ocaType, order.tif, order.account) == ("g", 1, "GTC", "DU1")
+
+
+def test_stop_limit_request_becomes_a_stop_limit_order() -> None:
+    """STP LMT carries the stop as auxPrice; there is no other order type."""
+    order = to_ib_order(
+        request(order_type=OrderType.STOP_LIMIT, stop_price=Decimal("341")), order_id=1
+    )
+    assert (order.orderType, order.lmtPrice, order.auxPrice) == ("STP LMT", 340.25, 341.0)
+
+
+def test_trade_becomes_an_open_order() -> None:
+    """A working IB trade is an OpenOrder keyed by orderRef; a finished one is None."""
+    order = Order(orderId=5, clientId=1, action="BUY", totalQuantity=2, orderType="LMT",
+                  lmtPrice=339.5, orderRef="int-b.1")
+    trade = Trade(IBFuture(symbol="ZO"), order, IBOrderStatus(status="Submitted", filled=1))
+    found = from_ib_trade(trade, contract=OATS)
+    assert found is not None
+    assert (found.client_order_id, found.request.intent_id, found.broker_order_id) == (
+        "int-b.1", "int-b", 5
+    )
+    assert (found.request.limit_price, found.filled, found.remaining) == (Decimal("339.5"), 1, 1)
+    placed = request(client_order_id=ClientOrderId("int-b.1"), side=Side.BUY, quantity=2)
+    kept = from_ib_trade(trade, contract=OATS, placed=placed)
+    assert kept is not None and kept.request == attrs.evolve(placed,
+                                                             limit_price=Decimal("339.5"))
+    trade.orderStatus.status = "Filled"
+    assert from_ib_trade(trade, contract=OATS) is None
+    market = Trade(IBFuture(symbol="ZO"), Order(orderType="MKT", action="BUY"),
+                   IBOrderStatus(status="Submitted"))
+    with pytest.raises(UnsupportedOrderTypeError):
+        from_ib_trade(market, contract=OATS)
+
+
+def test_fill_carries_commission_and_side() -> None:
+    """An execution becomes a Fill with its report's commission (unset is zero)."""
+    execution = Execution(execId="e1", time=TIME, side="SLD", shares=2, price=340.75)
+    fill = IBFill(IBFuture(symbol="ZO"), execution, CommissionReport(), TIME)
+    ours = from_ib_fill(fill, commission=5.0, client_order_id=ClientOrderId("x.0"))
+    assert (ours.side, ours.price, ours.quantity, ours.commission, ours.time) == (
+        Side.SELL, Decimal("340.75"), 2, Decimal("5.0"), TIME
+    )
+    assert from_ib_fill(fill, commission=1.7976931348623157e308,
+                        client_order_id=ClientOrderId("x.0")).commission == 0
+
+
+def test_position_average_cost_is_a_price() -> None:
+    """IB's dollars per contract become a price (÷ point value)."""
+    position = IBPosition("DU1", IBFuture(symbol="ZO"), -2.0, 17012.5)
+    ours = from_ib_position(position, contract=OATS)
+    assert (ours.quantity, ours.average_price) == (-2, Decimal("340.25"))
+
+
+@pytest.mark.parametrize(("bid", "ask"), [(math.nan, 340.5), (340.25, math.nan), (-1.0, 340.5)])
+def test_missing_side_of_the_quote_is_an_error(bid: float, ask: float) -> None:
+    """NaN or -1 on either side is a BrokerError, never a Quote with NaN."""
+    with pytest.raises(BrokerError, match="no two-sided quote for 'ZO'"):
+        from_ib_ticker(ticker(bid=bid, ask=ask), symbol="ZO")
+
+
+def test_ticker_becomes_a_quote() -> None:
+    """Bid, ask and sizes pass; NaN sizes are zero."""
+    quote = from_ib_ticker(ticker(bid=340.25, ask=340.5, bidSize=3, time=TIME), symbol="ZO")
+    assert (quote.bid, quote.ask, quote.bid_size, quote.ask_size) == (
+        Decimal("340.25"), Decimal("340.5"), 3, 0
+    )
+    assert quote.time == TIME.timestamp()
+    with pytest.raises(BrokerError, match="unusable"):
+        from_ib_ticker(ticker(bid=341.0, ask=340.5), symbol="ZO")
+
+
+def test_account_values_make_a_snapshot() -> None:
+    """USD values make the snapshot; a missing one is a BrokerError naming it."""
+    values = [AccountValue("DU1", key, value, "USD", "") for key, value in [
+        ("NetLiquidation", "1010.00"), ("TotalCashValue", "1000.00"),
+        ("RealizedPnL", "20.00"), ("UnrealizedPnL", "10.00"),
+    ]]
+    snapshot = from_ib_account_values(values, commission=Decimal("2.5"))
+    assert (snapshot.cash, snapshot.equity, snapshot.realized, snapshot.unrealized) == (
+        Decimal(1000), Decimal(1010), Decimal(20), Decimal(10)
+    )
+    with pytest.raises(BrokerError, match="'RealizedPnL'"):
+        from_ib_account_values([v for v in values if v.tag != "RealizedPnL"],
+                               commission=Decimal(0))
+
+
+def test_small_conversions() -> None:
+    """Statuses, ids and prices convert as documented."""
+    assert status_from_ib("PreSubmitted") is OrderStatus.WORKING
+    assert status_from_ib("ApiCancelled") is OrderStatus.CANCELLED
+    assert status_from_ib("Inactive") is OrderStatus.REJECTED
+    assert status_from_ib("PendingCancel") is None
+    assert client_order_id_from_ib("", client_id=1, order_id=9) == "ib.1.9"
+    assert intent_id_of(ClientOrderId("int-x.2")) == "int-x"
+    assert intent_id_of(ClientOrderId("plain")) == "plain"
+    assert price_from_ib(0.1) == Decimal("0.1")

@@ -1,0 +1,35 @@
+"""Callback snapshots copy what ib_async's mutable objects say at the moment of the call."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ib_async import Future as IBFuture
+from ib_async import Order, Trade, TradeLogEntry
+from ib_async import OrderStatus as IBOrderStatus
+
+from hydra.ib._seen import StatusSeen
+
+TIME = dt.datetime(2025, 3, 3, 15, 0, tzinfo=dt.UTC)
+
+
+def test_status_snapshot_survives_later_changes() -> None:
+    """A StatusSeen keeps the status it saw when ib_async later changes the trade."""
+    trade = Trade(IBFuture(symbol="ZO"), Order(orderId=4, clientId=1, totalQuantity=2,
+                                               orderRef="int-a.0"),
+                  IBOrderStatus(status="Submitted", remaining=2))
+    seen = StatusSeen.from_ib_trade(trade)
+    trade.orderStatus.status = "Filled"
+    assert (seen.status, seen.client_order_id, seen.order_id, seen.error_code) == (
+        "Submitted", "int-a.0", 4, 0
+    )
+
+
+def test_status_made_up_from_an_error_keeps_its_code() -> None:
+    """ib_async's status after an error carries the error code in its log entry."""
+    trade = Trade(IBFuture(symbol="ZO"), Order(orderId=4, clientId=1),
+                  IBOrderStatus(status="Cancelled"))
+    entry = TradeLogEntry(time=TIME, status="Cancelled", message="Error 201", errorCode=201)
+    trade.log.append(entry)
+    assert StatusSeen.from_ib_trade(trade).error_code == 201
+    assert StatusSeen.from_ib_trade(trade).client_order_id == "ib.1.4"
