@@ -26,7 +26,7 @@ from ._audit import AuditLog
 from ._bracket import BracketActor, BracketIntent
 from ._contracts import ContractSpec
 from ._enums import OrderStatus, Policy, Side, TradingState
-from ._errors import InvalidValueError
+from ._errors import BrokerError, InvalidValueError
 from ._ids import ClientOrderId, IntentId, client_order_id_for
 from ._journal import Journal, utc_now
 from ._journal_actor import JournalClient, JournalWrite, Offload, run_in_thread, run_journal
@@ -43,6 +43,7 @@ from ._messages import (
 from ._orders import OrderIntent
 from ._patience import PatienceActor, Work, run_patience
 from ._publisher import EngineView, Subscribe, open_subscription, run_publisher
+from ._quotes import Quote
 from ._reports import ChildOrderReport, ExecutionReport
 from ._risk_actor import RiskActor, RiskState, pacing_bucket, run_risk
 from ._risk_checks import AccountState
@@ -54,6 +55,9 @@ from ._twap_actor import run_twap
 from .brokers import Broker, OpenOrder
 
 log = structlog.get_logger()
+
+QUOTE_WAIT = 10.0
+"""Seconds an intent waits for its contract's first quote before it is refused."""
 
 _AGGRESSIVENESS = {
     Policy.PATIENCE: Decimal("0.5"),
@@ -142,8 +146,7 @@ class Engine:
         settings = self._config.execution_for(intent.strategy)
         adv = self._config.adv.get(intent.contract.symbol)
         policy = route(intent.quantity, adv=adv, settings=settings, policy=intent.policy)
-        await self._broker.subscribe_quotes(intent.contract)
-        quote = self._broker.quote_nowait(intent.contract)
+        quote = await self._arrival_quote(intent.contract)
         predicted = predict_slippage_bps(
             spread=quote.spread, mid=quote.mid, aggressiveness=_AGGRESSIVENESS[policy],
             participation=participation(intent.quantity, adv=adv) if adv else Decimal(0),
@@ -164,6 +167,13 @@ class Engine:
                  quantity=intent.quantity, arrival_mid=str(quote.mid))
         self._nursery.start_soon(self._work, handle, work, rng if policy is Policy.TWAP else None)
         return handle
+
+    async def _arrival_quote(self, contract: ContractSpec) -> Quote:
+        """The current quote, subscribing first; no quote within `QUOTE_WAIT` is an error."""
+        with trio.move_on_after(QUOTE_WAIT):
+            await self._broker.subscribe_quotes(contract)
+            return self._broker.quote_nowait(contract)
+        raise BrokerError(f"no quote for {contract.symbol} within {QUOTE_WAIT} s")
 
     async def _work(
         self, handle: IntentHandle, work: Work, rng: random.Random | None
@@ -221,8 +231,7 @@ class Engine:
                              intent_id=bracket.intent_id)
         if intent.intent_id in self._handles:
             raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
-        await self._broker.subscribe_quotes(intent.contract)
-        arrival = self._broker.quote_nowait(intent.contract).mid
+        arrival = (await self._arrival_quote(intent.contract)).mid
         await self._journal.record_intent(intent, arrival_mid=arrival, predicted_bps=None)
         handle = IntentHandle(intent)
         self._handles[intent.intent_id] = handle
@@ -254,6 +263,27 @@ class Engine:
             contract=contract, side=side, quantity=abs(quantity), strategy=strategy,
             policy=Policy.PATIENCE,
         ))
+
+    async def roll(
+        self, contract: ContractSpec, *, to_expiry: str, strategy: str = "default"
+    ) -> tuple[ExecutionReport, ExecutionReport | None]:
+        """Close the position in ``contract``'s delivery month, then open what was closed in
+        ``to_expiry`` (both worked with patience). The second report is None when nothing of
+        the close filled; a partly filled close rolls only what filled."""
+        if contract.expiry is None:
+            raise InvalidValueError("contract", contract.symbol,
+                                    "must name the delivery month to roll from")
+        target = contract.for_month(to_expiry)
+        if to_expiry <= contract.expiry:
+            raise InvalidValueError("to_expiry", to_expiry, f"must be after {contract.expiry}")
+        closing = await (await self.close_position(contract, strategy=strategy)).wait_done()
+        if closing.filled == 0:
+            return closing, None
+        opening = await self.submit(OrderIntent(
+            contract=target, side=closing.side.opposite, quantity=closing.filled,
+            strategy=strategy, policy=Policy.PATIENCE,
+        ))
+        return closing, await opening.wait_done()
 
     async def _position(self, contract: ContractSpec) -> int:
         """The broker's signed position in ``contract`` (its delivery month, when it has one)."""

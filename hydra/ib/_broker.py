@@ -450,8 +450,27 @@ class IBBroker:
         self._require_session()
         ib_contract = await self._ib_contract(contract)
         self._quoted[contract.symbol] = contract
-        with _translated():
-            self._tickers[contract.symbol] = self._ib.reqMktData(ib_contract)
+        if contract.symbol not in self._tickers:
+            with _translated():
+                self._tickers[contract.symbol] = self._ib.reqMktData(ib_contract)
+        await self._wait_two_sided(contract)
+
+    async def _wait_two_sided(self, contract: ContractSpec) -> None:
+        """Return once the ticker has a bid and an ask, so `quote_nowait` answers (the caller
+        bounds the wait)."""
+        ticker = self._tickers[contract.symbol]
+        ready = trio.Event()
+
+        def on_update(_: Any) -> None:  # an ib_async callback: only sets a Trio event
+            if _two_sided(ticker):
+                ready.set()
+
+        ticker.updateEvent += on_update
+        try:
+            if not _two_sided(ticker):
+                await ready.wait()
+        finally:
+            ticker.updateEvent -= on_update
 
     def _resubscribe_quotes(self) -> None:
         for symbol, spec in self._quoted.items():
@@ -470,6 +489,14 @@ class IBBroker:
                 f"no quotes for {contract.symbol!r}: call subscribe_quotes(contract) first"
             )
         return from_ib_ticker(ticker, symbol=contract.symbol)
+
+
+def _two_sided(ticker: Any) -> bool:
+    try:
+        from_ib_ticker(ticker, symbol="")
+    except BrokerError:
+        return False
+    return True
 
 
 def _evolve(request: OrderRequest, limit_price: Decimal, quantity: int | None) -> OrderRequest:

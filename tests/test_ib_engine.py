@@ -1,0 +1,158 @@
+"""Hydra through IBBroker against the simulated gateway: the whole path a paper account takes.
+
+The gateway runs the simulator on the real clock, so settings here are short (patience of a
+fraction of a second) and every test has a hang guard.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+import pytest
+import trio
+
+from hydra import (
+    OATS,
+    BackoffSettings,
+    BrokerSettings,
+    Distance,
+    ExecutionSettings,
+    HydraConfig,
+    LiveTradingRefusedError,
+    OrderIntent,
+    Policy,
+    RiskLimits,
+    Side,
+)
+from hydra._engine import Engine, open_hydra
+from hydra._journal import Journal
+from hydra._settings import ShutdownSettings
+from hydra.gateway import Gateway, serve_gateway
+from hydra.ib import open_ib_broker
+from hydra.sim import MarketParams, SimExchange, SimParams, open_sim_exchange
+
+HANG_GUARD = 30
+PARAMS = SimParams(
+    markets=(MarketParams.oats(adv=0, daily_volatility=0.0, spread_ticks=((2, 1.0),)),),
+    ack_latency=0.001,
+    fill_latency=0.001,
+)
+FAST = HydraConfig(
+    execution=ExecutionSettings(patience=0.2, twap_slices=3, twap_horizon=1.5, twap_jitter=0.0),
+    broker=BrokerSettings(backoff=BackoffSettings(initial=0.05, cap=0.2, max_tries=20)),
+    shutdown=ShutdownSettings(drain_timeout=5.0),
+)
+
+
+@attrs.frozen
+class Served:
+    gateway: Gateway
+    exchange: SimExchange
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[Served]:
+    with trio.fail_after(HANG_GUARD):
+        async with open_sim_exchange(PARAMS, seed=3) as exchange, trio.open_nursery() as nursery:
+            gateway = await nursery.start(functools.partial(
+                serve_gateway, exchange, quote_interval=0.005))
+            yield Served(gateway=gateway, exchange=exchange)
+            nursery.cancel_scope.cancel(reason="test over")
+
+
+@asynccontextmanager
+async def open_ib_hydra(
+    served: Served, journal: Path, config: HydraConfig = FAST
+) -> AsyncIterator[Engine]:
+    """Hydra through IBBroker on the served gateway (journal writes in a worker thread)."""
+    settings = attrs.evolve(config.broker, port=served.gateway.port)
+    async with open_ib_broker(settings) as broker:
+        async with open_hydra(attrs.evolve(config, broker=settings), broker,
+                              journal_path=journal) as engine:
+            yield engine
+
+
+def _fills_once(journal: Path, exchange: SimExchange) -> int:
+    fills = Journal.open(journal).fills()
+    ids = [fill.execution_id for fill in fills]
+    assert len(ids) == len(set(ids))
+    executed = exchange.executions_since(exchange.params.session_start)
+    assert sorted(ids) == sorted(fill.execution_id for fill in executed)
+    return sum(fill.quantity for fill in fills)
+
+
+async def test_an_intent_is_worked_and_journaled_through_ib(
+    served: Served, tmp_path: Path
+) -> None:
+    """Submit through open_hydra with IBBroker: the ladder fills it, each fill journaled once,
+    the broker's order carrying the client order id as orderRef."""
+    path = tmp_path / "j.sqlite"
+    async with open_ib_hydra(served, path) as engine:
+        handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2))
+        report = await handle.wait_done()
+    assert report.filled == 2 == _fills_once(path, served.exchange)
+    assert {f.client_order_id for f in report.fills} == {report.children[0].client_order_id}
+
+
+async def test_gateway_drop_mid_twap_reconnects_and_journals_each_fill_once(
+    served: Served, tmp_path: Path
+) -> None:
+    """All connections drop during a TWAP; Hydra reconnects, resyncs and finishes it."""
+    path = tmp_path / "j.sqlite"
+    async with open_ib_hydra(served, path) as engine:
+        handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=15))
+        await trio.sleep(0.3)
+        served.gateway.drop_all_connections(reason="test")
+        report = await handle.wait_done()
+        assert engine.statistics().session_up
+    assert served.gateway.statistics().drops >= 1
+    assert report.filled == 15 == _fills_once(path, served.exchange)
+
+
+async def test_restart_adopts_working_order_by_order_ref(served: Served, tmp_path: Path) -> None:
+    """An order left working when Hydra stopped is adopted by orderRef; nothing is resent."""
+    path = tmp_path / "j.sqlite"
+    leave = attrs.evolve(FAST, execution=attrs.evolve(
+        FAST.execution, patience=30.0, slippage_guard=Distance.ticks(0)),
+        shutdown=ShutdownSettings(drain_timeout=0.1, leave_working=True))
+    async with open_ib_hydra(served, path, leave) as engine:
+        await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1))
+        await trio.sleep(0.2)
+    assert len(served.exchange.open_orders()) == 1
+    stop = attrs.evolve(leave, execution=attrs.evolve(leave.execution, patience=0.2))
+    async with open_ib_hydra(served, path, stop) as engine:
+        (adopted,) = engine.adopted
+        await adopted.wait_done()
+    assert served.exchange.statistics().orders == 1
+    assert served.exchange.open_orders() == ()
+
+
+async def test_live_port_is_refused_before_any_connection() -> None:
+    """Port 4001 (live IB Gateway) without --live and HYDRA_LIVE_CONFIRMED is refused."""
+    with pytest.raises(LiveTradingRefusedError):
+        async with open_ib_broker(BrokerSettings(port=4001)):
+            pass  # pragma: no cover - never reached
+
+
+async def test_a_burst_of_intents_never_trips_ib_pacing(served: Served, tmp_path: Path) -> None:
+    """100 intents in half a second (200 a second) reach the gateway with no error 100."""
+    path = tmp_path / "j.sqlite"
+    burst = attrs.evolve(FAST, risk=RiskLimits(
+        max_open_orders=500, max_orders_per_minute=1000, max_position=500))
+    async with open_ib_hydra(served, path, burst) as engine:
+        handles = []
+        for _ in range(100):
+            handles.append(await engine.submit(OrderIntent(
+                contract=OATS, side=Side.BUY, quantity=1, policy=Policy.CROSS)))
+            await trio.sleep(0.005)
+        reports = [await handle.wait_done() for handle in handles]
+    assert all(not report.blocked for report in reports)
+    notes = [p for _, _, p in Journal.open(path).events() if p.get("what") == "broker_error"]
+    assert not [note for note in notes if note["code"] == 100]
+    assert Decimal(sum(r.filled for r in reports)) == _fills_once(path, served.exchange)
+
