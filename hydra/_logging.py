@@ -35,6 +35,10 @@ def configure_logging(settings: LoggingSettings, *, stream: TextIO | None = None
         # Not cached: module-level loggers must follow a later configure_logging (tests do).
         cache_logger_on_first_use=False,
     )
+    # ib_async logs every IB error message itself (as ERROR, with whole Trade objects); Hydra
+    # turns each into an event and a journal note, so ib_async's own lines only repeat them.
+    quiet = settings.level is not LogLevel.DEBUG
+    logging.getLogger("ib_async").setLevel(logging.CRITICAL if quiet else logging.DEBUG)
 
 
 def _level_number(level: LogLevel) -> int:

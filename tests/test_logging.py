@@ -117,3 +117,14 @@ def test_capture_logs_still_works_after_configuring() -> None:
     with structlog.testing.capture_logs() as captured:
         log.info("risk_denied", field="max_position")
     assert captured == [{"event": "risk_denied", "field": "max_position", "log_level": "info"}]
+
+
+def test_ib_async_own_error_lines_are_quiet_unless_debugging() -> None:
+    """ib_async's stdlib logger is silenced below CRITICAL except at debug level."""
+    import logging
+
+    configure_logging(LoggingSettings(level=LogLevel.INFO), stream=io.StringIO())
+    assert logging.getLogger("ib_async").getEffectiveLevel() == logging.CRITICAL
+    configure_logging(LoggingSettings(level=LogLevel.DEBUG), stream=io.StringIO())
+    assert logging.getLogger("ib_async").getEffectiveLevel() == logging.DEBUG
+    logging.getLogger("ib_async").setLevel(logging.NOTSET)
