@@ -9,12 +9,14 @@ Layers, lowest first; a module imports only from layers below its own:
   4. _journal, _config, _logging, _audit          storage, configuration, logging
   5. brokers, sim                                 the Broker protocol; the simulated exchange
   6. _messages, _reports, _journal_actor,         the actor system
-     _risk_actor, _patience, _twap_actor,
+     _child_order, _risk_actor, _patience,
+     _twap_actor, _bracket,
      _supervisor, _publisher, _engine
   7. _cli, __main__                               the command line
 """
 
 from ._backoff import backoff_delays
+from ._bracket import BracketIntent, bracket_requests
 from ._config import config_from_table, config_to_dict, load_config
 from ._contracts import (
     BUILT_IN_CONTRACTS,
@@ -82,6 +84,7 @@ __all__ = [
     "OATS",
     "AccountState",
     "BackoffSettings",
+    "BracketIntent",
     "BrokerConnectionError",
     "BrokerError",
     "BrokerOrderId",
@@ -140,6 +143,7 @@ __all__ = [
     "__version__",
     "backoff_delays",
     "baseline_price",
+    "bracket_requests",
     "check_order",
     "config_from_table",
     "config_to_dict",
