@@ -437,6 +437,7 @@ async def open_hydra(
     path = Path(journal_path or config.journal.path)
     journal = Journal.open(path, clock=clock)
     audit = AuditLog.open(config.journal.audit_path or path.with_suffix(".audit.jsonl"))
+    journal.record_note("engine_started", broker=type(broker).__name__, dry_run=dry_run)
     try:
         async with trio.open_nursery() as outer:
             journal_send, journal_receive = trio.open_memory_channel[JournalWrite](0)
@@ -447,6 +448,12 @@ async def open_hydra(
                 await broker.connect()
                 async with _open_actors(config, broker, client, dry_run, seed) as engine:
                     yield engine
+    except BaseException as error:
+        if not isinstance(error, trio.Cancelled | KeyboardInterrupt | GeneratorExit):
+            journal.record_note("unrecoverable_error", error=repr(error))
+        raise
+    else:
+        journal.record_note("engine_stopped")
     finally:
         audit.close()
         journal.close()

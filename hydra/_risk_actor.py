@@ -191,6 +191,8 @@ class RiskActor:
             self._state.unsent_cancels.add(client_order_id)  # sent again after the resync
 
     async def kill(self, message: Kill) -> None:
+        await self._journal.record_note("kill_switch", reason=message.reason,
+                                        working=len(self._state.orders))
         await self.set_state(TradingState.HALTED, message.reason)
         for client_order_id in list(self._state.orders):
             await self.cancel(client_order_id)
@@ -276,6 +278,7 @@ class RiskActor:
             return
         self._state.session_up = False
         log.warning("session_down", reason=reason)
+        await self._journal.record_note("session_down", reason=reason)
         self._publish.send_nowait(SessionChanged(up=False, reason=reason))
         # At most one loss is pending: the flag above is only cleared by a finished resync.
         self._supervisor.send_nowait(SessionDown(reason=reason))
@@ -288,9 +291,12 @@ class RiskActor:
         for client_order_id, order in list(self._state.orders.items()):
             if client_order_id not in still_working:
                 await self._finished_while_down(client_order_id, order)
+        was_down = not self._state.session_up
         self._state.session_up = True
-        self._publish.send_nowait(SessionChanged(up=True, reason="resynced"))
-        log.info("session_up", missed_fills=len(message.fills))
+        if was_down:
+            await self._journal.record_note("reconnected", missed_fills=len(message.fills))
+            self._publish.send_nowait(SessionChanged(up=True, reason="resynced"))
+            log.info("session_up", missed_fills=len(message.fills))
         unsent, self._state.unsent_cancels = self._state.unsent_cancels, set()
         for client_order_id in unsent:
             await self.cancel(client_order_id)

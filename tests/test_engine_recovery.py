@@ -14,6 +14,7 @@ import trio
 from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, OrderStatus, Side
 from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
+from hydra._messages import SessionChanged
 from hydra._settings import Distance, ShutdownSettings
 from hydra.sim import Disconnect, DuplicateExecution, ScriptedFlow, SimExchange, open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
@@ -76,8 +77,16 @@ async def test_disconnect_mid_twap_recovers_missed_fill_once(
         assert exchange.statistics().dropped_while_down > 0
         assert report.filled == 15 == _assert_fills_once(path, exchange)
         assert report.children[0].fills[0].time == exchange.timestamp(exchange.origin + 15.0)
-    seen = [type(event).__name__ for event in events.receive_nowait.__self__._state.data]
-    assert "SessionChanged" in seen
+    notes = [p["what"] for _, kind, p in _journal(path).events() if kind is EventKind.NOTE]
+    assert notes.index("session_down") < notes.index("reconnected")
+    assert notes[0] == "engine_started" and notes[-1] == "engine_stopped"
+    seen = []
+    while True:
+        try:
+            seen.append(events.receive_nowait())
+        except (trio.WouldBlock, trio.EndOfChannel):
+            break
+    assert [e.up for e in seen if isinstance(e, SessionChanged)] == [False, True]
 
 
 async def test_duplicate_execution_report_is_journaled_once(
@@ -153,6 +162,8 @@ async def test_crash_at_each_write_point_loses_and_duplicates_nothing(
                 await handle.wait_done()
                 await trio.sleep_forever()  # every write succeeded: crash at the next one
         assert crashed.group_contains(_Crash)
+        last = list(_journal(path).events())[-1]
+        assert last[2]["what"] == "unrecoverable_error" and "_Crash" in last[2]["error"]
         placed = exchange.statistics().orders
         async with open_engine(exchange, path, config) as engine:
             for adopted in engine.adopted:
