@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
-from . import gateway
+from . import _run_command, gateway
 from ._config import config_from_table, config_to_dict, config_to_toml, read_toml
 from ._errors import ConfigError
 from ._settings import HydraConfig
@@ -78,7 +78,11 @@ def run_config_check(args: argparse.Namespace) -> int:
 
 # --- main ------------------------------------------------------------------------------------
 
-COMMANDS: Sequence[Callable[[Subparsers], None]] = (add_config_parser, gateway.add_parser)
+COMMANDS: Sequence[Callable[[Subparsers], None]] = (
+    add_config_parser,
+    _run_command.add_parser,
+    gateway.add_parser,
+)
 """Each subcommand's ``add_parser``, in the order ``hydra --help`` lists them."""
 
 

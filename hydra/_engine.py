@@ -141,7 +141,7 @@ class Engine:
 
     async def submit(self, intent: OrderIntent) -> IntentHandle:
         """Journal ``intent`` and start working it; returns at once with its handle."""
-        if intent.intent_id in self._handles:
+        if intent.intent_id in self._handles or await self.was_submitted(intent.intent_id):
             raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
         settings = self._config.execution_for(intent.strategy)
         adv = self._config.adv.get(intent.contract.symbol)
@@ -167,6 +167,10 @@ class Engine:
                  quantity=intent.quantity, arrival_mid=str(quote.mid))
         self._nursery.start_soon(self._work, handle, work, rng if policy is Policy.TWAP else None)
         return handle
+
+    async def was_submitted(self, intent_id: IntentId) -> bool:
+        """True when the journal has ``intent_id`` (from this run or an earlier one)."""
+        return await self._journal.read(lambda j: j.has_intent(intent_id))
 
     async def _arrival_quote(self, contract: ContractSpec) -> Quote:
         """The current quote, subscribing first; no quote within `QUOTE_WAIT` is an error."""

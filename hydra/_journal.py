@@ -213,6 +213,13 @@ class Journal:
         yet, or left working on purpose when Hydra last stopped."""
         return [o for o in self.orders() if not o.dry and _may_be_working(o.status)]
 
+    def has_intent(self, intent_id: IntentId) -> bool:
+        """True when ``intent_id`` was journaled before (by this run or an earlier one)."""
+        row = self._db.execute(
+            "SELECT 1 FROM events WHERE kind = 'intent' AND intent_id = ? LIMIT 1", (intent_id,)
+        ).fetchone()
+        return row is not None
+
     def arrival_mid(self, intent_id: IntentId) -> Decimal | None:
         """The arrival mid journaled with ``intent_id``, if any."""
         row = self._db.execute(

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from ._errors import InvalidValueError
+from ._schedule import DailySchedule, parse_days, parse_time, parse_zone
 from ._validate import (
     fraction,
     non_empty_str,
@@ -143,6 +144,37 @@ class BrokerSettings:
     backoff: BackoffSettings = BackoffSettings()
 
 
+def _strategy_hook(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    module, _, function = value.partition(":") if isinstance(value, str) else ("", "", "")
+    if not module.strip() or not function.strip():
+        raise InvalidValueError(field.name, value, "must be a hook as module:function")
+
+
+def _checked(parse: Any) -> Any:
+    def validate(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
+        parse(field.name, value)
+
+    return validate
+
+
+@attrs.frozen(kw_only=True)
+class RunnerSettings:
+    """The paper (or live) runner: when the strategy hook runs, and where ad-hoc intents land."""
+
+    strategy: str | None = attrs.field(default=None, validator=_strategy_hook)  # module:function
+    schedule: str = attrs.field(default="08:35", validator=_checked(parse_time))  # exchange time
+    days: str = attrs.field(default="Mon-Fri", validator=_checked(parse_days))
+    time_zone: str = attrs.field(default="America/Chicago", validator=_checked(parse_zone))
+    inbox: str = attrs.field(default="hydra-inbox.jsonl", validator=non_empty_str)  # JSON lines
+
+    def daily_schedule(self) -> DailySchedule:
+        return DailySchedule(at=parse_time("schedule", self.schedule),
+                             days=parse_days("days", self.days),
+                             zone=parse_zone("time_zone", self.time_zone))
+
+
 @attrs.frozen(kw_only=True)
 class ShutdownSettings:
     """What closing Hydra does with work in progress."""
@@ -213,6 +245,7 @@ class HydraConfig:
     broker: BrokerSettings = BrokerSettings()
     journal: JournalSettings = JournalSettings()
     shutdown: ShutdownSettings = ShutdownSettings()
+    runner: RunnerSettings = RunnerSettings()
     logging: LoggingSettings = LoggingSettings()
     slippage: SlippageSettings = SlippageSettings()
     adv: Mapping[str, int] = attrs.field(default=DEFAULT_ADV, converter=_frozen_mapping)

@@ -1,0 +1,139 @@
+"""``hydra run``: the paper (or live) trading runner, on the same code path as live trading.
+
+Connects through IB (IB Gateway paper at 127.0.0.1:4002 unless the config or
+``IB_GATEWAY_HOST`` / ``IB_GATEWAY_PORT`` say otherwise; ``--sim`` starts the simulated gateway
+in this process instead), recovers from the journal, then runs the strategy hook on its
+schedule and the intent inbox until Ctrl-C, which stops new work and drains what is working
+(a second Ctrl-C stops at once; working orders are still cancelled on the way out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+import structlog
+import trio
+
+from ._engine import open_hydra
+from ._errors import HydraError
+from ._journal import utc_now
+from ._logging import configure_logging
+from ._runner import run_inbox, run_schedule, run_status
+from ._settings import BrokerSettings, HydraConfig
+from ._strategy_hook import load_hook
+from .brokers import Broker
+
+if TYPE_CHECKING:
+    from ._cli import Subparsers
+
+log = structlog.get_logger()
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    """``hydra run [--paper | --live] [--sim] [--config FILE]``."""
+    parser = subparsers.add_parser(
+        "run", help="run the paper (or live) trading cycle until Ctrl-C",
+        description=__doc__.split("\n\n")[1].replace("\n", " "),
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--paper", action="store_true", help="paper trading (the default)")
+    mode.add_argument("--live", action="store_true",
+                      help="live trading: also needs HYDRA_LIVE_CONFIRMED=true and a live port")
+    parser.add_argument("--sim", action="store_true",
+                        help="trade against the simulated gateway started in this process")
+    parser.add_argument("--config", metavar="FILE", help="a TOML configuration file")
+    parser.set_defaults(run=run_command)
+
+
+def broker_settings(config: HydraConfig, environ: os._Environ[str] | dict[str, str]
+                    ) -> BrokerSettings:
+    """The config's broker settings, with ``IB_GATEWAY_HOST`` / ``IB_GATEWAY_PORT`` on top."""
+    settings = config.broker
+    if environ.get("IB_GATEWAY_HOST"):
+        settings = attrs.evolve(settings, host=environ["IB_GATEWAY_HOST"])
+    if environ.get("IB_GATEWAY_PORT"):
+        from ._cli import CommandError
+
+        try:
+            settings = attrs.evolve(settings, port=int(environ["IB_GATEWAY_PORT"]))
+        except ValueError:
+            raise CommandError(f"IB_GATEWAY_PORT: not a port number, got "
+                               f"{environ['IB_GATEWAY_PORT']!r}") from None
+    return settings
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from ._cli import CommandError, load_config_arg
+
+    config = load_config_arg(args.config) if args.config else HydraConfig()
+    config = attrs.evolve(config, broker=broker_settings(config, os.environ))
+    configure_logging(config.logging)
+    hook = load_hook(config.runner.strategy) if config.runner.strategy else None
+    try:
+        trio.run(functools.partial(run_until_interrupted, config, hook=hook, sim=args.sim,
+                                   live=args.live))
+    except KeyboardInterrupt:
+        log.warning("stopped_by_second_interrupt")
+    except (HydraError, BaseExceptionGroup) as error:
+        raise CommandError(f"hydra run stopped: {_first(error)}") from error
+    return 0
+
+
+def _first(error: BaseException) -> BaseException:
+    """The first leaf of nested exception groups (Trio nurseries wrap what stopped them)."""
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
+
+
+@asynccontextmanager
+async def open_venue(config: HydraConfig, *, sim: bool, live: bool) -> AsyncIterator[Broker]:
+    """IBBroker to the configured gateway, or to a simulated gateway started here."""
+    from .ib import open_ib_broker
+
+    if not sim:
+        async with open_ib_broker(config.broker, live=live) as broker:
+            yield broker
+        return
+    from .gateway import serve_gateway
+    from .sim import SimParams, open_sim_exchange
+
+    async with open_sim_exchange(SimParams(), seed=1) as exchange, trio.open_nursery() as n:
+        gateway = await n.start(functools.partial(serve_gateway, exchange, port=0))
+        settings = attrs.evolve(config.broker, host="127.0.0.1", port=gateway.port)
+        async with open_ib_broker(settings) as broker:
+            yield broker
+        n.cancel_scope.cancel(reason="the runner is done with the simulated gateway")
+
+
+async def run_until_interrupted(
+    config: HydraConfig, *, hook: object, sim: bool, live: bool
+) -> None:
+    """Run the runner's actors beside Hydra until the first Ctrl-C, then drain."""
+    async with open_venue(config, sim=sim, live=live) as broker:
+        async with open_hydra(config, broker) as engine:
+            log.info("runner_started", sim=sim, live=live, strategy=config.runner.strategy,
+                     inbox=config.runner.inbox)
+            with trio.open_signal_receiver(signal.SIGINT) as interrupts:
+                async with trio.open_nursery() as nursery:
+                    if hook is not None:
+                        assert config.runner.strategy is not None
+                        nursery.start_soon(functools.partial(
+                            run_schedule, engine, broker, hook=hook,  # type: ignore[arg-type]
+                            name=config.runner.strategy.partition(":")[2],
+                            schedule=config.runner.daily_schedule(), now=utc_now))
+                    nursery.start_soon(functools.partial(
+                        run_inbox, engine, path=Path(config.runner.inbox)))
+                    nursery.start_soon(run_status, engine)
+                    async for _ in interrupts:
+                        log.warning("draining", drain_timeout=config.shutdown.drain_timeout)
+                        nursery.cancel_scope.cancel(reason="Ctrl-C: stop new work, drain")
+                        break

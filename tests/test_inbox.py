@@ -1,0 +1,42 @@
+import pytest
+
+from hydra import OATS, InvalidValueError, Policy, Side
+from hydra._inbox import parse_inbox_line
+
+
+def test_a_line_becomes_an_intent_with_a_stable_derived_id() -> None:
+    """A minimal line is an intent from the inbox strategy; its id repeats for the same line."""
+    line = '{"symbol": "ZO", "side": "buy", "quantity": 3}'
+    intent = parse_inbox_line(line, number=4)
+    assert (intent.contract, intent.side, intent.quantity, intent.strategy) == (
+        OATS, Side.BUY, 3, "inbox")
+    assert intent.intent_id == parse_inbox_line(line, number=4).intent_id
+    assert intent.intent_id != parse_inbox_line(line, number=5).intent_id
+
+
+def test_optional_keys_are_used() -> None:
+    """Month, policy, strategy and an explicit id are taken from the line."""
+    intent = parse_inbox_line(
+        '{"symbol": "ZO", "side": "SELL", "quantity": 1, "month": "202612", '
+        '"policy": "cross", "strategy": "carry", "intent_id": "carry-7"}', number=1)
+    assert intent.contract.expiry == "202612" and intent.policy is Policy.CROSS
+    assert (intent.strategy, intent.intent_id) == ("carry", "carry-7")
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("not json", "line 2"),
+        ("[1, 2]", "line 2"),
+        ('{"symbol": "ZO", "side": "BUY", "quantity": 1, "price": 3}', "line 2: price"),
+        ('{"symbol": "XX", "side": "BUY", "quantity": 1}', "line 2: symbol"),
+        ('{"symbol": "ZO", "side": "HOLD", "quantity": 1}', "line 2: side"),
+        ('{"symbol": "ZO", "side": "BUY", "quantity": -1}', "line 2: quantity"),
+        ('{"symbol": "ZO", "side": "BUY", "quantity": 1, "month": "202602"}', "line 2: expiry"),
+    ],
+)
+def test_malformed_lines_name_line_and_key(line: str, field: str) -> None:
+    """Each malformed line is refused with its line number and the offending key."""
+    with pytest.raises(InvalidValueError) as caught:
+        parse_inbox_line(line, number=2)
+    assert caught.value.field == field
