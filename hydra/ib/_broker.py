@@ -370,6 +370,32 @@ class IBBroker:
                 found.append(open_order)
         return tuple(found)
 
+    @property
+    def address(self) -> str:
+        """host:port (client id) this broker talks to."""
+        return f"{self._settings.host}:{self._settings.port} (client {self._client_id})"
+
+    async def account_open_orders(self) -> tuple[OpenOrder, ...]:
+        """Every working order of the account, whichever client id placed it (for the CLI's
+        status; the trading client uses `open_orders`)."""
+        self._require_session()
+        with _translated():
+            trades = await trio_asyncio.aio_as_trio(self._ib.reqAllOpenOrdersAsync)()
+        found = []
+        for trade in trades:
+            contract = await self._spec(trade.contract.symbol)
+            open_order = from_ib_trade(trade, contract=contract, placed=None)
+            if open_order is not None:
+                found.append(open_order)
+        return tuple(found)
+
+    async def cancel_everything(self) -> None:
+        """IB's global cancel: every working order of the account, whichever client sent it."""
+        self._require_session()
+        with _translated():
+            self._ib.reqGlobalCancel()  # type: ignore[no-untyped-call]
+        await trio.lowlevel.checkpoint()
+
     async def positions(self) -> tuple[Position, ...]:
         self._require_session()
         with _translated():

@@ -1,0 +1,323 @@
+"""The fill report: predicted against actual slippage per fill and per intent, and how well the
+pre-trade model agrees with what happened (`hydra._slippage.reconcile`).
+
+Pure: it reads `JournalRecord` values and returns a `FillReport`; nothing here opens a file.
+
+What is selected: an intent is in the report when it was journaled at or after ``since`` and
+belongs to ``strategy`` (when given); a fill is in it when its intent is, or — for a fill with
+no journaled intent, which has no strategy — when no strategy is asked for and it executed at or
+after ``since``. An intent's average price and shortfall always use all of its fills.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ._codec import fill_from_json
+from ._enums import Side
+from ._journal import EventKind
+from ._journal_records import JournalRecord
+from ._orders import Fill
+from ._settings import SlippageSettings
+from ._slippage import SlippageStats, reconcile, shortfall_bps
+
+PLACES = Decimal("0.000001")
+"""Computed averages and bps are rounded to six places; journaled values are shown as stored."""
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def tidy(value: Decimal) -> Decimal:
+    """``value`` rounded to six places, without trailing zeros (and never in E notation)."""
+    value = value.quantize(PLACES)
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
+def _like_prices(average: Decimal, fills: Sequence[FillLine]) -> Decimal:
+    """``average`` with at least as many decimal places as the fill prices (400.00, not 400)."""
+    places = min(int(f.fill.price.as_tuple().exponent) for f in fills)
+    exponent = int(average.as_tuple().exponent)
+    return average.quantize(Decimal(1).scaleb(places)) if exponent > places else average
+
+
+def _aware(when: dt.datetime) -> dt.datetime:
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+def _difference(actual: Decimal | None, predicted: Decimal | None) -> Decimal | None:
+    return None if actual is None or predicted is None else actual - predicted
+
+
+@attrs.frozen(kw_only=True)
+class FillLine:
+    """One journaled fill with the slippage predicted for its order and the slippage it had."""
+
+    fill: Fill
+    intent_id: str | None
+    strategy: str | None
+    recorded_at: dt.datetime
+    predicted_bps: Decimal | None
+    actual_bps: Decimal | None
+
+    @property
+    def error_bps(self) -> Decimal | None:
+        """actual − predicted: positive when the fill cost more than the model said."""
+        return _difference(self.actual_bps, self.predicted_bps)
+
+
+@attrs.frozen(kw_only=True)
+class IntentLine:
+    """One journaled intent: what was asked, what filled, and its shortfall against the arrival
+    mid beside the slippage predicted for it (None where it cannot be known)."""
+
+    intent_id: str
+    strategy: str
+    symbol: str
+    side: Side
+    quantity: int
+    recorded_at: dt.datetime
+    arrival_mid: Decimal | None
+    predicted_bps: Decimal | None
+    filled: int
+    average_price: Decimal | None
+    actual_bps: Decimal | None
+
+    @property
+    def error_bps(self) -> Decimal | None:
+        return _difference(self.actual_bps, self.predicted_bps)
+
+
+@attrs.frozen(kw_only=True)
+class FillReport:
+    """The selected intents and fills, oldest first, and the reconciler's verdict over the fills
+    that carry both a predicted and an actual slippage."""
+
+    intents: tuple[IntentLine, ...]
+    fills: tuple[FillLine, ...]
+    slippage: SlippageStats
+    settings: SlippageSettings
+
+
+def fill_report(
+    records: Iterable[JournalRecord],
+    *,
+    settings: SlippageSettings,
+    since: dt.datetime | None = None,
+    strategy: str | None = None,
+) -> FillReport:
+    """The fill report over ``records`` (a whole journal, in order), selected as the module
+    docstring says."""
+    records = list(records)
+    intents = _intent_records(records)
+    fills = [_fill_line(r, intents.get(r.intent_id or "")) for r in records
+             if r.kind is EventKind.FILL]
+    lines = [_intent_line(r, [f for f in fills if f.intent_id == key])
+             for key, r in intents.items()]
+    chosen = [i for i in lines if _chosen(i.recorded_at, i.strategy, since, strategy)]
+    chosen_ids = {i.intent_id for i in chosen}
+    chosen_fills = [f for f in fills if f.intent_id in chosen_ids or (
+        f.strategy is None and _chosen(_aware(f.fill.time), None, since, strategy))]
+    return FillReport(
+        intents=tuple(chosen),
+        fills=tuple(chosen_fills),
+        slippage=reconcile(slippage_pairs(chosen_fills), settings=settings),
+        settings=settings,
+    )
+
+
+def slippage_pairs(fills: Iterable[FillLine]) -> list[tuple[Decimal, Decimal]]:
+    """(predicted, actual) of every fill that has both: what the reconciler compares."""
+    return [(f.predicted_bps, f.actual_bps) for f in fills
+            if f.predicted_bps is not None and f.actual_bps is not None]
+
+
+def _chosen(when: dt.datetime, owner: str | None, since: dt.datetime | None,
+            strategy: str | None) -> bool:
+    return (since is None or when >= since) and (strategy is None or owner == strategy)
+
+
+def _intent_records(records: Sequence[JournalRecord]) -> dict[str, JournalRecord]:
+    """The first intent record of each intent id, in journal order."""
+    intents: dict[str, JournalRecord] = {}
+    for record in records:
+        if record.kind is EventKind.INTENT and record.intent_id is not None:
+            intents.setdefault(record.intent_id, record)
+    return intents
+
+
+def _fill_line(record: JournalRecord, intent: JournalRecord | None) -> FillLine:
+    payload = record.payload
+    return FillLine(
+        fill=fill_from_json(payload["fill"]),
+        intent_id=record.intent_id,
+        strategy=None if intent is None else intent.payload["intent"]["strategy"],
+        recorded_at=record.recorded_at,
+        predicted_bps=_decimal(payload.get("predicted_bps")),
+        actual_bps=_decimal(payload.get("actual_bps")),
+    )
+
+
+def _intent_line(record: JournalRecord, fills: Sequence[FillLine]) -> IntentLine:
+    intent: Mapping[str, Any] = record.payload["intent"]
+    side = Side(intent["side"])
+    arrival_mid = _decimal(record.payload.get("arrival_mid"))
+    filled = sum(f.fill.quantity for f in fills)
+    average = actual = None
+    if filled:
+        exact = sum((f.fill.price * f.fill.quantity for f in fills), Decimal(0)) / filled
+        average = _like_prices(tidy(exact), fills)
+        if arrival_mid is not None and arrival_mid > 0:
+            actual = tidy(shortfall_bps(side, average_price=exact, arrival_mid=arrival_mid))
+    return IntentLine(
+        intent_id=intent["intent_id"],
+        strategy=intent["strategy"],
+        symbol=intent["contract"]["symbol"],
+        side=side,
+        quantity=intent["quantity"],
+        recorded_at=record.recorded_at,
+        arrival_mid=arrival_mid,
+        predicted_bps=_decimal(record.payload.get("predicted_bps")),
+        filled=filled,
+        average_price=average,
+        actual_bps=actual,
+    )
+
+
+# --- as JSON ---------------------------------------------------------------------------------
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def stats_to_json(stats: SlippageStats, settings: SlippageSettings) -> dict[str, Any]:
+    """The reconciler's verdict with the thresholds it was judged by; decimals as strings."""
+    return {
+        "count": stats.count,
+        "bias_bps": str(tidy(stats.bias_bps)),
+        "rmse_bps": str(tidy(stats.rmse_bps)),
+        "correlation": None if stats.correlation is None else round(stats.correlation, 6),
+        "calibrated": stats.calibrated,
+        "max_bias_bps": str(settings.max_bias_bps),
+        "min_correlation": settings.min_correlation,
+    }
+
+
+def report_to_json(report: FillReport) -> dict[str, Any]:
+    """``report`` as plain JSON-able data: decimals as strings (exact), times in ISO 8601."""
+    return {
+        "intents": [_intent_json(i) for i in report.intents],
+        "fills": [_fill_json(f) for f in report.fills],
+        "slippage": stats_to_json(report.slippage, report.settings),
+    }
+
+
+def _intent_json(line: IntentLine) -> dict[str, Any]:
+    return {
+        "intent_id": line.intent_id,
+        "strategy": line.strategy,
+        "symbol": line.symbol,
+        "side": line.side.value,
+        "quantity": line.quantity,
+        "recorded_at": line.recorded_at.isoformat(),
+        "arrival_mid": _text(line.arrival_mid),
+        "filled": line.filled,
+        "average_price": _text(line.average_price),
+        "predicted_bps": _text(line.predicted_bps),
+        "actual_bps": _text(line.actual_bps),
+    }
+
+
+def _fill_json(line: FillLine) -> dict[str, Any]:
+    fill = line.fill
+    return {
+        "execution_id": fill.execution_id,
+        "client_order_id": fill.client_order_id,
+        "intent_id": line.intent_id,
+        "strategy": line.strategy,
+        "symbol": fill.symbol,
+        "side": fill.side.value,
+        "quantity": fill.quantity,
+        "price": str(fill.price),
+        "time": fill.time.isoformat(),
+        "predicted_bps": _text(line.predicted_bps),
+        "actual_bps": _text(line.actual_bps),
+    }
+
+
+# --- as text ---------------------------------------------------------------------------------
+
+NONE = "-"
+
+
+def _bps(value: Decimal | None) -> str:
+    return NONE if value is None else f"{value:+.2f}"
+
+
+def _plain(value: object) -> str:
+    return NONE if value is None else str(value)
+
+
+def utc_minute(when: dt.datetime) -> str:
+    """``when`` in UTC to the minute: ``2026-03-02 14:30``."""
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 0) -> list[str]:
+    """Columns padded to their widest cell: the first ``left`` columns flush left, the rest
+    (numbers) flush right."""
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = [c.ljust(w) if i < left else c.rjust(w)
+                  for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        return "  ".join(padded).rstrip()
+
+    return [line(headers), *(line(row) for row in rows)]
+
+
+def verdict(stats: SlippageStats, settings: SlippageSettings) -> str:
+    """One line: the reconciler's numbers and whether the model is calibrated."""
+    correlation = NONE if stats.correlation is None else f"{stats.correlation:.3f}"
+    state = "calibrated" if stats.calibrated else "NOT calibrated"
+    return (
+        f"{stats.count} fills with predicted and actual slippage: bias {_bps(stats.bias_bps)} bps,"
+        f" RMSE {stats.rmse_bps:.2f} bps, correlation {correlation} -> {state} (needs |bias| <="
+        f" {settings.max_bias_bps} bps and correlation >= {settings.min_correlation})"
+    )
+
+
+def render_report(report: FillReport) -> str:
+    """``report`` as readable text: an intents table, a fills table and the verdict (times in
+    UTC, slippage in bps, positive = cost)."""
+    intent_rows = [
+        [utc_minute(i.recorded_at), i.intent_id, i.strategy, i.symbol, i.side.value,
+         str(i.quantity), str(i.filled), _plain(i.arrival_mid), _plain(i.average_price),
+         _bps(i.predicted_bps), _bps(i.actual_bps), _bps(i.error_bps)]
+        for i in report.intents
+    ]
+    fill_rows = [
+        [utc_minute(f.fill.time), _plain(f.intent_id), f.fill.execution_id, f.fill.side.value,
+         str(f.fill.quantity), str(f.fill.price), _bps(f.predicted_bps), _bps(f.actual_bps),
+         _bps(f.error_bps)]
+        for f in report.fills
+    ]
+    slippage = ["predicted", "actual", "diff"]
+    return "\n".join([
+        f"Intents ({len(report.intents)}; slippage in bps of the arrival mid, positive = cost)",
+        *table(["journaled (UTC)", "intent", "strategy", "contract", "side", "qty", "filled",
+                "arrival mid", "avg price", *slippage], intent_rows, left=5),
+        "",
+        f"Fills ({len(report.fills)})",
+        *table(["executed (UTC)", "intent", "execution", "side", "qty", "price", *slippage],
+               fill_rows, left=4),
+        "",
+        "Slippage model: " + verdict(report.slippage, report.settings),
+    ])

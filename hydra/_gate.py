@@ -1,0 +1,181 @@
+"""The live-capital gate of the paper-trading plan, judged from the journal alone.
+
+Pure: `gate_check` reads `JournalRecord` values and returns one `Criterion` per condition, each
+with the evidence it was judged on. The conditions (docs/PAPER_TRADING_PLAN.md states them too):
+
+- **paper operation** — the first and last journaled events are at least 28 days apart, and each
+  of the four weeks counted from the first event (days 0–6, 7–13, 14–20, 21–27) holds at least
+  one event. Any event counts as activity: an intent, order, status, fill or note.
+- **slippage calibrated** — `hydra._slippage.reconcile` over every journaled fill that carries
+  both a predicted and an actual slippage says ``calibrated``.
+- **reconnect survived** — at least one ``reconnected`` note: a session was lost, Hydra
+  reconnected and resynced.
+- **no unrecoverable error** — no ``unrecoverable_error`` note (``open_hydra`` writes one when
+  it stops on an error).
+- **kill switch exercised** — at least one ``kill_switch`` note.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from ._fill_report import fill_report, stats_to_json, utc_minute, verdict
+from ._journal_records import JournalRecord
+from ._settings import SlippageSettings
+
+PAPER_DAYS = 28
+WEEKS = 4
+WEEK = dt.timedelta(days=7)
+
+RECONNECTED = "reconnected"
+SESSION_DOWN = "session_down"
+UNRECOVERABLE_ERROR = "unrecoverable_error"
+KILL_SWITCH = "kill_switch"
+ENGINE_STARTED = "engine_started"
+ENGINE_STOPPED = "engine_stopped"
+
+
+@attrs.frozen(kw_only=True)
+class Criterion:
+    """One gate condition: what it requires, whether the journal meets it, and why."""
+
+    name: str
+    requirement: str
+    passed: bool
+    summary: str  # the evidence in one line
+    evidence: Mapping[str, Any]  # the evidence as JSON-able data
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "requirement": self.requirement, "passed": self.passed,
+                "summary": self.summary, "evidence": dict(self.evidence)}
+
+
+def gate_check(records: Sequence[JournalRecord], *, settings: SlippageSettings) -> list[Criterion]:
+    """Every gate condition judged over ``records`` (a whole journal, in order)."""
+    return [
+        paper_operation(records),
+        slippage_calibrated(records, settings=settings),
+        reconnect_survived(records),
+        no_unrecoverable_error(records),
+        kill_switch_exercised(records),
+    ]
+
+
+def _time(record: JournalRecord) -> str:
+    return record.recorded_at.isoformat()
+
+
+def _notes(records: Sequence[JournalRecord], what: str) -> list[JournalRecord]:
+    return [r for r in records if r.is_note(what)]
+
+
+def paper_operation(records: Sequence[JournalRecord]) -> Criterion:
+    requirement = (f"first to last journaled event at least {PAPER_DAYS} days apart, with an "
+                   f"event in each of the {WEEKS} weeks counted from the first")
+    if not records:
+        return Criterion(name="paper_operation", requirement=requirement, passed=False,
+                         summary="the journal is empty", evidence={"events": 0})
+    times = sorted(r.recorded_at for r in records)
+    first, last = times[0], times[-1]
+    per_week = [sum(1 for t in times if first + k * WEEK <= t < first + (k + 1) * WEEK)
+                for k in range(WEEKS)]
+    days = (last - first) / dt.timedelta(days=1)
+    brokers = sorted({str(r.payload.get("broker")) for r in _notes(records, ENGINE_STARTED)})
+    passed = days >= PAPER_DAYS and all(per_week)
+    return Criterion(
+        name="paper_operation", requirement=requirement, passed=passed,
+        summary=f"{days:.1f} days from {utc_minute(first)} to {utc_minute(last)} UTC; "
+        f"events in weeks 1-{WEEKS}: {', '.join(map(str, per_week))}",
+        evidence={"events": len(times), "first": first.isoformat(), "last": last.isoformat(),
+                  "days": round(days, 3), "events_per_week": per_week,
+                  "engine_starts": len(_notes(records, ENGINE_STARTED)), "brokers": brokers},
+    )
+
+
+def slippage_calibrated(
+    records: Sequence[JournalRecord], *, settings: SlippageSettings
+) -> Criterion:
+    stats = fill_report(records, settings=settings).slippage
+    return Criterion(
+        name="slippage_calibrated",
+        requirement="the reconciler calls the slippage model calibrated over every fill with "
+        "both a predicted and an actual slippage",
+        passed=stats.calibrated, summary=verdict(stats, settings),
+        evidence=stats_to_json(stats, settings),
+    )
+
+
+def reconnect_survived(records: Sequence[JournalRecord]) -> Criterion:
+    reconnects = _notes(records, RECONNECTED)
+    losses = _notes(records, SESSION_DOWN)
+    summary = f"{len(reconnects)} reconnects after {len(losses)} session losses"
+    if reconnects:
+        summary += f"; first reconnected at {utc_minute(reconnects[0].recorded_at)} UTC"
+    return Criterion(
+        name="reconnect_survived",
+        requirement=f"at least one '{RECONNECTED}' note (session lost, reconnected, resynced)",
+        passed=bool(reconnects), summary=summary,
+        evidence={"reconnects": len(reconnects), "session_losses": len(losses),
+                  "first_reconnect": _time(reconnects[0]) if reconnects else None},
+    )
+
+
+def no_unrecoverable_error(records: Sequence[JournalRecord]) -> Criterion:
+    errors = _notes(records, UNRECOVERABLE_ERROR)
+    first = None
+    if errors:
+        first = {"at": _time(errors[0]), "error": errors[0].payload.get("error")}
+    summary = f"{len(errors)} unrecoverable errors"
+    if first is not None:
+        summary += f"; first at {utc_minute(errors[0].recorded_at)} UTC: {first['error']}"
+    return Criterion(
+        name="no_unrecoverable_error",
+        requirement=f"no '{UNRECOVERABLE_ERROR}' note",
+        passed=not errors, summary=summary,
+        evidence={"unrecoverable_errors": len(errors), "first": first,
+                  "unclean_stops": unclean_stops(records)},
+    )
+
+
+def unclean_stops(records: Sequence[JournalRecord]) -> int:
+    """Engine starts not preceded by a stop note of the run before (the process died without
+    a word: power loss, kill -9). Evidence only: restart recovery is designed for this."""
+    count, running = 0, False
+    for record in records:
+        if record.is_note(ENGINE_STARTED):
+            count += running
+            running = True
+        elif record.is_note(ENGINE_STOPPED) or record.is_note(UNRECOVERABLE_ERROR):
+            running = False
+    return count
+
+
+def kill_switch_exercised(records: Sequence[JournalRecord]) -> Criterion:
+    kills = _notes(records, KILL_SWITCH)
+    summary = f"{len(kills)} kill switch uses"
+    if kills:
+        summary += (f"; first at {utc_minute(kills[0].recorded_at)} UTC, reason "
+                    f"{kills[0].payload.get('reason')!r}")
+    return Criterion(
+        name="kill_switch_exercised",
+        requirement=f"at least one '{KILL_SWITCH}' note",
+        passed=bool(kills), summary=summary,
+        evidence={"kill_switch_uses": len(kills),
+                  "first": None if not kills else {"at": _time(kills[0]),
+                                                   "reason": kills[0].payload.get("reason")}},
+    )
+
+
+def render_gate(criteria: Sequence[Criterion]) -> str:
+    """The criteria as readable lines, then the verdict."""
+    failing = [c for c in criteria if not c.passed]
+    lines = [f"{'PASS' if c.passed else 'FAIL'}  {c.name}: {c.summary}" for c in criteria]
+    lines.append("")
+    lines.append("live-capital gate: PASSED" if not failing else
+                 f"live-capital gate: NOT PASSED ({len(failing)} of {len(criteria)} failing: "
+                 f"{', '.join(c.name for c in failing)})")
+    return "\n".join(lines)

@@ -1,0 +1,88 @@
+"""``hydra status``, ``hydra positions`` and ``hydra cancel-all``: looking at (and stopping)
+a running account through IB with the CLI's own client id (3), beside a running Hydra."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import attrs
+import trio
+
+from ._errors import HydraError
+from ._run_command import broker_settings
+from ._settings import BrokerSettings, HydraConfig
+
+if TYPE_CHECKING:
+    from ._cli import Subparsers
+    from .ib import IBBroker
+
+
+def add_parsers(subparsers: Subparsers) -> None:
+    """``hydra status``, ``hydra positions``, ``hydra cancel-all`` (each ``[--config FILE]``)."""
+    for name, help_text, action in (
+        ("status", "connection, account, working orders and positions", _status),
+        ("positions", "the account's positions", _positions),
+        ("cancel-all", "cancel every working order of the account (IB global cancel)",
+         _cancel_all),
+    ):
+        parser = subparsers.add_parser(name, help=help_text, description=help_text + ", "
+                                       "through IB with the CLI's client id.")
+        parser.add_argument("--config", metavar="FILE", help="a TOML configuration file")
+        parser.set_defaults(run=functools.partial(_run, name, action))
+
+
+def _run(name: str, action: Action, args: argparse.Namespace) -> int:
+    from ._cli import CommandError, load_config_arg
+
+    config = load_config_arg(args.config) if args.config else HydraConfig()
+    settings = broker_settings(config, os.environ)
+    try:
+        trio.run(_connected, settings, action)
+    except (HydraError, BaseExceptionGroup) as error:
+        while isinstance(error, BaseExceptionGroup):
+            error = error.exceptions[0]
+        raise CommandError(f"{name}: {error}") from error
+    return 0
+
+
+Action = Callable[["IBBroker"], Awaitable[None]]
+
+
+async def _connected(settings: BrokerSettings, action: Action) -> None:
+    from .ib import open_ib_broker
+
+    async with open_ib_broker(attrs.evolve(settings, client_id=settings.cli_client_id)) as broker:
+        await action(broker)
+
+
+async def _status(broker: IBBroker) -> None:
+    account = await broker.account()
+    print(f"connected: {broker.address}  equity {account.equity} {account.currency}  "
+          f"realized {account.realized}  unrealized {account.unrealized}")
+    orders = await broker.account_open_orders()
+    print(f"working orders: {len(orders)}")
+    for order in orders:
+        request = order.request
+        print(f"  {request.client_order_id}  {request.side.value} {order.remaining}/"
+              f"{request.quantity} {request.contract.symbol} {request.order_type.value} "
+              f"@ {request.limit_price}")
+    await _positions(broker)
+
+
+async def _positions(broker: IBBroker) -> None:
+    positions = [p for p in await broker.positions() if p.quantity]
+    print(f"positions: {len(positions)}")
+    for position in positions:
+        month = position.contract.expiry or ""
+        print(f"  {position.contract.symbol} {month} {position.quantity:+d} "
+              f"@ {position.average_price}")
+
+
+async def _cancel_all(broker: IBBroker) -> None:
+    before = len(await broker.account_open_orders())
+    await broker.cancel_everything()
+    print(f"global cancel sent for {before} working order(s)")

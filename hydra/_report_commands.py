@@ -1,0 +1,134 @@
+"""``hydra fill-report`` and ``hydra gate-check``: reports read from the journal, read-only.
+
+Each command reads the whole journal (`hydra._journal_records.read_journal`), hands it to a pure
+module (`hydra._fill_report`, `hydra._gate`) and prints what comes back. Both find the journal
+as Hydra does: ``--journal PATH``, else ``journal.path`` of ``--config FILE``, else the default
+``hydra-journal.sqlite``; the slippage thresholds come from the same configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING, NoReturn
+
+from ._errors import InvalidValueError
+from ._fill_plot import PlotUnavailableError, write_plot
+from ._fill_report import fill_report, render_report, report_to_json
+from ._gate import gate_check, render_gate
+from ._journal_records import JournalRecord, parse_time, read_journal
+from ._settings import HydraConfig, SlippageSettings
+
+if TYPE_CHECKING:
+    from ._cli import Subparsers
+
+
+def _fail(message: str) -> NoReturn:
+    from ._cli import CommandError  # here: _cli imports this module to list the commands
+
+    raise CommandError(message)
+
+
+def _add_journal_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--journal", metavar="PATH", default=None,
+                        help="the journal file (default: journal.path of --config, else "
+                        f"{HydraConfig().journal.path})")
+    parser.add_argument("--config", metavar="FILE", default=None,
+                        help="a TOML configuration: its journal.path and slippage thresholds")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _read(args: argparse.Namespace) -> tuple[str, list[JournalRecord], SlippageSettings]:
+    """The journal's path and records, and the slippage settings, from the common options."""
+    config = HydraConfig()
+    if args.config is not None:
+        from ._cli import load_config_arg
+
+        config = load_config_arg(args.config)
+    path: str = args.journal or config.journal.path
+    try:
+        records = read_journal(path)
+    except InvalidValueError as e:
+        _fail(f"journal error: {e.value}: {e.problem}")
+    return path, records, config.slippage
+
+
+# --- hydra fill-report -----------------------------------------------------------------------
+
+
+def add_fill_report_parser(subparsers: Subparsers) -> None:
+    """``hydra fill-report [--journal PATH] [--config FILE] [--since DATE] [--strategy S]
+    [--json] [--plot FILE.png]``."""
+    parser = subparsers.add_parser(
+        "fill-report",
+        help="predicted vs actual slippage per fill and per intent, from the journal",
+        description="Read the journal (never writing to it) and report each intent and fill "
+        "with the slippage predicted for it and the slippage it had, in bps of the arrival "
+        "mid (positive = cost), then the reconciler's bias, RMSE, correlation and whether "
+        "the slippage model is calibrated.",
+    )
+    _add_journal_options(parser)
+    parser.add_argument("--since", metavar="DATE", default=None,
+                        help="only intents journaled from DATE on (ISO 8601, e.g. 2026-03-02 "
+                        "or 2026-03-02T14:30; UTC unless a zone is given)")
+    parser.add_argument("--strategy", metavar="S", default=None,
+                        help="only intents of strategy S")
+    parser.add_argument("--plot", metavar="FILE.png", default=None,
+                        help="also draw predicted vs actual slippage and shortfall over time "
+                        "into a PNG file (needs matplotlib)")
+    parser.set_defaults(run=run_fill_report)
+
+
+def run_fill_report(args: argparse.Namespace) -> int:
+    try:
+        since = None if args.since is None else parse_time(args.since)
+    except InvalidValueError as e:
+        _fail(f"--since: {e.problem}, got {e.value!r}")
+    path, records, settings = _read(args)
+    report = fill_report(records, settings=settings, since=since, strategy=args.strategy)
+    if args.plot is not None:
+        try:
+            write_plot(report, args.plot)
+        except PlotUnavailableError as e:
+            _fail(str(e))
+        except OSError as e:
+            _fail(f"cannot write the plot to {args.plot!r}: {e.strerror or e}")
+    if args.json:
+        header = {"journal": path, "since": None if since is None else since.isoformat(),
+                  "strategy": args.strategy}
+        print(json.dumps({**header, **report_to_json(report)}, indent=2))
+    else:
+        chosen = [f"since {since.isoformat()}"] if since is not None else []
+        chosen += [f"strategy {args.strategy}"] if args.strategy is not None else []
+        print(f"Fill report of {path}" + (f" ({', '.join(chosen)})" if chosen else "") + "\n")
+        print(render_report(report))
+    return 0
+
+
+# --- hydra gate-check ------------------------------------------------------------------------
+
+
+def add_gate_check_parser(subparsers: Subparsers) -> None:
+    """``hydra gate-check [--journal PATH] [--config FILE] [--json]``."""
+    parser = subparsers.add_parser(
+        "gate-check",
+        help="check the live-capital gate of the paper-trading plan against the journal",
+        description="Judge each condition of the live-capital gate (docs/PAPER_TRADING_PLAN.md) "
+        "from the journal, with its evidence. Exit status 0 only when every condition passes, "
+        "1 when one fails, 2 for a usage error.",
+    )
+    _add_journal_options(parser)
+    parser.set_defaults(run=run_gate_check)
+
+
+def run_gate_check(args: argparse.Namespace) -> int:
+    path, records, settings = _read(args)
+    criteria = gate_check(records, settings=settings)
+    passed = all(c.passed for c in criteria)
+    if args.json:
+        print(json.dumps({"journal": path, "passed": passed,
+                          "criteria": [c.to_json() for c in criteria]}, indent=2))
+    else:
+        print(f"Live-capital gate, from {path}\n")
+        print(render_gate(criteria))
+    return 0 if passed else 1

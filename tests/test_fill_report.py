@@ -1,0 +1,114 @@
+import datetime as dt
+import statistics
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from hydra._fill_report import FillReport, fill_report, render_report, report_to_json, tidy
+from hydra._journal_records import read_journal
+from hydra._settings import SlippageSettings
+from tests.paper_journal import T0, example_journal
+
+SETTINGS = SlippageSettings()
+
+
+def _report(tmp_path: Path, *, since: dt.datetime | None = None,
+            strategy: str | None = None) -> FillReport:
+    paper = example_journal(tmp_path / "j.sqlite")
+    return fill_report(read_journal(paper.path), settings=SETTINGS, since=since,
+                       strategy=strategy)
+
+
+def test_intents_average_their_fills_against_the_arrival_mid(tmp_path: Path) -> None:
+    """Each intent shows its fills' average price and the shortfall of it against the mid."""
+    a, b, c = _report(tmp_path).intents
+    assert (a.intent_id, a.filled, a.average_price, a.actual_bps) == (
+        "int-a", 4, Decimal("400.125"), Decimal("3.125"))
+    assert (b.intent_id, b.filled, b.average_price, b.actual_bps) == (
+        "int-b", 4, Decimal("399.5625"), Decimal("10.9375"))
+    assert (a.predicted_bps, b.predicted_bps) == (Decimal(2), Decimal(5))
+    assert (a.error_bps, b.error_bps) == (Decimal("1.125"), Decimal("5.9375"))
+    assert (c.filled, c.average_price, c.actual_bps, c.error_bps) == (0, None, None, None)
+
+
+def test_fills_carry_their_journaled_slippage(tmp_path: Path) -> None:
+    """Each fill shows the predicted and actual slippage journaled with it, and their gap."""
+    fills = _report(tmp_path).fills
+    assert [f.fill.execution_id for f in fills] == ["e1", "e2", "e3", "e4", "e5"]
+    assert [f.error_bps for f in fills] == [Decimal(-1), Decimal(1), Decimal(3), Decimal(5), None]
+    assert [f.strategy for f in fills] == ["momo", "momo", "carry", "carry", None]
+    assert fills[-1].intent_id is None
+
+
+def test_reconciler_runs_over_fills_with_both_slippages(tmp_path: Path) -> None:
+    """Errors −1, 1, 3, 5 give bias 2 and RMSE 3; at the bias limit the model is calibrated."""
+    stats = _report(tmp_path).slippage
+    assert (stats.count, stats.bias_bps, stats.rmse_bps) == (4, Decimal(2), Decimal(3))
+    predicted, actual = [1, 5.25, 3.25, 7.5], [0, 6.25, 6.25, 12.5]
+    assert stats.correlation == pytest.approx(statistics.correlation(predicted, actual))
+    assert stats.calibrated
+
+
+def test_since_keeps_later_intents_and_stray_fills(tmp_path: Path) -> None:
+    """--since keeps intents journaled from then on, and fills without an intent made since."""
+    report = _report(tmp_path, since=T0 + dt.timedelta(days=2))
+    assert [i.intent_id for i in report.intents] == ["int-c"]
+    assert [f.fill.execution_id for f in report.fills] == ["e5"]
+    assert report.slippage.count == 0
+
+
+def test_since_keeps_all_fills_of_a_kept_intent(tmp_path: Path) -> None:
+    """An intent kept by --since brings all its fills; one left out brings none."""
+    report = _report(tmp_path, since=T0 + dt.timedelta(days=1))
+    assert [i.intent_id for i in report.intents] == ["int-b", "int-c"]
+    assert [f.fill.execution_id for f in report.fills] == ["e3", "e4", "e5"]
+
+
+def test_strategy_keeps_only_its_intents_and_their_fills(tmp_path: Path) -> None:
+    """--strategy keeps that strategy's intents and fills; stray fills have no strategy."""
+    report = _report(tmp_path, strategy="momo")
+    assert [i.intent_id for i in report.intents] == ["int-a", "int-c"]
+    assert [f.fill.execution_id for f in report.fills] == ["e1", "e2"]
+    assert (report.slippage.count, report.slippage.bias_bps) == (2, Decimal(0))
+    assert report.slippage.rmse_bps == Decimal(1)
+
+
+def test_json_is_exact_and_plain(tmp_path: Path) -> None:
+    """The JSON form writes decimals as exact strings and keeps every field of a line."""
+    data = report_to_json(_report(tmp_path, strategy="carry"))
+    assert set(data) == {"intents", "fills", "slippage"}
+    (intent,) = data["intents"]
+    assert intent == {
+        "intent_id": "int-b", "strategy": "carry", "symbol": "ZO", "side": "SELL",
+        "quantity": 4, "recorded_at": "2026-03-03T14:30:00+00:00", "arrival_mid": "400.00",
+        "filled": 4, "average_price": "399.5625", "predicted_bps": "5",
+        "actual_bps": "10.9375",
+    }
+    assert data["fills"][0]["price"] == "399.75"
+    assert data["slippage"]["bias_bps"] == "4"
+
+
+def test_text_has_both_tables_and_the_verdict(tmp_path: Path) -> None:
+    """The readable form lists intents and fills and ends with the reconciler's verdict."""
+    text = render_report(_report(tmp_path))
+    assert "Intents (3;" in text and "Fills (5)" in text
+    assert "int-b" in text and "+10.94" in text
+    assert text.splitlines()[-1].startswith("Slippage model: 4 fills")
+    assert "bias +2.00 bps, RMSE 3.00 bps" in text and "-> calibrated" in text
+
+
+def test_an_empty_journal_reports_nothing_and_is_not_calibrated(tmp_path: Path) -> None:
+    """No fills: empty tables, zero counts and an uncalibrated model."""
+    report = fill_report([], settings=SETTINGS)
+    assert (report.intents, report.fills, report.slippage.count) == ((), (), 0)
+    assert not report.slippage.calibrated
+    assert "NOT calibrated" in render_report(report)
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (Decimal("400.1250000"), "400.125"), (Decimal(100), "100"), (Decimal("1") / 3, "0.333333"),
+])
+def test_tidy_rounds_without_e_notation(value: Decimal, text: str) -> None:
+    """Computed numbers are shown to six places at most, never in E notation."""
+    assert str(tidy(value)) == text

@@ -1,0 +1,123 @@
+from pathlib import Path
+
+import pytest
+
+from hydra._gate import Criterion, gate_check, render_gate
+from hydra._journal_records import read_journal
+from hydra._settings import SlippageSettings
+from tests.paper_journal import PaperJournal, gate_journal
+
+SETTINGS = SlippageSettings()
+
+
+def _criteria(path: Path) -> dict[str, Criterion]:
+    return {c.name: c for c in gate_check(read_journal(path), settings=SETTINGS)}
+
+
+def _failing(criteria: dict[str, Criterion]) -> list[str]:
+    return [name for name, c in criteria.items() if not c.passed]
+
+
+def test_five_weeks_of_good_paper_trading_pass(tmp_path: Path) -> None:
+    """Five weeks with fills, a reconnect, a kill drill and no error pass every condition."""
+    criteria = _criteria(gate_journal(tmp_path / "j.sqlite").path)
+    assert _failing(criteria) == []
+    operation = criteria["paper_operation"].evidence
+    assert (operation["days"], operation["events_per_week"]) == (35.0, [22, 21, 21, 21])
+    assert operation["brokers"] == ["IBBroker"]
+    assert criteria["slippage_calibrated"].evidence["count"] == 36
+    assert criteria["reconnect_survived"].evidence["first_reconnect"].startswith("2026-03-31")
+    assert criteria["kill_switch_exercised"].evidence["first"]["reason"] == "drill"
+    assert render_gate(list(criteria.values())).endswith("live-capital gate: PASSED")
+
+
+def test_under_four_weeks_fails_operation_only(tmp_path: Path) -> None:
+    """27.9 days of activity is short of 28, and only the operation condition fails."""
+    path = gate_journal(tmp_path / "j.sqlite", days=27.9, notes_day=20).path
+    criteria = _criteria(path)
+    assert _failing(criteria) == ["paper_operation"]
+    assert criteria["paper_operation"].evidence["days"] == 27.9
+    assert "27.9 days from 2026-03-02 14:30 to 2026-03-30 12:06 UTC" in (
+        criteria["paper_operation"].summary)
+
+
+def test_exactly_four_weeks_is_enough(tmp_path: Path) -> None:
+    """First to last event exactly 28 days apart, active each week, passes operation."""
+    paper = PaperJournal(tmp_path / "j.sqlite")
+    for day in (0, 7, 14, 21, 28):
+        paper.at(day).note("engine_started", broker="IBBroker", dry_run=False)
+    paper.close()
+    operation = _criteria(paper.path)["paper_operation"]
+    assert operation.passed
+    assert operation.evidence["events_per_week"] == [1, 1, 1, 1]
+
+
+def test_a_quiet_week_fails_operation_only(tmp_path: Path) -> None:
+    """Five weeks with nothing journaled in the second fails operation, with the gap shown."""
+    criteria = _criteria(gate_journal(tmp_path / "j.sqlite", quiet_week=2).path)
+    assert _failing(criteria) == ["paper_operation"]
+    assert criteria["paper_operation"].evidence["events_per_week"] == [22, 0, 21, 21]
+    assert "events in weeks 1-4: 22, 0, 21, 21" in criteria["paper_operation"].summary
+
+
+def test_an_uncalibrated_model_fails_calibration_only(tmp_path: Path) -> None:
+    """Predictions running against the actual slippage fail calibration, with its numbers."""
+    criteria = _criteria(gate_journal(tmp_path / "j.sqlite", calibrated=False).path)
+    assert _failing(criteria) == ["slippage_calibrated"]
+    evidence = criteria["slippage_calibrated"].evidence
+    assert evidence["calibrated"] is False
+    assert evidence["correlation"] == pytest.approx(-1.0)
+    assert "NOT calibrated" in criteria["slippage_calibrated"].summary
+
+
+def test_no_reconnect_fails_reconnect_only(tmp_path: Path) -> None:
+    """A journal without a reconnected note fails the reconnect condition alone."""
+    criteria = _criteria(gate_journal(tmp_path / "j.sqlite", reconnect=False).path)
+    assert _failing(criteria) == ["reconnect_survived"]
+    assert criteria["reconnect_survived"].evidence == {
+        "reconnects": 0, "session_losses": 0, "first_reconnect": None}
+
+
+def test_an_unrecoverable_error_fails_its_condition_only(tmp_path: Path) -> None:
+    """An unrecoverable_error note fails that condition and names the error."""
+    criteria = _criteria(gate_journal(tmp_path / "j.sqlite", error=True).path)
+    assert _failing(criteria) == ["no_unrecoverable_error"]
+    evidence = criteria["no_unrecoverable_error"].evidence
+    assert evidence["unrecoverable_errors"] == 1
+    assert evidence["first"]["error"] == "BrokerConnectionError('gave up')"
+
+
+def test_no_kill_drill_fails_kill_switch_only(tmp_path: Path) -> None:
+    """A journal without a kill_switch note fails the kill-switch condition alone."""
+    criteria = _criteria(gate_journal(tmp_path / "j.sqlite", kill=False).path)
+    assert _failing(criteria) == ["kill_switch_exercised"]
+    assert criteria["kill_switch_exercised"].evidence == {"kill_switch_uses": 0, "first": None}
+
+
+def test_an_empty_journal_fails_everything_it_can(tmp_path: Path) -> None:
+    """No events: every condition but 'no unrecoverable error' fails."""
+    criteria = {c.name: c for c in gate_check([], settings=SETTINGS)}
+    assert _failing(criteria) == ["paper_operation", "slippage_calibrated",
+                                  "reconnect_survived", "kill_switch_exercised"]
+    assert criteria["paper_operation"].summary == "the journal is empty"
+
+
+def test_a_start_without_a_stop_is_an_unclean_stop(tmp_path: Path) -> None:
+    """A second engine start with no stop note in between counts one unclean stop."""
+    paper = PaperJournal(tmp_path / "j.sqlite")
+    for day, what in [(0, "engine_started"), (1, "engine_started"), (2, "engine_stopped"),
+                      (3, "engine_started"), (4, "engine_stopped")]:
+        paper.at(day).note(what)
+    paper.close()
+    evidence = _criteria(paper.path)["no_unrecoverable_error"].evidence
+    assert evidence["unclean_stops"] == 1
+
+
+def test_the_verdict_names_the_failing_conditions(tmp_path: Path) -> None:
+    """The text ends with how many conditions fail and which."""
+    criteria = gate_check(read_journal(gate_journal(tmp_path / "j.sqlite", kill=False,
+                                                    reconnect=False).path), settings=SETTINGS)
+    text = render_gate(criteria)
+    assert "FAIL  kill_switch_exercised: 0 kill switch uses" in text
+    assert text.endswith("NOT PASSED (2 of 5 failing: reconnect_survived, "
+                         "kill_switch_exercised)")
