@@ -3,7 +3,7 @@
 Each line is one intent; optional keys are "strategy", "policy" (auto, patience, twap, cross,
 passive), "month" ("YYYYMM") and "intent_id". A line without an id gets one derived from its
 text and line number, so re-reading the file after a restart finds the same ids and the
-journal refuses to work a line twice.
+journal refuses to work a line twice. A line {"kill": "reason"} trips the kill switch.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any
+
+import attrs
 
 from ._contracts import contract_for
 from ._enums import Policy, Side
@@ -21,14 +23,24 @@ from ._orders import OrderIntent
 _KEYS = {"symbol", "side", "quantity", "strategy", "policy", "month", "intent_id"}
 
 
-def parse_inbox_line(line: str, *, number: int) -> OrderIntent:
-    """The intent on line ``number``; a malformed line names the key and the line."""
+@attrs.frozen(kw_only=True)
+class KillRequest:
+    """A line asking for the kill switch: halt trading and cancel every working order."""
+
+    reason: str
+
+
+def parse_inbox_line(line: str, *, number: int) -> OrderIntent | KillRequest:
+    """The intent (or kill request) on line ``number``; a malformed line names the key and
+    the line."""
     try:
         data = json.loads(line)
     except json.JSONDecodeError as e:
         raise InvalidValueError(f"line {number}", line.strip(), f"is not JSON ({e.msg})") from e
     if not isinstance(data, dict):
         raise InvalidValueError(f"line {number}", data, "must be a JSON object")
+    if set(data) == {"kill"}:
+        return KillRequest(reason=f"inbox line {number}: {data['kill']}")
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise InvalidValueError(f"line {number}: {unknown[0]}", data[unknown[0]], "unknown key")

@@ -18,7 +18,7 @@ import trio
 
 from ._engine import Engine
 from ._errors import HydraError
-from ._inbox import parse_inbox_line
+from ._inbox import KillRequest, parse_inbox_line
 from ._orders import OrderIntent
 from ._schedule import DailySchedule
 from ._strategy_hook import Hook, StrategyContext, intents_from
@@ -93,11 +93,15 @@ def _read_from(path: Path, offset: int) -> bytes:
 
 async def _submit_line(engine: Engine, line: str, number: int) -> None:
     try:
-        intent = parse_inbox_line(line, number=number)
+        request = parse_inbox_line(line, number=number)
     except HydraError as e:
         log.error("inbox_line_refused", line=number, error=str(e))
         return
-    await submit_logged(engine, intent, source=f"inbox line {number}")
+    if isinstance(request, KillRequest):
+        log.warning("kill_switch_requested", line=number, reason=request.reason)
+        await engine.kill(request.reason)
+        return
+    await submit_logged(engine, request, source=f"inbox line {number}")
 
 
 def status_line(engine: Engine) -> str:

@@ -1,7 +1,7 @@
 import pytest
 
 from hydra import OATS, InvalidValueError, Policy, Side
-from hydra._inbox import parse_inbox_line
+from hydra._inbox import KillRequest, parse_inbox_line
 
 
 def test_a_line_becomes_an_intent_with_a_stable_derived_id() -> None:
@@ -40,3 +40,9 @@ def test_malformed_lines_name_line_and_key(line: str, field: str) -> None:
     with pytest.raises(InvalidValueError) as caught:
         parse_inbox_line(line, number=2)
     assert caught.value.field == field
+
+
+def test_a_kill_line_asks_for_the_kill_switch() -> None:
+    """{"kill": reason} is a kill request carrying its line and reason."""
+    assert parse_inbox_line('{"kill": "drill"}', number=9) == KillRequest(
+        reason="inbox line 9: drill")

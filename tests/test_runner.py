@@ -75,3 +75,24 @@ async def test_inbox_lines_are_worked_once_even_after_a_restart(
             nursery.cancel_scope.cancel(reason="test over")
         assert [i["quantity"] for i in _intents(path)] == [2, 1]
         assert exchange.statistics().orders == 2
+
+
+async def test_a_kill_line_in_the_inbox_halts_and_cancels(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Writing {"kill": ...} to the inbox trips the kill switch: the working order is
+    cancelled and later lines are blocked."""
+    path, inbox = tmp_path / "j.sqlite", tmp_path / "inbox.jsonl"
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            nursery.start_soon(functools.partial(run_inbox, engine, path=inbox))
+            inbox.write_text('{"symbol": "ZO", "side": "BUY", "quantity": 2}\n')
+            await trio.sleep(3)
+            assert len(exchange.open_orders()) == 1
+            with inbox.open("a") as file:
+                file.write('{"kill": "drill"}\n{"symbol": "ZO", "side": "BUY", "quantity": 1}\n')
+            await trio.sleep(3)
+            assert exchange.open_orders() == ()
+            stats = engine.statistics()
+            assert stats.trading_state.value == "HALTED" and stats.blocked == 1
+            nursery.cancel_scope.cancel(reason="test over")
