@@ -20,7 +20,7 @@ from ._child_order import ChildOrder
 from ._contracts import ContractSpec
 from ._enums import OrderStatus, OrderType, Side, TimeInForce
 from ._errors import InvalidValueError
-from ._ids import ClientOrderId, IntentId, client_order_id_for, new_intent_id
+from ._ids import IntentId, client_order_id_for, new_intent_id
 from ._messages import Blocked, CancelOrder, OrderAnswer, PlaceOrder, RiskMessage
 from ._orders import OrderRequest
 from ._reports import ChildOrderReport
@@ -119,7 +119,7 @@ class BracketActor:
             for request in self.requests:
                 answer = await self._place(request)
                 if isinstance(answer, Blocked):
-                    self._blocked(request.client_order_id, answer.reason)
+                    self.children[request.client_order_id].block(answer.denials)
                     return
             while not self.over:
                 self._apply(await self._events.receive())
@@ -127,10 +127,6 @@ class BracketActor:
             with trio.CancelScope(shield=True) as cleanup:
                 cleanup.relative_deadline = 10.0
                 await self._settle()
-
-    def _blocked(self, client_order_id: ClientOrderId, reason: str) -> None:
-        child = self.children[client_order_id]
-        child.status, child.reason = OrderStatus.BLOCKED, reason
 
     async def _settle(self) -> None:
         """Cancel whatever of the bracket still works (the entry first: its children follow)."""

@@ -14,6 +14,7 @@ from ._enums import OrderStatus, OrderType
 from ._ids import ClientOrderId
 from ._orders import Fill
 from ._reports import ChildOrderReport
+from ._risk_checks import Denial
 from .brokers import BrokerEvent, FillReported, OrderAcknowledged, OrderStatusChanged
 
 
@@ -29,6 +30,7 @@ class ChildOrder:
     fills: list[Fill] = attrs.Factory(list)
     status: OrderStatus = OrderStatus.PENDING
     reason: str | None = None
+    denied_by: tuple[str, ...] = ()
 
     @property
     def filled(self) -> int:
@@ -40,6 +42,12 @@ class ChildOrder:
         if self.status is OrderStatus.FILLED:
             return self.filled >= self.quantity
         return self.status.is_final or self.filled >= self.quantity
+
+    def block(self, denials: tuple[Denial, ...]) -> None:
+        """The risk actor refused this order: nothing reached the broker."""
+        self.status = OrderStatus.BLOCKED
+        self.reason = "; ".join(denial.message for denial in denials)
+        self.denied_by = tuple(denial.field for denial in denials)
 
     def apply(self, event: BrokerEvent) -> None:
         match event:
@@ -64,4 +72,5 @@ class ChildOrder:
             status=OrderStatus.FILLED if filled_up else self.status,
             fills=tuple(self.fills),
             reason=self.reason,
+            denied_by=self.denied_by,
         )

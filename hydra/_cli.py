@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
-from . import _ib_commands, _report_commands, _run_command, gateway
+from . import _ib_commands, _report_commands, _run_command, gateway, scenario
 from ._config import config_from_table, config_to_dict, config_to_toml, read_toml
 from ._errors import ConfigError
 from ._settings import HydraConfig
@@ -81,6 +81,7 @@ def run_config_check(args: argparse.Namespace) -> int:
 COMMANDS: Sequence[Callable[[Subparsers], None]] = (
     add_config_parser,
     _run_command.add_parser,
+    scenario.add_parser,
     _ib_commands.add_parsers,
     _report_commands.add_fill_report_parser,
     _report_commands.add_gate_check_parser,

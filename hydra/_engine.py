@@ -27,7 +27,7 @@ from ._bracket import BracketActor, BracketIntent
 from ._contracts import ContractSpec
 from ._enums import OrderStatus, Policy, Side, TradingState
 from ._errors import BrokerError, InvalidValueError
-from ._ids import ClientOrderId, IntentId, client_order_id_for
+from ._ids import ClientOrderId, IntentId, client_order_id_for, new_intent_id
 from ._journal import Journal, utc_now
 from ._journal_actor import JournalClient, JournalWrite, Offload, run_in_thread, run_journal
 from ._messages import (
@@ -256,7 +256,8 @@ class Engine:
             await self._report(handle, work, actor.reports())
 
     async def close_position(
-        self, contract: ContractSpec, *, strategy: str = "default"
+        self, contract: ContractSpec, *, strategy: str = "default",
+        intent_id: IntentId | None = None,
     ) -> IntentHandle:
         """Flatten the broker's position in ``contract``, worked with patience (never TWAP)."""
         quantity = await self._position(contract)
@@ -265,11 +266,12 @@ class Engine:
         side = Side.SELL if quantity > 0 else Side.BUY
         return await self.submit(OrderIntent(
             contract=contract, side=side, quantity=abs(quantity), strategy=strategy,
-            policy=Policy.PATIENCE,
+            policy=Policy.PATIENCE, intent_id=intent_id or new_intent_id(),
         ))
 
     async def roll(
-        self, contract: ContractSpec, *, to_expiry: str, strategy: str = "default"
+        self, contract: ContractSpec, *, to_expiry: str, strategy: str = "default",
+        intent_ids: tuple[IntentId, IntentId] | None = None,
     ) -> tuple[ExecutionReport, ExecutionReport | None]:
         """Close the position in ``contract``'s delivery month, then open what was closed in
         ``to_expiry`` (both worked with patience). The second report is None when nothing of
@@ -280,12 +282,14 @@ class Engine:
         target = contract.for_month(to_expiry)
         if to_expiry <= contract.expiry:
             raise InvalidValueError("to_expiry", to_expiry, f"must be after {contract.expiry}")
-        closing = await (await self.close_position(contract, strategy=strategy)).wait_done()
+        close_id, open_id = intent_ids or (new_intent_id(), new_intent_id())
+        closing = await (await self.close_position(
+            contract, strategy=strategy, intent_id=close_id)).wait_done()
         if closing.filled == 0:
             return closing, None
         opening = await self.submit(OrderIntent(
             contract=target, side=closing.side.opposite, quantity=closing.filled,
-            strategy=strategy, policy=Policy.PATIENCE,
+            strategy=strategy, policy=Policy.PATIENCE, intent_id=open_id,
         ))
         return closing, await opening.wait_done()
 
@@ -468,35 +472,35 @@ async def _open_actors(
     config: HydraConfig, broker: Broker, journal: JournalClient, dry_run: bool, seed: int
 ) -> AsyncIterator[Engine]:
     account = await broker.account()
-    async with trio.open_nursery() as middle:
-        risk_send, risk_receive = trio.open_memory_channel[RiskMessage](0)
-        supervisor_send, supervisor_receive = trio.open_memory_channel[SessionDown](1)
-        # Unbounded: actors publish with send_nowait and must never wait on subscribers.
-        publish_send, publish_receive = trio.open_memory_channel[EngineEvent | Subscribe](
-            math.inf
-        )
-        view = EngineView()
-        await middle.start(functools.partial(run_publisher, publish_receive, view=view))
-        actor = RiskActor(
-            broker=broker, journal=journal, limits=config.risk,
-            state=RiskState(account=AccountState(start_of_day_equity=account.equity),
-                            bucket=pacing_bucket(config.risk, trio.current_time())),
-            publish=publish_send, supervisor=supervisor_send, dry_run=dry_run,
-        )
-        await middle.start(functools.partial(run_risk, risk_receive, actor=actor))
-        await middle.start(functools.partial(
-            run_broker_events, broker.events(), risk=risk_send.clone()))
-        await middle.start(functools.partial(
-            run_connection, supervisor_receive, broker=broker, risk=risk_send.clone(),
-            journal=journal, settings=config.broker.backoff, rng=random.Random(seed)))
-        async with trio.open_nursery() as inner:
-            engine = Engine(config=config, broker=broker, journal=journal, risk=risk_send,
-                            publish=publish_send, view=view, nursery=inner, seed=seed)
-            await engine.recover()
-            try:
-                yield engine
-                await engine._drain()
-            finally:
-                inner.cancel_scope.cancel(reason="Hydra is closing")
-        middle.cancel_scope.cancel(reason="Hydra is closing")
+    # Unbounded: actors publish with send_nowait and must never wait on subscribers.
+    publish_send, publish_receive = trio.open_memory_channel[EngineEvent | Subscribe](math.inf)
+    view = EngineView()
+    async with trio.open_nursery() as publishing:  # outlives the actors that publish
+        await publishing.start(functools.partial(run_publisher, publish_receive, view=view))
+        async with trio.open_nursery() as middle:
+            risk_send, risk_receive = trio.open_memory_channel[RiskMessage](0)
+            supervisor_send, supervisor_receive = trio.open_memory_channel[SessionDown](1)
+            actor = RiskActor(
+                broker=broker, journal=journal, limits=config.risk,
+                state=RiskState(account=AccountState(start_of_day_equity=account.equity),
+                                bucket=pacing_bucket(config.risk, trio.current_time())),
+                publish=publish_send, supervisor=supervisor_send, dry_run=dry_run,
+            )
+            await middle.start(functools.partial(run_risk, risk_receive, actor=actor))
+            await middle.start(functools.partial(
+                run_broker_events, broker.events(), risk=risk_send.clone()))
+            await middle.start(functools.partial(
+                run_connection, supervisor_receive, broker=broker, risk=risk_send.clone(),
+                journal=journal, settings=config.broker.backoff, rng=random.Random(seed)))
+            async with trio.open_nursery() as inner:
+                engine = Engine(config=config, broker=broker, journal=journal, risk=risk_send,
+                                publish=publish_send, view=view, nursery=inner, seed=seed)
+                await engine.recover()
+                try:
+                    yield engine
+                    await engine._drain()
+                finally:
+                    inner.cancel_scope.cancel(reason="Hydra is closing")
+            middle.cancel_scope.cancel(reason="Hydra is closing")
+        publish_send.close()  # the publisher delivers what is queued, then ends
 

@@ -135,7 +135,7 @@ class PatienceActor:
             if index == 0 and not adopted:
                 answer = await self.place(price)
                 if isinstance(answer, Blocked):
-                    self.child.status, self.child.reason = OrderStatus.BLOCKED, answer.reason
+                    self.child.block(answer.denials)
                     return
                 if answer.dry:
                     self.child.status, self.child.reason = OrderStatus.CANCELLED, "dry run"

@@ -24,6 +24,7 @@ class ChildOrderReport:
     status: OrderStatus
     fills: tuple[Fill, ...] = ()
     reason: str | None = None  # why it was blocked or rejected
+    denied_by: tuple[str, ...] = ()  # the risk checks that blocked it (their field names)
 
     @property
     def limit_price(self) -> Decimal | None:
@@ -78,10 +79,19 @@ class ExecutionReport:
         return shortfall_bps(self.side, average_price=price, arrival_mid=self.arrival_mid)
 
     @property
+    def _blocks(self) -> list[ChildOrderReport]:
+        """Children refused by risk, less TWAP slices deferred only because the link was down
+        (their quantity went to a later slice); all of them when nothing else was sent."""
+        refused = [c for c in self.children if c.status is OrderStatus.BLOCKED]
+        if len(refused) == len(self.children):
+            return refused
+        return [c for c in refused if set(c.denied_by) != {"session"}]
+
+    @property
     def blocked(self) -> bool:
-        return any(child.status is OrderStatus.BLOCKED for child in self.children)
+        """Risk refused this intent (or part of it)."""
+        return bool(self._blocks)
 
     @property
     def block_reason(self) -> str | None:
-        reasons = [c.reason for c in self.children if c.status is OrderStatus.BLOCKED]
-        return "; ".join(r for r in reasons if r) or None
+        return "; ".join(c.reason for c in self._blocks if c.reason) or None

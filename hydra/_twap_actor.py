@@ -1,9 +1,10 @@
 """The TWAP scheduler: slices an intent over the horizon, each slice worked with patience.
 
 Slice sizes and jittered start times come from `hydra._twap.plan_twap`. A slice works what the
-plan has asked for so far less what has filled, so a short slice is made up by the next. Each
-slice's ladder is shortened to fit inside its interval. A blocked slice (halted, out of limits)
-ends the schedule early.
+plan has asked for so far less what has filled, so a short slice is made up by the next (and a
+slice refused only because the link is down is made up after the reconnect). Each slice's
+ladder is shortened to fit inside its interval. A slice blocked by risk (halted, out of
+limits) ends the schedule early.
 """
 
 from __future__ import annotations
@@ -61,5 +62,9 @@ async def run_twap(
                                     children=children, leave_working=leave_working)
         filled += report.filled
         if report.status is OrderStatus.BLOCKED:
+            if set(report.denied_by) == {"session"}:
+                # The link is down: the next slice works this one's quantity too.
+                log.warning("twap_slice_deferred", intent_id=work.intent_id)
+                continue
             log.warning("twap_stopped", intent_id=work.intent_id, reason=report.reason)
             return

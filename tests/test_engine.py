@@ -271,3 +271,15 @@ async def test_audit_log_mirrors_the_journal_with_the_intent_as_correlation_id(
     by_event = {line["event"]: line for line in lines}
     for event in ("intent", "order", "ack", "fill"):
         assert by_event[event]["correlation_id"] == intent.intent_id
+
+
+async def test_every_report_reaches_subscribers_even_at_shutdown(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Events queued when the block closes (the last IntentFinished) are still delivered."""
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", _config()) as engine:
+            events = engine.subscribe()
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3))
+    received = [event async for event in events]
+    assert [type(event).__name__ for event in received][-1] == "IntentFinished"

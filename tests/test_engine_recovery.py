@@ -174,3 +174,22 @@ async def test_crash_at_each_write_point_loses_and_duplicates_nothing(
         journal = _journal(path)
         assert all(o.status is not OrderStatus.PENDING for o in journal.orders())
         assert [kind for _, kind, _ in journal.events()].count(EventKind.INTENT) <= 1
+
+
+async def test_twap_slice_due_while_down_is_made_up_after_reconnect(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The second slice falls in a disconnect and is refused; the third works both."""
+    path = tmp_path / "j.sqlite"
+    params = attrs.evolve(quiet_oats(), faults=(Disconnect(at=95.0, duration=20.0),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path, HydraConfig(execution=TWAP)) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=15))
+            report = await handle.wait_done()
+    statuses = [(child.quantity, child.status, child.denied_by) for child in report.children]
+    assert statuses == [
+        (5, OrderStatus.FILLED, ()),
+        (5, OrderStatus.BLOCKED, ("session",)),
+        (10, OrderStatus.FILLED, ()),
+    ]
+    assert report.filled == 15

@@ -15,6 +15,8 @@ import trio
 import trio_asyncio
 from ib_async import IB, Future, LimitOrder, MarketOrder, Order
 
+from hydra._contracts import OATS
+from hydra._enums import Side
 from hydra.gateway import Gateway, encode_frame, serve_gateway
 from hydra.sim import MarketParams, SimExchange, SimParams, open_sim_exchange
 
@@ -303,7 +305,7 @@ async def test_drop_all_connections_then_reconnect(served: Served) -> None:
 async def test_drop_at_schedules_the_fault(served: Served) -> None:
     """serve_gateway(drop_at=…) drops connections at that time after start."""
     async with trio.open_nursery() as nursery:
-        start = functools.partial(serve_gateway, served.exchange, drop_at=0.05)
+        start = functools.partial(serve_gateway, served.exchange, drop_at=0.5)  # after connecting
         gateway: Gateway = await nursery.start(start)
         ib = IB()
         await trio_asyncio.aio_as_trio(ib.connectAsync)("127.0.0.1", gateway.port, clientId=3)
@@ -337,3 +339,105 @@ async def test_stop_limit_and_oca_group_reach_the_exchange(served: Served) -> No
         assert stop_trade.orderStatus.status == "Submitted"
         [working] = served.exchange.open_orders()
         assert working.request.stop_price == quote.bid - 4
+
+
+async def test_market_data_is_pushed_with_last_and_volume(served: Served) -> None:
+    """Trades in the market (anyone's) reach the ticker as last price, last size and volume,
+    with the bid they left, without any polling interval."""
+    async with connected(served) as ib:
+        ticker = ib.reqMktData(await qualified(ib))
+        quote = served.exchange.quote("ZO")
+        await wait_until(lambda: ticker.bid == float(quote.bid))
+        served.exchange.inject_flow("ZO", Side.SELL, 1)
+        await wait_until(lambda: ticker.volume == 1)
+        assert (ticker.last, ticker.lastSize) == (float(quote.bid), 1)
+        served.exchange.inject_flow("ZO", Side.SELL, 2)
+        await wait_until(lambda: ticker.volume == 3)
+        after = served.exchange.quote("ZO")
+        assert (ticker.bid, ticker.bidSize, ticker.lastSize) == (
+            float(after.bid),
+            after.bid_size,
+            2,
+        )
+
+
+async def test_completed_orders_list_finished_orders(served: Served) -> None:
+    """reqCompletedOrders returns each finished order with its final status and fills."""
+    async with connected(served) as ib:
+        contract = await qualified(ib)
+        quote = served.exchange.quote("ZO")
+        filled = ib.placeOrder(contract, LimitOrder("BUY", 2, float(quote.ask), orderRef="f"))
+        resting = ib.placeOrder(contract, LimitOrder("BUY", 1, float(quote.bid - 2)))
+        await wait_until(lambda: filled.isDone() and resting.orderStatus.status == "Submitted")
+        ib.cancelOrder(resting.order)
+        await wait_until(resting.isDone)
+    async with connected(served, client_id=2) as ib:
+        trades = await trio_asyncio.aio_as_trio(ib.reqCompletedOrdersAsync)(True)
+    assert [
+        (t.contract.localSymbol, t.order.action, t.order.totalQuantity, t.orderStatus.status)
+        for t in trades
+    ] == [("ZOH5", "BUY", 2.0, "Filled"), ("ZOH5", "BUY", 1.0, "Cancelled")]
+    assert (trades[0].order.orderRef, trades[0].order.filledQuantity) == ("f", 2.0)
+    assert trades[0].order.permId == filled.order.permId > 0
+
+
+async def test_held_bracket_orders_are_presubmitted_until_released(served: Served) -> None:
+    """A transmit=False parent and its child wait as PreSubmitted; once transmitted the parent
+    works (Submitted), the child stays PreSubmitted until the parent fills, then works."""
+    async with connected(served) as ib:
+        contract = await qualified(ib)
+        quote = served.exchange.quote("ZO")
+        parent = ib.placeOrder(contract, LimitOrder("BUY", 1, float(quote.bid), transmit=False))
+        await wait_until(lambda: parent.orderStatus.status == "PreSubmitted")
+        child = ib.placeOrder(
+            contract,
+            LimitOrder("SELL", 1, float(quote.ask + 5), parentId=parent.order.orderId),
+        )
+        await wait_until(lambda: child.orderStatus.status == "PreSubmitted")
+        await wait_until(lambda: parent.orderStatus.status == "Submitted")
+        served.exchange.inject_flow("ZO", Side.SELL, 100)
+        await wait_until(lambda: parent.orderStatus.status == "Filled")
+        await wait_until(lambda: child.orderStatus.status == "Submitted")
+
+
+async def test_a_rejected_order_ends_inactive(served: Served) -> None:
+    """After the rejection error (201) the order's status is Inactive, as IB reports it."""
+    async with connected(served) as ib:
+        errors = errors_of(ib)
+        trade = ib.placeOrder(await qualified(ib), MarketOrder("BUY", 1))
+        await wait_until(lambda: trade.orderStatus.status == "Inactive")
+        assert errors == [(trade.order.orderId, 201)]
+
+
+async def test_two_delivery_months_are_two_contracts(served: Served) -> None:
+    """With ZO March and May in the simulator, each month is its own contract: quotes, orders
+    and positions stay apart."""
+    march, may = OATS.for_month("202603"), OATS.for_month("202605")
+    still = dict(adv=0, daily_volatility=0.0)
+    params = SimParams(
+        markets=(
+            MarketParams.oats(contract=march, **still),
+            MarketParams.oats(contract=may, start_mid=Decimal("360.00"), **still),
+        ),
+        ack_latency=0.001,
+        fill_latency=0.001,
+    )
+    async with open_sim_exchange(params, seed=7) as exchange, trio.open_nursery() as nursery:
+        gateway = await nursery.start(serve_gateway, exchange)
+        async with connected(Served(gateway=gateway, exchange=exchange)) as ib:
+            months = [
+                Future(symbol="ZO", exchange="CBOT", lastTradeDateOrContractMonth=m)
+                for m in ("202603", "202605")
+            ]
+            await trio_asyncio.aio_as_trio(ib.qualifyContractsAsync)(*months)
+            assert [c.localSymbol for c in months] == ["ZOH6", "ZOK6"]
+            tickers = [ib.reqMktData(c) for c in months]
+            bids = [float(exchange.quote(c).bid) for c in (march, may)]
+            await wait_until(lambda: [t.bid for t in tickers] == bids)
+            buy = ib.placeOrder(months[0], LimitOrder("BUY", 1, float(exchange.quote(march).ask)))
+            sell = ib.placeOrder(months[1], LimitOrder("SELL", 2, float(exchange.quote(may).bid)))
+            await wait_until(lambda: buy.isDone() and sell.isDone())
+            await wait_until(lambda: len(ib.positions()) == 2)
+            positions = sorted((p.contract.localSymbol, p.position) for p in ib.positions())
+            assert positions == [("ZOH6", 1.0), ("ZOK6", -2.0)]
+        nursery.cancel_scope.cancel(reason="test over")

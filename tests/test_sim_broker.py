@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
 import pytest
 import trio
 
@@ -184,3 +185,31 @@ def _names(channel: trio.MemoryReceiveChannel[object]) -> list[str]:
             names.append(type(channel.receive_nowait()).__name__)
         except trio.WouldBlock:
             return names
+
+
+async def test_quotes_and_positions_follow_the_contracts_month(autojump_clock: object) -> None:
+    """A subscription is per month; an order's contract picks its month's market; positions
+    come one per month; contract_details(symbol) gives the symbol's first market."""
+    march, may = OATS.for_month("202603"), OATS.for_month("202605")
+    quiet = dict(adv=0, daily_volatility=0.0, spread_ticks=((1, 1.0),))
+    params = SimParams(
+        markets=(
+            MarketParams.oats(contract=march, **quiet),
+            MarketParams.oats(contract=may, start_mid=Decimal("360.125"), **quiet),
+        )
+    )
+    async with open_sim_exchange(params, seed=1) as exchange:
+        broker = SimBroker(exchange)
+        await broker.connect()
+        await broker.subscribe_quotes(may)
+        assert broker.quote_nowait(may).bid == Decimal("360.00")
+        with pytest.raises(BrokerError, match="ZO 202603"):
+            broker.quote_nowait(march)
+        with pytest.raises(InvalidValueError, match="ZO 202607"):
+            await broker.subscribe_quotes(OATS.for_month("202607"))
+        await broker.place(attrs.evolve(buy("m", "350.25", quantity=1), contract=march))
+        await broker.place(attrs.evolve(buy("y", "360.25", quantity=2), contract=may))
+        await trio.sleep(1)
+        positions = await broker.positions()
+        assert await broker.contract_details("ZO") == march
+    assert [(p.contract.expiry, p.quantity) for p in positions] == [("202603", 1), ("202605", 2)]

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import trio
 
+from hydra._contracts import OATS
 from hydra._enums import OrderStatus, Side
 from hydra._ids import BrokerOrderId, ClientOrderId, IntentId
 from hydra.brokers import (
@@ -21,6 +22,7 @@ from hydra.brokers import (
 )
 from hydra.sim import (
     DisplayedSize,
+    Gap,
     MarketParams,
     OrderTicket,
     ScriptedFlow,
@@ -263,3 +265,178 @@ async def test_same_seed_gives_the_same_event_log_and_another_seed_does_not(
     assert any(isinstance(event, FillReported) for _, event in first)
     assert repr(first) == repr(again)  # times are relative to the exchange's opening
     assert first != other
+
+
+MARCH, MAY = OATS.for_month("202603"), OATS.for_month("202605")
+
+
+def two_oats_months(**changes: object) -> SimParams:
+    """Quiet ZO March at 350.00 / 350.25 and ZO May at 360.00 / 360.25."""
+    quiet: dict[str, object] = (
+        dict(
+            adv=0,
+            daily_volatility=0.0,
+            spread_ticks=((1, 1.0),),
+            displayed_size=DisplayedSize.fixed(5),
+            impact_ticks_per_lot=0.0,
+        )
+        | changes
+    )
+    return SimParams(
+        markets=(
+            MarketParams.oats(contract=MARCH, **quiet),
+            MarketParams.oats(contract=MAY, start_mid=Decimal("360.125"), **quiet),
+        )
+    )
+
+
+async def test_two_months_quote_and_fill_independently(autojump_clock: object) -> None:
+    """A March bid never fills from May's selling, only from March's; quotes are per month."""
+    async with open_sim_exchange(two_oats_months(), seed=1) as exchange:
+        client, log = recorder(exchange)
+        assert (exchange.quote(MARCH).bid, exchange.quote(MAY).bid) == (
+            Decimal("350.00"),
+            Decimal("360.00"),
+        )
+        exchange.place(client, ticket("a", Side.BUY, "350.00", expiry="202603"))
+        await trio.sleep(1)
+        exchange.inject_flow(MAY, Side.SELL, 20)
+        await trio.sleep(1)
+        assert of_type(log, FillReported) == []
+        exchange.inject_flow(MARCH, Side.SELL, 6)
+        await trio.sleep(1)
+    [(_, report)] = of_type(log, FillReported)
+    assert (report.fill.client_order_id, report.fill.price) == ("a", Decimal("350.00"))
+
+
+async def test_positions_are_kept_per_delivery_month(autojump_clock: object) -> None:
+    """Long March and short May are two positions, not a flat one."""
+    async with open_sim_exchange(two_oats_months(), seed=1) as exchange:
+        client, _ = recorder(exchange)
+        exchange.place(client, ticket("buy", Side.BUY, "350.25", expiry="202603"))
+        exchange.place(client, ticket("sell", Side.SELL, "360.00", expiry="202605"))
+        await trio.sleep(1)
+        positions = exchange.positions()
+        account = exchange.account()
+    assert [(p.contract, p.quantity, p.average_price) for p in positions] == [
+        (MARCH, 1, Decimal("350.25")),
+        (MAY, -1, Decimal("360.00")),
+    ]
+    assert account.commission == Decimal("5.00")
+
+
+async def test_an_unlisted_or_unnamed_month_is_refused_with_200(autojump_clock: object) -> None:
+    """July is not traded here, and a bare ZO is ambiguous between March and May: both 200."""
+    async with open_sim_exchange(two_oats_months(), seed=1) as exchange:
+        client, log = recorder(exchange)
+        exchange.place(client, ticket("july", Side.BUY, "350.00", expiry="202607"))
+        exchange.place(client, ticket("bare", Side.BUY, "350.00"))
+        await trio.sleep(1)
+    rejected = {e.client_order_id: e.code for _, e in of_type(log, OrderStatusChanged)}
+    assert rejected == {"july": ErrorCode.UNKNOWN_CONTRACT, "bare": ErrorCode.UNKNOWN_CONTRACT}
+
+
+async def test_a_single_market_stands_for_any_month_of_its_product(autojump_clock: object) -> None:
+    """With one ZO market (no month), an order for a ZO month trades there, as before months."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        client, _ = recorder(exchange)
+        exchange.place(client, ticket("a", Side.BUY, "350.00", expiry="202612"))
+        await trio.sleep(1)
+        [order] = exchange.open_orders()
+    assert order.request.contract == OATS.for_month("202612")
+
+
+async def _two_month_log(seed: int) -> list[tuple[float, BrokerEvent]]:
+    markets = (
+        MarketParams.oats(contract=MARCH),
+        MarketParams.oats(contract=MAY, start_mid=Decimal("362.00")),
+    )
+    async with open_sim_exchange(SimParams(markets=markets), seed=seed) as exchange:
+        log: list[tuple[float, BrokerEvent]] = []
+        origin = exchange.origin
+        client = exchange.attach(
+            lambda event: log.append((round(trio.current_time() - origin, 9), event))
+        )
+        for n in range(30):
+            contract = (MARCH, MAY)[n % 2]
+            side = Side.BUY if n % 3 else Side.SELL
+            price = str(exchange.quote(contract).near_touch(side))
+            exchange.place(client, ticket(f"o{n}", side, price, quantity=3, expiry=contract.expiry))
+            await trio.sleep(300)
+            exchange.cancel(client, ClientOrderId(f"o{n}"))
+    return log
+
+
+async def test_two_months_are_deterministic_for_a_seed(autojump_clock: object) -> None:
+    """With two months trading, one seed still gives one event log, byte for byte."""
+    first, again = await _two_month_log(3), await _two_month_log(3)
+    assert any(isinstance(event, FillReported) for _, event in first)
+    assert repr(first) == repr(again)
+
+
+async def test_a_watcher_wakes_exactly_when_flow_changes_the_quote(autojump_clock: object) -> None:
+    """wait_quote_changed returns at the scripted flow's instant with the quote it left."""
+    flows = (ScriptedFlow(at=10, side=Side.SELL, quantity=2),)
+    async with open_sim_exchange(quiet_oats(flows=flows), seed=1) as exchange:
+        before = exchange.quote("ZO")
+        after = await exchange.wait_quote_changed("ZO", before)
+        assert trio.current_time() - exchange.origin == 10
+        assert (after.bid, after.bid_size, after.time) == (Decimal("350.00"), 3, 10.0)
+        assert await exchange.wait_quote_changed(OATS, before) == after  # already differs
+
+
+async def test_a_watcher_of_one_month_sleeps_through_the_other(autojump_clock: object) -> None:
+    """Flow in May does not wake a March watcher; March's own gap does, at its instant."""
+    gaps = (Gap(at=30, change=Decimal("1.00")),)
+    async with open_sim_exchange(two_oats_months(gaps=gaps), seed=1) as exchange:
+        exchange.inject_flow(MAY, Side.BUY, 3)
+        march = await exchange.wait_quote_changed(MARCH, exchange.quote(MARCH))
+        assert trio.current_time() - exchange.origin == 30
+        assert march.bid == Decimal("351.00")
+
+
+async def test_our_own_order_at_a_better_price_wakes_a_watcher(autojump_clock: object) -> None:
+    """A bid inside the spread changes the quote: the watcher sees it at once."""
+    params = quiet_oats(spread_ticks=((2, 1.0),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        client, _ = recorder(exchange)
+        before = exchange.quote("ZO")
+        async with trio.open_nursery() as nursery:
+
+            async def place_later() -> None:
+                await trio.sleep(5)
+                exchange.place(client, ticket("a", Side.BUY, str(before.bid + OATS.tick_size)))
+
+            nursery.start_soon(place_later)
+            after = await exchange.wait_quote_changed("ZO", before)
+        assert trio.current_time() - exchange.origin == 5
+        assert (after.bid, after.bid_size) == (before.bid + OATS.tick_size, 1)
+
+
+async def test_last_trade_and_volume_count_everyones_trades(autojump_clock: object) -> None:
+    """Crowd flow and our marketable order both print; volume adds every lot."""
+    flows = (
+        ScriptedFlow(at=1, side=Side.SELL, quantity=2),
+        ScriptedFlow(at=2, side=Side.BUY, quantity=3),
+    )
+    async with open_sim_exchange(quiet_oats(flows=flows), seed=1) as exchange:
+        client, _ = recorder(exchange)
+        assert (exchange.last_trade("ZO"), exchange.volume("ZO")) == (None, 0)
+        await trio.sleep(3)
+        assert (exchange.last_trade("ZO"), exchange.last_size("ZO")) == (Decimal("350.25"), 3)
+        exchange.place(client, ticket("a", Side.SELL, "350.00", quantity=4))  # 3 trade, 1 rests
+        assert (exchange.last_trade(OATS), exchange.volume(OATS)) == (Decimal("350.00"), 8)
+
+
+async def test_held_orders_are_the_staged_and_those_waiting_for_a_parent(
+    autojump_clock: object,
+) -> None:
+    """A staged order is held; transmitted, the parent works and its child waits for it."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        client, _ = recorder(exchange)
+        exchange.place(client, ticket("p", Side.BUY, "350.00", transmit=False))
+        assert exchange.held_orders() == {"p"}
+        exchange.place(client, ticket("c", Side.SELL, "351.00", parent_id=ClientOrderId("p")))
+        assert exchange.held_orders() == {"c"}
+        exchange.inject_flow("ZO", Side.SELL, 6)
+        assert exchange.held_orders() == frozenset()

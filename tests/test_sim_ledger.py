@@ -32,7 +32,7 @@ def test_oats_round_trip_of_one_point_realizes_fifty_dollars() -> None:
     ledger = Ledger(starting_cash=Decimal(1000))
     ledger.record(fill(1, Side.BUY, "350.00"), OATS)
     ledger.record(fill(2, Side.SELL, "351.00"), OATS)
-    account = ledger.account({"ZO": Decimal("351.00")})
+    account = ledger.account({("ZO", None): Decimal("351.00")})
     assert (account.realized, account.commission, account.cash) == (
         Decimal(50),
         Decimal(5),
@@ -44,7 +44,7 @@ def test_open_position_is_marked_at_the_mark() -> None:
     """Long 2 HE from 85.000 marked at 85.100 is $80 unrealized in the equity."""
     ledger = Ledger(starting_cash=Decimal(1000))
     ledger.record(fill(1, Side.BUY, "85.000", "HE", quantity=2), LEAN_HOGS)
-    account = ledger.account({"HE": Decimal("85.100")})
+    account = ledger.account({("HE", None): Decimal("85.100")})
     assert account.unrealized == Decimal(80)
     assert account.equity == Decimal(1000) - Decimal(5) + Decimal(80)
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from hydra._contracts import OATS
 from hydra._errors import InvalidValueError
 from hydra.sim import DisplayedSize, Halt, MarketParams, SimParams, SizeBucket
 
@@ -57,3 +58,15 @@ def test_market_lookup_names_unknown_symbols() -> None:
     with pytest.raises(InvalidValueError, match=r"^symbol:"):
         SimParams().market("XX")
     assert SimParams().market("HE").symbol == "HE"
+
+
+def test_markets_are_keyed_by_contract_and_month() -> None:
+    """Two months of one product are two markets; the same month twice is refused."""
+    march, may = OATS.for_month("202603"), OATS.for_month("202605")
+    params = SimParams(markets=(MarketParams.oats(contract=march), MarketParams.oats(contract=may)))
+    assert params.market(may).contract == may
+    assert params.market("ZO").contract == march  # a bare symbol: its first market
+    with pytest.raises(InvalidValueError, match="markets"):
+        SimParams(markets=(MarketParams.oats(contract=march), MarketParams.oats(contract=march)))
+    with pytest.raises(InvalidValueError, match="contract"):
+        params.market(OATS.for_month("202607"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from .._contracts import ContractSpec
 from .._positions import Position
 from ..brokers import AccountSnapshot
 from ._catalog import Catalog
@@ -47,7 +48,7 @@ def position_replies(
 ) -> list[PositionReport]:
     replies = []
     for position in positions:
-        listing = catalog.by_symbol(position.contract.symbol)
+        listing = catalog.for_contract(position.contract)
         if listing is not None:
             replies.append(
                 PositionReport(
@@ -61,15 +62,18 @@ def position_replies(
 
 
 def portfolio_replies(
-    positions: tuple[Position, ...], marks: Mapping[str, Decimal], catalog: Catalog, account: str
+    positions: tuple[Position, ...],
+    marks: Mapping[ContractSpec, Decimal],
+    catalog: Catalog,
+    account: str,
 ) -> list[PortfolioValue]:
+    """Each position in a listed contract, marked at ``marks`` (price per market contract)."""
     replies = []
     for position in positions:
-        symbol = position.contract.symbol
-        listing = catalog.by_symbol(symbol)
-        if listing is None or symbol not in marks:
+        listing = catalog.for_contract(position.contract)
+        if listing is None or position.contract not in marks:
             continue
-        mark = marks[symbol]
+        mark = marks[position.contract]
         replies.append(
             PortfolioValue(
                 contract=listing.wire,

@@ -75,7 +75,11 @@ class Catalog:
 
     def __init__(self, specs: Iterable[ContractSpec], *, today: dt.date) -> None:
         self._today = today
+        specs = tuple(specs)
         self._listings = tuple(listing_for(spec, today) for spec in specs)
+        self._by_market = {
+            (spec.symbol, spec.expiry): x for spec, x in zip(specs, self._listings, strict=True)
+        }
 
     @property
     def listings(self) -> tuple[Listing, ...]:
@@ -83,6 +87,11 @@ class Catalog:
 
     def by_symbol(self, symbol: str) -> Listing | None:
         return next((x for x in self._listings if x.symbol == symbol), None)
+
+    def for_contract(self, spec: ContractSpec) -> Listing | None:
+        """The listing of the simulator's market ``spec`` (as the exchange names it: a month,
+        or none for a product's default market)."""
+        return self._by_market.get((spec.symbol, spec.expiry))
 
     def matches(self, contract: ContractFields) -> tuple[Listing, ...]:
         """Every listing the client's contract could mean (IB's contract details search)."""

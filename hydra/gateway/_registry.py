@@ -51,6 +51,7 @@ class OrderRecord:
     average_fill_price: Decimal = Decimal(0)
     last_fill_price: Decimal = Decimal(0)
     executions: set[str] = attrs.field(factory=set)  # ids already counted in ``filled``
+    completed_time: str = ""  # IB date-time text of when it finished
 
     @property
     def remaining(self) -> int:

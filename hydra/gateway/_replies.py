@@ -268,6 +268,43 @@ class OrderStatusReport:
 
 
 @attrs.frozen(kw_only=True)
+class CompletedOrder:
+    """A finished order, for reqCompletedOrders: ``status`` is its final orderStatus text,
+    ``completed_status`` IB's description of how it ended."""
+
+    contract: WireContract
+    order: OrderFields
+    status: str
+    filled: int
+    completed_time: str  # IB date-time text
+    completed_status: str
+
+    def fields(self) -> Fields:
+        o = self.order
+        return (
+            101, *self.contract.short_fields(),
+            o.action, o.quantity, o.order_type, o.limit_price, o.aux_price, o.tif, o.oca_group,
+            o.account, "", 0, o.order_ref, o.perm_id, 0, 0,  # openClose … hidden
+            0, "", "", "", "", "",  # discretionaryAmt … faPercentage, faProfile (before 177)
+            "", "", "", "", "", 0, "", -1,  # modelCode … exemptCode
+            "", "", "", "", "",  # startingPrice … stockRangeUpper
+            "", 0, 0, "", 3, 0,  # displaySize … triggerMethod
+            "", 0, "", "",  # volatility … deltaNeutralAuxPrice (no delta-neutral order)
+            0, 0, "", "", "",  # continuousUpdate … comboLegsDescrip
+            0, 0, 0,  # combo legs, order combo legs, smart combo params
+            "", "", "",  # scaleInitLevelSize, scaleSubsLevelSize, scalePriceIncrement
+            "",  # hedgeType
+            "", "", 0, 0,  # clearingAccount, clearingIntent, notHeld, no delta-neutral contract
+            "",  # algoStrategy
+            0, self.status, 0, 0,  # solicited, status, randomizeSize, randomizePrice
+            0,  # conditions
+            "", "", "", 0, 0, "",  # trailStopPrice … autoCancelDate
+            self.filled, 0, 0, "", 0, 0, 0,  # filledQuantity … parentPermId
+            self.completed_time, self.completed_status,
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
 class CompletedOrdersEnd:
     def fields(self) -> Fields:
         return (102,)

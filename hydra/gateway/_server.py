@@ -1,15 +1,18 @@
 """The Trio server: TCP on 127.0.0.1, one task per connection, the sans-I/O parts inside.
 
 A connection runs the handshake, claims its client id (error 326 and close when it is taken),
-then three tasks share it: the reader (frames → `Session.handle`), the event pump (exchange
-events → `Session.on_event`) and the quote pump (`Session.market_data`). Only the connection
-boundary catches errors: a protocol error (`WireError`), a broken socket or a bug in one
-connection's handling closes that connection with a logged reason, never the gateway.
+then tasks share it: the reader (frames → `Session.handle`), the event pump (exchange events →
+`Session.on_event`) and one quote pump per market data subscription, which waits for the
+exchange to say the quote changed (`SimExchange.wait_quote_changed`) and sends `Session.ticks`.
+Only the connection boundary catches errors: a protocol error (`WireError`), a broken socket or
+a bug in one connection's handling closes that connection with a logged reason, never the
+gateway.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Awaitable, Callable, Iterable
 from typing import NoReturn
@@ -20,7 +23,7 @@ import trio
 
 from ..brokers import BrokerEvent
 from ..sim import SimExchange
-from ._catalog import Catalog
+from ._catalog import Catalog, Listing
 from ._handshake import API_MAGIC, negotiate, parse_version_range, server_hello
 from ._registry import Registry
 from ._replies import ErrorMessage, Reply, encode_reply
@@ -56,10 +59,10 @@ class _Closed(Exception):
 class Gateway:
     """A running simulated gateway: where it listens, and its fault switch."""
 
-    def __init__(self, registry: Registry, *, port: int, quote_interval: float) -> None:
+    def __init__(self, registry: Registry, *, port: int, quote_interval: float = 0.0) -> None:
+        """``quote_interval`` is accepted for compatibility and ignored: quotes are pushed."""
         self.port = port
         self._registry = registry
-        self._quote_interval = quote_interval
         self._scopes: set[trio.CancelScope] = set()
         self._connections = self._errors = self._drops = 0
 
@@ -148,9 +151,9 @@ class Gateway:
                 await _send(stream, replies)
 
         await send(session.startup())
+        feeds: dict[int, tuple[Listing, trio.CancelScope]] = {}
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_pump_events, events, session, send)
-            nursery.start_soon(_pump_quotes, session, send, self._quote_interval)
             while True:
                 frame = await _next_frame(stream, decoder)
                 refusal = session.admit()
@@ -158,6 +161,7 @@ class Gateway:
                     await send(refusal)
                     continue
                 await send(session.handle(parse_request(frame)))
+                await _follow_subscriptions(nursery, feeds, session, send, self._registry.exchange)
 
 
 async def _pump_events(
@@ -171,12 +175,42 @@ async def _pump_events(
         await send(replies)
 
 
-async def _pump_quotes(session: Session, send: _Sender, interval: float) -> None:
-    while True:
-        await trio.sleep(interval)
-        replies = session.market_data()
-        if replies:
-            await send(replies)
+async def _follow_subscriptions(
+    nursery: trio.Nursery,
+    feeds: dict[int, tuple[Listing, trio.CancelScope]],
+    session: Session,
+    send: _Sender,
+    exchange: SimExchange,
+) -> None:
+    """Start a quote pump for each new subscription, stop those cancelled or replaced."""
+    wanted = session.subscriptions
+    for ticker_id, (listing, scope) in list(feeds.items()):
+        if wanted.get(ticker_id) != listing:
+            scope.cancel(reason=f"market data {ticker_id} cancelled")
+            del feeds[ticker_id]
+    for ticker_id, listing in wanted.items():
+        if ticker_id not in feeds:
+            pump = functools.partial(_pump_quotes, session, ticker_id, listing, send, exchange)
+            feeds[ticker_id] = listing, await nursery.start(pump)
+
+
+async def _pump_quotes(
+    session: Session,
+    ticker_id: int,
+    listing: Listing,
+    send: _Sender,
+    exchange: SimExchange,
+    *,
+    task_status: trio.TaskStatus[trio.CancelScope] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """One subscription's ticks, sent whenever the exchange's quote changes."""
+    with trio.CancelScope() as scope:
+        task_status.started(scope)
+        while (since := session.last_sent(ticker_id)) is not None:
+            await exchange.wait_quote_changed(listing.spec, since)
+            replies = session.ticks(ticker_id)
+            if replies:
+                await send(replies)
 
 
 async def _send(stream: trio.SocketStream, replies: Iterable[Reply]) -> None:
@@ -237,7 +271,7 @@ async def serve_gateway(
     """Serve ``exchange`` over the TWS API on ``host``:``port`` (0: any free port) until
     cancelled. Reports the running `Gateway` (its ``port``, its fault switch) when listening.
 
-    ``quote_interval`` is how often subscribed quotes are checked for changes (seconds);
+    ``quote_interval`` is ignored (kept for compatibility): quotes are sent when they change;
     ``drop_at`` drops every connection once, that many seconds after the gateway started.
     """
     catalog = Catalog(

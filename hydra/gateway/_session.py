@@ -1,9 +1,10 @@
 """One client connection's state and its translation between TWS messages and the exchange.
 
 Synchronous: `Session.handle` answers a request, `Session.on_event` turns an exchange event into
-replies, `Session.market_data` gives the ticks that changed since last asked. The exchange's
-methods are synchronous and act at the current Trio time, so the session calls them directly;
-the server around it does all the I/O.
+replies, `Session.ticks` gives one subscription's ticks that changed since last sent (the server
+calls it when `SimExchange.wait_quote_changed` says the quote moved). The exchange's methods are
+synchronous and act at the current Trio time, so the session calls them directly; the server
+around it does all the I/O and the waiting.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import attrs
 import structlog
 import trio
 
+from .._contracts import ContractSpec
 from .._enums import OrderStatus, Side
 from .._errors import BrokerConnectionError
 from .._ids import ClientOrderId, IntentId
 from .._orders import Fill
+from .._quotes import Quote
 from ..brokers import (
     AccountValueChanged,
     BrokerErrorReported,
@@ -59,6 +62,12 @@ _STATUS_TEXT = {
     OrderStatus.CANCELLED: "Cancelled",
     OrderStatus.REJECTED: "Inactive",
 }
+_COMPLETED_TEXT = {
+    "Filled": "Filled",
+    "Cancelled": "Cancelled by Trader",
+    "ApiCancelled": "Cancelled by Trader",
+    "Inactive": "Rejected",
+}
 _NO_SECURITY = "No security definition has been found for the request"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -67,10 +76,7 @@ Replies = list[r.Reply]
 
 @attrs.frozen
 class _Ticks:
-    bid: Decimal
-    ask: Decimal
-    bid_size: int
-    ask_size: int
+    quote: Quote
     last: Decimal | None
     last_size: int
     volume: int
@@ -155,7 +161,7 @@ class Session:
             case q.RequestOpenOrders(all_clients=all_clients):
                 return [*self._open_orders(all_clients), r.OpenOrderEnd()]
             case q.RequestCompletedOrders():
-                return [r.CompletedOrdersEnd()]
+                return [*self._completed_orders(), r.CompletedOrdersEnd()]
             case q.RequestExecutions():
                 return self._executions(request)
             case q.RequestPositions():
@@ -217,53 +223,46 @@ class Session:
             ),
         ]
         self._tickers[ticker_id] = listing
-        replies += self._ticks(ticker_id)
+        self._sent.pop(ticker_id, None)
+        replies += self.ticks(ticker_id)
         if request.snapshot:
             del self._tickers[ticker_id]
             self._sent.pop(ticker_id, None)
             replies.append(r.TickSnapshotEnd(ticker_id=ticker_id))
         return replies
 
+    @property
+    def subscriptions(self) -> dict[int, Listing]:
+        """The streaming market data subscriptions: ticker id to contract."""
+        return dict(self._tickers)
+
+    def last_sent(self, ticker_id: int) -> Quote | None:
+        """The quote last sent on ``ticker_id`` (None when it is not subscribed)."""
+        sent = self._sent.get(ticker_id)
+        return sent.quote if sent is not None and ticker_id in self._tickers else None
+
     def market_data(self) -> Replies:
         """Ticks that changed since last sent, for every subscription."""
         replies: Replies = []
         for ticker_id in list(self._tickers):
-            replies += self._ticks(ticker_id)
+            replies += self.ticks(ticker_id)
         return replies
 
-    def _ticks(self, ticker_id: int) -> Replies:
-        symbol = self._tickers[ticker_id].symbol
-        quote = self._exchange.quote(symbol)
-        fills = [f for f in self._exchange.executions_since(_EPOCH) if f.symbol == symbol]
+    def ticks(self, ticker_id: int) -> Replies:
+        """``ticker_id``'s ticks that changed since last sent: bid, ask, last, volume."""
+        listing = self._tickers.get(ticker_id)
+        if listing is None:
+            return []
+        spec, exchange = listing.spec, self._exchange
         now = _Ticks(
-            bid=quote.bid,
-            ask=quote.ask,
-            bid_size=quote.bid_size,
-            ask_size=quote.ask_size,
-            last=fills[-1].price if fills else None,
-            last_size=fills[-1].quantity if fills else 0,
-            volume=sum(f.quantity for f in fills),
+            quote=exchange.quote(spec),
+            last=exchange.last_trade(spec),
+            last_size=exchange.last_size(spec),
+            volume=exchange.volume(spec),
         )
         before = self._sent.get(ticker_id)
         self._sent[ticker_id] = now
-        replies: Replies = []
-        if before is None or (before.bid, before.bid_size) != (now.bid, now.bid_size):
-            replies.append(
-                r.TickPrice(ticker_id=ticker_id, tick_type=1, price=now.bid, size=now.bid_size)
-            )
-        if before is None or (before.ask, before.ask_size) != (now.ask, now.ask_size):
-            replies.append(
-                r.TickPrice(ticker_id=ticker_id, tick_type=2, price=now.ask, size=now.ask_size)
-            )
-        if now.last is not None and (
-            before is None or before.last_size != now.last_size or before.volume != now.volume
-        ):
-            replies.append(
-                r.TickPrice(ticker_id=ticker_id, tick_type=4, price=now.last, size=now.last_size)
-            )
-        if before is None or before.volume != now.volume:
-            replies.append(r.TickSize(ticker_id=ticker_id, tick_type=8, size=now.volume))
-        return replies
+        return _tick_replies(ticker_id, before, now)
 
     # --- orders -------------------------------------------------------------------------------
 
@@ -317,6 +316,7 @@ class Session:
             client_order_id=record.key,
             order_ref=IntentId(p.order_ref or record.key),
             symbol=listing.symbol,
+            expiry=listing.spec.expiry,
             side=Side(p.action),
             quantity=record.quantity,
             order_type=p.order_type,
@@ -378,18 +378,56 @@ class Session:
             return self._error(req_id, 201, f"Order rejected - reason:{e}")
         return []
 
+    def _working_status(self, record: OrderRecord) -> str:
+        """PreSubmitted while the exchange holds the order back, else Submitted."""
+        return "PreSubmitted" if record.key in self._exchange.held_orders() else "Submitted"
+
     def _is_working(self, record: OrderRecord) -> bool:
         return any(o.client_order_id == record.key for o in self._exchange.open_orders())
 
     def _open_orders(self, all_clients: bool) -> Replies:
         replies: Replies = []
+        held = self._exchange.held_orders()
         for order in self._exchange.open_orders():
             record = self._registry.by_key(order.client_order_id)
             if record is None or not (all_clients or record.client_id == self.client_id):
                 continue
             record.perm_id = int(order.broker_order_id)
-            record.status = "Submitted"
+            record.status = "PreSubmitted" if record.key in held else "Submitted"
             replies += self._order_state(record)
+        return replies
+
+    def _completed_orders(self) -> Replies:
+        """Every finished order, oldest first (IB keeps the day's; the simulator, the run's)."""
+        return [
+            r.CompletedOrder(
+                contract=record.listing.wire,
+                order=record.order_fields(),
+                status=record.status,
+                filled=record.filled,
+                completed_time=record.completed_time,
+                completed_status=_COMPLETED_TEXT.get(record.status, record.status),
+            )
+            for record in self._registry.orders()
+            if record.is_done
+        ]
+
+    def _released(self) -> Replies:
+        """orderStatus Submitted for this client's held orders that have gone live (a bracket
+        transmitted, a parent filled)."""
+        waiting = [
+            record
+            for record in self._registry.orders()
+            if record.client_id == self.client_id and record.status == "PreSubmitted"
+        ]
+        if not waiting:
+            return []
+        held = self._exchange.held_orders()
+        replies: Replies = []
+        for record in waiting:
+            if record.key not in held and self._is_working(record):
+                record.status = "Submitted"
+                replies.append(self._status(record))
         return replies
 
     def _order_state(self, record: OrderRecord) -> Replies:
@@ -458,9 +496,10 @@ class Session:
             position_reports(self._exchange.positions(), self._registry.catalog, self._account)
         )
 
-    def _marks(self) -> dict[str, Decimal]:
+    def _marks(self) -> dict[ContractSpec, Decimal]:
+        """The mid of each market, by the exchange's contract (as positions carry it)."""
         return {
-            x.symbol: self._exchange.quote(x.symbol).mid for x in self._registry.catalog.listings
+            m.contract: self._exchange.quote(m.contract).mid for m in self._exchange.params.markets
         }
 
     def _account_download(self) -> Replies:
@@ -519,12 +558,16 @@ class Session:
     # --- exchange events ----------------------------------------------------------------------
 
     def on_event(self, event: BrokerEvent) -> Replies:
+        replies = self._on_event(event)
+        return replies + self._released()
+
+    def _on_event(self, event: BrokerEvent) -> Replies:
         match event:
             case OrderAcknowledged(client_order_id=key, broker_order_id=perm_id):
                 record = self._registry.by_key(key)
                 if record is None:
                     return []
-                record.perm_id, record.status = int(perm_id), "Submitted"
+                record.perm_id, record.status = int(perm_id), self._working_status(record)
                 return []
             case OrderStatusChanged():
                 return self._on_status(event)
@@ -553,16 +596,19 @@ class Session:
         record = self._registry.by_key(event.client_order_id)
         if record is None:
             return []
+        if event.status.is_final and not record.completed_time:
+            record.completed_time = ib_datetime(self._now().astimezone(dt.UTC))
         if event.status is OrderStatus.REJECTED:
             record.status = "Inactive"
             code = event.code or 201
             reason = event.reason or "rejected"
             text = reason if code != 201 else f"Order rejected - reason:{reason}"
             log.info("gateway_order_rejected", order_id=record.order_id, code=code, reason=reason)
-            return self._error(record.order_id, code, text)
-        record.status = _STATUS_TEXT.get(event.status, "Submitted")
+            return [*self._error(record.order_id, code, text), self._status(record)]
         if event.status is OrderStatus.WORKING:
+            record.status = self._working_status(record)
             return self._order_state(record)
+        record.status = _STATUS_TEXT.get(event.status, "Submitted")
         replies: Replies = [self._status(record)]
         if event.status is OrderStatus.CANCELLED:
             replies += self._error(record.order_id, 202, "Order Canceled - reason:")
@@ -592,6 +638,29 @@ class Session:
         if self._position_updates:
             replies += self._positions()
         return replies + self._pnl_replies()
+
+
+def _tick_replies(ticker_id: int, before: _Ticks | None, now: _Ticks) -> Replies:
+    """The ticks of ``now`` that differ from ``before`` (all of them when nothing was sent)."""
+    quote, replies = now.quote, Replies()
+    old = before.quote if before is not None else None
+    if old is None or (old.bid, old.bid_size) != (quote.bid, quote.bid_size):
+        replies.append(
+            r.TickPrice(ticker_id=ticker_id, tick_type=1, price=quote.bid, size=quote.bid_size)
+        )
+    if old is None or (old.ask, old.ask_size) != (quote.ask, quote.ask_size):
+        replies.append(
+            r.TickPrice(ticker_id=ticker_id, tick_type=2, price=quote.ask, size=quote.ask_size)
+        )
+    traded = before is None or before.volume != now.volume
+    if now.last is not None and traded:
+        replies.append(
+            r.TickPrice(ticker_id=ticker_id, tick_type=4, price=now.last, size=now.last_size)
+        )
+        replies.append(r.TickSize(ticker_id=ticker_id, tick_type=5, size=now.last_size))
+    if traded:
+        replies.append(r.TickSize(ticker_id=ticker_id, tick_type=8, size=now.volume))
+    return replies
 
 
 def _wanted(request: q.RequestExecutions, record: OrderRecord, side: Side) -> bool:

@@ -45,6 +45,7 @@ class Book:
         self._crowd: dict[Side, dict[int, int]] = {Side.BUY: {}, Side.SELL: {}}
         self._ours: dict[Side, dict[int, list[Resting]]] = {Side.BUY: {}, Side.SELL: {}}
         self._by_key: dict[str, Resting] = {}
+        self.version = 0  # counts changes to the book: a quote can only change when it moves
         self.recenter(bid=bid, ask=ask)
 
     # --- looking ---------------------------------------------------------------------------
@@ -101,6 +102,7 @@ class Book:
 
     def recenter(self, *, bid: int, ask: int) -> None:
         """The crowd requotes around a new mid: fresh depth, never crossing our orders."""
+        self.version += 1
         ours_bid, ours_ask = self._ours[Side.BUY], self._ours[Side.SELL]
         if ours_bid:
             ask = max(ask, max(ours_bid) + 1)
@@ -129,6 +131,7 @@ class Book:
     def place(self, *, key: str, side: Side, price: int, quantity: int) -> list[Match]:
         """Enter our limit order: trade with the crowd up to ``price``, rest the remainder at
         the back of the queue at ``price``. Returns the matches."""
+        self.version += 1
         matches, remaining = self._take_crowd(key, side, price, quantity)
         if remaining:
             ahead = self.crowd_size(side, price)
@@ -141,6 +144,7 @@ class Book:
         """Take our order out of the book (cancel, or before repricing it)."""
         order = self._by_key.pop(key, None)
         if order is not None:
+            self.version += 1
             queue = self._ours[order.side][order.price]
             queue.remove(order)
             if not queue:
@@ -149,6 +153,7 @@ class Book:
 
     def reduce(self, key: str, remaining: int) -> None:
         """Lower an order's remaining quantity in place, keeping its queue position."""
+        self.version += 1
         self._by_key[key].remaining = remaining
 
     def _take_crowd(
@@ -174,6 +179,7 @@ class Book:
     def flow(self, aggressor: Side, quantity: int) -> tuple[list[Match], int]:
         """Marketable flow of ``quantity`` lots by ``aggressor`` sweeps the other side in
         price-time priority. Returns our matches and the last traded price."""
+        self.version += 1
         side = aggressor.opposite
         matches: list[Match] = []
         price = self._touch[side]

@@ -36,7 +36,7 @@ class SimBroker:
         self._send, self._receive = trio.open_memory_channel[BrokerEvent](math.inf)
         self._client: ClientId | None = None
         self._closed = False
-        self._subscribed: set[str] = set()
+        self._subscribed: set[ContractSpec] = set()  # as subscribed, month included
 
     @property
     def connected(self) -> bool:
@@ -106,20 +106,25 @@ class SimBroker:
     async def subscribe_quotes(self, contract: ContractSpec) -> None:
         await trio.lowlevel.checkpoint()
         self._session()
-        self._exchange.contract(contract.symbol)  # an unknown symbol is refused here
-        self._subscribed.add(contract.symbol)
+        self._exchange.contract(contract)  # an unknown symbol or month is refused here
+        self._subscribed.add(contract)
 
     def quote_nowait(self, contract: ContractSpec) -> Quote:
-        if contract.symbol not in self._subscribed:
+        """The quote of ``contract``'s market (its delivery month, when it names one)."""
+        if contract not in self._subscribed:
             raise BrokerError(
-                f"no quotes for {contract.symbol!r}: call subscribe_quotes(contract) first"
+                f"no quotes for {_name(contract)!r}: call subscribe_quotes(contract) first"
             )
-        return self._exchange.quote(contract.symbol)
+        return self._exchange.quote(contract)
 
     async def contract_details(self, symbol: str) -> ContractSpec:
         await trio.lowlevel.checkpoint()
         self._session()
         return self._exchange.contract(symbol)
+
+
+def _name(contract: ContractSpec) -> str:
+    return f"{contract.symbol} {contract.expiry}" if contract.expiry else contract.symbol
 
 
 _: type[Broker] = SimBroker  # mypy checks that SimBroker implements the Broker protocol

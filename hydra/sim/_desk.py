@@ -47,7 +47,7 @@ from ._fault_state import FaultState
 from ._ledger import Ledger
 from ._market import Market
 from ._oca import OcaGroups
-from ._params import SimParams
+from ._params import MarketKey, SimParams, find_market
 from ._rules import Refusal, modify_refusal, ticket_refusal
 from ._stops import Stops
 from ._ticket import OrderTicket
@@ -70,6 +70,7 @@ class Order:
     ticket: OrderTicket
     broker_order_id: BrokerOrderId
     owner: ClientId
+    market: MarketKey  # where it trades (what it asked for, when refused as unknown)
     status: OrderStatus = OrderStatus.PENDING
     filled: int = 0
     reported_after: float = 0.0  # no report of this order is delivered before this time
@@ -91,7 +92,7 @@ class Desk:
     def __init__(
         self,
         params: SimParams,
-        markets: Mapping[str, Market],
+        markets: Mapping[MarketKey, Market],
         *,
         ledger: Ledger,
         faults: FaultState,
@@ -103,7 +104,7 @@ class Desk:
         self._orders: dict[ClientOrderId, Order] = {}
         self._broker_ids = itertools.count(1)
         self._execution_ids = itertools.count(1)
-        self._stops = {symbol: Stops() for symbol in markets}
+        self._stops = {key: Stops() for key in markets}
         self._oca = OcaGroups()
         self._brackets = Brackets()
 
@@ -113,9 +114,13 @@ class Desk:
     def working(self) -> Iterator[Order]:
         return (o for o in self._orders.values() if o.status is OrderStatus.WORKING)
 
-    def watching_prints(self, symbol: str) -> bool:
-        """True when an armed stop in ``symbol`` waits for the next print."""
-        return bool(self._stops[symbol])
+    def watching_prints(self, key: MarketKey) -> bool:
+        """True when an armed stop in market ``key`` waits for the next print."""
+        return bool(self._stops[key])
+
+    def held(self) -> Iterator[Order]:
+        """Working orders not yet live at the exchange: staged, or waiting for their parent."""
+        return (o for o in self.working() if o.hold in (Hold.STAGED, Hold.PARENT))
 
     # --- entry --------------------------------------------------------------------------------
 
@@ -128,13 +133,15 @@ class Desk:
                 ack, client, key, (ErrorCode.DUPLICATE_ORDER_ID, f"duplicate order id {key!r}")
             )
             return
+        market = find_market(self._markets, ticket.symbol, ticket.expiry)
         order = Order(
             ticket=ticket,
             broker_order_id=BrokerOrderId(next(self._broker_ids)),
             owner=client,
+            market=market or (ticket.symbol, ticket.expiry),
             reported_after=ack,
         )
-        refusal = self._refusal(ticket)
+        refusal = self._refusal(ticket, None if market is None else self._markets[market])
         self._orders[key] = order
         if refusal is not None:
             order.status = OrderStatus.REJECTED
@@ -154,9 +161,9 @@ class Desk:
             self._activate(self._orders[ClientOrderId(staged)], now)
         self._activate(order, now)
 
-    def _refusal(self, ticket: OrderTicket) -> Refusal | None:
-        """Why the exchange refuses ``ticket`` (IB-like code and reason), or None."""
-        market = self._markets.get(ticket.symbol)
+    def _refusal(self, ticket: OrderTicket, market: Market | None) -> Refusal | None:
+        """Why the exchange refuses ``ticket`` in ``market`` (IB-like code and reason), or
+        None; no market is code 200."""
         refusal = self._faults.take_rejection() or ticket_refusal(ticket, market)
         if refusal is not None or market is None:
             return refusal
@@ -203,13 +210,13 @@ class Desk:
 
     def _go_live(self, order: Order, now: float) -> None:
         """Arm a stop, or enter the book as a limit."""
-        ticket, market = order.ticket, self._markets[order.ticket.symbol]
+        ticket, market = order.ticket, self._markets[order.market]
         if ticket.order_type == "STP LMT" and not order.triggered:
             assert ticket.stop_price is not None
             stop = market.ticks(ticket.stop_price)
             assert stop is not None
             order.hold = Hold.STOP
-            self._stops[ticket.symbol].arm(order.key, ticket.side, stop)
+            self._stops[order.market].arm(order.key, ticket.side, stop)
             if market.last_trade is not None:  # the market may already be through the stop
                 self._trigger(market, now, (market.last_trade, market.last_trade))
             return
@@ -234,13 +241,13 @@ class Desk:
             self._send_status(order, now + self._params.fill_latency)
         market.normalize()
         if matches:
-            market.last_trade = matches[-1].price
+            market.record_trade(matches[-1].price, sum(m.quantity for m in matches))
             prices = [m.price for m in matches]
             self._trigger(market, now, (min(prices), max(prices)))
 
     def _trigger(self, market: Market, now: float, prints: tuple[int, int]) -> None:
         """Stops touched by prints from ``prints[0]`` to ``prints[1]`` become limits now."""
-        stops = self._stops[market.params.symbol]
+        stops = self._stops[market.params.key]
         if not stops:
             return
         for key in stops.triggered(*prints):
@@ -269,7 +276,7 @@ class Desk:
         if refusal is not None or order is None:
             self._error(ack, client, key, refusal or (ErrorCode.ORDER_NOT_FOUND, "no such order"))
             return
-        market = self._markets[order.ticket.symbol]
+        market = self._markets[order.market]
         new_quantity = order.ticket.quantity if quantity is None else quantity
         old = order.ticket
         stop_price = old.stop_price if stop_price is None else stop_price
@@ -294,7 +301,7 @@ class Desk:
             return ErrorCode.ORDER_NOT_FOUND, "no such order"
         if order.status.is_final:
             return ErrorCode.MODIFY_FILLED_ORDER, f"order is {order.status.value}"
-        market = self._markets[order.ticket.symbol]
+        market = self._markets[order.market]
         refusal = modify_refusal(
             market,
             order.ticket.order_type,
@@ -348,10 +355,10 @@ class Desk:
     ) -> None:
         """The order ends unfilled (CANCELLED or REJECTED), reported at ``at`` (or after its
         last acknowledgement), and its children with it, reported no earlier."""
-        market, key = self._markets[order.ticket.symbol], order.key
+        market, key = self._markets[order.market], order.key
         market.book.remove(key)
         market.normalize()
-        self._stops[order.ticket.symbol].disarm(key)
+        self._stops[order.market].disarm(key)
         if order.hold is Hold.STAGED:
             self._brackets.unstage(order.ticket.parent_id or key, key)
         order.status, order.hold = status, None

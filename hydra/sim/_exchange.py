@@ -5,7 +5,8 @@ deliveries, faults) is processed by `SimExchange._catch_up` in (time, sequence) 
 that task when it wakes and by every client call before it acts, so which of two tasks waking
 at the same instant Trio runs first makes no difference. The task sleeps until the next event
 that a client could see (a delivery, a fault, flow that may trade with a resting order, or any
-flow while a stop is armed, since its print may trigger it); market events nobody can see yet
+flow while a stop is armed, since its print may trigger it, or any event of a market whose
+quote a task awaits in `SimExchange.wait_quote_changed`); market events nobody can see yet
 are run in bulk, synchronously, when someone next looks. Orders live in the `Desk` (`_desk`).
 """
 
@@ -41,10 +42,10 @@ from ..brokers import (
 from ._desk import ClientId as ClientId  # re-exported for SimBroker
 from ._desk import Desk
 from ._fault_state import FaultState
-from ._faults import Disconnect, Fault
+from ._faults import Disconnect, Fault, StaleQuotes
 from ._ledger import Ledger
 from ._market import Market
-from ._params import SimParams
+from ._params import MarketKey, SimParams, find_market
 from ._ticket import OrderTicket
 
 EventSink = Callable[[BrokerEvent], None]
@@ -72,9 +73,13 @@ class SimExchange:
         self.params = params
         self.origin = trio.current_time()
         self._markets = {
-            m.symbol: Market(m, random.Random(f"{seed}:{m.symbol}"), start=self.origin)
+            m.key: Market(m, random.Random(_seed(seed, m.key)), start=self.origin)
             for m in params.markets
         }
+        # Quote watchers: parked tasks per market, how many, and the book version they saw.
+        self._lots = {key: trio.lowlevel.ParkingLot() for key in self._markets}
+        self._watchers: dict[MarketKey, int] = {}
+        self._seen: dict[MarketKey, int] = {}
         self._ledger = Ledger(starting_cash=params.starting_cash)
         self._heap: list[tuple[float, int, Callable[[float], None]]] = []
         self._sequence = itertools.count()
@@ -116,7 +121,7 @@ class SimExchange:
             due = market.next_time()
             if heap and heap[0][0] < due:
                 if heap[0][0] > now:
-                    return
+                    break
                 time, _, action = heapq.heappop(heap)
                 action(time)
             elif due <= now:
@@ -124,22 +129,41 @@ class SimExchange:
                 if trade.prints is not None:  # it traded
                     self._desk.fill(market, trade.time, trade.matches, trade.prints)
             else:
-                return
+                break
+        if self._watchers:
+            self._notify()
 
     def _next_wake(self) -> float:
         first = self._heap[0][0] if self._heap else math.inf
         desk = self._desk
-        return min(
+        wake = min(
             first,
             *(
-                m.next_risk_time(watching_prints=desk.watching_prints(symbol))
-                for symbol, m in self._markets.items()
+                m.next_risk_time(watching_prints=desk.watching_prints(key))
+                for key, m in self._markets.items()
             ),
         )
+        for key in self._watchers:  # a watched quote may change at any market event
+            wake = min(wake, self._markets[key].next_time())
+        return wake
 
     def _reschedule(self) -> None:
+        if self._watchers:
+            self._notify()
         if self._sleep is not None:
             self._sleep.deadline = self._next_wake()
+
+    def _notify(self) -> None:
+        """Wake the watchers of each market whose book changed since they looked."""
+        for key in self._watchers:
+            version = self._markets[key].book.version
+            if version != self._seen[key]:
+                self._seen[key] = version
+                self._lots[key].unpark_all()
+
+    def _wake_watchers(self, _: float) -> None:
+        for lot in self._lots.values():
+            lot.unpark_all()
 
     def _at(self, time: float, action: Callable[[float], None]) -> None:
         heapq.heappush(self._heap, (time, next(self._sequence), action))
@@ -241,6 +265,8 @@ class SimExchange:
     def _start_fault(self, fault: Fault, now: float) -> None:
         if not isinstance(fault, Disconnect):
             self._faults.start(fault, now, symbols=self._markets, fresh_quote=self._fresh_quote)
+            if isinstance(fault, StaleQuotes):  # watchers look again when quotes thaw
+                self._at(now + fault.duration, self._wake_watchers)
             return
         self._link_up = False
         for sink in list(self._clients.values()):
@@ -251,37 +277,49 @@ class SimExchange:
         self._link_up = True
         self._deliver(None, ConnectionRestored())
 
-    def inject_flow(self, symbol: str, aggressor: Side, quantity: int) -> None:
-        """Marketable flow of ``quantity`` lots by ``aggressor`` trades now (for tests)."""
+    def inject_flow(self, symbol: str | ContractSpec, aggressor: Side, quantity: int) -> None:
+        """Marketable flow of ``quantity`` lots by ``aggressor`` trades now (for tests) in the
+        market of ``symbol`` (a contract selects its delivery month)."""
         self._catch_up()
         market = self._market(symbol)
         trade = market.inject_flow(trio.current_time(), aggressor, quantity)
         self._desk.fill(market, trade.time, trade.matches, trade.prints)
         self._reschedule()
 
-    # --- looking ------------------------------------------------------------------------------
+    # --- looking ---------------------------------------------------------------------------
 
-    def _market(self, symbol: str) -> Market:
-        try:
-            return self._markets[symbol]
-        except KeyError:
-            known = ", ".join(self._markets)
-            raise InvalidValueError(
-                "symbol", symbol, f"is not traded here (known: {known})"
-            ) from None
+    def _key(self, what: str | ContractSpec) -> MarketKey:
+        """The market a symbol (its default market, else its first) or a contract names."""
+        if isinstance(what, str):
+            key = find_market(self._markets, what, None) or next(
+                (k for k in self._markets if k[0] == what), None
+            )
+        else:
+            key = find_market(self._markets, what.symbol, what.expiry)
+        if key is None:
+            known = ", ".join(f"{s} {e}" if e else s for s, e in self._markets)
+            name = what if isinstance(what, str) else f"{what.symbol} {what.expiry or ''}"
+            raise InvalidValueError("symbol", name.strip(), f"is not traded here (known: {known})")
+        return key
 
-    def contract(self, symbol: str) -> ContractSpec:
-        """The contract traded as ``symbol``; an unknown symbol is an `InvalidValueError`."""
+    def _market(self, what: str | ContractSpec) -> Market:
+        return self._markets[self._key(what)]
+
+    def contract(self, symbol: str | ContractSpec) -> ContractSpec:
+        """The contract traded as ``symbol`` (its default or first market; a contract selects
+        its delivery month); an unknown one is an `InvalidValueError`."""
         return self._market(symbol).params.contract
 
-    def quote(self, symbol: str) -> Quote:
+    def quote(self, symbol: str | ContractSpec) -> Quote:
         """The quote now (or the frozen one while a `StaleQuotes` fault holds it)."""
         self._catch_up()
-        now = trio.current_time()
-        return self._faults.stale_quote(symbol, now) or self._fresh_quote(symbol, now)
+        return self._quote(self._key(symbol), trio.current_time())
 
-    def _fresh_quote(self, symbol: str, now: float) -> Quote:
-        market = self._market(symbol)
+    def _quote(self, key: MarketKey, now: float) -> Quote:
+        return self._faults.stale_quote(key, now) or self._fresh_quote(key, now)
+
+    def _fresh_quote(self, key: MarketKey, now: float) -> Quote:
+        market = self._markets[key]
         bid, bid_size = market.book.best(Side.BUY)
         ask, ask_size = market.book.best(Side.SELL)
         return Quote(
@@ -292,12 +330,51 @@ class SimExchange:
             time=now,
         )
 
+    async def wait_quote_changed(self, symbol: str | ContractSpec, since: Quote) -> Quote:
+        """Wait until the quote of ``symbol`` differs from ``since`` (price or size; not its
+        time) and return it; at once when it already does.
+
+        While someone waits, the exchange wakes at each event of that market instead of
+        running them in bulk later; nobody waiting costs nothing."""
+        await trio.lowlevel.checkpoint()
+        key = self._key(symbol)
+        while True:
+            self._catch_up()
+            quote = self._quote(key, trio.current_time())
+            if _top(quote) != _top(since):
+                return quote
+            self._seen[key] = self._markets[key].book.version
+            self._watchers[key] = self._watchers.get(key, 0) + 1
+            self._reschedule()
+            try:
+                await self._lots[key].park()
+            finally:
+                self._watchers[key] -= 1
+                if not self._watchers[key]:
+                    del self._watchers[key]
+
+    def last_trade(self, symbol: str | ContractSpec) -> Decimal | None:
+        """The price of the market's last trade, anyone's (None before the first)."""
+        self._catch_up()
+        market = self._market(symbol)
+        return None if market.last_trade is None else market.price(market.last_trade)
+
+    def last_size(self, symbol: str | ContractSpec) -> int:
+        """The lots of the market's last trade (0 before the first)."""
+        self._catch_up()
+        return self._market(symbol).last_size
+
+    def volume(self, symbol: str | ContractSpec) -> int:
+        """The lots the market traded since it opened, everyone's (ours included)."""
+        self._catch_up()
+        return self._market(symbol).volume
+
     def open_orders(self) -> tuple[OpenOrder, ...]:
         """Every working order of the account, oldest first (held orders included)."""
         self._catch_up()
         return tuple(
             OpenOrder(
-                request=order.ticket.to_request(self.contract(order.ticket.symbol)),
+                request=order.ticket.to_request(self._order_contract(order.market, order.ticket)),
                 broker_order_id=order.broker_order_id,
                 status=order.status,
                 filled=order.filled,
@@ -306,7 +383,20 @@ class SimExchange:
             for order in self._desk.working()
         )
 
+    def _order_contract(self, key: MarketKey, ticket: OrderTicket) -> ContractSpec:
+        contract = self._markets[key].params.contract
+        if contract.expiry is None and ticket.expiry is not None:
+            return contract.for_month(ticket.expiry)  # as asked, of the product's one market
+        return contract
+
+    def held_orders(self) -> frozenset[ClientOrderId]:
+        """Working orders the exchange holds back: staged (``transmit=False``) or waiting for
+        their parent to fill (IB's PreSubmitted). An armed stop is live, so not held."""
+        self._catch_up()
+        return frozenset(order.key for order in self._desk.held())
+
     def positions(self) -> tuple[Position, ...]:
+        """One position per contract and delivery month traded."""
         self._catch_up()
         return self._ledger.positions()
 
@@ -316,7 +406,7 @@ class SimExchange:
 
     def account(self) -> AccountSnapshot:
         self._catch_up()
-        return self._ledger.account({s: m.mid for s, m in self._markets.items()})
+        return self._ledger.account({key: m.mid for key, m in self._markets.items()})
 
     def statistics(self) -> SimStatistics:
         return SimStatistics(
@@ -326,6 +416,16 @@ class SimExchange:
             executions=len(self._ledger.executions_since(self.params.session_start)),
             orders=len(self._desk),
         )
+
+
+def _seed(seed: int, key: MarketKey) -> str:
+    """Each market's own random stream (a default market's as before months existed)."""
+    symbol, expiry = key
+    return f"{seed}:{symbol}" if expiry is None else f"{seed}:{symbol}:{expiry}"
+
+
+def _top(quote: Quote) -> tuple[Decimal, Decimal, int, int]:
+    return quote.bid, quote.ask, quote.bid_size, quote.ask_size
 
 
 @asynccontextmanager

@@ -15,6 +15,7 @@ from ._faults import (
     RejectNextOrder,
     StaleQuotes,
 )
+from ._params import MarketKey
 
 
 class FaultState:
@@ -24,17 +25,18 @@ class FaultState:
         self._rejects: list[RejectNextOrder] = []
         self._duplicates = 0
         self._delays: list[float] = []
-        self._stale: dict[str, tuple[float, Quote]] = {}
+        self._stale: dict[MarketKey, tuple[float, Quote]] = {}
 
     def start(
         self,
         fault: RejectNextOrder | DuplicateExecution | DelayExecution | StaleQuotes,
         now: float,
         *,
-        symbols: Iterable[str],
-        fresh_quote: Callable[[str, float], Quote],
+        symbols: Iterable[MarketKey],
+        fresh_quote: Callable[[MarketKey, float], Quote],
     ) -> None:
-        """``fault`` begins at ``now``."""
+        """``fault`` begins at ``now``; ``symbols`` are the markets (every month of a symbol
+        goes stale with it)."""
         match fault:
             case RejectNextOrder():
                 self._rejects.append(fault)
@@ -43,8 +45,9 @@ class FaultState:
             case DelayExecution():
                 self._delays.append(fault.delay)
             case StaleQuotes():
-                for symbol in [fault.symbol] if fault.symbol else symbols:
-                    self._stale[symbol] = (now + fault.duration, fresh_quote(symbol, now))
+                for key in symbols:
+                    if fault.symbol in (None, key[0]):
+                        self._stale[key] = (now + fault.duration, fresh_quote(key, now))
 
     def take_rejection(self) -> tuple[int, str] | None:
         """The code and reason of a pending `RejectNextOrder`, used up; or None."""
@@ -64,7 +67,7 @@ class FaultState:
         self._duplicates -= 1
         return True
 
-    def stale_quote(self, symbol: str, now: float) -> Quote | None:
-        """The frozen quote of ``symbol`` while a `StaleQuotes` fault holds it, else None."""
-        stale = self._stale.get(symbol)
+    def stale_quote(self, key: MarketKey, now: float) -> Quote | None:
+        """The frozen quote of market ``key`` while a `StaleQuotes` fault holds it, else None."""
+        stale = self._stale.get(key)
         return stale[1] if stale is not None and now < stale[0] else None

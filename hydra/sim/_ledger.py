@@ -10,6 +10,7 @@ from .._contracts import ContractSpec
 from .._orders import Fill
 from .._positions import Position
 from ..brokers import AccountSnapshot
+from ._params import MarketKey, market_key
 
 
 class Ledger:
@@ -20,22 +21,24 @@ class Ledger:
 
     def __init__(self, *, starting_cash: Decimal) -> None:
         self._starting_cash = starting_cash
-        self._positions: dict[str, Position] = {}
+        self._positions: dict[MarketKey, Position] = {}  # per contract and delivery month
         self._fills: list[Fill] = []
 
     def record(self, fill: Fill, contract: ContractSpec) -> Position:
         """Book one execution; returns the position after it."""
-        position = self._positions.get(fill.symbol, Position(contract=contract))
+        key = market_key(contract)
+        position = self._positions.get(key, Position(contract=contract))
         position = position.after_fill(
             side=fill.side, quantity=fill.quantity, price=fill.price, commission=fill.commission
         )
-        self._positions[fill.symbol] = position
+        self._positions[key] = position
         self._fills.append(fill)
         return position
 
     def positions(self) -> tuple[Position, ...]:
-        """One position per contract traded, flat ones included, by symbol."""
-        return tuple(self._positions[symbol] for symbol in sorted(self._positions))
+        """One position per contract (and delivery month) traded, flat ones included, by symbol
+        and month."""
+        return tuple(self._positions[key] for key in sorted(self._positions, key=_by_month))
 
     def executions_since(self, time: dt.datetime) -> tuple[Fill, ...]:
         return tuple(fill for fill in self._fills if fill.time >= time)
@@ -52,11 +55,10 @@ class Ledger:
     def cash(self) -> Decimal:
         return self._starting_cash + self.realized - self.commission
 
-    def account(self, marks: Mapping[str, Decimal]) -> AccountSnapshot:
-        """The account with open positions marked at ``marks`` (price per symbol)."""
+    def account(self, marks: Mapping[MarketKey, Decimal]) -> AccountSnapshot:
+        """The account with open positions marked at ``marks`` (price per market)."""
         unrealized = sum(
-            (p.unrealized_pnl(marks[symbol]) for symbol, p in self._positions.items()),
-            Decimal(0),
+            (p.unrealized_pnl(marks[key]) for key, p in self._positions.items()), Decimal(0)
         )
         cash = self.cash
         return AccountSnapshot(
@@ -66,3 +68,8 @@ class Ledger:
             equity=cash + unrealized,
             commission=self.commission,
         )
+
+
+def _by_month(key: MarketKey) -> tuple[str, str]:
+    symbol, expiry = key
+    return symbol, expiry or ""

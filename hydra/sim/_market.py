@@ -48,7 +48,9 @@ class Market:
         self._size_p = 1 / (size.mean - size.minimum + 1)
         bid, ask = self._quote_around(self._fair)
         self.book = Book(bid=bid, ask=ask, draw_size=self._draw_size)
-        self.last_trade: int | None = None
+        self.last_trade: int | None = None  # ticks
+        self.last_size = 0  # lots of the last trade
+        self.volume = 0  # lots traded this session, by everyone
         self.events = 0
         self._step_count = 1
         self._next_move = start + params.step_seconds
@@ -133,10 +135,15 @@ class Market:
             return Trade(time=now, matches=())
         first = self.book.best_price(aggressor.opposite)
         matches, last = self.book.flow(aggressor, quantity)
-        self.last_trade = last
+        self.record_trade(last, quantity)
         self._fair += aggressor.sign * quantity * self.params.impact_ticks_per_lot
         self._normalize()
         return Trade(time=now, matches=tuple(matches), prints=(min(first, last), max(first, last)))
+
+    def record_trade(self, price: int, quantity: int) -> None:
+        """``quantity`` lots traded, the last of them at ``price`` (ticks)."""
+        self.last_trade, self.last_size = price, quantity
+        self.volume += quantity
 
     def inject_flow(self, now: float, aggressor: Side, quantity: int) -> Trade:
         """Flow sent by a test or scenario right now (ignored while halted)."""

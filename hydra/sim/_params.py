@@ -31,6 +31,30 @@ from ._faults import Fault
 SESSION_SECONDS = 6.5 * 3600
 """A regular 6.5-hour day session."""
 
+MarketKey = tuple[str, str | None]
+"""A market's identity: the product symbol and the delivery month ("YYYYMM"; None for the
+product's single default market)."""
+
+
+def market_key(contract: ContractSpec) -> MarketKey:
+    """The market ``contract`` names: its symbol and delivery month."""
+    return contract.symbol, contract.expiry
+
+
+def find_market(keys: Iterable[MarketKey], symbol: str, expiry: str | None) -> MarketKey | None:
+    """The market an order or a quote request for ``symbol`` and ``expiry`` means, or None.
+
+    The exact month first; else, when the product has a single market, that market stands for
+    a request without a month, and a default market (no month) for a request with any month,
+    as before markets had months. Several months and no exact match: None (unknown/ambiguous).
+    """
+    same = [key for key in keys if key[0] == symbol]
+    if (symbol, expiry) in same:
+        return symbol, expiry
+    if len(same) == 1 and (expiry is None or same[0][1] is None):
+        return same[0]
+    return None
+
 
 @attrs.frozen(kw_only=True)
 class SizeBucket:
@@ -181,6 +205,11 @@ class MarketParams:
         return self.contract.symbol
 
     @property
+    def key(self) -> MarketKey:
+        """The market's identity: symbol and delivery month."""
+        return market_key(self.contract)
+
+    @property
     def mean_flow_size(self) -> float:
         total = sum(bucket.weight for bucket in self.flow_sizes)
         return sum(bucket.weight * bucket.mean for bucket in self.flow_sizes) / total
@@ -228,9 +257,10 @@ class MarketParams:
 
 
 def _markets(_: Any, field: attrs.Attribute[Any], value: tuple[MarketParams, ...]) -> None:
-    symbols = [market.symbol for market in value]
-    if not value or len(set(symbols)) != len(symbols):
-        raise InvalidValueError(field.name, symbols, "must name each contract once")
+    keys = [market.key for market in value]
+    if not value or len(set(keys)) != len(keys):
+        names = [f"{symbol} {expiry}" if expiry else symbol for symbol, expiry in keys]
+        raise InvalidValueError(field.name, names, "must name each contract (and month) once")
 
 
 def _aware(_: Any, field: attrs.Attribute[Any], value: dt.datetime) -> None:
@@ -273,8 +303,15 @@ class SimParams:
     fill_latency: float = attrs.field(default=0.020, validator=non_negative_number)
     faults: tuple[Fault, ...] = attrs.field(default=(), converter=_faults)
 
-    def market(self, symbol: str) -> MarketParams:
-        """The market parameters of ``symbol``."""
+    def market(self, symbol: str | ContractSpec) -> MarketParams:
+        """The market parameters of ``symbol`` (its first market), or of one contract and
+        month."""
+        if isinstance(symbol, ContractSpec):
+            key = find_market((m.key for m in self.markets), symbol.symbol, symbol.expiry)
+            for market in self.markets:
+                if market.key == key:
+                    return market
+            raise InvalidValueError("contract", symbol, "is not traded here")
         for market in self.markets:
             if market.symbol == symbol:
                 return market

@@ -25,7 +25,8 @@ def off_tick(market: Market, what: str, price: Decimal) -> Refusal | None:
 def ticket_refusal(ticket: OrderTicket, market: Market | None) -> Refusal | None:
     """Why a new ``ticket`` is refused on its own terms (brackets and OCA aside), or None."""
     if market is None:
-        return ErrorCode.UNKNOWN_CONTRACT, f"no security definition for {ticket.symbol!r}"
+        name = f"{ticket.symbol} {ticket.expiry}" if ticket.expiry else ticket.symbol
+        return ErrorCode.UNKNOWN_CONTRACT, f"no security definition for {name!r}"
     if ticket.order_type not in ORDER_TYPES:
         return ErrorCode.ORDER_REJECTED, f"order type {ticket.order_type!r} is not supported"
     if ticket.time_in_force not in TIMES_IN_FORCE:

@@ -20,6 +20,7 @@ class OrderTicket:
     client_order_id: ClientOrderId
     order_ref: IntentId
     symbol: str
+    expiry: str | None = None  # delivery month "YYYYMM"; None: the product's default market
     side: Side
     quantity: int
     order_type: str  # "LMT" or "STP LMT"; anything else ("MKT" …) is refused with code 201
@@ -36,6 +37,7 @@ class OrderTicket:
             client_order_id=request.client_order_id,
             order_ref=request.intent_id,
             symbol=request.contract.symbol,
+            expiry=request.contract.expiry,
             side=request.side,
             quantity=request.quantity,
             order_type=request.order_type.value,

@@ -1,0 +1,196 @@
+"""Results for people (a table and a summary) and for programs (one JSON object).
+
+JSON shapes (prices and bps as numbers, null when there is none):
+
+* one seed: ``{"scenario", "seed", "policy", "orders": [ORDER, ...], "summary": SUMMARY}``
+* ``--seeds A..B``: ``{"scenario", "seed": "A..B", "policy", "runs": [{"seed", "orders",
+  "summary"}, ...], "summary": {"runs", "mean_shortfall_bps", "shortfall_ci95_bps",
+  "mean_completion"}}``
+
+ORDER is ``{"intent_id", "action", "symbol", "month", "side", "quantity", "filled",
+"avg_price", "arrival_mid", "shortfall_bps", "completion", "blocked", "block_reason",
+"child_orders": [{"client_order_id", "order_type", "limit_price", "stop_price", "quantity",
+"filled", "status"}]}``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from .._reports import ChildOrderReport
+from ._run import OrderResult, RunResult, RunSummary, SeedsSummary, summarize_seeds
+
+
+def _number(value: Decimal | None, places: int | None = None) -> float | None:
+    if value is None:
+        return None
+    return float(round(value, places)) if places is not None else float(value)
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def child_to_json(child: ChildOrderReport) -> dict[str, Any]:
+    return {
+        "client_order_id": child.client_order_id,
+        "order_type": child.order_type.value,
+        "limit_price": _number(child.limit_price),
+        "stop_price": _number(child.stop_price),
+        "quantity": child.quantity,
+        "filled": child.filled,
+        "status": child.status.value,
+    }
+
+
+def order_to_json(order: OrderResult) -> dict[str, Any]:
+    report = order.report
+    return {
+        "intent_id": report.intent_id,
+        "action": order.action,
+        "symbol": report.symbol,
+        "month": order.month,
+        "side": report.side.value,
+        "quantity": report.quantity,
+        "filled": report.filled,
+        "avg_price": _number(report.average_price, 6),
+        "arrival_mid": _number(report.arrival_mid),
+        "shortfall_bps": _number(report.shortfall_bps, 4),
+        "completion": _number(report.completion, 4),
+        "blocked": report.blocked,
+        "block_reason": report.block_reason,
+        "child_orders": [child_to_json(child) for child in report.children],
+    }
+
+
+def summary_to_json(summary: RunSummary) -> dict[str, Any]:
+    return {
+        "intents": summary.intents,
+        "ordered": summary.ordered,
+        "filled": summary.filled,
+        "completion": _number(summary.completion, 4),
+        "blocked": summary.blocked,
+        "mean_shortfall_bps": _number(summary.mean_shortfall_bps, 4),
+        "weighted_shortfall_bps": _number(summary.weighted_shortfall_bps, 4),
+        "child_orders": summary.child_orders,
+        "duration_seconds": round(summary.duration, 3),
+        "trading_state": summary.trading_state.value,
+        "notes": list(summary.notes),
+    }
+
+
+def run_to_json(result: RunResult) -> dict[str, Any]:
+    """One run as the JSON object ``scenario run --json`` prints."""
+    return {
+        "scenario": result.scenario,
+        "seed": result.seed,
+        "policy": result.policy.value,
+        "orders": [order_to_json(order) for order in result.orders],
+        "summary": summary_to_json(result.summary),
+    }
+
+
+def seeds_to_json(results: Sequence[RunResult], seeds: str) -> dict[str, Any]:
+    """Several seeds of one scenario as one JSON object; ``seeds`` is the range ("1..3")."""
+    across = summarize_seeds(results)
+    return {
+        "scenario": results[0].scenario,
+        "seed": seeds,
+        "policy": results[0].policy.value,
+        "runs": [
+            {"seed": r.seed, "orders": [order_to_json(o) for o in r.orders],
+             "summary": summary_to_json(r.summary)}
+            for r in results
+        ],
+        "summary": seeds_summary_to_json(across),
+    }
+
+
+def seeds_summary_to_json(summary: SeedsSummary) -> dict[str, Any]:
+    return {
+        "runs": summary.runs,
+        "mean_shortfall_bps": _number(summary.mean_shortfall_bps, 4),
+        "shortfall_ci95_bps": _number(summary.shortfall_ci95_bps, 4),
+        "mean_completion": _number(summary.mean_completion, 4),
+    }
+
+
+# --- text --------------------------------------------------------------------------------------
+
+_COLUMNS = ("id", "symbol", "side", "qty", "filled", "avg price", "arrival mid",
+            "shortfall bps", "completion", "blocked reason")
+_RIGHT = {"qty", "filled", "avg price", "arrival mid", "shortfall bps", "completion"}
+
+
+def _text(value: Decimal | None, places: int) -> str:
+    return "-" if value is None else f"{value:.{places}f}"
+
+
+def _row(order: OrderResult) -> tuple[str, ...]:
+    r = order.report
+    symbol = f"{r.symbol} {order.month}" if order.month else r.symbol
+    return (r.intent_id, symbol, r.side.value, str(r.quantity), str(r.filled),
+            _text(r.average_price, 4), str(r.arrival_mid), _text(r.shortfall_bps, 2),
+            f"{r.completion:.0%}", r.block_reason or "")
+
+
+def render_table(rows: Sequence[tuple[str, ...]]) -> str:
+    """Rows under the column headings, aligned (numbers to the right)."""
+    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(_COLUMNS)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            cell.rjust(w) if name in _RIGHT else cell.ljust(w)
+            for cell, w, name in zip(cells, widths, _COLUMNS, strict=True)
+        ).rstrip()
+
+    return "\n".join([line(_COLUMNS), line(["-" * w for w in widths]),
+                      *(line(row) for row in rows)])
+
+
+def render_run(result: RunResult) -> str:
+    """One run: the table of intents and a summary."""
+    s = result.summary
+    lines = [
+        f"scenario {result.scenario}  seed {result.seed}  policy {result.policy.value}",
+        "",
+        render_table([_row(order) for order in result.orders]) if result.orders
+        else "(no intents)",
+        "",
+        f"filled {s.filled} of {s.ordered} contracts ({s.completion:.0%}) in {s.intents} "
+        f"intent(s) with {s.child_orders} order(s); {s.blocked} blocked",
+        f"shortfall: mean {_text(s.mean_shortfall_bps, 2)} bps, weighted by quantity "
+        f"{_text(s.weighted_shortfall_bps, 2)} bps",
+        f"trading state at the end {s.trading_state.value}; {s.duration:.0f} s simulated",
+    ]
+    lines += [f"note: {note}" for note in s.notes]
+    return "\n".join(lines)
+
+
+def render_seeds(results: Sequence[RunResult], seeds: str) -> str:
+    """Several seeds: one line per run, then the means across them."""
+    across = summarize_seeds(results)
+    first = results[0]
+    lines = [f"scenario {first.scenario}  seeds {seeds}  policy {first.policy.value}", ""]
+    for r in results:
+        s = r.summary
+        lines.append(
+            f"seed {r.seed:>5}: filled {s.filled}/{s.ordered} ({s.completion:.0%}), "
+            f"mean shortfall {_text(s.mean_shortfall_bps, 2)} bps, {s.blocked} blocked"
+        )
+    interval = ("" if across.shortfall_ci95_bps is None
+                else f" ± {across.shortfall_ci95_bps:.2f} (95%)")
+    lines += [
+        "",
+        f"{across.runs} runs: mean shortfall {_text(across.mean_shortfall_bps, 2)} bps"
+        f"{interval}, mean completion {across.mean_completion:.1%}",
+    ]
+    return "\n".join(lines)
+
+
+def progress_bar(done: int, total: int, *, width: int = 30) -> str:
+    """``\\r[#########.....] 3/10 seeds``: one line that rewrites itself on a terminal."""
+    filled = math.floor(width * done / total) if total else width
+    return f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} seeds"

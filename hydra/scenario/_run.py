@@ -1,0 +1,308 @@
+"""Run a scenario: Hydra on the simulated exchange, under Trio's virtual clock.
+
+The actions run in one task, in time order (an action whose time has passed runs at once;
+a kill waits for its cancels before the next action). The engine is opened with the
+journal offload inline and the journal's clock stamped from the exchange, as in the tests, so a
+run is a pure function of the scenario, the seed and the policy.
+"""
+
+from __future__ import annotations
+
+import functools
+import statistics
+import tempfile
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+import trio
+import trio.testing
+
+from .._engine import Engine, IntentHandle, open_hydra
+from .._enums import Policy, TradingState
+from .._errors import BrokerError, InvalidValueError
+from .._ids import ClientOrderId, IntentId
+from .._journal_actor import run_inline
+from .._orders import OrderIntent
+from .._reports import ExecutionReport
+from ..sim import SimBroker, SimExchange, open_sim_exchange
+from ._model import (
+    Action,
+    CancelIntent,
+    ClosePosition,
+    KillSwitch,
+    Roll,
+    RunPolicy,
+    Scenario,
+    SubmitBracket,
+    SubmitIntent,
+)
+
+
+@attrs.frozen(kw_only=True)
+class OrderResult:
+    """One intent's report, with what the scenario knows about it."""
+
+    report: ExecutionReport
+    action: str  # intent, bracket, close, roll-close or roll-open
+    month: str | None  # the delivery month it traded, when the market has one
+
+
+@attrs.frozen(kw_only=True)
+class RunSummary:
+    """One run in numbers. Shortfalls in bps of the arrival mid (positive: a cost)."""
+
+    intents: int
+    ordered: int
+    filled: int
+    completion: Decimal  # filled / ordered, over every intent
+    blocked: int  # intents with an order the risk actor blocked
+    mean_shortfall_bps: Decimal | None  # mean over the intents with a fill
+    weighted_shortfall_bps: Decimal | None  # weighted by filled quantity
+    child_orders: int
+    duration: float  # virtual seconds from the exchange opening until Hydra had closed
+    trading_state: TradingState  # at the end
+    notes: tuple[str, ...]  # actions that could not be done, and why
+
+
+@attrs.frozen(kw_only=True)
+class RunResult:
+    scenario: str
+    seed: int
+    policy: RunPolicy
+    orders: tuple[OrderResult, ...]
+    summary: RunSummary
+
+
+@attrs.frozen(kw_only=True)
+class SeedsSummary:
+    """Several seeds of one scenario: means across the runs (common random numbers)."""
+
+    runs: int
+    mean_shortfall_bps: Decimal | None  # mean of each run's mean shortfall (runs with fills)
+    shortfall_ci95_bps: Decimal | None  # half-width of a normal 95% interval (2+ runs)
+    mean_completion: Decimal
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def run_scenario(
+    scenario: Scenario, *, seed: int | None = None, policy: RunPolicy = RunPolicy.HYDRA,
+    journal: Path | None = None,
+) -> RunResult:
+    """Run ``scenario`` (with its own seed unless given) under a virtual clock; the journal is
+    written to ``journal`` or to a temporary directory that is removed afterwards."""
+    seed = scenario.seed if seed is None else seed
+    clock = trio.testing.MockClock(autojump_threshold=0)
+    if journal is not None:
+        return trio.run(functools.partial(play, scenario, seed=seed, policy=policy,
+                                          journal=journal), clock=clock)
+    with tempfile.TemporaryDirectory(prefix="hydra-scenario-") as folder:
+        path = Path(folder) / "journal.sqlite"
+        return trio.run(functools.partial(play, scenario, seed=seed, policy=policy,
+                                          journal=path), clock=clock)
+
+
+async def play(
+    scenario: Scenario, *, seed: int, policy: RunPolicy, journal: Path
+) -> RunResult:
+    """Run ``scenario`` in the current Trio run (use a virtual clock: it trades for hours)."""
+    async with open_sim_exchange(scenario.sim, seed=seed) as exchange:
+        recorder = _Recorder(policy)
+        async with open_hydra(
+            scenario.config, SimBroker(exchange, client_id=1), journal_path=journal, seed=seed,
+            offload=run_inline,  # a worker thread would let virtual time jump mid-write
+            clock=lambda: exchange.timestamp(trio.current_time()),
+        ) as engine:
+            async with trio.open_nursery() as rolls:  # a roll runs to its end
+                for action in scenario.actions:
+                    await trio.sleep_until(exchange.origin + action.at)
+                    await recorder.perform(engine, action, rolls)
+                await _wait_horizon(scenario, exchange, recorder)
+            state = engine.statistics().trading_state
+        orders = [await entry.results() for entry in recorder.entries]
+        duration = trio.current_time() - exchange.origin
+    results = tuple(result for entry in orders for result in entry)
+    return RunResult(scenario=scenario.name, seed=seed, policy=policy, orders=results,
+                     summary=summarize(results, duration=duration, trading_state=state,
+                                       notes=recorder.notes))
+
+
+async def _wait_horizon(scenario: Scenario, exchange: SimExchange, recorder: _Recorder) -> None:
+    origin = exchange.origin
+    if scenario.horizon is None:
+        with trio.move_on_at(origin + scenario.max_duration):
+            for entry in recorder.entries:
+                await entry.wait_done()
+    else:
+        await trio.sleep_until(origin + scenario.actions[-1].at + scenario.horizon)
+
+
+class _Entry:
+    """What one action produced: intents' handles, filled in as they are submitted."""
+
+    def __init__(self, action: str, month: str | None) -> None:
+        self.action = action
+        self.month = month
+        # (handle, action, label): a label renames an engine-made intent (its id is random)
+        self.handles: list[tuple[IntentHandle, str, str | None]] = []
+        self.done = trio.Event()
+
+    async def wait_done(self) -> None:
+        await self.done.wait()
+        for handle, _, _ in self.handles:
+            await handle.wait_done()
+
+    async def results(self) -> list[OrderResult]:
+        out = []
+        for handle, action, label in self.handles:
+            report = await handle.wait_done()
+            if label is not None:
+                report = relabel(report, IntentId(label))
+            out.append(OrderResult(report=report, action=action,
+                                   month=handle.intent.contract.expiry))
+        return out
+
+
+class _Recorder:
+    def __init__(self, policy: RunPolicy) -> None:
+        self.policy = policy
+        self.entries: list[_Entry] = []
+        self.notes: list[str] = []
+
+    async def perform(self, engine: Engine, action: Action, rolls: trio.Nursery) -> None:
+        """Do ``action`` now; an engine refusal (no position to close…) becomes a note."""
+        try:
+            await self._perform(engine, action, rolls)
+        except (InvalidValueError, BrokerError) as e:
+            self.notes.append(f"{_name(action)} at {action.at:g} s: {e}")
+            if self.entries:
+                self.entries[-1].done.set()
+
+    async def _perform(self, engine: Engine, action: Action, rolls: trio.Nursery) -> None:
+        match action:
+            case SubmitIntent():
+                intent = OrderIntent(
+                    contract=action.contract, side=action.side, quantity=action.quantity,
+                    strategy=action.strategy, intent_id=action.intent_id,
+                    policy=action.policy or self.policy.policy,
+                )
+                entry = self._entry("intent", action.contract.expiry)
+                entry.handles.append((await engine.submit(intent), "intent", None))
+            case SubmitBracket():
+                entry = self._entry("bracket", action.bracket.contract.expiry)
+                entry.handles.append((await engine.submit_bracket(action.bracket), "bracket",
+                                      None))
+            case ClosePosition():
+                entry = self._entry("close", action.contract.expiry)
+                handle = await engine.close_position(action.contract, strategy=action.strategy)
+                entry.handles.append((handle, "close", action.label))
+            case Roll():
+                entry = self._entry("roll", action.contract.expiry)
+                rolls.start_soon(self._roll, engine, action, entry)
+                return
+            case KillSwitch():
+                await engine.kill(action.reason)
+                return
+            case CancelIntent():
+                engine.cancel(action.intent_id)
+                return
+        entry.done.set()
+
+    def _entry(self, action: str, month: str | None) -> _Entry:
+        entry = _Entry(action, month)
+        self.entries.append(entry)
+        return entry
+
+    async def _roll(self, engine: Engine, action: Roll, entry: _Entry) -> None:
+        """What `Engine.roll` does, step for step, keeping the handles of its two intents
+        (`Engine.roll` hands back only reports, at its end, and names its intents at random)."""
+        try:
+            closing = await engine.close_position(action.contract, strategy=action.strategy)
+            entry.handles.append((closing, "roll-close", f"{action.label}.close"))
+            closed = await closing.wait_done()
+            if closed.filled:
+                opening = await engine.submit(OrderIntent(
+                    contract=action.contract.for_month(action.to_month),
+                    side=closed.side.opposite, quantity=closed.filled,
+                    strategy=action.strategy, policy=Policy.PATIENCE,
+                ))
+                entry.handles.append((opening, "roll-open", f"{action.label}.open"))
+        except (InvalidValueError, BrokerError) as e:
+            self.notes.append(f"{action.label} at {action.at:g} s: {e}")
+        finally:
+            entry.done.set()
+
+
+def _name(action: Action) -> str:
+    match action:
+        case SubmitIntent():
+            return action.intent_id
+        case SubmitBracket():
+            return action.bracket.intent_id
+        case ClosePosition() | Roll():
+            return action.label
+        case KillSwitch():
+            return "kill"
+        case CancelIntent():
+            return f"cancel {action.intent_id}"
+
+
+def relabel(report: ExecutionReport, intent_id: IntentId) -> ExecutionReport:
+    """``report`` under ``intent_id``, its orders' ids renamed to match (``id.1``, ``id.2``…)."""
+    old = report.intent_id
+
+    def rename(coid: ClientOrderId) -> ClientOrderId:
+        return ClientOrderId(intent_id + coid[len(old):]) if coid.startswith(old) else coid
+
+    children = tuple(
+        attrs.evolve(child, client_order_id=rename(child.client_order_id),
+                     fills=tuple(attrs.evolve(f, client_order_id=rename(f.client_order_id))
+                                 for f in child.fills))
+        for child in report.children
+    )
+    return attrs.evolve(report, intent_id=intent_id, children=children)
+
+
+# --- summaries ---------------------------------------------------------------------------------
+
+
+def summarize(
+    orders: Sequence[OrderResult], *, duration: float, trading_state: TradingState,
+    notes: Sequence[str] = (),
+) -> RunSummary:
+    reports = [order.report for order in orders]
+    ordered = sum(r.quantity for r in reports)
+    filled = sum(r.filled for r in reports)
+    shortfalls = [(r.shortfall_bps, r.filled) for r in reports if r.shortfall_bps is not None]
+    return RunSummary(
+        intents=len(reports), ordered=ordered, filled=filled,
+        completion=Decimal(filled) / ordered if ordered else Decimal(0),
+        blocked=sum(r.blocked for r in reports),
+        mean_shortfall_bps=_mean([s for s, _ in shortfalls]),
+        weighted_shortfall_bps=(
+            sum((s * q for s, q in shortfalls), Decimal(0)) / sum(q for _, q in shortfalls)
+            if shortfalls else None
+        ),
+        child_orders=sum(len(r.children) for r in reports), duration=duration,
+        trading_state=trading_state, notes=tuple(notes),
+    )
+
+
+def _mean(values: Sequence[Decimal]) -> Decimal | None:
+    return sum(values, Decimal(0)) / len(values) if values else None
+
+
+def summarize_seeds(results: Sequence[RunResult]) -> SeedsSummary:
+    """Means across runs; the interval is mean ± 1.96 standard errors."""
+    shortfalls = [r.summary.mean_shortfall_bps for r in results
+                  if r.summary.mean_shortfall_bps is not None]
+    interval = None
+    if len(shortfalls) >= 2:
+        interval = Decimal("1.96") * statistics.stdev(shortfalls) / Decimal(len(shortfalls)).sqrt()
+    return SeedsSummary(
+        runs=len(results), mean_shortfall_bps=_mean(shortfalls), shortfall_ci95_bps=interval,
+        mean_completion=_mean([r.summary.completion for r in results]) or Decimal(0),
+    )

@@ -1,0 +1,68 @@
+"""Scenario results as JSON and as text."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hydra.scenario import run_scenario, run_to_json, scenario_from_table, seeds_to_json
+from hydra.scenario._output import progress_bar, render_run, render_seeds, render_table
+
+SCENARIO = scenario_from_table({
+    "markets": [{"symbol": "ZO", "adv": 0, "daily_volatility": 0.0, "spread_ticks": [[2, 1.0]],
+                 "displayed_size": {"minimum": 5, "maximum": 5, "mean": 5}}],
+    "config": {"risk": {"max_order_quantity": 2}},
+    "actions": [
+        {"kind": "intent", "id": "buy", "at": 0, "symbol": "ZO", "side": "BUY", "quantity": 2,
+         "policy": "cross"},
+        {"kind": "intent", "id": "too-big", "at": 1, "symbol": "ZO", "side": "SELL",
+         "quantity": 3},
+    ],
+}, name="out")
+RESULT = run_scenario(SCENARIO)
+
+
+def test_json_has_the_documented_shape_with_numbers() -> None:
+    """Prices and bps are JSON numbers; a blocked intent carries its reason."""
+    printed = json.loads(json.dumps(run_to_json(RESULT)))
+    buy, blocked = printed["orders"]
+    assert buy["avg_price"] == 350.25 and buy["arrival_mid"] == 350.0
+    assert buy["shortfall_bps"] == pytest.approx(7.1429)
+    assert buy["child_orders"] == [{"client_order_id": "buy.1", "order_type": "LMT",
+                                    "limit_price": 350.25, "stop_price": None, "quantity": 2,
+                                    "filled": 2, "status": "FILLED"}]
+    assert blocked["blocked"] and blocked["block_reason"] == "order_quantity 3 exceeds limit 2"
+    assert blocked["shortfall_bps"] is None and blocked["completion"] == 0.0
+    assert printed["summary"]["blocked"] == 1 and printed["summary"]["completion"] == 0.4
+
+
+def test_seeds_json_holds_each_run() -> None:
+    """Several seeds: the range as the seed, each run's orders and summary under runs."""
+    printed = seeds_to_json([RESULT, RESULT], "1..2")
+    assert printed["seed"] == "1..2" and len(printed["runs"]) == 2
+    assert printed["runs"][0]["orders"] == run_to_json(RESULT)["orders"]
+
+
+def test_the_table_aligns_columns() -> None:
+    """Every row of the table starts its columns at the same places."""
+    table = render_table([("a", "ZO", "BUY", "3", "3", "1.0", "2", "3", "100%", ""),
+                          ("long-id", "HE 202610", "SELL", "30", "0", "-", "2", "-", "0%", "x")])
+    header, rule, *rows = table.splitlines()
+    assert header.startswith("id       symbol     side")
+    assert all(row[9:18].strip() in ("ZO", "HE 202610") for row in rows)
+    assert set(rule) <= {"-", " "}
+
+
+def test_text_reports_name_the_blocked_reason_and_the_means() -> None:
+    """The run shows each intent and a summary; seeds show one line each and the means."""
+    text = render_run(RESULT)
+    assert "order_quantity 3 exceeds limit 2" in text and "1 blocked" in text
+    seeds = render_seeds([RESULT, RESULT], "1..2")
+    assert "2 runs: mean shortfall 7.14 bps ± 0.00 (95%)" in seeds
+
+
+def test_progress_bar_rewrites_one_line() -> None:
+    """A carriage return, a bar and the count."""
+    assert progress_bar(1, 4, width=8) == "\r[##......] 1/4 seeds"
+    assert progress_bar(4, 4, width=8) == "\r[########] 4/4 seeds"

@@ -1,0 +1,104 @@
+"""Running scenarios on the simulator: timeline, horizon, notes, relabelling and summaries."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+import trio.testing
+
+from hydra import OrderStatus, TradingState
+from hydra._ids import IntentId
+from hydra.scenario import RunPolicy, play, run_scenario, scenario_from_table, summarize
+from hydra.scenario._run import relabel, summarize_seeds
+
+QUIET = [{"symbol": "ZO", "adv": 0, "daily_volatility": 0.0, "spread_ticks": [[4, 1.0]],
+          "displayed_size": {"minimum": 5, "maximum": 5, "mean": 5}}]
+BUY = {"kind": "intent", "id": "buy", "at": 0, "symbol": "ZO", "side": "BUY", "quantity": 2}
+
+
+def _scenario(actions: list[dict[str, Any]], **top: Any) -> Any:
+    return scenario_from_table({"markets": QUIET, "actions": actions,
+                                "config": {"execution": {"patience": 600.0}}, **top})
+
+
+async def test_a_cancel_action_cancels_at_its_time(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The intent rests at mid until the cancel at 10 s; the run ends when it has reported."""
+    scenario = _scenario([BUY, {"kind": "cancel", "at": 10, "intent": "buy"}])
+    result = await play(scenario, seed=1, policy=RunPolicy.HYDRA, journal=tmp_path / "j.sqlite")
+    (order,) = result.orders
+    assert order.report.children[0].status is OrderStatus.CANCELLED
+    assert order.report.children[0].prices == (Decimal("350.00"),)
+    assert result.summary.duration == pytest.approx(10.03)
+
+
+async def test_a_numeric_horizon_then_drains_and_cancels(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Five seconds after the last action Hydra closes: the drain timeout, then the cancel."""
+    scenario = _scenario([BUY], horizon=5, config={
+        "execution": {"patience": 600.0}, "shutdown": {"drain_timeout": 2.0}})
+    result = await play(scenario, seed=1, policy=RunPolicy.HYDRA, journal=tmp_path / "j.sqlite")
+    assert result.orders[0].report.children[0].status is OrderStatus.CANCELLED
+    assert result.summary.duration == pytest.approx(7.03)
+
+
+async def test_an_impossible_close_becomes_a_note(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Closing a position that does not exist is noted; the run goes on."""
+    scenario = _scenario([{"kind": "close", "id": "flat", "at": 0, "symbol": "ZO"},
+                          {"kind": "kill", "at": 1}])
+    result = await play(scenario, seed=1, policy=RunPolicy.HYDRA, journal=tmp_path / "j.sqlite")
+    assert result.orders == ()
+    assert result.summary.notes == ("flat at 0 s: contract: has no position to close, got 'ZO'",)
+    assert result.summary.trading_state is TradingState.HALTED
+
+
+async def test_the_run_policy_applies_only_where_an_intent_has_none(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """--policy passive rests at the near touch; an intent's own policy (cross) wins."""
+    scenario = _scenario([BUY, {**BUY, "id": "own", "policy": "cross"},
+                          {"kind": "cancel", "at": 5, "intent": "buy"}])
+    result = await play(scenario, seed=1, policy=RunPolicy.PASSIVE,
+                        journal=tmp_path / "j.sqlite")
+    passive, own = (order.report for order in result.orders)
+    assert passive.children[0].prices == (Decimal("349.50"),)  # the bid: 350.00 - 2 ticks
+    assert own.children[0].prices == (Decimal("350.50"),)  # the ask
+    assert own.filled == 2
+
+
+def test_run_scenario_runs_under_a_virtual_clock() -> None:
+    """The synchronous entry point runs an hour-long scenario at once, journal in a temp dir;
+    the ladder (600 + 300 + 150 s) has crossed long before the cancel at an hour."""
+    scenario = _scenario([BUY, {"kind": "cancel", "at": 3600, "intent": "buy"}])
+    result = run_scenario(scenario, seed=2)
+    assert result.seed == 2 and result.summary.duration == pytest.approx(3600.0)
+    assert result.orders[0].report.filled == 2
+
+
+def test_relabel_renames_the_intent_and_its_orders() -> None:
+    """A random engine-made id becomes the scenario's name, and so do its order ids."""
+    scenario = _scenario([BUY, {"kind": "cancel", "at": 1, "intent": "buy"}])
+    report = run_scenario(scenario).orders[0].report
+    renamed = relabel(report, IntentId("close-1"))
+    assert renamed.intent_id == "close-1"
+    assert [c.client_order_id for c in renamed.children] == ["close-1.1"]
+
+
+def test_summaries_of_nothing_and_across_seeds() -> None:
+    """No intents summarise to zeros; across seeds the interval needs two runs with fills."""
+    empty = summarize([], duration=0.0, trading_state=TradingState.ACTIVE)
+    assert (empty.intents, empty.completion, empty.mean_shortfall_bps) == (0, 0, None)
+    scenario = _scenario([{**BUY, "policy": "cross"}])
+    runs = [run_scenario(scenario, seed=seed) for seed in (1, 2)]
+    across = summarize_seeds(runs)
+    assert across.runs == 2 and across.mean_completion == 1
+    assert across.shortfall_ci95_bps == 0  # a quiet market: every run fills at the ask
+    assert summarize_seeds(runs[:1]).shortfall_ci95_bps is None
