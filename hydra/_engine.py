@@ -42,6 +42,7 @@ from ._messages import (
 )
 from ._orders import OrderIntent
 from ._patience import PatienceActor, Work, run_patience
+from ._positions import Position
 from ._publisher import EngineView, Subscribe, open_subscription, run_publisher
 from ._quotes import Quote
 from ._reports import ChildOrderReport, ExecutionReport
@@ -467,11 +468,33 @@ async def open_hydra(
         journal.close()
 
 
+async def _carried_positions(broker: Broker) -> dict[str, Position]:
+    """The broker's positions as today's opening positions, one per symbol: entered at the
+    current mid (today's PnL starts at zero), or at the broker's average price if no quote."""
+    carried: dict[str, Position] = {}
+    for held in await broker.positions():
+        if not held.quantity:
+            continue
+        symbol, price = held.contract.symbol, held.average_price
+        with trio.move_on_after(QUOTE_WAIT):
+            await broker.subscribe_quotes(held.contract)
+            price = broker.quote_nowait(held.contract).mid
+        before = carried.get(symbol, Position(contract=held.contract))
+        carried[symbol] = before.after_fill(
+            side=Side.BUY if held.quantity > 0 else Side.SELL, quantity=abs(held.quantity),
+            price=price,
+        )
+    return {symbol: attrs.evolve(p, realized_pnl=Decimal(0)) for symbol, p in carried.items()}
+
+
 @asynccontextmanager
 async def _open_actors(
     config: HydraConfig, broker: Broker, journal: JournalClient, dry_run: bool, seed: int
 ) -> AsyncIterator[Engine]:
-    account = await broker.account()
+    account = AccountState(start_of_day_equity=(await broker.account()).equity,
+                           positions=await _carried_positions(broker))
+    account = functools.reduce(lambda a, p: a.with_mark(p.contract.symbol, p.average_price),
+                               account.positions.values(), account)
     # Unbounded: actors publish with send_nowait and must never wait on subscribers.
     publish_send, publish_receive = trio.open_memory_channel[EngineEvent | Subscribe](math.inf)
     view = EngineView()
@@ -482,7 +505,7 @@ async def _open_actors(
             supervisor_send, supervisor_receive = trio.open_memory_channel[SessionDown](1)
             actor = RiskActor(
                 broker=broker, journal=journal, limits=config.risk,
-                state=RiskState(account=AccountState(start_of_day_equity=account.equity),
+                state=RiskState(account=account,
                                 bucket=pacing_bucket(config.risk, trio.current_time())),
                 publish=publish_send, supervisor=supervisor_send, dry_run=dry_run,
             )

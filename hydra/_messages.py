@@ -3,6 +3,7 @@ channel inside a message is how an actor answers the one that asked."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 import attrs
@@ -109,6 +110,7 @@ class Resynced:
 
     fills: tuple[Fill, ...]
     open_orders: tuple[OpenOrder, ...]
+    positions: Mapping[str, int] | None = None  # symbol → contracts at the broker, to compare
 
 
 @attrs.frozen(kw_only=True)

@@ -8,6 +8,7 @@ and the session state, and routes each broker event to the actor that owns the o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 import attrs
@@ -109,9 +110,20 @@ class RiskActor:
         except BrokerError:
             return None  # no quote: the collar check fails closed
 
+    def _refresh_marks(self) -> None:
+        """Mark every open position at its current mid, so the breakers see today's PnL."""
+        account = self._state.account
+        for symbol, position in account.positions.items():
+            if position.quantity:
+                mid = self._reference_price(position.contract)
+                if mid is not None:
+                    account = account.with_mark(symbol, mid)
+        self._state.account = account
+
     def _denials(self, request: OrderRequest) -> tuple[Denial, ...]:
         if not self._state.session_up:
             return (Denial(field="session", value="down", limit="connected to the broker"),)
+        self._refresh_marks()
         return check_order(
             request,
             account=self._state.account,
@@ -284,9 +296,11 @@ class RiskActor:
         self._supervisor.send_nowait(SessionDown(reason=reason))
 
     async def resynced(self, message: Resynced) -> None:
-        """Journal the fills missed while down (once each), then settle orders that finished."""
+        """Journal the fills missed while down (once each), settle orders that finished, and
+        report (never overwrite) positions that differ from the broker's."""
         for fill in message.fills:
             await self.on_fill(fill)
+        await self._compare_positions(message.positions)
         still_working = {order.client_order_id: order for order in message.open_orders}
         for client_order_id, order in list(self._state.orders.items()):
             if client_order_id not in still_working:
@@ -300,6 +314,21 @@ class RiskActor:
         unsent, self._state.unsent_cancels = self._state.unsent_cancels, set()
         for client_order_id in unsent:
             await self.cancel(client_order_id)
+
+    async def _compare_positions(self, positions: Mapping[str, int] | None) -> None:
+        if positions is None:
+            return
+        ours = {s: p.quantity for s, p in self._state.account.positions.items() if p.quantity}
+        theirs = {symbol: quantity for symbol, quantity in positions.items() if quantity}
+        for symbol in sorted(ours.keys() | theirs.keys()):
+            if ours.get(symbol, 0) != theirs.get(symbol, 0):
+                description = (f"position in {symbol}: broker {theirs.get(symbol, 0)}, "
+                               f"Hydra's account {ours.get(symbol, 0)}")
+                await self._journal.record_note("reconcile_difference", symbol=symbol,
+                                                description=description)
+                log.warning("reconcile_difference", symbol=symbol, description=description)
+                self._publish.send_nowait(ReconcileDifference(
+                    client_order_id=None, description=description))
 
     async def _finished_while_down(self, client_order_id: ClientOrderId, order: _Order) -> None:
         done = order.filled >= order.request.quantity

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterable
 
 import structlog
 import trio
@@ -18,6 +19,7 @@ from ._backoff import backoff_delays
 from ._errors import BrokerConnectionError
 from ._journal_actor import JournalClient
 from ._messages import FromBroker, Resynced, RiskMessage, SessionDown
+from ._positions import Position
 from ._settings import BackoffSettings
 from .brokers import Broker, BrokerEvent
 
@@ -44,10 +46,22 @@ async def reconnect(broker: Broker, *, settings: BackoffSettings, rng: random.Ra
 
 
 async def resync(broker: Broker, journal: JournalClient) -> Resynced:
-    """The broker's executions since the last journaled one, and its working orders."""
+    """The broker's executions since the last journaled one, its working orders and its
+    positions (symbol → contracts)."""
     since = await journal.read(lambda j: j.last_fill_time()) or EPOCH
     fills = await broker.executions_since(since)
-    return Resynced(fills=fills, open_orders=await broker.open_orders())
+    open_orders = await broker.open_orders()
+    return Resynced(fills=fills, open_orders=open_orders,
+                    positions=positions_by_symbol(await broker.positions()))
+
+
+def positions_by_symbol(positions: Iterable[Position]) -> dict[str, int]:
+    """Signed contracts per symbol, delivery months added together."""
+    totals: dict[str, int] = {}
+    for position in positions:
+        symbol = position.contract.symbol
+        totals[symbol] = totals.get(symbol, 0) + position.quantity
+    return totals
 
 
 async def run_connection(

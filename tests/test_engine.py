@@ -26,7 +26,7 @@ from hydra._ids import ClientOrderId, IntentId
 from hydra._journal import EventKind, Journal
 from hydra._orders import OrderRequest
 from hydra._settings import ShutdownSettings
-from hydra.sim import SimBroker, open_sim_exchange
+from hydra.sim import DisplayedSize, MarketParams, SimBroker, SimParams, open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
 
 LADDER = ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(2))
@@ -283,3 +283,26 @@ async def test_every_report_reaches_subscribers_even_at_shutdown(
             await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3))
     received = [event async for event in events]
     assert [type(event).__name__ for event in received][-1] == "IntentFinished"
+
+
+async def test_roll_moves_a_position_from_one_month_to_the_next(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Rolling 4 lots of May oats closes May and opens 4 of July, each a month of its own."""
+    may, july = OATS.for_month("202605"), OATS.for_month("202607")
+    markets = tuple(
+        MarketParams.oats(contract=contract, adv=0, daily_volatility=0.0,
+                          spread_ticks=((2, 1.0),), displayed_size=DisplayedSize.fixed(5))
+        for contract in (may, july)
+    )
+    async with open_sim_exchange(SimParams(markets=markets), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", _config()) as engine:
+            bought = await engine.submit(OrderIntent(contract=may, side=Side.BUY, quantity=4))
+            assert (await bought.wait_done()).filled == 4
+            with pytest.raises(InvalidValueError, match="to_expiry"):
+                await engine.roll(july, to_expiry="202605")
+            closed, opened = await engine.roll(may, to_expiry="202607")
+        held = {p.contract.expiry: p.quantity for p in exchange.positions()}
+    assert (closed.side, closed.filled) == (Side.SELL, 4)
+    assert opened is not None and (opened.side, opened.filled) == (Side.BUY, 4)
+    assert held == {"202605": 0, "202607": 4}

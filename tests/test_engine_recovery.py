@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,21 @@ import pytest
 import trio
 
 from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, OrderStatus, Side
+from hydra._ids import ClientOrderId, IntentId
 from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
-from hydra._messages import SessionChanged
+from hydra._messages import ReconcileDifference, SessionChanged
+from hydra._orders import OrderRequest
 from hydra._settings import Distance, ShutdownSettings
-from hydra.sim import Disconnect, DuplicateExecution, ScriptedFlow, SimExchange, open_sim_exchange
+from hydra.sim import (
+    Disconnect,
+    DuplicateExecution,
+    Gap,
+    ScriptedFlow,
+    SimBroker,
+    SimExchange,
+    open_sim_exchange,
+)
 from tests.simulated import open_engine, quiet_oats
 
 TWAP = ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.0)
@@ -193,3 +204,51 @@ async def test_twap_slice_due_while_down_is_made_up_after_reconnect(
         (10, OrderStatus.FILLED, ()),
     ]
     assert report.filled == 15
+
+
+async def _stranger_buys(exchange: SimExchange, quantity: int) -> None:
+    """Another program on the account buys at the ask (Hydra's journal knows nothing of it)."""
+    stranger = SimBroker(exchange, client_id=9)
+    await stranger.connect()
+    await stranger.place(OrderRequest(
+        client_order_id=ClientOrderId("stranger.1"), intent_id=IntentId("stranger"),
+        contract=OATS, side=Side.BUY, quantity=quantity,
+        limit_price=exchange.quote("ZO").ask + OATS.tick_size,
+    ))
+    await trio.sleep(1)
+
+
+async def test_resync_reports_a_position_hydra_cannot_explain(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """After a reconnect the broker's position is compared with Hydra's: a difference is
+    journaled and published, not silently adopted."""
+    path = tmp_path / "j.sqlite"
+    params = attrs.evolve(quiet_oats(), faults=(Disconnect(at=10.0, duration=20.0),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path) as engine:
+            events = engine.subscribe()
+            await _stranger_buys(exchange, 2)
+            await trio.sleep(60)
+            assert engine.statistics().session_up
+    differences = [e async for e in events if isinstance(e, ReconcileDifference)]
+    assert [d.description for d in differences] == [
+        "position in ZO: broker 2, Hydra's account 0"]
+    notes = [p for _, kind, p in _journal(path).events()
+             if kind is EventKind.NOTE and p["what"] == "reconcile_difference"]
+    assert len(notes) == 1
+
+
+async def test_carried_position_counts_toward_the_daily_loss_breaker(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A position held when Hydra starts is marked at the mid; when the market gaps against
+    it by more than the daily loss limit, the next order is blocked."""
+    params = quiet_oats(gaps=(Gap(at=60.0, change=Decimal("-30.00")),))  # cents per bushel
+    async with open_sim_exchange(params, seed=1) as exchange:
+        await _stranger_buys(exchange, 10)  # 10 lots × 30 cents × $50 = $15,000 down at 60 s
+        async with open_engine(exchange, tmp_path / "j.sqlite") as engine:
+            await trio.sleep_until(exchange.origin + 70)
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1))
+            report = await handle.wait_done()
+    assert report.blocked and "daily_loss" in (report.block_reason or "")

@@ -11,9 +11,8 @@ import trio
 import trio.testing
 
 from hydra import OrderStatus, TradingState
-from hydra._ids import IntentId
 from hydra.scenario import RunPolicy, play, run_scenario, scenario_from_table, summarize
-from hydra.scenario._run import relabel, summarize_seeds
+from hydra.scenario._run import summarize_seeds
 
 QUIET = [{"symbol": "ZO", "adv": 0, "daily_volatility": 0.0, "spread_ticks": [[4, 1.0]],
           "displayed_size": {"minimum": 5, "maximum": 5, "mean": 5}}]
@@ -83,13 +82,13 @@ def test_run_scenario_runs_under_a_virtual_clock() -> None:
     assert result.orders[0].report.filled == 2
 
 
-def test_relabel_renames_the_intent_and_its_orders() -> None:
-    """A random engine-made id becomes the scenario's name, and so do its order ids."""
-    scenario = _scenario([BUY, {"kind": "cancel", "at": 1, "intent": "buy"}])
-    report = run_scenario(scenario).orders[0].report
-    renamed = relabel(report, IntentId("close-1"))
-    assert renamed.intent_id == "close-1"
-    assert [c.client_order_id for c in renamed.children] == ["close-1.1"]
+def test_a_close_is_named_after_its_action() -> None:
+    """A close action's intent takes the action's id, and its order the id's first number."""
+    scenario = _scenario([{**BUY, "policy": "cross"},
+                          {"kind": "close", "id": "flat", "at": 600, "symbol": "ZO"}])
+    closing = run_scenario(scenario).orders[1].report
+    assert closing.intent_id == "flat"
+    assert [c.client_order_id for c in closing.children] == ["flat.1"]
 
 
 def test_summaries_of_nothing_and_across_seeds() -> None:

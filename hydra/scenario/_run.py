@@ -20,9 +20,9 @@ import trio
 import trio.testing
 
 from .._engine import Engine, IntentHandle, open_hydra
-from .._enums import Policy, TradingState
+from .._enums import TradingState
 from .._errors import BrokerError, InvalidValueError
-from .._ids import ClientOrderId, IntentId
+from .._ids import IntentId
 from .._journal_actor import run_inline
 from .._orders import OrderIntent
 from .._reports import ExecutionReport
@@ -141,28 +141,27 @@ async def _wait_horizon(scenario: Scenario, exchange: SimExchange, recorder: _Re
 
 
 class _Entry:
-    """What one action produced: intents' handles, filled in as they are submitted."""
+    """What one action produced: its intents' handles (or, for a roll, reports), filled in
+    as they come."""
 
     def __init__(self, action: str, month: str | None) -> None:
         self.action = action
         self.month = month
-        # (handle, action, label): a label renames an engine-made intent (its id is random)
-        self.handles: list[tuple[IntentHandle, str, str | None]] = []
+        # (handle or report, action, delivery month)
+        self.handles: list[tuple[IntentHandle | ExecutionReport, str, str | None]] = []
         self.done = trio.Event()
 
     async def wait_done(self) -> None:
         await self.done.wait()
         for handle, _, _ in self.handles:
-            await handle.wait_done()
+            if isinstance(handle, IntentHandle):
+                await handle.wait_done()
 
     async def results(self) -> list[OrderResult]:
         out = []
-        for handle, action, label in self.handles:
-            report = await handle.wait_done()
-            if label is not None:
-                report = relabel(report, IntentId(label))
-            out.append(OrderResult(report=report, action=action,
-                                   month=handle.intent.contract.expiry))
+        for handle, action, month in self.handles:
+            report = await handle.wait_done() if isinstance(handle, IntentHandle) else handle
+            out.append(OrderResult(report=report, action=action, month=month))
         return out
 
 
@@ -190,15 +189,17 @@ class _Recorder:
                     policy=action.policy or self.policy.policy,
                 )
                 entry = self._entry("intent", action.contract.expiry)
-                entry.handles.append((await engine.submit(intent), "intent", None))
+                entry.handles.append((await engine.submit(intent), "intent",
+                                      action.contract.expiry))
             case SubmitBracket():
                 entry = self._entry("bracket", action.bracket.contract.expiry)
                 entry.handles.append((await engine.submit_bracket(action.bracket), "bracket",
-                                      None))
+                                      action.bracket.contract.expiry))
             case ClosePosition():
                 entry = self._entry("close", action.contract.expiry)
-                handle = await engine.close_position(action.contract, strategy=action.strategy)
-                entry.handles.append((handle, "close", action.label))
+                handle = await engine.close_position(action.contract, strategy=action.strategy,
+                                                     intent_id=IntentId(action.label))
+                entry.handles.append((handle, "close", action.contract.expiry))
             case Roll():
                 entry = self._entry("roll", action.contract.expiry)
                 rolls.start_soon(self._roll, engine, action, entry)
@@ -217,19 +218,15 @@ class _Recorder:
         return entry
 
     async def _roll(self, engine: Engine, action: Roll, entry: _Entry) -> None:
-        """What `Engine.roll` does, step for step, keeping the handles of its two intents
-        (`Engine.roll` hands back only reports, at its end, and names its intents at random)."""
+        """`Engine.roll`, its two intents named after the action (``label.close``,
+        ``label.open``)."""
+        ids = (IntentId(f"{action.label}.close"), IntentId(f"{action.label}.open"))
         try:
-            closing = await engine.close_position(action.contract, strategy=action.strategy)
-            entry.handles.append((closing, "roll-close", f"{action.label}.close"))
-            closed = await closing.wait_done()
-            if closed.filled:
-                opening = await engine.submit(OrderIntent(
-                    contract=action.contract.for_month(action.to_month),
-                    side=closed.side.opposite, quantity=closed.filled,
-                    strategy=action.strategy, policy=Policy.PATIENCE,
-                ))
-                entry.handles.append((opening, "roll-open", f"{action.label}.open"))
+            closed, opened = await engine.roll(action.contract, to_expiry=action.to_month,
+                                               strategy=action.strategy, intent_ids=ids)
+            entry.handles.append((closed, "roll-close", action.contract.expiry))
+            if opened is not None:
+                entry.handles.append((opened, "roll-open", action.to_month))
         except (InvalidValueError, BrokerError) as e:
             self.notes.append(f"{action.label} at {action.at:g} s: {e}")
         finally:
@@ -248,22 +245,6 @@ def _name(action: Action) -> str:
             return "kill"
         case CancelIntent():
             return f"cancel {action.intent_id}"
-
-
-def relabel(report: ExecutionReport, intent_id: IntentId) -> ExecutionReport:
-    """``report`` under ``intent_id``, its orders' ids renamed to match (``id.1``, ``id.2``…)."""
-    old = report.intent_id
-
-    def rename(coid: ClientOrderId) -> ClientOrderId:
-        return ClientOrderId(intent_id + coid[len(old):]) if coid.startswith(old) else coid
-
-    children = tuple(
-        attrs.evolve(child, client_order_id=rename(child.client_order_id),
-                     fills=tuple(attrs.evolve(f, client_order_id=rename(f.client_order_id))
-                                 for f in child.fills))
-        for child in report.children
-    )
-    return attrs.evolve(report, intent_id=intent_id, children=children)
 
 
 # --- summaries ---------------------------------------------------------------------------------
