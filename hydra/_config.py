@@ -70,7 +70,9 @@ def _field_types(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _join(path: str, key: str) -> str:
+def key_path(path: str, key: str) -> str:
+    """``path.key``, the dotted key path errors name (an empty key shows as ``""``)."""
+    key = key or '""'
     return f"{path}.{key}" if path else key
 
 
@@ -82,14 +84,14 @@ def _build(cls: type, table: Any, *, path: str, base: Any) -> Any:
     fields = attrs.fields_dict(cls)
     for key, value in table.items():
         if key not in fields:
-            raise ConfigError(_join(path, key), value, _unknown_key(key, fields))
+            raise ConfigError(key_path(path, key), value, _unknown_key(key, fields))
     types_ = _field_types(cls)
     kwargs: dict[str, Any] = {}
     # Tables of attrs classes (strategies) override a sibling field, so they are built last.
     for name in sorted(table, key=lambda name: _is_override_table(types_[name])):
         current = getattr(base, name) if base is not None else _default(fields[name])
         kwargs[name] = _convert(
-            types_[name], table[name], path=_join(path, name), current=current,
+            types_[name], table[name], path=key_path(path, name), current=current,
             siblings=lambda t: _sibling_of_type(t, types_, kwargs, base, fields),
         )
     try:
@@ -98,7 +100,7 @@ def _build(cls: type, table: Any, *, path: str, base: Any) -> Any:
         raise
     except InvalidValueError as e:
         value = table.get(e.field, e.value)
-        raise ConfigError(_join(path, e.field), value, e.problem) from e
+        raise ConfigError(key_path(path, e.field), value, e.problem) from e
     except TypeError as e:
         raise ConfigError(path, table, str(e)) from e
 
@@ -164,7 +166,7 @@ def _convert_mapping(
         raise ConfigError(path, table, "must be a table")
     merged = dict(current)
     for key, value in table.items():
-        entry_path = _join(path, key)
+        entry_path = key_path(path, key)
         if not key.strip():
             raise ConfigError(entry_path, key, "must be a non-empty name")
         if attrs.has(value_type):
@@ -185,12 +187,12 @@ def _convert_distance(value: Any, *, path: str) -> Distance:
     try:
         unit = DistanceUnit(unit)
     except ValueError:
-        raise ConfigError(_join(path, unit), amount, f"unknown unit (use {_UNITS})") from None
-    _check_scalar(Decimal, amount, path=_join(path, unit.value))
+        raise ConfigError(key_path(path, unit), amount, f"unknown unit (use {_UNITS})") from None
+    _check_scalar(Decimal, amount, path=key_path(path, unit.value))
     try:
         return Distance(unit=unit, value=amount)
     except InvalidValueError as e:
-        raise ConfigError(_join(path, unit.value), amount, e.problem) from e
+        raise ConfigError(key_path(path, unit.value), amount, e.problem) from e
 
 
 def _convert_enum(tp: type[enum.Enum], value: Any, *, path: str) -> enum.Enum:
@@ -267,7 +269,7 @@ def _toml_lines(obj: Any, *, path: str) -> Iterator[str]:
     if scalars:
         yield ""
     for key, value in tables.items():
-        yield from _toml_lines(value, path=_join(path, _toml_key(key)))
+        yield from _toml_lines(value, path=key_path(path, _toml_key(key)))
 
 
 def _is_table(value: Any) -> bool:

@@ -8,6 +8,7 @@ and the session state, and routes each broker event to the actor that owns the o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -67,6 +68,7 @@ class _Order:
     arrival_mid: Decimal
     predicted_bps: Decimal | None
     filled: int = 0
+    sent: bool = False  # the broker has it (a cancel asked for before then waits for this)
 
 
 @attrs.define
@@ -78,6 +80,7 @@ class RiskState:
     session_up: bool = True
     orders: dict[ClientOrderId, _Order] = attrs.Factory(dict)
     unsent_cancels: set[ClientOrderId] = attrs.Factory(set)  # asked for while the link was down
+    early_cancels: set[ClientOrderId] = attrs.Factory(set)  # asked for before the order went
 
 
 class RiskActor:
@@ -101,6 +104,7 @@ class RiskActor:
         self._publish = publish
         self._supervisor = supervisor
         self._dry_run = dry_run
+        self._pacing = trio.Lock()
 
     # --- order entry --------------------------------------------------------------------------
 
@@ -133,13 +137,24 @@ class RiskActor:
         )
 
     async def _paced(self) -> None:
-        """Wait for a token of the pacing bucket, then spend it."""
-        bucket = self._state.bucket
-        await trio.sleep(bucket.wait_for_token(trio.current_time()))
-        self._state.bucket = bucket.take(trio.current_time())
+        """Wait for a token of the pacing bucket, then spend it; the two lanes take turns, so
+        no token is spent twice."""
+        async with self._pacing:
+            await trio.sleep(self._state.bucket.wait_for_token(trio.current_time()))
+            self._state.bucket = self._state.bucket.take(trio.current_time())
 
     async def place(self, message: PlaceOrder) -> OrderAnswer:
         request = message.request
+        if request.client_order_id in self._state.early_cancels:
+            self._state.early_cancels.discard(request.client_order_id)
+            denial = Denial(field="cancelled", value=request.client_order_id,
+                            limit="not sent: cancelled while waiting to be sent")
+            await self._journal.record_blocked(request, denials=[denial.message])
+            message.owner.send_nowait(OrderStatusChanged(  # its owner may be waiting on events
+                client_order_id=request.client_order_id, status=OrderStatus.CANCELLED,
+                filled=0, remaining=request.quantity, reason=denial.limit,
+            ))
+            return Blocked(denials=(denial,))
         denials = self._denials(request)
         if denials:
             await self._journal.record_blocked(request, denials=[d.message for d in denials])
@@ -158,9 +173,13 @@ class RiskActor:
             await self._broker.place(request)
         except BrokerConnectionError as e:
             return await self._not_sent(request, str(e))
+        self._state.orders[request.client_order_id].sent = True
         self._state.account = self._state.account.with_order_sent(now=trio.current_time())
         log.info("order_placed", client_order_id=request.client_order_id,
                  limit_price=str(request.limit_price), quantity=request.quantity)
+        if request.client_order_id in self._state.early_cancels:
+            self._state.early_cancels.discard(request.client_order_id)
+            await self.cancel(request.client_order_id)
         return Sent()
 
     async def _not_sent(self, request: OrderRequest, reason: str) -> OrderAnswer:
@@ -192,8 +211,13 @@ class RiskActor:
         return Sent()
 
     async def cancel(self, client_order_id: ClientOrderId) -> None:
-        """Cancels always pass the checks; only the link being down stops them."""
-        if client_order_id not in self._state.orders or self._dry_run:
+        """Cancels always pass the checks; only the link being down stops them. A cancel that
+        overtakes its own order (still queued, or being sent) is applied once it is sent."""
+        if self._dry_run:
+            return
+        order = self._state.orders.get(client_order_id)
+        if order is None or not order.sent:
+            self._state.early_cancels.add(client_order_id)
             return
         await self._paced()
         try:
@@ -350,7 +374,7 @@ class RiskActor:
         order = message.order
         self._state.orders[order.client_order_id] = _Order(
             request=order.request, owner=message.owner, arrival_mid=message.arrival_mid,
-            predicted_bps=None, filled=order.filled,
+            predicted_bps=None, filled=order.filled, sent=True,
         )
         self._state.account = attrs.evolve(
             self._state.account, open_order_count=self._state.account.open_order_count + 1
@@ -367,10 +391,28 @@ async def run_risk(
     actor: RiskActor,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve order entry and broker events, one message at a time, until the inbox closes."""
-    task_status.started()
-    async with inbox:
-        async for message in inbox:
+    """Serve order entry and broker events until the inbox closes, in two lanes: new orders and
+    modifications wait their turn for the pacing bucket; broker events, cancels, the kill
+    switch and resyncs never wait behind them."""
+    # Unbounded: every sender of a new order or modification waits for its answer, so this
+    # holds at most one message per order actor.
+    orders_send, orders_receive = trio.open_memory_channel[RiskMessage](math.inf)
+    prompt_send, prompt_receive = trio.open_memory_channel[RiskMessage](0)
+    async with trio.open_nursery() as lanes:
+        lanes.start_soon(_serve, orders_receive, actor)
+        lanes.start_soon(_serve, prompt_receive, actor)
+        task_status.started()
+        async with inbox, orders_send, prompt_send:
+            async for message in inbox:
+                if isinstance(message, PlaceOrder | ModifyOrder):
+                    orders_send.send_nowait(message)
+                else:
+                    await prompt_send.send(message)
+
+
+async def _serve(lane: trio.MemoryReceiveChannel[RiskMessage], actor: RiskActor) -> None:
+    async with lane:
+        async for message in lane:
             await _handle(actor, message)
 
 

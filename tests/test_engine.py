@@ -19,6 +19,7 @@ from hydra import (
     InvalidValueError,
     OrderIntent,
     OrderStatus,
+    Policy,
     RiskLimits,
     Side,
 )
@@ -306,3 +307,32 @@ async def test_roll_moves_a_position_from_one_month_to_the_next(
     assert (closed.side, closed.filled) == (Side.SELL, 4)
     assert opened is not None and (opened.side, opened.filled) == (Side.BUY, 4)
     assert held == {"202605": 0, "202607": 4}
+
+
+async def test_kill_and_broker_events_do_not_wait_behind_queued_orders(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """With 200 orders waiting for the pacing bucket (over 4 s of them), the kill switch does
+    not wait its turn: no queued order reaches the exchange after it, and the sent ones are
+    cancelled as fast as pacing allows."""
+    config = attrs.evolve(_config(), risk=RiskLimits(
+        max_open_orders=1000, max_orders_per_minute=1000, max_position=1000))
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", config) as engine:
+            handles = [
+                await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1,
+                                                policy=Policy.PASSIVE))
+                for _ in range(200)
+            ]
+            await trio.sleep(1.0)
+            sent = exchange.statistics().orders
+            assert 40 < sent < 100  # the bucket's burst, then 45 a second
+            await engine.kill("test")
+            # At most the one order already past its checks and waiting for its token gets out
+            # (and is cancelled as soon as it is sent); nothing still queued does.
+            assert exchange.statistics().orders <= sent + 1
+            sent = exchange.statistics().orders
+            assert trio.current_time() < 200 / 45  # before the queue could have drained
+            reports = [await handle.wait_done() for handle in handles]
+            assert exchange.open_orders() == ()
+    assert sum(report.blocked for report in reports) == 200 - sent

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from .._bracket import BracketIntent
-from .._config import config_from_table
+from .._config import config_from_table, key_path
 from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from .._enums import Policy, Side
 from .._errors import ConfigError, InvalidValueError
@@ -137,10 +137,6 @@ def _syntax_error(error: tomllib.TOMLDecodeError, text: str, name: str) -> Scena
 # --- reading tables key by key -----------------------------------------------------------------
 
 
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
 REQUIRED: Any = object()
 """The default of a getter: the key must be there."""
 
@@ -158,7 +154,7 @@ class _Table:
             if key not in keys:
                 close = difflib.get_close_matches(key, keys, n=1)
                 hint = f" (did you mean {close[0]}?)" if close else ""
-                raise ScenarioError(_join(path, key), value, f"unknown key{hint}")
+                raise ScenarioError(key_path(path, key), value, f"unknown key{hint}")
         self.raw = raw
         self.path = path
 
@@ -166,7 +162,7 @@ class _Table:
         return key in self.raw
 
     def at(self, key: str) -> str:
-        return _join(self.path, key)
+        return key_path(self.path, key)
 
     def fail(self, key: str, problem: str) -> NoReturn:
         raise ScenarioError(self.at(key), self.raw.get(key), problem, show_value=key in self.raw)
@@ -250,7 +246,7 @@ def _make(path: str, build: Callable[..., T], **kwargs: Any) -> T:
     try:
         return build(**kwargs)
     except InvalidValueError as e:
-        raise ScenarioError(_join(path, _FIELD_KEYS.get(e.field, e.field)), e.value,
+        raise ScenarioError(key_path(path, _FIELD_KEYS.get(e.field, e.field)), e.value,
                             e.problem) from None
 
 
@@ -438,7 +434,7 @@ def _config(top: _Table, markets: tuple[MarketParams, ...]) -> HydraConfig:
     try:
         return config_from_table(table)
     except ConfigError as e:
-        raise ScenarioError(_join("config", e.field), e.value, e.problem) from None
+        raise ScenarioError(key_path("config", e.field), e.value, e.problem) from None
 
 
 # --- actions -----------------------------------------------------------------------------------

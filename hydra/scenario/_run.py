@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import statistics
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import attrs
 import trio
 import trio.testing
 
+from .._contracts import ContractSpec
 from .._engine import Engine, IntentHandle, open_hydra
 from .._enums import TradingState
 from .._errors import BrokerError, InvalidValueError
@@ -73,6 +74,12 @@ class RunResult:
     policy: RunPolicy
     orders: tuple[OrderResult, ...]
     summary: RunSummary
+    end_mids: Mapping[str, Decimal] = attrs.field(factory=dict)  # market → mid at the horizon
+
+
+def market_key(contract: ContractSpec) -> str:
+    """How `RunResult.end_mids` names a market: ``ZO``, or ``ZO 202607`` for one month."""
+    return contract.symbol if contract.expiry is None else f"{contract.symbol} {contract.expiry}"
 
 
 @attrs.frozen(kw_only=True)
@@ -121,13 +128,16 @@ async def play(
                     await trio.sleep_until(exchange.origin + action.at)
                     await recorder.perform(engine, action, rolls)
                 await _wait_horizon(scenario, exchange, recorder)
+            end_mids = {market_key(m.contract): exchange.quote(m.contract).mid
+                        for m in scenario.sim.markets}
             state = engine.statistics().trading_state
         orders = [await entry.results() for entry in recorder.entries]
         duration = trio.current_time() - exchange.origin
     results = tuple(result for entry in orders for result in entry)
     return RunResult(scenario=scenario.name, seed=seed, policy=policy, orders=results,
                      summary=summarize(results, duration=duration, trading_state=state,
-                                       notes=recorder.notes))
+                                       notes=recorder.notes),
+                     end_mids=end_mids)
 
 
 async def _wait_horizon(scenario: Scenario, exchange: SimExchange, recorder: _Recorder) -> None:

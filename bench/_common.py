@@ -1,0 +1,154 @@
+"""What the benchmark scripts share: the machine header, percentiles, and the simulated
+gateway as a subprocess (``bench/_gateway.py``) on a free port."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TextIO
+
+from ib_async import IB
+
+CHECKER_CLIENT_ID = 2
+
+BENCH = Path(__file__).resolve().parent
+PYTHON = sys.executable
+
+
+def header(title: str) -> None:
+    """Print what ran where and when, first thing in every benchmark's output."""
+    versions = ", ".join(
+        f"{name} {_version(name)}" for name in ("hydra-exec", "trio", "trio-asyncio", "ib_async")
+    )
+    print(f"# {title}")
+    print(f"date:    {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}")
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, {platform.machine()}")
+    print(f"python:  {platform.python_implementation()} {platform.python_version()}; {versions}")
+    print(f"command: {' '.join([Path(sys.argv[0]).name, *sys.argv[1:]])}")
+    print(flush=True)
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0..100) by nearest rank; NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+class GatewayProcess:
+    """A running ``bench/_gateway.py``: its port, and its counts once stopped."""
+
+    def __init__(self, process: subprocess.Popen[str], port: int, log_path: Path) -> None:
+        self.process = process
+        self.port = port
+        self.log_path = log_path
+        self.stats: dict[str, Any] = {}
+
+    def stop(self) -> dict[str, Any]:
+        """SIGTERM it, wait, and return its statistics (empty when it died first)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            out, _ = self.process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, _ = self.process.communicate()
+        for line in out.splitlines():
+            if line.startswith("STATS "):
+                self.stats = json.loads(line.removeprefix("STATS "))
+        return self.stats
+
+    def log_events(self) -> list[dict[str, Any]]:
+        """The gateway's JSON log lines (warnings and errors) so far."""
+        events = []
+        for line in self.log_path.read_text().splitlines():
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                events.append({"event": "unparsed", "line": line})
+        return events
+
+    def count(self, event: str) -> int:
+        return sum(1 for e in self.log_events() if e.get("event") == event)
+
+
+@contextmanager
+def gateway_process(
+    log_path: Path, *, seed: int = 1, ack_latency: float = 0.030, fill_latency: float = 0.020,
+    market: str = "oats",
+) -> Iterator[GatewayProcess]:
+    """Start the simulated gateway in its own process on a free port; stop it on exit."""
+    log: TextIO
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [PYTHON, str(BENCH / "_gateway.py"), "--port", "0", "--seed", str(seed),
+             "--market", market, "--ack-latency", str(ack_latency),
+             "--fill-latency", str(fill_latency)],
+            stdout=subprocess.PIPE, stderr=log, text=True,
+        )
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.startswith("PORT "):
+            process.kill()
+            raise RuntimeError(f"the gateway did not start: {line!r}; see {log_path}")
+        gateway = GatewayProcess(process, int(line.split()[1]), log_path)
+        try:
+            yield gateway
+        finally:
+            gateway.stop()
+
+
+def gateway_view(port: int) -> dict[str, Any]:
+    """Executions, and every order (open and completed), as client id 2 sees them (asked from
+    a fresh process: ib_async's blocking calls want a plain asyncio loop, and a process that
+    ran trio-asyncio has its loop policy installed)."""
+    out = subprocess.run([PYTHON, __file__, "view", str(port)], check=True, text=True,
+                         capture_output=True, timeout=60).stdout
+    return json.loads(out)
+
+
+def _gateway_view_here(port: int) -> dict[str, Any]:
+    ib = IB()
+    ib.connect("127.0.0.1", port, clientId=CHECKER_CLIENT_ID, timeout=10)
+    try:
+        fills = ib.reqExecutions()
+        open_trades = ib.reqAllOpenOrders()
+        completed = ib.reqCompletedOrders(apiOnly=False)
+        return {
+            "executions": [(f.execution.execId, f.execution.orderRef, float(f.execution.shares))
+                           for f in fills],
+            "open_refs": [t.order.orderRef for t in open_trades],
+            "completed_refs": [t.order.orderRef for t in completed],
+        }
+    finally:
+        ib.disconnect()
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["view"]:
+    print(json.dumps(_gateway_view_here(int(sys.argv[2]))))

@@ -1,0 +1,69 @@
+"""The simulated IB gateway as a benchmark subprocess: `hydra sim-gateway` with the exchange's
+latencies exposed, a free port, and its counts reported when it is told to stop.
+
+Run by the benchmarks (``bench/_common.py`` starts it), not by hand: it prints ``PORT <n>`` on
+standard output once it listens, logs warnings and errors as JSON lines on standard error (the
+gateway's ``gateway_rate_exceeded`` line is its error 100), and on SIGTERM or SIGINT prints
+``STATS <json>`` (gateway and exchange statistics) and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import functools
+import json
+import signal
+import sys
+
+import attrs
+import trio
+
+from hydra import LoggingSettings, LogLevel, configure_logging
+from hydra._settings import LogFormat
+from hydra.gateway import serve_gateway
+from hydra.sim import MarketParams, SimParams, open_sim_exchange
+
+MARKETS = {"oats": MarketParams.oats, "hogs": MarketParams.hogs}
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    params = SimParams(
+        markets=(MARKETS[args.market](),),
+        session_start=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        ack_latency=args.ack_latency,
+        fill_latency=args.fill_latency,
+    )
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async with open_sim_exchange(params, seed=args.seed) as exchange:
+            async with trio.open_nursery() as nursery:
+                gateway = await nursery.start(functools.partial(
+                    serve_gateway, exchange, port=args.port))
+                print(f"PORT {gateway.port}", flush=True)
+                async for _ in signals:
+                    stats = {"gateway": attrs.asdict(gateway.statistics()),
+                             "exchange": attrs.asdict(exchange.statistics())}
+                    print(f"STATS {json.dumps(stats, default=str)}", flush=True)
+                    nursery.cancel_scope.cancel(reason="benchmark gateway told to stop")
+                    break
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0, help="TCP port (default 0: a free one)")
+    parser.add_argument("--market", choices=sorted(MARKETS), default="oats")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--ack-latency", type=float, default=0.030,
+                        help="exchange acknowledgement latency, s (default 0.030, as sim-gateway)")
+    parser.add_argument("--fill-latency", type=float, default=0.020,
+                        help="exchange fill latency, s (default 0.020, as sim-gateway)")
+    args = parser.parse_args()
+    configure_logging(LoggingSettings(level=LogLevel.WARNING, format=LogFormat.JSON))
+    with contextlib.suppress(KeyboardInterrupt):
+        trio.run(_serve, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
