@@ -87,6 +87,7 @@ class PatienceActor:
         # Unbounded: the risk actor hands events over with send_nowait and must never wait on
         # one order; an order has few events (ack, a status or two, its fills).
         self.events_in, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
+        self._placing: trio.MemoryReceiveChannel[OrderAnswer] | None = None  # answer awaited
 
     async def _ask(self, make: Callable[[trio.MemorySendChannel[OrderAnswer]], RiskMessage]
                    ) -> OrderAnswer:
@@ -101,10 +102,14 @@ class PatienceActor:
             contract=work.contract, side=work.side, quantity=work.quantity, limit_price=price,
         )
         self.child.prices.append(price)
-        return await self._ask(lambda reply: PlaceOrder(
+        send, self._placing = trio.open_memory_channel[OrderAnswer](1)
+        await self._risk.send(PlaceOrder(
             request=request, arrival_mid=work.arrival_mid, predicted_bps=work.predicted_bps,
-            owner=self.events_in, reply=reply,
+            owner=self.events_in, reply=send,
         ))
+        answer = await self._placing.receive()
+        self._placing = None
+        return answer
 
     async def modify(self, price: Decimal) -> OrderAnswer:
         answer = await self._ask(lambda reply: ModifyOrder(
@@ -152,6 +157,13 @@ class PatienceActor:
     async def _settle(self) -> None:
         """Cancel what is still working (or leave it, by config) and wait for the answer."""
         child = self.child
+        if self._placing is not None:  # cancelled while the risk actor had the order
+            answer = await self._placing.receive()
+            self._placing = None
+            if isinstance(answer, Blocked):
+                child.block(answer.denials)
+            elif answer.dry:
+                child.status, child.reason = OrderStatus.CANCELLED, "dry run"
         if child.done or not child.prices:
             return  # finished, refused, dry, or never sent
         if self.work.settings.leave_working or self._leave_working():

@@ -105,6 +105,8 @@ class RiskActor:
         self._supervisor = supervisor
         self._dry_run = dry_run
         self._pacing = trio.Lock()
+        # Set by run_risk: cancels wait for pacing in a lane of their own.
+        self.cancel_lane: trio.MemorySendChannel[RiskMessage] | None = None
 
     # --- order entry --------------------------------------------------------------------------
 
@@ -231,8 +233,13 @@ class RiskActor:
                                         working=len(self._state.orders))
         await self.set_state(TradingState.HALTED, message.reason)
         for client_order_id in list(self._state.orders):
-            await self.cancel(client_order_id)
+            self._cancel_later(client_order_id)
         message.done.set()
+
+    def _cancel_later(self, client_order_id: ClientOrderId) -> None:
+        """Queue a cancel in the cancel lane (it waits there for pacing, not here)."""
+        assert self.cancel_lane is not None, "run_risk sets the cancel lane"
+        self.cancel_lane.send_nowait(CancelOrder(client_order_id=client_order_id))
 
     async def set_state(self, state: TradingState, reason: str) -> None:
         if self._state.account.trading_state is state:
@@ -337,7 +344,7 @@ class RiskActor:
             log.info("session_up", missed_fills=len(message.fills))
         unsent, self._state.unsent_cancels = self._state.unsent_cancels, set()
         for client_order_id in unsent:
-            await self.cancel(client_order_id)
+            self._cancel_later(client_order_id)
 
     async def _compare_positions(self, positions: Mapping[str, int] | None) -> None:
         if positions is None:
@@ -391,21 +398,26 @@ async def run_risk(
     actor: RiskActor,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve order entry and broker events until the inbox closes, in two lanes: new orders and
-    modifications wait their turn for the pacing bucket; broker events, cancels, the kill
-    switch and resyncs never wait behind them."""
+    """Serve order entry and broker events until the inbox closes, in three lanes: new orders
+    and modifications, and cancels, each wait their turn for the pacing bucket; broker events,
+    the kill switch, adoptions and resyncs never wait behind either."""
     # Unbounded: every sender of a new order or modification waits for its answer, so this
-    # holds at most one message per order actor.
+    # holds at most one message per order actor; a cancel is asked for once per order.
     orders_send, orders_receive = trio.open_memory_channel[RiskMessage](math.inf)
+    cancels_send, cancels_receive = trio.open_memory_channel[RiskMessage](math.inf)
     prompt_send, prompt_receive = trio.open_memory_channel[RiskMessage](0)
+    actor.cancel_lane = cancels_send
     async with trio.open_nursery() as lanes:
         lanes.start_soon(_serve, orders_receive, actor)
+        lanes.start_soon(_serve, cancels_receive, actor)
         lanes.start_soon(_serve, prompt_receive, actor)
         task_status.started()
-        async with inbox, orders_send, prompt_send:
+        async with inbox, orders_send, cancels_send, prompt_send:
             async for message in inbox:
                 if isinstance(message, PlaceOrder | ModifyOrder):
                     orders_send.send_nowait(message)
+                elif isinstance(message, CancelOrder):
+                    cancels_send.send_nowait(message)
                 else:
                     await prompt_send.send(message)
 
@@ -437,12 +449,15 @@ async def _handle(actor: RiskActor, message: RiskMessage) -> None:
 
 
 IB_MESSAGES_PER_SECOND = 50
+PACING_HEADROOM = 4
 
 
 def pacing_bucket(limits: RiskLimits, now: float) -> TokenBucket:
-    """IB pacing: ``messages_per_second`` a second, with a burst small enough that no one-second
-    window can hold more than 49 messages (burst + rate), under IB's 50."""
+    """IB pacing: ``messages_per_second`` a second, with a burst small enough that a one-second
+    window holds at most burst + rate messages, at least 4 under IB's 50: headroom for the
+    few messages outside order entry and for messages arriving bunched (seen under a
+    200-intents-a-second burst with no headroom: bench/load.py)."""
     rate = float(limits.messages_per_second)
-    burst = max(1.0, IB_MESSAGES_PER_SECOND - 1 - rate)
+    burst = max(1.0, IB_MESSAGES_PER_SECOND - PACING_HEADROOM - rate)
     return TokenBucket.full(rate=rate, burst=burst, now=now)
 
