@@ -137,6 +137,7 @@ class Engine:
         self._handles: dict[IntentId, IntentHandle] = {}
         self._leaving = False
         self.adopted: list[IntentHandle] = []
+        self.interrupted: list[ReconcileDifference] = []  # found on restart, not resumed
 
     # --- submitting -----------------------------------------------------------------------------
 
@@ -222,6 +223,9 @@ class Engine:
             predicted_bps=work.predicted_bps, children=tuple(children),
             dry_run=any(child.reason == "dry run" for child in children),
         )
+        with trio.CancelScope(shield=True):
+            await self._journal.record_note("intent_finished", intent_id=work.intent_id,
+                                            filled=report.filled, quantity=report.quantity)
         handle._finish(report)
         self._publish.send_nowait(IntentFinished(report=report))
         log.info("intent_finished", intent_id=work.intent_id, filled=report.filled,
@@ -370,12 +374,34 @@ class Engine:
         state = await resync(self._broker, self._journal)
         await self._risk.send(Resynced(fills=state.fills, open_orders=()))  # journal fills once
         at_broker = {order.client_order_id: order for order in state.open_orders}
+        adopted: set[IntentId] = set()
         for order in await self._journal.read(lambda j: j.live_orders()):
             coid = order.request.client_order_id
             if coid in at_broker:
                 await self._adopt(at_broker[coid])
+                adopted.add(order.request.intent_id)
             else:
                 await self._settle_missing(coid, order.request.quantity, order.filled)
+        await self._report_interrupted(adopted=adopted)
+
+    async def _report_interrupted(self, *, adopted: set[IntentId]) -> None:
+        """Intents an earlier run never finished (it stopped mid-TWAP, say) are not resumed
+        beyond their adopted order: each is journaled and published, with what had filled,
+        for the trader to decide."""
+        for intent_id, quantity, filled in await self._journal.read(
+            lambda j: j.unfinished_intents()
+        ):
+            rest = ("its working order is adopted, the rest is not resumed"
+                    if intent_id in adopted else "not resumed")
+            description = (f"intent {intent_id} was interrupted by a stop: {filled} of "
+                           f"{quantity} filled; {rest}")
+            await self._journal.record_note("intent_interrupted", intent_id=intent_id,
+                                            filled=filled, quantity=quantity)
+            log.warning("intent_interrupted", intent_id=intent_id, filled=filled,
+                        quantity=quantity)
+            self.interrupted.append(ReconcileDifference(client_order_id=None,
+                                                        description=description))
+            self._publish.send_nowait(self.interrupted[-1])
 
     async def _settle_missing(self, coid: ClientOrderId, quantity: int, filled: int) -> None:
         status = OrderStatus.FILLED if filled >= quantity else OrderStatus.CANCELLED

@@ -213,6 +213,27 @@ class Journal:
         yet, or left working on purpose when Hydra last stopped."""
         return [o for o in self.orders() if not o.dry and _may_be_working(o.status)]
 
+    def unfinished_intents(self) -> list[tuple[IntentId, int, int]]:
+        """(intent id, quantity, filled) of each intent with neither an ``intent_finished``
+        nor an ``intent_interrupted`` note: a run stopped while working it."""
+        closed = {
+            payload["intent_id"] for _, kind, payload in self.events()
+            if kind is EventKind.NOTE
+            and payload.get("what") in ("intent_finished", "intent_interrupted")
+        }
+        found = []
+        for (payload,) in self._db.execute(
+            "SELECT payload FROM events WHERE kind = 'intent' ORDER BY seq"
+        ):
+            intent = json.loads(payload)["intent"]
+            if intent["intent_id"] not in closed:
+                (filled,) = self._db.execute(
+                    "SELECT coalesce(sum(quantity), 0) FROM fills WHERE intent_id = ?",
+                    (intent["intent_id"],),
+                ).fetchone()
+                found.append((IntentId(intent["intent_id"]), intent["quantity"], filled))
+        return found
+
     def has_intent(self, intent_id: IntentId) -> bool:
         """True when ``intent_id`` was journaled before (by this run or an earlier one)."""
         row = self._db.execute(

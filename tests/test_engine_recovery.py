@@ -252,3 +252,33 @@ async def test_carried_position_counts_toward_the_daily_loss_breaker(
             handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1))
             report = await handle.wait_done()
     assert report.blocked and "daily_loss" in (report.block_reason or "")
+
+
+def _crash_after_time(seconds: float) -> Callable[[Callable[[], Any]], Any]:
+    async def offload(work: Callable[[], Any]) -> Any:
+        if trio.current_time() > seconds:
+            raise _Crash(f"crash at {trio.current_time()} s")
+        return await run_inline(work)
+
+    return offload
+
+
+async def test_restart_reports_an_intent_a_crash_interrupted(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A TWAP cut off by a crash is not resumed on restart; it is journaled and published as
+    interrupted, with what had filled."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, HydraConfig(execution=TWAP),
+                                   offload=_crash_after_time(150.0)) as engine:
+                intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15)
+                await (await engine.submit(intent)).wait_done()
+        async with open_engine(exchange, path, HydraConfig(execution=TWAP)) as engine:
+            (interrupted,) = engine.interrupted
+        async with open_engine(exchange, path, HydraConfig(execution=TWAP)) as engine:
+            assert engine.interrupted == []  # reported once
+    assert interrupted.description == (
+        f"intent {intent.intent_id} was interrupted by a stop: 5 of 15 filled; its working "
+        "order is adopted, the rest is not resumed")
