@@ -225,7 +225,8 @@ def main() -> int:
     orderless = [i for i in jn["intent_quantity"] if i not in jn["order_intent"].values()]
     print(f"intents filled short of their quantity: {len(short)} of {len(jn['intents'])} "
           f"({len(orderless)} with no order at all): a killed TWAP is not resumed on restart "
-          "(only its working order is adopted), and nothing reports it unfinished")
+          f"(only its working order is adopted); restarts journaled "
+          f"{jn['notes'].get('intent_interrupted', 0)} intent_interrupted notes")
     unsent = set(jn["orders"]) - set(gw["open_refs"]) - set(gw["completed_refs"])
     print(f"orders journaled (write-ahead) but never at the gateway (killed before the wire, "
           f"settled on restart): {len(unsent)}")
