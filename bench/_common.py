@@ -10,13 +10,16 @@ import platform
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
+import trio
 from ib_async import IB
+
+from hydra.brokers import BrokerEvent, OrderAcknowledged
 
 CHECKER_CLIENT_ID = 2
 
@@ -152,3 +155,25 @@ def _gateway_view_here(port: int) -> dict[str, Any]:
 
 if __name__ == "__main__" and sys.argv[1:2] == ["view"]:
     print(json.dumps(_gateway_view_here(int(sys.argv[2]))))
+
+
+class StampedAcks:
+    """A broker's event channel, read through: calls ``on_ack`` with each
+    `OrderAcknowledged` as it is taken (to time acknowledgements without touching Hydra)."""
+
+    def __init__(self, inner: trio.MemoryReceiveChannel[BrokerEvent],
+                 on_ack: Callable[[OrderAcknowledged], object]) -> None:
+        self._inner = inner
+        self._on_ack = on_ack
+
+    def __aiter__(self) -> StampedAcks:
+        return self
+
+    async def __anext__(self) -> BrokerEvent:
+        try:
+            event = await self._inner.receive()
+        except trio.EndOfChannel:
+            raise StopAsyncIteration from None
+        if isinstance(event, OrderAcknowledged):
+            self._on_ack(event)
+        return event

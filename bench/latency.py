@@ -29,7 +29,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
@@ -38,7 +38,7 @@ from typing import Any
 import attrs
 import trio
 import trio_asyncio
-from _common import gateway_process, header, median, percentile
+from _common import StampedAcks, gateway_process, header, median, percentile
 from ib_async import IB, Future, LimitOrder
 
 import hydra
@@ -57,7 +57,7 @@ from hydra import (
     Side,
 )
 from hydra._ids import IntentId, client_order_id_for
-from hydra.brokers import BrokerEvent, OrderAcknowledged
+from hydra.brokers import OrderAcknowledged
 from hydra.gateway import serve_gateway
 from hydra.ib import IBBroker, open_ib_broker
 from hydra.sim import MarketParams, SimParams, open_sim_exchange
@@ -68,33 +68,6 @@ SAMPLE_GAP = 0.05  # between pairs: Hydra sends 2 messages a pair; 45/s pacing m
 HANG_GUARD = 30.0  # per sample
 
 
-class _StampedEvents:
-    """The broker's event channel, read through: stamps each `OrderAcknowledged` on receipt."""
-
-    def __init__(self, inner: trio.MemoryReceiveChannel[BrokerEvent],
-                 on_ack: Callable[[OrderAcknowledged], None]) -> None:
-        self._inner = inner
-        self._on_ack = on_ack
-
-    def __aiter__(self) -> _StampedEvents:
-        return self
-
-    async def __anext__(self) -> BrokerEvent:
-        try:
-            event = await self._inner.receive()
-        except trio.EndOfChannel:
-            raise StopAsyncIteration from None
-        if isinstance(event, OrderAcknowledged):
-            self._on_ack(event)
-        return event
-
-    async def receive(self) -> BrokerEvent:
-        return await self.__anext__()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
 class StampedBroker:
     """A `Broker` that forwards every call to ``inner`` and notes when each ack passes."""
 
@@ -102,7 +75,7 @@ class StampedBroker:
         self._inner = inner
         self.acks: dict[str, float] = {}
         self._waiting: dict[str, trio.Event] = {}
-        self._events = _StampedEvents(inner.events(), self._stamp)
+        self._events = StampedAcks(inner.events(), self._stamp)
 
     def _stamp(self, event: OrderAcknowledged) -> None:
         self.acks[event.client_order_id] = time.perf_counter()

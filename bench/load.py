@@ -39,7 +39,7 @@ from typing import Any
 
 import attrs
 import trio
-from _common import gateway_process, gateway_view, header
+from _common import StampedAcks, gateway_process, gateway_view, header
 
 import hydra
 from hydra import (
@@ -59,37 +59,11 @@ from hydra import (
 )
 from hydra._ids import IntentId
 from hydra._orders import OrderRequest
-from hydra.brokers import BrokerEvent, OrderAcknowledged
 from hydra.ib import IBBroker, open_ib_broker
 
 SAMPLE_EVERY = 0.1
 FINAL = {"FILLED", "CANCELLED", "REJECTED"}
 HANG_GUARD = 900.0
-
-
-class _Stamped:
-    """The broker's event channel, read through: notes when the engine's broker-event pump
-    takes each acknowledgement from it (the pump then hands it straight to the risk actor)."""
-
-    def __init__(self, inner: trio.MemoryReceiveChannel[BrokerEvent],
-                 acks: dict[str, float]) -> None:
-        self._inner = inner
-        self._acks = acks
-
-    def __aiter__(self) -> _Stamped:
-        return self
-
-    async def __anext__(self) -> BrokerEvent:
-        try:
-            event = await self._inner.receive()
-        except trio.EndOfChannel:
-            raise StopAsyncIteration from None
-        if isinstance(event, OrderAcknowledged):
-            self._acks.setdefault(event.client_order_id, time.perf_counter())
-        return event
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 class CountingBroker:
@@ -106,7 +80,10 @@ class CountingBroker:
         self.acks_heard: dict[str, float] = {}
         self.fills_heard: dict[str, float] = {}
         self.acks_taken: dict[str, float] = {}
-        self._events = _Stamped(inner.events(), self.acks_taken)
+        self._events = StampedAcks(
+            inner.events(),
+            lambda ack: self.acks_taken.setdefault(ack.client_order_id, time.perf_counter()),
+        )
         inner._ib.orderStatusEvent += self._heard_status
         inner._ib.commissionReportEvent += self._heard_fill
 
