@@ -27,6 +27,12 @@ def quiet_oats(*, spread_ticks: int = 2, **changes: Any) -> SimParams:
     return SimParams(markets=(market,))
 
 
+def still_oats(*, spread_ticks: int = 1, **changes: Any) -> SimParams:
+    """Oats at 350.00 / 350.25 (one tick) with 5 lots at every level, no random flow, and a
+    mid that not even our own trades move."""
+    return quiet_oats(spread_ticks=spread_ticks, impact_ticks_per_lot=0.0, **changes)
+
+
 @asynccontextmanager
 async def open_engine(
     exchange: SimExchange, journal: Path, config: HydraConfig | None = None, **kwargs: Any

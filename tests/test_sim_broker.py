@@ -14,17 +14,8 @@ from hydra._errors import BrokerConnectionError, BrokerError, InvalidValueError
 from hydra._ids import ClientOrderId, IntentId
 from hydra._orders import OrderRequest
 from hydra.brokers import Broker, OrderAcknowledged, OrderStatusChanged
-from hydra.sim import DisplayedSize, MarketParams, SimBroker, SimParams, open_sim_exchange
-
-
-def quiet_oats() -> SimParams:
-    market = MarketParams.oats(
-        adv=0,
-        daily_volatility=0.0,
-        spread_ticks=((1, 1.0),),
-        displayed_size=DisplayedSize.fixed(5),
-    )
-    return SimParams(markets=(market,))
+from hydra.sim import MarketParams, SimBroker, SimParams, open_sim_exchange
+from tests.simulated import quiet_oats
 
 
 def buy(key: str, price: str = "350.00", quantity: int = 2) -> OrderRequest:
@@ -61,14 +52,14 @@ def test_sim_broker_is_a_broker() -> None:
 
 async def test_placing_before_connecting_raises(autojump_clock: object) -> None:
     """Order entry on a broker that is not connected raises BrokerConnectionError."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
         with pytest.raises(BrokerConnectionError):
             await SimBroker(exchange).place(buy("a"))
 
 
 async def test_place_is_acknowledged_and_shows_in_open_orders(autojump_clock: object) -> None:
     """A placed order is acknowledged with a broker id and listed with its request."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
         broker = SimBroker(exchange)
         await broker.connect()
         await broker.place(buy("a"))
@@ -82,7 +73,7 @@ async def test_place_is_acknowledged_and_shows_in_open_orders(autojump_clock: ob
 
 async def test_modify_and_cancel_go_through_the_broker(autojump_clock: object) -> None:
     """A modified then cancelled order reports WORKING at its new price, then CANCELLED."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
         broker = SimBroker(exchange)
         await broker.connect()
         await broker.place(buy("a"))
@@ -99,7 +90,7 @@ async def test_modify_and_cancel_go_through_the_broker(autojump_clock: object) -
 
 async def test_quotes_need_a_subscription(autojump_clock: object) -> None:
     """quote_nowait refuses an unsubscribed contract and answers once subscribed."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
         broker = SimBroker(exchange)
         await broker.connect()
         with pytest.raises(BrokerError, match="subscribe_quotes"):
@@ -111,7 +102,7 @@ async def test_quotes_need_a_subscription(autojump_clock: object) -> None:
 
 async def test_contract_details_know_only_the_exchanges_contracts(autojump_clock: object) -> None:
     """contract_details gives the traded contract and names the symbol when it is unknown."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
         broker = SimBroker(exchange)
         await broker.connect()
         assert await broker.contract_details("ZO") == OATS
@@ -123,7 +114,7 @@ async def test_contract_details_know_only_the_exchanges_contracts(autojump_clock
 
 async def test_account_starts_at_the_starting_cash(autojump_clock: object) -> None:
     """Before any fill, cash and equity are the starting cash and nothing is realized."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
         broker = SimBroker(exchange)
         await broker.connect()
         account = await broker.account()
@@ -133,7 +124,7 @@ async def test_account_starts_at_the_starting_cash(autojump_clock: object) -> No
 
 async def test_two_clients_share_one_exchange(autojump_clock: object) -> None:
     """A second client sees the first one's orders, and each gets its own order events."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
         first, second = SimBroker(exchange), SimBroker(exchange)
         await first.connect()
         await second.connect()
@@ -150,7 +141,7 @@ async def test_two_clients_share_one_exchange(autojump_clock: object) -> None:
 
 async def test_closed_broker_cannot_reconnect(autojump_clock: object) -> None:
     """After close the event stream ends and connect refuses."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
         broker = SimBroker(exchange)
         await broker.connect()
         await broker.close()
@@ -163,7 +154,7 @@ async def test_a_later_session_with_the_same_client_id_takes_over_events(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     """A new SimBroker under an earlier one's client id receives that session's order events."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
         first = SimBroker(exchange, client_id=1)
         await first.connect()
         await first.place(buy("a", price="350.00"))  # behind the 5 lots displayed at the bid

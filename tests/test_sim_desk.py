@@ -17,7 +17,6 @@ from hydra.brokers import (
     OrderStatusChanged,
 )
 from hydra.sim import (
-    DisplayedSize,
     Gap,
     MarketParams,
     OrderTicket,
@@ -26,21 +25,10 @@ from hydra.sim import (
     SimParams,
     open_sim_exchange,
 )
+from tests.simulated import still_oats
 
 E = TypeVar("E")
 Log = list[tuple[float, BrokerEvent]]
-
-
-def quiet_oats(**changes: object) -> SimParams:
-    """Oats at 350.00 / 350.25 with 5 lots at every level, no random flow and a still mid."""
-    quiet: dict[str, object] = dict(
-        adv=0,
-        daily_volatility=0.0,
-        spread_ticks=((1, 1.0),),
-        displayed_size=DisplayedSize.fixed(5),
-        impact_ticks_per_lot=0.0,
-    )
-    return SimParams(markets=(MarketParams.oats(**(quiet | changes)),))
 
 
 def limit(key: str, side: Side, price: str, **changes: object) -> OrderTicket:
@@ -95,7 +83,7 @@ async def test_sell_stop_triggers_on_a_print_through_its_stop_then_rests_as_a_li
         ScriptedFlow(at=20, side=Side.SELL, quantity=1),
         ScriptedFlow(at=30, side=Side.BUY, quantity=6),
     )
-    async with open_sim_exchange(quiet_oats(gaps=gaps, flows=flows), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(gaps=gaps, flows=flows), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, stop("s", Side.SELL, "349.75", "349.25"))
         await trio.sleep(15)
@@ -116,7 +104,7 @@ async def test_triggered_stop_that_is_marketable_trades_at_once(autojump_clock: 
     """A sell stop whose limit is below the bid trades at the bid at the instant it triggers."""
     gaps = (Gap(at=5, change=Decimal("-1.00")),)
     flows = (ScriptedFlow(at=10, side=Side.SELL, quantity=1),)
-    async with open_sim_exchange(quiet_oats(gaps=gaps, flows=flows), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(gaps=gaps, flows=flows), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, stop("s", Side.SELL, "349.50", "348.75"))
         await trio.sleep(20)
@@ -130,7 +118,7 @@ async def test_stop_that_is_never_touched_never_trades(autojump_clock: object) -
         ScriptedFlow(at=6, side=Side.BUY, quantity=12),
         ScriptedFlow(at=7, side=Side.SELL, quantity=3),
     )
-    async with open_sim_exchange(quiet_oats(flows=flows), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(flows=flows), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, stop("s", Side.SELL, "349.00", "348.75"))
         await trio.sleep(100)
@@ -145,7 +133,7 @@ async def test_buy_stop_triggers_on_a_print_at_or_above_its_stop(autojump_clock:
         ScriptedFlow(at=5, side=Side.BUY, quantity=5),  # prints 350.25 only
         ScriptedFlow(at=6, side=Side.BUY, quantity=6),  # prints 350.25 and 350.50
     )
-    async with open_sim_exchange(quiet_oats(flows=flows), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(flows=flows), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, stop("b", Side.BUY, "350.50", "350.75"))
         await trio.sleep(10)
@@ -157,7 +145,7 @@ async def test_modify_moves_a_stop_onto_the_last_trade_and_it_triggers(
 ) -> None:
     """Moving a sell stop up to the last trade price (350.00) triggers it at once."""
     flows = (ScriptedFlow(at=5, side=Side.SELL, quantity=1),)
-    async with open_sim_exchange(quiet_oats(flows=flows), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(flows=flows), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, stop("s", Side.SELL, "349.00", "349.00"))
         await trio.sleep(6)
@@ -175,7 +163,7 @@ async def test_modify_moves_a_stop_onto_the_last_trade_and_it_triggers(
 async def test_off_tick_stop_price_is_rejected_with_110(autojump_clock: object) -> None:
     """A stop price between ticks is REJECTED with 110; a STP LMT without a stop, or a LMT
     with one, is REJECTED with 201."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, stop("a", Side.SELL, "349.10", "349.00"))
         exchange.place(client, limit("b", Side.SELL, "349.00", order_type="STP LMT"))
@@ -195,7 +183,7 @@ async def test_off_tick_stop_price_is_rejected_with_110(autojump_clock: object) 
 async def test_take_profit_fill_cancels_the_protective_stop(autojump_clock: object) -> None:
     """When the take-profit of an OCA pair fills, the stop is CANCELLED with it, naming OCA."""
     flows = (ScriptedFlow(at=5, side=Side.BUY, quantity=11),)
-    async with open_sim_exchange(quiet_oats(flows=flows), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(flows=flows), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, limit("tp", Side.SELL, "350.50", oca_group="g"))
         exchange.place(client, stop("sl", Side.SELL, "349.50", "349.25", oca_group="g"))
@@ -211,7 +199,7 @@ async def test_stop_fill_cancels_the_take_profit(autojump_clock: object) -> None
     """When the stop of an OCA pair triggers and fills, the take-profit is CANCELLED."""
     gaps = (Gap(at=5, change=Decimal("-1.00")),)
     flows = (ScriptedFlow(at=10, side=Side.SELL, quantity=1),)
-    async with open_sim_exchange(quiet_oats(gaps=gaps, flows=flows), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(gaps=gaps, flows=flows), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, limit("tp", Side.SELL, "350.50", oca_group="g"))
         exchange.place(client, stop("sl", Side.SELL, "349.50", "348.75", oca_group="g"))
@@ -224,7 +212,7 @@ async def test_stop_fill_cancels_the_take_profit(autojump_clock: object) -> None
 
 async def test_order_joining_a_filled_oca_group_is_rejected(autojump_clock: object) -> None:
     """Once a member of an OCA group has filled, a new member is REJECTED with 201."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, limit("a", Side.BUY, "350.25", oca_group="g"))
         exchange.place(client, limit("b", Side.BUY, "349.00", oca_group="g"))
@@ -260,7 +248,7 @@ async def test_bracket_is_transmitted_by_its_last_child_and_children_wait_for_th
         ScriptedFlow(at=20, side=Side.BUY, quantity=21),  # fills the take-profit behind 5
     )
     parent, take_profit, stop_loss = bracket()
-    async with open_sim_exchange(quiet_oats(flows=flows), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(flows=flows), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, parent)
         exchange.place(client, take_profit)
@@ -280,7 +268,7 @@ async def test_bracket_is_transmitted_by_its_last_child_and_children_wait_for_th
 
 async def test_cancelled_parent_cancels_its_children(autojump_clock: object) -> None:
     """Cancelling the parent of a transmitted bracket cancels both children with it."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
         client, log = recorder(exchange)
         for ticket in bracket():
             exchange.place(client, ticket)
@@ -300,7 +288,7 @@ async def test_cancelled_parent_cancels_its_children(autojump_clock: object) -> 
 
 async def test_child_of_an_unknown_or_dead_parent_is_rejected(autojump_clock: object) -> None:
     """A child naming an unknown parent, or a cancelled one, is REJECTED with 201."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, limit("orphan", Side.SELL, "351.00", parent_id="nobody"))
         exchange.place(client, limit("p", Side.BUY, "349.00"))

@@ -30,21 +30,9 @@ from hydra.sim import (
     SimParams,
     open_sim_exchange,
 )
+from tests.simulated import still_oats
 
 E = TypeVar("E")
-
-
-def quiet_oats(**changes: object) -> SimParams:
-    """Oats at 350.00 / 350.25 with 5 lots each side, no random flow and a still mid."""
-    quiet: dict[str, object] = dict(
-        adv=0,
-        daily_volatility=0.0,
-        spread_ticks=((1, 1.0),),
-        displayed_size=DisplayedSize.fixed(5),
-        impact_ticks_per_lot=0.0,
-    )
-    market = MarketParams.oats(**(quiet | changes))
-    return SimParams(markets=(market,))
 
 
 def ticket(key: str, side: Side, price: str, quantity: int = 1, **changes: object) -> OrderTicket:
@@ -72,7 +60,7 @@ def of_type(log: list[tuple[float, BrokerEvent]], kind: type[E]) -> list[tuple[f
 
 async def test_ack_arrives_after_exactly_the_ack_latency(autojump_clock: object) -> None:
     """A new order is acknowledged, then reported WORKING, exactly 0.030 s after placing it."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, ticket("a", Side.BUY, "350.00"))
         await trio.sleep(1)
@@ -92,7 +80,7 @@ async def test_order_behind_displayed_size_fills_only_after_that_size_trades(
         ScriptedFlow(at=10, side=Side.SELL, quantity=5),
         ScriptedFlow(at=20, side=Side.SELL, quantity=1),
     )
-    async with open_sim_exchange(quiet_oats(flows=flows), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(flows=flows), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, ticket("a", Side.BUY, "350.00"))
         await trio.sleep(15)
@@ -111,7 +99,7 @@ async def test_flow_fills_an_order_partly_then_fully(autojump_clock: object) -> 
         ScriptedFlow(at=6, side=Side.SELL, quantity=4),
     )
     async with open_sim_exchange(
-        quiet_oats(spread_ticks=((2, 1.0),), flows=flows), seed=1
+        still_oats(spread_ticks=2, flows=flows), seed=1
     ) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, ticket("a", Side.BUY, "350.00", quantity=3))  # inside the spread
@@ -125,7 +113,7 @@ async def test_flow_fills_an_order_partly_then_fully(autojump_clock: object) -> 
 async def test_two_of_our_orders_at_one_price_fill_in_time_order(autojump_clock: object) -> None:
     """Price-time priority: the first of two bids at one price fills first."""
     flows = (ScriptedFlow(at=5, side=Side.SELL, quantity=6),)
-    async with open_sim_exchange(quiet_oats(flows=flows), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(flows=flows), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, ticket("first", Side.BUY, "350.00"))
         await trio.sleep(1)
@@ -136,7 +124,7 @@ async def test_two_of_our_orders_at_one_price_fill_in_time_order(autojump_clock:
 
 async def test_marketable_limit_fills_at_once_up_to_its_limit(autojump_clock: object) -> None:
     """A buy at 350.50 takes 5 lots at 350.25 and 5 at 350.50, and rests the rest as the bid."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, ticket("a", Side.BUY, "350.50", quantity=12))
         await trio.sleep(1)
@@ -148,7 +136,7 @@ async def test_marketable_limit_fills_at_once_up_to_its_limit(autojump_clock: ob
 
 async def test_off_tick_price_is_rejected_with_110(autojump_clock: object) -> None:
     """A price between ticks is REJECTED with IB's code 110."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, ticket("a", Side.BUY, "350.10"))
         await trio.sleep(1)
@@ -162,7 +150,7 @@ async def test_off_tick_price_is_rejected_with_110(autojump_clock: object) -> No
 
 async def test_market_order_is_rejected_with_201(autojump_clock: object) -> None:
     """An order type the exchange does not support (MKT) is REJECTED with code 201."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, ticket("a", Side.BUY, "350.00", order_type="MKT"))
         await trio.sleep(1)
@@ -173,7 +161,7 @@ async def test_market_order_is_rejected_with_201(autojump_clock: object) -> None
 
 async def test_modify_and_cancel_of_unknown_order_report_135(autojump_clock: object) -> None:
     """Modifying or cancelling an order the exchange never saw reports error 135."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.modify(client, ClientOrderId("nope"), limit_price=Decimal("350.00"))
         exchange.cancel(client, ClientOrderId("nope"))
@@ -186,7 +174,7 @@ async def test_modify_and_cancel_of_finished_order_report_104_and_161(
     autojump_clock: object,
 ) -> None:
     """A filled order can be neither modified (104) nor cancelled (161)."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, ticket("a", Side.BUY, "350.25"))
         await trio.sleep(1)
@@ -199,7 +187,7 @@ async def test_modify_and_cancel_of_finished_order_report_104_and_161(
 async def test_cancel_takes_the_order_out_and_reports_cancelled(autojump_clock: object) -> None:
     """A cancelled order no longer fills and is reported CANCELLED after the ack latency."""
     flows = (ScriptedFlow(at=5, side=Side.SELL, quantity=20),)
-    async with open_sim_exchange(quiet_oats(flows=flows), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(flows=flows), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, ticket("a", Side.BUY, "350.00"))
         await trio.sleep(1)
@@ -214,7 +202,7 @@ async def test_cancel_takes_the_order_out_and_reports_cancelled(autojump_clock: 
 async def test_modify_to_a_new_price_loses_queue_priority(autojump_clock: object) -> None:
     """Repricing an order sends it to the back of the queue at its new price."""
     flows = (ScriptedFlow(at=5, side=Side.SELL, quantity=1),)
-    params = quiet_oats(spread_ticks=((3, 1.0),), flows=flows)
+    params = still_oats(spread_ticks=3, flows=flows)
     async with open_sim_exchange(params, seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, ticket("a", Side.BUY, "349.75"))
@@ -226,7 +214,7 @@ async def test_modify_to_a_new_price_loses_queue_priority(autojump_clock: object
 
 async def test_round_trip_of_one_point_on_oats_makes_fifty_dollars(autojump_clock: object) -> None:
     """Buying 1 ZO at 350.25 and selling at 351.25 realizes $50, less $5 of commission."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, ticket("buy", Side.BUY, "350.25"))
         await trio.sleep(1)
@@ -338,7 +326,7 @@ async def test_an_unlisted_or_unnamed_month_is_refused_with_200(autojump_clock: 
 
 async def test_a_single_market_stands_for_any_month_of_its_product(autojump_clock: object) -> None:
     """With one ZO market (no month), an order for a ZO month trades there, as before months."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
         client, _ = recorder(exchange)
         exchange.place(client, ticket("a", Side.BUY, "350.00", expiry="202612"))
         await trio.sleep(1)
@@ -377,7 +365,7 @@ async def test_two_months_are_deterministic_for_a_seed(autojump_clock: object) -
 async def test_a_watcher_wakes_exactly_when_flow_changes_the_quote(autojump_clock: object) -> None:
     """wait_quote_changed returns at the scripted flow's instant with the quote it left."""
     flows = (ScriptedFlow(at=10, side=Side.SELL, quantity=2),)
-    async with open_sim_exchange(quiet_oats(flows=flows), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(flows=flows), seed=1) as exchange:
         before = exchange.quote("ZO")
         after = await exchange.wait_quote_changed("ZO", before)
         assert trio.current_time() - exchange.origin == 10
@@ -397,7 +385,7 @@ async def test_a_watcher_of_one_month_sleeps_through_the_other(autojump_clock: o
 
 async def test_our_own_order_at_a_better_price_wakes_a_watcher(autojump_clock: object) -> None:
     """A bid inside the spread changes the quote: the watcher sees it at once."""
-    params = quiet_oats(spread_ticks=((2, 1.0),))
+    params = still_oats(spread_ticks=2)
     async with open_sim_exchange(params, seed=1) as exchange:
         client, _ = recorder(exchange)
         before = exchange.quote("ZO")
@@ -419,7 +407,7 @@ async def test_last_trade_and_volume_count_everyones_trades(autojump_clock: obje
         ScriptedFlow(at=1, side=Side.SELL, quantity=2),
         ScriptedFlow(at=2, side=Side.BUY, quantity=3),
     )
-    async with open_sim_exchange(quiet_oats(flows=flows), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(flows=flows), seed=1) as exchange:
         client, _ = recorder(exchange)
         assert (exchange.last_trade("ZO"), exchange.volume("ZO")) == (None, 0)
         await trio.sleep(3)
@@ -432,7 +420,7 @@ async def test_held_orders_are_the_staged_and_those_waiting_for_a_parent(
     autojump_clock: object,
 ) -> None:
     """A staged order is held; transmitted, the parent works and its child waits for it."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
         client, _ = recorder(exchange)
         exchange.place(client, ticket("p", Side.BUY, "350.00", transmit=False))
         assert exchange.held_orders() == {"p"}
