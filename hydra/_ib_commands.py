@@ -13,7 +13,7 @@ import attrs
 import trio
 
 from ._errors import HydraError
-from ._run_command import broker_settings
+from ._run_command import broker_settings, first_error
 from ._settings import BrokerSettings, HydraConfig
 
 if TYPE_CHECKING:
@@ -43,9 +43,7 @@ def _run(name: str, action: Action, args: argparse.Namespace) -> int:
     try:
         trio.run(_connected, settings, action)
     except (HydraError, BaseExceptionGroup) as error:
-        while isinstance(error, BaseExceptionGroup):
-            error = error.exceptions[0]
-        raise CommandError(f"{name}: {error}") from error
+        raise CommandError(f"{name}: {first_error(error)}") from error
     return 0
 
 

@@ -83,11 +83,11 @@ def run_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         log.warning("stopped_by_second_interrupt")
     except (HydraError, BaseExceptionGroup) as error:
-        raise CommandError(f"hydra run stopped: {_first(error)}") from error
+        raise CommandError(f"hydra run stopped: {first_error(error)}") from error
     return 0
 
 
-def _first(error: BaseException) -> BaseException:
+def first_error(error: BaseException) -> BaseException:
     """The first leaf of nested exception groups (Trio nurseries wrap what stopped them)."""
     while isinstance(error, BaseExceptionGroup):
         error = error.exceptions[0]
