@@ -216,11 +216,10 @@ class Journal:
     def unfinished_intents(self) -> list[tuple[IntentId, int, int]]:
         """(intent id, quantity, filled) of each intent with neither an ``intent_finished``
         nor an ``intent_interrupted`` note: a run stopped while working it."""
-        closed = {
-            payload["intent_id"] for _, kind, payload in self.events()
-            if kind is EventKind.NOTE
-            and payload.get("what") in ("intent_finished", "intent_interrupted")
-        }
+        closed = {intent_id for (intent_id,) in self._db.execute(
+            "SELECT json_extract(payload, '$.intent_id') FROM events WHERE kind = 'note'"
+            " AND json_extract(payload, '$.what') IN ('intent_finished', 'intent_interrupted')"
+        )}
         found = []
         for (payload,) in self._db.execute(
             "SELECT payload FROM events WHERE kind = 'intent' ORDER BY seq"
