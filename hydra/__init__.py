@@ -1,21 +1,26 @@
 """Hydra: patient limit-order execution for futures, on Trio.
 
-Layers, lowest first; a module imports only from layers below its own:
+Layers, lowest first; a module imports only from its own layer or those below it (a test
+parses this map and checks every module's imports against it):
   1. _errors, _ids, _validate, _enums, _version   vocabulary: exceptions, ids, validators
-  2. _contracts, _quotes, _orders, _settings      domain values and settings
-  3. _positions, _pricing, _ladder, _routing,     pure core: accounting, prices, slicing,
-     _twap, _risk_checks, _backoff, _slippage,    risk checks, schedules, models
-     _pacing, _codec
-  4. _journal, _config, _logging, _audit          storage, configuration, logging
+  2. _contracts, _quotes, _orders, _settings,     domain values and settings
+     _schedule
+  3. _core                                        pure core: accounting, prices, slicing, risk
+                                                  checks, schedules, models (no I/O, no Trio)
+  4. _codec, _reports, _journal,                  storage, reports, configuration, logging,
+     _journal_records, _config, _logging,         and what every command shares
+     _audit, _command_base
   5. brokers, sim                                 the Broker protocol; the simulated exchange
-  6. _messages, _reports, _journal_actor,         the actor system
-     _child_order, _risk_actor, _patience,
-     _twap_actor, _bracket,
-     _supervisor, _publisher, _engine
-  7. _cli, __main__                               the command line
+  6. _messages, _journal_actor, _child_order,     the actor system
+     _risk_actor, _patience, _twap_actor,
+     _bracket, _supervisor, _publisher, _engine
+  7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
+  8. _fill_report, _fill_plot, _gate, _inbox,     the command line and the paper runner
+     _strategy_hook, _runner, _ib_commands,
+     _report_commands, _run_command, _cli,
+     __main__
 """
 
-from ._backoff import backoff_delays
 from ._bracket import BracketIntent, bracket_requests
 from ._config import config_from_table, config_to_dict, load_config
 from ._contracts import (
@@ -26,6 +31,14 @@ from ._contracts import (
     TradingSession,
     contract_for,
 )
+from ._core._backoff import backoff_delays
+from ._core._ladder import LadderStage, baseline_price, ladder_price, ladder_wait
+from ._core._positions import Position
+from ._core._pricing import guard_limit, round_aggressive, round_passive
+from ._core._risk_checks import AccountState, Denial, check_order, tripped_breakers
+from ._core._routing import participation, route
+from ._core._slippage import SlippageStats, predict_slippage_bps, reconcile, shortfall_bps
+from ._core._twap import TwapPlan, plan_twap, slice_sizes
 from ._engine import Engine, EngineStatistics, IntentHandle, open_hydra
 from ._enums import OrderStatus, OrderType, Policy, Side, TimeInForce, TradingState
 from ._errors import (
@@ -42,7 +55,6 @@ from ._errors import (
 from ._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId, new_intent_id
 from ._journal import Journal, JournaledOrder
 from ._journal_actor import run_in_thread, run_inline
-from ._ladder import LadderStage, baseline_price, ladder_price, ladder_wait
 from ._logging import configure_logging
 from ._messages import (
     EngineEvent,
@@ -53,12 +65,8 @@ from ._messages import (
     TradingStateChanged,
 )
 from ._orders import Fill, OrderIntent, OrderRequest
-from ._positions import Position
-from ._pricing import guard_limit, round_aggressive, round_passive
 from ._quotes import Quote
 from ._reports import ChildOrderReport, ExecutionReport
-from ._risk_checks import AccountState, Denial, check_order, tripped_breakers
-from ._routing import participation, route
 from ._settings import (
     BackoffSettings,
     BrokerSettings,
@@ -74,8 +82,6 @@ from ._settings import (
     ShutdownSettings,
     SlippageSettings,
 )
-from ._slippage import SlippageStats, predict_slippage_bps, reconcile, shortfall_bps
-from ._twap import TwapPlan, plan_twap, slice_sizes
 from ._version import __version__
 
 __all__ = [

@@ -10,11 +10,11 @@ from decimal import Decimal
 
 import attrs
 
+from ._core._risk_checks import Denial
 from ._enums import OrderStatus, OrderType
 from ._ids import ClientOrderId
 from ._orders import Fill
 from ._reports import ChildOrderReport
-from ._risk_checks import Denial
 from .brokers import BrokerEvent, FillReported, OrderAcknowledged, OrderStatusChanged
 
 

@@ -13,40 +13,15 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING
 
 from . import _ib_commands, _report_commands, _run_command, gateway, scenario
-from ._config import config_from_table, config_to_dict, config_to_toml, read_toml
-from ._errors import ConfigError
-from ._settings import HydraConfig
+from ._command_base import CommandError, load_config_arg
+from ._config import config_to_dict, config_to_toml
 from ._version import __version__
 
-if TYPE_CHECKING:  # argparse has no public name for it, and it is generic only in typeshed
-    Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
-
-
-class CommandError(Exception):
-    """A command could not do its work; `main` prints the message and exits with
-    ``exit_code`` (2, like a usage error, unless the command says otherwise)."""
-
-    def __init__(self, message: str, *, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.message = message
-        self.exit_code = exit_code
-
-
-def load_config_arg(path: str) -> HydraConfig:
-    """The configuration in the file a command was given; any problem is a `CommandError`
-    naming the key path and the file."""
-    try:
-        table = read_toml(path)
-    except ConfigError as e:  # about the file itself: its value is the file name
-        raise CommandError(f"config error: {e.value}: {e.problem}") from e
-    try:
-        return config_from_table(table)
-    except ConfigError as e:
-        raise CommandError(f"config error: {e} (in {path})") from e
-
+if TYPE_CHECKING:
+    from ._command_base import Subparsers
 
 # --- hydra config ----------------------------------------------------------------------------
 

@@ -25,6 +25,10 @@ import trio
 from ._audit import AuditLog
 from ._bracket import BracketActor, BracketIntent
 from ._contracts import ContractSpec
+from ._core._positions import Position
+from ._core._risk_checks import AccountState
+from ._core._routing import participation, route
+from ._core._slippage import predict_slippage_bps
 from ._enums import OrderStatus, Policy, Side, TradingState
 from ._errors import BrokerError, InvalidValueError
 from ._ids import ClientOrderId, IntentId, client_order_id_for, new_intent_id
@@ -42,15 +46,11 @@ from ._messages import (
 )
 from ._orders import OrderIntent
 from ._patience import PatienceActor, Work, run_patience
-from ._positions import Position
 from ._publisher import EngineView, Subscribe, open_subscription, run_publisher
 from ._quotes import Quote
 from ._reports import ChildOrderReport, ExecutionReport
 from ._risk_actor import RiskActor, RiskState, pacing_bucket, run_risk
-from ._risk_checks import AccountState
-from ._routing import participation, route
 from ._settings import HydraConfig
-from ._slippage import predict_slippage_bps
 from ._supervisor import resync, run_broker_events, run_connection
 from ._twap_actor import run_twap
 from .brokers import Broker, OpenOrder

@@ -1,5 +1,5 @@
 """The fill report: predicted against actual slippage per fill and per intent, and how well the
-pre-trade model agrees with what happened (`hydra._slippage.reconcile`).
+pre-trade model agrees with what happened (`hydra._core._slippage.reconcile`).
 
 Pure: it reads `JournalRecord` values and returns a `FillReport`; nothing here opens a file.
 
@@ -19,12 +19,12 @@ from typing import Any
 import attrs
 
 from ._codec import fill_from_json
+from ._core._slippage import SlippageStats, reconcile, shortfall_bps
 from ._enums import Side
 from ._journal import EventKind
 from ._journal_records import JournalRecord
 from ._orders import Fill
 from ._settings import SlippageSettings
-from ._slippage import SlippageStats, reconcile, shortfall_bps
 
 PLACES = Decimal("0.000001")
 """Computed averages and bps are rounded to six places; journaled values are shown as stored."""

@@ -6,7 +6,7 @@ with the evidence it was judged on. The conditions (docs/PAPER_TRADING_PLAN.md s
 - **paper operation** — the first and last journaled events are at least 28 days apart, and each
   of the four weeks counted from the first event (days 0–6, 7–13, 14–20, 21–27) holds at least
   one event. Any event counts as activity: an intent, order, status, fill or note.
-- **slippage calibrated** — `hydra._slippage.reconcile` over every journaled fill that carries
+- **slippage calibrated** — `hydra._core._slippage.reconcile` over every journaled fill that carries
   both a predicted and an actual slippage says ``calibrated``.
 - **reconnect survived** — at least one ``reconnected`` note: a session was lost, Hydra
   reconnected and resynced.

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 import attrs
 import trio
 
+from ._command_base import CommandError, load_config_arg
 from ._errors import HydraError
 from ._run_command import broker_settings, first_error
 from ._settings import BrokerSettings, HydraConfig
 
 if TYPE_CHECKING:
-    from ._cli import Subparsers
+    from ._command_base import Subparsers
     from .ib import IBBroker
 
 
@@ -36,8 +37,6 @@ def add_parsers(subparsers: Subparsers) -> None:
 
 
 def _run(name: str, action: Action, args: argparse.Namespace) -> int:
-    from ._cli import CommandError, load_config_arg
-
     config = load_config_arg(args.config) if args.config else HydraConfig()
     settings = broker_settings(config, os.environ)
     try:

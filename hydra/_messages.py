@@ -9,11 +9,11 @@ from decimal import Decimal
 import attrs
 import trio
 
+from ._core._risk_checks import Denial
 from ._enums import TradingState
 from ._ids import ClientOrderId
 from ._orders import Fill, OrderRequest
 from ._reports import ExecutionReport
-from ._risk_checks import Denial
 from .brokers import BrokerEvent, OpenOrder
 
 # --- answers from the risk actor ---------------------------------------------------------------

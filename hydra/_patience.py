@@ -18,9 +18,9 @@ import trio
 
 from ._child_order import ChildOrder
 from ._contracts import ContractSpec
+from ._core._ladder import LadderStage, baseline_price, ladder_price, ladder_wait
 from ._enums import OrderStatus, Policy, Side
 from ._ids import ClientOrderId, IntentId
-from ._ladder import LadderStage, baseline_price, ladder_price, ladder_wait
 from ._messages import Blocked, CancelOrder, ModifyOrder, OrderAnswer, PlaceOrder, RiskMessage
 from ._orders import OrderRequest
 from ._quotes import Quote

@@ -12,6 +12,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, NoReturn
 
+from ._command_base import CommandError, load_config_arg
 from ._errors import InvalidValueError
 from ._fill_plot import PlotUnavailableError, write_plot
 from ._fill_report import fill_report, render_report, report_to_json
@@ -20,12 +21,10 @@ from ._journal_records import JournalRecord, parse_time, read_journal
 from ._settings import HydraConfig, SlippageSettings
 
 if TYPE_CHECKING:
-    from ._cli import Subparsers
+    from ._command_base import Subparsers
 
 
 def _fail(message: str) -> NoReturn:
-    from ._cli import CommandError  # here: _cli imports this module to list the commands
-
     raise CommandError(message)
 
 
@@ -42,8 +41,6 @@ def _read(args: argparse.Namespace) -> tuple[str, list[JournalRecord], SlippageS
     """The journal's path and records, and the slippage settings, from the common options."""
     config = HydraConfig()
     if args.config is not None:
-        from ._cli import load_config_arg
-
         config = load_config_arg(args.config)
     path: str = args.journal or config.journal.path
     try:

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import attrs
 
+from ._core._slippage import shortfall_bps
 from ._enums import OrderStatus, OrderType, Side
 from ._ids import ClientOrderId, IntentId
 from ._orders import Fill
-from ._slippage import shortfall_bps
 
 
 @attrs.frozen(kw_only=True)

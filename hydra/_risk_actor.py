@@ -1,6 +1,6 @@
 """The risk actor: the only code that holds the broker's order entry.
 
-Every order and modification passes the pure checks of `hydra._risk_checks`, is journaled
+Every order and modification passes the pure checks of `hydra._core._risk_checks`, is journaled
 before the broker sees it (write-ahead), and is paced under IB's message limit. The actor also
 owns the account (positions and PnL from broker fills, never from callers), the trading state
 and the session state, and routes each broker event to the actor that owns the order.
@@ -17,6 +17,9 @@ import structlog
 import trio
 
 from ._contracts import ContractSpec
+from ._core._pacing import TokenBucket
+from ._core._risk_checks import AccountState, Denial, check_order, tripped_breakers
+from ._core._slippage import shortfall_bps
 from ._enums import OrderStatus, TradingState
 from ._errors import BrokerConnectionError, BrokerError
 from ._ids import ClientOrderId
@@ -42,10 +45,7 @@ from ._messages import (
     TradingStateChanged,
 )
 from ._orders import Fill, OrderRequest
-from ._pacing import TokenBucket
-from ._risk_checks import AccountState, Denial, check_order, tripped_breakers
 from ._settings import RiskLimits
-from ._slippage import shortfall_bps
 from .brokers import (
     Broker,
     BrokerErrorReported,

@@ -22,6 +22,7 @@ import attrs
 import structlog
 import trio
 
+from ._command_base import CommandError, load_config_arg
 from ._engine import open_hydra
 from ._errors import HydraError
 from ._journal import utc_now
@@ -32,7 +33,7 @@ from ._strategy_hook import load_hook
 from .brokers import Broker
 
 if TYPE_CHECKING:
-    from ._cli import Subparsers
+    from ._command_base import Subparsers
 
 log = structlog.get_logger()
 
@@ -60,8 +61,6 @@ def broker_settings(config: HydraConfig, environ: os._Environ[str] | dict[str, s
     if environ.get("IB_GATEWAY_HOST"):
         settings = attrs.evolve(settings, host=environ["IB_GATEWAY_HOST"])
     if environ.get("IB_GATEWAY_PORT"):
-        from ._cli import CommandError
-
         try:
             settings = attrs.evolve(settings, port=int(environ["IB_GATEWAY_PORT"]))
         except ValueError:
@@ -71,8 +70,6 @@ def broker_settings(config: HydraConfig, environ: os._Environ[str] | dict[str, s
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from ._cli import CommandError, load_config_arg
-
     config = load_config_arg(args.config) if args.config else HydraConfig()
     config = attrs.evolve(config, broker=broker_settings(config, os.environ))
     configure_logging(config.logging)

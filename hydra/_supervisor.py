@@ -15,11 +15,11 @@ from collections.abc import Iterable
 import structlog
 import trio
 
-from ._backoff import backoff_delays
+from ._core._backoff import backoff_delays
+from ._core._positions import Position
 from ._errors import BrokerConnectionError
 from ._journal_actor import JournalClient
 from ._messages import FromBroker, Resynced, RiskMessage, SessionDown
-from ._positions import Position
 from ._settings import BackoffSettings
 from .brokers import Broker, BrokerEvent
 

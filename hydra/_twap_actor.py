@@ -1,6 +1,6 @@
 """The TWAP scheduler: slices an intent over the horizon, each slice worked with patience.
 
-Slice sizes and jittered start times come from `hydra._twap.plan_twap`. A slice works what the
+Slice sizes and jittered start times come from `hydra._core._twap.plan_twap`. A slice works what the
 plan has asked for so far less what has filled, so a short slice is made up by the next (and a
 slice refused only because the link is down is made up after the reconnect). Each slice's
 ladder is shortened to fit inside its interval. A slice blocked by risk (halted, out of
@@ -17,13 +17,13 @@ import structlog
 import trio
 
 from ._contracts import ContractSpec
+from ._core._twap import plan_twap
 from ._enums import OrderStatus
 from ._ids import ClientOrderId
 from ._messages import RiskMessage
 from ._patience import LADDER_LENGTH, Work, run_patience
 from ._quotes import Quote
 from ._reports import ChildOrderReport
-from ._twap import plan_twap
 
 log = structlog.get_logger()
 

@@ -7,7 +7,7 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hydra._backoff import backoff_delays
+from hydra._core._backoff import backoff_delays
 from hydra._settings import BackoffSettings
 
 

@@ -6,12 +6,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hydra._contracts import LEAN_HOGS, OATS, ContractSpec
+from hydra._core._ladder import LadderStage, baseline_price, ladder_price, ladder_wait, step_size
+from hydra._core._pricing import is_at_least_as_aggressive
 from hydra._enums import OrderType, Policy, Side
 from hydra._errors import InvalidValueError
 from hydra._ids import ClientOrderId, IntentId
-from hydra._ladder import LadderStage, baseline_price, ladder_price, ladder_wait, step_size
 from hydra._orders import OrderRequest
-from hydra._pricing import is_at_least_as_aggressive
 from hydra._quotes import Quote
 from hydra._settings import Distance, DistanceUnit, ExecutionSettings
 from tests.strategies import contract_and_quote, quantities, sides

@@ -2,8 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hydra._core._pacing import TokenBucket
 from hydra._errors import InvalidValueError
-from hydra._pacing import TokenBucket
 
 
 def test_burst_then_one_token_per_interval() -> None:

@@ -4,8 +4,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hydra._contracts import LEAN_HOGS, OATS
+from hydra._core._positions import Position
 from hydra._enums import Side
-from hydra._positions import Position
 
 
 def test_round_trip_on_oats_makes_fifty_dollars_a_cent() -> None:

@@ -5,9 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hydra._contracts import LEAN_HOGS, OATS, ContractSpec
-from hydra._enums import Side
-from hydra._errors import InvalidValueError
-from hydra._pricing import (
+from hydra._core._pricing import (
     apply_offset,
     ceil_to_tick,
     clamp_to_guard,
@@ -17,6 +15,8 @@ from hydra._pricing import (
     round_aggressive,
     round_passive,
 )
+from hydra._enums import Side
+from hydra._errors import InvalidValueError
 from hydra._settings import Distance
 from tests.strategies import contracts, sides
 

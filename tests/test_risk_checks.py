@@ -13,18 +13,18 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hydra._contracts import LEAN_HOGS, OATS
-from hydra._enums import Side, TradingState
-from hydra._errors import InvalidValueError
-from hydra._ids import ClientOrderId, ExecutionId, IntentId
-from hydra._orders import Fill, OrderRequest
-from hydra._positions import Position
-from hydra._risk_checks import (
+from hydra._core._positions import Position
+from hydra._core._risk_checks import (
     AccountState,
     Denial,
     check_order,
     check_price_collar,
     tripped_breakers,
 )
+from hydra._enums import Side, TradingState
+from hydra._errors import InvalidValueError
+from hydra._ids import ClientOrderId, ExecutionId, IntentId
+from hydra._orders import Fill, OrderRequest
 from hydra._settings import Distance, RiskLimits
 from tests.strategies import sides
 

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hydra._core._routing import participation, route
 from hydra._enums import Policy
 from hydra._errors import InvalidValueError
-from hydra._routing import participation, route
 from hydra._settings import ExecutionSettings
 from tests.strategies import quantities
 

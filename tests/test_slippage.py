@@ -10,11 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hydra._contracts import ContractSpec
+from hydra._core._slippage import SlippageStats, predict_slippage_bps, reconcile, shortfall_bps
 from hydra._enums import Side
 from hydra._errors import InvalidValueError
 from hydra._quotes import Quote
 from hydra._settings import SlippageSettings
-from hydra._slippage import SlippageStats, predict_slippage_bps, reconcile, shortfall_bps
 from tests.strategies import contract_and_quote, sides
 
 D = Decimal

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from hydra._core._twap import TwapPlan, intervals, plan_twap, schedule, slice_sizes
 from hydra._errors import InvalidValueError
 from hydra._settings import ExecutionSettings
-from hydra._twap import TwapPlan, intervals, plan_twap, schedule, slice_sizes
 from tests.strategies import quantities
 
 slice_counts = st.integers(min_value=1, max_value=50)

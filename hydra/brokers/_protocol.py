@@ -13,9 +13,9 @@ from typing import Protocol
 import trio
 
 from .._contracts import ContractSpec
+from .._core._positions import Position
 from .._ids import ClientOrderId
 from .._orders import Fill, OrderRequest
-from .._positions import Position
 from .._quotes import Quote
 from ._events import BrokerEvent
 from ._snapshots import AccountSnapshot, OpenOrder

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from .._contracts import ContractSpec
-from .._positions import Position
+from .._core._positions import Position
 from ..brokers import AccountSnapshot
 from ._catalog import Catalog
 from ._replies import AccountValue, PortfolioValue, PositionReport

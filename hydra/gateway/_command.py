@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from .._command_base import CommandError
 from .._logging import configure_logging
 from .._settings import LoggingSettings
 from ..sim import MarketParams, SimParams, open_sim_exchange
 from ._server import DEFAULT_ACCOUNT, serve_gateway
 
 if TYPE_CHECKING:
-    from .._cli import Subparsers
+    from .._command_base import Subparsers
 
 MARKETS = {"oats": MarketParams.oats, "hogs": MarketParams.hogs}
 
@@ -76,7 +77,6 @@ def run_sim_gateway(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     except BaseExceptionGroup as group:  # the exchange's nursery wraps what stopped it
-        from .._cli import CommandError  # here: _cli imports this module to list the command
 
         if group.subgroup(KeyboardInterrupt) is not None:
             return 0

@@ -30,11 +30,11 @@ from ib_async import IB, Contract, Trade
 from ib_async import Future as IBFuture
 
 from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
+from .._core._positions import Position
 from .._enums import OrderStatus
 from .._errors import BrokerConnectionError, BrokerError, InvalidValueError
 from .._ids import ClientOrderId
 from .._orders import Fill, OrderRequest
-from .._positions import Position
 from .._quotes import Quote
 from .._settings import BrokerSettings
 from ..brokers import (

@@ -26,11 +26,11 @@ from ib_async import Future as IBFuture
 from ib_async import Position as IBPosition
 
 from .._contracts import MONTH_CODES, ContractSpec
+from .._core._positions import Position
 from .._enums import OrderStatus, OrderType, Side
 from .._errors import BrokerError, InvalidValueError
 from .._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
 from .._orders import Fill, OrderRequest
-from .._positions import Position
 from .._quotes import Quote
 from ..brokers import AccountSnapshot, OpenOrder
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._command_base import CommandError
 from .._logging import configure_logging
 from .._settings import LoggingSettings, LogLevel
 from ._load import ScenarioError, load_scenario
@@ -22,7 +23,7 @@ from ._output import progress_bar, render_run, render_seeds, run_to_json, seeds_
 from ._run import RunResult, run_scenario
 
 if TYPE_CHECKING:
-    from .._cli import CommandError, Subparsers
+    from .._command_base import Subparsers
 
 EXAMPLES = Path("examples") / "scenarios"
 """Where example scenarios live, relative to the current directory or to a source checkout."""
@@ -78,8 +79,6 @@ def seed_range(text: str) -> range:
 
 
 def _error(message: str) -> CommandError:
-    from .._cli import CommandError  # here: _cli imports this module to list the command
-
     return CommandError(message)
 
 
@@ -180,8 +179,6 @@ def _run_seeds(
 
 def main(argv: Sequence[str]) -> int:
     """``hydra scenario ARGV...`` on its own (as `hydra._cli.main` runs it once listed)."""
-    from .._cli import CommandError
-
     parser = argparse.ArgumentParser(prog="hydra")
     add_parser(parser.add_subparsers(title="commands", metavar="COMMAND", required=True))
     try:

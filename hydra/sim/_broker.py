@@ -13,10 +13,10 @@ from decimal import Decimal
 import trio
 
 from .._contracts import ContractSpec
+from .._core._positions import Position
 from .._errors import BrokerConnectionError, BrokerError
 from .._ids import ClientOrderId
 from .._orders import Fill, OrderRequest
-from .._positions import Position
 from .._quotes import Quote
 from ..brokers import AccountSnapshot, Broker, BrokerEvent, OpenOrder
 from ._exchange import ClientId, SimExchange

@@ -26,11 +26,11 @@ import attrs
 import trio
 
 from .._contracts import ContractSpec
+from .._core._positions import Position
 from .._enums import Side
 from .._errors import BrokerConnectionError, InvalidValueError
 from .._ids import ClientOrderId
 from .._orders import Fill
-from .._positions import Position
 from .._quotes import Quote
 from ..brokers import (
     AccountSnapshot,

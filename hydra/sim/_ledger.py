@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from .._contracts import ContractSpec
+from .._core._positions import Position
 from .._orders import Fill
-from .._positions import Position
 from ..brokers import AccountSnapshot
 from ._params import MarketKey, market_key
 

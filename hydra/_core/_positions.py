@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import attrs
 
-from ._contracts import ContractSpec
-from ._enums import Side
+from .._contracts import ContractSpec
+from .._enums import Side
 
 
 @attrs.frozen(kw_only=True)

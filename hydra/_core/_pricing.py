@@ -9,9 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ._enums import Side
-from ._errors import InvalidValueError
-from ._settings import Distance
+from .._enums import Side
+from .._errors import InvalidValueError
+from .._settings import Distance
 
 
 def check_price(field: str, value: Any, *, positive: bool = True) -> Decimal:

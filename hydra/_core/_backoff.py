@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from ._settings import BackoffSettings
+from .._settings import BackoffSettings
 
 
 def backoff_delays(settings: BackoffSettings, *, rng: random.Random) -> tuple[float, ...]:

@@ -6,9 +6,9 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from ._enums import Policy
-from ._errors import InvalidValueError
-from ._settings import ExecutionSettings
+from .._enums import Policy
+from .._errors import InvalidValueError
+from .._settings import ExecutionSettings
 
 
 def _check_quantity(value: Any) -> int:

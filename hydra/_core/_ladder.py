@@ -10,9 +10,11 @@ import enum
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ._contracts import ContractSpec
-from ._enums import Policy, Side
-from ._errors import InvalidValueError
+from .._contracts import ContractSpec
+from .._enums import Policy, Side
+from .._errors import InvalidValueError
+from .._quotes import Quote
+from .._settings import ExecutionSettings
 from ._pricing import (
     apply_offset,
     check_side,
@@ -21,8 +23,6 @@ from ._pricing import (
     round_aggressive,
     round_passive,
 )
-from ._quotes import Quote
-from ._settings import ExecutionSettings
 
 
 class LadderStage(enum.IntEnum):

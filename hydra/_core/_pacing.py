@@ -10,7 +10,7 @@ import math
 
 import attrs
 
-from ._errors import InvalidValueError
+from .._errors import InvalidValueError
 
 _EPSILON = 1e-9  # float sums of refills land a hair under a whole token
 

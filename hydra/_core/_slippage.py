@@ -15,9 +15,9 @@ from typing import TypeGuard
 
 import attrs
 
-from ._enums import Side
-from ._errors import InvalidValueError
-from ._settings import SlippageSettings
+from .._enums import Side
+from .._errors import InvalidValueError
+from .._settings import SlippageSettings
 
 BPS = Decimal(10_000)
 

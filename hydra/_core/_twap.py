@@ -9,8 +9,8 @@ from typing import Any
 
 import attrs
 
-from ._errors import InvalidValueError
-from ._settings import ExecutionSettings
+from .._errors import InvalidValueError
+from .._settings import ExecutionSettings
 
 
 def _check_count(field: str, value: Any) -> int:

@@ -20,13 +20,13 @@ from typing import Any, TypeGuard
 
 import attrs
 
-from ._contracts import ContractSpec
-from ._enums import TradingState
-from ._errors import InvalidValueError
-from ._orders import Fill, OrderRequest
+from .._contracts import ContractSpec
+from .._enums import TradingState
+from .._errors import InvalidValueError
+from .._orders import Fill, OrderRequest
+from .._settings import RiskLimits
+from .._validate import non_negative_int, to_decimal
 from ._positions import Position
-from ._settings import RiskLimits
-from ._validate import non_negative_int, to_decimal
 
 ORDER_RATE_WINDOW = 60.0
 """Seconds of order history the order-rate check counts (orders per minute)."""

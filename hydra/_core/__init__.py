@@ -1,0 +1,13 @@
+"""Hydra's pure core: plain synchronous functions and state machines, no I/O and no Trio.
+
+Actors are thin loops that feed these messages and act on the answers (Hypercorn's sans-I/O
+protocol classes under thin Trio shells). Nothing here imports trio, asyncio, sqlite3, socket
+or ib_async, or touches a file; a test checks that in a fresh interpreter.
+
+Layers, lowest first (each imports only from those before it, and from hydra's vocabulary and
+domain values):
+  _positions, _pacing, _backoff, _routing, _twap   accounting, pacing, schedules, slicing
+  _pricing, _slippage                              prices on the tick grid; the slippage model
+  _ladder                                          the patience ladder's prices and waits
+  _risk_checks                                     pre-trade checks and circuit breakers
+"""
