@@ -3,7 +3,11 @@
 Nesting is shutdown order: the journal actor outermost; the risk actor, the broker event pump,
 the connection supervisor and the publisher inside it; the intent workers innermost. Closing
 the block drains the workers for ``shutdown.drain_timeout``, then cancels them; each worker
-cancels its working order (or leaves it working, by config) before the risk actor stops.
+cancels its working order (or leaves it working, by config). Then, on every way out (a
+graceful close, an outer cancellation, an error), the risk book's finalizer settles whatever is
+still working, shielded and bounded by ``shutdown.finalize_timeout``: the risk actor, its
+sender, the broker event pump and the journal outlive an outer cancellation until it is done,
+and an order it cannot settle is journaled as unmanaged and named in the error that ends Hydra.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import functools
 import itertools
 import math
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -24,36 +28,52 @@ import trio
 
 from ._audit import AuditLog
 from ._bracket import BracketActor, BracketIntent
-from ._contracts import ContractSpec
+from ._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from ._core._positions import Position
+from ._core._risk_book import RiskBook
 from ._core._risk_checks import AccountState
+from ._core._risk_state import RiskSnapshot, restored_account
 from ._core._routing import participation, route
 from ._core._slippage import predict_slippage_bps
 from ._enums import OrderStatus, Policy, Side, TradingState
-from ._errors import BrokerError, InvalidValueError
+from ._errors import (
+    BrokerError,
+    HydraError,
+    InvalidValueError,
+    RiskDeniedError,
+    UnmanagedOrdersError,
+)
 from ._ids import ClientOrderId, IntentId, client_order_id_for, new_intent_id
 from ._journal import Journal, utc_now
 from ._journal_actor import JournalClient, JournalWrite, Offload, run_in_thread, run_journal
 from ._messages import (
     AdoptOrder,
+    Blocked,
+    CheckIntentFits,
     EngineEvent,
+    FlattenIntent,
     IntentFinished,
     Kill,
+    LeaveWorking,
+    OrderAnswer,
     ReconcileDifference,
+    ResumeTrading,
     Resynced,
     RiskMessage,
     SessionDown,
+    Settle,
 )
 from ._orders import OrderIntent
 from ._patience import PatienceActor, Work, run_patience
 from ._publisher import EngineView, Subscribe, open_subscription, run_publisher
 from ._quotes import Quote
 from ._reports import ChildOrderReport, ExecutionReport
-from ._risk_actor import RiskActor, RiskState, pacing_bucket, run_risk
+from ._risk_actor import RiskActor, pacing_bucket, run_risk
+from ._schedule import trading_day
 from ._settings import HydraConfig
 from ._supervisor import resync, run_broker_events, run_connection
 from ._twap_actor import run_twap
-from .brokers import Broker, OpenOrder
+from .brokers import Broker, MarketView, OpenOrder
 
 log = structlog.get_logger()
 
@@ -118,7 +138,7 @@ class Engine:
         self,
         *,
         config: HydraConfig,
-        broker: Broker,
+        broker: MarketView,
         journal: JournalClient,
         risk: trio.MemorySendChannel[RiskMessage],
         publish: trio.MemorySendChannel[EngineEvent | Subscribe],
@@ -136,6 +156,7 @@ class Engine:
         self._seed = seed
         self._handles: dict[IntentId, IntentHandle] = {}
         self._leaving = False
+        self._brackets: set[IntentId] = set()  # a kill leaves their protective legs working
         self.adopted: list[IntentHandle] = []
         self.interrupted: list[ReconcileDifference] = []  # found on restart, not resumed
 
@@ -148,6 +169,7 @@ class Engine:
         settings = self._config.execution_for(intent.strategy)
         adv = self._config.adv.get(intent.contract.symbol)
         policy = route(intent.quantity, adv=adv, settings=settings, policy=intent.policy)
+        await self._check_fits(intent)
         quote = await self._arrival_quote(intent.contract)
         predicted = predict_slippage_bps(
             spread=quote.spread, mid=quote.mid, aggressiveness=_AGGRESSIVENESS[policy],
@@ -169,6 +191,20 @@ class Engine:
                  quantity=intent.quantity, arrival_mid=str(quote.mid))
         self._nursery.start_soon(self._work, handle, work, rng if policy is Policy.TWAP else None)
         return handle
+
+    async def _check_fits(self, intent: OrderIntent) -> None:
+        """Refuse, before anything is journaled or sent, an intent that could never fit the
+        position limit (counting the working orders on its side)."""
+        answer = await self._ask(lambda reply: CheckIntentFits(
+            symbol=intent.contract.symbol, signed_quantity=intent.signed_quantity, reply=reply))
+        if isinstance(answer, Blocked):
+            raise RiskDeniedError(f"intent {intent.intent_id} refused: {answer.reason}")
+
+    async def _ask(self, make: Callable[[trio.MemorySendChannel[OrderAnswer]], RiskMessage],
+                   ) -> OrderAnswer:
+        send, receive = trio.open_memory_channel[OrderAnswer](1)
+        await self._risk.send(make(send))
+        return await receive.receive()
 
     async def was_submitted(self, intent_id: IntentId) -> bool:
         """True when the journal has ``intent_id`` (from this run or an earlier one)."""
@@ -213,10 +249,7 @@ class Engine:
         with trio.CancelScope(shield=True):
             for child in children:
                 if child.status is OrderStatus.LEFT_WORKING:
-                    await self._journal.record_status(
-                        child.client_order_id, OrderStatus.LEFT_WORKING,
-                        reason="left working by config", intent=work.intent_id,
-                    )
+                    await self._risk.send(LeaveWorking(client_order_id=child.client_order_id))
         report = ExecutionReport(
             intent_id=work.intent_id, symbol=work.contract.symbol, side=work.side,
             quantity=handle.intent.quantity, arrival_mid=work.arrival_mid,
@@ -245,6 +278,7 @@ class Engine:
         handle = IntentHandle(intent)
         self._handles[intent.intent_id] = handle
         actor = BracketActor(bracket, risk=self._risk, arrival_mid=arrival)
+        self._brackets.add(intent.intent_id)
         self._nursery.start_soon(self._run_bracket, handle, actor, arrival)
         return handle
 
@@ -269,9 +303,11 @@ class Engine:
         if quantity == 0:
             raise InvalidValueError("contract", contract.symbol, "has no position to close")
         side = Side.SELL if quantity > 0 else Side.BUY
+        intent_id = intent_id or new_intent_id()
+        await self._risk.send(FlattenIntent(intent_id=intent_id))  # allowed even when HALTED
         return await self.submit(OrderIntent(
             contract=contract, side=side, quantity=abs(quantity), strategy=strategy,
-            policy=Policy.PATIENCE, intent_id=intent_id or new_intent_id(),
+            policy=Policy.PATIENCE, intent_id=intent_id,
         ))
 
     async def roll(
@@ -324,11 +360,27 @@ class Engine:
             await handle.wait_done()
 
     async def kill(self, reason: str = "kill switch") -> None:
-        """Halt trading and cancel every working order; new orders are refused from now on."""
+        """Halt trading and cancel every working entry order; new orders are refused until
+        `resume`. Protective stops of open positions stay working (and so do the brackets
+        that own them); `close_position` may still flatten."""
         done = trio.Event()
         await self._risk.send(Kill(reason=reason, done=done))
         await done.wait()
-        await self.cancel_all()
+        handles = [h for h in [*self._handles.values(), *self.adopted]
+                   if h.intent.intent_id not in self._brackets]
+        for handle in handles:
+            handle.cancel()
+        for handle in handles:
+            await handle.wait_done()
+
+    async def resume(self, *, reason: str) -> None:
+        """Clear the kill switch and every latched breaker (journaled with ``reason``). A
+        breaker whose limit is still exceeded trips again at once."""
+        if not reason.strip():
+            raise InvalidValueError("reason", reason, "must say why trading resumes")
+        done = trio.Event()
+        await self._risk.send(ResumeTrading(reason=reason, done=done))
+        await done.wait()
 
     def subscribe(self) -> trio.MemoryReceiveChannel[EngineEvent]:
         """A channel of every engine event from now on (fills, reports, state changes)."""
@@ -476,25 +528,75 @@ async def open_hydra(
     try:
         async with trio.open_nursery() as outer:
             journal_send, journal_receive = trio.open_memory_channel[JournalWrite](0)
-            await outer.start(functools.partial(
+            # The journal outlives everything that writes to it, an outer cancellation too:
+            # it ends when the last writer closes its end.
+            journal_scope = await outer.start(_outliving, functools.partial(
                 run_journal, journal_receive, journal=journal, audit=audit, offload=offload))
             client = JournalClient(journal_send)
-            async with client._outbox:
-                await broker.connect()
-                async with _open_actors(config, broker, client, dry_run, seed) as engine:
-                    yield engine
+            try:
+                async with client._outbox:
+                    await broker.connect()
+                    async with _open_actors(config, broker, client, dry_run, seed,
+                                            clock) as engine:
+                        yield engine
+            finally:
+                journal_scope.cancel(reason="Hydra is closing")
     except BaseException as error:
-        if not isinstance(error, trio.Cancelled | KeyboardInterrupt | GeneratorExit):
-            journal.record_note("unrecoverable_error", error=repr(error))
+        if _only_cancelled(error):
+            journal.record_note("engine_stopped", reason=stop_reason(error))
+        else:
+            journal.record_note("unrecoverable_error", error=stop_reason(error))
         raise
     else:
-        journal.record_note("engine_stopped")
+        journal.record_note("engine_stopped", reason="closed")
     finally:
         audit.close()
         journal.close()
 
 
-async def _carried_positions(broker: Broker) -> dict[str, Position]:
+def _only_cancelled(error: BaseException) -> bool:
+    """True when every leaf of ``error`` is a cancellation or an interrupt (not a failure)."""
+    stops = (trio.Cancelled, KeyboardInterrupt, GeneratorExit)
+    if isinstance(error, BaseExceptionGroup):
+        rest = error.split(stops)[1]
+        return rest is None
+    return isinstance(error, stops)
+
+
+def stop_reason(error: BaseException) -> str:
+    """One line for why Hydra stopped: the first leaf that is not a cancellation, as
+    ``Type: message`` (Hydra's own errors by message alone)."""
+    leaves = list(_leaves(error))
+    leaf = next((e for e in leaves if not isinstance(e, trio.Cancelled)), leaves[0])
+    if isinstance(leaf, trio.Cancelled):
+        return "cancelled"
+    text = " ".join(str(leaf).split())
+    if isinstance(leaf, HydraError) and text:
+        return text
+    return f"{type(leaf).__name__}: {text}" if text else type(leaf).__name__
+
+
+def _leaves(error: BaseException) -> Iterator[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield error
+
+
+async def _outliving(
+    run: Callable[..., Awaitable[None]], *,
+    task_status: trio.TaskStatus[trio.CancelScope] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Run an actor that an outer cancellation does not stop: only the scope handed back to
+    the starter does, once the finalizer has settled every order."""
+    with trio.CancelScope(shield=True) as scope:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(run)
+            task_status.started(scope)
+
+
+async def _carried_positions(broker: MarketView) -> dict[str, Position]:
     """The broker's positions as today's opening positions, one per symbol: entered at the
     current mid (today's PnL starts at zero), or at the broker's average price if no quote."""
     carried: dict[str, Position] = {}
@@ -513,31 +615,63 @@ async def _carried_positions(broker: Broker) -> dict[str, Position]:
     return {symbol: attrs.evolve(p, realized_pnl=Decimal(0)) for symbol, p in carried.items()}
 
 
-@asynccontextmanager
-async def _open_actors(
-    config: HydraConfig, broker: Broker, journal: JournalClient, dry_run: bool, seed: int
-) -> AsyncIterator[Engine]:
+async def _open_book(
+    config: HydraConfig, broker: MarketView, journal: JournalClient, dry_run: bool,
+    clock: Callable[[], dt.datetime],
+) -> RiskBook:
+    """The risk book as the journal left it: latched states always, the day's baseline on the
+    same trading day; positions from the broker."""
     account = AccountState(start_of_day_equity=(await broker.account()).equity,
                            positions=await _carried_positions(broker))
     account = functools.reduce(lambda a, p: a.with_mark(p.contract.symbol, p.average_price),
                                account.positions.values(), account)
+    day = trading_day(clock()).isoformat()
+    note = await journal.read(lambda j: j.latest_note("risk_state"))
+    snapshot = None if note is None else RiskSnapshot.from_details(note)
+    contracts = {p.contract.symbol: p.contract for p in account.positions.values()}
+    contracts |= {s: c for s, c in BUILT_IN_CONTRACTS.items() if s not in contracts}
+    account = restored_account(snapshot, day=day, account=account, contracts=contracts)
+    latched = () if snapshot is None else snapshot.latched
+    if latched:
+        await journal.record_note("risk_state_restored", latched=[x.cause for x in latched])
+        log.warning("risk_state_restored", latched=[x.reason for x in latched])
+    return RiskBook(limits=config.risk, account=account, day=day, latched=latched,
+                    dry_run=dry_run)
+
+
+def _usable_quote(broker: MarketView) -> Callable[[ContractSpec], Quote | None]:
+    def usable(contract: ContractSpec) -> Quote | None:
+        try:
+            return broker.quote_nowait(contract)
+        except BrokerError:
+            return None
+    return usable
+
+
+@asynccontextmanager
+async def _open_actors(
+    config: HydraConfig, broker: Broker, journal: JournalClient, dry_run: bool, seed: int,
+    clock: Callable[[], dt.datetime],
+) -> AsyncIterator[Engine]:
+    book = await _open_book(config, broker, journal, dry_run, clock)
     # Unbounded: actors publish with send_nowait and must never wait on subscribers.
     publish_send, publish_receive = trio.open_memory_channel[EngineEvent | Subscribe](math.inf)
-    view = EngineView()
-    async with trio.open_nursery() as publishing:  # outlives the actors that publish
-        await publishing.start(functools.partial(run_publisher, publish_receive, view=view))
-        async with trio.open_nursery() as middle:
-            risk_send, risk_receive = trio.open_memory_channel[RiskMessage](0)
-            supervisor_send, supervisor_receive = trio.open_memory_channel[SessionDown](1)
-            actor = RiskActor(
-                broker=broker, journal=journal, limits=config.risk,
-                state=RiskState(account=account,
-                                bucket=pacing_bucket(config.risk, trio.current_time())),
-                publish=publish_send, supervisor=supervisor_send, dry_run=dry_run,
-            )
-            await middle.start(functools.partial(run_risk, risk_receive, actor=actor))
-            await middle.start(functools.partial(
-                run_broker_events, broker.events(), risk=risk_send.clone()))
+    view = EngineView(trading_state=book.trading_state)
+    async with trio.open_nursery() as middle:
+        risk_send, risk_receive = trio.open_memory_channel[RiskMessage](0)
+        supervisor_send, supervisor_receive = trio.open_memory_channel[SessionDown](1)
+        actor = RiskActor(book, journal=journal, quotes=_usable_quote(broker),
+                          publish=publish_send, supervisor=supervisor_send, clock=clock)
+        outliving = [
+            await middle.start(_outliving, functools.partial(
+                run_publisher, publish_receive, view=view)),
+            await middle.start(_outliving, functools.partial(
+                run_risk, risk_receive, actor=actor, entry=broker,
+                bucket=pacing_bucket(config.risk, trio.current_time()))),
+            await middle.start(_outliving, functools.partial(
+                run_broker_events, broker.events(), risk=risk_send.clone())),
+        ]
+        try:
             await middle.start(functools.partial(
                 run_connection, supervisor_receive, broker=broker, risk=risk_send.clone(),
                 journal=journal, settings=config.broker.backoff, rng=random.Random(seed)))
@@ -550,6 +684,44 @@ async def _open_actors(
                     await engine._drain()
                 finally:
                     inner.cancel_scope.cancel(reason="Hydra is closing")
+        except BaseException as error:
+            await _settle_all(actor, risk_send, config, outliving, cause=error)
+            raise
+        else:
+            await _settle_all(actor, risk_send, config, outliving, cause=None)
+        finally:
             middle.cancel_scope.cancel(reason="Hydra is closing")
-        publish_send.close()  # the publisher delivers what is queued, then ends
+            publish_send.close()
 
+
+async def _settle_all(
+    actor: RiskActor, risk: trio.MemorySendChannel[RiskMessage], config: HydraConfig,
+    outliving: list[trio.CancelScope], *, cause: BaseException | None,
+) -> None:
+    """Run the finalizer, then stop the actors that outlived the rest; an order left
+    unmanaged ends Hydra with `UnmanagedOrdersError` naming it (and what stopped Hydra)."""
+    try:
+        with trio.CancelScope(shield=True):
+            unmanaged = await _finalize(actor, risk, config)
+    finally:
+        for scope in outliving:
+            scope.cancel(reason="Hydra is closing")
+    if unmanaged:
+        log.error("orders_unmanaged", client_order_ids=unmanaged)
+        why = None if cause is None or _only_cancelled(cause) else stop_reason(cause)
+        raise UnmanagedOrdersError(unmanaged, cause=why) from cause
+
+
+async def _finalize(
+    actor: RiskActor, risk: trio.MemorySendChannel[RiskMessage], config: HydraConfig,
+) -> list[str]:
+    """The risk book's finalizer: cancel every order still working (or leave it, by config),
+    wait up to ``shutdown.finalize_timeout`` for the broker to confirm, and journal the rest as
+    unmanaged. The client order ids of the unmanaged orders."""
+    settled = trio.Event()
+    with trio.move_on_after(config.shutdown.finalize_timeout):
+        await risk.send(Settle(leave_working=config.shutdown.leave_working, done=settled))
+        await settled.wait()
+    if settled.is_set():
+        return []
+    return await actor.abandon(f"not confirmed within {config.shutdown.finalize_timeout} s")

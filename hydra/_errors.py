@@ -54,3 +54,15 @@ class BrokerConnectionError(BrokerError, ConnectionError):
 
 class LiveTradingRefusedError(HydraError, PermissionError):
     """A live trading port was asked for without the explicit opt-in."""
+
+
+class UnmanagedOrdersError(BrokerError):
+    """Hydra stopped with orders it could not cancel or confirm (the broker was unreachable):
+    each is journaled as unmanaged, and ``client_order_ids`` names them for the trader."""
+
+    def __init__(self, client_order_ids: list[str], *, cause: str | None) -> None:
+        self.client_order_ids = list(client_order_ids)
+        names = ", ".join(self.client_order_ids)
+        why = f" ({cause})" if cause else ""
+        super().__init__(f"{len(self.client_order_ids)} order(s) left unmanaged at the broker,"
+                         f" check and cancel them by hand: {names}{why}")

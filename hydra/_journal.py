@@ -249,6 +249,24 @@ class Journal:
         ).fetchone()
         return None if row is None or row[0] is None else Decimal(row[0])
 
+    def order_request(self, client_order_id: ClientOrderId) -> OrderRequest | None:
+        """The request journaled for ``client_order_id`` (sent or dry), if any."""
+        row = self._db.execute(
+            "SELECT payload FROM events WHERE kind = 'order' AND client_order_id = ?"
+            " ORDER BY seq LIMIT 1",
+            (client_order_id,),
+        ).fetchone()
+        return None if row is None else request_from_json(json.loads(row[0])["request"])
+
+    def latest_note(self, what: str) -> dict[str, Any] | None:
+        """The payload of the newest note ``what``, if there is one."""
+        row = self._db.execute(
+            "SELECT payload FROM events WHERE kind = 'note'"
+            " AND json_extract(payload, '$.what') = ? ORDER BY seq DESC LIMIT 1",
+            (what,),
+        ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
     def _intent_of(self, client_order_id: ClientOrderId) -> IntentId | None:
         row = self._db.execute(
             "SELECT intent_id FROM events WHERE kind = 'order' AND client_order_id = ?"

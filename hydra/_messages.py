@@ -9,35 +9,17 @@ from decimal import Decimal
 import attrs
 import trio
 
-from ._core._risk_checks import Denial
+from ._core._risk_messages import Blocked as Blocked  # re-exported: workers read answers here
+from ._core._risk_messages import Dispatched
+from ._core._risk_messages import OrderAnswer as OrderAnswer
+from ._core._risk_messages import Sent as Sent
 from ._enums import TradingState
-from ._ids import ClientOrderId
+from ._ids import ClientOrderId, IntentId
 from ._orders import Fill, OrderRequest
 from ._reports import ExecutionReport
 from .brokers import BrokerEvent, OpenOrder
 
-# --- answers from the risk actor ---------------------------------------------------------------
-
-
-@attrs.frozen(kw_only=True)
-class Sent:
-    """The request passed every check, was journaled and went to the broker (unless dry)."""
-
-    dry: bool = False
-
-
-@attrs.frozen(kw_only=True)
-class Blocked:
-    """The request was refused; nothing reached the broker."""
-
-    denials: tuple[Denial, ...]
-
-    @property
-    def reason(self) -> str:
-        return "; ".join(denial.message for denial in self.denials)
-
-
-OrderAnswer = Sent | Blocked
+# --- answers from the risk actor: `Sent` or `Blocked` (hydra._core._risk_messages) -----------
 
 
 # --- to the risk actor: order entry (from order actors and the engine) --------------------------
@@ -89,9 +71,51 @@ class SetTradingState:
 
 @attrs.frozen(kw_only=True)
 class Kill:
-    """Halt trading and cancel every working order; ``done`` is set once all cancels are sent."""
+    """Halt trading and cancel every working entry order (protective stops stay); ``done`` is
+    set once the cancels are queued."""
 
     reason: str
+    done: trio.Event
+
+
+@attrs.frozen(kw_only=True)
+class ResumeTrading:
+    """Clear the kill and every latched breaker; ``done`` is set once it is journaled."""
+
+    reason: str
+    done: trio.Event
+
+
+@attrs.frozen(kw_only=True)
+class CheckIntentFits:
+    """Could ``signed_quantity`` more of ``symbol`` ever fit the position limit? (at submit)"""
+
+    symbol: str
+    signed_quantity: int
+    reply: trio.MemorySendChannel[OrderAnswer]
+
+
+@attrs.frozen(kw_only=True)
+class FlattenIntent:
+    """The orders of ``intent_id`` flatten a position on the trader's word (allowed when
+    HALTED, as long as they reduce the position)."""
+
+    intent_id: IntentId
+
+
+@attrs.frozen(kw_only=True)
+class LeaveWorking:
+    """``client_order_id`` stays working at the broker on purpose (its intent is over)."""
+
+    client_order_id: ClientOrderId
+
+
+@attrs.frozen(kw_only=True)
+class Settle:
+    """Hydra is leaving: cancel every working order (or leave it, by ``leave_working``);
+    ``done`` is set once none is working."""
+
+    leave_working: bool
     done: trio.Event
 
 
@@ -127,8 +151,14 @@ RiskMessage = (
     | AdoptOrder
     | SetTradingState
     | Kill
+    | ResumeTrading
+    | CheckIntentFits
+    | FlattenIntent
+    | LeaveWorking
+    | Settle
     | Resynced
     | FromBroker
+    | Dispatched
 )
 
 

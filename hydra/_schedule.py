@@ -63,3 +63,16 @@ class DailySchedule:
             if day.weekday() in self.days and moment > local:
                 return moment
         raise InvalidValueError("days", sorted(self.days), "must name at least one weekday")
+
+
+EXCHANGE_ZONE = "America/Chicago"
+TRADING_DAY_ROLLS_AT = dt.time(17, 0)
+"""CME's trading day for grains and livestock starts in the evening: from 17:00 Chicago time a
+moment belongs to the next day's session."""
+
+
+def trading_day(moment: dt.datetime) -> dt.date:
+    """The exchange's trading day (America/Chicago) that the aware ``moment`` belongs to."""
+    local = moment.astimezone(zoneinfo.ZoneInfo(EXCHANGE_ZONE))
+    roll = local.time() >= TRADING_DAY_ROLLS_AT
+    return local.date() + dt.timedelta(days=1) if roll else local.date()

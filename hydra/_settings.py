@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from ._enums import TradingState
 from ._errors import InvalidValueError
 from ._schedule import DailySchedule, parse_days, parse_time, parse_zone
 from ._validate import (
@@ -89,6 +90,27 @@ class ExecutionSettings:
     twap_jitter: float = attrs.field(default=0.2, validator=fraction)
 
 
+def _latched_state(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
+    if value not in (TradingState.REDUCING, TradingState.HALTED):
+        raise InvalidValueError(field.name, value, "must be REDUCING or HALTED")
+
+
+def _breaker_state() -> Any:
+    return attrs.field(default=TradingState.HALTED, validator=_latched_state)
+
+
+@attrs.frozen(kw_only=True)
+class BreakerSettings:
+    """The trading state each circuit breaker latches when it trips: REDUCING (only orders
+    that reduce a position) or HALTED (only cancels, and flattening by ``close_position``)."""
+
+    daily_loss: TradingState = _breaker_state()
+    drawdown: TradingState = _breaker_state()
+    position_value: TradingState = attrs.field(default=TradingState.REDUCING,
+                                               validator=_latched_state)
+    single_trade_loss: TradingState = _breaker_state()
+
+
 @attrs.frozen(kw_only=True)
 class RiskLimits:
     """Pre-trade limits and circuit breakers; money in account currency (USD)."""
@@ -109,6 +131,7 @@ class RiskLimits:
     max_single_trade_loss: Decimal = attrs.field(default=Decimal(5_000), converter=to_decimal,
                                                  validator=positive)
     messages_per_second: int = attrs.field(default=45)  # IB disconnects a client above 50
+    breakers: BreakerSettings = BreakerSettings()
 
     @messages_per_second.validator
     def _below_ib_limit(self, field: attrs.Attribute[Any], value: Any) -> None:
@@ -181,6 +204,9 @@ class ShutdownSettings:
 
     drain_timeout: float = attrs.field(default=30.0, validator=positive_seconds)
     leave_working: bool = False  # after the drain: leave working orders at the broker
+    # The finalizer's bound: how long the last cancels may take to be confirmed before the
+    # orders still working are journaled as unmanaged.
+    finalize_timeout: float = attrs.field(default=10.0, validator=positive_seconds)
 
 
 @attrs.frozen(kw_only=True)

@@ -21,14 +21,14 @@ from ._errors import BrokerConnectionError
 from ._journal_actor import JournalClient
 from ._messages import FromBroker, Resynced, RiskMessage, SessionDown
 from ._settings import BackoffSettings
-from .brokers import Broker, BrokerEvent
+from .brokers import BrokerEvent, MarketView
 
 log = structlog.get_logger()
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-async def reconnect(broker: Broker, *, settings: BackoffSettings, rng: random.Random) -> int:
+async def reconnect(broker: MarketView, *, settings: BackoffSettings, rng: random.Random) -> int:
     """Connect, retrying after each backoff delay; the number of tries it took."""
     last_error: BrokerConnectionError | None = None
     for attempt, delay in enumerate(backoff_delays(settings, rng=rng), start=1):
@@ -45,7 +45,7 @@ async def reconnect(broker: Broker, *, settings: BackoffSettings, rng: random.Ra
     ) from last_error
 
 
-async def resync(broker: Broker, journal: JournalClient) -> Resynced:
+async def resync(broker: MarketView, journal: JournalClient) -> Resynced:
     """The broker's executions since the last journaled one, its working orders and its
     positions (symbol → contracts)."""
     since = await journal.read(lambda j: j.last_fill_time()) or EPOCH
@@ -67,7 +67,7 @@ def positions_by_symbol(positions: Iterable[Position]) -> dict[str, int]:
 async def run_connection(
     inbox: trio.MemoryReceiveChannel[SessionDown],
     *,
-    broker: Broker,
+    broker: MarketView,
     risk: trio.MemorySendChannel[RiskMessage],
     journal: JournalClient,
     settings: BackoffSettings,

@@ -191,7 +191,8 @@ async def test_kill_halts_cancels_and_refuses_new_orders(
     assert kinds[0] == "TradingStateChanged"
     notes = [p for _, kind, p in Journal.open(tmp_path / "j.sqlite").events()
              if kind is EventKind.NOTE and p["what"] == "kill_switch"]
-    assert notes == [{"what": "kill_switch", "reason": "test", "working": 2}]
+    assert notes == [{"what": "kill_switch", "cause": "kill_switch", "state": "HALTED",
+                      "reason": "test", "working": 2}]
 
 
 async def test_closing_cancels_working_orders_after_the_drain(

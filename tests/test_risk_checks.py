@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hydra._contracts import LEAN_HOGS, OATS
 from hydra._core._positions import Position
 from hydra._core._risk_checks import (
+    NO_WORKING,
     AccountState,
     Denial,
     check_order,
@@ -74,7 +75,8 @@ def _fields(
     now: float = 100.0,
 ) -> set[str]:
     denials = check_order(
-        request, account=account, limits=limits, reference_price=reference_price, now=now
+        request, account=account, limits=limits, reference_price=reference_price, now=now,
+        working=NO_WORKING,
     )
     return {denial.field for denial in denials}
 
@@ -249,11 +251,10 @@ def test_single_trade_loss_trips() -> None:
     assert _breakers(attrs.evolve(FLAT, worst_trade_loss=D(5_000))) == {"single_trade_loss"}
 
 
-def test_check_order_includes_tripped_breakers() -> None:
-    """An otherwise fine order is denied while a breaker is tripped."""
-    assert _fields(_request(), attrs.evolve(FLAT, worst_trade_loss=D(6_000))) == {
-        "single_trade_loss"
-    }
+def test_check_order_leaves_breakers_to_the_trading_state() -> None:
+    """A tripped breaker does not deny by itself: the risk book latches it into the trading
+    state, so an order that reduces the position can still pass in REDUCING."""
+    assert _fields(_request(), attrs.evolve(FLAT, worst_trade_loss=D(6_000))) == set()
 
 
 # Fail closed on unknown numbers.
@@ -289,7 +290,8 @@ def test_state_denial_message_names_what_is_allowed() -> None:
     """A trading-state denial says the state and what it allows."""
     account = attrs.evolve(FLAT, trading_state=TradingState.HALTED)
     (denial,) = check_order(
-        _request(), account=account, limits=LIMITS, reference_price=D(400), now=0.0
+        _request(), account=account, limits=LIMITS, reference_price=D(400), now=0.0,
+        working=NO_WORKING,
     )
     assert denial.message == "trading_state HALTED violates limit: no new orders"
 
@@ -348,11 +350,10 @@ def test_risk_checks_fail_closed_on_nan(
     inject: Callable[[AccountState, Any], AccountState],
     nan: Any,
 ) -> None:
-    """A NaN or infinity in any account number or mark trips a breaker and denies the order."""
+    """A NaN or infinity in any account number or mark trips a breaker (which the risk book
+    latches, so the order is refused by the trading state)."""
     account = inject(_holding(quantity, mark=OATS.tick_size * mark_ticks), nan)
     assert tripped_breakers(account, limits=LIMITS)
-    assert check_order(_request(side), account=account, limits=LIMITS,
-                       reference_price=D(400), now=100.0)
 
 
 @given(side=sides, nan=st.sampled_from([float("nan"), float("inf")]), in_times=st.booleans())

@@ -10,4 +10,7 @@ domain values):
   _pricing, _slippage                              prices on the tick grid; the slippage model
   _ladder                                          the patience ladder's prices and waits
   _risk_checks                                     pre-trade checks and circuit breakers
+  _risk_state                                      what the risk book remembers across restarts
+  _risk_messages                                   the risk book's inputs, answers and effects
+  _risk_book                                       the risk book: orders, exposure, states
 """

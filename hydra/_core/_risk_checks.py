@@ -1,8 +1,10 @@
 """Risk checks: circuit breakers on the account and pre-trade checks on one order request.
 
-Pure functions over frozen values, with no I/O: the risk actor keeps an `AccountState` up to date
-from broker events, feeds it to `check_order` with each `OrderRequest`, and acts on the answer.
-Each check returns a `Denial` (field, measured value, violated limit) or ``None``.
+Pure functions over frozen values, with no I/O: the risk book (`hydra._core._risk_book`) keeps an
+`AccountState` and the working orders up to date from broker events, feeds both to `check_order`
+with each `OrderRequest`, and acts on the answer. Each check returns a `Denial` (field, measured
+value, violated limit) or ``None``. Position checks count *exposure*: the position plus every
+working order on the same side, as if each filled in full (`Working`).
 
 The checks fail closed: whatever they cannot compute (a NaN or infinite number, a missing mark, a
 missing or non-positive reference price) is a denial, never a pass. Decimal NaN raises on ``<``,
@@ -275,9 +277,26 @@ def tripped_breakers(account: AccountState, *, limits: RiskLimits) -> tuple[Deni
 # Pre-trade checks: on one order request, in the light of the account.
 
 
-def _reduces(current: int, signed_quantity: int) -> bool:
-    """True when the order shrinks ``|current|`` without going through flat to the other side."""
-    return current * signed_quantity < 0 and abs(signed_quantity) <= abs(current)
+@attrs.frozen(kw_only=True)
+class Working:
+    """Contracts still to fill in one symbol's working orders, by side (0 and 0: none)."""
+
+    buy: int = attrs.field(default=0, validator=non_negative_int)
+    sell: int = attrs.field(default=0, validator=non_negative_int)
+
+    def on_side(self, signed_quantity: int) -> int:
+        """What is working on the side of an order of ``signed_quantity``."""
+        return self.buy if signed_quantity > 0 else self.sell
+
+
+NO_WORKING = Working()
+
+
+def reduces(current: int, signed_quantity: int, *, working: Working = NO_WORKING) -> bool:
+    """True when the order shrinks ``|current|`` without going through flat to the other side,
+    even if every working order on its side fills first."""
+    ahead = working.on_side(signed_quantity)
+    return current * signed_quantity < 0 and ahead + abs(signed_quantity) <= abs(current)
 
 
 def check_order_quantity(request: OrderRequest, *, limits: RiskLimits) -> Denial | None:
@@ -290,17 +309,28 @@ def check_order_notional(request: OrderRequest, *, limits: RiskLimits) -> Denial
 
 
 def check_position_limit(
-    request: OrderRequest, *, account: AccountState, limits: RiskLimits
+    request: OrderRequest, *, account: AccountState, limits: RiskLimits, working: Working
 ) -> Denial | None:
-    """The position after a full fill must be within ``max_position``, unless the order reduces it.
-
-    An order that shrinks a position already beyond the limit (the limit was lowered) is allowed.
+    """The worst-case position on the order's side (the position, every working order on that
+    side and this one all filled) must be within ``max_position``, unless the order leaves that
+    worst case no further from flat than it already is (a limit lowered under a position).
     """
-    current = account.quantity(request.contract.symbol)
-    projected = abs(current + request.signed_quantity)
-    if projected <= limits.max_position or _reduces(current, request.signed_quantity):
+    return check_exposure(request.contract.symbol, request.signed_quantity, account=account,
+                          limits=limits, working=working)
+
+
+def check_exposure(
+    symbol: str, signed_quantity: int, *, account: AccountState, limits: RiskLimits,
+    working: Working,
+) -> Denial | None:
+    """`check_position_limit` for ``signed_quantity`` more of ``symbol``: also how an intent
+    that can never fit is refused before anything is sent."""
+    sign = 1 if signed_quantity > 0 else -1
+    before = account.quantity(symbol) + sign * working.on_side(signed_quantity)
+    after = before + signed_quantity
+    if abs(after) <= limits.max_position or abs(after) <= abs(before):
         return None
-    return Denial(field="position", value=projected, limit=limits.max_position)
+    return Denial(field="position", value=abs(after), limit=limits.max_position)
 
 
 def check_price_collar(
@@ -338,13 +368,19 @@ _STATE_ALLOWS: Mapping[TradingState, str] = types.MappingProxyType({
 })
 
 
-def check_trading_state(request: OrderRequest, *, account: AccountState) -> Denial | None:
-    """ACTIVE allows every order; REDUCING only orders that reduce |position|; HALTED none."""
+def check_trading_state(
+    request: OrderRequest, *, account: AccountState, working: Working = NO_WORKING,
+    flattening: bool = False,
+) -> Denial | None:
+    """ACTIVE allows every order; REDUCING only orders that reduce |position| (counting the
+    working orders on their side); HALTED none, except reducing ones when ``flattening`` (the
+    trader closes the position explicitly)."""
     state = account.trading_state
     if state is TradingState.ACTIVE:
         return None
     current = account.quantity(request.contract.symbol)
-    if state is TradingState.REDUCING and _reduces(current, request.signed_quantity):
+    reducing = reduces(current, request.signed_quantity, working=working)
+    if reducing and (state is TradingState.REDUCING or flattening):
         return None
     return Denial(field="trading_state", value=state, limit=_STATE_ALLOWS[state])
 
@@ -356,19 +392,23 @@ def check_order(
     limits: RiskLimits,
     reference_price: Decimal | None,
     now: float,
+    working: Working,
+    flattening: bool = False,
 ) -> tuple[Denial, ...]:
-    """Every reason to refuse ``request`` now, circuit breakers included; empty means allowed."""
+    """Every reason to refuse ``request`` now, given what is ``working`` in its symbol;
+    empty means allowed. Circuit breakers act through the trading state (the risk book
+    latches a trip), so an order that reduces the position passes them in REDUCING."""
     return (
         *_found([
-            check_trading_state(request, account=account),
+            check_trading_state(request, account=account, working=working,
+                                flattening=flattening),
             check_order_quantity(request, limits=limits),
             check_order_notional(request, limits=limits),
-            check_position_limit(request, account=account, limits=limits),
+            check_position_limit(request, account=account, limits=limits, working=working),
             check_price_collar(request, limits=limits, reference_price=reference_price),
             check_open_orders(account, limits=limits),
             check_order_rate(account, limits=limits, now=now),
         ]),
-        *tripped_breakers(account, limits=limits),
     )
 
 

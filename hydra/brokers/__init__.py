@@ -1,7 +1,7 @@
 """Brokers: the `Broker` protocol, its events and its snapshots.
 
 Layers (each imports only from those below it):
-    _protocol     the Broker protocol
+    _protocol     the Broker protocol: OrderEntry and MarketView
     _snapshots    OpenOrder, AccountSnapshot
     _events       the event stream's messages
     _codes        IB-like error codes
@@ -20,7 +20,7 @@ from ._events import (
     OrderStatusChanged,
     PositionChanged,
 )
-from ._protocol import Broker
+from ._protocol import Broker, MarketView, OrderEntry
 from ._snapshots import AccountSnapshot, OpenOrder
 
 __all__ = [
@@ -33,8 +33,10 @@ __all__ = [
     "ConnectionRestored",
     "ErrorCode",
     "FillReported",
+    "MarketView",
     "OpenOrder",
     "OrderAcknowledged",
+    "OrderEntry",
     "OrderStatusChanged",
     "PositionChanged",
 ]

@@ -1,7 +1,10 @@
-"""`Broker`: the one interface to order entry, events, snapshots, quotes and contract facts.
+"""`Broker`: order entry, events, snapshots, quotes and contract facts, in two halves.
 
-Every async method is Trio-flavoured. Implementations: `hydra.sim.SimBroker` (the simulated
-exchange) and the IB adapter.
+`OrderEntry` (place, modify, cancel) is handed only to the risk actor's sender, the one holder
+of order entry; everything else in Hydra sees a `MarketView` (the connection, events,
+snapshots, quotes, contract facts), so "nothing reaches order entry except through risk" is a
+fact mypy checks. A `Broker` is both. Every async method is Trio-flavoured. Implementations:
+`hydra.sim.SimBroker` (the simulated exchange) and the IB adapter.
 """
 
 from __future__ import annotations
@@ -21,17 +24,9 @@ from ._events import BrokerEvent
 from ._snapshots import AccountSnapshot, OpenOrder
 
 
-class Broker(Protocol):
-    """A broker session. Order entry while disconnected raises `BrokerConnectionError`;
-    refusals by the broker or exchange arrive as events, not exceptions."""
-
-    async def connect(self) -> None:
-        """Open the session (raises `BrokerConnectionError` when the broker is unreachable)."""
-        ...
-
-    async def close(self) -> None:
-        """End the session; the event stream ends."""
-        ...
+class OrderEntry(Protocol):
+    """Sending, changing and cancelling orders. Called while disconnected, each raises
+    `BrokerConnectionError`; refusals by the broker or exchange arrive as events."""
 
     async def place(self, request: OrderRequest) -> None:
         """Send a new order; ``request.client_order_id`` is Hydra's key for it from now on."""
@@ -45,6 +40,18 @@ class Broker(Protocol):
 
     async def cancel(self, client_order_id: ClientOrderId) -> None:
         """Ask for a working order to be cancelled."""
+        ...
+
+
+class MarketView(Protocol):
+    """A broker session without order entry: the connection, events, snapshots, quotes."""
+
+    async def connect(self) -> None:
+        """Open the session (raises `BrokerConnectionError` when the broker is unreachable)."""
+        ...
+
+    async def close(self) -> None:
+        """End the session; the event stream ends."""
         ...
 
     def events(self) -> trio.MemoryReceiveChannel[BrokerEvent]:
@@ -78,3 +85,7 @@ class Broker(Protocol):
     async def contract_details(self, symbol: str) -> ContractSpec:
         """The broker's facts for ``symbol`` (an unknown symbol is an `InvalidValueError`)."""
         ...
+
+
+class Broker(OrderEntry, MarketView, Protocol):
+    """A whole broker session: order entry and the market view."""
