@@ -12,10 +12,16 @@ from typing import TypeVar
 import attrs
 import pytest
 import trio
+import trio_asyncio
 
 from hydra._contracts import OATS
 from hydra._enums import OrderStatus, Side
-from hydra._errors import BrokerConnectionError, BrokerError, InvalidValueError
+from hydra._errors import (
+    BrokerConnectionError,
+    BrokerError,
+    InvalidValueError,
+    LiveTradingRefusedError,
+)
 from hydra._ids import ClientOrderId, IntentId
 from hydra._orders import OrderRequest
 from hydra._settings import BrokerSettings
@@ -29,7 +35,7 @@ from hydra.brokers import (
     OrderStatusChanged,
 )
 from hydra.gateway import Gateway, serve_gateway
-from hydra.ib import ClientIdInUseError, IBBroker, open_ib_broker
+from hydra.ib import LIVE_CONFIRMED_ENV, ClientIdInUseError, IBBroker, open_ib_broker
 from hydra.sim import MarketParams, SimExchange, SimParams, open_sim_exchange
 
 # A still market (no random walk, no flow) so resting orders rest and the quote is known.
@@ -94,6 +100,45 @@ async def until_status(
         event = await until(broker, OrderStatusChanged, seen)
         if event.status is status:
             return event
+
+
+@pytest.mark.parametrize("port", [4001, 7496])
+@pytest.mark.parametrize(
+    ("live", "environ"),
+    [(False, {}), (False, {LIVE_CONFIRMED_ENV: "true"}), (True, {}),
+     (True, {LIVE_CONFIRMED_ENV: "false"})],
+)
+def test_built_directly_on_a_live_port_it_refuses_before_anything_starts(
+    port: int, live: bool, environ: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IBBroker on 4001 or 7496 without both live=True and HYDRA_LIVE_CONFIRMED=true raises
+    in its constructor: no event loop, nothing listening, no connection attempted."""
+    monkeypatch.delenv(LIVE_CONFIRMED_ENV, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(LiveTradingRefusedError, match=f"port {port} is a live trading port"):
+        IBBroker(BrokerSettings(port=port), client_id=1, live=live)
+
+
+@pytest.mark.parametrize("port", [4001, 7496])
+async def test_built_directly_with_both_opt_ins_it_gets_past_the_check(
+    port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """live=True with HYDRA_LIVE_CONFIRMED=true builds an IBBroker for a live port, which
+    says it is live and has not connected yet."""
+    monkeypatch.setenv(LIVE_CONFIRMED_ENV, "true")
+    async with trio_asyncio.open_loop():
+        broker = IBBroker(BrokerSettings(port=port), client_id=1, live=True)
+        assert broker.live and not broker.connected
+        await broker.close()
+
+
+async def test_live_on_a_non_live_port_is_refused_when_built(served: Served) -> None:
+    """live=True on the simulated gateway's port is refused, as open_ib_broker refuses it."""
+    with pytest.raises(LiveTradingRefusedError, match="not a known live port"):
+        IBBroker(served.settings, client_id=1, live=True)
+    async with open_ib_broker(served.settings) as broker:
+        assert not broker.live and broker.connected
 
 
 async def test_connect_and_read_contract_details(served: Served) -> None:
