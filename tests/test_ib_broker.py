@@ -28,6 +28,7 @@ from hydra._settings import BrokerSettings
 from hydra.brokers import (
     BrokerErrorReported,
     BrokerEvent,
+    CommissionReported,
     ConnectionLost,
     ConnectionRestored,
     FillReported,
@@ -175,26 +176,36 @@ async def test_quotes_follow_the_exchange(served: Served) -> None:
         assert (quote.bid_size, quote.ask_size) == (expected.bid_size, expected.ask_size)
 
 
-async def test_limit_at_the_ask_fills_once_with_commission(served: Served) -> None:
-    """A buy at the ask is acknowledged, reported filled once with its commission (keyed by
-    orderRef), and FILLED comes after the fill."""
+async def test_limit_at_the_ask_fills_once_then_its_commission(served: Served) -> None:
+    """A buy at the ask is acknowledged and reported filled once (keyed by orderRef) with
+    commission 0 when its execution arrives, then its commission once as CommissionReported
+    when the gateway's commission report comes; FILLED comes after the fill."""
     async with open_ib_broker(served.settings) as broker:
         ask = served.exchange.quote("ZO").ask
         await broker.place(request("int-a.0", ask))
         seen: list[BrokerEvent] = []
         filled = await until_status(broker, OrderStatus.FILLED, seen)
+        if not any(isinstance(e, CommissionReported) for e in seen):
+            await until(broker, CommissionReported, seen)
         assert (filled.filled, filled.remaining) == (1, 0)
         [ack] = [e for e in seen if isinstance(e, OrderAcknowledged)]
         assert ack.client_order_id == "int-a.0" and ack.broker_order_id > 0
         [fill] = [e.fill for e in seen if isinstance(e, FillReported)]
         assert (fill.client_order_id, fill.price, fill.quantity) == ("int-a.0", ask, 1)
-        assert fill.commission == Decimal("2.50")
+        assert fill.commission == 0
+        [commission] = [e for e in seen if isinstance(e, CommissionReported)]
+        assert commission == CommissionReported(
+            execution_id=fill.execution_id, client_order_id=ClientOrderId("int-a.0"),
+            commission=Decimal("2.50"),
+        )
         assert seen.index(filled) > seen.index(FillReported(fill=fill))
+        assert seen.index(commission) > seen.index(FillReported(fill=fill))
         statuses = [e.status for e in seen if isinstance(e, OrderStatusChanged)]
         assert statuses == [OrderStatus.WORKING, OrderStatus.FILLED]
         with trio.move_on_after(0.05):
-            more = await until(broker, FillReported)
-            pytest.fail(f"a second fill was reported: {more}")
+            async for more in broker.events():
+                if isinstance(more, FillReported | CommissionReported):
+                    pytest.fail(f"the execution was reported again: {more}")
 
 
 async def test_positions_executions_and_account_after_a_fill(served: Served) -> None:
