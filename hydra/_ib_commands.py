@@ -1,5 +1,9 @@
 """``hydra status``, ``hydra positions`` and ``hydra cancel-all``: looking at (and stopping)
-a running account through IB with the CLI's own client id (3), beside a running Hydra."""
+a running account through IB with the CLI's own client id (3), beside a running Hydra.
+
+A live port (4001, 7496) takes the same double opt-in as ``hydra run``: ``--live`` and
+``HYDRA_LIVE_CONFIRMED=true``, so the emergency ``cancel-all`` can reach a live account and
+nothing reaches one by accident."""
 
 from __future__ import annotations
 
@@ -23,7 +27,8 @@ if TYPE_CHECKING:
 
 
 def add_parsers(subparsers: Subparsers) -> None:
-    """``hydra status``, ``hydra positions``, ``hydra cancel-all`` (each ``[--config FILE]``)."""
+    """``hydra status``, ``hydra positions``, ``hydra cancel-all`` (each ``[--live]
+    [--config FILE]``)."""
     for name, help_text, action in (
         ("status", "connection, account, working orders and positions", _status),
         ("positions", "the account's positions", _positions),
@@ -32,6 +37,9 @@ def add_parsers(subparsers: Subparsers) -> None:
     ):
         parser = subparsers.add_parser(name, help=help_text, description=help_text + ", "
                                        "through IB with the CLI's client id.")
+        parser.add_argument("--live", action="store_true",
+                            help="the port is a live one (4001, 7496): also needs "
+                                 "HYDRA_LIVE_CONFIRMED=true")
         parser.add_argument("--config", metavar="FILE", help="a TOML configuration file")
         parser.set_defaults(run=functools.partial(_run, name, action))
 
@@ -40,7 +48,7 @@ def _run(name: str, action: Action, args: argparse.Namespace) -> int:
     config = load_config_arg(args.config) if args.config else HydraConfig()
     settings = broker_settings(config, os.environ)
     try:
-        trio.run(_connected, settings, action)
+        trio.run(functools.partial(_connected, settings, action, live=args.live))
     except (HydraError, BaseExceptionGroup) as error:
         raise CommandError(f"{name}: {first_error(error)}") from error
     return 0
@@ -49,16 +57,18 @@ def _run(name: str, action: Action, args: argparse.Namespace) -> int:
 Action = Callable[["IBBroker"], Awaitable[None]]
 
 
-async def _connected(settings: BrokerSettings, action: Action) -> None:
+async def _connected(settings: BrokerSettings, action: Action, *, live: bool) -> None:
     from .ib import open_ib_broker
 
-    async with open_ib_broker(attrs.evolve(settings, client_id=settings.cli_client_id)) as broker:
+    cli = attrs.evolve(settings, client_id=settings.cli_client_id)
+    async with open_ib_broker(cli, live=live) as broker:
         await action(broker)
 
 
 async def _status(broker: IBBroker) -> None:
     account = await broker.account()
-    print(f"connected: {broker.address}  equity {account.equity} {account.currency}  "
+    live = "  LIVE" if broker.live else ""
+    print(f"connected: {broker.address}{live}  equity {account.equity} {account.currency}  "
           f"realized {account.realized}  unrealized {account.unrealized}")
     orders = await broker.account_open_orders()
     print(f"working orders: {len(orders)}")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import attrs
 import pytest
 
 from hydra._enums import OrderStatus
 from hydra._errors import InvalidValueError
-from hydra._ids import ClientOrderId
-from hydra.brokers import ErrorCode, OrderStatusChanged
+from hydra._ids import ClientOrderId, ExecutionId
+from hydra.brokers import CommissionReported, ErrorCode, OrderStatusChanged
 
 
 def test_rejection_is_a_status_with_a_code() -> None:
@@ -32,3 +34,17 @@ def test_negative_quantities_are_refused() -> None:
         OrderStatusChanged(
             client_order_id=ClientOrderId("a"), status=OrderStatus.WORKING, filled=0, remaining=-1
         )
+
+
+def test_a_commission_report_is_an_exact_non_negative_decimal() -> None:
+    """CommissionReported takes its commission as an exact Decimal and refuses a negative one
+    by the field's name."""
+    event = CommissionReported(execution_id=ExecutionId("e1"),
+                               client_order_id=ClientOrderId("int-a.0"), commission=1.25)
+    assert event.commission == Decimal("1.25")
+    with pytest.raises(InvalidValueError, match=r"^commission:"):
+        CommissionReported(execution_id=ExecutionId("e1"),
+                           client_order_id=ClientOrderId("int-a.0"), commission=Decimal(-1))
+    with pytest.raises(InvalidValueError, match=r"^execution_id:"):
+        CommissionReported(execution_id=ExecutionId(""),
+                           client_order_id=ClientOrderId("int-a.0"), commission=Decimal(0))

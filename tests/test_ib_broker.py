@@ -12,16 +12,23 @@ from typing import TypeVar
 import attrs
 import pytest
 import trio
+import trio_asyncio
 
 from hydra._contracts import OATS
 from hydra._enums import OrderStatus, Side
-from hydra._errors import BrokerConnectionError, BrokerError, InvalidValueError
+from hydra._errors import (
+    BrokerConnectionError,
+    BrokerError,
+    InvalidValueError,
+    LiveTradingRefusedError,
+)
 from hydra._ids import ClientOrderId, IntentId
 from hydra._orders import OrderRequest
 from hydra._settings import BrokerSettings
 from hydra.brokers import (
     BrokerErrorReported,
     BrokerEvent,
+    CommissionReported,
     ConnectionLost,
     ConnectionRestored,
     FillReported,
@@ -29,7 +36,7 @@ from hydra.brokers import (
     OrderStatusChanged,
 )
 from hydra.gateway import Gateway, serve_gateway
-from hydra.ib import ClientIdInUseError, IBBroker, open_ib_broker
+from hydra.ib import LIVE_CONFIRMED_ENV, ClientIdInUseError, IBBroker, open_ib_broker
 from hydra.sim import MarketParams, SimExchange, SimParams, open_sim_exchange
 
 # A still market (no random walk, no flow) so resting orders rest and the quote is known.
@@ -96,6 +103,45 @@ async def until_status(
             return event
 
 
+@pytest.mark.parametrize("port", [4001, 7496])
+@pytest.mark.parametrize(
+    ("live", "environ"),
+    [(False, {}), (False, {LIVE_CONFIRMED_ENV: "true"}), (True, {}),
+     (True, {LIVE_CONFIRMED_ENV: "false"})],
+)
+def test_built_directly_on_a_live_port_it_refuses_before_anything_starts(
+    port: int, live: bool, environ: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IBBroker on 4001 or 7496 without both live=True and HYDRA_LIVE_CONFIRMED=true raises
+    in its constructor: no event loop, nothing listening, no connection attempted."""
+    monkeypatch.delenv(LIVE_CONFIRMED_ENV, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(LiveTradingRefusedError, match=f"port {port} is a live trading port"):
+        IBBroker(BrokerSettings(port=port), client_id=1, live=live)
+
+
+@pytest.mark.parametrize("port", [4001, 7496])
+async def test_built_directly_with_both_opt_ins_it_gets_past_the_check(
+    port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """live=True with HYDRA_LIVE_CONFIRMED=true builds an IBBroker for a live port, which
+    says it is live and has not connected yet."""
+    monkeypatch.setenv(LIVE_CONFIRMED_ENV, "true")
+    async with trio_asyncio.open_loop():
+        broker = IBBroker(BrokerSettings(port=port), client_id=1, live=True)
+        assert broker.live and not broker.connected
+        await broker.close()
+
+
+async def test_live_on_a_non_live_port_is_refused_when_built(served: Served) -> None:
+    """live=True on the simulated gateway's port is refused, as open_ib_broker refuses it."""
+    with pytest.raises(LiveTradingRefusedError, match="not a known live port"):
+        IBBroker(served.settings, client_id=1, live=True)
+    async with open_ib_broker(served.settings) as broker:
+        assert not broker.live and broker.connected
+
+
 async def test_connect_and_read_contract_details(served: Served) -> None:
     """Connecting answers, and ZO's details carry IB's tick, multiplier and magnifier."""
     async with open_ib_broker(served.settings) as broker:
@@ -130,26 +176,36 @@ async def test_quotes_follow_the_exchange(served: Served) -> None:
         assert (quote.bid_size, quote.ask_size) == (expected.bid_size, expected.ask_size)
 
 
-async def test_limit_at_the_ask_fills_once_with_commission(served: Served) -> None:
-    """A buy at the ask is acknowledged, reported filled once with its commission (keyed by
-    orderRef), and FILLED comes after the fill."""
+async def test_limit_at_the_ask_fills_once_then_its_commission(served: Served) -> None:
+    """A buy at the ask is acknowledged and reported filled once (keyed by orderRef) with
+    commission 0 when its execution arrives, then its commission once as CommissionReported
+    when the gateway's commission report comes; FILLED comes after the fill."""
     async with open_ib_broker(served.settings) as broker:
         ask = served.exchange.quote("ZO").ask
         await broker.place(request("int-a.0", ask))
         seen: list[BrokerEvent] = []
         filled = await until_status(broker, OrderStatus.FILLED, seen)
+        if not any(isinstance(e, CommissionReported) for e in seen):
+            await until(broker, CommissionReported, seen)
         assert (filled.filled, filled.remaining) == (1, 0)
         [ack] = [e for e in seen if isinstance(e, OrderAcknowledged)]
         assert ack.client_order_id == "int-a.0" and ack.broker_order_id > 0
         [fill] = [e.fill for e in seen if isinstance(e, FillReported)]
         assert (fill.client_order_id, fill.price, fill.quantity) == ("int-a.0", ask, 1)
-        assert fill.commission == Decimal("2.50")
+        assert fill.commission == 0
+        [commission] = [e for e in seen if isinstance(e, CommissionReported)]
+        assert commission == CommissionReported(
+            execution_id=fill.execution_id, client_order_id=ClientOrderId("int-a.0"),
+            commission=Decimal("2.50"),
+        )
         assert seen.index(filled) > seen.index(FillReported(fill=fill))
+        assert seen.index(commission) > seen.index(FillReported(fill=fill))
         statuses = [e.status for e in seen if isinstance(e, OrderStatusChanged)]
         assert statuses == [OrderStatus.WORKING, OrderStatus.FILLED]
         with trio.move_on_after(0.05):
-            more = await until(broker, FillReported)
-            pytest.fail(f"a second fill was reported: {more}")
+            async for more in broker.events():
+                if isinstance(more, FillReported | CommissionReported):
+                    pytest.fail(f"the execution was reported again: {more}")
 
 
 async def test_positions_executions_and_account_after_a_fill(served: Served) -> None:

@@ -1,7 +1,10 @@
-"""``hydra status``, ``positions`` and ``cancel-all`` against a simulated gateway process."""
+"""``hydra status``, ``positions`` and ``cancel-all`` against a simulated gateway process, and
+their refusal of a live port without ``--live`` and ``HYDRA_LIVE_CONFIRMED=true``."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -23,7 +26,25 @@ def _free_port() -> int:
 @pytest.fixture
 def gateway_port(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     """A `hydra sim-gateway` process on a free port, with IB_GATEWAY_PORT pointing at it."""
-    port = _free_port()
+    with _gateway(_free_port(), monkeypatch) as port:
+        yield port
+
+
+@pytest.fixture
+def live_gateway_port(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """A `hydra sim-gateway` process on IB Gateway's live port 4001 (skipped when that port is
+    taken on this machine), with IB_GATEWAY_PORT pointing at it."""
+    try:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 4001))
+    except OSError as e:
+        pytest.skip(f"port 4001 is taken on this machine: {e}")
+    with _gateway(4001, monkeypatch) as port:
+        yield port
+
+
+@contextlib.contextmanager
+def _gateway(port: int, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     process = subprocess.Popen(
         [sys.executable, "-m", "hydra", "sim-gateway", "--port", str(port), "--seed", "2"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -52,6 +73,78 @@ def _rest_an_order(port: int) -> None:
     ib.placeOrder(oats, LimitOrder("BUY", 2, 300.0, orderRef="someone-else.1"))
     ib.sleep(0.5)
     ib.disconnect()
+
+
+def _hydra(*argv: str, port: int, confirmed: str | None) -> subprocess.CompletedProcess[str]:
+    """``python -m hydra ARGV`` in its own process, with IB_GATEWAY_PORT=``port`` and
+    HYDRA_LIVE_CONFIRMED=``confirmed`` (unset when None)."""
+    environ = {k: v for k, v in os.environ.items() if k != "HYDRA_LIVE_CONFIRMED"}
+    environ["IB_GATEWAY_PORT"] = str(port)
+    if confirmed is not None:
+        environ["HYDRA_LIVE_CONFIRMED"] = confirmed
+    return subprocess.run([sys.executable, "-m", "hydra", *argv], env=environ,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize(("command", "port"), [
+    ("status", 4001), ("positions", 7496), ("cancel-all", 4001), ("cancel-all", 7496),
+])
+def test_a_live_port_without_live_is_refused_in_one_line(command: str, port: int) -> None:
+    """Without --live, a live port exits 2 with one line naming --live, before connecting."""
+    done = _hydra(command, port=port, confirmed="true")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"{command}: port {port} is a live trading port: to trade live pass --live and set "
+        "HYDRA_LIVE_CONFIRMED=true, or use a paper port (4002 or 7497)"
+    ]
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize(("command", "confirmed", "said"), [
+    ("status", None, "HYDRA_LIVE_CONFIRMED is not set"),
+    ("positions", "yes", 'HYDRA_LIVE_CONFIRMED="yes"'),
+    ("cancel-all", None, "HYDRA_LIVE_CONFIRMED is not set"),
+    ("cancel-all", "", "HYDRA_LIVE_CONFIRMED is empty"),
+])
+def test_live_without_the_confirmation_is_refused_in_one_line(
+    command: str, confirmed: str | None, said: str
+) -> None:
+    """--live on a live port without HYDRA_LIVE_CONFIRMED=true exits 2 with one line."""
+    done = _hydra(command, "--live", port=4001, confirmed=confirmed)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"{command}: port 4001 is a live trading port and --live was given, but {said}: "
+        "set HYDRA_LIVE_CONFIRMED=true to trade live"
+    ]
+
+
+def test_live_on_a_paper_port_is_refused_in_one_line() -> None:
+    """--live on the paper port 4002 is a mismatch: exit 2, one line."""
+    done = _hydra("cancel-all", "--live", port=4002, confirmed="true")
+    assert (done.returncode, done.stderr.splitlines()) == (2, [
+        "cancel-all: --live was given but port 4002 is a paper trading port: live trading "
+        "uses only port 4001 or 7496"
+    ])
+
+
+def test_cancel_all_reaches_a_live_port_with_both_opt_ins(
+    live_gateway_port: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a live port, cancel-all without --live leaves the order; with --live and
+    HYDRA_LIVE_CONFIRMED=true it reaches the gateway and cancels it."""
+    _rest_an_order(live_gateway_port)
+    monkeypatch.setenv("HYDRA_LIVE_CONFIRMED", "true")
+    assert main(["cancel-all"]) == 2
+    assert "pass --live" in capsys.readouterr().err
+    assert main(["status", "--live"]) == 0
+    out = capsys.readouterr().out
+    assert "LIVE" in out and "working orders: 1" in out
+    assert main(["cancel-all", "--live"]) == 0
+    assert "global cancel sent for 1 working order(s)" in capsys.readouterr().out
+    assert main(["status", "--live"]) == 0
+    assert "working orders: 0" in capsys.readouterr().out
+    assert main(["positions", "--live"]) == 0
+    assert "positions: 0" in capsys.readouterr().out
 
 
 def test_status_lists_working_orders_and_cancel_all_clears_them(

@@ -31,6 +31,7 @@ from hydra._ids import ClientOrderId, IntentId
 from hydra._orders import OrderRequest
 from hydra.ib._convert import (
     client_order_id_from_ib,
+    commission_from_ib,
     from_ib_account_values,
     from_ib_contract_details,
     from_ib_fill,
@@ -148,6 +149,15 @@ def test_fill_carries_commission_and_side() -> None:
     )
     assert from_ib_fill(fill, commission=1.7976931348623157e308,
                         client_order_id=ClientOrderId("x.0")).commission == 0
+
+
+def test_commission_is_exact_and_unset_is_none() -> None:
+    """A commission report's amount is its shortest decimal, zero included; IB's unset
+    doubles, NaN and negatives are None."""
+    assert commission_from_ib(1.25) == Decimal("1.25")
+    assert commission_from_ib(0.0) == Decimal(0)
+    for unset in (1.7976931348623157e308, float("nan"), float("inf"), -1.0):
+        assert commission_from_ib(unset) is None
 
 
 def test_position_average_cost_is_a_price() -> None:

@@ -46,8 +46,33 @@ def test_live_port_with_both_opt_ins_is_allowed(port: int, value: str) -> None:
 @pytest.mark.parametrize("port", [4002, 7497, 12345])
 def test_live_on_a_non_live_port_is_refused(port: int, environ: dict[str, str]) -> None:
     """live=True on a paper or unknown port is a mismatch, refused."""
-    with pytest.raises(LiveTradingRefusedError, match=f"live=True but port {port}"):
+    with pytest.raises(LiveTradingRefusedError, match=f"--live was given but port {port}"):
         check_port(port, live=True, environ=environ)
+
+
+@pytest.mark.parametrize(
+    ("port", "live", "environ", "expected"),
+    [
+        (4001, False, {}, "port 4001 is a live trading port: to trade live pass --live and set "
+                          "HYDRA_LIVE_CONFIRMED=true, or use a paper port (4002 or 7497)"),
+        (7496, True, {}, "port 7496 is a live trading port and --live was given, but "
+                         "HYDRA_LIVE_CONFIRMED is not set: set HYDRA_LIVE_CONFIRMED=true to "
+                         "trade live"),
+        (4001, True, {LIVE_CONFIRMED_ENV: " "}, "but HYDRA_LIVE_CONFIRMED is empty: set"),
+        (4001, True, {LIVE_CONFIRMED_ENV: "yes"}, 'but HYDRA_LIVE_CONFIRMED="yes": set'),
+        (4002, True, CONFIRMED, "--live was given but port 4002 is a paper trading port: live "
+                                "trading uses only port 4001 or 7496"),
+    ],
+)
+def test_refusals_are_one_line_in_the_command_lines_words(
+    port: int, live: bool, environ: dict[str, str], expected: str
+) -> None:
+    """Each refusal is one line naming --live and HYDRA_LIVE_CONFIRMED=true, with no reprs."""
+    with pytest.raises(LiveTradingRefusedError) as refused:
+        check_port(port, live=live, environ=environ)
+    message = str(refused.value)
+    assert expected in message
+    assert "\n" not in message and "None" not in message and "'" not in message
 
 
 @pytest.mark.parametrize("value", ["1", "yes", "tru", "false"])

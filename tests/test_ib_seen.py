@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ib_async import CommissionReport, Execution, Order, Trade, TradeLogEntry
+from ib_async import Fill as IBFill
 from ib_async import Future as IBFuture
-from ib_async import Order, Trade, TradeLogEntry
 from ib_async import OrderStatus as IBOrderStatus
 
-from hydra.ib._seen import StatusSeen
+from hydra.ib._seen import CommissionSeen, ExecutionSeen, StatusSeen
 
 TIME = dt.datetime(2025, 3, 3, 15, 0, tzinfo=dt.UTC)
 
@@ -33,3 +34,20 @@ def test_status_made_up_from_an_error_keeps_its_code() -> None:
     trade.log.append(entry)
     assert StatusSeen.from_ib_trade(trade).error_code == 201
     assert StatusSeen.from_ib_trade(trade).client_order_id == "ib.1.4"
+
+
+def test_execution_and_commission_name_the_order_as_the_translator_keys_it() -> None:
+    """An execution without an orderRef takes its order's; the commission report names the
+    same client order id and execution id, with the report's amount."""
+    trade = Trade(IBFuture(symbol="ZO"), Order(orderId=4, clientId=1, orderRef="int-a.0"),
+                  IBOrderStatus(status="Filled"))
+    execution = Execution(execId="e1", time=TIME, side="BOT", shares=1, price=340.25,
+                          orderId=4, clientId=1, orderRef="")
+    fill = IBFill(IBFuture(symbol="ZO"), execution, CommissionReport(), TIME)
+    seen = ExecutionSeen.from_ib_fill(trade, fill)
+    report = CommissionSeen.from_ib_report(trade, fill, CommissionReport(execId="e1",
+                                                                        commission=2.5))
+    assert (seen.client_order_id, seen.execution_id) == ("int-a.0", "e1")
+    assert (report.client_order_id, report.execution_id, report.commission) == (
+        "int-a.0", "e1", 2.5
+    )

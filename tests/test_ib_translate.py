@@ -1,22 +1,25 @@
-"""The translator's rules: state only from statuses and executions, one fill per execution,
-FILLED never ahead of its fill, refusals reject only unacknowledged orders."""
+"""The translator's rules: state only from statuses and executions, one fill per execution
+reported when it arrives and its commission once when its report comes, FILLED never ahead of
+its fill, refusals reject only unacknowledged orders."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
+import attrs
 from ib_async import CommissionReport, Execution
 from ib_async import Fill as IBFill
 from ib_async import Future as IBFuture
 
 from hydra._contracts import OATS
 from hydra._enums import OrderStatus, Side
-from hydra._ids import BrokerOrderId, ClientOrderId, IntentId
+from hydra._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
 from hydra._orders import OrderRequest
 from hydra.brokers import (
     AccountValueChanged,
     BrokerErrorReported,
+    CommissionReported,
     ConnectionLost,
     ConnectionRestored,
     FillReported,
@@ -51,11 +54,24 @@ def status(text: str, filled: int = 0, remaining: int = 2, error_code: int = 0) 
                       remaining=remaining, quantity=2, error_code=error_code)
 
 
-def commission(exec_id: str, shares: int = 1) -> CommissionSeen:
+def ib_fill(exec_id: str, shares: int = 1) -> IBFill:
     execution = Execution(execId=exec_id, time=TIME, side="BOT", shares=shares, price=340.25,
                           orderId=7, clientId=1, orderRef=CID)
-    fill = IBFill(IBFuture(symbol="ZO"), execution, CommissionReport(), TIME)
-    return CommissionSeen(client_order_id=CID, fill=fill, commission=1.25 * shares)
+    return IBFill(IBFuture(symbol="ZO"), execution, CommissionReport(), TIME)
+
+
+def execution(exec_id: str, shares: int = 1) -> ExecutionSeen:
+    return ExecutionSeen(client_order_id=CID, fill=ib_fill(exec_id, shares))
+
+
+def commission(exec_id: str, shares: int = 1, amount: float | None = None) -> CommissionSeen:
+    return CommissionSeen(client_order_id=CID, fill=ib_fill(exec_id, shares),
+                          commission=1.25 * shares if amount is None else amount)
+
+
+def reported(exec_id: str, amount: str) -> CommissionReported:
+    return CommissionReported(execution_id=ExecutionId(exec_id), client_order_id=CID,
+                              commission=Decimal(amount))
 
 
 def changed(state: OrderStatus, filled: int, remaining: int, **rest: object) -> OrderStatusChanged:
@@ -75,20 +91,81 @@ def test_submitted_acknowledges_once_and_repeats_say_nothing() -> None:
 
 
 def test_filled_waits_for_its_fills_and_each_execution_counts_once() -> None:
-    """FILLED comes after the fills it counts; a repeated execution id is dropped."""
+    """FILLED comes after the fills it counts (not their commissions); a repeated execution
+    id is dropped."""
     t = placed()
     t.translate(status("Submitted"))
-    assert t.translate(ExecutionSeen(execution_id="e1")) == []
-    assert t.awaiting_commission == {"e1"}
+    [first] = t.translate(execution("e1"))
+    assert isinstance(first, FillReported) and first.fill.commission == 0
     assert t.translate(status("Filled", filled=2, remaining=0)) == []
-    [first] = t.translate(commission("e1"))
-    assert isinstance(first, FillReported) and first.fill.commission == Decimal("1.25")
-    assert t.awaiting_commission == set()
-    assert t.translate(commission("e1")) == []
-    second, done = t.translate(commission("e2"))
+    assert t.translate(execution("e1")) == []
+    second, done = t.translate(execution("e2"))
     assert isinstance(second, FillReported) and second.fill.execution_id == "e2"
     assert done == changed(OrderStatus.FILLED, 2, 0)
     assert t.translate(status("Filled", filled=2, remaining=0)) == []
+
+
+def test_a_fill_is_reported_on_its_execution_and_its_commission_on_its_report() -> None:
+    """The execution is a FillReported with commission 0 at once; its commission report is
+    one CommissionReported for that execution."""
+    t = placed(quantity=1)
+    t.translate(status("Submitted"))
+    [fill] = t.translate(execution("e1"))
+    assert fill == FillReported(fill=attrs.evolve(fill.fill, commission=Decimal(0)))
+    assert (fill.fill.client_order_id, fill.fill.price, fill.fill.quantity) == (
+        CID, Decimal("340.25"), 1
+    )
+    assert t.awaiting_commission == {"e1"}
+    assert t.translate(commission("e1")) == [reported("e1", "1.25")]
+    assert t.awaiting_commission == set()
+
+
+def test_a_fill_whose_commission_report_never_comes_is_reported_and_filled() -> None:
+    """Without any commission report, the fill and FILLED are both reported; the execution
+    stays awaiting its commission."""
+    t = placed(quantity=1)
+    t.translate(status("Submitted"))
+    assert t.translate(status("Filled", filled=1, remaining=0)) == []
+    fill, done = t.translate(execution("e1"))
+    assert isinstance(fill, FillReported) and fill.fill.quantity == 1
+    assert done == changed(OrderStatus.FILLED, 1, 0)
+    assert t.awaiting_commission == {"e1"}
+
+
+def test_a_repeated_commission_report_is_reported_once() -> None:
+    """A commission report that comes again (ib_async replays them after a reconnect) says
+    nothing the second time, nor does its execution again."""
+    t = placed()
+    t.translate(execution("e1"))
+    assert t.translate(commission("e1")) == [reported("e1", "1.25")]
+    assert t.translate(commission("e1")) == []
+    assert t.translate(execution("e1")) == []
+
+
+def test_a_commission_report_of_an_unseen_execution_reports_the_fill_first() -> None:
+    """An execution known only from its commission report (made while disconnected) is a
+    FillReported with commission 0, then its CommissionReported, then the status it freed."""
+    t = placed(quantity=2)
+    t.translate(status("Submitted"))
+    assert t.translate(status("Filled", filled=2, remaining=0)) == []
+    fill, commissioned, done = t.translate(commission("e1", shares=2))
+    assert isinstance(fill, FillReported)
+    assert (fill.fill.execution_id, fill.fill.quantity, fill.fill.commission) == ("e1", 2, 0)
+    assert commissioned == reported("e1", "2.5")
+    assert done == changed(OrderStatus.FILLED, 2, 0)
+    assert t.translate(execution("e1", shares=2)) == []
+
+
+def test_an_unset_commission_waits_for_a_real_one() -> None:
+    """A report with IB's unset double is no commission: nothing is sent, and a later report
+    with an amount is; a zero commission is reported as zero."""
+    t = placed()
+    t.translate(execution("e1"))
+    assert t.translate(commission("e1", amount=1.7976931348623157e308)) == []
+    assert t.awaiting_commission == {"e1"}
+    assert t.translate(commission("e1", amount=2.5)) == [reported("e1", "2.5")]
+    t.translate(execution("e2"))
+    assert t.translate(commission("e2", amount=0.0)) == [reported("e2", "0")]
 
 
 def test_statuses_made_up_from_errors_are_ignored() -> None:

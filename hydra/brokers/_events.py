@@ -10,9 +10,9 @@ from decimal import Decimal
 import attrs
 
 from .._enums import OrderStatus
-from .._ids import BrokerOrderId, ClientOrderId
+from .._ids import BrokerOrderId, ClientOrderId, ExecutionId
 from .._orders import Fill
-from .._validate import non_negative_int
+from .._validate import non_empty_str, non_negative, non_negative_int, to_decimal
 
 # --- about one order -------------------------------------------------------------------------
 
@@ -39,9 +39,21 @@ class OrderStatusChanged:
 
 @attrs.frozen(kw_only=True)
 class FillReported:
-    """One execution; the same execution id may arrive twice (record each id once)."""
+    """One execution; the same execution id may arrive twice (record each id once). A broker
+    whose commission comes later (IB) reports the fill with commission 0 at once, and the
+    commission as a `CommissionReported` when, and if, it comes."""
 
     fill: Fill
+
+
+@attrs.frozen(kw_only=True)
+class CommissionReported:
+    """The commission of an execution already sent as a `FillReported`, reported after it:
+    add it to that fill's. Sent at most once per execution id."""
+
+    execution_id: ExecutionId = attrs.field(validator=non_empty_str)
+    client_order_id: ClientOrderId = attrs.field(validator=non_empty_str)
+    commission: Decimal = attrs.field(converter=to_decimal, validator=non_negative)
 
 
 # --- about the account -----------------------------------------------------------------------
@@ -93,6 +105,7 @@ BrokerEvent = (
     OrderAcknowledged
     | OrderStatusChanged
     | FillReported
+    | CommissionReported
     | PositionChanged
     | AccountValueChanged
     | ConnectionLost

@@ -88,9 +88,16 @@ _CLOSE_GRACE = 2.0
 class IBBroker:
     """A session with IB Gateway or TWS through ib_async. Use `open_ib_broker` to get one."""
 
-    def __init__(self, settings: BrokerSettings, *, client_id: int) -> None:
-        """Must be built inside a trio-asyncio loop (ib_async binds to it)."""
+    def __init__(self, settings: BrokerSettings, *, client_id: int, live: bool = False) -> None:
+        """Must be built inside a trio-asyncio loop (ib_async binds to it).
+
+        A live port (4001, 7496) is refused here, before anything is built or connected,
+        with `LiveTradingRefusedError` unless ``live`` (the command line's ``--live``) and the
+        environment's ``HYDRA_LIVE_CONFIRMED=true`` both say so; ``live`` on any other port is
+        refused too (see `hydra.ib.check_port`)."""
+        check_port(settings.port, live=live, environ=os.environ)
         self._settings = settings
+        self._live = live
         self._client_id = client_id
         self._ib = IB()
         # Unbounded: ib_async's callbacks run on the asyncio side and cannot wait; the
@@ -136,6 +143,11 @@ class IBBroker:
         return self._client_id
 
     @property
+    def live(self) -> bool:
+        """True when this broker was opened for live trading (``live=True`` on a live port)."""
+        return self._live
+
+    @property
     def connected(self) -> bool:
         """True when the socket is up and IB Gateway reports its link to IB up."""
         return not self._closed and self._ib.isConnected() and self._link_lost is None
@@ -159,7 +171,8 @@ class IBBroker:
         for trade in self._ib.openTrades():
             self._adopt(trade)
         self._resubscribe_quotes()
-        log.info("ib_connected", client_id=self._client_id, port=self._settings.port)
+        log.info("ib_connected", client_id=self._client_id, port=self._settings.port,
+                 live=self._live)
         if self._ever_connected:
             self._seen_send.send_nowait(Said(event=ConnectionRestored()))
         self._ever_connected = True
@@ -545,11 +558,12 @@ async def open_ib_broker(
     """An `IBBroker` connected to ``settings.host``:``settings.port`` with ``client_id``
     (default ``settings.client_id``, the trading id), inside its own trio-asyncio loop; closed
     on exit. A live port is refused (`LiveTradingRefusedError`) before any connection unless
-    ``live`` and ``HYDRA_LIVE_CONFIRMED=true`` both say so (see `hydra.ib.check_port`)."""
+    ``live`` and ``HYDRA_LIVE_CONFIRMED=true`` both say so: `IBBroker` itself checks, and this
+    checks first so that a refusal does not even start the asyncio loop."""
     check_port(settings.port, live=live, environ=os.environ)
     try:
         async with trio_asyncio.open_loop():
-            broker = IBBroker(settings, client_id=client_id or settings.client_id)
+            broker = IBBroker(settings, client_id=client_id or settings.client_id, live=live)
             async with trio.open_nursery() as nursery:
                 await nursery.start(broker.run_translator)
                 try:

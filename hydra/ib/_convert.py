@@ -76,6 +76,14 @@ def is_price(value: float | None) -> bool:
     return value is not None and math.isfinite(value) and 0 < value < _UNSET
 
 
+def commission_from_ib(value: float) -> Decimal | None:
+    """IB's commission as a decimal (zero included); None when IB left it unset (max float,
+    NaN) or sent something no commission can be (negative)."""
+    if not (math.isfinite(value) and 0 <= value < _UNSET):
+        return None
+    return price_from_ib(value)
+
+
 def status_from_ib(text: str) -> OrderStatus | None:
     """Hydra's status for IB's status text; None for texts that say nothing new
     (PendingCancel, ApiPending, ValidationError …)."""

@@ -28,21 +28,38 @@ def live_confirmed(environ: Mapping[str, str]) -> bool:
 
 
 def check_port(port: int, *, live: bool, environ: Mapping[str, str]) -> None:
-    """Refuse ``port`` with `LiveTradingRefusedError` unless the rule above allows it."""
+    """Refuse ``port`` with `LiveTradingRefusedError` unless the rule above allows it.
+
+    The messages are one line in the command line's words: ``--live`` is ``live=True``."""
     if port in LIVE_PORTS:
         if not live:
             raise LiveTradingRefusedError(
-                f"port {port} is a live trading port: pass live=True (--live) and set "
-                f"{LIVE_CONFIRMED_ENV}=true to trade live, or use a paper port {PAPER_PORTS}"
+                f"port {port} is a live trading port: to trade live pass --live and set "
+                f"{LIVE_CONFIRMED_ENV}=true, or use a paper port ({_ports(PAPER_PORTS)})"
             )
         if not live_confirmed(environ):
             raise LiveTradingRefusedError(
-                f"port {port} is a live trading port and live=True was given, but "
-                f"{LIVE_CONFIRMED_ENV} is {environ.get(LIVE_CONFIRMED_ENV)!r}, not 'true'"
+                f"port {port} is a live trading port and --live was given, but "
+                f"{_confirmation(environ)}: set {LIVE_CONFIRMED_ENV}=true to trade live"
             )
         return
     if live:
         kind = "a paper trading port" if port in PAPER_PORTS else "not a known live port"
         raise LiveTradingRefusedError(
-            f"live=True but port {port} is {kind}: live trading uses only {LIVE_PORTS}"
+            f"--live was given but port {port} is {kind}: live trading uses only "
+            f"port {_ports(LIVE_PORTS)}"
         )
+
+
+def _confirmation(environ: Mapping[str, str]) -> str:
+    """What the environment says instead of the confirmation, as a shell user would write it."""
+    value = environ.get(LIVE_CONFIRMED_ENV)
+    if value is None:
+        return f"{LIVE_CONFIRMED_ENV} is not set"
+    if not value.strip():
+        return f"{LIVE_CONFIRMED_ENV} is empty"
+    return f'{LIVE_CONFIRMED_ENV}="{value}"'
+
+
+def _ports(ports: tuple[int, ...]) -> str:
+    return " or ".join(str(p) for p in ports)

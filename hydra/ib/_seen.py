@@ -50,35 +50,47 @@ class StatusSeen:
 
 @attrs.frozen(kw_only=True)
 class ExecutionSeen:
-    """An execution arrived; its commission report has not (yet)."""
+    """An execution arrived: the fill is reported now; its commission report comes later (or
+    never)."""
 
-    execution_id: ExecutionId
+    client_order_id: ClientOrderId
+    fill: IBFill  # ib_async never changes a Fill's execution after creating it
 
     @classmethod
-    def from_ib_fill(cls, _: Trade, fill: IBFill) -> ExecutionSeen:
-        return cls(execution_id=ExecutionId(fill.execution.execId))
+    def from_ib_fill(cls, trade: Trade, fill: IBFill) -> ExecutionSeen:
+        return cls(client_order_id=_client_order_id(trade, fill), fill=fill)
+
+    @property
+    def execution_id(self) -> ExecutionId:
+        return ExecutionId(self.fill.execution.execId)
 
 
 @attrs.frozen(kw_only=True)
 class CommissionSeen:
-    """An execution's commission report: the fill is complete now."""
+    """An execution's commission report. It carries the fill too: after a reconnect ib_async
+    may tell of an execution made while Hydra was away only through its commission report."""
 
     client_order_id: ClientOrderId
-    fill: IBFill  # ib_async never changes a Fill's execution after creating it
+    fill: IBFill
     commission: float
 
     @classmethod
     def from_ib_report(cls, trade: Trade, fill: IBFill, report: CommissionReport) -> CommissionSeen:
-        execution = fill.execution
-        return cls(
-            client_order_id=client_order_id_from_ib(
-                execution.orderRef or trade.order.orderRef,
-                client_id=execution.clientId,
-                order_id=execution.orderId,
-            ),
-            fill=fill,
-            commission=report.commission,
-        )
+        return cls(client_order_id=_client_order_id(trade, fill), fill=fill,
+                   commission=report.commission)
+
+    @property
+    def execution_id(self) -> ExecutionId:
+        return ExecutionId(self.fill.execution.execId)
+
+
+def _client_order_id(trade: Trade, fill: IBFill) -> ClientOrderId:
+    execution = fill.execution
+    return client_order_id_from_ib(
+        execution.orderRef or trade.order.orderRef,
+        client_id=execution.clientId,
+        order_id=execution.orderId,
+    )
 
 
 @attrs.frozen(kw_only=True)

@@ -9,8 +9,10 @@ it, and which executions were reported. Its rules:
 * A refusal code (103, 110, 200, 201, 203, 321) rejects an order IB has not acknowledged yet
   (IB sends no status then); on an acknowledged order it is only a `BrokerErrorReported`.
   ``Inactive`` is REJECTED with the order's last error code.
-* A fill is reported once per execution id, when its commission report arrives; a status that
-  counts fills not yet reported waits for them, so FILLED never overtakes its `FillReported`.
+* A fill is reported once per execution id, when its execution arrives, with commission 0;
+  its commission follows as one `CommissionReported` when, and if, IB's commission report
+  comes (a report for an execution not seen yet reports the fill first). A status that counts
+  fills not yet reported waits for them, so FILLED never overtakes its `FillReported`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 
 import attrs
 import structlog
+from ib_async import Fill as IBFill
 
 from .._contracts import ContractSpec
 from .._enums import OrderStatus
@@ -28,6 +31,7 @@ from ..brokers import (
     AccountValueChanged,
     BrokerErrorReported,
     BrokerEvent,
+    CommissionReported,
     ConnectionLost,
     ConnectionRestored,
     FillReported,
@@ -39,6 +43,7 @@ from ._convert import (
     ACCOUNT_KEYS,
     ACKNOWLEDGING_STATUSES,
     average_price_from_ib,
+    commission_from_ib,
     from_ib_fill,
     status_from_ib,
 )
@@ -82,8 +87,8 @@ class Translator:
     def __init__(self) -> None:
         self._orders: dict[ClientOrderId, OrderState] = {}
         self._by_order_id: dict[int, ClientOrderId] = {}
-        self._reported: set[ExecutionId] = set()
-        self._awaiting_commission: set[ExecutionId] = set()
+        self._reported: set[ExecutionId] = set()  # executions sent as FillReported
+        self._awaiting_commission: set[ExecutionId] = set()  # reported, commission not yet
         self._contracts: dict[str, ContractSpec] = {}
 
     # --- what Hydra did -------------------------------------------------------------------------
@@ -117,7 +122,7 @@ class Translator:
 
     @property
     def awaiting_commission(self) -> frozenset[ExecutionId]:
-        """Executions seen whose commission report has not arrived."""
+        """Executions reported whose commission has not (yet) been."""
         return frozenset(self._awaiting_commission)
 
     # --- what IB said ---------------------------------------------------------------------------
@@ -126,10 +131,8 @@ class Translator:
         match seen:
             case StatusSeen():
                 return self._status(seen)
-            case ExecutionSeen(execution_id=execution_id):
-                if execution_id not in self._reported:
-                    self._awaiting_commission.add(execution_id)
-                return []
+            case ExecutionSeen(client_order_id=cid, fill=fill):
+                return self._execution(cid, fill)
             case CommissionSeen():
                 return self._commission(seen)
             case ErrorSeen():
@@ -177,15 +180,13 @@ class Translator:
         order.final = status.is_final
         return [*events, changed]
 
-    def _commission(self, seen: CommissionSeen) -> Events:
-        execution_id = ExecutionId(seen.fill.execution.execId)
-        self._awaiting_commission.discard(execution_id)
-        if execution_id in self._reported:
+    def _execution(self, client_order_id: ClientOrderId, ib_fill: IBFill) -> Events:
+        """The fill of a new execution, commission 0, and any status that waited for it."""
+        if ExecutionId(ib_fill.execution.execId) in self._reported:
             return []
-        self._reported.add(execution_id)
-        fill = from_ib_fill(
-            seen.fill, commission=seen.commission, client_order_id=seen.client_order_id
-        )
+        fill = from_ib_fill(ib_fill, commission=0.0, client_order_id=client_order_id)
+        self._reported.add(fill.execution_id)
+        self._awaiting_commission.add(fill.execution_id)
         events: Events = [FillReported(fill=fill)]
         order = self._orders.get(fill.client_order_id)
         if order is not None:
@@ -196,6 +197,22 @@ class Translator:
                 order.final = waiting.status.is_final
                 events.append(waiting)
         return events
+
+    def _commission(self, seen: CommissionSeen) -> Events:
+        """The commission of a reported execution, once; the fill first if it is news."""
+        events = self._execution(seen.client_order_id, seen.fill)
+        execution_id = seen.execution_id
+        if execution_id not in self._awaiting_commission:
+            return events  # its commission was reported already
+        commission = commission_from_ib(seen.commission)
+        if commission is None:
+            log.warning("ib_commission_unset", execution_id=execution_id,
+                        commission=seen.commission)
+            return events
+        self._awaiting_commission.discard(execution_id)
+        reported = CommissionReported(execution_id=execution_id,
+                                      client_order_id=seen.client_order_id, commission=commission)
+        return [*events[:1], reported, *events[1:]]  # right after its fill, if that is news
 
     def _error(self, seen: ErrorSeen) -> Events:
         kind = error_kind(seen.code)
