@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 from hydra._cli import main
+from hydra._errors import BrokerConnectionError
 from hydra._journal import EventKind, Journal
-from hydra._run_command import broker_settings
+from hydra._run_command import broker_settings, describe_error
 from hydra._settings import HydraConfig
 
 
@@ -22,6 +23,23 @@ def test_environment_overrides_the_gateway_address() -> None:
                                                "IB_GATEWAY_PORT": "4012"})
     assert (settings.host, settings.port) == ("10.1.2.3", 4012)
     assert broker_settings(HydraConfig(), {}).port == 4002
+
+
+def test_a_stop_message_names_the_first_cause_in_one_line() -> None:
+    """Nested exception groups give their first real cause (not a Ctrl-C beside it), typed
+    unless it is a Hydra error, on one line, with how many more causes there were."""
+    nested = BaseExceptionGroup("outer", [KeyboardInterrupt(), ExceptionGroup("inner", [
+        ConnectionRefusedError(111, "Connect call\nfailed"), ValueError("x")])])
+    assert describe_error(nested) == "ConnectionRefusedError: [Errno 111] Connect call failed " \
+                                     "(and 1 more)"
+    assert describe_error(BrokerConnectionError("IB Gateway has lost IB")) == \
+        "IB Gateway has lost IB"
+
+
+def test_a_stop_message_is_never_empty() -> None:
+    """An error without a message (a bare Ctrl-C in a group) is named by its type."""
+    assert describe_error(BaseExceptionGroup("g", [KeyboardInterrupt()])) == "KeyboardInterrupt"
+    assert describe_error(TimeoutError()) == "TimeoutError"
 
 
 def test_live_without_confirmation_is_refused_in_one_line(capsys: object) -> None:
@@ -71,3 +89,4 @@ def _settled(journal: Path) -> bool:
         return False
     orders = Journal.open(journal).orders()
     return bool(orders) and orders[0].status.is_final
+
