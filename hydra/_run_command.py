@@ -199,7 +199,7 @@ class Stopping:
         if self.second is None:
             return None
         if self.engine is None:
-            return f"hydra run: {self.second.name} while starting: stopped before trading"
+            return f"hydra run: second {self.second.name} while starting: stopped before trading"
         return (f"hydra run: second {self.second.name} during the drain: working orders "
                 f"cancelled, not drained")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from hydra._errors import BrokerConnectionError
 from hydra._journal import EventKind, Journal
 from hydra._run_command import DRAIN_CUT_SHORT, broker_settings, describe_error
 from hydra._settings import HydraConfig
+from hydra.ib._broker import IB_SYNC_TIMEOUT
 
 
 def test_environment_overrides_the_gateway_address() -> None:
@@ -105,7 +107,9 @@ RESTING = '{"symbol": "ZO", "side": "BUY", "quantity": 1, "policy": "passive"}\n
 class Run:
     """A ``hydra run --sim`` child with its journal, inbox and log (standard error) in tmp."""
 
-    def __init__(self, tmp_path: Path, *, drain_timeout: float) -> None:
+    def __init__(self, tmp_path: Path, *, drain_timeout: float, gateway_port: int | None = None
+                 ) -> None:
+        """Against the simulated gateway, or (``gateway_port``) an IB Gateway on 127.0.0.1."""
         self.journal, self.inbox = tmp_path / "journal.sqlite", tmp_path / "inbox.jsonl"
         self.log = tmp_path / "stderr.log"
         config = tmp_path / "hydra.toml"
@@ -115,8 +119,11 @@ class Run:
         self.inbox.write_text(RESTING)
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "hydra", "run", "--paper", "--sim", "--config",
-                 str(config)], stdout=subprocess.DEVNULL, stderr=log, text=True,
+                [sys.executable, "-m", "hydra", "run", "--paper", "--config", str(config),
+                 *(["--sim"] if gateway_port is None else [])],
+                env=os.environ if gateway_port is None
+                else {**os.environ, "IB_GATEWAY_PORT": str(gateway_port)},
+                stdout=subprocess.DEVNULL, stderr=log, text=True,
             )
 
     def wait_for(self, condition: Callable[[], bool], what: str, *, seconds: float = 30) -> None:
@@ -207,3 +214,23 @@ def test_a_second_signal_cuts_the_drain_short_and_cancels(
     assert run.statuses()[-1] in (OrderStatus.CANCELLED, OrderStatus.FILLED)
     notes = run.notes()
     assert notes[-1] == "engine_stopped" and "unrecoverable_error" not in notes
+
+
+def test_a_second_signal_while_connecting_abandons_the_start(tmp_path: Path) -> None:
+    """Two signals while IB Gateway has not answered the handshake stop at once (exit 3),
+    without waiting out the connect timeout."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        silent.settimeout(30)
+        run = Run(tmp_path, drain_timeout=0.5, gateway_port=silent.getsockname()[1])
+        try:
+            peer, _ = silent.accept()  # the runner is connecting; the gateway never answers
+            with peer:
+                run.process.send_signal(signal.SIGTERM)
+                run.wait_for(lambda: bool(run.logged("draining")), "draining log line")
+                run.process.send_signal(signal.SIGTERM)
+                status, lines = run.wait_exit(seconds=IB_SYNC_TIMEOUT / 2)
+        finally:
+            run.kill()
+    assert status == DRAIN_CUT_SHORT, run.log.read_text()
+    assert lines == ["hydra run: second SIGTERM while starting: stopped before trading"]
+    assert run.statuses() == []
