@@ -38,6 +38,15 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger()
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Each stops new work and drains; a second one (any of them) cuts the drain short."""
+
+DRAIN_CUT_SHORT = 3
+"""The exit status of ``hydra run`` when a second signal cut the drain short (or the start)."""
+
+INTERRUPTED = 130
+"""The exit status of ``hydra run`` after a Ctrl-C it could not drain (the shell's 128 + 2)."""
+
 
 def add_parser(subparsers: Subparsers) -> None:
     """``hydra run [--paper | --live] [--sim] [--config FILE]``."""
@@ -87,10 +96,6 @@ def run_command(args: argparse.Namespace) -> int:
     if message is not None:
         raise CommandError(message, exit_code=DRAIN_CUT_SHORT)
     return 0
-
-
-INTERRUPTED = 130
-"""The exit status of ``hydra run`` after a Ctrl-C it could not drain (the shell's 128 + 2)."""
 
 
 def first_error(error: BaseException) -> BaseException:
@@ -148,7 +153,7 @@ async def run_until_signalled(
     stopping = Stopping(drain_timeout=config.shutdown.drain_timeout)
     with trio.open_signal_receiver(*STOP_SIGNALS) as signals:
         async with trio.open_nursery() as guard:
-            guard.start_soon(watch_signals, signals, stopping, guard.cancel_scope)
+            guard.start_soon(serve_stop_signals, signals, stopping, guard.cancel_scope)
             async with open_venue(config, sim=sim, live=live) as broker:
                 async with open_hydra(config, broker) as engine:
                     stopping.engine = engine
@@ -174,13 +179,6 @@ async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hoo
         nursery.start_soon(run_status, engine)
 
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-"""Each stops new work and drains; a second one (any of them) cuts the drain short."""
-
-DRAIN_CUT_SHORT = 3
-"""The exit status of ``hydra run`` when a second signal cut the drain short."""
-
-
 @attrs.define
 class Stopping:
     """Which signals stopped the run, and what they act on. The first cancels `new_work`
@@ -204,8 +202,8 @@ class Stopping:
                 f"cancelled, not drained")
 
 
-async def watch_signals(signals: AsyncIterator[int], stopping: Stopping,
-                        start: trio.CancelScope) -> None:
+async def serve_stop_signals(signals: AsyncIterator[int], stopping: Stopping,
+                             run_scope: trio.CancelScope) -> None:
     """Act on the first two stop signals as `Stopping` says; later ones change nothing."""
     stopping.first = signal.Signals(await anext(signals))
     log.warning("draining", signal=stopping.first.name, drain_timeout=stopping.drain_timeout)
@@ -213,7 +211,7 @@ async def watch_signals(signals: AsyncIterator[int], stopping: Stopping,
     stopping.second = signal.Signals(await anext(signals))
     if stopping.engine is None:
         log.warning("start_abandoned", signal=stopping.second.name)
-        start.cancel(reason=f"second {stopping.second.name} while starting")
+        run_scope.cancel(reason=f"second {stopping.second.name} while starting")
         return
     log.warning("drain_cut_short", signal=stopping.second.name)
     await stopping.engine.cancel_all()
