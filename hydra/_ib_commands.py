@@ -18,7 +18,7 @@ import trio
 
 from ._command_base import CommandError, load_config_arg
 from ._errors import HydraError
-from ._run_command import broker_settings, first_error
+from ._run_command import broker_settings, describe_error
 from ._settings import BrokerSettings, HydraConfig
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def _run(name: str, action: Action, args: argparse.Namespace) -> int:
     try:
         trio.run(functools.partial(_connected, settings, action, live=args.live))
     except (HydraError, BaseExceptionGroup) as error:
-        raise CommandError(f"{name}: {first_error(error)}") from error
+        raise CommandError(f"{name}: {describe_error(error)}") from error
     return 0
 
 

@@ -3,8 +3,9 @@
 Connects through IB (IB Gateway paper at 127.0.0.1:4002 unless the config or
 ``IB_GATEWAY_HOST`` / ``IB_GATEWAY_PORT`` say otherwise; ``--sim`` starts the simulated gateway
 in this process instead), recovers from the journal, then runs the strategy hook on its
-schedule and the intent inbox until Ctrl-C, which stops new work and drains what is working
-(a second Ctrl-C stops at once; working orders are still cancelled on the way out).
+schedule and the intent inbox until Ctrl-C, SIGTERM or SIGHUP. The first stops new work,
+drains what is working, then cancels (or leaves, by config) the rest; a second cuts the drain
+short: working orders are cancelled at once, and the exit status is 3.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import structlog
 import trio
 
 from ._command_base import CommandError, load_config_arg
-from ._engine import open_hydra
+from ._engine import Engine, open_hydra
 from ._errors import HydraError
 from ._journal import utc_now
 from ._logging import configure_logging
@@ -37,11 +38,20 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger()
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Each stops new work and drains; a second one (any of them) cuts the drain short."""
+
+DRAIN_CUT_SHORT = 3
+"""The exit status of ``hydra run`` when a second signal cut the drain short (or the start)."""
+
+INTERRUPTED = 130
+"""The exit status of ``hydra run`` after a Ctrl-C it could not drain (the shell's 128 + 2)."""
+
 
 def add_parser(subparsers: Subparsers) -> None:
     """``hydra run [--paper | --live] [--sim] [--config FILE]``."""
     parser = subparsers.add_parser(
-        "run", help="run the paper (or live) trading cycle until Ctrl-C",
+        "run", help="run the paper (or live) trading cycle until Ctrl-C (or SIGTERM)",
         description=__doc__.split("\n\n")[1].replace("\n", " "),
     )
     mode = parser.add_mutually_exclusive_group()
@@ -75,20 +85,45 @@ def run_command(args: argparse.Namespace) -> int:
     configure_logging(config.logging)
     hook = load_hook(config.runner.strategy) if config.runner.strategy else None
     try:
-        trio.run(functools.partial(run_until_interrupted, config, hook=hook, sim=args.sim,
-                                   live=args.live))
-    except KeyboardInterrupt:
-        log.warning("stopped_by_second_interrupt")
-    except (HydraError, BaseExceptionGroup) as error:
-        raise CommandError(f"hydra run stopped: {first_error(error)}") from error
+        stopping = trio.run(functools.partial(run_until_signalled, config, hook=hook,
+                                              sim=args.sim, live=args.live))
+    except KeyboardInterrupt:  # Ctrl-C before the runner listened for signals, or after
+        raise CommandError("hydra run stopped: Ctrl-C outside the runner: nothing drained",
+                           exit_code=INTERRUPTED) from None
+    except (HydraError, OSError, BaseExceptionGroup) as error:
+        raise CommandError(f"hydra run stopped: {describe_error(error)}") from error
+    message = stopping.cut_short_message()
+    if message is not None:
+        raise CommandError(message, exit_code=DRAIN_CUT_SHORT)
     return 0
 
 
 def first_error(error: BaseException) -> BaseException:
-    """The first leaf of nested exception groups (Trio nurseries wrap what stopped them)."""
-    while isinstance(error, BaseExceptionGroup):
-        error = error.exceptions[0]
-    return error
+    """The first leaf of nested exception groups that is neither a cancellation nor Ctrl-C
+    (a Trio nursery wraps what stopped it beside its other tasks' `Cancelled`), or the first
+    leaf if every leaf is one."""
+    leaves = _leaves(error)
+    return next((leaf for leaf in leaves if not isinstance(leaf, _STOPS)), leaves[0])
+
+
+_STOPS = (trio.Cancelled, KeyboardInterrupt)
+
+
+def describe_error(error: BaseException) -> str:
+    """``error`` in one line: its first cause's message (with its type when it is not a Hydra
+    error, or alone when it has no message), and how many other causes there were."""
+    leaf = first_error(error)
+    text = " ".join(str(leaf).split())
+    if not (isinstance(leaf, HydraError) and text):
+        text = f"{type(leaf).__name__}: {text}" if text else type(leaf).__name__
+    others = sum(1 for other in _leaves(error) if not isinstance(other, _STOPS)) - 1
+    return f"{text} (and {others} more)" if others > 0 else text
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if not isinstance(error, BaseExceptionGroup):
+        return [error]
+    return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
 
 
 @asynccontextmanager
@@ -111,26 +146,74 @@ async def open_venue(config: HydraConfig, *, sim: bool, live: bool) -> AsyncIter
         n.cancel_scope.cancel(reason="the runner is done with the simulated gateway")
 
 
-async def run_until_interrupted(
+async def run_until_signalled(
     config: HydraConfig, *, hook: object, sim: bool, live: bool
-) -> None:
-    """Run the runner's actors beside Hydra until the first Ctrl-C, then drain."""
-    async with open_venue(config, sim=sim, live=live) as broker:
-        async with open_hydra(config, broker) as engine:
-            log.info("runner_started", sim=sim, live=live, strategy=config.runner.strategy,
-                     inbox=config.runner.inbox)
-            with trio.open_signal_receiver(signal.SIGINT) as interrupts:
-                async with trio.open_nursery() as nursery:
-                    if hook is not None:
-                        assert config.runner.strategy is not None
-                        nursery.start_soon(functools.partial(
-                            run_schedule, engine, broker, hook=hook,  # type: ignore[arg-type]
-                            name=config.runner.strategy.partition(":")[2],
-                            schedule=config.runner.daily_schedule(), now=utc_now))
-                    nursery.start_soon(functools.partial(
-                        run_inbox, engine, path=Path(config.runner.inbox)))
-                    nursery.start_soon(run_status, engine)
-                    async for _ in interrupts:
-                        log.warning("draining", drain_timeout=config.shutdown.drain_timeout)
-                        nursery.cancel_scope.cancel(reason="Ctrl-C: stop new work, drain")
-                        break
+) -> Stopping:
+    """Run the runner's actors beside Hydra until a stop signal, then drain (see `Stopping`)."""
+    stopping = Stopping(drain_timeout=config.shutdown.drain_timeout)
+    with trio.open_signal_receiver(*STOP_SIGNALS) as signals:
+        async with trio.open_nursery() as guard:
+            guard.start_soon(serve_stop_signals, signals, stopping, guard.cancel_scope)
+            async with open_venue(config, sim=sim, live=live) as broker:
+                async with open_hydra(config, broker) as engine:
+                    stopping.engine = engine
+                    log.info("runner_started", sim=sim, live=live,
+                             strategy=config.runner.strategy, inbox=config.runner.inbox)
+                    with stopping.new_work:
+                        await run_runner(config, engine, broker, hook=hook)
+            guard.cancel_scope.cancel(reason="Hydra has closed: no more signals to handle")
+    return stopping
+
+
+async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hook: object
+                     ) -> None:
+    """The strategy schedule, the inbox and the status line: new work, until cancelled."""
+    async with trio.open_nursery() as nursery:
+        if hook is not None:
+            assert config.runner.strategy is not None
+            nursery.start_soon(functools.partial(
+                run_schedule, engine, broker, hook=hook,  # type: ignore[arg-type]
+                name=config.runner.strategy.partition(":")[2],
+                schedule=config.runner.daily_schedule(), now=utc_now))
+        nursery.start_soon(functools.partial(run_inbox, engine, path=Path(config.runner.inbox)))
+        nursery.start_soon(run_status, engine)
+
+
+@attrs.define
+class Stopping:
+    """Which signals stopped the run, and what they act on. The first cancels `new_work`
+    (the runner's actors), so `open_hydra` closes: it drains, then cancels what is left. A
+    second one cancels every intent now, so the drain ends and the close goes on as usual;
+    before Hydra is open, it abandons the start."""
+
+    drain_timeout: float
+    new_work: trio.CancelScope = attrs.Factory(trio.CancelScope)
+    engine: Engine | None = None  # once Hydra is open
+    first: signal.Signals | None = None
+    second: signal.Signals | None = None
+
+    def cut_short_message(self) -> str | None:
+        """The one line ``hydra run`` ends with when a second signal came, else None."""
+        if self.second is None:
+            return None
+        if self.engine is None:
+            return f"hydra run: second {self.second.name} while starting: stopped before trading"
+        return (f"hydra run: second {self.second.name} during the drain: working orders "
+                f"cancelled, not drained")
+
+
+async def serve_stop_signals(signals: AsyncIterator[int], stopping: Stopping,
+                             run_scope: trio.CancelScope) -> None:
+    """Act on the first two stop signals as `Stopping` says; later ones change nothing."""
+    stopping.first = signal.Signals(await anext(signals))
+    log.warning("draining", signal=stopping.first.name, drain_timeout=stopping.drain_timeout)
+    stopping.new_work.cancel(reason=f"{stopping.first.name}: stop new work, drain")
+    stopping.second = signal.Signals(await anext(signals))
+    if stopping.engine is None:
+        log.warning("start_abandoned", signal=stopping.second.name)
+        run_scope.cancel(reason=f"second {stopping.second.name} while starting")
+        return
+    log.warning("drain_cut_short", signal=stopping.second.name)
+    await stopping.engine.cancel_all()
+    async for _ in signals:  # swallowed: the cancels are under way, each with a deadline
+        pass

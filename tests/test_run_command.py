@@ -3,17 +3,26 @@ refusals. These run a real process on the real clock, bounded by timeouts."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from hydra._cli import main
+from hydra._enums import OrderStatus
+from hydra._errors import BrokerConnectionError
 from hydra._journal import EventKind, Journal
-from hydra._run_command import broker_settings
+from hydra._run_command import DRAIN_CUT_SHORT, broker_settings, describe_error
 from hydra._settings import HydraConfig
+from hydra.ib._broker import IB_SYNC_TIMEOUT
 
 
 def test_environment_overrides_the_gateway_address() -> None:
@@ -22,6 +31,23 @@ def test_environment_overrides_the_gateway_address() -> None:
                                                "IB_GATEWAY_PORT": "4012"})
     assert (settings.host, settings.port) == ("10.1.2.3", 4012)
     assert broker_settings(HydraConfig(), {}).port == 4002
+
+
+def test_a_stop_message_names_the_first_cause_in_one_line() -> None:
+    """Nested exception groups give their first real cause (not a Ctrl-C beside it), typed
+    unless it is a Hydra error, on one line, with how many more causes there were."""
+    nested = BaseExceptionGroup("outer", [KeyboardInterrupt(), ExceptionGroup("inner", [
+        ConnectionRefusedError(111, "Connect call\nfailed"), ValueError("x")])])
+    assert describe_error(nested) == "ConnectionRefusedError: [Errno 111] Connect call failed " \
+                                     "(and 1 more)"
+    assert describe_error(BrokerConnectionError("IB Gateway has lost IB")) == \
+        "IB Gateway has lost IB"
+
+
+def test_a_stop_message_is_never_empty() -> None:
+    """An error without a message (a bare Ctrl-C in a group) is named by its type."""
+    assert describe_error(BaseExceptionGroup("g", [KeyboardInterrupt()])) == "KeyboardInterrupt"
+    assert describe_error(TimeoutError()) == "TimeoutError"
 
 
 def test_live_without_confirmation_is_refused_in_one_line(capsys: object) -> None:
@@ -71,3 +97,140 @@ def _settled(journal: Path) -> bool:
         return False
     orders = Journal.open(journal).orders()
     return bool(orders) and orders[0].status.is_final
+
+# --- signals: a real `hydra run --sim` process, an order resting at the simulated broker -------
+
+RESTING = '{"symbol": "ZO", "side": "BUY", "quantity": 1, "policy": "passive"}\n'
+"""A passive bid with a long patience: still working when the signal comes."""
+
+
+class Run:
+    """A ``hydra run --sim`` child with its journal, inbox and log (standard error) in tmp."""
+
+    def __init__(self, tmp_path: Path, *, drain_timeout: float, gateway_port: int | None = None
+                 ) -> None:
+        """Against the simulated gateway, or (``gateway_port``) an IB Gateway on 127.0.0.1."""
+        self.journal, self.inbox = tmp_path / "journal.sqlite", tmp_path / "inbox.jsonl"
+        self.log = tmp_path / "stderr.log"
+        config = tmp_path / "hydra.toml"
+        config.write_text(f'[execution]\npatience = 600.0\n[shutdown]\ndrain_timeout = '
+                          f'{drain_timeout}\n[journal]\npath = "{self.journal}"\n[runner]\n'
+                          f'inbox = "{self.inbox}"\n[logging]\nformat = "json"\n')
+        self.inbox.write_text(RESTING)
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "hydra", "run", "--paper", "--config", str(config),
+                 *(["--sim"] if gateway_port is None else [])],
+                env=os.environ if gateway_port is None
+                else {**os.environ, "IB_GATEWAY_PORT": str(gateway_port)},
+                stdout=subprocess.DEVNULL, stderr=log, text=True,
+            )
+
+    def wait_for(self, condition: Callable[[], bool], what: str, *, seconds: float = 30) -> None:
+        """Poll ``condition`` until it holds; fail naming ``what`` (and the child's log)."""
+        deadline = time.monotonic() + seconds
+        while not condition():
+            assert self.process.poll() is None, f"exited before {what}: {self.log.read_text()}"
+            assert time.monotonic() < deadline, f"no {what} in {seconds} s"
+            time.sleep(0.05)
+
+    def order_working(self) -> bool:
+        return self.statuses() == [OrderStatus.WORKING]
+
+    def statuses(self) -> list[OrderStatus]:
+        if not self.journal.exists():
+            return []
+        journal = Journal.open(self.journal)
+        try:
+            return [order.status for order in journal.orders()]
+        finally:
+            journal.close()
+
+    def notes(self) -> list[str]:
+        journal = Journal.open(self.journal)
+        try:
+            return [p["what"] for _, kind, p in journal.events() if kind is EventKind.NOTE]
+        finally:
+            journal.close()
+
+    def logged(self, event: str) -> list[dict[str, Any]]:
+        lines = (line for line in self.log.read_text().splitlines() if line.startswith("{"))
+        return [entry for entry in map(json.loads, lines) if entry.get("event") == event]
+
+    def wait_exit(self, *, seconds: float = 30) -> tuple[int, list[str]]:
+        """The exit status and the lines of standard error that are not JSON log lines."""
+        status = self.process.wait(timeout=seconds)
+        return status, [line for line in self.log.read_text().splitlines()
+                        if not line.startswith("{")]
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT],
+                         ids=lambda s: s.name)
+def test_a_stop_signal_drains_then_cancels_the_working_order(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    """SIGTERM, SIGHUP and SIGINT each stop new work, drain for the drain timeout, cancel the
+    order still working, journal engine_stopped and exit 0."""
+    run = Run(tmp_path, drain_timeout=0.5)
+    try:
+        run.wait_for(run.order_working, "working order")
+        run.process.send_signal(signum)
+        status, lines = run.wait_exit()
+    finally:
+        run.kill()
+    assert status == 0, run.log.read_text()
+    assert lines == []
+    assert run.statuses()[-1] in (OrderStatus.CANCELLED, OrderStatus.FILLED)
+    notes = run.notes()
+    assert notes[-1] == "engine_stopped" and "unrecoverable_error" not in notes
+    (draining,) = run.logged("draining")
+    assert (draining["signal"], draining["drain_timeout"]) == (signum.name, 0.5)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_a_second_signal_cuts_the_drain_short_and_cancels(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    """A second signal during a long drain cancels the working order at once (through
+    Hydra's close, journaled) and exits 3 with one line saying so."""
+    run = Run(tmp_path, drain_timeout=600.0)
+    try:
+        run.wait_for(run.order_working, "working order")
+        run.process.send_signal(signum)
+        run.wait_for(lambda: bool(run.logged("draining")), "draining log line")
+        run.process.send_signal(signum)
+        status, lines = run.wait_exit()
+    finally:
+        run.kill()
+    assert status == DRAIN_CUT_SHORT == 3, run.log.read_text()
+    assert [entry["signal"] for entry in run.logged("drain_cut_short")] == [signum.name]
+    assert lines == [f"hydra run: second {signum.name} during the drain: working orders "
+                     f"cancelled, not drained"]
+    assert run.statuses()[-1] in (OrderStatus.CANCELLED, OrderStatus.FILLED)
+    notes = run.notes()
+    assert notes[-1] == "engine_stopped" and "unrecoverable_error" not in notes
+
+
+def test_a_second_signal_while_connecting_abandons_the_start(tmp_path: Path) -> None:
+    """Two signals while IB Gateway has not answered the handshake stop at once (exit 3),
+    without waiting out the connect timeout."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        silent.settimeout(30)
+        run = Run(tmp_path, drain_timeout=0.5, gateway_port=silent.getsockname()[1])
+        try:
+            peer, _ = silent.accept()  # the runner is connecting; the gateway never answers
+            with peer:
+                run.process.send_signal(signal.SIGTERM)
+                run.wait_for(lambda: bool(run.logged("draining")), "draining log line")
+                run.process.send_signal(signal.SIGTERM)
+                status, lines = run.wait_exit(seconds=IB_SYNC_TIMEOUT / 2)
+        finally:
+            run.kill()
+    assert status == DRAIN_CUT_SHORT, run.log.read_text()
+    assert lines == ["hydra run: second SIGTERM while starting: stopped before trading"]
+    assert run.statuses() == []
