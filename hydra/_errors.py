@@ -54,3 +54,14 @@ class BrokerConnectionError(BrokerError, ConnectionError):
 
 class LiveTradingRefusedError(HydraError, PermissionError):
     """A live trading port was asked for without the explicit opt-in."""
+
+
+class QuoteUnusableError(BrokerError):
+    """The broker's quote for ``symbol`` cannot be priced from; ``problem`` says why
+    ("crossed", "one-sided", "zero", "nan")."""
+
+    def __init__(self, symbol: str, problem: str, *, bid: Any, ask: Any) -> None:
+        self.symbol = symbol
+        self.problem = problem
+        where = "no two-sided quote" if problem in ("one-sided", "nan") else "unusable quote"
+        super().__init__(f"{where} for {symbol!r} ({problem}): bid {bid!r}, ask {ask!r}")
