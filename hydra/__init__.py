@@ -12,7 +12,7 @@ parses this map and checks every module's imports against it):
      _audit, _command_base
   5. brokers, sim                                 the Broker protocol; the simulated exchange
   6. _messages, _journal_actor, _child_order,     the actor system
-     _sender, _risk_actor, _patience, _twap_actor,
+     _sender, _quote_source, _risk_actor, _patience, _twap_actor,
      _bracket, _supervisor, _publisher, _engine
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
   8. _fill_report, _fill_plot, _gate, _inbox,     the command line and the paper runner

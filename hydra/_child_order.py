@@ -31,6 +31,8 @@ class ChildOrder:
     status: OrderStatus = OrderStatus.PENDING
     reason: str | None = None
     denied_by: tuple[str, ...] = ()
+    quote_waits: int = 0  # stages that found no usable quote
+    quote_problem: str | None = None  # why the last of them was unusable
 
     @property
     def filled(self) -> int:
@@ -73,4 +75,6 @@ class ChildOrder:
             fills=tuple(self.fills),
             reason=self.reason,
             denied_by=self.denied_by,
+            quote_waits=self.quote_waits,
+            quote_problem=self.quote_problem,
         )

@@ -66,6 +66,7 @@ from ._messages import (
 from ._orders import OrderIntent
 from ._patience import PatienceActor, Work, run_patience
 from ._publisher import EngineView, Subscribe, open_subscription, run_publisher
+from ._quote_source import QuoteSource
 from ._quotes import Quote
 from ._reports import ChildOrderReport, ExecutionReport
 from ._risk_actor import RiskActor, pacing_bucket, run_risk
@@ -101,6 +102,7 @@ class EngineStatistics:
     filled_quantity: int
     trading_state: TradingState
     session_up: bool
+    unusable_quote_episodes: int = 0  # times a contract's quote became unusable (see QuoteSource)
 
 
 class IntentHandle:
@@ -143,6 +145,7 @@ class Engine:
         risk: trio.MemorySendChannel[RiskMessage],
         publish: trio.MemorySendChannel[EngineEvent | Subscribe],
         view: EngineView,
+        quotes: QuoteSource,
         nursery: trio.Nursery,
         seed: int,
     ) -> None:
@@ -152,6 +155,7 @@ class Engine:
         self._risk = risk
         self._publish = publish
         self._view = view
+        self._quotes = quotes
         self._nursery = nursery  # opened by open_hydra for this engine's workers
         self._seed = seed
         self._handles: dict[IntentId, IntentHandle] = {}
@@ -211,10 +215,15 @@ class Engine:
         return await self._journal.read(lambda j: j.has_intent(intent_id))
 
     async def _arrival_quote(self, contract: ContractSpec) -> Quote:
-        """The current quote, subscribing first; no quote within `QUOTE_WAIT` is an error."""
+        """The current usable quote, subscribing first; none within `QUOTE_WAIT`, or one that
+        is crossed, stale or otherwise unusable, refuses the intent before anything is sent."""
         with trio.move_on_after(QUOTE_WAIT):
             await self._broker.subscribe_quotes(contract)
-            return self._broker.quote_nowait(contract)
+            quote = self._quotes.usable(contract)
+            if quote is None:
+                raise BrokerError(f"no usable quote for {contract.symbol}: "
+                                  f"{self._quotes.problem(contract)}")
+            return quote
         raise BrokerError(f"no quote for {contract.symbol} within {QUOTE_WAIT} s")
 
     async def _work(
@@ -227,8 +236,10 @@ class Engine:
                 if rng is not None:
                     await self._twap(work, children, rng)
                 else:
-                    await run_patience(work, risk=self._risk, quotes=self._broker.quote_nowait,
-                                       children=children, leave_working=self._leave)
+                    await run_patience(work, risk=self._risk, quotes=self._quotes.usable,
+                                       children=children, leave_working=self._leave,
+                                       max_order_quantity=self._config.risk.max_order_quantity,
+                                       why_unusable=self._quotes.problem)
         finally:
             await self._report(handle, work, children)
 
@@ -237,8 +248,10 @@ class Engine:
     ) -> None:
         ids = (client_order_id_for(work.intent_id, n) for n in itertools.count(2))
         await run_twap(work, rng=rng, next_order_id=lambda: next(ids), risk=self._risk,
-                       quotes=self._broker.quote_nowait, children=children,
-                       leave_working=self._leave)
+                       quotes=self._quotes.usable, children=children,
+                       leave_working=self._leave,
+                       max_order_quantity=self._config.risk.max_order_quantity,
+                       why_unusable=self._quotes.problem)
 
     def _leave(self) -> bool:
         return self._leaving
@@ -397,6 +410,7 @@ class Engine:
             finished=len(reports), blocked=sum(r.blocked for r in reports), fills=view.fills,
             filled_quantity=view.filled_quantity, trading_state=view.trading_state,
             session_up=view.session_up,
+            unusable_quote_episodes=self._quotes.statistics().episodes,
         )
 
     async def sync_open_orders(self) -> tuple[ReconcileDifference, ...]:
@@ -465,14 +479,15 @@ class Engine:
         await self._broker.subscribe_quotes(request.contract)
         arrival = await self._journal.read(lambda j: j.arrival_mid(request.intent_id))
         if arrival is None:
-            arrival = self._broker.quote_nowait(request.contract).mid
+            quote = self._quotes.usable(request.contract)
+            arrival = request.limit_price if quote is None else quote.mid
         work = Work(
             intent_id=request.intent_id, client_order_id=request.client_order_id,
             contract=request.contract, side=request.side, quantity=request.quantity,
             policy=Policy.PATIENCE, settings=self._config.execution, arrival_mid=arrival,
         )
-        actor = PatienceActor(work, risk=self._risk, quotes=self._broker.quote_nowait,
-                              leave_working=self._leave)
+        actor = PatienceActor(work, risk=self._risk, quotes=self._quotes.usable,
+                              leave_working=self._leave, why_unusable=self._quotes.problem)
         actor.child.prices.append(request.limit_price)
         actor.child.status = OrderStatus.WORKING
         actor.child.fills.extend(await self._journal.read(
@@ -639,15 +654,6 @@ async def _open_book(
                     dry_run=dry_run)
 
 
-def _usable_quote(broker: MarketView) -> Callable[[ContractSpec], Quote | None]:
-    def usable(contract: ContractSpec) -> Quote | None:
-        try:
-            return broker.quote_nowait(contract)
-        except BrokerError:
-            return None
-    return usable
-
-
 @asynccontextmanager
 async def _open_actors(
     config: HydraConfig, broker: Broker, journal: JournalClient, dry_run: bool, seed: int,
@@ -660,7 +666,8 @@ async def _open_actors(
     async with trio.open_nursery() as middle:
         risk_send, risk_receive = trio.open_memory_channel[RiskMessage](0)
         supervisor_send, supervisor_receive = trio.open_memory_channel[SessionDown](1)
-        actor = RiskActor(book, journal=journal, quotes=_usable_quote(broker),
+        quotes = QuoteSource(broker.quote_nowait, max_age=config.risk.max_quote_age)
+        actor = RiskActor(book, journal=journal, quotes=quotes.usable,
                           publish=publish_send, supervisor=supervisor_send, clock=clock)
         outliving = [
             await middle.start(_outliving, functools.partial(
@@ -677,7 +684,8 @@ async def _open_actors(
                 journal=journal, settings=config.broker.backoff, rng=random.Random(seed)))
             async with trio.open_nursery() as inner:
                 engine = Engine(config=config, broker=broker, journal=journal, risk=risk_send,
-                                publish=publish_send, view=view, nursery=inner, seed=seed)
+                                publish=publish_send, view=view, quotes=quotes,
+                                nursery=inner, seed=seed)
                 await engine.recover()
                 try:
                     yield engine

@@ -66,3 +66,14 @@ class UnmanagedOrdersError(BrokerError):
         why = f" ({cause})" if cause else ""
         super().__init__(f"{len(self.client_order_ids)} order(s) left unmanaged at the broker,"
                          f" check and cancel them by hand: {names}{why}")
+
+
+class QuoteUnusableError(BrokerError):
+    """The broker's quote for ``symbol`` cannot be priced from; ``problem`` says why
+    ("crossed", "one-sided", "zero", "nan")."""
+
+    def __init__(self, symbol: str, problem: str, *, bid: Any, ask: Any) -> None:
+        self.symbol = symbol
+        self.problem = problem
+        where = "no two-sided quote" if problem in ("one-sided", "nan") else "unusable quote"
+        super().__init__(f"{where} for {symbol!r} ({problem}): bid {bid!r}, ask {ask!r}")

@@ -4,12 +4,22 @@ Limit at mid, wait ``patience``; one step toward the market, wait half; cross th
 quarter; then cancel the rest (or leave it working, by config). Each stage is priced from the
 quote at that moment and clamped to the slippage guard. Every order, modification and cancel
 goes through the risk actor; the waits are cancel scopes, so fills end them early.
+
+Nothing is priced from an unusable quote (crossed, one-sided, zero, NaN or stale: the
+``quotes`` callable answers None, as `hydra._quote_source.QuoteSource.usable` does). At such a
+stage a working order rests where it is; an order not yet placed is placed at the first later
+stage that has a usable quote, at that stage's price; with none at any stage, nothing is sent
+and the order ends CANCELLED with the reason. The report counts those stages.
+
+A quantity above ``max_order_quantity`` is worked as consecutive orders within the limit
+(`hydra._core._twap.chunk_sizes`), each through the whole ladder, stopping at one blocked.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import attrs
@@ -19,8 +29,9 @@ import trio
 from ._child_order import ChildOrder
 from ._contracts import ContractSpec
 from ._core._ladder import LadderStage, baseline_price, ladder_price, ladder_wait
+from ._core._twap import chunk_sizes
 from ._enums import OrderStatus, Policy, Side
-from ._ids import ClientOrderId, IntentId
+from ._ids import ClientOrderId, IntentId, client_order_id_for
 from ._messages import Blocked, CancelOrder, ModifyOrder, OrderAnswer, PlaceOrder, RiskMessage
 from ._orders import OrderRequest
 from ._quotes import Quote
@@ -35,6 +46,18 @@ CANCEL_CONFIRM_SECONDS = 10.0
 
 LADDER_LENGTH = 1.75
 """The ladder's total wait in units of ``patience`` (1 + 1/2 + 1/4)."""
+
+Quotes = Callable[[ContractSpec], Quote | None]
+"""A contract's quote now, or None when there is no usable one (nothing is priced then)."""
+
+WhyUnusable = Callable[[ContractSpec], str | None]
+"""Why a contract's quote was unusable when last asked (`QuoteSource.problem`)."""
+
+NO_USABLE_QUOTE = "no usable quote"
+
+
+def no_reason(_: ContractSpec) -> str | None:
+    return None
 
 
 @attrs.frozen(kw_only=True)
@@ -76,13 +99,15 @@ class PatienceActor:
         work: Work,
         *,
         risk: trio.MemorySendChannel[RiskMessage],
-        quotes: Callable[[ContractSpec], Quote],
+        quotes: Quotes,
         leave_working: Callable[[], bool],
+        why_unusable: WhyUnusable = no_reason,
     ) -> None:
         self.work = work
         self.child = ChildOrder(client_order_id=work.client_order_id, quantity=work.quantity)
         self._risk = risk
         self._quotes = quotes
+        self._why_unusable = why_unusable
         self._leave_working = leave_working
         # Unbounded: the risk actor hands events over with send_nowait and must never wait on
         # one order; an order has few events (ack, a status or two, its fills).
@@ -135,24 +160,51 @@ class PatienceActor:
         return self.child.report()
 
     async def _ladder(self, *, adopted: bool) -> None:
-        for index, (stage, wait) in enumerate(stage_plan(self.work.policy, self.work.settings)):
-            price = stage_price(stage, self._quotes(self.work.contract), self.work)
-            if index == 0 and not adopted:
-                answer = await self.place(price)
-                if isinstance(answer, Blocked):
-                    self.child.block(answer.denials)
-                    return
-                if answer.dry:
-                    self.child.status, self.child.reason = OrderStatus.CANCELLED, "dry run"
-                    return
-            elif price != self.child.prices[-1] and isinstance(await self.modify(price), Blocked):
-                return  # halted or out of the collar: stop stepping, settle what is working
+        placed = adopted
+        for stage, wait in stage_plan(self.work.policy, self.work.settings):
+            quote = self._usable_quote()  # None: a working order rests, an unplaced one waits
+            if quote is not None:
+                price = stage_price(stage, quote, self.work)
+                if not placed:
+                    if not await self._place_first(price):
+                        return
+                    placed = True
+                elif price != self.child.prices[-1] and isinstance(
+                    await self.modify(price), Blocked
+                ):
+                    return  # halted or out of the collar: stop stepping, settle what is working
+            resting = str(self.child.prices[-1]) if placed else None
             log.info("ladder_stage", client_order_id=self.work.client_order_id,
-                     stage=str(stage), price=str(price), filled=self.child.filled)
+                     stage=str(stage), price=resting, filled=self.child.filled,
+                     unusable_quote=None if quote is not None else self.child.quote_problem)
             with trio.move_on_after(wait):
-                await self.wait_done()
+                await self.wait_done()  # with nothing placed, no event comes: a plain wait
             if self.child.done:
                 return
+        if not placed:
+            self.child.status = OrderStatus.CANCELLED
+            self.child.reason = (
+                f"not sent: {NO_USABLE_QUOTE} at any stage ({self.child.quote_problem})"
+            )
+
+    async def _place_first(self, price: Decimal) -> bool:
+        """Place the order; False when risk refused it or the run is dry (nothing to work)."""
+        answer = await self.place(price)
+        if isinstance(answer, Blocked):
+            self.child.block(answer.denials)
+            return False
+        if answer.dry:
+            self.child.status, self.child.reason = OrderStatus.CANCELLED, "dry run"
+            return False
+        return True
+
+    def _usable_quote(self) -> Quote | None:
+        """The quote to price this stage from; None (counted in the report) when unusable."""
+        quote = self._quotes(self.work.contract)
+        if quote is None:
+            self.child.quote_waits += 1
+            self.child.quote_problem = self._why_unusable(self.work.contract) or NO_USABLE_QUOTE
+        return quote
 
     async def _settle(self) -> None:
         """Cancel what is still working (or leave it, by config) and wait for the answer."""
@@ -180,14 +232,45 @@ async def run_patience(
     work: Work,
     *,
     risk: trio.MemorySendChannel[RiskMessage],
-    quotes: Callable[[ContractSpec], Quote],
+    quotes: Quotes,
     children: list[ChildOrderReport],
     leave_working: Callable[[], bool] = lambda: False,
-) -> ChildOrderReport:
-    """Work ``work`` through the ladder; its report is appended to ``children`` even when
-    cancelled, so the intent's report accounts for every order."""
-    actor = PatienceActor(work, risk=risk, quotes=quotes, leave_working=leave_working)
-    try:
-        return await actor.run()
-    finally:
-        children.append(actor.child.report())
+    max_order_quantity: int | None = None,
+    next_order_id: Callable[[], ClientOrderId] | None = None,
+    why_unusable: WhyUnusable = no_reason,
+) -> tuple[ChildOrderReport, ...]:
+    """Work ``work`` through the ladder, as consecutive orders of at most ``max_order_quantity``
+    (None: one order), stopping after one that risk blocked; returns their reports.
+
+    Each report is appended to ``children`` even when cancelled, so the intent's report
+    accounts for every order. The first order is ``work.client_order_id``; later ones take
+    ``next_order_id()``, by default the intent's orders 2, 3, … (`client_order_id_for`)."""
+    sizes = chunk_sizes(work.quantity, max_order_quantity)
+    ids = next_order_id or _later_ids(work)
+    if len(sizes) > 1:
+        log.info("order_chunked", intent_id=work.intent_id, quantity=work.quantity,
+                 sizes=list(sizes), max_order_quantity=max_order_quantity)
+    reports: list[ChildOrderReport] = []
+    for index, size in enumerate(sizes):
+        chunk = attrs.evolve(work, quantity=size,
+                             client_order_id=work.client_order_id if index == 0 else ids())
+        actor = PatienceActor(chunk, risk=risk, quotes=quotes, leave_working=leave_working,
+                              why_unusable=why_unusable)
+        try:
+            reports.append(await actor.run())
+        finally:
+            children.append(actor.child.report())
+        if reports[-1].status is OrderStatus.BLOCKED:
+            if index + 1 < len(sizes):
+                log.warning("chunks_stopped", intent_id=work.intent_id,
+                            unsent=sum(sizes[index + 1:]), reason=reports[-1].reason)
+            break
+    return tuple(reports)
+
+
+def _later_ids(work: Work) -> Callable[[], ClientOrderId]:
+    numbered: Iterator[ClientOrderId] = (
+        client_order_id_for(work.intent_id, n) for n in itertools.count(2)
+    )
+    fresh = (coid for coid in numbered if coid != work.client_order_id)
+    return lambda: next(fresh)

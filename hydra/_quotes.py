@@ -14,7 +14,9 @@ from ._validate import non_negative_int, positive, to_decimal
 
 @attrs.frozen(kw_only=True)
 class Quote:
-    """Best bid and ask with their displayed sizes, at a (Trio or wall-clock) time in seconds."""
+    """Best bid and ask with their displayed sizes. ``time`` is the Trio time
+    (`trio.current_time`) the broker last saw the quote change: the simulator's live book is
+    current now, IB's ticker as of its last update; a quote's age is measured against it."""
 
     bid: Decimal = attrs.field(converter=to_decimal, validator=positive)
     ask: Decimal = attrs.field(converter=to_decimal, validator=positive)

@@ -25,6 +25,8 @@ class ChildOrderReport:
     fills: tuple[Fill, ...] = ()
     reason: str | None = None  # why it was blocked or rejected
     denied_by: tuple[str, ...] = ()  # the risk checks that blocked it (their field names)
+    quote_waits: int = 0  # stages at which no usable quote existed (nothing was priced)
+    quote_problem: str | None = None  # why the last of those quotes was unusable
 
     @property
     def limit_price(self) -> Decimal | None:
@@ -77,6 +79,18 @@ class ExecutionReport:
         if price is None:
             return None
         return shortfall_bps(self.side, average_price=price, arrival_mid=self.arrival_mid)
+
+    @property
+    def quote_waits(self) -> int:
+        """Stages, over all children, at which no usable quote existed, so nothing was priced
+        (the order rested where it was, or was not yet placed)."""
+        return sum(child.quote_waits for child in self.children)
+
+    @property
+    def quote_problem(self) -> str | None:
+        """Why the last unusable quote any child met was unusable (None if none was)."""
+        problems = [child.quote_problem for child in self.children if child.quote_problem]
+        return problems[-1] if problems else None
 
     @property
     def _blocks(self) -> list[ChildOrderReport]:

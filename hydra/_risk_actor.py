@@ -32,6 +32,7 @@ from ._core._risk_messages import (
     AllowFlatten,
     Cancel,
     CheckIntent,
+    CommissionAdded,
     Difference,
     Dispatched,
     Effect,
@@ -98,6 +99,7 @@ from ._settings import RiskLimits
 from .brokers import (
     BrokerErrorReported,
     BrokerEvent,
+    CommissionReported,
     ConnectionLost,
     FillReported,
     OrderAcknowledged,
@@ -225,6 +227,12 @@ class RiskActor:
                 await self._on_fill(event.fill, event)
             case ConnectionLost():
                 await self._feed(LinkLost(reason=event.reason))
+            case CommissionReported():
+                await self._journal.record_note("commission", execution_id=event.execution_id,
+                                                client_order_id=event.client_order_id,
+                                                commission=event.commission)
+                await self._feed(CommissionAdded(execution_id=event.execution_id,
+                                                 commission=event.commission))
             case BrokerErrorReported():
                 await self._journal.record_note("broker_error", code=event.code,
                                                 message=event.message,

@@ -68,6 +68,13 @@ def _positive_number(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
         raise InvalidValueError(field.name, value, "must be finite and above zero")
 
 
+def _age_limit(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidValueError(field.name, value, "must be a number of seconds (inf: off)")
+    if not value > 0:  # NaN too
+        raise InvalidValueError(field.name, value, "must be seconds above zero (inf: off)")
+
+
 def _port(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
         raise InvalidValueError(field.name, value, "must be a TCP port from 1 to 65535")
@@ -132,6 +139,9 @@ class RiskLimits:
                                                  validator=positive)
     messages_per_second: int = attrs.field(default=45)  # IB disconnects a client above 50
     breakers: BreakerSettings = BreakerSettings()
+    # Seconds since the broker last saw a quote change after which nothing is priced from it;
+    # math.inf turns the age check off (crossed, one-sided, zero and NaN quotes stay unusable).
+    max_quote_age: float = attrs.field(default=30.0, validator=_age_limit)
 
     @messages_per_second.validator
     def _below_ib_limit(self, field: attrs.Attribute[Any], value: Any) -> None:

@@ -3,8 +3,9 @@
 Slice sizes and jittered start times come from `hydra._core._twap.plan_twap`. A slice works what the
 plan has asked for so far less what has filled, so a short slice is made up by the next (and a
 slice refused only because the link is down is made up after the reconnect). Each slice's
-ladder is shortened to fit inside its interval. A slice blocked by risk (halted, out of
-limits) ends the schedule early.
+ladder is shortened to fit inside its interval. A slice above ``max_order_quantity`` is worked
+as consecutive orders within it. A slice blocked by risk (halted, out of limits) ends the
+schedule early.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ import attrs
 import structlog
 import trio
 
-from ._contracts import ContractSpec
 from ._core._twap import plan_twap
 from ._enums import OrderStatus
 from ._ids import ClientOrderId
 from ._messages import RiskMessage
-from ._patience import LADDER_LENGTH, Work, run_patience
-from ._quotes import Quote
+from ._patience import LADDER_LENGTH, Quotes, WhyUnusable, Work, no_reason, run_patience
 from ._reports import ChildOrderReport
 
 log = structlog.get_logger()
@@ -34,13 +33,16 @@ async def run_twap(
     rng: random.Random,
     next_order_id: Callable[[], ClientOrderId],
     risk: trio.MemorySendChannel[RiskMessage],
-    quotes: Callable[[ContractSpec], Quote],
+    quotes: Quotes,
     children: list[ChildOrderReport],
     leave_working: Callable[[], bool] = lambda: False,
+    max_order_quantity: int | None = None,
+    why_unusable: WhyUnusable = no_reason,
 ) -> None:
     """Work ``work.quantity`` as a TWAP; every slice's report is appended to ``children``.
 
-    The first slice uses ``work.client_order_id``; later ones take ``next_order_id()``."""
+    The first slice uses ``work.client_order_id``; later slices, and the later orders of a
+    slice above ``max_order_quantity`` (None: no limit), take ``next_order_id()``."""
     plan = plan_twap(work.quantity, settings=work.settings, rng=rng)
     start = trio.current_time()
     planned = filled = 0
@@ -58,9 +60,13 @@ async def run_twap(
         )
         log.info("twap_slice", intent_id=work.intent_id, quantity=slice_work.quantity,
                  at=offset)
-        report = await run_patience(slice_work, risk=risk, quotes=quotes,
-                                    children=children, leave_working=leave_working)
-        filled += report.filled
+        reports = await run_patience(
+            slice_work, risk=risk, quotes=quotes, children=children,
+            leave_working=leave_working, max_order_quantity=max_order_quantity,
+            next_order_id=next_order_id, why_unusable=why_unusable,
+        )
+        filled += sum(report.filled for report in reports)
+        report = reports[-1]
         if report.status is OrderStatus.BLOCKED:
             if set(report.denied_by) == {"session"}:
                 # The link is down: the next slice works this one's quantity too.

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import trio
 
 from hydra import HydraConfig
+from hydra._contracts import ContractSpec
+from hydra._core._risk_checks import Denial
 from hydra._engine import Engine, open_hydra
+from hydra._ids import ClientOrderId
 from hydra._journal_actor import run_inline
+from hydra._messages import Blocked, CancelOrder, ModifyOrder, PlaceOrder, RiskMessage, Sent
+from hydra._orders import OrderRequest
+from hydra.brokers import BrokerEvent, FillReported
 from hydra.sim import DisplayedSize, MarketParams, SimBroker, SimExchange, SimParams
 
 
@@ -48,3 +56,80 @@ async def open_engine(
         **kwargs,
     ) as engine:
         yield engine
+
+
+@attrs.define
+class FakeRisk:
+    """The risk actor's part in a worker test, as a fake: every request goes straight to the
+    broker and is recorded with its virtual time; an order over ``max_order_quantity``, or
+    any after the first ``allow`` orders, is blocked."""
+
+    broker: SimBroker
+    max_order_quantity: int | None = None
+    allow: int | None = None
+    placed: list[tuple[float, OrderRequest]] = attrs.Factory(list)
+    modified: list[tuple[float, ClientOrderId, Decimal]] = attrs.Factory(list)
+    cancelled: list[tuple[float, ClientOrderId]] = attrs.Factory(list)
+    owners: dict[ClientOrderId, trio.MemorySendChannel[BrokerEvent]] = attrs.Factory(dict)
+
+    def prices(self) -> list[Decimal]:
+        """Every limit price sent, placed or modified, in order."""
+        sent = [(t, r.limit_price) for t, r in self.placed]
+        sent += [(t, price) for t, _, price in self.modified]
+        return [price for _, price in sorted(sent, key=lambda pair: pair[0])]
+
+    def _denials(self, request: OrderRequest) -> tuple[Denial, ...]:
+        limit = self.max_order_quantity
+        if limit is not None and request.quantity > limit:
+            return (Denial(field="order_quantity", value=request.quantity, limit=limit),)
+        if self.allow is not None and len(self.placed) >= self.allow:
+            return (Denial(field="trading_state", value="HALTED", limit="ACTIVE"),)
+        return ()
+
+    async def serve(self, inbox: trio.MemoryReceiveChannel[RiskMessage]) -> None:
+        async for message in inbox:
+            now = trio.current_time()
+            match message:
+                case PlaceOrder(request=request):
+                    denials = self._denials(request)
+                    if denials:
+                        message.reply.send_nowait(Blocked(denials=denials))
+                        continue
+                    self.placed.append((now, request))
+                    self.owners[request.client_order_id] = message.owner
+                    await self.broker.place(request)
+                    message.reply.send_nowait(Sent())
+                case ModifyOrder(client_order_id=coid, limit_price=price):
+                    self.modified.append((now, coid, price))
+                    await self.broker.modify(coid, limit_price=price)
+                    message.reply.send_nowait(Sent())
+                case CancelOrder(client_order_id=coid):
+                    self.cancelled.append((now, coid))
+                    await self.broker.cancel(coid)
+
+    async def route(self) -> None:
+        """Hand each order's broker events to the worker that owns it."""
+        async for event in self.broker.events():
+            coid = getattr(event, "client_order_id", None)
+            if isinstance(event, FillReported):
+                coid = event.fill.client_order_id
+            if coid in self.owners:
+                self.owners[coid].send_nowait(event)
+
+
+@asynccontextmanager
+async def open_fake_risk(
+    exchange: SimExchange, contract: ContractSpec, **limits: Any
+) -> AsyncIterator[tuple[trio.MemorySendChannel[RiskMessage], FakeRisk]]:
+    """A connected SimBroker subscribed to ``contract``, behind a `FakeRisk`; yields the
+    channel workers send on, and the fake to read what was sent."""
+    broker = SimBroker(exchange)
+    await broker.connect()
+    await broker.subscribe_quotes(contract)
+    risk = FakeRisk(broker, **limits)
+    send, receive = trio.open_memory_channel[RiskMessage](0)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(risk.serve, receive)
+        nursery.start_soon(risk.route)
+        yield send, risk
+        nursery.cancel_scope.cancel(reason="worker test over")

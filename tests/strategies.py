@@ -38,3 +38,21 @@ def contract_and_quote(draw: st.DrawFn) -> tuple[ContractSpec, Quote]:
 bad_numbers = st.sampled_from(
     [float("nan"), float("inf"), float("-inf"), -1, 0, Decimal("NaN"), Decimal("-0.25"), "abc"]
 )
+
+
+@st.composite
+def timed_quotes(draw: st.DrawFn) -> Quote:
+    """A valid quote for one of the contracts, stamped at a Trio time from 0 to 10,000 s."""
+    quote = draw(contract_and_quote())[1]
+    time = draw(st.floats(min_value=0.0, max_value=10_000.0))
+    return Quote(bid=quote.bid, ask=quote.ask, bid_size=quote.bid_size,
+                 ask_size=quote.ask_size, time=time)
+
+
+broker_prices = st.one_of(
+    st.none(),
+    st.sampled_from([-1.0, 0.0, -0.25, float("nan"), float("inf"), Decimal("NaN")]),
+    st.floats(min_value=0.01, max_value=1e6),
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10**6), places=2),
+)
+"""A bid or ask as a broker may send it: missing, IB's -1, zero, negative, NaN, or a price."""

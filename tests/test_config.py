@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 import typing
@@ -177,6 +178,7 @@ def test_wrong_type_is_refused(text: str, field: str) -> None:
         ("[risk]\nmax_order_notional = 0\n", "risk.max_order_notional", 0),
         ('[risk]\nmax_drawdown = "abc"\n', "risk.max_drawdown", "abc"),
         ("[risk]\nmessages_per_second = 50\n", "risk.messages_per_second", 50),
+        ("[risk]\nmax_quote_age = 0\n", "risk.max_quote_age", 0),
         ("[broker]\nport = 70000\n", "broker.port", 70000),
         ("[broker.backoff]\njitter = 1.5\n", "broker.backoff.jitter", 1.5),
         ("[strategies.momo]\npatience = -1\n", "strategies.momo.patience", -1),
@@ -189,6 +191,14 @@ def test_bad_value_is_refused_by_path(text: str, field: str, value: Any) -> None
     error = config_error(text)
     assert (error.field, error.value) == (field, value)
     assert str(error).startswith(f"{field}: ")
+
+
+def test_quote_age_limit_can_be_off() -> None:
+    """``max_quote_age = inf`` turns the age check off; a whole number of seconds is fine."""
+    off = config_from_table(tomllib.loads("[risk]\nmax_quote_age = inf\n"))
+    assert off.risk.max_quote_age == math.inf
+    assert config_error("[risk]\nmax_quote_age = nan\n").field == "risk.max_quote_age"
+    assert config_from_table({"risk": {"max_quote_age": 5}}).risk.max_quote_age == 5.0
 
 
 def test_bad_value_message_reads_well() -> None:

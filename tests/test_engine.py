@@ -106,15 +106,17 @@ async def test_a_fill_ends_the_ladder_early(
 async def test_risk_block_sends_nothing_to_the_broker(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    """An order over the quantity limit is journaled as blocked and never reaches the exchange."""
-    config = attrs.evolve(_config(), risk=RiskLimits(max_order_quantity=2))
+    """An order over the notional limit is journaled as blocked and never reaches the
+    exchange."""
+    config = attrs.evolve(_config(), risk=RiskLimits(max_order_notional=10_000))
     async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
         async with open_engine(exchange, tmp_path / "j.sqlite", config) as engine:
             handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3))
             report = await handle.wait_done()
             assert exchange.statistics().orders == 0
     assert report.blocked
-    assert report.block_reason == "order_quantity 3 exceeds limit 2"
+    assert (report.block_reason or "").startswith("order_notional ")
+    assert (report.block_reason or "").endswith(" exceeds limit 10000")
     assert report.children[0].status is OrderStatus.BLOCKED
     journal = Journal.open(tmp_path / "j.sqlite")
     kinds = [kind for _, kind, _ in journal.events()]
@@ -337,3 +339,17 @@ async def test_kill_and_broker_events_do_not_wait_behind_queued_orders(
             reports = [await handle.wait_done() for handle in handles]
             assert exchange.open_orders() == ()
     assert sum(report.blocked for report in reports) == 200 - sent
+
+
+async def test_an_intent_over_the_order_limit_is_worked_in_orders_within_it(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A 3-lot intent under max_order_quantity 2 goes out as orders of at most 2 lots, not
+    blocked whole."""
+    config = attrs.evolve(_config(), risk=RiskLimits(max_order_quantity=2))
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", config) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3))
+            report = await handle.wait_done()
+    assert not report.blocked
+    assert [child.quantity for child in report.children] == [2, 1]

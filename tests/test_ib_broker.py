@@ -176,6 +176,19 @@ async def test_quotes_follow_the_exchange(served: Served) -> None:
         assert (quote.bid_size, quote.ask_size) == (expected.bid_size, expected.ask_size)
 
 
+async def test_quote_time_is_the_trio_time_of_the_last_update(served: Served) -> None:
+    """A quote is stamped with the Trio time its ticker update arrived (not the wall clock),
+    and a still market sends no update, so the stamp stays put as the quote ages."""
+    async with open_ib_broker(served.settings) as broker:
+        before = trio.current_time()
+        await broker.subscribe_quotes(OATS)
+        after = trio.current_time()
+        first = broker.quote_nowait(OATS)
+        await trio.sleep(0.05)
+        assert before <= first.time <= after
+        assert broker.quote_nowait(OATS).time == first.time < trio.current_time()
+
+
 async def test_limit_at_the_ask_fills_once_then_its_commission(served: Served) -> None:
     """A buy at the ask is acknowledged and reported filled once (keyed by orderRef) with
     commission 0 when its execution arrives, then its commission once as CommissionReported

@@ -26,7 +26,7 @@ from ib_async import Position as IBPosition
 
 from hydra._contracts import OATS
 from hydra._enums import OrderStatus, OrderType, Side, TimeInForce
-from hydra._errors import BrokerError, UnsupportedOrderTypeError
+from hydra._errors import BrokerError, QuoteUnusableError, UnsupportedOrderTypeError
 from hydra._ids import ClientOrderId, IntentId
 from hydra._orders import OrderRequest
 from hydra.ib._convert import (
@@ -167,22 +167,36 @@ def test_position_average_cost_is_a_price() -> None:
     assert (ours.quantity, ours.average_price) == (-2, Decimal("340.25"))
 
 
-@pytest.mark.parametrize(("bid", "ask"), [(math.nan, 340.5), (340.25, math.nan), (-1.0, 340.5)])
-def test_missing_side_of_the_quote_is_an_error(bid: float, ask: float) -> None:
-    """NaN or -1 on either side is a BrokerError, never a Quote with NaN."""
-    with pytest.raises(BrokerError, match="no two-sided quote for 'ZO'"):
-        from_ib_ticker(ticker(bid=bid, ask=ask), symbol="ZO")
+@pytest.mark.parametrize(
+    ("bid", "ask", "problem"),
+    [(math.nan, 340.5, "nan"), (340.25, math.nan, "nan"), (-1.0, 340.5, "one-sided"),
+     (340.25, 1.7976931348623157e308, "one-sided")],
+)
+def test_missing_side_of_the_quote_is_an_error(bid: float, ask: float, problem: str) -> None:
+    """NaN, -1 or IB's unset max float on either side is a QuoteUnusableError (a
+    BrokerError) naming the problem, never a Quote with NaN."""
+    with pytest.raises(QuoteUnusableError, match="no two-sided quote for 'ZO'") as info:
+        from_ib_ticker(ticker(bid=bid, ask=ask), symbol="ZO", time=5.0)
+    assert info.value.problem == problem and isinstance(info.value, BrokerError)
+
+
+@pytest.mark.parametrize(("bid", "ask", "problem"),
+                         [(341.0, 340.5, "crossed"), (0.0, 340.5, "zero"), (340.25, -3.0, "zero")])
+def test_crossed_or_zero_quote_is_an_error(bid: float, ask: float, problem: str) -> None:
+    """A crossed ticker, or a zero or negative price, is a QuoteUnusableError naming it."""
+    with pytest.raises(QuoteUnusableError, match=f"unusable quote for 'ZO' \\({problem}\\)"):
+        from_ib_ticker(ticker(bid=bid, ask=ask), symbol="ZO", time=5.0)
 
 
 def test_ticker_becomes_a_quote() -> None:
-    """Bid, ask and sizes pass; NaN sizes are zero."""
-    quote = from_ib_ticker(ticker(bid=340.25, ask=340.5, bidSize=3, time=TIME), symbol="ZO")
+    """Bid, ask and sizes pass; NaN sizes are zero; the time is the one given (the Trio time
+    the broker saw the update), not ib_async's wall-clock ticker time."""
+    quote = from_ib_ticker(ticker(bid=340.25, ask=340.5, bidSize=3, time=TIME), symbol="ZO",
+                           time=12.5)
     assert (quote.bid, quote.ask, quote.bid_size, quote.ask_size) == (
         Decimal("340.25"), Decimal("340.5"), 3, 0
     )
-    assert quote.time == TIME.timestamp()
-    with pytest.raises(BrokerError, match="unusable"):
-        from_ib_ticker(ticker(bid=341.0, ask=340.5), symbol="ZO")
+    assert quote.time == 12.5
 
 
 def test_account_values_make_a_snapshot() -> None:

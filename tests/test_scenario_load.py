@@ -20,7 +20,7 @@ from hydra.scenario import (
     load_scenario,
     scenario_from_table,
 )
-from hydra.sim import Disconnect, Halt, StaleQuotes
+from hydra.sim import BadQuotes, Disconnect, Halt, StaleQuotes
 
 FULL = """
 name = "full"
@@ -68,6 +68,12 @@ kind = "stale_quotes"
 at = 50
 duration = 10
 symbol = "ZO"
+
+[[faults]]
+kind = "bad_quotes"
+at = 70
+duration = 3
+problem = "one-sided"
 
 [config.execution]
 patience = 30
@@ -130,7 +136,8 @@ def test_every_section_is_read() -> None:
     assert hogs.adv == 30_000
     assert scenario.sim.commission_per_contract == Decimal("1.25")
     assert scenario.sim.faults == (Disconnect(at=100, duration=5),
-                                   StaleQuotes(at=50, duration=10, symbol="ZO"))
+                                   StaleQuotes(at=50, duration=10, symbol="ZO"),
+                                   BadQuotes(at=70, duration=3, problem="one-sided"))
     config = scenario.config
     assert config.execution.patience == 30 and config.strategies["slow"].patience == 90
     assert config.execution.slippage_guard == Distance.ticks(3)

@@ -12,7 +12,7 @@ from hydra.scenario._output import progress_bar, render_run, render_seeds, rende
 SCENARIO = scenario_from_table({
     "markets": [{"symbol": "ZO", "adv": 0, "daily_volatility": 0.0, "spread_ticks": [[2, 1.0]],
                  "displayed_size": {"minimum": 5, "maximum": 5, "mean": 5}}],
-    "config": {"risk": {"max_order_quantity": 2}},
+    "config": {"risk": {"max_order_notional": 40000}},
     "actions": [
         {"kind": "intent", "id": "buy", "at": 0, "symbol": "ZO", "side": "BUY", "quantity": 2,
          "policy": "cross"},
@@ -32,7 +32,8 @@ def test_json_has_the_documented_shape_with_numbers() -> None:
     assert buy["child_orders"] == [{"client_order_id": "buy.1", "order_type": "LMT",
                                     "limit_price": 350.25, "stop_price": None, "quantity": 2,
                                     "filled": 2, "status": "FILLED"}]
-    assert blocked["blocked"] and blocked["block_reason"] == "order_quantity 3 exceeds limit 2"
+    assert blocked["blocked"] and blocked["block_reason"].startswith("order_notional ")
+    assert blocked["block_reason"].endswith(" exceeds limit 40000")
     assert blocked["shortfall_bps"] is None and blocked["completion"] == 0.0
     assert printed["summary"]["blocked"] == 1 and printed["summary"]["completion"] == 0.4
 
@@ -57,7 +58,7 @@ def test_the_table_aligns_columns() -> None:
 def test_text_reports_name_the_blocked_reason_and_the_means() -> None:
     """The run shows each intent and a summary; seeds show one line each and the means."""
     text = render_run(RESULT)
-    assert "order_quantity 3 exceeds limit 2" in text and "1 blocked" in text
+    assert "exceeds limit 40000" in text and "1 blocked" in text
     seeds = render_seeds([RESULT, RESULT], "1..2")
     assert "2 runs: mean shortfall 7.14 bps ± 0.00 (95%)" in seeds
 

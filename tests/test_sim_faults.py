@@ -1,4 +1,5 @@
-"""Injected faults: disconnect, rejection, duplicated and delayed executions, stale quotes."""
+"""Injected faults: disconnect, rejection, duplicated and delayed executions, stale and bad
+quotes."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import trio
 
 from hydra._contracts import OATS
 from hydra._enums import OrderStatus, Side
-from hydra._errors import BrokerConnectionError, InvalidValueError
+from hydra._errors import BrokerConnectionError, InvalidValueError, QuoteUnusableError
 from hydra._ids import ClientOrderId, IntentId
 from hydra._orders import OrderRequest
 from hydra.brokers import (
@@ -21,6 +22,7 @@ from hydra.brokers import (
     OrderStatusChanged,
 )
 from hydra.sim import (
+    BadQuotes,
     DelayExecution,
     Disconnect,
     DisplayedSize,
@@ -152,6 +154,36 @@ async def test_stale_quotes_stop_updating_for_the_duration(autojump_clock: objec
     assert fresh.ask == Decimal("351.25") and fresh.time == 18.0
 
 
+@pytest.mark.parametrize(
+    ("problem", "message"),
+    [
+        ("crossed", "unusable quote for 'ZO' (crossed): bid Decimal('350.25'), ask Decimal('350"),
+        ("one-sided", "no two-sided quote for 'ZO' (one-sided): bid -1.0"),
+        ("zero", "unusable quote for 'ZO' (zero): bid 0.0"),
+        ("nan", "no two-sided quote for 'ZO' (nan): bid Decimal('350.00'), ask nan"),
+    ],
+)
+async def test_bad_quotes_raise_from_quote_nowait_for_the_duration(
+    autojump_clock: object, problem: str, message: str
+) -> None:
+    """During a bad-quote fault SimBroker.quote_nowait raises QuoteUnusableError naming the
+    problem, as the IB adapter does; the exchange's own book is unchanged, and after it ends
+    the quote is back."""
+    params = quiet_oats(BadQuotes(at=5, duration=10, problem=problem, symbol="ZO"))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        broker = SimBroker(exchange)
+        await broker.connect()
+        await broker.subscribe_quotes(OATS)
+        await trio.sleep(5)
+        with pytest.raises(QuoteUnusableError) as info:
+            broker.quote_nowait(OATS)
+        assert exchange.quote("ZO").ask == Decimal("350.25")
+        await trio.sleep(10)
+        assert broker.quote_nowait(OATS).time == 15.0
+    assert info.value.problem == problem and info.value.symbol == "ZO"
+    assert str(info.value).startswith(message)
+
+
 async def test_fault_in_the_past_is_refused(autojump_clock: object) -> None:
     """Injecting a fault earlier than now names the ``at`` field."""
     async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
@@ -166,3 +198,5 @@ def test_fault_values_are_validated() -> None:
         Disconnect(at=-1, duration=1)
     with pytest.raises(InvalidValueError, match=r"^duration:"):
         StaleQuotes(at=0, duration=0)
+    with pytest.raises(InvalidValueError, match=r"^problem:"):
+        BadQuotes(at=0, duration=1, problem="wide")

@@ -6,7 +6,14 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from hydra._core._twap import TwapPlan, intervals, plan_twap, schedule, slice_sizes
+from hydra._core._twap import (
+    TwapPlan,
+    chunk_sizes,
+    intervals,
+    plan_twap,
+    schedule,
+    slice_sizes,
+)
 from hydra._errors import InvalidValueError
 from hydra._settings import ExecutionSettings
 from tests.strategies import quantities
@@ -137,3 +144,35 @@ def test_plan_twap_is_consistent(quantity: int, seed: int) -> None:
     assert plan.quantity == quantity
     assert len(plan.sizes) == len(plan.starts) == len(plan.durations)
     assert plan.starts[-1] + plan.durations[-1] <= ExecutionSettings().twap_horizon
+
+
+def test_chunks_of_a_close_over_the_order_limit() -> None:
+    """68 lots under a 50-lot limit are two orders of 34; no limit leaves one order."""
+    assert chunk_sizes(68, 50) == (34, 34)
+    assert chunk_sizes(100, 50) == (50, 50)
+    assert chunk_sizes(101, 50) == (34, 34, 33)
+    assert chunk_sizes(68, None) == (68,)
+
+
+@pytest.mark.parametrize(("quantity", "limit", "field"),
+                         [(0, 5, "quantity"), (5, 0, "max_order_quantity"),
+                          (5, True, "max_order_quantity")])
+def test_bad_chunk_input_is_refused(quantity: int, limit: object, field: str) -> None:
+    """A quantity or limit that is not a positive whole number is refused by name."""
+    with pytest.raises(InvalidValueError) as info:
+        chunk_sizes(quantity, limit)  # type: ignore[arg-type]
+    assert info.value.field == field
+
+
+@given(quantities, st.one_of(st.none(), st.integers(min_value=1, max_value=500)))
+@example(quantity=68, limit=50)
+def test_chunks_sum_to_quantity_within_the_limit(quantity: int, limit: int | None) -> None:
+    """Chunks add up to the quantity, each is at most the limit, and no fewer would do."""
+    sizes = chunk_sizes(quantity, limit)
+    assert sum(sizes) == quantity
+    assert min(sizes) >= 1
+    if limit is None:
+        assert sizes == (quantity,)
+    else:
+        assert max(sizes) <= limit
+        assert len(sizes) == math.ceil(quantity / limit)

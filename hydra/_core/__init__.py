@@ -9,6 +9,7 @@ domain values):
   _positions, _pacing, _backoff, _routing, _twap   accounting, pacing, schedules, slicing
   _pricing, _slippage                              prices on the tick grid; the slippage model
   _ladder                                          the patience ladder's prices and waits
+  _quote_check                                     whether a broker's quote can be priced from
   _risk_checks                                     pre-trade checks and circuit breakers
   _risk_state                                      what the risk book remembers across restarts
   _risk_messages                                   the risk book's inputs, answers and effects

@@ -1,4 +1,5 @@
-"""TWAP slicing: slice sizes, a jittered schedule of start times, and the plan combining them."""
+"""TWAP slicing: slice sizes, a jittered schedule of start times, and the plan combining them;
+and the chunks that keep each order within the order-quantity limit."""
 
 from __future__ import annotations
 
@@ -38,6 +39,16 @@ def slice_sizes(quantity: int, slices: int) -> tuple[int, ...]:
     base, extra = divmod(_check_count("quantity", quantity), _check_count("slices", slices))
     sizes = [base + 1] * extra + [base] * (slices - extra)
     return tuple(size for size in sizes if size > 0)
+
+
+def chunk_sizes(quantity: int, max_order_quantity: int | None) -> tuple[int, ...]:
+    """``quantity`` as consecutive orders of at most ``max_order_quantity`` each (None: one
+    order), as few as the limit allows, differing by at most one, larger first."""
+    quantity = _check_count("quantity", quantity)
+    if max_order_quantity is None:
+        return (quantity,)
+    limit = _check_count("max_order_quantity", max_order_quantity)
+    return slice_sizes(quantity, -(-quantity // limit))
 
 
 def intervals(

@@ -69,6 +69,7 @@ from ._seen import (
     ErrorSeen,
     ExecutionSeen,
     PositionSeen,
+    QuotesSeen,
     Said,
     Seen,
     SocketClosed,
@@ -109,6 +110,8 @@ class IBBroker:
         self._ib_contracts: dict[tuple[str, str | None], Contract] = {}
         self._quoted: dict[str, ContractSpec] = {}
         self._tickers: dict[str, Any] = {}
+        self._quote_times: dict[str, float] = {}  # symbol → Trio time of its last ticker update
+        self._stamped = trio.Event()  # set (and replaced) each time the translator stamps
         self._session_up = False  # connected, and the loss of it not yet reported
         self._link_lost: str | None = None  # IB Gateway connected, but cut off from IB (1100)
         self._ever_connected = False
@@ -135,6 +138,7 @@ class IBBroker:
             ),
             (ib.positionEvent, lambda position: send(PositionSeen.from_ib_position(position))),
             (ib.accountValueEvent, lambda value: send(AccountValueSeen.from_ib_value(value))),
+            (ib.pendingTickersEvent, lambda tickers: send(QuotesSeen.from_ib_tickers(tickers))),
             (ib.disconnectedEvent, lambda: send(SocketClosed())),
         ]
 
@@ -242,6 +246,9 @@ class IBBroker:
         task_status.started()
         async with self._events_send:
             async for seen in self._seen:
+                if isinstance(seen, QuotesSeen):
+                    self._stamp(seen.symbols)
+                    continue
                 if isinstance(seen, SocketClosed):
                     if self._ib.isConnected() or not self._session_up:
                         continue  # a failed attempt, or the old socket of a new session
@@ -254,6 +261,12 @@ class IBBroker:
                     and error_kind(seen.code) is ErrorKind.CONNECTION_RESTORED_DATA_LOST
                 ):
                     self._resubscribe_quotes()
+
+    def _stamp(self, symbols: tuple[str, ...]) -> None:
+        """Their tickers just updated: stamp their quotes now, and wake who waits on one."""
+        self._quote_times.update(dict.fromkeys(symbols, trio.current_time()))
+        self._stamped.set()
+        self._stamped = trio.Event()
 
     def _follow_link(self, event: BrokerEvent) -> None:
         match event:
@@ -495,21 +508,11 @@ class IBBroker:
         await self._wait_two_sided(contract)
 
     async def _wait_two_sided(self, contract: ContractSpec) -> None:
-        """Return once the ticker has a bid and an ask, so `quote_nowait` answers (the caller
-        bounds the wait)."""
+        """Return once the ticker has a bid and an ask and the translator has stamped its
+        update, so `quote_nowait` answers (the caller bounds the wait)."""
         ticker = self._tickers[contract.symbol]
-        ready = trio.Event()
-
-        def on_update(_: Any) -> None:  # an ib_async callback: only sets a Trio event
-            if _two_sided(ticker):
-                ready.set()
-
-        ticker.updateEvent += on_update
-        try:
-            if not _two_sided(ticker):
-                await ready.wait()
-        finally:
-            ticker.updateEvent -= on_update
+        while not (_two_sided(ticker) and contract.symbol in self._quote_times):
+            await self._stamped.wait()
 
     def _resubscribe_quotes(self) -> None:
         for symbol, spec in self._quoted.items():
@@ -527,12 +530,13 @@ class IBBroker:
             raise BrokerError(
                 f"no quotes for {contract.symbol!r}: call subscribe_quotes(contract) first"
             )
-        return from_ib_ticker(ticker, symbol=contract.symbol)
+        time = self._quote_times.get(contract.symbol, -math.inf)  # never updated: stale
+        return from_ib_ticker(ticker, symbol=contract.symbol, time=time)
 
 
 def _two_sided(ticker: Any) -> bool:
     try:
-        from_ib_ticker(ticker, symbol="")
+        from_ib_ticker(ticker, symbol="", time=0.0)
     except BrokerError:
         return False
     return True

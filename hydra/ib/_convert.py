@@ -27,8 +27,9 @@ from ib_async import Position as IBPosition
 
 from .._contracts import MONTH_CODES, ContractSpec
 from .._core._positions import Position
+from .._core._quote_check import IB_NO_PRICE, side_problem
 from .._enums import OrderStatus, OrderType, Side
-from .._errors import BrokerError, InvalidValueError
+from .._errors import BrokerError, InvalidValueError, QuoteUnusableError
 from .._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
 from .._orders import Fill, OrderRequest
 from .._quotes import Quote
@@ -281,22 +282,31 @@ def from_ib_account_values(
     )
 
 
-def from_ib_ticker(ticker: Ticker, *, symbol: str) -> Quote:
-    """Hydra's quote from IB's ticker; a missing or NaN bid or ask is a `BrokerError`."""
-    if not (is_price(ticker.bid) and is_price(ticker.ask)):
-        raise BrokerError(
-            f"no two-sided quote for {symbol!r} yet: bid {ticker.bid!r}, ask {ticker.ask!r}"
-        )
+def from_ib_ticker(ticker: Ticker, *, symbol: str, time: float) -> Quote:
+    """Hydra's quote from IB's ticker, stamped ``time`` (the Trio time the broker last saw the
+    ticker update); a crossed, one-sided, zero or NaN one is a `QuoteUnusableError`."""
+    bid, ask = _ib_side(ticker.bid), _ib_side(ticker.ask)
+    problem = side_problem(bid, ask)
+    if problem is not None:
+        raise QuoteUnusableError(symbol, problem, bid=ticker.bid, ask=ticker.ask)
+    assert bid is not None and ask is not None
     try:
         return Quote(
-            bid=price_from_ib(ticker.bid),
-            ask=price_from_ib(ticker.ask),
+            bid=price_from_ib(bid),
+            ask=price_from_ib(ask),
             bid_size=_size(ticker.bidSize),
             ask_size=_size(ticker.askSize),
-            time=ticker.time.timestamp() if ticker.time else 0.0,
+            time=time,
         )
     except InvalidValueError as e:
-        raise BrokerError(f"unusable quote for {symbol!r}: {e}") from e
+        raise QuoteUnusableError(symbol, "zero", bid=ticker.bid, ask=ticker.ask) from e
+
+
+def _ib_side(value: float | None) -> float | None:
+    """IB's price for one side of the book; None for none (IB's -1, or max float: unset)."""
+    if value is None or value == IB_NO_PRICE or (math.isfinite(value) and value >= _UNSET):
+        return None
+    return value
 
 
 def _size(value: float) -> int:

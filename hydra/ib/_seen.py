@@ -8,8 +8,10 @@ one socket read). Each callback therefore takes a snapshot through a named const
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
-from ib_async import AccountValue, CommissionReport, Trade
+from ib_async import AccountValue, CommissionReport, Ticker, Trade
 from ib_async import Fill as IBFill
 from ib_async import Position as IBPosition
 
@@ -137,6 +139,18 @@ class Said:
 
 
 @attrs.frozen(kw_only=True)
+class QuotesSeen:
+    """Ticker updates arrived for these symbols (one socket read's worth); the Trio side
+    stamps each symbol's quote with the Trio time it reads this."""
+
+    symbols: tuple[str, ...]
+
+    @classmethod
+    def from_ib_tickers(cls, tickers: Iterable[Ticker]) -> QuotesSeen:
+        return cls(symbols=tuple(sorted({t.contract.symbol for t in tickers if t.contract})))
+
+
+@attrs.frozen(kw_only=True)
 class SocketClosed:
     """ib_async's connection to IB Gateway/TWS closed."""
 
@@ -148,6 +162,7 @@ Seen = (
     | ErrorSeen
     | PositionSeen
     | AccountValueSeen
+    | QuotesSeen
     | SocketClosed
     | Said
 )

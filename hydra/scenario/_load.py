@@ -26,6 +26,7 @@ from .._ids import IntentId
 from .._settings import HydraConfig
 from .._validate import to_decimal
 from ..sim import (
+    BadQuotes,
     DelayExecution,
     Disconnect,
     DisplayedSize,
@@ -398,8 +399,9 @@ _FAULTS: Mapping[str, tuple[type, tuple[str, ...], tuple[str, ...]]] = {
     "duplicate_execution": (DuplicateExecution, ("at",), ()),
     "delay_execution": (DelayExecution, ("at", "delay"), ()),
     "stale_quotes": (StaleQuotes, ("at", "duration"), ("symbol",)),
+    "bad_quotes": (BadQuotes, ("at", "duration"), ("problem", "symbol")),
 }
-_FAULT_KEYS = ("kind", "at", "duration", "code", "reason", "delay", "symbol")
+_FAULT_KEYS = ("kind", "at", "duration", "code", "reason", "delay", "symbol", "problem")
 
 
 def _faults(top: _Table) -> tuple[Fault, ...]:
@@ -411,7 +413,7 @@ def _faults(top: _Table) -> tuple[Fault, ...]:
             if key not in ("kind", *required, *optional):
                 t.fail(key, f"is not a key of a fault of kind {kind!r} (keys: "
                        f"{', '.join((*required, *optional))})")
-        getters = {"code": t.whole, "reason": t.text, "symbol": t.text}
+        getters = {"code": t.whole, "reason": t.text, "symbol": t.text, "problem": t.text}
         values = {key: getters.get(key, t.number)(key) for key in required}
         values |= _given(t, {key: getters[key] for key in optional})
         faults.append(_make(t.path, cls, **values))

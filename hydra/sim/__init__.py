@@ -21,6 +21,7 @@ Layers (each imports only from those below it):
 from ._broker import SimBroker
 from ._exchange import SimExchange, SimStatistics, open_sim_exchange
 from ._faults import (
+    BadQuotes,
     DelayExecution,
     Disconnect,
     DuplicateExecution,
@@ -42,6 +43,7 @@ from ._ticket import OrderTicket
 
 __all__ = [
     "SESSION_SECONDS",
+    "BadQuotes",
     "DelayExecution",
     "Disconnect",
     "DisplayedSize",

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from decimal import Decimal
 
 import trio
 
 from .._contracts import ContractSpec
 from .._core._positions import Position
-from .._errors import BrokerConnectionError, BrokerError
+from .._errors import BrokerConnectionError, BrokerError, QuoteUnusableError
 from .._ids import ClientOrderId
 from .._orders import Fill, OrderRequest
 from .._quotes import Quote
@@ -110,17 +111,33 @@ class SimBroker:
         self._subscribed.add(contract)
 
     def quote_nowait(self, contract: ContractSpec) -> Quote:
-        """The quote of ``contract``'s market (its delivery month, when it names one)."""
+        """The quote of ``contract``'s market (its delivery month, when it names one); its
+        ``time`` is the Trio time it is current as of (now; the freeze under `StaleQuotes`).
+        Under a `BadQuotes` fault, `QuoteUnusableError`, as the IB adapter raises."""
         if contract not in self._subscribed:
             raise BrokerError(
                 f"no quotes for {_name(contract)!r}: call subscribe_quotes(contract) first"
             )
-        return self._exchange.quote(contract)
+        quote = self._exchange.quote(contract)
+        problem = self._exchange.bad_quote(contract)
+        if problem is not None:
+            bid, ask = _BAD_SIDES[problem](quote)
+            raise QuoteUnusableError(_name(contract), problem, bid=bid, ask=ask)
+        return quote
 
     async def contract_details(self, symbol: str) -> ContractSpec:
         await trio.lowlevel.checkpoint()
         self._session()
         return self._exchange.contract(symbol)
+
+
+_BAD_SIDES: dict[str, Callable[[Quote], tuple[object, object]]] = {
+    # what a broker would have been sent, for the error message
+    "crossed": lambda q: (q.ask, q.bid),
+    "one-sided": lambda q: (-1.0, q.ask),
+    "zero": lambda q: (0.0, q.ask),
+    "nan": lambda q: (q.bid, math.nan),
+}
 
 
 def _name(contract: ContractSpec) -> str:

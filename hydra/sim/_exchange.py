@@ -315,6 +315,12 @@ class SimExchange:
         self._catch_up()
         return self._quote(self._key(symbol), trio.current_time())
 
+    def bad_quote(self, symbol: str | ContractSpec) -> str | None:
+        """What is wrong (crossed, one-sided, zero, nan) with the quote a broker sees now for
+        ``symbol`` while a `BadQuotes` fault holds it; None otherwise."""
+        self._catch_up()
+        return self._faults.bad_quote(self._key(symbol), trio.current_time())
+
     def _quote(self, key: MarketKey, now: float) -> Quote:
         return self._faults.stale_quote(key, now) or self._fresh_quote(key, now)
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 
 from .._quotes import Quote
 from ._faults import (
+    BadQuotes,
     DelayExecution,
     DuplicateExecution,
     RejectNextOrder,
@@ -19,17 +20,18 @@ from ._params import MarketKey
 
 
 class FaultState:
-    """Pending rejections, duplicated and delayed executions, and frozen quotes."""
+    """Pending rejections, duplicated and delayed executions, frozen and bad quotes."""
 
     def __init__(self) -> None:
         self._rejects: list[RejectNextOrder] = []
         self._duplicates = 0
         self._delays: list[float] = []
         self._stale: dict[MarketKey, tuple[float, Quote]] = {}
+        self._bad: dict[MarketKey, tuple[float, str]] = {}  # until, problem
 
     def start(
         self,
-        fault: RejectNextOrder | DuplicateExecution | DelayExecution | StaleQuotes,
+        fault: RejectNextOrder | DuplicateExecution | DelayExecution | StaleQuotes | BadQuotes,
         now: float,
         *,
         symbols: Iterable[MarketKey],
@@ -48,6 +50,10 @@ class FaultState:
                 for key in symbols:
                     if fault.symbol in (None, key[0]):
                         self._stale[key] = (now + fault.duration, fresh_quote(key, now))
+            case BadQuotes():
+                for key in symbols:
+                    if fault.symbol in (None, key[0]):
+                        self._bad[key] = (now + fault.duration, fault.problem)
 
     def take_rejection(self) -> tuple[int, str] | None:
         """The code and reason of a pending `RejectNextOrder`, used up; or None."""
@@ -71,3 +77,8 @@ class FaultState:
         """The frozen quote of market ``key`` while a `StaleQuotes` fault holds it, else None."""
         stale = self._stale.get(key)
         return stale[1] if stale is not None and now < stale[0] else None
+
+    def bad_quote(self, key: MarketKey, now: float) -> str | None:
+        """What is wrong with market ``key``'s quote while a `BadQuotes` fault holds, else None."""
+        bad = self._bad.get(key)
+        return bad[1] if bad is not None and now < bad[0] else None

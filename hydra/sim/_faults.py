@@ -57,5 +57,30 @@ class StaleQuotes:
     symbol: str | None = attrs.field(default=None, validator=_optional_symbol)
 
 
-Fault = Disconnect | RejectNextOrder | DuplicateExecution | DelayExecution | StaleQuotes
+BAD_QUOTE_PROBLEMS = ("crossed", "one-sided", "zero", "nan")
+"""What a `BadQuotes` fault makes the quote: the reasons `hydra._core._quote_check` names."""
+
+
+def _bad_quote_problem(_: object, field: attrs.Attribute[str], value: str) -> None:
+    if value not in BAD_QUOTE_PROBLEMS:
+        choices = ", ".join(BAD_QUOTE_PROBLEMS)
+        raise InvalidValueError(field.name, value, f"must be one of {choices}")
+
+
+@attrs.frozen(kw_only=True)
+class BadQuotes:
+    """For ``duration`` seconds the quote of ``symbol`` (all symbols when None) is one a broker
+    cannot use — ``problem`` crossed, one-sided, zero or nan — so `SimBroker.quote_nowait` raises
+    `QuoteUnusableError`, as the IB adapter does for such a ticker. Orders still rest and fill
+    at the exchange's real prices."""
+
+    at: float = attrs.field(validator=non_negative_number)
+    duration: float = attrs.field(validator=positive_seconds)
+    problem: str = attrs.field(default="crossed", validator=_bad_quote_problem)
+    symbol: str | None = attrs.field(default=None, validator=_optional_symbol)
+
+
+Fault = (
+    Disconnect | RejectNextOrder | DuplicateExecution | DelayExecution | StaleQuotes | BadQuotes
+)
 """Any injectable fault."""

@@ -1,0 +1,155 @@
+"""The patience worker on the simulated exchange, behind a fake risk actor: unusable quotes
+price nothing, and a quantity above the order limit is worked in orders within it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+import structlog
+import trio
+
+from hydra._contracts import OATS
+from hydra._enums import OrderStatus, Policy, Side
+from hydra._ids import ClientOrderId, IntentId, client_order_id_for
+from hydra._patience import Work, run_patience
+from hydra._quote_source import QuoteSource
+from hydra._reports import ChildOrderReport, ExecutionReport
+from hydra._settings import Distance, ExecutionSettings
+from hydra.sim import BadQuotes, Gap, StaleQuotes, open_sim_exchange
+from tests.simulated import FakeRisk, open_fake_risk, still_oats
+
+INTENT = IntentId("int-q")
+LADDER = ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(8))
+MAX_AGE = 10.0
+
+
+def _work(quantity: int = 3, **changes: Any) -> Work:
+    return Work(
+        intent_id=INTENT, client_order_id=client_order_id_for(INTENT, 1), contract=OATS,
+        side=Side.BUY, quantity=quantity, policy=Policy.PATIENCE, settings=LADDER,
+        arrival_mid=Decimal("350.125"), **changes,
+    )
+
+
+async def _run(
+    faults: tuple[object, ...], work: Work, *, gaps: tuple[Gap, ...] = (), **kwargs: Any
+) -> tuple[list[ChildOrderReport], FakeRisk, list[dict[str, Any]], float]:
+    """Work ``work`` on still oats (350.00 / 350.25) with ``faults``; the children, the fake
+    risk actor, the captured logs and the virtual time it took."""
+    limits = {"max_order_quantity": kwargs.get("max_order_quantity"),
+              "allow": kwargs.pop("allow", None)}  # the fake enforces the same limit
+    params = attrs.evolve(still_oats(gaps=gaps), faults=faults)
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_fake_risk(exchange, OATS, **limits) as (risk, fake):
+            source = QuoteSource(fake.broker.quote_nowait, max_age=MAX_AGE)
+            children: list[ChildOrderReport] = []
+            start = trio.current_time()
+            with structlog.testing.capture_logs() as logs:
+                await run_patience(work, risk=risk, quotes=source.usable, children=children,
+                                   why_unusable=source.problem, **kwargs)
+            return children, fake, logs, trio.current_time() - start
+
+
+def _unusable(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [entry for entry in logs if entry["event"] == "quote_unusable"]
+
+
+def _report(children: list[ChildOrderReport], quantity: int = 3) -> ExecutionReport:
+    return ExecutionReport(intent_id=INTENT, symbol="ZO", side=Side.BUY, quantity=quantity,
+                           arrival_mid=Decimal("350.125"), predicted_bps=None,
+                           children=tuple(children))
+
+
+async def test_a_usable_market_steps_and_fills_as_before(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """With good quotes the order rests at 350.00, steps to the ask at 60 s and fills there."""
+    children, fake, logs, took = await _run((), _work())
+    (child,) = children
+    assert child.prices == (Decimal("350.00"), Decimal("350.25")) == tuple(fake.prices())
+    assert child.status is OrderStatus.FILLED and child.quote_waits == 0
+    assert took == pytest.approx(60.030) and _unusable(logs) == []
+
+
+async def test_a_stale_quote_is_never_priced_from_and_the_order_rests(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Quotes frozen from 10 s to 100 s while the market gaps up a point: at the step (60 s)
+    and the cross (90 s) the quote is stale, so the bid rests at 350.00, nothing is priced
+    from the frozen 350.00 / 350.25, the episode is logged once, and the order is cancelled
+    at 105 s as usual."""
+    faults = (StaleQuotes(at=10, duration=90),)
+    children, fake, logs, took = await _run(faults, _work(), gaps=(Gap(at=20, change="1.00"),))
+    (child,) = children
+    assert fake.prices() == [Decimal("350.00")] and fake.modified == []
+    assert child.status is OrderStatus.CANCELLED and child.filled == 0
+    assert (child.quote_waits, child.quote_problem) == (2, "stale 80.0 s")
+    assert [(e["symbol"], e["why"]) for e in _unusable(logs)] == [("ZO", "stale 50.0 s")]
+    assert fake.cancelled == [(105.0, child.client_order_id)]
+    assert took == pytest.approx(105.030)
+    report = _report(children)
+    assert (report.quote_waits, report.quote_problem) == (2, "stale 80.0 s")
+
+
+async def test_a_bad_quote_at_the_start_delays_the_first_order(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Crossed quotes for the first 75 s: nothing is placed at 0 s or 60 s; at the cross
+    (90 s) the quote is good again and the order goes in at the ask and fills. One log line
+    for the episode, two waits in the report."""
+    faults = (BadQuotes(at=0, duration=75, problem="crossed"),)
+    children, fake, logs, took = await _run(faults, _work())
+    (child,) = children
+    assert [(t, r.limit_price) for t, r in fake.placed] == [(90.0, Decimal("350.25"))]
+    assert child.status is OrderStatus.FILLED
+    assert (child.quote_waits, child.quote_problem) == (2, "crossed")
+    assert [(e["symbol"], e["why"]) for e in _unusable(logs)] == [("ZO", "crossed")]
+    assert [e["event"] for e in logs].count("quote_usable") == 1
+    assert took == pytest.approx(90.030)
+
+
+async def test_no_usable_quote_at_any_stage_sends_nothing(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """One-sided quotes through the whole ladder: nothing is sent, and the order ends
+    CANCELLED at the ladder's end (105 s) saying why."""
+    faults = (BadQuotes(at=0, duration=200, problem="one-sided"),)
+    children, fake, logs, took = await _run(faults, _work())
+    (child,) = children
+    assert fake.placed == [] and fake.cancelled == []
+    assert child.status is OrderStatus.CANCELLED and child.prices == ()
+    assert child.reason == "not sent: no usable quote at any stage (one-sided)"
+    assert child.quote_waits == 3 and len(_unusable(logs)) == 1
+    assert took == pytest.approx(105.0)
+
+
+async def test_a_quantity_over_the_order_limit_is_worked_in_orders_within_it(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """12 lots under a 5-lot limit are three consecutive orders of 4, each with its own
+    client order id and its own ladder; the report accounts for all three."""
+    children, fake, _, took = await _run((), _work(12), max_order_quantity=5)
+    assert [r.quantity for _, r in fake.placed] == [4, 4, 4]
+    assert [c.client_order_id for c in children] == [
+        ClientOrderId("int-q.1"), ClientOrderId("int-q.2"), ClientOrderId("int-q.3")
+    ]
+    # each starts once the one before it has filled (0 s, at 60 s, at 60 + 90 s)
+    assert [t for t, _ in fake.placed] == pytest.approx([0.0, 60.030, 150.060])
+    assert all(c.status is OrderStatus.FILLED for c in children)
+    assert _report(children, 12).filled == 12 and took == pytest.approx(210.090)
+
+
+async def test_chunks_stop_at_the_first_blocked_order(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """When risk blocks the second of three orders, the third is never sent; the report has
+    the filled first order and the blocked second."""
+    children, fake, _, _ = await _run((), _work(12), max_order_quantity=5, allow=1)
+    assert len(fake.placed) == 1
+    assert [c.status for c in children] == [OrderStatus.FILLED, OrderStatus.BLOCKED]
+    report = _report(children, 12)
+    assert report.filled == 4 and report.blocked
+    assert report.block_reason == "trading_state HALTED violates limit: ACTIVE"

@@ -1,0 +1,48 @@
+"""The TWAP scheduler on the simulated exchange, behind a fake risk actor."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from decimal import Decimal
+
+import pytest
+import trio
+
+from hydra._contracts import OATS
+from hydra._enums import Policy, Side
+from hydra._ids import IntentId, client_order_id_for
+from hydra._patience import Work
+from hydra._quote_source import QuoteSource
+from hydra._reports import ChildOrderReport
+from hydra._settings import Distance, ExecutionSettings
+from hydra._twap_actor import run_twap
+from hydra.sim import open_sim_exchange
+from tests.simulated import open_fake_risk, still_oats
+
+INTENT = IntentId("int-t")
+TWAP = ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(8), twap_slices=2,
+                         twap_horizon=600.0, twap_jitter=0.0)
+
+
+async def test_slices_over_the_order_limit_are_worked_in_orders_within_it(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """20 lots in two slices of 10 under a 4-lot limit: each slice is three orders (4, 3, 3),
+    one after another, each with a fresh client order id; the second slice starts at 300 s."""
+    work = Work(intent_id=INTENT, client_order_id=client_order_id_for(INTENT, 1), contract=OATS,
+                side=Side.BUY, quantity=20, policy=Policy.PATIENCE, settings=TWAP,
+                arrival_mid=Decimal("350.125"))
+    ids = (client_order_id_for(INTENT, n) for n in itertools.count(2))
+    children: list[ChildOrderReport] = []
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
+        async with open_fake_risk(exchange, OATS, max_order_quantity=4) as (risk, fake):
+            source = QuoteSource(fake.broker.quote_nowait, max_age=10.0)
+            await run_twap(work, rng=random.Random(0), next_order_id=lambda: next(ids),
+                           risk=risk, quotes=source.usable, children=children,
+                           max_order_quantity=4, why_unusable=source.problem)
+    assert [r.quantity for _, r in fake.placed] == [4, 3, 3, 4, 3, 3]
+    assert [c.client_order_id for c in children] == [f"int-t.{n}" for n in range(1, 7)]
+    starts = [t for t, _ in fake.placed]
+    assert starts[3] == pytest.approx(300.0) and starts == sorted(starts)
+    assert sum(c.filled for c in children) == 20
