@@ -88,7 +88,8 @@ class ResumeTrading:
 
 @attrs.frozen(kw_only=True)
 class CheckIntentFits:
-    """Could ``signed_quantity`` more of ``symbol`` ever fit the position limit? (at submit)"""
+    """Could ``signed_quantity`` more of ``symbol`` ever fit the position limit, against the
+    position alone? (asked at submit)"""
 
     symbol: str
     signed_quantity: int

@@ -194,9 +194,11 @@ class RiskBook:
             case Resume():
                 return self._resume(message.reason)
             case CheckIntent():
+                # "Never": against the position alone; working orders may still be cancelled,
+                # and each order is checked against the exposure they make when it goes out.
                 denial = check_exposure(message.symbol, message.signed_quantity,
                                         account=self.account, limits=self.limits,
-                                        working=self.working(message.symbol))
+                                        working=Working())
                 answer = Sent() if denial is None else Blocked(denials=(denial,))
                 return [Reply(reply=message.reply, answer=answer)]
             case KeepWorking():

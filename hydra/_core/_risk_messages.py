@@ -91,7 +91,8 @@ class Adopt:
 
 @attrs.frozen(kw_only=True)
 class CheckIntent:
-    """Could ``signed_quantity`` more of ``symbol`` ever fit the position limit now? Answered
+    """Could ``signed_quantity`` more of ``symbol`` ever fit the position limit (against the
+    position alone)? Answered
     `Sent` (it fits) or `Blocked`; nothing is recorded or sent."""
 
     symbol: str

@@ -1,0 +1,114 @@
+"""The risk actor and its finalizer, through the whole engine on the simulated exchange."""
+
+from pathlib import Path
+
+import pytest
+import trio
+import trio.testing
+from simulated import open_engine, quiet_oats
+
+from hydra import (
+    OATS,
+    HydraConfig,
+    OrderIntent,
+    OrderStatus,
+    Policy,
+    RiskDeniedError,
+    RiskLimits,
+    Side,
+    TradingState,
+)
+from hydra._journal import EventKind, Journal
+from hydra.sim import open_sim_exchange
+
+
+def _notes(path: Path, what: str) -> list[dict[str, object]]:
+    journal = Journal.open(path)
+    try:
+        return [p for _, kind, p in journal.events() if kind is EventKind.NOTE
+                and p["what"] == what]
+    finally:
+        journal.close()
+
+
+def _last_statuses(path: Path) -> dict[str, str]:
+    journal = Journal.open(path)
+    try:
+        return {o.request.client_order_id: o.status.value for o in journal.orders()}
+    finally:
+        journal.close()
+
+
+async def test_an_outer_cancellation_settles_every_working_order(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Leaving open_hydra by an outer cancel scope cancels the resting order at the exchange,
+    journals it CANCELLED, finishes the intent and notes engine_stopped."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        with trio.move_on_after(5):
+            async with open_engine(exchange, path) as engine:
+                await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
+                                                policy=Policy.PASSIVE, intent_id="rest"))
+                await trio.sleep(100)
+        assert trio.current_time() - exchange.origin < 30
+        assert exchange.open_orders() == ()
+    assert _last_statuses(path) == {"rest.1": "CANCELLED"}
+    assert [n["intent_id"] for n in _notes(path, "intent_finished")] == ["rest"]
+    assert _notes(path, "engine_stopped") and not _notes(path, "unrecoverable_error")
+
+
+async def test_fifty_concurrent_intents_never_exceed_the_position_limit(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Fifty 5-lot buys at once with max_position 20: working orders count as exposure, so the
+    position at the exchange never passes 20."""
+    config = HydraConfig(risk=RiskLimits(max_position=20, max_open_orders=100,
+                                         max_orders_per_minute=1000))
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", config) as engine:
+            handles = [await engine.submit(OrderIntent(
+                contract=OATS, side=Side.BUY, quantity=5, policy=Policy.CROSS))
+                for _ in range(50)]
+            reports = [await handle.wait_done() for handle in handles]
+            held = sum(p.quantity for p in await engine._broker.positions())
+    assert 0 < held <= 20
+    assert sum(r.filled for r in reports) == held
+    assert any(r.blocked and "position" in (r.block_reason or "") for r in reports)
+
+
+async def test_a_kill_survives_a_restart_until_resume(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A kill is restored by the next open_hydra on the same journal: new orders are refused
+    until an explicit resume, which is journaled."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine:
+            await engine.kill("drill")
+        async with open_engine(exchange, path) as engine:
+            assert engine.statistics().trading_state is TradingState.HALTED
+            refused = await (await engine.submit(OrderIntent(
+                contract=OATS, side=Side.BUY, quantity=1))).wait_done()
+            assert refused.blocked and "drill" in (refused.block_reason or "")
+            await engine.resume(reason="drill over")
+            assert engine.statistics().trading_state is TradingState.ACTIVE
+            sent = await (await engine.submit(OrderIntent(
+                contract=OATS, side=Side.BUY, quantity=1, policy=Policy.CROSS))).wait_done()
+            assert not sent.blocked
+    assert [n["reason"] for n in _notes(path, "resume")] == ["drill over"]
+    assert _last_statuses(path)[sent.children[0].client_order_id] == OrderStatus.FILLED.value
+
+
+async def test_an_intent_beyond_the_position_limit_is_refused_at_submit(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A 200-lot intent under max_position 100 is refused before anything is journaled or
+    sent, naming the limit."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite") as engine:
+            with pytest.raises(RiskDeniedError, match="position 200 exceeds limit 100"):
+                await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=200,
+                                                intent_id="huge"))
+            assert not await engine.was_submitted("huge")
+        assert exchange.statistics().orders == 0
