@@ -499,25 +499,43 @@ class RiskBook:
     def _set_state(self, before: TradingState, reason: str) -> list[Effect]:
         state = self._state()
         self.account = attrs.evolve(self.account, trading_state=state)
-        if state is before:
+        effects: list[Effect] = []
+        if state is not before:
+            effects += [
+                JournalNote(what="trading_state", alarm=True,
+                            details={"state": state, "reason": reason}),
+                StateChanged(state=state, reason=reason),
+            ]
+        return effects + self._cancel_disallowed(state)
+
+    def _cancel_disallowed(self, state: TradingState) -> list[Effect]:
+        """Cancel each working order ``state`` does not allow. Reducing orders are judged
+        together, oldest first: those that could flip the position between them go."""
+        if state is TradingState.ACTIVE:
             return []
-        effects: list[Effect] = [
-            JournalNote(what="trading_state", alarm=True,
-                        details={"state": state, "reason": reason}),
-            StateChanged(state=state, reason=reason),
-        ]
-        if _SEVERITY[state] > _SEVERITY[before]:
-            for coid in [c for c, o in self.orders.items() if not self._allowed_in(state, o)]:
+        effects: list[Effect] = []
+        kept: dict[tuple[str, int], int] = {}
+        for coid, order in list(self.orders.items()):
+            if order.cancel_wanted:
+                continue
+            request = order.request
+            key = (request.contract.symbol, request.side.sign)
+            ahead = kept.get(key, 0)
+            if self._allowed_in(state, order, ahead=ahead):
+                kept[key] = ahead + order.remaining
+            else:
                 effects += self._cancel(coid)
         return effects
 
-    def _allowed_in(self, state: TradingState, order: BookOrder) -> bool:
-        """Whether a working order may keep working in ``state`` (else it is cancelled)."""
-        if state is TradingState.ACTIVE or order.protective:
+    def _allowed_in(self, state: TradingState, order: BookOrder, *, ahead: int) -> bool:
+        """Whether a working order may keep working in ``state`` with ``ahead`` contracts of
+        kept orders on its side before it (else it is cancelled)."""
+        if order.protective:
             return True
         request = order.request
         position = self.account.quantity(request.contract.symbol)
-        reducing = reduces(position, request.signed_quantity)
+        working = Working(buy=ahead, sell=0) if request.side.sign > 0 else Working(sell=ahead)
+        reducing = reduces(position, request.signed_quantity, working=working)
         if state is TradingState.REDUCING:
             return reducing
         return reducing and request.intent_id in self._flattening

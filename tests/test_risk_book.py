@@ -1,0 +1,555 @@
+"""Tests for the risk book: the sans-I/O state machine that owns Hydra's orders and account.
+
+The stateful test drives a real `RiskBook` as a fake broker and sender would; the examples
+pin the defects the book was written to fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from hydra import OATS, AccountState, RiskLimits
+from hydra._core._positions import Position
+from hydra._core._risk_book import RiskBook
+from hydra._core._risk_checks import reduces
+from hydra._core._risk_messages import (
+    Abandon,
+    Action,
+    AllowFlatten,
+    Blocked,
+    Cancel,
+    Dispatched,
+    Effect,
+    Executed,
+    Finalize,
+    JournalNote,
+    JournalOrder,
+    JournalStatus,
+    KillSwitch,
+    LinkLost,
+    Marks,
+    Modify,
+    NewOrder,
+    Outcome,
+    Reply,
+    Resume,
+    Resync,
+    Sent,
+    StatusReported,
+    Transmit,
+    TransmitCancel,
+    TransmitModify,
+    Withdraw,
+)
+from hydra._core._risk_state import restored_account
+from hydra._enums import OrderStatus, OrderType, Side, TradingState
+from hydra._ids import ClientOrderId, ExecutionId, IntentId
+from hydra._orders import Fill, OrderRequest
+from hydra._settings import BreakerSettings
+
+D = Decimal
+DAY = "2024-03-04"
+MID = D(400)
+EQUITY = D(1_000_000)
+TIME = dt.datetime(2024, 3, 4, 15, 0, tzinfo=dt.UTC)
+LIMITS = RiskLimits(max_order_quantity=10, max_position=20, max_open_orders=60,
+                    max_orders_per_minute=1000, daily_loss_limit=D(10_000))
+OWNER, REPLY = "owner", "reply"
+_ids = itertools.count()
+
+
+def _request(side: Side, quantity: int, *, price: Decimal = MID, intent: str = "int-1",
+             order_type: OrderType = OrderType.LIMIT, stop: Decimal | None = None,
+             ) -> OrderRequest:
+    n = next(_ids)
+    return OrderRequest(client_order_id=ClientOrderId(f"{intent}.{n}"),
+                        intent_id=IntentId(intent), contract=OATS, side=side,
+                        quantity=quantity, limit_price=price, order_type=order_type,
+                        stop_price=stop)
+
+
+def _new(request: OrderRequest, reference: Decimal | None = MID) -> NewOrder:
+    return NewOrder(request=request, arrival_mid=MID, predicted_bps=None, owner=OWNER,
+                    reply=REPLY, reference_price=reference)
+
+
+def _fill(request: OrderRequest, quantity: int, price: Decimal | None = None) -> Fill:
+    return Fill(execution_id=ExecutionId(f"ex-{next(_ids)}"),
+                client_order_id=request.client_order_id, symbol=request.contract.symbol,
+                side=request.side, price=request.limit_price if price is None else price,
+                quantity=quantity, time=TIME)
+
+
+def _executed(fill: Fill, *, known: bool = True, live: bool = True) -> Executed:
+    return Executed(fill=fill, known=known, live=live, contract=OATS)
+
+
+def _book(limits: RiskLimits = LIMITS) -> RiskBook:
+    return RiskBook(limits=limits, account=AccountState(start_of_day_equity=EQUITY), day=DAY)
+
+
+def _notes(effects: list[Effect], what: str) -> list[JournalNote]:
+    return [e for e in effects if isinstance(e, JournalNote) and e.what == what]
+
+
+def _place(book: RiskBook, request: OrderRequest, now: float = 0.0) -> list[Effect]:
+    """Submit ``request`` and have the sender send it; the effects of both steps."""
+    effects = book.handle(_new(request), now)
+    if any(isinstance(e, Transmit) for e in effects):
+        effects += book.handle(Dispatched(client_order_id=request.client_order_id,
+                                          action=Action.PLACE, outcome=Outcome.SENT), now)
+    return effects
+
+
+def _long(book: RiskBook, quantity: int) -> None:
+    """Put ``quantity`` lots long on the book at the mid, the order closed as FILLED."""
+    request = _request(Side.BUY, quantity)
+    _place(book, request)
+    book.handle(_executed(_fill(request, quantity)), 0.0)
+    book.handle(StatusReported(client_order_id=request.client_order_id,
+                               status=OrderStatus.FILLED), 0.0)
+
+
+# --- the stateful test ----------------------------------------------------------------------
+
+
+@attrs.define
+class _Queued:
+    coid: ClientOrderId
+    withdrawn: bool = False
+
+
+class RiskBookMachine(RuleBasedStateMachine):
+    """The book between a fake sender (a FIFO of transmits) and a fake broker."""
+
+    @initialize()
+    def start(self) -> None:
+        self.book = _book()
+        self.now = 0.0
+        self.mid = MID
+        self.queue: list[_Queued] = []
+        self.requests: dict[ClientOrderId, OrderRequest] = {}
+        self.at_broker: set[ClientOrderId] = set()  # sent, live at the broker
+        self.cancels: set[ClientOrderId] = set()  # cancels the broker has been sent
+        self.done: set[ClientOrderId] = set()  # fully filled, FILLED not yet reported
+        self.position = 0
+        self.link_up = True
+        self.finalized = False
+        self.flattening: set[IntentId] = set()
+
+    # -- plumbing --
+
+    def do(self, message: Any) -> list[Effect]:
+        self.now += 1.0
+        state = self.book.trading_state
+        position = self.book.account.quantity(OATS.symbol)
+        working = self.book.working(OATS.symbol)
+        effects = self.book.handle(message, self.now)
+        for effect in effects:
+            if isinstance(effect, Transmit):
+                request = effect.request
+                protective = request.order_type is OrderType.STOP_LIMIT
+                if state is not TradingState.ACTIVE and not protective:
+                    assert reduces(position, request.signed_quantity, working=working), (
+                        f"{state}: transmitted {request} with position {position}")
+                self.requests[request.client_order_id] = request
+                self.queue.append(_Queued(request.client_order_id))
+            elif isinstance(effect, Withdraw):
+                for queued in self.queue:
+                    if queued.coid == effect.client_order_id:
+                        queued.withdrawn = True
+            elif isinstance(effect, TransmitCancel):
+                self.cancels.add(effect.client_order_id)
+        return effects
+
+    def live_orders(self) -> list[ClientOrderId]:
+        return sorted(c for c in self.at_broker if c in self.book.orders
+                      and self.book.orders[c].remaining > 0)
+
+    # -- order entry and the sender --
+
+    @precondition(lambda self: not self.finalized)
+    @rule(side=st.sampled_from(Side), quantity=st.integers(1, LIMITS.max_order_quantity),
+          ticks=st.integers(-8, 8), intent=st.sampled_from(["int-1", "int-flat"]))
+    def new_order(self, side: Side, quantity: int, ticks: int, intent: str) -> None:
+        price = self.mid + ticks * OATS.tick_size
+        request = _request(side, quantity, price=price, intent=intent)
+        before = self.book.exposure(OATS.symbol)
+        effects = self.book_new(request)
+        after = self.book.exposure(OATS.symbol)
+        if any(isinstance(e, Transmit) for e in effects):
+            assert after <= max(LIMITS.max_position, before)
+
+    def book_new(self, request: OrderRequest) -> list[Effect]:
+        return self.do(NewOrder(request=request, arrival_mid=self.mid, predicted_bps=None,
+                                owner=OWNER, reply=REPLY, reference_price=self.mid))
+
+    @precondition(lambda self: not self.finalized and self.position != 0)
+    @rule()
+    def protective_stop(self) -> None:
+        side = Side.SELL if self.position > 0 else Side.BUY
+        stop = self.mid - side.sign * 2 * OATS.tick_size
+        self.book_new(_request(side, min(abs(self.position), 10), price=stop,
+                               order_type=OrderType.STOP_LIMIT, stop=stop))
+
+    @precondition(lambda self: self.queue)
+    @rule(link_down=st.booleans(), race=st.booleans())
+    def dispatch(self, link_down: bool, race: bool) -> None:
+        queued = self.queue.pop(0)
+        if queued.withdrawn and not race:
+            outcome = Outcome.WITHDRAWN
+        elif link_down or not self.link_up:
+            outcome = Outcome.LINK_DOWN
+        else:
+            outcome = Outcome.SENT
+            self.at_broker.add(queued.coid)
+        booked = queued.coid in self.book.orders  # else answered when it was abandoned
+        effects = self.do(Dispatched(client_order_id=queued.coid, action=Action.PLACE,
+                                     outcome=outcome, error="down"))
+        answers = [e.answer for e in effects if isinstance(e, Reply)]
+        expected = Sent if outcome is Outcome.SENT else Blocked
+        assert [type(a) for a in answers] == ([expected] if booked else [])
+
+    @precondition(lambda self: self.book.orders)
+    @rule(data=st.data())
+    def cancel(self, data: st.DataObject) -> None:
+        self.do(Cancel(client_order_id=data.draw(st.sampled_from(sorted(self.book.orders)))))
+
+    # -- the broker --
+
+    @precondition(lambda self: self.link_up and self.live_orders())
+    @rule(data=st.data(), full=st.booleans())
+    def fill(self, data: st.DataObject, full: bool) -> None:
+        coid = data.draw(st.sampled_from(self.live_orders()))
+        order = self.book.orders[coid]
+        quantity = order.remaining if full else data.draw(st.integers(1, order.remaining))
+        effects = self.do(_executed(_fill(order.request, quantity)))
+        self.position += order.request.signed_quantity // order.request.quantity * quantity
+        assert not _notes(effects, "broker_anomaly")
+        assert self.book.orders[coid].filled <= order.request.quantity
+        if order.remaining == 0:
+            self.done.add(coid)
+
+    @precondition(lambda self: self.link_up and self.live_orders())
+    @rule(data=st.data(), extra=st.integers(1, 5))
+    def overfill(self, data: st.DataObject, extra: int) -> None:
+        coid = data.draw(st.sampled_from(self.live_orders()))
+        order = self.book.orders[coid]
+        quantity = order.remaining + extra
+        effects = self.do(_executed(_fill(order.request, quantity)))
+        self.position += order.request.side.sign * quantity
+        assert self.book.orders[coid].filled > order.request.quantity
+        assert _notes(effects, "broker_anomaly")
+        assert self.book.trading_state is TradingState.HALTED
+        self.done.add(coid)
+
+    @precondition(lambda self: self.link_up and self.done)
+    @rule()
+    def report_filled(self) -> None:
+        coid = sorted(self.done)[0]
+        self.done.discard(coid)
+        self.at_broker.discard(coid)
+        self.do(StatusReported(client_order_id=coid, status=OrderStatus.FILLED))
+        assert coid not in self.book.orders
+
+    @precondition(lambda self: self.link_up and self.cancels & self.at_broker - self.done)
+    @rule()
+    def confirm_cancel(self) -> None:
+        coid = sorted(self.cancels & self.at_broker - self.done)[0]
+        self.cancels.discard(coid)
+        self.at_broker.discard(coid)
+        self.do(StatusReported(client_order_id=coid, status=OrderStatus.CANCELLED))
+        assert coid not in self.book.orders
+
+    # -- marks, state, the link --
+
+    @rule(ticks=st.integers(-16, 16))
+    def good_mark(self, ticks: int) -> None:
+        self.mid = MID + ticks * OATS.tick_size
+        self.do(Marks(mids={OATS.symbol: self.mid}, day=DAY))
+
+    @rule(bad=st.sampled_from([D("NaN"), D(0), D(-1), D("Infinity")]))
+    def bad_mark(self, bad: Decimal) -> None:
+        self.do(Marks(mids={OATS.symbol: bad}, day=DAY))
+        if self.book.account.positions.get(OATS.symbol) is not None:
+            assert self.book.trading_state is not TradingState.ACTIVE  # fails closed
+
+    @precondition(lambda self: self.position != 0)
+    @rule()
+    def adverse_mark(self) -> None:
+        adverse = MID - (1 if self.position > 0 else -1) * 300
+        effects = self.do(Marks(mids={OATS.symbol: adverse}, day=DAY))
+        assert self.book.trading_state is not TradingState.ACTIVE
+        assert self.book.latched
+        assert effects or self.book.latched  # tripped now, or had tripped before
+        self.do(Marks(mids={OATS.symbol: self.mid}, day=DAY))
+        assert self.book.trading_state is not TradingState.ACTIVE  # the trip latched
+
+    @rule()
+    def kill(self) -> None:
+        self.do(KillSwitch(reason="test"))
+        assert self.book.trading_state is TradingState.HALTED
+        position = self.book.account.quantity(OATS.symbol)
+        for order in self.book.orders.values():
+            request = order.request
+            if request.order_type is OrderType.STOP_LIMIT or order.cancel_wanted:
+                continue
+            # Only a reducing order of an intent flattening on the trader's word stays.
+            assert request.intent_id in self.flattening
+            assert reduces(position, request.signed_quantity)
+
+    @rule()
+    def resume(self) -> None:
+        self.do(Resume(reason="test"))
+
+    @rule()
+    def allow_flatten(self) -> None:
+        self.flattening.add(IntentId("int-flat"))
+        self.do(AllowFlatten(intent_id=IntentId("int-flat")))
+
+    @precondition(lambda self: self.link_up)
+    @rule()
+    def link_lost(self) -> None:
+        self.link_up = False
+        self.do(LinkLost(reason="test"))
+        assert not self.book.session_up
+
+    @precondition(lambda self: not self.link_up)
+    @rule()
+    def resync(self) -> None:
+        self.link_up = True
+        working = frozenset(c for c in self.at_broker if c not in self.done)
+        # Orders that filled in full while the link was down are no longer working there.
+        self.at_broker -= self.done
+        self.done.clear()
+        self.do(Resync(working=working, positions={OATS.symbol: self.position}))
+        assert self.book.session_up
+        for coid in self.book.orders:
+            assert coid not in self.at_broker or coid in working
+
+    @rule()
+    def restart(self) -> None:
+        old = self.book
+        snapshot = old.snapshot()
+        held = old.account.positions.get(OATS.symbol)
+        broker = AccountState(
+            start_of_day_equity=D(999), marks=old.account.marks,
+            positions={} if held is None or held.quantity == 0 else {OATS.symbol: Position(
+                contract=OATS, quantity=held.quantity, average_price=D(1))})
+        account = restored_account(snapshot, day=DAY, account=broker,
+                                   contracts={OATS.symbol: OATS})
+        new = RiskBook(limits=LIMITS, account=account, day=DAY, latched=snapshot.latched)
+        assert new.trading_state is old.trading_state
+        assert new.latched == old.latched
+        assert new.snapshot() == snapshot
+
+    @precondition(lambda self: not self.finalized)
+    @rule(leave=st.booleans())
+    def finalize(self, leave: bool) -> None:
+        self.finalized = True
+        self.do(Finalize(leave_working=leave))
+        self.do(Abandon(reason="deadline"))
+        assert self.book.orders == {}
+
+    # -- invariants --
+
+    @invariant()
+    def exposure_within_limit(self) -> None:
+        if self.book.anomalies == 0:
+            assert self.book.exposure(OATS.symbol) <= LIMITS.max_position
+
+    @invariant()
+    def position_matches_fills(self) -> None:
+        assert self.book.account.quantity(OATS.symbol) == self.position
+
+    @invariant()
+    def filled_within_quantity(self) -> None:
+        for order in self.book.orders.values():
+            assert order.filled <= order.request.quantity or self.book.anomalies > 0
+
+
+TestRiskBookMachine = RiskBookMachine.TestCase
+TestRiskBookMachine.settings = settings(max_examples=2000, stateful_step_count=60)
+
+
+# --- examples ---------------------------------------------------------------------------------
+
+
+def test_concurrent_orders_count_against_the_position_limit() -> None:
+    """Fifty 5-lot buys before any fill: only four fit a max_position of 20."""
+    book = _book(attrs.evolve(LIMITS, max_position=20, max_open_orders=100))
+    effects = [book.handle(_new(_request(Side.BUY, 5)), float(i)) for i in range(50)]
+    accepted = [e for e in effects if any(isinstance(x, Transmit) for x in e)]
+    assert len(accepted) == 4
+    assert all(isinstance(e[0], JournalOrder) and isinstance(e[1], Transmit) for e in accepted)
+    assert book.exposure(OATS.symbol) == 20
+
+
+def _breaker_book() -> RiskBook:
+    limits = attrs.evolve(LIMITS, breakers=BreakerSettings(daily_loss=TradingState.REDUCING))
+    book = _book(limits)
+    _long(book, 4)  # 4 lots x 50 $/point: a 60-point drop loses 12,000
+    return book
+
+
+def test_daily_loss_breaker_latches() -> None:
+    """A daily-loss trip latches REDUCING, journals it, and still lets a reducing sell out."""
+    book = _breaker_book()
+    effects = book.handle(Marks(mids={OATS.symbol: D(340)}, day=DAY), 1.0)
+    assert book.trading_state is TradingState.REDUCING
+    notes = _notes(effects, "trading_state")
+    assert [n.details["state"] for n in notes] == [TradingState.REDUCING]
+    book.handle(Marks(mids={OATS.symbol: MID}, day=DAY), 2.0)
+    assert book.trading_state is TradingState.REDUCING
+    assert "daily_loss" in book.latched
+    buy = book.handle(_new(_request(Side.BUY, 1)), 3.0)
+    assert isinstance(buy[-1], Reply) and isinstance(buy[-1].answer, Blocked)
+    sell = book.handle(_new(_request(Side.SELL, 2)), 4.0)
+    assert any(isinstance(e, Transmit) for e in sell)
+
+
+def test_resume_clears_and_a_breaker_still_exceeded_retrips() -> None:
+    """Resume clears a latched breaker, but one whose limit is still exceeded re-trips at once."""
+    book = _breaker_book()
+    book.handle(Marks(mids={OATS.symbol: D(340)}, day=DAY), 1.0)
+    effects = book.handle(Resume(reason="trader"), 2.0)
+    assert book.trading_state is TradingState.REDUCING
+    assert _notes(effects, "breaker_tripped")
+    book.handle(Marks(mids={OATS.symbol: MID}, day=DAY), 3.0)
+    assert book.trading_state is TradingState.REDUCING  # still latched
+    book.handle(Resume(reason="trader"), 4.0)
+    assert book.trading_state is TradingState.ACTIVE
+    assert book.latched == {}
+
+
+def test_kill_spares_a_protective_stop() -> None:
+    """A kill cancels entry orders but leaves a reducing STOP_LIMIT working."""
+    book = _book()
+    _long(book, 4)
+    entry = _request(Side.BUY, 2)
+    stop = _request(Side.SELL, 4, price=D(396), order_type=OrderType.STOP_LIMIT,
+                    stop=D(396))
+    _place(book, entry)
+    _place(book, stop)
+    effects = book.handle(KillSwitch(reason="trader"), 1.0)
+    assert book.trading_state is TradingState.HALTED
+    cancels = [e.client_order_id for e in effects if isinstance(e, TransmitCancel)]
+    assert cancels == [entry.client_order_id]
+    assert not book.orders[stop.client_order_id].cancel_wanted
+
+
+def test_halted_allows_flattening_only_on_the_traders_word() -> None:
+    """In HALTED a reducing order of an AllowFlatten intent passes; one without is refused."""
+    book = _book()
+    _long(book, 4)
+    book.handle(KillSwitch(reason="trader"), 1.0)
+    refused = book.handle(_new(_request(Side.SELL, 2, intent="int-2")), 2.0)
+    assert not any(isinstance(e, Transmit) for e in refused)
+    assert isinstance(refused[-1], Reply) and isinstance(refused[-1].answer, Blocked)
+    book.handle(AllowFlatten(intent_id=IntentId("int-3")), 3.0)
+    allowed = book.handle(_new(_request(Side.SELL, 2, intent="int-3")), 4.0)
+    assert any(isinstance(e, Transmit) for e in allowed)
+    flip = book.handle(_new(_request(Side.SELL, 5, intent="int-3")), 5.0)
+    assert not any(isinstance(e, Transmit) for e in flip)  # would go through flat
+
+
+def _zero_price_fill(request: OrderRequest) -> Fill:
+    with attrs.validators.disabled():  # the broker sent what no valid Fill holds
+        return _fill(request, 1, price=D(0))
+
+
+@pytest.mark.parametrize("case", ["overfill", "zero_price", "unknown_live"])
+def test_broker_anomalies_halt(case: str) -> None:
+    """An overfill, a fill at price 0 or a live fill for an unknown order halts, never raises."""
+    book = _book()
+    request = _request(Side.BUY, 2)
+    _place(book, request)
+    if case == "overfill":
+        message = _executed(_fill(request, 6))
+    elif case == "zero_price":
+        message = _executed(_zero_price_fill(request))
+    else:
+        message = _executed(_fill(_request(Side.BUY, 1), 1), known=False, live=True)
+    effects = book.handle(message, 1.0)
+    assert _notes(effects, "broker_anomaly")
+    assert book.trading_state is TradingState.HALTED
+    assert "broker_anomaly" in book.latched
+
+
+def test_cancel_before_sent_withdraws() -> None:
+    """A cancel before sending withdraws it; the WITHDRAWN report answers Blocked, CANCELLED."""
+    book = _book()
+    request = _request(Side.BUY, 2)
+    coid = request.client_order_id
+    book.handle(_new(request), 0.0)
+    assert book.handle(Cancel(client_order_id=coid), 1.0) == [Withdraw(client_order_id=coid)]
+    effects = book.handle(Dispatched(client_order_id=coid, action=Action.PLACE,
+                                     outcome=Outcome.WITHDRAWN), 2.0)
+    statuses = [e for e in effects if isinstance(e, JournalStatus)]
+    assert [s.status for s in statuses] == [OrderStatus.CANCELLED]
+    replies = [e for e in effects if isinstance(e, Reply)]
+    assert len(replies) == 1 and isinstance(replies[0].answer, Blocked)
+    assert coid not in book.orders
+    assert book.exposure(OATS.symbol) == 0
+
+
+def test_pending_modify_is_answered_when_the_order_fills() -> None:
+    """A modify still pending when its order reaches FILLED is answered Blocked."""
+    book = _book()
+    request = _request(Side.BUY, 2)
+    coid = request.client_order_id
+    _place(book, request)
+    modify = book.handle(Modify(client_order_id=coid, limit_price=D("400.25"),
+                                reply="modifier", reference_price=MID), 1.0)
+    assert any(isinstance(e, TransmitModify) for e in modify)
+    book.handle(_executed(_fill(request, 2)), 2.0)
+    effects = book.handle(StatusReported(client_order_id=coid, status=OrderStatus.FILLED), 3.0)
+    replies = [e for e in effects if isinstance(e, Reply)]
+    assert [r.reply for r in replies] == ["modifier"]
+    assert isinstance(replies[0].answer, Blocked)
+
+
+def test_finalize_cancels_and_abandon_journals_the_rest() -> None:
+    """Finalize(leave_working=False) cancels every order; Abandon marks the rest unmanaged."""
+    book = _book()
+    sent = [_request(Side.BUY, 1), _request(Side.SELL, 1)]
+    for request in sent:
+        _place(book, request)
+    queued = _request(Side.BUY, 1)
+    book.handle(_new(queued), 1.0)
+    effects = book.handle(Finalize(leave_working=False), 2.0)
+    assert {e.client_order_id for e in effects if isinstance(e, TransmitCancel)} == {
+        r.client_order_id for r in sent}
+    assert [e for e in effects if isinstance(e, Withdraw)] == [
+        Withdraw(client_order_id=queued.client_order_id)]
+    abandoned = book.handle(Abandon(reason="deadline"), 3.0)
+    unmanaged = _notes(abandoned, "order_unmanaged")
+    assert {n.details["client_order_id"] for n in unmanaged} == {
+        r.client_order_id for r in (*sent, queued)}
+    assert book.orders == {}
+
+
+def test_reducing_latch_cancels_working_orders_that_together_flip() -> None:
+    """After a REDUCING latch, working orders that together would flip the position are cut."""
+    book = _breaker_book()  # 4 lots long
+    first, second = _request(Side.SELL, 4), _request(Side.SELL, 4)
+    _place(book, first)
+    _place(book, second)
+    book.handle(Marks(mids={OATS.symbol: D(340)}, day=DAY), 1.0)
+    assert book.trading_state is TradingState.REDUCING
+    left = [o for o in book.orders.values() if not o.cancel_wanted]
+    assert sum(o.remaining for o in left) <= abs(book.account.quantity(OATS.symbol))
