@@ -17,7 +17,8 @@ parses this map and checks every module's imports against it):
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
   8. _fill_report, _fill_plot, _gate, _inbox,     the command line and the paper runner
      _strategy_hook, _runner, _ib_commands,
-     _report_commands, _run_command, _cli,
+     _report_commands, _run_command,
+     _resume_command, _cli,
      __main__
 """
 

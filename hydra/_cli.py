@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from . import _ib_commands, _report_commands, _run_command, gateway, scenario
+from . import _ib_commands, _report_commands, _resume_command, _run_command, gateway, scenario
 from ._command_base import CommandError, load_config_arg
 from ._config import config_to_dict, config_to_toml
 from ._version import __version__
@@ -58,6 +58,7 @@ COMMANDS: Sequence[Callable[[Subparsers], None]] = (
     _run_command.add_parser,
     scenario.add_parser,
     _ib_commands.add_parsers,
+    _resume_command.add_parser,
     _report_commands.add_fill_report_parser,
     _report_commands.add_gate_check_parser,
     gateway.add_parser,

@@ -395,6 +395,14 @@ class Engine:
         await self._risk.send(ResumeTrading(reason=reason, done=done))
         await done.wait()
 
+    async def control_applied(self, request_id: str) -> bool:
+        """True when a control request (an inbox kill or resume line) was applied before."""
+        return await self._journal.read(lambda j: j.control_applied(request_id))
+
+    async def record_control(self, request_id: str, **details: object) -> None:
+        """Journal that the control request ``request_id`` took effect."""
+        await self._journal.record_note("control_applied", request_id=request_id, **details)
+
     def subscribe(self) -> trio.MemoryReceiveChannel[EngineEvent]:
         """A channel of every engine event from now on (fills, reports, state changes)."""
         subscribe, receive = open_subscription()

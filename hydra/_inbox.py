@@ -3,7 +3,10 @@
 Each line is one intent; optional keys are "strategy", "policy" (auto, patience, twap, cross,
 passive), "month" ("YYYYMM") and "intent_id". A line without an id gets one derived from its
 text and line number, so re-reading the file after a restart finds the same ids and the
-journal refuses to work a line twice. A line {"kill": "reason"} trips the kill switch.
+journal refuses to work a line twice. Two control lines: {"kill": "reason"} trips the kill
+switch, {"resume": "reason", "id": "..."} (what ``hydra resume --reason`` writes) clears the
+kill and latched breakers. Each control line has an id (given, or derived like an intent's), and
+the runner applies each id once: a restart that re-reads the file does not kill again.
 """
 
 from __future__ import annotations
@@ -28,11 +31,28 @@ class KillRequest:
     """A line asking for the kill switch: halt trading and cancel every working order."""
 
     reason: str
+    request_id: str = ""
 
 
-def parse_inbox_line(line: str, *, number: int) -> OrderIntent | KillRequest:
-    """The intent (or kill request) on line ``number``; a malformed line names the key and
-    the line."""
+@attrs.frozen(kw_only=True)
+class ResumeRequest:
+    """A line asking to clear the kill switch and every latched breaker."""
+
+    reason: str
+    request_id: str
+
+
+ControlRequest = KillRequest | ResumeRequest
+
+
+def resume_line(reason: str, *, request_id: str) -> str:
+    """The inbox line ``hydra resume`` appends."""
+    return json.dumps({"resume": reason, "id": request_id})
+
+
+def parse_inbox_line(line: str, *, number: int) -> OrderIntent | ControlRequest:
+    """The intent (or control request) on line ``number``; a malformed line names the key
+    and the line."""
     try:
         data = json.loads(line)
     except json.JSONDecodeError as e:
@@ -40,7 +60,10 @@ def parse_inbox_line(line: str, *, number: int) -> OrderIntent | KillRequest:
     if not isinstance(data, dict):
         raise InvalidValueError(f"line {number}", data, "must be a JSON object")
     if set(data) == {"kill"}:
-        return KillRequest(reason=f"inbox line {number}: {data['kill']}")
+        return KillRequest(reason=f"inbox line {number}: {data['kill']}",
+                           request_id=_derived_id(line, number, prefix="kill"))
+    if "resume" in data:
+        return _resume(data, line, number)
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise InvalidValueError(f"line {number}: {unknown[0]}", data[unknown[0]], "unknown key")
@@ -72,6 +95,19 @@ def _choice(kind: type[Side] | type[Policy], field: str, value: Any) -> Any:
     raise InvalidValueError(field, value, f"must be one of {choices}")
 
 
-def _derived_id(line: str, number: int) -> str:
+def _resume(data: dict[str, Any], line: str, number: int) -> ResumeRequest:
+    unknown = sorted(set(data) - {"resume", "id"})
+    if unknown:
+        raise InvalidValueError(f"line {number}: {unknown[0]}", data[unknown[0]], "unknown key")
+    reason = data["resume"]
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidValueError(f"line {number}: resume", reason, "must say why trading resumes")
+    request_id = data.get("id") or _derived_id(line, number, prefix="resume")
+    if not isinstance(request_id, str):
+        raise InvalidValueError(f"line {number}: id", request_id, "must be a string")
+    return ResumeRequest(reason=reason, request_id=request_id)
+
+
+def _derived_id(line: str, number: int, *, prefix: str = "inbox") -> str:
     digest = hashlib.sha1(f"{number}:{line.strip()}".encode(), usedforsecurity=False)
-    return f"inbox-{number}-{digest.hexdigest()[:10]}"
+    return f"{prefix}-{number}-{digest.hexdigest()[:10]}"

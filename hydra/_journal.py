@@ -267,6 +267,16 @@ class Journal:
         ).fetchone()
         return None if row is None else dict(json.loads(row[0]))
 
+    def control_applied(self, request_id: str) -> bool:
+        """True when a ``control_applied`` note names ``request_id``."""
+        row = self._db.execute(
+            "SELECT 1 FROM events WHERE kind = 'note'"
+            " AND json_extract(payload, '$.what') = 'control_applied'"
+            " AND json_extract(payload, '$.request_id') = ? LIMIT 1",
+            (request_id,),
+        ).fetchone()
+        return row is not None
+
     def _intent_of(self, client_order_id: ClientOrderId) -> IntentId | None:
         row = self._db.execute(
             "SELECT intent_id FROM events WHERE kind = 'order' AND client_order_id = ?"

@@ -85,6 +85,11 @@ class OrderRequest:
         return self.limit_price * self.quantity * self.contract.point_value
 
 
+def _a_decimal(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, Decimal):
+        raise InvalidValueError(field.name, value, "must be a number")
+
+
 @attrs.frozen(kw_only=True)
 class Fill:
     """One execution of (part of) an order, as the broker reported it."""
@@ -93,7 +98,9 @@ class Fill:
     client_order_id: ClientOrderId = attrs.field(validator=non_empty_str)
     symbol: str = attrs.field(validator=non_empty_str)
     side: Side = attrs.field(validator=attrs.validators.instance_of(Side))
-    price: Decimal = attrs.field(converter=to_decimal, validator=positive)
+    # Any Decimal, even zero or NaN: the broker's word, judged by the risk book (a price that is
+    # not positive is a broker anomaly there, never a crash in an adapter).
+    price: Decimal = attrs.field(converter=to_decimal, validator=_a_decimal)
     quantity: int = attrs.field(validator=positive_int)
     commission: Decimal = attrs.field(
         default=Decimal(0), converter=to_decimal, validator=non_negative

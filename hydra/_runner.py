@@ -18,7 +18,7 @@ import trio
 
 from ._engine import Engine
 from ._errors import HydraError
-from ._inbox import KillRequest, parse_inbox_line
+from ._inbox import ControlRequest, KillRequest, ResumeRequest, parse_inbox_line
 from ._orders import OrderIntent
 from ._schedule import DailySchedule
 from ._strategy_hook import Hook, StrategyContext, intents_from
@@ -97,11 +97,26 @@ async def _submit_line(engine: Engine, line: str, number: int) -> None:
     except HydraError as e:
         log.error("inbox_line_refused", line=number, error=str(e))
         return
+    if isinstance(request, KillRequest | ResumeRequest):
+        await _apply_once(engine, request, number)
+        return
+    await submit_logged(engine, request, source=f"inbox line {number}")
+
+
+async def _apply_once(engine: Engine, request: ControlRequest, number: int) -> None:
+    """Apply a control line unless the journal says it was applied before (a restart
+    re-reads the inbox); journaled after it took effect, so a crash in between repeats it
+    rather than losing it."""
+    if await engine.control_applied(request.request_id):
+        log.info("inbox_control_already_applied", line=number, request_id=request.request_id)
+        return
     if isinstance(request, KillRequest):
         log.warning("kill_switch_requested", line=number, reason=request.reason)
         await engine.kill(request.reason)
-        return
-    await submit_logged(engine, request, source=f"inbox line {number}")
+    else:
+        log.warning("resume_requested", line=number, reason=request.reason)
+        await engine.resume(reason=request.reason)
+    await engine.record_control(request.request_id, line=number)
 
 
 def status_line(engine: Engine) -> str:

@@ -1,7 +1,7 @@
 import pytest
 
 from hydra import OATS, InvalidValueError, Policy, Side
-from hydra._inbox import KillRequest, parse_inbox_line
+from hydra._inbox import KillRequest, ResumeRequest, parse_inbox_line, resume_line
 
 
 def test_a_line_becomes_an_intent_with_a_stable_derived_id() -> None:
@@ -43,6 +43,30 @@ def test_malformed_lines_name_line_and_key(line: str, field: str) -> None:
 
 
 def test_a_kill_line_asks_for_the_kill_switch() -> None:
-    """{"kill": reason} is a kill request carrying its line and reason."""
-    assert parse_inbox_line('{"kill": "drill"}', number=9) == KillRequest(
-        reason="inbox line 9: drill")
+    """{"kill": reason} is a kill request carrying its line, its reason and an id derived from
+    both (the same after a restart re-reads the file)."""
+    kill = parse_inbox_line('{"kill": "drill"}', number=9)
+    assert isinstance(kill, KillRequest) and kill.reason == "inbox line 9: drill"
+    assert kill.request_id.startswith("kill-9-")
+    assert parse_inbox_line('{"kill": "drill"}', number=9) == kill
+    assert parse_inbox_line('{"kill": "drill"}', number=10) != kill
+
+
+def test_a_resume_line_carries_its_reason_and_id() -> None:
+    """{"resume": reason, "id": id} (what `hydra resume` writes) asks to clear the latches."""
+    line = resume_line("breaker reviewed", request_id="resume-abc")
+    assert parse_inbox_line(line, number=3) == ResumeRequest(reason="breaker reviewed",
+                                                            request_id="resume-abc")
+
+
+@pytest.mark.parametrize(("line", "field"), [
+    ('{"resume": ""}', "line 2: resume"),
+    ('{"resume": 5}', "line 2: resume"),
+    ('{"resume": "ok", "id": 7}', "line 2: id"),
+    ('{"resume": "ok", "extra": 1}', "line 2: extra"),
+])
+def test_a_bad_resume_line_names_the_field(line: str, field: str) -> None:
+    """A resume line without a reason, with a non-text id or an unknown key is refused."""
+    with pytest.raises(InvalidValueError) as caught:
+        parse_inbox_line(line, number=2)
+    assert caught.value.field == field

@@ -129,3 +129,16 @@ def test_fill_values_and_validation() -> None:
             commission=-1,
             time=when,
         )
+
+
+@pytest.mark.parametrize("price", ["0", "-1", "NaN"])
+def test_a_fill_holds_whatever_price_the_broker_said(price: str) -> None:
+    """A fill at a price that is not positive is still a Fill (the risk book judges it a broker
+    anomaly), so an adapter never crashes on one; a price that is no number is refused."""
+    when = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)
+    fill = Fill(execution_id=ExecutionId("e1"), client_order_id=ClientOrderId("c"),
+                symbol="ZO", side=Side.BUY, price=price, quantity=1, time=when)
+    assert str(fill.price) == price
+    with pytest.raises(InvalidValueError, match="price"):
+        Fill(execution_id=ExecutionId("e1"), client_order_id=ClientOrderId("c"), symbol="ZO",
+             side=Side.BUY, price="three", quantity=1, time=when)

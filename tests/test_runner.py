@@ -9,6 +9,7 @@ from pathlib import Path
 
 import trio
 
+from hydra._inbox import resume_line
 from hydra._journal import EventKind, Journal
 from hydra._runner import run_inbox, run_schedule, status_line
 from hydra._schedule import DailySchedule, parse_days
@@ -96,3 +97,29 @@ async def test_a_kill_line_in_the_inbox_halts_and_cancels(
             stats = engine.statistics()
             assert stats.trading_state.value == "HALTED" and stats.blocked == 1
             nursery.cancel_scope.cancel(reason="test over")
+
+
+async def test_a_kill_line_applies_once_and_a_resume_line_clears_it_across_restarts(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A kill line halts; after a restart that re-reads the inbox it is not applied again, a
+    resume line clears the restored kill, and a third run applies neither again."""
+    path, inbox = tmp_path / "j.sqlite", tmp_path / "inbox.jsonl"
+    inbox.write_text('{"kill": "drill"}\n')
+
+    async def run_once() -> str:
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            nursery.start_soon(functools.partial(run_inbox, engine, path=inbox))
+            await trio.sleep(3)
+            nursery.cancel_scope.cancel(reason="test over")
+            return engine.statistics().trading_state.value
+
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        assert await run_once() == "HALTED"
+        with inbox.open("a") as file:
+            file.write(resume_line("drill over", request_id="resume-1") + "\n")
+        assert await run_once() == "ACTIVE"
+        assert await run_once() == "ACTIVE"
+    notes = [p["what"] for _, kind, p in Journal.open(path).events() if kind is EventKind.NOTE]
+    assert notes.count("kill_switch") == 1 and notes.count("resume") == 1
+    assert notes.count("control_applied") == 2
