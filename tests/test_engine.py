@@ -353,3 +353,24 @@ async def test_an_intent_over_the_order_limit_is_worked_in_orders_within_it(
             report = await handle.wait_done()
     assert not report.blocked
     assert [child.quantity for child in report.children] == [2, 1]
+
+
+async def test_an_error_inside_the_block_is_journaled_in_one_line(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """An exception that ends open_hydra is noted as unrecoverable_error with one line naming
+    its type and message, not an exception-group repr; an outer cancel is a plain stop."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        with pytest.RaisesGroup(pytest.RaisesExc(RuntimeError, match="strategy"),
+                                flatten_subgroups=True):
+            async with open_engine(exchange, path):
+                raise RuntimeError("strategy\n blew up")
+        with trio.move_on_after(1):
+            async with open_engine(exchange, path):
+                await trio.sleep_forever()
+    notes = [(p["what"], p.get("error", p.get("reason"))) for _, kind, p in
+             Journal.open(path).events() if kind is EventKind.NOTE
+             and p["what"] in ("unrecoverable_error", "engine_stopped")]
+    assert notes == [("unrecoverable_error", "RuntimeError: strategy blew up"),
+                     ("engine_stopped", "cancelled")]
