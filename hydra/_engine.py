@@ -12,6 +12,7 @@ and an order it cannot settle is journaled as unmanaged and named in the error t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import itertools
@@ -52,6 +53,7 @@ from ._messages import (
     CheckIntentFits,
     EngineEvent,
     FlattenIntent,
+    GiveUp,
     IntentFinished,
     Kill,
     LeaveWorking,
@@ -77,6 +79,9 @@ from ._twap_actor import run_twap
 from .brokers import Broker, MarketView, OpenOrder
 
 log = structlog.get_logger()
+
+GIVE_UP_SECONDS = 5.0
+"""How long the finalizer waits for the risk actor to journal the unmanaged orders."""
 
 QUOTE_WAIT = 10.0
 """Seconds an intent waits for its contract's first quote before it is refused."""
@@ -311,7 +316,11 @@ class Engine:
         self, contract: ContractSpec, *, strategy: str = "default",
         intent_id: IntentId | None = None,
     ) -> IntentHandle:
-        """Flatten the broker's position in ``contract``, worked with patience (never TWAP)."""
+        """Flatten the broker's position in ``contract``, worked with patience (never TWAP).
+
+        Brackets in the same symbol are cancelled first (their exits would otherwise outlive
+        the position they protect and open a new one); this works while HALTED too."""
+        await self._cancel_brackets(contract.symbol)
         quantity = await self._position(contract)
         if quantity == 0:
             raise InvalidValueError("contract", contract.symbol, "has no position to close")
@@ -322,6 +331,14 @@ class Engine:
             contract=contract, side=side, quantity=abs(quantity), strategy=strategy,
             policy=Policy.PATIENCE, intent_id=intent_id,
         ))
+
+    async def _cancel_brackets(self, symbol: str) -> None:
+        handles = [h for intent_id, h in self._handles.items() if intent_id in self._brackets
+                   and h.intent.contract.symbol == symbol and not h.done]
+        for handle in handles:
+            handle.cancel()
+        for handle in handles:
+            await handle.wait_done()
 
     async def roll(
         self, contract: ContractSpec, *, to_expiry: str, strategy: str = "default",
@@ -677,6 +694,7 @@ async def _open_actors(
         quotes = QuoteSource(broker.quote_nowait, max_age=config.risk.max_quote_age)
         actor = RiskActor(book, journal=journal, quotes=quotes.usable,
                           publish=publish_send, supervisor=supervisor_send, clock=clock)
+        failures: list[BaseException] = []  # what ended the connection supervisor, if anything
         outliving = [
             await middle.start(_outliving, functools.partial(
                 run_publisher, publish_receive, view=view)),
@@ -688,8 +706,9 @@ async def _open_actors(
         ]
         try:
             await middle.start(functools.partial(
-                run_connection, supervisor_receive, broker=broker, risk=risk_send.clone(),
-                journal=journal, settings=config.broker.backoff, rng=random.Random(seed)))
+                _recorded, failures, functools.partial(
+                    run_connection, supervisor_receive, broker=broker, risk=risk_send.clone(),
+                    journal=journal, settings=config.broker.backoff, rng=random.Random(seed))))
             async with trio.open_nursery() as inner:
                 engine = Engine(config=config, broker=broker, journal=journal, risk=risk_send,
                                 publish=publish_send, view=view, quotes=quotes,
@@ -701,13 +720,27 @@ async def _open_actors(
                 finally:
                     inner.cancel_scope.cancel(reason="Hydra is closing")
         except BaseException as error:
-            await _settle_all(actor, risk_send, config, outliving, cause=error)
+            await _settle_all(actor, risk_send, config, outliving,
+                              cause=failures[0] if failures else error)
             raise
         else:
             await _settle_all(actor, risk_send, config, outliving, cause=None)
         finally:
             middle.cancel_scope.cancel(reason="Hydra is closing")
             publish_send.close()
+
+
+async def _recorded(
+    failures: list[BaseException], run: Callable[..., Awaitable[None]], *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Run the actor ``run``; what ends it with an error is also kept in ``failures`` (the
+    finalizer names it, though the nursery reports it only after the finalizer is done)."""
+    try:
+        await run(task_status=task_status)
+    except Exception as error:
+        failures.append(error)
+        raise
 
 
 async def _settle_all(
@@ -733,11 +766,18 @@ async def _finalize(
 ) -> list[str]:
     """The risk book's finalizer: cancel every order still working (or leave it, by config),
     wait up to ``shutdown.finalize_timeout`` for the broker to confirm, and journal the rest as
-    unmanaged. The client order ids of the unmanaged orders."""
+    unmanaged (at once when the link is down: no reconnect comes now). The client order ids of
+    the unmanaged orders."""
     settled = trio.Event()
     with trio.move_on_after(config.shutdown.finalize_timeout):
         await risk.send(Settle(leave_working=config.shutdown.leave_working, done=settled))
         await settled.wait()
-    if settled.is_set():
-        return []
-    return await actor.abandon(f"not confirmed within {config.shutdown.finalize_timeout} s")
+    timeout = config.shutdown.finalize_timeout
+    reason = None if settled.is_set() else f"not confirmed within {timeout} s"
+    reply, unmanaged = trio.open_memory_channel[list[str]](1)
+    with trio.move_on_after(GIVE_UP_SECONDS):
+        with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
+            await risk.send(GiveUp(reason=reason, reply=reply))
+            return await unmanaged.receive()
+    # The risk actor is gone (its journal failed): what it still held is unaccounted for.
+    return sorted(actor.book.orders)

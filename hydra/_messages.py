@@ -120,6 +120,15 @@ class Settle:
     done: trio.Event
 
 
+@attrs.frozen(kw_only=True)
+class GiveUp:
+    """The finalizer is done waiting: journal every order still working as unmanaged (with
+    ``reason``, when there is one) and answer with their client order ids."""
+
+    reason: str | None
+    reply: trio.MemorySendChannel[list[str]]
+
+
 # --- to the risk actor: from the connection supervisor ----------------------------------------
 
 
@@ -157,6 +166,7 @@ RiskMessage = (
     | FlattenIntent
     | LeaveWorking
     | Settle
+    | GiveUp
     | Resynced
     | FromBroker
     | Dispatched

@@ -68,13 +68,16 @@ class ExecutionReport:
 
     @property
     def average_price(self) -> Decimal | None:
-        if not self.filled:
+        """The average fill price; None when unfilled, or when a fill's price is not a positive
+        number (a broker anomaly: the journal has it, the risk book halted on it)."""
+        if not self.filled or not all(f.price.is_finite() and f.price > 0 for f in self.fills):
             return None
         return sum((fill.price * fill.quantity for fill in self.fills), Decimal(0)) / self.filled
 
     @property
     def shortfall_bps(self) -> Decimal | None:
-        """Cost against the arrival mid in bps (positive: worse than mid); None if unfilled."""
+        """Cost against the arrival mid in bps (positive: worse than mid); None if unfilled or
+        unknown (see `average_price`)."""
         price = self.average_price
         if price is None:
             return None

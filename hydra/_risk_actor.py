@@ -77,6 +77,7 @@ from ._messages import (
     FillRecorded,
     FlattenIntent,
     FromBroker,
+    GiveUp,
     Kill,
     LeaveWorking,
     ModifyOrder,
@@ -197,6 +198,12 @@ class RiskActor:
             case Settle():
                 self._settling = message.done
                 await self._feed(Finalize(leave_working=message.leave_working))
+                if not self.book.session_up:  # nothing can be cancelled: no waiting
+                    await self._feed(Abandon(reason="the broker is unreachable"))
+            case GiveUp():
+                if message.reason is not None:
+                    await self._feed(Abandon(reason=message.reason))
+                message.reply.send_nowait(list(self.unmanaged))
         if self._settling is not None and not self.book.orders:
             self._settling.set()
 
@@ -207,11 +214,6 @@ class RiskActor:
                 message.client_order_id, OrderStatus.LEFT_WORKING, reason="left working by config",
                 intent=order.request.intent_id)
             await self._feed(KeepWorking(client_order_id=message.client_order_id))
-
-    async def abandon(self, reason: str) -> list[str]:
-        """Journal every order still working as unmanaged; their client order ids."""
-        await self._feed(Abandon(reason=reason))
-        return self.unmanaged
 
     # --- broker events ---------------------------------------------------------------------
 

@@ -140,15 +140,23 @@ class RiskBook:
     def trading_state(self) -> TradingState:
         return self.account.trading_state
 
-    def working(self, symbol: str) -> Working:
-        """What the book's orders in ``symbol`` could still add, by side."""
-        buy = sell = 0
+    def working(self, symbol: str, *, besides: ClientOrderId | None = None) -> Working:
+        """What the book's orders in ``symbol`` (other than ``besides``) could still add, by
+        side. The orders of one OCA group (a bracket's exits) count once, as the largest of
+        them: one fill cancels the rest."""
+        totals = {1: 0, -1: 0}
+        groups: dict[tuple[str, int], int] = {}
         for order in self._in(symbol):
-            if order.request.side.sign > 0:
-                buy += order.remaining
+            if order.request.client_order_id == besides:
+                continue
+            side, group = order.request.side.sign, order.request.oca_group
+            if group is None:
+                totals[side] += order.remaining
             else:
-                sell += order.remaining
-        return Working(buy=buy, sell=sell)
+                groups[group, side] = max(groups.get((group, side), 0), order.remaining)
+        for (_, side), remaining in groups.items():
+            totals[side] += remaining
+        return Working(buy=totals[1], sell=totals[-1])
 
     def exposure(self, symbol: str) -> int:
         """The largest position ``symbol`` could reach if every working order filled."""
@@ -223,11 +231,14 @@ class RiskBook:
 
     def _denials(self, request: OrderRequest, reference: Decimal | None, now: float,
                  ) -> tuple[Denial, ...]:
+        """Every reason to refuse ``request``, counting the working orders beside it (a
+        modification is measured without its own order's quantity)."""
         if not self.session_up:
             return (_session_denial("connected to the broker"),)
+        working = self.working(request.contract.symbol, besides=request.client_order_id)
         denials = check_order(
             request, account=self.account, limits=self.limits, reference_price=reference,
-            now=now, working=self.working(request.contract.symbol),
+            now=now, working=working,
             flattening=request.intent_id in self._flattening,
         )
         return tuple(self._with_cause(d) for d in denials)
@@ -423,11 +434,9 @@ class RiskBook:
         """A broker anomaly: journaled, the order cancelled, trading HALTED."""
         self.anomalies += 1
         reason = "; ".join(problems)
-        effects: list[Effect] = [JournalNote(what="broker_anomaly", alarm=True, details={
-            "client_order_id": client_order_id, "problem": reason})]
-        effects += self._cancel(client_order_id)
-        return effects + self._latch("broker_anomaly", TradingState.HALTED, reason,
-                                     remember=False)
+        return self._cancel(client_order_id) + self._latch(
+            "broker_anomaly", TradingState.HALTED, reason, remember=False,
+            details={"client_order_id": client_order_id, "problem": reason})
 
     def _commission(self, message: CommissionAdded) -> list[Effect]:
         symbol = self._fill_symbols.get(message.execution_id)
@@ -475,14 +484,18 @@ class RiskBook:
         return effects
 
     def _latch(self, cause: str, state: TradingState, reason: str, *,
-               remember: bool = True) -> list[Effect]:
+               remember: bool = True, details: Mapping[str, object] | None = None,
+               ) -> list[Effect]:
+        """Latch ``state`` for ``cause``: one note (named for the breaker's trip, or for the
+        cause itself: ``kill_switch``, ``broker_anomaly``, ``manual``)."""
         before = self.trading_state
         self.latched[cause] = Latched(cause=cause, state=state, reason=reason)
         effects: list[Effect] = [JournalNote(what="breaker_tripped" if cause in _BREAKERS
                                              else cause, alarm=True,
                                              details={"cause": cause, "state": state.value,
                                                       "reason": reason,
-                                                      "working": len(self.orders)})]
+                                                      "working": len(self.orders),
+                                                      **(details or {})})]
         effects += self._set_state(before, reason)
         return effects + ([self._remember()] if remember else [])
 
