@@ -17,7 +17,7 @@ from ib_async import Position as IBPosition
 
 from .._ids import ClientOrderId, ExecutionId
 from ..brokers import BrokerEvent
-from ._convert import client_order_id_from_ib
+from ._convert import client_order_id_from_ib, contract_month_from_ib
 
 
 @attrs.frozen(kw_only=True)
@@ -109,11 +109,13 @@ class PositionSeen:
     symbol: str
     quantity: int
     average_cost: float  # dollars per contract, as IB gives it
+    expiry: str | None = None  # delivery month, YYYYMM
 
     @classmethod
     def from_ib_position(cls, position: IBPosition) -> PositionSeen:
         return cls(
             symbol=position.contract.symbol,
+            expiry=contract_month_from_ib(position.contract),
             quantity=int(position.position),
             average_cost=position.avgCost,
         )
