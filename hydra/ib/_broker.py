@@ -26,7 +26,7 @@ import attrs
 import structlog
 import trio
 import trio_asyncio
-from ib_async import IB, Contract, Trade
+from ib_async import IB, Contract, ContractDetails, Trade
 from ib_async import Future as IBFuture
 
 from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
@@ -492,19 +492,33 @@ class IBBroker:
         return self._translator.contract(symbol) or await self.contract_details(symbol)
 
     async def _ib_contract(self, spec: ContractSpec) -> Contract:
-        """IB's contract for ``spec``: qualified when known, else by month (the front month
-        when ``spec`` names none)."""
+        """IB's contract for ``spec``, qualified (with its conId) when IB lists it: the front
+        month when ``spec`` names none. A month IB does not list stays unqualified (IB refuses
+        orders for it with 200)."""
         found = self._ib_contracts.get((spec.symbol, spec.expiry))
         if found is not None:
             return found
         if spec.expiry is None:
             await self.contract_details(spec.symbol)
             return self._ib_contracts[spec.symbol, None]
-        return to_ib_contract(spec)
+        asked = to_ib_contract(spec)
+        with _translated():
+            ask = trio_asyncio.aio_as_trio(self._ib.reqContractDetailsAsync)
+            details: list[ContractDetails] = await ask(asked)
+        found = details[0].contract if len(details) == 1 else None
+        if found is None:
+            return asked
+        self._ib_contracts[spec.symbol, spec.expiry] = found
+        return found
 
     async def subscribe_quotes(self, contract: ContractSpec) -> None:
+        """Quotes of ``contract``'s market: its month, or the front month when it names none.
+        A month IB does not list is an `InvalidValueError`."""
         self._require_session()
         ib_contract = await self._ib_contract(contract)
+        if not ib_contract.conId:  # ib_async keys tickers by conId
+            name = _name(contract.symbol, contract.expiry)
+            raise InvalidValueError("contract", name, "IB lists no such futures contract")
         market = quote_key(ib_contract)  # the front month's, for a spec naming none
         self._markets[contract.symbol, contract.expiry] = market
         if market not in self._tickers:
