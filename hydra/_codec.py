@@ -62,7 +62,8 @@ def request_from_json(data: dict[str, Any]) -> OrderRequest:
 
 
 def fill_from_json(data: dict[str, Any]) -> Fill:
-    """The `Fill` that `to_jsonable` wrote."""
+    """The `Fill` that `to_jsonable` wrote (one written before fills carried a delivery month
+    loads with none)."""
     return Fill(
         execution_id=ExecutionId(data["execution_id"]),
         client_order_id=ClientOrderId(data["client_order_id"]),
@@ -72,4 +73,5 @@ def fill_from_json(data: dict[str, Any]) -> Fill:
         quantity=data["quantity"],
         commission=Decimal(data["commission"]),
         time=dt.datetime.fromisoformat(data["time"]),
+        expiry=data.get("expiry"),  # older journals carry no month
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import types
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -12,13 +11,16 @@ from typing import Any
 import attrs
 
 from ._errors import InvalidValueError
-from ._validate import non_empty_str, positive, positive_int, to_decimal
+from ._validate import (
+    non_empty_str,
+    optional_delivery_month,
+    positive,
+    positive_int,
+    to_decimal,
+)
 
 MONTH_CODES = "FGHJKMNQUVXZ"
 """Futures month letters, January (F) to December (Z)."""
-
-_EXPIRY = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
-
 
 def _month_codes(_: Any, field: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
     if not value or any(code not in MONTH_CODES or len(code) != 1 for code in value):
@@ -62,10 +64,9 @@ class ContractSpec:
 
     @expiry.validator
     def _check_expiry(self, field: attrs.Attribute[Any], value: str | None) -> None:
+        optional_delivery_month(self, field, value)
         if value is None:
             return
-        if not isinstance(value, str) or not _EXPIRY.match(value):
-            raise InvalidValueError(field.name, value, "must be a delivery month as YYYYMM")
         if MONTH_CODES[int(value[4:]) - 1] not in self.months:
             raise InvalidValueError(
                 field.name, value, f"{self.symbol} trades only in months {''.join(self.months)}"

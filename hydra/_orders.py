@@ -16,6 +16,7 @@ from ._ids import ClientOrderId, ExecutionId, IntentId, new_intent_id
 from ._validate import (
     non_empty_str,
     non_negative,
+    optional_delivery_month,
     optional_positive,
     positive,
     positive_int,
@@ -106,6 +107,8 @@ class Fill:
         default=Decimal(0), converter=to_decimal, validator=non_negative
     )
     time: dt.datetime = attrs.field(validator=attrs.validators.instance_of(dt.datetime))
+    # The delivery month ("YYYYMM") of the contract ``symbol`` names, when the broker said.
+    expiry: str | None = attrs.field(default=None, validator=optional_delivery_month)
 
     @property
     def signed_quantity(self) -> int:

@@ -6,6 +6,7 @@ Every failure raises `InvalidValueError` naming the field and showing the bad va
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -102,3 +103,13 @@ def non_empty_str(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
     """Validator: a string with something other than whitespace in it."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidValueError(field.name, value, "must be a non-empty string")
+
+
+DELIVERY_MONTH = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
+"""A futures delivery month as ``YYYYMM``."""
+
+
+def optional_delivery_month(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
+    """Validator: ``None`` or a delivery month as ``YYYYMM``."""
+    if value is not None and not (isinstance(value, str) and DELIVERY_MONTH.match(value)):
+        raise InvalidValueError(field.name, value, "must be a delivery month as YYYYMM")

@@ -10,7 +10,7 @@ import pytest
 from hydra._enums import OrderStatus
 from hydra._errors import InvalidValueError
 from hydra._ids import ClientOrderId, ExecutionId
-from hydra.brokers import CommissionReported, ErrorCode, OrderStatusChanged
+from hydra.brokers import CommissionReported, ErrorCode, OrderStatusChanged, PositionChanged
 
 
 def test_rejection_is_a_status_with_a_code() -> None:
@@ -48,3 +48,12 @@ def test_a_commission_report_is_an_exact_non_negative_decimal() -> None:
     with pytest.raises(InvalidValueError, match=r"^execution_id:"):
         CommissionReported(execution_id=ExecutionId(""),
                            client_order_id=ClientOrderId("int-a.0"), commission=Decimal(0))
+
+
+def test_a_position_change_names_its_month_or_none() -> None:
+    """PositionChanged keeps its old constructor (no month) and refuses a month not YYYYMM."""
+    assert PositionChanged(symbol="ZO", quantity=1, average_price=Decimal(350)).expiry is None
+    july = PositionChanged(symbol="ZO", expiry="202607", quantity=1, average_price=Decimal(350))
+    assert july.expiry == "202607"
+    with pytest.raises(InvalidValueError, match=r"^expiry:"):
+        PositionChanged(symbol="ZO", expiry="July", quantity=1, average_price=Decimal(350))

@@ -1,6 +1,8 @@
 import datetime as dt
 import json
 
+import attrs
+
 from hydra._codec import fill_from_json, request_from_json, to_jsonable
 from hydra._contracts import LEAN_HOGS
 from hydra._enums import OrderType, Side, TimeInForce
@@ -41,3 +43,23 @@ def test_fill_round_trips_through_json() -> None:
         time=dt.datetime(2026, 11, 25, 15, 1, 2, 345000, tzinfo=dt.UTC),
     )
     assert fill_from_json(json.loads(json.dumps(to_jsonable(fill)))) == fill
+
+
+def test_fill_month_round_trips_and_old_fills_load_without_one() -> None:
+    """A fill's delivery month survives JSON; a journaled fill written before fills carried a
+    month (no "expiry" key) loads with expiry None."""
+    fill = Fill(
+        execution_id=ExecutionId("0001f4e8.02"),
+        client_order_id=ClientOrderId("int-9.2"),
+        symbol="ZO",
+        side=Side.SELL,
+        price="352.25",
+        quantity=1,
+        time=dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC),
+        expiry="202607",
+    )
+    written = to_jsonable(fill)
+    assert written["expiry"] == "202607"
+    assert fill_from_json(json.loads(json.dumps(written))) == fill
+    del written["expiry"]
+    assert fill_from_json(written) == attrs.evolve(fill, expiry=None)

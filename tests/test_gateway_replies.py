@@ -12,6 +12,7 @@ from ib_async.decoder import Decoder
 
 from hydra.gateway import _replies as r
 from hydra.gateway._wire import FrameDecoder
+from hydra.ib._convert import contract_month_from_ib
 
 ZO = r.WireContract(
     con_id=42,
@@ -218,3 +219,21 @@ def test_position_and_portfolio() -> None:
         17525.0,
     )
     assert (unrealized, realized, account) == (12.5, 0.0, "DU1")
+
+
+def test_positions_and_executions_carry_the_contract_month_as_ib_does() -> None:
+    """A position and an execution name their contract's last trading day in
+    lastTradeDateOrContractMonth (YYYYMMDD, as IB sends it), whose month the adapter reads."""
+    _, (_, position_contract, *_) = decoded(
+        r.PositionReport(account="DU1", contract=ZO, position=1, average_cost=Decimal(17500))
+    )
+    _, (_, execution_contract, _) = decoded(
+        r.ExecutionDetails(
+            req_id=-1, contract=ZO, order_id=5, exec_id="sim.1", time="20250303 14:30:01 UTC",
+            account="DU1", side="SLD", shares=1, price=Decimal(350), perm_id=9, client_id=1,
+            cumulative_quantity=1, average_price=Decimal(350), order_ref="int-1.0",
+        )
+    )
+    for contract in (position_contract, execution_contract):
+        assert contract.lastTradeDateOrContractMonth == "20250314"
+        assert contract_month_from_ib(contract) == "202503"

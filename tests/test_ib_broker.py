@@ -372,3 +372,24 @@ async def test_ib_link_loss_and_restore_codes(served: Served) -> None:
                 break
             except BrokerError:
                 await trio.sleep(0.005)
+
+
+async def test_fills_positions_and_quotes_name_the_month_ib_lists(served: Served) -> None:
+    """The gateway lists oats in its front month: the fill, the execution and the position
+    name that month; ZO and ZO in that month quote as one market; a month IB does not list
+    is refused."""
+    async with open_ib_broker(served.settings) as broker:
+        front = (await broker.contract_details("ZO")).expiry
+        assert front is not None
+        await broker.place(request("int-m.0", served.exchange.quote("ZO").ask))
+        fill = (await until(broker, FillReported)).fill
+        assert (fill.symbol, fill.expiry) == ("ZO", front)
+        [executed] = await broker.executions_since(EPOCH)
+        assert (executed.execution_id, executed.expiry) == (fill.execution_id, front)
+        [position] = [p for p in await broker.positions() if p.quantity]
+        assert (position.contract.symbol, position.contract.expiry) == ("ZO", front)
+        await broker.subscribe_quotes(OATS)
+        await broker.subscribe_quotes(OATS.for_month(front))
+        assert broker.quote_nowait(OATS) == broker.quote_nowait(OATS.for_month(front))
+        with pytest.raises(InvalidValueError, match="IB lists no such futures contract"):
+            await broker.subscribe_quotes(OATS.for_month("209912"))

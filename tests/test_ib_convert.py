@@ -32,12 +32,14 @@ from hydra._orders import OrderRequest
 from hydra.ib._convert import (
     client_order_id_from_ib,
     commission_from_ib,
+    contract_month_from_ib,
     from_ib_account_values,
     from_ib_contract_details,
     from_ib_fill,
     from_ib_position,
     from_ib_ticker,
     from_ib_trade,
+    in_month,
     intent_id_of,
     price_from_ib,
     status_from_ib,
@@ -165,6 +167,46 @@ def test_position_average_cost_is_a_price() -> None:
     position = IBPosition("DU1", IBFuture(symbol="ZO"), -2.0, 17012.5)
     ours = from_ib_position(position, contract=OATS)
     assert (ours.quantity, ours.average_price) == (-2, Decimal("340.25"))
+
+
+def test_contract_month_is_the_first_six_digits_of_ibs_date() -> None:
+    """IB's lastTradeDateOrContractMonth (YYYYMMDD or YYYYMM) gives the delivery month; an
+    empty or malformed one gives none."""
+    for text, month in (("20260714", "202607"), ("202607", "202607"), ("", None),
+                        ("2026", None), ("20261314", None)):
+        assert contract_month_from_ib(IBFuture(lastTradeDateOrContractMonth=text)) == month
+
+
+def test_a_spec_takes_ibs_month_and_keeps_its_own_without_one() -> None:
+    """A spec moves to the month IB names (one outside its cycle joins the cycle), and stays
+    as it is when IB names none."""
+    july = IBFuture(symbol="ZO", lastTradeDateOrContractMonth="20260714")
+    assert in_month(OATS, july) == OATS.for_month("202607")
+    assert in_month(OATS.for_month("202605"), july) == OATS.for_month("202607")
+    assert in_month(OATS.for_month("202605"), IBFuture(symbol="ZO")) == OATS.for_month("202605")
+    august = in_month(OATS, IBFuture(symbol="ZO", lastTradeDateOrContractMonth="202608"))
+    assert (august.expiry, august.months) == ("202608", ("H", "K", "N", "Q", "U", "Z"))
+
+
+def test_fill_position_and_trade_carry_the_contract_month() -> None:
+    """An execution, a position and a working trade in July oats name July: the fill keeps
+    the root symbol with expiry 202607, the position's and order's contract is ZO 202607,
+    whichever month of ZO the caller passed."""
+    july = IBFuture(symbol="ZO", lastTradeDateOrContractMonth="20260714")
+    execution = Execution(execId="e2", time=TIME, side="BOT", shares=1, price=352.25)
+    fill = from_ib_fill(IBFill(july, execution, CommissionReport(), TIME), commission=0.0,
+                        client_order_id=ClientOrderId("x.1"))
+    assert (fill.symbol, fill.expiry) == ("ZO", "202607")
+    position = from_ib_position(IBPosition("DU1", july, 2.0, 17612.5),
+                                contract=OATS.for_month("202605"))
+    assert (position.contract, position.quantity, position.average_price) == (
+        OATS.for_month("202607"), 2, Decimal("352.25")
+    )
+    order = Order(orderId=6, clientId=1, action="SELL", totalQuantity=1, orderType="LMT",
+                  lmtPrice=352.5, orderRef="int-c.1")
+    working = from_ib_trade(Trade(july, order, IBOrderStatus(status="Submitted")),
+                            contract=OATS)
+    assert working is not None and working.request.contract == OATS.for_month("202607")
 
 
 @pytest.mark.parametrize(

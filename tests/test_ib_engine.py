@@ -23,6 +23,7 @@ from hydra import (
     Distance,
     ExecutionSettings,
     HydraConfig,
+    InvalidValueError,
     LiveTradingRefusedError,
     OrderIntent,
     Policy,
@@ -156,3 +157,65 @@ async def test_a_burst_of_intents_never_trips_ib_pacing(served: Served, tmp_path
     assert not [note for note in notes if note["code"] == 100]
     assert Decimal(sum(r.filled for r in reports)) == _fills_once(path, served.exchange)
 
+
+
+MAY, JULY, SEPTEMBER = (OATS.for_month(m) for m in ("202605", "202607", "202609"))
+THREE_MONTHS = SimParams(
+    markets=tuple(
+        MarketParams.oats(contract=contract, start_mid=mid, adv=0, daily_volatility=0.0,
+                          spread_ticks=((2, 1.0),))
+        for contract, mid in ((MAY, Decimal(350)), (JULY, Decimal(356)),
+                              (SEPTEMBER, Decimal(360)))
+    ),
+    ack_latency=0.001,
+    fill_latency=0.001,
+)
+
+
+@pytest.fixture
+async def served_months() -> AsyncIterator[Served]:
+    """The simulated gateway listing three months of oats, each its own market."""
+    with trio.fail_after(HANG_GUARD):
+        async with open_sim_exchange(THREE_MONTHS, seed=3) as exchange, \
+                trio.open_nursery() as nursery:
+            gateway = await nursery.start(functools.partial(
+                serve_gateway, exchange, quote_interval=0.005))
+            yield Served(gateway=gateway, exchange=exchange)
+            nursery.cancel_scope.cancel(reason="test over")
+
+
+async def test_roll_through_ib_moves_a_deferred_month_to_the_next(
+    served_months: Served, tmp_path: Path
+) -> None:
+    """Through IBBroker, 3 lots of July oats bought, then rolled: July is closed and 3 of
+    September opened, each priced off its own month. After a restart (IB's positions are all
+    Hydra knows), May has nothing to close and September closes; the journal's fills name
+    their months."""
+    path = tmp_path / "j.sqlite"
+    exchange = served_months.exchange
+    async with open_ib_hydra(served_months, path) as engine:
+        bought = await engine.submit(OrderIntent(contract=JULY, side=Side.BUY, quantity=3))
+        assert (await bought.wait_done()).filled == 3
+        closed, opened = await engine.roll(JULY, to_expiry="202609")
+    assert (closed.side, closed.filled) == (Side.SELL, 3)
+    assert opened is not None and (opened.side, opened.filled) == (Side.BUY, 3)
+    assert all(abs(f.price - 356) < 2 for f in closed.fills)
+    assert all(abs(f.price - 360) < 2 for f in opened.fills)
+    settings = attrs.evolve(FAST.broker, port=served_months.gateway.port)
+    async with open_ib_broker(settings) as broker, open_hydra(
+        attrs.evolve(FAST, broker=settings), broker, journal_path=path
+    ) as engine:
+        held = {p.contract: p.quantity for p in await broker.positions()}
+        assert held == {JULY: 0, SEPTEMBER: 3}
+        with pytest.raises(InvalidValueError, match="has no position to close"):
+            await engine.close_position(MAY)
+        flat = await (await engine.close_position(SEPTEMBER)).wait_done()
+    assert (flat.side, flat.filled) == (Side.SELL, 3)
+    assert {p.contract.expiry: p.quantity for p in exchange.positions()} == {
+        "202607": 0, "202609": 0
+    }
+    journaled = {f.execution_id: f.expiry for f in Journal.open(path).fills()}
+    assert journaled == {
+        f.execution_id: f.expiry for f in exchange.executions_since(exchange.params.session_start)
+    }
+    assert sorted(set(journaled.values())) == ["202607", "202609"]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ib_async import CommissionReport, Execution, Order, Trade, TradeLogEntry
+from ib_async import CommissionReport, Execution, Order, Ticker, Trade, TradeLogEntry
 from ib_async import Fill as IBFill
 from ib_async import Future as IBFuture
 from ib_async import OrderStatus as IBOrderStatus
+from ib_async import Position as IBPosition
 
-from hydra.ib._seen import CommissionSeen, ExecutionSeen, StatusSeen
+from hydra.ib._seen import CommissionSeen, ExecutionSeen, PositionSeen, QuotesSeen, StatusSeen
 
 TIME = dt.datetime(2025, 3, 3, 15, 0, tzinfo=dt.UTC)
 
@@ -50,4 +51,22 @@ def test_execution_and_commission_name_the_order_as_the_translator_keys_it() -> 
     assert (seen.client_order_id, seen.execution_id) == ("int-a.0", "e1")
     assert (report.client_order_id, report.execution_id, report.commission) == (
         "int-a.0", "e1", 2.5
+    )
+
+
+def test_position_snapshot_carries_the_contract_month() -> None:
+    """A position in July oats (IB's 20260714) is seen as ZO 202607."""
+    july = IBFuture(symbol="ZO", lastTradeDateOrContractMonth="20260714")
+    seen = PositionSeen.from_ib_position(IBPosition("DU1", july, 3.0, 17012.5))
+    assert (seen.symbol, seen.expiry, seen.quantity, seen.average_cost) == (
+        "ZO", "202607", 3, 17012.5
+    )
+
+
+def test_quote_updates_name_each_month_of_a_symbol() -> None:
+    """Ticker updates for two months of ZO stamp two markets, not one symbol."""
+    tickers = [Ticker(contract=IBFuture(symbol="ZO", lastTradeDateOrContractMonth=month))
+               for month in ("202609", "20260714", "")]
+    assert QuotesSeen.from_ib_tickers(tickers).markets == (
+        ("ZO", None), ("ZO", "202607"), ("ZO", "202609")
     )

@@ -222,12 +222,18 @@ def test_connection_codes_are_connection_events() -> None:
 
 
 def test_positions_and_account_values() -> None:
-    """Positions need the contract's point value; only known USD account keys pass."""
+    """Positions need the contract's point value and keep their month; only known USD account
+    keys pass."""
     t = placed()
     assert t.translate(PositionSeen(symbol="ZO", quantity=2, average_cost=17012.5)) == [
         PositionChanged(symbol="ZO", quantity=2, average_price=Decimal("340.25"))
     ]
     assert t.translate(PositionSeen(symbol="XX", quantity=1, average_cost=1.0)) == []
+    assert t.translate(PositionSeen(symbol="ZO", expiry="202607", quantity=-1,
+                                    average_cost=17012.5)) == [
+        PositionChanged(symbol="ZO", expiry="202607", quantity=-1,
+                        average_price=Decimal("340.25"))
+    ]
     assert t.translate(AccountValueSeen(key="NetLiquidation", value="100.50",
                                         currency="USD")) == [
         AccountValueChanged(key="NetLiquidation", value=Decimal("100.50"))

@@ -131,6 +131,19 @@ def test_fill_values_and_validation() -> None:
         )
 
 
+def test_a_fill_names_its_delivery_month_or_none() -> None:
+    """A fill's expiry defaults to None, is kept as YYYYMM, and anything else is refused."""
+    fields: dict[str, Any] = dict(
+        execution_id=ExecutionId("e1"), client_order_id=ClientOrderId("c"), symbol="ZO",
+        side=Side.BUY, price=1, quantity=1, time=dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
+    )
+    assert Fill(**fields).expiry is None
+    assert Fill(**fields, expiry="202607").expiry == "202607"
+    for bad in ("20260714", "202613", "ZON6", 202607):
+        with pytest.raises(InvalidValueError, match=r"^expiry:"):
+            Fill(**fields, expiry=bad)
+
+
 @pytest.mark.parametrize("price", ["0", "-1", "NaN"])
 def test_a_fill_holds_whatever_price_the_broker_said(price: str) -> None:
     """A fill at a price that is not positive is still a Fill (the risk book judges it a broker

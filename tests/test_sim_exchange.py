@@ -313,6 +313,29 @@ async def test_positions_are_kept_per_delivery_month(autojump_clock: object) -> 
     assert account.commission == Decimal("5.00")
 
 
+async def test_fills_and_position_changes_carry_the_delivery_month(
+    autojump_clock: object,
+) -> None:
+    """A May execution reports ZO with expiry 202605 in its fill, its position change and the
+    account's executions; a market without a month reports none."""
+    async with open_sim_exchange(two_oats_months(), seed=1) as exchange:
+        client, log = recorder(exchange)
+        exchange.place(client, ticket("sell", Side.SELL, "360.00", expiry="202605"))
+        await trio.sleep(1)
+        [executed] = exchange.executions_since(exchange.params.session_start)
+    [(_, report)] = of_type(log, FillReported)
+    [(_, change)] = of_type(log, PositionChanged)
+    assert (report.fill.symbol, report.fill.expiry) == ("ZO", "202605")
+    assert executed == report.fill
+    assert (change.symbol, change.expiry, change.quantity) == ("ZO", "202605", -1)
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
+        client, log = recorder(exchange)
+        exchange.place(client, ticket("buy", Side.BUY, "400.00"))
+        await trio.sleep(1)
+    [(_, report)] = of_type(log, FillReported)
+    assert (report.fill.symbol, report.fill.expiry) == ("ZO", None)
+
+
 async def test_an_unlisted_or_unnamed_month_is_refused_with_200(autojump_clock: object) -> None:
     """July is not traded here, and a bare ZO is ambiguous between March and May: both 200."""
     async with open_sim_exchange(two_oats_months(), seed=1) as exchange:

@@ -12,7 +12,13 @@ import attrs
 from .._enums import OrderStatus
 from .._ids import BrokerOrderId, ClientOrderId, ExecutionId
 from .._orders import Fill
-from .._validate import non_empty_str, non_negative, non_negative_int, to_decimal
+from .._validate import (
+    non_empty_str,
+    non_negative,
+    non_negative_int,
+    optional_delivery_month,
+    to_decimal,
+)
 
 # --- about one order -------------------------------------------------------------------------
 
@@ -61,11 +67,13 @@ class CommissionReported:
 
 @attrs.frozen(kw_only=True)
 class PositionChanged:
-    """The account's position in one contract after a fill (signed quantity)."""
+    """The account's position in one contract after a fill (signed quantity): ``symbol`` is
+    the product, ``expiry`` its delivery month ("YYYYMM") when the broker said."""
 
     symbol: str
     quantity: int
     average_price: Decimal
+    expiry: str | None = attrs.field(default=None, validator=optional_delivery_month)
 
 
 @attrs.frozen(kw_only=True)

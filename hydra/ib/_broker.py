@@ -26,7 +26,7 @@ import attrs
 import structlog
 import trio
 import trio_asyncio
-from ib_async import IB, Contract, Trade
+from ib_async import IB, Contract, ContractDetails, Trade
 from ib_async import Future as IBFuture
 
 from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
@@ -69,11 +69,13 @@ from ._seen import (
     ErrorSeen,
     ExecutionSeen,
     PositionSeen,
+    QuoteKey,
     QuotesSeen,
     Said,
     Seen,
     SocketClosed,
     StatusSeen,
+    quote_key,
 )
 from ._translate import Translator
 
@@ -108,9 +110,11 @@ class IBBroker:
         self._events_send, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
         self._translator = Translator()
         self._ib_contracts: dict[tuple[str, str | None], Contract] = {}
-        self._quoted: dict[str, ContractSpec] = {}
-        self._tickers: dict[str, Any] = {}
-        self._quote_times: dict[str, float] = {}  # symbol → Trio time of its last ticker update
+        # Quotes are per market, a symbol and delivery month: a roll quotes two months at once.
+        self._markets: dict[tuple[str, str | None], QuoteKey] = {}  # spec's (symbol, expiry)
+        self._quoted: dict[QuoteKey, Contract] = {}  # market → IB contract subscribed
+        self._tickers: dict[QuoteKey, Any] = {}
+        self._quote_times: dict[QuoteKey, float] = {}  # market → Trio time of its last update
         self._stamped = trio.Event()  # set (and replaced) each time the translator stamps
         self._session_up = False  # connected, and the loss of it not yet reported
         self._link_lost: str | None = None  # IB Gateway connected, but cut off from IB (1100)
@@ -247,7 +251,7 @@ class IBBroker:
         async with self._events_send:
             async for seen in self._seen:
                 if isinstance(seen, QuotesSeen):
-                    self._stamp(seen.symbols)
+                    self._stamp(seen.markets)
                     continue
                 if isinstance(seen, SocketClosed):
                     if self._ib.isConnected() or not self._session_up:
@@ -262,9 +266,9 @@ class IBBroker:
                 ):
                     self._resubscribe_quotes()
 
-    def _stamp(self, symbols: tuple[str, ...]) -> None:
+    def _stamp(self, markets: tuple[QuoteKey, ...]) -> None:
         """Their tickers just updated: stamp their quotes now, and wake who waits on one."""
-        self._quote_times.update(dict.fromkeys(symbols, trio.current_time()))
+        self._quote_times.update(dict.fromkeys(markets, trio.current_time()))
         self._stamped.set()
         self._stamped = trio.Event()
 
@@ -488,50 +492,70 @@ class IBBroker:
         return self._translator.contract(symbol) or await self.contract_details(symbol)
 
     async def _ib_contract(self, spec: ContractSpec) -> Contract:
-        """IB's contract for ``spec``: qualified when known, else by month (the front month
-        when ``spec`` names none)."""
+        """IB's contract for ``spec``, qualified (with its conId) when IB lists it: the front
+        month when ``spec`` names none. A month IB does not list stays unqualified (IB refuses
+        orders for it with 200)."""
         found = self._ib_contracts.get((spec.symbol, spec.expiry))
         if found is not None:
             return found
         if spec.expiry is None:
             await self.contract_details(spec.symbol)
             return self._ib_contracts[spec.symbol, None]
-        return to_ib_contract(spec)
+        asked = to_ib_contract(spec)
+        with _translated():
+            ask = trio_asyncio.aio_as_trio(self._ib.reqContractDetailsAsync)
+            details: list[ContractDetails] = await ask(asked)
+        found = details[0].contract if len(details) == 1 else None
+        if found is None:
+            return asked
+        self._ib_contracts[spec.symbol, spec.expiry] = found
+        return found
 
     async def subscribe_quotes(self, contract: ContractSpec) -> None:
+        """Quotes of ``contract``'s market: its month, or the front month when it names none.
+        A month IB does not list is an `InvalidValueError`."""
         self._require_session()
         ib_contract = await self._ib_contract(contract)
-        self._quoted[contract.symbol] = contract
-        if contract.symbol not in self._tickers:
+        if not ib_contract.conId:  # ib_async keys tickers by conId
+            name = _name(contract.symbol, contract.expiry)
+            raise InvalidValueError("contract", name, "IB lists no such futures contract")
+        market = quote_key(ib_contract)  # the front month's, for a spec naming none
+        self._markets[contract.symbol, contract.expiry] = market
+        if market not in self._tickers:
+            self._quoted[market] = ib_contract
             with _translated():
-                self._tickers[contract.symbol] = self._ib.reqMktData(ib_contract)
-        await self._wait_two_sided(contract)
+                self._tickers[market] = self._ib.reqMktData(ib_contract)
+        await self._wait_two_sided(market)
 
-    async def _wait_two_sided(self, contract: ContractSpec) -> None:
+    async def _wait_two_sided(self, market: QuoteKey) -> None:
         """Return once the ticker has a bid and an ask and the translator has stamped its
         update, so `quote_nowait` answers (the caller bounds the wait)."""
-        ticker = self._tickers[contract.symbol]
-        while not (_two_sided(ticker) and contract.symbol in self._quote_times):
+        ticker = self._tickers[market]
+        while not (_two_sided(ticker) and market in self._quote_times):
             await self._stamped.wait()
 
     def _resubscribe_quotes(self) -> None:
-        for symbol, spec in self._quoted.items():
-            ib_contract = self._ib_contracts.get((symbol, spec.expiry)) or to_ib_contract(spec)
-            ticker = self._tickers.get(symbol)
+        for market, ib_contract in self._quoted.items():
+            ticker = self._tickers.get(market)
             if ticker is not None and self._ib.ticker(ib_contract) is ticker:
                 self._ib.cancelMktData(ib_contract)
-            self._tickers[symbol] = self._ib.reqMktData(ib_contract)
+            self._tickers[market] = self._ib.reqMktData(ib_contract)
         if self._quoted:
-            log.info("ib_quotes_resubscribed", symbols=sorted(self._quoted))
+            log.info("ib_quotes_resubscribed",
+                     markets=sorted(_name(*market) for market in self._quoted))
 
     def quote_nowait(self, contract: ContractSpec) -> Quote:
-        ticker = self._tickers.get(contract.symbol)
-        if ticker is None:
-            raise BrokerError(
-                f"no quotes for {contract.symbol!r}: call subscribe_quotes(contract) first"
-            )
-        time = self._quote_times.get(contract.symbol, -math.inf)  # never updated: stale
-        return from_ib_ticker(ticker, symbol=contract.symbol, time=time)
+        """The quote of ``contract``'s market (its delivery month, when it names one)."""
+        name = _name(contract.symbol, contract.expiry)
+        market = self._markets.get((contract.symbol, contract.expiry))
+        if market is None:
+            raise BrokerError(f"no quotes for {name!r}: call subscribe_quotes(contract) first")
+        time = self._quote_times.get(market, -math.inf)  # never updated: stale
+        return from_ib_ticker(self._tickers[market], symbol=name, time=time)
+
+
+def _name(symbol: str, expiry: str | None) -> str:
+    return f"{symbol} {expiry}" if expiry else symbol
 
 
 def _two_sided(ticker: Any) -> bool:

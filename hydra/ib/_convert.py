@@ -14,6 +14,7 @@ from decimal import Decimal
 import attrs
 from ib_async import (
     AccountValue,
+    Contract,
     ContractDetails,
     LimitOrder,
     Order,
@@ -33,6 +34,7 @@ from .._errors import BrokerError, InvalidValueError, QuoteUnusableError
 from .._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
 from .._orders import Fill, OrderRequest
 from .._quotes import Quote
+from .._validate import DELIVERY_MONTH
 from ..brokers import AccountSnapshot, OpenOrder
 
 _UNSET = 1e300  # ib_async leaves IB's "unset" doubles (max float) in some fields
@@ -116,6 +118,24 @@ def to_ib_contract(spec: ContractSpec) -> IBFuture:
     )
 
 
+def contract_month_from_ib(contract: Contract) -> str | None:
+    """The delivery month ("YYYYMM") of IB's contract: the first six digits of its
+    ``lastTradeDateOrContractMonth`` (IB sends ``YYYYMM`` or ``YYYYMMDD``); None without one."""
+    month = contract.lastTradeDateOrContractMonth[:6]
+    return month if DELIVERY_MONTH.match(month) else None
+
+
+def in_month(spec: ContractSpec, contract: Contract) -> ContractSpec:
+    """``spec`` in the delivery month of IB's ``contract`` (``spec`` as it is when IB names
+    none). A month outside ``spec``'s cycle joins it: IB lists what trades."""
+    month = contract_month_from_ib(contract)
+    if month is None:
+        return spec
+    code = MONTH_CODES[int(month[4:]) - 1]
+    months = sorted({*spec.months, code}, key=MONTH_CODES.index)
+    return attrs.evolve(spec, months=months, expiry=month)
+
+
 def from_ib_contract_details(
     details: Sequence[ContractDetails], *, known: ContractSpec | None = None
 ) -> ContractSpec:
@@ -184,10 +204,12 @@ def from_ib_trade(
     trade: Trade, *, contract: ContractSpec, placed: OrderRequest | None = None
 ) -> OpenOrder | None:
     """The working order an IB trade describes, or None when it is finished. ``placed`` is
-    Hydra's own request for it, when Hydra placed it (its intent id and flags are kept)."""
+    Hydra's own request for it, when Hydra placed it (its intent id and flags are kept); the
+    contract is ``contract`` in the trade's delivery month."""
     status = status_from_ib(trade.orderStatus.status)
     if status is None or status.is_final:
         return None
+    contract = in_month(contract, trade.contract)
     order = trade.order
     order_type = OrderType.parse(order.orderType)
     cid = client_order_id_from_ib(order.orderRef, client_id=order.clientId, order_id=order.orderId)
@@ -233,12 +255,14 @@ def from_ib_trade(
 
 
 def from_ib_fill(fill: IBFill, *, commission: float, client_order_id: ClientOrderId) -> Fill:
-    """Hydra's fill for one IB execution, with the commission from its report."""
+    """Hydra's fill for one IB execution, with the commission from its report; ``symbol`` is
+    the product and ``expiry`` the delivery month."""
     execution = fill.execution
     return Fill(
         execution_id=ExecutionId(execution.execId),
         client_order_id=client_order_id,
         symbol=fill.contract.symbol,
+        expiry=contract_month_from_ib(fill.contract),
         side=Side.BUY if execution.side == "BOT" else Side.SELL,
         price=price_from_ib(execution.price),
         quantity=int(execution.shares),
@@ -248,9 +272,10 @@ def from_ib_fill(fill: IBFill, *, commission: float, client_order_id: ClientOrde
 
 
 def from_ib_position(position: IBPosition, *, contract: ContractSpec) -> Position:
-    """Hydra's position; IB's average cost is dollars per contract, Hydra's a price."""
+    """Hydra's position in ``contract``, in the delivery month IB reports it in; IB's
+    average cost is dollars per contract, Hydra's a price."""
     return Position(
-        contract=contract,
+        contract=in_month(contract, position.contract),
         quantity=int(position.position),
         average_price=average_price_from_ib(position.avgCost, contract),
     )

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import attrs
-from ib_async import AccountValue, CommissionReport, Ticker, Trade
+from ib_async import AccountValue, CommissionReport, Contract, Ticker, Trade
 from ib_async import Fill as IBFill
 from ib_async import Position as IBPosition
 
 from .._ids import ClientOrderId, ExecutionId
 from ..brokers import BrokerEvent
-from ._convert import client_order_id_from_ib
+from ._convert import client_order_id_from_ib, contract_month_from_ib
 
 
 @attrs.frozen(kw_only=True)
@@ -109,11 +109,13 @@ class PositionSeen:
     symbol: str
     quantity: int
     average_cost: float  # dollars per contract, as IB gives it
+    expiry: str | None = None  # delivery month, YYYYMM
 
     @classmethod
     def from_ib_position(cls, position: IBPosition) -> PositionSeen:
         return cls(
             symbol=position.contract.symbol,
+            expiry=contract_month_from_ib(position.contract),
             quantity=int(position.position),
             average_cost=position.avgCost,
         )
@@ -140,14 +142,28 @@ class Said:
 
 @attrs.frozen(kw_only=True)
 class QuotesSeen:
-    """Ticker updates arrived for these symbols (one socket read's worth); the Trio side
-    stamps each symbol's quote with the Trio time it reads this."""
+    """Ticker updates arrived for these markets, each a symbol and delivery month (one socket
+    read's worth); the Trio side stamps each market's quote with the Trio time it reads this."""
 
-    symbols: tuple[str, ...]
+    markets: tuple[QuoteKey, ...]
 
     @classmethod
     def from_ib_tickers(cls, tickers: Iterable[Ticker]) -> QuotesSeen:
-        return cls(symbols=tuple(sorted({t.contract.symbol for t in tickers if t.contract})))
+        return cls(markets=tuple(sorted(
+            {quote_key(t.contract) for t in tickers if t.contract}, key=_by_month
+        )))
+
+
+QuoteKey = tuple[str, str | None]
+"""A quoted market: symbol and delivery month (YYYYMM), as IB's contract names them."""
+
+
+def quote_key(contract: Contract) -> QuoteKey:
+    return contract.symbol, contract_month_from_ib(contract)
+
+
+def _by_month(key: QuoteKey) -> tuple[str, str]:
+    return key[0], key[1] or ""
 
 
 @attrs.frozen(kw_only=True)

@@ -251,7 +251,8 @@ class Translator:
             log.info("ib_position_of_unknown_contract", symbol=seen.symbol)
             return []
         average = average_price_from_ib(seen.average_cost, contract)
-        return [PositionChanged(symbol=seen.symbol, quantity=seen.quantity, average_price=average)]
+        return [PositionChanged(symbol=seen.symbol, expiry=seen.expiry, quantity=seen.quantity,
+                                average_price=average)]
 
     def _account_value(self, seen: AccountValueSeen) -> Events:
         if seen.key not in ACCOUNT_KEYS or seen.currency == "BASE":

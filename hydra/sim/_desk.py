@@ -419,6 +419,7 @@ class Desk:
             quantity=match.quantity,
             commission=self._params.commission_per_contract * match.quantity,
             time=self._timestamp(time),
+            expiry=contract.expiry,
         )
         position = self._ledger.record(fill, contract)
         at = max(time + self._params.fill_latency, order.reported_after)
@@ -428,7 +429,8 @@ class Desk:
             self._send(at, order.owner, report)
         self._send_status(order, at)
         change = PositionChanged(
-            symbol=fill.symbol, quantity=position.quantity, average_price=position.average_price
+            symbol=fill.symbol, expiry=fill.expiry, quantity=position.quantity,
+            average_price=position.average_price,
         )
         self._send(at, None, change)
         self._send(at, None, AccountValueChanged(key="RealizedPnL", value=self._ledger.realized))
