@@ -1,3 +1,4 @@
+import datetime as dt
 import io
 import json
 
@@ -11,11 +12,14 @@ def test_account_ids_are_masked_but_their_last_two_digits() -> None:
 
 
 def test_each_line_is_json_with_event_and_correlation_id() -> None:
-    """Every audit line is one JSON object naming the event and the intent it belongs to."""
+    """Every audit line is one JSON object naming the event, its journal sequence number, its
+    time in UTC and the intent it belongs to."""
     buffer = io.StringIO()
     audit = AuditLog(buffer)
-    audit.write("fill", correlation_id="int-1", account="DU1234567", price="350.25")
+    at = dt.datetime(2026, 11, 25, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=-6)))
+    audit.write("fill", seq=7, recorded_at=at, correlation_id="int-1", account="DU1234567",
+                price="350.25")
     (line,) = buffer.getvalue().splitlines()
     record = json.loads(line)
     assert record == {"event": "fill", "correlation_id": "int-1", "account": "DU*****67",
-                      "price": "350.25"}
+                      "price": "350.25", "seq": 7, "recorded_at": "2026-11-25T14:30:00+00:00"}
