@@ -9,7 +9,8 @@ parses this map and checks every module's imports against it):
                                                   checks, schedules, models (no I/O, no Trio)
   4. _codec, _reports, _journal,                  storage, reports, configuration, logging,
      _journal_records, _config, _logging,         and what every command shares
-     _audit, _command_base
+     _audit, _command_base, _journal_lock,
+     _journal_schema
   5. brokers, sim                                 the Broker protocol; the simulated exchange
   6. _messages, _journal_actor, _child_order,     the actor system
      _sender, _quote_source, _risk_actor, _patience, _twap_actor,
@@ -48,6 +49,8 @@ from ._errors import (
     ConfigError,
     HydraError,
     InvalidValueError,
+    JournalFormatError,
+    JournalLockedError,
     LiveTradingRefusedError,
     OrderRejectedError,
     RiskDeniedError,
@@ -118,6 +121,8 @@ __all__ = [
     "IntentId",
     "InvalidValueError",
     "Journal",
+    "JournalFormatError",
+    "JournalLockedError",
     "JournalSettings",
     "JournaledOrder",
     "LadderStage",

@@ -1,11 +1,15 @@
 """The audit log: one JSON line per journaled event, account ids masked, intent as correlation id.
 
 A plain text mirror of the journal for people and log shippers; the SQLite journal stays the
-record Hydra itself trusts.
+record Hydra itself trusts. The journal writes a line after each commit (`hydra._journal`), so
+the log holds what the journal holds: every event once, no reads, no refused duplicates. Each
+line has ``recorded_at`` (ISO 8601, UTC), the journal's ``seq``, the ``event`` (the kind, or a
+note's name) and the ``correlation_id`` (the intent), then the event's own fields.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -31,11 +35,12 @@ class AuditLog:
     def open(cls, path: str | Path) -> AuditLog:
         return cls(open(path, "a", encoding="utf-8"))
 
-    def write(self, what: str, *, correlation_id: str | None, **details: Any) -> None:
-        line = json.dumps(
-            {"event": what, "correlation_id": correlation_id, **to_jsonable(details)},
-            sort_keys=True,
-        )
+    def write(self, what: str, *, seq: int, recorded_at: dt.datetime,
+              correlation_id: str | None, **details: Any) -> None:
+        """One line for the journal's event ``seq``; the fixed fields win over ``details``."""
+        fixed = {"recorded_at": recorded_at.astimezone(dt.UTC).isoformat(), "seq": seq,
+                 "event": what, "correlation_id": correlation_id}
+        line = json.dumps({**to_jsonable(details), **fixed}, sort_keys=True)
         self._file.write(mask_accounts(line) + "\n")
         self._file.flush()
 

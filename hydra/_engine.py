@@ -27,7 +27,6 @@ import attrs
 import structlog
 import trio
 
-from ._audit import AuditLog
 from ._bracket import BracketActor, BracketIntent
 from ._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from ._core._positions import Position
@@ -562,8 +561,8 @@ async def open_hydra(
 
     ``clock`` stamps journal records (wall-clock time; a simulation passes its own)."""
     path = Path(journal_path or config.journal.path)
-    journal = Journal.open(path, clock=clock)
-    audit = AuditLog.open(config.journal.audit_path or path.with_suffix(".audit.jsonl"))
+    journal = Journal.open(path, clock=clock, audit_path=config.journal.audit_path
+                           or path.with_suffix(".audit.jsonl"))
     journal.record_note("engine_started", broker=type(broker).__name__, dry_run=dry_run)
     try:
         async with trio.open_nursery() as outer:
@@ -571,7 +570,7 @@ async def open_hydra(
             # The journal outlives everything that writes to it, an outer cancellation too:
             # it ends when the last writer closes its end.
             journal_scope = await outer.start(_outliving, functools.partial(
-                run_journal, journal_receive, journal=journal, audit=audit, offload=offload))
+                run_journal, journal_receive, journal=journal, offload=offload))
             client = JournalClient(journal_send)
             try:
                 async with client._outbox:
@@ -590,7 +589,6 @@ async def open_hydra(
     else:
         journal.record_note("engine_stopped", reason="closed")
     finally:
-        audit.close()
         journal.close()
 
 

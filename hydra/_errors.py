@@ -77,3 +77,26 @@ class QuoteUnusableError(BrokerError):
         self.problem = problem
         where = "no two-sided quote" if problem in ("one-sided", "nan") else "unusable quote"
         super().__init__(f"{where} for {symbol!r} ({problem}): bid {bid!r}, ask {ask!r}")
+
+
+class JournalLockedError(HydraError, BlockingIOError):
+    """The journal at ``path`` is open for writing by another process (or another `Journal`
+    of this one); ``pid`` and ``started_at`` name the holder, None when it did not say."""
+
+    def __init__(self, path: str, *, pid: int | None, started_at: str | None) -> None:
+        self.path = path
+        self.pid = pid
+        self.started_at = started_at
+        holder = "another process" if pid is None else f"pid {pid}"
+        since = "" if started_at is None else f" since {started_at}"
+        super().__init__(f"journal {path!r} is open for writing by {holder}{since}: "
+                         "one Hydra per journal")
+
+
+class JournalFormatError(InvalidValueError):
+    """The file at ``value`` is not a journal this Hydra can use; ``problem`` says why (not a
+    Hydra journal, a newer schema, an event kind it does not know)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__("journal", path, problem)
+        self.args = (f"{path}: {problem}",)

@@ -4,14 +4,21 @@ Synchronous and single-threaded on purpose: the journal actor owns one `Journal`
 through `trio.to_thread`. Every `record_*` call is its own committed transaction (WAL,
 ``synchronous=FULL``), so a crash leaves a clean prefix of the history. A fill is recorded at
 most once per execution id, enforced by a unique index, not by the caller.
+
+One process writes a journal at a time: `Journal.open` holds an OS lock on ``<journal>.lock``
+until `Journal.close` (see `hydra._journal_lock`); `Journal.open_read_only` takes no lock and
+never writes. The WAL is checkpointed into the database file at open, at close and every
+`CHECKPOINT_EVERY` commits, so a lost or damaged ``-wal`` file costs at most the events since
+the last checkpoint. With an `AuditLog`, each committed event is mirrored to it once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import json
+import os
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -19,59 +26,33 @@ from typing import Any
 
 import attrs
 
+from ._audit import AuditLog
 from ._codec import fill_from_json, request_from_json, to_jsonable
 from ._enums import OrderStatus
 from ._ids import BrokerOrderId, ClientOrderId, IntentId
+from ._journal_lock import JournalLock
+from ._journal_schema import (
+    SCHEMA_VERSION,
+    STATEMENTS,
+    EventKind,
+    NoteKind,
+    connect_read_only,
+    event_kind,
+    found_version,
+    is_new,
+)
 from ._orders import Fill, OrderIntent, OrderRequest
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    recorded_at TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    intent_id TEXT,
-    client_order_id TEXT,
-    execution_id TEXT,
-    payload TEXT NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS one_fill_per_execution
-    ON events(execution_id) WHERE kind = 'fill';
-CREATE INDEX IF NOT EXISTS events_by_order ON events(client_order_id, kind);
-CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
-    BEGIN SELECT RAISE(ABORT, 'journal events are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
-    BEGIN SELECT RAISE(ABORT, 'journal events are append-only'); END;
-CREATE VIEW IF NOT EXISTS fills AS
-    SELECT seq, recorded_at, intent_id, client_order_id, execution_id,
-           json_extract(payload, '$.fill.price') AS price,
-           json_extract(payload, '$.fill.quantity') AS quantity,
-           json_extract(payload, '$.fill.side') AS side,
-           json_extract(payload, '$.fill.time') AS time,
-           json_extract(payload, '$.predicted_bps') AS predicted_bps,
-           json_extract(payload, '$.actual_bps') AS actual_bps
-    FROM events WHERE kind = 'fill';
-CREATE VIEW IF NOT EXISTS orders AS
-    SELECT o.client_order_id, o.intent_id,
-           json_extract(o.payload, '$.request.order_type') AS order_type,
-           json_extract(o.payload, '$.request.limit_price') AS limit_price,
-           json_extract(o.payload, '$.request.quantity') AS quantity,
-           json_extract(o.payload, '$.dry') AS dry,
-           (SELECT json_extract(s.payload, '$.status') FROM events s
-             WHERE s.kind = 'status' AND s.client_order_id = o.client_order_id
-             ORDER BY s.seq DESC LIMIT 1) AS status
-    FROM events o WHERE o.kind = 'order';
-"""
+__all__ = ["CHECKPOINT_EVERY", "EventKind", "Journal", "JournaledOrder", "NoteKind", "utc_now"]
 
+CHECKPOINT_EVERY = 200
+"""Commits between two checkpoints of the WAL into the database file: the most events a lost
+``-wal`` file can take with it."""
 
-class EventKind(enum.Enum):
-    INTENT = "intent"
-    ORDER = "order"  # written before the order reaches the broker
-    ACK = "ack"
-    STATUS = "status"
-    FILL = "fill"
-    BLOCKED = "blocked"  # refused by the risk actor
-    NOTE = "note"  # engine events: halt, kill, reconciliation differences
-
+CHECKPOINT_WAIT = 1.0
+"""Seconds a checkpoint waits for a reader (a report) to leave an older snapshot; the writer
+is the only one, so this is the only wait the connection has. A checkpoint that gives up
+copies what it can and the next one catches up."""
 
 @attrs.frozen(kw_only=True)
 class JournaledOrder:
@@ -95,38 +76,120 @@ def utc_now() -> dt.datetime:
 class Journal:
     """One SQLite journal file. Not thread-safe: one owner (the journal actor) at a time."""
 
-    def __init__(self, connection: sqlite3.Connection, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(self, connection: sqlite3.Connection, clock: Callable[[], dt.datetime], *,
+                 path: str, lock: JournalLock | None = None, audit: AuditLog | None = None
+                 ) -> None:
         self._db = connection
         self._clock = clock
+        self._path = path
+        self._audit = audit
+        self._lock = lock
+        self._commits = 0
+        # A journal dropped without close() still releases its lock (and closes its files).
+        self._release = weakref.finalize(self, _release, connection, lock, audit)
 
     @classmethod
-    def open(cls, path: str | Path, *, clock: Callable[[], dt.datetime] = utc_now) -> Journal:
-        """Open (creating if needed) the journal at ``path``, durable on every commit."""
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.executescript(_SCHEMA)
-        return cls(db, clock)
+    def open(cls, path: str | Path, *, clock: Callable[[], dt.datetime] = utc_now,
+             audit_path: str | Path | None = None) -> Journal:
+        """Open the journal at ``path`` for writing, creating it if there is none, durable on
+        every commit, and locked to this `Journal` until `close`.
+
+        A journal another process (or `Journal`) writes is a `JournalLockedError` naming it; a
+        file that is not a Hydra journal, or of a newer schema, a `JournalFormatError`. An older
+        journal is migrated in place, with a ``schema_migrated`` note. With ``audit_path``,
+        every event written from now on is mirrored to that JSON-lines file."""
+        name = os.fspath(path)
+        lock = JournalLock.acquire(name)
+        try:
+            db, version = _open_for_writing(name)
+        except BaseException:
+            lock.release()
+            raise
+        audit = None if audit_path is None else AuditLog.open(audit_path)
+        journal = cls(db, clock, path=name, lock=lock, audit=audit)
+        if version < SCHEMA_VERSION:
+            journal._migrate(version)
+        journal.checkpoint(truncate=True)
+        return journal
+
+    @classmethod
+    def open_read_only(cls, path: str | Path) -> Journal:
+        """The existing journal at ``path``, for queries only: no lock, no checkpoint, no
+        write (SQLite ``mode=ro``), so it can be read while a Hydra writes it."""
+        name = os.fspath(path)
+        return cls(connect_read_only(name), utc_now, path=name)
 
     def close(self) -> None:
-        self._db.close()
+        """Checkpoint the WAL into the database file, close it and release the lock."""
+        try:
+            if self._lock is not None and self._lock.held:
+                self.checkpoint(truncate=True)
+        finally:
+            self._release()
+
+    def checkpoint(self, *, truncate: bool = False) -> bool:
+        """Copy the WAL into the database file (and with ``truncate``, empty the WAL); False
+        when a reader kept part of it back until the next checkpoint."""
+        mode = "TRUNCATE" if truncate else "FULL"
+        (busy, _, _) = self._db.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+        return not busy
+
+    def _migrate(self, version: int) -> None:
+        """Bring a journal of schema ``version`` to `SCHEMA_VERSION`, noted, in one transaction."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in STATEMENTS:
+                self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            seq = self._insert(EventKind.NOTE, {"what": NoteKind.SCHEMA_MIGRATED,
+                                                "from_version": version,
+                                                "to_version": SCHEMA_VERSION}, {})
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._committed(seq)
+
+    def _insert(self, kind: EventKind, payload: dict[str, Any], keys: dict[str, str | None]
+                ) -> tuple[int, dt.datetime, EventKind, dict[str, Any], dict[str, str | None]]:
+        at = self._clock()
+        data = to_jsonable(payload)
+        cursor = self._db.execute(
+            "INSERT INTO events (recorded_at, kind, intent_id, client_order_id, execution_id,"
+            " payload) VALUES (?, ?, ?, ?, ?, ?)",
+            (at.isoformat(), kind.value, keys.get("intent_id"), keys.get("client_order_id"),
+             keys.get("execution_id"), json.dumps(data, sort_keys=True)),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid, at, kind, data, keys
 
     def _append(self, kind: EventKind, payload: dict[str, Any], **keys: str | None) -> int:
         with self._db:
-            cursor = self._db.execute(
-                "INSERT INTO events (recorded_at, kind, intent_id, client_order_id, execution_id,"
-                " payload) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    self._clock().isoformat(),
-                    kind.value,
-                    keys.get("intent_id"),
-                    keys.get("client_order_id"),
-                    keys.get("execution_id"),
-                    json.dumps(to_jsonable(payload), sort_keys=True),
-                ),
-            )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+            inserted = self._insert(kind, payload, keys)
+        self._committed(inserted)
+        return inserted[0]
+
+    def _committed(
+        self, inserted: tuple[int, dt.datetime, EventKind, dict[str, Any], dict[str, str | None]]
+    ) -> None:
+        """After a commit: mirror the event to the audit log, checkpoint every so often."""
+        seq, at, kind, data, keys = inserted
+        if self._audit is not None:
+            details = dict(data)
+            what = str(details.pop("what")) if kind is EventKind.NOTE else kind.value
+            self._audit.write(what, seq=seq, recorded_at=at,
+                              correlation_id=self._correlation(keys, details), **details)
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0:
+            self.checkpoint()
+
+    def _correlation(self, keys: dict[str, str | None], details: dict[str, Any]) -> str | None:
+        """The intent an event belongs to: its own key, or its order's intent."""
+        intent = keys.get("intent_id") or keys.get("correlation_id") or details.get("intent_id")
+        if isinstance(intent, str):
+            return intent
+        order = keys.get("client_order_id") or details.get("client_order_id")
+        return self._intent_of(ClientOrderId(order)) if isinstance(order, str) else None
 
     def record_intent(
         self, intent: OrderIntent, *, arrival_mid: Decimal | None, predicted_bps: Decimal | None
@@ -143,15 +206,21 @@ class Journal:
             client_order_id=request.client_order_id,
         )
 
-    def record_ack(self, client_order_id: ClientOrderId, broker_order_id: BrokerOrderId) -> None:
+    def record_ack(self, client_order_id: ClientOrderId, broker_order_id: BrokerOrderId, *,
+                   intent_id: str | None = None) -> None:
+        """``intent_id`` is only the audit log's correlation id (looked up when not given)."""
         payload = {"broker_order_id": broker_order_id}
-        self._append(EventKind.ACK, payload, client_order_id=client_order_id)
+        self._append(EventKind.ACK, payload, client_order_id=client_order_id,
+                     correlation_id=intent_id)
 
     def record_status(
-        self, client_order_id: ClientOrderId, status: OrderStatus, *, reason: str | None = None
+        self, client_order_id: ClientOrderId, status: OrderStatus, *, reason: str | None = None,
+        intent_id: str | None = None,
     ) -> None:
+        """``intent_id`` is only the audit log's correlation id (looked up when not given)."""
         payload = {"status": status, "reason": reason}
-        self._append(EventKind.STATUS, payload, client_order_id=client_order_id)
+        self._append(EventKind.STATUS, payload, client_order_id=client_order_id,
+                     correlation_id=intent_id)
 
     def record_fill(
         self,
@@ -184,14 +253,16 @@ class Journal:
         self._append(EventKind.BLOCKED, payload, **keys)
 
     def record_note(self, what: str, **details: Any) -> None:
+        """A note ``what`` (a `NoteKind`, or its value) with its details."""
         self._append(EventKind.NOTE, {"what": what, **details})
 
     def events(self) -> Iterator[tuple[int, EventKind, dict[str, Any]]]:
-        """Every event in order: (sequence number, kind, payload)."""
+        """Every event in order: (sequence number, kind, payload); an event of a kind this
+        Hydra does not know is a `JournalFormatError` naming it."""
         for seq, kind, payload in self._db.execute(
             "SELECT seq, kind, payload FROM events ORDER BY seq"
         ):
-            yield seq, EventKind(kind), json.loads(payload)
+            yield seq, event_kind(kind, seq=seq, path=self._path), json.loads(payload)
 
     def fills(self) -> list[Fill]:
         rows = self._db.execute("SELECT payload FROM events WHERE kind = 'fill' ORDER BY seq")
@@ -218,7 +289,8 @@ class Journal:
         nor an ``intent_interrupted`` note: a run stopped while working it."""
         closed = {intent_id for (intent_id,) in self._db.execute(
             "SELECT json_extract(payload, '$.intent_id') FROM events WHERE kind = 'note'"
-            " AND json_extract(payload, '$.what') IN ('intent_finished', 'intent_interrupted')"
+            " AND json_extract(payload, '$.what') IN (?, ?)",
+            (NoteKind.INTENT_FINISHED.value, NoteKind.INTENT_INTERRUPTED.value),
         )}
         found = []
         for (payload,) in self._db.execute(
@@ -311,3 +383,35 @@ class Journal:
             ),
             filled=filled,
         )
+
+
+def _open_for_writing(path: str) -> tuple[sqlite3.Connection, int]:
+    """A writing connection to the journal at ``path`` (the lock is held) and the schema
+    version found there; a new journal is created whole in one transaction, then put in WAL."""
+    new = is_new(path)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                         timeout=CHECKPOINT_WAIT)
+    try:
+        if new:
+            db.execute("BEGIN IMMEDIATE")
+            for statement in STATEMENTS:
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        version = found_version(db, path)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+    except BaseException:
+        db.close()
+        raise
+    return db, version
+
+
+def _release(db: sqlite3.Connection, lock: JournalLock | None, audit: AuditLog | None) -> None:
+    try:
+        db.close()
+        if audit is not None:
+            audit.close()
+    finally:
+        if lock is not None:
+            lock.release()

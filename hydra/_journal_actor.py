@@ -1,23 +1,27 @@
 """The journal actor: the single writer of the journal, and the typed client other actors use.
 
 Each write is answered only after it is committed, so ``await journal.record_order(...)``
-returning means the order is on disk: that is the write-ahead rule. SQLite work runs through
+returning means the order is on disk: that is the write-ahead rule. A write or a query that
+fails raises in the task that asked for it; the actor goes on serving the others. The journal
+mirrors what it commits to the audit log itself, so nothing here writes to it. SQLite work runs
+through
 ``offload`` — `trio.to_thread.run_sync` in production; tests on the autojump clock pass an
 inline runner, because virtual time would jump ahead while a worker thread is busy.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
+import outcome
 import structlog
 import trio
 
-from ._audit import AuditLog
 from ._enums import OrderStatus
 from ._ids import BrokerOrderId, ClientOrderId, IntentId
 from ._journal import Journal
@@ -41,29 +45,28 @@ async def run_in_thread(work: Callable[[], T]) -> T:
 
 @attrs.frozen(kw_only=True)
 class JournalWrite:
-    """One write: the journal call, what the audit line says, and where to answer."""
+    """One call on the journal (a write or a query), and where to send its outcome."""
 
     write: Callable[[Journal], Any]
-    audit: dict[str, Any]
-    reply: trio.MemorySendChannel[Any]
+    reply: trio.MemorySendChannel[outcome.Outcome[Any]]
 
 
 async def run_journal(
     inbox: trio.MemoryReceiveChannel[JournalWrite],
     *,
     journal: Journal,
-    audit: AuditLog | None,
     offload: Offload = run_in_thread,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Apply writes in arrival order, one at a time, until every writer has closed its end."""
+    """Apply calls in arrival order, one at a time, until every writer has closed its end.
+
+    Each call's outcome (its value, or the exception it raised) goes back to its caller."""
     task_status.started()
     async with inbox:
         async for message in inbox:
-            result = await offload(functools.partial(message.write, journal))
-            if audit is not None:
-                audit.write(**message.audit)
-            message.reply.send_nowait(result)
+            result = await offload(functools.partial(outcome.capture, message.write, journal))
+            with contextlib.suppress(trio.BrokenResourceError):  # the caller was cancelled
+                message.reply.send_nowait(result)
 
 
 class JournalClient:
@@ -78,58 +81,51 @@ class JournalClient:
     async def aclose(self) -> None:
         await self._outbox.aclose()
 
-    async def _write(self, write: Callable[[Journal], T], what: str, correlation: str | None,
-                     **details: Any) -> T:
-        send, receive = trio.open_memory_channel[Any](1)  # one answer, sent without waiting
-        audit = {"what": what, "correlation_id": correlation, **details}
-        await self._outbox.send(JournalWrite(write=write, audit=audit, reply=send))
-        result: T = await receive.receive()
-        return result
+    async def _call(self, work: Callable[[Journal], T]) -> T:
+        """Run ``work`` on the journal in the actor; its result, or its exception raised here."""
+        send, receive = trio.open_memory_channel[outcome.Outcome[T]](1)  # one answer, no wait
+        with receive:
+            await self._outbox.send(JournalWrite(write=work, reply=send))
+            result = await receive.receive()
+        return result.unwrap()
 
     async def record_intent(
         self, intent: OrderIntent, *, arrival_mid: Decimal, predicted_bps: Decimal | None
     ) -> None:
-        await self._write(
-            lambda j: j.record_intent(intent, arrival_mid=arrival_mid, predicted_bps=predicted_bps),
-            "intent", intent.intent_id, intent=intent, arrival_mid=arrival_mid,
-        )
+        await self._call(lambda j: j.record_intent(intent, arrival_mid=arrival_mid,
+                                                   predicted_bps=predicted_bps))
 
     async def record_order(self, request: OrderRequest, *, dry: bool = False) -> None:
-        await self._write(lambda j: j.record_order(request, dry=dry), "order",
-                          request.intent_id, request=request, dry=dry)
+        await self._call(lambda j: j.record_order(request, dry=dry))
 
     async def record_ack(
         self, client_order_id: ClientOrderId, broker_order_id: BrokerOrderId, intent: str | None
     ) -> None:
-        await self._write(lambda j: j.record_ack(client_order_id, broker_order_id), "ack",
-                          intent, client_order_id=client_order_id, broker_order_id=broker_order_id)
+        await self._call(lambda j: j.record_ack(client_order_id, broker_order_id,
+                                                intent_id=intent))
 
     async def record_status(
         self, client_order_id: ClientOrderId, status: OrderStatus, *, reason: str | None,
         intent: str | None,
     ) -> None:
-        await self._write(lambda j: j.record_status(client_order_id, status, reason=reason),
-                          "status", intent, client_order_id=client_order_id, status=status,
-                          reason=reason)
+        await self._call(lambda j: j.record_status(client_order_id, status, reason=reason,
+                                                   intent_id=intent))
 
     async def record_fill(
         self, fill: Fill, *, intent_id: IntentId | None, predicted_bps: Decimal | None,
         actual_bps: Decimal | None,
     ) -> bool:
         """Record ``fill``; False when its execution id was journaled before (a duplicate)."""
-        return await self._write(
+        return await self._call(
             lambda j: j.record_fill(fill, intent_id=intent_id, predicted_bps=predicted_bps,
-                                    actual_bps=actual_bps),
-            "fill", intent_id, fill=fill, actual_bps=actual_bps,
-        )
+                                    actual_bps=actual_bps))
 
     async def record_blocked(self, request: OrderRequest, *, denials: list[str]) -> None:
-        await self._write(lambda j: j.record_blocked(request, denials=denials), "blocked",
-                          request.intent_id, request=request, denials=denials)
+        await self._call(lambda j: j.record_blocked(request, denials=denials))
 
     async def record_note(self, what: str, **details: Any) -> None:
-        await self._write(lambda j: j.record_note(what, **details), what, None, **details)
+        await self._call(lambda j: j.record_note(what, **details))
 
     async def read(self, query: Callable[[Journal], T]) -> T:
         """Run a read-only ``query`` on the journal, in order with the writes."""
-        return await self._write(query, "read", None)
+        return await self._call(query)

@@ -1,8 +1,10 @@
 """The journal read back for reports: its events as `JournalRecord` values, opened read-only.
 
-`Journal.open` creates a missing file and sets it up for writing; a report must do neither, so
-`read_journal` opens the file with SQLite's read-only mode and only selects. It may run while
-Hydra writes: the journal is in WAL mode, so a reader sees the last committed event.
+`Journal.open` creates a missing file, locks it and sets it up for writing; a report must do
+none of that, so `read_journal` opens the file with SQLite's read-only mode (``mode=ro``), takes
+no lock and only selects. It may run while Hydra writes: the journal is in WAL mode, so a reader
+sees the last committed event. A file that is no Hydra journal, a journal of a newer schema and
+an event of a kind this Hydra does not know are each one `JournalFormatError` naming the file.
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ import json
 import os
 import sqlite3
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import attrs
 
-from ._errors import InvalidValueError
-from ._journal import EventKind
+from ._errors import InvalidValueError, JournalFormatError
+from ._journal_schema import EventKind, connect_read_only, event_kind
 
 
 def parse_time(text: str) -> dt.datetime:
@@ -45,13 +46,14 @@ class JournalRecord:
     payload: Mapping[str, Any]
 
     @classmethod
-    def from_row(cls, row: tuple[Any, ...]) -> JournalRecord:
-        """The record of a ``seq, recorded_at, kind, intent_id, client_order_id, payload`` row."""
+    def from_row(cls, row: tuple[Any, ...], *, path: str) -> JournalRecord:
+        """The record of a ``seq, recorded_at, kind, intent_id, client_order_id, payload`` row
+        of the journal at ``path`` (named if the row's kind is unknown)."""
         seq, recorded_at, kind, intent_id, client_order_id, payload = row
         return cls(
             seq=seq,
             recorded_at=parse_time(recorded_at),
-            kind=EventKind(kind),
+            kind=event_kind(kind, seq=seq, path=path),
             intent_id=intent_id,
             client_order_id=client_order_id,
             payload=json.loads(payload),
@@ -70,19 +72,14 @@ _SELECT = (
 def read_journal(path: str | os.PathLike[str]) -> list[JournalRecord]:
     """Every event of the journal at ``path``, in order, without writing to it.
 
-    A missing file, or one that is not a Hydra journal, is an `InvalidValueError` on the field
-    ``journal`` whose value is the path."""
+    A missing file, one that is not a Hydra journal, a newer journal or an unknown event kind
+    is a `JournalFormatError` (an `InvalidValueError` on the field ``journal`` whose value is
+    the path)."""
     name = os.fspath(path)
-    if not Path(name).is_file():
-        raise InvalidValueError("journal", name, "no such file")
-    uri = Path(name).resolve().as_uri() + "?mode=ro"
+    db = connect_read_only(name)
     try:
-        db = sqlite3.connect(uri, uri=True)
+        return [JournalRecord.from_row(row, path=name) for row in db.execute(_SELECT)]
     except sqlite3.Error as e:
-        raise InvalidValueError("journal", name, f"cannot be opened ({e})") from e
-    try:
-        return [JournalRecord.from_row(row) for row in db.execute(_SELECT)]
-    except sqlite3.Error as e:
-        raise InvalidValueError("journal", name, f"is not a Hydra journal ({e})") from e
+        raise JournalFormatError(name, f"not a Hydra journal ({e})") from e
     finally:
         db.close()

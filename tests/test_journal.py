@@ -8,8 +8,9 @@ import pytest
 from hydra._contracts import OATS
 from hydra._enums import OrderStatus, Side
 from hydra._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
-from hydra._journal import EventKind, Journal
+from hydra._journal import CHECKPOINT_EVERY, EventKind, Journal
 from hydra._orders import Fill, OrderIntent, OrderRequest
+from tests.journal_process import JournalProcess
 
 T0 = dt.datetime(2026, 11, 25, 14, 30, tzinfo=dt.UTC)
 
@@ -101,7 +102,7 @@ def test_every_write_is_durable_on_its_own(tmp_path: Path) -> None:
     ]
     for count, write in enumerate(writes, start=1):
         write()
-        reader = Journal.open(path)
+        reader = Journal.open_read_only(path)
         assert len(list(reader.events())) == count
         reader.close()
 
@@ -131,3 +132,54 @@ def test_blocked_request_and_kinds(journal: Journal) -> None:
     assert kind is EventKind.BLOCKED
     assert payload["denials"] == ["max_order_quantity 3 exceeds limit 2"]
     assert payload["request"]["limit_price"] == "350.25"
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+def _seqs(path: Path) -> list[int]:
+    journal = Journal.open_read_only(path)
+    try:
+        return [seq for seq, _, _ in journal.events()]
+    finally:
+        journal.close()
+
+
+def test_a_lost_wal_loses_at_most_the_events_since_the_last_checkpoint(tmp_path: Path) -> None:
+    """A writer killed after 2N + 50 commits, its -wal then lost: the 2N events checkpointed
+    every N commits are in the database file, a clean prefix."""
+    path = tmp_path / "j.sqlite"
+    with JournalProcess(path, notes=2 * CHECKPOINT_EVERY + 50) as writer:
+        writer.kill()
+    assert _wal(path).stat().st_size > 0  # the last 50 were only in the WAL
+    _wal(path).unlink()
+    kept = _seqs(path)
+    assert kept == list(range(1, len(kept) + 1))
+    assert 2 * CHECKPOINT_EVERY <= len(kept) < 2 * CHECKPOINT_EVERY + 50
+
+
+def test_opening_checkpoints_what_a_killed_writer_left_in_the_wal(tmp_path: Path) -> None:
+    """The next writer's open folds a killed writer's WAL into the database file, so losing
+    the -wal after that (another kill) loses nothing."""
+    path = tmp_path / "j.sqlite"
+    with JournalProcess(path, notes=30) as writer:
+        writer.kill()
+    with JournalProcess(path) as next_writer:
+        next_writer.kill()
+    _wal(path).unlink(missing_ok=True)
+    assert _seqs(path) == list(range(1, 31))
+
+
+def test_closing_leaves_nothing_in_the_wal(tmp_path: Path) -> None:
+    """After close every event is in the database file itself: the -wal is gone or empty."""
+    path = tmp_path / "j.sqlite"
+    journal = Journal.open(path)
+    for _ in range(5):
+        journal.record_note("reconnected")
+    reader = Journal.open_read_only(path)  # a reader keeps SQLite from removing the -wal
+    journal.close()
+    assert not _wal(path).exists() or _wal(path).stat().st_size == 0
+    reader.close()
+    _wal(path).unlink(missing_ok=True)
+    assert _seqs(path) == [1, 2, 3, 4, 5]

@@ -1,12 +1,24 @@
+import functools
+import sqlite3
+import threading
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 import trio
+import trio.testing
 
 from hydra._contracts import OATS
 from hydra._enums import Side
 from hydra._journal import Journal
-from hydra._journal_actor import JournalClient, JournalWrite, run_in_thread, run_journal
+from hydra._journal_actor import (
+    JournalClient,
+    JournalWrite,
+    Offload,
+    run_in_thread,
+    run_inline,
+    run_journal,
+)
 from hydra._orders import OrderIntent
 
 
@@ -18,15 +30,74 @@ async def test_writes_run_in_a_worker_thread_in_order_and_answer_when_committed(
     send, receive = trio.open_memory_channel[JournalWrite](0)
     async with trio.open_nursery() as nursery:
         await nursery.start(lambda task_status: run_journal(
-            receive, journal=journal, audit=None, offload=run_in_thread, task_status=task_status
+            receive, journal=journal, offload=run_in_thread, task_status=task_status
         ))
         client = JournalClient(send)
         async with client._outbox:
             for quantity in (1, 2, 3):
                 intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=quantity)
                 await client.record_intent(intent, arrival_mid=Decimal(350), predicted_bps=None)
-                reader = Journal.open(tmp_path / "j.sqlite")
+                reader = Journal.open_read_only(tmp_path / "j.sqlite")
                 assert len(list(reader.events())) == quantity  # on disk when the call returns
                 reader.close()
     quantities = [payload["intent"]["quantity"] for _, _, payload in journal.events()]
     assert quantities == [1, 2, 3]
+
+
+async def _serve(journal: Journal, nursery: trio.Nursery, offload: Offload) -> JournalClient:
+    send, receive = trio.open_memory_channel[JournalWrite](0)
+    await nursery.start(functools.partial(run_journal, receive, journal=journal,
+                                          offload=offload))
+    return JournalClient(send)
+
+
+def _bad_query(journal: Journal) -> None:
+    journal._db.execute("SELECT seq FROM nowhere")
+
+
+async def test_a_failing_call_raises_in_its_caller_and_the_actor_keeps_running(
+    tmp_path: Path,
+) -> None:
+    """A query and a write that raise do so in the task that asked; the next write is served."""
+    journal = Journal.open(tmp_path / "j.sqlite")
+    async with trio.open_nursery() as nursery:
+        client = await _serve(journal, nursery, run_inline)
+        async with client._outbox:
+            with pytest.raises(sqlite3.OperationalError, match="no such table: nowhere"):
+                await client.read(_bad_query)
+            with pytest.raises(TypeError, match="not JSON serializable"):
+                await client.record_note("reconnected", peer=object())
+            await client.record_note("reconnected", peer="127.0.0.1")
+    assert [payload for _, _, payload in journal.events()] == [
+        {"what": "reconnected", "peer": "127.0.0.1"}]
+    journal.close()
+
+
+async def test_a_caller_cancelled_while_waiting_does_not_stop_the_actor(tmp_path: Path) -> None:
+    """A caller cancelled while its call runs in the worker thread loses only its answer."""
+    journal = Journal.open(tmp_path / "j.sqlite")
+    running, release = threading.Event(), threading.Event()
+
+    def slow_query(j: Journal) -> int:
+        running.set()
+        release.wait()
+        return len(list(j.events()))
+
+    async with trio.open_nursery() as nursery:
+        client = await _serve(journal, nursery, run_in_thread)
+        async with client._outbox:
+            with trio.CancelScope() as caller:
+                nursery.start_soon(_cancel_when, running, caller, release)
+                await client.read(slow_query)
+            assert caller.cancelled_caught
+            await client.record_note("reconnected")
+            assert await client.read(slow_query) == 1
+    journal.close()
+
+
+async def _cancel_when(running: threading.Event, scope: trio.CancelScope,
+                       release: threading.Event) -> None:
+    await trio.to_thread.run_sync(running.wait)
+    scope.cancel(reason="the caller gave up")
+    await trio.testing.wait_all_tasks_blocked()
+    release.set()

@@ -35,7 +35,7 @@ def test_a_file_that_is_not_a_journal_is_refused(tmp_path: Path) -> None:
     """A file that is not a SQLite journal is an error saying so."""
     path = tmp_path / "notes.txt"
     path.write_text("not a database at all " * 20)
-    with pytest.raises(InvalidValueError, match="is not a Hydra journal"):
+    with pytest.raises(InvalidValueError, match="not a Hydra journal"):
         read_journal(path)
 
 

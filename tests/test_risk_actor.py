@@ -23,7 +23,7 @@ from hydra.sim import open_sim_exchange
 
 
 def _notes(path: Path, what: str) -> list[dict[str, object]]:
-    journal = Journal.open(path)
+    journal = Journal.open_read_only(path)
     try:
         return [p for _, kind, p in journal.events() if kind is EventKind.NOTE
                 and p["what"] == what]
@@ -32,7 +32,7 @@ def _notes(path: Path, what: str) -> list[dict[str, object]]:
 
 
 def _last_statuses(path: Path) -> dict[str, str]:
-    journal = Journal.open(path)
+    journal = Journal.open_read_only(path)
     try:
         return {o.request.client_order_id: o.status.value for o in journal.orders()}
     finally:

@@ -58,7 +58,7 @@ from hydra.sim import (
 
 
 def _notes(path: Path, what: str) -> list[dict[str, Any]]:
-    journal = Journal.open(path)
+    journal = Journal.open_read_only(path)
     try:
         return [p for _, kind, p in journal.events()
                 if kind is EventKind.NOTE and p["what"] == what]
@@ -67,7 +67,7 @@ def _notes(path: Path, what: str) -> list[dict[str, Any]]:
 
 
 def _last_statuses(path: Path) -> dict[str, OrderStatus]:
-    journal = Journal.open(path)
+    journal = Journal.open_read_only(path)
     try:
         return {o.request.client_order_id: o.status for o in journal.orders()}
     finally:

@@ -93,9 +93,9 @@ def test_run_sim_works_an_inbox_intent_and_drains_on_ctrl_c(tmp_path: Path) -> N
 
 def _settled(journal: Path) -> bool:
     """The inbox intent's order has reached a final status in the journal."""
-    if not journal.exists():
+    if not journal.exists() or not journal.stat().st_size:
         return False
-    orders = Journal.open(journal).orders()
+    orders = Journal.open_read_only(journal).orders()  # while hydra run writes it
     return bool(orders) and orders[0].status.is_final
 
 # --- signals: a real `hydra run --sim` process, an order resting at the simulated broker -------
@@ -138,16 +138,16 @@ class Run:
         return self.statuses() == [OrderStatus.WORKING]
 
     def statuses(self) -> list[OrderStatus]:
-        if not self.journal.exists():
+        if not self.journal.exists() or not self.journal.stat().st_size:
             return []
-        journal = Journal.open(self.journal)
+        journal = Journal.open_read_only(self.journal)  # while hydra run writes it
         try:
             return [order.status for order in journal.orders()]
         finally:
             journal.close()
 
     def notes(self) -> list[str]:
-        journal = Journal.open(self.journal)
+        journal = Journal.open_read_only(self.journal)
         try:
             return [p["what"] for _, kind, p in journal.events() if kind is EventKind.NOTE]
         finally:

@@ -22,7 +22,11 @@ START = dt.datetime(2026, 11, 25, 8, 0, tzinfo=CHICAGO)  # a Wednesday, 35 minut
 
 
 def _intents(path: Path) -> list[dict[str, object]]:
-    return [p["intent"] for _, kind, p in Journal.open(path).events() if kind is EventKind.INTENT]
+    journal = Journal.open_read_only(path)  # while the engine writes it
+    try:
+        return [p["intent"] for _, kind, p in journal.events() if kind is EventKind.INTENT]
+    finally:
+        journal.close()
 
 
 async def test_strategy_hook_runs_on_schedule_toward_its_targets(
