@@ -39,7 +39,13 @@ def header(title: str) -> None:
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, {platform.machine()}")
     print(f"python:  {platform.python_implementation()} {platform.python_version()}; {versions}")
     print(f"command: {' '.join([Path(sys.argv[0]).name, *sys.argv[1:]])}")
+    print(f"load:    {load_average()} (1, 5, 15 min; above ~0.5 something else is running)")
     print(flush=True)
+
+
+def load_average() -> str:
+    """The machine's load averages: a bench timed on a busy machine says so."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _version(name: str) -> str:
