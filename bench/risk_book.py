@@ -34,7 +34,8 @@ The goal is judged both ways: book messages/s against 45, and, like for like, th
 messages a second the book can carry with all the messages each brings.
 
 Run: ``.venv/bin/python bench/risk_book.py``; ``--runs N``, ``--orders N`` (per book run),
-``--actor-orders N`` (per actor run), ``--quick`` for a smoke run.
+``--actor-orders N`` (per actor run), ``--quick`` for a smoke run (its 300 orders never fill the
+order-rate window, so its goal lines are not the figure).
 """
 
 from __future__ import annotations
