@@ -51,7 +51,7 @@ from typing import Any
 
 import attrs
 import structlog
-from _common import header
+from _common import header, t_quantile
 
 from hydra._enums import Policy
 from hydra.scenario import RunPolicy, Scenario, SubmitIntent, load_scenario
@@ -138,17 +138,6 @@ def _quiet_worker() -> None:
 
 
 # --- statistics --------------------------------------------------------------------------------
-
-
-def t_quantile(p: float, df: int) -> float:
-    """Student-t quantile by the Cornish-Fisher expansion around the normal one (error below
-    1e-3 for df ≥ 10; the stdlib has no t distribution)."""
-    z = statistics.NormalDist().inv_cdf(p)
-    g1 = (z**3 + z) / 4
-    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
-    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
-    g4 = (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160
-    return z + g1 / df + g2 / df**2 + g3 / df**3 + g4 / df**4
 
 
 @attrs.frozen
