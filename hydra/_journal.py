@@ -19,12 +19,13 @@ import json
 import os
 import sqlite3
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import attrs
+import outcome
 
 from ._audit import AuditLog
 from ._codec import fill_from_json, request_from_json, to_jsonable
@@ -73,6 +74,10 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+_Inserted = tuple[int, dt.datetime, EventKind, dict[str, Any], dict[str, str | None]]
+"""An appended event: seq, when, kind, its JSON payload and its keys (for the audit mirror)."""
+
+
 class Journal:
     """One SQLite journal file. Not thread-safe: one owner (the journal actor) at a time."""
 
@@ -85,6 +90,7 @@ class Journal:
         self._audit = audit
         self._lock = lock
         self._commits = 0
+        self._pending: list[_Inserted] | None = None  # inside `apply_together`: not committed
         # A journal dropped without close() still releases its lock (and closes its files).
         self._release = weakref.finalize(self, _release, connection, lock, audit)
 
@@ -151,7 +157,7 @@ class Journal:
         self._committed(seq)
 
     def _insert(self, kind: EventKind, payload: dict[str, Any], keys: dict[str, str | None]
-                ) -> tuple[int, dt.datetime, EventKind, dict[str, Any], dict[str, str | None]]:
+                ) -> _Inserted:
         at = self._clock()
         data = to_jsonable(payload)
         cursor = self._db.execute(
@@ -164,14 +170,49 @@ class Journal:
         return cursor.lastrowid, at, kind, data, keys
 
     def _append(self, kind: EventKind, payload: dict[str, Any], **keys: str | None) -> int:
+        if self._pending is not None:  # committed with the rest of the group
+            inserted = self._insert(kind, payload, keys)
+            self._pending.append(inserted)
+            return inserted[0]
         with self._db:
             inserted = self._insert(kind, payload, keys)
         self._committed(inserted)
         return inserted[0]
 
-    def _committed(
-        self, inserted: tuple[int, dt.datetime, EventKind, dict[str, Any], dict[str, str | None]]
-    ) -> None:
+    def apply_together(self, calls: Sequence[Callable[[Journal], Any]]
+                       ) -> list[outcome.Outcome[Any]]:
+        """Run ``calls`` in order as one transaction (one fsync for all: a group commit) and
+        the outcome of each. A call that raises is rolled back alone (a savepoint each);
+        when the commit itself fails (disk full), every call's outcome is that error."""
+        results: list[outcome.Outcome[Any]] = []
+        self._pending = []
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            for call in calls:
+                results.append(self._in_savepoint(call))
+            self._db.execute("COMMIT")
+        except sqlite3.Error as e:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            return [outcome.Error(e) for _ in calls]
+        finally:
+            committed, self._pending = self._pending, None
+        for inserted in committed:
+            self._committed(inserted)
+        return results
+
+    def _in_savepoint(self, call: Callable[[Journal], Any]) -> outcome.Outcome[Any]:
+        assert self._pending is not None
+        mark = len(self._pending)
+        self._db.execute("SAVEPOINT call")
+        result: outcome.Outcome[Any] = outcome.capture(call, self)
+        if isinstance(result, outcome.Error):
+            self._db.execute("ROLLBACK TO call")
+            del self._pending[mark:]
+        self._db.execute("RELEASE call")
+        return result
+
+    def _committed(self, inserted: _Inserted) -> None:
         """After a commit: mirror the event to the audit log, checkpoint every so often."""
         seq, at, kind, data, keys = inserted
         if self._audit is not None:

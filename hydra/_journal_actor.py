@@ -51,6 +51,10 @@ class JournalWrite:
     reply: trio.MemorySendChannel[outcome.Outcome[Any]]
 
 
+GROUP_COMMIT_MAX = 64
+"""The most calls one transaction (one fsync) takes: what is waiting when the actor is free."""
+
+
 async def run_journal(
     inbox: trio.MemoryReceiveChannel[JournalWrite],
     *,
@@ -58,15 +62,24 @@ async def run_journal(
     offload: Offload = run_in_thread,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Apply calls in arrival order, one at a time, until every writer has closed its end.
-
-    Each call's outcome (its value, or the exception it raised) goes back to its caller."""
+    """Apply calls in arrival order until every writer has closed its end. The calls waiting
+    when the actor is free are committed together (a group commit: one fsync, each answered
+    only once all are on disk, so write-ahead holds). Each call's outcome (its value, or the
+    exception it raised) goes back to its caller."""
     task_status.started()
     async with inbox:
-        async for message in inbox:
-            result = await offload(functools.partial(outcome.capture, message.write, journal))
-            with contextlib.suppress(trio.BrokenResourceError):  # the caller was cancelled
-                message.reply.send_nowait(result)
+        async for first in inbox:
+            group = [first]
+            while len(group) < GROUP_COMMIT_MAX:
+                try:
+                    group.append(inbox.receive_nowait())
+                except (trio.WouldBlock, trio.EndOfChannel):
+                    break
+            results = await offload(functools.partial(
+                journal.apply_together, [message.write for message in group]))
+            for message, result in zip(group, results, strict=True):
+                with contextlib.suppress(trio.BrokenResourceError):  # the caller was cancelled
+                    message.reply.send_nowait(result)
 
 
 class JournalClient:

@@ -183,3 +183,23 @@ def test_closing_leaves_nothing_in_the_wal(tmp_path: Path) -> None:
     reader.close()
     _wal(path).unlink(missing_ok=True)
     assert _seqs(path) == [1, 2, 3, 4, 5]
+
+
+def test_calls_applied_together_commit_once_and_fail_alone(tmp_path: Path) -> None:
+    """A group commit runs each call in order in one transaction; a call that raises is rolled
+    back alone and returns its error, the others are committed and answered."""
+    journal = Journal.open(tmp_path / "j.sqlite")
+    calls = [
+        lambda j: j.record_note("first"),
+        lambda j: (j.record_note("undone"), 1 / 0),
+        lambda j: j.record_note("third"),
+        lambda j: [p["what"] for _, _, p in j.events()][-2:],
+    ]
+    results = journal.apply_together(calls)
+    assert [type(r).__name__ for r in results] == ["Value", "Error", "Value", "Value"]
+    assert isinstance(results[1].error, ZeroDivisionError)  # type: ignore[union-attr]
+    assert results[3].unwrap() == ["first", "third"]
+    journal.close()
+    reopened = Journal.open_read_only(tmp_path / "j.sqlite")
+    notes = [p["what"] for _, kind, p in reopened.events() if kind is EventKind.NOTE]
+    assert "undone" not in notes and notes[-2:] == ["first", "third"]

@@ -101,3 +101,23 @@ async def _cancel_when(running: threading.Event, scope: trio.CancelScope,
     scope.cancel(reason="the caller gave up")
     await trio.testing.wait_all_tasks_blocked()
     release.set()
+
+
+async def test_writers_waiting_together_share_one_commit(tmp_path: Path) -> None:
+    """Ten notes asked for at once go to the journal in one group commit (two at most: the
+    first may be taken alone), each answered and on disk."""
+    journal = Journal.open(tmp_path / "j.sqlite")
+    groups = 0
+
+    async def counting(work: functools.partial[object]) -> object:
+        nonlocal groups
+        groups += 1
+        return await run_inline(work)
+
+    async with trio.open_nursery() as nursery:
+        client = await _serve(journal, nursery, counting)  # type: ignore[arg-type]
+        async with client._outbox, trio.open_nursery() as writers:
+            for n in range(10):
+                writers.start_soon(functools.partial(client.record_note, "n", n=n))
+    assert groups <= 2
+    assert sorted(p["n"] for _, _, p in journal.events()) == list(range(10))
