@@ -15,7 +15,9 @@ from hydra import HydraConfig
 from hydra._contracts import ContractSpec
 from hydra._core._risk_checks import Denial
 from hydra._engine import Engine, open_hydra
+from hydra._enums import OrderStatus
 from hydra._ids import ClientOrderId
+from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
 from hydra._messages import Blocked, CancelOrder, ModifyOrder, PlaceOrder, RiskMessage, Sent
 from hydra._orders import OrderRequest
@@ -133,3 +135,22 @@ async def open_fake_risk(
         nursery.start_soon(risk.route)
         yield send, risk
         nursery.cancel_scope.cancel(reason="worker test over")
+
+
+def journal_notes(path: Path, what: str) -> list[dict[str, Any]]:
+    """The payloads of the journal's ``what`` notes, in order (read-only: Hydra may run)."""
+    journal = Journal.open_read_only(path)
+    try:
+        return [p for _, kind, p in journal.events()
+                if kind is EventKind.NOTE and p["what"] == what]
+    finally:
+        journal.close()
+
+
+def last_statuses(path: Path) -> dict[str, OrderStatus]:
+    """Each journaled order's last status, by client order id."""
+    journal = Journal.open_read_only(path)
+    try:
+        return {o.request.client_order_id: o.status for o in journal.orders()}
+    finally:
+        journal.close()

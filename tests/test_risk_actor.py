@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import trio
 import trio.testing
-from simulated import open_engine, quiet_oats
+from simulated import journal_notes, last_statuses, open_engine, quiet_oats
 
 from hydra import (
     OATS,
@@ -18,25 +18,7 @@ from hydra import (
     Side,
     TradingState,
 )
-from hydra._journal import EventKind, Journal
 from hydra.sim import open_sim_exchange
-
-
-def _notes(path: Path, what: str) -> list[dict[str, object]]:
-    journal = Journal.open_read_only(path)
-    try:
-        return [p for _, kind, p in journal.events() if kind is EventKind.NOTE
-                and p["what"] == what]
-    finally:
-        journal.close()
-
-
-def _last_statuses(path: Path) -> dict[str, str]:
-    journal = Journal.open_read_only(path)
-    try:
-        return {o.request.client_order_id: o.status.value for o in journal.orders()}
-    finally:
-        journal.close()
 
 
 async def test_an_outer_cancellation_settles_every_working_order(
@@ -53,9 +35,9 @@ async def test_an_outer_cancellation_settles_every_working_order(
                 await trio.sleep(100)
         assert trio.current_time() - exchange.origin < 30
         assert exchange.open_orders() == ()
-    assert _last_statuses(path) == {"rest.1": "CANCELLED"}
-    assert [n["intent_id"] for n in _notes(path, "intent_finished")] == ["rest"]
-    assert _notes(path, "engine_stopped") and not _notes(path, "unrecoverable_error")
+    assert last_statuses(path) == {"rest.1": OrderStatus.CANCELLED}
+    assert [n["intent_id"] for n in journal_notes(path, "intent_finished")] == ["rest"]
+    assert journal_notes(path, "engine_stopped") and not journal_notes(path, "unrecoverable_error")
 
 
 async def test_fifty_concurrent_intents_never_exceed_the_position_limit(
@@ -96,8 +78,8 @@ async def test_a_kill_survives_a_restart_until_resume(
             sent = await (await engine.submit(OrderIntent(
                 contract=OATS, side=Side.BUY, quantity=1, policy=Policy.CROSS))).wait_done()
             assert not sent.blocked
-    assert [n["reason"] for n in _notes(path, "resume")] == ["drill over"]
-    assert _last_statuses(path)[sent.children[0].client_order_id] == OrderStatus.FILLED.value
+    assert [n["reason"] for n in journal_notes(path, "resume")] == ["drill over"]
+    assert last_statuses(path)[sent.children[0].client_order_id] is OrderStatus.FILLED
 
 
 async def test_an_intent_beyond_the_position_limit_is_refused_at_submit(

@@ -15,7 +15,7 @@ import attrs
 import pytest
 import trio
 import trio.testing
-from simulated import open_engine, quiet_oats
+from simulated import journal_notes, last_statuses, open_engine, quiet_oats
 
 from hydra import (
     OATS,
@@ -38,7 +38,6 @@ from hydra import (
 from hydra._engine import open_hydra
 from hydra._errors import UnmanagedOrdersError
 from hydra._ids import ClientOrderId, ExecutionId
-from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
 from hydra._settings import BreakerSettings
 from hydra.brokers import BrokerEvent, FillReported
@@ -57,21 +56,8 @@ from hydra.sim import (
 # --- reading the journal -------------------------------------------------------------------------
 
 
-def _notes(path: Path, what: str) -> list[dict[str, Any]]:
-    journal = Journal.open_read_only(path)
-    try:
-        return [p for _, kind, p in journal.events()
-                if kind is EventKind.NOTE and p["what"] == what]
-    finally:
-        journal.close()
 
 
-def _last_statuses(path: Path) -> dict[str, OrderStatus]:
-    journal = Journal.open_read_only(path)
-    try:
-        return {o.request.client_order_id: o.status for o in journal.orders()}
-    finally:
-        journal.close()
 
 
 def _live_at(exchange: SimExchange) -> set[str]:
@@ -194,10 +180,10 @@ async def test_daily_loss_breaker_latches_through_recovery_and_restart(
             after = await (await engine.submit(OrderIntent(
                 contract=OATS, side=Side.BUY, quantity=1, policy=Policy.CROSS))).wait_done()
             assert after.blocked and "daily_loss" in (after.block_reason or "")
-    states = _notes(path, "trading_state")
+    states = journal_notes(path, "trading_state")
     assert states[0]["state"] == "REDUCING" and "daily_loss" in states[0]["reason"]
-    assert [n["cause"] for n in _notes(path, "breaker_tripped")] == ["daily_loss"]
-    assert _notes(path, "risk_state_restored")[0]["latched"] == ["daily_loss"]
+    assert [n["cause"] for n in journal_notes(path, "breaker_tripped")] == ["daily_loss"]
+    assert journal_notes(path, "risk_state_restored")[0]["latched"] == ["daily_loss"]
 
 
 # --- 2. the kill keeps a bracket's stop -----------------------------------------------------------
@@ -264,16 +250,16 @@ async def test_a_place_stalled_across_a_disconnect_leaves_journal_and_exchange_a
                                                      policy=Policy.PASSIVE, intent_id="race"))
             await trio.sleep_until(exchange.origin + 10.0)
             assert broker.placed[0] == (pytest.approx(exchange.origin + 3.0), "race.1")
-            statuses = _last_statuses(path)
+            statuses = last_statuses(path)
             assert _live_at(exchange) == {"race.1"}
             assert statuses["race.1"] is OrderStatus.WORKING  # not settled as gone on resync
             assert engine.statistics().session_up
             engine.cancel("race")
             await handle.wait_done()
         assert exchange.open_orders() == ()
-    statuses = _last_statuses(path)
+    statuses = last_statuses(path)
     assert statuses["race.1"] is OrderStatus.CANCELLED
-    assert not _notes(path, "unrecoverable_error")
+    assert not journal_notes(path, "unrecoverable_error")
 
 
 # --- 4. bad broker data never ends the engine -----------------------------------------------------
@@ -299,8 +285,8 @@ async def test_bad_quotes_during_a_patience_intent_do_not_end_the_engine(
     assert report.intent_id == "patient" and report.filled == 2
     assert report.children[0].quote_waits >= 1
     assert report.children[0].quote_problem == "crossed"
-    assert next(n["intent_id"] for n in _notes(path, "intent_finished")) == "patient"
-    assert not _notes(path, "unrecoverable_error")
+    assert next(n["intent_id"] for n in journal_notes(path, "intent_finished")) == "patient"
+    assert not journal_notes(path, "unrecoverable_error")
 
 
 async def test_anomalous_executions_halt_without_ending_the_engine(
@@ -322,11 +308,11 @@ async def test_anomalous_executions_halt_without_ending_the_engine(
             await trio.sleep(1)
             assert engine.statistics().trading_state is TradingState.HALTED
             assert exchange.open_orders() == ()
-    anomalies = [n for n in _notes(path, "broker_anomaly") if "problem" in n]
+    anomalies = [n for n in journal_notes(path, "broker_anomaly") if "problem" in n]
     assert [n["client_order_id"] for n in anomalies] == ["over.1", "ghost.1"]
     assert "6 lots for an order with 2 of 2 remaining" in anomalies[0]["problem"]
     assert "does not know" in anomalies[1]["problem"]
-    assert _notes(path, "engine_stopped") and not _notes(path, "unrecoverable_error")
+    assert journal_notes(path, "engine_stopped") and not journal_notes(path, "unrecoverable_error")
 
 
 async def test_a_price_zero_execution_halts_without_ending_the_engine(
@@ -344,10 +330,10 @@ async def test_a_price_zero_execution_halts_without_ending_the_engine(
             await trio.sleep(1)
             assert engine.statistics().trading_state is TradingState.HALTED
             assert exchange.open_orders() == ()
-    anomalies = [n for n in _notes(path, "broker_anomaly") if "problem" in n]
+    anomalies = [n for n in journal_notes(path, "broker_anomaly") if "problem" in n]
     assert [n["client_order_id"] for n in anomalies] == ["zero.1"]
     assert "price 0 is not a positive number" in anomalies[0]["problem"]
-    assert _notes(path, "engine_stopped") and not _notes(path, "unrecoverable_error")
+    assert journal_notes(path, "engine_stopped") and not journal_notes(path, "unrecoverable_error")
 
 
 def test_the_ib_adapter_reports_a_price_zero_execution_as_a_fill() -> None:
@@ -403,8 +389,8 @@ async def test_giving_up_the_reconnect_names_the_resting_order_unmanaged(
         assert _live_at(exchange) == {"rest.1"}  # really left at the exchange
     unmanaged = [e for e in _leaves(raised.value) if isinstance(e, UnmanagedOrdersError)]
     assert [e.client_order_ids for e in unmanaged] == [["rest.1"]]
-    assert [n["client_order_id"] for n in _notes(path, "order_unmanaged")] == ["rest.1"]
-    assert _last_statuses(path)["rest.1"] is OrderStatus.WORKING
+    assert [n["client_order_id"] for n in journal_notes(path, "order_unmanaged")] == ["rest.1"]
+    assert last_statuses(path)["rest.1"] is OrderStatus.WORKING
 
 
 # --- 6. a close larger than the order-size limit --------------------------------------------------
