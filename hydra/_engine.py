@@ -18,7 +18,7 @@ import functools
 import itertools
 import math
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -38,7 +38,6 @@ from ._core._slippage import predict_slippage_bps
 from ._enums import OrderStatus, Policy, Side, TradingState
 from ._errors import (
     BrokerError,
-    HydraError,
     InvalidValueError,
     RiskDeniedError,
     UnmanagedOrdersError,
@@ -73,6 +72,7 @@ from ._reports import ChildOrderReport, ExecutionReport
 from ._risk_actor import RiskActor, pacing_bucket, run_risk
 from ._schedule import trading_day
 from ._settings import HydraConfig
+from ._stop_reasons import describe_error, only_stopping
 from ._supervisor import resync, run_broker_events, run_connection
 from ._twap_actor import run_twap
 from .brokers import Broker, MarketView, OpenOrder
@@ -581,45 +581,15 @@ async def open_hydra(
             finally:
                 journal_scope.cancel(reason="Hydra is closing")
     except BaseException as error:
-        if _only_cancelled(error):
-            journal.record_note("engine_stopped", reason=stop_reason(error))
+        if only_stopping(error):
+            journal.record_note("engine_stopped", reason=describe_error(error))
         else:
-            journal.record_note("unrecoverable_error", error=stop_reason(error))
+            journal.record_note("unrecoverable_error", error=describe_error(error))
         raise
     else:
         journal.record_note("engine_stopped", reason="closed")
     finally:
         journal.close()
-
-
-def _only_cancelled(error: BaseException) -> bool:
-    """True when every leaf of ``error`` is a cancellation or an interrupt (not a failure)."""
-    stops = (trio.Cancelled, KeyboardInterrupt, GeneratorExit)
-    if isinstance(error, BaseExceptionGroup):
-        rest = error.split(stops)[1]
-        return rest is None
-    return isinstance(error, stops)
-
-
-def stop_reason(error: BaseException) -> str:
-    """One line for why Hydra stopped: the first leaf that is not a cancellation, as
-    ``Type: message`` (Hydra's own errors by message alone)."""
-    leaves = list(_leaves(error))
-    leaf = next((e for e in leaves if not isinstance(e, trio.Cancelled)), leaves[0])
-    if isinstance(leaf, trio.Cancelled):
-        return "cancelled"
-    text = " ".join(str(leaf).split())
-    if isinstance(leaf, HydraError) and text:
-        return text
-    return f"{type(leaf).__name__}: {text}" if text else type(leaf).__name__
-
-
-def _leaves(error: BaseException) -> Iterator[BaseException]:
-    if isinstance(error, BaseExceptionGroup):
-        for inner in error.exceptions:
-            yield from _leaves(inner)
-    else:
-        yield error
 
 
 async def _outliving(
@@ -755,7 +725,7 @@ async def _settle_all(
             scope.cancel(reason="Hydra is closing")
     if unmanaged:
         log.error("orders_unmanaged", client_order_ids=unmanaged)
-        why = None if cause is None or _only_cancelled(cause) else stop_reason(cause)
+        why = None if cause is None or only_stopping(cause) else describe_error(cause)
         raise UnmanagedOrdersError(unmanaged, cause=why) from cause
 
 

@@ -18,8 +18,9 @@ import trio
 
 from ._command_base import CommandError, load_config_arg
 from ._errors import HydraError
-from ._run_command import broker_settings, describe_error
+from ._run_command import broker_settings
 from ._settings import BrokerSettings, HydraConfig
+from ._stop_reasons import describe_error
 
 if TYPE_CHECKING:
     from ._command_base import Subparsers

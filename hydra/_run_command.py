@@ -30,6 +30,7 @@ from ._journal import utc_now
 from ._logging import configure_logging
 from ._runner import run_inbox, run_schedule, run_status
 from ._settings import BrokerSettings, HydraConfig
+from ._stop_reasons import describe_error
 from ._strategy_hook import load_hook
 from .brokers import Broker
 
@@ -96,34 +97,6 @@ def run_command(args: argparse.Namespace) -> int:
     if message is not None:
         raise CommandError(message, exit_code=DRAIN_CUT_SHORT)
     return 0
-
-
-def first_error(error: BaseException) -> BaseException:
-    """The first leaf of nested exception groups that is neither a cancellation nor Ctrl-C
-    (a Trio nursery wraps what stopped it beside its other tasks' `Cancelled`), or the first
-    leaf if every leaf is one."""
-    leaves = _leaves(error)
-    return next((leaf for leaf in leaves if not isinstance(leaf, _STOPS)), leaves[0])
-
-
-_STOPS = (trio.Cancelled, KeyboardInterrupt)
-
-
-def describe_error(error: BaseException) -> str:
-    """``error`` in one line: its first cause's message (with its type when it is not a Hydra
-    error, or alone when it has no message), and how many other causes there were."""
-    leaf = first_error(error)
-    text = " ".join(str(leaf).split())
-    if not (isinstance(leaf, HydraError) and text):
-        text = f"{type(leaf).__name__}: {text}" if text else type(leaf).__name__
-    others = sum(1 for other in _leaves(error) if not isinstance(other, _STOPS)) - 1
-    return f"{text} (and {others} more)" if others > 0 else text
-
-
-def _leaves(error: BaseException) -> list[BaseException]:
-    if not isinstance(error, BaseExceptionGroup):
-        return [error]
-    return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
 
 
 @asynccontextmanager

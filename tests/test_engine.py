@@ -373,4 +373,4 @@ async def test_an_error_inside_the_block_is_journaled_in_one_line(
              Journal.open(path).events() if kind is EventKind.NOTE
              and p["what"] in ("unrecoverable_error", "engine_stopped")]
     assert notes == [("unrecoverable_error", "RuntimeError: strategy blew up"),
-                     ("engine_stopped", "cancelled")]
+                     ("engine_stopped", "Cancelled: cancelled due to deadline")]

@@ -18,10 +18,11 @@ import pytest
 
 from hydra._cli import main
 from hydra._enums import OrderStatus
-from hydra._errors import BrokerConnectionError
+from hydra._errors import BrokerConnectionError, UnmanagedOrdersError
 from hydra._journal import EventKind, Journal
-from hydra._run_command import DRAIN_CUT_SHORT, broker_settings, describe_error
+from hydra._run_command import DRAIN_CUT_SHORT, broker_settings
 from hydra._settings import HydraConfig
+from hydra._stop_reasons import describe_error
 from hydra.ib._broker import IB_SYNC_TIMEOUT
 
 
@@ -234,3 +235,15 @@ def test_a_second_signal_while_connecting_abandons_the_start(tmp_path: Path) -> 
     assert status == DRAIN_CUT_SHORT, run.log.read_text()
     assert lines == ["hydra run: second SIGTERM while starting: stopped before trading"]
     assert run.statuses() == []
+
+
+def test_a_stop_message_names_unmanaged_orders_before_any_other_cause() -> None:
+    """When the reconnect gave up and orders were left unmanaged, the one line names those
+    orders (they need a human at the broker), with the count of the other causes."""
+    group = BaseExceptionGroup("nursery", [
+        BrokerConnectionError("could not reconnect after 2 tries"),
+        UnmanagedOrdersError(["rest.1"], cause="could not reconnect after 2 tries"),
+    ])
+    assert describe_error(group) == (
+        "1 order(s) left unmanaged at the broker, check and cancel them by hand: rest.1 "
+        "(could not reconnect after 2 tries) (and 1 more)")

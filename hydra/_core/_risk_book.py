@@ -122,7 +122,6 @@ class RiskBook:
         latched: tuple[Latched, ...] = (), dry_run: bool = False,
     ) -> None:
         self.limits = limits
-        self.account = account
         self.day = day
         self.dry_run = dry_run
         self.orders: dict[ClientOrderId, BookOrder] = {}
