@@ -10,11 +10,11 @@ parses this map and checks every module's imports against it):
   4. _codec, _reports, _journal,                  storage, reports, configuration, logging,
      _journal_records, _config, _logging,         and what every command shares
      _audit, _command_base, _journal_lock,
-     _journal_schema
+     _journal_schema, _journal_marker
   5. brokers, sim                                 the Broker protocol; the simulated exchange
   6. _messages, _journal_actor, _child_order,     the actor system
      _sender, _quote_source, _risk_actor, _patience, _twap_actor,
-     _bracket, _supervisor, _publisher, _engine
+     _bracket, _supervisor, _publisher, _witness, _engine
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
   8. _fill_report, _fill_plot, _gate, _inbox,     the command line and the paper runner
      _strategy_hook, _runner, _ib_commands,

@@ -18,6 +18,7 @@ from hydra import (
     Side,
     TradingState,
 )
+from hydra._ids import unstamped
 from hydra._journal import EventKind, Journal
 from hydra.sim import open_sim_exchange
 
@@ -34,7 +35,7 @@ def _notes(path: Path, what: str) -> list[dict[str, object]]:
 def _last_statuses(path: Path) -> dict[str, str]:
     journal = Journal.open_read_only(path)
     try:
-        return {o.request.client_order_id: o.status.value for o in journal.orders()}
+        return {unstamped(o.request.client_order_id): o.status.value for o in journal.orders()}
     finally:
         journal.close()
 
@@ -97,7 +98,7 @@ async def test_a_kill_survives_a_restart_until_resume(
                 contract=OATS, side=Side.BUY, quantity=1, policy=Policy.CROSS))).wait_done()
             assert not sent.blocked
     assert [n["reason"] for n in _notes(path, "resume")] == ["drill over"]
-    assert _last_statuses(path)[sent.children[0].client_order_id] == OrderStatus.FILLED.value
+    assert _last_statuses(path)[unstamped(sent.children[0].client_order_id)] == OrderStatus.FILLED.value
 
 
 async def test_an_intent_beyond_the_position_limit_is_refused_at_submit(

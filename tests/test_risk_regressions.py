@@ -37,7 +37,7 @@ from hydra import (
 )
 from hydra._engine import open_hydra
 from hydra._errors import UnmanagedOrdersError
-from hydra._ids import ClientOrderId, ExecutionId
+from hydra._ids import ClientOrderId, ExecutionId, unstamped
 from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
 from hydra._settings import BreakerSettings
@@ -69,13 +69,13 @@ def _notes(path: Path, what: str) -> list[dict[str, Any]]:
 def _last_statuses(path: Path) -> dict[str, OrderStatus]:
     journal = Journal.open_read_only(path)
     try:
-        return {o.request.client_order_id: o.status for o in journal.orders()}
+        return {unstamped(o.request.client_order_id): o.status for o in journal.orders()}
     finally:
         journal.close()
 
 
 def _live_at(exchange: SimExchange) -> set[str]:
-    return {order.client_order_id for order in exchange.open_orders()}
+    return {unstamped(order.client_order_id) for order in exchange.open_orders()}
 
 
 def _leaves(error: BaseException) -> list[BaseException]:
@@ -101,11 +101,11 @@ class SlowFirstPlace:
 
     async def place(self, request: OrderRequest) -> None:
         if not self.placed:
-            self.placed.append((math.nan, request.client_order_id))
+            self.placed.append((math.nan, unstamped(request.client_order_id)))
             await trio.sleep(self._delay)
-            self.placed[0] = (trio.current_time(), request.client_order_id)
+            self.placed[0] = (trio.current_time(), unstamped(request.client_order_id))
         else:
-            self.placed.append((trio.current_time(), request.client_order_id))
+            self.placed.append((trio.current_time(), unstamped(request.client_order_id)))
         await self._broker.place(request)
 
 
@@ -221,7 +221,7 @@ async def test_kill_keeps_the_stop_of_a_filled_bracket_working(
             await engine.kill("drill")
             await trio.sleep(1)
             assert engine.statistics().trading_state is TradingState.HALTED
-            stops = [o.client_order_id for o in exchange.open_orders()
+            stops = [unstamped(o.client_order_id) for o in exchange.open_orders()
                      if o.request.order_type is OrderType.STOP_LIMIT]
             assert stops == ["br.3"]
             assert _live_at(exchange) == {"br.2", "br.3"}
@@ -317,13 +317,14 @@ async def test_anomalous_executions_halt_without_ending_the_engine(
                                                 policy=Policy.PASSIVE, intent_id=name))
             await trio.sleep(1)
             assert _live_at(exchange) == {"over.1", "other.1"}
-            broker.push(_fill(exchange, "over.1", "x-over", quantity=6))
+            over = f"{Journal.open_read_only(path).journal_id}:over.1"  # as Hydra placed it
+            broker.push(_fill(exchange, over, "x-over", quantity=6))
             broker.push(_fill(exchange, "ghost.1", "x-ghost", quantity=1))
             await trio.sleep(1)
             assert engine.statistics().trading_state is TradingState.HALTED
             assert exchange.open_orders() == ()
     anomalies = [n for n in _notes(path, "broker_anomaly") if "problem" in n]
-    assert [n["client_order_id"] for n in anomalies] == ["over.1", "ghost.1"]
+    assert [unstamped(n["client_order_id"]) for n in anomalies] == ["over.1", "ghost.1"]
     assert "6 lots for an order with 2 of 2 remaining" in anomalies[0]["problem"]
     assert "does not know" in anomalies[1]["problem"]
     assert _notes(path, "engine_stopped") and not _notes(path, "unrecoverable_error")
@@ -402,7 +403,7 @@ async def test_giving_up_the_reconnect_names_the_resting_order_unmanaged(
         assert trio.current_time() - exchange.origin == pytest.approx(17.0)
         assert _live_at(exchange) == {"rest.1"}  # really left at the exchange
     unmanaged = [e for e in _leaves(raised.value) if isinstance(e, UnmanagedOrdersError)]
-    assert [e.client_order_ids for e in unmanaged] == [["rest.1"]]
+    assert [[unstamped(c) for c in e.client_order_ids] for e in unmanaged] == [["rest.1"]]
     assert [n["client_order_id"] for n in _notes(path, "order_unmanaged")] == ["rest.1"]
     assert _last_statuses(path)["rest.1"] is OrderStatus.WORKING
 
