@@ -98,7 +98,8 @@ async def test_a_kill_survives_a_restart_until_resume(
                 contract=OATS, side=Side.BUY, quantity=1, policy=Policy.CROSS))).wait_done()
             assert not sent.blocked
     assert [n["reason"] for n in _notes(path, "resume")] == ["drill over"]
-    assert _last_statuses(path)[unstamped(sent.children[0].client_order_id)] == OrderStatus.FILLED.value
+    sent_id = unstamped(sent.children[0].client_order_id)
+    assert _last_statuses(path)[sent_id] == OrderStatus.FILLED.value
 
 
 async def test_an_intent_beyond_the_position_limit_is_refused_at_submit(

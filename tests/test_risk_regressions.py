@@ -404,7 +404,7 @@ async def test_giving_up_the_reconnect_names_the_resting_order_unmanaged(
         assert _live_at(exchange) == {"rest.1"}  # really left at the exchange
     unmanaged = [e for e in _leaves(raised.value) if isinstance(e, UnmanagedOrdersError)]
     assert [[unstamped(c) for c in e.client_order_ids] for e in unmanaged] == [["rest.1"]]
-    assert [n["client_order_id"] for n in _notes(path, "order_unmanaged")] == ["rest.1"]
+    assert [unstamped(n["client_order_id"]) for n in _notes(path, "order_unmanaged")] == ["rest.1"]
     assert _last_statuses(path)["rest.1"] is OrderStatus.WORKING
 
 
