@@ -9,8 +9,9 @@ JSON shapes (prices and bps as numbers, null when there is none):
 
 ORDER is ``{"intent_id", "action", "symbol", "month", "side", "quantity", "filled",
 "avg_price", "arrival_mid", "shortfall_bps", "completion", "blocked", "block_reason",
-"child_orders": [{"client_order_id" (without the journal id), "order_type", "limit_price", "stop_price", "quantity",
-"filled", "status"}]}``.
+"child_orders": [{"client_order_id", "order_type", "limit_price", "stop_price", "quantity",
+"filled", "status"}]}``; a client order id is shown without its journal id (``<intent>.<n>``),
+so one seed prints the same JSON with every journal.
 """
 
 from __future__ import annotations
