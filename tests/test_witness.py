@@ -111,8 +111,7 @@ async def _leave_an_order_behind(exchange: object, path: Path) -> tuple[IntentId
                                                  intent_id="lost"))
     await handle.wait_done()
     shutil.copy(backup, path)
-    for suffix in ("-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    _drop_wal(path)
     return IntentId("lost"), path
 
 
@@ -201,8 +200,7 @@ async def test_a_journal_replaced_where_one_lived_is_refused_unless_new_journal(
         first = Journal.open(path)
         old_id = first.journal_id
         first.close()
-        for suffix in ("-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        _drop_wal(path)
         if damage == "emptied":
             path.write_bytes(b"")
         elif damage == "deleted":
@@ -248,6 +246,12 @@ async def test_a_reused_execution_id_with_other_details_is_an_anomaly(
     assert "reported again with a different quantity 3 → 2" in anomaly["problem"]
     assert anomaly["journaled"]["quantity"] == 3 and anomaly["reported"]["quantity"] == 2
     assert [f.quantity for f in journal.fills()] == [3]
+
+
+def _drop_wal(path: Path) -> None:
+    """Lose the journal's -wal and -shm files (after a close they hold nothing more)."""
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def _leaves(error: BaseException) -> list[BaseException]:
