@@ -49,14 +49,16 @@ from ._errors import (
     ConfigError,
     HydraError,
     InvalidValueError,
+    JournalBehindError,
     JournalFormatError,
     JournalLockedError,
+    JournalReplacedError,
     LiveTradingRefusedError,
     OrderRejectedError,
     RiskDeniedError,
     UnsupportedOrderTypeError,
 )
-from ._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId, new_intent_id
+from ._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId, JournalId, new_intent_id
 from ._journal import Journal, JournaledOrder
 from ._journal_actor import run_in_thread, run_inline
 from ._logging import configure_logging
@@ -121,8 +123,11 @@ __all__ = [
     "IntentId",
     "InvalidValueError",
     "Journal",
+    "JournalBehindError",
     "JournalFormatError",
+    "JournalId",
     "JournalLockedError",
+    "JournalReplacedError",
     "JournalSettings",
     "JournaledOrder",
     "LadderStage",
