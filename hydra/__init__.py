@@ -10,12 +10,12 @@ parses this map and checks every module's imports against it):
   4. _codec, _reports, _journal,                  storage, reports, configuration, logging,
      _journal_records, _config, _logging,         and what every command shares
      _audit, _command_base, _journal_lock,
-     _journal_schema, _stop_reasons
+     _journal_schema, _journal_marker, _stop_reasons
   5. brokers, sim                                 the Broker protocol; the simulated exchange
   6. _messages, _journal_actor, _child_order,     the actor system
      _sender, _quote_source, _risk_actor,
      _patience, _twap_actor, _bracket,
-     _supervisor, _publisher, _engine
+     _supervisor, _publisher, _witness, _engine
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
   8. _fill_report, _fill_plot, _gate, _inbox,     the command line and the paper runner
      _strategy_hook, _runner, _ib_commands,
@@ -50,14 +50,16 @@ from ._errors import (
     ConfigError,
     HydraError,
     InvalidValueError,
+    JournalBehindError,
     JournalFormatError,
     JournalLockedError,
+    JournalReplacedError,
     LiveTradingRefusedError,
     OrderRejectedError,
     RiskDeniedError,
     UnsupportedOrderTypeError,
 )
-from ._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId, new_intent_id
+from ._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId, JournalId, new_intent_id
 from ._journal import Journal, JournaledOrder
 from ._journal_actor import run_in_thread, run_inline
 from ._logging import configure_logging
@@ -122,8 +124,11 @@ __all__ = [
     "IntentId",
     "InvalidValueError",
     "Journal",
+    "JournalBehindError",
     "JournalFormatError",
+    "JournalId",
     "JournalLockedError",
+    "JournalReplacedError",
     "JournalSettings",
     "JournaledOrder",
     "LadderStage",

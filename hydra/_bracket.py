@@ -20,7 +20,7 @@ from ._child_order import ChildOrder
 from ._contracts import ContractSpec
 from ._enums import OrderStatus, OrderType, Side, TimeInForce
 from ._errors import InvalidValueError
-from ._ids import IntentId, client_order_id_for, new_intent_id
+from ._ids import UNSTAMPED, IntentId, OrderIds, new_intent_id
 from ._messages import Blocked, CancelOrder, OrderAnswer, PlaceOrder, RiskMessage
 from ._orders import OrderRequest
 from ._reports import ChildOrderReport
@@ -61,19 +61,21 @@ class BracketIntent:
                 raise InvalidValueError(high_name, high, f"must be {relation} {low_name} {low}")
 
 
-def bracket_requests(intent: BracketIntent) -> tuple[OrderRequest, OrderRequest, OrderRequest]:
-    """The entry, take-profit and stop orders of ``intent``, in the order they are sent."""
-    ids = [client_order_id_for(intent.intent_id, n) for n in (1, 2, 3)]
+def bracket_requests(intent: BracketIntent, *, ids: OrderIds = UNSTAMPED
+                     ) -> tuple[OrderRequest, OrderRequest, OrderRequest]:
+    """The entry, take-profit and stop orders of ``intent``, in the order they are sent
+    (numbered 1, 2, 3 by ``ids``)."""
+    coids = [ids.for_intent(intent.intent_id, n) for n in (1, 2, 3)]
     common: dict[str, Any] = {"intent_id": intent.intent_id, "contract": intent.contract,
                               "quantity": intent.quantity, "time_in_force": TimeInForce.GTC}
-    exit_common = {**common, "side": intent.side.opposite, "parent_id": ids[0],
+    exit_common = {**common, "side": intent.side.opposite, "parent_id": coids[0],
                    "oca_group": f"oca-{intent.intent_id}"}
     return (
-        OrderRequest(client_order_id=ids[0], side=intent.side, limit_price=intent.entry_price,
+        OrderRequest(client_order_id=coids[0], side=intent.side, limit_price=intent.entry_price,
                      transmit=False, **common),
-        OrderRequest(client_order_id=ids[1], limit_price=intent.take_profit_price,
+        OrderRequest(client_order_id=coids[1], limit_price=intent.take_profit_price,
                      transmit=False, **exit_common),
-        OrderRequest(client_order_id=ids[2], order_type=OrderType.STOP_LIMIT,
+        OrderRequest(client_order_id=coids[2], order_type=OrderType.STOP_LIMIT,
                      limit_price=intent.stop_limit_price, stop_price=intent.stop_price,
                      transmit=True, **exit_common),
     )
@@ -83,8 +85,8 @@ class BracketActor:
     """Places the three orders, follows them until the bracket is over, settles on the way out."""
 
     def __init__(self, intent: BracketIntent, *, risk: trio.MemorySendChannel[RiskMessage],
-                 arrival_mid: Decimal) -> None:
-        self.requests = bracket_requests(intent)
+                 arrival_mid: Decimal, ids: OrderIds = UNSTAMPED) -> None:
+        self.requests = bracket_requests(intent, ids=ids)
         self.children = {
             r.client_order_id: ChildOrder(client_order_id=r.client_order_id,
                                           quantity=r.quantity, order_type=r.order_type,

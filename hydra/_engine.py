@@ -35,6 +35,7 @@ from ._core._risk_checks import AccountState
 from ._core._risk_state import RiskSnapshot, restored_account
 from ._core._routing import participation, route
 from ._core._slippage import predict_slippage_bps
+from ._core._witness import Testimony
 from ._enums import OrderStatus, Policy, Side, TradingState
 from ._errors import (
     BrokerError,
@@ -42,7 +43,7 @@ from ._errors import (
     RiskDeniedError,
     UnmanagedOrdersError,
 )
-from ._ids import ClientOrderId, IntentId, client_order_id_for, new_intent_id
+from ._ids import UNSTAMPED, ClientOrderId, IntentId, JournalId, OrderIds, new_intent_id
 from ._journal import Journal, utc_now
 from ._journal_actor import JournalClient, JournalWrite, Offload, run_in_thread, run_journal
 from ._messages import (
@@ -75,6 +76,7 @@ from ._settings import HydraConfig
 from ._stop_reasons import describe_error, only_stopping
 from ._supervisor import resync, run_broker_events, run_connection
 from ._twap_actor import run_twap
+from ._witness import hear_broker
 from .brokers import Broker, MarketView, OpenOrder
 
 log = structlog.get_logger()
@@ -152,6 +154,7 @@ class Engine:
         quotes: QuoteSource,
         nursery: trio.Nursery,
         seed: int,
+        order_ids: OrderIds = UNSTAMPED,
     ) -> None:
         self._config = config
         self._broker = broker
@@ -167,6 +170,8 @@ class Engine:
         self._brackets: set[IntentId] = set()  # a kill leaves their protective legs working
         self.adopted: list[IntentHandle] = []
         self.interrupted: list[ReconcileDifference] = []  # found on restart, not resumed
+        self._ids = order_ids  # stamps this journal's id into every client order id
+        self.witness = Testimony()  # what the broker showed at start (see hydra._witness)
 
     # --- submitting -----------------------------------------------------------------------------
 
@@ -190,7 +195,7 @@ class Engine:
         handle = IntentHandle(intent)
         self._handles[intent.intent_id] = handle
         work = Work(
-            intent_id=intent.intent_id, client_order_id=client_order_id_for(intent.intent_id, 1),
+            intent_id=intent.intent_id, client_order_id=self._ids.for_intent(intent.intent_id, 1),
             contract=intent.contract, side=intent.side, quantity=intent.quantity,
             policy=Policy.PATIENCE if policy is Policy.TWAP else policy, settings=settings,
             arrival_mid=quote.mid, predicted_bps=predicted,
@@ -215,7 +220,10 @@ class Engine:
         return await receive.receive()
 
     async def was_submitted(self, intent_id: IntentId) -> bool:
-        """True when the journal has ``intent_id`` (from this run or an earlier one)."""
+        """True when the journal has ``intent_id`` (from this run or an earlier one), or the
+        broker showed an order or execution of it at start (the journal may have lost it)."""
+        if intent_id in self.witness.seen_intents:
+            return True
         return await self._journal.read(lambda j: j.has_intent(intent_id))
 
     async def _arrival_quote(self, contract: ContractSpec) -> Quote:
@@ -250,7 +258,7 @@ class Engine:
     async def _twap(
         self, work: Work, children: list[ChildOrderReport], rng: random.Random
     ) -> None:
-        ids = (client_order_id_for(work.intent_id, n) for n in itertools.count(2))
+        ids = (self._ids.for_intent(work.intent_id, n) for n in itertools.count(2))
         await run_twap(work, rng=rng, next_order_id=lambda: next(ids), risk=self._risk,
                        quotes=self._quotes.usable, children=children,
                        leave_working=self._leave,
@@ -288,13 +296,13 @@ class Engine:
         intent = OrderIntent(contract=bracket.contract, side=bracket.side,
                              quantity=bracket.quantity, strategy=bracket.strategy,
                              intent_id=bracket.intent_id)
-        if intent.intent_id in self._handles:
+        if intent.intent_id in self._handles or intent.intent_id in self.witness.seen_intents:
             raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
         arrival = (await self._arrival_quote(intent.contract)).mid
         await self._journal.record_intent(intent, arrival_mid=arrival, predicted_bps=None)
         handle = IntentHandle(intent)
         self._handles[intent.intent_id] = handle
-        actor = BracketActor(bracket, risk=self._risk, arrival_mid=arrival)
+        actor = BracketActor(bracket, risk=self._risk, arrival_mid=arrival, ids=self._ids)
         self._brackets.add(intent.intent_id)
         self._nursery.start_soon(self._run_bracket, handle, actor, arrival)
         return handle
@@ -556,14 +564,23 @@ async def open_hydra(
     seed: int = 0,
     offload: Offload = run_in_thread,
     clock: Callable[[], dt.datetime] = utc_now,
+    adopt_unknown: bool = False,
+    new_journal: bool = False,
 ) -> AsyncIterator[Engine]:
     """Connect ``broker``, recover from the journal, and run Hydra until the block ends.
 
-    ``clock`` stamps journal records (wall-clock time; a simulation passes its own)."""
+    ``clock`` stamps journal records (wall-clock time; a simulation passes its own). The
+    broker is the journal's witness: orders or executions of this journal it does not know
+    refuse the start (`JournalBehindError`) unless ``adopt_unknown`` adopts them as
+    strangers; a journal missing or replaced where one lived is refused
+    (`JournalReplacedError`) unless ``new_journal``."""
     path = Path(journal_path or config.journal.path)
     journal = Journal.open(path, clock=clock, audit_path=config.journal.audit_path
-                           or path.with_suffix(".audit.jsonl"))
-    journal.record_note("engine_started", broker=type(broker).__name__, dry_run=dry_run)
+                           or path.with_suffix(".audit.jsonl"), new_journal=new_journal)
+    journal_id = journal.journal_id
+    assert journal_id is not None  # a journal opened for writing always has its id
+    journal.record_note("engine_started", broker=type(broker).__name__, dry_run=dry_run,
+                        journal_id=journal_id)
     try:
         async with trio.open_nursery() as outer:
             journal_send, journal_receive = trio.open_memory_channel[JournalWrite](0)
@@ -575,8 +592,9 @@ async def open_hydra(
             try:
                 async with client._outbox:
                     await broker.connect()
-                    async with _open_actors(config, broker, client, dry_run, seed,
-                                            clock) as engine:
+                    async with _open_actors(config, broker, client, dry_run, seed, clock,
+                                            journal_id=journal_id,
+                                            adopt_unknown=adopt_unknown) as engine:
                         yield engine
             finally:
                 journal_scope.cancel(reason="Hydra is closing")
@@ -650,7 +668,7 @@ async def _open_book(
 @asynccontextmanager
 async def _open_actors(
     config: HydraConfig, broker: Broker, journal: JournalClient, dry_run: bool, seed: int,
-    clock: Callable[[], dt.datetime],
+    clock: Callable[[], dt.datetime], *, journal_id: JournalId, adopt_unknown: bool,
 ) -> AsyncIterator[Engine]:
     book = await _open_book(config, broker, journal, dry_run, clock)
     # Unbounded: actors publish with send_nowait and must never wait on subscribers.
@@ -680,7 +698,10 @@ async def _open_actors(
             async with trio.open_nursery() as inner:
                 engine = Engine(config=config, broker=broker, journal=journal, risk=risk_send,
                                 publish=publish_send, view=view, quotes=quotes,
-                                nursery=inner, seed=seed)
+                                nursery=inner, seed=seed, order_ids=OrderIds(journal_id))
+                engine.witness = await hear_broker(broker, journal, journal_id=journal_id,
+                                                   adopt_unknown=adopt_unknown, now=clock(),
+                                                   publish=publish_send)
                 await engine.recover()
                 try:
                     yield engine

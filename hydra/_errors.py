@@ -100,3 +100,34 @@ class JournalFormatError(InvalidValueError):
     def __init__(self, path: str, problem: str) -> None:
         super().__init__("journal", path, problem)
         self.args = (f"{path}: {problem}",)
+
+
+class JournalReplacedError(HydraError, FileNotFoundError):
+    """The journal at ``path`` is missing, empty or another journal, while its marker says
+    journal ``expected`` lived there: a new journal would re-send what the old one sent."""
+
+    def __init__(self, path: str, *, expected: str, found: str | None, marker: str) -> None:
+        self.path = path
+        self.expected = expected
+        self.found = found
+        what = "is missing or empty" if found is None else f"is another journal ({found})"
+        super().__init__(f"journal {path!r} {what}, but journal {expected} lived there "
+                         f"({marker}): restore it, or start a new one with --new-journal")
+
+
+class JournalBehindError(HydraError, RuntimeError):
+    """The broker shows orders or executions carrying this journal's id that the journal does
+    not know (a lost write-ahead log, a restored backup): Hydra refuses to start rather than
+    send again what was sent."""
+
+    def __init__(self, *, orders: int, executions: int) -> None:
+        self.orders = orders
+        self.executions = executions
+        super().__init__(
+            f"journal is behind the broker: {_count(orders, 'order')} and "
+            f"{_count(executions, 'execution')} it does not know (--adopt-unknown adopts "
+            "them as strangers)")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

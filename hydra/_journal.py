@@ -30,8 +30,9 @@ import outcome
 from ._audit import AuditLog
 from ._codec import fill_from_json, request_from_json, to_jsonable
 from ._enums import OrderStatus
-from ._ids import BrokerOrderId, ClientOrderId, IntentId
+from ._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId, JournalId, new_journal_id
 from ._journal_lock import JournalLock
+from ._journal_marker import check_same_journal, remember
 from ._journal_schema import (
     SCHEMA_VERSION,
     STATEMENTS,
@@ -41,6 +42,7 @@ from ._journal_schema import (
     event_kind,
     found_version,
     is_new,
+    stored_journal_id,
 )
 from ._orders import Fill, OrderIntent, OrderRequest
 
@@ -96,26 +98,38 @@ class Journal:
 
     @classmethod
     def open(cls, path: str | Path, *, clock: Callable[[], dt.datetime] = utc_now,
-             audit_path: str | Path | None = None) -> Journal:
+             audit_path: str | Path | None = None, new_journal: bool = False) -> Journal:
         """Open the journal at ``path`` for writing, creating it if there is none, durable on
         every commit, and locked to this `Journal` until `close`.
 
         A journal another process (or `Journal`) writes is a `JournalLockedError` naming it; a
         file that is not a Hydra journal, or of a newer schema, a `JournalFormatError`. An older
         journal is migrated in place, with a ``schema_migrated`` note. With ``audit_path``,
-        every event written from now on is mirrored to that JSON-lines file."""
+        every event written from now on is mirrored to that JSON-lines file.
+
+        The journal's id is remembered beside it (``<journal>.id``): a journal that is later
+        missing, empty or another one is a `JournalReplacedError`, unless ``new_journal``."""
         name = os.fspath(path)
         lock = JournalLock.acquire(name)
         try:
+            if is_new(name):
+                check_same_journal(name, None, new_journal=new_journal)
             db, version = _open_for_writing(name)
         except BaseException:
             lock.release()
             raise
         audit = None if audit_path is None else AuditLog.open(audit_path)
         journal = cls(db, clock, path=name, lock=lock, audit=audit)
-        if version < SCHEMA_VERSION:
-            journal._migrate(version)
-        journal.checkpoint(truncate=True)
+        try:
+            check_same_journal(name, journal.journal_id, new_journal=new_journal)
+            if version < SCHEMA_VERSION:
+                journal._migrate(version)
+            journal.checkpoint(truncate=True)  # the journal id too is in the database file
+            assert journal.journal_id is not None
+            remember(name, journal.journal_id)
+        except BaseException:
+            journal.close()
+            raise
         return journal
 
     @classmethod
@@ -133,6 +147,13 @@ class Journal:
         finally:
             self._release()
 
+    @property
+    def journal_id(self) -> JournalId | None:
+        """This journal's own id (stamped into every client order id); None only for a journal
+        older than schema version 2 opened read-only."""
+        found = stored_journal_id(self._db)
+        return None if found is None else JournalId(found)
+
     def checkpoint(self, *, truncate: bool = False) -> bool:
         """Copy the WAL into the database file (and with ``truncate``, empty the WAL); False
         when a reader kept part of it back until the next checkpoint."""
@@ -146,6 +167,7 @@ class Journal:
         try:
             for statement in STATEMENTS:
                 self._db.execute(statement)
+            _stamp_id(self._db)
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             seq = self._insert(EventKind.NOTE, {"what": NoteKind.SCHEMA_MIGRATED,
                                                 "from_version": version,
@@ -309,6 +331,30 @@ class Journal:
         rows = self._db.execute("SELECT payload FROM events WHERE kind = 'fill' ORDER BY seq")
         return [fill_from_json(json.loads(payload)["fill"]) for (payload,) in rows]
 
+    def fill_of(self, execution_id: ExecutionId) -> Fill | None:
+        """The fill journaled for ``execution_id``, if any (to compare a repeated report with)."""
+        row = self._db.execute("SELECT payload FROM events WHERE kind = 'fill'"
+                               " AND execution_id = ?", (execution_id,)).fetchone()
+        return None if row is None else fill_from_json(json.loads(row[0])["fill"])
+
+    def known_order_ids(self) -> frozenset[ClientOrderId]:
+        """Every client order id the journal knows: its orders (sent or dry) and the broker's
+        orders it was told to adopt as strangers (``unknown_order`` notes)."""
+        rows = self._db.execute(
+            "SELECT client_order_id FROM events WHERE kind = 'order' UNION"
+            " SELECT json_extract(payload, '$.client_order_id') FROM events WHERE kind = 'note'"
+            " AND json_extract(payload, '$.what') = ?", (NoteKind.UNKNOWN_ORDER.value,))
+        return frozenset(ClientOrderId(coid) for (coid,) in rows if coid is not None)
+
+    def known_execution_ids(self) -> frozenset[ExecutionId]:
+        """Every execution id the journal knows: its fills and the executions it was told to
+        adopt as strangers (``unknown_execution`` notes)."""
+        rows = self._db.execute(
+            "SELECT execution_id FROM events WHERE kind = 'fill' UNION"
+            " SELECT json_extract(payload, '$.execution_id') FROM events WHERE kind = 'note'"
+            " AND json_extract(payload, '$.what') = ?", (NoteKind.UNKNOWN_EXECUTION.value,))
+        return frozenset(ExecutionId(x) for (x,) in rows if x is not None)
+
     def last_fill_time(self) -> dt.datetime | None:
         """When the newest journaled execution happened (the resync starting point)."""
         (time,) = self._db.execute("SELECT max(time) FROM fills").fetchone()
@@ -437,6 +483,7 @@ def _open_for_writing(path: str) -> tuple[sqlite3.Connection, int]:
             db.execute("BEGIN IMMEDIATE")
             for statement in STATEMENTS:
                 db.execute(statement)
+            _stamp_id(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
         version = found_version(db, path)
@@ -446,6 +493,12 @@ def _open_for_writing(path: str) -> tuple[sqlite3.Connection, int]:
         db.close()
         raise
     return db, version
+
+
+def _stamp_id(db: sqlite3.Connection) -> None:
+    """Give the journal in ``db`` (inside its creation or migration transaction) its id."""
+    db.execute("INSERT OR IGNORE INTO journal_meta (key, value) VALUES ('journal_id', ?)",
+               (new_journal_id(),))
 
 
 def _release(db: sqlite3.Connection, lock: JournalLock | None, audit: AuditLog | None) -> None:

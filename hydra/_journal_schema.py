@@ -1,7 +1,8 @@
 """The journal's file format: its tables, its schema version, and what a journal file must be.
 
 ``PRAGMA user_version`` carries `SCHEMA_VERSION`. Version 0 is the unversioned format of Hydra
-before the version was stamped (the same ``events`` table): a writer migrates it in place. A
+before the version was stamped (the same ``events`` table); version 1 had no ``journal_meta``
+table (so no journal id): a writer migrates both in place, giving the journal its id. A
 file of a newer version, or one without Hydra's ``events`` table, is refused with one line
 naming the file, by writers and readers alike; so is an event of a kind this Hydra does not know.
 """
@@ -15,10 +16,11 @@ from pathlib import Path
 
 from ._errors import JournalFormatError
 
-SCHEMA_VERSION = 1
-"""The journal format this Hydra writes (``PRAGMA user_version``); 0 is the unversioned one."""
+SCHEMA_VERSION = 2
+"""The journal format this Hydra writes (``PRAGMA user_version``); 0 is the unversioned one,
+2 added the ``journal_meta`` table (the journal's own id)."""
 
-MIGRATES_FROM = frozenset({0})
+MIGRATES_FROM = frozenset({0, 1})
 """Older versions a writer upgrades in place (with a ``schema_migrated`` note)."""
 
 
@@ -52,6 +54,9 @@ class NoteKind(enum.StrEnum):
     BROKER_ANOMALY = "broker_anomaly"
     BROKER_ERROR = "broker_error"
     STRANGER_EXECUTION = "stranger_execution"
+    STRANGER_ORDER = "stranger_order"  # another program's order working at the broker at start
+    UNKNOWN_ORDER = "unknown_order"  # this journal's order it did not know (--adopt-unknown)
+    UNKNOWN_EXECUTION = "unknown_execution"  # an execution of such an order (--adopt-unknown)
     ORDER_UNMANAGED = "order_unmanaged"
     MODIFY = "modify"
     COMMISSION = "commission"
@@ -93,6 +98,15 @@ STATEMENTS = (
                json_extract(payload, '$.predicted_bps') AS predicted_bps,
                json_extract(payload, '$.actual_bps') AS actual_bps
         FROM events WHERE kind = 'fill'""",
+    # The journal's identity (its ``journal_id``), written once with the journal: not an event.
+    """CREATE TABLE IF NOT EXISTS journal_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""",
+    """CREATE TRIGGER IF NOT EXISTS journal_meta_no_update BEFORE UPDATE ON journal_meta
+        BEGIN SELECT RAISE(ABORT, 'the journal id is written once'); END""",
+    """CREATE TRIGGER IF NOT EXISTS journal_meta_no_delete BEFORE DELETE ON journal_meta
+        BEGIN SELECT RAISE(ABORT, 'the journal id is written once'); END""",
     """CREATE VIEW IF NOT EXISTS orders AS
         SELECT o.client_order_id, o.intent_id,
                json_extract(o.payload, '$.request.order_type') AS order_type,
@@ -132,6 +146,16 @@ def found_version(db: sqlite3.Connection, path: str | os.PathLike[str]) -> int:
     if version != SCHEMA_VERSION and version not in MIGRATES_FROM:
         raise JournalFormatError(name, f"journal schema {version} is unknown to this Hydra")
     return int(version)
+
+
+def stored_journal_id(db: sqlite3.Connection) -> str | None:
+    """The journal id stored in the journal open as ``db``; None for a journal older than
+    version 2 (not migrated yet), which has none."""
+    try:
+        row = db.execute("SELECT value FROM journal_meta WHERE key = 'journal_id'").fetchone()
+    except sqlite3.OperationalError:  # no journal_meta table: version 0 or 1
+        return None
+    return None if row is None else str(row[0])
 
 
 def event_kind(text: str, *, seq: int, path: str | os.PathLike[str]) -> EventKind:

@@ -31,7 +31,7 @@ from ._contracts import ContractSpec
 from ._core._ladder import LadderStage, baseline_price, ladder_price, ladder_wait
 from ._core._twap import chunk_sizes
 from ._enums import OrderStatus, Policy, Side
-from ._ids import ClientOrderId, IntentId, client_order_id_for
+from ._ids import ClientOrderId, IntentId, client_order_id_for, journal_id_of
 from ._messages import Blocked, CancelOrder, ModifyOrder, OrderAnswer, PlaceOrder, RiskMessage
 from ._orders import OrderRequest
 from ._quotes import Quote
@@ -270,7 +270,8 @@ async def run_patience(
 
 def _later_ids(work: Work) -> Callable[[], ClientOrderId]:
     numbered: Iterator[ClientOrderId] = (
-        client_order_id_for(work.intent_id, n) for n in itertools.count(2)
+        client_order_id_for(work.intent_id, n, journal_id=journal_id_of(work.client_order_id))
+        for n in itertools.count(2)
     )
     fresh = (coid for coid in numbered if coid != work.client_order_id)
     return lambda: next(fresh)

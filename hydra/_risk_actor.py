@@ -37,6 +37,7 @@ from ._core._risk_messages import (
     Dispatched,
     Effect,
     Executed,
+    ExecutionConflict,
     FillBooked,
     Finalize,
     Forward,
@@ -64,6 +65,7 @@ from ._core._risk_messages import (
     TransmitCancel,
     TransmitModify,
     Withdraw,
+    conflicting_fields,
 )
 from ._core._slippage import shortfall_bps
 from ._enums import OrderStatus, TradingState
@@ -260,6 +262,10 @@ class RiskActor:
             fill, intent_id=None if known_request is None else known_request.intent_id,
             predicted_bps=None if order is None else order.predicted_bps, actual_bps=actual)
         if not new:
+            stored = await self._journal.read(lambda j: j.fill_of(fill.execution_id))
+            if stored is not None and conflicting_fields(stored, fill):
+                await self._feed(ExecutionConflict(stored=stored, reported=fill), event)
+                return
             log.debug("duplicate_execution_ignored", execution_id=fill.execution_id)
             return
         contract = known_request.contract if known_request is not None else _contract(fill)

@@ -50,7 +50,8 @@ INTERRUPTED = 130
 
 
 def add_parser(subparsers: Subparsers) -> None:
-    """``hydra run [--paper | --live] [--sim] [--config FILE]``."""
+    """``hydra run [--paper | --live] [--sim] [--config FILE] [--adopt-unknown]
+    [--new-journal]``."""
     parser = subparsers.add_parser(
         "run", help="run the paper (or live) trading cycle until Ctrl-C (or SIGTERM)",
         description=__doc__.split("\n\n")[1].replace("\n", " "),
@@ -62,6 +63,13 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument("--sim", action="store_true",
                         help="trade against the simulated gateway started in this process")
     parser.add_argument("--config", metavar="FILE", help="a TOML configuration file")
+    parser.add_argument("--adopt-unknown", action="store_true",
+                        help="start even when the broker shows orders or executions of this "
+                        "journal that it does not know: journal them as strangers, leave them "
+                        "to the trader, and never send their intents again")
+    parser.add_argument("--new-journal", action="store_true",
+                        help="start a new journal where one lived before (its file is missing, "
+                        "empty or another journal)")
     parser.set_defaults(run=run_command)
 
 
@@ -86,8 +94,9 @@ def run_command(args: argparse.Namespace) -> int:
     configure_logging(config.logging)
     hook = load_hook(config.runner.strategy) if config.runner.strategy else None
     try:
-        stopping = trio.run(functools.partial(run_until_signalled, config, hook=hook,
-                                              sim=args.sim, live=args.live))
+        stopping = trio.run(functools.partial(
+            run_until_signalled, config, hook=hook, sim=args.sim, live=args.live,
+            adopt_unknown=args.adopt_unknown, new_journal=args.new_journal))
     except KeyboardInterrupt:  # Ctrl-C before the runner listened for signals, or after
         raise CommandError("hydra run stopped: Ctrl-C outside the runner: nothing drained",
                            exit_code=INTERRUPTED) from None
@@ -120,7 +129,8 @@ async def open_venue(config: HydraConfig, *, sim: bool, live: bool) -> AsyncIter
 
 
 async def run_until_signalled(
-    config: HydraConfig, *, hook: object, sim: bool, live: bool
+    config: HydraConfig, *, hook: object, sim: bool, live: bool, adopt_unknown: bool = False,
+    new_journal: bool = False,
 ) -> Stopping:
     """Run the runner's actors beside Hydra until a stop signal, then drain (see `Stopping`)."""
     stopping = Stopping(drain_timeout=config.shutdown.drain_timeout)
@@ -128,7 +138,8 @@ async def run_until_signalled(
         async with trio.open_nursery() as guard:
             guard.start_soon(serve_stop_signals, signals, stopping, guard.cancel_scope)
             async with open_venue(config, sim=sim, live=live) as broker:
-                async with open_hydra(config, broker) as engine:
+                async with open_hydra(config, broker, adopt_unknown=adopt_unknown,
+                                      new_journal=new_journal) as engine:
                     stopping.engine = engine
                     log.info("runner_started", sim=sim, live=live,
                              strategy=config.runner.strategy, inbox=config.runner.inbox)

@@ -16,7 +16,7 @@ from hydra._contracts import ContractSpec
 from hydra._core._risk_checks import Denial
 from hydra._engine import Engine, open_hydra
 from hydra._enums import OrderStatus
-from hydra._ids import ClientOrderId
+from hydra._ids import ClientOrderId, unstamped
 from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
 from hydra._messages import Blocked, CancelOrder, ModifyOrder, PlaceOrder, RiskMessage, Sent
@@ -148,9 +148,9 @@ def journal_notes(path: Path, what: str) -> list[dict[str, Any]]:
 
 
 def last_statuses(path: Path) -> dict[str, OrderStatus]:
-    """Each journaled order's last status, by client order id."""
+    """Each journaled order's last status, by client order id without the journal's id."""
     journal = Journal.open_read_only(path)
     try:
-        return {o.request.client_order_id: o.status for o in journal.orders()}
+        return {unstamped(o.request.client_order_id): o.status for o in journal.orders()}
     finally:
         journal.close()

@@ -7,6 +7,7 @@ fraction of a second) and every test has a hang guard.
 from __future__ import annotations
 
 import functools
+import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -31,7 +32,9 @@ from hydra import (
     Side,
 )
 from hydra._engine import Engine, open_hydra
-from hydra._journal import Journal
+from hydra._errors import JournalBehindError
+from hydra._ids import IntentId
+from hydra._journal import EventKind, Journal
 from hydra._settings import ShutdownSettings
 from hydra.gateway import Gateway, serve_gateway
 from hydra.ib import open_ib_broker
@@ -219,3 +222,76 @@ async def test_roll_through_ib_moves_a_deferred_month_to_the_next(
         f.execution_id: f.expiry for f in exchange.executions_since(exchange.params.session_start)
     }
     assert sorted(set(journaled.values())) == ["202607", "202609"]
+
+
+@asynccontextmanager
+async def _serve_again() -> AsyncIterator[Served]:
+    """A second simulated gateway on a fresh exchange: a restarted gateway, whose execution
+    ids start again at ``sim.00000001``."""
+    async with open_sim_exchange(PARAMS, seed=3) as exchange, trio.open_nursery() as nursery:
+        gateway = await nursery.start(functools.partial(
+            serve_gateway, exchange, quote_interval=0.005))
+        yield Served(gateway=gateway, exchange=exchange)
+        nursery.cancel_scope.cancel(reason="test over")
+
+
+async def test_a_restarted_gateway_reusing_an_execution_id_is_an_anomaly(
+    served: Served, tmp_path: Path
+) -> None:
+    """The restarted gateway's first execution reuses a journaled id with another side:
+    a broker anomaly with both versions, trading HALTED and the order cancelled, never a
+    silent drop that leaves it working."""
+    path = tmp_path / "j.sqlite"
+    async with open_ib_hydra(served, path) as engine:
+        first = await (await engine.submit(OrderIntent(
+            contract=OATS, side=Side.BUY, quantity=1, policy=Policy.CROSS))).wait_done()
+    assert first.filled == 1
+    async with _serve_again() as again, open_ib_hydra(again, path) as engine:
+        second = await (await engine.submit(OrderIntent(
+            contract=OATS, side=Side.SELL, quantity=1, policy=Policy.CROSS))).wait_done()
+        assert engine.statistics().trading_state.value == "HALTED"
+        assert again.exchange.open_orders() == ()
+    assert second.filled == 0
+    journal = Journal.open(path)
+    (anomaly,) = [p for _, kind, p in journal.events()
+                  if kind is EventKind.NOTE and p["what"] == "broker_anomaly"]
+    assert anomaly["journaled"]["execution_id"] == anomaly["reported"]["execution_id"]
+    assert (anomaly["journaled"]["side"], anomaly["reported"]["side"]) == ("BUY", "SELL")
+
+
+async def test_a_journal_behind_the_gateway_is_refused_then_adopted(
+    served: Served, tmp_path: Path
+) -> None:
+    """Through IB: an order left working whose journal lost it (a backup put back) carries
+    the journal's id in its orderRef: the start is refused; with adopt_unknown it is
+    journaled, left working, and its intent is never sent again."""
+    path = tmp_path / "j.sqlite"
+    Journal.open(path).close()
+    backup = tmp_path / "backup.sqlite"
+    shutil.copy(path, backup)
+    leave = attrs.evolve(FAST, execution=attrs.evolve(
+        FAST.execution, patience=30.0, slippage_guard=Distance.ticks(0)),
+        shutdown=ShutdownSettings(drain_timeout=0.1, leave_working=True))
+    async with open_ib_hydra(served, path, leave) as engine:
+        await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1,
+                                        intent_id="lost"))
+        await trio.sleep(0.2)
+    shutil.copy(backup, path)
+    with pytest.raises(BaseException) as raised:
+        async with open_ib_hydra(served, path, leave):
+            pass  # pragma: no cover - never reached
+    assert any(isinstance(e, JournalBehindError) for e in _leaves(raised.value))
+    settings = attrs.evolve(leave.broker, port=served.gateway.port)
+    async with open_ib_broker(settings) as broker:
+        async with open_hydra(attrs.evolve(leave, broker=settings), broker, journal_path=path,
+                              adopt_unknown=True) as engine:
+            assert await engine.was_submitted(IntentId("lost"))
+            assert engine.adopted == []
+    assert served.exchange.statistics().orders == 1
+    assert len(served.exchange.open_orders()) == 1  # left to the trader
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]

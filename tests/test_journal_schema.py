@@ -66,6 +66,42 @@ def test_an_unversioned_hydra_journal_is_migrated_with_a_note(tmp_path: Path) ->
                                 "to_version": SCHEMA_VERSION}
 
 
+def test_a_version_1_journal_is_migrated_and_given_its_id(tmp_path: Path) -> None:
+    """A journal of schema 1 (no journal_meta table, so no id) is migrated in place: it gets
+    the journal_meta table and a journal id, kept on every later open, and a schema_migrated
+    note from version 1."""
+    path = tmp_path / "j.sqlite"
+    db = sqlite3.connect(path)
+    for statement in STATEMENTS:
+        if "journal_meta" not in statement:
+            db.execute(statement)
+    db.execute(LEGACY_NOTE)
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    assert Journal.open_read_only(path).journal_id is None
+    journal = Journal.open(path)
+    journal_id = journal.journal_id
+    journal.close()
+    assert journal_id is not None and _user_version(path) == SCHEMA_VERSION == 2
+    assert Journal.open(path).journal_id == journal_id
+    _, migrated = read_journal(path)
+    assert migrated.payload == {"what": "schema_migrated", "from_version": 1,
+                                "to_version": SCHEMA_VERSION}
+
+
+def test_the_journal_id_cannot_be_changed(tmp_path: Path) -> None:
+    """The journal_meta table is written once: an update or a delete is refused."""
+    path = tmp_path / "j.sqlite"
+    Journal.open(path).close()
+    db = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError, match="written once"):
+        db.execute("UPDATE journal_meta SET value = 'x'")
+    with pytest.raises(sqlite3.IntegrityError, match="written once"):
+        db.execute("DELETE FROM journal_meta")
+    db.close()
+
+
 def test_an_unversioned_journal_is_read_as_it_is(tmp_path: Path) -> None:
     """The reports read an unversioned journal without migrating (or touching) it."""
     path = tmp_path / "j.sqlite"

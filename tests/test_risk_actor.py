@@ -18,6 +18,7 @@ from hydra import (
     Side,
     TradingState,
 )
+from hydra._ids import unstamped
 from hydra.sim import open_sim_exchange
 
 
@@ -79,7 +80,7 @@ async def test_a_kill_survives_a_restart_until_resume(
                 contract=OATS, side=Side.BUY, quantity=1, policy=Policy.CROSS))).wait_done()
             assert not sent.blocked
     assert [n["reason"] for n in journal_notes(path, "resume")] == ["drill over"]
-    assert last_statuses(path)[sent.children[0].client_order_id] is OrderStatus.FILLED
+    assert last_statuses(path)[unstamped(sent.children[0].client_order_id)] is OrderStatus.FILLED
 
 
 async def test_an_intent_beyond_the_position_limit_is_refused_at_submit(

@@ -35,6 +35,7 @@ from hydra._core._risk_messages import (
     Dispatched,
     Effect,
     Executed,
+    ExecutionConflict,
     Finalize,
     JournalNote,
     JournalOrder,
@@ -54,6 +55,7 @@ from hydra._core._risk_messages import (
     TransmitCancel,
     TransmitModify,
     Withdraw,
+    conflicting_fields,
 )
 from hydra._core._risk_state import restored_account
 from hydra._enums import OrderStatus, OrderType, Side, TradingState
@@ -496,6 +498,25 @@ def test_broker_anomalies_halt(case: str) -> None:
     assert _notes(effects, "broker_anomaly")
     assert book.trading_state is TradingState.HALTED
     assert "broker_anomaly" in book.latched
+
+
+def test_an_execution_id_reported_again_with_other_details_halts() -> None:
+    """One execution id with a different quantity is an anomaly naming both versions; the
+    order is cancelled and nothing more is booked. A true duplicate differs in nothing."""
+    book = _book()
+    request = _request(Side.BUY, 2)
+    _place(book, request)
+    stored = _fill(request, 1)
+    book.handle(_executed(stored), 1.0)
+    reported = attrs.evolve(stored, quantity=2)
+    assert conflicting_fields(stored, attrs.evolve(stored, commission=D(2))) == ()
+    effects = book.handle(ExecutionConflict(stored=stored, reported=reported), 2.0)
+    (note,) = _notes(effects, "broker_anomaly")
+    assert note.details["journaled"] == stored and note.details["reported"] == reported
+    assert "different quantity 1 → 2" in note.details["problem"]
+    assert book.trading_state is TradingState.HALTED
+    assert book.orders[request.client_order_id].filled == 1
+    assert TransmitCancel(client_order_id=request.client_order_id) in effects
 
 
 def test_cancel_before_sent_withdraws() -> None:

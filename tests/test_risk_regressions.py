@@ -37,7 +37,8 @@ from hydra import (
 )
 from hydra._engine import open_hydra
 from hydra._errors import UnmanagedOrdersError
-from hydra._ids import ClientOrderId, ExecutionId
+from hydra._ids import ClientOrderId, ExecutionId, unstamped
+from hydra._journal import Journal
 from hydra._journal_actor import run_inline
 from hydra._settings import BreakerSettings
 from hydra.brokers import BrokerEvent, FillReported
@@ -61,7 +62,7 @@ from hydra.sim import (
 
 
 def _live_at(exchange: SimExchange) -> set[str]:
-    return {order.client_order_id for order in exchange.open_orders()}
+    return {unstamped(order.client_order_id) for order in exchange.open_orders()}
 
 
 def _leaves(error: BaseException) -> list[BaseException]:
@@ -87,11 +88,11 @@ class SlowFirstPlace:
 
     async def place(self, request: OrderRequest) -> None:
         if not self.placed:
-            self.placed.append((math.nan, request.client_order_id))
+            self.placed.append((math.nan, unstamped(request.client_order_id)))
             await trio.sleep(self._delay)
-            self.placed[0] = (trio.current_time(), request.client_order_id)
+            self.placed[0] = (trio.current_time(), unstamped(request.client_order_id))
         else:
-            self.placed.append((trio.current_time(), request.client_order_id))
+            self.placed.append((trio.current_time(), unstamped(request.client_order_id)))
         await self._broker.place(request)
 
 
@@ -207,7 +208,7 @@ async def test_kill_keeps_the_stop_of_a_filled_bracket_working(
             await engine.kill("drill")
             await trio.sleep(1)
             assert engine.statistics().trading_state is TradingState.HALTED
-            stops = [o.client_order_id for o in exchange.open_orders()
+            stops = [unstamped(o.client_order_id) for o in exchange.open_orders()
                      if o.request.order_type is OrderType.STOP_LIMIT]
             assert stops == ["br.3"]
             assert _live_at(exchange) == {"br.2", "br.3"}
@@ -303,13 +304,14 @@ async def test_anomalous_executions_halt_without_ending_the_engine(
                                                 policy=Policy.PASSIVE, intent_id=name))
             await trio.sleep(1)
             assert _live_at(exchange) == {"over.1", "other.1"}
-            broker.push(_fill(exchange, "over.1", "x-over", quantity=6))
+            over = f"{Journal.open_read_only(path).journal_id}:over.1"  # as Hydra placed it
+            broker.push(_fill(exchange, over, "x-over", quantity=6))
             broker.push(_fill(exchange, "ghost.1", "x-ghost", quantity=1))
             await trio.sleep(1)
             assert engine.statistics().trading_state is TradingState.HALTED
             assert exchange.open_orders() == ()
     anomalies = [n for n in journal_notes(path, "broker_anomaly") if "problem" in n]
-    assert [n["client_order_id"] for n in anomalies] == ["over.1", "ghost.1"]
+    assert [unstamped(n["client_order_id"]) for n in anomalies] == ["over.1", "ghost.1"]
     assert "6 lots for an order with 2 of 2 remaining" in anomalies[0]["problem"]
     assert "does not know" in anomalies[1]["problem"]
     assert journal_notes(path, "engine_stopped") and not journal_notes(path, "unrecoverable_error")
@@ -388,8 +390,9 @@ async def test_giving_up_the_reconnect_names_the_resting_order_unmanaged(
         assert trio.current_time() - exchange.origin == pytest.approx(17.0)
         assert _live_at(exchange) == {"rest.1"}  # really left at the exchange
     unmanaged = [e for e in _leaves(raised.value) if isinstance(e, UnmanagedOrdersError)]
-    assert [e.client_order_ids for e in unmanaged] == [["rest.1"]]
-    assert [n["client_order_id"] for n in journal_notes(path, "order_unmanaged")] == ["rest.1"]
+    assert [[unstamped(c) for c in e.client_order_ids] for e in unmanaged] == [["rest.1"]]
+    assert [unstamped(n["client_order_id"]) for n in journal_notes(path, "order_unmanaged")] == [
+        "rest.1"]
     assert last_statuses(path)["rest.1"] is OrderStatus.WORKING
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -108,20 +109,21 @@ RESTING = '{"symbol": "ZO", "side": "BUY", "quantity": 1, "policy": "passive"}\n
 class Run:
     """A ``hydra run --sim`` child with its journal, inbox and log (standard error) in tmp."""
 
-    def __init__(self, tmp_path: Path, *, drain_timeout: float, gateway_port: int | None = None
-                 ) -> None:
+    def __init__(self, tmp_path: Path, *, drain_timeout: float, gateway_port: int | None = None,
+                 flags: tuple[str, ...] = (), leave_working: bool = False) -> None:
         """Against the simulated gateway, or (``gateway_port``) an IB Gateway on 127.0.0.1."""
         self.journal, self.inbox = tmp_path / "journal.sqlite", tmp_path / "inbox.jsonl"
         self.log = tmp_path / "stderr.log"
         config = tmp_path / "hydra.toml"
         config.write_text(f'[execution]\npatience = 600.0\n[shutdown]\ndrain_timeout = '
-                          f'{drain_timeout}\n[journal]\npath = "{self.journal}"\n[runner]\n'
+                          f'{drain_timeout}\nleave_working = {str(leave_working).lower()}\n'
+                          f'[journal]\npath = "{self.journal}"\n[runner]\n'
                           f'inbox = "{self.inbox}"\n[logging]\nformat = "json"\n')
         self.inbox.write_text(RESTING)
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "hydra", "run", "--paper", "--config", str(config),
-                 *(["--sim"] if gateway_port is None else [])],
+                 *(["--sim"] if gateway_port is None else []), *flags],
                 env=os.environ if gateway_port is None
                 else {**os.environ, "IB_GATEWAY_PORT": str(gateway_port)},
                 stdout=subprocess.DEVNULL, stderr=log, text=True,
@@ -247,3 +249,93 @@ def test_a_stop_message_names_unmanaged_orders_before_any_other_cause() -> None:
     assert describe_error(group) == (
         "1 order(s) left unmanaged at the broker, check and cancel them by hand: rest.1 "
         "(could not reconnect after 2 tries) (and 1 more)")
+
+
+# --- the journal's witnesses: its marker, and the broker ---------------------------------------
+
+
+def test_run_refuses_an_emptied_journal_unless_new_journal(tmp_path: Path) -> None:
+    """A journal emptied where one lived is refused in one line (exit 2); --new-journal
+    starts a new one."""
+    journal = tmp_path / "journal.sqlite"
+    Journal.open(journal).close()  # a journal lived here: its marker stays beside it
+    journal.write_bytes(b"")
+    run = Run(tmp_path, drain_timeout=0.5)
+    try:
+        status, lines = run.wait_exit()
+    finally:
+        run.kill()
+    assert status == 2, run.log.read_text()
+    assert len(lines) == 1 and "is missing or empty" in lines[0] and "--new-journal" in lines[0]
+    run = Run(tmp_path, drain_timeout=0.5, flags=("--new-journal",))
+    try:
+        run.wait_for(run.order_working, "working order")
+        run.process.send_signal(signal.SIGTERM)
+        status, lines = run.wait_exit()
+    finally:
+        run.kill()
+    assert status == 0, run.log.read_text()
+
+
+def _free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return int(probe.getsockname()[1])
+
+
+def _wait_listening(port: int, gateway: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert gateway.poll() is None, "the simulated gateway exited"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("the simulated gateway never listened")
+
+
+def test_run_refuses_a_journal_behind_the_broker_unless_adopt_unknown(tmp_path: Path) -> None:
+    """The journal loses its order (a backup put back) while the order stays at the gateway:
+    hydra run refuses in one line; --adopt-unknown journals it as a stranger, leaves it, and
+    never sends the inbox intent again."""
+    port = _free_port()
+    gateway = subprocess.Popen([sys.executable, "-m", "hydra", "sim-gateway", "--port",
+                                str(port)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, text=True)
+    try:
+        _wait_listening(port, gateway)
+        journal = tmp_path / "journal.sqlite"
+        Journal.open(journal).close()
+        backup = tmp_path / "backup.sqlite"
+        shutil.copy(journal, backup)
+        first = Run(tmp_path, drain_timeout=0.2, gateway_port=port, leave_working=True)
+        try:
+            first.wait_for(first.order_working, "working order")
+            first.process.send_signal(signal.SIGTERM)
+            assert first.wait_exit()[0] == 0, first.log.read_text()
+        finally:
+            first.kill()
+        shutil.copy(backup, journal)
+        refused = Run(tmp_path, drain_timeout=0.2, gateway_port=port)
+        try:
+            status, lines = refused.wait_exit()
+        finally:
+            refused.kill()
+        assert status == 2, refused.log.read_text()
+        assert len(lines) == 1 and "journal is behind the broker: 1 order and 0 executions " \
+            "it does not know" in lines[0]
+        adopting = Run(tmp_path, drain_timeout=0.2, gateway_port=port,
+                       flags=("--adopt-unknown",))
+        try:
+            adopting.wait_for(lambda: bool(adopting.logged("intent_already_journaled")),
+                              "the inbox intent recognised as sent")
+            adopting.process.send_signal(signal.SIGTERM)
+            status, _ = adopting.wait_exit()
+        finally:
+            adopting.kill()
+        assert status == 0, adopting.log.read_text()
+        assert "unknown_order" in adopting.notes()
+        assert adopting.statuses() == []  # nothing was sent again
+    finally:
+        gateway.kill()
+        gateway.wait(timeout=10)

@@ -11,6 +11,7 @@ import trio
 import trio.testing
 
 from hydra import OrderStatus, TradingState
+from hydra._ids import unstamped
 from hydra.scenario import RunPolicy, play, run_scenario, scenario_from_table, summarize
 from hydra.scenario._run import summarize_seeds
 
@@ -88,7 +89,7 @@ def test_a_close_is_named_after_its_action() -> None:
                           {"kind": "close", "id": "flat", "at": 600, "symbol": "ZO"}])
     closing = run_scenario(scenario).orders[1].report
     assert closing.intent_id == "flat"
-    assert [c.client_order_id for c in closing.children] == ["flat.1"]
+    assert [unstamped(c.client_order_id) for c in closing.children] == ["flat.1"]
 
 
 def test_summaries_of_nothing_and_across_seeds() -> None:

@@ -14,4 +14,5 @@ domain values):
   _risk_state                                      what the risk book remembers across restarts
   _risk_messages                                   the risk book's inputs, answers and effects
   _risk_book                                       the risk book: orders, exposure, states
+  _witness                                         the broker's orders judged against the journal
 """

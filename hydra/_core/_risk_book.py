@@ -46,6 +46,7 @@ from ._risk_messages import (
     Dispatched,
     Effect,
     Executed,
+    ExecutionConflict,
     FillBooked,
     Finalize,
     Forward,
@@ -190,6 +191,8 @@ class RiskBook:
                 return self._status(message)
             case Executed():
                 return self._executed(message)
+            case ExecutionConflict():
+                return self._conflict(message)
             case CommissionAdded():
                 return self._commission(message)
             case Marks():
@@ -429,13 +432,22 @@ class RiskBook:
                             f"{order.remaining} of {order.request.quantity} remaining")
         return problems
 
-    def _anomaly(self, client_order_id: ClientOrderId, problems: list[str]) -> list[Effect]:
+    def _conflict(self, message: ExecutionConflict) -> list[Effect]:
+        """One execution id, two different executions: an anomaly journaled with both."""
+        fill = message.reported
+        problem = (f"execution {fill.execution_id} reported again with a different "
+                   f"{', '.join(message.differences)}")
+        return self._anomaly(fill.client_order_id, [problem],
+                             versions={"journaled": message.stored, "reported": fill})
+
+    def _anomaly(self, client_order_id: ClientOrderId, problems: list[str], *,
+                 versions: Mapping[str, object] | None = None) -> list[Effect]:
         """A broker anomaly: journaled, the order cancelled, trading HALTED."""
         self.anomalies += 1
         reason = "; ".join(problems)
         return self._cancel(client_order_id) + self._latch(
             "broker_anomaly", TradingState.HALTED, reason, remember=False,
-            details={"client_order_id": client_order_id, "problem": reason})
+            details={"client_order_id": client_order_id, "problem": reason, **(versions or {})})
 
     def _commission(self, message: CommissionAdded) -> list[Effect]:
         symbol = self._fill_symbols.get(message.execution_id)

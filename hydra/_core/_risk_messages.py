@@ -214,6 +214,29 @@ class Executed:
 
 
 @attrs.frozen(kw_only=True)
+class ExecutionConflict:
+    """An execution whose id the journal already holds, reported with a different price,
+    quantity, side or time (a restarted gateway reusing ids, say): a broker anomaly, never a
+    duplicate to drop. ``stored`` is the journaled fill, ``reported`` the new one (not booked)."""
+
+    stored: Fill
+    reported: Fill
+
+    @property
+    def differences(self) -> tuple[str, ...]:
+        """The fields that differ, each as ``field stored → reported``."""
+        return conflicting_fields(self.stored, self.reported)
+
+
+def conflicting_fields(stored: Fill, reported: Fill) -> tuple[str, ...]:
+    """Where two reports of one execution id disagree (price, quantity, side, time); empty
+    for a true duplicate."""
+    return tuple(f"{name} {getattr(stored, name)} → {getattr(reported, name)}"
+                 for name in ("price", "quantity", "side", "time")
+                 if getattr(stored, name) != getattr(reported, name))
+
+
+@attrs.frozen(kw_only=True)
 class CommissionAdded:
     execution_id: ExecutionId
     commission: Decimal
@@ -234,6 +257,7 @@ class Resync:
 
 RiskInput = (
     NewOrder
+    | ExecutionConflict
     | Modify
     | Cancel
     | Adopt

@@ -31,7 +31,7 @@ from .._core._positions import Position
 from .._core._quote_check import IB_NO_PRICE, side_problem
 from .._enums import OrderStatus, OrderType, Side
 from .._errors import BrokerError, InvalidValueError, QuoteUnusableError
-from .._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
+from .._ids import BrokerOrderId, ClientOrderId, ExecutionId, intent_id_of
 from .._orders import Fill, OrderRequest
 from .._quotes import Quote
 from .._validate import DELIVERY_MONTH
@@ -97,12 +97,6 @@ def client_order_id_from_ib(order_ref: str, *, client_id: int, order_id: int) ->
     """The client order id IB's ``orderRef`` carries; an order Hydra did not place gets
     ``ib.<client id>.<order id>`` (the simulated gateway names such orders the same way)."""
     return ClientOrderId(order_ref or f"ib.{client_id}.{order_id}")
-
-
-def intent_id_of(client_order_id: ClientOrderId) -> IntentId:
-    """The intent an order belongs to (client order ids are ``<intent id>.<sequence>``)."""
-    intent, dot, _ = client_order_id.rpartition(".")
-    return IntentId(intent if dot and intent else client_order_id)
 
 
 # --- contracts -------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ JSON shapes (prices and bps as numbers, null when there is none):
 ORDER is ``{"intent_id", "action", "symbol", "month", "side", "quantity", "filled",
 "avg_price", "arrival_mid", "shortfall_bps", "completion", "blocked", "block_reason",
 "child_orders": [{"client_order_id", "order_type", "limit_price", "stop_price", "quantity",
-"filled", "status"}]}``.
+"filled", "status"}]}``; a client order id is shown without its journal id (``<intent>.<n>``),
+so one seed prints the same JSON with every journal.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from .._ids import unstamped
 from .._reports import ChildOrderReport
 from ._run import OrderResult, RunResult, RunSummary, SeedsSummary, summarize_seeds
 
@@ -35,7 +37,7 @@ def _number(value: Decimal | None, places: int | None = None) -> float | None:
 
 def child_to_json(child: ChildOrderReport) -> dict[str, Any]:
     return {
-        "client_order_id": child.client_order_id,
+        "client_order_id": unstamped(child.client_order_id),  # the same for every journal
         "order_type": child.order_type.value,
         "limit_price": _number(child.limit_price),
         "stop_price": _number(child.stop_price),

@@ -1,0 +1,73 @@
+"""The broker as the journal's witness, heard once at start (before recovery).
+
+The broker's working orders and today's executions are judged by the pure core
+(`hydra._core._witness`): when the broker knows orders or executions of this journal that the
+journal does not, the journal is behind and Hydra refuses to start (`JournalBehindError`)
+rather than send again what was sent, unless told to adopt them (``adopt_unknown``): then each
+is journaled with a note, left to the trader (never managed, never cancelled), and reported.
+Another program's working orders are reported as strangers and left alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import structlog
+import trio
+
+from ._core._witness import Testimony, hear_witness
+from ._errors import JournalBehindError
+from ._ids import ClientOrderId, JournalId
+from ._journal_actor import JournalClient
+from ._messages import EngineEvent, ReconcileDifference
+from ._schedule import EXCHANGE_ZONE, TRADING_DAY_ROLLS_AT, trading_day
+from .brokers import MarketView
+
+log = structlog.get_logger()
+
+
+def trading_day_start(moment: dt.datetime) -> dt.datetime:
+    """When the exchange's trading day that ``moment`` belongs to began (17:00 Chicago the
+    evening before)."""
+    day = trading_day(moment) - dt.timedelta(days=1)
+    return dt.datetime.combine(day, TRADING_DAY_ROLLS_AT, tzinfo=zoneinfo.ZoneInfo(EXCHANGE_ZONE))
+
+
+async def hear_broker(
+    broker: MarketView, journal: JournalClient, *, journal_id: JournalId, adopt_unknown: bool,
+    now: dt.datetime, publish: trio.MemorySendChannel[EngineEvent],
+) -> Testimony:
+    """Ask the broker what it holds for this journal; refuse a journal behind it, or (with
+    ``adopt_unknown``) journal and report what it did not know. Strangers are reported."""
+    working = await broker.open_orders()
+    executions = await broker.executions_since(trading_day_start(now))
+    testimony = hear_witness(
+        journal_id, working=[o.client_order_id for o in working], executions=executions,
+        known_orders=await journal.read(lambda j: j.known_order_ids()),
+        known_executions=await journal.read(lambda j: j.known_execution_ids()))
+    if testimony.behind and not adopt_unknown:
+        log.error("journal_behind", orders=list(testimony.unknown_orders),
+                  executions=[f.execution_id for f in testimony.unknown_executions])
+        raise JournalBehindError(orders=len(testimony.unknown_orders),
+                                 executions=len(testimony.unknown_executions))
+    for coid in testimony.unknown_orders:
+        await journal.record_note("unknown_order", client_order_id=coid,
+                                  left_to="the trader")
+        _report(publish, coid, "working at the broker with this journal's id, unknown to the "
+                "journal: adopted as a stranger, left to the trader")
+    for fill in testimony.unknown_executions:
+        await journal.record_note("unknown_execution", execution_id=fill.execution_id,
+                                  client_order_id=fill.client_order_id, fill=fill)
+        _report(publish, fill.client_order_id, f"execution {fill.execution_id} at the broker "
+                "with this journal's id, unknown to the journal: adopted as a stranger")
+    for coid in testimony.strangers:
+        await journal.record_note("stranger_order", client_order_id=coid)
+        _report(publish, coid, "working at the broker, placed by another program: left alone")
+    return testimony
+
+
+def _report(publish: trio.MemorySendChannel[EngineEvent], coid: ClientOrderId,
+            description: str) -> None:
+    log.warning("reconcile_difference", client_order_id=coid, description=description)
+    publish.send_nowait(ReconcileDifference(client_order_id=coid, description=description))
