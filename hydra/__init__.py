@@ -14,7 +14,7 @@ parses this map and checks every module's imports against it):
   5. brokers, sim                                 the Broker protocol; the simulated exchange
   6. _messages, _journal_actor, _child_order,     the actor system
      _sender, _quote_source, _risk_actor, _patience, _twap_actor,
-     _bracket, _supervisor, _publisher, _engine
+     _bracket, _supervisor, _publisher, _recovery, _engine
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
   8. _fill_report, _fill_plot, _gate, _inbox,     the command line and the paper runner
      _strategy_hook, _runner, _ib_commands,
@@ -82,6 +82,7 @@ from ._settings import (
     LogFormat,
     LoggingSettings,
     LogLevel,
+    RestartSettings,
     RiskLimits,
     ShutdownSettings,
     SlippageSettings,
@@ -139,6 +140,7 @@ __all__ = [
     "Position",
     "Quote",
     "ReconcileDifference",
+    "RestartSettings",
     "RiskDeniedError",
     "RiskLimits",
     "SessionChanged",
