@@ -496,11 +496,10 @@ class Engine:
         await self._journal.record_note("intent_resumed", intent_id=roll.open_intent_id,
                                         roll_of=roll.close_intent_id, quantity=closed)
         log.info("roll_resumed", close_intent_id=roll.close_intent_id, quantity=closed)
-        opening = await self.submit(OrderIntent(
+        await self.submit(OrderIntent(
             contract=roll.target, side=roll.side, quantity=closed, strategy=roll.strategy,
             policy=Policy.PATIENCE, intent_id=roll.open_intent_id,
         ))
-        self.adopted.append(opening)
 
     # --- shutdown -------------------------------------------------------------------------------
 
