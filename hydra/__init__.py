@@ -15,7 +15,8 @@ parses this map and checks every module's imports against it):
   6. _messages, _journal_actor, _child_order,     the actor system
      _sender, _quote_source, _risk_actor,
      _patience, _twap_actor, _bracket,
-     _supervisor, _publisher, _witness, _engine
+     _supervisor, _publisher, _witness, _recovery,
+     _engine
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
   8. _fill_report, _fill_plot, _gate, _inbox,     the command line and the paper runner
      _strategy_hook, _runner, _ib_commands,
@@ -85,6 +86,7 @@ from ._settings import (
     LogFormat,
     LoggingSettings,
     LogLevel,
+    RestartSettings,
     RiskLimits,
     ShutdownSettings,
     SlippageSettings,
@@ -145,6 +147,7 @@ __all__ = [
     "Position",
     "Quote",
     "ReconcileDifference",
+    "RestartSettings",
     "RiskDeniedError",
     "RiskLimits",
     "SessionChanged",

@@ -9,6 +9,7 @@ entry has filled. Every order goes through the risk actor.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,12 +21,12 @@ from ._child_order import ChildOrder
 from ._contracts import ContractSpec
 from ._enums import OrderStatus, OrderType, Side, TimeInForce
 from ._errors import InvalidValueError
-from ._ids import UNSTAMPED, IntentId, OrderIds, new_intent_id
-from ._messages import Blocked, CancelOrder, OrderAnswer, PlaceOrder, RiskMessage
-from ._orders import OrderRequest
+from ._ids import UNSTAMPED, ClientOrderId, IntentId, OrderIds, new_intent_id
+from ._messages import AdoptOrder, Blocked, CancelOrder, OrderAnswer, PlaceOrder, RiskMessage
+from ._orders import Fill, OrderRequest
 from ._reports import ChildOrderReport
 from ._validate import non_empty_str, positive, positive_int, to_decimal
-from .brokers import BrokerEvent, FillReported
+from .brokers import BrokerEvent, FillReported, OpenOrder
 
 log = structlog.get_logger()
 
@@ -97,6 +98,53 @@ class BracketActor:
         self._arrival_mid = arrival_mid
         # Unbounded: the risk actor hands events over with send_nowait (see PatienceActor).
         self._events_in, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
+
+    @classmethod
+    def from_requests(
+        cls, requests: Sequence[OrderRequest], *, strategy: str,
+        risk: trio.MemorySendChannel[RiskMessage], arrival_mid: Decimal,
+        ids: OrderIds = UNSTAMPED,
+    ) -> BracketActor:
+        """The actor of the bracket whose entry, take-profit and stop are ``requests`` (as
+        journaled, numbered by ``ids``), to follow it after a restart."""
+        entry, take_profit, stop = requests
+        assert stop.stop_price is not None
+        intent = BracketIntent(
+            contract=entry.contract, side=entry.side, quantity=entry.quantity,
+            entry_price=entry.limit_price, take_profit_price=take_profit.limit_price,
+            stop_price=stop.stop_price, stop_limit_price=stop.limit_price, strategy=strategy,
+            intent_id=entry.intent_id,
+        )
+        return cls(intent, risk=risk, arrival_mid=arrival_mid, ids=ids)
+
+    async def adopt(self, found: Mapping[ClientOrderId, OpenOrder],
+                    statuses: Mapping[ClientOrderId, OrderStatus], fills: Sequence[Fill]) -> None:
+        """Take over a bracket a restart found: each leg still at the broker is adopted as it
+        stands (its price, its OCA group, the stop armed: nothing is sent), the others keep
+        the status the journal gives them; ``fills`` are the journaled ones."""
+        for request in self.requests:
+            coid = request.client_order_id
+            child = self.children[coid]
+            child.fills.extend(fill for fill in fills if fill.client_order_id == coid)
+            if coid in found:
+                child.prices.append(found[coid].request.limit_price)
+                child.status = OrderStatus.WORKING
+                await self._risk.send(AdoptOrder(order=found[coid],
+                                                 arrival_mid=self._arrival_mid,
+                                                 owner=self._events_in))
+            else:
+                child.prices.append(request.limit_price)
+                child.status = statuses[coid]
+
+    async def follow(self) -> None:
+        """Follow an adopted bracket until it is over; settle on the way out."""
+        try:
+            while not self.over:
+                self._apply(await self._events.receive())
+        finally:
+            with trio.CancelScope(shield=True) as cleanup:
+                cleanup.relative_deadline = 10.0
+                await self._settle()
 
     @property
     def entry(self) -> ChildOrder:

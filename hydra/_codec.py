@@ -14,9 +14,9 @@ from typing import Any
 import attrs
 
 from ._contracts import ContractSpec, contract_for
-from ._enums import OrderType, Side, TimeInForce
+from ._enums import OrderType, Policy, Side, TimeInForce
 from ._ids import ClientOrderId, ExecutionId, IntentId
-from ._orders import Fill, OrderRequest
+from ._orders import Fill, OrderIntent, OrderRequest
 
 
 def to_jsonable(value: Any) -> Any:
@@ -58,6 +58,18 @@ def request_from_json(data: dict[str, Any]) -> OrderRequest:
         oca_group=data["oca_group"],
         parent_id=data["parent_id"],
         transmit=data["transmit"],
+    )
+
+
+def intent_from_json(data: dict[str, Any]) -> OrderIntent:
+    """The `OrderIntent` that `to_jsonable` wrote."""
+    return OrderIntent(
+        contract=contract_from_json(data["contract"]),
+        side=Side(data["side"]),
+        quantity=data["quantity"],
+        strategy=data["strategy"],
+        intent_id=IntentId(data["intent_id"]),
+        policy=None if data.get("policy") is None else Policy(data["policy"]),
     )
 
 

@@ -43,11 +43,10 @@ from ._errors import (
     RiskDeniedError,
     UnmanagedOrdersError,
 )
-from ._ids import UNSTAMPED, ClientOrderId, IntentId, JournalId, OrderIds, new_intent_id
+from ._ids import UNSTAMPED, IntentId, JournalId, OrderIds, new_intent_id
 from ._journal import Journal, utc_now
 from ._journal_actor import JournalClient, JournalWrite, Offload, run_in_thread, run_journal
 from ._messages import (
-    AdoptOrder,
     Blocked,
     CheckIntentFits,
     EngineEvent,
@@ -59,25 +58,25 @@ from ._messages import (
     OrderAnswer,
     ReconcileDifference,
     ResumeTrading,
-    Resynced,
     RiskMessage,
     SessionDown,
     Settle,
 )
 from ._orders import OrderIntent
-from ._patience import PatienceActor, Work, run_patience
+from ._patience import Work, run_patience
 from ._publisher import EngineView, Subscribe, open_subscription, run_publisher
 from ._quote_source import QuoteSource
 from ._quotes import Quote
+from ._recovery import Recovery, Resumed, RollLeft
 from ._reports import ChildOrderReport, ExecutionReport
 from ._risk_actor import RiskActor, pacing_bucket, run_risk
 from ._schedule import trading_day
 from ._settings import HydraConfig
 from ._stop_reasons import describe_error, only_stopping
-from ._supervisor import resync, run_broker_events, run_connection
+from ._supervisor import run_broker_events, run_connection
 from ._twap_actor import run_twap
 from ._witness import hear_broker
-from .brokers import Broker, MarketView, OpenOrder
+from .brokers import Broker, MarketView
 
 log = structlog.get_logger()
 
@@ -361,6 +360,9 @@ class Engine:
         if to_expiry <= contract.expiry:
             raise InvalidValueError("to_expiry", to_expiry, f"must be after {contract.expiry}")
         close_id, open_id = intent_ids or (new_intent_id(), new_intent_id())
+        await self._journal.record_note("roll_started", close_intent_id=close_id,  # restart
+                                        open_intent_id=open_id, symbol=contract.symbol,
+                                        from_expiry=contract.expiry, to_expiry=to_expiry)
         closing = await (await self.close_position(
             contract, strategy=strategy, intent_id=close_id)).wait_done()
         if closing.filled == 0:
@@ -466,83 +468,47 @@ class Engine:
     # --- restart --------------------------------------------------------------------------------
 
     async def recover(self) -> None:
-        """Adopt the orders a previous run left at the broker; journal what finished meanwhile.
+        """Carry on from what a previous run left at the broker and in the journal
+        (`hydra._recovery`): nothing is sent again, a cancel asked for is completed, brackets
+        are adopted as brackets, interrupted intents resumed (or reported, by config)."""
+        recovered = await Recovery(config=self._config, broker=self._broker,
+                                   journal=self._journal, risk=self._risk, quotes=self._quotes,
+                                   leave_working=self._leave, seed=self._seed,
+                                   order_ids=self._ids).run()
+        for difference in recovered.interrupted:
+            self.interrupted.append(difference)
+            self._publish.send_nowait(difference)
+        resumed: dict[IntentId, IntentHandle] = {}
+        for item in recovered.resumed:
+            handle = IntentHandle(item.intent)
+            self.adopted.append(handle)
+            resumed[item.intent.intent_id] = handle
+            if item.bracket:
+                self._brackets.add(item.intent.intent_id)
+            self._nursery.start_soon(self._run_resumed, handle, item)
+        for roll in recovered.rolls:
+            self._nursery.start_soon(self._open_rolled, roll, resumed.get(roll.close_intent_id))
 
-        Nothing is sent again: an order the journal knows is never placed a second time."""
-        state = await resync(self._broker, self._journal)
-        await self._risk.send(Resynced(fills=state.fills, open_orders=()))  # journal fills once
-        at_broker = {order.client_order_id: order for order in state.open_orders}
-        adopted: set[IntentId] = set()
-        for order in await self._journal.read(lambda j: j.live_orders()):
-            coid = order.request.client_order_id
-            if coid in at_broker:
-                await self._adopt(at_broker[coid])
-                adopted.add(order.request.intent_id)
-            else:
-                await self._settle_missing(coid, order.request.quantity, order.filled)
-        await self._report_interrupted(adopted=adopted)
-
-    async def _report_interrupted(self, *, adopted: set[IntentId]) -> None:
-        """Intents an earlier run never finished (it stopped mid-TWAP, say) are not resumed
-        beyond their adopted order: each is journaled and published, with what had filled,
-        for the trader to decide."""
-        for intent_id, quantity, filled in await self._journal.read(
-            lambda j: j.unfinished_intents()
-        ):
-            rest = ("its working order is adopted, the rest is not resumed"
-                    if intent_id in adopted else "not resumed")
-            description = (f"intent {intent_id} was interrupted by a stop: {filled} of "
-                           f"{quantity} filled; {rest}")
-            await self._journal.record_note("intent_interrupted", intent_id=intent_id,
-                                            filled=filled, quantity=quantity)
-            log.warning("intent_interrupted", intent_id=intent_id, filled=filled,
-                        quantity=quantity)
-            self.interrupted.append(ReconcileDifference(client_order_id=None,
-                                                        description=description))
-            self._publish.send_nowait(self.interrupted[-1])
-
-    async def _settle_missing(self, coid: ClientOrderId, quantity: int, filled: int) -> None:
-        status = OrderStatus.FILLED if filled >= quantity else OrderStatus.CANCELLED
-        await self._journal.record_status(coid, status, reason="no longer at the broker on "
-                                          "restart", intent=None)
-
-    async def _adopt(self, order: OpenOrder) -> None:
-        request = order.request
-        await self._broker.subscribe_quotes(request.contract)
-        arrival = await self._journal.read(lambda j: j.arrival_mid(request.intent_id))
-        if arrival is None:
-            quote = self._quotes.usable(request.contract)
-            arrival = request.limit_price if quote is None else quote.mid
-        work = Work(
-            intent_id=request.intent_id, client_order_id=request.client_order_id,
-            contract=request.contract, side=request.side, quantity=request.quantity,
-            policy=Policy.PATIENCE, settings=self._config.execution, arrival_mid=arrival,
-        )
-        actor = PatienceActor(work, risk=self._risk, quotes=self._quotes.usable,
-                              leave_working=self._leave, why_unusable=self._quotes.problem)
-        actor.child.prices.append(request.limit_price)
-        actor.child.status = OrderStatus.WORKING
-        actor.child.fills.extend(await self._journal.read(
-            lambda j: [f for f in j.fills() if f.client_order_id == request.client_order_id]
-        ))
-        await self._risk.send(AdoptOrder(order=order, arrival_mid=arrival, owner=actor.events_in))
-        handle = IntentHandle(OrderIntent(
-            contract=request.contract, side=request.side, quantity=request.quantity,
-            intent_id=request.intent_id,
-        ))
-        self.adopted.append(handle)
-        log.info("order_adopted", client_order_id=request.client_order_id,
-                 remaining=order.remaining)
-        self._nursery.start_soon(self._run_adopted, handle, actor)
-
-    async def _run_adopted(self, handle: IntentHandle, actor: PatienceActor) -> None:
-        children: list[ChildOrderReport] = []
+    async def _run_resumed(self, handle: IntentHandle, resumed: Resumed) -> None:
+        children = list(resumed.earlier)
         try:
             with handle._scope:
-                await actor.run(adopted=True)
+                await resumed.run(children)
         finally:
-            children.append(actor.child.report())
-            await self._report(handle, actor.work, children)
+            await self._report(handle, resumed.work, children)
+
+    async def _open_rolled(self, roll: RollLeft, closing: IntentHandle | None) -> None:
+        """Open what a roll's close filled, once the close (resumed, or done) is over."""
+        closed = roll.closed if closing is None else (await closing.wait_done()).filled
+        if closed == 0:
+            return
+        await self._journal.record_note("intent_resumed", intent_id=roll.open_intent_id,
+                                        roll_of=roll.close_intent_id, quantity=closed)
+        log.info("roll_resumed", close_intent_id=roll.close_intent_id, quantity=closed)
+        await self.submit(OrderIntent(
+            contract=roll.target, side=roll.side, quantity=closed, strategy=roll.strategy,
+            policy=Policy.PATIENCE, intent_id=roll.open_intent_id,
+        ))
 
     # --- shutdown -------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ import attrs
 import outcome
 
 from ._audit import AuditLog
-from ._codec import fill_from_json, request_from_json, to_jsonable
+from ._codec import fill_from_json, intent_from_json, request_from_json, to_jsonable
 from ._enums import OrderStatus
 from ._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId, JournalId, new_journal_id
 from ._journal_lock import JournalLock
@@ -46,7 +46,8 @@ from ._journal_schema import (
 )
 from ._orders import Fill, OrderIntent, OrderRequest
 
-__all__ = ["CHECKPOINT_EVERY", "EventKind", "Journal", "JournaledOrder", "NoteKind", "utc_now"]
+__all__ = ["CHECKPOINT_EVERY", "EventKind", "IntentRecord", "Journal", "JournaledOrder", "NoteKind",
+           "utc_now"]
 
 CHECKPOINT_EVERY = 200
 """Commits between two checkpoints of the WAL into the database file: the most events a lost
@@ -66,6 +67,16 @@ class JournaledOrder:
     broker_order_id: BrokerOrderId | None
     status: OrderStatus
     filled: int
+
+
+@attrs.frozen(kw_only=True)
+class IntentRecord:
+    """An intent as it was journaled when submitted."""
+
+    intent: OrderIntent
+    arrival_mid: Decimal | None
+    predicted_bps: Decimal | None
+    submitted_at: dt.datetime
 
 
 def _may_be_working(status: OrderStatus) -> bool:
@@ -407,6 +418,57 @@ class Journal:
             (intent_id,),
         ).fetchone()
         return None if row is None or row[0] is None else Decimal(row[0])
+
+    def now(self) -> dt.datetime:
+        """The journal's clock: the time its next record would be stamped with."""
+        return self._clock()
+
+    def intent_record(self, intent_id: IntentId) -> IntentRecord | None:
+        """``intent_id`` as journaled at submission, with when it was submitted."""
+        row = self._db.execute(
+            "SELECT recorded_at, payload FROM events WHERE kind = 'intent' AND intent_id = ?"
+            " ORDER BY seq LIMIT 1", (intent_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        data = json.loads(row[1])
+        return IntentRecord(
+            intent=intent_from_json(data["intent"]),
+            arrival_mid=None if data["arrival_mid"] is None else Decimal(data["arrival_mid"]),
+            predicted_bps=None if data["predicted_bps"] is None else Decimal(data["predicted_bps"]),
+            submitted_at=dt.datetime.fromisoformat(row[0]),
+        )
+
+    def intent_orders(self, intent_id: IntentId) -> list[tuple[JournaledOrder, dt.datetime]]:
+        """Every order journaled for ``intent_id``, in order, with when it was journaled."""
+        return [(self._order(payload), dt.datetime.fromisoformat(at)) for at, payload in
+                self._db.execute("SELECT recorded_at, payload FROM events WHERE kind = 'order'"
+                                 " AND intent_id = ? ORDER BY seq", (intent_id,)).fetchall()]
+
+    def last_sequence(self, intent_id: IntentId) -> int:
+        """The highest order number (`client_order_id_for`) ``intent_id`` used, sent or
+        blocked; 0 when none."""
+        rows = self._db.execute(
+            "SELECT client_order_id FROM events WHERE kind IN ('order', 'blocked')"
+            " AND intent_id = ?", (intent_id,),
+        ).fetchall()
+        numbers = [int(tail) for (coid,) in rows
+                   if (tail := str(coid).rpartition(".")[2]).isdigit()]
+        return max(numbers, default=0)
+
+    def intent_fills(self, intent_id: IntentId) -> list[Fill]:
+        """The fills journaled for ``intent_id``'s orders, in order."""
+        rows = self._db.execute("SELECT payload FROM events WHERE kind = 'fill' AND intent_id = ?"
+                                " ORDER BY seq", (intent_id,))
+        return [fill_from_json(json.loads(payload)["fill"]) for (payload,) in rows]
+
+    def notes(self, what: str) -> list[dict[str, Any]]:
+        """The payload of every note ``what``, oldest first."""
+        rows = self._db.execute(
+            "SELECT payload FROM events WHERE kind = 'note'"
+            " AND json_extract(payload, '$.what') = ? ORDER BY seq", (what,),
+        )
+        return [dict(json.loads(payload)) for (payload,) in rows]
 
     def order_request(self, client_order_id: ClientOrderId) -> OrderRequest | None:
         """The request journaled for ``client_order_id`` (sent or dry), if any."""

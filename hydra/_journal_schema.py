@@ -43,6 +43,10 @@ class NoteKind(enum.StrEnum):
     SCHEMA_MIGRATED = "schema_migrated"
     INTENT_FINISHED = "intent_finished"
     INTENT_INTERRUPTED = "intent_interrupted"
+    INTENT_RESUMED = "intent_resumed"  # a restart carried on with an interrupted intent
+    CANCEL_REQUESTED = "cancel_requested"  # journaled before the cancel goes to the broker
+    ROLL_STARTED = "roll_started"  # a roll's close and open intents, and the target month
+    ROLL_INTERRUPTED = "roll_interrupted"  # a restart found a roll whose open never started
     RISK_STATE = "risk_state"
     RISK_STATE_RESTORED = "risk_state_restored"
     TRADING_DAY = "trading_day"

@@ -49,9 +49,14 @@ class ModifyOrder:
 
 @attrs.frozen(kw_only=True)
 class CancelOrder:
-    """Cancel a working order. Cancels always pass the risk checks."""
+    """Cancel a working order. Cancels always pass the risk checks.
+
+    ``ladder_end``: the order's ladder ran out (its intent goes on, with a later slice or
+    order, or ends as planned); otherwise the cancel stops the intent, and a restart completes
+    it instead of resuming the intent."""
 
     client_order_id: ClientOrderId
+    ladder_end: bool = False
 
 
 @attrs.frozen(kw_only=True)

@@ -84,6 +84,20 @@ def stage_plan(policy: Policy, settings: ExecutionSettings) -> tuple[tuple[objec
     return tuple((stage, ladder_wait(stage, settings=settings)) for stage in LadderStage)
 
 
+def stages_after(plan: tuple[tuple[object, float], ...], elapsed: float,
+                 ) -> tuple[tuple[object, float], ...]:
+    """The stages of ``plan`` still to work ``elapsed`` seconds into it: the one it is at,
+    with what is left of its wait, and those after it (none when the plan is over)."""
+    left: list[tuple[object, float]] = []
+    start = 0.0
+    for stage, wait in plan:
+        end = start + wait
+        if end > elapsed:
+            left.append((stage, end - max(start, elapsed)))
+        start = end
+    return tuple(left)
+
+
 def stage_price(stage: object, quote: Quote, work: Work) -> Decimal:
     """The limit price of ``stage`` (a ladder stage or a baseline policy) at ``quote``."""
     common = {"settings": work.settings, "contract": work.contract, "arrival_mid": work.arrival_mid}
@@ -149,19 +163,23 @@ class PatienceActor:
         while not self.child.done:
             self.child.apply(await self._events.receive())
 
-    async def run(self, *, adopted: bool = False) -> ChildOrderReport:
-        """Work the ladder; on the way out, settle the order whatever happened."""
+    async def run(self, *, adopted: bool = False, elapsed: float = 0.0) -> ChildOrderReport:
+        """Work the ladder (``elapsed`` seconds into it: a restart resumes it at the stage it
+        was at); on the way out, settle the order whatever happened."""
+        ended = False
         try:
-            await self._ladder(adopted=adopted)
+            await self._ladder(adopted=adopted, elapsed=elapsed)
+            ended = True
         finally:
             with trio.CancelScope(shield=True) as cleanup:
                 cleanup.relative_deadline = CANCEL_CONFIRM_SECONDS
-                await self._settle()
+                await self._settle(ladder_end=ended)
         return self.child.report()
 
-    async def _ladder(self, *, adopted: bool) -> None:
+    async def _ladder(self, *, adopted: bool, elapsed: float) -> None:
         placed = adopted
-        for stage, wait in stage_plan(self.work.policy, self.work.settings):
+        plan = stage_plan(self.work.policy, self.work.settings)
+        for stage, wait in stages_after(plan, elapsed):
             quote = self._usable_quote()  # None: a working order rests, an unplaced one waits
             if quote is not None:
                 price = stage_price(stage, quote, self.work)
@@ -206,8 +224,9 @@ class PatienceActor:
             self.child.quote_problem = self._why_unusable(self.work.contract) or NO_USABLE_QUOTE
         return quote
 
-    async def _settle(self) -> None:
-        """Cancel what is still working (or leave it, by config) and wait for the answer."""
+    async def _settle(self, *, ladder_end: bool = False) -> None:
+        """Cancel what is still working (or leave it, by config) and wait for the answer;
+        ``ladder_end``: the ladder ran out (else the work was stopped)."""
         child = self.child
         if self._placing is not None:  # cancelled while the risk actor had the order
             answer = await self._placing.receive()
@@ -222,7 +241,8 @@ class PatienceActor:
             child.status = OrderStatus.LEFT_WORKING
             return
         try:
-            await self._risk.send(CancelOrder(client_order_id=self.work.client_order_id))
+            await self._risk.send(CancelOrder(client_order_id=self.work.client_order_id,
+                                              ladder_end=ladder_end))
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             return  # the risk actor is gone (Hydra is failing): the journal has the order
         await self.wait_done()

@@ -70,6 +70,7 @@ from ._core._risk_messages import (
 from ._core._slippage import shortfall_bps
 from ._enums import OrderStatus, TradingState
 from ._errors import InvalidValueError
+from ._ids import ClientOrderId
 from ._journal_actor import JournalClient
 from ._messages import (
     AdoptOrder,
@@ -134,6 +135,7 @@ class RiskActor:
         self.sending = SendQueue()
         self.unmanaged: list[str] = []  # orders the finalizer could not settle
         self._settling: trio.Event | None = None
+        self._cancels_noted: set[ClientOrderId] = set()  # cancel_requested is journaled once
 
     # --- feeding the book ------------------------------------------------------------------
 
@@ -169,6 +171,8 @@ class RiskActor:
                                         limit_price=message.limit_price, reply=message.reply,
                                         reference_price=reference))
             case CancelOrder():
+                await self._cancel_requested(message.client_order_id,
+                                             ladder_end=message.ladder_end)
                 await self._feed(Cancel(client_order_id=message.client_order_id))
             case Kill():
                 await self._feed(KillSwitch(reason=message.reason))
@@ -325,8 +329,10 @@ class RiskActor:
             case TransmitModify():
                 self.sending.modify(effect.client_order_id, effect.limit_price)
             case TransmitCancel():
+                await self._cancel_requested(effect.client_order_id)
                 self.sending.cancel(effect.client_order_id)
             case Withdraw():
+                await self._cancel_requested(effect.client_order_id)
                 self.sending.withdraw(effect.client_order_id)
             case StateChanged():
                 self._publish.send_nowait(TradingStateChanged(state=effect.state,
@@ -343,6 +349,18 @@ class RiskActor:
                 log.warning("reconcile_difference", description=effect.description)
                 self._publish.send_nowait(ReconcileDifference(
                     client_order_id=effect.client_order_id, description=effect.description))
+
+    async def _cancel_requested(self, client_order_id: ClientOrderId, *,
+                                ladder_end: bool = False) -> None:
+        """Journal, once per order and before the sender has it, that its cancel was asked
+        for (a restart completes it: `hydra._recovery`). A cancel the book starts itself (a
+        kill, a breaker, the finalizer) stops the order's intent."""
+        order = self.book.order_context(client_order_id)
+        if order is None or client_order_id in self._cancels_noted:
+            return
+        self._cancels_noted.add(client_order_id)
+        await self._journal.record_note("cancel_requested", client_order_id=client_order_id,
+                                        intent_id=order.request.intent_id, ladder_end=ladder_end)
 
     async def _link_changed(self, effect: LinkChanged) -> None:
         if effect.up:

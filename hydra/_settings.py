@@ -220,6 +220,15 @@ class ShutdownSettings:
 
 
 @attrs.frozen(kw_only=True)
+class RestartSettings:
+    """What a restart does with the intents a stopped run left unfinished."""
+
+    # True: carry on with each (remaining quantity, arrival mid, strategy and policy, a TWAP's
+    # remaining slices over its remaining horizon, a roll's open leg); False: report each.
+    resume: bool = True
+
+
+@attrs.frozen(kw_only=True)
 class JournalSettings:
     path: str = attrs.field(default="hydra-journal.sqlite", validator=non_empty_str)
     audit_path: str | None = None  # JSONL mirror; None: next to the journal, ".audit.jsonl"
@@ -281,6 +290,7 @@ class HydraConfig:
     broker: BrokerSettings = BrokerSettings()
     journal: JournalSettings = JournalSettings()
     shutdown: ShutdownSettings = ShutdownSettings()
+    restart: RestartSettings = RestartSettings()
     runner: RunnerSettings = RunnerSettings()
     logging: LoggingSettings = LoggingSettings()
     slippage: SlippageSettings = SlippageSettings()

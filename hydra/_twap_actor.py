@@ -11,7 +11,7 @@ schedule early.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import attrs
 import structlog
@@ -38,11 +38,14 @@ async def run_twap(
     leave_working: Callable[[], bool] = lambda: False,
     max_order_quantity: int | None = None,
     why_unusable: WhyUnusable = no_reason,
+    first_slice: Callable[[Work], Awaitable[ChildOrderReport]] | None = None,
 ) -> None:
     """Work ``work.quantity`` as a TWAP; every slice's report is appended to ``children``.
 
     The first slice uses ``work.client_order_id``; later slices, and the later orders of a
-    slice above ``max_order_quantity`` (None: no limit), take ``next_order_id()``."""
+    slice above ``max_order_quantity`` (None: no limit), take ``next_order_id()``. A restart
+    passes ``first_slice``: it works the first slice with the order already at the broker
+    (appending its report to ``children`` itself) instead of placing one."""
     plan = plan_twap(work.quantity, settings=work.settings, rng=rng)
     start = trio.current_time()
     planned = filled = 0
@@ -60,11 +63,14 @@ async def run_twap(
         )
         log.info("twap_slice", intent_id=work.intent_id, quantity=slice_work.quantity,
                  at=offset)
-        reports = await run_patience(
-            slice_work, risk=risk, quotes=quotes, children=children,
-            leave_working=leave_working, max_order_quantity=max_order_quantity,
-            next_order_id=next_order_id, why_unusable=why_unusable,
-        )
+        if index == 0 and first_slice is not None:
+            reports: tuple[ChildOrderReport, ...] = (await first_slice(slice_work),)
+        else:
+            reports = await run_patience(
+                slice_work, risk=risk, quotes=quotes, children=children,
+                leave_working=leave_working, max_order_quantity=max_order_quantity,
+                next_order_id=next_order_id, why_unusable=why_unusable,
+            )
         filled += sum(report.filled for report in reports)
         report = reports[-1]
         if report.status is OrderStatus.BLOCKED:

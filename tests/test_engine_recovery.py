@@ -18,7 +18,7 @@ from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
 from hydra._messages import ReconcileDifference, SessionChanged
 from hydra._orders import OrderRequest
-from hydra._settings import Distance, ShutdownSettings
+from hydra._settings import Distance, RestartSettings, ShutdownSettings
 from hydra.sim import (
     Disconnect,
     DuplicateExecution,
@@ -266,18 +266,19 @@ def _crash_after_time(seconds: float) -> Callable[[Callable[[], Any]], Any]:
 async def test_restart_reports_an_intent_a_crash_interrupted(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    """A TWAP cut off by a crash is not resumed on restart; it is journaled and published as
-    interrupted, with what had filled."""
+    """With ``[restart] resume = false`` a TWAP cut off by a crash is not resumed on restart;
+    it is journaled and published as interrupted, with what had filled."""
     path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=TWAP, restart=RestartSettings(resume=False))
     async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
         with pytest.raises(BaseExceptionGroup):
-            async with open_engine(exchange, path, HydraConfig(execution=TWAP),
+            async with open_engine(exchange, path, config,
                                    offload=_crash_after_time(150.0)) as engine:
                 intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15)
                 await (await engine.submit(intent)).wait_done()
-        async with open_engine(exchange, path, HydraConfig(execution=TWAP)) as engine:
+        async with open_engine(exchange, path, config) as engine:
             (interrupted,) = engine.interrupted
-        async with open_engine(exchange, path, HydraConfig(execution=TWAP)) as engine:
+        async with open_engine(exchange, path, config) as engine:
             assert engine.interrupted == []  # reported once
     assert interrupted.description == (
         f"intent {intent.intent_id} was interrupted by a stop: 5 of 15 filled; its working "

@@ -1,0 +1,586 @@
+"""Restart: what a stopped run left at the broker and in the journal, carried on or reported.
+
+Nothing the journal knows is sent again. Per intent the previous run did not finish:
+
+- a cancel it asked for (a ``cancel_requested`` note, journaled before the cancel went to the
+  sender) is completed, never undone: the order is cancelled, not re-worked; and when that
+  cancel stopped the intent (not a ladder running out) the intent is not resumed either;
+- a bracket is adopted as a bracket (its legs at their prices, the OCA group intact, the stop
+  armed), never repriced; one whose legs were not all sent is reported, what was staged of it
+  cancelled;
+- with ``[restart] resume = true``, anything else is resumed with its remaining quantity
+  (quantity less journaled fills), its arrival mid, its strategy and its policy: a TWAP with
+  its remaining slices over what is left of its horizon (from its journaled submission time),
+  its working slice as the first of them; a patience order from the stage it was at (by the
+  time it was journaled), a passive one staying passive. It is journaled as ``intent_resumed``;
+- with ``resume = false`` its working orders are adopted (with its policy, at their stage) and
+  the intent is journaled and published as ``intent_interrupted``.
+
+A roll stopped between its legs (``roll_started`` names both intents and the target month) has
+its open leg started for what the close filled, or, without resume, reported with exactly what
+was closed. Orders left working on purpose whose intent had finished are adopted as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import random
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
+
+import attrs
+import structlog
+import trio
+
+from ._bracket import BracketActor
+from ._child_order import ChildOrder
+from ._contracts import ContractSpec
+from ._core._routing import route
+from ._core._twap import chunk_sizes
+from ._enums import OrderStatus, Policy, Side
+from ._ids import ClientOrderId, IntentId, OrderIds
+from ._journal import IntentRecord, Journal, JournaledOrder
+from ._journal_actor import JournalClient
+from ._journal_schema import NoteKind
+from ._messages import (
+    AdoptOrder,
+    CancelOrder,
+    FlattenIntent,
+    ReconcileDifference,
+    Resynced,
+    RiskMessage,
+)
+from ._orders import Fill, OrderIntent
+from ._patience import CANCEL_CONFIRM_SECONDS, LADDER_LENGTH, PatienceActor, Work, run_patience
+from ._quote_source import QuoteSource
+from ._reports import ChildOrderReport
+from ._settings import HydraConfig
+from ._supervisor import resync
+from ._twap_actor import run_twap
+from .brokers import BrokerEvent, MarketView, OpenOrder
+
+log = structlog.get_logger()
+
+Run = Callable[[list[ChildOrderReport]], Awaitable[None]]
+"""A resumed intent's work: appends a report for every order it works to the list."""
+
+
+@attrs.frozen(kw_only=True)
+class Resumed:
+    """One intent a restart carries on with (or only settles): the engine runs ``run`` under
+    a handle and reports ``earlier`` (its orders of before the restart) with what ``run`` adds."""
+
+    intent: OrderIntent
+    work: Work  # for the report: arrival mid and prediction
+    earlier: tuple[ChildOrderReport, ...]
+    run: Run
+    bracket: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class RollLeft:
+    """A roll whose open leg never started: open ``side`` in ``target`` for what the close
+    (``close_intent_id``, resumed or finished) filled."""
+
+    close_intent_id: IntentId
+    open_intent_id: IntentId
+    target: ContractSpec
+    side: Side
+    strategy: str
+    closed: int  # journaled fills of the close so far
+
+
+@attrs.frozen(kw_only=True)
+class Recovered:
+    resumed: tuple[Resumed, ...]
+    interrupted: tuple[ReconcileDifference, ...]  # reported, for the trader to decide
+    rolls: tuple[RollLeft, ...]
+
+
+@attrs.frozen(kw_only=True)
+class _History:
+    """One intent as the journal left it."""
+
+    record: IntentRecord
+    orders: tuple[tuple[JournaledOrder, dt.datetime], ...]  # with when each was journaled
+    fills: tuple[Fill, ...]
+    last_sequence: int
+
+    @property
+    def intent(self) -> OrderIntent:
+        return self.record.intent
+
+    @property
+    def filled(self) -> int:
+        return sum(fill.quantity for fill in self.fills if fill.side is self.intent.side)
+
+    @property
+    def bracket(self) -> bool:
+        return any(o.request.parent_id is not None or not o.request.transmit
+                   for o, _ in self.orders)
+
+
+def _load(journal: Journal, intent_id: IntentId) -> _History | None:
+    record = journal.intent_record(intent_id)
+    if record is None:
+        return None
+    return _History(record=record, orders=tuple(journal.intent_orders(intent_id)),
+                    fills=tuple(journal.intent_fills(intent_id)),
+                    last_sequence=journal.last_sequence(intent_id))
+
+
+def _earlier_report(order: JournaledOrder, fills: Sequence[Fill]) -> ChildOrderReport:
+    request = order.request
+    return ChildOrderReport(
+        client_order_id=request.client_order_id, order_type=request.order_type,
+        quantity=request.quantity, prices=(request.limit_price,), stop_price=request.stop_price,
+        status=order.status,
+        fills=tuple(f for f in fills if f.client_order_id == request.client_order_id),
+    )
+
+
+class _Cancelling:
+    """An adopted order whose cancel was asked for before the restart: cancelled, not worked."""
+
+    def __init__(self, order: OpenOrder, fills: Sequence[Fill]) -> None:
+        request = order.request
+        self.child = ChildOrder(client_order_id=request.client_order_id,
+                                quantity=request.quantity, order_type=request.order_type,
+                                stop_price=request.stop_price, prices=[request.limit_price],
+                                fills=[f for f in fills
+                                       if f.client_order_id == request.client_order_id],
+                                status=OrderStatus.WORKING)
+        # Unbounded: the risk actor hands events over with send_nowait (see PatienceActor).
+        self.events_in, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
+
+    async def run(self, risk: trio.MemorySendChannel[RiskMessage],
+                  children: list[ChildOrderReport]) -> None:
+        try:
+            with trio.CancelScope(shield=True) as scope:
+                scope.relative_deadline = CANCEL_CONFIRM_SECONDS
+                await risk.send(CancelOrder(client_order_id=self.child.client_order_id))
+                while not self.child.done:
+                    self.child.apply(await self._events.receive())
+        finally:
+            children.append(self.child.report())
+
+
+def _seconds(later: dt.datetime, earlier: dt.datetime) -> float:
+    return max((later - earlier).total_seconds(), 0.0)
+
+
+class Recovery:
+    """Works out, once at start-up, what the previous run left and how to carry on."""
+
+    def __init__(
+        self, *, config: HydraConfig, broker: MarketView, journal: JournalClient,
+        risk: trio.MemorySendChannel[RiskMessage], quotes: QuoteSource,
+        leave_working: Callable[[], bool], seed: int, order_ids: OrderIds,
+    ) -> None:
+        self._config = config
+        self._ids = order_ids
+        self._broker = broker
+        self._journal = journal
+        self._risk = risk
+        self._quotes = quotes
+        self._leave_working = leave_working
+        self._seed = seed
+        self._resumed: list[Resumed] = []
+        self._interrupted: list[ReconcileDifference] = []
+
+    async def run(self) -> Recovered:
+        state = await resync(self._broker, self._journal)
+        await self._risk.send(Resynced(fills=state.fills, open_orders=()))  # journal fills once
+        at_broker = {order.client_order_id: order for order in state.open_orders}
+        live = await self._journal.read(lambda j: j.live_orders())
+        for order in live:
+            if order.request.client_order_id not in at_broker:
+                await self._settle_missing(order)
+        self._cancels = {ClientOrderId(n["client_order_id"]): bool(n.get("ladder_end"))
+                         for n in await self._journal.read(
+                             lambda j: j.notes(NoteKind.CANCEL_REQUESTED))}
+        self._now = await self._journal.read(lambda j: j.now())
+        unfinished = [i for i, _, _ in await self._journal.read(lambda j: j.unfinished_intents())]
+        for intent_id in unfinished:
+            history = await self._journal.read(functools.partial(_load, intent_id=intent_id))
+            if history is not None:
+                await self._recover_intent(history, at_broker)
+        for order in live:  # left working by an intent that had finished
+            coid = order.request.client_order_id
+            if coid in at_broker and order.request.intent_id not in unfinished:
+                await self._adopt_left_working(at_broker[coid])
+        rolls = await self._rolls(set(unfinished))
+        return Recovered(resumed=tuple(self._resumed), interrupted=tuple(self._interrupted),
+                         rolls=tuple(rolls))
+
+    async def _settle_missing(self, order: JournaledOrder) -> None:
+        done = order.filled >= order.request.quantity
+        status = OrderStatus.FILLED if done else OrderStatus.CANCELLED
+        await self._journal.record_status(order.request.client_order_id, status,
+                                          reason="no longer at the broker on restart",
+                                          intent=None)
+
+    # --- one unfinished intent -------------------------------------------------------------
+
+    async def _recover_intent(self, history: _History, at_broker: Mapping[ClientOrderId, OpenOrder]
+                              ) -> None:
+        found = {o.request.client_order_id: at_broker[o.request.client_order_id]
+                 for o, _ in history.orders if o.request.client_order_id in at_broker}
+        stopped = any(not self._cancels[o.request.client_order_id] for o, _ in history.orders
+                      if o.request.client_order_id in self._cancels)
+        if history.bracket:
+            await self._recover_bracket(history, found)
+        elif stopped:
+            log.info("intent_stop_completed", intent_id=history.intent.intent_id,
+                     cancelling=sorted(found))
+            self._add(history, found, await self._only_cancels(history, found))
+        elif not self._config.restart.resume:
+            await self._report_interrupted(history, adopted=bool(found))
+            self._add(history, found, await self._adopted_orders(history, found))
+        else:
+            await self._resume(history, found)
+
+    def _add(self, history: _History, found: Mapping[ClientOrderId, OpenOrder], run: Run,
+             *, bracket: bool = False) -> None:
+        earlier = tuple(_earlier_report(o, history.fills) for o, _ in history.orders
+                        if o.request.client_order_id not in found)
+        self._resumed.append(Resumed(intent=history.intent, work=self._work(history),
+                                     earlier=earlier, run=run, bracket=bracket))
+
+    def _fresh_ids(self, work: Work, history: _History) -> Callable[[], ClientOrderId]:
+        return _ids_after(work.client_order_id, history, self._ids)
+
+    def _work(self, history: _History, **changes: object) -> Work:
+        intent = history.intent
+        arrival = history.record.arrival_mid
+        if arrival is None:  # journaled before arrival mids were: the order's own price
+            arrival = history.orders[0][0].request.limit_price if history.orders else Decimal(1)
+        work = Work(intent_id=intent.intent_id,
+                    client_order_id=self._ids.for_intent(intent.intent_id,
+                                                         history.last_sequence + 1),
+                    contract=intent.contract, side=intent.side, quantity=intent.quantity,
+                    policy=Policy.PATIENCE, settings=self._config.execution_for(intent.strategy),
+                    arrival_mid=arrival, predicted_bps=history.record.predicted_bps)
+        return attrs.evolve(work, **changes)  # type: ignore[arg-type]
+
+    def _route(self, intent: OrderIntent) -> Policy:
+        return route(intent.quantity, adv=self._config.adv.get(intent.contract.symbol),
+                     settings=self._config.execution_for(intent.strategy), policy=intent.policy)
+
+    async def _only_cancels(self, history: _History, found: Mapping[ClientOrderId, OpenOrder]
+                            ) -> Run:
+        cancelling = [await self._cancelling(order, history) for order in found.values()]
+
+        async def run(children: list[ChildOrderReport]) -> None:
+            for pending in cancelling:
+                await pending.run(self._risk, children)
+
+        return run
+
+    async def _cancelling(self, order: OpenOrder, history: _History) -> _Cancelling:
+        """Adopt ``order`` (now: its events must not be lost) to cancel it."""
+        pending = _Cancelling(order, history.fills)
+        await self._risk.send(AdoptOrder(order=order, arrival_mid=self._work(history).arrival_mid,
+                                         owner=pending.events_in))
+        log.info("order_adopted_to_cancel", client_order_id=order.client_order_id)
+        return pending
+
+    async def _report_interrupted(self, history: _History, *, adopted: bool) -> None:
+        intent, filled = history.intent, history.filled
+        rest = ("its working order is adopted, the rest is not resumed" if adopted
+                else "not resumed")
+        description = (f"intent {intent.intent_id} was interrupted by a stop: {filled} of "
+                       f"{intent.quantity} filled; {rest}")
+        await self._journal.record_note(NoteKind.INTENT_INTERRUPTED, intent_id=intent.intent_id,
+                                        filled=filled, quantity=intent.quantity)
+        log.warning("intent_interrupted", intent_id=intent.intent_id, filled=filled,
+                    quantity=intent.quantity)
+        self._interrupted.append(ReconcileDifference(client_order_id=None,
+                                                     description=description))
+
+    # --- adopting orders -------------------------------------------------------------------
+
+    async def _adopt_patience(self, order: OpenOrder, placed_at: dt.datetime | None,
+                              work: Work) -> tuple[PatienceActor, float]:
+        """A patience actor for ``order`` (with the intent's policy), registered with the
+        risk actor now, and how far into its ladder the order is."""
+        request = order.request
+        work = attrs.evolve(work, client_order_id=request.client_order_id,
+                            quantity=request.quantity)
+        actor = PatienceActor(work, risk=self._risk, quotes=self._quotes.usable,
+                              leave_working=self._leave_working,
+                              why_unusable=self._quotes.problem)
+        actor.child.prices.append(request.limit_price)
+        actor.child.status = OrderStatus.WORKING
+        actor.child.fills.extend(await self._journal.read(
+            lambda j: [f for f in j.fills() if f.client_order_id == request.client_order_id]))
+        await self._broker.subscribe_quotes(request.contract)
+        await self._risk.send(AdoptOrder(order=order, arrival_mid=work.arrival_mid,
+                                         owner=actor.events_in))
+        log.info("order_adopted", client_order_id=request.client_order_id,
+                 remaining=order.remaining, policy=work.policy.value)
+        return actor, 0.0 if placed_at is None else _seconds(self._now, placed_at)
+
+    def _policy(self, intent: OrderIntent) -> Policy:
+        policy = self._route(intent)
+        return Policy.PATIENCE if policy is Policy.TWAP else policy
+
+    async def _adopted_orders(self, history: _History, found: Mapping[ClientOrderId, OpenOrder]
+                              ) -> Run:
+        """Cancel the found orders whose cancel was asked for; work the others with the
+        intent's policy from the stage each was at."""
+        times = {o.request.client_order_id: at for o, at in history.orders}
+        work = self._work(history, policy=self._policy(history.intent))
+        cancelling = [await self._cancelling(o, history) for c, o in found.items()
+                      if c in self._cancels]
+        actors = [await self._adopt_patience(o, times.get(c), work) for c, o in found.items()
+                  if c not in self._cancels]
+
+        async def run(children: list[ChildOrderReport]) -> None:
+            for pending in cancelling:
+                await pending.run(self._risk, children)
+            for actor, elapsed in actors:
+                try:
+                    await actor.run(adopted=True, elapsed=elapsed)
+                finally:
+                    children.append(actor.child.report())
+
+        return run
+
+    async def _adopt_left_working(self, order: OpenOrder) -> None:
+        request = order.request
+        history = await self._journal.read(lambda j: _load(j, request.intent_id))
+        if history is None:  # an order without its intent: adopt it as the order it is
+            intent = OrderIntent(contract=request.contract, side=request.side,
+                                 quantity=request.quantity, intent_id=request.intent_id)
+            history = _History(record=IntentRecord(intent=intent, arrival_mid=None,
+                                                   predicted_bps=None, submitted_at=self._now),
+                               orders=(), fills=(), last_sequence=0)
+        history = attrs.evolve(history, orders=tuple(
+            (o, at) for o, at in history.orders
+            if o.request.client_order_id == request.client_order_id))
+        found = {request.client_order_id: order}
+        self._add(history, found, await self._adopted_orders(history, found))
+        self._resumed[-1] = attrs.evolve(self._resumed[-1], intent=attrs.evolve(
+            history.intent, quantity=request.quantity))
+
+    # --- brackets --------------------------------------------------------------------------
+
+    async def _recover_bracket(self, history: _History,
+                               found: Mapping[ClientOrderId, OpenOrder]) -> None:
+        orders = [o for o, _ in history.orders]
+        legs = [self._ids.for_intent(history.intent.intent_id, n) for n in (1, 2, 3)]
+        by_id = {o.request.client_order_id: o for o in orders}
+        stop = by_id.get(legs[2])
+        sent = stop is not None and (legs[2] in found or stop.broker_order_id is not None)
+        if stop is None or not sent or not all(leg in by_id for leg in legs):
+            await self._report_incomplete_bracket(history, found, legs, by_id)
+            return
+        actor = BracketActor.from_requests([by_id[leg].request for leg in legs],
+                                           strategy=history.intent.strategy, risk=self._risk,
+                                           arrival_mid=self._work(history).arrival_mid,
+                                           ids=self._ids)
+        await self._broker.subscribe_quotes(history.intent.contract)
+        await actor.adopt(found, {leg: by_id[leg].status for leg in legs}, history.fills)
+        await self._journal.record_note(NoteKind.INTENT_RESUMED,
+                                        intent_id=history.intent.intent_id, policy="bracket",
+                                        adopted=sorted(found), filled=history.filled)
+        log.info("bracket_adopted", intent_id=history.intent.intent_id, legs=sorted(found))
+
+        async def run(children: list[ChildOrderReport]) -> None:
+            try:
+                await actor.follow()
+            finally:
+                children.extend(actor.reports())
+
+        self._resumed.append(Resumed(intent=history.intent, work=self._work(history),
+                                     earlier=(), run=run, bracket=True))
+
+    async def _report_incomplete_bracket(
+        self, history: _History, found: Mapping[ClientOrderId, OpenOrder],
+        legs: list[ClientOrderId], by_id: Mapping[ClientOrderId, JournaledOrder],
+    ) -> None:
+        intent = history.intent
+        names = ("entry", "take-profit", "stop")
+        journaled = [name for name, leg in zip(names, legs, strict=True) if leg in by_id]
+        description = (f"bracket {intent.intent_id} was interrupted before all its legs were "
+                       f"sent (journaled: {', '.join(journaled) or 'none'}); not adopted, "
+                       f"{len(found)} staged order(s) cancelled")
+        await self._journal.record_note(NoteKind.INTENT_INTERRUPTED, intent_id=intent.intent_id,
+                                        filled=history.filled, quantity=intent.quantity,
+                                        reason="bracket legs not all sent")
+        log.warning("bracket_incomplete", intent_id=intent.intent_id, journaled=journaled)
+        self._interrupted.append(ReconcileDifference(client_order_id=None,
+                                                     description=description))
+        if found:
+            self._add(history, found, await self._only_cancels(history, found))
+
+    # --- resuming --------------------------------------------------------------------------
+
+    async def _resume(self, history: _History, found: Mapping[ClientOrderId, OpenOrder]) -> None:
+        intent = history.intent
+        policy = self._route(intent)
+        times = {o.request.client_order_id: at for o, at in history.orders}
+        cancelling = [await self._cancelling(o, history) for c, o in found.items()
+                      if c in self._cancels]
+        working = [(c, o) for c, o in found.items() if c not in self._cancels]
+        current = None
+        if working:  # a patience order or TWAP slice works one order at a time: the newest
+            coid, order = working[-1]
+            work = self._work(history, policy=self._policy(intent))
+            current = await self._adopt_patience(order, times.get(coid), work)
+        remaining = intent.quantity - history.filled
+        if policy is Policy.TWAP:
+            work_next, details = self._twap_plan(history, current)
+        else:
+            work_next, details = self._patience_rest(history, current)
+        await self._journal.record_note(
+            NoteKind.INTENT_RESUMED, intent_id=intent.intent_id, policy=policy.value,
+            strategy=intent.strategy, filled=history.filled, remaining=remaining,
+            arrival_mid=self._work(history).arrival_mid,
+            adopted=None if current is None else current[0].work.client_order_id, **details)
+        log.info("intent_resumed", intent_id=intent.intent_id, policy=policy.value,
+                 remaining=remaining, **details)
+        flatten = intent.intent_id in await self._roll_closes()
+
+        async def run(children: list[ChildOrderReport]) -> None:
+            for pending in cancelling:
+                await pending.run(self._risk, children)
+            if flatten:
+                await self._risk.send(FlattenIntent(intent_id=intent.intent_id))
+            await work_next(children)
+
+        self._add(history, found, run)
+
+    def _patience_rest(self, history: _History, current: tuple[PatienceActor, float] | None,
+                       ) -> tuple[Run, dict[str, object]]:
+        """The adopted order from its stage, then what was never started: the unstarted
+        orders of a chunked intent, or, when no order of it ever reached its ladder's end,
+        the whole remaining quantity from the start of the ladder."""
+        intent = history.intent
+        limit = self._config.risk.max_order_quantity
+        sizes = chunk_sizes(intent.quantity, limit)
+        started = len(history.orders)
+        last = history.orders[-1][0].request.client_order_id if history.orders else None
+        ended = last is not None and self._cancels.get(last) is True
+        if current is not None or ended:
+            rest = sum(sizes[started:])
+        else:
+            rest = intent.quantity - history.filled
+        work = self._work(history, policy=self._policy(intent))
+
+        async def run(children: list[ChildOrderReport]) -> None:
+            if current is not None:
+                actor, elapsed = current
+                try:
+                    await actor.run(adopted=True, elapsed=elapsed)
+                finally:
+                    children.append(actor.child.report())
+            if rest > 0:
+                await run_patience(attrs.evolve(work, quantity=rest), risk=self._risk,
+                                   quotes=self._quotes.usable, children=children,
+                                   leave_working=self._leave_working, max_order_quantity=limit,
+                                   next_order_id=self._fresh_ids(work, history),
+                                   why_unusable=self._quotes.problem)
+
+        stage = None if current is None else current[1]
+        return run, {"resumed_quantity": rest, "ladder_elapsed": stage}
+
+    def _twap_plan(self, history: _History, current: tuple[PatienceActor, float] | None,
+                   ) -> tuple[Run, dict[str, object]]:
+        """The remaining slices over the rest of the horizon (measured from the intent's
+        submission); a working slice is the first of them, worked from its stage."""
+        intent = history.intent
+        settings = self._config.execution_for(intent.strategy)
+        elapsed = _seconds(self._now, history.record.submitted_at)
+        started = history.last_sequence
+        slices = max(1, settings.twap_slices - started + (current is not None))
+        horizon = settings.twap_horizon - elapsed
+        if horizon <= 0:  # overdue: one last slice, one ladder long
+            horizon, slices = settings.patience * LADDER_LENGTH, 1
+        # The working slice's earlier fills are counted by the slice itself, not here.
+        own = {} if current is None else {current[0].work.client_order_id}
+        quantity = intent.quantity - sum(f.quantity for f in history.fills
+                                         if f.client_order_id not in own)
+        work = self._work(history, quantity=quantity,
+                          settings=attrs.evolve(settings, twap_slices=slices,
+                                                twap_horizon=horizon))
+        if current is not None:
+            work = attrs.evolve(work, client_order_id=current[0].work.client_order_id)
+        rng = random.Random(f"{self._seed}:resume:{intent.intent_id}")
+
+        async def run(children: list[ChildOrderReport]) -> None:
+            async def first_slice(slice_work: Work) -> ChildOrderReport:
+                assert current is not None
+                actor, since = current
+                actor.work = attrs.evolve(actor.work, settings=slice_work.settings)
+                try:
+                    return await actor.run(adopted=True, elapsed=since)
+                finally:
+                    children.append(actor.child.report())
+
+            if quantity <= 0:
+                return
+            await run_twap(work, rng=rng, next_order_id=self._fresh_ids(work, history),
+                           risk=self._risk, quotes=self._quotes.usable, children=children,
+                           leave_working=self._leave_working,
+                           max_order_quantity=self._config.risk.max_order_quantity,
+                           why_unusable=self._quotes.problem,
+                           first_slice=first_slice if current is not None else None)
+
+        return run, {"slices": slices, "horizon": horizon, "resumed_quantity": max(quantity, 0)}
+
+    # --- rolls -----------------------------------------------------------------------------
+
+    async def _roll_closes(self) -> set[IntentId]:
+        notes = await self._journal.read(lambda j: j.notes(NoteKind.ROLL_STARTED))
+        return {IntentId(n["close_intent_id"]) for n in notes}
+
+    async def _rolls(self, unfinished: set[IntentId]) -> list[RollLeft]:
+        left: list[RollLeft] = []
+        reported = {n["open_intent_id"] for n in await self._journal.read(
+            lambda j: j.notes(NoteKind.ROLL_INTERRUPTED))}
+        for note in await self._journal.read(lambda j: j.notes(NoteKind.ROLL_STARTED)):
+            close_id = IntentId(note["close_intent_id"])
+            open_id = IntentId(note["open_intent_id"])
+            if open_id in reported or await self._journal.read(
+                    functools.partial(Journal.has_intent, intent_id=open_id)):
+                continue
+            close = await self._journal.read(functools.partial(_load, intent_id=close_id))
+            closed = 0 if close is None else close.filled
+            if close is None or (closed == 0 and close_id not in unfinished):
+                continue  # nothing was closed: nothing to open
+            roll = RollLeft(close_intent_id=close_id, open_intent_id=open_id,
+                            target=close.intent.contract.for_month(note["to_expiry"]),
+                            side=close.intent.side.opposite, strategy=close.intent.strategy,
+                            closed=closed)
+            if self._config.restart.resume:
+                left.append(roll)
+            else:
+                await self._report_roll(roll, note)
+        return left
+
+    async def _report_roll(self, roll: RollLeft, note: Mapping[str, object]) -> None:
+        symbol = roll.target.symbol
+        description = (f"roll of {symbol} from {note['from_expiry']} to {note['to_expiry']} "
+                       f"stopped between its legs: {roll.closed} closed, none opened in "
+                       f"{note['to_expiry']}")
+        await self._journal.record_note(NoteKind.ROLL_INTERRUPTED,
+                                        close_intent_id=roll.close_intent_id,
+                                        open_intent_id=roll.open_intent_id, closed=roll.closed,
+                                        symbol=symbol, to_expiry=note["to_expiry"])
+        log.warning("roll_interrupted", description=description)
+        self._interrupted.append(ReconcileDifference(client_order_id=None,
+                                                     description=description))
+
+
+def _ids_after(first: ClientOrderId, history: _History, order_ids: OrderIds,
+               ) -> Callable[[], ClientOrderId]:
+    """Fresh order ids for a resumed intent: after every number it used (and ``first``)."""
+    numbers: Iterator[int] = iter(range(history.last_sequence + 1, 1 << 30))
+    fresh = (order_ids.for_intent(history.intent.intent_id, n) for n in numbers)
+    unused = (coid for coid in fresh if coid != first)
+    return lambda: next(unused)
+

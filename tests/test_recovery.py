@@ -1,0 +1,290 @@
+"""Restart after a crash (hydra._recovery): cancels completed, brackets adopted as brackets,
+policies kept, interrupted intents and rolls resumed (or reported)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import outcome
+import pytest
+import trio
+
+from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, OrderStatus, Policy, Side
+from hydra._bracket import BracketIntent
+from hydra._ids import IntentId, client_order_id_for, unstamped
+from hydra._journal import EventKind, Journal
+from hydra._journal_actor import run_inline
+from hydra._messages import IntentFinished
+from hydra._settings import Distance, RestartSettings, ShutdownSettings
+from hydra.sim import (
+    Disconnect,
+    DisplayedSize,
+    MarketParams,
+    ScriptedFlow,
+    SimExchange,
+    SimParams,
+    open_sim_exchange,
+)
+from tests.simulated import open_engine, quiet_oats
+
+TWAP = ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.0)
+
+
+class _Crash(Exception):
+    """Stands for the process dying (SIGKILL) right after a journal commit."""
+
+
+def _crash_once(path: Path, when: Callable[[Journal], bool]) -> Callable[[Any], Any]:
+    """A journal offload that dies right after the first commit that makes ``when`` true:
+    every caller of that commit, and of each one after it, gets `_Crash` instead of its
+    answer (and nothing after it is written)."""
+    crashed = False
+
+    async def offload(work: functools.partial[list[outcome.Outcome[Any]]]) -> Any:
+        nonlocal crashed
+        calls = len(work.args[0])  # journal.apply_together's list of calls
+        if not crashed:
+            results = await run_inline(work)
+            reader = Journal.open_read_only(path)
+            try:
+                crashed = when(reader)
+            finally:
+                reader.close()
+            if not crashed:
+                return results
+        return [outcome.Error(_Crash("right after a journal commit")) for _ in range(calls)]
+
+    return offload
+
+
+def _crash_after_time(seconds: float) -> Callable[[Any], Any]:
+    async def offload(work: Callable[[], Any]) -> Any:
+        if trio.current_time() >= seconds:
+            raise _Crash(f"crash at {trio.current_time()} s")
+        return await run_inline(work)
+
+    return offload
+
+
+def _notes(path: Path, what: str) -> list[dict[str, Any]]:
+    return Journal.open_read_only(path).notes(what)
+
+
+def _seconds(path: Path, exchange: SimExchange, kind: str, what: str | None = None
+             ) -> list[float]:
+    """When each event ``kind`` (a note: ``what``) was journaled, seconds after the open."""
+    db = Journal.open_read_only(path)
+    rows = db._db.execute("SELECT recorded_at, payload FROM events WHERE kind = ? ORDER BY seq",
+                          (kind,)).fetchall()
+    start = exchange.params.session_start
+    return [(dt.datetime.fromisoformat(at) - start).total_seconds() for at, payload in rows
+            if what is None or f'"what": "{what}"' in payload]
+
+
+async def test_cancels_asked_for_before_a_crash_are_completed_not_reworked(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """cancel_all while the link is down journals both cancels; the process dies before
+    either reaches the broker; the restart cancels both orders (never re-works them), so the
+    sell flow at 200 s fills nothing."""
+    path = tmp_path / "j.sqlite"
+    params = attrs.evolve(
+        quiet_oats(spread_ticks=6, flows=(ScriptedFlow(at=200.0, side=Side.SELL, quantity=10),)),
+        faults=(Disconnect(at=10.0, duration=60.0),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        crash = _crash_once(path, lambda j: len(j.notes("cancel_requested")) == 2)
+        with pytest.raises(BaseExceptionGroup) as crashed:
+            async with open_engine(exchange, path, offload=crash) as engine:
+                for _ in range(2):
+                    await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
+                                                    policy=Policy.PASSIVE))
+                await trio.sleep_until(exchange.origin + 20.0)
+                await engine.cancel_all()
+        assert crashed.group_contains(_Crash)
+        assert len(exchange.open_orders()) == 2  # neither cancel was sent
+        await trio.sleep_until(exchange.origin + 80.0)  # the link is back
+        async with open_engine(exchange, path) as engine:
+            reports = [await handle.wait_done() for handle in engine.adopted]
+            assert exchange.open_orders() == ()
+            await trio.sleep_until(exchange.origin + 250.0)
+        assert exchange.statistics().orders == 2  # nothing placed again
+        assert exchange.executions_since(exchange.params.session_start) == ()
+    assert [(r.filled, [c.status for c in r.children]) for r in reports] == [
+        (0, [OrderStatus.CANCELLED])] * 2
+    assert _notes(path, "intent_resumed") == []
+
+
+def _bracket() -> BracketIntent:
+    return BracketIntent(contract=OATS, side=Side.BUY, quantity=2, entry_price="350.00",
+                         take_profit_price="351.00", stop_price="349.00",
+                         stop_limit_price="348.75", intent_id=IntentId("bracket"))
+
+
+async def test_a_bracket_whose_entry_filled_is_adopted_as_a_bracket(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Killed right after the entry's fill is journaled: the restart adopts the take-profit
+    and the stop as they stand (OCA intact, the stop armed), never reprices either and sells
+    nothing; the kill switch leaves both working."""
+    path = tmp_path / "j.sqlite"
+    entry = client_order_id_for(IntentId("bracket"), 1)
+    params = quiet_oats(flows=(ScriptedFlow(at=5.0, side=Side.SELL, quantity=2),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        crash = _crash_once(path, lambda j: any(unstamped(f.client_order_id) == entry
+                                                 for f in j.fills()))
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, offload=crash) as engine:
+                await (await engine.submit_bracket(_bracket())).wait_done()
+        async with open_engine(exchange, path) as engine:
+            (adopted,) = engine.adopted
+            await trio.sleep(300.0)  # past any patience ladder
+            assert not adopted.done
+            await engine.kill("test")
+            working = {unstamped(o.request.client_order_id): o.request
+                       for o in exchange.open_orders()}
+            assert not adopted.done
+        report = await adopted.wait_done()
+    take_profit, stop = (working[client_order_id_for(IntentId("bracket"), n)] for n in (2, 3))
+    assert (take_profit.limit_price, take_profit.oca_group) == (Decimal("351.00"), "oca-bracket")
+    assert (stop.stop_price, stop.limit_price) == (Decimal("349.00"), Decimal("348.75"))
+    assert exchange.statistics().orders == 3
+    assert _notes(path, "modify") == []
+    assert report.filled == 2  # the entry, before the crash
+    assert [c.prices for c in report.children] == [
+        (Decimal("350.00"),), (Decimal("351.00"),), (Decimal("348.75"),)]
+
+
+async def test_a_bracket_cut_off_before_its_stop_was_sent_is_reported_not_adopted(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Killed right after the take-profit is journaled (the stop never sent): the restart
+    reports the bracket, cancels the staged entry and adopts nothing as a patience order."""
+    path = tmp_path / "j.sqlite"
+    take_profit = client_order_id_for(IntentId("bracket"), 2)
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        crash = _crash_once(path, lambda j: any(unstamped(o.request.client_order_id) == take_profit
+                                                 for o in j.orders()))
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, offload=crash) as engine:
+                await (await engine.submit_bracket(_bracket())).wait_done()
+        async with open_engine(exchange, path) as engine:
+            (interrupted,) = engine.interrupted
+            reports = [await handle.wait_done() for handle in engine.adopted]
+            assert exchange.open_orders() == ()
+        placed = exchange.statistics().orders
+    assert interrupted.description == (
+        "bracket bracket was interrupted before all its legs were sent (journaled: entry, "
+        f"take-profit); not adopted, {placed} staged order(s) cancelled")
+    assert all(c.status is OrderStatus.CANCELLED for r in reports for c in r.children)
+    assert [n["intent_id"] for n in _notes(path, "intent_interrupted")] == ["bracket"]
+    assert _notes(path, "modify") == []
+
+
+async def test_an_adopted_passive_order_stays_passive(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A passive order left working is adopted with its policy: it rests at the near touch,
+    never steps, and is cancelled when its passive stage ends, 105 s after it was placed."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=ExecutionSettings(slippage_guard=Distance.ticks(2)),
+                         shutdown=ShutdownSettings(drain_timeout=1.0, leave_working=True))
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        async with open_engine(exchange, path, config) as engine:
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
+                                            policy=Policy.PASSIVE))
+        await trio.sleep_until(exchange.origin + 40.0)
+        async with open_engine(exchange, path) as engine:
+            (adopted,) = engine.adopted
+            report = await adopted.wait_done()
+    (child,) = report.children
+    assert child.prices == (Decimal("349.25"),)  # the bid, where it was placed
+    assert child.status is OrderStatus.CANCELLED
+    assert _notes(path, "modify") == []
+    assert _seconds(path, exchange, "note", "cancel_requested") == [105.0]
+
+
+async def test_an_interrupted_twap_resumes_its_remaining_slices(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A 3-slice TWAP whose journal dies at 130 s (slice 2 working) restarts at 140 s (the
+    finalizer's bound): slice 2 is adopted as the first of the 2 slices left over the 160 s
+    left of the horizon, and the last slice goes at 220 s; the report counts the first
+    slice's fills too."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=TWAP)
+    intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15)
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, config,
+                                   offload=_crash_after_time(exchange.origin + 130.0)) as engine:
+                await engine.submit(intent)
+                await trio.sleep_until(exchange.origin + 130.0)
+                await engine.record_control("crash")  # the first write after the crash
+        assert trio.current_time() - exchange.origin == 140.0
+        async with open_engine(exchange, path, config) as engine:
+            (adopted,) = engine.adopted
+            report = await adopted.wait_done()
+    (resumed,) = _notes(path, "intent_resumed")
+    assert (resumed["slices"], resumed["horizon"], resumed["remaining"]) == (2, 160.0, 10)
+    assert resumed["arrival_mid"] == "350.00" and resumed["policy"] == "twap"
+    assert _seconds(path, exchange, "order") == [0.0, 100.0, 220.0]
+    assert report.filled == 15 and report.quantity == 15
+    assert [unstamped(c.client_order_id) for c in report.children] == [
+        client_order_id_for(intent.intent_id, n) for n in (1, 2, 3)]
+
+
+def _two_months() -> SimParams:
+    return SimParams(markets=tuple(
+        MarketParams.oats(contract=OATS.for_month(month), adv=0, daily_volatility=0.0,
+                          spread_ticks=((2, 1.0),), displayed_size=DisplayedSize.fixed(5))
+        for month in ("202605", "202607")))
+
+
+@pytest.mark.parametrize("resume", [True, False])
+async def test_a_roll_stopped_between_its_legs_opens_what_was_closed(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, resume: bool
+) -> None:
+    """Killed after the close of 3 May lots finished, before July was opened: the restart
+    opens 3 July lots (resume), or reports exactly what was closed (resume = false)."""
+    path = tmp_path / "j.sqlite"
+    may = OATS.for_month("202605")
+    close_id, open_id = IntentId("close"), IntentId("open")
+    config = HydraConfig(restart=RestartSettings(resume=resume))
+    crash = _crash_once(path, lambda j: any(
+        n["intent_id"] == close_id for n in j.notes("intent_finished")))
+    async with open_sim_exchange(_two_months(), seed=1) as exchange:
+        async with open_engine(exchange, path, config) as engine:
+            await (await engine.submit(OrderIntent(contract=may, side=Side.BUY,
+                                                   quantity=3))).wait_done()
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, config, offload=crash) as engine:
+                await engine.roll(may, to_expiry="202607", intent_ids=(close_id, open_id))
+        async with open_engine(exchange, path, config) as engine:
+            events = engine.subscribe()
+            interrupted = [d.description for d in engine.interrupted]
+            reports = []
+            if resume:  # the open leg reports like any intent
+                async for event in events:
+                    if isinstance(event, IntentFinished):
+                        reports.append(event.report)
+                        break
+        held = {p.contract.expiry: p.quantity for p in exchange.positions()}
+    (started,) = _notes(path, "roll_started")
+    assert (started["close_intent_id"], started["open_intent_id"]) == ("close", "open")
+    if resume:
+        assert held == {"202605": 0, "202607": 3}
+        assert [(r.intent_id, r.side, r.filled) for r in reports] == [("open", Side.BUY, 3)]
+        assert interrupted == []
+    else:
+        assert held == {"202605": 0}
+        assert interrupted == ["roll of ZO from 202605 to 202607 stopped between its legs: "
+                               "3 closed, none opened in 202607"]
+        assert not Journal.open_read_only(path).has_intent(open_id)
+    assert [kind for _, kind, _ in Journal.open_read_only(path).events()].count(
+        EventKind.INTENT) == (3 if resume else 2)
