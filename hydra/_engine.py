@@ -35,7 +35,7 @@ from ._core._risk_checks import AccountState
 from ._core._risk_state import RiskSnapshot, restored_account
 from ._core._routing import participation, route
 from ._core._slippage import predict_slippage_bps
-from ._enums import OrderStatus, Policy, Side, TradingState
+from ._enums import NoteKind, OrderStatus, Policy, Side, TradingState
 from ._errors import (
     BrokerError,
     HydraError,
@@ -274,7 +274,7 @@ class Engine:
             dry_run=any(child.reason == "dry run" for child in children),
         )
         with trio.CancelScope(shield=True):
-            await self._journal.record_note("intent_finished", intent_id=work.intent_id,
+            await self._journal.record_note(NoteKind.INTENT_FINISHED, intent_id=work.intent_id,
                                             filled=report.filled, quantity=report.quantity)
         handle._finish(report)
         self._publish.send_nowait(IntentFinished(report=report))
@@ -417,7 +417,7 @@ class Engine:
 
     async def record_control(self, request_id: str, **details: object) -> None:
         """Journal that the control request ``request_id`` took effect."""
-        await self._journal.record_note("control_applied", request_id=request_id, **details)
+        await self._journal.record_note(NoteKind.CONTROL_APPLIED, request_id=request_id, **details)
 
     def subscribe(self) -> trio.MemoryReceiveChannel[EngineEvent]:
         """A channel of every engine event from now on (fills, reports, state changes)."""
@@ -485,7 +485,7 @@ class Engine:
                     if intent_id in adopted else "not resumed")
             description = (f"intent {intent_id} was interrupted by a stop: {filled} of "
                            f"{quantity} filled; {rest}")
-            await self._journal.record_note("intent_interrupted", intent_id=intent_id,
+            await self._journal.record_note(NoteKind.INTENT_INTERRUPTED, intent_id=intent_id,
                                             filled=filled, quantity=quantity)
             log.warning("intent_interrupted", intent_id=intent_id, filled=filled,
                         quantity=quantity)
@@ -563,7 +563,7 @@ async def open_hydra(
     path = Path(journal_path or config.journal.path)
     journal = Journal.open(path, clock=clock, audit_path=config.journal.audit_path
                            or path.with_suffix(".audit.jsonl"))
-    journal.record_note("engine_started", broker=type(broker).__name__, dry_run=dry_run)
+    journal.record_note(NoteKind.ENGINE_STARTED, broker=type(broker).__name__, dry_run=dry_run)
     try:
         async with trio.open_nursery() as outer:
             journal_send, journal_receive = trio.open_memory_channel[JournalWrite](0)
@@ -582,12 +582,12 @@ async def open_hydra(
                 journal_scope.cancel(reason="Hydra is closing")
     except BaseException as error:
         if _only_cancelled(error):
-            journal.record_note("engine_stopped", reason=stop_reason(error))
+            journal.record_note(NoteKind.ENGINE_STOPPED, reason=stop_reason(error))
         else:
-            journal.record_note("unrecoverable_error", error=stop_reason(error))
+            journal.record_note(NoteKind.UNRECOVERABLE_ERROR, error=stop_reason(error))
         raise
     else:
-        journal.record_note("engine_stopped", reason="closed")
+        journal.record_note(NoteKind.ENGINE_STOPPED, reason="closed")
     finally:
         journal.close()
 
@@ -664,14 +664,14 @@ async def _open_book(
     account = functools.reduce(lambda a, p: a.with_mark(p.contract.symbol, p.average_price),
                                account.positions.values(), account)
     day = trading_day(clock()).isoformat()
-    note = await journal.read(lambda j: j.latest_note("risk_state"))
+    note = await journal.read(lambda j: j.latest_note(NoteKind.RISK_STATE))
     snapshot = None if note is None else RiskSnapshot.from_details(note)
     contracts = {p.contract.symbol: p.contract for p in account.positions.values()}
     contracts |= {s: c for s, c in BUILT_IN_CONTRACTS.items() if s not in contracts}
     account = restored_account(snapshot, day=day, account=account, contracts=contracts)
     latched = () if snapshot is None else snapshot.latched
     if latched:
-        await journal.record_note("risk_state_restored", latched=[x.cause for x in latched])
+        await journal.record_note(NoteKind.RISK_STATE_RESTORED, latched=[x.cause for x in latched])
         log.warning("risk_state_restored", latched=[x.reason for x in latched])
     return RiskBook(limits=config.risk, account=account, day=day, latched=latched,
                     dry_run=dry_run)

@@ -293,8 +293,8 @@ class Journal:
         keys = {"intent_id": request.intent_id, "client_order_id": request.client_order_id}
         self._append(EventKind.BLOCKED, payload, **keys)
 
-    def record_note(self, what: str, **details: Any) -> None:
-        """A note ``what`` (a `NoteKind`, or its value) with its details."""
+    def record_note(self, what: NoteKind, **details: Any) -> None:
+        """A note ``what`` with its details."""
         self._append(EventKind.NOTE, {"what": what, **details})
 
     def events(self) -> Iterator[tuple[int, EventKind, dict[str, Any]]]:
@@ -371,7 +371,7 @@ class Journal:
         ).fetchone()
         return None if row is None else request_from_json(json.loads(row[0])["request"])
 
-    def latest_note(self, what: str) -> dict[str, Any] | None:
+    def latest_note(self, what: NoteKind) -> dict[str, Any] | None:
         """The payload of the newest note ``what``, if there is one."""
         row = self._db.execute(
             "SELECT payload FROM events WHERE kind = 'note'"
@@ -384,9 +384,9 @@ class Journal:
         """True when a ``control_applied`` note names ``request_id``."""
         row = self._db.execute(
             "SELECT 1 FROM events WHERE kind = 'note'"
-            " AND json_extract(payload, '$.what') = 'control_applied'"
+            " AND json_extract(payload, '$.what') = ?"
             " AND json_extract(payload, '$.request_id') = ? LIMIT 1",
-            (request_id,),
+            (NoteKind.CONTROL_APPLIED.value, request_id),
         ).fetchone()
         return row is not None
 

@@ -22,7 +22,7 @@ import outcome
 import structlog
 import trio
 
-from ._enums import OrderStatus
+from ._enums import NoteKind, OrderStatus
 from ._ids import BrokerOrderId, ClientOrderId, IntentId
 from ._journal import Journal
 from ._orders import Fill, OrderIntent, OrderRequest
@@ -136,7 +136,7 @@ class JournalClient:
     async def record_blocked(self, request: OrderRequest, *, denials: list[str]) -> None:
         await self._call(lambda j: j.record_blocked(request, denials=denials))
 
-    async def record_note(self, what: str, **details: Any) -> None:
+    async def record_note(self, what: NoteKind, **details: Any) -> None:
         await self._call(lambda j: j.record_note(what, **details))
 
     async def read(self, query: Callable[[Journal], T]) -> T:

@@ -66,7 +66,7 @@ from ._core._risk_messages import (
     Withdraw,
 )
 from ._core._slippage import shortfall_bps
-from ._enums import OrderStatus, TradingState
+from ._enums import NoteKind, OrderStatus, TradingState
 from ._errors import InvalidValueError
 from ._journal_actor import JournalClient
 from ._messages import (
@@ -230,13 +230,14 @@ class RiskActor:
             case ConnectionLost():
                 await self._feed(LinkLost(reason=event.reason))
             case CommissionReported():
-                await self._journal.record_note("commission", execution_id=event.execution_id,
+                await self._journal.record_note(NoteKind.COMMISSION,
+                                                execution_id=event.execution_id,
                                                 client_order_id=event.client_order_id,
                                                 commission=event.commission)
                 await self._feed(CommissionAdded(execution_id=event.execution_id,
                                                  commission=event.commission))
             case BrokerErrorReported():
-                await self._journal.record_note("broker_error", code=event.code,
+                await self._journal.record_note(NoteKind.BROKER_ERROR, code=event.code,
                                                 message=event.message,
                                                 client_order_id=event.client_order_id)
                 order = (None if event.client_order_id is None
@@ -296,7 +297,7 @@ class RiskActor:
                                             reason=effect.reason, intent=effect.intent_id)
             case JournalNote():
                 await journal.record_note(effect.what, **effect.details)
-                if effect.what == "order_unmanaged":
+                if effect.what is NoteKind.ORDER_UNMANAGED:
                     self.unmanaged.append(effect.details["client_order_id"])
                 if effect.alarm:
                     log.warning(effect.what, **effect.details)
@@ -331,7 +332,7 @@ class RiskActor:
                 self._publish.send_nowait(FillRecorded(fill=effect.fill,
                                                        intent_id=effect.intent_id))
             case Difference():
-                await self._journal.record_note("reconcile_difference",
+                await self._journal.record_note(NoteKind.RECONCILE_DIFFERENCE,
                                                 client_order_id=effect.client_order_id,
                                                 description=effect.description)
                 log.warning("reconcile_difference", description=effect.description)
@@ -340,11 +341,11 @@ class RiskActor:
 
     async def _link_changed(self, effect: LinkChanged) -> None:
         if effect.up:
-            await self._journal.record_note("reconnected")
+            await self._journal.record_note(NoteKind.RECONNECTED)
             log.info("session_up")
         else:
             log.warning("session_down", reason=effect.reason)
-            await self._journal.record_note("session_down", reason=effect.reason)
+            await self._journal.record_note(NoteKind.SESSION_DOWN, reason=effect.reason)
             # At most one loss is pending: the book marks the link up only after a resync.
             self._supervisor.send_nowait(SessionDown(reason=effect.reason))
         self._publish.send_nowait(SessionChanged(up=effect.up, reason=effect.reason))

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from .._contracts import ContractSpec
-from .._enums import OrderStatus, TradingState
+from .._enums import NoteKind, OrderStatus, TradingState
 from .._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
 from .._orders import Fill, OrderRequest
 from ._risk_checks import Denial
@@ -315,7 +315,7 @@ class JournalStatus:
 class JournalNote:
     """A note for the journal (and the log, at ``warning`` when ``alarm``)."""
 
-    what: str
+    what: NoteKind = attrs.field(validator=attrs.validators.instance_of(NoteKind))
     details: Mapping[str, Any] = attrs.field(factory=dict)
     alarm: bool = False
 
