@@ -8,6 +8,8 @@ graceful close, an outer cancellation, an error), the risk book's finalizer sett
 still working, shielded and bounded by ``shutdown.finalize_timeout``: the risk actor, its
 sender, the broker event pump and the journal outlive an outer cancellation until it is done,
 and an order it cannot settle is journaled as unmanaged and named in the error that ends Hydra.
+A journal write that fails (`JournalWriteError`: disk full) ends Hydra the same way, after the
+finalizer: nothing new is sent once it fails, and what works is cancelled.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from ._errors import (
     BrokerError,
     HydraError,
     InvalidValueError,
+    JournalWriteError,
     RiskDeniedError,
     UnmanagedOrdersError,
 )
@@ -273,7 +276,8 @@ class Engine:
             predicted_bps=work.predicted_bps, children=tuple(children),
             dry_run=any(child.reason == "dry run" for child in children),
         )
-        with trio.CancelScope(shield=True):
+        # A refused write stops Hydra already (open_hydra waits for one): the report still goes.
+        with trio.CancelScope(shield=True), contextlib.suppress(JournalWriteError):
             await self._journal.record_note(NoteKind.INTENT_FINISHED, intent_id=work.intent_id,
                                             filled=report.filled, quantity=report.quantity)
         handle._finish(report)
@@ -563,7 +567,12 @@ async def open_hydra(
     path = Path(journal_path or config.journal.path)
     journal = Journal.open(path, clock=clock, audit_path=config.journal.audit_path
                            or path.with_suffix(".audit.jsonl"))
-    journal.record_note(NoteKind.ENGINE_STARTED, broker=type(broker).__name__, dry_run=dry_run)
+    try:
+        journal.record_note(NoteKind.ENGINE_STARTED, broker=type(broker).__name__,
+                            dry_run=dry_run)
+    except JournalWriteError:
+        journal.close()
+        raise
     try:
         async with trio.open_nursery() as outer:
             journal_send, journal_receive = trio.open_memory_channel[JournalWrite](0)
@@ -581,10 +590,11 @@ async def open_hydra(
             finally:
                 journal_scope.cancel(reason="Hydra is closing")
     except BaseException as error:
-        if _only_cancelled(error):
-            journal.record_note(NoteKind.ENGINE_STOPPED, reason=stop_reason(error))
-        else:
-            journal.record_note(NoteKind.UNRECOVERABLE_ERROR, error=stop_reason(error))
+        with contextlib.suppress(JournalWriteError):  # still refused: the audit log has why
+            if _only_cancelled(error):
+                journal.record_note(NoteKind.ENGINE_STOPPED, reason=stop_reason(error))
+            else:
+                journal.record_note(NoteKind.UNRECOVERABLE_ERROR, error=stop_reason(error))
         raise
     else:
         journal.record_note(NoteKind.ENGINE_STOPPED, reason="closed")
@@ -707,6 +717,8 @@ async def _open_actors(
                 _recorded, failures, functools.partial(
                     run_connection, supervisor_receive, broker=broker, risk=risk_send.clone(),
                     journal=journal, settings=config.broker.backoff, rng=random.Random(seed))))
+            await middle.start(functools.partial(
+                _recorded, failures, functools.partial(_stop_when_write_fails, journal)))
             async with trio.open_nursery() as inner:
                 engine = Engine(config=config, broker=broker, journal=journal, risk=risk_send,
                                 publish=publish_send, view=view, quotes=quotes,
@@ -739,6 +751,14 @@ async def _recorded(
     except Exception as error:
         failures.append(error)
         raise
+
+
+async def _stop_when_write_fails(
+    journal: JournalClient, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """End Hydra with the first journal write that fails, whoever wrote it."""
+    task_status.started()
+    raise await journal.wait_write_failed()
 
 
 async def _settle_all(

@@ -10,11 +10,17 @@ until `Journal.close` (see `hydra._journal_lock`); `Journal.open_read_only` take
 never writes. The WAL is checkpointed into the database file at open, at close and every
 `CHECKPOINT_EVERY` commits, so a lost or damaged ``-wal`` file costs at most the events since
 the last checkpoint. With an `AuditLog`, each committed event is mirrored to it once.
+
+A write that fails (disk full, an I/O error) commits nothing and raises `JournalWriteError`;
+the failure goes to the audit log at once, and into the journal as a ``journal_write_failed``
+note with the first write that succeeds after it (`close` tries once more).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import sqlite3
@@ -26,10 +32,12 @@ from typing import Any
 
 import attrs
 import outcome
+import structlog
 
 from ._audit import AuditLog
 from ._codec import fill_from_json, request_from_json, to_jsonable
 from ._enums import OrderStatus
+from ._errors import JournalWriteError
 from ._ids import BrokerOrderId, ClientOrderId, IntentId
 from ._journal_lock import JournalLock
 from ._journal_schema import (
@@ -45,6 +53,8 @@ from ._journal_schema import (
 from ._orders import Fill, OrderIntent, OrderRequest
 
 __all__ = ["CHECKPOINT_EVERY", "EventKind", "Journal", "JournaledOrder", "NoteKind", "utc_now"]
+
+log = structlog.get_logger()
 
 CHECKPOINT_EVERY = 200
 """Commits between two checkpoints of the WAL into the database file: the most events a lost
@@ -91,6 +101,8 @@ class Journal:
         self._lock = lock
         self._commits = 0
         self._pending: list[_Inserted] | None = None  # inside `apply_together`: not committed
+        # The first write failure not yet journaled, and when: noted with the next commit.
+        self._failure: tuple[JournalWriteError, dt.datetime] | None = None
         # A journal dropped without close() still releases its lock (and closes its files).
         self._release = weakref.finalize(self, _release, connection, lock, audit)
 
@@ -126,12 +138,27 @@ class Journal:
         return cls(connect_read_only(name), utc_now, path=name)
 
     def close(self) -> None:
-        """Checkpoint the WAL into the database file, close it and release the lock."""
+        """Journal a write failure not yet journaled (one last try), checkpoint the WAL into
+        the database file, close it and release the lock. A checkpoint the disk refuses
+        leaves the events in the WAL, where the next open finds them."""
         try:
             if self._lock is not None and self._lock.held:
-                self.checkpoint(truncate=True)
+                if self._failure is not None:
+                    self.apply_together([])  # the failure note alone; it stays pending if refused
+                self._checkpoint_if_possible(truncate=True)
         finally:
             self._release()
+
+    @property
+    def write_failure(self) -> JournalWriteError | None:
+        """The write failure the journal does not hold yet (it went to the audit log)."""
+        return None if self._failure is None else self._failure[0]
+
+    def _checkpoint_if_possible(self, *, truncate: bool = False) -> None:
+        try:
+            self.checkpoint(truncate=truncate)
+        except sqlite3.OperationalError as e:  # disk full: the WAL keeps the events
+            log.warning("journal_checkpoint_failed", path=self._path, error=str(e))
 
     def checkpoint(self, *, truncate: bool = False) -> bool:
         """Copy the WAL into the database file (and with ``truncate``, empty the WAL); False
@@ -170,42 +197,74 @@ class Journal:
         return cursor.lastrowid, at, kind, data, keys
 
     def _append(self, kind: EventKind, payload: dict[str, Any], **keys: str | None) -> int:
-        if self._pending is not None:  # committed with the rest of the group
-            inserted = self._insert(kind, payload, keys)
-            self._pending.append(inserted)
-            return inserted[0]
-        with self._db:
-            inserted = self._insert(kind, payload, keys)
-        self._committed(inserted)
+        if self._pending is None:  # a transaction of its own
+            (result,) = self.apply_together([lambda j: j._append(kind, payload, **keys)])
+            return int(result.unwrap())
+        inserted = self._insert(kind, payload, keys)  # committed with the rest of the group
+        self._pending.append(inserted)
         return inserted[0]
 
     def apply_together(self, calls: Sequence[Callable[[Journal], Any]]
                        ) -> list[outcome.Outcome[Any]]:
         """Run ``calls`` in order as one transaction (one fsync for all: a group commit) and
         the outcome of each. A call that raises is rolled back alone (a savepoint each);
-        when the commit itself fails (disk full), every call's outcome is that error."""
+        when the write itself fails (disk full), nothing is committed and every call's outcome
+        is one `JournalWriteError`. A failure not yet journaled is noted first."""
         results: list[outcome.Outcome[Any]] = []
         self._pending = []
         try:
             self._db.execute("BEGIN IMMEDIATE")
+            if self._failure is not None:
+                self._pending.append(self._insert(EventKind.NOTE, self._failure_note(), {}))
             for call in calls:
                 results.append(self._in_savepoint(call))
             self._db.execute("COMMIT")
         except sqlite3.Error as e:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
-            return [outcome.Error(e) for _ in calls]
+            failure = self._failed(e)
+            return [outcome.Error(failure) for _ in calls]
         finally:
             committed, self._pending = self._pending, None
-        for inserted in committed:
-            self._committed(inserted)
+        self._failure = None
+        try:
+            for inserted in committed:
+                self._committed(inserted)
+        except OSError as e:  # the audit log's disk: committed, but the mirror is short
+            failure = self._failed(e, where="audit log ")
+            return [outcome.Error(failure) for _ in calls]
         return results
+
+    def _failed(self, error: sqlite3.Error | OSError, *, where: str = "") -> JournalWriteError:
+        """The `JournalWriteError` for ``error``; the first one is kept to be journaled later,
+        and goes to the audit log and the log at once."""
+        failure = JournalWriteError(where + _problem(error), path=self._path)
+        failure.__cause__ = error
+        if self._failure is not None:
+            return failure
+        self._failure = (failure, self._clock())
+        log.error("journal_write_failed", path=self._path, error=failure.problem)
+        if self._audit is not None:
+            with contextlib.suppress(OSError):  # on the full disk too: the log line has it
+                self._audit.write(NoteKind.JOURNAL_WRITE_FAILED, seq=None,
+                                  recorded_at=self._failure[1], correlation_id=None,
+                                  **self._failure_note(journaled=False))
+        return failure
+
+    def _failure_note(self, *, journaled: bool = True) -> dict[str, Any]:
+        assert self._failure is not None
+        failure, at = self._failure
+        note: dict[str, Any] = {"what": NoteKind.JOURNAL_WRITE_FAILED, "error": failure.problem,
+                                "failed_at": at.isoformat()}
+        return note if journaled else {k: v for k, v in note.items() if k != "what"}
 
     def _in_savepoint(self, call: Callable[[Journal], Any]) -> outcome.Outcome[Any]:
         assert self._pending is not None
         mark = len(self._pending)
         self._db.execute("SAVEPOINT call")
         result: outcome.Outcome[Any] = outcome.capture(call, self)
+        if isinstance(result, outcome.Error) and _is_write_failure(result.error):
+            raise result.error  # the whole group fails: SQLite may have rolled it back already
         if isinstance(result, outcome.Error):
             self._db.execute("ROLLBACK TO call")
             del self._pending[mark:]
@@ -222,7 +281,7 @@ class Journal:
                               correlation_id=self._correlation(keys, details), **details)
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0:
-            self.checkpoint()
+            self._checkpoint_if_possible()
 
     def _correlation(self, keys: dict[str, str | None], details: dict[str, Any]) -> str | None:
         """The intent an event belongs to: its own key, or its order's intent."""
@@ -424,6 +483,28 @@ class Journal:
             ),
             filled=filled,
         )
+
+
+_FILE_ERRORS = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CORRUPT,
+                          sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY,
+                          sqlite3.SQLITE_PERM})
+"""SQLite's primary result codes for a file that cannot take the write (disk full, I/O, a
+damaged or read-only file), as opposed to a call's own error (a constraint, a bad query)."""
+
+
+def _is_write_failure(error: BaseException) -> bool:
+    """An error of the file, not of the call: the whole group fails with it."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return isinstance(error, sqlite3.Error) and code is not None and code & 0xFF in _FILE_ERRORS
+
+
+def _problem(error: sqlite3.Error | OSError) -> str:
+    """A write failure in a few words: "disk full" when it is, else the error's own."""
+    if isinstance(error, sqlite3.Error):
+        full = getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    else:
+        full = error.errno == errno.ENOSPC
+    return "disk full" if full else " ".join(str(error).split())
 
 
 def _open_for_writing(path: str) -> tuple[sqlite3.Connection, int]:

@@ -7,6 +7,11 @@ Broker events, cancels and control messages go before new orders in the loop's i
 sender (`hydra._sender`) holds the broker's order entry and the pacing bucket. Broker data is
 checked at this boundary: quotes through the quote source (nothing unusable is priced from),
 executions by the book (an anomaly halts, never crashes).
+
+A journal write that fails (`JournalWriteError`: disk full) does not end the actor, which the
+finalizer still needs to cancel what works: the book is told (`JournalFailed`: trading
+HALTED), the order whose write-ahead it was is never transmitted, and the rest of the effects
+go on (cancels above all). `open_hydra` stops on the failure through the journal client.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from ._core._risk_messages import (
     Forward,
     JournalAck,
     JournalBlocked,
+    JournalFailed,
     JournalNote,
     JournalOrder,
     JournalStatus,
@@ -67,7 +73,8 @@ from ._core._risk_messages import (
 )
 from ._core._slippage import shortfall_bps
 from ._enums import NoteKind, OrderStatus, TradingState
-from ._errors import InvalidValueError
+from ._errors import InvalidValueError, JournalWriteError
+from ._ids import ClientOrderId
 from ._journal_actor import JournalClient
 from ._messages import (
     AdoptOrder,
@@ -152,6 +159,14 @@ class RiskActor:
         await self._feed(Marks(mids=mids, day=trading_day(self._clock()).isoformat()))
 
     async def handle(self, message: RiskMessage) -> None:
+        try:
+            await self._handle(message)
+        except JournalWriteError as failure:  # a write of the shell's own (a fill, a note)
+            await self._feed(JournalFailed(problem=failure.problem))
+        if self._settling is not None and not self.book.orders:
+            self._settling.set()
+
+    async def _handle(self, message: RiskMessage) -> None:
         match message:
             case PlaceOrder():
                 request = message.request
@@ -204,8 +219,6 @@ class RiskActor:
                 if message.reason is not None:
                     await self._feed(Abandon(reason=message.reason))
                 message.reply.send_nowait(list(self.unmanaged))
-        if self._settling is not None and not self.book.orders:
-            self._settling.set()
 
     async def _leave_working(self, message: LeaveWorking) -> None:
         order = self.book.order_context(message.client_order_id)
@@ -276,8 +289,18 @@ class RiskActor:
     # --- carrying out effects --------------------------------------------------------------
 
     async def _carry_out(self, effects: list[Effect], event: BrokerEvent | None) -> None:
+        unwritten: set[ClientOrderId] = set()  # write-ahead failed: never transmitted
         for effect in effects:
-            await self._effect(effect, event)
+            if _transmits(effect) in unwritten:
+                continue
+            try:
+                await self._effect(effect, event)
+            except JournalWriteError as failure:
+                coid = _written_ahead(effect)
+                if coid is not None:
+                    unwritten.add(coid)
+                await self._feed(JournalFailed(problem=failure.problem, client_order_id=coid,
+                                               placing=isinstance(effect, JournalOrder)))
 
     async def _effect(self, effect: Effect, event: BrokerEvent | None) -> None:
         journal = self._journal
@@ -349,6 +372,24 @@ class RiskActor:
             # At most one loss is pending: the book marks the link up only after a resync.
             self._supervisor.send_nowait(SessionDown(reason=effect.reason))
         self._publish.send_nowait(SessionChanged(up=effect.up, reason=effect.reason))
+
+
+def _written_ahead(effect: Effect) -> ClientOrderId | None:
+    """The order a journal effect is the write-ahead of: its placement or its modification."""
+    if isinstance(effect, JournalOrder) and not effect.dry:
+        return effect.request.client_order_id
+    if isinstance(effect, JournalNote) and effect.what is NoteKind.MODIFY:
+        return ClientOrderId(effect.details["client_order_id"])
+    return None
+
+
+def _transmits(effect: Effect) -> ClientOrderId | None:
+    """The order a transmit places or modifies (a cancel is never held back)."""
+    if isinstance(effect, Transmit):
+        return effect.request.client_order_id
+    if isinstance(effect, TransmitModify):
+        return effect.client_order_id
+    return None
 
 
 def _tell(owner: Any, event: BrokerEvent) -> None:

@@ -23,6 +23,7 @@ from hydra._journal import EventKind, Journal
 from hydra._run_command import DRAIN_CUT_SHORT, broker_settings, describe_error
 from hydra._settings import HydraConfig
 from hydra.ib._broker import IB_SYNC_TIMEOUT
+from tests.tiny_disk import mounted_tiny_disk
 
 
 def test_environment_overrides_the_gateway_address() -> None:
@@ -107,10 +108,10 @@ RESTING = '{"symbol": "ZO", "side": "BUY", "quantity": 1, "policy": "passive"}\n
 class Run:
     """A ``hydra run --sim`` child with its journal, inbox and log (standard error) in tmp."""
 
-    def __init__(self, tmp_path: Path, *, drain_timeout: float, gateway_port: int | None = None
-                 ) -> None:
+    def __init__(self, tmp_path: Path, *, drain_timeout: float, gateway_port: int | None = None,
+                 journal: Path | None = None) -> None:
         """Against the simulated gateway, or (``gateway_port``) an IB Gateway on 127.0.0.1."""
-        self.journal, self.inbox = tmp_path / "journal.sqlite", tmp_path / "inbox.jsonl"
+        self.journal, self.inbox = journal or tmp_path / "journal.sqlite", tmp_path / "inbox.jsonl"
         self.log = tmp_path / "stderr.log"
         config = tmp_path / "hydra.toml"
         config.write_text(f'[execution]\npatience = 600.0\n[shutdown]\ndrain_timeout = '
@@ -136,6 +137,13 @@ class Run:
 
     def order_working(self) -> bool:
         return self.statuses() == [OrderStatus.WORKING]
+
+    def first_order(self) -> str:
+        journal = Journal.open_read_only(self.journal)
+        try:
+            return journal.orders()[0].request.client_order_id
+        finally:
+            journal.close()
 
     def statuses(self) -> list[OrderStatus]:
         if not self.journal.exists() or not self.journal.stat().st_size:
@@ -234,3 +242,26 @@ def test_a_second_signal_while_connecting_abandons_the_start(tmp_path: Path) -> 
     assert status == DRAIN_CUT_SHORT, run.log.read_text()
     assert lines == ["hydra run: second SIGTERM while starting: stopped before trading"]
     assert run.statuses() == []
+
+
+def test_a_full_disk_stops_the_run_in_one_line(tmp_path: Path) -> None:
+    """The journal's disk fills while an order rests: the next intent's journal write fails,
+    and hydra run cancels the resting order, leaves nothing unmanaged and exits 2 with one
+    line saying why."""
+    with mounted_tiny_disk(tmp_path) as disk:
+        run = Run(tmp_path, drain_timeout=0.5, journal=disk.root / "journal.sqlite")
+        try:
+            run.wait_for(run.order_working, "working order")
+            disk.fill()
+            with run.inbox.open("a") as inbox:
+                inbox.write(RESTING)
+            status, lines = run.wait_exit()
+        finally:
+            run.kill()
+        disk.free()
+        assert status == 2, run.log.read_text()
+        assert lines == ["hydra run stopped: journal write failed: disk full"]
+        assert run.logged("journal_write_failed") and not run.logged("orders_unmanaged")
+        assert "order_unmanaged" not in run.notes()
+        assert [entry["client_order_id"] for entry in run.logged("ib_order_cancel_sent")] == [
+            run.first_order()]

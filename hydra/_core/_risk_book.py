@@ -52,6 +52,7 @@ from ._risk_messages import (
     Handle,
     JournalAck,
     JournalBlocked,
+    JournalFailed,
     JournalNote,
     JournalOrder,
     JournalStatus,
@@ -226,6 +227,8 @@ class RiskBook:
                 return self._finalize(message.leave_working)
             case Abandon():
                 return self._abandon(message.reason)
+            case JournalFailed():
+                return self._journal_failed(message)
 
     # --- order entry -----------------------------------------------------------------------
 
@@ -625,6 +628,23 @@ class RiskBook:
                                              intent_id=order.request.intent_id))
             else:
                 effects += self._cancel(coid)
+        return effects
+
+    def _journal_failed(self, message: JournalFailed) -> list[Effect]:
+        """Trading HALTED (not remembered: the next run starts on a journal that works). The
+        order whose write-ahead failed was never sent: its placement is forgotten, or its
+        modification refused, and whoever asked is told why."""
+        effects: list[Effect] = []
+        coid = message.client_order_id
+        order = None if coid is None else self.orders.get(coid)
+        if order is not None:
+            denial = Denial(field="journal", value="write failed", limit=message.problem)
+            effects += self._answer(order, Blocked(denials=(denial,)))
+            if message.placing:
+                effects += self._close(order.request.client_order_id)
+        if NoteKind.JOURNAL_WRITE_FAILED not in self.latched:
+            effects += self._latch(NoteKind.JOURNAL_WRITE_FAILED, TradingState.HALTED,
+                                   f"journal write failed: {message.problem}", remember=False)
         return effects
 
     def _abandon(self, reason: str) -> list[Effect]:

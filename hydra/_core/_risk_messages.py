@@ -184,6 +184,17 @@ class Abandon:
     reason: str
 
 
+@attrs.frozen(kw_only=True)
+class JournalFailed:
+    """A journal write failed (``problem``: "disk full", ...). ``client_order_id``: the order
+    whose write-ahead it was, so never sent (``placing``: its placement, else a
+    modification); None when the write was of something that already happened."""
+
+    problem: str
+    client_order_id: ClientOrderId | None = None
+    placing: bool = False
+
+
 # --- told to the book: the broker -----------------------------------------------------------
 
 
@@ -247,6 +258,7 @@ RiskInput = (
     | Dispatched
     | Finalize
     | Abandon
+    | JournalFailed
     | Acked
     | StatusReported
     | Executed
