@@ -101,6 +101,8 @@ class Journal:
         self._lock = lock
         self._commits = 0
         self._pending: list[_Inserted] | None = None  # inside `apply_together`: not committed
+        self._fills: list[Fill] = []  # decoded by `fills`, up to the event `_fills_to`
+        self._fills_to = 0
         # The first write failure not yet journaled, and when: noted with the next commit.
         self._failure: tuple[JournalWriteError, dt.datetime] | None = None
         # A journal dropped without close() still releases its lock (and closes its files).
@@ -365,8 +367,14 @@ class Journal:
             yield seq, event_kind(kind, seq=seq, path=self._path), json.loads(payload)
 
     def fills(self) -> list[Fill]:
-        rows = self._db.execute("SELECT payload FROM events WHERE kind = 'fill' ORDER BY seq")
-        return [fill_from_json(json.loads(payload)["fill"]) for (payload,) in rows]
+        """Every journaled fill, in order. Events are append-only, so the fills decoded once
+        are kept and only newer ones are read (a restart asks once per adopted order)."""
+        rows = self._db.execute("SELECT seq, payload FROM events WHERE kind = 'fill' AND seq > ?"
+                                " ORDER BY seq", (self._fills_to,))
+        for seq, payload in rows:
+            self._fills.append(fill_from_json(json.loads(payload)["fill"]))
+            self._fills_to = seq
+        return list(self._fills)
 
     def last_fill_time(self) -> dt.datetime | None:
         """When the newest journaled execution happened (the resync starting point)."""
@@ -375,35 +383,35 @@ class Journal:
 
     def orders(self) -> list[JournaledOrder]:
         """Every journaled order, in the order they were written."""
-        return [self._order(payload) for (payload,) in self._db.execute(
-            "SELECT payload FROM events WHERE kind = 'order' ORDER BY seq"
-        )]
+        return [self._order(*row) for row in self._db.execute(_ORDERS)]
 
     def live_orders(self) -> list[JournaledOrder]:
         """Orders that were sent (not dry) and may still be at the broker: no final status
-        yet, or left working on purpose when Hydra last stopped."""
-        return [o for o in self.orders() if not o.dry and _may_be_working(o.status)]
+        yet, or left working on purpose when Hydra last stopped. The database picks them
+        (each order's newest status by index): only those are decoded."""
+        return [self._order(*row) for row in self._db.execute(
+            f"SELECT * FROM ({_ORDERS}) WHERE dry = 0 AND coalesce(status, ?) IN (?, ?, ?)",
+            (OrderStatus.PENDING.value, OrderStatus.PENDING.value, OrderStatus.WORKING.value,
+             OrderStatus.LEFT_WORKING.value))]
 
     def unfinished_intents(self) -> list[tuple[IntentId, int, int]]:
         """(intent id, quantity, filled) of each intent with neither an ``intent_finished``
         nor an ``intent_interrupted`` note: a run stopped while working it."""
-        closed = {intent_id for (intent_id,) in self._db.execute(
-            "SELECT json_extract(payload, '$.intent_id') FROM events WHERE kind = 'note'"
-            " AND json_extract(payload, '$.what') IN (?, ?)",
+        found = self._db.execute(
+            "SELECT intent_id, json_extract(payload, '$.intent.quantity') FROM events"
+            " WHERE kind = 'intent' AND intent_id NOT IN ("
+            "  SELECT json_extract(payload, '$.intent_id') FROM events WHERE kind = 'note'"
+            "  AND json_extract(payload, '$.what') IN (?, ?)"
+            "  AND json_extract(payload, '$.intent_id') IS NOT NULL)"
+            " ORDER BY seq",
             (NoteKind.INTENT_FINISHED.value, NoteKind.INTENT_INTERRUPTED.value),
-        )}
-        found = []
-        for (payload,) in self._db.execute(
-            "SELECT payload FROM events WHERE kind = 'intent' ORDER BY seq"
-        ):
-            intent = json.loads(payload)["intent"]
-            if intent["intent_id"] not in closed:
-                (filled,) = self._db.execute(
-                    "SELECT coalesce(sum(quantity), 0) FROM fills WHERE intent_id = ?",
-                    (intent["intent_id"],),
-                ).fetchone()
-                found.append((IntentId(intent["intent_id"]), intent["quantity"], filled))
-        return found
+        ).fetchall()
+        filled = dict(self._db.execute(
+            "SELECT intent_id, sum(quantity) FROM fills WHERE intent_id IN"
+            f" ({', '.join('?' * len(found))}) GROUP BY intent_id",
+            [intent_id for intent_id, _ in found],
+        ).fetchall()) if found else {}
+        return [(IntentId(i), quantity, filled.get(i, 0)) for i, quantity in found]
 
     def has_intent(self, intent_id: IntentId) -> bool:
         """True when ``intent_id`` was journaled before (by this run or an earlier one)."""
@@ -457,32 +465,31 @@ class Journal:
         ).fetchone()
         return None if row is None else IntentId(row[0])
 
-    def _order(self, payload: str) -> JournaledOrder:
+    def _order(self, payload: str, ack: str | None, status: str | None, filled: int, _: int
+               ) -> JournaledOrder:
         data = json.loads(payload)
-        request = request_from_json(data["request"])
-        key = (request.client_order_id,)
-        ack = self._db.execute(
-            "SELECT payload FROM events WHERE client_order_id = ? AND kind = 'ack'"
-            " ORDER BY seq DESC LIMIT 1",
-            key,
-        ).fetchone()
-        status = self._db.execute(
-            "SELECT payload FROM events WHERE client_order_id = ? AND kind = 'status'"
-            " ORDER BY seq DESC LIMIT 1",
-            key,
-        ).fetchone()
-        (filled,) = self._db.execute(
-            "SELECT coalesce(sum(quantity), 0) FROM fills WHERE client_order_id = ?", key
-        ).fetchone()
         return JournaledOrder(
-            request=request,
+            request=request_from_json(data["request"]),
             dry=data["dry"],
-            broker_order_id=None if ack is None else json.loads(ack[0])["broker_order_id"],
-            status=OrderStatus.PENDING if status is None else OrderStatus(
-                json.loads(status[0])["status"]
-            ),
+            broker_order_id=None if ack is None else json.loads(ack)["broker_order_id"],
+            status=OrderStatus.PENDING if status is None else OrderStatus(status),
             filled=filled,
         )
+
+
+_ORDERS = """
+    SELECT o.payload,
+           (SELECT a.payload FROM events a WHERE a.client_order_id = o.client_order_id
+             AND a.kind = 'ack' ORDER BY a.seq DESC LIMIT 1) AS ack,
+           (SELECT json_extract(s.payload, '$.status') FROM events s
+             WHERE s.client_order_id = o.client_order_id AND s.kind = 'status'
+             ORDER BY s.seq DESC LIMIT 1) AS status,
+           (SELECT coalesce(sum(json_extract(f.payload, '$.fill.quantity')), 0) FROM events f
+             WHERE f.client_order_id = o.client_order_id AND f.kind = 'fill') AS filled,
+           json_extract(o.payload, '$.dry') AS dry
+    FROM events o WHERE o.kind = 'order' ORDER BY o.seq"""
+"""Each journaled order with its newest ack, its newest status and what filled, each found
+through the ``events_by_order`` index; `Journal._order` makes it a `JournaledOrder`."""
 
 
 _FILE_ERRORS = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CORRUPT,
