@@ -35,9 +35,10 @@ class AuditLog:
     def open(cls, path: str | Path) -> AuditLog:
         return cls(open(path, "a", encoding="utf-8"))
 
-    def write(self, what: str, *, seq: int, recorded_at: dt.datetime,
+    def write(self, what: str, *, seq: int | None, recorded_at: dt.datetime,
               correlation_id: str | None, **details: Any) -> None:
-        """One line for the journal's event ``seq``; the fixed fields win over ``details``."""
+        """One line for the journal's event ``seq`` (None: an event the journal could not
+        take, a failed write); the fixed fields win over ``details``."""
         fixed = {"recorded_at": recorded_at.astimezone(dt.UTC).isoformat(), "seq": seq,
                  "event": what, "correlation_id": correlation_id}
         line = json.dumps({**to_jsonable(details), **fixed}, sort_keys=True)

@@ -8,6 +8,8 @@ graceful close, an outer cancellation, an error), the risk book's finalizer sett
 still working, shielded and bounded by ``shutdown.finalize_timeout``: the risk actor, its
 sender, the broker event pump and the journal outlive an outer cancellation until it is done,
 and an order it cannot settle is journaled as unmanaged and named in the error that ends Hydra.
+A journal write that fails (`JournalWriteError`: disk full) ends Hydra the same way, after the
+finalizer: nothing new is sent once it fails, and what works is cancelled.
 """
 
 from __future__ import annotations
@@ -36,10 +38,11 @@ from ._core._risk_state import RiskSnapshot, restored_account
 from ._core._routing import participation, route
 from ._core._slippage import predict_slippage_bps
 from ._core._witness import Testimony
-from ._enums import OrderStatus, Policy, Side, TradingState
+from ._enums import NoteKind, OrderStatus, Policy, Side, TradingState
 from ._errors import (
     BrokerError,
     InvalidValueError,
+    JournalWriteError,
     RiskDeniedError,
     UnmanagedOrdersError,
 )
@@ -280,8 +283,9 @@ class Engine:
             predicted_bps=work.predicted_bps, children=tuple(children),
             dry_run=any(child.reason == "dry run" for child in children),
         )
-        with trio.CancelScope(shield=True):
-            await self._journal.record_note("intent_finished", intent_id=work.intent_id,
+        # A refused write stops Hydra already (open_hydra waits for one): the report still goes.
+        with trio.CancelScope(shield=True), contextlib.suppress(JournalWriteError):
+            await self._journal.record_note(NoteKind.INTENT_FINISHED, intent_id=work.intent_id,
                                             filled=report.filled, quantity=report.quantity)
         handle._finish(report)
         self._publish.send_nowait(IntentFinished(report=report))
@@ -360,7 +364,7 @@ class Engine:
         if to_expiry <= contract.expiry:
             raise InvalidValueError("to_expiry", to_expiry, f"must be after {contract.expiry}")
         close_id, open_id = intent_ids or (new_intent_id(), new_intent_id())
-        await self._journal.record_note("roll_started", close_intent_id=close_id,  # restart
+        await self._journal.record_note(NoteKind.ROLL_STARTED, close_intent_id=close_id,  # restart
                                         open_intent_id=open_id, symbol=contract.symbol,
                                         from_expiry=contract.expiry, to_expiry=to_expiry)
         closing = await (await self.close_position(
@@ -427,7 +431,7 @@ class Engine:
 
     async def record_control(self, request_id: str, **details: object) -> None:
         """Journal that the control request ``request_id`` took effect."""
-        await self._journal.record_note("control_applied", request_id=request_id, **details)
+        await self._journal.record_note(NoteKind.CONTROL_APPLIED, request_id=request_id, **details)
 
     def subscribe(self) -> trio.MemoryReceiveChannel[EngineEvent]:
         """A channel of every engine event from now on (fills, reports, state changes)."""
@@ -502,7 +506,7 @@ class Engine:
         closed = roll.closed if closing is None else (await closing.wait_done()).filled
         if closed == 0:
             return
-        await self._journal.record_note("intent_resumed", intent_id=roll.open_intent_id,
+        await self._journal.record_note(NoteKind.INTENT_RESUMED, intent_id=roll.open_intent_id,
                                         roll_of=roll.close_intent_id, quantity=closed)
         log.info("roll_resumed", close_intent_id=roll.close_intent_id, quantity=closed)
         await self.submit(OrderIntent(
@@ -545,8 +549,12 @@ async def open_hydra(
                            or path.with_suffix(".audit.jsonl"), new_journal=new_journal)
     journal_id = journal.journal_id
     assert journal_id is not None  # a journal opened for writing always has its id
-    journal.record_note("engine_started", broker=type(broker).__name__, dry_run=dry_run,
-                        journal_id=journal_id)
+    try:
+        journal.record_note(NoteKind.ENGINE_STARTED, broker=type(broker).__name__,
+                            dry_run=dry_run, journal_id=journal_id)
+    except JournalWriteError:
+        journal.close()
+        raise
     try:
         async with trio.open_nursery() as outer:
             journal_send, journal_receive = trio.open_memory_channel[JournalWrite](0)
@@ -565,13 +573,14 @@ async def open_hydra(
             finally:
                 journal_scope.cancel(reason="Hydra is closing")
     except BaseException as error:
-        if only_stopping(error):
-            journal.record_note("engine_stopped", reason=describe_error(error))
-        else:
-            journal.record_note("unrecoverable_error", error=describe_error(error))
+        with contextlib.suppress(JournalWriteError):  # still refused: the audit log has why
+            if only_stopping(error):
+                journal.record_note(NoteKind.ENGINE_STOPPED, reason=describe_error(error))
+            else:
+                journal.record_note(NoteKind.UNRECOVERABLE_ERROR, error=describe_error(error))
         raise
     else:
-        journal.record_note("engine_stopped", reason="closed")
+        journal.record_note(NoteKind.ENGINE_STOPPED, reason="closed")
     finally:
         journal.close()
 
@@ -618,14 +627,14 @@ async def _open_book(
     account = functools.reduce(lambda a, p: a.with_mark(p.contract.symbol, p.average_price),
                                account.positions.values(), account)
     day = trading_day(clock()).isoformat()
-    note = await journal.read(lambda j: j.latest_note("risk_state"))
+    note = await journal.read(lambda j: j.latest_note(NoteKind.RISK_STATE))
     snapshot = None if note is None else RiskSnapshot.from_details(note)
     contracts = {p.contract.symbol: p.contract for p in account.positions.values()}
     contracts |= {s: c for s, c in BUILT_IN_CONTRACTS.items() if s not in contracts}
     account = restored_account(snapshot, day=day, account=account, contracts=contracts)
     latched = () if snapshot is None else snapshot.latched
     if latched:
-        await journal.record_note("risk_state_restored", latched=[x.cause for x in latched])
+        await journal.record_note(NoteKind.RISK_STATE_RESTORED, latched=[x.cause for x in latched])
         log.warning("risk_state_restored", latched=[x.reason for x in latched])
     return RiskBook(limits=config.risk, account=account, day=day, latched=latched,
                     dry_run=dry_run)
@@ -661,6 +670,8 @@ async def _open_actors(
                 _recorded, failures, functools.partial(
                     run_connection, supervisor_receive, broker=broker, risk=risk_send.clone(),
                     journal=journal, settings=config.broker.backoff, rng=random.Random(seed))))
+            await middle.start(functools.partial(
+                _recorded, failures, functools.partial(_stop_when_write_fails, journal)))
             async with trio.open_nursery() as inner:
                 engine = Engine(config=config, broker=broker, journal=journal, risk=risk_send,
                                 publish=publish_send, view=view, quotes=quotes,
@@ -696,6 +707,14 @@ async def _recorded(
     except Exception as error:
         failures.append(error)
         raise
+
+
+async def _stop_when_write_fails(
+    journal: JournalClient, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """End Hydra with the first journal write that fails, whoever wrote it."""
+    task_status.started()
+    raise await journal.wait_write_failed()
 
 
 async def _settle_all(

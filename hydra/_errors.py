@@ -93,6 +93,17 @@ class JournalLockedError(HydraError, BlockingIOError):
                          "one Hydra per journal")
 
 
+class JournalWriteError(HydraError, OSError):
+    """A journal write failed (the disk is full, the file cannot be written): nothing of it
+    was committed. ``problem`` says why ("disk full", or SQLite's words); ``path`` is the
+    journal. Hydra stops on it: nothing new is sent, working orders are cancelled."""
+
+    def __init__(self, problem: str, *, path: str) -> None:
+        self.problem = problem
+        self.path = path
+        super().__init__(f"journal write failed: {problem}")
+
+
 class JournalFormatError(InvalidValueError):
     """The file at ``value`` is not a journal this Hydra can use; ``problem`` says why (not a
     Hydra journal, a newer schema, an event kind it does not know)."""

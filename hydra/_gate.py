@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from ._enums import NoteKind
 from ._fill_report import fill_report, stats_to_json, utc_minute, verdict
 from ._journal_records import JournalRecord
 from ._settings import SlippageSettings
@@ -30,14 +31,6 @@ from ._settings import SlippageSettings
 PAPER_DAYS = 28
 WEEKS = 4
 WEEK = dt.timedelta(days=7)
-
-RECONNECTED = "reconnected"
-SESSION_DOWN = "session_down"
-UNRECOVERABLE_ERROR = "unrecoverable_error"
-KILL_SWITCH = "kill_switch"
-ENGINE_STARTED = "engine_started"
-ENGINE_STOPPED = "engine_stopped"
-
 
 @attrs.frozen(kw_only=True)
 class Criterion:
@@ -69,7 +62,7 @@ def _time(record: JournalRecord) -> str:
     return record.recorded_at.isoformat()
 
 
-def _notes(records: Sequence[JournalRecord], what: str) -> list[JournalRecord]:
+def _notes(records: Sequence[JournalRecord], what: NoteKind) -> list[JournalRecord]:
     return [r for r in records if r.is_note(what)]
 
 
@@ -84,7 +77,8 @@ def paper_operation(records: Sequence[JournalRecord]) -> Criterion:
     per_week = [sum(1 for t in times if first + k * WEEK <= t < first + (k + 1) * WEEK)
                 for k in range(WEEKS)]
     days = (last - first) / dt.timedelta(days=1)
-    brokers = sorted({str(r.payload.get("broker")) for r in _notes(records, ENGINE_STARTED)})
+    starts = _notes(records, NoteKind.ENGINE_STARTED)
+    brokers = sorted({str(r.payload.get("broker")) for r in starts})
     passed = days >= PAPER_DAYS and all(per_week)
     return Criterion(
         name="paper_operation", requirement=requirement, passed=passed,
@@ -92,7 +86,7 @@ def paper_operation(records: Sequence[JournalRecord]) -> Criterion:
         f"events in weeks 1-{WEEKS}: {', '.join(map(str, per_week))}",
         evidence={"events": len(times), "first": first.isoformat(), "last": last.isoformat(),
                   "days": round(days, 3), "events_per_week": per_week,
-                  "engine_starts": len(_notes(records, ENGINE_STARTED)), "brokers": brokers},
+                  "engine_starts": len(starts), "brokers": brokers},
     )
 
 
@@ -110,14 +104,15 @@ def slippage_calibrated(
 
 
 def reconnect_survived(records: Sequence[JournalRecord]) -> Criterion:
-    reconnects = _notes(records, RECONNECTED)
-    losses = _notes(records, SESSION_DOWN)
+    reconnects = _notes(records, NoteKind.RECONNECTED)
+    losses = _notes(records, NoteKind.SESSION_DOWN)
     summary = f"{len(reconnects)} reconnects after {len(losses)} session losses"
     if reconnects:
         summary += f"; first reconnected at {utc_minute(reconnects[0].recorded_at)} UTC"
     return Criterion(
         name="reconnect_survived",
-        requirement=f"at least one '{RECONNECTED}' note (session lost, reconnected, resynced)",
+        requirement=f"at least one '{NoteKind.RECONNECTED}' note (session lost, reconnected, "
+        "resynced)",
         passed=bool(reconnects), summary=summary,
         evidence={"reconnects": len(reconnects), "session_losses": len(losses),
                   "first_reconnect": _time(reconnects[0]) if reconnects else None},
@@ -125,7 +120,7 @@ def reconnect_survived(records: Sequence[JournalRecord]) -> Criterion:
 
 
 def no_unrecoverable_error(records: Sequence[JournalRecord]) -> Criterion:
-    errors = _notes(records, UNRECOVERABLE_ERROR)
+    errors = _notes(records, NoteKind.UNRECOVERABLE_ERROR)
     first = None
     if errors:
         first = {"at": _time(errors[0]), "error": errors[0].payload.get("error")}
@@ -134,7 +129,7 @@ def no_unrecoverable_error(records: Sequence[JournalRecord]) -> Criterion:
         summary += f"; first at {utc_minute(errors[0].recorded_at)} UTC: {first['error']}"
     return Criterion(
         name="no_unrecoverable_error",
-        requirement=f"no '{UNRECOVERABLE_ERROR}' note",
+        requirement=f"no '{NoteKind.UNRECOVERABLE_ERROR}' note",
         passed=not errors, summary=summary,
         evidence={"unrecoverable_errors": len(errors), "first": first,
                   "unclean_stops": unclean_stops(records)},
@@ -146,23 +141,24 @@ def unclean_stops(records: Sequence[JournalRecord]) -> int:
     a word: power loss, kill -9). Evidence only: restart recovery is designed for this."""
     count, running = 0, False
     for record in records:
-        if record.is_note(ENGINE_STARTED):
+        if record.is_note(NoteKind.ENGINE_STARTED):
             count += running
             running = True
-        elif record.is_note(ENGINE_STOPPED) or record.is_note(UNRECOVERABLE_ERROR):
+        elif (record.is_note(NoteKind.ENGINE_STOPPED)
+              or record.is_note(NoteKind.UNRECOVERABLE_ERROR)):
             running = False
     return count
 
 
 def kill_switch_exercised(records: Sequence[JournalRecord]) -> Criterion:
-    kills = _notes(records, KILL_SWITCH)
+    kills = _notes(records, NoteKind.KILL_SWITCH)
     summary = f"{len(kills)} kill switch uses"
     if kills:
         summary += (f"; first at {utc_minute(kills[0].recorded_at)} UTC, reason "
                     f"{kills[0].payload.get('reason')!r}")
     return Criterion(
         name="kill_switch_exercised",
-        requirement=f"at least one '{KILL_SWITCH}' note",
+        requirement=f"at least one '{NoteKind.KILL_SWITCH}' note",
         passed=bool(kills), summary=summary,
         evidence={"kill_switch_uses": len(kills),
                   "first": None if not kills else {"at": _time(kills[0]),

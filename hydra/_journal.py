@@ -10,11 +10,17 @@ until `Journal.close` (see `hydra._journal_lock`); `Journal.open_read_only` take
 never writes. The WAL is checkpointed into the database file at open, at close and every
 `CHECKPOINT_EVERY` commits, so a lost or damaged ``-wal`` file costs at most the events since
 the last checkpoint. With an `AuditLog`, each committed event is mirrored to it once.
+
+A write that fails (disk full, an I/O error) commits nothing and raises `JournalWriteError`;
+the failure goes to the audit log at once, and into the journal as a ``journal_write_failed``
+note with the first write that succeeds after it (`close` tries once more).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import sqlite3
@@ -26,10 +32,12 @@ from typing import Any
 
 import attrs
 import outcome
+import structlog
 
 from ._audit import AuditLog
 from ._codec import fill_from_json, intent_from_json, request_from_json, to_jsonable
 from ._enums import OrderStatus
+from ._errors import JournalWriteError
 from ._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId, JournalId, new_journal_id
 from ._journal_lock import JournalLock
 from ._journal_marker import check_same_journal, remember
@@ -48,6 +56,8 @@ from ._orders import Fill, OrderIntent, OrderRequest
 
 __all__ = ["CHECKPOINT_EVERY", "EventKind", "IntentRecord", "Journal", "JournaledOrder", "NoteKind",
            "utc_now"]
+
+log = structlog.get_logger()
 
 CHECKPOINT_EVERY = 200
 """Commits between two checkpoints of the WAL into the database file: the most events a lost
@@ -104,6 +114,10 @@ class Journal:
         self._lock = lock
         self._commits = 0
         self._pending: list[_Inserted] | None = None  # inside `apply_together`: not committed
+        self._fills: list[Fill] = []  # decoded by `fills`, up to the event `_fills_to`
+        self._fills_to = 0
+        # The first write failure not yet journaled, and when: noted with the next commit.
+        self._failure: tuple[JournalWriteError, dt.datetime] | None = None
         # A journal dropped without close() still releases its lock (and closes its files).
         self._release = weakref.finalize(self, _release, connection, lock, audit)
 
@@ -151,10 +165,14 @@ class Journal:
         return cls(connect_read_only(name), utc_now, path=name)
 
     def close(self) -> None:
-        """Checkpoint the WAL into the database file, close it and release the lock."""
+        """Journal a write failure not yet journaled (one last try), checkpoint the WAL into
+        the database file, close it and release the lock. A checkpoint the disk refuses
+        leaves the events in the WAL, where the next open finds them."""
         try:
             if self._lock is not None and self._lock.held:
-                self.checkpoint(truncate=True)
+                if self._failure is not None:
+                    self.apply_together([])  # the failure note alone; it stays pending if refused
+                self._checkpoint_if_possible(truncate=True)
         finally:
             self._release()
 
@@ -164,6 +182,17 @@ class Journal:
         older than schema version 2 opened read-only."""
         found = stored_journal_id(self._db)
         return None if found is None else JournalId(found)
+
+    @property
+    def write_failure(self) -> JournalWriteError | None:
+        """The write failure the journal does not hold yet (it went to the audit log)."""
+        return None if self._failure is None else self._failure[0]
+
+    def _checkpoint_if_possible(self, *, truncate: bool = False) -> None:
+        try:
+            self.checkpoint(truncate=truncate)
+        except sqlite3.OperationalError as e:  # disk full: the WAL keeps the events
+            log.warning("journal_checkpoint_failed", path=self._path, error=str(e))
 
     def checkpoint(self, *, truncate: bool = False) -> bool:
         """Copy the WAL into the database file (and with ``truncate``, empty the WAL); False
@@ -203,42 +232,74 @@ class Journal:
         return cursor.lastrowid, at, kind, data, keys
 
     def _append(self, kind: EventKind, payload: dict[str, Any], **keys: str | None) -> int:
-        if self._pending is not None:  # committed with the rest of the group
-            inserted = self._insert(kind, payload, keys)
-            self._pending.append(inserted)
-            return inserted[0]
-        with self._db:
-            inserted = self._insert(kind, payload, keys)
-        self._committed(inserted)
+        if self._pending is None:  # a transaction of its own
+            (result,) = self.apply_together([lambda j: j._append(kind, payload, **keys)])
+            return int(result.unwrap())
+        inserted = self._insert(kind, payload, keys)  # committed with the rest of the group
+        self._pending.append(inserted)
         return inserted[0]
 
     def apply_together(self, calls: Sequence[Callable[[Journal], Any]]
                        ) -> list[outcome.Outcome[Any]]:
         """Run ``calls`` in order as one transaction (one fsync for all: a group commit) and
         the outcome of each. A call that raises is rolled back alone (a savepoint each);
-        when the commit itself fails (disk full), every call's outcome is that error."""
+        when the write itself fails (disk full), nothing is committed and every call's outcome
+        is one `JournalWriteError`. A failure not yet journaled is noted first."""
         results: list[outcome.Outcome[Any]] = []
         self._pending = []
         try:
             self._db.execute("BEGIN IMMEDIATE")
+            if self._failure is not None:
+                self._pending.append(self._insert(EventKind.NOTE, self._failure_note(), {}))
             for call in calls:
                 results.append(self._in_savepoint(call))
             self._db.execute("COMMIT")
         except sqlite3.Error as e:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
-            return [outcome.Error(e) for _ in calls]
+            failure = self._failed(e)
+            return [outcome.Error(failure) for _ in calls]
         finally:
             committed, self._pending = self._pending, None
-        for inserted in committed:
-            self._committed(inserted)
+        self._failure = None
+        try:
+            for inserted in committed:
+                self._committed(inserted)
+        except OSError as e:  # the audit log's disk: committed, but the mirror is short
+            failure = self._failed(e, where="audit log ")
+            return [outcome.Error(failure) for _ in calls]
         return results
+
+    def _failed(self, error: sqlite3.Error | OSError, *, where: str = "") -> JournalWriteError:
+        """The `JournalWriteError` for ``error``; the first one is kept to be journaled later,
+        and goes to the audit log and the log at once."""
+        failure = JournalWriteError(where + _problem(error), path=self._path)
+        failure.__cause__ = error
+        if self._failure is not None:
+            return failure
+        self._failure = (failure, self._clock())
+        log.error("journal_write_failed", path=self._path, error=failure.problem)
+        if self._audit is not None:
+            with contextlib.suppress(OSError):  # on the full disk too: the log line has it
+                self._audit.write(NoteKind.JOURNAL_WRITE_FAILED, seq=None,
+                                  recorded_at=self._failure[1], correlation_id=None,
+                                  **self._failure_note(journaled=False))
+        return failure
+
+    def _failure_note(self, *, journaled: bool = True) -> dict[str, Any]:
+        assert self._failure is not None
+        failure, at = self._failure
+        note: dict[str, Any] = {"what": NoteKind.JOURNAL_WRITE_FAILED, "error": failure.problem,
+                                "failed_at": at.isoformat()}
+        return note if journaled else {k: v for k, v in note.items() if k != "what"}
 
     def _in_savepoint(self, call: Callable[[Journal], Any]) -> outcome.Outcome[Any]:
         assert self._pending is not None
         mark = len(self._pending)
         self._db.execute("SAVEPOINT call")
         result: outcome.Outcome[Any] = outcome.capture(call, self)
+        if isinstance(result, outcome.Error) and _is_write_failure(result.error):
+            raise result.error  # the whole group fails: SQLite may have rolled it back already
         if isinstance(result, outcome.Error):
             self._db.execute("ROLLBACK TO call")
             del self._pending[mark:]
@@ -255,7 +316,7 @@ class Journal:
                               correlation_id=self._correlation(keys, details), **details)
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0:
-            self.checkpoint()
+            self._checkpoint_if_possible()
 
     def _correlation(self, keys: dict[str, str | None], details: dict[str, Any]) -> str | None:
         """The intent an event belongs to: its own key, or its order's intent."""
@@ -326,8 +387,8 @@ class Journal:
         keys = {"intent_id": request.intent_id, "client_order_id": request.client_order_id}
         self._append(EventKind.BLOCKED, payload, **keys)
 
-    def record_note(self, what: str, **details: Any) -> None:
-        """A note ``what`` (a `NoteKind`, or its value) with its details."""
+    def record_note(self, what: NoteKind, **details: Any) -> None:
+        """A note ``what`` with its details."""
         self._append(EventKind.NOTE, {"what": what, **details})
 
     def events(self) -> Iterator[tuple[int, EventKind, dict[str, Any]]]:
@@ -339,8 +400,14 @@ class Journal:
             yield seq, event_kind(kind, seq=seq, path=self._path), json.loads(payload)
 
     def fills(self) -> list[Fill]:
-        rows = self._db.execute("SELECT payload FROM events WHERE kind = 'fill' ORDER BY seq")
-        return [fill_from_json(json.loads(payload)["fill"]) for (payload,) in rows]
+        """Every journaled fill, in order. Events are append-only, so the fills decoded once
+        are kept and only newer ones are read (a restart asks once per adopted order)."""
+        rows = self._db.execute("SELECT seq, payload FROM events WHERE kind = 'fill' AND seq > ?"
+                                " ORDER BY seq", (self._fills_to,))
+        for seq, payload in rows:
+            self._fills.append(fill_from_json(json.loads(payload)["fill"]))
+            self._fills_to = seq
+        return list(self._fills)
 
     def fill_of(self, execution_id: ExecutionId) -> Fill | None:
         """The fill journaled for ``execution_id``, if any (to compare a repeated report with)."""
@@ -373,35 +440,35 @@ class Journal:
 
     def orders(self) -> list[JournaledOrder]:
         """Every journaled order, in the order they were written."""
-        return [self._order(payload) for (payload,) in self._db.execute(
-            "SELECT payload FROM events WHERE kind = 'order' ORDER BY seq"
-        )]
+        return [self._order(*row) for row in self._db.execute(_ORDERS)]
 
     def live_orders(self) -> list[JournaledOrder]:
         """Orders that were sent (not dry) and may still be at the broker: no final status
-        yet, or left working on purpose when Hydra last stopped."""
-        return [o for o in self.orders() if not o.dry and _may_be_working(o.status)]
+        yet, or left working on purpose when Hydra last stopped. The database picks them
+        (each order's newest status by index): only those are decoded."""
+        return [self._order(*row) for row in self._db.execute(
+            f"SELECT * FROM ({_ORDERS}) WHERE dry = 0 AND coalesce(status, ?) IN (?, ?, ?)",
+            (OrderStatus.PENDING.value, OrderStatus.PENDING.value, OrderStatus.WORKING.value,
+             OrderStatus.LEFT_WORKING.value))]
 
     def unfinished_intents(self) -> list[tuple[IntentId, int, int]]:
         """(intent id, quantity, filled) of each intent with neither an ``intent_finished``
         nor an ``intent_interrupted`` note: a run stopped while working it."""
-        closed = {intent_id for (intent_id,) in self._db.execute(
-            "SELECT json_extract(payload, '$.intent_id') FROM events WHERE kind = 'note'"
-            " AND json_extract(payload, '$.what') IN (?, ?)",
+        found = self._db.execute(
+            "SELECT intent_id, json_extract(payload, '$.intent.quantity') FROM events"
+            " WHERE kind = 'intent' AND intent_id NOT IN ("
+            "  SELECT json_extract(payload, '$.intent_id') FROM events WHERE kind = 'note'"
+            "  AND json_extract(payload, '$.what') IN (?, ?)"
+            "  AND json_extract(payload, '$.intent_id') IS NOT NULL)"
+            " ORDER BY seq",
             (NoteKind.INTENT_FINISHED.value, NoteKind.INTENT_INTERRUPTED.value),
-        )}
-        found = []
-        for (payload,) in self._db.execute(
-            "SELECT payload FROM events WHERE kind = 'intent' ORDER BY seq"
-        ):
-            intent = json.loads(payload)["intent"]
-            if intent["intent_id"] not in closed:
-                (filled,) = self._db.execute(
-                    "SELECT coalesce(sum(quantity), 0) FROM fills WHERE intent_id = ?",
-                    (intent["intent_id"],),
-                ).fetchone()
-                found.append((IntentId(intent["intent_id"]), intent["quantity"], filled))
-        return found
+        ).fetchall()
+        filled = dict(self._db.execute(
+            "SELECT intent_id, sum(quantity) FROM fills WHERE intent_id IN"
+            f" ({', '.join('?' * len(found))}) GROUP BY intent_id",
+            [intent_id for intent_id, _ in found],
+        ).fetchall()) if found else {}
+        return [(IntentId(i), quantity, filled.get(i, 0)) for i, quantity in found]
 
     def has_intent(self, intent_id: IntentId) -> bool:
         """True when ``intent_id`` was journaled before (by this run or an earlier one)."""
@@ -441,9 +508,9 @@ class Journal:
 
     def intent_orders(self, intent_id: IntentId) -> list[tuple[JournaledOrder, dt.datetime]]:
         """Every order journaled for ``intent_id``, in order, with when it was journaled."""
-        return [(self._order(payload), dt.datetime.fromisoformat(at)) for at, payload in
-                self._db.execute("SELECT recorded_at, payload FROM events WHERE kind = 'order'"
-                                 " AND intent_id = ? ORDER BY seq", (intent_id,)).fetchall()]
+        return [(self._order(*row), dt.datetime.fromisoformat(row[5])) for row in
+                self._db.execute(f"SELECT * FROM ({_ORDERS}) WHERE intent_id = ?",
+                                 (intent_id,)).fetchall()]
 
     def last_sequence(self, intent_id: IntentId) -> int:
         """The highest order number (`client_order_id_for`) ``intent_id`` used, sent or
@@ -479,7 +546,7 @@ class Journal:
         ).fetchone()
         return None if row is None else request_from_json(json.loads(row[0])["request"])
 
-    def latest_note(self, what: str) -> dict[str, Any] | None:
+    def latest_note(self, what: NoteKind) -> dict[str, Any] | None:
         """The payload of the newest note ``what``, if there is one."""
         row = self._db.execute(
             "SELECT payload FROM events WHERE kind = 'note'"
@@ -492,9 +559,9 @@ class Journal:
         """True when a ``control_applied`` note names ``request_id``."""
         row = self._db.execute(
             "SELECT 1 FROM events WHERE kind = 'note'"
-            " AND json_extract(payload, '$.what') = 'control_applied'"
+            " AND json_extract(payload, '$.what') = ?"
             " AND json_extract(payload, '$.request_id') = ? LIMIT 1",
-            (request_id,),
+            (NoteKind.CONTROL_APPLIED.value, request_id),
         ).fetchone()
         return row is not None
 
@@ -506,32 +573,54 @@ class Journal:
         ).fetchone()
         return None if row is None else IntentId(row[0])
 
-    def _order(self, payload: str) -> JournaledOrder:
+    def _order(self, payload: str, ack: str | None, status: str | None, filled: int,
+               *_: object) -> JournaledOrder:
         data = json.loads(payload)
-        request = request_from_json(data["request"])
-        key = (request.client_order_id,)
-        ack = self._db.execute(
-            "SELECT payload FROM events WHERE client_order_id = ? AND kind = 'ack'"
-            " ORDER BY seq DESC LIMIT 1",
-            key,
-        ).fetchone()
-        status = self._db.execute(
-            "SELECT payload FROM events WHERE client_order_id = ? AND kind = 'status'"
-            " ORDER BY seq DESC LIMIT 1",
-            key,
-        ).fetchone()
-        (filled,) = self._db.execute(
-            "SELECT coalesce(sum(quantity), 0) FROM fills WHERE client_order_id = ?", key
-        ).fetchone()
         return JournaledOrder(
-            request=request,
+            request=request_from_json(data["request"]),
             dry=data["dry"],
-            broker_order_id=None if ack is None else json.loads(ack[0])["broker_order_id"],
-            status=OrderStatus.PENDING if status is None else OrderStatus(
-                json.loads(status[0])["status"]
-            ),
+            broker_order_id=None if ack is None else json.loads(ack)["broker_order_id"],
+            status=OrderStatus.PENDING if status is None else OrderStatus(status),
             filled=filled,
         )
+
+
+_ORDERS = """
+    SELECT o.payload,
+           (SELECT a.payload FROM events a WHERE a.client_order_id = o.client_order_id
+             AND a.kind = 'ack' ORDER BY a.seq DESC LIMIT 1) AS ack,
+           (SELECT json_extract(s.payload, '$.status') FROM events s
+             WHERE s.client_order_id = o.client_order_id AND s.kind = 'status'
+             ORDER BY s.seq DESC LIMIT 1) AS status,
+           (SELECT coalesce(sum(json_extract(f.payload, '$.fill.quantity')), 0) FROM events f
+             WHERE f.client_order_id = o.client_order_id AND f.kind = 'fill') AS filled,
+           json_extract(o.payload, '$.dry') AS dry,
+           o.recorded_at AS recorded_at, o.intent_id AS intent_id
+    FROM events o WHERE o.kind = 'order' ORDER BY o.seq"""
+"""Each journaled order with its newest ack, its newest status and what filled, each found
+through the ``events_by_order`` index; `Journal._order` makes it a `JournaledOrder`."""
+
+
+_FILE_ERRORS = frozenset({sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CORRUPT,
+                          sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY,
+                          sqlite3.SQLITE_PERM})
+"""SQLite's primary result codes for a file that cannot take the write (disk full, I/O, a
+damaged or read-only file), as opposed to a call's own error (a constraint, a bad query)."""
+
+
+def _is_write_failure(error: BaseException) -> bool:
+    """An error of the file, not of the call: the whole group fails with it."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return isinstance(error, sqlite3.Error) and code is not None and code & 0xFF in _FILE_ERRORS
+
+
+def _problem(error: sqlite3.Error | OSError) -> str:
+    """A write failure in a few words: "disk full" when it is, else the error's own."""
+    if isinstance(error, sqlite3.Error):
+        full = getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    else:
+        full = error.errno == errno.ENOSPC
+    return "disk full" if full else " ".join(str(error).split())
 
 
 def _open_for_writing(path: str) -> tuple[sqlite3.Connection, int]:

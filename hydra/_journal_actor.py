@@ -2,7 +2,9 @@
 
 Each write is answered only after it is committed, so ``await journal.record_order(...)``
 returning means the order is on disk: that is the write-ahead rule. A write or a query that
-fails raises in the task that asked for it; the actor goes on serving the others. The journal
+fails raises in the task that asked for it; the actor goes on serving the others. A write
+the disk refuses (`JournalWriteError`) is also told to whoever waits in `wait_write_failed`:
+`open_hydra` stops on it. The journal
 mirrors what it commits to the audit log itself, so nothing here writes to it. SQLite work runs
 through
 ``offload`` — `trio.to_thread.run_sync` in production; tests on the autojump clock pass an
@@ -22,7 +24,8 @@ import outcome
 import structlog
 import trio
 
-from ._enums import OrderStatus
+from ._enums import NoteKind, OrderStatus
+from ._errors import JournalWriteError
 from ._ids import BrokerOrderId, ClientOrderId, IntentId
 from ._journal import Journal
 from ._orders import Fill, OrderIntent, OrderRequest
@@ -82,14 +85,31 @@ async def run_journal(
                     message.reply.send_nowait(result)
 
 
+class _WriteFailures:
+    """The first write failure any clone of one client saw, shared by all of them."""
+
+    def __init__(self) -> None:
+        self.first: JournalWriteError | None = None
+        self.seen = trio.Event()
+
+
 class JournalClient:
     """Awaitable, typed writes to the journal actor. Each call returns once committed."""
 
-    def __init__(self, outbox: trio.MemorySendChannel[JournalWrite]) -> None:
+    def __init__(self, outbox: trio.MemorySendChannel[JournalWrite], *,
+                 _failures: _WriteFailures | None = None) -> None:
         self._outbox = outbox
+        self._failures = _failures or _WriteFailures()
 
     def clone(self) -> JournalClient:
-        return JournalClient(self._outbox.clone())
+        return JournalClient(self._outbox.clone(), _failures=self._failures)
+
+    async def wait_write_failed(self) -> JournalWriteError:
+        """The first `JournalWriteError` a call through this client (or a clone) raised,
+        once there is one."""
+        await self._failures.seen.wait()
+        assert self._failures.first is not None
+        return self._failures.first
 
     async def aclose(self) -> None:
         await self._outbox.aclose()
@@ -100,6 +120,10 @@ class JournalClient:
         with receive:
             await self._outbox.send(JournalWrite(write=work, reply=send))
             result = await receive.receive()
+        error = result.error if isinstance(result, outcome.Error) else None
+        if isinstance(error, JournalWriteError) and self._failures.first is None:
+            self._failures.first = error
+            self._failures.seen.set()
         return result.unwrap()
 
     async def record_intent(
@@ -136,7 +160,7 @@ class JournalClient:
     async def record_blocked(self, request: OrderRequest, *, denials: list[str]) -> None:
         await self._call(lambda j: j.record_blocked(request, denials=denials))
 
-    async def record_note(self, what: str, **details: Any) -> None:
+    async def record_note(self, what: NoteKind, **details: Any) -> None:
         await self._call(lambda j: j.record_note(what, **details))
 
     async def read(self, query: Callable[[Journal], T]) -> T:

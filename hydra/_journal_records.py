@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from ._enums import NoteKind
 from ._errors import InvalidValueError, JournalFormatError
 from ._journal_schema import EventKind, connect_read_only, event_kind
 
@@ -59,7 +60,7 @@ class JournalRecord:
             payload=json.loads(payload),
         )
 
-    def is_note(self, what: str) -> bool:
+    def is_note(self, what: NoteKind) -> bool:
         """Whether this is a note of kind ``what`` (``reconnected``, ``kill_switch``, …)."""
         return self.kind is EventKind.NOTE and self.payload.get("what") == what
 

@@ -14,6 +14,9 @@ import os
 import sqlite3
 from pathlib import Path
 
+from ._enums import NoteKind as NoteKind  # re-exported: the journal's note kinds, kept in
+
+# _enums because the pure core names them too
 from ._errors import JournalFormatError
 
 SCHEMA_VERSION = 2
@@ -32,42 +35,6 @@ class EventKind(enum.Enum):
     FILL = "fill"
     BLOCKED = "blocked"  # refused by the risk actor
     NOTE = "note"  # engine events: halt, kill, reconciliation differences
-
-
-class NoteKind(enum.StrEnum):
-    """What a ``note`` event is about (its payload's ``what``): every note Hydra writes."""
-
-    ENGINE_STARTED = "engine_started"
-    ENGINE_STOPPED = "engine_stopped"
-    UNRECOVERABLE_ERROR = "unrecoverable_error"
-    SCHEMA_MIGRATED = "schema_migrated"
-    INTENT_FINISHED = "intent_finished"
-    INTENT_INTERRUPTED = "intent_interrupted"
-    INTENT_RESUMED = "intent_resumed"  # a restart carried on with an interrupted intent
-    CANCEL_REQUESTED = "cancel_requested"  # journaled before the cancel goes to the broker
-    ROLL_STARTED = "roll_started"  # a roll's close and open intents, and the target month
-    ROLL_INTERRUPTED = "roll_interrupted"  # a restart found a roll whose open never started
-    RISK_STATE = "risk_state"
-    RISK_STATE_RESTORED = "risk_state_restored"
-    TRADING_DAY = "trading_day"
-    TRADING_STATE = "trading_state"
-    BREAKER_TRIPPED = "breaker_tripped"
-    KILL_SWITCH = "kill_switch"
-    MANUAL = "manual"  # a trader's explicit latch of a trading state
-    RESUME = "resume"
-    BROKER_ANOMALY = "broker_anomaly"
-    BROKER_ERROR = "broker_error"
-    STRANGER_EXECUTION = "stranger_execution"
-    STRANGER_ORDER = "stranger_order"  # another program's order working at the broker at start
-    UNKNOWN_ORDER = "unknown_order"  # this journal's order it did not know (--adopt-unknown)
-    UNKNOWN_EXECUTION = "unknown_execution"  # an execution of such an order (--adopt-unknown)
-    ORDER_UNMANAGED = "order_unmanaged"
-    MODIFY = "modify"
-    COMMISSION = "commission"
-    SESSION_DOWN = "session_down"
-    RECONNECTED = "reconnected"
-    RECONCILE_DIFFERENCE = "reconcile_difference"
-    CONTROL_APPLIED = "control_applied"  # an inbox kill or resume line took effect (by id)
 
 
 EVENT_COLUMNS = frozenset(

@@ -7,6 +7,11 @@ Broker events, cancels and control messages go before new orders in the loop's i
 sender (`hydra._sender`) holds the broker's order entry and the pacing bucket. Broker data is
 checked at this boundary: quotes through the quote source (nothing unusable is priced from),
 executions by the book (an anomaly halts, never crashes).
+
+A journal write that fails (`JournalWriteError`: disk full) does not end the actor, which the
+finalizer still needs to cancel what works: the book is told (`JournalFailed`: trading
+HALTED), the order whose write-ahead it was is never transmitted, and the rest of the effects
+go on (cancels above all). `open_hydra` stops on the failure through the journal client.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from ._core._risk_messages import (
     Forward,
     JournalAck,
     JournalBlocked,
+    JournalFailed,
     JournalNote,
     JournalOrder,
     JournalStatus,
@@ -68,8 +74,8 @@ from ._core._risk_messages import (
     conflicting_fields,
 )
 from ._core._slippage import shortfall_bps
-from ._enums import OrderStatus, TradingState
-from ._errors import InvalidValueError
+from ._enums import NoteKind, OrderStatus, TradingState
+from ._errors import InvalidValueError, JournalWriteError
 from ._ids import ClientOrderId
 from ._journal_actor import JournalClient
 from ._messages import (
@@ -156,6 +162,14 @@ class RiskActor:
         await self._feed(Marks(mids=mids, day=trading_day(self._clock()).isoformat()))
 
     async def handle(self, message: RiskMessage) -> None:
+        try:
+            await self._handle(message)
+        except JournalWriteError as failure:  # a write of the shell's own (a fill, a note)
+            await self._feed(JournalFailed(problem=failure.problem))
+        if self._settling is not None and not self.book.orders:
+            self._settling.set()
+
+    async def _handle(self, message: RiskMessage) -> None:
         match message:
             case PlaceOrder():
                 request = message.request
@@ -210,8 +224,6 @@ class RiskActor:
                 if message.reason is not None:
                     await self._feed(Abandon(reason=message.reason))
                 message.reply.send_nowait(list(self.unmanaged))
-        if self._settling is not None and not self.book.orders:
-            self._settling.set()
 
     async def _leave_working(self, message: LeaveWorking) -> None:
         order = self.book.order_context(message.client_order_id)
@@ -236,13 +248,14 @@ class RiskActor:
             case ConnectionLost():
                 await self._feed(LinkLost(reason=event.reason))
             case CommissionReported():
-                await self._journal.record_note("commission", execution_id=event.execution_id,
+                await self._journal.record_note(NoteKind.COMMISSION,
+                                                execution_id=event.execution_id,
                                                 client_order_id=event.client_order_id,
                                                 commission=event.commission)
                 await self._feed(CommissionAdded(execution_id=event.execution_id,
                                                  commission=event.commission))
             case BrokerErrorReported():
-                await self._journal.record_note("broker_error", code=event.code,
+                await self._journal.record_note(NoteKind.BROKER_ERROR, code=event.code,
                                                 message=event.message,
                                                 client_order_id=event.client_order_id)
                 order = (None if event.client_order_id is None
@@ -285,8 +298,18 @@ class RiskActor:
     # --- carrying out effects --------------------------------------------------------------
 
     async def _carry_out(self, effects: list[Effect], event: BrokerEvent | None) -> None:
+        unwritten: set[ClientOrderId] = set()  # write-ahead failed: never transmitted
         for effect in effects:
-            await self._effect(effect, event)
+            if _transmits(effect) in unwritten:
+                continue
+            try:
+                await self._effect(effect, event)
+            except JournalWriteError as failure:
+                coid = _written_ahead(effect)
+                if coid is not None:
+                    unwritten.add(coid)
+                await self._feed(JournalFailed(problem=failure.problem, client_order_id=coid,
+                                               placing=isinstance(effect, JournalOrder)))
 
     async def _effect(self, effect: Effect, event: BrokerEvent | None) -> None:
         journal = self._journal
@@ -306,7 +329,7 @@ class RiskActor:
                                             reason=effect.reason, intent=effect.intent_id)
             case JournalNote():
                 await journal.record_note(effect.what, **effect.details)
-                if effect.what == "order_unmanaged":
+                if effect.what is NoteKind.ORDER_UNMANAGED:
                     self.unmanaged.append(effect.details["client_order_id"])
                 if effect.alarm:
                     log.warning(effect.what, **effect.details)
@@ -343,7 +366,7 @@ class RiskActor:
                 self._publish.send_nowait(FillRecorded(fill=effect.fill,
                                                        intent_id=effect.intent_id))
             case Difference():
-                await self._journal.record_note("reconcile_difference",
+                await self._journal.record_note(NoteKind.RECONCILE_DIFFERENCE,
                                                 client_order_id=effect.client_order_id,
                                                 description=effect.description)
                 log.warning("reconcile_difference", description=effect.description)
@@ -359,19 +382,37 @@ class RiskActor:
         if order is None or client_order_id in self._cancels_noted:
             return
         self._cancels_noted.add(client_order_id)
-        await self._journal.record_note("cancel_requested", client_order_id=client_order_id,
+        await self._journal.record_note(NoteKind.CANCEL_REQUESTED, client_order_id=client_order_id,
                                         intent_id=order.request.intent_id, ladder_end=ladder_end)
 
     async def _link_changed(self, effect: LinkChanged) -> None:
         if effect.up:
-            await self._journal.record_note("reconnected")
+            await self._journal.record_note(NoteKind.RECONNECTED)
             log.info("session_up")
         else:
             log.warning("session_down", reason=effect.reason)
-            await self._journal.record_note("session_down", reason=effect.reason)
+            await self._journal.record_note(NoteKind.SESSION_DOWN, reason=effect.reason)
             # At most one loss is pending: the book marks the link up only after a resync.
             self._supervisor.send_nowait(SessionDown(reason=effect.reason))
         self._publish.send_nowait(SessionChanged(up=effect.up, reason=effect.reason))
+
+
+def _written_ahead(effect: Effect) -> ClientOrderId | None:
+    """The order a journal effect is the write-ahead of: its placement or its modification."""
+    if isinstance(effect, JournalOrder) and not effect.dry:
+        return effect.request.client_order_id
+    if isinstance(effect, JournalNote) and effect.what is NoteKind.MODIFY:
+        return ClientOrderId(effect.details["client_order_id"])
+    return None
+
+
+def _transmits(effect: Effect) -> ClientOrderId | None:
+    """The order a transmit places or modifies (a cancel is never held back)."""
+    if isinstance(effect, Transmit):
+        return effect.request.client_order_id
+    if isinstance(effect, TransmitModify):
+        return effect.client_order_id
+    return None
 
 
 def _tell(owner: Any, event: BrokerEvent) -> None:

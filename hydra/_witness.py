@@ -17,6 +17,7 @@ import structlog
 import trio
 
 from ._core._witness import Testimony, hear_witness
+from ._enums import NoteKind
 from ._errors import JournalBehindError
 from ._ids import ClientOrderId, JournalId
 from ._journal_actor import JournalClient
@@ -52,17 +53,17 @@ async def hear_broker(
         raise JournalBehindError(orders=len(testimony.unknown_orders),
                                  executions=len(testimony.unknown_executions))
     for coid in testimony.unknown_orders:
-        await journal.record_note("unknown_order", client_order_id=coid,
+        await journal.record_note(NoteKind.UNKNOWN_ORDER, client_order_id=coid,
                                   left_to="the trader")
         _report(publish, coid, "working at the broker with this journal's id, unknown to the "
                 "journal: adopted as a stranger, left to the trader")
     for fill in testimony.unknown_executions:
-        await journal.record_note("unknown_execution", execution_id=fill.execution_id,
+        await journal.record_note(NoteKind.UNKNOWN_EXECUTION, execution_id=fill.execution_id,
                                   client_order_id=fill.client_order_id, fill=fill)
         _report(publish, fill.client_order_id, f"execution {fill.execution_id} at the broker "
                 "with this journal's id, unknown to the journal: adopted as a stranger")
     for coid in testimony.strangers:
-        await journal.record_note("stranger_order", client_order_id=coid)
+        await journal.record_note(NoteKind.STRANGER_ORDER, client_order_id=coid)
         _report(publish, coid, "working at the broker, placed by another program: left alone")
     return testimony
 

@@ -23,12 +23,14 @@ from hydra import (
     RiskLimits,
     Side,
 )
+from hydra._errors import JournalWriteError
 from hydra._ids import ClientOrderId, IntentId
 from hydra._journal import EventKind, Journal
 from hydra._orders import OrderRequest
-from hydra._settings import ShutdownSettings
+from hydra._settings import JournalSettings, ShutdownSettings
 from hydra.sim import DisplayedSize, MarketParams, SimBroker, SimParams, open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
+from tests.tiny_disk import mounted_tiny_disk
 
 LADDER = ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(2))
 
@@ -374,3 +376,44 @@ async def test_an_error_inside_the_block_is_journaled_in_one_line(
              and p["what"] in ("unrecoverable_error", "engine_stopped")]
     assert notes == [("unrecoverable_error", "RuntimeError: strategy blew up"),
                      ("engine_stopped", "Cancelled: cancelled due to deadline")]
+
+
+async def test_a_full_disk_stops_hydra_cleanly_and_the_journal_says_why(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The journal's disk fills while an order rests: the ladder's step is never sent (its
+    journal write failed), Hydra stops with JournalWriteError, the order is cancelled at the
+    exchange, and once space is free the journal's last events say why."""
+    with mounted_tiny_disk(tmp_path) as disk:
+        path = disk.root / "j.sqlite"
+        config = attrs.evolve(_config(slippage_guard=Distance.ticks(5)),
+                              journal=JournalSettings(audit_path=str(tmp_path / "audit.jsonl")))
+        async with open_sim_exchange(quiet_oats(spread_ticks=8), seed=1) as exchange:
+            with pytest.RaisesGroup(pytest.RaisesExc(
+                    JournalWriteError, match=r"^journal write failed: disk full$"),
+                    flatten_subgroups=True):
+                async with open_engine(exchange, path, config) as engine:
+                    start = trio.current_time()
+                    await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3))
+                    assert await _price_at(exchange, start + 30) == Decimal("350.00")
+                    disk.fill()
+                    try:
+                        await trio.sleep(600)  # the step at +60 s needs a journal write
+                    finally:
+                        assert trio.current_time() - start == pytest.approx(60, abs=0.1)
+                        disk.free()
+            assert exchange.open_orders() == ()
+            assert exchange.statistics().orders == 1
+        events = list(Journal.open_read_only(path).events())
+    (order,) = [p for _, kind, p in events if kind is EventKind.ORDER]
+    assert order["request"]["limit_price"] == "350.00"
+    notes = [p for _, kind, p in events if kind is EventKind.NOTE]
+    assert not [n for n in notes if n["what"] == "modify"]  # the step was never sent
+    failed = next(n for n in notes if n["what"] == "journal_write_failed")
+    assert failed["error"] == "disk full"
+    assert notes[-1] == {"what": "unrecoverable_error", "error": "journal write failed: disk full"}
+    statuses = [p["status"] for _, kind, p in events if kind is EventKind.STATUS]
+    assert statuses[-1] == "CANCELLED"
+    audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    first = next(a for a in audit if a["event"] == "journal_write_failed")
+    assert first["seq"] is None  # in the audit log at once, before the journal took it

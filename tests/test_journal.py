@@ -1,12 +1,15 @@
 import datetime as dt
+import json
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
+import outcome
 import pytest
 
 from hydra._contracts import OATS
-from hydra._enums import OrderStatus, Side
+from hydra._enums import NoteKind, OrderStatus, Side
+from hydra._errors import JournalWriteError
 from hydra._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
 from hydra._journal import CHECKPOINT_EVERY, EventKind, Journal
 from hydra._orders import Fill, OrderIntent, OrderRequest
@@ -203,3 +206,54 @@ def test_calls_applied_together_commit_once_and_fail_alone(tmp_path: Path) -> No
     reopened = Journal.open_read_only(tmp_path / "j.sqlite")
     notes = [p["what"] for _, kind, p in reopened.events() if kind is EventKind.NOTE]
     assert "undone" not in notes and notes[-2:] == ["first", "third"]
+
+
+def _fill_up(journal: Journal) -> None:
+    """Cap the journal at the pages it has (SQLITE_FULL, "database or disk is full", on the
+    next write that needs a new page: the real full-disk path of SQLite)."""
+    (pages,) = journal._db.execute("PRAGMA page_count").fetchone()
+    journal._db.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def test_a_write_on_a_full_disk_commits_nothing_and_is_noted_once_space_is_back(
+    tmp_path: Path,
+) -> None:
+    """A write SQLite refuses for lack of space raises JournalWriteError ("disk full") from
+    the SQLite error, leaves no trace of itself, goes to the audit log at once, and is journaled
+    as journal_write_failed with the first write that succeeds afterwards."""
+    audit = tmp_path / "a.jsonl"
+    journal = Journal.open(tmp_path / "j.sqlite", audit_path=audit)
+    _fill_up(journal)
+    with pytest.raises(JournalWriteError, match=r"^journal write failed: disk full$") as failed:
+        for n in range(50):
+            journal.record_note(NoteKind.RECONNECTED, n=n, pad="x" * 2000)
+    assert isinstance(failed.value, OSError)
+    assert isinstance(failed.value.__cause__, sqlite3.OperationalError)
+    written = len(list(journal.events()))
+    assert journal.write_failure is failed.value
+    journal._db.execute("PRAGMA max_page_count = 1000000")
+    journal.record_note(NoteKind.MANUAL)
+    events = [payload for _, _, payload in journal.events()]
+    assert len(events) == written + 2
+    assert events[-2]["what"] == "journal_write_failed" and events[-2]["error"] == "disk full"
+    assert events[-1] == {"what": "manual"} and journal.write_failure is None
+    journal.close()
+    lines = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [(x["event"], x["seq"] is None) for x in lines[-3:]] == [
+        ("journal_write_failed", True), ("journal_write_failed", False), ("manual", False)]
+
+
+def test_a_group_on_a_full_disk_fails_whole(tmp_path: Path) -> None:
+    """When the disk refuses one call of a group commit, every call of the group gets the
+    same JournalWriteError and none of them is journaled; a duplicate fill is still only its
+    own call's answer."""
+    journal = Journal.open(tmp_path / "j.sqlite")
+    _fill_up(journal)
+    results = journal.apply_together([
+        lambda j: j.record_note(NoteKind.RECONNECTED),
+        lambda j: j.record_note(NoteKind.SESSION_DOWN, pad="x" * 20000),
+    ])
+    errors = {id(r.error) for r in results if isinstance(r, outcome.Error)}
+    assert len(results) == 2 and len(errors) == 1
+    assert list(journal.events()) == []
+    journal.close()  # one more try of the failure note: still refused, nothing raised

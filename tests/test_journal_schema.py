@@ -205,17 +205,33 @@ def test_the_reports_refuse_an_unknown_kind_in_one_line(
 
 
 def _notes_written_in(source: str) -> set[str]:
-    """The note names in ``record_note("…")`` calls and ``JournalNote(what="…")`` effects."""
-    return set(re.findall(r'record_note\(\s*"(\w+)"', source)) | set(
-        re.findall(r'JournalNote\(\s*what="(\w+)"', source))
+    """The note kinds in ``record_note(NoteKind.…)`` calls and ``JournalNote(what=NoteKind.…)``
+    effects."""
+    return set(re.findall(r"record_note\(\s*NoteKind\.(\w+)", source)) | set(
+        re.findall(r"JournalNote\(\s*what=NoteKind\.(\w+)", source))
+
+
+def _notes_named_by_string_in(source: str) -> set[str]:
+    """The note names written as string literals: a note name Hydra must not spell out."""
+    return set(re.findall(r"""(?:record_note|latest_note|is_note)\(\s*["'](\w+)""", source)) | set(
+        re.findall(r"""JournalNote\(\s*what=["'](\w+)""", source)) | set(
+        re.findall(r"""\$\.what'\) = '(\w+)'""", source))
 
 
 def test_note_kinds_name_every_note_hydra_writes() -> None:
-    """Each note name written anywhere in hydra/ is a NoteKind (so the list stays whole)."""
+    """Each note Hydra writes is named by a NoteKind member (so the list stays whole)."""
     package = Path(hydra.__file__).parent
     written = set().union(*(_notes_written_in(p.read_text()) for p in package.rglob("*.py")))
     assert written  # the scan finds the notes
-    assert written <= {kind.value for kind in NoteKind}
+    assert written <= {kind.name for kind in NoteKind}
+
+
+def test_no_note_is_named_by_a_string_literal() -> None:
+    """Hydra writes and reads notes by NoteKind, never by a string spelled out in place."""
+    package = Path(hydra.__file__).parent
+    spelled = {str(p.relative_to(package)): found for p in package.rglob("*.py")
+               if (found := _notes_named_by_string_in(p.read_text()))}
+    assert spelled == {}
 
 
 def test_event_kinds_are_the_documented_seven() -> None:

@@ -37,6 +37,7 @@ from hydra._core._risk_messages import (
     Executed,
     ExecutionConflict,
     Finalize,
+    JournalFailed,
     JournalNote,
     JournalOrder,
     JournalStatus,
@@ -582,3 +583,23 @@ def test_reducing_latch_cuts_working_orders_that_together_flip() -> None:
     assert book.trading_state is TradingState.REDUCING
     left = [o for o in book.orders.values() if not o.cancel_wanted]
     assert sum(o.remaining for o in left) <= abs(book.account.quantity(OATS.symbol))
+
+
+def test_a_failed_write_ahead_forgets_the_order_and_halts() -> None:
+    """When an order's journal write failed it was never sent: the book forgets it, tells the
+    placer why, and HALTS (not remembered); a second failure latches nothing more, and the
+    working orders are cancelled."""
+    book = _book()
+    working, unsent = _request(Side.BUY, 1), _request(Side.BUY, 2)
+    _place(book, working)
+    book.handle(_new(unsent), 0.0)
+    effects = book.handle(JournalFailed(problem="disk full",
+                                        client_order_id=unsent.client_order_id, placing=True), 0.0)
+    assert unsent.client_order_id not in book.orders
+    (reply,) = [e for e in effects if isinstance(e, Reply)]
+    assert isinstance(reply.answer, Blocked) and reply.answer.denials[0].limit == "disk full"
+    assert book.trading_state is TradingState.HALTED
+    assert _notes(effects, "journal_write_failed")
+    assert TransmitCancel(client_order_id=working.client_order_id) in effects
+    assert not any(isinstance(e, JournalNote) and e.what == "risk_state" for e in effects)
+    assert book.handle(JournalFailed(problem="disk full"), 0.0) == []

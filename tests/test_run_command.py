@@ -25,6 +25,7 @@ from hydra._run_command import DRAIN_CUT_SHORT, broker_settings
 from hydra._settings import HydraConfig
 from hydra._stop_reasons import describe_error
 from hydra.ib._broker import IB_SYNC_TIMEOUT
+from tests.tiny_disk import mounted_tiny_disk
 
 
 def test_environment_overrides_the_gateway_address() -> None:
@@ -110,9 +111,10 @@ class Run:
     """A ``hydra run --sim`` child with its journal, inbox and log (standard error) in tmp."""
 
     def __init__(self, tmp_path: Path, *, drain_timeout: float, gateway_port: int | None = None,
-                 flags: tuple[str, ...] = (), leave_working: bool = False) -> None:
+                 flags: tuple[str, ...] = (), leave_working: bool = False,
+                 journal: Path | None = None) -> None:
         """Against the simulated gateway, or (``gateway_port``) an IB Gateway on 127.0.0.1."""
-        self.journal, self.inbox = tmp_path / "journal.sqlite", tmp_path / "inbox.jsonl"
+        self.journal, self.inbox = journal or tmp_path / "journal.sqlite", tmp_path / "inbox.jsonl"
         self.log = tmp_path / "stderr.log"
         config = tmp_path / "hydra.toml"
         config.write_text(f'[execution]\npatience = 600.0\n[shutdown]\ndrain_timeout = '
@@ -139,6 +141,13 @@ class Run:
 
     def order_working(self) -> bool:
         return self.statuses() == [OrderStatus.WORKING]
+
+    def first_order(self) -> str:
+        journal = Journal.open_read_only(self.journal)
+        try:
+            return journal.orders()[0].request.client_order_id
+        finally:
+            journal.close()
 
     def statuses(self) -> list[OrderStatus]:
         if not self.journal.exists() or not self.journal.stat().st_size:
@@ -339,3 +348,26 @@ def test_run_refuses_a_journal_behind_the_broker_unless_adopt_unknown(tmp_path: 
     finally:
         gateway.kill()
         gateway.wait(timeout=10)
+
+
+def test_a_full_disk_stops_the_run_in_one_line(tmp_path: Path) -> None:
+    """The journal's disk fills while an order rests: the next intent's journal write fails,
+    and hydra run cancels the resting order, leaves nothing unmanaged and exits 2 with one
+    line saying why."""
+    with mounted_tiny_disk(tmp_path) as disk:
+        run = Run(tmp_path, drain_timeout=0.5, journal=disk.root / "journal.sqlite")
+        try:
+            run.wait_for(run.order_working, "working order")
+            disk.fill()
+            with run.inbox.open("a") as inbox:
+                inbox.write(RESTING)
+            status, lines = run.wait_exit()
+        finally:
+            run.kill()
+        disk.free()
+        assert status == 2, run.log.read_text()
+        assert lines == ["hydra run stopped: journal write failed: disk full"]
+        assert run.logged("journal_write_failed") and not run.logged("orders_unmanaged")
+        assert "order_unmanaged" not in run.notes()
+        assert [entry["client_order_id"] for entry in run.logged("ib_order_cancel_sent")] == [
+            run.first_order()]

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import attrs
 
-from .._enums import OrderStatus, OrderType, TradingState
+from .._enums import NoteKind, OrderStatus, OrderType, TradingState
 from .._ids import ClientOrderId, ExecutionId, IntentId
 from .._orders import OrderRequest
 from .._settings import RiskLimits
@@ -53,6 +53,7 @@ from ._risk_messages import (
     Handle,
     JournalAck,
     JournalBlocked,
+    JournalFailed,
     JournalNote,
     JournalOrder,
     JournalStatus,
@@ -198,9 +199,9 @@ class RiskBook:
             case Marks():
                 return self._marks(message)
             case KillSwitch():
-                return self._latch("kill_switch", TradingState.HALTED, message.reason)
+                return self._latch(NoteKind.KILL_SWITCH, TradingState.HALTED, message.reason)
             case Latch():
-                return self._latch("manual", message.state, message.reason)
+                return self._latch(NoteKind.MANUAL, message.state, message.reason)
             case Resume():
                 return self._resume(message.reason)
             case CheckIntent():
@@ -228,6 +229,8 @@ class RiskBook:
                 return self._finalize(message.leave_working)
             case Abandon():
                 return self._abandon(message.reason)
+            case JournalFailed():
+                return self._journal_failed(message)
 
     # --- order entry -----------------------------------------------------------------------
 
@@ -284,8 +287,9 @@ class RiskBook:
             return [JournalBlocked(request=request, denials=denials),
                     Reply(reply=message.reply, answer=Blocked(denials=denials))]
         order.reply = message.reply
-        return [JournalNote(what="modify", details={"client_order_id": request.client_order_id,
-                                                    "limit_price": message.limit_price}),
+        return [JournalNote(what=NoteKind.MODIFY,
+                            details={"client_order_id": request.client_order_id,
+                                     "limit_price": message.limit_price}),
                 TransmitModify(client_order_id=request.client_order_id,
                                limit_price=message.limit_price)]
 
@@ -398,7 +402,7 @@ class RiskBook:
         if order is None and not message.known and not message.live:
             # Another program's trade in the account list: reported by the position
             # comparison after the resync, never booked as Hydra's.
-            return [JournalNote(what="stranger_execution", details={
+            return [JournalNote(what=NoteKind.STRANGER_EXECUTION, details={
                 "execution_id": fill.execution_id, "client_order_id": fill.client_order_id,
                 "symbol": fill.symbol, "quantity": fill.signed_quantity})]
         intent = None if order is None else order.request.intent_id
@@ -446,7 +450,7 @@ class RiskBook:
         self.anomalies += 1
         reason = "; ".join(problems)
         return self._cancel(client_order_id) + self._latch(
-            "broker_anomaly", TradingState.HALTED, reason, remember=False,
+            NoteKind.BROKER_ANOMALY, TradingState.HALTED, reason, remember=False,
             details={"client_order_id": client_order_id, "problem": reason, **(versions or {})})
 
     def _commission(self, message: CommissionAdded) -> list[Effect]:
@@ -477,7 +481,7 @@ class RiskBook:
         self.account = attrs.evolve(account, start_of_day_equity=equity, peak_equity=equity,
                                     worst_trade_loss=Decimal(0), positions=positions)
         self.day = day
-        return [JournalNote(what="trading_day", details={"day": day, "equity": equity}),
+        return [JournalNote(what=NoteKind.TRADING_DAY, details={"day": day, "equity": equity}),
                 self._remember()]
 
     # --- trading state ---------------------------------------------------------------------
@@ -501,8 +505,8 @@ class RiskBook:
         cause itself: ``kill_switch``, ``broker_anomaly``, ``manual``)."""
         before = self.trading_state
         self.latched[cause] = Latched(cause=cause, state=state, reason=reason)
-        effects: list[Effect] = [JournalNote(what="breaker_tripped" if cause in _BREAKERS
-                                             else cause, alarm=True,
+        effects: list[Effect] = [JournalNote(what=NoteKind.BREAKER_TRIPPED if cause in _BREAKERS
+                                             else NoteKind(cause), alarm=True,
                                              details={"cause": cause, "state": state.value,
                                                       "reason": reason,
                                                       "working": len(self.orders),
@@ -514,7 +518,7 @@ class RiskBook:
         before = self.trading_state
         cleared = sorted(self.latched)
         self.latched.clear()
-        effects: list[Effect] = [JournalNote(what="resume", alarm=True,
+        effects: list[Effect] = [JournalNote(what=NoteKind.RESUME, alarm=True,
                                              details={"reason": reason, "cleared": cleared})]
         effects += self._set_state(before, f"resumed: {reason}")
         effects += self._check_breakers()  # a breaker whose limit is still exceeded re-trips
@@ -526,7 +530,7 @@ class RiskBook:
         effects: list[Effect] = []
         if state is not before:
             effects += [
-                JournalNote(what="trading_state", alarm=True,
+                JournalNote(what=NoteKind.TRADING_STATE, alarm=True,
                             details={"state": state, "reason": reason}),
                 StateChanged(state=state, reason=reason),
             ]
@@ -565,7 +569,7 @@ class RiskBook:
         return reducing and request.intent_id in self._flattening
 
     def _remember(self) -> JournalNote:
-        return JournalNote(what="risk_state", details=self.snapshot().to_details())
+        return JournalNote(what=NoteKind.RISK_STATE, details=self.snapshot().to_details())
 
     # --- the connection --------------------------------------------------------------------
 
@@ -637,11 +641,28 @@ class RiskBook:
                 effects += self._cancel(coid)
         return effects
 
+    def _journal_failed(self, message: JournalFailed) -> list[Effect]:
+        """Trading HALTED (not remembered: the next run starts on a journal that works). The
+        order whose write-ahead failed was never sent: its placement is forgotten, or its
+        modification refused, and whoever asked is told why."""
+        effects: list[Effect] = []
+        coid = message.client_order_id
+        order = None if coid is None else self.orders.get(coid)
+        if order is not None:
+            denial = Denial(field="journal", value="write failed", limit=message.problem)
+            effects += self._answer(order, Blocked(denials=(denial,)))
+            if message.placing:
+                effects += self._close(order.request.client_order_id)
+        if NoteKind.JOURNAL_WRITE_FAILED not in self.latched:
+            effects += self._latch(NoteKind.JOURNAL_WRITE_FAILED, TradingState.HALTED,
+                                   f"journal write failed: {message.problem}", remember=False)
+        return effects
+
     def _abandon(self, reason: str) -> list[Effect]:
         effects: list[Effect] = []
         for coid, order in list(self.orders.items()):
             effects += self._close(coid)
-            effects.append(JournalNote(what="order_unmanaged", alarm=True, details={
+            effects.append(JournalNote(what=NoteKind.ORDER_UNMANAGED, alarm=True, details={
                 "client_order_id": coid, "intent_id": order.request.intent_id,
                 "remaining": order.remaining, "reason": reason}))
         return effects

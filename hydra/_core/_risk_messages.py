@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from .._contracts import ContractSpec
-from .._enums import OrderStatus, TradingState
+from .._enums import NoteKind, OrderStatus, TradingState
 from .._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
 from .._orders import Fill, OrderRequest
 from ._risk_checks import Denial
@@ -184,6 +184,17 @@ class Abandon:
     reason: str
 
 
+@attrs.frozen(kw_only=True)
+class JournalFailed:
+    """A journal write failed (``problem``: "disk full", ...). ``client_order_id``: the order
+    whose write-ahead it was, so never sent (``placing``: its placement, else a
+    modification); None when the write was of something that already happened."""
+
+    problem: str
+    client_order_id: ClientOrderId | None = None
+    placing: bool = False
+
+
 # --- told to the book: the broker -----------------------------------------------------------
 
 
@@ -271,6 +282,7 @@ RiskInput = (
     | Dispatched
     | Finalize
     | Abandon
+    | JournalFailed
     | Acked
     | StatusReported
     | Executed
@@ -339,7 +351,7 @@ class JournalStatus:
 class JournalNote:
     """A note for the journal (and the log, at ``warning`` when ``alarm``)."""
 
-    what: str
+    what: NoteKind = attrs.field(validator=attrs.validators.instance_of(NoteKind))
     details: Mapping[str, Any] = attrs.field(factory=dict)
     alarm: bool = False
 
