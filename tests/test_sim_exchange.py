@@ -259,7 +259,8 @@ MARCH, MAY = OATS.for_month("202603"), OATS.for_month("202605")
 
 
 def two_oats_months(**changes: object) -> SimParams:
-    """Quiet ZO March at 350.00 / 350.25 and ZO May at 360.00 / 360.25."""
+    """Quiet ZO March at 350.00 / 350.25 and ZO May at 360.00 / 360.25 (the old model's
+    book: no crowd events, no burn-in)."""
     quiet: dict[str, object] = (
         dict(
             adv=0,
@@ -272,8 +273,8 @@ def two_oats_months(**changes: object) -> SimParams:
     )
     return SimParams(
         markets=(
-            MarketParams.oats(contract=MARCH, **quiet),
-            MarketParams.oats(contract=MAY, start_mid=Decimal("360.125"), **quiet),
+            MarketParams.oats(contract=MARCH, **quiet).legacy(),
+            MarketParams.oats(contract=MAY, start_mid=Decimal("360.125"), **quiet).legacy(),
         )
     )
 

@@ -239,6 +239,8 @@ class Desk:
         if ticket.time_in_force == "IOC" and market.book.remove(order.key):
             order.status = OrderStatus.CANCELLED
             self._send_status(order, now + self._params.fill_latency)
+        if matches:
+            market.taken(ticket.side, sum(m.quantity for m in matches))
         market.normalize()
         if matches:
             market.record_trade(matches[-1].price, sum(m.quantity for m in matches))
