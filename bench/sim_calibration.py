@@ -115,7 +115,8 @@ def main() -> None:
           f"after a {params.burn_in_seconds:.0f} s burn-in")
     print("spread (ticks): measured share of time vs spread_ticks")
     for ticks in sorted(set(totals) | set(target)):
-        print(f"  {ticks}: {100 * totals[ticks] / whole:5.1f}%  vs {100 * target.get(ticks, 0) / weight:5.1f}%")
+        wanted = 100 * target.get(ticks, 0) / weight
+        print(f"  {ticks}: {100 * totals[ticks] / whole:5.1f}%  vs {wanted:5.1f}%")
     print(f"volume per hour: {statistics.mean(volumes) / hours:.0f} lots "
           f"(ADV {params.adv} / {hours:.1f} h = {params.adv / hours:.0f}); "
           f"flow arrivals per hour: {statistics.mean(arrivals) / hours:.1f}")

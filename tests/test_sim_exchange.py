@@ -148,15 +148,15 @@ async def test_off_tick_price_is_rejected_with_110(autojump_clock: object) -> No
     )
 
 
-async def test_market_order_is_rejected_with_201(autojump_clock: object) -> None:
-    """An order type the exchange does not support (MKT) is REJECTED with code 201."""
+async def test_unsupported_order_type_is_rejected_with_201(autojump_clock: object) -> None:
+    """An order type the exchange does not support (TRAIL) is REJECTED with code 201."""
     async with open_sim_exchange(still_oats(), seed=1) as exchange:
         client, log = recorder(exchange)
-        exchange.place(client, ticket("a", Side.BUY, "350.00", order_type="MKT"))
+        exchange.place(client, ticket("a", Side.BUY, "350.00", order_type="TRAIL"))
         await trio.sleep(1)
     [(_, status)] = of_type(log, OrderStatusChanged)
     assert (status.status, status.code) == (OrderStatus.REJECTED, 201)
-    assert status.reason is not None and "MKT" in status.reason
+    assert status.reason is not None and "TRAIL" in status.reason
 
 
 async def test_modify_and_cancel_of_unknown_order_report_135(autojump_clock: object) -> None:

@@ -335,6 +335,8 @@ class MarketParams:
             daily_volatility=0.015,
             spread_ticks=((1, 0.70), (2, 0.25), (3, 0.05)),
             displayed_size=DisplayedSize(minimum=2, maximum=40, mean=12),
+            refill_rate=3.0,  # twenty times oats' flow: gaps must close faster to hold the table
+            queue_events_per_second=1.0,
             flow_sizes=(
                 SizeBucket(low=1, high=1, weight=0.60),
                 SizeBucket(low=2, high=5, weight=0.30),
