@@ -26,15 +26,16 @@ from hydra.sim import DisplayedSize, MarketParams, SimBroker, SimExchange, SimPa
 
 
 def quiet_oats(*, spread_ticks: int = 2, **changes: Any) -> SimParams:
-    """Oats with no random flow and no random walk: only what a test scripts happens."""
+    """Oats with no random flow and no random walk, and the old model's book (instant
+    requotes, 5 lots at every level, no crowd events, no burn-in, our trades leave the mid
+    alone): only what a test scripts happens."""
     market = MarketParams.oats(
         adv=0,
         daily_volatility=0.0,
         spread_ticks=((spread_ticks, 1.0),),
         displayed_size=DisplayedSize.fixed(5),
-        **changes,
-    )
-    return SimParams(markets=(market,))
+    ).legacy()
+    return SimParams(markets=(attrs.evolve(market, **changes),))
 
 
 def still_oats(*, spread_ticks: int = 1, **changes: Any) -> SimParams:

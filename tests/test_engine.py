@@ -298,7 +298,7 @@ async def test_roll_moves_a_position_from_one_month_to_the_next(
     may, july = OATS.for_month("202605"), OATS.for_month("202607")
     markets = tuple(
         MarketParams.oats(contract=contract, adv=0, daily_volatility=0.0,
-                          spread_ticks=((2, 1.0),), displayed_size=DisplayedSize.fixed(5))
+                          spread_ticks=((2, 1.0),), displayed_size=DisplayedSize.fixed(5)).legacy()
         for contract in (may, july)
     )
     async with open_sim_exchange(SimParams(markets=markets), seed=1) as exchange:

@@ -165,15 +165,19 @@ async def test_off_tick_price_is_refused_with_110(served: Served) -> None:
         assert errors == [(trade.order.orderId, 110)]
 
 
-async def test_market_order_is_refused_with_201(served: Served) -> None:
-    """A market order is rejected with error 201; nothing reaches the book."""
+async def test_another_programs_market_order_walks_the_book(served: Served) -> None:
+    """A market order from an ib_async program (not Hydra) fills at the ask, as an exchange
+    would fill it."""
     async with connected(served) as ib:
         errors = errors_of(ib)
         contract = await qualified(ib)
+        ask = served.exchange.quote("ZO").ask
         trade = ib.placeOrder(contract, MarketOrder("BUY", 1))
         await wait_until(trade.isDone)
-        assert errors == [(trade.order.orderId, 201)]
-        assert served.exchange.positions() == ()
+        assert errors == [] and trade.orderStatus.status == "Filled"
+        assert trade.fills[0].execution.price == float(ask)
+        [position] = served.exchange.positions()
+        assert position.quantity == 1
 
 
 async def test_reusing_a_finished_order_id_is_refused_with_103(served: Served) -> None:
@@ -404,7 +408,8 @@ async def test_a_rejected_order_ends_inactive(served: Served) -> None:
     """After the rejection error (201) the order's status is Inactive, as IB reports it."""
     async with connected(served) as ib:
         errors = errors_of(ib)
-        trade = ib.placeOrder(await qualified(ib), MarketOrder("BUY", 1))
+        order = Order(action="BUY", totalQuantity=1, orderType="MOC")  # not supported
+        trade = ib.placeOrder(await qualified(ib), order)
         await wait_until(lambda: trade.orderStatus.status == "Inactive")
         assert errors == [(trade.order.orderId, 201)]
 

@@ -148,15 +148,15 @@ async def test_off_tick_price_is_rejected_with_110(autojump_clock: object) -> No
     )
 
 
-async def test_market_order_is_rejected_with_201(autojump_clock: object) -> None:
-    """An order type the exchange does not support (MKT) is REJECTED with code 201."""
+async def test_unsupported_order_type_is_rejected_with_201(autojump_clock: object) -> None:
+    """An order type the exchange does not support (TRAIL) is REJECTED with code 201."""
     async with open_sim_exchange(still_oats(), seed=1) as exchange:
         client, log = recorder(exchange)
-        exchange.place(client, ticket("a", Side.BUY, "350.00", order_type="MKT"))
+        exchange.place(client, ticket("a", Side.BUY, "350.00", order_type="TRAIL"))
         await trio.sleep(1)
     [(_, status)] = of_type(log, OrderStatusChanged)
     assert (status.status, status.code) == (OrderStatus.REJECTED, 201)
-    assert status.reason is not None and "MKT" in status.reason
+    assert status.reason is not None and "TRAIL" in status.reason
 
 
 async def test_modify_and_cancel_of_unknown_order_report_135(autojump_clock: object) -> None:
@@ -259,7 +259,8 @@ MARCH, MAY = OATS.for_month("202603"), OATS.for_month("202605")
 
 
 def two_oats_months(**changes: object) -> SimParams:
-    """Quiet ZO March at 350.00 / 350.25 and ZO May at 360.00 / 360.25."""
+    """Quiet ZO March at 350.00 / 350.25 and ZO May at 360.00 / 360.25 (the old model's
+    book: no crowd events, no burn-in)."""
     quiet: dict[str, object] = (
         dict(
             adv=0,
@@ -272,8 +273,8 @@ def two_oats_months(**changes: object) -> SimParams:
     )
     return SimParams(
         markets=(
-            MarketParams.oats(contract=MARCH, **quiet),
-            MarketParams.oats(contract=MAY, start_mid=Decimal("360.125"), **quiet),
+            MarketParams.oats(contract=MARCH, **quiet).legacy(),
+            MarketParams.oats(contract=MAY, start_mid=Decimal("360.125"), **quiet).legacy(),
         )
     )
 

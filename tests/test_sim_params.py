@@ -70,3 +70,29 @@ def test_markets_are_keyed_by_contract_and_month() -> None:
         SimParams(markets=(MarketParams.oats(contract=march), MarketParams.oats(contract=march)))
     with pytest.raises(InvalidValueError, match="contract"):
         params.market(OATS.for_month("202607"))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("flow_sign_persistence", 1.5),
+        ("step_ahead_probability", -0.1),
+        ("depth_levels", 0),
+        ("refill_rate", float("nan")),
+        ("market_protection_ticks", 0),
+    ],
+)
+def test_market_model_parameters_are_validated(field: str, value: object) -> None:
+    """A probability outside [0, 1], no depth levels, a NaN rate or no protection names the
+    field."""
+    with pytest.raises(InvalidValueError, match=field):
+        MarketParams.oats(**{field: value})
+
+
+def test_legacy_turns_the_new_market_model_off() -> None:
+    """`MarketParams.legacy` gives the old book: instant requotes, lazy depth, no crowd, no
+    burn-in, no own impact; the flow's own impact stays."""
+    old = MarketParams.oats().legacy()
+    assert (old.refill_rate, old.depth_levels, old.queue_events_per_second) == (0.0, None, 0.0)
+    assert (old.burn_in_seconds, old.own_impact_ticks_per_lot) == (0.0, 0.0)
+    assert old.impact_ticks_per_lot == MarketParams.oats().impact_ticks_per_lot

@@ -325,7 +325,11 @@ _ANY = ("kind", "at", "id", "symbol", "month", "to_month", "side", "quantity", "
 
 _MARKET_KEYS = ("symbol", "month", "start_mid", "adv", "daily_volatility", "spread_ticks",
                 "displayed_size", "flow_sizes", "session_seconds", "step_seconds",
-                "drift_per_session", "impact_ticks_per_lot", "flows", "gaps", "halts")
+                "drift_per_session", "impact_ticks_per_lot", "flows", "gaps", "halts",
+                "own_impact_ticks_per_lot", "flow_sign_persistence", "depletion_ticks",
+                "spread_regime_seconds", "refill_rate", "depth_levels", "queue_events_per_second",
+                "join_improver_probability", "step_ahead_probability", "burn_in_seconds",
+                "market_protection_ticks")
 _DEFAULTS: Mapping[str, Callable[..., MarketParams]] = {
     "ZO": MarketParams.oats, "HE": MarketParams.hogs,
 }
@@ -339,7 +343,12 @@ def _market(t: _Table) -> MarketParams:
     changes = _given(t, {
         "start_mid": t.decimal, "adv": t.whole, "daily_volatility": t.number,
         "session_seconds": t.number, "step_seconds": t.number, "drift_per_session": t.number,
-        "impact_ticks_per_lot": t.number,
+        "impact_ticks_per_lot": t.number, "own_impact_ticks_per_lot": t.number,
+        "flow_sign_persistence": t.number, "depletion_ticks": t.number,
+        "spread_regime_seconds": t.number, "refill_rate": t.number, "depth_levels": t.whole,
+        "queue_events_per_second": t.number, "join_improver_probability": t.number,
+        "step_ahead_probability": t.number, "burn_in_seconds": t.number,
+        "market_protection_ticks": t.whole,
     })
     if t.has("spread_ticks"):
         changes["spread_ticks"] = _spread(t)

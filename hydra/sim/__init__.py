@@ -10,7 +10,7 @@ Layers (each imports only from those below it):
     _brackets     pure: orders staged until transmitted, parents and children
     _fault_state  the faults in force (rejections, duplicated/delayed reports, stale quotes)
     _ledger       the account: positions, executions, cash
-    _market       one contract's market model (mid, spread, depth, flow)
+    _market       one contract's market: latent mid, crowd, depth, informed flow, streams
     _book         pure price-time matching with queue position
     _ticket       OrderTicket: an order in the exchange's terms
     _params       scenario parameters

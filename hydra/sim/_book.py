@@ -1,10 +1,14 @@
 """A pure matching book for one contract, in whole ticks: the crowd's displayed size plus our
 resting orders, matched in price-time priority with queue position. No Trio, no clock.
 
-Prices are integers (price / tick size). The crowd shows ``size`` lots at its touch and at each
-level behind it, one tick apart (drawn lazily with ``draw_size``). Our resting order remembers
-``ahead``: the crowd lots displayed at its price when it joined, which must trade first. An order
-priced better than the crowd's touch has nothing ahead of it.
+Prices are integers (price / tick size). The crowd shows lots at its touch and at levels behind
+it, one tick apart. With ``depth`` levels the crowd's levels are explicit: drawn with
+``draw_size`` when they appear, a level emptied by trading or cancels is gone until the crowd
+refills it, and a side is never left empty (a level one tick behind appears). Without
+``depth`` (None), every level behind the touch shows a size drawn the first time anyone looks
+(the old model). Our resting order remembers ``ahead``: the crowd lots before it at its price,
+which must trade (or cancel) first; crowd lots that arrive later queue behind it. An order priced
+better than the crowd's touch has nothing ahead of it.
 """
 
 from __future__ import annotations
@@ -39,8 +43,11 @@ class Match:
 class Book:
     """The crowd's touch and depth on each side, and our resting orders at their prices."""
 
-    def __init__(self, *, bid: int, ask: int, draw_size: Callable[[], int]) -> None:
+    def __init__(
+        self, *, bid: int, ask: int, draw_size: Callable[[], int], depth: int | None = None
+    ) -> None:
         self._draw_size = draw_size
+        self.depth = depth
         self._touch = {Side.BUY: bid, Side.SELL: ask}
         self._crowd: dict[Side, dict[int, int]] = {Side.BUY: {}, Side.SELL: {}}
         self._ours: dict[Side, dict[int, list[Resting]]] = {Side.BUY: {}, Side.SELL: {}}
@@ -95,14 +102,32 @@ class Book:
         levels = self._crowd[side]
         size = levels.get(price)
         if size is None:
+            if self.depth is not None:
+                return 0
             size = levels[price] = self._draw_size()
         return size
 
+    def levels(self, side: Side) -> list[tuple[int, int]]:
+        """The crowd's levels on ``side`` (price, lots), best first (explicit depth only shows
+        what exists; without depth, the ``depth`` nearest are drawn: ten)."""
+        touch = self._touch[side]
+        if self.depth is None:
+            prices = range(touch, touch - side.sign * 10, -side.sign)
+            return [(p, self.crowd_size(side, p)) for p in prices]
+        shown = [(p, n) for p, n in self._crowd[side].items() if n > 0]
+        return sorted(shown, key=lambda level: -side.sign * level[0])
+
+    def improver(self, side: Side) -> int | None:
+        """Our best price on ``side`` when it is better than the crowd's touch, else None."""
+        ours = self._ours[side]
+        if not ours:
+            return None
+        mine = max(ours, key=lambda p: side.sign * p)
+        return mine if side.sign * mine > side.sign * self._touch[side] else None
+
     # --- the crowd moves -------------------------------------------------------------------
 
-    def recenter(self, *, bid: int, ask: int) -> None:
-        """The crowd requotes around a new mid: fresh depth, never crossing our orders."""
-        self.version += 1
+    def _uncrossed(self, bid: int, ask: int) -> tuple[int, int]:
         ours_bid, ours_ask = self._ours[Side.BUY], self._ours[Side.SELL]
         if ours_bid:
             ask = max(ask, max(ours_bid) + 1)
@@ -110,6 +135,127 @@ class Book:
             bid = min(bid, min(ours_ask) - 1)
         if ask <= bid:
             ask = bid + 1
+        return bid, ask
+
+    def requote(self, *, bid: int, ask: int) -> None:
+        """The crowd moves its quote to ``bid``/``ask`` keeping the depth it has: levels better
+        than the new touch are withdrawn, new prices up to it are drawn, levels beyond the
+        depth window dropped; never crossing our orders. Without depth: `recenter`."""
+        if self.depth is None:
+            self.recenter(bid=bid, ask=ask)
+            return
+        self.version += 1
+        bid, ask = self._uncrossed(bid, ask)
+        for side, touch in ((Side.BUY, bid), (Side.SELL, ask)):
+            levels, old = self._crowd[side], self._touch[side]
+            for price in [p for p in levels if side.sign * p > side.sign * touch]:
+                self._forget(side, price)
+            self._touch[side] = touch
+            for price in range(touch, old, -side.sign):  # the prices the side advanced over
+                self._add(side, price, self._draw_size())
+            if not levels.get(touch):
+                self._add(side, touch, self._draw_size())
+            self._trim(side)
+        self._zero_improvers()
+
+    def shift(self, ticks: int) -> None:
+        """Move the crowd's whole book by ``ticks`` (only before any order of ours rests)."""
+        assert not self._by_key
+        self.version += 1
+        self._touch = {side: price + ticks for side, price in self._touch.items()}
+        self._crowd = {
+            side: {p + ticks: n for p, n in levels.items()} for side, levels in self._crowd.items()
+        }
+
+    def add(self, side: Side, price: int, lots: int) -> None:
+        """``lots`` new crowd lots at ``price`` on ``side``, behind any order of ours there; a
+        price better than the touch becomes the touch. Never crosses the other side."""
+        assert side.sign * price < side.sign * self.best_price(side.opposite)
+        self.version += 1
+        self._add(side, price, lots)
+        if side.sign * price > side.sign * self._touch[side]:
+            self._touch[side] = price
+        self._zero_improvers()
+        self._trim(side)
+
+    def cancel(self, side: Side, price: int, position: float) -> None:
+        """One crowd lot at ``price`` cancels; it is the lot at fraction ``position`` (0..1) of
+        the crowd's queue there, so ahead of our orders whose ``ahead`` exceeds it."""
+        size = self._crowd[side].get(price, 0)
+        if not size:
+            return
+        self.version += 1
+        index = int(position * size)
+        for order in self._ours[side].get(price, ()):
+            if order.ahead > index:
+                order.ahead -= 1
+        if size > 1:
+            self._crowd[side][price] = size - 1
+        else:
+            self._forget(side, price)
+            if price == self._touch[side]:
+                self._retreat(side, price)
+
+    def withdraw_touch(self, side: Side) -> None:
+        """The crowd takes its touch level on ``side`` away (the spread widens)."""
+        self.version += 1
+        price = self._touch[side]
+        self._forget(side, price)
+        self._retreat(side, price)
+
+    def missing_level(self, side: Side) -> int | None:
+        """The best price in the depth window behind the touch where the crowd shows nothing."""
+        if self.depth is None:
+            return None
+        touch, levels = self._touch[side], self._crowd[side]
+        for k in range(1, self.depth):
+            price = touch - side.sign * k
+            if not levels.get(price):
+                return price
+        return None
+
+    def _add(self, side: Side, price: int, lots: int) -> None:
+        levels = self._crowd[side]
+        levels[price] = levels.get(price, 0) + lots
+
+    def _forget(self, side: Side, price: int) -> None:
+        """The crowd's level at ``price`` is gone: nothing is ahead of our orders there."""
+        self._crowd[side].pop(price, None)
+        for order in self._ours[side].get(price, ()):
+            order.ahead = 0
+
+    def _trim(self, side: Side) -> None:
+        if self.depth is None:
+            return
+        last = self._touch[side] - side.sign * (self.depth - 1)
+        for price in [p for p in self._crowd[side] if side.sign * p < side.sign * last]:
+            self._forget(side, price)
+
+    def _retreat(self, side: Side, price: int) -> None:
+        """The crowd's touch at ``price`` emptied: the touch moves to the next level behind
+        (with explicit depth, the next that shows lots; a new one when none does)."""
+        if self.depth is None:
+            self._touch[side] = price - side.sign
+            return
+        levels = self._crowd[side]
+        behind = [p for p, n in levels.items() if n > 0 and side.sign * p < side.sign * price]
+        if behind:
+            self._touch[side] = max(behind, key=lambda p: side.sign * p)
+        else:
+            self._touch[side] = price - side.sign
+            self._add(side, price - side.sign, self._draw_size())
+
+    def _zero_improvers(self) -> None:
+        for side in (Side.BUY, Side.SELL):
+            for price, queue in self._ours[side].items():
+                if side.sign * price > side.sign * self._touch[side]:
+                    for order in queue:
+                        order.ahead = 0
+
+    def recenter(self, *, bid: int, ask: int) -> None:
+        """The crowd requotes around a new mid: fresh depth, never crossing our orders."""
+        self.version += 1
+        bid, ask = self._uncrossed(bid, ask)
         self._touch = {Side.BUY: bid, Side.SELL: ask}
         self._crowd = {Side.BUY: {}, Side.SELL: {}}
         for side in (Side.BUY, Side.SELL):
@@ -119,7 +265,18 @@ class Book:
                         order.ahead = 0
                 else:
                     deepest = max(order.ahead for order in queue)
-                    self._crowd[side][price] = max(self.crowd_size(side, price), deepest)
+                    self._crowd[side][price] = max(self._fresh(side, price), deepest)
+            if self.depth is not None:
+                touch = self._touch[side]
+                for k in range(self.depth):
+                    price = touch - side.sign * k
+                    if price not in self._crowd[side]:
+                        self._crowd[side][price] = self._draw_size()
+
+    def _fresh(self, side: Side, price: int) -> int:
+        if self.depth is None:
+            return self.crowd_size(side, price)
+        return self._draw_size()
 
     # --- our orders --------------------------------------------------------------------------
 
@@ -166,12 +323,13 @@ class Book:
             price = self._touch[far]
             size = self.crowd_size(far, price)
             take = min(quantity, size)
-            matches.append(Match(key=key, price=price, quantity=take))
+            if take:
+                matches.append(Match(key=key, price=price, quantity=take))
             quantity -= take
             self._crowd[far][price] = size - take
             if take == size:
-                del self._crowd[far][price]
-                self._touch[far] = price - far.sign
+                self._forget(far, price)
+                self._retreat(far, price)
         return matches, quantity
 
     # --- flow ------------------------------------------------------------------------------
@@ -220,6 +378,6 @@ class Book:
         if crowd:
             self._crowd[side][price] = crowd - consumed
         if price == self._touch[side] and crowd == consumed:
-            self._crowd[side].pop(price, None)
-            self._touch[side] = price - side.sign
+            self._forget(side, price)
+            self._retreat(side, price)
         return quantity

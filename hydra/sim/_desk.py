@@ -48,7 +48,7 @@ from ._ledger import Ledger
 from ._market import Market
 from ._oca import OcaGroups
 from ._params import MarketKey, SimParams, find_market
-from ._rules import Refusal, modify_refusal, ticket_refusal
+from ._rules import STOPS, UNPRICED, Refusal, modify_refusal, ticket_refusal
 from ._stops import Stops
 from ._ticket import OrderTicket
 
@@ -175,12 +175,12 @@ class Desk:
                 return ErrorCode.ORDER_REJECTED, f"parent order {ticket.parent_id!r} is not known"
             if parent.status.is_final and parent.status is not OrderStatus.FILLED:
                 return ErrorCode.ORDER_REJECTED, f"parent order is {parent.status.value}"
-        elif ticket.order_type == "LMT" and ticket.transmit:  # goes into the book right now
-            assert ticket.limit_price is not None
-            ticks = market.ticks(ticket.limit_price)
-            assert ticks is not None
-            if market.book.would_cross_own(ticket.side, ticks):
-                return _SELF_TRADE
+        elif (
+            ticket.order_type in ("LMT", "MKT")  # goes into the book right now
+            and ticket.transmit
+            and market.book.would_cross_own(ticket.side, _limit_ticks(ticket, market))
+        ):
+            return _SELF_TRADE
         return None
 
     def _enrol(self, order: Order) -> None:
@@ -211,7 +211,7 @@ class Desk:
     def _go_live(self, order: Order, now: float) -> None:
         """Arm a stop, or enter the book as a limit."""
         ticket, market = order.ticket, self._markets[order.market]
-        if ticket.order_type == "STP LMT" and not order.triggered:
+        if ticket.order_type in STOPS and not order.triggered:
             assert ticket.stop_price is not None
             stop = market.ticks(ticket.stop_price)
             assert stop is not None
@@ -225,9 +225,7 @@ class Desk:
 
     def _enter_book(self, order: Order, market: Market, now: float) -> None:
         ticket = order.ticket
-        assert ticket.limit_price is not None
-        ticks = market.ticks(ticket.limit_price)
-        assert ticks is not None
+        ticks = _limit_ticks(ticket, market)
         if market.book.would_cross_own(ticket.side, ticks):
             at = now + self._params.fill_latency
             self._end(order, at, status=OrderStatus.REJECTED, refusal=_SELF_TRADE)
@@ -236,9 +234,12 @@ class Desk:
             key=order.key, side=ticket.side, price=ticks, quantity=order.remaining
         )
         self._fill(market, now, matches)
-        if ticket.time_in_force == "IOC" and market.book.remove(order.key):
-            order.status = OrderStatus.CANCELLED
+        immediate = ticket.time_in_force == "IOC" or ticket.order_type in UNPRICED
+        if immediate and market.book.remove(order.key):  # a market order's rest past its
+            order.status = OrderStatus.CANCELLED  # protection is cancelled too
             self._send_status(order, now + self._params.fill_latency)
+        if matches:
+            market.taken(ticket.side, sum(m.quantity for m in matches))
         market.normalize()
         if matches:
             market.record_trade(matches[-1].price, sum(m.quantity for m in matches))
@@ -457,3 +458,15 @@ class Desk:
         self._send(
             time, client, BrokerErrorReported(code=code, message=message, client_order_id=key)
         )
+
+
+def _limit_ticks(ticket: OrderTicket, market: Market) -> int:
+    """How far ``ticket`` may trade, in ticks: its limit price, or for a market order (MKT,
+    a triggered STP) the far touch plus the market's protection."""
+    if ticket.order_type in UNPRICED:
+        far = market.book.best_price(ticket.side.opposite)
+        return far + ticket.side.sign * market.params.market_protection_ticks
+    assert ticket.limit_price is not None
+    ticks = market.ticks(ticket.limit_price)
+    assert ticks is not None
+    return ticks

@@ -44,8 +44,9 @@ from ._desk import Desk
 from ._fault_state import FaultState
 from ._faults import Disconnect, Fault, StaleQuotes
 from ._ledger import Ledger
-from ._market import Market
+from ._market import Market, Print
 from ._params import MarketKey, SimParams, find_market
+from ._rules import UNPRICED
 from ._ticket import OrderTicket
 
 EventSink = Callable[[BrokerEvent], None]
@@ -359,6 +360,31 @@ class SimExchange:
                 if not self._watchers[key]:
                     del self._watchers[key]
 
+    def depth(self, symbol: str | ContractSpec, side: Side) -> tuple[tuple[Decimal, int], ...]:
+        """The displayed levels on ``side`` (BUY: bids, SELL: offers), best first: price and
+        lots, the crowd's and ours together (what a marketable order would walk)."""
+        self._catch_up()
+        market = self._market(symbol)
+        book = market.book
+        sizes: dict[int, int] = dict(book.levels(side))
+        for order in book.orders():
+            if order.side is side:
+                sizes[order.price] = sizes.get(order.price, 0) + order.remaining
+        ordered = sorted(sizes.items(), key=lambda level: -side.sign * level[0])
+        return tuple((market.price(price), lots) for price, lots in ordered if lots)
+
+    def latent_mid(self, symbol: str | ContractSpec) -> Decimal:
+        """The market model's latent price now (a real exchange has none: for tests and
+        benchmarks)."""
+        self._catch_up()
+        return self._market(symbol).latent_mid
+
+    def tape(self, symbol: str | ContractSpec) -> tuple[Print, ...]:
+        """The crowd's flow since the exchange opened, one `Print` per arrival (time as Trio
+        time, aggressor side, lots, last price in ticks)."""
+        self._catch_up()
+        return tuple(self._market(symbol).tape)
+
     def last_trade(self, symbol: str | ContractSpec) -> Decimal | None:
         """The price of the market's last trade, anyone's (None before the first)."""
         self._catch_up()
@@ -376,7 +402,8 @@ class SimExchange:
         return self._market(symbol).volume
 
     def open_orders(self) -> tuple[OpenOrder, ...]:
-        """Every working order of the account, oldest first (held orders included)."""
+        """Every working order of the account, oldest first (held orders included), but for
+        armed STP orders of other clients, which Hydra's types cannot express."""
         self._catch_up()
         return tuple(
             OpenOrder(
@@ -387,6 +414,7 @@ class SimExchange:
                 remaining=order.remaining,
             )
             for order in self._desk.working()
+            if order.ticket.order_type not in UNPRICED  # no Hydra type expresses them
         )
 
     def _order_contract(self, key: MarketKey, ticket: OrderTicket) -> ContractSpec:

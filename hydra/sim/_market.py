@@ -1,6 +1,12 @@
-"""One contract's market model: a mid on a random walk or scripted path, a spread and displayed
-depth around it, and marketable flow that trades against the book. Pure and synchronous: the
-exchange asks for the next event time and steps it; ``random.Random`` is passed in.
+"""One contract's market model: a latent mid on a random walk or scripted path, a crowd quoting
+a spread and depth around it (refilling gaps, adding and cancelling lots, reacting to an order
+that improves its touch), and marketable flow that trades against the book and moves the mid.
+Pure and synchronous: the exchange asks for the next event time and steps it.
+
+Each component draws from its own stream (`Streams`), derived from the one ``random.Random``
+passed in, and every event of a component draws the same numbers whatever the book looks like,
+so the market's exogenous path (the mid walk, the flow's times, sides and sizes, the crowd's
+event times) is fixed by the seed, and only our own orders make two runs differ.
 """
 
 from __future__ import annotations
@@ -15,7 +21,37 @@ from .._enums import Side
 from ._book import Book, Match
 from ._params import MarketParams
 
-_MOVE, _SCRIPT, _FLOW = 0, 1, 2  # order of events due at the same instant
+_STREAMS = ("mid", "flow_times", "flow_sides", "flow_sizes", "spread", "refill", "depth", "crowd")
+_MOVE, _SCRIPT, _FLOW, _REFILL, _QUEUE, _REGIME = range(6)  # order at the same instant
+
+
+class Streams:
+    """One random stream per component, each seeded from one draw of ``rng``."""
+
+    def __init__(self, rng: random.Random) -> None:
+        base = rng.getrandbits(64)
+        for name in _STREAMS:
+            setattr(self, name, random.Random(f"{base}:{name}"))
+
+    mid: random.Random
+    flow_times: random.Random
+    flow_sides: random.Random
+    flow_sizes: random.Random
+    spread: random.Random
+    refill: random.Random
+    depth: random.Random
+    crowd: random.Random
+
+
+@attrs.frozen(kw_only=True)
+class Print:
+    """One trade of the crowd's flow (ours included when it hit our orders): when, the
+    aggressor's side, the lots, and the last price (ticks)."""
+
+    time: float
+    aggressor: Side
+    quantity: int
+    price: int
 
 
 @attrs.frozen(kw_only=True)
@@ -34,7 +70,7 @@ class Market:
     def __init__(self, params: MarketParams, rng: random.Random, *, start: float = 0.0) -> None:
         self.params = params
         self.start = start  # clock time at which the market opened; events are clock times
-        self._rng = rng
+        self._rng = Streams(rng)
         self._tick = params.contract.tick_size
         self._fair = float(params.start_mid / self._tick)  # the latent mid, in ticks
         scale = params.step_seconds / params.session_seconds
@@ -46,19 +82,48 @@ class Market:
         self._size_weights = [bucket.weight for bucket in params.flow_sizes]
         size = params.displayed_size
         self._size_p = 1 / (size.mean - size.minimum + 1)
-        bid, ask = self._quote_around(self._fair)
-        self.book = Book(bid=bid, ask=ask, draw_size=self._draw_size)
+        self._legacy = params.refill_rate == 0
+        self._target = self._draw_spread()
+        bid, ask = self._quote_around(self._fair, self._target)
+        self.book = Book(bid=bid, ask=ask, draw_size=self._draw_size, depth=params.depth_levels)
         self.last_trade: int | None = None  # ticks
         self.last_size = 0  # lots of the last trade
         self.volume = 0  # lots traded this session, by everyone
         self.events = 0
+        self.tape: list[Print] = []  # the flow's trades since the market opened
+        self._last_side = Side.BUY
+        # Event times are kept as offsets from ``start`` (negative during the burn-in), so
+        # the same seed gives the same times and ties whatever the clock read at opening.
+        opened = -params.burn_in_seconds
+        self._next = [math.inf] * 6
         self._step_count = 1
-        self._next_move = start + params.step_seconds
-        self._next_flow = self._draw_flow(start)
+        self._next[_MOVE] = opened + params.step_seconds
+        self._next_flow = self._draw_flow(opened)
+        self._next[_FLOW] = self._next_flow[0]
+        self._next[_REFILL] = self._after(opened, params.refill_rate, self._rng.refill)
+        self._next[_QUEUE] = self._after(opened, 2 * params.queue_events_per_second,
+                                         self._rng.crowd)
+        if not self._legacy:  # the old model draws a spread at each requote instead
+            self._next[_REGIME] = self._after(opened, 1 / params.spread_regime_seconds,
+                                              self._rng.spread)
         script: list[tuple[float, int, Side | Decimal, int]]
-        script = [(start + f.at, 0, f.side, f.quantity) for f in params.flows]
-        script += [(start + g.at, 1, g.change, 0) for g in params.gaps]
+        script = [(f.at, 0, f.side, f.quantity) for f in params.flows]
+        script += [(g.at, 1, g.change, 0) for g in params.gaps]
         self._script = sorted(script, key=lambda item: (item[0], item[1]), reverse=True)
+        self._next[_SCRIPT] = self._script[-1][0] if self._script else math.inf
+        if params.burn_in_seconds:
+            self._burn_in()
+
+    def _burn_in(self) -> None:
+        """Run the market until it opens, then move it by whole ticks back to the start mid."""
+        while min(self._next) < 0:
+            self.step()
+        shift = round(float(self.params.start_mid / self._tick) - self._fair)
+        self._fair += shift
+        self.book.shift(shift)
+        if self.last_trade is not None:
+            self.last_trade += shift
+        self.volume, self.events, self.tape = 0, 0, []
 
     # --- prices -------------------------------------------------------------------------------
 
@@ -77,18 +142,23 @@ class Market:
         ask, _ = self.book.best(Side.SELL)
         return (self.price(bid) + self.price(ask)) / 2
 
+    @property
+    def latent_mid(self) -> Decimal:
+        """The model's latent price (a real market has none; for tests and benchmarks)."""
+        return Decimal(repr(self._fair)) * self._tick
+
     # --- scheduling ---------------------------------------------------------------------------
 
     def next_time(self) -> float:
         """When the next market event is due."""
-        script = self._script[-1][0] if self._script else math.inf
-        return min(self._next_move, script, self._next_flow[0])
+        return self.start + min(self._next)
 
     def next_risk_time(self, *, watching_prints: bool = False) -> float:
         """When the next event that could trade with one of our orders is due (or, when
         ``watching_prints`` for an armed stop, the next that could print at all)."""
-        script = self._script[-1][0] if self._script else math.inf
+        script = self.start + self._next[_SCRIPT]
         at, aggressor = self._next_flow
+        at += self.start
         if watching_prints:
             return min(script, at)
         buys, sells = self.book.has_resting(Side.BUY), self.book.has_resting(Side.SELL)
@@ -100,28 +170,50 @@ class Market:
     def step(self) -> Trade:
         """Run the next market event; return what it did to our orders."""
         self.events += 1
-        script = self._script[-1][0] if self._script else math.inf
-        flow_at, aggressor = self._next_flow
-        if self._next_move <= script and self._next_move <= flow_at:
+        due = self._next
+        kind = due.index(min(due))
+        offset = due[kind]
+        now = self.start + offset
+        if kind == _MOVE:
             return self._move()
-        if script <= flow_at:
+        if kind == _SCRIPT:
             return self._scripted()
-        self._next_flow = self._draw_flow(flow_at)
-        return self._flow(flow_at, aggressor, self._draw_flow_size())
+        if kind == _FLOW:
+            _, aggressor = self._next_flow
+            self._next_flow = self._draw_flow(offset)
+            due[_FLOW] = self._next_flow[0]
+            return self._flow(now, aggressor, self._draw_flow_size())
+        if kind == _REFILL:
+            due[_REFILL] = self._after(offset, self.params.refill_rate, self._rng.refill)
+            self._refill()
+        elif kind == _QUEUE:
+            rate = 2 * self.params.queue_events_per_second
+            due[_QUEUE] = self._after(offset, rate, self._rng.crowd)
+            self._queue_event()
+        else:
+            due[_REGIME] = self._after(
+                offset, 1 / self.params.spread_regime_seconds, self._rng.spread
+            )
+            self._regime()
+        return Trade(time=now, matches=())
 
     # --- events -------------------------------------------------------------------------------
 
     def _move(self) -> Trade:
-        now = self._next_move
+        now = self.start + self._next[_MOVE]
         self._step_count += 1
-        self._next_move = self.start + self._step_count * self.params.step_seconds
+        params = self.params
+        self._next[_MOVE] = self._step_count * params.step_seconds - params.burn_in_seconds
+        step = self._rng.mid.gauss(0.0, self._sigma) if self._sigma else 0.0
         if not self.halted(now):
-            self._fair += self._rng.gauss(0.0, self._sigma) + self._drift
+            self._fair += step + self._drift
             self._normalize()
         return Trade(time=now, matches=())
 
     def _scripted(self) -> Trade:
-        now, kind, what, quantity = self._script.pop()
+        at, kind, what, quantity = self._script.pop()
+        now = self.start + at
+        self._next[_SCRIPT] = self._script[-1][0] if self._script else math.inf
         if kind == 1:
             assert isinstance(what, Decimal)
             self._fair += float(what / self._tick)
@@ -133,10 +225,15 @@ class Market:
     def _flow(self, now: float, aggressor: Side, quantity: int) -> Trade:
         if self.halted(now):
             return Trade(time=now, matches=())
-        first = self.book.best_price(aggressor.opposite)
+        hit = aggressor.opposite
+        first = self.book.best_price(hit)
         matches, last = self.book.flow(aggressor, quantity)
         self.record_trade(last, quantity)
-        self._fair += aggressor.sign * quantity * self.params.impact_ticks_per_lot
+        self.tape.append(Print(time=now, aggressor=aggressor, quantity=quantity, price=last))
+        move = quantity * self.params.impact_ticks_per_lot
+        if self.book.best_price(hit) != first:  # the best queue emptied
+            move += self.params.depletion_ticks
+        self._fair += aggressor.sign * move
         self._normalize()
         return Trade(time=now, matches=tuple(matches), prints=(min(first, last), max(first, last)))
 
@@ -149,20 +246,31 @@ class Market:
         """Flow sent by a test or scenario right now (ignored while halted)."""
         return self._flow(now, aggressor, quantity)
 
+    def taken(self, side: Side, quantity: int) -> None:
+        """Our marketable order on ``side`` took ``quantity`` lots: the latent mid moves
+        ``own_impact_ticks_per_lot`` per lot its way (call before `normalize`)."""
+        self._fair += side.sign * quantity * self.params.own_impact_ticks_per_lot
+
     def halted(self, now: float) -> bool:
         since_open = now - self.start
         return any(halt.start <= since_open < halt.end for halt in self.params.halts)
 
     def normalize(self) -> None:
-        """Requote the crowd if our orders left it wider than it would ever stand."""
+        """Requote the crowd if the latent mid left its quote (or, in the old model, if our
+        orders left it wider than it would ever stand)."""
         self._normalize()
 
     def _normalize(self) -> None:
         bid, ask = self.book.crowd_bid, self.book.crowd_ask
-        if bid <= self._fair <= ask and (ask - bid <= self._max_spread or self._pinned()):
+        inside = bid <= self._fair <= ask
+        if inside and (not self._legacy or ask - bid <= self._max_spread or self._pinned()):
             return
-        bid, ask = self._quote_around(self._fair)
-        self.book.recenter(bid=bid, ask=ask)
+        if self._legacy:
+            bid, ask = self._quote_around(self._fair, self._draw_spread())
+            self.book.recenter(bid=bid, ask=ask)
+            return
+        bid, ask = self._quote_around(self._fair, self._target)
+        self.book.requote(bid=bid, ask=ask)
 
     def _pinned(self) -> bool:
         """True when one of our orders holds the crowd's far side away."""
@@ -171,27 +279,116 @@ class Market:
         sell, _ = book.best(Side.SELL)
         return buy + 1 == book.crowd_ask or sell - 1 == book.crowd_bid
 
+    # --- the crowd ----------------------------------------------------------------------------
+
+    def _refill(self) -> None:
+        """Close one tick of a gap wider than the target spread, on the side that brings the
+        quote's mid nearer the latent mid; else rebuild one missing depth level."""
+        rng = self._rng.refill
+        coin, lots = rng.random(), self._size_from(rng.random())
+        book = self.book
+        if book.depth is None:
+            return
+        bid, ask = book.crowd_bid, book.crowd_ask
+        if ask - bid > self._target:
+            options = []
+            if bid + 1 < book.best_price(Side.SELL):
+                options.append((abs((bid + 1 + ask) / 2 - self._fair), 0, Side.BUY, bid + 1))
+            if ask - 1 > book.best_price(Side.BUY):
+                options.append((abs((bid + ask - 1) / 2 - self._fair), 1, Side.SELL, ask - 1))
+            if options:
+                if len(options) == 2 and options[0][0] == options[1][0]:
+                    choice = options[0] if coin < 0.5 else options[1]
+                else:
+                    choice = min(options)
+                book.add(choice[2], choice[3], lots)
+                return
+        for side in (Side.BUY, Side.SELL) if coin < 0.5 else (Side.SELL, Side.BUY):
+            price = book.missing_level(side)
+            if price is not None:
+                book.add(side, price, lots)
+                return
+
+    def _queue_event(self) -> None:
+        """One crowd lot joins or cancels at one level of one side, or the crowd reacts to our
+        order alone inside its spread (joins it, or steps a tick ahead)."""
+        rng = self._rng.crowd
+        u_side, u_level, u_action, u_position = (rng.random() for _ in range(4))
+        lots = self._size_from(rng.random())
+        side = Side.BUY if u_side < 0.5 else Side.SELL
+        book, params = self.book, self.params
+        mine = book.improver(side)
+        if mine is not None:
+            if u_action < params.join_improver_probability:
+                book.add(side, mine, lots)
+                return
+            ahead = mine + side.sign
+            if u_action < params.join_improver_probability + params.step_ahead_probability:
+                if side.sign * ahead < side.sign * book.best_price(side.opposite):
+                    book.add(side, ahead, lots)
+                return
+        levels = book.levels(side)
+        if not levels:
+            return
+        price, size = levels[min(int(u_level * len(levels)), len(levels) - 1)]
+        if u_action < size / (size + params.displayed_size.mean):
+            book.cancel(side, price, u_position)
+        elif size < params.displayed_size.maximum:
+            book.add(side, price, 1)
+
+    def _regime(self) -> None:
+        """A new target spread; a wider one makes the crowd step back at once, on the side
+        farther from the latent mid."""
+        self._target = self._draw_spread()
+        book = self.book
+        if book.depth is None:
+            return
+        while book.crowd_ask - book.crowd_bid < self._target:
+            far_bid = self._fair - book.crowd_bid > book.crowd_ask - self._fair
+            side = Side.BUY if far_bid else Side.SELL
+            if book.improver(side.opposite) is not None:
+                side = side.opposite  # our order holds that side: widen the crowd's other side
+            book.withdraw_touch(side)
+
     # --- draws --------------------------------------------------------------------------------
 
-    def _quote_around(self, fair: float) -> tuple[int, int]:
-        spread = self._rng.choices(self._spreads, self._spread_weights)[0]
+    @staticmethod
+    def _after(now: float, rate: float, rng: random.Random) -> float:
+        return now + rng.expovariate(rate) if rate > 0 else math.inf
+
+    def _draw_spread(self) -> int:
+        return self._rng.spread.choices(self._spreads, self._spread_weights)[0]
+
+    @staticmethod
+    def _quote_around(fair: float, spread: int) -> tuple[int, int]:
         bid = math.floor(fair - (spread - 1) / 2)
         return bid, bid + spread
 
     def _draw_size(self) -> int:
+        return self._size_from(self._rng.depth.random())
+
+    def _size_from(self, uniform: float) -> int:
         size = self.params.displayed_size
         if size.minimum == size.maximum or size.mean == size.minimum:
             return size.minimum
-        extra = int(math.log(1.0 - self._rng.random()) / math.log(1.0 - self._size_p))
+        extra = int(math.log(1.0 - uniform) / math.log(1.0 - self._size_p))
         return min(size.minimum + extra, size.maximum)
 
     def _draw_flow(self, now: float) -> tuple[float, Side]:
         rate = self.params.flow_rate
         if rate == 0:
             return math.inf, Side.BUY
-        at = now + self._rng.expovariate(rate)
-        return at, Side.BUY if self._rng.random() < 0.5 else Side.SELL
+        at = now + self._rng.flow_times.expovariate(rate)
+        rng = self._rng.flow_sides
+        repeat, coin = rng.random(), rng.random()
+        if repeat < self.params.flow_sign_persistence:
+            side = self._last_side
+        else:
+            side = Side.BUY if coin < 0.5 else Side.SELL
+        self._last_side = side
+        return at, side
 
     def _draw_flow_size(self) -> int:
-        bucket = self._rng.choices(self.params.flow_sizes, self._size_weights)[0]
-        return self._rng.randint(bucket.low, bucket.high)
+        rng = self._rng.flow_sizes
+        bucket = rng.choices(self.params.flow_sizes, self._size_weights)[0]
+        return rng.randint(bucket.low, bucket.high)

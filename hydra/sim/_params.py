@@ -160,6 +160,17 @@ def _weights(_: Any, field: attrs.Attribute[Any], value: tuple[tuple[int, float]
         raise InvalidValueError(field.name, value, "weights must not all be zero")
 
 
+def _probability(_: Any, field: attrs.Attribute[Any], value: float) -> None:
+    non_negative_number(_, field, value)
+    if value > 1:
+        raise InvalidValueError(field.name, value, "must be a probability in [0, 1]")
+
+
+def _optional_levels(_: Any, field: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None:
+        positive_int(_, field, value)
+
+
 def _buckets(_: Any, field: attrs.Attribute[Any], value: tuple[SizeBucket, ...]) -> None:
     if not value or sum(bucket.weight for bucket in value) <= 0:
         raise InvalidValueError(field.name, value, "must hold buckets with some positive weight")
@@ -169,11 +180,34 @@ def _buckets(_: Any, field: attrs.Attribute[Any], value: tuple[SizeBucket, ...])
 class MarketParams:
     """The market model of one contract.
 
-    The mid is a random walk with ``daily_volatility`` (fraction of the price per
+    The latent mid is a random walk with ``daily_volatility`` (fraction of the price per
     ``session_seconds``) stepped every ``step_seconds``, plus ``drift_per_session``, ``gaps``
     and ``halts``: volatility 0 gives a scripted path. Marketable flow arrives as a Poisson
-    process at ``adv`` / mean flow size / session seconds (half each side; ``adv=0`` turns it
-    off, leaving only ``flows``), and pushes the mid ``impact_ticks_per_lot`` its way.
+    process at ``adv`` / mean flow size / session seconds (``adv=0`` turns it off, leaving only
+    ``flows``); its side repeats the previous one with ``flow_sign_persistence``, and it pushes
+    the latent mid ``impact_ticks_per_lot`` its way, ``depletion_ticks`` more when it empties
+    the best queue. Our own marketable lots push it ``own_impact_ticks_per_lot``.
+
+    The crowd quotes around the latent mid. Its spread aims at a target drawn from
+    ``spread_ticks`` every ``spread_regime_seconds`` on average; a gap wider than the target
+    (after a sweep or a cancel) is closed one level at a time at ``refill_rate``, on the side
+    that brings the quote nearer the latent mid, and the same events rebuild missing depth
+    levels (``depth_levels`` on each side). Queue events (``queue_events_per_second`` per side)
+    add or cancel one crowd lot at a level, mean-reverting each level to the displayed size;
+    a cancel at our price is ahead of us in proportion to the lots ahead. When one of our
+    orders alone improves the crowd's touch, a queue event on its side joins it (behind) with
+    ``join_improver_probability`` or steps one tick ahead of it with
+    ``step_ahead_probability``. The market runs ``burn_in_seconds`` before the exchange opens
+    (then shifted by whole ticks so the mid is within half a tick of ``start_mid``).
+
+    Each component draws from its own random stream (mid walk, flow times, flow sides, flow
+    sizes, spreads and refills, depth, crowd), seeded from the run seed, so a seed fixes the
+    market until our own orders change it. The old model (instant requotes, depth drawn when
+    first looked at, no crowd, no burn-in) is ``refill_rate=0``, ``depth_levels=None``,
+    ``queue_events_per_second=0``, ``burn_in_seconds=0`` (`MarketParams.legacy` gives all of them).
+    Defaults are the estimates of MARKETS.md ("Simulator defaults") and TCA.md ("What the
+    simulator must model"); the scenario files (examples/scenarios, bench/scenarios) override
+    them per market.
     """
 
     contract: ContractSpec
@@ -187,9 +221,48 @@ class MarketParams:
     step_seconds: float = attrs.field(default=1.0, validator=positive_seconds)
     drift_per_session: float = attrs.field(default=0.0, validator=finite_number)
     impact_ticks_per_lot: float = attrs.field(default=0.05, validator=non_negative_number)
+    """Permanent move of the latent mid per lot of the crowd's marketable flow, in ticks
+    (default 0.05: a 20-lot sweep moves it a tick)."""
     flows: tuple[ScriptedFlow, ...] = attrs.field(default=(), converter=_flows)
     gaps: tuple[Gap, ...] = attrs.field(default=(), converter=_gaps)
     halts: tuple[Halt, ...] = attrs.field(default=(), converter=_halts)
+    own_impact_ticks_per_lot: float = attrs.field(default=0.05, validator=non_negative_number)
+    """Permanent move of the latent mid per lot our own marketable orders take, in ticks
+    (default 0.05, as the crowd's flow: TCA.md item 3). 0: our trades leave the mid alone."""
+    flow_sign_persistence: float = attrs.field(default=0.5, validator=_probability)
+    """Probability that a random flow has the side of the one before (otherwise either side
+    with equal chance): sign autocorrelation, 0..1 (default 0.5; 0: independent sides)."""
+    depletion_ticks: float = attrs.field(default=0.5, validator=non_negative_number)
+    """Extra move of the latent mid, in ticks, the aggressor's way, when a flow empties the
+    best queue (default 0.5 tick; Huang, Lehalle & Rosenbaum 2015)."""
+    spread_regime_seconds: float = attrs.field(default=60.0, validator=positive_seconds)
+    """Mean seconds between draws of the crowd's target spread from ``spread_ticks``
+    (exponential; default 60 s). A wider target makes the crowd step back at once."""
+    refill_rate: float = attrs.field(default=0.5, validator=non_negative_number)
+    """Refill events per second (Poisson; default 0.5, a level every 2 s on average): each
+    closes one tick of a gap wider than the target spread, or else rebuilds one missing depth
+    level. 0: the old model, where a spread wider than the widest of ``spread_ticks`` (or a
+    latent mid outside the quote) is requoted at once."""
+    depth_levels: int | None = attrs.field(default=5, validator=_optional_levels)
+    """Crowd levels shown on each side, the touch included, one tick apart (default 5).
+    None: unlimited, each level's size drawn the first time anyone looks (the old model)."""
+    queue_events_per_second: float = attrs.field(default=0.2, validator=non_negative_number)
+    """Crowd queue events per second on each side (Poisson; default 0.2): each adds or cancels
+    one lot at one of the levels, cancels the likelier the fuller the level (size / (size +
+    displayed mean)). 0: queues change only by flow."""
+    join_improver_probability: float = attrs.field(default=0.2, validator=_probability)
+    """Chance that a queue event on the side of our order alone inside the crowd's spread
+    joins its price, behind it (default 0.2)."""
+    step_ahead_probability: float = attrs.field(default=0.3, validator=_probability)
+    """Chance that such a queue event steps one tick ahead of our improving order, when the
+    spread leaves room (default 0.3)."""
+    burn_in_seconds: float = attrs.field(default=900.0, validator=non_negative_number)
+    """Seconds the market runs before the exchange opens, so the first intent meets a book
+    in steady state, not a freshly drawn one (default 900 s; 0: a fresh book)."""
+    market_protection_ticks: int = attrs.field(default=20, validator=positive_int)
+    """How far past the far touch, in ticks, a market (MKT) order or a triggered stop (STP)
+    of a client other than Hydra may walk the book (as Globex protection points); what is
+    left is cancelled (default 20)."""
 
     @drift_per_session.validator
     def _finite_drift(self, field: attrs.Attribute[float], value: float) -> None:
@@ -219,6 +292,21 @@ class MarketParams:
         """Marketable flow arrivals per second, both sides together."""
         return self.adv / self.mean_flow_size / self.session_seconds
 
+    def legacy(self) -> MarketParams:
+        """These parameters with the old model's book: instant requotes, depth drawn when
+        looked at, no crowd queue events, no burn-in, flow sides independent, no depletion
+        move and no impact of our own trades (quiet test markets use it)."""
+        return attrs.evolve(
+            self,
+            refill_rate=0.0,
+            depth_levels=None,
+            queue_events_per_second=0.0,
+            burn_in_seconds=0.0,
+            flow_sign_persistence=0.0,
+            depletion_ticks=0.0,
+            own_impact_ticks_per_lot=0.0,
+        )
+
     @classmethod
     def oats(cls, **changes: Any) -> MarketParams:
         """CBOT oats (ZO) with the defaults of MARKETS.md, overridden by ``changes``."""
@@ -247,6 +335,8 @@ class MarketParams:
             daily_volatility=0.015,
             spread_ticks=((1, 0.70), (2, 0.25), (3, 0.05)),
             displayed_size=DisplayedSize(minimum=2, maximum=40, mean=12),
+            refill_rate=3.0,  # twenty times oats' flow: gaps must close faster to hold the table
+            queue_events_per_second=1.0,
             flow_sizes=(
                 SizeBucket(low=1, high=1, weight=0.60),
                 SizeBucket(low=2, high=5, weight=0.30),

@@ -10,7 +10,11 @@ from ._market import Market
 from ._ticket import OrderTicket
 
 Refusal = tuple[int, str]
-ORDER_TYPES = ("LMT", "STP LMT")
+ORDER_TYPES = ("LMT", "STP LMT", "MKT", "STP")
+UNPRICED = ("MKT", "STP")
+"""Order types without a limit price: the exchange takes them from clients other than Hydra
+(a gateway's other programs); Hydra's own `OrderType` cannot express them."""
+STOPS = ("STP LMT", "STP")
 TIMES_IN_FORCE = ("DAY", "GTC", "IOC")
 
 
@@ -31,6 +35,12 @@ def ticket_refusal(ticket: OrderTicket, market: Market | None) -> Refusal | None
         return ErrorCode.ORDER_REJECTED, f"order type {ticket.order_type!r} is not supported"
     if ticket.time_in_force not in TIMES_IN_FORCE:
         return ErrorCode.ORDER_REJECTED, f"time in force {ticket.time_in_force!r} is not supported"
+    if ticket.order_type in UNPRICED:
+        if ticket.quantity <= 0:
+            return ErrorCode.ORDER_REJECTED, "quantity must be positive"
+        if ticket.limit_price is not None:
+            return ErrorCode.ORDER_REJECTED, f"a {ticket.order_type} order has no limit price"
+        return stop_refusal(market, ticket.order_type, ticket.stop_price)
     if ticket.quantity <= 0 or ticket.limit_price is None or ticket.limit_price <= 0:
         return ErrorCode.ORDER_REJECTED, "quantity and limit price must be positive"
     return off_tick(market, "price", ticket.limit_price) or stop_refusal(
@@ -39,13 +49,15 @@ def ticket_refusal(ticket: OrderTicket, market: Market | None) -> Refusal | None
 
 
 def stop_refusal(market: Market, order_type: str, stop: Decimal | None) -> Refusal | None:
-    """A STP LMT order needs a positive stop price on the tick grid; a LMT order has none."""
-    if order_type != "STP LMT":
+    """A stop order (STP LMT, STP) needs a positive stop price on the tick grid; others have
+    none."""
+    if order_type not in STOPS:
         if stop is None:
             return None
-        return ErrorCode.ORDER_REJECTED, "a stop price is only allowed on a STP LMT order"
+        return ErrorCode.ORDER_REJECTED, "a stop price is only allowed on a stop order"
     if stop is None or stop <= 0:
-        return ErrorCode.ORDER_REJECTED, f"a STP LMT order needs a positive stop price, not {stop}"
+        problem = f"a {order_type} order needs a positive stop price, not {stop}"
+        return ErrorCode.ORDER_REJECTED, problem
     return off_tick(market, "stop price", stop)
 
 
@@ -59,6 +71,8 @@ def modify_refusal(
     filled: int,
 ) -> Refusal | None:
     """Why a modification of a live order is refused, or None."""
+    if order_type in UNPRICED:
+        return ErrorCode.MODIFY_MISMATCH, f"a {order_type} order cannot be modified here"
     if limit_price <= 0 or market.ticks(limit_price) is None:
         tick = market.params.contract.tick_size
         return ErrorCode.PRICE_OFF_TICK, f"price {limit_price} is not a multiple of the tick {tick}"

@@ -23,9 +23,11 @@ class OrderTicket:
     expiry: str | None = None  # delivery month "YYYYMM"; None: the product's default market
     side: Side
     quantity: int
-    order_type: str  # "LMT" or "STP LMT"; anything else ("MKT" …) is refused with code 201
+    # "LMT" or "STP LMT" (Hydra's types), or "MKT" / "STP" from other clients (no limit price:
+    # they walk the book as far as the market's protection); anything else is refused (201)
+    order_type: str
     limit_price: Decimal | None
-    stop_price: Decimal | None = None  # the trigger of a "STP LMT" order (IB's auxPrice)
+    stop_price: Decimal | None = None  # the trigger of a stop order (IB's auxPrice)
     time_in_force: str = "DAY"
     oca_group: str | None = None  # one-cancels-all group (IB ocaType 1)
     parent_id: ClientOrderId | None = None  # held until this order has filled completely
