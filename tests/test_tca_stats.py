@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-from _tca_stats import capture, cvar, estimate, paired, sd  # noqa: E402
+from _tca_stats import capture, cvar, estimate, paired, sd
 
 
 def test_estimate_is_the_mean_with_a_student_t_interval() -> None:
