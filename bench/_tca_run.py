@@ -35,7 +35,7 @@ import attrs
 import trio
 import trio.testing
 
-from hydra import HydraConfig, OrderIntent
+from hydra import HydraConfig, OrderIntent, open_hydra
 from hydra._contracts import ContractSpec
 from hydra._enums import Side, TimeInForce
 from hydra._ids import ClientOrderId, IntentId
@@ -50,7 +50,6 @@ MARKOUTS = (1.0, 10.0, 60.0, 300.0)  # seconds after a passive fill
 FAR_THROUGH = Decimal("0.10")  # an emulated market order's limit: 10% through the arrival mid
 ADAPTIVE_STEP = 20.0  # adaptive-proxy reprices this often: mid, ¾ of the way, far touch, …
 ADAPTIVE_FRACTIONS = (Decimal("0.5"), Decimal("0.75"), Decimal(1))
-PEG_SECONDS = 1.0  # how often the oracle-free policies look again at a resting order
 
 
 @attrs.frozen(kw_only=True)
@@ -319,21 +318,16 @@ async def hydra(desk: Desk) -> None:
     intent = OrderIntent(contract=job.contract, side=job.side, quantity=job.quantity,
                          intent_id=IntentId("tca"))
     with tempfile.TemporaryDirectory(prefix="hydra-tca-") as folder:
-        async with open_hydra_for(job, desk.broker, exchange, Path(folder)) as engine:
+        async with open_hydra(
+            job.config, desk.broker, journal_path=Path(folder) / "journal.sqlite",
+            seed=job.seed, offload=run_inline,  # as `hydra.scenario.play` runs it
+            clock=lambda: exchange.timestamp(trio.current_time()),
+        ) as engine:
             handle = await engine.submit(intent)
             with trio.move_on_at(desk.deadline):
                 await handle.wait_done()
-            handle.cancel()
+            handle.cancel()  # at T: what is left is swept with every other policy's rest
             await handle.wait_done()
-
-
-def open_hydra_for(job: Job, broker: SimBroker, exchange: SimExchange,
-                   folder: Path) -> Any:
-    from hydra import open_hydra
-
-    return open_hydra(job.config, broker, journal_path=folder / "journal.sqlite",
-                      seed=job.seed, offload=run_inline,
-                      clock=lambda: exchange.timestamp(trio.current_time()))
 
 
 POLICIES: dict[str, Callable[[Desk], Awaitable[None]]] = {
