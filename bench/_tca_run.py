@@ -50,6 +50,9 @@ MARKOUTS = (1.0, 10.0, 60.0, 300.0)  # seconds after a passive fill
 FAR_THROUGH = Decimal("0.10")  # an emulated market order's limit: 10% through the arrival mid
 ADAPTIVE_STEP = 20.0  # adaptive-proxy reprices this often: mid, ¾ of the way, far touch, …
 ADAPTIVE_FRACTIONS = (Decimal("0.5"), Decimal("0.75"), Decimal(1))
+# Hydra's journal in memory-backed storage where there is some: its fsyncs would otherwise be
+# most of a run's wall time, and its durability is not what this bench measures.
+JOURNAL_DIR = "/dev/shm" if Path("/dev/shm").is_dir() else None
 
 
 @attrs.frozen(kw_only=True)
@@ -317,7 +320,7 @@ async def hydra(desk: Desk) -> None:
     job, exchange = desk.job, desk.exchange
     intent = OrderIntent(contract=job.contract, side=job.side, quantity=job.quantity,
                          intent_id=IntentId("tca"))
-    with tempfile.TemporaryDirectory(prefix="hydra-tca-") as folder:
+    with tempfile.TemporaryDirectory(prefix="hydra-tca-", dir=JOURNAL_DIR) as folder:
         async with open_hydra(
             job.config, desk.broker, journal_path=Path(folder) / "journal.sqlite",
             seed=job.seed, offload=run_inline,  # as `hydra.scenario.play` runs it
