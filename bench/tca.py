@@ -384,8 +384,13 @@ def main() -> int:
              for seed in range(args.first_seed, args.first_seed + seeds)]
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
+    rows = []
     with context.Pool(args.processes, initializer=_quiet_worker) as pool:
-        rows = list(pool.imap_unordered(run_one, tasks, chunksize=4))
+        for done, row in enumerate(pool.imap_unordered(run_one, tasks, chunksize=4), 1):
+            rows.append(row)
+            if done % 500 == 0:  # progress on stderr, stdout stays the report
+                print(f"{done}/{len(tasks)} runs, {time.perf_counter() - started:.0f} s",
+                      file=sys.stderr, flush=True)
     wall = time.perf_counter() - started
 
     out = figures(rows)
