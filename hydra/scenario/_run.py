@@ -204,8 +204,11 @@ async def play(
 
 def _with_cost(order: OrderResult, scenario: Scenario,
                end_quotes: Mapping[str, Quote]) -> OrderResult:
-    """``order`` with its IS-complete: its unfilled rest finished at the far touch at the end."""
+    """``order`` with its IS-complete: its unfilled rest finished at the far touch at the end
+    (none without a usable arrival mid)."""
     report = order.report
+    if not (report.arrival_mid.is_finite() and report.arrival_mid > 0):
+        return order
     markets = [m for m in scenario.sim.markets if m.symbol == report.symbol]
     market = next((m for m in markets if m.contract.expiry == order.month), markets[0])
     quote = end_quotes[market_key(market.contract)]
