@@ -172,8 +172,8 @@ def policy_figures(rows: Sequence[dict[str, Any]], hydra: dict[int, float]) -> d
     return {
         "runs": len(rows),
         "is_bps": estimate(costs).to_json(),
-        "sd_bps": round(sd(costs), 4),
-        "cvar95_bps": round(cvar(costs), 4),
+        "sd_bps": _round(sd(costs)),
+        "cvar95_bps": _round(cvar(costs)),
         "is_dollars_per_contract": estimate([r["is_dollars"] for r in rows]).to_json(),
         "completion": round(sum(r["completion"] for r in rows) / len(rows), 4),
         "passive_share": _round(_mean(passive)),
@@ -185,7 +185,8 @@ def policy_figures(rows: Sequence[dict[str, Any]], hydra: dict[int, float]) -> d
 
 
 def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
+    """Four places; None for none (or NaN: JSON has no NaN)."""
+    return None if value is None or math.isnan(value) else round(value, 4)
 
 
 def figures(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -231,7 +232,7 @@ def goals(entry: dict[str, Any]) -> dict[str, Any]:
     dearer = [p for p in BASELINES if p in policies and policies[p]["is_bps"]["mean"] <= mean]
     unclear = [p for p in MUST_BEAT if p in policies
                and not (policies[p]["paired_vs_hydra_bps"]["ci_low"] or 0) > 0]
-    cvar_gap = hydra["cvar95_bps"] - policies["twap-cross"]["cvar95_bps"]
+    cvar_gap = (hydra["cvar95_bps"] or 0.0) - (policies["twap-cross"]["cvar95_bps"] or 0.0)
     return {
         "cheapest": not dearer and not unclear,
         "baselines_not_beaten": dearer,
