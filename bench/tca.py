@@ -307,7 +307,7 @@ def print_goals(out: dict[str, dict[str, Any]]) -> None:
               f"range {min(captures):.0%} to {max(captures):.0%}")
     beaten: dict[str, int] = defaultdict(int)
     for e in out.values():
-        for p in e["goals"]["baselines_not_beaten"] + e["goals"]["paired_interval_not_clear"]:
+        for p in {*e["goals"]["baselines_not_beaten"], *e["goals"]["paired_interval_not_clear"]}:
             beaten[p] += 1
     if beaten:
         print("cells where Hydra is not clearly cheaper than: "
