@@ -1,49 +1,61 @@
-"""Transaction-cost analysis: Hydra's routing against three baselines on thin-market scenarios.
+"""Transaction-cost analysis: Hydra's routing against six baselines and the front-of-queue
+oracle, by IS-complete (implementation shortfall of the whole order, /work/shared/TCA.md).
 
-Four scenarios (``bench/scenarios/tca-*.toml``: oats front month, hogs deferred (thin), oats on
-a trending day, oats on a gappy day), each one buy of 2% of ADV, run for ``--seeds N`` seeds
-(default 200; ``--quick``: 20) under four policies with common random numbers (the same seeds
-for every policy):
+Scenarios (the markets and Hydra's settings of ``bench/scenarios/tca-*.toml``; their actions
+are ignored): oats front month, lean hogs front month, lean hogs deferred (thin), oats on a
+trending day (3% a session) and on a gappy day (five gaps of 3–8 ticks), the direction of the
+trend and of the gaps drawn per seed and reported by sign (``-up``, ``-down``: the market's
+direction, so ``-up`` is adverse to a buy). Orders of 0.25%, 1%, 2% and 5% of the market's ADV,
+buys and sells. A cell is (scenario, size, side); every policy in a cell runs on the same seeds
+(common random numbers: the same seed is the same market until the policies' own orders
+change it; whether it stays the same after that is the simulator's business).
 
-- ``hydra``: Hydra's routing (2% of ADV: a TWAP whose slices are worked with patience);
-- ``cross``: a marketable limit at the far touch at once (``RunPolicy.CROSS``);
-- ``passive``: rest at the near touch, never step (``RunPolicy.PASSIVE``);
-- ``twap-cross``: a naive equal-slice TWAP crossing each slice. Hydra has no such policy, so it
-  is built here from the scenario API: each intent becomes ``execution.twap_slices`` equal
-  intents (sizes differ by at most one) at equal intervals over ``execution.twap_horizon``,
-  each with ``Policy.CROSS``; their fills are pooled and measured against the first slice's
-  arrival mid (the parent's, at the same time and seed as the other policies').
+Each run (``bench/_tca_run.py``): the order arrives after a burn-in of 900–1,200 s (drawn per
+seed), has a deadline T of ``twap_horizon`` (1,800 s) later, and whatever is unfilled at T is
+swept by an emulated market order (an IOC limit 10% through the book: the simulator has no MKT
+order). Cost per intended contract, commissions included, in bps of the arrival mid and in
+dollars, positive = a cost. Policies:
 
-Measures (MARKETS.md, execution-quality measures), per run, with side +1 for a buy:
+- ``hydra``: Hydra's own routing through `open_hydra` (patience below 1% of ADV, TWAP of
+  patience ladders at or above), cancelled at T; risk limits raised so that none binds;
+- ``market``: a market order at arrival (emulated as above);
+- ``sweep``: one marketable limit at the slippage guard (50 bps), at once; the rest rests there;
+- ``cross-rest``: a limit at the far touch that rests at that price until T;
+- ``twap-cross``: Hydra's schedule (10 equal slices over 1,800 s), each slice an IOC at the far
+  touch for its lots plus the earlier slices' unfilled lots;
+- ``passive-sweep``: a limit at the near touch that rests at that price until T;
+- ``adaptive-proxy``: IB's Adaptive roughly: the whole rest at mid, every 20 s repriced toward the
+  far touch (¾, then the far touch), then re-pegged at the far touch every 20 s;
+- ``oracle``: no order; every marketable order of the other side trades with the oracle first,
+  at the crowd's touch, until it is full; the rest swept at T (an upper bound for any limit
+  order policy).
 
-- shortfall (bps) = side × (average fill price − arrival mid) / arrival mid × 10,000, over the
-  filled part (runs with no fill are left out of its mean; their count is shown);
-- completion = filled / ordered;
-- opportunity cost (bps of the whole order) = side × (end mid − arrival mid) / arrival mid ×
-  10,000 × unfilled / ordered, the unfilled rest charged at the end-of-horizon mid;
-- combined cost (bps of the whole order) = shortfall × filled / ordered + opportunity cost.
+Figures per cell and policy: IS-complete mean with its 95% Student-t interval, SD, CVaR95 (mean
+of the worst 5%), dollars per contract, completion before T, passive share of the lots filled
+before T, markouts of passive fills at 1/10/60/300 s (bps of the arrival mid, positive =
+adverse: the mid moved through the fill), messages per intent; the paired difference
+policy − hydra on the same seeds (positive: Hydra was cheaper) with its interval; per cell the
+oracle's mean and Hydra's capture = (twap-cross − hydra) / (twap-cross − oracle).
 
-The scenario results do not carry the end-of-horizon mid, so this script runs each scenario
-with its own copy of `hydra.scenario.play` that reads ``SimExchange.quote(contract).mid`` when
-the scenario's fixed horizon ends (2,400 s after the arrival for every policy; the TWAP horizon
-is 1,800 s, so no order of any policy is working then), before Hydra closes.
+Goals (the execution-quality issue), checked per cell: Hydra's mean IS-complete below every
+baseline's, with the paired interval excluding zero against market, sweep, cross-rest,
+twap-cross and adaptive-proxy; capture at least 50%; CVaR95 no worse than twap-cross's.
 
-Means are shown with 95% Student-t intervals (df = n − 1). The goal line: Hydra's mean
-shortfall at most half of cross's, at 98% completion or more.
-
-Run: ``.venv/bin/python bench/tca.py [--seeds N | --quick] [--plot tca.png] [--processes 2]``.
+Run: ``.venv/bin/python bench/tca.py [--seeds N | --quick] [--json FILE] [--plot FILE]
+[--processes 2] [--sizes 0.25,1,2,5] [--scenarios oats-front,...]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import json
 import logging
 import math
 import multiprocessing
-import statistics
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -51,217 +63,288 @@ from typing import Any
 
 import attrs
 import structlog
-from _common import header, t_quantile
+from _common import header
+from _tca_run import POLICIES, Job, arrival_offset, move_sign, run
+from _tca_stats import capture, cvar, estimate, paired, sd
 
-from hydra._enums import Policy
-from hydra.scenario import RunPolicy, Scenario, SubmitIntent, load_scenario
-from hydra.scenario._run import market_key, run_scenario
+from hydra import HydraConfig
+from hydra._enums import Side
+from hydra.scenario import Scenario, load_scenario
+from hydra.sim import SimParams
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
-SCENARIOS = {
-    "oats-front": "tca-oats-front.toml",
-    "hogs-deferred": "tca-hogs-deferred.toml",
-    "oats-drift": "tca-oats-drift.toml",
-    "oats-gaps": "tca-oats-gaps.toml",
+SCENARIOS = {  # key: (file, how the day moves: None, "trend" or "gaps", signed per seed)
+    "oats-front": ("tca-oats-front.toml", None),
+    "hogs-front": ("tca-hogs-front.toml", None),
+    "hogs-deferred": ("tca-hogs-deferred.toml", None),
+    "oats-trend": ("tca-oats-drift.toml", "trend"),
+    "oats-gaps": ("tca-oats-gaps.toml", "gaps"),
 }
-POLICIES = ("hydra", "cross", "passive", "twap-cross")
-GOAL_RATIO = 0.5  # Hydra's shortfall at most half of cross's …
-GOAL_COMPLETION = 0.98  # … at this completion or more
-PARENT_SEPARATOR = "#slice"
+SIZES = (0.25, 1.0, 2.0, 5.0)  # % of ADV
+SIDES = (Side.BUY, Side.SELL)
+BASELINES = ("market", "sweep", "cross-rest", "twap-cross", "passive-sweep", "adaptive-proxy")
+MUST_BEAT = ("market", "sweep", "cross-rest", "twap-cross", "adaptive-proxy")  # paired, CI ≠ 0
+GOAL_CAPTURE = 0.5
+NO_LIMIT = 10**9
 
 
-# --- one run -----------------------------------------------------------------------------------
+# --- building a job ----------------------------------------------------------------------------
 
 
 @functools.cache
 def _scenario(key: str) -> Scenario:
-    return load_scenario(SCENARIO_DIR / SCENARIOS[key])
+    return load_scenario(SCENARIO_DIR / SCENARIOS[key][0])
 
 
-def twap_cross_variant(scenario: Scenario) -> Scenario:
-    """``scenario`` with each policy-less intent split into ``twap_slices`` equal intents at
-    equal intervals over ``twap_horizon``, each crossing (Policy.CROSS); same end time."""
-    if scenario.horizon is None:
-        raise ValueError(f"{scenario.name}: a TCA scenario needs a fixed horizon (seconds)")
-    end = max(action.at for action in scenario.actions) + scenario.horizon
-    execution = scenario.config.execution
-    actions: list[Any] = []
-    for action in scenario.actions:
-        if not isinstance(action, SubmitIntent) or action.policy is not None:
-            actions.append(action)
-            continue
-        count = min(execution.twap_slices, action.quantity)
-        base, extra = divmod(action.quantity, count)
-        for index in range(count):
-            actions.append(attrs.evolve(
-                action, at=action.at + index * execution.twap_horizon / count,
-                intent_id=f"{action.intent_id}{PARENT_SEPARATOR}{index + 1}",
-                quantity=base + (1 if index < extra else 0), policy=Policy.CROSS,
-            ))
-    last = max(action.at for action in actions)
-    return attrs.evolve(scenario, actions=actions, horizon=end - last)
+def _unbound(config: HydraConfig) -> HydraConfig:
+    """Hydra's settings with the risk limits out of the way (a 5%-of-ADV hogs order is 1,500
+    lots): the bench measures execution, not risk."""
+    risk = attrs.evolve(
+        config.risk, max_order_quantity=NO_LIMIT, max_position=NO_LIMIT,
+        max_order_notional=Decimal(10**15), max_position_value=Decimal(10**15),
+        daily_loss_limit=Decimal(10**12), max_drawdown=Decimal(10**12),
+        max_single_trade_loss=Decimal(10**12))
+    return attrs.evolve(config, risk=risk)
 
 
-def run_one(job: tuple[str, str, int]) -> dict[str, Any]:
-    """One (scenario, policy, seed): the parent order's measures (floats, None when undefined)."""
-    key, policy_name, seed = job
-    scenario = _scenario(key)
-    if policy_name == "twap-cross":
-        scenario, run_policy = twap_cross_variant(scenario), RunPolicy.HYDRA
+def day(key: str, seed: int) -> SimParams:
+    """The scenario's market on ``seed``: a trend or the gaps turned by the seed's sign, the
+    gaps timed from the seed's arrival."""
+    sim, kind = _scenario(key).sim, SCENARIOS[key][1]
+    if kind is None:
+        return sim
+    sign = move_sign(seed)
+    market = sim.markets[0]
+    if kind == "trend":
+        market = attrs.evolve(market, drift_per_session=sign * abs(market.drift_per_session))
     else:
-        run_policy = RunPolicy(policy_name)
-    contracts = {a.contract for a in scenario.actions if isinstance(a, SubmitIntent)}
-    if len(contracts) != 1:
-        raise ValueError(f"{scenario.name}: a TCA scenario trades one contract")
-    result = run_scenario(scenario, seed=seed, policy=run_policy)
-    reports = [order.report for order in result.orders]
-    end_mid = result.end_mids[market_key(contracts.pop())]
-    ordered = sum(r.quantity for r in reports)
-    filled = sum(r.filled for r in reports)
-    first = reports[0]  # the parent, or its first slice: arrival at the same time and seed
-    side, arrival = first.side.sign, first.arrival_mid
-    notional = sum((r.average_price * r.filled for r in reports if r.filled), Decimal(0))
-    shortfall = (float(side * (notional / filled - arrival) / arrival * 10_000)
-                 if filled else None)
-    unfilled = (ordered - filled) / ordered
-    opportunity = float(side * (end_mid - arrival) / arrival * 10_000) * unfilled
-    combined = (shortfall or 0.0) * filled / ordered + opportunity
-    return dict(scenario=key, policy=policy_name, seed=seed, ordered=ordered, filled=filled,
-                shortfall=shortfall, completion=filled / ordered, opportunity=opportunity,
-                combined=combined, arrival=float(arrival), end_mid=float(end_mid),
-                blocked=sum(r.blocked for r in reports))
+        offset = arrival_offset(seed)
+        gaps = [attrs.evolve(g, at=g.at + offset, change=sign * g.change) for g in market.gaps]
+        market = attrs.evolve(market, gaps=gaps)
+    return attrs.evolve(sim, markets=(market, *sim.markets[1:]))
+
+
+def quantity(key: str, size: float) -> int:
+    adv = _scenario(key).sim.markets[0].adv
+    return max(1, round(adv * size / 100))
+
+
+def make_job(key: str, size: float, side: Side, policy: str, seed: int) -> Job:
+    scenario = _scenario(key)
+    return Job(sim=day(key, seed), config=_unbound(scenario.config),
+               contract=scenario.sim.markets[0].contract, side=side,
+               quantity=quantity(key, size), horizon=scenario.config.execution.twap_horizon,
+               policy=policy, seed=seed)
+
+
+def cell_name(key: str, size: float, side: Side, seed: int) -> str:
+    """Where a run is reported: ``oats-front 2% BUY``; moving days by the seed's sign."""
+    if SCENARIOS[key][1] is not None:
+        key = f"{key}-{'up' if move_sign(seed) > 0 else 'down'}"
+    return f"{key} {size:g}% {side.value}"
+
+
+def run_one(task: tuple[str, float, str, str, int]) -> dict[str, Any]:
+    key, size, side_name, policy, seed = task
+    side = Side(side_name)
+    outcome = run(make_job(key, size, side, policy, seed))
+    return dict(cell=cell_name(key, size, side, seed), policy=policy, seed=seed,
+                **attrs.asdict(outcome))
 
 
 def _quiet_worker() -> None:
     """Hydra logs every order at info: keep warnings and errors only."""
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
 
 
-# --- statistics --------------------------------------------------------------------------------
+# --- figures -----------------------------------------------------------------------------------
 
 
-@attrs.frozen
-class Estimate:
-    n: int
-    mean: float
-    half_width: float  # of the 95% t interval (nan for fewer than 2 values)
-
-    def __str__(self) -> str:
-        if self.n == 0:
-            return "—"
-        if math.isnan(self.half_width):
-            return f"{self.mean:+.2f}"
-        return f"{self.mean:+.2f} ± {self.half_width:.2f}"
+def _mean(values: Sequence[float]) -> float | None:
+    values = [v for v in values if v is not None and not math.isnan(v)]
+    return sum(values) / len(values) if values else None
 
 
-def estimate(values: Sequence[float]) -> Estimate:
-    n = len(values)
-    if n == 0:
-        return Estimate(0, math.nan, math.nan)
-    mean = statistics.fmean(values)
-    if n < 2:
-        return Estimate(n, mean, math.nan)
-    return Estimate(n, mean, t_quantile(0.975, n - 1) * statistics.stdev(values) / math.sqrt(n))
+def policy_figures(rows: Sequence[dict[str, Any]], hydra: dict[int, float]) -> dict[str, Any]:
+    costs = [r["is_bps"] for r in rows]
+    by_seed = {r["seed"]: r["is_bps"] for r in rows}
+    passive = [r["passive_share"] for r in rows]
+    return {
+        "runs": len(rows),
+        "is_bps": estimate(costs).to_json(),
+        "sd_bps": _round(sd(costs)),
+        "cvar95_bps": _round(cvar(costs)),
+        "is_dollars_per_contract": estimate([r["is_dollars"] for r in rows]).to_json(),
+        "completion": round(sum(r["completion"] for r in rows) / len(rows), 4),
+        "passive_share": _round(_mean(passive)),
+        "markouts_bps": {f"{h:g}s": _round(_mean([r["markouts_bps"][h] for r in rows]))
+                         for h in rows[0]["markouts_bps"]},
+        "messages": round(sum(r["messages"] for r in rows) / len(rows), 2),
+        "paired_vs_hydra_bps": paired(by_seed, hydra).to_json(),
+    }
 
 
-@attrs.frozen
-class Cell:
-    runs: int
-    shortfall: Estimate  # over runs with a fill
-    completion: float  # total filled / total ordered
-    opportunity: Estimate
-    combined: Estimate
+def _round(value: float | None) -> float | None:
+    """Four places; None for none (or NaN: JSON has no NaN)."""
+    return None if value is None or math.isnan(value) else round(value, 4)
 
 
-def cell(rows: Sequence[dict[str, Any]]) -> Cell:
-    return Cell(
-        runs=len(rows),
-        shortfall=estimate([r["shortfall"] for r in rows if r["shortfall"] is not None]),
-        completion=sum(r["filled"] for r in rows) / sum(r["ordered"] for r in rows),
-        opportunity=estimate([r["opportunity"] for r in rows]),
-        combined=estimate([r["combined"] for r in rows]),
-    )
+def figures(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every figure, per cell: the JSON that ``--json`` writes."""
+    cells: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for row in rows:
+        cells[row["cell"]][row["policy"]].append(row)
+    out = {}
+    for name in sorted(cells, key=_cell_order):
+        policies = cells[name]
+        hydra = {r["seed"]: r["is_bps"] for r in policies["hydra"]}
+        entry: dict[str, Any] = {"seeds": len(hydra), "policies": {
+            p: policy_figures(policies[p], hydra) for p in POLICIES if p in policies}}
+        means = {p: f["is_bps"]["mean"] for p, f in entry["policies"].items()}
+        entry["oracle_bps"] = means.get("oracle")
+        entry["capture"] = _round(_capture(means, "hydra"))
+        for p, f in entry["policies"].items():
+            f["capture"] = _round(_capture(means, p))
+        entry["goals"] = goals(entry)
+        out[name] = entry
+    return out
+
+
+def _capture(means: dict[str, float | None], policy: str) -> float | None:
+    try:
+        value = capture(means[policy], means["twap-cross"], means["oracle"])  # type: ignore[arg-type]
+    except (KeyError, TypeError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def _cell_order(name: str) -> tuple[int, float, str, str]:
+    scenario, size, side = name.split()
+    base = next(i for i, k in enumerate(SCENARIOS) if scenario.startswith(k))
+    return base, float(size.rstrip("%")), scenario, side
+
+
+def goals(entry: dict[str, Any]) -> dict[str, Any]:
+    """The issue's three goals for one cell, and by how much each is missed."""
+    policies = entry["policies"]
+    hydra = policies["hydra"]
+    mean = hydra["is_bps"]["mean"]
+    dearer = [p for p in BASELINES if p in policies and policies[p]["is_bps"]["mean"] <= mean]
+    unclear = [p for p in MUST_BEAT if p in policies
+               and not (policies[p]["paired_vs_hydra_bps"]["ci_low"] or 0) > 0]
+    cvar_gap = (hydra["cvar95_bps"] or 0.0) - (policies["twap-cross"]["cvar95_bps"] or 0.0)
+    return {
+        "cheapest": not dearer and not unclear,
+        "baselines_not_beaten": dearer,
+        "paired_interval_not_clear": unclear,
+        "capture_ok": entry["capture"] is not None and entry["capture"] >= GOAL_CAPTURE,
+        "cvar_ok": cvar_gap <= 0,
+        "cvar_vs_twap_cross_bps": round(cvar_gap, 4),
+    }
 
 
 # --- output ------------------------------------------------------------------------------------
 
 
-def print_table(cells: dict[tuple[str, str], Cell]) -> None:
-    print("Means over seeds with 95% Student-t intervals (df = n − 1); bps of the arrival mid,")
-    print("positive = a cost. shortfall: filled part only (n = runs with a fill); opportunity and")
-    print("combined: bps of the whole order, the unfilled rest charged at the end-of-horizon mid.")
+def _est(entry: dict[str, Any]) -> str:
+    low, high, mean = entry["ci_low"], entry["ci_high"], entry["mean"]
+    if mean is None:
+        return "—"
+    return f"{mean:+.2f}" if low is None else f"{mean:+.2f} ± {(high - low) / 2:.2f}"
+
+
+def print_summary(out: dict[str, dict[str, Any]]) -> None:
+    print("IS-complete per intended contract, bps of the arrival mid (positive = a cost),")
+    print("commissions and the sweep at T included; 95% Student-t intervals; paired = policy −")
+    print("hydra on the same seeds (positive: Hydra cheaper).\n")
+    print("| cell | seeds | hydra | best baseline | twap-cross | oracle | capture | CVaR95 "
+          "hydra / twap-cross | goals |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, entry in out.items():
+        p = entry["policies"]
+        best = min(BASELINES, key=lambda b: p[b]["is_bps"]["mean"])
+        g = entry["goals"]
+        marks = "".join([_mark(g["cheapest"]), _mark(g["capture_ok"]), _mark(g["cvar_ok"])])
+        cap = "—" if entry["capture"] is None else f"{entry['capture']:.0%}"
+        print(f"| {name} | {entry['seeds']} | {_est(p['hydra']['is_bps'])} | {best} "
+              f"{_est(p[best]['is_bps'])} (paired {_est(p[best]['paired_vs_hydra_bps'])}) | "
+              f"{_est(p['twap-cross']['is_bps'])} | {entry['oracle_bps']:+.2f} | {cap} | "
+              f"{p['hydra']['cvar95_bps']:+.1f} / {p['twap-cross']['cvar95_bps']:+.1f} | "
+              f"{marks} |")
+    print("\ngoals: cheapest with clear paired intervals / capture ≥ 50% / CVaR95 ≤ twap-cross "
+          "(✓ met, ✗ missed)\n")
+
+
+def _mark(ok: bool) -> str:
+    return "✓" if ok else "✗"
+
+
+def print_cell(name: str, entry: dict[str, Any]) -> None:
+    print(f"{name} ({entry['seeds']} seeds)\n")
+    print("| policy | IS-complete bps | $/contract | SD | CVaR95 | completion | passive | "
+          "markout 1/10/60/300 s | messages | paired vs hydra |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for policy, f in entry["policies"].items():
+        marks = "/".join("—" if v is None else f"{v:+.1f}" for v in f["markouts_bps"].values())
+        passive = "—" if f["passive_share"] is None else f"{f['passive_share']:.0%}"
+        paired_text = "" if policy == "hydra" else _est(f["paired_vs_hydra_bps"])
+        print(f"| {policy} | {_est(f['is_bps'])} | {_est(f['is_dollars_per_contract'])} | "
+              f"{f['sd_bps']:.1f} | {f['cvar95_bps']:+.1f} | {f['completion']:.1%} | {passive} | "
+              f"{marks} | {f['messages']:.1f} | {paired_text} |")
     print()
-    head = (f"{'scenario':<14}{'policy':<12}{'shortfall bps':>18}{'n':>5}{'completion':>12}"
-            f"{'opportunity bps':>18}{'combined bps':>18}")
-    print(head)
-    print("-" * len(head))
-    for key in SCENARIOS:
-        for policy in POLICIES:
-            c = cells[key, policy]
-            print(f"{key:<14}{policy:<12}{c.shortfall!s:>18}{c.shortfall.n:>5}"
-                  f"{c.completion:>11.1%} {c.opportunity!s:>18}{c.combined!s:>18}")
-        print()
 
 
-def print_goal(cells: dict[tuple[str, str], Cell], rows: Sequence[dict[str, Any]]) -> None:
-    print(f"Goal: Hydra's mean shortfall ≤ {GOAL_RATIO:g} × cross's, at ≥ {GOAL_COMPLETION:.0%} "
-          "completion.")
-    for key in SCENARIOS:
-        hydra, cross = cells[key, "hydra"], cells[key, "cross"]
-        limit = GOAL_RATIO * cross.shortfall.mean
-        shortfall_ok = hydra.shortfall.mean <= limit
-        completion_ok = hydra.completion >= GOAL_COMPLETION
-        verdict = "MET" if shortfall_ok and completion_ok else "NOT MET"
-        parts = [f"shortfall {hydra.shortfall.mean:+.2f} vs limit {limit:+.2f} bps "
-                 + ("(ok)" if shortfall_ok else
-                    f"(misses by {hydra.shortfall.mean - limit:.2f} bps)"),
-                 f"completion {hydra.completion:.1%} "
-                 + ("(ok)" if completion_ok else
-                    f"(misses by {(GOAL_COMPLETION - hydra.completion) * 100:.1f} points)")]
-        paired = _paired(rows, key, "hydra", "cross")
-        print(f"  {key:<14}{verdict:<8} " + "; ".join(parts)
-              + f"; combined hydra − cross (paired) {paired} bps")
+def print_goals(out: dict[str, dict[str, Any]]) -> None:
+    total = len(out)
+    cheapest = sum(e["goals"]["cheapest"] for e in out.values())
+    captured = sum(e["goals"]["capture_ok"] for e in out.values())
+    tail = sum(e["goals"]["cvar_ok"] for e in out.values())
+    print(f"Goals over {total} cells: Hydra cheapest with clear paired intervals in {cheapest}; "
+          f"capture ≥ {GOAL_CAPTURE:.0%} in {captured}; CVaR95 ≤ twap-cross's in {tail}.")
+    captures = [e["capture"] for e in out.values() if e["capture"] is not None]
+    if captures:
+        print(f"capture: median {sorted(captures)[len(captures) // 2]:.0%}, "
+              f"range {min(captures):.0%} to {max(captures):.0%}")
+    beaten: dict[str, int] = defaultdict(int)
+    for e in out.values():
+        for p in {*e["goals"]["baselines_not_beaten"], *e["goals"]["paired_interval_not_clear"]}:
+            beaten[p] += 1
+    if beaten:
+        print("cells where Hydra is not clearly cheaper than: "
+              + ", ".join(f"{p} {n}" for p, n in sorted(beaten.items())))
     print()
 
 
-def _paired(rows: Sequence[dict[str, Any]], key: str, a: str, b: str) -> Estimate:
-    """The mean per-seed difference of combined cost between policies ``a`` and ``b``."""
-    by = {(r["policy"], r["seed"]): r["combined"] for r in rows if r["scenario"] == key}
-    seeds = sorted({s for p, s in by if p == a} & {s for p, s in by if p == b})
-    return estimate([by[a, s] - by[b, s] for s in seeds])
-
-
-def plot(cells: dict[tuple[str, str], Cell], path: Path, seeds: int) -> None:
+def plot(out: dict[str, dict[str, Any]], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = list(SCENARIOS)
-    fig, axes = plt.subplots(3, 1, figsize=(10, 11), sharex=True)
-    width = 0.8 / len(POLICIES)
-    panels = [("shortfall", "shortfall, filled part (bps)"),
-              ("combined", "combined cost incl. opportunity (bps)"),
-              ("completion", "completion (filled / ordered)")]
-    for ax, (what, label) in zip(axes, panels, strict=True):
-        for index, policy in enumerate(POLICIES):
-            xs = [k + (index - (len(POLICIES) - 1) / 2) * width for k in range(len(keys))]
-            if what == "completion":
-                ax.bar(xs, [cells[k, policy].completion for k in keys], width, label=policy)
-            else:
-                estimates = [getattr(cells[k, policy], what) for k in keys]
-                ax.bar(xs, [e.mean for e in estimates], width, label=policy,
-                       yerr=[0 if math.isnan(e.half_width) else e.half_width
-                             for e in estimates], capsize=3)
-        ax.set_ylabel(label)
-        ax.axhline(GOAL_COMPLETION if what == "completion" else 0, color="grey", lw=0.8,
-                   ls="--" if what == "completion" else "-")
+    names = list(out)
+    shown = ["hydra", *BASELINES, "oracle"]
+    fig, axes = plt.subplots(2, 1, figsize=(max(10, len(names) * 0.45), 10))
+    width = 0.8 / len(shown)
+    for index, policy in enumerate(shown):
+        xs = [k + (index - (len(shown) - 1) / 2) * width for k in range(len(names))]
+        means = [out[n]["policies"][policy]["is_bps"] for n in names]
+        axes[0].bar(xs, [m["mean"] for m in means], width, label=policy,
+                    yerr=[0 if m["ci_low"] is None else (m["ci_high"] - m["ci_low"]) / 2
+                          for m in means], capsize=1.5)
+        if policy in BASELINES:
+            diffs = [out[n]["policies"][policy]["paired_vs_hydra_bps"] for n in names]
+            axes[1].errorbar(xs, [d["mean"] for d in diffs], fmt="o", ms=3, label=policy,
+                             yerr=[0 if d["ci_low"] is None else (d["ci_high"] - d["ci_low"]) / 2
+                                   for d in diffs])
+    axes[0].set_ylabel("IS-complete (bps of arrival mid)")
+    axes[1].set_ylabel("paired: policy − hydra (bps)")
+    for ax in axes:
+        ax.axhline(0, color="grey", lw=0.8)
         ax.grid(axis="y", alpha=0.3)
-    axes[0].legend(ncols=len(POLICIES), loc="upper left")
-    axes[-1].set_xticks(range(len(keys)), keys)
-    axes[-1].set_ylim(0, 1.05)
-    fig.suptitle(f"Hydra TCA: 2% of ADV buys, {seeds} seeds each (common random numbers), "
-                 "95% t intervals")
+        ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=7)
+    axes[0].legend(ncols=4, fontsize=7)
+    axes[1].legend(ncols=3, fontsize=7)
+    fig.suptitle("Hydra TCA: IS-complete with 95% intervals (common random numbers)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     print(f"plot written to {path}")
@@ -272,41 +355,60 @@ def plot(cells: dict[tuple[str, str], Cell], path: Path, seeds: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=200, help="seeds per scenario (default 200)")
-    parser.add_argument("--quick", action="store_true", help="20 seeds per scenario")
+    parser.add_argument("--seeds", type=int, default=100, help="seeds per cell (default 100)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: 6 seeds, 2%% of ADV, buys only")
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--plot", type=Path, help="write a PNG of the results here")
+    parser.add_argument("--sizes", default=",".join(f"{s:g}" for s in SIZES),
+                        help="order sizes in %% of ADV (default 0.25,1,2,5)")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--json", type=Path, help="write every figure as JSON here")
+    parser.add_argument("--rows", type=Path, help="write every run's outcome as JSON here")
+    parser.add_argument("--plot", type=Path, help="write a PNG of the comparison here")
     args = parser.parse_args()
-    seeds = 20 if args.quick else args.seeds
-    if seeds < 2:
-        parser.error("--seeds must be at least 2")
-    header("Hydra TCA: hydra vs cross, passive and twap-cross on thin-market scenarios")
-    for key, name in SCENARIOS.items():
-        print(f"{key:<14}bench/scenarios/{name}: {_scenario(key).summary_line}")
-    print(f"\nseeds {args.first_seed}..{args.first_seed + seeds - 1} for every policy; "
+    seeds = 6 if args.quick else args.seeds
+    sizes = [2.0] if args.quick else [float(s) for s in args.sizes.split(",")]
+    sides = [Side.BUY] if args.quick else list(SIDES)
+    keys = args.scenarios.split(",")
+    if seeds < 2 or any(k not in SCENARIOS for k in keys):
+        parser.error("--seeds must be at least 2, --scenarios among " + ", ".join(SCENARIOS))
+    header("Hydra TCA: IS-complete, Hydra against six baselines and the front-of-queue oracle")
+    for key in keys:
+        lots = ", ".join(f"{s:g}% = {quantity(key, s)}" for s in sizes)
+        print(f"{key:<14}bench/scenarios/{SCENARIOS[key][0]}: lots {lots}")
+    print(f"\nseeds {args.first_seed}..{args.first_seed + seeds - 1} in every cell and policy; "
           f"{args.processes} processes\n", flush=True)
 
-    jobs = [(key, policy, seed) for key in SCENARIOS for policy in POLICIES
-            for seed in range(args.first_seed, args.first_seed + seeds)]
+    tasks = [(key, size, side.value, policy, seed) for key in keys for size in sizes
+             for side in sides for policy in POLICIES
+             for seed in range(args.first_seed, args.first_seed + seeds)]
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
+    rows = []
     with context.Pool(args.processes, initializer=_quiet_worker) as pool:
-        rows = list(pool.imap_unordered(run_one, jobs, chunksize=8))
+        for done, row in enumerate(pool.imap_unordered(run_one, tasks, chunksize=4), 1):
+            rows.append(row)
+            if done % 500 == 0:  # progress on stderr, stdout stays the report
+                print(f"{done}/{len(tasks)} runs, {time.perf_counter() - started:.0f} s",
+                      file=sys.stderr, flush=True)
     wall = time.perf_counter() - started
 
-    cells = {(key, policy): cell([r for r in rows if r["scenario"] == key
-                                  and r["policy"] == policy])
-             for key in SCENARIOS for policy in POLICIES}
-    print_table(cells)
-    print_goal(cells, rows)
-    blocked = sum(r["blocked"] for r in rows)
-    if blocked:
-        print(f"note: {blocked} intents had an order blocked by risk")
-    print(f"{len(jobs)} runs in {wall:.1f} s wall ({wall / len(jobs) * 1000:.0f} ms a run "
-          f"over {args.processes} processes)")
+    out = figures(rows)
+    print_summary(out)
+    for name, entry in out.items():
+        if " 2% " in name or len(out) <= 6:
+            print_cell(name, entry)
+    print_goals(out)
+    print(f"{len(tasks)} runs in {wall:.0f} s wall ({wall / len(tasks) * 1000:.0f} ms a run over "
+          f"{args.processes} processes)")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1) + "\n")
+        print(f"figures written to {args.json}")
+    if args.rows:
+        args.rows.write_text(json.dumps(rows) + "\n")
     if args.plot:
-        plot(cells, args.plot, seeds)
+        plot(out, args.plot)
     return 0
 
 

@@ -115,8 +115,12 @@ def test_seeds_give_one_run_each(capsys: pytest.CaptureFixture[str]) -> None:
     assert printed["seed"] == "1..3"
     assert [run["seed"] for run in printed["runs"]] == [1, 2, 3]
     assert printed["summary"]["runs"] == 3
-    assert set(printed["summary"]) == {"runs", "mean_shortfall_bps", "shortfall_ci95_bps",
-                                       "mean_completion"}
+    assert set(printed["summary"]) == {
+        "runs", "policy", "mean_shortfall_bps", "shortfall_ci95_bps", "mean_completion",
+        "is_complete_bps", "is_complete_ci95_bps", "opportunity_bps", "commission_bps",
+        "intents"}
+    (intent,) = printed["summary"]["intents"]
+    assert intent["intent_id"] == "buy-3" and intent["runs"] == 3
 
 
 def test_seeds_as_text_show_each_run_and_the_means(capsys: pytest.CaptureFixture[str]) -> None:
@@ -125,7 +129,7 @@ def test_seeds_as_text_show_each_run_and_the_means(capsys: pytest.CaptureFixture
     assert main(["run", str(EXAMPLES[0].parent / "oats-small-patience.toml"),
                  "--seeds", "4..5"]) == 0
     captured = capsys.readouterr()
-    assert "seed     4:" in captured.out and "2 runs: mean shortfall" in captured.out
+    assert "seed     4:" in captured.out and "2 runs, policy hydra: IS-complete" in captured.out
     assert captured.err == ""
 
 

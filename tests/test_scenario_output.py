@@ -59,8 +59,36 @@ def test_text_reports_name_the_blocked_reason_and_the_means() -> None:
     """The run shows each intent and a summary; seeds show one line each and the means."""
     text = render_run(RESULT)
     assert "exceeds limit 40000" in text and "1 blocked" in text
+    assert "IS-complete 8.57 bps (opportunity 4.29, commissions 1.43 bps, $12.50)" in text
     seeds = render_seeds([RESULT, RESULT], "1..2")
-    assert "2 runs: mean shortfall 7.14 bps ± 0.00 (95%)" in seeds
+    assert "2 runs, policy hydra: IS-complete 8.57 ± 0.00 (95%) bps" in seeds
+    assert "filled-part shortfall 7.14 ± 0.00 (95%) bps" in seeds
+
+
+def test_is_complete_charges_the_unfilled_rest_and_commissions() -> None:
+    """The cross buy paid 1 tick on 2 lots (7.14 bps) and $5 (1.43 bps); the blocked sell
+    filled nothing and is charged its rest at the end's bid, 1 tick (7.14), and the $7.50 its
+    3 lots would pay: both 8.57 bps, where the filled-part shortfall sees only the buy."""
+    buy, blocked = json.loads(json.dumps(run_to_json(RESULT)))["orders"]
+    assert (buy["is_complete_bps"], buy["filled_bps"], buy["opportunity_bps"],
+            buy["commission_bps"], buy["commission"]) == (8.5714, 7.1429, 0.0, 1.4286, 5.0)
+    assert (blocked["is_complete_bps"], blocked["filled_bps"], blocked["opportunity_bps"],
+            blocked["commission"]) == (8.5714, 0.0, 7.1429, 7.5)
+    summary = run_to_json(RESULT)["summary"]
+    assert summary["is_complete_bps"] == 8.5714 and summary["commission"] == 12.5
+
+
+def test_seeds_summary_is_per_intent_and_names_the_policy() -> None:
+    """Across seeds: IS-complete, opportunity, commissions and completion for each intent,
+    under the run's policy, in JSON and as a table."""
+    summary = seeds_to_json([RESULT, RESULT], "1..2")["summary"]
+    assert summary["policy"] == "hydra" and summary["is_complete_bps"] == 8.5714
+    assert [(i["intent_id"], i["runs"], i["is_complete_bps"], i["opportunity_bps"],
+             i["completion"]) for i in summary["intents"]] == [
+        ("buy", 2, 8.5714, 0.0, 1.0), ("too-big", 2, 8.5714, 7.1429, 0.0)]
+    table = render_seeds([RESULT, RESULT], "1..2").splitlines()
+    assert table[-3].split()[:4] == ["intent", "policy", "runs", "IS-complete"]
+    assert table[-1].split()[:4] == ["too-big", "hydra", "2", "8.57"]
 
 
 def test_progress_bar_rewrites_one_line() -> None:

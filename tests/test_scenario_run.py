@@ -102,3 +102,23 @@ def test_summaries_of_nothing_and_across_seeds() -> None:
     assert across.runs == 2 and across.mean_completion == 1
     assert across.shortfall_ci95_bps == 0  # a quiet market: every run fills at the ask
     assert summarize_seeds(runs[:1]).shortfall_ci95_bps is None
+
+
+def test_a_policy_that_fills_less_is_charged_for_the_rest() -> None:
+    """--policy cross buys the 5 lots at the ask (1 tick over mid here, 2 spread ticks) and
+    leaves 5 resting unfilled: its filled-part shortfall is 7.14 bps, but IS-complete adds the
+    rest at the far touch when the run ends and the commissions of all 10 lots."""
+    scenario = scenario_from_table({
+        "markets": [{**QUIET[0], "spread_ticks": [[2, 1.0]]}],
+        "actions": [{**BUY, "quantity": 10}], "horizon": 5})
+    result = run_scenario(scenario, seed=1, policy=RunPolicy.CROSS)
+    (order,) = result.orders
+    assert order.report.filled == 5 and order.report.shortfall_bps == Decimal(
+        "0.25") / 350 * 10_000
+    cost = order.cost
+    assert cost is not None and cost.completion == Decimal("0.5")
+    assert cost.filled_bps == Decimal("0.25") * 5 / (350 * 10) * 10_000
+    assert cost.opportunity_bps > 0  # the rest: at least the ask at the end, over the mid
+    assert cost.commission == Decimal("25.00")
+    assert cost.is_complete_bps == cost.filled_bps + cost.opportunity_bps + cost.commission_bps
+    assert result.summary.is_complete_bps == cost.is_complete_bps

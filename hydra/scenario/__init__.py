@@ -26,6 +26,8 @@ from ._model import (
 )
 from ._output import run_to_json, seeds_to_json
 from ._run import (
+    IntentCost,
+    IntentSeeds,
     OrderResult,
     RunResult,
     RunSummary,
@@ -40,6 +42,8 @@ __all__ = [
     "Action",
     "CancelIntent",
     "ClosePosition",
+    "IntentCost",
+    "IntentSeeds",
     "KillSwitch",
     "OrderResult",
     "Roll",

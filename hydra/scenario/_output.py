@@ -4,14 +4,21 @@ JSON shapes (prices and bps as numbers, null when there is none):
 
 * one seed: ``{"scenario", "seed", "policy", "orders": [ORDER, ...], "summary": SUMMARY}``
 * ``--seeds A..B``: ``{"scenario", "seed": "A..B", "policy", "runs": [{"seed", "orders",
-  "summary"}, ...], "summary": {"runs", "mean_shortfall_bps", "shortfall_ci95_bps",
-  "mean_completion"}}``
+  "summary"}, ...], "summary": {"runs", "policy", "mean_shortfall_bps", "shortfall_ci95_bps",
+  "mean_completion", "is_complete_bps", "is_complete_ci95_bps", "opportunity_bps",
+  "commission_bps", "intents": [{"intent_id", "runs", "is_complete_bps",
+  "is_complete_ci95_bps", "filled_bps", "opportunity_bps", "commission_bps", "completion"},
+  ...]}}``
 
 ORDER is ``{"intent_id", "action", "symbol", "month", "side", "quantity", "filled",
 "avg_price", "arrival_mid", "shortfall_bps", "completion", "blocked", "block_reason",
+"is_complete_bps", "filled_bps", "opportunity_bps", "commission_bps", "commission",
 "child_orders": [{"client_order_id", "order_type", "limit_price", "stop_price", "quantity",
 "filled", "status"}]}``; a client order id is shown without its journal id (``<intent>.<n>``),
-so one seed prints the same JSON with every journal.
+so one seed prints the same JSON with every journal. ``shortfall_bps`` is over the filled part
+only; ``is_complete_bps`` is the whole order's cost (IS-complete: the filled part, the unfilled
+rest finished at the far touch when the run ended, and commissions paid and due, all in bps of
+the arrival mid per intended contract) and is what compares policies that fill different amounts.
 """
 
 from __future__ import annotations
@@ -23,7 +30,15 @@ from typing import Any
 
 from .._ids import unstamped
 from .._reports import ChildOrderReport
-from ._run import OrderResult, RunResult, RunSummary, SeedsSummary, summarize_seeds
+from ._run import (
+    IntentCost,
+    IntentSeeds,
+    OrderResult,
+    RunResult,
+    RunSummary,
+    SeedsSummary,
+    summarize_seeds,
+)
 
 
 def _number(value: Decimal | None, places: int | None = None) -> float | None:
@@ -63,8 +78,18 @@ def order_to_json(order: OrderResult) -> dict[str, Any]:
         "completion": _number(report.completion, 4),
         "blocked": report.blocked,
         "block_reason": report.block_reason,
+        **cost_to_json(order.cost),
         "child_orders": [child_to_json(child) for child in report.children],
     }
+
+
+def cost_to_json(cost: IntentCost | None) -> dict[str, Any]:
+    """An intent's IS-complete and its parts (nulls when it has none)."""
+    parts = ("is_complete_bps", "filled_bps", "opportunity_bps", "commission_bps", "commission")
+    if cost is None:
+        return dict.fromkeys(parts)
+    return {part: _number(getattr(cost, part), 2 if part == "commission" else 4)
+            for part in parts}
 
 
 def summary_to_json(summary: RunSummary) -> dict[str, Any]:
@@ -77,6 +102,10 @@ def summary_to_json(summary: RunSummary) -> dict[str, Any]:
         "mean_shortfall_bps": _number(summary.mean_shortfall_bps, 4),
         "weighted_shortfall_bps": _number(summary.weighted_shortfall_bps, 4),
         "child_orders": summary.child_orders,
+        "is_complete_bps": _number(summary.is_complete_bps, 4),
+        "opportunity_bps": _number(summary.opportunity_bps, 4),
+        "commission_bps": _number(summary.commission_bps, 4),
+        "commission": _number(summary.commission, 2),
         "duration_seconds": round(summary.duration, 3),
         "trading_state": summary.trading_state.value,
         "notes": list(summary.notes),
@@ -113,9 +142,28 @@ def seeds_to_json(results: Sequence[RunResult], seeds: str) -> dict[str, Any]:
 def seeds_summary_to_json(summary: SeedsSummary) -> dict[str, Any]:
     return {
         "runs": summary.runs,
+        "policy": summary.policy.value,
         "mean_shortfall_bps": _number(summary.mean_shortfall_bps, 4),
         "shortfall_ci95_bps": _number(summary.shortfall_ci95_bps, 4),
         "mean_completion": _number(summary.mean_completion, 4),
+        "is_complete_bps": _number(summary.is_complete_bps, 4),
+        "is_complete_ci95_bps": _number(summary.is_complete_ci95_bps, 4),
+        "opportunity_bps": _number(summary.opportunity_bps, 4),
+        "commission_bps": _number(summary.commission_bps, 4),
+        "intents": [intent_seeds_to_json(intent) for intent in summary.intents],
+    }
+
+
+def intent_seeds_to_json(intent: IntentSeeds) -> dict[str, Any]:
+    return {
+        "intent_id": intent.intent_id,
+        "runs": intent.runs,
+        "is_complete_bps": _number(intent.is_complete_bps, 4),
+        "is_complete_ci95_bps": _number(intent.is_complete_ci95_bps, 4),
+        "filled_bps": _number(intent.filled_bps, 4),
+        "opportunity_bps": _number(intent.opportunity_bps, 4),
+        "commission_bps": _number(intent.commission_bps, 4),
+        "completion": _number(intent.completion, 4),
     }
 
 
@@ -163,8 +211,11 @@ def render_run(result: RunResult) -> str:
         "",
         f"filled {s.filled} of {s.ordered} contracts ({s.completion:.0%}) in {s.intents} "
         f"intent(s) with {s.child_orders} order(s); {s.blocked} blocked",
-        f"shortfall: mean {_text(s.mean_shortfall_bps, 2)} bps, weighted by quantity "
-        f"{_text(s.weighted_shortfall_bps, 2)} bps",
+        f"shortfall of the filled part: mean {_text(s.mean_shortfall_bps, 2)} bps, weighted by "
+        f"quantity {_text(s.weighted_shortfall_bps, 2)} bps",
+        f"IS-complete {_text(s.is_complete_bps, 2)} bps (opportunity "
+        f"{_text(s.opportunity_bps, 2)}, commissions {_text(s.commission_bps, 2)} bps, "
+        f"${s.commission:.2f}), the unfilled rest finished at the far touch at the end",
         f"trading state at the end {s.trading_state.value}; {s.duration:.0f} s simulated",
     ]
     lines += [f"note: {note}" for note in s.notes]
@@ -180,16 +231,44 @@ def render_seeds(results: Sequence[RunResult], seeds: str) -> str:
         s = r.summary
         lines.append(
             f"seed {r.seed:>5}: filled {s.filled}/{s.ordered} ({s.completion:.0%}), "
-            f"mean shortfall {_text(s.mean_shortfall_bps, 2)} bps, {s.blocked} blocked"
+            f"IS-complete {_text(s.is_complete_bps, 2)} bps, filled-part shortfall "
+            f"{_text(s.mean_shortfall_bps, 2)} bps, {s.blocked} blocked"
         )
-    interval = ("" if across.shortfall_ci95_bps is None
-                else f" ± {across.shortfall_ci95_bps:.2f} (95%)")
     lines += [
         "",
-        f"{across.runs} runs: mean shortfall {_text(across.mean_shortfall_bps, 2)} bps"
-        f"{interval}, mean completion {across.mean_completion:.1%}",
+        f"{across.runs} runs, policy {across.policy.value}: IS-complete "
+        f"{_text(across.is_complete_bps, 2)}{_pm(across.is_complete_ci95_bps)} bps "
+        f"(opportunity {_text(across.opportunity_bps, 2)}, commissions "
+        f"{_text(across.commission_bps, 2)}), mean completion {across.mean_completion:.1%}; "
+        f"filled-part shortfall {_text(across.mean_shortfall_bps, 2)}"
+        f"{_pm(across.shortfall_ci95_bps)} bps",
     ]
+    if across.intents:
+        lines += ["", render_intents(across.intents, across.policy.value)]
     return "\n".join(lines)
+
+
+def _pm(interval: Decimal | None) -> str:
+    return "" if interval is None else f" ± {interval:.2f} (95%)"
+
+
+_INTENT_COLUMNS = ("intent", "policy", "runs", "IS-complete bps", "filled bps",
+                   "opportunity bps", "commission bps", "completion")
+
+
+def render_intents(intents: Sequence[IntentSeeds], policy: str) -> str:
+    """Per intent across seeds: IS-complete and its parts (they add up), and completion."""
+    rows = [_INTENT_COLUMNS] + [
+        (i.intent_id, policy, str(i.runs),
+         f"{i.is_complete_bps:.2f}{_pm(i.is_complete_ci95_bps).replace(' (95%)', '')}",
+         f"{i.filled_bps:.2f}", f"{i.opportunity_bps:.2f}", f"{i.commission_bps:.2f}",
+         f"{i.completion:.1%}")
+        for i in intents
+    ]
+    widths = [max(len(row[k]) for row in rows) for k in range(len(_INTENT_COLUMNS))]
+    return "\n".join("  ".join(cell.ljust(w) if k < 2 else cell.rjust(w)
+                               for k, (cell, w) in enumerate(zip(row, widths, strict=True)))
+                     .rstrip() for row in rows)
 
 
 def progress_bar(done: int, total: int, *, width: int = 30) -> str:

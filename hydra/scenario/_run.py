@@ -21,11 +21,12 @@ import trio.testing
 
 from .._contracts import ContractSpec
 from .._engine import Engine, IntentHandle, open_hydra
-from .._enums import TradingState
+from .._enums import Side, TradingState
 from .._errors import BrokerError, InvalidValueError
 from .._ids import IntentId
 from .._journal_actor import run_inline
 from .._orders import OrderIntent
+from .._quotes import Quote
 from .._reports import ExecutionReport
 from ..sim import SimBroker, SimExchange, open_sim_exchange
 from ._model import (
@@ -42,12 +43,46 @@ from ._model import (
 
 
 @attrs.frozen(kw_only=True)
+class IntentCost:
+    """What one intent cost as a whole (IS-complete), in bps of its arrival mid per intended
+    contract, positive = a cost: the filled part, the unfilled rest bought (sold) at the far
+    touch when the run ended (the cheapest way to finish; the simulator shows no depth behind
+    the touch), and the commissions of both. The parts add up to ``is_complete_bps``."""
+
+    filled_bps: Decimal  # side × (fills − arrival mid), over the whole order
+    opportunity_bps: Decimal  # side × (far touch at the end − arrival mid) × unfilled
+    commission_bps: Decimal  # paid on the fills, and due on the rest
+    commission: Decimal  # dollars, the same two parts
+    completion: Decimal
+
+    @property
+    def is_complete_bps(self) -> Decimal:
+        return self.filled_bps + self.opportunity_bps + self.commission_bps
+
+
+def intent_cost(report: ExecutionReport, *, finish: Decimal, point_value: Decimal,
+                commission_per_contract: Decimal) -> IntentCost:
+    """``report``'s IS-complete, its unfilled rest finished at ``finish``."""
+    side, arrival, ordered = report.side.sign, report.arrival_mid, report.quantity
+    unfilled = ordered - report.filled
+    whole = arrival * ordered / 10_000  # one bps of the whole order, in price × lots
+    filled = sum((side * (f.price - arrival) * f.quantity for f in report.fills), Decimal(0))
+    commission = (sum((f.commission for f in report.fills), Decimal(0))
+                  + commission_per_contract * unfilled)
+    return IntentCost(
+        filled_bps=filled / whole, opportunity_bps=side * (finish - arrival) * unfilled / whole,
+        commission_bps=commission / point_value / whole, commission=commission,
+        completion=report.completion)
+
+
+@attrs.frozen(kw_only=True)
 class OrderResult:
     """One intent's report, with what the scenario knows about it."""
 
     report: ExecutionReport
     action: str  # intent, bracket, close, roll-close or roll-open
     month: str | None  # the delivery month it traded, when the market has one
+    cost: IntentCost | None = None  # IS-complete, once the run has ended
 
 
 @attrs.frozen(kw_only=True)
@@ -59,12 +94,17 @@ class RunSummary:
     filled: int
     completion: Decimal  # filled / ordered, over every intent
     blocked: int  # intents with an order the risk actor blocked
-    mean_shortfall_bps: Decimal | None  # mean over the intents with a fill
+    mean_shortfall_bps: Decimal | None  # mean over the intents with a fill (filled part only)
     weighted_shortfall_bps: Decimal | None  # weighted by filled quantity
     child_orders: int
     duration: float  # virtual seconds from the exchange opening until Hydra had closed
     trading_state: TradingState  # at the end
     notes: tuple[str, ...]  # actions that could not be done, and why
+    # IS-complete over every intent with a cost, weighted by ordered quantity (None: none)
+    is_complete_bps: Decimal | None = None
+    opportunity_bps: Decimal | None = None
+    commission_bps: Decimal | None = None
+    commission: Decimal = Decimal(0)  # dollars, paid and due on the unfilled rest
 
 
 @attrs.frozen(kw_only=True)
@@ -83,6 +123,20 @@ def market_key(contract: ContractSpec) -> str:
 
 
 @attrs.frozen(kw_only=True)
+class IntentSeeds:
+    """One intent of a scenario across seeds, under one policy: means over the runs."""
+
+    intent_id: str
+    runs: int
+    is_complete_bps: Decimal  # mean IS-complete, the unfilled rest finished at the end
+    is_complete_ci95_bps: Decimal | None  # half-width of a normal 95% interval (2+ runs)
+    filled_bps: Decimal
+    opportunity_bps: Decimal
+    commission_bps: Decimal
+    completion: Decimal
+
+
+@attrs.frozen(kw_only=True)
 class SeedsSummary:
     """Several seeds of one scenario: means across the runs (common random numbers)."""
 
@@ -90,6 +144,12 @@ class SeedsSummary:
     mean_shortfall_bps: Decimal | None  # mean of each run's mean shortfall (runs with fills)
     shortfall_ci95_bps: Decimal | None  # half-width of a normal 95% interval (2+ runs)
     mean_completion: Decimal
+    policy: RunPolicy = RunPolicy.HYDRA
+    is_complete_bps: Decimal | None = None  # mean of each run's IS-complete
+    is_complete_ci95_bps: Decimal | None = None
+    opportunity_bps: Decimal | None = None
+    commission_bps: Decimal | None = None
+    intents: tuple[IntentSeeds, ...] = ()
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -128,16 +188,34 @@ async def play(
                     await trio.sleep_until(exchange.origin + action.at)
                     await recorder.perform(engine, action, rolls)
                 await _wait_horizon(scenario, exchange, recorder)
-            end_mids = {market_key(m.contract): exchange.quote(m.contract).mid
-                        for m in scenario.sim.markets}
+            end_quotes = {market_key(m.contract): exchange.quote(m.contract)
+                          for m in scenario.sim.markets}
             state = engine.statistics().trading_state
         orders = [await entry.results() for entry in recorder.entries]
         duration = trio.current_time() - exchange.origin
-    results = tuple(result for entry in orders for result in entry)
+    end_mids = {key: quote.mid for key, quote in end_quotes.items()}
+    results = tuple(_with_cost(result, scenario, end_quotes)
+                    for entry in orders for result in entry)
     return RunResult(scenario=scenario.name, seed=seed, policy=policy, orders=results,
                      summary=summarize(results, duration=duration, trading_state=state,
                                        notes=recorder.notes),
                      end_mids=end_mids)
+
+
+def _with_cost(order: OrderResult, scenario: Scenario,
+               end_quotes: Mapping[str, Quote]) -> OrderResult:
+    """``order`` with its IS-complete: its unfilled rest finished at the far touch at the end
+    (none without a usable arrival mid)."""
+    report = order.report
+    if not (report.arrival_mid.is_finite() and report.arrival_mid > 0):
+        return order
+    markets = [m for m in scenario.sim.markets if m.symbol == report.symbol]
+    market = next((m for m in markets if m.contract.expiry == order.month), markets[0])
+    quote = end_quotes[market_key(market.contract)]
+    finish = quote.ask if report.side is Side.BUY else quote.bid
+    cost = intent_cost(report, finish=finish, point_value=market.contract.point_value,
+                       commission_per_contract=scenario.sim.commission_per_contract)
+    return attrs.evolve(order, cost=cost)
 
 
 async def _wait_horizon(scenario: Scenario, exchange: SimExchange, recorder: _Recorder) -> None:
@@ -268,6 +346,14 @@ def summarize(
     ordered = sum(r.quantity for r in reports)
     filled = sum(r.filled for r in reports)
     shortfalls = [(r.shortfall_bps, r.filled) for r in reports if r.shortfall_bps is not None]
+    costs = [(order.cost, order.report.quantity) for order in orders if order.cost is not None]
+    weight = sum(q for _, q in costs)
+
+    def weighted(part: str) -> Decimal | None:
+        if not weight:
+            return None
+        return sum((getattr(c, part) * q for c, q in costs), Decimal(0)) / weight
+
     return RunSummary(
         intents=len(reports), ordered=ordered, filled=filled,
         completion=Decimal(filled) / ordered if ordered else Decimal(0),
@@ -279,6 +365,9 @@ def summarize(
         ),
         child_orders=sum(len(r.children) for r in reports), duration=duration,
         trading_state=trading_state, notes=tuple(notes),
+        is_complete_bps=weighted("is_complete_bps"), opportunity_bps=weighted("opportunity_bps"),
+        commission_bps=weighted("commission_bps"),
+        commission=sum((c.commission for c, _ in costs), Decimal(0)),
     )
 
 
@@ -286,14 +375,51 @@ def _mean(values: Sequence[Decimal]) -> Decimal | None:
     return sum(values, Decimal(0)) / len(values) if values else None
 
 
+def _interval(values: Sequence[Decimal]) -> Decimal | None:
+    """Half-width of a normal 95% interval of the mean: 1.96 standard errors (2+ values)."""
+    if len(values) < 2:
+        return None
+    return Decimal("1.96") * statistics.stdev(values) / Decimal(len(values)).sqrt()
+
+
 def summarize_seeds(results: Sequence[RunResult]) -> SeedsSummary:
-    """Means across runs; the interval is mean ± 1.96 standard errors."""
+    """Means across runs, over the whole run and per intent; intervals are mean ± 1.96
+    standard errors. The filled-part shortfall is kept, but compares policies only together
+    with IS-complete: a policy that fills less looks cheaper on its filled part."""
     shortfalls = [r.summary.mean_shortfall_bps for r in results
                   if r.summary.mean_shortfall_bps is not None]
-    interval = None
-    if len(shortfalls) >= 2:
-        interval = Decimal("1.96") * statistics.stdev(shortfalls) / Decimal(len(shortfalls)).sqrt()
+    complete = [r.summary.is_complete_bps for r in results
+                if r.summary.is_complete_bps is not None]
     return SeedsSummary(
-        runs=len(results), mean_shortfall_bps=_mean(shortfalls), shortfall_ci95_bps=interval,
+        runs=len(results), mean_shortfall_bps=_mean(shortfalls),
+        shortfall_ci95_bps=_interval(shortfalls),
         mean_completion=_mean([r.summary.completion for r in results]) or Decimal(0),
+        policy=results[0].policy if results else RunPolicy.HYDRA,
+        is_complete_bps=_mean(complete), is_complete_ci95_bps=_interval(complete),
+        opportunity_bps=_mean([r.summary.opportunity_bps for r in results
+                               if r.summary.opportunity_bps is not None]),
+        commission_bps=_mean([r.summary.commission_bps for r in results
+                              if r.summary.commission_bps is not None]),
+        intents=_per_intent(results),
+    )
+
+
+def _per_intent(results: Sequence[RunResult]) -> tuple[IntentSeeds, ...]:
+    """Each intent id's costs across the runs, in the order the intents first appear."""
+    costs: dict[str, list[IntentCost]] = {}
+    for result in results:
+        for order in result.orders:
+            if order.cost is not None:
+                costs.setdefault(order.report.intent_id, []).append(order.cost)
+    return tuple(
+        IntentSeeds(
+            intent_id=intent, runs=len(runs),
+            is_complete_bps=_mean([c.is_complete_bps for c in runs]) or Decimal(0),
+            is_complete_ci95_bps=_interval([c.is_complete_bps for c in runs]),
+            filled_bps=_mean([c.filled_bps for c in runs]) or Decimal(0),
+            opportunity_bps=_mean([c.opportunity_bps for c in runs]) or Decimal(0),
+            commission_bps=_mean([c.commission_bps for c in runs]) or Decimal(0),
+            completion=_mean([c.completion for c in runs]) or Decimal(0),
+        )
+        for intent, runs in costs.items()
     )
