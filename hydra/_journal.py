@@ -555,6 +555,17 @@ class Journal:
         ).fetchone()
         return None if row is None else dict(json.loads(row[0]))
 
+    def adopted_as_unknown(self, client_order_id: ClientOrderId) -> bool:
+        """True when ``client_order_id`` was adopted as a stranger (an ``unknown_order`` note:
+        the journal was behind the broker and the operator said ``--adopt-unknown``)."""
+        row = self._db.execute(
+            "SELECT 1 FROM events WHERE kind = 'note'"
+            " AND json_extract(payload, '$.what') = ?"
+            " AND json_extract(payload, '$.client_order_id') = ? LIMIT 1",
+            (NoteKind.UNKNOWN_ORDER.value, client_order_id),
+        ).fetchone()
+        return row is not None
+
     def control_applied(self, request_id: str) -> bool:
         """True when a ``control_applied`` note names ``request_id``."""
         row = self._db.execute(

@@ -286,6 +286,11 @@ class RiskActor:
             log.debug("duplicate_execution_ignored", execution_id=fill.execution_id)
             return
         contract = known_request.contract if known_request is not None else _contract(fill)
+        if known_request is None and live:
+            # An order adopted as a stranger (--adopt-unknown) is the trader's, not Hydra's:
+            # its fills are strangers' too, never an anomaly that halts every later start.
+            live = not await self._journal.read(lambda j: j.adopted_as_unknown(
+                fill.client_order_id))
         await self._feed(Executed(fill=fill, known=known_request is not None, live=live,
                                   contract=contract), event)
 

@@ -21,6 +21,7 @@ from hydra import (
     OrderIntent,
     Policy,
     Side,
+    TradingState,
 )
 from hydra._core._witness import hear_witness
 from hydra._errors import JournalBehindError, JournalReplacedError
@@ -258,3 +259,24 @@ def _leaves(error: BaseException) -> list[BaseException]:
     if isinstance(error, BaseExceptionGroup):
         return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
     return [error]
+
+
+async def test_a_fill_of_an_order_adopted_as_unknown_does_not_halt(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """An order adopted with adopt_unknown is the trader's: when it fills later, on Hydra's own
+    session, the fill is journaled as a stranger's and trading stays ACTIVE (it used to latch
+    HALTED as an anomaly, and every later start came up halted)."""
+    path = tmp_path / "j.sqlite"
+    params = quiet_oats(spread_ticks=6, flows=(
+        ScriptedFlow(at=30.0, side=Side.SELL, quantity=1),
+        ScriptedFlow(at=60.0, side=Side.SELL, quantity=1)))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        await _leave_an_order_behind(exchange, path)
+        await trio.sleep_until(exchange.origin + 40.0)
+        async with open_engine(exchange, path, adopt_unknown=True) as engine:
+            await trio.sleep_until(exchange.origin + 70.0)
+            assert engine.statistics().trading_state is TradingState.ACTIVE
+    journal = Journal.open_read_only(path)
+    notes = [p["what"] for _, kind, p in journal.events() if kind is EventKind.NOTE]
+    assert "stranger_execution" in notes and "broker_anomaly" not in notes
