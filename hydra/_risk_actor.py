@@ -248,6 +248,8 @@ class RiskActor:
             case ConnectionLost():
                 await self._feed(LinkLost(reason=event.reason))
             case CommissionReported():
+                if not self.book.booked(event.execution_id):
+                    return  # re-reported after a restart: its commission is journaled already
                 await self._journal.record_note(NoteKind.COMMISSION,
                                                 execution_id=event.execution_id,
                                                 client_order_id=event.client_order_id,

@@ -295,3 +295,23 @@ def _leaves(error: BaseException) -> list[BaseException]:
     if isinstance(error, BaseExceptionGroup):
         return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
     return [error]
+
+
+async def test_a_restart_does_not_journal_a_commission_twice(
+    served: Served, tmp_path: Path
+) -> None:
+    """IB reports the day's executions and their commissions again after a restart: the
+    journal keeps one commission note per execution (it held one per restart before)."""
+    path = tmp_path / "j.sqlite"
+    for _ in range(3):
+        async with open_ib_hydra(served, path, FAST) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1,
+                                                     policy=Policy.CROSS))
+            await handle.wait_done()
+            await trio.sleep(0.2)
+    journal = Journal.open_read_only(path)
+    fills = [p["fill"]["execution_id"] for _, kind, p in journal.events()
+             if kind is EventKind.FILL]
+    commissions = [p["execution_id"] for _, kind, p in journal.events()
+                   if kind is EventKind.NOTE and p["what"] == "commission"]
+    assert fills and sorted(commissions) == sorted(fills)

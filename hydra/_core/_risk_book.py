@@ -167,6 +167,10 @@ class RiskBook:
     def snapshot(self) -> RiskSnapshot:
         return RiskSnapshot.of(self.account, day=self.day, latched=tuple(self.latched.values()))
 
+    def booked(self, execution_id: ExecutionId) -> bool:
+        """True when the book booked ``execution_id`` in this run (its commission is news)."""
+        return execution_id in self._fill_symbols
+
     def order_context(self, client_order_id: ClientOrderId) -> BookOrder | None:
         return self.orders.get(client_order_id)
 
