@@ -20,7 +20,7 @@ import functools
 import itertools
 import math
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -169,6 +169,7 @@ class Engine:
         self._seed = seed
         self._handles: dict[IntentId, IntentHandle] = {}
         self._leaving = False
+        self._claimed: set[IntentId] = set()  # submissions in progress, not yet journaled
         self._brackets: set[IntentId] = set()  # a kill leaves their protective legs working
         self.adopted: list[IntentHandle] = []
         self.interrupted: list[ReconcileDifference] = []  # found on restart, not resumed
@@ -179,7 +180,24 @@ class Engine:
 
     async def submit(self, intent: OrderIntent) -> IntentHandle:
         """Journal ``intent`` and start working it; returns at once with its handle."""
-        if intent.intent_id in self._handles or await self.was_submitted(intent.intent_id):
+        with self._claiming(intent.intent_id):
+            return await self._submit(intent)
+
+    @contextlib.contextmanager
+    def _claiming(self, intent_id: IntentId) -> Iterator[None]:
+        """Hold ``intent_id`` for the submission in progress, so a second submission of it
+        that starts before this one is journaled is refused (the check and the journal write
+        are separated by awaits)."""
+        if intent_id in self._handles or intent_id in self._claimed:
+            raise InvalidValueError("intent_id", intent_id, "was already submitted")
+        self._claimed.add(intent_id)
+        try:
+            yield
+        finally:
+            self._claimed.discard(intent_id)
+
+    async def _submit(self, intent: OrderIntent) -> IntentHandle:
+        if await self.was_submitted(intent.intent_id):
             raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
         settings = self._config.execution_for(intent.strategy)
         adv = self._config.adv.get(intent.contract.symbol)
@@ -299,7 +317,12 @@ class Engine:
         intent = OrderIntent(contract=bracket.contract, side=bracket.side,
                              quantity=bracket.quantity, strategy=bracket.strategy,
                              intent_id=bracket.intent_id)
-        if intent.intent_id in self._handles or intent.intent_id in self.witness.seen_intents:
+        with self._claiming(intent.intent_id):
+            return await self._submit_bracket(bracket, intent)
+
+    async def _submit_bracket(self, bracket: BracketIntent, intent: OrderIntent,
+                              ) -> IntentHandle:
+        if await self.was_submitted(intent.intent_id):  # the journal's and the broker's word
             raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
         arrival = (await self._arrival_quote(intent.contract)).mid
         await self._journal.record_intent(intent, arrival_mid=arrival, predicted_bps=None)

@@ -14,6 +14,7 @@ from hydra import (
     LEAN_HOGS,
     OATS,
     Distance,
+    Engine,
     ExecutionSettings,
     HydraConfig,
     InvalidValueError,
@@ -417,3 +418,30 @@ async def test_a_full_disk_stops_hydra_cleanly_and_the_journal_says_why(
     audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     first = next(a for a in audit if a["event"] == "journal_write_failed")
     assert first["seq"] is None  # in the audit log at once, before the journal took it
+
+
+async def test_two_submissions_of_one_intent_at_once_journal_it_once(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Two tasks submit the same intent id at once: one is worked, the other is refused as
+    already submitted, and the journal holds the intent once (both used to pass the check
+    before either was journaled)."""
+    path = tmp_path / "j.sqlite"
+    outcomes: list[str] = []
+
+    async def submit(engine: Engine) -> None:
+        try:
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1,
+                                            policy=Policy.CROSS, intent_id="twice"))
+            outcomes.append("worked")
+        except InvalidValueError:
+            outcomes.append("refused")
+
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            nursery.start_soon(submit, engine)
+            nursery.start_soon(submit, engine)
+    assert sorted(outcomes) == ["refused", "worked"]
+    intents = [kind for _, kind, _ in Journal.open_read_only(path).events()
+               if kind is EventKind.INTENT]
+    assert len(intents) == 1
