@@ -36,6 +36,7 @@ from hydra._errors import JournalBehindError
 from hydra._ids import IntentId
 from hydra._journal import EventKind, Journal
 from hydra._settings import ShutdownSettings
+from hydra._stop_reasons import leaves
 from hydra.gateway import Gateway, serve_gateway
 from hydra.ib import open_ib_broker
 from hydra.sim import MarketParams, SimExchange, SimParams, open_sim_exchange
@@ -280,7 +281,7 @@ async def test_a_journal_behind_the_gateway_is_refused_then_adopted(
     with pytest.raises(BaseException) as raised:
         async with open_ib_hydra(served, path, leave):
             pass  # pragma: no cover - never reached
-    assert any(isinstance(e, JournalBehindError) for e in _leaves(raised.value))
+    assert any(isinstance(e, JournalBehindError) for e in leaves(raised.value))
     settings = attrs.evolve(leave.broker, port=served.gateway.port)
     async with open_ib_broker(settings) as broker:
         async with open_hydra(attrs.evolve(leave, broker=settings), broker, journal_path=path,
@@ -290,11 +291,6 @@ async def test_a_journal_behind_the_gateway_is_refused_then_adopted(
     assert served.exchange.statistics().orders == 1
     assert len(served.exchange.open_orders()) == 1  # left to the trader
 
-
-def _leaves(error: BaseException) -> list[BaseException]:
-    if isinstance(error, BaseExceptionGroup):
-        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
-    return [error]
 
 
 async def test_a_restart_does_not_journal_a_commission_twice(

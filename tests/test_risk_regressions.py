@@ -41,6 +41,7 @@ from hydra._ids import ClientOrderId, ExecutionId, unstamped
 from hydra._journal import Journal
 from hydra._journal_actor import run_inline
 from hydra._settings import BreakerSettings
+from hydra._stop_reasons import leaves
 from hydra.brokers import BrokerEvent, FillReported
 from hydra.sim import (
     BadQuotes,
@@ -64,11 +65,6 @@ from hydra.sim import (
 def _live_at(exchange: SimExchange) -> set[str]:
     return {unstamped(order.client_order_id) for order in exchange.open_orders()}
 
-
-def _leaves(error: BaseException) -> list[BaseException]:
-    if isinstance(error, BaseExceptionGroup):
-        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
-    return [error]
 
 
 # --- fakes around a SimBroker ---------------------------------------------------------------------
@@ -389,7 +385,7 @@ async def test_giving_up_the_reconnect_names_the_resting_order_unmanaged(
         # (CANCEL_CONFIRM_SECONDS); the finalizer does not wait on a link that is down
         assert trio.current_time() - exchange.origin == pytest.approx(17.0)
         assert _live_at(exchange) == {"rest.1"}  # really left at the exchange
-    unmanaged = [e for e in _leaves(raised.value) if isinstance(e, UnmanagedOrdersError)]
+    unmanaged = [e for e in leaves(raised.value) if isinstance(e, UnmanagedOrdersError)]
     assert [[unstamped(c) for c in e.client_order_ids] for e in unmanaged] == [["rest.1"]]
     assert [unstamped(n["client_order_id"]) for n in journal_notes(path, "order_unmanaged")] == [
         "rest.1"]

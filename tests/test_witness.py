@@ -29,6 +29,7 @@ from hydra._ids import ClientOrderId, ExecutionId, IntentId, JournalId, client_o
 from hydra._journal import EventKind, Journal
 from hydra._orders import Fill, OrderRequest
 from hydra._settings import Distance, ShutdownSettings
+from hydra._stop_reasons import leaves
 from hydra._witness import trading_day_start
 from hydra.sim import ScriptedFlow, SimBroker, open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
@@ -131,7 +132,7 @@ async def test_a_journal_that_lost_an_order_is_refused(
                 pass  # pragma: no cover - never reached
         assert exchange.statistics().orders == 1
         assert len(exchange.open_orders()) == 1
-    behind = [e for e in _leaves(raised.value) if isinstance(e, JournalBehindError)]
+    behind = [e for e in leaves(raised.value) if isinstance(e, JournalBehindError)]
     assert [str(e).split(" (")[0] for e in behind] == [
         "journal is behind the broker: 1 order and 1 execution it does not know"]
 
@@ -254,11 +255,6 @@ def _drop_wal(path: Path) -> None:
     for suffix in ("-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
-
-def _leaves(error: BaseException) -> list[BaseException]:
-    if isinstance(error, BaseExceptionGroup):
-        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
-    return [error]
 
 
 async def test_a_fill_of_an_order_adopted_as_unknown_does_not_halt(
