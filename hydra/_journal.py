@@ -558,21 +558,18 @@ class Journal:
     def adopted_as_unknown(self, client_order_id: ClientOrderId) -> bool:
         """True when ``client_order_id`` was adopted as a stranger (an ``unknown_order`` note:
         the journal was behind the broker and the operator said ``--adopt-unknown``)."""
-        row = self._db.execute(
-            "SELECT 1 FROM events WHERE kind = 'note'"
-            " AND json_extract(payload, '$.what') = ?"
-            " AND json_extract(payload, '$.client_order_id') = ? LIMIT 1",
-            (NoteKind.UNKNOWN_ORDER.value, client_order_id),
-        ).fetchone()
-        return row is not None
+        return self._has_note(NoteKind.UNKNOWN_ORDER, "client_order_id", client_order_id)
 
     def control_applied(self, request_id: str) -> bool:
         """True when a ``control_applied`` note names ``request_id``."""
+        return self._has_note(NoteKind.CONTROL_APPLIED, "request_id", request_id)
+
+    def _has_note(self, what: NoteKind, key: str, value: str) -> bool:
+        """True when a note ``what`` has ``value`` under ``key`` in its payload."""
         row = self._db.execute(
-            "SELECT 1 FROM events WHERE kind = 'note'"
-            " AND json_extract(payload, '$.what') = ?"
-            " AND json_extract(payload, '$.request_id') = ? LIMIT 1",
-            (NoteKind.CONTROL_APPLIED.value, request_id),
+            "SELECT 1 FROM events WHERE kind = 'note' AND json_extract(payload, '$.what') = ?"
+            " AND json_extract(payload, '$.' || ?) = ? LIMIT 1",
+            (what.value, key, value),
         ).fetchone()
         return row is not None
 
