@@ -13,8 +13,10 @@ Nothing the journal knows is sent again. Per intent the previous run did not fin
   its remaining slices over what is left of its horizon (from its journaled submission time),
   its working slice as the first of them; a patience order from the stage it was at (by the
   time it was journaled), a passive one staying passive. It is journaled as ``intent_resumed``;
-- with ``resume = false`` its working orders are adopted (with its policy, at their stage) and
-  the intent is journaled and published as ``intent_interrupted``.
+- with ``resume = false``, or when the journal had lost some of the intent's orders (adopted
+  as unknown after a lost ``-wal``: its account of the intent is short, so resuming could
+  overfill), its working orders are adopted (with its policy, at their stage) and the intent
+  is journaled and published as ``intent_interrupted``.
 
 A roll stopped between its legs (``roll_started`` names both intents and the target month) has
 its open leg started for what the close filled, or, without resume, reported with exactly what
@@ -202,6 +204,7 @@ class Recovery:
                          for n in await self._journal.read(
                              lambda j: j.notes(NoteKind.CANCEL_REQUESTED))}
         self._now = await self._journal.read(lambda j: j.now())
+        self._behind = await self._journal.read(lambda j: j.intents_behind())
         unfinished = [i for i, _, _ in await self._journal.read(lambda j: j.unfinished_intents())]
         for intent_id in unfinished:
             history = await self._journal.read(functools.partial(_load, intent_id=intent_id))
@@ -236,7 +239,7 @@ class Recovery:
             log.info("intent_stop_completed", intent_id=history.intent.intent_id,
                      cancelling=sorted(found))
             self._add(history, found, await self._only_cancels(history, found))
-        elif not self._config.restart.resume:
+        elif not self._config.restart.resume or history.intent.intent_id in self._behind:
             await self._report_interrupted(history, adopted=bool(found))
             self._add(history, found, await self._adopted_orders(history, found))
         else:
@@ -291,6 +294,9 @@ class Recovery:
         intent, filled = history.intent, history.filled
         rest = ("its working order is adopted, the rest is not resumed" if adopted
                 else "not resumed")
+        if intent.intent_id in self._behind:
+            rest += (" (the journal had lost some of its orders: they are adopted as unknown "
+                     "and left to the trader)")
         description = (f"intent {intent.intent_id} was interrupted by a stop: {filled} of "
                        f"{intent.quantity} filled; {rest}")
         await self._journal.record_note(NoteKind.INTENT_INTERRUPTED, intent_id=intent.intent_id,

@@ -1,11 +1,14 @@
 """The broker as the journal's witness, heard once at start (before recovery).
 
-The broker's working orders and today's executions are judged by the pure core
-(`hydra._core._witness`): when the broker knows orders or executions of this journal that the
-journal does not, the journal is behind and Hydra refuses to start (`JournalBehindError`)
-rather than send again what was sent, unless told to adopt them (``adopt_unknown``): then each
-is journaled with a note, left to the trader (never managed, never cancelled), and reported.
-Another program's working orders are reported as strangers and left alone.
+The broker's working orders, today's executions and its orders completed today are judged by
+the pure core (`hydra._core._witness`): when the broker knows orders or executions of this
+journal that the journal does not, the journal is behind and Hydra refuses to start
+(`JournalBehindError`) rather than send again what was sent, unless told to adopt them
+(``adopt_unknown``): then each is journaled with a note, left to the trader (never managed,
+never cancelled), and reported. Another program's working orders are reported as strangers and
+left alone. This journal's orders the broker completed today that the journal lost are
+journaled as seen (``unknown_completed_order`` notes), so the journal again knows every id it
+sent.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import trio
 from ._core._witness import Testimony, hear_witness
 from ._enums import NoteKind
 from ._errors import JournalBehindError
-from ._ids import ClientOrderId, JournalId
+from ._ids import ClientOrderId, JournalId, intent_id_of
 from ._journal_actor import JournalClient
 from ._messages import EngineEvent, ReconcileDifference
 from ._schedule import EXCHANGE_ZONE, TRADING_DAY_ROLLS_AT, trading_day
@@ -43,8 +46,10 @@ async def hear_broker(
     ``adopt_unknown``) journal and report what it did not know. Strangers are reported."""
     working = await broker.open_orders()
     executions = await broker.executions_since(trading_day_start(now))
+    completed = await broker.completed_orders()
     testimony = hear_witness(
         journal_id, working=[o.client_order_id for o in working], executions=executions,
+        completed=completed,
         known_orders=await journal.read(lambda j: j.known_order_ids()),
         known_executions=await journal.read(lambda j: j.known_execution_ids()))
     if testimony.behind and not adopt_unknown:
@@ -54,14 +59,19 @@ async def hear_broker(
                                  executions=len(testimony.unknown_executions))
     for coid in testimony.unknown_orders:
         await journal.record_note(NoteKind.UNKNOWN_ORDER, client_order_id=coid,
-                                  left_to="the trader")
+                                  intent_id=intent_id_of(coid), left_to="the trader")
         _report(publish, coid, "working at the broker with this journal's id, unknown to the "
                 "journal: adopted as a stranger, left to the trader")
     for fill in testimony.unknown_executions:
         await journal.record_note(NoteKind.UNKNOWN_EXECUTION, execution_id=fill.execution_id,
-                                  client_order_id=fill.client_order_id, fill=fill)
+                                  client_order_id=fill.client_order_id,
+                                  intent_id=intent_id_of(fill.client_order_id), fill=fill)
         _report(publish, fill.client_order_id, f"execution {fill.execution_id} at the broker "
                 "with this journal's id, unknown to the journal: adopted as a stranger")
+    for coid in testimony.unknown_completed:
+        await journal.record_note(NoteKind.UNKNOWN_COMPLETED_ORDER, client_order_id=coid,
+                                  intent_id=intent_id_of(coid))
+        log.warning("unknown_completed_order", client_order_id=coid)
     for coid in testimony.strangers:
         await journal.record_note(NoteKind.STRANGER_ORDER, client_order_id=coid)
         _report(publish, coid, "working at the broker, placed by another program: left alone")

@@ -257,6 +257,7 @@ async def test_resting_order_is_modified_then_cancelled(served: Served) -> None:
         cancelled = await until_status(broker, OrderStatus.CANCELLED)
         assert cancelled.client_order_id == "int-c.0"
         assert await broker.open_orders() == ()
+        assert await broker.completed_orders() == ("int-c.0",)  # reqCompletedOrders
 
 
 async def test_refusals_of_unknown_and_finished_orders_are_error_events(served: Served) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import sqlite3
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -288,3 +289,58 @@ async def test_a_roll_stopped_between_its_legs_opens_what_was_closed(
         assert not Journal.open_read_only(path).has_intent(open_id)
     assert [kind for _, kind, _ in Journal.open_read_only(path).events()].count(
         EventKind.INTENT) == (3 if resume else 2)
+
+
+def _snapshot(path: Path, to: Path) -> None:
+    """A consistent copy of the journal as it is now (what a backup of the file alone keeps
+    once the ``-wal`` written after it is lost)."""
+    source, target = sqlite3.connect(path), sqlite3.connect(to)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
+def _restore(backup: Path, path: Path) -> None:
+    """Put ``backup`` in the journal's place, its ``-wal`` and ``-shm`` files lost."""
+    backup.replace(path)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+async def test_an_intent_whose_orders_the_journal_lost_is_not_resumed_beside_them(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A 3-slice TWAP; the journal is put back to a copy of 50 s (it knows the intent and
+    slice 1, not slice 2, working at the broker since 100 s). Restarted with adopt_unknown,
+    slice 2 is adopted as unknown (left to the trader), and the intent is reported
+    interrupted, not resumed: no slice 3 goes beside slice 2, nothing overfills."""
+    path, backup = tmp_path / "j.sqlite", tmp_path / "backup.sqlite"
+    config = HydraConfig(execution=TWAP)
+    intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15, intent_id="lost-twap")
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, config,
+                                   offload=_crash_after_time(exchange.origin + 130.0)) as engine:
+                await engine.submit(intent)
+                await trio.sleep_until(exchange.origin + 50.0)
+                _snapshot(path, backup)
+                await trio.sleep_until(exchange.origin + 130.0)
+                await engine.record_control("crash")
+        _restore(backup, path)
+        async with open_engine(exchange, path, config, adopt_unknown=True) as engine:
+            assert [unstamped(c) for c in engine.witness.unknown_orders] == ["lost-twap.2"]
+            assert [d.description for d in engine.interrupted] == [
+                "intent lost-twap was interrupted by a stop: 5 of 15 filled; not resumed (the"
+                " journal had lost some of its orders: they are adopted as unknown and left"
+                " to the trader)"]
+            (reported,) = engine.adopted  # its journaled part, reported: nothing to work
+            assert (await reported.wait_done()).filled == 5
+            await trio.sleep_until(exchange.origin + 400.0)
+        assert exchange.statistics().orders == 2
+        filled = sum(f.quantity for f in exchange.executions_since(
+            dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
+        assert filled <= intent.quantity
+    assert [n["intent_id"] for n in _notes(path, "intent_interrupted")] == ["lost-twap"]
+    assert _notes(path, "intent_resumed") == []

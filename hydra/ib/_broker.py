@@ -400,6 +400,14 @@ class IBBroker:
                 found.append(open_order)
         return tuple(found)
 
+    async def completed_orders(self) -> tuple[ClientOrderId, ...]:
+        """The account's API orders that ended today (IB's ``reqCompletedOrders``)."""
+        self._require_session()
+        with _translated():
+            trades = await trio_asyncio.aio_as_trio(self._ib.reqCompletedOrdersAsync)(True)
+        return tuple(client_order_id_from_ib(t.order.orderRef, client_id=t.order.clientId,
+                                             order_id=t.order.orderId) for t in trades)
+
     @property
     def address(self) -> str:
         """host:port (client id) this broker talks to."""
