@@ -49,6 +49,7 @@ from ._errors import (
 from ._ids import UNSTAMPED, IntentId, JournalId, OrderIds, new_intent_id
 from ._journal import Journal, utc_now
 from ._journal_actor import JournalClient, JournalWrite, Offload, run_in_thread, run_journal
+from ._journal_calls import ControlApplied, HasIntent, LatestNote, LiveOrders
 from ._messages import (
     Blocked,
     CheckIntentFits,
@@ -244,7 +245,7 @@ class Engine:
         broker showed an order or execution of it at start (the journal may have lost it)."""
         if intent_id in self.witness.seen_intents:
             return True
-        return await self._journal.read(lambda j: j.has_intent(intent_id))
+        return await self._journal.ask(HasIntent(intent_id))
 
     async def _arrival_quote(self, contract: ContractSpec) -> Quote:
         """The current usable quote, subscribing first; none within `QUOTE_WAIT`, or one that
@@ -450,7 +451,7 @@ class Engine:
 
     async def control_applied(self, request_id: str) -> bool:
         """True when a control request (an inbox kill or resume line) was applied before."""
-        return await self._journal.read(lambda j: j.control_applied(request_id))
+        return await self._journal.ask(ControlApplied(request_id))
 
     async def record_control(self, request_id: str, **details: object) -> None:
         """Journal that the control request ``request_id`` took effect."""
@@ -477,7 +478,7 @@ class Engine:
     async def sync_open_orders(self) -> tuple[ReconcileDifference, ...]:
         """Compare the broker's working orders with the journal's; report each difference."""
         at_broker = {order.client_order_id: order for order in await self._broker.open_orders()}
-        live = await self._journal.read(lambda j: j.live_orders())
+        live = await self._journal.ask(LiveOrders())
         journaled = {order.request.client_order_id for order in live}
         differences = [
             ReconcileDifference(client_order_id=coid, description="working at the broker, "
@@ -650,7 +651,7 @@ async def _open_book(
     account = functools.reduce(lambda a, p: a.with_mark(p.contract.symbol, p.average_price),
                                account.positions.values(), account)
     day = trading_day(clock()).isoformat()
-    note = await journal.read(lambda j: j.latest_note(NoteKind.RISK_STATE))
+    note = await journal.ask(LatestNote(NoteKind.RISK_STATE))
     snapshot = None if note is None else RiskSnapshot.from_details(note)
     contracts = {p.contract.symbol: p.contract for p in account.positions.values()}
     contracts |= {s: c for s, c in BUILT_IN_CONTRACTS.items() if s not in contracts}

@@ -26,7 +26,6 @@ was closed. Orders left working on purpose whose intent had finished are adopted
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -45,6 +44,15 @@ from ._enums import OrderStatus, Policy, Side
 from ._ids import ClientOrderId, IntentId, OrderIds
 from ._journal import IntentRecord, Journal, JournaledOrder
 from ._journal_actor import JournalClient
+from ._journal_calls import (
+    FillsOfOrder,
+    HasIntent,
+    IntentsBehind,
+    JournalNow,
+    LiveOrders,
+    Notes,
+    UnfinishedIntents,
+)
 from ._journal_schema import NoteKind
 from ._messages import (
     AdoptOrder,
@@ -124,13 +132,19 @@ class _History:
                    for o, _ in self.orders)
 
 
-def _load(journal: Journal, intent_id: IntentId) -> _History | None:
-    record = journal.intent_record(intent_id)
-    if record is None:
-        return None
-    return _History(record=record, orders=tuple(journal.intent_orders(intent_id)),
-                    fills=tuple(journal.intent_fills(intent_id)),
-                    last_sequence=journal.last_sequence(intent_id))
+@attrs.frozen
+class IntentHistory:
+    """The journal's query for one intent's `_History` (None when it was never journaled)."""
+
+    intent_id: IntentId
+
+    def apply(self, journal: Journal) -> _History | None:
+        record = journal.intent_record(self.intent_id)
+        if record is None:
+            return None
+        return _History(record=record, orders=tuple(journal.intent_orders(self.intent_id)),
+                        fills=tuple(journal.intent_fills(self.intent_id)),
+                        last_sequence=journal.last_sequence(self.intent_id))
 
 
 def _earlier_report(order: JournaledOrder, fills: Sequence[Fill]) -> ChildOrderReport:
@@ -196,18 +210,17 @@ class Recovery:
         state = await resync(self._broker, self._journal)
         await self._risk.send(Resynced(fills=state.fills, open_orders=()))  # journal fills once
         at_broker = {order.client_order_id: order for order in state.open_orders}
-        live = await self._journal.read(lambda j: j.live_orders())
+        live = await self._journal.ask(LiveOrders())
         for order in live:
             if order.request.client_order_id not in at_broker:
                 await self._settle_missing(order)
         self._cancels = {ClientOrderId(n["client_order_id"]): bool(n.get("ladder_end"))
-                         for n in await self._journal.read(
-                             lambda j: j.notes(NoteKind.CANCEL_REQUESTED))}
-        self._now = await self._journal.read(lambda j: j.now())
-        self._behind = await self._journal.read(lambda j: j.intents_behind())
-        unfinished = [i for i, _, _ in await self._journal.read(lambda j: j.unfinished_intents())]
+                         for n in await self._journal.ask(Notes(NoteKind.CANCEL_REQUESTED))}
+        self._now = await self._journal.ask(JournalNow())
+        self._behind = await self._journal.ask(IntentsBehind())
+        unfinished = await self._journal.ask(UnfinishedIntents())
         for intent_id in unfinished:
-            history = await self._journal.read(functools.partial(_load, intent_id=intent_id))
+            history = await self._journal.ask(IntentHistory(intent_id))
             if history is not None:
                 await self._recover_intent(history, at_broker)
         for order in live:  # left working by an intent that had finished
@@ -320,8 +333,8 @@ class Recovery:
                               why_unusable=self._quotes.problem)
         actor.child.prices.append(request.limit_price)
         actor.child.status = OrderStatus.WORKING
-        actor.child.fills.extend(await self._journal.read(
-            lambda j: [f for f in j.fills() if f.client_order_id == request.client_order_id]))
+        actor.child.fills.extend(await self._journal.ask(
+            FillsOfOrder(request.client_order_id)))
         await self._broker.subscribe_quotes(request.contract)
         await self._risk.send(AdoptOrder(order=order, arrival_mid=work.arrival_mid,
                                          owner=actor.events_in))
@@ -357,7 +370,7 @@ class Recovery:
 
     async def _adopt_left_working(self, order: OpenOrder) -> None:
         request = order.request
-        history = await self._journal.read(lambda j: _load(j, request.intent_id))
+        history = await self._journal.ask(IntentHistory(request.intent_id))
         if history is None:  # an order without its intent: adopt it as the order it is
             intent = OrderIntent(contract=request.contract, side=request.side,
                                  quantity=request.quantity, intent_id=request.intent_id)
@@ -541,20 +554,20 @@ class Recovery:
     # --- rolls -----------------------------------------------------------------------------
 
     async def _roll_closes(self) -> set[IntentId]:
-        notes = await self._journal.read(lambda j: j.notes(NoteKind.ROLL_STARTED))
+        notes = await self._journal.ask(Notes(NoteKind.ROLL_STARTED))
         return {IntentId(n["close_intent_id"]) for n in notes}
 
     async def _rolls(self, unfinished: set[IntentId]) -> list[RollLeft]:
         left: list[RollLeft] = []
-        reported = {n["open_intent_id"] for n in await self._journal.read(
-            lambda j: j.notes(NoteKind.ROLL_INTERRUPTED))}
-        for note in await self._journal.read(lambda j: j.notes(NoteKind.ROLL_STARTED)):
+        reported = {n["open_intent_id"] for n in await self._journal.ask(
+            Notes(NoteKind.ROLL_INTERRUPTED))}
+        for note in await self._journal.ask(Notes(NoteKind.ROLL_STARTED)):
             close_id = IntentId(note["close_intent_id"])
             open_id = IntentId(note["open_intent_id"])
-            if open_id in reported or await self._journal.read(
-                    functools.partial(Journal.has_intent, intent_id=open_id)):
+            if open_id in reported or await self._journal.ask(
+                    HasIntent(open_id)):
                 continue
-            close = await self._journal.read(functools.partial(_load, intent_id=close_id))
+            close = await self._journal.ask(IntentHistory(close_id))
             closed = 0 if close is None else close.filled
             if close is None or (closed == 0 and close_id not in unfinished):
                 continue  # nothing was closed: nothing to open

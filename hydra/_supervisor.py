@@ -19,6 +19,7 @@ from ._core._backoff import backoff_delays
 from ._core._positions import Position
 from ._errors import BrokerConnectionError
 from ._journal_actor import JournalClient
+from ._journal_calls import LastFillTime
 from ._messages import FromBroker, Resynced, RiskMessage, SessionDown
 from ._settings import BackoffSettings
 from .brokers import BrokerEvent, MarketView
@@ -48,7 +49,7 @@ async def reconnect(broker: MarketView, *, settings: BackoffSettings, rng: rando
 async def resync(broker: MarketView, journal: JournalClient) -> Resynced:
     """The broker's executions since the last journaled one, its working orders and its
     positions (symbol → contracts)."""
-    since = await journal.read(lambda j: j.last_fill_time()) or EPOCH
+    since = await journal.ask(LastFillTime()) or EPOCH
     fills = await broker.executions_since(since)
     open_orders = await broker.open_orders()
     return Resynced(fills=fills, open_orders=open_orders,

@@ -24,6 +24,7 @@ from ._enums import NoteKind
 from ._errors import JournalBehindError
 from ._ids import ClientOrderId, JournalId, intent_id_of
 from ._journal_actor import JournalClient
+from ._journal_calls import KnownExecutionIds, KnownOrderIds
 from ._messages import EngineEvent, ReconcileDifference
 from ._schedule import EXCHANGE_ZONE, TRADING_DAY_ROLLS_AT, trading_day
 from .brokers import MarketView
@@ -50,8 +51,8 @@ async def hear_broker(
     testimony = hear_witness(
         journal_id, working=[o.client_order_id for o in working], executions=executions,
         completed=completed,
-        known_orders=await journal.read(lambda j: j.known_order_ids()),
-        known_executions=await journal.read(lambda j: j.known_execution_ids()))
+        known_orders=await journal.ask(KnownOrderIds()),
+        known_executions=await journal.ask(KnownExecutionIds()))
     if testimony.behind and not adopt_unknown:
         log.error("journal_behind", orders=list(testimony.unknown_orders),
                   executions=[f.execution_id for f in testimony.unknown_executions])
