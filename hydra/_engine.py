@@ -388,6 +388,9 @@ class Engine:
         if to_expiry <= contract.expiry:
             raise InvalidValueError("to_expiry", to_expiry, f"must be after {contract.expiry}")
         close_id, open_id = intent_ids or (new_intent_id(), new_intent_id())
+        for intent_id in (close_id, open_id):  # refused whole, before anything is journaled
+            if await self.was_submitted(intent_id):
+                raise InvalidValueError("intent_ids", intent_id, "was already submitted")
         await self._journal.record_note(NoteKind.ROLL_STARTED, close_intent_id=close_id,  # restart
                                         open_intent_id=open_id, symbol=contract.symbol,
                                         from_expiry=contract.expiry, to_expiry=to_expiry)
