@@ -17,7 +17,7 @@ parses this map and checks every module's imports against it):
      _sender, _quote_source, _risk_actor,
      _patience, _twap_actor, _bracket,
      _supervisor, _publisher, _witness, _recovery,
-     _engine
+     _router, _engine, _open_hydra
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
   8. _fill_report, _fill_plot, _gate, _inbox,     the command line and the paper runner
      _strategy_hook, _runner, _ib_commands,
@@ -44,7 +44,7 @@ from ._core._risk_checks import AccountState, Denial, check_order, tripped_break
 from ._core._routing import participation, route
 from ._core._slippage import SlippageStats, predict_slippage_bps, reconcile, shortfall_bps
 from ._core._twap import TwapPlan, plan_twap, slice_sizes
-from ._engine import Engine, EngineStatistics, IntentHandle, open_hydra
+from ._engine import Engine, EngineStatistics
 from ._enums import OrderStatus, OrderType, Policy, Side, TimeInForce, TradingState
 from ._errors import (
     BrokerConnectionError,
@@ -73,9 +73,11 @@ from ._messages import (
     SessionChanged,
     TradingStateChanged,
 )
+from ._open_hydra import open_hydra
 from ._orders import Fill, OrderIntent, OrderRequest
 from ._quotes import Quote
 from ._reports import ChildOrderReport, ExecutionReport
+from ._router import IntentHandle
 from ._settings import (
     BackoffSettings,
     BrokerSettings,

@@ -24,10 +24,11 @@ import structlog
 import trio
 
 from ._command_base import CommandError, load_config_arg
-from ._engine import Engine, open_hydra
+from ._engine import Engine
 from ._errors import HydraError
 from ._journal import utc_now
 from ._logging import configure_logging
+from ._open_hydra import open_hydra
 from ._runner import run_inbox, run_schedule, run_status
 from ._settings import BrokerSettings, HydraConfig
 from ._stop_reasons import describe_error

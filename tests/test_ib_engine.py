@@ -31,10 +31,11 @@ from hydra import (
     RiskLimits,
     Side,
 )
-from hydra._engine import Engine, open_hydra
+from hydra._engine import Engine
 from hydra._errors import JournalBehindError
 from hydra._ids import IntentId
 from hydra._journal import EventKind, Journal
+from hydra._open_hydra import open_hydra
 from hydra._settings import ShutdownSettings
 from hydra._stop_reasons import leaves
 from hydra.gateway import Gateway, serve_gateway
