@@ -182,8 +182,13 @@ async def _open_actors(
     clock: Callable[[], dt.datetime], *, journal_id: JournalId, adopt_unknown: bool,
 ) -> AsyncIterator[Engine]:
     book = await _open_book(config, broker, journal, dry_run, clock)
-    # Unbounded: actors publish with send_nowait and must never wait on subscribers.
+    # Publish with send_nowait: actors must never wait on subscribers.
     publish_send, publish_receive = trio.open_memory_channel[EngineEvent | Subscribe](math.inf)
+    # The witness is heard before any broker event is: a start refused because the journal is
+    # behind leaves no trace but its refusal (events of the orders it does not know would
+    # otherwise be judged, and latched, as anomalies while it is refused).
+    witness = await hear_broker(broker, journal, journal_id=journal_id,
+                                adopt_unknown=adopt_unknown, now=clock(), publish=publish_send)
     view = EngineView(trading_state=book.trading_state)
     async with trio.open_nursery() as middle:
         risk_send, risk_receive = trio.open_memory_channel[RiskMessage](0)
@@ -210,9 +215,6 @@ async def _open_actors(
                 _recorded, failures, functools.partial(_stop_when_write_fails, journal)))
             async with trio.open_nursery() as inner:
                 ids = OrderIds(journal_id)
-                witness = await hear_broker(broker, journal, journal_id=journal_id,
-                                            adopt_unknown=adopt_unknown, now=clock(),
-                                            publish=publish_send)
                 router = Router(config=config, broker=broker, journal=journal, risk=risk_send,
                                 publish=publish_send, quotes=quotes, nursery=inner, seed=seed,
                                 order_ids=ids, witness=witness)

@@ -208,7 +208,10 @@ class Recovery:
 
     async def run(self) -> Recovered:
         state = await resync(self._broker, self._journal)
-        await self._risk.send(Resynced(fills=state.fills, open_orders=()))  # journal fills once
+        # Journal the fills made while Hydra was down before reading any intent's history.
+        journaled = trio.Event()
+        await self._risk.send(Resynced(fills=state.fills, open_orders=(), done=journaled))
+        await journaled.wait()
         at_broker = {order.client_order_id: order for order in state.open_orders}
         live = await self._journal.ask(LiveOrders())
         for order in live:
@@ -313,7 +316,8 @@ class Recovery:
         description = (f"intent {intent.intent_id} was interrupted by a stop: {filled} of "
                        f"{intent.quantity} filled; {rest}")
         await self._journal.record_note(NoteKind.INTENT_INTERRUPTED, intent_id=intent.intent_id,
-                                        filled=filled, quantity=intent.quantity)
+                                        filled=filled, quantity=intent.quantity,
+                                        reason=description)
         log.warning("intent_interrupted", intent_id=intent.intent_id, filled=filled,
                     quantity=intent.quantity)
         self._interrupted.append(ReconcileDifference(client_order_id=None,

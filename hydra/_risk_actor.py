@@ -301,6 +301,8 @@ class RiskActor:
             await self._on_fill(fill, FillReported(fill=fill), live=False)
         await self._feed(Resync(working=frozenset(o.client_order_id for o in message.open_orders),
                                 positions=message.positions))
+        if message.done is not None:
+            message.done.set()
 
     # --- carrying out effects --------------------------------------------------------------
 

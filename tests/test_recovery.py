@@ -344,3 +344,63 @@ async def test_an_intent_whose_orders_the_journal_lost_is_not_resumed_beside_the
         assert filled <= intent.quantity
     assert [n["intent_id"] for n in _notes(path, "intent_interrupted")] == ["lost-twap"]
     assert _notes(path, "intent_resumed") == []
+
+
+async def test_fills_made_while_down_are_journaled_before_the_restart_resumes(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Slice 2 of a 3-slice TWAP fills while Hydra is down (five one-lot sells from 131 s hit
+    it). The restart's resync journals those fills before recovery reads the intent's history,
+    so the resumed TWAP works only the last 5 lots: 15 bought, not 20."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=TWAP)
+    intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15)
+    params = quiet_oats(flows=tuple(ScriptedFlow(at=131.0 + n, side=Side.SELL, quantity=1)
+                                    for n in range(5)))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, config,
+                                   offload=_crash_after_time(exchange.origin + 130.0)) as engine:
+                await engine.submit(intent)
+                await trio.sleep_until(exchange.origin + 130.0)
+                await engine.record_control("crash")
+        async with open_engine(exchange, path, config) as engine:
+            (resumed,) = engine.adopted
+            report = await resumed.wait_done()
+        bought = sum(f.quantity for f in exchange.executions_since(
+            dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
+    assert (bought, report.filled, exchange.statistics().orders) == (15, 15, 3)
+    (note,) = _notes(path, "intent_resumed")
+    assert note["remaining"] == 5
+
+
+async def test_a_fill_older_than_the_journals_newest_is_still_journaled_on_restart(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A passive bid fills while Hydra is down, and the journal's newest fill is later than
+    that execution (after a lost -wal, fills come back out of time order). The restart still
+    journals it: the resync reads at least the trading day's executions, not only those after
+    the newest journaled one (the crash bench lost a fill that way)."""
+    path = tmp_path / "j.sqlite"
+    params = quiet_oats(spread_ticks=6, flows=(ScriptedFlow(at=50.0, side=Side.SELL,
+                                                            quantity=10),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        crash = _crash_once(path, lambda j: any(kind is EventKind.ACK for _, kind, _ in j.events()))
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, offload=crash) as engine:
+                await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
+                                                policy=Policy.PASSIVE, intent_id="rest"))
+                await trio.sleep_until(exchange.origin + 20.0)
+        await trio.sleep_until(exchange.origin + 60.0)
+        (execution,) = exchange.executions_since(exchange.params.session_start)
+        journal = Journal.open(path)
+        journal.record_fill(attrs.evolve(execution, execution_id="later",
+                                         client_order_id="elsewhere.1",
+                                         time=execution.time + dt.timedelta(hours=1)),
+                            intent_id=None, predicted_bps=None, actual_bps=None)
+        journal.close()
+        async with open_engine(exchange, path) as engine:
+            for handle in engine.adopted:
+                await handle.wait_done()
+    journaled = {f.execution_id: f for f in Journal.open_read_only(path).fills()}
+    assert journaled[execution.execution_id].quantity == 2

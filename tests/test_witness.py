@@ -28,9 +28,9 @@ from hydra._errors import JournalBehindError, JournalReplacedError
 from hydra._ids import ClientOrderId, ExecutionId, IntentId, JournalId, client_order_id_for
 from hydra._journal import EventKind, Journal
 from hydra._orders import Fill, OrderRequest
+from hydra._schedule import trading_day_start
 from hydra._settings import Distance, ShutdownSettings
 from hydra._stop_reasons import leaves
-from hydra._witness import trading_day_start
 from hydra.sim import ScriptedFlow, SimBroker, open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
 
@@ -190,7 +190,7 @@ async def test_an_order_the_broker_completed_that_the_journal_lost_is_never_sent
     """A passive bid cancelled at the end of a run whose journal is then put back to before
     it (a lost -wal): nothing of it works or filled, so the journal is not behind, but the
     broker's completed orders still show it. It is journaled as seen, its intent is never
-    sent again, and its number is never reused."""
+    sent again, its number is never reused, and the intent is journaled as ended."""
     path = tmp_path / "j.sqlite"
     Journal.open(path).close()
     backup = path.with_name("backup.sqlite")
@@ -213,6 +213,10 @@ async def test_an_order_the_broker_completed_that_the_journal_lost_is_never_sent
     (seen,) = journal.notes("unknown_completed_order")
     assert seen["intent_id"] == "gone"
     assert journal.last_sequence(IntentId("gone")) == 1  # the next order would be .2
+    (ended,) = journal.notes("intent_interrupted")  # the intent ends with its reason
+    assert (ended["intent_id"], ended["filled"]) == ("gone", 0)
+    assert ended["reason"] == ("the journal had lost intent gone; its orders had ended at the"
+                               " broker (0 filled today): not resumed")
 
 
 def _journal_id(path: Path) -> JournalId:

@@ -35,6 +35,13 @@ class Testimony:
     def behind(self) -> bool:
         return bool(self.unknown_orders or self.unknown_executions)
 
+    @property
+    def ended_intents(self) -> frozenset[IntentId]:
+        """Intents of the completed orders the journal did not know, with nothing of theirs
+        left working: if the journal lost the intent too, it ended while Hydra did not look."""
+        working = {intent_id_of(c) for c in self.unknown_orders}
+        return frozenset(intent_id_of(c) for c in self.unknown_completed) - working
+
 
 def hear_witness(
     journal_id: JournalId, *, working: Iterable[ClientOrderId], executions: Iterable[Fill],
