@@ -22,6 +22,7 @@ from typing import Any
 
 from ._core._model_versions import FIRST_VERSION, ModelVersion, Prediction, first_version
 from ._enums import NoteKind, Policy
+from ._errors import JournalFormatError
 from ._healing import HealingCycle, HealingFill, Outcome, run_cycle
 from ._journal import EventKind, Journal
 from ._journal_records import JournalRecord
@@ -124,9 +125,11 @@ def heal(journal: Journal | str | Path, settings: SlippageSettings
 
     ``journal`` is an open `Journal` (the runner's, after a session's close) or the path of one,
     which is opened (and locked) for the cycle: a journal a running Hydra holds is refused with
-    `JournalLockedError`."""
+    `JournalLockedError`, a missing file a `JournalFormatError`."""
     if isinstance(journal, Journal):
         return _heal(journal, settings)
+    if not Path(journal).exists():
+        raise JournalFormatError(str(journal), "no such file")
     opened = Journal.open(journal)
     try:
         return _heal(opened, settings)
