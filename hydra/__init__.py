@@ -20,6 +20,7 @@ parses this map and checks every module's imports against it):
      _router, _engine, _open_hydra
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
   8. _fill_report, _fill_plot, _gate, _inbox,     the command line and the paper runner
+     _model_report,
      _strategy_hook, _runner, _ib_commands,
      _report_commands, _run_command,
      _resume_command, _cli,

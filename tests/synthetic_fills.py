@@ -10,7 +10,7 @@ from decimal import Decimal
 import attrs
 
 from hydra._contracts import OATS
-from hydra._core._model_versions import Prediction
+from hydra._core._model_versions import Prediction, Weights
 from hydra._enums import NoteKind, Policy, Side
 from hydra._healing import HealingFill
 from hydra._ids import ClientOrderId, ExecutionId, IntentId
@@ -37,9 +37,12 @@ class Regime:
 
 def synthetic_fills(rng: random.Random, regimes: list[tuple[int, Regime]], *,
                     symbol: str = "ZO", policy: Policy = Policy.PATIENCE,
-                    version_id: str = "v1", start: int = 0) -> list[HealingFill]:
+                    version_id: str = "v1", weights: Weights | None = None,
+                    start: int = 0) -> list[HealingFill]:
     """``count`` fills under each ``(count, regime)`` in turn, an hour apart from ``start``
-    hours after T0; crossing costs of 3, 6 or 9 bps and impact from 0.5 to 4 bps."""
+    hours after T0; crossing costs of 3, 6 or 9 bps and impact from 0.5 to 4 bps, predicted
+    with ``weights`` (the configured model's when None)."""
+    weights = weights or Weights()
     fills = []
     for count, regime in regimes:
         for _ in range(count):
@@ -49,7 +52,9 @@ def synthetic_fills(rng: random.Random, regimes: list[tuple[int, Regime]], *,
             fills.append(HealingFill(
                 symbol=symbol, policy=policy, version_id=version_id,
                 time=T0 + dt.timedelta(hours=start + len(fills)),
-                predicted_bps=_bps(crossing + impact), actual_bps=_bps(actual),
+                predicted_bps=weights.predict(crossing_bps=_bps(crossing),
+                                              impact_bps=_bps(impact)),
+                actual_bps=_bps(actual),
                 crossing_bps=_bps(crossing), impact_bps=_bps(impact)))
     return fills
 
