@@ -14,6 +14,9 @@ with the evidence it was judged on. The conditions (docs/PAPER_TRADING_PLAN.md s
 - **no unrecoverable error** — no ``unrecoverable_error`` note (``open_hydra`` writes one when
   it stops on an error).
 - **kill switch exercised** — at least one ``kill_switch`` note.
+- **breakers exercised** — each circuit breaker (`BreakerSettings`: daily loss, drawdown,
+  position value, single-trade loss) seen to trip and latch: a ``breaker_tripped`` note with
+  that cause and the state it latched, in paper trading or in a drill.
 - **self-healing cycle** — at least one healing cycle of the slippage model completed: drift
   detected, a hypothesis, an experiment, and the candidate promoted or rolled back (both count;
   `hydra._model_journal` writes and reads the cycles' notes).
@@ -31,7 +34,10 @@ from ._enums import NoteKind
 from ._fill_report import fill_report, stats_to_json, utc_minute, verdict
 from ._journal_records import JournalRecord
 from ._model_journal import cycles, model_versions
-from ._settings import SlippageSettings
+from ._settings import BreakerSettings, SlippageSettings
+
+BREAKERS = tuple(attrs.fields_dict(BreakerSettings))
+"""The circuit breakers, by the cause their ``breaker_tripped`` notes name."""
 
 PAPER_DAYS = 28
 WEEKS = 4
@@ -60,6 +66,7 @@ def gate_check(records: Sequence[JournalRecord], *, settings: SlippageSettings) 
         reconnect_survived(records),
         no_unrecoverable_error(records),
         kill_switch_exercised(records),
+        breakers_exercised(records),
         self_healing_cycle(records),
     ]
 
@@ -173,6 +180,25 @@ def kill_switch_exercised(records: Sequence[JournalRecord]) -> Criterion:
         evidence={"kill_switch_uses": len(kills),
                   "first": None if not kills else {"at": _time(kills[0]),
                                                    "reason": kills[0].payload.get("reason")}},
+    )
+
+
+def breakers_exercised(records: Sequence[JournalRecord]) -> Criterion:
+    trips = _notes(records, NoteKind.BREAKER_TRIPPED)
+    first = {b: next((t for t in trips if t.payload.get("cause") == b), None) for b in BREAKERS}
+    missing = [b for b, trip in first.items() if trip is None]
+    summary = f"{len(BREAKERS) - len(missing)} of {len(BREAKERS)} breakers seen to trip"
+    if missing:
+        summary += f"; never tripped: {', '.join(missing)}"
+    return Criterion(
+        name="breakers_exercised",
+        requirement=f"each circuit breaker ({', '.join(BREAKERS)}) seen to trip and latch: a "
+        f"'{NoteKind.BREAKER_TRIPPED}' note naming it",
+        passed=not missing, summary=summary,
+        evidence={"trips": len(trips), "resumes": len(_notes(records, NoteKind.RESUME)),
+                  "first_trips": {b: None if t is None else {
+                      "at": _time(t), "latched": t.payload.get("state"),
+                      "reason": t.payload.get("reason")} for b, t in first.items()}},
     )
 
 

@@ -111,7 +111,8 @@ def example_journal(path: Path) -> PaperJournal:
 
 def gate_journal(path: Path, *, days: float = 35, quiet_week: int | None = None,
                  calibrated: bool = True, reconnect: bool = True, kill: bool = True,
-                 error: bool = False, healed: bool = True, notes_day: float = 29) -> PaperJournal:
+                 error: bool = False, healed: bool = True, breakers: bool = True,
+                 notes_day: float = 29) -> PaperJournal:
     """Paper trading every day for ``days`` days (none in week ``quiet_week``, counted from 1),
     passing every gate condition unless told otherwise. The notes fall on ``notes_day`` and
     the two days after (by default in week 5, so leaving one out changes nothing else)."""
@@ -138,6 +139,8 @@ def gate_journal(path: Path, *, days: float = 35, quiet_week: int | None = None,
         paper.at(notes_day + 1).note("kill_switch", reason="drill", working=0)
     if healed:
         healing_cycle(paper.at(notes_day + 1.5))
+    if breakers:
+        breaker_drill(paper.at(notes_day + 1.7))
     if error:
         paper.at(notes_day + 2).note("unrecoverable_error",
                                      error="BrokerConnectionError('gave up')")
@@ -164,3 +167,14 @@ def healing_cycle(paper: PaperJournal, *, cycle_id: str = "heal-1",
     paper.note(NoteKind.HEAL_DECISION, cycle_id=cycle_id,
                step={"outcome": outcome, "summary": f"v2 {outcome.replace('_', ' ')}: "
                      "held-out RMSE 4.90 bps against v1's 4.74 (needed at most 4.51)"})
+
+
+def breaker_drill(paper: PaperJournal, *,
+                  causes: tuple[str, ...] = ("daily_loss", "drawdown", "position_value",
+                                             "single_trade_loss")) -> None:
+    """Each breaker in ``causes`` tripped and latched, then resumed, as the risk book notes it."""
+    for cause in causes:
+        state = "REDUCING" if cause == "position_value" else "HALTED"
+        paper.note(NoteKind.BREAKER_TRIPPED, cause=cause, state=state, working=0,
+                   reason=f"{cause} drill")
+        paper.note(NoteKind.RESUME, reason=f"{cause} drill over", cleared=[cause])

@@ -8,7 +8,13 @@ from hydra._journal import Journal
 from hydra._journal_records import read_journal
 from hydra._model_journal import heal
 from hydra._settings import SlippageSettings
-from tests.paper_journal import Clock, PaperJournal, gate_journal, healing_cycle
+from tests.paper_journal import (
+    Clock,
+    PaperJournal,
+    breaker_drill,
+    gate_journal,
+    healing_cycle,
+)
 from tests.synthetic_fills import Regime, synthetic_fills, write_fills
 
 SETTINGS = SlippageSettings()
@@ -108,7 +114,7 @@ def test_an_empty_journal_fails_everything_it_can(tmp_path: Path) -> None:
     criteria = {c.name: c for c in gate_check([], settings=SETTINGS)}
     assert _failing(criteria) == ["paper_operation", "slippage_calibrated",
                                   "reconnect_survived", "kill_switch_exercised",
-                                  "self_healing_cycle"]
+                                  "breakers_exercised", "self_healing_cycle"]
     assert criteria["paper_operation"].summary == "the journal is empty"
 
 
@@ -129,7 +135,7 @@ def test_the_verdict_names_the_failing_conditions(tmp_path: Path) -> None:
                                                     reconnect=False).path), settings=SETTINGS)
     text = render_gate(criteria)
     assert "FAIL  kill_switch_exercised: 0 kill switch uses" in text
-    assert text.endswith("NOT PASSED (2 of 6 failing: reconnect_survived, "
+    assert text.endswith("NOT PASSED (2 of 7 failing: reconnect_survived, "
                          "kill_switch_exercised)")
 
 
@@ -198,3 +204,26 @@ def test_a_cycle_heal_ran_passes_the_gate_condition(tmp_path: Path) -> None:
     assert healing.passed
     assert (healing.evidence["promoted"], healing.evidence["current_version"]) == (1, "v2")
     assert "spread cost" in healing.evidence["first_completed"]["hypothesis"]
+
+
+def test_no_breaker_drill_fails_breakers_only(tmp_path: Path) -> None:
+    """A journal where no breaker ever tripped fails breakers_exercised alone, naming all four."""
+    criteria = _criteria(gate_journal(tmp_path / "j.sqlite", breakers=False).path)
+    assert _failing(criteria) == ["breakers_exercised"]
+    assert criteria["breakers_exercised"].summary == (
+        "0 of 4 breakers seen to trip; never tripped: daily_loss, drawdown, position_value, "
+        "single_trade_loss")
+
+
+def test_every_breaker_must_trip(tmp_path: Path) -> None:
+    """Three breakers drilled of four: the one missing is named; its evidence is None."""
+    paper = PaperJournal(tmp_path / "j.sqlite")
+    breaker_drill(paper.at(1), causes=("daily_loss", "drawdown", "position_value"))
+    paper.close()
+    breakers = _criteria(paper.path)["breakers_exercised"]
+    assert not breakers.passed
+    assert breakers.summary == "3 of 4 breakers seen to trip; never tripped: single_trade_loss"
+    first = breakers.evidence["first_trips"]
+    assert first["single_trade_loss"] is None
+    assert first["position_value"]["latched"] == "REDUCING"
+    assert (breakers.evidence["trips"], breakers.evidence["resumes"]) == (3, 3)
