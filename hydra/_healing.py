@@ -157,9 +157,9 @@ def detect(fills: Sequence[HealingFill], version: ModelVersion, *,
     return found(ks_statistic=ks_stat, ks_p_value=ks_p, rmse_p_value=rmse_p,
                  distribution_shift=shift, accuracy_drop=drop,
                  summary=f"{'drift' if shift or drop else 'no drift'}: KS p={ks_p:.4f}, RMSE "
-                 f"{rmse(baseline):.2f} -> {rmse(residuals):.2f} bps (p={rmse_p:.4f} that it "
-                 f"rose more than {settings.healing.rmse_margin:.0%}), {len(baseline)} baseline "
-                 f"and {len(residuals)} recent fills")
+                 f"{rmse(baseline):.2f} -> {rmse(residuals):.2f} bps (a rise of more than "
+                 f"{settings.healing.rmse_margin:.0%}: p={rmse_p:.4f}), {len(baseline)} "
+                 f"baseline and {len(residuals)} recent fills")
 
 
 def _rmse_p_value(baseline: Sequence[Decimal], recent: Sequence[Decimal], *,
@@ -182,12 +182,17 @@ class Correction:
     """What the fit says one symbol and policy needs: a change to each weight, and each term's
     mean effect over the fills it was fitted on (bps)."""
 
-    key: str
+    symbol: str
+    policy: Policy
     fills: int
     bias_bps: Decimal = Decimal(0)
     spread_weight: Decimal = Decimal(0)
     impact_weight: Decimal = Decimal(0)
     effects: Mapping[str, Decimal] = attrs.field(factory=dict)
+
+    @property
+    def key(self) -> str:
+        return model_key(self.symbol, self.policy)
 
     def adjustment(self, fill: HealingFill) -> Decimal:
         """How much this correction moves ``fill``'s prediction (bps)."""
@@ -200,7 +205,8 @@ class Correction:
                        impact_weight=weights.impact_weight + self.impact_weight)
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "fills": self.fills, "bias_bps": str(self.bias_bps),
+        return {"key": self.key, "symbol": self.symbol, "policy": self.policy.value,
+                "fills": self.fills, "bias_bps": str(self.bias_bps),
                 "spread_weight": str(self.spread_weight),
                 "impact_weight": str(self.impact_weight),
                 "effects": {term: str(value) for term, value in self.effects.items()}}
@@ -232,7 +238,7 @@ def _terms(fills: Sequence[HealingFill]) -> list[tuple[str, list[float]]]:
     return terms[:max(1, len(fills) // FILLS_PER_TERM)]
 
 
-def fit_correction(key: str, fills: Sequence[HealingFill]) -> Correction:
+def fit_correction(symbol: str, policy: Policy, fills: Sequence[HealingFill]) -> Correction:
     """The least-squares correction of one symbol and policy's residuals over ``fills``."""
     terms = _terms(fills)
     matrix = np.column_stack([column for _, column in terms])
@@ -240,7 +246,7 @@ def fit_correction(key: str, fills: Sequence[HealingFill]) -> Correction:
     fitted = {name: _decimal(c) for (name, _), c in zip(terms, coefficients, strict=True)}
     effects = {name: _decimal(float(c) * float(np.mean(column)))
                for (name, column), c in zip(terms, coefficients, strict=True)}
-    return Correction(key=key, fills=len(fills), bias_bps=fitted[BIAS],
+    return Correction(symbol=symbol, policy=policy, fills=len(fills), bias_bps=fitted[BIAS],
                       spread_weight=fitted.get(SPREAD, Decimal(0)),
                       impact_weight=fitted.get(IMPACT, Decimal(0)), effects=effects)
 
@@ -248,10 +254,12 @@ def fit_correction(key: str, fills: Sequence[HealingFill]) -> Correction:
 def hypothesise(training: Sequence[HealingFill], *, settings: SlippageSettings) -> Hypothesis:
     """Per symbol and policy with at least `FILLS_PER_TERM` training fills: the correction its
     residuals ask for, and the terms that moved by ``max_bias_bps`` or more."""
-    keys = sorted({f.key for f in training})
-    groups = {k: [f for f in training if f.key == k] for k in keys}
-    corrections = tuple(fit_correction(k, g) for k, g in groups.items()
-                        if len(g) >= FILLS_PER_TERM)
+    groups: dict[tuple[str, Policy], list[HealingFill]] = {}
+    for fill in sorted(training, key=lambda f: f.key):  # stable: each group stays in order
+        groups.setdefault((fill.symbol, fill.policy), []).append(fill)
+    corrections = tuple(fit_correction(symbol, policy, group)
+                        for (symbol, policy), group in groups.items()
+                        if len(group) >= FILLS_PER_TERM)
     changes = tuple(f"{c.key}: {term.replace('_', ' ')} {effect:+.2f} bps"
                     for c in corrections for term, effect in c.effects.items()
                     if abs(effect) >= settings.max_bias_bps)
@@ -300,8 +308,7 @@ def experiment(version: ModelVersion, hypothesis: Hypothesis, *, training_count:
                       for f in heldout)
     weights = dict(version.weights)
     for c in hypothesis.corrections:
-        symbol, policy = c.key.split("/")
-        weights[c.key] = c.applied(version.weights_for(symbol, Policy(policy)))
+        weights[c.key] = c.applied(version.weights_for(c.symbol, c.policy))
     current, candidate = rmse([f.residual_bps for f in heldout]), rmse(residuals)
     assert current is not None and candidate is not None
     return Experiment(

@@ -1,5 +1,6 @@
-"""Synthetic fills for the healing cycle: predictions from the configured model's two terms and
-actual slippage with a known change from a given fill on, from a seeded `random.Random`."""
+"""Synthetic fills for the healing cycle: predictions from a version's weights on the model's two
+terms, and actual slippage with a known change from a given fill on, from a seeded
+`random.Random`; and the same fills written into a real journal as the engine writes them."""
 
 from __future__ import annotations
 
@@ -60,9 +61,10 @@ def synthetic_fills(rng: random.Random, regimes: list[tuple[int, Regime]], *,
 
 
 def write_fills(journal: Journal, clock: Clock, fills: list[HealingFill], *,
-           stamped: bool = True) -> None:
-    """Each fill as a router and risk actor journal it: the intent, its prediction note (when
-    ``stamped``), the order, and the fill with its predicted and actual slippage."""
+                stamped: bool = True) -> None:
+    """Each fill (of oats) as a router and risk actor journal it, at the fill's time: the
+    intent, its prediction note (when ``stamped``), the order, and the fill with its predicted
+    and actual slippage."""
     for fill in fills:
         clock.now = fill.time
         intent_id = IntentId(f"int-{fill.time:%m%d%H}")
