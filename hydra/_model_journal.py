@@ -140,12 +140,13 @@ def heal(journal: Journal | str | Path, settings: SlippageSettings
 def _heal(journal: Journal, settings: SlippageSettings) -> HealingCycle | None:
     version = ensure_model(journal)
     fills = healing_fills((kind, payload) for _, kind, payload in journal.events())
-    own = [f.time for f in fills if f.version_id == version.version_id]
+    newest = max((f.time for f in fills if f.version_id == version.version_id), default=None)
     detections = journal.notes(NoteKind.HEAL_DETECTED)
     seen = [d["step"]["recent_to"] for d in detections
             if d["step"]["version_id"] == version.version_id]
-    if own and seen and seen[-1] is not None and max(own) <= dt.datetime.fromisoformat(seen[-1]):
-        return None
+    if seen and (newest is None or (seen[-1] is not None
+                                    and newest <= dt.datetime.fromisoformat(seen[-1]))):
+        return None  # the last cycle of this version saw every fill it has
     cycle = run_cycle(fills, version, settings=settings, now=journal.now())
     _record(journal, f"heal-{len(detections) + 1}", cycle)
     return cycle
@@ -153,15 +154,10 @@ def _heal(journal: Journal, settings: SlippageSettings) -> HealingCycle | None:
 
 def _record(journal: Journal, cycle_id: str, cycle: HealingCycle) -> None:
     """The cycle's notes, and a promoted version, in one transaction."""
-    steps: list[tuple[NoteKind, Mapping[str, Any]]] = [
-        (NoteKind.HEAL_DETECTED, cycle.detection.to_json())]
-    if cycle.hypothesis is not None:
-        steps.append((NoteKind.HEAL_HYPOTHESIS, cycle.hypothesis.to_json()))
-    if cycle.experiment is not None:
-        steps.append((NoteKind.HEAL_EXPERIMENT, cycle.experiment.to_json()))
-    calls: list[Callable[[Journal], Any]] = [_note(what, cycle_id, step) for what, step in steps]
-    if cycle.decision is not None:
-        calls.append(_note(NoteKind.HEAL_DECISION, cycle_id, cycle.decision.to_json()))
+    steps = [(NoteKind.HEAL_DETECTED, cycle.detection),
+             (NoteKind.HEAL_HYPOTHESIS, cycle.hypothesis),
+             (NoteKind.HEAL_EXPERIMENT, cycle.experiment), (NoteKind.HEAL_DECISION, cycle.decision)]
+    calls = [_note(what, cycle_id, step.to_json()) for what, step in steps if step is not None]
     if cycle.decision is not None and cycle.decision.outcome is Outcome.PROMOTED:
         assert cycle.experiment is not None
         version = cycle.experiment.candidate.to_json()

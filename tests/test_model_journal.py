@@ -134,6 +134,19 @@ def test_heal_waits_for_new_fills(tmp_path: Path) -> None:
     assert [c["cycle_id"] for c in cycles(read_journal(path))] == ["heal-1", "heal-2"]
 
 
+def test_a_new_version_without_fills_is_checked_once(tmp_path: Path) -> None:
+    """After a promotion, v2 has no fills: one heal notes that, the next journals nothing."""
+    path = tmp_path / "j.sqlite"
+    _journal(path, synthetic_fills(random.Random(1), [(100, CALM),
+                                                      (100, Regime(spread_extra=0.5))]))
+    assert heal(path, SETTINGS) is not None
+    cycle = heal(path, SETTINGS)
+    assert cycle is not None and cycle.detection.version_id == "v2"
+    assert cycle.detection.summary.startswith("not enough fills: 30 baseline and 0 recent")
+    assert heal(path, SETTINGS) is None
+    assert len(cycles(read_journal(path))) == 2
+
+
 def test_heal_refuses_a_journal_another_writer_holds(tmp_path: Path) -> None:
     """Healing by path while a Hydra holds the journal is a JournalLockedError."""
     path = tmp_path / "j.sqlite"
