@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hydra._cli import main
 from hydra._config import config_from_table, config_to_dict, load_config
 from hydra._version import __version__
+from hydra.cli import main
 
 EXAMPLE = str(Path(__file__).parent.parent / "examples" / "hydra.toml")
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from ib_async import IB, Future, LimitOrder
 
-from hydra._cli import main
+from hydra.cli import main
 
 
 def _free_port() -> int:

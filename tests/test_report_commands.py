@@ -5,19 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from hydra import _cli
-from hydra._report_commands import add_fill_report_parser, add_gate_check_parser
+from hydra.cli import main
 from tests.paper_journal import example_journal, gate_journal
 
 Hydra = Callable[..., int]
 
 
 @pytest.fixture
-def hydra(monkeypatch: pytest.MonkeyPatch) -> Hydra:
-    """``hydra ARGS...`` with the report commands listed (whether or not _cli lists them yet)."""
-    commands = (*_cli.COMMANDS, add_fill_report_parser, add_gate_check_parser)
-    monkeypatch.setattr(_cli, "COMMANDS", tuple(dict.fromkeys(commands)))
-    return lambda *argv: _cli.main([str(a) for a in argv])
+def hydra() -> Hydra:
+    """``hydra ARGS...``, in this process."""
+    return lambda *argv: main([str(a) for a in argv])
 
 
 @pytest.fixture

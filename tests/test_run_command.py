@@ -17,13 +17,14 @@ from typing import Any
 
 import pytest
 
-from hydra._cli import main
 from hydra._enums import OrderStatus
 from hydra._errors import BrokerConnectionError, UnmanagedOrdersError
 from hydra._journal import EventKind, Journal
-from hydra._run_command import DRAIN_CUT_SHORT, broker_settings
 from hydra._settings import HydraConfig
 from hydra._stop_reasons import describe_error
+from hydra.cli import main
+from hydra.cli._run_command import DRAIN_CUT_SHORT
+from hydra.cli._shared import broker_settings
 from hydra.ib._broker import IB_SYNC_TIMEOUT
 from tests.tiny_disk import mounted_tiny_disk
 

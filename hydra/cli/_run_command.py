@@ -23,19 +23,19 @@ import attrs
 import structlog
 import trio
 
-from ._command_base import CommandError, load_config_arg
-from ._engine import Engine, open_hydra
-from ._errors import HydraError
-from ._journal import utc_now
-from ._logging import configure_logging
-from ._runner import run_inbox, run_schedule, run_status
-from ._settings import BrokerSettings, HydraConfig
-from ._stop_reasons import describe_error
-from ._strategy_hook import load_hook
-from .brokers import Broker
+from .._engine import Engine, open_hydra
+from .._errors import HydraError
+from .._journal import utc_now
+from .._logging import configure_logging
+from .._runner import run_inbox, run_schedule, run_status
+from .._settings import HydraConfig
+from .._stop_reasons import describe_error
+from .._strategy_hook import load_hook
+from ..brokers import Broker
+from ._shared import CommandError, broker_settings, load_config_arg
 
 if TYPE_CHECKING:
-    from ._command_base import Subparsers
+    from ._shared import Subparsers
 
 log = structlog.get_logger()
 
@@ -73,21 +73,6 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.set_defaults(run=run_command)
 
 
-def broker_settings(config: HydraConfig, environ: os._Environ[str] | dict[str, str]
-                    ) -> BrokerSettings:
-    """The config's broker settings, with ``IB_GATEWAY_HOST`` / ``IB_GATEWAY_PORT`` on top."""
-    settings = config.broker
-    if environ.get("IB_GATEWAY_HOST"):
-        settings = attrs.evolve(settings, host=environ["IB_GATEWAY_HOST"])
-    if environ.get("IB_GATEWAY_PORT"):
-        try:
-            settings = attrs.evolve(settings, port=int(environ["IB_GATEWAY_PORT"]))
-        except ValueError:
-            raise CommandError(f"IB_GATEWAY_PORT: not a port number, got "
-                               f"{environ['IB_GATEWAY_PORT']!r}") from None
-    return settings
-
-
 def run_command(args: argparse.Namespace) -> int:
     config = load_config_arg(args.config) if args.config else HydraConfig()
     config = attrs.evolve(config, broker=broker_settings(config, os.environ))
@@ -111,14 +96,14 @@ def run_command(args: argparse.Namespace) -> int:
 @asynccontextmanager
 async def open_venue(config: HydraConfig, *, sim: bool, live: bool) -> AsyncIterator[Broker]:
     """IBBroker to the configured gateway, or to a simulated gateway started here."""
-    from .ib import open_ib_broker
+    from ..ib import open_ib_broker
 
     if not sim:
         async with open_ib_broker(config.broker, live=live) as broker:
             yield broker
         return
-    from .gateway import serve_gateway
-    from .sim import SimParams, open_sim_exchange
+    from ..gateway import serve_gateway
+    from ..sim import SimParams, open_sim_exchange
 
     async with open_sim_exchange(SimParams(), seed=1) as exchange, trio.open_nursery() as n:
         gateway = await n.start(functools.partial(serve_gateway, exchange, port=0))

@@ -16,15 +16,14 @@ from typing import TYPE_CHECKING
 import attrs
 import trio
 
-from ._command_base import CommandError, load_config_arg
-from ._errors import HydraError
-from ._run_command import broker_settings
-from ._settings import BrokerSettings, HydraConfig
-from ._stop_reasons import describe_error
+from .._errors import HydraError
+from .._settings import BrokerSettings, HydraConfig
+from .._stop_reasons import describe_error
+from ._shared import CommandError, broker_settings, load_config_arg
 
 if TYPE_CHECKING:
-    from ._command_base import Subparsers
-    from .ib import IBBroker
+    from ..ib import IBBroker
+    from ._shared import Subparsers
 
 
 def add_parsers(subparsers: Subparsers) -> None:
@@ -59,7 +58,7 @@ Action = Callable[["IBBroker"], Awaitable[None]]
 
 
 async def _connected(settings: BrokerSettings, action: Action, *, live: bool) -> None:
-    from .ib import open_ib_broker
+    from ..ib import open_ib_broker
 
     cli = attrs.evolve(settings, client_id=settings.cli_client_id)
     async with open_ib_broker(cli, live=live) as broker:

@@ -1,17 +1,21 @@
-"""What every ``hydra`` command shares: `CommandError`, the parser type, the config argument.
+"""What every ``hydra`` command shares: `CommandError`, the parser type, the config argument
+and the broker settings.
 
-A leaf of the command line: the command modules and `hydra._cli` import it, it imports none of
-them, so no command imports another through a function-level import.
+The leaf of `hydra.cli`: every command module and `hydra.cli._main` import it, it imports none
+of them, so no command imports another.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING, TypeAlias
 
-from ._config import config_from_table, read_toml
-from ._errors import ConfigError
-from ._settings import HydraConfig
+import attrs
+
+from .._config import config_from_table, read_toml
+from .._errors import ConfigError
+from .._settings import BrokerSettings, HydraConfig
 
 if TYPE_CHECKING:  # argparse has no public name for it, and it is generic only in typeshed
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -38,3 +42,18 @@ def load_config_arg(path: str) -> HydraConfig:
         return config_from_table(table)
     except ConfigError as e:
         raise CommandError(f"config error: {e} (in {path})") from e
+
+
+def broker_settings(config: HydraConfig, environ: os._Environ[str] | dict[str, str]
+                    ) -> BrokerSettings:
+    """The config's broker settings, with ``IB_GATEWAY_HOST`` / ``IB_GATEWAY_PORT`` on top."""
+    settings = config.broker
+    if environ.get("IB_GATEWAY_HOST"):
+        settings = attrs.evolve(settings, host=environ["IB_GATEWAY_HOST"])
+    if environ.get("IB_GATEWAY_PORT"):
+        try:
+            settings = attrs.evolve(settings, port=int(environ["IB_GATEWAY_PORT"]))
+        except ValueError:
+            raise CommandError(f"IB_GATEWAY_PORT: not a port number, got "
+                               f"{environ['IB_GATEWAY_PORT']!r}") from None
+    return settings

@@ -12,16 +12,16 @@ import argparse
 import json
 from typing import TYPE_CHECKING, NoReturn
 
-from ._command_base import CommandError, load_config_arg
-from ._errors import InvalidValueError
-from ._fill_plot import PlotUnavailableError, write_plot
-from ._fill_report import fill_report, render_report, report_to_json
-from ._gate import gate_check, render_gate
-from ._journal_records import JournalRecord, parse_time, read_journal
-from ._settings import HydraConfig, SlippageSettings
+from .._errors import InvalidValueError
+from .._fill_plot import PlotUnavailableError, write_plot
+from .._fill_report import fill_report, render_report, report_to_json
+from .._gate import gate_check, render_gate
+from .._journal_records import JournalRecord, parse_time, read_journal
+from .._settings import HydraConfig, SlippageSettings
+from ._shared import CommandError, load_config_arg
 
 if TYPE_CHECKING:
-    from ._command_base import Subparsers
+    from ._shared import Subparsers
 
 
 def _fail(message: str) -> NoReturn:
