@@ -201,6 +201,9 @@ class RunnerSettings:
     days: str = attrs.field(default="Mon-Fri", validator=_checked(parse_days))
     time_zone: str = attrs.field(default="America/Chicago", validator=_checked(parse_zone))
     inbox: str = attrs.field(default="hydra-inbox.jsonl", validator=non_empty_str)  # JSON lines
+    # How long an inbox intent without its own "deadline" may wait for a broker session that
+    # is down, from when it is read.
+    inbox_deadline: float = attrs.field(default=300.0, validator=positive_seconds)
 
     def daily_schedule(self) -> DailySchedule:
         return DailySchedule(at=parse_time("schedule", self.schedule),

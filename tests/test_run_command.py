@@ -68,13 +68,17 @@ def test_live_without_confirmation_is_refused_in_one_line(capsys: object) -> Non
 
 
 def test_run_sim_works_an_inbox_intent_and_drains_on_ctrl_c(tmp_path: Path) -> None:
-    """hydra run --sim picks an intent from the inbox, fills it through the simulated gateway,
-    and on Ctrl-C stops cleanly with the journal closed out."""
+    """hydra run --sim refuses the inbox's bad lines by number (an id with a NUL, one of
+    200,000 characters: neither reaches the gateway), picks the good intent after them, fills
+    it through the simulated gateway, and on Ctrl-C stops cleanly with the journal closed out."""
     journal, inbox = tmp_path / "journal.sqlite", tmp_path / "inbox.jsonl"
     config = tmp_path / "hydra.toml"
     config.write_text(f'[execution]\npatience = 1.0\n[journal]\npath = "{journal}"\n'
-                      f'[runner]\ninbox = "{inbox}"\n')
-    inbox.write_text('{"symbol": "ZO", "side": "BUY", "quantity": 2, "policy": "cross"}\n')
+                      f'[runner]\ninbox = "{inbox}"\n[logging]\nformat = "json"\n')
+    bad = [{"symbol": "ZO", "side": "BUY", "quantity": 2, "intent_id": text}
+           for text in ("a\u0000b", "x" * 200_000)]
+    inbox.write_text("".join(json.dumps(line) + "\n" for line in bad)
+                     + '{"symbol": "ZO", "side": "BUY", "quantity": 2, "policy": "cross"}\n')
     process = subprocess.Popen(
         [sys.executable, "-m", "hydra", "run", "--sim", "--config", str(config)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -88,8 +92,11 @@ def test_run_sim_works_an_inbox_intent_and_drains_on_ctrl_c(tmp_path: Path) -> N
     finally:
         process.kill()
     assert process.returncode == 0, err
+    logs = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert [e["line"] for e in logs if e["event"] == "inbox_line_refused"] == [1, 2]
     notes = [p["what"] for _, kind, p in Journal.open(journal).events() if kind is EventKind.NOTE]
     assert notes[0] == "engine_started" and notes[-1] == "engine_stopped"
+    assert json.loads((tmp_path / "journal.sqlite.inbox").read_text())["generation"] == 0
     (order,) = Journal.open(journal).orders()
     assert order.status.is_final and order.filled >= 1
     assert order.filled == sum(fill.quantity for fill in Journal.open(journal).fills())

@@ -144,7 +144,10 @@ async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hoo
                 run_schedule, engine, broker, hook=hook,  # type: ignore[arg-type]
                 name=config.runner.strategy.partition(":")[2],
                 schedule=config.runner.daily_schedule(), now=utc_now))
-        nursery.start_soon(functools.partial(run_inbox, engine, path=Path(config.runner.inbox)))
+        nursery.start_soon(functools.partial(
+            run_inbox, engine, path=Path(config.runner.inbox),
+            state=Path(config.journal.path + ".inbox"), now=utc_now,
+            wait=config.runner.inbox_deadline))
         nursery.start_soon(run_status, engine)
 
 
