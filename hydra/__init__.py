@@ -10,7 +10,8 @@ parses this map and checks every module's imports against it):
   4. _codec, _reports, _journal,                  storage, reports, configuration, logging
      _journal_records, _config, _logging,
      _audit, _journal_lock,
-     _journal_schema, _journal_marker, _stop_reasons
+     _journal_schema, _journal_marker, _stop_reasons,
+     _toml_lines
   5. brokers, sim                                 the Broker protocol; the simulated exchange
   6. _messages, _journal_actor, _child_order,     the actor system
      _sender, _quote_source, _risk_actor,

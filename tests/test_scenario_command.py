@@ -213,6 +213,19 @@ def test_a_malformed_scenario_is_one_line_and_exit_2(
     assert expected in message and f"line {line}" in message and str(path) in message
 
 
+def test_a_malformed_scenario_with_json_is_a_json_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """scenario run --json on a bad file: one JSON object on stderr with the key and line."""
+    path = tmp_path / "bad.toml"
+    path.write_text("seed = 1\n[[actions]]\nkind = 'intent'\nat = -1\n")
+    assert hydra(["scenario", "run", str(path), "--json"]) == 2
+    captured = capsys.readouterr()
+    error = json.loads(captured.err)
+    assert captured.out == "" and error["error"].startswith("scenario error: actions[0]")
+    assert (error["file"], error["line"]) == (str(path), 2)
+
+
 def test_a_missing_file_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     """A file that does not exist is one line and exit 2."""
     assert hydra(["scenario", "run", "no-such-scenario.toml"]) == 2

@@ -29,7 +29,7 @@ def add_parser(subparsers: Subparsers) -> None:
 
 
 def run_config_check(args: argparse.Namespace) -> int:
-    config = load_config_arg(args.file)
+    config = load_config_arg(args.file, json_lines=args.json)
     if args.json:
         print(json.dumps(config_to_dict(config), indent=2))
     else:

@@ -64,6 +64,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.run(args)
     except CommandError as e:
-        print(e.message, file=sys.stderr)
+        print(e.to_json() if getattr(args, "json", False) else e.message, file=sys.stderr)
         return e.exit_code
     return status

@@ -41,7 +41,7 @@ def _read(args: argparse.Namespace) -> tuple[str, list[JournalRecord], SlippageS
     """The journal's path and records, and the slippage settings, from the common options."""
     config = HydraConfig()
     if args.config is not None:
-        config = load_config_arg(args.config)
+        config = load_config_arg(args.config, json_lines=args.json)
     path: str = args.journal or config.journal.path
     try:
         records = read_journal(path)

@@ -101,7 +101,8 @@ def _load(path: Path) -> Scenario:
     try:
         return load_scenario(path)
     except ScenarioError as e:
-        raise _error(f"scenario error: {e.message}") from e
+        raise CommandError(f"scenario error: {e.message}", details={
+            "field": e.field, "problem": e.problem, "file": e.file, "line": e.line}) from e
 
 
 def _resolve(file: str, directory: Path | None) -> Path:
