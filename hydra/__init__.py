@@ -20,7 +20,7 @@ parses this map and checks every module's imports against it):
      _engine
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
   8. _fill_report, _fill_plot, _gate, _inbox,     fill reports, the gate and the paper runner
-     _inbox_reader, _strategy_hook, _runner
+     _inbox_reader, _screen, _strategy_hook, _runner
   9. cli, __main__                                the command line
 """
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
 
 import structlog
 import trio
@@ -24,6 +22,7 @@ from ._inbox_reader import InboxLine, InboxReader
 from ._messages import EngineEvent, SessionChanged
 from ._orders import OrderIntent
 from ._schedule import DailySchedule
+from ._screen import StatusScreen
 from ._strategy_hook import Hook, StrategyContext, intents_from
 from .brokers import Broker
 
@@ -195,15 +194,14 @@ def status_line(engine: Engine) -> str:
             f"({stats.filled_quantity} lots)")
 
 
-async def run_status(engine: Engine, *, stream: TextIO = sys.stderr) -> None:
-    """A live status line on a terminal (every second); a JSON log line a minute otherwise."""
-    tty = stream.isatty()
+async def run_status(engine: Engine, *, screen: StatusScreen | None = None) -> None:
+    """A live status line on ``screen`` (every second); without one (not a terminal), a log
+    line a minute."""
     while True:
-        if tty:
-            stream.write("\r" + status_line(engine).ljust(100))
-            stream.flush()
+        if screen is not None:
+            screen.show(status_line(engine))
         else:
             stats = engine.statistics()
             log.info("status", session_up=stats.session_up, trading_state=stats.trading_state.value,
                      working=stats.working, finished=stats.finished, fills=stats.fills)
-        await trio.sleep(1.0 if tty else 60.0)
+        await trio.sleep(1.0 if screen is not None else 60.0)

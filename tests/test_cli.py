@@ -153,6 +153,18 @@ def test_values_are_shown_as_the_file_writes_them(
     assert status == 2 and err.endswith(shown + "\n"), err
 
 
+def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    """``hydra config check FILE | head -0``: the pipe closes before hydra writes; it exits
+    141 (the shell's status for a writer stopped by a closed pipe) with no traceback."""
+    process = subprocess.Popen([sys.executable, "-m", "hydra", "config", "check", EXAMPLE],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    with process.stderr:
+        err = process.stderr.read()
+    assert (process.wait(timeout=60), err) == (141, b"")
+
+
 def test_config_check_syntax_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Malformed TOML exits 2 with one stderr line naming the file and the line."""
     path = tmp_path / "broken.toml"

@@ -3,13 +3,19 @@ refusals. These run a real process on the real clock, bounded by timeouts."""
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
 import json
 import os
+import pty
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import termios
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -100,6 +106,58 @@ def test_run_sim_works_an_inbox_intent_and_drains_on_ctrl_c(tmp_path: Path) -> N
     (order,) = Journal.open(journal).orders()
     assert order.status.is_final and order.filled >= 1
     assert order.filled == sum(fill.quantity for fill in Journal.open(journal).fills())
+    started = dt.datetime.fromtimestamp(config.stat().st_mtime, dt.UTC)
+    for fill in Journal.open(journal).fills():  # stamped with the wall clock, not the sim's
+        assert started - dt.timedelta(seconds=5) < fill.time < started + dt.timedelta(minutes=5)
+
+
+def test_on_a_terminal_log_lines_never_land_on_the_status_line(tmp_path: Path) -> None:
+    """hydra run --sim on an 80-column pseudo-terminal: every status line fits in 79 columns
+    and no log line is written onto the end of one, through an intent's fills and the drain."""
+    journal, inbox = tmp_path / "journal.sqlite", tmp_path / "inbox.jsonl"
+    config = tmp_path / "hydra.toml"
+    config.write_text(f'[execution]\npatience = 1.0\n[journal]\npath = "{journal}"\n'
+                      f'[runner]\ninbox = "{inbox}"\n')
+    inbox.write_text('{"symbol": "ZO", "side": "BUY", "quantity": 2, "policy": "cross"}\n')
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hydra", "run", "--sim", "--config", str(config)],
+        stdin=follower, stdout=follower, stderr=follower, env=environ)
+    os.close(follower)
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_read_all, args=(leader, chunks))
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not _settled(journal) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.5)  # a status redraw after the fills
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+        reader.join(timeout=10)
+        os.close(leader)
+    screen = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    lines = [line for piece in screen.split("\r\x1b[K") for line in piece.split("\n")]
+    status = [line for line in lines if line.startswith("hydra: ")]
+    assert status and all(len(line) <= 79 for line in status)
+    assert not [line for line in lines if "hydra: " in line[1:]]
+    assert any("intent_finished" in line for line in lines)
+
+
+def _read_all(fd: int, chunks: list[bytes]) -> None:
+    """Everything a pseudo-terminal's other end writes, until it closes."""
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            return
+        if not data:
+            return
+        chunks.append(data)
 
 
 def _settled(journal: Path) -> bool:

@@ -17,7 +17,8 @@ import attrs
 import trio
 
 from .._errors import HydraError
-from .._settings import BrokerSettings, HydraConfig
+from .._logging import configure_logging
+from .._settings import BrokerSettings, HydraConfig, LogLevel
 from .._stop_reasons import describe_error
 from ._shared import CommandError, broker_settings, load_config_arg
 
@@ -46,6 +47,10 @@ def add_parsers(subparsers: Subparsers) -> None:
 
 def _run(name: str, action: Action, args: argparse.Namespace) -> int:
     config = load_config_arg(args.config) if args.config else HydraConfig()
+    # Standard output is the report's: logs go to standard error, and IB's notices (market
+    # data farm connected, 2104/2106/2158) are not the trader's business here.
+    level = max(config.logging.level, LogLevel.WARNING, key=list(LogLevel).index)
+    configure_logging(attrs.evolve(config.logging, level=level))
     settings = broker_settings(config, os.environ)
     try:
         trio.run(functools.partial(_connected, settings, action, live=args.live))

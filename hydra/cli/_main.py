@@ -10,6 +10,8 @@ line on standard error, without a traceback.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -63,7 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.code if isinstance(e.code, int) else int(e.code is not None)
     try:
         status: int = args.run(args)
+        sys.stdout.flush()
     except CommandError as e:
         print(e.to_json() if getattr(args, "json", False) else e.message, file=sys.stderr)
         return e.exit_code
+    except BrokenPipeError:  # the reader has gone (| head): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the final flush
+        return BROKEN_PIPE
     return status
+
+
+BROKEN_PIPE = 128 + signal.SIGPIPE
+"""The exit status when standard output's reader went away: the shell's, for a writer that a
+closed pipe stopped."""

@@ -11,13 +11,15 @@ short: working orders are cancelled at once, and the exit status is 3.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import functools
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO, cast
 
 import attrs
 import structlog
@@ -28,6 +30,7 @@ from .._errors import HydraError
 from .._journal import utc_now
 from .._logging import configure_logging
 from .._runner import run_inbox, run_schedule, run_status
+from .._screen import StatusScreen
 from .._settings import HydraConfig
 from .._stop_reasons import describe_error
 from .._strategy_hook import load_hook
@@ -76,17 +79,22 @@ def add_parser(subparsers: Subparsers) -> None:
 def run_command(args: argparse.Namespace) -> int:
     config = load_config_arg(args.config) if args.config else HydraConfig()
     config = attrs.evolve(config, broker=broker_settings(config, os.environ))
-    configure_logging(config.logging)
+    # On a terminal, logs and the status line share standard error through one screen.
+    screen = StatusScreen(sys.stderr) if sys.stderr.isatty() else None
+    configure_logging(config.logging, stream=cast(TextIO, screen or sys.stderr))
     hook = load_hook(config.runner.strategy) if config.runner.strategy else None
     try:
         stopping = trio.run(functools.partial(
             run_until_signalled, config, hook=hook, sim=args.sim, live=args.live,
-            adopt_unknown=args.adopt_unknown, new_journal=args.new_journal))
+            adopt_unknown=args.adopt_unknown, new_journal=args.new_journal, screen=screen))
     except KeyboardInterrupt:  # Ctrl-C before the runner listened for signals, or after
         raise CommandError("hydra run stopped: Ctrl-C outside the runner: nothing drained",
                            exit_code=INTERRUPTED) from None
     except (HydraError, OSError, BaseExceptionGroup) as error:
         raise CommandError(f"hydra run stopped: {describe_error(error)}") from error
+    finally:
+        if screen is not None:
+            screen.clear()  # the last words of the run go on a line of their own
     message = stopping.cut_short_message()
     if message is not None:
         raise CommandError(message, exit_code=DRAIN_CUT_SHORT)
@@ -105,7 +113,9 @@ async def open_venue(config: HydraConfig, *, sim: bool, live: bool) -> AsyncIter
     from ..gateway import serve_gateway
     from ..sim import SimParams, open_sim_exchange
 
-    async with open_sim_exchange(SimParams(), seed=1) as exchange, trio.open_nursery() as n:
+    # The simulated session opens now, so fills carry the wall-clock time like everything else.
+    params = SimParams(session_start=dt.datetime.now(dt.UTC).replace(microsecond=0))
+    async with open_sim_exchange(params, seed=1) as exchange, trio.open_nursery() as n:
         gateway = await n.start(functools.partial(serve_gateway, exchange, port=0))
         settings = attrs.evolve(config.broker, host="127.0.0.1", port=gateway.port)
         async with open_ib_broker(settings) as broker:
@@ -115,7 +125,7 @@ async def open_venue(config: HydraConfig, *, sim: bool, live: bool) -> AsyncIter
 
 async def run_until_signalled(
     config: HydraConfig, *, hook: object, sim: bool, live: bool, adopt_unknown: bool = False,
-    new_journal: bool = False,
+    new_journal: bool = False, screen: StatusScreen | None = None,
 ) -> Stopping:
     """Run the runner's actors beside Hydra until a stop signal, then drain (see `Stopping`)."""
     stopping = Stopping(drain_timeout=config.shutdown.drain_timeout)
@@ -129,13 +139,13 @@ async def run_until_signalled(
                     log.info("runner_started", sim=sim, live=live,
                              strategy=config.runner.strategy, inbox=config.runner.inbox)
                     with stopping.new_work:
-                        await run_runner(config, engine, broker, hook=hook)
+                        await run_runner(config, engine, broker, hook=hook, screen=screen)
             guard.cancel_scope.cancel(reason="Hydra has closed: no more signals to handle")
     return stopping
 
 
-async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hook: object
-                     ) -> None:
+async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hook: object,
+                     screen: StatusScreen | None = None) -> None:
     """The strategy schedule, the inbox and the status line: new work, until cancelled."""
     async with trio.open_nursery() as nursery:
         if hook is not None:
@@ -148,7 +158,7 @@ async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hoo
             run_inbox, engine, path=Path(config.runner.inbox),
             state=Path(config.journal.path + ".inbox"), now=utc_now,
             wait=config.runner.inbox_deadline))
-        nursery.start_soon(run_status, engine)
+        nursery.start_soon(functools.partial(run_status, engine, screen=screen))
 
 
 @attrs.define
