@@ -37,13 +37,15 @@ It reports the completion of the interrupted intents that restarts resumed again
 uninterrupted ones, per step kind.
 
 Run: ``.venv/bin/python bench/crash_safety.py`` (100 kills, seed 1); ``--quick`` (12 kills);
-``--kills N``, ``--seed N``, ``--max-delay S``, ``--wal-loss P``. Exit status 0 on PASS, 1 on
+``--kills N``, ``--seed N``, ``--max-delay S``, ``--wal-loss P``, ``--keep DIR`` (keep the
+journal, the audit log and the logs in a new folder). Exit status 0 on PASS, 1 on
 FAIL.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import signal
@@ -295,12 +297,17 @@ def main() -> int:
     parser.add_argument("--slices", type=int, default=3, help="TWAP slices (3)")
     parser.add_argument("--horizon", type=float, default=2.0, help="TWAP horizon, s (2)")
     parser.add_argument("--quick", action="store_true", help="12 kills")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="work in this new folder and keep the journal and logs there")
     args = parser.parse_args()
     if args.quick:
         args.kills = 12
     header("Hydra crash safety: SIGKILL and restart on one journal (IB adapter, sim gateway)")
     rng = random.Random(args.seed)
-    with tempfile.TemporaryDirectory(prefix="hydra-crash-") as tmp_dir:
+    if args.keep is not None:
+        args.keep.mkdir(parents=True)  # a new folder: an old journal would change the run
+    with (contextlib.nullcontext(str(args.keep)) if args.keep is not None
+          else tempfile.TemporaryDirectory(prefix="hydra-crash-")) as tmp_dir:
         tmp = Path(tmp_dir)
         journal, log = tmp / "crash.sqlite", tmp / "driver.log"
         wal = journal.with_name(journal.name + "-wal")

@@ -34,10 +34,10 @@ from hydra import HydraConfig
 from hydra._contracts import OATS
 from hydra._core._risk_checks import AccountState
 from hydra._core._risk_state import RiskSnapshot
-from hydra._engine import open_hydra
 from hydra._enums import NoteKind, OrderStatus, Side
 from hydra._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
 from hydra._journal import Journal
+from hydra._open_hydra import open_hydra
 from hydra._orders import Fill, OrderIntent, OrderRequest
 from hydra.sim import DisplayedSize, MarketParams, SimBroker, SimParams, open_sim_exchange
 

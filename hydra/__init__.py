@@ -11,13 +11,14 @@ parses this map and checks every module's imports against it):
      _journal_records, _config, _logging,
      _audit, _journal_lock,
      _journal_schema, _journal_marker, _stop_reasons,
-     _toml_lines
+     _journal_calls, _toml_lines
   5. brokers, sim                                 the Broker protocol; the simulated exchange
   6. _messages, _journal_actor, _child_order,     the actor system
+     _worker_reports,
      _sender, _quote_source, _risk_actor,
      _patience, _twap_actor, _bracket,
      _supervisor, _publisher, _witness, _recovery,
-     _engine
+     _router, _engine, _open_hydra
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
   8. _fill_report, _fill_plot, _gate, _inbox,     fill reports, the gate and the paper runner
      _inbox_reader, _screen, _strategy_hook, _runner
@@ -42,7 +43,7 @@ from ._core._risk_checks import AccountState, Denial, check_order, tripped_break
 from ._core._routing import participation, route
 from ._core._slippage import SlippageStats, predict_slippage_bps, reconcile, shortfall_bps
 from ._core._twap import TwapPlan, plan_twap, slice_sizes
-from ._engine import Engine, EngineStatistics, IntentHandle, open_hydra
+from ._engine import Engine, EngineStatistics
 from ._enums import OrderStatus, OrderType, Policy, Side, TimeInForce, TradingState
 from ._errors import (
     BrokerConnectionError,
@@ -71,9 +72,11 @@ from ._messages import (
     SessionChanged,
     TradingStateChanged,
 )
+from ._open_hydra import open_hydra
 from ._orders import Fill, OrderIntent, OrderRequest
 from ._quotes import Quote
 from ._reports import ChildOrderReport, ExecutionReport
+from ._router import IntentHandle
 from ._settings import (
     BackoffSettings,
     BrokerSettings,

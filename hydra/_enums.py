@@ -106,6 +106,7 @@ class NoteKind(enum.StrEnum):
     STRANGER_ORDER = "stranger_order"  # another program's order working at the broker at start
     UNKNOWN_ORDER = "unknown_order"  # this journal's order it did not know (--adopt-unknown)
     UNKNOWN_EXECUTION = "unknown_execution"  # an execution of such an order (--adopt-unknown)
+    UNKNOWN_COMPLETED_ORDER = "unknown_completed_order"  # ours, ended at the broker, not known
     ORDER_UNMANAGED = "order_unmanaged"
     MODIFY = "modify"
     COMMISSION = "commission"

@@ -80,6 +80,13 @@ def intent_id_of(client_order_id: str) -> IntentId:
     return IntentId(intent if dot and intent else rest)
 
 
+def sequence_of(client_order_id: str) -> int | None:
+    """The sequence number ending ``client_order_id`` (``...<intent id>.<n>``), or None for
+    an id of another shape (another program's order)."""
+    _, dot, tail = client_order_id.rpartition(".")
+    return int(tail) if dot and tail.isdigit() and tail.isascii() else None
+
+
 @attrs.frozen
 class OrderIds:
     """One engine's client order ids: each stamped with its journal's id (None: unstamped)."""

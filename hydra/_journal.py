@@ -38,7 +38,15 @@ from ._audit import AuditLog
 from ._codec import fill_from_json, intent_from_json, request_from_json, to_jsonable
 from ._enums import OrderStatus
 from ._errors import JournalWriteError
-from ._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId, JournalId, new_journal_id
+from ._ids import (
+    BrokerOrderId,
+    ClientOrderId,
+    ExecutionId,
+    IntentId,
+    JournalId,
+    new_journal_id,
+    sequence_of,
+)
 from ._journal_lock import JournalLock
 from ._journal_marker import check_same_journal, remember
 from ._journal_schema import (
@@ -369,6 +377,9 @@ class Journal:
 
         Without ``intent_id``, the intent of the journaled order the fill belongs to is used."""
         intent_id = intent_id or self._intent_of(fill.client_order_id)
+        if intent_id is None and self._has_note(NoteKind.UNKNOWN_EXECUTION, "execution_id",
+                                                fill.execution_id):
+            return False  # adopted as a stranger's at a start: journaled already
         payload = {"fill": fill, "predicted_bps": predicted_bps, "actual_bps": actual_bps}
         try:
             self._append(
@@ -388,8 +399,11 @@ class Journal:
         self._append(EventKind.BLOCKED, payload, **keys)
 
     def record_note(self, what: NoteKind, **details: Any) -> None:
-        """A note ``what`` with its details."""
-        self._append(EventKind.NOTE, {"what": what, **details})
+        """A note ``what`` with its details; an ``intent_id`` or ``client_order_id`` among
+        them also keys the event, so lookups by intent or order find it by index."""
+        keys = {key: value for key in ("intent_id", "client_order_id")
+                if isinstance(value := details.get(key), str)}
+        self._append(EventKind.NOTE, {"what": what, **details}, **keys)
 
     def events(self) -> Iterator[tuple[int, EventKind, dict[str, Any]]]:
         """Every event in order: (sequence number, kind, payload); an event of a kind this
@@ -416,12 +430,14 @@ class Journal:
         return None if row is None else fill_from_json(json.loads(row[0])["fill"])
 
     def known_order_ids(self) -> frozenset[ClientOrderId]:
-        """Every client order id the journal knows: its orders (sent or dry) and the broker's
-        orders it was told to adopt as strangers (``unknown_order`` notes)."""
+        """Every client order id the journal knows: its orders (sent or dry), the broker's
+        orders it was told to adopt as strangers (``unknown_order`` notes) and the ones it
+        learnt had ended at the broker (``unknown_completed_order`` notes)."""
         rows = self._db.execute(
             "SELECT client_order_id FROM events WHERE kind = 'order' UNION"
             " SELECT json_extract(payload, '$.client_order_id') FROM events WHERE kind = 'note'"
-            " AND json_extract(payload, '$.what') = ?", (NoteKind.UNKNOWN_ORDER.value,))
+            " AND json_extract(payload, '$.what') IN (?, ?)",
+            (NoteKind.UNKNOWN_ORDER.value, NoteKind.UNKNOWN_COMPLETED_ORDER.value))
         return frozenset(ClientOrderId(coid) for (coid,) in rows if coid is not None)
 
     def known_execution_ids(self) -> frozenset[ExecutionId]:
@@ -514,14 +530,14 @@ class Journal:
 
     def last_sequence(self, intent_id: IntentId) -> int:
         """The highest order number (`client_order_id_for`) ``intent_id`` used, sent or
-        blocked; 0 when none."""
+        blocked, or that the broker showed at a start (the witness's notes); 0 when none."""
         rows = self._db.execute(
-            "SELECT client_order_id FROM events WHERE kind IN ('order', 'blocked')"
-            " AND intent_id = ?", (intent_id,),
+            "SELECT client_order_id FROM events WHERE intent_id = ? AND (kind IN ('order',"
+            " 'blocked') OR (kind = 'note' AND json_extract(payload, '$.what') IN (?, ?, ?)))",
+            (intent_id, NoteKind.UNKNOWN_ORDER.value, NoteKind.UNKNOWN_COMPLETED_ORDER.value,
+             NoteKind.UNKNOWN_EXECUTION.value),
         ).fetchall()
-        numbers = [int(tail) for (coid,) in rows
-                   if (tail := str(coid).rpartition(".")[2]).isdigit()]
-        return max(numbers, default=0)
+        return max((sequence_of(coid) or 0 for (coid,) in rows if coid), default=0)
 
     def intent_fills(self, intent_id: IntentId) -> list[Fill]:
         """The fills journaled for ``intent_id``'s orders, in order."""
@@ -559,6 +575,16 @@ class Journal:
         """True when ``client_order_id`` was adopted as a stranger (an ``unknown_order`` note:
         the journal was behind the broker and the operator said ``--adopt-unknown``)."""
         return self._has_note(NoteKind.UNKNOWN_ORDER, "client_order_id", client_order_id)
+
+    def intents_behind(self) -> frozenset[IntentId]:
+        """Intents with orders or executions the broker showed at a start that the journal
+        had lost, adopted as strangers (``--adopt-unknown``): the journal's account of them is
+        short, so they are never resumed."""
+        rows = self._db.execute(
+            "SELECT DISTINCT intent_id FROM events WHERE kind = 'note' AND intent_id IS NOT NULL"
+            " AND json_extract(payload, '$.what') IN (?, ?)",
+            (NoteKind.UNKNOWN_ORDER.value, NoteKind.UNKNOWN_EXECUTION.value))
+        return frozenset(IntentId(intent) for (intent,) in rows)
 
     def control_applied(self, request_id: str) -> bool:
         """True when a ``control_applied`` note names ``request_id``."""

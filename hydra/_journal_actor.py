@@ -1,14 +1,14 @@
 """The journal actor: the single writer of the journal, and the typed client other actors use.
 
 Each write is answered only after it is committed, so ``await journal.record_order(...)``
-returning means the order is on disk: that is the write-ahead rule. A write or a query that
-fails raises in the task that asked for it; the actor goes on serving the others. A write
-the disk refuses (`JournalWriteError`) is also told to whoever waits in `wait_write_failed`:
-`open_hydra` stops on it. The journal
-mirrors what it commits to the audit log itself, so nothing here writes to it. SQLite work runs
-through
-``offload`` — `trio.to_thread.run_sync` in production; tests on the autojump clock pass an
-inline runner, because virtual time would jump ahead while a worker thread is busy.
+returning means the order is on disk: that is the write-ahead rule. Each operation is a message
+of its own (`hydra._journal_calls`), never a closure. A write or a query that fails raises in
+the task that asked for it; the actor goes on serving the others. A write the disk refuses
+(`JournalWriteError`) is also told to whoever waits in `wait_write_failed`: `open_hydra` stops
+on it. The journal mirrors what it commits to the audit log itself, so nothing here writes to
+it. SQLite work runs through ``offload`` — `trio.to_thread.run_sync` in production; tests on
+the autojump clock pass an inline runner, because virtual time would jump ahead while a worker
+thread is busy.
 """
 
 from __future__ import annotations
@@ -28,6 +28,16 @@ from ._enums import NoteKind, OrderStatus
 from ._errors import JournalWriteError
 from ._ids import BrokerOrderId, ClientOrderId, IntentId
 from ._journal import Journal
+from ._journal_calls import (
+    JournalCall,
+    RecordAck,
+    RecordBlocked,
+    RecordFill,
+    RecordIntent,
+    RecordNote,
+    RecordOrder,
+    RecordStatus,
+)
 from ._orders import Fill, OrderIntent, OrderRequest
 
 log = structlog.get_logger()
@@ -48,9 +58,9 @@ async def run_in_thread(work: Callable[[], T]) -> T:
 
 @attrs.frozen(kw_only=True)
 class JournalWrite:
-    """One call on the journal (a write or a query), and where to send its outcome."""
+    """One operation on the journal (a write or a query), and where to send its outcome."""
 
-    write: Callable[[Journal], Any]
+    call: JournalCall[Any]
     reply: trio.MemorySendChannel[outcome.Outcome[Any]]
 
 
@@ -79,7 +89,7 @@ async def run_journal(
                 except (trio.WouldBlock, trio.EndOfChannel):
                     break
             results = await offload(functools.partial(
-                journal.apply_together, [message.write for message in group]))
+                journal.apply_together, [message.call.apply for message in group]))
             for message, result in zip(group, results, strict=True):
                 with contextlib.suppress(trio.BrokenResourceError):  # the caller was cancelled
                     message.reply.send_nowait(result)
@@ -114,11 +124,12 @@ class JournalClient:
     async def aclose(self) -> None:
         await self._outbox.aclose()
 
-    async def _call(self, work: Callable[[Journal], T]) -> T:
-        """Run ``work`` on the journal in the actor; its result, or its exception raised here."""
+    async def ask(self, call: JournalCall[T]) -> T:
+        """Apply ``call`` (a query, or a write) in the actor, in order with every other call;
+        its answer, or its exception raised here."""
         send, receive = trio.open_memory_channel[outcome.Outcome[T]](1)  # one answer, no wait
         with receive:
-            await self._outbox.send(JournalWrite(write=work, reply=send))
+            await self._outbox.send(JournalWrite(call=call, reply=send))
             result = await receive.receive()
         error = result.error if isinstance(result, outcome.Error) else None
         if isinstance(error, JournalWriteError) and self._failures.first is None:
@@ -129,40 +140,35 @@ class JournalClient:
     async def record_intent(
         self, intent: OrderIntent, *, arrival_mid: Decimal, predicted_bps: Decimal | None
     ) -> None:
-        await self._call(lambda j: j.record_intent(intent, arrival_mid=arrival_mid,
-                                                   predicted_bps=predicted_bps))
+        await self.ask(RecordIntent(intent=intent, arrival_mid=arrival_mid,
+                                    predicted_bps=predicted_bps))
 
     async def record_order(self, request: OrderRequest, *, dry: bool = False) -> None:
-        await self._call(lambda j: j.record_order(request, dry=dry))
+        await self.ask(RecordOrder(request=request, dry=dry))
 
     async def record_ack(
         self, client_order_id: ClientOrderId, broker_order_id: BrokerOrderId, intent: str | None
     ) -> None:
-        await self._call(lambda j: j.record_ack(client_order_id, broker_order_id,
-                                                intent_id=intent))
+        await self.ask(RecordAck(client_order_id=client_order_id,
+                                 broker_order_id=broker_order_id, intent_id=intent))
 
     async def record_status(
         self, client_order_id: ClientOrderId, status: OrderStatus, *, reason: str | None,
         intent: str | None,
     ) -> None:
-        await self._call(lambda j: j.record_status(client_order_id, status, reason=reason,
-                                                   intent_id=intent))
+        await self.ask(RecordStatus(client_order_id=client_order_id, status=status,
+                                    reason=reason, intent_id=intent))
 
     async def record_fill(
         self, fill: Fill, *, intent_id: IntentId | None, predicted_bps: Decimal | None,
         actual_bps: Decimal | None,
     ) -> bool:
         """Record ``fill``; False when its execution id was journaled before (a duplicate)."""
-        return await self._call(
-            lambda j: j.record_fill(fill, intent_id=intent_id, predicted_bps=predicted_bps,
-                                    actual_bps=actual_bps))
+        return await self.ask(RecordFill(fill=fill, intent_id=intent_id,
+                                         predicted_bps=predicted_bps, actual_bps=actual_bps))
 
     async def record_blocked(self, request: OrderRequest, *, denials: list[str]) -> None:
-        await self._call(lambda j: j.record_blocked(request, denials=denials))
+        await self.ask(RecordBlocked(request=request, denials=tuple(denials)))
 
     async def record_note(self, what: NoteKind, **details: Any) -> None:
-        await self._call(lambda j: j.record_note(what, **details))
-
-    async def read(self, query: Callable[[Journal], T]) -> T:
-        """Run a read-only ``query`` on the journal, in order with the writes."""
-        return await self._call(query)
+        await self.ask(RecordNote(what=what, details=details))

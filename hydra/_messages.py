@@ -150,6 +150,7 @@ class Resynced:
     fills: tuple[Fill, ...]
     open_orders: tuple[OpenOrder, ...]
     positions: Mapping[str, int] | None = None  # symbol → contracts at the broker, to compare
+    done: trio.Event | None = None  # set once every fill is journaled (a restart waits on it)
 
 
 @attrs.frozen(kw_only=True)

@@ -13,8 +13,10 @@ Nothing the journal knows is sent again. Per intent the previous run did not fin
   its remaining slices over what is left of its horizon (from its journaled submission time),
   its working slice as the first of them; a patience order from the stage it was at (by the
   time it was journaled), a passive one staying passive. It is journaled as ``intent_resumed``;
-- with ``resume = false`` its working orders are adopted (with its policy, at their stage) and
-  the intent is journaled and published as ``intent_interrupted``.
+- with ``resume = false``, or when the journal had lost some of the intent's orders (adopted
+  as unknown after a lost ``-wal``: its account of the intent is short, so resuming could
+  overfill), its working orders are adopted (with its policy, at their stage) and the intent
+  is journaled and published as ``intent_interrupted``.
 
 A roll stopped between its legs (``roll_started`` names both intents and the target month) has
 its open leg started for what the close filled, or, without resume, reported with exactly what
@@ -24,7 +26,6 @@ was closed. Orders left working on purpose whose intent had finished are adopted
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -43,6 +44,15 @@ from ._enums import OrderStatus, Policy, Side
 from ._ids import ClientOrderId, IntentId, OrderIds
 from ._journal import IntentRecord, Journal, JournaledOrder
 from ._journal_actor import JournalClient
+from ._journal_calls import (
+    FillsOfOrder,
+    HasIntent,
+    IntentsBehind,
+    JournalNow,
+    LiveOrders,
+    Notes,
+    UnfinishedIntents,
+)
 from ._journal_schema import NoteKind
 from ._messages import (
     AdoptOrder,
@@ -59,12 +69,13 @@ from ._reports import ChildOrderReport
 from ._settings import HydraConfig
 from ._supervisor import resync
 from ._twap_actor import run_twap
+from ._worker_reports import Reports
 from .brokers import BrokerEvent, MarketView, OpenOrder
 
 log = structlog.get_logger()
 
-Run = Callable[[list[ChildOrderReport]], Awaitable[None]]
-"""A resumed intent's work: appends a report for every order it works to the list."""
+Run = Callable[[Reports], Awaitable[None]]
+"""A resumed intent's work: sends a report for every order it works to the channel."""
 
 
 @attrs.frozen(kw_only=True)
@@ -122,13 +133,19 @@ class _History:
                    for o, _ in self.orders)
 
 
-def _load(journal: Journal, intent_id: IntentId) -> _History | None:
-    record = journal.intent_record(intent_id)
-    if record is None:
-        return None
-    return _History(record=record, orders=tuple(journal.intent_orders(intent_id)),
-                    fills=tuple(journal.intent_fills(intent_id)),
-                    last_sequence=journal.last_sequence(intent_id))
+@attrs.frozen
+class IntentHistory:
+    """The journal's query for one intent's `_History` (None when it was never journaled)."""
+
+    intent_id: IntentId
+
+    def apply(self, journal: Journal) -> _History | None:
+        record = journal.intent_record(self.intent_id)
+        if record is None:
+            return None
+        return _History(record=record, orders=tuple(journal.intent_orders(self.intent_id)),
+                        fills=tuple(journal.intent_fills(self.intent_id)),
+                        last_sequence=journal.last_sequence(self.intent_id))
 
 
 def _earlier_report(order: JournaledOrder, fills: Sequence[Fill]) -> ChildOrderReport:
@@ -156,7 +173,7 @@ class _Cancelling:
         self.events_in, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
 
     async def run(self, risk: trio.MemorySendChannel[RiskMessage],
-                  children: list[ChildOrderReport]) -> None:
+                  report_to: Reports) -> None:
         try:
             with trio.CancelScope(shield=True) as scope:
                 scope.relative_deadline = CANCEL_CONFIRM_SECONDS
@@ -164,7 +181,7 @@ class _Cancelling:
                 while not self.child.done:
                     self.child.apply(await self._events.receive())
         finally:
-            children.append(self.child.report())
+            report_to.send_nowait(self.child.report())
 
 
 def _seconds(later: dt.datetime, earlier: dt.datetime) -> float:
@@ -192,19 +209,22 @@ class Recovery:
 
     async def run(self) -> Recovered:
         state = await resync(self._broker, self._journal)
-        await self._risk.send(Resynced(fills=state.fills, open_orders=()))  # journal fills once
+        # Journal the fills made while Hydra was down before reading any intent's history.
+        journaled = trio.Event()
+        await self._risk.send(Resynced(fills=state.fills, open_orders=(), done=journaled))
+        await journaled.wait()
         at_broker = {order.client_order_id: order for order in state.open_orders}
-        live = await self._journal.read(lambda j: j.live_orders())
+        live = await self._journal.ask(LiveOrders())
         for order in live:
             if order.request.client_order_id not in at_broker:
                 await self._settle_missing(order)
         self._cancels = {ClientOrderId(n["client_order_id"]): bool(n.get("ladder_end"))
-                         for n in await self._journal.read(
-                             lambda j: j.notes(NoteKind.CANCEL_REQUESTED))}
-        self._now = await self._journal.read(lambda j: j.now())
-        unfinished = [i for i, _, _ in await self._journal.read(lambda j: j.unfinished_intents())]
+                         for n in await self._journal.ask(Notes(NoteKind.CANCEL_REQUESTED))}
+        self._now = await self._journal.ask(JournalNow())
+        self._behind = await self._journal.ask(IntentsBehind())
+        unfinished = await self._journal.ask(UnfinishedIntents())
         for intent_id in unfinished:
-            history = await self._journal.read(functools.partial(_load, intent_id=intent_id))
+            history = await self._journal.ask(IntentHistory(intent_id))
             if history is not None:
                 await self._recover_intent(history, at_broker)
         for order in live:  # left working by an intent that had finished
@@ -236,7 +256,7 @@ class Recovery:
             log.info("intent_stop_completed", intent_id=history.intent.intent_id,
                      cancelling=sorted(found))
             self._add(history, found, await self._only_cancels(history, found))
-        elif not self._config.restart.resume:
+        elif not self._config.restart.resume or history.intent.intent_id in self._behind:
             await self._report_interrupted(history, adopted=bool(found))
             self._add(history, found, await self._adopted_orders(history, found))
         else:
@@ -273,9 +293,9 @@ class Recovery:
                             ) -> Run:
         cancelling = [await self._cancelling(order, history) for order in found.values()]
 
-        async def run(children: list[ChildOrderReport]) -> None:
+        async def run(report_to: Reports) -> None:
             for pending in cancelling:
-                await pending.run(self._risk, children)
+                await pending.run(self._risk, report_to)
 
         return run
 
@@ -291,10 +311,14 @@ class Recovery:
         intent, filled = history.intent, history.filled
         rest = ("its working order is adopted, the rest is not resumed" if adopted
                 else "not resumed")
+        if intent.intent_id in self._behind:
+            rest += (" (the journal had lost some of its orders: they are adopted as unknown "
+                     "and left to the trader)")
         description = (f"intent {intent.intent_id} was interrupted by a stop: {filled} of "
                        f"{intent.quantity} filled; {rest}")
         await self._journal.record_note(NoteKind.INTENT_INTERRUPTED, intent_id=intent.intent_id,
-                                        filled=filled, quantity=intent.quantity)
+                                        filled=filled, quantity=intent.quantity,
+                                        reason=description)
         log.warning("intent_interrupted", intent_id=intent.intent_id, filled=filled,
                     quantity=intent.quantity)
         self._interrupted.append(ReconcileDifference(client_order_id=None,
@@ -312,10 +336,8 @@ class Recovery:
         actor = PatienceActor(work, risk=self._risk, quotes=self._quotes.usable,
                               leave_working=self._leave_working,
                               why_unusable=self._quotes.problem)
-        actor.child.prices.append(request.limit_price)
-        actor.child.status = OrderStatus.WORKING
-        actor.child.fills.extend(await self._journal.read(
-            lambda j: [f for f in j.fills() if f.client_order_id == request.client_order_id]))
+        actor.take_over(request.limit_price,
+                        await self._journal.ask(FillsOfOrder(request.client_order_id)))
         await self._broker.subscribe_quotes(request.contract)
         await self._risk.send(AdoptOrder(order=order, arrival_mid=work.arrival_mid,
                                          owner=actor.events_in))
@@ -338,20 +360,20 @@ class Recovery:
         actors = [await self._adopt_patience(o, times.get(c), work) for c, o in found.items()
                   if c not in self._cancels]
 
-        async def run(children: list[ChildOrderReport]) -> None:
+        async def run(report_to: Reports) -> None:
             for pending in cancelling:
-                await pending.run(self._risk, children)
+                await pending.run(self._risk, report_to)
             for actor, elapsed in actors:
                 try:
                     await actor.run(adopted=True, elapsed=elapsed)
                 finally:
-                    children.append(actor.child.report())
+                    report_to.send_nowait(actor.child.report())
 
         return run
 
     async def _adopt_left_working(self, order: OpenOrder) -> None:
         request = order.request
-        history = await self._journal.read(lambda j: _load(j, request.intent_id))
+        history = await self._journal.ask(IntentHistory(request.intent_id))
         if history is None:  # an order without its intent: adopt it as the order it is
             intent = OrderIntent(contract=request.contract, side=request.side,
                                  quantity=request.quantity, intent_id=request.intent_id)
@@ -389,11 +411,12 @@ class Recovery:
                                         adopted=sorted(found), filled=history.filled)
         log.info("bracket_adopted", intent_id=history.intent.intent_id, legs=sorted(found))
 
-        async def run(children: list[ChildOrderReport]) -> None:
+        async def run(report_to: Reports) -> None:
             try:
                 await actor.follow()
             finally:
-                children.extend(actor.reports())
+                for report in actor.reports():
+                    report_to.send_nowait(report)
 
         self._resumed.append(Resumed(intent=history.intent, work=self._work(history),
                                      earlier=(), run=run, bracket=True))
@@ -445,12 +468,12 @@ class Recovery:
                  remaining=remaining, **details)
         flatten = intent.intent_id in await self._roll_closes()
 
-        async def run(children: list[ChildOrderReport]) -> None:
+        async def run(report_to: Reports) -> None:
             for pending in cancelling:
-                await pending.run(self._risk, children)
+                await pending.run(self._risk, report_to)
             if flatten:
                 await self._risk.send(FlattenIntent(intent_id=intent.intent_id))
-            await work_next(children)
+            await work_next(report_to)
 
         self._add(history, found, run)
 
@@ -471,16 +494,16 @@ class Recovery:
             rest = intent.quantity - history.filled
         work = self._work(history, policy=self._policy(intent))
 
-        async def run(children: list[ChildOrderReport]) -> None:
+        async def run(report_to: Reports) -> None:
             if current is not None:
                 actor, elapsed = current
                 try:
                     await actor.run(adopted=True, elapsed=elapsed)
                 finally:
-                    children.append(actor.child.report())
+                    report_to.send_nowait(actor.child.report())
             if rest > 0:
                 await run_patience(attrs.evolve(work, quantity=rest), risk=self._risk,
-                                   quotes=self._quotes.usable, children=children,
+                                   quotes=self._quotes.usable, report_to=report_to,
                                    leave_working=self._leave_working, max_order_quantity=limit,
                                    next_order_id=self._fresh_ids(work, history),
                                    why_unusable=self._quotes.problem)
@@ -511,20 +534,20 @@ class Recovery:
             work = attrs.evolve(work, client_order_id=current[0].work.client_order_id)
         rng = random.Random(f"{self._seed}:resume:{intent.intent_id}")
 
-        async def run(children: list[ChildOrderReport]) -> None:
+        async def run(report_to: Reports) -> None:
             async def first_slice(slice_work: Work) -> ChildOrderReport:
                 assert current is not None
                 actor, since = current
-                actor.work = attrs.evolve(actor.work, settings=slice_work.settings)
+                actor.reschedule(slice_work.settings)
                 try:
                     return await actor.run(adopted=True, elapsed=since)
                 finally:
-                    children.append(actor.child.report())
+                    report_to.send_nowait(actor.child.report())
 
             if quantity <= 0:
                 return
             await run_twap(work, rng=rng, next_order_id=self._fresh_ids(work, history),
-                           risk=self._risk, quotes=self._quotes.usable, children=children,
+                           risk=self._risk, quotes=self._quotes.usable, report_to=report_to,
                            leave_working=self._leave_working,
                            max_order_quantity=self._config.risk.max_order_quantity,
                            why_unusable=self._quotes.problem,
@@ -535,20 +558,20 @@ class Recovery:
     # --- rolls -----------------------------------------------------------------------------
 
     async def _roll_closes(self) -> set[IntentId]:
-        notes = await self._journal.read(lambda j: j.notes(NoteKind.ROLL_STARTED))
+        notes = await self._journal.ask(Notes(NoteKind.ROLL_STARTED))
         return {IntentId(n["close_intent_id"]) for n in notes}
 
     async def _rolls(self, unfinished: set[IntentId]) -> list[RollLeft]:
         left: list[RollLeft] = []
-        reported = {n["open_intent_id"] for n in await self._journal.read(
-            lambda j: j.notes(NoteKind.ROLL_INTERRUPTED))}
-        for note in await self._journal.read(lambda j: j.notes(NoteKind.ROLL_STARTED)):
+        reported = {n["open_intent_id"] for n in await self._journal.ask(
+            Notes(NoteKind.ROLL_INTERRUPTED))}
+        for note in await self._journal.ask(Notes(NoteKind.ROLL_STARTED)):
             close_id = IntentId(note["close_intent_id"])
             open_id = IntentId(note["open_intent_id"])
-            if open_id in reported or await self._journal.read(
-                    functools.partial(Journal.has_intent, intent_id=open_id)):
+            if open_id in reported or await self._journal.ask(
+                    HasIntent(open_id)):
                 continue
-            close = await self._journal.read(functools.partial(_load, intent_id=close_id))
+            close = await self._journal.ask(IntentHistory(close_id))
             closed = 0 if close is None else close.filled
             if close is None or (closed == 0 and close_id not in unfinished):
                 continue  # nothing was closed: nothing to open

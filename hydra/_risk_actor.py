@@ -78,6 +78,7 @@ from ._enums import NoteKind, OrderStatus, TradingState
 from ._errors import InvalidValueError, JournalWriteError
 from ._ids import ClientOrderId
 from ._journal_actor import JournalClient
+from ._journal_calls import AdoptedAsUnknown, FillOf, OrderRequestOf
 from ._messages import (
     AdoptOrder,
     CancelOrder,
@@ -271,8 +272,8 @@ class RiskActor:
                        ) -> None:
         """Journal ``fill`` once by execution id, then let the book judge and book it."""
         order = self.book.order_context(fill.client_order_id)
-        known_request = (order.request if order is not None else await self._journal.read(
-            lambda j: j.order_request(fill.client_order_id)))
+        known_request = (order.request if order is not None else await self._journal.ask(
+            OrderRequestOf(fill.client_order_id)))
         actual = None
         if order is not None and fill.price.is_finite() and fill.price > 0:
             actual = shortfall_bps(fill.side, average_price=fill.price,
@@ -281,7 +282,7 @@ class RiskActor:
             fill, intent_id=None if known_request is None else known_request.intent_id,
             predicted_bps=None if order is None else order.predicted_bps, actual_bps=actual)
         if not new:
-            stored = await self._journal.read(lambda j: j.fill_of(fill.execution_id))
+            stored = await self._journal.ask(FillOf(fill.execution_id))
             if stored is not None and conflicting_fields(stored, fill):
                 await self._feed(ExecutionConflict(stored=stored, reported=fill), event)
                 return
@@ -291,8 +292,7 @@ class RiskActor:
         if known_request is None and live:
             # An order adopted as a stranger (--adopt-unknown) is the trader's, not Hydra's:
             # its fills are strangers' too, never an anomaly that halts every later start.
-            live = not await self._journal.read(lambda j: j.adopted_as_unknown(
-                fill.client_order_id))
+            live = not await self._journal.ask(AdoptedAsUnknown(fill.client_order_id))
         await self._feed(Executed(fill=fill, known=known_request is not None, live=live,
                                   contract=contract), event)
 
@@ -301,6 +301,8 @@ class RiskActor:
             await self._on_fill(fill, FillReported(fill=fill), live=False)
         await self._feed(Resync(working=frozenset(o.client_order_id for o in message.open_orders),
                                 positions=message.positions))
+        if message.done is not None:
+            message.done.set()
 
     # --- carrying out effects --------------------------------------------------------------
 

@@ -76,3 +76,10 @@ def trading_day(moment: dt.datetime) -> dt.date:
     local = moment.astimezone(zoneinfo.ZoneInfo(EXCHANGE_ZONE))
     roll = local.time() >= TRADING_DAY_ROLLS_AT
     return local.date() + dt.timedelta(days=1) if roll else local.date()
+
+
+def trading_day_start(moment: dt.datetime) -> dt.datetime:
+    """When the exchange's trading day that ``moment`` belongs to began (17:00 Chicago the
+    evening before)."""
+    day = trading_day(moment) - dt.timedelta(days=1)
+    return dt.datetime.combine(day, TRADING_DAY_ROLLS_AT, tzinfo=zoneinfo.ZoneInfo(EXCHANGE_ZONE))

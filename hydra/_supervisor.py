@@ -19,7 +19,9 @@ from ._core._backoff import backoff_delays
 from ._core._positions import Position
 from ._errors import BrokerConnectionError
 from ._journal_actor import JournalClient
+from ._journal_calls import JournalNow, LastFillTime
 from ._messages import FromBroker, Resynced, RiskMessage, SessionDown
+from ._schedule import trading_day_start
 from ._settings import BackoffSettings
 from .brokers import BrokerEvent, MarketView
 
@@ -46,9 +48,13 @@ async def reconnect(broker: MarketView, *, settings: BackoffSettings, rng: rando
 
 
 async def resync(broker: MarketView, journal: JournalClient) -> Resynced:
-    """The broker's executions since the last journaled one, its working orders and its
-    positions (symbol → contracts)."""
-    since = await journal.read(lambda j: j.last_fill_time()) or EPOCH
+    """The broker's executions since the last journaled one (and at least the trading day's:
+    after a lost ``-wal`` the journal's newest fill may be newer than one it lost), its working
+    orders and its positions (symbol → contracts). The risk actor journals each execution
+    once, by its id."""
+    last = await journal.ask(LastFillTime())
+    since = EPOCH if last is None else min(last, trading_day_start(await journal.ask(
+        JournalNow())))
     fills = await broker.executions_since(since)
     open_orders = await broker.open_orders()
     return Resynced(fills=fills, open_orders=open_orders,

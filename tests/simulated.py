@@ -14,12 +14,13 @@ import trio
 from hydra import HydraConfig
 from hydra._contracts import ContractSpec
 from hydra._core._risk_checks import Denial
-from hydra._engine import Engine, open_hydra
+from hydra._engine import Engine
 from hydra._enums import OrderStatus
 from hydra._ids import ClientOrderId, unstamped
 from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
 from hydra._messages import Blocked, CancelOrder, ModifyOrder, PlaceOrder, RiskMessage, Sent
+from hydra._open_hydra import open_hydra
 from hydra._orders import OrderRequest
 from hydra.brokers import BrokerEvent, FillReported
 from hydra.sim import DisplayedSize, MarketParams, SimBroker, SimExchange, SimParams

@@ -11,10 +11,11 @@ import trio.testing
 
 from hydra._audit import AuditLog, mask_accounts
 from hydra._contracts import OATS
-from hydra._enums import Side
+from hydra._enums import NoteKind, Side
 from hydra._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
 from hydra._journal import Journal
 from hydra._journal_actor import JournalClient, JournalWrite, run_inline, run_journal
+from hydra._journal_calls import FillsOfOrder, LatestNote
 from hydra._orders import Fill, OrderIntent, OrderRequest
 from hydra.sim import open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
@@ -97,8 +98,8 @@ async def test_reads_through_the_journal_actor_never_write_to_the_audit_log(
             for _ in range(2):
                 await client.record_fill(_fill("e1"), intent_id=IntentId("int-1"),
                                          predicted_bps=None, actual_bps=None)
-            assert len(await client.read(lambda j: j.fills())) == 1
-            assert await client.read(lambda j: j.latest_note("risk_state")) is None
+            assert len(await client.ask(FillsOfOrder(ClientOrderId("int-1.1")))) == 1
+            assert await client.ask(LatestNote(NoteKind.RISK_STATE)) is None
     journal.close()
     assert [x["event"] for x in _lines(audit)] == ["order", "fill"]
 

@@ -308,6 +308,10 @@ async def test_roll_moves_a_position_from_one_month_to_the_next(
             assert (await bought.wait_done()).filled == 4
             with pytest.raises(InvalidValueError, match="to_expiry"):
                 await engine.roll(july, to_expiry="202605")
+            with pytest.raises(InvalidValueError, match=r"intent_ids.*already submitted"):
+                await engine.roll(may, to_expiry="202607",  # the open leg's id is taken
+                                  intent_ids=(IntentId("close-may"), bought.intent.intent_id))
+            assert exchange.statistics().orders == 1  # refused whole: nothing closed
             closed, opened = await engine.roll(may, to_expiry="202607")
         held = {p.contract.expiry: p.quantity for p in exchange.positions()}
     assert (closed.side, closed.filled) == (Side.SELL, 4)

@@ -257,6 +257,7 @@ async def test_resting_order_is_modified_then_cancelled(served: Served) -> None:
         cancelled = await until_status(broker, OrderStatus.CANCELLED)
         assert cancelled.client_order_id == "int-c.0"
         assert await broker.open_orders() == ()
+        assert await broker.completed_orders() == ("int-c.0",)  # reqCompletedOrders
 
 
 async def test_refusals_of_unknown_and_finished_orders_are_error_events(served: Served) -> None:
@@ -304,6 +305,26 @@ async def test_informational_errors_change_no_order(served: Served) -> None:
         with trio.move_on_after(0.05):
             changed = await until(broker, OrderStatusChanged)
             pytest.fail(f"an informational error changed an order: {changed}")
+
+
+async def test_a_refused_modify_leaves_the_order_cancellable(served: Served) -> None:
+    """A modify the gateway refuses (201: it would trade against our own resting sell) leaves
+    the bid working, though ib_async marks its trade Cancelled: the later cancel's real
+    CANCELLED still reaches Hydra (it was swallowed, and the order left unmanaged)."""
+    async with open_ib_broker(served.settings) as broker:
+        quote = served.exchange.quote("ZO")
+        await broker.place(request("int-s.0", quote.ask, side=Side.SELL))
+        await until_status(broker, OrderStatus.WORKING)
+        await broker.place(request("int-m.0", quote.bid))
+        await until_status(broker, OrderStatus.WORKING)
+        await broker.modify(ClientOrderId("int-m.0"), limit_price=quote.ask)
+        refused = await until(broker, BrokerErrorReported)
+        assert (refused.code, refused.client_order_id) == (201, "int-m.0")
+        working = {o.client_order_id: o.status for o in await broker.open_orders()}
+        assert working == {"int-s.0": OrderStatus.WORKING, "int-m.0": OrderStatus.WORKING}
+        await broker.cancel(ClientOrderId("int-m.0"))
+        cancelled = await until_status(broker, OrderStatus.CANCELLED)
+        assert cancelled.client_order_id == "int-m.0"
 
 
 async def test_drop_then_reconnect_keeps_the_fills(served: Served) -> None:

@@ -6,6 +6,7 @@ fraction of a second) and every test has a hang guard.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import shutil
 from collections.abc import AsyncIterator
@@ -27,14 +28,17 @@ from hydra import (
     InvalidValueError,
     LiveTradingRefusedError,
     OrderIntent,
+    OrderStatus,
     Policy,
     RiskLimits,
     Side,
 )
-from hydra._engine import Engine, open_hydra
+from hydra._engine import Engine
 from hydra._errors import JournalBehindError
-from hydra._ids import IntentId
+from hydra._ids import ClientOrderId, IntentId
 from hydra._journal import EventKind, Journal
+from hydra._open_hydra import open_hydra
+from hydra._orders import OrderRequest
 from hydra._settings import ShutdownSettings
 from hydra._stop_reasons import leaves
 from hydra.gateway import Gateway, serve_gateway
@@ -293,6 +297,46 @@ async def test_a_journal_behind_the_gateway_is_refused_then_adopted(
 
 
 
+@pytest.fixture
+async def served_now() -> AsyncIterator[Served]:
+    """A gateway whose session started now: its executions fall in today's trading day."""
+    params = attrs.evolve(PARAMS, session_start=dt.datetime.now(dt.UTC).replace(microsecond=0))
+    with trio.fail_after(HANG_GUARD):
+        async with open_sim_exchange(params, seed=3) as exchange, trio.open_nursery() as nursery:
+            gateway = await nursery.start(functools.partial(
+                serve_gateway, exchange, quote_interval=0.005))
+            yield Served(gateway=gateway, exchange=exchange)
+            nursery.cancel_scope.cancel(reason="test over")
+
+
+async def test_a_start_refused_as_behind_latches_nothing(served_now: Served, tmp_path: Path,
+                                                         ) -> None:
+    """The lost order had filled: asking IB for the day's executions makes ib_async report
+    that fill on the new session. The refused start journals no anomaly (it used to latch
+    HALTED, so every later start came up halted), and the adopting start trades ACTIVE."""
+    path = tmp_path / "j.sqlite"
+    Journal.open(path).close()
+    backup = tmp_path / "backup.sqlite"
+    shutil.copy(path, backup)
+    async with open_ib_hydra(served_now, path) as engine:
+        handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1,
+                                                 policy=Policy.CROSS, intent_id="filled"))
+        assert (await handle.wait_done()).filled == 1
+    shutil.copy(backup, path)
+    with pytest.raises(BaseException) as raised:
+        async with open_ib_hydra(served_now, path):
+            pass  # pragma: no cover - never reached
+    assert any(isinstance(e, JournalBehindError) for e in leaves(raised.value))
+    notes = [p["what"] for _, kind, p in Journal.open_read_only(path).events()
+             if kind is EventKind.NOTE]
+    assert "broker_anomaly" not in notes and "breaker_tripped" not in notes
+    settings = attrs.evolve(FAST.broker, port=served_now.gateway.port)
+    async with open_ib_broker(settings) as broker:
+        async with open_hydra(attrs.evolve(FAST, broker=settings), broker, journal_path=path,
+                              adopt_unknown=True) as engine:
+            assert engine.statistics().trading_state.value == "ACTIVE"
+
+
 async def test_a_restart_does_not_journal_a_commission_twice(
     served: Served, tmp_path: Path
 ) -> None:
@@ -311,3 +355,23 @@ async def test_a_restart_does_not_journal_a_commission_twice(
     commissions = [p["execution_id"] for _, kind, p in journal.events()
                    if kind is EventKind.NOTE and p["what"] == "commission"]
     assert fills and sorted(commissions) == sorted(fills)
+
+
+async def test_an_order_whose_step_ib_refuses_is_still_cancelled_and_confirmed(
+    served: Served, tmp_path: Path
+) -> None:
+    """The ladder's cross would trade against the account's own resting sell: the gateway
+    refuses the modification (201) and ib_async marks the trade Cancelled though the bid still
+    works. The patience order's cancel is then confirmed and the intent reports CANCELLED (it
+    was left unconfirmed and Hydra stopped with the order unmanaged)."""
+    other = attrs.evolve(FAST.broker, port=served.gateway.port, client_id=9)
+    async with open_ib_broker(other) as seller:
+        await seller.place(OrderRequest(
+            client_order_id=ClientOrderId("m.1"), intent_id=IntentId("m"), contract=OATS,
+            side=Side.SELL, quantity=1, limit_price=served.exchange.quote("ZO").ask))
+        async with open_ib_hydra(served, tmp_path / "j.sqlite") as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1))
+            report = await handle.wait_done()
+    assert report.filled == 0
+    assert [child.status for child in report.children] == [OrderStatus.CANCELLED]
+    assert [o.client_order_id for o in served.exchange.open_orders()] == ["m.1"]

@@ -51,8 +51,11 @@ async def _serve(journal: Journal, nursery: trio.Nursery, offload: Offload) -> J
     return JournalClient(send)
 
 
-def _bad_query(journal: Journal) -> None:
-    journal._db.execute("SELECT seq FROM nowhere")
+class _BadQuery:
+    """A query of a table that does not exist."""
+
+    def apply(self, journal: Journal) -> None:
+        journal._db.execute("SELECT seq FROM nowhere")
 
 
 async def test_a_failing_call_raises_in_its_caller_and_the_actor_keeps_running(
@@ -64,7 +67,7 @@ async def test_a_failing_call_raises_in_its_caller_and_the_actor_keeps_running(
         client = await _serve(journal, nursery, run_inline)
         async with client._outbox:
             with pytest.raises(sqlite3.OperationalError, match="no such table: nowhere"):
-                await client.read(_bad_query)
+                await client.ask(_BadQuery())
             with pytest.raises(TypeError, match="not JSON serializable"):
                 await client.record_note("reconnected", peer=object())
             await client.record_note("reconnected", peer="127.0.0.1")
@@ -78,20 +81,21 @@ async def test_a_caller_cancelled_while_waiting_does_not_stop_the_actor(tmp_path
     journal = Journal.open(tmp_path / "j.sqlite")
     running, release = threading.Event(), threading.Event()
 
-    def slow_query(j: Journal) -> int:
-        running.set()
-        release.wait()
-        return len(list(j.events()))
+    class SlowQuery:
+        def apply(self, journal: Journal) -> int:
+            running.set()
+            release.wait()
+            return len(list(journal.events()))
 
     async with trio.open_nursery() as nursery:
         client = await _serve(journal, nursery, run_in_thread)
         async with client._outbox:
             with trio.CancelScope() as caller:
                 nursery.start_soon(_cancel_when, running, caller, release)
-                await client.read(slow_query)
+                await client.ask(SlowQuery())
             assert caller.cancelled_caught
             await client.record_note("reconnected")
-            assert await client.read(slow_query) == 1
+            assert await client.ask(SlowQuery()) == 1
     journal.close()
 
 

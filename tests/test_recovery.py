@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import sqlite3
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +16,16 @@ import outcome
 import pytest
 import trio
 
-from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, OrderStatus, Policy, Side
+from hydra import (
+    OATS,
+    ExecutionSettings,
+    HydraConfig,
+    InvalidValueError,
+    OrderIntent,
+    OrderStatus,
+    Policy,
+    Side,
+)
 from hydra._bracket import BracketIntent
 from hydra._ids import IntentId, client_order_id_for, unstamped
 from hydra._journal import EventKind, Journal
@@ -288,3 +298,144 @@ async def test_a_roll_stopped_between_its_legs_opens_what_was_closed(
         assert not Journal.open_read_only(path).has_intent(open_id)
     assert [kind for _, kind, _ in Journal.open_read_only(path).events()].count(
         EventKind.INTENT) == (3 if resume else 2)
+
+
+def _snapshot(path: Path, to: Path) -> None:
+    """A consistent copy of the journal as it is now (what a backup of the file alone keeps
+    once the ``-wal`` written after it is lost)."""
+    source, target = sqlite3.connect(path), sqlite3.connect(to)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
+def _restore(backup: Path, path: Path) -> None:
+    """Put ``backup`` in the journal's place, its ``-wal`` and ``-shm`` files lost."""
+    backup.replace(path)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+async def test_an_intent_whose_orders_the_journal_lost_is_not_resumed_beside_them(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A 3-slice TWAP; the journal is put back to a copy of 50 s (it knows the intent and
+    slice 1, not slice 2, working at the broker since 100 s). Restarted with adopt_unknown,
+    slice 2 is adopted as unknown (left to the trader), and the intent is reported
+    interrupted, not resumed: no slice 3 goes beside slice 2, nothing overfills."""
+    path, backup = tmp_path / "j.sqlite", tmp_path / "backup.sqlite"
+    config = HydraConfig(execution=TWAP)
+    intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15, intent_id="lost-twap")
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, config,
+                                   offload=_crash_after_time(exchange.origin + 130.0)) as engine:
+                await engine.submit(intent)
+                await trio.sleep_until(exchange.origin + 50.0)
+                _snapshot(path, backup)
+                await trio.sleep_until(exchange.origin + 130.0)
+                await engine.record_control("crash")
+        _restore(backup, path)
+        async with open_engine(exchange, path, config, adopt_unknown=True) as engine:
+            assert [unstamped(c) for c in engine.witness.unknown_orders] == ["lost-twap.2"]
+            assert [d.description for d in engine.interrupted] == [
+                "intent lost-twap was interrupted by a stop: 5 of 15 filled; not resumed (the"
+                " journal had lost some of its orders: they are adopted as unknown and left"
+                " to the trader)"]
+            (reported,) = engine.adopted  # its journaled part, reported: nothing to work
+            assert (await reported.wait_done()).filled == 5
+            await trio.sleep_until(exchange.origin + 400.0)
+        assert exchange.statistics().orders == 2
+        filled = sum(f.quantity for f in exchange.executions_since(
+            dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
+        assert filled <= intent.quantity
+    assert [n["intent_id"] for n in _notes(path, "intent_interrupted")] == ["lost-twap"]
+    assert _notes(path, "intent_resumed") == []
+
+
+async def test_fills_made_while_down_are_journaled_before_the_restart_resumes(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Slice 2 of a 3-slice TWAP fills while Hydra is down (five one-lot sells from 131 s hit
+    it). The restart's resync journals those fills before recovery reads the intent's history,
+    so the resumed TWAP works only the last 5 lots: 15 bought, not 20."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=TWAP)
+    intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15)
+    params = quiet_oats(flows=tuple(ScriptedFlow(at=131.0 + n, side=Side.SELL, quantity=1)
+                                    for n in range(5)))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, config,
+                                   offload=_crash_after_time(exchange.origin + 130.0)) as engine:
+                await engine.submit(intent)
+                await trio.sleep_until(exchange.origin + 130.0)
+                await engine.record_control("crash")
+        async with open_engine(exchange, path, config) as engine:
+            (resumed,) = engine.adopted
+            report = await resumed.wait_done()
+        bought = sum(f.quantity for f in exchange.executions_since(
+            dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
+    assert (bought, report.filled, exchange.statistics().orders) == (15, 15, 3)
+    (note,) = _notes(path, "intent_resumed")
+    assert note["remaining"] == 5
+
+
+async def test_a_fill_older_than_the_journals_newest_is_still_journaled_on_restart(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A passive bid fills while Hydra is down, and the journal's newest fill is later than
+    that execution (after a lost -wal, fills come back out of time order). The restart still
+    journals it: the resync reads at least the trading day's executions, not only those after
+    the newest journaled one (the crash bench lost a fill that way)."""
+    path = tmp_path / "j.sqlite"
+    params = quiet_oats(spread_ticks=6, flows=(ScriptedFlow(at=50.0, side=Side.SELL,
+                                                            quantity=10),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        crash = _crash_once(path, lambda j: any(kind is EventKind.ACK for _, kind, _ in j.events()))
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, offload=crash) as engine:
+                await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
+                                                policy=Policy.PASSIVE, intent_id="rest"))
+                await trio.sleep_until(exchange.origin + 20.0)
+        await trio.sleep_until(exchange.origin + 60.0)
+        (execution,) = exchange.executions_since(exchange.params.session_start)
+        journal = Journal.open(path)
+        journal.record_fill(attrs.evolve(execution, execution_id="later",
+                                         client_order_id="elsewhere.1",
+                                         time=execution.time + dt.timedelta(hours=1)),
+                            intent_id=None, predicted_bps=None, actual_bps=None)
+        journal.close()
+        async with open_engine(exchange, path) as engine:
+            for handle in engine.adopted:
+                await handle.wait_done()
+    journaled = {f.execution_id: f for f in Journal.open_read_only(path).fills()}
+    assert journaled[execution.execution_id].quantity == 2
+
+
+async def test_a_resumed_intent_can_be_cancelled_by_its_id(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """engine.cancel reaches an intent a restart resumed, not only those of this run: the
+    resumed TWAP stops at once (its working slice cancelled, no last slice) and reports."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=TWAP)
+    intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15, intent_id="resumed")
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, config,
+                                   offload=_crash_after_time(exchange.origin + 130.0)) as engine:
+                await engine.submit(intent)
+                await trio.sleep_until(exchange.origin + 130.0)
+                await engine.record_control("crash")
+        async with open_engine(exchange, path, config) as engine:
+            (resumed,) = engine.adopted
+            engine.cancel(intent.intent_id)
+            report = await resumed.wait_done()
+            with pytest.raises(InvalidValueError, match="is not worked by this engine"):
+                engine.cancel(IntentId("nothing"))
+        assert exchange.open_orders() == ()
+    assert report.filled < 15
+    assert exchange.statistics().orders == 2  # slice 3 never sent

@@ -35,11 +35,11 @@ from hydra import (
     Side,
     TradingState,
 )
-from hydra._engine import open_hydra
 from hydra._errors import UnmanagedOrdersError
 from hydra._ids import ClientOrderId, ExecutionId, unstamped
 from hydra._journal import Journal
 from hydra._journal_actor import run_inline
+from hydra._open_hydra import open_hydra
 from hydra._settings import BreakerSettings
 from hydra._stop_reasons import leaves
 from hydra.brokers import BrokerEvent, FillReported

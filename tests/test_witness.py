@@ -28,9 +28,9 @@ from hydra._errors import JournalBehindError, JournalReplacedError
 from hydra._ids import ClientOrderId, ExecutionId, IntentId, JournalId, client_order_id_for
 from hydra._journal import EventKind, Journal
 from hydra._orders import Fill, OrderRequest
+from hydra._schedule import trading_day_start
 from hydra._settings import Distance, ShutdownSettings
 from hydra._stop_reasons import leaves
-from hydra._witness import trading_day_start
 from hydra.sim import ScriptedFlow, SimBroker, open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
 
@@ -58,7 +58,7 @@ def _fill(coid: ClientOrderId, execution: str) -> Fill:
 def test_orders_and_executions_of_this_journal_it_does_not_know_mean_it_is_behind() -> None:
     """Our id on a working order or an execution the journal has no order for: behind."""
     testimony = hear_witness(
-        OURS, working=[_coid("a"), _coid("b")], executions=[_fill(_coid("a"), "e1")],
+        OURS, working=[_coid("a"), _coid("b")], executions=[_fill(_coid("a"), "e1")], completed=[],
         known_orders=frozenset({_coid("b")}), known_executions=frozenset())
     assert testimony.behind
     assert testimony.unknown_orders == (_coid("a"),)
@@ -70,7 +70,7 @@ def test_orders_and_executions_of_this_journal_it_does_not_know_mean_it_is_behin
 def test_a_fill_of_a_known_order_made_while_down_is_not_behind() -> None:
     """An execution the journal lacks, of an order it knows, is a resync's job, not a sign."""
     testimony = hear_witness(
-        OURS, working=[_coid("a")], executions=[_fill(_coid("a"), "e9")],
+        OURS, working=[_coid("a")], executions=[_fill(_coid("a"), "e9")], completed=[],
         known_orders=frozenset({_coid("a")}), known_executions=frozenset())
     assert not testimony.behind
 
@@ -79,7 +79,7 @@ def test_other_programs_and_other_journals_are_strangers() -> None:
     """Orders without this journal's id are strangers, never behind, never 'seen' intents."""
     testimony = hear_witness(
         OURS, working=[ClientOrderId("ib.0.7"), _coid("x", journal=OTHER)],
-        executions=[_fill(_coid("x", journal=OTHER), "e1")],
+        executions=[_fill(_coid("x", journal=OTHER), "e1")], completed=[],
         known_orders=frozenset(), known_executions=frozenset())
     assert not testimony.behind
     assert testimony.strangers == ("ib.0.7", _coid("x", journal=OTHER))
@@ -89,8 +89,24 @@ def test_other_programs_and_other_journals_are_strangers() -> None:
 def test_executions_adopted_before_are_not_behind_again() -> None:
     """An execution already journaled (as a stranger) does not refuse the next start."""
     testimony = hear_witness(OURS, working=[], executions=[_fill(_coid("a"), "e1")],
-                             known_orders=frozenset(), known_executions=frozenset({"e1"}))
+                             completed=[], known_orders=frozenset(),
+                             known_executions=frozenset({"e1"}))
     assert not testimony.behind
+
+
+def test_completed_orders_count_as_seen_without_making_the_journal_behind() -> None:
+    """An order the broker completed today (cancelled, unfilled) that a lost ``-wal`` took
+    from the journal: its intent is seen (never sent again) and it is named for the journal
+    to note, without making the journal behind (it holds no risk)."""
+    testimony = hear_witness(
+        OURS, working=[_coid("t", 2)], executions=[_fill(_coid("t", 1), "e1")],
+        completed=[_coid("t", 1), _coid("t", 4), _coid("gone", 3), _coid("z", 9, OTHER)],
+        known_orders=frozenset({_coid("t", 1), _coid("t", 2)}),
+        known_executions=frozenset({"e1"}))
+    assert not testimony.behind
+    assert testimony.unknown_completed == (_coid("t", 4), _coid("gone", 3))
+    assert testimony.seen_intents == {"t", "gone"}
+    assert testimony.strangers == ()
 
 
 def test_the_trading_day_starts_at_five_in_the_evening_in_chicago() -> None:
@@ -164,7 +180,52 @@ async def test_adopt_unknown_journals_them_as_strangers_and_never_resends(
     notes = [p["what"] for _, kind, p in journal.events() if kind is EventKind.NOTE]
     assert notes.count("unknown_order") == 1 and notes.count("unknown_execution") == 1
     assert journal.orders() == []
+    assert journal.fills() == []  # the adopted execution, re-reported at the next start
     del events  # the differences were published before the subscription; journaled above
+
+
+async def test_an_order_the_broker_completed_that_the_journal_lost_is_never_sent_again(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A passive bid cancelled at the end of a run whose journal is then put back to before
+    it (a lost -wal): nothing of it works or filled, so the journal is not behind, but the
+    broker's completed orders still show it. It is journaled as seen, its intent is never
+    sent again, its number is never reused, and the intent is journaled as ended."""
+    path = tmp_path / "j.sqlite"
+    Journal.open(path).close()
+    backup = path.with_name("backup.sqlite")
+    shutil.copy(path, backup)
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine:
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
+                                            policy=Policy.PASSIVE, intent_id="gone"))
+        assert exchange.open_orders() == ()
+        shutil.copy(backup, path)
+        _drop_wal(path)
+        async with open_engine(exchange, path) as engine:
+            assert not engine.witness.behind
+            assert engine.witness.unknown_completed == (_coid("gone", 1, _journal_id(path)),)
+            with pytest.raises(InvalidValueError, match="already submitted"):
+                await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
+                                                intent_id="gone"))
+        assert exchange.statistics().orders == 1
+    journal = Journal.open_read_only(path)
+    (seen,) = journal.notes("unknown_completed_order")
+    assert seen["intent_id"] == "gone"
+    assert journal.last_sequence(IntentId("gone")) == 1  # the next order would be .2
+    (ended,) = journal.notes("intent_interrupted")  # the intent ends with its reason
+    assert (ended["intent_id"], ended["filled"]) == ("gone", 0)
+    assert ended["reason"] == ("the journal had lost intent gone; its orders had ended at the"
+                               " broker (0 filled today): not resumed")
+
+
+def _journal_id(path: Path) -> JournalId:
+    reader = Journal.open_read_only(path)
+    try:
+        assert reader.journal_id is not None
+        return reader.journal_id
+    finally:
+        reader.close()
 
 
 async def test_another_programs_order_is_reported_and_left_alone(

@@ -62,6 +62,11 @@ class MarketView(Protocol):
         """The account's orders that are still working."""
         ...
 
+    async def completed_orders(self) -> tuple[ClientOrderId, ...]:
+        """The client order ids of the account's orders that ended today (filled, cancelled or
+        rejected), as the broker remembers them; IB's ``reqCompletedOrders``."""
+        ...
+
     async def positions(self) -> tuple[Position, ...]:
         """The account's positions, one per contract traded (flat ones included)."""
         ...

@@ -25,10 +25,11 @@ import attrs
 import structlog
 import trio
 
-from .._engine import Engine, open_hydra
+from .._engine import Engine
 from .._errors import HydraError
 from .._journal import utc_now
 from .._logging import configure_logging
+from .._open_hydra import open_hydra
 from .._runner import run_inbox, run_schedule, run_status
 from .._screen import StatusScreen
 from .._settings import HydraConfig

@@ -49,6 +49,7 @@ from ..brokers import (
     OrderStatusChanged,
 )
 from ._convert import (
+    ACKNOWLEDGING_STATUSES,
     client_order_id_from_ib,
     from_ib_account_values,
     from_ib_contract_details,
@@ -134,17 +135,30 @@ class IBBroker:
                 ib.commissionReportEvent,
                 lambda t, f, r: send(CommissionSeen.from_ib_report(t, f, r)),
             ),
-            (
-                ib.errorEvent,
-                lambda req_id, code, message, contract: send(
-                    ErrorSeen(req_id=req_id, code=code, message=message)
-                ),
-            ),
+            (ib.errorEvent, self._on_error),
             (ib.positionEvent, lambda position: send(PositionSeen.from_ib_position(position))),
             (ib.accountValueEvent, lambda value: send(AccountValueSeen.from_ib_value(value))),
             (ib.pendingTickersEvent, lambda tickers: send(QuotesSeen.from_ib_tickers(tickers))),
             (ib.disconnectedEvent, lambda: send(SocketClosed())),
         ]
+
+    def _on_error(self, req_id: int, code: int, message: str, contract: object) -> None:
+        self._keep_working(req_id, code)
+        self._seen_send.send_nowait(ErrorSeen(req_id=req_id, code=code, message=message))
+
+    def _keep_working(self, order_id: int, code: int) -> None:
+        """ib_async marks a trade Cancelled on any error that names it, a refused modification
+        of an order IB still works too (its own comment says so). Put back the trade's last
+        real status when IB had acknowledged the order: otherwise the real end that follows
+        (the cancel's Cancelled) equals the made-up status, ib_async reports no change, and
+        the cancel is never confirmed."""
+        trade = self._trade(order_id) if order_id > 0 else None
+        if trade is None or trade.orderStatus.status != "Cancelled" or not trade.log:
+            return
+        *before, made_up = trade.log
+        real = [entry.status for entry in before if not entry.errorCode]
+        if made_up.errorCode == code and real and real[-1] in ACKNOWLEDGING_STATUSES:
+            trade.orderStatus.status = real[-1]
 
     @property
     def client_id(self) -> int:
@@ -399,6 +413,14 @@ class IBBroker:
             if open_order is not None:
                 found.append(open_order)
         return tuple(found)
+
+    async def completed_orders(self) -> tuple[ClientOrderId, ...]:
+        """The account's API orders that ended today (IB's ``reqCompletedOrders``)."""
+        self._require_session()
+        with _translated():
+            trades = await trio_asyncio.aio_as_trio(self._ib.reqCompletedOrdersAsync)(True)
+        return tuple(client_order_id_from_ib(t.order.orderRef, client_id=t.order.clientId,
+                                             order_id=t.order.orderId) for t in trades)
 
     @property
     def address(self) -> str:

@@ -20,14 +20,16 @@ import trio
 import trio.testing
 
 from .._contracts import ContractSpec
-from .._engine import Engine, IntentHandle, open_hydra
+from .._engine import Engine
 from .._enums import Side, TradingState
 from .._errors import BrokerError, InvalidValueError
 from .._ids import IntentId
 from .._journal_actor import run_inline
+from .._open_hydra import open_hydra
 from .._orders import OrderIntent
 from .._quotes import Quote
 from .._reports import ExecutionReport
+from .._router import IntentHandle
 from ..sim import SimBroker, SimExchange, open_sim_exchange
 from ._model import (
     Action,

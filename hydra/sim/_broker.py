@@ -89,6 +89,11 @@ class SimBroker:
         self._session()
         return self._exchange.open_orders()
 
+    async def completed_orders(self) -> tuple[ClientOrderId, ...]:
+        await trio.lowlevel.checkpoint()
+        self._session()
+        return self._exchange.completed_orders()
+
     async def positions(self) -> tuple[Position, ...]:
         await trio.lowlevel.checkpoint()
         self._session()

@@ -114,6 +114,9 @@ class Desk:
     def working(self) -> Iterator[Order]:
         return (o for o in self._orders.values() if o.status is OrderStatus.WORKING)
 
+    def ended(self) -> Iterator[Order]:
+        return (o for o in self._orders.values() if o.status.is_final)
+
     def watching_prints(self, key: MarketKey) -> bool:
         """True when an armed stop in market ``key`` waits for the next print."""
         return bool(self._stops[key])

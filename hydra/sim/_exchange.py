@@ -434,6 +434,12 @@ class SimExchange:
         self._catch_up()
         return self._ledger.positions()
 
+    def completed_orders(self) -> tuple[ClientOrderId, ...]:
+        """The client order ids of every order that has ended (filled, cancelled, rejected):
+        the simulated exchange keeps the whole session."""
+        self._catch_up()
+        return tuple(order.key for order in self._desk.ended())
+
     def executions_since(self, time: dt.datetime) -> tuple[Fill, ...]:
         self._catch_up()
         return self._ledger.executions_since(time)

@@ -1,0 +1,328 @@
+"""The router: it takes intents, routes each (patience or TWAP, by participation), journals
+it and starts its worker; it starts bracket and resumed workers too, and reports each intent
+when its worker is over.
+
+Each worker runs in the router's nursery under its `IntentHandle`'s cancel scope; its report
+is journaled (``intent_finished``) and published once every order it sent is settled. The
+router is the one place a worker is started, so the handles it keeps are every intent this
+engine works.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import random
+from collections.abc import Awaitable, Callable, Iterator
+from decimal import Decimal
+
+import structlog
+import trio
+
+from ._bracket import BracketActor, BracketIntent
+from ._contracts import ContractSpec
+from ._core._routing import participation, route
+from ._core._slippage import predict_slippage_bps
+from ._core._witness import Testimony
+from ._enums import NoteKind, OrderStatus, Policy
+from ._errors import BrokerError, InvalidValueError, JournalWriteError, RiskDeniedError
+from ._ids import IntentId, OrderIds
+from ._journal_actor import JournalClient
+from ._journal_calls import HasIntent
+from ._messages import (
+    Blocked,
+    CheckIntentFits,
+    EngineEvent,
+    IntentFinished,
+    LeaveWorking,
+    OrderAnswer,
+    RiskMessage,
+)
+from ._orders import OrderIntent
+from ._patience import Work, run_patience
+from ._publisher import Subscribe
+from ._quote_source import QuoteSource
+from ._quotes import Quote
+from ._recovery import Resumed
+from ._reports import ChildOrderReport, ExecutionReport
+from ._settings import HydraConfig
+from ._twap_actor import run_twap
+from ._worker_reports import Reports, collected, open_reports
+from .brokers import MarketView
+
+log = structlog.get_logger()
+
+QUOTE_WAIT = 10.0
+"""Seconds an intent waits for its contract's first quote before it is refused."""
+
+_AGGRESSIVENESS = {
+    Policy.PATIENCE: Decimal("0.5"),
+    Policy.TWAP: Decimal("0.5"),
+    Policy.CROSS: Decimal(1),
+    Policy.PASSIVE: Decimal(0),
+}
+"""How much of the half-spread the slippage model expects each policy to pay."""
+
+
+class IntentHandle:
+    """One submitted intent: wait for its report, or cancel it."""
+
+    def __init__(self, intent: OrderIntent) -> None:
+        self.intent = intent
+        self._scope = trio.CancelScope()
+        self._done = trio.Event()
+        self._report: ExecutionReport | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def report(self) -> ExecutionReport | None:
+        """The intent's report once it is done; None before."""
+        return self._report
+
+    def cancel(self) -> None:
+        """Stop working the intent; its working order is cancelled and it reports."""
+        self._scope.cancel(reason=f"intent {self.intent.intent_id} cancelled")
+
+    async def wait_done(self) -> ExecutionReport:
+        """The intent's report, once every order sent for it is settled."""
+        await self._done.wait()
+        assert self._report is not None
+        return self._report
+
+    def _finish(self, report: ExecutionReport) -> None:
+        self._report = report
+        self._done.set()
+
+
+class Router:
+    """Starts and reports the workers of one engine's intents (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        config: HydraConfig,
+        broker: MarketView,
+        journal: JournalClient,
+        risk: trio.MemorySendChannel[RiskMessage],
+        publish: trio.MemorySendChannel[EngineEvent | Subscribe],
+        quotes: QuoteSource,
+        nursery: trio.Nursery,
+        seed: int,
+        order_ids: OrderIds,
+        witness: Testimony,
+    ) -> None:
+        self._config = config
+        self._broker = broker
+        self._journal = journal
+        self._risk = risk
+        self._publish = publish
+        self._quotes = quotes
+        self._nursery = nursery  # opened by open_hydra for this engine's workers
+        self._seed = seed
+        self._ids = order_ids  # stamps this journal's id into every client order id
+        self.witness = witness  # what the broker showed at start (see hydra._witness)
+        self.handles: dict[IntentId, IntentHandle] = {}  # submitted by this run
+        self.adopted: list[IntentHandle] = []  # carried on from an earlier run
+        self.brackets: set[IntentId] = set()  # a kill leaves their protective legs working
+        self._claimed: set[IntentId] = set()  # submissions in progress, not yet journaled
+        self._leaving = False
+
+    def every_handle(self) -> list[IntentHandle]:
+        return [*self.handles.values(), *self.adopted]
+
+    def start_soon(self, work: Callable[..., Awaitable[None]], *args: object) -> None:
+        """Start ``work`` beside the workers (it ends with them)."""
+        self._nursery.start_soon(work, *args)
+
+    def start_resumed(self, resumed: Resumed) -> IntentHandle:
+        """Carry on with an intent an earlier run left (`hydra._recovery`)."""
+        handle = IntentHandle(resumed.intent)
+        self.adopted.append(handle)
+        if resumed.bracket:
+            self.brackets.add(resumed.intent.intent_id)
+        self._nursery.start_soon(self._run_resumed, handle, resumed)
+        return handle
+
+    async def submit(self, intent: OrderIntent) -> IntentHandle:
+        """Journal ``intent`` and start working it; returns at once with its handle."""
+        with self._claiming(intent.intent_id):
+            return await self._submit(intent)
+
+    @contextlib.contextmanager
+    def _claiming(self, intent_id: IntentId) -> Iterator[None]:
+        """Hold ``intent_id`` for the submission in progress, so a second submission of it
+        that starts before this one is journaled is refused (the check and the journal write
+        are separated by awaits)."""
+        if intent_id in self.handles or intent_id in self._claimed:
+            raise InvalidValueError("intent_id", intent_id, "was already submitted")
+        self._claimed.add(intent_id)
+        try:
+            yield
+        finally:
+            self._claimed.discard(intent_id)
+
+    async def _submit(self, intent: OrderIntent) -> IntentHandle:
+        if await self.was_submitted(intent.intent_id):
+            raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
+        settings = self._config.execution_for(intent.strategy)
+        adv = self._config.adv.get(intent.contract.symbol)
+        policy = route(intent.quantity, adv=adv, settings=settings, policy=intent.policy)
+        await self._check_fits(intent)
+        quote = await self._arrival_quote(intent.contract)
+        predicted = predict_slippage_bps(
+            spread=quote.spread, mid=quote.mid, aggressiveness=_AGGRESSIVENESS[policy],
+            participation=participation(intent.quantity, adv=adv) if adv else Decimal(0),
+            settings=self._config.slippage,
+        )
+        await self._journal.record_intent(intent, arrival_mid=quote.mid, predicted_bps=predicted)
+        # TWAP jitter is seeded by the engine's seed and the submission number: runs repeat.
+        rng = random.Random(f"{self._seed}:{len(self.handles)}")
+        handle = IntentHandle(intent)
+        self.handles[intent.intent_id] = handle
+        work = Work(
+            intent_id=intent.intent_id, client_order_id=self._ids.for_intent(intent.intent_id, 1),
+            contract=intent.contract, side=intent.side, quantity=intent.quantity,
+            policy=Policy.PATIENCE if policy is Policy.TWAP else policy, settings=settings,
+            arrival_mid=quote.mid, predicted_bps=predicted,
+        )
+        log.info("intent_submitted", intent_id=intent.intent_id, route=policy.value,
+                 quantity=intent.quantity, arrival_mid=str(quote.mid))
+        self._nursery.start_soon(self._work, handle, work, rng if policy is Policy.TWAP else None)
+        return handle
+
+    async def _check_fits(self, intent: OrderIntent) -> None:
+        """Refuse, before anything is journaled or sent, an intent that could never fit the
+        position limit (counting the working orders on its side)."""
+        answer = await self._ask(lambda reply: CheckIntentFits(
+            symbol=intent.contract.symbol, signed_quantity=intent.signed_quantity, reply=reply))
+        if isinstance(answer, Blocked):
+            raise RiskDeniedError(f"intent {intent.intent_id} refused: {answer.reason}")
+
+    async def _ask(self, make: Callable[[trio.MemorySendChannel[OrderAnswer]], RiskMessage],
+                   ) -> OrderAnswer:
+        send, receive = trio.open_memory_channel[OrderAnswer](1)
+        await self._risk.send(make(send))
+        return await receive.receive()
+
+    async def was_submitted(self, intent_id: IntentId) -> bool:
+        """True when the journal has ``intent_id`` (from this run or an earlier one), or the
+        broker showed an order or execution of it at start (the journal may have lost it)."""
+        if intent_id in self.witness.seen_intents:
+            return True
+        return await self._journal.ask(HasIntent(intent_id))
+
+    async def _arrival_quote(self, contract: ContractSpec) -> Quote:
+        """The current usable quote, subscribing first; none within `QUOTE_WAIT`, or one that
+        is crossed, stale or otherwise unusable, refuses the intent before anything is sent."""
+        with trio.move_on_after(QUOTE_WAIT):
+            await self._broker.subscribe_quotes(contract)
+            quote = self._quotes.usable(contract)
+            if quote is None:
+                raise BrokerError(f"no usable quote for {contract.symbol}: "
+                                  f"{self._quotes.problem(contract)}")
+            return quote
+        raise BrokerError(f"no quote for {contract.symbol} within {QUOTE_WAIT} s")
+
+    async def _work(
+        self, handle: IntentHandle, work: Work, rng: random.Random | None
+    ) -> None:
+        """Work one intent: TWAP when given its schedule's ``rng``, else one patience order."""
+        report_to, reports = open_reports()
+        try:
+            with handle._scope, report_to:
+                if rng is not None:
+                    await self._twap(work, report_to, rng)
+                else:
+                    await run_patience(work, risk=self._risk, quotes=self._quotes.usable,
+                                       report_to=report_to, leave_working=self.leaving,
+                                       max_order_quantity=self._config.risk.max_order_quantity,
+                                       why_unusable=self._quotes.problem)
+        finally:
+            await self._report(handle, work, collected(reports))
+
+    async def _twap(self, work: Work, report_to: Reports, rng: random.Random) -> None:
+        ids = (self._ids.for_intent(work.intent_id, n) for n in itertools.count(2))
+        await run_twap(work, rng=rng, next_order_id=lambda: next(ids), risk=self._risk,
+                       quotes=self._quotes.usable, report_to=report_to,
+                       leave_working=self.leaving,
+                       max_order_quantity=self._config.risk.max_order_quantity,
+                       why_unusable=self._quotes.problem)
+
+    def leaving(self) -> bool:
+        """True once the drain is over and working orders are to be left working."""
+        return self._leaving
+
+    async def _report(
+        self, handle: IntentHandle, work: Work, children: list[ChildOrderReport]
+    ) -> None:
+        with trio.CancelScope(shield=True):
+            for child in children:
+                if child.status is OrderStatus.LEFT_WORKING:
+                    await self._risk.send(LeaveWorking(client_order_id=child.client_order_id))
+        report = ExecutionReport(
+            intent_id=work.intent_id, symbol=work.contract.symbol, side=work.side,
+            quantity=handle.intent.quantity, arrival_mid=work.arrival_mid,
+            predicted_bps=work.predicted_bps, children=tuple(children),
+            dry_run=any(child.reason == "dry run" for child in children),
+        )
+        # A refused write stops Hydra already (open_hydra waits for one): the report still goes.
+        with trio.CancelScope(shield=True), contextlib.suppress(JournalWriteError):
+            await self._journal.record_note(NoteKind.INTENT_FINISHED, intent_id=work.intent_id,
+                                            filled=report.filled, quantity=report.quantity)
+        handle._finish(report)
+        self._publish.send_nowait(IntentFinished(report=report))
+        log.info("intent_finished", intent_id=work.intent_id, filled=report.filled,
+                 quantity=report.quantity, shortfall_bps=str(report.shortfall_bps))
+
+    async def submit_bracket(self, bracket: BracketIntent) -> IntentHandle:
+        """Send an entry with its take-profit and protective stop; the handle reports when the
+        bracket is over (the entry ended unfilled, or an exit filled and OCA cancelled the
+        other) or when it is cancelled."""
+        intent = OrderIntent(contract=bracket.contract, side=bracket.side,
+                             quantity=bracket.quantity, strategy=bracket.strategy,
+                             intent_id=bracket.intent_id)
+        with self._claiming(intent.intent_id):
+            return await self._submit_bracket(bracket, intent)
+
+    async def _submit_bracket(self, bracket: BracketIntent, intent: OrderIntent,
+                              ) -> IntentHandle:
+        if await self.was_submitted(intent.intent_id):  # the journal's and the broker's word
+            raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
+        arrival = (await self._arrival_quote(intent.contract)).mid
+        await self._journal.record_intent(intent, arrival_mid=arrival, predicted_bps=None)
+        handle = IntentHandle(intent)
+        self.handles[intent.intent_id] = handle
+        actor = BracketActor(bracket, risk=self._risk, arrival_mid=arrival, ids=self._ids)
+        self.brackets.add(intent.intent_id)
+        self._nursery.start_soon(self._run_bracket, handle, actor, arrival)
+        return handle
+
+    async def _run_bracket(self, handle: IntentHandle, actor: BracketActor,
+                           arrival: Decimal) -> None:
+        intent = handle.intent
+        work = Work(intent_id=intent.intent_id, client_order_id=actor.entry.client_order_id,
+                    contract=intent.contract, side=intent.side, quantity=intent.quantity,
+                    policy=Policy.PATIENCE, settings=self._config.execution, arrival_mid=arrival)
+        try:
+            with handle._scope:
+                await actor.run()
+        finally:
+            await self._report(handle, work, actor.reports())
+
+    async def _run_resumed(self, handle: IntentHandle, resumed: Resumed) -> None:
+        report_to, reports = open_reports()
+        try:
+            with handle._scope, report_to:
+                await resumed.run(report_to)
+        finally:
+            await self._report(handle, resumed.work, [*resumed.earlier, *collected(reports)])
+
+    async def drain(self) -> None:
+        """Wait up to the drain timeout for every intent to finish."""
+        with trio.move_on_after(self._config.shutdown.drain_timeout):
+            for handle in [*self.handles.values(), *self.adopted]:
+                await handle.wait_done()
+        self._leaving = self._config.shutdown.leave_working
