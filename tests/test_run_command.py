@@ -146,6 +146,7 @@ def test_on_a_terminal_log_lines_never_land_on_the_status_line(tmp_path: Path) -
     assert status and all(len(line) <= 79 for line in status)
     assert not [line for line in lines if "hydra: " in line[1:]]
     assert any("intent_finished" in line for line in lines)
+    assert any(line.startswith("hydra: DRAINING") for line in status)
 
 
 def _read_all(fd: int, chunks: list[bytes]) -> None:
@@ -268,6 +269,9 @@ def test_a_stop_signal_drains_then_cancels_the_working_order(
     assert notes[-1] == "engine_stopped" and "unrecoverable_error" not in notes
     (draining,) = run.logged("draining")
     assert (draining["signal"], draining["drain_timeout"]) == (signum.name, 0.5)
+    (summary,) = run.logged("runner_stopped")  # the exit summary
+    assert {k: summary[k] for k in ("signal", "done", "working")} == {
+        "signal": signum.name, "done": 1, "working": 0}
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)

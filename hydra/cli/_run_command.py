@@ -129,7 +129,7 @@ async def run_until_signalled(
     new_journal: bool = False, screen: StatusScreen | None = None,
 ) -> Stopping:
     """Run the runner's actors beside Hydra until a stop signal, then drain (see `Stopping`)."""
-    stopping = Stopping(drain_timeout=config.shutdown.drain_timeout)
+    stopping = Stopping(drain_timeout=config.shutdown.drain_timeout, screen=screen)
     with trio.open_signal_receiver(*STOP_SIGNALS) as signals:
         async with trio.open_nursery() as guard:
             guard.start_soon(serve_stop_signals, signals, stopping, guard.cancel_scope)
@@ -141,6 +141,10 @@ async def run_until_signalled(
                              strategy=config.runner.strategy, inbox=config.runner.inbox)
                     with stopping.new_work:
                         await run_runner(config, engine, broker, hook=hook, screen=screen)
+                stats = engine.statistics()
+                log.info("runner_stopped", signal=stopping.first.name if stopping.first else None,
+                         done=stats.finished, blocked=stats.blocked, fills=stats.fills,
+                         filled_quantity=stats.filled_quantity, working=stats.working)
             guard.cancel_scope.cancel(reason="Hydra has closed: no more signals to handle")
     return stopping
 
@@ -172,6 +176,7 @@ class Stopping:
     drain_timeout: float
     new_work: trio.CancelScope = attrs.Factory(trio.CancelScope)
     engine: Engine | None = None  # once Hydra is open
+    screen: StatusScreen | None = None  # on a terminal: where the drain is shown
     first: signal.Signals | None = None
     second: signal.Signals | None = None
 
@@ -190,6 +195,10 @@ async def serve_stop_signals(signals: AsyncIterator[int], stopping: Stopping,
     """Act on the first two stop signals as `Stopping` says; later ones change nothing."""
     stopping.first = signal.Signals(await anext(signals))
     log.warning("draining", signal=stopping.first.name, drain_timeout=stopping.drain_timeout)
+    if stopping.screen is not None:
+        stopping.screen.show(f"hydra: DRAINING working intents for up to "
+                             f"{stopping.drain_timeout:g} s | {stopping.first.name} again "
+                             f"cancels them now")
     stopping.new_work.cancel(reason=f"{stopping.first.name}: stop new work, drain")
     stopping.second = signal.Signals(await anext(signals))
     if stopping.engine is None:
