@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from .._errors import InvalidValueError
@@ -81,6 +83,8 @@ def run_fill_report(args: argparse.Namespace) -> int:
         since = None if args.since is None else parse_time(args.since)
     except InvalidValueError as e:
         _fail(f"--since: {e.problem}, got {e.value!r}")
+    if args.plot is not None and Path(args.plot).suffix.lower() != ".png":
+        _fail(f"--plot: must name a .png file (the plot is a PNG image), got {args.plot!r}")
     path, records, settings = _read(args)
     report = fill_report(records, settings=settings, since=since, strategy=args.strategy)
     if args.plot is not None:
@@ -90,9 +94,12 @@ def run_fill_report(args: argparse.Namespace) -> int:
             _fail(str(e))
         except OSError as e:
             _fail(f"cannot write the plot to {args.plot!r}: {e.strerror or e}")
+        if not args.json:  # standard output is the report's; --json names the plot in it
+            print(f"plot written to {Path(args.plot).resolve()}", file=sys.stderr)
     if args.json:
         header = {"journal": path, "since": None if since is None else since.isoformat(),
-                  "strategy": args.strategy}
+                  "strategy": args.strategy,
+                  "plot": None if args.plot is None else str(Path(args.plot).resolve())}
         print(json.dumps({**header, **report_to_json(report)}, indent=2))
     else:
         chosen = [f"since {since.isoformat()}"] if since is not None else []
