@@ -356,6 +356,25 @@ def test_run_refuses_an_emptied_journal_unless_new_journal(tmp_path: Path) -> No
     assert status == 0, run.log.read_text()
 
 
+def test_a_second_run_on_a_held_journal_is_refused_before_it_connects(tmp_path: Path) -> None:
+    """While another process holds the journal, ``hydra run`` is refused in one line naming
+    the holder, before it connects anywhere: here no gateway listens, and the refusal is the
+    lock's, not a connection error."""
+    journal = tmp_path / "journal.sqlite"
+    holder = Journal.open(journal)
+    try:
+        run = Run(tmp_path, drain_timeout=0.5, gateway_port=_free_port())
+        try:
+            status, lines = run.wait_exit()
+        finally:
+            run.kill()
+    finally:
+        holder.close()
+    assert status == 2, run.log.read_text()
+    assert len(lines) == 1 and "one Hydra per journal" in lines[0], lines
+    assert f"pid {os.getpid()}" in lines[0]
+
+
 def _free_port() -> int:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         return int(probe.getsockname()[1])

@@ -28,6 +28,7 @@ import trio
 from .._engine import Engine
 from .._errors import HydraError
 from .._journal import utc_now
+from .._journal_lock import refuse_if_held
 from .._logging import configure_logging
 from .._open_hydra import open_hydra
 from .._runner import run_inbox, run_schedule, run_status
@@ -133,6 +134,7 @@ async def run_until_signalled(
     with trio.open_signal_receiver(*STOP_SIGNALS) as signals:
         async with trio.open_nursery() as guard:
             guard.start_soon(serve_stop_signals, signals, stopping, guard.cancel_scope)
+            refuse_if_held(config.journal.path)  # a second copy: refused before it connects
             async with open_venue(config, sim=sim, live=live) as broker:
                 async with open_hydra(config, broker, adopt_unknown=adopt_unknown,
                                       new_journal=new_journal) as engine:
