@@ -8,23 +8,22 @@ parses this map and checks every module's imports against it):
   3. _core                                        pure core: accounting, prices, slicing, risk
                                                   checks, schedules, models (no I/O, no Trio)
   4. _codec, _reports, _journal,                  storage, reports, configuration, logging,
-     _journal_records, _config, _logging,         what every command shares, and the
-     _audit, _command_base, _journal_lock,        slippage model's healing cycle
+     _journal_records, _config, _logging,         and the slippage model's healing cycle
+     _audit, _journal_lock,
      _journal_schema, _journal_marker, _stop_reasons,
-     _journal_calls, _healing, _model_journal
+     _journal_calls, _toml_lines, _healing, _model_journal
   5. brokers, sim                                 the Broker protocol; the simulated exchange
   6. _messages, _journal_actor, _child_order,     the actor system
+     _worker_reports,
      _sender, _quote_source, _risk_actor,
      _patience, _twap_actor, _bracket,
      _supervisor, _publisher, _witness, _recovery,
      _router, _engine, _open_hydra
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
-  8. _fill_report, _fill_plot, _gate, _inbox,     the command line and the paper runner
-     _model_report,
-     _strategy_hook, _runner, _ib_commands,
-     _report_commands, _run_command,
-     _resume_command, _cli,
-     __main__
+  8. _fill_report, _fill_plot, _gate, _inbox,     fill reports, the gate, the model's reports
+     _inbox_reader, _screen, _strategy_hook,      and the paper runner
+     _runner, _model_report
+  9. cli, __main__                                the command line
 """
 
 from ._bracket import BracketIntent, bracket_requests

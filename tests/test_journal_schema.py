@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 
 import hydra
-from hydra import JournalFormatError, _cli
+from hydra import JournalFormatError
 from hydra._journal import Journal
 from hydra._journal_records import read_journal
 from hydra._journal_schema import SCHEMA_VERSION, STATEMENTS, EventKind, NoteKind
+from hydra.cli import main
 
 # Hydra's journal before the schema version was stamped: the same tables, user_version 0.
 LEGACY_NOTE = (
@@ -223,7 +224,7 @@ def test_the_reports_refuse_an_unknown_kind_in_one_line(
     """fill-report and gate-check print one line naming the unknown kind, no traceback."""
     path = tmp_path / "j.sqlite"
     _journal_with_kind(path, "order_v2")
-    assert _cli.main([command, "--journal", str(path)]) == 2
+    assert main([command, "--journal", str(path)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1
     assert "'order_v2'" in err and str(path) in err
