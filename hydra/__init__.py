@@ -4,14 +4,14 @@ Layers, lowest first; a module imports only from its own layer or those below it
 parses this map and checks every module's imports against it):
   1. _errors, _ids, _validate, _enums, _version   vocabulary: exceptions, ids, validators
   2. _contracts, _quotes, _orders, _settings,     domain values and settings
-     _schedule
+     _schedule, _healing_settings
   3. _core                                        pure core: accounting, prices, slicing, risk
                                                   checks, schedules, models (no I/O, no Trio)
-  4. _codec, _reports, _journal,                  storage, reports, configuration, logging
-     _journal_records, _config, _logging,
+  4. _codec, _reports, _journal,                  storage, reports, configuration, logging,
+     _journal_records, _config, _logging,         and the slippage model's healing cycle
      _audit, _journal_lock,
      _journal_schema, _journal_marker, _stop_reasons,
-     _journal_calls, _toml_lines
+     _journal_calls, _toml_lines, _healing, _model_journal
   5. brokers, sim                                 the Broker protocol; the simulated exchange
   6. _messages, _journal_actor, _child_order,     the actor system
      _worker_reports,
@@ -20,8 +20,9 @@ parses this map and checks every module's imports against it):
      _supervisor, _publisher, _witness, _recovery,
      _router, _engine, _open_hydra
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
-  8. _fill_report, _fill_plot, _gate, _inbox,     fill reports, the gate and the paper runner
-     _inbox_reader, _screen, _strategy_hook, _runner
+  8. _fill_report, _fill_plot, _gate, _inbox,     fill reports, the gate, the model's reports
+     _inbox_reader, _screen, _strategy_hook,      and the paper runner
+     _runner, _model_report
   9. cli, __main__                                the command line
 """
 
@@ -37,6 +38,7 @@ from ._contracts import (
 )
 from ._core._backoff import backoff_delays
 from ._core._ladder import LadderStage, baseline_price, ladder_price, ladder_wait
+from ._core._model_versions import ModelVersion, Prediction
 from ._core._positions import Position
 from ._core._pricing import guard_limit, round_aggressive, round_passive
 from ._core._risk_checks import AccountState, Denial, check_order, tripped_breakers
@@ -60,6 +62,7 @@ from ._errors import (
     RiskDeniedError,
     UnsupportedOrderTypeError,
 )
+from ._healing_settings import HealingSettings
 from ._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId, JournalId, new_intent_id
 from ._journal import Journal, JournaledOrder
 from ._journal_actor import run_in_thread, run_inline
@@ -121,6 +124,7 @@ __all__ = [
     "ExecutionSettings",
     "Fill",
     "FillRecorded",
+    "HealingSettings",
     "HydraConfig",
     "HydraError",
     "IntentFinished",
@@ -140,6 +144,7 @@ __all__ = [
     "LogFormat",
     "LogLevel",
     "LoggingSettings",
+    "ModelVersion",
     "OrderIntent",
     "OrderRejectedError",
     "OrderRequest",
@@ -147,6 +152,7 @@ __all__ = [
     "OrderType",
     "Policy",
     "Position",
+    "Prediction",
     "Quote",
     "ReconcileDifference",
     "RestartSettings",

@@ -115,3 +115,9 @@ class NoteKind(enum.StrEnum):
     RECONCILE_DIFFERENCE = "reconcile_difference"
     CONTROL_APPLIED = "control_applied"  # an inbox kill or resume line took effect (by id)
     JOURNAL_WRITE_FAILED = "journal_write_failed"  # written once the journal accepts writes
+    MODEL_VERSION = "model_version"  # a slippage model version became current (v1, promotions)
+    SLIPPAGE_PREDICTED = "slippage_predicted"  # an intent's prediction, with its model version
+    HEAL_DETECTED = "heal_detected"  # a healing cycle's drift check
+    HEAL_HYPOTHESIS = "heal_hypothesis"  # what the cycle says changed
+    HEAL_EXPERIMENT = "heal_experiment"  # the candidate and both versions on held-out fills
+    HEAL_DECISION = "heal_decision"  # the candidate promoted or rolled back

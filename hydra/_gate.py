@@ -7,12 +7,19 @@ with the evidence it was judged on. The conditions (docs/PAPER_TRADING_PLAN.md s
   of the four weeks counted from the first event (days 0–6, 7–13, 14–20, 21–27) holds at least
   one event. Any event counts as activity: an intent, order, status, fill or note.
 - **slippage calibrated** — `hydra._core._slippage.reconcile` over every journaled fill that carries
-  both a predicted and an actual slippage says ``calibrated``.
+  both a predicted and an actual slippage says ``calibrated``, over at least
+  ``slippage.min_fills`` such fills.
 - **reconnect survived** — at least one ``reconnected`` note: a session was lost, Hydra
   reconnected and resynced.
 - **no unrecoverable error** — no ``unrecoverable_error`` note (``open_hydra`` writes one when
   it stops on an error).
 - **kill switch exercised** — at least one ``kill_switch`` note.
+- **breakers exercised** — each circuit breaker (`BreakerSettings`: daily loss, drawdown,
+  position value, single-trade loss) seen to trip and latch: a ``breaker_tripped`` note with
+  that cause and the state it latched, in paper trading or in a drill.
+- **self-healing cycle** — at least one healing cycle of the slippage model completed: drift
+  detected, a hypothesis, an experiment, and the candidate promoted or rolled back (both count;
+  `hydra._model_journal` writes and reads the cycles' notes).
 """
 
 from __future__ import annotations
@@ -26,7 +33,11 @@ import attrs
 from ._enums import NoteKind
 from ._fill_report import fill_report, stats_to_json, utc_minute, verdict
 from ._journal_records import JournalRecord
-from ._settings import SlippageSettings
+from ._model_journal import cycles, model_versions
+from ._settings import BreakerSettings, SlippageSettings
+
+BREAKERS = tuple(attrs.fields_dict(BreakerSettings))
+"""The circuit breakers, by the cause their ``breaker_tripped`` notes name."""
 
 PAPER_DAYS = 28
 WEEKS = 4
@@ -55,6 +66,8 @@ def gate_check(records: Sequence[JournalRecord], *, settings: SlippageSettings) 
         reconnect_survived(records),
         no_unrecoverable_error(records),
         kill_switch_exercised(records),
+        breakers_exercised(records),
+        self_healing_cycle(records),
     ]
 
 
@@ -94,12 +107,16 @@ def slippage_calibrated(
     records: Sequence[JournalRecord], *, settings: SlippageSettings
 ) -> Criterion:
     stats = fill_report(records, settings=settings).slippage
+    enough = stats.count >= settings.min_fills
+    summary = verdict(stats, settings)
+    if not enough:
+        summary += f"; needs at least {settings.min_fills} fills"
     return Criterion(
         name="slippage_calibrated",
         requirement="the reconciler calls the slippage model calibrated over every fill with "
-        "both a predicted and an actual slippage",
-        passed=stats.calibrated, summary=verdict(stats, settings),
-        evidence=stats_to_json(stats, settings),
+        f"both a predicted and an actual slippage, at least {settings.min_fills} of them",
+        passed=stats.calibrated and enough, summary=summary,
+        evidence={**stats_to_json(stats, settings), "min_fills": settings.min_fills},
     )
 
 
@@ -163,6 +180,54 @@ def kill_switch_exercised(records: Sequence[JournalRecord]) -> Criterion:
         evidence={"kill_switch_uses": len(kills),
                   "first": None if not kills else {"at": _time(kills[0]),
                                                    "reason": kills[0].payload.get("reason")}},
+    )
+
+
+def breakers_exercised(records: Sequence[JournalRecord]) -> Criterion:
+    trips = _notes(records, NoteKind.BREAKER_TRIPPED)
+    first = {b: next((t for t in trips if t.payload.get("cause") == b), None) for b in BREAKERS}
+    missing = [b for b, trip in first.items() if trip is None]
+    summary = f"{len(BREAKERS) - len(missing)} of {len(BREAKERS)} breakers seen to trip"
+    if missing:
+        summary += f"; never tripped: {', '.join(missing)}"
+    return Criterion(
+        name="breakers_exercised",
+        requirement=f"each circuit breaker ({', '.join(BREAKERS)}) seen to trip and latch: a "
+        f"'{NoteKind.BREAKER_TRIPPED}' note naming it",
+        passed=not missing, summary=summary,
+        evidence={"trips": len(trips), "resumes": len(_notes(records, NoteKind.RESUME)),
+                  "first_trips": {b: None if t is None else {
+                      "at": _time(t), "latched": t.payload.get("state"),
+                      "reason": t.payload.get("reason")} for b, t in first.items()}},
+    )
+
+
+def self_healing_cycle(records: Sequence[JournalRecord]) -> Criterion:
+    found = cycles(records)
+    completed = [c for c in found if "decision" in c]
+    outcomes = [c["decision"]["outcome"] for c in completed]
+    promoted, rolled_back = outcomes.count("promoted"), outcomes.count("rolled_back")
+    summary = (f"{len(found)} healing cycles, {len(completed)} completed ({promoted} promoted, "
+               f"{rolled_back} rolled back)")
+    first = None
+    if completed:
+        cycle = completed[0]
+        first = {"cycle_id": cycle["cycle_id"], "at": cycle["at"],
+                 "detected": cycle["detected"]["summary"],
+                 "hypothesis": cycle["hypothesis"]["summary"],
+                 "decision": cycle["decision"]["summary"]}
+        summary += (f"; first {cycle['cycle_id']} at "
+                    f"{utc_minute(dt.datetime.fromisoformat(cycle['at']))} UTC: "
+                    f"{cycle['decision']['summary']}")
+    versions = model_versions(records)
+    return Criterion(
+        name="self_healing_cycle",
+        requirement="at least one healing cycle of the slippage model completed: drift "
+        "detected, hypothesis, experiment, then promoted or rolled back",
+        passed=bool(completed), summary=summary,
+        evidence={"cycles": len(found), "completed": len(completed), "promoted": promoted,
+                  "rolled_back": rolled_back, "first_completed": first,
+                  "current_version": versions[-1].version_id if versions else None},
     )
 
 

@@ -15,6 +15,7 @@ import attrs
 
 from ._enums import TradingState
 from ._errors import InvalidValueError
+from ._healing_settings import HealingSettings
 from ._schedule import DailySchedule, parse_days, parse_time, parse_zone
 from ._validate import (
     fraction,
@@ -267,6 +268,8 @@ class SlippageSettings:
     max_bias_bps: Decimal = attrs.field(default=Decimal(2), converter=to_decimal,
                                         validator=non_negative)
     min_correlation: float = attrs.field(default=0.3)
+    min_fills: int = attrs.field(default=30, validator=positive_int)  # calibrated; drift windows
+    healing: HealingSettings = HealingSettings()
 
     @min_correlation.validator
     def _correlation(self, field: attrs.Attribute[Any], value: Any) -> None:

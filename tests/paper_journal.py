@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra._contracts import OATS
-from hydra._enums import OrderStatus, Side
+from hydra._enums import NoteKind, OrderStatus, Side
 from hydra._ids import ClientOrderId, ExecutionId, IntentId
 from hydra._journal import Journal
 from hydra._orders import Fill, OrderIntent, OrderRequest
@@ -111,7 +111,8 @@ def example_journal(path: Path) -> PaperJournal:
 
 def gate_journal(path: Path, *, days: float = 35, quiet_week: int | None = None,
                  calibrated: bool = True, reconnect: bool = True, kill: bool = True,
-                 error: bool = False, notes_day: float = 29) -> PaperJournal:
+                 error: bool = False, healed: bool = True, breakers: bool = True,
+                 notes_day: float = 29) -> PaperJournal:
     """Paper trading every day for ``days`` days (none in week ``quiet_week``, counted from 1),
     passing every gate condition unless told otherwise. The notes fall on ``notes_day`` and
     the two days after (by default in week 5, so leaving one out changes nothing else)."""
@@ -136,9 +137,44 @@ def gate_journal(path: Path, *, days: float = 35, quiet_week: int | None = None,
         paper.at(notes_day + 0.001).note("reconnected", missed_fills=0)
     if kill:
         paper.at(notes_day + 1).note("kill_switch", reason="drill", working=0)
+    if healed:
+        healing_cycle(paper.at(notes_day + 1.5))
+    if breakers:
+        breaker_drill(paper.at(notes_day + 1.7))
     if error:
         paper.at(notes_day + 2).note("unrecoverable_error",
                                      error="BrokerConnectionError('gave up')")
     paper.at(days).note("engine_stopped")
     paper.close()
     return paper
+
+
+def healing_cycle(paper: PaperJournal, *, cycle_id: str = "heal-1",
+                  outcome: str | None = "rolled_back") -> None:
+    """The notes of one healing cycle, as `hydra._model_journal.heal` writes them (the steps'
+    payloads cut to what the gate reads); with ``outcome`` None, a detection without drift."""
+    detected = {"version_id": "v1", "recent_to": paper.clock.now.isoformat(),
+                "drift": outcome is not None,
+                "summary": "drift: KS p=0.0012, RMSE 2.60 -> 4.35 bps" if outcome else
+                "no drift: KS p=0.4100, RMSE 2.60 -> 2.70 bps"}
+    paper.note(NoteKind.HEAL_DETECTED, cycle_id=cycle_id, step=detected)
+    if outcome is None:
+        return
+    paper.note(NoteKind.HEAL_HYPOTHESIS, cycle_id=cycle_id,
+               step={"summary": "ZO/patience: bias +2.67 bps"})
+    paper.note(NoteKind.HEAL_EXPERIMENT, cycle_id=cycle_id,
+               step={"current_rmse_bps": "4.74", "candidate_rmse_bps": "4.90"})
+    paper.note(NoteKind.HEAL_DECISION, cycle_id=cycle_id,
+               step={"outcome": outcome, "summary": f"v2 {outcome.replace('_', ' ')}: "
+                     "held-out RMSE 4.90 bps against v1's 4.74 (needed at most 4.51)"})
+
+
+def breaker_drill(paper: PaperJournal, *,
+                  causes: tuple[str, ...] = ("daily_loss", "drawdown", "position_value",
+                                             "single_trade_loss")) -> None:
+    """Each breaker in ``causes`` tripped and latched, then resumed, as the risk book notes it."""
+    for cause in causes:
+        state = "REDUCING" if cause == "position_value" else "HALTED"
+        paper.note(NoteKind.BREAKER_TRIPPED, cause=cause, state=state, working=0,
+                   reason=f"{cause} drill")
+        paper.note(NoteKind.RESUME, reason=f"{cause} drill over", cleared=[cause])

@@ -156,11 +156,11 @@ def test_plot_without_matplotlib_says_how_to_install_it(
 
 def test_gate_check_passes_with_exit_0(hydra: Hydra, tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
-    """A journal meeting every condition prints five PASS lines and exits 0."""
+    """A journal meeting every condition prints seven PASS lines and exits 0."""
     path = gate_journal(tmp_path / "j.sqlite").path
     assert hydra("gate-check", "--journal", path) == 0
     out = capsys.readouterr().out
-    assert out.count("\nPASS  ") == 5
+    assert out.count("\nPASS  ") == 7
     assert out.rstrip().endswith("live-capital gate: PASSED")
 
 
@@ -173,8 +173,9 @@ def test_gate_check_fails_with_exit_1(hydra: Hydra, tmp_path: Path,
     assert (data["journal"], data["passed"]) == (str(path), False)
     assert [c["name"] for c in data["criteria"]] == [
         "paper_operation", "slippage_calibrated", "reconnect_survived",
-        "no_unrecoverable_error", "kill_switch_exercised"]
-    kill = data["criteria"][-1]
+        "no_unrecoverable_error", "kill_switch_exercised", "breakers_exercised",
+        "self_healing_cycle"]
+    kill = data["criteria"][4]
     assert set(kill) == {"name", "requirement", "passed", "summary", "evidence"}
     assert (kill["passed"], kill["evidence"]) == (False, {"kill_switch_uses": 0, "first": None})
 

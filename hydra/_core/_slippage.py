@@ -69,6 +69,21 @@ def predict_slippage_bps(
     quantity as a fraction of average daily volume; impact grows with its square root (the usual
     square-root law).
     """
+    crossing, impact = slippage_terms(spread=spread, mid=mid, aggressiveness=aggressiveness,
+                                      participation=participation, settings=settings)
+    return crossing + impact
+
+
+def slippage_terms(
+    *,
+    spread: Decimal,
+    mid: Decimal,
+    aggressiveness: Decimal,
+    participation: Decimal,
+    settings: SlippageSettings,
+) -> tuple[Decimal, Decimal]:
+    """The two terms of `predict_slippage_bps`, (crossing cost, market impact), in bps: what a
+    model version weighs (`hydra._core._model_versions`)."""
     _check_non_negative("spread", spread)
     _check_price("mid", mid)
     _check_non_negative("participation", participation)
@@ -76,7 +91,7 @@ def predict_slippage_bps(
     _require("aggressiveness", aggressiveness, ok=ok, problem="must be a Decimal from 0 to 1")
     crossing = aggressiveness * (spread / 2) / mid * BPS
     impact = settings.impact_coefficient * settings.daily_volatility_bps * participation.sqrt()
-    return crossing + impact
+    return crossing, impact
 
 
 @attrs.frozen(kw_only=True)

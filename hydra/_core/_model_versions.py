@@ -1,0 +1,148 @@
+"""Versions of the slippage model: the weights a version puts on the pre-trade model's terms per
+symbol and policy, when and why it was made, and predictions stamped with the version that made
+them.
+
+A version predicts, for an order of ``symbol`` worked by ``policy``,
+
+    bias_bps + spread_weight × crossing_bps + impact_weight × impact_bps
+
+where crossing and impact are the configured model's two terms (`slippage_terms`). The first
+version, ``v1``, is the configured model itself (bias 0, both weights 1, for every key); the
+healing cycle (`hydra._core._healing`) makes the next ones. Pure values, with their JSON shape
+for the journal's notes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from .._enums import Policy
+from .._settings import SlippageSettings
+from ._slippage import slippage_terms
+
+FIRST_VERSION = "v1"
+FIRST_REASON = ("the configured model: crossing cost plus impact_coefficient × "
+                "daily_volatility_bps × √participation")
+
+
+def model_key(symbol: str, policy: Policy) -> str:
+    """The key a version's weights are kept under: ``ZO/patience``."""
+    return f"{symbol}/{policy.value}"
+
+
+def rmse(residuals: Sequence[Decimal]) -> Decimal | None:
+    """The root mean square of ``residuals`` (None for none)."""
+    if not residuals:
+        return None
+    return (sum((r * r for r in residuals), Decimal(0)) / len(residuals)).sqrt()
+
+
+@attrs.frozen(kw_only=True)
+class Weights:
+    """What one version makes of the model's terms for one symbol and policy."""
+
+    bias_bps: Decimal = Decimal(0)
+    spread_weight: Decimal = Decimal(1)
+    impact_weight: Decimal = Decimal(1)
+
+    def predict(self, *, crossing_bps: Decimal, impact_bps: Decimal) -> Decimal:
+        return self.bias_bps + self.spread_weight * crossing_bps + self.impact_weight * impact_bps
+
+    def to_json(self) -> dict[str, str]:
+        return {"bias_bps": str(self.bias_bps), "spread_weight": str(self.spread_weight),
+                "impact_weight": str(self.impact_weight)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Weights:
+        return cls(bias_bps=Decimal(data["bias_bps"]),
+                   spread_weight=Decimal(data["spread_weight"]),
+                   impact_weight=Decimal(data["impact_weight"]))
+
+
+@attrs.frozen(kw_only=True)
+class Prediction:
+    """A pre-trade slippage estimate, stamped with the version that made it and the terms it
+    weighed (what the healing cycle refits)."""
+
+    version_id: str
+    symbol: str
+    policy: Policy
+    bps: Decimal
+    crossing_bps: Decimal
+    impact_bps: Decimal
+
+    def to_json(self) -> dict[str, str]:
+        """The note the journal keeps beside the intent (``slippage_predicted``)."""
+        return {"version_id": self.version_id, "symbol": self.symbol,
+                "policy": self.policy.value, "predicted_bps": str(self.bps),
+                "crossing_bps": str(self.crossing_bps), "impact_bps": str(self.impact_bps)}
+
+
+def _frozen(value: Mapping[str, Weights]) -> Mapping[str, Weights]:
+    return types.MappingProxyType(dict(value))
+
+
+@attrs.frozen(kw_only=True)
+class ModelVersion:
+    """One version of the slippage model: its weights per key (a key it does not list gets
+    `Weights()`, the configured model), when and why it was made, the version it replaced,
+    and its residuals (actual − predicted) on the held-out fills it was judged on: the baseline
+    the next drift check compares with."""
+
+    version_id: str
+    created_at: dt.datetime
+    reason: str
+    parent: str | None = None
+    weights: Mapping[str, Weights] = attrs.field(factory=dict, converter=_frozen)
+    heldout_residuals: tuple[Decimal, ...] = ()
+
+    @property
+    def heldout_rmse_bps(self) -> Decimal | None:
+        return rmse(self.heldout_residuals)
+
+    def weights_for(self, symbol: str, policy: Policy) -> Weights:
+        return self.weights.get(model_key(symbol, policy), Weights())
+
+    def predict(self, *, symbol: str, policy: Policy, spread: Decimal, mid: Decimal,
+                aggressiveness: Decimal, participation: Decimal,
+                settings: SlippageSettings) -> Prediction:
+        """This version's estimate for an order (arguments as `predict_slippage_bps`)."""
+        crossing, impact = slippage_terms(spread=spread, mid=mid, aggressiveness=aggressiveness,
+                                          participation=participation, settings=settings)
+        bps = self.weights_for(symbol, policy).predict(crossing_bps=crossing, impact_bps=impact)
+        return Prediction(version_id=self.version_id, symbol=symbol, policy=policy, bps=bps,
+                          crossing_bps=crossing, impact_bps=impact)
+
+    def to_json(self) -> dict[str, Any]:
+        """The version as the payload of a ``model_version`` note."""
+        rms = self.heldout_rmse_bps
+        return {"version_id": self.version_id, "created_at": self.created_at.isoformat(),
+                "reason": self.reason, "parent": self.parent,
+                "weights": {key: w.to_json() for key, w in sorted(self.weights.items())},
+                "heldout_residuals": [str(r) for r in self.heldout_residuals],
+                "heldout_rmse_bps": None if rms is None else str(rms)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ModelVersion:
+        """The version a ``model_version`` note's payload describes."""
+        return cls(version_id=data["version_id"],
+                   created_at=dt.datetime.fromisoformat(data["created_at"]),
+                   reason=data["reason"], parent=data["parent"],
+                   weights={k: Weights.from_json(w) for k, w in data["weights"].items()},
+                   heldout_residuals=tuple(Decimal(r) for r in data["heldout_residuals"]))
+
+
+def first_version(created_at: dt.datetime) -> ModelVersion:
+    """``v1``: the configured model, for every symbol and policy."""
+    return ModelVersion(version_id=FIRST_VERSION, created_at=created_at, reason=FIRST_REASON)
+
+
+def next_version_id(version_id: str) -> str:
+    """The id after ``version_id``: ``v1`` → ``v2``."""
+    return f"v{int(version_id.removeprefix('v')) + 1}"

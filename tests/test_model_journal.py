@@ -1,0 +1,163 @@
+"""Tests for the slippage model in the journal: versions and predictions written as notes and
+read back, and `heal` running a cycle over a real journal's fills and journaling each step."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from hydra._enums import Policy
+from hydra._errors import JournalFormatError, JournalLockedError
+from hydra._healing import HealingFill, Outcome
+from hydra._journal import Journal
+from hydra._journal_records import read_journal
+from hydra._model_journal import (
+    current_model,
+    cycles,
+    ensure_model,
+    heal,
+    healing_fills,
+    model_versions,
+)
+from hydra._settings import SlippageSettings
+from tests.paper_journal import Clock
+from tests.synthetic_fills import Regime, synthetic_fills, write_fills
+
+SETTINGS = SlippageSettings()
+CALM = Regime()
+
+
+def _journal(path: Path, fills: list[HealingFill], *, stamped: bool = True) -> Clock:
+    clock = Clock()
+    journal = Journal.open(path, clock=clock)
+    ensure_model(journal)
+    write_fills(journal, clock, fills, stamped=stamped)
+    journal.close()
+    return clock
+
+
+def test_the_first_version_is_journaled_once(tmp_path: Path) -> None:
+    """ensure_model writes v1 into a journal without a version, and reads it back after."""
+    journal = Journal.open(tmp_path / "j.sqlite")
+    assert current_model(journal) is None
+    first = ensure_model(journal)
+    assert ensure_model(journal) == first == current_model(journal)
+    journal.close()
+    assert [v.version_id for v in model_versions(read_journal(tmp_path / "j.sqlite"))] == ["v1"]
+
+
+def test_fills_are_read_with_their_prediction_and_version(tmp_path: Path) -> None:
+    """A journaled fill comes back with the version, policy and terms of its prediction."""
+    written = synthetic_fills(random.Random(1), [(3, CALM)], policy=Policy.CROSS)
+    _journal(tmp_path / "j.sqlite", written)
+    journal = Journal.open_read_only(tmp_path / "j.sqlite")
+    read = healing_fills((kind, payload) for _, kind, payload in journal.events())
+    journal.close()
+    assert read == written
+
+
+def test_unstamped_fills_count_as_the_first_versions(tmp_path: Path) -> None:
+    """A fill whose intent has no prediction note is v1's, with the intent's policy and no
+    terms."""
+    _journal(tmp_path / "j.sqlite", synthetic_fills(random.Random(1), [(2, CALM)]),
+             stamped=False)
+    journal = Journal.open_read_only(tmp_path / "j.sqlite")
+    read = healing_fills((kind, payload) for _, kind, payload in journal.events())
+    journal.close()
+    assert [(f.version_id, f.policy, f.crossing_bps) for f in read] == [
+        ("v1", Policy.PATIENCE, None)] * 2
+
+
+def test_heal_journals_every_step_and_the_promoted_version(tmp_path: Path) -> None:
+    """A lasting change in spread cost: heal journals detection, hypothesis, experiment and a
+    promotion, and v2 becomes the journal's current version."""
+    path = tmp_path / "j.sqlite"
+    _journal(path, synthetic_fills(random.Random(1), [(100, CALM),
+                                                      (100, Regime(spread_extra=0.5))]))
+    cycle = heal(path, SETTINGS)
+    assert cycle is not None and cycle.decision is not None
+    assert cycle.decision.outcome is Outcome.PROMOTED
+    records = read_journal(path)
+    (found,) = cycles(records)
+    assert found["cycle_id"] == "heal-1"
+    assert set(found) == {"cycle_id", "at", "detected", "hypothesis", "experiment", "decision"}
+    assert found["detected"]["drift"] is True
+    assert found["hypothesis"]["changes"][0].startswith("ZO/patience: spread cost +")
+    assert found["decision"]["outcome"] == "promoted"
+    versions = model_versions(records)
+    assert [v.version_id for v in versions] == ["v1", "v2"]
+    assert versions[-1].parent == "v1" and versions[-1].heldout_residuals
+    journal = Journal.open(path)
+    current = current_model(journal)
+    journal.close()
+    assert current is not None and current.version_id == "v2"
+
+
+def test_heal_journals_a_roll_back_and_keeps_the_version(tmp_path: Path) -> None:
+    """A shift that is gone in the held-out fills: the candidate is journaled as rolled back
+    and v1 stays current."""
+    path = tmp_path / "j.sqlite"
+    _journal(path, synthetic_fills(random.Random(1), [(100, CALM), (70, Regime(bias=5.0)),
+                                                      (30, CALM)]))
+    cycle = heal(path, SETTINGS)
+    assert cycle is not None and cycle.decision is not None
+    assert cycle.decision.outcome is Outcome.ROLLED_BACK
+    records = read_journal(path)
+    assert [c["decision"]["outcome"] for c in cycles(records)] == ["rolled_back"]
+    assert [v.version_id for v in model_versions(records)] == ["v1"]
+
+
+def test_no_drift_journals_the_detection_alone(tmp_path: Path) -> None:
+    """Unchanged fills: one heal_detected note, no other step."""
+    path = tmp_path / "j.sqlite"
+    _journal(path, synthetic_fills(random.Random(2), [(120, CALM)]))
+    cycle = heal(path, SETTINGS)
+    assert cycle is not None and not cycle.detection.drift
+    (found,) = cycles(read_journal(path))
+    assert set(found) == {"cycle_id", "at", "detected"}
+
+
+def test_heal_waits_for_new_fills(tmp_path: Path) -> None:
+    """A second heal with no fill newer than the first one saw journals nothing; after new
+    fills it runs again as heal-2."""
+    path = tmp_path / "j.sqlite"
+    _journal(path, synthetic_fills(random.Random(2), [(120, CALM)]))
+    assert heal(path, SETTINGS) is not None
+    assert heal(path, SETTINGS) is None
+    clock = Clock()
+    journal = Journal.open(path, clock=clock)
+    write_fills(journal, clock, synthetic_fills(random.Random(3), [(5, CALM)], start=200))
+    assert heal(journal, SETTINGS) is not None
+    journal.close()
+    assert [c["cycle_id"] for c in cycles(read_journal(path))] == ["heal-1", "heal-2"]
+
+
+def test_a_new_version_without_fills_is_checked_once(tmp_path: Path) -> None:
+    """After a promotion, v2 has no fills: one heal notes that, the next journals nothing."""
+    path = tmp_path / "j.sqlite"
+    _journal(path, synthetic_fills(random.Random(1), [(100, CALM),
+                                                      (100, Regime(spread_extra=0.5))]))
+    assert heal(path, SETTINGS) is not None
+    cycle = heal(path, SETTINGS)
+    assert cycle is not None and cycle.detection.version_id == "v2"
+    assert cycle.detection.summary.startswith("not enough fills: 30 baseline and 0 recent")
+    assert heal(path, SETTINGS) is None
+    assert len(cycles(read_journal(path))) == 2
+
+
+def test_heal_refuses_a_journal_another_writer_holds(tmp_path: Path) -> None:
+    """Healing by path while a Hydra holds the journal is a JournalLockedError."""
+    path = tmp_path / "j.sqlite"
+    holder = Journal.open(path)
+    with pytest.raises(JournalLockedError):
+        heal(path, SETTINGS)
+    holder.close()
+
+
+def test_heal_creates_no_journal(tmp_path: Path) -> None:
+    """Healing a path with no journal is a JournalFormatError, and leaves no file."""
+    with pytest.raises(JournalFormatError, match="no such file"):
+        heal(tmp_path / "missing.sqlite", SETTINGS)
+    assert list(tmp_path.iterdir()) == []
