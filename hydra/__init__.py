@@ -11,7 +11,8 @@ parses this map and checks every module's imports against it):
      _journal_records, _config, _logging,         and the slippage model's healing cycle
      _audit, _journal_lock,
      _journal_schema, _journal_marker, _stop_reasons,
-     _journal_calls, _toml_lines, _healing, _model_journal
+     _journal_calls, _toml_lines, _healing, _model_store,
+     _model_journal
   5. brokers, sim                                 the Broker protocol; the simulated exchange
   6. _messages, _journal_actor, _child_order,     the actor system
      _worker_reports,

@@ -19,7 +19,7 @@ with the evidence it was judged on. The conditions (docs/PAPER_TRADING_PLAN.md s
   that cause and the state it latched, in paper trading or in a drill.
 - **self-healing cycle** — at least one healing cycle of the slippage model completed: drift
   detected, a hypothesis, an experiment, and the candidate promoted or rolled back (both count;
-  `hydra._model_journal` writes and reads the cycles' notes).
+  `hydra._model_journal` writes the cycles' notes, `hydra._model_store` reads them).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import attrs
 from ._enums import NoteKind
 from ._fill_report import fill_report, stats_to_json, utc_minute, verdict
 from ._journal_records import JournalRecord
-from ._model_journal import cycles, model_versions
+from ._model_store import cycles, model_versions
 from ._settings import BreakerSettings, SlippageSettings
 
 BREAKERS = tuple(attrs.fields_dict(BreakerSettings))

@@ -1,64 +1,23 @@
-"""The slippage model's versions and healing cycles in the journal: written as notes, read back.
-
-- ``model_version``: a version became current (``v1``, the configured model, when the journal
-  first needs one; each promoted candidate after it), with its weights, when and why.
-- ``slippage_predicted``: the prediction made for an intent, keyed by the intent's id, with the
-  version that made it and the terms it weighed.
-- ``heal_detected``, ``heal_hypothesis``, ``heal_experiment``, ``heal_decision``: the steps of
-  one healing cycle, each with its ``cycle_id``; a cycle's notes (and the version it promotes)
-  are committed together.
-
-`heal` is the entry point: it reads the journal's fills, runs the cycle
-(`hydra._healing.run_cycle`) for the current version and journals each step.
-"""
+"""The healing cycle run over the journal: its fills read as the cycle sees them, one cycle
+run (`hydra._healing.run_cycle`) for the current version, and each step journaled, with the
+version it promotes, in one transaction. `heal` is the entry point; the versions themselves
+and the prediction notes are `hydra._model_store`'s."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ._core._model_versions import FIRST_VERSION, ModelVersion, Prediction, first_version
+from ._core._model_versions import FIRST_VERSION
 from ._enums import NoteKind, Policy
 from ._errors import JournalFormatError
 from ._healing import HealingCycle, HealingFill, Outcome, run_cycle
 from ._journal import EventKind, Journal
-from ._journal_records import JournalRecord
+from ._model_store import ensure_model
 from ._settings import SlippageSettings
-
-CYCLE_NOTES = (NoteKind.HEAL_DETECTED, NoteKind.HEAL_HYPOTHESIS, NoteKind.HEAL_EXPERIMENT,
-               NoteKind.HEAL_DECISION)
-
-
-def model_versions(records: Sequence[JournalRecord]) -> list[ModelVersion]:
-    """Every version that became current, oldest first (empty for a journal that has none)."""
-    return [ModelVersion.from_json(r.payload["version"]) for r in records
-            if r.is_note(NoteKind.MODEL_VERSION)]
-
-
-def current_model(journal: Journal) -> ModelVersion | None:
-    """The journal's current version of the slippage model: its newest ``model_version``."""
-    notes = journal.notes(NoteKind.MODEL_VERSION)
-    return ModelVersion.from_json(notes[-1]["version"]) if notes else None
-
-
-def ensure_model(journal: Journal) -> ModelVersion:
-    """The current version, journaling ``v1`` (the configured model) first when there is none:
-    what an engine predicts with (`ModelVersion.predict`)."""
-    found = current_model(journal)
-    if found is not None:
-        return found
-    version = first_version(journal.now())
-    journal.record_note(NoteKind.MODEL_VERSION, version=version.to_json())
-    return version
-
-
-def prediction_note(intent_id: str, prediction: Prediction) -> dict[str, Any]:
-    """The details of the ``slippage_predicted`` note for ``intent_id``:
-    ``record_note(NoteKind.SLIPPAGE_PREDICTED, **prediction_note(intent_id, prediction))``."""
-    return {"intent_id": intent_id, **prediction.to_json()}
 
 
 def healing_fills(events: Iterable[tuple[EventKind, Mapping[str, Any]]]) -> list[HealingFill]:
@@ -102,20 +61,6 @@ def _healing_fill(payload: Mapping[str, Any], note: Mapping[str, Any] | None,
         policy=policy if note is None else Policy(note["policy"]),
         crossing_bps=None if note is None else Decimal(note["crossing_bps"]),
         impact_bps=None if note is None else Decimal(note["impact_bps"]))
-
-
-def cycles(records: Sequence[JournalRecord]) -> list[dict[str, Any]]:
-    """Each journaled healing cycle, oldest first: its id, when it ran, and each step's
-    payload under the step's name (``detected``, ``hypothesis``, ``experiment``,
-    ``decision``; the last three only when drift was found)."""
-    found: dict[str, dict[str, Any]] = {}
-    for r in records:
-        what = next((kind for kind in CYCLE_NOTES if r.is_note(kind)), None)
-        if what is not None:
-            cycle = found.setdefault(r.payload["cycle_id"], {
-                "cycle_id": r.payload["cycle_id"], "at": r.recorded_at.isoformat()})
-            cycle[what.removeprefix("heal_")] = r.payload["step"]
-    return list(found.values())
 
 
 def heal(journal: Journal | str | Path, settings: SlippageSettings

@@ -15,7 +15,7 @@ from ._core._model_versions import ModelVersion
 from ._enums import NoteKind
 from ._fill_report import table, utc_minute
 from ._journal_records import JournalRecord
-from ._model_journal import cycles, model_versions
+from ._model_store import cycles, model_versions
 
 CONFIGURED = "bias 0, spread weight 1, impact weight 1: the configured model"
 

@@ -30,6 +30,7 @@ import structlog
 import trio
 
 from ._contracts import BUILT_IN_CONTRACTS
+from ._core._model_versions import ModelVersion
 from ._core._positions import Position
 from ._core._risk_book import RiskBook
 from ._core._risk_checks import AccountState
@@ -42,6 +43,7 @@ from ._journal import Journal, utc_now
 from ._journal_actor import JournalClient, JournalWrite, Offload, run_in_thread, run_journal
 from ._journal_calls import LatestNote
 from ._messages import EngineEvent, GiveUp, RiskMessage, SessionDown, Settle
+from ._model_store import ensure_model
 from ._publisher import EngineView, Subscribe, run_publisher
 from ._quote_source import QuoteSource
 from ._recovery import Recovery
@@ -88,6 +90,7 @@ async def open_hydra(
     try:
         journal.record_note(NoteKind.ENGINE_STARTED, broker=type(broker).__name__,
                             dry_run=dry_run, journal_id=journal_id)
+        model = ensure_model(journal)  # the configured model is v1 of a new journal
     except JournalWriteError:
         journal.close()
         raise
@@ -103,7 +106,7 @@ async def open_hydra(
                 async with client._outbox:
                     await broker.connect()
                     async with _open_actors(config, broker, client, dry_run, seed, clock,
-                                            journal_id=journal_id,
+                                            journal_id=journal_id, model=model,
                                             adopt_unknown=adopt_unknown) as engine:
                         yield engine
             finally:
@@ -180,6 +183,7 @@ async def _open_book(
 async def _open_actors(
     config: HydraConfig, broker: Broker, journal: JournalClient, dry_run: bool, seed: int,
     clock: Callable[[], dt.datetime], *, journal_id: JournalId, adopt_unknown: bool,
+    model: ModelVersion,
 ) -> AsyncIterator[Engine]:
     book = await _open_book(config, broker, journal, dry_run, clock)
     # Publish with send_nowait: actors must never wait on subscribers.
@@ -217,7 +221,7 @@ async def _open_actors(
                 ids = OrderIds(journal_id)
                 router = Router(config=config, broker=broker, journal=journal, risk=risk_send,
                                 publish=publish_send, quotes=quotes, nursery=inner, seed=seed,
-                                order_ids=ids, witness=witness)
+                                order_ids=ids, witness=witness, model=model)
                 engine = Engine(router=router, broker=broker, journal=journal, risk=risk_send,
                                 publish=publish_send, view=view, quotes=quotes)
                 await engine.recover(Recovery(

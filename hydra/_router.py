@@ -21,8 +21,8 @@ import trio
 
 from ._bracket import BracketActor, BracketIntent
 from ._contracts import ContractSpec
+from ._core._model_versions import ModelVersion
 from ._core._routing import participation, route
-from ._core._slippage import predict_slippage_bps
 from ._core._witness import Testimony
 from ._enums import NoteKind, OrderStatus, Policy
 from ._errors import BrokerError, InvalidValueError, JournalWriteError, RiskDeniedError
@@ -38,6 +38,7 @@ from ._messages import (
     OrderAnswer,
     RiskMessage,
 )
+from ._model_store import prediction_note
 from ._orders import OrderIntent
 from ._patience import Work, run_patience
 from ._publisher import Subscribe
@@ -113,6 +114,7 @@ class Router:
         seed: int,
         order_ids: OrderIds,
         witness: Testimony,
+        model: ModelVersion,
     ) -> None:
         self._config = config
         self._broker = broker
@@ -124,6 +126,7 @@ class Router:
         self._seed = seed
         self._ids = order_ids  # stamps this journal's id into every client order id
         self.witness = witness  # what the broker showed at start (see hydra._witness)
+        self._model = model  # the slippage model's current version: it predicts each intent
         self.handles: dict[IntentId, IntentHandle] = {}  # submitted by this run
         self.adopted: list[IntentHandle] = []  # carried on from an earlier run
         self.brackets: set[IntentId] = set()  # a kill leaves their protective legs working
@@ -172,12 +175,16 @@ class Router:
         policy = route(intent.quantity, adv=adv, settings=settings, policy=intent.policy)
         await self._check_fits(intent)
         quote = await self._arrival_quote(intent.contract)
-        predicted = predict_slippage_bps(
-            spread=quote.spread, mid=quote.mid, aggressiveness=_AGGRESSIVENESS[policy],
+        prediction = self._model.predict(
+            symbol=intent.contract.symbol, policy=policy, spread=quote.spread, mid=quote.mid,
+            aggressiveness=_AGGRESSIVENESS[policy],
             participation=participation(intent.quantity, adv=adv) if adv else Decimal(0),
             settings=self._config.slippage,
         )
+        predicted = prediction.bps
         await self._journal.record_intent(intent, arrival_mid=quote.mid, predicted_bps=predicted)
+        await self._journal.record_note(NoteKind.SLIPPAGE_PREDICTED,
+                                        **prediction_note(intent.intent_id, prediction))
         # TWAP jitter is seeded by the engine's seed and the submission number: runs repeat.
         rng = random.Random(f"{self._seed}:{len(self.handles)}")
         handle = IntentHandle(intent)

@@ -16,7 +16,7 @@ from hydra._enums import NoteKind, Policy, Side
 from hydra._healing import HealingFill
 from hydra._ids import ClientOrderId, ExecutionId, IntentId
 from hydra._journal import Journal
-from hydra._model_journal import prediction_note
+from hydra._model_store import prediction_note
 from hydra._orders import Fill, OrderIntent, OrderRequest
 from tests.paper_journal import T0, Clock
 

@@ -13,14 +13,8 @@ from hydra._errors import JournalFormatError, JournalLockedError
 from hydra._healing import HealingFill, Outcome
 from hydra._journal import Journal
 from hydra._journal_records import read_journal
-from hydra._model_journal import (
-    current_model,
-    cycles,
-    ensure_model,
-    heal,
-    healing_fills,
-    model_versions,
-)
+from hydra._model_journal import heal, healing_fills
+from hydra._model_store import current_model, cycles, ensure_model, model_versions
 from hydra._settings import SlippageSettings
 from tests.paper_journal import Clock
 from tests.synthetic_fills import Regime, synthetic_fills, write_fills

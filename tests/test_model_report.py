@@ -8,8 +8,9 @@ from pathlib import Path
 
 from hydra._journal import Journal
 from hydra._journal_records import read_journal
-from hydra._model_journal import heal, model_versions
+from hydra._model_journal import heal
 from hydra._model_report import history_to_json, render_history, render_model
+from hydra._model_store import model_versions
 from hydra._settings import SlippageSettings
 from tests.paper_journal import Clock
 from tests.synthetic_fills import Regime, synthetic_fills, write_fills

@@ -21,6 +21,7 @@ from . import (
     _config_command,
     _gateway_command,
     _ib_commands,
+    _model_commands,
     _report_commands,
     _resume_command,
     _run_command,
@@ -39,6 +40,7 @@ COMMANDS: Sequence[Callable[[Subparsers], None]] = (
     _resume_command.add_parser,
     _report_commands.add_fill_report_parser,
     _report_commands.add_gate_check_parser,
+    _model_commands.add_parser,
     _gateway_command.add_parser,
 )
 """Each subcommand's ``add_parser``, in the order ``hydra --help`` lists them."""

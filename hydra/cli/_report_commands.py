@@ -18,9 +18,8 @@ from .._errors import InvalidValueError
 from .._fill_plot import PlotUnavailableError, write_plot
 from .._fill_report import fill_report, render_report, report_to_json
 from .._gate import gate_check, render_gate
-from .._journal_records import JournalRecord, parse_time, read_journal
-from .._settings import HydraConfig, SlippageSettings
-from ._shared import CommandError, load_config_arg
+from .._journal_records import parse_time
+from ._shared import CommandError, add_journal_options, read_records
 
 if TYPE_CHECKING:
     from ._shared import Subparsers
@@ -28,28 +27,6 @@ if TYPE_CHECKING:
 
 def _fail(message: str) -> NoReturn:
     raise CommandError(message)
-
-
-def _add_journal_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--journal", metavar="PATH", default=None,
-                        help="the journal file (default: journal.path of --config, else "
-                        f"{HydraConfig().journal.path})")
-    parser.add_argument("--config", metavar="FILE", default=None,
-                        help="a TOML configuration: its journal.path and slippage thresholds")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-
-
-def _read(args: argparse.Namespace) -> tuple[str, list[JournalRecord], SlippageSettings]:
-    """The journal's path and records, and the slippage settings, from the common options."""
-    config = HydraConfig()
-    if args.config is not None:
-        config = load_config_arg(args.config, json_lines=args.json)
-    path: str = args.journal or config.journal.path
-    try:
-        records = read_journal(path)
-    except InvalidValueError as e:
-        _fail(f"journal error: {e.value}: {e.problem}")
-    return path, records, config.slippage
 
 
 # --- hydra fill-report -----------------------------------------------------------------------
@@ -66,7 +43,7 @@ def add_fill_report_parser(subparsers: Subparsers) -> None:
         "mid (positive = cost), then the reconciler's bias, RMSE, correlation and whether "
         "the slippage model is calibrated.",
     )
-    _add_journal_options(parser)
+    add_journal_options(parser)
     parser.add_argument("--since", metavar="DATE", default=None,
                         help="only intents journaled from DATE on (ISO 8601, e.g. 2026-03-02 "
                         "or 2026-03-02T14:30; UTC unless a zone is given)")
@@ -85,7 +62,7 @@ def run_fill_report(args: argparse.Namespace) -> int:
         _fail(f"--since: {e.problem}, got {e.value!r}")
     if args.plot is not None and Path(args.plot).suffix.lower() != ".png":
         _fail(f"--plot: must name a .png file (the plot is a PNG image), got {args.plot!r}")
-    path, records, settings = _read(args)
+    path, records, settings = read_records(args)
     report = fill_report(records, settings=settings, since=since, strategy=args.strategy)
     if args.plot is not None:
         try:
@@ -121,12 +98,12 @@ def add_gate_check_parser(subparsers: Subparsers) -> None:
         "from the journal, with its evidence. Exit status 0 only when every condition passes, "
         "1 when one fails, 2 for a usage error.",
     )
-    _add_journal_options(parser)
+    add_journal_options(parser)
     parser.set_defaults(run=run_gate_check)
 
 
 def run_gate_check(args: argparse.Namespace) -> int:
-    path, records, settings = _read(args)
+    path, records, settings = read_records(args)
     criteria = gate_check(records, settings=settings)
     passed = all(c.passed for c in criteria)
     if args.json:

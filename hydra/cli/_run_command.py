@@ -147,8 +147,29 @@ async def run_until_signalled(
                 log.info("runner_stopped", signal=stopping.first.name if stopping.first else None,
                          done=stats.finished, blocked=stats.blocked, fills=stats.fills,
                          filled_quantity=stats.filled_quantity, working=stats.working)
+            await heal_after_run(config)
             guard.cancel_scope.cancel(reason="Hydra has closed: no more signals to handle")
     return stopping
+
+
+async def heal_after_run(config: HydraConfig) -> None:
+    """One healing cycle of the slippage model over the journal Hydra has just closed (as
+    ``hydra model heal`` runs one): a cycle that cannot run is logged, never an error of the
+    run."""
+    # Imported here: the cycle's statistics (scipy) take about a second to load, and only
+    # this step of the run needs them.
+    from .._model_journal import heal
+
+    try:
+        cycle = await trio.to_thread.run_sync(heal, config.journal.path, config.slippage)
+    except HydraError as e:
+        log.warning("healing_skipped", reason=str(e))
+        return
+    if cycle is None:
+        log.info("healing_cycle", detection="no fills newer than the last cycle saw")
+        return
+    log.info("healing_cycle", detection=cycle.detection.summary,
+             decision=None if cycle.decision is None else cycle.decision.summary)
 
 
 async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hook: object,

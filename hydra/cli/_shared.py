@@ -1,5 +1,5 @@
-"""What every ``hydra`` command shares: `CommandError`, the parser type, the config argument
-and the broker settings.
+"""What every ``hydra`` command shares: `CommandError`, the parser type, the config argument,
+the broker settings, and how the journal commands find and read their journal.
 
 The leaf of `hydra.cli`: every command module and `hydra.cli._main` import it, it imports none
 of them, so no command imports another.
@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import attrs
 
 from .._config import TomlFile, config_from_table, config_warnings, read_toml_file, toml_value
-from .._errors import ConfigError
-from .._settings import BrokerSettings, HydraConfig
+from .._errors import ConfigError, InvalidValueError
+from .._journal_records import JournalRecord, read_journal
+from .._settings import BrokerSettings, HydraConfig, SlippageSettings
 from .._toml_lines import line_of
 
 if TYPE_CHECKING:  # argparse has no public name for it, and it is generic only in typeshed
@@ -100,3 +101,26 @@ def broker_settings(config: HydraConfig, environ: os._Environ[str] | dict[str, s
             raise CommandError(f"IB_GATEWAY_PORT: not a port number, got "
                                f"{environ['IB_GATEWAY_PORT']!r}") from None
     return settings
+
+
+def add_journal_options(parser: argparse.ArgumentParser) -> None:
+    """``--journal PATH``, ``--config FILE`` and ``--json``, as every journal command takes."""
+    parser.add_argument("--journal", metavar="PATH", default=None,
+                        help="the journal file (default: journal.path of --config, else "
+                        f"{HydraConfig().journal.path})")
+    parser.add_argument("--config", metavar="FILE", default=None,
+                        help="a TOML configuration: its journal.path and slippage thresholds")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def read_records(args: argparse.Namespace) -> tuple[str, list[JournalRecord], SlippageSettings]:
+    """The journal's path and records, and the slippage settings, from the common options."""
+    config = HydraConfig()
+    if args.config is not None:
+        config = load_config_arg(args.config, json_lines=args.json)
+    path: str = args.journal or config.journal.path
+    try:
+        records = read_journal(path)
+    except InvalidValueError as e:
+        raise CommandError(f"journal error: {e.value}: {e.problem}") from e
+    return path, records, config.slippage
