@@ -63,9 +63,11 @@ def test_contract_details_fill_the_fields_qualification_needs() -> None:
             time_zone="America/Chicago",
             trading_hours="20250303:0830-20250303:1320",
             liquid_hours="20250303:0830-20250303:1320",
+            market_rule_id=1234,
         )
     )
     assert (name, req_id) == ("contractDetails", 3)
+    assert (details.marketRuleIds, details.orderTypes) == ("1234", "LMT,MKT,STP,STPLMT")
     c = details.contract
     assert (c.conId, c.symbol, c.secType, c.lastTradeDateOrContractMonth) == (
         42,
@@ -229,11 +231,71 @@ def test_positions_and_executions_carry_the_contract_month_as_ib_does() -> None:
     )
     _, (_, execution_contract, _) = decoded(
         r.ExecutionDetails(
-            req_id=-1, contract=ZO, order_id=5, exec_id="sim.1", time="20250303 14:30:01 UTC",
-            account="DU1", side="SLD", shares=1, price=Decimal(350), perm_id=9, client_id=1,
-            cumulative_quantity=1, average_price=Decimal(350), order_ref="int-1.0",
+            req_id=-1,
+            contract=ZO,
+            order_id=5,
+            exec_id="sim.1",
+            time="20250303 14:30:01 UTC",
+            account="DU1",
+            side="SLD",
+            shares=1,
+            price=Decimal(350),
+            perm_id=9,
+            client_id=1,
+            cumulative_quantity=1,
+            average_price=Decimal(350),
+            order_ref="int-1.0",
         )
     )
     for contract in (position_contract, execution_contract):
         assert contract.lastTradeDateOrContractMonth == "20250314"
         assert contract_month_from_ib(contract) == "202503"
+
+
+@pytest.mark.parametrize(
+    ("reply", "call"),
+    [
+        (r.PnLSingle(req_id=4, position=2, daily=Decimal(5), unrealized=Decimal(3),
+                     realized=Decimal(2), value=Decimal(35000)),
+         ("pnlSingle", (4, 2.0, 5.0, 3.0, 2.0, 35000.0))),
+        (r.PositionMultiEnd(req_id=5), ("positionMultiEnd", (5,))),
+        (r.DisplayGroupList(req_id=6), ("displayGroupList", (6, ""))),
+        (r.DisplayGroupUpdated(req_id=6), ("displayGroupUpdated", (6, ""))),
+        (r.OptionParametersEnd(req_id=7), ("securityDefinitionOptionParameterEnd", (7,))),
+        (r.SoftDollarTiers(req_id=8), ("softDollarTiers", (8, []))),
+        (r.FamilyCodes(), ("familyCodes", ([],))),
+        (r.SmartComponents(req_id=9), ("smartComponents", (9, []))),
+        (r.NewsProviders(), ("newsProviders", ([],))),
+        (r.HistoricalNewsEnd(req_id=10), ("historicalNewsEnd", (10, False))),
+        (r.UserInfo(req_id=11), ("userInfo", (11, ""))),
+    ],
+)  # fmt: skip
+def test_small_answers_decode(reply: r.Reply, call: tuple[str, tuple[Any, ...]]) -> None:
+    """Each small answer is one wrapper call with the values sent."""
+    assert decoded(reply) == call
+
+
+def test_symbol_samples_depth_exchanges_and_market_rule_decode() -> None:
+    """Symbol search, depth exchanges and a market rule carry their rows."""
+    name, (req_id, [sample]) = decoded(r.SymbolSamples(req_id=3, contracts=(ZO,)))
+    assert (name, req_id, sample.contract.conId, sample.contract.symbol) == (
+        "symbolSamples",
+        3,
+        42,
+        "ZO",
+    )
+    name, ([depth],) = decoded(r.MarketDepthExchanges(exchanges=("CBOT",)))
+    assert (name, depth.exchange, depth.secType) == ("mktDepthExchanges", "CBOT", "FUT")
+    name, (rule_id, [increment]) = decoded(r.MarketRule(rule_id=12, increment=Decimal("0.25")))
+    assert (name, rule_id, increment.lowEdge, increment.increment) == ("marketRule", 12, 0, 0.25)
+    name, (position_req, account, _, contract, position, cost) = decoded(
+        r.PositionMulti(req_id=2, account="DU1", contract=ZO, position=-1, average_cost=Decimal(9))
+    )
+    assert (name, position_req, account, contract.conId, position, cost) == (
+        "positionMulti",
+        2,
+        "DU1",
+        42,
+        -1.0,
+        9.0,
+    )

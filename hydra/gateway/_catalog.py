@@ -115,7 +115,26 @@ class Catalog:
             time_zone=spec.time_zone,
             trading_hours=hours,
             liquid_hours=hours,
+            market_rule_id=market_rule_id(spec.tick_size),
         )
+
+    def tick_of_rule(self, rule_id: int) -> Decimal | None:
+        """The price increment of market rule ``rule_id`` (None: no listing has that rule)."""
+        ticks = {market_rule_id(x.spec.tick_size): x.spec.tick_size for x in self._listings}
+        return ticks.get(rule_id)
+
+    def products(self, pattern: str) -> tuple[Listing, ...]:
+        """One listing per product whose symbol starts with ``pattern`` (IB's symbol search)."""
+        found: dict[str, Listing] = {}
+        for x in self._listings:
+            if x.symbol.startswith(pattern.upper()):
+                found.setdefault(x.symbol, x)
+        return tuple(found.values())
+
+
+def market_rule_id(tick: Decimal) -> int:
+    """A stable market rule id for a constant tick (IB numbers its rules; these are ours)."""
+    return 1000 + zlib.crc32(str(tick.normalize()).encode()) % 9000
 
 
 def _matches(listing: Listing, c: ContractFields) -> bool:

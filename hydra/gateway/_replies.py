@@ -13,6 +13,7 @@ from typing import Protocol
 
 import attrs
 
+from ._message_ids import ServerMessage as S
 from ._wire import FieldValue, encode_frame
 
 Fields = tuple[FieldValue, ...]
@@ -66,7 +67,7 @@ class ManagedAccounts:
     accounts: tuple[str, ...]
 
     def fields(self) -> Fields:
-        return (15, 1, ",".join(self.accounts))
+        return (S.MANAGED_ACCOUNTS, 1, ",".join(self.accounts))
 
 
 @attrs.frozen(kw_only=True)
@@ -74,7 +75,7 @@ class NextValidId:
     order_id: int
 
     def fields(self) -> Fields:
-        return (9, 1, self.order_id)
+        return (S.NEXT_VALID_ID, 1, self.order_id)
 
 
 @attrs.frozen(kw_only=True)
@@ -86,7 +87,7 @@ class ErrorMessage:
     message: str
 
     def fields(self) -> Fields:
-        return (4, 2, self.req_id, self.code, self.message)
+        return (S.ERROR, 2, self.req_id, self.code, self.message)
 
 
 @attrs.frozen(kw_only=True)
@@ -94,7 +95,7 @@ class CurrentTime:
     seconds: int  # since the Unix epoch
 
     def fields(self) -> Fields:
-        return (49, 1, self.seconds)
+        return (S.CURRENT_TIME, 1, self.seconds)
 
 
 # --- contracts and market data ---------------------------------------------------------------
@@ -111,18 +112,20 @@ class ContractDetails:
     time_zone: str
     trading_hours: str
     liquid_hours: str
-    order_types: str = "LMT,STPLMT"
+    market_rule_id: int
+    order_types: str = "LMT,MKT,STP,STPLMT"
 
     def fields(self) -> Fields:
         c = self.contract
         return (
-            10, 8, self.req_id, c.symbol, c.sec_type, c.last_trade_date, Decimal(0), "",
-            c.exchange, c.currency, c.local_symbol, c.symbol, c.trading_class, c.con_id,
+            S.CONTRACT_DETAILS, 8, self.req_id, c.symbol, c.sec_type, c.last_trade_date,
+            Decimal(0), "", c.exchange, c.currency, c.local_symbol, c.symbol, c.trading_class,
+            c.con_id,
             self.min_tick, "",  # mdSizeMultiplier, obsolete but still sent before 164
             c.multiplier, self.order_types, c.exchange, self.price_magnifier, 0,
             self.long_name, "", self.contract_month, "", "", "", self.time_zone,
             self.trading_hours, self.liquid_hours, "", "", 0,  # evRule, evMultiplier, no sec ids
-            1, "", "", "", c.last_trade_date, "",  # aggGroup … realExpirationDate, stockType
+            1, "", "", self.market_rule_id, c.last_trade_date, "",  # aggGroup … stockType
         )  # fmt: skip
 
 
@@ -131,7 +134,7 @@ class ContractDetailsEnd:
     req_id: int
 
     def fields(self) -> Fields:
-        return (52, 1, self.req_id)
+        return (S.CONTRACT_DETAILS_END, 1, self.req_id)
 
 
 @attrs.frozen(kw_only=True)
@@ -144,7 +147,7 @@ class TickPrice:
     size: int = 0
 
     def fields(self) -> Fields:
-        return (1, 6, self.ticker_id, self.tick_type, self.price, self.size, 0)
+        return (S.TICK_PRICE, 6, self.ticker_id, self.tick_type, self.price, self.size, 0)
 
 
 @attrs.frozen(kw_only=True)
@@ -156,7 +159,7 @@ class TickSize:
     size: int
 
     def fields(self) -> Fields:
-        return (2, 6, self.ticker_id, self.tick_type, self.size)
+        return (S.TICK_SIZE, 6, self.ticker_id, self.tick_type, self.size)
 
 
 @attrs.frozen(kw_only=True)
@@ -164,7 +167,7 @@ class TickSnapshotEnd:
     ticker_id: int
 
     def fields(self) -> Fields:
-        return (57, 1, self.ticker_id)
+        return (S.TICK_SNAPSHOT_END, 1, self.ticker_id)
 
 
 @attrs.frozen(kw_only=True)
@@ -173,7 +176,7 @@ class MarketDataType:
     market_data_type: int = 1  # live
 
     def fields(self) -> Fields:
-        return (58, 1, self.ticker_id, self.market_data_type)
+        return (S.MARKET_DATA_TYPE, 1, self.ticker_id, self.market_data_type)
 
 
 @attrs.frozen(kw_only=True)
@@ -183,7 +186,7 @@ class TickRequestParams:
     exchange: str
 
     def fields(self) -> Fields:
-        return (81, self.ticker_id, self.min_tick, self.exchange, 3)
+        return (S.TICK_REQ_PARAMS, self.ticker_id, self.min_tick, self.exchange, 3)
 
 
 # --- orders ----------------------------------------------------------------------------------
@@ -217,7 +220,7 @@ class OpenOrder:
     def fields(self) -> Fields:
         o = self.order
         return (
-            5, o.order_id, *self.contract.short_fields(),
+            S.OPEN_ORDER, o.order_id, *self.contract.short_fields(),
             o.action, o.quantity, o.order_type, o.limit_price, o.aux_price, o.tif, o.oca_group,
             o.account, "", 0, o.order_ref, o.client_id, o.perm_id, 0, 0,  # openClose … hidden
             0, "", "", "", "", "", "",  # discretionaryAmt … faPercentage, faProfile
@@ -243,7 +246,7 @@ class OpenOrder:
 @attrs.frozen(kw_only=True)
 class OpenOrderEnd:
     def fields(self) -> Fields:
-        return (53, 1)
+        return (S.OPEN_ORDER_END, 1)
 
 
 @attrs.frozen(kw_only=True)
@@ -262,8 +265,9 @@ class OrderStatusReport:
 
     def fields(self) -> Fields:
         return (
-            3, self.order_id, self.status, self.filled, self.remaining, self.average_fill_price,
-            self.perm_id, self.parent_id, self.last_fill_price, self.client_id, "", "",
+            S.ORDER_STATUS, self.order_id, self.status, self.filled, self.remaining,
+            self.average_fill_price, self.perm_id, self.parent_id, self.last_fill_price,
+            self.client_id, "", "",
         )  # fmt: skip
 
 
@@ -282,7 +286,7 @@ class CompletedOrder:
     def fields(self) -> Fields:
         o = self.order
         return (
-            101, *self.contract.short_fields(),
+            S.COMPLETED_ORDER, *self.contract.short_fields(),
             o.action, o.quantity, o.order_type, o.limit_price, o.aux_price, o.tif, o.oca_group,
             o.account, "", 0, o.order_ref, o.perm_id, 0, 0,  # openClose … hidden
             0, "", "", "", "", "",  # discretionaryAmt … faPercentage, faProfile (before 177)
@@ -307,7 +311,7 @@ class CompletedOrder:
 @attrs.frozen(kw_only=True)
 class CompletedOrdersEnd:
     def fields(self) -> Fields:
-        return (102,)
+        return (S.COMPLETED_ORDERS_END,)
 
 
 @attrs.frozen(kw_only=True)
@@ -329,7 +333,7 @@ class ExecutionDetails:
 
     def fields(self) -> Fields:
         return (
-            11, self.req_id, self.order_id, *self.contract.short_fields(),
+            S.EXECUTION_DETAILS, self.req_id, self.order_id, *self.contract.short_fields(),
             self.exec_id, self.time, self.account, self.contract.exchange, self.side,
             self.shares, self.price, self.perm_id, self.client_id, 0,
             self.cumulative_quantity, self.average_price, self.order_ref, "", "", "", 0,
@@ -341,7 +345,7 @@ class ExecutionDetailsEnd:
     req_id: int
 
     def fields(self) -> Fields:
-        return (55, 1, self.req_id)
+        return (S.EXECUTION_DETAILS_END, 1, self.req_id)
 
 
 @attrs.frozen(kw_only=True)
@@ -351,7 +355,7 @@ class CommissionReport:
     currency: str = "USD"
 
     def fields(self) -> Fields:
-        return (59, 1, self.exec_id, self.commission, self.currency, "", "", "")
+        return (S.COMMISSION_REPORT, 1, self.exec_id, self.commission, self.currency, "", "", "")
 
 
 # --- account ---------------------------------------------------------------------------------
@@ -366,7 +370,7 @@ class PositionReport:
 
     def fields(self) -> Fields:
         return (
-            61,
+            S.POSITION,
             3,
             self.account,
             *self.contract.short_fields(),
@@ -378,7 +382,7 @@ class PositionReport:
 @attrs.frozen(kw_only=True)
 class PositionEnd:
     def fields(self) -> Fields:
-        return (62, 1)
+        return (S.POSITION_END, 1)
 
 
 @attrs.frozen(kw_only=True)
@@ -389,7 +393,7 @@ class AccountValue:
     account: str
 
     def fields(self) -> Fields:
-        return (6, 2, self.key, self.value, self.currency, self.account)
+        return (S.ACCOUNT_VALUE, 2, self.key, self.value, self.currency, self.account)
 
 
 @attrs.frozen(kw_only=True)
@@ -406,7 +410,7 @@ class PortfolioValue:
     def fields(self) -> Fields:
         c = self.contract
         return (
-            7, 8, c.con_id, c.symbol, c.sec_type, c.last_trade_date, Decimal(0), "",
+            S.PORTFOLIO_VALUE, 8, c.con_id, c.symbol, c.sec_type, c.last_trade_date, Decimal(0), "",
             c.multiplier, c.exchange, c.currency, c.local_symbol, c.trading_class,
             self.position, self.market_price, self.market_value, self.average_cost,
             self.unrealized_pnl, self.realized_pnl, self.account,
@@ -418,7 +422,7 @@ class AccountTime:
     time: str  # HH:MM
 
     def fields(self) -> Fields:
-        return (8, 1, self.time)
+        return (S.ACCOUNT_UPDATE_TIME, 1, self.time)
 
 
 @attrs.frozen(kw_only=True)
@@ -426,7 +430,7 @@ class AccountDownloadEnd:
     account: str
 
     def fields(self) -> Fields:
-        return (54, 1, self.account)
+        return (S.ACCOUNT_DOWNLOAD_END, 1, self.account)
 
 
 @attrs.frozen(kw_only=True)
@@ -438,7 +442,10 @@ class AccountUpdateMulti:
     currency: str
 
     def fields(self) -> Fields:
-        return (73, 1, self.req_id, self.account, "", self.key, self.value, self.currency)
+        return (
+            S.ACCOUNT_UPDATE_MULTI, 1, self.req_id, self.account, "", self.key, self.value,
+            self.currency,
+        )  # fmt: skip
 
 
 @attrs.frozen(kw_only=True)
@@ -446,7 +453,7 @@ class AccountUpdateMultiEnd:
     req_id: int
 
     def fields(self) -> Fields:
-        return (74, 1, self.req_id)
+        return (S.ACCOUNT_UPDATE_MULTI_END, 1, self.req_id)
 
 
 @attrs.frozen(kw_only=True)
@@ -458,7 +465,9 @@ class AccountSummary:
     currency: str
 
     def fields(self) -> Fields:
-        return (63, 1, self.req_id, self.account, self.tag, self.value, self.currency)
+        return (
+            S.ACCOUNT_SUMMARY, 1, self.req_id, self.account, self.tag, self.value, self.currency,
+        )  # fmt: skip
 
 
 @attrs.frozen(kw_only=True)
@@ -466,7 +475,7 @@ class AccountSummaryEnd:
     req_id: int
 
     def fields(self) -> Fields:
-        return (64, 1, self.req_id)
+        return (S.ACCOUNT_SUMMARY_END, 1, self.req_id)
 
 
 @attrs.frozen(kw_only=True)
@@ -477,4 +486,165 @@ class PnL:
     realized: Decimal
 
     def fields(self) -> Fields:
-        return (94, self.req_id, self.daily, self.unrealized, self.realized)
+        return (S.PNL, self.req_id, self.daily, self.unrealized, self.realized)
+
+
+@attrs.frozen(kw_only=True)
+class PnLSingle:
+    req_id: int
+    position: int
+    daily: Decimal
+    unrealized: Decimal
+    realized: Decimal
+    value: Decimal
+
+    def fields(self) -> Fields:
+        return (
+            S.PNL_SINGLE, self.req_id, self.position, self.daily, self.unrealized,
+            self.realized, self.value,
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class PositionMulti:
+    req_id: int
+    account: str
+    contract: WireContract
+    position: int
+    average_cost: Decimal
+
+    def fields(self) -> Fields:
+        return (
+            S.POSITION_MULTI, 1, self.req_id, self.account, *self.contract.short_fields(),
+            self.position, self.average_cost, "",
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class PositionMultiEnd:
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (S.POSITION_MULTI_END, 1, self.req_id)
+
+
+# --- what the gateway has nothing for: IB's empty answers --------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class DisplayGroupList:
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (S.DISPLAY_GROUP_LIST, 1, self.req_id, "")
+
+
+@attrs.frozen(kw_only=True)
+class DisplayGroupUpdated:
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (S.DISPLAY_GROUP_UPDATED, 1, self.req_id, "")
+
+
+@attrs.frozen(kw_only=True)
+class OptionParametersEnd:
+    """securityDefinitionOptionParameterEnd: the simulator lists no options."""
+
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (S.SECURITY_DEFINITION_OPTION_PARAMETER_END, self.req_id)
+
+
+@attrs.frozen(kw_only=True)
+class SoftDollarTiers:
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (S.SOFT_DOLLAR_TIERS, self.req_id, 0)
+
+
+@attrs.frozen(kw_only=True)
+class FamilyCodes:
+    def fields(self) -> Fields:
+        return (S.FAMILY_CODES, 0)
+
+
+@attrs.frozen(kw_only=True)
+class SmartComponents:
+    """No SMART routing components: futures route to their one exchange."""
+
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (S.SMART_COMPONENTS, self.req_id, 0)
+
+
+@attrs.frozen(kw_only=True)
+class NewsProviders:
+    def fields(self) -> Fields:
+        return (S.NEWS_PROVIDERS, 0)
+
+
+@attrs.frozen(kw_only=True)
+class HistoricalNewsEnd:
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (S.HISTORICAL_NEWS_END, self.req_id, 0)
+
+
+@attrs.frozen(kw_only=True)
+class UserInfo:
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (S.USER_INFO, self.req_id, "")
+
+
+@attrs.frozen(kw_only=True)
+class ScannerParameters:
+    xml: str = '<?xml version="1.0" encoding="UTF-8"?><ScanParameterResponse/>'
+
+    def fields(self) -> Fields:
+        return (S.SCANNER_PARAMETERS, 1, self.xml)
+
+
+# --- the catalog's own answers -----------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class SymbolSamples:
+    req_id: int
+    contracts: tuple[WireContract, ...]
+
+    def fields(self) -> Fields:
+        rows: list[FieldValue] = []
+        for c in self.contracts:
+            rows += [c.con_id, c.symbol, c.sec_type, c.exchange, c.currency, 0]
+        return (S.SYMBOL_SAMPLES, self.req_id, len(self.contracts), *rows)
+
+
+@attrs.frozen(kw_only=True)
+class MarketDepthExchanges:
+    exchanges: tuple[str, ...]
+
+    def fields(self) -> Fields:
+        rows: list[FieldValue] = []
+        for exchange in self.exchanges:
+            rows += [exchange, "FUT", exchange, "Deep", 1]
+        return (S.MKT_DEPTH_EXCHANGES, len(self.exchanges), *rows)
+
+
+@attrs.frozen(kw_only=True)
+class MarketRule:
+    """One price increment from zero: a futures contract's tick."""
+
+    rule_id: int
+    increment: Decimal | None  # None: no such rule
+
+    def fields(self) -> Fields:
+        if self.increment is None:
+            return (S.MARKET_RULE, self.rule_id, 0)
+        return (S.MARKET_RULE, self.rule_id, 1, Decimal(0), self.increment)

@@ -42,7 +42,10 @@ from . import _requests as q
 from ._account import account_value_replies, account_values, money, portfolio_replies
 from ._account import position_replies as position_reports
 from ._catalog import Listing
+from ._message_ids import ClientMessage as M
 from ._registry import OrderRecord, Registry
+from ._unserved import NO_SECURITY as _NO_SECURITY
+from ._unserved import unserved_replies
 from ._wire import ib_datetime
 
 log = structlog.get_logger()
@@ -68,7 +71,12 @@ _COMPLETED_TEXT = {
     "ApiCancelled": "Cancelled by Trader",
     "Inactive": "Rejected",
 }
-_NO_SECURITY = "No security definition has been found for the request"
+_NO_PERMISSIONS = "No market data permissions for this contract"
+_NO_HISTORY = f"Historical Market Data Service error message:{_NO_PERMISSIONS}"
+_UNKNOWN_CANCELS = {
+    M.CANCEL_MKT_DEPTH: (310, "Can't find the subscribed market depth with tickerId:"),
+    M.CANCEL_HISTORICAL_DATA: (366, "No historical data query found for ticker id:"),
+}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 Replies = list[r.Reply]
@@ -149,8 +157,9 @@ class Session:
             case q.RequestMarketData():
                 return self._subscribe(request)
             case q.CancelMarketData(ticker_id=ticker_id):
-                self._tickers.pop(ticker_id, None)
                 self._sent.pop(ticker_id, None)
+                if self._tickers.pop(ticker_id, None) is None:
+                    return self._error(ticker_id, 300, f"Can't find EId with tickerId:{ticker_id}")
                 return []
             case q.PlaceOrder():
                 return self._place(request)
@@ -196,9 +205,35 @@ class Session:
             case q.StartApi():
                 log.warning("gateway_repeated_start_api", client_id=self.client_id)
                 return []
-            case q.UnsupportedRequest(message_id=message_id):
-                log.info("gateway_unsupported_request", message_id=message_id)
-                return []
+            case q.RequestPnLSingle():
+                return self._pnl_single(request)
+            case q.RequestPositionsMulti(req_id=req_id):
+                return [*self._positions_multi(req_id), r.PositionMultiEnd(req_id=req_id)]
+            case q.RequestMatchingSymbols(req_id=req_id, pattern=pattern):
+                found = self._registry.catalog.products(pattern)
+                return [r.SymbolSamples(req_id=req_id, contracts=tuple(x.wire for x in found))]
+            case q.RequestMarketRule(rule_id=rule_id):
+                tick = self._registry.catalog.tick_of_rule(rule_id)
+                return [r.MarketRule(rule_id=rule_id, increment=tick)]
+            case (
+                q.RequestHistoricalData()
+                | q.RequestHeadTimestamp()
+                | q.RequestHistoricalTicks()
+                | q.RequestHistogram()
+            ):
+                return self._error(request.req_id, 162, _NO_HISTORY)
+            case q.RequestRealTimeBars(req_id=req_id):
+                return self._error(req_id, 420, f"Invalid Real-time Query:{_NO_PERMISSIONS}")
+            case q.RequestMarketDepth(req_id=req_id) | q.RequestTickByTick(req_id=req_id):
+                return self._error(req_id, 354, "Requested market data is not subscribed.")
+            case q.CancelSubscription(message=message, req_id=req_id):
+                return _cancel_refusal(message, req_id)
+            case q.UnservedRequest():
+                log.info("gateway_unserved_request", message=request.message.name)
+                return unserved_replies(request, self._registry.catalog)
+            case q.UnknownMessage(message_id=message_id):
+                log.warning("gateway_unknown_message", message_id=message_id)
+                return self._error(-1, 505, f"Fatal Error: Unknown message id {message_id}.")
             case _:  # market data type, account summary / positions cancels: nothing to say
                 return []
 
@@ -539,6 +574,41 @@ class Session:
             if not wanted or key in wanted or "All" in wanted
         ]
 
+    def _pnl_single(self, request: q.RequestPnLSingle) -> Replies:
+        found = self._registry.catalog.matches(q.ContractFields(con_id=request.con_id))
+        if not found:
+            return self._error(request.req_id, 200, _NO_SECURITY)
+        spec = found[0].spec
+        mark = self._exchange.quote(spec).mid
+        held = [p for p in self._exchange.positions() if p.contract == spec]
+        quantity = sum(p.quantity for p in held)
+        unrealized = sum((p.unrealized_pnl(mark) for p in held), Decimal(0))
+        realized = sum((p.realized_pnl for p in held), Decimal(0))
+        return [
+            r.PnLSingle(
+                req_id=request.req_id,
+                position=quantity,
+                daily=realized + unrealized,
+                unrealized=unrealized,
+                realized=realized,
+                value=quantity * mark * spec.point_value,
+            )
+        ]
+
+    def _positions_multi(self, req_id: int) -> Replies:
+        return [
+            r.PositionMulti(
+                req_id=req_id,
+                account=p.account,
+                contract=p.contract,
+                position=p.position,
+                average_cost=p.average_cost,
+            )
+            for p in position_reports(
+                self._exchange.positions(), self._registry.catalog, self._account
+            )
+        ]
+
     def _pnl_replies(self) -> Replies:
         snapshot = self._exchange.account()
         daily = snapshot.realized + snapshot.unrealized - snapshot.commission
@@ -661,6 +731,14 @@ def _tick_replies(ticker_id: int, before: _Ticks | None, now: _Ticks) -> Replies
     if traded:
         replies.append(r.TickSize(ticker_id=ticker_id, tick_type=8, size=now.volume))
     return replies
+
+
+def _cancel_refusal(message: M, req_id: int) -> Replies:
+    """IB's error for a cancel of nothing; other cancels IB takes in silence."""
+    if message not in _UNKNOWN_CANCELS:
+        return []
+    code, text = _UNKNOWN_CANCELS[message]
+    return [r.ErrorMessage(req_id=req_id, code=code, message=f"{text}{req_id}")]
 
 
 def _wanted(request: q.RequestExecutions, record: OrderRecord, side: Side) -> bool:
