@@ -18,12 +18,14 @@ from decimal import Decimal
 import attrs
 
 from .._ids import ClientOrderId
-from ..brokers import BrokerEvent
+from ..brokers import BrokerEvent, FillReported, OrderAcknowledged, OrderStatusChanged
 from ..sim import SimExchange
 from ._catalog import Catalog, Listing
 from ._replies import OrderFields
 
 EventSink = Callable[[BrokerEvent], None]
+
+_FIRST_PERM_ID = 1_000_001
 
 
 @attrs.define(kw_only=True)
@@ -90,6 +92,7 @@ class Registry:
         self._attached: dict[int, int] = {}
         self._by_key: dict[ClientOrderId, OrderRecord] = {}
         self._by_ib: dict[tuple[int, int], OrderRecord] = {}
+        self._perm_ids = itertools.count(_FIRST_PERM_ID)
 
     # --- client ids ---------------------------------------------------------------------------
 
@@ -114,7 +117,17 @@ class Registry:
         return tuple(sorted(self._live))
 
     def _route(self, client_id: int, event: BrokerEvent) -> None:
-        sink = self._live.get(client_id)
+        """An order's status, acknowledgement and fills go to the client that placed it (the
+        exchange reports a cancel to whoever cancelled, as in a global cancel); the rest to
+        ``client_id``."""
+        match event:
+            case OrderStatusChanged(client_order_id=key) | OrderAcknowledged(client_order_id=key):
+                record = self._by_key.get(key)
+            case FillReported(fill=fill):
+                record = self._by_key.get(fill.client_order_id)
+            case _:
+                record = None
+        sink = self._live.get(record.client_id if record is not None else client_id)
         if sink is not None:
             sink(event)
 
@@ -132,6 +145,8 @@ class Registry:
         raise AssertionError("unreachable")
 
     def add(self, record: OrderRecord) -> None:
+        """Remember a new order; it gets its permanent id (IB's permId) now."""
+        record.perm_id = next(self._perm_ids)
         self._by_key[record.key] = record
         self._by_ib[record.client_id, record.order_id] = record
 

@@ -13,6 +13,7 @@ from typing import Protocol
 
 import attrs
 
+from ._margins import WhatIf
 from ._message_ids import ServerMessage as S
 from ._wire import FieldValue, encode_frame
 
@@ -213,9 +214,25 @@ class OrderFields:
 
 @attrs.frozen(kw_only=True)
 class OpenOrder:
+    """An open order, or with ``what_if`` the answer to a what-if order (never placed)."""
+
     contract: WireContract
     order: OrderFields
     status: str
+    what_if: WhatIf | None = None
+
+    def _state(self) -> Fields:
+        """whatIf, status, the nine margin values, commission … warningText."""
+        w = self.what_if
+        if w is None:
+            return (0, self.status, *[""] * 9, "", "", "", "", "")
+        margins = (
+            (w.before.initial, w.before.maintenance, w.equity_before),
+            (w.change.initial, w.change.maintenance, w.equity_after - w.equity_before),
+            (w.after.initial, w.after.maintenance, w.equity_after),
+        )
+        values = [money for group in margins for money in group]
+        return (1, self.status, *values, w.commission, "", "", w.currency, "")
 
     def fields(self) -> Fields:
         o = self.order
@@ -234,8 +251,7 @@ class OpenOrder:
             "",  # hedgeType
             0, "", "", 0, 0,  # optOutSmartRouting … notHeld, no delta-neutral contract
             "",  # algoStrategy
-            0, 0, self.status, "", "", "", "", "", "", "", "", "",  # solicited … margins
-            "", "", "", "", "",  # commission, min, max, commissionCurrency, warningText
+            0, *self._state(),  # solicited, whatIf, status, margins … warningText
             0, 0,  # randomizeSize, randomizePrice
             0,  # conditions
             "", "", "", "", "", "", "", 0,  # adjustedOrderType … adjustableTrailingUnit

@@ -26,7 +26,7 @@ from ..sim import SimExchange
 from ._catalog import Catalog, Listing
 from ._handshake import API_MAGIC, negotiate, parse_version_range, server_hello
 from ._registry import Registry
-from ._replies import ErrorMessage, Reply, encode_reply
+from ._replies import ErrorMessage, ManagedAccounts, NextValidId, Reply, encode_reply
 from ._requests import StartApi, parse_request
 from ._session import Session
 from ._wire import FrameDecoder, WireError, decode_payload
@@ -123,9 +123,8 @@ class Gateway:
         send_event, receive_event = trio.open_memory_channel[BrokerEvent](math.inf)
         exchange_client = self._registry.claim(request.client_id, send_event.send_nowait)
         if exchange_client is None:
-            message = f"client id {request.client_id} is already in use"
             log.warning("gateway_client_id_in_use", client_id=request.client_id)
-            await _send(stream, [ErrorMessage(req_id=-1, code=326, message=message)])
+            await _send(stream, refusal_in_use(request.client_id, self._registry.account))
             return
         try:
             with structlog.contextvars.bound_contextvars(client_id=request.client_id):
@@ -236,6 +235,21 @@ async def _next_payload(stream: trio.SocketStream, decoder: FrameDecoder) -> byt
             decoder.end_of_input()
             raise _Closed
         decoder.feed(data)
+
+
+def refusal_in_use(client_id: int, account: str) -> list[Reply]:
+    """Error 326, then what ends a client's wait for the API: ib_async's connect waits for
+    nothing but managedAccounts and nextValidId, so after IB's 326 alone it would wait out its
+    whole time-out; with them it goes on, finds the connection closed and fails at once."""
+    message = (
+        f"Unable to connect as the client id {client_id} is already in use. "
+        "Retry with a unique client id."
+    )
+    return [
+        ErrorMessage(req_id=-1, code=326, message=message),
+        ManagedAccounts(accounts=(account,)),
+        NextValidId(order_id=1),
+    ]
 
 
 def _reasons(group: BaseExceptionGroup[Exception]) -> str:

@@ -42,6 +42,7 @@ from . import _requests as q
 from ._account import account_value_replies, account_values, money, portfolio_replies
 from ._account import position_replies as position_reports
 from ._catalog import Listing
+from ._margins import WhatIf, requirement
 from ._message_ids import ClientMessage as M
 from ._registry import OrderRecord, Registry
 from ._unserved import NO_SECURITY as _NO_SECURITY
@@ -71,6 +72,7 @@ _COMPLETED_TEXT = {
     "ApiCancelled": "Cancelled by Trader",
     "Inactive": "Rejected",
 }
+_OFF_TICK = "The price does not conform to the minimum price variation for this contract."
 _NO_PERMISSIONS = "No market data permissions for this contract"
 _NO_HISTORY = f"Historical Market Data Service error message:{_NO_PERMISSIONS}"
 _UNKNOWN_CANCELS = {
@@ -305,6 +307,8 @@ class Session:
         return [r.ErrorMessage(req_id=req_id, code=code, message=message)]
 
     def _place(self, p: q.PlaceOrder) -> Replies:
+        if p.what_if:
+            return self._what_if(p)
         record = self._registry.by_ib(self.client_id, p.order_id)
         if record is not None:
             if self._is_working(record):
@@ -318,16 +322,10 @@ class Session:
             return self._error(
                 p.order_id, 201, f"Order rejected - reason:parent order {p.parent_id} not found"
             )
-        if p.action not in ("BUY", "SELL"):
-            return self._error(
-                p.order_id, 201, f"Order rejected - reason:action {p.action!r} is not BUY or SELL"
-            )
-        if p.quantity is None or p.quantity != p.quantity.to_integral_value() or p.quantity <= 0:
-            return self._error(
-                p.order_id,
-                201,
-                f"Order rejected - reason:quantity {p.quantity} is not a whole number of contracts",
-            )
+        refusal = _order_refusal(p)
+        if refusal is not None:
+            return self._error(p.order_id, 201, f"Order rejected - reason:{refusal}")
+        assert p.quantity is not None
         record = OrderRecord(
             key=self._registry.new_key(self.client_id, p.order_id, p.order_ref),
             client_id=self.client_id,
@@ -358,7 +356,8 @@ class Session:
             limit_price=None if p.order_type in ("MKT", "STP") else p.limit_price,
             stop_price=p.aux_price if p.order_type in ("STP LMT", "STP") else None,
             time_in_force=record.tif,
-            oca_group=p.oca_group or None,
+            # IB makes a bracket's children one OCA group: the first to fill cancels the rest
+            oca_group=p.oca_group or (f"{parent.key}:children" if parent is not None else None),
             parent_id=parent.key if parent is not None else None,
             transmit=p.transmit,
         )
@@ -368,6 +367,58 @@ class Session:
         return self._on_exchange(
             p.order_id, lambda: self._exchange.place(self._exchange_client, ticket)
         )
+
+    def _what_if(self, p: q.PlaceOrder) -> Replies:
+        """The margin and commission the order would take, as an open order with whatIf set;
+        nothing reaches the exchange."""
+        listing = self._registry.catalog.resolve(p.contract)
+        if listing is None:
+            return self._error(p.order_id, 200, _NO_SECURITY)
+        refusal = _order_refusal(p)
+        if refusal is not None:
+            return self._error(p.order_id, 201, f"Order rejected - reason:{refusal}")
+        tick = listing.spec.tick_size
+        for price in (p.limit_price, p.aux_price):
+            if price is not None and price % tick:
+                return self._error(p.order_id, 110, _OFF_TICK)
+        assert p.quantity is not None
+        signed = int(p.quantity) * (1 if p.action == "BUY" else -1)
+        catalog = self._registry.catalog
+        marks = {x.spec: self._exchange.quote(x.spec).mid for x in catalog.listings}
+        held = dict.fromkeys(marks, 0)
+        for position in self._exchange.positions():
+            owned = catalog.for_contract(position.contract)
+            if owned is not None:
+                held[owned.spec] += position.quantity
+        before = requirement(held.items(), marks)
+        held[listing.spec] += signed
+        commission = self._exchange.params.commission_per_contract * int(p.quantity)
+        state = WhatIf(
+            before=before,
+            after=requirement(held.items(), marks),
+            equity_before=self._exchange.account().equity,
+            commission=commission,
+        )
+        log.info("gateway_what_if", client_id=self.client_id, order_id=p.order_id)
+        order = r.OrderFields(
+            order_id=p.order_id,
+            client_id=self.client_id,
+            perm_id=0,
+            action=p.action,
+            quantity=int(p.quantity),
+            order_type=p.order_type,
+            limit_price=p.limit_price,
+            aux_price=p.aux_price,
+            tif=p.tif or "DAY",
+            oca_group=p.oca_group,
+            account=p.account or self._account,
+            order_ref=p.order_ref,
+            parent_id=p.parent_id,
+        )
+        what_if = r.OpenOrder(
+            contract=listing.wire, order=order, status="PreSubmitted", what_if=state
+        )
+        return [what_if]
 
     def _modify(self, record: OrderRecord, p: q.PlaceOrder) -> Replies:
         if p.limit_price is None:
@@ -398,11 +449,10 @@ class Session:
         )
 
     def _global_cancel(self) -> Replies:
+        """Cancel every working order of the account, anyone's; each owner hears of its own."""
         replies: Replies = []
-        for order in self._exchange.open_orders():
-            cancel = functools.partial(
-                self._exchange.cancel, self._exchange_client, order.client_order_id
-            )
+        for key in sorted(self._exchange.working_orders()):
+            cancel = functools.partial(self._exchange.cancel, self._exchange_client, key)
             replies += self._on_exchange(-1, cancel)
         return replies
 
@@ -418,16 +468,16 @@ class Session:
         return "PreSubmitted" if record.key in self._exchange.held_orders() else "Submitted"
 
     def _is_working(self, record: OrderRecord) -> bool:
-        return any(o.client_order_id == record.key for o in self._exchange.open_orders())
+        return record.key in self._exchange.working_orders()
 
     def _open_orders(self, all_clients: bool) -> Replies:
         replies: Replies = []
-        held = self._exchange.held_orders()
-        for order in self._exchange.open_orders():
-            record = self._registry.by_key(order.client_order_id)
-            if record is None or not (all_clients or record.client_id == self.client_id):
+        held, working = self._exchange.held_orders(), self._exchange.working_orders()
+        for record in self._registry.orders():
+            if record.key not in working:
                 continue
-            record.perm_id = int(order.broker_order_id)
+            if not (all_clients or record.client_id == self.client_id):
+                continue
             record.status = "PreSubmitted" if record.key in held else "Submitted"
             replies += self._order_state(record)
         return replies
@@ -633,11 +683,10 @@ class Session:
 
     def _on_event(self, event: BrokerEvent) -> Replies:
         match event:
-            case OrderAcknowledged(client_order_id=key, broker_order_id=perm_id):
+            case OrderAcknowledged(client_order_id=key):
                 record = self._registry.by_key(key)
-                if record is None:
-                    return []
-                record.perm_id, record.status = int(perm_id), self._working_status(record)
+                if record is not None:
+                    record.status = self._working_status(record)
                 return []
             case OrderStatusChanged():
                 return self._on_status(event)
@@ -731,6 +780,15 @@ def _tick_replies(ticker_id: int, before: _Ticks | None, now: _Ticks) -> Replies
     if traded:
         replies.append(r.TickSize(ticker_id=ticker_id, tick_type=8, size=now.volume))
     return replies
+
+
+def _order_refusal(p: q.PlaceOrder) -> str | None:
+    """Why IB would reject the order outright (not a whole, positive quantity, no side)."""
+    if p.action not in ("BUY", "SELL"):
+        return f"action {p.action!r} is not BUY or SELL"
+    if p.quantity is None or p.quantity != p.quantity.to_integral_value() or p.quantity <= 0:
+        return f"quantity {p.quantity} is not a whole number of contracts"
+    return None
 
 
 def _cancel_refusal(message: M, req_id: int) -> Replies:

@@ -423,6 +423,12 @@ class SimExchange:
             return contract.for_month(ticket.expiry)  # as asked, of the product's one market
         return contract
 
+    def working_orders(self) -> frozenset[ClientOrderId]:
+        """Every working order of the account: held ones, armed stops and other clients' MKT
+        and STP orders included (which `open_orders` leaves out)."""
+        self._catch_up()
+        return frozenset(order.key for order in self._desk.working())
+
     def held_orders(self) -> frozenset[ClientOrderId]:
         """Working orders the exchange holds back: staged (``transmit=False``) or waiting for
         their parent to fill (IB's PreSubmitted). An armed stop is live, so not held."""
