@@ -11,6 +11,8 @@ import pytest
 from ib_async.decoder import Decoder
 
 from hydra.gateway import _replies as r
+from hydra.gateway._margins import Margin, WhatIf
+from hydra.gateway._order import IBOrder
 from hydra.gateway._wire import FrameDecoder
 from hydra.ib._convert import contract_month_from_ib
 
@@ -83,15 +85,11 @@ def test_contract_details_fill_the_fields_qualification_needs() -> None:
 
 def test_open_order_is_read_whole() -> None:
     """The long openOrder layout lines up: fields at both ends arrive where ib_async looks."""
-    order = r.OrderFields(
-        order_id=5,
-        client_id=1,
-        perm_id=9,
+    order = IBOrder(
         action="BUY",
-        quantity=2,
+        quantity=Decimal(2),
         order_type="LMT",
         limit_price=Decimal("350.25"),
-        aux_price=None,
         tif="DAY",
         oca_group="g1",
         account="DU1",
@@ -99,12 +97,52 @@ def test_open_order_is_read_whole() -> None:
         parent_id=4,
     )
     name, (order_id, contract, o, state) = decoded(
-        r.OpenOrder(contract=ZO, order=order, status="Submitted")
+        r.OpenOrder(
+            contract=ZO, order_id=5, client_id=1, perm_id=9, order=order, status="Submitted"
+        )
     )
     assert (name, order_id, contract.conId) == ("openOrder", 5, 42)
     assert (o.action, o.totalQuantity, o.orderType, o.lmtPrice) == ("BUY", 2.0, "LMT", 350.25)
     assert (o.orderRef, o.ocaGroup, o.parentId, o.clientId, o.permId) == ("int-1.0", "g1", 4, 1, 9)
     assert state.status == "Submitted"
+
+
+def test_what_if_open_order_carries_margins_and_commission() -> None:
+    """A what-if answer is an open order with whatIf set and the order state's margins: the
+    change is after minus before, equity falls by the commission."""
+    order = IBOrder(action="BUY", quantity=Decimal(1), order_type="MKT")
+    what_if = WhatIf(
+        before=Margin(initial=Decimal(100), maintenance=Decimal(90)),
+        after=Margin(initial=Decimal(250), maintenance=Decimal(225)),
+        equity_before=Decimal(10000),
+        commission=Decimal("2.5"),
+    )
+    _, (_, _, o, state) = decoded(
+        r.OpenOrder(
+            contract=ZO, order_id=5, client_id=1, perm_id=0, order=order,
+            status="PreSubmitted", what_if=what_if,
+        )
+    )  # fmt: skip
+    assert o.whatIf
+    assert (state.initMarginChange, state.maintMarginChange, state.initMarginAfter) == (
+        "150", "135", "250"
+    )
+    assert (state.equityWithLoanChange, state.commission) == ("-2.5", 2.5)
+
+
+def test_completed_order_carries_its_perm_id_and_end() -> None:
+    """completedOrder: the order, its permId, final status and how it ended."""
+    order = IBOrder(action="SELL", quantity=Decimal(3), order_type="LMT", limit_price=Decimal(1))
+    name, (contract, o, state) = decoded(
+        r.CompletedOrder(
+            contract=ZO, order=order, perm_id=77, status="Cancelled", filled=1,
+            completed_time="20250303 14:30:01 UTC", completed_status="Cancelled by Trader",
+        )
+    )  # fmt: skip
+    assert (name, contract.conId, o.permId, o.totalQuantity, o.filledQuantity) == (
+        "completedOrder", 42, 77, 3.0, 1.0
+    )
+    assert (state.status, state.completedStatus) == ("Cancelled", "Cancelled by Trader")
 
 
 def test_execution_and_commission() -> None:

@@ -10,6 +10,7 @@ from ib_async import ExecutionFilter, Future, LimitOrder, Order, TagValue
 from ib_async.client import Client
 
 from hydra.gateway._message_ids import ClientMessage
+from hydra.gateway._order import IBOrder
 from hydra.gateway._requests import (
     CancelMarketData,
     CancelOrder,
@@ -53,17 +54,17 @@ def test_place_order_keeps_the_fields_the_gateway_uses() -> None:
     order.parentId = 3
     request = sent_by_ib_async(lambda c: c.placeOrder(7, ZO, order))
     assert isinstance(request, PlaceOrder)
-    assert (request.order_id, request.action, request.quantity) == (7, "BUY", Decimal(2))
-    assert (request.order_type, request.limit_price, request.aux_price) == (
-        "LMT",
-        Decimal("350.25"),
-        None,
-    )
-    assert (request.order_ref, request.oca_group, request.transmit, request.parent_id) == (
-        "int-1.0",
-        "g1",
-        False,
-        3,
+    assert request.order_id == 7
+    assert request.order == IBOrder(
+        action="BUY",
+        quantity=Decimal(2),
+        order_type="LMT",
+        limit_price=Decimal("350.25"),
+        tif="",
+        oca_group="g1",
+        order_ref="int-1.0",
+        transmit=False,
+        parent_id=3,
     )
     assert request.contract.symbol == "ZO"
     assert request.contract.last_trade_date_or_contract_month == "202503"
@@ -77,7 +78,8 @@ def test_stop_limit_carries_its_stop_as_aux_price() -> None:
     )
     request = sent_by_ib_async(lambda c: c.placeOrder(8, ZO, order))
     assert isinstance(request, PlaceOrder)
-    assert (request.order_type, request.limit_price, request.aux_price) == (
+    o = request.order
+    assert (o.order_type, o.limit_price, o.aux_price) == (
         "STP LMT",
         Decimal("349.0"),
         Decimal("349.5"),

@@ -21,7 +21,7 @@ from .._ids import ClientOrderId
 from ..brokers import BrokerEvent, FillReported, OrderAcknowledged, OrderStatusChanged
 from ..sim import SimExchange
 from ._catalog import Catalog, Listing
-from ._replies import OrderFields
+from ._order import IBOrder
 
 EventSink = Callable[[BrokerEvent], None]
 
@@ -30,23 +30,14 @@ _FIRST_PERM_ID = 1_000_001
 
 @attrs.define(kw_only=True)
 class OrderRecord:
-    """One IB order as the gateway knows it (mutable: it follows the order's life)."""
+    """One IB order as the gateway knows it: the order as accepted (replaced when modified)
+    and its life since (mutable: it follows the order)."""
 
-    key: ClientOrderId
+    key: ClientOrderId  # the exchange's
     client_id: int
     order_id: int
     listing: Listing
-    action: str
-    quantity: int
-    order_type: str
-    limit_price: Decimal | None
-    aux_price: Decimal | None
-    tif: str
-    oca_group: str
-    account: str
-    order_ref: str
-    parent_id: int
-    transmit: bool = True
+    order: IBOrder
     perm_id: int = 0
     status: str = "PendingSubmit"
     filled: int = 0
@@ -57,28 +48,11 @@ class OrderRecord:
 
     @property
     def remaining(self) -> int:
-        return max(0, self.quantity - self.filled)
+        return max(0, self.order.contracts - self.filled)
 
     @property
     def is_done(self) -> bool:
         return self.status in ("Filled", "Cancelled", "ApiCancelled", "Inactive")
-
-    def order_fields(self) -> OrderFields:
-        return OrderFields(
-            order_id=self.order_id,
-            client_id=self.client_id,
-            perm_id=self.perm_id,
-            action=self.action,
-            quantity=self.quantity,
-            order_type=self.order_type,
-            limit_price=self.limit_price,
-            aux_price=self.aux_price,
-            tif=self.tif,
-            oca_group=self.oca_group,
-            account=self.account,
-            order_ref=self.order_ref,
-            parent_id=self.parent_id,
-        )
 
 
 class Registry:

@@ -15,6 +15,7 @@ import attrs
 
 from ._margins import WhatIf
 from ._message_ids import ServerMessage as S
+from ._order import IBOrder
 from ._wire import FieldValue, encode_frame
 
 Fields = tuple[FieldValue, ...]
@@ -194,30 +195,14 @@ class TickRequestParams:
 
 
 @attrs.frozen(kw_only=True)
-class OrderFields:
-    """An order as open order messages describe it."""
-
-    order_id: int
-    client_id: int
-    perm_id: int
-    action: str  # BUY or SELL
-    quantity: int
-    order_type: str
-    limit_price: Decimal | None
-    aux_price: Decimal | None
-    tif: str
-    oca_group: str
-    account: str
-    order_ref: str
-    parent_id: int
-
-
-@attrs.frozen(kw_only=True)
 class OpenOrder:
     """An open order, or with ``what_if`` the answer to a what-if order (never placed)."""
 
     contract: WireContract
-    order: OrderFields
+    order_id: int
+    client_id: int
+    perm_id: int
+    order: IBOrder
     status: str
     what_if: WhatIf | None = None
 
@@ -237,9 +222,9 @@ class OpenOrder:
     def fields(self) -> Fields:
         o = self.order
         return (
-            S.OPEN_ORDER, o.order_id, *self.contract.short_fields(),
+            S.OPEN_ORDER, self.order_id, *self.contract.short_fields(),
             o.action, o.quantity, o.order_type, o.limit_price, o.aux_price, o.tif, o.oca_group,
-            o.account, "", 0, o.order_ref, o.client_id, o.perm_id, 0, 0,  # openClose … hidden
+            o.account, "", 0, o.order_ref, self.client_id, self.perm_id, 0, 0,  # … hidden
             0, "", "", "", "", "", "",  # discretionaryAmt … faPercentage, faProfile
             "", "", "", "", "", 0, "", -1,  # modelCode … exemptCode
             0, "", "", "", "", "",  # auctionStrategy … stockRangeUpper
@@ -293,7 +278,8 @@ class CompletedOrder:
     ``completed_status`` IB's description of how it ended."""
 
     contract: WireContract
-    order: OrderFields
+    order: IBOrder
+    perm_id: int
     status: str
     filled: int
     completed_time: str  # IB date-time text
@@ -304,7 +290,7 @@ class CompletedOrder:
         return (
             S.COMPLETED_ORDER, *self.contract.short_fields(),
             o.action, o.quantity, o.order_type, o.limit_price, o.aux_price, o.tif, o.oca_group,
-            o.account, "", 0, o.order_ref, o.perm_id, 0, 0,  # openClose … hidden
+            o.account, "", 0, o.order_ref, self.perm_id, 0, 0,  # openClose … hidden
             0, "", "", "", "", "",  # discretionaryAmt … faPercentage, faProfile (before 177)
             "", "", "", "", "", 0, "", -1,  # modelCode … exemptCode
             "", "", "", "", "",  # startingPrice … stockRangeUpper

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 import attrs
 
 from ._message_ids import ClientMessage as M
+from ._order import IBOrder
 from ._wire import WireError
 
 UNSET_DOUBLE_TEXT = "1.7976931348623157e+308"
@@ -158,17 +159,7 @@ class PlaceOrder:
 
     order_id: int
     contract: ContractFields
-    action: str
-    quantity: Decimal | None
-    order_type: str
-    limit_price: Decimal | None
-    aux_price: Decimal | None
-    tif: str
-    oca_group: str
-    account: str
-    order_ref: str
-    transmit: bool
-    parent_id: int
+    order: IBOrder
     what_if: bool = False  # a margin and commission check: answered, never placed
 
 
@@ -449,9 +440,7 @@ def _place_order(r: FieldReader) -> PlaceOrder:
     )
     r.skip(2)  # openClose, origin
     order_ref, transmit, parent_id = r.text(), r.boolean(), r.integer()
-    return PlaceOrder(
-        order_id=order_id,
-        contract=contract,
+    order = IBOrder(
         action=action,
         quantity=quantity,
         order_type=order_type,
@@ -463,8 +452,9 @@ def _place_order(r: FieldReader) -> PlaceOrder:
         order_ref=order_ref,
         transmit=transmit,
         parent_id=parent_id,
-        what_if=_what_if(r, combo=contract.sec_type == "BAG"),
     )
+    what_if = _what_if(r, combo=contract.sec_type == "BAG")
+    return PlaceOrder(order_id=order_id, contract=contract, order=order, what_if=what_if)
 
 
 def _what_if(r: FieldReader, *, combo: bool) -> bool:

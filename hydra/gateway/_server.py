@@ -182,7 +182,7 @@ async def _follow_subscriptions(
     exchange: SimExchange,
 ) -> None:
     """Start a quote pump for each new subscription, stop those cancelled or replaced."""
-    wanted = session.subscriptions
+    wanted = session.market.subscriptions
     for ticker_id, (listing, scope) in list(feeds.items()):
         if wanted.get(ticker_id) != listing:
             scope.cancel(reason=f"market data {ticker_id} cancelled")
@@ -205,9 +205,9 @@ async def _pump_quotes(
     """One subscription's ticks, sent whenever the exchange's quote changes."""
     with trio.CancelScope() as scope:
         task_status.started(scope)
-        while (since := session.last_sent(ticker_id)) is not None:
+        while (since := session.market.last_sent(ticker_id)) is not None:
             await exchange.wait_quote_changed(listing.spec, since)
-            replies = session.ticks(ticker_id)
+            replies = session.market.ticks(ticker_id)
             if replies:
                 await send(replies)
 
