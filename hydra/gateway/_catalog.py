@@ -17,11 +17,11 @@ from decimal import Decimal, InvalidOperation
 import attrs
 
 from .._contracts import MONTH_CODES, ContractSpec, TradingSession
+from ._history import opens_on
 from ._replies import ContractDetails, WireContract
 from ._requests import ContractFields
 
 _LAST_TRADING_DAY = 14
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _LONG_NAMES = {"ZO": "Oats", "HE": "Lean Hogs"}
 _HOURS_DAYS = 7
 
@@ -173,17 +173,10 @@ def trading_hours(sessions: Iterable[TradingSession], today: dt.date) -> str:
     parts = []
     for offset in range(_HOURS_DAYS):
         day = today + dt.timedelta(days=offset)
-        windows = [s for s in sessions if _trades_on(s.days, day.weekday())]
+        windows = [s for s in sessions if opens_on(s, day.weekday())]
         if not windows:
             parts.append(f"{day:%Y%m%d}:CLOSED")
         for s in windows:
             close_day = day + dt.timedelta(days=1) if s.close <= s.open else day
             parts.append(f"{day:%Y%m%d}:{s.open:%H%M}-{close_day:%Y%m%d}:{s.close:%H%M}")
     return ";".join(parts)
-
-
-def _trades_on(days: str, weekday: int) -> bool:
-    """``days`` like ``Mon-Fri`` or ``Sun-Fri`` (a range of opening days) covers ``weekday``."""
-    first, _, last = days.partition("-")
-    start, end = _DAYS.index(first), _DAYS.index(last or first)
-    return (weekday - start) % 7 <= (end - start) % 7

@@ -21,6 +21,7 @@ from .._ids import ClientOrderId
 from ..brokers import BrokerEvent, FillReported, OrderAcknowledged, OrderStatusChanged
 from ..sim import SimExchange
 from ._catalog import Catalog, Listing
+from ._history import Past
 from ._order import IBOrder
 
 EventSink = Callable[[BrokerEvent], None]
@@ -67,6 +68,7 @@ class Registry:
         self._by_key: dict[ClientOrderId, OrderRecord] = {}
         self._by_ib: dict[tuple[int, int], OrderRecord] = {}
         self._perm_ids = itertools.count(_FIRST_PERM_ID)
+        self._pasts: dict[Listing, Past] = {}
 
     # --- client ids ---------------------------------------------------------------------------
 
@@ -104,6 +106,29 @@ class Registry:
         sink = self._live.get(record.client_id if record is not None else client_id)
         if sink is not None:
             sink(event)
+
+    # --- history ------------------------------------------------------------------------------
+
+    def past(self, listing: Listing) -> Past:
+        """The market's past before the session (generated as far as asked, and kept)."""
+        past = self._pasts.get(listing)
+        if past is None:
+            exchange = self.exchange
+            params = next(
+                m for m in exchange.params.markets
+                if self.catalog.for_contract(m.contract) == listing
+            )  # fmt: skip
+            _, bid, ask = exchange.touches(listing.spec)[0]
+            tick = listing.spec.tick_size
+            past = Past(
+                params,
+                seed=f"{exchange.seed}:{listing.wire.local_symbol}",
+                opening=exchange.params.session_start.timestamp(),
+                bid=int(bid / tick),
+                ask=int(ask / tick),
+            )
+            self._pasts[listing] = past
+        return past
 
     # --- orders -------------------------------------------------------------------------------
 

@@ -650,3 +650,91 @@ class MarketRule:
         if self.increment is None:
             return (S.MARKET_RULE, self.rule_id, 0)
         return (S.MARKET_RULE, self.rule_id, 1, Decimal(0), self.increment)
+
+
+# --- historical data ---------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class HistoricalBar:
+    """One bar as historicalData carries it: its date text (per formatDate) and values."""
+
+    date: str
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: int
+    wap: Decimal
+    count: int
+
+    def row(self) -> Fields:
+        return (
+            self.date, self.open, self.high, self.low, self.close, self.volume, self.wap,
+            self.count,
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class HistoricalData:
+    req_id: int
+    start: str
+    end: str
+    bars: tuple[HistoricalBar, ...]
+
+    def fields(self) -> Fields:
+        rows = [value for bar in self.bars for value in bar.row()]
+        return (S.HISTORICAL_DATA, self.req_id, self.start, self.end, len(self.bars), *rows)
+
+
+@attrs.frozen(kw_only=True)
+class HistoricalDataUpdate:
+    """keepUpToDate: the newest bar, again each time it changes."""
+
+    req_id: int
+    bar: HistoricalBar
+
+    def fields(self) -> Fields:
+        b = self.bar
+        return (
+            S.HISTORICAL_DATA_UPDATE, self.req_id, b.count, b.date, b.open, b.close, b.high,
+            b.low, b.wap, b.volume,
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class HeadTimestamp:
+    req_id: int
+    timestamp: str
+
+    def fields(self) -> Fields:
+        return (S.HEAD_TIMESTAMP, self.req_id, self.timestamp)
+
+
+@attrs.frozen(kw_only=True)
+class Histogram:
+    req_id: int
+    rows: tuple[tuple[Decimal, int], ...]  # price, lots traded there
+
+    def fields(self) -> Fields:
+        values = [value for row in self.rows for value in row]
+        return (S.HISTOGRAM_DATA, self.req_id, len(self.rows), *values)
+
+
+@attrs.frozen(kw_only=True)
+class RealTimeBar:
+    req_id: int
+    time: int  # epoch seconds of the bar's start
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: int
+    wap: Decimal
+    count: int
+
+    def fields(self) -> Fields:
+        return (
+            S.REAL_TIME_BARS, 3, self.req_id, self.time, self.open, self.high, self.low,
+            self.close, self.volume, self.wap, self.count,
+        )  # fmt: skip

@@ -26,6 +26,7 @@ from . import _requests as q
 from ._message_ids import ClientMessage as M
 from ._registry import Registry
 from ._session_account import SessionAccount
+from ._session_history import SessionHistory
 from ._session_market import SessionMarketData
 from ._session_orders import EPOCH, SessionOrders
 from ._unserved import unserved_replies
@@ -76,6 +77,7 @@ class Session:
         self.orders = SessionOrders(registry, client_id=client_id, exchange_client=exchange_client)
         self.market = SessionMarketData(registry)
         self.account = SessionAccount(registry)
+        self.history = SessionHistory(registry)
 
     def startup(self) -> Replies:
         """What a client gets right after startApi."""
@@ -200,13 +202,14 @@ class Session:
             case q.StartApi():
                 log.warning("gateway_repeated_start_api", client_id=self.client_id)
                 return []
-            case (
-                q.RequestHistoricalData()
-                | q.RequestHeadTimestamp()
-                | q.RequestHistoricalTicks()
-                | q.RequestHistogram()
-            ):
-                return [r.ErrorMessage(req_id=request.req_id, code=162, message=_NO_HISTORY)]
+            case q.RequestHistoricalData():
+                return self.history.bars(request)
+            case q.RequestHeadTimestamp():
+                return self.history.head_timestamp(request)
+            case q.RequestHistogram():
+                return self.history.histogram(request)
+            case q.RequestHistoricalTicks(req_id=req_id):
+                return [r.ErrorMessage(req_id=req_id, code=162, message=_NO_HISTORY)]
             case q.RequestRealTimeBars(req_id=req_id):
                 text = f"Invalid Real-time Query:{_NO_PERMISSIONS}"
                 return [r.ErrorMessage(req_id=req_id, code=420, message=text)]

@@ -72,6 +72,7 @@ class SimExchange:
 
     def __init__(self, params: SimParams, *, seed: int) -> None:
         self.params = params
+        self.seed = seed
         self.origin = trio.current_time()
         self._markets = {
             m.key: Market(m, random.Random(_seed(seed, m.key)), start=self.origin)
@@ -99,6 +100,8 @@ class SimExchange:
         )
         self._sleep: trio.CancelScope | None = None
         self._deliveries = self._dropped = 0
+        for market in self._markets.values():
+            market.note_touch(self.origin)
         for fault in params.faults:
             self.inject(fault)
 
@@ -129,6 +132,7 @@ class SimExchange:
                 trade = market.step()
                 if trade.prints is not None:  # it traded
                     self._desk.fill(market, trade.time, trade.matches, trade.prints)
+                market.note_touch(trade.time)
             else:
                 break
         if self._watchers:
@@ -149,6 +153,9 @@ class SimExchange:
         return wake
 
     def _reschedule(self) -> None:
+        now = trio.current_time()
+        for market in self._markets.values():  # orders placed, moved or cancelled
+            market.note_touch(now)
         if self._watchers:
             self._notify()
         if self._sleep is not None:
@@ -378,6 +385,14 @@ class SimExchange:
         benchmarks)."""
         self._catch_up()
         return self._market(symbol).latent_mid
+
+    def touches(self, symbol: str | ContractSpec) -> tuple[tuple[float, Decimal, Decimal], ...]:
+        """The best bid and ask since the exchange opened, one (Trio time, bid, ask) each time
+        either changed (the first at opening)."""
+        self._catch_up()
+        market = self._market(symbol)
+        price = market.price
+        return tuple((time, price(bid), price(ask)) for time, bid, ask in market.touches)
 
     def tape(self, symbol: str | ContractSpec) -> tuple[Print, ...]:
         """The crowd's flow since the exchange opened, one `Print` per arrival (time as Trio
