@@ -53,7 +53,8 @@ CALLS: dict[str, Callable[[Client], None]] = {
     "reqScannerParameters": lambda c: c.reqScannerParameters(),
     "cancelHistoricalData": lambda c: c.cancelHistoricalData(13),
     "reqCurrentTime": lambda c: c.reqCurrentTime(),
-    "reqRealTimeBars": lambda c: c.reqRealTimeBars(1, ZO, 5, "TRADES", False, []),
+    # quote streams: trade streams of this market, which never trades, stay quiet as at IB
+    "reqRealTimeBars": lambda c: c.reqRealTimeBars(1, ZO, 5, "MIDPOINT", False, []),
     "cancelRealTimeBars": lambda c: c.cancelRealTimeBars(1),
     "reqFundamentalData": lambda c: c.reqFundamentalData(1, ZO, "ReportSnapshot", []),
     "cancelFundamentalData": lambda c: c.cancelFundamentalData(1),
@@ -101,7 +102,7 @@ CALLS: dict[str, Callable[[Client], None]] = {
     "reqHistoricalTicks": lambda c: c.reqHistoricalTicks(
         1, ZO, "", "", 10, "TRADES", False, False, []
     ),
-    "reqTickByTickData": lambda c: c.reqTickByTickData(1, ZO, "Last", 0, False),
+    "reqTickByTickData": lambda c: c.reqTickByTickData(1, ZO, "BidAsk", 0, False),
     "cancelTickByTickData": lambda c: c.cancelTickByTickData(1),
     "reqCompletedOrders": lambda c: c.reqCompletedOrders(True),
     "reqWshMetaData": lambda c: c.reqWshMetaData(1),

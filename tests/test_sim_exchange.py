@@ -482,3 +482,21 @@ async def test_working_orders_include_other_clients_stops(autojump_clock: object
         await trio.sleep(1)
         assert exchange.working_orders() == frozenset({ClientOrderId("s")})
         assert exchange.open_orders() == ()
+
+
+async def test_wait_book_changed_wakes_on_a_change_below_the_touch(autojump_clock: object) -> None:
+    """A bid of ours two ticks under the best bid changes the book but not the quote: a
+    book watcher wakes at the moment it is placed."""
+    async with open_sim_exchange(still_oats(), seed=1) as exchange, trio.open_nursery() as nursery:
+        client, _ = recorder(exchange)
+        woke: list[float] = []
+
+        async def watch() -> None:
+            await exchange.wait_book_changed("ZO", exchange.book_version("ZO"))
+            woke.append(trio.current_time())
+
+        nursery.start_soon(watch)
+        await trio.sleep(5)
+        exchange.place(client, ticket("deep", Side.BUY, "349.50"))
+        await trio.sleep(1)
+    assert woke == [5.0]

@@ -738,3 +738,68 @@ class RealTimeBar:
             S.REAL_TIME_BARS, 3, self.req_id, self.time, self.open, self.high, self.low,
             self.close, self.volume, self.wap, self.count,
         )  # fmt: skip
+
+
+# --- streams -------------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class MarketDepth:
+    """One change of a depth row: operation 0 insert, 1 update, 2 delete; side 0 ask, 1 bid."""
+
+    req_id: int
+    position: int
+    operation: int
+    side: int
+    price: Decimal
+    size: int
+
+    def fields(self) -> Fields:
+        return (
+            S.MARKET_DEPTH, 1, self.req_id, self.position, self.operation, self.side,
+            self.price, self.size,
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class TickByTickLast:
+    """A trade: tick type 1 (Last) or 2 (AllLast)."""
+
+    req_id: int
+    tick_type: int
+    time: int
+    price: Decimal
+    size: int
+    exchange: str
+
+    def fields(self) -> Fields:
+        return (
+            S.TICK_BY_TICK, self.req_id, self.tick_type, self.time, self.price, self.size, 0,
+            self.exchange, "",
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class TickByTickBidAsk:
+    req_id: int
+    time: int
+    bid: Decimal
+    ask: Decimal
+    bid_size: int
+    ask_size: int
+
+    def fields(self) -> Fields:
+        return (
+            S.TICK_BY_TICK, self.req_id, 3, self.time, self.bid, self.ask, self.bid_size,
+            self.ask_size, 0,
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class TickByTickMidPoint:
+    req_id: int
+    time: int
+    mid: Decimal
+
+    def fields(self) -> Fields:
+        return (S.TICK_BY_TICK, self.req_id, 4, self.time, self.mid)

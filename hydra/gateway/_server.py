@@ -25,6 +25,7 @@ from ..brokers import BrokerEvent
 from ..sim import SimExchange
 from ._catalog import Catalog, Listing
 from ._handshake import API_MAGIC, negotiate, parse_version_range, server_hello
+from ._pumps import Running, follow_streams
 from ._registry import Registry
 from ._replies import ErrorMessage, ManagedAccounts, NextValidId, Reply, encode_reply
 from ._requests import StartApi, parse_request
@@ -151,6 +152,7 @@ class Gateway:
 
         await send(session.startup())
         feeds: dict[int, tuple[Listing, trio.CancelScope]] = {}
+        running: Running = {}
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_pump_events, events, session, send)
             while True:
@@ -161,6 +163,7 @@ class Gateway:
                     continue
                 await send(session.handle(parse_request(frame)))
                 await _follow_subscriptions(nursery, feeds, session, send, self._registry.exchange)
+                await follow_streams(nursery, running, session, send)
 
 
 async def _pump_events(

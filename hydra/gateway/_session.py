@@ -23,12 +23,12 @@ from ..brokers import (
 )
 from . import _replies as r
 from . import _requests as q
-from ._message_ids import ClientMessage as M
 from ._registry import Registry
 from ._session_account import SessionAccount
 from ._session_history import SessionHistory
 from ._session_market import SessionMarketData
 from ._session_orders import EPOCH, SessionOrders
+from ._session_streams import SessionStreams
 from ._unserved import unserved_replies
 
 log = structlog.get_logger()
@@ -43,11 +43,6 @@ STARTUP_NOTICES = (
 )
 _NO_PERMISSIONS = "No market data permissions for this contract"
 _NO_HISTORY = f"Historical Market Data Service error message:{_NO_PERMISSIONS}"
-_UNKNOWN_CANCELS = {
-    M.CANCEL_MKT_DEPTH: (310, "Can't find the subscribed market depth with tickerId:"),
-    M.CANCEL_HISTORICAL_DATA: (366, "No historical data query found for ticker id:"),
-}
-
 Replies = list[r.Reply]
 
 
@@ -78,6 +73,7 @@ class Session:
         self.market = SessionMarketData(registry)
         self.account = SessionAccount(registry)
         self.history = SessionHistory(registry)
+        self.streams = SessionStreams(registry, self.history)
 
     def startup(self) -> Replies:
         """What a client gets right after startApi."""
@@ -203,21 +199,21 @@ class Session:
                 log.warning("gateway_repeated_start_api", client_id=self.client_id)
                 return []
             case q.RequestHistoricalData():
-                return self.history.bars(request)
+                return self._historical_data(request)
             case q.RequestHeadTimestamp():
                 return self.history.head_timestamp(request)
             case q.RequestHistogram():
                 return self.history.histogram(request)
             case q.RequestHistoricalTicks(req_id=req_id):
                 return [r.ErrorMessage(req_id=req_id, code=162, message=_NO_HISTORY)]
-            case q.RequestRealTimeBars(req_id=req_id):
-                text = f"Invalid Real-time Query:{_NO_PERMISSIONS}"
-                return [r.ErrorMessage(req_id=req_id, code=420, message=text)]
-            case q.RequestMarketDepth(req_id=req_id) | q.RequestTickByTick(req_id=req_id):
-                text = "Requested market data is not subscribed."
-                return [r.ErrorMessage(req_id=req_id, code=354, message=text)]
+            case q.RequestRealTimeBars():
+                return self.streams.real_time_bars(request)
+            case q.RequestMarketDepth():
+                return self.streams.depth(request)
+            case q.RequestTickByTick():
+                return self.streams.tick_by_tick(request)
             case q.CancelSubscription(message=message, req_id=req_id):
-                return _cancel_refusal(message, req_id)
+                return self.streams.cancel(message, req_id)
             case q.UnservedRequest():
                 log.info("gateway_unserved_request", message=request.message.name)
                 return unserved_replies(request, self._registry.catalog)
@@ -226,6 +222,14 @@ class Session:
                 text = f"Fatal Error: Unknown message id {message_id}."
                 return [r.ErrorMessage(req_id=-1, code=505, message=text)]
         return []  # market data type, auto open orders, account cancels: nothing to say
+
+    def _historical_data(self, request: q.RequestHistoricalData) -> Replies:
+        replies = self.history.bars(request)
+        listing = self._registry.catalog.resolve(request.contract)
+        answered = any(isinstance(x, r.HistoricalData) for x in replies)
+        if request.keep_up_to_date and answered and listing is not None:
+            self.streams.keep_up_to_date(request, listing)
+        return replies
 
     # --- exchange events ----------------------------------------------------------------------
 
@@ -252,11 +256,3 @@ def _link_notice(event: BrokerEvent) -> Replies:
             )
             return [r.ErrorMessage(req_id=-1, code=1102, message=text)]
     return []
-
-
-def _cancel_refusal(message: M, req_id: int) -> Replies:
-    """IB's error for a cancel of nothing; other cancels IB takes in silence."""
-    if message not in _UNKNOWN_CANCELS:
-        return []
-    code, text = _UNKNOWN_CANCELS[message]
-    return [r.ErrorMessage(req_id=req_id, code=code, message=f"{text}{req_id}")]

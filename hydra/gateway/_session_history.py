@@ -45,7 +45,7 @@ class SessionHistory:
         what = request.what_to_show.upper()
         if what not in WHAT:
             return _error(request.req_id, 162, f"{_HMDS}invalid whatToShow {what!r}")
-        zone = self._zone(listing)
+        zone = self.zone(listing)
         try:
             size = bar_size(request.bar_size)
             seconds = duration(request.duration)
@@ -58,7 +58,7 @@ class SessionHistory:
         built = self.build(listing, what, size, end.timestamp() - seconds, end.timestamp(),
                            use_rth=request.use_rth)  # fmt: skip
         log.info("gateway_history", req_id=request.req_id, what=what, bars=len(built))
-        rows = tuple(_row(bar, request.format_date, zone) for bar in built)
+        rows = tuple(bar_row(bar, request.format_date, zone) for bar in built)
         start_text = _stamp(end.timestamp() - seconds, 1, zone)
         return [r.HistoricalData(req_id=request.req_id, start=start_text,
                                  end=_stamp(end.timestamp(), 1, zone), bars=rows)]  # fmt: skip
@@ -98,7 +98,7 @@ class SessionHistory:
         if listing is None:
             return _error(request.req_id, 200, NO_SECURITY)
         head = self._registry.past(listing).head
-        stamp = _stamp(head, request.format_date, self._zone(listing))
+        stamp = _stamp(head, request.format_date, self.zone(listing))
         return [r.HeadTimestamp(req_id=request.req_id, timestamp=stamp)]
 
     def histogram(self, request: q.RequestHistogram) -> Replies:
@@ -119,7 +119,7 @@ class SessionHistory:
             lots[bar.close] = lots.get(bar.close, 0) + bar.volume
         return [r.Histogram(req_id=request.req_id, rows=tuple(sorted(lots.items())))]
 
-    def _zone(self, listing: Listing) -> ZoneInfo:
+    def zone(self, listing: Listing) -> ZoneInfo:
         return self._registry.past(listing).sessions.zone
 
     def _now(self) -> dt.datetime:
@@ -134,7 +134,7 @@ def _stamp(epoch: float, format_date: int, zone: dt.tzinfo) -> str:
     return f"{local:%Y%m%d %H:%M:%S} {zone}"
 
 
-def _row(bar: Bar, format_date: int, zone: dt.tzinfo) -> r.HistoricalBar:
+def bar_row(bar: Bar, format_date: int, zone: dt.tzinfo) -> r.HistoricalBar:
     date = f"{bar.day:%Y%m%d}" if bar.day is not None else _stamp(bar.start, format_date, zone)
     return r.HistoricalBar(
         date=date, open=bar.open, high=bar.high, low=bar.low, close=bar.close,

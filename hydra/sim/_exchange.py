@@ -357,15 +357,37 @@ class SimExchange:
             quote = self._quote(key, trio.current_time())
             if _top(quote) != _top(since):
                 return quote
-            self._seen[key] = self._markets[key].book.version
-            self._watchers[key] = self._watchers.get(key, 0) + 1
-            self._reschedule()
-            try:
-                await self._lots[key].park()
-            finally:
-                self._watchers[key] -= 1
-                if not self._watchers[key]:
-                    del self._watchers[key]
+            await self._park(key)
+
+    def book_version(self, symbol: str | ContractSpec) -> int:
+        """A number that changes whenever the book of ``symbol`` changes (any level, any
+        trade), for `wait_book_changed`."""
+        self._catch_up()
+        return self._market(symbol).book.version
+
+    async def wait_book_changed(self, symbol: str | ContractSpec, since: int) -> int:
+        """Wait until the book of ``symbol`` is no longer at version ``since`` and return its
+        version now; at once when it already is not. Costs as `wait_quote_changed` does."""
+        await trio.lowlevel.checkpoint()
+        key = self._key(symbol)
+        while True:
+            self._catch_up()
+            version = self._markets[key].book.version
+            if version != since:
+                return version
+            await self._park(key)
+
+    async def _park(self, key: MarketKey) -> None:
+        """Sleep until the book of market ``key`` changes (or watchers are woken)."""
+        self._seen[key] = self._markets[key].book.version
+        self._watchers[key] = self._watchers.get(key, 0) + 1
+        self._reschedule()
+        try:
+            await self._lots[key].park()
+        finally:
+            self._watchers[key] -= 1
+            if not self._watchers[key]:
+                del self._watchers[key]
 
     def depth(self, symbol: str | ContractSpec, side: Side) -> tuple[tuple[Decimal, int], ...]:
         """The displayed levels on ``side`` (BUY: bids, SELL: offers), best first: price and
