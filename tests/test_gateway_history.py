@@ -15,7 +15,7 @@ import trio_asyncio
 from hydra.gateway._history import HISTORY_DAYS, WHAT, BarBuilder, Past, Print, Touch
 from hydra.gateway._periods import PeriodError, bar_size, duration, end_time
 from hydra.sim import MarketParams, SimParams
-from tests.gateway_client import Served, connected, qualified, serving
+from tests.gateway_client import Served, connected, qualified, serving, wait_until
 
 OATS = MarketParams.oats()
 MONDAY_OPEN = dt.datetime(2025, 3, 3, 14, 30, tzinfo=dt.UTC).timestamp()  # 08:30 Chicago
@@ -190,3 +190,19 @@ async def test_head_timestamp_and_a_bad_request(served: Served) -> None:
                 contract, "", "1 D", "7 mins", "TRADES", False, 1
             )
         assert len(bars) == 0
+
+
+async def test_quotes_carry_the_days_open_high_low_close_and_volume(served: Served) -> None:
+    """reqMktData gives the trading day's open, high, low and volume (the overnight session
+    before the opening included) and the previous day's close, as daily bars show them."""
+    async with connected(served) as ib:
+        contract = await qualified(ib)
+        days = await trio_asyncio.aio_as_trio(ib.reqHistoricalDataAsync)(
+            contract, "", "5 D", "1 day", "TRADES", False, 1
+        )
+        ticker = ib.reqMktData(contract)
+        await wait_until(lambda: ticker.close == ticker.close and ticker.high == ticker.high)
+        today, yesterday = days[-1], days[-2]
+        assert ticker.close == yesterday.close and ticker.open == today.open
+        assert ticker.high >= today.high and ticker.low <= today.low
+        assert ticker.volume >= today.volume > 0

@@ -151,3 +151,19 @@ async def test_a_client_id_in_use_fails_the_connect_at_once(served: Served) -> N
             )
         assert trio.current_time() - start < 1
         assert (-1, 326) in errors
+
+
+async def test_account_summary_carries_the_margin_of_the_positions(served: Served) -> None:
+    """After buying two oats contracts, the account summary's margin tags are two contracts'
+    estimated margin, and available funds and excess liquidity are the equity less them."""
+    async with connected(served) as ib:
+        contract = await qualified(ib)
+        ask = float(served.exchange.quote("ZO").ask)
+        trade = ib.placeOrder(contract, LimitOrder("BUY", 2, ask))
+        await wait_until(trade.isDone)
+        rows = await trio_asyncio.aio_as_trio(ib.accountSummaryAsync)()
+        tags = {row.tag: float(row.value) for row in rows}
+        assert (tags["InitMarginReq"], tags["MaintMarginReq"]) == (2970, 2700)
+        equity = tags["NetLiquidation"]
+        assert tags["AvailableFunds"] == pytest.approx(equity - 2970)
+        assert tags["ExcessLiquidity"] == pytest.approx(equity - 2700)

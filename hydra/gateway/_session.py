@@ -70,9 +70,9 @@ class Session:
         self._registry = registry
         self._rate = RateWindow()
         self.orders = SessionOrders(registry, client_id=client_id, exchange_client=exchange_client)
-        self.market = SessionMarketData(registry)
-        self.account = SessionAccount(registry)
         self.history = SessionHistory(registry)
+        self.market = SessionMarketData(registry, self.history)
+        self.account = SessionAccount(registry)
         self.streams = SessionStreams(registry, self.history)
 
     def startup(self) -> Replies:

@@ -12,6 +12,7 @@ from . import _replies as r
 from . import _requests as q
 from ._account import account_value_replies, account_values, money, portfolio_replies
 from ._account import position_replies as position_reports
+from ._margins import Margin, requirement
 from ._registry import Registry
 from ._unserved import NO_SECURITY
 
@@ -52,7 +53,7 @@ class SessionAccount:
                 value=money(value),
                 currency=snapshot.currency,
             )
-            for key, value in account_values(snapshot).items()
+            for key, value in account_values(snapshot, self._margin()).items()
         ]
         return [*values, r.AccountUpdateMultiEnd(req_id=req_id)]
 
@@ -67,7 +68,7 @@ class SessionAccount:
                 value=money(value),
                 currency=snapshot.currency,
             )
-            for key, value in account_values(snapshot).items()
+            for key, value in account_values(snapshot, self._margin()).items()
             if not wanted or key in wanted or "All" in wanted
         ]
         return [*rows, r.AccountSummaryEnd(req_id=req_id)]
@@ -137,13 +138,20 @@ class SessionAccount:
     def _positions(self) -> list[r.PositionReport]:
         return position_reports(self._exchange.positions(), self._registry.catalog, self._account)
 
+    def _margin(self) -> Margin:
+        """The margin the account's positions take (estimates per contract: `_margins`)."""
+        marks = self._marks()
+        held = [(p.contract, p.quantity) for p in self._exchange.positions()]
+        return requirement(held, marks)
+
     def _marks(self) -> dict[ContractSpec, Decimal]:
         """The mid of each market, by the exchange's contract (as positions carry it)."""
         exchange = self._exchange
         return {m.contract: exchange.quote(m.contract).mid for m in exchange.params.markets}
 
     def _download(self) -> Replies:
-        replies: Replies = list(account_value_replies(self._exchange.account(), self._account))
+        snapshot, margin = self._exchange.account(), self._margin()
+        replies: Replies = list(account_value_replies(snapshot, margin, self._account))
         replies += portfolio_replies(
             self._exchange.positions(), self._marks(), self._registry.catalog, self._account
         )

@@ -13,6 +13,7 @@ from . import _replies as r
 from . import _requests as q
 from ._catalog import Listing
 from ._registry import Registry
+from ._session_history import SessionHistory
 from ._unserved import NO_SECURITY
 
 Replies = list[r.Reply]
@@ -23,17 +24,33 @@ class _Ticks:
     quote: Quote
     last: Decimal | None
     last_size: int
+    volume: int  # the trading day's, before the session included
+    open: Decimal | None = None  # the trading day's open, high and low
+    high: Decimal | None = None
+    low: Decimal | None = None
+
+
+@attrs.frozen
+class _Day:
+    """What the trading day had traded before the session, and the previous day's close."""
+
+    open: Decimal | None
+    high: Decimal | None
+    low: Decimal | None
     volume: int
+    close: Decimal | None
 
 
 class SessionMarketData:
     """The contracts and quotes one client asked for."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, history: SessionHistory) -> None:
         self._registry = registry
         self._exchange = registry.exchange
+        self._history = history
         self._tickers: dict[int, Listing] = {}
         self._sent: dict[int, _Ticks] = {}
+        self._days: dict[int, _Day] = {}
 
     def contract_details(self, req_id: int, contract: q.ContractFields) -> Replies:
         found = self._registry.catalog.matches(contract)
@@ -65,6 +82,9 @@ class SessionMarketData:
         ]
         self._tickers[ticker_id] = listing
         self._sent.pop(ticker_id, None)
+        day = self._days[ticker_id] = self._day_before_session(listing)
+        if day.close is not None:
+            replies.append(r.TickPrice(ticker_id=ticker_id, tick_type=9, price=day.close))
         replies += self.ticks(ticker_id)
         if request.snapshot:
             del self._tickers[ticker_id]
@@ -96,15 +116,41 @@ class SessionMarketData:
         if listing is None:
             return []
         spec, exchange = listing.spec, self._exchange
+        before, day = self._sent.get(ticker_id), self._days[ticker_id]
+        last = exchange.last_trade(spec)
+        first = before.open if before is not None else day.open
+        high = before.high if before is not None else day.high
+        low = before.low if before is not None else day.low
+        if last is not None:
+            first = last if first is None else first
+            high = last if high is None else max(high, last)
+            low = last if low is None else min(low, last)
         now = _Ticks(
             quote=exchange.quote(spec),
-            last=exchange.last_trade(spec),
+            last=last,
             last_size=exchange.last_size(spec),
-            volume=exchange.volume(spec),
+            volume=day.volume + exchange.volume(spec),
+            open=first,
+            high=high,
+            low=low,
         )
-        before = self._sent.get(ticker_id)
         self._sent[ticker_id] = now
         return _tick_replies(ticker_id, before, now)
+
+    def _day_before_session(self, listing: Listing) -> _Day:
+        """The trading day so far before the session opened (from the generated past), and
+        the close of the day before."""
+        opening = self._exchange.params.session_start.timestamp()
+        sessions = self._registry.past(listing).sessions
+        today, _ = sessions.locate(opening)
+        days = self._history.build(listing, "TRADES", "day", opening - 5 * 86_400, opening,
+                                   use_rth=False)  # fmt: skip
+        before = [d for d in days if d.day is not None and d.day < today]
+        close = before[-1].close if before else None
+        bar = next((d for d in days if d.day == today), None)
+        if bar is None:
+            return _Day(open=None, high=None, low=None, volume=0, close=close)
+        return _Day(open=bar.open, high=bar.high, low=bar.low, volume=bar.volume, close=close)
 
 
 def _tick_replies(ticker_id: int, before: _Ticks | None, now: _Ticks) -> Replies:
@@ -127,4 +173,11 @@ def _tick_replies(ticker_id: int, before: _Ticks | None, now: _Ticks) -> Replies
         replies.append(r.TickSize(ticker_id=ticker_id, tick_type=5, size=now.last_size))
     if traded:
         replies.append(r.TickSize(ticker_id=ticker_id, tick_type=8, size=now.volume))
+    for tick_type, price, was in (
+        (14, now.open, before.open if before else None),
+        (6, now.high, before.high if before else None),
+        (7, now.low, before.low if before else None),
+    ):
+        if price is not None and price != was:
+            replies.append(r.TickPrice(ticker_id=ticker_id, tick_type=tick_type, price=price))
     return replies
