@@ -12,6 +12,7 @@ import pytest
 import trio
 import trio_asyncio
 
+from hydra._enums import Side
 from hydra.gateway._history import HISTORY_DAYS, WHAT, BarBuilder, Past, Print, Touch
 from hydra.gateway._periods import PeriodError, bar_size, duration, end_time
 from hydra.sim import MarketParams, SimParams
@@ -206,3 +207,23 @@ async def test_quotes_carry_the_days_open_high_low_close_and_volume(served: Serv
         assert ticker.close == yesterday.close and ticker.open == today.open
         assert ticker.high >= today.high and ticker.low <= today.low
         assert ticker.volume >= today.volume > 0
+
+
+async def test_historical_ticks_of_the_live_session(served: Served) -> None:
+    """reqHistoricalTicks gives the session's trades (price and size) and quote changes."""
+    async with connected(served) as ib:
+        contract = await qualified(ib)
+        served.exchange.inject_flow("ZO", Side.BUY, 2)
+        end = served.exchange.timestamp(trio.current_time())
+        start = served.exchange.params.session_start
+        trades = await trio_asyncio.aio_as_trio(ib.reqHistoricalTicksAsync)(
+            contract, start, "", 1000, "TRADES", False
+        )
+        tape = served.exchange.tape("ZO")
+        assert trades and [(t.price, t.size) for t in trades] == [
+            (float(p.price * Decimal("0.25")), p.quantity) for p in tape
+        ][: len(trades)]
+        quotes = await trio_asyncio.aio_as_trio(ib.reqHistoricalTicksAsync)(
+            contract, "", end, 10, "BID_ASK", False
+        )
+        assert quotes and all(q.priceBid < q.priceAsk for q in quotes)

@@ -803,3 +803,24 @@ class TickByTickMidPoint:
 
     def fields(self) -> Fields:
         return (S.TICK_BY_TICK, self.req_id, 4, self.time, self.mid)
+
+
+@attrs.frozen(kw_only=True)
+class HistoricalTicks:
+    """Historical ticks, all at once: ``kind`` 96 MIDPOINT (time, price), 97 BID_ASK (time,
+    bid, ask), 98 TRADES (time, price, size); sizes a quote record does not keep are 0."""
+
+    req_id: int
+    kind: S
+    rows: tuple[tuple[int, Decimal, Decimal, int], ...]  # time, price or bid, ask, size
+
+    def fields(self) -> Fields:
+        values: list[FieldValue] = []
+        for time, first, second, size in self.rows:
+            if self.kind is S.HISTORICAL_TICKS_BID_ASK:
+                values += [time, 0, first, second, 0, 0]
+            elif self.kind is S.HISTORICAL_TICKS_LAST:
+                values += [time, 0, first, size, "", ""]
+            else:
+                values += [time, "", first, 0]
+        return (self.kind, self.req_id, len(self.rows), *values, 1)

@@ -41,8 +41,6 @@ STARTUP_NOTICES = (
     (2106, "HMDS data farm connection is OK:ushmds"),
     (2158, "Sec-def data farm connection is OK:secdefil"),
 )
-_NO_PERMISSIONS = "No market data permissions for this contract"
-_NO_HISTORY = f"Historical Market Data Service error message:{_NO_PERMISSIONS}"
 Replies = list[r.Reply]
 
 
@@ -204,8 +202,8 @@ class Session:
                 return self.history.head_timestamp(request)
             case q.RequestHistogram():
                 return self.history.histogram(request)
-            case q.RequestHistoricalTicks(req_id=req_id):
-                return [r.ErrorMessage(req_id=req_id, code=162, message=_NO_HISTORY)]
+            case q.RequestHistoricalTicks():
+                return self.history.ticks(request)
             case q.RequestRealTimeBars():
                 return self.streams.real_time_bars(request)
             case q.RequestMarketDepth():

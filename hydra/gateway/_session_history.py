@@ -16,6 +16,7 @@ from . import _replies as r
 from . import _requests as q
 from ._catalog import Listing
 from ._history import WHAT, Bar, BarBuilder, Print, Touch
+from ._message_ids import ServerMessage as S
 from ._periods import PeriodError, bar_size, duration, end_time
 from ._registry import Registry
 from ._unserved import NO_SECURITY
@@ -119,11 +120,71 @@ class SessionHistory:
             lots[bar.close] = lots.get(bar.close, 0) + bar.volume
         return [r.Histogram(req_id=request.req_id, rows=tuple(sorted(lots.items())))]
 
+    def ticks(self, request: q.RequestHistoricalTicks) -> Replies:
+        """Up to ``count`` ticks (at most 1000) from ``start`` on, or else up to ``end``: the
+        live record's quote changes or trades, and one tick a minute before the session."""
+        listing = self._registry.catalog.resolve(request.contract)
+        if listing is None:
+            return _error(request.req_id, 200, NO_SECURITY)
+        kinds = {"MIDPOINT": S.HISTORICAL_TICKS, "BID_ASK": S.HISTORICAL_TICKS_BID_ASK,
+                 "TRADES": S.HISTORICAL_TICKS_LAST}  # fmt: skip
+        kind = kinds.get(request.what_to_show.upper())
+        if kind is None:
+            return _error(request.req_id, 162, f"{_HMDS}invalid whatToShow")
+        zone, now = self.zone(listing), self._now()
+        try:
+            start = end_time(request.start, now=now, zone=zone) if request.start else None
+            end = end_time(request.end, now=now, zone=zone)
+        except PeriodError as e:
+            return _error(request.req_id, 162, f"{_HMDS}{e}")
+        count = max(1, min(request.count, 1000))
+        begin = start.timestamp() if start is not None else end.timestamp() - 7 * 86_400
+        what = request.what_to_show.upper()
+        rows = self._past_ticks(listing, what, begin, end.timestamp())
+        rows += _live_ticks(*self.live(listing), what, listing.spec.tick_size, begin,
+                            end.timestamp())  # fmt: skip
+        rows = rows[:count] if start is not None else rows[-count:]
+        return [r.HistoricalTicks(req_id=request.req_id, kind=kind, rows=tuple(rows))]
+
+    def _past_ticks(self, listing: Listing, what: str, begin: float, end: float) -> list[_Tick]:
+        """One tick a minute before the session: the minute's close (BID_ASK: its bid and
+        ask at the close)."""
+        end = min(end, self._exchange.params.session_start.timestamp())
+        if begin >= end:
+            return []
+        if what == "BID_ASK":
+            bids = self.build(listing, "BID", 60, begin, end, use_rth=False)
+            asks = self.build(listing, "ASK", 60, begin, end, use_rth=False)
+            return [(b.start, b.close, a.close, 0) for b, a in zip(bids, asks, strict=True)]
+        bars = self.build(listing, what, 60, begin, end, use_rth=False)
+        return [(b.start, b.close, b.close, b.volume) for b in bars]
+
     def zone(self, listing: Listing) -> ZoneInfo:
         return self._registry.past(listing).sessions.zone
 
     def _now(self) -> dt.datetime:
         return self._exchange.timestamp(trio.current_time())
+
+
+_Tick = tuple[int, Decimal, Decimal, int]
+
+
+def _live_ticks(
+    touches: Sequence[Touch], prints: Sequence[Print], what: str, tick: Decimal, begin: float,
+    end: float,
+) -> list[_Tick]:  # fmt: skip
+    """The live record's ticks between ``begin`` and ``end``: each trade, or each change of
+    the quote."""
+    if what == "TRADES":
+        return [(int(p.time), p.price * tick, p.price * tick, p.quantity)
+                for p in prints if begin <= p.time < end]  # fmt: skip
+    found: list[_Tick] = []
+    for t in touches:
+        if begin <= t.time < end:
+            bid, ask = t.bid * tick, t.ask * tick
+            first = bid if what == "BID_ASK" else (bid + ask) / 2
+            found.append((int(t.time), first, ask, 0))
+    return found
 
 
 def _stamp(epoch: float, format_date: int, zone: dt.tzinfo) -> str:
