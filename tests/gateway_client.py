@@ -3,6 +3,7 @@ against `serve_gateway` on 127.0.0.1."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -14,11 +15,14 @@ from ib_async import IB, Future
 from hydra.gateway import Gateway, serve_gateway
 from hydra.sim import MarketParams, SimExchange, SimParams, open_sim_exchange
 
+FEBRUARY = dt.datetime(2025, 2, 3, 14, 30, tzinfo=dt.UTC)
+"""A Monday when oats' March month (ZOH5) is the front month, not yet in delivery."""
 # A still market (no random walk, no flow) so resting orders rest and the quote is known.
 PARAMS = SimParams(
     markets=(MarketParams.oats(adv=0, daily_volatility=0.0), MarketParams.hogs(adv=0)),
     ack_latency=0.001,
     fill_latency=0.001,
+    session_start=FEBRUARY,
 )
 ZO = dict(symbol="ZO", exchange="CBOT", lastTradeDateOrContractMonth="202503")
 HANG_GUARD = 10

@@ -16,11 +16,13 @@ from hydra.gateway import encode_frame, serve_gateway
 from hydra.gateway._message_ids import UNANSWERED, ClientMessage
 from hydra.gateway._wire import FrameDecoder
 from hydra.sim import MarketParams, SimParams, open_sim_exchange
+from tests.gateway_client import FEBRUARY
 
 PARAMS = SimParams(
     markets=(MarketParams.oats(adv=0, daily_volatility=0.0),),
     ack_latency=0.001,
     fill_latency=0.001,
+    session_start=FEBRUARY,
 )
 ZO = Future("ZO", "202503", "CBOT")
 

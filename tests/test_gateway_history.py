@@ -16,7 +16,7 @@ from hydra._enums import Side
 from hydra.gateway._history import HISTORY_DAYS, WHAT, BarBuilder, Past, Print, Touch
 from hydra.gateway._periods import PeriodError, bar_size, duration, end_time
 from hydra.sim import MarketParams, SimParams
-from tests.gateway_client import Served, connected, qualified, serving, wait_until
+from tests.gateway_client import FEBRUARY, Served, connected, qualified, serving, wait_until
 
 OATS = MarketParams.oats()
 MONDAY_OPEN = dt.datetime(2025, 3, 3, 14, 30, tzinfo=dt.UTC).timestamp()  # 08:30 Chicago
@@ -138,7 +138,9 @@ def test_periods_are_read_as_ib_writes_them() -> None:
 
 # --- through ib_async ----------------------------------------------------------------------------
 
-LIVE = SimParams(markets=(MarketParams.oats(),), ack_latency=0.001, fill_latency=0.001)
+LIVE = SimParams(
+    markets=(MarketParams.oats(),), ack_latency=0.001, fill_latency=0.001, session_start=FEBRUARY
+)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 import structlog
 import trio
 import trio_asyncio
-from ib_async import IB, Future, LimitOrder, MarketOrder, Order
+from ib_async import IB, ContFuture, Future, LimitOrder, MarketOrder, Order
 
 from hydra._contracts import OATS
 from hydra._enums import Side
@@ -401,3 +401,14 @@ async def test_two_delivery_months_are_two_contracts(served: Served) -> None:
             positions = sorted((p.contract.localSymbol, p.position) for p in ib.positions())
             assert positions == [("ZOH6", 1.0), ("ZOK6", -2.0)]
         nursery.cancel_scope.cancel(reason="test over")
+
+
+async def test_cont_future_qualifies_to_the_front_month(served: Served) -> None:
+    """ContFuture('ZO', 'CBOT') qualifies to the front month's conId, and quotes stream for it."""
+    async with connected(served) as ib:
+        front = await qualified(ib)
+        continuous = ContFuture("ZO", "CBOT")
+        await trio_asyncio.aio_as_trio(ib.qualifyContractsAsync)(continuous)
+        assert (continuous.conId, continuous.localSymbol) == (front.conId, "ZOH5")
+        ticker = ib.reqMktData(continuous)
+        await wait_until(lambda: ticker.bid == float(served.exchange.quote("ZO").bid))

@@ -53,10 +53,15 @@ class SessionMarketData:
         self._days: dict[int, _Day] = {}
 
     def contract_details(self, req_id: int, contract: q.ContractFields) -> Replies:
-        found = self._registry.catalog.matches(contract)
+        catalog = self._registry.catalog
+        if contract.sec_type == "CONTFUT":
+            front = catalog.continuous(contract)
+            found: tuple[Listing, ...] = () if front is None else (front,)
+        else:
+            found = catalog.matches(contract)
         if not found:
             return [r.ErrorMessage(req_id=req_id, code=200, message=NO_SECURITY)]
-        details: Replies = [self._registry.catalog.details(req_id, x) for x in found]
+        details: Replies = [catalog.details(req_id, x) for x in found]
         return [*details, r.ContractDetailsEnd(req_id=req_id)]
 
     def matching_symbols(self, req_id: int, pattern: str) -> Replies:
