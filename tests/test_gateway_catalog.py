@@ -7,31 +7,81 @@ import datetime as dt
 import pytest
 
 from hydra import LEAN_HOGS, OATS
-from hydra.gateway._catalog import Catalog, front_month, trading_hours
+from hydra.gateway._catalog import (
+    Catalog,
+    first_notice_day,
+    front_month,
+    last_trade_day,
+    trading_hours,
+)
 from hydra.gateway._requests import ContractFields
 
 MONDAY = dt.date(2025, 3, 3)
+FEBRUARY = dt.date(2025, 2, 3)
 
 
 @pytest.mark.parametrize(
     ("spec", "today", "month"),
     [
-        (OATS, MONDAY, "202503"),  # March (H) is listed and not past its last trading day
-        (OATS, dt.date(2025, 3, 20), "202505"),  # past the 14th: May (K)
+        (OATS, FEBRUARY, "202503"),  # March (H): its first notice day is February 28
+        (OATS, MONDAY, "202505"),  # March is in delivery: May (K)
+        (OATS, dt.date(2026, 12, 1), "202703"),  # Z6 is in delivery on 2026-12-01: H7
         (LEAN_HOGS, MONDAY, "202504"),  # hogs list no March: April (J)
+        (LEAN_HOGS, dt.date(2025, 4, 14), "202504"),  # cash-settled: to its last trade, Apr 14
+        (LEAN_HOGS, dt.date(2025, 4, 15), "202505"),
         (OATS, dt.date(2025, 12, 20), "202603"),  # over the year end
         (OATS.for_month("202509"), MONDAY, "202509"),  # a spec's own month wins
     ],
 )
 def test_front_month(spec: object, today: dt.date, month: str) -> None:
-    """The front month is the first listed month whose last trading day is still ahead."""
+    """The front month is the first listed month neither in delivery (past its first notice
+    day) nor past its last trading day."""
     assert front_month(spec, today) == month  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("symbol", "month", "last_trade", "first_notice"),
+    [
+        ("ZO", "202503", dt.date(2025, 3, 14), dt.date(2025, 2, 28)),
+        ("ZO", "202609", dt.date(2026, 9, 14), dt.date(2026, 8, 31)),
+        ("ZO", "202605", dt.date(2026, 5, 14), dt.date(2026, 4, 30)),
+        ("ZO", "202611", dt.date(2026, 11, 13), dt.date(2026, 10, 30)),  # the 14th: Saturday
+        ("HE", "202504", dt.date(2025, 4, 14), None),
+        ("HE", "202602", dt.date(2026, 2, 13), None),
+    ],
+)
+def test_last_trade_and_first_notice_days(
+    symbol: str, month: str, last_trade: dt.date, first_notice: dt.date | None
+) -> None:
+    """ZO: last trade the business day before the 15th, first notice the last business day of
+    the month before; HE: the 10th business day, no notice (weekends counted, not holidays)."""
+    assert last_trade_day(symbol, month) == last_trade
+    assert first_notice_day(symbol, month) == first_notice
+
+
+def test_cont_future_names_the_front_month() -> None:
+    """A CONTFUT request finds the front month among several, described with secType CONTFUT
+    and the month's own conId."""
+    catalog = Catalog([OATS.for_month("202505"), OATS.for_month("202507")], today=MONDAY)
+    front = catalog.continuous(ContractFields(symbol="ZO", sec_type="CONTFUT", exchange="CBOT"))
+    assert front is not None
+    assert (front.wire.sec_type, front.contract_month) == ("CONTFUT", "202505")
+    assert catalog.resolve(ContractFields(con_id=front.wire.con_id)).wire.sec_type == "FUT"
+
+
+def test_liquid_hours_are_the_day_session() -> None:
+    """Trading hours list both oats sessions; liquid hours only the day session."""
+    catalog = Catalog([OATS], today=MONDAY)
+    details = catalog.details(1, catalog.listings[0])
+    assert "20250303:1900-20250304:0745" in details.trading_hours
+    assert details.liquid_hours.split(";")[0] == "20250303:0830-20250303:1320"
+    assert "1900" not in details.liquid_hours
 
 
 def test_lookup_by_partial_contract() -> None:
     """Symbol with or without exchange, month or full date, or conId find the one listing;
     a wrong month, exchange or symbol finds nothing."""
-    catalog = Catalog([OATS, LEAN_HOGS], today=MONDAY)
+    catalog = Catalog([OATS, LEAN_HOGS], today=FEBRUARY)
     zo = catalog.by_symbol("ZO")
     assert zo is not None
     assert zo.wire.local_symbol == "ZOH5"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 
 import pytest
 
-from hydra.cli._gateway_command import add_parser, run_sim_gateway
+from hydra.cli._gateway_command import add_parser, markets_for, run_sim_gateway
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -16,11 +17,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def test_defaults() -> None:
-    """Port 4002, oats, seed 1, the default account, no scheduled drop."""
+    """Port 4002, every product, one month each, seed 1, the default account, no drop."""
     args = parse(["sim-gateway"])
-    assert (args.port, args.market, args.seed, args.account, args.drop_at) == (
+    assert (args.port, args.market, args.months, args.seed, args.account, args.drop_at) == (
         4002,
-        "oats",
+        None,
+        1,
         1,
         "DU1234567",
         None,
@@ -47,7 +49,7 @@ def test_all_options() -> None:
     )
     assert (args.port, args.market, args.seed, args.account, args.drop_at) == (
         0,
-        "hogs",
+        ["hogs"],
         9,
         "DU7",
         2.5,
@@ -61,6 +63,7 @@ def test_all_options() -> None:
         ["sim-gateway", "--port", "70000"],
         ["sim-gateway", "--drop-at", "-1"],
         ["sim-gateway", "--drop-at", "nan"],
+        ["sim-gateway", "--months", "0"],
     ],
 )
 def test_bad_options_are_usage_errors(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -69,3 +72,14 @@ def test_bad_options_are_usage_errors(argv: list[str], capsys: pytest.CaptureFix
         parse(argv)
     assert exit_info.value.code == 2
     capsys.readouterr()
+
+
+def test_markets_of_several_months() -> None:
+    """Three months of oats from 2026-12-01 skip December (in delivery): March, May and July,
+    each its own market, thinner further out; one month is the product's front market."""
+    markets = markets_for(["oats"], months=3, today=dt.date(2026, 12, 1))
+    assert [(m.contract.expiry, m.adv) for m in markets] == [
+        ("202703", 1500), ("202705", 750), ("202707", 375)
+    ]
+    [front] = markets_for(["hogs"], months=1, today=dt.date(2026, 12, 1))
+    assert (front.symbol, front.contract.expiry) == ("HE", None)

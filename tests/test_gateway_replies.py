@@ -11,6 +11,8 @@ import pytest
 from ib_async.decoder import Decoder
 
 from hydra.gateway import _replies as r
+from hydra.gateway._margins import Margin, WhatIf
+from hydra.gateway._order import IBOrder
 from hydra.gateway._wire import FrameDecoder
 from hydra.ib._convert import contract_month_from_ib
 
@@ -63,9 +65,11 @@ def test_contract_details_fill_the_fields_qualification_needs() -> None:
             time_zone="America/Chicago",
             trading_hours="20250303:0830-20250303:1320",
             liquid_hours="20250303:0830-20250303:1320",
+            market_rule_id=1234,
         )
     )
     assert (name, req_id) == ("contractDetails", 3)
+    assert (details.marketRuleIds, details.orderTypes) == ("1234", "LMT,MKT,STP,STPLMT")
     c = details.contract
     assert (c.conId, c.symbol, c.secType, c.lastTradeDateOrContractMonth) == (
         42,
@@ -81,15 +85,11 @@ def test_contract_details_fill_the_fields_qualification_needs() -> None:
 
 def test_open_order_is_read_whole() -> None:
     """The long openOrder layout lines up: fields at both ends arrive where ib_async looks."""
-    order = r.OrderFields(
-        order_id=5,
-        client_id=1,
-        perm_id=9,
+    order = IBOrder(
         action="BUY",
-        quantity=2,
+        quantity=Decimal(2),
         order_type="LMT",
         limit_price=Decimal("350.25"),
-        aux_price=None,
         tif="DAY",
         oca_group="g1",
         account="DU1",
@@ -97,12 +97,52 @@ def test_open_order_is_read_whole() -> None:
         parent_id=4,
     )
     name, (order_id, contract, o, state) = decoded(
-        r.OpenOrder(contract=ZO, order=order, status="Submitted")
+        r.OpenOrder(
+            contract=ZO, order_id=5, client_id=1, perm_id=9, order=order, status="Submitted"
+        )
     )
     assert (name, order_id, contract.conId) == ("openOrder", 5, 42)
     assert (o.action, o.totalQuantity, o.orderType, o.lmtPrice) == ("BUY", 2.0, "LMT", 350.25)
     assert (o.orderRef, o.ocaGroup, o.parentId, o.clientId, o.permId) == ("int-1.0", "g1", 4, 1, 9)
     assert state.status == "Submitted"
+
+
+def test_what_if_open_order_carries_margins_and_commission() -> None:
+    """A what-if answer is an open order with whatIf set and the order state's margins: the
+    change is after minus before, equity falls by the commission."""
+    order = IBOrder(action="BUY", quantity=Decimal(1), order_type="MKT")
+    what_if = WhatIf(
+        before=Margin(initial=Decimal(100), maintenance=Decimal(90)),
+        after=Margin(initial=Decimal(250), maintenance=Decimal(225)),
+        equity_before=Decimal(10000),
+        commission=Decimal("2.5"),
+    )
+    _, (_, _, o, state) = decoded(
+        r.OpenOrder(
+            contract=ZO, order_id=5, client_id=1, perm_id=0, order=order,
+            status="PreSubmitted", what_if=what_if,
+        )
+    )  # fmt: skip
+    assert o.whatIf
+    assert (state.initMarginChange, state.maintMarginChange, state.initMarginAfter) == (
+        "150", "135", "250"
+    )
+    assert (state.equityWithLoanChange, state.commission) == ("-2.5", 2.5)
+
+
+def test_completed_order_carries_its_perm_id_and_end() -> None:
+    """completedOrder: the order, its permId, final status and how it ended."""
+    order = IBOrder(action="SELL", quantity=Decimal(3), order_type="LMT", limit_price=Decimal(1))
+    name, (contract, o, state) = decoded(
+        r.CompletedOrder(
+            contract=ZO, order=order, perm_id=77, status="Cancelled", filled=1,
+            completed_time="20250303 14:30:01 UTC", completed_status="Cancelled by Trader",
+        )
+    )  # fmt: skip
+    assert (name, contract.conId, o.permId, o.totalQuantity, o.filledQuantity) == (
+        "completedOrder", 42, 77, 3.0, 1.0
+    )
+    assert (state.status, state.completedStatus) == ("Cancelled", "Cancelled by Trader")
 
 
 def test_execution_and_commission() -> None:
@@ -229,11 +269,71 @@ def test_positions_and_executions_carry_the_contract_month_as_ib_does() -> None:
     )
     _, (_, execution_contract, _) = decoded(
         r.ExecutionDetails(
-            req_id=-1, contract=ZO, order_id=5, exec_id="sim.1", time="20250303 14:30:01 UTC",
-            account="DU1", side="SLD", shares=1, price=Decimal(350), perm_id=9, client_id=1,
-            cumulative_quantity=1, average_price=Decimal(350), order_ref="int-1.0",
+            req_id=-1,
+            contract=ZO,
+            order_id=5,
+            exec_id="sim.1",
+            time="20250303 14:30:01 UTC",
+            account="DU1",
+            side="SLD",
+            shares=1,
+            price=Decimal(350),
+            perm_id=9,
+            client_id=1,
+            cumulative_quantity=1,
+            average_price=Decimal(350),
+            order_ref="int-1.0",
         )
     )
     for contract in (position_contract, execution_contract):
         assert contract.lastTradeDateOrContractMonth == "20250314"
         assert contract_month_from_ib(contract) == "202503"
+
+
+@pytest.mark.parametrize(
+    ("reply", "call"),
+    [
+        (r.PnLSingle(req_id=4, position=2, daily=Decimal(5), unrealized=Decimal(3),
+                     realized=Decimal(2), value=Decimal(35000)),
+         ("pnlSingle", (4, 2.0, 5.0, 3.0, 2.0, 35000.0))),
+        (r.PositionMultiEnd(req_id=5), ("positionMultiEnd", (5,))),
+        (r.DisplayGroupList(req_id=6), ("displayGroupList", (6, ""))),
+        (r.DisplayGroupUpdated(req_id=6), ("displayGroupUpdated", (6, ""))),
+        (r.OptionParametersEnd(req_id=7), ("securityDefinitionOptionParameterEnd", (7,))),
+        (r.SoftDollarTiers(req_id=8), ("softDollarTiers", (8, []))),
+        (r.FamilyCodes(), ("familyCodes", ([],))),
+        (r.SmartComponents(req_id=9), ("smartComponents", (9, []))),
+        (r.NewsProviders(), ("newsProviders", ([],))),
+        (r.HistoricalNewsEnd(req_id=10), ("historicalNewsEnd", (10, False))),
+        (r.UserInfo(req_id=11), ("userInfo", (11, ""))),
+    ],
+)  # fmt: skip
+def test_small_answers_decode(reply: r.Reply, call: tuple[str, tuple[Any, ...]]) -> None:
+    """Each small answer is one wrapper call with the values sent."""
+    assert decoded(reply) == call
+
+
+def test_symbol_samples_depth_exchanges_and_market_rule_decode() -> None:
+    """Symbol search, depth exchanges and a market rule carry their rows."""
+    name, (req_id, [sample]) = decoded(r.SymbolSamples(req_id=3, contracts=(ZO,)))
+    assert (name, req_id, sample.contract.conId, sample.contract.symbol) == (
+        "symbolSamples",
+        3,
+        42,
+        "ZO",
+    )
+    name, ([depth],) = decoded(r.MarketDepthExchanges(exchanges=("CBOT",)))
+    assert (name, depth.exchange, depth.secType) == ("mktDepthExchanges", "CBOT", "FUT")
+    name, (rule_id, [increment]) = decoded(r.MarketRule(rule_id=12, increment=Decimal("0.25")))
+    assert (name, rule_id, increment.lowEdge, increment.increment) == ("marketRule", 12, 0, 0.25)
+    name, (position_req, account, _, contract, position, cost) = decoded(
+        r.PositionMulti(req_id=2, account="DU1", contract=ZO, position=-1, average_cost=Decimal(9))
+    )
+    assert (name, position_req, account, contract.conId, position, cost) == (
+        "positionMulti",
+        2,
+        "DU1",
+        42,
+        -1.0,
+        9.0,
+    )

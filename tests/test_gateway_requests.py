@@ -6,9 +6,11 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from ib_async import ExecutionFilter, Future, LimitOrder, Order
+from ib_async import ExecutionFilter, Future, LimitOrder, Order, TagValue
 from ib_async.client import Client
 
+from hydra.gateway._message_ids import ClientMessage
+from hydra.gateway._order import IBOrder
 from hydra.gateway._requests import (
     CancelMarketData,
     CancelOrder,
@@ -18,9 +20,11 @@ from hydra.gateway._requests import (
     RequestContractDetails,
     RequestCurrentTime,
     RequestExecutions,
+    RequestHistoricalData,
     RequestMarketData,
     StartApi,
-    UnsupportedRequest,
+    UnknownMessage,
+    UnservedRequest,
     parse_request,
 )
 from hydra.gateway._wire import FrameDecoder, WireError
@@ -50,17 +54,17 @@ def test_place_order_keeps_the_fields_the_gateway_uses() -> None:
     order.parentId = 3
     request = sent_by_ib_async(lambda c: c.placeOrder(7, ZO, order))
     assert isinstance(request, PlaceOrder)
-    assert (request.order_id, request.action, request.quantity) == (7, "BUY", Decimal(2))
-    assert (request.order_type, request.limit_price, request.aux_price) == (
-        "LMT",
-        Decimal("350.25"),
-        None,
-    )
-    assert (request.order_ref, request.oca_group, request.transmit, request.parent_id) == (
-        "int-1.0",
-        "g1",
-        False,
-        3,
+    assert request.order_id == 7
+    assert request.order == IBOrder(
+        action="BUY",
+        quantity=Decimal(2),
+        order_type="LMT",
+        limit_price=Decimal("350.25"),
+        tif="",
+        oca_group="g1",
+        order_ref="int-1.0",
+        transmit=False,
+        parent_id=3,
     )
     assert request.contract.symbol == "ZO"
     assert request.contract.last_trade_date_or_contract_month == "202503"
@@ -74,7 +78,8 @@ def test_stop_limit_carries_its_stop_as_aux_price() -> None:
     )
     request = sent_by_ib_async(lambda c: c.placeOrder(8, ZO, order))
     assert isinstance(request, PlaceOrder)
-    assert (request.order_type, request.limit_price, request.aux_price) == (
+    o = request.order
+    assert (o.order_type, o.limit_price, o.aux_price) == (
         "STP LMT",
         Decimal("349.0"),
         Decimal("349.5"),
@@ -113,11 +118,40 @@ def test_market_data_and_contract_details_carry_the_contract() -> None:
     assert (details.req_id, details.contract.sec_type) == (6, "FUT")
 
 
-def test_unserved_message_ids_are_kept_as_unsupported() -> None:
-    """A request the gateway does not serve (historical data) is not a protocol error."""
-    request = parse_request(("20", "1", "x"))
-    assert isinstance(request, UnsupportedRequest)
-    assert request.message_id == 20
+def test_unserved_requests_keep_their_request_id() -> None:
+    """A request for a service the gateway does not have (news) keeps the request id its
+    refusal names; a message id no client sends is not a protocol error."""
+    request = sent_by_ib_async(lambda c: c.reqHistoricalNews(8, 1, "BRFG", "", "", 10, []))
+    assert request == UnservedRequest(message=ClientMessage.REQ_HISTORICAL_NEWS, req_id=8)
+    assert parse_request(("60", "1")) == UnknownMessage(message_id=60)
+
+
+def test_what_if_is_read_past_the_order_tail() -> None:
+    """whatIfOrder's flag is found behind placeOrder's optional groups (here an algo)."""
+    order = LimitOrder("BUY", 1, 350.0, whatIf=True, algoStrategy="Adaptive")
+    order.algoParams = [TagValue("adaptivePriority", "Normal")]
+    request = sent_by_ib_async(lambda c: c.placeOrder(9, ZO, order))
+    assert isinstance(request, PlaceOrder) and request.what_if
+    plain = sent_by_ib_async(lambda c: c.placeOrder(9, ZO, LimitOrder("BUY", 1, 350.0)))
+    assert isinstance(plain, PlaceOrder) and not plain.what_if
+
+
+def test_historical_data_request_fields() -> None:
+    """reqHistoricalData's end, bar size, duration, what to show and keepUpToDate."""
+    request = sent_by_ib_async(
+        lambda c: c.reqHistoricalData(4, ZO, "", "2 D", "5 mins", "MIDPOINT", True, 2, True, [])
+    )
+    assert request == RequestHistoricalData(
+        req_id=4,
+        contract=request.contract,  # type: ignore[union-attr]
+        end="",
+        bar_size="5 mins",
+        duration="2 D",
+        use_rth=True,
+        what_to_show="MIDPOINT",
+        format_date=2,
+        keep_up_to_date=True,
+    )
 
 
 @pytest.mark.parametrize(

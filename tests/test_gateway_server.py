@@ -4,79 +4,34 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from decimal import Decimal
 
-import attrs
 import pytest
 import structlog
 import trio
 import trio_asyncio
-from ib_async import IB, Future, LimitOrder, MarketOrder, Order
+from ib_async import IB, ContFuture, Future, LimitOrder, MarketOrder, Order
 
 from hydra._contracts import OATS
 from hydra._enums import Side
 from hydra.gateway import Gateway, encode_frame, serve_gateway
-from hydra.sim import MarketParams, SimExchange, SimParams, open_sim_exchange
-
-# A still market (no random walk, no flow) so resting orders rest and the quote is known.
-PARAMS = SimParams(
-    markets=(MarketParams.oats(adv=0, daily_volatility=0.0), MarketParams.hogs(adv=0)),
-    ack_latency=0.001,
-    fill_latency=0.001,
+from hydra.sim import MarketParams, SimParams, open_sim_exchange
+from tests.gateway_client import (
+    PARAMS,
+    Served,
+    connected,
+    errors_of,
+    qualified,
+    serving,
+    wait_until,
 )
-ZO = dict(symbol="ZO", exchange="CBOT", lastTradeDateOrContractMonth="202503")
-HANG_GUARD = 10
-
-
-@attrs.frozen
-class Served:
-    gateway: Gateway
-    exchange: SimExchange
 
 
 @pytest.fixture
 async def served() -> AsyncIterator[Served]:
-    with trio.fail_after(HANG_GUARD):
-        async with open_sim_exchange(PARAMS, seed=7) as exchange, trio.open_nursery() as nursery:
-            start = functools.partial(serve_gateway, exchange, quote_interval=0.005)
-            gateway = await nursery.start(start)
-            async with trio_asyncio.open_loop():
-                yield Served(gateway=gateway, exchange=exchange)
-            nursery.cancel_scope.cancel(reason="test over")
-
-
-@asynccontextmanager
-async def connected(served: Served, client_id: int = 1) -> AsyncIterator[IB]:
-    ib = IB()
-    await trio_asyncio.aio_as_trio(ib.connectAsync)(
-        "127.0.0.1", served.gateway.port, clientId=client_id, timeout=2, raiseSyncErrors=True
-    )
-    try:
-        yield ib
-    finally:
-        ib.disconnect()
-
-
-async def wait_until(condition: Callable[[], bool]) -> None:
-    """Let ib_async's loop run until ``condition`` holds (the fixture's guard bounds it).
-    ib_async's state changes on the asyncio side, where no Trio event can be set: poll."""
-    while not condition():  # noqa: ASYNC110
-        await trio.sleep(0.002)
-
-
-def errors_of(ib: IB) -> list[tuple[int, int]]:
-    """(request or order id, code) of each error ib_async reports from now on."""
-    seen: list[tuple[int, int]] = []
-    ib.errorEvent += lambda req_id, code, message, contract: seen.append((req_id, code))
-    return seen
-
-
-async def qualified(ib: IB) -> Future:
-    contract = Future(**ZO)
-    await trio_asyncio.aio_as_trio(ib.qualifyContractsAsync)(contract)
-    return contract
+    async with serving(PARAMS) as served:
+        yield served
 
 
 async def test_connect_answers_every_startup_request(served: Served) -> None:
@@ -446,3 +401,14 @@ async def test_two_delivery_months_are_two_contracts(served: Served) -> None:
             positions = sorted((p.contract.localSymbol, p.position) for p in ib.positions())
             assert positions == [("ZOH6", 1.0), ("ZOK6", -2.0)]
         nursery.cancel_scope.cancel(reason="test over")
+
+
+async def test_cont_future_qualifies_to_the_front_month(served: Served) -> None:
+    """ContFuture('ZO', 'CBOT') qualifies to the front month's conId, and quotes stream for it."""
+    async with connected(served) as ib:
+        front = await qualified(ib)
+        continuous = ContFuture("ZO", "CBOT")
+        await trio_asyncio.aio_as_trio(ib.qualifyContractsAsync)(continuous)
+        assert (continuous.conId, continuous.localSymbol) == (front.conId, "ZOH5")
+        ticker = ib.reqMktData(continuous)
+        await wait_until(lambda: ticker.bid == float(served.exchange.quote("ZO").bid))

@@ -151,7 +151,7 @@ async def test_connect_and_read_contract_details(served: Served) -> None:
             Decimal("0.25"), Decimal(5000), 100
         )
         assert spec.point_value == 50
-        assert spec.expiry == "202503"
+        assert spec.expiry == "202505"  # on 2025-03-03 March oats are in delivery
         assert spec.months == OATS.months
     assert not broker.connected
 

@@ -452,3 +452,51 @@ async def test_held_orders_are_the_staged_and_those_waiting_for_a_parent(
         assert exchange.held_orders() == {"c"}
         exchange.inject_flow("ZO", Side.SELL, 6)
         assert exchange.held_orders() == frozenset()
+
+
+async def test_touches_record_each_change_of_the_best_prices(autojump_clock: object) -> None:
+    """The exchange records the opening quote, then each change of the best bid or ask, at
+    the moment it happened (here a bid of ours inside the spread at 10 s, gone at 20 s)."""
+    async with open_sim_exchange(still_oats(spread_ticks=2), seed=1) as exchange:
+        client, _ = recorder(exchange)
+        await trio.sleep(10)
+        exchange.place(client, ticket("in", Side.BUY, "350.00"))
+        await trio.sleep(10)
+        exchange.cancel(client, ClientOrderId("in"))
+        await trio.sleep(1)
+        touches = exchange.touches("ZO")
+    assert touches == (
+        (0.0, Decimal("349.75"), Decimal("350.25")),
+        (10.0, Decimal("350.00"), Decimal("350.25")),
+        (20.0, Decimal("349.75"), Decimal("350.25")),
+    )
+
+
+async def test_working_orders_include_other_clients_stops(autojump_clock: object) -> None:
+    """`working_orders` lists an armed STP order, which `open_orders` cannot express."""
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
+        client, _ = recorder(exchange)
+        stop = ticket("s", Side.SELL, "0", order_type="STP", limit_price=None,
+                      stop_price=Decimal("349.00"))  # fmt: skip
+        exchange.place(client, stop)
+        await trio.sleep(1)
+        assert exchange.working_orders() == frozenset({ClientOrderId("s")})
+        assert exchange.open_orders() == ()
+
+
+async def test_wait_book_changed_wakes_on_a_change_below_the_touch(autojump_clock: object) -> None:
+    """A bid of ours two ticks under the best bid changes the book but not the quote: a
+    book watcher wakes at the moment it is placed."""
+    async with open_sim_exchange(still_oats(), seed=1) as exchange, trio.open_nursery() as nursery:
+        client, _ = recorder(exchange)
+        woke: list[float] = []
+
+        async def watch() -> None:
+            await exchange.wait_book_changed("ZO", exchange.book_version("ZO"))
+            woke.append(trio.current_time())
+
+        nursery.start_soon(watch)
+        await trio.sleep(5)
+        exchange.place(client, ticket("deep", Side.BUY, "349.50"))
+        await trio.sleep(1)
+    assert woke == [5.0]

@@ -11,6 +11,7 @@ import trio
 
 from .._logging import configure_logging
 from .._settings import LoggingSettings
+from ..gateway._catalog import listed_months
 from ..gateway._server import DEFAULT_ACCOUNT, serve_gateway
 from ..sim import MarketParams, SimParams, open_sim_exchange
 from ._shared import CommandError
@@ -21,9 +22,26 @@ if TYPE_CHECKING:
 MARKETS = {"oats": MarketParams.oats, "hogs": MarketParams.hogs}
 
 
+def markets_for(names: list[str], *, months: int, today: dt.date) -> tuple[MarketParams, ...]:
+    """The simulated markets of products ``names``: each one's front market, or with
+    ``months`` above 1 its first ``months`` listed months, each a market of its own, thinner
+    the further out (half the ADV a month further; an estimate of how deferred months trade)."""
+    markets: list[MarketParams] = []
+    for name in names:
+        make = MARKETS[name]
+        if months == 1:
+            markets.append(make())
+            continue
+        product = make()
+        for k, month in enumerate(listed_months(product.contract, today, months)):
+            contract = product.contract.for_month(month)
+            markets.append(make(contract=contract, adv=max(1, product.adv >> k)))
+    return tuple(markets)
+
+
 def add_parser(subparsers: Subparsers) -> None:
-    """``hydra sim-gateway --port PORT --market oats|hogs [--seed N] [--account ID]
-    [--drop-at SECONDS]``."""
+    """``hydra sim-gateway --port PORT [--market oats|hogs ...] [--months N] [--seed N]
+    [--account ID] [--drop-at SECONDS]``."""
     parser = subparsers.add_parser(
         "sim-gateway",
         help="serve the simulated exchange over the TWS API (for ib_async programs)",
@@ -32,7 +50,18 @@ def add_parser(subparsers: Subparsers) -> None:
         "it unchanged, with no IB account. Stop it with Ctrl-C.",
     )
     parser.add_argument("--port", type=_port, default=4002, help="TCP port (default 4002)")
-    parser.add_argument("--market", choices=sorted(MARKETS), default="oats", help="the market")
+    parser.add_argument(
+        "--market",
+        choices=sorted(MARKETS),
+        action="append",
+        help="serve only this product (repeat for several; default: all of them)",
+    )
+    parser.add_argument(
+        "--months",
+        type=_count,
+        default=1,
+        help="listed delivery months per product, each its own market (default 1: the front)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
     parser.add_argument("--account", default=DEFAULT_ACCOUNT, help="the account id to report")
     parser.add_argument(
@@ -52,6 +81,13 @@ def _port(text: str) -> int:
     return port
 
 
+def _count(text: str) -> int:
+    count = int(text)
+    if not 1 <= count <= 12:
+        raise argparse.ArgumentTypeError(f"must be 1..12 months, got {text!r}")
+    return count
+
+
 def _seconds(text: str) -> float:
     seconds = float(text)
     if not math.isfinite(seconds) or seconds < 0:
@@ -61,9 +97,10 @@ def _seconds(text: str) -> float:
 
 def run_sim_gateway(args: argparse.Namespace) -> int:
     configure_logging(LoggingSettings())
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    names = args.market or sorted(MARKETS, reverse=True)  # oats first: the default symbol
     params = SimParams(
-        markets=(MARKETS[args.market](),),
-        session_start=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        markets=markets_for(names, months=args.months, today=now.date()), session_start=now
     )
 
     async def main() -> None:

@@ -2,12 +2,21 @@
 
 Layers (each imports only from those below it):
     _server       serve_gateway, Gateway: the Trio server, one task per connection
-    _session      one client's state: requests and exchange events to replies
+    _pumps        the tasks that keep depth, tick-by-tick and bar streams flowing
+    _session      one client's connection: requests and exchange events to replies, by topic:
+    _session_orders, _session_market, _session_account, _session_history,
+                  _session_streams
+    _unserved     IB's answers for services the simulator does not have
     _registry     client ids, exchange attachments and orders, across connections
     _account      account, portfolio and position replies from snapshots
+    _margins      margin per contract, what-if answers
+    _history      the market's generated past and bars built from it and the live record
+    _periods      IB's bar sizes, durations and end times
     _catalog      the simulator's futures as IB contracts
     _handshake    version negotiation
     _requests     client messages (typed), _replies: server messages (typed)
+    _order        one IB order, from placeOrder to open orders and the exchange's ticket
+    _message_ids  the TWS API's message ids (IntEnums)
     _wire         framing and field encoding, sans I/O
     hydra.sim, hydra.brokers, hydra._*
 """

@@ -11,20 +11,34 @@ from .._contracts import ContractSpec
 from .._core._positions import Position
 from ..brokers import AccountSnapshot
 from ._catalog import Catalog
+from ._margins import Margin
 from ._replies import AccountValue, PortfolioValue, PositionReport
 
 _CENTS = Decimal("0.01")
 
 
-def account_values(snapshot: AccountSnapshot) -> dict[str, Decimal]:
-    """IB's account value keys, from one snapshot."""
+def account_values(snapshot: AccountSnapshot, margin: Margin) -> dict[str, Decimal]:
+    """IB's account value keys, from one snapshot and the margin the positions take (a
+    futures account: buying power is the funds available, cushion the excess liquidity's
+    share of the equity)."""
+    equity = snapshot.equity
+    available = equity - margin.initial
+    excess = equity - margin.maintenance
     return {
-        "NetLiquidation": snapshot.equity,
-        "EquityWithLoanValue": snapshot.equity,
+        "NetLiquidation": equity,
+        "EquityWithLoanValue": equity,
         "TotalCashValue": snapshot.cash,
         "CashBalance": snapshot.cash,
-        "AvailableFunds": snapshot.equity,
-        "BuyingPower": snapshot.equity,
+        "InitMarginReq": margin.initial,
+        "MaintMarginReq": margin.maintenance,
+        "FullInitMarginReq": margin.initial,
+        "FullMaintMarginReq": margin.maintenance,
+        "AvailableFunds": available,
+        "FullAvailableFunds": available,
+        "ExcessLiquidity": excess,
+        "FullExcessLiquidity": excess,
+        "Cushion": excess / equity if equity else Decimal(0),
+        "BuyingPower": available,
         "RealizedPnL": snapshot.realized,
         "UnrealizedPnL": snapshot.unrealized,
     }
@@ -34,10 +48,12 @@ def money(value: Decimal) -> str:
     return str(value.quantize(_CENTS))
 
 
-def account_value_replies(snapshot: AccountSnapshot, account: str) -> list[AccountValue]:
+def account_value_replies(
+    snapshot: AccountSnapshot, margin: Margin, account: str
+) -> list[AccountValue]:
     values = [
         AccountValue(key=key, value=money(value), currency=snapshot.currency, account=account)
-        for key, value in account_values(snapshot).items()
+        for key, value in account_values(snapshot, margin).items()
     ]
     values.append(AccountValue(key="AccountCode", value=account, currency="", account=account))
     return values

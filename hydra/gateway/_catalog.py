@@ -2,9 +2,13 @@
 from a client's (partial) contract to them. Pure.
 
 Each simulated market trades one delivery month: the contract's own ``expiry`` when it has one,
-else the front month at the session start. Last trading day is approximated as the 14th of the
-delivery month (ZO's is the business day before the 15th; close enough for a simulator). The
-conId is a stable hash of symbol and month, so it is the same on every run.
+else the front month at the session start — the first listed month not yet in its delivery
+period (past its first notice day) nor past its last trading day. The dates follow the
+exchanges' rules, counting weekends but not exchange holidays: CBOT oats (ZO) last trade on the
+business day before the 15th of the month, first notice on the last business day of the month
+before; CME lean hogs (HE, cash-settled, no notice) last trade on the 10th business day of the
+month; other products as oats. The conId is a stable hash of symbol and month, so it is the same
+on every run. ``ContFuture`` (secType ``CONTFUT``) names a product's front month.
 """
 
 from __future__ import annotations
@@ -17,11 +21,10 @@ from decimal import Decimal, InvalidOperation
 import attrs
 
 from .._contracts import MONTH_CODES, ContractSpec, TradingSession
+from ._history import opens_on
 from ._replies import ContractDetails, WireContract
 from ._requests import ContractFields
 
-_LAST_TRADING_DAY = 14
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _LONG_NAMES = {"ZO": "Oats", "HE": "Lean Hogs"}
 _HOURS_DAYS = 7
 
@@ -39,16 +42,50 @@ class Listing:
         return self.spec.symbol
 
 
-def front_month(spec: ContractSpec, today: dt.date) -> str:
-    """The first listed delivery month (YYYYMM) whose last trading day is not before ``today``."""
-    if spec.expiry is not None:
-        return spec.expiry
+def _business_days_back(day: dt.date) -> dt.date:
+    """``day``, or the last weekday before it."""
+    while day.weekday() >= 5:
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def last_trade_day(symbol: str, month: str) -> dt.date:
+    """The last trading day of ``symbol``'s delivery month ``month`` (YYYYMM)."""
+    year, number = int(month[:4]), int(month[4:])
+    if symbol == "HE":  # the 10th business day of the month
+        day, counted = dt.date(year, number, 1), 0
+        while True:
+            counted += day.weekday() < 5
+            if counted == 10:
+                return day
+            day += dt.timedelta(days=1)
+    return _business_days_back(dt.date(year, number, 14))  # the business day before the 15th
+
+
+def first_notice_day(symbol: str, month: str) -> dt.date | None:
+    """The first notice day of a delivered product's month (None for cash-settled hogs): the
+    last business day of the month before."""
+    if symbol == "HE":
+        return None
+    first = dt.date(int(month[:4]), int(month[4:]), 1)
+    return _business_days_back(first - dt.timedelta(days=1))
+
+
+def listed_months(spec: ContractSpec, today: dt.date, count: int) -> list[str]:
+    """The first ``count`` listed months (YYYYMM) not in delivery nor expired on ``today``."""
+    found: list[str] = []
     year, month = today.year, today.month
-    if today.day > _LAST_TRADING_DAY:
+    while len(found) < count:
+        text = f"{year}{month:02d}"
+        if MONTH_CODES[month - 1] in spec.months and _tradable(spec.symbol, text, today):
+            found.append(text)
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    while MONTH_CODES[month - 1] not in spec.months:
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return f"{year}{month:02d}"
+    return found
+
+
+def front_month(spec: ContractSpec, today: dt.date) -> str:
+    """The spec's own month, else the first listed month not in delivery nor expired."""
+    return spec.expiry or listed_months(spec, today, 1)[0]
 
 
 def listing_for(spec: ContractSpec, today: dt.date) -> Listing:
@@ -60,7 +97,7 @@ def listing_for(spec: ContractSpec, today: dt.date) -> Listing:
         wire=WireContract(
             con_id=zlib.crc32(f"{spec.symbol}:{month}".encode()) & 0x3FFFFFFF,
             symbol=spec.symbol,
-            last_trade_date=f"{month}{_LAST_TRADING_DAY:02d}",
+            last_trade_date=f"{last_trade_day(spec.symbol, month):%Y%m%d}",
             multiplier=spec.multiplier,
             exchange=spec.exchange,
             currency=spec.currency,
@@ -97,6 +134,15 @@ class Catalog:
         """Every listing the client's contract could mean (IB's contract details search)."""
         return tuple(x for x in self._listings if _matches(x, contract))
 
+    def continuous(self, contract: ContractFields) -> Listing | None:
+        """The front month a ``ContFuture`` names, described as IB does (secType CONTFUT)."""
+        asked = attrs.evolve(contract, sec_type="FUT", last_trade_date_or_contract_month="")
+        months = [x for x in self.matches(asked) if _live(x, self._today)]
+        if not months:
+            return None
+        front = min(months, key=lambda x: x.contract_month)
+        return attrs.evolve(front, wire=attrs.evolve(front.wire, sec_type="CONTFUT"))
+
     def resolve(self, contract: ContractFields) -> Listing | None:
         """The one listing the contract names, or None (unknown or ambiguous)."""
         found = self.matches(contract)
@@ -105,6 +151,8 @@ class Catalog:
     def details(self, req_id: int, listing: Listing) -> ContractDetails:
         spec = listing.spec
         hours = trading_hours(spec.trading_hours, self._today)
+        day_sessions = [x for x in spec.trading_hours if x.close > x.open]
+        liquid = trading_hours(day_sessions or spec.trading_hours, self._today)
         return ContractDetails(
             req_id=req_id,
             contract=listing.wire,
@@ -114,8 +162,37 @@ class Catalog:
             contract_month=listing.contract_month,
             time_zone=spec.time_zone,
             trading_hours=hours,
-            liquid_hours=hours,
+            liquid_hours=liquid,
+            market_rule_id=market_rule_id(spec.tick_size),
         )
+
+    def tick_of_rule(self, rule_id: int) -> Decimal | None:
+        """The price increment of market rule ``rule_id`` (None: no listing has that rule)."""
+        ticks = {market_rule_id(x.spec.tick_size): x.spec.tick_size for x in self._listings}
+        return ticks.get(rule_id)
+
+    def products(self, pattern: str) -> tuple[Listing, ...]:
+        """One listing per product whose symbol starts with ``pattern`` (IB's symbol search)."""
+        found: dict[str, Listing] = {}
+        for x in self._listings:
+            if x.symbol.startswith(pattern.upper()):
+                found.setdefault(x.symbol, x)
+        return tuple(found.values())
+
+
+def market_rule_id(tick: Decimal) -> int:
+    """A stable market rule id for a constant tick (IB numbers its rules; these are ours)."""
+    return 1000 + zlib.crc32(str(tick.normalize()).encode()) % 9000
+
+
+def _tradable(symbol: str, month: str, today: dt.date) -> bool:
+    """Neither in delivery (on or past its first notice day) nor past its last trading day."""
+    notice = first_notice_day(symbol, month)
+    return notice > today if notice is not None else last_trade_day(symbol, month) >= today
+
+
+def _live(listing: Listing, today: dt.date) -> bool:
+    return _tradable(listing.symbol, listing.contract_month, today)
 
 
 def _matches(listing: Listing, c: ContractFields) -> bool:
@@ -154,17 +231,10 @@ def trading_hours(sessions: Iterable[TradingSession], today: dt.date) -> str:
     parts = []
     for offset in range(_HOURS_DAYS):
         day = today + dt.timedelta(days=offset)
-        windows = [s for s in sessions if _trades_on(s.days, day.weekday())]
+        windows = [s for s in sessions if opens_on(s, day.weekday())]
         if not windows:
             parts.append(f"{day:%Y%m%d}:CLOSED")
         for s in windows:
             close_day = day + dt.timedelta(days=1) if s.close <= s.open else day
             parts.append(f"{day:%Y%m%d}:{s.open:%H%M}-{close_day:%Y%m%d}:{s.close:%H%M}")
     return ";".join(parts)
-
-
-def _trades_on(days: str, weekday: int) -> bool:
-    """``days`` like ``Mon-Fri`` or ``Sun-Fri`` (a range of opening days) covers ``weekday``."""
-    first, _, last = days.partition("-")
-    start, end = _DAYS.index(first), _DAYS.index(last or first)
-    return (weekday - start) % 7 <= (end - start) % 7

@@ -18,33 +18,27 @@ from decimal import Decimal
 import attrs
 
 from .._ids import ClientOrderId
-from ..brokers import BrokerEvent
+from ..brokers import BrokerEvent, FillReported, OrderAcknowledged, OrderStatusChanged
 from ..sim import SimExchange
 from ._catalog import Catalog, Listing
-from ._replies import OrderFields
+from ._history import Past
+from ._order import IBOrder
 
 EventSink = Callable[[BrokerEvent], None]
+
+_FIRST_PERM_ID = 1_000_001
 
 
 @attrs.define(kw_only=True)
 class OrderRecord:
-    """One IB order as the gateway knows it (mutable: it follows the order's life)."""
+    """One IB order as the gateway knows it: the order as accepted (replaced when modified)
+    and its life since (mutable: it follows the order)."""
 
-    key: ClientOrderId
+    key: ClientOrderId  # the exchange's
     client_id: int
     order_id: int
     listing: Listing
-    action: str
-    quantity: int
-    order_type: str
-    limit_price: Decimal | None
-    aux_price: Decimal | None
-    tif: str
-    oca_group: str
-    account: str
-    order_ref: str
-    parent_id: int
-    transmit: bool = True
+    order: IBOrder
     perm_id: int = 0
     status: str = "PendingSubmit"
     filled: int = 0
@@ -55,28 +49,11 @@ class OrderRecord:
 
     @property
     def remaining(self) -> int:
-        return max(0, self.quantity - self.filled)
+        return max(0, self.order.contracts - self.filled)
 
     @property
     def is_done(self) -> bool:
         return self.status in ("Filled", "Cancelled", "ApiCancelled", "Inactive")
-
-    def order_fields(self) -> OrderFields:
-        return OrderFields(
-            order_id=self.order_id,
-            client_id=self.client_id,
-            perm_id=self.perm_id,
-            action=self.action,
-            quantity=self.quantity,
-            order_type=self.order_type,
-            limit_price=self.limit_price,
-            aux_price=self.aux_price,
-            tif=self.tif,
-            oca_group=self.oca_group,
-            account=self.account,
-            order_ref=self.order_ref,
-            parent_id=self.parent_id,
-        )
 
 
 class Registry:
@@ -90,6 +67,8 @@ class Registry:
         self._attached: dict[int, int] = {}
         self._by_key: dict[ClientOrderId, OrderRecord] = {}
         self._by_ib: dict[tuple[int, int], OrderRecord] = {}
+        self._perm_ids = itertools.count(_FIRST_PERM_ID)
+        self._pasts: dict[Listing, Past] = {}
 
     # --- client ids ---------------------------------------------------------------------------
 
@@ -114,9 +93,42 @@ class Registry:
         return tuple(sorted(self._live))
 
     def _route(self, client_id: int, event: BrokerEvent) -> None:
-        sink = self._live.get(client_id)
+        """An order's status, acknowledgement and fills go to the client that placed it (the
+        exchange reports a cancel to whoever cancelled, as in a global cancel); the rest to
+        ``client_id``."""
+        match event:
+            case OrderStatusChanged(client_order_id=key) | OrderAcknowledged(client_order_id=key):
+                record = self._by_key.get(key)
+            case FillReported(fill=fill):
+                record = self._by_key.get(fill.client_order_id)
+            case _:
+                record = None
+        sink = self._live.get(record.client_id if record is not None else client_id)
         if sink is not None:
             sink(event)
+
+    # --- history ------------------------------------------------------------------------------
+
+    def past(self, listing: Listing) -> Past:
+        """The market's past before the session (generated as far as asked, and kept)."""
+        past = self._pasts.get(listing)
+        if past is None:
+            exchange = self.exchange
+            params = next(
+                m for m in exchange.params.markets
+                if self.catalog.for_contract(m.contract) == listing
+            )  # fmt: skip
+            _, bid, ask = exchange.touches(listing.spec)[0]
+            tick = listing.spec.tick_size
+            past = Past(
+                params,
+                seed=f"{exchange.seed}:{listing.wire.local_symbol}",
+                opening=exchange.params.session_start.timestamp(),
+                bid=int(bid / tick),
+                ask=int(ask / tick),
+            )
+            self._pasts[listing] = past
+        return past
 
     # --- orders -------------------------------------------------------------------------------
 
@@ -132,6 +144,8 @@ class Registry:
         raise AssertionError("unreachable")
 
     def add(self, record: OrderRecord) -> None:
+        """Remember a new order; it gets its permanent id (IB's permId) now."""
+        record.perm_id = next(self._perm_ids)
         self._by_key[record.key] = record
         self._by_ib[record.client_id, record.order_id] = record
 

@@ -13,6 +13,9 @@ from typing import Protocol
 
 import attrs
 
+from ._margins import WhatIf
+from ._message_ids import ServerMessage as S
+from ._order import IBOrder
 from ._wire import FieldValue, encode_frame
 
 Fields = tuple[FieldValue, ...]
@@ -66,7 +69,7 @@ class ManagedAccounts:
     accounts: tuple[str, ...]
 
     def fields(self) -> Fields:
-        return (15, 1, ",".join(self.accounts))
+        return (S.MANAGED_ACCOUNTS, 1, ",".join(self.accounts))
 
 
 @attrs.frozen(kw_only=True)
@@ -74,7 +77,7 @@ class NextValidId:
     order_id: int
 
     def fields(self) -> Fields:
-        return (9, 1, self.order_id)
+        return (S.NEXT_VALID_ID, 1, self.order_id)
 
 
 @attrs.frozen(kw_only=True)
@@ -86,7 +89,7 @@ class ErrorMessage:
     message: str
 
     def fields(self) -> Fields:
-        return (4, 2, self.req_id, self.code, self.message)
+        return (S.ERROR, 2, self.req_id, self.code, self.message)
 
 
 @attrs.frozen(kw_only=True)
@@ -94,7 +97,7 @@ class CurrentTime:
     seconds: int  # since the Unix epoch
 
     def fields(self) -> Fields:
-        return (49, 1, self.seconds)
+        return (S.CURRENT_TIME, 1, self.seconds)
 
 
 # --- contracts and market data ---------------------------------------------------------------
@@ -111,18 +114,20 @@ class ContractDetails:
     time_zone: str
     trading_hours: str
     liquid_hours: str
-    order_types: str = "LMT,STPLMT"
+    market_rule_id: int
+    order_types: str = "LMT,MKT,STP,STPLMT"
 
     def fields(self) -> Fields:
         c = self.contract
         return (
-            10, 8, self.req_id, c.symbol, c.sec_type, c.last_trade_date, Decimal(0), "",
-            c.exchange, c.currency, c.local_symbol, c.symbol, c.trading_class, c.con_id,
+            S.CONTRACT_DETAILS, 8, self.req_id, c.symbol, c.sec_type, c.last_trade_date,
+            Decimal(0), "", c.exchange, c.currency, c.local_symbol, c.symbol, c.trading_class,
+            c.con_id,
             self.min_tick, "",  # mdSizeMultiplier, obsolete but still sent before 164
             c.multiplier, self.order_types, c.exchange, self.price_magnifier, 0,
             self.long_name, "", self.contract_month, "", "", "", self.time_zone,
             self.trading_hours, self.liquid_hours, "", "", 0,  # evRule, evMultiplier, no sec ids
-            1, "", "", "", c.last_trade_date, "",  # aggGroup … realExpirationDate, stockType
+            1, "", "", self.market_rule_id, c.last_trade_date, "",  # aggGroup … stockType
         )  # fmt: skip
 
 
@@ -131,7 +136,7 @@ class ContractDetailsEnd:
     req_id: int
 
     def fields(self) -> Fields:
-        return (52, 1, self.req_id)
+        return (S.CONTRACT_DETAILS_END, 1, self.req_id)
 
 
 @attrs.frozen(kw_only=True)
@@ -144,7 +149,7 @@ class TickPrice:
     size: int = 0
 
     def fields(self) -> Fields:
-        return (1, 6, self.ticker_id, self.tick_type, self.price, self.size, 0)
+        return (S.TICK_PRICE, 6, self.ticker_id, self.tick_type, self.price, self.size, 0)
 
 
 @attrs.frozen(kw_only=True)
@@ -156,7 +161,7 @@ class TickSize:
     size: int
 
     def fields(self) -> Fields:
-        return (2, 6, self.ticker_id, self.tick_type, self.size)
+        return (S.TICK_SIZE, 6, self.ticker_id, self.tick_type, self.size)
 
 
 @attrs.frozen(kw_only=True)
@@ -164,7 +169,7 @@ class TickSnapshotEnd:
     ticker_id: int
 
     def fields(self) -> Fields:
-        return (57, 1, self.ticker_id)
+        return (S.TICK_SNAPSHOT_END, 1, self.ticker_id)
 
 
 @attrs.frozen(kw_only=True)
@@ -173,7 +178,7 @@ class MarketDataType:
     market_data_type: int = 1  # live
 
     def fields(self) -> Fields:
-        return (58, 1, self.ticker_id, self.market_data_type)
+        return (S.MARKET_DATA_TYPE, 1, self.ticker_id, self.market_data_type)
 
 
 @attrs.frozen(kw_only=True)
@@ -183,43 +188,43 @@ class TickRequestParams:
     exchange: str
 
     def fields(self) -> Fields:
-        return (81, self.ticker_id, self.min_tick, self.exchange, 3)
+        return (S.TICK_REQ_PARAMS, self.ticker_id, self.min_tick, self.exchange, 3)
 
 
 # --- orders ----------------------------------------------------------------------------------
 
 
 @attrs.frozen(kw_only=True)
-class OrderFields:
-    """An order as open order messages describe it."""
+class OpenOrder:
+    """An open order, or with ``what_if`` the answer to a what-if order (never placed)."""
 
+    contract: WireContract
     order_id: int
     client_id: int
     perm_id: int
-    action: str  # BUY or SELL
-    quantity: int
-    order_type: str
-    limit_price: Decimal | None
-    aux_price: Decimal | None
-    tif: str
-    oca_group: str
-    account: str
-    order_ref: str
-    parent_id: int
-
-
-@attrs.frozen(kw_only=True)
-class OpenOrder:
-    contract: WireContract
-    order: OrderFields
+    order: IBOrder
     status: str
+    what_if: WhatIf | None = None
+
+    def _state(self) -> Fields:
+        """whatIf, status, the nine margin values, commission … warningText."""
+        w = self.what_if
+        if w is None:
+            return (0, self.status, *[""] * 9, "", "", "", "", "")
+        margins = (
+            (w.before.initial, w.before.maintenance, w.equity_before),
+            (w.change.initial, w.change.maintenance, w.equity_after - w.equity_before),
+            (w.after.initial, w.after.maintenance, w.equity_after),
+        )
+        values = [money for group in margins for money in group]
+        return (1, self.status, *values, w.commission, "", "", w.currency, "")
 
     def fields(self) -> Fields:
         o = self.order
         return (
-            5, o.order_id, *self.contract.short_fields(),
+            S.OPEN_ORDER, self.order_id, *self.contract.short_fields(),
             o.action, o.quantity, o.order_type, o.limit_price, o.aux_price, o.tif, o.oca_group,
-            o.account, "", 0, o.order_ref, o.client_id, o.perm_id, 0, 0,  # openClose … hidden
+            o.account, "", 0, o.order_ref, self.client_id, self.perm_id, 0, 0,  # … hidden
             0, "", "", "", "", "", "",  # discretionaryAmt … faPercentage, faProfile
             "", "", "", "", "", 0, "", -1,  # modelCode … exemptCode
             0, "", "", "", "", "",  # auctionStrategy … stockRangeUpper
@@ -231,8 +236,7 @@ class OpenOrder:
             "",  # hedgeType
             0, "", "", 0, 0,  # optOutSmartRouting … notHeld, no delta-neutral contract
             "",  # algoStrategy
-            0, 0, self.status, "", "", "", "", "", "", "", "", "",  # solicited … margins
-            "", "", "", "", "",  # commission, min, max, commissionCurrency, warningText
+            0, *self._state(),  # solicited, whatIf, status, margins … warningText
             0, 0,  # randomizeSize, randomizePrice
             0,  # conditions
             "", "", "", "", "", "", "", 0,  # adjustedOrderType … adjustableTrailingUnit
@@ -243,7 +247,7 @@ class OpenOrder:
 @attrs.frozen(kw_only=True)
 class OpenOrderEnd:
     def fields(self) -> Fields:
-        return (53, 1)
+        return (S.OPEN_ORDER_END, 1)
 
 
 @attrs.frozen(kw_only=True)
@@ -262,8 +266,9 @@ class OrderStatusReport:
 
     def fields(self) -> Fields:
         return (
-            3, self.order_id, self.status, self.filled, self.remaining, self.average_fill_price,
-            self.perm_id, self.parent_id, self.last_fill_price, self.client_id, "", "",
+            S.ORDER_STATUS, self.order_id, self.status, self.filled, self.remaining,
+            self.average_fill_price, self.perm_id, self.parent_id, self.last_fill_price,
+            self.client_id, "", "",
         )  # fmt: skip
 
 
@@ -273,7 +278,8 @@ class CompletedOrder:
     ``completed_status`` IB's description of how it ended."""
 
     contract: WireContract
-    order: OrderFields
+    order: IBOrder
+    perm_id: int
     status: str
     filled: int
     completed_time: str  # IB date-time text
@@ -282,9 +288,9 @@ class CompletedOrder:
     def fields(self) -> Fields:
         o = self.order
         return (
-            101, *self.contract.short_fields(),
+            S.COMPLETED_ORDER, *self.contract.short_fields(),
             o.action, o.quantity, o.order_type, o.limit_price, o.aux_price, o.tif, o.oca_group,
-            o.account, "", 0, o.order_ref, o.perm_id, 0, 0,  # openClose … hidden
+            o.account, "", 0, o.order_ref, self.perm_id, 0, 0,  # openClose … hidden
             0, "", "", "", "", "",  # discretionaryAmt … faPercentage, faProfile (before 177)
             "", "", "", "", "", 0, "", -1,  # modelCode … exemptCode
             "", "", "", "", "",  # startingPrice … stockRangeUpper
@@ -307,7 +313,7 @@ class CompletedOrder:
 @attrs.frozen(kw_only=True)
 class CompletedOrdersEnd:
     def fields(self) -> Fields:
-        return (102,)
+        return (S.COMPLETED_ORDERS_END,)
 
 
 @attrs.frozen(kw_only=True)
@@ -329,7 +335,7 @@ class ExecutionDetails:
 
     def fields(self) -> Fields:
         return (
-            11, self.req_id, self.order_id, *self.contract.short_fields(),
+            S.EXECUTION_DETAILS, self.req_id, self.order_id, *self.contract.short_fields(),
             self.exec_id, self.time, self.account, self.contract.exchange, self.side,
             self.shares, self.price, self.perm_id, self.client_id, 0,
             self.cumulative_quantity, self.average_price, self.order_ref, "", "", "", 0,
@@ -341,7 +347,7 @@ class ExecutionDetailsEnd:
     req_id: int
 
     def fields(self) -> Fields:
-        return (55, 1, self.req_id)
+        return (S.EXECUTION_DETAILS_END, 1, self.req_id)
 
 
 @attrs.frozen(kw_only=True)
@@ -351,7 +357,7 @@ class CommissionReport:
     currency: str = "USD"
 
     def fields(self) -> Fields:
-        return (59, 1, self.exec_id, self.commission, self.currency, "", "", "")
+        return (S.COMMISSION_REPORT, 1, self.exec_id, self.commission, self.currency, "", "", "")
 
 
 # --- account ---------------------------------------------------------------------------------
@@ -366,7 +372,7 @@ class PositionReport:
 
     def fields(self) -> Fields:
         return (
-            61,
+            S.POSITION,
             3,
             self.account,
             *self.contract.short_fields(),
@@ -378,7 +384,7 @@ class PositionReport:
 @attrs.frozen(kw_only=True)
 class PositionEnd:
     def fields(self) -> Fields:
-        return (62, 1)
+        return (S.POSITION_END, 1)
 
 
 @attrs.frozen(kw_only=True)
@@ -389,7 +395,7 @@ class AccountValue:
     account: str
 
     def fields(self) -> Fields:
-        return (6, 2, self.key, self.value, self.currency, self.account)
+        return (S.ACCOUNT_VALUE, 2, self.key, self.value, self.currency, self.account)
 
 
 @attrs.frozen(kw_only=True)
@@ -406,7 +412,7 @@ class PortfolioValue:
     def fields(self) -> Fields:
         c = self.contract
         return (
-            7, 8, c.con_id, c.symbol, c.sec_type, c.last_trade_date, Decimal(0), "",
+            S.PORTFOLIO_VALUE, 8, c.con_id, c.symbol, c.sec_type, c.last_trade_date, Decimal(0), "",
             c.multiplier, c.exchange, c.currency, c.local_symbol, c.trading_class,
             self.position, self.market_price, self.market_value, self.average_cost,
             self.unrealized_pnl, self.realized_pnl, self.account,
@@ -418,7 +424,7 @@ class AccountTime:
     time: str  # HH:MM
 
     def fields(self) -> Fields:
-        return (8, 1, self.time)
+        return (S.ACCOUNT_UPDATE_TIME, 1, self.time)
 
 
 @attrs.frozen(kw_only=True)
@@ -426,7 +432,7 @@ class AccountDownloadEnd:
     account: str
 
     def fields(self) -> Fields:
-        return (54, 1, self.account)
+        return (S.ACCOUNT_DOWNLOAD_END, 1, self.account)
 
 
 @attrs.frozen(kw_only=True)
@@ -438,7 +444,10 @@ class AccountUpdateMulti:
     currency: str
 
     def fields(self) -> Fields:
-        return (73, 1, self.req_id, self.account, "", self.key, self.value, self.currency)
+        return (
+            S.ACCOUNT_UPDATE_MULTI, 1, self.req_id, self.account, "", self.key, self.value,
+            self.currency,
+        )  # fmt: skip
 
 
 @attrs.frozen(kw_only=True)
@@ -446,7 +455,7 @@ class AccountUpdateMultiEnd:
     req_id: int
 
     def fields(self) -> Fields:
-        return (74, 1, self.req_id)
+        return (S.ACCOUNT_UPDATE_MULTI_END, 1, self.req_id)
 
 
 @attrs.frozen(kw_only=True)
@@ -458,7 +467,9 @@ class AccountSummary:
     currency: str
 
     def fields(self) -> Fields:
-        return (63, 1, self.req_id, self.account, self.tag, self.value, self.currency)
+        return (
+            S.ACCOUNT_SUMMARY, 1, self.req_id, self.account, self.tag, self.value, self.currency,
+        )  # fmt: skip
 
 
 @attrs.frozen(kw_only=True)
@@ -466,7 +477,7 @@ class AccountSummaryEnd:
     req_id: int
 
     def fields(self) -> Fields:
-        return (64, 1, self.req_id)
+        return (S.ACCOUNT_SUMMARY_END, 1, self.req_id)
 
 
 @attrs.frozen(kw_only=True)
@@ -477,4 +488,339 @@ class PnL:
     realized: Decimal
 
     def fields(self) -> Fields:
-        return (94, self.req_id, self.daily, self.unrealized, self.realized)
+        return (S.PNL, self.req_id, self.daily, self.unrealized, self.realized)
+
+
+@attrs.frozen(kw_only=True)
+class PnLSingle:
+    req_id: int
+    position: int
+    daily: Decimal
+    unrealized: Decimal
+    realized: Decimal
+    value: Decimal
+
+    def fields(self) -> Fields:
+        return (
+            S.PNL_SINGLE, self.req_id, self.position, self.daily, self.unrealized,
+            self.realized, self.value,
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class PositionMulti:
+    req_id: int
+    account: str
+    contract: WireContract
+    position: int
+    average_cost: Decimal
+
+    def fields(self) -> Fields:
+        return (
+            S.POSITION_MULTI, 1, self.req_id, self.account, *self.contract.short_fields(),
+            self.position, self.average_cost, "",
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class PositionMultiEnd:
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (S.POSITION_MULTI_END, 1, self.req_id)
+
+
+# --- what the gateway has nothing for: IB's empty answers --------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class DisplayGroupList:
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (S.DISPLAY_GROUP_LIST, 1, self.req_id, "")
+
+
+@attrs.frozen(kw_only=True)
+class DisplayGroupUpdated:
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (S.DISPLAY_GROUP_UPDATED, 1, self.req_id, "")
+
+
+@attrs.frozen(kw_only=True)
+class OptionParametersEnd:
+    """securityDefinitionOptionParameterEnd: the simulator lists no options."""
+
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (S.SECURITY_DEFINITION_OPTION_PARAMETER_END, self.req_id)
+
+
+@attrs.frozen(kw_only=True)
+class SoftDollarTiers:
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (S.SOFT_DOLLAR_TIERS, self.req_id, 0)
+
+
+@attrs.frozen(kw_only=True)
+class FamilyCodes:
+    def fields(self) -> Fields:
+        return (S.FAMILY_CODES, 0)
+
+
+@attrs.frozen(kw_only=True)
+class SmartComponents:
+    """No SMART routing components: futures route to their one exchange."""
+
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (S.SMART_COMPONENTS, self.req_id, 0)
+
+
+@attrs.frozen(kw_only=True)
+class NewsProviders:
+    def fields(self) -> Fields:
+        return (S.NEWS_PROVIDERS, 0)
+
+
+@attrs.frozen(kw_only=True)
+class HistoricalNewsEnd:
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (S.HISTORICAL_NEWS_END, self.req_id, 0)
+
+
+@attrs.frozen(kw_only=True)
+class UserInfo:
+    req_id: int
+
+    def fields(self) -> Fields:
+        return (S.USER_INFO, self.req_id, "")
+
+
+@attrs.frozen(kw_only=True)
+class ScannerParameters:
+    xml: str = '<?xml version="1.0" encoding="UTF-8"?><ScanParameterResponse/>'
+
+    def fields(self) -> Fields:
+        return (S.SCANNER_PARAMETERS, 1, self.xml)
+
+
+# --- the catalog's own answers -----------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class SymbolSamples:
+    req_id: int
+    contracts: tuple[WireContract, ...]
+
+    def fields(self) -> Fields:
+        rows: list[FieldValue] = []
+        for c in self.contracts:
+            rows += [c.con_id, c.symbol, c.sec_type, c.exchange, c.currency, 0]
+        return (S.SYMBOL_SAMPLES, self.req_id, len(self.contracts), *rows)
+
+
+@attrs.frozen(kw_only=True)
+class MarketDepthExchanges:
+    exchanges: tuple[str, ...]
+
+    def fields(self) -> Fields:
+        rows: list[FieldValue] = []
+        for exchange in self.exchanges:
+            rows += [exchange, "FUT", exchange, "Deep", 1]
+        return (S.MKT_DEPTH_EXCHANGES, len(self.exchanges), *rows)
+
+
+@attrs.frozen(kw_only=True)
+class MarketRule:
+    """One price increment from zero: a futures contract's tick."""
+
+    rule_id: int
+    increment: Decimal | None  # None: no such rule
+
+    def fields(self) -> Fields:
+        if self.increment is None:
+            return (S.MARKET_RULE, self.rule_id, 0)
+        return (S.MARKET_RULE, self.rule_id, 1, Decimal(0), self.increment)
+
+
+# --- historical data ---------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class HistoricalBar:
+    """One bar as historicalData carries it: its date text (per formatDate) and values."""
+
+    date: str
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: int
+    wap: Decimal
+    count: int
+
+    def row(self) -> Fields:
+        return (
+            self.date, self.open, self.high, self.low, self.close, self.volume, self.wap,
+            self.count,
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class HistoricalData:
+    req_id: int
+    start: str
+    end: str
+    bars: tuple[HistoricalBar, ...]
+
+    def fields(self) -> Fields:
+        rows = [value for bar in self.bars for value in bar.row()]
+        return (S.HISTORICAL_DATA, self.req_id, self.start, self.end, len(self.bars), *rows)
+
+
+@attrs.frozen(kw_only=True)
+class HistoricalDataUpdate:
+    """keepUpToDate: the newest bar, again each time it changes."""
+
+    req_id: int
+    bar: HistoricalBar
+
+    def fields(self) -> Fields:
+        b = self.bar
+        return (
+            S.HISTORICAL_DATA_UPDATE, self.req_id, b.count, b.date, b.open, b.close, b.high,
+            b.low, b.wap, b.volume,
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class HeadTimestamp:
+    req_id: int
+    timestamp: str
+
+    def fields(self) -> Fields:
+        return (S.HEAD_TIMESTAMP, self.req_id, self.timestamp)
+
+
+@attrs.frozen(kw_only=True)
+class Histogram:
+    req_id: int
+    rows: tuple[tuple[Decimal, int], ...]  # price, lots traded there
+
+    def fields(self) -> Fields:
+        values = [value for row in self.rows for value in row]
+        return (S.HISTOGRAM_DATA, self.req_id, len(self.rows), *values)
+
+
+@attrs.frozen(kw_only=True)
+class RealTimeBar:
+    req_id: int
+    time: int  # epoch seconds of the bar's start
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: int
+    wap: Decimal
+    count: int
+
+    def fields(self) -> Fields:
+        return (
+            S.REAL_TIME_BARS, 3, self.req_id, self.time, self.open, self.high, self.low,
+            self.close, self.volume, self.wap, self.count,
+        )  # fmt: skip
+
+
+# --- streams -------------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class MarketDepth:
+    """One change of a depth row: operation 0 insert, 1 update, 2 delete; side 0 ask, 1 bid."""
+
+    req_id: int
+    position: int
+    operation: int
+    side: int
+    price: Decimal
+    size: int
+
+    def fields(self) -> Fields:
+        return (
+            S.MARKET_DEPTH, 1, self.req_id, self.position, self.operation, self.side,
+            self.price, self.size,
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class TickByTickLast:
+    """A trade: tick type 1 (Last) or 2 (AllLast)."""
+
+    req_id: int
+    tick_type: int
+    time: int
+    price: Decimal
+    size: int
+    exchange: str
+
+    def fields(self) -> Fields:
+        return (
+            S.TICK_BY_TICK, self.req_id, self.tick_type, self.time, self.price, self.size, 0,
+            self.exchange, "",
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class TickByTickBidAsk:
+    req_id: int
+    time: int
+    bid: Decimal
+    ask: Decimal
+    bid_size: int
+    ask_size: int
+
+    def fields(self) -> Fields:
+        return (
+            S.TICK_BY_TICK, self.req_id, 3, self.time, self.bid, self.ask, self.bid_size,
+            self.ask_size, 0,
+        )  # fmt: skip
+
+
+@attrs.frozen(kw_only=True)
+class TickByTickMidPoint:
+    req_id: int
+    time: int
+    mid: Decimal
+
+    def fields(self) -> Fields:
+        return (S.TICK_BY_TICK, self.req_id, 4, self.time, self.mid)
+
+
+@attrs.frozen(kw_only=True)
+class HistoricalTicks:
+    """Historical ticks, all at once: ``kind`` 96 MIDPOINT (time, price), 97 BID_ASK (time,
+    bid, ask), 98 TRADES (time, price, size); sizes a quote record does not keep are 0."""
+
+    req_id: int
+    kind: S
+    rows: tuple[tuple[int, Decimal, Decimal, int], ...]  # time, price or bid, ask, size
+
+    def fields(self) -> Fields:
+        values: list[FieldValue] = []
+        for time, first, second, size in self.rows:
+            if self.kind is S.HISTORICAL_TICKS_BID_ASK:
+                values += [time, 0, first, second, 0, 0]
+            elif self.kind is S.HISTORICAL_TICKS_LAST:
+                values += [time, 0, first, size, "", ""]
+            else:
+                values += [time, "", first, 0]
+        return (self.kind, self.req_id, len(self.rows), *values, 1)

@@ -25,8 +25,9 @@ from ..brokers import BrokerEvent
 from ..sim import SimExchange
 from ._catalog import Catalog, Listing
 from ._handshake import API_MAGIC, negotiate, parse_version_range, server_hello
+from ._pumps import Running, follow_streams
 from ._registry import Registry
-from ._replies import ErrorMessage, Reply, encode_reply
+from ._replies import ErrorMessage, ManagedAccounts, NextValidId, Reply, encode_reply
 from ._requests import StartApi, parse_request
 from ._session import Session
 from ._wire import FrameDecoder, WireError, decode_payload
@@ -123,9 +124,8 @@ class Gateway:
         send_event, receive_event = trio.open_memory_channel[BrokerEvent](math.inf)
         exchange_client = self._registry.claim(request.client_id, send_event.send_nowait)
         if exchange_client is None:
-            message = f"client id {request.client_id} is already in use"
             log.warning("gateway_client_id_in_use", client_id=request.client_id)
-            await _send(stream, [ErrorMessage(req_id=-1, code=326, message=message)])
+            await _send(stream, refusal_in_use(request.client_id, self._registry.account))
             return
         try:
             with structlog.contextvars.bound_contextvars(client_id=request.client_id):
@@ -152,6 +152,7 @@ class Gateway:
 
         await send(session.startup())
         feeds: dict[int, tuple[Listing, trio.CancelScope]] = {}
+        running: Running = {}
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_pump_events, events, session, send)
             while True:
@@ -162,6 +163,7 @@ class Gateway:
                     continue
                 await send(session.handle(parse_request(frame)))
                 await _follow_subscriptions(nursery, feeds, session, send, self._registry.exchange)
+                await follow_streams(nursery, running, session, send)
 
 
 async def _pump_events(
@@ -183,7 +185,7 @@ async def _follow_subscriptions(
     exchange: SimExchange,
 ) -> None:
     """Start a quote pump for each new subscription, stop those cancelled or replaced."""
-    wanted = session.subscriptions
+    wanted = session.market.subscriptions
     for ticker_id, (listing, scope) in list(feeds.items()):
         if wanted.get(ticker_id) != listing:
             scope.cancel(reason=f"market data {ticker_id} cancelled")
@@ -206,9 +208,9 @@ async def _pump_quotes(
     """One subscription's ticks, sent whenever the exchange's quote changes."""
     with trio.CancelScope() as scope:
         task_status.started(scope)
-        while (since := session.last_sent(ticker_id)) is not None:
+        while (since := session.market.last_sent(ticker_id)) is not None:
             await exchange.wait_quote_changed(listing.spec, since)
-            replies = session.ticks(ticker_id)
+            replies = session.market.ticks(ticker_id)
             if replies:
                 await send(replies)
 
@@ -236,6 +238,21 @@ async def _next_payload(stream: trio.SocketStream, decoder: FrameDecoder) -> byt
             decoder.end_of_input()
             raise _Closed
         decoder.feed(data)
+
+
+def refusal_in_use(client_id: int, account: str) -> list[Reply]:
+    """Error 326, then what ends a client's wait for the API: ib_async's connect waits for
+    nothing but managedAccounts and nextValidId, so after IB's 326 alone it would wait out its
+    whole time-out; with them it goes on, finds the connection closed and fails at once."""
+    message = (
+        f"Unable to connect as the client id {client_id} is already in use. "
+        "Retry with a unique client id."
+    )
+    return [
+        ErrorMessage(req_id=-1, code=326, message=message),
+        ManagedAccounts(accounts=(account,)),
+        NextValidId(order_id=1),
+    ]
 
 
 def _reasons(group: BaseExceptionGroup[Exception]) -> str:

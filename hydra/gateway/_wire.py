@@ -37,6 +37,8 @@ class WireError(HydraError, ValueError):
 def encode_field(value: FieldValue) -> str:
     """One field's text: None is empty (unset), booleans are ``1``/``0``, decimals are plain
     (never exponent notation), enums are their values."""
+    if type(value) is str and "\0" not in value:  # the common case, first
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -72,6 +72,7 @@ class SimExchange:
 
     def __init__(self, params: SimParams, *, seed: int) -> None:
         self.params = params
+        self.seed = seed
         self.origin = trio.current_time()
         self._markets = {
             m.key: Market(m, random.Random(_seed(seed, m.key)), start=self.origin)
@@ -99,6 +100,8 @@ class SimExchange:
         )
         self._sleep: trio.CancelScope | None = None
         self._deliveries = self._dropped = 0
+        for market in self._markets.values():
+            market.note_touch(self.origin)
         for fault in params.faults:
             self.inject(fault)
 
@@ -129,6 +132,7 @@ class SimExchange:
                 trade = market.step()
                 if trade.prints is not None:  # it traded
                     self._desk.fill(market, trade.time, trade.matches, trade.prints)
+                market.note_touch(trade.time)
             else:
                 break
         if self._watchers:
@@ -149,6 +153,9 @@ class SimExchange:
         return wake
 
     def _reschedule(self) -> None:
+        now = trio.current_time()
+        for market in self._markets.values():  # orders placed, moved or cancelled
+            market.note_touch(now)
         if self._watchers:
             self._notify()
         if self._sleep is not None:
@@ -350,15 +357,37 @@ class SimExchange:
             quote = self._quote(key, trio.current_time())
             if _top(quote) != _top(since):
                 return quote
-            self._seen[key] = self._markets[key].book.version
-            self._watchers[key] = self._watchers.get(key, 0) + 1
-            self._reschedule()
-            try:
-                await self._lots[key].park()
-            finally:
-                self._watchers[key] -= 1
-                if not self._watchers[key]:
-                    del self._watchers[key]
+            await self._park(key)
+
+    def book_version(self, symbol: str | ContractSpec) -> int:
+        """A number that changes whenever the book of ``symbol`` changes (any level, any
+        trade), for `wait_book_changed`."""
+        self._catch_up()
+        return self._market(symbol).book.version
+
+    async def wait_book_changed(self, symbol: str | ContractSpec, since: int) -> int:
+        """Wait until the book of ``symbol`` is no longer at version ``since`` and return its
+        version now; at once when it already is not. Costs as `wait_quote_changed` does."""
+        await trio.lowlevel.checkpoint()
+        key = self._key(symbol)
+        while True:
+            self._catch_up()
+            version = self._markets[key].book.version
+            if version != since:
+                return version
+            await self._park(key)
+
+    async def _park(self, key: MarketKey) -> None:
+        """Sleep until the book of market ``key`` changes (or watchers are woken)."""
+        self._seen[key] = self._markets[key].book.version
+        self._watchers[key] = self._watchers.get(key, 0) + 1
+        self._reschedule()
+        try:
+            await self._lots[key].park()
+        finally:
+            self._watchers[key] -= 1
+            if not self._watchers[key]:
+                del self._watchers[key]
 
     def depth(self, symbol: str | ContractSpec, side: Side) -> tuple[tuple[Decimal, int], ...]:
         """The displayed levels on ``side`` (BUY: bids, SELL: offers), best first: price and
@@ -378,6 +407,14 @@ class SimExchange:
         benchmarks)."""
         self._catch_up()
         return self._market(symbol).latent_mid
+
+    def touches(self, symbol: str | ContractSpec) -> tuple[tuple[float, Decimal, Decimal], ...]:
+        """The best bid and ask since the exchange opened, one (Trio time, bid, ask) each time
+        either changed (the first at opening)."""
+        self._catch_up()
+        market = self._market(symbol)
+        price = market.price
+        return tuple((time, price(bid), price(ask)) for time, bid, ask in market.touches)
 
     def tape(self, symbol: str | ContractSpec) -> tuple[Print, ...]:
         """The crowd's flow since the exchange opened, one `Print` per arrival (time as Trio
@@ -422,6 +459,12 @@ class SimExchange:
         if contract.expiry is None and ticket.expiry is not None:
             return contract.for_month(ticket.expiry)  # as asked, of the product's one market
         return contract
+
+    def working_orders(self) -> frozenset[ClientOrderId]:
+        """Every working order of the account: held ones, armed stops and other clients' MKT
+        and STP orders included (which `open_orders` leaves out)."""
+        self._catch_up()
+        return frozenset(order.key for order in self._desk.working())
 
     def held_orders(self) -> frozenset[ClientOrderId]:
         """Working orders the exchange holds back: staged (``transmit=False``) or waiting for

@@ -91,6 +91,7 @@ class Market:
         self.volume = 0  # lots traded this session, by everyone
         self.events = 0
         self.tape: list[Print] = []  # the flow's trades since the market opened
+        self.touches: list[tuple[float, int, int]] = []  # (time, bid, ask) at each change
         self._last_side = Side.BUY
         # Event times are kept as offsets from ``start`` (negative during the burn-in), so
         # the same seed gives the same times and ties whatever the clock read at opening.
@@ -236,6 +237,13 @@ class Market:
         self._fair += aggressor.sign * move
         self._normalize()
         return Trade(time=now, matches=tuple(matches), prints=(min(first, last), max(first, last)))
+
+    def note_touch(self, time: float) -> None:
+        """Record the best bid and ask (ticks) at ``time`` when they differ from the last."""
+        bid, ask = self.book.best_price(Side.BUY), self.book.best_price(Side.SELL)
+        touches = self.touches
+        if not touches or touches[-1][1] != bid or touches[-1][2] != ask:
+            touches.append((time, bid, ask))
 
     def record_trade(self, price: int, quantity: int) -> None:
         """``quantity`` lots traded, the last of them at ``price`` (ticks)."""

@@ -1,0 +1,92 @@
+"""The simulated gateway's speed: a year of 1-minute bars served to ib_async (about 100,000
+bars; the first request generates the past, later ones reuse it), and 50 clients connected at
+once, each streaming quotes and 5 levels of depth, every request of theirs answered.
+
+Run: ``.venv/bin/python bench/gateway_speed.py`` (``--clients N``, ``--seconds S`` for the
+streaming part; ``--quick``). In-process: the gateway, the exchange and the clients share one
+Trio loop (ib_async inside trio-asyncio), so the figures include the clients' own decoding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import time
+
+import trio
+import trio_asyncio
+from _common import header
+from ib_async import IB, Future
+
+from hydra.gateway import serve_gateway
+from hydra.sim import MarketParams, SimParams, open_sim_exchange
+
+GOAL_SECONDS = 2.0
+
+
+async def _history(ib: IB, contract: Future) -> tuple[int, float]:
+    start = time.perf_counter()
+    bars = await trio_asyncio.aio_as_trio(ib.reqHistoricalDataAsync)(
+        contract, "", "1 Y", "1 min", "TRADES", False, 2, False, timeout=0
+    )
+    return len(bars), time.perf_counter() - start
+
+
+async def _client(port: int, client_id: int, seconds: float, answered: list[int]) -> None:
+    ib = IB()
+    await trio_asyncio.aio_as_trio(ib.connectAsync)(
+        "127.0.0.1", port, clientId=client_id, timeout=30, raiseSyncErrors=True
+    )
+    try:
+        contract = Future("ZO", exchange="CBOT")
+        await trio_asyncio.aio_as_trio(ib.qualifyContractsAsync)(contract)
+        ib.reqMktData(contract)
+        ib.reqMktDepth(contract, numRows=5)
+        await trio.sleep(seconds)
+        with trio.fail_after(10):
+            await trio_asyncio.aio_as_trio(ib.reqCurrentTimeAsync)()
+        answered.append(client_id)
+    finally:
+        ib.disconnect()
+
+
+async def main(args: argparse.Namespace) -> None:
+    params = SimParams(markets=(MarketParams.oats(), MarketParams.hogs()),
+                       session_start=dt.datetime.now(dt.UTC).replace(microsecond=0))
+    async with open_sim_exchange(params, seed=1) as exchange, trio.open_nursery() as nursery:
+        gateway = await nursery.start(functools.partial(serve_gateway, exchange))
+        async with trio_asyncio.open_loop():
+            ib = IB()
+            await trio_asyncio.aio_as_trio(ib.connectAsync)("127.0.0.1", gateway.port,
+                                                            clientId=999, timeout=30)
+            contract = Future("ZO", exchange="CBOT")
+            await trio_asyncio.aio_as_trio(ib.qualifyContractsAsync)(contract)
+            for label in ("cold (generates the past)", "warm (past kept)"):
+                count, seconds = await _history(ib, contract)
+                verdict = "met" if seconds < GOAL_SECONDS else "missed"
+                print(f"a year of 1-min bars, {label}: {count} bars in {seconds:.2f} s "
+                      f"(goal < {GOAL_SECONDS} s: {verdict})", flush=True)
+            ib.disconnect()
+            answered: list[int] = []
+            start = time.perf_counter()
+            async with trio.open_nursery() as clients:
+                for client_id in range(1, args.clients + 1):
+                    clients.start_soon(_client, gateway.port, client_id, args.seconds, answered)
+            took = time.perf_counter() - start
+            print(f"{args.clients} clients streaming quotes and depth for {args.seconds} s: "
+                  f"{len(answered)} answered their last request, {took:.1f} s in all; "
+                  f"gateway {gateway.statistics()}", flush=True)
+        nursery.cancel_scope.cancel(reason="bench over")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--quick", action="store_true", help="5 clients for 1 s (a smoke run)")
+    arguments = parser.parse_args()
+    if arguments.quick:
+        arguments.clients, arguments.seconds = 5, 1.0
+    header("simulated gateway speed")
+    trio.run(main, arguments)

@@ -1,0 +1,463 @@
+"""The market's past, for historical data: the minutes before the session, generated from the
+simulator's own model of the market, then the live session as the exchange recorded it. Pure.
+
+Before the session, the model is sampled once a minute, in the contract's trading hours only:
+the bid walks back from the opening quote with the market's ``daily_volatility`` spread over
+the minutes a day trades, the spread is drawn from ``spread_ticks``, and trades arrive at the
+market's ADV spread over the same minutes. A seed gives the same
+past every time, whatever is asked first: minutes are generated in one sequence, backwards from
+the opening, and kept. Bars shorter than a minute split a past minute along a path through its
+open, high, low and close. From the opening on, bars come from the exchange's own record: every
+change of the best bid and ask, and every trade, so history runs into the live session with no
+seam.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import itertools
+import math
+import random
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from .._contracts import ContractSpec, TradingSession
+from ..sim import MarketParams
+
+MINUTE = 60
+HISTORY_DAYS = 400
+"""How far back the past reaches (a little over a year, IB's usual for a futures month)."""
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WHAT = ("TRADES", "MIDPOINT", "BID", "ASK", "BID_ASK")
+
+
+@attrs.frozen(kw_only=True)
+class Bar:
+    """One bar: ``start`` in epoch seconds (for a daily or longer bar, its first trading day,
+    ``day``); prices in the contract's units."""
+
+    start: int
+    day: dt.date | None
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: int
+    wap: Decimal
+    count: int
+
+
+@attrs.frozen(kw_only=True)
+class Print:
+    """A trade of the live session: epoch seconds, price in ticks, lots."""
+
+    time: float
+    price: int
+    quantity: int
+
+
+@attrs.frozen(kw_only=True)
+class Touch:
+    """A change of the live best bid and ask: epoch seconds, prices in ticks."""
+
+    time: float
+    bid: int
+    ask: int
+
+
+class _Agg:
+    """One bar being built, prices in half ticks (a mid can be half a tick)."""
+
+    __slots__ = ("close", "count", "day", "high", "low", "open", "start", "value", "volume")
+
+    def __init__(self, start: int, day: dt.date | None, o: int, h: int, lo: int, c: int) -> None:
+        self.start, self.day = start, day
+        self.open, self.high, self.low, self.close = o, h, lo, c
+        self.volume = self.count = 0
+        self.value = 0.0  # half ticks × lots, for the WAP
+
+    def add(self, h: int, lo: int, c: int) -> None:
+        if h > self.high:
+            self.high = h
+        if lo < self.low:
+            self.low = lo
+        self.close = c
+
+
+class Sessions:
+    """A contract's trading windows, in its time zone."""
+
+    def __init__(self, spec: ContractSpec) -> None:
+        self.zone = ZoneInfo(spec.time_zone)
+        self._sessions = spec.trading_hours or (
+            TradingSession(days="Mon-Fri", open=dt.time(0, 0), close=dt.time(0, 0)),
+        )
+
+    def windows(self, day: dt.date) -> list[tuple[int, int, dt.date, bool]]:
+        """The windows opening on ``day``: (start, end) in epoch seconds, the trading day
+        (the day it closes) and whether it is regular trading hours (a day session)."""
+        found = []
+        for s in self._sessions:
+            if not opens_on(s, day.weekday()):
+                continue
+            overnight = s.close <= s.open
+            close_day = day + dt.timedelta(days=1) if overnight else day
+            start = dt.datetime.combine(day, s.open, self.zone).timestamp()
+            end = dt.datetime.combine(close_day, s.close, self.zone).timestamp()
+            found.append((int(start), int(end), close_day, not overnight))
+        return sorted(found, reverse=True)
+
+    def open_minutes_per_day(self) -> float:
+        """Trading minutes in an average trading day (one week's worth, over its days)."""
+        monday = dt.date(2024, 1, 1)
+        windows = [w for d in range(7) for w in self.windows(monday + dt.timedelta(days=d))]
+        days = {w[2] for w in windows}
+        return sum(w[1] - w[0] for w in windows) / MINUTE / max(1, len(days))
+
+    def locate(self, epoch: float) -> tuple[dt.date, bool]:
+        """The trading day and RTH flag of a moment (its local date when the market is shut)."""
+        local = dt.datetime.fromtimestamp(epoch, self.zone).date()
+        for day in (local, local - dt.timedelta(days=1)):
+            for start, end, trading_day, rth in self.windows(day):
+                if start <= epoch < end:
+                    return trading_day, rth
+        return local, False
+
+
+def opens_on(session: TradingSession, weekday: int) -> bool:
+    """Whether ``session`` opens on ``weekday`` (0 Monday). Its ``days`` run from its first
+    opening to its last close: an overnight ``Sun-Fri`` window opens Sunday to Thursday."""
+    first, _, last = session.days.partition("-")
+    start, end = _DAYS.index(first), _DAYS.index(last or first)
+    span = (end - start) % 7
+    if session.close <= session.open and span:
+        span -= 1
+    return (weekday - start) % 7 <= span
+
+
+class Past:
+    """The market's minutes before the session, generated backwards and kept.
+
+    Lists run newest first: ``times[i]`` is a minute's start; the bid's open, high, low and
+    close and the spread in ticks; trades (count, lots, and open/high/low/close in ticks)."""
+
+    def __init__(
+        self, params: MarketParams, *, seed: str, opening: float, bid: int, ask: int
+    ) -> None:
+        spec = params.contract
+        self.sessions = Sessions(spec)
+        self._rng = random.Random(f"{seed}:history")
+        fair = float(params.start_mid / spec.tick_size)
+        minutes = self.sessions.open_minutes_per_day()
+        self._sigma = params.daily_volatility * fair / math.sqrt(minutes)
+        self._spreads = [ticks for ticks, _ in params.spread_ticks]
+        weights = list(itertools.accumulate(weight for _, weight in params.spread_ticks))
+        self._cumulative = [w / weights[-1] for w in weights]
+        lots = params.adv / minutes
+        self._trade_rate = lots / params.mean_flow_size
+        self._mean_size = params.mean_flow_size
+        self._minutes = self._open_minutes(int(opening))
+        self._next_close, self._spread = bid, ask - bid
+        self.oldest = opening - HISTORY_DAYS * 86_400
+        self.times: list[int] = []
+        self.midnights: list[int] = []  # of each minute's local date
+        self.days: list[dt.date] = []
+        self.rth: list[bool] = []
+        self.quote: list[tuple[int, int, int, int, int]] = []  # bid o, h, l, c; spread
+        self.trades: list[tuple[int, int, int, int, int, int]] = []  # n, lots, o, h, l, c
+
+    def _open_minutes(self, before: int) -> Iterator[tuple[int, int, dt.date, bool]]:
+        """Every trading minute's start before ``before``, newest first, with the midnight
+        of its local date, its trading day and RTH flag."""
+        zone = self.sessions.zone
+        day = dt.datetime.fromtimestamp(before, zone).date()
+        while True:
+            opened = int(dt.datetime.combine(day, dt.time(0), zone).timestamp())
+            following = day + dt.timedelta(days=1)
+            next_midnight = int(dt.datetime.combine(following, dt.time(0), zone).timestamp())
+            for start, end, trading_day, rth in self.sessions.windows(day):
+                top = min(end, before - (before - start) % MINUTE if before < end else end)
+                for minute in range(top - MINUTE, start - 1, -MINUTE):
+                    midnight = next_midnight if minute >= next_midnight else opened
+                    yield minute, midnight, trading_day, rth
+            day -= dt.timedelta(days=1)
+
+    def reach(self, since: float) -> None:
+        """Generate minutes back to ``since`` (no further than `HISTORY_DAYS`)."""
+        since = max(since, self.oldest)
+        rng, sigma, gauss, uniform = self._rng, self._sigma, self._rng.gauss, self._rng.random
+        spreads, cumulative = self._spreads, self._cumulative
+        while not self.times or self.times[-1] > since:
+            minute, midnight, day, rth = next(self._minutes)
+            if minute < self.oldest:
+                return
+            close = self._next_close
+            o = max(1, close - round(gauss(0.0, sigma))) if sigma else close
+            swing = abs(gauss(0.0, sigma / 2)) if sigma else 0.0
+            h, lo = max(o, close) + int(swing), max(1, min(o, close) - int(swing))
+            spread = self._spread
+            n = _poisson(rng, self._trade_rate)
+            if n:
+                t_open = o + spread * (uniform() < 0.5)
+                t_close = close + spread * (uniform() < 0.5)
+                t_high, t_low = max(t_open, t_close), min(t_open, t_close)
+                if n > 2:
+                    t_high, t_low = max(t_high, h + spread), min(t_low, lo)
+                lots = max(n, round(n * self._mean_size))
+                self.trades.append((n, lots, t_open, t_high, t_low, t_close))
+            else:
+                self.trades.append((0, 0, 0, 0, 0, 0))
+            self.times.append(minute)
+            self.midnights.append(midnight)
+            self.days.append(day)
+            self.rth.append(rth)
+            self.quote.append((o, h, lo, close, spread))
+            self._next_close = o
+            self._spread = spreads[bisect.bisect_left(cumulative, uniform())]
+
+    @property
+    def head(self) -> int:
+        """The first minute of the past: the first trading minute `HISTORY_DAYS` back."""
+        day = dt.datetime.fromtimestamp(self.oldest, self.sessions.zone).date()
+        while True:
+            starts = [start for start, _, _, _ in self.sessions.windows(day)]
+            later = [start for start in starts if start >= self.oldest]
+            if later:
+                return min(later)
+            day += dt.timedelta(days=1)
+
+
+def _poisson(rng: random.Random, rate: float) -> int:
+    if rate <= 0:
+        return 0
+    if rate > 30:
+        return max(0, round(rng.gauss(rate, math.sqrt(rate))))
+    limit, k, p = math.exp(-rate), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+# --- bar building ------------------------------------------------------------------------------
+
+
+def _quote_prices(what: str, bid: int, spread: int) -> int:
+    """A quote's price for ``what``, in half ticks."""
+    if what == "BID":
+        return 2 * bid
+    if what == "ASK":
+        return 2 * (bid + spread)
+    return 2 * bid + spread  # MIDPOINT
+
+
+class BarBuilder:
+    """Bars of one kind (``what``, ``size`` seconds, or 86 400 / a week / a month as
+    ``"day"``, ``"week"``, ``"month"``) between two moments, past and live together."""
+
+    def __init__(
+        self, *, what: str, size: int | str, start: float, end: float, use_rth: bool,
+        sessions: Sessions,
+    ) -> None:  # fmt: skip
+        self.what, self.size, self.start, self.end = what, size, start, end
+        self.use_rth, self.sessions = use_rth, sessions
+        self._bars: dict[object, _Agg] = {}
+        self._midnights: dict[dt.date, int] = {}
+
+    def _key(self, epoch: int, day: dt.date, midnight: int | None = None) -> tuple[object, int]:
+        """The bar a moment belongs to: its key and its start (``midnight``: of its local
+        date, when known)."""
+        size = self.size
+        if size == "day":
+            return day, self._midnight(day)
+        if size == "week":
+            monday = day - dt.timedelta(days=day.weekday())
+            return monday, self._midnight(monday)
+        if size == "month":
+            first = day.replace(day=1)
+            return first, self._midnight(first)
+        assert isinstance(size, int)
+        if midnight is None:
+            local = dt.datetime.fromtimestamp(epoch, self.sessions.zone).date()
+            midnight = self._midnight(local)
+        start = midnight + (epoch - midnight) // size * size
+        return start, start
+
+    def _midnight(self, day: dt.date) -> int:
+        known = self._midnights.get(day)
+        if known is None:
+            known = int(dt.datetime.combine(day, dt.time(0), self.sessions.zone).timestamp())
+            self._midnights[day] = known
+        return known
+
+    def _merge(
+        self, epoch: int, day: dt.date, o: int, h: int, lo: int, c: int, midnight: int | None = None
+    ) -> _Agg:
+        key, start = self._key(epoch, day, midnight)
+        agg = self._bars.get(key)
+        if agg is None:
+            daily = isinstance(self.size, str)
+            agg = self._bars[key] = _Agg(start, day if daily else None, o, h, lo, c)
+        else:
+            agg.add(h, lo, c)
+        return agg
+
+    def add_past(self, past: Past) -> None:
+        """The past minutes between ``start`` and ``end``."""
+        past.reach(self.start)
+        times = past.times
+        # newest first: the minutes from ``start`` up to (not including) ``end``
+        first = _index_before(times, self.end)
+        for i in range(len(times) - 1, first - 1, -1):
+            minute = times[i]
+            if minute < self.start or (self.use_rth and not past.rth[i]):
+                continue
+            if isinstance(self.size, int) and self.size < MINUTE:
+                self._split_minute(past, i)
+            else:
+                self._add_minute(past, i, minute)
+
+    def _add_minute(self, past: Past, i: int, minute: int) -> None:
+        o, h, lo, c, spread = past.quote[i]
+        day, midnight = past.days[i], past.midnights[i]
+        if self.what == "TRADES":
+            n, lots, to, th, tl, tc = past.trades[i]
+            if n:
+                agg = self._merge(minute, day, 2 * to, 2 * th, 2 * tl, 2 * tc, midnight)
+                agg.volume += lots
+                agg.count += n
+                agg.value += lots * (th + tl + tc) * 2 / 3
+        elif self.what == "BID_ASK":
+            self._merge(minute, day, o + c, 2 * (h + spread), 2 * lo, o + c + 2 * spread,
+                        midnight)  # fmt: skip
+        else:
+            q = _quote_prices
+            w = self.what
+            self._merge(minute, day, q(w, o, spread), q(w, h, spread), q(w, lo, spread),
+                        q(w, c, spread), midnight)  # fmt: skip
+
+    def _split_minute(self, past: Past, i: int) -> None:
+        """A past minute as bars shorter than a minute: a path from the open through the high
+        and the low (in an order and at parts drawn from the minute's own seed) to the close."""
+        assert isinstance(self.size, int)
+        parts = MINUTE // self.size
+        minute, day = past.times[i], past.days[i]
+        o, h, lo, c, spread = past.quote[i]
+        rng = random.Random(minute)
+        a, b = sorted(rng.sample(range(parts), 2)) if parts > 1 else (0, 0)
+        first, second = (h, lo) if rng.random() < 0.5 else (lo, h)
+        path = _through([(0, o), (a, first), (b, second), (parts - 1, c)], parts)
+        n, lots, to, th, tl, tc = past.trades[i]
+        trade_part = rng.randrange(parts)
+        previous = o
+        for part, close in enumerate(path):
+            start = minute + part * self.size
+            top, bottom = max(previous, close), min(previous, close)
+            if part == a:
+                top, bottom = max(top, first), min(bottom, first)
+            if part == b:
+                top, bottom = max(top, second), min(bottom, second)
+            if self.what == "TRADES":
+                if n and part == trade_part:
+                    agg = self._merge(start, day, 2 * to, 2 * th, 2 * tl, 2 * tc)
+                    agg.volume += lots
+                    agg.count += n
+                    agg.value += lots * (th + tl + tc) * 2 / 3
+            elif self.what == "BID_ASK":
+                self._merge(start, day, previous + close, 2 * (top + spread), 2 * bottom,
+                            previous + close + 2 * spread)  # fmt: skip
+            else:
+                q, w = _quote_prices, self.what
+                self._merge(start, day, q(w, previous, spread), q(w, top, spread),
+                            q(w, bottom, spread), q(w, close, spread))  # fmt: skip
+            previous = close
+
+    def add_live(self, touches: Sequence[Touch], prints: Sequence[Print]) -> None:
+        """The live session between ``start`` and ``end``: trades as they printed; quotes as
+        they stood at each bar's start and moved within it."""
+        if self.what == "TRADES":
+            for p in prints:
+                if self.start <= p.time < self.end:
+                    day, rth = self.sessions.locate(p.time)
+                    if self.use_rth and not rth:
+                        continue
+                    agg = self._merge(int(p.time), day, 2 * p.price, 2 * p.price, 2 * p.price,
+                                      2 * p.price)  # fmt: skip
+                    agg.volume += p.quantity
+                    agg.count += 1
+                    agg.value += 2 * p.price * p.quantity
+            return
+        if not touches:
+            return
+        step = self.size if isinstance(self.size, int) else MINUTE
+        at = max(self.start, touches[0].time)
+        at = math.ceil(at) if at != int(at) else at
+        index = bisect.bisect_right([t.time for t in touches], at) - 1
+        while at < self.end:
+            day, rth = self.sessions.locate(at)
+            upto = min(self.end, at + step)
+            if not (self.use_rth and not rth):
+                now = touches[max(index, 0)]
+                self._add_quote(int(at), day, now)
+                j = index + 1
+                while j < len(touches) and touches[j].time < upto:
+                    self._add_quote(int(at), day, touches[j])
+                    j += 1
+            while index + 1 < len(touches) and touches[index + 1].time < upto:
+                index += 1
+            at = upto
+
+    def _add_quote(self, epoch: int, day: dt.date, t: Touch) -> None:
+        spread = t.ask - t.bid
+        if self.what == "BID_ASK":
+            self._merge(epoch, day, 2 * t.bid, 2 * t.ask, 2 * t.bid, 2 * t.ask)
+        else:
+            price = _quote_prices(self.what, t.bid, spread)
+            self._merge(epoch, day, price, price, price, price)
+
+    def bars(self, tick: Decimal) -> list[Bar]:
+        """The bars built, oldest first."""
+        half = tick / 2
+        built = []
+        for agg in sorted(self._bars.values(), key=lambda a: a.start):
+            wap = agg.value / agg.volume if agg.volume else (agg.high + agg.low + agg.close) / 3
+            built.append(
+                Bar(
+                    start=agg.start,
+                    day=agg.day,
+                    open=agg.open * half,
+                    high=agg.high * half,
+                    low=agg.low * half,
+                    close=agg.close * half,
+                    volume=agg.volume,
+                    wap=(Decimal(repr(wap)) * half).quantize(Decimal("0.0001")),
+                    count=agg.count,
+                )
+            )
+        return built
+
+
+def _index_before(newest_first: list[int], end: float) -> int:
+    """The index of the newest minute that starts before ``end`` (len when none does)."""
+    lo, hi = 0, len(newest_first)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if newest_first[mid] >= end:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _through(points: list[tuple[int, int]], parts: int) -> list[int]:
+    """Prices at each part, straight lines (in whole ticks) through ``points``."""
+    path = [points[0][1]] * parts
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        for x in range(x0, x1 + 1):
+            path[x] = y0 if x1 == x0 else round(y0 + (y1 - y0) * (x - x0) / (x1 - x0))
+    return path

@@ -1,0 +1,185 @@
+"""The TWS API's message ids, both directions, as ib_async 2.1 numbers them (``client.py`` sends
+`ClientMessage`, ``decoder.py`` reads `ServerMessage`). Pure."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ClientMessage(enum.IntEnum):
+    """Every message id ib_async's client can send."""
+
+    REQ_MKT_DATA = 1
+    CANCEL_MKT_DATA = 2
+    PLACE_ORDER = 3
+    CANCEL_ORDER = 4
+    REQ_OPEN_ORDERS = 5
+    REQ_ACCOUNT_UPDATES = 6
+    REQ_EXECUTIONS = 7
+    REQ_IDS = 8
+    REQ_CONTRACT_DETAILS = 9
+    REQ_MKT_DEPTH = 10
+    CANCEL_MKT_DEPTH = 11
+    REQ_NEWS_BULLETINS = 12
+    CANCEL_NEWS_BULLETINS = 13
+    SET_SERVER_LOG_LEVEL = 14
+    REQ_AUTO_OPEN_ORDERS = 15
+    REQ_ALL_OPEN_ORDERS = 16
+    REQ_MANAGED_ACCOUNTS = 17
+    REQUEST_FA = 18
+    REPLACE_FA = 19
+    REQ_HISTORICAL_DATA = 20
+    EXERCISE_OPTIONS = 21
+    REQ_SCANNER_SUBSCRIPTION = 22
+    CANCEL_SCANNER_SUBSCRIPTION = 23
+    REQ_SCANNER_PARAMETERS = 24
+    CANCEL_HISTORICAL_DATA = 25
+    REQ_CURRENT_TIME = 49
+    REQ_REAL_TIME_BARS = 50
+    CANCEL_REAL_TIME_BARS = 51
+    REQ_FUNDAMENTAL_DATA = 52
+    CANCEL_FUNDAMENTAL_DATA = 53
+    REQ_CALC_IMPLIED_VOLAT = 54
+    REQ_CALC_OPTION_PRICE = 55
+    CANCEL_CALC_IMPLIED_VOLAT = 56
+    CANCEL_CALC_OPTION_PRICE = 57
+    REQ_GLOBAL_CANCEL = 58
+    REQ_MARKET_DATA_TYPE = 59
+    REQ_POSITIONS = 61
+    REQ_ACCOUNT_SUMMARY = 62
+    CANCEL_ACCOUNT_SUMMARY = 63
+    CANCEL_POSITIONS = 64
+    VERIFY_REQUEST = 65
+    VERIFY_MESSAGE = 66
+    QUERY_DISPLAY_GROUPS = 67
+    SUBSCRIBE_TO_GROUP_EVENTS = 68
+    UPDATE_DISPLAY_GROUP = 69
+    UNSUBSCRIBE_FROM_GROUP_EVENTS = 70
+    START_API = 71
+    VERIFY_AND_AUTH_REQUEST = 72
+    VERIFY_AND_AUTH_MESSAGE = 73
+    REQ_POSITIONS_MULTI = 74
+    CANCEL_POSITIONS_MULTI = 75
+    REQ_ACCOUNT_UPDATES_MULTI = 76
+    CANCEL_ACCOUNT_UPDATES_MULTI = 77
+    REQ_SEC_DEF_OPT_PARAMS = 78
+    REQ_SOFT_DOLLAR_TIERS = 79
+    REQ_FAMILY_CODES = 80
+    REQ_MATCHING_SYMBOLS = 81
+    REQ_MKT_DEPTH_EXCHANGES = 82
+    REQ_SMART_COMPONENTS = 83
+    REQ_NEWS_ARTICLE = 84
+    REQ_NEWS_PROVIDERS = 85
+    REQ_HISTORICAL_NEWS = 86
+    REQ_HEAD_TIMESTAMP = 87
+    REQ_HISTOGRAM_DATA = 88
+    CANCEL_HISTOGRAM_DATA = 89
+    CANCEL_HEAD_TIMESTAMP = 90
+    REQ_MARKET_RULE = 91
+    REQ_PNL = 92
+    CANCEL_PNL = 93
+    REQ_PNL_SINGLE = 94
+    CANCEL_PNL_SINGLE = 95
+    REQ_HISTORICAL_TICKS = 96
+    REQ_TICK_BY_TICK_DATA = 97
+    CANCEL_TICK_BY_TICK_DATA = 98
+    REQ_COMPLETED_ORDERS = 99
+    REQ_WSH_META_DATA = 100
+    CANCEL_WSH_META_DATA = 101
+    REQ_WSH_EVENT_DATA = 102
+    CANCEL_WSH_EVENT_DATA = 103
+    REQ_USER_INFO = 104
+
+
+class ServerMessage(enum.IntEnum):
+    """The message ids the gateway sends (a subset of what ib_async's decoder reads)."""
+
+    TICK_PRICE = 1
+    TICK_SIZE = 2
+    ORDER_STATUS = 3
+    ERROR = 4
+    OPEN_ORDER = 5
+    ACCOUNT_VALUE = 6
+    PORTFOLIO_VALUE = 7
+    ACCOUNT_UPDATE_TIME = 8
+    NEXT_VALID_ID = 9
+    CONTRACT_DETAILS = 10
+    EXECUTION_DETAILS = 11
+    MARKET_DEPTH = 12
+    MANAGED_ACCOUNTS = 15
+    HISTORICAL_DATA = 17
+    SCANNER_PARAMETERS = 19
+    CURRENT_TIME = 49
+    REAL_TIME_BARS = 50
+    CONTRACT_DETAILS_END = 52
+    OPEN_ORDER_END = 53
+    ACCOUNT_DOWNLOAD_END = 54
+    EXECUTION_DETAILS_END = 55
+    TICK_SNAPSHOT_END = 57
+    MARKET_DATA_TYPE = 58
+    COMMISSION_REPORT = 59
+    POSITION = 61
+    POSITION_END = 62
+    ACCOUNT_SUMMARY = 63
+    ACCOUNT_SUMMARY_END = 64
+    DISPLAY_GROUP_LIST = 67
+    DISPLAY_GROUP_UPDATED = 68
+    POSITION_MULTI = 71
+    POSITION_MULTI_END = 72
+    ACCOUNT_UPDATE_MULTI = 73
+    ACCOUNT_UPDATE_MULTI_END = 74
+    SECURITY_DEFINITION_OPTION_PARAMETER_END = 76
+    SOFT_DOLLAR_TIERS = 77
+    FAMILY_CODES = 78
+    SYMBOL_SAMPLES = 79
+    MKT_DEPTH_EXCHANGES = 80
+    TICK_REQ_PARAMS = 81
+    SMART_COMPONENTS = 82
+    NEWS_PROVIDERS = 85
+    HISTORICAL_NEWS_END = 87
+    HEAD_TIMESTAMP = 88
+    HISTOGRAM_DATA = 89
+    HISTORICAL_DATA_UPDATE = 90
+    MARKET_RULE = 93
+    PNL = 94
+    PNL_SINGLE = 95
+    HISTORICAL_TICKS = 96
+    HISTORICAL_TICKS_BID_ASK = 97
+    HISTORICAL_TICKS_LAST = 98
+    TICK_BY_TICK = 99
+    COMPLETED_ORDER = 101
+    COMPLETED_ORDERS_END = 102
+    USER_INFO = 107
+
+
+UNANSWERED = frozenset(
+    {
+        ClientMessage.START_API,  # a second one, on a started connection
+        ClientMessage.SET_SERVER_LOG_LEVEL,
+        ClientMessage.REQ_MARKET_DATA_TYPE,
+        ClientMessage.REQ_AUTO_OPEN_ORDERS,
+        ClientMessage.REQ_NEWS_BULLETINS,  # bulletins come when there are some
+        ClientMessage.REQ_GLOBAL_CANCEL,  # each cancelled order reports its own status
+        ClientMessage.CANCEL_NEWS_BULLETINS,
+        ClientMessage.CANCEL_SCANNER_SUBSCRIPTION,
+        ClientMessage.CANCEL_REAL_TIME_BARS,
+        ClientMessage.CANCEL_FUNDAMENTAL_DATA,
+        ClientMessage.CANCEL_CALC_IMPLIED_VOLAT,
+        ClientMessage.CANCEL_CALC_OPTION_PRICE,
+        ClientMessage.CANCEL_ACCOUNT_SUMMARY,
+        ClientMessage.CANCEL_POSITIONS,
+        ClientMessage.UNSUBSCRIBE_FROM_GROUP_EVENTS,
+        ClientMessage.CANCEL_POSITIONS_MULTI,
+        ClientMessage.CANCEL_ACCOUNT_UPDATES_MULTI,
+        ClientMessage.CANCEL_HISTOGRAM_DATA,
+        ClientMessage.CANCEL_HEAD_TIMESTAMP,
+        ClientMessage.CANCEL_PNL,
+        ClientMessage.CANCEL_PNL_SINGLE,
+        ClientMessage.CANCEL_TICK_BY_TICK_DATA,
+        ClientMessage.CANCEL_WSH_META_DATA,
+        ClientMessage.CANCEL_WSH_EVENT_DATA,
+    }
+)
+"""What IB acknowledges with nothing: settings, cancels (but those of market data, depth and
+historical data, which it refuses when nothing is subscribed under the id), and subscriptions
+that may stay quiet. Every other message gets a reply or an error at once."""

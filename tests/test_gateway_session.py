@@ -1,0 +1,188 @@
+"""`Session` sans I/O: requests in, replies out, and the exchange's events (delivered through
+the registry) turned into replies, on the simulator under the autojump clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import attrs
+import pytest
+import trio
+
+from hydra.brokers import BrokerEvent
+from hydra.gateway import Catalog
+from hydra.gateway import _replies as r
+from hydra.gateway import _requests as q
+from hydra.gateway._message_ids import ClientMessage
+from hydra.gateway._order import IBOrder
+from hydra.gateway._registry import Registry
+from hydra.gateway._session import Session
+from hydra.gateway._unserved import SILENT, unserved_replies
+from hydra.sim import MarketParams, SimExchange, SimParams, open_sim_exchange
+
+PARAMS = SimParams(
+    markets=(MarketParams.oats(adv=0, daily_volatility=0.0),),
+    ack_latency=0.03,
+    fill_latency=0.02,
+    session_start=dt.datetime(2025, 3, 3, 14, 30, tzinfo=dt.UTC),
+)
+ZO = q.ContractFields(symbol="ZO", sec_type="FUT", exchange="CBOT")
+
+
+@attrs.define
+class Client:
+    session: Session
+    events: list[tuple[float, BrokerEvent]]  # when each was delivered
+
+    def deliver(self) -> list[r.Reply]:
+        """The replies to the events delivered so far."""
+        replies = [reply for _, event in self.events for reply in self.session.on_event(event)]
+        self.events.clear()
+        return replies
+
+
+@pytest.fixture
+async def exchange() -> AsyncIterator[SimExchange]:
+    async with open_sim_exchange(PARAMS, seed=1) as exchange:
+        yield exchange
+
+
+def registry_of(exchange: SimExchange) -> Registry:
+    catalog = Catalog((m.contract for m in PARAMS.markets), today=dt.date(2025, 3, 3))
+    return Registry(exchange, catalog, account="DU1")
+
+
+def connect(registry: Registry, client_id: int) -> Client:
+    events: list[tuple[float, BrokerEvent]] = []
+    exchange_client = registry.claim(client_id, lambda e: events.append((trio.current_time(), e)))
+    assert exchange_client is not None
+    session = Session(registry, client_id=client_id, exchange_client=exchange_client)
+    return Client(session=session, events=events)
+
+
+def place(order_id: int, order: IBOrder, *, what_if: bool = False) -> q.PlaceOrder:
+    return q.PlaceOrder(order_id=order_id, contract=ZO, order=order, what_if=what_if)
+
+
+def limit(action: str, quantity: int, price: Decimal) -> IBOrder:
+    return IBOrder(action=action, quantity=Decimal(quantity), order_type="LMT", limit_price=price)
+
+
+async def test_an_order_is_acknowledged_after_the_ack_latency(
+    exchange: SimExchange, autojump_clock: trio.testing.MockClock
+) -> None:
+    """placeOrder answers nothing at once; at exactly the ack latency the open order and its
+    Submitted status arrive, with the permId the order got when placed."""
+    client = connect(registry_of(exchange), 1)
+    bid = exchange.quote("ZO").bid
+    start = trio.current_time()
+    assert client.session.handle(place(1, limit("BUY", 1, bid - 1))) == []
+    await trio.sleep(1)
+    assert [when - start for when, _ in client.events] == [pytest.approx(0.03)] * 2
+    replies = client.deliver()
+    [open_order, status] = replies
+    assert isinstance(open_order, r.OpenOrder) and isinstance(status, r.OrderStatusReport)
+    assert (status.status, status.perm_id) == ("Submitted", open_order.perm_id)
+    assert open_order.perm_id > 0
+
+
+async def test_what_if_answers_at_once_and_places_nothing(
+    exchange: SimExchange, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A what-if order is answered in the same call, with one contract's margin as the change
+    and the commission; the exchange never sees it."""
+    client = connect(registry_of(exchange), 1)
+    [answer] = client.session.handle(place(1, limit("SELL", 1, Decimal(350)), what_if=True))
+    assert isinstance(answer, r.OpenOrder) and answer.what_if is not None
+    assert (answer.what_if.change.initial, answer.what_if.change.maintenance) == (1485, 1350)
+    assert answer.what_if.commission == Decimal("2.5")
+    await trio.sleep(1)
+    assert client.events == [] and exchange.working_orders() == frozenset()
+
+
+async def test_a_global_cancel_is_reported_to_the_owner(
+    exchange: SimExchange, autojump_clock: trio.testing.MockClock
+) -> None:
+    """Client 2's global cancel: client 1, who placed the order, gets the Cancelled status
+    and error 202; client 2 gets nothing for an order that is not its own."""
+    registry = registry_of(exchange)
+    owner, other = connect(registry, 1), connect(registry, 2)
+    owner.session.handle(place(1, limit("BUY", 1, exchange.quote("ZO").bid - 1)))
+    await trio.sleep(0.1)
+    owner.deliver()
+    assert other.session.handle(q.GlobalCancel()) == []
+    await trio.sleep(0.1)
+    replies = owner.deliver()
+    assert [type(x).__name__ for x in replies] == ["OrderStatusReport", "ErrorMessage"]
+    assert isinstance(replies[0], r.OrderStatusReport) and replies[0].status == "Cancelled"
+    assert other.deliver() == []
+
+
+async def test_a_modification_replaces_the_order_described_back(
+    exchange: SimExchange, autojump_clock: trio.testing.MockClock
+) -> None:
+    """Re-placing a working order id reprices it; open orders then describe the new price."""
+    client = connect(registry_of(exchange), 1)
+    bid = exchange.quote("ZO").bid
+    client.session.handle(place(1, limit("BUY", 2, bid - 2)))
+    await trio.sleep(0.1)
+    client.deliver()
+    client.session.handle(place(1, limit("BUY", 2, bid - 1)))
+    await trio.sleep(0.1)
+    client.deliver()
+    [open_order, _, _] = client.session.handle(q.RequestOpenOrders())
+    assert isinstance(open_order, r.OpenOrder)
+    assert (open_order.order.limit_price, open_order.order.tif) == (bid - 1, "DAY")
+
+
+async def test_cancelling_what_was_never_asked_for_is_refused(
+    exchange: SimExchange, autojump_clock: trio.testing.MockClock
+) -> None:
+    """Market data, depth and historical data cancels of unknown ids get IB's 300, 310 and
+    366; a real-time bars cancel gets nothing, as at IB."""
+    session = connect(registry_of(exchange), 1).session
+    codes = [
+        reply.code
+        for request in (
+            q.CancelMarketData(ticker_id=4),
+            q.CancelSubscription(message=ClientMessage.CANCEL_MKT_DEPTH, req_id=4),
+            q.CancelSubscription(message=ClientMessage.CANCEL_HISTORICAL_DATA, req_id=4),
+            q.CancelSubscription(message=ClientMessage.CANCEL_REAL_TIME_BARS, req_id=4),
+        )
+        for reply in session.handle(request)
+        if isinstance(reply, r.ErrorMessage)
+    ]
+    assert codes == [300, 310, 366]
+
+
+async def test_pnl_single_of_a_held_contract(
+    exchange: SimExchange, autojump_clock: trio.testing.MockClock
+) -> None:
+    """reqPnLSingle reports the position, its value at the mid and its unrealized PnL; an
+    unknown conId gets 200."""
+    registry = registry_of(exchange)
+    client = connect(registry, 1)
+    ask = exchange.quote("ZO").ask
+    client.session.handle(place(1, limit("BUY", 2, ask)))
+    await trio.sleep(0.1)
+    con_id = registry.catalog.listings[0].wire.con_id
+    [pnl] = client.session.handle(q.RequestPnLSingle(req_id=3, account="DU1", con_id=con_id))
+    mid = exchange.quote("ZO").mid
+    assert isinstance(pnl, r.PnLSingle)
+    assert (pnl.position, pnl.value) == (2, 2 * mid * 50)
+    assert pnl.unrealized == (mid - ask) * 2 * 50
+    [refused] = client.session.handle(q.RequestPnLSingle(req_id=4, account="DU1", con_id=1))
+    assert isinstance(refused, r.ErrorMessage) and refused.code == 200
+
+
+def test_every_unserved_request_but_the_silent_ones_is_answered() -> None:
+    """Each message parsed as unserved gets an answer from `_unserved`, but the few IB
+    acknowledges with nothing."""
+    catalog = Catalog((m.contract for m in PARAMS.markets), today=dt.date(2025, 3, 3))
+    for message in ClientMessage:
+        request = q.parse_request((str(int(message)), *["1"] * 300))
+        if isinstance(request, q.UnservedRequest):
+            answered = bool(unserved_replies(request, catalog))
+            assert answered is (message not in SILENT), message.name
