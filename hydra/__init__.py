@@ -22,7 +22,7 @@ parses this map and checks every module's imports against it):
   8. _fill_report, _fill_plot, _gate, _inbox,     the command line and the paper runner
      _strategy_hook, _runner, _ib_commands,
      _report_commands, _run_command,
-     _resume_command, _cli,
+     _resume_command, dashboard, _cli,
      __main__
 """
 

@@ -1,0 +1,95 @@
+"""The dashboard's hold on Hydra: the journal it reads, and the engine behind it, if any.
+
+A `Board` reads the journal itself (read-only, while the engine writes it) and the engine's own
+statistics and events; it never keeps a copy of either. Its two actions go through the engine's
+public API, the same calls an inbox control line makes, and are journaled with the source
+``dashboard`` (`Engine.record_control`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+import attrs
+import structlog
+import trio
+
+from .._engine import Engine
+from .._errors import InvalidValueError
+from .._ids import IntentId
+from .._journal import Journal, JournaledOrder, utc_now
+from .._journal_actor import Offload, run_in_thread
+from .._journal_records import JournalRecord, read_journal
+from .._messages import EngineEvent
+from .._settings import RiskLimits, SlippageSettings
+from ._picture import Live, Picture, picture
+
+log = structlog.get_logger()
+
+SOURCE = "dashboard"
+
+
+def _read(path: str) -> tuple[list[JournalRecord], list[JournaledOrder]]:
+    records = read_journal(path)
+    journal = Journal.open_read_only(path)
+    try:
+        return records, journal.live_orders()
+    finally:
+        journal.close()
+
+
+def _path(value: str | os.PathLike[str]) -> str:
+    return os.fspath(value)
+
+
+@attrs.frozen(kw_only=True)
+class Board:
+    """What the page reads and what its actions reach; ``engine`` None means read-only from
+    the journal alone."""
+
+    journal_path: str = attrs.field(converter=_path)
+    engine: Engine | None = None
+    limits: RiskLimits = RiskLimits()
+    slippage: SlippageSettings = SlippageSettings()
+    time_zone: ZoneInfo = ZoneInfo("America/Chicago")  # the exchange's, for the banner's clock
+    clock: Callable[[], dt.datetime] = utc_now
+    offload: Offload = run_in_thread  # reads the journal away from the event loop
+
+    async def picture(self) -> Picture:
+        """The page's content now: the journal as committed, and the engine's live state."""
+        records, live_orders = await self.offload(lambda: _read(self.journal_path))
+        live = None
+        if self.engine is not None:
+            stats = self.engine.statistics()
+            live = Live(session_up=stats.session_up, trading_state=stats.trading_state)
+        return picture(records, live_orders, live=live, now=self.clock().astimezone(
+            self.time_zone), limits=self.limits, settings=self.slippage)
+
+    def subscribe(self) -> trio.MemoryReceiveChannel[EngineEvent] | None:
+        """A channel of the engine's events from now on (None without an engine)."""
+        return None if self.engine is None else self.engine.subscribe()
+
+    def _engine(self) -> Engine:
+        if self.engine is None:
+            raise InvalidValueError("engine", None, "is not running: the dashboard is read-only")
+        return self.engine
+
+    async def kill(self, reason: str) -> None:
+        """The kill switch, as an inbox ``kill`` line pulls it, journaled from the dashboard."""
+        engine = self._engine()
+        log.warning("kill_switch_requested", source=SOURCE, reason=reason)
+        await engine.kill(f"{SOURCE}: {reason}")
+        await engine.record_control(f"{SOURCE}-kill-{secrets.token_hex(6)}", source=SOURCE,
+                                    action="kill", reason=reason)
+
+    async def cancel(self, intent_id: IntentId) -> None:
+        """Stop working one intent; an intent never submitted is an `InvalidValueError`."""
+        engine = self._engine()
+        engine.cancel(intent_id)
+        log.info("cancel_requested", source=SOURCE, intent_id=intent_id)
+        await engine.record_control(f"{SOURCE}-cancel-{secrets.token_hex(6)}", source=SOURCE,
+                                    action="cancel", intent_id=intent_id)

@@ -1,0 +1,274 @@
+"""The dashboard through its ASGI app, in process, on the simulated exchange: every view, the
+event stream, the token and the refusals."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+import trio
+
+from hydra import OATS, Distance, ExecutionSettings, HydraConfig, OrderIntent, Side, TradingState
+from hydra._engine import Engine
+from hydra._journal_actor import run_inline
+from hydra.dashboard import Board, DashboardApp, Guard
+from hydra.sim import SimExchange, open_sim_exchange
+from tests.asgi import get, open_stream, post
+from tests.simulated import journal_notes, open_engine, quiet_oats
+
+CONFIG = HydraConfig(execution=ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(2)))
+TOKEN = "s3cret-token"
+
+
+def _app(engine: Engine | None, journal: Path, exchange: SimExchange, *,
+         token: str | None = TOKEN) -> DashboardApp:
+    board = Board(journal_path=journal, engine=engine, offload=run_inline,
+                  clock=lambda: exchange.timestamp(trio.current_time()))
+    return DashboardApp(board, Guard(token=token))
+
+
+@asynccontextmanager
+async def _running(tmp_path: Path, *, spread_ticks: int = 2
+                   ) -> AsyncIterator[tuple[Engine, DashboardApp, Path]]:
+    journal = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(spread_ticks=spread_ticks), seed=1) as exchange:
+        async with open_engine(exchange, journal, CONFIG) as engine:
+            yield engine, _app(engine, journal, exchange), journal
+
+
+def _sections(chunk: bytes) -> dict[str, str]:
+    event, data, _, _ = chunk.decode().split("\n")
+    assert event == "event: sections"
+    sections: dict[str, str] = json.loads(data.removeprefix("data: "))
+    return sections
+
+
+async def test_page_shows_every_view_after_a_fill(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The page has the banner, the fill with its slippage, the position, the breakers, the
+    slippage charts and the gate, all server-rendered."""
+    async with _running(tmp_path) as (engine, app, _):
+        handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
+                                                 intent_id="one"))
+        await handle.wait_done()
+        page = await get(app, "/")
+    assert page.status == 200 and page.headers["content-type"].startswith("text/html")
+    text = page.text
+    assert 'class="mode mode-SIM">SIM<' in text and "connected" in text and "ACTIVE" in text
+    assert "live engine" in text and "CST" in text  # the exchange's clock
+    assert "No working orders." in text
+    assert "<td>one</td>" in text and "<td>350.25</td>" in text  # the fill, at the ask
+    assert "<td>+7.14</td>" in text  # actual slippage: 0.25 / 350.00 in bps
+    assert "<td>ZO</td><td>3</td><td>350.25</td>" in text  # position and average price
+    assert "daily_loss" in text and "position_value" in text and "<meter" in text
+    assert text.count("<svg") == 2 and "1 fills with predicted and actual slippage" in text
+    for condition in ("paper_operation", "slippage_calibrated", "reconnect_survived",
+                      "no_unrecoverable_error", "kill_switch_exercised"):
+        assert condition in text
+    assert 'src="dashboard.js"' in text and 'action="kill"' in text  # with the token: actions
+
+
+async def test_working_order_shows_with_a_cancel_button(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A resting order shows its intent, filled of total and limit price, and a cancel form."""
+    async with _running(tmp_path, spread_ticks=8) as (engine, app, _):
+        await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
+                                        intent_id="resting"))
+        await trio.sleep(1)
+        text = (await get(app, "/")).text
+        assert "<td>resting</td>" in text and "<td>0 / 3</td>" in text
+        assert "<td>350.00</td>" in text
+        assert 'name="intent" value="resting"' in text
+
+
+async def test_stream_pushes_sections_on_each_engine_event(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The stream sends every section at once, then again at the virtual time of the fill,
+    with nothing in between (no timer)."""
+    async with _running(tmp_path) as (engine, app, _):
+        async with open_stream(app) as chunks:
+            start = trio.current_time()
+            at, first = await chunks.receive()
+            assert at == start
+            assert set(_sections(first)) == {"banner", "working", "fills", "positions",
+                                              "slippage", "gate"}
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
+                                            intent_id="streamed"))
+            at, chunk = await chunks.receive()
+            assert at - start == pytest.approx(60.030)
+            assert "<td>streamed</td>" in _sections(chunk)["fills"]
+
+
+async def test_stream_ends_when_the_engine_stops(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """When the engine closes its event channel the stream sends its last, empty chunk."""
+    journal = tmp_path / "j.sqlite"
+    bodies: list[bytes] = []
+
+    async def watch(app: DashboardApp) -> None:
+        async with open_stream(app) as chunks:
+            async for _, body in chunks:
+                bodies.append(body)
+                if body == b"":
+                    return
+
+    async with trio.open_nursery() as nursery:
+        async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+            async with open_engine(exchange, journal, CONFIG) as engine:
+                nursery.start_soon(watch, _app(engine, journal, exchange))
+                await trio.sleep(1)
+    assert len(bodies) == 2 and bodies[0].startswith(b"event: sections") and bodies[1] == b""
+
+
+def _nonce(page: str) -> str:
+    match = re.search(r'name="nonce" value="([^"]+)"', page)
+    assert match is not None
+    return match.group(1)
+
+
+async def _kill_form(app: DashboardApp) -> dict[str, str]:
+    confirmation = await get(app, "/kill")
+    assert confirmation.status == 200 and 'type="password" name="token"' in confirmation.text
+    return {"nonce": _nonce(confirmation.text), "reason": "drill", "token": TOKEN}
+
+
+async def test_kill_with_the_token_halts_and_is_journaled_from_the_dashboard(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The confirmed kill halts trading through the engine's kill switch, journaled with the
+    source "dashboard"; the same request again is refused as a replay."""
+    async with _running(tmp_path) as (engine, app, journal):
+        form = await _kill_form(app)
+        done = await post(app, "/kill", form=form, headers={"origin": "http://127.0.0.1:8765"})
+        assert done.status == 200 and "halted" in done.text
+        assert engine.statistics().trading_state is TradingState.HALTED
+        again = await post(app, "/kill", form=form)
+        assert again.status == 403 and "replayed" in again.text
+        assert "HALTED (dashboard: drill)" in (await get(app, "/")).text
+    (kill,) = journal_notes(journal, "kill_switch")
+    assert kill["reason"] == "dashboard: drill"
+    (control,) = journal_notes(journal, "control_applied")
+    assert control["source"] == "dashboard" and control["action"] == "kill"
+
+
+@pytest.mark.parametrize(("change", "refusal"), [
+    ({"token": ""}, "wrong or missing token"),
+    ({"token": "guess"}, "wrong or missing token"),
+    ({"nonce": "made-up"}, "replayed"),
+])
+async def test_kill_is_refused_without_the_token_or_a_given_nonce(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, change: dict[str, str],
+    refusal: str,
+) -> None:
+    """A kill without the right token, or with a nonce the page never gave, changes nothing."""
+    async with _running(tmp_path) as (engine, app, journal):
+        form = {**await _kill_form(app), **change}
+        refused = await post(app, "/kill", form=form)
+        assert refused.status == 403 and refusal in refused.text
+        assert engine.statistics().trading_state is TradingState.ACTIVE
+    assert journal_notes(journal, "kill_switch") == []
+
+
+@pytest.mark.parametrize("headers", [
+    {"origin": "http://evil.example"},
+    {"origin": "null"},
+    {"referer": "http://evil.example/page"},
+    {"sec-fetch-site": "cross-site"},
+])
+async def test_kill_from_another_origin_is_refused(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, headers: dict[str, str]
+) -> None:
+    """A request another site makes the browser send is refused, even with the token."""
+    async with _running(tmp_path) as (engine, app, _):
+        refused = await post(app, "/kill", form=await _kill_form(app), headers=headers)
+        assert refused.status == 403 and "another" in refused.text
+        assert engine.statistics().trading_state is TradingState.ACTIVE
+
+
+async def test_cancel_one_intent_through_the_confirmation(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The cancel button's confirmation, posted with the token, stops that intent at once."""
+    async with _running(tmp_path, spread_ticks=8) as (engine, app, journal):
+        handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
+                                                 intent_id="resting"))
+        await trio.sleep(1)
+        confirmation = await get(app, "/cancel", query="intent=resting")
+        assert "cancel intent resting" in confirmation.text
+        form = {"nonce": _nonce(confirmation.text), "intent": "resting", "token": TOKEN}
+        start = trio.current_time()
+        assert (await post(app, "/cancel", form=form)).status == 200
+        report = await handle.wait_done()
+        assert trio.current_time() - start < 1 and report.filled == 0
+        assert "No working orders." in (await get(app, "/")).text
+    (control,) = journal_notes(journal, "control_applied")
+    assert control == {**control, "source": "dashboard", "action": "cancel",
+                       "intent_id": "resting"}
+
+
+async def test_cancel_of_an_unknown_intent_is_refused(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """An intent the engine never had is named in the refusal."""
+    async with _running(tmp_path) as (_, app, _):
+        confirmation = await get(app, "/cancel", query="intent=nope")
+        form = {"nonce": _nonce(confirmation.text), "intent": "nope", "token": TOKEN}
+        refused = await post(app, "/cancel", form=form)
+        assert refused.status == 404 and "was never submitted" in refused.text
+
+
+async def test_without_a_token_the_page_is_read_only(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """No token: no action forms, and both actions are refused."""
+    journal = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, journal, CONFIG) as engine:
+            app = _app(engine, journal, exchange, token=None)
+            page = (await get(app, "/")).text
+            assert 'action="kill"' not in page
+            assert (await get(app, "/kill")).status == 403
+            refused = await post(app, "/kill", form={"token": "", "nonce": ""})
+            assert refused.status == 403 and "read-only" in refused.text
+            assert engine.statistics().trading_state is TradingState.ACTIVE
+
+
+async def test_journal_alone_serves_the_same_page_read_only(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """After the engine stopped, the journal alone shows the fill and refuses actions; its
+    stream sends the sections once and then nothing."""
+    async with _running(tmp_path) as (engine, _, journal):
+        await (await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
+                                               intent_id="closed"))).wait_done()
+    app = DashboardApp(Board(journal_path=journal, offload=run_inline), Guard(token=TOKEN))
+    page = (await get(app, "/")).text
+    assert "read-only from the journal" in page and "<td>closed</td>" in page
+    assert "SIM" in page and 'action="kill"' not in page
+    refused = await post(app, "/kill", form={"token": TOKEN})
+    assert refused.status == 403 and "no engine" in refused.text
+    with trio.move_on_after(3600):
+        async with open_stream(app) as chunks:
+            await chunks.receive()
+            with pytest.raises(trio.TooSlowError), trio.fail_after(3000):
+                await chunks.receive()
+
+
+async def test_script_and_unknown_paths(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The script is served as JavaScript; an unknown path is 404, a wrong method 405."""
+    async with _running(tmp_path) as (_, app, _):
+        script = await get(app, "/dashboard.js")
+        assert script.headers["content-type"].startswith("text/javascript")
+        assert "EventSource" in script.text
+        assert (await get(app, "/nothing")).status == 404
+        assert (await post(app, "/events")).status == 405
