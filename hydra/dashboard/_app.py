@@ -85,9 +85,9 @@ class DashboardApp:
         route = (scope["method"], scope["path"])
         match route:
             case ("GET" | "HEAD", "/"):
-                picture = await self.board.picture()
-                await _respond(send, 200, _html.page(picture, actions=self.actions,
-                                                     script="dashboard.js"))
+                actions = self.actions
+                await _respond(send, 200, await self.board.draw(
+                    lambda p: _html.page(p, actions=actions, script="dashboard.js")))
             case ("GET", "/dashboard.js"):
                 await _respond(send, 200, SCRIPT, content_type="text/javascript; charset=utf-8")
             case ("GET", "/events"):
@@ -102,7 +102,8 @@ class DashboardApp:
                 await _respond(send, 404, _html.message("Not found", scope["path"]))
 
     async def _sections(self) -> dict[str, str]:
-        return _html.sections(await self.board.picture(), actions=self.actions)
+        actions = self.actions
+        return await self.board.draw(lambda p: _html.sections(p, actions=actions))
 
     async def _stream(self, receive: Receive, send: Send) -> None:
         events = self.board.subscribe()  # before the first picture: no event falls between

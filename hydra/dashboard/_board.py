@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import secrets
 from collections.abc import Callable
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -31,6 +32,7 @@ from ._picture import Live, Picture, picture
 log = structlog.get_logger()
 
 SOURCE = "dashboard"
+T = TypeVar("T")
 
 
 def _read(path: str) -> tuple[list[JournalRecord], list[JournaledOrder]]:
@@ -59,15 +61,24 @@ class Board:
     clock: Callable[[], dt.datetime] = utc_now
     offload: Offload = run_in_thread  # reads the journal away from the event loop
 
-    async def picture(self) -> Picture:
-        """The page's content now: the journal as committed, and the engine's live state."""
-        records, live_orders = await self.offload(lambda: _read(self.journal_path))
+    async def draw(self, draw: Callable[[Picture], T]) -> T:
+        """``draw`` of the page's content now: the journal as committed and the engine's live
+        state. Reading, judging and drawing all run in ``offload`` (a worker thread unless a
+        test says otherwise): with a thousand fills they take a tenth of a second, which the
+        event loop must not wait for."""
         live = None
         if self.engine is not None:
             stats = self.engine.statistics()
             live = Live(session_up=stats.session_up, trading_state=stats.trading_state)
-        return picture(records, live_orders, live=live, now=self.clock().astimezone(
-            self.time_zone), limits=self.limits, settings=self.slippage)
+        now = self.clock().astimezone(self.time_zone)
+
+        def work() -> T:
+            records, live_orders = _read(self.journal_path)
+            return draw(picture(records, live_orders, live=live, now=now, limits=self.limits,
+                                settings=self.slippage))
+
+        drawn: T = await self.offload(work)
+        return drawn
 
     def subscribe(self) -> trio.MemoryReceiveChannel[EngineEvent] | None:
         """A channel of the engine's events from now on (None without an engine)."""
