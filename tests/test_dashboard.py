@@ -16,6 +16,7 @@ from hydra import OATS, Distance, ExecutionSettings, HydraConfig, OrderIntent, S
 from hydra._engine import Engine
 from hydra._journal_actor import run_inline
 from hydra.dashboard import Board, DashboardApp, Guard
+from hydra.dashboard._guard import MAX_NONCES
 from hydra.sim import SimExchange, open_sim_exchange
 from tests.asgi import get, open_stream, post
 from tests.simulated import journal_notes, open_engine, quiet_oats
@@ -272,3 +273,30 @@ async def test_script_and_unknown_paths(
         assert "EventSource" in script.text
         assert (await get(app, "/nothing")).status == 404
         assert (await post(app, "/events")).status == 405
+
+
+async def test_a_foreign_host_name_is_refused_on_loopback(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Served on loopback, a request naming another host (a rebound DNS name) is refused,
+    reads too; loopback names are served, and any name when served for remote use."""
+    async with _running(tmp_path) as (_, app, _):
+        refused = await get(app, "/", headers={"host": "evil.example:8765"})
+        assert refused.status == 421 and "evil.example" in refused.text
+        for name in ("localhost:8765", "[::1]:8765", "127.0.0.1"):
+            assert (await get(app, "/", headers={"host": name})).status == 200
+        remote = DashboardApp(app.board, Guard(token=TOKEN, remote=True))
+        assert (await get(remote, "/", headers={"host": "hydra.example:8765"})).status == 200
+
+
+async def test_only_the_latest_confirmations_stay_usable(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Asking for confirmation pages keeps only the latest nonces: the oldest is forgotten."""
+    async with _running(tmp_path) as (engine, app, _):
+        oldest = await _kill_form(app)
+        for _ in range(MAX_NONCES):
+            await _kill_form(app)
+        refused = await post(app, "/kill", form=oldest)
+        assert refused.status == 403 and "replayed" in refused.text
+        assert engine.statistics().trading_state is TradingState.ACTIVE

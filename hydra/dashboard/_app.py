@@ -23,7 +23,7 @@ from .._errors import InvalidValueError
 from .._ids import IntentId
 from . import _html
 from ._board import Board
-from ._guard import Guard, Request
+from ._guard import Guard, Request, host_allowed
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -82,6 +82,10 @@ class DashboardApp:
             return
         if scope["type"] != "http":
             return  # no websocket here: the page uses server-sent events
+        host = _headers(scope).get("host", "")
+        if not host_allowed(host, remote=self.guard.remote):
+            await _respond(send, 421, _html.message("Refused", f"not served as {host!r}"))
+            return
         route = (scope["method"], scope["path"])
         match route:
             case ("GET" | "HEAD", "/"):

@@ -9,7 +9,9 @@ A refused request changes nothing. The rules:
 - a browser's ``Origin`` (or, without one, ``Referer``) must be the page's own; a request
   the browser marks ``Sec-Fetch-Site: cross-site`` is refused too;
 - each confirmation page hands out a nonce that one request may use, once: a replayed request
-  is refused.
+  is refused (only the latest `MAX_NONCES` are kept, so asking for pages costs no memory);
+- on a loopback address, a request whose ``Host`` is not a loopback name is refused, reads
+  too (`host_allowed`): a page elsewhere cannot read it through a rebound DNS name.
 
 Binding to anything but a loopback address needs ``allow_remote`` and a token
 (`check_bind`).
@@ -27,6 +29,7 @@ import attrs
 
 from .._errors import HydraError
 
+MAX_NONCES = 64
 TOKEN_ENV = "HYDRA_DASHBOARD_TOKEN"
 """The environment variable a command reads the token from (else it makes one and prints it)."""
 
@@ -52,6 +55,12 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def host_allowed(host_header: str, *, remote: bool) -> bool:
+    """Whether a request with this ``Host`` header is served (any, when bound for remote use)."""
+    name = urlsplit(f"//{host_header}").hostname or ""
+    return remote or is_loopback(name)
 
 
 def check_bind(host: str, *, token: str | None, allow_remote: bool) -> None:
@@ -86,7 +95,8 @@ class Guard:
     """The token and the nonces handed out and not yet used."""
 
     token: str | None
-    _nonces: set[str] = attrs.Factory(set)
+    remote: bool = False  # served beyond loopback (allow_remote): any Host header is served
+    _nonces: dict[str, None] = attrs.Factory(dict)  # oldest first
 
     @property
     def read_only(self) -> bool:
@@ -95,12 +105,14 @@ class Guard:
     def nonce(self) -> str:
         """A nonce for one confirmation page: one request may use it, once."""
         nonce = secrets.token_urlsafe(16)
-        self._nonces.add(nonce)
+        self._nonces[nonce] = None
+        if len(self._nonces) > MAX_NONCES:
+            del self._nonces[next(iter(self._nonces))]
         return nonce
 
     def judge(self, request: Request) -> str | None:
         """Why ``request`` is refused, or None when it may act (its nonce is then used up)."""
-        if self.token is None or not self.token:
+        if not self.token:
             return "the dashboard is read-only (started without a token)"
         refusal = _foreign(request) or _without_token(request, self.token)
         if refusal is not None:
@@ -108,7 +120,7 @@ class Guard:
         nonce = request.form.get("nonce", "")
         if nonce not in self._nonces:
             return "this confirmation was already used or never given (replayed request)"
-        self._nonces.discard(nonce)
+        del self._nonces[nonce]
         return None
 
 

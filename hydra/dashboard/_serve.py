@@ -24,7 +24,7 @@ from .._journal_actor import Offload, run_in_thread
 from .._settings import HydraConfig
 from ._app import DashboardApp
 from ._board import Board
-from ._guard import Guard, check_bind
+from ._guard import Guard, check_bind, is_loopback
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -57,8 +57,8 @@ async def serve_dashboard(
         task_status.started(binds[0] + "/")
 
 
-def app_for(board: Board, *, token: str | None) -> DashboardApp:
-    return DashboardApp(board, Guard(token=token))
+def app_for(board: Board, *, host: str, token: str | None) -> DashboardApp:
+    return DashboardApp(board, Guard(token=token, remote=not is_loopback(host)))
 
 
 @asynccontextmanager
@@ -82,7 +82,7 @@ async def open_dashboard(
     config = config or HydraConfig()
     board = Board(journal_path=journal_path or config.journal.path, engine=engine,
                   limits=config.risk, slippage=config.slippage, clock=clock, offload=offload)
-    app = app_for(board, token=token)
+    app = app_for(board, host=host, token=token)
     async with trio.open_nursery() as nursery:
         url = await nursery.start(functools.partial(serve_dashboard, app, host=host, port=port,
                                                     allow_remote=allow_remote))
@@ -95,13 +95,13 @@ async def serve_journal_dashboard(
     *,
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
-    allow_remote: bool = False,
     config: HydraConfig | None = None,
     task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve the page read-only from the journal at ``journal_path`` (no engine running: after
-    the close, or another machine's copy) until cancelled; reports the URL once it listens."""
+    the close, or another machine's copy) until cancelled; reports the URL once it listens.
+    Only on a loopback address: with no actions there is nothing a token could guard."""
     config = config or HydraConfig()
     board = Board(journal_path=journal_path, limits=config.risk, slippage=config.slippage)
-    await serve_dashboard(app_for(board, token=None), host=host, port=port,
-                          allow_remote=allow_remote, task_status=task_status)
+    await serve_dashboard(app_for(board, host=host, token=None), host=host, port=port,
+                          task_status=task_status)
