@@ -137,7 +137,8 @@ table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #dd
 text-align:right}.chart{width:360px;height:220px;margin-right:1em}
 .chart .frame{fill:none;stroke:#999}.chart .guide{stroke:#999;stroke-dasharray:4}
 .chart circle{fill:#36c;opacity:.7}.chart text{font-size:10px}
-.breaker meter{width:16em}form{display:inline}
+.breaker label{display:inline-block;min-width:24em}.breaker meter{width:16em}
+form{display:inline}
 """
 
 
