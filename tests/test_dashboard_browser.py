@@ -8,6 +8,7 @@ reason, where Chromium, its driver or selenium is missing (``.ci/run`` installs 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -64,8 +65,8 @@ def _shows(driver: Any, element_id: str, text: str) -> Callable[[Any], bool]:
 
 
 async def test_page_in_chromium_follows_a_fill_and_pulls_the_kill_switch(tmp_path: Path) -> None:
-    """The page shows the fill and the position as they happen (pushed, no reload), and the
-    kill switch with the token halts trading; a screenshot is kept."""
+    """The page's clock runs, it shows the fill and the position as they happen (pushed, no
+    reload), and the kill switch with the token halts trading; a screenshot is kept."""
     journal = tmp_path / "j.sqlite"
     shot = Path(os.environ.get("HYDRA_TEST_ARTIFACTS", tmp_path)) / "dashboard.png"
     with trio.fail_after(90):
@@ -86,6 +87,11 @@ async def _watch_a_fill(driver: Any, url: str, engine: Any) -> None:
     await trio.to_thread.run_sync(driver.get, url)
     await trio.to_thread.run_sync(wait.until, _shows(driver, "banner", "SIM"))
     assert "No fills yet." in _text_of(driver, "fills")
+    clock = driver.find_element(By.CSS_SELECTOR, "#banner time").text
+    await trio.to_thread.run_sync(wait.until, lambda d: d.find_element(
+        By.CSS_SELECTOR, "#banner time").text not in ("", clock))  # the clock runs, by itself
+    ticked = driver.find_element(By.CSS_SELECTOR, "#banner time").text
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]{3}", ticked), ticked
     # Wait for the script's first push, so the fill below must arrive by the event stream.
     await trio.to_thread.run_sync(wait.until, lambda d: d.execute_script(
         "return document.body.dataset.updated !== undefined"))

@@ -7,6 +7,7 @@ switch and cancel one intent. `open_dashboard` serves it beside a running engine
 `serve_journal_dashboard` serves it read-only from a journal alone.
 
 Modules, lowest first (each imports only from those above it in this list):
+  _session   whether a contract's market is open, on a break or closed (pure)
   _picture   what the page shows, built from journal records (pure)
   _svg       the slippage charts as SVG (pure)
   _html      the page and its sections as HTML (pure)

@@ -45,14 +45,17 @@ def banner(b: Banner) -> str:
     link = "connected" if b.session_up else "DISCONNECTED"
     source = "live engine" if b.running else "read-only from the journal"
     reason = f" ({escape(b.reason)})" if b.reason else ""
+    markets = " ".join(f'<span class="session session-{state.value}">{escape(symbol)} '
+                       f"{state.value}</span>" for symbol, state in b.sessions)
     return (
         f'<span class="mode mode-{escape(b.mode)}">{escape(b.mode)}</span> '
         f'<span class="link link-{"up" if b.session_up else "down"}">{link}</span> '
         f"<span>reconnects: {b.reconnects}</span> "
         f'<span class="state state-{b.trading_state.value}">{b.trading_state.value}'
         f"{reason}</span> "
-        f'<time datetime="{b.now.isoformat()}">{b.now:%Y-%m-%d %H:%M:%S %Z}</time> '
-        f"<span>{source}</span>"
+        f'<time datetime="{b.now.isoformat(timespec="seconds")}" '
+        f'data-zone="{escape(str(b.now.tzinfo))}">'
+        f"{b.now:%Y-%m-%d %H:%M:%S %Z}</time> {markets} <span>{source}</span>"
     )
 
 

@@ -23,6 +23,7 @@ from .._gate import Criterion, gate_check
 from .._journal import JournaledOrder
 from .._journal_records import JournalRecord
 from .._settings import RiskLimits, SlippageSettings
+from ._session import SessionState, session_state
 
 MODES = {"SimBroker": "SIM", "IBBroker": "PAPER"}
 """The banner's mode by the broker class `open_hydra` journals at start. IBBroker shows PAPER:
@@ -40,6 +41,7 @@ class Banner:
     trading_state: TradingState
     reason: str
     now: dt.datetime  # in the exchange's time zone
+    sessions: tuple[tuple[str, SessionState], ...]  # each built-in contract's market
 
 
 @attrs.frozen(kw_only=True)
@@ -123,6 +125,7 @@ def _banner(records: Sequence[JournalRecord], live: Live | None, now: dt.datetim
         mode=mode, running=live is not None, session_up=session_up,
         reconnects=sum(r.is_note(NoteKind.RECONNECTED) for r in records),
         trading_state=state, reason=reason, now=now,
+        sessions=tuple((c.symbol, session_state(c, now)) for c in BUILT_IN_CONTRACTS.values()),
     )
 
 
