@@ -1,9 +1,9 @@
 """The dashboard's cost: CPU with the engine idle, and serving 50 working orders and 1,000 fills.
 
-1. **Idle CPU.** Hydra on an idle simulated exchange (no flow, no random walk) on the real
-   clock, for ``--seconds`` each: alone, then with the dashboard served and one page connected
-   to its event stream over a real socket. The process's CPU time over wall time, each; the
-   goal is under 1 percentage point more with the dashboard.
+1. **Idle CPU.** Hydra with no intent on the simulated oats market as the simulator models it
+   by default, on the real clock, for ``--seconds`` each: alone, then with the dashboard served
+   and one page connected to its event stream over a real socket. The process's CPU time over
+   wall time, each; the goal is under 1 percentage point more with the dashboard.
 2. **Load.** A journal with 50 working orders and 1,000 fills (250 intents of 4 fills each),
    built through `Journal` itself. Times, over ``--runs``: drawing the page's sections from
    the journal (what every pushed update costs), and a whole ``GET /`` over HTTP from
@@ -34,12 +34,11 @@ from hydra._open_hydra import open_hydra
 from hydra._orders import Fill, OrderIntent, OrderRequest
 from hydra.dashboard import Board, open_dashboard, serve_journal_dashboard
 from hydra.dashboard._html import page, sections
-from hydra.sim import DisplayedSize, MarketParams, SimBroker, SimParams, open_sim_exchange
+from hydra.sim import SimBroker, SimParams, open_sim_exchange
 
 T0 = dt.datetime(2026, 11, 2, 14, 30, tzinfo=dt.UTC)
 TICK = Decimal("0.25")
-IDLE = SimParams(markets=(MarketParams.oats(adv=0, daily_volatility=0.0,
-                                            displayed_size=DisplayedSize.fixed(5)),))
+IDLE = SimParams()  # the simulator's default oats market; no order of ours
 
 
 async def _fetch(url: str, path: str) -> bytes:
