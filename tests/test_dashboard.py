@@ -287,7 +287,8 @@ async def test_a_foreign_host_name_is_refused_on_loopback(
         for name in ("localhost:8765", "[::1]:8765", "127.0.0.1"):
             assert (await get(app, "/", headers={"host": name})).status == 200
         remote = DashboardApp(app.board, Guard(token=TOKEN, remote=True))
-        assert (await get(remote, "/", headers={"host": "hydra.example:8765"})).status == 200
+        served = await get(remote, "/", headers={"host": "hydra.example:8765"})
+        assert served.status == 401  # not refused for its name: asked to sign in
 
 
 async def test_only_the_latest_confirmations_stay_usable(
@@ -301,3 +302,29 @@ async def test_only_the_latest_confirmations_stay_usable(
         refused = await post(app, "/kill", form=oldest)
         assert refused.status == 403 and "replayed" in refused.text
         assert engine.statistics().trading_state is TradingState.ACTIVE
+
+
+async def test_beyond_loopback_reading_needs_the_token(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Served for remote use, every read needs the token's cookie, set once by signing in
+    with the token; a wrong token or another origin is refused."""
+    async with _running(tmp_path) as (_, app, _):
+        remote = DashboardApp(app.board, Guard(token=TOKEN, remote=True))
+        host = {"host": "hydra.example:8765"}
+        for path in ("/", "/events", "/kill"):
+            refused = await get(remote, path, headers=host)
+            assert refused.status == 401 and 'action="sign-in"' in refused.text
+        wrong = await post(remote, "/sign-in", form={"token": "guess"}, headers=host)
+        assert wrong.status == 403 and "wrong or missing token" in wrong.text
+        foreign = await post(remote, "/sign-in", form={"token": TOKEN},
+                             headers={**host, "origin": "http://evil.example"})
+        assert foreign.status == 403
+        signed = await post(remote, "/sign-in", form={"token": TOKEN}, headers=host)
+        assert signed.status == 303 and signed.headers["location"] == "./"
+        cookie = signed.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        page = await get(remote, "/", headers={**host, "cookie": cookie.split(";")[0]})
+        assert page.status == 200 and "live engine" in page.text
+        forged = await get(remote, "/", headers={**host, "cookie": "hydra_dashboard=guess"})
+        assert forged.status == 401

@@ -6,7 +6,8 @@ Routes, all relative to where the app is mounted:
 - ``GET /events`` server-sent events: every section at once, then the sections again after
   each engine event (several events waiting are drawn once); no timer, no polling;
 - ``GET /kill``, ``GET /cancel?intent=ID`` the confirmation step of an action, which hands out
-  a one-use nonce; ``POST /kill``, ``POST /cancel`` the action itself, judged by the `Guard`.
+  a one-use nonce; ``POST /kill``, ``POST /cancel`` the action itself, judged by the `Guard`;
+- ``POST /sign-in`` the token, once, for the cookie that reading needs beyond loopback.
 """
 
 from __future__ import annotations
@@ -82,11 +83,18 @@ class DashboardApp:
             return
         if scope["type"] != "http":
             return  # no websocket here: the page uses server-sent events
-        host = _headers(scope).get("host", "")
+        headers = _headers(scope)
+        host = headers.get("host", "")
         if not host_allowed(host, remote=self.guard.remote):
             await _respond(send, 421, _html.message("Refused", f"not served as {host!r}"))
             return
         route = (scope["method"], scope["path"])
+        if route == ("POST", "/sign-in"):
+            await self._sign_in(headers, receive, send)
+            return
+        if not self.guard.admits(headers):
+            await _respond(send, 401, _html.sign_in())
+            return
         match route:
             case ("GET" | "HEAD", "/"):
                 actions = self.actions
@@ -104,6 +112,18 @@ class DashboardApp:
                 await _respond(send, 405, _html.message("Method not allowed", scope["method"]))
             case _:
                 await _respond(send, 404, _html.message("Not found", scope["path"]))
+
+    async def _sign_in(self, headers: dict[str, str], receive: Receive, send: Send) -> None:
+        form = await _form(receive)
+        refusal = "request body too large" if form is None else self.guard.sign_in(
+            Request(headers=headers, form=form, host=headers.get("host", "")))
+        if refusal is not None:
+            await _respond(send, 403, _html.message("Refused", refusal))
+            return
+        await send({"type": "http.response.start", "status": 303, "headers": [
+            (b"location", b"./"), (b"set-cookie", self.guard.cookie().encode()),
+            (b"cache-control", b"no-store")]})
+        await send({"type": "http.response.body", "body": b""})
 
     async def _sections(self) -> dict[str, str]:
         actions = self.actions

@@ -11,7 +11,9 @@ A refused request changes nothing. The rules:
 - each confirmation page hands out a nonce that one request may use, once: a replayed request
   is refused (only the latest `MAX_NONCES` are kept, so asking for pages costs no memory);
 - on a loopback address, a request whose ``Host`` is not a loopback name is refused, reads
-  too (`host_allowed`): a page elsewhere cannot read it through a rebound DNS name.
+  too (`host_allowed`): a page elsewhere cannot read it through a rebound DNS name;
+- served beyond loopback, reading needs the token too: given once on a sign-in form, it is
+  kept in an HttpOnly, SameSite=Strict cookie (`Guard.admits`).
 
 Binding to anything but a loopback address needs ``allow_remote`` and a token
 (`check_bind`).
@@ -23,6 +25,7 @@ import hmac
 import ipaddress
 import secrets
 from collections.abc import Mapping
+from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 import attrs
@@ -30,6 +33,7 @@ import attrs
 from .._errors import HydraError
 
 MAX_NONCES = 64
+COOKIE = "hydra_dashboard"
 TOKEN_ENV = "HYDRA_DASHBOARD_TOKEN"
 """The environment variable a command reads the token from (else it makes one and prints it)."""
 
@@ -110,6 +114,25 @@ class Guard:
             del self._nonces[next(iter(self._nonces))]
         return nonce
 
+    def admits(self, headers: Mapping[str, str]) -> bool:
+        """Whether a request may read the page: always on loopback; beyond it, only with the
+        token's cookie."""
+        if not self.remote:
+            return True
+        cookies = SimpleCookie(headers.get("cookie", ""))
+        given = cookies[COOKIE].value if COOKIE in cookies else ""
+        return bool(self.token) and _same(given, self.token or "")
+
+    def sign_in(self, request: Request) -> str | None:
+        """Why a sign-in (the token posted once, for the cookie) is refused, or None."""
+        if not self.token:
+            return "the dashboard has no token"
+        return _foreign(request) or _without_token(request, self.token)
+
+    def cookie(self) -> str:
+        """The Set-Cookie value that `admits` accepts."""
+        return f"{COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/"
+
     def judge(self, request: Request) -> str | None:
         """Why ``request`` is refused, or None when it may act (its nonce is then used up)."""
         if not self.token:
@@ -138,6 +161,10 @@ def _without_token(request: Request, token: str) -> str | None:
     bearer = request.headers.get("authorization", "")
     if bearer.lower().startswith("bearer "):
         given = given or bearer[len("bearer "):]
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    if not _same(given, token):
         return "wrong or missing token"
     return None
+
+
+def _same(given: str, token: str) -> bool:
+    return hmac.compare_digest(given.encode(), token.encode())

@@ -175,6 +175,17 @@ def confirmation(*, what: str, action: str, fields: Mapping[str, str]) -> str:
     )
 
 
+def sign_in() -> str:
+    """The page a reader beyond loopback gets until the token's cookie is set."""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        "<title>Hydra dashboard: sign in</title></head><body><h1>Hydra dashboard</h1>"
+        '<form method="post" action="sign-in"><label>token <input type="password" '
+        'name="token" autocomplete="off" required></label> <button>sign in</button></form>'
+        "</body></html>"
+    )
+
+
 def message(title: str, text: str) -> str:
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}'
             f'</title></head><body><h1>{escape(title)}</h1><p>{escape(text)}</p>'
