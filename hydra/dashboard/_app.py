@@ -144,7 +144,7 @@ class DashboardApp:
                     while True:  # draw once for every event already waiting
                         try:
                             events.receive_nowait()
-                        except trio.WouldBlock:
+                        except (trio.WouldBlock, trio.EndOfChannel):  # (ends the loop next)
                             break
                     await send({"type": "http.response.body", "body": event_lines(
                         await self._sections()), "more_body": True})
