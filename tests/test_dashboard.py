@@ -75,18 +75,28 @@ async def test_page_shows_every_view_after_a_fill(
     assert 'src="dashboard.js"' in text and 'action="kill"' in text  # with the token: actions
 
 
-async def test_working_order_shows_with_a_cancel_button(
+async def test_working_order_shows_its_ladder_and_a_cancel_button(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    """A resting order shows its intent, filled of total and limit price, and a cancel form."""
+    """A resting order shows its intent, filled of total, its latest limit price, its ladder
+    stage with the time to the next step, and a cancel form."""
     async with _running(tmp_path, spread_ticks=8) as (engine, app, _):
+        start = trio.current_time()
         await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
                                         intent_id="resting"))
-        await trio.sleep(1)
+        await trio.sleep_until(start + 1)
         text = (await get(app, "/")).text
         assert "<td>resting</td>" in text and "<td>0 / 3</td>" in text
-        assert "<td>350.00</td>" in text
+        assert "<td>350.00</td><td>AT_MID</td>" in text
+        assert '<span data-left="59.0">59 s</span> to the next step' in text
         assert 'name="intent" value="resting"' in text
+        await trio.sleep_until(start + 61)  # stepped at 60 s, only to the slippage guard
+        text = (await get(app, "/")).text
+        assert "<td>350.50</td><td>STEPPED</td>" in text
+        assert '<span data-left="29.0">29 s</span> to the next step' in text
+        await trio.sleep_until(start + 100)
+        text = (await get(app, "/")).text
+        assert "<td>CROSSING</td>" in text and ">5 s</span> until it ends" in text
 
 
 async def test_stream_pushes_sections_on_each_engine_event(

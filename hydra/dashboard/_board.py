@@ -26,7 +26,7 @@ from .._journal import Journal, JournaledOrder, utc_now
 from .._journal_actor import Offload, run_in_thread
 from .._journal_records import JournalRecord, read_journal
 from .._messages import EngineEvent
-from .._settings import RiskLimits, SlippageSettings
+from .._settings import HydraConfig
 from ._picture import Live, Picture, picture
 
 log = structlog.get_logger()
@@ -55,8 +55,7 @@ class Board:
 
     journal_path: str = attrs.field(converter=_path)
     engine: Engine | None = None
-    limits: RiskLimits = RiskLimits()
-    slippage: SlippageSettings = SlippageSettings()
+    config: HydraConfig = HydraConfig()  # the engine's: limits, slippage model, ladders
     time_zone: ZoneInfo = ZoneInfo("America/Chicago")  # the exchange's, for the banner's clock
     clock: Callable[[], dt.datetime] = utc_now
     offload: Offload = run_in_thread  # reads the journal away from the event loop
@@ -74,8 +73,7 @@ class Board:
 
         def work() -> T:
             records, live_orders = _read(self.journal_path)
-            return draw(picture(records, live_orders, live=live, now=now, limits=self.limits,
-                                settings=self.slippage))
+            return draw(picture(records, live_orders, live=live, now=now, config=self.config))
 
         drawn: T = await self.offload(work)
         return drawn

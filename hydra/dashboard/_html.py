@@ -59,10 +59,17 @@ def banner(b: Banner) -> str:
     )
 
 
+def _stage_left(order: WorkingOrder) -> str:
+    what = "until it ends" if order.last_stage else "to the next step"
+    return (f'<span data-left="{order.stage_left:.1f}">{order.stage_left:.0f} s</span> '
+            f"{what}")
+
+
 def working(orders: Sequence[WorkingOrder], *, actions: bool) -> str:
-    headers = ["intent", "order", "contract", "side", "filled / qty", "limit"]
+    headers = ["intent", "order", "contract", "side", "filled / qty", "limit", "stage", "time"]
     rows = [[_text(o.intent_id), _text(o.client_order_id), _text(o.symbol), o.side.value,
-             f"{o.filled} / {o.quantity}", _text(o.limit_price)]
+             f"{o.filled} / {o.quantity}", _text(o.limit_price), _text(o.stage),
+             _stage_left(o)]
             + ([_cancel_button(o.intent_id)] if actions else [])
             for o in orders]
     return _table(headers + (["action"] if actions else []), rows, empty="No working orders.")

@@ -3,26 +3,30 @@ running, its live statistics).
 
 Pure: `picture` reads `JournalRecord` values and the journal's working orders and returns a
 `Picture`; nothing here opens a file or renders a page. The slippage figures are the fill
-report's (`hydra._fill_report.fill_report`) and the gate's conditions `hydra._gate.gate_check`,
-so the page and the reports can never disagree.
+report's (`hydra._fill_report.fill_report`), the gate's conditions `hydra._gate.gate_check`
+and a ladder's stages `hydra._patience.stage_plan`, so the page and the engine can never
+disagree.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import enum
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
 from .._contracts import BUILT_IN_CONTRACTS
 from .._core._positions import Position
-from .._enums import NoteKind, Side, TradingState
+from .._enums import NoteKind, Policy, Side, TradingState
 from .._fill_report import FillReport, fill_report
 from .._gate import Criterion, gate_check
-from .._journal import JournaledOrder
+from .._journal import EventKind, JournaledOrder
 from .._journal_records import JournalRecord
-from .._settings import RiskLimits, SlippageSettings
+from .._patience import stage_plan, stages_after
+from .._settings import HydraConfig, RiskLimits
 from ._session import SessionState, session_state
 
 MODES = {"SimBroker": "SIM", "IBBroker": "PAPER"}
@@ -52,7 +56,10 @@ class WorkingOrder:
     side: Side
     filled: int
     quantity: int
-    limit_price: Decimal
+    limit_price: Decimal  # the latest: as placed, or as last repriced
+    stage: str  # where its ladder is now (AT_MID, STEPPED, CROSSING; a baseline's policy)
+    stage_left: float  # seconds until the next stage (or, at the last, until the ladder ends)
+    last_stage: bool
 
 
 @attrs.frozen(kw_only=True)
@@ -93,20 +100,20 @@ def picture(
     *,
     live: Live | None,
     now: dt.datetime,
-    limits: RiskLimits,
-    settings: SlippageSettings,
+    config: HydraConfig,
 ) -> Picture:
     """The dashboard over a journal's ``records`` and ``live_orders``; ``live`` is None when
     no engine runs behind the page."""
-    report = fill_report(records, settings=settings)
+    report = fill_report(records, settings=config.slippage)
     positions = _positions(report)
+    ladders = _Ladders.of(records)
     return Picture(
         banner=_banner(records, live, now),
-        working=tuple(_working(order) for order in live_orders),
+        working=tuple(ladders.working(order, now, config) for order in live_orders),
         report=report,
         positions=tuple(positions),
-        breakers=_breakers(records, positions, limits),
-        gate=tuple(gate_check(records, settings=settings)),
+        breakers=_breakers(records, positions, config.risk),
+        gate=tuple(gate_check(records, settings=config.slippage)),
     )
 
 
@@ -129,13 +136,45 @@ def _banner(records: Sequence[JournalRecord], live: Live | None, now: dt.datetim
     )
 
 
-def _working(order: JournaledOrder) -> WorkingOrder:
-    request = order.request
-    return WorkingOrder(
-        intent_id=request.intent_id, client_order_id=request.client_order_id,
-        symbol=request.contract.symbol, side=request.side, filled=order.filled,
-        quantity=request.quantity, limit_price=request.limit_price,
-    )
+@attrs.frozen(kw_only=True)
+class _Ladders:
+    """What the journal says of each order's ladder: when it was placed, its latest price, and
+    the policy and strategy of its intent."""
+
+    placed: Mapping[str, dt.datetime]
+    prices: Mapping[str, Decimal]
+    intents: Mapping[str, Mapping[str, Any]]
+
+    @classmethod
+    def of(cls, records: Sequence[JournalRecord]) -> _Ladders:
+        return cls(
+            placed={r.client_order_id: r.recorded_at for r in records
+                    if r.kind is EventKind.ORDER and r.client_order_id is not None},
+            prices={str(r.payload["client_order_id"]): Decimal(r.payload["limit_price"])
+                    for r in records if r.is_note(NoteKind.MODIFY)},
+            intents={r.intent_id: r.payload["intent"] for r in records
+                     if r.kind is EventKind.INTENT and r.intent_id is not None},
+        )
+
+    def working(self, order: JournaledOrder, now: dt.datetime, config: HydraConfig
+                ) -> WorkingOrder:
+        """``order`` as the page shows it, its ladder timed by `hydra._patience`'s plan."""
+        request = order.request
+        intent = self.intents.get(request.intent_id, {})
+        policy = Policy(intent.get("policy") or Policy.AUTO.value)
+        plan = stage_plan(policy, config.execution_for(str(intent.get("strategy", "default"))))
+        placed = self.placed.get(request.client_order_id, now)
+        left = stages_after(plan, max(0.0, (now - placed).total_seconds()))
+        stage, stage_left = left[0] if left else (plan[-1][0], 0.0)
+        return WorkingOrder(
+            intent_id=request.intent_id, client_order_id=request.client_order_id,
+            symbol=request.contract.symbol, side=request.side, filled=order.filled,
+            quantity=request.quantity,
+            limit_price=self.prices.get(request.client_order_id, request.limit_price),
+            stage=stage.name if isinstance(stage, enum.Enum) else str(stage),
+            stage_left=stage_left,
+            last_stage=len(left) <= 1,
+        )
 
 
 def _positions(report: FillReport) -> list[Position]:

@@ -81,7 +81,7 @@ async def open_dashboard(
     check_bind(host, token=token, allow_remote=allow_remote)  # refused before anything starts
     config = config or HydraConfig()
     board = Board(journal_path=journal_path or config.journal.path, engine=engine,
-                  limits=config.risk, slippage=config.slippage, clock=clock, offload=offload)
+                  config=config, clock=clock, offload=offload)
     app = app_for(board, host=host, token=token)
     async with trio.open_nursery() as nursery:
         url = await nursery.start(functools.partial(serve_dashboard, app, host=host, port=port,
@@ -102,6 +102,6 @@ async def serve_journal_dashboard(
     the close, or another machine's copy) until cancelled; reports the URL once it listens.
     Only on a loopback address: with no actions there is nothing a token could guard."""
     config = config or HydraConfig()
-    board = Board(journal_path=journal_path, limits=config.risk, slippage=config.slippage)
+    board = Board(journal_path=journal_path, config=config)
     await serve_dashboard(app_for(board, host=host, token=None), host=host, port=port,
                           task_status=task_status)

@@ -1,5 +1,5 @@
 // Hydra dashboard: swap in each section the server pushes (server-sent events), and keep the
-// banner's exchange clock running between pushes. Without this script the page still shows
+// banner's exchange clock and each ladder's countdown running between pushes. Without this script the page still shows
 // everything as of its load, and its forms still work.
 "use strict";
 (function () {
@@ -31,5 +31,16 @@
     }).format(moment);
     clock.textContent = shown + " " + clock.textContent.split(" ").pop();
   }
-  window.setInterval(tick, 1000);
+
+  // Each "12 s" countdown (data-left: seconds when drawn), moved on toward zero.
+  function countDown() {
+    for (const element of document.querySelectorAll("[data-left]")) {
+      if (element.dataset.drawnAt === undefined) {
+        element.dataset.drawnAt = String(Date.now());
+      }
+      const passed = (Date.now() - Number(element.dataset.drawnAt)) / 1000;
+      element.textContent = Math.max(0, Math.round(Number(element.dataset.left) - passed)) + " s";
+    }
+  }
+  window.setInterval(function () { tick(); countDown(); }, 1000);
 })();
