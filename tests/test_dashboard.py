@@ -99,6 +99,24 @@ async def test_working_order_shows_its_ladder_and_a_cancel_button(
         assert "<td>CROSSING</td>" in text and ">5 s</span> until it ends" in text
 
 
+async def test_twap_order_shows_its_slices(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A TWAP's working slice shows how many slices have started of the plan's total; a
+    patience order shows none."""
+    async with _running(tmp_path, spread_ticks=8) as (engine, app, _):
+        await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=20,
+                                        intent_id="sliced"))  # over 1% of oats' ADV of 1,500
+        await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1,
+                                        intent_id="single"))
+        await trio.sleep(1)
+        rows = (await get(app, "/")).text.split("<tr>")
+    (sliced,) = [r for r in rows if "<td>sliced</td>" in r]
+    (single,) = [r for r in rows if "<td>single</td>" in r]
+    assert "<td>0 / 2</td>" in sliced and "<td>1 of 10</td>" in sliced
+    assert "<td>-</td>" in single
+
+
 async def test_stream_pushes_sections_on_each_engine_event(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:

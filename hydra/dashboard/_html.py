@@ -66,10 +66,11 @@ def _stage_left(order: WorkingOrder) -> str:
 
 
 def working(orders: Sequence[WorkingOrder], *, actions: bool) -> str:
-    headers = ["intent", "order", "contract", "side", "filled / qty", "limit", "stage", "time"]
+    headers = ["intent", "order", "contract", "side", "filled / qty", "limit", "stage", "time",
+               "TWAP slices"]
     rows = [[_text(o.intent_id), _text(o.client_order_id), _text(o.symbol), o.side.value,
              f"{o.filled} / {o.quantity}", _text(o.limit_price), _text(o.stage),
-             _stage_left(o)]
+             _stage_left(o), NONE if o.slices is None else f"{o.slices[0]} of {o.slices[1]}"]
             + ([_cancel_button(o.intent_id)] if actions else [])
             for o in orders]
     return _table(headers + (["action"] if actions else []), rows, empty="No working orders.")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -20,13 +21,16 @@ import attrs
 
 from .._contracts import BUILT_IN_CONTRACTS
 from .._core._positions import Position
+from .._core._routing import route
+from .._core._twap import slice_sizes
 from .._enums import NoteKind, Policy, Side, TradingState
+from .._errors import InvalidValueError
 from .._fill_report import FillReport, fill_report
 from .._gate import Criterion, gate_check
 from .._journal import EventKind, JournaledOrder
 from .._journal_records import JournalRecord
 from .._patience import stage_plan, stages_after
-from .._settings import HydraConfig, RiskLimits
+from .._settings import ExecutionSettings, HydraConfig, RiskLimits
 from ._session import SessionState, session_state
 
 MODES = {"SimBroker": "SIM", "IBBroker": "PAPER"}
@@ -60,6 +64,7 @@ class WorkingOrder:
     stage: str  # where its ladder is now (AT_MID, STEPPED, CROSSING; a baseline's policy)
     stage_left: float  # seconds until the next stage (or, at the last, until the ladder ends)
     last_stage: bool
+    slices: tuple[int, int] | None  # a TWAP's slices started of its total; None: no TWAP
 
 
 @attrs.frozen(kw_only=True)
@@ -144,6 +149,7 @@ class _Ladders:
     placed: Mapping[str, dt.datetime]
     prices: Mapping[str, Decimal]
     intents: Mapping[str, Mapping[str, Any]]
+    orders: Counter[str]  # orders journaled per intent
 
     @classmethod
     def of(cls, records: Sequence[JournalRecord]) -> _Ladders:
@@ -154,15 +160,19 @@ class _Ladders:
                     for r in records if r.is_note(NoteKind.MODIFY)},
             intents={r.intent_id: r.payload["intent"] for r in records
                      if r.kind is EventKind.INTENT and r.intent_id is not None},
+            orders=Counter(r.intent_id for r in records
+                           if r.kind is EventKind.ORDER and r.intent_id is not None),
         )
 
     def working(self, order: JournaledOrder, now: dt.datetime, config: HydraConfig
                 ) -> WorkingOrder:
-        """``order`` as the page shows it, its ladder timed by `hydra._patience`'s plan."""
+        """``order`` as the page shows it: its ladder timed by `hydra._patience`'s plan, and
+        its intent routed as the router routes it (`hydra._core._routing.route`)."""
         request = order.request
         intent = self.intents.get(request.intent_id, {})
-        policy = Policy(intent.get("policy") or Policy.AUTO.value)
-        plan = stage_plan(policy, config.execution_for(str(intent.get("strategy", "default"))))
+        settings = config.execution_for(str(intent.get("strategy", "default")))
+        policy = _routed(intent, config, settings)
+        plan = stage_plan(policy or Policy.PATIENCE, settings)
         placed = self.placed.get(request.client_order_id, now)
         left = stages_after(plan, max(0.0, (now - placed).total_seconds()))
         stage, stage_left = left[0] if left else (plan[-1][0], 0.0)
@@ -174,7 +184,24 @@ class _Ladders:
             stage=stage.name if isinstance(stage, enum.Enum) else str(stage),
             stage_left=stage_left,
             last_stage=len(left) <= 1,
+            slices=None if policy is not Policy.TWAP else (
+                self.orders[request.intent_id],
+                len(slice_sizes(int(intent["quantity"]), settings.twap_slices))),
         )
+
+
+def _routed(intent: Mapping[str, Any], config: HydraConfig, settings: ExecutionSettings
+            ) -> Policy | None:
+    """The policy the router gave ``intent`` (None when it cannot be told: no intent record,
+    or no ADV for its contract in this configuration)."""
+    if not intent:
+        return None
+    asked = None if intent.get("policy") is None else Policy(intent["policy"])
+    try:
+        return route(int(intent["quantity"]), adv=config.adv.get(intent["contract"]["symbol"]),
+                     settings=settings, policy=asked)
+    except InvalidValueError:
+        return None
 
 
 def _positions(report: FillReport) -> list[Position]:
