@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from hydra._engine import Engine
 from hydra._journal_actor import run_inline
 from hydra.dashboard import Board, DashboardApp, Guard
 from hydra.dashboard._guard import MAX_NONCES
-from hydra.sim import SimExchange, open_sim_exchange
+from hydra.sim import SimBroker, SimExchange, open_sim_exchange
 from tests.asgi import get, open_stream, post
 from tests.simulated import journal_notes, open_engine, quiet_oats
 
@@ -87,12 +88,12 @@ async def test_working_order_shows_its_ladder_and_a_cancel_button(
         await trio.sleep_until(start + 1)
         text = (await get(app, "/")).text
         assert "<td>resting</td>" in text and "<td>0 / 3</td>" in text
-        assert "<td>350.00</td><td>AT_MID</td>" in text
+        assert "<td>350.00</td><td>-</td><td>AT_MID</td>" in text
         assert '<span data-left="59.0">59 s</span> to the next step' in text
         assert 'name="intent" value="resting"' in text
         await trio.sleep_until(start + 61)  # stepped at 60 s, only to the slippage guard
         text = (await get(app, "/")).text
-        assert "<td>350.50</td><td>STEPPED</td>" in text
+        assert "<td>350.50</td><td>-</td><td>STEPPED</td>" in text
         assert '<span data-left="29.0">29 s</span> to the next step' in text
         await trio.sleep_until(start + 100)
         text = (await get(app, "/")).text
@@ -115,6 +116,34 @@ async def test_twap_order_shows_its_slices(
     (single,) = [r for r in rows if "<td>single</td>" in r]
     assert "<td>0 / 2</td>" in sliced and "<td>1 of 10</td>" in sliced
     assert "<td>-</td>" in single
+
+
+async def test_with_the_broker_the_page_shows_bid_ask_and_marks(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Given a view of the market, a working order shows the bid and ask, and a position its
+    mark (the mid) and unrealized PnL in dollars."""
+    journal = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:  # 349.75 / 350.25
+        async with open_engine(exchange, journal, CONFIG) as engine:
+            market = SimBroker(exchange)
+            await market.connect()
+            await market.subscribe_quotes(OATS)
+            board = Board(journal_path=journal, engine=engine, config=CONFIG, market=market,
+                          offload=run_inline,
+                          clock=lambda: exchange.timestamp(trio.current_time()))
+            app = DashboardApp(board, Guard(token=None))
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
+                                            intent_id="quoted"))
+            await trio.sleep(1)
+            working = (await get(app, "/")).text
+            await trio.sleep(60)  # the step to the ask fills
+            held = (await get(app, "/")).text
+    assert "<td>350.00</td><td>350.00 / 350.25</td><td>AT_MID</td>" in working  # our bid
+    assert "<td>ZO</td><td>3</td><td>350.25</td><td>" in held  # bought 3 at the ask
+    (row,) = [r for r in held.split("<tr>") if r.startswith("<td>ZO</td><td>3</td>")]
+    mark, unrealized = re.findall(r"<td>([^<]*)</td>", row)[3:5]
+    assert Decimal(unrealized.replace(",", "")) == (Decimal(mark) - Decimal("350.25")) * 3 * 50
 
 
 async def test_stream_pushes_sections_on_each_engine_event(

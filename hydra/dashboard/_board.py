@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -19,14 +19,19 @@ import attrs
 import structlog
 import trio
 
+from .._contracts import ContractSpec
+from .._core._quote_check import quote_problem
 from .._engine import Engine
-from .._errors import InvalidValueError
+from .._errors import BrokerError, InvalidValueError
 from .._ids import IntentId
 from .._journal import Journal, JournaledOrder, utc_now
 from .._journal_actor import Offload, run_in_thread
 from .._journal_records import JournalRecord, read_journal
 from .._messages import EngineEvent
+from .._quote_source import contract_name
+from .._quotes import Quote
 from .._settings import HydraConfig
+from ..brokers import MarketView
 from ._picture import Live, Picture, picture
 
 log = structlog.get_logger()
@@ -56,27 +61,46 @@ class Board:
     journal_path: str = attrs.field(converter=_path)
     engine: Engine | None = None
     config: HydraConfig = HydraConfig()  # the engine's: limits, slippage model, ladders
+    market: MarketView | None = None  # the engine's broker, for bid/ask and marks
     time_zone: ZoneInfo = ZoneInfo("America/Chicago")  # the exchange's, for the banner's clock
     clock: Callable[[], dt.datetime] = utc_now
     offload: Offload = run_in_thread  # reads the journal away from the event loop
 
     async def draw(self, draw: Callable[[Picture], T]) -> T:
-        """``draw`` of the page's content now: the journal as committed and the engine's live
-        state. Reading, judging and drawing all run in ``offload`` (a worker thread unless a
-        test says otherwise): with a thousand fills they take a tenth of a second, which the
-        event loop must not wait for."""
+        """``draw`` of the page's content now: the journal as committed, the engine's live
+        state and the broker's quotes. Reading, judging and drawing run in ``offload`` (a worker
+        thread unless a test says otherwise): with a thousand fills they take a tenth of a
+        second, which the event loop must not wait for."""
         live = None
         if self.engine is not None:
             stats = self.engine.statistics()
             live = Live(session_up=stats.session_up, trading_state=stats.trading_state)
         now = self.clock().astimezone(self.time_zone)
 
-        def work() -> T:
+        def build() -> Picture:
             records, live_orders = _read(self.journal_path)
-            return draw(picture(records, live_orders, live=live, now=now, config=self.config))
+            return picture(records, live_orders, live=live, now=now, config=self.config)
 
-        drawn: T = await self.offload(work)
+        built: Picture = await self.offload(build)
+        quoted = built.quoted(self._quotes(built.contracts()))
+        drawn: T = await self.offload(lambda: draw(quoted))
         return drawn
+
+    def _quotes(self, contracts: Sequence[ContractSpec]) -> dict[str, Quote]:
+        """The broker's usable quote of each of ``contracts`` (read on the Trio thread, as a
+        broker must be); one it has not, or cannot price from, is left out."""
+        quotes: dict[str, Quote] = {}
+        if self.market is None:
+            return quotes
+        now, max_age = trio.current_time(), self.config.risk.max_quote_age
+        for contract in contracts:
+            try:
+                quote = self.market.quote_nowait(contract)
+            except BrokerError:  # not subscribed, or unusable (QuoteUnusableError)
+                continue
+            if quote_problem(quote, now=now, max_age=max_age) is None:
+                quotes[contract_name(contract)] = quote
+        return quotes
 
     def subscribe(self) -> trio.MemoryReceiveChannel[EngineEvent] | None:
         """A channel of the engine's events from now on (None without an engine)."""

@@ -66,10 +66,11 @@ def _stage_left(order: WorkingOrder) -> str:
 
 
 def working(orders: Sequence[WorkingOrder], *, actions: bool) -> str:
-    headers = ["intent", "order", "contract", "side", "filled / qty", "limit", "stage", "time",
-               "TWAP slices"]
+    headers = ["intent", "order", "contract", "side", "filled / qty", "limit", "bid / ask",
+               "stage", "time", "TWAP slices"]
     rows = [[_text(o.intent_id), _text(o.client_order_id), _text(o.symbol), o.side.value,
-             f"{o.filled} / {o.quantity}", _text(o.limit_price), _text(o.stage),
+             f"{o.filled} / {o.quantity}", _text(o.limit_price),
+             NONE if o.quote is None else f"{o.quote.bid} / {o.quote.ask}", _text(o.stage),
              _stage_left(o), NONE if o.slices is None else f"{o.slices[0]} of {o.slices[1]}"]
             + ([_cancel_button(o.intent_id)] if actions else [])
             for o in orders]
@@ -91,9 +92,12 @@ def fills(lines: Sequence[FillLine]) -> str:
     return _table(headers, rows, empty="No fills yet.")
 
 
-def positions(held: Sequence[Position], breakers: Sequence[Breaker]) -> str:
-    headers = ["contract", "position", "average price", "realized PnL ($)", "commission ($)"]
+def positions(held: Sequence[Position], marks: Mapping[str, Decimal],
+              breakers: Sequence[Breaker]) -> str:
+    headers = ["contract", "position", "average price", "mark", "unrealized PnL ($)",
+               "realized PnL ($)", "commission ($)"]
     rows = [[_text(p.contract.symbol), str(p.quantity), _text(p.average_price),
+             _text(marks.get(p.contract.symbol)), _unrealized(p, marks.get(p.contract.symbol)),
              _money(p.realized_pnl), _money(p.commission)] for p in held]
     bars = "".join(
         f'<div class="breaker"><label>{escape(b.name)}: {_money(b.value)} of '
@@ -103,6 +107,10 @@ def positions(held: Sequence[Position], breakers: Sequence[Breaker]) -> str:
     )
     table = _table(headers, rows, empty="No positions.")
     return f'{table}<div class="breakers">{bars}</div>'
+
+
+def _unrealized(position: Position, mark: Decimal | None) -> str:
+    return NONE if mark is None else _money(position.unrealized_pnl(mark))
 
 
 def slippage(p: Picture) -> str:
@@ -128,7 +136,7 @@ def sections(p: Picture, *, actions: bool) -> dict[str, str]:
         "banner": banner(p.banner),
         "working": working(p.working, actions=actions),
         "fills": fills(p.report.fills),
-        "positions": positions(p.positions, p.breakers),
+        "positions": positions(p.positions, p.marks, p.breakers),
         "slippage": slippage(p),
         "gate": gate(p.gate),
     }

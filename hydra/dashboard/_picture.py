@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from .._contracts import BUILT_IN_CONTRACTS
+from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from .._core._positions import Position
 from .._core._routing import route
 from .._core._twap import slice_sizes
@@ -30,6 +30,8 @@ from .._gate import Criterion, gate_check
 from .._journal import EventKind, JournaledOrder
 from .._journal_records import JournalRecord
 from .._patience import stage_plan, stages_after
+from .._quote_source import contract_name
+from .._quotes import Quote
 from .._settings import ExecutionSettings, HydraConfig, RiskLimits
 from ._session import SessionState, session_state
 
@@ -56,6 +58,7 @@ class Banner:
 class WorkingOrder:
     intent_id: str
     client_order_id: str
+    contract: ContractSpec
     symbol: str
     side: Side
     filled: int
@@ -65,6 +68,7 @@ class WorkingOrder:
     stage_left: float  # seconds until the next stage (or, at the last, until the ladder ends)
     last_stage: bool
     slices: tuple[int, int] | None  # a TWAP's slices started of its total; None: no TWAP
+    quote: Quote | None = None  # the broker's, when the page has the broker and it is usable
 
 
 @attrs.frozen(kw_only=True)
@@ -89,6 +93,23 @@ class Picture:
     positions: tuple[Position, ...]
     breakers: tuple[Breaker, ...]
     gate: tuple[Criterion, ...]
+    marks: Mapping[str, Decimal] = attrs.field(factory=dict)  # mid by symbol, when quoted
+
+    def contracts(self) -> list[ContractSpec]:
+        """Every contract the page would quote: its working orders' and its positions'."""
+        seen = {contract_name(o.contract): o.contract for o in self.working}
+        for position in self.positions:
+            seen.setdefault(position.contract.symbol, position.contract)
+        return list(seen.values())
+
+    def quoted(self, quotes: Mapping[str, Quote]) -> Picture:
+        """This picture with the broker's ``quotes`` (by `contract_name`) beside each working
+        order, and each position marked at its contract's mid."""
+        working = tuple(attrs.evolve(o, quote=quotes.get(contract_name(o.contract)))
+                        for o in self.working)
+        marks = {p.contract.symbol: quotes[p.contract.symbol].mid for p in self.positions
+                 if p.contract.symbol in quotes}
+        return attrs.evolve(self, working=working, marks=marks)
 
 
 @attrs.frozen(kw_only=True)
@@ -178,8 +199,8 @@ class _Ladders:
         stage, stage_left = left[0] if left else (plan[-1][0], 0.0)
         return WorkingOrder(
             intent_id=request.intent_id, client_order_id=request.client_order_id,
-            symbol=request.contract.symbol, side=request.side, filled=order.filled,
-            quantity=request.quantity,
+            contract=request.contract, symbol=request.contract.symbol, side=request.side,
+            filled=order.filled, quantity=request.quantity,
             limit_price=self.prices.get(request.client_order_id, request.limit_price),
             stage=stage.name if isinstance(stage, enum.Enum) else str(stage),
             stage_left=stage_left,

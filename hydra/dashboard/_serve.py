@@ -22,6 +22,7 @@ from .._engine import Engine
 from .._journal import utc_now
 from .._journal_actor import Offload, run_in_thread
 from .._settings import HydraConfig
+from ..brokers import MarketView
 from ._app import DashboardApp
 from ._board import Board
 from ._guard import Guard, check_bind, is_loopback
@@ -71,17 +72,20 @@ async def open_dashboard(
     token: str | None = None,
     allow_remote: bool = False,
     config: HydraConfig | None = None,
+    market: MarketView | None = None,
     clock: Callable[[], dt.datetime] = utc_now,
     offload: Offload = run_in_thread,
 ) -> AsyncIterator[RunningDashboard]:
     """Serve the live dashboard of ``engine`` while the block runs. Pass the ``config`` and
     ``journal_path`` given to `open_hydra` (the journal defaults to the config's, as there).
-    Read-only unless a ``token`` is given; then the page can pull the kill switch and cancel
-    one intent. ``port`` 0 picks a free one (see the yielded ``url``)."""
+    Pass the broker too as ``market`` for bid and ask beside each working order and each
+    position's mark and unrealized PnL. Read-only unless a ``token`` is given; then the page
+    can pull the kill switch and cancel one intent. ``port`` 0 picks a free one (see the
+    yielded ``url``)."""
     check_bind(host, token=token, allow_remote=allow_remote)  # refused before anything starts
     config = config or HydraConfig()
     board = Board(journal_path=journal_path or config.journal.path, engine=engine,
-                  config=config, clock=clock, offload=offload)
+                  config=config, market=market, clock=clock, offload=offload)
     app = app_for(board, host=host, token=token)
     async with trio.open_nursery() as nursery:
         url = await nursery.start(functools.partial(serve_dashboard, app, host=host, port=port,
