@@ -7,23 +7,23 @@ parses this map and checks every module's imports against it):
      _schedule
   3. _core                                        pure core: accounting, prices, slicing, risk
                                                   checks, schedules, models (no I/O, no Trio)
-  4. _codec, _reports, _journal,                  storage, reports, configuration, logging,
-     _journal_records, _config, _logging,         and what every command shares
-     _audit, _command_base, _journal_lock,
+  4. _codec, _reports, _journal,                  storage, reports, configuration, logging
+     _journal_records, _config, _logging,
+     _audit, _journal_lock,
      _journal_schema, _journal_marker, _stop_reasons,
-     _journal_calls
+     _journal_calls, _toml_lines
   5. brokers, sim                                 the Broker protocol; the simulated exchange
   6. _messages, _journal_actor, _child_order,     the actor system
+     _worker_reports,
      _sender, _quote_source, _risk_actor,
      _patience, _twap_actor, _bracket,
      _supervisor, _publisher, _witness, _recovery,
      _router, _engine, _open_hydra
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
-  8. _fill_report, _fill_plot, _gate, _inbox,     the command line and the paper runner
-     _strategy_hook, _runner, _ib_commands,
-     _report_commands, _run_command,
-     _resume_command, dashboard, _cli,
-     __main__
+  8. _fill_report, _fill_plot, _gate, _inbox,     fill reports, the gate, the paper runner
+     _inbox_reader, _screen, _strategy_hook,      and the dashboard
+     _runner, dashboard
+  9. cli, __main__                                the command line
 """
 
 from ._bracket import BracketIntent, bracket_requests

@@ -9,6 +9,7 @@ default. A new settings field therefore needs no change here. Every mistake beco
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import enum
 import functools
@@ -24,8 +25,9 @@ from typing import Any
 
 import attrs
 
+from ._contracts import BUILT_IN_CONTRACTS
 from ._errors import ConfigError, InvalidValueError
-from ._settings import Distance, DistanceUnit, HydraConfig
+from ._settings import LIVE_PORTS, PAPER_PORTS, Distance, DistanceUnit, HydraConfig
 
 FILE_FIELD = "file"
 """The ``field`` of a `ConfigError` about the file itself (missing, unreadable, not TOML)."""
@@ -38,13 +40,29 @@ def load_config(path: str | os.PathLike[str]) -> HydraConfig:
     return config_from_table(read_toml(path))
 
 
+@attrs.frozen(kw_only=True)
+class TomlFile:
+    """A TOML file as read: its name, its text (where keys are written) and its table."""
+
+    name: str
+    text: str
+    table: dict[str, Any]
+
+
 def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The TOML table in the file at ``path``; a missing, unreadable or malformed file is a
-    `ConfigError` naming the file (and, for a syntax error, the line)."""
+    """The TOML table in the file at ``path`` (see `read_toml_file`)."""
+    return read_toml_file(path).table
+
+
+def read_toml_file(path: str | os.PathLike[str]) -> TomlFile:
+    """The TOML file at ``path``; a missing, unreadable or malformed file is a `ConfigError`
+    naming the file (and, for a syntax error, the line)."""
     name = os.fspath(path)
     try:
         with open(path, "rb") as file:
-            return tomllib.load(file)
+            data = file.read()
+        text = data.decode()
+        return TomlFile(name=name, text=text, table=tomllib.loads(text))
     except FileNotFoundError as e:
         raise ConfigError(FILE_FIELD, name, "no such file") from e
     except OSError as e:
@@ -220,6 +238,37 @@ def _check_scalar(tp: Any, value: Any, *, path: str) -> None:
         raise ConfigError(path, value, problem)
 
 
+# --- warnings ------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ConfigWarning:
+    """A setting that loads but is likely not what was meant: ``field`` is its key path."""
+
+    field: str
+    value: Any
+    problem: str
+
+
+def config_warnings(config: HydraConfig) -> tuple[ConfigWarning, ...]:
+    """What in ``config`` deserves a second look: a live port, an ADV for a contract Hydra
+    does not know."""
+    warnings = []
+    if config.broker.port in LIVE_PORTS:
+        warnings.append(ConfigWarning(
+            field="broker.port", value=config.broker.port,
+            problem="is a live trading port: hydra run refuses it unless given --live with "
+            f"HYDRA_LIVE_CONFIRMED=true (paper ports: {' or '.join(map(str, PAPER_PORTS))})"))
+    known = ", ".join(sorted(BUILT_IN_CONTRACTS))
+    for symbol, adv in config.adv.items():
+        if symbol not in BUILT_IN_CONTRACTS:
+            warnings.append(ConfigWarning(
+                field=key_path("adv", symbol), value=adv,
+                problem=f"is for a contract Hydra does not know (known: {known}): only an "
+                "intent for a ContractSpec of your own with this symbol uses it"))
+    return tuple(warnings)
+
+
 # --- writing -------------------------------------------------------------------------------
 
 
@@ -265,7 +314,7 @@ def _toml_lines(obj: Any, *, path: str) -> Iterator[str]:
         if value is None:
             yield f"# {_toml_key(key)} is not set"
         else:
-            yield f"{_toml_key(key)} = {_toml_value(value)}"
+            yield f"{_toml_key(key)} = {toml_value(value)}"
     if scalars:
         yield ""
     for key, value in tables.items():
@@ -285,11 +334,20 @@ def _toml_key(key: str) -> str:
     return key if _BARE_KEY.match(key) else json.dumps(key)
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
+    """``value`` as TOML writes it (``true``, ``"text"``, ``{ bps = 50 }``), so messages show
+    what the file says rather than Python's spelling of it."""
     if isinstance(value, Distance):
-        return f"{{ {value.unit.value} = {_toml_value(value.value)} }}"
+        return f"{{ {value.unit.value} = {toml_value(value.value)} }}"
     if isinstance(value, enum.Enum):
-        return _toml_value(value.value)
+        return toml_value(value.value)
+    if isinstance(value, Mapping):
+        items = ", ".join(f"{_toml_key(str(k))} = {toml_value(v)}" for k, v in value.items())
+        return f"{{ {items} }}" if items else "{}"
+    if isinstance(value, list | tuple):
+        return f"[{', '.join(toml_value(item) for item in value)}]"
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):

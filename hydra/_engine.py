@@ -172,11 +172,13 @@ class Engine:
         )
 
     def cancel(self, intent_id: IntentId) -> None:
-        """Stop working one intent (its order is cancelled; its report still comes)."""
-        try:
-            self._router.handles[intent_id].cancel()
-        except KeyError:
-            raise InvalidValueError("intent_id", intent_id, "was never submitted") from None
+        """Stop working one intent, submitted by this run or carried on from an earlier one
+        (its order is cancelled; its report still comes)."""
+        for handle in self._router.every_handle():
+            if handle.intent.intent_id == intent_id:
+                handle.cancel()
+                return
+        raise InvalidValueError("intent_id", intent_id, "is not worked by this engine")
 
     async def cancel_all(self) -> None:
         """Stop every intent and wait until each has reported."""

@@ -64,6 +64,13 @@ class JournalLock:
             os.close(fd)  # closing the only descriptor releases the flock
 
 
+def refuse_if_held(journal: str | os.PathLike[str]) -> None:
+    """Raise `JournalLockedError` at once when another process holds ``journal`` (a command
+    asks before it connects anywhere). Only a check: the lock is taken for good by
+    `Journal.open`, which still refuses a process that took it in between."""
+    JournalLock.acquire(journal).release()
+
+
 def _read_holder(fd: int) -> tuple[int | None, str | None]:
     """The holder's pid and start time as it wrote them (None while it is still writing)."""
     try:

@@ -2,7 +2,8 @@
 
 ``PRAGMA user_version`` carries `SCHEMA_VERSION`. Version 0 is the unversioned format of Hydra
 before the version was stamped (the same ``events`` table); version 1 had no ``journal_meta``
-table (so no journal id): a writer migrates both in place, giving the journal its id. A
+table (so no journal id), version 2 no index by intent: a writer migrates each in place,
+giving the journal its id and the index. A
 file of a newer version, or one without Hydra's ``events`` table, is refused with one line
 naming the file, by writers and readers alike; so is an event of a kind this Hydra does not know.
 """
@@ -19,11 +20,12 @@ from ._enums import NoteKind as NoteKind  # re-exported: the journal's note kind
 # _enums because the pure core names them too
 from ._errors import JournalFormatError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The journal format this Hydra writes (``PRAGMA user_version``); 0 is the unversioned one,
-2 added the ``journal_meta`` table (the journal's own id)."""
+2 added the ``journal_meta`` table (the journal's own id), 3 the index of events by intent (a
+restart's per-intent reads were a scan of every event each)."""
 
-MIGRATES_FROM = frozenset({0, 1})
+MIGRATES_FROM = frozenset({0, 1, 2})
 """Older versions a writer upgrades in place (with a ``schema_migrated`` note)."""
 
 
@@ -56,6 +58,7 @@ STATEMENTS = (
     """CREATE UNIQUE INDEX IF NOT EXISTS one_fill_per_execution
         ON events(execution_id) WHERE kind = 'fill'""",
     "CREATE INDEX IF NOT EXISTS events_by_order ON events(client_order_id, kind)",
+    "CREATE INDEX IF NOT EXISTS events_by_intent ON events(intent_id, kind)",
     """CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
         BEGIN SELECT RAISE(ABORT, 'journal events are append-only'); END""",
     """CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 
 import attrs
@@ -33,10 +33,11 @@ from ._core._twap import chunk_sizes
 from ._enums import OrderStatus, Policy, Side
 from ._ids import ClientOrderId, IntentId, client_order_id_for, journal_id_of
 from ._messages import Blocked, CancelOrder, ModifyOrder, OrderAnswer, PlaceOrder, RiskMessage
-from ._orders import OrderRequest
+from ._orders import Fill, OrderRequest
 from ._quotes import Quote
 from ._reports import ChildOrderReport
 from ._settings import ExecutionSettings
+from ._worker_reports import Reports
 from .brokers import BrokerEvent
 
 log = structlog.get_logger()
@@ -127,6 +128,18 @@ class PatienceActor:
         # one order; an order has few events (ack, a status or two, its fills).
         self.events_in, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
         self._placing: trio.MemoryReceiveChannel[OrderAnswer] | None = None  # answer awaited
+
+    def take_over(self, price: Decimal, fills: Sequence[Fill]) -> None:
+        """Own the order already working at the broker at ``price`` with ``fills`` so far (a
+        restart adopts it): ``run(adopted=True)`` then steps it instead of placing one."""
+        self.child.prices.append(price)
+        self.child.status = OrderStatus.WORKING
+        self.child.fills.extend(f for f in fills if f.client_order_id == self.child.client_order_id)
+
+    def reschedule(self, settings: ExecutionSettings) -> None:
+        """Work the ladder with ``settings`` from now on (an adopted order that becomes a
+        resumed TWAP's first slice takes the slice's patience)."""
+        self.work = attrs.evolve(self.work, settings=settings)
 
     async def _ask(self, make: Callable[[trio.MemorySendChannel[OrderAnswer]], RiskMessage]
                    ) -> OrderAnswer:
@@ -253,7 +266,7 @@ async def run_patience(
     *,
     risk: trio.MemorySendChannel[RiskMessage],
     quotes: Quotes,
-    children: list[ChildOrderReport],
+    report_to: Reports,
     leave_working: Callable[[], bool] = lambda: False,
     max_order_quantity: int | None = None,
     next_order_id: Callable[[], ClientOrderId] | None = None,
@@ -262,9 +275,10 @@ async def run_patience(
     """Work ``work`` through the ladder, as consecutive orders of at most ``max_order_quantity``
     (None: one order), stopping after one that risk blocked; returns their reports.
 
-    Each report is appended to ``children`` even when cancelled, so the intent's report
-    accounts for every order. The first order is ``work.client_order_id``; later ones take
-    ``next_order_id()``, by default the intent's orders 2, 3, … (`client_order_id_for`)."""
+    Each order's report is sent to ``report_to`` when it is over, even when cancelled, so the
+    intent's report accounts for every order. The first order is ``work.client_order_id``;
+    later ones take ``next_order_id()``, by default the intent's orders 2, 3, …
+    (`client_order_id_for`)."""
     sizes = chunk_sizes(work.quantity, max_order_quantity)
     ids = next_order_id or _later_ids(work)
     if len(sizes) > 1:
@@ -279,7 +293,7 @@ async def run_patience(
         try:
             reports.append(await actor.run())
         finally:
-            children.append(actor.child.report())
+            report_to.send_nowait(actor.child.report())
         if reports[-1].status is OrderStatus.BLOCKED:
             if index + 1 < len(sizes):
                 log.warning("chunks_stopped", intent_id=work.intent_id,

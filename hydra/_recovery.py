@@ -69,12 +69,13 @@ from ._reports import ChildOrderReport
 from ._settings import HydraConfig
 from ._supervisor import resync
 from ._twap_actor import run_twap
+from ._worker_reports import Reports
 from .brokers import BrokerEvent, MarketView, OpenOrder
 
 log = structlog.get_logger()
 
-Run = Callable[[list[ChildOrderReport]], Awaitable[None]]
-"""A resumed intent's work: appends a report for every order it works to the list."""
+Run = Callable[[Reports], Awaitable[None]]
+"""A resumed intent's work: sends a report for every order it works to the channel."""
 
 
 @attrs.frozen(kw_only=True)
@@ -172,7 +173,7 @@ class _Cancelling:
         self.events_in, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
 
     async def run(self, risk: trio.MemorySendChannel[RiskMessage],
-                  children: list[ChildOrderReport]) -> None:
+                  report_to: Reports) -> None:
         try:
             with trio.CancelScope(shield=True) as scope:
                 scope.relative_deadline = CANCEL_CONFIRM_SECONDS
@@ -180,7 +181,7 @@ class _Cancelling:
                 while not self.child.done:
                     self.child.apply(await self._events.receive())
         finally:
-            children.append(self.child.report())
+            report_to.send_nowait(self.child.report())
 
 
 def _seconds(later: dt.datetime, earlier: dt.datetime) -> float:
@@ -292,9 +293,9 @@ class Recovery:
                             ) -> Run:
         cancelling = [await self._cancelling(order, history) for order in found.values()]
 
-        async def run(children: list[ChildOrderReport]) -> None:
+        async def run(report_to: Reports) -> None:
             for pending in cancelling:
-                await pending.run(self._risk, children)
+                await pending.run(self._risk, report_to)
 
         return run
 
@@ -335,10 +336,8 @@ class Recovery:
         actor = PatienceActor(work, risk=self._risk, quotes=self._quotes.usable,
                               leave_working=self._leave_working,
                               why_unusable=self._quotes.problem)
-        actor.child.prices.append(request.limit_price)
-        actor.child.status = OrderStatus.WORKING
-        actor.child.fills.extend(await self._journal.ask(
-            FillsOfOrder(request.client_order_id)))
+        actor.take_over(request.limit_price,
+                        await self._journal.ask(FillsOfOrder(request.client_order_id)))
         await self._broker.subscribe_quotes(request.contract)
         await self._risk.send(AdoptOrder(order=order, arrival_mid=work.arrival_mid,
                                          owner=actor.events_in))
@@ -361,14 +360,14 @@ class Recovery:
         actors = [await self._adopt_patience(o, times.get(c), work) for c, o in found.items()
                   if c not in self._cancels]
 
-        async def run(children: list[ChildOrderReport]) -> None:
+        async def run(report_to: Reports) -> None:
             for pending in cancelling:
-                await pending.run(self._risk, children)
+                await pending.run(self._risk, report_to)
             for actor, elapsed in actors:
                 try:
                     await actor.run(adopted=True, elapsed=elapsed)
                 finally:
-                    children.append(actor.child.report())
+                    report_to.send_nowait(actor.child.report())
 
         return run
 
@@ -412,11 +411,12 @@ class Recovery:
                                         adopted=sorted(found), filled=history.filled)
         log.info("bracket_adopted", intent_id=history.intent.intent_id, legs=sorted(found))
 
-        async def run(children: list[ChildOrderReport]) -> None:
+        async def run(report_to: Reports) -> None:
             try:
                 await actor.follow()
             finally:
-                children.extend(actor.reports())
+                for report in actor.reports():
+                    report_to.send_nowait(report)
 
         self._resumed.append(Resumed(intent=history.intent, work=self._work(history),
                                      earlier=(), run=run, bracket=True))
@@ -468,12 +468,12 @@ class Recovery:
                  remaining=remaining, **details)
         flatten = intent.intent_id in await self._roll_closes()
 
-        async def run(children: list[ChildOrderReport]) -> None:
+        async def run(report_to: Reports) -> None:
             for pending in cancelling:
-                await pending.run(self._risk, children)
+                await pending.run(self._risk, report_to)
             if flatten:
                 await self._risk.send(FlattenIntent(intent_id=intent.intent_id))
-            await work_next(children)
+            await work_next(report_to)
 
         self._add(history, found, run)
 
@@ -494,16 +494,16 @@ class Recovery:
             rest = intent.quantity - history.filled
         work = self._work(history, policy=self._policy(intent))
 
-        async def run(children: list[ChildOrderReport]) -> None:
+        async def run(report_to: Reports) -> None:
             if current is not None:
                 actor, elapsed = current
                 try:
                     await actor.run(adopted=True, elapsed=elapsed)
                 finally:
-                    children.append(actor.child.report())
+                    report_to.send_nowait(actor.child.report())
             if rest > 0:
                 await run_patience(attrs.evolve(work, quantity=rest), risk=self._risk,
-                                   quotes=self._quotes.usable, children=children,
+                                   quotes=self._quotes.usable, report_to=report_to,
                                    leave_working=self._leave_working, max_order_quantity=limit,
                                    next_order_id=self._fresh_ids(work, history),
                                    why_unusable=self._quotes.problem)
@@ -534,20 +534,20 @@ class Recovery:
             work = attrs.evolve(work, client_order_id=current[0].work.client_order_id)
         rng = random.Random(f"{self._seed}:resume:{intent.intent_id}")
 
-        async def run(children: list[ChildOrderReport]) -> None:
+        async def run(report_to: Reports) -> None:
             async def first_slice(slice_work: Work) -> ChildOrderReport:
                 assert current is not None
                 actor, since = current
-                actor.work = attrs.evolve(actor.work, settings=slice_work.settings)
+                actor.reschedule(slice_work.settings)
                 try:
                     return await actor.run(adopted=True, elapsed=since)
                 finally:
-                    children.append(actor.child.report())
+                    report_to.send_nowait(actor.child.report())
 
             if quantity <= 0:
                 return
             await run_twap(work, rng=rng, next_order_id=self._fresh_ids(work, history),
-                           risk=self._risk, quotes=self._quotes.usable, children=children,
+                           risk=self._risk, quotes=self._quotes.usable, report_to=report_to,
                            leave_working=self._leave_working,
                            max_order_quantity=self._config.risk.max_order_quantity,
                            why_unusable=self._quotes.problem,

@@ -47,6 +47,7 @@ from ._recovery import Resumed
 from ._reports import ChildOrderReport, ExecutionReport
 from ._settings import HydraConfig
 from ._twap_actor import run_twap
+from ._worker_reports import Reports, collected, open_reports
 from .brokers import MarketView
 
 log = structlog.get_logger()
@@ -229,25 +230,23 @@ class Router:
         self, handle: IntentHandle, work: Work, rng: random.Random | None
     ) -> None:
         """Work one intent: TWAP when given its schedule's ``rng``, else one patience order."""
-        children: list[ChildOrderReport] = []
+        report_to, reports = open_reports()
         try:
-            with handle._scope:
+            with handle._scope, report_to:
                 if rng is not None:
-                    await self._twap(work, children, rng)
+                    await self._twap(work, report_to, rng)
                 else:
                     await run_patience(work, risk=self._risk, quotes=self._quotes.usable,
-                                       children=children, leave_working=self.leaving,
+                                       report_to=report_to, leave_working=self.leaving,
                                        max_order_quantity=self._config.risk.max_order_quantity,
                                        why_unusable=self._quotes.problem)
         finally:
-            await self._report(handle, work, children)
+            await self._report(handle, work, collected(reports))
 
-    async def _twap(
-        self, work: Work, children: list[ChildOrderReport], rng: random.Random
-    ) -> None:
+    async def _twap(self, work: Work, report_to: Reports, rng: random.Random) -> None:
         ids = (self._ids.for_intent(work.intent_id, n) for n in itertools.count(2))
         await run_twap(work, rng=rng, next_order_id=lambda: next(ids), risk=self._risk,
-                       quotes=self._quotes.usable, children=children,
+                       quotes=self._quotes.usable, report_to=report_to,
                        leave_working=self.leaving,
                        max_order_quantity=self._config.risk.max_order_quantity,
                        why_unusable=self._quotes.problem)
@@ -314,12 +313,12 @@ class Router:
             await self._report(handle, work, actor.reports())
 
     async def _run_resumed(self, handle: IntentHandle, resumed: Resumed) -> None:
-        children = list(resumed.earlier)
+        report_to, reports = open_reports()
         try:
-            with handle._scope:
-                await resumed.run(children)
+            with handle._scope, report_to:
+                await resumed.run(report_to)
         finally:
-            await self._report(handle, resumed.work, children)
+            await self._report(handle, resumed.work, [*resumed.earlier, *collected(reports)])
 
     async def drain(self) -> None:
         """Wait up to the drain timeout for every intent to finish."""

@@ -8,19 +8,21 @@ journaled, and the runner goes on.
 from __future__ import annotations
 
 import datetime as dt
-import sys
+import enum
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
 
 import structlog
 import trio
 
 from ._engine import Engine
-from ._errors import HydraError
+from ._errors import BrokerConnectionError, BrokerError, HydraError
 from ._inbox import ControlRequest, KillRequest, ResumeRequest, parse_inbox_line
+from ._inbox_reader import InboxLine, InboxReader
+from ._messages import EngineEvent, SessionChanged
 from ._orders import OrderIntent
 from ._schedule import DailySchedule
+from ._screen import StatusScreen
 from ._strategy_hook import Hook, StrategyContext, intents_from
 from .brokers import Broker
 
@@ -66,41 +68,106 @@ async def run_schedule(
             await submit_logged(engine, intent, source=name)
 
 
-async def run_inbox(engine: Engine, *, path: Path) -> None:
-    """Submit each new JSON line of ``path`` as an intent, as the file grows."""
-    offset, number, partial = 0, 0, b""
-    while True:
-        data = _read_from(path, offset)
-        offset += len(data)
-        *lines, partial = (partial + data).split(b"\n")
-        for raw in lines:
-            number += 1
-            if raw.strip():
-                await _submit_line(engine, raw.decode("utf-8", "replace"), number)
-        await trio.sleep(INBOX_POLL_SECONDS)
+async def run_inbox(
+    engine: Engine, *, path: Path, state: Path | None = None, now: Clock, wait: float,
+) -> None:
+    """Submit each new JSON line of ``path`` as an intent, as the file grows; what was read
+    is kept in ``state`` (see `InboxReader`). An intent that finds the broker session down
+    waits for it until its deadline (its own, else ``wait`` seconds after it was read)."""
+    reader = InboxReader(path, state=state)
+    async with trio.open_nursery() as waiting:  # intents waiting for the session
+        while True:
+            for line in reader.read_lines():
+                await _take_line(engine, line, reader.generation, waiting=waiting,
+                                 deadline=now() + dt.timedelta(seconds=wait), now=now)
+            await trio.sleep(INBOX_POLL_SECONDS)
 
 
-def _read_from(path: Path, offset: int) -> bytes:
-    """What was appended since ``offset``. Read on Trio's thread on purpose: it is a small
-    local file, and a worker thread would let a virtual clock jump past the read."""
+async def _take_line(
+    engine: Engine, line: InboxLine, generation: int, *, waiting: trio.Nursery,
+    deadline: dt.datetime, now: Clock,
+) -> None:
     try:
-        with path.open("rb") as file:
-            file.seek(offset)
-            return file.read()
-    except FileNotFoundError:
-        return b""
-
-
-async def _submit_line(engine: Engine, line: str, number: int) -> None:
-    try:
-        request = parse_inbox_line(line, number=number)
+        request = parse_inbox_line(line.text, number=line.number, generation=generation)
     except HydraError as e:
-        log.error("inbox_line_refused", line=number, error=str(e))
+        log.error("inbox_line_refused", line=line.number, error=str(e))
         return
     if isinstance(request, KillRequest | ResumeRequest):
-        await _apply_once(engine, request, number)
+        await _apply_once(engine, request, line.number)
         return
-    await submit_logged(engine, request, source=f"inbox line {number}")
+    intent, source = request.intent, f"inbox line {line.number}"
+    if await engine.was_submitted(intent.intent_id):
+        if line.reread:
+            log.info("intent_already_journaled", intent_id=intent.intent_id, source=source)
+        else:  # a new line with the id of an old one
+            log.warning("inbox_line_refused", line=line.number, intent_id=intent.intent_id,
+                        error="intent_id: was already worked (ids must be new)")
+        return
+    deadline = request.deadline or deadline
+    if deadline <= now():
+        log.error("inbox_line_refused", line=line.number, intent_id=intent.intent_id,
+                  error=f"deadline: has passed, got {deadline.isoformat()!r}")
+        return
+    outcome = await _submit_unless_down(engine, intent, source=source)
+    if outcome is not Outcome.DONE:
+        log.warning("intent_waiting_for_session", intent_id=intent.intent_id, source=source,
+                    deadline=deadline.isoformat())
+        seconds = (deadline - now()).total_seconds()
+        waiting.start_soon(_submit_when_up, engine, intent, source, seconds, outcome)
+
+
+class Outcome(enum.Enum):
+    """What became of one attempt to submit an inbox intent."""
+
+    DONE = "done"  # submitted, or refused for a reason of its own (logged)
+    DOWN = "down"  # not tried: the engine says the session is down
+    LINK_LOST = "link lost"  # the broker said the session is down before the engine knew
+
+
+async def _submit_unless_down(engine: Engine, intent: OrderIntent, *, source: str) -> Outcome:
+    """Submit ``intent``, unless the broker session is down (then nothing is journaled)."""
+    if not engine.statistics().session_up:
+        return Outcome.DOWN
+    try:
+        await engine.submit(intent)
+    except BrokerError as e:
+        if not engine.statistics().session_up:
+            return Outcome.DOWN
+        if isinstance(e, BrokerConnectionError):
+            return Outcome.LINK_LOST
+        log.error("intent_refused", intent_id=intent.intent_id, source=source, error=str(e))
+    except HydraError as e:
+        log.error("intent_refused", intent_id=intent.intent_id, source=source, error=str(e))
+    return Outcome.DONE
+
+
+async def _submit_when_up(engine: Engine, intent: OrderIntent, source: str, seconds: float,
+                          outcome: Outcome) -> None:
+    """Submit ``intent`` once the session is back, within ``seconds`` (``outcome``: why the
+    last attempt did not). Only the waiting is bounded: a submission under way is never cut
+    off by the deadline."""
+    deadline = trio.current_time() + seconds
+    with engine.subscribe() as events:
+        while outcome is not Outcome.DONE:
+            with trio.move_on_at(deadline) as waiting:
+                if outcome is Outcome.LINK_LOST and not await _session_changed(events):
+                    return  # the engine is closing; else the engine now knows the link is down
+                while not engine.statistics().session_up:
+                    if not await _session_changed(events):
+                        return
+            if waiting.cancelled_caught:
+                log.error("intent_expired", intent_id=intent.intent_id, source=source,
+                          error=f"the broker session was still down after {seconds:.0f} s")
+                return
+            outcome = await _submit_unless_down(engine, intent, source=source)
+
+
+async def _session_changed(events: trio.MemoryReceiveChannel[EngineEvent]) -> bool:
+    """Wait for the next change of the broker session; False when the engine has closed."""
+    async for event in events:
+        if isinstance(event, SessionChanged):
+            return True
+    return False
 
 
 async def _apply_once(engine: Engine, request: ControlRequest, number: int) -> None:
@@ -127,15 +194,14 @@ def status_line(engine: Engine) -> str:
             f"({stats.filled_quantity} lots)")
 
 
-async def run_status(engine: Engine, *, stream: TextIO = sys.stderr) -> None:
-    """A live status line on a terminal (every second); a JSON log line a minute otherwise."""
-    tty = stream.isatty()
+async def run_status(engine: Engine, *, screen: StatusScreen | None = None) -> None:
+    """A live status line on ``screen`` (every second); without one (not a terminal), a log
+    line a minute."""
     while True:
-        if tty:
-            stream.write("\r" + status_line(engine).ljust(100))
-            stream.flush()
+        if screen is not None:
+            screen.show(status_line(engine))
         else:
             stats = engine.statistics()
             log.info("status", session_up=stats.session_up, trading_state=stats.trading_state.value,
                      working=stats.working, finished=stats.finished, fills=stats.fills)
-        await trio.sleep(1.0 if tty else 60.0)
+        await trio.sleep(1.0 if screen is not None else 60.0)

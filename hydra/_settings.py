@@ -201,6 +201,9 @@ class RunnerSettings:
     days: str = attrs.field(default="Mon-Fri", validator=_checked(parse_days))
     time_zone: str = attrs.field(default="America/Chicago", validator=_checked(parse_zone))
     inbox: str = attrs.field(default="hydra-inbox.jsonl", validator=non_empty_str)  # JSON lines
+    # How long an inbox intent without its own "deadline" may wait for a broker session that
+    # is down, from when it is read.
+    inbox_deadline: float = attrs.field(default=300.0, validator=positive_seconds)
 
     def daily_schedule(self) -> DailySchedule:
         return DailySchedule(at=parse_time("schedule", self.schedule),
@@ -275,6 +278,21 @@ def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return types.MappingProxyType(dict(value))
 
 
+_CLIENT_IDS = ("client_id", "diagnostic_client_id", "cli_client_id")
+
+
+def _distinct_client_ids(_: Any, field: attrs.Attribute[Any], value: BrokerSettings) -> None:
+    """IB takes one connection per client id: ``hydra status`` on the trading id would cut
+    ``hydra run`` off."""
+    for index, name in enumerate(_CLIENT_IDS):
+        for other in _CLIENT_IDS[index + 1:]:
+            if getattr(value, name) == getattr(value, other):
+                raise InvalidValueError(
+                    f"{field.name}.{name}", getattr(value, name),
+                    f"is the same as {field.name}.{other}: IB takes one connection per client "
+                    f"id (give {', '.join(_CLIENT_IDS[:-1])} and {_CLIENT_IDS[-1]} each their own)")
+
+
 DEFAULT_ADV: Mapping[str, int] = types.MappingProxyType({"ZO": 1500, "HE": 30000})
 
 
@@ -287,7 +305,8 @@ class HydraConfig:
         factory=dict, converter=_frozen_mapping
     )
     risk: RiskLimits = RiskLimits()
-    broker: BrokerSettings = BrokerSettings()
+    broker: BrokerSettings = attrs.field(default=BrokerSettings(),
+                                         validator=_distinct_client_ids)
     journal: JournalSettings = JournalSettings()
     shutdown: ShutdownSettings = ShutdownSettings()
     restart: RestartSettings = RestartSettings()

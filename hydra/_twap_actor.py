@@ -23,6 +23,7 @@ from ._ids import ClientOrderId
 from ._messages import RiskMessage
 from ._patience import LADDER_LENGTH, Quotes, WhyUnusable, Work, no_reason, run_patience
 from ._reports import ChildOrderReport
+from ._worker_reports import Reports
 
 log = structlog.get_logger()
 
@@ -34,18 +35,18 @@ async def run_twap(
     next_order_id: Callable[[], ClientOrderId],
     risk: trio.MemorySendChannel[RiskMessage],
     quotes: Quotes,
-    children: list[ChildOrderReport],
+    report_to: Reports,
     leave_working: Callable[[], bool] = lambda: False,
     max_order_quantity: int | None = None,
     why_unusable: WhyUnusable = no_reason,
     first_slice: Callable[[Work], Awaitable[ChildOrderReport]] | None = None,
 ) -> None:
-    """Work ``work.quantity`` as a TWAP; every slice's report is appended to ``children``.
+    """Work ``work.quantity`` as a TWAP; every slice's order reports go to ``report_to``.
 
     The first slice uses ``work.client_order_id``; later slices, and the later orders of a
     slice above ``max_order_quantity`` (None: no limit), take ``next_order_id()``. A restart
     passes ``first_slice``: it works the first slice with the order already at the broker
-    (appending its report to ``children`` itself) instead of placing one."""
+    (sending its report to ``report_to`` itself) instead of placing one."""
     plan = plan_twap(work.quantity, settings=work.settings, rng=rng)
     start = trio.current_time()
     planned = filled = 0
@@ -67,7 +68,7 @@ async def run_twap(
             reports: tuple[ChildOrderReport, ...] = (await first_slice(slice_work),)
         else:
             reports = await run_patience(
-                slice_work, risk=risk, quotes=quotes, children=children,
+                slice_work, risk=risk, quotes=quotes, report_to=report_to,
                 leave_working=leave_working, max_order_quantity=max_order_quantity,
                 next_order_id=next_order_id, why_unusable=why_unusable,
             )

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hydra._cli import main
 from hydra._config import config_from_table, config_to_dict, load_config
 from hydra._version import __version__
+from hydra.cli import main
 
 EXAMPLE = str(Path(__file__).parent.parent / "examples" / "hydra.toml")
 
@@ -68,17 +68,101 @@ def test_config_check_bad_value(bad_file: Path, capsys: pytest.CaptureFixture[st
     assert captured.out == ""
     assert captured.err == (
         "config error: risk.max_order_quantity: must be greater than zero, got -5"
-        f" (in {bad_file})\n"
+        f" (in {bad_file}, line 2)\n"
     )
 
 
 def test_config_check_bad_value_json(bad_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """With --json too, a bad file is one stderr line and exit 2, with nothing on stdout."""
+    """With --json, a bad file is one JSON object on standard error (the message, key, value,
+    file and line) and exit 2, with nothing on stdout."""
     assert main(["config", "check", "--json", str(bad_file)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1
-    assert "risk.max_order_quantity" in captured.err
+    assert json.loads(captured.err) == {
+        "error": "config error: risk.max_order_quantity: must be greater than zero, got -5 "
+                 f"(in {bad_file}, line 2)",
+        "field": "risk.max_order_quantity", "value": -5, "problem": "must be greater than zero",
+        "file": str(bad_file), "line": 2,
+    }
+
+
+def test_a_missing_file_with_json_is_a_json_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """config check --json on a file that is not there: one JSON object naming it."""
+    path = tmp_path / "nope.toml"
+    assert main(["config", "check", str(path), "--json"]) == 2
+    assert json.loads(capsys.readouterr().err) == {
+        "error": f"config error: {path}: no such file", "field": "file", "file": str(path),
+        "problem": "no such file"}
+
+
+def _check(tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    path = tmp_path / "hydra.toml"
+    path.write_text(text)
+    status = main(["config", "check", str(path)])
+    return status, capsys.readouterr().err.replace(str(path), "hydra.toml")
+
+
+def test_a_live_port_is_a_warning_naming_the_key_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """port = 4001 loads (hydra run --live may use it) with one warning line saying what it
+    takes."""
+    status, err = _check(tmp_path, "# IB Gateway\n[broker]\nhost = 'gw'\nport = 4001\n", capsys)
+    assert status == 0
+    assert err == ("config warning: broker.port: is a live trading port: hydra run refuses it "
+                   "unless given --live with HYDRA_LIVE_CONFIRMED=true (paper ports: 4002 or "
+                   "7497), got 4001 (in hydra.toml, line 4)\n")
+
+
+def test_a_client_id_clash_is_an_error_naming_the_key_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """client_id = 3 is the CLI's id: hydra status would cut hydra run off, so it is refused."""
+    status, err = _check(tmp_path, "[broker]\nport = 4002\nclient_id = 3\n", capsys)
+    assert status == 2
+    assert err == ("config error: broker.client_id: is the same as broker.cli_client_id: IB "
+                   "takes one connection per client id (give client_id, diagnostic_client_id "
+                   "and cli_client_id each their own), got 3 (in hydra.toml, line 3)\n")
+
+
+def test_an_adv_for_an_unknown_symbol_is_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """[adv] ZC = 100000 names no contract Hydra knows: a warning with its key and line."""
+    status, err = _check(tmp_path, "[adv]\nZO = 2000\nZC = 100000\n", capsys)
+    assert status == 0
+    assert err.startswith("config warning: adv.ZC: is for a contract Hydra does not know "
+                          "(known: HE, ZO)")
+    assert err.endswith(", got 100000 (in hydra.toml, line 3)\n")
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("[runner]\ninbox = true\n", "got true (in hydra.toml, line 2)"),
+    ("[risk]\nmax_position = 'ten'\n", 'got "ten" (in hydra.toml, line 2)'),
+    ("[execution]\nslippage_guard = { bps = 5, ticks = 2 }\n",
+     "got { bps = 5, ticks = 2 } (in hydra.toml, line 2)"),
+])
+def test_values_are_shown_as_the_file_writes_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, shown: str
+) -> None:
+    """An error shows the value in TOML's words (true, "ten"), not Python's (True, 'ten')."""
+    status, err = _check(tmp_path, text, capsys)
+    assert status == 2 and err.endswith(shown + "\n"), err
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    """``hydra config check FILE | head -0``: the pipe closes before hydra writes; it exits
+    141 (the shell's status for a writer stopped by a closed pipe) with no traceback."""
+    process = subprocess.Popen([sys.executable, "-m", "hydra", "config", "check", EXAMPLE],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    with process.stderr:
+        err = process.stderr.read()
+    assert (process.wait(timeout=60), err) == (141, b"")
 
 
 def test_config_check_syntax_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,11 +13,14 @@ import pytest
 
 from hydra._config import (
     FILE_FIELD,
+    ConfigWarning,
     config_from_table,
     config_to_dict,
     config_to_toml,
+    config_warnings,
     load_config,
     read_toml,
+    toml_value,
 )
 from hydra._errors import ConfigError
 from hydra._settings import (
@@ -303,3 +306,32 @@ def test_config_to_toml_loads_back() -> None:
     assert ExecutionSettings() == config_from_table(
         tomllib.loads(config_to_toml(HydraConfig()))
     ).execution
+
+
+@pytest.mark.parametrize("broker", [
+    {"client_id": 3}, {"diagnostic_client_id": 1}, {"cli_client_id": 2},
+])
+def test_client_ids_must_differ(broker: dict[str, int]) -> None:
+    """Two of Hydra's three IB client ids alike is a ConfigError on the first of the pair."""
+    with pytest.raises(ConfigError) as info:
+        config_from_table({"broker": broker})
+    assert info.value.field.startswith("broker.") and "is the same as broker." in str(info.value)
+
+
+def test_warnings_name_a_live_port_and_an_unknown_symbol() -> None:
+    """A live port and an ADV for a symbol Hydra has no contract for are warnings; the
+    defaults give none."""
+    assert config_warnings(HydraConfig()) == ()
+    config = config_from_table({"broker": {"port": 7496}, "adv": {"ZC": 100_000}})
+    assert [(w.field, w.value) for w in config_warnings(config)] == [
+        ("broker.port", 7496), ("adv.ZC", 100_000)]
+    assert all(isinstance(w, ConfigWarning) for w in config_warnings(config))
+
+
+@pytest.mark.parametrize(("value", "written"), [
+    (True, "true"), ("ten", '"ten"'), (Decimal("0.25"), "0.25"), ({"bps": 5}, "{ bps = 5 }"),
+    ([1, "a"], '[1, "a"]'), ({}, "{}"),
+])
+def test_values_are_written_as_toml(value: object, written: str) -> None:
+    """toml_value spells a value as a TOML file would."""
+    assert toml_value(value) == written

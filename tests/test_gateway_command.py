@@ -6,8 +6,7 @@ import argparse
 
 import pytest
 
-from hydra.gateway import add_parser
-from hydra.gateway._command import run_sim_gateway
+from hydra.cli._gateway_command import add_parser, run_sim_gateway
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from ib_async import IB, Future, LimitOrder
 
-from hydra._cli import main
+from hydra.cli import main
 
 
 def _free_port() -> int:
@@ -145,6 +145,16 @@ def test_cancel_all_reaches_a_live_port_with_both_opt_ins(
     assert "working orders: 0" in capsys.readouterr().out
     assert main(["positions", "--live"]) == 0
     assert "positions: 0" in capsys.readouterr().out
+
+
+def test_status_prints_its_report_alone_on_standard_output(gateway_port: int) -> None:
+    """hydra status in its own process: standard output holds the report and nothing else,
+    IB's informational notices are not shown, and standard error is empty."""
+    done = _hydra("status", port=gateway_port, confirmed=None)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("connected: ") and lines[1] == "working orders: 0"
+    assert lines[2:] == ["positions: 0"] and done.stderr == ""
 
 
 def test_status_lists_working_orders_and_cancel_all_clears_them(

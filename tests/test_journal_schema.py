@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 
 import hydra
-from hydra import JournalFormatError, _cli
+from hydra import JournalFormatError
 from hydra._journal import Journal
 from hydra._journal_records import read_journal
 from hydra._journal_schema import SCHEMA_VERSION, STATEMENTS, EventKind, NoteKind
+from hydra.cli import main
 
 # Hydra's journal before the schema version was stamped: the same tables, user_version 0.
 LEGACY_NOTE = (
@@ -83,11 +84,36 @@ def test_a_version_1_journal_is_migrated_and_given_its_id(tmp_path: Path) -> Non
     journal = Journal.open(path)
     journal_id = journal.journal_id
     journal.close()
-    assert journal_id is not None and _user_version(path) == SCHEMA_VERSION == 2
+    assert journal_id is not None and _user_version(path) == SCHEMA_VERSION == 3
     assert Journal.open(path).journal_id == journal_id
     _, migrated = read_journal(path)
     assert migrated.payload == {"what": "schema_migrated", "from_version": 1,
                                 "to_version": SCHEMA_VERSION}
+
+
+def test_a_journal_of_schema_2_gets_the_index_by_intent(tmp_path: Path) -> None:
+    """Version 3 adds the index of events by intent; a version-2 journal is migrated in place
+    (its id kept) and noted, and the restart's per-intent reads use the index."""
+    path = tmp_path / "j.sqlite"
+    db = sqlite3.connect(path)
+    for statement in STATEMENTS:
+        if "events_by_intent" not in statement:
+            db.execute(statement)
+    db.execute("INSERT INTO journal_meta (key, value) VALUES ('journal_id', 'j0123456789ab')")
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    Journal.open(path).close()
+    assert _user_version(path) == 3
+    assert Journal.open_read_only(path).journal_id == "j0123456789ab"
+    (migrated,) = read_journal(path)
+    assert migrated.payload == {"what": "schema_migrated", "from_version": 2,
+                                "to_version": 3}
+    db = sqlite3.connect(path)
+    (plan,) = {row[-1] for row in db.execute(
+        "EXPLAIN QUERY PLAN SELECT seq FROM events WHERE intent_id = 'x' AND kind = 'fill'")}
+    db.close()
+    assert "events_by_intent" in plan
 
 
 def test_the_journal_id_cannot_be_changed(tmp_path: Path) -> None:
@@ -198,7 +224,7 @@ def test_the_reports_refuse_an_unknown_kind_in_one_line(
     """fill-report and gate-check print one line naming the unknown kind, no traceback."""
     path = tmp_path / "j.sqlite"
     _journal_with_kind(path, "order_v2")
-    assert _cli.main([command, "--journal", str(path)]) == 2
+    assert main([command, "--journal", str(path)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1
     assert "'order_v2'" in err and str(path) in err

@@ -18,6 +18,7 @@ from hydra._patience import Work, run_patience
 from hydra._quote_source import QuoteSource
 from hydra._reports import ChildOrderReport, ExecutionReport
 from hydra._settings import Distance, ExecutionSettings
+from hydra._worker_reports import collected, open_reports
 from hydra.sim import BadQuotes, Gap, StaleQuotes, open_sim_exchange
 from tests.simulated import FakeRisk, open_fake_risk, still_oats
 
@@ -45,12 +46,12 @@ async def _run(
     async with open_sim_exchange(params, seed=1) as exchange:
         async with open_fake_risk(exchange, OATS, **limits) as (risk, fake):
             source = QuoteSource(fake.broker.quote_nowait, max_age=MAX_AGE)
-            children: list[ChildOrderReport] = []
+            report_to, reports = open_reports()
             start = trio.current_time()
-            with structlog.testing.capture_logs() as logs:
-                await run_patience(work, risk=risk, quotes=source.usable, children=children,
+            with structlog.testing.capture_logs() as logs, report_to:
+                await run_patience(work, risk=risk, quotes=source.usable, report_to=report_to,
                                    why_unusable=source.problem, **kwargs)
-            return children, fake, logs, trio.current_time() - start
+            return collected(reports), fake, logs, trio.current_time() - start
 
 
 def _unusable(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:

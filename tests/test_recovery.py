@@ -16,7 +16,16 @@ import outcome
 import pytest
 import trio
 
-from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, OrderStatus, Policy, Side
+from hydra import (
+    OATS,
+    ExecutionSettings,
+    HydraConfig,
+    InvalidValueError,
+    OrderIntent,
+    OrderStatus,
+    Policy,
+    Side,
+)
 from hydra._bracket import BracketIntent
 from hydra._ids import IntentId, client_order_id_for, unstamped
 from hydra._journal import EventKind, Journal
@@ -404,3 +413,29 @@ async def test_a_fill_older_than_the_journals_newest_is_still_journaled_on_resta
                 await handle.wait_done()
     journaled = {f.execution_id: f for f in Journal.open_read_only(path).fills()}
     assert journaled[execution.execution_id].quantity == 2
+
+
+async def test_a_resumed_intent_can_be_cancelled_by_its_id(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """engine.cancel reaches an intent a restart resumed, not only those of this run: the
+    resumed TWAP stops at once (its working slice cancelled, no last slice) and reports."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=TWAP)
+    intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15, intent_id="resumed")
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, config,
+                                   offload=_crash_after_time(exchange.origin + 130.0)) as engine:
+                await engine.submit(intent)
+                await trio.sleep_until(exchange.origin + 130.0)
+                await engine.record_control("crash")
+        async with open_engine(exchange, path, config) as engine:
+            (resumed,) = engine.adopted
+            engine.cancel(intent.intent_id)
+            report = await resumed.wait_done()
+            with pytest.raises(InvalidValueError, match="is not worked by this engine"):
+                engine.cancel(IntentId("nothing"))
+        assert exchange.open_orders() == ()
+    assert report.filled < 15
+    assert exchange.statistics().orders == 2  # slice 3 never sent

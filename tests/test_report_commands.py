@@ -5,19 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from hydra import _cli
-from hydra._report_commands import add_fill_report_parser, add_gate_check_parser
+from hydra.cli import main
 from tests.paper_journal import example_journal, gate_journal
 
 Hydra = Callable[..., int]
 
 
 @pytest.fixture
-def hydra(monkeypatch: pytest.MonkeyPatch) -> Hydra:
-    """``hydra ARGS...`` with the report commands listed (whether or not _cli lists them yet)."""
-    commands = (*_cli.COMMANDS, add_fill_report_parser, add_gate_check_parser)
-    monkeypatch.setattr(_cli, "COMMANDS", tuple(dict.fromkeys(commands)))
-    return lambda *argv: _cli.main([str(a) for a in argv])
+def hydra() -> Hydra:
+    """``hydra ARGS...``, in this process."""
+    return lambda *argv: main([str(a) for a in argv])
 
 
 @pytest.fixture
@@ -46,7 +43,7 @@ def test_fill_report_json_is_one_object(hydra: Hydra, example: Path,
     """--json prints exactly one JSON object with the selection, the lines and the verdict."""
     assert hydra("fill-report", "--journal", example, "--json", "--since", "2026-03-03") == 0
     data = json.loads(capsys.readouterr().out)
-    assert list(data) == ["journal", "since", "strategy", "intents", "fills", "slippage"]
+    assert list(data) == ["journal", "since", "strategy", "plot", "intents", "fills", "slippage"]
     assert (data["journal"], data["since"], data["strategy"]) == (
         str(example), "2026-03-03T00:00:00+00:00", None)
     assert [i["intent_id"] for i in data["intents"]] == ["int-b", "int-c"]
@@ -110,7 +107,30 @@ def test_plot_writes_a_png(hydra: Hydra, example: Path, tmp_path: Path,
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert data[12:16] == b"IHDR" and data[-8:-4] == b"IEND"
-    assert "Slippage model:" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "Slippage model:" in captured.out
+    assert captured.err == f"plot written to {png.resolve()}\n"
+
+
+def test_plot_with_json_names_the_plot_in_the_object(
+    hydra: Hydra, example: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --json the plot's path is a key of the printed object; standard error is empty."""
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "slippage.png"
+    assert hydra("fill-report", "--journal", example, "--plot", png, "--json") == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["plot"] == str(png.resolve()) and captured.err == ""
+
+
+def test_a_plot_file_that_is_not_png_is_refused_before_anything_is_read(
+    hydra: Hydra, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--plot out.txt exits 2 with one line, writes nothing, and reads no journal."""
+    out = tmp_path / "out.txt"
+    assert hydra("fill-report", "--journal", tmp_path / "none.sqlite", "--plot", out) == 2
+    assert _one_line_error(capsys).startswith("--plot: must name a .png file")
+    assert not out.exists()
 
 
 def test_plot_into_a_missing_folder_is_a_usage_error(hydra: Hydra, example: Path, tmp_path: Path,

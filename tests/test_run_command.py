@@ -3,13 +3,19 @@ refusals. These run a real process on the real clock, bounded by timeouts."""
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
 import json
 import os
+import pty
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import termios
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,13 +23,14 @@ from typing import Any
 
 import pytest
 
-from hydra._cli import main
 from hydra._enums import OrderStatus
 from hydra._errors import BrokerConnectionError, UnmanagedOrdersError
 from hydra._journal import EventKind, Journal
-from hydra._run_command import DRAIN_CUT_SHORT, broker_settings
 from hydra._settings import HydraConfig
 from hydra._stop_reasons import describe_error
+from hydra.cli import main
+from hydra.cli._run_command import DRAIN_CUT_SHORT
+from hydra.cli._shared import broker_settings
 from hydra.ib._broker import IB_SYNC_TIMEOUT
 from tests.tiny_disk import mounted_tiny_disk
 
@@ -67,13 +74,17 @@ def test_live_without_confirmation_is_refused_in_one_line(capsys: object) -> Non
 
 
 def test_run_sim_works_an_inbox_intent_and_drains_on_ctrl_c(tmp_path: Path) -> None:
-    """hydra run --sim picks an intent from the inbox, fills it through the simulated gateway,
-    and on Ctrl-C stops cleanly with the journal closed out."""
+    """hydra run --sim refuses the inbox's bad lines by number (an id with a NUL, one of
+    200,000 characters: neither reaches the gateway), picks the good intent after them, fills
+    it through the simulated gateway, and on Ctrl-C stops cleanly with the journal closed out."""
     journal, inbox = tmp_path / "journal.sqlite", tmp_path / "inbox.jsonl"
     config = tmp_path / "hydra.toml"
     config.write_text(f'[execution]\npatience = 1.0\n[journal]\npath = "{journal}"\n'
-                      f'[runner]\ninbox = "{inbox}"\n')
-    inbox.write_text('{"symbol": "ZO", "side": "BUY", "quantity": 2, "policy": "cross"}\n')
+                      f'[runner]\ninbox = "{inbox}"\n[logging]\nformat = "json"\n')
+    bad = [{"symbol": "ZO", "side": "BUY", "quantity": 2, "intent_id": text}
+           for text in ("a\u0000b", "x" * 200_000)]
+    inbox.write_text("".join(json.dumps(line) + "\n" for line in bad)
+                     + '{"symbol": "ZO", "side": "BUY", "quantity": 2, "policy": "cross"}\n')
     process = subprocess.Popen(
         [sys.executable, "-m", "hydra", "run", "--sim", "--config", str(config)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -87,11 +98,67 @@ def test_run_sim_works_an_inbox_intent_and_drains_on_ctrl_c(tmp_path: Path) -> N
     finally:
         process.kill()
     assert process.returncode == 0, err
+    logs = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert [e["line"] for e in logs if e["event"] == "inbox_line_refused"] == [1, 2]
     notes = [p["what"] for _, kind, p in Journal.open(journal).events() if kind is EventKind.NOTE]
     assert notes[0] == "engine_started" and notes[-1] == "engine_stopped"
+    assert json.loads((tmp_path / "journal.sqlite.inbox").read_text())["generation"] == 0
     (order,) = Journal.open(journal).orders()
     assert order.status.is_final and order.filled >= 1
     assert order.filled == sum(fill.quantity for fill in Journal.open(journal).fills())
+    started = dt.datetime.fromtimestamp(config.stat().st_mtime, dt.UTC)
+    for fill in Journal.open(journal).fills():  # stamped with the wall clock, not the sim's
+        assert started - dt.timedelta(seconds=5) < fill.time < started + dt.timedelta(minutes=5)
+
+
+def test_on_a_terminal_log_lines_never_land_on_the_status_line(tmp_path: Path) -> None:
+    """hydra run --sim on an 80-column pseudo-terminal: every status line fits in 79 columns
+    and no log line is written onto the end of one, through an intent's fills and the drain."""
+    journal, inbox = tmp_path / "journal.sqlite", tmp_path / "inbox.jsonl"
+    config = tmp_path / "hydra.toml"
+    config.write_text(f'[execution]\npatience = 1.0\n[journal]\npath = "{journal}"\n'
+                      f'[runner]\ninbox = "{inbox}"\n')
+    inbox.write_text('{"symbol": "ZO", "side": "BUY", "quantity": 2, "policy": "cross"}\n')
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hydra", "run", "--sim", "--config", str(config)],
+        stdin=follower, stdout=follower, stderr=follower, env=environ)
+    os.close(follower)
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_read_all, args=(leader, chunks))
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not _settled(journal) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.5)  # a status redraw after the fills
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+        reader.join(timeout=10)
+        os.close(leader)
+    screen = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    lines = [line for piece in screen.split("\r\x1b[K") for line in piece.split("\n")]
+    status = [line for line in lines if line.startswith("hydra: ")]
+    assert status and all(len(line) <= 79 for line in status)
+    assert not [line for line in lines if "hydra: " in line[1:]]
+    assert any("intent_finished" in line for line in lines)
+    assert any(line.startswith("hydra: DRAINING") for line in status)
+
+
+def _read_all(fd: int, chunks: list[bytes]) -> None:
+    """Everything a pseudo-terminal's other end writes, until it closes."""
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            return
+        if not data:
+            return
+        chunks.append(data)
 
 
 def _settled(journal: Path) -> bool:
@@ -202,6 +269,9 @@ def test_a_stop_signal_drains_then_cancels_the_working_order(
     assert notes[-1] == "engine_stopped" and "unrecoverable_error" not in notes
     (draining,) = run.logged("draining")
     assert (draining["signal"], draining["drain_timeout"]) == (signum.name, 0.5)
+    (summary,) = run.logged("runner_stopped")  # the exit summary
+    assert {k: summary[k] for k in ("signal", "done", "working")} == {
+        "signal": signum.name, "done": 1, "working": 0}
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
@@ -284,6 +354,25 @@ def test_run_refuses_an_emptied_journal_unless_new_journal(tmp_path: Path) -> No
     finally:
         run.kill()
     assert status == 0, run.log.read_text()
+
+
+def test_a_second_run_on_a_held_journal_is_refused_before_it_connects(tmp_path: Path) -> None:
+    """While another process holds the journal, ``hydra run`` is refused in one line naming
+    the holder, before it connects anywhere: here no gateway listens, and the refusal is the
+    lock's, not a connection error."""
+    journal = tmp_path / "journal.sqlite"
+    holder = Journal.open(journal)
+    try:
+        run = Run(tmp_path, drain_timeout=0.5, gateway_port=_free_port())
+        try:
+            status, lines = run.wait_exit()
+        finally:
+            run.kill()
+    finally:
+        holder.close()
+    assert status == 2, run.log.read_text()
+    assert len(lines) == 1 and "one Hydra per journal" in lines[0], lines
+    assert f"pid {os.getpid()}" in lines[0]
 
 
 def _free_port() -> int:

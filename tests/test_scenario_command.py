@@ -1,4 +1,4 @@
-"""hydra scenario run / list through the command's main function: every example, the policy
+"""hydra scenario run / list through the command line's main function: every example, the policy
 baselines, several seeds, malformed files, determinism."""
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import pytest
 import structlog
 
 from hydra import LEAN_HOGS, OATS
+from hydra.cli import main as hydra
+from hydra.cli._scenario_command import seed_range
 from hydra.scenario import example_files
-from hydra.scenario._command import main, seed_range
 
 EXAMPLES = example_files(Path(__file__).resolve().parent.parent / "examples" / "scenarios")
 TICKS = {"ZO": OATS.tick_size, "HE": LEAN_HOGS.tick_size}
@@ -30,7 +31,7 @@ def _restore_logging() -> Iterator[None]:
 
 
 def _run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
-    assert main(["run", *argv, "--json"]) == 0
+    assert hydra(["scenario", "run", *argv, "--json"]) == 0
     return json.loads(capsys.readouterr().out)
 
 
@@ -126,7 +127,7 @@ def test_seeds_give_one_run_each(capsys: pytest.CaptureFixture[str]) -> None:
 def test_seeds_as_text_show_each_run_and_the_means(capsys: pytest.CaptureFixture[str]) -> None:
     """Without --json, several seeds print one line per run and the means (no progress bar
     when stderr is not a terminal)."""
-    assert main(["run", str(EXAMPLES[0].parent / "oats-small-patience.toml"),
+    assert hydra(["scenario", "run", str(EXAMPLES[0].parent / "oats-small-patience.toml"),
                  "--seeds", "4..5"]) == 0
     captured = capsys.readouterr()
     assert "seed     4:" in captured.out and "2 runs, policy hydra: IS-complete" in captured.out
@@ -141,7 +142,7 @@ def test_the_same_seed_twice_prints_the_same_json(capsys: pytest.CaptureFixture[
 
 def test_table_output(capsys: pytest.CaptureFixture[str]) -> None:
     """Without --json the run prints a table of intents and a summary."""
-    assert main(["run", str(EXAMPLES[0].parent / "kill-switch.toml")]) == 0
+    assert hydra(["scenario", "run", str(EXAMPLES[0].parent / "kill-switch.toml")]) == 0
     out = capsys.readouterr().out
     assert "shortfall bps" in out and "trading_state HALTED" in out
     assert "trading state at the end HALTED" in out
@@ -155,13 +156,13 @@ def test_journal_option_writes_a_new_journal(
     path = str(EXAMPLES[0].parent / "bracket.toml")
     _run_json(capsys, path, "--journal", str(journal))
     assert journal.exists()
-    assert main(["run", path, "--journal", str(journal)]) == 2
+    assert hydra(["scenario", "run", path, "--journal", str(journal)]) == 2
     assert "already exists" in capsys.readouterr().err
 
 
 def test_list_shows_each_example_with_its_first_line(capsys: pytest.CaptureFixture[str]) -> None:
     """scenario list prints one line per example: its name and its description's first line."""
-    assert main(["list", "--dir", str(EXAMPLES[0].parent)]) == 0
+    assert hydra(["scenario", "list", "--dir", str(EXAMPLES[0].parent)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == len(EXAMPLES)
     assert any(line.startswith("bracket ") and "bracket order" in line for line in lines)
@@ -171,7 +172,7 @@ def test_list_without_examples_is_an_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A folder with no scenarios gives exit 2 and one line saying where to look."""
-    assert main(["list", "--dir", str(tmp_path)]) == 2
+    assert hydra(["scenario", "list", "--dir", str(tmp_path)]) == 2
     assert "no example scenarios found" in capsys.readouterr().err
 
 
@@ -204,7 +205,7 @@ def test_a_malformed_scenario_is_one_line_and_exit_2(
     """Each kind of mistake gives exit 2 and one stderr line naming the key path and line."""
     path = tmp_path / "bad.toml"
     path.write_text(text)
-    assert main(["run", str(path)]) == 2
+    assert hydra(["scenario", "run", str(path)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     (message,) = captured.err.splitlines()
@@ -212,9 +213,22 @@ def test_a_malformed_scenario_is_one_line_and_exit_2(
     assert expected in message and f"line {line}" in message and str(path) in message
 
 
+def test_a_malformed_scenario_with_json_is_a_json_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """scenario run --json on a bad file: one JSON object on stderr with the key and line."""
+    path = tmp_path / "bad.toml"
+    path.write_text("seed = 1\n[[actions]]\nkind = 'intent'\nat = -1\n")
+    assert hydra(["scenario", "run", str(path), "--json"]) == 2
+    captured = capsys.readouterr()
+    error = json.loads(captured.err)
+    assert captured.out == "" and error["error"].startswith("scenario error: actions[0]")
+    assert (error["file"], error["line"]) == (str(path), 2)
+
+
 def test_a_missing_file_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     """A file that does not exist is one line and exit 2."""
-    assert main(["run", "no-such-scenario.toml"]) == 2
+    assert hydra(["scenario", "run", "no-such-scenario.toml"]) == 2
     assert capsys.readouterr().err.startswith("scenario error: file: no such file")
 
 

@@ -14,9 +14,9 @@ from hydra._enums import Policy, Side
 from hydra._ids import IntentId, client_order_id_for
 from hydra._patience import Work
 from hydra._quote_source import QuoteSource
-from hydra._reports import ChildOrderReport
 from hydra._settings import Distance, ExecutionSettings
 from hydra._twap_actor import run_twap
+from hydra._worker_reports import collected, open_reports
 from hydra.sim import open_sim_exchange
 from tests.simulated import open_fake_risk, still_oats
 
@@ -34,13 +34,15 @@ async def test_slices_over_the_order_limit_are_worked_in_orders_within_it(
                 side=Side.BUY, quantity=20, policy=Policy.PATIENCE, settings=TWAP,
                 arrival_mid=Decimal("350.125"))
     ids = (client_order_id_for(INTENT, n) for n in itertools.count(2))
-    children: list[ChildOrderReport] = []
+    report_to, reports = open_reports()
     async with open_sim_exchange(still_oats(), seed=1) as exchange:
         async with open_fake_risk(exchange, OATS, max_order_quantity=4) as (risk, fake):
             source = QuoteSource(fake.broker.quote_nowait, max_age=10.0)
-            await run_twap(work, rng=random.Random(0), next_order_id=lambda: next(ids),
-                           risk=risk, quotes=source.usable, children=children,
-                           max_order_quantity=4, why_unusable=source.problem)
+            with report_to:
+                await run_twap(work, rng=random.Random(0), next_order_id=lambda: next(ids),
+                               risk=risk, quotes=source.usable, report_to=report_to,
+                               max_order_quantity=4, why_unusable=source.problem)
+    children = collected(reports)
     assert [r.quantity for _, r in fake.placed] == [4, 3, 3, 4, 3, 3]
     assert [c.client_order_id for c in children] == [f"int-t.{n}" for n in range(1, 7)]
     starts = [t for t, _ in fake.placed]

@@ -120,7 +120,7 @@ class Board:
                                     action="kill", reason=reason)
 
     async def cancel(self, intent_id: IntentId) -> None:
-        """Stop working one intent; an intent never submitted is an `InvalidValueError`."""
+        """Stop working one intent; one the engine does not work is an `InvalidValueError`."""
         engine = self._engine()
         engine.cancel(intent_id)
         log.info("cancel_requested", source=SOURCE, intent_id=intent_id)

@@ -1,7 +1,6 @@
 """The simulated IB gateway: the simulated exchange served over the TWS API socket protocol.
 
 Layers (each imports only from those below it):
-    _command      the ``hydra sim-gateway`` subcommand
     _server       serve_gateway, Gateway: the Trio server, one task per connection
     _session      one client's state: requests and exchange events to replies
     _registry     client ids, exchange attachments and orders, across connections
@@ -14,7 +13,6 @@ Layers (each imports only from those below it):
 """
 
 from ._catalog import Catalog, Listing
-from ._command import add_parser
 from ._handshake import SERVER_VERSION, VersionRange, negotiate, parse_version_range
 from ._requests import ClientRequest, ContractFields, parse_request
 from ._server import DEFAULT_ACCOUNT, Gateway, GatewayStatistics, serve_gateway
@@ -33,7 +31,6 @@ __all__ = [
     "Listing",
     "VersionRange",
     "WireError",
-    "add_parser",
     "encode_frame",
     "negotiate",
     "parse_request",

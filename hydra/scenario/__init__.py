@@ -2,16 +2,15 @@
 file, run on the simulated exchange under Trio's virtual clock (``hydra scenario run``).
 
 Layers (each imports only from those below it):
-    _command   hydra scenario run / list (add_parser)
     _output    table and JSON
     _run       run_scenario, play: the engine on the simulator; summaries
     _load      load_scenario: TOML to the model, ScenarioError with key path and line
-    _lines     where a key path is written in a file
+    _examples  where the example scenarios live
     _model     Scenario and its actions
     hydra, hydra.sim
 """
 
-from ._command import add_parser, example_files, examples_dir
+from ._examples import example_files, examples_dir
 from ._load import ScenarioError, load_scenario, scenario_from_table
 from ._model import (
     Action,
@@ -55,7 +54,6 @@ __all__ = [
     "SeedsSummary",
     "SubmitBracket",
     "SubmitIntent",
-    "add_parser",
     "example_files",
     "examples_dir",
     "load_scenario",

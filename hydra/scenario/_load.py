@@ -24,6 +24,7 @@ from .._enums import Policy, Side
 from .._errors import ConfigError, InvalidValueError
 from .._ids import IntentId
 from .._settings import HydraConfig
+from .._toml_lines import line_of, table_at
 from .._validate import to_decimal
 from ..sim import (
     BadQuotes,
@@ -41,7 +42,6 @@ from ..sim import (
     SizeBucket,
     StaleQuotes,
 )
-from ._lines import line_of, table_at
 from ._model import (
     Action,
     CancelIntent,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hydra.scenario._lines import key_lines, line_of, table_at
+from hydra._toml_lines import key_lines, line_of, table_at
 
 TEXT = '''description = """Two lines,
 [not] a header = nor a key"""

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from ._command_base import CommandError, load_config_arg
-from ._errors import InvalidValueError
-from ._fill_plot import PlotUnavailableError, write_plot
-from ._fill_report import fill_report, render_report, report_to_json
-from ._gate import gate_check, render_gate
-from ._journal_records import JournalRecord, parse_time, read_journal
-from ._settings import HydraConfig, SlippageSettings
+from .._errors import InvalidValueError
+from .._fill_plot import PlotUnavailableError, write_plot
+from .._fill_report import fill_report, render_report, report_to_json
+from .._gate import gate_check, render_gate
+from .._journal_records import JournalRecord, parse_time, read_journal
+from .._settings import HydraConfig, SlippageSettings
+from ._shared import CommandError, load_config_arg
 
 if TYPE_CHECKING:
-    from ._command_base import Subparsers
+    from ._shared import Subparsers
 
 
 def _fail(message: str) -> NoReturn:
@@ -41,7 +43,7 @@ def _read(args: argparse.Namespace) -> tuple[str, list[JournalRecord], SlippageS
     """The journal's path and records, and the slippage settings, from the common options."""
     config = HydraConfig()
     if args.config is not None:
-        config = load_config_arg(args.config)
+        config = load_config_arg(args.config, json_lines=args.json)
     path: str = args.journal or config.journal.path
     try:
         records = read_journal(path)
@@ -81,6 +83,8 @@ def run_fill_report(args: argparse.Namespace) -> int:
         since = None if args.since is None else parse_time(args.since)
     except InvalidValueError as e:
         _fail(f"--since: {e.problem}, got {e.value!r}")
+    if args.plot is not None and Path(args.plot).suffix.lower() != ".png":
+        _fail(f"--plot: must name a .png file (the plot is a PNG image), got {args.plot!r}")
     path, records, settings = _read(args)
     report = fill_report(records, settings=settings, since=since, strategy=args.strategy)
     if args.plot is not None:
@@ -90,9 +94,12 @@ def run_fill_report(args: argparse.Namespace) -> int:
             _fail(str(e))
         except OSError as e:
             _fail(f"cannot write the plot to {args.plot!r}: {e.strerror or e}")
+        if not args.json:  # standard output is the report's; --json names the plot in it
+            print(f"plot written to {Path(args.plot).resolve()}", file=sys.stderr)
     if args.json:
         header = {"journal": path, "since": None if since is None else since.isoformat(),
-                  "strategy": args.strategy}
+                  "strategy": args.strategy,
+                  "plot": None if args.plot is None else str(Path(args.plot).resolve())}
         print(json.dumps({**header, **report_to_json(report)}, indent=2))
     else:
         chosen = [f"since {since.isoformat()}"] if since is not None else []

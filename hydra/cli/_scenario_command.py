@@ -10,23 +10,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._command_base import CommandError
 from .._logging import configure_logging
 from .._settings import LoggingSettings, LogLevel
-from ._load import ScenarioError, load_scenario
-from ._model import RunPolicy, Scenario
-from ._output import progress_bar, render_run, render_seeds, run_to_json, seeds_to_json
-from ._run import RunResult, run_scenario
+from ..scenario import ScenarioError, example_files, examples_dir, load_scenario
+from ..scenario._examples import EXAMPLES
+from ..scenario._model import RunPolicy, Scenario
+from ..scenario._output import progress_bar, render_run, render_seeds, run_to_json, seeds_to_json
+from ..scenario._run import RunResult, run_scenario
+from ._shared import CommandError
 
 if TYPE_CHECKING:
-    from .._command_base import Subparsers
-
-EXAMPLES = Path("examples") / "scenarios"
-"""Where example scenarios live, relative to the current directory or to a source checkout."""
+    from ._shared import Subparsers
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -85,24 +82,6 @@ def _error(message: str) -> CommandError:
 # --- list --------------------------------------------------------------------------------------
 
 
-def examples_dir(directory: Path | None = None) -> Path | None:
-    """``directory``, else ``examples/scenarios`` in the current directory, else in the source
-    checkout the package was loaded from; None when there is none."""
-    if directory is not None:
-        return directory if directory.is_dir() else None
-    checkout = Path(__file__).resolve().parent.parent.parent
-    for candidate in (Path.cwd() / EXAMPLES, checkout / EXAMPLES):
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
-def example_files(directory: Path | None = None) -> list[Path]:
-    """The example scenario files, by name."""
-    folder = examples_dir(directory)
-    return sorted(folder.glob("*.toml")) if folder is not None else []
-
-
 def run_scenario_list(args: argparse.Namespace) -> int:
     files = example_files(args.dir)
     if not files:
@@ -122,7 +101,8 @@ def _load(path: Path) -> Scenario:
     try:
         return load_scenario(path)
     except ScenarioError as e:
-        raise _error(f"scenario error: {e.message}") from e
+        raise CommandError(f"scenario error: {e.message}", details={
+            "field": e.field, "problem": e.problem, "file": e.file, "line": e.line}) from e
 
 
 def _resolve(file: str, directory: Path | None) -> Path:
@@ -172,22 +152,3 @@ def _run_seeds(
     if show:
         print(progress_bar(len(seeds), len(seeds)), file=sys.stderr, flush=True)
     return results
-
-
-# --- on its own --------------------------------------------------------------------------------
-
-
-def main(argv: Sequence[str]) -> int:
-    """``hydra scenario ARGV...`` on its own (as `hydra._cli.main` runs it once listed)."""
-    parser = argparse.ArgumentParser(prog="hydra")
-    add_parser(parser.add_subparsers(title="commands", metavar="COMMAND", required=True))
-    try:
-        args = parser.parse_args(["scenario", *argv])
-    except SystemExit as e:
-        return e.code if isinstance(e.code, int) else int(e.code is not None)
-    try:
-        status: int = args.run(args)
-    except CommandError as e:
-        print(e.message, file=sys.stderr)
-        return e.exit_code
-    return status

@@ -13,12 +13,12 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._command_base import CommandError, load_config_arg
-from ._inbox import resume_line
-from ._settings import HydraConfig
+from .._inbox import resume_line
+from .._settings import HydraConfig
+from ._shared import CommandError, load_config_arg
 
 if TYPE_CHECKING:
-    from ._command_base import Subparsers
+    from ._shared import Subparsers
 
 
 def add_parser(subparsers: Subparsers) -> None:

@@ -11,32 +11,36 @@ short: working orders are cancelled at once, and the exit status is 3.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import functools
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO, cast
 
 import attrs
 import structlog
 import trio
 
-from ._command_base import CommandError, load_config_arg
-from ._engine import Engine
-from ._errors import HydraError
-from ._journal import utc_now
-from ._logging import configure_logging
-from ._open_hydra import open_hydra
-from ._runner import run_inbox, run_schedule, run_status
-from ._settings import BrokerSettings, HydraConfig
-from ._stop_reasons import describe_error
-from ._strategy_hook import load_hook
-from .brokers import Broker
+from .._engine import Engine
+from .._errors import HydraError
+from .._journal import utc_now
+from .._journal_lock import refuse_if_held
+from .._logging import configure_logging
+from .._open_hydra import open_hydra
+from .._runner import run_inbox, run_schedule, run_status
+from .._screen import StatusScreen
+from .._settings import HydraConfig
+from .._stop_reasons import describe_error
+from .._strategy_hook import load_hook
+from ..brokers import Broker
+from ._shared import CommandError, broker_settings, load_config_arg
 
 if TYPE_CHECKING:
-    from ._command_base import Subparsers
+    from ._shared import Subparsers
 
 log = structlog.get_logger()
 
@@ -74,35 +78,25 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.set_defaults(run=run_command)
 
 
-def broker_settings(config: HydraConfig, environ: os._Environ[str] | dict[str, str]
-                    ) -> BrokerSettings:
-    """The config's broker settings, with ``IB_GATEWAY_HOST`` / ``IB_GATEWAY_PORT`` on top."""
-    settings = config.broker
-    if environ.get("IB_GATEWAY_HOST"):
-        settings = attrs.evolve(settings, host=environ["IB_GATEWAY_HOST"])
-    if environ.get("IB_GATEWAY_PORT"):
-        try:
-            settings = attrs.evolve(settings, port=int(environ["IB_GATEWAY_PORT"]))
-        except ValueError:
-            raise CommandError(f"IB_GATEWAY_PORT: not a port number, got "
-                               f"{environ['IB_GATEWAY_PORT']!r}") from None
-    return settings
-
-
 def run_command(args: argparse.Namespace) -> int:
     config = load_config_arg(args.config) if args.config else HydraConfig()
     config = attrs.evolve(config, broker=broker_settings(config, os.environ))
-    configure_logging(config.logging)
+    # On a terminal, logs and the status line share standard error through one screen.
+    screen = StatusScreen(sys.stderr) if sys.stderr.isatty() else None
+    configure_logging(config.logging, stream=cast(TextIO, screen or sys.stderr))
     hook = load_hook(config.runner.strategy) if config.runner.strategy else None
     try:
         stopping = trio.run(functools.partial(
             run_until_signalled, config, hook=hook, sim=args.sim, live=args.live,
-            adopt_unknown=args.adopt_unknown, new_journal=args.new_journal))
+            adopt_unknown=args.adopt_unknown, new_journal=args.new_journal, screen=screen))
     except KeyboardInterrupt:  # Ctrl-C before the runner listened for signals, or after
         raise CommandError("hydra run stopped: Ctrl-C outside the runner: nothing drained",
                            exit_code=INTERRUPTED) from None
     except (HydraError, OSError, BaseExceptionGroup) as error:
         raise CommandError(f"hydra run stopped: {describe_error(error)}") from error
+    finally:
+        if screen is not None:
+            screen.clear()  # the last words of the run go on a line of their own
     message = stopping.cut_short_message()
     if message is not None:
         raise CommandError(message, exit_code=DRAIN_CUT_SHORT)
@@ -112,16 +106,18 @@ def run_command(args: argparse.Namespace) -> int:
 @asynccontextmanager
 async def open_venue(config: HydraConfig, *, sim: bool, live: bool) -> AsyncIterator[Broker]:
     """IBBroker to the configured gateway, or to a simulated gateway started here."""
-    from .ib import open_ib_broker
+    from ..ib import open_ib_broker
 
     if not sim:
         async with open_ib_broker(config.broker, live=live) as broker:
             yield broker
         return
-    from .gateway import serve_gateway
-    from .sim import SimParams, open_sim_exchange
+    from ..gateway import serve_gateway
+    from ..sim import SimParams, open_sim_exchange
 
-    async with open_sim_exchange(SimParams(), seed=1) as exchange, trio.open_nursery() as n:
+    # The simulated session opens now, so fills carry the wall-clock time like everything else.
+    params = SimParams(session_start=dt.datetime.now(dt.UTC).replace(microsecond=0))
+    async with open_sim_exchange(params, seed=1) as exchange, trio.open_nursery() as n:
         gateway = await n.start(functools.partial(serve_gateway, exchange, port=0))
         settings = attrs.evolve(config.broker, host="127.0.0.1", port=gateway.port)
         async with open_ib_broker(settings) as broker:
@@ -131,13 +127,14 @@ async def open_venue(config: HydraConfig, *, sim: bool, live: bool) -> AsyncIter
 
 async def run_until_signalled(
     config: HydraConfig, *, hook: object, sim: bool, live: bool, adopt_unknown: bool = False,
-    new_journal: bool = False,
+    new_journal: bool = False, screen: StatusScreen | None = None,
 ) -> Stopping:
     """Run the runner's actors beside Hydra until a stop signal, then drain (see `Stopping`)."""
-    stopping = Stopping(drain_timeout=config.shutdown.drain_timeout)
+    stopping = Stopping(drain_timeout=config.shutdown.drain_timeout, screen=screen)
     with trio.open_signal_receiver(*STOP_SIGNALS) as signals:
         async with trio.open_nursery() as guard:
             guard.start_soon(serve_stop_signals, signals, stopping, guard.cancel_scope)
+            refuse_if_held(config.journal.path)  # a second copy: refused before it connects
             async with open_venue(config, sim=sim, live=live) as broker:
                 async with open_hydra(config, broker, adopt_unknown=adopt_unknown,
                                       new_journal=new_journal) as engine:
@@ -145,13 +142,17 @@ async def run_until_signalled(
                     log.info("runner_started", sim=sim, live=live,
                              strategy=config.runner.strategy, inbox=config.runner.inbox)
                     with stopping.new_work:
-                        await run_runner(config, engine, broker, hook=hook)
+                        await run_runner(config, engine, broker, hook=hook, screen=screen)
+                stats = engine.statistics()
+                log.info("runner_stopped", signal=stopping.first.name if stopping.first else None,
+                         done=stats.finished, blocked=stats.blocked, fills=stats.fills,
+                         filled_quantity=stats.filled_quantity, working=stats.working)
             guard.cancel_scope.cancel(reason="Hydra has closed: no more signals to handle")
     return stopping
 
 
-async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hook: object
-                     ) -> None:
+async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hook: object,
+                     screen: StatusScreen | None = None) -> None:
     """The strategy schedule, the inbox and the status line: new work, until cancelled."""
     async with trio.open_nursery() as nursery:
         if hook is not None:
@@ -160,8 +161,11 @@ async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hoo
                 run_schedule, engine, broker, hook=hook,  # type: ignore[arg-type]
                 name=config.runner.strategy.partition(":")[2],
                 schedule=config.runner.daily_schedule(), now=utc_now))
-        nursery.start_soon(functools.partial(run_inbox, engine, path=Path(config.runner.inbox)))
-        nursery.start_soon(run_status, engine)
+        nursery.start_soon(functools.partial(
+            run_inbox, engine, path=Path(config.runner.inbox),
+            state=Path(config.journal.path + ".inbox"), now=utc_now,
+            wait=config.runner.inbox_deadline))
+        nursery.start_soon(functools.partial(run_status, engine, screen=screen))
 
 
 @attrs.define
@@ -174,6 +178,7 @@ class Stopping:
     drain_timeout: float
     new_work: trio.CancelScope = attrs.Factory(trio.CancelScope)
     engine: Engine | None = None  # once Hydra is open
+    screen: StatusScreen | None = None  # on a terminal: where the drain is shown
     first: signal.Signals | None = None
     second: signal.Signals | None = None
 
@@ -192,6 +197,10 @@ async def serve_stop_signals(signals: AsyncIterator[int], stopping: Stopping,
     """Act on the first two stop signals as `Stopping` says; later ones change nothing."""
     stopping.first = signal.Signals(await anext(signals))
     log.warning("draining", signal=stopping.first.name, drain_timeout=stopping.drain_timeout)
+    if stopping.screen is not None:
+        stopping.screen.show(f"hydra: DRAINING working intents for up to "
+                             f"{stopping.drain_timeout:g} s | {stopping.first.name} again "
+                             f"cancels them now")
     stopping.new_work.cancel(reason=f"{stopping.first.name}: stop new work, drain")
     stopping.second = signal.Signals(await anext(signals))
     if stopping.engine is None:

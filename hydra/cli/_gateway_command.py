@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from .._command_base import CommandError
 from .._logging import configure_logging
 from .._settings import LoggingSettings
+from ..gateway._server import DEFAULT_ACCOUNT, serve_gateway
 from ..sim import MarketParams, SimParams, open_sim_exchange
-from ._server import DEFAULT_ACCOUNT, serve_gateway
+from ._shared import CommandError
 
 if TYPE_CHECKING:
-    from .._command_base import Subparsers
+    from ._shared import Subparsers
 
 MARKETS = {"oats": MarketParams.oats, "hogs": MarketParams.hogs}
 

@@ -10,58 +10,36 @@ line on standard error, without a traceback.
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from . import _ib_commands, _report_commands, _resume_command, _run_command, gateway, scenario
-from ._command_base import CommandError, load_config_arg
-from ._config import config_to_dict, config_to_toml
-from ._version import __version__
+from .._version import __version__
+from . import (
+    _config_command,
+    _gateway_command,
+    _ib_commands,
+    _report_commands,
+    _resume_command,
+    _run_command,
+    _scenario_command,
+)
+from ._shared import CommandError
 
 if TYPE_CHECKING:
-    from ._command_base import Subparsers
-
-# --- hydra config ----------------------------------------------------------------------------
-
-
-def add_config_parser(subparsers: Subparsers) -> None:
-    """``hydra config check FILE [--json]``."""
-    config = subparsers.add_parser("config", help="check configuration files")
-    actions = config.add_subparsers(title="actions", metavar="ACTION", required=True)
-    check = actions.add_parser(
-        "check",
-        help="load a configuration file and print the effective configuration",
-        description="Load FILE, report the first mistake in it (exit status 2), or print the "
-        "effective configuration: every setting, defaults included.",
-    )
-    check.add_argument("file", metavar="FILE", help="a TOML file, like examples/hydra.toml")
-    check.add_argument("--json", action="store_true", help="print one JSON object")
-    check.set_defaults(run=run_config_check)
-
-
-def run_config_check(args: argparse.Namespace) -> int:
-    config = load_config_arg(args.file)
-    if args.json:
-        print(json.dumps(config_to_dict(config), indent=2))
-    else:
-        print(f"# effective configuration from {args.file}\n")
-        print(config_to_toml(config).rstrip())
-    return 0
-
-
-# --- main ------------------------------------------------------------------------------------
+    from ._shared import Subparsers
 
 COMMANDS: Sequence[Callable[[Subparsers], None]] = (
-    add_config_parser,
+    _config_command.add_parser,
     _run_command.add_parser,
-    scenario.add_parser,
+    _scenario_command.add_parser,
     _ib_commands.add_parsers,
     _resume_command.add_parser,
     _report_commands.add_fill_report_parser,
     _report_commands.add_gate_check_parser,
-    gateway.add_parser,
+    _gateway_command.add_parser,
 )
 """Each subcommand's ``add_parser``, in the order ``hydra --help`` lists them."""
 
@@ -87,7 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.code if isinstance(e.code, int) else int(e.code is not None)
     try:
         status: int = args.run(args)
+        sys.stdout.flush()
     except CommandError as e:
-        print(e.message, file=sys.stderr)
+        print(e.to_json() if getattr(args, "json", False) else e.message, file=sys.stderr)
         return e.exit_code
+    except BrokenPipeError:  # the reader has gone (| head): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the final flush
+        return BROKEN_PIPE
     return status
+
+
+BROKEN_PIPE = 128 + signal.SIGPIPE
+"""The exit status when standard output's reader went away: the shell's, for a writer that a
+closed pipe stopped."""

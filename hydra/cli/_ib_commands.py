@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING
 import attrs
 import trio
 
-from ._command_base import CommandError, load_config_arg
-from ._errors import HydraError
-from ._run_command import broker_settings
-from ._settings import BrokerSettings, HydraConfig
-from ._stop_reasons import describe_error
+from .._errors import HydraError
+from .._logging import configure_logging
+from .._settings import BrokerSettings, HydraConfig, LogLevel
+from .._stop_reasons import describe_error
+from ._shared import CommandError, broker_settings, load_config_arg
 
 if TYPE_CHECKING:
-    from ._command_base import Subparsers
-    from .ib import IBBroker
+    from ..ib import IBBroker
+    from ._shared import Subparsers
 
 
 def add_parsers(subparsers: Subparsers) -> None:
@@ -47,6 +47,10 @@ def add_parsers(subparsers: Subparsers) -> None:
 
 def _run(name: str, action: Action, args: argparse.Namespace) -> int:
     config = load_config_arg(args.config) if args.config else HydraConfig()
+    # Standard output is the report's: logs go to standard error, and IB's notices (market
+    # data farm connected, 2104/2106/2158) are not the trader's business here.
+    level = max(config.logging.level, LogLevel.WARNING, key=list(LogLevel).index)
+    configure_logging(attrs.evolve(config.logging, level=level))
     settings = broker_settings(config, os.environ)
     try:
         trio.run(functools.partial(_connected, settings, action, live=args.live))
@@ -59,7 +63,7 @@ Action = Callable[["IBBroker"], Awaitable[None]]
 
 
 async def _connected(settings: BrokerSettings, action: Action, *, live: bool) -> None:
-    from .ib import open_ib_broker
+    from ..ib import open_ib_broker
 
     cli = attrs.evolve(settings, client_id=settings.cli_client_id)
     async with open_ib_broker(cli, live=live) as broker:
