@@ -54,7 +54,6 @@ class QuoteSource:
 
     def usable(self, contract: ContractSpec) -> Quote | None:
         """The quote of ``contract`` now, or None when there is none fit to price from."""
-        now = trio.current_time()
         quote: Quote | None
         problem: str | None
         try:
@@ -63,7 +62,10 @@ class QuoteSource:
             quote, problem = None, e.problem
         except BrokerError as e:
             quote, problem = None, f"unavailable: {e}"
-        else:
+        # Read after the quote: on the real clock a quote stamped as it is read (the
+        # simulator's) would otherwise be "ahead" of a now taken a moment before.
+        now = trio.current_time()
+        if quote is not None:
             problem = quote_problem(quote, now=now, max_age=self._max_age)
         self._note(contract, problem, now)
         return quote if problem is None else None

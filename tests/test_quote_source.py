@@ -82,3 +82,21 @@ def test_max_age_must_be_positive_seconds(max_age: object) -> None:
     """A zero, negative, NaN or non-number age limit names max_age."""
     with pytest.raises(InvalidValueError, match=r"^max_age:"):
         QuoteSource(lambda contract: None, max_age=max_age)  # type: ignore[arg-type, return-value]
+
+
+async def test_a_quote_stamped_as_it_is_read_is_never_ahead(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """On the real clock time moves while the broker is read; a quote stamped at that moment
+    (the simulator's are) is usable, not "stamped ahead" of a now taken before the read."""
+    async with open_sim_exchange(_params(), seed=1) as exchange:  # type: ignore[arg-type]
+        broker = SimBroker(exchange)
+        await broker.connect()
+        await broker.subscribe_quotes(OATS)
+
+        def read_while_time_moves(contract: object) -> object:
+            autojump_clock.jump(0.001)
+            return broker.quote_nowait(contract)  # type: ignore[arg-type]
+
+        source = QuoteSource(read_while_time_moves, max_age=10.0)  # type: ignore[arg-type]
+        assert source.usable(OATS) is not None and source.problem(OATS) is None

@@ -1,0 +1,182 @@
+"""The dashboard's cost: CPU with the engine idle, and serving 50 working orders and 1,000 fills.
+
+1. **Idle CPU.** Hydra with no intent on the simulated oats market as the simulator models it
+   by default, on the real clock, for ``--seconds`` each: alone, then with the dashboard served
+   and one page connected to its event stream over a real socket. The process's CPU time over
+   wall time, each; the goal is under 1 percentage point more with the dashboard.
+2. **Load.** A journal with 50 working orders and 1,000 fills (250 intents of 4 fills each),
+   built through `Journal` itself. Times, over ``--runs``: drawing the page's sections from
+   the journal (what every pushed update costs), and a whole ``GET /`` over HTTP from
+   `serve_journal_dashboard`, with the page's size.
+
+Run: ``.venv/bin/python bench/dashboard.py`` (``--seconds S``, ``--runs N``, ``--quick``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import trio
+from _common import header, mean_interval, percentile
+
+from hydra import HydraConfig
+from hydra._contracts import OATS
+from hydra._enums import OrderStatus, Side
+from hydra._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
+from hydra._journal import Journal
+from hydra._journal_actor import run_inline
+from hydra._open_hydra import open_hydra
+from hydra._orders import Fill, OrderIntent, OrderRequest
+from hydra.dashboard import Board, open_dashboard, serve_journal_dashboard
+from hydra.dashboard._html import page, sections
+from hydra.sim import SimBroker, SimParams, open_sim_exchange
+
+T0 = dt.datetime(2026, 11, 2, 14, 30, tzinfo=dt.UTC)
+TICK = Decimal("0.25")
+IDLE = SimParams()  # the simulator's default oats market; no order of ours
+
+
+async def _fetch(url: str, path: str) -> bytes:
+    host, port = url.removeprefix("http://").rstrip("/").rsplit(":", 1)
+    async with await trio.open_tcp_stream(host, int(port)) as stream:
+        await stream.send_all(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                              "Connection: close\r\n\r\n".encode())
+        received = b""
+        while chunk := await stream.receive_some():
+            received += chunk
+    return received
+
+
+async def _read_stream(url: str, connected: trio.Event) -> None:
+    """A page's event stream: connected once the first sections came; then it only listens."""
+    host, port = url.removeprefix("http://").rstrip("/").rsplit(":", 1)
+    async with await trio.open_tcp_stream(host, int(port)) as stream:
+        await stream.send_all(f"GET /events HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        while b"event: sections" not in await stream.receive_some():
+            pass
+        connected.set()
+        while await stream.receive_some():
+            pass
+
+
+async def _cpu_share(seconds: float) -> float:
+    """Process CPU seconds per wall second over ``seconds`` of sleeping, in percent."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    await trio.sleep(seconds)
+    return 100 * (time.process_time() - cpu) / (time.perf_counter() - wall)
+
+
+async def idle_cpu(seconds: float, journal: Path) -> tuple[float, float]:
+    """CPU percent of an idle engine alone, then with the dashboard and one connected page."""
+    async with open_sim_exchange(IDLE, seed=1) as exchange:
+        async with open_hydra(HydraConfig(), SimBroker(exchange, client_id=1),
+                              journal_path=journal) as engine:
+            await trio.sleep(1)  # past the start-up
+            alone = await _cpu_share(seconds)
+            async with open_dashboard(engine, journal_path=journal, port=0) as dashboard:
+                connected = trio.Event()
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(_read_stream, dashboard.url, connected)
+                    await connected.wait()
+                    served = await _cpu_share(seconds)
+                    nursery.cancel_scope.cancel(reason="measured")
+    return alone, served
+
+
+def build_journal(path: Path, *, intents: int = 250, fills_each: int = 4,
+                  working: int = 50) -> None:
+    """``intents`` filled intents of ``fills_each`` fills, and ``working`` resting orders."""
+    journal = Journal.open(path, clock=lambda: T0)
+    execution = 0
+    for n in range(intents + working):
+        side = Side.BUY if n % 2 else Side.SELL
+        intent_id = IntentId(f"int-{n}")
+        mid = Decimal(350) + TICK * (n % 40 - 20)
+        journal.record_intent(OrderIntent(contract=OATS, side=side, quantity=fills_each,
+                                          intent_id=intent_id),
+                              arrival_mid=mid, predicted_bps=Decimal("1.5"))
+        coid = ClientOrderId(f"int-{n}.1")
+        journal.record_order(OrderRequest(client_order_id=coid, intent_id=intent_id,
+                                          contract=OATS, side=side, quantity=fills_each,
+                                          limit_price=mid))
+        journal.record_ack(coid, BrokerOrderId(str(n)))
+        journal.record_status(coid, OrderStatus.WORKING)
+        if n >= intents:
+            continue
+        for k in range(fills_each):
+            execution += 1
+            price = mid + TICK * side.sign * (k % 3)
+            journal.record_fill(
+                Fill(execution_id=ExecutionId(f"e{execution}"), client_order_id=coid,
+                     symbol=OATS.symbol, side=side, price=price, quantity=1,
+                     time=T0 + dt.timedelta(minutes=execution)),
+                intent_id=intent_id, predicted_bps=Decimal("1.5"),
+                actual_bps=(price - mid) * side.sign / mid * 10_000)
+        journal.record_status(coid, OrderStatus.FILLED)
+    journal.close()
+
+
+async def render_times(journal: Path, runs: int) -> tuple[list[float], list[float], int]:
+    """Seconds to draw the sections (one pushed update) and the whole page, and its size."""
+    board = Board(journal_path=journal, engine=None, offload=run_inline)
+    pushes, pages, size = [], [], 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        await board.draw(lambda p: sections(p, actions=True))
+        pushes.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        size = len(await board.draw(lambda p: page(p, actions=True, script="dashboard.js")))
+        pages.append(time.perf_counter() - start)
+    return pushes, pages, size
+
+
+async def http_times(journal: Path, runs: int) -> list[float]:
+    """Seconds for a whole ``GET /`` over a real socket."""
+    times = []
+    async with trio.open_nursery() as nursery:
+        url = await nursery.start(lambda task_status=trio.TASK_STATUS_IGNORED:
+                                  serve_journal_dashboard(journal, port=0,
+                                                          task_status=task_status))
+        for _ in range(runs):
+            start = time.perf_counter()
+            response = await _fetch(url, "/")
+            times.append(time.perf_counter() - start)
+            assert response.startswith(b"HTTP/1.1 200"), response[:100]
+        nursery.cancel_scope.cancel(reason="measured")
+    return times
+
+
+def _line(name: str, seconds: list[float]) -> str:
+    mean, half = mean_interval(seconds)
+    return (f"{name:<28} mean {mean * 1000:7.1f} ms ± {half * 1000:.1f}, "
+            f"p95 {percentile(seconds, 95) * 1000:7.1f} ms ({len(seconds)} runs)")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--quick", action="store_true", help="5 s idle, 5 runs")
+    args = parser.parse_args()
+    seconds, runs = (5.0, 5) if args.quick else (args.seconds, args.runs)
+    header("dashboard: CPU when idle, 50 working orders and 1,000 fills")
+    with tempfile.TemporaryDirectory() as folder:
+        alone, served = await idle_cpu(seconds, Path(folder) / "idle.sqlite")
+        print(f"idle engine alone:           {alone:.2f}% CPU over {seconds:g} s")
+        print(f"idle engine + dashboard:     {served:.2f}% CPU (one page on the event stream)")
+        print(f"dashboard's share:           {served - alone:+.2f} percentage points (goal < 1)")
+        journal = Path(folder) / "load.sqlite"
+        build_journal(journal)
+        pushes, pages, size = await render_times(journal, runs)
+        print(_line("sections (one update)", pushes))
+        print(_line("whole page", pages) + f", {size / 1024:.0f} KiB")
+        print(_line("GET / over HTTP", await http_times(journal, runs)))
+
+
+if __name__ == "__main__":
+    trio.run(main)

@@ -1,0 +1,128 @@
+"""The dashboard's hold on Hydra: the journal it reads, and the engine behind it, if any.
+
+A `Board` reads the journal itself (read-only, while the engine writes it) and the engine's own
+statistics and events; it never keeps a copy of either. Its two actions go through the engine's
+public API, the same calls an inbox control line makes, and are journaled with the source
+``dashboard`` (`Engine.record_control`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+import attrs
+import structlog
+import trio
+
+from .._contracts import ContractSpec
+from .._core._quote_check import quote_problem
+from .._engine import Engine
+from .._errors import BrokerError, InvalidValueError
+from .._ids import IntentId
+from .._journal import Journal, JournaledOrder, utc_now
+from .._journal_actor import Offload, run_in_thread
+from .._journal_records import JournalRecord, read_journal
+from .._messages import EngineEvent
+from .._quote_source import contract_name
+from .._quotes import Quote
+from .._settings import HydraConfig
+from ..brokers import MarketView
+from ._picture import Live, Picture, picture
+
+log = structlog.get_logger()
+
+SOURCE = "dashboard"
+T = TypeVar("T")
+
+
+def _read(path: str) -> tuple[list[JournalRecord], list[JournaledOrder]]:
+    records = read_journal(path)
+    journal = Journal.open_read_only(path)
+    try:
+        return records, journal.live_orders()
+    finally:
+        journal.close()
+
+
+def _path(value: str | os.PathLike[str]) -> str:
+    return os.fspath(value)
+
+
+@attrs.frozen(kw_only=True)
+class Board:
+    """What the page reads and what its actions reach; ``engine`` None means read-only from
+    the journal alone."""
+
+    journal_path: str = attrs.field(converter=_path)
+    engine: Engine | None = None
+    config: HydraConfig = HydraConfig()  # the engine's: limits, slippage model, ladders
+    market: MarketView | None = None  # the engine's broker, for bid/ask and marks
+    time_zone: ZoneInfo = ZoneInfo("America/Chicago")  # the exchange's, for the banner's clock
+    clock: Callable[[], dt.datetime] = utc_now
+    offload: Offload = run_in_thread  # reads the journal away from the event loop
+
+    async def draw(self, draw: Callable[[Picture], T]) -> T:
+        """``draw`` of the page's content now: the journal as committed, the engine's live
+        state and the broker's quotes. Reading, judging and drawing run in ``offload`` (a worker
+        thread unless a test says otherwise): with a thousand fills they take a tenth of a
+        second, which the event loop must not wait for."""
+        live = None
+        if self.engine is not None:
+            stats = self.engine.statistics()
+            live = Live(session_up=stats.session_up, trading_state=stats.trading_state)
+        now = self.clock().astimezone(self.time_zone)
+
+        def build() -> Picture:
+            records, live_orders = _read(self.journal_path)
+            return picture(records, live_orders, live=live, now=now, config=self.config)
+
+        built: Picture = await self.offload(build)
+        quoted = built.quoted(self._quotes(built.contracts()))
+        drawn: T = await self.offload(lambda: draw(quoted))
+        return drawn
+
+    def _quotes(self, contracts: Sequence[ContractSpec]) -> dict[str, Quote]:
+        """The broker's usable quote of each of ``contracts`` (read on the Trio thread, as a
+        broker must be); one it has not, or cannot price from, is left out."""
+        quotes: dict[str, Quote] = {}
+        if self.market is None:
+            return quotes
+        now, max_age = trio.current_time(), self.config.risk.max_quote_age
+        for contract in contracts:
+            try:
+                quote = self.market.quote_nowait(contract)
+            except BrokerError:  # not subscribed, or unusable (QuoteUnusableError)
+                continue
+            if quote_problem(quote, now=now, max_age=max_age) is None:
+                quotes[contract_name(contract)] = quote
+        return quotes
+
+    def subscribe(self) -> trio.MemoryReceiveChannel[EngineEvent] | None:
+        """A channel of the engine's events from now on (None without an engine)."""
+        return None if self.engine is None else self.engine.subscribe()
+
+    def _engine(self) -> Engine:
+        if self.engine is None:
+            raise InvalidValueError("engine", None, "is not running: the dashboard is read-only")
+        return self.engine
+
+    async def kill(self, reason: str) -> None:
+        """The kill switch, as an inbox ``kill`` line pulls it, journaled from the dashboard."""
+        engine = self._engine()
+        log.warning("kill_switch_requested", source=SOURCE, reason=reason)
+        await engine.kill(f"{SOURCE}: {reason}")
+        await engine.record_control(f"{SOURCE}-kill-{secrets.token_hex(6)}", source=SOURCE,
+                                    action="kill", reason=reason)
+
+    async def cancel(self, intent_id: IntentId) -> None:
+        """Stop working one intent; one the engine does not work is an `InvalidValueError`."""
+        engine = self._engine()
+        engine.cancel(intent_id)
+        log.info("cancel_requested", source=SOURCE, intent_id=intent_id)
+        await engine.record_control(f"{SOURCE}-cancel-{secrets.token_hex(6)}", source=SOURCE,
+                                    action="cancel", intent_id=intent_id)

@@ -1,0 +1,209 @@
+"""The page as server-rendered HTML: one function per section, each returning the section's
+inner HTML, so the first page load and every pushed update draw the same markup.
+
+Every value from the journal goes through `escape`; nothing here reads anything but a
+`Picture`. Forms work without JavaScript: the script only swaps sections in as they change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from html import escape
+
+from .._core._positions import Position
+from .._fill_report import FillLine, verdict
+from .._gate import Criterion
+from ._picture import Banner, Breaker, Picture, WorkingOrder
+from ._svg import predicted_vs_actual, shortfall_over_time
+
+NONE = "-"
+
+
+def _text(value: object) -> str:
+    return NONE if value is None else escape(str(value))
+
+
+def _bps(value: Decimal | None) -> str:
+    return NONE if value is None else f"{value:+.2f}"
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, empty: str) -> str:
+    if not rows:
+        return f'<p class="empty">{escape(empty)}</p>'
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>"
+                   for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def banner(b: Banner) -> str:
+    link = "connected" if b.session_up else "DISCONNECTED"
+    source = "live engine" if b.running else "read-only from the journal"
+    reason = f" ({escape(b.reason)})" if b.reason else ""
+    markets = " ".join(f'<span class="session session-{state.value}">{escape(symbol)} '
+                       f"{state.value}</span>" for symbol, state in b.sessions)
+    return (
+        f'<span class="mode mode-{escape(b.mode)}">{escape(b.mode)}</span> '
+        f'<span class="link link-{"up" if b.session_up else "down"}">{link}</span> '
+        f"<span>reconnects: {b.reconnects}</span> "
+        f'<span class="state state-{b.trading_state.value}">{b.trading_state.value}'
+        f"{reason}</span> "
+        f'<time datetime="{b.now.isoformat(timespec="seconds")}" '
+        f'data-zone="{escape(str(b.now.tzinfo))}">'
+        f"{b.now:%Y-%m-%d %H:%M:%S %Z}</time> {markets} <span>{source}</span>"
+    )
+
+
+def _stage_left(order: WorkingOrder) -> str:
+    what = "until it ends" if order.last_stage else "to the next step"
+    return (f'<span data-left="{order.stage_left:.1f}">{order.stage_left:.0f} s</span> '
+            f"{what}")
+
+
+def working(orders: Sequence[WorkingOrder], *, actions: bool) -> str:
+    headers = ["intent", "order", "contract", "side", "filled / qty", "limit", "bid / ask",
+               "stage", "time", "TWAP slices"]
+    rows = [[_text(o.intent_id), _text(o.client_order_id), _text(o.symbol), o.side.value,
+             f"{o.filled} / {o.quantity}", _text(o.limit_price),
+             NONE if o.quote is None else f"{o.quote.bid} / {o.quote.ask}", _text(o.stage),
+             _stage_left(o), NONE if o.slices is None else f"{o.slices[0]} of {o.slices[1]}"]
+            + ([_cancel_button(o.intent_id)] if actions else [])
+            for o in orders]
+    return _table(headers + (["action"] if actions else []), rows, empty="No working orders.")
+
+
+def _cancel_button(intent_id: str) -> str:
+    return (f'<form method="get" action="cancel"><input type="hidden" name="intent" '
+            f'value="{escape(intent_id)}"><button>cancel</button></form>')
+
+
+def fills(lines: Sequence[FillLine]) -> str:
+    headers = ["executed (UTC)", "intent", "execution", "contract", "side", "qty", "price",
+               "predicted bps", "actual bps"]
+    rows = [[f"{f.fill.time:%Y-%m-%d %H:%M:%S}", _text(f.intent_id), _text(f.fill.execution_id),
+             _text(f.fill.symbol), f.fill.side.value, str(f.fill.quantity), _text(f.fill.price),
+             _bps(f.predicted_bps), _bps(f.actual_bps)]
+            for f in reversed(lines)]  # newest first
+    return _table(headers, rows, empty="No fills yet.")
+
+
+def positions(held: Sequence[Position], marks: Mapping[str, Decimal],
+              breakers: Sequence[Breaker]) -> str:
+    headers = ["contract", "position", "average price", "mark", "unrealized PnL ($)",
+               "realized PnL ($)", "commission ($)"]
+    rows = [[_text(p.contract.symbol), str(p.quantity), _text(p.average_price),
+             _text(marks.get(p.contract.symbol)), _unrealized(p, marks.get(p.contract.symbol)),
+             _money(p.realized_pnl), _money(p.commission)] for p in held]
+    bars = "".join(
+        f'<div class="breaker"><label>{escape(b.name)}: {_money(b.value)} of '
+        f'{_money(b.limit)}</label><meter min="0" max="1" high="0.8" value="{b.used:.3f}">'
+        f"{b.used:.0%}</meter></div>"
+        for b in breakers
+    )
+    table = _table(headers, rows, empty="No positions.")
+    return f'{table}<div class="breakers">{bars}</div>'
+
+
+def _unrealized(position: Position, mark: Decimal | None) -> str:
+    return NONE if mark is None else _money(position.unrealized_pnl(mark))
+
+
+def slippage(p: Picture) -> str:
+    report = p.report
+    return (
+        f'<p class="verdict">{escape(verdict(report.slippage, report.settings))}</p>'
+        f'<div class="charts">{predicted_vs_actual(report)}{shortfall_over_time(report)}</div>'
+    )
+
+
+def gate(criteria: Sequence[Criterion]) -> str:
+    rows = [[f'<span class="{"pass" if c.passed else "fail"}">'
+             f'{"PASS" if c.passed else "FAIL"}</span>', _text(c.name), _text(c.summary)]
+            for c in criteria]
+    passed = all(c.passed for c in criteria)
+    head = f'<p class="gate">live-capital gate: {"PASSED" if passed else "NOT PASSED"}</p>'
+    return head + _table(["", "condition", "evidence"], rows, empty="No conditions.")
+
+
+def sections(p: Picture, *, actions: bool) -> dict[str, str]:
+    """Each section's inner HTML by its element id."""
+    return {
+        "banner": banner(p.banner),
+        "working": working(p.working, actions=actions),
+        "fills": fills(p.report.fills),
+        "positions": positions(p.positions, p.marks, p.breakers),
+        "slippage": slippage(p),
+        "gate": gate(p.gate),
+    }
+
+
+TITLES: Mapping[str, str] = {
+    "working": "Working orders", "fills": "Fills", "positions": "Positions and breakers",
+    "slippage": "Slippage", "gate": "Live-capital gate",
+}
+
+STYLE = """
+body{font:14px system-ui,sans-serif;margin:1em;color:#222}
+#banner{display:flex;gap:1em;flex-wrap:wrap;padding:.5em;background:#eef;position:sticky;top:0}
+.mode-LIVE,.state-HALTED,.link-down,.fail{color:#b00;font-weight:bold}
+.state-REDUCING{color:#a60;font-weight:bold}.pass,.state-ACTIVE{color:#070}
+table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd;
+text-align:right}.chart{width:360px;height:220px;margin-right:1em}
+.chart .frame{fill:none;stroke:#999}.chart .guide{stroke:#999;stroke-dasharray:4}
+.chart circle{fill:#36c;opacity:.7}.chart text{font-size:10px}
+.breaker label{display:inline-block;min-width:24em}.breaker meter{width:16em}
+form{display:inline}
+"""
+
+
+def page(p: Picture, *, actions: bool, script: str) -> str:
+    """The whole page: each section, then the forms of the actions (when there are any)."""
+    parts = sections(p, actions=actions)
+    body = "".join(f'<section><h2>{escape(TITLES[key])}</h2><div id="{key}">{html}</div>'
+                   f"</section>" for key, html in parts.items() if key != "banner")
+    kill = ('<section><h2>Actions</h2><form method="get" action="kill">'
+            "<button>kill switch…</button></form></section>") if actions else ""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        "<title>Hydra dashboard</title>"
+        f"<style>{STYLE}</style></head><body>"
+        f'<header id="banner">{parts["banner"]}</header>{body}{kill}'
+        f'<script src="{escape(script)}" defer></script></body></html>'
+    )
+
+
+def confirmation(*, what: str, action: str, fields: Mapping[str, str]) -> str:
+    """The confirmation step of an action: asks for the token and posts once with a nonce."""
+    hidden = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
+                     for k, v in fields.items())
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Confirm: {escape(what)}</title></head><body>"
+        f"<h1>Confirm: {escape(what)}</h1>"
+        f'<form method="post" action="{escape(action)}">{hidden}'
+        '<label>token <input type="password" name="token" autocomplete="off" required></label>'
+        f' <button>{escape(what)}</button></form> <a href="./">back</a></body></html>'
+    )
+
+
+def sign_in() -> str:
+    """The page a reader beyond loopback gets until the token's cookie is set."""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        "<title>Hydra dashboard: sign in</title></head><body><h1>Hydra dashboard</h1>"
+        '<form method="post" action="sign-in"><label>token <input type="password" '
+        'name="token" autocomplete="off" required></label> <button>sign in</button></form>'
+        "</body></html>"
+    )
+
+
+def message(title: str, text: str) -> str:
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}'
+            f'</title></head><body><h1>{escape(title)}</h1><p>{escape(text)}</p>'
+            f'<a href="./">back to the dashboard</a></body></html>')
+

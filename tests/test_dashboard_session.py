@@ -1,0 +1,39 @@
+"""A contract's market state at a moment: open, on a break, closed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hydra import LEAN_HOGS, OATS
+from hydra.dashboard._session import SessionState, session_state
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def _at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    """A moment of the week of Monday 2026-03-02, in Chicago."""
+    return dt.datetime(2026, 3, day, hour, minute, tzinfo=CHICAGO)
+
+
+@pytest.mark.parametrize(("moment", "state"), [
+    (_at(2, 9), SessionState.OPEN),  # Monday's day session
+    (_at(2, 8, 0), SessionState.BREAK),  # 07:45-08:30, between the night and day sessions
+    (_at(2, 14), SessionState.CLOSED),  # after 13:20: the next session is tomorrow's
+    (_at(2, 19, 0), SessionState.OPEN),  # the evening session opens at 19:00 sharp
+    (_at(3, 2), SessionState.OPEN),  # overnight, Tuesday 02:00
+    (_at(7, 12), SessionState.CLOSED),  # Saturday noon
+    (_at(8, 19, 30), SessionState.OPEN),  # Sunday evening
+])
+def test_oats_sessions(moment: dt.datetime, state: SessionState) -> None:
+    """Oats' night and day sessions, their morning break and the closed afternoon."""
+    assert session_state(OATS, moment) is state
+
+
+def test_hogs_close_after_their_one_session() -> None:
+    """Hogs have one day session: closed before and after it, open in it (UTC moments too)."""
+    assert session_state(LEAN_HOGS, _at(2, 8)) is SessionState.CLOSED
+    assert session_state(LEAN_HOGS, _at(2, 10).astimezone(dt.UTC)) is SessionState.OPEN
+    assert session_state(LEAN_HOGS, _at(2, 13, 5)) is SessionState.CLOSED
