@@ -74,8 +74,14 @@ async def open_hydra(
     clock: Callable[[], dt.datetime] = utc_now,
     adopt_unknown: bool = False,
     new_journal: bool = False,
+    venue: str | None = None,
 ) -> AsyncIterator[Engine]:
     """Connect ``broker``, recover from the journal, and run Hydra until the block ends.
+
+    ``venue`` is what the journal's ``engine_started`` records the broker as: ``sim``,
+    ``paper`` or ``live`` (by default ``sim`` for the in-process simulator, ``live`` for a
+    broker opened for live trading, else ``paper``; ``hydra run --sim`` says ``sim`` for its
+    simulated gateway), beside the broker's class and its address.
 
     ``clock`` stamps journal records (wall-clock time; a simulation passes its own). The
     broker is the journal's witness: orders or executions of this journal it does not know
@@ -89,6 +95,8 @@ async def open_hydra(
     assert journal_id is not None  # a journal opened for writing always has its id
     try:
         journal.record_note(NoteKind.ENGINE_STARTED, broker=type(broker).__name__,
+                            venue=venue or _venue_of(broker),
+                            address=getattr(broker, "address", None),
                             dry_run=dry_run, journal_id=journal_id)
         model = ensure_model(journal)  # the configured model is v1 of a new journal
     except JournalWriteError:
@@ -122,6 +130,14 @@ async def open_hydra(
         journal.record_note(NoteKind.ENGINE_STOPPED, reason="closed")
     finally:
         journal.close()
+
+
+def _venue_of(broker: Broker) -> str:
+    """What ``broker`` trades against, when the caller did not say: the in-process simulator,
+    a live account (a broker opened with ``live=True``), or a paper one."""
+    if type(broker).__name__ == "SimBroker":
+        return "sim"
+    return "live" if getattr(broker, "live", False) else "paper"
 
 
 async def _outliving(

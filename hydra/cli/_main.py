@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from .._version import __version__
 from . import (
     _config_command,
+    _dashboard_command,
     _gateway_command,
     _ib_commands,
     _model_commands,
@@ -41,6 +42,7 @@ COMMANDS: Sequence[Callable[[Subparsers], None]] = (
     _report_commands.add_fill_report_parser,
     _report_commands.add_gate_check_parser,
     _model_commands.add_parser,
+    _dashboard_command.add_parser,
     _gateway_command.add_parser,
 )
 """Each subcommand's ``add_parser``, in the order ``hydra --help`` lists them."""

@@ -37,6 +37,8 @@ from .._settings import HydraConfig
 from .._stop_reasons import describe_error
 from .._strategy_hook import load_hook
 from ..brokers import Broker
+from ._dashboard_options import add_run_options as add_dashboard_options
+from ._dashboard_options import maybe_dashboard
 from ._shared import CommandError, broker_settings, load_config_arg
 
 if TYPE_CHECKING:
@@ -56,7 +58,7 @@ INTERRUPTED = 130
 
 def add_parser(subparsers: Subparsers) -> None:
     """``hydra run [--paper | --live] [--sim] [--config FILE] [--adopt-unknown]
-    [--new-journal]``."""
+    [--new-journal] [--dashboard [[HOST:]PORT] [--dashboard-allow-remote]]``."""
     parser = subparsers.add_parser(
         "run", help="run the paper (or live) trading cycle until Ctrl-C (or SIGTERM)",
         description=__doc__.split("\n\n")[1].replace("\n", " "),
@@ -75,6 +77,7 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument("--new-journal", action="store_true",
                         help="start a new journal where one lived before (its file is missing, "
                         "empty or another journal)")
+    add_dashboard_options(parser)
     parser.set_defaults(run=run_command)
 
 
@@ -88,7 +91,8 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         stopping = trio.run(functools.partial(
             run_until_signalled, config, hook=hook, sim=args.sim, live=args.live,
-            adopt_unknown=args.adopt_unknown, new_journal=args.new_journal, screen=screen))
+            adopt_unknown=args.adopt_unknown, new_journal=args.new_journal, screen=screen,
+            dashboard=args.dashboard, dashboard_allow_remote=args.dashboard_allow_remote))
     except KeyboardInterrupt:  # Ctrl-C before the runner listened for signals, or after
         raise CommandError("hydra run stopped: Ctrl-C outside the runner: nothing drained",
                            exit_code=INTERRUPTED) from None
@@ -128,6 +132,7 @@ async def open_venue(config: HydraConfig, *, sim: bool, live: bool) -> AsyncIter
 async def run_until_signalled(
     config: HydraConfig, *, hook: object, sim: bool, live: bool, adopt_unknown: bool = False,
     new_journal: bool = False, screen: StatusScreen | None = None,
+    dashboard: str | None = None, dashboard_allow_remote: bool = False,
 ) -> Stopping:
     """Run the runner's actors beside Hydra until a stop signal, then drain (see `Stopping`)."""
     stopping = Stopping(drain_timeout=config.shutdown.drain_timeout, screen=screen)
@@ -136,13 +141,16 @@ async def run_until_signalled(
             guard.start_soon(serve_stop_signals, signals, stopping, guard.cancel_scope)
             refuse_if_held(config.journal.path)  # a second copy: refused before it connects
             async with open_venue(config, sim=sim, live=live) as broker:
+                venue = "sim" if sim else "live" if live else "paper"
                 async with open_hydra(config, broker, adopt_unknown=adopt_unknown,
-                                      new_journal=new_journal) as engine:
+                                      new_journal=new_journal, venue=venue) as engine:
                     stopping.engine = engine
                     log.info("runner_started", sim=sim, live=live,
                              strategy=config.runner.strategy, inbox=config.runner.inbox)
-                    with stopping.new_work:
-                        await run_runner(config, engine, broker, hook=hook, screen=screen)
+                    async with maybe_dashboard(dashboard, allow_remote=dashboard_allow_remote,
+                                               config=config, engine=engine, broker=broker):
+                        with stopping.new_work:
+                            await run_runner(config, engine, broker, hook=hook, screen=screen)
                 stats = engine.statistics()
                 log.info("runner_stopped", signal=stopping.first.name if stopping.first else None,
                          done=stats.finished, blocked=stats.blocked, fills=stats.fills,

@@ -36,8 +36,8 @@ from .._settings import ExecutionSettings, HydraConfig, RiskLimits
 from ._session import SessionState, session_state
 
 MODES = {"SimBroker": "SIM", "IBBroker": "PAPER"}
-"""The banner's mode by the broker class `open_hydra` journals at start. IBBroker shows PAPER:
-the journal does not yet say whether its port was a live one (see the dashboard issue)."""
+"""The banner's mode by the broker class `open_hydra` journals at start, for journals whose
+``engine_started`` has no ``venue`` (sim, paper or live) yet."""
 
 
 @attrs.frozen(kw_only=True)
@@ -145,7 +145,7 @@ def picture(
 
 def _banner(records: Sequence[JournalRecord], live: Live | None, now: dt.datetime) -> Banner:
     starts = [r for r in records if r.is_note(NoteKind.ENGINE_STARTED)]
-    mode = "-" if not starts else MODES.get(str(starts[-1].payload.get("broker")), "PAPER")
+    mode = "-" if not starts else _mode(starts[-1].payload)
     links = [r for r in records if r.is_note(NoteKind.SESSION_DOWN)
              or r.is_note(NoteKind.RECONNECTED)]
     states = [r for r in records if r.is_note(NoteKind.TRADING_STATE)]
@@ -252,3 +252,11 @@ def _breakers(records: Sequence[JournalRecord], positions: Sequence[Position],
         Breaker(name="single_trade_loss", value=worst, limit=limits.max_single_trade_loss),
         Breaker(name="position_value", value=value, limit=limits.max_position_value),
     )
+
+
+def _mode(started: Mapping[str, Any]) -> str:
+    """SIM, PAPER or LIVE, from an ``engine_started`` note."""
+    venue = started.get("venue")
+    if isinstance(venue, str):
+        return venue.upper()
+    return MODES.get(str(started.get("broker")), "PAPER")
