@@ -31,10 +31,11 @@ QUICK = hydra.ExecutionSettings(patience=4.0, twap_slices=5, twap_horizon=35.0)
 def describe(report: hydra.ExecutionReport) -> str:
     price = "-" if report.average_price is None else f"{report.average_price:.4f}"
     shortfall = "-" if report.shortfall_bps is None else f"{report.shortfall_bps:.2f} bps"
+    short = "" if report.end_reason is None else f" (ended short: {report.end_reason})"
     return (
         f"{report.side.value} {report.quantity} {report.symbol}: filled {report.filled} "
         f"in {len(report.children)} order(s) at {price} vs arrival mid "
-        f"{report.arrival_mid}, shortfall {shortfall}"
+        f"{report.arrival_mid}, shortfall {shortfall}{short}"
     )
 
 

@@ -77,38 +77,38 @@ async def test_a_usable_market_steps_and_fills_as_before(
 async def test_a_stale_quote_is_never_priced_from_and_the_order_rests(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    """Quotes frozen from 10 s to 100 s while the market gaps up a point: at the step (60 s)
-    and the cross (90 s) the quote is stale, so the bid rests at 350.00, nothing is priced
-    from the frozen 350.00 / 350.25, the episode is logged once, and the order is cancelled
-    at 105 s as usual."""
+    """Quotes frozen from 10 s to 100 s while the market gaps up a point: through the step
+    (60 s) and into the last stage (90 s) the bid rests at 350.00, nothing is priced from the
+    frozen 350.00 / 350.25, and the episode is logged once; at 100 s the quote is fresh and
+    the final stage takes the new ask, 351.25."""
     faults = (StaleQuotes(at=10, duration=90),)
     children, fake, logs, took = await _run(faults, _work(), gaps=(Gap(at=20, change="1.00"),))
     (child,) = children
-    assert fake.prices() == [Decimal("350.00")] and fake.modified == []
-    assert child.status is OrderStatus.CANCELLED and child.filled == 0
-    assert (child.quote_waits, child.quote_problem) == (2, "stale 80.0 s")
-    assert [(e["symbol"], e["why"]) for e in _unusable(logs)] == [("ZO", "stale 50.0 s")]
-    assert fake.cancelled == [(105.0, child.client_order_id)]
-    assert took == pytest.approx(105.030)
+    assert fake.prices() == [Decimal("350.00"), Decimal("351.25")]
+    assert [(t, price) for t, _, price in fake.modified] == [(100.0, Decimal("351.25"))]
+    assert child.status is OrderStatus.FILLED and fake.cancelled == []
+    assert (child.quote_waits, child.quote_problem) == (2, "stale 89.0 s")
+    assert [(e["symbol"], e["why"]) for e in _unusable(logs)] == [("ZO", "stale 11.0 s")]
+    assert took == pytest.approx(100.030)
     report = _report(children)
-    assert (report.quote_waits, report.quote_problem) == (2, "stale 80.0 s")
+    assert (report.quote_waits, report.quote_problem) == (2, "stale 89.0 s")
 
 
 async def test_a_bad_quote_at_the_start_delays_the_first_order(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    """Crossed quotes for the first 75 s: nothing is placed at 0 s or 60 s; at the cross
-    (90 s) the quote is good again and the order goes in at the ask and fills. One log line
-    for the episode, two waits in the report."""
+    """Crossed quotes for the first 75 s: nothing is placed at the start or at the step
+    (60 s); at 75 s the quote is good again, and the step takes the one-tick spread's ask and
+    fills. One log line for the episode, two stages that began without a quote."""
     faults = (BadQuotes(at=0, duration=75, problem="crossed"),)
     children, fake, logs, took = await _run(faults, _work())
     (child,) = children
-    assert [(t, r.limit_price) for t, r in fake.placed] == [(90.0, Decimal("350.25"))]
+    assert [(t, r.limit_price) for t, r in fake.placed] == [(75.0, Decimal("350.25"))]
     assert child.status is OrderStatus.FILLED
     assert (child.quote_waits, child.quote_problem) == (2, "crossed")
     assert [(e["symbol"], e["why"]) for e in _unusable(logs)] == [("ZO", "crossed")]
     assert [e["event"] for e in logs].count("quote_usable") == 1
-    assert took == pytest.approx(90.030)
+    assert took == pytest.approx(75.030)
 
 
 async def test_no_usable_quote_at_any_stage_sends_nothing(

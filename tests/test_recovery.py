@@ -215,11 +215,11 @@ async def test_an_interrupted_twap_resumes_its_remaining_slices(
     """A 3-slice TWAP whose journal dies at 130 s (slice 2 working) restarts at 140 s (the
     finalizer's bound): slice 2 is adopted as the first of the 2 slices left over the 160 s
     left of the horizon, and the last slice goes at 220 s; the report counts the first
-    slice's fills too."""
+    slice's fills too (each step takes the one-tick spread's ask)."""
     path = tmp_path / "j.sqlite"
     config = HydraConfig(execution=TWAP)
     intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15)
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
         with pytest.raises(BaseExceptionGroup):
             async with open_engine(exchange, path, config,
                                    offload=_crash_after_time(exchange.origin + 130.0)) as engine:
@@ -232,7 +232,7 @@ async def test_an_interrupted_twap_resumes_its_remaining_slices(
             report = await adopted.wait_done()
     (resumed,) = _notes(path, "intent_resumed")
     assert (resumed["slices"], resumed["horizon"], resumed["remaining"]) == (2, 160.0, 10)
-    assert resumed["arrival_mid"] == "350.00" and resumed["policy"] == "twap"
+    assert resumed["arrival_mid"] == "350.125" and resumed["policy"] == "twap"
     assert _seconds(path, exchange, "order") == [0.0, 100.0, 220.0]
     assert report.filled == 15 and report.quantity == 15
     assert [unstamped(c.client_order_id) for c in report.children] == [
