@@ -35,13 +35,15 @@ def _work(quantity: int = 3, **changes: Any) -> Work:
 
 
 async def _run(
-    faults: tuple[object, ...], work: Work, *, gaps: tuple[Gap, ...] = (), **kwargs: Any
+    faults: tuple[object, ...], work: Work, *, gaps: tuple[Gap, ...] = (), spread_ticks: int = 1,
+    **kwargs: Any,
 ) -> tuple[list[ChildOrderReport], FakeRisk, list[dict[str, Any]], float]:
-    """Work ``work`` on still oats (350.00 / 350.25) with ``faults``; the children, the fake
-    risk actor, the captured logs and the virtual time it took."""
+    """Work ``work`` on still oats (350.00 / 350.25, or ``spread_ticks`` wide) with
+    ``faults``; the children, the fake risk actor, the captured logs and the virtual time it
+    took."""
     limits = {"max_order_quantity": kwargs.get("max_order_quantity"),
               "allow": kwargs.pop("allow", None)}  # the fake enforces the same limit
-    params = attrs.evolve(still_oats(gaps=gaps), faults=faults)
+    params = attrs.evolve(still_oats(spread_ticks=spread_ticks, gaps=gaps), faults=faults)
     async with open_sim_exchange(params, seed=1) as exchange:
         async with open_fake_risk(exchange, OATS, **limits) as (risk, fake):
             source = QuoteSource(fake.broker.quote_nowait, max_age=MAX_AGE)
@@ -109,6 +111,26 @@ async def test_a_bad_quote_at_the_start_delays_the_first_order(
     assert [(e["symbol"], e["why"]) for e in _unusable(logs)] == [("ZO", "crossed")]
     assert [e["event"] for e in logs].count("quote_usable") == 1
     assert took == pytest.approx(75.030)
+
+
+@pytest.mark.parametrize(("gap_at", "modified"), [
+    (30.0, [(60.0, "351.00"), (90.0, "351.25")]),
+    (70.0, [(60.0, "350.00"), (70.0, "351.00"), (90.0, "351.25")]),
+])
+async def test_from_the_step_on_the_order_follows_a_touch_that_moved_away(
+    autojump_clock: trio.testing.MockClock, gap_at: float, modified: list[tuple[float, str]],
+) -> None:
+    """A 4-tick spread (349.50 / 350.50) gaps up a point. At stage 0 the bid rests one tick
+    inside, at 349.75, where it was placed (following it would be chasing); from the step on
+    it follows the touch within the second, and the last stage (not the intent's final order)
+    rests one tick short of the new ask. Nothing fills, and the report says where it ended."""
+    children, fake, _, took = await _run((), _work(final=False), spread_ticks=4,
+                                         gaps=(Gap(at=gap_at, change="1.00"),))
+    (child,) = children
+    assert fake.prices()[0] == Decimal("349.75")
+    assert [(t, str(price)) for t, _, price in fake.modified] == modified
+    assert child.status is OrderStatus.CANCELLED and child.reason == "ladder ended at 351.25"
+    assert fake.cancelled == [(105.0, child.client_order_id)] and took == pytest.approx(105.030)
 
 
 async def test_no_usable_quote_at_any_stage_sends_nothing(
