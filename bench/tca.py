@@ -42,7 +42,8 @@ baseline's, with the paired interval excluding zero against market, sweep, cross
 twap-cross and adaptive-proxy; capture at least 50%; CVaR95 no worse than twap-cross's.
 
 Run: ``.venv/bin/python bench/tca.py [--seeds N | --quick] [--json FILE] [--plot FILE]
-[--processes 2] [--sizes 0.25,1,2,5] [--scenarios oats-front,...]``.
+[--processes 2] [--sizes 0.25,1,2,5] [--scenarios oats-front,...] [--policies hydra,...]
+[--rows FILE] [--with-rows FILE]``.
 """
 
 from __future__ import annotations
@@ -315,6 +316,18 @@ def print_goals(out: dict[str, dict[str, Any]]) -> None:
     print()
 
 
+def earlier_rows(path: Path, *, exclude: set[str], cells: set[tuple[str, int]],
+                 ) -> list[dict[str, Any]]:
+    """The runs in ``path`` (written by ``--rows``) of the cells and seeds in ``cells`` and of
+    policies not in ``exclude``."""
+    rows = []
+    for row in json.loads(path.read_text()):
+        if row["policy"] not in exclude and (row["cell"], row["seed"]) in cells:
+            row["markouts_bps"] = {float(h): v for h, v in row["markouts_bps"].items()}
+            rows.append(row)
+    return rows
+
+
 def plot(out: dict[str, dict[str, Any]], path: Path) -> None:
     import matplotlib
 
@@ -363,16 +376,24 @@ def main() -> int:
     parser.add_argument("--sizes", default=",".join(f"{s:g}" for s in SIZES),
                         help="order sizes in %% of ADV (default 0.25,1,2,5)")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--policies", default=",".join(POLICIES),
+                        help="the policies to run (default all; the figures need hydra, "
+                        "twap-cross and oracle)")
     parser.add_argument("--json", type=Path, help="write every figure as JSON here")
     parser.add_argument("--rows", type=Path, help="write every run's outcome as JSON here")
+    parser.add_argument("--with-rows", type=Path,
+                        help="add the runs of other policies from an earlier --rows file "
+                        "(while iterating on Hydra: rerun hydra only, reuse the baselines)")
     parser.add_argument("--plot", type=Path, help="write a PNG of the comparison here")
     args = parser.parse_args()
     seeds = 6 if args.quick else args.seeds
     sizes = [2.0] if args.quick else [float(s) for s in args.sizes.split(",")]
     sides = [Side.BUY] if args.quick else list(SIDES)
-    keys = args.scenarios.split(",")
+    keys, policies = args.scenarios.split(","), args.policies.split(",")
     if seeds < 2 or any(k not in SCENARIOS for k in keys):
         parser.error("--seeds must be at least 2, --scenarios among " + ", ".join(SCENARIOS))
+    if any(p not in POLICIES for p in policies):
+        parser.error("--policies among " + ", ".join(POLICIES))
     header("Hydra TCA: IS-complete, Hydra against six baselines and the front-of-queue oracle")
     for key in keys:
         lots = ", ".join(f"{s:g}% = {quantity(key, s)}" for s in sizes)
@@ -381,7 +402,7 @@ def main() -> int:
           f"{args.processes} processes\n", flush=True)
 
     tasks = [(key, size, side.value, policy, seed) for key in keys for size in sizes
-             for side in sides for policy in POLICIES
+             for side in sides for policy in policies
              for seed in range(args.first_seed, args.first_seed + seeds)]
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
@@ -393,6 +414,11 @@ def main() -> int:
                 print(f"{done}/{len(tasks)} runs, {time.perf_counter() - started:.0f} s",
                       file=sys.stderr, flush=True)
     wall = time.perf_counter() - started
+    if args.rows:
+        args.rows.write_text(json.dumps(rows) + "\n")
+    if args.with_rows:
+        rows += earlier_rows(args.with_rows, exclude=set(policies),
+                             cells={(r["cell"], r["seed"]) for r in rows})
 
     out = figures(rows)
     print_summary(out)
@@ -405,8 +431,6 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n")
         print(f"figures written to {args.json}")
-    if args.rows:
-        args.rows.write_text(json.dumps(rows) + "\n")
     if args.plot:
         plot(out, args.plot)
     return 0

@@ -1,7 +1,10 @@
 """Hydra embedded in a Trio program: on the built-in simulator, or through IB.
 
 Works one small intent (with patience), then one large one (1% of ADV or more: sliced as a
-TWAP), prints each report and a summary line.
+TWAP), prints each report and a summary line. The default seed, 10, is a middle draw, not a
+lucky one: over seeds 1 to 10 the 3-lot buy cost -3.6 to +20.3 bps (median +10.7; seed 10:
++14.3) and the 30-lot TWAP sell +6.7 to +40.5 bps (median +19.1; seed 10: +15.0), three of
+them ending short at the slippage guard.
 
     python examples/embed.py [--seed N]          # simulated exchange, Trio's virtual clock:
                                                  # an hour of trading in about a second
@@ -31,10 +34,11 @@ QUICK = hydra.ExecutionSettings(patience=4.0, twap_slices=5, twap_horizon=35.0)
 def describe(report: hydra.ExecutionReport) -> str:
     price = "-" if report.average_price is None else f"{report.average_price:.4f}"
     shortfall = "-" if report.shortfall_bps is None else f"{report.shortfall_bps:.2f} bps"
+    short = "" if report.end_reason is None else f" (ended short: {report.end_reason})"
     return (
         f"{report.side.value} {report.quantity} {report.symbol}: filled {report.filled} "
         f"in {len(report.children)} order(s) at {price} vs arrival mid "
-        f"{report.arrival_mid}, shortfall {shortfall}"
+        f"{report.arrival_mid}, shortfall {shortfall}{short}"
     )
 
 
@@ -87,7 +91,7 @@ async def main(args: argparse.Namespace, journal: Path) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=7, help="simulator seed (default 7)")
+    parser.add_argument("--seed", type=int, default=10, help="simulator seed (default 10)")
     parser.add_argument("--ib", metavar="HOST:PORT", help="go through IB at HOST:PORT instead")
     arguments = parser.parse_args()
     hydra.configure_logging(hydra.LoggingSettings(level=hydra.LogLevel.WARNING))

@@ -96,6 +96,7 @@ from ._settings import (
     RiskLimits,
     ShutdownSettings,
     SlippageSettings,
+    Urgency,
 )
 from ._version import __version__
 
@@ -170,6 +171,7 @@ __all__ = [
     "TradingStateChanged",
     "TwapPlan",
     "UnsupportedOrderTypeError",
+    "Urgency",
     "__version__",
     "backoff_delays",
     "baseline_price",

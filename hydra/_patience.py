@@ -1,15 +1,21 @@
 """The patience actor: works one quantity of one contract with limit orders, never a market one.
 
-Limit at mid, wait ``patience``; one step toward the market, wait half; cross the spread, wait a
-quarter; then cancel the rest (or leave it working, by config). Each stage is priced from the
-quote at that moment and clamped to the slippage guard. Every order, modification and cancel
-goes through the risk actor; the waits are cancel scopes, so fills end them early.
+Rest at the crowd's near touch (one tick inside it when the crowd's spread is two ticks or
+more), wait ``patience``; step toward the market, wait half; go to one tick short of the far
+touch, wait a quarter; then cancel the rest (or leave it working, by config). Prices come from
+the crowd's quote, our own order taken out of it (`hydra._core._ladder`), and are clamped to the
+slippage guard. Within a stage the order is re-priced every ``REPEG_SECONDS`` (`repeg`), only
+ever toward the market: from the step on, when the crowd's touch moves away from it, it
+follows; at stage 0 it rests where it was placed unless it can take. The far touch is taken
+when the crowd's spread is one tick with size there (from the stage the urgency allows) and,
+in the last stage of the intent's last order, whatever the spread. Every order, modification
+and cancel goes through the risk actor; the waits are cancel scopes, so fills end them early.
 
 Nothing is priced from an unusable quote (crossed, one-sided, zero, NaN or stale: the
-``quotes`` callable answers None, as `hydra._quote_source.QuoteSource.usable` does). At such a
-stage a working order rests where it is; an order not yet placed is placed at the first later
-stage that has a usable quote, at that stage's price; with none at any stage, nothing is sent
-and the order ends CANCELLED with the reason. The report counts those stages.
+``quotes`` callable answers None, as `hydra._quote_source.QuoteSource.usable` does). Then a
+working order rests where it is; an order not yet placed is placed at the first later moment
+with a usable quote, at that stage's price; with none at any stage, nothing is sent and the
+order ends CANCELLED with the reason. The report counts the stages that began without one.
 
 A quantity above ``max_order_quantity`` is worked as consecutive orders within the limit
 (`hydra._core._twap.chunk_sizes`), each through the whole ladder, stopping at one blocked.
@@ -28,7 +34,9 @@ import trio
 
 from ._child_order import ChildOrder
 from ._contracts import ContractSpec
-from ._core._ladder import LadderStage, baseline_price, ladder_price, ladder_wait
+from ._core._crowd import OwnOrder
+from ._core._ladder import LadderStage, baseline_price, ladder_price, ladder_wait, repeg
+from ._core._pricing import guard_limit
 from ._core._twap import chunk_sizes
 from ._enums import OrderStatus, Policy, Side
 from ._ids import ClientOrderId, IntentId, client_order_id_for, journal_id_of
@@ -44,6 +52,9 @@ log = structlog.get_logger()
 
 CANCEL_CONFIRM_SECONDS = 10.0
 """How long the final cancel waits for the broker's confirmation before reporting it as sent."""
+
+REPEG_SECONDS = 1.0
+"""How often a ladder stage re-prices its order from the current quote."""
 
 LADDER_LENGTH = 1.75
 """The ladder's total wait in units of ``patience`` (1 + 1/2 + 1/4)."""
@@ -74,6 +85,7 @@ class Work:
     settings: ExecutionSettings
     arrival_mid: Decimal
     predicted_bps: Decimal | None = None
+    final: bool = True  # the intent's last order: its last stage takes whatever the spread
 
 
 def stage_plan(policy: Policy, settings: ExecutionSettings) -> tuple[tuple[object, float], ...]:
@@ -99,13 +111,15 @@ def stages_after(plan: tuple[tuple[object, float], ...], elapsed: float,
     return tuple(left)
 
 
-def stage_price(stage: object, quote: Quote, work: Work) -> Decimal:
-    """The limit price of ``stage`` (a ladder stage or a baseline policy) at ``quote``."""
-    common = {"settings": work.settings, "contract": work.contract, "arrival_mid": work.arrival_mid}
+def stage_price(stage: object, quote: Quote, work: Work, *, final: bool = False) -> Decimal:
+    """The first limit price of ``stage`` (a ladder stage or a baseline policy) at ``quote``;
+    ``final`` as for `ladder_price`."""
     if isinstance(stage, LadderStage):
-        return ladder_price(work.side, quote, stage, **common)  # type: ignore[arg-type]
+        return ladder_price(work.side, quote, stage, settings=work.settings,
+                            contract=work.contract, arrival_mid=work.arrival_mid, final=final)
     assert isinstance(stage, Policy)
-    return baseline_price(stage, work.side, quote, **common)  # type: ignore[arg-type]
+    return baseline_price(stage, work.side, quote, settings=work.settings,
+                          contract=work.contract, arrival_mid=work.arrival_mid)
 
 
 class PatienceActor:
@@ -128,6 +142,7 @@ class PatienceActor:
         # one order; an order has few events (ack, a status or two, its fills).
         self.events_in, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
         self._placing: trio.MemoryReceiveChannel[OrderAnswer] | None = None  # answer awaited
+        self._placed = False  # the order is at the broker (placed here, or adopted)
 
     def take_over(self, price: Decimal, fills: Sequence[Fill]) -> None:
         """Own the order already working at the broker at ``price`` with ``fills`` so far (a
@@ -136,10 +151,11 @@ class PatienceActor:
         self.child.status = OrderStatus.WORKING
         self.child.fills.extend(f for f in fills if f.client_order_id == self.child.client_order_id)
 
-    def reschedule(self, settings: ExecutionSettings) -> None:
-        """Work the ladder with ``settings`` from now on (an adopted order that becomes a
-        resumed TWAP's first slice takes the slice's patience)."""
-        self.work = attrs.evolve(self.work, settings=settings)
+    def reschedule(self, slice_work: Work) -> None:
+        """Work the ladder as ``slice_work`` says from now on: an adopted order that becomes a
+        resumed TWAP's first slice takes the slice's patience, and is the intent's final order
+        only when the slice is (else its last stage does not take a wide spread)."""
+        self.work = attrs.evolve(self.work, settings=slice_work.settings, final=slice_work.final)
 
     async def _ask(self, make: Callable[[trio.MemorySendChannel[OrderAnswer]], RiskMessage]
                    ) -> OrderAnswer:
@@ -181,42 +197,88 @@ class PatienceActor:
         was at); on the way out, settle the order whatever happened."""
         ended = False
         try:
-            await self._ladder(adopted=adopted, elapsed=elapsed)
+            self._placed = adopted
+            await self._ladder(elapsed=elapsed)
             ended = True
+            self._say_why_short()
+        except trio.Cancelled as stop:
+            self.child.reason = self.child.reason or await _why_stopped(stop)
+            raise
         finally:
             with trio.CancelScope(shield=True) as cleanup:
                 cleanup.relative_deadline = CANCEL_CONFIRM_SECONDS
                 await self._settle(ladder_end=ended)
         return self.child.report()
 
-    async def _ladder(self, *, adopted: bool, elapsed: float) -> None:
-        placed = adopted
+    def _say_why_short(self) -> None:
+        """At the ladder's end with lots unfilled: the guard held it, or time ran out."""
+        child, work = self.child, self.work
+        if child.done or not self._placed or child.reason is not None:
+            return
+        price = child.prices[-1]
+        guard = guard_limit(work.side, arrival_mid=work.arrival_mid,
+                            guard=work.settings.slippage_guard,
+                            tick_size=work.contract.tick_size)
+        child.reason = (f"slippage guard reached at {guard}" if price == guard
+                        else f"ladder ended at {price}")
+
+    async def _ladder(self, *, elapsed: float) -> None:
         plan = stage_plan(self.work.policy, self.work.settings)
-        for stage, wait in stages_after(plan, elapsed):
-            quote = self._usable_quote()  # None: a working order rests, an unplaced one waits
-            if quote is not None:
-                price = stage_price(stage, quote, self.work)
-                if not placed:
-                    if not await self._place_first(price):
-                        return
-                    placed = True
-                elif price != self.child.prices[-1] and isinstance(
-                    await self.modify(price), Blocked
-                ):
-                    return  # halted or out of the collar: stop stepping, settle what is working
-            resting = str(self.child.prices[-1]) if placed else None
-            log.info("ladder_stage", client_order_id=self.work.client_order_id,
-                     stage=str(stage), price=resting, filled=self.child.filled,
-                     unusable_quote=None if quote is not None else self.child.quote_problem)
-            with trio.move_on_after(wait):
-                await self.wait_done()  # with nothing placed, no event comes: a plain wait
-            if self.child.done:
+        left = stages_after(plan, elapsed)
+        for index, (stage, wait) in enumerate(left):
+            final = self.work.final and index == len(left) - 1
+            if not await self._stage(stage, trio.current_time() + wait, final=final):
                 return
-        if not placed:
+        if not self._placed:
             self.child.status = OrderStatus.CANCELLED
             self.child.reason = (
                 f"not sent: {NO_USABLE_QUOTE} at any stage ({self.child.quote_problem})"
             )
+
+    async def _stage(self, stage: object, end: float, *, final: bool) -> bool:
+        """Work ``stage`` until ``end``, re-pegging a ladder stage's order every
+        `REPEG_SECONDS`; False when the order is done or risk refused it."""
+        pegs = isinstance(stage, LadderStage)
+        first = True
+        while True:
+            quote = self._usable_quote(count=first)  # None: a working order rests
+            if quote is not None and not await self._price(stage, quote, final=final,
+                                                           new_stage=first):
+                return False
+            if first:
+                log.info("ladder_stage", client_order_id=self.work.client_order_id,
+                         stage=str(stage), price=self._resting(), filled=self.child.filled,
+                         unusable_quote=None if quote is not None else self.child.quote_problem)
+                first = False
+            until = min(end, trio.current_time() + REPEG_SECONDS) if pegs else end
+            with trio.move_on_at(until):
+                await self.wait_done()  # with nothing placed, no event comes: a plain wait
+            if self.child.done:
+                return False
+            if trio.current_time() >= end:
+                return True
+
+    def _resting(self) -> str | None:
+        return str(self.child.prices[-1]) if self._placed else None
+
+    async def _price(self, stage: object, quote: Quote, *, final: bool, new_stage: bool,
+                     ) -> bool:
+        """Place the order at ``stage``'s price, or move it there when that is toward the
+        market; False when risk refused it (or the run is dry)."""
+        child = self.child
+        if not self._placed:
+            self._placed = await self._place_first(stage_price(stage, quote, self.work,
+                                                               final=final))
+            return self._placed
+        if not isinstance(stage, LadderStage):
+            return True  # a baseline keeps its first price
+        work = self.work
+        own = OwnOrder(price=child.prices[-1], remaining=child.quantity - child.filled)
+        price = repeg(work.side, quote, stage, own=own, settings=work.settings,
+                      contract=work.contract, arrival_mid=work.arrival_mid, final=final,
+                      new_stage=new_stage)
+        # Blocked (halted, out of the collar): stop stepping, settle what is working.
+        return price is None or not isinstance(await self.modify(price), Blocked)
 
     async def _place_first(self, price: Decimal) -> bool:
         """Place the order; False when risk refused it or the run is dry (nothing to work)."""
@@ -229,11 +291,12 @@ class PatienceActor:
             return False
         return True
 
-    def _usable_quote(self) -> Quote | None:
-        """The quote to price this stage from; None (counted in the report) when unusable."""
+    def _usable_quote(self, *, count: bool) -> Quote | None:
+        """The quote to price from now; None when unusable (counted in the report when
+        ``count``: at the start of a stage)."""
         quote = self._quotes(self.work.contract)
         if quote is None:
-            self.child.quote_waits += 1
+            self.child.quote_waits += count
             self.child.quote_problem = self._why_unusable(self.work.contract) or NO_USABLE_QUOTE
         return quote
 
@@ -259,6 +322,18 @@ class PatienceActor:
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             return  # the risk actor is gone (Hydra is failing): the journal has the order
         await self.wait_done()
+
+
+async def _why_stopped(stop: trio.Cancelled) -> str:
+    """What stopped the work: the reason of the scope that cancelled it. A stage's own wait
+    may time out at the instant an outer scope is cancelled, and the Cancelled then names the
+    wait's deadline; outside that wait, the next checkpoint names the outer scope."""
+    if stop.source == "deadline":
+        try:
+            await trio.lowlevel.checkpoint()
+        except trio.Cancelled as outer:
+            stop = outer
+    return f"stopped: {stop.reason or stop.source}"
 
 
 async def run_patience(

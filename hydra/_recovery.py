@@ -538,7 +538,7 @@ class Recovery:
             async def first_slice(slice_work: Work) -> ChildOrderReport:
                 assert current is not None
                 actor, since = current
-                actor.reschedule(slice_work.settings)
+                actor.reschedule(slice_work)
                 try:
                     return await actor.run(adopted=True, elapsed=since)
                 finally:

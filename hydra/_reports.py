@@ -23,7 +23,9 @@ class ChildOrderReport:
     stop_price: Decimal | None = None
     status: OrderStatus
     fills: tuple[Fill, ...] = ()
-    reason: str | None = None  # why it was blocked or rejected
+    # Why it ended unfilled or short: blocked (the denials), rejected ("code: text"), the
+    # slippage guard reached at a price, the ladder ended at a price, or stopped (cancel, kill).
+    reason: str | None = None
     denied_by: tuple[str, ...] = ()  # the risk checks that blocked it (their field names)
     quote_waits: int = 0  # stages at which no usable quote existed (nothing was priced)
     quote_problem: str | None = None  # why the last of those quotes was unusable
@@ -112,3 +114,13 @@ class ExecutionReport:
     @property
     def block_reason(self) -> str | None:
         return "; ".join(c.reason for c in self._blocks if c.reason) or None
+
+    @property
+    def end_reason(self) -> str | None:
+        """Why the intent ended short of its quantity (None when it filled): the risk block,
+        else the reason of its last order that gives one (a rejection with its code and text,
+        the slippage guard reached at a price, the ladder's end, a cancel or kill)."""
+        if self.filled >= self.quantity:
+            return None
+        reasons = [c.reason for c in self.children if c.reason]
+        return self.block_reason or (reasons[-1] if reasons else None)

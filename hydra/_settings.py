@@ -81,6 +81,16 @@ def _port(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
         raise InvalidValueError(field.name, value, "must be a TCP port from 1 to 65535")
 
 
+class Urgency(enum.Enum):
+    """How hard the patience ladder chases: from which stage it takes the far touch when the
+    crowd's spread is one tick with size there. Whatever the urgency, a wider spread is taken
+    only in the last stage of an intent's last order (its deadline)."""
+
+    LOW = "low"  # never before the deadline: rests, steps and improves, and catches up at the end
+    NORMAL = "normal"  # from the step on (stage 1)
+    HIGH = "high"  # from the start (stage 0)
+
+
 @attrs.frozen(kw_only=True)
 class ExecutionSettings:
     """How one intent is worked: the patience ladder, TWAP and the slippage guard."""
@@ -96,6 +106,8 @@ class ExecutionSettings:
     twap_slices: int = attrs.field(default=10, validator=positive_int)
     twap_horizon: float = attrs.field(default=3600.0, validator=positive_seconds)
     twap_jitter: float = attrs.field(default=0.2, validator=fraction)
+    urgency: Urgency = attrs.field(default=Urgency.NORMAL,
+                                   validator=attrs.validators.instance_of(Urgency))
 
 
 def _latched_state(_: Any, field: attrs.Attribute[Any], value: Any) -> None:

@@ -3,7 +3,10 @@
 Slice sizes and jittered start times come from `hydra._core._twap.plan_twap`. A slice works what the
 plan has asked for so far less what has filled, so a short slice is made up by the next (and a
 slice refused only because the link is down is made up after the reconnect). Each slice's
-ladder is shortened to fit inside its interval. A slice above ``max_order_quantity`` is worked
+ladder is stretched or shortened to fill its whole interval (a slice worked as several orders
+shares it out among them), and the last slice is the intent's
+final order: its last stage takes what is left whatever the spread (the catch-up before the
+deadline). A slice above ``max_order_quantity`` is worked
 as consecutive orders within it. A slice blocked by risk (halted, out of limits) ends the
 schedule early.
 """
@@ -17,7 +20,7 @@ import attrs
 import structlog
 import trio
 
-from ._core._twap import plan_twap
+from ._core._twap import chunk_sizes, plan_twap
 from ._enums import OrderStatus
 from ._ids import ClientOrderId
 from ._messages import RiskMessage
@@ -55,12 +58,13 @@ async def run_twap(
         planned += size
         if planned <= filled:
             continue
-        patience = min(work.settings.patience, duration / LADDER_LENGTH)
+        orders = len(chunk_sizes(planned - filled, max_order_quantity))
         slice_work = attrs.evolve(
             work,
             client_order_id=work.client_order_id if index == 0 else next_order_id(),
             quantity=planned - filled,
-            settings=attrs.evolve(work.settings, patience=patience),
+            settings=attrs.evolve(work.settings, patience=duration / LADDER_LENGTH / orders),
+            final=index == len(plan.sizes) - 1 or planned - filled >= 2 * size,
         )
         log.info("twap_slice", intent_id=work.intent_id, quantity=slice_work.quantity,
                  at=offset)

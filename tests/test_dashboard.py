@@ -62,7 +62,7 @@ async def test_page_shows_every_view_after_a_fill(
     assert page.status == 200 and page.headers["content-type"].startswith("text/html")
     text = page.text
     assert 'class="mode mode-SIM">SIM<' in text and "connected" in text and "ACTIVE" in text
-    assert "live engine" in text and "2025-03-03 08:31:00 CST" in text  # the exchange's clock
+    assert "live engine" in text and "2025-03-03 08:31:30 CST" in text  # the exchange's clock
     assert "ZO open" in text and "HE open" in text  # each market's session
     assert "No working orders." in text
     assert "<td>one</td>" in text and "<td>350.25</td>" in text  # the fill, at the ask
@@ -88,16 +88,17 @@ async def test_working_order_shows_its_ladder_and_a_cancel_button(
         await trio.sleep_until(start + 1)
         text = (await get(app, "/")).text
         assert "<td>resting</td>" in text and "<td>0 / 3</td>" in text
-        assert "<td>350.00</td><td>-</td><td>AT_MID</td>" in text
+        assert "<td>349.25</td><td>-</td><td>RESTING</td>" in text  # a tick inside the bid
         assert '<span data-left="59.0">59 s</span> to the next step' in text
         assert 'name="intent" value="resting"' in text
-        await trio.sleep_until(start + 61)  # stepped at 60 s, only to the slippage guard
+        await trio.sleep_until(start + 61)  # stepped at 60 s, a tick toward the market
         text = (await get(app, "/")).text
-        assert "<td>350.50</td><td>-</td><td>STEPPED</td>" in text
+        assert "<td>349.50</td><td>-</td><td>STEPPED</td>" in text
         assert '<span data-left="29.0">29 s</span> to the next step' in text
         await trio.sleep_until(start + 100)
         text = (await get(app, "/")).text
-        assert "<td>CROSSING</td>" in text and ">5 s</span> until it ends" in text
+        assert "<td>350.50</td><td>-</td><td>CROSSING</td>" in text  # up to the guard
+        assert ">5 s</span> until it ends" in text
 
 
 async def test_twap_order_shows_its_slices(
@@ -137,9 +138,9 @@ async def test_with_the_broker_the_page_shows_bid_ask_and_marks(
                                             intent_id="quoted"))
             await trio.sleep(1)
             working = (await get(app, "/")).text
-            await trio.sleep(60)  # the step to the ask fills
+            await trio.sleep(90)  # the last stage takes the ask: filled
             held = (await get(app, "/")).text
-    assert "<td>350.00</td><td>350.00 / 350.25</td><td>AT_MID</td>" in working  # our bid
+    assert "<td>350.00</td><td>350.00 / 350.25</td><td>RESTING</td>" in working  # our bid
     assert "<td>ZO</td><td>3</td><td>350.25</td><td>" in held  # bought 3 at the ask
     (row,) = [r for r in held.split("<tr>") if r.startswith("<td>ZO</td><td>3</td>")]
     mark, unrealized = re.findall(r"<td>([^<]*)</td>", row)[3:5]
@@ -161,7 +162,7 @@ async def test_stream_pushes_sections_on_each_engine_event(
             await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
                                             intent_id="streamed"))
             at, chunk = await chunks.receive()
-            assert at - start == pytest.approx(60.030)
+            assert at - start == pytest.approx(90.030)  # the last stage takes the ask
             assert "<td>streamed</td>" in _sections(chunk)["fills"]
 
 

@@ -50,21 +50,22 @@ async def _price_at(exchange: object, when: float) -> Decimal | None:
 async def test_ladder_stages_at_exact_virtual_times(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    """Mid at 0, one step from the current quote at patience, the cross at +patience/2."""
+    """One tick inside at 0, one step at patience, the last stage at +patience/2: one tick
+    short of the ask, and the ask at once since this is the intent's final order."""
     async with open_sim_exchange(quiet_oats(spread_ticks=8), seed=1) as exchange:
-        # bid 349.00, ask 351.00, mid 350.00. Once our bid rests at 350.00 it is the touch,
-        # so the quote the step is priced from is 350.00 / 351.00 (mid 350.50).
+        # bid 349.00, ask 351.00. Once our bid rests alone at 349.25 it is the displayed
+        # touch, but the crowd's bid is still 349.00: the step goes from 349.25, not beyond.
         config = _config(slippage_guard=Distance.ticks(5))
         async with open_engine(exchange, tmp_path / "j.sqlite", config) as engine:
             start = trio.current_time()
             handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3))
-            assert await _price_at(exchange, start + 59.999) == Decimal("350.00")
-            assert await _price_at(exchange, start + 60.001) == Decimal("350.75")
-            assert await _price_at(exchange, start + 89.999) == Decimal("350.75")
+            assert await _price_at(exchange, start + 59.999) == Decimal("349.25")
+            assert await _price_at(exchange, start + 60.001) == Decimal("349.50")
+            assert await _price_at(exchange, start + 89.999) == Decimal("349.50")
             report = await handle.wait_done()
             assert trio.current_time() - start == pytest.approx(90.030)
     (child,) = report.children
-    assert child.prices == (Decimal("350.00"), Decimal("350.75"), Decimal("351.00"))
+    assert child.prices == (Decimal("349.25"), Decimal("349.50"), Decimal("351.00"))
     assert child.status is OrderStatus.FILLED
     assert report.average_price == Decimal("351.00")
 
@@ -72,28 +73,32 @@ async def test_ladder_stages_at_exact_virtual_times(
 async def test_ladder_cancels_the_rest_after_a_quarter_patience(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    """With the guard below the ask nothing fills, and the rest is cancelled at +patience/4."""
+    """With the guard below the ask nothing fills, the rest is cancelled at +patience/4, and
+    the report says the guard held it."""
     async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
-        # bid 349.25, ask 350.75; the guard (2 ticks from 350.00) stops every step at 350.50
+        # bid 349.25, ask 350.75; the guard (2 ticks from 350.00) stops the final take at 350.50
         async with open_engine(exchange, tmp_path / "j.sqlite", _config()) as engine:
             start = trio.current_time()
             handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3))
-            assert await _price_at(exchange, start + 60.001) == Decimal("350.50")
+            assert await _price_at(exchange, start + 60.001) == Decimal("349.75")
+            assert await _price_at(exchange, start + 90.001) == Decimal("350.50")
             assert await _price_at(exchange, start + 104.999) == Decimal("350.50")
             assert await _price_at(exchange, start + 105.001) is None
             report = await handle.wait_done()
             assert trio.current_time() - start == pytest.approx(105.030)
     (child,) = report.children
-    assert child.prices == (Decimal("350.00"), Decimal("350.50"))
+    assert child.prices == (Decimal("349.50"), Decimal("349.75"), Decimal("350.50"))
     assert child.status is OrderStatus.CANCELLED
     assert report.filled == 0 and report.shortfall_bps is None
+    assert report.end_reason == "slippage guard reached at 350.50"
 
 
 async def test_a_fill_ends_the_ladder_early(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    """The step to the ask fills at once; the report has the fill and the shortfall in bps."""
-    async with open_sim_exchange(quiet_oats(spread_ticks=2), seed=1) as exchange:
+    """The step to the ask of a one-tick spread fills at once; the report has the fill and the
+    shortfall in bps."""
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
         async with open_engine(exchange, tmp_path / "j.sqlite", _config()) as engine:
             start = trio.current_time()
             handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3))
@@ -101,8 +106,8 @@ async def test_a_fill_ends_the_ladder_early(
             assert trio.current_time() - start == pytest.approx(60.030)
     assert report.filled == 3 and report.completion == 1
     assert report.average_price == Decimal("350.25")
-    assert report.arrival_mid == Decimal("350.00")
-    assert report.shortfall_bps == Decimal("0.25") / Decimal("350.00") * 10_000
+    assert report.arrival_mid == Decimal("350.125")
+    assert report.shortfall_bps == Decimal("0.125") / Decimal("350.125") * 10_000
     assert report.children[0].status is OrderStatus.FILLED
 
 
@@ -400,7 +405,7 @@ async def test_a_full_disk_stops_hydra_cleanly_and_the_journal_says_why(
                 async with open_engine(exchange, path, config) as engine:
                     start = trio.current_time()
                     await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3))
-                    assert await _price_at(exchange, start + 30) == Decimal("350.00")
+                    assert await _price_at(exchange, start + 30) == Decimal("349.25")
                     disk.fill()
                     try:
                         await trio.sleep(600)  # the step at +60 s needs a journal write
@@ -411,7 +416,7 @@ async def test_a_full_disk_stops_hydra_cleanly_and_the_journal_says_why(
             assert exchange.statistics().orders == 1
         events = list(Journal.open_read_only(path).events())
     (order,) = [p for _, kind, p in events if kind is EventKind.ORDER]
-    assert order["request"]["limit_price"] == "350.00"
+    assert order["request"]["limit_price"] == "349.25"
     notes = [p for _, kind, p in events if kind is EventKind.NOTE]
     assert not [n for n in notes if n["what"] == "modify"]  # the step was never sent
     failed = next(n for n in notes if n["what"] == "journal_write_failed")

@@ -58,9 +58,10 @@ def _assert_fills_once(path: Path, exchange: SimExchange) -> int:
 async def test_twap_slices_start_on_schedule(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    """15 lots at 1% of ADV go as a TWAP: three slices of 5 at 0, 100 and 200 s, all filled."""
+    """15 lots at 1% of ADV go as a TWAP: three slices of 5 at 0, 100 and 200 s, all filled
+    (each step takes the one-tick spread's ask)."""
     path = tmp_path / "j.sqlite"
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
         async with open_engine(exchange, path, HydraConfig(execution=TWAP)) as engine:
             handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=15))
             report = await handle.wait_done()
@@ -190,9 +191,11 @@ async def test_crash_at_each_write_point_loses_and_duplicates_nothing(
 async def test_twap_slice_due_while_down_is_made_up_after_reconnect(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    """The second slice falls in a disconnect and is refused; the third works both."""
+    """The second slice falls in a disconnect and is refused; the third works both (each step
+    takes the one-tick spread's ask)."""
     path = tmp_path / "j.sqlite"
-    params = attrs.evolve(quiet_oats(), faults=(Disconnect(at=95.0, duration=20.0),))
+    params = attrs.evolve(quiet_oats(spread_ticks=1),
+                          faults=(Disconnect(at=95.0, duration=20.0),))
     async with open_sim_exchange(params, seed=1) as exchange:
         async with open_engine(exchange, path, HydraConfig(execution=TWAP)) as engine:
             handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=15))
@@ -267,10 +270,11 @@ async def test_restart_reports_an_intent_a_crash_interrupted(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
     """With ``[restart] resume = false`` a TWAP cut off by a crash is not resumed on restart;
-    it is journaled and published as interrupted, with what had filled."""
+    it is journaled and published as interrupted, with what had filled (each step takes the
+    one-tick spread's ask)."""
     path = tmp_path / "j.sqlite"
     config = HydraConfig(execution=TWAP, restart=RestartSettings(resume=False))
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
         with pytest.raises(BaseExceptionGroup):
             async with open_engine(exchange, path, config,
                                    offload=_crash_after_time(150.0)) as engine:

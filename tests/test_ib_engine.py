@@ -47,7 +47,7 @@ from hydra.sim import MarketParams, SimExchange, SimParams, open_sim_exchange
 
 HANG_GUARD = 30
 PARAMS = SimParams(
-    markets=(MarketParams.oats(adv=0, daily_volatility=0.0, spread_ticks=((2, 1.0),)),),
+    markets=(MarketParams.oats(adv=0, daily_volatility=0.0, spread_ticks=((1, 1.0),)),),
     ack_latency=0.001,
     fill_latency=0.001,
 )

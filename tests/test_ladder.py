@@ -1,25 +1,36 @@
 import itertools
 from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from hydra._contracts import LEAN_HOGS, OATS, ContractSpec
-from hydra._core._ladder import LadderStage, baseline_price, ladder_price, ladder_wait, step_size
+from hydra._core._crowd import OwnOrder, crowd_quote, far_size, near_size
+from hydra._core._ladder import (
+    LadderStage,
+    baseline_price,
+    ladder_price,
+    ladder_wait,
+    repeg,
+    step_size,
+)
 from hydra._core._pricing import is_at_least_as_aggressive
 from hydra._enums import OrderType, Policy, Side
 from hydra._errors import InvalidValueError
 from hydra._ids import ClientOrderId, IntentId
 from hydra._orders import OrderRequest
 from hydra._quotes import Quote
-from hydra._settings import Distance, DistanceUnit, ExecutionSettings
+from hydra._settings import Distance, DistanceUnit, ExecutionSettings, Urgency
 from tests.strategies import contract_and_quote, quantities, sides
 
 DEFAULTS = ExecutionSettings()  # step 0.1 % of mid, guard 50 bps, no offset, patience 60 s
 ZO_WIDE = Quote(bid=Decimal("350.00"), ask=Decimal("351.00"))  # 4 ticks, mid 350.50
 ZO_TIGHT = Quote(bid=Decimal("350.00"), ask=Decimal("350.50"))  # 2 ticks, mid 350.25
 HE_WIDE = Quote(bid=Decimal("80.000"), ask=Decimal("80.200"))  # 8 ticks, mid 80.100
+ZO_ONE = Quote(bid=Decimal("350.00"), ask=Decimal("350.25"), bid_size=5, ask_size=4)  # 1 tick
 
 
 def _ladder(
@@ -29,10 +40,13 @@ def _ladder(
     *,
     settings: ExecutionSettings = DEFAULTS,
     arrival_mid: Decimal | None = None,
+    own: OwnOrder | None = None,
+    final: bool = False,
 ) -> list[Decimal]:
     mid = quote.mid if arrival_mid is None else arrival_mid
     return [
-        ladder_price(side, quote, stage, settings=settings, contract=contract, arrival_mid=mid)
+        ladder_price(side, quote, stage, settings=settings, contract=contract, arrival_mid=mid,
+                     own=own, final=final)
         for stage in LadderStage
     ]
 
@@ -44,23 +58,85 @@ def _d(*texts: str) -> list[Decimal]:
 @pytest.mark.parametrize(
     ("side", "quote", "contract", "expected"),
     [
-        (Side.BUY, ZO_WIDE, OATS, _d("350.50", "350.75", "351.00")),
-        (Side.SELL, ZO_WIDE, OATS, _d("350.50", "350.25", "350.00")),
-        (Side.BUY, ZO_TIGHT, OATS, _d("350.25", "350.50", "350.50")),
-        (Side.SELL, ZO_TIGHT, OATS, _d("350.25", "350.00", "350.00")),
-        (Side.BUY, HE_WIDE, LEAN_HOGS, _d("80.100", "80.175", "80.200")),
-        (Side.SELL, HE_WIDE, LEAN_HOGS, _d("80.100", "80.025", "80.000")),
+        (Side.BUY, ZO_WIDE, OATS, _d("350.25", "350.50", "350.75")),
+        (Side.SELL, ZO_WIDE, OATS, _d("350.75", "350.50", "350.25")),
+        (Side.BUY, ZO_TIGHT, OATS, _d("350.25", "350.25", "350.25")),
+        (Side.SELL, ZO_TIGHT, OATS, _d("350.25", "350.25", "350.25")),
+        (Side.BUY, HE_WIDE, LEAN_HOGS, _d("80.025", "80.100", "80.175")),
+        (Side.SELL, HE_WIDE, LEAN_HOGS, _d("80.175", "80.100", "80.025")),
+        (Side.BUY, ZO_ONE, OATS, _d("350.00", "350.25", "350.25")),
+        (Side.SELL, ZO_ONE, OATS, _d("350.25", "350.00", "350.00")),
     ],
 )
 def test_ladder_prices_on_oats_and_hogs(
     side: Side, quote: Quote, contract: ContractSpec, expected: list[Decimal]
 ) -> None:
-    """Mid, one step toward the market (capped at the far touch), then the far touch."""
+    """One tick inside a wide spread, a step toward the market, then one tick short of the far
+    touch; a one-tick spread with size there is taken from the step on."""
     assert _ladder(side, quote, contract) == expected
 
 
+def test_a_one_tick_spread_without_size_is_not_taken_before_the_deadline() -> None:
+    """With nothing displayed at the ask, a buy rests at the bid; the deadline takes the ask."""
+    empty = Quote(bid=Decimal("350.00"), ask=Decimal("350.25"), bid_size=5, ask_size=0)
+    assert _ladder(Side.BUY, empty, OATS) == _d("350.00", "350.00", "350.00")
+    assert _ladder(Side.BUY, empty, OATS, final=True) == _d("350.00", "350.00", "350.25")
+
+
+def test_the_deadline_takes_a_wide_spread_in_the_last_stage_only() -> None:
+    """The intent's final order takes the far touch of a 4-tick spread at its last stage."""
+    assert _ladder(Side.BUY, ZO_WIDE, OATS, final=True) == _d("350.25", "350.50", "351.00")
+    assert _ladder(Side.SELL, ZO_WIDE, OATS, final=True) == _d("350.75", "350.50", "350.00")
+
+
+@pytest.mark.parametrize(
+    ("urgency", "expected"),
+    [
+        (Urgency.LOW, _d("350.00", "350.00", "350.00")),
+        (Urgency.NORMAL, _d("350.00", "350.25", "350.25")),
+        (Urgency.HIGH, _d("350.25", "350.25", "350.25")),
+    ],
+)
+def test_urgency_sets_the_first_stage_that_takes_a_one_tick_spread(
+    urgency: Urgency, expected: list[Decimal]
+) -> None:
+    """LOW takes a one-tick spread only at the deadline, NORMAL from the step, HIGH at once."""
+    settings = ExecutionSettings(urgency=urgency)
+    assert _ladder(Side.BUY, ZO_ONE, OATS, settings=settings) == expected
+
+
+def test_our_own_improving_order_is_not_the_market() -> None:
+    """A buy alone at 350.25 in a 350.25 / 351.00 book stays there: the crowd's bid is taken
+    to be 350.00, so the price does not chase itself up to 350.50."""
+    shown = Quote(bid=Decimal("350.25"), ask=Decimal("351.00"), bid_size=3, ask_size=4)
+    own = OwnOrder(price=Decimal("350.25"), remaining=3)
+    assert _ladder(Side.BUY, shown, OATS, own=own)[0] == Decimal("350.25")
+    assert _ladder(Side.BUY, shown, OATS)[0] == Decimal("350.50")  # as if it were the crowd's
+
+
+def test_joining_others_at_the_touch_keeps_their_touch() -> None:
+    """With two crowd lots beside our three at a one-tick spread, the step takes the ask."""
+    shown = Quote(bid=Decimal("350.00"), ask=Decimal("350.25"), bid_size=5, ask_size=4)
+    own = OwnOrder(price=Decimal("350.00"), remaining=3)
+    assert _ladder(Side.BUY, shown, OATS, own=own) == _d("350.00", "350.25", "350.25")
+
+
+def test_crowd_quote_takes_our_order_out() -> None:
+    """Alone at the ask, our sell leaves the crowd's ask a tick above; joined, only its size."""
+    shown = Quote(bid=Decimal("350.00"), ask=Decimal("350.50"), bid_size=2, ask_size=3)
+    alone = crowd_quote(Side.SELL, shown, own=OwnOrder(price=Decimal("350.50"), remaining=3),
+                        tick_size=OATS.tick_size)
+    assert (alone.ask, alone.ask_size, alone.bid, alone.bid_size) == (
+        Decimal("350.75"), 0, Decimal("350.00"), 2)
+    joined = crowd_quote(Side.SELL, shown, own=OwnOrder(price=Decimal("350.50"), remaining=1),
+                         tick_size=OATS.tick_size)
+    assert (joined.ask, joined.ask_size) == (Decimal("350.50"), 2)
+    behind = OwnOrder(price=Decimal("350.75"), remaining=1)
+    assert crowd_quote(Side.SELL, shown, own=behind, tick_size=OATS.tick_size) == shown
+
+
 def test_mid_between_ticks_rounds_passively() -> None:
-    """A mid half-way between ticks rests a buy on the tick below and a sell on the tick above."""
+    """A one-tick hog spread rests a buy at the bid and a sell at the ask."""
     quote = Quote(bid=Decimal("80.000"), ask=Decimal("80.025"))  # mid 80.0125
     assert _ladder(Side.BUY, quote, LEAN_HOGS)[0] == Decimal("80.000")
     assert _ladder(Side.SELL, quote, LEAN_HOGS)[0] == Decimal("80.025")
@@ -76,10 +152,11 @@ def test_step_rounds_to_whole_ticks_and_is_at_least_one() -> None:
 
 
 def test_limit_offset_moves_stage_zero_to_passive_side() -> None:
-    """A 10 bps offset from mid 350.50 rests a buy at 350.00 and a sell at 351.00."""
-    settings = ExecutionSettings(limit_offset=Distance.bps(10))  # 0.3505 cents
-    assert _ladder(Side.BUY, ZO_WIDE, OATS, settings=settings)[:2] == _d("350.00", "350.25")
-    assert _ladder(Side.SELL, ZO_WIDE, OATS, settings=settings)[:2] == _d("351.00", "350.75")
+    """A 10 bps offset (about 0.35 cents) moves a buy's 350.25 down to 349.75 and a sell's
+    350.75 up to 351.25; the step is not offset."""
+    settings = ExecutionSettings(limit_offset=Distance.bps(10))
+    assert _ladder(Side.BUY, ZO_WIDE, OATS, settings=settings)[:2] == _d("349.75", "350.50")
+    assert _ladder(Side.SELL, ZO_WIDE, OATS, settings=settings)[:2] == _d("351.25", "350.50")
 
 
 def test_every_stage_clamped_to_guard_from_arrival_mid() -> None:
@@ -94,10 +171,10 @@ def test_every_stage_clamped_to_guard_from_arrival_mid() -> None:
 
 
 def test_off_tick_quote_still_gives_on_tick_prices() -> None:
-    """A quote off the tick grid still yields on-tick prices, crossing rounded aggressively."""
+    """A quote off the tick grid still yields on-tick prices."""
     quote = Quote(bid=Decimal("80.01"), ask=Decimal("80.09"))
     prices = _ladder(Side.BUY, quote, LEAN_HOGS)
-    assert prices == _d("80.050", "80.100", "80.100")
+    assert prices == _d("80.025", "80.075", "80.075")
 
 
 def test_waits_halve_at_each_stage() -> None:
@@ -107,7 +184,7 @@ def test_waits_halve_at_each_stage() -> None:
     assert waits == [60.0, 30.0, 15.0]
 
 
-@pytest.mark.parametrize("bad", [3, -1, True, "AT_MID", None])
+@pytest.mark.parametrize("bad", [3, -1, True, "RESTING", None])
 def test_bad_stage_is_refused(bad: object) -> None:
     """A stage that is not 0, 1 or 2 is an InvalidValueError naming ``stage``."""
     with pytest.raises(InvalidValueError) as info:
@@ -182,6 +259,7 @@ execution_settings = st.builds(
     price_step_pct=st.decimals(min_value=Decimal("0.01"), max_value=5, places=2),
     slippage_guard=distances,
     limit_offset=distances,
+    urgency=st.sampled_from(list(Urgency)),
 )
 
 
@@ -202,7 +280,10 @@ def _all_prices(
         baseline_price(policy, side, quote, settings=settings, contract=contract, arrival_mid=mid)
         for policy in (Policy.CROSS, Policy.PASSIVE)
     ]
-    return _ladder(side, quote, contract, settings=settings, arrival_mid=mid) + baselines
+    ladders = [price for final in (False, True)
+               for price in _ladder(side, quote, contract, settings=settings, arrival_mid=mid,
+                                    final=final)]
+    return ladders + baselines
 
 
 @given(ladder_inputs())
@@ -214,13 +295,13 @@ def test_every_price_on_tick_grid(
     assert all(contract.is_on_tick(p) for p in _all_prices(side, contract, quote, settings, mid))
 
 
-@given(ladder_inputs())
+@given(ladder_inputs(), st.booleans())
 def test_ladder_moves_only_toward_market(
-    inputs: tuple[Side, ContractSpec, Quote, ExecutionSettings, Decimal],
+    inputs: tuple[Side, ContractSpec, Quote, ExecutionSettings, Decimal], final: bool
 ) -> None:
     """For a fixed quote, each stage is at least as aggressive as the one before."""
     side, contract, quote, settings, mid = inputs
-    prices = _ladder(side, quote, contract, settings=settings, arrival_mid=mid)
+    prices = _ladder(side, quote, contract, settings=settings, arrival_mid=mid, final=final)
     for earlier, later in itertools.pairwise(prices):
         assert is_at_least_as_aggressive(side, later, earlier)
 
@@ -235,6 +316,55 @@ def test_ladder_never_past_guard(
     furthest = mid + side.sign * distance
     for price in _all_prices(side, contract, quote, settings, mid):
         assert is_at_least_as_aggressive(side, furthest, price) or price == contract.tick_size
+
+
+@given(ladder_inputs(), st.booleans())
+def test_never_takes_a_crowd_spread_wider_than_one_tick_before_the_deadline(
+    inputs: tuple[Side, ContractSpec, Quote, ExecutionSettings, Decimal], final: bool
+) -> None:
+    """Before the last stage of the final order, a crowd spread of two ticks or more, or one
+    with nothing displayed at the far touch, is never taken: every price stays short of it."""
+    side, contract, quote, settings, mid = inputs
+    prices = _ladder(side, quote, contract, settings=settings, arrival_mid=mid, final=final)
+    if final:
+        prices = prices[:-1]
+    wide = quote.spread > contract.tick_size or far_size(side, quote) == 0
+    if wide:
+        far = quote.far_touch(side)
+        assert all(not is_at_least_as_aggressive(side, price, far) for price in prices)
+
+
+@st.composite
+def crowd_and_own(draw: st.DrawFn) -> tuple[Side, ContractSpec, Quote, Quote, OwnOrder]:
+    """A side, contract, the crowd's quote, and the quote shown with our order in it: joined
+    at the crowd's near touch, or alone one tick inside a crowd spread of two ticks or more."""
+    contract, crowd = draw(contract_and_quote())
+    side, tick = draw(sides), contract.tick_size
+    remaining = draw(st.integers(min_value=1, max_value=30))
+    touch, size = ("bid", "bid_size") if side is Side.BUY else ("ask", "ask_size")
+    crowd = attrs.evolve(crowd, **{size: draw(st.integers(min_value=1, max_value=50))})
+    near = crowd.near_touch(side)
+    if crowd.spread >= 2 * tick and draw(st.booleans()):
+        own = OwnOrder(price=near + side.sign * tick, remaining=remaining)
+        shown = attrs.evolve(crowd, **{touch: own.price, size: remaining})
+    else:
+        own = OwnOrder(price=near, remaining=remaining)
+        shown = attrs.evolve(crowd, **{size: near_size(side, crowd) + remaining})
+    return side, contract, crowd, shown, own
+
+
+@given(crowd_and_own(), execution_settings, st.booleans())
+def test_never_prices_from_our_own_order(
+    inputs: tuple[Side, ContractSpec, Quote, Quote, OwnOrder], settings: ExecutionSettings,
+    final: bool,
+) -> None:
+    """With our order joined at the crowd's touch or one tick inside it, every stage prices as
+    it would from the crowd's quote alone."""
+    side, contract, crowd, shown, own = inputs
+    mid = crowd.mid
+    assert _ladder(side, shown, contract, settings=settings, arrival_mid=mid, own=own,
+                   final=final) == _ladder(side, crowd, contract, settings=settings,
+                                           arrival_mid=mid, final=final)
 
 
 @given(ladder_inputs(), quantities)
@@ -254,3 +384,112 @@ def test_no_input_yields_market_order(
             limit_price=price,
         )
         assert request.order_type is OrderType.LIMIT
+
+
+class RepegMachine(RuleBasedStateMachine):
+    """One resting order re-pegged (`repeg`) as the crowd's quote moves, fills come and the
+    stages advance: it only ever moves toward the market, stays on the grid and inside the
+    guard, and takes the far touch only where the rules allow."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.contract = OATS
+        self.tick = OATS.tick_size
+        self.taken = False
+
+    @initialize(side=sides, settings=execution_settings, final=st.booleans(),
+                bid=st.integers(min_value=1_300, max_value=1_500),
+                spread=st.integers(min_value=1, max_value=6), remaining=st.integers(1, 20))
+    def place(self, side: Side, settings: ExecutionSettings, final: bool, bid: int,
+              spread: int, remaining: int) -> None:
+        self.side, self.settings, self.final = side, settings, final
+        self.crowd = Quote(bid=bid * self.tick, ask=(bid + spread) * self.tick,
+                           bid_size=5, ask_size=5)
+        self.arrival_mid, self.stage = self.crowd.mid, LadderStage.RESTING
+        price = self._price(self.crowd, None)
+        self.own = OwnOrder(price=price, remaining=remaining)
+        self._check(price, previous=None)
+
+    def _price(self, shown: Quote, own: OwnOrder | None) -> Decimal:
+        return ladder_price(self.side, shown, self.stage, settings=self.settings,
+                            contract=self.contract, arrival_mid=self.arrival_mid, own=own,
+                            final=self.final)
+
+    def _shown(self) -> Quote:
+        """The crowd's quote with our order in it."""
+        own, crowd, side = self.own, self.crowd, self.side
+        near = crowd.near_touch(side)
+        touch, size = ("bid", "bid_size") if side is Side.BUY else ("ask", "ask_size")
+        if own.price == near:
+            return attrs.evolve(crowd, **{size: near_size(side, crowd) + own.remaining})
+        if is_at_least_as_aggressive(side, own.price, near):
+            return attrs.evolve(crowd, **{touch: own.price, size: own.remaining})
+        return crowd
+
+    def _check(self, price: Decimal, *, previous: Decimal | None) -> None:
+        side, crowd = self.side, self.crowd
+        assert self.contract.is_on_tick(price)
+        if previous is not None:
+            assert is_at_least_as_aggressive(side, price, previous) and price != previous
+        guard = self.settings.slippage_guard.in_price(reference=self.arrival_mid,
+                                                      tick_size=self.tick)
+        assert is_at_least_as_aggressive(side, self.arrival_mid + side.sign * guard, price)
+        if is_at_least_as_aggressive(side, price, crowd.far_touch(side)):
+            at_deadline = self.final and self.stage is LadderStage.CROSSING
+            one_tick = crowd.spread == self.tick and far_size(side, crowd) > 0
+            assert at_deadline or (one_tick and self.settings.urgency is not Urgency.LOW)
+            self.taken = True
+
+    @precondition(lambda self: not self.taken)
+    @rule(shift=st.integers(min_value=-3, max_value=3), spread=st.integers(1, 6),
+          near=st.integers(0, 9), far=st.integers(0, 9))
+    def move(self, shift: int, spread: int, near: int, far: int) -> None:
+        """The crowd requotes, never through our order (that would have filled it)."""
+        side, tick = self.side, self.tick
+        touch = self.crowd.near_touch(side) + side.sign * shift * tick
+        beyond_ours = self.own.price + side.sign * tick  # the crowd's far touch at the nearest
+        if not is_at_least_as_aggressive(side, touch + side.sign * spread * tick, beyond_ours):
+            touch = beyond_ours - side.sign * spread * tick
+        other = touch + side.sign * spread * tick
+        bid, ask = (touch, other) if side is Side.BUY else (other, touch)
+        sizes = (near, far) if side is Side.BUY else (far, near)
+        self.crowd = Quote(bid=bid, ask=ask, bid_size=sizes[0], ask_size=sizes[1])
+        self._repeg()
+
+    @precondition(lambda self: not self.taken and self.stage < LadderStage.CROSSING)
+    @rule()
+    def advance(self) -> None:
+        self.stage = LadderStage(self.stage + 1)
+        self._repeg(new_stage=True)
+
+    @precondition(lambda self: self.taken)
+    @rule(remaining=st.integers(1, 20))
+    def place_again(self, remaining: int) -> None:
+        """The order was taken: the next one starts at the first stage in the crowd's quote."""
+        self.taken, self.stage = False, LadderStage.RESTING
+        self.crowd = attrs.evolve(self.crowd, bid_size=5, ask_size=5)
+        price = self._price(self.crowd, None)
+        self.own = OwnOrder(price=price, remaining=remaining)
+        self._check(price, previous=None)
+
+    @precondition(lambda self: not self.taken and self.own.remaining > 1)
+    @rule()
+    def fill_one(self) -> None:
+        self.own = attrs.evolve(self.own, remaining=self.own.remaining - 1)
+        self._repeg()
+
+    def _repeg(self, *, new_stage: bool = False) -> None:
+        price = self._repegged(new_stage=new_stage)
+        if price is not None:
+            self._check(price, previous=self.own.price)
+            self.own = attrs.evolve(self.own, price=price)
+            if not self.taken:  # nothing changed but our price: it does not chase itself
+                assert self._repegged(new_stage=False) is None
+
+    def _repegged(self, *, new_stage: bool) -> Decimal | None:
+        return repeg(self.side, self._shown(), self.stage, own=self.own,
+                     settings=self.settings, contract=self.contract,
+                     arrival_mid=self.arrival_mid, final=self.final, new_stage=new_stage)
+
+
+TestRepeg = RepegMachine.TestCase

@@ -36,13 +36,15 @@ def _work(quantity: int = 3, **changes: Any) -> Work:
 
 
 async def _run(
-    faults: tuple[object, ...], work: Work, *, gaps: tuple[Gap, ...] = (), **kwargs: Any
+    faults: tuple[object, ...], work: Work, *, gaps: tuple[Gap, ...] = (), spread_ticks: int = 1,
+    **kwargs: Any,
 ) -> tuple[list[ChildOrderReport], FakeRisk, list[dict[str, Any]], float]:
-    """Work ``work`` on still oats (350.00 / 350.25) with ``faults``; the children, the fake
-    risk actor, the captured logs and the virtual time it took."""
+    """Work ``work`` on still oats (350.00 / 350.25, or ``spread_ticks`` wide) with
+    ``faults``; the children, the fake risk actor, the captured logs and the virtual time it
+    took."""
     limits = {"max_order_quantity": kwargs.get("max_order_quantity"),
               "allow": kwargs.pop("allow", None)}  # the fake enforces the same limit
-    params = attrs.evolve(still_oats(gaps=gaps), faults=faults)
+    params = attrs.evolve(still_oats(spread_ticks=spread_ticks, gaps=gaps), faults=faults)
     async with open_sim_exchange(params, seed=1) as exchange:
         async with open_fake_risk(exchange, OATS, **limits) as (risk, fake):
             source = QuoteSource(fake.broker.quote_nowait, max_age=MAX_AGE)
@@ -78,38 +80,58 @@ async def test_a_usable_market_steps_and_fills_as_before(
 async def test_a_stale_quote_is_never_priced_from_and_the_order_rests(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    """Quotes frozen from 10 s to 100 s while the market gaps up a point: at the step (60 s)
-    and the cross (90 s) the quote is stale, so the bid rests at 350.00, nothing is priced
-    from the frozen 350.00 / 350.25, the episode is logged once, and the order is cancelled
-    at 105 s as usual."""
+    """Quotes frozen from 10 s to 100 s while the market gaps up a point: through the step
+    (60 s) and into the last stage (90 s) the bid rests at 350.00, nothing is priced from the
+    frozen 350.00 / 350.25, and the episode is logged once; at 100 s the quote is fresh and
+    the final stage takes the new ask, 351.25."""
     faults = (StaleQuotes(at=10, duration=90),)
     children, fake, logs, took = await _run(faults, _work(), gaps=(Gap(at=20, change="1.00"),))
     (child,) = children
-    assert fake.prices() == [Decimal("350.00")] and fake.modified == []
-    assert child.status is OrderStatus.CANCELLED and child.filled == 0
-    assert (child.quote_waits, child.quote_problem) == (2, "stale 80.0 s")
-    assert [(e["symbol"], e["why"]) for e in _unusable(logs)] == [("ZO", "stale 50.0 s")]
-    assert fake.cancelled == [(105.0, child.client_order_id)]
-    assert took == pytest.approx(105.030)
+    assert fake.prices() == [Decimal("350.00"), Decimal("351.25")]
+    assert [(t, price) for t, _, price in fake.modified] == [(100.0, Decimal("351.25"))]
+    assert child.status is OrderStatus.FILLED and fake.cancelled == []
+    assert (child.quote_waits, child.quote_problem) == (2, "stale 89.0 s")
+    assert [(e["symbol"], e["why"]) for e in _unusable(logs)] == [("ZO", "stale 11.0 s")]
+    assert took == pytest.approx(100.030)
     report = _report(children)
-    assert (report.quote_waits, report.quote_problem) == (2, "stale 80.0 s")
+    assert (report.quote_waits, report.quote_problem) == (2, "stale 89.0 s")
 
 
 async def test_a_bad_quote_at_the_start_delays_the_first_order(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    """Crossed quotes for the first 75 s: nothing is placed at 0 s or 60 s; at the cross
-    (90 s) the quote is good again and the order goes in at the ask and fills. One log line
-    for the episode, two waits in the report."""
+    """Crossed quotes for the first 75 s: nothing is placed at the start or at the step
+    (60 s); at 75 s the quote is good again, and the step takes the one-tick spread's ask and
+    fills. One log line for the episode, two stages that began without a quote."""
     faults = (BadQuotes(at=0, duration=75, problem="crossed"),)
     children, fake, logs, took = await _run(faults, _work())
     (child,) = children
-    assert [(t, r.limit_price) for t, r in fake.placed] == [(90.0, Decimal("350.25"))]
+    assert [(t, r.limit_price) for t, r in fake.placed] == [(75.0, Decimal("350.25"))]
     assert child.status is OrderStatus.FILLED
     assert (child.quote_waits, child.quote_problem) == (2, "crossed")
     assert [(e["symbol"], e["why"]) for e in _unusable(logs)] == [("ZO", "crossed")]
     assert [e["event"] for e in logs].count("quote_usable") == 1
-    assert took == pytest.approx(90.030)
+    assert took == pytest.approx(75.030)
+
+
+@pytest.mark.parametrize(("gap_at", "modified"), [
+    (30.0, [(60.0, "351.00"), (90.0, "351.25")]),
+    (70.0, [(60.0, "350.00"), (70.0, "351.00"), (90.0, "351.25")]),
+])
+async def test_from_the_step_on_the_order_follows_a_touch_that_moved_away(
+    autojump_clock: trio.testing.MockClock, gap_at: float, modified: list[tuple[float, str]],
+) -> None:
+    """A 4-tick spread (349.50 / 350.50) gaps up a point. At stage 0 the bid rests one tick
+    inside, at 349.75, where it was placed (following it would be chasing); from the step on
+    it follows the touch within the second, and the last stage (not the intent's final order)
+    rests one tick short of the new ask. Nothing fills, and the report says where it ended."""
+    children, fake, _, took = await _run((), _work(final=False), spread_ticks=4,
+                                         gaps=(Gap(at=gap_at, change="1.00"),))
+    (child,) = children
+    assert fake.prices()[0] == Decimal("349.75")
+    assert [(t, str(price)) for t, _, price in fake.modified] == modified
+    assert child.status is OrderStatus.CANCELLED and child.reason == "ladder ended at 351.25"
+    assert fake.cancelled == [(105.0, child.client_order_id)] and took == pytest.approx(105.030)
 
 
 async def test_no_usable_quote_at_any_stage_sends_nothing(

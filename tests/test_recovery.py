@@ -225,11 +225,11 @@ async def test_an_interrupted_twap_resumes_its_remaining_slices(
     """A 3-slice TWAP whose journal dies at 130 s (slice 2 working) restarts at 140 s (the
     finalizer's bound): slice 2 is adopted as the first of the 2 slices left over the 160 s
     left of the horizon, and the last slice goes at 220 s; the report counts the first
-    slice's fills too."""
+    slice's fills too (each step takes the one-tick spread's ask)."""
     path = tmp_path / "j.sqlite"
     config = HydraConfig(execution=TWAP)
     intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15)
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
         with pytest.raises(BaseExceptionGroup):
             async with open_engine(exchange, path, config,
                                    offload=_crash_after_time(exchange.origin + 130.0)) as engine:
@@ -242,7 +242,7 @@ async def test_an_interrupted_twap_resumes_its_remaining_slices(
             report = await adopted.wait_done()
     (resumed,) = _notes(path, "intent_resumed")
     assert (resumed["slices"], resumed["horizon"], resumed["remaining"]) == (2, 160.0, 10)
-    assert resumed["arrival_mid"] == "350.00" and resumed["policy"] == "twap"
+    assert resumed["arrival_mid"] == "350.125" and resumed["policy"] == "twap"
     assert _seconds(path, exchange, "order") == [0.0, 100.0, 220.0]
     assert report.filled == 15 and report.quantity == 15
     assert [unstamped(c.client_order_id) for c in report.children] == [
@@ -341,11 +341,11 @@ async def test_an_intent_whose_orders_the_journal_lost_is_not_resumed_beside_the
         async with open_engine(exchange, path, config, adopt_unknown=True) as engine:
             assert [unstamped(c) for c in engine.witness.unknown_orders] == ["lost-twap.2"]
             assert [d.description for d in engine.interrupted] == [
-                "intent lost-twap was interrupted by a stop: 5 of 15 filled; not resumed (the"
+                "intent lost-twap was interrupted by a stop: 0 of 15 filled; not resumed (the"
                 " journal had lost some of its orders: they are adopted as unknown and left"
                 " to the trader)"]
             (reported,) = engine.adopted  # its journaled part, reported: nothing to work
-            assert (await reported.wait_done()).filled == 5
+            assert (await reported.wait_done()).filled == 0  # slice 1 rested, unfilled
             await trio.sleep_until(exchange.origin + 400.0)
         assert exchange.statistics().orders == 2
         filled = sum(f.quantity for f in exchange.executions_since(
@@ -360,7 +360,7 @@ async def test_fills_made_while_down_are_journaled_before_the_restart_resumes(
 ) -> None:
     """Slice 2 of a 3-slice TWAP fills while Hydra is down (five one-lot sells from 131 s hit
     it). The restart's resync journals those fills before recovery reads the intent's history,
-    so the resumed TWAP works only the last 5 lots: 15 bought, not 20."""
+    so the resumed TWAP works only the 10 lots left: 15 bought, not 20."""
     path = tmp_path / "j.sqlite"
     config = HydraConfig(execution=TWAP)
     intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15)
@@ -380,7 +380,7 @@ async def test_fills_made_while_down_are_journaled_before_the_restart_resumes(
             dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
     assert (bought, report.filled, exchange.statistics().orders) == (15, 15, 3)
     (note,) = _notes(path, "intent_resumed")
-    assert note["remaining"] == 5
+    assert note["remaining"] == 10  # slice 1 (at the touch) filled nothing, slice 2 took 5
 
 
 async def test_a_fill_older_than_the_journals_newest_is_still_journaled_on_restart(

@@ -28,12 +28,14 @@ def _scenario(actions: list[dict[str, Any]], **top: Any) -> Any:
 async def test_a_cancel_action_cancels_at_its_time(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    """The intent rests at mid until the cancel at 10 s; the run ends when it has reported."""
+    """The intent rests one tick inside the spread until the cancel at 10 s, and says so; the
+    run ends when it has reported."""
     scenario = _scenario([BUY, {"kind": "cancel", "at": 10, "intent": "buy"}])
     result = await play(scenario, seed=1, policy=RunPolicy.HYDRA, journal=tmp_path / "j.sqlite")
     (order,) = result.orders
     assert order.report.children[0].status is OrderStatus.CANCELLED
-    assert order.report.children[0].prices == (Decimal("350.00"),)
+    assert order.report.children[0].prices == (Decimal("349.75"),)
+    assert order.report.end_reason == "stopped: intent buy cancelled"
     assert result.summary.duration == pytest.approx(10.03)
 
 

@@ -28,8 +28,11 @@ TWAP = ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(8), twap_s
 async def test_slices_over_the_order_limit_are_worked_in_orders_within_it(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    """20 lots in two slices of 10 under a 4-lot limit: each slice is three orders (4, 3, 3),
-    one after another, each with a fresh client order id; the second slice starts at 300 s."""
+    """20 lots in two slices of 10 under a 4-lot limit: the first slice is three orders
+    (4, 3, 3), one after another within its 300 s, each with a fresh client order id; the
+    second order finds one lot at the ask and the next crowd spread two ticks wide, which it
+    does not take before the deadline. The second slice starts at 300 s with the 2 lots
+    carried over (4, 4, 4), and its last order takes the wide spread at the deadline."""
     work = Work(intent_id=INTENT, client_order_id=client_order_id_for(INTENT, 1), contract=OATS,
                 side=Side.BUY, quantity=20, policy=Policy.PATIENCE, settings=TWAP,
                 arrival_mid=Decimal("350.125"))
@@ -43,8 +46,10 @@ async def test_slices_over_the_order_limit_are_worked_in_orders_within_it(
                                risk=risk, quotes=source.usable, report_to=report_to,
                                max_order_quantity=4, why_unusable=source.problem)
     children = collected(reports)
-    assert [r.quantity for _, r in fake.placed] == [4, 3, 3, 4, 3, 3]
+    assert [r.quantity for _, r in fake.placed] == [4, 3, 3, 4, 4, 4]
+    assert [c.filled for c in children] == [4, 1, 3, 4, 4, 4]
+    assert children[1].reason == "ladder ended at 350.25"
     assert [c.client_order_id for c in children] == [f"int-t.{n}" for n in range(1, 7)]
     starts = [t for t, _ in fake.placed]
     assert starts[3] == pytest.approx(300.0) and starts == sorted(starts)
-    assert sum(c.filled for c in children) == 20
+    assert fake.prices()[-1] == Decimal("350.50") and starts[-1] < 600.0

@@ -9,6 +9,7 @@ domain values):
   _positions, _pacing, _backoff, _routing, _twap   accounting, pacing, schedules, slicing
   _pricing, _slippage                              prices on the tick grid; the slippage model
   _model_versions                                  the slippage model's versions and predictions
+  _crowd                                           the crowd's quote, our own order taken out
   _ladder                                          the patience ladder's prices and waits
   _quote_check                                     whether a broker's quote can be priced from
   _risk_checks                                     pre-trade checks and circuit breakers

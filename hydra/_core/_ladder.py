@@ -1,7 +1,13 @@
 """The patience ladder and the two baseline policies, as pure functions of the current quote.
 
-Stage 0 rests at mid (less the limit offset), stage 1 steps toward the market, stage 2 crosses
-the spread. Every price is a limit price on the tick grid, never past the slippage guard.
+The ladder prices from the crowd's quote, our own resting order taken out of it
+(`hydra._core._crowd`). Stage 0 rests at the crowd's near touch, or one tick inside it when the
+crowd's spread is two ticks or more (less the limit offset); stage 1 steps toward the market by
+``price_step_pct`` and stage 2 goes to one tick short of the far touch: neither takes a spread
+wider than one tick. The far touch is taken only when the crowd's spread is one tick with size
+displayed there (from the stage the urgency allows), or in the last stage of an intent's last
+order, when the deadline demands it. Every price is a limit price on the tick grid, never past
+the slippage guard. `repeg` says when a resting order moves to its stage's price.
 """
 
 from __future__ import annotations
@@ -14,12 +20,14 @@ from .._contracts import ContractSpec
 from .._enums import Policy, Side
 from .._errors import InvalidValueError
 from .._quotes import Quote
-from .._settings import ExecutionSettings
+from .._settings import ExecutionSettings, Urgency
+from ._crowd import OwnOrder, crowd_quote, far_size, near_size
 from ._pricing import (
     apply_offset,
     check_side,
     clamp_to_guard,
     guard_limit,
+    is_at_least_as_aggressive,
     round_aggressive,
     round_passive,
 )
@@ -28,12 +36,16 @@ from ._pricing import (
 class LadderStage(enum.IntEnum):
     """One rung of the patience ladder, in the order they are worked."""
 
-    AT_MID = 0
+    RESTING = 0
     STEPPED = 1
     CROSSING = 2
 
 
-_WAIT_FRACTION = {LadderStage.AT_MID: 1.0, LadderStage.STEPPED: 0.5, LadderStage.CROSSING: 0.25}
+_WAIT_FRACTION = {LadderStage.RESTING: 1.0, LadderStage.STEPPED: 0.5, LadderStage.CROSSING: 0.25}
+
+_FIRST_TAKING = {Urgency.LOW: None, Urgency.NORMAL: LadderStage.STEPPED,
+                 Urgency.HIGH: LadderStage.RESTING}
+"""The first stage that takes a one-tick crowd spread, by urgency (LOW: only at the deadline)."""
 
 
 def _check_stage(value: Any) -> LadderStage:
@@ -53,18 +65,44 @@ def step_size(*, mid: Decimal, settings: ExecutionSettings, tick_size: Decimal) 
     return max(ticks, Decimal(1)) * tick_size
 
 
-def _unguarded_price(
-    side: Side, quote: Quote, stage: LadderStage, settings: ExecutionSettings, tick: Decimal
-) -> Decimal:
-    far = round_aggressive(side, quote.far_touch(side), tick_size=tick)
-    if stage is LadderStage.CROSSING:
+def takes(side: Side, crowd: Quote, stage: LadderStage, *, urgency: Urgency, final: bool,
+          tick_size: Decimal) -> bool:
+    """True when ``stage`` takes the far touch of the ``crowd``'s quote: in the last stage of
+    an intent's ``final`` order, or when the crowd's spread is one tick with size displayed
+    there and ``urgency`` allows taking at ``stage``."""
+    if final and stage is LadderStage.CROSSING:
+        return True
+    first = _FIRST_TAKING[urgency]
+    one_tick = crowd.spread <= tick_size and far_size(side, crowd) > 0
+    return one_tick and first is not None and stage >= first
+
+
+def _toward(side: Side, a: Decimal, b: Decimal) -> Decimal:
+    """The more aggressive of two prices (buy: the higher)."""
+    return max(a, b) if side is Side.BUY else min(a, b)
+
+
+def _away(side: Side, a: Decimal, b: Decimal) -> Decimal:
+    """The less aggressive of two prices (buy: the lower)."""
+    return min(a, b) if side is Side.BUY else max(a, b)
+
+
+def _unguarded_price(side: Side, crowd: Quote, stage: LadderStage, settings: ExecutionSettings,
+                     tick: Decimal, *, final: bool) -> Decimal:
+    far = round_aggressive(side, crowd.far_touch(side), tick_size=tick)
+    if takes(side, crowd, stage, urgency=settings.urgency, final=final, tick_size=tick):
         return far
-    at_mid = apply_offset(side, quote.mid, offset=settings.limit_offset, tick_size=tick)
-    price = round_passive(side, at_mid, tick_size=tick)
-    if stage is LadderStage.AT_MID:
-        return price
-    stepped = price + side.sign * step_size(mid=quote.mid, settings=settings, tick_size=tick)
-    return min(stepped, far) if side is Side.BUY else max(stepped, far)
+    near = round_passive(side, crowd.near_touch(side), tick_size=tick)
+    wide = abs(far - near) >= 2 * tick
+    passive = near + side.sign * tick if wide else near
+    inside = _toward(side, passive, far - side.sign * tick)  # the best price that does not take
+    if stage is LadderStage.RESTING:
+        offset = apply_offset(side, passive, offset=settings.limit_offset, tick_size=tick)
+        return round_passive(side, offset, tick_size=tick)
+    if stage is LadderStage.STEPPED:
+        step = step_size(mid=crowd.mid, settings=settings, tick_size=tick)
+        return _away(side, passive + side.sign * step, inside)
+    return inside
 
 
 def _guarded(side: Side, price: Decimal, *, guard: Decimal, tick: Decimal) -> Decimal:
@@ -79,13 +117,18 @@ def ladder_price(
     settings: ExecutionSettings,
     contract: ContractSpec,
     arrival_mid: Decimal,
+    own: OwnOrder | None = None,
+    final: bool = False,
 ) -> Decimal:
-    """The limit price of ``stage`` for the current ``quote``, clamped to the slippage guard."""
+    """The limit price of ``stage`` for the current ``quote`` without ``own`` (our order resting
+    in it) in it, clamped to the slippage guard; ``final``: the intent's last order, whose last
+    stage takes whatever the spread."""
     side, stage, tick = check_side(side), _check_stage(stage), contract.tick_size
     guard = guard_limit(
         side, arrival_mid=arrival_mid, guard=settings.slippage_guard, tick_size=tick
     )
-    price = _unguarded_price(side, quote, stage, settings, tick)
+    crowd = crowd_quote(side, quote, own=own, tick_size=tick)
+    price = _unguarded_price(side, crowd, stage, settings, tick, final=final)
     return _guarded(side, price, guard=guard, tick=tick)
 
 
@@ -110,3 +153,35 @@ def baseline_price(
         side, arrival_mid=arrival_mid, guard=settings.slippage_guard, tick_size=tick
     )
     return _guarded(side, price, guard=guard, tick=tick)
+
+
+def repeg(
+    side: Side,
+    quote: Quote,
+    stage: LadderStage,
+    *,
+    own: OwnOrder,
+    settings: ExecutionSettings,
+    contract: ContractSpec,
+    arrival_mid: Decimal,
+    final: bool = False,
+    new_stage: bool = False,
+) -> Decimal | None:
+    """The price to move ``own`` (our resting order) to at ``quote``, or None to leave it.
+
+    The stage's price (`ladder_price`), when it is toward the market from ``own.price``: the
+    ladder never moves away from the market. When a ``new_stage`` begins the order goes to the
+    stage's price; within a stage it follows the crowd's touch from the step on, and moves
+    otherwise only to take the far touch: at stage 0 it rests where it was placed (following
+    a touch that moved away is chasing), and while our order is alone at the displayed touch
+    the crowd's own touch is only an estimate (re-pricing from it would step the order up again
+    and again, chasing itself)."""
+    price = ladder_price(side, quote, stage, settings=settings, contract=contract,
+                         arrival_mid=arrival_mid, own=own, final=final)
+    if price == own.price or not is_at_least_as_aggressive(side, price, own.price):
+        return None
+    alone = own.price == quote.near_touch(side) and near_size(side, quote) <= own.remaining
+    follows = new_stage or (stage is not LadderStage.RESTING and not alone)
+    if not follows and not is_at_least_as_aggressive(side, price, quote.far_touch(side)):
+        return None
+    return price

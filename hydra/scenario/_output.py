@@ -12,7 +12,7 @@ JSON shapes (prices and bps as numbers, null when there is none):
 
 ORDER is ``{"intent_id", "action", "symbol", "month", "side", "quantity", "filled",
 "avg_price", "arrival_mid", "shortfall_bps", "completion", "blocked", "block_reason",
-"is_complete_bps", "filled_bps", "opportunity_bps", "commission_bps", "commission",
+"end_reason", "is_complete_bps", "filled_bps", "opportunity_bps", "commission_bps", "commission",
 "child_orders": [{"client_order_id", "order_type", "limit_price", "stop_price", "quantity",
 "filled", "status"}]}``; a client order id is shown without its journal id (``<intent>.<n>``),
 so one seed prints the same JSON with every journal. ``shortfall_bps`` is over the filled part
@@ -78,6 +78,7 @@ def order_to_json(order: OrderResult) -> dict[str, Any]:
         "completion": _number(report.completion, 4),
         "blocked": report.blocked,
         "block_reason": report.block_reason,
+        "end_reason": report.end_reason,
         **cost_to_json(order.cost),
         "child_orders": [child_to_json(child) for child in report.children],
     }
@@ -170,7 +171,7 @@ def intent_seeds_to_json(intent: IntentSeeds) -> dict[str, Any]:
 # --- text --------------------------------------------------------------------------------------
 
 _COLUMNS = ("id", "symbol", "side", "qty", "filled", "avg price", "arrival mid",
-            "shortfall bps", "completion", "blocked reason")
+            "shortfall bps", "completion", "ended short because")
 _RIGHT = {"qty", "filled", "avg price", "arrival mid", "shortfall bps", "completion"}
 
 
@@ -183,7 +184,7 @@ def _row(order: OrderResult) -> tuple[str, ...]:
     symbol = f"{r.symbol} {order.month}" if order.month else r.symbol
     return (r.intent_id, symbol, r.side.value, str(r.quantity), str(r.filled),
             _text(r.average_price, 4), str(r.arrival_mid), _text(r.shortfall_bps, 2),
-            f"{r.completion:.0%}", r.block_reason or "")
+            f"{r.completion:.0%}", r.end_reason or "")
 
 
 def render_table(rows: Sequence[tuple[str, ...]]) -> str:
