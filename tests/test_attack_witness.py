@@ -1,0 +1,67 @@
+"""Attacks on the witness's completed orders (commit 7a6a0a2..4f363c0): each test shows a
+defect and fails on the code as it is."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import attrs
+import trio
+
+from hydra import OATS, OrderIntent, Policy, Side
+from hydra._journal import Journal
+from hydra._journal_schema import STATEMENTS
+from hydra.sim import open_sim_exchange
+from tests.simulated import open_engine, quiet_oats
+
+
+def _drop_wal(path: Path) -> None:
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _lose_events_after_intent(path: Path, intent_id: str) -> None:
+    """What a lost -wal leaves when the last checkpoint fell between an intent's record and
+    its first order: every event after the intent is gone (the append-only trigger is lifted
+    only to make the copy, then put back)."""
+    db = sqlite3.connect(path)
+    try:
+        (seq,) = db.execute("SELECT seq FROM events WHERE kind = 'intent' AND intent_id = ?",
+                            (intent_id,)).fetchone()
+        db.execute("DROP TRIGGER events_no_delete")
+        db.execute("DELETE FROM events WHERE seq > ?", (seq,))
+        (trigger,) = [s for s in STATEMENTS if "events_no_delete" in s]
+        db.execute(trigger)
+        db.commit()
+    finally:
+        db.close()
+
+
+async def test_a_lost_filled_order_from_before_the_trading_day_roll_is_bought_again(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The witness takes an unknown *completed* order as harmless ("they hold no position")
+    and only today's executions as proof the journal is behind. An intent whose record
+    survived a lost -wal but whose order (filled 2 of 2 at 16:58 Chicago) did not is, after
+    the 17:00 roll, neither behind nor ended: the restart resumes it and buys 2 more: the
+    fill is duplicated (4 bought for an intent of 2). Expected: refused as behind, or the
+    intent not resumed."""
+    path = tmp_path / "j.sqlite"
+    # 2025-03-03 is CST: 17:00 Chicago is 23:00 UTC; the first run trades at 22:58 UTC.
+    params = attrs.evolve(quiet_oats(),
+                          session_start=dt.datetime(2025, 3, 3, 22, 58, tzinfo=dt.UTC))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path) as engine:
+            report = await (await engine.submit(OrderIntent(
+                contract=OATS, side=Side.BUY, quantity=2, policy=Policy.CROSS,
+                intent_id="buy2"))).wait_done()
+            assert report.filled == 2
+        _drop_wal(path)
+        _lose_events_after_intent(path, "buy2")
+        await trio.sleep(300)  # 23:03 UTC: a new trading day
+        async with open_engine(exchange, path) as engine:
+            await trio.sleep(120)
+        bought = sum(f.quantity for f in exchange.executions_since(params.session_start))
+        assert bought == 2, f"intent of 2 bought {bought}"
