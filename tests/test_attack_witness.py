@@ -4,15 +4,18 @@ defect and fails on the code as it is."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from pathlib import Path
 
 import attrs
 import trio
 
-from hydra import OATS, OrderIntent, Policy, Side
+from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, Policy, Side
+from hydra._ids import IntentId
 from hydra._journal import Journal
 from hydra._journal_schema import STATEMENTS
+from hydra._settings import Distance, ShutdownSettings
 from hydra.sim import open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
 
@@ -65,3 +68,49 @@ async def test_a_lost_filled_order_from_before_the_trading_day_roll_is_bought_ag
             await trio.sleep(120)
         bought = sum(f.quantity for f in exchange.executions_since(params.session_start))
         assert bought == 2, f"intent of 2 bought {bought}"
+
+
+LEAVE = HydraConfig(
+    execution=ExecutionSettings(slippage_guard=Distance.ticks(2)),
+    shutdown=ShutdownSettings(drain_timeout=1.0, leave_working=True),
+)
+
+
+async def test_an_order_adopted_as_unknown_by_schema_2_is_resent_after_the_upgrade(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A schema-2 journal (the Hydra before this change) adopted a working order it had lost
+    (--adopt-unknown): its ``unknown_order`` note names the order in its payload only, with
+    no intent id (neither in the payload nor in a column). The migration to schema 3 does
+    not key old notes by intent, and `intents_behind` and `last_sequence` now read only the
+    column: the intent, whose record survived, is resumed (it was never to be) and numbered
+    from 0, so its next order reuses the adopted order's client order id while that order
+    still works at the broker. Expected: not resumed, and no id sent twice."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        async with open_engine(exchange, path, LEAVE) as engine:
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
+                                            policy=Policy.PASSIVE, intent_id="rest"))
+            await trio.sleep(5)
+        (working,) = exchange.open_orders()
+        coid = working.client_order_id
+        _drop_wal(path)
+        _lose_events_after_intent(path, "rest")
+        db = sqlite3.connect(path)  # what the schema-2 witness wrote when told to adopt it
+        db.execute("INSERT INTO events (recorded_at, kind, payload) VALUES (?, 'note', ?)",
+                   ("2025-03-03T14:31:00+00:00", json.dumps(
+                       {"what": "unknown_order", "client_order_id": coid,
+                        "left_to": "the trader"})))
+        db.execute("PRAGMA user_version = 2")
+        db.commit()
+        db.close()
+        async with open_engine(exchange, path, LEAVE):
+            await trio.sleep(5)
+        sent = exchange.statistics().orders
+    journal = Journal.open_read_only(path)
+    resumed = [n for n in journal.notes("intent_resumed") if n["intent_id"] == "rest"]
+    numbered = journal.last_sequence(IntentId("rest"))
+    journal.close()
+    assert (resumed, numbered, sent) == ([], 1, 1), (
+        f"resumed={resumed} last_sequence={numbered} (the adopted order is {coid}) "
+        f"orders at the exchange={sent}")
