@@ -114,3 +114,30 @@ async def test_an_order_adopted_as_unknown_by_schema_2_is_resent_after_the_upgra
     assert (resumed, numbered, sent) == ([], 1, 1), (
         f"resumed={resumed} last_sequence={numbered} (the adopted order is {coid}) "
         f"orders at the exchange={sent}")
+
+
+async def test_a_resumed_intent_with_nothing_working_is_dropped_for_want_of_a_quote(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """An intent whose record survived a lost -wal but whose only order (cancelled at the
+    broker, nothing filled) did not is resumed with its whole quantity; but the restart
+    subscribes quotes only for adopted orders and held positions, so the resumed ladder finds
+    no usable quote, sends nothing and the intent is journaled finished with 0 of 2 filled:
+    resumed in name, dropped in fact. Expected: the resumed intent works an order."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine:  # cancelled at the close
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
+                                            policy=Policy.PASSIVE, intent_id="rest"))
+            await trio.sleep(5)
+        assert exchange.open_orders() == ()
+        _drop_wal(path)
+        _lose_events_after_intent(path, "rest")
+        async with open_engine(exchange, path, LEAVE):
+            await trio.sleep(5)
+            working = exchange.open_orders()
+    journal = Journal.open_read_only(path)
+    resumed = [n["intent_id"] for n in journal.notes("intent_resumed")]
+    journal.close()
+    assert resumed == ["rest"]
+    assert len(working) == 1, f"resumed, yet nothing works: {exchange.statistics().orders} sent"
