@@ -16,7 +16,7 @@ from hydra._ids import IntentId
 from hydra._journal import Journal
 from hydra._journal_schema import STATEMENTS
 from hydra._settings import Distance, ShutdownSettings
-from hydra.sim import open_sim_exchange
+from hydra.sim import DisplayedSize, MarketParams, SimParams, open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
 
 
@@ -141,3 +141,59 @@ async def test_a_resumed_intent_with_nothing_working_is_dropped_for_want_of_a_qu
     journal.close()
     assert resumed == ["rest"]
     assert len(working) == 1, f"resumed, yet nothing works: {exchange.statistics().orders} sent"
+
+
+def _lose_events_from(path: Path, kind: str, intent_id: str) -> None:
+    """What a lost -wal leaves when the last checkpoint fell just before ``intent_id``'s
+    first ``kind`` event: it and everything after it are gone."""
+    db = sqlite3.connect(path)
+    try:
+        (seq,) = db.execute("SELECT min(seq) FROM events WHERE kind = ? AND intent_id = ?",
+                            (kind, intent_id)).fetchone()
+        db.execute("DROP TRIGGER events_no_delete")
+        db.execute("DELETE FROM events WHERE seq >= ?", (seq,))
+        (trigger,) = [s for s in STATEMENTS if "events_no_delete" in s]
+        db.execute(trigger)
+        db.commit()
+    finally:
+        db.close()
+
+
+async def test_a_roll_whose_open_leg_the_journal_lost_is_opened_again_or_crashes(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A roll of 3 May oats ran both legs; a lost -wal keeps ``roll_started`` and the close
+    (3 closed) but loses the open leg (its intent, order and fill). Restarted with
+    adopt_unknown, the witness adopts the open leg's execution and journals the lost intent
+    as ``intent_interrupted``; but the roll recovery asks only `has_intent` (an ``intent``
+    event) and opens the July leg again: either 3 more July lots are bought (6 held), or the
+    submit of an intent the broker has seen is refused inside the engine's nursery and the
+    start crashes, every start. Expected: a clean start that holds 3 July lots."""
+    path = tmp_path / "j.sqlite"
+    may = OATS.for_month("202605")
+    async with open_sim_exchange(_two_months(), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine:
+            await (await engine.submit(OrderIntent(contract=may, side=Side.BUY,
+                                                   quantity=3))).wait_done()
+            await engine.roll(may, to_expiry="202607",
+                              intent_ids=(IntentId("close"), IntentId("open")))
+        assert {p.contract.expiry: p.quantity for p in exchange.positions()} == {
+            "202605": 0, "202607": 3}
+        _drop_wal(path)
+        _lose_events_from(path, "intent", "open")
+        problems = []
+        for adopt in (True, False):  # the start after it too
+            try:
+                async with open_engine(exchange, path, adopt_unknown=adopt):
+                    await trio.sleep(120)
+            except BaseException as error:  # noqa: BLE001 - what a start raised is the finding
+                problems.append(repr(error))
+        held = {p.contract.expiry: p.quantity for p in exchange.positions()}
+    assert (problems, held) == ([], {"202605": 0, "202607": 3})
+
+
+def _two_months() -> SimParams:
+    return SimParams(markets=tuple(
+        MarketParams.oats(contract=OATS.for_month(month), adv=0, daily_volatility=0.0,
+                          spread_ticks=((2, 1.0),), displayed_size=DisplayedSize.fixed(5))
+        for month in ("202605", "202607")))
