@@ -12,10 +12,11 @@ import attrs
 import trio
 
 from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, Policy, Side
+from hydra._errors import RiskDeniedError
 from hydra._ids import IntentId
 from hydra._journal import Journal
 from hydra._journal_schema import STATEMENTS
-from hydra._settings import Distance, ShutdownSettings
+from hydra._settings import Distance, RiskLimits, ShutdownSettings
 from hydra.sim import DisplayedSize, MarketParams, SimParams, open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
 
@@ -197,3 +198,33 @@ def _two_months() -> SimParams:
         MarketParams.oats(contract=OATS.for_month(month), adv=0, daily_volatility=0.0,
                           spread_ticks=((2, 1.0),), displayed_size=DisplayedSize.fixed(5))
         for month in ("202605", "202607")))
+
+
+async def test_a_fill_the_journal_lost_is_counted_twice_in_the_restart_position(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A lost -wal keeps an order (bought 2) but loses its fill. At the restart the book's
+    positions are the broker's (2 held, the lost fill in them), then the recovery's resync
+    journals the lost fill and books it again as Hydra's own: the book holds 4. With
+    max_position 3 a buy of 1 (3 held after it) is blocked as over the limit. Expected:
+    the fill is journaled once and the position stays the broker's, so the buy of 1 fills."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(risk=RiskLimits(max_position=3))
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, path, config) as engine:
+            report = await (await engine.submit(OrderIntent(
+                contract=OATS, side=Side.BUY, quantity=2, policy=Policy.CROSS,
+                intent_id="buy2"))).wait_done()
+            assert report.filled == 2
+        _drop_wal(path)
+        _lose_events_from(path, "fill", "buy2")
+        refused = None
+        async with open_engine(exchange, path, config) as engine:
+            try:
+                await (await engine.submit(OrderIntent(
+                    contract=OATS, side=Side.BUY, quantity=1, policy=Policy.CROSS,
+                    intent_id="one"))).wait_done()
+            except RiskDeniedError as error:
+                refused = str(error)  # "intent one refused: position 5 exceeds limit 3"
+        held = sum(p.quantity for p in exchange.positions())
+    assert (refused, held) == (None, 3)
