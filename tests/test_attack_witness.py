@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
 import attrs
 import trio
 
-from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, Policy, Side
+from hydra import (
+    OATS,
+    ExecutionSettings,
+    HydraConfig,
+    InvalidValueError,
+    OrderIntent,
+    Policy,
+    Side,
+)
 from hydra._errors import RiskDeniedError
 from hydra._ids import IntentId
 from hydra._journal import Journal
@@ -228,3 +237,38 @@ async def test_a_fill_the_journal_lost_is_counted_twice_in_the_restart_position(
                 refused = str(error)  # "intent one refused: position 5 exceeds limit 3"
         held = sum(p.quantity for p in exchange.positions())
     assert (refused, held) == (None, 3)
+
+
+async def test_a_lost_intent_seen_only_as_completed_is_sent_again_the_next_day(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A passive bid cancelled at the close of a run whose journal then loses it (a lost
+    -wal, the file put back to before the intent). The next start hears it among the
+    broker's completed orders: ``unknown_completed_order`` and ``intent_interrupted`` are
+    journaled, "so that no client order id is sent twice". The day after, the broker no
+    longer lists it; `was_submitted` asks only the day's witness and ``has_intent``, so the
+    intent is accepted again and its first order reuses the very client order id the
+    journal recorded as seen. Expected: refused as already submitted (or numbered .2)."""
+    path = tmp_path / "j.sqlite"
+    Journal.open(path).close()
+    backup = path.with_name("backup.sqlite")
+    shutil.copy(path, backup)
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine:
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
+                                            policy=Policy.PASSIVE, intent_id="gone"))
+            await trio.sleep(5)
+        shutil.copy(backup, path)
+        _drop_wal(path)
+        async with open_engine(exchange, path) as engine:
+            (seen,) = engine.witness.unknown_completed
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:  # next day
+        async with open_engine(exchange, path, LEAVE) as engine:
+            try:
+                await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
+                                                policy=Policy.PASSIVE, intent_id="gone"))
+            except InvalidValueError:
+                pass  # refused: what is expected
+            await trio.sleep(5)
+        sent = [o.client_order_id for o in exchange.open_orders()]
+    assert seen not in sent, f"{seen} sent again"
