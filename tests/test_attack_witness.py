@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import attrs
+import pytest
 import trio
 
 from hydra import (
@@ -21,13 +22,15 @@ from hydra import (
     Policy,
     Side,
 )
+from hydra._bracket import BracketIntent
 from hydra._errors import RiskDeniedError
-from hydra._ids import IntentId
+from hydra._ids import IntentId, unstamped
 from hydra._journal import Journal
 from hydra._journal_schema import STATEMENTS
 from hydra._settings import Distance, RiskLimits, ShutdownSettings
-from hydra.sim import DisplayedSize, MarketParams, SimParams, open_sim_exchange
+from hydra.sim import DisplayedSize, MarketParams, ScriptedFlow, SimParams, open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
+from tests.test_recovery import _crash_once
 
 
 def _drop_wal(path: Path) -> None:
@@ -272,3 +275,48 @@ async def test_a_lost_intent_seen_only_as_completed_is_sent_again_the_next_day(
             await trio.sleep(5)
         sent = [o.client_order_id for o in exchange.open_orders()]
     assert seen not in sent, f"{seen} sent again"
+
+
+def _lose_events_from_order(path: Path, client_order_id: str) -> None:
+    """What a lost -wal leaves when the last checkpoint fell just before ``client_order_id``
+    was journaled: its order event and everything after it are gone."""
+    db = sqlite3.connect(path)
+    try:
+        (seq,) = db.execute("SELECT min(seq) FROM events WHERE kind = 'order'"
+                            " AND client_order_id = ?", (client_order_id,)).fetchone()
+        db.execute("DROP TRIGGER events_no_delete")
+        db.execute("DELETE FROM events WHERE seq >= ?", (seq,))
+        (trigger,) = [s for s in STATEMENTS if "events_no_delete" in s]
+        db.execute(trigger)
+        db.commit()
+    finally:
+        db.close()
+
+
+async def test_a_bracket_whose_stop_the_journal_lost_has_its_take_profit_cancelled(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A bracket's entry filled (2 long) and Hydra was killed; its take-profit and stop work
+    at the broker. A lost -wal keeps the entry and the take-profit but loses the
+    stop's order. Restarted with adopt_unknown, the stop is adopted as unknown (left to the
+    trader), but the bracket recovery ignores `intents_behind` and takes the bracket for
+    one "interrupted before all its legs were sent": it cancels the take-profit of the live
+    position. Expected: the take-profit (and the stop) still working after the start."""
+    path = tmp_path / "j.sqlite"
+    params = quiet_oats(flows=(ScriptedFlow(at=5.0, side=Side.SELL, quantity=2),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        crash = _crash_once(path, lambda j: len(j.fills()) > 0)  # a SIGKILL once it filled
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, offload=crash) as engine:
+                await (await engine.submit_bracket(BracketIntent(
+                    contract=OATS, side=Side.BUY, quantity=2, entry_price="350.00",
+                    take_profit_price="351.00", stop_price="349.00",
+                    stop_limit_price="348.75", intent_id=IntentId("bracket")))).wait_done()
+        legs = sorted(o.client_order_id for o in exchange.open_orders())
+        assert [unstamped(c) for c in legs] == ["bracket.2", "bracket.3"]
+        _drop_wal(path)
+        _lose_events_from_order(path, legs[1])
+        async with open_engine(exchange, path, LEAVE, adopt_unknown=True):
+            await trio.sleep(30)
+            working = sorted(o.client_order_id for o in exchange.open_orders())
+    assert working == legs, f"working after the start: {working}"
