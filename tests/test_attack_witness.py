@@ -320,3 +320,26 @@ async def test_a_bracket_whose_stop_the_journal_lost_has_its_take_profit_cancell
             await trio.sleep(30)
             working = sorted(o.client_order_id for o in exchange.open_orders())
     assert working == legs, f"working after the start: {working}"
+
+
+async def test_a_brackets_exits_are_left_working_at_a_close_that_leaves_orders_working(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """shutdown.leave_working = true: a graceful close leaves working orders working
+    (journaled LEFT_WORKING). A bracket whose entry filled (2 long) has its take-profit and
+    protective stop cancelled at the close instead: the position is left with no stop.
+    Expected: both exits still working after the close."""
+    path = tmp_path / "j.sqlite"
+    params = quiet_oats(flows=(ScriptedFlow(at=5.0, side=Side.SELL, quantity=2),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path, LEAVE) as engine:
+            await engine.submit_bracket(BracketIntent(
+                contract=OATS, side=Side.BUY, quantity=2, entry_price="350.00",
+                take_profit_price="351.00", stop_price="349.00", stop_limit_price="348.75",
+                intent_id=IntentId("bracket")))
+            await trio.sleep(30)
+            before = sorted(unstamped(o.client_order_id) for o in exchange.open_orders())
+        after = sorted(unstamped(o.client_order_id) for o in exchange.open_orders())
+        held = sum(p.quantity for p in exchange.positions())
+    assert (before, held) == (["bracket.2", "bracket.3"], 2)
+    assert after == before, f"left working after the close: {after}"
