@@ -343,3 +343,37 @@ async def test_a_brackets_exits_are_left_working_at_a_close_that_leaves_orders_w
         held = sum(p.quantity for p in exchange.positions())
     assert (before, held) == (["bracket.2", "bracket.3"], 2)
     assert after == before, f"left working after the close: {after}"
+
+
+async def test_a_lost_brackets_interruption_counts_its_exit_as_filled_too(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A bracket of 2 whose entry filled and whose take-profit then filled (flat again); the
+    journal is put back to before it (a lost -wal). Restarted with adopt_unknown, the witness
+    journals the lost intent as interrupted with ``filled`` = every execution of the intent
+    summed whatever its side: 4 of a 2-lot bracket (the entry's 2 and the exit's 2).
+    Expected: filled 2, as the bracket's own report counts it."""
+    path = tmp_path / "j.sqlite"
+    Journal.open(path).close()
+    backup = path.with_name("backup.sqlite")
+    shutil.copy(path, backup)
+    params = quiet_oats(flows=(ScriptedFlow(at=5.0, side=Side.SELL, quantity=2),
+                               ScriptedFlow(at=20.0, side=Side.BUY, quantity=7)))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path) as engine:
+            handle = await engine.submit_bracket(BracketIntent(
+                contract=OATS, side=Side.BUY, quantity=2, entry_price="350.00",
+                take_profit_price="350.25", stop_price="349.00", stop_limit_price="348.75",
+                intent_id=IntentId("bracket")))
+            with trio.fail_after(600):
+                report = await handle.wait_done()
+        fills = exchange.executions_since(params.session_start)
+        assert sum(f.signed_quantity for f in fills) == 0, fills
+        shutil.copy(backup, path)
+        _drop_wal(path)
+        async with open_engine(exchange, path, adopt_unknown=True):
+            pass
+    journal = Journal.open_read_only(path)
+    (ended,) = [n for n in journal.notes("intent_interrupted") if n["intent_id"] == "bracket"]
+    journal.close()
+    assert ended["filled"] == report.filled == 2, (ended["filled"], report.filled)
