@@ -9,7 +9,7 @@ entry has filled. Every order goes through the risk actor.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -86,7 +86,8 @@ class BracketActor:
     """Places the three orders, follows them until the bracket is over, settles on the way out."""
 
     def __init__(self, intent: BracketIntent, *, risk: trio.MemorySendChannel[RiskMessage],
-                 arrival_mid: Decimal, ids: OrderIds = UNSTAMPED) -> None:
+                 arrival_mid: Decimal, ids: OrderIds = UNSTAMPED,
+                 leave_working: Callable[[], bool] = lambda: False) -> None:
         self.requests = bracket_requests(intent, ids=ids)
         self.children = {
             r.client_order_id: ChildOrder(client_order_id=r.client_order_id,
@@ -96,6 +97,7 @@ class BracketActor:
         }
         self._risk = risk
         self._arrival_mid = arrival_mid
+        self._leave_working = leave_working  # true at a close that leaves orders working
         # Unbounded: the risk actor hands events over with send_nowait (see PatienceActor).
         self._events_in, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
 
@@ -103,7 +105,7 @@ class BracketActor:
     def from_requests(
         cls, requests: Sequence[OrderRequest], *, strategy: str,
         risk: trio.MemorySendChannel[RiskMessage], arrival_mid: Decimal,
-        ids: OrderIds = UNSTAMPED,
+        ids: OrderIds = UNSTAMPED, leave_working: Callable[[], bool] = lambda: False,
     ) -> BracketActor:
         """The actor of the bracket whose entry, take-profit and stop are ``requests`` (as
         journaled, numbered by ``ids``), to follow it after a restart."""
@@ -115,7 +117,8 @@ class BracketActor:
             stop_price=stop.stop_price, stop_limit_price=stop.limit_price, strategy=strategy,
             intent_id=entry.intent_id,
         )
-        return cls(intent, risk=risk, arrival_mid=arrival_mid, ids=ids)
+        return cls(intent, risk=risk, arrival_mid=arrival_mid, ids=ids,
+                   leave_working=leave_working)
 
     async def adopt(self, found: Mapping[ClientOrderId, OpenOrder],
                     statuses: Mapping[ClientOrderId, OrderStatus], fills: Sequence[Fill]) -> None:
@@ -179,9 +182,15 @@ class BracketActor:
                 await self._settle()
 
     async def _settle(self) -> None:
-        """Cancel whatever of the bracket still works (the entry first: its children follow)."""
+        """Cancel whatever of the bracket still works (the entry first: its children follow);
+        at a close that leaves orders working, leave it all working instead (its exits keep
+        protecting the position)."""
         working = [c for c in self.children.values() if c.prices and not c.done
                    and c.status is not OrderStatus.BLOCKED]
+        if self._leave_working():
+            for child in working:
+                child.status = OrderStatus.LEFT_WORKING
+            return
         for child in working:
             try:
                 await self._risk.send(CancelOrder(client_order_id=child.client_order_id))

@@ -44,6 +44,7 @@ from ._ids import (
     ExecutionId,
     IntentId,
     JournalId,
+    intent_id_of,
     new_journal_id,
     sequence_of,
 )
@@ -487,11 +488,13 @@ class Journal:
         return [(IntentId(i), quantity, filled.get(i, 0)) for i, quantity in found]
 
     def has_intent(self, intent_id: IntentId) -> bool:
-        """True when ``intent_id`` was journaled before (by this run or an earlier one)."""
+        """True when ``intent_id`` was journaled before (by this run or an earlier one), or the
+        broker showed one of its orders at a start (a witness's note: the journal had lost it),
+        so it is never submitted again, on a later day either."""
         row = self._db.execute(
             "SELECT 1 FROM events WHERE kind = 'intent' AND intent_id = ? LIMIT 1", (intent_id,)
         ).fetchone()
-        return row is not None
+        return row is not None or intent_id in self.intents_behind()
 
     def arrival_mid(self, intent_id: IntentId) -> Decimal | None:
         """The arrival mid journaled with ``intent_id``, if any."""
@@ -532,12 +535,11 @@ class Journal:
         """The highest order number (`client_order_id_for`) ``intent_id`` used, sent or
         blocked, or that the broker showed at a start (the witness's notes); 0 when none."""
         rows = self._db.execute(
-            "SELECT client_order_id FROM events WHERE intent_id = ? AND (kind IN ('order',"
-            " 'blocked') OR (kind = 'note' AND json_extract(payload, '$.what') IN (?, ?, ?)))",
-            (intent_id, NoteKind.UNKNOWN_ORDER.value, NoteKind.UNKNOWN_COMPLETED_ORDER.value,
-             NoteKind.UNKNOWN_EXECUTION.value),
-        ).fetchall()
-        return max((sequence_of(coid) or 0 for (coid,) in rows if coid), default=0)
+            "SELECT client_order_id FROM events WHERE intent_id = ? AND kind IN ('order',"
+            " 'blocked')", (intent_id,)).fetchall()
+        seen = [c for c in self._witnessed_orders() if intent_id_of(c) == intent_id]
+        return max((sequence_of(coid) or 0 for coid in [*(c for (c,) in rows if c), *seen]),
+                   default=0)
 
     def intent_fills(self, intent_id: IntentId) -> list[Fill]:
         """The fills journaled for ``intent_id``'s orders, in order."""
@@ -578,13 +580,20 @@ class Journal:
 
     def intents_behind(self) -> frozenset[IntentId]:
         """Intents with orders or executions the broker showed at a start that the journal
-        had lost, adopted as strangers (``--adopt-unknown``): the journal's account of them is
-        short, so they are never resumed."""
+        had lost (working, completed or executed): the journal's account of them is short, so
+        they are never resumed."""
+        return frozenset(intent_id_of(coid) for coid in self._witnessed_orders())
+
+    def _witnessed_orders(self) -> list[ClientOrderId]:
+        """The client order ids of the witness's notes (orders and executions the broker
+        showed at a start that the journal did not know), read from their payload: notes of
+        schema 2 carry no intent column."""
         rows = self._db.execute(
-            "SELECT DISTINCT intent_id FROM events WHERE kind = 'note' AND intent_id IS NOT NULL"
-            " AND json_extract(payload, '$.what') IN (?, ?)",
-            (NoteKind.UNKNOWN_ORDER.value, NoteKind.UNKNOWN_EXECUTION.value))
-        return frozenset(IntentId(intent) for (intent,) in rows)
+            "SELECT json_extract(payload, '$.client_order_id') FROM events WHERE kind = 'note'"
+            " AND json_extract(payload, '$.what') IN (?, ?, ?)",
+            (NoteKind.UNKNOWN_ORDER.value, NoteKind.UNKNOWN_EXECUTION.value,
+             NoteKind.UNKNOWN_COMPLETED_ORDER.value))
+        return [ClientOrderId(coid) for (coid,) in rows if isinstance(coid, str)]
 
     def control_applied(self, request_id: str) -> bool:
         """True when a ``control_applied`` note names ``request_id``."""

@@ -13,10 +13,11 @@ Nothing the journal knows is sent again. Per intent the previous run did not fin
   its remaining slices over what is left of its horizon (from its journaled submission time),
   its working slice as the first of them; a patience order from the stage it was at (by the
   time it was journaled), a passive one staying passive. It is journaled as ``intent_resumed``;
-- with ``resume = false``, or when the journal had lost some of the intent's orders (adopted
-  as unknown after a lost ``-wal``: its account of the intent is short, so resuming could
-  overfill), its working orders are adopted (with its policy, at their stage) and the intent
-  is journaled and published as ``intent_interrupted``.
+- with ``resume = false``, or when the journal had lost some of the intent's orders (the
+  broker showed them at start, working, completed or executed, after a lost ``-wal``: its
+  account of the intent is short, so resuming could overfill), its working orders are
+  adopted (with its policy, at their stage) and the intent is journaled and published as
+  ``intent_interrupted``.
 
 A roll stopped between its legs (``roll_started`` names both intents and the target month) has
 its open leg started for what the close filled, or, without resume, reported with exactly what
@@ -312,8 +313,8 @@ class Recovery:
         rest = ("its working order is adopted, the rest is not resumed" if adopted
                 else "not resumed")
         if intent.intent_id in self._behind:
-            rest += (" (the journal had lost some of its orders: they are adopted as unknown "
-                     "and left to the trader)")
+            rest += (" (the journal had lost some of its orders, which the broker showed at "
+                     "start: any still working is adopted as unknown and left to the trader)")
         description = (f"intent {intent.intent_id} was interrupted by a stop: {filled} of "
                        f"{intent.quantity} filled; {rest}")
         await self._journal.record_note(NoteKind.INTENT_INTERRUPTED, intent_id=intent.intent_id,
@@ -403,7 +404,7 @@ class Recovery:
         actor = BracketActor.from_requests([by_id[leg].request for leg in legs],
                                            strategy=history.intent.strategy, risk=self._risk,
                                            arrival_mid=self._work(history).arrival_mid,
-                                           ids=self._ids)
+                                           ids=self._ids, leave_working=self._leave_working)
         await self._broker.subscribe_quotes(history.intent.contract)
         await actor.adopt(found, {leg: by_id[leg].status for leg in legs}, history.fills)
         await self._journal.record_note(NoteKind.INTENT_RESUMED,
@@ -444,6 +445,9 @@ class Recovery:
 
     async def _resume(self, history: _History, found: Mapping[ClientOrderId, OpenOrder]) -> None:
         intent = history.intent
+        # Its new orders are priced from quotes: subscribed now (an adopted order subscribes
+        # too, but an intent may have nothing left working).
+        await self._broker.subscribe_quotes(intent.contract)
         policy = self._route(intent)
         times = {o.request.client_order_id: at for o, at in history.orders}
         cancelling = [await self._cancelling(o, history) for c, o in found.items()

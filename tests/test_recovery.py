@@ -342,8 +342,8 @@ async def test_an_intent_whose_orders_the_journal_lost_is_not_resumed_beside_the
             assert [unstamped(c) for c in engine.witness.unknown_orders] == ["lost-twap.2"]
             assert [d.description for d in engine.interrupted] == [
                 "intent lost-twap was interrupted by a stop: 0 of 15 filled; not resumed (the"
-                " journal had lost some of its orders: they are adopted as unknown and left"
-                " to the trader)"]
+                " journal had lost some of its orders, which the broker showed at start: any"
+                " still working is adopted as unknown and left to the trader)"]
             (reported,) = engine.adopted  # its journaled part, reported: nothing to work
             assert (await reported.wait_done()).filled == 0  # slice 1 rested, unfilled
             await trio.sleep_until(exchange.origin + 400.0)

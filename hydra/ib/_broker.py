@@ -89,6 +89,10 @@ needs a bound; callers bound the whole connect with their own cancel scope)."""
 _CLOSE_GRACE = 2.0
 
 
+_LIVE_AT_IB = ACKNOWLEDGING_STATUSES | {"PendingCancel"}
+"""IB statuses of an order IB still holds: an error after one of them changes nothing at IB."""
+
+
 class IBBroker:
     """A session with IB Gateway or TWS through ib_async. Use `open_ib_broker` to get one."""
 
@@ -149,15 +153,15 @@ class IBBroker:
     def _keep_working(self, order_id: int, code: int) -> None:
         """ib_async marks a trade Cancelled on any error that names it, a refused modification
         of an order IB still works too (its own comment says so). Put back the trade's last
-        real status when IB had acknowledged the order: otherwise the real end that follows
-        (the cancel's Cancelled) equals the made-up status, ib_async reports no change, and
-        the cancel is never confirmed."""
+        real status when IB had acknowledged the order (or was cancelling it: a cancel answered
+        PendingCancel, then 202, then Cancelled): otherwise the real end that follows equals
+        the made-up status, ib_async reports no change, and the cancel is never confirmed."""
         trade = self._trade(order_id) if order_id > 0 else None
         if trade is None or trade.orderStatus.status != "Cancelled" or not trade.log:
             return
         *before, made_up = trade.log
         real = [entry.status for entry in before if not entry.errorCode]
-        if made_up.errorCode == code and real and real[-1] in ACKNOWLEDGING_STATUSES:
+        if made_up.errorCode == code and real and real[-1] in _LIVE_AT_IB:
             trade.orderStatus.status = real[-1]
 
     @property
