@@ -82,6 +82,18 @@ def _crash_after_time(seconds: float) -> Callable[[Any], Any]:
     return offload
 
 
+async def _crash_while_working(exchange: SimExchange, path: Path, config: HydraConfig,
+                               intent: OrderIntent) -> None:
+    """Submit ``intent``; the journal dies at 130 s (the process with it): the first write
+    after that fails, and the finalizer gives up at 140 s."""
+    with pytest.raises(BaseExceptionGroup):
+        async with open_engine(exchange, path, config,
+                               offload=_crash_after_time(exchange.origin + 130.0)) as engine:
+            await engine.submit(intent)
+            await trio.sleep_until(exchange.origin + 130.0)
+            await engine.record_control("crash")  # the first write after the crash
+
+
 def _notes(path: Path, what: str) -> list[dict[str, Any]]:
     return Journal.open_read_only(path).notes(what)
 
@@ -230,12 +242,7 @@ async def test_an_interrupted_twap_resumes_its_remaining_slices(
     config = HydraConfig(execution=TWAP)
     intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15)
     async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
-        with pytest.raises(BaseExceptionGroup):
-            async with open_engine(exchange, path, config,
-                                   offload=_crash_after_time(exchange.origin + 130.0)) as engine:
-                await engine.submit(intent)
-                await trio.sleep_until(exchange.origin + 130.0)
-                await engine.record_control("crash")  # the first write after the crash
+        await _crash_while_working(exchange, path, config, intent)
         assert trio.current_time() - exchange.origin == 140.0
         async with open_engine(exchange, path, config) as engine:
             (adopted,) = engine.adopted
@@ -367,12 +374,7 @@ async def test_fills_made_while_down_are_journaled_before_the_restart_resumes(
     params = quiet_oats(flows=tuple(ScriptedFlow(at=131.0 + n, side=Side.SELL, quantity=1)
                                     for n in range(5)))
     async with open_sim_exchange(params, seed=1) as exchange:
-        with pytest.raises(BaseExceptionGroup):
-            async with open_engine(exchange, path, config,
-                                   offload=_crash_after_time(exchange.origin + 130.0)) as engine:
-                await engine.submit(intent)
-                await trio.sleep_until(exchange.origin + 130.0)
-                await engine.record_control("crash")
+        await _crash_while_working(exchange, path, config, intent)
         async with open_engine(exchange, path, config) as engine:
             (resumed,) = engine.adopted
             report = await resumed.wait_done()
@@ -424,12 +426,7 @@ async def test_a_resumed_intent_can_be_cancelled_by_its_id(
     config = HydraConfig(execution=TWAP)
     intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15, intent_id="resumed")
     async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
-        with pytest.raises(BaseExceptionGroup):
-            async with open_engine(exchange, path, config,
-                                   offload=_crash_after_time(exchange.origin + 130.0)) as engine:
-                await engine.submit(intent)
-                await trio.sleep_until(exchange.origin + 130.0)
-                await engine.record_control("crash")
+        await _crash_while_working(exchange, path, config, intent)
         async with open_engine(exchange, path, config) as engine:
             (resumed,) = engine.adopted
             engine.cancel(intent.intent_id)
