@@ -215,7 +215,8 @@ async def _open_actors(
         supervisor_send, supervisor_receive = trio.open_memory_channel[SessionDown](1)
         quotes = QuoteSource(broker.quote_nowait, max_age=config.risk.max_quote_age)
         actor = RiskActor(book, journal=journal, quotes=quotes.usable,
-                          publish=publish_send, supervisor=supervisor_send, clock=clock)
+                          publish=publish_send, supervisor=supervisor_send, clock=clock,
+                          journal_id=journal_id)
         failures: list[BaseException] = []  # what ended the connection supervisor, if anything
         outliving = [
             await middle.start(_outliving, functools.partial(

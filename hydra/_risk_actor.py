@@ -76,7 +76,7 @@ from ._core._risk_messages import (
 from ._core._slippage import shortfall_bps
 from ._enums import NoteKind, OrderStatus, TradingState
 from ._errors import InvalidValueError, JournalWriteError
-from ._ids import ClientOrderId
+from ._ids import ClientOrderId, JournalId, journal_id_of
 from ._journal_actor import JournalClient
 from ._journal_calls import AdoptedAsUnknown, FillOf, OrderRequestOf
 from ._messages import (
@@ -132,8 +132,10 @@ class RiskActor:
         publish: trio.MemorySendChannel[EngineEvent],
         supervisor: trio.MemorySendChannel[SessionDown],
         clock: Callable[[], dt.datetime],
+        journal_id: JournalId | None = None,
     ) -> None:
         self.book = book
+        self._journal_id = journal_id  # an execution of another journal's order is a stranger's
         self._journal = journal
         self._quotes = quotes
         self._publish = publish
@@ -290,9 +292,13 @@ class RiskActor:
             return
         contract = known_request.contract if known_request is not None else _contract(fill)
         if known_request is None and live:
-            # An order adopted as a stranger (--adopt-unknown) is the trader's, not Hydra's:
-            # its fills are strangers' too, never an anomaly that halts every later start.
-            live = not await self._journal.ask(AdoptedAsUnknown(fill.client_order_id))
+            # An order adopted as a stranger (--adopt-unknown) is the trader's, not Hydra's,
+            # and one stamped with another journal's id is that journal's (IB reports the
+            # account's executions of the day on every session that asks): their fills are
+            # strangers' too, never an anomaly that halts every later start.
+            stamped = journal_id_of(fill.client_order_id)
+            live = stamped in (None, self._journal_id) and not await self._journal.ask(
+                AdoptedAsUnknown(fill.client_order_id))
         await self._feed(Executed(fill=fill, known=known_request is not None, live=live,
                                   contract=contract), event)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
-import pytest
 import trio
 
 from hydra import OATS, OrderIntent, Policy, Side
@@ -17,9 +16,6 @@ from tests.test_ib_engine import FAST, Served, open_ib_hydra
 from tests.test_ib_engine import served_now as served_now
 
 
-@pytest.mark.xfail(strict=True, reason="known defect, open in issue 12's note: IB reports "
-                   "the day's executions of another journal as live fills on the new session, "
-                   "judged anomalies (HALTED: safe, but the operator must resume)")
 async def test_another_journals_fill_today_does_not_halt_a_new_journal(
     served_now: Served, tmp_path: Path
 ) -> None:
@@ -28,8 +24,8 @@ async def test_another_journals_fill_today_does_not_halt_a_new_journal(
     executions, ib_async reports that fill on the new session as a live execution, and the
     event pump hands it to the risk actor before the recovery's resync can journal it as a
     stranger's: it is judged an execution Hydra does not know on its own session, a broker
-    anomaly, and trading latches HALTED (every later start too). Expected: a stranger's
-    execution, trading ACTIVE."""
+    anomaly, and trading latched HALTED (every later start too). Now: a stranger's execution
+    (it carries the other journal's id), trading ACTIVE."""
     async with open_ib_hydra(served_now, tmp_path / "other.sqlite") as engine:
         handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1,
                                                  policy=Policy.CROSS, intent_id="theirs"))
