@@ -98,6 +98,11 @@ class IntentRecord:
     submitted_at: dt.datetime
 
 
+_WITNESS_NOTES = (NoteKind.UNKNOWN_ORDER, NoteKind.UNKNOWN_EXECUTION,
+                  NoteKind.UNKNOWN_COMPLETED_ORDER)
+"""The notes the witness writes for what the broker showed that the journal did not know."""
+
+
 def _may_be_working(status: OrderStatus) -> bool:
     return not status.is_final or status is OrderStatus.LEFT_WORKING
 
@@ -125,6 +130,7 @@ class Journal:
         self._pending: list[_Inserted] | None = None  # inside `apply_together`: not committed
         self._fills: list[Fill] = []  # decoded by `fills`, up to the event `_fills_to`
         self._fills_to = 0
+        self._witnessed: list[ClientOrderId] | None = None  # `_witnessed_orders`, read once
         # The first write failure not yet journaled, and when: noted with the next commit.
         self._failure: tuple[JournalWriteError, dt.datetime] | None = None
         # A journal dropped without close() still releases its lock (and closes its files).
@@ -266,6 +272,7 @@ class Journal:
         except sqlite3.Error as e:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
+            self._witnessed = None  # it may have been read with notes now rolled back
             failure = self._failed(e)
             return [outcome.Error(failure) for _ in calls]
         finally:
@@ -404,6 +411,8 @@ class Journal:
         them also keys the event, so lookups by intent or order find it by index."""
         keys = {key: value for key in ("intent_id", "client_order_id")
                 if isinstance(value := details.get(key), str)}
+        if what in _WITNESS_NOTES:
+            self._witnessed = None  # read again when next asked
         self._append(EventKind.NOTE, {"what": what, **details}, **keys)
 
     def events(self) -> Iterator[tuple[int, EventKind, dict[str, Any]]]:
@@ -587,13 +596,15 @@ class Journal:
     def _witnessed_orders(self) -> list[ClientOrderId]:
         """The client order ids of the witness's notes (orders and executions the broker
         showed at a start that the journal did not know), read from their payload: notes of
-        schema 2 carry no intent column."""
-        rows = self._db.execute(
-            "SELECT json_extract(payload, '$.client_order_id') FROM events WHERE kind = 'note'"
-            " AND json_extract(payload, '$.what') IN (?, ?, ?)",
-            (NoteKind.UNKNOWN_ORDER.value, NoteKind.UNKNOWN_EXECUTION.value,
-             NoteKind.UNKNOWN_COMPLETED_ORDER.value))
-        return [ClientOrderId(coid) for (coid,) in rows if isinstance(coid, str)]
+        schema 2 carry no intent column. Read once (every submission asks, through
+        `has_intent`) and again after a witness's note is written."""
+        if self._witnessed is None:
+            rows = self._db.execute(
+                "SELECT json_extract(payload, '$.client_order_id') FROM events"
+                " WHERE kind = 'note' AND json_extract(payload, '$.what') IN (?, ?, ?)",
+                tuple(kind.value for kind in _WITNESS_NOTES))
+            self._witnessed = [ClientOrderId(coid) for (coid,) in rows if isinstance(coid, str)]
+        return self._witnessed
 
     def control_applied(self, request_id: str) -> bool:
         """True when a ``control_applied`` note names ``request_id``."""
