@@ -14,6 +14,7 @@ import math
 import statistics
 from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 import attrs
 
@@ -28,12 +29,17 @@ class DailyBar:
     """One session's trades: its trading day, prices in the contract's units, and its
     volume in contracts."""
 
-    day: dt.date = attrs.field(validator=attrs.validators.instance_of(dt.date))
+    day: dt.date = attrs.field()
     open: Decimal = attrs.field(converter=to_decimal, validator=positive)
     high: Decimal = attrs.field(converter=to_decimal, validator=positive)
     low: Decimal = attrs.field(converter=to_decimal, validator=positive)
     close: Decimal = attrs.field(converter=to_decimal, validator=positive)
     volume: int = attrs.field(validator=non_negative_int)
+
+    @day.validator
+    def _a_date(self, field: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            raise InvalidValueError(field.name, value, "must be a date (not a time of day)")
 
 
 @attrs.frozen(kw_only=True)
