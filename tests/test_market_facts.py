@@ -1,0 +1,244 @@
+"""Hydra's start-up step that reads ADV and daily volatility from the broker's daily bars
+(`hydra._market_facts`), on the simulated exchange."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import trio
+from structlog.testing import capture_logs
+
+from hydra import OATS, HydraConfig, OrderIntent, Side
+from hydra._contracts import ContractSpec
+from hydra._core._market_stats import DailyBar, market_stats
+from hydra._errors import BrokerError
+from hydra._ids import ClientOrderId, IntentId
+from hydra._journal import EventKind, Journal
+from hydra._journal_actor import run_inline
+from hydra._open_hydra import open_hydra
+from hydra._orders import OrderRequest
+from hydra._settings import MarketFactsSettings, SlippageSettings
+from hydra.sim import MarketParams, SimBroker, SimExchange, SimParams, open_sim_exchange
+from hydra.sim._daily_history import past_daily_bars
+from tests.simulated import open_engine, quiet_oats
+
+LIVELY = SimParams(markets=(MarketParams.oats(),))  # ADV 1,500 and 1.2% a day (MARKETS.md)
+SESSION_DAY = dt.date(2025, 3, 3)
+
+
+def _facts(logs: list[dict[str, Any]], symbol: str) -> dict[str, Any]:
+    (line,) = [e for e in logs if e["event"] == "market_facts" and e["symbol"] == symbol]
+    return line
+
+
+def _expected(seed: int, sessions: int = 20) -> tuple[int, Decimal]:
+    """What 20 sessions of the lively oats market measure, computed apart from Hydra."""
+    bars = past_daily_bars(LIVELY.markets[0], seed=f"{seed}:ZO:", today=SESSION_DAY,
+                           sessions=sessions + 1)
+    stats = market_stats(bars, before=SESSION_DAY, sessions=sessions, min_sessions=10)
+    assert stats.adv is not None and stats.volatility_bps is not None
+    return stats.adv, stats.volatility_bps
+
+
+def _notes(path: Path, what: str) -> list[dict[str, Any]]:
+    journal = Journal.open(path)
+    try:
+        return [p for _, kind, p in journal.events()
+                if kind is EventKind.NOTE and p["what"] == what]
+    finally:
+        journal.close()
+
+
+async def _submitted(engine: Any, quantity: int, logs: list[dict[str, Any]]) -> str:
+    handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=quantity))
+    (line,) = [e for e in logs if e["event"] == "intent_submitted"
+               and e["intent_id"] == handle.intent.intent_id]
+    engine.cancel(handle.intent.intent_id)
+    return str(line["route"])
+
+
+async def test_adv_and_volatility_come_from_the_bars(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """With a configured ADV of a million, 20 lots would be worked patiently; the bars say
+    about 1,500 a day, so they go to TWAP, and the prediction's impact uses the measured
+    volatility. The log says both came from the bars."""
+    adv, volatility = _expected(seed=2)
+    config = HydraConfig(adv={"ZO": 1_000_000})
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(LIVELY, seed=2) as exchange:
+        with capture_logs() as logs:
+            async with open_engine(exchange, path, config) as engine:
+                assert await _submitted(engine, 20, logs) == "twap"
+    line = _facts(logs, "ZO")
+    assert (line["adv"], line["adv_source"], line["adv_problem"]) == (adv, "bars", None)
+    assert line["volatility_bps"] == str(volatility)
+    assert (line["volatility_source"], line["month"], line["sessions"]) == ("bars", "202505", 20)
+    assert line["log_level"] == "info"
+    (predicted,) = _notes(path, "slippage_predicted")
+    impact = Decimal("0.5") * volatility * (Decimal(20) / adv).sqrt()
+    assert Decimal(predicted["impact_bps"]) == impact
+
+
+async def test_an_override_keeps_the_configured_figures(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A symbol in [market_facts.override] runs on its configured ADV and volatility."""
+    config = HydraConfig(adv={"ZO": 1_000_000},
+                         slippage=SlippageSettings(volatility_bps={"ZO": 77}),
+                         market_facts=MarketFactsSettings(override={"ZO": True}))
+    async with open_sim_exchange(LIVELY, seed=2) as exchange:
+        with capture_logs() as logs:
+            async with open_engine(exchange, tmp_path / "j.sqlite", config) as engine:
+                assert await _submitted(engine, 20, logs) == "patience"
+    line = _facts(logs, "ZO")
+    assert (line["adv"], line["adv_source"]) == (1_000_000, "config override")
+    assert (line["volatility_bps"], line["volatility_source"]) == ("77", "config override")
+
+
+async def test_too_few_bars_fall_back_to_the_configuration_and_say_why(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A market without trades has no daily bars: the configured ADV and the configured
+    volatility are used, with a warning that names why; a symbol the exchange does not trade
+    (HE here) falls back with the broker's refusal."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        with capture_logs() as logs:
+            async with open_engine(exchange, tmp_path / "j.sqlite"):
+                pass
+    line = _facts(logs, "ZO")
+    assert (line["adv"], line["adv_source"]) == (1500, "config fallback")
+    assert (line["volatility_bps"], line["volatility_source"]) == ("120", "config fallback")
+    assert line["adv_problem"] == "0 complete daily bars, fewer than the 10 needed"
+    assert line["log_level"] == "warning"
+    hogs = _facts(logs, "HE")
+    assert hogs["adv_source"] == "config fallback" and hogs["adv"] == 30000
+    assert hogs["month"] == "202504" and hogs["adv_problem"] == (
+        "the broker's daily bars failed: symbol: is not traded here (known: ZO), "
+        "got 'HE 202504'")
+
+
+async def test_from_bars_false_reads_nothing(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """``market_facts.from_bars = false``: the configured figures, and the log says so."""
+    config = HydraConfig(market_facts=MarketFactsSettings(from_bars=False))
+    async with open_sim_exchange(LIVELY, seed=2) as exchange:
+        broker = _Counting(exchange, client_id=1)
+        with capture_logs() as logs:
+            async with open_engine_on(broker, exchange, tmp_path / "j.sqlite", config):
+                pass
+    assert broker.asked == []
+    line = _facts(logs, "ZO")
+    assert (line["adv_source"], line["adv_problem"]) == (
+        "config fallback", "market_facts.from_bars is false")
+
+
+class _Counting(SimBroker):
+    """A SimBroker that records the daily bars asked of it."""
+
+    def __init__(self, exchange: SimExchange, *, client_id: int) -> None:
+        super().__init__(exchange, client_id=client_id)
+        self.asked: list[tuple[ContractSpec, int]] = []
+
+    async def daily_bars(self, contract: ContractSpec, *, sessions: int) -> tuple[DailyBar, ...]:
+        self.asked.append((contract, sessions))
+        return await super().daily_bars(contract, sessions=sessions)
+
+
+class _Silent(SimBroker):
+    """A broker whose daily bars never come (a gateway that never answers)."""
+
+    async def daily_bars(self, contract: ContractSpec, *, sessions: int) -> tuple[DailyBar, ...]:
+        await trio.sleep_forever()
+        raise AssertionError("never")
+
+
+class _Failing(SimBroker):
+    """A broker whose historical data service refuses."""
+
+    async def daily_bars(self, contract: ContractSpec, *, sessions: int) -> tuple[DailyBar, ...]:
+        await trio.lowlevel.checkpoint()
+        raise BrokerError("historical data farm is down (162)")
+
+
+def open_engine_on(broker: SimBroker, exchange: SimExchange, path: Path,
+                   config: HydraConfig | None = None) -> Any:
+    """Hydra on ``broker`` (a SimBroker of ``exchange``, or a fake built on one)."""
+    return open_hydra(config or HydraConfig(), broker, journal_path=path, offload=run_inline,
+                      clock=lambda: exchange.timestamp(trio.current_time()))
+
+
+async def test_a_broker_that_never_answers_delays_the_start_by_wait_only(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Bars that never come hold the start for exactly ``market_facts.wait`` seconds (7.5
+    here); then every symbol falls back to its configured figures."""
+    config = HydraConfig(market_facts=MarketFactsSettings(wait=7.5))
+    async with open_sim_exchange(LIVELY, seed=2) as exchange:
+        start = trio.current_time()
+        with capture_logs() as logs:
+            async with open_engine_on(_Silent(exchange, client_id=1), exchange,
+                                      tmp_path / "j.sqlite", config):
+                assert trio.current_time() - start == 7.5
+    for symbol in ("HE", "ZO"):
+        line = _facts(logs, symbol)
+        assert (line["adv_source"], line["adv_problem"]) == (
+            "config fallback", "no daily bars within market_facts.wait (7.5 s)")
+
+
+async def test_a_broker_that_fails_falls_back_with_its_error(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A broker error for the bars is a fallback, not a failed start, and the log line
+    carries the broker's words."""
+    async with open_sim_exchange(LIVELY, seed=2) as exchange:
+        with capture_logs() as logs:
+            async with open_engine_on(_Failing(exchange, client_id=1), exchange,
+                                      tmp_path / "j.sqlite"):
+                pass
+    assert _facts(logs, "ZO")["volatility_problem"] == (
+        "the broker's daily bars failed: historical data farm is down (162)")
+
+
+async def _buy(exchange: SimExchange, contract: ContractSpec, quantity: int) -> None:
+    """Another session of the account buys ``quantity`` at the ask."""
+    other = SimBroker(exchange, client_id=9)
+    await other.connect()
+    await other.place(OrderRequest(
+        client_order_id=ClientOrderId("other.1"), intent_id=IntentId("other"),
+        contract=contract, side=Side.BUY, quantity=quantity,
+        limit_price=exchange.quote(contract).ask + contract.tick_size))
+    await trio.sleep(1)
+
+
+@pytest.mark.parametrize(("month", "warned"), [("202505", True), ("202507", False)])
+async def test_a_position_near_its_delivery_window_is_warned_about(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, month: str, warned: bool
+) -> None:
+    """On 2025-04-28 a long ZOK5 is two days from its first notice (2025-04-30), within the
+    default five roll days: a delivery_window note and a warning. ZON5 is far from it."""
+    contract = OATS.for_month(month)
+    params = attrs.evolve(quiet_oats(contract=contract),
+                          session_start=dt.datetime(2025, 4, 28, 14, 30, tzinfo=dt.UTC))
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(params, seed=1) as exchange:
+        await _buy(exchange, contract, 3)
+        with capture_logs() as logs:
+            async with open_engine(exchange, path):
+                pass
+    notes = _notes(path, "delivery_window")
+    lines = [e for e in logs if e["event"] == "position_in_delivery_window"]
+    if not warned:
+        assert notes == lines == []
+        return
+    (note,), (line,) = notes, lines
+    expected = {"symbol": "ZO", "month": "202505", "quantity": 3, "days_to_window": 2,
+                "window_opens": "2025-04-30", "roll_days": 5}
+    assert {k: note[k] for k in expected} == expected
+    assert line["log_level"] == "warning" and line["days_to_window"] == 2
