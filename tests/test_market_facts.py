@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,13 +24,16 @@ from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
 from hydra._open_hydra import open_hydra
 from hydra._orders import OrderRequest
-from hydra._settings import MarketFactsSettings, SlippageSettings
+from hydra._settings import BrokerSettings, MarketFactsSettings, SlippageSettings
+from hydra.gateway import serve_gateway
+from hydra.ib import open_ib_broker
 from hydra.sim import MarketParams, SimBroker, SimExchange, SimParams, open_sim_exchange
 from hydra.sim._daily_history import past_daily_bars
 from tests.simulated import open_engine, quiet_oats
 
 LIVELY = SimParams(markets=(MarketParams.oats(),))  # ADV 1,500 and 1.2% a day (MARKETS.md)
 SESSION_DAY = dt.date(2025, 3, 3)
+HANG_GUARD = 30  # seconds: the gateway runs on the real clock
 
 
 def _facts(logs: list[dict[str, Any]], symbol: str) -> dict[str, Any]:
@@ -242,3 +247,38 @@ async def test_a_position_near_its_delivery_window_is_warned_about(
                 "window_opens": "2025-04-30", "roll_days": 5}
     assert {k: note[k] for k in expected} == expected
     assert line["log_level"] == "warning" and line["days_to_window"] == 2
+
+
+@pytest.fixture
+async def lively_gateway() -> AsyncIterator[tuple[int, SimExchange]]:
+    """``hydra sim-gateway`` on 127.0.0.1 over the lively oats market: its port and exchange."""
+    with trio.fail_after(HANG_GUARD):
+        async with open_sim_exchange(LIVELY, seed=5) as exchange, trio.open_nursery() as nursery:
+            gateway = await nursery.start(functools.partial(
+                serve_gateway, exchange, quote_interval=0.005))
+            yield gateway.port, exchange
+            nursery.cancel_scope.cancel(reason="test over")
+
+
+async def test_through_ib_the_gateways_daily_bars_set_the_adv(
+    lively_gateway: tuple[int, SimExchange], tmp_path: Path
+) -> None:
+    """Through IBBroker and the simulated gateway, the start reads ZOK5's daily bars (the
+    front month on the session's day, 2025-03-03) and runs on what they measure: about the
+    model's 1,500 a day. HE, which this gateway does not trade, falls back."""
+    port, exchange = lively_gateway
+    settings = BrokerSettings(port=port)
+    with trio.fail_after(HANG_GUARD), capture_logs() as logs:
+        async with open_ib_broker(settings) as broker:
+            async with open_hydra(HydraConfig(broker=settings), broker,
+                                  journal_path=tmp_path / "j.sqlite", offload=run_inline,
+                                  clock=lambda: exchange.timestamp(trio.current_time())):
+                pass
+    line = _facts(logs, "ZO")
+    assert (line["month"], line["sessions"], line["adv_source"]) == ("202505", 20, "bars")
+    assert 1000 <= line["adv"] <= 2000
+    assert line["volatility_source"] == "bars" and Decimal(line["volatility_bps"]) > 0
+    hogs = _facts(logs, "HE")
+    assert hogs["adv_source"] == "config fallback"
+    assert hogs["adv_problem"] == ("the broker's daily bars failed: contract: IB lists no such "
+                                   "futures contract, got 'HE 202504'")

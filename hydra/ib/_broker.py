@@ -574,9 +574,10 @@ class IBBroker:
                      markets=sorted(_name(*market) for market in self._quoted))
 
     async def daily_bars(self, contract: ContractSpec, *, sessions: int) -> tuple[DailyBar, ...]:
-        """IB's ``1 day`` ``TRADES`` bars of ``contract``'s market in regular trading hours,
-        over enough calendar days to hold ``sessions`` sessions (ib_async's own time-out is
-        off: the caller bounds the wait). A month IB does not list is an
+        """IB's ``1 day`` ``TRADES`` bars of ``contract``'s market, each a whole trading day
+        (overnight session included, as exchanges count daily volume), over enough calendar
+        days to hold ``sessions`` sessions (ib_async's own time-out is off: the caller
+        bounds the wait). A month IB does not list is an
         `InvalidValueError`."""
         self._require_session()
         ib_contract = await self._ib_contract(contract)
@@ -586,7 +587,7 @@ class IBBroker:
         ask = trio_asyncio.aio_as_trio(self._ib.reqHistoricalDataAsync)
         with _translated():
             bars = await ask(ib_contract, endDateTime="", durationStr=daily_duration(sessions),
-                             barSizeSetting="1 day", whatToShow="TRADES", useRTH=True,
+                             barSizeSetting="1 day", whatToShow="TRADES", useRTH=False,
                              formatDate=1, timeout=0)
         return tuple(from_ib_bar(bar) for bar in bars)
 
