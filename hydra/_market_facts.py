@@ -153,10 +153,10 @@ async def _read_one(broker: MarketView, symbol: str, settings: MarketFactsSettin
 async def _warn_of_delivery(held: Sequence[Position], journal: JournalClient, *,
                             today: dt.date, roll_days: int) -> None:
     """A note and a log line for each position of a month within ``roll_days`` of its
-    delivery window, or in it."""
+    delivery window, or in it (of the products whose dates Hydra knows)."""
     for position in held:
         symbol, month = position.contract.symbol, position.contract.expiry
-        if month is None:  # the broker did not say which month: nothing to judge
+        if month is None or symbol not in BUILT_IN_CONTRACTS:  # no month, or no dates known
             continue
         days = days_to_delivery_window(symbol, month, today=today)
         if days > roll_days:

@@ -282,3 +282,24 @@ async def test_through_ib_the_gateways_daily_bars_set_the_adv(
     assert hogs["adv_source"] == "config fallback"
     assert hogs["adv_problem"] == ("the broker's daily bars failed: contract: IB lists no such "
                                    "futures contract, got 'HE 202504'")
+
+
+async def test_a_product_hydra_has_no_dates_for_is_neither_warned_of_nor_measured(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A position in a product of the account's own (not built in) is not judged by the
+    grains' dates, and its figures are the configured ones, saying why."""
+    own = ContractSpec(symbol="ZQ", exchange="CBOT", tick_size="0.25", multiplier=5000,
+                       price_magnifier=100, months=("K",), expiry="202505")
+    params = attrs.evolve(quiet_oats(contract=own),
+                          session_start=dt.datetime(2025, 4, 28, 14, 30, tzinfo=dt.UTC))
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(params, seed=1) as exchange:
+        await _buy(exchange, own, 2)
+        with capture_logs() as logs:
+            async with open_engine(exchange, path, HydraConfig(adv={"ZQ": 50})):
+                pass
+    assert _notes(path, "delivery_window") == []
+    line = _facts(logs, "ZQ")
+    assert (line["adv"], line["adv_source"], line["adv_problem"]) == (
+        50, "config fallback", "not a contract whose delivery months Hydra knows")
