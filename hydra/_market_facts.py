@@ -70,10 +70,13 @@ class Reading:
     volatility_bps: Decimal | None = None
     adv_problem: str | None = None
     volatility_problem: str | None = None
+    worrying: bool = True  # a fallback is a warning, unless this says it is expected
 
     @classmethod
-    def failed(cls, problem: str, *, month: str | None = None) -> Reading:
-        return cls(month=month, adv_problem=problem, volatility_problem=problem)
+    def failed(cls, problem: str, *, month: str | None = None, worrying: bool = True,
+               ) -> Reading:
+        return cls(month=month, adv_problem=problem, volatility_problem=problem,
+                   worrying=worrying)
 
 
 async def read_market_facts(
@@ -109,8 +112,11 @@ async def read_market_facts(
 
 
 def _log_facts(symbol: str, reading: Reading, adv: Figure, volatility: Figure) -> None:
+    """Info, or a warning for a fallback the trader should look at (bars too few, a broker
+    failing or slow); not for one expected (bars off, a contract this broker does not list,
+    a product Hydra knows no months of: `config_warnings` names that one)."""
     fallback = Source.FALLBACK in (adv.source, volatility.source)
-    (log.warning if fallback else log.info)(
+    (log.warning if fallback and reading.worrying else log.info)(
         "market_facts", symbol=symbol, month=reading.month, sessions=reading.sessions,
         adv=None if adv.value is None else int(adv.value), adv_source=adv.source.value,
         adv_problem=adv.problem,
@@ -122,7 +128,8 @@ async def _read_all(broker: MarketView, symbols: Sequence[str],
                     settings: MarketFactsSettings, *, today: dt.date) -> dict[str, Reading]:
     """Each symbol's reading; a symbol not read within ``settings.wait`` is a failed one."""
     if not settings.from_bars:
-        return {s: Reading.failed("market_facts.from_bars is false") for s in symbols}
+        off = Reading.failed("market_facts.from_bars is false", worrying=False)
+        return dict.fromkeys(symbols, off)
     late = Reading.failed(f"no daily bars within market_facts.wait ({settings.wait} s)")
     found = dict.fromkeys(symbols, late)
     with trio.move_on_after(settings.wait):
@@ -135,12 +142,17 @@ async def _read_one(broker: MarketView, symbol: str, settings: MarketFactsSettin
                     today: dt.date) -> Reading:
     spec = BUILT_IN_CONTRACTS.get(symbol)
     if spec is None:
-        return Reading.failed("not a contract whose delivery months Hydra knows")
+        return Reading.failed("not a contract whose delivery months Hydra knows",
+                              worrying=False)
     month = front_month(spec, today=today, roll_days=settings.roll_days)
     try:
         # One more than the sessions measured: today's, when it trades, is not complete.
         bars = await broker.daily_bars(spec.for_month(month), sessions=settings.sessions + 1)
-    except (BrokerError, InvalidValueError) as error:  # the fallback, said in the log line
+    except InvalidValueError as error:  # the broker does not list it, or sent a bad bar
+        unlisted = error.field in ("symbol", "contract")
+        return Reading.failed(f"the broker's daily bars failed: {error}", month=month,
+                              worrying=not unlisted)
+    except BrokerError as error:  # the fallback, said in the log line
         return Reading.failed(f"the broker's daily bars failed: {error}", month=month)
     stats = market_stats(bars, before=today, sessions=settings.sessions,
                          min_sessions=settings.min_sessions)

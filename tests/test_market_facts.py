@@ -18,7 +18,7 @@ from structlog.testing import capture_logs
 from hydra import OATS, HydraConfig, OrderIntent, Side
 from hydra._contracts import ContractSpec
 from hydra._core._market_stats import DailyBar, market_stats
-from hydra._errors import BrokerError
+from hydra._errors import BrokerError, InvalidValueError
 from hydra._ids import ClientOrderId, IntentId
 from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
@@ -122,6 +122,7 @@ async def test_too_few_bars_fall_back_to_the_configuration_and_say_why(
     assert line["adv_problem"] == "0 complete daily bars, fewer than the 10 needed"
     assert line["log_level"] == "warning"
     hogs = _facts(logs, "HE")
+    assert hogs["log_level"] == "info"  # expected: this exchange does not trade hogs
     assert hogs["adv_source"] == "config fallback" and hogs["adv"] == 30000
     assert hogs["month"] == "202504" and hogs["adv_problem"] == (
         "the broker's daily bars failed: symbol: is not traded here (known: ZO), "
@@ -140,6 +141,7 @@ async def test_from_bars_false_reads_nothing(
                 pass
     assert broker.asked == []
     line = _facts(logs, "ZO")
+    assert line["log_level"] == "info"
     assert (line["adv_source"], line["adv_problem"]) == (
         "config fallback", "market_facts.from_bars is false")
 
@@ -207,7 +209,8 @@ async def test_a_broker_that_fails_falls_back_with_its_error(
             async with open_engine_on(_Failing(exchange, client_id=1), exchange,
                                       tmp_path / "j.sqlite"):
                 pass
-    assert _facts(logs, "ZO")["volatility_problem"] == (
+    line = _facts(logs, "ZO")
+    assert line["log_level"] == "warning" and line["volatility_problem"] == (
         "the broker's daily bars failed: historical data farm is down (162)")
 
 
@@ -303,3 +306,26 @@ async def test_a_product_hydra_has_no_dates_for_is_neither_warned_of_nor_measure
     line = _facts(logs, "ZQ")
     assert (line["adv"], line["adv_source"], line["adv_problem"]) == (
         50, "config fallback", "not a contract whose delivery months Hydra knows")
+
+
+class _BadBars(SimBroker):
+    """A broker that sends a bar with IB's "no value" volume."""
+
+    async def daily_bars(self, contract: ContractSpec, *, sessions: int) -> tuple[DailyBar, ...]:
+        await trio.lowlevel.checkpoint()
+        raise InvalidValueError("volume", -1, "must be a whole number of contracts")
+
+
+async def test_a_bad_bar_is_a_fallback_with_a_warning(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Bars the boundary refuses are not measured; the start goes on, warning why."""
+    async with open_sim_exchange(LIVELY, seed=2) as exchange:
+        with capture_logs() as logs:
+            async with open_engine_on(_BadBars(exchange, client_id=1), exchange,
+                                      tmp_path / "j.sqlite"):
+                pass
+    line = _facts(logs, "ZO")
+    assert (line["log_level"], line["adv_source"]) == ("warning", "config fallback")
+    assert line["adv_problem"] == ("the broker's daily bars failed: volume: must be a whole "
+                                   "number of contracts, got -1")
