@@ -329,3 +329,28 @@ async def test_a_bad_bar_is_a_fallback_with_a_warning(
     assert (line["log_level"], line["adv_source"]) == ("warning", "config fallback")
     assert line["adv_problem"] == ("the broker's daily bars failed: volume: must be a whole "
                                    "number of contracts, got -1")
+
+
+async def test_through_ib_a_read_cut_short_by_wait_leaves_the_session_working(
+    lively_gateway: tuple[int, SimExchange], tmp_path: Path
+) -> None:
+    """A ``wait`` that ends before the gateway answers cancels what is in flight inside
+    ib_async (ZO's month of history takes the gateway far longer than a millisecond to build;
+    HE's refusal may beat it): both symbols fall back, and the same IB session then quotes
+    and reads bars as before."""
+    port, exchange = lively_gateway
+    settings = BrokerSettings(port=port)
+    config = HydraConfig(broker=settings, market_facts=MarketFactsSettings(wait=0.001))
+    with trio.fail_after(HANG_GUARD), capture_logs() as logs:
+        async with open_ib_broker(settings) as broker:
+            async with open_hydra(config, broker, journal_path=tmp_path / "j.sqlite",
+                                  offload=run_inline,
+                                  clock=lambda: exchange.timestamp(trio.current_time())):
+                bars = await broker.daily_bars(OATS.for_month("202505"), sessions=5)
+                await broker.subscribe_quotes(OATS)
+                assert broker.quote_nowait(OATS).bid > 0
+    assert len(bars) >= 5
+    line = _facts(logs, "ZO")
+    assert (line["adv_source"], line["log_level"], line["adv_problem"]) == (
+        "config fallback", "warning", "no daily bars within market_facts.wait (0.001 s)")
+    assert _facts(logs, "HE")["adv_source"] == "config fallback"
