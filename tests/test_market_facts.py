@@ -13,6 +13,8 @@ from typing import Any
 import attrs
 import pytest
 import trio
+from hypothesis import given
+from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
 from hydra import OATS, HydraConfig, OrderIntent, Side
@@ -22,6 +24,7 @@ from hydra._errors import BrokerError, InvalidValueError
 from hydra._ids import ClientOrderId, IntentId
 from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
+from hydra._market_facts import Source, choose
 from hydra._open_hydra import open_hydra
 from hydra._orders import OrderRequest
 from hydra._settings import BrokerSettings, MarketFactsSettings, SlippageSettings
@@ -354,3 +357,23 @@ async def test_through_ib_a_read_cut_short_by_wait_leaves_the_session_working(
     assert (line["adv_source"], line["log_level"], line["adv_problem"]) == (
         "config fallback", "warning", "no daily bars within market_facts.wait (0.001 s)")
     assert _facts(logs, "HE")["adv_source"] == "config fallback"
+
+
+figures = st.none() | st.decimals(min_value=0, max_value=10**6, places=2)
+
+
+@given(measured=figures, configured=figures, override=st.booleans())
+def test_the_figure_run_on_is_the_override_else_the_bars_else_the_configured(
+    measured: Decimal | None, configured: Decimal | None, override: bool
+) -> None:
+    """An override always gives the configured figure; without one the bars' figure wins
+    when there is one, and a fallback keeps the reason."""
+    figure = choose(measured, configured, override=override, problem="why")
+    if override:
+        assert (figure.value, figure.source, figure.problem) == (
+            configured, Source.OVERRIDE, None)
+    elif measured is None:
+        assert (figure.value, figure.source, figure.problem) == (
+            configured, Source.FALLBACK, "why")
+    else:
+        assert (figure.value, figure.source, figure.problem) == (measured, Source.BARS, None)
