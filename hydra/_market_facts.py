@@ -5,7 +5,8 @@ runs on gets what they say, and the configured ``[adv]`` and volatility stay as 
 (bars missing, too few, failing, or slower than ``market_facts.wait``) and as the override
 (``[market_facts.override]``). One ``market_facts`` log line per symbol says which was used and
 why. A position held within ``roll_days`` of its delivery window (or in it) is warned about:
-a ``delivery_window`` note in the journal and a log line.
+a ``delivery_window`` note in the journal and a log line; so is a broker whose own front
+month (what an intent naming no month trades) is that close to delivery.
 """
 
 from __future__ import annotations
@@ -126,16 +127,39 @@ def _log_facts(symbol: str, reading: Reading, adv: Figure, volatility: Figure) -
 
 async def _read_all(broker: MarketView, symbols: Sequence[str],
                     settings: MarketFactsSettings, *, today: dt.date) -> dict[str, Reading]:
-    """Each symbol's reading; a symbol not read within ``settings.wait`` is a failed one."""
-    if not settings.from_bars:
-        off = Reading.failed("market_facts.from_bars is false", worrying=False)
-        return dict.fromkeys(symbols, off)
-    late = Reading.failed(f"no daily bars within market_facts.wait ({settings.wait} s)")
+    """Each symbol's reading (a symbol not read within ``settings.wait`` is a failed one),
+    and within the same wait, a warning for a broker's front month Hydra would not trade."""
+    if settings.from_bars:
+        late = Reading.failed(f"no daily bars within market_facts.wait ({settings.wait} s)")
+    else:
+        late = Reading.failed("market_facts.from_bars is false", worrying=False)
     found = dict.fromkeys(symbols, late)
     with trio.move_on_after(settings.wait):
         for symbol in symbols:
-            found[symbol] = await _read_one(broker, symbol, settings, today=today)
+            await _check_broker_front(broker, symbol, today=today, roll_days=settings.roll_days)
+            if settings.from_bars:
+                found[symbol] = await _read_one(broker, symbol, settings, today=today)
     return found
+
+
+async def _check_broker_front(broker: MarketView, symbol: str, *, today: dt.date,
+                              roll_days: int) -> None:
+    """Warn when the month the broker gives for ``symbol`` alone (what an intent naming no
+    month trades) is within ``roll_days`` of its delivery window, or in it."""
+    spec = BUILT_IN_CONTRACTS.get(symbol)
+    if spec is None:  # no dates known to judge by
+        return
+    try:
+        month = (await broker.contract_details(symbol)).expiry
+    except (BrokerError, InvalidValueError):  # unknown here, or failing: the bars say why
+        return
+    if month is None:
+        return
+    days = days_to_delivery_window(symbol, month, today=today)
+    if days <= roll_days:
+        log.warning("broker_front_month_near_delivery", symbol=symbol, broker_month=month,
+                    days_to_window=days, roll_days=roll_days,
+                    front_month=front_month(spec, today=today, roll_days=roll_days))
 
 
 async def _read_one(broker: MarketView, symbol: str, settings: MarketFactsSettings, *,
