@@ -19,7 +19,7 @@ parses this map and checks every module's imports against it):
      _sender, _quote_source, _risk_actor,
      _patience, _twap_actor, _bracket,
      _supervisor, _publisher, _witness, _recovery,
-     _router, _engine, _open_hydra
+     _router, _engine, _market_facts, _open_hydra
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
   8. _fill_report, _fill_plot, _gate, _inbox,     fill reports, the gate, the model's reports,
      _inbox_reader, _screen, _strategy_hook,      the paper runner and the dashboard

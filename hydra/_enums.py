@@ -92,6 +92,7 @@ class NoteKind(enum.StrEnum):
     CANCEL_REQUESTED = "cancel_requested"  # journaled before the cancel goes to the broker
     ROLL_STARTED = "roll_started"  # a roll's close and open intents, and the target month
     ROLL_INTERRUPTED = "roll_interrupted"  # a restart found a roll whose open never started
+    DELIVERY_WINDOW = "delivery_window"  # at start: a position near or in its delivery window
     RISK_STATE = "risk_state"
     RISK_STATE_RESTORED = "risk_state_restored"
     TRADING_DAY = "trading_day"
