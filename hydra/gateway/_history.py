@@ -27,12 +27,12 @@ import attrs
 
 from .._contracts import ContractSpec, TradingSession
 from ..sim import MarketParams
+from ._hours import windows_of
 
 MINUTE = 60
 HISTORY_DAYS = 400
 """How far back the past reaches (a little over a year, IB's usual for a futures month)."""
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WHAT = ("TRADES", "MIDPOINT", "BID", "ASK", "BID_ASK")
 
 
@@ -99,22 +99,21 @@ class Sessions:
         )
 
     def windows(self, day: dt.date) -> list[tuple[int, int, dt.date, bool]]:
-        """The windows opening on ``day``: (start, end) in epoch seconds, the trading day
-        (the day it closes) and whether it is regular trading hours (a day session)."""
+        """The windows opening on ``day``, newest first: (start, end) in epoch seconds, the
+        trading day (the day it closes) and whether it is regular trading hours (a day
+        session). None on a holiday's trading day (`_hours.windows_of`)."""
         found = []
-        for s in self._sessions:
-            if not opens_on(s, day.weekday()):
-                continue
-            overnight = s.close <= s.open
-            close_day = day + dt.timedelta(days=1) if overnight else day
-            start = dt.datetime.combine(day, s.open, self.zone).timestamp()
-            end = dt.datetime.combine(close_day, s.close, self.zone).timestamp()
-            found.append((int(start), int(end), close_day, not overnight))
+        for trading_day in (day, day + dt.timedelta(days=1)):
+            for w in windows_of(self._sessions, trading_day):
+                if w.opens.date() == day:
+                    start = w.opens.replace(tzinfo=self.zone).timestamp()
+                    end = w.closes.replace(tzinfo=self.zone).timestamp()
+                    found.append((int(start), int(end), trading_day, w.regular))
         return sorted(found, reverse=True)
 
     def open_minutes_per_day(self) -> float:
         """Trading minutes in an average trading day (one week's worth, over its days)."""
-        monday = dt.date(2024, 1, 1)
+        monday = dt.date(2024, 1, 8)  # a week without a holiday
         windows = [w for d in range(7) for w in self.windows(monday + dt.timedelta(days=d))]
         days = {w[2] for w in windows}
         return sum(w[1] - w[0] for w in windows) / MINUTE / max(1, len(days))
@@ -127,17 +126,6 @@ class Sessions:
                 if start <= epoch < end:
                     return trading_day, rth
         return local, False
-
-
-def opens_on(session: TradingSession, weekday: int) -> bool:
-    """Whether ``session`` opens on ``weekday`` (0 Monday). Its ``days`` run from its first
-    opening to its last close: an overnight ``Sun-Fri`` window opens Sunday to Thursday."""
-    first, _, last = session.days.partition("-")
-    start, end = _DAYS.index(first), _DAYS.index(last or first)
-    span = (end - start) % 7
-    if session.close <= session.open and span:
-        span -= 1
-    return (weekday - start) % 7 <= span
 
 
 class Past:
