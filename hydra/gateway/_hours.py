@@ -72,7 +72,7 @@ def ib_hours(sessions: Iterable[TradingSession], today: dt.date, *, liquid: bool
     if liquid:
         day_sessions = tuple(s for s in sessions if s.close > s.open)
         sessions = day_sessions or sessions
-    parts = []
+    parts: list[str] = []
     for offset in range(HOURS_DAYS):
         day = today + dt.timedelta(days=offset)
         windows = windows_of(sessions, day)
