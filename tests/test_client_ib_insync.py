@@ -9,6 +9,7 @@ import pathlib
 
 import pytest
 
+from hydra._contracts import MONTH_CODES
 from tests.gateway_client import run_client_script, sim_gateway_process
 
 pytest.importorskip("ib_insync", reason="ib_insync is installed by the test extra")
@@ -19,6 +20,9 @@ def test_a_typical_ib_insync_script_runs_unchanged(tmp_path: pathlib.Path) -> No
     """Every request of the script is answered and every order ends as IB would end it."""
     with sim_gateway_process(tmp_path / "gateway.log", "--seed", "3") as port:
         seen = run_client_script(SCRIPT, port, seconds=90)
+    assert len(seen["oats_months"]) == 5 and seen["hogs_months"] == 8  # every listed month
+    assert seen["front"] == f"ZO{MONTH_CODES[int(seen['oats_months'][0][4:]) - 1]}" \
+        f"{seen['oats_months'][0][3]}"
     assert seen["hour_bars"] > 0 and seen["bars_ordered"] and seen["head_before_bars"]
     assert seen["minute_bars"] > 0
     assert seen["depth"] == [5, 5] and seen["depth_ordered"] and seen["tick_by_tick"]

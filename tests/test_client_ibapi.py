@@ -10,6 +10,7 @@ import pathlib
 
 import pytest
 
+from hydra._contracts import MONTH_CODES
 from tests.gateway_client import run_client_script, sim_gateway_process
 
 pytest.importorskip("ibapi", reason="ibapi is installed by the test extra (ibapi-stable)")
@@ -21,6 +22,9 @@ def test_a_typical_ibapi_program_runs_unchanged(tmp_path: pathlib.Path) -> None:
     the only errors are the 202s of the cancelled exits."""
     with sim_gateway_process(tmp_path / "gateway.log", "--seed", "3") as port:
         seen = run_client_script(SCRIPT, port, seconds=90)
+    assert len(seen["oats_months"]) == 5 and seen["hogs_months"] == 8  # every listed month
+    assert seen["front"] == f"ZO{MONTH_CODES[int(seen['oats_months'][0][4:]) - 1]}" \
+        f"{seen['oats_months'][0][3]}"
     assert seen["time_zone"] == "America/Chicago"
     assert seen["hour_bars"] > 0 and seen["head"] < seen["first_bar"]
     assert seen["depth_sides"] == [0, 1] and seen["tick_by_tick"]

@@ -68,8 +68,8 @@ def _rest_an_order(port: int) -> None:
     """Another program (client id 1) leaves a resting buy far below the market."""
     ib = IB()
     ib.connect("127.0.0.1", port, clientId=1, timeout=10)
-    oats = Future("ZO", exchange="CBOT")
-    ib.qualifyContracts(oats)
+    months = ib.reqContractDetails(Future("ZO", exchange="CBOT"))  # the gateway lists a year
+    oats = min(months, key=lambda d: d.contract.lastTradeDateOrContractMonth).contract
     ib.placeOrder(oats, LimitOrder("BUY", 2, 300.0, orderRef="someone-else.1"))
     ib.sleep(0.5)
     ib.disconnect()
