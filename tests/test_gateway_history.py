@@ -111,7 +111,7 @@ def test_live_bars_come_from_the_exchange_record() -> None:
                         use_rth=False, sessions=p.sessions)  # fmt: skip
     trades.add_live(touches, prints)
     [bar] = trades.bars(Decimal("0.25"))
-    assert (bar.open, bar.close, bar.volume, bar.count) == (Decimal("350.25"), 350, 4, 2)
+    assert (bar.open, bar.close, bar.volume, bar.trades) == (Decimal("350.25"), 350, 4, 2)
 
 
 def test_periods_are_read_as_ib_writes_them() -> None:

@@ -197,7 +197,5 @@ def _stamp(epoch: float, format_date: int, zone: dt.tzinfo) -> str:
 
 def bar_row(bar: Bar, format_date: int, zone: dt.tzinfo) -> r.HistoricalBar:
     date = f"{bar.day:%Y%m%d}" if bar.day is not None else _stamp(bar.start, format_date, zone)
-    return r.HistoricalBar(
-        date=date, open=bar.open, high=bar.high, low=bar.low, close=bar.close,
-        volume=bar.volume, wap=bar.wap, count=bar.count,
-    )  # fmt: skip
+    return r.HistoricalBar(date, bar.open, bar.high, bar.low, bar.close, bar.volume, bar.wap,
+                           bar.trades)  # fmt: skip
