@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 import itertools
 import math
 import random
@@ -25,12 +26,17 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import attrs
+import numpy as np
+import numpy.typing as npt
 
 from .._contracts import ContractSpec, TradingSession
 from ..sim import MarketParams
 from ._hours import windows_of
 
 MINUTE = 60
+_BLOCK = 4096
+"""Minutes of the past drawn at once (numpy, several times faster than one at a time)."""
+Array = npt.NDArray[np.int64]
 HISTORY_DAYS = 400
 """How far back the past reaches (a little over a year, IB's usual for a futures month)."""
 
@@ -140,13 +146,14 @@ class Past:
     ) -> None:
         spec = params.contract
         self.sessions = Sessions(spec)
-        self._rng = random.Random(f"{seed}:history")
+        digest = hashlib.sha256(f"{seed}:history".encode()).digest()
+        self._rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
         fair = float(params.start_mid / spec.tick_size)
         minutes = self.sessions.open_minutes_per_day()
         self._sigma = params.daily_volatility * fair / math.sqrt(minutes)
         self._spreads = [ticks for ticks, _ in params.spread_ticks]
-        weights = list(itertools.accumulate(weight for _, weight in params.spread_ticks))
-        self._cumulative = [w / weights[-1] for w in weights]
+        total = sum(weight for _, weight in params.spread_ticks)
+        self._weights = [weight / total for _, weight in params.spread_ticks]
         lots = params.adv / minutes
         self._trade_rate = lots / params.mean_flow_size
         self._mean_size = params.mean_flow_size
@@ -177,37 +184,58 @@ class Past:
             day -= dt.timedelta(days=1)
 
     def reach(self, since: float) -> None:
-        """Generate minutes back to ``since`` (no further than `HISTORY_DAYS`)."""
+        """Generate minutes back to ``since`` (no further than `HISTORY_DAYS`), a block of
+        `_BLOCK` minutes at a time, so the sequence is the same however far is asked."""
         since = max(since, self.oldest)
-        rng, sigma, gauss, uniform = self._rng, self._sigma, self._rng.gauss, self._rng.random
-        spreads, cumulative = self._spreads, self._cumulative
         while not self.times or self.times[-1] > since:
-            minute, midnight, day, rth = next(self._minutes)
-            if minute < self.oldest:
+            minutes = list(itertools.islice(self._minutes, _BLOCK))
+            minutes = [m for m in minutes if m[0] >= self.oldest]
+            if not minutes:
                 return
-            close = self._next_close
-            o = max(1, close - round(gauss(0.0, sigma))) if sigma else close
-            swing = abs(gauss(0.0, sigma / 2)) if sigma else 0.0
-            h, lo = max(o, close) + int(swing), max(1, min(o, close) - int(swing))
-            spread = self._spread
-            n = _poisson(rng, self._trade_rate)
-            if n:
-                t_open = o + spread * (uniform() < 0.5)
-                t_close = close + spread * (uniform() < 0.5)
-                t_high, t_low = max(t_open, t_close), min(t_open, t_close)
-                if n > 2:
-                    t_high, t_low = max(t_high, h + spread), min(t_low, lo)
-                lots = max(n, round(n * self._mean_size))
-                self.trades.append((n, lots, t_open, t_high, t_low, t_close))
-            else:
-                self.trades.append((0, 0, 0, 0, 0, 0))
+            self._generate(minutes)
+
+    def _generate(self, minutes: list[tuple[int, int, dt.date, bool]]) -> None:
+        """One block of minutes, newest first, drawn at once: the bid walks back from the
+        newer minute's open (a minute's close is the open of the one after it), the spread
+        is drawn for each minute from ``spread_ticks``, trades arrive as a Poisson count."""
+        rng, count, sigma = self._rng, len(minutes), self._sigma
+        steps = np.rint(rng.normal(0.0, sigma, count)).astype(np.int64) if sigma else 0
+        opens = np.maximum(1, self._next_close - np.cumsum(np.broadcast_to(steps, count)))
+        closes = np.concatenate(([self._next_close], opens[:-1]))
+        swings = np.abs(rng.normal(0.0, sigma / 2, count)).astype(np.int64) if sigma else 0
+        highs = np.maximum(opens, closes) + swings
+        lows = np.maximum(1, np.minimum(opens, closes) - swings)
+        drawn = rng.choice(self._spreads, size=count, p=self._weights)
+        spreads = np.concatenate(([self._spread], drawn[:-1]))
+        self._next_close, self._spread = int(opens[-1]), int(drawn[-1])
+        self.quote.extend(zip(opens.tolist(), highs.tolist(), lows.tolist(), closes.tolist(),
+                              spreads.tolist(), strict=True))  # fmt: skip
+        self.trades.extend(self._trades(opens, highs, lows, closes, spreads))
+        for minute, midnight, day, rth in minutes:
             self.times.append(minute)
             self.midnights.append(midnight)
             self.days.append(day)
             self.rth.append(rth)
-            self.quote.append((o, h, lo, close, spread))
-            self._next_close = o
-            self._spread = spreads[bisect.bisect_left(cumulative, uniform())]
+
+    def _trades(
+        self, opens: Array, highs: Array, lows: Array, closes: Array, spreads: Array
+    ) -> list[tuple[int, int, int, int, int, int]]:
+        """Each minute's trades: count, lots, and open, high, low, close in ticks (at the bid
+        or the ask at random; three trades or more reach the minute's high and low)."""
+        rng, count = self._rng, len(opens)
+        n = rng.poisson(self._trade_rate, count) if self._trade_rate > 0 else np.zeros(count, int)
+        t_open = opens + spreads * (rng.random(count) < 0.5)
+        t_close = closes + spreads * (rng.random(count) < 0.5)
+        busy = n > 2
+        t_high = np.where(busy, np.maximum(np.maximum(t_open, t_close), highs + spreads),
+                          np.maximum(t_open, t_close))  # fmt: skip
+        t_low = np.where(busy, np.minimum(np.minimum(t_open, t_close), lows),
+                         np.minimum(t_open, t_close))  # fmt: skip
+        lots = np.maximum(n, np.rint(n * self._mean_size).astype(np.int64))
+        traded = (n > 0).astype(np.int64)
+        columns = (n, lots * traded, t_open * traded, t_high * traded, t_low * traded,
+                   t_close * traded)  # fmt: skip
+        return list(zip(*(c.tolist() for c in columns), strict=True))
 
     @property
     def head(self) -> int:
@@ -219,18 +247,6 @@ class Past:
             if later:
                 return min(later)
             day += dt.timedelta(days=1)
-
-
-def _poisson(rng: random.Random, rate: float) -> int:
-    if rate <= 0:
-        return 0
-    if rate > 30:
-        return max(0, round(rng.gauss(rate, math.sqrt(rate))))
-    limit, k, p = math.exp(-rate), 0, rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
 
 
 # --- bar building ------------------------------------------------------------------------------
