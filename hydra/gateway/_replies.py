@@ -656,18 +656,18 @@ class MarketRule:
 
 
 class HistoricalBar(NamedTuple):
-    """One bar as historicalData carries it: its date text (per formatDate) and values, in
-    the order of the wire. A named tuple (a year of minutes is 100,000 bars or more): its
-    fields are its row."""
+    """One bar as historicalData carries it, as wire text, in the order of the wire: its
+    date (per formatDate), prices, volume, WAP and trade count ("count"). A named tuple of
+    text (a year of minutes is 100,000 bars or more): its fields are its row."""
 
     date: str
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: int
-    wap: Decimal
-    trades: int  # IB's bar "count"
+    open: str
+    high: str
+    low: str
+    close: str
+    volume: str
+    wap: str
+    trades: str
 
 
 @attrs.frozen(kw_only=True)

@@ -41,7 +41,7 @@ def encode_field(value: FieldValue) -> str:
     if type(value) is str and "\0" not in value:  # the common cases first: a year of bars
         return value  # is a million fields, most of them prices and counts
     if type(value) is Decimal:
-        return _decimal_text(value)
+        return decimal_text(value)
     if type(value) is int:
         return str(value)
     if value is None:
@@ -49,7 +49,7 @@ def encode_field(value: FieldValue) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, Decimal):
-        return _decimal_text(value)
+        return decimal_text(value)
     if isinstance(value, enum.Enum):
         return encode_field(value.value)
     text = str(value)
@@ -59,7 +59,8 @@ def encode_field(value: FieldValue) -> str:
 
 
 @functools.lru_cache(maxsize=4096)  # prices repeat: a bar's four, a book's levels
-def _decimal_text(value: Decimal) -> str:
+def decimal_text(value: Decimal) -> str:
+    """A decimal as the wire writes it: plain, never exponent notation."""
     return format(value.normalize(), "f")
 
 
