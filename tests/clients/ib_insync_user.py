@@ -4,6 +4,7 @@ ib_insync_user.py PORT``. It prints one JSON line of what it saw; every request 
 
 from __future__ import annotations
 
+import faulthandler
 import itertools
 import json
 import math
@@ -130,4 +131,7 @@ def main(port: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    # A whole-script deadline (argument 2, default 60 s): a gateway that goes silent where no
+    # request time-out watches (a handshake never answered) ends the script with a traceback.
+    faulthandler.dump_traceback_later(float(sys.argv[2]) if len(sys.argv) > 2 else 60, exit=True)
     print(json.dumps(main(int(sys.argv[1]))))

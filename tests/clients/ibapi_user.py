@@ -5,6 +5,7 @@ line of what it saw; every wait has a deadline, so a gateway that stays silent f
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import sys
 import threading
@@ -252,4 +253,7 @@ def main(port: int) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    # A whole-script deadline (argument 2, default 60 s): a gateway that goes silent where no
+    # request time-out watches (a handshake never answered) ends the script with a traceback.
+    faulthandler.dump_traceback_later(float(sys.argv[2]) if len(sys.argv) > 2 else 60, exit=True)
     print(json.dumps(main(int(sys.argv[1])), default=str))
