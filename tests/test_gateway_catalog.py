@@ -12,7 +12,6 @@ from hydra.gateway._catalog import (
     first_notice_day,
     front_month,
     last_trade_day,
-    trading_hours,
 )
 from hydra.gateway._requests import ContractFields
 
@@ -110,13 +109,3 @@ def test_contract_ids_are_stable_and_distinct() -> None:
     two = Catalog([OATS, LEAN_HOGS], today=MONDAY)
     assert [x.wire.con_id for x in one.listings] == [x.wire.con_id for x in two.listings]
     assert len({x.wire.con_id for x in one.listings}) == 2
-
-
-def test_trading_hours_text() -> None:
-    """IB's hours text: one window a day, overnight sessions closing the next day, CLOSED
-    on days without a session."""
-    hours = trading_hours(LEAN_HOGS.trading_hours, MONDAY).split(";")
-    assert hours[0] == "20250303:0830-20250303:1305"
-    assert hours[5:] == ["20250308:CLOSED", "20250309:CLOSED"]
-    overnight = trading_hours(OATS.trading_hours, MONDAY).split(";")
-    assert overnight[:2] == ["20250303:1900-20250304:0745", "20250303:0830-20250303:1320"]

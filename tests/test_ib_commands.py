@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from ib_async import IB, Future, LimitOrder
+from ib_async import IB, ContFuture, Future, LimitOrder
 
 from hydra.cli import main
 
@@ -68,7 +68,9 @@ def _rest_an_order(port: int) -> None:
     """Another program (client id 1) leaves a resting buy far below the market."""
     ib = IB()
     ib.connect("127.0.0.1", port, clientId=1, timeout=10)
-    oats = Future("ZO", exchange="CBOT")
+    front = ContFuture("ZO", "CBOT")  # the gateway lists a year of months: the nearest
+    ib.qualifyContracts(front)
+    oats = Future(conId=front.conId, exchange="CBOT")
     ib.qualifyContracts(oats)
     ib.placeOrder(oats, LimitOrder("BUY", 2, 300.0, orderRef="someone-else.1"))
     ib.sleep(0.5)
