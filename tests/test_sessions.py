@@ -5,17 +5,37 @@ from __future__ import annotations
 import datetime as dt
 import random
 import zoneinfo
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from pathlib import Path
 
+import attrs
 import pytest
-from hypothesis import given
+import trio
+import trio.testing
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from ib_async import ContractDetails
+from structlog.testing import capture_logs
 
 from hydra._contracts import LEAN_HOGS, OATS
 from hydra._core._sessions import SessionCalendar, held_until, parse_hours, weekly_calendar
 from hydra._core._twap import plan_twap_in_sessions
-from hydra._errors import InvalidValueError
-from hydra._settings import ExecutionSettings
+from hydra._engine import Engine
+from hydra._enums import Policy, Side
+from hydra._errors import InvalidValueError, MarketClosedError
+from hydra._ids import ClientOrderId, IntentId
+from hydra._journal_actor import run_inline
+from hydra._open_hydra import open_hydra
+from hydra._orders import OrderIntent, OrderRequest
+from hydra._settings import BrokerSettings, ExecutionSettings, HydraConfig, OutsideHours
+from hydra.gateway import serve_gateway
+from hydra.ib import open_ib_broker
+from hydra.ib._convert import hours_from_ib_details
+from hydra.sim import MarketParams, SimBroker, SimExchange, SimParams, open_sim_exchange
 from hydra.sim._hours import CME_HOLIDAYS, sim_calendar
+from tests.simulated import quiet_oats
 
 CT = zoneinfo.ZoneInfo("America/Chicago")
 IB_OATS = "20261201:1900-20261202:0745;20261202:0830-20261202:1320;20261205:CLOSED"
@@ -211,3 +231,222 @@ def test_every_twap_slice_lies_inside_one_session(
         assert session is not None and duration > 0
         assert begins + dt.timedelta(seconds=duration) <= session.close
         assert carry or session.open <= start
+
+
+# --- Hydra on a simulated exchange that keeps the hours --------------------------------------
+
+
+class RecordingBroker(SimBroker):
+    """A SimBroker that notes the exchange's wall-clock time of every order it sends on."""
+
+    def __init__(self, exchange: SimExchange) -> None:
+        super().__init__(exchange, client_id=1)
+        self.exchange = exchange
+        self.sent: list[tuple[str, dt.datetime]] = []
+
+    def _note(self, kind: str) -> None:
+        self.sent.append((kind, self.exchange.timestamp(trio.current_time())))
+
+    async def place(self, request: OrderRequest) -> None:
+        self._note("place")
+        await super().place(request)
+
+    async def modify(self, client_order_id: ClientOrderId, *, limit_price: Decimal,
+                     quantity: int | None = None) -> None:
+        self._note("modify")
+        await super().modify(client_order_id, limit_price=limit_price, quantity=quantity)
+
+    async def cancel(self, client_order_id: ClientOrderId) -> None:
+        self._note("cancel")
+        await super().cancel(client_order_id)
+
+
+def hours_params(start: dt.datetime) -> SimParams:
+    """Quiet oats whose exchange opens its simulation at ``start`` and keeps the hours."""
+    return attrs.evolve(quiet_oats(), session_start=start.astimezone(dt.UTC), sessions=True)
+
+
+@asynccontextmanager
+async def open_hours_engine(
+    exchange: SimExchange, journal: Path, config: HydraConfig | None = None,
+) -> AsyncIterator[tuple[Engine, RecordingBroker]]:
+    broker = RecordingBroker(exchange)
+    async with open_hydra(config or HydraConfig(), broker, journal_path=journal,
+                          offload=run_inline,
+                          clock=lambda: exchange.timestamp(trio.current_time())) as engine:
+        yield engine, broker
+
+
+def now_of(exchange: SimExchange) -> dt.datetime:
+    return exchange.timestamp(trio.current_time()).astimezone(CT)
+
+
+def oats(quantity: int = 2, **kwargs: object) -> OrderIntent:
+    return OrderIntent(contract=OATS, side=Side.BUY, quantity=quantity, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_an_intent_in_the_grains_break_waits_until_0830(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Submitted at 07:50 Chicago time, the intent is held (not journaled) and its first order
+    goes at 08:30:00 exactly."""
+    async with open_sim_exchange(hours_params(ct(2, 7, 50)), seed=1) as exchange:
+        async with open_hours_engine(exchange, tmp_path / "j.sqlite") as (engine, broker):
+            with capture_logs() as logs:
+                handle = await engine.submit(oats())
+            assert [e["opens"] for e in logs if e["event"] == "intent_waiting_for_open"] == [
+                "2026-12-02T14:30:00+00:00"]
+            assert not await engine.was_submitted(handle.intent.intent_id)
+            report = await handle.wait_done()
+            assert broker.sent[0] == ("place", ct(2, 8, 30))
+            assert report.children and await engine.was_submitted(handle.intent.intent_id)
+
+
+async def test_refuse_mode_refuses_in_one_line(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """With ``outside_hours = "refuse"`` an intent in the break is refused at once, naming the
+    next open, and nothing is journaled or sent."""
+    config = HydraConfig(execution=ExecutionSettings(outside_hours=OutsideHours.REFUSE))
+    async with open_sim_exchange(hours_params(ct(2, 7, 50)), seed=1) as exchange:
+        async with open_hours_engine(exchange, tmp_path / "j.sqlite", config) as (engine, broker):
+            with pytest.raises(MarketClosedError) as refused:
+                await engine.submit(oats(intent_id=IntentId("early")))
+            assert not await engine.was_submitted(IntentId("early"))
+    assert str(refused.value) == ('intent early refused: ZO is closed until 2026-12-02 08:30 CST'
+                                  ' (execution.outside_hours = "refuse")')
+    assert broker.sent == []
+
+
+async def test_an_open_after_the_intents_deadline_refuses_it(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """An intent that must be done by 08:00 is refused in the break: the market opens later."""
+    async with open_sim_exchange(hours_params(ct(2, 7, 50)), seed=1) as exchange:
+        async with open_hours_engine(exchange, tmp_path / "j.sqlite") as (engine, broker):
+            with pytest.raises(MarketClosedError, match=r"closed until 2026-12-02 08:30 CST, "
+                                                        r"after its deadline 2026-12-02T08:00"):
+                await engine.submit(oats(intent_id=IntentId("late")), deadline=ct(2, 8))
+    assert broker.sent == []
+
+
+async def test_saturday_waits_to_sunday_evenings_open(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """An intent on Saturday noon is worked from Sunday 19:00 Chicago time."""
+    async with open_sim_exchange(hours_params(ct(5, 12)), seed=1) as exchange:
+        async with open_hours_engine(exchange, tmp_path / "j.sqlite") as (engine, broker):
+            await (await engine.submit(oats())).wait_done()
+    assert broker.sent[0] == ("place", ct(6, 19))
+
+
+async def test_a_held_intent_cancelled_or_drained_ends_unworked_at_once(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Cancelling a held intent reports it unworked; closing Hydra does not wait for the open
+    (nor the drain timeout) for the others."""
+    async with open_sim_exchange(hours_params(ct(5, 12)), seed=1) as exchange:
+        async with open_hours_engine(exchange, tmp_path / "j.sqlite") as (engine, broker):
+            first, second = await engine.submit(oats()), await engine.submit(oats())
+            await trio.sleep(10)
+            first.cancel()
+            report = await first.wait_done()
+            assert report.children == () and now_of(exchange) == ct(5, 12, 0) + dt.timedelta(
+                seconds=10)
+        assert second.done and second.report is not None and second.report.children == ()
+        assert now_of(exchange) == ct(5, 12) + dt.timedelta(seconds=10)
+    assert broker.sent == []
+
+
+async def test_hydras_twap_over_the_close_sends_nothing_after_it(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """An hour's TWAP at 13:00 sends its last order (and its cancel) before 13:20 and nothing
+    after: the horizon is cut at the close."""
+    config = HydraConfig(execution=ExecutionSettings(twap_horizon=3600, twap_slices=4))
+    async with open_sim_exchange(hours_params(ct(2, 13)), seed=1) as exchange:
+        async with open_hours_engine(exchange, tmp_path / "j.sqlite", config) as (engine, broker):
+            await (await engine.submit(oats(8, policy=Policy.TWAP))).wait_done()
+            assert now_of(exchange) <= ct(2, 13, 20)
+    assert broker.sent and all(at < ct(2, 13, 20) for _, at in broker.sent)
+
+
+async def test_a_carried_twap_goes_on_at_the_next_open(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """With ``twap_carry`` the TWAP's third slice starts half an hour of session time in,
+    after 19:00, and nothing is sent in between."""
+    config = HydraConfig(execution=ExecutionSettings(twap_horizon=3600, twap_slices=4,
+                                                     twap_jitter=0.0, twap_carry=True))
+    async with open_sim_exchange(hours_params(ct(2, 13)), seed=1) as exchange:
+        async with open_hours_engine(exchange, tmp_path / "j.sqlite", config) as (engine, broker):
+            await (await engine.submit(oats(8, policy=Policy.TWAP))).wait_done()
+    times = [at for _, at in broker.sent]
+    assert not [at for at in times if ct(2, 13, 20) <= at < ct(2, 19)]
+    # 30 minutes of session time in: 19:55 today (to 13:19:55, the close less CLOSE_MARGIN),
+    # then 10:05 from 19:00.
+    assert min(at for at in times if at >= ct(2, 19)) == ct(2, 19, 10) + dt.timedelta(seconds=5)
+
+
+@settings(max_examples=12, deadline=None)
+@given(minute=week_minutes, quantity=st.integers(1, 12), twap=st.booleans(),
+       carry=st.booleans())
+def test_nothing_is_ever_sent_outside_a_session(
+    minute: int, quantity: int, twap: bool, carry: bool, tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Whenever an intent arrives in the week, patience or TWAP, carried or not, every order,
+    change and cancel Hydra sends falls inside one of the contract's sessions."""
+    start = ct(30, 0, month=11) + dt.timedelta(minutes=minute)
+    config = HydraConfig(execution=ExecutionSettings(twap_horizon=1800, twap_slices=3,
+                                                     twap_carry=carry))
+    journal = tmp_path_factory.mktemp("j") / "j.sqlite"
+
+    async def main() -> list[tuple[str, dt.datetime]]:
+        async with open_sim_exchange(hours_params(start), seed=1) as exchange:
+            async with open_hours_engine(exchange, journal, config) as (engine, broker):
+                intent = oats(quantity, policy=Policy.TWAP if twap else None)
+                await (await engine.submit(intent)).wait_done()
+        return broker.sent
+
+    sent = trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    hours = sim_calendar(OATS, start)
+    assert sent and all(hours.is_open(at) for _, at in sent)
+
+
+# --- the hours from each broker ---------------------------------------------------------------
+
+
+async def test_the_ib_adapter_reads_the_hours_from_contract_details() -> None:
+    """IBBroker asks the (simulated) gateway for ZO's contract details and parses its
+    ``tradingHours`` in its ``timeZoneId``: the grains' break and the weekend are closed."""
+    params = SimParams(markets=(MarketParams.oats(adv=0, daily_volatility=0.0),))
+    with trio.fail_after(10):
+        async with open_sim_exchange(params, seed=7) as exchange, trio.open_nursery() as nursery:
+            gateway = await nursery.start(serve_gateway, exchange)
+            async with open_ib_broker(BrokerSettings(port=gateway.port)) as broker:
+                hours = await broker.trading_hours(OATS)
+            nursery.cancel_scope.cancel(reason="test over")
+    assert hours is not None and hours.zone.key == "America/Chicago"
+    monday = dt.date(2025, 3, 3)  # the simulated gateway's day
+    tuesday_break = dt.datetime.combine(monday + dt.timedelta(days=1), dt.time(7, 50), tzinfo=CT)
+    assert hours.next_open(tuesday_break) == tuesday_break.replace(hour=8, minute=30)
+    assert hours.next_open(dt.datetime(2025, 3, 8, 12, tzinfo=CT)) == dt.datetime(
+        2025, 3, 9, 19, tzinfo=CT)
+
+
+def test_ib_details_without_hours_give_no_calendar() -> None:
+    """IB sent no ``tradingHours``: Hydra does not hold intents for the hours."""
+    assert hours_from_ib_details(ContractDetails(tradingHours="", timeZoneId="US/Central")) is None
+    hours = hours_from_ib_details(ContractDetails(tradingHours=IB_OATS, timeZoneId="US/Central"))
+    assert hours is not None and hours.is_open(ct(2, 9))
+
+
+async def test_a_simulator_without_hours_trades_around_the_clock(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """SimParams' ``sessions`` is off by default: the SimBroker gives no hours."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        broker = SimBroker(exchange)
+        await broker.connect()
+        assert await broker.trading_hours(OATS) is None
+        await broker.close()

@@ -17,6 +17,7 @@ import trio
 
 from .._contracts import ContractSpec
 from .._core._positions import Position
+from .._core._sessions import SessionCalendar
 from .._ids import ClientOrderId
 from .._orders import Fill, OrderRequest
 from .._quotes import Quote
@@ -89,6 +90,12 @@ class MarketView(Protocol):
 
     async def contract_details(self, symbol: str) -> ContractSpec:
         """The broker's facts for ``symbol`` (an unknown symbol is an `InvalidValueError`)."""
+        ...
+
+    async def trading_hours(self, contract: ContractSpec) -> SessionCalendar | None:
+        """``contract``'s trading sessions from about now for some days, in the exchange's
+        time zone (IB's ``tradingHours``); None when the broker gives none (then Hydra does not
+        hold intents for the hours)."""
         ...
 
 
