@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import zoneinfo
 from collections.abc import AsyncIterator
@@ -29,6 +30,7 @@ from hydra._ids import ClientOrderId, IntentId
 from hydra._journal_actor import run_inline
 from hydra._open_hydra import open_hydra
 from hydra._orders import OrderIntent, OrderRequest
+from hydra._runner import run_inbox
 from hydra._settings import BrokerSettings, ExecutionSettings, HydraConfig, OutsideHours
 from hydra.gateway import serve_gateway
 from hydra.ib import open_ib_broker
@@ -450,3 +452,30 @@ async def test_a_simulator_without_hours_trades_around_the_clock(
         await broker.connect()
         assert await broker.trading_hours(OATS) is None
         await broker.close()
+
+
+async def test_an_inbox_line_whose_deadline_comes_before_the_open_is_refused(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """The inbox passes an intent's own deadline: a line at 07:50 due by 08:00 is refused in
+    one line naming the open; one without a deadline waits and is worked at 08:30."""
+    inbox = tmp_path / "inbox.jsonl"
+    inbox.write_text(
+        '{"symbol": "ZO", "side": "BUY", "quantity": 1, "intent_id": "due",'
+        ' "deadline": "2026-12-02T08:00:00-06:00"}\n'
+        '{"symbol": "ZO", "side": "BUY", "quantity": 1, "intent_id": "patient"}\n')
+    async with open_sim_exchange(hours_params(ct(2, 7, 50)), seed=1) as exchange:
+        async with open_hours_engine(exchange, tmp_path / "j.sqlite") as (engine, broker):
+            with capture_logs() as logs:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(functools.partial(
+                        run_inbox, engine, path=inbox, state=tmp_path / "inbox.state",
+                        now=lambda: now_of(exchange), wait=300.0))
+                    await trio.sleep(41 * 60)
+                    nursery.cancel_scope.cancel(reason="test over")
+            assert await engine.was_submitted(IntentId("patient"))
+            assert not await engine.was_submitted(IntentId("due"))
+    refused = [e for e in logs if e["event"] == "intent_refused"]
+    assert [e["intent_id"] for e in refused] == ["due"]
+    assert "ZO is closed until 2026-12-02 08:30 CST, after its deadline" in refused[0]["error"]
+    assert broker.sent[0] == ("place", ct(2, 8, 30))
