@@ -30,6 +30,7 @@ from ._core._twap import TwapPlan, chunk_sizes, plan_twap_in_sessions
 from ._core._witness import Testimony
 from ._enums import NoteKind, OrderStatus, Policy
 from ._errors import (
+    BrokerConnectionError,
     BrokerError,
     HydraError,
     InvalidValueError,
@@ -48,11 +49,12 @@ from ._messages import (
     LeaveWorking,
     OrderAnswer,
     RiskMessage,
+    SessionChanged,
 )
 from ._model_store import prediction_note
 from ._orders import OrderIntent
 from ._patience import LADDER_LENGTH, Work, run_patience
-from ._publisher import Subscribe
+from ._publisher import Subscribe, open_subscription
 from ._quote_source import QuoteSource
 from ._quotes import Quote
 from ._recovery import Resumed
@@ -220,19 +222,21 @@ class Router:
         self.handles[intent.intent_id] = handle
         self._held.add(intent.intent_id)
         log.info("intent_waiting_for_open", intent_id=intent.intent_id, opens=opens.isoformat())
-        self._nursery.start_soon(self._hold, handle, deadline)
+        self._nursery.start_soon(self._hold, handle, deadline, hours)
         return handle
 
-    async def _hold(self, handle: IntentHandle, deadline: dt.datetime | None) -> None:
-        """Wait for ``handle``'s market to open (looking at the hours again at each open the
-        calendar names), then start it; past its deadline, or cancelled, it ends unworked."""
+    async def _hold(self, handle: IntentHandle, deadline: dt.datetime | None,
+                    hours: SessionCalendar | None) -> None:
+        """Wait for ``handle``'s market to open, then start it; past its deadline, cancelled,
+        or refused at the open (no quote: the session is down), it ends unworked."""
         intent, why = handle.intent, "cancelled before its market opened"
         try:
             with handle._waiting:
-                hours = await self._wait_for_open(intent, deadline)
+                hours = await self._wait_for_open(intent, deadline, hours)
+                quote = await self._quote_when_up(intent)
             if not handle._waiting.cancelled_caught:
                 self._held.discard(intent.intent_id)
-                await self._start(handle, hours)
+                await self._start(handle, hours, quote)
                 return
         except HydraError as e:
             why = str(e)
@@ -245,11 +249,11 @@ class Router:
         self._publish.send_nowait(IntentFinished(report=report))
 
     async def _wait_for_open(self, intent: OrderIntent, deadline: dt.datetime | None,
-                             ) -> SessionCalendar | None:
-        """Sleep until ``intent``'s market is open (asking for the hours again at each open
-        they name); the hours then. An open after ``deadline`` is a `MarketClosedError` there."""
+                             hours: SessionCalendar | None) -> SessionCalendar | None:
+        """Sleep until ``intent``'s market is open by ``hours`` (asking the broker again only
+        when they run out, so a link down in the meantime does not matter); the hours then.
+        An open after ``deadline`` is a `MarketClosedError` at the deadline."""
         while True:
-            hours = await self._broker.trading_hours(intent.contract)
             now = self._clock()
             opens = held_until(hours, now, min_left=MIN_SESSION_LEFT)
             if opens is None:
@@ -259,14 +263,35 @@ class Router:
                 raise MarketClosedError(f"its deadline {deadline.isoformat()} passed before "
                                         f"{intent.contract.symbol} opened")
             await trio.sleep((opens - now).total_seconds())
+            if hours is None or opens >= hours.known_until:
+                hours = await self._broker.trading_hours(intent.contract)
 
-    async def _start(self, handle: IntentHandle, hours: SessionCalendar | None) -> None:
-        """Journal ``handle``'s intent at its arrival quote and start its worker."""
+    async def _quote_when_up(self, intent: OrderIntent) -> Quote:
+        """The arrival quote at the open; while the broker session is down (a gateway that
+        restarts at night), once it is back."""
+        subscribe, events = open_subscription()
+        self._publish.send_nowait(subscribe)  # before the try: no return of the link missed
+        with events:
+            while True:
+                try:
+                    return await self._arrival_quote(intent.contract)
+                except BrokerConnectionError:
+                    log.warning("intent_waiting_for_session", intent_id=intent.intent_id)
+                async for event in events:
+                    if isinstance(event, SessionChanged) and event.up:
+                        break
+                else:
+                    raise BrokerConnectionError("Hydra closed before the session came back")
+
+    async def _start(self, handle: IntentHandle, hours: SessionCalendar | None,
+                     quote: Quote | None = None) -> None:
+        """Journal ``handle``'s intent at its arrival ``quote`` (None: the quote now) and
+        start its worker."""
         intent = handle.intent
         settings = self._config.execution_for(intent.strategy)
         adv = self._config.adv.get(intent.contract.symbol)
         policy = route(intent.quantity, adv=adv, settings=settings, policy=intent.policy)
-        quote = await self._arrival_quote(intent.contract)
+        quote = quote or await self._arrival_quote(intent.contract)
         prediction = self._model.predict(
             symbol=intent.contract.symbol, policy=policy, spread=quote.spread, mid=quote.mid,
             aggressiveness=_AGGRESSIVENESS[policy],

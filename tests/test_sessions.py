@@ -35,7 +35,14 @@ from hydra._settings import BrokerSettings, ExecutionSettings, HydraConfig, Outs
 from hydra.gateway import serve_gateway
 from hydra.ib import open_ib_broker
 from hydra.ib._convert import hours_from_ib_details
-from hydra.sim import MarketParams, SimBroker, SimExchange, SimParams, open_sim_exchange
+from hydra.sim import (
+    Disconnect,
+    MarketParams,
+    SimBroker,
+    SimExchange,
+    SimParams,
+    open_sim_exchange,
+)
 from hydra.sim._hours import CME_HOLIDAYS, sim_calendar
 from tests.simulated import quiet_oats
 
@@ -479,3 +486,21 @@ async def test_an_inbox_line_whose_deadline_comes_before_the_open_is_refused(
     assert [e["intent_id"] for e in refused] == ["due"]
     assert "ZO is closed until 2026-12-02 08:30 CST, after its deadline" in refused[0]["error"]
     assert broker.sent[0] == ("place", ct(2, 8, 30))
+
+
+async def test_a_link_down_at_the_open_delays_the_held_intent_until_it_is_back(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """The link is down from 18:59:50 to 19:00:20 on Sunday (a gateway restart): the held
+    intent keeps the hours it had, waits for the session, and is worked once it is back."""
+    open_at = (ct(6, 19) - ct(5, 12)).total_seconds()
+    async with open_sim_exchange(hours_params(ct(5, 12)), seed=1) as exchange:
+        exchange.inject(Disconnect(at=open_at - 10, duration=30))
+        async with open_hours_engine(exchange, tmp_path / "j.sqlite") as (engine, broker):
+            with capture_logs() as logs:
+                report = await (await engine.submit(oats())).wait_done()
+    assert "intent_waiting_for_session" in [e["event"] for e in logs]
+    kind, first = broker.sent[0]
+    # the reconnect after the link is back, by the seeded backoff
+    assert kind == "place" and first == ct(6, 19) + dt.timedelta(seconds=20.758869)
+    assert report.filled == 2
