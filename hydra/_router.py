@@ -426,7 +426,8 @@ class Router:
     async def submit_bracket(self, bracket: BracketIntent) -> IntentHandle:
         """Send an entry with its take-profit and protective stop; the handle reports when the
         bracket is over (the entry ended unfilled, or an exit filled and OCA cancelled the
-        other) or when it is cancelled."""
+        other) or when it is cancelled. While its market is closed it is refused
+        (`MarketClosedError`), whatever ``outside_hours`` says."""
         intent = OrderIntent(contract=bracket.contract, side=bracket.side,
                              quantity=bracket.quantity, strategy=bracket.strategy,
                              intent_id=bracket.intent_id)
@@ -437,6 +438,12 @@ class Router:
                               ) -> IntentHandle:
         if await self.was_submitted(intent.intent_id):  # the journal's and the broker's word
             raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
+        hours = await self._broker.trading_hours(intent.contract)
+        opens = held_until(hours, self._clock(), min_left=MIN_SESSION_LEFT)
+        if opens is not None:  # its entry price is the trader's for now: it is never held
+            raise MarketClosedError(
+                f"bracket {intent.intent_id} refused: {intent.contract.symbol} is closed until "
+                f"{_local(opens, hours)} (a bracket is not held for the open)")
         arrival = (await self._arrival_quote(intent.contract)).mid
         await self._journal.record_intent(intent, arrival_mid=arrival, predicted_bps=None)
         handle = IntentHandle(intent)

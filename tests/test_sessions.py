@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from ib_async import ContractDetails
 from structlog.testing import capture_logs
 
+from hydra._bracket import BracketIntent
 from hydra._contracts import LEAN_HOGS, OATS
 from hydra._core._sessions import SessionCalendar, held_until, parse_hours, weekly_calendar
 from hydra._core._twap import plan_twap_in_sessions
@@ -504,3 +505,19 @@ async def test_a_link_down_at_the_open_delays_the_held_intent_until_it_is_back(
     # the reconnect after the link is back, by the seeded backoff
     assert kind == "place" and first == ct(6, 19) + dt.timedelta(seconds=20.758869)
     assert report.filled == 2
+
+
+async def test_a_bracket_while_closed_is_refused_whatever_the_mode(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """A bracket's entry price is for now: in the break it is refused in one line, not held."""
+    bracket = BracketIntent(contract=OATS, side=Side.BUY, quantity=1, entry_price="349.75",
+                            take_profit_price="351", stop_price="349", stop_limit_price="348.75",
+                            intent_id=IntentId("b"))
+    async with open_sim_exchange(hours_params(ct(2, 7, 50)), seed=1) as exchange:
+        async with open_hours_engine(exchange, tmp_path / "j.sqlite") as (engine, broker):
+            with pytest.raises(MarketClosedError) as refused:
+                await engine.submit_bracket(bracket)
+    assert str(refused.value) == ("bracket b refused: ZO is closed until 2026-12-02 08:30 CST "
+                                  "(a bracket is not held for the open)")
+    assert broker.sent == []
