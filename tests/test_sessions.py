@@ -28,6 +28,7 @@ from hydra._engine import Engine
 from hydra._enums import Policy, Side
 from hydra._errors import InvalidValueError, MarketClosedError
 from hydra._ids import ClientOrderId, IntentId
+from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
 from hydra._open_hydra import open_hydra
 from hydra._orders import OrderIntent, OrderRequest
@@ -521,3 +522,33 @@ async def test_a_bracket_while_closed_is_refused_whatever_the_mode(
     assert str(refused.value) == ("bracket b refused: ZO is closed until 2026-12-02 08:30 CST "
                                   "(a bracket is not held for the open)")
     assert broker.sent == []
+
+
+async def test_a_held_inbox_intent_is_held_again_after_a_restart(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Hydra stops on Sunday afternoon with an inbox intent held (not journaled): the next
+    run re-reads the line, holds it again, and works it at Sunday's open, once."""
+    inbox, journal, state = tmp_path / "inbox.jsonl", tmp_path / "j.sqlite", tmp_path / "state"
+    inbox.write_text('{"symbol": "ZO", "side": "BUY", "quantity": 1, "intent_id": "weekend"}\n')
+    async with open_sim_exchange(hours_params(ct(6, 17, 50)), seed=1) as exchange:
+
+        async def run_for(seconds: float) -> RecordingBroker:
+            async with open_hours_engine(exchange, journal) as (engine, broker):
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(functools.partial(
+                        run_inbox, engine, path=inbox, state=state,
+                        now=lambda: now_of(exchange), wait=300.0))
+                    await trio.sleep(seconds)
+                    nursery.cancel_scope.cancel(reason="the runner stops")
+            return broker
+
+        first = await run_for(600)
+        second = await run_for(5400)
+    assert first.sent == []
+    assert [kind for kind, _ in second.sent][:1] == ["place"]
+    assert second.sent[0][1] == ct(6, 19)
+    read = Journal.open_read_only(journal)
+    intents = [p for _, kind, p in read.events() if kind is EventKind.INTENT]
+    read.close()
+    assert [p["intent"]["intent_id"] for p in intents] == ["weekend"]
