@@ -205,13 +205,16 @@ class Router:
             raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
         await self._check_fits(intent)
         hours = await self._broker.trading_hours(intent.contract)
-        opens = held_until(hours, self._clock(), min_left=MIN_SESSION_LEFT)
+        now = self._clock()
+        opens = held_until(hours, now, min_left=MIN_SESSION_LEFT)
         if opens is None:
             handle = IntentHandle(intent)
             await self._start(handle, hours)
             return handle
         settings = self._config.execution_for(intent.strategy)
-        closed = f"{intent.contract.symbol} is closed until {_local(opens, hours)}"
+        symbol, at = intent.contract.symbol, _local(opens, hours)
+        closed = (f"{symbol} closes within {MIN_SESSION_LEFT:.0f} s and opens again at {at}"
+                  if hours is not None and hours.is_open(now) else f"{symbol} is closed until {at}")
         if settings.outside_hours is OutsideHours.REFUSE:
             raise MarketClosedError(f"intent {intent.intent_id} refused: {closed} "
                                     f"(execution.outside_hours = \"refuse\")")

@@ -552,3 +552,21 @@ async def test_a_held_inbox_intent_is_held_again_after_a_restart(
     intents = [p for _, kind, p in read.events() if kind is EventKind.INTENT]
     read.close()
     assert [p["intent"]["intent_id"] for p in intents] == ["weekend"]
+
+
+async def test_an_intent_in_the_last_minute_before_the_close_waits_for_the_next_session(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """At 13:19:30 there is too little left: refused mode says the close is near and when the
+    market opens again; wait mode works the intent from 19:00."""
+    refuse = HydraConfig(execution=ExecutionSettings(outside_hours=OutsideHours.REFUSE))
+    start = ct(2, 13, 19) + dt.timedelta(seconds=30)
+    async with open_sim_exchange(hours_params(start), seed=1) as exchange:
+        async with open_hours_engine(exchange, tmp_path / "r.sqlite", refuse) as (engine, _):
+            with pytest.raises(MarketClosedError) as refused:
+                await engine.submit(oats(intent_id=IntentId("late")))
+        async with open_hours_engine(exchange, tmp_path / "w.sqlite") as (engine, broker):
+            await (await engine.submit(oats())).wait_done()
+    assert str(refused.value) == ('intent late refused: ZO closes within 60 s and opens again at '
+                                  '2026-12-02 19:00 CST (execution.outside_hours = "refuse")')
+    assert broker.sent[0] == ("place", ct(2, 19))
