@@ -22,5 +22,8 @@ while not trade.isDone():
     ib.waitOnUpdate()
 fills = [(f.execution.price, f.commissionReport.commission) for f in trade.fills]
 print(trade.orderStatus.status, fills)
+# The position message comes after the fill's, as at IB: wait for it.
+while not any(p.contract.conId == oats.conId for p in ib.positions()):
+    ib.waitOnUpdate()
 print(ib.positions())
 ib.disconnect()

@@ -8,6 +8,8 @@ actor; the engine itself holds only the broker's market view.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import attrs
 import structlog
 import trio
@@ -89,9 +91,12 @@ class Engine:
 
     # --- submitting -----------------------------------------------------------------------------
 
-    async def submit(self, intent: OrderIntent) -> IntentHandle:
-        """Journal ``intent`` and start working it; returns at once with its handle."""
-        return await self._router.submit(intent)
+    async def submit(self, intent: OrderIntent, *, deadline: dt.datetime | None = None,
+                     ) -> IntentHandle:
+        """Journal ``intent`` and start working it; returns at once with its handle. While
+        its market is closed it waits for the open, or is refused (``outside_hours``; an open
+        after ``deadline`` refuses it too), see `Router.submit`."""
+        return await self._router.submit(intent, deadline=deadline)
 
     async def submit_bracket(self, bracket: BracketIntent) -> IntentHandle:
         """Send an entry with its take-profit and protective stop; the handle reports when the

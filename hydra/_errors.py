@@ -35,6 +35,10 @@ class RiskDeniedError(HydraError, PermissionError):
     """The risk actor refused an order request."""
 
 
+class MarketClosedError(HydraError, PermissionError):
+    """An intent refused because its contract's market is closed (``outside_hours``)."""
+
+
 class OrderRejectedError(HydraError, RuntimeError):
     """The broker or exchange refused an order; ``code`` is the broker's error code."""
 

@@ -240,7 +240,7 @@ async def _open_actors(
                 ids = OrderIds(journal_id)
                 router = Router(config=config, broker=broker, journal=journal, risk=risk_send,
                                 publish=publish_send, quotes=quotes, nursery=inner, seed=seed,
-                                order_ids=ids, witness=witness, model=model)
+                                order_ids=ids, witness=witness, model=model, clock=clock)
                 engine = Engine(router=router, broker=broker, journal=journal, risk=risk_send,
                                 publish=publish_send, view=view, quotes=quotes)
                 await engine.recover(Recovery(

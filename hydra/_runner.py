@@ -108,12 +108,13 @@ async def _take_line(
         log.error("inbox_line_refused", line=line.number, intent_id=intent.intent_id,
                   error=f"deadline: has passed, got {deadline.isoformat()!r}")
         return
-    outcome = await _submit_unless_down(engine, intent, source=source)
+    own = request.deadline  # also bounds a wait for the market to open (Engine.submit)
+    outcome = await _submit_unless_down(engine, intent, source=source, deadline=own)
     if outcome is not Outcome.DONE:
         log.warning("intent_waiting_for_session", intent_id=intent.intent_id, source=source,
                     deadline=deadline.isoformat())
         seconds = (deadline - now()).total_seconds()
-        waiting.start_soon(_submit_when_up, engine, intent, source, seconds, outcome)
+        waiting.start_soon(_submit_when_up, engine, intent, source, seconds, outcome, own)
 
 
 class Outcome(enum.Enum):
@@ -124,12 +125,13 @@ class Outcome(enum.Enum):
     LINK_LOST = "link lost"  # the broker said the session is down before the engine knew
 
 
-async def _submit_unless_down(engine: Engine, intent: OrderIntent, *, source: str) -> Outcome:
+async def _submit_unless_down(engine: Engine, intent: OrderIntent, *, source: str,
+                              deadline: dt.datetime | None) -> Outcome:
     """Submit ``intent``, unless the broker session is down (then nothing is journaled)."""
     if not engine.statistics().session_up:
         return Outcome.DOWN
     try:
-        await engine.submit(intent)
+        await engine.submit(intent, deadline=deadline)
     except BrokerError as e:
         if not engine.statistics().session_up:
             return Outcome.DOWN
@@ -142,7 +144,7 @@ async def _submit_unless_down(engine: Engine, intent: OrderIntent, *, source: st
 
 
 async def _submit_when_up(engine: Engine, intent: OrderIntent, source: str, seconds: float,
-                          outcome: Outcome) -> None:
+                          outcome: Outcome, own: dt.datetime | None) -> None:
     """Submit ``intent`` once the session is back, within ``seconds`` (``outcome``: why the
     last attempt did not). Only the waiting is bounded: a submission under way is never cut
     off by the deadline."""
@@ -159,7 +161,7 @@ async def _submit_when_up(engine: Engine, intent: OrderIntent, source: str, seco
                 log.error("intent_expired", intent_id=intent.intent_id, source=source,
                           error=f"the broker session was still down after {seconds:.0f} s")
                 return
-            outcome = await _submit_unless_down(engine, intent, source=source)
+            outcome = await _submit_unless_down(engine, intent, source=source, deadline=own)
 
 
 async def _session_changed(events: trio.MemoryReceiveChannel[EngineEvent]) -> bool:

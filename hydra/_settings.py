@@ -91,6 +91,14 @@ class Urgency(enum.Enum):
     HIGH = "high"  # from the start (stage 0)
 
 
+class OutsideHours(enum.Enum):
+    """What becomes of an intent that arrives while its contract's market is closed (a break,
+    a weekend, a holiday), by the hours the broker gives."""
+
+    WAIT = "wait"  # held until the next open (within the intent's deadline), then worked
+    REFUSE = "refuse"  # refused at once, in one line naming the next open
+
+
 @attrs.frozen(kw_only=True)
 class ExecutionSettings:
     """How one intent is worked: the patience ladder, TWAP and the slippage guard."""
@@ -108,6 +116,11 @@ class ExecutionSettings:
     twap_jitter: float = attrs.field(default=0.2, validator=fraction)
     urgency: Urgency = attrs.field(default=Urgency.NORMAL,
                                    validator=attrs.validators.instance_of(Urgency))
+    outside_hours: OutsideHours = attrs.field(
+        default=OutsideHours.WAIT, validator=attrs.validators.instance_of(OutsideHours))
+    # True: a TWAP whose horizon runs past the close carries its remaining slices into the
+    # next sessions; False: its horizon is cut at the close (the last slice catches up there).
+    twap_carry: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
 
 def _latched_state(_: Any, field: attrs.Attribute[Any], value: Any) -> None:

@@ -12,7 +12,7 @@ import pytest
 from hydra._contracts import MONTH_CODES
 from tests.gateway_client import run_client_script, sim_gateway_process
 
-pytest.importorskip("ib_insync", reason="ib_insync is installed beside the test extra (README's test command)")
+pytest.importorskip("ib_insync", reason="ib_insync is installed by the README's test command")
 SCRIPT = pathlib.Path(__file__).parent / "clients" / "ib_insync_user.py"
 
 

@@ -61,7 +61,7 @@ def add_parser(subparsers: Subparsers) -> None:
     [--new-journal] [--dashboard [[HOST:]PORT] [--dashboard-allow-remote]]``."""
     parser = subparsers.add_parser(
         "run", help="run the paper (or live) trading cycle until Ctrl-C (or SIGTERM)",
-        description=__doc__.split("\n\n")[1].replace("\n", " "),
+        description=__doc__.split("\n\n")[1].replace("\n", " ").replace("``", ""),
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--paper", action="store_true", help="paper trading (the default)")

@@ -32,6 +32,7 @@ from ib_async import Future as IBFuture
 from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from .._core._market_stats import DailyBar
 from .._core._positions import Position
+from .._core._sessions import SessionCalendar
 from .._enums import OrderStatus
 from .._errors import BrokerConnectionError, BrokerError, InvalidValueError
 from .._ids import ClientOrderId
@@ -60,6 +61,7 @@ from ._convert import (
     from_ib_position,
     from_ib_ticker,
     from_ib_trade,
+    hours_from_ib_details,
     is_price,
     price_from_ib,
     to_ib_contract,
@@ -539,6 +541,18 @@ class IBBroker:
             return asked
         self._ib_contracts[spec.symbol, spec.expiry] = found
         return found
+
+    async def trading_hours(self, contract: ContractSpec) -> SessionCalendar | None:
+        """IB's ``tradingHours`` of ``contract``'s month (the front month when it names none),
+        in its ``timeZoneId``; None when IB sends none or lists no such contract."""
+        self._require_session()
+        ib_contract = await self._ib_contract(contract)
+        if not ib_contract.conId:
+            return None
+        with _translated():
+            ask = trio_asyncio.aio_as_trio(self._ib.reqContractDetailsAsync)
+            details: list[ContractDetails] = await ask(ib_contract)
+        return hours_from_ib_details(details[0]) if details else None
 
     async def subscribe_quotes(self, contract: ContractSpec) -> None:
         """Quotes of ``contract``'s market: its month, or the front month when it names none.

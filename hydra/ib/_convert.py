@@ -32,6 +32,7 @@ from .._contracts import MONTH_CODES, ContractSpec
 from .._core._market_stats import DailyBar
 from .._core._positions import Position
 from .._core._quote_check import IB_NO_PRICE, side_problem
+from .._core._sessions import SessionCalendar, parse_hours
 from .._enums import OrderStatus, OrderType, Side
 from .._errors import BrokerError, InvalidValueError, QuoteUnusableError
 from .._ids import BrokerOrderId, ClientOrderId, ExecutionId, intent_id_of
@@ -177,6 +178,14 @@ def from_ib_contract_details(
         trading_hours=known.trading_hours if known else (),
         expiry=_contract_month(front),
     )
+
+
+def hours_from_ib_details(details: ContractDetails) -> SessionCalendar | None:
+    """The sessions IB's ``tradingHours`` names, in its ``timeZoneId`` (None: IB sent none)."""
+    if not details.tradingHours:
+        return None
+    return parse_hours(details.tradingHours, zone=details.timeZoneId or "America/Chicago",
+                       field="tradingHours")
 
 
 def _contract_month(details: ContractDetails) -> str:

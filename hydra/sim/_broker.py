@@ -17,6 +17,7 @@ import trio
 from .._contracts import ContractSpec
 from .._core._market_stats import DailyBar
 from .._core._positions import Position
+from .._core._sessions import SessionCalendar
 from .._errors import BrokerConnectionError, BrokerError, QuoteUnusableError
 from .._ids import ClientOrderId
 from .._orders import Fill, OrderRequest
@@ -24,6 +25,7 @@ from .._quotes import Quote
 from ..brokers import AccountSnapshot, Broker, BrokerEvent, OpenOrder
 from ._daily_history import live_daily_bar, past_daily_bars
 from ._exchange import ClientId, SimExchange
+from ._hours import sim_calendar
 from ._ticket import OrderTicket
 
 
@@ -151,6 +153,16 @@ class SimBroker:
         past = past_daily_bars(params, seed=seed, today=today, sessions=sessions)
         live = live_daily_bar(self._exchange.tape(spec), today=today, tick=spec.tick_size)
         return past if live is None else (*past[1:], live)
+
+    async def trading_hours(self, contract: ContractSpec) -> SessionCalendar | None:
+        """``contract``'s sessions around the exchange's time now, when the exchange models
+        hours (``SimParams.sessions``) and the contract has some; else None."""
+        await trio.lowlevel.checkpoint()
+        self._session()
+        spec = self._exchange.contract(contract)
+        if not self._exchange.params.sessions or not spec.trading_hours:
+            return None
+        return sim_calendar(spec, self._exchange.timestamp(trio.current_time()))
 
 
 _BAD_SIDES: dict[str, Callable[[Quote], tuple[object, object]]] = {
