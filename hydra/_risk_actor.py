@@ -192,7 +192,7 @@ class RiskActor:
                                              ladder_end=message.ladder_end)
                 await self._feed(Cancel(client_order_id=message.client_order_id))
             case Kill():
-                await self._feed(KillSwitch(reason=message.reason))
+                await self._feed(KillSwitch(reason=message.reason, cause=message.cause))
                 message.done.set()
             case ResumeTrading():
                 await self._feed(Resume(reason=message.reason))

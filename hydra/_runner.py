@@ -1,8 +1,8 @@
 """The runner's actors: the strategy hook on its daily schedule, the intent inbox, the status.
 
 They sit beside an open `Engine` and only submit intents to it; everything else (risk,
-journal, reconnects) is the engine's. A bad inbox line or a failing hook answer is logged and
-journaled, and the runner goes on.
+journal, reconnects) is the engine's. A bad inbox line is logged and the runner goes on; a
+failing hook call is logged and journaled, and only a run of them halts trading.
 """
 
 from __future__ import annotations
@@ -12,18 +12,19 @@ import enum
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
 import structlog
 import trio
 
 from ._engine import Engine
-from ._errors import BrokerConnectionError, BrokerError, HydraError
+from ._errors import BrokerConnectionError, BrokerError, HookFailedError, HydraError
 from ._inbox import ControlRequest, KillRequest, ResumeRequest, parse_inbox_line
 from ._inbox_reader import InboxLine, InboxReader
 from ._messages import EngineEvent, SessionChanged
 from ._orders import OrderIntent
 from ._schedule import DailySchedule
 from ._screen import StatusScreen
-from ._strategy_hook import Hook, StrategyContext, intents_from
+from ._strategy_hook import Hook, StrategyContext, ask_hook, timed_out
 from .brokers import Broker
 
 log = structlog.get_logger()
@@ -45,27 +46,72 @@ async def submit_logged(engine: Engine, intent: OrderIntent, *, source: str) -> 
         log.error("intent_refused", intent_id=intent.intent_id, source=source, error=str(e))
 
 
+@attrs.frozen(kw_only=True)
+class HookLimits:
+    """How long one call of the hook may take, and how many failures in a row halt trading."""
+
+    timeout: float
+    max_failures: int
+
+
 async def run_schedule(
     engine: Engine, broker: Broker, *, hook: Hook, name: str, schedule: DailySchedule,
-    now: Clock,
+    now: Clock, limits: HookLimits,
 ) -> None:
-    """Call ``hook`` at each scheduled moment and submit what it asks for."""
+    """Call ``hook`` at each scheduled moment and submit what it asks for. A failed call is
+    journaled (``hook_error``) and the runner goes on; ``limits.max_failures`` in a row halt
+    trading (``strategy_halted``, until a resume), and the count starts again."""
+    thread = trio.CapacityLimiter(1)  # one hook thread, even while an abandoned call runs
+    failures = 0
     while True:
         moment = schedule.next_after(now())
         await trio.sleep(max(0.0, (moment - now()).total_seconds()))
-        positions: dict[str, int] = {}
-        for position in await broker.positions():
-            symbol = position.contract.symbol
-            positions[symbol] = positions.get(symbol, 0) + position.quantity
         try:
-            answer = hook(StrategyContext(now=moment, positions=positions))
-            intents = intents_from(answer, positions=positions, strategy=name)
-        except HydraError as e:
-            log.error("strategy_answer_refused", hook=name, error=str(e))
+            positions = await _positions(broker)
+        except BrokerError as e:
+            log.warning("strategy_skipped", hook=name, reason=f"no positions from the broker"
+                        f" ({e})")
             continue
+        try:
+            intents = await _ask_within(limits.timeout, hook, StrategyContext(
+                now=moment, positions=positions), strategy=name, limiter=thread)
+        except HookFailedError as e:
+            failures += 1
+            await _hook_failed(engine, name, e.reason, failures=failures, limits=limits)
+            if failures == limits.max_failures:
+                failures = 0  # halted: after a resume, as many failures again halt again
+            continue
+        failures = 0
         log.info("strategy_ran", hook=name, intents=len(intents))
         for intent in intents:
             await submit_logged(engine, intent, source=name)
+
+
+async def _ask_within(seconds: float, hook: Hook, context: StrategyContext, *, strategy: str,
+                      limiter: trio.CapacityLimiter) -> list[OrderIntent]:
+    earlier_running = limiter.borrowed_tokens > 0
+    with trio.move_on_after(seconds):
+        return await ask_hook(hook, context, strategy=strategy, limiter=limiter)
+    raise timed_out(seconds, earlier_running=earlier_running)
+
+
+async def _positions(broker: Broker) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for position in await broker.positions():
+        symbol = position.contract.symbol
+        positions[symbol] = positions.get(symbol, 0) + position.quantity
+    return positions
+
+
+async def _hook_failed(engine: Engine, name: str, reason: str, *, failures: int,
+                       limits: HookLimits) -> None:
+    log.error("hook_error", hook=name, reason=reason, failures=failures,
+              max_failures=limits.max_failures)
+    await engine.record_hook_error(name, reason, failures=failures)
+    if failures == limits.max_failures:
+        why = f"strategy hook {name} failed {failures} times in a row (last: {reason})"
+        log.error("strategy_halted", hook=name, reason=why)
+        await engine.halt_strategy(why)
 
 
 async def run_inbox(

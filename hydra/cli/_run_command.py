@@ -31,7 +31,7 @@ from .._journal import utc_now
 from .._journal_lock import refuse_if_held
 from .._logging import configure_logging
 from .._open_hydra import open_hydra
-from .._runner import run_inbox, run_schedule, run_status
+from .._runner import HookLimits, run_inbox, run_schedule, run_status
 from .._screen import StatusScreen
 from .._settings import HydraConfig
 from .._stop_reasons import describe_error
@@ -82,7 +82,7 @@ def add_parser(subparsers: Subparsers) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    config = load_config_arg(args.config) if args.config else HydraConfig()
+    config = load_config_arg(args.config, with_hook=True) if args.config else HydraConfig()
     config = attrs.evolve(config, broker=broker_settings(config, os.environ))
     # On a terminal, logs and the status line share standard error through one screen.
     screen = StatusScreen(sys.stderr) if sys.stderr.isatty() else None
@@ -189,7 +189,9 @@ async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hoo
             nursery.start_soon(functools.partial(
                 run_schedule, engine, broker, hook=hook,  # type: ignore[arg-type]
                 name=config.runner.strategy.partition(":")[2],
-                schedule=config.runner.daily_schedule(), now=utc_now))
+                schedule=config.runner.daily_schedule(), now=utc_now,
+                limits=HookLimits(timeout=config.runner.hook_timeout,
+                                  max_failures=config.runner.max_hook_failures)))
         nursery.start_soon(functools.partial(
             run_inbox, engine, path=Path(config.runner.inbox),
             state=Path(config.journal.path + ".inbox"), now=utc_now,
