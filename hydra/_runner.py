@@ -109,7 +109,8 @@ async def _hook_failed(engine: Engine, name: str, reason: str, *, failures: int,
               max_failures=limits.max_failures)
     await engine.record_hook_error(name, reason, failures=failures)
     if failures == limits.max_failures:
-        why = f"strategy hook {name} failed {failures} times in a row (last: {reason})"
+        times = "1 time" if failures == 1 else f"{failures} times"
+        why = f"strategy hook {name} failed {times} in a row (last: {reason})"
         log.error("strategy_halted", hook=name, reason=why)
         await engine.halt_strategy(why)
 

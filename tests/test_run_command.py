@@ -465,3 +465,141 @@ def test_a_full_disk_stops_the_run_in_one_line(tmp_path: Path) -> None:
         assert "order_unmanaged" not in run.notes()
         assert [entry["client_order_id"] for entry in run.logged("ib_order_cancel_sent")] == [
             run.first_order()]
+
+
+# --- the strategy hook: real `hydra` script processes, each hook in its current directory ------
+
+HUNG_HOOK = """\
+import pathlib
+
+HERE = pathlib.Path(__file__).parent
+
+
+def targets(context):
+    (HERE / "called").write_text(context.now.isoformat())
+    (HERE / "release").read_text()  # a FIFO: blocks until the test opens it for writing
+    return {"ZO": 1}
+"""
+
+RAISING_ASYNC_HOOK = """\
+import pathlib
+
+import trio
+
+
+async def targets(context):
+    await trio.sleep(0.1)
+    (pathlib.Path(__file__).parent / "called").write_text(context.now.isoformat())
+    raise LookupError("no signal for\\n ZO today")
+"""
+
+GARBAGE_HOOK = """\
+import pathlib
+
+
+def targets(context):
+    (pathlib.Path(__file__).parent / "called").write_text(context.now.isoformat())
+    return "buy some oats"
+"""
+
+
+def _next_minute(*, at_least: float) -> dt.datetime:
+    """The first whole UTC minute at least ``at_least`` seconds from now."""
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=at_least + 60)
+    return soon.replace(second=0, microsecond=0)
+
+
+class HookRun:
+    """``hydra run --sim`` through the ``hydra`` script in ``directory``, whose ``desk.py``
+    is the hook, called once at ``at`` (UTC)."""
+
+    def __init__(self, directory: Path, hook: str, *, at: dt.datetime, settings: str) -> None:
+        directory.mkdir()
+        self.directory, self.journal = directory, directory / "journal.sqlite"
+        self.inbox, self.log = directory / "inbox.jsonl", directory / "stderr.log"
+        (directory / "desk.py").write_text(hook)
+        (directory / "hydra.toml").write_text(
+            f'[journal]\npath = "{self.journal}"\n[logging]\nformat = "json"\n'
+            f'[runner]\nstrategy = "desk:targets"\ninbox = "{self.inbox}"\n'
+            f'schedule = "{at:%H:%M}"\ndays = "Mon-Sun"\ntime_zone = "UTC"\n{settings}')
+        hydra = shutil.which("hydra", path=str(Path(sys.executable).parent))
+        assert hydra is not None
+        with self.log.open("w") as err:
+            self.process = subprocess.Popen([hydra, "run", "--sim", "--config", "hydra.toml"],
+                                            cwd=directory, stdout=subprocess.DEVNULL, stderr=err)
+
+    def wait_for(self, condition: Callable[[], object], what: str, deadline: float) -> None:
+        while not condition():
+            assert self.process.poll() is None, f"exited before {what}: {self.log.read_text()}"
+            assert time.monotonic() < deadline, f"no {what}"
+            time.sleep(0.1)
+
+    def called(self) -> bool:
+        return (self.directory / "called").exists()
+
+    def notes(self, what: str) -> list[dict[str, Any]]:
+        if not self.journal.exists() or not self.journal.stat().st_size:
+            return []
+        reader = Journal.open_read_only(self.journal)  # while hydra run writes it
+        try:
+            return [p for _, kind, p in reader.events() if kind is EventKind.NOTE
+                    and p["what"] == what]
+        finally:
+            reader.close()
+
+    def settled(self) -> bool:
+        return _settled(self.journal)
+
+    def stop(self) -> str:
+        """Ctrl-C; standard error once it has exited 0."""
+        self.process.send_signal(signal.SIGINT)
+        assert self.process.wait(timeout=60) == 0, self.log.read_text()
+        return self.log.read_text()
+
+
+def test_hooks_that_hang_raise_or_answer_garbage_never_stop_the_runner(tmp_path: Path) -> None:
+    """Three runners, each through the ``hydra`` script with its hook module in its current
+    directory. A hook blocked on a FIFO the test never opens is cut off at hook_timeout while
+    an inbox intent is worked and filled, journaled as hook_error, and (max_hook_failures = 1)
+    halts trading as strategy_halted; an ``async def`` hook that raises, and a plain one that
+    answers a string, are each one hook_error with a one-line reason, and an intent after
+    them is still worked. Each exits 0 on Ctrl-C (the hung thread too), without an
+    unrecoverable_error."""
+    at = _next_minute(at_least=15)
+    hung = HookRun(tmp_path / "hung", HUNG_HOOK, at=at,
+                   settings="hook_timeout = 8.0\nmax_hook_failures = 1\n")
+    os.mkfifo(hung.directory / "release")
+    raising = HookRun(tmp_path / "raising", RAISING_ASYNC_HOOK, at=at, settings="")
+    garbage = HookRun(tmp_path / "garbage", GARBAGE_HOOK, at=at, settings="")
+    runs = (hung, raising, garbage)
+    try:
+        deadline = time.monotonic() + 120
+        hung.wait_for(hung.called, "hook call", deadline)
+        hung.inbox.write_text(
+            '{"symbol": "ZO", "side": "BUY", "quantity": 2, "policy": "cross"}\n')
+        hung.wait_for(lambda: hung.notes("strategy_halted"), "strategy_halted", deadline)
+        for run in (raising, garbage):
+            run.wait_for(lambda run=run: run.notes("hook_error"), "hook_error", deadline)
+            run.inbox.write_text(
+                '{"symbol": "ZO", "side": "BUY", "quantity": 1, "policy": "cross"}\n')
+            run.wait_for(run.settled, "the intent worked", deadline)
+        logs = {run.directory.name: run.stop() for run in runs}
+    finally:
+        for run in runs:
+            run.process.kill()
+    events = list(Journal.open(hung.journal).events())
+    (error,) = [(seq, p) for seq, kind, p in events if p.get("what") == "hook_error"]
+    assert error[1]["hook"] == "targets" and error[1]["failures"] == 1
+    assert error[1]["reason"].startswith("no answer within 8 s;")
+    fills = [seq for seq, kind, _ in events if kind is EventKind.FILL]
+    assert fills and max(fills) < error[0]  # the intent filled while the hook hung
+    (halt,) = hung.notes("strategy_halted")
+    assert halt["reason"].startswith("strategy hook targets failed 1 time in a row")
+    ((raised,), (answered,)) = (raising.notes("hook_error"), garbage.notes("hook_error"))
+    assert raised["reason"] == "raised LookupError: no signal for ZO today"  # one line
+    assert answered["reason"] == ("bad answer: strategy answer: must be target positions "
+                                  "(symbol → contracts) or intents, got 'buy some oats'")
+    for run in runs:
+        assert not run.notes("unrecoverable_error") and not run.notes("kill_switch")
+        assert "never awaited" not in logs[run.directory.name]
+    assert not raising.notes("strategy_halted") and not garbage.notes("strategy_halted")
