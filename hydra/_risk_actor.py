@@ -145,6 +145,9 @@ class RiskActor:
         self.unmanaged: list[str] = []  # orders the finalizer could not settle
         self._settling: trio.Event | None = None
         self._cancels_noted: set[ClientOrderId] = set()  # cancel_requested is journaled once
+        # Re-reports of executions journaled before (a start or a reconnect brings the day's
+        # executions again): counted, and logged as one line when the burst is over.
+        self._duplicates = 0
 
     # --- feeding the book ------------------------------------------------------------------
 
@@ -165,10 +168,14 @@ class RiskActor:
         await self._feed(Marks(mids=mids, day=trading_day(self._clock()).isoformat()))
 
     async def handle(self, message: RiskMessage) -> None:
+        duplicates = self._duplicates
         try:
             await self._handle(message)
         except JournalWriteError as failure:  # a write of the shell's own (a fill, a note)
             await self._feed(JournalFailed(problem=failure.problem))
+        if self._duplicates and (self._duplicates == duplicates or isinstance(message, Resynced)):
+            log.info("duplicate_executions_ignored", count=self._duplicates)
+            self._duplicates = 0
         if self._settling is not None and not self.book.orders:
             self._settling.set()
 
@@ -288,9 +295,14 @@ class RiskActor:
             if stored is not None and conflicting_fields(stored, fill):
                 await self._feed(ExecutionConflict(stored=stored, reported=fill), event)
                 return
-            log.debug("duplicate_execution_ignored", execution_id=fill.execution_id)
+            self._duplicates += 1
             return
         contract = known_request.contract if known_request is not None else _contract(fill)
+        log.info("fill", intent_id=None if known_request is None else known_request.intent_id,
+                 symbol=fill.symbol, side=fill.side.value, quantity=fill.quantity,
+                 price=str(fill.price), slippage_bps=None if actual is None else f"{actual:.2f}",
+                 predicted_bps=None if order is None or order.predicted_bps is None
+                 else f"{order.predicted_bps:.2f}")
         if known_request is None and live:
             # An order adopted as a stranger (--adopt-unknown) is the trader's, not Hydra's,
             # and one stamped with another journal's id is that journal's (IB reports the

@@ -281,8 +281,7 @@ class Router:
                                             filled=report.filled, quantity=report.quantity)
         handle._finish(report)
         self._publish.send_nowait(IntentFinished(report=report))
-        log.info("intent_finished", intent_id=work.intent_id, filled=report.filled,
-                 quantity=report.quantity, shortfall_bps=str(report.shortfall_bps))
+        log.info("intent_finished", intent_id=work.intent_id, **report.log_fields())
 
     async def submit_bracket(self, bracket: BracketIntent) -> IntentHandle:
         """Send an entry with its take-profit and protective stop; the handle reports when the

@@ -1,11 +1,13 @@
 """The risk actor and its finalizer, through the whole engine on the simulated exchange."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import trio
 import trio.testing
 from simulated import journal_notes, last_statuses, open_engine, quiet_oats
+from structlog.testing import capture_logs
 
 from hydra import (
     OATS,
@@ -95,3 +97,29 @@ async def test_an_intent_beyond_the_position_limit_is_refused_at_submit(
                                                 intent_id="huge"))
             assert not await engine.was_submitted("huge")
         assert exchange.statistics().orders == 0
+
+
+async def test_each_fill_is_one_log_line_and_re_reports_are_one_count(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Each new fill is logged once with its price, quantity and slippage to two decimals;
+    a restart, which re-reports the day's executions, logs one count of them instead of a
+    line each."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        with capture_logs() as first:
+            async with open_engine(exchange, path) as engine:
+                reports = [await (await engine.submit(OrderIntent(
+                    contract=OATS, side=side, quantity=2, policy=Policy.CROSS))).wait_done()
+                    for side in (Side.BUY, Side.SELL, Side.BUY)]
+        with capture_logs() as second:
+            async with open_engine(exchange, path):
+                pass
+    fills = [e for e in first if e["event"] == "fill"]
+    assert [(f["side"], f["quantity"], f["price"]) for f in fills] == [
+        (fill.side.value, fill.quantity, str(fill.price)) for r in reports for fill in r.fills]
+    assert len(fills) == 3 and all(f["symbol"] == "ZO" for f in fills)
+    assert all(f["slippage_bps"] == f"{Decimal(f['slippage_bps']):.2f}" for f in fills)
+    assert [e for e in second if e["event"] == "fill"] == []
+    (duplicates,) = [e for e in second if e["event"] == "duplicate_executions_ignored"]
+    assert duplicates["count"] == len(fills)
