@@ -29,7 +29,7 @@ from hydra._journal import EventKind, Journal
 from hydra._settings import HydraConfig
 from hydra._stop_reasons import describe_error
 from hydra.cli import main
-from hydra.cli._run_command import DRAIN_CUT_SHORT
+from hydra.cli._run_command import DRAIN_CUT_SHORT, drain_line
 from hydra.cli._shared import broker_settings
 from hydra.ib._broker import IB_SYNC_TIMEOUT
 from tests.tiny_disk import mounted_tiny_disk
@@ -151,7 +151,65 @@ def test_on_a_terminal_log_lines_never_land_on_the_status_line(tmp_path: Path) -
     assert status and all(len(line) <= 79 for line in status)
     assert not [line for line in lines if "hydra: " in line[1:]]
     assert any("intent_finished" in line for line in lines)
-    assert any(line.startswith("hydra: DRAINING") for line in status)
+    assert any(line.startswith("hydra: DRAINED: nothing working") for line in status)
+
+
+def test_on_a_terminal_the_drain_counts_down(tmp_path: Path) -> None:
+    """Ctrl-C with an order resting: the status line counts the drain down (3 s, 2 s, 1 s
+    left, with the working count), then says time is up, and the run exits 0."""
+    journal, inbox = tmp_path / "journal.sqlite", tmp_path / "inbox.jsonl"
+    config = tmp_path / "hydra.toml"
+    config.write_text(f'[execution]\npatience = 600.0\n[shutdown]\ndrain_timeout = 3.0\n'
+                      f'[journal]\npath = "{journal}"\n[runner]\ninbox = "{inbox}"\n')
+    inbox.write_text(RESTING)
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hydra", "run", "--sim", "--config", str(config)],
+        stdin=follower, stdout=follower, stderr=follower, env=environ)
+    os.close(follower)
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_read_all, args=(leader, chunks))
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not _working(journal) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+        reader.join(timeout=10)
+        os.close(leader)
+    screen = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    lines = [line for piece in screen.split("\r\x1b[K") for line in piece.split("\n")]
+    drain = [line for line in lines if line.startswith("hydra: DRAIN")]
+    assert drain[:3] == [f"hydra: DRAINING 1 working | {n} s left | SIGINT again cancels now"
+                         for n in (3, 2, 1)]
+    assert "hydra: DRAINING 1 working | drain time is up: cancelling what is left" in drain
+
+
+def _working(journal: Path) -> bool:
+    if not journal.exists() or not journal.stat().st_size:
+        return False
+    reader = Journal.open_read_only(journal)  # while hydra run writes it
+    try:
+        return [order.status for order in reader.orders()] == [OrderStatus.WORKING]
+    finally:
+        reader.close()
+
+
+def test_the_drain_line_counts_whole_seconds_down() -> None:
+    """The drain's status line: seconds left rounded up, then time up, and drained."""
+    sigterm = signal.SIGTERM
+    assert drain_line(sigterm, working=2, left=29.2) == (
+        "hydra: DRAINING 2 working | 30 s left | SIGTERM again cancels now")
+    assert drain_line(sigterm, working=None, left=5) == (
+        "hydra: DRAINING starting | 5 s left | SIGTERM again cancels now")
+    assert drain_line(sigterm, working=1, left=-0.5) == (
+        "hydra: DRAINING 1 working | drain time is up: cancelling what is left")
+    assert drain_line(sigterm, working=0, left=12) == "hydra: DRAINED: nothing working, closing"
 
 
 def _read_all(fd: int, chunks: list[bytes]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import math
 import os
 import signal
 import sys
@@ -223,17 +224,39 @@ class Stopping:
                 f"cancelled, not drained")
 
 
+def drain_line(first: signal.Signals, *, working: int | None, left: float) -> str:
+    """The status line of a drain with ``left`` seconds to go (``working``: intents still
+    working, None before Hydra is open)."""
+    if working == 0:
+        return "hydra: DRAINED: nothing working, closing"
+    what = "starting" if working is None else f"{working} working"
+    if left <= 0:
+        return f"hydra: DRAINING {what} | drain time is up: cancelling what is left"
+    return (f"hydra: DRAINING {what} | {math.ceil(left):d} s left | {first.name} again "
+            f"cancels now")
+
+
+async def show_drain(stopping: Stopping, screen: StatusScreen) -> None:
+    """Count the drain down on ``screen``, every second, until the run is over."""
+    assert stopping.first is not None
+    end = trio.current_time() + stopping.drain_timeout
+    while True:
+        working = None if stopping.engine is None else stopping.engine.statistics().working
+        screen.show(drain_line(stopping.first, working=working, left=end - trio.current_time()))
+        await trio.sleep(1.0)
+
+
 async def serve_stop_signals(signals: AsyncIterator[int], stopping: Stopping,
                              run_scope: trio.CancelScope) -> None:
     """Act on the first two stop signals as `Stopping` says; later ones change nothing."""
     stopping.first = signal.Signals(await anext(signals))
     log.warning("draining", signal=stopping.first.name, drain_timeout=stopping.drain_timeout)
-    if stopping.screen is not None:
-        stopping.screen.show(f"hydra: DRAINING working intents for up to "
-                             f"{stopping.drain_timeout:g} s | {stopping.first.name} again "
-                             f"cancels them now")
     stopping.new_work.cancel(reason=f"{stopping.first.name}: stop new work, drain")
-    stopping.second = signal.Signals(await anext(signals))
+    async with trio.open_nursery() as countdown:
+        if stopping.screen is not None:
+            countdown.start_soon(show_drain, stopping, stopping.screen)
+        stopping.second = signal.Signals(await anext(signals))
+        countdown.cancel_scope.cancel(reason=f"second {stopping.second.name}: no more drain")
     if stopping.engine is None:
         log.warning("start_abandoned", signal=stopping.second.name)
         run_scope.cancel(reason=f"second {stopping.second.name} while starting")
