@@ -157,6 +157,19 @@ def test_status_prints_its_report_alone_on_standard_output(gateway_port: int) ->
     assert lines[2:] == ["positions: 0"] and done.stderr == ""
 
 
+@pytest.mark.parametrize(("command", "report"), [
+    ("positions", ["positions: 0"]), ("cancel-all", ["global cancel sent for 1 working order(s)"]),
+])
+def test_positions_and_cancel_all_print_their_report_alone(
+    gateway_port: int, command: str, report: list[str]
+) -> None:
+    """positions and cancel-all in their own process: their report alone on standard
+    output, nothing on standard error (no IB notices, no log lines)."""
+    _rest_an_order(gateway_port)
+    done = _hydra(command, port=gateway_port, confirmed=None)
+    assert (done.returncode, done.stdout.splitlines(), done.stderr) == (0, report, "")
+
+
 def test_status_lists_working_orders_and_cancel_all_clears_them(
     gateway_port: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
