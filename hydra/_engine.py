@@ -211,7 +211,7 @@ class Engine:
         handles = [h for h in self._router.every_handle()
                    if h.intent.intent_id not in self._router.brackets]
         for handle in handles:
-            handle.cancel()
+            handle.cancel(reason=f"{cause.replace('_', ' ')}: {reason}")
         for handle in handles:
             await handle.wait_done()
 

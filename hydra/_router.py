@@ -83,9 +83,10 @@ class IntentHandle:
         """The intent's report once it is done; None before."""
         return self._report
 
-    def cancel(self) -> None:
-        """Stop working the intent; its working order is cancelled and it reports."""
-        self._scope.cancel(reason=f"intent {self.intent.intent_id} cancelled")
+    def cancel(self, reason: str | None = None) -> None:
+        """Stop working the intent; its working order is cancelled and it reports (its end
+        reason says ``reason``, else that it was cancelled)."""
+        self._scope.cancel(reason=reason or f"intent {self.intent.intent_id} cancelled")
 
     async def wait_done(self) -> ExecutionReport:
         """The intent's report, once every order sent for it is settled."""
@@ -278,7 +279,8 @@ class Router:
         # A refused write stops Hydra already (open_hydra waits for one): the report still goes.
         with trio.CancelScope(shield=True), contextlib.suppress(JournalWriteError):
             await self._journal.record_note(NoteKind.INTENT_FINISHED, intent_id=work.intent_id,
-                                            filled=report.filled, quantity=report.quantity)
+                                            filled=report.filled, quantity=report.quantity,
+                                            reason=report.end_reason)
         handle._finish(report)
         self._publish.send_nowait(IntentFinished(report=report))
         log.info("intent_finished", intent_id=work.intent_id, **report.log_fields())

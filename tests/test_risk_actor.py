@@ -123,3 +123,24 @@ async def test_each_fill_is_one_log_line_and_re_reports_are_one_count(
     assert [e for e in second if e["event"] == "fill"] == []
     (duplicates,) = [e for e in second if e["event"] == "duplicate_executions_ignored"]
     assert duplicates["count"] == len(fills)
+
+
+async def test_an_intent_ended_by_a_kill_journals_why_in_its_finished_note(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The intent_finished note carries the end reason (what fill-report shows): the kill's,
+    for a resting order the kill cancelled; none for an intent that filled."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine:
+            filled = await (await engine.submit(OrderIntent(
+                contract=OATS, side=Side.BUY, quantity=1, policy=Policy.CROSS))).wait_done()
+            resting = await engine.submit(OrderIntent(
+                contract=OATS, side=Side.BUY, quantity=2, policy=Policy.PASSIVE))
+            await trio.sleep(5)
+            await engine.kill("drill")
+            killed = await resting.wait_done()
+    notes = {n["intent_id"]: n for n in journal_notes(path, "intent_finished")}
+    assert notes[filled.intent_id]["reason"] is None
+    assert notes[killed.intent_id]["reason"] == killed.end_reason
+    assert killed.end_reason == "stopped: kill switch: drill"
