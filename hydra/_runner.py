@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,8 +74,9 @@ async def run_schedule(
                         f" ({e})")
             continue
         try:
-            intents = await _ask_within(limits.timeout, hook, StrategyContext(
-                now=moment, positions=positions), strategy=name, limiter=thread)
+            context = StrategyContext(now=moment, positions=types.MappingProxyType(positions))
+            intents = await _ask_within(limits.timeout, hook, context, strategy=name,
+                                        limiter=thread)
         except HookFailedError as e:
             failures += 1
             await _hook_failed(engine, name, e.reason, failures=failures, limits=limits)

@@ -73,7 +73,7 @@ async def ask_hook(
     until that call returns."""
     try:
         answer = await _answer(hook, context, limiter=limiter)
-    except Exception as e:  # the user's code may fail in any way: its one-line reason
+    except (Exception, SystemExit) as e:  # the user's code may fail in any way, sys.exit too
         raise HookFailedError(f"raised {one_line(e)}") from e
     try:
         return intents_from(answer, positions=context.positions, strategy=strategy)

@@ -390,3 +390,25 @@ async def test_a_hung_hook_times_out_while_the_engine_works_and_holds_one_thread
                           "still running)"),
     ]
     assert started.wait(10) and len(entered) == 1
+
+
+async def test_the_hook_cannot_change_the_positions_it_is_told(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The positions a hook is given are read-only: a hook that writes to them fails its
+    call (journaled) and the targets are not skewed."""
+    path = tmp_path / "j.sqlite"
+
+    async def hook(context: Any) -> dict[str, int]:
+        context.positions["ZO"] = 5
+        return {"ZO": 1}
+
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            await _start_hook(nursery, engine, exchange, hook)
+            await trio.sleep(FIRST_CALL + 1)
+            nursery.cancel_scope.cancel(reason="test over")
+    (error,) = journal_notes(path, "hook_error")
+    assert error["reason"] == ("raised TypeError: 'mappingproxy' object does not support item "
+                               "assignment")
+    assert _intents(path) == []

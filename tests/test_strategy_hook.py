@@ -191,3 +191,20 @@ def test_a_module_that_fails_to_import_is_one_line(module_dir: Path, source: str
     with pytest.raises(InvalidValueError) as failed:
         load_hook("broken_desk:f")
     assert (failed.value.field, failed.value.problem) == ("runner.strategy", problem)
+
+
+async def test_a_hook_that_exits_the_interpreter_only_fails_its_call() -> None:
+    """sys.exit in a hook, in its thread or in Trio, is a failed call, not the end of the
+    runner."""
+    def plain(context: StrategyContext) -> None:
+        sys.exit(3)
+
+    async def awaited(context: StrategyContext) -> None:
+        sys.exit("bye")
+
+    reasons = []
+    for hook in (plain, awaited):
+        with pytest.raises(HookFailedError) as failed:
+            await _ask(hook)
+        reasons.append(failed.value.reason)
+    assert reasons == ["raised SystemExit: 3", "raised SystemExit: bye"]
