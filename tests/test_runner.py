@@ -412,3 +412,28 @@ async def test_the_hook_cannot_change_the_positions_it_is_told(
     assert error["reason"] == ("raised TypeError: 'mappingproxy' object does not support item "
                                "assignment")
     assert _intents(path) == []
+
+
+async def test_a_day_without_positions_from_the_broker_is_skipped(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """At 08:35 the link is down: the broker cannot give positions, the call is skipped
+    (logged, not a hook failure) and the runner asks the hook again the next day."""
+    path, called = tmp_path / "j.sqlite", list[float]()
+
+    async def hook(context: Any) -> dict[str, int]:
+        called.append(trio.current_time())
+        return {}
+
+    params = attrs.evolve(quiet_oats(), faults=(Disconnect(at=FIRST_CALL - 10, duration=60),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            with capture_logs() as logs:
+                await _start_hook(nursery, engine, exchange, hook)
+                await trio.sleep(FIRST_CALL + DAY + 1)
+            nursery.cancel_scope.cancel(reason="test over")
+    assert called == [FIRST_CALL + DAY]
+    (skipped,) = [e for e in logs if e["event"] == "strategy_skipped"]
+    assert skipped["reason"] == ("no positions from the broker (not connected to the simulated "
+                                 "exchange)")
+    assert journal_notes(path, "hook_error") == []
