@@ -73,6 +73,23 @@ def test_live_without_confirmation_is_refused_in_one_line(capsys: object) -> Non
     assert len(err.strip().splitlines()) == 1 and "HYDRA_LIVE_CONFIRMED" in err
 
 
+def test_a_hook_module_that_fails_to_import_stops_run_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hydra run with a hook module that raises as it loads: exit 2 and one line naming
+    runner.strategy, its line and the cause, before anything connects (no journal)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "modules", dict(sys.modules))
+    (tmp_path / "bad_desk.py").write_text("import json\nraise RuntimeError('no model file')\n")
+    (tmp_path / "hydra.toml").write_text('[journal]\npath = "j.sqlite"\n\n[runner]\n'
+                                         'strategy = "bad_desk:targets"\n')
+    assert main(["run", "--sim", "--config", "hydra.toml"]) == 2
+    assert capsys.readouterr().err == (
+        "config error: runner.strategy: cannot import bad_desk (RuntimeError: no model file), "
+        "got \"bad_desk:targets\" (in hydra.toml, line 5)\n")
+    assert not (tmp_path / "j.sqlite").exists()
+
+
 def test_run_sim_works_an_inbox_intent_and_drains_on_ctrl_c(tmp_path: Path) -> None:
     """hydra run --sim refuses the inbox's bad lines by number (an id with a NUL, one of
     200,000 characters: neither reaches the gateway), picks the good intent after them, fills
