@@ -25,7 +25,7 @@ from ._messages import EngineEvent, SessionChanged
 from ._orders import OrderIntent
 from ._schedule import DailySchedule
 from ._screen import StatusScreen
-from ._strategy_hook import Hook, StrategyContext, ask_hook, timed_out
+from ._strategy_hook import Hook, StrategyContext, ask_hook, runs_in_thread, timed_out
 from .brokers import Broker
 
 log = structlog.get_logger()
@@ -94,7 +94,7 @@ async def _ask_within(seconds: float, hook: Hook, context: StrategyContext, *, s
     earlier_running = limiter.borrowed_tokens > 0
     with trio.move_on_after(seconds):
         return await ask_hook(hook, context, strategy=strategy, limiter=limiter)
-    raise timed_out(seconds, earlier_running=earlier_running)
+    raise timed_out(seconds, in_thread=runs_in_thread(hook), earlier_running=earlier_running)
 
 
 async def _positions(broker: Broker) -> dict[str, int]:

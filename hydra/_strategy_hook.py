@@ -81,9 +81,17 @@ async def ask_hook(
         raise HookFailedError(f"bad answer: {one_line(e, named=False)}") from e
 
 
-def timed_out(seconds: float, *, earlier_running: bool) -> HookFailedError:
-    """Why a call cut off after ``seconds`` failed (``earlier_running``: the thread was
-    still busy with a call abandoned before)."""
+def runs_in_thread(hook: Hook) -> bool:
+    """Whether `ask_hook` calls ``hook`` in a worker thread (else it awaits it in Trio)."""
+    return not inspect.iscoroutinefunction(hook)
+
+
+def timed_out(seconds: float, *, in_thread: bool, earlier_running: bool) -> HookFailedError:
+    """Why a call cut off after ``seconds`` failed: an ``async def`` hook is cancelled; a
+    thread is left running (``earlier_running``: it was still busy with a call abandoned
+    before)."""
+    if not in_thread:
+        return HookFailedError(f"no answer within {seconds:g} s; cancelled")
     why = " (an earlier call, past its deadline, was still running)" if earlier_running else ""
     return HookFailedError(f"no answer within {seconds:g} s{why}; a thread cannot be stopped:"
                            f" it is left to finish, and the next call waits for it")
@@ -93,7 +101,7 @@ async def _answer(hook: Hook, context: StrategyContext, *, limiter: trio.Capacit
                   ) -> Any:
     """The hook's answer: awaited in Trio for an ``async def`` hook, else computed in a
     thread (with any generator or mapping it returns read there too)."""
-    if inspect.iscoroutinefunction(hook):
+    if not runs_in_thread(hook):
         return await hook(context)
     answer = await trio.to_thread.run_sync(_materialized, hook, context,
                                            abandon_on_cancel=True, limiter=limiter)

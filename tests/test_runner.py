@@ -437,3 +437,26 @@ async def test_a_day_without_positions_from_the_broker_is_skipped(
     assert skipped["reason"] == ("no positions from the broker (not connected to the simulated "
                                  "exchange)")
     assert journal_notes(path, "hook_error") == []
+
+
+async def test_an_async_hook_past_its_deadline_is_cancelled_at_exactly_the_deadline(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """An ``async def`` hook that never answers is cancelled at 08:35 + hook_timeout exactly
+    (it runs in Trio: nothing is left behind) and journaled as a time-out."""
+    path, cancelled_at = tmp_path / "j.sqlite", list[float]()
+
+    async def hook(context: Any) -> dict[str, int]:
+        try:
+            await trio.sleep_forever()
+        finally:
+            cancelled_at.append(trio.current_time())
+
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            await _start_hook(nursery, engine, exchange, hook, hook_timeout=20.0)
+            await trio.sleep(FIRST_CALL + 60)
+            nursery.cancel_scope.cancel(reason="test over")
+    assert cancelled_at == [FIRST_CALL + 20]
+    (error,) = journal_notes(path, "hook_error")
+    assert error["reason"] == "no answer within 20 s; cancelled"

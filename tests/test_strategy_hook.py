@@ -152,12 +152,14 @@ async def test_a_hook_that_hangs_holds_one_thread_however_often_it_is_called(
 
 def test_timed_out_says_a_thread_cannot_be_stopped() -> None:
     """The time-out's reason says what happens to the thread, and when an earlier call
-    held it."""
-    assert timed_out(30, earlier_running=False).reason == (
+    held it; an async hook is cancelled."""
+    assert timed_out(30, in_thread=True, earlier_running=False).reason == (
         "no answer within 30 s; a thread cannot be stopped: it is left to finish, and the "
         "next call waits for it")
     assert "(an earlier call, past its deadline, was still running)" in timed_out(
-        2.5, earlier_running=True).reason
+        2.5, in_thread=True, earlier_running=True).reason
+    assert timed_out(20, in_thread=False, earlier_running=False).reason == (
+        "no answer within 20 s; cancelled")
 
 
 @pytest.fixture
