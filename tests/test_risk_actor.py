@@ -144,3 +144,23 @@ async def test_an_intent_ended_by_a_kill_journals_why_in_its_finished_note(
     assert notes[filled.intent_id]["reason"] is None
     assert notes[killed.intent_id]["reason"] == killed.end_reason
     assert killed.end_reason == "stopped: kill switch: drill"
+
+
+async def test_a_strategy_halt_survives_a_restart_until_resume(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The runner's halt for a failing hook is latched like the kill switch: the next start
+    is HALTED until a resume, and it is journaled as strategy_halted, never as a kill."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine:
+            await engine.halt_strategy("strategy hook desk failed 3 times in a row")
+        async with open_engine(exchange, path) as engine:
+            assert engine.statistics().trading_state is TradingState.HALTED
+            await engine.resume(reason="hook fixed")
+            assert engine.statistics().trading_state is TradingState.ACTIVE
+    (halt,) = journal_notes(path, "strategy_halted")
+    assert (halt["cause"], halt["reason"]) == (
+        "strategy_halted", "strategy hook desk failed 3 times in a row")
+    assert journal_notes(path, "kill_switch") == []
+    assert journal_notes(path, "resume")[0]["cleared"] == ["strategy_halted"]
