@@ -168,6 +168,8 @@ def test_on_a_terminal_log_lines_never_land_on_the_status_line(tmp_path: Path) -
     assert status and all(len(line) <= 79 for line in status)
     assert not [line for line in lines if "hydra: " in line[1:]]
     assert any("intent_finished" in line for line in lines)
+    assert any(line.startswith("hydra: SIM ") and " UTC | connected | risk ACTIVE" in line
+               for line in status)
     assert any(line.startswith("hydra: DRAINED: nothing working") for line in status)
 
 

@@ -151,7 +151,8 @@ async def run_until_signalled(
                     async with maybe_dashboard(dashboard, allow_remote=dashboard_allow_remote,
                                                config=config, engine=engine, broker=broker):
                         with stopping.new_work:
-                            await run_runner(config, engine, broker, hook=hook, screen=screen)
+                            await run_runner(config, engine, broker, hook=hook, screen=screen,
+                                             venue=venue)
                 stats = engine.statistics()
                 log.info("runner_stopped", signal=stopping.first.name if stopping.first else None,
                          done=stats.finished, blocked=stats.blocked, fills=stats.fills,
@@ -182,7 +183,7 @@ async def heal_after_run(config: HydraConfig) -> None:
 
 
 async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hook: object,
-                     screen: StatusScreen | None = None) -> None:
+                     screen: StatusScreen | None = None, venue: str = "paper") -> None:
     """The strategy schedule, the inbox and the status line: new work, until cancelled."""
     async with trio.open_nursery() as nursery:
         if hook is not None:
@@ -197,7 +198,9 @@ async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hoo
             run_inbox, engine, path=Path(config.runner.inbox),
             state=Path(config.journal.path + ".inbox"), now=utc_now,
             wait=config.runner.inbox_deadline))
-        nursery.start_soon(functools.partial(run_status, engine, screen=screen))
+        nursery.start_soon(functools.partial(
+            run_status, engine, screen=screen, venue=venue.upper(), now=utc_now,
+            schedule=config.runner.daily_schedule() if hook is not None else None))
 
 
 @attrs.define
