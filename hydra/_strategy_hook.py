@@ -79,6 +79,8 @@ async def ask_hook(
         return intents_from(answer, positions=context.positions, strategy=strategy)
     except InvalidValueError as e:
         raise HookFailedError(f"bad answer: {one_line(e, named=False)}") from e
+    except Exception as e:  # the answer's own code (a repr, a hash) may fail as it is read
+        raise HookFailedError(f"bad answer: {one_line(e)}") from e
 
 
 def runs_in_thread(hook: Hook) -> bool:
@@ -122,8 +124,11 @@ def _materialized(hook: Hook, context: StrategyContext) -> Any:
 
 def one_line(error: BaseException, *, named: bool = True) -> str:
     """``error`` as one short line: its type (unless not ``named``), and its message with
-    whitespace collapsed."""
-    message = " ".join(str(error).split())
+    whitespace collapsed (a message that itself fails to print is said to)."""
+    try:
+        message = " ".join(str(error).split())
+    except Exception:  # the user's exception class may fail in any way, even here
+        message = "(its message could not be printed)"
     text = (message if not named else f"{type(error).__name__}: {message}" if message
             else type(error).__name__)
     return text if len(text) <= REASON_LENGTH else text[:REASON_LENGTH - 1] + "…"

@@ -210,3 +210,32 @@ async def test_a_hook_that_exits_the_interpreter_only_fails_its_call() -> None:
             await _ask(hook)
         reasons.append(failed.value.reason)
     assert reasons == ["raised SystemExit: 3", "raised SystemExit: bye"]
+
+
+async def test_an_exception_that_cannot_print_itself_is_still_one_line() -> None:
+    """A hook raising an exception whose message raises too fails its call, said so."""
+    class Sneaky(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("gotcha")
+
+    def hook(context: StrategyContext) -> None:
+        raise Sneaky
+
+    with pytest.raises(HookFailedError) as failed:
+        await _ask(hook)
+    assert failed.value.reason == "raised Sneaky: (its message could not be printed)"
+
+
+async def test_an_answer_that_fails_as_it_is_read_is_a_bad_answer() -> None:
+    """An answer whose items fail even to be shown (their repr raises) is a bad answer, not
+    an error of the runner."""
+    class Opaque:
+        def __repr__(self) -> str:
+            raise RuntimeError("no repr for you")
+
+    async def hook(context: StrategyContext) -> list[object]:
+        return [Opaque()]
+
+    with pytest.raises(HookFailedError) as failed:
+        await _ask(hook)
+    assert failed.value.reason == "bad answer: RuntimeError: no repr for you"
