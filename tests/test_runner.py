@@ -356,9 +356,9 @@ async def test_failures_in_a_row_halt_trading_until_a_resume(
 async def test_a_hung_hook_times_out_while_the_engine_works_and_holds_one_thread(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    """A hook blocked in its thread is cut off at hook_timeout: meanwhile an intent is
-    worked and filled; the next day's call waits for the same thread and is cut off too,
-    saying so; the hook was entered once."""
+    """A hook blocked in its thread is cut off at hook_timeout: meanwhile one intent fills
+    and another's ladder steps (at 60 s); the next day's call waits for the same thread and
+    is cut off too, saying so; the hook was entered once."""
     path, release, started = tmp_path / "j.sqlite", threading.Event(), threading.Event()
     entered: list[dt.datetime] = []
 
@@ -371,24 +371,28 @@ async def test_a_hung_hook_times_out_while_the_engine_works_and_holds_one_thread
     try:
         async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
             async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
-                await _start_hook(nursery, engine, exchange, hook, hook_timeout=20.0)
+                await _start_hook(nursery, engine, exchange, hook, hook_timeout=90.0)
                 await trio.sleep(FIRST_CALL)
-                handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY,
-                                                         quantity=2, policy=Policy.CROSS))
                 with capture_logs() as logs:
+                    handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY,
+                                                             quantity=2, policy=Policy.CROSS))
+                    await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1,
+                                                    policy=Policy.PATIENCE))
                     await trio.sleep(30)
                     assert handle.report is not None and handle.report.filled == 2
-                    await trio.sleep(DAY)
+                    await trio.sleep(DAY + 90)
                 nursery.cancel_scope.cancel(reason="test over")
     finally:
         release.set()
     errors = [(e["event"], e["failures"], e["reason"].split(";")[0]) for e in logs
               if e["event"] == "hook_error"]
     assert errors == [
-        ("hook_error", 1, "no answer within 20 s"),
-        ("hook_error", 2, "no answer within 20 s (an earlier call, past its deadline, was "
+        ("hook_error", 1, "no answer within 90 s"),
+        ("hook_error", 2, "no answer within 90 s (an earlier call, past its deadline, was "
                           "still running)"),
     ]
+    events = [e["event"] if e["event"] != "ladder_stage" else e["stage"] for e in logs]
+    assert events.index("stepped") < events.index("hook_error")
     assert started.wait(10) and len(entered) == 1
 
 
