@@ -146,8 +146,10 @@ class RiskActor:
         self._settling: trio.Event | None = None
         self._cancels_noted: set[ClientOrderId] = set()  # cancel_requested is journaled once
         # Re-reports of executions journaled before (a start or a reconnect brings the day's
-        # executions again): counted, and logged as one line when the burst is over.
+        # executions and their commissions again): counted, and logged as one line when a
+        # message that is not a re-report ends the burst.
         self._duplicates = 0
+        self._rereport = False  # the message being handled re-reported a known execution
 
     # --- feeding the book ------------------------------------------------------------------
 
@@ -168,12 +170,12 @@ class RiskActor:
         await self._feed(Marks(mids=mids, day=trading_day(self._clock()).isoformat()))
 
     async def handle(self, message: RiskMessage) -> None:
-        duplicates = self._duplicates
+        self._rereport = False
         try:
             await self._handle(message)
         except JournalWriteError as failure:  # a write of the shell's own (a fill, a note)
             await self._feed(JournalFailed(problem=failure.problem))
-        if self._duplicates and (self._duplicates == duplicates or isinstance(message, Resynced)):
+        if self._duplicates and (not self._rereport or isinstance(message, Resynced)):
             log.info("duplicate_executions_ignored", count=self._duplicates)
             self._duplicates = 0
         if self._settling is not None and not self.book.orders:
@@ -259,6 +261,7 @@ class RiskActor:
                 await self._feed(LinkLost(reason=event.reason))
             case CommissionReported():
                 if not self.book.booked(event.execution_id):
+                    self._rereport = True
                     return  # re-reported after a restart: its commission is journaled already
                 await self._journal.record_note(NoteKind.COMMISSION,
                                                 execution_id=event.execution_id,
@@ -296,6 +299,7 @@ class RiskActor:
                 await self._feed(ExecutionConflict(stored=stored, reported=fill), event)
                 return
             self._duplicates += 1
+            self._rereport = True
             return
         contract = known_request.contract if known_request is not None else _contract(fill)
         log.info("fill", intent_id=None if known_request is None else known_request.intent_id,
