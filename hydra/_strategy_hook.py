@@ -54,7 +54,7 @@ def load_hook(reference: str) -> Hook:
         sys.path.append(os.getcwd())
     try:
         module = importlib.import_module(module_name)
-    except Exception as e:  # the user's module may fail in any way as it loads
+    except (Exception, SystemExit) as e:  # the user's module may fail in any way as it loads
         raise InvalidValueError("runner.strategy", reference, f"cannot import {module_name}"
                                 f" ({one_line(e)})") from e
     hook = getattr(module, name, None)
@@ -129,8 +129,8 @@ def one_line(error: BaseException, *, named: bool = True) -> str:
         message = " ".join(str(error).split())
     except Exception:  # the user's exception class may fail in any way, even here
         message = "(its message could not be printed)"
-    text = (message if not named else f"{type(error).__name__}: {message}" if message
-            else type(error).__name__)
+    name = type(error).__name__
+    text = message if not named else f"{name}: {message}" if message else name
     return text if len(text) <= REASON_LENGTH else text[:REASON_LENGTH - 1] + "…"
 
 

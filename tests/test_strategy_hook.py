@@ -184,6 +184,7 @@ def test_a_hook_module_in_the_current_directory_loads(module_dir: Path) -> None:
                   "line 1))"),
     ("import no_such_module_at_all\n", "cannot import broken_desk (ModuleNotFoundError: No "
                                        "module named 'no_such_module_at_all')"),
+    ("import sys\nsys.exit('no config')\n", "cannot import broken_desk (SystemExit: no config)"),
 ])
 def test_a_module_that_fails_to_import_is_one_line(module_dir: Path, source: str,
                                                    problem: str) -> None:
