@@ -75,6 +75,28 @@ def _rest_an_order(port: int) -> None:
     ib.disconnect()
 
 
+def _buy_one(port: int) -> None:
+    """Another program (client id 1) buys one oats contract at any price up to 1000."""
+    ib = IB()
+    ib.connect("127.0.0.1", port, clientId=1, timeout=10)
+    oats = Future("ZO", exchange="CBOT")
+    ib.qualifyContracts(oats)
+    ib.placeOrder(oats, LimitOrder("BUY", 1, 1000.0, orderRef="someone-else.2"))
+    ib.sleep(0.5)
+    ib.disconnect()
+
+
+def test_positions_of_a_held_contract_print_alone(gateway_port: int) -> None:
+    """positions with a position held: the report alone on standard output, and no log of
+    the contract IB reports before Hydra knows it on standard error."""
+    _buy_one(gateway_port)
+    done = _hydra("positions", port=gateway_port, confirmed=None)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "positions: 1" and lines[1].startswith("  ZO ") and len(lines) == 2
+    assert done.stderr == ""
+
+
 def _hydra(*argv: str, port: int, confirmed: str | None) -> subprocess.CompletedProcess[str]:
     """``python -m hydra ARGV`` in its own process, with IB_GATEWAY_PORT=``port`` and
     HYDRA_LIVE_CONFIRMED=``confirmed`` (unset when None)."""
