@@ -114,6 +114,8 @@ class NoteKind(enum.StrEnum):
     SESSION_DOWN = "session_down"
     RECONNECTED = "reconnected"
     RECONCILE_DIFFERENCE = "reconcile_difference"
+    HOOK_ERROR = "hook_error"  # a strategy hook call raised, timed out or answered badly
+    STRATEGY_HALTED = "strategy_halted"  # the hook failed too often in a row: trading halted
     CONTROL_APPLIED = "control_applied"  # an inbox kill or resume line took effect (by id)
     JOURNAL_WRITE_FAILED = "journal_write_failed"  # written once the journal accepts writes
     MODEL_VERSION = "model_version"  # a slippage model version became current (v1, promotions)

@@ -105,9 +105,10 @@ class IntentHandle:
         """The intent's report once it is done; None before."""
         return self._report
 
-    def cancel(self) -> None:
-        """Stop working the intent; its working order is cancelled and it reports."""
-        reason = f"intent {self.intent.intent_id} cancelled"
+    def cancel(self, reason: str | None = None) -> None:
+        """Stop working the intent; its working order is cancelled and it reports (its end
+        reason says ``reason``, else that it was cancelled)."""
+        reason = reason or f"intent {self.intent.intent_id} cancelled"
         self._waiting.cancel(reason=reason)
         self._scope.cancel(reason=reason)
 
@@ -420,11 +421,11 @@ class Router:
         # A refused write stops Hydra already (open_hydra waits for one): the report still goes.
         with trio.CancelScope(shield=True), contextlib.suppress(JournalWriteError):
             await self._journal.record_note(NoteKind.INTENT_FINISHED, intent_id=work.intent_id,
-                                            filled=report.filled, quantity=report.quantity)
+                                            filled=report.filled, quantity=report.quantity,
+                                            reason=report.end_reason)
         handle._finish(report)
         self._publish.send_nowait(IntentFinished(report=report))
-        log.info("intent_finished", intent_id=work.intent_id, filled=report.filled,
-                 quantity=report.quantity, shortfall_bps=str(report.shortfall_bps))
+        log.info("intent_finished", intent_id=work.intent_id, **report.log_fields())
 
     async def submit_bracket(self, bracket: BracketIntent) -> IntentHandle:
         """Send an entry with its take-profit and protective stop; the handle reports when the

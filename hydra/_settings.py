@@ -230,6 +230,11 @@ class RunnerSettings:
     # How long an inbox intent without its own "deadline" may wait for a broker session that
     # is down, from when it is read.
     inbox_deadline: float = attrs.field(default=300.0, validator=positive_seconds)
+    # How long one call of the strategy hook may take; a call still running after it is a
+    # hook_error (a thread cannot be killed: it is left to finish, and the next call waits).
+    hook_timeout: float = attrs.field(default=30.0, validator=positive_seconds)
+    # Hook failures in a row (raise, time-out, bad answer) that halt trading until a resume.
+    max_hook_failures: int = attrs.field(default=3, validator=positive_int)
 
     def daily_schedule(self) -> DailySchedule:
         return DailySchedule(at=parse_time("schedule", self.schedule),

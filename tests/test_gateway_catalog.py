@@ -77,6 +77,14 @@ def test_liquid_hours_are_the_day_session() -> None:
     assert "1900" not in details.liquid_hours
 
 
+def test_a_catalog_without_hours_gives_none() -> None:
+    """``hours=False`` (``hydra run --sim --sim-hours none``): empty hours, as from a broker
+    that gives none, so Hydra holds nothing back for them."""
+    catalog = Catalog([OATS], today=MONDAY, hours=False)
+    details = catalog.details(1, catalog.listings[0])
+    assert (details.trading_hours, details.liquid_hours) == ("", "")
+
+
 def test_lookup_by_partial_contract() -> None:
     """Symbol with or without exchange, month or full date, or conId find the one listing;
     a wrong month, exchange or symbol finds nothing."""

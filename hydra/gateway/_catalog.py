@@ -115,8 +115,12 @@ def listing_for(spec: ContractSpec, today: dt.date) -> Listing:
 class Catalog:
     """The listings the gateway serves, and lookups by a client's contract fields."""
 
-    def __init__(self, specs: Iterable[ContractSpec], *, today: dt.date) -> None:
+    def __init__(self, specs: Iterable[ContractSpec], *, today: dt.date,
+                 hours: bool = True) -> None:
+        """``hours``: contract details carry IB's trading and liquid hours (False: empty, as
+        from a broker that gives none, so a client holds nothing back for them)."""
         self._today = today
+        self._hours = hours
         specs = tuple(specs)
         self._listings = tuple(listing_for(spec, today) for spec in specs)
         self._by_market = {
@@ -155,8 +159,8 @@ class Catalog:
 
     def details(self, req_id: int, listing: Listing) -> ContractDetails:
         spec = listing.spec
-        hours = ib_hours(spec.trading_hours, self._today)
-        liquid = ib_hours(spec.trading_hours, self._today, liquid=True)
+        hours = ib_hours(spec.trading_hours, self._today) if self._hours else ""
+        liquid = ib_hours(spec.trading_hours, self._today, liquid=True) if self._hours else ""
         return ContractDetails(
             req_id=req_id,
             contract=listing.wire,
