@@ -9,8 +9,8 @@ from decimal import Decimal
 import attrs
 import trio
 
+from ._core._risk_messages import Action, Dispatched
 from ._core._risk_messages import Blocked as Blocked  # re-exported: workers read answers here
-from ._core._risk_messages import Dispatched
 from ._core._risk_messages import OrderAnswer as OrderAnswer
 from ._core._risk_messages import Sent as Sent
 from ._enums import TradingState
@@ -203,6 +203,17 @@ class FillRecorded:
 
 
 @attrs.frozen(kw_only=True)
+class OrderSent:
+    """The sender handed an order's placement, modification or cancel to the broker (what
+    the broker made of it comes later, as its own events)."""
+
+    client_order_id: ClientOrderId
+    intent_id: IntentId
+    action: Action
+    limit_price: Decimal | None  # the order's limit as sent (a cancel: as it was)
+
+
+@attrs.frozen(kw_only=True)
 class ReconcileDifference:
     """The broker and the journal disagree; reported, never silently overwritten."""
 
@@ -216,5 +227,6 @@ class IntentFinished:
 
 
 EngineEvent = (
-    TradingStateChanged | SessionChanged | FillRecorded | ReconcileDifference | IntentFinished
+    TradingStateChanged | SessionChanged | FillRecorded | OrderSent | ReconcileDifference
+    | IntentFinished
 )

@@ -60,6 +60,7 @@ from ._core._risk_messages import (
     Marks,
     Modify,
     NewOrder,
+    Outcome,
     Reply,
     Resume,
     Resync,
@@ -91,6 +92,7 @@ from ._messages import (
     Kill,
     LeaveWorking,
     ModifyOrder,
+    OrderSent,
     PlaceOrder,
     ReconcileDifference,
     ResumeTrading,
@@ -213,7 +215,7 @@ class RiskActor:
                 await self._feed(Adopt(request=message.order.request, filled=message.order.filled,
                                        arrival_mid=message.arrival_mid, owner=message.owner))
             case Dispatched():
-                await self._feed(message)
+                await self._dispatched(message)
             case FromBroker():
                 await self._on_event(message.event)
             case Resynced():
@@ -227,6 +229,18 @@ class RiskActor:
                 if message.reason is not None:
                     await self._feed(Abandon(reason=message.reason))
                 message.reply.send_nowait(list(self.unmanaged))
+
+    async def _dispatched(self, message: Dispatched) -> None:
+        """Tell the book what the sender did; publish what went to the broker, so a page
+        shows a new or repriced order at once rather than at the next fill."""
+        order = self.book.order_context(message.client_order_id)
+        await self._feed(message)
+        if message.outcome is not Outcome.SENT or order is None:
+            return
+        price = order.request.limit_price if message.limit_price is None else message.limit_price
+        self._publish.send_nowait(OrderSent(
+            client_order_id=message.client_order_id, intent_id=order.request.intent_id,
+            action=message.action, limit_price=price))
 
     async def _leave_working(self, message: LeaveWorking) -> None:
         order = self.book.order_context(message.client_order_id)

@@ -150,8 +150,8 @@ async def test_with_the_broker_the_page_shows_bid_ask_and_marks(
 async def test_stream_pushes_sections_on_each_engine_event(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    """The stream sends every section at once, then again at the virtual time of the fill,
-    with nothing in between (no timer)."""
+    """The stream sends every section at once, then again at the virtual time of each order
+    sent and of the fill, with nothing in between (no timer)."""
     async with _running(tmp_path) as (engine, app, _):
         async with open_stream(app) as chunks:
             start = trio.current_time()
@@ -161,9 +161,33 @@ async def test_stream_pushes_sections_on_each_engine_event(
                                               "slippage", "gate"}
             await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
                                             intent_id="streamed"))
+            times = []
             at, chunk = await chunks.receive()
-            assert at - start == pytest.approx(90.030)  # the last stage takes the ask
-            assert "<td>streamed</td>" in _sections(chunk)["fills"]
+            while "<td>streamed</td>" not in _sections(chunk)["fills"]:
+                times.append(at - start)
+                at, chunk = await chunks.receive()
+            assert at - start == pytest.approx(90.030)  # the ask is taken
+    # Placed, then repriced to the ask at 90 s (the step at 60 s kept its price: no send).
+    assert times == pytest.approx([0.0, 90.0])
+
+
+async def test_stream_carries_a_new_and_a_repriced_order_at_once(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A new order and each repricing of it reach the page in the same virtual instant the
+    sender sends them, not at the next fill."""
+    async with _running(tmp_path, spread_ticks=8) as (engine, app, _):
+        async with open_stream(app) as chunks:
+            start = trio.current_time()
+            await chunks.receive()
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
+                                            intent_id="repriced"))
+            at, placed = await chunks.receive()
+            assert at == start
+            assert "<td>349.25</td><td>-</td><td>RESTING</td>" in _sections(placed)["working"]
+            at, stepped = await chunks.receive()
+            assert at - start == 60.0  # the ladder's first step, at patience
+            assert "<td>349.50</td><td>-</td><td>STEPPED</td>" in _sections(stepped)["working"]
 
 
 async def test_stream_ends_when_the_engine_stops(

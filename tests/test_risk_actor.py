@@ -1,5 +1,6 @@
 """The risk actor and its finalizer, through the whole engine on the simulated exchange."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,12 @@ from simulated import journal_notes, last_statuses, open_engine, quiet_oats
 
 from hydra import (
     OATS,
+    EngineEvent,
+    ExecutionSettings,
     HydraConfig,
+    IntentId,
     OrderIntent,
+    OrderSent,
     OrderStatus,
     Policy,
     RiskDeniedError,
@@ -95,3 +100,33 @@ async def test_an_intent_beyond_the_position_limit_is_refused_at_submit(
                                                 intent_id="huge"))
             assert not await engine.was_submitted("huge")
         assert exchange.statistics().orders == 0
+
+
+async def test_each_order_sent_is_published_when_the_sender_sends_it(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The placement, the ladder's repricing and the cancel each reach the engine's
+    subscribers as an `OrderSent` in the virtual instant the sender hands them to the
+    broker, with the limit as sent."""
+    config = HydraConfig(execution=ExecutionSettings(patience=60.0))
+    sent: list[tuple[float, str, str, Decimal | None]] = []
+
+    async def listen(events: trio.MemoryReceiveChannel[EngineEvent], start: float) -> None:
+        async for event in events:
+            if isinstance(event, OrderSent):
+                sent.append((trio.current_time() - start, event.action.value, event.intent_id,
+                             event.limit_price))
+
+    async with open_sim_exchange(quiet_oats(spread_ticks=8), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", config) as engine:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(listen, engine.subscribe(), trio.current_time())
+                await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
+                                                intent_id="sent"))
+                await trio.sleep(61)
+                engine.cancel(IntentId("sent"))
+                await trio.sleep(1)
+                nursery.cancel_scope.cancel(reason="test over")
+    assert sent == [(0.0, "place", "sent", Decimal("349.25")),
+                    (60.0, "modify", "sent", Decimal("349.50")),
+                    (61.0, "cancel", "sent", Decimal("349.50"))]
