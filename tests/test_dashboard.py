@@ -18,6 +18,7 @@ from hydra._engine import Engine
 from hydra._journal_actor import run_inline
 from hydra.dashboard import Board, DashboardApp, Guard
 from hydra.dashboard._guard import MAX_NONCES
+from hydra.gateway import DEFAULT_ACCOUNT
 from hydra.sim import SimBroker, SimExchange, open_sim_exchange
 from tests.asgi import get, open_stream, post
 from tests.simulated import journal_notes, open_engine, quiet_oats
@@ -62,6 +63,7 @@ async def test_page_shows_every_view_after_a_fill(
     assert page.status == 200 and page.headers["content-type"].startswith("text/html")
     text = page.text
     assert 'class="mode mode-SIM">SIM<' in text and "connected" in text and "ACTIVE" in text
+    assert '<span class="account">account DU*****67</span>' in text  # masked as in the audit
     assert "live engine" in text and "2025-03-03 08:31:30 CST" in text  # the exchange's clock
     assert "ZO open" in text and "HE open" in text  # each market's session
     assert "No working orders." in text
@@ -74,6 +76,20 @@ async def test_page_shows_every_view_after_a_fill(
                       "no_unrecoverable_error", "kill_switch_exercised"):
         assert condition in text
     assert 'src="dashboard.js"' in text and 'action="kill"' in text  # with the token: actions
+
+
+async def test_engine_started_has_the_masked_account_of_the_simulator(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The journal's engine_started holds the venue and the simulator's fake account (the
+    simulated gateway's too) masked, never the account id itself; an in-process simulator
+    has no port."""
+    async with _running(tmp_path) as (_, _, journal):
+        pass
+    (started,) = journal_notes(journal, "engine_started")
+    assert (started["venue"], started["port"], started["account"]) == ("sim", None, "DU*****67")
+    assert SimBroker(SimExchange(quiet_oats(), seed=1)).account_id == DEFAULT_ACCOUNT
+    assert DEFAULT_ACCOUNT.encode() not in journal.read_bytes()
 
 
 async def test_working_order_shows_its_ladder_and_a_cancel_button(

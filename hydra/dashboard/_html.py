@@ -49,6 +49,7 @@ def banner(b: Banner) -> str:
                        f"{state.value}</span>" for symbol, state in b.sessions)
     return (
         f'<span class="mode mode-{escape(b.mode)}">{escape(b.mode)}</span> '
+        f'<span class="account">account {_text(b.account)}</span> '
         f'<span class="link link-{"up" if b.session_up else "down"}">{link}</span> '
         f"<span>reconnects: {b.reconnects}</span> "
         f'<span class="state state-{b.trading_state.value}">{b.trading_state.value}'

@@ -45,6 +45,7 @@ class Banner:
     """The top line: which broker, whether it is connected, and whether Hydra may trade."""
 
     mode: str  # SIM, PAPER, or "-" before any engine started on the journal
+    account: str | None  # masked (DU*****67), as the last engine_started has it
     running: bool  # an engine is behind the page (False: read-only from a journal)
     session_up: bool
     reconnects: int
@@ -146,6 +147,7 @@ def picture(
 def _banner(records: Sequence[JournalRecord], live: Live | None, now: dt.datetime) -> Banner:
     starts = [r for r in records if r.is_note(NoteKind.ENGINE_STARTED)]
     mode = "-" if not starts else _mode(starts[-1].payload)
+    account = None if not starts else starts[-1].payload.get("account")
     links = [r for r in records if r.is_note(NoteKind.SESSION_DOWN)
              or r.is_note(NoteKind.RECONNECTED)]
     states = [r for r in records if r.is_note(NoteKind.TRADING_STATE)]
@@ -155,7 +157,8 @@ def _banner(records: Sequence[JournalRecord], live: Live | None, now: dt.datetim
     if live is not None:
         session_up, state = live.session_up, live.trading_state
     return Banner(
-        mode=mode, running=live is not None, session_up=session_up,
+        mode=mode, account=None if account is None else str(account),
+        running=live is not None, session_up=session_up,
         reconnects=sum(r.is_note(NoteKind.RECONNECTED) for r in records),
         trading_state=state, reason=reason, now=now,
         sessions=tuple((c.symbol, session_state(c, now)) for c in BUILT_IN_CONTRACTS.values()),
