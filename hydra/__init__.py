@@ -69,10 +69,12 @@ from ._journal import Journal, JournaledOrder
 from ._journal_actor import run_in_thread, run_inline
 from ._logging import configure_logging
 from ._messages import (
+    CommissionRecorded,
     EngineEvent,
     FillRecorded,
     IntentFinished,
     OrderSent,
+    OrderStatusRecorded,
     ReconcileDifference,
     SessionChanged,
     TradingStateChanged,
@@ -114,6 +116,7 @@ __all__ = [
     "BrokerSettings",
     "ChildOrderReport",
     "ClientOrderId",
+    "CommissionRecorded",
     "ConfigError",
     "ContractSpec",
     "Denial",
@@ -153,6 +156,7 @@ __all__ = [
     "OrderRequest",
     "OrderSent",
     "OrderStatus",
+    "OrderStatusRecorded",
     "OrderType",
     "Policy",
     "Position",

@@ -13,8 +13,8 @@ from ._core._risk_messages import Action, Dispatched
 from ._core._risk_messages import Blocked as Blocked  # re-exported: workers read answers here
 from ._core._risk_messages import OrderAnswer as OrderAnswer
 from ._core._risk_messages import Sent as Sent
-from ._enums import TradingState
-from ._ids import ClientOrderId, IntentId
+from ._enums import OrderStatus, TradingState
+from ._ids import ClientOrderId, ExecutionId, IntentId
 from ._orders import Fill, OrderRequest
 from ._reports import ExecutionReport
 from .brokers import BrokerEvent, OpenOrder
@@ -214,6 +214,25 @@ class OrderSent:
 
 
 @attrs.frozen(kw_only=True)
+class OrderStatusRecorded:
+    """An order's new status was journaled (working, filled, cancelled, rejected, ...)."""
+
+    client_order_id: ClientOrderId
+    intent_id: IntentId | None
+    status: OrderStatus
+    reason: str | None
+
+
+@attrs.frozen(kw_only=True)
+class CommissionRecorded:
+    """The commission of a journaled fill was journaled."""
+
+    execution_id: ExecutionId
+    client_order_id: ClientOrderId
+    commission: Decimal
+
+
+@attrs.frozen(kw_only=True)
 class ReconcileDifference:
     """The broker and the journal disagree; reported, never silently overwritten."""
 
@@ -227,6 +246,6 @@ class IntentFinished:
 
 
 EngineEvent = (
-    TradingStateChanged | SessionChanged | FillRecorded | OrderSent | ReconcileDifference
-    | IntentFinished
+    TradingStateChanged | SessionChanged | FillRecorded | OrderSent | OrderStatusRecorded
+    | CommissionRecorded | ReconcileDifference | IntentFinished
 )

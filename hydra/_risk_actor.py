@@ -84,6 +84,7 @@ from ._messages import (
     AdoptOrder,
     CancelOrder,
     CheckIntentFits,
+    CommissionRecorded,
     EngineEvent,
     FillRecorded,
     FlattenIntent,
@@ -93,6 +94,7 @@ from ._messages import (
     LeaveWorking,
     ModifyOrder,
     OrderSent,
+    OrderStatusRecorded,
     PlaceOrder,
     ReconcileDifference,
     ResumeTrading,
@@ -273,6 +275,9 @@ class RiskActor:
                                                 commission=event.commission)
                 await self._feed(CommissionAdded(execution_id=event.execution_id,
                                                  commission=event.commission))
+                self._publish.send_nowait(CommissionRecorded(
+                    execution_id=event.execution_id, client_order_id=event.client_order_id,
+                    commission=event.commission))
             case BrokerErrorReported():
                 await self._journal.record_note(NoteKind.BROKER_ERROR, code=event.code,
                                                 message=event.message,
@@ -356,6 +361,9 @@ class RiskActor:
             case JournalStatus():
                 await journal.record_status(effect.client_order_id, effect.status,
                                             reason=effect.reason, intent=effect.intent_id)
+                self._publish.send_nowait(OrderStatusRecorded(
+                    client_order_id=effect.client_order_id, intent_id=effect.intent_id,
+                    status=effect.status, reason=effect.reason))
             case JournalNote():
                 await journal.record_note(effect.what, **effect.details)
                 if effect.what is NoteKind.ORDER_UNMANAGED:

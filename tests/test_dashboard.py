@@ -15,12 +15,14 @@ import trio
 
 from hydra import OATS, Distance, ExecutionSettings, HydraConfig, OrderIntent, Side, TradingState
 from hydra._engine import Engine
+from hydra._enums import NoteKind
 from hydra._journal_actor import run_inline
 from hydra.dashboard import Board, DashboardApp, Guard
 from hydra.dashboard._guard import MAX_NONCES
 from hydra.gateway import DEFAULT_ACCOUNT
 from hydra.sim import SimBroker, SimExchange, open_sim_exchange
 from tests.asgi import get, open_stream, post
+from tests.paper_journal import PaperJournal
 from tests.simulated import journal_notes, open_engine, quiet_oats
 
 CONFIG = HydraConfig(execution=ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(2)))
@@ -167,7 +169,7 @@ async def test_stream_pushes_sections_on_each_engine_event(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
     """The stream sends every section at once, then again at the virtual time of each order
-    sent and of the fill, with nothing in between (no timer)."""
+    sent, of its status journaled and of the fill, with nothing in between (no timer)."""
     async with _running(tmp_path) as (engine, app, _):
         async with open_stream(app) as chunks:
             start = trio.current_time()
@@ -183,8 +185,9 @@ async def test_stream_pushes_sections_on_each_engine_event(
                 times.append(at - start)
                 at, chunk = await chunks.receive()
             assert at - start == pytest.approx(90.030)  # the ask is taken
-    # Placed, then repriced to the ask at 90 s (the step at 60 s kept its price: no send).
-    assert times == pytest.approx([0.0, 90.0])
+    # Sent, journaled WORKING at the ack, repriced to the ask at 90 s (the step at 60 s kept
+    # its price: nothing sent).
+    assert times == pytest.approx([0.0, 0.030, 90.0])
 
 
 async def test_stream_carries_a_new_and_a_repriced_order_at_once(
@@ -199,8 +202,10 @@ async def test_stream_carries_a_new_and_a_repriced_order_at_once(
             await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
                                             intent_id="repriced"))
             at, placed = await chunks.receive()
-            assert at == start
+            assert at == start  # sent
             assert "<td>349.25</td><td>-</td><td>RESTING</td>" in _sections(placed)["working"]
+            at, _ = await chunks.receive()
+            assert at - start == pytest.approx(0.030)  # acknowledged: journaled WORKING
             at, stepped = await chunks.receive()
             assert at - start == 60.0  # the ladder's first step, at patience
             assert "<td>349.50</td><td>-</td><td>STEPPED</td>" in _sections(stepped)["working"]
@@ -360,6 +365,25 @@ async def test_journal_alone_serves_the_same_page_read_only(
             await chunks.receive()
             with pytest.raises(trio.TooSlowError), trio.fail_after(3000):
                 await chunks.receive()
+
+
+async def test_a_commission_reported_after_its_fill_counts_in_the_position(
+    tmp_path: Path,
+) -> None:
+    """IB reports a fill's commission after the fill (a ``commission`` note): the position's
+    commission and the daily loss breaker include it."""
+    paper = PaperJournal(tmp_path / "j.sqlite")
+    coid = paper.order("later", side=Side.BUY, quantity=2, limit="350.25")
+    paper.fill(coid, "exec-1", side=Side.BUY, quantity=2, price="350.25", predicted=None,
+               actual=None)
+    paper.note(NoteKind.COMMISSION, execution_id="exec-1", client_order_id=coid,
+               commission=Decimal("4.70"))
+    paper.close()
+    app = DashboardApp(Board(journal_path=paper.path, offload=run_inline), Guard(token=None))
+    text = (await get(app, "/")).text
+    assert "<td>ZO</td><td>2</td><td>350.25</td><td>-</td><td>-</td><td>0.00</td>" \
+        "<td>4.70</td>" in text
+    assert "daily_loss: 4.70 of 10,000.00" in text
 
 
 async def test_script_and_unknown_paths(

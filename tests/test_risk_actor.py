@@ -12,11 +12,13 @@ from hydra import (
     OATS,
     EngineEvent,
     ExecutionSettings,
+    FillRecorded,
     HydraConfig,
     IntentId,
     OrderIntent,
     OrderSent,
     OrderStatus,
+    OrderStatusRecorded,
     Policy,
     RiskDeniedError,
     RiskLimits,
@@ -130,3 +132,32 @@ async def test_each_order_sent_is_published_when_the_sender_sends_it(
     assert sent == [(0.0, "place", "sent", Decimal("349.25")),
                     (60.0, "modify", "sent", Decimal("349.50")),
                     (61.0, "cancel", "sent", Decimal("349.50"))]
+
+
+async def test_a_fill_its_commission_and_the_final_status_are_each_published(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Each thing the risk actor journals of an order after it is sent is also published:
+    its status (WORKING at the ack, FILLED at the end) and its fills (the simulator's carry
+    their commission; IB's comes after: tests/test_ib_engine.py), so a subscriber's view of
+    the journal is never behind the journal."""
+    published: list[tuple[str, object]] = []
+
+    async def listen(events: trio.MemoryReceiveChannel[EngineEvent]) -> None:
+        async for event in events:
+            if isinstance(event, OrderStatusRecorded):
+                published.append(("status", event.status))
+            elif isinstance(event, FillRecorded):
+                published.append(("fill", event.fill.quantity))
+
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite") as engine:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(listen, engine.subscribe())
+                await (await engine.submit(OrderIntent(
+                    contract=OATS, side=Side.BUY, quantity=2, policy=Policy.CROSS))).wait_done()
+                await trio.sleep(1)
+                nursery.cancel_scope.cancel(reason="test over")
+    assert published[0] == ("status", OrderStatus.WORKING)
+    assert published[-1] == ("status", OrderStatus.FILLED)
+    assert [q for what, q in published if what == "fill"] == [2]

@@ -132,7 +132,7 @@ def picture(
     """The dashboard over a journal's ``records`` and ``live_orders``; ``live`` is None when
     no engine runs behind the page."""
     report = fill_report(records, settings=config.slippage)
-    positions = _positions(report)
+    positions = _positions(report, records)
     ladders = _Ladders.of(records)
     return Picture(
         banner=_banner(records, live, now),
@@ -228,8 +228,15 @@ def _routed(intent: Mapping[str, Any], config: HydraConfig, settings: ExecutionS
         return None
 
 
-def _positions(report: FillReport) -> list[Position]:
-    """Each built-in contract's position after every journaled fill, in symbol order."""
+def _positions(report: FillReport, records: Sequence[JournalRecord]) -> list[Position]:
+    """Each built-in contract's position after every journaled fill, in symbol order, with
+    the commission a broker reported after a fill (IB's, a ``commission`` note) added to it."""
+    later: dict[str, Decimal] = {}
+    for record in records:
+        if record.is_note(NoteKind.COMMISSION):
+            execution = str(record.payload["execution_id"])
+            later[execution] = later.get(execution, Decimal(0)) + Decimal(
+                record.payload["commission"])
     positions: dict[str, Position] = {}
     for line in report.fills:
         fill = line.fill
@@ -238,7 +245,8 @@ def _positions(report: FillReport) -> list[Position]:
             continue
         before = positions.get(fill.symbol, Position(contract=contract))
         positions[fill.symbol] = before.after_fill(
-            side=fill.side, quantity=fill.quantity, price=fill.price, commission=fill.commission)
+            side=fill.side, quantity=fill.quantity, price=fill.price,
+            commission=fill.commission + later.get(fill.execution_id, Decimal(0)))
     return [positions[symbol] for symbol in sorted(positions)]
 
 
