@@ -39,7 +39,7 @@ pytestmark = pytest.mark.skipif(
     "chromium-driver)",
 )
 START = 90.0  # seconds the child may take to start (Python, the gateway, the journal) when loaded
-WAIT = 30.0  # seconds the page may take to show what happened (the ladder crosses at 1.5 s)
+WAIT = 30.0  # seconds the page may take to show what happened (the ladder crosses at 3 s)
 POLL = 0.05  # seconds between looks at the page: an order working for a second is seen
 INTENT = {"symbol": "ZO", "side": "BUY", "quantity": 1, "intent_id": "from-inbox"}
 
@@ -64,7 +64,7 @@ def _hydra_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
     ``tmp_path``; standard error goes to a file. Killed if the test leaves it running."""
     journal, inbox, log = tmp_path / "j.sqlite", tmp_path / "inbox.jsonl", tmp_path / "err.log"
     config = tmp_path / "hydra.toml"
-    config.write_text(f'[execution]\npatience = 1.0\n[shutdown]\ndrain_timeout = 0.5\n'
+    config.write_text(f'[execution]\npatience = 2.0\n[shutdown]\ndrain_timeout = 0.5\n'
                       f'[journal]\npath = "{journal}"\n[runner]\ninbox = "{inbox}"\n'
                       f'[logging]\nformat = "json"\n')
     inbox.touch()
