@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 import trio
 
@@ -21,7 +22,7 @@ from hydra.dashboard import Board, DashboardApp, Guard
 from hydra.dashboard._app import PUSH_GAP
 from hydra.dashboard._guard import MAX_NONCES
 from hydra.gateway import DEFAULT_ACCOUNT
-from hydra.sim import SimBroker, SimExchange, open_sim_exchange
+from hydra.sim import Disconnect, SimBroker, SimExchange, open_sim_exchange
 from tests.asgi import get, open_stream, post
 from tests.paper_journal import PaperJournal
 from tests.simulated import journal_notes, open_engine, quiet_oats
@@ -209,6 +210,29 @@ async def test_stream_carries_a_new_and_a_repriced_order_at_once(
             at, stepped = await chunks.receive()
             assert at - start == 60.0  # the ladder's first step, at patience
             assert "<td>349.50</td><td>-</td><td>STEPPED</td>" in _sections(stepped)["working"]
+
+
+async def test_stream_follows_a_disconnect_and_the_reconnect(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The link to the exchange drops at 10 s: the banner says DISCONNECTED in that instant;
+    after the reconnect and resync it says connected, with the reconnect counted."""
+    journal = tmp_path / "j.sqlite"
+    params = attrs.evolve(quiet_oats(), faults=(Disconnect(at=10.0, duration=20.0),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, journal, CONFIG) as engine:
+            app = _app(engine, journal, exchange)
+            async with open_stream(app) as chunks:
+                start = exchange.origin
+                at, first = await chunks.receive()
+                assert "reconnects: 0" in _sections(first)["banner"]
+                at, lost = await chunks.receive()
+                assert at - start == 10.0 and "DISCONNECTED" in _sections(lost)["banner"]
+                at, back = await chunks.receive()
+                while "reconnects: 1" not in _sections(back)["banner"]:
+                    at, back = await chunks.receive()
+    assert at - start > 30.0  # the link came back at 30 s
+    assert 'class="link link-up">connected' in _sections(back)["banner"]
 
 
 async def test_stream_ends_when_the_engine_stops(
