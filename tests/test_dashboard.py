@@ -410,6 +410,23 @@ async def test_a_commission_reported_after_its_fill_counts_in_the_position(
     assert "daily_loss: 4.70 of 10,000.00" in text
 
 
+async def test_prices_show_the_ticks_decimals_and_never_fewer_than_they_have(
+    tmp_path: Path,
+) -> None:
+    """A price IB reports as 350.0 shows as 350.00 (oats' tick is 0.25), and an average of
+    350.125 keeps its third decimal."""
+    paper = PaperJournal(tmp_path / "j.sqlite")
+    coid = paper.order("ib", side=Side.BUY, quantity=2, limit="350.25")
+    for execution, price in (("exec-1", "350.0"), ("exec-2", "350.25")):
+        paper.fill(coid, execution, side=Side.BUY, quantity=1, price=price, predicted=None,
+                   actual=None)
+    paper.close()
+    app = DashboardApp(Board(journal_path=paper.path, offload=run_inline), Guard(token=None))
+    text = (await get(app, "/")).text
+    assert "<td>1</td><td>350.00</td>" in text and "<td>350.0</td>" not in text  # the fill
+    assert "<td>ZO</td><td>2</td><td>350.125</td>" in text  # the position's average
+
+
 async def test_script_and_unknown_paths(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
