@@ -70,9 +70,12 @@ from ._journal import Journal, JournaledOrder
 from ._journal_actor import run_in_thread, run_inline
 from ._logging import configure_logging
 from ._messages import (
+    CommissionRecorded,
     EngineEvent,
     FillRecorded,
     IntentFinished,
+    OrderSent,
+    OrderStatusRecorded,
     ReconcileDifference,
     SessionChanged,
     TradingStateChanged,
@@ -115,6 +118,7 @@ __all__ = [
     "BrokerSettings",
     "ChildOrderReport",
     "ClientOrderId",
+    "CommissionRecorded",
     "ConfigError",
     "ContractSpec",
     "Denial",
@@ -153,7 +157,9 @@ __all__ = [
     "OrderIntent",
     "OrderRejectedError",
     "OrderRequest",
+    "OrderSent",
     "OrderStatus",
+    "OrderStatusRecorded",
     "OrderType",
     "OutsideHours",
     "Policy",

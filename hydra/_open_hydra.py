@@ -29,6 +29,7 @@ import attrs
 import structlog
 import trio
 
+from ._audit import mask_accounts
 from ._contracts import BUILT_IN_CONTRACTS
 from ._core._model_versions import ModelVersion
 from ._core._positions import Position
@@ -82,7 +83,9 @@ async def open_hydra(
     ``venue`` is what the journal's ``engine_started`` records the broker as: ``sim``,
     ``paper`` or ``live`` (by default ``sim`` for the in-process simulator, ``live`` for a
     broker opened for live trading, else ``paper``; ``hydra run --sim`` says ``sim`` for its
-    simulated gateway), beside the broker's class and its address.
+    simulated gateway), beside the broker's class, its address and port, and its account
+    masked as the audit log masks it (``DU*****67``; an `IBBroker` knows it once connected,
+    as `open_ib_broker` yields it).
 
     ``clock`` stamps journal records (wall-clock time; a simulation passes its own). The
     broker is the journal's witness: orders or executions of this journal it does not know
@@ -95,9 +98,12 @@ async def open_hydra(
     journal_id = journal.journal_id
     assert journal_id is not None  # a journal opened for writing always has its id
     try:
+        account = getattr(broker, "account_id", None)
         journal.record_note(NoteKind.ENGINE_STARTED, broker=type(broker).__name__,
                             venue=venue or _venue_of(broker),
                             address=getattr(broker, "address", None),
+                            port=getattr(broker, "port", None),
+                            account=None if account is None else mask_accounts(account),
                             dry_run=dry_run, journal_id=journal_id)
         model = ensure_model(journal)  # the configured model is v1 of a new journal
     except JournalWriteError:

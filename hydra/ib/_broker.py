@@ -436,6 +436,16 @@ class IBBroker:
         """host:port (client id) this broker talks to."""
         return f"{self._settings.host}:{self._settings.port} (client {self._client_id})"
 
+    @property
+    def port(self) -> int:
+        return self._settings.port
+
+    @property
+    def account_id(self) -> str | None:
+        """The account traded: the configured one, else the first IB names at connect
+        (``managedAccounts``); None before a connect when none is configured."""
+        return self._settings.account or next(iter(self._ib.managedAccounts()), None)
+
     async def account_open_orders(self) -> tuple[OpenOrder, ...]:
         """Every working order of the account, whichever client id placed it (for the CLI's
         status; the trading client uses `open_orders`)."""
