@@ -212,7 +212,8 @@ class Recovery:
         state = await resync(self._broker, self._journal)
         # Journal the fills made while Hydra was down before reading any intent's history.
         journaled = trio.Event()
-        await self._risk.send(Resynced(fills=state.fills, open_orders=(), done=journaled))
+        await self._risk.send(Resynced(fills=state.fills, open_orders=(), done=journaled,
+                                       positions=state.positions, restart=True))
         await journaled.wait()
         at_broker = {order.client_order_id: order for order in state.open_orders}
         live = await self._journal.ask(LiveOrders())

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -32,6 +32,8 @@ from hydra._core._risk_messages import (
     AllowFlatten,
     Blocked,
     Cancel,
+    CommissionAdded,
+    Difference,
     Dispatched,
     Effect,
     Executed,
@@ -58,7 +60,7 @@ from hydra._core._risk_messages import (
     Withdraw,
     conflicting_fields,
 )
-from hydra._core._risk_state import restored_account
+from hydra._core._risk_state import Charge, RiskSnapshot, restored_account
 from hydra._enums import OrderStatus, OrderType, Side, TradingState
 from hydra._ids import ClientOrderId, ExecutionId, IntentId
 from hydra._orders import Fill, OrderRequest
@@ -603,3 +605,76 @@ def test_a_failed_write_ahead_forgets_the_order_and_halts() -> None:
     assert TransmitCancel(client_order_id=working.client_order_id) in effects
     assert not any(isinstance(e, JournalNote) and e.what == "risk_state" for e in effects)
     assert book.handle(JournalFailed(problem="disk full"), 0.0) == []
+
+
+# --- restart: the day replayed, the broker's positions taken ----------------------------------
+
+
+@settings(max_examples=100)
+@given(trades=st.lists(st.tuples(st.sampled_from(Side), st.integers(1, 5),
+                                 st.integers(-40, 40), st.integers(0, 3)),
+                       min_size=1, max_size=12),
+       at=st.integers(0, 12))
+def test_a_snapshot_replayed_with_the_fills_after_it_is_the_book_that_booked_them(
+    trades: list[tuple[Side, int, int, int]], at: int
+) -> None:
+    """Restored from a snapshot older than some fills (a crash between a fill and its
+    snapshot), with the fills and commissions journaled after it replayed, the account has the
+    live book's positions, realized PnL, commission and worst trade. (Not always its peak: a
+    snapshot keeps no marks, and the book values a fill's position at the mark before it.)"""
+    book = _book(attrs.evolve(LIMITS, max_position=1000, daily_loss_limit=D(10**9)))
+    snapshot, since = book.snapshot(), []
+    for n, (side, quantity, ticks, cents) in enumerate(trades):
+        if n == at:
+            snapshot, since = book.snapshot(), []
+        fill = _fill(_request(side, quantity), quantity, price=MID + D(ticks) / 4)
+        book.handle(Executed(fill=fill, known=True, live=False, contract=OATS), 0.0)
+        book.handle(CommissionAdded(execution_id=fill.execution_id, commission=D(cents)), 0.0)
+        since += [fill, Charge(symbol=OATS.symbol, commission=D(cents))]
+    account = restored_account(snapshot, day=DAY, account=AccountState(start_of_day_equity=1),
+                               contracts={OATS.symbol: OATS}, since=since)
+    live = book.snapshot()
+    restored = RiskSnapshot.of(account, day=DAY, latched=live.latched)
+    assert attrs.evolve(restored, peak_equity=live.peak_equity) == live
+    assert restored.peak_equity >= snapshot.peak_equity
+
+
+def test_a_snapshot_of_another_day_leaves_the_brokers_account() -> None:
+    """A snapshot of yesterday is no baseline today: the broker's account, nothing replayed."""
+    book = _book()
+    _long(book, 2)
+    broker = AccountState(start_of_day_equity=D(5))
+    assert restored_account(book.snapshot(), day="2024-03-05", account=broker,
+                            contracts={OATS.symbol: OATS},
+                            since=[_fill(_request(Side.BUY, 1), 1)]) is broker
+
+
+def test_a_start_whose_positions_are_the_brokers_books_its_resync_fills_only_once() -> None:
+    """Positions read from the broker at start hold what the start's resync journals: those
+    fills are not booked again (their commission still is), and the resync takes the
+    broker's quantities."""
+    book = RiskBook(limits=LIMITS, day=DAY, broker_positions=True, account=AccountState(
+        start_of_day_equity=EQUITY, marks={OATS.symbol: MID},
+        positions={OATS.symbol: Position(contract=OATS, quantity=2, average_price=MID)}))
+    fill = _fill(_request(Side.BUY, 2), 2)
+    book.handle(Executed(fill=fill, known=True, live=False, contract=OATS, restart=True), 0.0)
+    assert book.account.quantity(OATS.symbol) == 2 and book.booked(fill.execution_id)
+    effects = book.handle(Resync(working=frozenset(), positions={OATS.symbol: 2},
+                                 restart=True), 0.0)
+    assert _notes(effects, "reconcile_difference") == [] and _notes(effects, "risk_state")
+
+
+def test_a_starts_resync_takes_the_brokers_positions_and_reports_the_difference() -> None:
+    """The journal's account (2 long) against the broker's 3 at a start: reported, and the
+    book holds 3 at the mark, its realized PnL kept; a symbol the broker no longer holds is
+    flat."""
+    book = _book()
+    _long(book, 2)
+    realized = book.account.positions[OATS.symbol].realized_pnl
+    effects = book.handle(Resync(working=frozenset(), positions={OATS.symbol: 3},
+                                 restart=True), 0.0)
+    assert [type(e).__name__ for e in effects if isinstance(e, Difference)] == ["Difference"]
+    held = book.account.positions[OATS.symbol]
+    assert (held.quantity, held.average_price, held.realized_pnl) == (3, MID, realized)
+    book.handle(Resync(working=frozenset(), positions={}, restart=True), 0.0)
+    assert book.account.quantity(OATS.symbol) == 0

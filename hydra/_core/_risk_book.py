@@ -19,10 +19,12 @@ from decimal import Decimal
 
 import attrs
 
+from .._contracts import BUILT_IN_CONTRACTS
 from .._enums import NoteKind, OrderStatus, OrderType, TradingState
 from .._ids import ClientOrderId, ExecutionId, IntentId
 from .._orders import OrderRequest
 from .._settings import RiskLimits
+from ._positions import Position
 from ._risk_checks import (
     AccountState,
     Denial,
@@ -122,8 +124,12 @@ class RiskBook:
     def __init__(
         self, *, limits: RiskLimits, account: AccountState, day: str,
         latched: tuple[Latched, ...] = (), dry_run: bool = False,
+        broker_positions: bool = False,
     ) -> None:
         self.limits = limits
+        # The positions are the broker's, read at start (no snapshot of the day to restore):
+        # what a start's resync journals is in them already, never booked on them again.
+        self.broker_positions = broker_positions
         self.day = day
         self.dry_run = dry_run
         self.orders: dict[ClientOrderId, BookOrder] = {}
@@ -416,9 +422,12 @@ class RiskBook:
         if not (price.is_finite() and price > 0):
             price = order.request.limit_price if order is not None else price
         contract = order.request.contract if order is not None else message.contract
+        counted = message.restart and self.broker_positions  # in the positions already
         if contract is not None and price.is_finite() and price > 0:
-            self.account = self.account.after_fill(
-                attrs.evolve(fill, price=price), contract=contract).with_mark(fill.symbol, price)
+            if not counted:
+                self.account = self.account.after_fill(
+                    attrs.evolve(fill, price=price), contract=contract
+                ).with_mark(fill.symbol, price)
             self._fill_symbols[fill.execution_id] = fill.symbol
         if order is not None:
             order.filled += fill.quantity
@@ -587,6 +596,8 @@ class RiskBook:
         """Settle orders that finished while the link was down, report positions that differ
         from the broker's (never overwrite them), and send the cancels that waited."""
         effects: list[Effect] = list(self._compare_positions(message.positions))
+        if message.restart and message.positions is not None:
+            effects += self._take_positions(message.positions)
         for coid, order in list(self.orders.items()):
             if order.sent and coid not in message.working:
                 effects += self._finished_while_down(coid, order)
@@ -611,6 +622,25 @@ class RiskBook:
                 yield Difference(client_order_id=None, description=(
                     f"position in {symbol}: broker {theirs.get(symbol, 0)}, "
                     f"Hydra's account {ours.get(symbol, 0)}"))
+
+    def _take_positions(self, positions: Mapping[str, int]) -> list[Effect]:
+        """At a start: the broker's quantities become the book's (marked at the book's mark),
+        its realized PnL and commission kept; then the day's state is journaled."""
+        held = dict(self.account.positions)
+        for symbol, quantity in positions.items():
+            before = held.get(symbol)
+            contract = before.contract if before is not None else BUILT_IN_CONTRACTS.get(symbol)
+            if contract is None or (before is not None and before.quantity == quantity):
+                continue
+            base = before or Position(contract=contract)
+            mark = self.account.marks.get(symbol, base.average_price)
+            held[symbol] = attrs.evolve(base, quantity=quantity,
+                                        average_price=mark if quantity else Decimal(0))
+        for symbol, before in self.account.positions.items():
+            if before.quantity and symbol not in positions:
+                held[symbol] = attrs.evolve(before, quantity=0, average_price=Decimal(0))
+        self.account = attrs.evolve(self.account, positions=held)
+        return [self._remember()]
 
     def _finished_while_down(self, coid: ClientOrderId, order: BookOrder) -> list[Effect]:
         done = order.remaining == 0
