@@ -9,12 +9,15 @@ import pytest
 import trio
 
 from hydra import OATS, HydraConfig, OrderIntent, Policy, Side, TradingState
+from hydra._bracket import BracketIntent
 from hydra._engine import Engine
 from hydra._errors import RiskDeniedError
-from hydra._journal import EventKind
+from hydra._ids import IntentId
+from hydra._journal import EventKind, Journal
 from hydra._settings import RiskLimits
 from hydra.sim import ScriptedFlow, open_sim_exchange
 from tests.simulated import open_engine, quiet_oats, still_oats
+from tests.test_attack_witness import LEAVE, _drop_wal, _lose_events_from_order
 from tests.test_recovery import _crash_once
 
 
@@ -85,3 +88,32 @@ async def test_a_fill_journaled_after_the_last_risk_state_still_counts_in_the_da
             state = engine.statistics().trading_state
     assert (report.filled, report.blocked, state) == (0, True, TradingState.HALTED)
     assert exchange.statistics().orders == 6
+
+
+async def test_a_bracket_whose_exits_the_journal_both_lost_is_followed_as_a_bracket(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A bracket's entry filled (2 long) and Hydra was killed; a lost -wal keeps the entry but
+    loses both exits' orders, which work at the broker. Restarted with adopt_unknown, both
+    exits are taken as the broker holds them: still working, the bracket followed (not
+    reported as cut off before its legs were sent, which would cancel what was found)."""
+    path = tmp_path / "j.sqlite"
+    params = quiet_oats(flows=(ScriptedFlow(at=5.0, side=Side.SELL, quantity=2),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        crash = _crash_once(path, lambda j: len(j.fills()) > 0)
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, offload=crash) as engine:
+                await (await engine.submit_bracket(BracketIntent(
+                    contract=OATS, side=Side.BUY, quantity=2, entry_price="350.00",
+                    take_profit_price="351.00", stop_price="349.00",
+                    stop_limit_price="348.75", intent_id=IntentId("bracket")))).wait_done()
+        legs = sorted(o.client_order_id for o in exchange.open_orders())
+        _drop_wal(path)
+        _lose_events_from_order(path, legs[0])
+        async with open_engine(exchange, path, LEAVE, adopt_unknown=True) as engine:
+            await trio.sleep(30)
+            working = sorted(o.client_order_id for o in exchange.open_orders())
+            followed = [h.intent.intent_id for h in engine.adopted if not h.done]
+    (resumed,) = Journal.open_read_only(path).notes("intent_resumed")
+    assert (working, followed, resumed["lost_legs"]) == (legs, ["bracket"], legs)
+    assert Journal.open_read_only(path).notes("intent_interrupted") == []

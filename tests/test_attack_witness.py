@@ -294,9 +294,6 @@ def _lose_events_from_order(path: Path, client_order_id: str) -> None:
         db.close()
 
 
-@pytest.mark.xfail(strict=True, reason="known defect, open in issue 12's note: a bracket whose "
-                   "stop the journal lost is reported and its take-profit cancelled; the stop, "
-                   "adopted as unknown, still protects the position")
 async def test_a_bracket_whose_stop_the_journal_lost_has_its_take_profit_cancelled(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
