@@ -2,23 +2,41 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
 
-from hydra import OATS, HydraConfig, OrderIntent, Policy, Side, TradingState
+from hydra import (
+    OATS,
+    ExecutionSettings,
+    HydraConfig,
+    OrderIntent,
+    OrderStatus,
+    Policy,
+    Side,
+    TradingState,
+)
 from hydra._bracket import BracketIntent
 from hydra._engine import Engine
+from hydra._enums import NoteKind
 from hydra._errors import RiskDeniedError
-from hydra._ids import IntentId
+from hydra._ids import ClientOrderId, IntentId
 from hydra._journal import EventKind, Journal
-from hydra._settings import RiskLimits
-from hydra.sim import ScriptedFlow, open_sim_exchange
+from hydra._journal_actor import run_inline
+from hydra._journal_calls import RecordNote
+from hydra._open_hydra import open_hydra
+from hydra._settings import RiskLimits, ShutdownSettings
+from hydra.sim import ScriptedFlow, SimBroker, SimExchange, open_sim_exchange
 from tests.simulated import open_engine, quiet_oats, still_oats
 from tests.test_attack_witness import LEAVE, _drop_wal, _lose_events_from_order
 from tests.test_recovery import _crash_once
+
+TWAP_SLOW = ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.0, patience=10.0)
 
 
 async def test_a_fill_made_while_hydra_was_down_is_counted_once_in_the_restart_position(
@@ -117,3 +135,79 @@ async def test_a_bracket_whose_exits_the_journal_both_lost_is_followed_as_a_brac
     (resumed,) = Journal.open_read_only(path).notes("intent_resumed")
     assert (working, followed, resumed["lost_legs"]) == (legs, ["bracket"], legs)
     assert Journal.open_read_only(path).notes("intent_interrupted") == []
+
+
+def _after_modify_notes(count: int, written: trio.Event) -> Callable[[Any], Any]:
+    """A journal offload that sets ``written`` once ``count`` modify notes are written."""
+    notes = 0
+
+    async def offload(work: functools.partial[Any]) -> Any:
+        nonlocal notes
+        results = await run_inline(work)
+        notes += sum(isinstance(call.__self__, RecordNote)
+                     and call.__self__.what is NoteKind.MODIFY for call in work.args[0])
+        if notes >= count:
+            written.set()
+        return results
+
+    return offload
+
+
+class _RecordingBroker(SimBroker):
+    """A SimBroker that records each modify and cancel it is asked for, in order."""
+
+    def __init__(self, exchange: SimExchange) -> None:
+        super().__init__(exchange, client_id=1)
+        self.calls: list[tuple[str, ClientOrderId]] = []
+
+    async def modify(self, client_order_id: ClientOrderId, *, limit_price: Decimal,
+                     quantity: int | None = None) -> None:
+        self.calls.append(("modify", client_order_id))
+        await super().modify(client_order_id, limit_price=limit_price, quantity=quantity)
+
+    async def cancel(self, client_order_id: ClientOrderId) -> None:
+        self.calls.append(("cancel", client_order_id))
+        await super().cancel(client_order_id)
+
+
+async def test_slices_cancelled_mid_modify_during_the_drain_are_never_modified_after(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Two TWAPs' first slices (bids of 2) step at 400/7 s while Hydra drains (the close has
+    begun): the first modify takes the pacing token, the second waits for the next one (22
+    ms), and a second stop signal (the runner's `cancel_all`) cancels both intents then.
+    The cancels, served first, overtook the waiting modify, which then went to the broker
+    for an order already cancelled. Expected: no order modified after its cancel."""
+    path = tmp_path / "j.sqlite"
+    modifying = trio.Event()
+    config = HydraConfig(execution=TWAP_SLOW, shutdown=ShutdownSettings(drain_timeout=600.0))
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        broker = _RecordingBroker(exchange)
+        stopping: list[float] = []
+        async with trio.open_nursery() as signals:
+            async with open_hydra(config, broker, journal_path=path,
+                                  offload=_after_modify_notes(2, modifying),
+                                  clock=lambda: exchange.timestamp(trio.current_time())
+                                  ) as engine:
+                handles = [await engine.submit(OrderIntent(
+                    contract=OATS, side=Side.BUY, quantity=6, policy=Policy.TWAP,
+                    intent_id=name)) for name in ("a", "b")]
+
+                async def second_signal() -> None:
+                    await modifying.wait()
+                    stopping.append(trio.current_time() - exchange.origin)
+                    await engine.cancel_all()
+                    stopping.append(trio.current_time() - exchange.origin)
+
+                signals.start_soon(second_signal)
+        reports = [await handle.wait_done() for handle in handles]
+        assert exchange.open_orders() == ()
+    # Two cancels a pacing token (1/45 s) apart, the second confirmed after 30 ms.
+    assert stopping == pytest.approx([400 / 7, 400 / 7 + 2 / 45 + 0.03])
+    assert [action for action, _ in broker.calls] == ["modify", "cancel", "cancel"]
+    cancelled: set[ClientOrderId] = set()
+    for action, coid in broker.calls:
+        assert not (action == "modify" and coid in cancelled), broker.calls
+        if action == "cancel":
+            cancelled.add(coid)
+    assert [c.status for r in reports for c in r.children] == [OrderStatus.CANCELLED] * 2

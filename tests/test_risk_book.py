@@ -555,6 +555,24 @@ def test_pending_modify_is_answered_when_the_order_fills() -> None:
     assert isinstance(replies[0].answer, Blocked)
 
 
+def test_a_modify_withdrawn_by_its_orders_cancel_is_answered_as_cancelled() -> None:
+    """A modify the sender withdrew (its order's cancel came while it waited) is answered
+    Blocked for the cancel, not for a session down."""
+    book = _book()
+    request = _request(Side.BUY, 2)
+    coid = request.client_order_id
+    _place(book, request)
+    book.handle(Modify(client_order_id=coid, limit_price=D("400.25"), reply="modifier",
+                       reference_price=MID), 1.0)
+    book.handle(Cancel(client_order_id=coid), 1.0)
+    effects = book.handle(Dispatched(client_order_id=coid, action=Action.MODIFY,
+                                     outcome=Outcome.WITHDRAWN), 1.0)
+    (reply,) = [e for e in effects if isinstance(e, Reply)]
+    assert isinstance(reply.answer, Blocked)
+    assert [d.field for d in reply.answer.denials] == ["cancelled"]
+    assert book.orders[coid].request.limit_price == MID  # never moved
+
+
 def test_finalize_cancels_and_abandon_journals_the_rest() -> None:
     """Finalize(leave_working=False) cancels every order; Abandon marks the rest unmanaged."""
     book = _book()

@@ -335,6 +335,10 @@ class RiskBook:
                 assert message.limit_price is not None
                 order.request = attrs.evolve(order.request, limit_price=message.limit_price)
                 return self._answer(order, Sent())
+            case Action.MODIFY, Outcome.WITHDRAWN:
+                denial = Denial(field="cancelled", value=message.client_order_id,
+                                limit="not modified: cancelled while the change waited")
+                return self._answer(order, Blocked(denials=(denial,)))
             case Action.MODIFY, _:
                 denial = _session_denial(message.error or "not sent")
                 return self._answer(order, Blocked(denials=(denial,)))
