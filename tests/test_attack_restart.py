@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sqlite3
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +30,7 @@ from hydra._ids import ClientOrderId, IntentId
 from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
 from hydra._journal_calls import RecordNote
+from hydra._journal_schema import STATEMENTS
 from hydra._open_hydra import open_hydra
 from hydra._settings import RiskLimits, ShutdownSettings
 from hydra.sim import ScriptedFlow, SimBroker, SimExchange, open_sim_exchange
@@ -211,3 +213,81 @@ async def test_slices_cancelled_mid_modify_during_the_drain_are_never_modified_a
         if action == "cancel":
             cancelled.add(coid)
     assert [c.status for r in reports for c in r.children] == [OrderStatus.CANCELLED] * 2
+
+
+def _lose_events_from_ack(path: Path, order: str) -> None:
+    """What a lost -wal leaves when the last checkpoint fell just after ``order`` (an
+    unstamped client order id) was journaled, before its ack: the ack and all after it go."""
+    db = sqlite3.connect(path)
+    try:
+        (seq,) = db.execute("SELECT min(seq) FROM events WHERE kind = 'ack'"
+                            " AND client_order_id LIKE ?", (f"%:{order}",)).fetchone()
+        db.execute("DROP TRIGGER events_no_delete")
+        db.execute("DELETE FROM events WHERE seq >= ?", (seq,))
+        (trigger,) = [s for s in STATEMENTS if "events_no_delete" in s]
+        db.execute(trigger)
+        db.commit()
+    finally:
+        db.close()
+
+
+async def test_an_execution_of_an_order_whose_ack_the_journal_lost_is_booked_once(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A cross buy of 2 filled; a lost -wal keeps its order but loses its ack, status and
+    fill. The restart's resync journals the broker's execution, settles the order FILLED and
+    finishes the intent with nothing sent again; the position is the broker's 2 (the book
+    held 4, and with max_position 3 a buy of 1 was refused)."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(risk=RiskLimits(max_position=3))
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, path, config) as engine:
+            await (await engine.submit(OrderIntent(
+                contract=OATS, side=Side.BUY, quantity=2, policy=Policy.CROSS,
+                intent_id="buy2"))).wait_done()
+        _lose_events_from_ack(path, "buy2.1")
+        async with open_engine(exchange, path, config) as engine:
+            (adopted,) = engine.adopted
+            report = await adopted.wait_done()
+            one = await (await engine.submit(OrderIntent(
+                contract=OATS, side=Side.BUY, quantity=1, policy=Policy.CROSS,
+                intent_id="one"))).wait_done()
+        held = sum(p.quantity for p in exchange.positions())
+    assert (report.filled, one.filled, held, exchange.statistics().orders) == (2, 1, 3, 2)
+    journal = Journal.open_read_only(path)
+    (order, _) = journal.orders()
+    assert (order.status, order.filled) == (OrderStatus.FILLED, 2)
+    assert [n["filled"] for n in journal.notes("intent_finished")] == [2, 1]
+
+
+async def test_a_bracket_whose_stop_filled_after_its_ack_was_lost_is_over_not_cut_off(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A bracket's entry filled (2 long) and Hydra was killed; a lost -wal loses the stop's
+    ack and all after it; the stop then fills while Hydra is down (a sweep at 40 s). The
+    restart took the bracket for one cut off before its stop was sent ("interrupted before
+    all its legs were sent") because the stop had no ack. Expected: the bracket is over, its
+    stop filled, finished with 2 filled."""
+    path = tmp_path / "j.sqlite"
+    params = quiet_oats(flows=(ScriptedFlow(at=5.0, side=Side.SELL, quantity=2),
+                               ScriptedFlow(at=40.0, side=Side.SELL, quantity=40)))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        crash = _crash_once(path, lambda j: len(j.fills()) > 0)
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, offload=crash) as engine:
+                await (await engine.submit_bracket(BracketIntent(
+                    contract=OATS, side=Side.BUY, quantity=2, entry_price="350.00",
+                    take_profit_price="351.00", stop_price="349.00",
+                    stop_limit_price="348.75", intent_id=IntentId("bracket")))).wait_done()
+        _lose_events_from_ack(path, "bracket.3")
+        await trio.sleep_until(exchange.origin + 60.0)
+        assert exchange.open_orders() == ()
+        async with open_engine(exchange, path) as engine:
+            (adopted,) = engine.adopted
+            report = await adopted.wait_done()
+            interrupted = engine.interrupted
+        held = sum(p.quantity for p in exchange.positions())
+    assert (interrupted, report.filled, held) == ([], 2, 0)
+    journal = Journal.open_read_only(path)
+    assert [n["filled"] for n in journal.notes("intent_finished")] == [2]
+    assert journal.notes("intent_interrupted") == []
