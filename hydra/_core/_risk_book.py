@@ -421,6 +421,7 @@ class RiskBook:
                 "symbol": fill.symbol, "quantity": fill.signed_quantity})]
         intent = None if order is None else order.request.intent_id
         effects: list[Effect] = [FillBooked(fill=fill, intent_id=intent)]
+        worst = self.account.worst_trade_loss
         problems = self._execution_problems(message, order)
         price = fill.price
         if not (price.is_finite() and price > 0):
@@ -439,7 +440,9 @@ class RiskBook:
         if problems:
             effects += self._anomaly(fill.client_order_id, problems)
         effects += self._check_breakers()
-        return [*effects, self._remember()]
+        # A restart replays the journaled fills on the last snapshot: only a new worst trade
+        # (the dashboard's single-trade figure) is journaled at once.
+        return effects + ([self._remember()] if self.account.worst_trade_loss != worst else [])
 
     def _execution_problems(self, message: Executed, order: BookOrder | None) -> list[str]:
         fill, problems = message.fill, []
@@ -478,7 +481,7 @@ class RiskBook:
         charged = attrs.evolve(position, commission=position.commission + message.commission)
         self.account = attrs.evolve(self.account,
                                     positions={**self.account.positions, symbol: charged})
-        return [*self._check_breakers(), self._remember()]
+        return self._check_breakers()  # the journal's commission note is replayed at a restart
 
     def _marks(self, message: Marks) -> list[Effect]:
         effects: list[Effect] = []
