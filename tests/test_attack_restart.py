@@ -291,3 +291,29 @@ async def test_a_bracket_whose_stop_filled_after_its_ack_was_lost_is_over_not_cu
     journal = Journal.open_read_only(path)
     assert [n["filled"] for n in journal.notes("intent_finished")] == [2]
     assert journal.notes("intent_interrupted") == []
+
+
+async def test_closing_the_position_of_an_adopted_bracket_cancels_its_exits_first(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A bracket's entry filled (2 long), Hydra was killed, and the restart adopted its
+    take-profit and stop. `close_position` cancels the brackets of the symbol before it
+    flattens, but looked only at this run's brackets: the adopted exits stayed working after
+    the position was sold, each able to open a new one. Expected: flat, nothing working."""
+    path = tmp_path / "j.sqlite"
+    params = quiet_oats(flows=(ScriptedFlow(at=5.0, side=Side.SELL, quantity=2),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        crash = _crash_once(path, lambda j: len(j.fills()) > 0)
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, offload=crash) as engine:
+                await (await engine.submit_bracket(BracketIntent(
+                    contract=OATS, side=Side.BUY, quantity=2, entry_price="350.00",
+                    take_profit_price="351.00", stop_price="349.00",
+                    stop_limit_price="348.75", intent_id=IntentId("bracket")))).wait_done()
+        async with open_engine(exchange, path, LEAVE) as engine:
+            (adopted,) = engine.adopted
+            closing = await (await engine.close_position(OATS)).wait_done()
+            working = exchange.open_orders()
+            over = adopted.done
+        held = sum(p.quantity for p in exchange.positions())
+    assert (closing.filled, held, working, over) == (2, 0, (), True)

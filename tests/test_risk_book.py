@@ -696,3 +696,17 @@ def test_a_starts_resync_takes_the_brokers_positions_and_reports_the_difference(
     assert (held.quantity, held.average_price, held.realized_pnl) == (3, MID, realized)
     book.handle(Resync(working=frozenset(), positions={}, restart=True), 0.0)
     assert book.account.quantity(OATS.symbol) == 0
+
+
+def test_a_fill_journals_the_risk_state_only_when_it_makes_a_new_worst_trade() -> None:
+    """A restart replays fills and commissions, so neither journals the book's state, but a
+    fill that makes a new worst trade does (the dashboard reads it from the newest one)."""
+    book = _book()
+    buy, sell = _request(Side.BUY, 2), _request(Side.SELL, 2, price=MID - 1)
+    _place(book, buy)
+    _place(book, sell)
+    opening = book.handle(_executed(_fill(buy, 2)), 0.0)
+    fill = _fill(sell, 2)
+    losing = book.handle(_executed(fill), 0.0)
+    charged = book.handle(CommissionAdded(execution_id=fill.execution_id, commission=D(5)), 0.0)
+    assert [len(_notes(e, "risk_state")) for e in (opening, losing, charged)] == [0, 1, 0]
