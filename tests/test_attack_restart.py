@@ -317,3 +317,31 @@ async def test_closing_the_position_of_an_adopted_bracket_cancels_its_exits_firs
             over = adopted.done
         held = sum(p.quantity for p in exchange.positions())
     assert (closing.filled, held, working, over) == (2, 0, (), True)
+
+
+async def test_cancel_by_id_reaches_an_order_left_working_and_an_adopted_bracket(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """After a restart, `engine.cancel` reaches what the restart adopted and did not resume:
+    an order left working at the last close (its intent had finished) and a bracket whose
+    entry had filled; each is cancelled at the broker and its handle reports."""
+    path = tmp_path / "j.sqlite"
+    params = quiet_oats(spread_ticks=6, flows=(ScriptedFlow(at=5.0, side=Side.SELL,
+                                                            quantity=2),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path, LEAVE) as engine:
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1,
+                                            policy=Policy.PASSIVE, intent_id="rest"))
+            await engine.submit_bracket(BracketIntent(
+                contract=OATS, side=Side.BUY, quantity=2, entry_price="349.50",
+                take_profit_price="351.00", stop_price="349.00", stop_limit_price="348.75",
+                intent_id=IntentId("bracket")))
+            await trio.sleep(30)
+        assert len(exchange.open_orders()) == 3  # the bid, the bracket's exits
+        async with open_engine(exchange, path) as engine:
+            adopted = {h.intent.intent_id: h for h in engine.adopted}
+            for intent_id in ("rest", "bracket"):
+                engine.cancel(IntentId(intent_id))
+                await adopted[intent_id].wait_done()
+            working = exchange.open_orders()
+    assert (sorted(adopted), working) == (["bracket", "rest"], ())
