@@ -710,3 +710,14 @@ def test_a_fill_journals_the_risk_state_only_when_it_makes_a_new_worst_trade() -
     losing = book.handle(_executed(fill), 0.0)
     charged = book.handle(CommissionAdded(execution_id=fill.execution_id, commission=D(5)), 0.0)
     assert [len(_notes(e, "risk_state")) for e in (opening, losing, charged)] == [0, 1, 0]
+
+
+def test_an_anomalous_execution_journals_the_latched_state() -> None:
+    """An execution anomaly's HALTED latch is journaled with the book's state at once (a
+    restart replays fills, not latches)."""
+    book = _book()
+    request = _request(Side.BUY, 2)
+    _place(book, request)
+    effects = book.handle(_executed(_fill(request, 6)), 0.0)  # 6 lots for a 2-lot order
+    (note,) = _notes(effects, "risk_state")
+    assert [x["cause"] for x in note.details["latched"]] == ["broker_anomaly"]

@@ -440,9 +440,10 @@ class RiskBook:
         if problems:
             effects += self._anomaly(fill.client_order_id, problems)
         effects += self._check_breakers()
-        # A restart replays the journaled fills on the last snapshot: only a new worst trade
-        # (the dashboard's single-trade figure) is journaled at once.
-        return effects + ([self._remember()] if self.account.worst_trade_loss != worst else [])
+        # A restart replays the journaled fills on the last snapshot: only an anomaly's latch
+        # and a new worst trade (the dashboard's single-trade figure) are journaled at once.
+        new_worst = self.account.worst_trade_loss != worst
+        return effects + ([self._remember()] if problems or new_worst else [])
 
     def _execution_problems(self, message: Executed, order: BookOrder | None) -> list[str]:
         fill, problems = message.fill, []
