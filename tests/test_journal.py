@@ -279,9 +279,9 @@ def test_the_risk_state_comes_with_what_was_booked_after_it(tmp_path: Path) -> N
     assert since == [Charge(symbol="ZO", commission=Decimal("1.25")), _fill("x2")]
 
 
-def test_a_journal_without_a_risk_state_has_every_fill_since_its_start(tmp_path: Path) -> None:
-    """No risk_state note: None, and every fill."""
+def test_a_journal_without_a_risk_state_has_nothing_to_replay(tmp_path: Path) -> None:
+    """No risk_state note: None, and no fills read (the account is then the broker's)."""
     journal = Journal.open(tmp_path / "j.sqlite", clock=lambda: T0)
     journal.record_fill(_fill("x1"), intent_id=None, predicted_bps=None, actual_bps=None)
-    assert journal.risk_state_and_since() == (None, [_fill("x1")])
+    assert journal.risk_state_and_since() == (None, [])
     journal.close()
