@@ -401,15 +401,16 @@ class Recovery:
         # as the broker holds it: cancelling the rest would leave its position half protected.
         lost = {leg: at_broker[leg] for leg in legs if leg not in by_id and leg in at_broker}
         requests |= {leg: order.request for leg, order in lost.items()}
-        found = {**found, **lost}
         # The stop releases the staged entry and take-profit: it was sent when the broker has
         # it or acknowledged it, or when anything of the bracket filled (its ack may be lost).
         stop = requests.get(legs[2])
-        sent = stop is not None and (legs[2] in found or bool(history.fills)
+        sent = stop is not None and (legs[2] in found or legs[2] in lost or bool(history.fills)
                                      or by_id[legs[2]].broker_order_id is not None)
         if not sent or not all(leg in requests for leg in legs):
+            # What the journal lost stays as the witness left it: the trader's.
             await self._report_incomplete_bracket(history, found, legs, by_id)
             return
+        found = {**found, **lost}
         statuses = {leg: by_id[leg].status if leg in by_id else OrderStatus.WORKING
                     for leg in legs}
         actor = BracketActor.from_requests([requests[leg] for leg in legs],

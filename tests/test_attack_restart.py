@@ -345,3 +345,37 @@ async def test_cancel_by_id_reaches_an_order_left_working_and_an_adopted_bracket
                 await adopted[intent_id].wait_done()
             working = exchange.open_orders()
     assert (sorted(adopted), working) == (["bracket", "rest"], ())
+
+
+async def test_a_lost_stop_of_a_bracket_cut_short_is_left_to_the_trader(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A bracket's entry filled (2 long); a lost -wal loses both exits' orders, and the
+    trader cancels the take-profit before the restart. With adopt_unknown the stop is adopted
+    as unknown (left to the trader); the bracket, its take-profit gone, is reported cut
+    short, and its stop, which the journal never knew, is left working: never cancelled."""
+    path = tmp_path / "j.sqlite"
+    params = quiet_oats(flows=(ScriptedFlow(at=5.0, side=Side.SELL, quantity=2),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        crash = _crash_once(path, lambda j: len(j.fills()) > 0)
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, offload=crash) as engine:
+                await (await engine.submit_bracket(BracketIntent(
+                    contract=OATS, side=Side.BUY, quantity=2, entry_price="350.00",
+                    take_profit_price="351.00", stop_price="349.00",
+                    stop_limit_price="348.75", intent_id=IntentId("bracket")))).wait_done()
+        take_profit, stop = sorted(o.client_order_id for o in exchange.open_orders())
+        _drop_wal(path)
+        _lose_events_from_order(path, take_profit)
+        trader = SimBroker(exchange, client_id=1)
+        await trader.connect()
+        await trader.cancel(take_profit)
+        await trio.sleep(1)
+        await trader.close()
+        async with open_engine(exchange, path, LEAVE, adopt_unknown=True) as engine:
+            await trio.sleep(30)
+            working = [o.client_order_id for o in exchange.open_orders()]
+            interrupted = engine.interrupted
+    assert working == [stop]
+    assert [d.description.split(" (")[0] for d in interrupted] == [
+        "bracket bracket was interrupted before all its legs were sent"]
