@@ -683,17 +683,18 @@ def test_a_start_whose_positions_are_the_brokers_books_its_resync_fills_only_onc
 
 
 def test_a_starts_resync_takes_the_brokers_positions_and_reports_the_difference() -> None:
-    """The journal's account (2 long) against the broker's 3 at a start: reported, and the
-    book holds 3 at the mark, its realized PnL kept; a symbol the broker no longer holds is
-    flat."""
+    """The journal's account (2 long at 400) against the broker's 3 at a start, marked at
+    403: reported, and the book holds 3, the third lot entered at the mark (average 401), its
+    realized PnL kept; a symbol the broker no longer holds is flat."""
     book = _book()
     _long(book, 2)
+    book.handle(Marks(mids={OATS.symbol: MID + 3}, day=DAY), 0.0)
     realized = book.account.positions[OATS.symbol].realized_pnl
     effects = book.handle(Resync(working=frozenset(), positions={OATS.symbol: 3},
                                  restart=True), 0.0)
     assert [type(e).__name__ for e in effects if isinstance(e, Difference)] == ["Difference"]
     held = book.account.positions[OATS.symbol]
-    assert (held.quantity, held.average_price, held.realized_pnl) == (3, MID, realized)
+    assert (held.quantity, held.average_price, held.realized_pnl) == (3, MID + 1, realized)
     book.handle(Resync(working=frozenset(), positions={}, restart=True), 0.0)
     assert book.account.quantity(OATS.symbol) == 0
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 import attrs
 
 from .._contracts import BUILT_IN_CONTRACTS
-from .._enums import NoteKind, OrderStatus, OrderType, TradingState
+from .._enums import NoteKind, OrderStatus, OrderType, Side, TradingState
 from .._ids import ClientOrderId, ExecutionId, IntentId
 from .._orders import OrderRequest
 from .._settings import RiskLimits
@@ -602,7 +602,8 @@ class RiskBook:
 
     def _resync(self, message: Resync) -> list[Effect]:
         """Settle orders that finished while the link was down, report positions that differ
-        from the broker's (never overwrite them), and send the cancels that waited."""
+        from the broker's (never overwrite them, but at a start), and send the cancels that
+        waited."""
         effects: list[Effect] = list(self._compare_positions(message.positions))
         if message.restart and message.positions is not None:
             effects += self._take_positions(message.positions)
@@ -632,21 +633,22 @@ class RiskBook:
                     f"Hydra's account {ours.get(symbol, 0)}"))
 
     def _take_positions(self, positions: Mapping[str, int]) -> list[Effect]:
-        """At a start: the broker's quantities become the book's (marked at the book's mark),
-        its realized PnL and commission kept; then the day's state is journaled."""
+        """At a start: the broker's quantities become the book's, the difference entered at
+        the book's mark (the book's realized PnL and commission kept: the difference is
+        not its trade); then the day's state is journaled."""
         held = dict(self.account.positions)
-        for symbol, quantity in positions.items():
+        for symbol in positions.keys() | {s for s, p in held.items() if p.quantity}:
             before = held.get(symbol)
             contract = before.contract if before is not None else BUILT_IN_CONTRACTS.get(symbol)
-            if contract is None or (before is not None and before.quantity == quantity):
+            difference = positions.get(symbol, 0) - (0 if before is None else before.quantity)
+            if contract is None or difference == 0:
                 continue
             base = before or Position(contract=contract)
-            mark = self.account.marks.get(symbol, base.average_price)
-            held[symbol] = attrs.evolve(base, quantity=quantity,
-                                        average_price=mark if quantity else Decimal(0))
-        for symbol, before in self.account.positions.items():
-            if before.quantity and symbol not in positions:
-                held[symbol] = attrs.evolve(before, quantity=0, average_price=Decimal(0))
+            taken = base.after_fill(side=Side.BUY if difference > 0 else Side.SELL,
+                                    quantity=abs(difference),
+                                    price=self.account.marks.get(symbol, base.average_price))
+            held[symbol] = attrs.evolve(taken, realized_pnl=base.realized_pnl,
+                                        commission=base.commission)
         self.account = attrs.evolve(self.account, positions=held)
         return [self._remember()]
 
