@@ -152,6 +152,7 @@ class Resynced:
     open_orders: tuple[OpenOrder, ...]
     positions: Mapping[str, int] | None = None  # symbol → contracts at the broker, to compare
     done: trio.Event | None = None  # set once every fill is journaled (a restart waits on it)
+    restart: bool = False  # a start's: the book then takes the broker's positions
 
 
 @attrs.frozen(kw_only=True)

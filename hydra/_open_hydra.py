@@ -42,7 +42,7 @@ from ._errors import JournalWriteError, UnmanagedOrdersError
 from ._ids import JournalId, OrderIds
 from ._journal import Journal, utc_now
 from ._journal_actor import JournalClient, JournalWrite, Offload, run_in_thread, run_journal
-from ._journal_calls import LatestNote
+from ._journal_calls import RiskStateAndSince
 from ._market_facts import read_market_facts
 from ._messages import EngineEvent, GiveUp, RiskMessage, SessionDown, Settle
 from ._model_store import ensure_model
@@ -182,24 +182,27 @@ async def _open_book(
     config: HydraConfig, broker: MarketView, journal: JournalClient, dry_run: bool,
     clock: Callable[[], dt.datetime],
 ) -> RiskBook:
-    """The risk book as the journal left it: latched states always, the day's baseline on the
-    same trading day; positions from the broker."""
+    """The risk book as the journal left it: latched states always, the day's baseline (and
+    what was booked after it) on the same trading day; else positions from the broker. The
+    start's resync then takes the broker's positions (`Recovery`)."""
     account = AccountState(start_of_day_equity=(await broker.account()).equity,
                            positions=await _carried_positions(broker))
     account = functools.reduce(lambda a, p: a.with_mark(p.contract.symbol, p.average_price),
                                account.positions.values(), account)
     day = trading_day(clock()).isoformat()
-    note = await journal.ask(LatestNote(NoteKind.RISK_STATE))
+    note, since = await journal.ask(RiskStateAndSince())
     snapshot = None if note is None else RiskSnapshot.from_details(note)
     contracts = {p.contract.symbol: p.contract for p in account.positions.values()}
     contracts |= {s: c for s, c in BUILT_IN_CONTRACTS.items() if s not in contracts}
-    account = restored_account(snapshot, day=day, account=account, contracts=contracts)
+    account = restored_account(snapshot, day=day, account=account, contracts=contracts,
+                               since=since)
     latched = () if snapshot is None else snapshot.latched
     if latched:
         await journal.record_note(NoteKind.RISK_STATE_RESTORED, latched=[x.cause for x in latched])
         log.warning("risk_state_restored", latched=[x.reason for x in latched])
     return RiskBook(limits=config.risk, account=account, day=day, latched=latched,
-                    dry_run=dry_run)
+                    dry_run=dry_run,
+                    broker_positions=snapshot is None or snapshot.trading_day != day)
 
 
 @asynccontextmanager

@@ -300,7 +300,7 @@ class RiskActor:
                 pass  # account values and positions: the account is derived from fills
 
     async def _on_fill(self, fill: Fill, event: BrokerEvent | None, *, live: bool = True,
-                       ) -> None:
+                       restart: bool = False) -> None:
         """Journal ``fill`` once by execution id, then let the book judge and book it."""
         order = self.book.order_context(fill.client_order_id)
         known_request = (order.request if order is not None else await self._journal.ask(
@@ -335,13 +335,14 @@ class RiskActor:
             live = stamped in (None, self._journal_id) and not await self._journal.ask(
                 AdoptedAsUnknown(fill.client_order_id))
         await self._feed(Executed(fill=fill, known=known_request is not None, live=live,
-                                  contract=contract), event)
+                                  contract=contract, restart=restart), event)
 
     async def _resynced(self, message: Resynced) -> None:
         for fill in message.fills:
-            await self._on_fill(fill, FillReported(fill=fill), live=False)
+            await self._on_fill(fill, FillReported(fill=fill), live=False,
+                                restart=message.restart)
         await self._feed(Resync(working=frozenset(o.client_order_id for o in message.open_orders),
-                                positions=message.positions))
+                                positions=message.positions, restart=message.restart))
         if message.done is not None:
             message.done.set()
 

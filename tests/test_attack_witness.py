@@ -215,9 +215,6 @@ def _two_months() -> SimParams:
         for month in ("202605", "202607")))
 
 
-@pytest.mark.xfail(strict=True, reason="known defect, open in issue 12's note: the book starts "
-                   "from the broker's positions and the restart's resync books the lost fill "
-                   "again (a refusal too many, never an order too many)")
 async def test_a_fill_the_journal_lost_is_counted_twice_in_the_restart_position(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
@@ -297,9 +294,6 @@ def _lose_events_from_order(path: Path, client_order_id: str) -> None:
         db.close()
 
 
-@pytest.mark.xfail(strict=True, reason="known defect, open in issue 12's note: a bracket whose "
-                   "stop the journal lost is reported and its take-profit cancelled; the stop, "
-                   "adopted as unknown, still protects the position")
 async def test_a_bracket_whose_stop_the_journal_lost_has_its_take_profit_cancelled(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
