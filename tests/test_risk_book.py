@@ -143,6 +143,8 @@ class RiskBookMachine(RuleBasedStateMachine):
 
     @initialize()
     def start(self) -> None:
+        global _ids  # each example numbers its orders from 0, so a replay draws the same ones
+        _ids = itertools.count()
         self.book = _book()
         self.now = 0.0
         self.mid = MID
