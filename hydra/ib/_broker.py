@@ -410,8 +410,11 @@ class IBBroker:
         self._require_session()
         with _translated():
             trades = await trio_asyncio.aio_as_trio(self._ib.reqOpenOrdersAsync)()
+        # An order whose own status (a modification's echo, say) arrives while the request is
+        # answered is in the answer twice: one entry per order, its latest.
+        latest = {(t.order.clientId, t.order.orderId): t for t in trades}
         found = []
-        for trade in trades:
+        for trade in latest.values():
             self._adopt(trade)
             contract = await self._spec(trade.contract.symbol)
             cid = client_order_id_from_ib(trade.order.orderRef, client_id=trade.order.clientId,
