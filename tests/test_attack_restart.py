@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import sqlite3
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -30,13 +29,18 @@ from hydra._ids import ClientOrderId, IntentId
 from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
 from hydra._journal_calls import RecordNote
-from hydra._journal_schema import STATEMENTS
 from hydra._open_hydra import open_hydra
 from hydra._settings import RiskLimits, ShutdownSettings
 from hydra.sim import ScriptedFlow, SimBroker, SimExchange, open_sim_exchange
+from tests.journal_surgery import (
+    crash_once,
+    drop_wal,
+    kill_once_the_bracket_filled,
+    lose_events_from_ack,
+    lose_events_from_order,
+)
 from tests.simulated import open_engine, quiet_oats, still_oats
-from tests.test_attack_witness import LEAVE, _drop_wal, _lose_events_from_order
-from tests.test_recovery import _crash_once
+from tests.test_attack_witness import LEAVE
 
 TWAP_SLOW = ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.0, patience=10.0)
 
@@ -53,7 +57,7 @@ async def test_a_fill_made_while_hydra_was_down_is_counted_once_in_the_restart_p
     params = quiet_oats(spread_ticks=6, flows=(ScriptedFlow(at=50.0, side=Side.SELL,
                                                             quantity=10),))
     async with open_sim_exchange(params, seed=1) as exchange:
-        crash = _crash_once(path, lambda j: any(k is EventKind.ACK for _, k, _ in j.events()))
+        crash = crash_once(path, lambda j: any(k is EventKind.ACK for _, k, _ in j.events()))
         with pytest.raises(BaseExceptionGroup):
             async with open_engine(exchange, path, config, offload=crash) as engine:
                 await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
@@ -95,7 +99,7 @@ async def test_a_fill_journaled_after_the_last_risk_state_still_counts_in_the_da
     path = tmp_path / "j.sqlite"
     config = HydraConfig(risk=RiskLimits(daily_loss_limit=Decimal(48)))
     async with open_sim_exchange(still_oats(), seed=1) as exchange:
-        crash = _crash_once(path, lambda j: sum(f.quantity for f in j.fills()
+        crash = crash_once(path, lambda j: sum(f.quantity for f in j.fills()
                                                   if f.side is Side.SELL) == 3)
         with pytest.raises(BaseExceptionGroup):
             async with open_engine(exchange, path, config, offload=crash) as engine:
@@ -120,16 +124,10 @@ async def test_a_bracket_whose_exits_the_journal_both_lost_is_followed_as_a_brac
     path = tmp_path / "j.sqlite"
     params = quiet_oats(flows=(ScriptedFlow(at=5.0, side=Side.SELL, quantity=2),))
     async with open_sim_exchange(params, seed=1) as exchange:
-        crash = _crash_once(path, lambda j: len(j.fills()) > 0)
-        with pytest.raises(BaseExceptionGroup):
-            async with open_engine(exchange, path, offload=crash) as engine:
-                await (await engine.submit_bracket(BracketIntent(
-                    contract=OATS, side=Side.BUY, quantity=2, entry_price="350.00",
-                    take_profit_price="351.00", stop_price="349.00",
-                    stop_limit_price="348.75", intent_id=IntentId("bracket")))).wait_done()
+        await kill_once_the_bracket_filled(exchange, path)
         legs = sorted(o.client_order_id for o in exchange.open_orders())
-        _drop_wal(path)
-        _lose_events_from_order(path, legs[0])
+        drop_wal(path)
+        lose_events_from_order(path, legs[0])
         async with open_engine(exchange, path, LEAVE, adopt_unknown=True) as engine:
             await trio.sleep(30)
             working = sorted(o.client_order_id for o in exchange.open_orders())
@@ -215,22 +213,6 @@ async def test_slices_cancelled_mid_modify_during_the_drain_are_never_modified_a
     assert [c.status for r in reports for c in r.children] == [OrderStatus.CANCELLED] * 2
 
 
-def _lose_events_from_ack(path: Path, order: str) -> None:
-    """What a lost -wal leaves when the last checkpoint fell just after ``order`` (an
-    unstamped client order id) was journaled, before its ack: the ack and all after it go."""
-    db = sqlite3.connect(path)
-    try:
-        (seq,) = db.execute("SELECT min(seq) FROM events WHERE kind = 'ack'"
-                            " AND client_order_id LIKE ?", (f"%:{order}",)).fetchone()
-        db.execute("DROP TRIGGER events_no_delete")
-        db.execute("DELETE FROM events WHERE seq >= ?", (seq,))
-        (trigger,) = [s for s in STATEMENTS if "events_no_delete" in s]
-        db.execute(trigger)
-        db.commit()
-    finally:
-        db.close()
-
-
 async def test_an_execution_of_an_order_whose_ack_the_journal_lost_is_booked_once(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
@@ -245,7 +227,7 @@ async def test_an_execution_of_an_order_whose_ack_the_journal_lost_is_booked_onc
             await (await engine.submit(OrderIntent(
                 contract=OATS, side=Side.BUY, quantity=2, policy=Policy.CROSS,
                 intent_id="buy2"))).wait_done()
-        _lose_events_from_ack(path, "buy2.1")
+        lose_events_from_ack(path, "buy2.1")
         async with open_engine(exchange, path, config) as engine:
             (adopted,) = engine.adopted
             report = await adopted.wait_done()
@@ -272,14 +254,8 @@ async def test_a_bracket_whose_stop_filled_after_its_ack_was_lost_is_over_not_cu
     params = quiet_oats(flows=(ScriptedFlow(at=5.0, side=Side.SELL, quantity=2),
                                ScriptedFlow(at=40.0, side=Side.SELL, quantity=40)))
     async with open_sim_exchange(params, seed=1) as exchange:
-        crash = _crash_once(path, lambda j: len(j.fills()) > 0)
-        with pytest.raises(BaseExceptionGroup):
-            async with open_engine(exchange, path, offload=crash) as engine:
-                await (await engine.submit_bracket(BracketIntent(
-                    contract=OATS, side=Side.BUY, quantity=2, entry_price="350.00",
-                    take_profit_price="351.00", stop_price="349.00",
-                    stop_limit_price="348.75", intent_id=IntentId("bracket")))).wait_done()
-        _lose_events_from_ack(path, "bracket.3")
+        await kill_once_the_bracket_filled(exchange, path)
+        lose_events_from_ack(path, "bracket.3")
         await trio.sleep_until(exchange.origin + 60.0)
         assert exchange.open_orders() == ()
         async with open_engine(exchange, path) as engine:
@@ -303,13 +279,7 @@ async def test_closing_the_position_of_an_adopted_bracket_cancels_its_exits_firs
     path = tmp_path / "j.sqlite"
     params = quiet_oats(flows=(ScriptedFlow(at=5.0, side=Side.SELL, quantity=2),))
     async with open_sim_exchange(params, seed=1) as exchange:
-        crash = _crash_once(path, lambda j: len(j.fills()) > 0)
-        with pytest.raises(BaseExceptionGroup):
-            async with open_engine(exchange, path, offload=crash) as engine:
-                await (await engine.submit_bracket(BracketIntent(
-                    contract=OATS, side=Side.BUY, quantity=2, entry_price="350.00",
-                    take_profit_price="351.00", stop_price="349.00",
-                    stop_limit_price="348.75", intent_id=IntentId("bracket")))).wait_done()
+        await kill_once_the_bracket_filled(exchange, path)
         async with open_engine(exchange, path, LEAVE) as engine:
             (adopted,) = engine.adopted
             closing = await (await engine.close_position(OATS)).wait_done()
@@ -357,16 +327,10 @@ async def test_a_lost_stop_of_a_bracket_cut_short_is_left_to_the_trader(
     path = tmp_path / "j.sqlite"
     params = quiet_oats(flows=(ScriptedFlow(at=5.0, side=Side.SELL, quantity=2),))
     async with open_sim_exchange(params, seed=1) as exchange:
-        crash = _crash_once(path, lambda j: len(j.fills()) > 0)
-        with pytest.raises(BaseExceptionGroup):
-            async with open_engine(exchange, path, offload=crash) as engine:
-                await (await engine.submit_bracket(BracketIntent(
-                    contract=OATS, side=Side.BUY, quantity=2, entry_price="350.00",
-                    take_profit_price="351.00", stop_price="349.00",
-                    stop_limit_price="348.75", intent_id=IntentId("bracket")))).wait_done()
+        await kill_once_the_bracket_filled(exchange, path)
         take_profit, stop = sorted(o.client_order_id for o in exchange.open_orders())
-        _drop_wal(path)
-        _lose_events_from_order(path, take_profit)
+        drop_wal(path)
+        lose_events_from_order(path, take_profit)
         trader = SimBroker(exchange, client_id=1)
         await trader.connect()
         await trader.cancel(take_profit)
