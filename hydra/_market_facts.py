@@ -131,7 +131,8 @@ def _log_facts(symbol: str, reading: Reading, adv: Figure, volatility: Figure) -
 
 async def _read_all(broker: MarketView, symbols: Sequence[str],
                     settings: MarketFactsSettings, *, today: dt.date) -> dict[str, Reading]:
-    """Each symbol's reading (a symbol not read within ``settings.wait`` is a failed one)."""
+    """Each symbol's reading, all read at once (a symbol not read within ``settings.wait`` is
+    a failed one)."""
     if settings.from_bars:
         late = Reading.failed(f"no daily bars within market_facts.wait ({settings.wait} s)")
     else:
@@ -139,9 +140,13 @@ async def _read_all(broker: MarketView, symbols: Sequence[str],
     found = dict.fromkeys(symbols, late)
     if not settings.from_bars:
         return found
-    with trio.move_on_after(settings.wait):
-        for symbol in symbols:
-            found[symbol] = await _read_one(broker, symbol, settings, today=today)
+    async def read(symbol: str) -> None:
+        found[symbol] = await _read_one(broker, symbol, settings, today=today)
+
+    with trio.move_on_after(settings.wait):  # together: one slow symbol holds up no other
+        async with trio.open_nursery() as nursery:
+            for symbol in symbols:
+                nursery.start_soon(read, symbol)
     return found
 
 
