@@ -173,6 +173,20 @@ async def test_one_symbol_failing_of_three_leaves_the_others_read(
     assert "pacing violation" in lines["HE"]["adv_problem"]
 
 
+@pytest.mark.parametrize(("field", "value"), [
+    ("close", math.nan), ("close", Decimal("sNaN")), ("close", math.inf), ("close", -1),
+    ("close", 0), ("low", 0), ("volume", -1), ("volume", math.nan), ("volume", 1.5)])
+def test_a_nonsense_bar_cannot_be_made(field: str, value: object) -> None:
+    """A NaN, infinite, negative or zero price, or a volume not a whole number of zero or more:
+    no bar, one `InvalidValueError` naming the field (what a broker's adapter raises, and the
+    start falls back on)."""
+    fields: dict[str, Any] = {"day": TODAY, "open": 1, "high": 1, "low": 1, "close": 1,
+                              "volume": 1, field: value}
+    with pytest.raises(InvalidValueError) as raised:
+        DailyBar(**fields)
+    assert raised.value.field == field
+
+
 async def test_a_bad_bar_from_the_broker_falls_back(autojump_clock: trio.testing.MockClock,
                                                     ) -> None:
     """A bar the broker's adapter refused (a NaN volume: `InvalidValueError` naming it) is a
