@@ -364,6 +364,18 @@ def _toml_key(key: str) -> str:
     return key if _BARE_KEY.match(key) else json.dumps(key)
 
 
+SHOWN_CHARACTERS = 100
+"""The most of a key or value a message shows: a file's megabyte string or hundred-thousand
+character key stays a line a trader can read."""
+
+
+def shown(text: str) -> str:
+    """``text`` as a message shows it: whole when short, else its start and its length."""
+    if len(text) <= SHOWN_CHARACTERS:
+        return text
+    return f"{text[:SHOWN_CHARACTERS - 20]}... ({len(text):,} characters)"
+
+
 def toml_value(value: Any) -> str:
     """``value`` as TOML writes it (``true``, ``"text"``, ``{ bps = 50 }``), so messages show
     what the file says rather than Python's spelling of it."""
