@@ -16,6 +16,7 @@ import functools
 import json
 import os
 import re
+import sys
 import tomllib
 import types
 import typing
@@ -31,6 +32,10 @@ from ._settings import LIVE_PORTS, PAPER_PORTS, Distance, DistanceUnit, HydraCon
 
 FILE_FIELD = "file"
 """The ``field`` of a `ConfigError` about the file itself (missing, unreadable, not TOML)."""
+
+MAX_DEPTH = 16
+"""The deepest nesting of tables and arrays a configuration may have (Hydra's own is three);
+deeper is refused before it is walked, whatever the file's size."""
 
 _UNITS = ", ".join(unit.value for unit in DistanceUnit)
 
@@ -62,7 +67,7 @@ def read_toml_file(path: str | os.PathLike[str]) -> TomlFile:
         with open(path, "rb") as file:
             data = file.read()
         text = data.decode()
-        return TomlFile(name=name, text=text, table=tomllib.loads(text))
+        table = tomllib.loads(text)
     except FileNotFoundError as e:
         raise ConfigError(FILE_FIELD, name, "no such file") from e
     except OSError as e:
@@ -71,6 +76,31 @@ def read_toml_file(path: str | os.PathLike[str]) -> TomlFile:
         raise ConfigError(FILE_FIELD, name, "is not UTF-8 text") from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(FILE_FIELD, name, f"is not valid TOML: {e}") from e
+    except ValueError as e:  # tomllib: an integer longer than Python converts from text
+        raise ConfigError(FILE_FIELD, name, "has a number of more than "
+                          f"{sys.get_int_max_str_digits()} digits") from e
+    except RecursionError as e:  # tomllib reads nested arrays and inline tables recursively
+        raise ConfigError(FILE_FIELD, name, f"nests more than {MAX_DEPTH} deep") from e
+    if _depth(table) > MAX_DEPTH:
+        raise ConfigError(FILE_FIELD, name, f"nests more than {MAX_DEPTH} deep")
+    return TomlFile(name=name, text=text, table=table)
+
+
+def _depth(value: object) -> int:
+    """How deep tables and arrays nest in ``value`` (without recursion: a file's tables nest
+    as deep as its dotted keys are long)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        children = (item.values() if isinstance(item, dict)
+                    else item if isinstance(item, list) else None)
+        if children is None:
+            continue
+        deepest = max(deepest, depth + 1)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def config_from_table(table: Mapping[str, Any]) -> HydraConfig:
@@ -332,6 +362,18 @@ _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 def _toml_key(key: str) -> str:
     return key if _BARE_KEY.match(key) else json.dumps(key)
+
+
+SHOWN_CHARACTERS = 100
+"""The most of a key or value a message shows: a file's megabyte string or hundred-thousand
+character key stays a line a trader can read."""
+
+
+def shown(text: str) -> str:
+    """``text`` as a message shows it: whole when short, else its start and its length."""
+    if len(text) <= SHOWN_CHARACTERS:
+        return text
+    return f"{text[:SHOWN_CHARACTERS - 20]}... ({len(text):,} characters)"
 
 
 def toml_value(value: Any) -> str:

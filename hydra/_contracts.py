@@ -145,6 +145,11 @@ def _month_start(month: str) -> dt.date:
     return dt.date(int(month[:4]), int(month[4:]), 1)
 
 
+ROLL_DAYS = 5
+"""The default days before a month's delivery window (first notice, or last trade when
+cash-settled) from which it is no longer the front month: Hydra's `market_facts.roll_days`,
+and the month the simulated gateway serves a product's default market in."""
+
 CASH_SETTLED = frozenset({"HE"})
 """Products settled in cash: no delivery, so no first notice day."""
 

@@ -4,11 +4,16 @@ It submits intents through the router (`hydra._router`), which starts their work
 carries out what a trader asks of the whole book: close a position, roll a month, cancel, kill,
 resume, subscribe to events, read statistics. Orders reach the broker only through the risk
 actor; the engine itself holds only the broker's market view.
+
+A contract naming no month is put in its front month here, before anything is journaled or
+sent (`in_front_month`, with the months decided at start: `decide_front_months`), so the
+journal, the risk book, the broker and the reports all see the same month.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import attrs
 import structlog
@@ -16,6 +21,7 @@ import trio
 
 from ._bracket import BracketIntent
 from ._contracts import ContractSpec
+from ._core._front_month import in_front_month
 from ._core._witness import Testimony
 from ._enums import NoteKind, Policy, Side, TradingState
 from ._errors import InvalidValueError
@@ -69,8 +75,10 @@ class Engine:
         publish: trio.MemorySendChannel[EngineEvent | Subscribe],
         view: EngineView,
         quotes: QuoteSource,
+        front_months: Mapping[str, str],
     ) -> None:
         self._router = router
+        self._front_months = front_months
         self._broker = broker
         self._journal = journal
         self._risk = risk
@@ -93,16 +101,20 @@ class Engine:
 
     async def submit(self, intent: OrderIntent, *, deadline: dt.datetime | None = None,
                      ) -> IntentHandle:
-        """Journal ``intent`` and start working it; returns at once with its handle. While
-        its market is closed it waits for the open, or is refused (``outside_hours``; an open
-        after ``deadline`` refuses it too), see `Router.submit`."""
-        return await self._router.submit(intent, deadline=deadline)
+        """Journal ``intent`` (in its front month when it names none) and start working it;
+        returns at once with its handle. While its market is closed it waits for the open, or
+        is refused (``outside_hours``; an open after ``deadline`` refuses it too), see
+        `Router.submit`."""
+        contract = in_front_month(intent.contract, self._front_months)
+        return await self._router.submit(attrs.evolve(intent, contract=contract),
+                                         deadline=deadline)
 
     async def submit_bracket(self, bracket: BracketIntent) -> IntentHandle:
         """Send an entry with its take-profit and protective stop; the handle reports when the
         bracket is over (the entry ended unfilled, or an exit filled and OCA cancelled the
-        other) or when it is cancelled."""
-        return await self._router.submit_bracket(bracket)
+        other) or when it is cancelled. A bracket naming no month trades its front month."""
+        contract = in_front_month(bracket.contract, self._front_months)
+        return await self._router.submit_bracket(attrs.evolve(bracket, contract=contract))
 
     async def was_submitted(self, intent_id: IntentId) -> bool:
         """True when the journal has ``intent_id`` (from this run or an earlier one), or the
@@ -113,14 +125,18 @@ class Engine:
         self, contract: ContractSpec, *, strategy: str = "default",
         intent_id: IntentId | None = None,
     ) -> IntentHandle:
-        """Flatten the broker's position in ``contract``, worked with patience (never TWAP).
+        """Flatten the broker's position in ``contract`` (its front month when it names none),
+        worked with patience (never TWAP).
 
         Brackets in the same symbol are cancelled first (their exits would otherwise outlive
         the position they protect and open a new one); this works while HALTED too."""
+        contract = in_front_month(contract, self._front_months)
         await self._cancel_brackets(contract.symbol)
         quantity = await self._position(contract)
         if quantity == 0:
-            raise InvalidValueError("contract", contract.symbol, "has no position to close")
+            where = contract.symbol if contract.expiry is None else (
+                f"{contract.symbol} {contract.expiry}")
+            raise InvalidValueError("contract", where, "has no position to close")
         side = Side.SELL if quantity > 0 else Side.BUY
         intent_id = intent_id or new_intent_id()
         await self._risk.send(FlattenIntent(intent_id=intent_id))  # allowed even when HALTED
@@ -142,9 +158,11 @@ class Engine:
         self, contract: ContractSpec, *, to_expiry: str, strategy: str = "default",
         intent_ids: tuple[IntentId, IntentId] | None = None,
     ) -> tuple[ExecutionReport, ExecutionReport | None]:
-        """Close the position in ``contract``'s delivery month, then open what was closed in
-        ``to_expiry`` (both worked with patience). The second report is None when nothing of
-        the close filled; a partly filled close rolls only what filled."""
+        """Close the position in ``contract``'s delivery month (its front month when it names
+        none), then open what was closed in ``to_expiry`` (both worked with patience). The
+        second report is None when nothing of the close filled; a partly filled close rolls
+        only what filled."""
+        contract = in_front_month(contract, self._front_months)
         if contract.expiry is None:
             raise InvalidValueError("contract", contract.symbol,
                                     "must name the delivery month to roll from")
@@ -169,11 +187,13 @@ class Engine:
         return closing, await opening.wait_done()
 
     async def _position(self, contract: ContractSpec) -> int:
-        """The broker's signed position in ``contract`` (its delivery month, when it has one)."""
+        """The broker's signed position in ``contract`` (its delivery month, when it has one;
+        a position the broker names no month of is its product's only one)."""
         return sum(
             position.quantity for position in await self._broker.positions()
             if position.contract.symbol == contract.symbol
-            and contract.expiry in (None, position.contract.expiry)
+            and (None in (contract.expiry, position.contract.expiry)
+                 or position.contract.expiry == contract.expiry)
         )
 
     def cancel(self, intent_id: IntentId) -> None:

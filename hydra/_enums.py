@@ -93,6 +93,7 @@ class NoteKind(enum.StrEnum):
     ROLL_STARTED = "roll_started"  # a roll's close and open intents, and the target month
     ROLL_INTERRUPTED = "roll_interrupted"  # a restart found a roll whose open never started
     DELIVERY_WINDOW = "delivery_window"  # at start: a position near or in its delivery window
+    FRONT_MONTHS = "front_months"  # at start: the month an intent naming none trades, by symbol
     RISK_STATE = "risk_state"
     RISK_STATE_RESTORED = "risk_state_restored"
     TRADING_DAY = "trading_day"

@@ -12,13 +12,17 @@ and their digest in a small state file, so a file rewritten while Hydra was stop
 generation too. Lost state cannot be told from a first run: keep the file with the journal.
 
 Reads happen on Trio's thread on purpose: the inbox is a small local file, and a worker thread
-would let a virtual clock jump past the read.
+would let a virtual clock jump past the read. So nothing but a regular file is read: a FIFO, a
+directory or a device at the path (or a file that cannot be opened) is no lines, and one
+``inbox_unreadable`` warning until it is a readable file again, never a read that blocks.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +71,7 @@ class InboxReader:
         self._content: bytes | None = None  # what this reader read (None: nothing yet)
         self._partial = b""
         self._number = 0
+        self._problem: str | None = None  # why the path cannot be read, once warned of
 
     @property
     def generation(self) -> int:
@@ -75,10 +80,13 @@ class InboxReader:
     def read_lines(self) -> list[InboxLine]:
         """The lines completed since the last call, numbered from 1 in their generation."""
         try:
-            with self.path.open("rb") as file:
-                data = file.read()
+            data = _read_regular_file(self.path)
         except FileNotFoundError:
             return []
+        except OSError as e:
+            self._unreadable(e.strerror or str(e))
+            return []
+        self._problem = None
         if not self._continues(data):
             self._new_generation()
         start = len(self._content or b"") - len(self._partial)
@@ -97,6 +105,11 @@ class InboxReader:
                 numbered.append(InboxLine(number=self._number, text=raw.decode("utf-8", "replace"),
                                           reread=start <= self._reread))
         return numbered
+
+    def _unreadable(self, problem: str) -> None:
+        if problem != self._problem:
+            log.warning("inbox_unreadable", path=str(self.path), problem=problem)
+        self._problem = problem
 
     def _continues(self, data: bytes) -> bool:
         """True when ``data`` begins with what was read (in this run, or the run before)."""
@@ -126,6 +139,24 @@ class InboxReader:
             # still tells the next run the generation (an unsaved new generation is found
             # again from the file), and the journal it sits beside fails on the same disk.
             log.warning("inbox_state_not_saved", path=str(self._state), error=str(e))
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of the regular file at ``path``; anything else is an `OSError` (opened
+    without blocking: a FIFO with no writer would otherwise hold the open forever)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise OSError(f"not a regular file ({_kind(mode)})")
+    with os.fdopen(fd, "rb") as file:
+        return file.read()
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    return "a directory" if stat.S_ISDIR(mode) else "a device or socket"
 
 
 def _load(state: Path | None) -> Seen:

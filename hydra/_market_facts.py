@@ -5,8 +5,12 @@ runs on gets what they say, and the configured ``[adv]`` and volatility stay as 
 (bars missing, too few, failing, or slower than ``market_facts.wait``) and as the override
 (``[market_facts.override]``). One ``market_facts`` log line per symbol says which was used and
 why. A position held within ``roll_days`` of its delivery window (or in it) is warned about:
-a ``delivery_window`` note in the journal and a log line; so is a broker whose own front
-month (what an intent naming no month trades) is that close to delivery.
+a ``delivery_window`` note in the journal and a log line.
+
+The front months are decided here too, once per start (`decide_front_months`): what an intent,
+bracket, close or roll naming no month trades, for each product whose dates Hydra knows (never
+the broker's own front month, which may already be in its delivery window), journaled as a
+``front_months`` note and logged.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import structlog
 import trio
 
 from ._contracts import BUILT_IN_CONTRACTS, delivery_window_opens
-from ._core._front_month import days_to_delivery_window, front_month
+from ._core._front_month import days_to_delivery_window, front_month, front_months
 from ._core._market_stats import market_stats
 from ._core._positions import Position
 from ._enums import NoteKind
@@ -127,39 +131,23 @@ def _log_facts(symbol: str, reading: Reading, adv: Figure, volatility: Figure) -
 
 async def _read_all(broker: MarketView, symbols: Sequence[str],
                     settings: MarketFactsSettings, *, today: dt.date) -> dict[str, Reading]:
-    """Each symbol's reading (a symbol not read within ``settings.wait`` is a failed one),
-    and within the same wait, a warning for a broker's front month Hydra would not trade."""
+    """Each symbol's reading, all read at once (a symbol not read within ``settings.wait`` is
+    a failed one)."""
     if settings.from_bars:
         late = Reading.failed(f"no daily bars within market_facts.wait ({settings.wait} s)")
     else:
         late = Reading.failed("market_facts.from_bars is false", worrying=False)
     found = dict.fromkeys(symbols, late)
-    with trio.move_on_after(settings.wait):
-        for symbol in symbols:
-            await _check_broker_front(broker, symbol, today=today, roll_days=settings.roll_days)
-            if settings.from_bars:
-                found[symbol] = await _read_one(broker, symbol, settings, today=today)
+    if not settings.from_bars:
+        return found
+    async def read(symbol: str) -> None:
+        found[symbol] = await _read_one(broker, symbol, settings, today=today)
+
+    with trio.move_on_after(settings.wait):  # together: one slow symbol holds up no other
+        async with trio.open_nursery() as nursery:
+            for symbol in symbols:
+                nursery.start_soon(read, symbol)
     return found
-
-
-async def _check_broker_front(broker: MarketView, symbol: str, *, today: dt.date,
-                              roll_days: int) -> None:
-    """Warn when the month the broker gives for ``symbol`` alone (what an intent naming no
-    month trades) is within ``roll_days`` of its delivery window, or in it."""
-    spec = BUILT_IN_CONTRACTS.get(symbol)
-    if spec is None:  # no dates known to judge by
-        return
-    try:
-        month = (await broker.contract_details(symbol)).expiry
-    except (BrokerError, InvalidValueError):  # unknown here, or failing: the bars say why
-        return
-    if month is None:
-        return
-    days = days_to_delivery_window(symbol, month, today=today)
-    if days <= roll_days:
-        log.warning("broker_front_month_near_delivery", symbol=symbol, broker_month=month,
-                    days_to_window=days, roll_days=roll_days,
-                    front_month=front_month(spec, today=today, roll_days=roll_days))
 
 
 async def _read_one(broker: MarketView, symbol: str, settings: MarketFactsSettings, *,
@@ -184,6 +172,17 @@ async def _read_one(broker: MarketView, symbol: str, settings: MarketFactsSettin
                    adv=None if stats.adv is None else Decimal(stats.adv),
                    volatility_bps=stats.volatility_bps, adv_problem=stats.adv_problem,
                    volatility_problem=stats.volatility_problem)
+
+
+async def decide_front_months(journal: JournalClient, *, today: dt.date, roll_days: int,
+                              ) -> dict[str, str]:
+    """The month ("YYYYMM") an intent naming none trades, for each product whose dates Hydra
+    knows, on ``today``: journaled (a ``front_months`` note) and logged, once per start."""
+    months = front_months(BUILT_IN_CONTRACTS.values(), today=today, roll_days=roll_days)
+    details = {"months": months, "today": today.isoformat(), "roll_days": roll_days}
+    await journal.record_note(NoteKind.FRONT_MONTHS, **details)
+    log.info("front_months", **details)
+    return months
 
 
 async def _warn_of_delivery(held: Sequence[Position], journal: JournalClient, *,

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from ._contracts import ROLL_DAYS
 from ._enums import TradingState
 from ._errors import InvalidValueError
 from ._healing_settings import HealingSettings
@@ -368,7 +369,7 @@ class MarketFactsSettings:
     # The front month is the nearest listed one more than this many days before its first
     # notice day (its last trading day, when cash-settled); a position held within as many
     # days of its own is warned about at start.
-    roll_days: int = attrs.field(default=5, validator=_non_negative_days)
+    roll_days: int = attrs.field(default=ROLL_DAYS, validator=_non_negative_days)
     override: Mapping[str, bool] = attrs.field(factory=dict, converter=_frozen_mapping,
                                                validator=_flags)
 

@@ -9,7 +9,9 @@ which it skips. A path it cannot find exactly falls back to its nearest written 
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Mapping
 
 _ARRAY_HEADER = re.compile(r"^\[\[\s*([^\[\]]+?)\s*\]\]")
 _TABLE_HEADER = re.compile(r"^\[\s*([^\[\]]+?)\s*\]")
@@ -56,9 +58,15 @@ def _opens_multiline(value: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4)
+def _written(text: str) -> Mapping[tuple[str, ...], int]:
+    """`key_lines` of ``text``, scanned once however many keys are looked up in it."""
+    return key_lines(text)
+
+
 def line_of(text: str, path: str) -> int | None:
     """The line where ``path`` (``actions[2].quantity``) or its nearest ancestor is written."""
-    written = key_lines(text)
+    written = _written(text)
     parts = tuple(path.split(".")) if path else ()
     for length in range(len(parts), 0, -1):
         prefix = parts[:length]

@@ -149,7 +149,8 @@ async def test_with_the_broker_the_page_shows_bid_ask_and_marks(
         async with open_engine(exchange, journal, CONFIG) as engine:
             market = SimBroker(exchange)
             await market.connect()
-            await market.subscribe_quotes(OATS)
+            await market.subscribe_quotes(OATS.for_month("202505"))  # the front on 2025-03-03
+            await market.subscribe_quotes(OATS)  # positions are marked by the product's quote
             board = Board(journal_path=journal, engine=engine, config=CONFIG, market=market,
                           offload=run_inline,
                           clock=lambda: exchange.timestamp(trio.current_time()))

@@ -5,12 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+import attrs
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hydra._contracts import LEAN_HOGS, OATS, ContractSpec, delivery_months
-from hydra._core._front_month import days_to_delivery_window, front_month, in_roll_window
+from hydra._core._front_month import (
+    days_to_delivery_window,
+    front_month,
+    front_months,
+    in_front_month,
+    in_roll_window,
+)
 from hydra._errors import InvalidValueError
 from tests.strategies import contracts
 
@@ -73,3 +80,27 @@ def test_roll_days_must_be_a_whole_number_of_days(bad: object) -> None:
     with pytest.raises(InvalidValueError) as caught:
         front_month(OATS, today=dt.date(2026, 12, 1), roll_days=bad)  # type: ignore[arg-type]
     assert caught.value.field == "roll_days"
+
+
+@given(contracts, st.one_of(st.none(), st.sampled_from(["202503", "202512"])), days)
+def test_a_contract_naming_no_month_takes_its_front_month(
+        spec: ContractSpec, named: str | None, today: dt.date) -> None:
+    """A contract with no month is put in the month chosen for its product; one naming a
+    month keeps it; a product with no month chosen stays as it is."""
+    contract = spec if named is None or not _listed(spec, named) else spec.for_month(named)
+    months = front_months([spec], today=today, roll_days=5)
+    put = in_front_month(contract, months)
+    assert put.expiry == (contract.expiry or months[spec.symbol])
+    assert attrs.evolve(put, expiry=None) == attrs.evolve(contract, expiry=None)
+    assert in_front_month(contract, {}) == contract
+
+
+def _listed(spec: ContractSpec, month: str) -> bool:
+    return "FGHJKMNQUVXZ"[int(month[4:]) - 1] in spec.months
+
+
+def test_on_2026_12_01_oats_trade_march_not_december() -> None:
+    """ZOZ6 is in delivery on 2026-12-01 (first notice 2026-11-30): the oats front month is
+    ZOH7. Cash-settled hogs keep HEZ6, whose last trade (2026-12-14) is 13 days off."""
+    months = front_months([OATS, LEAN_HOGS], today=dt.date(2026, 12, 1), roll_days=5)
+    assert months == {"ZO": "202703", "HE": "202612"}

@@ -21,15 +21,17 @@ FEBRUARY = dt.date(2025, 2, 3)
         (OATS, MONDAY, "202505"),  # March is in delivery: May (K)
         (OATS, dt.date(2026, 12, 1), "202703"),  # Z6 is in delivery on 2026-12-01: H7
         (LEAN_HOGS, MONDAY, "202504"),  # hogs list no March: April (J)
-        (LEAN_HOGS, dt.date(2025, 4, 14), "202504"),  # cash-settled: to its last trade, Apr 14
-        (LEAN_HOGS, dt.date(2025, 4, 15), "202505"),
+        (LEAN_HOGS, dt.date(2025, 4, 8), "202504"),  # cash-settled: last trade Apr 14, 6 days
+        (LEAN_HOGS, dt.date(2025, 4, 9), "202505"),  # within 5 days of it: May
+        (OATS, dt.date(2025, 4, 28), "202507"),  # May's first notice (Apr 30) is 2 days off
         (OATS, dt.date(2025, 12, 20), "202603"),  # over the year end
         (OATS.for_month("202509"), MONDAY, "202509"),  # a spec's own month wins
     ],
 )
 def test_front_month(spec: object, today: dt.date, month: str) -> None:
-    """The front month is the first listed month neither in delivery (past its first notice
-    day) nor past its last trading day."""
+    """A default market's month is Hydra's front month: the nearest listed month more than
+    `ROLL_DAYS` (5) days before its first notice day, or its last trading day when
+    cash-settled."""
     assert front_month(spec, today) == month  # type: ignore[arg-type]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -80,12 +80,20 @@ async def served() -> AsyncIterator[Served]:
 async def open_ib_hydra(
     served: Served, journal: Path, config: HydraConfig = FAST
 ) -> AsyncIterator[Engine]:
-    """Hydra through IBBroker on the served gateway (journal writes in a worker thread)."""
+    """Hydra through IBBroker on the served gateway (journal writes in a worker thread), on
+    the exchange's day (its front month is the one month the gateway lists)."""
     settings = attrs.evolve(config.broker, port=served.gateway.port)
     async with open_ib_broker(settings) as broker:
         async with open_hydra(attrs.evolve(config, broker=settings), broker,
-                              journal_path=journal) as engine:
+                              journal_path=journal, clock=_clock(served.exchange)) as engine:
             yield engine
+
+
+def _clock(exchange: SimExchange) -> Callable[[], dt.datetime]:
+    """The exchange's time on the wall clock (it runs on the real clock), readable from the
+    journal's worker thread."""
+    offset = exchange.timestamp(trio.current_time()) - dt.datetime.now(dt.UTC)
+    return lambda: dt.datetime.now(dt.UTC) + offset
 
 
 def _fills_once(journal: Path, exchange: SimExchange) -> int:
@@ -311,7 +319,7 @@ async def test_a_journal_behind_the_gateway_is_refused_then_adopted(
     settings = attrs.evolve(leave.broker, port=served.gateway.port)
     async with open_ib_broker(settings) as broker:
         async with open_hydra(attrs.evolve(leave, broker=settings), broker, journal_path=path,
-                              adopt_unknown=True) as engine:
+                              adopt_unknown=True, clock=_clock(served.exchange)) as engine:
             assert await engine.was_submitted(IntentId("lost"))
             assert engine.adopted == []
     assert served.exchange.statistics().orders == 1

@@ -233,8 +233,7 @@ async def test_a_position_near_its_delivery_window_is_warned_about(
     autojump_clock: trio.testing.MockClock, tmp_path: Path, month: str, warned: bool
 ) -> None:
     """On 2025-04-28 a long ZOK5 is two days from its first notice (2025-04-30), within the
-    default five roll days: a delivery_window note and a warning, and a warning that the
-    broker's front month (its only one here) is that close. ZON5 is far from it."""
+    default five roll days: a delivery_window note and a warning. ZON5 is far from it."""
     contract = OATS.for_month(month)
     params = attrs.evolve(quiet_oats(contract=contract),
                           session_start=dt.datetime(2025, 4, 28, 14, 30, tzinfo=dt.UTC))
@@ -246,13 +245,9 @@ async def test_a_position_near_its_delivery_window_is_warned_about(
                 pass
     notes = _notes(path, "delivery_window")
     lines = [e for e in logs if e["event"] == "position_in_delivery_window"]
-    fronts = [e for e in logs if e["event"] == "broker_front_month_near_delivery"]
     if not warned:
-        assert notes == lines == fronts == []
+        assert notes == lines == []
         return
-    (front,) = fronts  # the broker's only month is what an intent naming none would trade
-    assert (front["broker_month"], front["days_to_window"], front["front_month"]) == (
-        "202505", 2, "202507")
     (note,), (line,) = notes, lines
     expected = {"symbol": "ZO", "month": "202505", "quantity": 3, "days_to_window": 2,
                 "window_opens": "2025-04-30", "roll_days": 5}
@@ -382,25 +377,3 @@ def test_the_figure_run_on_is_the_override_else_the_bars_else_the_configured(
             configured, Source.FALLBACK, "why")
     else:
         assert (figure.value, figure.source, figure.problem) == (measured, Source.BARS, None)
-
-
-async def test_through_ib_a_front_month_near_delivery_is_warned_about(tmp_path: Path) -> None:
-    """On 2025-04-28 the gateway's front oats month is ZOK5 (first notice 2025-04-30): what an
-    intent naming no month would trade through IB is two days from delivery, and the start
-    says so, naming ZON5 as Hydra's front month."""
-    params = attrs.evolve(LIVELY, session_start=dt.datetime(2025, 4, 28, 14, 30,
-                                                            tzinfo=dt.UTC))
-    with trio.fail_after(HANG_GUARD), capture_logs() as logs:
-        async with open_sim_exchange(params, seed=5) as exchange, trio.open_nursery() as nursery:
-            gateway = await nursery.start(functools.partial(
-                serve_gateway, exchange, quote_interval=0.005))
-            settings = BrokerSettings(port=gateway.port)
-            async with open_ib_broker(settings) as broker:
-                async with open_hydra(HydraConfig(broker=settings), broker,
-                                      journal_path=tmp_path / "j.sqlite", offload=run_inline,
-                                      clock=lambda: exchange.timestamp(trio.current_time())):
-                    pass
-            nursery.cancel_scope.cancel(reason="test over")
-    (front,) = [e for e in logs if e["event"] == "broker_front_month_near_delivery"]
-    assert (front["symbol"], front["broker_month"], front["days_to_window"]) == ("ZO", "202505", 2)
-    assert front["front_month"] == "202507"

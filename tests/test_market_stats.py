@@ -93,7 +93,8 @@ def test_todays_session_is_not_counted() -> None:
     """A bar for today (its session is not over) is left out of both figures."""
     bars = [_bar(d, volume=1000) for d in _days(5)] + [_bar(TODAY, 999, volume=1)]
     stats = market_stats(bars, before=TODAY, sessions=5, min_sessions=5)
-    assert (stats.adv, stats.volatility_bps, stats.sessions) == (1000, 0, 5)
+    assert (stats.adv, stats.sessions) == (1000, 5)
+    assert stats.volatility_problem == "the close did not move in 5 sessions"  # 999 left out
 
 
 def test_only_the_latest_sessions_are_measured() -> None:
@@ -130,7 +131,7 @@ def test_a_market_that_traded_nothing_has_no_adv() -> None:
     stats = market_stats([_bar(d, volume=0) for d in _days(5)], before=TODAY, sessions=5,
                          min_sessions=5)
     assert stats.adv is None and stats.adv_problem == "no volume in 5 sessions"
-    assert stats.volatility_bps == 0
+    assert stats.volatility_bps is None  # a close that never moved measures nothing
 
 
 @pytest.mark.parametrize(("field", "value"), [

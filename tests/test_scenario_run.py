@@ -58,7 +58,8 @@ async def test_an_impossible_close_becomes_a_note(
                           {"kind": "kill", "at": 1}])
     result = await play(scenario, seed=1, policy=RunPolicy.HYDRA, journal=tmp_path / "j.sqlite")
     assert result.orders == ()
-    assert result.summary.notes == ("flat at 0 s: contract: has no position to close, got 'ZO'",)
+    assert result.summary.notes == (
+        "flat at 0 s: contract: has no position to close, got 'ZO 202505'",)
     assert result.summary.trading_state is TradingState.HALTED
 
 

@@ -5,6 +5,7 @@ rolled. Pure."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 
 from .._contracts import ContractSpec, delivery_months, delivery_window_opens
 from .._errors import InvalidValueError
@@ -30,3 +31,19 @@ def front_month(spec: ContractSpec, *, today: dt.date, roll_days: int) -> str:
     months = delivery_months(spec, since=today)  # without end: one always qualifies
     return next(m for m in months
                 if not in_roll_window(spec.symbol, m, today=today, roll_days=roll_days))
+
+
+def front_months(specs: Iterable[ContractSpec], *, today: dt.date, roll_days: int,
+                 ) -> dict[str, str]:
+    """Each product's front month on ``today`` ("YYYYMM" by symbol)."""
+    return {spec.symbol: front_month(spec, today=today, roll_days=roll_days) for spec in specs}
+
+
+def in_front_month(contract: ContractSpec, months: Mapping[str, str]) -> ContractSpec:
+    """``contract`` in its front month from ``months`` when it names no month; as it is when
+    it names one, or when its product has no front month there (Hydra knows none of its
+    dates: the broker's own front month is what it trades)."""
+    month = months.get(contract.symbol)
+    if contract.expiry is not None or month is None:
+        return contract
+    return contract.for_month(month)

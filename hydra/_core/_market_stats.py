@@ -3,7 +3,9 @@
 ADV is the mean volume of the latest complete sessions; daily volatility is the sample
 standard deviation of the log returns between their closes, in basis points. Too few sessions
 (or no volume at all) give no figure, and a reason instead: the caller falls back to its
-configured one.
+configured one. So do bars that say something no market does (`MAX_ADV`,
+`MAX_VOLATILITY_BPS`, closes that never move, or closes beyond what a float holds): a broken
+feed's figure is never run on.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import datetime as dt
 import itertools
 import math
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -22,6 +24,14 @@ from .._errors import InvalidValueError
 from .._validate import non_negative_int, positive, to_decimal
 
 BPS = 10_000
+
+MAX_ADV = 10_000_000
+"""More contracts a day than any future trades (the busiest, the E-mini S&P 500, trades about
+two million): a larger ADV is a broken feed's."""
+
+MAX_VOLATILITY_BPS = Decimal(5000)
+"""Half the price a day, on average over the sessions measured: a broken feed's, not a
+market's."""
 
 
 @attrs.frozen(kw_only=True)
@@ -91,10 +101,31 @@ def market_stats(
         problem = f"{len(used)} complete daily bars, fewer than the {wanted} needed"
         return MarketStats(sessions=len(used), adv=None, volatility_bps=None,
                            adv_problem=problem, volatility_problem=problem)
-    adv = int(average_daily_volume(used).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-    return MarketStats(sessions=len(used), adv=adv or None,
-                       volatility_bps=daily_volatility_bps(used),
-                       adv_problem=None if adv else f"no volume in {len(used)} sessions")
+    adv, adv_problem = _adv(used)
+    volatility, volatility_problem = _volatility(used)
+    return MarketStats(sessions=len(used), adv=adv, volatility_bps=volatility,
+                       adv_problem=adv_problem, volatility_problem=volatility_problem)
+
+
+def _adv(used: Sequence[DailyBar]) -> tuple[int | None, str | None]:
+    mean = average_daily_volume(used)
+    if mean > MAX_ADV:
+        return None, f"ADV {mean:.4g} a day is not plausible (above {MAX_ADV:,})"
+    adv = int(mean.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    return (adv, None) if adv else (None, f"no volume in {len(used)} sessions")
+
+
+def _volatility(used: Sequence[DailyBar]) -> tuple[Decimal | None, str | None]:
+    closes = [float(bar.close) for bar in used]
+    ratios = [b / a if a else math.inf for a, b in itertools.pairwise(closes)]
+    if not all(0 < x < math.inf for x in [*closes, *ratios]):
+        return None, "a close, or the move between two, is beyond what can be measured"
+    bps = daily_volatility_bps(used)
+    if bps == 0:
+        return None, f"the close did not move in {len(used)} sessions"
+    if bps > MAX_VOLATILITY_BPS:
+        return None, f"{bps} bps a day is not plausible (above {MAX_VOLATILITY_BPS})"
+    return bps, None
 
 
 def _count(name: str, value: object) -> None:

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 
-from .._config import TomlFile, config_from_table, config_warnings, read_toml_file, toml_value
+from .._config import (
+    TomlFile,
+    config_from_table,
+    config_warnings,
+    read_toml_file,
+    shown,
+    toml_value,
+)
 from .._errors import ConfigError, InvalidValueError
 from .._journal_records import JournalRecord, read_journal
 from .._settings import BrokerSettings, HydraConfig, SlippageSettings
@@ -86,7 +93,8 @@ class _Found:
 
     def __str__(self) -> str:
         where = self.file.name if self.line is None else f"{self.file.name}, line {self.line}"
-        return f"{self.field}: {self.problem}, got {toml_value(self.value)} (in {where})"
+        value = shown(toml_value(self.value))
+        return f"{shown(self.field)}: {self.problem}, got {value} (in {where})"
 
     def details(self) -> dict[str, Any]:
         return {"field": self.field, "value": self.value, "problem": self.problem,

@@ -2,11 +2,12 @@
 from a client's (partial) contract to them. Pure.
 
 Each simulated market trades one delivery month: the contract's own ``expiry`` when it has one,
-else the front month at the session start — the first listed month not yet in its delivery
-period (past its first notice day) nor past its last trading day, by the exchanges' dates
-(`hydra._contracts.last_trade_day`, `first_notice_day`). The
-conId is a stable hash of symbol and month, so it is the same on every run. ``ContFuture``
-(secType ``CONTFUT``) names a product's front month. Trading and liquid hours: `_hours`.
+else the front month at the session start — the nearest listed month more than
+`hydra._contracts.ROLL_DAYS` before its delivery window, as Hydra chooses it. ``ContFuture``
+names the first listed month not yet in its delivery period nor expired, as IB's does (by
+the exchanges' dates: `hydra._contracts.last_trade_day`, `first_notice_day`). The conId is a
+stable hash of symbol and month, so it is the same on every run. Trading and liquid hours:
+`_hours`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from decimal import Decimal, InvalidOperation
 
 import attrs
 
-from .._contracts import MONTH_CODES, ContractSpec, first_notice_day, last_trade_day
+from .._contracts import (
+    MONTH_CODES,
+    ROLL_DAYS,
+    ContractSpec,
+    first_notice_day,
+    last_trade_day,
+)
+from .._core._front_month import front_month as hydras_front_month
 from ._hours import ib_hours
 from ._replies import ContractDetails, WireContract
 from ._requests import ContractFields
@@ -52,8 +60,10 @@ def listed_months(spec: ContractSpec, today: dt.date, count: int) -> list[str]:
 
 
 def front_month(spec: ContractSpec, today: dt.date) -> str:
-    """The spec's own month, else the first listed month not in delivery nor expired."""
-    return spec.expiry or listed_months(spec, today, 1)[0]
+    """The spec's own month, else the month a trader trades: the nearest more than
+    `ROLL_DAYS` before its delivery window (Hydra's own front month by default), so that a
+    product's one default market is the month Hydra asks for."""
+    return spec.expiry or hydras_front_month(spec, today=today, roll_days=ROLL_DAYS)
 
 
 def listing_for(spec: ContractSpec, today: dt.date) -> Listing:

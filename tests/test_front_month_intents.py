@@ -1,0 +1,181 @@
+"""What an intent, bracket, close or roll naming no month trades: Hydra's front month, decided
+once at start, through the simulator and through IBBroker against the simulated gateway.
+
+On 2025-04-28 the nearest oats month, ZOK5, is two days from its first notice (2025-04-30):
+it is what the broker gives for "ZO" alone, and what Hydra must not trade. ZON5 is Hydra's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+import pytest
+import trio
+from structlog.testing import capture_logs
+
+from hydra import OATS, BracketIntent, HydraConfig, InvalidValueError, OrderIntent, Side
+from hydra._journal import Journal
+from hydra._journal_actor import run_inline
+from hydra._open_hydra import open_hydra
+from hydra._settings import BrokerSettings, ExecutionSettings
+from hydra.gateway import serve_gateway
+from hydra.ib import open_ib_broker
+from hydra.sim import MarketParams, SimExchange, SimParams, open_sim_exchange
+from tests.simulated import open_engine
+
+START = dt.datetime(2025, 4, 28, 14, 30, tzinfo=dt.UTC)
+NEAR, FRONT, NEXT = "202505", "202507", "202509"
+HANG_GUARD = 30  # seconds: the gateway runs on the real clock
+PARAMS = SimParams(
+    markets=tuple(MarketParams.oats(contract=OATS.for_month(m), adv=0, daily_volatility=0.0,
+                                    spread_ticks=((1, 1.0),)) for m in (NEAR, FRONT, NEXT)),
+    session_start=START, ack_latency=0.001, fill_latency=0.001,
+)
+FAST = HydraConfig(execution=ExecutionSettings(patience=0.2))
+
+
+def _months_traded(exchange: SimExchange) -> set[str | None]:
+    return {fill.expiry for fill in exchange.executions_since(START)}
+
+
+def _journaled_months(path: Path) -> set[str | None]:
+    """The months of every intent and order in the journal."""
+    journal = Journal.open(path)
+    try:
+        orders = journal.orders()
+        intents = [journal.intent_record(o.request.intent_id) for o in orders]
+        return ({o.request.contract.expiry for o in orders}
+                | {r.intent.contract.expiry for r in intents if r is not None})
+    finally:
+        journal.close()
+
+
+async def test_an_intent_naming_no_month_trades_the_front_month_in_the_sim(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The intent, its journaled orders, the fills and the report are all of ZON5; the start
+    journals and logs the month chosen for each product, once."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(PARAMS, seed=1) as exchange:
+        with capture_logs() as logs:
+            async with open_engine(exchange, path, FAST) as engine:
+                handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY,
+                                                         quantity=2))
+                report = await handle.wait_done()
+        assert report.filled == 2
+        assert {f.expiry for f in report.fills} == {FRONT} == {handle.intent.contract.expiry}
+        assert _months_traded(exchange) == {FRONT} == _journaled_months(path)
+    journal = Journal.open(path)
+    (note,) = journal.notes("front_months")
+    journal.close()
+    assert note["months"] == {"ZO": FRONT, "HE": "202505"}
+    assert (note["today"], note["roll_days"]) == ("2025-04-28", 5)
+    (line,) = [e for e in logs if e["event"] == "front_months"]
+    assert line["months"] == note["months"]
+
+
+async def test_a_bracket_naming_no_month_trades_the_front_month(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A bracket with no month: its entry and exits are all ZON5 orders."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(PARAMS, seed=1) as exchange:
+        async with open_engine(exchange, path, FAST) as engine:
+            bid = exchange.quote(OATS.for_month(FRONT)).bid
+            handle = await engine.submit_bracket(BracketIntent(
+                contract=OATS, side=Side.BUY, quantity=1, entry_price=bid - Decimal(5),
+                take_profit_price=bid + Decimal(5), stop_price=bid - Decimal(10),
+                stop_limit_price=bid - Decimal(11)))
+            await trio.sleep(1)
+            handle.cancel()
+            await handle.wait_done()
+        assert handle.intent.contract.expiry == FRONT
+        assert _journaled_months(path) == {FRONT}
+
+
+async def test_close_and_roll_naming_no_month_act_on_the_front_month(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A position in ZOK5 is not what "close ZO" closes: refused, naming ZON5. A position in
+    ZON5 is closed by "close ZO", and "roll ZO to 202509" rolls one from ZON5."""
+    async with open_sim_exchange(PARAMS, seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", FAST) as engine:
+            near = await engine.submit(OrderIntent(contract=OATS.for_month(NEAR),
+                                                   side=Side.BUY, quantity=1))
+            assert (await near.wait_done()).filled == 1
+            with pytest.raises(InvalidValueError, match=r"no position to close, got 'ZO 202507'"):
+                await engine.close_position(OATS)
+            front = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2))
+            assert (await front.wait_done()).filled == 2
+            closing = await engine.close_position(OATS)
+            closed = await closing.wait_done()
+            assert (closing.intent.contract.expiry, closed.side, closed.filled) == (
+                FRONT, Side.SELL, 2)
+            again = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1))
+            assert (await again.wait_done()).filled == 1
+            with pytest.raises(InvalidValueError, match="to_expiry"):
+                await engine.roll(OATS, to_expiry=NEAR)
+            rolled_from, rolled_to = await engine.roll(OATS, to_expiry=NEXT)
+        assert rolled_to is not None
+        assert ({f.expiry for f in rolled_from.fills}, rolled_from.side, rolled_from.filled) == (
+            {FRONT}, Side.SELL, 1)
+        assert ({f.expiry for f in rolled_to.fills}, rolled_to.side, rolled_to.filled) == (
+            {NEXT}, Side.BUY, 1)
+
+
+async def test_through_ib_an_intent_naming_no_month_trades_the_front_month(
+    tmp_path: Path,
+) -> None:
+    """IB's own front month for "ZO" is ZOK5 (what ib_async's qualification would give); the
+    order Hydra sends through IBBroker to the simulated gateway is for ZON5, and so are the
+    fills, the journal and the report."""
+    path = tmp_path / "j.sqlite"
+    with trio.fail_after(HANG_GUARD):
+        async with open_sim_exchange(PARAMS, seed=5) as exchange, \
+                trio.open_nursery() as nursery:
+            gateway = await nursery.start(functools.partial(
+                serve_gateway, exchange, quote_interval=0.005))
+            settings = BrokerSettings(port=gateway.port)
+            async with open_ib_broker(settings) as broker:
+                async with open_hydra(attrs.evolve(FAST, broker=settings), broker,
+                                      journal_path=path, offload=run_inline,
+                                      clock=lambda: exchange.timestamp(trio.current_time()),
+                                      ) as engine:
+                    assert (await broker.contract_details("ZO")).expiry == NEAR
+                    handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY,
+                                                             quantity=1))
+                    report = await handle.wait_done()
+            nursery.cancel_scope.cancel(reason="test over")
+        assert report.filled == 1
+        assert {f.expiry for f in report.fills} == {FRONT}
+        assert _months_traded(exchange) == {FRONT} == _journaled_months(path)
+
+
+async def test_through_the_gateway_a_default_market_trades_hydras_front_month(
+    tmp_path: Path,
+) -> None:
+    """The simulated gateway serving oats' one default market on 2025-04-28 (as `hydra run
+    --sim` does): an intent naming no month fills in ZON5."""
+    params = SimParams(markets=(MarketParams.oats(adv=0, daily_volatility=0.0,
+                                                  spread_ticks=((1, 1.0),)),),
+                       session_start=START, ack_latency=0.001, fill_latency=0.001)
+    with trio.fail_after(HANG_GUARD):
+        async with open_sim_exchange(params, seed=5) as exchange, \
+                trio.open_nursery() as nursery:
+            gateway = await nursery.start(functools.partial(
+                serve_gateway, exchange, quote_interval=0.005))
+            settings = BrokerSettings(port=gateway.port)
+            async with open_ib_broker(settings) as broker:
+                async with open_hydra(attrs.evolve(FAST, broker=settings), broker,
+                                      journal_path=tmp_path / "j.sqlite", offload=run_inline,
+                                      clock=lambda: exchange.timestamp(trio.current_time()),
+                                      ) as engine:
+                    with trio.move_on_after(10):
+                        handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY,
+                                                                 quantity=1))
+                        report = await handle.wait_done()
+            nursery.cancel_scope.cancel(reason="test over")
+    assert report.filled == 1
