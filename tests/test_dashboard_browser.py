@@ -11,6 +11,7 @@ reason, where Chromium, its driver or selenium is missing (``.ci/run`` installs 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -22,9 +23,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from hydra import OATS
+from hydra._contracts import ROLL_DAYS
+from hydra._core._front_month import front_month
 from hydra._journal import Journal
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
@@ -103,6 +108,12 @@ def _shows(element_id: str, text: str) -> Callable[[Any], bool]:
     return lambda driver: text in _text_of(driver, element_id)
 
 
+def _front_month() -> str:
+    """Hydra's front oats month today (the run's clock is the wall clock, in Chicago)."""
+    today = dt.datetime.now(ZoneInfo(OATS.time_zone)).date()
+    return front_month(OATS, today=today, roll_days=ROLL_DAYS)
+
+
 def _row(driver: Any, element_id: str, value: str, *, column: int = 0) -> list[str]:
     """The cells of the row of the element's table that has ``value`` in ``column``."""
     for row in driver.find_elements(By.CSS_SELECTOR, f"#{element_id} tbody tr"):
@@ -163,9 +174,10 @@ def _watch_the_intent(driver: Any, wait: WebDriverWait[Any]) -> None:
     wait.until(_shows("working", "No working orders."))
     filled = _row(driver, "fills", "from-inbox", column=1)
     assert filled[3:6] == ["ZO", "BUY", "1"], filled
-    wait.until(lambda d: _row(d, "positions", "ZO")[3] != "-")  # marked at the broker's mid
-    wait.until(lambda d: _row(d, "positions", "ZO")[6] != "0.00")  # IB's commission, after
-    held = _row(driver, "positions", "ZO")
+    month = f"ZO {_front_month()}"  # the inbox line names no month: Hydra's front month's
+    wait.until(lambda d: _row(d, "positions", month)[3] != "-")  # marked at that month's mid
+    wait.until(lambda d: _row(d, "positions", month)[6] != "0.00")  # IB's commission, after
+    held = _row(driver, "positions", month)
     assert held[1:3] == ["1", filled[6]], held  # one lot at the fill's price
     assert re.fullmatch(r"-?[\d,]+\.\d\d", held[4]), held  # unrealized PnL in dollars
 

@@ -15,6 +15,7 @@ from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from .._core._positions import Position
 from .._fill_report import FillLine, verdict
 from .._gate import Criterion
+from .._quote_source import contract_name
 from ._picture import Banner, Breaker, Picture, WorkingOrder
 from ._svg import predicted_vs_actual, shortfall_over_time
 
@@ -113,9 +114,10 @@ def positions(held: Sequence[Position], marks: Mapping[str, Decimal],
               breakers: Sequence[Breaker]) -> str:
     headers = ["contract", "position", "average price", "mark", "unrealized PnL ($)",
                "realized PnL ($)", "commission ($)"]
-    rows = [[_text(p.contract.symbol), str(p.quantity), _price(p.average_price, p.contract),
-             _price(marks.get(p.contract.symbol), p.contract),
-             _unrealized(p, marks.get(p.contract.symbol)),
+    rows = [[_text(contract_name(p.contract)), str(p.quantity),
+             _price(p.average_price, p.contract),
+             _price(marks.get(contract_name(p.contract)), p.contract),
+             _unrealized(p, marks.get(contract_name(p.contract))),
              _money(p.realized_pnl), _money(p.commission)] for p in held]
     bars = "".join(
         f'<div class="breaker"><label>{escape(b.name)}: {_money(b.value)} of '

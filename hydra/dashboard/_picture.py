@@ -94,13 +94,13 @@ class Picture:
     positions: tuple[Position, ...]
     breakers: tuple[Breaker, ...]
     gate: tuple[Criterion, ...]
-    marks: Mapping[str, Decimal] = attrs.field(factory=dict)  # mid by symbol, when quoted
+    marks: Mapping[str, Decimal] = attrs.field(factory=dict)  # mid by contract_name
 
     def contracts(self) -> list[ContractSpec]:
         """Every contract the page would quote: its working orders' and its positions'."""
         seen = {contract_name(o.contract): o.contract for o in self.working}
         for position in self.positions:
-            seen.setdefault(position.contract.symbol, position.contract)
+            seen.setdefault(contract_name(position.contract), position.contract)
         return list(seen.values())
 
     def quoted(self, quotes: Mapping[str, Quote]) -> Picture:
@@ -108,8 +108,8 @@ class Picture:
         order, and each position marked at its contract's mid."""
         working = tuple(attrs.evolve(o, quote=quotes.get(contract_name(o.contract)))
                         for o in self.working)
-        marks = {p.contract.symbol: quotes[p.contract.symbol].mid for p in self.positions
-                 if p.contract.symbol in quotes}
+        marks = {contract_name(p.contract): quotes[contract_name(p.contract)].mid
+                 for p in self.positions if contract_name(p.contract) in quotes}
         return attrs.evolve(self, working=working, marks=marks)
 
 
@@ -229,8 +229,9 @@ def _routed(intent: Mapping[str, Any], config: HydraConfig, settings: ExecutionS
 
 
 def _positions(report: FillReport, records: Sequence[JournalRecord]) -> list[Position]:
-    """Each built-in contract's position after every journaled fill, in symbol order, with
-    the commission a broker reported after a fill (IB's, a ``commission`` note) added to it."""
+    """Each built-in contract's position after every journaled fill, per delivery month (the
+    fill's, when the broker said), in order, with the commission a broker reported after a
+    fill (IB's, a ``commission`` note) added to it."""
     later: dict[str, Decimal] = {}
     for record in records:
         if record.is_note(NoteKind.COMMISSION):
@@ -240,14 +241,16 @@ def _positions(report: FillReport, records: Sequence[JournalRecord]) -> list[Pos
     positions: dict[str, Position] = {}
     for line in report.fills:
         fill = line.fill
-        contract = BUILT_IN_CONTRACTS.get(fill.symbol)
-        if contract is None:
+        product = BUILT_IN_CONTRACTS.get(fill.symbol)
+        if product is None:
             continue
-        before = positions.get(fill.symbol, Position(contract=contract))
-        positions[fill.symbol] = before.after_fill(
+        contract = product if fill.expiry is None else product.for_month(fill.expiry)
+        name = contract_name(contract)
+        before = positions.get(name, Position(contract=contract))
+        positions[name] = before.after_fill(
             side=fill.side, quantity=fill.quantity, price=fill.price,
             commission=fill.commission + later.get(fill.execution_id, Decimal(0)))
-    return [positions[symbol] for symbol in sorted(positions)]
+    return [positions[name] for name in sorted(positions)]
 
 
 def _breakers(records: Sequence[JournalRecord], positions: Sequence[Position],
