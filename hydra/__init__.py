@@ -22,7 +22,7 @@ parses this map and checks every module's imports against it):
      _router, _engine, _open_hydra
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
   8. _fill_report, _fill_plot, _gate,           fill reports, the gate, the model's reports,
-     _gate_sessions, _inbox,                      the paper runner and the dashboard
+     _gate_sessions, _rehearsal_journal, _inbox,  the paper runner and the dashboard
      _inbox_reader, _screen, _strategy_hook,
      _runner, _model_report, dashboard
   9. cli, __main__                                the command line

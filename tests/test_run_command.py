@@ -86,8 +86,8 @@ def test_run_sim_works_an_inbox_intent_and_drains_on_ctrl_c(tmp_path: Path) -> N
     inbox.write_text("".join(json.dumps(line) + "\n" for line in bad)
                      + '{"symbol": "ZO", "side": "BUY", "quantity": 2, "policy": "cross"}\n')
     process = subprocess.Popen(
-        [sys.executable, "-m", "hydra", "run", "--sim", "--config", str(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "hydra", "run", "--sim", "--config", str(config),
+         "--journal", str(journal)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -128,8 +128,8 @@ def test_on_a_terminal_log_lines_never_land_on_the_status_line(tmp_path: Path) -
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "hydra", "run", "--sim", "--config", str(config)],
-        stdin=follower, stdout=follower, stderr=follower, env=environ)
+        [sys.executable, "-m", "hydra", "run", "--sim", "--config", str(config),
+         "--journal", str(journal)], stdin=follower, stdout=follower, stderr=follower, env=environ)
     os.close(follower)
     chunks: list[bytes] = []
     reader = threading.Thread(target=_read_all, args=(leader, chunks))
@@ -197,7 +197,8 @@ class Run:
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "hydra", "run", "--paper", "--config", str(config),
-                 *(["--sim"] if gateway_port is None else []), *flags],
+                 *(["--sim", "--journal", str(self.journal)] if gateway_port is None else []),
+                 *flags],
                 env=os.environ if gateway_port is None
                 else {**os.environ, "IB_GATEWAY_PORT": str(gateway_port)},
                 stdout=subprocess.DEVNULL, stderr=log, text=True,
