@@ -18,6 +18,7 @@ from .._contracts import LEAN_HOGS, OATS, ContractSpec
 from .._enums import Side
 from .._errors import InvalidValueError
 from .._validate import (
+    non_empty_str,
     non_negative,
     non_negative_int,
     positive,
@@ -392,6 +393,9 @@ class SimParams:
     ack_latency: float = attrs.field(default=0.030, validator=non_negative_number)
     fill_latency: float = attrs.field(default=0.020, validator=non_negative_number)
     faults: tuple[Fault, ...] = attrs.field(default=(), converter=_faults)
+    execution_prefix: str = attrs.field(default="sim", validator=non_empty_str)
+    """Execution ids are ``{execution_prefix}.{n:08d}``: exchanges opened one after another
+    (a rehearsal's trading days) each take their own, so no two executions share an id."""
 
     def market(self, symbol: str | ContractSpec) -> MarketParams:
         """The market parameters of ``symbol`` (its first market), or of one contract and
