@@ -8,8 +8,8 @@ hours are modelled; only `session_hours` knows them. The drills fall on fixed da
 
 - day 3 (week 1, Wed): the gateway drops for ``DROP_SECONDS`` an hour after the open
   (`hydra.sim.Disconnect`), and Hydra reconnects;
-- day 6 (week 2, Mon) on: the market's costs change (`COSTLY`: a thinner crowd, so fewer
-  passive fills and more crossing), and the healer must find it in the fills;
+- day 6 (week 2, Mon) on: the market's costs change (`COSTLY`), and the healer must find it
+  in the fills;
 - day 9 (week 2, Thu): the kill switch from the inbox two hours after the open, an explicit
   resume an hour later;
 - day 12 (week 3, Tue): a session with every circuit breaker's limit at $1, so the first fill
@@ -42,8 +42,9 @@ BREAKER_RESUME_AFTER = 60.0  # the day after the breaker drill: resumed a minute
 BASELINE = MarketParams.oats()
 COSTLY = MarketParams.oats(adv=100, daily_volatility=0.048,
                            spread_ticks=((2, 0.5), (3, 0.3), (4, 0.2)))
-"""The market from `REGIME_DAY` on: wider spreads (which the model sees) and a thirtieth of
-the flow (which it does not: patient orders fill passively less often and cross more)."""
+"""The market from `REGIME_DAY` on: wider spreads, which the model sees; a fifteenth of the
+flow and four times the volatility, which it does not (patient orders fill passively less
+often, and what they wait through moves more)."""
 
 
 @attrs.frozen(kw_only=True)
