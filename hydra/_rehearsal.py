@@ -43,7 +43,7 @@ from .sim import SimBroker, SimParams, open_sim_exchange
 
 VENUE = "rehearsal"
 INTENT_EVERY = 400.0  # seconds between the trader's one-lot intents
-POLICIES = ("patience", "cross")  # in turn: a crossing's cost follows the spread
+POLICIES = ("patience", "cross", "cross")  # in turn: a crossing's cost follows the spread
 FIRST_INTENT_AFTER = 900.0  # the trader's first intent, after the open
 LAST_INTENT_BEFORE = 900.0  # no new intent in the session's last quarter hour
 LOW = Decimal(1)  # a breaker drill's limits, in dollars: the first fill trips them all

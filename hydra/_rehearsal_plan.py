@@ -40,10 +40,10 @@ KILL_AFTER, RESUME_AFTER = 7200.0, 10800.0
 BREAKER_RESUME_AFTER = 60.0  # the day after the breaker drill: resumed a minute after the open
 
 BASELINE = MarketParams.oats()
-COSTLY = MarketParams.oats(adv=100, daily_volatility=0.048,
+COSTLY = MarketParams.oats(adv=100, daily_volatility=0.036,
                            spread_ticks=((2, 0.5), (3, 0.3), (4, 0.2)))
 """The market from `REGIME_DAY` on: wider spreads, which the model sees; a fifteenth of the
-flow and four times the volatility, which it does not (patient orders fill passively less
+flow and three times the volatility, which it does not (patient orders fill passively less
 often, and what they wait through moves more)."""
 
 

@@ -57,7 +57,9 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument("--config", metavar="FILE",
                         help="a TOML configuration: limits, execution, slippage, strategy hook")
     parser.add_argument("--seed", type=int, default=1, metavar="N",
-                        help="the simulator's seed (default 1): a seed fixes the rehearsal")
+                        help="the simulator's seed (default 1): it fixes each day's market "
+                        "(Trio shuffles the order of ready tasks, so two runs can differ by a "
+                        "few fills)")
     parser.add_argument("--journal", metavar="PATH", required=True,
                         help="the rehearsal's journal: a new file (never the paper journal)")
     parser.add_argument("--json", action="store_true", help="the summary as one JSON object")
