@@ -69,6 +69,18 @@ def test_exactly_four_weeks_is_enough(tmp_path: Path) -> None:
     assert operation.evidence["events_per_week"] == [1, 1, 1, 1]
 
 
+def test_operation_names_the_ports_and_accounts_the_starts_record(tmp_path: Path) -> None:
+    """The port and masked account of each counted engine start are evidence, when recorded
+    (a start without them names none)."""
+    paper = PaperJournal(tmp_path / "j.sqlite")
+    paper.at(0).start(port=4002, account="DU****12")
+    paper.at(1).start(port=7497, account="DU****12")
+    paper.at(2).start()
+    paper.close()
+    evidence = _criteria(paper.path)["paper_operation"].evidence
+    assert (evidence["ports"], evidence["accounts"]) == ([4002, 7497], ["DU****12"])
+
+
 def test_a_quiet_week_fails_operation_only(tmp_path: Path) -> None:
     """Five weeks with nothing journaled in the second fails operation, with the gap shown."""
     criteria = _criteria(gate_journal(tmp_path / "j.sqlite", quiet_week=2).path, FEWER_FILLS)
