@@ -19,7 +19,7 @@ parses this map and checks every module's imports against it):
      _sender, _quote_source, _risk_actor,
      _patience, _twap_actor, _bracket,
      _supervisor, _publisher, _witness, _recovery,
-     _router, _engine, _open_hydra
+     _router, _engine, _market_facts, _open_hydra
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
   8. _fill_report, _fill_plot, _gate,           fill reports, the gate, the model's reports,
      _gate_sessions, _rehearsal_journal, _inbox,  the paper runner and the dashboard
@@ -61,6 +61,7 @@ from ._errors import (
     JournalLockedError,
     JournalReplacedError,
     LiveTradingRefusedError,
+    MarketClosedError,
     OrderRejectedError,
     RiskDeniedError,
     UnsupportedOrderTypeError,
@@ -94,6 +95,7 @@ from ._settings import (
     LogFormat,
     LoggingSettings,
     LogLevel,
+    OutsideHours,
     RestartSettings,
     RiskLimits,
     ShutdownSettings,
@@ -148,12 +150,14 @@ __all__ = [
     "LogFormat",
     "LogLevel",
     "LoggingSettings",
+    "MarketClosedError",
     "ModelVersion",
     "OrderIntent",
     "OrderRejectedError",
     "OrderRequest",
     "OrderStatus",
     "OrderType",
+    "OutsideHours",
     "Policy",
     "Position",
     "Prediction",

@@ -1,10 +1,17 @@
-"""Contract facts: tick size, multiplier, months, hours; and the two built-in futures."""
+"""Contract facts: tick size, multiplier, months, hours; the two built-in futures; and each
+delivery month's dates.
+
+The dates follow the exchanges' rules, counting weekends but not exchange holidays: CBOT oats
+(ZO, and any product Hydra has no rule for) last trade on the business day before the 15th of
+the delivery month, with first notice on the last business day of the month before; CME lean
+hogs (HE) are cash-settled (no notice) and last trade on the 10th business day of the month.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -119,6 +126,52 @@ LEAN_HOGS = ContractSpec(
 BUILT_IN_CONTRACTS: Mapping[str, ContractSpec] = types.MappingProxyType(
     {c.symbol: c for c in (OATS, LEAN_HOGS)}
 )
+
+
+def _weekday_on_or_before(day: dt.date) -> dt.date:
+    while day.weekday() >= 5:
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def _month_start(month: str) -> dt.date:
+    return dt.date(int(month[:4]), int(month[4:]), 1)
+
+
+CASH_SETTLED = frozenset({"HE"})
+"""Products settled in cash: no delivery, so no first notice day."""
+
+
+def last_trade_day(symbol: str, month: str) -> dt.date:
+    """The last trading day of ``symbol``'s delivery month ``month`` ("YYYYMM")."""
+    if symbol == "HE":  # the 10th business day of the month
+        weekdays = (_month_start(month) + dt.timedelta(days=n) for n in range(31))
+        return [day for day in weekdays if day.weekday() < 5][9]
+    return _weekday_on_or_before(_month_start(month).replace(day=14))
+
+
+def first_notice_day(symbol: str, month: str) -> dt.date | None:
+    """The first notice day of ``symbol``'s delivery month ``month`` (None when cash-settled):
+    the last business day of the month before."""
+    if symbol in CASH_SETTLED:
+        return None
+    return _weekday_on_or_before(_month_start(month) - dt.timedelta(days=1))
+
+
+def delivery_window_opens(symbol: str, month: str) -> dt.date:
+    """The first day a holder of ``month`` is in its delivery window: its first notice day,
+    or its last trading day when there is no notice."""
+    return first_notice_day(symbol, month) or last_trade_day(symbol, month)
+
+
+def delivery_months(spec: ContractSpec, *, since: dt.date) -> Iterator[str]:
+    """``spec``'s delivery months ("YYYYMM") from ``since``'s calendar month on, without end
+    (expired ones included: the caller judges them by their dates)."""
+    year, month = since.year, since.month
+    while True:
+        if MONTH_CODES[month - 1] in spec.months:
+            yield f"{year}{month:02d}"
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
 def contract_for(symbol: str) -> ContractSpec:

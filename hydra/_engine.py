@@ -8,6 +8,8 @@ actor; the engine itself holds only the broker's market view.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import attrs
 import structlog
 import trio
@@ -89,9 +91,12 @@ class Engine:
 
     # --- submitting -----------------------------------------------------------------------------
 
-    async def submit(self, intent: OrderIntent) -> IntentHandle:
-        """Journal ``intent`` and start working it; returns at once with its handle."""
-        return await self._router.submit(intent)
+    async def submit(self, intent: OrderIntent, *, deadline: dt.datetime | None = None,
+                     ) -> IntentHandle:
+        """Journal ``intent`` and start working it; returns at once with its handle. While
+        its market is closed it waits for the open, or is refused (``outside_hours``; an open
+        after ``deadline`` refuses it too), see `Router.submit`."""
+        return await self._router.submit(intent, deadline=deadline)
 
     async def submit_bracket(self, bracket: BracketIntent) -> IntentHandle:
         """Send an entry with its take-profit and protective stop; the handle reports when the
@@ -192,13 +197,26 @@ class Engine:
         """Halt trading and cancel every working entry order; new orders are refused until
         `resume`. Protective stops of open positions stay working (and so do the brackets
         that own them); `close_position` may still flatten."""
+        await self._halt(reason, NoteKind.KILL_SWITCH)
+
+    async def halt_strategy(self, reason: str) -> None:
+        """Halt as `kill` does, latched and journaled as ``strategy_halted`` (the runner's
+        strategy hook failed too often in a row), not as a trader's kill; `resume` clears it."""
+        await self._halt(reason, NoteKind.STRATEGY_HALTED)
+
+    async def record_hook_error(self, hook: str, reason: str, *, failures: int) -> None:
+        """Journal that a call of the strategy hook ``hook`` failed (``failures`` in a row)."""
+        await self._journal.record_note(NoteKind.HOOK_ERROR, hook=hook, reason=reason,
+                                        failures=failures)
+
+    async def _halt(self, reason: str, cause: NoteKind) -> None:
         done = trio.Event()
-        await self._risk.send(Kill(reason=reason, done=done))
+        await self._risk.send(Kill(reason=reason, done=done, cause=cause))
         await done.wait()
         handles = [h for h in self._router.every_handle()
                    if h.intent.intent_id not in self._router.brackets]
         for handle in handles:
-            handle.cancel()
+            handle.cancel(reason=f"{cause.replace('_', ' ')}: {reason}")
         for handle in handles:
             await handle.wait_done()
 

@@ -92,6 +92,7 @@ class NoteKind(enum.StrEnum):
     CANCEL_REQUESTED = "cancel_requested"  # journaled before the cancel goes to the broker
     ROLL_STARTED = "roll_started"  # a roll's close and open intents, and the target month
     ROLL_INTERRUPTED = "roll_interrupted"  # a restart found a roll whose open never started
+    DELIVERY_WINDOW = "delivery_window"  # at start: a position near or in its delivery window
     RISK_STATE = "risk_state"
     RISK_STATE_RESTORED = "risk_state_restored"
     TRADING_DAY = "trading_day"
@@ -113,6 +114,8 @@ class NoteKind(enum.StrEnum):
     SESSION_DOWN = "session_down"
     RECONNECTED = "reconnected"
     RECONCILE_DIFFERENCE = "reconcile_difference"
+    HOOK_ERROR = "hook_error"  # a strategy hook call raised, timed out or answered badly
+    STRATEGY_HALTED = "strategy_halted"  # the hook failed too often in a row: trading halted
     CONTROL_APPLIED = "control_applied"  # an inbox kill or resume line took effect (by id)
     JOURNAL_WRITE_FAILED = "journal_write_failed"  # written once the journal accepts writes
     MODEL_VERSION = "model_version"  # a slippage model version became current (v1, promotions)

@@ -27,12 +27,25 @@ class ConfigError(InvalidValueError):
     """A configuration file or table is malformed; ``field`` is the dotted key path."""
 
 
+class HookFailedError(HydraError, RuntimeError):
+    """A call of the runner's strategy hook raised, ran past its deadline or answered with
+    something that is not targets or intents; ``reason`` says which, in one line."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
 class UnsupportedOrderTypeError(HydraError, ValueError):
     """An order type Hydra refuses to express (there is no market order)."""
 
 
 class RiskDeniedError(HydraError, PermissionError):
     """The risk actor refused an order request."""
+
+
+class MarketClosedError(HydraError, PermissionError):
+    """An intent refused because its contract's market is closed (``outside_hours``)."""
 
 
 class OrderRejectedError(HydraError, RuntimeError):

@@ -40,7 +40,7 @@ def write_plot(report: FillReport, path: str | os.PathLike[str]) -> None:
         scatter, timeline = figure.subplots(1, 2, width_ratios=[1, 1.4])
         _draw_scatter(scatter, report)
         _draw_timeline(timeline, report)
-        figure.suptitle("Hydra fill report: " + verdict(report.slippage, report.settings),
+        figure.suptitle("Hydra fill report: " + verdict(report.judged, report.settings),
                         fontsize=9)
         figure.savefig(path, format="png", dpi=110)
 

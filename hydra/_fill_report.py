@@ -7,6 +7,13 @@ What is selected: an intent is in the report when it was journaled at or after `
 belongs to ``strategy`` (when given); a fill is in it when its intent is, or — for a fill with
 no journaled intent, which has no strategy — when no strategy is asked for and it executed at or
 after ``since``. An intent's average price and shortfall always use all of its fills.
+
+Each intent says how it ended: ``filled``, the reason its ``intent_finished`` (or
+``intent_interrupted``) note gives, or that the journal has no end for it (still working, or
+stopped by a crash). Its cost is in dollars and in bps of the notional it traded at the
+arrival mid: the shortfall, the commissions (each execution's ``commission`` note, else what
+the fill carried) and both together. The model is called calibrated only over at least
+``slippage.min_fills`` fills.
 """
 
 from __future__ import annotations
@@ -18,9 +25,9 @@ from typing import Any
 
 import attrs
 
-from ._codec import fill_from_json
+from ._codec import contract_from_json, fill_from_json
 from ._core._slippage import SlippageStats, reconcile, shortfall_bps
-from ._enums import Side
+from ._enums import NoteKind, Side
 from ._journal import EventKind
 from ._journal_records import JournalRecord
 from ._orders import Fill
@@ -88,10 +95,25 @@ class IntentLine:
     filled: int
     average_price: Decimal | None
     actual_bps: Decimal | None
+    ended: str  # "filled", the journaled reason it ended short, or that no end is journaled
+    slippage_usd: Decimal | None = None  # the shortfall in dollars (positive: cost)
+    commission_usd: Decimal = Decimal(0)
+    notional_usd: Decimal | None = None  # the filled quantity's worth at the arrival mid
 
     @property
     def error_bps(self) -> Decimal | None:
         return _difference(self.actual_bps, self.predicted_bps)
+
+    @property
+    def cost_usd(self) -> Decimal | None:
+        """Shortfall and commissions together, in dollars (None when unfilled)."""
+        return None if self.slippage_usd is None else self.slippage_usd + self.commission_usd
+
+    @property
+    def cost_bps(self) -> Decimal | None:
+        """Shortfall and commissions together, in bps of the notional at the arrival mid."""
+        cost, notional = self.cost_usd, self.notional_usd
+        return None if cost is None or not notional else tidy(cost / notional * 10_000)
 
 
 @attrs.frozen(kw_only=True)
@@ -101,8 +123,16 @@ class FillReport:
 
     intents: tuple[IntentLine, ...]
     fills: tuple[FillLine, ...]
-    slippage: SlippageStats
+    slippage: SlippageStats  # the reconciler's own verdict, whatever the number of fills
     settings: SlippageSettings
+
+    @property
+    def judged(self) -> SlippageStats:
+        """The verdict the report gives: calibrated only over ``min_fills`` fills or more
+        (two fills that agree prove nothing)."""
+        if self.slippage.count >= self.settings.min_fills:
+            return self.slippage
+        return attrs.evolve(self.slippage, calibrated=False)
 
 
 def fill_report(
@@ -116,20 +146,36 @@ def fill_report(
     docstring says."""
     records = list(records)
     intents = _intent_records(records)
+    commissions = _commissions(records)
+    ends = _ends(records)
     fills = [_fill_line(r, intents.get(r.intent_id or "")) for r in records
              if r.kind is EventKind.FILL]
-    lines = [_intent_line(r, [f for f in fills if f.intent_id == key])
-             for key, r in intents.items()]
+    lines = [_intent_line(r, [f for f in fills if f.intent_id == key], commissions=commissions,
+                          end=ends.get(key)) for key, r in intents.items()]
     chosen = [i for i in lines if _chosen(i.recorded_at, i.strategy, since, strategy)]
     chosen_ids = {i.intent_id for i in chosen}
     chosen_fills = [f for f in fills if f.intent_id in chosen_ids or (
         f.strategy is None and _chosen(_aware(f.fill.time), None, since, strategy))]
-    return FillReport(
-        intents=tuple(chosen),
-        fills=tuple(chosen_fills),
-        slippage=reconcile(slippage_pairs(chosen_fills), settings=settings),
-        settings=settings,
-    )
+    return FillReport(intents=tuple(chosen), fills=tuple(chosen_fills),
+                      slippage=reconcile(slippage_pairs(chosen_fills), settings=settings),
+                      settings=settings)
+
+
+def _commissions(records: Sequence[JournalRecord]) -> dict[str, Decimal]:
+    """Each execution's commission, from its latest ``commission`` note."""
+    return {str(r.payload["execution_id"]): Decimal(str(r.payload["commission"]))
+            for r in records if r.is_note(NoteKind.COMMISSION)}
+
+
+def _ends(records: Sequence[JournalRecord]) -> dict[str, str]:
+    """How each intent ended short, by intent id: the reason of its last end note."""
+    ends: dict[str, str] = {}
+    for r in records:
+        if r.is_note(NoteKind.INTENT_FINISHED) or r.is_note(NoteKind.INTENT_INTERRUPTED):
+            key = r.payload.get("intent_id")
+            if isinstance(key, str):
+                ends[key] = str(r.payload.get("reason") or "ended short, no reason journaled")
+    return ends
 
 
 def slippage_pairs(fills: Iterable[FillLine]) -> list[tuple[Decimal, Decimal]]:
@@ -164,17 +210,26 @@ def _fill_line(record: JournalRecord, intent: JournalRecord | None) -> FillLine:
     )
 
 
-def _intent_line(record: JournalRecord, fills: Sequence[FillLine]) -> IntentLine:
+NOT_ENDED = "no end journaled (still working, or stopped before it ended)"
+
+
+def _intent_line(record: JournalRecord, fills: Sequence[FillLine], *,
+                 commissions: Mapping[str, Decimal], end: str | None) -> IntentLine:
     intent: Mapping[str, Any] = record.payload["intent"]
     side = Side(intent["side"])
+    point_value = contract_from_json(intent["contract"]).point_value
     arrival_mid = _decimal(record.payload.get("arrival_mid"))
     filled = sum(f.fill.quantity for f in fills)
-    average = actual = None
+    average = actual = slippage = notional = None
     if filled:
         exact = sum((f.fill.price * f.fill.quantity for f in fills), Decimal(0)) / filled
         average = _like_prices(tidy(exact), fills)
         if arrival_mid is not None and arrival_mid > 0:
             actual = tidy(shortfall_bps(side, average_price=exact, arrival_mid=arrival_mid))
+            notional = arrival_mid * filled * point_value
+            slippage = tidy(side.sign * (exact - arrival_mid) * filled * point_value)
+    commission = sum((commissions.get(f.fill.execution_id, f.fill.commission) for f in fills),
+                     Decimal(0))
     return IntentLine(
         intent_id=intent["intent_id"],
         strategy=intent["strategy"],
@@ -187,6 +242,10 @@ def _intent_line(record: JournalRecord, fills: Sequence[FillLine]) -> IntentLine
         filled=filled,
         average_price=average,
         actual_bps=actual,
+        ended="filled" if filled >= intent["quantity"] else end or NOT_ENDED,
+        slippage_usd=slippage,
+        commission_usd=tidy(commission),
+        notional_usd=notional,
     )
 
 
@@ -198,15 +257,17 @@ def _text(value: Decimal | None) -> str | None:
 
 
 def stats_to_json(stats: SlippageStats, settings: SlippageSettings) -> dict[str, Any]:
-    """The reconciler's verdict with the thresholds it was judged by; decimals as strings."""
+    """The reconciler's verdict with the thresholds it was judged by; decimals as strings
+    (bias and RMSE None over no fills: there is nothing to measure)."""
     return {
         "count": stats.count,
-        "bias_bps": str(tidy(stats.bias_bps)),
-        "rmse_bps": str(tidy(stats.rmse_bps)),
+        "bias_bps": str(tidy(stats.bias_bps)) if stats.count else None,
+        "rmse_bps": str(tidy(stats.rmse_bps)) if stats.count else None,
         "correlation": None if stats.correlation is None else round(stats.correlation, 6),
         "calibrated": stats.calibrated,
         "max_bias_bps": str(settings.max_bias_bps),
         "min_correlation": settings.min_correlation,
+        "min_fills": settings.min_fills,
     }
 
 
@@ -215,7 +276,7 @@ def report_to_json(report: FillReport) -> dict[str, Any]:
     return {
         "intents": [_intent_json(i) for i in report.intents],
         "fills": [_fill_json(f) for f in report.fills],
-        "slippage": stats_to_json(report.slippage, report.settings),
+        "slippage": stats_to_json(report.judged, report.settings),
     }
 
 
@@ -232,6 +293,11 @@ def _intent_json(line: IntentLine) -> dict[str, Any]:
         "average_price": _text(line.average_price),
         "predicted_bps": _text(line.predicted_bps),
         "actual_bps": _text(line.actual_bps),
+        "slippage_usd": _text(line.slippage_usd),
+        "commission_usd": _text(line.commission_usd),
+        "cost_usd": _text(line.cost_usd),
+        "cost_bps": _text(line.cost_bps),
+        "ended": line.ended,
     }
 
 
@@ -270,13 +336,15 @@ def utc_minute(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 0) -> list[str]:
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 0,
+          text_last: bool = False) -> list[str]:
     """Columns padded to their widest cell: the first ``left`` columns flush left, the rest
-    (numbers) flush right."""
+    (numbers) flush right, but for a last column of text (``text_last``), flush left."""
     widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
+    last = len(widths) - 1 if text_last else None
 
     def line(cells: Sequence[str]) -> str:
-        padded = [c.ljust(w) if i < left else c.rjust(w)
+        padded = [c.ljust(w) if i < left or i == last else c.rjust(w)
                   for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
         return "  ".join(padded).rstrip()
 
@@ -285,22 +353,62 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, left: int = 
 
 def verdict(stats: SlippageStats, settings: SlippageSettings) -> str:
     """One line: the reconciler's numbers and whether the model is calibrated."""
-    correlation = NONE if stats.correlation is None else f"{stats.correlation:.3f}"
+    if not stats.count:
+        return ("no fills with both a predicted and an actual slippage: nothing to judge -> "
+                "NOT calibrated")
     state = "calibrated" if stats.calibrated else "NOT calibrated"
-    return (
-        f"{stats.count} fills with predicted and actual slippage: bias {_bps(stats.bias_bps)} bps,"
-        f" RMSE {stats.rmse_bps:.2f} bps, correlation {correlation} -> {state} (needs |bias| <="
-        f" {settings.max_bias_bps} bps and correlation >= {settings.min_correlation})"
-    )
+    return f"{_measured(stats)} -> {state} ({_limits(settings)})"
+
+
+def _measured(stats: SlippageStats) -> str:
+    correlation = NONE if stats.correlation is None else f"{stats.correlation:.3f}"
+    return (f"{stats.count} fills with predicted and actual slippage: bias "
+            f"{_bps(stats.bias_bps)} bps, RMSE {stats.rmse_bps:.2f} bps, correlation "
+            f"{correlation}")
+
+
+def _limits(settings: SlippageSettings) -> str:
+    return (f"needs |bias| <= {settings.max_bias_bps} bps and correlation >= "
+            f"{settings.min_correlation}")
+
+
+def _usd(value: Decimal | None) -> str:
+    return NONE if value is None else f"{value:,.2f}"
+
+
+def costs(intents: Sequence[IntentLine]) -> str:
+    """One line: shortfall and commissions over the filled intents, in dollars and in bps of
+    the notional they traded at the arrival mid."""
+    priced = [i for i in intents if i.cost_usd is not None and i.notional_usd]
+    if not priced:
+        return "no filled intent with an arrival mid: no cost to show"
+    slippage = sum((i.slippage_usd or Decimal(0) for i in priced), Decimal(0))
+    commission = sum((i.commission_usd for i in priced), Decimal(0))
+    notional = sum((i.notional_usd or Decimal(0) for i in priced), Decimal(0))
+    together = slippage + commission
+    return (f"{len(priced)} filled intents: shortfall ${_usd(slippage)} + commissions "
+            f"${_usd(commission)} = ${_usd(together)}, {together / notional * 10_000:+.2f} bps "
+            f"of ${_usd(notional)} traded")
+
+
+def calibration(report: FillReport) -> str:
+    """The verdict, with how many fills it lacks when too few to call the model calibrated."""
+    stats, settings = report.slippage, report.settings
+    if not stats.count or stats.count >= settings.min_fills:
+        return verdict(report.judged, settings)
+    within = "within" if stats.calibrated else "outside"
+    return (f"{_measured(stats)} -> NOT calibrated: {stats.count} of the {settings.min_fills} "
+            f"fills needed (bias and correlation {within} the limits: {_limits(settings)})")
 
 
 def render_report(report: FillReport) -> str:
-    """``report`` as readable text: an intents table, a fills table and the verdict (times in
-    UTC, slippage in bps, positive = cost)."""
+    """``report`` as readable text: an intents table (each with its cost and how it ended), a
+    fills table, the cost and the verdict (times in UTC, slippage in bps, positive = cost)."""
     intent_rows = [
         [utc_minute(i.recorded_at), i.intent_id, i.strategy, i.symbol, i.side.value,
          str(i.quantity), str(i.filled), _plain(i.arrival_mid), _plain(i.average_price),
-         _bps(i.predicted_bps), _bps(i.actual_bps), _bps(i.error_bps)]
+         _bps(i.predicted_bps), _bps(i.actual_bps), _bps(i.error_bps), _usd(i.slippage_usd),
+         _usd(i.commission_usd), _bps(i.cost_bps), i.ended]
         for i in report.intents
     ]
     fill_rows = [
@@ -313,11 +421,13 @@ def render_report(report: FillReport) -> str:
     return "\n".join([
         f"Intents ({len(report.intents)}; slippage in bps of the arrival mid, positive = cost)",
         *table(["journaled (UTC)", "intent", "strategy", "contract", "side", "qty", "filled",
-                "arrival mid", "avg price", *slippage], intent_rows, left=5),
+                "arrival mid", "avg price", *slippage, "slippage $", "comm. $", "cost bps",
+                "ended"], intent_rows, left=5, text_last=True),
         "",
         f"Fills ({len(report.fills)})",
         *table(["executed (UTC)", "intent", "execution", "side", "qty", "price", *slippage],
                fill_rows, left=4),
         "",
-        "Slippage model: " + verdict(report.slippage, report.settings),
+        "Cost: " + costs(report.intents),
+        "Slippage model: " + calibration(report),
     ])

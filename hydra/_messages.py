@@ -13,7 +13,7 @@ from ._core._risk_messages import Blocked as Blocked  # re-exported: workers rea
 from ._core._risk_messages import Dispatched
 from ._core._risk_messages import OrderAnswer as OrderAnswer
 from ._core._risk_messages import Sent as Sent
-from ._enums import TradingState
+from ._enums import NoteKind, TradingState
 from ._ids import ClientOrderId, IntentId
 from ._orders import Fill, OrderRequest
 from ._reports import ExecutionReport
@@ -81,6 +81,7 @@ class Kill:
 
     reason: str
     done: trio.Event
+    cause: NoteKind = NoteKind.KILL_SWITCH  # or STRATEGY_HALTED: see `KillSwitch`
 
 
 @attrs.frozen(kw_only=True)

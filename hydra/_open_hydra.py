@@ -42,6 +42,7 @@ from ._ids import JournalId, OrderIds
 from ._journal import Journal, utc_now
 from ._journal_actor import JournalClient, JournalWrite, Offload, run_in_thread, run_journal
 from ._journal_calls import LatestNote
+from ._market_facts import read_market_facts
 from ._messages import EngineEvent, GiveUp, RiskMessage, SessionDown, Settle
 from ._model_store import ensure_model
 from ._publisher import EngineView, Subscribe, run_publisher
@@ -209,6 +210,7 @@ async def _open_actors(
     # otherwise be judged, and latched, as anomalies while it is refused).
     witness = await hear_broker(broker, journal, journal_id=journal_id,
                                 adopt_unknown=adopt_unknown, now=clock(), publish=publish_send)
+    config = await read_market_facts(config, broker, journal, today=trading_day(clock()))
     view = EngineView(trading_state=book.trading_state)
     async with trio.open_nursery() as middle:
         risk_send, risk_receive = trio.open_memory_channel[RiskMessage](0)
@@ -238,7 +240,7 @@ async def _open_actors(
                 ids = OrderIds(journal_id)
                 router = Router(config=config, broker=broker, journal=journal, risk=risk_send,
                                 publish=publish_send, quotes=quotes, nursery=inner, seed=seed,
-                                order_ids=ids, witness=witness, model=model)
+                                order_ids=ids, witness=witness, model=model, clock=clock)
                 engine = Engine(router=router, broker=broker, journal=journal, risk=risk_send,
                                 publish=publish_send, view=view, quotes=quotes)
                 await engine.recover(Recovery(

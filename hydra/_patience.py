@@ -111,6 +111,11 @@ def stages_after(plan: tuple[tuple[object, float], ...], elapsed: float,
     return tuple(left)
 
 
+def stage_name(stage: object) -> str:
+    """A ladder stage or baseline policy as a log line shows it: "resting", "passive"."""
+    return stage.name.lower() if isinstance(stage, LadderStage | Policy) else str(stage)
+
+
 def stage_price(stage: object, quote: Quote, work: Work, *, final: bool = False) -> Decimal:
     """The first limit price of ``stage`` (a ladder stage or a baseline policy) at ``quote``;
     ``final`` as for `ladder_price`."""
@@ -247,7 +252,8 @@ class PatienceActor:
                 return False
             if first:
                 log.info("ladder_stage", client_order_id=self.work.client_order_id,
-                         stage=str(stage), price=self._resting(), filled=self.child.filled,
+                         stage=stage_name(stage), price=self._resting(),
+                         filled=self.child.filled,
                          unusable_quote=None if quote is not None else self.child.quote_problem)
                 first = False
             until = min(end, trio.current_time() + REPEG_SECONDS) if pegs else end

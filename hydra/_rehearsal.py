@@ -36,7 +36,7 @@ from ._model_journal import heal
 from ._model_store import current_model
 from ._open_hydra import open_hydra
 from ._rehearsal_plan import REGIME_DAY, Day
-from ._runner import run_inbox, run_schedule
+from ._runner import HookLimits, run_inbox, run_schedule
 from ._settings import HydraConfig, RiskLimits
 from ._strategy_hook import Hook, StrategyContext
 from .sim import SimBroker, SimParams, open_sim_exchange
@@ -49,9 +49,10 @@ LAST_INTENT_BEFORE = 900.0  # no new intent in the session's last quarter hour
 LOW = Decimal(1)  # a breaker drill's limits, in dollars: the first fill trips them all
 
 
-def rehearsal_hook(context: StrategyContext) -> Mapping[str, int]:
+async def rehearsal_hook(context: StrategyContext) -> Mapping[str, int]:
     """The rehearsal's strategy when the configuration names none: long one oats contract on
-    even days of the month, short one on odd days."""
+    even days of the month, short one on odd days. An ``async def`` hook runs in Trio; a plain
+    function would run in a worker thread, during which the virtual clock moves on."""
     return {"ZO": 1 if context.now.day % 2 == 0 else -1}
 
 
@@ -131,7 +132,10 @@ async def run_session(rehearsal: Rehearsal, day: Day, *, clock: Callable[[], dt.
     """One day's session: the exchange, Hydra and the runner's actors until ``closes``; the
     fills Hydra saw and its trading state at the close. The first session starts the journal
     (``new_journal``: where a journal was removed, its marker would refuse the start)."""
-    config = rehearsal.config
+    # Each day's exchange draws a new past: measured from its bars, ADV and volatility would
+    # jump from day to day (a paper run's past only gains a day), so the configured ones hold.
+    config = attrs.evolve(rehearsal.config, market_facts=attrs.evolve(
+        rehearsal.config.market_facts, from_bars=False))
     if day.breakers_low:
         config = attrs.evolve(config, risk=drill_risk(config.risk))
     params = SimParams(markets=(day.market,), session_start=clock(),
@@ -146,7 +150,9 @@ async def run_session(rehearsal: Rehearsal, day: Day, *, clock: Callable[[], dt.
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(functools.partial(
                     run_schedule, engine, broker, hook=rehearsal.hook, name=rehearsal.hook_name,
-                    schedule=config.runner.daily_schedule(), now=clock))
+                    schedule=config.runner.daily_schedule(), now=clock,
+                    limits=HookLimits(timeout=config.runner.hook_timeout,
+                                      max_failures=config.runner.max_hook_failures)))
                 nursery.start_soon(functools.partial(
                     run_inbox, engine, path=rehearsal.inbox,
                     state=Path(f"{rehearsal.journal}.inbox"), now=clock,

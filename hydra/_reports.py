@@ -12,6 +12,12 @@ from ._ids import ClientOrderId, IntentId
 from ._orders import Fill
 
 
+def price_text(price: Decimal) -> str:
+    """A price with two to four decimals: 350.25, 350.50, 350.3333 (an average)."""
+    text = f"{price:.4f}"
+    return text[:-2] + text[-2:].rstrip("0") if "." in text else text
+
+
 @attrs.frozen(kw_only=True)
 class ChildOrderReport:
     """One order sent for an intent: the limit prices it was worked at, its status and fills."""
@@ -114,6 +120,20 @@ class ExecutionReport:
     @property
     def block_reason(self) -> str | None:
         return "; ".join(c.reason for c in self._blocks if c.reason) or None
+
+    def log_fields(self) -> dict[str, str | None]:
+        """How the intent ended, as an ``intent_finished`` log line shows it: side, symbol,
+        filled of quantity, average price, shortfall and prediction to two decimals (bps),
+        and why it ended short (None when it filled)."""
+        price, shortfall = self.average_price, self.shortfall_bps
+        return {
+            "side": self.side.value, "symbol": self.symbol,
+            "filled": f"{self.filled}/{self.quantity}",
+            "average_price": None if price is None else price_text(price),
+            "shortfall_bps": None if shortfall is None else f"{shortfall:.2f}",
+            "predicted_bps": None if self.predicted_bps is None else f"{self.predicted_bps:.2f}",
+            "reason": self.end_reason,
+        }
 
     @property
     def end_reason(self) -> str | None:

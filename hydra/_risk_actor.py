@@ -145,6 +145,11 @@ class RiskActor:
         self.unmanaged: list[str] = []  # orders the finalizer could not settle
         self._settling: trio.Event | None = None
         self._cancels_noted: set[ClientOrderId] = set()  # cancel_requested is journaled once
+        # Re-reports of executions journaled before (a start or a reconnect brings the day's
+        # executions and their commissions again): counted, and logged as one line when a
+        # message that is not a re-report ends the burst.
+        self._duplicates = 0
+        self._rereport = False  # the message being handled re-reported a known execution
 
     # --- feeding the book ------------------------------------------------------------------
 
@@ -165,10 +170,14 @@ class RiskActor:
         await self._feed(Marks(mids=mids, day=trading_day(self._clock()).isoformat()))
 
     async def handle(self, message: RiskMessage) -> None:
+        self._rereport = False
         try:
             await self._handle(message)
         except JournalWriteError as failure:  # a write of the shell's own (a fill, a note)
             await self._feed(JournalFailed(problem=failure.problem))
+        if self._duplicates and (not self._rereport or isinstance(message, Resynced)):
+            log.info("duplicate_executions_ignored", count=self._duplicates)
+            self._duplicates = 0
         if self._settling is not None and not self.book.orders:
             self._settling.set()
 
@@ -192,7 +201,7 @@ class RiskActor:
                                              ladder_end=message.ladder_end)
                 await self._feed(Cancel(client_order_id=message.client_order_id))
             case Kill():
-                await self._feed(KillSwitch(reason=message.reason))
+                await self._feed(KillSwitch(reason=message.reason, cause=message.cause))
                 message.done.set()
             case ResumeTrading():
                 await self._feed(Resume(reason=message.reason))
@@ -252,6 +261,7 @@ class RiskActor:
                 await self._feed(LinkLost(reason=event.reason))
             case CommissionReported():
                 if not self.book.booked(event.execution_id):
+                    self._rereport = True
                     return  # re-reported after a restart: its commission is journaled already
                 await self._journal.record_note(NoteKind.COMMISSION,
                                                 execution_id=event.execution_id,
@@ -288,9 +298,15 @@ class RiskActor:
             if stored is not None and conflicting_fields(stored, fill):
                 await self._feed(ExecutionConflict(stored=stored, reported=fill), event)
                 return
-            log.debug("duplicate_execution_ignored", execution_id=fill.execution_id)
+            self._duplicates += 1
+            self._rereport = True
             return
         contract = known_request.contract if known_request is not None else _contract(fill)
+        log.info("fill", intent_id=None if known_request is None else known_request.intent_id,
+                 symbol=fill.symbol, side=fill.side.value, quantity=fill.quantity,
+                 price=str(fill.price), slippage_bps=None if actual is None else f"{actual:.2f}",
+                 predicted_bps=None if order is None or order.predicted_bps is None
+                 else f"{order.predicted_bps:.2f}")
         if known_request is None and live:
             # An order adopted as a stranger (--adopt-unknown) is the trader's, not Hydra's,
             # and one stamped with another journal's id is that journal's (IB reports the

@@ -11,11 +11,13 @@ engine works.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import itertools
 import random
 from collections.abc import Awaitable, Callable, Iterator
 from decimal import Decimal
 
+import attrs
 import structlog
 import trio
 
@@ -23,9 +25,19 @@ from ._bracket import BracketActor, BracketIntent
 from ._contracts import ContractSpec
 from ._core._model_versions import ModelVersion
 from ._core._routing import participation, route
+from ._core._sessions import SessionCalendar, held_until
+from ._core._twap import TwapPlan, chunk_sizes, plan_twap_in_sessions
 from ._core._witness import Testimony
 from ._enums import NoteKind, OrderStatus, Policy
-from ._errors import BrokerError, InvalidValueError, JournalWriteError, RiskDeniedError
+from ._errors import (
+    BrokerConnectionError,
+    BrokerError,
+    HydraError,
+    InvalidValueError,
+    JournalWriteError,
+    MarketClosedError,
+    RiskDeniedError,
+)
 from ._ids import IntentId, OrderIds
 from ._journal_actor import JournalClient
 from ._journal_calls import HasIntent
@@ -37,21 +49,30 @@ from ._messages import (
     LeaveWorking,
     OrderAnswer,
     RiskMessage,
+    SessionChanged,
 )
 from ._model_store import prediction_note
 from ._orders import OrderIntent
-from ._patience import Work, run_patience
-from ._publisher import Subscribe
+from ._patience import LADDER_LENGTH, Work, run_patience
+from ._publisher import Subscribe, open_subscription
 from ._quote_source import QuoteSource
 from ._quotes import Quote
 from ._recovery import Resumed
 from ._reports import ChildOrderReport, ExecutionReport
-from ._settings import HydraConfig
+from ._settings import ExecutionSettings, HydraConfig, OutsideHours
 from ._twap_actor import run_twap
 from ._worker_reports import Reports, collected, open_reports
 from .brokers import MarketView
 
 log = structlog.get_logger()
+
+MIN_SESSION_LEFT = 60.0
+"""Seconds a session must have left for an intent to start in it; closer to the close, it
+waits for the next session."""
+
+CLOSE_MARGIN = 5.0
+"""Seconds before a close by which an intent's ladders (a TWAP's slices) end, their last
+cancel sent: at the close itself nothing is sent."""
 
 QUOTE_WAIT = 10.0
 """Seconds an intent waits for its contract's first quote before it is refused."""
@@ -70,7 +91,8 @@ class IntentHandle:
 
     def __init__(self, intent: OrderIntent) -> None:
         self.intent = intent
-        self._scope = trio.CancelScope()
+        self._scope = trio.CancelScope()  # its worker's
+        self._waiting = trio.CancelScope()  # its wait for the market to open, if it waits
         self._done = trio.Event()
         self._report: ExecutionReport | None = None
 
@@ -83,9 +105,12 @@ class IntentHandle:
         """The intent's report once it is done; None before."""
         return self._report
 
-    def cancel(self) -> None:
-        """Stop working the intent; its working order is cancelled and it reports."""
-        self._scope.cancel(reason=f"intent {self.intent.intent_id} cancelled")
+    def cancel(self, reason: str | None = None) -> None:
+        """Stop working the intent; its working order is cancelled and it reports (its end
+        reason says ``reason``, else that it was cancelled)."""
+        reason = reason or f"intent {self.intent.intent_id} cancelled"
+        self._waiting.cancel(reason=reason)
+        self._scope.cancel(reason=reason)
 
     async def wait_done(self) -> ExecutionReport:
         """The intent's report, once every order sent for it is settled."""
@@ -115,8 +140,10 @@ class Router:
         order_ids: OrderIds,
         witness: Testimony,
         model: ModelVersion,
+        clock: Callable[[], dt.datetime],
     ) -> None:
         self._config = config
+        self._clock = clock  # wall-clock time, against the broker's trading hours
         self._broker = broker
         self._journal = journal
         self._risk = risk
@@ -131,6 +158,7 @@ class Router:
         self.adopted: list[IntentHandle] = []  # carried on from an earlier run
         self.brackets: set[IntentId] = set()  # a kill leaves their protective legs working
         self._claimed: set[IntentId] = set()  # submissions in progress, not yet journaled
+        self._held: set[IntentId] = set()  # waiting for their market to open, not journaled
         self._leaving = False
 
     def every_handle(self) -> list[IntentHandle]:
@@ -149,10 +177,15 @@ class Router:
         self._nursery.start_soon(self._run_resumed, handle, resumed)
         return handle
 
-    async def submit(self, intent: OrderIntent) -> IntentHandle:
-        """Journal ``intent`` and start working it; returns at once with its handle."""
+    async def submit(self, intent: OrderIntent, *, deadline: dt.datetime | None = None,
+                     ) -> IntentHandle:
+        """Journal ``intent`` and start working it; returns at once with its handle.
+
+        While its market is closed (by the broker's hours), the intent is held, not journaled,
+        until the next open (``execution.outside_hours = "wait"``; an open after ``deadline``
+        refuses it, as does ``"refuse"``, with `MarketClosedError`)."""
         with self._claiming(intent.intent_id):
-            return await self._submit(intent)
+            return await self._submit(intent, deadline)
 
     @contextlib.contextmanager
     def _claiming(self, intent_id: IntentId) -> Iterator[None]:
@@ -167,14 +200,102 @@ class Router:
         finally:
             self._claimed.discard(intent_id)
 
-    async def _submit(self, intent: OrderIntent) -> IntentHandle:
+    async def _submit(self, intent: OrderIntent, deadline: dt.datetime | None,
+                      ) -> IntentHandle:
         if await self.was_submitted(intent.intent_id):
             raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
+        await self._check_fits(intent)
+        hours = await self._broker.trading_hours(intent.contract)
+        now = self._clock()
+        opens = held_until(hours, now, min_left=MIN_SESSION_LEFT)
+        if opens is None:
+            handle = IntentHandle(intent)
+            await self._start(handle, hours)
+            return handle
+        settings = self._config.execution_for(intent.strategy)
+        symbol, at = intent.contract.symbol, _local(opens, hours)
+        closed = (f"{symbol} closes within {MIN_SESSION_LEFT:.0f} s and opens again at {at}"
+                  if hours is not None and hours.is_open(now) else f"{symbol} is closed until {at}")
+        if settings.outside_hours is OutsideHours.REFUSE:
+            raise MarketClosedError(f"intent {intent.intent_id} refused: {closed} "
+                                    f"(execution.outside_hours = \"refuse\")")
+        if deadline is not None and deadline <= opens:
+            raise MarketClosedError(f"intent {intent.intent_id} refused: {closed}, after its "
+                                    f"deadline {deadline.isoformat()}")
+        handle = IntentHandle(intent)
+        self.handles[intent.intent_id] = handle
+        self._held.add(intent.intent_id)
+        log.info("intent_waiting_for_open", intent_id=intent.intent_id, opens=opens.isoformat())
+        self._nursery.start_soon(self._hold, handle, deadline, hours)
+        return handle
+
+    async def _hold(self, handle: IntentHandle, deadline: dt.datetime | None,
+                    hours: SessionCalendar | None) -> None:
+        """Wait for ``handle``'s market to open, then start it; past its deadline, cancelled,
+        or refused at the open (no quote: the session is down), it ends unworked."""
+        intent, why = handle.intent, "cancelled before its market opened"
+        try:
+            with handle._waiting:
+                hours = await self._wait_for_open(intent, deadline, hours)
+                quote = await self._quote_when_up(intent)
+            if not handle._waiting.cancelled_caught:
+                self._held.discard(intent.intent_id)
+                await self._start(handle, hours, quote)
+                return
+        except HydraError as e:
+            why = str(e)
+        self._held.discard(intent.intent_id)
+        log.warning("intent_not_worked", intent_id=intent.intent_id, reason=why)
+        report = ExecutionReport(intent_id=intent.intent_id, symbol=intent.contract.symbol,
+                                 side=intent.side, quantity=intent.quantity,
+                                 arrival_mid=Decimal(0), predicted_bps=None, children=())
+        handle._finish(report)
+        self._publish.send_nowait(IntentFinished(report=report))
+
+    async def _wait_for_open(self, intent: OrderIntent, deadline: dt.datetime | None,
+                             hours: SessionCalendar | None) -> SessionCalendar | None:
+        """Sleep until ``intent``'s market is open by ``hours`` (asking the broker again only
+        when they run out, so a link down in the meantime does not matter); the hours then.
+        An open after ``deadline`` is a `MarketClosedError` at the deadline."""
+        while True:
+            now = self._clock()
+            opens = held_until(hours, now, min_left=MIN_SESSION_LEFT)
+            if opens is None:
+                return hours
+            if deadline is not None and deadline <= opens:
+                await trio.sleep(max(0.0, (deadline - now).total_seconds()))
+                raise MarketClosedError(f"its deadline {deadline.isoformat()} passed before "
+                                        f"{intent.contract.symbol} opened")
+            await trio.sleep((opens - now).total_seconds())
+            if hours is None or opens >= hours.known_until:
+                hours = await self._broker.trading_hours(intent.contract)
+
+    async def _quote_when_up(self, intent: OrderIntent) -> Quote:
+        """The arrival quote at the open; while the broker session is down (a gateway that
+        restarts at night), once it is back."""
+        subscribe, events = open_subscription()
+        self._publish.send_nowait(subscribe)  # before the try: no return of the link missed
+        with events:
+            while True:
+                try:
+                    return await self._arrival_quote(intent.contract)
+                except BrokerConnectionError:
+                    log.warning("intent_waiting_for_session", intent_id=intent.intent_id)
+                async for event in events:
+                    if isinstance(event, SessionChanged) and event.up:
+                        break
+                else:
+                    raise BrokerConnectionError("Hydra closed before the session came back")
+
+    async def _start(self, handle: IntentHandle, hours: SessionCalendar | None,
+                     quote: Quote | None = None) -> None:
+        """Journal ``handle``'s intent at its arrival ``quote`` (None: the quote now) and
+        start its worker."""
+        intent = handle.intent
         settings = self._config.execution_for(intent.strategy)
         adv = self._config.adv.get(intent.contract.symbol)
         policy = route(intent.quantity, adv=adv, settings=settings, policy=intent.policy)
-        await self._check_fits(intent)
-        quote = await self._arrival_quote(intent.contract)
+        quote = quote or await self._arrival_quote(intent.contract)
         prediction = self._model.predict(
             symbol=intent.contract.symbol, policy=policy, spread=quote.spread, mid=quote.mid,
             aggressiveness=_AGGRESSIVENESS[policy],
@@ -186,9 +307,17 @@ class Router:
         await self._journal.record_note(NoteKind.SLIPPAGE_PREDICTED,
                                         **prediction_note(intent.intent_id, prediction))
         # TWAP jitter is seeded by the engine's seed and the submission number: runs repeat.
-        rng = random.Random(f"{self._seed}:{len(self.handles)}")
-        handle = IntentHandle(intent)
+        others = len(self.handles) - (intent.intent_id in self.handles)  # a held one is in
+        rng = random.Random(f"{self._seed}:{others}")
         self.handles[intent.intent_id] = handle
+        now, plan = self._clock(), None
+        hours = None if hours is None else hours.ending_early(CLOSE_MARGIN)
+        if hours is not None and hours.is_open(now):  # fitted into the session (and sessions)
+            if policy is Policy.TWAP:
+                plan = plan_twap_in_sessions(intent.quantity, settings=settings, rng=rng,
+                                             start=now, calendar=hours)
+            else:
+                settings = self._fit_patience(settings, intent.quantity, hours, now)
         work = Work(
             intent_id=intent.intent_id, client_order_id=self._ids.for_intent(intent.intent_id, 1),
             contract=intent.contract, side=intent.side, quantity=intent.quantity,
@@ -197,8 +326,19 @@ class Router:
         )
         log.info("intent_submitted", intent_id=intent.intent_id, route=policy.value,
                  quantity=intent.quantity, arrival_mid=str(quote.mid))
-        self._nursery.start_soon(self._work, handle, work, rng if policy is Policy.TWAP else None)
-        return handle
+        twap = (rng, plan) if policy is Policy.TWAP else None
+        self._nursery.start_soon(self._work, handle, work, twap)
+
+    def _fit_patience(self, settings: ExecutionSettings, quantity: int,
+                      hours: SessionCalendar, now: dt.datetime) -> ExecutionSettings:
+        """``settings`` with the patience shortened so that every ladder (one per order the
+        order-quantity limit makes of ``quantity``) ends, and its rest is cancelled, before
+        the session closes: nothing is repriced or sent while the market is closed."""
+        close = hours.close_of(now)
+        assert close is not None
+        orders = len(chunk_sizes(quantity, self._config.risk.max_order_quantity))
+        fits = (close - now).total_seconds() / LADDER_LENGTH / orders
+        return attrs.evolve(settings, patience=min(settings.patience, fits))
 
     async def _check_fits(self, intent: OrderIntent) -> None:
         """Refuse, before anything is journaled or sent, an intent that could never fit the
@@ -234,14 +374,16 @@ class Router:
         raise BrokerError(f"no quote for {contract.symbol} within {QUOTE_WAIT} s")
 
     async def _work(
-        self, handle: IntentHandle, work: Work, rng: random.Random | None
+        self, handle: IntentHandle, work: Work,
+        twap: tuple[random.Random, TwapPlan | None] | None,
     ) -> None:
-        """Work one intent: TWAP when given its schedule's ``rng``, else one patience order."""
+        """Work one intent: TWAP when given its schedule's ``rng`` (and its plan inside the
+        sessions, when the hours are known), else one patience order."""
         report_to, reports = open_reports()
         try:
             with handle._scope, report_to:
-                if rng is not None:
-                    await self._twap(work, report_to, rng)
+                if twap is not None:
+                    await self._twap(work, report_to, *twap)
                 else:
                     await run_patience(work, risk=self._risk, quotes=self._quotes.usable,
                                        report_to=report_to, leave_working=self.leaving,
@@ -250,9 +392,10 @@ class Router:
         finally:
             await self._report(handle, work, collected(reports))
 
-    async def _twap(self, work: Work, report_to: Reports, rng: random.Random) -> None:
+    async def _twap(self, work: Work, report_to: Reports, rng: random.Random,
+                    plan: TwapPlan | None) -> None:
         ids = (self._ids.for_intent(work.intent_id, n) for n in itertools.count(2))
-        await run_twap(work, rng=rng, next_order_id=lambda: next(ids), risk=self._risk,
+        await run_twap(work, rng=rng, plan=plan, next_order_id=lambda: next(ids), risk=self._risk,
                        quotes=self._quotes.usable, report_to=report_to,
                        leave_working=self.leaving,
                        max_order_quantity=self._config.risk.max_order_quantity,
@@ -278,16 +421,17 @@ class Router:
         # A refused write stops Hydra already (open_hydra waits for one): the report still goes.
         with trio.CancelScope(shield=True), contextlib.suppress(JournalWriteError):
             await self._journal.record_note(NoteKind.INTENT_FINISHED, intent_id=work.intent_id,
-                                            filled=report.filled, quantity=report.quantity)
+                                            filled=report.filled, quantity=report.quantity,
+                                            reason=report.end_reason)
         handle._finish(report)
         self._publish.send_nowait(IntentFinished(report=report))
-        log.info("intent_finished", intent_id=work.intent_id, filled=report.filled,
-                 quantity=report.quantity, shortfall_bps=str(report.shortfall_bps))
+        log.info("intent_finished", intent_id=work.intent_id, **report.log_fields())
 
     async def submit_bracket(self, bracket: BracketIntent) -> IntentHandle:
         """Send an entry with its take-profit and protective stop; the handle reports when the
         bracket is over (the entry ended unfilled, or an exit filled and OCA cancelled the
-        other) or when it is cancelled."""
+        other) or when it is cancelled. While its market is closed it is refused
+        (`MarketClosedError`), whatever ``outside_hours`` says."""
         intent = OrderIntent(contract=bracket.contract, side=bracket.side,
                              quantity=bracket.quantity, strategy=bracket.strategy,
                              intent_id=bracket.intent_id)
@@ -298,6 +442,12 @@ class Router:
                               ) -> IntentHandle:
         if await self.was_submitted(intent.intent_id):  # the journal's and the broker's word
             raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
+        hours = await self._broker.trading_hours(intent.contract)
+        opens = held_until(hours, self._clock(), min_left=MIN_SESSION_LEFT)
+        if opens is not None:  # its entry price is the trader's for now: it is never held
+            raise MarketClosedError(
+                f"bracket {intent.intent_id} refused: {intent.contract.symbol} is closed until "
+                f"{_local(opens, hours)} (a bracket is not held for the open)")
         arrival = (await self._arrival_quote(intent.contract)).mid
         await self._journal.record_intent(intent, arrival_mid=arrival, predicted_bps=None)
         handle = IntentHandle(intent)
@@ -330,7 +480,15 @@ class Router:
 
     async def drain(self) -> None:
         """Wait up to the drain timeout for every intent to finish."""
+        for intent_id in list(self._held):  # not started: nothing to drain
+            self.handles[intent_id].cancel()
         with trio.move_on_after(self._config.shutdown.drain_timeout):
             for handle in [*self.handles.values(), *self.adopted]:
                 await handle.wait_done()
         self._leaving = self._config.shutdown.leave_working
+
+
+def _local(moment: dt.datetime, hours: SessionCalendar | None) -> str:
+    """``moment`` in the exchange's time zone, to the minute: ``2026-12-01 08:30 CST``."""
+    local = moment.astimezone(hours.zone) if hours is not None else moment
+    return f"{local:%Y-%m-%d %H:%M %Z}"

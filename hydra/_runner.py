@@ -1,29 +1,31 @@
 """The runner's actors: the strategy hook on its daily schedule, the intent inbox, the status.
 
 They sit beside an open `Engine` and only submit intents to it; everything else (risk,
-journal, reconnects) is the engine's. A bad inbox line or a failing hook answer is logged and
-journaled, and the runner goes on.
+journal, reconnects) is the engine's. A bad inbox line is logged and the runner goes on; a
+failing hook call is logged and journaled, and only a run of them halts trading.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import types
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
 import structlog
 import trio
 
 from ._engine import Engine
-from ._errors import BrokerConnectionError, BrokerError, HydraError
+from ._errors import BrokerConnectionError, BrokerError, HookFailedError, HydraError
 from ._inbox import ControlRequest, KillRequest, ResumeRequest, parse_inbox_line
 from ._inbox_reader import InboxLine, InboxReader
 from ._messages import EngineEvent, SessionChanged
 from ._orders import OrderIntent
 from ._schedule import DailySchedule
 from ._screen import StatusScreen
-from ._strategy_hook import Hook, StrategyContext, intents_from
+from ._strategy_hook import Hook, StrategyContext, ask_hook, runs_in_thread, timed_out
 from .brokers import Broker
 
 log = structlog.get_logger()
@@ -45,27 +47,74 @@ async def submit_logged(engine: Engine, intent: OrderIntent, *, source: str) -> 
         log.error("intent_refused", intent_id=intent.intent_id, source=source, error=str(e))
 
 
+@attrs.frozen(kw_only=True)
+class HookLimits:
+    """How long one call of the hook may take, and how many failures in a row halt trading."""
+
+    timeout: float
+    max_failures: int
+
+
 async def run_schedule(
     engine: Engine, broker: Broker, *, hook: Hook, name: str, schedule: DailySchedule,
-    now: Clock,
+    now: Clock, limits: HookLimits,
 ) -> None:
-    """Call ``hook`` at each scheduled moment and submit what it asks for."""
+    """Call ``hook`` at each scheduled moment and submit what it asks for. A failed call is
+    journaled (``hook_error``) and the runner goes on; ``limits.max_failures`` in a row halt
+    trading (``strategy_halted``, until a resume), and the count starts again."""
+    thread = trio.CapacityLimiter(1)  # one hook thread, even while an abandoned call runs
+    failures = 0
     while True:
         moment = schedule.next_after(now())
         await trio.sleep(max(0.0, (moment - now()).total_seconds()))
-        positions: dict[str, int] = {}
-        for position in await broker.positions():
-            symbol = position.contract.symbol
-            positions[symbol] = positions.get(symbol, 0) + position.quantity
         try:
-            answer = hook(StrategyContext(now=moment, positions=positions))
-            intents = intents_from(answer, positions=positions, strategy=name)
-        except HydraError as e:
-            log.error("strategy_answer_refused", hook=name, error=str(e))
+            positions = await _positions(broker)
+        except BrokerError as e:
+            log.warning("strategy_skipped", hook=name, reason=f"no positions from the broker"
+                        f" ({e})")
             continue
+        try:
+            context = StrategyContext(now=moment, positions=types.MappingProxyType(positions))
+            intents = await _ask_within(limits.timeout, hook, context, strategy=name,
+                                        limiter=thread)
+        except HookFailedError as e:
+            failures += 1
+            await _hook_failed(engine, name, e.reason, failures=failures, limits=limits)
+            if failures == limits.max_failures:
+                failures = 0  # halted: after a resume, as many failures again halt again
+            continue
+        failures = 0
         log.info("strategy_ran", hook=name, intents=len(intents))
         for intent in intents:
             await submit_logged(engine, intent, source=name)
+
+
+async def _ask_within(seconds: float, hook: Hook, context: StrategyContext, *, strategy: str,
+                      limiter: trio.CapacityLimiter) -> list[OrderIntent]:
+    earlier_running = limiter.borrowed_tokens > 0
+    with trio.move_on_after(seconds):
+        return await ask_hook(hook, context, strategy=strategy, limiter=limiter)
+    raise timed_out(seconds, in_thread=runs_in_thread(hook), earlier_running=earlier_running)
+
+
+async def _positions(broker: Broker) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for position in await broker.positions():
+        symbol = position.contract.symbol
+        positions[symbol] = positions.get(symbol, 0) + position.quantity
+    return positions
+
+
+async def _hook_failed(engine: Engine, name: str, reason: str, *, failures: int,
+                       limits: HookLimits) -> None:
+    log.error("hook_error", hook=name, reason=reason, failures=failures,
+              max_failures=limits.max_failures)
+    await engine.record_hook_error(name, reason, failures=failures)
+    if failures == limits.max_failures:
+        times = "1 time" if failures == 1 else f"{failures} times"
+        why = f"strategy hook {name} failed {times} in a row (last: {reason})"
+        log.error("strategy_halted", hook=name, reason=why)
+        await engine.halt_strategy(why)
 
 
 async def run_inbox(
@@ -108,12 +157,13 @@ async def _take_line(
         log.error("inbox_line_refused", line=line.number, intent_id=intent.intent_id,
                   error=f"deadline: has passed, got {deadline.isoformat()!r}")
         return
-    outcome = await _submit_unless_down(engine, intent, source=source)
+    own = request.deadline  # also bounds a wait for the market to open (Engine.submit)
+    outcome = await _submit_unless_down(engine, intent, source=source, deadline=own)
     if outcome is not Outcome.DONE:
         log.warning("intent_waiting_for_session", intent_id=intent.intent_id, source=source,
                     deadline=deadline.isoformat())
         seconds = (deadline - now()).total_seconds()
-        waiting.start_soon(_submit_when_up, engine, intent, source, seconds, outcome)
+        waiting.start_soon(_submit_when_up, engine, intent, source, seconds, outcome, own)
 
 
 class Outcome(enum.Enum):
@@ -124,12 +174,13 @@ class Outcome(enum.Enum):
     LINK_LOST = "link lost"  # the broker said the session is down before the engine knew
 
 
-async def _submit_unless_down(engine: Engine, intent: OrderIntent, *, source: str) -> Outcome:
+async def _submit_unless_down(engine: Engine, intent: OrderIntent, *, source: str,
+                              deadline: dt.datetime | None) -> Outcome:
     """Submit ``intent``, unless the broker session is down (then nothing is journaled)."""
     if not engine.statistics().session_up:
         return Outcome.DOWN
     try:
-        await engine.submit(intent)
+        await engine.submit(intent, deadline=deadline)
     except BrokerError as e:
         if not engine.statistics().session_up:
             return Outcome.DOWN
@@ -142,7 +193,7 @@ async def _submit_unless_down(engine: Engine, intent: OrderIntent, *, source: st
 
 
 async def _submit_when_up(engine: Engine, intent: OrderIntent, source: str, seconds: float,
-                          outcome: Outcome) -> None:
+                          outcome: Outcome, own: dt.datetime | None) -> None:
     """Submit ``intent`` once the session is back, within ``seconds`` (``outcome``: why the
     last attempt did not). Only the waiting is bounded: a submission under way is never cut
     off by the deadline."""
@@ -159,7 +210,7 @@ async def _submit_when_up(engine: Engine, intent: OrderIntent, source: str, seco
                 log.error("intent_expired", intent_id=intent.intent_id, source=source,
                           error=f"the broker session was still down after {seconds:.0f} s")
                 return
-            outcome = await _submit_unless_down(engine, intent, source=source)
+            outcome = await _submit_unless_down(engine, intent, source=source, deadline=own)
 
 
 async def _session_changed(events: trio.MemoryReceiveChannel[EngineEvent]) -> bool:
@@ -186,20 +237,33 @@ async def _apply_once(engine: Engine, request: ControlRequest, number: int) -> N
     await engine.record_control(request.request_id, line=number)
 
 
-def status_line(engine: Engine) -> str:
+def status_line(engine: Engine, *, venue: str | None = None, now: dt.datetime | None = None,
+                next_hook: dt.datetime | None = None) -> str:
+    """The status line: the venue and the time (UTC) when given, the link, the trading state,
+    the intents and fills, and when the strategy hook runs next (exchange time), most
+    important first, since a narrow terminal cuts the end off."""
     stats = engine.statistics()
     link = "connected" if stats.session_up else "DISCONNECTED"
-    return (f"hydra: {link} | risk {stats.trading_state.value} | working {stats.working} | "
-            f"done {stats.finished} (blocked {stats.blocked}) | fills {stats.fills} "
-            f"({stats.filled_quantity} lots)")
+    where = " ".join(part for part in (
+        venue, None if now is None else now.astimezone(dt.UTC).strftime("%H:%M:%S UTC"))
+        if part)
+    hook = "" if next_hook is None else f" | hook {next_hook:%a %H:%M %Z}"
+    return (f"hydra: {where + ' | ' if where else ''}{link} | risk {stats.trading_state.value}"
+            f" | working {stats.working} | done {stats.finished} (blocked {stats.blocked}) | "
+            f"fills {stats.fills} ({stats.filled_quantity} lots){hook}")
 
 
-async def run_status(engine: Engine, *, screen: StatusScreen | None = None) -> None:
+async def run_status(engine: Engine, *, screen: StatusScreen | None = None,
+                     venue: str | None = None, now: Clock | None = None,
+                     schedule: DailySchedule | None = None) -> None:
     """A live status line on ``screen`` (every second); without one (not a terminal), a log
-    line a minute."""
+    line a minute. ``venue``, ``now`` and the hook's ``schedule`` add to the line."""
     while True:
         if screen is not None:
-            screen.show(status_line(engine))
+            moment = None if now is None else now()
+            next_hook = None if schedule is None or moment is None else schedule.next_after(
+                moment)
+            screen.show(status_line(engine, venue=venue, now=moment, next_hook=next_hook))
         else:
             stats = engine.statistics()
             log.info("status", session_up=stats.session_up, trading_state=stats.trading_state.value,

@@ -91,6 +91,14 @@ class Urgency(enum.Enum):
     HIGH = "high"  # from the start (stage 0)
 
 
+class OutsideHours(enum.Enum):
+    """What becomes of an intent that arrives while its contract's market is closed (a break,
+    a weekend, a holiday), by the hours the broker gives."""
+
+    WAIT = "wait"  # held until the next open (within the intent's deadline), then worked
+    REFUSE = "refuse"  # refused at once, in one line naming the next open
+
+
 @attrs.frozen(kw_only=True)
 class ExecutionSettings:
     """How one intent is worked: the patience ladder, TWAP and the slippage guard."""
@@ -108,6 +116,11 @@ class ExecutionSettings:
     twap_jitter: float = attrs.field(default=0.2, validator=fraction)
     urgency: Urgency = attrs.field(default=Urgency.NORMAL,
                                    validator=attrs.validators.instance_of(Urgency))
+    outside_hours: OutsideHours = attrs.field(
+        default=OutsideHours.WAIT, validator=attrs.validators.instance_of(OutsideHours))
+    # True: a TWAP whose horizon runs past the close carries its remaining slices into the
+    # next sessions; False: its horizon is cut at the close (the last slice catches up there).
+    twap_carry: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
 
 def _latched_state(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
@@ -217,6 +230,11 @@ class RunnerSettings:
     # How long an inbox intent without its own "deadline" may wait for a broker session that
     # is down, from when it is read.
     inbox_deadline: float = attrs.field(default=300.0, validator=positive_seconds)
+    # How long one call of the strategy hook may take; a call still running after it is a
+    # hook_error (a thread cannot be killed: it is left to finish, and the next call waits).
+    hook_timeout: float = attrs.field(default=30.0, validator=positive_seconds)
+    # Hook failures in a row (raise, time-out, bad answer) that halt trading until a resume.
+    max_hook_failures: int = attrs.field(default=3, validator=positive_int)
 
     def daily_schedule(self) -> DailySchedule:
         return DailySchedule(at=parse_time("schedule", self.schedule),
@@ -269,6 +287,16 @@ class LoggingSettings:
     format: LogFormat = LogFormat.AUTO
 
 
+def _decimals(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return types.MappingProxyType({key: to_decimal(item) for key, item in value.items()})
+
+
+def _non_negative_each(_: Any, field: attrs.Attribute[Any], value: Mapping[str, Any]) -> None:
+    for key, item in value.items():
+        if not isinstance(item, Decimal) or not item.is_finite() or item < 0:
+            raise InvalidValueError(f"{field.name}.{key}", item, "must be a number, 0 or more")
+
+
 @attrs.frozen(kw_only=True)
 class SlippageSettings:
     """Pre-trade slippage model coefficients and the reconciler's calibration thresholds."""
@@ -277,6 +305,10 @@ class SlippageSettings:
                                               validator=non_negative)
     daily_volatility_bps: Decimal = attrs.field(default=Decimal(120), converter=to_decimal,
                                                 validator=non_negative)
+    # Per symbol, over daily_volatility_bps; at start Hydra puts here what the daily bars
+    # measured (`hydra._market_facts`).
+    volatility_bps: Mapping[str, Decimal] = attrs.field(factory=dict, converter=_decimals,
+                                                        validator=_non_negative_each)
     max_bias_bps: Decimal = attrs.field(default=Decimal(2), converter=to_decimal,
                                         validator=non_negative)
     min_correlation: float = attrs.field(default=0.3)
@@ -288,9 +320,68 @@ class SlippageSettings:
         if isinstance(value, bool) or not isinstance(value, int | float) or not -1 <= value <= 1:
             raise InvalidValueError(field.name, value, "must be a number from -1 to 1")
 
+    def for_symbol(self, symbol: str) -> SlippageSettings:
+        """These settings with ``symbol``'s daily volatility as ``daily_volatility_bps``."""
+        volatility = self.volatility_bps.get(symbol, self.daily_volatility_bps)
+        return attrs.evolve(self, daily_volatility_bps=volatility, volatility_bps={})
+
 
 def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return types.MappingProxyType(dict(value))
+
+
+def _non_negative_days(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidValueError(field.name, value, "must be a whole number of days, 0 or more")
+
+
+MAX_SESSIONS = 250
+"""About a year of sessions: the most daily bars the market facts read."""
+
+
+def _sessions(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
+    positive_int(_, field, value)
+    if value > MAX_SESSIONS:
+        raise InvalidValueError(field.name, value, f"must be at most {MAX_SESSIONS}")
+
+
+def _flags(_: Any, field: attrs.Attribute[Any], value: Mapping[str, Any]) -> None:
+    for key, item in value.items():
+        if not isinstance(item, bool):
+            raise InvalidValueError(f"{field.name}.{key}", item, "must be true or false")
+
+
+@attrs.frozen(kw_only=True)
+class MarketFactsSettings:
+    """Where ADV and daily volatility come from at start, and which month is the front.
+
+    With ``from_bars``, Hydra reads each symbol's daily bars through the broker and measures
+    both over the latest ``sessions`` complete sessions; a symbol with fewer than
+    ``min_sessions`` of them, whose bars fail or take longer than ``wait`` seconds (all
+    symbols together), falls back to the configured ``[adv]`` and volatility; a symbol in
+    ``override`` uses them whatever its bars say."""
+
+    from_bars: bool = attrs.field(default=True, validator=attrs.validators.instance_of(bool))
+    sessions: int = attrs.field(default=20, validator=_sessions)
+    min_sessions: int = attrs.field(default=10)  # volatility needs 3 at least, whatever this says
+    wait: float = attrs.field(default=20.0, validator=positive_seconds)
+    # The front month is the nearest listed one more than this many days before its first
+    # notice day (its last trading day, when cash-settled); a position held within as many
+    # days of its own is warned about at start.
+    roll_days: int = attrs.field(default=5, validator=_non_negative_days)
+    override: Mapping[str, bool] = attrs.field(factory=dict, converter=_frozen_mapping,
+                                               validator=_flags)
+
+    @min_sessions.validator
+    def _at_most_sessions(self, field: attrs.Attribute[Any], value: Any) -> None:
+        _sessions(self, field, value)
+        if value > self.sessions:
+            raise InvalidValueError(field.name, value,
+                                    f"must be at most sessions ({self.sessions})")
+
+    def overrides(self, symbol: str) -> bool:
+        """True when the configured ADV and volatility of ``symbol`` win over its bars."""
+        return self.override.get(symbol, False)
 
 
 _CLIENT_IDS = ("client_id", "diagnostic_client_id", "cli_client_id")
@@ -329,6 +420,7 @@ class HydraConfig:
     logging: LoggingSettings = LoggingSettings()
     slippage: SlippageSettings = SlippageSettings()
     adv: Mapping[str, int] = attrs.field(default=DEFAULT_ADV, converter=_frozen_mapping)
+    market_facts: MarketFactsSettings = MarketFactsSettings()
 
     def execution_for(self, strategy: str) -> ExecutionSettings:
         """The execution settings of ``strategy``: its override, else the defaults."""

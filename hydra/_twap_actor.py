@@ -20,7 +20,7 @@ import attrs
 import structlog
 import trio
 
-from ._core._twap import chunk_sizes, plan_twap
+from ._core._twap import TwapPlan, chunk_sizes, plan_twap
 from ._enums import OrderStatus
 from ._ids import ClientOrderId
 from ._messages import RiskMessage
@@ -35,6 +35,7 @@ async def run_twap(
     work: Work,
     *,
     rng: random.Random,
+    plan: TwapPlan | None = None,
     next_order_id: Callable[[], ClientOrderId],
     risk: trio.MemorySendChannel[RiskMessage],
     quotes: Quotes,
@@ -49,8 +50,9 @@ async def run_twap(
     The first slice uses ``work.client_order_id``; later slices, and the later orders of a
     slice above ``max_order_quantity`` (None: no limit), take ``next_order_id()``. A restart
     passes ``first_slice``: it works the first slice with the order already at the broker
-    (sending its report to ``report_to`` itself) instead of placing one."""
-    plan = plan_twap(work.quantity, settings=work.settings, rng=rng)
+    (sending its report to ``report_to`` itself) instead of placing one. ``plan`` (offsets
+    from now) replaces the plan ``rng`` draws, as for a TWAP fitted into the sessions."""
+    plan = plan or plan_twap(work.quantity, settings=work.settings, rng=rng)
     start = trio.current_time()
     planned = filled = 0
     for index, (size, offset, duration) in enumerate(plan.slices()):

@@ -3,9 +3,16 @@ against `serve_gateway` on 127.0.0.1."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+import json
+import pathlib
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import attrs
 import trio
@@ -77,3 +84,43 @@ async def qualified(ib: IB) -> Future:
     return contract
 
 
+
+
+@contextlib.contextmanager
+def sim_gateway_process(log: pathlib.Path, *argv: str) -> Iterator[int]:
+    """``hydra sim-gateway --port 0 ARGV`` in its own process; yields the port it listens on
+    (read from its ``gateway_listening`` log line). Its JSON log goes to ``log``."""
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hydra", "sim-gateway", "--port", "0", *argv],
+            stdout=subprocess.DEVNULL, stderr=sink,
+        )  # fmt: skip
+    try:
+        yield _listening_port(log, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=HANG_GUARD)
+
+
+def _listening_port(log: pathlib.Path, process: subprocess.Popen[bytes]) -> int:
+    deadline = time.monotonic() + 3 * HANG_GUARD
+    while time.monotonic() < deadline and process.poll() is None:
+        for line in log.read_text().splitlines():
+            event = json.loads(line)
+            if event.get("event") == "gateway_listening":
+                return int(event["port"])
+        time.sleep(0.05)
+    raise AssertionError(f"sim-gateway did not start: {log.read_text()[-2000:]}")
+
+
+def run_client_script(script: pathlib.Path, port: int, *, seconds: float) -> dict[str, Any]:
+    """Run a client's user script (``python SCRIPT PORT``) to its end, at most ``seconds``;
+    its last line of output is the JSON of what it saw."""
+    done = subprocess.run(
+        [sys.executable, str(script), str(port)],
+        capture_output=True, text=True, timeout=seconds, check=False,
+    )  # fmt: skip
+    output = done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.returncode == 0, f"{script.name} failed:\n{output}"
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result

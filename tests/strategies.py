@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from hypothesis import strategies as st
 
 from hydra._contracts import LEAN_HOGS, OATS, ContractSpec
+from hydra._core._market_stats import DailyBar
 from hydra._enums import Side
 from hydra._quotes import Quote
 
@@ -56,3 +58,16 @@ broker_prices = st.one_of(
     st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10**6), places=2),
 )
 """A bid or ask as a broker may send it: missing, IB's -1, zero, negative, NaN, or a price."""
+
+
+@st.composite
+def daily_bar_series(draw: st.DrawFn, *, min_size: int = 0, max_size: int = 40
+                     ) -> list[DailyBar]:
+    """Daily bars on distinct days, in no particular order, with prices from 1 to 100,000
+    and volumes up to a million."""
+    days = draw(st.lists(st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 1, 1)),
+                         min_size=min_size, max_size=max_size, unique=True))
+    prices = st.decimals(min_value=1, max_value=100_000, places=2)
+    return [DailyBar(day=day, open=close, high=close, low=close, close=close,
+                     volume=draw(st.integers(min_value=0, max_value=1_000_000)))
+            for day, close in ((day, draw(prices)) for day in days)]

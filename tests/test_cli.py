@@ -153,6 +153,35 @@ def test_values_are_shown_as_the_file_writes_them(
     assert status == 2 and err.endswith(shown + "\n"), err
 
 
+def test_a_strategy_hook_that_does_not_import_is_an_error_naming_the_key_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """config check imports the hook: a module that does not exist, or lacks the function,
+    is one error line naming runner.strategy and its line."""
+    status, err = _check(tmp_path, "[runner]\n# the desk's hook\nstrategy = "
+                         "'no_such_module:f'\n", capsys)
+    assert status == 2
+    assert err == ("config error: runner.strategy: cannot import no_such_module "
+                   "(ModuleNotFoundError: No module named 'no_such_module'), got "
+                   "\"no_such_module:f\" (in hydra.toml, line 3)\n")
+    status, err = _check(tmp_path, "[runner]\nstrategy = 'json:no_such_function'\n", capsys)
+    assert (status, err) == (2, "config error: runner.strategy: json has no function "
+                             "no_such_function, got \"json:no_such_function\" (in hydra.toml,"
+                             " line 2)\n")
+
+
+def test_config_check_imports_a_hook_from_the_current_directory(tmp_path: Path) -> None:
+    """Through the ``hydra`` script, whose sys.path lacks the current directory, a hook
+    module there is found: config check accepts it."""
+    (tmp_path / "desk_hook.py").write_text("def targets(context):\n    return {}\n")
+    (tmp_path / "hydra.toml").write_text("[runner]\nstrategy = 'desk_hook:targets'\n")
+    hydra = Path(sys.executable).parent / "hydra"
+    result = subprocess.run([str(hydra), "config", "check", "hydra.toml"], cwd=tmp_path,
+                            capture_output=True, text=True, check=False)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert 'strategy = "desk_hook:targets"' in result.stdout
+
+
 def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
     """``hydra config check FILE | head -0``: the pipe closes before hydra writes; it exits
     141 (the shell's status for a writer stopped by a closed pipe) with no traceback."""

@@ -187,6 +187,13 @@ def test_wrong_type_is_refused(text: str, field: str) -> None:
         ("[strategies.momo]\npatience = -1\n", "strategies.momo.patience", -1),
         ("[execution]\nslippage_guard = { bps = -3 }\n", "execution.slippage_guard.bps", -3),
         ("[adv]\nZO = 0\n", "adv.ZO", 0),
+        ("[market_facts]\nroll_days = -1\n", "market_facts.roll_days", -1),
+        ("[market_facts]\nsessions = 400\n", "market_facts.sessions", 400),
+        ("[market_facts]\nmin_sessions = 30\n", "market_facts.min_sessions", 30),
+        ("[market_facts]\nwait = 0\n", "market_facts.wait", 0),
+        ("[market_facts.override]\nZO = 1\n", "market_facts.override.ZO", 1),
+        ("[slippage.volatility_bps]\nZO = -5\n", "slippage.volatility_bps.ZO", -5),
+        ('[slippage.volatility_bps]\nZO = "high"\n', "slippage.volatility_bps.ZO", "high"),
     ],
 )
 def test_bad_value_is_refused_by_path(text: str, field: str, value: Any) -> None:
@@ -194,6 +201,20 @@ def test_bad_value_is_refused_by_path(text: str, field: str, value: Any) -> None
     error = config_error(text)
     assert (error.field, error.value) == (field, value)
     assert str(error).startswith(f"{field}: ")
+
+
+def test_market_facts_and_per_symbol_volatility_load() -> None:
+    """[market_facts] with an override table, and a volatility per symbol in exact bps."""
+    config = config_from_table(tomllib.loads(
+        "[market_facts]\nroll_days = 10\nsessions = 60\nmin_sessions = 40\nwait = 5\n"
+        "[market_facts.override]\nHE = true\n"
+        "[slippage.volatility_bps]\nZO = 110.5\n"))
+    facts = config.market_facts
+    assert (facts.roll_days, facts.sessions, facts.min_sessions, facts.wait) == (10, 60, 40, 5.0)
+    assert facts.overrides("HE") and not facts.overrides("ZO")
+    assert config.slippage.volatility_bps == {"ZO": Decimal("110.5")}
+    assert config.slippage.for_symbol("ZO").daily_volatility_bps == Decimal("110.5")
+    assert config.slippage.for_symbol("HE").daily_volatility_bps == Decimal(120)
 
 
 def test_quote_age_limit_can_be_off() -> None:

@@ -1,9 +1,20 @@
+import datetime as dt
 from decimal import Decimal
 
 import attrs
 import pytest
 
-from hydra._contracts import BUILT_IN_CONTRACTS, LEAN_HOGS, OATS, ContractSpec, contract_for
+from hydra._contracts import (
+    BUILT_IN_CONTRACTS,
+    LEAN_HOGS,
+    OATS,
+    ContractSpec,
+    contract_for,
+    delivery_months,
+    delivery_window_opens,
+    first_notice_day,
+    last_trade_day,
+)
 from hydra._errors import InvalidValueError
 
 
@@ -69,3 +80,31 @@ def test_is_on_tick() -> None:
     assert not OATS.is_on_tick(Decimal("350.30"))
     assert LEAN_HOGS.is_on_tick(Decimal("85.325"))
     assert not LEAN_HOGS.is_on_tick(Decimal("85.33"))
+
+
+def test_oats_last_trade_is_the_business_day_before_the_fifteenth() -> None:
+    """ZOH6: 2026-03-14 is a Saturday, so the last trade is Friday 2026-03-13."""
+    assert last_trade_day("ZO", "202603") == dt.date(2026, 3, 13)
+    assert last_trade_day("ZO", "202612") == dt.date(2026, 12, 14)
+
+
+def test_oats_first_notice_is_the_last_business_day_of_the_month_before() -> None:
+    """ZOZ6: 2026-11-30 (a Monday); ZOK7: 2027-04-30 (a Friday); ZOH7: 2027-02-26, since the
+    28th is a Sunday."""
+    assert first_notice_day("ZO", "202612") == dt.date(2026, 11, 30)
+    assert first_notice_day("ZO", "202705") == dt.date(2027, 4, 30)
+    assert first_notice_day("ZO", "202703") == dt.date(2027, 2, 26)
+
+
+def test_hogs_are_cash_settled_and_last_trade_on_the_tenth_business_day() -> None:
+    """HE has no first notice; HEZ6 last trades on 2026-12-14, the tenth weekday."""
+    assert first_notice_day("HE", "202612") is None
+    assert last_trade_day("HE", "202612") == dt.date(2026, 12, 14)
+    assert delivery_window_opens("HE", "202612") == dt.date(2026, 12, 14)
+    assert delivery_window_opens("ZO", "202612") == dt.date(2026, 11, 30)
+
+
+def test_delivery_months_follow_the_cycle_from_this_month() -> None:
+    """Oats list H, K, N, U, Z: from December 2026, Z6 then H7, K7 and so on."""
+    months = delivery_months(OATS, since=dt.date(2026, 12, 1))
+    assert [next(months) for _ in range(4)] == ["202612", "202703", "202705", "202707"]

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from hydra._enums import Side
 from hydra._fill_report import FillReport, fill_report, render_report, report_to_json, tidy
+from hydra._journal import Journal
 from hydra._journal_records import read_journal
 from hydra._settings import SlippageSettings
 from tests.paper_journal import T0, example_journal
@@ -83,27 +85,77 @@ def test_json_is_exact_and_plain(tmp_path: Path) -> None:
         "intent_id": "int-b", "strategy": "carry", "symbol": "ZO", "side": "SELL",
         "quantity": 4, "recorded_at": "2026-03-03T14:30:00+00:00", "arrival_mid": "400.00",
         "filled": 4, "average_price": "399.5625", "predicted_bps": "5",
-        "actual_bps": "10.9375",
+        "actual_bps": "10.9375", "slippage_usd": "87.5", "commission_usd": "0",
+        "cost_usd": "87.5", "cost_bps": "10.9375", "ended": "filled",
     }
     assert data["fills"][0]["price"] == "399.75"
     assert data["slippage"]["bias_bps"] == "4"
 
 
 def test_text_has_both_tables_and_the_verdict(tmp_path: Path) -> None:
-    """The readable form lists intents and fills and ends with the reconciler's verdict."""
+    """The readable form lists intents and fills and ends with the reconciler's verdict: 4
+    fills that agree are not enough to call the model calibrated (30 are needed), unless
+    slippage.min_fills says 4 are."""
     text = render_report(_report(tmp_path))
     assert "Intents (3;" in text and "Fills (5)" in text
     assert "int-b" in text and "+10.94" in text
-    assert text.splitlines()[-1].startswith("Slippage model: 4 fills")
-    assert "bias +2.00 bps, RMSE 3.00 bps" in text and "-> calibrated" in text
+    assert text.splitlines()[-1] == (
+        "Slippage model: 4 fills with predicted and actual slippage: bias +2.00 bps, RMSE 3.00 "
+        "bps, correlation 0.956 -> NOT calibrated: 4 of the 30 fills needed (bias and "
+        "correlation within the limits: needs |bias| <= 2 bps and correlation >= 0.3)")
+    four = fill_report(read_journal(tmp_path / "j.sqlite"),
+                       settings=SlippageSettings(min_fills=4))
+    assert render_report(four).splitlines()[-1].endswith("-> calibrated (needs |bias| <= 2 bps "
+                                                         "and correlation >= 0.3)")
+    assert report_to_json(four)["slippage"]["calibrated"] is True
+    assert report_to_json(_report(tmp_path))["slippage"]["calibrated"] is False
+
+
+def test_every_intent_says_how_it_ended_and_what_it_cost(tmp_path: Path) -> None:
+    """Filled intents say "filled"; one that ended short gives its journaled reason (the
+    intent_finished note, or intent_interrupted after a lost journal); one with no end says
+    so. Costs add the commissions of the commission notes to the shortfall, in dollars and in
+    bps of the notional at the arrival mid."""
+    paper = example_journal(tmp_path / "j.sqlite")
+    paper.journal = Journal.open(paper.path, clock=paper.clock)
+    paper.at(10.1).note("intent_finished", intent_id="int-c", filled=0, quantity=1,
+                        reason="stopped: kill switch: drill")
+    paper.note("commission", execution_id="e1", client_order_id="int-a.1", commission="2.50")
+    paper.note("commission", execution_id="e2", client_order_id="int-a.1", commission="2.50")
+    paper.intent("int-d", side=Side.BUY, quantity=2, arrival_mid="400.00", predicted="1")
+    paper.note("intent_interrupted", intent_id="int-d", filled=0, reason="the journal had lost"
+               " intent int-d; its orders had ended at the broker (0 filled today)")
+    paper.intent("int-e", side=Side.BUY, quantity=1, arrival_mid="400.00", predicted="1")
+    paper.close()
+    report = fill_report(read_journal(paper.path), settings=SETTINGS)
+    a, b, c, d, e = report.intents
+    assert [i.ended for i in (a, b, c, d)] == [
+        "filled", "filled", "stopped: kill switch: drill",
+        "the journal had lost intent int-d; its orders had ended at the broker (0 filled today)"]
+    assert e.ended == "no end journaled (still working, or stopped before it ended)"
+    # int-a: 4 bought at 400.125 against 400.00 is 0.125 × 4 × $50 = $25, plus $5 commission.
+    assert (a.slippage_usd, a.commission_usd, a.cost_usd) == (25, 5, 30)
+    assert a.cost_bps == Decimal("3.75")  # $30 of $80,000
+    text = render_report(report)
+    assert text.splitlines()[-2] == ("Cost: 2 filled intents: shortfall $112.50 + commissions "
+                                     "$5.00 = $117.50, +7.34 bps of $160,000.00 traded")
+    assert all(line.rstrip().endswith(i.ended) for line, i in zip(
+        text.splitlines()[2:7], report.intents, strict=True))
 
 
 def test_an_empty_journal_reports_nothing_and_is_not_calibrated(tmp_path: Path) -> None:
-    """No fills: empty tables, zero counts and an uncalibrated model."""
+    """No fills: empty tables, zero counts, no made-up bias or RMSE, and an uncalibrated
+    model."""
     report = fill_report([], settings=SETTINGS)
     assert (report.intents, report.fills, report.slippage.count) == ((), (), 0)
     assert not report.slippage.calibrated
-    assert "NOT calibrated" in render_report(report)
+    assert render_report(report).splitlines()[-2:] == [
+        "Cost: no filled intent with an arrival mid: no cost to show",
+        "Slippage model: no fills with both a predicted and an actual slippage: nothing to "
+        "judge -> NOT calibrated"]
+    slippage = report_to_json(report)["slippage"]
+    assert (slippage["bias_bps"], slippage["rmse_bps"], slippage["calibrated"]) == (
+        None, None, False)
 
 
 @pytest.mark.parametrize(("value", "text"), [

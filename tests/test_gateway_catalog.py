@@ -12,7 +12,6 @@ from hydra.gateway._catalog import (
     first_notice_day,
     front_month,
     last_trade_day,
-    trading_hours,
 )
 from hydra.gateway._requests import ContractFields
 
@@ -78,6 +77,14 @@ def test_liquid_hours_are_the_day_session() -> None:
     assert "1900" not in details.liquid_hours
 
 
+def test_a_catalog_without_hours_gives_none() -> None:
+    """``hours=False`` (``hydra run --sim --sim-hours none``): empty hours, as from a broker
+    that gives none, so Hydra holds nothing back for them."""
+    catalog = Catalog([OATS], today=MONDAY, hours=False)
+    details = catalog.details(1, catalog.listings[0])
+    assert (details.trading_hours, details.liquid_hours) == ("", "")
+
+
 def test_lookup_by_partial_contract() -> None:
     """Symbol with or without exchange, month or full date, or conId find the one listing;
     a wrong month, exchange or symbol finds nothing."""
@@ -110,13 +117,3 @@ def test_contract_ids_are_stable_and_distinct() -> None:
     two = Catalog([OATS, LEAN_HOGS], today=MONDAY)
     assert [x.wire.con_id for x in one.listings] == [x.wire.con_id for x in two.listings]
     assert len({x.wire.con_id for x in one.listings}) == 2
-
-
-def test_trading_hours_text() -> None:
-    """IB's hours text: one window a day, overnight sessions closing the next day, CLOSED
-    on days without a session."""
-    hours = trading_hours(LEAN_HOGS.trading_hours, MONDAY).split(";")
-    assert hours[0] == "20250303:0830-20250303:1305"
-    assert hours[5:] == ["20250308:CLOSED", "20250309:CLOSED"]
-    overnight = trading_hours(OATS.trading_hours, MONDAY).split(";")
-    assert overnight[:2] == ["20250303:1900-20250304:0745", "20250303:0830-20250303:1320"]

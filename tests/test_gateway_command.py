@@ -17,12 +17,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def test_defaults() -> None:
-    """Port 4002, every product, one month each, seed 1, the default account, no drop."""
+    """Port 4002, every product, every listed month, seed 1, the default account, no drop."""
     args = parse(["sim-gateway"])
     assert (args.port, args.market, args.months, args.seed, args.account, args.drop_at) == (
         4002,
         None,
-        1,
+        None,
         1,
         "DU1234567",
         None,
@@ -83,3 +83,15 @@ def test_markets_of_several_months() -> None:
     ]
     [front] = markets_for(["hogs"], months=1, today=dt.date(2026, 12, 1))
     assert (front.symbol, front.contract.expiry) == ("HE", None)
+
+
+def test_every_listed_month_by_default() -> None:
+    """By default each product serves a year of listed months: oats' five (December 2026 in
+    delivery, so March 2027 to December 2027) and hogs' eight, each its own market."""
+    markets = markets_for(["oats", "hogs"], months=None, today=dt.date(2026, 12, 1))
+    assert [m.contract.expiry for m in markets if m.symbol == "ZO"] == [
+        "202703", "202705", "202707", "202709", "202712"
+    ]
+    assert [m.contract.expiry for m in markets if m.symbol == "HE"] == [
+        "202612", "202702", "202704", "202705", "202706", "202707", "202708", "202710"
+    ]

@@ -46,6 +46,23 @@ def test_the_past_is_the_same_for_a_seed_however_far_it_is_asked() -> None:
     assert past("2").quote[:10] != deep.quote[:10] or past("2").reach(MONDAY_OPEN - 60) is None
 
 
+def test_every_past_minute_is_a_consistent_bar_and_its_trades_lie_within_its_quote() -> None:
+    """A minute's bid high is at or above its open and close, its low at or below them and a
+    tick at least; its trades are within the bid low and the ask high; a minute's close is the
+    open of the minute after it; trades' lots are at least their count."""
+    p = past()
+    p.reach(MONDAY_OPEN - 30 * 86_400)
+    for i, ((o, h, lo, c, spread), (n, lots, to, th, tl, tc)) in enumerate(
+        zip(p.quote, p.trades, strict=True)
+    ):
+        assert lo >= 1 and lo <= min(o, c) <= max(o, c) <= h and spread >= 1
+        assert i == 0 or c == p.quote[i - 1][0]
+        if n:
+            assert lots >= n and lo <= min(to, tl, tc) <= max(to, th, tc) <= h + spread
+        else:
+            assert (lots, to, th, tl, tc) == (0, 0, 0, 0, 0)
+
+
 def test_the_past_ends_at_the_opening_quote_and_keeps_to_trading_hours() -> None:
     """The newest minute closes at the opening bid; no minute falls in the 07:45–08:30 break
     or on a Saturday; the head is about `HISTORY_DAYS` back."""
@@ -111,7 +128,7 @@ def test_live_bars_come_from_the_exchange_record() -> None:
                         use_rth=False, sessions=p.sessions)  # fmt: skip
     trades.add_live(touches, prints)
     [bar] = trades.bars(Decimal("0.25"))
-    assert (bar.open, bar.close, bar.volume, bar.count) == (Decimal("350.25"), 350, 4, 2)
+    assert (bar.open, bar.close, bar.volume, bar.trades) == (Decimal("350.25"), 350, 4, 2)
 
 
 def test_periods_are_read_as_ib_writes_them() -> None:

@@ -156,6 +156,16 @@ async def test_connect_and_read_contract_details(served: Served) -> None:
     assert not broker.connected
 
 
+async def test_daily_bars_of_a_listed_month_and_a_refused_one(served: Served) -> None:
+    """Daily TRADES bars come back as Hydra's (none from this market without trades); a
+    month the gateway does not list is refused by name, not answered with silence."""
+    async with open_ib_broker(served.settings) as broker:
+        with trio.fail_after(HANG_GUARD):
+            assert await broker.daily_bars(OATS.for_month("202505"), sessions=5) == ()
+            with pytest.raises(InvalidValueError, match="ZO 202612"):
+                await broker.daily_bars(OATS.for_month("202612"), sessions=5)
+
+
 async def test_unknown_symbol_is_an_invalid_value(served: Served) -> None:
     """An unknown symbol is refused with InvalidValueError (IB answers 200)."""
     async with open_ib_broker(served.settings) as broker:

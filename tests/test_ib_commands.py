@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from ib_async import IB, Future, LimitOrder
+from ib_async import IB, ContFuture, Future, LimitOrder
 
 from hydra.cli import main
 
@@ -68,11 +68,35 @@ def _rest_an_order(port: int) -> None:
     """Another program (client id 1) leaves a resting buy far below the market."""
     ib = IB()
     ib.connect("127.0.0.1", port, clientId=1, timeout=10)
-    oats = Future("ZO", exchange="CBOT")
+    front = ContFuture("ZO", "CBOT")  # the gateway lists a year of months: the nearest
+    ib.qualifyContracts(front)
+    oats = Future(conId=front.conId, exchange="CBOT")
     ib.qualifyContracts(oats)
     ib.placeOrder(oats, LimitOrder("BUY", 2, 300.0, orderRef="someone-else.1"))
     ib.sleep(0.5)
     ib.disconnect()
+
+
+def _buy_one(port: int) -> None:
+    """Another program (client id 1) buys one oats contract at any price up to 1000."""
+    ib = IB()
+    ib.connect("127.0.0.1", port, clientId=1, timeout=10)
+    oats = Future("ZO", exchange="CBOT")
+    ib.qualifyContracts(oats)
+    ib.placeOrder(oats, LimitOrder("BUY", 1, 1000.0, orderRef="someone-else.2"))
+    ib.sleep(0.5)
+    ib.disconnect()
+
+
+def test_positions_of_a_held_contract_print_alone(gateway_port: int) -> None:
+    """positions with a position held: the report alone on standard output, and no log of
+    the contract IB reports before Hydra knows it on standard error."""
+    _buy_one(gateway_port)
+    done = _hydra("positions", port=gateway_port, confirmed=None)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "positions: 1" and lines[1].startswith("  ZO ") and len(lines) == 2
+    assert done.stderr == ""
 
 
 def _hydra(*argv: str, port: int, confirmed: str | None) -> subprocess.CompletedProcess[str]:
@@ -155,6 +179,19 @@ def test_status_prints_its_report_alone_on_standard_output(gateway_port: int) ->
     lines = done.stdout.splitlines()
     assert lines[0].startswith("connected: ") and lines[1] == "working orders: 0"
     assert lines[2:] == ["positions: 0"] and done.stderr == ""
+
+
+@pytest.mark.parametrize(("command", "report"), [
+    ("positions", ["positions: 0"]), ("cancel-all", ["global cancel sent for 1 working order(s)"]),
+])
+def test_positions_and_cancel_all_print_their_report_alone(
+    gateway_port: int, command: str, report: list[str]
+) -> None:
+    """positions and cancel-all in their own process: their report alone on standard
+    output, nothing on standard error (no IB notices, no log lines)."""
+    _rest_an_order(gateway_port)
+    done = _hydra(command, port=gateway_port, confirmed=None)
+    assert (done.returncode, done.stdout.splitlines(), done.stderr) == (0, report, "")
 
 
 def test_status_lists_working_orders_and_cancel_all_clears_them(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from decimal import Decimal
@@ -10,6 +11,7 @@ import attrs
 import pytest
 from ib_async import (
     AccountValue,
+    BarData,
     CommissionReport,
     ContractDetails,
     Execution,
@@ -26,14 +28,21 @@ from ib_async import Position as IBPosition
 
 from hydra._contracts import OATS
 from hydra._enums import OrderStatus, OrderType, Side, TimeInForce
-from hydra._errors import BrokerError, QuoteUnusableError, UnsupportedOrderTypeError
+from hydra._errors import (
+    BrokerError,
+    InvalidValueError,
+    QuoteUnusableError,
+    UnsupportedOrderTypeError,
+)
 from hydra._ids import ClientOrderId, IntentId
 from hydra._orders import OrderRequest
 from hydra.ib._convert import (
     client_order_id_from_ib,
     commission_from_ib,
     contract_month_from_ib,
+    daily_duration,
     from_ib_account_values,
+    from_ib_bar,
     from_ib_contract_details,
     from_ib_fill,
     from_ib_position,
@@ -266,3 +275,34 @@ def test_small_conversions() -> None:
     assert intent_id_of(ClientOrderId("int-x.2")) == "int-x"
     assert intent_id_of(ClientOrderId("plain")) == "plain"
     assert price_from_ib(0.1) == Decimal("0.1")
+
+
+def test_a_daily_bar_from_ib_is_exact_and_dated() -> None:
+    """IB's float prices become the decimals meant; a bar dated with a time of day (IB's
+    formatDate 2) keeps its date."""
+    bar = BarData(date=dt.date(2025, 2, 28), open=350.25, high=352.0, low=349.75, close=351.5,
+                  volume=1612.0, average=351.0, barCount=300)
+    converted = from_ib_bar(bar)
+    assert (converted.day, converted.open, converted.close, converted.volume) == (
+        dt.date(2025, 2, 28), Decimal("350.25"), Decimal("351.5"), 1612)
+    timed = dataclasses.replace(bar, date=dt.datetime(2025, 2, 28, 13, 20, tzinfo=dt.UTC))
+    assert from_ib_bar(timed).day == dt.date(2025, 2, 28)
+
+
+@pytest.mark.parametrize(("field", "changes"), [
+    ("volume", {"volume": -1.0}), ("volume", {"volume": float("nan")}),
+    ("volume", {"volume": 2.5}), ("close", {"close": 0.0}), ("low", {"low": float("nan")}),
+])
+def test_a_bad_daily_bar_from_ib_names_the_field(field: str, changes: dict[str, float]) -> None:
+    """IB's "no value" markers (-1, NaN, 0) are refused at the boundary, naming the field."""
+    bar = BarData(date=dt.date(2025, 2, 28), open=350.25, high=352.0, low=349.75, close=351.5,
+                  volume=1612.0)
+    with pytest.raises(InvalidValueError) as caught:
+        from_ib_bar(dataclasses.replace(bar, **changes))  # type: ignore[arg-type]
+    assert caught.value.field == field
+
+
+def test_the_daily_duration_covers_weekends() -> None:
+    """Twenty sessions are four weeks of calendar days, and a few more for holidays."""
+    assert daily_duration(20) == "32 D"
+    assert daily_duration(1) == "6 D"

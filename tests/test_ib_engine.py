@@ -17,6 +17,7 @@ from pathlib import Path
 import attrs
 import pytest
 import trio
+from structlog.testing import capture_logs
 
 from hydra import (
     OATS,
@@ -355,6 +356,27 @@ async def test_a_restart_does_not_journal_a_commission_twice(
     commissions = [p["execution_id"] for _, kind, p in journal.events()
                    if kind is EventKind.NOTE and p["what"] == "commission"]
     assert fills and sorted(commissions) == sorted(fills)
+
+
+async def test_a_restart_counts_the_re_reported_executions_in_one_line(
+    served: Served, tmp_path: Path
+) -> None:
+    """Through IB a start brings the day's executions and their commissions again: each
+    execution journaled before is counted, not logged one by one (a commission re-report
+    between them does not end the count)."""
+    path = tmp_path / "j.sqlite"
+    with capture_logs() as logs:
+        for _ in range(3):
+            async with open_ib_hydra(served, path, FAST) as engine:
+                await (await engine.submit(OrderIntent(
+                    contract=OATS, side=Side.BUY, quantity=1, policy=Policy.CROSS))).wait_done()
+                await trio.sleep(0.2)
+    assert [e for e in logs if e["event"] == "duplicate_execution_ignored"] == []
+    counts = [e["count"] for e in logs if e["event"] == "duplicate_executions_ignored"]
+    fills = [e for e in logs if e["event"] == "fill"]
+    # The second start re-reports one execution, the third two, each both on IB's stream at
+    # connect and in the start's own resync: at most those two bursts a start.
+    assert len(fills) == 3 and len(counts) <= 4 and sum(counts) == 2 * (1 + 2)
 
 
 async def test_an_order_whose_step_ib_refuses_is_still_cancelled_and_confirmed(

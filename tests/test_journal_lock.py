@@ -107,8 +107,9 @@ def test_hydra_run_on_a_held_journal_says_who_holds_it(tmp_path: Path) -> None:
     config.write_text(f'[journal]\npath = "{path}"\n[runner]\ninbox = "{tmp_path / "in"}"\n')
     with JournalProcess(path) as holder:
         result = subprocess.run(
-            [sys.executable, "-m", "hydra", "run", "--sim", "--config", str(config),
-             "--journal", str(path)], capture_output=True, text=True, timeout=60,
+            [sys.executable, "-m", "hydra", "run", "--sim",
+             "--sim-hours", "none", "--config", str(config), "--journal", str(path)],
+            capture_output=True, text=True, timeout=60,
         )
         assert result.returncode != 0
         (line,) = [x for x in result.stderr.splitlines() if f"pid {holder.pid}" in x]

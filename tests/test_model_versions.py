@@ -47,6 +47,17 @@ def test_first_version_predicts_as_the_configured_model(
     assert prediction.bps == prediction.crossing_bps + prediction.impact_bps
 
 
+def test_impact_uses_the_symbols_own_volatility() -> None:
+    """A symbol with a volatility of its own (measured from its bars at start) has its impact
+    from it; another symbol keeps ``daily_volatility_bps``."""
+    settings = SlippageSettings(daily_volatility_bps=D(120), volatility_bps={"HE": D(200)})
+    order = {"spread": D("0.25"), "mid": D("400"), "aggressiveness": D(0),
+             "participation": D("0.01"), "settings": settings}
+    version = first_version(T0)
+    assert version.predict(symbol="HE", policy=Policy.TWAP, **order).impact_bps == D(10)
+    assert version.predict(symbol="ZO", policy=Policy.TWAP, **order).impact_bps == D(6)
+
+
 def test_weights_apply_to_their_symbol_and_policy_only() -> None:
     """A version's weights for ZO/cross change ZO's crossing orders, not its patient ones."""
     version = ModelVersion(version_id="v2", created_at=T0, reason="test", weights={

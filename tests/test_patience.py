@@ -176,3 +176,13 @@ async def test_chunks_stop_at_the_first_blocked_order(
     report = _report(children, 12)
     assert report.filled == 4 and report.blocked
     assert report.block_reason == "trading_state HALTED violates limit: ACTIVE"
+
+
+@pytest.mark.parametrize(("policy", "stages"), [
+    (Policy.PATIENCE, ["resting", "stepped"]), (Policy.PASSIVE, ["passive"])])
+async def test_each_stage_is_logged_by_its_name(
+    autojump_clock: trio.testing.MockClock, policy: Policy, stages: list[str],
+) -> None:
+    """ladder_stage names the stage ("resting", "passive"), not an enum's repr or number."""
+    _, _, logs, _ = await _run((), attrs.evolve(_work(), policy=policy))
+    assert [e["stage"] for e in logs if e["event"] == "ladder_stage"][:len(stages)] == stages

@@ -50,7 +50,7 @@ def test_fill_report_json_is_one_object(hydra: Hydra, example: Path,
     assert [f["execution_id"] for f in data["fills"]] == ["e3", "e4", "e5"]
     assert data["slippage"] == {
         "count": 2, "bias_bps": "4", "rmse_bps": "4.123106", "correlation": 1.0,
-        "calibrated": False, "max_bias_bps": "2", "min_correlation": 0.3,
+        "calibrated": False, "max_bias_bps": "2", "min_correlation": 0.3, "min_fills": 30,
     }
 
 

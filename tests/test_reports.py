@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import attrs
+
 from hydra._enums import OrderStatus, OrderType, Side
 from hydra._ids import ClientOrderId, ExecutionId, IntentId
 from hydra._orders import Fill
-from hydra._reports import ChildOrderReport, ExecutionReport
+from hydra._reports import ChildOrderReport, ExecutionReport, price_text
 
 AT = dt.datetime(2026, 12, 1, 15, 0, tzinfo=dt.UTC)
 
@@ -59,3 +61,27 @@ def test_a_rejection_keeps_its_code_and_text() -> None:
     report = _report(_child(1, OrderStatus.REJECTED, reason="201: Order rejected - margin"),
                      quantity=5)
     assert report.end_reason == "201: Order rejected - margin"
+
+
+def test_the_finished_line_shows_price_fill_shortfall_and_reason() -> None:
+    """intent_finished shows filled of quantity, the average price, shortfall to two
+    decimals and why it ended short."""
+    report = attrs.evolve(_report(_child(1, OrderStatus.CANCELLED, filled=2,
+                                         reason="stopped: kill switch: drill")),
+                          predicted_bps=Decimal("1.23456"))
+    assert report.log_fields() == {
+        "side": "BUY", "symbol": "ZO", "filled": "2/10", "average_price": "350.25",
+        "shortfall_bps": "3.57", "predicted_bps": "1.23", "reason": "stopped: kill switch: drill",
+    }
+    unfilled = _report(_child(1, OrderStatus.BLOCKED, reason="trading_state HALTED",
+                              denied_by=("trading_state",)))
+    assert unfilled.log_fields() | {"reason": None} == {
+        "side": "BUY", "symbol": "ZO", "filled": "0/10", "average_price": None,
+        "shortfall_bps": None, "predicted_bps": None, "reason": None}
+    assert unfilled.log_fields()["reason"] == "trading_state HALTED"
+
+
+def test_prices_show_two_to_four_decimals() -> None:
+    """Whole ticks keep two decimals, an average is cut at four."""
+    assert [price_text(Decimal(p)) for p in ("350", "350.5", "350.125", "350.33333")] == [
+        "350.00", "350.50", "350.125", "350.3333"]

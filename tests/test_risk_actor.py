@@ -1,11 +1,13 @@
 """The risk actor and its finalizer, through the whole engine on the simulated exchange."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import trio
 import trio.testing
 from simulated import journal_notes, last_statuses, open_engine, quiet_oats
+from structlog.testing import capture_logs
 
 from hydra import (
     OATS,
@@ -95,3 +97,70 @@ async def test_an_intent_beyond_the_position_limit_is_refused_at_submit(
                                                 intent_id="huge"))
             assert not await engine.was_submitted("huge")
         assert exchange.statistics().orders == 0
+
+
+async def test_each_fill_is_one_log_line_and_re_reports_are_one_count(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Each new fill is logged once with its price, quantity and slippage to two decimals;
+    a restart, which re-reports the day's executions, logs one count of them instead of a
+    line each."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        with capture_logs() as first:
+            async with open_engine(exchange, path) as engine:
+                reports = [await (await engine.submit(OrderIntent(
+                    contract=OATS, side=side, quantity=2, policy=Policy.CROSS))).wait_done()
+                    for side in (Side.BUY, Side.SELL, Side.BUY)]
+        with capture_logs() as second:
+            async with open_engine(exchange, path):
+                pass
+    fills = [e for e in first if e["event"] == "fill"]
+    assert [(f["side"], f["quantity"], f["price"]) for f in fills] == [
+        (fill.side.value, fill.quantity, str(fill.price)) for r in reports for fill in r.fills]
+    assert len(fills) == 3 and all(f["symbol"] == "ZO" for f in fills)
+    assert all(f["slippage_bps"] == f"{Decimal(f['slippage_bps']):.2f}" for f in fills)
+    assert [e for e in second if e["event"] == "fill"] == []
+    (duplicates,) = [e for e in second if e["event"] == "duplicate_executions_ignored"]
+    assert duplicates["count"] == len(fills)
+
+
+async def test_an_intent_ended_by_a_kill_journals_why_in_its_finished_note(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The intent_finished note carries the end reason (what fill-report shows): the kill's,
+    for a resting order the kill cancelled; none for an intent that filled."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine:
+            filled = await (await engine.submit(OrderIntent(
+                contract=OATS, side=Side.BUY, quantity=1, policy=Policy.CROSS))).wait_done()
+            resting = await engine.submit(OrderIntent(
+                contract=OATS, side=Side.BUY, quantity=2, policy=Policy.PASSIVE))
+            await trio.sleep(5)
+            await engine.kill("drill")
+            killed = await resting.wait_done()
+    notes = {n["intent_id"]: n for n in journal_notes(path, "intent_finished")}
+    assert notes[filled.intent_id]["reason"] is None
+    assert notes[killed.intent_id]["reason"] == killed.end_reason
+    assert killed.end_reason == "stopped: kill switch: drill"
+
+
+async def test_a_strategy_halt_survives_a_restart_until_resume(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The runner's halt for a failing hook is latched like the kill switch: the next start
+    is HALTED until a resume, and it is journaled as strategy_halted, never as a kill."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine:
+            await engine.halt_strategy("strategy hook desk failed 3 times in a row")
+        async with open_engine(exchange, path) as engine:
+            assert engine.statistics().trading_state is TradingState.HALTED
+            await engine.resume(reason="hook fixed")
+            assert engine.statistics().trading_state is TradingState.ACTIVE
+    (halt,) = journal_notes(path, "strategy_halted")
+    assert (halt["cause"], halt["reason"]) == (
+        "strategy_halted", "strategy hook desk failed 3 times in a row")
+    assert journal_notes(path, "kill_switch") == []
+    assert journal_notes(path, "resume")[0]["cleared"] == ["strategy_halted"]

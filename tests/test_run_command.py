@@ -29,7 +29,7 @@ from hydra._journal import EventKind, Journal
 from hydra._settings import HydraConfig
 from hydra._stop_reasons import describe_error
 from hydra.cli import main
-from hydra.cli._run_command import DRAIN_CUT_SHORT
+from hydra.cli._run_command import DRAIN_CUT_SHORT, drain_line
 from hydra.cli._shared import broker_settings
 from hydra.ib._broker import IB_SYNC_TIMEOUT
 from tests.tiny_disk import mounted_tiny_disk
@@ -73,6 +73,23 @@ def test_live_without_confirmation_is_refused_in_one_line(capsys: object) -> Non
     assert len(err.strip().splitlines()) == 1 and "HYDRA_LIVE_CONFIRMED" in err
 
 
+def test_a_hook_module_that_fails_to_import_stops_run_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hydra run with a hook module that raises as it loads: exit 2 and one line naming
+    runner.strategy, its line and the cause, before anything connects (no journal)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "modules", dict(sys.modules))
+    (tmp_path / "bad_desk.py").write_text("import json\nraise RuntimeError('no model file')\n")
+    (tmp_path / "hydra.toml").write_text('[journal]\npath = "j.sqlite"\n\n[runner]\n'
+                                         'strategy = "bad_desk:targets"\n')
+    assert main(["run", "--sim", "--config", "hydra.toml"]) == 2
+    assert capsys.readouterr().err == (
+        "config error: runner.strategy: cannot import bad_desk (RuntimeError: no model file), "
+        "got \"bad_desk:targets\" (in hydra.toml, line 5)\n")
+    assert not (tmp_path / "j.sqlite").exists()
+
+
 def test_run_sim_works_an_inbox_intent_and_drains_on_ctrl_c(tmp_path: Path) -> None:
     """hydra run --sim refuses the inbox's bad lines by number (an id with a NUL, one of
     200,000 characters: neither reaches the gateway), picks the good intent after them, fills
@@ -86,8 +103,9 @@ def test_run_sim_works_an_inbox_intent_and_drains_on_ctrl_c(tmp_path: Path) -> N
     inbox.write_text("".join(json.dumps(line) + "\n" for line in bad)
                      + '{"symbol": "ZO", "side": "BUY", "quantity": 2, "policy": "cross"}\n')
     process = subprocess.Popen(
-        [sys.executable, "-m", "hydra", "run", "--sim", "--config", str(config),
-         "--journal", str(journal)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "hydra", "run", "--sim",
+         "--sim-hours", "none", "--config", str(config), "--journal", str(journal)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -128,8 +146,9 @@ def test_on_a_terminal_log_lines_never_land_on_the_status_line(tmp_path: Path) -
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "hydra", "run", "--sim", "--config", str(config),
-         "--journal", str(journal)], stdin=follower, stdout=follower, stderr=follower, env=environ)
+        [sys.executable, "-m", "hydra", "run", "--sim",
+         "--sim-hours", "none", "--config", str(config), "--journal", str(journal)],
+        stdin=follower, stdout=follower, stderr=follower, env=environ)
     os.close(follower)
     chunks: list[bytes] = []
     reader = threading.Thread(target=_read_all, args=(leader, chunks))
@@ -151,7 +170,68 @@ def test_on_a_terminal_log_lines_never_land_on_the_status_line(tmp_path: Path) -
     assert status and all(len(line) <= 79 for line in status)
     assert not [line for line in lines if "hydra: " in line[1:]]
     assert any("intent_finished" in line for line in lines)
-    assert any(line.startswith("hydra: DRAINING") for line in status)
+    assert any(line.startswith("hydra: SIM ") and " UTC | connected | risk ACTIVE" in line
+               for line in status)
+    assert any(line.startswith("hydra: DRAINED: nothing working") for line in status)
+
+
+def test_on_a_terminal_the_drain_counts_down(tmp_path: Path) -> None:
+    """Ctrl-C with an order resting: the status line counts the drain down (3 s, 2 s, 1 s
+    left, with the working count), then says time is up, and the run exits 0."""
+    journal, inbox = tmp_path / "journal.sqlite", tmp_path / "inbox.jsonl"
+    config = tmp_path / "hydra.toml"
+    config.write_text(f'[execution]\npatience = 600.0\n[shutdown]\ndrain_timeout = 3.0\n'
+                      f'[journal]\npath = "{journal}"\n[runner]\ninbox = "{inbox}"\n')
+    inbox.write_text(RESTING)
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hydra", "run", "--sim",
+         "--sim-hours", "none", "--config", str(config), "--journal", str(journal)],
+        stdin=follower, stdout=follower, stderr=follower, env=environ)
+    os.close(follower)
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_read_all, args=(leader, chunks))
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not _working(journal) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+        reader.join(timeout=10)
+        os.close(leader)
+    screen = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    lines = [line for piece in screen.split("\r\x1b[K") for line in piece.split("\n")]
+    drain = [line for line in lines if line.startswith("hydra: DRAIN")]
+    assert drain[:3] == [f"hydra: DRAINING 1 working | {n} s left | SIGINT again cancels now"
+                         for n in (3, 2, 1)]
+    assert "hydra: DRAINING 1 working | drain time is up: cancelling what is left" in drain
+
+
+def _working(journal: Path) -> bool:
+    if not journal.exists() or not journal.stat().st_size:
+        return False
+    reader = Journal.open_read_only(journal)  # while hydra run writes it
+    try:
+        return [order.status for order in reader.orders()] == [OrderStatus.WORKING]
+    finally:
+        reader.close()
+
+
+def test_the_drain_line_counts_whole_seconds_down() -> None:
+    """The drain's status line: seconds left rounded up, then time up, and drained."""
+    sigterm = signal.SIGTERM
+    assert drain_line(sigterm, working=2, left=29.2) == (
+        "hydra: DRAINING 2 working | 30 s left | SIGTERM again cancels now")
+    assert drain_line(sigterm, working=None, left=5) == (
+        "hydra: DRAINING starting | 5 s left | SIGTERM again cancels now")
+    assert drain_line(sigterm, working=1, left=-0.5) == (
+        "hydra: DRAINING 1 working | drain time is up: cancelling what is left")
+    assert drain_line(sigterm, working=0, left=12) == "hydra: DRAINED: nothing working, closing"
 
 
 def _read_all(fd: int, chunks: list[bytes]) -> None:
@@ -197,8 +277,8 @@ class Run:
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "hydra", "run", "--paper", "--config", str(config),
-                 *(["--sim", "--journal", str(self.journal)] if gateway_port is None else []),
-                 *flags],
+                 *(["--sim", "--sim-hours", "none", "--journal", str(self.journal)]
+                   if gateway_port is None else []), *flags],
                 env=os.environ if gateway_port is None
                 else {**os.environ, "IB_GATEWAY_PORT": str(gateway_port)},
                 stdout=subprocess.DEVNULL, stderr=log, text=True,
@@ -466,3 +546,143 @@ def test_a_full_disk_stops_the_run_in_one_line(tmp_path: Path) -> None:
         assert "order_unmanaged" not in run.notes()
         assert [entry["client_order_id"] for entry in run.logged("ib_order_cancel_sent")] == [
             run.first_order()]
+
+
+# --- the strategy hook: real `hydra` script processes, each hook in its current directory ------
+
+HUNG_HOOK = """\
+import pathlib
+
+HERE = pathlib.Path(__file__).parent
+
+
+def targets(context):
+    (HERE / "called").write_text(context.now.isoformat())
+    (HERE / "release").read_text()  # a FIFO: blocks until the test opens it for writing
+    return {"ZO": 1}
+"""
+
+RAISING_ASYNC_HOOK = """\
+import pathlib
+
+import trio
+
+
+async def targets(context):
+    await trio.sleep(0.1)
+    (pathlib.Path(__file__).parent / "called").write_text(context.now.isoformat())
+    raise LookupError("no signal for\\n ZO today")
+"""
+
+GARBAGE_HOOK = """\
+import pathlib
+
+
+def targets(context):
+    (pathlib.Path(__file__).parent / "called").write_text(context.now.isoformat())
+    return "buy some oats"
+"""
+
+
+def _next_minute(*, at_least: float) -> dt.datetime:
+    """The first whole UTC minute at least ``at_least`` seconds from now."""
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=at_least + 60)
+    return soon.replace(second=0, microsecond=0)
+
+
+class HookRun:
+    """``hydra run --sim`` through the ``hydra`` script in ``directory``, whose ``desk.py``
+    is the hook, called once at ``at`` (UTC)."""
+
+    def __init__(self, directory: Path, hook: str, *, at: dt.datetime, settings: str) -> None:
+        directory.mkdir()
+        self.directory, self.journal = directory, directory / "journal.sqlite"
+        self.inbox, self.log = directory / "inbox.jsonl", directory / "stderr.log"
+        (directory / "desk.py").write_text(hook)
+        (directory / "hydra.toml").write_text(
+            f'[journal]\npath = "{self.journal}"\n[logging]\nformat = "json"\n'
+            f'[runner]\nstrategy = "desk:targets"\ninbox = "{self.inbox}"\n'
+            f'schedule = "{at:%H:%M}"\ndays = "Mon-Sun"\ntime_zone = "UTC"\n{settings}')
+        hydra = shutil.which("hydra", path=str(Path(sys.executable).parent))
+        assert hydra is not None
+        with self.log.open("w") as err:
+            self.process = subprocess.Popen([hydra, "run", "--sim",
+                                             "--sim-hours", "none", "--config", "hydra.toml",
+                                             "--journal", str(self.journal)],
+                                            cwd=directory, stdout=subprocess.DEVNULL, stderr=err)
+
+    def wait_for(self, condition: Callable[[], object], what: str, deadline: float) -> None:
+        while not condition():
+            assert self.process.poll() is None, f"exited before {what}: {self.log.read_text()}"
+            assert time.monotonic() < deadline, f"no {what}"
+            time.sleep(0.1)
+
+    def called(self) -> bool:
+        return (self.directory / "called").exists()
+
+    def notes(self, what: str) -> list[dict[str, Any]]:
+        if not self.journal.exists() or not self.journal.stat().st_size:
+            return []
+        reader = Journal.open_read_only(self.journal)  # while hydra run writes it
+        try:
+            return [p for _, kind, p in reader.events() if kind is EventKind.NOTE
+                    and p["what"] == what]
+        finally:
+            reader.close()
+
+    def settled(self) -> bool:
+        return _settled(self.journal)
+
+    def stop(self) -> str:
+        """Ctrl-C; standard error once it has exited 0."""
+        self.process.send_signal(signal.SIGINT)
+        assert self.process.wait(timeout=60) == 0, self.log.read_text()
+        return self.log.read_text()
+
+
+def test_hooks_that_hang_raise_or_answer_garbage_never_stop_the_runner(tmp_path: Path) -> None:
+    """Three runners, each through the ``hydra`` script with its hook module in its current
+    directory. A hook blocked on a FIFO the test never opens is cut off at hook_timeout while
+    an inbox intent is worked and filled, journaled as hook_error, and (max_hook_failures = 1)
+    halts trading as strategy_halted; an ``async def`` hook that raises, and a plain one that
+    answers a string, are each one hook_error with a one-line reason, and an intent after
+    them is still worked. Each exits 0 on Ctrl-C (the hung thread too), without an
+    unrecoverable_error."""
+    at = _next_minute(at_least=15)
+    hung = HookRun(tmp_path / "hung", HUNG_HOOK, at=at,
+                   settings="hook_timeout = 8.0\nmax_hook_failures = 1\n")
+    os.mkfifo(hung.directory / "release")
+    raising = HookRun(tmp_path / "raising", RAISING_ASYNC_HOOK, at=at, settings="")
+    garbage = HookRun(tmp_path / "garbage", GARBAGE_HOOK, at=at, settings="")
+    runs = (hung, raising, garbage)
+    try:
+        deadline = time.monotonic() + 120
+        hung.wait_for(hung.called, "hook call", deadline)
+        hung.inbox.write_text(
+            '{"symbol": "ZO", "side": "BUY", "quantity": 2, "policy": "cross"}\n')
+        hung.wait_for(lambda: hung.notes("strategy_halted"), "strategy_halted", deadline)
+        for run in (raising, garbage):
+            run.wait_for(lambda run=run: run.notes("hook_error"), "hook_error", deadline)
+            run.inbox.write_text(
+                '{"symbol": "ZO", "side": "BUY", "quantity": 1, "policy": "cross"}\n')
+            run.wait_for(run.settled, "the intent worked", deadline)
+        logs = {run.directory.name: run.stop() for run in runs}
+    finally:
+        for run in runs:
+            run.process.kill()
+    events = list(Journal.open(hung.journal).events())
+    (error,) = [(seq, p) for seq, kind, p in events if p.get("what") == "hook_error"]
+    assert error[1]["hook"] == "targets" and error[1]["failures"] == 1
+    assert error[1]["reason"].startswith("no answer within 8 s;")
+    fills = [seq for seq, kind, _ in events if kind is EventKind.FILL]
+    assert fills and max(fills) < error[0]  # the intent filled while the hook hung
+    (halt,) = hung.notes("strategy_halted")
+    assert halt["reason"].startswith("strategy hook targets failed 1 time in a row")
+    ((raised,), (answered,)) = (raising.notes("hook_error"), garbage.notes("hook_error"))
+    assert raised["reason"] == "raised LookupError: no signal for ZO today"  # one line
+    assert answered["reason"] == ("bad answer: strategy answer: must be target positions "
+                                  "(symbol → contracts) or intents, got 'buy some oats'")
+    for run in runs:
+        assert not run.notes("unrecoverable_error") and not run.notes("kill_switch")
+        assert "never awaited" not in logs[run.directory.name]
+    assert not raising.notes("strategy_halted") and not garbage.notes("strategy_halted")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import threading
 import zoneinfo
 from pathlib import Path
 from typing import Any
@@ -14,14 +15,14 @@ import pytest
 import trio
 from structlog.testing import capture_logs
 
-from hydra import OATS, Engine, SessionChanged
+from hydra import OATS, Engine, OrderIntent, Policy, SessionChanged, Side
 from hydra._inbox import resume_line
 from hydra._journal import EventKind, Journal
 from hydra._journal_records import read_journal
-from hydra._runner import run_inbox, run_schedule, status_line
+from hydra._runner import HookLimits, run_inbox, run_schedule, status_line
 from hydra._schedule import DailySchedule, parse_days
 from hydra.sim import Disconnect, SimBroker, SimExchange, open_sim_exchange
-from tests.simulated import open_engine, quiet_oats
+from tests.simulated import journal_notes, open_engine, quiet_oats
 from tests.strategy_fixture import daily_targets
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
@@ -49,7 +50,13 @@ def _intents(path: Path) -> list[dict[str, object]]:
 async def test_strategy_hook_runs_on_schedule_toward_its_targets(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    """At 08:35 exchange time the hook asks for 3 oats; Hydra buys 3 and nothing before."""
+    """At 08:35 exchange time the hook asks for 3 oats; Hydra buys 3 and nothing before.
+    (Awaited in Trio: a plain hook's worker thread would let the virtual clock jump to its
+    deadline; plain hooks are asked in tests/test_strategy_hook.py and in a real process.)"""
+
+    async def hook(context: Any) -> dict[str, int]:
+        return daily_targets(context)
+
     schedule = DailySchedule(at=dt.time(8, 35), days=parse_days("d", "Mon-Fri"), zone=CHICAGO)
     now = functools.partial(lambda: START + dt.timedelta(seconds=trio.current_time()))
     path = tmp_path / "j.sqlite"
@@ -58,8 +65,8 @@ async def test_strategy_hook_runs_on_schedule_toward_its_targets(
         await broker_view.connect()
         async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
             nursery.start_soon(functools.partial(
-                run_schedule, engine, broker_view, hook=daily_targets, name="daily_targets",
-                schedule=schedule, now=now))
+                run_schedule, engine, broker_view, hook=hook, name="daily_targets",
+                schedule=schedule, now=now, limits=HookLimits(timeout=30.0, max_failures=3)))
             await trio.sleep(35 * 60 - 1)
             assert _intents(path) == []
             await trio.sleep(600)
@@ -263,3 +270,214 @@ async def test_an_intent_whose_deadline_passes_while_the_session_is_down_is_drop
                 await trio.sleep(60)
             nursery.cancel_scope.cancel(reason="test over")
         assert _intents(path) == [] and exchange.statistics().orders == 0
+
+
+EVERY_DAY = DailySchedule(at=dt.time(8, 35), days=parse_days("d", "Mon-Sun"), zone=CHICAGO)
+FIRST_CALL = 35 * 60.0  # virtual seconds from START to the first 08:35
+DAY = 86_400.0
+
+
+async def _start_hook(nursery: trio.Nursery, engine: Engine, exchange: SimExchange, hook: Any,
+                      *, hook_timeout: float = 30.0, max_failures: int = 3) -> None:
+    """The strategy actor calling ``hook`` (as "desk") at 08:35 every day, on virtual time."""
+    broker = SimBroker(exchange)
+    await broker.connect()
+    nursery.start_soon(functools.partial(
+        run_schedule, engine, broker, hook=hook, name="desk", schedule=EVERY_DAY, now=_now,
+        limits=HookLimits(timeout=hook_timeout, max_failures=max_failures)))
+
+
+async def test_a_failing_hook_is_journaled_and_the_runner_goes_on(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A hook that raises on day 1 and answers garbage on day 2 is journaled each time as
+    hook_error with its reason and count; on day 3 its targets are worked, and the count
+    starts again."""
+    path, called = tmp_path / "j.sqlite", list[float]()
+    answers: list[Any] = [ZeroDivisionError("division by zero"), "buy oats", {"ZO": 2}]
+
+    async def hook(context: Any) -> Any:
+        called.append(trio.current_time())
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            await _start_hook(nursery, engine, exchange, hook)
+            await trio.sleep(FIRST_CALL + 2 * DAY + 600)
+            nursery.cancel_scope.cancel(reason="test over")
+            assert engine.statistics().trading_state.value == "ACTIVE"
+    assert called == [FIRST_CALL, FIRST_CALL + DAY, FIRST_CALL + 2 * DAY]
+    errors = journal_notes(path, "hook_error")
+    assert [(e["hook"], e["failures"], e["reason"]) for e in errors] == [
+        ("desk", 1, "raised ZeroDivisionError: division by zero"),
+        ("desk", 2, "bad answer: strategy answer: must be target positions (symbol → "
+                    "contracts) or intents, got 'buy oats'"),
+    ]
+    (intent,) = _intents(path)
+    assert (intent["quantity"], intent["strategy"]) == (2, "desk")
+    assert journal_notes(path, "strategy_halted") == []
+
+
+async def test_failures_in_a_row_halt_trading_until_a_resume(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Two failures in a row (max_hook_failures = 2) halt trading, journaled as
+    strategy_halted (not as a kill), never as unrecoverable_error; a resume clears it, and
+    two more failures halt again."""
+    path = tmp_path / "j.sqlite"
+
+    async def hook(context: Any) -> Any:
+        raise RuntimeError("model file missing")
+
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            await _start_hook(nursery, engine, exchange, hook, max_failures=2)
+            await trio.sleep(FIRST_CALL + DAY + 1)
+            assert engine.statistics().trading_state.value == "HALTED"
+            await engine.resume(reason="model file restored")
+            assert engine.statistics().trading_state.value == "ACTIVE"
+            await trio.sleep(DAY)
+            assert engine.statistics().trading_state.value == "ACTIVE"  # one failure since
+            await trio.sleep(DAY)
+            assert engine.statistics().trading_state.value == "HALTED"
+            nursery.cancel_scope.cancel(reason="test over")
+    assert [e["failures"] for e in journal_notes(path, "hook_error")] == [1, 2, 1, 2]
+    halts = journal_notes(path, "strategy_halted")
+    assert [h["reason"] for h in halts] == [
+        "strategy hook desk failed 2 times in a row (last: raised RuntimeError: model file "
+        "missing)"] * 2
+    assert journal_notes(path, "kill_switch") == []
+    assert journal_notes(path, "unrecoverable_error") == []
+
+
+async def test_a_hung_hook_times_out_while_the_engine_works_and_holds_one_thread(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A hook blocked in its thread is cut off at hook_timeout: meanwhile one intent fills
+    and another's ladder steps (at 60 s); the next day's call waits for the same thread and
+    is cut off too, saying so; the hook was entered once."""
+    path, release, started = tmp_path / "j.sqlite", threading.Event(), threading.Event()
+    entered: list[dt.datetime] = []
+
+    def hook(context: Any) -> Any:
+        entered.append(context.now)
+        started.set()
+        release.wait()
+        return {}
+
+    try:
+        async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+            async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+                await _start_hook(nursery, engine, exchange, hook, hook_timeout=90.0)
+                await trio.sleep(FIRST_CALL)
+                with capture_logs() as logs:
+                    handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY,
+                                                             quantity=2, policy=Policy.CROSS))
+                    await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1,
+                                                    policy=Policy.PATIENCE))
+                    await trio.sleep(30)
+                    assert handle.report is not None and handle.report.filled == 2
+                    await trio.sleep(DAY + 90)
+                nursery.cancel_scope.cancel(reason="test over")
+    finally:
+        release.set()
+    errors = [(e["event"], e["failures"], e["reason"].split(";")[0]) for e in logs
+              if e["event"] == "hook_error"]
+    assert errors == [
+        ("hook_error", 1, "no answer within 90 s"),
+        ("hook_error", 2, "no answer within 90 s (an earlier call, past its deadline, was "
+                          "still running)"),
+    ]
+    events = [e["event"] if e["event"] != "ladder_stage" else e["stage"] for e in logs]
+    assert events.index("stepped") < events.index("hook_error")
+    assert started.wait(10) and len(entered) == 1
+
+
+async def test_the_hook_cannot_change_the_positions_it_is_told(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The positions a hook is given are read-only: a hook that writes to them fails its
+    call (journaled) and the targets are not skewed."""
+    path = tmp_path / "j.sqlite"
+
+    async def hook(context: Any) -> dict[str, int]:
+        context.positions["ZO"] = 5
+        return {"ZO": 1}
+
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            await _start_hook(nursery, engine, exchange, hook)
+            await trio.sleep(FIRST_CALL + 1)
+            nursery.cancel_scope.cancel(reason="test over")
+    (error,) = journal_notes(path, "hook_error")
+    assert error["reason"] == ("raised TypeError: 'mappingproxy' object does not support item "
+                               "assignment")
+    assert _intents(path) == []
+
+
+async def test_a_day_without_positions_from_the_broker_is_skipped(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """At 08:35 the link is down: the broker cannot give positions, the call is skipped
+    (logged, not a hook failure) and the runner asks the hook again the next day."""
+    path, called = tmp_path / "j.sqlite", list[float]()
+
+    async def hook(context: Any) -> dict[str, int]:
+        called.append(trio.current_time())
+        return {}
+
+    params = attrs.evolve(quiet_oats(), faults=(Disconnect(at=FIRST_CALL - 10, duration=60),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            with capture_logs() as logs:
+                await _start_hook(nursery, engine, exchange, hook)
+                await trio.sleep(FIRST_CALL + DAY + 1)
+            nursery.cancel_scope.cancel(reason="test over")
+    assert called == [FIRST_CALL + DAY]
+    (skipped,) = [e for e in logs if e["event"] == "strategy_skipped"]
+    assert skipped["reason"] == ("no positions from the broker (not connected to the simulated "
+                                 "exchange)")
+    assert journal_notes(path, "hook_error") == []
+
+
+async def test_an_async_hook_past_its_deadline_is_cancelled_at_exactly_the_deadline(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """An ``async def`` hook that never answers is cancelled at 08:35 + hook_timeout exactly
+    (it runs in Trio: nothing is left behind) and journaled as a time-out."""
+    path, cancelled_at = tmp_path / "j.sqlite", list[float]()
+
+    async def hook(context: Any) -> dict[str, int]:
+        try:
+            await trio.sleep_forever()
+        finally:
+            cancelled_at.append(trio.current_time())
+
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            await _start_hook(nursery, engine, exchange, hook, hook_timeout=20.0)
+            await trio.sleep(FIRST_CALL + 60)
+            nursery.cancel_scope.cancel(reason="test over")
+    assert cancelled_at == [FIRST_CALL + 20]
+    (error,) = journal_notes(path, "hook_error")
+    assert error["reason"] == "no answer within 20 s; cancelled"
+
+
+async def test_the_status_line_leads_with_venue_clock_and_link_and_ends_with_the_next_hook(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Venue, UTC clock, link and trading state first (a narrow terminal cuts the end off),
+    then intents and fills, then when the hook runs next in exchange time."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite") as engine:
+            now = START + dt.timedelta(minutes=40)  # 08:40 Chicago: today's run is past
+            line = status_line(engine, venue="SIM", now=now,
+                               next_hook=EVERY_DAY.next_after(now))
+            plain = status_line(engine)
+    assert line == ("hydra: SIM 14:40:00 UTC | connected | risk ACTIVE | working 0 | done 0 "
+                    "(blocked 0) | fills 0 (0 lots) | hook Thu 08:35 CST")
+    assert plain == ("hydra: connected | risk ACTIVE | working 0 | done 0 (blocked 0) | fills 0 "
+                     "(0 lots)")

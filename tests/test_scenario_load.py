@@ -159,6 +159,17 @@ def test_defaults_are_both_markets_and_until_finished() -> None:
     assert scenario.horizon is None and scenario.name == "tiny" and scenario.seed == 1
 
 
+def test_a_scenario_takes_its_markets_adv_as_given_unless_it_asks_for_bars() -> None:
+    """Order sizes in a scenario are fractions of its markets' ADV, so Hydra must route by
+    that ADV, not by one measured from simulated bars; the scenario can ask for the bars."""
+    given = scenario_from_table({"actions": KILL})
+    assert not given.config.market_facts.from_bars
+    assert given.config.adv["ZO"] == given.sim.markets[0].adv
+    measured = scenario_from_table({"actions": KILL,
+                                    "config": {"market_facts": {"from_bars": True}}})
+    assert measured.config.market_facts.from_bars
+
+
 def _error(table: dict[str, Any]) -> ScenarioError:
     with pytest.raises(ScenarioError) as caught:
         scenario_from_table(table)

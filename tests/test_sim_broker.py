@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import attrs
@@ -46,6 +47,7 @@ def test_sim_broker_is_a_broker() -> None:
         "subscribe_quotes",
         "quote_nowait",
         "contract_details",
+        "daily_bars",
     ):
         assert callable(getattr(broker_type, name))
 
@@ -110,6 +112,40 @@ async def test_contract_details_know_only_the_exchanges_contracts(autojump_clock
             await broker.contract_details("XX")
         with pytest.raises(InvalidValueError, match=r"^symbol:"):
             await broker.subscribe_quotes(LEAN_HOGS)
+
+
+async def test_daily_bars_are_the_models_past_then_todays_tape(autojump_clock: object) -> None:
+    """The past weekdays come from the market's model, the same for the same exchange seed;
+    once the crowd has traded, today's bar (2025-03-03, the session's day) is the last."""
+    params = SimParams(markets=(MarketParams.oats(),))
+    async with open_sim_exchange(params, seed=4) as exchange:
+        broker = SimBroker(exchange)
+        await broker.connect()
+        before = await broker.daily_bars(OATS, sessions=20)
+        assert len(before) == 20 and before[-1].day == dt.date(2025, 2, 28)
+        await trio.sleep(600)  # ten minutes of the crowd's flow
+        after = await broker.daily_bars(OATS.for_month("202505"), sessions=20)
+        traded = sum(p.quantity for p in exchange.tape("ZO"))
+        assert traded > 0 and after[-1].day == dt.date(2025, 3, 3)
+        assert after[-1].volume == traded and after[:-1] == before[1:]
+    async with open_sim_exchange(params, seed=4) as exchange:
+        again = SimBroker(exchange)
+        await again.connect()
+        assert await again.daily_bars(OATS, sessions=20) == before
+
+
+async def test_daily_bars_refuse_an_unknown_contract_and_a_closed_session(
+    autojump_clock: object,
+) -> None:
+    """A contract the exchange does not trade is refused by name; no session, no bars."""
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        broker = SimBroker(exchange)
+        with pytest.raises(BrokerConnectionError):
+            await broker.daily_bars(OATS, sessions=5)
+        await broker.connect()
+        with pytest.raises(InvalidValueError, match=r"^symbol:"):
+            await broker.daily_bars(LEAN_HOGS, sessions=5)
+        assert await broker.daily_bars(OATS, sessions=5) == ()  # no flow: no trades, no bars
 
 
 async def test_account_starts_at_the_starting_cash(autojump_clock: object) -> None:

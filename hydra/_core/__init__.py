@@ -6,7 +6,11 @@ or ib_async, or touches a file; a test checks that in a fresh interpreter.
 
 Layers, lowest first (each imports only from those before it, and from hydra's vocabulary and
 domain values):
-  _positions, _pacing, _backoff, _routing, _twap   accounting, pacing, schedules, slicing
+  _positions, _pacing, _backoff, _routing         accounting, pacing, schedules, routing
+  _sessions                                        a contract's session calendar (IB's hours)
+  _twap                                            TWAP slicing, inside the sessions too
+  _market_stats, _front_month                      ADV and volatility from daily bars; the front
+                                                   month by roll days
   _pricing, _slippage                              prices on the tick grid; the slippage model
   _model_versions                                  the slippage model's versions and predictions
   _crowd                                           the crowd's quote, our own order taken out

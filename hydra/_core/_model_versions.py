@@ -112,9 +112,11 @@ class ModelVersion:
     def predict(self, *, symbol: str, policy: Policy, spread: Decimal, mid: Decimal,
                 aggressiveness: Decimal, participation: Decimal,
                 settings: SlippageSettings) -> Prediction:
-        """This version's estimate for an order (arguments as `predict_slippage_bps`)."""
+        """This version's estimate for an order (arguments as `predict_slippage_bps`; the
+        daily volatility is ``symbol``'s, `SlippageSettings.for_symbol`)."""
         crossing, impact = slippage_terms(spread=spread, mid=mid, aggressiveness=aggressiveness,
-                                          participation=participation, settings=settings)
+                                          participation=participation,
+                                          settings=settings.for_symbol(symbol))
         bps = self.weights_for(symbol, policy).predict(crossing_bps=crossing, impact_bps=impact)
         return Prediction(version_id=self.version_id, symbol=symbol, policy=policy, bps=bps,
                           crossing_bps=crossing, impact_bps=impact)

@@ -203,7 +203,7 @@ class RiskBook:
             case Marks():
                 return self._marks(message)
             case KillSwitch():
-                return self._latch(NoteKind.KILL_SWITCH, TradingState.HALTED, message.reason)
+                return self._latch(message.cause, TradingState.HALTED, message.reason)
             case Latch():
                 return self._latch(NoteKind.MANUAL, message.state, message.reason)
             case Resume():

@@ -118,9 +118,12 @@ class AllowFlatten:
 
 @attrs.frozen(kw_only=True)
 class KillSwitch:
-    """Halt, latch the kill, cancel every working entry order; protective stops stay."""
+    """Halt, latch the kill, cancel every working entry order; protective stops stay.
+    ``cause`` names the latch and its note (the trader's kill, or the runner's halt when the
+    strategy hook keeps failing)."""
 
     reason: str
+    cause: NoteKind = NoteKind.KILL_SWITCH
 
 
 @attrs.frozen(kw_only=True)

@@ -25,7 +25,7 @@ from ._risk_checks import AccountState
 class Latched:
     """One cause of a non-ACTIVE trading state: a breaker, the kill switch, an anomaly."""
 
-    cause: str  # a breaker's name, "kill_switch", "broker_anomaly" or "manual"
+    cause: str  # a breaker's name, "kill_switch", "strategy_halted", "broker_anomaly", "manual"
     state: TradingState
     reason: str
 

@@ -1,8 +1,10 @@
 """TWAP slicing: slice sizes, a jittered schedule of start times, and the plan combining them;
-and the chunks that keep each order within the order-quantity limit."""
+the same plan inside a contract's sessions; and the chunks that keep each order within the
+order-quantity limit."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 import random
@@ -12,6 +14,7 @@ import attrs
 
 from .._errors import InvalidValueError
 from .._settings import ExecutionSettings
+from ._sessions import SessionCalendar
 
 
 def _check_count(field: str, value: Any) -> int:
@@ -101,3 +104,38 @@ def plan_twap(quantity: int, *, settings: ExecutionSettings, rng: random.Random)
         len(sizes), horizon=settings.twap_horizon, jitter=settings.twap_jitter, rng=rng
     )
     return TwapPlan(sizes=sizes, starts=starts_of(durations), durations=durations)
+
+
+def plan_twap_in_sessions(
+    quantity: int, *, settings: ExecutionSettings, rng: random.Random, start: dt.datetime,
+    calendar: SessionCalendar,
+) -> TwapPlan:
+    """`plan_twap` for a TWAP starting at ``start`` (inside a session of ``calendar``), its
+    offsets in seconds from ``start`` on the wall clock, every slice inside a session.
+
+    Without ``settings.twap_carry`` the horizon is cut at the session's close. With it, the
+    horizon is session time: the plan is laid out over the open seconds from ``start`` (as far
+    as the calendar knows them), each slice starts where that much session time has passed,
+    and a slice that would run past a close is cut there (the next slice makes up its rest)."""
+    close = calendar.close_of(start)
+    if close is None:
+        raise InvalidValueError("start", start.isoformat(), "is outside the sessions")
+    if not settings.twap_carry:
+        horizon = min(settings.twap_horizon, (close - start).total_seconds())
+        return plan_twap(quantity, settings=_with_horizon(settings, horizon), rng=rng)
+    known = calendar.open_seconds(start, calendar.known_until)
+    inside = plan_twap(quantity, settings=_with_horizon(settings, min(settings.twap_horizon,
+                                                                       known)), rng=rng)
+    starts, durations = [], []
+    for offset, duration in zip(inside.starts, inside.durations, strict=True):
+        begins = calendar.after_open_seconds(start, offset)
+        assert begins is not None  # the horizon is within the known session time
+        session_close = calendar.close_of(begins)
+        assert session_close is not None
+        starts.append((begins - start).total_seconds())
+        durations.append(min(duration, (session_close - begins).total_seconds()))
+    return TwapPlan(sizes=inside.sizes, starts=tuple(starts), durations=tuple(durations))
+
+
+def _with_horizon(settings: ExecutionSettings, horizon: float) -> ExecutionSettings:
+    return attrs.evolve(settings, twap_horizon=horizon)

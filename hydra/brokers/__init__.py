@@ -5,9 +5,10 @@ Layers (each imports only from those below it):
     _snapshots    OpenOrder, AccountSnapshot
     _events       the event stream's messages
     _codes        IB-like error codes
-    hydra._*      contracts, orders, positions, quotes, errors
+    hydra._*      contracts, orders, positions, quotes, daily bars, errors
 """
 
+from .._core._market_stats import DailyBar
 from ._codes import ErrorCode
 from ._events import (
     AccountValueChanged,
@@ -33,6 +34,7 @@ __all__ = [
     "CommissionReported",
     "ConnectionLost",
     "ConnectionRestored",
+    "DailyBar",
     "ErrorCode",
     "FillReported",
     "MarketView",

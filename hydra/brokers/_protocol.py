@@ -16,7 +16,9 @@ from typing import Protocol
 import trio
 
 from .._contracts import ContractSpec
+from .._core._market_stats import DailyBar
 from .._core._positions import Position
+from .._core._sessions import SessionCalendar
 from .._ids import ClientOrderId
 from .._orders import Fill, OrderRequest
 from .._quotes import Quote
@@ -89,6 +91,18 @@ class MarketView(Protocol):
 
     async def contract_details(self, symbol: str) -> ContractSpec:
         """The broker's facts for ``symbol`` (an unknown symbol is an `InvalidValueError`)."""
+        ...
+
+    async def daily_bars(self, contract: ContractSpec, *, sessions: int) -> tuple[DailyBar, ...]:
+        """The daily trade bars of ``contract``'s market (its month, or the front month when
+        it names none) over about its last ``sessions`` sessions, oldest first; today's, when
+        it is trading, is the last and not yet complete. A session without trades has no
+        bar; an unknown contract is an `InvalidValueError`."""
+
+    async def trading_hours(self, contract: ContractSpec) -> SessionCalendar | None:
+        """``contract``'s trading sessions from about now for some days, in the exchange's
+        time zone (IB's ``tradingHours``); None when the broker gives none (then Hydra does not
+        hold intents for the hours)."""
         ...
 
 

@@ -21,7 +21,8 @@ def add_parser(subparsers: Subparsers) -> None:
         "check",
         help="load a configuration file and print the effective configuration",
         description="Load FILE, report the first mistake in it (exit status 2), or print the "
-        "effective configuration: every setting, defaults included.",
+        "effective configuration: every setting, defaults included. The strategy hook it "
+        "names is imported (its module runs) to check that it exists.",
     )
     check.add_argument("file", metavar="FILE", help="a TOML file, like examples/hydra.toml")
     check.add_argument("--json", action="store_true", help="print one JSON object")
@@ -29,7 +30,7 @@ def add_parser(subparsers: Subparsers) -> None:
 
 
 def run_config_check(args: argparse.Namespace) -> int:
-    config = load_config_arg(args.file, json_lines=args.json)
+    config = load_config_arg(args.file, json_lines=args.json, with_hook=True)
     if args.json:
         print(json.dumps(config_to_dict(config), indent=2))
     else:

@@ -22,10 +22,14 @@ if TYPE_CHECKING:
 MARKETS = {"oats": MarketParams.oats, "hogs": MarketParams.hogs}
 
 
-def markets_for(names: list[str], *, months: int, today: dt.date) -> tuple[MarketParams, ...]:
-    """The simulated markets of products ``names``: each one's front market, or with
-    ``months`` above 1 its first ``months`` listed months, each a market of its own, thinner
-    the further out (half the ADV a month further; an estimate of how deferred months trade)."""
+def markets_for(
+    names: list[str], *, months: int | None, today: dt.date
+) -> tuple[MarketParams, ...]:
+    """The simulated markets of products ``names``: with ``months`` None (the default) each
+    product's listed months of the coming year (oats' five, H K N U Z; hogs' eight), with 1
+    its front market alone, else its first ``months`` listed months; each month a market of
+    its own, thinner the further out (half the ADV a month further; an estimate of how
+    deferred months trade)."""
     markets: list[MarketParams] = []
     for name in names:
         make = MARKETS[name]
@@ -33,7 +37,8 @@ def markets_for(names: list[str], *, months: int, today: dt.date) -> tuple[Marke
             markets.append(make())
             continue
         product = make()
-        for k, month in enumerate(listed_months(product.contract, today, months)):
+        count = len(product.contract.months) if months is None else months
+        for k, month in enumerate(listed_months(product.contract, today, count)):
             contract = product.contract.for_month(month)
             markets.append(make(contract=contract, adv=max(1, product.adv >> k)))
     return tuple(markets)
@@ -59,8 +64,9 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--months",
         type=_count,
-        default=1,
-        help="listed delivery months per product, each its own market (default 1: the front)",
+        default=None,
+        help="listed delivery months per product, each its own market (default: a year's "
+        "worth, every listed month; 1: the front month alone)",
     )
     parser.add_argument("--seed", type=int, default=1, help="simulator seed (default 1)")
     parser.add_argument("--account", default=DEFAULT_ACCOUNT, help="the account id to report")

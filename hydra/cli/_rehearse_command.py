@@ -1,13 +1,15 @@
 """``hydra rehearse``: the paper run's weeks against the simulator, on a virtual clock.
 
 The runner (strategy hook, inbox, journal, risk book, the healer after each close) runs each
-trading day of ``--weeks`` weeks against the in-process simulator under Trio's `MockClock`, so
-four weeks pass in about a minute, with the drills of `hydra._rehearsal_plan` placed in them.
-It writes a new journal (``--journal``), marked as a rehearsal: ``hydra gate-check --journal
-PATH`` then shows every condition with its evidence, and never passes. A line per simulated day
-goes to standard error; the summary to standard output (``--json``: one object). Exit status 0
-when the rehearsal met every gate condition and the healer found the change of costs within
-`DETECT_WITHIN` sessions, 1 when not, 2 for a usage error.
+trading day of --weeks weeks against the in-process simulator on Trio's virtual clock, so four
+weeks pass in about a minute, with a drill of each gate condition placed in them (see
+docs/USER_GUIDE.md). It writes a new journal (--journal), marked as a rehearsal: hydra
+gate-check --journal PATH then shows every condition with its evidence, and never passes. A
+line per simulated day goes to standard error, the summary to standard output (--json: one
+object). Exit status 0 when every gate condition was met and the healer found the change of
+costs within two sessions, 1 when not, 2 for a usage error.
+
+The calendar and the drills are `hydra._rehearsal_plan`'s, the sessions `hydra._rehearsal`'s.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def add_parser(subparsers: Subparsers) -> None:
     """``hydra rehearse [--weeks N] [--config FILE] [--seed N] --journal PATH [--json]``."""
     parser = subparsers.add_parser(
         "rehearse", help="rehearse weeks of paper trading against the simulator in a minute",
-        description=__doc__.split("\n\n")[1].replace("\n", " "))
+        description=__doc__.split("\n\n")[1].replace("\n", " ").replace("``", ""))
     parser.add_argument("--weeks", type=int, default=4, metavar="N",
                         help="weeks to rehearse (default 4; at least 3, where the drills fall)")
     parser.add_argument("--config", metavar="FILE",

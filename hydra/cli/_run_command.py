@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import math
 import os
 import signal
 import sys
@@ -33,7 +34,7 @@ from .._journal_lock import refuse_if_held
 from .._logging import configure_logging
 from .._open_hydra import open_hydra
 from .._rehearsal_journal import simulation_journal
-from .._runner import run_inbox, run_schedule, run_status
+from .._runner import HookLimits, run_inbox, run_schedule, run_status
 from .._screen import StatusScreen
 from .._settings import HydraConfig
 from .._stop_reasons import describe_error
@@ -63,7 +64,7 @@ def add_parser(subparsers: Subparsers) -> None:
     [--new-journal] [--dashboard [[HOST:]PORT] [--dashboard-allow-remote]]``."""
     parser = subparsers.add_parser(
         "run", help="run the paper (or live) trading cycle until Ctrl-C (or SIGTERM)",
-        description=__doc__.split("\n\n")[1].replace("\n", " "),
+        description=__doc__.split("\n\n")[1].replace("\n", " ").replace("``", ""),
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--paper", action="store_true", help="paper trading (the default)")
@@ -71,6 +72,10 @@ def add_parser(subparsers: Subparsers) -> None:
                       help="live trading: also needs HYDRA_LIVE_CONFIRMED=true and a live port")
     parser.add_argument("--sim", action="store_true",
                         help="trade against the simulated gateway started in this process")
+    parser.add_argument("--sim-hours", choices=("exchange", "none"), default="exchange",
+                        help="with --sim: the simulated gateway gives the contracts' exchange "
+                        "hours (the default: nothing is sent while the market is closed), or "
+                        "none (a market that never closes, for a rehearsal at any hour)")
     parser.add_argument("--config", metavar="FILE", help="a TOML configuration file")
     parser.add_argument("--journal", metavar="PATH",
                         help="the journal (default: journal.path; with --sim the simulation's "
@@ -88,7 +93,7 @@ def add_parser(subparsers: Subparsers) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    config = load_config_arg(args.config) if args.config else HydraConfig()
+    config = load_config_arg(args.config, with_hook=True) if args.config else HydraConfig()
     config = attrs.evolve(config, broker=broker_settings(config, os.environ))
     try:
         journal = (simulation_journal(config.journal, args.journal) if args.sim else
@@ -103,6 +108,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         stopping = trio.run(functools.partial(
             run_until_signalled, config, hook=hook, sim=args.sim, live=args.live,
+            sim_hours=args.sim_hours == "exchange",
             adopt_unknown=args.adopt_unknown, new_journal=args.new_journal, screen=screen,
             dashboard=args.dashboard, dashboard_allow_remote=args.dashboard_allow_remote))
     except KeyboardInterrupt:  # Ctrl-C before the runner listened for signals, or after
@@ -120,8 +126,10 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 @asynccontextmanager
-async def open_venue(config: HydraConfig, *, sim: bool, live: bool) -> AsyncIterator[Broker]:
-    """IBBroker to the configured gateway, or to a simulated gateway started here."""
+async def open_venue(config: HydraConfig, *, sim: bool, live: bool,
+                     sim_hours: bool = True) -> AsyncIterator[Broker]:
+    """IBBroker to the configured gateway, or to a simulated gateway started here (giving the
+    contracts' trading hours, unless ``sim_hours`` is False)."""
     from ..ib import open_ib_broker
 
     if not sim:
@@ -134,7 +142,8 @@ async def open_venue(config: HydraConfig, *, sim: bool, live: bool) -> AsyncIter
     # The simulated session opens now, so fills carry the wall-clock time like everything else.
     params = SimParams(session_start=dt.datetime.now(dt.UTC).replace(microsecond=0))
     async with open_sim_exchange(params, seed=1) as exchange, trio.open_nursery() as n:
-        gateway = await n.start(functools.partial(serve_gateway, exchange, port=0))
+        gateway = await n.start(functools.partial(serve_gateway, exchange, port=0,
+                                                  hours=sim_hours))
         settings = attrs.evolve(config.broker, host="127.0.0.1", port=gateway.port)
         async with open_ib_broker(settings) as broker:
             yield broker
@@ -143,7 +152,7 @@ async def open_venue(config: HydraConfig, *, sim: bool, live: bool) -> AsyncIter
 
 async def run_until_signalled(
     config: HydraConfig, *, hook: object, sim: bool, live: bool, adopt_unknown: bool = False,
-    new_journal: bool = False, screen: StatusScreen | None = None,
+    sim_hours: bool = True, new_journal: bool = False, screen: StatusScreen | None = None,
     dashboard: str | None = None, dashboard_allow_remote: bool = False,
 ) -> Stopping:
     """Run the runner's actors beside Hydra until a stop signal, then drain (see `Stopping`)."""
@@ -152,7 +161,7 @@ async def run_until_signalled(
         async with trio.open_nursery() as guard:
             guard.start_soon(serve_stop_signals, signals, stopping, guard.cancel_scope)
             refuse_if_held(config.journal.path)  # a second copy: refused before it connects
-            async with open_venue(config, sim=sim, live=live) as broker:
+            async with open_venue(config, sim=sim, live=live, sim_hours=sim_hours) as broker:
                 venue = "sim" if sim else "live" if live else "paper"
                 async with open_hydra(config, broker, adopt_unknown=adopt_unknown,
                                       new_journal=new_journal, venue=venue) as engine:
@@ -162,7 +171,8 @@ async def run_until_signalled(
                     async with maybe_dashboard(dashboard, allow_remote=dashboard_allow_remote,
                                                config=config, engine=engine, broker=broker):
                         with stopping.new_work:
-                            await run_runner(config, engine, broker, hook=hook, screen=screen)
+                            await run_runner(config, engine, broker, hook=hook, screen=screen,
+                                             venue=venue)
                 stats = engine.statistics()
                 log.info("runner_stopped", signal=stopping.first.name if stopping.first else None,
                          done=stats.finished, blocked=stats.blocked, fills=stats.fills,
@@ -193,7 +203,7 @@ async def heal_after_run(config: HydraConfig) -> None:
 
 
 async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hook: object,
-                     screen: StatusScreen | None = None) -> None:
+                     screen: StatusScreen | None = None, venue: str = "paper") -> None:
     """The strategy schedule, the inbox and the status line: new work, until cancelled."""
     async with trio.open_nursery() as nursery:
         if hook is not None:
@@ -201,12 +211,16 @@ async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hoo
             nursery.start_soon(functools.partial(
                 run_schedule, engine, broker, hook=hook,  # type: ignore[arg-type]
                 name=config.runner.strategy.partition(":")[2],
-                schedule=config.runner.daily_schedule(), now=utc_now))
+                schedule=config.runner.daily_schedule(), now=utc_now,
+                limits=HookLimits(timeout=config.runner.hook_timeout,
+                                  max_failures=config.runner.max_hook_failures)))
         nursery.start_soon(functools.partial(
             run_inbox, engine, path=Path(config.runner.inbox),
             state=Path(config.journal.path + ".inbox"), now=utc_now,
             wait=config.runner.inbox_deadline))
-        nursery.start_soon(functools.partial(run_status, engine, screen=screen))
+        nursery.start_soon(functools.partial(
+            run_status, engine, screen=screen, venue=venue.upper(), now=utc_now,
+            schedule=config.runner.daily_schedule() if hook is not None else None))
 
 
 @attrs.define
@@ -233,17 +247,39 @@ class Stopping:
                 f"cancelled, not drained")
 
 
+def drain_line(first: signal.Signals, *, working: int | None, left: float) -> str:
+    """The status line of a drain with ``left`` seconds to go (``working``: intents still
+    working, None before Hydra is open)."""
+    if working == 0:
+        return "hydra: DRAINED: nothing working, closing"
+    what = "starting" if working is None else f"{working} working"
+    if left <= 0:
+        return f"hydra: DRAINING {what} | drain time is up: cancelling what is left"
+    return (f"hydra: DRAINING {what} | {math.ceil(left):d} s left | {first.name} again "
+            f"cancels now")
+
+
+async def show_drain(stopping: Stopping, screen: StatusScreen) -> None:
+    """Count the drain down on ``screen``, every second, until the run is over."""
+    assert stopping.first is not None
+    end = trio.current_time() + stopping.drain_timeout
+    while True:
+        working = None if stopping.engine is None else stopping.engine.statistics().working
+        screen.show(drain_line(stopping.first, working=working, left=end - trio.current_time()))
+        await trio.sleep(1.0)
+
+
 async def serve_stop_signals(signals: AsyncIterator[int], stopping: Stopping,
                              run_scope: trio.CancelScope) -> None:
     """Act on the first two stop signals as `Stopping` says; later ones change nothing."""
     stopping.first = signal.Signals(await anext(signals))
     log.warning("draining", signal=stopping.first.name, drain_timeout=stopping.drain_timeout)
-    if stopping.screen is not None:
-        stopping.screen.show(f"hydra: DRAINING working intents for up to "
-                             f"{stopping.drain_timeout:g} s | {stopping.first.name} again "
-                             f"cancels them now")
     stopping.new_work.cancel(reason=f"{stopping.first.name}: stop new work, drain")
-    stopping.second = signal.Signals(await anext(signals))
+    async with trio.open_nursery() as countdown:
+        if stopping.screen is not None:
+            countdown.start_soon(show_drain, stopping, stopping.screen)
+        stopping.second = signal.Signals(await anext(signals))
+        countdown.cancel_scope.cancel(reason=f"second {stopping.second.name}: no more drain")
     if stopping.engine is None:
         log.warning("start_abandoned", signal=stopping.second.name)
         run_scope.cancel(reason=f"second {stopping.second.name} while starting")

@@ -20,6 +20,7 @@ from .._config import TomlFile, config_from_table, config_warnings, read_toml_fi
 from .._errors import ConfigError, InvalidValueError
 from .._journal_records import JournalRecord, read_journal
 from .._settings import BrokerSettings, HydraConfig, SlippageSettings
+from .._strategy_hook import load_hook
 from .._toml_lines import line_of
 
 if TYPE_CHECKING:  # argparse has no public name for it, and it is generic only in typeshed
@@ -43,10 +44,12 @@ class CommandError(Exception):
         return json.dumps({"error": self.message, **self.details}, default=str)
 
 
-def load_config_arg(path: str, *, json_lines: bool = False) -> HydraConfig:
+def load_config_arg(path: str, *, json_lines: bool = False, with_hook: bool = False
+                    ) -> HydraConfig:
     """The configuration in the file a command was given. Any problem is a `CommandError`
     naming the key path, the file and the line; each warning (`config_warnings`) is one
-    line on standard error (with ``json_lines``, a JSON object)."""
+    line on standard error (with ``json_lines``, a JSON object). ``with_hook``: the
+    strategy hook it names must import, too (its module runs)."""
     try:
         file = read_toml_file(path)
     except ConfigError as e:  # about the file itself: its value is the file name
@@ -55,7 +58,9 @@ def load_config_arg(path: str, *, json_lines: bool = False) -> HydraConfig:
                            ) from e
     try:
         config = config_from_table(file.table)
-    except ConfigError as e:
+        if with_hook and config.runner.strategy is not None:
+            load_hook(config.runner.strategy)
+    except InvalidValueError as e:  # a ConfigError, or the hook's
         found = _Found(e.field, e.value, e.problem, file)
         raise CommandError(f"config error: {found}", details=found.details()) from e
     for warning in config_warnings(config):

@@ -4,11 +4,12 @@ from a client's (partial) contract to them. Pure.
 Each simulated market trades one delivery month: the contract's own ``expiry`` when it has one,
 else the front month at the session start — the first listed month not yet in its delivery
 period (past its first notice day) nor past its last trading day. The dates follow the
-exchanges' rules, counting weekends but not exchange holidays: CBOT oats (ZO) last trade on the
-business day before the 15th of the month, first notice on the last business day of the month
-before; CME lean hogs (HE, cash-settled, no notice) last trade on the 10th business day of the
-month; other products as oats. The conId is a stable hash of symbol and month, so it is the same
-on every run. ``ContFuture`` (secType ``CONTFUT``) names a product's front month.
+exchanges' rules, a business day being a weekday that is not an exchange holiday
+(`_holidays`): CBOT oats (ZO) last trade on the business day before the 15th of the month,
+first notice on the last business day of the month before; CME lean hogs (HE, cash-settled,
+no notice) last trade on the 10th business day of the month; other products as oats. The
+conId is a stable hash of symbol and month, so it is the same on every run. ``ContFuture``
+(secType ``CONTFUT``) names a product's front month. Trading and liquid hours: `_hours`.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from decimal import Decimal, InvalidOperation
 
 import attrs
 
-from .._contracts import MONTH_CODES, ContractSpec, TradingSession
-from ._history import opens_on
+from .._contracts import MONTH_CODES, ContractSpec
+from ._holidays import is_exchange_holiday
+from ._hours import ib_hours
 from ._replies import ContractDetails, WireContract
 from ._requests import ContractFields
 
 _LONG_NAMES = {"ZO": "Oats", "HE": "Lean Hogs"}
-_HOURS_DAYS = 7
 
 
 @attrs.frozen(kw_only=True)
@@ -42,9 +43,13 @@ class Listing:
         return self.spec.symbol
 
 
+def _business_day(day: dt.date) -> bool:
+    return day.weekday() < 5 and not is_exchange_holiday(day)
+
+
 def _business_days_back(day: dt.date) -> dt.date:
-    """``day``, or the last weekday before it."""
-    while day.weekday() >= 5:
+    """``day``, or the last business day (a weekday, not an exchange holiday) before it."""
+    while not _business_day(day):
         day -= dt.timedelta(days=1)
     return day
 
@@ -55,7 +60,7 @@ def last_trade_day(symbol: str, month: str) -> dt.date:
     if symbol == "HE":  # the 10th business day of the month
         day, counted = dt.date(year, number, 1), 0
         while True:
-            counted += day.weekday() < 5
+            counted += _business_day(day)
             if counted == 10:
                 return day
             day += dt.timedelta(days=1)
@@ -110,8 +115,12 @@ def listing_for(spec: ContractSpec, today: dt.date) -> Listing:
 class Catalog:
     """The listings the gateway serves, and lookups by a client's contract fields."""
 
-    def __init__(self, specs: Iterable[ContractSpec], *, today: dt.date) -> None:
+    def __init__(self, specs: Iterable[ContractSpec], *, today: dt.date,
+                 hours: bool = True) -> None:
+        """``hours``: contract details carry IB's trading and liquid hours (False: empty, as
+        from a broker that gives none, so a client holds nothing back for them)."""
         self._today = today
+        self._hours = hours
         specs = tuple(specs)
         self._listings = tuple(listing_for(spec, today) for spec in specs)
         self._by_market = {
@@ -150,9 +159,8 @@ class Catalog:
 
     def details(self, req_id: int, listing: Listing) -> ContractDetails:
         spec = listing.spec
-        hours = trading_hours(spec.trading_hours, self._today)
-        day_sessions = [x for x in spec.trading_hours if x.close > x.open]
-        liquid = trading_hours(day_sessions or spec.trading_hours, self._today)
+        hours = ib_hours(spec.trading_hours, self._today) if self._hours else ""
+        liquid = ib_hours(spec.trading_hours, self._today, liquid=True) if self._hours else ""
         return ContractDetails(
             req_id=req_id,
             contract=listing.wire,
@@ -222,19 +230,3 @@ def _decimal(text: str) -> Decimal | None:
         return Decimal(text)
     except InvalidOperation:
         return None
-
-
-def trading_hours(sessions: Iterable[TradingSession], today: dt.date) -> str:
-    """IB's trading-hours text for a week from ``today``:
-    ``20250303:0830-20250303:1320;20250304:CLOSED;…``."""
-    sessions = tuple(sessions)
-    parts = []
-    for offset in range(_HOURS_DAYS):
-        day = today + dt.timedelta(days=offset)
-        windows = [s for s in sessions if opens_on(s, day.weekday())]
-        if not windows:
-            parts.append(f"{day:%Y%m%d}:CLOSED")
-        for s in windows:
-            close_day = day + dt.timedelta(days=1) if s.close <= s.open else day
-            parts.append(f"{day:%Y%m%d}:{s.open:%H%M}-{close_day:%Y%m%d}:{s.close:%H%M}")
-    return ";".join(parts)

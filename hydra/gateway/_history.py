@@ -16,30 +16,37 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 import itertools
 import math
 import random
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import attrs
+import numpy as np
+import numpy.typing as npt
 
 from .._contracts import ContractSpec, TradingSession
 from ..sim import MarketParams
+from ._hours import windows_of
 
 MINUTE = 60
+_BLOCK = 4096
+"""Minutes of the past drawn at once (numpy, several times faster than one at a time)."""
+Array = npt.NDArray[np.int64]
 HISTORY_DAYS = 400
 """How far back the past reaches (a little over a year, IB's usual for a futures month)."""
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WHAT = ("TRADES", "MIDPOINT", "BID", "ASK", "BID_ASK")
 
 
-@attrs.frozen(kw_only=True)
-class Bar:
+class Bar(NamedTuple):
     """One bar: ``start`` in epoch seconds (for a daily or longer bar, its first trading day,
-    ``day``); prices in the contract's units."""
+    ``day``); prices in the contract's units. A named tuple, not an attrs class: a year of
+    minutes is 100,000 bars or more, and a tuple is made several times faster."""
 
     start: int
     day: dt.date | None
@@ -49,7 +56,7 @@ class Bar:
     close: Decimal
     volume: int
     wap: Decimal
-    count: int
+    trades: int  # how many trades (IB's bar "count")
 
 
 @attrs.frozen(kw_only=True)
@@ -99,22 +106,21 @@ class Sessions:
         )
 
     def windows(self, day: dt.date) -> list[tuple[int, int, dt.date, bool]]:
-        """The windows opening on ``day``: (start, end) in epoch seconds, the trading day
-        (the day it closes) and whether it is regular trading hours (a day session)."""
+        """The windows opening on ``day``, newest first: (start, end) in epoch seconds, the
+        trading day (the day it closes) and whether it is regular trading hours (a day
+        session). None on a holiday's trading day (`_hours.windows_of`)."""
         found = []
-        for s in self._sessions:
-            if not opens_on(s, day.weekday()):
-                continue
-            overnight = s.close <= s.open
-            close_day = day + dt.timedelta(days=1) if overnight else day
-            start = dt.datetime.combine(day, s.open, self.zone).timestamp()
-            end = dt.datetime.combine(close_day, s.close, self.zone).timestamp()
-            found.append((int(start), int(end), close_day, not overnight))
+        for trading_day in (day, day + dt.timedelta(days=1)):
+            for w in windows_of(self._sessions, trading_day):
+                if w.opens.date() == day:
+                    start = w.opens.replace(tzinfo=self.zone).timestamp()
+                    end = w.closes.replace(tzinfo=self.zone).timestamp()
+                    found.append((int(start), int(end), trading_day, w.regular))
         return sorted(found, reverse=True)
 
     def open_minutes_per_day(self) -> float:
         """Trading minutes in an average trading day (one week's worth, over its days)."""
-        monday = dt.date(2024, 1, 1)
+        monday = dt.date(2024, 1, 8)  # a week without a holiday
         windows = [w for d in range(7) for w in self.windows(monday + dt.timedelta(days=d))]
         days = {w[2] for w in windows}
         return sum(w[1] - w[0] for w in windows) / MINUTE / max(1, len(days))
@@ -129,17 +135,6 @@ class Sessions:
         return local, False
 
 
-def opens_on(session: TradingSession, weekday: int) -> bool:
-    """Whether ``session`` opens on ``weekday`` (0 Monday). Its ``days`` run from its first
-    opening to its last close: an overnight ``Sun-Fri`` window opens Sunday to Thursday."""
-    first, _, last = session.days.partition("-")
-    start, end = _DAYS.index(first), _DAYS.index(last or first)
-    span = (end - start) % 7
-    if session.close <= session.open and span:
-        span -= 1
-    return (weekday - start) % 7 <= span
-
-
 class Past:
     """The market's minutes before the session, generated backwards and kept.
 
@@ -151,13 +146,14 @@ class Past:
     ) -> None:
         spec = params.contract
         self.sessions = Sessions(spec)
-        self._rng = random.Random(f"{seed}:history")
+        digest = hashlib.sha256(f"{seed}:history".encode()).digest()
+        self._rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
         fair = float(params.start_mid / spec.tick_size)
         minutes = self.sessions.open_minutes_per_day()
         self._sigma = params.daily_volatility * fair / math.sqrt(minutes)
         self._spreads = [ticks for ticks, _ in params.spread_ticks]
-        weights = list(itertools.accumulate(weight for _, weight in params.spread_ticks))
-        self._cumulative = [w / weights[-1] for w in weights]
+        total = sum(weight for _, weight in params.spread_ticks)
+        self._weights = [weight / total for _, weight in params.spread_ticks]
         lots = params.adv / minutes
         self._trade_rate = lots / params.mean_flow_size
         self._mean_size = params.mean_flow_size
@@ -188,37 +184,58 @@ class Past:
             day -= dt.timedelta(days=1)
 
     def reach(self, since: float) -> None:
-        """Generate minutes back to ``since`` (no further than `HISTORY_DAYS`)."""
+        """Generate minutes back to ``since`` (no further than `HISTORY_DAYS`), a block of
+        `_BLOCK` minutes at a time, so the sequence is the same however far is asked."""
         since = max(since, self.oldest)
-        rng, sigma, gauss, uniform = self._rng, self._sigma, self._rng.gauss, self._rng.random
-        spreads, cumulative = self._spreads, self._cumulative
         while not self.times or self.times[-1] > since:
-            minute, midnight, day, rth = next(self._minutes)
-            if minute < self.oldest:
+            minutes = list(itertools.islice(self._minutes, _BLOCK))
+            minutes = [m for m in minutes if m[0] >= self.oldest]
+            if not minutes:
                 return
-            close = self._next_close
-            o = max(1, close - round(gauss(0.0, sigma))) if sigma else close
-            swing = abs(gauss(0.0, sigma / 2)) if sigma else 0.0
-            h, lo = max(o, close) + int(swing), max(1, min(o, close) - int(swing))
-            spread = self._spread
-            n = _poisson(rng, self._trade_rate)
-            if n:
-                t_open = o + spread * (uniform() < 0.5)
-                t_close = close + spread * (uniform() < 0.5)
-                t_high, t_low = max(t_open, t_close), min(t_open, t_close)
-                if n > 2:
-                    t_high, t_low = max(t_high, h + spread), min(t_low, lo)
-                lots = max(n, round(n * self._mean_size))
-                self.trades.append((n, lots, t_open, t_high, t_low, t_close))
-            else:
-                self.trades.append((0, 0, 0, 0, 0, 0))
+            self._generate(minutes)
+
+    def _generate(self, minutes: list[tuple[int, int, dt.date, bool]]) -> None:
+        """One block of minutes, newest first, drawn at once: the bid walks back from the
+        newer minute's open (a minute's close is the open of the one after it), the spread
+        is drawn for each minute from ``spread_ticks``, trades arrive as a Poisson count."""
+        rng, count, sigma = self._rng, len(minutes), self._sigma
+        steps = np.rint(rng.normal(0.0, sigma, count)).astype(np.int64) if sigma else 0
+        opens = np.maximum(1, self._next_close - np.cumsum(np.broadcast_to(steps, count)))
+        closes = np.concatenate(([self._next_close], opens[:-1]))
+        swings = np.abs(rng.normal(0.0, sigma / 2, count)).astype(np.int64) if sigma else 0
+        highs = np.maximum(opens, closes) + swings
+        lows = np.maximum(1, np.minimum(opens, closes) - swings)
+        drawn = rng.choice(self._spreads, size=count, p=self._weights)
+        spreads = np.concatenate(([self._spread], drawn[:-1]))
+        self._next_close, self._spread = int(opens[-1]), int(drawn[-1])
+        self.quote.extend(zip(opens.tolist(), highs.tolist(), lows.tolist(), closes.tolist(),
+                              spreads.tolist(), strict=True))  # fmt: skip
+        self.trades.extend(self._trades(opens, highs, lows, closes, spreads))
+        for minute, midnight, day, rth in minutes:
             self.times.append(minute)
             self.midnights.append(midnight)
             self.days.append(day)
             self.rth.append(rth)
-            self.quote.append((o, h, lo, close, spread))
-            self._next_close = o
-            self._spread = spreads[bisect.bisect_left(cumulative, uniform())]
+
+    def _trades(
+        self, opens: Array, highs: Array, lows: Array, closes: Array, spreads: Array
+    ) -> list[tuple[int, int, int, int, int, int]]:
+        """Each minute's trades: count, lots, and open, high, low, close in ticks (at the bid
+        or the ask at random; three trades or more reach the minute's high and low)."""
+        rng, count = self._rng, len(opens)
+        n = rng.poisson(self._trade_rate, count) if self._trade_rate > 0 else np.zeros(count, int)
+        t_open = opens + spreads * (rng.random(count) < 0.5)
+        t_close = closes + spreads * (rng.random(count) < 0.5)
+        busy = n > 2
+        t_high = np.where(busy, np.maximum(np.maximum(t_open, t_close), highs + spreads),
+                          np.maximum(t_open, t_close))  # fmt: skip
+        t_low = np.where(busy, np.minimum(np.minimum(t_open, t_close), lows),
+                         np.minimum(t_open, t_close))  # fmt: skip
+        lots = np.maximum(n, np.rint(n * self._mean_size).astype(np.int64))
+        traded = (n > 0).astype(np.int64)
+        columns = (n, lots * traded, t_open * traded, t_high * traded, t_low * traded,
+                   t_close * traded)  # fmt: skip
+        return list(zip(*(c.tolist() for c in columns), strict=True))
 
     @property
     def head(self) -> int:
@@ -230,18 +247,6 @@ class Past:
             if later:
                 return min(later)
             day += dt.timedelta(days=1)
-
-
-def _poisson(rng: random.Random, rate: float) -> int:
-    if rate <= 0:
-        return 0
-    if rate > 30:
-        return max(0, round(rng.gauss(rate, math.sqrt(rate))))
-    limit, k, p = math.exp(-rate), 0, rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
 
 
 # --- bar building ------------------------------------------------------------------------------
@@ -313,6 +318,9 @@ class BarBuilder:
         times = past.times
         # newest first: the minutes from ``start`` up to (not including) ``end``
         first = _index_before(times, self.end)
+        if isinstance(self.size, int) and self.size >= MINUTE and self.what == "TRADES":
+            self._add_trade_minutes(past, first)
+            return
         for i in range(len(times) - 1, first - 1, -1):
             minute = times[i]
             if minute < self.start or (self.use_rth and not past.rth[i]):
@@ -321,6 +329,28 @@ class BarBuilder:
                 self._split_minute(past, i)
             else:
                 self._add_minute(past, i, minute)
+
+    def _add_trade_minutes(self, past: Past, first: int) -> None:
+        """`add_past` for TRADES bars of a minute or longer, `_add_minute` and `_merge`
+        inlined: the commonest request, and a year of it is over 100,000 minutes."""
+        assert isinstance(self.size, int)
+        size, bars, since, rth_only = self.size, self._bars, self.start, self.use_rth
+        times, midnights, rth, trades = past.times, past.midnights, past.rth, past.trades
+        for i in range(len(times) - 1, first - 1, -1):
+            n, lots, to, th, tl, tc = trades[i]
+            minute = times[i]
+            if not n or minute < since or (rth_only and not rth[i]):
+                continue
+            midnight = midnights[i]
+            start = midnight + (minute - midnight) // size * size
+            agg = bars.get(start)
+            if agg is None:
+                agg = bars[start] = _Agg(start, None, 2 * to, 2 * th, 2 * tl, 2 * tc)
+            else:
+                agg.add(2 * th, 2 * tl, 2 * tc)
+            agg.volume += lots
+            agg.count += n
+            agg.value += lots * (th + tl + tc) * 2 / 3
 
     def _add_minute(self, past: Past, i: int, minute: int) -> None:
         o, h, lo, c, spread = past.quote[i]
@@ -423,23 +453,28 @@ class BarBuilder:
     def bars(self, tick: Decimal) -> list[Bar]:
         """The bars built, oldest first."""
         half = tick / 2
+        price = _Prices(half)
+        wap_unit = float(half)
         built = []
         for agg in sorted(self._bars.values(), key=lambda a: a.start):
             wap = agg.value / agg.volume if agg.volume else (agg.high + agg.low + agg.close) / 3
-            built.append(
-                Bar(
-                    start=agg.start,
-                    day=agg.day,
-                    open=agg.open * half,
-                    high=agg.high * half,
-                    low=agg.low * half,
-                    close=agg.close * half,
-                    volume=agg.volume,
-                    wap=(Decimal(repr(wap)) * half).quantize(Decimal("0.0001")),
-                    count=agg.count,
-                )
-            )
+            built.append(Bar(
+                agg.start, agg.day, price[agg.open], price[agg.high], price[agg.low],
+                price[agg.close], agg.volume, Decimal(f"{wap * wap_unit:.4f}"), agg.count,
+            ))  # fmt: skip
         return built
+
+
+class _Prices(dict[int, Decimal]):
+    """Half ticks → price, each made once (a year of bars has a few hundred distinct ones)."""
+
+    def __init__(self, half: Decimal) -> None:
+        super().__init__()
+        self._half = half
+
+    def __missing__(self, half_ticks: int) -> Decimal:
+        price = self[half_ticks] = half_ticks * self._half
+        return price
 
 
 def _index_before(newest_first: list[int], end: float) -> int:

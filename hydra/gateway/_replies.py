@@ -9,7 +9,7 @@ an unset value is None (an empty field).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import attrs
 
@@ -655,24 +655,19 @@ class MarketRule:
 # --- historical data ---------------------------------------------------------------------------
 
 
-@attrs.frozen(kw_only=True)
-class HistoricalBar:
-    """One bar as historicalData carries it: its date text (per formatDate) and values."""
+class HistoricalBar(NamedTuple):
+    """One bar as historicalData carries it, as wire text, in the order of the wire: its
+    date (per formatDate), prices, volume, WAP and trade count ("count"). A named tuple of
+    text (a year of minutes is 100,000 bars or more): its fields are its row."""
 
     date: str
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-    volume: int
-    wap: Decimal
-    count: int
-
-    def row(self) -> Fields:
-        return (
-            self.date, self.open, self.high, self.low, self.close, self.volume, self.wap,
-            self.count,
-        )  # fmt: skip
+    open: str
+    high: str
+    low: str
+    close: str
+    volume: str
+    wap: str
+    trades: str
 
 
 @attrs.frozen(kw_only=True)
@@ -683,7 +678,7 @@ class HistoricalData:
     bars: tuple[HistoricalBar, ...]
 
     def fields(self) -> Fields:
-        rows = [value for bar in self.bars for value in bar.row()]
+        rows = [value for bar in self.bars for value in bar]
         return (S.HISTORICAL_DATA, self.req_id, self.start, self.end, len(self.bars), *rows)
 
 
@@ -697,7 +692,7 @@ class HistoricalDataUpdate:
     def fields(self) -> Fields:
         b = self.bar
         return (
-            S.HISTORICAL_DATA_UPDATE, self.req_id, b.count, b.date, b.open, b.close, b.high,
+            S.HISTORICAL_DATA_UPDATE, self.req_id, b.trades, b.date, b.open, b.close, b.high,
             b.low, b.wap, b.volume,
         )  # fmt: skip
 

@@ -283,17 +283,21 @@ async def serve_gateway(
     account: str = DEFAULT_ACCOUNT,
     quote_interval: float = 0.25,
     drop_at: float | None = None,
+    hours: bool = True,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> NoReturn:
     """Serve ``exchange`` over the TWS API on ``host``:``port`` (0: any free port) until
     cancelled. Reports the running `Gateway` (its ``port``, its fault switch) when listening.
 
     ``quote_interval`` is ignored (kept for compatibility): quotes are sent when they change;
-    ``drop_at`` drops every connection once, that many seconds after the gateway started.
+    ``drop_at`` drops every connection once, that many seconds after the gateway started;
+    ``hours`` False serves contract details without trading hours (a market that a client
+    cannot see close).
     """
     catalog = Catalog(
         (market.contract for market in exchange.params.markets),
         today=exchange.params.session_start.date(),
+        hours=hours,
     )
     registry = Registry(exchange, catalog, account=account)
     listeners = await trio.open_tcp_listeners(port, host=host)

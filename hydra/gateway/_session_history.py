@@ -20,6 +20,7 @@ from ._message_ids import ServerMessage as S
 from ._periods import PeriodError, bar_size, duration, end_time
 from ._registry import Registry
 from ._unserved import NO_SECURITY
+from ._wire import decimal_text
 
 log = structlog.get_logger()
 
@@ -198,6 +199,6 @@ def _stamp(epoch: float, format_date: int, zone: dt.tzinfo) -> str:
 def bar_row(bar: Bar, format_date: int, zone: dt.tzinfo) -> r.HistoricalBar:
     date = f"{bar.day:%Y%m%d}" if bar.day is not None else _stamp(bar.start, format_date, zone)
     return r.HistoricalBar(
-        date=date, open=bar.open, high=bar.high, low=bar.low, close=bar.close,
-        volume=bar.volume, wap=bar.wap, count=bar.count,
+        date, decimal_text(bar.open), decimal_text(bar.high), decimal_text(bar.low),
+        decimal_text(bar.close), str(bar.volume), decimal_text(bar.wap), str(bar.trades),
     )  # fmt: skip

@@ -228,7 +228,7 @@ class SessionStreams:
             b = bars[-1]
             return [r.RealTimeBar(req_id=req_id, time=int(start), open=b.open, high=b.high,
                                   low=b.low, close=b.close, volume=b.volume, wap=b.wap,
-                                  count=b.count)]  # fmt: skip
+                                  count=b.trades)]  # fmt: skip
         last = self._standing_price(stream)
         if last is None:
             return []

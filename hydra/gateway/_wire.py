@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import struct
 from collections.abc import Iterable
 from decimal import Decimal
@@ -37,14 +38,18 @@ class WireError(HydraError, ValueError):
 def encode_field(value: FieldValue) -> str:
     """One field's text: None is empty (unset), booleans are ``1``/``0``, decimals are plain
     (never exponent notation), enums are their values."""
-    if type(value) is str and "\0" not in value:  # the common case, first
-        return value
+    if type(value) is str and "\0" not in value:  # the common cases first: a year of bars
+        return value  # is a million fields, most of them prices and counts
+    if type(value) is Decimal:
+        return decimal_text(value)
+    if type(value) is int:
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return decimal_text(value)
     if isinstance(value, enum.Enum):
         return encode_field(value.value)
     text = str(value)
@@ -53,9 +58,16 @@ def encode_field(value: FieldValue) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=4096)  # prices repeat: a bar's four, a book's levels
+def decimal_text(value: Decimal) -> str:
+    """A decimal as the wire writes it: plain, never exponent notation."""
+    return format(value.normalize(), "f")
+
+
 def encode_frame(fields: Iterable[FieldValue]) -> bytes:
     """One framed message: length prefix, then each field's text and a NUL."""
-    payload = b"".join(encode_field(field).encode() + b"\0" for field in fields)
+    texts = list(map(encode_field, fields))  # one join, one encode: a year of bars is a
+    payload = ("\0".join(texts) + "\0").encode() if texts else b""  # million fields
     return _LENGTH.pack(len(payload)) + payload
 
 

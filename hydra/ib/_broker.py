@@ -30,7 +30,9 @@ from ib_async import IB, Contract, ContractDetails, Trade
 from ib_async import Future as IBFuture
 
 from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
+from .._core._market_stats import DailyBar
 from .._core._positions import Position
+from .._core._sessions import SessionCalendar
 from .._enums import OrderStatus
 from .._errors import BrokerConnectionError, BrokerError, InvalidValueError
 from .._ids import ClientOrderId
@@ -51,12 +53,15 @@ from ..brokers import (
 from ._convert import (
     ACKNOWLEDGING_STATUSES,
     client_order_id_from_ib,
+    daily_duration,
     from_ib_account_values,
+    from_ib_bar,
     from_ib_contract_details,
     from_ib_fill,
     from_ib_position,
     from_ib_ticker,
     from_ib_trade,
+    hours_from_ib_details,
     is_price,
     price_from_ib,
     to_ib_contract,
@@ -537,6 +542,18 @@ class IBBroker:
         self._ib_contracts[spec.symbol, spec.expiry] = found
         return found
 
+    async def trading_hours(self, contract: ContractSpec) -> SessionCalendar | None:
+        """IB's ``tradingHours`` of ``contract``'s month (the front month when it names none),
+        in its ``timeZoneId``; None when IB sends none or lists no such contract."""
+        self._require_session()
+        ib_contract = await self._ib_contract(contract)
+        if not ib_contract.conId:
+            return None
+        with _translated():
+            ask = trio_asyncio.aio_as_trio(self._ib.reqContractDetailsAsync)
+            details: list[ContractDetails] = await ask(ib_contract)
+        return hours_from_ib_details(details[0]) if details else None
+
     async def subscribe_quotes(self, contract: ContractSpec) -> None:
         """Quotes of ``contract``'s market: its month, or the front month when it names none.
         A month IB does not list is an `InvalidValueError`."""
@@ -569,6 +586,24 @@ class IBBroker:
         if self._quoted:
             log.info("ib_quotes_resubscribed",
                      markets=sorted(_name(*market) for market in self._quoted))
+
+    async def daily_bars(self, contract: ContractSpec, *, sessions: int) -> tuple[DailyBar, ...]:
+        """IB's ``1 day`` ``TRADES`` bars of ``contract``'s market, each a whole trading day
+        (overnight session included, as exchanges count daily volume), over enough calendar
+        days to hold ``sessions`` sessions (ib_async's own time-out is off: the caller
+        bounds the wait). A month IB does not list is an
+        `InvalidValueError`."""
+        self._require_session()
+        ib_contract = await self._ib_contract(contract)
+        if not ib_contract.conId:
+            name = _name(contract.symbol, contract.expiry)
+            raise InvalidValueError("contract", name, "IB lists no such futures contract")
+        ask = trio_asyncio.aio_as_trio(self._ib.reqHistoricalDataAsync)
+        with _translated():
+            bars = await ask(ib_contract, endDateTime="", durationStr=daily_duration(sessions),
+                             barSizeSetting="1 day", whatToShow="TRADES", useRTH=False,
+                             formatDate=1, timeout=0)
+        return tuple(from_ib_bar(bar) for bar in bars)
 
     def quote_nowait(self, contract: ContractSpec) -> Quote:
         """The quote of ``contract``'s market (its delivery month, when it names one)."""

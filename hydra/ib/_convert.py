@@ -7,6 +7,7 @@ dollars per contract on IB's side (price × point value) and in price units on H
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -14,6 +15,7 @@ from decimal import Decimal
 import attrs
 from ib_async import (
     AccountValue,
+    BarData,
     Contract,
     ContractDetails,
     LimitOrder,
@@ -27,8 +29,10 @@ from ib_async import Future as IBFuture
 from ib_async import Position as IBPosition
 
 from .._contracts import MONTH_CODES, ContractSpec
+from .._core._market_stats import DailyBar
 from .._core._positions import Position
 from .._core._quote_check import IB_NO_PRICE, side_problem
+from .._core._sessions import SessionCalendar, parse_hours
 from .._enums import OrderStatus, OrderType, Side
 from .._errors import BrokerError, InvalidValueError, QuoteUnusableError
 from .._ids import BrokerOrderId, ClientOrderId, ExecutionId, intent_id_of
@@ -72,6 +76,22 @@ ACCOUNT_KEYS = frozenset(
 def price_from_ib(value: float) -> Decimal:
     """IB's float price as the decimal it was meant to be."""
     return Decimal(repr(float(value)))
+
+
+def daily_duration(sessions: int) -> str:
+    """IB's duration for daily bars covering ``sessions`` sessions: calendar days, with the
+    weekends and a few holidays counted in."""
+    return f"{math.ceil(sessions * 7 / 5) + 4} D"
+
+
+def from_ib_bar(bar: BarData) -> DailyBar:
+    """An IB daily bar as Hydra's; a bad price or volume is an `InvalidValueError` naming it."""
+    day = bar.date.date() if isinstance(bar.date, dt.datetime) else bar.date
+    if not (math.isfinite(bar.volume) and bar.volume == int(bar.volume)):
+        raise InvalidValueError("volume", bar.volume, "must be a whole number of contracts")
+    return DailyBar(day=day, open=price_from_ib(bar.open), high=price_from_ib(bar.high),
+                    low=price_from_ib(bar.low), close=price_from_ib(bar.close),
+                    volume=int(bar.volume))
 
 
 def is_price(value: float | None) -> bool:
@@ -158,6 +178,14 @@ def from_ib_contract_details(
         trading_hours=known.trading_hours if known else (),
         expiry=_contract_month(front),
     )
+
+
+def hours_from_ib_details(details: ContractDetails) -> SessionCalendar | None:
+    """The sessions IB's ``tradingHours`` names, in its ``timeZoneId`` (None: IB sent none)."""
+    if not details.tradingHours:
+        return None
+    return parse_hours(details.tradingHours, zone=details.timeZoneId or "America/Chicago",
+                       field="tradingHours")
 
 
 def _contract_month(details: ContractDetails) -> str:

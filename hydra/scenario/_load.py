@@ -431,7 +431,12 @@ def _faults(top: _Table) -> tuple[Fault, ...]:
 
 def _config(top: _Table, markets: tuple[MarketParams, ...]) -> HydraConfig:
     """Hydra's configuration from ``[config]``; its ADV per symbol defaults to the first
-    market of that symbol (when its adv is above zero)."""
+    market of that symbol (when its adv is above zero).
+
+    A scenario states its markets' ADV and volatility, and its order sizes are fractions of
+    that ADV, so Hydra takes them as given rather than measuring them from twenty simulated
+    sessions' bars (which would route an order of exactly 1% of ADV by the noise of the
+    sample); ``[config.market_facts]`` in the scenario turns the measurement back on."""
     raw = top.raw.get("config", {})
     if not isinstance(raw, Mapping):
         top.fail("config", "must be a table")
@@ -442,6 +447,7 @@ def _config(top: _Table, markets: tuple[MarketParams, ...]) -> HydraConfig:
     table = dict(raw)
     if isinstance(raw.get("adv", {}), Mapping):
         table["adv"] = adv | dict(raw.get("adv", {}))
+    table.setdefault("market_facts", {"from_bars": False})
     try:
         return config_from_table(table)
     except ConfigError as e:

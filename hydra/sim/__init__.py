@@ -8,6 +8,7 @@ Layers (each imports only from those below it):
     _stops        pure: armed stop orders and their trigger (the last trade price)
     _oca          pure: one-cancels-all groups (IB ocaType 1)
     _brackets     pure: orders staged until transmitted, parents and children
+    _daily_history  pure: the daily bars before the session, from the market's model
     _fault_state  the faults in force (rejections, duplicated/delayed reports, stale quotes)
     _ledger       the account: positions, executions, cash
     _market       one contract's market: latent mid, crowd, depth, informed flow, streams

@@ -10,17 +10,22 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import trio
 
 from .._contracts import ContractSpec
+from .._core._market_stats import DailyBar
 from .._core._positions import Position
+from .._core._sessions import SessionCalendar
 from .._errors import BrokerConnectionError, BrokerError, QuoteUnusableError
 from .._ids import ClientOrderId
 from .._orders import Fill, OrderRequest
 from .._quotes import Quote
 from ..brokers import AccountSnapshot, Broker, BrokerEvent, OpenOrder
+from ._daily_history import live_daily_bar, past_daily_bars
 from ._exchange import ClientId, SimExchange
+from ._hours import sim_calendar
 from ._ticket import OrderTicket
 
 
@@ -134,6 +139,30 @@ class SimBroker:
         await trio.lowlevel.checkpoint()
         self._session()
         return self._exchange.contract(symbol)
+
+    async def daily_bars(self, contract: ContractSpec, *, sessions: int) -> tuple[DailyBar, ...]:
+        """The market's past weekdays from its model (seeded by the exchange's seed and the
+        market), then today's session so far from its tape; see `hydra.sim._daily_history`."""
+        await trio.lowlevel.checkpoint()
+        self._session()
+        spec = self._exchange.contract(contract)  # an unknown symbol or month is refused here
+        params = next(m for m in self._exchange.params.markets if m.contract == spec)
+        start = self._exchange.params.session_start
+        today = start.astimezone(ZoneInfo(spec.time_zone)).date()
+        seed = f"{self._exchange.seed}:{spec.symbol}:{spec.expiry or ''}"
+        past = past_daily_bars(params, seed=seed, today=today, sessions=sessions)
+        live = live_daily_bar(self._exchange.tape(spec), today=today, tick=spec.tick_size)
+        return past if live is None else (*past[1:], live)
+
+    async def trading_hours(self, contract: ContractSpec) -> SessionCalendar | None:
+        """``contract``'s sessions around the exchange's time now, when the exchange models
+        hours (``SimParams.sessions``) and the contract has some; else None."""
+        await trio.lowlevel.checkpoint()
+        self._session()
+        spec = self._exchange.contract(contract)
+        if not self._exchange.params.sessions or not spec.trading_hours:
+            return None
+        return sim_calendar(spec, self._exchange.timestamp(trio.current_time()))
 
 
 _BAD_SIDES: dict[str, Callable[[Quote], tuple[object, object]]] = {

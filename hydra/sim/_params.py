@@ -393,6 +393,9 @@ class SimParams:
     ack_latency: float = attrs.field(default=0.030, validator=non_negative_number)
     fill_latency: float = attrs.field(default=0.020, validator=non_negative_number)
     faults: tuple[Fault, ...] = attrs.field(default=(), converter=_faults)
+    # True: each contract keeps its trading hours (and CME's holidays), as `SimBroker`'s
+    # ``trading_hours`` tells Hydra; False: every contract trades around the clock.
+    sessions: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
     execution_prefix: str = attrs.field(default="sim", validator=non_empty_str)
     """Execution ids are ``{execution_prefix}.{n:08d}``: exchanges opened one after another
     (a rehearsal's trading days) each take their own, so no two executions share an id."""

@@ -1,0 +1,82 @@
+"""When a contract trades: its windows of each trading day, exchange holidays shut, and IB's
+``tradingHours`` / ``liquidHours`` text made from them. Pure.
+
+A window belongs to the trading day on which it closes: oats' Sunday-evening window
+(19:00–07:45 CT) is Monday's, and a holiday shuts every window of its trading day (the
+evening before included), as `_holidays` says which days those are. IB's text lists each
+trading day from today for a week, in order, in the exchange's time zone (the contract
+details' ``timeZoneId``): its windows as ``open-close`` with the date of each end, or
+``day:CLOSED`` when it has none::
+
+    20261201:1900-20261202:0745;20261202:0830-20261202:1320;…;20261205:CLOSED
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import attrs
+
+from .._contracts import TradingSession
+from ._holidays import is_exchange_holiday
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+HOURS_DAYS = 7
+"""The trading days IB's hours text covers, from today."""
+
+
+@attrs.frozen(kw_only=True)
+class Window:
+    """One stretch of trading, in the exchange's local time (naive); ``regular`` for a day
+    session (IB's liquid hours), not an overnight one."""
+
+    opens: dt.datetime
+    closes: dt.datetime
+    regular: bool
+
+
+def opens_on(session: TradingSession, weekday: int) -> bool:
+    """Whether ``session`` opens on ``weekday`` (0 Monday). Its ``days`` run from its first
+    opening to its last close: an overnight ``Sun-Fri`` window opens Sunday to Thursday."""
+    first, _, last = session.days.partition("-")
+    start, end = _DAYS.index(first), _DAYS.index(last or first)
+    span = (end - start) % 7
+    if session.close <= session.open and span:
+        span -= 1
+    return (weekday - start) % 7 <= span
+
+
+def windows_of(sessions: Iterable[TradingSession], trading_day: dt.date) -> list[Window]:
+    """The windows of ``trading_day``, in order; none on a weekend or an exchange holiday."""
+    if is_exchange_holiday(trading_day):
+        return []
+    found = []
+    for s in sessions:
+        overnight = s.close <= s.open
+        open_day = trading_day - dt.timedelta(days=1) if overnight else trading_day
+        if opens_on(s, open_day.weekday()):
+            found.append(Window(
+                opens=dt.datetime.combine(open_day, s.open),
+                closes=dt.datetime.combine(trading_day, s.close),
+                regular=not overnight,
+            ))  # fmt: skip
+    return sorted(found, key=lambda w: w.opens)
+
+
+def ib_hours(sessions: Iterable[TradingSession], today: dt.date, *, liquid: bool = False) -> str:
+    """IB's hours text for `HOURS_DAYS` trading days from ``today``; ``liquid``: the regular
+    (day) sessions only, IB's ``liquidHours`` (all of them when there are only overnight
+    ones)."""
+    sessions = tuple(sessions)
+    if liquid:
+        day_sessions = tuple(s for s in sessions if s.close > s.open)
+        sessions = day_sessions or sessions
+    parts: list[str] = []
+    for offset in range(HOURS_DAYS):
+        day = today + dt.timedelta(days=offset)
+        windows = windows_of(sessions, day)
+        parts.extend(f"{w.opens:%Y%m%d:%H%M}-{w.closes:%Y%m%d:%H%M}" for w in windows)
+        if not windows:
+            parts.append(f"{day:%Y%m%d}:CLOSED")
+    return ";".join(parts)
