@@ -8,6 +8,12 @@
    built through `Journal` itself. Times, over ``--runs``: drawing the page's sections from
    the journal (what every pushed update costs), and a whole ``GET /`` over HTTP from
    `serve_journal_dashboard`, with the page's size.
+3. **Busy.** The same 1,000 fills under a running engine that then works 50 intents at once
+   (their ladders step, fill, end: a burst of engine events), on the real clock for
+   ``--seconds``: the process's CPU share without a page, then (same seed, a fresh copy of
+   the journal) with one page on the event stream, with the events published and the pushes
+   the page got; the page once with pushes at least `PUSH_GAP` apart (`hydra.dashboard._app`)
+   and once, as the baseline, with every event drawn (a gap of 0).
 
 Run: ``.venv/bin/python bench/dashboard.py`` (``--seconds S``, ``--runs N``, ``--quick``).
 """
@@ -24,7 +30,7 @@ from pathlib import Path
 import trio
 from _common import header, mean_interval, percentile
 
-from hydra import HydraConfig
+from hydra import ExecutionSettings, HydraConfig, RiskLimits
 from hydra._contracts import OATS
 from hydra._enums import OrderStatus, Side
 from hydra._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
@@ -32,7 +38,7 @@ from hydra._journal import Journal
 from hydra._journal_actor import run_inline
 from hydra._open_hydra import open_hydra
 from hydra._orders import Fill, OrderIntent, OrderRequest
-from hydra.dashboard import Board, open_dashboard, serve_journal_dashboard
+from hydra.dashboard import Board, _app, open_dashboard, serve_journal_dashboard
 from hydra.dashboard._html import page, sections
 from hydra.sim import SimBroker, SimParams, open_sim_exchange
 
@@ -86,6 +92,45 @@ async def idle_cpu(seconds: float, journal: Path) -> tuple[float, float]:
                     served = await _cpu_share(seconds)
                     nursery.cancel_scope.cancel(reason="measured")
     return alone, served
+
+
+async def _count_pushes(url: str, pushes: list[float]) -> None:
+    """A page's event stream over a real socket; the time of each push it gets."""
+    host, port = url.removeprefix("http://").rstrip("/").rsplit(":", 1)
+    async with await trio.open_tcp_stream(host, int(port)) as stream:
+        await stream.send_all(f"GET /events HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        while chunk := await stream.receive_some():
+            pushes.extend([time.perf_counter()] * chunk.count(b"event: sections"))
+
+
+async def _count_events(events: trio.MemoryReceiveChannel[object], seen: list[object]) -> None:
+    async for event in events:
+        seen.append(event)
+
+
+async def busy_cpu(seconds: float, journal: Path, *, page: bool) -> tuple[float, int, int]:
+    """CPU percent while 50 intents are worked over ``journal``'s 1,000 fills, with or without
+    a page on the stream; and the engine events published and the pushes the page got."""
+    config = HydraConfig(execution=ExecutionSettings(patience=5.0), risk=RiskLimits(
+        max_open_orders=100, max_position=100, max_orders_per_minute=1000))
+    seen: list[object] = []
+    pushes: list[float] = []
+    async with open_sim_exchange(IDLE, seed=1) as exchange:
+        async with open_hydra(config, SimBroker(exchange, client_id=1),
+                              journal_path=journal) as engine:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_count_events, engine.subscribe(), seen)
+                async with open_dashboard(engine, journal_path=journal, port=0,
+                                          config=config) as dashboard:
+                    if page:
+                        nursery.start_soon(_count_pushes, dashboard.url, pushes)
+                    await trio.sleep(1)  # the page's first sections
+                    for n in range(50):
+                        await engine.submit(OrderIntent(
+                            contract=OATS, side=Side.BUY if n % 2 else Side.SELL, quantity=1))
+                    share = await _cpu_share(seconds)
+                    nursery.cancel_scope.cancel(reason="measured")
+    return share, len(seen), max(0, len(pushes) - 1)  # the first push is the page's load
 
 
 def build_journal(path: Path, *, intents: int = 250, fills_each: int = 4,
@@ -176,6 +221,16 @@ async def main() -> None:
         print(_line("sections (one update)", pushes))
         print(_line("whole page", pages) + f", {size / 1024:.0f} KiB")
         print(_line("GET / over HTTP", await http_times(journal, runs)))
+        gap = _app.PUSH_GAP
+        for page, push_gap in ((False, gap), (True, 0.0), (True, gap)):
+            _app.PUSH_GAP = push_gap  # 0: every event drawn, as before the gap
+            busy = Path(folder) / f"busy-{page}-{push_gap}.sqlite"
+            build_journal(busy, working=0)
+            share, events, pushes = await busy_cpu(seconds, busy, page=page)
+            who = f"one page, gap {push_gap:g} s" if page else "no page"
+            print(f"50 intents worked, {who:<18} {share:5.1f}% CPU over {seconds:g} s, "
+                  f"{events} engine events, {pushes} pushes")
+        _app.PUSH_GAP = gap
 
 
 if __name__ == "__main__":

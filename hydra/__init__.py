@@ -2,7 +2,8 @@
 
 Layers, lowest first; a module imports only from its own layer or those below it (a test
 parses this map and checks every module's imports against it):
-  1. _errors, _ids, _validate, _enums, _version   vocabulary: exceptions, ids, validators
+  1. _errors, _ids, _validate, _enums, _version,  vocabulary: exceptions, ids, validators,
+     _holidays                                    the exchange's holidays
   2. _contracts, _quotes, _orders, _settings,     domain values and settings
      _schedule, _healing_settings
   3. _core                                        pure core: accounting, prices, slicing, risk
@@ -72,9 +73,12 @@ from ._journal import Journal, JournaledOrder
 from ._journal_actor import run_in_thread, run_inline
 from ._logging import configure_logging
 from ._messages import (
+    CommissionRecorded,
     EngineEvent,
     FillRecorded,
     IntentFinished,
+    OrderSent,
+    OrderStatusRecorded,
     ReconcileDifference,
     SessionChanged,
     TradingStateChanged,
@@ -117,6 +121,7 @@ __all__ = [
     "BrokerSettings",
     "ChildOrderReport",
     "ClientOrderId",
+    "CommissionRecorded",
     "ConfigError",
     "ContractSpec",
     "Denial",
@@ -155,7 +160,9 @@ __all__ = [
     "OrderIntent",
     "OrderRejectedError",
     "OrderRequest",
+    "OrderSent",
     "OrderStatus",
+    "OrderStatusRecorded",
     "OrderType",
     "OutsideHours",
     "Policy",

@@ -1,10 +1,11 @@
 """Contract facts: tick size, multiplier, months, hours; the two built-in futures; and each
 delivery month's dates.
 
-The dates follow the exchanges' rules, counting weekends but not exchange holidays: CBOT oats
-(ZO, and any product Hydra has no rule for) last trade on the business day before the 15th of
-the delivery month, with first notice on the last business day of the month before; CME lean
-hogs (HE) are cash-settled (no notice) and last trade on the 10th business day of the month.
+The dates follow the exchanges' rules, a business day being a weekday that is not an exchange
+holiday (`hydra._holidays`): CBOT oats (ZO, and any product Hydra has no rule for) last trade
+on the business day before the 15th of the delivery month, with first notice on the last
+business day of the month before; CME lean hogs (HE) are cash-settled (no notice) and last
+trade on the 10th business day of the month.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import attrs
 
 from ._errors import InvalidValueError
+from ._holidays import is_exchange_holiday
 from ._validate import (
     non_empty_str,
     optional_delivery_month,
@@ -128,8 +130,13 @@ BUILT_IN_CONTRACTS: Mapping[str, ContractSpec] = types.MappingProxyType(
 )
 
 
-def _weekday_on_or_before(day: dt.date) -> dt.date:
-    while day.weekday() >= 5:
+def _business_day(day: dt.date) -> bool:
+    return day.weekday() < 5 and not is_exchange_holiday(day)
+
+
+def _business_days_back(day: dt.date) -> dt.date:
+    """``day``, or the last business day (a weekday, not an exchange holiday) before it."""
+    while not _business_day(day):
         day -= dt.timedelta(days=1)
     return day
 
@@ -145,9 +152,13 @@ CASH_SETTLED = frozenset({"HE"})
 def last_trade_day(symbol: str, month: str) -> dt.date:
     """The last trading day of ``symbol``'s delivery month ``month`` ("YYYYMM")."""
     if symbol == "HE":  # the 10th business day of the month
-        weekdays = (_month_start(month) + dt.timedelta(days=n) for n in range(31))
-        return [day for day in weekdays if day.weekday() < 5][9]
-    return _weekday_on_or_before(_month_start(month).replace(day=14))
+        day, counted = _month_start(month), 0
+        while True:
+            counted += _business_day(day)
+            if counted == 10:
+                return day
+            day += dt.timedelta(days=1)
+    return _business_days_back(_month_start(month).replace(day=14))  # the day before the 15th
 
 
 def first_notice_day(symbol: str, month: str) -> dt.date | None:
@@ -155,7 +166,7 @@ def first_notice_day(symbol: str, month: str) -> dt.date | None:
     the last business day of the month before."""
     if symbol in CASH_SETTLED:
         return None
-    return _weekday_on_or_before(_month_start(month) - dt.timedelta(days=1))
+    return _business_days_back(_month_start(month) - dt.timedelta(days=1))
 
 
 def delivery_window_opens(symbol: str, month: str) -> dt.date:

@@ -130,8 +130,8 @@ class Engine:
         ))
 
     async def _cancel_brackets(self, symbol: str) -> None:
-        handles = [h for intent_id, h in self._router.handles.items()
-                   if intent_id in self._router.brackets
+        handles = [h for h in self._router.every_handle()  # adopted at a restart too
+                   if h.intent.intent_id in self._router.brackets
                    and h.intent.contract.symbol == symbol and not h.done]
         for handle in handles:
             handle.cancel()

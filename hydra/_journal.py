@@ -36,6 +36,7 @@ import structlog
 
 from ._audit import AuditLog
 from ._codec import fill_from_json, intent_from_json, request_from_json, to_jsonable
+from ._core._risk_state import Booked, Charge
 from ._enums import OrderStatus
 from ._errors import JournalWriteError
 from ._ids import (
@@ -581,6 +582,40 @@ class Journal:
             (what,),
         ).fetchone()
         return None if row is None else dict(json.loads(row[0]))
+
+    def risk_state_and_since(self) -> tuple[dict[str, Any] | None, list[Booked]]:
+        """The newest ``risk_state`` note, and what the risk book booked after it, oldest
+        first: every fill (not another program's: a ``stranger_execution`` note, written
+        right after its fill, names those) and every commission (``commission`` notes, with
+        their fill's symbol). A restart replays them on the note
+        (`hydra._core._risk_state.restored_account`); only the events after it are read."""
+        note = self._db.execute(
+            "SELECT seq, payload FROM events WHERE kind = 'note'"
+            " AND json_extract(payload, '$.what') = ? ORDER BY seq DESC LIMIT 1",
+            (NoteKind.RISK_STATE.value,)).fetchone()
+        if note is None:
+            return None, []  # nothing to replay on: the account is the broker's
+        rows = self._db.execute(
+            "SELECT e.kind, e.payload, (SELECT json_extract(f.payload, '$.fill.symbol')"
+            "  FROM events f WHERE f.kind = 'fill'"
+            "  AND f.execution_id = json_extract(e.payload, '$.execution_id'))"
+            " FROM events e WHERE e.seq > :after AND (e.kind = 'fill' AND e.execution_id NOT IN ("
+            "  SELECT json_extract(payload, '$.execution_id') FROM events WHERE seq > :after"
+            "  AND kind = 'note' AND json_extract(payload, '$.what') = :stranger"
+            "  AND json_extract(payload, '$.execution_id') IS NOT NULL)"
+            " OR e.kind = 'note' AND json_extract(e.payload, '$.what') = :commission)"
+            " ORDER BY e.seq",
+            {"after": note[0],
+             "stranger": NoteKind.STRANGER_EXECUTION.value,
+             "commission": NoteKind.COMMISSION.value})
+        since: list[Booked] = []
+        for kind, payload, symbol in rows:
+            data = json.loads(payload)
+            if kind == EventKind.FILL.value:
+                since.append(fill_from_json(data["fill"]))
+            elif symbol is not None:
+                since.append(Charge(symbol=symbol, commission=Decimal(data["commission"])))
+        return dict(json.loads(note[1])), since
 
     def adopted_as_unknown(self, client_order_id: ClientOrderId) -> bool:
         """True when ``client_order_id`` was adopted as a stranger (an ``unknown_order`` note:

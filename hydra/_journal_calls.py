@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 import attrs
 
+from ._core._risk_state import Booked
 from ._enums import NoteKind, OrderStatus
 from ._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
 from ._journal import Journal, JournaledOrder
@@ -171,6 +172,14 @@ class LatestNote:
 
     def apply(self, journal: Journal) -> dict[str, Any] | None:
         return journal.latest_note(self.what)
+
+
+@attrs.frozen
+class RiskStateAndSince:
+    """The newest ``risk_state`` note and what was booked after it (a restart replays it)."""
+
+    def apply(self, journal: Journal) -> tuple[dict[str, Any] | None, list[Booked]]:
+        return journal.risk_state_and_since()
 
 
 @attrs.frozen

@@ -9,12 +9,12 @@ from decimal import Decimal
 import attrs
 import trio
 
+from ._core._risk_messages import Action, Dispatched
 from ._core._risk_messages import Blocked as Blocked  # re-exported: workers read answers here
-from ._core._risk_messages import Dispatched
 from ._core._risk_messages import OrderAnswer as OrderAnswer
 from ._core._risk_messages import Sent as Sent
-from ._enums import NoteKind, TradingState
-from ._ids import ClientOrderId, IntentId
+from ._enums import NoteKind, OrderStatus, TradingState
+from ._ids import ClientOrderId, ExecutionId, IntentId
 from ._orders import Fill, OrderRequest
 from ._reports import ExecutionReport
 from .brokers import BrokerEvent, OpenOrder
@@ -152,6 +152,7 @@ class Resynced:
     open_orders: tuple[OpenOrder, ...]
     positions: Mapping[str, int] | None = None  # symbol → contracts at the broker, to compare
     done: trio.Event | None = None  # set once every fill is journaled (a restart waits on it)
+    restart: bool = False  # a start's: the book then takes the broker's positions
 
 
 @attrs.frozen(kw_only=True)
@@ -204,6 +205,36 @@ class FillRecorded:
 
 
 @attrs.frozen(kw_only=True)
+class OrderSent:
+    """The sender handed an order's placement, modification or cancel to the broker (what
+    the broker made of it comes later, as its own events)."""
+
+    client_order_id: ClientOrderId
+    intent_id: IntentId
+    action: Action
+    limit_price: Decimal | None  # the order's limit as sent (a cancel: as it was)
+
+
+@attrs.frozen(kw_only=True)
+class OrderStatusRecorded:
+    """An order's new status was journaled (working, filled, cancelled, rejected, ...)."""
+
+    client_order_id: ClientOrderId
+    intent_id: IntentId | None
+    status: OrderStatus
+    reason: str | None
+
+
+@attrs.frozen(kw_only=True)
+class CommissionRecorded:
+    """The commission of a journaled fill was journaled."""
+
+    execution_id: ExecutionId
+    client_order_id: ClientOrderId
+    commission: Decimal
+
+
+@attrs.frozen(kw_only=True)
 class ReconcileDifference:
     """The broker and the journal disagree; reported, never silently overwritten."""
 
@@ -217,5 +248,6 @@ class IntentFinished:
 
 
 EngineEvent = (
-    TradingStateChanged | SessionChanged | FillRecorded | ReconcileDifference | IntentFinished
+    TradingStateChanged | SessionChanged | FillRecorded | OrderSent | OrderStatusRecorded
+    | CommissionRecorded | ReconcileDifference | IntentFinished
 )

@@ -29,6 +29,7 @@ import attrs
 import structlog
 import trio
 
+from ._audit import mask_accounts
 from ._contracts import BUILT_IN_CONTRACTS
 from ._core._model_versions import ModelVersion
 from ._core._positions import Position
@@ -41,7 +42,7 @@ from ._errors import JournalWriteError, UnmanagedOrdersError
 from ._ids import JournalId, OrderIds
 from ._journal import Journal, utc_now
 from ._journal_actor import JournalClient, JournalWrite, Offload, run_in_thread, run_journal
-from ._journal_calls import LatestNote
+from ._journal_calls import RiskStateAndSince
 from ._market_facts import read_market_facts
 from ._messages import EngineEvent, GiveUp, RiskMessage, SessionDown, Settle
 from ._model_store import ensure_model
@@ -82,7 +83,9 @@ async def open_hydra(
     ``venue`` is what the journal's ``engine_started`` records the broker as: ``sim``,
     ``paper`` or ``live`` (by default ``sim`` for the in-process simulator, ``live`` for a
     broker opened for live trading, else ``paper``; ``hydra run --sim`` says ``sim`` for its
-    simulated gateway), beside the broker's class and its address.
+    simulated gateway), beside the broker's class, its address and port, and its account
+    masked as the audit log masks it (``DU*****67``; an `IBBroker` knows it once connected,
+    as `open_ib_broker` yields it).
 
     ``clock`` stamps journal records (wall-clock time; a simulation passes its own). The
     broker is the journal's witness: orders or executions of this journal it does not know
@@ -95,9 +98,12 @@ async def open_hydra(
     journal_id = journal.journal_id
     assert journal_id is not None  # a journal opened for writing always has its id
     try:
+        account = getattr(broker, "account_id", None)
         journal.record_note(NoteKind.ENGINE_STARTED, broker=type(broker).__name__,
                             venue=venue or _venue_of(broker),
                             address=getattr(broker, "address", None),
+                            port=getattr(broker, "port", None),
+                            account=None if account is None else mask_accounts(account),
                             dry_run=dry_run, journal_id=journal_id)
         model = ensure_model(journal)  # the configured model is v1 of a new journal
     except JournalWriteError:
@@ -176,24 +182,27 @@ async def _open_book(
     config: HydraConfig, broker: MarketView, journal: JournalClient, dry_run: bool,
     clock: Callable[[], dt.datetime],
 ) -> RiskBook:
-    """The risk book as the journal left it: latched states always, the day's baseline on the
-    same trading day; positions from the broker."""
+    """The risk book as the journal left it: latched states always, the day's baseline (and
+    what was booked after it) on the same trading day; else positions from the broker. The
+    start's resync then takes the broker's positions (`Recovery`)."""
     account = AccountState(start_of_day_equity=(await broker.account()).equity,
                            positions=await _carried_positions(broker))
     account = functools.reduce(lambda a, p: a.with_mark(p.contract.symbol, p.average_price),
                                account.positions.values(), account)
     day = trading_day(clock()).isoformat()
-    note = await journal.ask(LatestNote(NoteKind.RISK_STATE))
+    note, since = await journal.ask(RiskStateAndSince())
     snapshot = None if note is None else RiskSnapshot.from_details(note)
     contracts = {p.contract.symbol: p.contract for p in account.positions.values()}
     contracts |= {s: c for s, c in BUILT_IN_CONTRACTS.items() if s not in contracts}
-    account = restored_account(snapshot, day=day, account=account, contracts=contracts)
+    account = restored_account(snapshot, day=day, account=account, contracts=contracts,
+                               since=since)
     latched = () if snapshot is None else snapshot.latched
     if latched:
         await journal.record_note(NoteKind.RISK_STATE_RESTORED, latched=[x.cause for x in latched])
         log.warning("risk_state_restored", latched=[x.reason for x in latched])
     return RiskBook(limits=config.risk, account=account, day=day, latched=latched,
-                    dry_run=dry_run)
+                    dry_run=dry_run,
+                    broker_positions=snapshot is None or snapshot.trading_day != day)
 
 
 @asynccontextmanager

@@ -6,8 +6,8 @@ Nothing the journal knows is sent again. Per intent the previous run did not fin
   sender) is completed, never undone: the order is cancelled, not re-worked; and when that
   cancel stopped the intent (not a ladder running out) the intent is not resumed either;
 - a bracket is adopted as a bracket (its legs at their prices, the OCA group intact, the stop
-  armed), never repriced; one whose legs were not all sent is reported, what was staged of it
-  cancelled;
+  armed), never repriced, a leg the journal lost taken as the broker still works it; one
+  whose legs were not all sent is reported, what was staged of it cancelled;
 - with ``[restart] resume = true``, anything else is resumed with its remaining quantity
   (quantity less journaled fills), its arrival mid, its strategy and its policy: a TWAP with
   its remaining slices over what is left of its horizon (from its journaled submission time),
@@ -212,7 +212,8 @@ class Recovery:
         state = await resync(self._broker, self._journal)
         # Journal the fills made while Hydra was down before reading any intent's history.
         journaled = trio.Event()
-        await self._risk.send(Resynced(fills=state.fills, open_orders=(), done=journaled))
+        await self._risk.send(Resynced(fills=state.fills, open_orders=(), done=journaled,
+                                       positions=state.positions, restart=True))
         await journaled.wait()
         at_broker = {order.client_order_id: order for order in state.open_orders}
         live = await self._journal.ask(LiveOrders())
@@ -252,7 +253,7 @@ class Recovery:
         stopped = any(not self._cancels[o.request.client_order_id] for o, _ in history.orders
                       if o.request.client_order_id in self._cancels)
         if history.bracket:
-            await self._recover_bracket(history, found)
+            await self._recover_bracket(history, found, at_broker)
         elif stopped:
             log.info("intent_stop_completed", intent_id=history.intent.intent_id,
                      cancelling=sorted(found))
@@ -391,25 +392,37 @@ class Recovery:
 
     # --- brackets --------------------------------------------------------------------------
 
-    async def _recover_bracket(self, history: _History,
-                               found: Mapping[ClientOrderId, OpenOrder]) -> None:
-        orders = [o for o, _ in history.orders]
+    async def _recover_bracket(self, history: _History, found: Mapping[ClientOrderId, OpenOrder],
+                               at_broker: Mapping[ClientOrderId, OpenOrder]) -> None:
         legs = [self._ids.for_intent(history.intent.intent_id, n) for n in (1, 2, 3)]
-        by_id = {o.request.client_order_id: o for o in orders}
-        stop = by_id.get(legs[2])
-        sent = stop is not None and (legs[2] in found or stop.broker_order_id is not None)
-        if stop is None or not sent or not all(leg in by_id for leg in legs):
+        by_id = {o.request.client_order_id: o for o, _ in history.orders}
+        requests = {coid: o.request for coid, o in by_id.items()}
+        # A leg the journal lost (a lost -wal) that the broker still works is the bracket's
+        # as the broker holds it: cancelling the rest would leave its position half protected.
+        lost = {leg: at_broker[leg] for leg in legs if leg not in by_id and leg in at_broker}
+        requests |= {leg: order.request for leg, order in lost.items()}
+        # The stop releases the staged entry and take-profit: it was sent when the broker has
+        # it or acknowledged it, or when anything of the bracket filled (its ack may be lost).
+        stop = requests.get(legs[2])
+        sent = stop is not None and (legs[2] in found or legs[2] in lost or bool(history.fills)
+                                     or by_id[legs[2]].broker_order_id is not None)
+        if not sent or not all(leg in requests for leg in legs):
+            # What the journal lost stays as the witness left it: the trader's.
             await self._report_incomplete_bracket(history, found, legs, by_id)
             return
-        actor = BracketActor.from_requests([by_id[leg].request for leg in legs],
+        found = {**found, **lost}
+        statuses = {leg: by_id[leg].status if leg in by_id else OrderStatus.WORKING
+                    for leg in legs}
+        actor = BracketActor.from_requests([requests[leg] for leg in legs],
                                            strategy=history.intent.strategy, risk=self._risk,
                                            arrival_mid=self._work(history).arrival_mid,
                                            ids=self._ids, leave_working=self._leave_working)
         await self._broker.subscribe_quotes(history.intent.contract)
-        await actor.adopt(found, {leg: by_id[leg].status for leg in legs}, history.fills)
+        await actor.adopt(found, statuses, history.fills)
         await self._journal.record_note(NoteKind.INTENT_RESUMED,
                                         intent_id=history.intent.intent_id, policy="bracket",
-                                        adopted=sorted(found), filled=history.filled)
+                                        adopted=sorted(found), filled=history.filled,
+                                        lost_legs=sorted(lost))
         log.info("bracket_adopted", intent_id=history.intent.intent_id, legs=sorted(found))
 
         async def run(report_to: Reports) -> None:

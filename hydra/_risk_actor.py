@@ -60,6 +60,7 @@ from ._core._risk_messages import (
     Marks,
     Modify,
     NewOrder,
+    Outcome,
     Reply,
     Resume,
     Resync,
@@ -83,6 +84,7 @@ from ._messages import (
     AdoptOrder,
     CancelOrder,
     CheckIntentFits,
+    CommissionRecorded,
     EngineEvent,
     FillRecorded,
     FlattenIntent,
@@ -91,6 +93,8 @@ from ._messages import (
     Kill,
     LeaveWorking,
     ModifyOrder,
+    OrderSent,
+    OrderStatusRecorded,
     PlaceOrder,
     ReconcileDifference,
     ResumeTrading,
@@ -222,7 +226,7 @@ class RiskActor:
                 await self._feed(Adopt(request=message.order.request, filled=message.order.filled,
                                        arrival_mid=message.arrival_mid, owner=message.owner))
             case Dispatched():
-                await self._feed(message)
+                await self._dispatched(message)
             case FromBroker():
                 await self._on_event(message.event)
             case Resynced():
@@ -236,6 +240,18 @@ class RiskActor:
                 if message.reason is not None:
                     await self._feed(Abandon(reason=message.reason))
                 message.reply.send_nowait(list(self.unmanaged))
+
+    async def _dispatched(self, message: Dispatched) -> None:
+        """Tell the book what the sender did; publish what went to the broker, so a page
+        shows a new or repriced order at once rather than at the next fill."""
+        order = self.book.order_context(message.client_order_id)
+        await self._feed(message)
+        if message.outcome is not Outcome.SENT or order is None:
+            return
+        price = order.request.limit_price if message.limit_price is None else message.limit_price
+        self._publish.send_nowait(OrderSent(
+            client_order_id=message.client_order_id, intent_id=order.request.intent_id,
+            action=message.action, limit_price=price))
 
     async def _leave_working(self, message: LeaveWorking) -> None:
         order = self.book.order_context(message.client_order_id)
@@ -269,6 +285,9 @@ class RiskActor:
                                                 commission=event.commission)
                 await self._feed(CommissionAdded(execution_id=event.execution_id,
                                                  commission=event.commission))
+                self._publish.send_nowait(CommissionRecorded(
+                    execution_id=event.execution_id, client_order_id=event.client_order_id,
+                    commission=event.commission))
             case BrokerErrorReported():
                 await self._journal.record_note(NoteKind.BROKER_ERROR, code=event.code,
                                                 message=event.message,
@@ -281,7 +300,7 @@ class RiskActor:
                 pass  # account values and positions: the account is derived from fills
 
     async def _on_fill(self, fill: Fill, event: BrokerEvent | None, *, live: bool = True,
-                       ) -> None:
+                       restart: bool = False) -> None:
         """Journal ``fill`` once by execution id, then let the book judge and book it."""
         order = self.book.order_context(fill.client_order_id)
         known_request = (order.request if order is not None else await self._journal.ask(
@@ -316,13 +335,14 @@ class RiskActor:
             live = stamped in (None, self._journal_id) and not await self._journal.ask(
                 AdoptedAsUnknown(fill.client_order_id))
         await self._feed(Executed(fill=fill, known=known_request is not None, live=live,
-                                  contract=contract), event)
+                                  contract=contract, restart=restart), event)
 
     async def _resynced(self, message: Resynced) -> None:
         for fill in message.fills:
-            await self._on_fill(fill, FillReported(fill=fill), live=False)
+            await self._on_fill(fill, FillReported(fill=fill), live=False,
+                                restart=message.restart)
         await self._feed(Resync(working=frozenset(o.client_order_id for o in message.open_orders),
-                                positions=message.positions))
+                                positions=message.positions, restart=message.restart))
         if message.done is not None:
             message.done.set()
 
@@ -358,6 +378,9 @@ class RiskActor:
             case JournalStatus():
                 await journal.record_status(effect.client_order_id, effect.status,
                                             reason=effect.reason, intent=effect.intent_id)
+                self._publish.send_nowait(OrderStatusRecorded(
+                    client_order_id=effect.client_order_id, intent_id=effect.intent_id,
+                    status=effect.status, reason=effect.reason))
             case JournalNote():
                 await journal.record_note(effect.what, **effect.details)
                 if effect.what is NoteKind.ORDER_UNMANAGED:

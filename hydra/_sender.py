@@ -2,12 +2,14 @@
 
 The risk actor hands it transmits without waiting; it sends them one at a time, each after a
 token of the pacing bucket, cancels before new orders and modifications, and tells the risk
-actor what became of each (`Dispatched`). An order withdrawn before its turn is never sent.
+actor what became of each (`Dispatched`). An order withdrawn before its turn is never sent,
+nor a modification still waiting when its order's cancel comes.
 """
 
 from __future__ import annotations
 
 import collections
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Generic, TypeVar
 
@@ -55,6 +57,10 @@ class TwoLanes(Generic[T]):
     def __len__(self) -> int:
         return len(self._urgent) + len(self._normal)
 
+    def holds(self, match: Callable[[T], bool]) -> bool:
+        """True when an item waiting in either lane matches."""
+        return any(map(match, self._urgent)) or any(map(match, self._normal))
+
 
 @attrs.frozen(kw_only=True)
 class Transmission:
@@ -72,6 +78,7 @@ class SendQueue:
     def __init__(self) -> None:
         self.lanes = TwoLanes[Transmission]()
         self._withdrawn: set[ClientOrderId] = set()
+        self._modify_withdrawn: set[ClientOrderId] = set()
 
     def place(self, request: OrderRequest) -> None:
         self.lanes.put_nowait(Transmission(action=Action.PLACE,
@@ -83,6 +90,11 @@ class SendQueue:
                                            limit_price=limit_price))
 
     def cancel(self, client_order_id: ClientOrderId) -> None:
+        """Queue a cancel ahead of placements and modifications; a modification of the same
+        order still waiting is withdrawn (it would reach the broker after the cancel)."""
+        if self.lanes.holds(lambda t: t.action is Action.MODIFY
+                            and t.client_order_id == client_order_id):
+            self._modify_withdrawn.add(client_order_id)
         self.lanes.put_nowait(Transmission(action=Action.CANCEL,
                                            client_order_id=client_order_id), urgent=True)
 
@@ -90,9 +102,12 @@ class SendQueue:
         self._withdrawn.add(client_order_id)
 
     def take_withdrawn(self, item: Transmission) -> bool:
-        """True (once) when ``item`` is a placement withdrawn before its turn."""
-        if item.action is Action.PLACE and item.client_order_id in self._withdrawn:
-            self._withdrawn.discard(item.client_order_id)
+        """True (once) when ``item`` is a placement withdrawn before its turn, or a
+        modification whose order's cancel was queued after it."""
+        withdrawn = {Action.PLACE: self._withdrawn, Action.MODIFY: self._modify_withdrawn}.get(
+            item.action, set())
+        if item.client_order_id in withdrawn:
+            withdrawn.discard(item.client_order_id)
             return True
         return False
 

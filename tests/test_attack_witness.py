@@ -11,7 +11,6 @@ import sqlite3
 from pathlib import Path
 
 import attrs
-import pytest
 import trio
 
 from hydra import (
@@ -27,33 +26,16 @@ from hydra._bracket import BracketIntent
 from hydra._errors import RiskDeniedError
 from hydra._ids import IntentId, unstamped
 from hydra._journal import Journal
-from hydra._journal_schema import STATEMENTS
 from hydra._settings import Distance, RiskLimits, ShutdownSettings
 from hydra.sim import DisplayedSize, MarketParams, ScriptedFlow, SimParams, open_sim_exchange
+from tests.journal_surgery import (
+    drop_wal,
+    kill_once_the_bracket_filled,
+    lose_events_after_intent,
+    lose_events_from_order,
+    lose_events_of_kind,
+)
 from tests.simulated import open_engine, quiet_oats
-from tests.test_recovery import _crash_once
-
-
-def _drop_wal(path: Path) -> None:
-    for suffix in ("-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def _lose_events_after_intent(path: Path, intent_id: str) -> None:
-    """What a lost -wal leaves when the last checkpoint fell between an intent's record and
-    its first order: every event after the intent is gone (the append-only trigger is lifted
-    only to make the copy, then put back)."""
-    db = sqlite3.connect(path)
-    try:
-        (seq,) = db.execute("SELECT seq FROM events WHERE kind = 'intent' AND intent_id = ?",
-                            (intent_id,)).fetchone()
-        db.execute("DROP TRIGGER events_no_delete")
-        db.execute("DELETE FROM events WHERE seq > ?", (seq,))
-        (trigger,) = [s for s in STATEMENTS if "events_no_delete" in s]
-        db.execute(trigger)
-        db.commit()
-    finally:
-        db.close()
 
 
 async def test_a_lost_filled_order_from_before_the_trading_day_roll_is_bought_again(
@@ -75,8 +57,8 @@ async def test_a_lost_filled_order_from_before_the_trading_day_roll_is_bought_ag
                 contract=OATS, side=Side.BUY, quantity=2, policy=Policy.CROSS,
                 intent_id="buy2"))).wait_done()
             assert report.filled == 2
-        _drop_wal(path)
-        _lose_events_after_intent(path, "buy2")
+        drop_wal(path)
+        lose_events_after_intent(path, "buy2")
         await trio.sleep(300)  # 23:03 UTC: a new trading day
         async with open_engine(exchange, path) as engine:
             await trio.sleep(120)
@@ -108,8 +90,8 @@ async def test_an_order_adopted_as_unknown_by_schema_2_is_resent_after_the_upgra
             await trio.sleep(5)
         (working,) = exchange.open_orders()
         coid = working.client_order_id
-        _drop_wal(path)
-        _lose_events_after_intent(path, "rest")
+        drop_wal(path)
+        lose_events_after_intent(path, "rest")
         db = sqlite3.connect(path)  # what the schema-2 witness wrote when told to adopt it
         db.execute("INSERT INTO events (recorded_at, kind, payload) VALUES (?, 'note', ?)",
                    ("2025-03-03T14:31:00+00:00", json.dumps(
@@ -145,8 +127,8 @@ async def test_an_intent_whose_only_order_the_journal_lost_is_reported_not_resum
                                             policy=Policy.PASSIVE, intent_id="rest"))
             await trio.sleep(5)
         assert exchange.open_orders() == ()
-        _drop_wal(path)
-        _lose_events_after_intent(path, "rest")
+        drop_wal(path)
+        lose_events_after_intent(path, "rest")
         async with open_engine(exchange, path, LEAVE):
             await trio.sleep(5)
             working = exchange.open_orders()
@@ -157,22 +139,6 @@ async def test_an_intent_whose_only_order_the_journal_lost_is_reported_not_resum
     journal.close()
     assert resumed == [] and working == () and sent == 1
     assert "the journal had lost some of its orders" in ended["reason"]
-
-
-def _lose_events_from(path: Path, kind: str, intent_id: str) -> None:
-    """What a lost -wal leaves when the last checkpoint fell just before ``intent_id``'s
-    first ``kind`` event: it and everything after it are gone."""
-    db = sqlite3.connect(path)
-    try:
-        (seq,) = db.execute("SELECT min(seq) FROM events WHERE kind = ? AND intent_id = ?",
-                            (kind, intent_id)).fetchone()
-        db.execute("DROP TRIGGER events_no_delete")
-        db.execute("DELETE FROM events WHERE seq >= ?", (seq,))
-        (trigger,) = [s for s in STATEMENTS if "events_no_delete" in s]
-        db.execute(trigger)
-        db.commit()
-    finally:
-        db.close()
 
 
 async def test_a_roll_whose_open_leg_the_journal_lost_is_opened_again_or_crashes(
@@ -195,8 +161,8 @@ async def test_a_roll_whose_open_leg_the_journal_lost_is_opened_again_or_crashes
                               intent_ids=(IntentId("close"), IntentId("open")))
         assert {p.contract.expiry: p.quantity for p in exchange.positions()} == {
             "202605": 0, "202607": 3}
-        _drop_wal(path)
-        _lose_events_from(path, "intent", "open")
+        drop_wal(path)
+        lose_events_of_kind(path, "intent", "open")
         problems = []
         for adopt in (True, False):  # the start after it too
             try:
@@ -215,9 +181,6 @@ def _two_months() -> SimParams:
         for month in ("202605", "202607")))
 
 
-@pytest.mark.xfail(strict=True, reason="known defect, open in issue 12's note: the book starts "
-                   "from the broker's positions and the restart's resync books the lost fill "
-                   "again (a refusal too many, never an order too many)")
 async def test_a_fill_the_journal_lost_is_counted_twice_in_the_restart_position(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
@@ -234,8 +197,8 @@ async def test_a_fill_the_journal_lost_is_counted_twice_in_the_restart_position(
                 contract=OATS, side=Side.BUY, quantity=2, policy=Policy.CROSS,
                 intent_id="buy2"))).wait_done()
             assert report.filled == 2
-        _drop_wal(path)
-        _lose_events_from(path, "fill", "buy2")
+        drop_wal(path)
+        lose_events_of_kind(path, "fill", "buy2")
         refused = None
         async with open_engine(exchange, path, config) as engine:
             try:
@@ -268,7 +231,7 @@ async def test_a_lost_intent_seen_only_as_completed_is_sent_again_the_next_day(
                                             policy=Policy.PASSIVE, intent_id="gone"))
             await trio.sleep(5)
         shutil.copy(backup, path)
-        _drop_wal(path)
+        drop_wal(path)
         async with open_engine(exchange, path) as engine:
             (seen,) = engine.witness.unknown_completed
     async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:  # next day
@@ -281,25 +244,6 @@ async def test_a_lost_intent_seen_only_as_completed_is_sent_again_the_next_day(
     assert seen not in sent, f"{seen} sent again"
 
 
-def _lose_events_from_order(path: Path, client_order_id: str) -> None:
-    """What a lost -wal leaves when the last checkpoint fell just before ``client_order_id``
-    was journaled: its order event and everything after it are gone."""
-    db = sqlite3.connect(path)
-    try:
-        (seq,) = db.execute("SELECT min(seq) FROM events WHERE kind = 'order'"
-                            " AND client_order_id = ?", (client_order_id,)).fetchone()
-        db.execute("DROP TRIGGER events_no_delete")
-        db.execute("DELETE FROM events WHERE seq >= ?", (seq,))
-        (trigger,) = [s for s in STATEMENTS if "events_no_delete" in s]
-        db.execute(trigger)
-        db.commit()
-    finally:
-        db.close()
-
-
-@pytest.mark.xfail(strict=True, reason="known defect, open in issue 12's note: a bracket whose "
-                   "stop the journal lost is reported and its take-profit cancelled; the stop, "
-                   "adopted as unknown, still protects the position")
 async def test_a_bracket_whose_stop_the_journal_lost_has_its_take_profit_cancelled(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
@@ -312,17 +256,11 @@ async def test_a_bracket_whose_stop_the_journal_lost_has_its_take_profit_cancell
     path = tmp_path / "j.sqlite"
     params = quiet_oats(flows=(ScriptedFlow(at=5.0, side=Side.SELL, quantity=2),))
     async with open_sim_exchange(params, seed=1) as exchange:
-        crash = _crash_once(path, lambda j: len(j.fills()) > 0)  # a SIGKILL once it filled
-        with pytest.raises(BaseExceptionGroup):
-            async with open_engine(exchange, path, offload=crash) as engine:
-                await (await engine.submit_bracket(BracketIntent(
-                    contract=OATS, side=Side.BUY, quantity=2, entry_price="350.00",
-                    take_profit_price="351.00", stop_price="349.00",
-                    stop_limit_price="348.75", intent_id=IntentId("bracket")))).wait_done()
+        await kill_once_the_bracket_filled(exchange, path)
         legs = sorted(o.client_order_id for o in exchange.open_orders())
         assert [unstamped(c) for c in legs] == ["bracket.2", "bracket.3"]
-        _drop_wal(path)
-        _lose_events_from_order(path, legs[1])
+        drop_wal(path)
+        lose_events_from_order(path, legs[1])
         async with open_engine(exchange, path, LEAVE, adopt_unknown=True):
             await trio.sleep(30)
             working = sorted(o.client_order_id for o in exchange.open_orders())
@@ -377,7 +315,7 @@ async def test_a_lost_brackets_interruption_counts_its_exit_as_filled_too(
         fills = exchange.executions_since(params.session_start)
         assert sum(f.signed_quantity for f in fills) == 0, fills
         shutil.copy(backup, path)
-        _drop_wal(path)
+        drop_wal(path)
         async with open_engine(exchange, path, adopt_unknown=True):
             pass
     journal = Journal.open_read_only(path)

@@ -108,3 +108,25 @@ def test_delivery_months_follow_the_cycle_from_this_month() -> None:
     """Oats list H, K, N, U, Z: from December 2026, Z6 then H7, K7 and so on."""
     months = delivery_months(OATS, since=dt.date(2026, 12, 1))
     assert [next(months) for _ in range(4)] == ["202612", "202703", "202705", "202707"]
+
+
+@pytest.mark.parametrize(
+    ("symbol", "month", "last_trade", "first_notice"),
+    [
+        ("ZO", "202503", dt.date(2025, 3, 14), dt.date(2025, 2, 28)),
+        ("ZO", "202609", dt.date(2026, 9, 14), dt.date(2026, 8, 31)),
+        ("ZO", "202605", dt.date(2026, 5, 14), dt.date(2026, 4, 30)),
+        ("ZO", "202611", dt.date(2026, 11, 13), dt.date(2026, 10, 30)),  # the 14th: Saturday
+        ("HE", "202504", dt.date(2025, 4, 14), None),
+        ("HE", "202602", dt.date(2026, 2, 13), None),
+        ("HE", "202601", dt.date(2026, 1, 15), None),  # New Year's Day is not a business day
+    ],
+)
+def test_last_trade_and_first_notice_days(
+    symbol: str, month: str, last_trade: dt.date, first_notice: dt.date | None
+) -> None:
+    """ZO: last trade the business day before the 15th, first notice the last business day of
+    the month before; HE: the 10th business day, no notice (business days: neither weekends
+    nor exchange holidays)."""
+    assert last_trade_day(symbol, month) == last_trade
+    assert first_notice_day(symbol, month) == first_notice

@@ -10,16 +10,21 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 import trio
 
 from hydra import OATS, Distance, ExecutionSettings, HydraConfig, OrderIntent, Side, TradingState
 from hydra._engine import Engine
+from hydra._enums import NoteKind
 from hydra._journal_actor import run_inline
 from hydra.dashboard import Board, DashboardApp, Guard
+from hydra.dashboard._app import PUSH_GAP
 from hydra.dashboard._guard import MAX_NONCES
-from hydra.sim import SimBroker, SimExchange, open_sim_exchange
+from hydra.gateway import DEFAULT_ACCOUNT
+from hydra.sim import Disconnect, SimBroker, SimExchange, open_sim_exchange
 from tests.asgi import get, open_stream, post
+from tests.paper_journal import PaperJournal
 from tests.simulated import journal_notes, open_engine, quiet_oats
 
 CONFIG = HydraConfig(execution=ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(2)))
@@ -62,6 +67,7 @@ async def test_page_shows_every_view_after_a_fill(
     assert page.status == 200 and page.headers["content-type"].startswith("text/html")
     text = page.text
     assert 'class="mode mode-SIM">SIM<' in text and "connected" in text and "ACTIVE" in text
+    assert '<span class="account">account DU*****67</span>' in text  # masked as in the audit
     assert "live engine" in text and "2025-03-03 08:31:30 CST" in text  # the exchange's clock
     assert "ZO open" in text and "HE open" in text  # each market's session
     assert "No working orders." in text
@@ -74,6 +80,20 @@ async def test_page_shows_every_view_after_a_fill(
                       "no_unrecoverable_error", "kill_switch_exercised"):
         assert condition in text
     assert 'src="dashboard.js"' in text and 'action="kill"' in text  # with the token: actions
+
+
+async def test_engine_started_has_the_masked_account_of_the_simulator(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The journal's engine_started holds the venue and the simulator's fake account (the
+    simulated gateway's too) masked, never the account id itself; an in-process simulator
+    has no port."""
+    async with _running(tmp_path) as (_, _, journal):
+        pass
+    (started,) = journal_notes(journal, "engine_started")
+    assert (started["venue"], started["port"], started["account"]) == ("sim", None, "DU*****67")
+    assert SimBroker(SimExchange(quiet_oats(), seed=1)).account_id == DEFAULT_ACCOUNT
+    assert DEFAULT_ACCOUNT.encode() not in journal.read_bytes()
 
 
 async def test_working_order_shows_its_ladder_and_a_cancel_button(
@@ -150,8 +170,9 @@ async def test_with_the_broker_the_page_shows_bid_ask_and_marks(
 async def test_stream_pushes_sections_on_each_engine_event(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    """The stream sends every section at once, then again at the virtual time of the fill,
-    with nothing in between (no timer)."""
+    """The stream sends every section at once, then again after the engine's events (each
+    order sent, its status journaled, the fill), drawn once for events that come within
+    PUSH_GAP of the last push, and nothing in between (no timer)."""
     async with _running(tmp_path) as (engine, app, _):
         async with open_stream(app) as chunks:
             start = trio.current_time()
@@ -161,9 +182,57 @@ async def test_stream_pushes_sections_on_each_engine_event(
                                               "slippage", "gate"}
             await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
                                             intent_id="streamed"))
+            times = []
             at, chunk = await chunks.receive()
-            assert at - start == pytest.approx(90.030)  # the last stage takes the ask
-            assert "<td>streamed</td>" in _sections(chunk)["fills"]
+            while "<td>streamed</td>" not in _sections(chunk)["fills"]:
+                times.append(at - start)
+                at, chunk = await chunks.receive()
+            assert at - start == 90.0 + PUSH_GAP  # filled at 90.03, one gap after the reprice
+    # Sent at 0 and journaled WORKING at 0.03: one push, a gap after the first; repriced to
+    # the ask at 90 s, after a quiet spell: at once (the step at 60 s kept its price).
+    assert times == [PUSH_GAP, 90.0]
+
+
+async def test_stream_carries_a_new_and_a_repriced_order_at_once(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A new order reaches the page within PUSH_GAP, and each repricing of it in the very
+    virtual instant the sender sends it, not at the next fill."""
+    async with _running(tmp_path, spread_ticks=8) as (engine, app, _):
+        async with open_stream(app) as chunks:
+            start = trio.current_time()
+            await chunks.receive()
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
+                                            intent_id="repriced"))
+            at, placed = await chunks.receive()
+            assert at - start == PUSH_GAP  # sent at 0, a gap after the page's first sections
+            assert "<td>349.25</td><td>-</td><td>RESTING</td>" in _sections(placed)["working"]
+            at, stepped = await chunks.receive()
+            assert at - start == 60.0  # the ladder's first step, at patience
+            assert "<td>349.50</td><td>-</td><td>STEPPED</td>" in _sections(stepped)["working"]
+
+
+async def test_stream_follows_a_disconnect_and_the_reconnect(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The link to the exchange drops at 10 s: the banner says DISCONNECTED in that instant;
+    after the reconnect and resync it says connected, with the reconnect counted."""
+    journal = tmp_path / "j.sqlite"
+    params = attrs.evolve(quiet_oats(), faults=(Disconnect(at=10.0, duration=20.0),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, journal, CONFIG) as engine:
+            app = _app(engine, journal, exchange)
+            async with open_stream(app) as chunks:
+                start = exchange.origin
+                at, first = await chunks.receive()
+                assert "reconnects: 0" in _sections(first)["banner"]
+                at, lost = await chunks.receive()
+                assert at - start == 10.0 and "DISCONNECTED" in _sections(lost)["banner"]
+                at, back = await chunks.receive()
+                while "reconnects: 1" not in _sections(back)["banner"]:
+                    at, back = await chunks.receive()
+    assert at - start > 30.0  # the link came back at 30 s
+    assert 'class="link link-up">connected' in _sections(back)["banner"]
 
 
 async def test_stream_ends_when_the_engine_stops(
@@ -320,6 +389,42 @@ async def test_journal_alone_serves_the_same_page_read_only(
             await chunks.receive()
             with pytest.raises(trio.TooSlowError), trio.fail_after(3000):
                 await chunks.receive()
+
+
+async def test_a_commission_reported_after_its_fill_counts_in_the_position(
+    tmp_path: Path,
+) -> None:
+    """IB reports a fill's commission after the fill (a ``commission`` note): the position's
+    commission and the daily loss breaker include it."""
+    paper = PaperJournal(tmp_path / "j.sqlite")
+    coid = paper.order("later", side=Side.BUY, quantity=2, limit="350.25")
+    paper.fill(coid, "exec-1", side=Side.BUY, quantity=2, price="350.25", predicted=None,
+               actual=None)
+    paper.note(NoteKind.COMMISSION, execution_id="exec-1", client_order_id=coid,
+               commission=Decimal("4.70"))
+    paper.close()
+    app = DashboardApp(Board(journal_path=paper.path, offload=run_inline), Guard(token=None))
+    text = (await get(app, "/")).text
+    assert "<td>ZO</td><td>2</td><td>350.25</td><td>-</td><td>-</td><td>0.00</td>" \
+        "<td>4.70</td>" in text
+    assert "daily_loss: 4.70 of 10,000.00" in text
+
+
+async def test_prices_show_the_ticks_decimals_and_never_fewer_than_they_have(
+    tmp_path: Path,
+) -> None:
+    """A price IB reports as 350.0 shows as 350.00 (oats' tick is 0.25), and an average of
+    350.125 keeps its third decimal."""
+    paper = PaperJournal(tmp_path / "j.sqlite")
+    coid = paper.order("ib", side=Side.BUY, quantity=2, limit="350.25")
+    for execution, price in (("exec-1", "350.0"), ("exec-2", "350.25")):
+        paper.fill(coid, execution, side=Side.BUY, quantity=1, price=price, predicted=None,
+                   actual=None)
+    paper.close()
+    app = DashboardApp(Board(journal_path=paper.path, offload=run_inline), Guard(token=None))
+    text = (await get(app, "/")).text
+    assert "<td>1</td><td>350.00</td>" in text and "<td>350.0</td>" not in text  # the fill
+    assert "<td>ZO</td><td>2</td><td>350.125</td>" in text  # the position's average
 
 
 async def test_script_and_unknown_paths(

@@ -73,6 +73,8 @@ def test_run_serves_the_dashboard_beside_the_engine(tmp_path: Path) -> None:
         process.kill()
     (started,) = Journal.open_read_only(journal).notes("engine_started")
     assert started["venue"] == "sim" and started["address"].startswith("127.0.0.1:")
+    assert started["address"].startswith(f"127.0.0.1:{started['port']} ")  # the gateway's
+    assert started["account"] == "DU*****67"  # IB's managedAccounts, masked
 
 
 def test_dashboard_serves_a_closed_journal_read_only(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ def _at(day: int, hour: int, minute: int = 0) -> dt.datetime:
     (_at(3, 2), SessionState.OPEN),  # overnight, Tuesday 02:00
     (_at(7, 12), SessionState.CLOSED),  # Saturday noon
     (_at(8, 19, 30), SessionState.OPEN),  # Sunday evening
+    (_at(6, 19, 30), SessionState.CLOSED),  # Friday evening: the week's last close was 13:20
 ])
 def test_oats_sessions(moment: dt.datetime, state: SessionState) -> None:
     """Oats' night and day sessions, their morning break and the closed afternoon."""
@@ -37,3 +38,13 @@ def test_hogs_close_after_their_one_session() -> None:
     assert session_state(LEAN_HOGS, _at(2, 8)) is SessionState.CLOSED
     assert session_state(LEAN_HOGS, _at(2, 10).astimezone(dt.UTC)) is SessionState.OPEN
     assert session_state(LEAN_HOGS, _at(2, 13, 5)) is SessionState.CLOSED
+
+
+def test_a_holiday_is_closed_the_evening_before_too() -> None:
+    """Good Friday (2026-04-03) shuts its trading day: the Thursday evening session that would
+    open it and the Friday day session."""
+    thursday_evening = dt.datetime(2026, 4, 2, 19, 30, tzinfo=CHICAGO)
+    friday_morning = dt.datetime(2026, 4, 3, 9, tzinfo=CHICAGO)
+    assert session_state(OATS, thursday_evening) is SessionState.CLOSED
+    assert session_state(OATS, friday_morning) is SessionState.CLOSED
+    assert session_state(OATS, dt.datetime(2026, 4, 2, 9, tzinfo=CHICAGO)) is SessionState.OPEN

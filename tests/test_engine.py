@@ -197,8 +197,11 @@ async def test_kill_halts_cancels_and_refuses_new_orders(
             assert stats.trading_state.value == "HALTED"
             assert (stats.submitted, stats.finished, stats.blocked) == (3, 3, 1)
             await trio.testing.wait_all_tasks_blocked()
-            kinds = [type(events.receive_nowait()).__name__ for _ in range(4)]
-    assert kinds[0] == "TradingStateChanged"
+            kinds = []
+            while (kind := type(events.receive_nowait()).__name__) != "TradingStateChanged":
+                kinds.append(kind)
+    # Before the kill: each order sent and journaled WORKING, and nothing else.
+    assert sorted(kinds) == ["OrderSent"] * 2 + ["OrderStatusRecorded"] * 2
     notes = [p for _, kind, p in Journal.open(tmp_path / "j.sqlite").events()
              if kind is EventKind.NOTE and p["what"] == "kill_switch"]
     assert notes == [{"what": "kill_switch", "cause": "kill_switch", "state": "HALTED",

@@ -7,12 +7,7 @@ import datetime as dt
 import pytest
 
 from hydra import LEAN_HOGS, OATS
-from hydra.gateway._catalog import (
-    Catalog,
-    first_notice_day,
-    front_month,
-    last_trade_day,
-)
+from hydra.gateway._catalog import Catalog, front_month
 from hydra.gateway._requests import ContractFields
 
 MONDAY = dt.date(2025, 3, 3)
@@ -36,26 +31,6 @@ def test_front_month(spec: object, today: dt.date, month: str) -> None:
     """The front month is the first listed month neither in delivery (past its first notice
     day) nor past its last trading day."""
     assert front_month(spec, today) == month  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    ("symbol", "month", "last_trade", "first_notice"),
-    [
-        ("ZO", "202503", dt.date(2025, 3, 14), dt.date(2025, 2, 28)),
-        ("ZO", "202609", dt.date(2026, 9, 14), dt.date(2026, 8, 31)),
-        ("ZO", "202605", dt.date(2026, 5, 14), dt.date(2026, 4, 30)),
-        ("ZO", "202611", dt.date(2026, 11, 13), dt.date(2026, 10, 30)),  # the 14th: Saturday
-        ("HE", "202504", dt.date(2025, 4, 14), None),
-        ("HE", "202602", dt.date(2026, 2, 13), None),
-    ],
-)
-def test_last_trade_and_first_notice_days(
-    symbol: str, month: str, last_trade: dt.date, first_notice: dt.date | None
-) -> None:
-    """ZO: last trade the business day before the 15th, first notice the last business day of
-    the month before; HE: the 10th business day, no notice (weekends counted, not holidays)."""
-    assert last_trade_day(symbol, month) == last_trade
-    assert first_notice_day(symbol, month) == first_notice
 
 
 def test_cont_future_names_the_front_month() -> None:

@@ -64,15 +64,21 @@ def _gateway(port: int, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
         process.wait(timeout=30)
 
 
+def _front_oats(ib: IB) -> Future:
+    """The front oats month, qualified (the gateway lists a year of months, so a bare
+    ``Future("ZO", exchange="CBOT")`` is ambiguous: error 200, as at IB)."""
+    front = ContFuture("ZO", "CBOT")
+    ib.qualifyContracts(front)
+    oats = Future(conId=front.conId, exchange="CBOT")
+    ib.qualifyContracts(oats)
+    return oats
+
+
 def _rest_an_order(port: int) -> None:
     """Another program (client id 1) leaves a resting buy far below the market."""
     ib = IB()
     ib.connect("127.0.0.1", port, clientId=1, timeout=10)
-    front = ContFuture("ZO", "CBOT")  # the gateway lists a year of months: the nearest
-    ib.qualifyContracts(front)
-    oats = Future(conId=front.conId, exchange="CBOT")
-    ib.qualifyContracts(oats)
-    ib.placeOrder(oats, LimitOrder("BUY", 2, 300.0, orderRef="someone-else.1"))
+    ib.placeOrder(_front_oats(ib), LimitOrder("BUY", 2, 300.0, orderRef="someone-else.1"))
     ib.sleep(0.5)
     ib.disconnect()
 
@@ -81,9 +87,7 @@ def _buy_one(port: int) -> None:
     """Another program (client id 1) buys one oats contract at any price up to 1000."""
     ib = IB()
     ib.connect("127.0.0.1", port, clientId=1, timeout=10)
-    oats = Future("ZO", exchange="CBOT")
-    ib.qualifyContracts(oats)
-    ib.placeOrder(oats, LimitOrder("BUY", 1, 1000.0, orderRef="someone-else.2"))
+    ib.placeOrder(_front_oats(ib), LimitOrder("BUY", 1, 1000.0, orderRef="someone-else.2"))
     ib.sleep(0.5)
     ib.disconnect()
 

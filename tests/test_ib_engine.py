@@ -23,6 +23,7 @@ from hydra import (
     OATS,
     BackoffSettings,
     BrokerSettings,
+    CommissionRecorded,
     Distance,
     ExecutionSettings,
     HydraConfig,
@@ -107,6 +108,26 @@ async def test_an_intent_is_worked_and_journaled_through_ib(
         report = await handle.wait_done()
     assert report.filled == 2 == _fills_once(path, served.exchange)
     assert {f.client_order_id for f in report.fills} == {report.children[0].client_order_id}
+
+
+async def test_the_commission_ib_reports_after_each_fill_is_published(
+    served: Served, tmp_path: Path
+) -> None:
+    """IB reports a fill's commission after the fill; once journaled it is published too, so
+    a subscriber (the dashboard's PnL) is not left behind the journal."""
+    with trio.fail_after(HANG_GUARD):
+        async with open_ib_hydra(served, tmp_path / "j.sqlite") as engine:
+            events = engine.subscribe()
+            report = await (await engine.submit(OrderIntent(
+                contract=OATS, side=Side.BUY, quantity=2))).wait_done()
+            executions = {f.execution_id for f in report.fills}
+            commissioned: dict[str, Decimal] = {}
+            async for event in events:
+                if isinstance(event, CommissionRecorded):
+                    commissioned[event.execution_id] = event.commission
+                    if set(commissioned) == executions:
+                        break
+    assert executions and all(c > 0 for c in commissioned.values())
 
 
 async def test_gateway_drop_mid_twap_reconnects_and_journals_each_fill_once(

@@ -8,6 +8,7 @@ import outcome
 import pytest
 
 from hydra._contracts import OATS
+from hydra._core._risk_state import Charge
 from hydra._enums import NoteKind, OrderStatus, Side
 from hydra._errors import JournalWriteError
 from hydra._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
@@ -257,3 +258,30 @@ def test_a_group_on_a_full_disk_fails_whole(tmp_path: Path) -> None:
     assert len(results) == 2 and len(errors) == 1
     assert list(journal.events()) == []
     journal.close()  # one more try of the failure note: still refused, nothing raised
+
+
+def test_the_risk_state_comes_with_what_was_booked_after_it(tmp_path: Path) -> None:
+    """The newest risk_state note, then every fill and commission journaled after it in
+    order; another program's execution (a stranger_execution note) and what came before the
+    note are left out."""
+    journal = Journal.open(tmp_path / "j.sqlite", clock=lambda: T0)
+    journal.record_order(_request())
+    journal.record_fill(_fill("x1"), intent_id=None, predicted_bps=None, actual_bps=None)
+    journal.record_note(NoteKind.RISK_STATE, trading_day="old")
+    journal.record_note(NoteKind.RISK_STATE, trading_day="new")
+    journal.record_note(NoteKind.COMMISSION, execution_id="x1", commission="1.25")
+    journal.record_fill(_fill("x2"), intent_id=None, predicted_bps=None, actual_bps=None)
+    journal.record_fill(_fill("stranger"), intent_id=None, predicted_bps=None, actual_bps=None)
+    journal.record_note(NoteKind.STRANGER_EXECUTION, execution_id="stranger")
+    note, since = journal.risk_state_and_since()
+    journal.close()
+    assert note is not None and note["trading_day"] == "new"
+    assert since == [Charge(symbol="ZO", commission=Decimal("1.25")), _fill("x2")]
+
+
+def test_a_journal_without_a_risk_state_has_nothing_to_replay(tmp_path: Path) -> None:
+    """No risk_state note: None, and no fills read (the account is then the broker's)."""
+    journal = Journal.open(tmp_path / "j.sqlite", clock=lambda: T0)
+    journal.record_fill(_fill("x1"), intent_id=None, predicted_bps=None, actual_bps=None)
+    assert journal.risk_state_and_since() == (None, [])
+    journal.close()

@@ -4,7 +4,6 @@ policies kept, interrupted intents and rolls resumed (or reported)."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import sqlite3
 from collections.abc import Callable
 from decimal import Decimal
@@ -12,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import outcome
 import pytest
 import trio
 
@@ -41,42 +39,16 @@ from hydra.sim import (
     SimParams,
     open_sim_exchange,
 )
+from tests.journal_surgery import Crash, crash_once
 from tests.simulated import open_engine, quiet_oats
 
 TWAP = ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.0)
 
 
-class _Crash(Exception):
-    """Stands for the process dying (SIGKILL) right after a journal commit."""
-
-
-def _crash_once(path: Path, when: Callable[[Journal], bool]) -> Callable[[Any], Any]:
-    """A journal offload that dies right after the first commit that makes ``when`` true:
-    every caller of that commit, and of each one after it, gets `_Crash` instead of its
-    answer (and nothing after it is written)."""
-    crashed = False
-
-    async def offload(work: functools.partial[list[outcome.Outcome[Any]]]) -> Any:
-        nonlocal crashed
-        calls = len(work.args[0])  # journal.apply_together's list of calls
-        if not crashed:
-            results = await run_inline(work)
-            reader = Journal.open_read_only(path)
-            try:
-                crashed = when(reader)
-            finally:
-                reader.close()
-            if not crashed:
-                return results
-        return [outcome.Error(_Crash("right after a journal commit")) for _ in range(calls)]
-
-    return offload
-
-
 def _crash_after_time(seconds: float) -> Callable[[Any], Any]:
     async def offload(work: Callable[[], Any]) -> Any:
         if trio.current_time() >= seconds:
-            raise _Crash(f"crash at {trio.current_time()} s")
+            raise Crash(f"crash at {trio.current_time()} s")
         return await run_inline(work)
 
     return offload
@@ -120,7 +92,7 @@ async def test_cancels_asked_for_before_a_crash_are_completed_not_reworked(
         quiet_oats(spread_ticks=6, flows=(ScriptedFlow(at=200.0, side=Side.SELL, quantity=10),)),
         faults=(Disconnect(at=10.0, duration=60.0),))
     async with open_sim_exchange(params, seed=1) as exchange:
-        crash = _crash_once(path, lambda j: len(j.notes("cancel_requested")) == 2)
+        crash = crash_once(path, lambda j: len(j.notes("cancel_requested")) == 2)
         with pytest.raises(BaseExceptionGroup) as crashed:
             async with open_engine(exchange, path, offload=crash) as engine:
                 for _ in range(2):
@@ -128,7 +100,7 @@ async def test_cancels_asked_for_before_a_crash_are_completed_not_reworked(
                                                     policy=Policy.PASSIVE))
                 await trio.sleep_until(exchange.origin + 20.0)
                 await engine.cancel_all()
-        assert crashed.group_contains(_Crash)
+        assert crashed.group_contains(Crash)
         assert len(exchange.open_orders()) == 2  # neither cancel was sent
         await trio.sleep_until(exchange.origin + 80.0)  # the link is back
         async with open_engine(exchange, path) as engine:
@@ -158,7 +130,7 @@ async def test_a_bracket_whose_entry_filled_is_adopted_as_a_bracket(
     entry = client_order_id_for(IntentId("bracket"), 1)
     params = quiet_oats(flows=(ScriptedFlow(at=5.0, side=Side.SELL, quantity=2),))
     async with open_sim_exchange(params, seed=1) as exchange:
-        crash = _crash_once(path, lambda j: any(unstamped(f.client_order_id) == entry
+        crash = crash_once(path, lambda j: any(unstamped(f.client_order_id) == entry
                                                  for f in j.fills()))
         with pytest.raises(BaseExceptionGroup):
             async with open_engine(exchange, path, offload=crash) as engine:
@@ -190,7 +162,7 @@ async def test_a_bracket_cut_off_before_its_stop_was_sent_is_reported_not_adopte
     path = tmp_path / "j.sqlite"
     take_profit = client_order_id_for(IntentId("bracket"), 2)
     async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
-        crash = _crash_once(path, lambda j: any(unstamped(o.request.client_order_id) == take_profit
+        crash = crash_once(path, lambda j: any(unstamped(o.request.client_order_id) == take_profit
                                                  for o in j.orders()))
         with pytest.raises(BaseExceptionGroup):
             async with open_engine(exchange, path, offload=crash) as engine:
@@ -273,7 +245,7 @@ async def test_a_roll_stopped_between_its_legs_opens_what_was_closed(
     may = OATS.for_month("202605")
     close_id, open_id = IntentId("close"), IntentId("open")
     config = HydraConfig(restart=RestartSettings(resume=resume))
-    crash = _crash_once(path, lambda j: any(
+    crash = crash_once(path, lambda j: any(
         n["intent_id"] == close_id for n in j.notes("intent_finished")))
     async with open_sim_exchange(_two_months(), seed=1) as exchange:
         async with open_engine(exchange, path, config) as engine:
@@ -396,7 +368,7 @@ async def test_a_fill_older_than_the_journals_newest_is_still_journaled_on_resta
     params = quiet_oats(spread_ticks=6, flows=(ScriptedFlow(at=50.0, side=Side.SELL,
                                                             quantity=10),))
     async with open_sim_exchange(params, seed=1) as exchange:
-        crash = _crash_once(path, lambda j: any(kind is EventKind.ACK for _, kind, _ in j.events()))
+        crash = crash_once(path, lambda j: any(kind is EventKind.ACK for _, kind, _ in j.events()))
         with pytest.raises(BaseExceptionGroup):
             async with open_engine(exchange, path, offload=crash) as engine:
                 await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,

@@ -11,9 +11,15 @@ from structlog.testing import capture_logs
 
 from hydra import (
     OATS,
+    EngineEvent,
+    ExecutionSettings,
+    FillRecorded,
     HydraConfig,
+    IntentId,
     OrderIntent,
+    OrderSent,
     OrderStatus,
+    OrderStatusRecorded,
     Policy,
     RiskDeniedError,
     RiskLimits,
@@ -164,3 +170,62 @@ async def test_a_strategy_halt_survives_a_restart_until_resume(
         "strategy_halted", "strategy hook desk failed 3 times in a row")
     assert journal_notes(path, "kill_switch") == []
     assert journal_notes(path, "resume")[0]["cleared"] == ["strategy_halted"]
+
+
+async def test_each_order_sent_is_published_when_the_sender_sends_it(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The placement, the ladder's repricing and the cancel each reach the engine's
+    subscribers as an `OrderSent` in the virtual instant the sender hands them to the
+    broker, with the limit as sent."""
+    config = HydraConfig(execution=ExecutionSettings(patience=60.0))
+    sent: list[tuple[float, str, str, Decimal | None]] = []
+
+    async def listen(events: trio.MemoryReceiveChannel[EngineEvent], start: float) -> None:
+        async for event in events:
+            if isinstance(event, OrderSent):
+                sent.append((trio.current_time() - start, event.action.value, event.intent_id,
+                             event.limit_price))
+
+    async with open_sim_exchange(quiet_oats(spread_ticks=8), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", config) as engine:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(listen, engine.subscribe(), trio.current_time())
+                await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
+                                                intent_id="sent"))
+                await trio.sleep(61)
+                engine.cancel(IntentId("sent"))
+                await trio.sleep(1)
+                nursery.cancel_scope.cancel(reason="test over")
+    assert sent == [(0.0, "place", "sent", Decimal("349.25")),
+                    (60.0, "modify", "sent", Decimal("349.50")),
+                    (61.0, "cancel", "sent", Decimal("349.50"))]
+
+
+async def test_a_fill_its_commission_and_the_final_status_are_each_published(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Each thing the risk actor journals of an order after it is sent is also published:
+    its status (WORKING at the ack, FILLED at the end) and its fills (the simulator's carry
+    their commission; IB's comes after: tests/test_ib_engine.py), so a subscriber's view of
+    the journal is never behind the journal."""
+    published: list[tuple[str, object]] = []
+
+    async def listen(events: trio.MemoryReceiveChannel[EngineEvent]) -> None:
+        async for event in events:
+            if isinstance(event, OrderStatusRecorded):
+                published.append(("status", event.status))
+            elif isinstance(event, FillRecorded):
+                published.append(("fill", event.fill.quantity))
+
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite") as engine:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(listen, engine.subscribe())
+                await (await engine.submit(OrderIntent(
+                    contract=OATS, side=Side.BUY, quantity=2, policy=Policy.CROSS))).wait_done()
+                await trio.sleep(1)
+                nursery.cancel_scope.cancel(reason="test over")
+    assert published[0] == ("status", OrderStatus.WORKING)
+    assert published[-1] == ("status", OrderStatus.FILLED)
+    assert [q for what, q in published if what == "fill"] == [2]

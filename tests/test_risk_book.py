@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -32,6 +32,8 @@ from hydra._core._risk_messages import (
     AllowFlatten,
     Blocked,
     Cancel,
+    CommissionAdded,
+    Difference,
     Dispatched,
     Effect,
     Executed,
@@ -58,7 +60,7 @@ from hydra._core._risk_messages import (
     Withdraw,
     conflicting_fields,
 )
-from hydra._core._risk_state import restored_account
+from hydra._core._risk_state import Charge, RiskSnapshot, restored_account
 from hydra._enums import OrderStatus, OrderType, Side, TradingState
 from hydra._ids import ClientOrderId, ExecutionId, IntentId
 from hydra._orders import Fill, OrderRequest
@@ -141,6 +143,8 @@ class RiskBookMachine(RuleBasedStateMachine):
 
     @initialize()
     def start(self) -> None:
+        global _ids  # each example numbers its orders from 0, so a replay draws the same ones
+        _ids = itertools.count()
         self.book = _book()
         self.now = 0.0
         self.mid = MID
@@ -553,6 +557,24 @@ def test_pending_modify_is_answered_when_the_order_fills() -> None:
     assert isinstance(replies[0].answer, Blocked)
 
 
+def test_a_modify_withdrawn_by_its_orders_cancel_is_answered_as_cancelled() -> None:
+    """A modify the sender withdrew (its order's cancel came while it waited) is answered
+    Blocked for the cancel, not for a session down."""
+    book = _book()
+    request = _request(Side.BUY, 2)
+    coid = request.client_order_id
+    _place(book, request)
+    book.handle(Modify(client_order_id=coid, limit_price=D("400.25"), reply="modifier",
+                       reference_price=MID), 1.0)
+    book.handle(Cancel(client_order_id=coid), 1.0)
+    effects = book.handle(Dispatched(client_order_id=coid, action=Action.MODIFY,
+                                     outcome=Outcome.WITHDRAWN), 1.0)
+    (reply,) = [e for e in effects if isinstance(e, Reply)]
+    assert isinstance(reply.answer, Blocked)
+    assert [d.field for d in reply.answer.denials] == ["cancelled"]
+    assert book.orders[coid].request.limit_price == MID  # never moved
+
+
 def test_finalize_cancels_and_abandon_journals_the_rest() -> None:
     """Finalize(leave_working=False) cancels every order; Abandon marks the rest unmanaged."""
     book = _book()
@@ -603,3 +625,102 @@ def test_a_failed_write_ahead_forgets_the_order_and_halts() -> None:
     assert TransmitCancel(client_order_id=working.client_order_id) in effects
     assert not any(isinstance(e, JournalNote) and e.what == "risk_state" for e in effects)
     assert book.handle(JournalFailed(problem="disk full"), 0.0) == []
+
+
+# --- restart: the day replayed, the broker's positions taken ----------------------------------
+
+
+@settings(max_examples=100)
+@given(trades=st.lists(st.tuples(st.sampled_from(Side), st.integers(1, 5),
+                                 st.integers(-40, 40), st.integers(0, 3)),
+                       min_size=1, max_size=12),
+       at=st.integers(0, 12))
+def test_a_snapshot_replayed_with_the_fills_after_it_is_the_book_that_booked_them(
+    trades: list[tuple[Side, int, int, int]], at: int
+) -> None:
+    """Restored from a snapshot older than some fills (a crash between a fill and its
+    snapshot), with the fills and commissions journaled after it replayed, the account has the
+    live book's positions, realized PnL, commission and worst trade. (Not always its peak: a
+    snapshot keeps no marks, and the book values a fill's position at the mark before it.)"""
+    book = _book(attrs.evolve(LIMITS, max_position=1000, daily_loss_limit=D(10**9)))
+    snapshot, since = book.snapshot(), []
+    for n, (side, quantity, ticks, cents) in enumerate(trades):
+        if n == at:
+            snapshot, since = book.snapshot(), []
+        fill = _fill(_request(side, quantity), quantity, price=MID + D(ticks) / 4)
+        book.handle(Executed(fill=fill, known=True, live=False, contract=OATS), 0.0)
+        book.handle(CommissionAdded(execution_id=fill.execution_id, commission=D(cents)), 0.0)
+        since += [fill, Charge(symbol=OATS.symbol, commission=D(cents))]
+    account = restored_account(snapshot, day=DAY, account=AccountState(start_of_day_equity=1),
+                               contracts={OATS.symbol: OATS}, since=since)
+    live = book.snapshot()
+    restored = RiskSnapshot.of(account, day=DAY, latched=live.latched)
+    assert attrs.evolve(restored, peak_equity=live.peak_equity) == live
+    assert restored.peak_equity >= snapshot.peak_equity
+
+
+def test_a_snapshot_of_another_day_leaves_the_brokers_account() -> None:
+    """A snapshot of yesterday is no baseline today: the broker's account, nothing replayed."""
+    book = _book()
+    _long(book, 2)
+    broker = AccountState(start_of_day_equity=D(5))
+    assert restored_account(book.snapshot(), day="2024-03-05", account=broker,
+                            contracts={OATS.symbol: OATS},
+                            since=[_fill(_request(Side.BUY, 1), 1)]) is broker
+
+
+def test_a_start_whose_positions_are_the_brokers_books_its_resync_fills_only_once() -> None:
+    """Positions read from the broker at start hold what the start's resync journals: those
+    fills are not booked again (their commission still is), and the resync takes the
+    broker's quantities."""
+    book = RiskBook(limits=LIMITS, day=DAY, broker_positions=True, account=AccountState(
+        start_of_day_equity=EQUITY, marks={OATS.symbol: MID},
+        positions={OATS.symbol: Position(contract=OATS, quantity=2, average_price=MID)}))
+    fill = _fill(_request(Side.BUY, 2), 2)
+    book.handle(Executed(fill=fill, known=True, live=False, contract=OATS, restart=True), 0.0)
+    assert book.account.quantity(OATS.symbol) == 2 and book.booked(fill.execution_id)
+    effects = book.handle(Resync(working=frozenset(), positions={OATS.symbol: 2},
+                                 restart=True), 0.0)
+    assert _notes(effects, "reconcile_difference") == [] and _notes(effects, "risk_state")
+
+
+def test_a_starts_resync_takes_the_brokers_positions_and_reports_the_difference() -> None:
+    """The journal's account (2 long at 400) against the broker's 3 at a start, marked at
+    403: reported, and the book holds 3, the third lot entered at the mark (average 401), its
+    realized PnL kept; a symbol the broker no longer holds is flat."""
+    book = _book()
+    _long(book, 2)
+    book.handle(Marks(mids={OATS.symbol: MID + 3}, day=DAY), 0.0)
+    realized = book.account.positions[OATS.symbol].realized_pnl
+    effects = book.handle(Resync(working=frozenset(), positions={OATS.symbol: 3},
+                                 restart=True), 0.0)
+    assert [type(e).__name__ for e in effects if isinstance(e, Difference)] == ["Difference"]
+    held = book.account.positions[OATS.symbol]
+    assert (held.quantity, held.average_price, held.realized_pnl) == (3, MID + 1, realized)
+    book.handle(Resync(working=frozenset(), positions={}, restart=True), 0.0)
+    assert book.account.quantity(OATS.symbol) == 0
+
+
+def test_a_fill_journals_the_risk_state_only_when_it_makes_a_new_worst_trade() -> None:
+    """A restart replays fills and commissions, so neither journals the book's state, but a
+    fill that makes a new worst trade does (the dashboard reads it from the newest one)."""
+    book = _book()
+    buy, sell = _request(Side.BUY, 2), _request(Side.SELL, 2, price=MID - 1)
+    _place(book, buy)
+    _place(book, sell)
+    opening = book.handle(_executed(_fill(buy, 2)), 0.0)
+    fill = _fill(sell, 2)
+    losing = book.handle(_executed(fill), 0.0)
+    charged = book.handle(CommissionAdded(execution_id=fill.execution_id, commission=D(5)), 0.0)
+    assert [len(_notes(e, "risk_state")) for e in (opening, losing, charged)] == [0, 1, 0]
+
+
+def test_an_anomalous_execution_journals_the_latched_state() -> None:
+    """An execution anomaly's HALTED latch is journaled with the book's state at once (a
+    restart replays fills, not latches)."""
+    book = _book()
+    request = _request(Side.BUY, 2)
+    _place(book, request)
+    effects = book.handle(_executed(_fill(request, 6)), 0.0)  # 6 lots for a 2-lot order
+    (note,) = _notes(effects, "risk_state")
+    assert [x["cause"] for x in note.details["latched"]] == ["broker_anomaly"]

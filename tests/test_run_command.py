@@ -134,16 +134,13 @@ def test_run_sim_works_an_inbox_intent_and_drains_on_ctrl_c(tmp_path: Path) -> N
         assert started - dt.timedelta(seconds=5) < fill.time < started + dt.timedelta(minutes=5)
 
 
-def test_on_a_terminal_log_lines_never_land_on_the_status_line(tmp_path: Path) -> None:
-    """hydra run --sim on an 80-column pseudo-terminal: every status line fits in 79 columns
-    and no log line is written onto the end of one, through an intent's fills and the drain."""
-    journal, inbox = tmp_path / "journal.sqlite", tmp_path / "inbox.jsonl"
-    config = tmp_path / "hydra.toml"
-    config.write_text(f'[execution]\npatience = 1.0\n[journal]\npath = "{journal}"\n'
-                      f'[runner]\ninbox = "{inbox}"\n')
-    inbox.write_text('{"symbol": "ZO", "side": "BUY", "quantity": 2, "policy": "cross"}\n')
+def _run_on_a_terminal(config: Path, *, journal: Path, columns: int,
+                       ready: Callable[[], bool], settle: float = 0.0) -> list[str]:
+    """``hydra run --sim`` on a pseudo-terminal ``columns`` wide, Ctrl-C once ``ready`` (and
+    ``settle`` seconds more, for a redraw); it must exit 0. The screen's lines, each status
+    redraw (carriage return and erase) a line of its own."""
     leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     process = subprocess.Popen(
         [sys.executable, "-m", "hydra", "run", "--sim",
@@ -155,9 +152,9 @@ def test_on_a_terminal_log_lines_never_land_on_the_status_line(tmp_path: Path) -
     reader.start()
     try:
         deadline = time.monotonic() + 60
-        while not _settled(journal) and time.monotonic() < deadline:
+        while not ready() and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(1.5)  # a status redraw after the fills
+        time.sleep(settle)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
     finally:
@@ -165,7 +162,19 @@ def test_on_a_terminal_log_lines_never_land_on_the_status_line(tmp_path: Path) -
         reader.join(timeout=10)
         os.close(leader)
     screen = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
-    lines = [line for piece in screen.split("\r\x1b[K") for line in piece.split("\n")]
+    return [line for piece in screen.split("\r\x1b[K") for line in piece.split("\n")]
+
+
+def test_on_a_terminal_log_lines_never_land_on_the_status_line(tmp_path: Path) -> None:
+    """hydra run --sim on an 80-column pseudo-terminal: every status line fits in 79 columns
+    and no log line is written onto the end of one, through an intent's fills and the drain."""
+    journal, inbox = tmp_path / "journal.sqlite", tmp_path / "inbox.jsonl"
+    config = tmp_path / "hydra.toml"
+    config.write_text(f'[execution]\npatience = 1.0\n[journal]\npath = "{journal}"\n'
+                      f'[runner]\ninbox = "{inbox}"\n')
+    inbox.write_text('{"symbol": "ZO", "side": "BUY", "quantity": 2, "policy": "cross"}\n')
+    lines = _run_on_a_terminal(config, journal=journal, columns=80,
+                               ready=lambda: _settled(journal), settle=1.5)
     status = [line for line in lines if line.startswith("hydra: ")]
     assert status and all(len(line) <= 79 for line in status)
     assert not [line for line in lines if "hydra: " in line[1:]]
@@ -183,29 +192,8 @@ def test_on_a_terminal_the_drain_counts_down(tmp_path: Path) -> None:
     config.write_text(f'[execution]\npatience = 600.0\n[shutdown]\ndrain_timeout = 3.0\n'
                       f'[journal]\npath = "{journal}"\n[runner]\ninbox = "{inbox}"\n')
     inbox.write_text(RESTING)
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hydra", "run", "--sim",
-         "--sim-hours", "none", "--config", str(config), "--journal", str(journal)],
-        stdin=follower, stdout=follower, stderr=follower, env=environ)
-    os.close(follower)
-    chunks: list[bytes] = []
-    reader = threading.Thread(target=_read_all, args=(leader, chunks))
-    reader.start()
-    try:
-        deadline = time.monotonic() + 60
-        while not _working(journal) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=60) == 0
-    finally:
-        process.kill()
-        reader.join(timeout=10)
-        os.close(leader)
-    screen = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
-    lines = [line for piece in screen.split("\r\x1b[K") for line in piece.split("\n")]
+    lines = _run_on_a_terminal(config, journal=journal, columns=100,
+                               ready=lambda: _working(journal))
     drain = [line for line in lines if line.startswith("hydra: DRAIN")]
     assert drain[:3] == [f"hydra: DRAINING 1 working | {n} s left | SIGINT again cancels now"
                          for n in (3, 2, 1)]

@@ -91,6 +91,24 @@ async def test_a_withdrawn_order_is_never_sent_and_spends_no_token(
         ("a", Outcome.SENT), ("b", Outcome.WITHDRAWN), ("c", Outcome.SENT)]
 
 
+async def test_a_modification_waiting_when_its_orders_cancel_comes_is_never_sent(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A modification of "a" waits for a token behind one of "b"; the cancel of "a" comes
+    meanwhile and goes first (at 0.5 s): the modification of "a" is reported WITHDRAWN, never
+    sent after its cancel, and takes no token; one queued after the cancel is sent."""
+    queue, entry = SendQueue(), RecordingEntry()
+    queue.modify(ClientOrderId("b"), Decimal("350.25"))
+    queue.modify(ClientOrderId("a"), Decimal("350.25"))
+    queue.cancel(ClientOrderId("a"))
+    queue.modify(ClientOrderId("a"), Decimal("350.50"))
+    reports = await _run(queue, entry, 5)
+    assert entry.calls == [(0.0, "cancel", "a"), (0.5, "modify", "b"), (1.0, "modify", "a")]
+    assert [(r.client_order_id, r.action, r.outcome) for r in reports] == [
+        ("a", Action.CANCEL, Outcome.SENT), ("b", Action.MODIFY, Outcome.SENT),
+        ("a", Action.MODIFY, Outcome.WITHDRAWN), ("a", Action.MODIFY, Outcome.SENT)]
+
+
 async def test_a_refusal_by_the_link_is_reported_not_raised(
     autojump_clock: trio.testing.MockClock,
 ) -> None:

@@ -27,6 +27,7 @@ from hydra._core._twap import plan_twap_in_sessions
 from hydra._engine import Engine
 from hydra._enums import Policy, Side
 from hydra._errors import InvalidValueError, MarketClosedError
+from hydra._holidays import holidays
 from hydra._ids import ClientOrderId, IntentId
 from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
@@ -45,7 +46,7 @@ from hydra.sim import (
     SimParams,
     open_sim_exchange,
 )
-from hydra.sim._hours import CME_HOLIDAYS, sim_calendar
+from hydra.sim._hours import sim_calendar
 from tests.simulated import quiet_oats
 
 CT = zoneinfo.ZoneInfo("America/Chicago")
@@ -58,7 +59,7 @@ def ct(day: int, hour: int, minute: int = 0, month: int = 12, year: int = 2026) 
 
 def oats_week(first: dt.date = dt.date(2026, 11, 29), days: int = 14) -> SessionCalendar:
     return weekly_calendar(OATS.trading_hours, zone="America/Chicago", first=first, days=days,
-                           holidays=CME_HOLIDAYS)
+                           holidays=holidays(first.year))
 
 
 # --- parsing IB's text ----------------------------------------------------------------------

@@ -32,6 +32,7 @@ from hydra._schedule import trading_day_start
 from hydra._settings import Distance, ShutdownSettings
 from hydra._stop_reasons import leaves
 from hydra.sim import ScriptedFlow, SimBroker, open_sim_exchange
+from tests.journal_surgery import drop_wal
 from tests.simulated import open_engine, quiet_oats
 
 OURS = JournalId("j0123456789ab")
@@ -129,7 +130,7 @@ async def _leave_an_order_behind(exchange: object, path: Path) -> tuple[IntentId
                                                  intent_id="lost"))
     await handle.wait_done()
     shutil.copy(backup, path)
-    _drop_wal(path)
+    drop_wal(path)
     return IntentId("lost"), path
 
 
@@ -201,7 +202,7 @@ async def test_an_order_the_broker_completed_that_the_journal_lost_is_never_sent
                                             policy=Policy.PASSIVE, intent_id="gone"))
         assert exchange.open_orders() == ()
         shutil.copy(backup, path)
-        _drop_wal(path)
+        drop_wal(path)
         async with open_engine(exchange, path) as engine:
             assert not engine.witness.behind
             assert engine.witness.unknown_completed == (_coid("gone", 1, _journal_id(path)),)
@@ -263,7 +264,7 @@ async def test_a_journal_replaced_where_one_lived_is_refused_unless_new_journal(
         first = Journal.open(path)
         old_id = first.journal_id
         first.close()
-        _drop_wal(path)
+        drop_wal(path)
         if damage == "emptied":
             path.write_bytes(b"")
         elif damage == "deleted":
@@ -309,12 +310,6 @@ async def test_a_reused_execution_id_with_other_details_is_an_anomaly(
     assert "reported again with a different quantity 3 → 2" in anomaly["problem"]
     assert anomaly["journaled"]["quantity"] == 3 and anomaly["reported"]["quantity"] == 2
     assert [f.quantity for f in journal.fills()] == [3]
-
-
-def _drop_wal(path: Path) -> None:
-    """Lose the journal's -wal and -shm files (after a close they hold nothing more)."""
-    for suffix in ("-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 

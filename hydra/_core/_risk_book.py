@@ -19,10 +19,12 @@ from decimal import Decimal
 
 import attrs
 
-from .._enums import NoteKind, OrderStatus, OrderType, TradingState
+from .._contracts import BUILT_IN_CONTRACTS
+from .._enums import NoteKind, OrderStatus, OrderType, Side, TradingState
 from .._ids import ClientOrderId, ExecutionId, IntentId
 from .._orders import OrderRequest
 from .._settings import RiskLimits
+from ._positions import Position
 from ._risk_checks import (
     AccountState,
     Denial,
@@ -122,8 +124,12 @@ class RiskBook:
     def __init__(
         self, *, limits: RiskLimits, account: AccountState, day: str,
         latched: tuple[Latched, ...] = (), dry_run: bool = False,
+        broker_positions: bool = False,
     ) -> None:
         self.limits = limits
+        # The positions are the broker's, read at start (no snapshot of the day to restore):
+        # what a start's resync journals is in them already, never booked on them again.
+        self.broker_positions = broker_positions
         self.day = day
         self.dry_run = dry_run
         self.orders: dict[ClientOrderId, BookOrder] = {}
@@ -329,6 +335,10 @@ class RiskBook:
                 assert message.limit_price is not None
                 order.request = attrs.evolve(order.request, limit_price=message.limit_price)
                 return self._answer(order, Sent())
+            case Action.MODIFY, Outcome.WITHDRAWN:
+                denial = Denial(field="cancelled", value=message.client_order_id,
+                                limit="not modified: cancelled while the change waited")
+                return self._answer(order, Blocked(denials=(denial,)))
             case Action.MODIFY, _:
                 denial = _session_denial(message.error or "not sent")
                 return self._answer(order, Blocked(denials=(denial,)))
@@ -411,14 +421,18 @@ class RiskBook:
                 "symbol": fill.symbol, "quantity": fill.signed_quantity})]
         intent = None if order is None else order.request.intent_id
         effects: list[Effect] = [FillBooked(fill=fill, intent_id=intent)]
+        worst = self.account.worst_trade_loss
         problems = self._execution_problems(message, order)
         price = fill.price
         if not (price.is_finite() and price > 0):
             price = order.request.limit_price if order is not None else price
         contract = order.request.contract if order is not None else message.contract
+        counted = message.restart and self.broker_positions  # in the positions already
         if contract is not None and price.is_finite() and price > 0:
-            self.account = self.account.after_fill(
-                attrs.evolve(fill, price=price), contract=contract).with_mark(fill.symbol, price)
+            if not counted:
+                self.account = self.account.after_fill(
+                    attrs.evolve(fill, price=price), contract=contract
+                ).with_mark(fill.symbol, price)
             self._fill_symbols[fill.execution_id] = fill.symbol
         if order is not None:
             order.filled += fill.quantity
@@ -426,7 +440,10 @@ class RiskBook:
         if problems:
             effects += self._anomaly(fill.client_order_id, problems)
         effects += self._check_breakers()
-        return [*effects, self._remember()]
+        # A restart replays the journaled fills on the last snapshot: only an anomaly's latch
+        # and a new worst trade (the dashboard's single-trade figure) are journaled at once.
+        new_worst = self.account.worst_trade_loss != worst
+        return effects + ([self._remember()] if problems or new_worst else [])
 
     def _execution_problems(self, message: Executed, order: BookOrder | None) -> list[str]:
         fill, problems = message.fill, []
@@ -465,7 +482,7 @@ class RiskBook:
         charged = attrs.evolve(position, commission=position.commission + message.commission)
         self.account = attrs.evolve(self.account,
                                     positions={**self.account.positions, symbol: charged})
-        return [*self._check_breakers(), self._remember()]
+        return self._check_breakers()  # the journal's commission note is replayed at a restart
 
     def _marks(self, message: Marks) -> list[Effect]:
         effects: list[Effect] = []
@@ -585,8 +602,11 @@ class RiskBook:
 
     def _resync(self, message: Resync) -> list[Effect]:
         """Settle orders that finished while the link was down, report positions that differ
-        from the broker's (never overwrite them), and send the cancels that waited."""
+        from the broker's (never overwrite them, but at a start), and send the cancels that
+        waited."""
         effects: list[Effect] = list(self._compare_positions(message.positions))
+        if message.restart and message.positions is not None:
+            effects += self._take_positions(message.positions)
         for coid, order in list(self.orders.items()):
             if order.sent and coid not in message.working:
                 effects += self._finished_while_down(coid, order)
@@ -611,6 +631,26 @@ class RiskBook:
                 yield Difference(client_order_id=None, description=(
                     f"position in {symbol}: broker {theirs.get(symbol, 0)}, "
                     f"Hydra's account {ours.get(symbol, 0)}"))
+
+    def _take_positions(self, positions: Mapping[str, int]) -> list[Effect]:
+        """At a start: the broker's quantities become the book's, the difference entered at
+        the book's mark (the book's realized PnL and commission kept: the difference is
+        not its trade); then the day's state is journaled."""
+        held = dict(self.account.positions)
+        for symbol in positions.keys() | {s for s, p in held.items() if p.quantity}:
+            before = held.get(symbol)
+            contract = before.contract if before is not None else BUILT_IN_CONTRACTS.get(symbol)
+            difference = positions.get(symbol, 0) - (0 if before is None else before.quantity)
+            if contract is None or difference == 0:
+                continue
+            base = before or Position(contract=contract)
+            taken = base.after_fill(side=Side.BUY if difference > 0 else Side.SELL,
+                                    quantity=abs(difference),
+                                    price=self.account.marks.get(symbol, base.average_price))
+            held[symbol] = attrs.evolve(taken, realized_pnl=base.realized_pnl,
+                                        commission=base.commission)
+        self.account = attrs.evolve(self.account, positions=held)
+        return [self._remember()]
 
     def _finished_while_down(self, coid: ClientOrderId, order: BookOrder) -> list[Effect]:
         done = order.remaining == 0

@@ -219,12 +219,14 @@ class Executed:
     """A new execution (the shell has journaled it once by execution id). ``known``: the
     journal has its order; ``live``: it came on the session's own event stream (which carries
     only this session's orders), not from a resync's account-wide list; ``contract``: the
-    contract it traded, when known."""
+    contract it traded, when known; ``restart``: journaled by a start's resync (it happened
+    while Hydra did not listen, or the journal had lost it)."""
 
     fill: Fill
     known: bool
     live: bool
     contract: ContractSpec | None
+    restart: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -263,10 +265,13 @@ class LinkLost:
 
 @attrs.frozen(kw_only=True)
 class Resync:
-    """The broker after a reconnect: the orders still working, and positions by symbol."""
+    """The broker after a reconnect: the orders still working, and positions by symbol.
+    ``restart``: the first resync of a start, after which the book takes the broker's
+    positions (any difference reported) and journals its state, the day's new baseline."""
 
     working: frozenset[ClientOrderId]
     positions: Mapping[str, int] | None
+    restart: bool = False
 
 
 RiskInput = (

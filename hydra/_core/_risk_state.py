@@ -2,13 +2,15 @@
 
 The trading state's causes (the kill, each latched breaker with its reason) survive until an
 explicit resume, whatever the day. The day's baseline (start-of-day equity, peak equity, worst
-trade, realized PnL and commission per symbol) survives a restart on the same trading day only:
-a new trading day starts from the account as it then is.
+trade, realized PnL and commission per symbol) survives a restart on the same trading day only,
+with every fill and commission journaled after it replayed on it: a new trading day starts
+from the account as it then is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +19,7 @@ import attrs
 from .._contracts import ContractSpec
 from .._enums import TradingState
 from .._errors import InvalidValueError
+from .._orders import Fill
 from ._positions import Position
 from ._risk_checks import AccountState
 
@@ -95,26 +98,58 @@ class RiskSnapshot:
                                     ) from e
 
 
+@attrs.frozen(kw_only=True)
+class Charge:
+    """A commission the journal holds for an execution of ``symbol`` (a ``commission`` note)."""
+
+    symbol: str
+    commission: Decimal
+
+
+Booked = Fill | Charge
+"""What the journal holds after a snapshot that changes the day's account, in order."""
+
+
 def restored_account(
     snapshot: RiskSnapshot | None, *, day: str, account: AccountState,
-    contracts: Mapping[str, ContractSpec],
+    contracts: Mapping[str, ContractSpec], since: Sequence[Booked] = (),
 ) -> AccountState:
-    """``account`` (today's, from the broker) with the day's baseline of ``snapshot`` when it
-    is of trading day ``day``. A position whose quantity the broker confirms keeps its
-    remembered average price; the day's realized PnL and commission are kept either way."""
+    """The account a restart on trading day ``day`` starts from.
+
+    Without a ``snapshot`` of ``day``, ``account`` (today's, from the broker). With one, the
+    day as the journal left it: the snapshot's baseline and positions with every fill and
+    commission journaled ``since`` it replayed on them in order, so a crash between a fill and
+    the next snapshot loses nothing of the day's PnL. The positions are then the journal's,
+    marked at ``account``'s marks (the broker's mids): the restart's resync books what the
+    journal never heard and takes the broker's quantities (`RiskBook`, a restart's
+    `Resync`)."""
     if snapshot is None or snapshot.trading_day != day:
         return account
-    positions = dict(account.positions)
-    for symbol, remembered in snapshot.positions.items():
-        held = positions.get(symbol)
-        contract = held.contract if held is not None else contracts.get(symbol)
-        if contract is None:
-            continue
-        base = held or Position(contract=contract)
-        if base.quantity == remembered.quantity:
-            base = attrs.evolve(base, average_price=remembered.average_price)
-        positions[symbol] = attrs.evolve(base, realized_pnl=remembered.realized_pnl,
-                                         commission=remembered.commission)
-    return attrs.evolve(account, start_of_day_equity=snapshot.start_of_day_equity,
-                        peak_equity=max(snapshot.peak_equity, snapshot.start_of_day_equity),
-                        worst_trade_loss=snapshot.worst_trade_loss, positions=positions)
+    positions = {symbol: Position(contract=contract, quantity=p.quantity,
+                                  average_price=p.average_price, realized_pnl=p.realized_pnl,
+                                  commission=p.commission)
+                 for symbol, p in snapshot.positions.items()
+                 if (contract := contracts.get(symbol)) is not None}
+    marks = {s: p.average_price for s, p in positions.items() if p.quantity}
+    restored = AccountState(start_of_day_equity=snapshot.start_of_day_equity,
+                            peak_equity=max(snapshot.peak_equity, snapshot.start_of_day_equity),
+                            worst_trade_loss=snapshot.worst_trade_loss, positions=positions,
+                            marks={**marks, **account.marks})
+    for booked in since:
+        restored = _replayed(restored, booked, contracts)
+    return functools.reduce(lambda a, mark: a.with_mark(*mark), account.marks.items(), restored)
+
+
+def _replayed(account: AccountState, booked: Booked, contracts: Mapping[str, ContractSpec],
+              ) -> AccountState:
+    """``account`` after one journaled fill or commission, as the book booked it then."""
+    held = account.positions.get(booked.symbol)
+    contract = held.contract if held is not None else contracts.get(booked.symbol)
+    if isinstance(booked, Charge):
+        if held is None:
+            return account
+        charged = attrs.evolve(held, commission=held.commission + booked.commission)
+        return attrs.evolve(account, positions={**account.positions, booked.symbol: charged})
+    if contract is None or not (booked.price.is_finite() and booked.price > 0):
+        return account  # never booked: an anomaly's price, or a contract Hydra cannot value
+    return account.after_fill(booked, contract=contract).with_mark(booked.symbol, booked.price)

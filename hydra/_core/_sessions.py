@@ -219,7 +219,7 @@ def weekly_calendar(
     for offset in range(days):
         day = first + dt.timedelta(days=offset)
         for w in windows:
-            if not _opens_on(w, day.weekday()):
+            if not opens_on(w, day.weekday()):
                 continue
             close_day = day + dt.timedelta(days=1) if w.close <= w.open else day
             if close_day in closed:
@@ -229,7 +229,9 @@ def weekly_calendar(
     return _calendar(tz, found, first=first, last=first + dt.timedelta(days=days - 1))
 
 
-def _opens_on(window: TradingSession, weekday: int) -> bool:
+def opens_on(window: TradingSession, weekday: int) -> bool:
+    """Whether ``window`` opens on ``weekday`` (0 Monday). Its ``days`` run from its first
+    opening to its last close: an overnight ``Sun-Fri`` window opens Sunday to Thursday."""
     first, _, last = window.days.partition("-")
     start, end = DAY_NAMES.index(first), DAY_NAMES.index(last or first)
     span = (end - start) % 7

@@ -4,7 +4,8 @@ Routes, all relative to where the app is mounted:
 
 - ``GET /`` the page; ``GET /dashboard.js`` its one script;
 - ``GET /events`` server-sent events: every section at once, then the sections again after
-  each engine event (several events waiting are drawn once); no timer, no polling;
+  each engine event (several events waiting are drawn once, and pushes are at least
+  `PUSH_GAP` apart); no timer, no polling;
 - ``GET /kill``, ``GET /cancel?intent=ID`` the confirmation step of an action, which hands out
   a one-use nonce; ``POST /kill``, ``POST /cancel`` the action itself, judged by the `Guard`;
 - ``POST /sign-in`` the token, once, for the cookie that reading needs beyond loopback.
@@ -31,6 +32,12 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+PUSH_GAP = 0.5
+"""Seconds a page's stream leaves between the end of one push and the next: an event after a
+quiet spell is drawn at once, a burst (fifty ladders stepping) once per gap. A draw reads the
+whole journal (a quarter of a second with a thousand fills: bench/dashboard.py), so without a
+gap a busy engine would keep a core drawing; with it a page still has each event within
+a second."""
 MAX_BODY = 4096  # an action's form is a few fields; anything larger is refused
 SCRIPT = files(__package__).joinpath("dashboard.js").read_text(encoding="utf-8")
 HTML = "text/html; charset=utf-8"
@@ -139,8 +146,10 @@ class DashboardApp:
                 await self._sections()), "more_body": True})
             if events is None:
                 await trio.sleep_forever()  # a journal alone never changes under the page
+            pushed = trio.current_time()
             async with events:
                 async for _ in events:
+                    await trio.sleep_until(pushed + PUSH_GAP)
                     while True:  # draw once for every event already waiting
                         try:
                             events.receive_nowait()
@@ -148,6 +157,7 @@ class DashboardApp:
                             break
                     await send({"type": "http.response.body", "body": event_lines(
                         await self._sections()), "more_body": True})
+                    pushed = trio.current_time()
             await send({"type": "http.response.body", "body": b""})  # the engine stopped
             nursery.cancel_scope.cancel(reason="event stream ended")
 

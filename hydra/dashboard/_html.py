@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from html import escape
 
+from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from .._core._positions import Position
 from .._fill_report import FillLine, verdict
 from .._gate import Criterion
@@ -26,6 +27,18 @@ def _text(value: object) -> str:
 
 def _bps(value: Decimal | None) -> str:
     return NONE if value is None else f"{value:+.2f}"
+
+
+def _price(value: Decimal | None, contract: ContractSpec | None) -> str:
+    """A price with at least as many decimals as ``contract``'s tick (IB's 350.0 shows as
+    350.00, as the simulator's does); never fewer than it has."""
+    if value is None:
+        return NONE
+    if contract is not None:
+        places, exponent = contract.tick_size.as_tuple().exponent, value.as_tuple().exponent
+        if isinstance(places, int) and isinstance(exponent, int) and exponent > places:
+            value = value.quantize(Decimal(1).scaleb(places))
+    return escape(str(value))
 
 
 def _money(value: Decimal) -> str:
@@ -49,6 +62,7 @@ def banner(b: Banner) -> str:
                        f"{state.value}</span>" for symbol, state in b.sessions)
     return (
         f'<span class="mode mode-{escape(b.mode)}">{escape(b.mode)}</span> '
+        f'<span class="account">account {_text(b.account)}</span> '
         f'<span class="link link-{"up" if b.session_up else "down"}">{link}</span> '
         f"<span>reconnects: {b.reconnects}</span> "
         f'<span class="state state-{b.trading_state.value}">{b.trading_state.value}'
@@ -69,8 +83,10 @@ def working(orders: Sequence[WorkingOrder], *, actions: bool) -> str:
     headers = ["intent", "order", "contract", "side", "filled / qty", "limit", "bid / ask",
                "stage", "time", "TWAP slices"]
     rows = [[_text(o.intent_id), _text(o.client_order_id), _text(o.symbol), o.side.value,
-             f"{o.filled} / {o.quantity}", _text(o.limit_price),
-             NONE if o.quote is None else f"{o.quote.bid} / {o.quote.ask}", _text(o.stage),
+             f"{o.filled} / {o.quantity}", _price(o.limit_price, o.contract),
+             NONE if o.quote is None else
+             f"{_price(o.quote.bid, o.contract)} / {_price(o.quote.ask, o.contract)}",
+             _text(o.stage),
              _stage_left(o), NONE if o.slices is None else f"{o.slices[0]} of {o.slices[1]}"]
             + ([_cancel_button(o.intent_id)] if actions else [])
             for o in orders]
@@ -86,7 +102,8 @@ def fills(lines: Sequence[FillLine]) -> str:
     headers = ["executed (UTC)", "intent", "execution", "contract", "side", "qty", "price",
                "predicted bps", "actual bps"]
     rows = [[f"{f.fill.time:%Y-%m-%d %H:%M:%S}", _text(f.intent_id), _text(f.fill.execution_id),
-             _text(f.fill.symbol), f.fill.side.value, str(f.fill.quantity), _text(f.fill.price),
+             _text(f.fill.symbol), f.fill.side.value, str(f.fill.quantity),
+             _price(f.fill.price, BUILT_IN_CONTRACTS.get(f.fill.symbol)),
              _bps(f.predicted_bps), _bps(f.actual_bps)]
             for f in reversed(lines)]  # newest first
     return _table(headers, rows, empty="No fills yet.")
@@ -96,8 +113,9 @@ def positions(held: Sequence[Position], marks: Mapping[str, Decimal],
               breakers: Sequence[Breaker]) -> str:
     headers = ["contract", "position", "average price", "mark", "unrealized PnL ($)",
                "realized PnL ($)", "commission ($)"]
-    rows = [[_text(p.contract.symbol), str(p.quantity), _text(p.average_price),
-             _text(marks.get(p.contract.symbol)), _unrealized(p, marks.get(p.contract.symbol)),
+    rows = [[_text(p.contract.symbol), str(p.quantity), _price(p.average_price, p.contract),
+             _price(marks.get(p.contract.symbol), p.contract),
+             _unrealized(p, marks.get(p.contract.symbol)),
              _money(p.realized_pnl), _money(p.commission)] for p in held]
     bars = "".join(
         f'<div class="breaker"><label>{escape(b.name)}: {_money(b.value)} of '

@@ -45,6 +45,7 @@ class Banner:
     """The top line: which broker, whether it is connected, and whether Hydra may trade."""
 
     mode: str  # SIM, PAPER, or "-" before any engine started on the journal
+    account: str | None  # masked (DU*****67), as the last engine_started has it
     running: bool  # an engine is behind the page (False: read-only from a journal)
     session_up: bool
     reconnects: int
@@ -131,7 +132,7 @@ def picture(
     """The dashboard over a journal's ``records`` and ``live_orders``; ``live`` is None when
     no engine runs behind the page."""
     report = fill_report(records, settings=config.slippage)
-    positions = _positions(report)
+    positions = _positions(report, records)
     ladders = _Ladders.of(records)
     return Picture(
         banner=_banner(records, live, now),
@@ -146,6 +147,7 @@ def picture(
 def _banner(records: Sequence[JournalRecord], live: Live | None, now: dt.datetime) -> Banner:
     starts = [r for r in records if r.is_note(NoteKind.ENGINE_STARTED)]
     mode = "-" if not starts else _mode(starts[-1].payload)
+    account = None if not starts else starts[-1].payload.get("account")
     links = [r for r in records if r.is_note(NoteKind.SESSION_DOWN)
              or r.is_note(NoteKind.RECONNECTED)]
     states = [r for r in records if r.is_note(NoteKind.TRADING_STATE)]
@@ -155,7 +157,8 @@ def _banner(records: Sequence[JournalRecord], live: Live | None, now: dt.datetim
     if live is not None:
         session_up, state = live.session_up, live.trading_state
     return Banner(
-        mode=mode, running=live is not None, session_up=session_up,
+        mode=mode, account=None if account is None else str(account),
+        running=live is not None, session_up=session_up,
         reconnects=sum(r.is_note(NoteKind.RECONNECTED) for r in records),
         trading_state=state, reason=reason, now=now,
         sessions=tuple((c.symbol, session_state(c, now)) for c in BUILT_IN_CONTRACTS.values()),
@@ -225,8 +228,15 @@ def _routed(intent: Mapping[str, Any], config: HydraConfig, settings: ExecutionS
         return None
 
 
-def _positions(report: FillReport) -> list[Position]:
-    """Each built-in contract's position after every journaled fill, in symbol order."""
+def _positions(report: FillReport, records: Sequence[JournalRecord]) -> list[Position]:
+    """Each built-in contract's position after every journaled fill, in symbol order, with
+    the commission a broker reported after a fill (IB's, a ``commission`` note) added to it."""
+    later: dict[str, Decimal] = {}
+    for record in records:
+        if record.is_note(NoteKind.COMMISSION):
+            execution = str(record.payload["execution_id"])
+            later[execution] = later.get(execution, Decimal(0)) + Decimal(
+                record.payload["commission"])
     positions: dict[str, Position] = {}
     for line in report.fills:
         fill = line.fill
@@ -235,7 +245,8 @@ def _positions(report: FillReport) -> list[Position]:
             continue
         before = positions.get(fill.symbol, Position(contract=contract))
         positions[fill.symbol] = before.after_fill(
-            side=fill.side, quantity=fill.quantity, price=fill.price, commission=fill.commission)
+            side=fill.side, quantity=fill.quantity, price=fill.price,
+            commission=fill.commission + later.get(fill.execution_id, Decimal(0)))
     return [positions[symbol] for symbol in sorted(positions)]
 
 

@@ -3,11 +3,8 @@ from a client's (partial) contract to them. Pure.
 
 Each simulated market trades one delivery month: the contract's own ``expiry`` when it has one,
 else the front month at the session start — the first listed month not yet in its delivery
-period (past its first notice day) nor past its last trading day. The dates follow the
-exchanges' rules, a business day being a weekday that is not an exchange holiday
-(`_holidays`): CBOT oats (ZO) last trade on the business day before the 15th of the month,
-first notice on the last business day of the month before; CME lean hogs (HE, cash-settled,
-no notice) last trade on the 10th business day of the month; other products as oats. The
+period (past its first notice day) nor past its last trading day, by the exchanges' dates
+(`hydra._contracts.last_trade_day`, `first_notice_day`). The
 conId is a stable hash of symbol and month, so it is the same on every run. ``ContFuture``
 (secType ``CONTFUT``) names a product's front month. Trading and liquid hours: `_hours`.
 """
@@ -21,8 +18,7 @@ from decimal import Decimal, InvalidOperation
 
 import attrs
 
-from .._contracts import MONTH_CODES, ContractSpec
-from ._holidays import is_exchange_holiday
+from .._contracts import MONTH_CODES, ContractSpec, first_notice_day, last_trade_day
 from ._hours import ib_hours
 from ._replies import ContractDetails, WireContract
 from ._requests import ContractFields
@@ -41,39 +37,6 @@ class Listing:
     @property
     def symbol(self) -> str:
         return self.spec.symbol
-
-
-def _business_day(day: dt.date) -> bool:
-    return day.weekday() < 5 and not is_exchange_holiday(day)
-
-
-def _business_days_back(day: dt.date) -> dt.date:
-    """``day``, or the last business day (a weekday, not an exchange holiday) before it."""
-    while not _business_day(day):
-        day -= dt.timedelta(days=1)
-    return day
-
-
-def last_trade_day(symbol: str, month: str) -> dt.date:
-    """The last trading day of ``symbol``'s delivery month ``month`` (YYYYMM)."""
-    year, number = int(month[:4]), int(month[4:])
-    if symbol == "HE":  # the 10th business day of the month
-        day, counted = dt.date(year, number, 1), 0
-        while True:
-            counted += _business_day(day)
-            if counted == 10:
-                return day
-            day += dt.timedelta(days=1)
-    return _business_days_back(dt.date(year, number, 14))  # the business day before the 15th
-
-
-def first_notice_day(symbol: str, month: str) -> dt.date | None:
-    """The first notice day of a delivered product's month (None for cash-settled hogs): the
-    last business day of the month before."""
-    if symbol == "HE":
-        return None
-    first = dt.date(int(month[:4]), int(month[4:]), 1)
-    return _business_days_back(first - dt.timedelta(days=1))
 
 
 def listed_months(spec: ContractSpec, today: dt.date, count: int) -> list[str]:

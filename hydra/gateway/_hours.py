@@ -19,9 +19,9 @@ from collections.abc import Iterable
 import attrs
 
 from .._contracts import TradingSession
-from ._holidays import is_exchange_holiday
+from .._core._sessions import opens_on
+from .._holidays import is_exchange_holiday
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 HOURS_DAYS = 7
 """The trading days IB's hours text covers, from today."""
 
@@ -34,17 +34,6 @@ class Window:
     opens: dt.datetime
     closes: dt.datetime
     regular: bool
-
-
-def opens_on(session: TradingSession, weekday: int) -> bool:
-    """Whether ``session`` opens on ``weekday`` (0 Monday). Its ``days`` run from its first
-    opening to its last close: an overnight ``Sun-Fri`` window opens Sunday to Thursday."""
-    first, _, last = session.days.partition("-")
-    start, end = _DAYS.index(first), _DAYS.index(last or first)
-    span = (end - start) % 7
-    if session.close <= session.open and span:
-        span -= 1
-    return (weekday - start) % 7 <= span
 
 
 def windows_of(sessions: Iterable[TradingSession], trading_day: dt.date) -> list[Window]:

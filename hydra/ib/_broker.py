@@ -410,8 +410,11 @@ class IBBroker:
         self._require_session()
         with _translated():
             trades = await trio_asyncio.aio_as_trio(self._ib.reqOpenOrdersAsync)()
+        # An order whose own status (a modification's echo, say) arrives while the request is
+        # answered is in the answer twice: one entry per order, its latest.
+        latest = {(t.order.clientId, t.order.orderId): t for t in trades}
         found = []
-        for trade in trades:
+        for trade in latest.values():
             self._adopt(trade)
             contract = await self._spec(trade.contract.symbol)
             cid = client_order_id_from_ib(trade.order.orderRef, client_id=trade.order.clientId,
@@ -435,6 +438,16 @@ class IBBroker:
     def address(self) -> str:
         """host:port (client id) this broker talks to."""
         return f"{self._settings.host}:{self._settings.port} (client {self._client_id})"
+
+    @property
+    def port(self) -> int:
+        return self._settings.port
+
+    @property
+    def account_id(self) -> str | None:
+        """The account traded: the configured one, else the first IB names at connect
+        (``managedAccounts``); None before a connect when none is configured."""
+        return self._settings.account or next(iter(self._ib.managedAccounts()), None)
 
     async def account_open_orders(self) -> tuple[OpenOrder, ...]:
         """Every working order of the account, whichever client id placed it (for the CLI's

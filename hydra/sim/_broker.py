@@ -28,6 +28,8 @@ from ._exchange import ClientId, SimExchange
 from ._hours import sim_calendar
 from ._ticket import OrderTicket
 
+SIM_ACCOUNT = "DU1234567"
+
 
 class SimBroker:
     """A client session with the simulated exchange."""
@@ -43,6 +45,11 @@ class SimBroker:
         self._client: ClientId | None = None
         self._closed = False
         self._subscribed: set[ContractSpec] = set()  # as subscribed, month included
+
+    @property
+    def account_id(self) -> str:
+        """The simulator's fake paper account (the simulated gateway reports the same one)."""
+        return SIM_ACCOUNT
 
     @property
     def connected(self) -> bool:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hydra.gateway._holidays import easter, holidays, is_exchange_holiday
+from hydra._holidays import easter, holidays, is_exchange_holiday
 
 
 def test_the_closures_of_2026() -> None:
