@@ -22,9 +22,11 @@ parses this map and checks every module's imports against it):
      _supervisor, _publisher, _witness, _recovery,
      _router, _engine, _market_facts, _open_hydra
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
-  8. _fill_report, _fill_plot, _gate, _inbox,     fill reports, the gate, the model's reports,
-     _inbox_reader, _screen, _strategy_hook,      the paper runner and the dashboard
-     _runner, _model_report, dashboard
+  8. _fill_report, _fill_plot, _gate,           fill reports, the gate, the model's reports,
+     _gate_sessions, _rehearsal_journal, _inbox,  the paper runner and the dashboard
+     _inbox_reader, _screen, _strategy_hook,
+     _runner, _model_report, _rehearsal_plan,
+     _rehearsal, dashboard
   9. cli, __main__                                the command line
 """
 

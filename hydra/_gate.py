@@ -1,7 +1,10 @@
 """The live-capital gate of the paper-trading plan, judged from the journal alone.
 
-Pure: `gate_check` reads `JournalRecord` values and returns one `Criterion` per condition, each
-with the evidence it was judged on. The conditions (docs/PAPER_TRADING_PLAN.md states them too):
+Pure: `gate_report` reads `JournalRecord` values and returns one `Criterion` per condition, each
+with the evidence it was judged on, over the paper sessions only (`hydra._gate_sessions`: the
+sim, live and unrecorded sessions of a mixed journal are left out of every condition, and the
+report says so; a journal of rehearsals is judged on those, marked, and never passes). The
+conditions (docs/PAPER_TRADING_PLAN.md states them too):
 
 - **paper operation** — the first and last journaled events are at least 28 days apart, and each
   of the four weeks counted from the first event (days 0–6, 7–13, 14–20, 21–27) holds at least
@@ -32,6 +35,7 @@ import attrs
 
 from ._enums import NoteKind
 from ._fill_report import fill_report, stats_to_json, utc_minute, verdict
+from ._gate_sessions import Counted, counted
 from ._journal_records import JournalRecord
 from ._model_store import cycles, model_versions
 from ._settings import BreakerSettings, SlippageSettings
@@ -58,8 +62,37 @@ class Criterion:
                 "summary": self.summary, "evidence": dict(self.evidence)}
 
 
+@attrs.frozen(kw_only=True)
+class GateReport:
+    """The gate's verdict: what it counted, each condition over that, and whether it passed."""
+
+    counted: Counted
+    criteria: tuple[Criterion, ...]
+
+    @property
+    def passed(self) -> bool:
+        """Every condition met over paper sessions (a rehearsal never passes)."""
+        return not self.counted.rehearsal and all(c.passed for c in self.criteria)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"passed": self.passed, "sessions": self.counted.to_json(),
+                "criteria": [c.to_json() for c in self.criteria]}
+
+
+def gate_report(records: Sequence[JournalRecord], *, settings: SlippageSettings) -> GateReport:
+    """Every gate condition judged over the counted sessions of ``records`` (a whole journal,
+    in order)."""
+    chosen = counted(records)
+    return GateReport(counted=chosen, criteria=tuple(judge(chosen.records, settings=settings)))
+
+
 def gate_check(records: Sequence[JournalRecord], *, settings: SlippageSettings) -> list[Criterion]:
-    """Every gate condition judged over ``records`` (a whole journal, in order)."""
+    """The conditions of `gate_report` alone."""
+    return list(gate_report(records, settings=settings).criteria)
+
+
+def judge(records: Sequence[JournalRecord], *, settings: SlippageSettings) -> list[Criterion]:
+    """Every gate condition judged over ``records`` as they are (the counted ones, in order)."""
     return [
         paper_operation(records),
         slippage_calibrated(records, settings=settings),
@@ -84,7 +117,7 @@ def paper_operation(records: Sequence[JournalRecord]) -> Criterion:
                    f"event in each of the {WEEKS} weeks counted from the first")
     if not records:
         return Criterion(name="paper_operation", requirement=requirement, passed=False,
-                         summary="the journal is empty", evidence={"events": 0})
+                         summary="no event in a counted session", evidence={"events": 0})
     times = sorted(r.recorded_at for r in records)
     first, last = times[0], times[-1]
     per_week = [sum(1 for t in times if first + k * WEEK <= t < first + (k + 1) * WEEK)
@@ -92,6 +125,8 @@ def paper_operation(records: Sequence[JournalRecord]) -> Criterion:
     days = (last - first) / dt.timedelta(days=1)
     starts = _notes(records, NoteKind.ENGINE_STARTED)
     brokers = sorted({str(r.payload.get("broker")) for r in starts})
+    ports = sorted({r.payload["port"] for r in starts if r.payload.get("port") is not None})
+    accounts = sorted({str(r.payload["account"]) for r in starts if r.payload.get("account")})
     passed = days >= PAPER_DAYS and all(per_week)
     return Criterion(
         name="paper_operation", requirement=requirement, passed=passed,
@@ -99,7 +134,8 @@ def paper_operation(records: Sequence[JournalRecord]) -> Criterion:
         f"events in weeks 1-{WEEKS}: {', '.join(map(str, per_week))}",
         evidence={"events": len(times), "first": first.isoformat(), "last": last.isoformat(),
                   "days": round(days, 3), "events_per_week": per_week,
-                  "engine_starts": len(starts), "brokers": brokers},
+                  "engine_starts": len(starts), "brokers": brokers, "ports": ports,
+                  "accounts": accounts},
     )
 
 
@@ -231,12 +267,20 @@ def self_healing_cycle(records: Sequence[JournalRecord]) -> Criterion:
     )
 
 
-def render_gate(criteria: Sequence[Criterion]) -> str:
-    """The criteria as readable lines, then the verdict."""
+def render_gate(report: GateReport) -> str:
+    """What was counted, the criteria as readable lines, then the verdict."""
+    criteria = report.criteria
     failing = [c for c in criteria if not c.passed]
-    lines = [f"{'PASS' if c.passed else 'FAIL'}  {c.name}: {c.summary}" for c in criteria]
+    lines = [report.counted.summary(), ""]
+    lines += [f"{'PASS' if c.passed else 'FAIL'}  {c.name}: {c.summary}" for c in criteria]
     lines.append("")
-    lines.append("live-capital gate: PASSED" if not failing else
-                 f"live-capital gate: NOT PASSED ({len(failing)} of {len(criteria)} failing: "
-                 f"{', '.join(c.name for c in failing)})")
+    if failing:
+        lines.append(f"live-capital gate: NOT PASSED ({len(failing)} of {len(criteria)} "
+                     f"failing: {', '.join(c.name for c in failing)})"
+                     + ("; and this is a rehearsal" if report.counted.rehearsal else ""))
+    elif report.counted.rehearsal:
+        lines.append("live-capital gate: NOT PASSED (a rehearsal: every condition met, but "
+                     "only paper trading counts)")
+    else:
+        lines.append("live-capital gate: PASSED")
     return "\n".join(lines)

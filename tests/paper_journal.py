@@ -71,6 +71,12 @@ class PaperJournal:
     def note(self, what: str, **details: Any) -> None:
         self.journal.record_note(what, **details)
 
+    def start(self, venue: str = "paper", **details: Any) -> PaperJournal:
+        """An ``engine_started`` note of ``venue``: a session the gate counts (paper) or not."""
+        self.journal.record_note("engine_started", broker="IBBroker", venue=venue,
+                                 dry_run=False, **details)
+        return self
+
     def close(self) -> None:
         self.journal.close()
 
@@ -112,12 +118,13 @@ def example_journal(path: Path) -> PaperJournal:
 def gate_journal(path: Path, *, days: float = 35, quiet_week: int | None = None,
                  calibrated: bool = True, reconnect: bool = True, kill: bool = True,
                  error: bool = False, healed: bool = True, breakers: bool = True,
-                 notes_day: float = 29) -> PaperJournal:
+                 notes_day: float = 29, venue: str = "paper") -> PaperJournal:
     """Paper trading every day for ``days`` days (none in week ``quiet_week``, counted from 1),
     passing every gate condition unless told otherwise. The notes fall on ``notes_day`` and
-    the two days after (by default in week 5, so leaving one out changes nothing else)."""
+    the two days after (by default in week 5, so leaving one out changes nothing else). The one
+    engine session is of ``venue``."""
     paper = PaperJournal(path)
-    paper.at(0).note("engine_started", broker="IBBroker", dry_run=False)
+    paper.at(0).start(venue)
     for day in range(int(days) + 1):
         if quiet_week is not None and (quiet_week - 1) * 7 <= day < quiet_week * 7:
             continue

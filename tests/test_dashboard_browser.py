@@ -77,7 +77,7 @@ def _hydra_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
     with log.open("w") as err:
         process = subprocess.Popen(
             [sys.executable, "-m", "hydra", "run", "--sim", "--sim-hours", "none",
-             "--config", str(config), "--dashboard", "127.0.0.1:0"],
+             "--config", str(config), "--journal", str(journal), "--dashboard", "127.0.0.1:0"],
             stdout=subprocess.DEVNULL, stderr=err, text=True, env=env)
     try:
         yield process, log

@@ -60,7 +60,7 @@ def test_run_serves_the_dashboard_beside_the_engine(tmp_path: Path) -> None:
     with log.open("w") as err:
         process = subprocess.Popen(
             [sys.executable, "-m", "hydra", "run", "--sim",
-             "--sim-hours", "none", "--config", str(config),
+             "--sim-hours", "none", "--config", str(config), "--journal", str(journal),
              "--dashboard", "127.0.0.1:0"], stdout=subprocess.DEVNULL, stderr=err, text=True)
     try:
         url = _url(log, process)

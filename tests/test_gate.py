@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from hydra._gate import Criterion, gate_check, render_gate
+from hydra._enums import NoteKind
+from hydra._gate import Criterion, gate_check, gate_report, render_gate
 from hydra._journal import Journal
 from hydra._journal_records import read_journal
 from hydra._model_journal import heal
@@ -43,7 +44,8 @@ def test_five_weeks_of_good_paper_trading_pass(tmp_path: Path) -> None:
     assert criteria["reconnect_survived"].evidence["first_reconnect"].startswith("2026-03-31")
     assert criteria["kill_switch_exercised"].evidence["first"]["reason"] == "drill"
     assert criteria["self_healing_cycle"].evidence["first_completed"]["cycle_id"] == "heal-1"
-    assert render_gate(list(criteria.values())).endswith("live-capital gate: PASSED")
+    assert render_gate(gate_report(read_journal(tmp_path / "j.sqlite"), settings=SETTINGS)
+                       ).endswith("live-capital gate: PASSED")
 
 
 def test_under_four_weeks_fails_operation_only(tmp_path: Path) -> None:
@@ -60,11 +62,23 @@ def test_exactly_four_weeks_is_enough(tmp_path: Path) -> None:
     """First to last event exactly 28 days apart, active each week, passes operation."""
     paper = PaperJournal(tmp_path / "j.sqlite")
     for day in (0, 7, 14, 21, 28):
-        paper.at(day).note("engine_started", broker="IBBroker", dry_run=False)
+        paper.at(day).note("engine_started", broker="IBBroker", venue="paper", dry_run=False)
     paper.close()
     operation = _criteria(paper.path)["paper_operation"]
     assert operation.passed
     assert operation.evidence["events_per_week"] == [1, 1, 1, 1]
+
+
+def test_operation_names_the_ports_and_accounts_the_starts_record(tmp_path: Path) -> None:
+    """The port and masked account of each counted engine start are evidence, when recorded
+    (a start without them names none)."""
+    paper = PaperJournal(tmp_path / "j.sqlite")
+    paper.at(0).start(port=4002, account="DU****12")
+    paper.at(1).start(port=7497, account="DU****12")
+    paper.at(2).start()
+    paper.close()
+    evidence = _criteria(paper.path)["paper_operation"].evidence
+    assert (evidence["ports"], evidence["accounts"]) == ([4002, 7497], ["DU****12"])
 
 
 def test_a_quiet_week_fails_operation_only(tmp_path: Path) -> None:
@@ -115,7 +129,7 @@ def test_an_empty_journal_fails_everything_it_can(tmp_path: Path) -> None:
     assert _failing(criteria) == ["paper_operation", "slippage_calibrated",
                                   "reconnect_survived", "kill_switch_exercised",
                                   "breakers_exercised", "self_healing_cycle"]
-    assert criteria["paper_operation"].summary == "the journal is empty"
+    assert criteria["paper_operation"].summary == "no event in a counted session"
 
 
 def test_a_start_without_a_stop_is_an_unclean_stop(tmp_path: Path) -> None:
@@ -123,7 +137,7 @@ def test_a_start_without_a_stop_is_an_unclean_stop(tmp_path: Path) -> None:
     paper = PaperJournal(tmp_path / "j.sqlite")
     for day, what in [(0, "engine_started"), (1, "engine_started"), (2, "engine_stopped"),
                       (3, "engine_started"), (4, "engine_stopped")]:
-        paper.at(day).note(what)
+        paper.at(day).note(what, venue="paper")
     paper.close()
     evidence = _criteria(paper.path)["no_unrecoverable_error"].evidence
     assert evidence["unclean_stops"] == 1
@@ -131,9 +145,9 @@ def test_a_start_without_a_stop_is_an_unclean_stop(tmp_path: Path) -> None:
 
 def test_the_verdict_names_the_failing_conditions(tmp_path: Path) -> None:
     """The text ends with how many conditions fail and which."""
-    criteria = gate_check(read_journal(gate_journal(tmp_path / "j.sqlite", kill=False,
-                                                    reconnect=False).path), settings=SETTINGS)
-    text = render_gate(criteria)
+    report = gate_report(read_journal(gate_journal(tmp_path / "j.sqlite", kill=False,
+                                                   reconnect=False).path), settings=SETTINGS)
+    text = render_gate(report)
     assert "FAIL  kill_switch_exercised: 0 kill switch uses" in text
     assert text.endswith("NOT PASSED (2 of 7 failing: reconnect_survived, "
                          "kill_switch_exercised)")
@@ -163,7 +177,7 @@ def test_no_healing_cycle_fails_its_condition_only(tmp_path: Path) -> None:
 
 def test_a_detection_without_drift_is_no_completed_cycle(tmp_path: Path) -> None:
     """Cycles that found no drift never decided: the condition still fails, counting them."""
-    paper = PaperJournal(tmp_path / "j.sqlite")
+    paper = PaperJournal(tmp_path / "j.sqlite").start()
     healing_cycle(paper.at(1), cycle_id="heal-1", outcome=None)
     healing_cycle(paper.at(2), cycle_id="heal-2", outcome=None)
     paper.close()
@@ -175,7 +189,7 @@ def test_a_detection_without_drift_is_no_completed_cycle(tmp_path: Path) -> None
 @pytest.mark.parametrize("outcome", ["promoted", "rolled_back"])
 def test_either_outcome_completes_a_cycle(tmp_path: Path, outcome: str) -> None:
     """A promotion and a roll-back each pass, with the cycle's steps as the evidence."""
-    paper = PaperJournal(tmp_path / "j.sqlite")
+    paper = PaperJournal(tmp_path / "j.sqlite").start()
     healing_cycle(paper.at(1), cycle_id="heal-1", outcome=None)
     healing_cycle(paper.at(3), cycle_id="heal-2", outcome=outcome)
     paper.close()
@@ -196,6 +210,7 @@ def test_a_cycle_heal_ran_passes_the_gate_condition(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite"
     clock = Clock()
     journal = Journal.open(path, clock=clock)
+    journal.record_note(NoteKind.ENGINE_STARTED, broker="IBBroker", venue="paper")
     write_fills(journal, clock, synthetic_fills(random.Random(1), [
         (100, Regime()), (100, Regime(spread_extra=0.5))]))
     assert heal(journal, SETTINGS) is not None
@@ -217,7 +232,7 @@ def test_no_breaker_drill_fails_breakers_only(tmp_path: Path) -> None:
 
 def test_every_breaker_must_trip(tmp_path: Path) -> None:
     """Three breakers drilled of four: the one missing is named; its evidence is None."""
-    paper = PaperJournal(tmp_path / "j.sqlite")
+    paper = PaperJournal(tmp_path / "j.sqlite").start()
     breaker_drill(paper.at(1), causes=("daily_loss", "drawdown", "position_value"))
     paper.close()
     breakers = _criteria(paper.path)["breakers_exercised"]

@@ -3,6 +3,7 @@ experiment, promote or roll back."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from decimal import Decimal
 
@@ -85,6 +86,20 @@ def test_too_few_fills_call_nothing() -> None:
     assert detection.summary == "not enough fills: 29 baseline and 29 recent, 30 needed in each"
     assert not run_cycle(_fills(1, (29, CALM), (29, Regime(bias=20.0))), V1, settings=SETTINGS,
                          now=T0).completed
+
+
+def test_tied_residuals_are_judged_without_a_warning() -> None:
+    """Residuals of two values only (a quiet market's identical fills: 37 and 37, as a
+    rehearsal made them) defeat the exact KS p-value; the asymptotic one is used, silently
+    (the test suite makes warnings errors, as a rehearsal found)."""
+    values = [Decimal("-1.55")] * 18 + [Decimal("2.02")] * 19
+    values += [Decimal("-1.55")] * 17 + [Decimal("2.02")] * 20
+    fills = [HealingFill(symbol="ZO", policy=Policy.PATIENCE, version_id="v1",
+                         time=T0 + dt.timedelta(minutes=n), predicted_bps=Decimal(5),
+                         actual_bps=Decimal(5) + value) for n, value in enumerate(values)]
+    detection = detect(fills, V1, settings=SETTINGS)
+    assert (detection.baseline_count, detection.recent_count) == (37, 37)
+    assert detection.ks_p_value is not None and not detection.distribution_shift
 
 
 def test_only_the_current_versions_fills_are_compared() -> None:

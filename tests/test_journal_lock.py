@@ -108,7 +108,7 @@ def test_hydra_run_on_a_held_journal_says_who_holds_it(tmp_path: Path) -> None:
     with JournalProcess(path) as holder:
         result = subprocess.run(
             [sys.executable, "-m", "hydra", "run", "--sim",
-             "--sim-hours", "none", "--config", str(config)],
+             "--sim-hours", "none", "--config", str(config), "--journal", str(path)],
             capture_output=True, text=True, timeout=60,
         )
         assert result.returncode != 0

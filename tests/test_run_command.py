@@ -104,7 +104,7 @@ def test_run_sim_works_an_inbox_intent_and_drains_on_ctrl_c(tmp_path: Path) -> N
                      + '{"symbol": "ZO", "side": "BUY", "quantity": 2, "policy": "cross"}\n')
     process = subprocess.Popen(
         [sys.executable, "-m", "hydra", "run", "--sim",
-         "--sim-hours", "none", "--config", str(config)],
+         "--sim-hours", "none", "--config", str(config), "--journal", str(journal)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -134,8 +134,8 @@ def test_run_sim_works_an_inbox_intent_and_drains_on_ctrl_c(tmp_path: Path) -> N
         assert started - dt.timedelta(seconds=5) < fill.time < started + dt.timedelta(minutes=5)
 
 
-def _run_on_a_terminal(config: Path, *, columns: int, ready: Callable[[], bool],
-                       settle: float = 0.0) -> list[str]:
+def _run_on_a_terminal(config: Path, *, journal: Path, columns: int,
+                       ready: Callable[[], bool], settle: float = 0.0) -> list[str]:
     """``hydra run --sim`` on a pseudo-terminal ``columns`` wide, Ctrl-C once ``ready`` (and
     ``settle`` seconds more, for a redraw); it must exit 0. The screen's lines, each status
     redraw (carriage return and erase) a line of its own."""
@@ -144,7 +144,7 @@ def _run_on_a_terminal(config: Path, *, columns: int, ready: Callable[[], bool],
     environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     process = subprocess.Popen(
         [sys.executable, "-m", "hydra", "run", "--sim",
-         "--sim-hours", "none", "--config", str(config)],
+         "--sim-hours", "none", "--config", str(config), "--journal", str(journal)],
         stdin=follower, stdout=follower, stderr=follower, env=environ)
     os.close(follower)
     chunks: list[bytes] = []
@@ -173,7 +173,8 @@ def test_on_a_terminal_log_lines_never_land_on_the_status_line(tmp_path: Path) -
     config.write_text(f'[execution]\npatience = 1.0\n[journal]\npath = "{journal}"\n'
                       f'[runner]\ninbox = "{inbox}"\n')
     inbox.write_text('{"symbol": "ZO", "side": "BUY", "quantity": 2, "policy": "cross"}\n')
-    lines = _run_on_a_terminal(config, columns=80, ready=lambda: _settled(journal), settle=1.5)
+    lines = _run_on_a_terminal(config, journal=journal, columns=80,
+                               ready=lambda: _settled(journal), settle=1.5)
     status = [line for line in lines if line.startswith("hydra: ")]
     assert status and all(len(line) <= 79 for line in status)
     assert not [line for line in lines if "hydra: " in line[1:]]
@@ -191,7 +192,8 @@ def test_on_a_terminal_the_drain_counts_down(tmp_path: Path) -> None:
     config.write_text(f'[execution]\npatience = 600.0\n[shutdown]\ndrain_timeout = 3.0\n'
                       f'[journal]\npath = "{journal}"\n[runner]\ninbox = "{inbox}"\n')
     inbox.write_text(RESTING)
-    lines = _run_on_a_terminal(config, columns=100, ready=lambda: _working(journal))
+    lines = _run_on_a_terminal(config, journal=journal, columns=100,
+                               ready=lambda: _working(journal))
     drain = [line for line in lines if line.startswith("hydra: DRAIN")]
     assert drain[:3] == [f"hydra: DRAINING 1 working | {n} s left | SIGINT again cancels now"
                          for n in (3, 2, 1)]
@@ -263,7 +265,8 @@ class Run:
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "hydra", "run", "--paper", "--config", str(config),
-                 *(["--sim", "--sim-hours", "none"] if gateway_port is None else []), *flags],
+                 *(["--sim", "--sim-hours", "none", "--journal", str(self.journal)]
+                   if gateway_port is None else []), *flags],
                 env=os.environ if gateway_port is None
                 else {**os.environ, "IB_GATEWAY_PORT": str(gateway_port)},
                 stdout=subprocess.DEVNULL, stderr=log, text=True,
@@ -592,7 +595,8 @@ class HookRun:
         assert hydra is not None
         with self.log.open("w") as err:
             self.process = subprocess.Popen([hydra, "run", "--sim",
-                                             "--sim-hours", "none", "--config", "hydra.toml"],
+                                             "--sim-hours", "none", "--config", "hydra.toml",
+                                             "--journal", str(self.journal)],
                                             cwd=directory, stdout=subprocess.DEVNULL, stderr=err)
 
     def wait_for(self, condition: Callable[[], object], what: str, deadline: float) -> None:

@@ -23,6 +23,7 @@ from . import (
     _gateway_command,
     _ib_commands,
     _model_commands,
+    _rehearse_command,
     _report_commands,
     _resume_command,
     _run_command,
@@ -42,6 +43,7 @@ COMMANDS: Sequence[Callable[[Subparsers], None]] = (
     _report_commands.add_fill_report_parser,
     _report_commands.add_gate_check_parser,
     _model_commands.add_parser,
+    _rehearse_command.add_parser,
     _dashboard_command.add_parser,
     _gateway_command.add_parser,
 )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 from .._errors import InvalidValueError
 from .._fill_plot import PlotUnavailableError, write_plot
 from .._fill_report import fill_report, render_report, report_to_json
-from .._gate import gate_check, render_gate
+from .._gate import gate_report, render_gate
 from .._journal_records import parse_time
 from ._shared import CommandError, add_journal_options, read_records
 
@@ -104,12 +104,11 @@ def add_gate_check_parser(subparsers: Subparsers) -> None:
 
 def run_gate_check(args: argparse.Namespace) -> int:
     path, records, settings = read_records(args)
-    criteria = gate_check(records, settings=settings)
-    passed = all(c.passed for c in criteria)
+    report = gate_report(records, settings=settings)
     if args.json:
-        print(json.dumps({"journal": path, "passed": passed,
-                          "criteria": [c.to_json() for c in criteria]}, indent=2))
+        print(json.dumps({"journal": path, **report.to_json()}, indent=2))
     else:
-        print(f"Live-capital gate, from {path}\n")
-        print(render_gate(criteria))
-    return 0 if passed else 1
+        kind = " (REHEARSAL)" if report.counted.rehearsal else ""
+        print(f"Live-capital gate{kind}, from {path}\n")
+        print(render_gate(report))
+    return 0 if report.passed else 1

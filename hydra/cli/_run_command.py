@@ -2,10 +2,11 @@
 
 Connects through IB (IB Gateway paper at 127.0.0.1:4002 unless the config or
 ``IB_GATEWAY_HOST`` / ``IB_GATEWAY_PORT`` say otherwise; ``--sim`` starts the simulated gateway
-in this process instead), recovers from the journal, then runs the strategy hook on its
-schedule and the intent inbox until Ctrl-C, SIGTERM or SIGHUP. The first stops new work,
-drains what is working, then cancels (or leaves, by config) the rest; a second cuts the drain
-short: working orders are cancelled at once, and the exit status is 3.
+in this process instead, and writes to its own journal beside the paper one), recovers from the
+journal, then runs the strategy hook on its schedule and the intent inbox until Ctrl-C, SIGTERM
+or SIGHUP. The first stops new work, drains what is working, then cancels (or leaves, by config)
+the rest; a second cuts the drain short: working orders are cancelled at once, and the exit
+status is 3.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ import structlog
 import trio
 
 from .._engine import Engine
-from .._errors import HydraError
+from .._errors import HydraError, InvalidValueError
 from .._journal import utc_now
 from .._journal_lock import refuse_if_held
 from .._logging import configure_logging
 from .._open_hydra import open_hydra
+from .._rehearsal_journal import simulation_journal
 from .._runner import HookLimits, run_inbox, run_schedule, run_status
 from .._screen import StatusScreen
 from .._settings import HydraConfig
@@ -58,7 +60,7 @@ INTERRUPTED = 130
 
 
 def add_parser(subparsers: Subparsers) -> None:
-    """``hydra run [--paper | --live] [--sim] [--config FILE] [--adopt-unknown]
+    """``hydra run [--paper | --live] [--sim] [--config FILE] [--journal PATH] [--adopt-unknown]
     [--new-journal] [--dashboard [[HOST:]PORT] [--dashboard-allow-remote]]``."""
     parser = subparsers.add_parser(
         "run", help="run the paper (or live) trading cycle until Ctrl-C (or SIGTERM)",
@@ -75,6 +77,10 @@ def add_parser(subparsers: Subparsers) -> None:
                         "hours (the default: nothing is sent while the market is closed), or "
                         "none (a market that never closes, for a rehearsal at any hour)")
     parser.add_argument("--config", metavar="FILE", help="a TOML configuration file")
+    parser.add_argument("--journal", metavar="PATH",
+                        help="the journal (default: journal.path; with --sim the simulation's "
+                        "own beside it, journal.path with .sim before its suffix; a journal "
+                        "that traded paper or live is refused for --sim)")
     parser.add_argument("--adopt-unknown", action="store_true",
                         help="start even when the broker shows orders or executions of this "
                         "journal that it does not know: journal them as strangers, leave them "
@@ -89,6 +95,12 @@ def add_parser(subparsers: Subparsers) -> None:
 def run_command(args: argparse.Namespace) -> int:
     config = load_config_arg(args.config, with_hook=True) if args.config else HydraConfig()
     config = attrs.evolve(config, broker=broker_settings(config, os.environ))
+    try:
+        journal = (simulation_journal(config.journal, args.journal) if args.sim else
+                   attrs.evolve(config.journal, path=args.journal or config.journal.path))
+    except InvalidValueError as e:
+        raise CommandError(f"hydra run --sim: {e}") from None
+    config = attrs.evolve(config, journal=journal)
     # On a terminal, logs and the status line share standard error through one screen.
     screen = StatusScreen(sys.stderr) if sys.stderr.isatty() else None
     configure_logging(config.logging, stream=cast(TextIO, screen or sys.stderr))

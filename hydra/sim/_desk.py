@@ -415,7 +415,8 @@ class Desk:
         """Book one execution and report it; returns when the report is due."""
         contract = market.params.contract
         fill = Fill(
-            execution_id=ExecutionId(f"sim.{next(self._execution_ids):08d}"),
+            execution_id=ExecutionId(
+                f"{self._params.execution_prefix}.{next(self._execution_ids):08d}"),
             client_order_id=order.key,
             symbol=contract.symbol,
             side=order.ticket.side,

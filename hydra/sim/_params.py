@@ -18,6 +18,7 @@ from .._contracts import LEAN_HOGS, OATS, ContractSpec
 from .._enums import Side
 from .._errors import InvalidValueError
 from .._validate import (
+    non_empty_str,
     non_negative,
     non_negative_int,
     positive,
@@ -395,6 +396,9 @@ class SimParams:
     # True: each contract keeps its trading hours (and CME's holidays), as `SimBroker`'s
     # ``trading_hours`` tells Hydra; False: every contract trades around the clock.
     sessions: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    execution_prefix: str = attrs.field(default="sim", validator=non_empty_str)
+    """Execution ids are ``{execution_prefix}.{n:08d}``: exchanges opened one after another
+    (a rehearsal's trading days) each take their own, so no two executions share an id."""
 
     def market(self, symbol: str | ContractSpec) -> MarketParams:
         """The market parameters of ``symbol`` (its first market), or of one contract and

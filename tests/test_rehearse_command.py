@@ -1,0 +1,85 @@
+"""``hydra rehearse``: its refusals (in this process) and a real process interrupted mid-way.
+The four weeks themselves are the bench's (bench/rehearse.py): a minute is too long here."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hydra._journal_records import read_journal
+from hydra.cli import main
+from tests.paper_journal import PaperJournal
+
+
+def _refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    assert main(["rehearse", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    return err.rstrip("\n")
+
+
+def test_fewer_than_three_weeks_are_refused(capsys: pytest.CaptureFixture[str],
+                                            tmp_path: Path) -> None:
+    """The drills need three weeks: ``--weeks 2`` is one line naming the option."""
+    assert _refused(capsys, "--weeks", "2", "--journal", str(tmp_path / "r.sqlite")) == (
+        "--weeks: must be a whole number of at least 3 (the drills fall in weeks 1 to 3), "
+        "got 2")
+
+
+def test_a_paper_journal_is_refused(capsys: pytest.CaptureFixture[str],
+                                    tmp_path: Path) -> None:
+    """A journal that traded paper is never a rehearsal's, and is left as it was."""
+    path = tmp_path / "paper.sqlite"
+    PaperJournal(path).start("paper").close()
+    assert _refused(capsys, "--journal", str(path)) == (
+        f"--journal: {str(path)!r} holds paper trading: a rehearsal never writes into it")
+    assert len(read_journal(path)) == 1
+
+
+def test_an_existing_journal_is_refused(capsys: pytest.CaptureFixture[str],
+                                        tmp_path: Path) -> None:
+    """A rehearsal writes a new journal: an earlier rehearsal's is not extended."""
+    path = tmp_path / "r.sqlite"
+    PaperJournal(path).start("rehearsal").close()
+    assert _refused(capsys, "--journal", str(path)) == (
+        f"--journal: {str(path)!r} exists: a rehearsal writes a new journal (remove it, or "
+        "name another file)")
+
+
+def test_a_strategy_that_cannot_be_loaded_is_refused(capsys: pytest.CaptureFixture[str],
+                                                     tmp_path: Path) -> None:
+    """The configured hook is the rehearsal's: one that does not import is one line."""
+    config = tmp_path / "hydra.toml"
+    config.write_text('[runner]\nstrategy = "no_such_module:hook"\n')
+    line = _refused(capsys, "--config", str(config), "--journal", str(tmp_path / "r.sqlite"))
+    assert line.startswith("runner.strategy: cannot import no_such_module")
+    assert not (tmp_path / "r.sqlite").exists()
+
+
+def test_ctrl_c_stops_the_rehearsal_with_the_days_so_far_journaled(tmp_path: Path) -> None:
+    """A real process prints a line per simulated day on standard error; Ctrl-C after the
+    first ends it with one line (exit 130), the journal closed out with that day in it."""
+    journal = tmp_path / "r.sqlite"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hydra", "rehearse", "--journal", str(journal)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert first.startswith("rehearse: day  1/21 Mon 2026-01-05 (week 1, baseline market): ")
+    assert process.returncode == 130, err
+    assert out == ""
+    assert err.splitlines()[-1] == ("hydra rehearse: interrupted (the journal holds the days "
+                                    "so far)")
+    notes = [r.payload["what"] for r in read_journal(journal) if r.kind.value == "note"]
+    last_start = len(notes) - 1 - notes[::-1].index("engine_started")
+    assert "engine_stopped" in notes[last_start:]  # the interrupted session closed out
+    assert "unrecoverable_error" not in notes
