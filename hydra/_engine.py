@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 import structlog
@@ -27,7 +28,7 @@ from ._enums import NoteKind, Policy, Side, TradingState
 from ._errors import InvalidValueError
 from ._ids import IntentId, new_intent_id
 from ._journal_actor import JournalClient
-from ._journal_calls import ControlApplied, LiveOrders
+from ._journal_calls import ControlApplied, HealModel, LiveOrders
 from ._messages import (
     EngineEvent,
     FlattenIntent,
@@ -42,7 +43,11 @@ from ._quote_source import QuoteSource
 from ._recovery import Recovery, RollLeft
 from ._reports import ExecutionReport
 from ._router import IntentHandle, Router
+from ._settings import SlippageSettings
 from .brokers import MarketView
+
+if TYPE_CHECKING:
+    from ._healing import HealingCycle
 
 log = structlog.get_logger()
 
@@ -91,6 +96,10 @@ class Engine:
     def witness(self) -> Testimony:
         """What the broker showed at start (see `hydra._witness`)."""
         return self._router.witness
+
+    def in_front_month(self, contract: ContractSpec) -> ContractSpec:
+        """``contract`` in the front month Hydra decided at start, when it names none."""
+        return in_front_month(contract, self._front_months)
 
     @property
     def adopted(self) -> list[IntentHandle]:
@@ -248,6 +257,12 @@ class Engine:
         done = trio.Event()
         await self._risk.send(ResumeTrading(reason=reason, done=done))
         await done.wait()
+
+    async def heal_model(self, settings: SlippageSettings) -> HealingCycle | None:
+        """One healing cycle of the slippage model over the journal, through the journal
+        actor (see `hydra._model_journal.heal`); None when no fill is newer than the last
+        cycle saw."""
+        return await self._journal.ask(HealModel(settings=settings))
 
     async def control_applied(self, request_id: str) -> bool:
         """True when a control request (an inbox kill or resume line) was applied before."""

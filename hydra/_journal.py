@@ -260,7 +260,11 @@ class Journal:
         """Run ``calls`` in order as one transaction (one fsync for all: a group commit) and
         the outcome of each. A call that raises is rolled back alone (a savepoint each);
         when the write itself fails (disk full), nothing is committed and every call's outcome
-        is one `JournalWriteError`. A failure not yet journaled is noted first."""
+        is one `JournalWriteError`. A failure not yet journaled is noted first. Called from
+        within a call of a group (the journal actor's), ``calls`` join that group, each in a
+        savepoint of its own, and commit with it."""
+        if self._pending is not None:
+            return [self._in_savepoint(call) for call in calls]
         results: list[outcome.Outcome[Any]] = []
         self._pending = []
         try:

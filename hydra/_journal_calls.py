@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import attrs
 
@@ -20,6 +20,10 @@ from ._enums import NoteKind, OrderStatus
 from ._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
 from ._journal import Journal, JournaledOrder
 from ._orders import Fill, OrderIntent, OrderRequest
+from ._settings import SlippageSettings
+
+if TYPE_CHECKING:
+    from ._healing import HealingCycle
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -222,3 +226,18 @@ class LastFillTime:
 class JournalNow:
     def apply(self, journal: Journal) -> dt.datetime:
         return journal.now()
+
+
+@attrs.frozen(kw_only=True)
+class HealModel:
+    """One healing cycle of the slippage model over the journal, each step journaled
+    (`hydra._model_journal.heal`); None when no fill is newer than the last cycle saw."""
+
+    settings: SlippageSettings
+
+    def apply(self, journal: Journal) -> HealingCycle | None:
+        # Imported here: the cycle's statistics (scipy) take about a second to load, and an
+        # engine that never heals should not pay it.
+        from ._model_journal import heal
+
+        return heal(journal, self.settings)

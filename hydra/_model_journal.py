@@ -87,22 +87,28 @@ def _heal(journal: Journal, settings: SlippageSettings) -> HealingCycle | None:
     fills = healing_fills((kind, payload) for _, kind, payload in journal.events())
     newest = max((f.time for f in fills if f.version_id == version.version_id), default=None)
     detections = journal.notes(NoteKind.HEAL_DETECTED)
-    seen = [d["step"]["recent_to"] for d in detections
+    # The newest fill of the version each cycle saw (older notes: their recent window's end,
+    # which is None when the window was empty, so such a cycle was run again).
+    seen = [d.get("fills_to", d["step"]["recent_to"]) for d in detections
             if d["step"]["version_id"] == version.version_id]
     if seen and (newest is None or (seen[-1] is not None
                                     and newest <= dt.datetime.fromisoformat(seen[-1]))):
         return None  # the last cycle of this version saw every fill it has
     cycle = run_cycle(fills, version, settings=settings, now=journal.now())
-    _record(journal, f"heal-{len(detections) + 1}", cycle)
+    _record(journal, f"heal-{len(detections) + 1}", cycle, fills_to=newest)
     return cycle
 
 
-def _record(journal: Journal, cycle_id: str, cycle: HealingCycle) -> None:
-    """The cycle's notes, and a promoted version, in one transaction."""
-    steps = [(NoteKind.HEAL_DETECTED, cycle.detection),
-             (NoteKind.HEAL_HYPOTHESIS, cycle.hypothesis),
+def _record(journal: Journal, cycle_id: str, cycle: HealingCycle, *,
+            fills_to: dt.datetime | None) -> None:
+    """The cycle's notes (the detection's with ``fills_to``, the newest fill of the version
+    it saw), and a promoted version, in one transaction."""
+    seen = None if fills_to is None else fills_to.isoformat()
+    calls = [lambda j: j.record_note(NoteKind.HEAL_DETECTED, cycle_id=cycle_id,
+                                     step=cycle.detection.to_json(), fills_to=seen)]
+    steps = [(NoteKind.HEAL_HYPOTHESIS, cycle.hypothesis),
              (NoteKind.HEAL_EXPERIMENT, cycle.experiment), (NoteKind.HEAL_DECISION, cycle.decision)]
-    calls = [_note(what, cycle_id, step.to_json()) for what, step in steps if step is not None]
+    calls += [_note(what, cycle_id, step.to_json()) for what, step in steps if step is not None]
     if cycle.decision is not None and cycle.decision.outcome is Outcome.PROMOTED:
         assert cycle.experiment is not None
         version = cycle.experiment.candidate.to_json()

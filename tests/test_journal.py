@@ -260,6 +260,27 @@ def test_a_group_on_a_full_disk_fails_whole(tmp_path: Path) -> None:
     journal.close()  # one more try of the failure note: still refused, nothing raised
 
 
+def test_a_group_called_within_a_group_joins_it(tmp_path: Path) -> None:
+    """A call of a group (the journal actor's) that runs a group of its own (a healing cycle's
+    notes): the inner calls join the outer transaction, a failing one is rolled back alone,
+    and everything else commits together."""
+    journal = Journal.open(tmp_path / "j.sqlite")
+
+    def inner(j: Journal) -> list[outcome.Outcome[object]]:
+        return j.apply_together([lambda k: k.record_note(NoteKind.RECONNECTED),
+                                 lambda k: 1 / 0,
+                                 lambda k: k.record_note(NoteKind.SESSION_DOWN)])
+
+    first, outer = journal.apply_together([lambda j: j.record_note(NoteKind.ENGINE_STARTED),
+                                           inner])
+    kept, failed, also = outer.unwrap()
+    assert isinstance(failed, outcome.Error) and isinstance(failed.error, ZeroDivisionError)
+    assert [r.unwrap() for r in (first, kept, also)] == [None, None, None]
+    assert [p["what"] for _, _, p in journal.events()] == [
+        NoteKind.ENGINE_STARTED, NoteKind.RECONNECTED, NoteKind.SESSION_DOWN]
+    journal.close()
+
+
 def test_the_risk_state_comes_with_what_was_booked_after_it(tmp_path: Path) -> None:
     """The newest risk_state note, then every fill and commission journaled after it in
     order; another program's execution (a stranger_execution note) and what came before the

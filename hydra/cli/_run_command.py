@@ -27,6 +27,7 @@ import attrs
 import structlog
 import trio
 
+from .._contracts import BUILT_IN_CONTRACTS
 from .._engine import Engine
 from .._errors import HydraError, InvalidValueError
 from .._journal import utc_now
@@ -36,6 +37,7 @@ from .._open_hydra import open_hydra
 from .._rehearsal_journal import simulation_journal
 from .._runner import HookLimits, run_inbox, run_schedule, run_status
 from .._screen import StatusScreen
+from .._session_healing import heal_after_each_close
 from .._settings import HydraConfig
 from .._stop_reasons import describe_error
 from .._strategy_hook import load_hook
@@ -218,6 +220,11 @@ async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hoo
             run_inbox, engine, path=Path(config.runner.inbox),
             state=Path(config.journal.path + ".inbox"), now=utc_now,
             wait=config.runner.inbox_deadline))
+        nursery.start_soon(functools.partial(
+            heal_after_each_close, engine, broker,
+            [engine.in_front_month(BUILT_IN_CONTRACTS[symbol]) for symbol in config.adv
+             if symbol in BUILT_IN_CONTRACTS],
+            settings=config.slippage, now=utc_now))
         nursery.start_soon(functools.partial(
             run_status, engine, screen=screen, venue=venue.upper(), now=utc_now,
             schedule=config.runner.daily_schedule() if hook is not None else None))
