@@ -121,7 +121,7 @@ class ExecutionSettings:
     # The share of the deadline (``twap_horizon`` after arrival) that the ladder of an intent
     # below ``twap_threshold`` spans, when ``patience`` makes it shorter (0: patience alone).
     # A TWAP slice's ladder spans the slice's interval instead.
-    deadline_share: float = attrs.field(default=1.0, validator=_share)
+    deadline_share: float = attrs.field(default=0.0, validator=_share)
     # The share of the slippage guard the crowd's mid may move against the order from the
     # arrival mid before the ladder goes to its last stage at once (1: at the guard).
     chase_at: Decimal = attrs.field(default=Decimal("0.75"), converter=to_decimal,

@@ -181,15 +181,15 @@ def test_off_tick_quote_still_gives_on_tick_prices() -> None:
 
 def test_waits_halve_at_each_stage() -> None:
     """The ladder waits patience, then half of it, then a quarter."""
-    settings = ExecutionSettings(patience=60.0, deadline_share=0.0)
+    settings = ExecutionSettings(patience=60.0)
     waits = [ladder_wait(stage, settings=settings) for stage in LadderStage]
     assert waits == [60.0, 30.0, 15.0]
 
 
 @pytest.mark.parametrize(("share", "patience", "waits"), [
-    (1.0, 60.0, [1000.0, 500.0, 250.0]),  # the default: the whole deadline
+    (1.0, 60.0, [1000.0, 500.0, 250.0]),  # the whole deadline
     (0.5, 60.0, [500.0, 250.0, 125.0]),
-    (0.0, 60.0, [60.0, 30.0, 15.0]),  # patience alone
+    (0.0, 60.0, [60.0, 30.0, 15.0]),  # the default: patience alone
     (0.05, 60.0, [60.0, 30.0, 15.0]),  # 87.5 s of the deadline is shorter than the ladder
     (1.0, 1200.0, [1200.0, 600.0, 300.0]),  # a longer patience is kept
 ])

@@ -23,7 +23,7 @@ from hydra.sim import BadQuotes, Gap, StaleQuotes, open_sim_exchange
 from tests.simulated import FakeRisk, open_fake_risk, still_oats
 
 INTENT = IntentId("int-q")
-LADDER = ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(8), deadline_share=0.0)
+LADDER = ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(8))
 MAX_AGE = 10.0
 
 
@@ -137,7 +137,7 @@ async def test_from_the_step_on_the_order_follows_a_touch_that_moved_away(
 async def test_a_small_intent_rests_through_its_share_of_the_deadline(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    """With a deadline of 700 s and the default ``deadline_share`` of 1, the ladder of a
+    """With a deadline of 700 s and ``deadline_share`` 1, the ladder of a
     60 s ``patience`` spans the whole deadline: the bid rests one tick inside the 4-tick
     spread for 400 s, steps at 400 s, goes one tick short of the ask at 600 s and is
     cancelled at 700 s (nothing trades in this still market)."""
