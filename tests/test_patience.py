@@ -165,6 +165,22 @@ async def test_a_move_against_the_order_sends_the_ladder_to_its_last_stage(
     assert [(e["stage"], e["mid"]) for e in chased] == [("0", "351.875")]
 
 
+async def test_a_chase_before_the_deadline_never_takes_a_wide_spread(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A 4-tick spread gaps 7 ticks up at 20.5 s and the order is not the intent's last: the
+    chase at 21 s moves it to one tick short of the new ask (352.00 against 352.25; the guard
+    too), where it rests, alone at the bid, without chasing itself, until the ladder ends at
+    105 s and the report says the guard held it."""
+    children, fake, _, took = await _run((), _work(final=False), spread_ticks=4,
+                                         gaps=(Gap(at=20.5, change="1.75"),))
+    (child,) = children
+    assert [(t, str(price)) for t, _, price in fake.modified] == [(21.0, "352.00")]
+    assert child.status is OrderStatus.CANCELLED
+    assert child.reason == "slippage guard reached at 352.00"
+    assert fake.cancelled == [(105.0, child.client_order_id)] and took == pytest.approx(105.030)
+
+
 async def test_a_move_short_of_the_chase_leaves_the_ladder_on_its_schedule(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
