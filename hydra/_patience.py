@@ -2,7 +2,11 @@
 
 Rest at the crowd's near touch (one tick inside it when the crowd's spread is two ticks or
 more), wait ``patience``; step toward the market, wait half; go to one tick short of the far
-touch, wait a quarter; then cancel the rest (or leave it working, by config). Prices come from
+touch, wait a quarter; then cancel the rest (or leave it working, by config). The waits are
+stretched to span ``deadline_share`` of the deadline when ``patience`` is shorter
+(`ladder_patience`; a TWAP slice's span its interval instead), and once the crowd's mid has
+moved ``chase_at`` of the slippage guard against the order the ladder goes to its last stage
+at once (`chases`), keeping its end. Prices come from
 the crowd's quote, our own order taken out of it (`hydra._core._ladder`), and are clamped to the
 slippage guard. Within a stage the order is re-priced every ``REPEG_SECONDS`` (`repeg`), only
 ever toward the market: from the step on, when the crowd's touch moves away from it, it
@@ -35,7 +39,14 @@ import trio
 from ._child_order import ChildOrder
 from ._contracts import ContractSpec
 from ._core._crowd import OwnOrder
-from ._core._ladder import LadderStage, baseline_price, ladder_price, ladder_wait, repeg
+from ._core._ladder import (
+    LadderStage,
+    baseline_price,
+    chases,
+    ladder_price,
+    ladder_wait,
+    repeg,
+)
 from ._core._pricing import guard_limit
 from ._core._twap import chunk_sizes
 from ._enums import OrderStatus, Policy, Side
@@ -148,6 +159,7 @@ class PatienceActor:
         self.events_in, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
         self._placing: trio.MemoryReceiveChannel[OrderAnswer] | None = None  # answer awaited
         self._placed = False  # the order is at the broker (placed here, or adopted)
+        self._chased = False  # the market moved against the order: its ladder chased it
 
     def take_over(self, price: Decimal, fills: Sequence[Fill]) -> None:
         """Own the order already working at the broker at ``price`` with ``fills`` so far (a
@@ -230,9 +242,13 @@ class PatienceActor:
     async def _ladder(self, *, elapsed: float) -> None:
         plan = stage_plan(self.work.policy, self.work.settings)
         left = stages_after(plan, elapsed)
+        end = trio.current_time()
         for index, (stage, wait) in enumerate(left):
+            end += wait
             final = self.work.final and index == len(left) - 1
-            if not await self._stage(stage, trio.current_time() + wait, final=final):
+            if index < len(left) - 1 and self._chasing(stage):
+                continue  # the market has moved away: on to the last stage, on its schedule
+            if not await self._stage(stage, end, final=final):
                 return
         if not self._placed:
             self.child.status = OrderStatus.CANCELLED
@@ -241,7 +257,8 @@ class PatienceActor:
             )
 
     async def _stage(self, stage: object, end: float, *, final: bool) -> bool:
-        """Work ``stage`` until ``end``, re-pegging a ladder stage's order every
+        """Work ``stage`` until ``end`` (or, before the last stage, until the market has moved
+        far enough against the order to chase it), re-pegging a ladder stage's order every
         `REPEG_SECONDS`; False when the order is done or risk refused it."""
         pegs = isinstance(stage, LadderStage)
         first = True
@@ -261,8 +278,28 @@ class PatienceActor:
                 await self.wait_done()  # with nothing placed, no event comes: a plain wait
             if self.child.done:
                 return False
-            if trio.current_time() >= end:
+            if trio.current_time() >= end or self._chasing(stage):
                 return True
+
+    def _chasing(self, stage: object) -> bool:
+        """True when ``stage`` is a ladder stage before the last and the crowd's mid has moved
+        against the order by ``chase_at`` of the guard (`chases`); logged the first time."""
+        work, child = self.work, self.child
+        if not isinstance(stage, LadderStage) or stage is LadderStage.CROSSING:
+            return False
+        quote = self._quotes(work.contract)
+        if quote is None:
+            return False
+        own = (OwnOrder(price=child.prices[-1], remaining=child.quantity - child.filled)
+               if self._placed else None)
+        if not chases(work.side, quote, own=own, settings=work.settings, contract=work.contract,
+                      arrival_mid=work.arrival_mid):
+            return False
+        if not self._chased:
+            self._chased = True
+            log.info("ladder_chase", client_order_id=work.client_order_id, stage=str(stage),
+                     mid=str(quote.mid), arrival_mid=str(work.arrival_mid))
+        return True
 
     def _resting(self) -> str | None:
         return str(self.child.prices[-1]) if self._placed else None

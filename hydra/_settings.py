@@ -100,6 +100,16 @@ class OutsideHours(enum.Enum):
     REFUSE = "refuse"  # refused at once, in one line naming the next open
 
 
+def _share(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise InvalidValueError(field.name, value, "must be a number from 0 to 1")
+
+
+def _share_above_zero(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, Decimal) or not value.is_finite() or not 0 < value <= 1:
+        raise InvalidValueError(field.name, value, "must be above 0 and at most 1")
+
+
 @attrs.frozen(kw_only=True)
 class ExecutionSettings:
     """How one intent is worked: the patience ladder, TWAP and the slippage guard."""
@@ -122,6 +132,14 @@ class ExecutionSettings:
     # True: a TWAP whose horizon runs past the close carries its remaining slices into the
     # next sessions; False: its horizon is cut at the close (the last slice catches up there).
     twap_carry: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    # The share of the deadline (``twap_horizon`` after arrival) that the ladder of an intent
+    # below ``twap_threshold`` spans, when ``patience`` makes it shorter (0: patience alone).
+    # A TWAP slice's ladder spans the slice's interval instead.
+    deadline_share: float = attrs.field(default=0.0, validator=_share)
+    # The share of the slippage guard the crowd's mid may move against the order from the
+    # arrival mid before the ladder goes to its last stage at once (1: at the guard).
+    chase_at: Decimal = attrs.field(default=Decimal("0.75"), converter=to_decimal,
+                                    validator=_share_above_zero)
 
 
 def _latched_state(_: Any, field: attrs.Attribute[Any], value: Any) -> None:

@@ -65,7 +65,8 @@ async def run_twap(
             work,
             client_order_id=work.client_order_id if index == 0 else next_order_id(),
             quantity=planned - filled,
-            settings=attrs.evolve(work.settings, patience=duration / LADDER_LENGTH / orders),
+            settings=attrs.evolve(work.settings, patience=duration / LADDER_LENGTH / orders,
+                                  deadline_share=0.0),
             final=index == len(plan.sizes) - 1 or planned - filled >= 2 * size,
         )
         log.info("twap_slice", intent_id=work.intent_id, quantity=slice_work.quantity,

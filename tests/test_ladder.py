@@ -12,6 +12,8 @@ from hydra._core._crowd import OwnOrder, crowd_quote, far_size, near_size
 from hydra._core._ladder import (
     LadderStage,
     baseline_price,
+    chases,
+    ladder_patience,
     ladder_price,
     ladder_wait,
     repeg,
@@ -182,6 +184,60 @@ def test_waits_halve_at_each_stage() -> None:
     settings = ExecutionSettings(patience=60.0)
     waits = [ladder_wait(stage, settings=settings) for stage in LadderStage]
     assert waits == [60.0, 30.0, 15.0]
+
+
+@pytest.mark.parametrize(("share", "patience", "waits"), [
+    (1.0, 60.0, [1000.0, 500.0, 250.0]),  # the whole deadline
+    (0.5, 60.0, [500.0, 250.0, 125.0]),
+    (0.0, 60.0, [60.0, 30.0, 15.0]),  # the default: patience alone
+    (0.05, 60.0, [60.0, 30.0, 15.0]),  # 87.5 s of the deadline is shorter than the ladder
+    (1.0, 1200.0, [1200.0, 600.0, 300.0]),  # a longer patience is kept
+])
+def test_a_small_intents_ladder_spans_its_share_of_the_deadline(
+    share: float, patience: float, waits: list[float],
+) -> None:
+    """With a deadline of 1,750 s the ladder's three waits add up to ``deadline_share`` of it
+    (in the ratio 4:2:1), unless ``patience`` makes the ladder longer."""
+    settings = ExecutionSettings(patience=patience, twap_horizon=1750.0, deadline_share=share)
+    assert [ladder_wait(stage, settings=settings) for stage in LadderStage] == waits
+    assert ladder_patience(settings) == waits[0]
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, True, "all", float("nan")])
+def test_a_deadline_share_outside_0_to_1_is_refused(bad: object) -> None:
+    """A ``deadline_share`` that is not a number from 0 to 1 names the field."""
+    with pytest.raises(InvalidValueError) as info:
+        ExecutionSettings(deadline_share=bad)  # type: ignore[arg-type]
+    assert info.value.field == "deadline_share"
+
+
+@pytest.mark.parametrize("bad", [0, -1, "1.5", True, "nan"])
+def test_a_chase_at_outside_0_to_1_is_refused(bad: object) -> None:
+    """A ``chase_at`` that is not above 0 and at most 1 names the field."""
+    with pytest.raises(InvalidValueError) as info:
+        ExecutionSettings(chase_at=bad)  # type: ignore[arg-type]
+    assert info.value.field == "chase_at"
+
+
+GUARD_8 = ExecutionSettings(slippage_guard=Distance.ticks(8))  # chase 6 ticks (1.50) away
+
+
+@pytest.mark.parametrize(("side", "bid", "chasing"), [
+    (Side.BUY, "351.25", False),  # mid 351.375: 1.25 above the arrival mid
+    (Side.BUY, "351.50", True),  # mid 351.625: 1.50 above
+    (Side.BUY, "348.00", False),  # a move in the order's favour is never chased
+    (Side.SELL, "348.50", True),
+    (Side.SELL, "348.75", False),
+    (Side.SELL, "352.00", False),
+])
+def test_the_ladder_chases_a_move_of_chase_at_of_the_guard_against_it(
+    side: Side, bid: str, chasing: bool,
+) -> None:
+    """From an arrival mid of 350.125 with a guard of 8 ticks (2.00) and ``chase_at`` 0.75,
+    a crowd mid 1.50 or more against the order is chased; less, or in its favour, is not."""
+    quote = Quote(bid=Decimal(bid), ask=Decimal(bid) + Decimal("0.25"))
+    assert chases(side, quote, own=None, settings=GUARD_8, contract=OATS,
+                  arrival_mid=Decimal("350.125")) is chasing
 
 
 @pytest.mark.parametrize("bad", [3, -1, True, "RESTING", None])
@@ -365,6 +421,44 @@ def test_never_prices_from_our_own_order(
     assert _ladder(side, shown, contract, settings=settings, arrival_mid=mid, own=own,
                    final=final) == _ladder(side, crowd, contract, settings=settings,
                                            arrival_mid=mid, final=final)
+
+
+chase_settings = st.builds(
+    ExecutionSettings, slippage_guard=distances,
+    chase_at=st.decimals(min_value=Decimal("0.01"), max_value=1, places=2),
+)
+
+
+@given(ladder_inputs(), chase_settings, st.integers(min_value=0, max_value=40))
+def test_chasing_only_a_move_against_the_order_and_a_further_one_too(
+    inputs: tuple[Side, ContractSpec, Quote, ExecutionSettings, Decimal],
+    settings: ExecutionSettings, ticks: int,
+) -> None:
+    """The ladder chases only when the mid has moved ``chase_at`` of the guard or more
+    against the order, and a quote moved further against it is chased as well."""
+    side, contract, quote, _, mid = inputs
+    reach = settings.slippage_guard.in_price(reference=mid, tick_size=contract.tick_size)
+    chased = chases(side, quote, own=None, settings=settings, contract=contract, arrival_mid=mid)
+    assert chased == (side.sign * (quote.mid - mid) >= settings.chase_at * reach)
+    shift = side.sign * ticks * contract.tick_size
+    further = attrs.evolve(quote, bid=quote.bid + shift, ask=quote.ask + shift)
+    if chased and further.bid > 0:
+        assert chases(side, further, own=None, settings=settings, contract=contract,
+                      arrival_mid=mid)
+
+
+@given(crowd_and_own(), chase_settings, st.integers(min_value=-30, max_value=30))
+def test_chasing_never_reads_our_own_order(
+    inputs: tuple[Side, ContractSpec, Quote, Quote, OwnOrder], settings: ExecutionSettings,
+    ticks: int,
+) -> None:
+    """Our order joined at the crowd's touch or one tick inside it moves no chase: the
+    decision is the crowd quote's alone."""
+    side, contract, crowd, shown, own = inputs
+    mid = crowd.mid + ticks * contract.tick_size / 2
+    assert chases(side, shown, own=own, settings=settings, contract=contract,
+                  arrival_mid=mid) == chases(side, crowd, own=None, settings=settings,
+                                             contract=contract, arrival_mid=mid)
 
 
 @given(ladder_inputs(), quantities)

@@ -30,8 +30,8 @@ MAX_AGE = 10.0
 def _work(quantity: int = 3, **changes: Any) -> Work:
     return Work(
         intent_id=INTENT, client_order_id=client_order_id_for(INTENT, 1), contract=OATS,
-        side=Side.BUY, quantity=quantity, policy=Policy.PATIENCE, settings=LADDER,
-        arrival_mid=Decimal("350.125"), **changes,
+        side=Side.BUY, quantity=quantity, policy=Policy.PATIENCE,
+        arrival_mid=Decimal("350.125"), **{"settings": LADDER, **changes},
     )
 
 
@@ -132,6 +132,65 @@ async def test_from_the_step_on_the_order_follows_a_touch_that_moved_away(
     assert [(t, str(price)) for t, _, price in fake.modified] == modified
     assert child.status is OrderStatus.CANCELLED and child.reason == "ladder ended at 351.25"
     assert fake.cancelled == [(105.0, child.client_order_id)] and took == pytest.approx(105.030)
+
+
+async def test_a_small_intent_rests_through_its_share_of_the_deadline(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """With a deadline of 700 s and ``deadline_share`` 1, the ladder of a
+    60 s ``patience`` spans the whole deadline: the bid rests one tick inside the 4-tick
+    spread for 400 s, steps at 400 s, goes one tick short of the ask at 600 s and is
+    cancelled at 700 s (nothing trades in this still market)."""
+    settings = attrs.evolve(LADDER, twap_horizon=700.0, deadline_share=1.0)
+    children, fake, _, took = await _run((), _work(final=False, settings=settings),
+                                         spread_ticks=4)
+    (child,) = children
+    assert fake.prices() == [Decimal("349.75"), Decimal("350.00"), Decimal("350.25")]
+    assert [t for t, _, _ in fake.modified] == [400.0, 600.0]
+    assert fake.cancelled == [(700.0, child.client_order_id)] and took == pytest.approx(700.030)
+
+
+async def test_a_move_against_the_order_sends_the_ladder_to_its_last_stage(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """The market gaps 7 ticks up at 20.5 s, past ``chase_at`` (0.75) of the 8-tick guard
+    from the arrival mid: at the next re-peg (21 s) the ladder leaves its resting stage for
+    its last, and this final order takes the new ask, 352.00, inside the guard, and fills;
+    one ``ladder_chase`` line says so."""
+    children, fake, logs, took = await _run((), _work(), gaps=(Gap(at=20.5, change="1.75"),))
+    (child,) = children
+    assert [(t, str(price)) for t, _, price in fake.modified] == [(21.0, "352.00")]
+    assert child.status is OrderStatus.FILLED and took == pytest.approx(21.030)
+    chased = [e for e in logs if e["event"] == "ladder_chase"]
+    assert [(e["stage"], e["mid"]) for e in chased] == [("0", "351.875")]
+
+
+async def test_a_chase_before_the_deadline_never_takes_a_wide_spread(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A 4-tick spread gaps 7 ticks up at 20.5 s and the order is not the intent's last: the
+    chase at 21 s moves it to one tick short of the new ask (352.00 against 352.25; the guard
+    too), where it rests, alone at the bid, without chasing itself, until the ladder ends at
+    105 s and the report says the guard held it."""
+    children, fake, _, took = await _run((), _work(final=False), spread_ticks=4,
+                                         gaps=(Gap(at=20.5, change="1.75"),))
+    (child,) = children
+    assert [(t, str(price)) for t, _, price in fake.modified] == [(21.0, "352.00")]
+    assert child.status is OrderStatus.CANCELLED
+    assert child.reason == "slippage guard reached at 352.00"
+    assert fake.cancelled == [(105.0, child.client_order_id)] and took == pytest.approx(105.030)
+
+
+async def test_a_move_short_of_the_chase_leaves_the_ladder_on_its_schedule(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A 5-tick gap up (1.25, short of the 1.50 chase) at 20.5 s: the bid rests at 350.00
+    until the step at 60 s, which takes the one-tick spread's new ask, 351.50."""
+    children, fake, logs, took = await _run((), _work(), gaps=(Gap(at=20.5, change="1.25"),))
+    (child,) = children
+    assert [(t, str(price)) for t, _, price in fake.modified] == [(60.0, "351.50")]
+    assert child.status is OrderStatus.FILLED and took == pytest.approx(60.030)
+    assert not [e for e in logs if e["event"] == "ladder_chase"]
 
 
 async def test_no_usable_quote_at_any_stage_sends_nothing(

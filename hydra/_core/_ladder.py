@@ -7,7 +7,9 @@ crowd's spread is two ticks or more (less the limit offset); stage 1 steps towar
 wider than one tick. The far touch is taken only when the crowd's spread is one tick with size
 displayed there (from the stage the urgency allows), or in the last stage of an intent's last
 order, when the deadline demands it. Every price is a limit price on the tick grid, never past
-the slippage guard. `repeg` says when a resting order moves to its stage's price.
+the slippage guard. `repeg` says when a resting order moves to its stage's price;
+`ladder_wait` how long each stage lasts; `chases` when the market has moved far enough against
+the order that the ladder goes to its last stage at once.
 """
 
 from __future__ import annotations
@@ -54,9 +56,28 @@ def _check_stage(value: Any) -> LadderStage:
     return LadderStage(value)
 
 
+def ladder_patience(settings: ExecutionSettings) -> float:
+    """The stage-0 wait: ``patience``, or longer when the ladder must span its share of the
+    deadline (the whole ladder lasts 1.75 times this)."""
+    span = settings.deadline_share * settings.twap_horizon
+    return max(settings.patience, span / sum(_WAIT_FRACTION.values()))
+
+
 def ladder_wait(stage: LadderStage, *, settings: ExecutionSettings) -> float:
-    """Seconds to rest at ``stage``: patience, then half of it, then a quarter."""
-    return settings.patience * _WAIT_FRACTION[_check_stage(stage)]
+    """Seconds to rest at ``stage``: `ladder_patience`, then half of it, then a quarter."""
+    return ladder_patience(settings) * _WAIT_FRACTION[_check_stage(stage)]
+
+
+def chases(side: Side, quote: Quote, *, own: OwnOrder | None, settings: ExecutionSettings,
+           contract: ContractSpec, arrival_mid: Decimal) -> bool:
+    """True when the crowd's mid (``quote`` without ``own`` in it) has moved against the order
+    from ``arrival_mid`` by ``chase_at`` of the slippage guard or more: the ladder then goes
+    to its last stage at once, before the market runs past the guard and leaves the rest to
+    be bought at the deadline at a worse price."""
+    side, tick = check_side(side), contract.tick_size
+    crowd = crowd_quote(side, quote, own=own, tick_size=tick)
+    reach = settings.slippage_guard.in_price(reference=arrival_mid, tick_size=tick)
+    return side.sign * (crowd.mid - arrival_mid) >= settings.chase_at * reach
 
 
 def step_size(*, mid: Decimal, settings: ExecutionSettings, tick_size: Decimal) -> Decimal:
