@@ -37,7 +37,8 @@ class Run:
                           f'[runner]\ninbox = "{inbox}"\n[logging]\nformat = "json"\n{risk}')
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "hydra", "run", "--sim", "--config", str(config)],
+                [sys.executable, "-m", "hydra", "run", "--sim", "--sim-hours", "none",
+                 "--journal", str(self.journal), "--config", str(config)],
                 stdout=subprocess.DEVNULL, stderr=log, text=True)
 
     def wait_for(self, condition: Callable[[], bool], what: str, *, seconds: float = 60) -> None:
