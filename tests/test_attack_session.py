@@ -1,0 +1,89 @@
+"""Attacks on the trading-session work (hours, held intents, healing, the sim journal): each
+test is a defect a trader would hit, kept as a strict xfail until it is fixed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import trio
+import trio.testing
+
+from hydra._contracts import ContractSpec
+from hydra._core._sessions import SessionCalendar, parse_hours
+from hydra._errors import InvalidValueError, MarketClosedError
+from hydra._ids import IntentId
+from hydra._journal_actor import run_inline
+from hydra._open_hydra import open_hydra
+from hydra._settings import (
+    BackoffSettings,
+    BrokerSettings,
+    ExecutionSettings,
+    HydraConfig,
+    OutsideHours,
+)
+from hydra.sim import Disconnect, SimBroker, open_sim_exchange
+from hydra.sim._hours import sim_calendar
+from tests.test_sessions import ct, hours_params, oats, open_hours_engine
+
+
+@pytest.mark.xfail(strict=True, reason="hours text of separators only (';') is a bare "
+                   "ValueError from min(), not one line naming the field")
+@pytest.mark.parametrize("text", [";", " ; ; "])
+def test_hours_of_separators_only_name_the_field(text: str) -> None:
+    """A broker whose ``tradingHours`` holds only ``;`` (no day at all) sends garbage: the
+    trader expects the one clear line naming ``tradingHours``, not a traceback from min()."""
+    with pytest.raises(InvalidValueError, match="tradingHours"):
+        parse_hours(text, zone="America/Chicago", field="tradingHours")
+
+
+@pytest.mark.xfail(strict=True, reason="a held intent whose link comes back only after the "
+                   "session closed is worked at once, outside the session")
+async def test_a_link_down_through_the_whole_session_holds_the_intent_again(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Held in the grains break at 07:50, the intent waits for 08:30; the link goes down at
+    08:29:50 and comes back at 13:30, after the 13:20 close (reconnecting every 30 s all the
+    while). The trader expects it held again for the 19:00 open: nothing may be sent while
+    the market is closed."""
+    patient = HydraConfig(broker=BrokerSettings(backoff=BackoffSettings(max_tries=10_000)))
+    start = ct(2, 7, 50)
+    down_at = (ct(2, 8, 29) + dt.timedelta(seconds=50) - start).total_seconds()
+    up_at = (ct(2, 13, 30) - start).total_seconds()
+    async with open_sim_exchange(hours_params(start), seed=1) as exchange:
+        exchange.inject(Disconnect(at=down_at, duration=up_at - down_at))
+        async with open_hours_engine(exchange, tmp_path / "j.sqlite", patient) as (engine, broker):
+            with trio.fail_after(2 * 86400):
+                await (await engine.submit(oats())).wait_done()
+    assert broker.sent, "nothing was ever sent"
+    first = broker.sent[0][1]
+    assert sim_calendar(oats().contract, first).is_open(first), f"first order at {first}"
+
+
+class ClosedWeekBroker(SimBroker):
+    """A broker whose hours for every contract list only holidays, 2 to 4 December."""
+
+    async def trading_hours(self, contract: ContractSpec) -> SessionCalendar | None:
+        await trio.lowlevel.checkpoint()
+        return parse_hours("20261202:CLOSED;20261203:CLOSED;20261204:CLOSED",
+                           zone="America/Chicago", field="tradingHours")
+
+
+@pytest.mark.xfail(strict=True, reason="hours listing only CLOSED days refuse an intent saying "
+                   "the market opens at the calendar's end, an open the broker never named")
+async def test_hours_of_closed_days_only_name_no_open(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """The broker's hours list three CLOSED days and no session. Refused outside hours, the
+    trader expects to be told no open is known, not that ZO "is closed until 2026-12-05
+    00:00 CST" (midnight Saturday, when nothing opens: that is only where the list ends)."""
+    refuse = HydraConfig(execution=ExecutionSettings(outside_hours=OutsideHours.REFUSE))
+    async with open_sim_exchange(hours_params(ct(2, 10)), seed=1) as exchange:
+        broker = ClosedWeekBroker(exchange, client_id=1)
+        async with open_hydra(refuse, broker, journal_path=tmp_path / "j.sqlite",
+                              offload=run_inline,
+                              clock=lambda: exchange.timestamp(trio.current_time())) as engine:
+            with pytest.raises(MarketClosedError) as refused:
+                await engine.submit(oats(intent_id=IntentId("x")))
+    assert "2026-12-05 00:00" not in str(refused.value)
