@@ -10,12 +10,15 @@ import pytest
 import trio
 import trio.testing
 
-from hydra._contracts import ContractSpec
+from hydra._contracts import OATS, ContractSpec
+from hydra._core._front_month import front_month
+from hydra._core._positions import Position
 from hydra._core._sessions import SessionCalendar, parse_hours
 from hydra._errors import InvalidValueError, MarketClosedError
 from hydra._ids import IntentId
 from hydra._journal_actor import run_inline
 from hydra._open_hydra import open_hydra
+from hydra._runner import _positions
 from hydra._settings import (
     BackoffSettings,
     BrokerSettings,
@@ -23,6 +26,7 @@ from hydra._settings import (
     HydraConfig,
     OutsideHours,
 )
+from hydra._strategy_hook import intents_from
 from hydra.sim import Disconnect, SimBroker, open_sim_exchange
 from hydra.sim._hours import sim_calendar
 from tests.test_sessions import ct, hours_params, oats, open_hours_engine
@@ -87,3 +91,28 @@ async def test_hours_of_closed_days_only_name_no_open(
             with pytest.raises(MarketClosedError) as refused:
                 await engine.submit(oats(intent_id=IntentId("x")))
     assert "2026-12-05 00:00" not in str(refused.value)
+
+
+class HeldInDecember:
+    """A broker's positions: long 3 oats of December 2026, now in its delivery window."""
+
+    async def positions(self) -> tuple[Position, ...]:
+        await trio.lowlevel.checkpoint()
+        return (Position(contract=OATS.for_month("202612"), quantity=3),)
+
+
+@pytest.mark.xfail(strict=True, reason="a hook's target is compared with the symbol's positions "
+                   "summed over months, but worked in the front month: target 0 opens a spread")
+async def test_a_flat_target_leaves_no_month_open() -> None:
+    """On 2026-12-01 the trader holds +3 ZOZ6 (first notice was 30 November) and the hook asks
+    for ``{"ZO": 0}``. The trader expects to end flat in every oats month; the runner instead
+    sells 3 of the front month, ZOH7: long the delivery month, short the next."""
+    held = {p.contract.expiry: p.quantity for p in await HeldInDecember().positions()}
+    intents = intents_from({"ZO": 0}, positions=await _positions(HeldInDecember()),  # type: ignore[arg-type]
+                           strategy="targets")
+    front = front_month(OATS, today=dt.date(2026, 12, 1), roll_days=5)
+    after = dict(held)
+    for intent in intents:
+        month = intent.contract.expiry or front
+        after[month] = after.get(month, 0) + intent.signed_quantity
+    assert {m: q for m, q in after.items() if q} == {}
