@@ -14,10 +14,12 @@ from hydra._contracts import OATS, ContractSpec
 from hydra._core._front_month import front_month
 from hydra._core._positions import Position
 from hydra._core._sessions import SessionCalendar, parse_hours
+from hydra._enums import Side
 from hydra._errors import InvalidValueError, MarketClosedError
 from hydra._ids import IntentId
 from hydra._journal_actor import run_inline
 from hydra._open_hydra import open_hydra
+from hydra._orders import OrderIntent
 from hydra._runner import _positions
 from hydra._settings import (
     BackoffSettings,
@@ -31,6 +33,7 @@ from hydra.gateway import serve_gateway
 from hydra.ib import open_ib_broker
 from hydra.sim import Disconnect, MarketParams, SimBroker, SimParams, open_sim_exchange
 from hydra.sim._hours import sim_calendar
+from tests.simulated import open_engine
 from tests.test_sessions import ct, hours_params, oats, open_hours_engine
 
 
@@ -139,3 +142,28 @@ async def test_the_simulated_gateways_hours_follow_its_clock(
         nursery.cancel_scope.cancel(reason="test over")
     assert now == dt.datetime(2025, 3, 12, 14, 30, tzinfo=dt.UTC)
     assert hours is not None and hours.covers(now)
+
+
+@pytest.mark.xfail(strict=True, reason="the front month is decided once at start: a run that goes "
+                   "on past the roll date keeps opening positions in the month in delivery")
+async def test_a_run_past_the_roll_date_trades_the_new_front_month(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Hydra starts on Thursday 2025-04-24, six days before ZOK5's first notice (30 April):
+    ZOK5 is the front month. It keeps running; a day later, five days before first notice
+    (within ``roll_days``), an intent naming no month arrives. The trader expects it in ZON5,
+    the front month that day, not a new position in a month about to go to delivery."""
+    start = dt.datetime(2025, 4, 24, 14, 30, tzinfo=dt.UTC)
+    params = SimParams(
+        markets=tuple(MarketParams.oats(contract=OATS.for_month(m), adv=0, daily_volatility=0.0,
+                                        spread_ticks=((1, 1.0),))
+                      for m in ("202505", "202507")),
+        session_start=start, ack_latency=0.001, fill_latency=0.001)
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite",
+                               HydraConfig(execution=ExecutionSettings(patience=0.2))) as engine:
+            await trio.sleep(86400)
+            assert exchange.timestamp(trio.current_time()) == start + dt.timedelta(days=1)
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1))
+            await handle.wait_done()
+    assert handle.intent.contract.expiry == "202507"
