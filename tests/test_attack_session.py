@@ -4,7 +4,9 @@ test is a defect a trader would hit, kept as a strict xfail until it is fixed.""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
@@ -14,7 +16,7 @@ from hydra._contracts import OATS, ContractSpec
 from hydra._core._front_month import front_month
 from hydra._core._positions import Position
 from hydra._core._sessions import SessionCalendar, parse_hours
-from hydra._enums import Side
+from hydra._enums import Policy, Side
 from hydra._errors import InvalidValueError, MarketClosedError
 from hydra._ids import IntentId
 from hydra._journal_actor import run_inline
@@ -34,7 +36,7 @@ from hydra.ib import open_ib_broker
 from hydra.sim import Disconnect, MarketParams, SimBroker, SimParams, open_sim_exchange
 from hydra.sim._hours import sim_calendar
 from tests.simulated import open_engine
-from tests.test_sessions import ct, hours_params, oats, open_hours_engine
+from tests.test_sessions import RecordingBroker, ct, hours_params, oats, open_hours_engine
 
 
 @pytest.mark.xfail(strict=True, reason="hours text of separators only (';') is a bare "
@@ -167,3 +169,42 @@ async def test_a_run_past_the_roll_date_trades_the_new_front_month(
             handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1))
             await handle.wait_done()
     assert handle.intent.contract.expiry == "202507"
+
+
+class _Crash(Exception):
+    """Stands for the process dying (SIGKILL) at a journal access."""
+
+
+def _crash_after_time(seconds: float) -> Callable[[Callable[[], Any]], Any]:
+    async def offload(work: Callable[[], Any]) -> Any:
+        if trio.current_time() > seconds:
+            raise _Crash(f"crash at {trio.current_time()} s")
+        return await run_inline(work)
+
+    return offload
+
+
+@pytest.mark.xfail(strict=True, reason="a TWAP resumed after a restart in the break ignores the "
+                   "hours: its remaining slices are sent while the market is closed")
+async def test_a_carried_twap_resumed_in_the_break_waits_for_the_open(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """A carried TWAP (``twap_carry``) starts at 13:00 and waits, after the 13:20 close, for
+    19:00 to go on. Hydra dies at 13:25 and is restarted at once. The trader expects the
+    resumed TWAP to keep waiting for the open: nothing may be sent between 13:20 and 19:00."""
+    config = HydraConfig(execution=ExecutionSettings(twap_horizon=3600, twap_slices=4,
+                                                     twap_jitter=0.0, twap_carry=True))
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(hours_params(ct(2, 13)), seed=1) as exchange:
+        with pytest.raises(BaseExceptionGroup) as crashed:
+            async with open_hydra(config, RecordingBroker(exchange), journal_path=path,
+                                  offload=_crash_after_time(25 * 60),
+                                  clock=lambda: exchange.timestamp(trio.current_time())
+                                  ) as engine:
+                await engine.submit(oats(8, policy=Policy.TWAP))
+                await trio.sleep(25 * 60 + 1)
+                await engine.submit(oats(1))  # the crash, at its journal look-up
+        assert crashed.group_contains(_Crash)
+        async with open_hours_engine(exchange, path, config) as (engine, broker):
+            await trio.sleep(6 * 3600)
+    assert not [at for _, at in broker.sent if ct(2, 13, 20) <= at < ct(2, 19)]
