@@ -1,5 +1,6 @@
-"""Attacks on the trading-session work (hours, held intents, healing, the sim journal): each
-test is a defect a trader would hit, kept as a strict xfail until it is fixed."""
+"""Attacks on the trading-session work (the hours text, held intents, hook targets, the front
+month, the simulated gateway's hours, a restart in the break): each test is a defect a trader
+would hit, kept as a strict xfail until it is fixed."""
 
 from __future__ import annotations
 
