@@ -214,8 +214,12 @@ class Router:
             return handle
         settings = self._config.execution_for(intent.strategy)
         symbol, at = intent.contract.symbol, _local(opens, hours)
-        closed = (f"{symbol} closes within {MIN_SESSION_LEFT:.0f} s and opens again at {at}"
-                  if hours is not None and hours.is_open(now) else f"{symbol} is closed until {at}")
+        if hours is not None and opens >= hours.known_until:  # only where the hours end
+            closed = f"{symbol} is closed, and the broker's hours name no open"
+        elif hours is not None and hours.is_open(now):
+            closed = f"{symbol} closes within {MIN_SESSION_LEFT:.0f} s and opens again at {at}"
+        else:
+            closed = f"{symbol} is closed until {at}"
         if settings.outside_hours is OutsideHours.REFUSE:
             raise MarketClosedError(f"intent {intent.intent_id} refused: {closed} "
                                     f"(execution.outside_hours = \"refuse\")")
@@ -236,8 +240,15 @@ class Router:
         intent, why = handle.intent, "cancelled before its market opened"
         try:
             with handle._waiting:
-                hours = await self._wait_for_open(intent, deadline, hours)
-                quote = await self._quote_when_up(intent)
+                while True:
+                    hours = await self._wait_for_open(intent, deadline, hours)
+                    quote = await self._quote_when_up(intent)
+                    # The session came back after the close (a link down all session long):
+                    # held again, for the next open.
+                    if held_until(hours, self._clock(), min_left=MIN_SESSION_LEFT) is None:
+                        break
+                    log.info("intent_waiting_for_open", intent_id=intent.intent_id,
+                             reason="the broker session came back after the close")
             if not handle._waiting.cancelled_caught:
                 self._held.discard(intent.intent_id)
                 await self._start(handle, hours, quote)

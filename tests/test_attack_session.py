@@ -40,8 +40,6 @@ from tests.simulated import open_engine
 from tests.test_sessions import RecordingBroker, ct, hours_params, oats, open_hours_engine
 
 
-@pytest.mark.xfail(strict=True, reason="hours text of separators only (';') is a bare "
-                   "ValueError from min(), not one line naming the field")
 @pytest.mark.parametrize("text", [";", " ; ; "])
 def test_hours_of_separators_only_name_the_field(text: str) -> None:
     """A broker whose ``tradingHours`` holds only ``;`` (no day at all) sends garbage: the
@@ -50,8 +48,6 @@ def test_hours_of_separators_only_name_the_field(text: str) -> None:
         parse_hours(text, zone="America/Chicago", field="tradingHours")
 
 
-@pytest.mark.xfail(strict=True, reason="a held intent whose link comes back only after the "
-                   "session closed is worked at once, outside the session")
 async def test_a_link_down_through_the_whole_session_holds_the_intent_again(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
@@ -82,8 +78,6 @@ class ClosedWeekBroker(SimBroker):
                            zone="America/Chicago", field="tradingHours")
 
 
-@pytest.mark.xfail(strict=True, reason="hours listing only CLOSED days refuse an intent saying "
-                   "the market opens at the calendar's end, an open the broker never named")
 async def test_hours_of_closed_days_only_name_no_open(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
@@ -126,8 +120,6 @@ async def test_a_flat_target_leaves_no_month_open() -> None:
     assert {m: q for m, q in after.items() if q} == {}
 
 
-@pytest.mark.xfail(strict=True, reason="the simulated gateway's hours text is made for the day it "
-                   "started and never moves: after a week it no longer covers now")
 async def test_the_simulated_gateways_hours_follow_its_clock(
     mock_clock: trio.testing.MockClock,
 ) -> None:

@@ -251,6 +251,28 @@ async def test_positions_executions_and_account_after_a_fill(served: Served) -> 
         assert account == attrs.evolve(served.exchange.account(), commission=Decimal("5.00"))
 
 
+async def test_a_burst_asking_for_the_hours_sends_one_request(served: Served) -> None:
+    """Every intent asks for its contract's trading hours; fifty at once ask IB once (the
+    rest read what that request got), since IB's 50 messages a second count these too."""
+    async with open_ib_broker(served.settings) as broker:
+        await broker.trading_hours(OATS)  # qualifies the contract first, as an intent would
+        asked = 0
+        real = broker._ib.reqContractDetailsAsync
+
+        async def counted(contract: object) -> object:
+            nonlocal asked
+            asked += 1
+            return await real(contract)  # type: ignore[arg-type]
+
+        broker._ib.reqContractDetailsAsync = counted  # type: ignore[method-assign]
+        broker._hours.clear()  # as if the hours kept had run out
+        async with trio.open_nursery() as nursery:
+            for _ in range(50):
+                nursery.start_soon(broker.trading_hours, OATS)
+        again = await broker.trading_hours(OATS)
+    assert asked == 1 and again is not None and again.zone.key == "America/Chicago"
+
+
 async def test_resting_order_is_modified_then_cancelled(served: Served) -> None:
     """A modify shows its new price in open_orders; a cancel ends in CANCELLED."""
     async with open_ib_broker(served.settings) as broker:

@@ -141,6 +141,8 @@ def parse_hours(text: str, *, zone: str, field: str = "trading_hours") -> Sessio
         day, found = _parse_day(part, tz, field)
         days.append(day)
         windows.extend(found)
+    if not days:  # separators only
+        raise InvalidValueError(field, text, "must list days as YYYYMMDD:HHMM-YYYYMMDD:HHMM")
     return _calendar(tz, windows, first=min(days), last=max(days))
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 
 import attrs
@@ -89,11 +89,13 @@ class Catalog:
     """The listings the gateway serves, and lookups by a client's contract fields."""
 
     def __init__(self, specs: Iterable[ContractSpec], *, today: dt.date,
-                 hours: bool = True) -> None:
+                 hours: bool = True, clock: Callable[[], dt.date] | None = None) -> None:
         """``hours``: contract details carry IB's trading and liquid hours (False: empty, as
-        from a broker that gives none, so a client holds nothing back for them)."""
+        from a broker that gives none, so a client holds nothing back for them), listed from
+        the day ``clock`` says when asked (the exchange's), else from ``today``."""
         self._today = today
         self._hours = hours
+        self._clock = clock
         specs = tuple(specs)
         self._listings = tuple(listing_for(spec, today) for spec in specs)
         self._by_market = {
@@ -132,8 +134,9 @@ class Catalog:
 
     def details(self, req_id: int, listing: Listing) -> ContractDetails:
         spec = listing.spec
-        hours = ib_hours(spec.trading_hours, self._today) if self._hours else ""
-        liquid = ib_hours(spec.trading_hours, self._today, liquid=True) if self._hours else ""
+        day = self._today if self._clock is None else self._clock()
+        hours = ib_hours(spec.trading_hours, day) if self._hours else ""
+        liquid = ib_hours(spec.trading_hours, day, liquid=True) if self._hours else ""
         return ContractDetails(
             req_id=req_id,
             contract=listing.wire,

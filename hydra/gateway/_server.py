@@ -298,6 +298,7 @@ async def serve_gateway(
         (market.contract for market in exchange.params.markets),
         today=exchange.params.session_start.date(),
         hours=hours,
+        clock=lambda: exchange.timestamp(trio.current_time()).date(),
     )
     registry = Registry(exchange, catalog, account=account)
     listeners = await trio.open_tcp_listeners(port, host=host)

@@ -98,6 +98,9 @@ _LIVE_AT_IB = ACKNOWLEDGING_STATUSES | {"PendingCancel"}
 """IB statuses of an order IB still holds: an error after one of them changes nothing at IB."""
 
 
+HOURS_KEPT = 3600.0
+"""Seconds a contract's trading hours are used before IB is asked for them again."""
+
 class IBBroker:
     """A session with IB Gateway or TWS through ib_async. Use `open_ib_broker` to get one."""
 
@@ -120,6 +123,12 @@ class IBBroker:
         self._events_send, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
         self._translator = Translator()
         self._ib_contracts: dict[tuple[str, str | None], Contract] = {}
+        # Each contract's trading hours and the Trio time they were read, kept for
+        # HOURS_KEPT: every intent asks for them, and a burst of intents must not become a
+        # burst of contract-details requests outside the pacing bucket (IB's 50 a second
+        # counts every message).
+        self._hours: dict[tuple[str, str | None], tuple[float, SessionCalendar | None]] = {}
+        self._hours_lock = trio.Lock()
         # Quotes are per market, a symbol and delivery month: a roll quotes two months at once.
         self._markets: dict[tuple[str, str | None], QuoteKey] = {}  # spec's (symbol, expiry)
         self._quoted: dict[QuoteKey, Contract] = {}  # market → IB contract subscribed
@@ -559,13 +568,20 @@ class IBBroker:
         """IB's ``tradingHours`` of ``contract``'s month (the front month when it names none),
         in its ``timeZoneId``; None when IB sends none or lists no such contract."""
         self._require_session()
-        ib_contract = await self._ib_contract(contract)
-        if not ib_contract.conId:
-            return None
-        with _translated():
-            ask = trio_asyncio.aio_as_trio(self._ib.reqContractDetailsAsync)
-            details: list[ContractDetails] = await ask(ib_contract)
-        return hours_from_ib_details(details[0]) if details else None
+        key = (contract.symbol, contract.expiry)
+        async with self._hours_lock:  # one request in flight; the others read what it got
+            kept = self._hours.get(key)
+            if kept is not None and trio.current_time() - kept[0] < HOURS_KEPT:
+                return kept[1]
+            ib_contract = await self._ib_contract(contract)
+            if not ib_contract.conId:
+                return None
+            with _translated():
+                ask = trio_asyncio.aio_as_trio(self._ib.reqContractDetailsAsync)
+                details: list[ContractDetails] = await ask(ib_contract)
+            hours = hours_from_ib_details(details[0]) if details else None
+            self._hours[key] = (trio.current_time(), hours)
+            return hours
 
     async def subscribe_quotes(self, contract: ContractSpec) -> None:
         """Quotes of ``contract``'s market: its month, or the front month when it names none.
