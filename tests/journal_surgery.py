@@ -13,6 +13,7 @@ from typing import Any
 
 import outcome
 import pytest
+import trio
 
 from hydra import OATS, Side
 from hydra._bracket import BracketIntent
@@ -47,6 +48,18 @@ def crash_once(path: Path, when: Callable[[Journal], bool]) -> Callable[[Any], A
             if not crashed:
                 return results
         return [outcome.Error(Crash("right after a journal commit")) for _ in range(calls)]
+
+    return offload
+
+
+def crash_from(seconds: float) -> Callable[[Any], Any]:
+    """A journal offload that dies (`Crash`) at every journal access from Trio time
+    ``seconds`` on, and works as usual before it."""
+
+    async def offload(work: Callable[[], Any]) -> Any:
+        if trio.current_time() >= seconds:
+            raise Crash(f"crash at {trio.current_time()} s")
+        return await run_inline(work)
 
     return offload
 

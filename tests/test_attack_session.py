@@ -5,9 +5,7 @@ would hit, kept as a strict xfail until it is fixed."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import trio
@@ -36,6 +34,7 @@ from hydra.gateway import serve_gateway
 from hydra.ib import open_ib_broker
 from hydra.sim import Disconnect, MarketParams, SimBroker, SimParams, open_sim_exchange
 from hydra.sim._hours import sim_calendar
+from tests.journal_surgery import Crash, crash_from
 from tests.simulated import open_engine
 from tests.test_sessions import RecordingBroker, ct, hours_params, oats, open_hours_engine
 
@@ -164,19 +163,6 @@ async def test_a_run_past_the_roll_date_trades_the_new_front_month(
     assert handle.intent.contract.expiry == "202507"
 
 
-class _Crash(Exception):
-    """Stands for the process dying (SIGKILL) at a journal access."""
-
-
-def _crash_after_time(seconds: float) -> Callable[[Callable[[], Any]], Any]:
-    async def offload(work: Callable[[], Any]) -> Any:
-        if trio.current_time() > seconds:
-            raise _Crash(f"crash at {trio.current_time()} s")
-        return await run_inline(work)
-
-    return offload
-
-
 @pytest.mark.xfail(strict=True, reason="a TWAP resumed after a restart in the break ignores the "
                    "hours: its remaining slices are sent while the market is closed")
 async def test_a_carried_twap_resumed_in_the_break_waits_for_the_open(
@@ -191,13 +177,13 @@ async def test_a_carried_twap_resumed_in_the_break_waits_for_the_open(
     async with open_sim_exchange(hours_params(ct(2, 13)), seed=1) as exchange:
         with pytest.raises(BaseExceptionGroup) as crashed:
             async with open_hydra(config, RecordingBroker(exchange), journal_path=path,
-                                  offload=_crash_after_time(25 * 60),
+                                  offload=crash_from(25 * 60),
                                   clock=lambda: exchange.timestamp(trio.current_time())
                                   ) as engine:
                 await engine.submit(oats(8, policy=Policy.TWAP))
                 await trio.sleep(25 * 60 + 1)
                 await engine.submit(oats(1))  # the crash, at its journal look-up
-        assert crashed.group_contains(_Crash)
+        assert crashed.group_contains(Crash)
         async with open_hours_engine(exchange, path, config) as (engine, broker):
             await trio.sleep(6 * 3600)
     assert not [at for _, at in broker.sent if ct(2, 13, 20) <= at < ct(2, 19)]

@@ -28,6 +28,7 @@ from hydra.sim import (
     SimExchange,
     open_sim_exchange,
 )
+from tests.journal_surgery import crash_from
 from tests.simulated import open_engine, quiet_oats
 
 TWAP = ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.0)
@@ -257,15 +258,6 @@ async def test_carried_position_counts_toward_the_daily_loss_breaker(
     assert report.blocked and "daily_loss" in (report.block_reason or "")
 
 
-def _crash_after_time(seconds: float) -> Callable[[Callable[[], Any]], Any]:
-    async def offload(work: Callable[[], Any]) -> Any:
-        if trio.current_time() > seconds:
-            raise _Crash(f"crash at {trio.current_time()} s")
-        return await run_inline(work)
-
-    return offload
-
-
 async def test_restart_reports_an_intent_a_crash_interrupted(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
@@ -277,7 +269,7 @@ async def test_restart_reports_an_intent_a_crash_interrupted(
     async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
         with pytest.raises(BaseExceptionGroup):
             async with open_engine(exchange, path, config,
-                                   offload=_crash_after_time(150.0)) as engine:
+                                   offload=crash_from(150.0)) as engine:
                 intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15)
                 await (await engine.submit(intent)).wait_done()
         async with open_engine(exchange, path, config) as engine:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,6 @@ from hydra import (
 from hydra._bracket import BracketIntent
 from hydra._ids import IntentId, client_order_id_for, unstamped
 from hydra._journal import EventKind, Journal
-from hydra._journal_actor import run_inline
 from hydra._messages import IntentFinished
 from hydra._settings import Distance, RestartSettings, ShutdownSettings
 from hydra.sim import (
@@ -39,19 +37,10 @@ from hydra.sim import (
     SimParams,
     open_sim_exchange,
 )
-from tests.journal_surgery import Crash, crash_once
+from tests.journal_surgery import Crash, crash_from, crash_once
 from tests.simulated import open_engine, quiet_oats
 
 TWAP = ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.0)
-
-
-def _crash_after_time(seconds: float) -> Callable[[Any], Any]:
-    async def offload(work: Callable[[], Any]) -> Any:
-        if trio.current_time() >= seconds:
-            raise Crash(f"crash at {trio.current_time()} s")
-        return await run_inline(work)
-
-    return offload
 
 
 async def _crash_while_working(exchange: SimExchange, path: Path, config: HydraConfig,
@@ -60,7 +49,7 @@ async def _crash_while_working(exchange: SimExchange, path: Path, config: HydraC
     after that fails, and the finalizer gives up at 140 s."""
     with pytest.raises(BaseExceptionGroup):
         async with open_engine(exchange, path, config,
-                               offload=_crash_after_time(exchange.origin + 130.0)) as engine:
+                               offload=crash_from(exchange.origin + 130.0)) as engine:
             await engine.submit(intent)
             await trio.sleep_until(exchange.origin + 130.0)
             await engine.record_control("crash")  # the first write after the crash
@@ -310,7 +299,7 @@ async def test_an_intent_whose_orders_the_journal_lost_is_not_resumed_beside_the
     async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
         with pytest.raises(BaseExceptionGroup):
             async with open_engine(exchange, path, config,
-                                   offload=_crash_after_time(exchange.origin + 130.0)) as engine:
+                                   offload=crash_from(exchange.origin + 130.0)) as engine:
                 await engine.submit(intent)
                 await trio.sleep_until(exchange.origin + 50.0)
                 _snapshot(path, backup)
