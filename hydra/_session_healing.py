@@ -12,7 +12,9 @@ is logged, never an error of the run.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+import functools
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING
 
 import structlog
 import trio
@@ -23,6 +25,9 @@ from ._engine import Engine
 from ._errors import HydraError
 from ._settings import SlippageSettings
 from .brokers import MarketView
+
+if TYPE_CHECKING:
+    from ._healing import HealingCycle
 
 log = structlog.get_logger("hydra.healing")
 
@@ -68,14 +73,20 @@ async def heal_after_each_close(
 
 
 async def _heal(engine: Engine, settings: SlippageSettings, close: dt.datetime) -> None:
+    await logged_cycle(functools.partial(engine.heal_model, settings), close=close.isoformat())
+
+
+async def logged_cycle(heal: Callable[[], Awaitable[HealingCycle | None]],
+                       **where: object) -> None:
+    """Run one healing cycle with ``heal`` and log what it did (``where`` it ran beside);
+    a cycle that cannot run is logged, never raised."""
     try:
-        cycle = await engine.heal_model(settings)
+        cycle = await heal()
     except HydraError as e:
-        log.warning("healing_skipped", close=close.isoformat(), reason=str(e))
+        log.warning("healing_skipped", **where, reason=str(e))
         return
     if cycle is None:
-        log.info("healing_cycle", close=close.isoformat(),
-                 detection="no fills newer than the last cycle saw")
+        log.info("healing_cycle", **where, detection="no fills newer than the last cycle saw")
         return
-    log.info("healing_cycle", close=close.isoformat(), detection=cycle.detection.summary,
+    log.info("healing_cycle", **where, detection=cycle.detection.summary,
              decision=None if cycle.decision is None else cycle.decision.summary)

@@ -37,7 +37,7 @@ from .._open_hydra import open_hydra
 from .._rehearsal_journal import simulation_journal
 from .._runner import HookLimits, run_inbox, run_schedule, run_status
 from .._screen import StatusScreen
-from .._session_healing import heal_after_each_close
+from .._session_healing import heal_after_each_close, logged_cycle
 from .._settings import HydraConfig
 from .._stop_reasons import describe_error
 from .._strategy_hook import load_hook
@@ -192,16 +192,8 @@ async def heal_after_run(config: HydraConfig) -> None:
     # this step of the run needs them.
     from .._model_journal import heal
 
-    try:
-        cycle = await trio.to_thread.run_sync(heal, config.journal.path, config.slippage)
-    except HydraError as e:
-        log.warning("healing_skipped", reason=str(e))
-        return
-    if cycle is None:
-        log.info("healing_cycle", detection="no fills newer than the last cycle saw")
-        return
-    log.info("healing_cycle", detection=cycle.detection.summary,
-             decision=None if cycle.decision is None else cycle.decision.summary)
+    await logged_cycle(functools.partial(
+        trio.to_thread.run_sync, heal, config.journal.path, config.slippage))
 
 
 async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hook: object,
