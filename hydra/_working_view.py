@@ -73,6 +73,13 @@ class Ladders:
                            if r.kind is EventKind.ORDER and r.intent_id is not None),
         )
 
+    def extended(self, records: Sequence[JournalRecord]) -> Ladders:
+        """These ladders with what the journal's later ``records`` add (a follower's read)."""
+        more = Ladders.of(records)
+        return Ladders(placed={**self.placed, **more.placed},
+                       prices={**self.prices, **more.prices},
+                       intents={**self.intents, **more.intents}, orders=self.orders + more.orders)
+
     def working(self, order: JournaledOrder, now: dt.datetime, config: HydraConfig
                 ) -> WorkingOrder:
         """``order`` as it stands at ``now``: its ladder timed from its placement, its limit
@@ -104,6 +111,12 @@ def working_orders(records: Sequence[JournalRecord], live_orders: Sequence[Journ
     """Each of the journal's ``live_orders`` as it stands at ``now``."""
     ladders = Ladders.of(records)
     return tuple(ladders.working(order, now, config) for order in live_orders)
+
+
+def quoted(orders: Sequence[WorkingOrder], quotes: Mapping[str, Quote]
+           ) -> tuple[WorkingOrder, ...]:
+    """``orders`` with the broker's ``quotes`` (by `contract_name`) beside each."""
+    return tuple(attrs.evolve(o, quote=quotes.get(contract_name(o.contract))) for o in orders)
 
 
 def routed_policy(intent: Mapping[str, Any], config: HydraConfig, settings: ExecutionSettings

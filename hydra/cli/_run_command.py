@@ -35,10 +35,11 @@ from .._journal_lock import refuse_if_held
 from .._logging import configure_logging
 from .._open_hydra import open_hydra
 from .._rehearsal_journal import simulation_journal
-from .._runner import HookLimits, run_inbox, run_schedule, run_status
+from .._runner import HookLimits, run_inbox, run_schedule
 from .._screen import StatusScreen
 from .._session_healing import heal_after_each_close, logged_cycle
 from .._settings import HydraConfig
+from .._status import run_status
 from .._stop_reasons import describe_error
 from .._strategy_hook import load_hook
 from ..brokers import Broker
@@ -218,8 +219,8 @@ async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hoo
              if symbol in BUILT_IN_CONTRACTS],
             settings=config.slippage, now=utc_now))
         nursery.start_soon(functools.partial(
-            run_status, engine, screen=screen, venue=venue.upper(), now=utc_now,
-            schedule=config.runner.daily_schedule() if hook is not None else None))
+            run_status, engine, screen=screen, config=config, venue=venue.upper(), now=utc_now,
+            market=broker, schedule=config.runner.daily_schedule() if hook is not None else None))
 
 
 @attrs.define
@@ -264,7 +265,7 @@ async def show_drain(stopping: Stopping, screen: StatusScreen) -> None:
     end = trio.current_time() + stopping.drain_timeout
     while True:
         working = None if stopping.engine is None else stopping.engine.statistics().working
-        screen.show(drain_line(stopping.first, working=working, left=end - trio.current_time()))
+        screen.show([drain_line(stopping.first, working=working, left=end - trio.current_time())])
         await trio.sleep(1.0)
 
 

@@ -27,7 +27,7 @@ from .._journal_records import JournalRecord
 from .._quote_source import contract_name
 from .._quotes import Quote
 from .._settings import HydraConfig, RiskLimits
-from .._working_view import WorkingOrder, working_orders
+from .._working_view import WorkingOrder, quoted, working_orders
 from ._session import SessionState, session_state
 
 MODES = {"SimBroker": "SIM", "IBBroker": "PAPER"}
@@ -84,8 +84,7 @@ class Picture:
     def quoted(self, quotes: Mapping[str, Quote]) -> Picture:
         """This picture with the broker's ``quotes`` (by `contract_name`) beside each working
         order, and each position marked at its contract's mid."""
-        working = tuple(attrs.evolve(o, quote=quotes.get(contract_name(o.contract)))
-                        for o in self.working)
+        working = quoted(self.working, quotes)
         marks = {contract_name(p.contract): quotes[contract_name(p.contract)].mid
                  for p in self.positions if contract_name(p.contract) in quotes}
         return attrs.evolve(self, working=working, marks=marks)

@@ -1,0 +1,107 @@
+"""The status of ``hydra run``: on a terminal, the status region redrawn every second; else a
+log line a minute.
+
+The region reads what the dashboard reads: the engine's statistics, the journal (followed as
+it grows: each second only its new events, in a worker thread) and the broker's quotes, and
+shows the working orders as `hydra._working_view` builds them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import NoReturn
+from zoneinfo import ZoneInfo
+
+import attrs
+import structlog
+import trio
+
+from ._engine import Engine, EngineStatistics
+from ._enums import NoteKind
+from ._journal import Journal, JournaledOrder
+from ._journal_actor import Offload, run_in_thread
+from ._journal_records import read_journal
+from ._schedule import EXCHANGE_ZONE, DailySchedule
+from ._screen import StatusScreen
+from ._settings import HydraConfig
+from ._status_region import StatusView, region_rows, status_lines
+from ._working_view import Ladders, WorkingOrder, quoted, usable_quotes
+from .brokers import MarketView
+
+log = structlog.get_logger()
+
+Clock = Callable[[], dt.datetime]
+
+REDRAW_SECONDS = 1.0
+LOG_SECONDS = 60.0
+
+
+@attrs.define
+class JournalFollower:
+    """The journal at ``path`` as the region needs it, read a little more at each `read`."""
+
+    path: str
+    seq: int = 0  # the last event read
+    ladders: Ladders = attrs.Factory(lambda: Ladders.of([]))
+    account: str | None = None  # masked, from the last engine_started
+
+    def read(self) -> list[JournaledOrder]:
+        """Take in the events journaled since the last read; the orders working now."""
+        records = read_journal(self.path, after=self.seq)
+        if records:
+            self.seq = records[-1].seq
+            self.ladders = self.ladders.extended(records)
+        for record in records:
+            if record.is_note(NoteKind.ENGINE_STARTED):
+                account = record.payload.get("account")
+                self.account = None if account is None else str(account)
+        journal = Journal.open_read_only(self.path)
+        try:
+            return journal.live_orders()
+        finally:
+            journal.close()
+
+
+def status_view(stats: EngineStatistics, *, venue: str, account: str | None, now: dt.datetime,
+                next_hook: dt.datetime | None, orders: tuple[WorkingOrder, ...]) -> StatusView:
+    """The region's content: ``now`` and ``next_hook`` in the exchange's time zone."""
+    zone = ZoneInfo(EXCHANGE_ZONE)
+    return StatusView(
+        venue=venue, account=account, session_up=stats.session_up,
+        trading_state=stats.trading_state, now=now.astimezone(zone),
+        next_hook=None if next_hook is None else next_hook.astimezone(zone),
+        working=stats.working, finished=stats.finished, blocked=stats.blocked,
+        fills=stats.fills, filled_quantity=stats.filled_quantity, orders=orders)
+
+
+async def run_status(engine: Engine, *, screen: StatusScreen | None, config: HydraConfig,
+                     venue: str, now: Clock, market: MarketView | None = None,
+                     schedule: DailySchedule | None = None,
+                     offload: Offload = run_in_thread) -> None:
+    """The status region on ``screen``, every second, with the bid and ask from ``market``
+    and the hook's next run from ``schedule``; without a screen, a log line a minute."""
+    if screen is None:
+        await _log_status(engine)
+    follower = JournalFollower(config.journal.path)
+    while True:
+        live = await offload(follower.read)
+        moment = now()
+        orders = tuple(follower.ladders.working(order, moment, config) for order in live)
+        if market is not None:
+            orders = quoted(orders, usable_quotes(market, [o.contract for o in orders],
+                                                  max_age=config.risk.max_quote_age))
+        view = status_view(engine.statistics(), venue=venue, account=follower.account,
+                           now=moment, orders=orders,
+                           next_hook=None if schedule is None else schedule.next_after(moment))
+        size = screen.size()
+        screen.show(status_lines(view, width=size.columns, rows=region_rows(size.lines)))
+        await trio.sleep(REDRAW_SECONDS)
+
+
+async def _log_status(engine: Engine) -> NoReturn:
+    while True:
+        stats = engine.statistics()
+        log.info("status", session_up=stats.session_up, trading_state=stats.trading_state.value,
+                 working=stats.working, finished=stats.finished, fills=stats.fills)
+        await trio.sleep(LOG_SECONDS)
