@@ -6,15 +6,21 @@ its first line, and everything below is cleared) and drawn again after, so a log
 lands on one of its lines, and scrolls up above it. Each line of the region is cut to the
 terminal's width, so it never wraps (a wrapped line would leave a copy behind at every
 redraw), and the region never takes more than the terminal's height less one line.
+
+While `status_screen` is open, whatever is printed to ``sys.stderr`` (a warning) and, when it
+is the same terminal, to ``sys.stdout`` (a strategy hook's ``print``) goes through the screen
+too, above the region.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import sys
 import threading
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Iterator, Sequence
+from typing import TextIO, cast
 
 ERASE_BELOW = "\x1b[J"
 """Erase from the cursor to the end of the screen (ANSI)."""
@@ -62,6 +68,13 @@ class StatusScreen(io.TextIOBase):
     def writable(self) -> bool:
         return True
 
+    def fileno(self) -> int:
+        return self._terminal.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._terminal.encoding
+
     def size(self) -> os.terminal_size:
         """The terminal's size now (it may change between two redraws)."""
         return terminal_size(self._terminal)
@@ -97,3 +110,32 @@ class StatusScreen(io.TextIOBase):
                  for line in self._region[:max(size.lines - 1, 1)]]
         self._drawn = len(lines)
         return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def status_screen() -> Iterator[StatusScreen | None]:
+    """A `StatusScreen` over standard error when it is a terminal (else None), taking
+    ``sys.stderr``, and ``sys.stdout`` when it is the same terminal, until it closes; then
+    the region is cleared, so the last words of a run go on a line of their own."""
+    terminal = sys.stderr
+    if not terminal.isatty():
+        yield None
+        return
+    screen = StatusScreen(terminal)
+    streams = (sys.stdout, sys.stderr)
+    sys.stderr = cast(TextIO, screen)
+    if _same_terminal(streams[0], terminal):
+        sys.stdout = cast(TextIO, screen)
+    try:
+        yield screen
+    finally:
+        screen.clear()
+        sys.stdout, sys.stderr = streams
+
+
+def _same_terminal(stream: TextIO, terminal: TextIO) -> bool:
+    try:
+        return stream.isatty() and os.path.samestat(os.fstat(stream.fileno()),
+                                                    os.fstat(terminal.fileno()))
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False

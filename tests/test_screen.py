@@ -7,11 +7,12 @@ import io
 import os
 import pty
 import struct
+import sys
 import termios
 
 import pytest
 
-from hydra._screen import ERASE_BELOW, StatusScreen, terminal_size
+from hydra._screen import ERASE_BELOW, StatusScreen, status_screen, terminal_size
 
 
 class Terminal(io.StringIO):
@@ -79,3 +80,35 @@ def test_a_bad_columns_variable_is_ignored(monkeypatch: pytest.MonkeyPatch) -> N
     """COLUMNS that is not a number falls back to the terminal's own width."""
     monkeypatch.setenv("COLUMNS", "wide")
     assert tuple(terminal_size(Terminal())) == (80, 4)
+
+
+def test_while_open_stray_prints_go_above_the_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With standard error and output on one terminal, status_screen takes both: a print to
+    either (a strategy hook's) lands above the region, not on it; on closing, the region is
+    cleared and both streams are given back."""
+    leader, follower = pty.openpty()
+    try:
+        with os.fdopen(follower, "w", closefd=False) as err, \
+                os.fdopen(follower, "w", closefd=False) as out:
+            monkeypatch.setattr(sys, "stderr", err)
+            monkeypatch.setattr(sys, "stdout", out)
+            with status_screen() as screen:
+                assert screen is not None and sys.stdout is screen and sys.stderr is screen
+                screen.show(["hydra: region"])
+                print("from a hook")
+                print("a warning", file=sys.stderr)
+            assert (sys.stdout, sys.stderr) == (out, err)
+        written = os.read(leader, 4096).replace(b"\r\n", b"\n")
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert written == (b"\r\x1b[Jhydra: region\r\x1b[Jfrom a hook\nhydra: region"
+                       b"\r\x1b[Ja warning\nhydra: region\r\x1b[J")
+
+
+def test_off_a_terminal_there_is_no_screen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Standard error not a terminal: no screen, and the streams are left alone."""
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    with status_screen() as screen:
+        assert screen is None and sys.stderr is err

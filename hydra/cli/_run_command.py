@@ -36,7 +36,7 @@ from .._logging import configure_logging
 from .._open_hydra import open_hydra
 from .._rehearsal_journal import simulation_journal
 from .._runner import HookLimits, run_inbox, run_schedule
-from .._screen import StatusScreen
+from .._screen import StatusScreen, status_screen
 from .._session_healing import heal_after_each_close, logged_cycle
 from .._settings import HydraConfig
 from .._status import run_status
@@ -104,24 +104,21 @@ def run_command(args: argparse.Namespace) -> int:
     except InvalidValueError as e:
         raise CommandError(f"hydra run --sim: {e}") from None
     config = attrs.evolve(config, journal=journal)
-    # On a terminal, logs and the status line share standard error through one screen.
-    screen = StatusScreen(sys.stderr) if sys.stderr.isatty() else None
-    configure_logging(config.logging, stream=cast(TextIO, screen or sys.stderr))
-    hook = load_hook(config.runner.strategy) if config.runner.strategy else None
-    try:
-        stopping = trio.run(functools.partial(
-            run_until_signalled, config, hook=hook, sim=args.sim, live=args.live,
-            sim_hours=args.sim_hours == "exchange",
-            adopt_unknown=args.adopt_unknown, new_journal=args.new_journal, screen=screen,
-            dashboard=args.dashboard, dashboard_allow_remote=args.dashboard_allow_remote))
-    except KeyboardInterrupt:  # Ctrl-C before the runner listened for signals, or after
-        raise CommandError("hydra run stopped: Ctrl-C outside the runner: nothing drained",
-                           exit_code=INTERRUPTED) from None
-    except (HydraError, OSError, BaseExceptionGroup) as error:
-        raise CommandError(f"hydra run stopped: {describe_error(error)}") from error
-    finally:
-        if screen is not None:
-            screen.clear()  # the last words of the run go on a line of their own
+    # On a terminal, logs and the status region share standard error through one screen.
+    with status_screen() as screen:
+        configure_logging(config.logging, stream=cast(TextIO, screen or sys.stderr))
+        hook = load_hook(config.runner.strategy) if config.runner.strategy else None
+        try:
+            stopping = trio.run(functools.partial(
+                run_until_signalled, config, hook=hook, sim=args.sim, live=args.live,
+                sim_hours=args.sim_hours == "exchange",
+                adopt_unknown=args.adopt_unknown, new_journal=args.new_journal, screen=screen,
+                dashboard=args.dashboard, dashboard_allow_remote=args.dashboard_allow_remote))
+        except KeyboardInterrupt:  # Ctrl-C before the runner listened for signals, or after
+            raise CommandError("hydra run stopped: Ctrl-C outside the runner: nothing drained",
+                               exit_code=INTERRUPTED) from None
+        except (HydraError, OSError, BaseExceptionGroup) as error:
+            raise CommandError(f"hydra run stopped: {describe_error(error)}") from error
     message = stopping.cut_short_message()
     if message is not None:
         raise CommandError(message, exit_code=DRAIN_CUT_SHORT)
