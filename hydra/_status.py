@@ -25,7 +25,7 @@ from ._journal_records import read_journal
 from ._schedule import EXCHANGE_ZONE, DailySchedule
 from ._screen import StatusScreen
 from ._settings import HydraConfig
-from ._status_region import StatusView, region_rows, status_lines
+from ._status_region import StatusView, fitted, region_rows, status_lines
 from ._working_view import Ladders, WorkingOrder, quoted, usable_quotes
 from .brokers import MarketView
 
@@ -75,27 +75,48 @@ def status_view(stats: EngineStatistics, *, venue: str, account: str | None, now
         fills=stats.fills, filled_quantity=stats.filled_quantity, orders=orders)
 
 
-async def run_status(engine: Engine, *, screen: StatusScreen | None, config: HydraConfig,
-                     venue: str, now: Clock, market: MarketView | None = None,
-                     schedule: DailySchedule | None = None,
-                     offload: Offload = run_in_thread) -> None:
-    """The status region on ``screen``, every second, with the bid and ask from ``market``
-    and the hook's next run from ``schedule``; without a screen, a log line a minute."""
-    if screen is None:
-        await _log_status(engine)
-    follower = JournalFollower(config.journal.path)
-    while True:
-        live = await offload(follower.read)
-        moment = now()
-        orders = tuple(follower.ladders.working(order, moment, config) for order in live)
-        if market is not None:
-            orders = quoted(orders, usable_quotes(market, [o.contract for o in orders],
-                                                  max_age=config.risk.max_quote_age))
-        view = status_view(engine.statistics(), venue=venue, account=follower.account,
-                           now=moment, orders=orders,
-                           next_hook=None if schedule is None else schedule.next_after(moment))
+@attrs.define
+class StatusRegion:
+    """The region of a running ``engine``, read afresh at each `draw`: ``market`` gives the
+    bid and ask, ``schedule`` the hook's next run."""
+
+    engine: Engine
+    config: HydraConfig
+    venue: str  # SIM, PAPER or LIVE
+    now: Clock
+    market: MarketView | None = None
+    schedule: DailySchedule | None = None
+    offload: Offload = run_in_thread  # reads the journal away from the event loop
+    follower: JournalFollower = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.follower = JournalFollower(self.config.journal.path)
+
+    async def draw(self, screen: StatusScreen, *, head: str | None = None) -> None:
+        """Draw the region on ``screen`` now, with ``head`` in place of its first line (the
+        drain's countdown) when given."""
+        live = await self.offload(self.follower.read)
+        moment = self.now()
+        orders = tuple(self.follower.ladders.working(order, moment, self.config)
+                       for order in live)
+        if self.market is not None:
+            orders = quoted(orders, usable_quotes(self.market, [o.contract for o in orders],
+                                                  max_age=self.config.risk.max_quote_age))
+        view = status_view(
+            self.engine.statistics(), venue=self.venue, account=self.follower.account,
+            now=moment, orders=orders,
+            next_hook=None if self.schedule is None else self.schedule.next_after(moment))
         size = screen.size()
-        screen.show(status_lines(view, width=size.columns, rows=region_rows(size.lines)))
+        lines = status_lines(view, width=size.columns, rows=region_rows(size.lines))
+        screen.show(lines if head is None else [fitted(head, size.columns), *lines[1:]])
+
+
+async def run_status(region: StatusRegion, *, screen: StatusScreen | None) -> None:
+    """``region`` on ``screen``, every second; without a screen, a log line a minute."""
+    if screen is None:
+        await _log_status(region.engine)
+    while True:
+        await region.draw(screen)
         await trio.sleep(REDRAW_SECONDS)
 
 

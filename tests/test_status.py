@@ -29,7 +29,7 @@ import trio
 from hydra import OATS, Distance, ExecutionSettings, HydraConfig, OrderIntent, Side
 from hydra._journal_actor import run_inline
 from hydra._screen import StatusScreen
-from hydra._status import run_status
+from hydra._status import StatusRegion, run_status
 from hydra.sim import SimBroker, open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
 
@@ -66,10 +66,11 @@ async def test_the_region_shows_each_working_order_with_its_ladder_and_the_marke
                 start = trio.current_time()
                 await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
                                                 intent_id="resting"))
-                nursery.start_soon(functools.partial(
-                    run_status, engine, screen=StatusScreen(terminal), config=config,
-                    venue="SIM", now=lambda: exchange.timestamp(trio.current_time()),
-                    market=market, offload=run_inline))
+                region = StatusRegion(engine, config, "SIM",
+                                      lambda: exchange.timestamp(trio.current_time()),
+                                      market=market, offload=run_inline)
+                nursery.start_soon(functools.partial(run_status, region,
+                                                     screen=StatusScreen(terminal)))
                 await trio.sleep_until(start + 1.5)
                 first = terminal.region()
                 await trio.sleep_until(start + 61.5)
@@ -99,10 +100,11 @@ def test_hydra_run_on_a_terminal_keeps_log_lines_above_the_region(tmp_path: Path
     """hydra run --sim on an 80 x 24 pseudo-terminal, three orders resting: the region at the
     bottom of the screen has its head, its counts and one line per order, none wrapped;
     every row above it, and every row scrolled off the top, is a log line (no region row was
-    ever left behind or mixed with one); after Ctrl-C no region is left on the terminal."""
+    ever left behind or mixed with one); after Ctrl-C the drain's countdown heads the region,
+    the orders still below it, and after the run no region is left on the terminal."""
     journal, inbox = tmp_path / "journal.sqlite", tmp_path / "inbox.jsonl"
     config = tmp_path / "hydra.toml"
-    config.write_text(f'[execution]\npatience = 600.0\n[shutdown]\ndrain_timeout = 1.0\n'
+    config.write_text(f'[execution]\npatience = 600.0\n[shutdown]\ndrain_timeout = 3.0\n'
                       f'[journal]\npath = "{journal}"\n[runner]\ninbox = "{inbox}"\n')
     inbox.write_text("".join(json.dumps({"symbol": "ZO", "side": "BUY", "quantity": 1,
                                          "policy": "passive", "intent_id": name}) + "\n"
@@ -119,6 +121,10 @@ def test_hydra_run_on_a_terminal_keeps_log_lines_above_the_region(tmp_path: Path
                             r"ends in \d+m\d\ds", row) for row in live[2:])  # ours is the bid
     assert all(len(row) <= COLUMNS - 1 for row in live)
     assert not [row for row in above if REGION_ROW.search(row)]
+    draining = _regions_while_draining(output)
+    assert draining[0][0] == "hydra: DRAINING 3 working | 3 s left | SIGINT again cancels now"
+    assert any(sorted(row.split()[0] for row in region[2:]) == sorted(INTENTS)
+               for region in draining)
     gone, screen = _emulated(b"".join(output))  # after the run
     assert not [row for row in gone + screen if REGION_ROW.search(row)]
     assert any("runner_stopped" in row for row in gone + screen)
@@ -180,6 +186,18 @@ def _region_of(data: bytes) -> tuple[list[str], list[str]]:
     gone, screen = _emulated(data)
     (head,) = [n for n, row in enumerate(screen) if row.startswith("hydra: ")]
     return gone + screen[:head], screen[head:]
+
+
+def _regions_while_draining(output: _Output) -> list[list[str]]:
+    """The region after each chunk of ``output`` that shows the drain's countdown."""
+    screen = pyte.Screen(COLUMNS, LINES)
+    stream, regions = pyte.ByteStream(screen), []
+    for chunk in output:
+        stream.feed(chunk)
+        rows = [row.rstrip() for row in screen.display[:screen.cursor.y + 1]]
+        heads = [n for n, row in enumerate(rows) if row.startswith("hydra: DRAINING")]
+        regions += [rows[heads[0]:]] if heads else []
+    return regions
 
 
 def _orders_shown(output: _Output) -> list[str]:
