@@ -45,9 +45,12 @@ class JournalFollower:
     seq: int = 0  # the last event read
     ladders: Ladders = attrs.Factory(lambda: Ladders.of([]))
     account: str | None = None  # masked, from the last engine_started
+    live: list[JournaledOrder] | None = None  # the working orders as of ``seq``
 
     def read(self) -> list[JournaledOrder]:
-        """Take in the events journaled since the last read; the orders working now."""
+        """Take in the events journaled since the last read; the orders working now (asked
+        of the journal again only when it has new events: on a four-week journal the
+        question takes 40 ms, the new events 1)."""
         records = read_journal(self.path, after=self.seq)
         if records:
             self.seq = records[-1].seq
@@ -56,11 +59,13 @@ class JournalFollower:
             if record.is_note(NoteKind.ENGINE_STARTED):
                 account = record.payload.get("account")
                 self.account = None if account is None else str(account)
-        journal = Journal.open_read_only(self.path)
-        try:
-            return journal.live_orders()
-        finally:
-            journal.close()
+        if records or self.live is None:
+            journal = Journal.open_read_only(self.path)
+            try:
+                self.live = journal.live_orders()
+            finally:
+                journal.close()
+        return self.live
 
 
 def status_view(stats: EngineStatistics, *, venue: str, account: str | None, now: dt.datetime,

@@ -43,7 +43,7 @@ class WorkingOrder:
     filled: int
     quantity: int
     limit_price: Decimal  # the latest: as placed, or as last repriced
-    stage: str  # where its ladder is now (AT_MID, STEPPED, CROSSING; a baseline's policy)
+    stage: str  # where its ladder is now (RESTING, STEPPED, CROSSING; a baseline's policy)
     stage_left: float  # seconds until the next stage (or, at the last, until the ladder ends)
     last_stage: bool
     slices: tuple[int, int] | None  # a TWAP's slices started of its total; None: no TWAP

@@ -27,9 +27,12 @@ import pytest
 import trio
 
 from hydra import OATS, Distance, ExecutionSettings, HydraConfig, OrderIntent, Side
+from hydra._journal import Journal, JournaledOrder
 from hydra._journal_actor import run_inline
+from hydra._journal_records import read_journal
 from hydra._screen import StatusScreen
-from hydra._status import StatusRegion, run_status
+from hydra._status import JournalFollower, StatusRegion, run_status
+from hydra._working_view import working_orders
 from hydra.sim import SimBroker, open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
 
@@ -86,6 +89,40 @@ async def test_the_region_shows_each_working_order_with_its_ladder_and_the_marke
     assert done == [
         "hydra: SIM DU*****67 | connected | risk ACTIVE | 08:33:20 CST",
         "  working 0 | done 1 (blocked 0) | fills 0 (0 lots)"]  # the guard kept it off the ask
+
+
+async def test_following_the_journal_sees_what_reading_it_whole_sees(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """At each second of two ladders, from their first order to their end, the follower's
+    working orders (only the new events read; the orders asked again only after some) are
+    the ones the dashboard's view reads from the whole journal."""
+    journal = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(spread_ticks=8), seed=1) as exchange:
+        async with open_engine(exchange, journal, CONFIG) as engine:
+            follower = JournalFollower(str(journal))
+            for name, side in (("buyer", Side.BUY), ("seller", Side.SELL)):
+                await engine.submit(OrderIntent(contract=OATS, side=side, quantity=2,
+                                                intent_id=name))
+            seen = set()
+            for _ in range(200):
+                now = exchange.timestamp(trio.current_time())
+                followed = tuple(follower.ladders.working(o, now, CONFIG)
+                                 for o in follower.read())
+                assert followed == working_orders(read_journal(journal), _live(journal),
+                                                  now=now, config=CONFIG)
+                seen |= {(o.intent_id, o.stage) for o in followed}
+                await trio.sleep(1)
+    assert seen == {(name, stage) for name in ("buyer", "seller")
+                    for stage in ("RESTING", "STEPPED", "CROSSING")}
+
+
+def _live(journal: Path) -> list[JournaledOrder]:
+    reader = Journal.open_read_only(journal)
+    try:
+        return reader.live_orders()
+    finally:
+        reader.close()
 
 
 # --- a real `hydra run --sim` on a pseudo-terminal, read through a terminal emulator (pyte) ----

@@ -35,7 +35,7 @@ LADDER = WorkingOrder(
     quote=Quote(bid=Decimal("350"), ask=Decimal("350.75")))
 TWAP = WorkingOrder(
     intent_id="desk-HE-sell", client_order_id="c-2", contract=LEAN_HOGS, symbol="HE",
-    side=Side.SELL, filled=0, quantity=12, limit_price=Decimal("84.125"), stage="AT_MID",
+    side=Side.SELL, filled=0, quantity=12, limit_price=Decimal("84.125"), stage="RESTING",
     stage_left=75, last_stage=True, slices=(2, 5))
 VIEW = StatusView(
     venue="PAPER", account="DU*****67", session_up=True, trading_state=TradingState.ACTIVE,
@@ -51,7 +51,7 @@ def test_at_200_columns_every_fact_is_shown_in_aligned_columns() -> None:
         "hydra: PAPER DU*****67 | connected | risk ACTIVE | 09:15:30 CST | hook Wed 08:35",
         "  working 2 | done 5 (blocked 1) | fills 7 (9 lots)",
         "  inbox-3-4f2a BUY  ZO 1/2  @ 350.25 bid 350.00 ask 350.75 STEPPED next in 13s",
-        "  desk-HE-sell SELL HE 0/12 @ 84.125 bid - ask -           AT_MID ends in 1m15s"
+        "  desk-HE-sell SELL HE 0/12 @ 84.125 bid - ask -           RESTING ends in 1m15s"
         " TWAP slice 2/5",
     ]
 
