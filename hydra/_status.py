@@ -9,6 +9,7 @@ shows the working orders as `hydra._working_view` builds them.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Callable
 from typing import NoReturn
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ import trio
 
 from ._engine import Engine, EngineStatistics
 from ._enums import NoteKind
+from ._errors import JournalFormatError
 from ._journal import Journal, JournaledOrder
 from ._journal_actor import Offload, run_in_thread
 from ._journal_records import read_journal
@@ -63,13 +65,16 @@ class JournalFollower:
             journal = Journal.open_read_only(self.path)
             try:
                 self.live = journal.live_orders()
+            except sqlite3.Error as e:
+                raise JournalFormatError(self.path, f"cannot be read ({e})") from e
             finally:
                 journal.close()
         return self.live
 
 
 def status_view(stats: EngineStatistics, *, venue: str, account: str | None, now: dt.datetime,
-                next_hook: dt.datetime | None, orders: tuple[WorkingOrder, ...]) -> StatusView:
+                next_hook: dt.datetime | None, orders: tuple[WorkingOrder, ...],
+                problem: str | None = None) -> StatusView:
     """The region's content: ``now`` and ``next_hook`` in the exchange's time zone."""
     zone = ZoneInfo(EXCHANGE_ZONE)
     return StatusView(
@@ -77,7 +82,8 @@ def status_view(stats: EngineStatistics, *, venue: str, account: str | None, now
         trading_state=stats.trading_state, now=now.astimezone(zone),
         next_hook=None if next_hook is None else next_hook.astimezone(zone),
         working=stats.working, finished=stats.finished, blocked=stats.blocked,
-        fills=stats.fills, filled_quantity=stats.filled_quantity, orders=orders)
+        fills=stats.fills, filled_quantity=stats.filled_quantity, orders=orders,
+        problem=problem)
 
 
 @attrs.define
@@ -100,7 +106,10 @@ class StatusRegion:
     async def draw(self, screen: StatusScreen, *, head: str | None = None) -> None:
         """Draw the region on ``screen`` now, with ``head`` in place of its first line (the
         drain's countdown) when given."""
-        live = await self.offload(self.follower.read)
+        try:
+            live, problem = await self.offload(self.follower.read), None
+        except JournalFormatError as e:  # moved away, say: shown, and the last read kept
+            live, problem = self.follower.live or [], f"journal unreadable: {e}"
         moment = self.now()
         orders = tuple(self.follower.ladders.working(order, moment, self.config)
                        for order in live)
@@ -109,7 +118,7 @@ class StatusRegion:
                                                   max_age=self.config.risk.max_quote_age))
         view = status_view(
             self.engine.statistics(), venue=self.venue, account=self.follower.account,
-            now=moment, orders=orders,
+            now=moment, orders=orders, problem=problem,
             next_hook=None if self.schedule is None else self.schedule.next_after(moment))
         size = screen.size()
         lines = status_lines(view, width=size.columns, rows=region_rows(size.lines))

@@ -2,7 +2,8 @@
 
 Two lines about the run, most important first since a narrow terminal cuts the end off: the
 venue (SIM, PAPER, LIVE) and account, the link, the trading state, the clock in the
-exchange's time zone and the strategy hook's next run; then the counts. Below them one line
+exchange's time zone and the strategy hook's next run; then the counts (and, when the journal
+cannot be read, why the orders may be out of date). Below them one line
 per working order (`hydra._working_view.WorkingOrder`, as the dashboard shows it): intent,
 side, contract, filled of quantity, limit against bid and ask, ladder stage and time to the
 next step, and which of a TWAP's slices it is. More orders than rows: the first ones and "+K more".
@@ -26,7 +27,7 @@ PREFIX = "hydra: "
 """The start of the region's first line (a test finds the region by it)."""
 
 HEAD_LINES = 2
-"""The lines above the working orders."""
+"""The lines above the working orders (and a problem's line, when there is one)."""
 
 NONE = "-"
 
@@ -47,6 +48,7 @@ class StatusView:
     fills: int
     filled_quantity: int
     orders: tuple[WorkingOrder, ...] = ()
+    problem: str | None = None  # why the orders may be out of date (the journal unreadable)
 
 
 def region_rows(lines: int) -> int:
@@ -57,9 +59,10 @@ def region_rows(lines: int) -> int:
 
 def status_lines(view: StatusView, *, width: int, rows: int) -> list[str]:
     """The region for a terminal ``width`` columns wide, in at most ``rows`` lines."""
-    lines = [_head(view), _counts(view)]
+    lines = [_head(view), _counts(view)] + ([] if view.problem is None else
+                                            [f"  {view.problem}"])
     orders = list(view.orders)
-    room = max(rows - HEAD_LINES, 1)
+    room = max(rows - len(lines), 1)
     if len(orders) > room:
         shown = room - 1
         lines += _order_lines(orders[:shown], width)

@@ -91,6 +91,37 @@ async def test_the_region_shows_each_working_order_with_its_ladder_and_the_marke
         "  working 0 | done 1 (blocked 0) | fills 0 (0 lots)"]  # the guard kept it off the ask
 
 
+async def test_a_journal_it_cannot_read_is_said_and_the_region_goes_on(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal's file renamed under a running region (the engine writes on through its
+    open file): the region says it cannot read it, keeps the orders of its last read, and
+    reads on once the file is back."""
+    monkeypatch.setenv("COLUMNS", "300")
+    monkeypatch.setenv("LINES", "24")
+    journal, terminal = tmp_path / "j.sqlite", Terminal()
+    config = attrs.evolve(CONFIG, journal=attrs.evolve(CONFIG.journal, path=str(journal)))
+    async with open_sim_exchange(quiet_oats(spread_ticks=8), seed=1) as exchange:
+        async with open_engine(exchange, journal, CONFIG) as engine:
+            region = StatusRegion(engine, config, "SIM",
+                                  lambda: exchange.timestamp(trio.current_time()),
+                                  offload=run_inline)
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
+                                            intent_id="resting"))
+            await trio.sleep(1)
+            await region.draw(StatusScreen(terminal))
+            journal.rename(tmp_path / "away.sqlite")
+            await trio.sleep(61)  # the ladder steps meanwhile, to 349.50
+            await region.draw(StatusScreen(terminal))
+            away = terminal.region()
+            (tmp_path / "away.sqlite").rename(journal)
+            await region.draw(StatusScreen(terminal))
+            back = terminal.region()
+    assert away[2] == f"  journal unreadable: {journal}: no such file"
+    assert away[3] == "  resting BUY ZO 0/3 @ 349.25 bid - ask - STEPPED next in 28s"  # as read
+    assert back[2] == "  resting BUY ZO 0/3 @ 349.50 bid - ask - STEPPED next in 28s"
+
+
 async def test_following_the_journal_sees_what_reading_it_whole_sees(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:

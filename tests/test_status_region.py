@@ -89,6 +89,14 @@ def test_without_orders_the_region_is_its_head_alone() -> None:
         "  working 2 | done 5 (blocked 1) | fills 7 (9 lots)"]
 
 
+def test_a_journal_it_cannot_read_is_said_under_the_counts() -> None:
+    """The problem gets the third line; the orders of the last read follow it."""
+    lines = status_lines(attrs.evolve(VIEW, problem="journal unreadable: j.sqlite: no such "
+                                                    "file"), width=200, rows=12)
+    assert lines[2] == "  journal unreadable: j.sqlite: no such file"
+    assert lines[3].startswith("  inbox-3-4f2a BUY ")
+
+
 def test_an_intent_id_cannot_move_the_cursor_or_take_two_columns() -> None:
     """Escape sequences, wide and combining characters become ``?``, one column each."""
     hostile = attrs.evolve(LADDER, intent_id="\x1b[2J\u8a02\u5355e\u0301")
@@ -110,17 +118,20 @@ def test_durations_are_whole_seconds_rounded_up() -> None:
 
 @given(width=st.integers(min_value=0, max_value=300), rows=st.integers(min_value=0, max_value=60),
        ids=st.lists(st.text(max_size=80), max_size=40), side=sides,
-       quote=st.none() | quotes_for(OATS))
-@example(width=1, rows=0, ids=["x"], side=Side.BUY, quote=None)
+       quote=st.none() | quotes_for(OATS), problem=st.none() | st.text(max_size=300))
+@example(width=1, rows=0, ids=["x"], side=Side.BUY, quote=None, problem=None)
 def test_every_line_fits_the_width_and_the_rows(
     width: int, rows: int, ids: list[str], side: Side, quote: Quote | None,
+    problem: str | None,
 ) -> None:
     """Whatever the ids and the size, each line is printable ASCII within ``width - 1``
     columns, and there are no more lines than ``rows`` (or the head and one more): every
     order has its line, or the region is full."""
     orders = tuple(attrs.evolve(LADDER, intent_id=text, side=side, quote=quote) for text in ids)
-    lines = status_lines(attrs.evolve(VIEW, orders=orders), width=width, rows=rows)
+    lines = status_lines(attrs.evolve(VIEW, orders=orders, problem=problem), width=width,
+                         rows=rows)
+    head = HEAD_LINES + (problem is not None)
     assert all(len(line) <= max(width - 1, 0) for line in lines)
     assert all(" " <= c <= "~" for line in lines for c in line)
-    assert len(lines) <= max(rows, HEAD_LINES + 1)
-    assert len(lines) in (HEAD_LINES + len(orders), max(rows, HEAD_LINES + 1))  # all, or full
+    assert len(lines) <= max(rows, head + 1)
+    assert len(lines) in (head + len(orders), max(rows, head + 1))  # all, or full
