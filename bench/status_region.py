@@ -50,9 +50,8 @@ def whole(path: Path) -> int:
 
 
 def followed(follower: JournalFollower, *, new_events: int) -> int:
-    follower.seq -= new_events
-    if new_events:
-        follower.live = None  # as a new event makes it ask
+    if new_events:  # those events read again, and the working orders asked for again
+        follower.seq, follower.asked = follower.seq - new_events, -1
     return len([follower.ladders.working(o, NOW, CONFIG) for o in follower.read()])
 
 

@@ -47,7 +47,8 @@ class JournalFollower:
     seq: int = 0  # the last event read
     ladders: Ladders = attrs.Factory(lambda: Ladders.of([]))
     account: str | None = None  # masked, from the last engine_started
-    live: list[JournaledOrder] | None = None  # the working orders as of ``seq``
+    live: list[JournaledOrder] = attrs.Factory(list)  # the working orders as of ``asked``
+    asked: int = -1  # the last event read when the working orders were asked for
 
     def read(self) -> list[JournaledOrder]:
         """Take in the events journaled since the last read; the orders working now (asked
@@ -61,10 +62,10 @@ class JournalFollower:
             if record.is_note(NoteKind.ENGINE_STARTED):
                 account = record.payload.get("account")
                 self.account = None if account is None else str(account)
-        if records or self.live is None:
+        if self.asked != self.seq:  # else none has changed: they change only by events
             journal = Journal.open_read_only(self.path)
             try:
-                self.live = journal.live_orders()
+                self.live, self.asked = journal.live_orders(), self.seq
             except sqlite3.Error as e:
                 raise JournalFormatError(self.path, f"cannot be read ({e})") from e
             finally:
@@ -109,7 +110,7 @@ class StatusRegion:
         try:
             live, problem = await self.offload(self.follower.read), None
         except JournalFormatError as e:  # moved away, say: shown, and the last read kept
-            live, problem = self.follower.live or [], f"journal unreadable: {e}"
+            live, problem = self.follower.live, f"journal unreadable: {e}"
         moment = self.now()
         orders = tuple(self.follower.ladders.working(order, moment, self.config)
                        for order in live)

@@ -12,6 +12,7 @@ import os
 import pty
 import re
 import signal
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -27,6 +28,8 @@ import pytest
 import trio
 
 from hydra import OATS, Distance, ExecutionSettings, HydraConfig, OrderIntent, Side
+from hydra._enums import OrderStatus
+from hydra._errors import JournalFormatError
 from hydra._journal import Journal, JournaledOrder
 from hydra._journal_actor import run_inline
 from hydra._journal_records import read_journal
@@ -34,6 +37,7 @@ from hydra._screen import StatusScreen
 from hydra._status import JournalFollower, StatusRegion, run_status
 from hydra._working_view import working_orders
 from hydra.sim import SimBroker, open_sim_exchange
+from tests.paper_journal import T0, PaperJournal
 from tests.simulated import open_engine, quiet_oats
 
 CONFIG = HydraConfig(execution=ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(2)))
@@ -146,6 +150,31 @@ async def test_following_the_journal_sees_what_reading_it_whole_sees(
                 await trio.sleep(1)
     assert seen == {(name, stage) for name in ("buyer", "seller")
                     for stage in ("RESTING", "STEPPED", "CROSSING")}
+
+
+def test_working_orders_the_journal_could_not_give_are_asked_for_again(tmp_path: Path) -> None:
+    """A working-orders query that failed (on an event SQLite cannot parse: NaN, which
+    Python's json reads) fails again at the next read, rather than answering with the orders
+    of the read before it as if nothing had changed."""
+    db = sqlite3.connect(":memory:")
+    try:
+        db.execute("SELECT json_extract('{\"a\": NaN}', '$.a')")
+        pytest.skip(f"SQLite {sqlite3.sqlite_version} reads NaN (JSON5)")
+    except sqlite3.OperationalError:
+        pass
+    paper = PaperJournal(tmp_path / "j.sqlite").start()
+    paper.intent("one", side=Side.BUY, quantity=1, arrival_mid="350.00", predicted=None)
+    order = paper.order("one", side=Side.BUY, quantity=1, limit="349.75")
+    paper.status(order, OrderStatus.WORKING)
+    paper.close()
+    follower = JournalFollower(str(paper.path))
+    assert [o.request.intent_id for o in follower.read()] == ["one"]
+    with contextlib.closing(sqlite3.connect(paper.path)) as db, db:
+        db.execute("INSERT INTO events (recorded_at, kind, client_order_id, payload) "
+                   "VALUES (?, 'status', ?, ?)", (T0.isoformat(), order, '{"status": NaN}'))
+    for _ in range(2):
+        with pytest.raises(JournalFormatError, match=r"cannot be read \(malformed JSON\)"):
+            follower.read()
 
 
 def _live(journal: Path) -> list[JournaledOrder]:
