@@ -23,10 +23,11 @@ parses this map and checks every module's imports against it):
      _router, _engine, _market_facts, _open_hydra
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
   8. _fill_report, _fill_plot, _gate,           fill reports, the gate, the model's reports,
-     _gate_sessions, _rehearsal_journal, _inbox,  the paper runner and the dashboard
-     _inbox_reader, _screen, _strategy_hook,
-     _runner, _model_report, _rehearsal_plan,
-     _rehearsal, _session_healing, dashboard
+     _gate_sessions, _rehearsal_journal, _inbox,  the paper runner, its status region and
+     _inbox_reader, _working_view, _screen,       the dashboard (both show _working_view)
+     _status_region, _status,
+     _strategy_hook, _runner, _model_report,
+     _rehearsal_plan, _rehearsal, _session_healing, dashboard
   9. cli, __main__                                the command line
 """
 

@@ -66,12 +66,14 @@ class JournalRecord:
 
 
 _SELECT = (
-    "SELECT seq, recorded_at, kind, intent_id, client_order_id, payload FROM events ORDER BY seq"
+    "SELECT seq, recorded_at, kind, intent_id, client_order_id, payload FROM events"
+    " WHERE seq > ? ORDER BY seq"
 )
 
 
-def read_journal(path: str | os.PathLike[str]) -> list[JournalRecord]:
-    """Every event of the journal at ``path``, in order, without writing to it.
+def read_journal(path: str | os.PathLike[str], *, after: int = 0) -> list[JournalRecord]:
+    """Every event of the journal at ``path``, in order, without writing to it (only those
+    after the event numbered ``after``, when given: a reader that follows the journal).
 
     A missing file, one that is not a Hydra journal, a newer journal or an unknown event kind
     is a `JournalFormatError` (an `InvalidValueError` on the field ``journal`` whose value is
@@ -79,7 +81,7 @@ def read_journal(path: str | os.PathLike[str]) -> list[JournalRecord]:
     name = os.fspath(path)
     db = connect_read_only(name)
     try:
-        return [JournalRecord.from_row(row, path=name) for row in db.execute(_SELECT)]
+        return [JournalRecord.from_row(row, path=name) for row in db.execute(_SELECT, (after,))]
     except sqlite3.Error as e:
         raise JournalFormatError(name, f"not a Hydra journal ({e})") from e
     finally:

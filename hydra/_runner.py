@@ -1,4 +1,5 @@
-"""The runner's actors: the strategy hook on its daily schedule, the intent inbox, the status.
+"""The runner's actors: the strategy hook on its daily schedule and the intent inbox (the
+status is `hydra._status`'s).
 
 They sit beside an open `Engine` and only submit intents to it; everything else (risk,
 journal, reconnects) is the engine's. A bad inbox line is logged and the runner goes on; a
@@ -24,7 +25,6 @@ from ._inbox_reader import InboxLine, InboxReader
 from ._messages import EngineEvent, SessionChanged
 from ._orders import OrderIntent
 from ._schedule import DailySchedule
-from ._screen import StatusScreen
 from ._strategy_hook import Hook, StrategyContext, ask_hook, runs_in_thread, timed_out
 from .brokers import Broker
 
@@ -235,37 +235,3 @@ async def _apply_once(engine: Engine, request: ControlRequest, number: int) -> N
         log.warning("resume_requested", line=number, reason=request.reason)
         await engine.resume(reason=request.reason)
     await engine.record_control(request.request_id, line=number)
-
-
-def status_line(engine: Engine, *, venue: str | None = None, now: dt.datetime | None = None,
-                next_hook: dt.datetime | None = None) -> str:
-    """The status line: the venue and the time (UTC) when given, the link, the trading state,
-    the intents and fills, and when the strategy hook runs next (exchange time), most
-    important first, since a narrow terminal cuts the end off."""
-    stats = engine.statistics()
-    link = "connected" if stats.session_up else "DISCONNECTED"
-    where = " ".join(part for part in (
-        venue, None if now is None else now.astimezone(dt.UTC).strftime("%H:%M:%S UTC"))
-        if part)
-    hook = "" if next_hook is None else f" | hook {next_hook:%a %H:%M %Z}"
-    return (f"hydra: {where + ' | ' if where else ''}{link} | risk {stats.trading_state.value}"
-            f" | working {stats.working} | done {stats.finished} (blocked {stats.blocked}) | "
-            f"fills {stats.fills} ({stats.filled_quantity} lots){hook}")
-
-
-async def run_status(engine: Engine, *, screen: StatusScreen | None = None,
-                     venue: str | None = None, now: Clock | None = None,
-                     schedule: DailySchedule | None = None) -> None:
-    """A live status line on ``screen`` (every second); without one (not a terminal), a log
-    line a minute. ``venue``, ``now`` and the hook's ``schedule`` add to the line."""
-    while True:
-        if screen is not None:
-            moment = None if now is None else now()
-            next_hook = None if schedule is None or moment is None else schedule.next_after(
-                moment)
-            screen.show(status_line(engine, venue=venue, now=moment, next_hook=next_hook))
-        else:
-            stats = engine.statistics()
-            log.info("status", session_up=stats.session_up, trading_state=stats.trading_state.value,
-                     working=stats.working, finished=stats.finished, fills=stats.fills)
-        await trio.sleep(1.0 if screen is not None else 60.0)

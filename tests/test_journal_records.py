@@ -22,6 +22,18 @@ def test_records_come_back_in_order_with_their_times(tmp_path: Path) -> None:
     assert second.payload == {"what": "kill_switch", "reason": "drill", "working": 0}
 
 
+def test_a_follower_reads_only_the_events_after_the_last_it_read(tmp_path: Path) -> None:
+    """``after`` gives the events numbered after it: what was journaled since the last read."""
+    paper = PaperJournal(tmp_path / "j.sqlite")
+    paper.at(0).note("engine_started", broker="SimBroker", dry_run=False)
+    (first,) = read_journal(paper.path)
+    paper.at(1).note("kill_switch", reason="drill", working=0)
+    paper.close()
+    (later,) = read_journal(paper.path, after=first.seq)
+    assert later.seq == first.seq + 1 and later.is_note("kill_switch")
+    assert read_journal(paper.path, after=later.seq) == []
+
+
 def test_a_missing_journal_is_refused_and_not_created(tmp_path: Path) -> None:
     """A path with no file is an error naming the path, and no file appears there."""
     path = tmp_path / "nope.sqlite"

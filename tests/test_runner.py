@@ -19,7 +19,7 @@ from hydra import OATS, Engine, OrderIntent, Policy, SessionChanged, Side
 from hydra._inbox import resume_line
 from hydra._journal import EventKind, Journal
 from hydra._journal_records import read_journal
-from hydra._runner import HookLimits, run_inbox, run_schedule, status_line
+from hydra._runner import HookLimits, run_inbox, run_schedule
 from hydra._schedule import DailySchedule, parse_days
 from hydra.sim import Disconnect, SimBroker, SimExchange, open_sim_exchange
 from tests.simulated import journal_notes, open_engine, quiet_oats
@@ -96,7 +96,7 @@ async def test_inbox_lines_are_worked_once_even_after_a_restart(
             with inbox.open("a") as file:
                 file.write(': 1}\n')
             await trio.sleep(200)
-            assert "done 2" in status_line(engine)
+            assert engine.statistics().finished == 2
             nursery.cancel_scope.cancel(reason="restart")
         async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
             nursery.start_soon(_inbox(engine, inbox))
@@ -465,20 +465,3 @@ async def test_an_async_hook_past_its_deadline_is_cancelled_at_exactly_the_deadl
     assert cancelled_at == [FIRST_CALL + 20]
     (error,) = journal_notes(path, "hook_error")
     assert error["reason"] == "no answer within 20 s; cancelled"
-
-
-async def test_the_status_line_leads_with_venue_clock_and_link_and_ends_with_the_next_hook(
-    autojump_clock: trio.testing.MockClock, tmp_path: Path
-) -> None:
-    """Venue, UTC clock, link and trading state first (a narrow terminal cuts the end off),
-    then intents and fills, then when the hook runs next in exchange time."""
-    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
-        async with open_engine(exchange, tmp_path / "j.sqlite") as engine:
-            now = START + dt.timedelta(minutes=40)  # 08:40 Chicago: today's run is past
-            line = status_line(engine, venue="SIM", now=now,
-                               next_hook=EVERY_DAY.next_after(now))
-            plain = status_line(engine)
-    assert line == ("hydra: SIM 14:40:00 UTC | connected | risk ACTIVE | working 0 | done 0 "
-                    "(blocked 0) | fills 0 (0 lots) | hook Thu 08:35 CST")
-    assert plain == ("hydra: connected | risk ACTIVE | working 0 | done 0 (blocked 0) | fills 0 "
-                     "(0 lots)")

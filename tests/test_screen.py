@@ -1,12 +1,18 @@
-"""Log lines and the status line sharing a terminal: never on one line, never wrapped."""
+"""Log lines and the status region sharing a terminal: never on one line, never wrapped."""
 
 from __future__ import annotations
 
+import fcntl
 import io
+import os
+import pty
+import struct
+import sys
+import termios
 
 import pytest
 
-from hydra._screen import CLEAR_LINE, StatusScreen
+from hydra._screen import ERASE_BELOW, StatusScreen, status_screen, terminal_size
 
 
 class Terminal(io.StringIO):
@@ -14,24 +20,95 @@ class Terminal(io.StringIO):
         return True
 
 
-def test_a_log_line_goes_above_the_status_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A log line written in parts clears the status first and draws it again after; the
-    status is cut to one column less than the terminal's width."""
+@pytest.fixture(autouse=True)
+def _size(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "20")
+    monkeypatch.setenv("LINES", "4")
+
+
+def test_a_log_line_goes_above_the_status_region() -> None:
+    """A log line written in parts erases the region first (up to its first line, then
+    everything below) and draws it again after; each line is cut to one column less than the
+    terminal's width."""
     terminal = Terminal()
     screen = StatusScreen(terminal)
-    screen.show("hydra: connected | risk ACTIVE")
+    screen.show(["hydra: connected | risk ACTIVE", "  working 1"])
     print("order_placed qty=1", file=screen)  # print writes the text, then the newline
     assert terminal.getvalue() == (
-        f"{CLEAR_LINE}hydra: connected | "
-        f"{CLEAR_LINE}order_placed qty=1\nhydra: connected | ")
+        f"\r{ERASE_BELOW}hydra: connected | \n  working 1"
+        f"\r\x1b[1A{ERASE_BELOW}order_placed qty=1\nhydra: connected | \n  working 1")
     assert screen.isatty()
 
 
-def test_clearing_leaves_an_empty_line_for_the_last_words() -> None:
-    """After clear(), what is written next starts on an empty line."""
+def test_the_region_never_takes_the_whole_terminal() -> None:
+    """On a terminal 4 lines high the region keeps 3 lines; the next redraw goes up 2."""
     terminal = Terminal()
     screen = StatusScreen(terminal)
-    screen.show("status")
+    screen.show([f"line {n}" for n in range(10)])
+    screen.show(["one"])
+    assert terminal.getvalue() == (
+        f"\r{ERASE_BELOW}line 0\nline 1\nline 2\r\x1b[2A{ERASE_BELOW}one")
+
+
+def test_clearing_leaves_an_empty_line_for_the_last_words() -> None:
+    """After clear(), what is written next starts on an empty line where the region began."""
+    terminal = Terminal()
+    screen = StatusScreen(terminal)
+    screen.show(["status", "more"])
     screen.clear()
-    assert terminal.getvalue().endswith(CLEAR_LINE)
+    print("bye", file=screen)
+    assert terminal.getvalue().endswith(f"\r\x1b[1A{ERASE_BELOW}\r{ERASE_BELOW}bye\n")
+
+
+def test_the_size_is_the_streams_own_terminals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without COLUMNS and LINES the size is asked of the stream's terminal (not standard
+    output's); a stream with no terminal gets 80 by 24."""
+    monkeypatch.delenv("COLUMNS")
+    monkeypatch.delenv("LINES")
+    leader, follower = pty.openpty()
+    try:
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 132, 0, 0))
+        with os.fdopen(follower, "w", closefd=False) as stream:
+            assert tuple(terminal_size(stream)) == (132, 30)
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert tuple(terminal_size(Terminal())) == (80, 24)
+
+
+def test_a_bad_columns_variable_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """COLUMNS that is not a number falls back to the terminal's own width."""
+    monkeypatch.setenv("COLUMNS", "wide")
+    assert tuple(terminal_size(Terminal())) == (80, 4)
+
+
+def test_while_open_stray_prints_go_above_the_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With standard error and output on one terminal, status_screen takes both: a print to
+    either (a strategy hook's) lands above the region, not on it; on closing, the region is
+    cleared and both streams are given back."""
+    leader, follower = pty.openpty()
+    try:
+        with os.fdopen(follower, "w", closefd=False) as err, \
+                os.fdopen(follower, "w", closefd=False) as out:
+            monkeypatch.setattr(sys, "stderr", err)
+            monkeypatch.setattr(sys, "stdout", out)
+            with status_screen() as screen:
+                assert screen is not None and sys.stdout is screen and sys.stderr is screen
+                screen.show(["hydra: region"])
+                print("from a hook")
+                print("a warning", file=sys.stderr)
+            assert (sys.stdout, sys.stderr) == (out, err)
+        written = os.read(leader, 4096).replace(b"\r\n", b"\n")
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert written == (b"\r\x1b[Jhydra: region\r\x1b[Jfrom a hook\nhydra: region"
+                       b"\r\x1b[Ja warning\nhydra: region\r\x1b[J")
+
+
+def test_off_a_terminal_there_is_no_screen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Standard error not a terminal: no screen, and the streams are left alone."""
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    with status_screen() as screen:
+        assert screen is None and sys.stderr is err

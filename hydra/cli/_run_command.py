@@ -35,10 +35,11 @@ from .._journal_lock import refuse_if_held
 from .._logging import configure_logging
 from .._open_hydra import open_hydra
 from .._rehearsal_journal import simulation_journal
-from .._runner import HookLimits, run_inbox, run_schedule, run_status
-from .._screen import StatusScreen
+from .._runner import HookLimits, run_inbox, run_schedule
+from .._screen import StatusScreen, status_screen
 from .._session_healing import heal_after_each_close, logged_cycle
 from .._settings import HydraConfig
+from .._status import StatusRegion, run_status
 from .._stop_reasons import describe_error
 from .._strategy_hook import load_hook
 from ..brokers import Broker
@@ -103,24 +104,21 @@ def run_command(args: argparse.Namespace) -> int:
     except InvalidValueError as e:
         raise CommandError(f"hydra run --sim: {e}") from None
     config = attrs.evolve(config, journal=journal)
-    # On a terminal, logs and the status line share standard error through one screen.
-    screen = StatusScreen(sys.stderr) if sys.stderr.isatty() else None
-    configure_logging(config.logging, stream=cast(TextIO, screen or sys.stderr))
-    hook = load_hook(config.runner.strategy) if config.runner.strategy else None
-    try:
-        stopping = trio.run(functools.partial(
-            run_until_signalled, config, hook=hook, sim=args.sim, live=args.live,
-            sim_hours=args.sim_hours == "exchange",
-            adopt_unknown=args.adopt_unknown, new_journal=args.new_journal, screen=screen,
-            dashboard=args.dashboard, dashboard_allow_remote=args.dashboard_allow_remote))
-    except KeyboardInterrupt:  # Ctrl-C before the runner listened for signals, or after
-        raise CommandError("hydra run stopped: Ctrl-C outside the runner: nothing drained",
-                           exit_code=INTERRUPTED) from None
-    except (HydraError, OSError, BaseExceptionGroup) as error:
-        raise CommandError(f"hydra run stopped: {describe_error(error)}") from error
-    finally:
-        if screen is not None:
-            screen.clear()  # the last words of the run go on a line of their own
+    # On a terminal, logs and the status region share standard error through one screen.
+    with status_screen() as screen:
+        configure_logging(config.logging, stream=cast(TextIO, screen or sys.stderr))
+        hook = load_hook(config.runner.strategy) if config.runner.strategy else None
+        try:
+            stopping = trio.run(functools.partial(
+                run_until_signalled, config, hook=hook, sim=args.sim, live=args.live,
+                sim_hours=args.sim_hours == "exchange",
+                adopt_unknown=args.adopt_unknown, new_journal=args.new_journal, screen=screen,
+                dashboard=args.dashboard, dashboard_allow_remote=args.dashboard_allow_remote))
+        except KeyboardInterrupt:  # Ctrl-C before the runner listened for signals, or after
+            raise CommandError("hydra run stopped: Ctrl-C outside the runner: nothing drained",
+                               exit_code=INTERRUPTED) from None
+        except (HydraError, OSError, BaseExceptionGroup) as error:
+            raise CommandError(f"hydra run stopped: {describe_error(error)}") from error
     message = stopping.cut_short_message()
     if message is not None:
         raise CommandError(message, exit_code=DRAIN_CUT_SHORT)
@@ -168,13 +166,16 @@ async def run_until_signalled(
                 async with open_hydra(config, broker, adopt_unknown=adopt_unknown,
                                       new_journal=new_journal, venue=venue) as engine:
                     stopping.engine = engine
+                    stopping.region = StatusRegion(
+                        engine, config, venue.upper(), utc_now, market=broker,
+                        schedule=config.runner.daily_schedule() if hook is not None else None)
                     log.info("runner_started", sim=sim, live=live,
                              strategy=config.runner.strategy, inbox=config.runner.inbox)
                     async with maybe_dashboard(dashboard, allow_remote=dashboard_allow_remote,
                                                config=config, engine=engine, broker=broker):
                         with stopping.new_work:
                             await run_runner(config, engine, broker, hook=hook, screen=screen,
-                                             venue=venue)
+                                             region=stopping.region)
                 stats = engine.statistics()
                 log.info("runner_stopped", signal=stopping.first.name if stopping.first else None,
                          done=stats.finished, blocked=stats.blocked, fills=stats.fills,
@@ -197,8 +198,8 @@ async def heal_after_run(config: HydraConfig) -> None:
 
 
 async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hook: object,
-                     screen: StatusScreen | None = None, venue: str = "paper") -> None:
-    """The strategy schedule, the inbox and the status line: new work, until cancelled."""
+                     screen: StatusScreen | None, region: StatusRegion) -> None:
+    """The strategy schedule, the inbox and the status region: new work, until cancelled."""
     async with trio.open_nursery() as nursery:
         if hook is not None:
             assert config.runner.strategy is not None
@@ -217,9 +218,7 @@ async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hoo
             [engine.in_front_month(BUILT_IN_CONTRACTS[symbol]) for symbol in config.adv
              if symbol in BUILT_IN_CONTRACTS],
             settings=config.slippage, now=utc_now))
-        nursery.start_soon(functools.partial(
-            run_status, engine, screen=screen, venue=venue.upper(), now=utc_now,
-            schedule=config.runner.daily_schedule() if hook is not None else None))
+        nursery.start_soon(functools.partial(run_status, region, screen=screen))
 
 
 @attrs.define
@@ -232,6 +231,7 @@ class Stopping:
     drain_timeout: float
     new_work: trio.CancelScope = attrs.Factory(trio.CancelScope)
     engine: Engine | None = None  # once Hydra is open
+    region: StatusRegion | None = None  # the status region, once Hydra is open
     screen: StatusScreen | None = None  # on a terminal: where the drain is shown
     first: signal.Signals | None = None
     second: signal.Signals | None = None
@@ -259,12 +259,17 @@ def drain_line(first: signal.Signals, *, working: int | None, left: float) -> st
 
 
 async def show_drain(stopping: Stopping, screen: StatusScreen) -> None:
-    """Count the drain down on ``screen``, every second, until the run is over."""
+    """Count the drain down on ``screen``, every second, until the run is over: in place of
+    the status region's first line, once Hydra is open (its orders draining below it)."""
     assert stopping.first is not None
     end = trio.current_time() + stopping.drain_timeout
     while True:
         working = None if stopping.engine is None else stopping.engine.statistics().working
-        screen.show(drain_line(stopping.first, working=working, left=end - trio.current_time()))
+        line = drain_line(stopping.first, working=working, left=end - trio.current_time())
+        if stopping.region is None:
+            screen.show([line])
+        else:
+            await stopping.region.draw(screen, head=line)
         await trio.sleep(1.0)
 
 

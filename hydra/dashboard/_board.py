@@ -20,17 +20,16 @@ import structlog
 import trio
 
 from .._contracts import ContractSpec
-from .._core._quote_check import quote_problem
 from .._engine import Engine
-from .._errors import BrokerError, InvalidValueError
+from .._errors import InvalidValueError
 from .._ids import IntentId
 from .._journal import Journal, JournaledOrder, utc_now
 from .._journal_actor import Offload, run_in_thread
 from .._journal_records import JournalRecord, read_journal
 from .._messages import EngineEvent
-from .._quote_source import contract_name
 from .._quotes import Quote
 from .._settings import HydraConfig
+from .._working_view import usable_quotes
 from ..brokers import MarketView
 from ._picture import Live, Picture, picture
 
@@ -87,20 +86,9 @@ class Board:
         return drawn
 
     def _quotes(self, contracts: Sequence[ContractSpec]) -> dict[str, Quote]:
-        """The broker's usable quote of each of ``contracts`` (read on the Trio thread, as a
-        broker must be); one it has not, or cannot price from, is left out."""
-        quotes: dict[str, Quote] = {}
         if self.market is None:
-            return quotes
-        now, max_age = trio.current_time(), self.config.risk.max_quote_age
-        for contract in contracts:
-            try:
-                quote = self.market.quote_nowait(contract)
-            except BrokerError:  # not subscribed, or unusable (QuoteUnusableError)
-                continue
-            if quote_problem(quote, now=now, max_age=max_age) is None:
-                quotes[contract_name(contract)] = quote
-        return quotes
+            return {}
+        return usable_quotes(self.market, contracts, max_age=self.config.risk.max_quote_age)
 
     def subscribe(self) -> trio.MemoryReceiveChannel[EngineEvent] | None:
         """A channel of the engine's events from now on (None without an engine)."""

@@ -16,7 +16,8 @@ from .._core._positions import Position
 from .._fill_report import FillLine, verdict
 from .._gate import Criterion
 from .._quote_source import contract_name
-from ._picture import Banner, Breaker, Picture, WorkingOrder
+from .._working_view import WorkingOrder, price_text
+from ._picture import Banner, Breaker, Picture
 from ._svg import predicted_vs_actual, shortfall_over_time
 
 NONE = "-"
@@ -31,15 +32,7 @@ def _bps(value: Decimal | None) -> str:
 
 
 def _price(value: Decimal | None, contract: ContractSpec | None) -> str:
-    """A price with at least as many decimals as ``contract``'s tick (IB's 350.0 shows as
-    350.00, as the simulator's does); never fewer than it has."""
-    if value is None:
-        return NONE
-    if contract is not None:
-        places, exponent = contract.tick_size.as_tuple().exponent, value.as_tuple().exponent
-        if isinstance(places, int) and isinstance(exponent, int) and exponent > places:
-            value = value.quantize(Decimal(1).scaleb(places))
-    return escape(str(value))
+    return NONE if value is None else escape(price_text(value, contract))
 
 
 def _money(value: Decimal) -> str:

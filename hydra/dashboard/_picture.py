@@ -4,15 +4,13 @@ running, its live statistics).
 Pure: `picture` reads `JournalRecord` values and the journal's working orders and returns a
 `Picture`; nothing here opens a file or renders a page. The slippage figures are the fill
 report's (`hydra._fill_report.fill_report`), the gate's conditions `hydra._gate.gate_check`
-and a ladder's stages `hydra._patience.stage_plan`, so the page and the engine can never
-disagree.
+and the working orders `hydra._working_view`'s (as the terminal's status region shows them),
+so the page and the engine can never disagree.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -21,18 +19,15 @@ import attrs
 
 from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from .._core._positions import Position
-from .._core._routing import route
-from .._core._twap import slice_sizes
-from .._enums import NoteKind, Policy, Side, TradingState
-from .._errors import InvalidValueError
+from .._enums import NoteKind, TradingState
 from .._fill_report import FillReport, fill_report
 from .._gate import Criterion, gate_check
-from .._journal import EventKind, JournaledOrder
+from .._journal import JournaledOrder
 from .._journal_records import JournalRecord
-from .._patience import stage_plan, stages_after
 from .._quote_source import contract_name
 from .._quotes import Quote
-from .._settings import ExecutionSettings, HydraConfig, RiskLimits
+from .._settings import HydraConfig, RiskLimits
+from .._working_view import WorkingOrder, quoted, working_orders
 from ._session import SessionState, session_state
 
 MODES = {"SimBroker": "SIM", "IBBroker": "PAPER"}
@@ -53,23 +48,6 @@ class Banner:
     reason: str
     now: dt.datetime  # in the exchange's time zone
     sessions: tuple[tuple[str, SessionState], ...]  # each built-in contract's market
-
-
-@attrs.frozen(kw_only=True)
-class WorkingOrder:
-    intent_id: str
-    client_order_id: str
-    contract: ContractSpec
-    symbol: str
-    side: Side
-    filled: int
-    quantity: int
-    limit_price: Decimal  # the latest: as placed, or as last repriced
-    stage: str  # where its ladder is now (AT_MID, STEPPED, CROSSING; a baseline's policy)
-    stage_left: float  # seconds until the next stage (or, at the last, until the ladder ends)
-    last_stage: bool
-    slices: tuple[int, int] | None  # a TWAP's slices started of its total; None: no TWAP
-    quote: Quote | None = None  # the broker's, when the page has the broker and it is usable
 
 
 @attrs.frozen(kw_only=True)
@@ -106,8 +84,7 @@ class Picture:
     def quoted(self, quotes: Mapping[str, Quote]) -> Picture:
         """This picture with the broker's ``quotes`` (by `contract_name`) beside each working
         order, and each position marked at its contract's mid."""
-        working = tuple(attrs.evolve(o, quote=quotes.get(contract_name(o.contract)))
-                        for o in self.working)
+        working = quoted(self.working, quotes)
         marks = {contract_name(p.contract): quotes[contract_name(p.contract)].mid
                  for p in self.positions if contract_name(p.contract) in quotes}
         return attrs.evolve(self, working=working, marks=marks)
@@ -133,10 +110,9 @@ def picture(
     no engine runs behind the page."""
     report = fill_report(records, settings=config.slippage)
     positions = _positions(report, records)
-    ladders = _Ladders.of(records)
     return Picture(
         banner=_banner(records, live, now),
-        working=tuple(ladders.working(order, now, config) for order in live_orders),
+        working=working_orders(records, live_orders, now=now, config=config),
         report=report,
         positions=tuple(positions),
         breakers=_breakers(records, positions, config.risk),
@@ -163,69 +139,6 @@ def _banner(records: Sequence[JournalRecord], live: Live | None, now: dt.datetim
         trading_state=state, reason=reason, now=now,
         sessions=tuple((c.symbol, session_state(c, now)) for c in BUILT_IN_CONTRACTS.values()),
     )
-
-
-@attrs.frozen(kw_only=True)
-class _Ladders:
-    """What the journal says of each order's ladder: when it was placed, its latest price, and
-    the policy and strategy of its intent."""
-
-    placed: Mapping[str, dt.datetime]
-    prices: Mapping[str, Decimal]
-    intents: Mapping[str, Mapping[str, Any]]
-    orders: Counter[str]  # orders journaled per intent
-
-    @classmethod
-    def of(cls, records: Sequence[JournalRecord]) -> _Ladders:
-        return cls(
-            placed={r.client_order_id: r.recorded_at for r in records
-                    if r.kind is EventKind.ORDER and r.client_order_id is not None},
-            prices={str(r.payload["client_order_id"]): Decimal(r.payload["limit_price"])
-                    for r in records if r.is_note(NoteKind.MODIFY)},
-            intents={r.intent_id: r.payload["intent"] for r in records
-                     if r.kind is EventKind.INTENT and r.intent_id is not None},
-            orders=Counter(r.intent_id for r in records
-                           if r.kind is EventKind.ORDER and r.intent_id is not None),
-        )
-
-    def working(self, order: JournaledOrder, now: dt.datetime, config: HydraConfig
-                ) -> WorkingOrder:
-        """``order`` as the page shows it: its ladder timed by `hydra._patience`'s plan, and
-        its intent routed as the router routes it (`hydra._core._routing.route`)."""
-        request = order.request
-        intent = self.intents.get(request.intent_id, {})
-        settings = config.execution_for(str(intent.get("strategy", "default")))
-        policy = _routed(intent, config, settings)
-        plan = stage_plan(policy or Policy.PATIENCE, settings)
-        placed = self.placed.get(request.client_order_id, now)
-        left = stages_after(plan, max(0.0, (now - placed).total_seconds()))
-        stage, stage_left = left[0] if left else (plan[-1][0], 0.0)
-        return WorkingOrder(
-            intent_id=request.intent_id, client_order_id=request.client_order_id,
-            contract=request.contract, symbol=request.contract.symbol, side=request.side,
-            filled=order.filled, quantity=request.quantity,
-            limit_price=self.prices.get(request.client_order_id, request.limit_price),
-            stage=stage.name if isinstance(stage, enum.Enum) else str(stage),
-            stage_left=stage_left,
-            last_stage=len(left) <= 1,
-            slices=None if policy is not Policy.TWAP else (
-                self.orders[request.intent_id],
-                len(slice_sizes(int(intent["quantity"]), settings.twap_slices))),
-        )
-
-
-def _routed(intent: Mapping[str, Any], config: HydraConfig, settings: ExecutionSettings
-            ) -> Policy | None:
-    """The policy the router gave ``intent`` (None when it cannot be told: no intent record,
-    or no ADV for its contract in this configuration)."""
-    if not intent:
-        return None
-    asked = None if intent.get("policy") is None else Policy(intent["policy"])
-    try:
-        return route(int(intent["quantity"]), adv=config.adv.get(intent["contract"]["symbol"]),
-                     settings=settings, policy=asked)
-    except InvalidValueError:
-        return None
 
 
 def _positions(report: FillReport, records: Sequence[JournalRecord]) -> list[Position]:
