@@ -138,8 +138,6 @@ async def test_the_simulated_gateways_hours_follow_its_clock(
     assert hours is not None and hours.covers(now)
 
 
-@pytest.mark.xfail(strict=True, reason="the front month is decided once at start: a run that goes "
-                   "on past the roll date keeps opening positions in the month in delivery")
 async def test_a_run_past_the_roll_date_trades_the_new_front_month(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
