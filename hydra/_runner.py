@@ -25,7 +25,14 @@ from ._messages import EngineEvent, SessionChanged
 from ._orders import OrderIntent
 from ._schedule import DailySchedule
 from ._screen import StatusScreen
-from ._strategy_hook import Hook, StrategyContext, ask_hook, runs_in_thread, timed_out
+from ._strategy_hook import (
+    Holdings,
+    Hook,
+    StrategyContext,
+    ask_hook,
+    runs_in_thread,
+    timed_out,
+)
 from .brokers import Broker
 
 log = structlog.get_logger()
@@ -74,7 +81,11 @@ async def run_schedule(
                         f" ({e})")
             continue
         try:
-            context = StrategyContext(now=moment, positions=types.MappingProxyType(positions))
+            context = StrategyContext(
+                now=moment, positions=types.MappingProxyType(_net(positions)),
+                positions_by_month=types.MappingProxyType(
+                    {s: types.MappingProxyType(months) for s, months in positions.items()}),
+                front_months=types.MappingProxyType(dict(engine.front_months())))
             intents = await _ask_within(limits.timeout, hook, context, strategy=name,
                                         limiter=thread)
         except HookFailedError as e:
@@ -97,12 +108,20 @@ async def _ask_within(seconds: float, hook: Hook, context: StrategyContext, *, s
     raise timed_out(seconds, in_thread=runs_in_thread(hook), earlier_running=earlier_running)
 
 
-async def _positions(broker: Broker) -> dict[str, int]:
-    positions: dict[str, int] = {}
+async def _positions(broker: Broker) -> dict[str, dict[str | None, int]]:
+    """The broker's positions by symbol and month (None: the broker names no month)."""
+    positions: dict[str, dict[str | None, int]] = {}
     for position in await broker.positions():
-        symbol = position.contract.symbol
-        positions[symbol] = positions.get(symbol, 0) + position.quantity
+        months = positions.setdefault(position.contract.symbol, {})
+        if position.quantity:
+            month = position.contract.expiry
+            months[month] = months.get(month, 0) + position.quantity
     return positions
+
+
+def _net(positions: Holdings) -> dict[str, int]:
+    """Each symbol's position summed over its months."""
+    return {symbol: sum(months.values()) for symbol, months in positions.items()}
 
 
 async def _hook_failed(engine: Engine, name: str, reason: str, *, failures: int,

@@ -102,8 +102,6 @@ class HeldInDecember:
         return (Position(contract=OATS.for_month("202612"), quantity=3),)
 
 
-@pytest.mark.xfail(strict=True, reason="a hook's target is compared with the symbol's positions "
-                   "summed over months, but worked in the front month: target 0 opens a spread")
 async def test_a_flat_target_leaves_no_month_open() -> None:
     """On 2026-12-01 the trader holds +3 ZOZ6 (first notice was 30 November) and the hook asks
     for ``{"ZO": 0}``. The trader expects to end flat in every oats month; the runner instead

@@ -15,13 +15,14 @@ import pytest
 import trio
 from structlog.testing import capture_logs
 
-from hydra import OATS, Engine, OrderIntent, Policy, SessionChanged, Side
+from hydra import OATS, Engine, HydraConfig, OrderIntent, Policy, SessionChanged, Side
 from hydra._inbox import resume_line
 from hydra._journal import EventKind, Journal
 from hydra._journal_records import read_journal
 from hydra._runner import HookLimits, run_inbox, run_schedule, status_line
 from hydra._schedule import DailySchedule, parse_days
-from hydra.sim import Disconnect, SimBroker, SimExchange, open_sim_exchange
+from hydra._settings import ExecutionSettings
+from hydra.sim import Disconnect, MarketParams, SimBroker, SimExchange, SimParams, open_sim_exchange
 from tests.simulated import journal_notes, open_engine, quiet_oats
 from tests.strategy_fixture import daily_targets
 
@@ -482,3 +483,46 @@ async def test_the_status_line_leads_with_venue_clock_and_link_and_ends_with_the
                     "(blocked 0) | fills 0 (0 lots) | hook Thu 08:35 CST")
     assert plain == ("hydra: connected | risk ACTIVE | working 0 | done 0 (blocked 0) | fills 0 "
                      "(0 lots)")
+
+
+async def test_a_target_rolls_the_position_out_of_a_month_near_delivery(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Long 1 ZOK5 from Thursday 2025-04-24, when it is the front month. At Friday's 08:35
+    the front month is ZON5 (ZOK5's first notice, 30 April, is 5 days off) and the hook asks
+    for +1 ZO, which it holds: the trader expects it rolled (sell the ZOK5, buy a ZON5), not
+    left in the month going to delivery, and the hook told what it holds by month."""
+    start = dt.datetime(2025, 4, 24, 14, 30, tzinfo=dt.UTC)
+    params = SimParams(
+        markets=tuple(MarketParams.oats(contract=OATS.for_month(m), adv=0, daily_volatility=0.0,
+                                        spread_ticks=((1, 1.0),)) for m in ("202505", "202507")),
+        session_start=start, ack_latency=0.001, fill_latency=0.001)
+    told: list[Any] = []
+
+    async def hook(context: Any) -> dict[str, int]:
+        told.append((dict(context.positions), {s: dict(m) for s, m in
+                                               context.positions_by_month.items()},
+                     dict(context.front_months)))
+        return {"ZO": 1}
+
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(params, seed=1) as exchange:
+        broker = SimBroker(exchange)
+        await broker.connect()
+        async with open_engine(exchange, path, HydraConfig(execution=ExecutionSettings(
+                patience=0.2))) as engine, trio.open_nursery() as nursery:
+            bought = await engine.submit(OrderIntent(contract=OATS.for_month("202505"),
+                                                     side=Side.BUY, quantity=1))
+            assert (await bought.wait_done()).filled == 1
+            nursery.start_soon(functools.partial(
+                run_schedule, engine, broker, hook=hook, name="desk", schedule=EVERY_DAY,
+                now=lambda: exchange.timestamp(trio.current_time()),
+                limits=HookLimits(timeout=30.0, max_failures=3)))
+            await trio.sleep(86400)
+            nursery.cancel_scope.cancel(reason="test over")
+        held = {p.contract.expiry: p.quantity for p in exchange.positions()}
+    assert told == [({"ZO": 1}, {"ZO": {"202505": 1}}, {"ZO": "202507", "HE": "202505"})]
+    assert [(i["contract"]["expiry"], i["side"], i["quantity"], i["strategy"])
+            for i in _intents(path)][1:] == [("202505", "SELL", 1, "desk"),
+                                             ("202507", "BUY", 1, "desk")]
+    assert {m: q for m, q in held.items() if q} == {"202507": 1}
