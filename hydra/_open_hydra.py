@@ -262,7 +262,8 @@ async def _open_actors(
                     broker=broker))
                 await engine.recover(Recovery(
                     config=config, broker=broker, journal=journal, risk=risk_send, quotes=quotes,
-                    leave_working=router.leaving, seed=seed, order_ids=ids))
+                    leave_working=router.leaving, seed=seed, order_ids=ids,
+                    wait_until_open=router.wait_until_open, clock=clock))
                 try:
                     yield engine
                     await router.drain()

@@ -159,8 +159,6 @@ async def test_a_run_past_the_roll_date_trades_the_new_front_month(
     assert handle.intent.contract.expiry == "202507"
 
 
-@pytest.mark.xfail(strict=True, reason="a TWAP resumed after a restart in the break ignores the "
-                   "hours: its remaining slices are sent while the market is closed")
 async def test_a_carried_twap_resumed_in_the_break_waits_for_the_open(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
