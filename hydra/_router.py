@@ -158,7 +158,8 @@ class Router:
         self.adopted: list[IntentHandle] = []  # carried on from an earlier run
         self.brackets: set[IntentId] = set()  # a kill leaves their protective legs working
         self._claimed: set[IntentId] = set()  # submissions in progress, not yet journaled
-        self._held: set[IntentId] = set()  # waiting for their market to open, not journaled
+        # Waiting for their market to open: new ones (not journaled) and resumed ones.
+        self._held: set[IntentId] = set()
         self._leaving = False
 
     def every_handle(self) -> list[IntentHandle]:
@@ -280,7 +281,11 @@ class Router:
             if opens is not None:
                 log.info("intent_waiting_for_open", intent_id=intent.intent_id,
                          opens=opens.isoformat(), resumed=True)
-                hours, _ = await self._until_open(intent, None, hours)
+                self._held.add(intent.intent_id)
+                try:
+                    hours, _ = await self._until_open(intent, None, hours)
+                finally:
+                    self._held.discard(intent.intent_id)
         except HydraError as e:
             log.warning("resumed_hours_unknown", intent_id=intent.intent_id, reason=str(e))
             return None
@@ -502,8 +507,9 @@ class Router:
 
     async def drain(self) -> None:
         """Wait up to the drain timeout for every intent to finish."""
-        for intent_id in list(self._held):  # not started: nothing to drain
-            self.handles[intent_id].cancel()
+        for handle in self.every_handle():  # waiting for the open: nothing to drain
+            if handle.intent.intent_id in self._held:
+                handle.cancel()
         with trio.move_on_after(self._config.shutdown.drain_timeout):
             for handle in [*self.handles.values(), *self.adopted]:
                 await handle.wait_done()

@@ -409,10 +409,11 @@ PATIENT = HydraConfig(execution=ExecutionSettings(patience=600.0))
 
 
 async def _crash_with_a_patience_intent(exchange: SimExchange, path: Path, *,
-                                        crash_at: float) -> None:
+                                        crash_at: float, cancel: bool = True) -> None:
     """A run that submits a 2-lot patience intent at once and dies ``crash_at`` seconds in
     (at a later submission's journal look-up), its intent unfinished; the trader then cancels
-    its order at the broker, so a restart works the whole intent again with a new order."""
+    its order at the broker (unless not ``cancel``), so a restart works the whole intent
+    again with a new order."""
     with pytest.raises(BaseExceptionGroup) as crashed:
         async with open_hydra(PATIENT, RecordingBroker(exchange), journal_path=path,
                               offload=crash_from(crash_at),
@@ -421,6 +422,8 @@ async def _crash_with_a_patience_intent(exchange: SimExchange, path: Path, *,
             await trio.sleep(crash_at + 1)
             await engine.submit(oats(1))
     assert crashed.group_contains(Crash)
+    if not cancel:
+        return
     trader = exchange.attach(lambda _: None, client_id=1)  # in TWS, while Hydra is down
     (order,) = exchange.open_orders()
     exchange.cancel(trader, order.client_order_id)
@@ -461,3 +464,25 @@ async def test_a_single_order_resumed_near_the_close_ends_its_ladder_before_it(
             done_at = exchange.timestamp(trio.current_time())
     assert broker.sent and not [at for _, at in broker.sent if at >= ct(2, 13, 20)]
     assert done_at < ct(2, 13, 20)
+
+
+async def test_a_resumed_intent_held_for_the_open_ends_at_once_when_hydra_closes(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Its order still working after the crash at 13:05, the intent is resumed at 13:25 in
+    the break, the order adopted and held for the open. Hydra is closed at 13:26: the trader
+    expects no drain spent waiting on it (as for a new held intent) and the adopted order
+    cancelled, not left at the broker unaccounted for."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(hours_params(ct(2, 13)), seed=1) as exchange:
+        await _crash_with_a_patience_intent(exchange, path, crash_at=5 * 60, cancel=False)
+        await trio.sleep_until(exchange.origin + 25 * 60)
+        async with open_hours_engine(exchange, path, PATIENT) as (engine, broker):
+            (resumed,) = engine.adopted
+            await trio.sleep(60)
+        closed = exchange.timestamp(trio.current_time())
+        report = await resumed.wait_done()
+        assert exchange.open_orders() == ()
+    assert [kind for kind, _ in broker.sent] == ["cancel"]
+    assert closed == ct(2, 13, 26) + dt.timedelta(milliseconds=30)  # the cancel confirmed
+    assert report.children[-1].status is OrderStatus.CANCELLED
