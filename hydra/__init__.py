@@ -18,9 +18,10 @@ parses this map and checks every module's imports against it):
   6. _messages, _journal_actor, _child_order,     the actor system
      _worker_reports,
      _sender, _quote_source, _risk_actor,
-     _patience, _twap_actor, _bracket,
+     _patience, _twap_actor, _session_fit, _bracket,
      _supervisor, _publisher, _witness, _recovery,
-     _router, _engine, _market_facts, _open_hydra
+     _router, _front_months, _engine, _market_facts,
+     _open_hydra
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
   8. _fill_report, _fill_plot, _gate,           fill reports, the gate, the model's reports,
      _gate_sessions, _rehearsal_journal, _inbox,  the paper runner, its status region and

@@ -6,8 +6,9 @@ resume, subscribe to events, read statistics. Orders reach the broker only throu
 actor; the engine itself holds only the broker's market view.
 
 A contract naming no month is put in its front month here, before anything is journaled or
-sent (`in_front_month`, with the months decided at start: `decide_front_months`), so the
-journal, the risk book, the broker and the reports all see the same month.
+sent (`in_front_month`, with the months of the trading day by the engine's clock:
+`hydra._front_months`), so the journal, the risk book, the broker and the reports all see the
+same month, and a run that goes on past a roll date trades the new front month.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ._core._front_month import in_front_month
 from ._core._witness import Testimony
 from ._enums import NoteKind, Policy, Side, TradingState
 from ._errors import InvalidValueError
+from ._front_months import FrontMonths
 from ._ids import IntentId, new_intent_id
 from ._journal_actor import JournalClient
 from ._journal_calls import ControlApplied, HealModel, LiveOrders
@@ -80,10 +82,10 @@ class Engine:
         publish: trio.MemorySendChannel[EngineEvent | Subscribe],
         view: EngineView,
         quotes: QuoteSource,
-        front_months: Mapping[str, str],
+        front: FrontMonths,
     ) -> None:
         self._router = router
-        self._front_months = front_months
+        self._front = front
         self._broker = broker
         self._journal = journal
         self._risk = risk
@@ -98,8 +100,12 @@ class Engine:
         return self._router.witness
 
     def in_front_month(self, contract: ContractSpec) -> ContractSpec:
-        """``contract`` in the front month Hydra decided at start, when it names none."""
-        return in_front_month(contract, self._front_months)
+        """``contract`` in its front month today (by the engine's clock), when it names none."""
+        return in_front_month(contract, self._front.today())
+
+    def front_months(self) -> Mapping[str, str]:
+        """Each product's front month today, by the engine's clock ("YYYYMM" by symbol)."""
+        return self._front.today()
 
     @property
     def adopted(self) -> list[IntentHandle]:
@@ -114,7 +120,7 @@ class Engine:
         returns at once with its handle. While its market is closed it waits for the open, or
         is refused (``outside_hours``; an open after ``deadline`` refuses it too), see
         `Router.submit`."""
-        contract = in_front_month(intent.contract, self._front_months)
+        contract = self.in_front_month(intent.contract)
         return await self._router.submit(attrs.evolve(intent, contract=contract),
                                          deadline=deadline)
 
@@ -122,7 +128,7 @@ class Engine:
         """Send an entry with its take-profit and protective stop; the handle reports when the
         bracket is over (the entry ended unfilled, or an exit filled and OCA cancelled the
         other) or when it is cancelled. A bracket naming no month trades its front month."""
-        contract = in_front_month(bracket.contract, self._front_months)
+        contract = self.in_front_month(bracket.contract)
         return await self._router.submit_bracket(attrs.evolve(bracket, contract=contract))
 
     async def was_submitted(self, intent_id: IntentId) -> bool:
@@ -139,7 +145,7 @@ class Engine:
 
         Brackets in the same symbol are cancelled first (their exits would otherwise outlive
         the position they protect and open a new one); this works while HALTED too."""
-        contract = in_front_month(contract, self._front_months)
+        contract = self.in_front_month(contract)
         await self._cancel_brackets(contract.symbol)
         quantity = await self._position(contract)
         if quantity == 0:
@@ -171,7 +177,7 @@ class Engine:
         none), then open what was closed in ``to_expiry`` (both worked with patience). The
         second report is None when nothing of the close filled; a partly filled close rolls
         only what filled."""
-        contract = in_front_month(contract, self._front_months)
+        contract = self.in_front_month(contract)
         if contract.expiry is None:
             raise InvalidValueError("contract", contract.symbol,
                                     "must name the delivery month to roll from")

@@ -92,8 +92,8 @@ class NoteKind(enum.StrEnum):
     CANCEL_REQUESTED = "cancel_requested"  # journaled before the cancel goes to the broker
     ROLL_STARTED = "roll_started"  # a roll's close and open intents, and the target month
     ROLL_INTERRUPTED = "roll_interrupted"  # a restart found a roll whose open never started
-    DELIVERY_WINDOW = "delivery_window"  # at start: a position near or in its delivery window
-    FRONT_MONTHS = "front_months"  # at start: the month an intent naming none trades, by symbol
+    DELIVERY_WINDOW = "delivery_window"  # at start, each trading day: a position near delivery
+    FRONT_MONTHS = "front_months"  # at start, on a change: the month an intent naming none trades
     RISK_STATE = "risk_state"
     RISK_STATE_RESTORED = "risk_state_restored"
     TRADING_DAY = "trading_day"

@@ -5,12 +5,8 @@ runs on gets what they say, and the configured ``[adv]`` and volatility stay as 
 (bars missing, too few, failing, or slower than ``market_facts.wait``) and as the override
 (``[market_facts.override]``). One ``market_facts`` log line per symbol says which was used and
 why. A position held within ``roll_days`` of its delivery window (or in it) is warned about:
-a ``delivery_window`` note in the journal and a log line.
-
-The front months are decided here too, once per start (`decide_front_months`): what an intent,
-bracket, close or roll naming no month trades, for each product whose dates Hydra knows (never
-the broker's own front month, which may already be in its delivery window), journaled as a
-``front_months`` note and logged.
+a ``delivery_window`` note in the journal and a log line (`hydra._front_months`, which decides
+the front months and warns again each trading day).
 """
 
 from __future__ import annotations
@@ -24,12 +20,11 @@ import attrs
 import structlog
 import trio
 
-from ._contracts import BUILT_IN_CONTRACTS, delivery_window_opens
-from ._core._front_month import days_to_delivery_window, front_month, front_months
+from ._contracts import BUILT_IN_CONTRACTS
+from ._core._front_month import front_month
 from ._core._market_stats import market_stats
-from ._core._positions import Position
-from ._enums import NoteKind
 from ._errors import BrokerError, InvalidValueError
+from ._front_months import warn_of_delivery
 from ._journal_actor import JournalClient
 from ._settings import HydraConfig, MarketFactsSettings
 from .brokers import MarketView
@@ -93,7 +88,7 @@ async def read_market_facts(
     whatever the broker does."""
     settings = config.market_facts
     held = [p for p in await broker.positions() if p.quantity]
-    await _warn_of_delivery(held, journal, today=today, roll_days=settings.roll_days)
+    await warn_of_delivery(held, journal, today=today, roll_days=settings.roll_days)
     symbols = sorted(set(config.adv) | {p.contract.symbol for p in held})
     readings = await _read_all(broker, symbols, settings, today=today)
     adv, volatility = dict(config.adv), dict(config.slippage.volatility_bps)
@@ -172,32 +167,3 @@ async def _read_one(broker: MarketView, symbol: str, settings: MarketFactsSettin
                    adv=None if stats.adv is None else Decimal(stats.adv),
                    volatility_bps=stats.volatility_bps, adv_problem=stats.adv_problem,
                    volatility_problem=stats.volatility_problem)
-
-
-async def decide_front_months(journal: JournalClient, *, today: dt.date, roll_days: int,
-                              ) -> dict[str, str]:
-    """The month ("YYYYMM") an intent naming none trades, for each product whose dates Hydra
-    knows, on ``today``: journaled (a ``front_months`` note) and logged, once per start."""
-    months = front_months(BUILT_IN_CONTRACTS.values(), today=today, roll_days=roll_days)
-    details = {"months": months, "today": today.isoformat(), "roll_days": roll_days}
-    await journal.record_note(NoteKind.FRONT_MONTHS, **details)
-    log.info("front_months", **details)
-    return months
-
-
-async def _warn_of_delivery(held: Sequence[Position], journal: JournalClient, *,
-                            today: dt.date, roll_days: int) -> None:
-    """A note and a log line for each position of a month within ``roll_days`` of its
-    delivery window, or in it (of the products whose dates Hydra knows)."""
-    for position in held:
-        symbol, month = position.contract.symbol, position.contract.expiry
-        if month is None or symbol not in BUILT_IN_CONTRACTS:  # no month, or no dates known
-            continue
-        days = days_to_delivery_window(symbol, month, today=today)
-        if days > roll_days:
-            continue
-        details = {"symbol": symbol, "month": month, "quantity": position.quantity,
-                   "window_opens": delivery_window_opens(symbol, month).isoformat(),
-                   "days_to_window": days, "roll_days": roll_days}
-        await journal.record_note(NoteKind.DELIVERY_WINDOW, **details)
-        log.warning("position_in_delivery_window", **details)

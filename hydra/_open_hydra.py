@@ -39,11 +39,12 @@ from ._core._risk_state import RiskSnapshot, restored_account
 from ._engine import Engine
 from ._enums import NoteKind, Side
 from ._errors import JournalWriteError, UnmanagedOrdersError
+from ._front_months import FrontMonths, decide_front_months, run_front_months
 from ._ids import JournalId, OrderIds
 from ._journal import Journal, utc_now
 from ._journal_actor import JournalClient, JournalWrite, Offload, run_in_thread, run_journal
 from ._journal_calls import RiskStateAndSince
-from ._market_facts import decide_front_months, read_market_facts
+from ._market_facts import read_market_facts
 from ._messages import EngineEvent, GiveUp, RiskMessage, SessionDown, Settle
 from ._model_store import ensure_model
 from ._publisher import EngineView, Subscribe, run_publisher
@@ -221,8 +222,8 @@ async def _open_actors(
                                 adopt_unknown=adopt_unknown, now=clock(), publish=publish_send)
     today = trading_day(clock())
     config = await read_market_facts(config, broker, journal, today=today)
-    front_months = await decide_front_months(journal, today=today,
-                                             roll_days=config.market_facts.roll_days)
+    front = FrontMonths(roll_days=config.market_facts.roll_days, clock=clock)
+    front_months = await decide_front_months(journal, front)
     view = EngineView(trading_state=book.trading_state)
     async with trio.open_nursery() as middle:
         risk_send, risk_receive = trio.open_memory_channel[RiskMessage](0)
@@ -255,10 +256,14 @@ async def _open_actors(
                                 order_ids=ids, witness=witness, model=model, clock=clock)
                 engine = Engine(router=router, broker=broker, journal=journal, risk=risk_send,
                                 publish=publish_send, view=view, quotes=quotes,
-                                front_months=front_months)
+                                front=front)
+                await inner.start(functools.partial(
+                    run_front_months, front, months=front_months, journal=journal,
+                    broker=broker))
                 await engine.recover(Recovery(
                     config=config, broker=broker, journal=journal, risk=risk_send, quotes=quotes,
-                    leave_working=router.leaving, seed=seed, order_ids=ids))
+                    leave_working=router.leaving, seed=seed, order_ids=ids,
+                    wait_until_open=router.wait_until_open, clock=clock))
                 try:
                     yield engine
                     await router.drain()

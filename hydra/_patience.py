@@ -158,6 +158,8 @@ class PatienceActor:
         # one order; an order has few events (ack, a status or two, its fills).
         self.events_in, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
         self._placing: trio.MemoryReceiveChannel[OrderAnswer] | None = None  # answer awaited
+        # A modification the risk actor has, its answer awaited: (its price, the answer).
+        self._modifying: tuple[Decimal, trio.MemoryReceiveChannel[OrderAnswer]] | None = None
         self._placed = False  # the order is at the broker (placed here, or adopted)
         self._chased = False  # the market moved against the order: its ladder chased it
 
@@ -173,12 +175,6 @@ class PatienceActor:
         resumed TWAP's first slice takes the slice's patience, and is the intent's final order
         only when the slice is (else its last stage does not take a wide spread)."""
         self.work = attrs.evolve(self.work, settings=slice_work.settings, final=slice_work.final)
-
-    async def _ask(self, make: Callable[[trio.MemorySendChannel[OrderAnswer]], RiskMessage]
-                   ) -> OrderAnswer:
-        send, receive = trio.open_memory_channel[OrderAnswer](1)
-        await self._risk.send(make(send))
-        return await receive.receive()
 
     async def place(self, price: Decimal) -> OrderAnswer:
         work = self.work
@@ -197,12 +193,21 @@ class PatienceActor:
         return answer
 
     async def modify(self, price: Decimal) -> OrderAnswer:
-        answer = await self._ask(lambda reply: ModifyOrder(
-            client_order_id=self.work.client_order_id, limit_price=price, reply=reply,
+        """Move the order to ``price``; the price is the order's once the risk actor has sent
+        the modification (a stop while its answer is awaited is settled by `_settle`)."""
+        send, receive = trio.open_memory_channel[OrderAnswer](1)
+        await self._risk.send(ModifyOrder(
+            client_order_id=self.work.client_order_id, limit_price=price, reply=send,
         ))
+        self._modifying = (price, receive)
+        answer = await receive.receive()
+        self._modifying = None
+        self._modified(price, answer)
+        return answer
+
+    def _modified(self, price: Decimal, answer: OrderAnswer) -> None:
         if not isinstance(answer, Blocked):
             self.child.prices.append(price)
-        return answer
 
     async def wait_done(self) -> None:
         """Apply the order's events until it is done."""
@@ -354,17 +359,35 @@ class PatienceActor:
                 child.block(answer.denials)
             elif answer.dry:
                 child.status, child.reason = OrderStatus.CANCELLED, "dry run"
+        asked = await self._cancel_working(ladder_end=ladder_end)
+        await self._modification_answered()
+        if asked:
+            await self.wait_done()
+
+    async def _cancel_working(self, *, ladder_end: bool) -> bool:
+        """Ask the risk actor to cancel the order unless it is over or left working (by
+        config); False when nothing was asked."""
+        child = self.child
         if child.done or not child.prices:
-            return  # finished, refused, dry, or never sent
+            return False  # finished, refused, dry, or never sent
         if self.work.settings.leave_working or self._leave_working():
             child.status = OrderStatus.LEFT_WORKING
-            return
+            return False
         try:
             await self._risk.send(CancelOrder(client_order_id=self.work.client_order_id,
                                               ladder_end=ladder_end))
         except (trio.BrokenResourceError, trio.ClosedResourceError):
-            return  # the risk actor is gone (Hydra is failing): the journal has the order
-        await self.wait_done()
+            return False  # the risk actor is gone (Hydra is failing): the journal has the order
+        return True
+
+    async def _modification_answered(self) -> None:
+        """Take the answer of a modification the work was stopped in (after the cancel is
+        asked: a cancel overtakes a modification still waiting to be sent, which is then
+        answered as withdrawn): its price is the order's when it went to the broker."""
+        if self._modifying is not None:
+            price, answer = self._modifying
+            self._modifying = None
+            self._modified(price, await answer.receive())
 
 
 async def _why_stopped(stop: trio.Cancelled) -> str:

@@ -26,6 +26,7 @@ was closed. Orders left working on purpose whose intent had finished are adopted
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import random
@@ -40,6 +41,7 @@ from ._bracket import BracketActor
 from ._child_order import ChildOrder
 from ._contracts import ContractSpec
 from ._core._routing import route
+from ._core._sessions import SessionCalendar
 from ._core._twap import chunk_sizes
 from ._enums import OrderStatus, Policy, Side
 from ._ids import ClientOrderId, IntentId, OrderIds
@@ -67,6 +69,7 @@ from ._orders import Fill, OrderIntent
 from ._patience import CANCEL_CONFIRM_SECONDS, LADDER_LENGTH, PatienceActor, Work, run_patience
 from ._quote_source import QuoteSource
 from ._reports import ChildOrderReport
+from ._session_fit import fit_patience, fit_twap
 from ._settings import HydraConfig
 from ._supervisor import resync
 from ._twap_actor import run_twap
@@ -77,6 +80,12 @@ log = structlog.get_logger()
 
 Run = Callable[[Reports], Awaitable[None]]
 """A resumed intent's work: sends a report for every order it works to the channel."""
+
+HeldRun = Callable[[Reports, SessionCalendar | None], Awaitable[None]]
+"""A resumed intent's new work, started once its market is open, with its hours then."""
+
+OpenGate = Callable[[OrderIntent], Awaitable[SessionCalendar | None]]
+"""Waits until the intent's market is open (`Router.wait_until_open`); its hours then."""
 
 
 @attrs.frozen(kw_only=True)
@@ -196,8 +205,11 @@ class Recovery:
         self, *, config: HydraConfig, broker: MarketView, journal: JournalClient,
         risk: trio.MemorySendChannel[RiskMessage], quotes: QuoteSource,
         leave_working: Callable[[], bool], seed: int, order_ids: OrderIds,
+        wait_until_open: OpenGate, clock: Callable[[], dt.datetime],
     ) -> None:
         self._config = config
+        self._wait_until_open = wait_until_open  # held for the open, as a new intent is
+        self._clock = clock  # wall-clock time, against the hours
         self._ids = order_ids
         self._broker = broker
         self._journal = journal
@@ -347,6 +359,28 @@ class Recovery:
                  remaining=order.remaining, policy=work.policy.value)
         return actor, 0.0 if placed_at is None else _seconds(self._now, placed_at)
 
+    async def _when_open(self, intent: OrderIntent, adopted: Sequence[tuple[PatienceActor, float]],
+                         report_to: Reports) -> SessionCalendar | None:
+        """Wait until ``intent``'s market is open (`Router.wait_until_open`, as a new intent
+        is held): its hours then. Stopped while held, each ``adopted`` order is settled first
+        (its actor, started stopped, cancels it, or leaves it working by config) and
+        reported: never left unaccounted for."""
+        try:
+            return await self._wait_until_open(intent)
+        except trio.Cancelled:
+            for actor, elapsed in adopted:
+                with contextlib.suppress(trio.Cancelled):  # the stop already under way
+                    await actor.run(adopted=True, elapsed=elapsed)
+                report_to.send_nowait(actor.child.report())
+            raise
+
+    def _fit_adopted(self, actor: PatienceActor, hours: SessionCalendar | None) -> None:
+        """Shorten an adopted order's ladder to end before the close, as a new one's is."""
+        work = actor.work
+        actor.reschedule(attrs.evolve(work, settings=fit_patience(
+            work.settings, work.quantity, hours=hours, now=self._clock(),
+            max_order_quantity=self._config.risk.max_order_quantity)))
+
     def _policy(self, intent: OrderIntent) -> Policy:
         policy = self._route(intent)
         return Policy.PATIENCE if policy is Policy.TWAP else policy
@@ -365,7 +399,9 @@ class Recovery:
         async def run(report_to: Reports) -> None:
             for pending in cancelling:
                 await pending.run(self._risk, report_to)
+            hours = await self._when_open(history.intent, actors, report_to) if actors else None
             for actor, elapsed in actors:
+                self._fit_adopted(actor, hours)
                 try:
                     await actor.run(adopted=True, elapsed=elapsed)
                 finally:
@@ -486,16 +522,17 @@ class Recovery:
         flatten = intent.intent_id in await self._roll_closes()
 
         async def run(report_to: Reports) -> None:
-            for pending in cancelling:
+            for pending in cancelling:  # at once: a cancel asked for is never held
                 await pending.run(self._risk, report_to)
             if flatten:
                 await self._risk.send(FlattenIntent(intent_id=intent.intent_id))
-            await work_next(report_to)
+            adopted = [] if current is None else [current]
+            await work_next(report_to, await self._when_open(intent, adopted, report_to))
 
         self._add(history, found, run)
 
     def _patience_rest(self, history: _History, current: tuple[PatienceActor, float] | None,
-                       ) -> tuple[Run, dict[str, object]]:
+                       ) -> tuple[HeldRun, dict[str, object]]:
         """The adopted order from its stage, then what was never started: the unstarted
         orders of a chunked intent, or, when no order of it ever reached its ladder's end,
         the whole remaining quantity from the start of the ladder."""
@@ -511,15 +548,19 @@ class Recovery:
             rest = intent.quantity - history.filled
         work = self._work(history, policy=self._policy(intent))
 
-        async def run(report_to: Reports) -> None:
+        async def run(report_to: Reports, hours: SessionCalendar | None) -> None:
             if current is not None:
                 actor, elapsed = current
+                self._fit_adopted(actor, hours)
                 try:
                     await actor.run(adopted=True, elapsed=elapsed)
                 finally:
                     report_to.send_nowait(actor.child.report())
             if rest > 0:
-                await run_patience(attrs.evolve(work, quantity=rest), risk=self._risk,
+                settings = fit_patience(work.settings, rest, hours=hours, now=self._clock(),
+                                        max_order_quantity=limit)
+                await run_patience(attrs.evolve(work, quantity=rest, settings=settings),
+                                   risk=self._risk,
                                    quotes=self._quotes.usable, report_to=report_to,
                                    leave_working=self._leave_working, max_order_quantity=limit,
                                    next_order_id=self._fresh_ids(work, history),
@@ -529,7 +570,7 @@ class Recovery:
         return run, {"resumed_quantity": rest, "ladder_elapsed": stage}
 
     def _twap_plan(self, history: _History, current: tuple[PatienceActor, float] | None,
-                   ) -> tuple[Run, dict[str, object]]:
+                   ) -> tuple[HeldRun, dict[str, object]]:
         """The remaining slices over the rest of the horizon (measured from the intent's
         submission); a working slice is the first of them, worked from its stage."""
         intent = history.intent
@@ -551,7 +592,7 @@ class Recovery:
             work = attrs.evolve(work, client_order_id=current[0].work.client_order_id)
         rng = random.Random(f"{self._seed}:resume:{intent.intent_id}")
 
-        async def run(report_to: Reports) -> None:
+        async def run(report_to: Reports, hours: SessionCalendar | None) -> None:
             async def first_slice(slice_work: Work) -> ChildOrderReport:
                 assert current is not None
                 actor, since = current
@@ -563,7 +604,9 @@ class Recovery:
 
             if quantity <= 0:
                 return
-            await run_twap(work, rng=rng, next_order_id=self._fresh_ids(work, history),
+            plan = fit_twap(quantity, settings=work.settings, rng=rng, hours=hours,
+                            now=self._clock())
+            await run_twap(work, rng=rng, plan=plan, next_order_id=self._fresh_ids(work, history),
                            risk=self._risk, quotes=self._quotes.usable, report_to=report_to,
                            leave_working=self._leave_working,
                            max_order_quantity=self._config.risk.max_order_quantity,

@@ -17,7 +17,6 @@ import random
 from collections.abc import Awaitable, Callable, Iterator
 from decimal import Decimal
 
-import attrs
 import structlog
 import trio
 
@@ -26,7 +25,7 @@ from ._contracts import ContractSpec
 from ._core._model_versions import ModelVersion
 from ._core._routing import participation, route
 from ._core._sessions import SessionCalendar, held_until
-from ._core._twap import TwapPlan, chunk_sizes, plan_twap_in_sessions
+from ._core._twap import TwapPlan
 from ._core._witness import Testimony
 from ._enums import NoteKind, OrderStatus, Policy
 from ._errors import (
@@ -53,13 +52,14 @@ from ._messages import (
 )
 from ._model_store import prediction_note
 from ._orders import OrderIntent
-from ._patience import LADDER_LENGTH, Work, run_patience
+from ._patience import Work, run_patience
 from ._publisher import Subscribe, open_subscription
 from ._quote_source import QuoteSource
 from ._quotes import Quote
 from ._recovery import Resumed
 from ._reports import ChildOrderReport, ExecutionReport
-from ._settings import ExecutionSettings, HydraConfig, OutsideHours
+from ._session_fit import fit_patience, fit_twap
+from ._settings import HydraConfig, OutsideHours
 from ._twap_actor import run_twap
 from ._worker_reports import Reports, collected, open_reports
 from .brokers import MarketView
@@ -158,7 +158,8 @@ class Router:
         self.adopted: list[IntentHandle] = []  # carried on from an earlier run
         self.brackets: set[IntentId] = set()  # a kill leaves their protective legs working
         self._claimed: set[IntentId] = set()  # submissions in progress, not yet journaled
-        self._held: set[IntentId] = set()  # waiting for their market to open, not journaled
+        # Waiting for their market to open: new ones (not journaled) and resumed ones.
+        self._held: set[IntentId] = set()
         self._leaving = False
 
     def every_handle(self) -> list[IntentHandle]:
@@ -240,15 +241,7 @@ class Router:
         intent, why = handle.intent, "cancelled before its market opened"
         try:
             with handle._waiting:
-                while True:
-                    hours = await self._wait_for_open(intent, deadline, hours)
-                    quote = await self._quote_when_up(intent)
-                    # The session came back after the close (a link down all session long):
-                    # held again, for the next open.
-                    if held_until(hours, self._clock(), min_left=MIN_SESSION_LEFT) is None:
-                        break
-                    log.info("intent_waiting_for_open", intent_id=intent.intent_id,
-                             reason="the broker session came back after the close")
+                hours, quote = await self._until_open(intent, deadline, hours)
             if not handle._waiting.cancelled_caught:
                 self._held.discard(intent.intent_id)
                 await self._start(handle, hours, quote)
@@ -262,6 +255,41 @@ class Router:
                                  arrival_mid=Decimal(0), predicted_bps=None, children=())
         handle._finish(report)
         self._publish.send_nowait(IntentFinished(report=report))
+
+    async def _until_open(self, intent: OrderIntent, deadline: dt.datetime | None,
+                          hours: SessionCalendar | None) -> tuple[SessionCalendar | None, Quote]:
+        """Wait for ``intent``'s market to open with the broker session up; the hours and
+        the arrival quote then."""
+        while True:
+            hours = await self._wait_for_open(intent, deadline, hours)
+            quote = await self._quote_when_up(intent)
+            # The session came back after the close (a link down all session long): held
+            # again, for the next open.
+            if held_until(hours, self._clock(), min_left=MIN_SESSION_LEFT) is None:
+                return hours, quote
+            log.info("intent_waiting_for_open", intent_id=intent.intent_id,
+                     reason="the broker session came back after the close")
+
+    async def wait_until_open(self, intent: OrderIntent) -> SessionCalendar | None:
+        """For an intent resumed after a restart, before it prices or sends anything: wait
+        as a new intent is held (without a deadline) until its market is open, then give its
+        hours, each close `CLOSE_MARGIN` early, to fit its work into (None: unknown). Hours
+        the broker cannot give are taken as unknown (logged): nothing is held then."""
+        try:
+            hours = await self._broker.trading_hours(intent.contract)
+            opens = held_until(hours, self._clock(), min_left=MIN_SESSION_LEFT)
+            if opens is not None:
+                log.info("intent_waiting_for_open", intent_id=intent.intent_id,
+                         opens=opens.isoformat(), resumed=True)
+                self._held.add(intent.intent_id)
+                try:
+                    hours, _ = await self._until_open(intent, None, hours)
+                finally:
+                    self._held.discard(intent.intent_id)
+        except HydraError as e:
+            log.warning("resumed_hours_unknown", intent_id=intent.intent_id, reason=str(e))
+            return None
+        return None if hours is None else hours.ending_early(CLOSE_MARGIN)
 
     async def _wait_for_open(self, intent: OrderIntent, deadline: dt.datetime | None,
                              hours: SessionCalendar | None) -> SessionCalendar | None:
@@ -323,12 +351,11 @@ class Router:
         self.handles[intent.intent_id] = handle
         now, plan = self._clock(), None
         hours = None if hours is None else hours.ending_early(CLOSE_MARGIN)
-        if hours is not None and hours.is_open(now):  # fitted into the session (and sessions)
-            if policy is Policy.TWAP:
-                plan = plan_twap_in_sessions(intent.quantity, settings=settings, rng=rng,
-                                             start=now, calendar=hours)
-            else:
-                settings = self._fit_patience(settings, intent.quantity, hours, now)
+        if policy is Policy.TWAP:  # fitted into the session (and sessions)
+            plan = fit_twap(intent.quantity, settings=settings, rng=rng, hours=hours, now=now)
+        else:
+            settings = fit_patience(settings, intent.quantity, hours=hours, now=now,
+                                    max_order_quantity=self._config.risk.max_order_quantity)
         work = Work(
             intent_id=intent.intent_id, client_order_id=self._ids.for_intent(intent.intent_id, 1),
             contract=intent.contract, side=intent.side, quantity=intent.quantity,
@@ -339,17 +366,6 @@ class Router:
                  quantity=intent.quantity, arrival_mid=str(quote.mid))
         twap = (rng, plan) if policy is Policy.TWAP else None
         self._nursery.start_soon(self._work, handle, work, twap)
-
-    def _fit_patience(self, settings: ExecutionSettings, quantity: int,
-                      hours: SessionCalendar, now: dt.datetime) -> ExecutionSettings:
-        """``settings`` with the patience shortened so that every ladder (one per order the
-        order-quantity limit makes of ``quantity``) ends, and its rest is cancelled, before
-        the session closes: nothing is repriced or sent while the market is closed."""
-        close = hours.close_of(now)
-        assert close is not None
-        orders = len(chunk_sizes(quantity, self._config.risk.max_order_quantity))
-        fits = (close - now).total_seconds() / LADDER_LENGTH / orders
-        return attrs.evolve(settings, patience=min(settings.patience, fits))
 
     async def _check_fits(self, intent: OrderIntent) -> None:
         """Refuse, before anything is journaled or sent, an intent that could never fit the
@@ -491,8 +507,9 @@ class Router:
 
     async def drain(self) -> None:
         """Wait up to the drain timeout for every intent to finish."""
-        for intent_id in list(self._held):  # not started: nothing to drain
-            self.handles[intent_id].cancel()
+        for handle in self.every_handle():  # waiting for the open: nothing to drain
+            if handle.intent.intent_id in self._held:
+                handle.cancel()
         with trio.move_on_after(self._config.shutdown.drain_timeout):
             for handle in [*self.handles.values(), *self.adopted]:
                 await handle.wait_done()

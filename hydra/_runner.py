@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import attrs
@@ -24,8 +24,16 @@ from ._inbox import ControlRequest, KillRequest, ResumeRequest, parse_inbox_line
 from ._inbox_reader import InboxLine, InboxReader
 from ._messages import EngineEvent, SessionChanged
 from ._orders import OrderIntent
+from ._router import IntentHandle
 from ._schedule import DailySchedule
-from ._strategy_hook import Hook, StrategyContext, ask_hook, runs_in_thread, timed_out
+from ._strategy_hook import (
+    Holdings,
+    Hook,
+    StrategyContext,
+    ask_hook,
+    runs_in_thread,
+    timed_out,
+)
 from .brokers import Broker
 
 log = structlog.get_logger()
@@ -36,15 +44,17 @@ INBOX_POLL_SECONDS = 1.0
 Clock = Callable[[], dt.datetime]
 
 
-async def submit_logged(engine: Engine, intent: OrderIntent, *, source: str) -> None:
-    """Submit ``intent``; an intent Hydra refuses is logged, not fatal to the runner."""
+async def submit_logged(engine: Engine, intent: OrderIntent, *, source: str,
+                        ) -> IntentHandle | None:
+    """Submit ``intent``; an intent Hydra refuses is logged, not fatal to the runner (None)."""
     if await engine.was_submitted(intent.intent_id):
         log.info("intent_already_journaled", intent_id=intent.intent_id, source=source)
-        return
+        return None
     try:
-        await engine.submit(intent)
+        return await engine.submit(intent)
     except HydraError as e:
         log.error("intent_refused", intent_id=intent.intent_id, source=source, error=str(e))
+        return None
 
 
 @attrs.frozen(kw_only=True)
@@ -74,7 +84,11 @@ async def run_schedule(
                         f" ({e})")
             continue
         try:
-            context = StrategyContext(now=moment, positions=types.MappingProxyType(positions))
+            context = StrategyContext(
+                now=moment, positions=types.MappingProxyType(_net(positions)),
+                positions_by_month=types.MappingProxyType(
+                    {s: types.MappingProxyType(months) for s, months in positions.items()}),
+                front_months=types.MappingProxyType(dict(engine.front_months())))
             intents = await _ask_within(limits.timeout, hook, context, strategy=name,
                                         limiter=thread)
         except HookFailedError as e:
@@ -85,8 +99,33 @@ async def run_schedule(
             continue
         failures = 0
         log.info("strategy_ran", hook=name, intents=len(intents))
-        for intent in intents:
-            await submit_logged(engine, intent, source=name)
+        await _submit_closes_first(engine, intents, held=positions,
+                                   front_months=context.front_months, source=name)
+
+
+async def _submit_closes_first(engine: Engine, intents: list[OrderIntent], *, held: Holdings,
+                               front_months: Mapping[str, str], source: str) -> None:
+    """Submit ``intents``: first those that close a position in a month other than its
+    product's front month, then, once they are over, the others (the position limit counts a
+    position until its close fills: a target's roll sells the old month, then buys the new)."""
+    closes = [i for i in intents if _closes(i, held, front_months)]
+    handles = [await submit_logged(engine, intent, source=source) for intent in closes]
+    for handle in handles:
+        if handle is not None:
+            await handle.wait_done()
+    for intent in intents:
+        if intent not in closes:
+            await submit_logged(engine, intent, source=source)
+
+
+def _closes(intent: OrderIntent, held: Holdings, front_months: Mapping[str, str]) -> bool:
+    """True when ``intent`` reduces, at most to flat, a position held in a month other than
+    its product's front month."""
+    symbol, month = intent.contract.symbol, intent.contract.expiry
+    if month is None or month == front_months.get(symbol):
+        return False
+    position = held.get(symbol, {}).get(month, 0)
+    return position * intent.signed_quantity < 0 and intent.quantity <= abs(position)
 
 
 async def _ask_within(seconds: float, hook: Hook, context: StrategyContext, *, strategy: str,
@@ -97,12 +136,20 @@ async def _ask_within(seconds: float, hook: Hook, context: StrategyContext, *, s
     raise timed_out(seconds, in_thread=runs_in_thread(hook), earlier_running=earlier_running)
 
 
-async def _positions(broker: Broker) -> dict[str, int]:
-    positions: dict[str, int] = {}
+async def _positions(broker: Broker) -> dict[str, dict[str | None, int]]:
+    """The broker's positions by symbol and month (None: the broker names no month)."""
+    positions: dict[str, dict[str | None, int]] = {}
     for position in await broker.positions():
-        symbol = position.contract.symbol
-        positions[symbol] = positions.get(symbol, 0) + position.quantity
+        months = positions.setdefault(position.contract.symbol, {})
+        if position.quantity:
+            month = position.contract.expiry
+            months[month] = months.get(month, 0) + position.quantity
     return positions
+
+
+def _net(positions: Holdings) -> dict[str, int]:
+    """Each symbol's position summed over its months."""
+    return {symbol: sum(months.values()) for symbol, months in positions.items()}
 
 
 async def _hook_failed(engine: Engine, name: str, reason: str, *, failures: int,

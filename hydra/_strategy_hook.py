@@ -2,9 +2,12 @@
 
 The hook is called as ``hook(context)`` with a `StrategyContext` and returns either target
 positions (a mapping of symbol to signed contracts) or intents (an iterable of `OrderIntent`).
-Targets become intents for the difference from the broker's position, worked by Hydra and
-named for the hook: their ``strategy`` is the function's name. Intents the hook makes itself
-keep their own ``strategy``.
+A symbol's target is the position to hold in its front month, and every other month of it is
+closed (a systematic trader's one position per product, rolled out of a month near delivery
+as the front month moves on): targets become intents for the difference from the broker's
+position in the front month, and for the whole position of every other month held, worked by
+Hydra and named for the hook: their ``strategy`` is the function's name. Intents the hook
+makes itself keep their own ``strategy``.
 
 `ask_hook` keeps the engine safe from the hook: a plain function runs in a worker thread, an
 ``async def`` one in Trio, both under one deadline. A thread cannot be killed: one still
@@ -19,13 +22,14 @@ import importlib
 import inspect
 import os
 import sys
+import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
 import trio
 
-from ._contracts import contract_for
+from ._contracts import ContractSpec, contract_for
 from ._enums import Side
 from ._errors import HookFailedError, InvalidValueError
 from ._orders import OrderIntent
@@ -34,12 +38,22 @@ REASON_LENGTH = 200
 """The longest reason a failed call is journaled with (a hook's message may be a page)."""
 
 
+Holdings = Mapping[str, Mapping[str | None, int]]
+"""The broker's positions by symbol and month ("YYYYMM"; None when the broker names none)."""
+
+NO_MONTHS: Mapping[str, str] = types.MappingProxyType({})
+
+
 @attrs.frozen(kw_only=True)
 class StrategyContext:
-    """What the hook is told: the time and the broker's positions (symbol → contracts)."""
+    """What the hook is told: the time, the broker's positions (symbol → contracts, summed
+    over months), the same by month (symbol → month → contracts) and each product's front
+    month, where its target is held (symbol → "YYYYMM")."""
 
     now: dt.datetime
     positions: Mapping[str, int]
+    positions_by_month: Holdings = attrs.field(factory=lambda: types.MappingProxyType({}))
+    front_months: Mapping[str, str] = NO_MONTHS
 
 
 Hook = Callable[[StrategyContext], Any]
@@ -76,7 +90,8 @@ async def ask_hook(
     except (Exception, SystemExit) as e:  # the user's code may fail in any way, sys.exit too
         raise HookFailedError(f"raised {one_line(e)}") from e
     try:
-        return intents_from(answer, positions=context.positions, strategy=strategy)
+        return intents_from(answer, positions=context.positions_by_month, strategy=strategy,
+                            front_months=context.front_months)
     except InvalidValueError as e:
         raise HookFailedError(f"bad answer: {one_line(e, named=False)}") from e
     except Exception as e:  # the answer's own code (a repr, a hash) may fail as it is read
@@ -134,10 +149,19 @@ def one_line(error: BaseException, *, named: bool = True) -> str:
     return text if len(text) <= REASON_LENGTH else text[:REASON_LENGTH - 1] + "…"
 
 
-def intents_from(answer: Any, *, positions: Mapping[str, int], strategy: str) -> list[OrderIntent]:
-    """The intents a hook's answer asks for: its intents, or orders toward its targets."""
+def intents_from(answer: Any, *, positions: Holdings, strategy: str,
+                 front_months: Mapping[str, str] = NO_MONTHS) -> list[OrderIntent]:
+    """The intents a hook's answer asks for: its intents, or orders toward its targets (see
+    `toward_target`)."""
     if isinstance(answer, Mapping):
-        return _toward_targets(answer, positions=positions, strategy=strategy)
+        intents = []
+        for symbol, target in answer.items():
+            if isinstance(target, bool) or not isinstance(target, int):
+                raise InvalidValueError(f"target {symbol}", target, "must be a whole number")
+            intents += toward_target(contract_for(symbol), target,
+                                     held=positions.get(symbol, {}),
+                                     front=front_months.get(symbol), strategy=strategy)
+        return intents
     if isinstance(answer, Iterable) and not isinstance(answer, str | bytes):
         intents = list(answer)
         for item in intents:
@@ -148,17 +172,22 @@ def intents_from(answer: Any, *, positions: Mapping[str, int], strategy: str) ->
                             "must be target positions (symbol → contracts) or intents")
 
 
-def _toward_targets(
-    targets: Mapping[Any, Any], *, positions: Mapping[str, int], strategy: str
-) -> list[OrderIntent]:
-    intents = []
-    for symbol, target in targets.items():
-        if isinstance(target, bool) or not isinstance(target, int):
-            raise InvalidValueError(f"target {symbol}", target, "must be a whole number")
-        difference = target - positions.get(symbol, 0)
-        if difference:
-            intents.append(OrderIntent(
-                contract=contract_for(symbol), side=Side.BUY if difference > 0 else Side.SELL,
-                quantity=abs(difference), strategy=strategy,
-            ))
+def toward_target(spec: ContractSpec, target: int, *, held: Mapping[str | None, int],
+                  front: str | None, strategy: str) -> list[OrderIntent]:
+    """Orders that close every month of ``spec`` held other than ``front``, then bring the
+    front month (with a position the broker names no month of) to ``target``. With no
+    ``front`` known, every month named is closed and the target worked in no month (the
+    engine's front month)."""
+    intents = [_order(spec.for_month(month), -quantity, strategy)
+               for month, quantity in sorted((m, q) for m, q in held.items()
+                                             if m is not None and m != front and q)]
+    difference = target - sum(q for m, q in held.items() if m in (front, None))
+    if difference:
+        intents.append(_order(spec if front is None else spec.for_month(front), difference,
+                              strategy))
     return intents
+
+
+def _order(contract: ContractSpec, signed_quantity: int, strategy: str) -> OrderIntent:
+    return OrderIntent(contract=contract, side=Side.BUY if signed_quantity > 0 else Side.SELL,
+                       quantity=abs(signed_quantity), strategy=strategy)

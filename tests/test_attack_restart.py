@@ -211,6 +211,10 @@ async def test_slices_cancelled_mid_modify_during_the_drain_are_never_modified_a
         if action == "cancel":
             cancelled.add(coid)
     assert [c.status for r in reports for c in r.children] == [OrderStatus.CANCELLED] * 2
+    # The modification sent is in its slice's report; the one withdrawn by the cancel is not.
+    modified = {coid for action, coid in broker.calls if action == "modify"}
+    assert {c.client_order_id for r in reports for c in r.children
+            if len(c.prices) == 2} == modified
 
 
 async def test_an_execution_of_an_order_whose_ack_the_journal_lost_is_booked_once(
@@ -359,17 +363,14 @@ def _slow_writes(*kinds: NoteKind, started: trio.Event) -> Callable[[Any], Any]:
     return offload
 
 
-@pytest.mark.xfail(strict=True, reason="the patience actor records a modification's price only "
-                   "when its answer comes; one cut off by the drain's deadline is sent but lost "
-                   "from the report (hydra/_patience.py, outside this branch)")
 async def test_a_slice_stepped_as_the_drain_ends_reports_the_price_it_was_cancelled_at(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
     """A TWAP's first slice (a bid at 349.50) steps to 349.75 at 400/7 s, during a close with
     a drain of 0.5 s (the first stop signal); the modify note takes a second to write, so the
     drain's deadline cancels the slice while its modification is in flight. The modification
-    still goes out (then the cancel): the order is cancelled at 349.75, but the slice's
-    report shows only 349.50."""
+    still goes out (then the cancel): the order is cancelled at 349.75, and the trader
+    expects the slice's report to show that price too, not only 349.50."""
     path = tmp_path / "j.sqlite"
     started = trio.Event()
     config = HydraConfig(execution=TWAP_SLOW, shutdown=ShutdownSettings(drain_timeout=0.5))

@@ -102,8 +102,6 @@ class HeldInDecember:
         return (Position(contract=OATS.for_month("202612"), quantity=3),)
 
 
-@pytest.mark.xfail(strict=True, reason="a hook's target is compared with the symbol's positions "
-                   "summed over months, but worked in the front month: target 0 opens a spread")
 async def test_a_flat_target_leaves_no_month_open() -> None:
     """On 2026-12-01 the trader holds +3 ZOZ6 (first notice was 30 November) and the hook asks
     for ``{"ZO": 0}``. The trader expects to end flat in every oats month; the runner instead
@@ -138,8 +136,6 @@ async def test_the_simulated_gateways_hours_follow_its_clock(
     assert hours is not None and hours.covers(now)
 
 
-@pytest.mark.xfail(strict=True, reason="the front month is decided once at start: a run that goes "
-                   "on past the roll date keeps opening positions in the month in delivery")
 async def test_a_run_past_the_roll_date_trades_the_new_front_month(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
@@ -163,8 +159,6 @@ async def test_a_run_past_the_roll_date_trades_the_new_front_month(
     assert handle.intent.contract.expiry == "202507"
 
 
-@pytest.mark.xfail(strict=True, reason="a TWAP resumed after a restart in the break ignores the "
-                   "hours: its remaining slices are sent while the market is closed")
 async def test_a_carried_twap_resumed_in_the_break_waits_for_the_open(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:

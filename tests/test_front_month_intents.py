@@ -1,5 +1,6 @@
-"""What an intent, bracket, close or roll naming no month trades: Hydra's front month, decided
-once at start, through the simulator and through IBBroker against the simulated gateway.
+"""What an intent, bracket, close or roll naming no month trades: Hydra's front month of the
+day (tests/test_front_months.py follows a run past a roll date), through the simulator and
+through IBBroker against the simulated gateway.
 
 On 2025-04-28 the nearest oats month, ZOK5, is two days from its first notice (2025-04-30):
 it is what the broker gives for "ZO" alone, and what Hydra must not trade. ZON5 is Hydra's."""

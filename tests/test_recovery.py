@@ -12,6 +12,8 @@ from typing import Any
 import attrs
 import pytest
 import trio
+import trio.testing
+from structlog.testing import capture_logs
 
 from hydra import (
     OATS,
@@ -27,6 +29,7 @@ from hydra._bracket import BracketIntent
 from hydra._ids import IntentId, client_order_id_for, unstamped
 from hydra._journal import EventKind, Journal
 from hydra._messages import IntentFinished
+from hydra._open_hydra import open_hydra
 from hydra._settings import Distance, RestartSettings, ShutdownSettings
 from hydra.sim import (
     Disconnect,
@@ -39,6 +42,7 @@ from hydra.sim import (
 )
 from tests.journal_surgery import Crash, crash_from, crash_once
 from tests.simulated import open_engine, quiet_oats
+from tests.test_sessions import RecordingBroker, ct, hours_params, oats, open_hours_engine
 
 TWAP = ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.0)
 
@@ -397,3 +401,88 @@ async def test_a_resumed_intent_can_be_cancelled_by_its_id(
         assert exchange.open_orders() == ()
     assert report.filled < 15
     assert exchange.statistics().orders == 2  # slice 3 never sent
+
+
+# --- a resumed intent and the session hours ------------------------------------------------
+
+PATIENT = HydraConfig(execution=ExecutionSettings(patience=600.0))
+
+
+async def _crash_with_a_patience_intent(exchange: SimExchange, path: Path, *,
+                                        crash_at: float, cancel: bool = True) -> None:
+    """A run that submits a 2-lot patience intent at once and dies ``crash_at`` seconds in
+    (at a later submission's journal look-up), its intent unfinished; the trader then cancels
+    its order at the broker (unless not ``cancel``), so a restart works the whole intent
+    again with a new order."""
+    with pytest.raises(BaseExceptionGroup) as crashed:
+        async with open_hydra(PATIENT, RecordingBroker(exchange), journal_path=path,
+                              offload=crash_from(crash_at),
+                              clock=lambda: exchange.timestamp(trio.current_time())) as engine:
+            await engine.submit(oats(2, intent_id=IntentId("single")))
+            await trio.sleep(crash_at + 1)
+            await engine.submit(oats(1))
+    assert crashed.group_contains(Crash)
+    if not cancel:
+        return
+    trader = exchange.attach(lambda _: None, client_id=1)  # in TWS, while Hydra is down
+    (order,) = exchange.open_orders()
+    exchange.cancel(trader, order.client_order_id)
+    exchange.detach(trader)
+
+
+async def test_a_single_order_resumed_in_the_break_waits_for_the_open(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """A patience intent submitted at 13:00 is cut off by a crash at 13:05; Hydra is
+    restarted at 13:25, in the break. The trader expects the resumed intent held as a new
+    one is: nothing sent until 19:00, its first order placed at 19:00:00 exactly."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(hours_params(ct(2, 13)), seed=1) as exchange:
+        await _crash_with_a_patience_intent(exchange, path, crash_at=5 * 60)
+        await trio.sleep_until(exchange.origin + 25 * 60)
+        with capture_logs() as logs:
+            async with open_hours_engine(exchange, path, PATIENT) as (_, broker):
+                await trio.sleep(6 * 3600)
+    assert broker.sent[0] == ("place", ct(2, 19))
+    (held,) = [e for e in logs if e["event"] == "intent_waiting_for_open"]
+    assert (held["intent_id"], held["opens"], held["resumed"]) == (
+        "single", ct(2, 19).astimezone(dt.UTC).isoformat(), True)
+
+
+async def test_a_single_order_resumed_near_the_close_ends_its_ladder_before_it(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Restarted at once after a crash at 13:10, the resumed intent has less than its
+    ladder (600 s patience, 1050 s) before the 13:20 close: the trader expects it shortened,
+    as a new intent's is, so that nothing is sent from the close until the 19:00 open."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(hours_params(ct(2, 13)), seed=1) as exchange:
+        await _crash_with_a_patience_intent(exchange, path, crash_at=10 * 60)
+        async with open_hours_engine(exchange, path, PATIENT) as (engine, broker):
+            (resumed,) = engine.adopted
+            await resumed.wait_done()
+            done_at = exchange.timestamp(trio.current_time())
+    assert broker.sent and not [at for _, at in broker.sent if at >= ct(2, 13, 20)]
+    assert done_at < ct(2, 13, 20)
+
+
+async def test_a_resumed_intent_held_for_the_open_ends_at_once_when_hydra_closes(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Its order still working after the crash at 13:05, the intent is resumed at 13:25 in
+    the break, the order adopted and held for the open. Hydra is closed at 13:26: the trader
+    expects no drain spent waiting on it (as for a new held intent) and the adopted order
+    cancelled, not left at the broker unaccounted for."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(hours_params(ct(2, 13)), seed=1) as exchange:
+        await _crash_with_a_patience_intent(exchange, path, crash_at=5 * 60, cancel=False)
+        await trio.sleep_until(exchange.origin + 25 * 60)
+        async with open_hours_engine(exchange, path, PATIENT) as (engine, broker):
+            (resumed,) = engine.adopted
+            await trio.sleep(60)
+        closed = exchange.timestamp(trio.current_time())
+        report = await resumed.wait_done()
+        assert exchange.open_orders() == ()
+    assert [kind for kind, _ in broker.sent] == ["cancel"]
+    assert closed == ct(2, 13, 26) + dt.timedelta(milliseconds=30)  # the cancel confirmed
+    assert report.children[-1].status is OrderStatus.CANCELLED

@@ -15,13 +15,14 @@ import pytest
 import trio
 from structlog.testing import capture_logs
 
-from hydra import OATS, Engine, OrderIntent, Policy, SessionChanged, Side
+from hydra import OATS, Engine, HydraConfig, OrderIntent, Policy, SessionChanged, Side
 from hydra._inbox import resume_line
 from hydra._journal import EventKind, Journal
 from hydra._journal_records import read_journal
-from hydra._runner import HookLimits, run_inbox, run_schedule
+from hydra._runner import HookLimits, _closes, run_inbox, run_schedule
 from hydra._schedule import DailySchedule, parse_days
-from hydra.sim import Disconnect, SimBroker, SimExchange, open_sim_exchange
+from hydra._settings import ExecutionSettings, RiskLimits
+from hydra.sim import Disconnect, MarketParams, SimBroker, SimExchange, SimParams, open_sim_exchange
 from tests.simulated import journal_notes, open_engine, quiet_oats
 from tests.strategy_fixture import daily_targets
 
@@ -465,3 +466,66 @@ async def test_an_async_hook_past_its_deadline_is_cancelled_at_exactly_the_deadl
     assert cancelled_at == [FIRST_CALL + 20]
     (error,) = journal_notes(path, "hook_error")
     assert error["reason"] == "no answer within 20 s; cancelled"
+
+
+async def test_a_target_rolls_the_position_out_of_a_month_near_delivery(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Long 1 ZOK5 from Thursday 2025-04-24, when it is the front month. At Friday's 08:35
+    the front month is ZON5 (ZOK5's first notice, 30 April, is 5 days off) and the hook asks
+    for +1 ZO, which it holds: the trader expects it rolled (sell the ZOK5, then buy a ZON5:
+    with a position limit of 1, not both at once), not left in the month going to delivery,
+    and the hook told what it holds by month."""
+    start = dt.datetime(2025, 4, 24, 14, 30, tzinfo=dt.UTC)
+    params = SimParams(
+        markets=tuple(MarketParams.oats(contract=OATS.for_month(m), adv=0, daily_volatility=0.0,
+                                        spread_ticks=((1, 1.0),)) for m in ("202505", "202507")),
+        session_start=start, ack_latency=0.001, fill_latency=0.001)
+    told: list[Any] = []
+
+    async def hook(context: Any) -> dict[str, int]:
+        told.append((dict(context.positions), {s: dict(m) for s, m in
+                                               context.positions_by_month.items()},
+                     dict(context.front_months)))
+        return {"ZO": 1}
+
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(params, seed=1) as exchange:
+        broker = SimBroker(exchange)
+        await broker.connect()
+        async with open_engine(exchange, path, HydraConfig(
+                execution=ExecutionSettings(patience=0.2), risk=RiskLimits(max_position=1)),
+                ) as engine, trio.open_nursery() as nursery:
+            bought = await engine.submit(OrderIntent(contract=OATS.for_month("202505"),
+                                                     side=Side.BUY, quantity=1))
+            assert (await bought.wait_done()).filled == 1
+            nursery.start_soon(functools.partial(
+                run_schedule, engine, broker, hook=hook, name="desk", schedule=EVERY_DAY,
+                now=lambda: exchange.timestamp(trio.current_time()),
+                limits=HookLimits(timeout=30.0, max_failures=3)))
+            await trio.sleep(86400)
+            nursery.cancel_scope.cancel(reason="test over")
+        held = {p.contract.expiry: p.quantity for p in exchange.positions()}
+    assert told == [({"ZO": 1}, {"ZO": {"202505": 1}}, {"ZO": "202507", "HE": "202505"})]
+    assert [(i["contract"]["expiry"], i["side"], i["quantity"], i["strategy"])
+            for i in _intents(path)][1:] == [("202505", "SELL", 1, "desk"),
+                                             ("202507", "BUY", 1, "desk")]
+    assert {m: q for m, q in held.items() if q} == {"202507": 1}
+
+
+def test_only_an_intent_closing_a_month_other_than_the_front_goes_first() -> None:
+    """Held +3 ZOZ6 with ZOH7 the front month: selling up to 3 ZOZ6 closes it (it goes
+    first); selling 4 (a reversal), buying ZOZ6, the front month's orders and a month not
+    held (a spread's leg) are not held back."""
+    held = {"ZO": {"202612": 3}}
+    front = {"ZO": "202703"}
+
+    def order(month: str | None, side: Side, quantity: int) -> OrderIntent:
+        contract = OATS if month is None else OATS.for_month(month)
+        return OrderIntent(contract=contract, side=side, quantity=quantity)
+
+    assert [_closes(o, held, front) for o in (
+        order("202612", Side.SELL, 3), order("202612", Side.SELL, 1),
+        order("202612", Side.SELL, 4), order("202612", Side.BUY, 1),
+        order("202703", Side.SELL, 1), order(None, Side.SELL, 1),
+        order("202705", Side.SELL, 1))] == [True, True, False, False, False, False, False]

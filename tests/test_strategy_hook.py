@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import trio
 import trio.testing
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hydra import OATS, InvalidValueError, OrderIntent, Side
 from hydra._errors import HookFailedError
@@ -21,16 +23,64 @@ from hydra._strategy_hook import StrategyContext, ask_hook, intents_from, load_h
 
 
 def test_targets_become_orders_for_the_difference() -> None:
-    """Targets of +5 ZO from +2 buy 3; a target equal to the position sends nothing."""
-    intents = intents_from({"ZO": 5, "HE": -1}, positions={"ZO": 2, "HE": -1}, strategy="s")
+    """Targets of +5 ZO from +2 in its front month buy 3 of it; a target equal to the
+    position sends nothing."""
+    intents = intents_from({"ZO": 5, "HE": -1}, positions={"ZO": {"202703": 2},
+                                                           "HE": {"202612": -1}},
+                           front_months={"ZO": "202703", "HE": "202612"}, strategy="s")
     (buy,) = intents
-    assert (buy.contract, buy.side, buy.quantity, buy.strategy) == (OATS, Side.BUY, 3, "s")
+    assert (buy.contract, buy.side, buy.quantity, buy.strategy) == (
+        OATS.for_month("202703"), Side.BUY, 3, "s")
 
 
 def test_a_target_below_the_position_sells() -> None:
     """A flat target from a long sells the whole position."""
-    (sell,) = intents_from({"ZO": 0}, positions={"ZO": 4}, strategy="s")
-    assert (sell.side, sell.quantity) == (Side.SELL, 4)
+    (sell,) = intents_from({"ZO": 0}, positions={"ZO": {"202703": 4}},
+                           front_months={"ZO": "202703"}, strategy="s")
+    assert (sell.contract.expiry, sell.side, sell.quantity) == ("202703", Side.SELL, 4)
+
+
+def test_a_target_is_held_in_the_front_month_and_every_other_month_is_closed() -> None:
+    """+3 ZOZ6 (in delivery) and -1 ZOK7 with a target of +2 and ZOH7 the front month:
+    sell the 3 ZOZ6, buy back the ZOK7, buy 2 ZOH7 (a roll, not a spread)."""
+    intents = intents_from({"ZO": 2}, positions={"ZO": {"202612": 3, "202705": -1}},
+                           front_months={"ZO": "202703"}, strategy="s")
+    assert [(i.contract.expiry, i.signed_quantity) for i in intents] == [
+        ("202612", -3), ("202705", 1), ("202703", 2)]
+
+
+def test_a_position_the_broker_names_no_month_of_counts_as_the_front_months() -> None:
+    """+2 in no month and +1 in the front month, target +3: nothing to do."""
+    assert intents_from({"ZO": 3}, positions={"ZO": {None: 2, "202703": 1}},
+                        front_months={"ZO": "202703"}, strategy="s") == []
+
+
+def test_with_no_front_month_known_every_month_held_is_closed() -> None:
+    """Without the front month, +3 ZOZ6 and a target of +1: sell the 3 ZOZ6, buy 1 in no
+    month (the engine puts it in its front month)."""
+    intents = intents_from({"ZO": 1}, positions={"ZO": {"202612": 3}}, strategy="s")
+    assert [(i.contract.expiry, i.signed_quantity) for i in intents] == [
+        ("202612", -3), (None, 1)]
+
+
+@given(held=st.dictionaries(st.sampled_from([None, "202612", "202703", "202705"]),
+                            st.integers(-5, 5), max_size=4),
+       target=st.integers(-5, 5), front=st.sampled_from([None, "202703"]))
+def test_targets_leave_the_target_in_the_front_month_and_nothing_elsewhere(
+    held: dict[str | None, int], target: int, front: str | None,
+) -> None:
+    """Whatever is held, after the orders the front month (with no month) holds the target
+    and every other month is flat."""
+    intents = intents_from({"ZO": target}, positions={"ZO": held},
+                           front_months={} if front is None else {"ZO": front}, strategy="s")
+    after = {(front if month is None else month): 0 for month in held}
+    for month, quantity in held.items():
+        after[front if month is None else month] += quantity
+    for intent in intents:
+        month = intent.contract.expiry
+        after[month] = after.get(month, 0) + intent.signed_quantity
+    assert after.pop(front, 0) == target
+    assert {m: q for m, q in after.items() if q} == {}
 
 
 def test_intents_pass_through() -> None:
