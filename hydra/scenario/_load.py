@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from .._bracket import BracketIntent
-from .._config import config_from_table, key_path
+from .._config import config_from_table
 from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
+from .._converter import key_path
 from .._enums import Policy, Side
 from .._errors import ConfigError, InvalidValueError
 from .._ids import IntentId

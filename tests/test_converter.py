@@ -1,0 +1,105 @@
+"""Tests for hydra._converter: one converter between Hydra's values and plain data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hydra._contracts import OATS
+from hydra._converter import structure, unstructure
+from hydra._enums import Side
+from hydra._errors import ConfigError
+from hydra._settings import Distance, DistanceUnit, ExecutionSettings, HydraConfig
+
+SECTIONS = [field.name for field in attrs.fields(HydraConfig)]
+
+distances = st.builds(
+    Distance, unit=st.sampled_from(list(DistanceUnit)),
+    value=st.decimals(min_value=0, max_value=10_000, places=4, allow_nan=False))
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_every_config_section_round_trips(section: str) -> None:
+    """Each section of the default configuration, made plain data, structures back equal."""
+    value = getattr(HydraConfig(), section)
+    cls = type(value) if attrs.has(type(value)) else None
+    plain = unstructure(HydraConfig())[section]
+    json.dumps(plain)  # plain data indeed
+    if cls is not None:
+        assert structure(plain, cls) == value
+
+
+def test_whole_config_round_trips_through_json() -> None:
+    """The configuration as JSON text and back is the same configuration."""
+    config = HydraConfig(strategies={"momo": ExecutionSettings(patience=5.0)},
+                         adv={"ZO": 10, "HE": 20})
+    assert structure(json.loads(json.dumps(unstructure(config))), HydraConfig) == config
+
+
+@given(distances)
+def test_distance_round_trips_exactly(distance: Distance) -> None:
+    """A distance goes out as its one-key table, the amount as exact text, and comes back."""
+    plain = unstructure(distance)
+    assert plain == {distance.unit.value: str(distance.value)}
+    assert structure(plain, Distance) == distance
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=6),
+       st.sampled_from(list(Side)), st.datetimes(timezones=st.just(dt.UTC)))
+def test_values_go_out_as_json_text(price: Decimal, side: Side, when: dt.datetime) -> None:
+    """Decimals go out as exact strings, enums as their values, datetimes as ISO 8601."""
+    assert unstructure(price) == str(price)
+    assert Decimal(unstructure(price)) == price
+    assert unstructure(side) == side.value
+    assert dt.datetime.fromisoformat(unstructure(when)) == when
+
+
+def test_contract_goes_out_as_symbol_and_month() -> None:
+    """A contract is its symbol and delivery month, as the journal writes it."""
+    assert unstructure(OATS.for_month("202703")) == {"symbol": "ZO", "expiry": "202703"}
+
+
+def test_mappings_and_tuples_go_out_as_dicts_and_lists() -> None:
+    """A frozen mapping and a tuple become a dict and a list, their items converted."""
+    assert unstructure(HydraConfig().adv) == {"ZO": 1500, "HE": 30000}
+    assert unstructure((Decimal("1.5"), Side.BUY)) == ["1.5", "BUY"]
+
+
+@pytest.mark.parametrize(("table", "field", "value", "problem"), [
+    ({"execution": {"patiense": 1}}, "execution.patiense", 1,
+     "unknown key (did you mean patience?)"),
+    ({"strategies": {"m": {"twap_slices": "3"}}}, "strategies.m.twap_slices", "3",
+     "must be a whole number"),
+    ({"risk": {"breakers": {"drawdown": "off"}}}, "risk.breakers.drawdown", "off",
+     "must be one of 'ACTIVE', 'REDUCING', 'HALTED'"),
+    ({"adv": {"ZO": 0}}, "adv.ZO", 0, "must be greater than zero"),
+    ({"adv": {" ": 3}}, 'adv. ', " ", "must be a non-empty name"),
+    ({"broker": 4002}, "broker", 4002, "must be a table"),
+    ({"execution": {"slippage_guard": {"pips": 3}}}, "execution.slippage_guard.pips", 3,
+     "unknown unit (use bps, ticks, absolute)"),
+    ({"execution": {"price_step_pct": "-1"}}, "execution.price_step_pct", "-1",
+     "must be greater than zero"),
+])
+def test_first_problem_names_its_key_path(table: dict[str, Any], field: str, value: Any,
+                                          problem: str) -> None:
+    """Whatever level a problem is at, the one error names its dotted key path and shows
+    the table's value there."""
+    with pytest.raises(ConfigError) as caught:
+        structure(table, HydraConfig)
+    assert (caught.value.field, caught.value.value, caught.value.problem) == (
+        field, value, problem)
+
+
+def test_unknown_key_comes_before_other_problems() -> None:
+    """A table with an unknown key and a bad value reports the unknown key, whatever the
+    order they are written in."""
+    with pytest.raises(ConfigError) as caught:
+        structure({"execution": {"patience": -1, "twap_slice": 1}}, HydraConfig)
+    assert caught.value.field == "execution.twap_slice"
