@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import enum
+import json
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -171,6 +172,11 @@ converter = _make_converter()
 def unstructure(value: Any) -> Any:
     """``value`` as JSON-able data."""
     return converter.unstructure(value)
+
+
+def json_text(value: Any, *, indent: int | None = None) -> str:
+    """``value`` as JSON text, as every ``--json`` output prints it (see `unstructure`)."""
+    return json.dumps(unstructure(value), indent=indent)
 
 
 def structure(table: Mapping[str, Any], cls: type[T]) -> T:

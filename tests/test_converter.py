@@ -13,10 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hydra._contracts import OATS
-from hydra._converter import structure, unstructure
+from hydra._converter import json_text, structure, unstructure
 from hydra._enums import Side
 from hydra._errors import ConfigError
 from hydra._settings import Distance, DistanceUnit, ExecutionSettings, HydraConfig
+from hydra.cli._shared import CommandError
 
 SECTIONS = [field.name for field in attrs.fields(HydraConfig)]
 
@@ -103,3 +104,19 @@ def test_unknown_key_comes_before_other_problems() -> None:
     with pytest.raises(ConfigError) as caught:
         structure({"execution": {"patience": -1, "twap_slice": 1}}, HydraConfig)
     assert caught.value.field == "execution.twap_slice"
+
+
+def test_json_text_encodes_what_a_table_can_hold() -> None:
+    """JSON text of TOML's values: a datetime in ISO 8601, a decimal exactly, nested too."""
+    when = dt.datetime(1979, 5, 27, 7, 32, tzinfo=dt.UTC)
+    text = json_text({"at": when, "price": Decimal("1.10"), "sides": (Side.BUY,)})
+    assert json.loads(text) == {"at": "1979-05-27T07:32:00+00:00", "price": "1.10",
+                                "sides": ["BUY"]}
+
+
+def test_command_error_json_shows_the_value_in_iso() -> None:
+    """A ``--json`` error about a TOML datetime shows it in ISO 8601, not Python's str."""
+    when = dt.datetime(1979, 5, 27, 7, 32)
+    error = CommandError("config error", details={"field": "broker.port", "value": when})
+    assert json.loads(error.to_json()) == {"error": "config error", "field": "broker.port",
+                                           "value": "1979-05-27T07:32:00"}
