@@ -26,7 +26,7 @@ import attrs
 
 from ._contracts import BUILT_IN_CONTRACTS
 from ._converter import key_path, structure, unstructure
-from ._errors import ConfigError
+from ._errors import ConfigError, TomlSyntaxError
 from ._settings import LIVE_PORTS, PAPER_PORTS, Distance, HydraConfig
 
 FILE_FIELD = "file"
@@ -57,7 +57,8 @@ def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def read_toml_file(path: str | os.PathLike[str]) -> TomlFile:
     """The TOML file at ``path``; a missing, unreadable or malformed file is a `ConfigError`
-    naming the file (and, for a syntax error, the line)."""
+    naming the file (for a syntax error, a `TomlSyntaxError` naming the line). The one reader
+    of TOML files: the configuration's and the scenarios'."""
     name = os.fspath(path)
     try:
         with open(path, "rb") as file:
@@ -71,7 +72,8 @@ def read_toml_file(path: str | os.PathLike[str]) -> TomlFile:
     except UnicodeDecodeError as e:
         raise ConfigError(FILE_FIELD, name, "is not UTF-8 text") from e
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(FILE_FIELD, name, f"is not valid TOML: {e}") from e
+        raise TomlSyntaxError(FILE_FIELD, name, f"is not valid TOML: {e}", reason=str(e),
+                              text=text) from e
     except ValueError as e:  # tomllib: an integer longer than Python converts from text
         raise ConfigError(FILE_FIELD, name, "has a number of more than "
                           f"{sys.get_int_max_str_digits()} digits") from e

@@ -244,3 +244,20 @@ def test_a_file_names_its_scenario_after_its_stem(tmp_path: Path) -> None:
     path = tmp_path / "my-case.toml"
     path.write_text("[[actions]]\nkind = 'kill'\nat = 0\n")
     assert load_scenario(path).name == "my-case"
+
+
+@pytest.mark.parametrize(("data", "problem"), [
+    (b"a = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "nests more than 16 deep"),
+    (b"seed = " + b"9" * 5000 + b"\n", "has a number of more than 4300 digits"),
+    (b"seed = 1 # \xff\n", "is not UTF-8 text"),
+])
+def test_a_hostile_file_is_one_error_about_the_file(tmp_path: Path, data: bytes,
+                                                    problem: str) -> None:
+    """A file nested 100,000 deep or with a 5000-digit number is one ScenarioError about
+    the file (they were a RecursionError and a ValueError): scenarios are read by the
+    configuration's one TOML reader."""
+    path = tmp_path / "s.toml"
+    path.write_bytes(data)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert (caught.value.field, caught.value.problem) == ("file", problem)

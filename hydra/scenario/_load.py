@@ -11,18 +11,17 @@ import difflib
 import math
 import os
 import re
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from .._bracket import BracketIntent
-from .._config import config_from_table
+from .._config import config_from_table, read_toml_file
 from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from .._converter import key_path
 from .._enums import Policy, Side
-from .._errors import ConfigError, InvalidValueError
+from .._errors import ConfigError, InvalidValueError, TomlSyntaxError
 from .._ids import IntentId
 from .._settings import HydraConfig
 from .._toml_lines import line_of, table_at
@@ -55,9 +54,6 @@ from ._model import (
 )
 
 T = TypeVar("T")
-
-FILE_FIELD = "file"
-"""The field of an error about the file itself (missing, unreadable)."""
 
 UNTIL_FINISHED = "finish"
 """The ``horizon`` that runs until every intent has finished."""
@@ -99,34 +95,22 @@ class ScenarioError(ConfigError):
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """The scenario in the TOML file at ``path``, named after the file's stem."""
     name = os.fspath(path)
-    text = _read(name)
     try:
-        table = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise _syntax_error(e, text, name) from None
+        file = read_toml_file(name)
+    except TomlSyntaxError as e:
+        raise _syntax_error(e.reason, e.text, name) from None
+    except ConfigError as e:  # about the file itself: missing, unreadable, too deep
+        raise ScenarioError(e.field, e.value, e.problem) from None
     try:
-        return scenario_from_table(table, name=Path(name).stem)
+        return scenario_from_table(file.table, name=Path(name).stem)
     except ScenarioError as e:
-        raise e.located(line=line_of(text, e.field), file=name) from None
-
-
-def _read(name: str) -> str:
-    try:
-        with open(name, encoding="utf-8") as file:
-            return file.read()
-    except FileNotFoundError:
-        raise ScenarioError(FILE_FIELD, name, "no such file") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(FILE_FIELD, name, "is not UTF-8 text") from None
-    except OSError as e:
-        raise ScenarioError(FILE_FIELD, name, f"cannot be read ({e.strerror})") from None
+        raise e.located(line=line_of(file.text, e.field), file=name) from None
 
 
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 
-def _syntax_error(error: tomllib.TOMLDecodeError, text: str, name: str) -> ScenarioError:
-    message = str(error)
+def _syntax_error(message: str, text: str, name: str) -> ScenarioError:
     match = _AT_LINE.search(message)
     line = int(match[1]) if match else None
     if match:
