@@ -15,12 +15,15 @@ import datetime as dt
 import difflib
 import enum
 import json
+import math
+import typing
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
 import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.errors import (
     AttributeValidationNote,
     ForbiddenExtraKeysError,
@@ -29,8 +32,9 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn
 
 from ._contracts import ContractSpec
-from ._errors import ConfigError, InvalidValueError
+from ._errors import ConfigError, InvalidValueError, MissingKeyError
 from ._settings import Distance, DistanceUnit
+from ._validate import to_decimal
 
 T = TypeVar("T")
 
@@ -54,10 +58,6 @@ def _contract_out(value: ContractSpec) -> dict[str, str | None]:
     return {"symbol": value.symbol, "expiry": value.expiry}
 
 
-def _mapping_out(value: Mapping[Any, Any]) -> dict[str, Any]:
-    return {str(key): converter.unstructure(item) for key, item in value.items()}
-
-
 # --- in ------------------------------------------------------------------------------------
 
 _SCALARS: dict[type, tuple[tuple[type, ...], str]] = {
@@ -69,17 +69,31 @@ _SCALARS: dict[type, tuple[tuple[type, ...], str]] = {
 }
 
 
-def _scalar_in(tp: type) -> Callable[[Any, Any], Any]:
-    """A TOML value of the scalar type ``tp``, checked by type only: an attrs converter and
-    validator judge its value (a `Decimal` field's string stays a string until then)."""
+def _scalar_in(tp: type, *, finite: bool) -> Callable[[Any, Any], Any]:
+    """A TOML value of the scalar type ``tp``, checked by type (and, with ``finite``, a number
+    must be finite): an attrs converter and validator judge the rest (without ``finite``, a
+    `Decimal` field's string stays a string until its converter reads it)."""
     accepted, problem = _SCALARS[tp]
 
     def structure(value: Any, _: Any) -> Any:
-        if (isinstance(value, bool) and tp is not bool) or not isinstance(value, accepted):
+        if _is_wrong_type(value, accepted, tp):
             raise ConfigError("", value, problem)
-        return float(value) if tp is float else value  # type: ignore[arg-type]
+        if finite and tp is Decimal:
+            number = to_decimal(value)
+            if not isinstance(number, Decimal) or not number.is_finite():
+                raise ConfigError("", value, problem)
+            return number
+        if finite and tp is float:
+            if not math.isfinite(value):
+                raise ConfigError("", value, problem)
+            return value  # as written: a validator's message shows the file's -2, not -2.0
+        return float(value) if tp is float else value
 
     return structure
+
+
+def _is_wrong_type(value: Any, accepted: tuple[type, ...], tp: type) -> bool:
+    return (isinstance(value, bool) and tp is not bool) or not isinstance(value, accepted)
 
 
 def _enum_in(value: Any, tp: type[enum.Enum]) -> enum.Enum:
@@ -88,6 +102,15 @@ def _enum_in(value: Any, tp: type[enum.Enum]) -> enum.Enum:
     except ValueError:
         choices = ", ".join(repr(member.value) for member in tp)
         raise ConfigError("", value, f"must be one of {choices}") from None
+
+
+def _enum_in_any_case(value: Any, tp: type[enum.Enum]) -> enum.Enum:
+    if not isinstance(value, str):
+        raise ConfigError("", value, "must be a string")
+    by_name = {str(member.value).lower(): member for member in tp}
+    if value.lower() not in by_name:
+        raise ConfigError("", value, f"must be one of {', '.join(map(repr, by_name))}")
+    return by_name[value.lower()]
 
 
 def _distance_in(value: Any, _: Any) -> Distance:
@@ -107,13 +130,13 @@ def _distance_in(value: Any, _: Any) -> Distance:
 
 
 def _is_mapping(tp: Any) -> bool:
-    return getattr(tp, "__origin__", None) is Mapping
+    return typing.get_origin(tp) is Mapping
 
 
-def _mapping_in(tp: Any) -> Callable[[Any, Any], Any]:
+def _mapping_in(tp: Any, made: cattrs.Converter) -> Callable[[Any, Any], Any]:
     """A table of names: each key a non-empty name, each count (ADV) above zero."""
-    _, value_type = tp.__args__
-    entries = converter.gen_structure_mapping(tp)
+    _, value_type = typing.get_args(tp)
+    entries = made.gen_structure_mapping(tp)
 
     def structure(table: Any, _: Any) -> dict[str, Any]:
         if not isinstance(table, Mapping):
@@ -130,10 +153,28 @@ def _mapping_in(tp: Any) -> Callable[[Any, Any], Any]:
     return structure
 
 
-def _class_in(cls: type) -> Callable[[Any, Any], Any]:
+def _is_array(tp: Any) -> bool:
+    args = typing.get_args(tp)
+    return typing.get_origin(tp) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _array_in(tp: Any, made: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """An array of like items, as a tuple."""
+    items = homogenous_tuple_structure_factory(tp, made)
+
+    def structure(array: Any, _: Any) -> tuple[Any, ...]:
+        if not isinstance(array, list | tuple):
+            raise ConfigError("", array, "must be an array")
+        result: tuple[Any, ...] = items(array, tp)
+        return result
+
+    return structure
+
+
+def _class_in(cls: type, made: cattrs.Converter) -> Callable[[Any, Any], Any]:
     """An attrs class from a table: an unknown key is refused (cattrs' extra-keys check)."""
     build: Callable[[Any, Any], Any] = make_dict_structure_fn(
-        cls, converter, _cattrs_forbid_extra_keys=True)
+        cls, made, _cattrs_forbid_extra_keys=True)
 
     def structure(table: Any, _: Any) -> Any:
         if not isinstance(table, Mapping):
@@ -143,7 +184,11 @@ def _class_in(cls: type) -> Callable[[Any, Any], Any]:
     return structure
 
 
-def _make_converter() -> cattrs.Converter:
+def make_converter(*, finite: bool = False, any_case: bool = False) -> cattrs.Converter:
+    """A converter with Hydra's hooks. ``finite``: numbers must be finite and a whole number
+    stays one (a scenario's times and sizes; in a configuration, ``inf`` turns an age check
+    off, and a float setting becomes a float). ``any_case``: an
+    enum's value may be written in any case (a scenario's ``side = "buy"``)."""
     made = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
     made.register_unstructure_hook(Decimal, str)
     made.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
@@ -151,22 +196,24 @@ def _make_converter() -> cattrs.Converter:
     made.register_unstructure_hook(dt.time, dt.time.isoformat)
     made.register_unstructure_hook(Distance, _distance_out)
     made.register_unstructure_hook(ContractSpec, _contract_out)
-    made.register_unstructure_hook_func(lambda tp: isinstance(tp, type) and issubclass(
-        tp, Mapping), _mapping_out)
+    made.register_unstructure_hook_func(
+        lambda tp: isinstance(tp, type) and issubclass(tp, Mapping),
+        lambda value: {str(key): made.unstructure(item) for key, item in value.items()})
     made.register_unstructure_hook(tuple, lambda value: [made.unstructure(v) for v in value])
     for tp in _SCALARS:
-        made.register_structure_hook(tp, _scalar_in(tp))
-    made.register_structure_hook_func(
-        lambda tp: isinstance(tp, type) and issubclass(tp, enum.Enum), _enum_in)
+        made.register_structure_hook(tp, _scalar_in(tp, finite=finite))
+    made.register_structure_hook_func(lambda tp: isinstance(tp, type) and issubclass(
+        tp, enum.Enum), _enum_in_any_case if any_case else _enum_in)
     made.register_structure_hook(Distance, _distance_in)
     made.register_structure_hook_factory(_is_mapping, _mapping_in)
+    made.register_structure_hook_factory(_is_array, _array_in)
     made.register_structure_hook_factory(
         lambda tp: attrs.has(tp) and tp is not Distance, _class_in)
     return made
 
 
-converter = _make_converter()
-"""Hydra's one cattrs converter (see the module's docstring)."""
+converter = make_converter()
+"""Hydra's converter for configuration tables and every JSON output."""
 
 
 def unstructure(value: Any) -> Any:
@@ -179,18 +226,31 @@ def json_text(value: Any, *, indent: int | None = None) -> str:
     return json.dumps(unstructure(value), indent=indent)
 
 
-def structure(table: Mapping[str, Any], cls: type[T]) -> T:
-    """The ``cls`` that ``table`` describes; the first problem is one `ConfigError` naming
-    its key path and showing the table's value there."""
+def structure(table: Mapping[str, Any], cls: type[T], *,
+              using: cattrs.Converter = converter) -> T:
+    """The ``cls`` that ``table`` describes (read by ``using``); the first problem is one
+    `ConfigError` naming its key path and showing the table's value there (a key ``cls``
+    requires and ``table`` lacks: a `MissingKeyError`)."""
     try:
-        return converter.structure(table, cls)
+        return using.structure(table, cls)
     except Exception as e:  # cattrs groups what each field raised, with notes of where
         path, error = _first_problem(e, ())
         raise _config_error(path, error, table) from e
 
 
-def _first_problem(error: BaseException, path: tuple[str, ...]
-                   ) -> tuple[tuple[str, ...], BaseException]:
+Path = tuple[str | int, ...]
+"""A key path: table keys, and array indexes as ints."""
+
+
+def dotted(path: Path) -> str:
+    """``path`` as errors name it: ``markets[0].gaps[1].at``."""
+    text = ""
+    for part in path:
+        text = f"{text}[{part}]" if isinstance(part, int) else key_path(text, part)
+    return text
+
+
+def _first_problem(error: BaseException, path: Path) -> tuple[Path, BaseException]:
     """The key path and the exception of the problem to report: an unknown key first, else
     the first in field order."""
     if not isinstance(error, BaseExceptionGroup):
@@ -200,37 +260,40 @@ def _first_problem(error: BaseException, path: tuple[str, ...]
     return _first_problem(sub, (*path, *_where(sub)))
 
 
-def _where(error: BaseException) -> Iterator[str]:
+def _where(error: BaseException) -> Iterator[str | int]:
     for note in getattr(error, "__notes__", ()):
         if isinstance(note, AttributeValidationNote):
             yield note.name
         elif isinstance(note, IterableValidationNote):
-            yield str(note.index)
+            yield note.index
 
 
-def _config_error(path: tuple[str, ...], error: BaseException, table: Mapping[str, Any]
-                  ) -> ConfigError:
+def _config_error(path: Path, error: BaseException, table: Mapping[str, Any]) -> ConfigError:
     here = _at(table, path)
-    dotted = ""
-    for key in path:
-        dotted = key_path(dotted, key)
+    where = dotted(path)
     if isinstance(error, ForbiddenExtraKeysError):
         assert isinstance(here, Mapping)
         key = next(k for k in here if k in error.extra_fields)
         known = attrs.fields_dict(error.cl) if error.cl is not None else {}
         close = difflib.get_close_matches(key, known, n=1)
         problem = f"unknown key (did you mean {close[0]}?)" if close else "unknown key"
-        return ConfigError(key_path(dotted, key), here[key], problem)
+        return ConfigError(key_path(where, key), here[key], problem)
+    if isinstance(error, KeyError) and path:  # cattrs: a required attribute is not there
+        return MissingKeyError(where, None, "is required")
     if isinstance(error, ConfigError):  # a hook's: the field is relative, the value raw
-        return ConfigError(key_path(dotted, error.field) if error.field else dotted,
+        return ConfigError(key_path(where, error.field) if error.field else where,
                            error.value, error.problem)
     if isinstance(error, InvalidValueError):  # an attrs validator's: field names an attribute
         value = here.get(error.field, error.value) if isinstance(here, Mapping) else error.value
-        return ConfigError(key_path(dotted, error.field), value, error.problem)
-    return ConfigError(dotted, here, str(error))
+        return ConfigError(key_path(where, error.field), value, error.problem)
+    return ConfigError(where, here, str(error))
 
 
-def _at(table: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        table = table[key]
+def _at(table: Any, path: Path) -> Any:
+    """What ``table`` holds at ``path`` (None past its end: a required key it lacks)."""
+    for part in path:
+        try:
+            table = table[part]
+        except (KeyError, IndexError, TypeError):
+            return None
     return table

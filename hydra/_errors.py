@@ -27,6 +27,10 @@ class ConfigError(InvalidValueError):
     """A configuration file or table is malformed; ``field`` is the dotted key path."""
 
 
+class MissingKeyError(ConfigError):
+    """A table lacks a key it must have; ``field`` is its key path (``value`` is None)."""
+
+
 class TomlSyntaxError(ConfigError):
     """A file is not valid TOML: ``reason`` is what the TOML parser said (it ends with the
     line and column where it stopped), ``text`` the file's text."""
