@@ -1,10 +1,12 @@
-"""Configuration from TOML: a generic loader that walks the attrs classes of `hydra._settings`.
+"""Configuration from TOML: the file read once, its table merged over the defaults, and the
+result structured into the attrs classes of `hydra._settings` by `hydra._converter`.
 
-The loader knows shapes, not settings: an attrs class is a table, an enum is its string value,
-a `Distance` is a one-key table (``{ bps = 50 }``), a mapping is a table merged over its
-default. A new settings field therefore needs no change here. Every mistake becomes one
-`ConfigError` whose ``field`` is the dotted key path (``risk.max_order_quantity``,
-``strategies.momo.patience``) and whose ``value`` is what the file said.
+Nothing here knows a setting: an attrs class is a table, an enum is its string value, a
+`Distance` is a one-key table (``{ bps = 50 }``), a mapping is a table merged over its
+default, and ``[strategies.x]`` is merged over ``[execution]``. A new settings field therefore
+needs no change here. Every mistake becomes one `ConfigError` whose ``field`` is the dotted
+key path (``risk.max_order_quantity``, ``strategies.momo.patience``) and whose ``value`` is
+what the file said.
 """
 
 from __future__ import annotations

@@ -233,16 +233,23 @@ def structure(table: Mapping[str, Any], cls: type[T], *,
     requires and ``table`` lacks: a `MissingKeyError`)."""
     try:
         return using.structure(table, cls)
-    except Exception as e:  # cattrs groups what each field raised, with notes of where
-        path, error = _first_problem(e, ())
+    except (cattrs.BaseValidationError, InvalidValueError) as e:
+        path, error = _first_problem(e, ())  # cattrs groups what each field raised
+        if not isinstance(error, _TABLE_PROBLEMS):
+            raise  # a bug, not a mistake in the table
         raise _config_error(path, error, table) from e
 
 
-Path = tuple[str | int, ...]
+_TABLE_PROBLEMS = (ForbiddenExtraKeysError, KeyError, ValueError, TypeError)
+"""What structuring a table raises for a mistake in it: an unknown key, a missing one, a
+hook's or a validator's refusal (`InvalidValueError` is a ValueError), a class's own."""
+
+
+_KeyPath = tuple[str | int, ...]
 """A key path: table keys, and array indexes as ints."""
 
 
-def dotted(path: Path) -> str:
+def _dotted(path: _KeyPath) -> str:
     """``path`` as errors name it: ``markets[0].gaps[1].at``."""
     text = ""
     for part in path:
@@ -250,7 +257,8 @@ def dotted(path: Path) -> str:
     return text
 
 
-def _first_problem(error: BaseException, path: Path) -> tuple[Path, BaseException]:
+def _first_problem(error: BaseException, path: _KeyPath
+                   ) -> tuple[_KeyPath, BaseException]:
     """The key path and the exception of the problem to report: an unknown key first, else
     the first in field order."""
     if not isinstance(error, BaseExceptionGroup):
@@ -268,9 +276,9 @@ def _where(error: BaseException) -> Iterator[str | int]:
             yield note.index
 
 
-def _config_error(path: Path, error: BaseException, table: Mapping[str, Any]) -> ConfigError:
+def _config_error(path: _KeyPath, error: BaseException, table: Mapping[str, Any]) -> ConfigError:
     here = _at(table, path)
-    where = dotted(path)
+    where = _dotted(path)
     if isinstance(error, ForbiddenExtraKeysError):
         assert isinstance(here, Mapping)
         key = next(k for k in here if k in error.extra_fields)
@@ -289,7 +297,7 @@ def _config_error(path: Path, error: BaseException, table: Mapping[str, Any]) ->
     return ConfigError(where, here, str(error))
 
 
-def _at(table: Any, path: Path) -> Any:
+def _at(table: Any, path: _KeyPath) -> Any:
     """What ``table`` holds at ``path`` (None past its end: a required key it lacks)."""
     for part in path:
         try:

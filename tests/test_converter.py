@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hydra._contracts import OATS
-from hydra._converter import json_text, structure, unstructure
+from hydra._converter import json_text, make_converter, structure, unstructure
 from hydra._enums import Side
-from hydra._errors import ConfigError
+from hydra._errors import ConfigError, MissingKeyError
 from hydra._settings import Distance, DistanceUnit, ExecutionSettings, HydraConfig
 from hydra.cli._shared import CommandError
 
@@ -120,3 +120,62 @@ def test_command_error_json_shows_the_value_in_iso() -> None:
     error = CommandError("config error", details={"field": "broker.port", "value": when})
     assert json.loads(error.to_json()) == {"error": "config error", "field": "broker.port",
                                            "value": "1979-05-27T07:32:00"}
+
+
+@attrs.frozen(kw_only=True)
+class _Leg:
+    at: float
+    side: Side = Side.BUY
+
+
+@attrs.frozen(kw_only=True)
+class _Plan:
+    legs: tuple[_Leg, ...] = ()
+
+
+SCENARIO_RULES = make_converter(finite=True, any_case=True)
+
+
+@pytest.mark.parametrize(("table", "field", "problem"), [
+    ({"legs": [{"at": 1}, {}]}, "legs[1].at", "is required"),
+    ({"legs": [{"at": float("inf")}]}, "legs[0].at", "must be a number"),
+    ({"legs": [{"at": 1, "side": "hold"}]}, "legs[0].side", "must be one of 'buy', 'sell'"),
+    ({"legs": {"at": 1}}, "legs", "must be an array"),
+])
+def test_scenario_rules_name_array_indexes(table: dict[str, Any], field: str,
+                                           problem: str) -> None:
+    """With finite numbers and names in any case, a problem inside an array names its index,
+    and a missing key is a MissingKeyError."""
+    with pytest.raises(ConfigError) as caught:
+        structure(table, _Plan, using=SCENARIO_RULES)
+    assert (caught.value.field, caught.value.problem) == (field, problem)
+    assert isinstance(caught.value, MissingKeyError) == (problem == "is required")
+
+
+def test_scenario_rules_take_names_in_any_case_and_keep_whole_numbers() -> None:
+    """``side = "sell"`` is Side.SELL, and ``at = 2`` stays the file's 2."""
+    plan = structure({"legs": [{"at": 2, "side": "sell"}]}, _Plan, using=SCENARIO_RULES)
+    assert plan.legs == (_Leg(at=2, side=Side.SELL),)
+    assert type(plan.legs[0].at) is int
+
+
+class _Odd:
+    """A type whose hook has a bug."""
+
+
+@attrs.frozen(kw_only=True)
+class _HoldsOdd:
+    odd: _Odd
+
+
+def test_a_bug_in_a_hook_is_not_a_config_error() -> None:
+    """A hook that fails by a bug (not a refusal of the table) propagates as itself."""
+    made = make_converter()
+
+    def broken(value: Any, _: Any) -> _Odd:
+        raise AttributeError("a bug")
+
+    made.register_structure_hook(_Odd, broken)
+    with pytest.raises(BaseExceptionGroup) as caught:
+        structure({"odd": 1}, _HoldsOdd, using=made)
+    assert caught.group_contains(AttributeError, match="a bug", depth=None)
