@@ -301,3 +301,11 @@ def test_a_value_of_the_wrong_shape_is_refused_at_its_key_path(
     parent[keys[-1]] = wrong
     error = _error(table)
     assert error.field.startswith(dotted), (dotted, error.message)
+
+
+def test_a_clash_with_an_action_s_own_name_shows_no_value() -> None:
+    """An id-less action whose own name (``close-2``) an earlier id took is refused at its
+    id, with no value to show since the file wrote none."""
+    close = {"kind": "close", "symbol": "ZO"}
+    error = _error({"actions": [{**close, "at": 0, "id": "close-2"}, {**close, "at": 1}]})
+    assert error.message == "actions[1].id: names an earlier action too; ids must be unique"

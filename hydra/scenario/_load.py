@@ -225,7 +225,8 @@ def _actions(tables: Sequence[Mapping[str, Any]], sim: SimParams, config: HydraC
         name = _name(action)
         if name is not None and name in names:
             raise ScenarioError(key_path(path, "id"), table.get("id"),
-                                "names an earlier action too; ids must be unique")
+                                "names an earlier action too; ids must be unique",
+                                show_value="id" in table)
         if isinstance(action, CancelIntent) and action.intent_id not in intents:
             raise ScenarioError(key_path(path, "intent"), table.get("intent"),
                                 "names no intent or bracket before it in the file")
@@ -316,8 +317,6 @@ def _config(raw: Mapping[str, Any], markets: tuple[MarketParams, ...]) -> HydraC
 
 def _action(table: Mapping[str, Any], path: str, index: int, sim: SimParams,
             config: HydraConfig) -> Action:
-    if not isinstance(table, Mapping):
-        raise ScenarioError(path, table, "must be a table")
     kind, cls, rest = _kind(table, path, ACTION_KINDS, "an action")
     t = _read(rest, cls, path)
     if isinstance(t, KillTable):
