@@ -100,7 +100,7 @@ def test_first_problem_names_its_key_path(table: dict[str, Any], field: str, val
 
 def test_unknown_key_comes_before_other_problems() -> None:
     """A table with an unknown key and a bad value reports the unknown key, whatever the
-    order they are written in."""
+    order they are written in (as the hand-written loader did)."""
     with pytest.raises(ConfigError) as caught:
         structure({"execution": {"patience": -1, "twap_slice": 1}}, HydraConfig)
     assert caught.value.field == "execution.twap_slice"
