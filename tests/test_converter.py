@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
+import typing
 from decimal import Decimal
 from typing import Any
 
@@ -12,10 +14,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hydra._config import config_from_table
 from hydra._contracts import OATS
 from hydra._converter import json_text, make_converter, structure, unstructure
 from hydra._enums import Side
-from hydra._errors import ConfigError, MissingKeyError
+from hydra._errors import ConfigError, InvalidValueError, MissingKeyError
 from hydra._settings import Distance, DistanceUnit, ExecutionSettings, HydraConfig
 from hydra.cli._shared import CommandError
 
@@ -179,3 +182,45 @@ def test_a_bug_in_a_hook_is_not_a_config_error() -> None:
     with pytest.raises(BaseExceptionGroup) as caught:
         structure({"odd": 1}, _HoldsOdd, using=made)
     assert caught.group_contains(AttributeError, match="a bug", depth=None)
+
+
+def _values_of(tp: Any) -> st.SearchStrategy[Any] | None:
+    """Values a settings field of type ``tp`` may hold (some of them its validator refuses);
+    None for a type this test does not draw (text, tables)."""
+    if tp is bool:
+        return st.booleans()
+    if tp is int:
+        return st.integers(min_value=1, max_value=10_000)
+    if tp is float:
+        return st.floats(min_value=0.001, max_value=1e6) | st.just(float("inf"))
+    if tp is Decimal:
+        return st.decimals(min_value=0, max_value=10**6, places=4)
+    if tp is Distance:
+        return distances
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return st.sampled_from(list(tp))
+    return None
+
+
+_DRAWN = {
+    section: {name: values for name, tp in typing.get_type_hints(type(value)).items()
+              if (values := _values_of(tp)) is not None}
+    for section in SECTIONS if attrs.has(type(value := getattr(HydraConfig(), section)))
+    and any(_values_of(tp) is not None for tp in typing.get_type_hints(type(value)).values())}
+"""Per section of the configuration, the settings this test changes and their values."""
+
+
+@given(st.data())
+def test_any_config_loads_back_from_its_json(data: st.DataObject) -> None:
+    """A configuration with some settings changed, written as JSON (`json_text`), loads back
+    (`config_from_table`) to the same configuration: decimals, enums, distances, inf."""
+    config = HydraConfig()
+    for section in data.draw(st.lists(st.sampled_from(sorted(_DRAWN)), max_size=4)):
+        name = data.draw(st.sampled_from(sorted(_DRAWN[section])))
+        try:
+            changed = attrs.evolve(getattr(config, section),
+                                   **{name: data.draw(_DRAWN[section][name])})
+            config = attrs.evolve(config, **{section: changed})
+        except InvalidValueError:
+            continue  # a value its validator refuses: the configuration stays as it was
+    assert config_from_table(json.loads(json_text(config))) == config
