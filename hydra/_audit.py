@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import IO, Any
 
-from ._codec import to_jsonable
+from ._converter import unstructure
 
 _ACCOUNT = re.compile(r"\b(D?[UF])(\d+)(\d{2})\b")
 
@@ -41,7 +41,7 @@ class AuditLog:
         take, a failed write); the fixed fields win over ``details``."""
         fixed = {"recorded_at": recorded_at.astimezone(dt.UTC).isoformat(), "seq": seq,
                  "event": what, "correlation_id": correlation_id}
-        line = json.dumps({**to_jsonable(details), **fixed}, sort_keys=True)
+        line = json.dumps({**unstructure(details), **fixed}, sort_keys=True)
         self._file.write(mask_accounts(line) + "\n")
         self._file.flush()
 

@@ -1,41 +1,20 @@
-"""Hydra values to and from JSON-able dicts, for the journal and audit log.
+"""Hydra values from the JSON-able dicts the journal and audit log hold.
 
-Decimals travel as strings (exact), enums as their values, times as ISO 8601 and contracts as
-symbol plus delivery month (the built-in contract table supplies the rest).
+`hydra._converter.unstructure` writes them: decimals as strings (exact), enums as their
+values, times as ISO 8601 and contracts as symbol plus delivery month (the built-in contract
+table supplies the rest); these read them back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from decimal import Decimal
 from typing import Any
-
-import attrs
 
 from ._contracts import ContractSpec, contract_for
 from ._enums import OrderType, Policy, Side, TimeInForce
 from ._ids import ClientOrderId, ExecutionId, IntentId
 from ._orders import Fill, OrderIntent, OrderRequest
-
-
-def to_jsonable(value: Any) -> Any:
-    """A JSON-able form of a Hydra value (attrs classes become dicts)."""
-    if isinstance(value, ContractSpec):
-        return {"symbol": value.symbol, "expiry": value.expiry}
-    if attrs.has(type(value)):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in attrs.fields(type(value))}
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [to_jsonable(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): to_jsonable(item) for key, item in value.items()}
-    return value
 
 
 def contract_from_json(data: dict[str, Any]) -> ContractSpec:
@@ -44,7 +23,7 @@ def contract_from_json(data: dict[str, Any]) -> ContractSpec:
 
 
 def request_from_json(data: dict[str, Any]) -> OrderRequest:
-    """The `OrderRequest` that `to_jsonable` wrote."""
+    """The `OrderRequest` that `unstructure` wrote."""
     return OrderRequest(
         client_order_id=ClientOrderId(data["client_order_id"]),
         intent_id=IntentId(data["intent_id"]),
@@ -62,7 +41,7 @@ def request_from_json(data: dict[str, Any]) -> OrderRequest:
 
 
 def intent_from_json(data: dict[str, Any]) -> OrderIntent:
-    """The `OrderIntent` that `to_jsonable` wrote."""
+    """The `OrderIntent` that `unstructure` wrote."""
     return OrderIntent(
         contract=contract_from_json(data["contract"]),
         side=Side(data["side"]),
@@ -74,7 +53,7 @@ def intent_from_json(data: dict[str, Any]) -> OrderIntent:
 
 
 def fill_from_json(data: dict[str, Any]) -> Fill:
-    """The `Fill` that `to_jsonable` wrote (one written before fills carried a delivery month
+    """The `Fill` that `unstructure` wrote (one written before fills carried a delivery month
     loads with none)."""
     return Fill(
         execution_id=ExecutionId(data["execution_id"]),

@@ -1,16 +1,17 @@
-"""Configuration from TOML: a generic loader that walks the attrs classes of `hydra._settings`.
+"""Configuration from TOML: the file read once, its table merged over the defaults, and the
+result structured into the attrs classes of `hydra._settings` by `hydra._converter`.
 
-The loader knows shapes, not settings: an attrs class is a table, an enum is its string value,
-a `Distance` is a one-key table (``{ bps = 50 }``), a mapping is a table merged over its
-default. A new settings field therefore needs no change here. Every mistake becomes one
-`ConfigError` whose ``field`` is the dotted key path (``risk.max_order_quantity``,
-``strategies.momo.patience``) and whose ``value`` is what the file said.
+Nothing here knows a setting: an attrs class is a table, an enum is its string value, a
+`Distance` is a one-key table (``{ bps = 50 }``), a mapping is a table merged over its
+default, and ``[strategies.x]`` is merged over ``[execution]``. A new settings field therefore
+needs no change here. Every mistake becomes one `ConfigError` whose ``field`` is the dotted
+key path (``risk.max_order_quantity``, ``strategies.momo.patience``) and whose ``value`` is
+what the file said.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import enum
 import functools
 import json
@@ -18,17 +19,17 @@ import os
 import re
 import sys
 import tomllib
-import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from ._contracts import BUILT_IN_CONTRACTS
-from ._errors import ConfigError, InvalidValueError
-from ._settings import LIVE_PORTS, PAPER_PORTS, Distance, DistanceUnit, HydraConfig
+from ._converter import key_path, structure, unstructure
+from ._errors import ConfigError, TomlSyntaxError
+from ._settings import LIVE_PORTS, PAPER_PORTS, Distance, HydraConfig
 
 FILE_FIELD = "file"
 """The ``field`` of a `ConfigError` about the file itself (missing, unreadable, not TOML)."""
@@ -36,9 +37,6 @@ FILE_FIELD = "file"
 MAX_DEPTH = 16
 """The deepest nesting of tables and arrays a configuration may have (Hydra's own is three);
 deeper is refused before it is walked, whatever the file's size."""
-
-_UNITS = ", ".join(unit.value for unit in DistanceUnit)
-
 
 def load_config(path: str | os.PathLike[str]) -> HydraConfig:
     """The configuration in the TOML file at ``path``; any problem is a `ConfigError`."""
@@ -61,7 +59,8 @@ def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def read_toml_file(path: str | os.PathLike[str]) -> TomlFile:
     """The TOML file at ``path``; a missing, unreadable or malformed file is a `ConfigError`
-    naming the file (and, for a syntax error, the line)."""
+    naming the file (for a syntax error, a `TomlSyntaxError` naming the line). The one reader
+    of TOML files: the configuration's and the scenarios'."""
     name = os.fspath(path)
     try:
         with open(path, "rb") as file:
@@ -75,7 +74,8 @@ def read_toml_file(path: str | os.PathLike[str]) -> TomlFile:
     except UnicodeDecodeError as e:
         raise ConfigError(FILE_FIELD, name, "is not UTF-8 text") from e
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(FILE_FIELD, name, f"is not valid TOML: {e}") from e
+        raise TomlSyntaxError(FILE_FIELD, name, f"is not valid TOML: {e}", reason=str(e),
+                              text=text) from e
     except ValueError as e:  # tomllib: an integer longer than Python converts from text
         raise ConfigError(FILE_FIELD, name, "has a number of more than "
                           f"{sys.get_int_max_str_digits()} digits") from e
@@ -105,12 +105,7 @@ def _depth(value: object) -> int:
 
 def config_from_table(table: Mapping[str, Any]) -> HydraConfig:
     """The configuration a parsed TOML table describes, over the defaults of `HydraConfig`."""
-    config = _build(HydraConfig, table, path="", base=None)
-    assert isinstance(config, HydraConfig)
-    return config
-
-
-# --- loading -------------------------------------------------------------------------------
+    return structure(_over(HydraConfig, table, unstructure(HydraConfig())), HydraConfig)
 
 
 @functools.cache
@@ -118,51 +113,33 @@ def _field_types(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def key_path(path: str, key: str) -> str:
-    """``path.key``, the dotted key path errors name (an empty key shows as ``""``)."""
-    key = key or '""'
-    return f"{path}.{key}" if path else key
-
-
-def _build(cls: type, table: Any, *, path: str, base: Any) -> Any:
-    """An instance of attrs class ``cls`` from ``table``; keys it lacks come from ``base``
-    (an instance to override) or, without one, from the class defaults."""
+def _over(cls: type, table: Any, base: Mapping[str, Any]) -> Any:
+    """``table`` merged over ``base`` (an attrs class ``cls`` as plain data): a table of a
+    class merges key by key, a mapping's entries are added to its default's, and an entry of
+    a table of classes (``[strategies.x]``) merges over the one field of that class
+    (``[execution]`` as merged). What is not a table is left for `structure` to refuse."""
     if not isinstance(table, Mapping):
-        raise ConfigError(path, table, "must be a table")
-    fields = attrs.fields_dict(cls)
-    for key, value in table.items():
-        if key not in fields:
-            raise ConfigError(key_path(path, key), value, _unknown_key(key, fields))
+        return table
     types_ = _field_types(cls)
-    kwargs: dict[str, Any] = {}
-    # Tables of attrs classes (strategies) override a sibling field, so they are built last.
-    for name in sorted(table, key=lambda name: _is_override_table(types_[name])):
-        current = getattr(base, name) if base is not None else _default(fields[name])
-        kwargs[name] = _convert(
-            types_[name], table[name], path=key_path(path, name), current=current,
-            siblings=lambda t: _sibling_of_type(t, types_, kwargs, base, fields),
-        )
-    try:
-        return attrs.evolve(base, **kwargs) if base is not None else cls(**kwargs)
-    except ConfigError:
-        raise
-    except InvalidValueError as e:
-        value = table.get(e.field, e.value)
-        raise ConfigError(key_path(path, e.field), value, e.problem) from e
-    except TypeError as e:
-        raise ConfigError(path, table, str(e)) from e
-
-
-def _unknown_key(key: str, fields: Mapping[str, Any]) -> str:
-    close = difflib.get_close_matches(key, fields, n=1)
-    return f"unknown key (did you mean {close[0]}?)" if close else "unknown key"
-
-
-def _default(field: attrs.Attribute[Any]) -> Any:
-    default: Any = field.default
-    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-        return default.factory()
-    return default
+    merged = dict(base)
+    for key in sorted(table, key=lambda key: _is_override_table(types_.get(key))):
+        value, tp = table[key], types_.get(key)
+        if tp is None or not isinstance(value, Mapping):
+            merged[key] = value
+        elif attrs.has(tp) and tp is not Distance:
+            merged[key] = _over(tp, value, merged[key])
+        elif _is_override_table(tp):
+            entry_type = typing.get_args(tp)[1]
+            sibling = _sibling_of_type(entry_type, types_)
+            over = merged[sibling] if sibling else None
+            merged[key] = merged[key] | {
+                name: _over(entry_type, entry, over) if isinstance(over, Mapping) else entry
+                for name, entry in value.items()}
+        elif typing.get_origin(tp) is Mapping:
+            merged[key] = merged[key] | dict(value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _is_override_table(tp: Any) -> bool:
@@ -170,102 +147,10 @@ def _is_override_table(tp: Any) -> bool:
     return typing.get_origin(tp) is Mapping and len(args) == 2 and attrs.has(args[1])
 
 
-def _sibling_of_type(
-    tp: type, types_: Mapping[str, Any], kwargs: Mapping[str, Any], base: Any,
-    fields: Mapping[str, attrs.Attribute[Any]],
-) -> Any:
-    """The value (as loaded so far) of the one field of type ``tp``, or None if there is none."""
+def _sibling_of_type(tp: type, types_: Mapping[str, Any]) -> str | None:
+    """The name of the one field of type ``tp``, or None if there is not exactly one."""
     names = [name for name, t in types_.items() if t is tp]
-    if len(names) != 1:
-        return None
-    (name,) = names
-    if name in kwargs:
-        return kwargs[name]
-    return getattr(base, name) if base is not None else _default(fields[name])
-
-
-_Siblings = Callable[[type], Any]
-
-
-def _convert(tp: Any, value: Any, *, path: str, current: Any, siblings: _Siblings) -> Any:
-    """``value`` from TOML as a value of type ``tp``; ``current`` is what it replaces."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (types.UnionType, typing.Union):
-        (tp,) = (arg for arg in args if arg is not type(None))  # TOML has no null: X | None
-        return _convert(tp, value, path=path, current=current, siblings=siblings)
-    if origin is Mapping:
-        return _convert_mapping(args[1], value, path=path, current=current, siblings=siblings)
-    if tp is Distance:
-        return _convert_distance(value, path=path)
-    if attrs.has(tp):
-        return _build(tp, value, path=path, base=current)
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return _convert_enum(tp, value, path=path)
-    _check_scalar(tp, value, path=path)
-    return float(value) if tp is float else value
-
-
-def _convert_mapping(
-    value_type: Any, table: Any, *, path: str, current: Mapping[str, Any], siblings: _Siblings
-) -> dict[str, Any]:
-    """A table merged over ``current``: a table of attrs classes overrides each entry's keys
-    over the sibling field of that class (``[strategies.x]`` over ``[execution]``)."""
-    if not isinstance(table, Mapping):
-        raise ConfigError(path, table, "must be a table")
-    merged = dict(current)
-    for key, value in table.items():
-        entry_path = key_path(path, key)
-        if not key.strip():
-            raise ConfigError(entry_path, key, "must be a non-empty name")
-        if attrs.has(value_type):
-            base = siblings(value_type)
-            merged[key] = _build(value_type, value, path=entry_path, base=base)
-        else:
-            merged[key] = _convert(value_type, value, path=entry_path, current=None,
-                                   siblings=siblings)
-            if value_type is int and value <= 0:  # counts per key (adv: contracts a day)
-                raise ConfigError(entry_path, value, "must be greater than zero")
-    return merged
-
-
-def _convert_distance(value: Any, *, path: str) -> Distance:
-    if not isinstance(value, Mapping) or len(value) != 1:
-        raise ConfigError(path, value, f"must be a table with one key of {_UNITS}")
-    ((unit, amount),) = value.items()
-    try:
-        unit = DistanceUnit(unit)
-    except ValueError:
-        raise ConfigError(key_path(path, unit), amount, f"unknown unit (use {_UNITS})") from None
-    _check_scalar(Decimal, amount, path=key_path(path, unit.value))
-    try:
-        return Distance(unit=unit, value=amount)
-    except InvalidValueError as e:
-        raise ConfigError(key_path(path, unit.value), amount, e.problem) from e
-
-
-def _convert_enum(tp: type[enum.Enum], value: Any, *, path: str) -> enum.Enum:
-    try:
-        return tp(value)
-    except ValueError:
-        choices = ", ".join(repr(member.value) for member in tp)
-        raise ConfigError(path, value, f"must be one of {choices}") from None
-
-
-_SCALARS: dict[Any, tuple[tuple[type, ...], str]] = {
-    bool: ((bool,), "must be true or false"),
-    int: ((int,), "must be a whole number"),
-    float: ((int, float), "must be a number"),
-    Decimal: ((int, float, str), "must be a number"),
-    str: ((str,), "must be a string"),
-}
-
-
-def _check_scalar(tp: Any, value: Any, *, path: str) -> None:
-    """Refuse a value of the wrong TOML type (a string for a number, a table for a scalar)."""
-    accepted, problem = _SCALARS.get(tp, ((object,), ""))
-    wrong_bool = isinstance(value, bool) and tp is not bool
-    if wrong_bool or not isinstance(value, accepted):
-        raise ConfigError(path, value, problem)
+    return names[0] if len(names) == 1 else None
 
 
 # --- warnings ------------------------------------------------------------------------------
@@ -303,25 +188,11 @@ def config_warnings(config: HydraConfig) -> tuple[ConfigWarning, ...]:
 
 
 def config_to_dict(config: HydraConfig) -> dict[str, Any]:
-    """``config`` as plain JSON-able data: decimals as strings (exactly), enums as their
-    values, distances as one-key tables, unset optional values as None."""
-    plain = _plain(config)
+    """``config`` as plain JSON-able data (`hydra._converter`): decimals as strings
+    (exactly), enums as their values, distances as one-key tables, unset values as None."""
+    plain = unstructure(config)
     assert isinstance(plain, dict)
     return plain
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Distance):
-        return {value.unit.value: str(value.value)}
-    if attrs.has(type(value)):
-        return {f.name: _plain(getattr(value, f.name)) for f in attrs.fields(type(value))}
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
 
 
 def config_to_toml(config: HydraConfig) -> str:

@@ -27,6 +27,20 @@ class ConfigError(InvalidValueError):
     """A configuration file or table is malformed; ``field`` is the dotted key path."""
 
 
+class MissingKeyError(ConfigError):
+    """A table lacks a key it must have; ``field`` is its key path (``value`` is None)."""
+
+
+class TomlSyntaxError(ConfigError):
+    """A file is not valid TOML: ``reason`` is what the TOML parser said (it ends with the
+    line and column where it stopped), ``text`` the file's text."""
+
+    def __init__(self, field: str, value: Any, problem: str, *, reason: str, text: str) -> None:
+        super().__init__(field, value, problem)
+        self.reason = reason
+        self.text = text
+
+
 class HookFailedError(HydraError, RuntimeError):
     """A call of the runner's strategy hook raised, ran past its deadline or answered with
     something that is not targets or intents; ``reason`` says which, in one line."""

@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 
 from ._codec import contract_from_json, fill_from_json
+from ._converter import unstructure
 from ._core._slippage import SlippageStats, reconcile, shortfall_bps
 from ._enums import NoteKind, Side
 from ._journal import EventKind
@@ -252,69 +253,45 @@ def _intent_line(record: JournalRecord, fills: Sequence[FillLine], *,
 # --- as JSON ---------------------------------------------------------------------------------
 
 
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def stats_to_json(stats: SlippageStats, settings: SlippageSettings) -> dict[str, Any]:
     """The reconciler's verdict with the thresholds it was judged by; decimals as strings
     (bias and RMSE None over no fills: there is nothing to measure)."""
-    return {
+    plain: dict[str, Any] = unstructure({
         "count": stats.count,
-        "bias_bps": str(tidy(stats.bias_bps)) if stats.count else None,
-        "rmse_bps": str(tidy(stats.rmse_bps)) if stats.count else None,
+        "bias_bps": tidy(stats.bias_bps) if stats.count else None,
+        "rmse_bps": tidy(stats.rmse_bps) if stats.count else None,
         "correlation": None if stats.correlation is None else round(stats.correlation, 6),
         "calibrated": stats.calibrated,
-        "max_bias_bps": str(settings.max_bias_bps),
+        "max_bias_bps": settings.max_bias_bps,
         "min_correlation": settings.min_correlation,
         "min_fills": settings.min_fills,
-    }
+    })
+    return plain
 
 
 def report_to_json(report: FillReport) -> dict[str, Any]:
-    """``report`` as plain JSON-able data: decimals as strings (exact), times in ISO 8601."""
-    return {
+    """``report`` as plain JSON-able data (`hydra._converter`): decimals as strings (exact),
+    times in ISO 8601."""
+    plain: dict[str, Any] = unstructure({
         "intents": [_intent_json(i) for i in report.intents],
         "fills": [_fill_json(f) for f in report.fills],
         "slippage": stats_to_json(report.judged, report.settings),
-    }
+    })
+    return plain
 
 
 def _intent_json(line: IntentLine) -> dict[str, Any]:
-    return {
-        "intent_id": line.intent_id,
-        "strategy": line.strategy,
-        "symbol": line.symbol,
-        "side": line.side.value,
-        "quantity": line.quantity,
-        "recorded_at": line.recorded_at.isoformat(),
-        "arrival_mid": _text(line.arrival_mid),
-        "filled": line.filled,
-        "average_price": _text(line.average_price),
-        "predicted_bps": _text(line.predicted_bps),
-        "actual_bps": _text(line.actual_bps),
-        "slippage_usd": _text(line.slippage_usd),
-        "commission_usd": _text(line.commission_usd),
-        "cost_usd": _text(line.cost_usd),
-        "cost_bps": _text(line.cost_bps),
-        "ended": line.ended,
-    }
+    shown = attrs.asdict(line, recurse=False, filter=lambda field, _: field.name != "notional_usd")
+    return shown | {"cost_usd": line.cost_usd, "cost_bps": line.cost_bps}
 
 
 def _fill_json(line: FillLine) -> dict[str, Any]:
     fill = line.fill
     return {
-        "execution_id": fill.execution_id,
-        "client_order_id": fill.client_order_id,
-        "intent_id": line.intent_id,
-        "strategy": line.strategy,
-        "symbol": fill.symbol,
-        "side": fill.side.value,
-        "quantity": fill.quantity,
-        "price": str(fill.price),
-        "time": fill.time.isoformat(),
-        "predicted_bps": _text(line.predicted_bps),
-        "actual_bps": _text(line.actual_bps),
+        "execution_id": fill.execution_id, "client_order_id": fill.client_order_id,
+        "intent_id": line.intent_id, "strategy": line.strategy, "symbol": fill.symbol,
+        "side": fill.side, "quantity": fill.quantity, "price": fill.price, "time": fill.time,
+        "predicted_bps": line.predicted_bps, "actual_bps": line.actual_bps,
     }
 
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import attrs
 
+from ._converter import unstructure
 from ._enums import NoteKind
 from ._fill_report import fill_report, stats_to_json, utc_minute, verdict
 from ._gate_sessions import Counted, counted
@@ -57,10 +58,6 @@ class Criterion:
     summary: str  # the evidence in one line
     evidence: Mapping[str, Any]  # the evidence as JSON-able data
 
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "requirement": self.requirement, "passed": self.passed,
-                "summary": self.summary, "evidence": dict(self.evidence)}
-
 
 @attrs.frozen(kw_only=True)
 class GateReport:
@@ -75,8 +72,9 @@ class GateReport:
         return not self.counted.rehearsal and all(c.passed for c in self.criteria)
 
     def to_json(self) -> dict[str, Any]:
+        """The verdict as plain data: each condition's fields (`hydra._converter`)."""
         return {"passed": self.passed, "sessions": self.counted.to_json(),
-                "criteria": [c.to_json() for c in self.criteria]}
+                "criteria": unstructure(self.criteria)}
 
 
 def gate_report(records: Sequence[JournalRecord], *, settings: SlippageSettings) -> GateReport:

@@ -35,7 +35,8 @@ import outcome
 import structlog
 
 from ._audit import AuditLog
-from ._codec import fill_from_json, intent_from_json, request_from_json, to_jsonable
+from ._codec import fill_from_json, intent_from_json, request_from_json
+from ._converter import unstructure
 from ._core._risk_state import Booked, Charge
 from ._enums import OrderStatus
 from ._errors import JournalWriteError
@@ -237,7 +238,7 @@ class Journal:
     def _insert(self, kind: EventKind, payload: dict[str, Any], keys: dict[str, str | None]
                 ) -> _Inserted:
         at = self._clock()
-        data = to_jsonable(payload)
+        data = unstructure(payload)
         cursor = self._db.execute(
             "INSERT INTO events (recorded_at, kind, intent_id, client_order_id, execution_id,"
             " payload) VALUES (?, ?, ?, ?, ?, ?)",

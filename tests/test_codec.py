@@ -3,8 +3,9 @@ import json
 
 import attrs
 
-from hydra._codec import fill_from_json, request_from_json, to_jsonable
+from hydra._codec import fill_from_json, request_from_json
 from hydra._contracts import LEAN_HOGS
+from hydra._converter import unstructure
 from hydra._enums import OrderType, Side, TimeInForce
 from hydra._ids import ClientOrderId, ExecutionId, IntentId
 from hydra._orders import Fill, OrderRequest
@@ -26,7 +27,7 @@ def test_stop_limit_request_round_trips_through_json() -> None:
         parent_id=ClientOrderId("int-9.1"),
         transmit=False,
     )
-    text = json.dumps(to_jsonable(request))
+    text = json.dumps(unstructure(request))
     assert request_from_json(json.loads(text)) == request
 
 
@@ -42,7 +43,7 @@ def test_fill_round_trips_through_json() -> None:
         commission="10.00",
         time=dt.datetime(2026, 11, 25, 15, 1, 2, 345000, tzinfo=dt.UTC),
     )
-    assert fill_from_json(json.loads(json.dumps(to_jsonable(fill)))) == fill
+    assert fill_from_json(json.loads(json.dumps(unstructure(fill)))) == fill
 
 
 def test_fill_month_round_trips_and_old_fills_load_without_one() -> None:
@@ -58,7 +59,7 @@ def test_fill_month_round_trips_and_old_fills_load_without_one() -> None:
         time=dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC),
         expiry="202607",
     )
-    written = to_jsonable(fill)
+    written = unstructure(fill)
     assert written["expiry"] == "202607"
     assert fill_from_json(json.loads(json.dumps(written))) == fill
     del written["expiry"]

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from hydra import Distance, Policy, Side
 from hydra.scenario import (
@@ -244,3 +246,66 @@ def test_a_file_names_its_scenario_after_its_stem(tmp_path: Path) -> None:
     path = tmp_path / "my-case.toml"
     path.write_text("[[actions]]\nkind = 'kill'\nat = 0\n")
     assert load_scenario(path).name == "my-case"
+
+
+@pytest.mark.parametrize(("data", "problem"), [
+    (b"a = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "nests more than 16 deep"),
+    (b"seed = " + b"9" * 5000 + b"\n", "has a number of more than 4300 digits"),
+    (b"seed = 1 # \xff\n", "is not UTF-8 text"),
+])
+def test_a_hostile_file_is_one_error_about_the_file(tmp_path: Path, data: bytes,
+                                                    problem: str) -> None:
+    """A file nested 100,000 deep or with a 5000-digit number is one ScenarioError about
+    the file (they were a RecursionError and a ValueError): scenarios are read by the
+    configuration's one TOML reader."""
+    path = tmp_path / "s.toml"
+    path.write_bytes(data)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert (caught.value.field, caught.value.problem) == ("file", problem)
+
+
+def _scalar_paths(value: Any, path: str = "") -> list[tuple[str, list[Any]]]:
+    """Each key path to a scalar in a TOML table, as (dotted path, keys to reach it)."""
+    found: list[tuple[str, list[Any]]] = []
+
+    def walk(item: Any, dotted: str, keys: list[Any]) -> None:
+        if isinstance(item, dict):
+            for key, child in item.items():
+                walk(child, f"{dotted}.{key}" if dotted else key, [*keys, key])
+        elif isinstance(item, list) and item and isinstance(item[0], dict):
+            for index, child in enumerate(item):
+                walk(child, f"{dotted}[{index}]", [*keys, index])
+        else:
+            found.append((dotted, keys))
+
+    walk(value, path, [])
+    return found
+
+
+FULL_PATHS = _scalar_paths(tomllib.loads(FULL))
+
+
+@given(st.sampled_from(FULL_PATHS), st.sampled_from([{"x": {"y": 1}}, [[{"z": 1}]]]))
+@example(("actions[0].quantity", ["actions", 0, "quantity"]), {"x": {"y": 1}})
+def test_a_value_of_the_wrong_shape_is_refused_at_its_key_path(
+    where: tuple[str, list[Any]], wrong: Any
+) -> None:
+    """Whichever key of a scenario holds a table or an array of arrays instead of its value,
+    the one error names that key (or a key inside it)."""
+    dotted, keys = where
+    table = tomllib.loads(FULL)
+    parent = table
+    for key in keys[:-1]:
+        parent = parent[key]
+    parent[keys[-1]] = wrong
+    error = _error(table)
+    assert error.field.startswith(dotted), (dotted, error.message)
+
+
+def test_a_clash_with_an_action_s_own_name_shows_no_value() -> None:
+    """An id-less action whose own name (``close-2``) an earlier id took is refused at its
+    id, with no value to show since the file wrote none."""
+    close = {"kind": "close", "symbol": "ZO"}
+    error = _error({"actions": [{**close, "at": 0, "id": "close-2"}, {**close, "at": 1}]})
+    assert error.message == "actions[1].id: names an earlier action too; ids must be unique"

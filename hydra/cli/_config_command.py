@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING
 
-from .._config import config_to_dict, config_to_toml
+from .._config import config_to_toml
+from .._converter import json_text
 from ._shared import load_config_arg
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def add_parser(subparsers: Subparsers) -> None:
 def run_config_check(args: argparse.Namespace) -> int:
     config = load_config_arg(args.file, json_lines=args.json, with_hook=True)
     if args.json:
-        print(json.dumps(config_to_dict(config), indent=2))
+        print(json_text(config, indent=2))
     else:
         print(f"# effective configuration from {args.file}\n")
         print(config_to_toml(config).rstrip())

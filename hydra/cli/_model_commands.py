@@ -10,9 +10,9 @@ of ``--config FILE``, else the default.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING
 
+from .._converter import json_text
 from .._errors import HydraError
 from .._healing import HealingCycle
 from .._model_journal import heal
@@ -48,8 +48,8 @@ def _run_show(args: argparse.Namespace) -> int:
     versions = model_versions(records)
     current = versions[-1] if versions else None
     if args.json:
-        print(json.dumps({"journal": path,
-                          "current": None if current is None else current.to_json()}, indent=2))
+        print(json_text({"journal": path,
+                         "current": None if current is None else current.to_json()}, indent=2))
     else:
         print(render_model(current))
     return 0
@@ -58,7 +58,7 @@ def _run_show(args: argparse.Namespace) -> int:
 def _run_history(args: argparse.Namespace) -> int:
     path, records, _ = read_records(args)
     if args.json:
-        print(json.dumps({"journal": path, **history_to_json(records)}, indent=2))
+        print(json_text({"journal": path, **history_to_json(records)}, indent=2))
     else:
         print(render_history(records))
     return 0
@@ -71,8 +71,8 @@ def _run_heal(args: argparse.Namespace) -> int:
     except HydraError as e:
         raise CommandError(f"hydra model heal: {e}") from e
     if args.json:
-        print(json.dumps({"journal": path, "cycle": None if cycle is None else _cycle_json(cycle)},
-                         indent=2))
+        print(json_text({"journal": path, "cycle": None if cycle is None else _cycle_json(cycle)},
+                        indent=2))
     elif cycle is None:
         print("no fills newer than the last healing cycle saw: nothing to heal")
     else:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ import attrs
 import trio
 import trio.testing
 
+from .._converter import json_text
 from .._errors import HydraError
 from .._gate import gate_report
 from .._journal_records import read_journal
@@ -118,7 +118,7 @@ def run_rehearse(args: argparse.Namespace) -> int:
         "failing": [c.name for c in report.criteria if not c.passed]}
     sessions = figures["sessions_to_detect"]
     ok = not figures["failing"] and sessions is not None and sessions <= DETECT_WITHIN
-    print(json.dumps({**figures, "ok": ok}, indent=2) if args.json else render(figures))
+    print(json_text({**figures, "ok": ok}, indent=2) if args.json else render(figures))
     return 0 if ok else 1
 
 

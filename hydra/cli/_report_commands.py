@@ -9,11 +9,11 @@ as Hydra does: ``--journal PATH``, else ``journal.path`` of ``--config FILE``, e
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from .._converter import json_text
 from .._errors import InvalidValueError
 from .._fill_plot import PlotUnavailableError, write_plot
 from .._fill_report import fill_report, render_report, report_to_json
@@ -77,7 +77,7 @@ def run_fill_report(args: argparse.Namespace) -> int:
         header = {"journal": path, "since": None if since is None else since.isoformat(),
                   "strategy": args.strategy,
                   "plot": None if args.plot is None else str(Path(args.plot).resolve())}
-        print(json.dumps({**header, **report_to_json(report)}, indent=2))
+        print(json_text({**header, **report_to_json(report)}, indent=2))
     else:
         chosen = [f"since {since.isoformat()}"] if since is not None else []
         chosen += [f"strategy {args.strategy}"] if args.strategy is not None else []
@@ -106,7 +106,7 @@ def run_gate_check(args: argparse.Namespace) -> int:
     path, records, settings = read_records(args)
     report = gate_report(records, settings=settings)
     if args.json:
-        print(json.dumps({"journal": path, **report.to_json()}, indent=2))
+        print(json_text({"journal": path, **report.to_json()}, indent=2))
     else:
         kind = " (REHEARSAL)" if report.counted.rehearsal else ""
         print(f"Live-capital gate{kind}, from {path}\n")

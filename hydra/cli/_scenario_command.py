@@ -8,11 +8,11 @@ names one. ``scenario run`` takes a file, or the name of an example scenario.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._converter import json_text
 from .._logging import configure_logging
 from .._settings import LoggingSettings, LogLevel
 from ..scenario import ScenarioError, example_files, examples_dir, load_scenario
@@ -131,11 +131,11 @@ def run_scenario_command(args: argparse.Namespace) -> int:
         seed = scenario.seed if args.seed is None else args.seed
         result = run_scenario(scenario, seed=seed, policy=policy,
                               journal=_journal(args.journal, seed, several=False))
-        print(json.dumps(run_to_json(result)) if args.json else render_run(result))
+        print(json_text(run_to_json(result)) if args.json else render_run(result))
         return 0
     results = _run_seeds(scenario, args.seeds, policy, args.journal)
     text = f"{args.seeds.start}..{args.seeds.stop - 1}"
-    print(json.dumps(seeds_to_json(results, text)) if args.json else render_seeds(results, text))
+    print(json_text(seeds_to_json(results, text)) if args.json else render_seeds(results, text))
     return 0
 
 

@@ -8,7 +8,6 @@ of them, so no command imports another.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Mapping
@@ -24,6 +23,7 @@ from .._config import (
     shown,
     toml_value,
 )
+from .._converter import json_text
 from .._errors import ConfigError, InvalidValueError
 from .._journal_records import JournalRecord, read_journal
 from .._settings import BrokerSettings, HydraConfig, SlippageSettings
@@ -48,7 +48,7 @@ class CommandError(Exception):
 
     def to_json(self) -> str:
         """One line of JSON: ``{"error": message, ...details}``."""
-        return json.dumps({"error": self.message, **self.details}, default=str)
+        return json_text({"error": self.message, **self.details})
 
 
 def load_config_arg(path: str, *, json_lines: bool = False, with_hook: bool = False
@@ -72,8 +72,8 @@ def load_config_arg(path: str, *, json_lines: bool = False, with_hook: bool = Fa
         raise CommandError(f"config error: {found}", details=found.details()) from e
     for warning in config_warnings(config):
         found = _Found(warning.field, warning.value, warning.problem, file)
-        print(json.dumps({"warning": f"config warning: {found}", **found.details()},
-                         default=str) if json_lines else f"config warning: {found}",
+        print(json_text({"warning": f"config warning: {found}", **found.details()})
+              if json_lines else f"config warning: {found}",
               file=sys.stderr)
     return config
 

@@ -5,6 +5,7 @@ Layers (each imports only from those below it):
     _output    table and JSON
     _run       run_scenario, play: the engine on the simulator; summaries
     _load      load_scenario: TOML to the model, ScenarioError with key path and line
+    _tables    the file's tables as types, and the converter that reads them
     _examples  where the example scenarios live
     _model     Scenario and its actions
     hydra, hydra.sim
