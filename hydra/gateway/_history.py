@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from .._contracts import ContractSpec, TradingSession
 from ..sim import MarketParams
+from ._bar_table import BarTable, empty_table, joined, trade_minutes_table, waps
 from ._hours import windows_of
 
 MINUTE = 60
@@ -166,6 +167,8 @@ class Past:
         self.rth: list[bool] = []
         self.quote: list[tuple[int, int, int, int, int]] = []  # bid o, h, l, c; spread
         self.trades: list[tuple[int, int, int, int, int, int]] = []  # n, lots, o, h, l, c
+        self._blocks: list[tuple[Array, ...]] = []  # times, midnights, rth, then the trades'
+        self._columns: tuple[Array, ...] | None = None
 
     def _open_minutes(self, before: int) -> Iterator[tuple[int, int, dt.date, bool]]:
         """Every trading minute's start before ``before``, newest first, with the midnight
@@ -210,16 +213,27 @@ class Past:
         self._next_close, self._spread = int(opens[-1]), int(drawn[-1])
         self.quote.extend(zip(opens.tolist(), highs.tolist(), lows.tolist(), closes.tolist(),
                               spreads.tolist(), strict=True))  # fmt: skip
-        self.trades.extend(self._trades(opens, highs, lows, closes, spreads))
-        for minute, midnight, day, rth in minutes:
-            self.times.append(minute)
-            self.midnights.append(midnight)
-            self.days.append(day)
-            self.rth.append(rth)
+        trades = self._trades(opens, highs, lows, closes, spreads)
+        self.trades.extend(zip(*(c.tolist() for c in trades), strict=True))
+        times, midnights, self_days, rth = zip(*minutes, strict=True)
+        self.times.extend(times)
+        self.midnights.extend(midnights)
+        self.days.extend(self_days)
+        self.rth.extend(rth)
+        self._blocks.append((np.array(times, np.int64), np.array(midnights, np.int64),
+                             np.array(rth, np.int64), *trades))  # fmt: skip
+        self._columns = None
+
+    def columns(self) -> tuple[Array, ...]:
+        """The minutes generated so far as arrays, newest first: start, midnight of its local
+        date, RTH (1 or 0), then the trades' count, lots, open, high, low and close."""
+        if self._columns is None:
+            self._columns = tuple(np.concatenate(c) for c in zip(*self._blocks, strict=True))
+        return self._columns
 
     def _trades(
         self, opens: Array, highs: Array, lows: Array, closes: Array, spreads: Array
-    ) -> list[tuple[int, int, int, int, int, int]]:
+    ) -> tuple[Array, ...]:
         """Each minute's trades: count, lots, and open, high, low, close in ticks (at the bid
         or the ask at random; three trades or more reach the minute's high and low)."""
         rng, count = self._rng, len(opens)
@@ -233,9 +247,8 @@ class Past:
                          np.minimum(t_open, t_close))  # fmt: skip
         lots = np.maximum(n, np.rint(n * self._mean_size).astype(np.int64))
         traded = (n > 0).astype(np.int64)
-        columns = (n, lots * traded, t_open * traded, t_high * traded, t_low * traded,
-                   t_close * traded)  # fmt: skip
-        return list(zip(*(c.tolist() for c in columns), strict=True))
+        return (n.astype(np.int64), lots * traded, t_open * traded, t_high * traded,
+                t_low * traded, t_close * traded)  # fmt: skip
 
     @property
     def head(self) -> int:
@@ -272,6 +285,7 @@ class BarBuilder:
         self.what, self.size, self.start, self.end = what, size, start, end
         self.use_rth, self.sessions = use_rth, sessions
         self._bars: dict[object, _Agg] = {}
+        self._past = empty_table()  # TRADES of a minute or more from the past, at once
         self._midnights: dict[dt.date, int] = {}
 
     def _key(self, epoch: int, day: dt.date, midnight: int | None = None) -> tuple[object, int]:
@@ -331,26 +345,15 @@ class BarBuilder:
                 self._add_minute(past, i, minute)
 
     def _add_trade_minutes(self, past: Past, first: int) -> None:
-        """`add_past` for TRADES bars of a minute or longer, `_add_minute` and `_merge`
-        inlined: the commonest request, and a year of it is over 100,000 minutes."""
+        """`add_past` for TRADES bars of a minute or longer, with numpy (`_bar_table`): the
+        commonest request, and a year of it is over 100,000 minutes."""
         assert isinstance(self.size, int)
-        size, bars, since, rth_only = self.size, self._bars, self.start, self.use_rth
-        times, midnights, rth, trades = past.times, past.midnights, past.rth, past.trades
-        for i in range(len(times) - 1, first - 1, -1):
-            n, lots, to, th, tl, tc = trades[i]
-            minute = times[i]
-            if not n or minute < since or (rth_only and not rth[i]):
-                continue
-            midnight = midnights[i]
-            start = midnight + (minute - midnight) // size * size
-            agg = bars.get(start)
-            if agg is None:
-                agg = bars[start] = _Agg(start, None, 2 * to, 2 * th, 2 * tl, 2 * tc)
-            else:
-                agg.add(2 * th, 2 * tl, 2 * tc)
-            agg.volume += lots
-            agg.count += n
-            agg.value += lots * (th + tl + tc) * 2 / 3
+        times, midnights, rth, *trades = (c[first:][::-1] for c in past.columns())
+        keep = (trades[0] > 0) & (times >= self.start)
+        if self.use_rth:
+            keep &= rth > 0
+        self._past = trade_minutes_table(times[keep], midnights[keep],
+                                         [c[keep] for c in trades], size=self.size)
 
     def _add_minute(self, past: Past, i: int, minute: int) -> None:
         o, h, lo, c, spread = past.quote[i]
@@ -450,19 +453,35 @@ class BarBuilder:
             price = _quote_prices(self.what, t.bid, spread)
             self._merge(epoch, day, price, price, price, price)
 
+    def table(self) -> BarTable:
+        """The bars built, oldest first, as columns."""
+        aggs = sorted(self._bars.values(), key=lambda a: a.start)
+
+        def ints(values: list[int]) -> Array:
+            return np.array(values, np.int64).reshape(-1)
+
+        live = BarTable(
+            ints([a.start for a in aggs]), ints([a.open for a in aggs]),
+            ints([a.high for a in aggs]), ints([a.low for a in aggs]),
+            ints([a.close for a in aggs]), ints([a.volume for a in aggs]),
+            ints([a.count for a in aggs]), np.array([a.value for a in aggs], np.float64),
+            days=[a.day for a in aggs] if isinstance(self.size, str) else None,
+        )  # fmt: skip
+        return joined(self._past, live)
+
     def bars(self, tick: Decimal) -> list[Bar]:
         """The bars built, oldest first."""
-        half = tick / 2
-        price = _Prices(half)
-        wap_unit = float(half)
-        built = []
-        for agg in sorted(self._bars.values(), key=lambda a: a.start):
-            wap = agg.value / agg.volume if agg.volume else (agg.high + agg.low + agg.close) / 3
-            built.append(Bar(
-                agg.start, agg.day, price[agg.open], price[agg.high], price[agg.low],
-                price[agg.close], agg.volume, Decimal(f"{wap * wap_unit:.4f}"), agg.count,
-            ))  # fmt: skip
-        return built
+        t = self.table()
+        price = _Prices(tick / 2)
+        days = t.days if t.days is not None else [None] * len(t)
+        return [
+            Bar(start, day, price[o], price[h], price[lo], price[c], lots, Decimal(wap), n)
+            for start, day, o, h, lo, c, lots, wap, n in zip(
+                t.start.tolist(), days, t.open.tolist(), t.high.tolist(), t.low.tolist(),
+                t.close.tolist(), t.volume.tolist(), waps(t, float(tick / 2)), t.trades.tolist(),
+                strict=True,
+            )
+        ]
 
 
 class _Prices(dict[int, Decimal]):

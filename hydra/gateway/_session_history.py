@@ -14,6 +14,7 @@ import trio
 
 from . import _replies as r
 from . import _requests as q
+from ._bar_table import wire_rows
 from ._catalog import Listing
 from ._history import WHAT, Bar, BarBuilder, Print, Touch
 from ._message_ids import ServerMessage as S
@@ -57,19 +58,28 @@ class SessionHistory:
         if request.keep_up_to_date and request.end.strip():
             text = f"{_HMDS}end date/time must be empty with keepUpToDate"
             return _error(request.req_id, 162, text)
-        built = self.build(listing, what, size, end.timestamp() - seconds, end.timestamp(),
-                           use_rth=request.use_rth)  # fmt: skip
-        log.info("gateway_history", req_id=request.req_id, what=what, bars=len(built))
-        rows = tuple(bar_row(bar, request.format_date, zone) for bar in built)
+        table = self._builder(listing, what, size, end.timestamp() - seconds,
+                              end.timestamp(), use_rth=request.use_rth).table()  # fmt: skip
+        log.info("gateway_history", req_id=request.req_id, what=what, bars=len(table))
+        rows = wire_rows(table, listing.spec.tick_size, format_date=request.format_date,
+                         zone=zone)  # fmt: skip
         start_text = _stamp(end.timestamp() - seconds, 1, zone)
         return [r.HistoricalData(req_id=request.req_id, start=start_text,
-                                 end=_stamp(end.timestamp(), 1, zone), bars=rows)]  # fmt: skip
+                                 end=_stamp(end.timestamp(), 1, zone), count=len(table),
+                                 rows=rows)]  # fmt: skip
 
     def build(
         self, listing: Listing, what: str, size: int | str, start: float, end: float, *,
         use_rth: bool,
     ) -> list[Bar]:  # fmt: skip
         """The bars of ``listing`` from ``start`` to ``end`` (epoch seconds)."""
+        builder = self._builder(listing, what, size, start, end, use_rth=use_rth)
+        return builder.bars(listing.spec.tick_size)
+
+    def _builder(
+        self, listing: Listing, what: str, size: int | str, start: float, end: float, *,
+        use_rth: bool,
+    ) -> BarBuilder:  # fmt: skip
         past = self._registry.past(listing)
         builder = BarBuilder(what=what, size=size, start=start, end=end, use_rth=use_rth,
                              sessions=past.sessions)  # fmt: skip
@@ -78,7 +88,7 @@ class SessionHistory:
             builder.add_past(past)
         if end > opening:
             builder.add_live(*self.live(listing))
-        return builder.bars(listing.spec.tick_size)
+        return builder
 
     def live(self, listing: Listing) -> tuple[Sequence[Touch], Sequence[Print]]:
         """The exchange's record of the live session, in epoch seconds and ticks."""
