@@ -169,6 +169,7 @@ class Past:
         self.trades: list[tuple[int, int, int, int, int, int]] = []  # n, lots, o, h, l, c
         self._blocks: list[tuple[Array, ...]] = []  # times, midnights, rth, then the trades'
         self._columns: tuple[Array, ...] | None = None
+        self._exhausted = False  # `HISTORY_DAYS` reached
 
     def _open_minutes(self, before: int) -> Iterator[tuple[int, int, dt.date, bool]]:
         """Every trading minute's start before ``before``, newest first, with the midnight
@@ -189,13 +190,22 @@ class Past:
     def reach(self, since: float) -> None:
         """Generate minutes back to ``since`` (no further than `HISTORY_DAYS`), a block of
         `_BLOCK` minutes at a time, so the sequence is the same however far is asked."""
+        while not self.reach_some(since):
+            pass
+
+    def reach_some(self, since: float) -> bool:
+        """Generate one more block toward ``since`` if it is needed; True when none is (the
+        past reaches ``since``, or as far as it goes)."""
         since = max(since, self.oldest)
-        while not self.times or self.times[-1] > since:
-            minutes = list(itertools.islice(self._minutes, _BLOCK))
-            minutes = [m for m in minutes if m[0] >= self.oldest]
-            if not minutes:
-                return
-            self._generate(minutes)
+        if (self.times and self.times[-1] <= since) or self._exhausted:
+            return True
+        minutes = list(itertools.islice(self._minutes, _BLOCK))
+        minutes = [m for m in minutes if m[0] >= self.oldest]
+        if not minutes:
+            self._exhausted = True
+            return True
+        self._generate(minutes)
+        return False
 
     def _generate(self, minutes: list[tuple[int, int, dt.date, bool]]) -> None:
         """One block of minutes, newest first, drawn at once: the bid walks back from the

@@ -161,7 +161,9 @@ class Gateway:
                 if refusal is not None:
                     await send(refusal)
                     continue
-                await send(session.handle(parse_request(frame)))
+                request = parse_request(frame)
+                await session.prepare(request)
+                await send(session.handle(request))
                 await _follow_subscriptions(nursery, feeds, session, send, self._registry.exchange)
                 await follow_streams(nursery, running, session, send)
 

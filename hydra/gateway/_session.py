@@ -95,6 +95,12 @@ class Session:
             )
         ]
 
+    async def prepare(self, request: q.ClientRequest) -> None:
+        """What a request needs before `handle` answers it, done with checkpoints so other
+        clients are served meanwhile: the generated past a history request reaches."""
+        if isinstance(request, q.RequestHistoricalData):
+            await self.history.draw_past(request)
+
     def handle(self, request: q.ClientRequest) -> Replies:
         match request:
             case (

@@ -68,6 +68,22 @@ class SessionHistory:
                                  end=_stamp(end.timestamp(), 1, zone), count=len(table),
                                  rows=rows)]  # fmt: skip
 
+    async def draw_past(self, request: q.RequestHistoricalData) -> None:
+        """Generate the past ``request`` reaches back to, a block of minutes at a time with a
+        checkpoint after each, so the gateway serves its other clients meanwhile (a cold year
+        is some 65 blocks); a request it cannot serve draws nothing (`bars` refuses it)."""
+        listing = self._registry.catalog.resolve(request.contract)
+        if listing is None:
+            return
+        try:
+            seconds = duration(request.duration)
+            end = end_time(request.end, now=self._now(), zone=self.zone(listing))
+        except PeriodError:
+            return
+        past = self._registry.past(listing)
+        while not past.reach_some(end.timestamp() - seconds):
+            await trio.lowlevel.checkpoint()
+
     def build(
         self, listing: Listing, what: str, size: int | str, start: float, end: float, *,
         use_rth: bool,
