@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import numpy as np
@@ -111,9 +112,7 @@ def wire_rows(table: BarTable, tick: Decimal, *, format_date: int, zone: dt.tzin
         return ""
     half = tick / 2
     prices = np.concatenate((table.open, table.high, table.low, table.close))
-    distinct, where = np.unique(prices, return_inverse=True)
-    texts = np.array([decimal_text(int(p) * half) for p in distinct.tolist()], dtype=object)
-    o, h, lo, c = np.split(texts[where.reshape(-1)], 4)
+    o, h, lo, c = np.split(texts_of(prices, lambda p: decimal_text(p * half)), 4)
     columns = (_dates(table, format_date, zone), o.tolist(), h.tolist(), lo.tolist(),
                c.tolist(), list(map(str, table.volume.tolist())), waps(table, float(half)),
                list(map(str, table.trades.tolist())))  # fmt: skip
@@ -134,13 +133,25 @@ def wap_texts(prices: Floats) -> list[str]:
     zeros: the whole part and the fraction each formatted once per distinct value."""
     units = np.rint(prices * 10_000).astype(np.int64)
     whole, fraction = np.divmod(units, 10_000)
-    wholes, at_whole = np.unique(whole, return_inverse=True)
-    fractions, at_fraction = np.unique(fraction, return_inverse=True)
-    whole_texts = np.array([str(w) for w in wholes.tolist()], dtype=object)
-    fraction_texts = np.array([f".{f:04d}".rstrip("0").rstrip(".") for f in fractions.tolist()],
-                              dtype=object)  # fmt: skip
-    texts = whole_texts[at_whole.reshape(-1)] + fraction_texts[at_fraction.reshape(-1)]
+    texts = texts_of(whole, str) + texts_of(fraction, lambda f: f".{f:04d}".rstrip("0").rstrip("."))
     return list(texts.tolist())
+
+
+def texts_of(values: Ints, text: Callable[[int], str]) -> npt.NDArray[np.object_]:
+    """``text`` of each value, made once per distinct value."""
+    return by_value(values, text, object)
+
+
+def by_value(values: Ints, make: Callable[[int], Any], dtype: Any) -> npt.NDArray[Any]:
+    """``make`` of each value, called once per distinct value: through a table over the
+    values' range when it is short (no sort), else over the distinct values."""
+    if not len(values):
+        return np.array([], dtype=dtype)
+    low, high = int(values.min()), int(values.max())
+    if high - low <= len(values) // 4 + 1024:
+        return np.array([make(v) for v in range(low, high + 1)], dtype=dtype)[values - low]
+    distinct, where = np.unique(values, return_inverse=True)
+    return np.array([make(v) for v in distinct.tolist()], dtype=dtype)[where.reshape(-1)]
 
 
 def _dates(table: BarTable, format_date: int, zone: dt.tzinfo) -> list[str]:
@@ -150,19 +161,14 @@ def _dates(table: BarTable, format_date: int, zone: dt.tzinfo) -> list[str]:
         return [f"{d:%Y%m%d}" for d in table.days]
     if format_date == 2:
         return list(map(str, table.start.tolist()))
-    starts = table.start
-    hours, where = np.unique(starts // 3600, return_inverse=True)
-    offsets = np.array([_offset(int(hour) * 3600, zone) for hour in hours.tolist()], np.int64)
-    local = starts + offsets[where.reshape(-1)]
-    days, day_at = np.unique(local // 86_400, return_inverse=True)
-    day_texts = np.array([f"{dt.date(1970, 1, 1) + dt.timedelta(days=int(d)):%Y%m%d}"
-                          for d in days.tolist()], dtype=object)  # fmt: skip
-    seconds, second_at = np.unique(local % 86_400, return_inverse=True)
-    time_texts = np.array([f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d} {zone}"
-                           for s in seconds.tolist()], dtype=object)  # fmt: skip
-    d_texts = day_texts[day_at.reshape(-1)].tolist()
-    t_texts = time_texts[second_at.reshape(-1)].tolist()
-    return [f"{d} {t}" for d, t in zip(d_texts, t_texts, strict=True)]
+    hours = table.start // 3600
+    offsets = by_value(hours, lambda hour: _offset(hour * 3600, zone), np.int64)
+    local = table.start + offsets
+    days = texts_of(local // 86_400,
+                    lambda d: f"{dt.date(1970, 1, 1) + dt.timedelta(days=d):%Y%m%d} ")
+    times = texts_of(local % 86_400,
+                     lambda s: f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d} {zone}")
+    return list((days + times).tolist())
 
 
 def _offset(epoch: int, zone: dt.tzinfo) -> int:

@@ -20,9 +20,9 @@ import hashlib
 import itertools
 import math
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -136,11 +136,31 @@ class Sessions:
         return local, False
 
 
+@attrs.frozen
+class _Window:
+    """Minutes of one trading window, newest first (starts and their local midnights)."""
+
+    minutes: Array
+    midnights: Array
+    trading_day: dt.date
+    rth: bool
+
+    def part(self, start: int, stop: int | None) -> _Window:
+        return _Window(self.minutes[start:stop], self.midnights[start:stop], self.trading_day,
+                       self.rth)
+
+    def since(self, oldest: float) -> _Window:
+        """The minutes that start at ``oldest`` or later."""
+        keep = self.minutes >= oldest
+        return _Window(self.minutes[keep], self.midnights[keep], self.trading_day, self.rth)
+
+
 class Past:
     """The market's minutes before the session, generated backwards and kept.
 
-    Lists run newest first: ``times[i]`` is a minute's start; the bid's open, high, low and
-    close and the spread in ticks; trades (count, lots, and open/high/low/close in ticks)."""
+    Newest first: ``times[i]`` is a minute's start; the bid's open, high, low and close and
+    the spread in ticks (``quote``); trades (``trades``: count, lots, and open/high/low/close
+    in ticks). Kept as numpy columns (`columns`); the lists are made from them when asked."""
 
     def __init__(
         self, params: MarketParams, *, seed: str, opening: float, bid: int, ask: int
@@ -158,22 +178,19 @@ class Past:
         lots = params.adv / minutes
         self._trade_rate = lots / params.mean_flow_size
         self._mean_size = params.mean_flow_size
-        self._minutes = self._open_minutes(int(opening))
+        self._windows = self._open_windows(int(opening))
+        self._pending: list[_Window] = []  # windows drawn from ``_windows``, not yet used
         self._next_close, self._spread = bid, ask - bid
         self.oldest = opening - HISTORY_DAYS * 86_400
-        self.times: list[int] = []
-        self.midnights: list[int] = []  # of each minute's local date
-        self.days: list[dt.date] = []
-        self.rth: list[bool] = []
-        self.quote: list[tuple[int, int, int, int, int]] = []  # bid o, h, l, c; spread
-        self.trades: list[tuple[int, int, int, int, int, int]] = []  # n, lots, o, h, l, c
-        self._blocks: list[tuple[Array, ...]] = []  # times, midnights, rth, then the trades'
+        self.days: list[dt.date] = []  # each minute's trading day
+        self._blocks: list[tuple[Array, ...]] = []  # `columns`, a block at a time
         self._columns: tuple[Array, ...] | None = None
+        self._lists: dict[str, list[Any]] = {}
         self._exhausted = False  # `HISTORY_DAYS` reached
 
-    def _open_minutes(self, before: int) -> Iterator[tuple[int, int, dt.date, bool]]:
-        """Every trading minute's start before ``before``, newest first, with the midnight
-        of its local date, its trading day and RTH flag."""
+    def _open_windows(self, before: int) -> Iterator[_Window]:
+        """Every trading window's minutes before ``before``, newest first: their starts, the
+        midnight of each one's local date, the window's trading day and RTH flag."""
         zone = self.sessions.zone
         day = dt.datetime.fromtimestamp(before, zone).date()
         while True:
@@ -182,10 +199,24 @@ class Past:
             next_midnight = int(dt.datetime.combine(following, dt.time(0), zone).timestamp())
             for start, end, trading_day, rth in self.sessions.windows(day):
                 top = min(end, before - (before - start) % MINUTE if before < end else end)
-                for minute in range(top - MINUTE, start - 1, -MINUTE):
-                    midnight = next_midnight if minute >= next_midnight else opened
-                    yield minute, midnight, trading_day, rth
+                minutes = np.arange(top - MINUTE, start - 1, -MINUTE, dtype=np.int64)
+                midnights = np.where(minutes >= next_midnight, next_midnight, opened)
+                yield _Window(minutes, midnights.astype(np.int64), trading_day, rth)
             day -= dt.timedelta(days=1)
+
+    def _next_minutes(self) -> list[_Window]:
+        """The next `_BLOCK` minutes of the sequence, as parts of windows."""
+        taken: list[_Window] = []
+        count = 0
+        while count < _BLOCK:
+            window = self._pending.pop() if self._pending else next(self._windows)
+            room = _BLOCK - count
+            if len(window.minutes) > room:
+                self._pending.append(window.part(room, None))
+                window = window.part(0, room)
+            taken.append(window)
+            count += len(window.minutes)
+        return taken
 
     def reach(self, since: float) -> None:
         """Generate minutes back to ``since`` (no further than `HISTORY_DAYS`), a block of
@@ -197,21 +228,24 @@ class Past:
         """Generate one more block toward ``since`` if it is needed; True when none is (the
         past reaches ``since``, or as far as it goes)."""
         since = max(since, self.oldest)
-        if (self.times and self.times[-1] <= since) or self._exhausted:
+        if (self._blocks and self._blocks[-1][0][-1] <= since) or self._exhausted:
             return True
-        minutes = list(itertools.islice(self._minutes, _BLOCK))
-        minutes = [m for m in minutes if m[0] >= self.oldest]
-        if not minutes:
+        windows = [w.since(self.oldest) for w in self._next_minutes()]
+        windows = [w for w in windows if len(w.minutes)]
+        if not windows:
             self._exhausted = True
             return True
-        self._generate(minutes)
+        self._generate(windows)
         return False
 
-    def _generate(self, minutes: list[tuple[int, int, dt.date, bool]]) -> None:
+    def _generate(self, windows: list[_Window]) -> None:
         """One block of minutes, newest first, drawn at once: the bid walks back from the
         newer minute's open (a minute's close is the open of the one after it), the spread
         is drawn for each minute from ``spread_ticks``, trades arrive as a Poisson count."""
-        rng, count, sigma = self._rng, len(minutes), self._sigma
+        times = np.concatenate([w.minutes for w in windows])
+        midnights = np.concatenate([w.midnights for w in windows])
+        rth = np.concatenate([np.full(len(w.minutes), int(w.rth), np.int64) for w in windows])
+        rng, count, sigma = self._rng, len(times), self._sigma
         steps = np.rint(rng.normal(0.0, sigma, count)).astype(np.int64) if sigma else 0
         opens = np.maximum(1, self._next_close - np.cumsum(np.broadcast_to(steps, count)))
         closes = np.concatenate(([self._next_close], opens[:-1]))
@@ -221,25 +255,55 @@ class Past:
         drawn = rng.choice(self._spreads, size=count, p=self._weights)
         spreads = np.concatenate(([self._spread], drawn[:-1]))
         self._next_close, self._spread = int(opens[-1]), int(drawn[-1])
-        self.quote.extend(zip(opens.tolist(), highs.tolist(), lows.tolist(), closes.tolist(),
-                              spreads.tolist(), strict=True))  # fmt: skip
         trades = self._trades(opens, highs, lows, closes, spreads)
-        self.trades.extend(zip(*(c.tolist() for c in trades), strict=True))
-        times, midnights, self_days, rth = zip(*minutes, strict=True)
-        self.times.extend(times)
-        self.midnights.extend(midnights)
-        self.days.extend(self_days)
-        self.rth.extend(rth)
-        self._blocks.append((np.array(times, np.int64), np.array(midnights, np.int64),
-                             np.array(rth, np.int64), *trades))  # fmt: skip
+        for w in windows:
+            self.days.extend([w.trading_day] * len(w.minutes))
+        self._blocks.append((times, midnights, rth, *trades, opens.astype(np.int64),
+                             highs.astype(np.int64), lows.astype(np.int64),
+                             closes.astype(np.int64), spreads.astype(np.int64)))  # fmt: skip
         self._columns = None
+        self._lists.clear()
 
     def columns(self) -> tuple[Array, ...]:
         """The minutes generated so far as arrays, newest first: start, midnight of its local
-        date, RTH (1 or 0), then the trades' count, lots, open, high, low and close."""
+        date, RTH (1 or 0), the trades' count, lots, open, high, low and close, then the bid's
+        open, high, low and close and the spread."""
         if self._columns is None:
+            if not self._blocks:
+                return tuple(np.zeros(0, np.int64) for _ in range(14))
             self._columns = tuple(np.concatenate(c) for c in zip(*self._blocks, strict=True))
         return self._columns
+
+    def _list(self, name: str, make: Callable[[tuple[Array, ...]], list[Any]]) -> list[Any]:
+        found = self._lists.get(name)
+        if found is None:
+            found = self._lists[name] = make(self.columns())
+        return found
+
+    @property
+    def times(self) -> list[int]:
+        return self._list("times", lambda c: c[0].tolist())
+
+    @property
+    def midnights(self) -> list[int]:
+        """The midnight of each minute's local date."""
+        return self._list("midnights", lambda c: c[1].tolist())
+
+    @property
+    def rth(self) -> list[bool]:
+        return self._list("rth", lambda c: [bool(x) for x in c[2].tolist()])
+
+    @property
+    def trades(self) -> list[tuple[int, int, int, int, int, int]]:
+        """Count, lots, open, high, low, close (ticks) of each minute's trades."""
+        return self._list("trades", lambda c: list(zip(*(x.tolist() for x in c[3:9]),
+                                                       strict=True)))  # fmt: skip
+
+    @property
+    def quote(self) -> list[tuple[int, int, int, int, int]]:
+        """Bid open, high, low, close and the spread (ticks) of each minute."""
+        return self._list("quote", lambda c: list(zip(*(x.tolist() for x in c[9:14]),
+                                                      strict=True)))  # fmt: skip
 
     def _trades(
         self, opens: Array, highs: Array, lows: Array, closes: Array, spreads: Array
@@ -339,27 +403,27 @@ class BarBuilder:
     def add_past(self, past: Past) -> None:
         """The past minutes between ``start`` and ``end``."""
         past.reach(self.start)
-        times = past.times
+        if isinstance(self.size, int) and self.size >= MINUTE and self.what == "TRADES":
+            self._add_trade_minutes(past)
+            return
+        times, rth = past.times, past.rth
         # newest first: the minutes from ``start`` up to (not including) ``end``
         first = _index_before(times, self.end)
-        if isinstance(self.size, int) and self.size >= MINUTE and self.what == "TRADES":
-            self._add_trade_minutes(past, first)
-            return
         for i in range(len(times) - 1, first - 1, -1):
             minute = times[i]
-            if minute < self.start or (self.use_rth and not past.rth[i]):
+            if minute < self.start or (self.use_rth and not rth[i]):
                 continue
             if isinstance(self.size, int) and self.size < MINUTE:
                 self._split_minute(past, i)
             else:
                 self._add_minute(past, i, minute)
 
-    def _add_trade_minutes(self, past: Past, first: int) -> None:
+    def _add_trade_minutes(self, past: Past) -> None:
         """`add_past` for TRADES bars of a minute or longer, with numpy (`_bar_table`): the
         commonest request, and a year of it is over 100,000 minutes."""
         assert isinstance(self.size, int)
-        times, midnights, rth, *trades = (c[first:][::-1] for c in past.columns())
-        keep = (trades[0] > 0) & (times >= self.start)
+        times, midnights, rth, *trades = (c[::-1] for c in past.columns()[:9])
+        keep = (trades[0] > 0) & (times >= self.start) & (times < self.end)
         if self.use_rth:
             keep &= rth > 0
         self._past = trade_minutes_table(times[keep], midnights[keep],
