@@ -45,6 +45,13 @@ class BarTable:
     def __len__(self) -> int:
         return len(self.start)
 
+    def part(self, start: int = 0, stop: int | None = None) -> BarTable:
+        """The bars from index ``start`` to ``stop`` (as a slice takes them)."""
+        at = slice(start, stop)
+        return BarTable(self.start[at], self.open[at], self.high[at], self.low[at],
+                        self.close[at], self.volume[at], self.trades[at], self.value[at],
+                        days=None if self.days is None else list(self.days)[at])
+
 
 def empty_table() -> BarTable:
     ints = np.zeros(0, np.int64)
@@ -86,14 +93,8 @@ def joined(first: BarTable, then: BarTable) -> BarTable:
             first.value[-1:] + then.value[:1],
             days=None if first.days is None else list(first.days)[-1:],
         )  # fmt: skip
-        first, then = _concat(_cut(first, stop=-1), last), _cut(then, start=1)
+        first, then = _concat(first.part(0, -1), last), then.part(1)
     return _concat(first, then)
-
-
-def _cut(t: BarTable, *, start: int = 0, stop: int | None = None) -> BarTable:
-    at = slice(start, stop)
-    return BarTable(t.start[at], t.open[at], t.high[at], t.low[at], t.close[at], t.volume[at],
-                    t.trades[at], t.value[at], days=None if t.days is None else list(t.days)[at])
 
 
 def _concat(a: BarTable, b: BarTable) -> BarTable:

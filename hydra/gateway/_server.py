@@ -161,9 +161,7 @@ class Gateway:
                 if refusal is not None:
                     await send(refusal)
                     continue
-                request = parse_request(frame)
-                await session.prepare(request)
-                await send(session.handle(request))
+                await send(await session.answer(parse_request(frame)))
                 await _follow_subscriptions(nursery, feeds, session, send, self._registry.exchange)
                 await follow_streams(nursery, running, session, send)
 
