@@ -224,3 +224,31 @@ async def test_a_cold_year_of_history_lets_other_clients_in(
         [reply] = answered
         assert isinstance(reply, r.HistoricalData) and reply.count > 100_000
         assert reply == drawing.session.handle(request)[0]
+
+
+async def test_two_clients_asking_a_cold_year_at_once_get_the_same_bars(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Two clients that ask for the same cold year at once draw the one past between them, a
+    block each in turn, and get the bars a single request would have got."""
+    params = attrs.evolve(PARAMS, markets=(MarketParams.oats(),))
+    request = q.RequestHistoricalData(
+        req_id=5, contract=ZO, end="", bar_size="1 hour", duration="1 Y", use_rth=False,
+        what_to_show="TRADES", format_date=1, keep_up_to_date=False,
+    )  # fmt: skip
+    async with open_sim_exchange(params, seed=1) as exchange:
+        registry = registry_of(exchange)
+        first, second = connect(registry, 1), connect(registry, 2)
+        replies: dict[int, list[r.Reply]] = {}
+
+        async def ask(client: Client, key: int) -> None:
+            replies[key] = await client.session.answer(request)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(ask, first, 1)
+            nursery.start_soon(ask, second, 2)
+    async with open_sim_exchange(params, seed=1) as exchange:
+        alone = connect(registry_of(exchange), 1).session.handle(request)
+    assert replies[1] == replies[2] == alone
+    [reply] = alone
+    assert isinstance(reply, r.HistoricalData) and reply.count > 4_000  # hours that traded
