@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hydra.gateway._bar_table import wap_texts, wire_rows
-from hydra.gateway._history import BarBuilder, Past, Print, Touch
+from hydra.gateway._history import BarBuilder, Print, Touch
+from hydra.gateway._past import Past
 from hydra.gateway._session_history import bar_row
 from hydra.sim import MarketParams
 
