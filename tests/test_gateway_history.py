@@ -15,7 +15,7 @@ import trio_asyncio
 from hydra._enums import Side
 from hydra.gateway._history import WHAT, BarBuilder, Print, Touch
 from hydra.gateway._past import HISTORY_DAYS, Past
-from hydra.gateway._periods import PeriodError, bar_size, duration, end_time
+from hydra.gateway._periods import PeriodError, bar_size, check_span, duration, end_time
 from hydra.sim import MarketParams, SimParams
 from tests.gateway_client import FEBRUARY, Served, connected, qualified, serving, wait_until
 
@@ -110,6 +110,20 @@ def test_periods_are_read_as_ib_writes_them() -> None:
             bar_size(bad)
     with pytest.raises(PeriodError):
         duration("2 days")
+
+
+@pytest.mark.parametrize(("size", "span", "refused"), [
+    ("1 min", "1 Y", False), ("30 secs", "1 Y", True), ("1 secs", "2 D", False),
+    ("1 secs", "1 M", True), ("1 day", "9999 Y", False),
+])  # fmt: skip
+def test_a_span_of_too_many_bars_is_refused(size: str, span: str, refused: bool) -> None:
+    """A request spanning more than `MAX_BARS` bars is refused (a year of 1-minute bars is
+    not; a month of 1-second bars, 2.7 million, is); daily and longer bars are never."""
+    if refused:
+        with pytest.raises(PeriodError, match=r"^Time length exceed max\. \(.* at most 600,000\)$"):
+            check_span(bar_size(size), duration(span))
+    else:
+        check_span(bar_size(size), duration(span))
 
 
 # --- through ib_async ----------------------------------------------------------------------------

@@ -252,3 +252,21 @@ async def test_two_clients_asking_a_cold_year_at_once_get_the_same_bars(
     assert replies[1] == replies[2] == alone
     [reply] = alone
     assert isinstance(reply, r.HistoricalData) and reply.count > 4_000  # hours that traded
+
+
+async def test_a_year_of_one_second_bars_is_refused_at_once(
+    exchange: SimExchange, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A year of 1-second bars (31.6 million) gets IB's 162 at once, naming the limit, and
+    nothing of the past is drawn for it: one client cannot keep the gateway busy for minutes."""
+    registry = registry_of(exchange)
+    client = connect(registry, 1)
+    request = q.RequestHistoricalData(
+        req_id=9, contract=ZO, end="", bar_size="1 secs", duration="1 Y", use_rth=False,
+        what_to_show="MIDPOINT", format_date=2, keep_up_to_date=False,
+    )  # fmt: skip
+    [reply] = await client.session.answer(request)
+    assert isinstance(reply, r.ErrorMessage) and (reply.req_id, reply.code) == (9, 162)
+    assert "Time length exceed max. (31,622,400 bars of 1 s; at most 600,000)" in reply.message
+    listing = registry.catalog.resolve(ZO)
+    assert listing is not None and registry.past(listing).times == []

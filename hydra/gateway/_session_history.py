@@ -18,7 +18,7 @@ from ._bar_table import wire_rows
 from ._catalog import Listing
 from ._history import WHAT, Bar, BarBuilder, Print, Touch
 from ._message_ids import ServerMessage as S
-from ._periods import PeriodError, bar_size, duration, end_time
+from ._periods import PeriodError, bar_size, check_span, duration, end_time
 from ._registry import Registry
 from ._unserved import NO_SECURITY
 from ._wire import decimal_text
@@ -77,6 +77,7 @@ class SessionHistory:
         try:
             size = bar_size(request.bar_size)
             seconds = duration(request.duration)
+            check_span(size, seconds)
             end = end_time(request.end, now=self._now(), zone=zone)
         except PeriodError as e:
             return _error(request.req_id, 162, f"{_HMDS}{e}")
