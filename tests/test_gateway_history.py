@@ -49,6 +49,16 @@ def test_longer_bars_aggregate_shorter_ones() -> None:
             assert bar.volume == sum(m.volume for m in inside)
 
 
+@pytest.mark.parametrize("hours", [1, 30, 200])
+def test_quote_minute_bars_are_the_minutes_between_start_and_end(hours: int) -> None:
+    """MIDPOINT 1-minute bars from any start are one per past minute from the start up to the
+    end, in order."""
+    p = past()
+    start, end = MONDAY_OPEN - hours * 3600 - 1234, MONDAY_OPEN - 600
+    bars = built(p, "MIDPOINT", 60, start, end).bars(Decimal("0.25"))
+    assert [b.start for b in bars] == sorted(m for m in p.times if start <= m < end)
+
+
 def _same_bar(minute: int, start: int, size: int | str, p: Past) -> bool:
     if isinstance(size, int):
         return start <= minute < start + size

@@ -150,11 +150,12 @@ class BarBuilder:
             self._add_trade_minutes(past)
             return
         times, rth = past.times, past.rth
-        # newest first: the minutes from ``start`` up to (not including) ``end``
-        first = _index_before(times, self.end)
-        for i in range(len(times) - 1, first - 1, -1):
+        # newest first: the minutes from ``start`` (before index ``last``) up to (not
+        # including) ``end`` (from index ``first``)
+        first, last = _index_before(times, self.end), _index_before(times, self.start)
+        for i in range(last - 1, first - 1, -1):
             minute = times[i]
-            if minute < self.start or (self.use_rth and not rth[i]):
+            if self.use_rth and not rth[i]:
                 continue
             if isinstance(self.size, int) and self.size < MINUTE:
                 self._split_minute(past, i)
