@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -113,12 +114,20 @@ def _listening_port(log: pathlib.Path, process: subprocess.Popen[bytes]) -> int:
     raise AssertionError(f"sim-gateway did not start: {log.read_text()[-2000:]}")
 
 
-def run_client_script(script: pathlib.Path, port: int, *, seconds: float) -> dict[str, Any]:
+def run_client_script(
+    script: pathlib.Path, port: int, *, seconds: float, first_on_path: pathlib.Path | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Run a client's user script (``python SCRIPT PORT``) to its end, at most ``seconds``;
-    its last line of output is the JSON of what it saw."""
+    its last line of output is the JSON of what it saw. ``first_on_path``: a directory its
+    imports look in before any other (a client installed apart, beside another version)."""
+    env = None
+    if first_on_path is not None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(first_on_path), env.get("PYTHONPATH", "")]))
     done = subprocess.run(
         [sys.executable, str(script), str(port)],
-        capture_output=True, text=True, timeout=seconds, check=False,
+        capture_output=True, text=True, timeout=seconds, check=False, env=env,
     )  # fmt: skip
     output = done.stdout[-3000:] + done.stderr[-3000:]
     assert done.returncode == 0, f"{script.name} failed:\n{output}"

@@ -54,6 +54,22 @@ def test_liquid_hours_are_the_day_session() -> None:
     assert "1900" not in details.liquid_hours
 
 
+def test_cbot_and_cme_futures_are_in_ibs_us_central() -> None:
+    """IB's contract details of CBOT and CME futures name their zone ``US/Central``, not the
+    tz database's ``America/Chicago``."""
+    catalog = Catalog([OATS, LEAN_HOGS], today=MONDAY)
+    assert {catalog.details(1, x).time_zone for x in catalog.listings} == {"US/Central"}
+
+
+def test_an_early_close_day_in_the_details() -> None:
+    """On the Friday after Thanksgiving 2026 the details list oats' day session to 12:05 and
+    no overnight session before it."""
+    catalog = Catalog([OATS], today=dt.date(2026, 11, 25))
+    details = catalog.details(1, catalog.listings[0])
+    assert "20261126:CLOSED;20261127:0830-20261127:1205;" in details.trading_hours
+    assert "20261127:0830-20261127:1205" in details.liquid_hours
+
+
 def test_a_catalog_without_hours_gives_none() -> None:
     """``hours=False`` (``hydra run --sim --sim-hours none``): empty hours, as from a broker
     that gives none, so Hydra holds nothing back for them."""

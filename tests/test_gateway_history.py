@@ -13,8 +13,9 @@ import trio
 import trio_asyncio
 
 from hydra._enums import Side
-from hydra.gateway._history import HISTORY_DAYS, WHAT, BarBuilder, Past, Print, Touch
-from hydra.gateway._periods import PeriodError, bar_size, duration, end_time
+from hydra.gateway._history import WHAT, BarBuilder, Print, Touch
+from hydra.gateway._past import HISTORY_DAYS, Past
+from hydra.gateway._periods import PeriodError, bar_size, check_span, duration, end_time
 from hydra.sim import MarketParams, SimParams
 from tests.gateway_client import FEBRUARY, Served, connected, qualified, serving, wait_until
 
@@ -34,48 +35,6 @@ def built(p: Past, what: str, size: int | str, start: float, end: float) -> BarB
     return builder
 
 
-def test_the_past_is_the_same_for_a_seed_however_far_it_is_asked() -> None:
-    """Asking a week back, then a day, gives the minutes a fresh past gives for a day."""
-    deep, shallow = past(), past()
-    deep.reach(MONDAY_OPEN - 7 * 86_400)
-    shallow.reach(MONDAY_OPEN - 86_400)
-    n = len(shallow.times)
-    assert (deep.times[:n], deep.quote[:n], deep.trades[:n]) == (
-        shallow.times, shallow.quote, shallow.trades
-    )
-    assert past("2").quote[:10] != deep.quote[:10] or past("2").reach(MONDAY_OPEN - 60) is None
-
-
-def test_every_past_minute_is_a_consistent_bar_and_its_trades_lie_within_its_quote() -> None:
-    """A minute's bid high is at or above its open and close, its low at or below them and a
-    tick at least; its trades are within the bid low and the ask high; a minute's close is the
-    open of the minute after it; trades' lots are at least their count."""
-    p = past()
-    p.reach(MONDAY_OPEN - 30 * 86_400)
-    for i, ((o, h, lo, c, spread), (n, lots, to, th, tl, tc)) in enumerate(
-        zip(p.quote, p.trades, strict=True)
-    ):
-        assert lo >= 1 and lo <= min(o, c) <= max(o, c) <= h and spread >= 1
-        assert i == 0 or c == p.quote[i - 1][0]
-        if n:
-            assert lots >= n and lo <= min(to, tl, tc) <= max(to, th, tc) <= h + spread
-        else:
-            assert (lots, to, th, tl, tc) == (0, 0, 0, 0, 0)
-
-
-def test_the_past_ends_at_the_opening_quote_and_keeps_to_trading_hours() -> None:
-    """The newest minute closes at the opening bid; no minute falls in the 07:45–08:30 break
-    or on a Saturday; the head is about `HISTORY_DAYS` back."""
-    p = past()
-    p.reach(MONDAY_OPEN - 3 * 86_400)
-    assert p.quote[0][3] == 1400 and p.quote[0][4] == 1
-    for minute in p.times:
-        local = dt.datetime.fromtimestamp(minute, CHICAGO)
-        assert local.weekday() != 5
-        assert not dt.time(7, 45) <= local.time() < dt.time(8, 30)
-    assert MONDAY_OPEN - p.head == pytest.approx(HISTORY_DAYS * 86_400, abs=3 * 86_400)
-
-
 def test_longer_bars_aggregate_shorter_ones() -> None:
     """Five-minute and daily bars are the one-minute bars merged: first open, highest high,
     lowest low, last close, volumes summed."""
@@ -88,6 +47,16 @@ def test_longer_bars_aggregate_shorter_ones() -> None:
             assert bar.high == max(m.high for m in inside)
             assert bar.low == min(m.low for m in inside)
             assert bar.volume == sum(m.volume for m in inside)
+
+
+@pytest.mark.parametrize("hours", [1, 30, 200])
+def test_quote_minute_bars_are_the_minutes_between_start_and_end(hours: int) -> None:
+    """MIDPOINT 1-minute bars from any start are one per past minute from the start up to the
+    end, in order."""
+    p = past()
+    start, end = MONDAY_OPEN - hours * 3600 - 1234, MONDAY_OPEN - 600
+    bars = built(p, "MIDPOINT", 60, start, end).bars(Decimal("0.25"))
+    assert [b.start for b in bars] == sorted(m for m in p.times if start <= m < end)
 
 
 def _same_bar(minute: int, start: int, size: int | str, p: Past) -> bool:
@@ -151,6 +120,20 @@ def test_periods_are_read_as_ib_writes_them() -> None:
             bar_size(bad)
     with pytest.raises(PeriodError):
         duration("2 days")
+
+
+@pytest.mark.parametrize(("size", "span", "refused"), [
+    ("1 min", "1 Y", False), ("30 secs", "1 Y", True), ("1 secs", "2 D", False),
+    ("1 secs", "1 M", True), ("1 day", "9999 Y", False),
+])  # fmt: skip
+def test_a_span_of_too_many_bars_is_refused(size: str, span: str, refused: bool) -> None:
+    """A request spanning more than `MAX_BARS` bars is refused (a year of 1-minute bars is
+    not; a month of 1-second bars, 2.7 million, is); daily and longer bars are never."""
+    if refused:
+        with pytest.raises(PeriodError, match=r"^Time length exceed max\. \(.* at most 600,000\)$"):
+            check_span(bar_size(size), duration(span))
+    else:
+        check_span(bar_size(size), duration(span))
 
 
 # --- through ib_async ----------------------------------------------------------------------------

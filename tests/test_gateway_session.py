@@ -186,3 +186,87 @@ def test_every_unserved_request_but_the_silent_ones_is_answered() -> None:
         if isinstance(request, q.UnservedRequest):
             answered = bool(unserved_replies(request, catalog))
             assert answered is (message not in SILENT), message.name
+
+
+async def test_a_cold_year_of_history_lets_other_clients_in(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A year of 1-minute bars on a cold gateway is made a step at a time with a checkpoint
+    after each (a block of the past drawn, a run of rows made): another client is answered in
+    between, at many stages of the drawing, all at the same virtual instant; then the year's
+    bars come in one reply, as `handle` would make them in one go."""
+    params = attrs.evolve(PARAMS, markets=(MarketParams.oats(),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        registry = registry_of(exchange)
+        drawing, other = connect(registry, 1), connect(registry, 2)
+        request = q.RequestHistoricalData(
+            req_id=5, contract=ZO, end="", bar_size="1 min", duration="1 Y", use_rth=False,
+            what_to_show="TRADES", format_date=2, keep_up_to_date=False,
+        )  # fmt: skip
+        listing = registry.catalog.resolve(ZO)
+        assert listing is not None
+        past, start, seen, answered = registry.past(listing), trio.current_time(), [], []
+
+        async def draw() -> None:
+            answered.extend(await drawing.session.answer(request))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(draw)
+            while not answered:
+                await trio.lowlevel.checkpoint()
+                [answer] = other.session.handle(q.RequestCurrentTime())
+                assert isinstance(answer, r.CurrentTime)
+                seen.append(len(past.times))
+        assert trio.current_time() == start
+        partly = [n for n in seen if 0 < n < len(past.times)]
+        assert len(set(partly)) > 10  # answered at many stages of the drawing
+        assert seen.count(len(past.times)) > 3  # and while the rows were made
+        [reply] = answered
+        assert isinstance(reply, r.HistoricalData) and reply.count > 100_000
+        assert reply == drawing.session.handle(request)[0]
+
+
+async def test_two_clients_asking_a_cold_year_at_once_get_the_same_bars(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Two clients that ask for the same cold year at once draw the one past between them, a
+    block each in turn, and get the bars a single request would have got."""
+    params = attrs.evolve(PARAMS, markets=(MarketParams.oats(),))
+    request = q.RequestHistoricalData(
+        req_id=5, contract=ZO, end="", bar_size="1 hour", duration="1 Y", use_rth=False,
+        what_to_show="TRADES", format_date=1, keep_up_to_date=False,
+    )  # fmt: skip
+    async with open_sim_exchange(params, seed=1) as exchange:
+        registry = registry_of(exchange)
+        first, second = connect(registry, 1), connect(registry, 2)
+        replies: dict[int, list[r.Reply]] = {}
+
+        async def ask(client: Client, key: int) -> None:
+            replies[key] = await client.session.answer(request)
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(ask, first, 1)
+            nursery.start_soon(ask, second, 2)
+    async with open_sim_exchange(params, seed=1) as exchange:
+        alone = connect(registry_of(exchange), 1).session.handle(request)
+    assert replies[1] == replies[2] == alone
+    [reply] = alone
+    assert isinstance(reply, r.HistoricalData) and reply.count > 4_000  # hours that traded
+
+
+async def test_a_year_of_one_second_bars_is_refused_at_once(
+    exchange: SimExchange, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A year of 1-second bars (31.6 million) gets IB's 162 at once, naming the limit, and
+    nothing of the past is drawn for it: one client cannot keep the gateway busy for minutes."""
+    registry = registry_of(exchange)
+    client = connect(registry, 1)
+    request = q.RequestHistoricalData(
+        req_id=9, contract=ZO, end="", bar_size="1 secs", duration="1 Y", use_rth=False,
+        what_to_show="MIDPOINT", format_date=2, keep_up_to_date=False,
+    )  # fmt: skip
+    [reply] = await client.session.answer(request)
+    assert isinstance(reply, r.ErrorMessage) and (reply.req_id, reply.code) == (9, 162)
+    assert "Time length exceed max. (31,622,400 bars of 1 s; at most 600,000)" in reply.message
+    listing = registry.catalog.resolve(ZO)
+    assert listing is not None and registry.past(listing).times == []

@@ -22,12 +22,18 @@ from structlog.testing import capture_logs
 
 from hydra._bracket import BracketIntent
 from hydra._contracts import LEAN_HOGS, OATS
-from hydra._core._sessions import SessionCalendar, held_until, parse_hours, weekly_calendar
+from hydra._core._sessions import (
+    SessionCalendar,
+    held_until,
+    ib_zone_id,
+    parse_hours,
+    weekly_calendar,
+)
 from hydra._core._twap import plan_twap_in_sessions
 from hydra._engine import Engine
 from hydra._enums import Policy, Side
 from hydra._errors import InvalidValueError, MarketClosedError
-from hydra._holidays import holidays
+from hydra._holidays import early_closes, holidays, overnight_shut
 from hydra._ids import ClientOrderId, IntentId
 from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
@@ -36,6 +42,7 @@ from hydra._orders import OrderIntent, OrderRequest
 from hydra._runner import run_inbox
 from hydra._settings import BrokerSettings, ExecutionSettings, HydraConfig, OutsideHours
 from hydra.gateway import serve_gateway
+from hydra.gateway._hours import ib_hours
 from hydra.ib import open_ib_broker
 from hydra.ib._convert import hours_from_ib_details
 from hydra.sim import (
@@ -58,8 +65,10 @@ def ct(day: int, hour: int, minute: int = 0, month: int = 12, year: int = 2026) 
 
 
 def oats_week(first: dt.date = dt.date(2026, 11, 29), days: int = 14) -> SessionCalendar:
+    early = early_closes(first.year)
     return weekly_calendar(OATS.trading_hours, zone="America/Chicago", first=first, days=days,
-                           holidays=holidays(first.year))
+                           holidays=holidays(first.year), early_closes=early,
+                           no_overnight=filter(overnight_shut, early))
 
 
 # --- parsing IB's text ----------------------------------------------------------------------
@@ -70,7 +79,7 @@ def test_ibs_hours_parse_into_sessions_in_the_exchange_zone() -> None:
     hours = parse_hours(IB_OATS, zone="US/Central")
     assert [(s.open, s.close) for s in hours.sessions] == [
         (ct(1, 19), ct(2, 7, 45)), (ct(2, 8, 30), ct(2, 13, 20))]
-    assert hours.zone.key == "US/Central"
+    assert hours.zone.key == "America/Chicago"  # IB's US/Central, as the tz database names it
     assert hours.known_from == ct(1, 0) and hours.known_until == ct(6, 0)
     assert not hours.is_open(ct(5, 10))
 
@@ -151,11 +160,21 @@ def test_hogs_trade_the_day_session_only() -> None:
 
 
 def test_a_holiday_closes_its_trading_day_and_the_night_before() -> None:
-    """Thanksgiving 2026 (Thursday 26 November): oats close Wednesday 13:20 and open again at
-    Thursday evening's session."""
+    """Thanksgiving 2026 (Thursday 26 November): oats close Wednesday 13:20 and open again on
+    Friday at 08:30 (no session Thursday evening), to close early at 12:05."""
     week = oats_week(first=dt.date(2026, 11, 23), days=7)
     assert week.close_of(ct(25, 13, month=11)) == ct(25, 13, 20, month=11)
-    assert week.next_open(ct(25, 20, month=11)) == ct(26, 19, month=11)
+    assert week.next_open(ct(25, 20, month=11)) == ct(27, 8, 30, month=11)
+    assert week.close_of(ct(27, 12, month=11)) == ct(27, 12, 5, month=11)
+
+
+def test_the_hours_of_ibs_zone_names_are_the_tz_databases() -> None:
+    """IB's ``US/Central`` and ``US/Eastern`` are read as America/Chicago and America/New_York
+    (the old names are links some systems no longer install)."""
+    assert parse_hours(IB_OATS, zone="US/Central").zone.key == "America/Chicago"
+    assert parse_hours(IB_OATS, zone="US/Eastern").zone.key == "America/New_York"
+    assert ib_zone_id("America/Chicago") == "US/Central"
+    assert ib_zone_id("Europe/London") == "Europe/London"
 
 
 def test_the_wait_over_a_change_of_daylight_saving_time_is_exact() -> None:
@@ -196,6 +215,16 @@ def test_a_twap_over_the_close_is_cut_at_the_close() -> None:
     settings = ExecutionSettings(twap_horizon=3600, twap_slices=4, twap_jitter=0.0)
     plan = plan_twap_in_sessions(8, settings=settings, rng=random.Random(1), start=ct(2, 13),
                                  calendar=oats_week())
+    assert plan.starts == (0.0, 300.0, 600.0, 900.0) and plan.durations == (300.0,) * 4
+
+
+def test_a_twap_on_an_early_close_day_is_cut_at_the_early_close() -> None:
+    """From the gateway's hours of the Friday after Thanksgiving 2026, an hour's TWAP at 11:45
+    has the 20 minutes to the 12:05 early close, not the 95 to 13:20."""
+    hours = parse_hours(ib_hours(OATS.trading_hours, dt.date(2026, 11, 27)), zone="US/Central")
+    settings = ExecutionSettings(twap_horizon=3600, twap_slices=4, twap_jitter=0.0)
+    plan = plan_twap_in_sessions(8, settings=settings, rng=random.Random(1),
+                                 start=ct(27, 11, 45, month=11), calendar=hours)
     assert plan.starts == (0.0, 300.0, 600.0, 900.0) and plan.durations == (300.0,) * 4
 
 
@@ -383,6 +412,19 @@ async def test_hydras_twap_over_the_close_sends_nothing_after_it(
     assert broker.sent and all(at < ct(2, 13, 20) for _, at in broker.sent)
 
 
+async def test_hydras_twap_on_an_early_close_day_sends_nothing_after_1205(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Christmas Eve 2026: an hour's TWAP at 11:45 sends its last order (and its cancel)
+    before the 12:05 early close and nothing after."""
+    config = HydraConfig(execution=ExecutionSettings(twap_horizon=3600, twap_slices=4))
+    async with open_sim_exchange(hours_params(ct(24, 11, 45)), seed=1) as exchange:
+        async with open_hours_engine(exchange, tmp_path / "j.sqlite", config) as (engine, broker):
+            await (await engine.submit(oats(8, policy=Policy.TWAP))).wait_done()
+            assert now_of(exchange) <= ct(24, 12, 5)
+    assert broker.sent and all(at < ct(24, 12, 5) for _, at in broker.sent)
+
+
 async def test_a_carried_twap_goes_on_at_the_next_open(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
@@ -445,6 +487,22 @@ async def test_the_ib_adapter_reads_the_hours_from_contract_details() -> None:
     thursday_close = dt.datetime(2025, 3, 6, 14, tzinfo=CT)  # the night session opens at 19:00
     assert hours.next_open(thursday_close) == thursday_close.replace(hour=19)
     assert not hours.is_open(dt.datetime(2025, 3, 8, 12, tzinfo=CT))  # Saturday
+
+
+async def test_the_ib_adapter_reads_an_early_close_from_the_gateway() -> None:
+    """On the Friday after Thanksgiving 2026 the gateway's ``tradingHours`` (in ``US/Central``)
+    close oats at 12:05, and IBBroker's calendar says so."""
+    params = SimParams(markets=(MarketParams.oats(adv=0, daily_volatility=0.0),),
+                       session_start=ct(27, 9, month=11).astimezone(dt.UTC))
+    with trio.fail_after(10):
+        async with open_sim_exchange(params, seed=7) as exchange, trio.open_nursery() as nursery:
+            gateway = await nursery.start(serve_gateway, exchange)
+            async with open_ib_broker(BrokerSettings(port=gateway.port)) as broker:
+                hours = await broker.trading_hours(OATS)
+            nursery.cancel_scope.cancel(reason="test over")
+    assert hours is not None and hours.zone.key == "America/Chicago"
+    assert hours.close_of(ct(27, 9, month=11)) == ct(27, 12, 5, month=11)
+    assert hours.next_open(ct(27, 12, 5, month=11)) == ct(29, 19, month=11)  # Sunday evening
 
 
 def test_ib_details_without_hours_give_no_calendar() -> None:

@@ -6,6 +6,12 @@ dated at both ends, so an overnight one names the next day) or ``YYYYMMDD:CLOSED
 TWS before 970 sent ``YYYYMMDD:HHMM-HHMM`` (the close on the same day, or the next when it is
 not after the open), several ranges of one day separated by commas. `parse_hours` reads both.
 
+IB names the zone in its own words: ``US/Central`` for CME and CBOT futures, ``US/Eastern``
+for New York (``timeZoneId``; IB's contract details of ZO, HE, ZC…). Those are the tz
+database's old "backward" links, which some systems no longer install (Debian's and
+Ubuntu's ``tzdata-legacy``), so `parse_hours` reads them as the zones they link to
+(`IB_ZONE_IDS`), and the simulated gateway sends them as IB does (`ib_zone_id`).
+
 The text covers a few days only: `SessionCalendar.known_until` says how far, and past it the
 calendar knows no open. Times are aware datetimes; a close is exclusive (at 13:20 a session
 that closes at 13:20 is over). Pure: no I/O, no clock.
@@ -21,7 +27,7 @@ import bisect
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -33,6 +39,21 @@ _DAY = re.compile(r"^(\d{8}):(.*)$")
 _NEW_RANGE = re.compile(r"^(\d{4})-(\d{8}):(\d{4})$")
 _OLD_RANGE = re.compile(r"^(\d{4})-(\d{4})$")
 _FORMAT = "is not YYYYMMDD:HHMM-YYYYMMDD:HHMM or YYYYMMDD:CLOSED"
+
+IB_ZONE_IDS = {
+    "US/Central": "America/Chicago",
+    "US/Eastern": "America/New_York",
+    "US/Mountain": "America/Denver",
+    "US/Pacific": "America/Los_Angeles",
+}
+"""IB's ``timeZoneId`` for US exchanges, and the tz database zone each one names."""
+
+
+def ib_zone_id(zone: str) -> str:
+    """The ``timeZoneId`` IB sends for the tz database ``zone`` (itself when IB has no other
+    name for it): ``America/Chicago`` is ``US/Central``."""
+    return next((ib for ib, tz in IB_ZONE_IDS.items() if tz == zone), zone)
+
 
 
 @attrs.frozen(kw_only=True)
@@ -132,7 +153,7 @@ def held_until(calendar: SessionCalendar | None, now: dt.datetime, *,
 def parse_hours(text: str, *, zone: str, field: str = "trading_hours") -> SessionCalendar:
     """IB's hours ``text`` in the time zone ``zone`` (``timeZoneId``) as a calendar; a day
     that is not in IB's format is an `InvalidValueError` naming ``field`` and the day."""
-    tz = parse_zone("timeZoneId", zone)
+    tz = parse_zone("timeZoneId", IB_ZONE_IDS.get(zone, zone) if isinstance(zone, str) else zone)
     if not isinstance(text, str) or not text.strip():
         raise InvalidValueError(field, text, "must list days as YYYYMMDD:HHMM-YYYYMMDD:HHMM")
     days: list[dt.date] = []
@@ -210,24 +231,31 @@ def _calendar(tz: zoneinfo.ZoneInfo, windows: Iterable[Session], *, first: dt.da
 
 def weekly_calendar(
     windows: Iterable[TradingSession], *, zone: str, first: dt.date, days: int,
-    holidays: Iterable[dt.date] = (),
+    holidays: Iterable[dt.date] = (), early_closes: Mapping[dt.date, dt.time] | None = None,
+    no_overnight: Iterable[dt.date] = (),
 ) -> SessionCalendar:
     """The calendar of recurring ``windows`` for ``days`` days from ``first``, each window
     opening on its ``days`` (an overnight ``Sun-Fri`` window opens Sunday to Thursday). A
-    holiday closes the trading day it names: every session that closes on that date."""
+    holiday closes the trading day it names: every session that closes on that date. On a
+    day of ``early_closes`` every session closing that day ends by the time it gives (one
+    that would end before it opens is dropped); on a day of ``no_overnight`` the overnight
+    session that would close that day does not open."""
     tz = parse_zone("time_zone", zone)
-    closed = set(holidays)
+    closed, early, shut = set(holidays), early_closes or {}, set(no_overnight)
     found: list[Session] = []
     for offset in range(days):
         day = first + dt.timedelta(days=offset)
         for w in windows:
-            if not opens_on(w, day.weekday()):
+            overnight = w.close <= w.open
+            close_day = day + dt.timedelta(days=1) if overnight else day
+            if (not opens_on(w, day.weekday()) or close_day in closed
+                    or (overnight and close_day in shut)):
                 continue
-            close_day = day + dt.timedelta(days=1) if w.close <= w.open else day
-            if close_day in closed:
-                continue
-            found.append(Session(open=dt.datetime.combine(day, w.open, tzinfo=tz),
-                                 close=dt.datetime.combine(close_day, w.close, tzinfo=tz)))
+            opens = dt.datetime.combine(day, w.open, tzinfo=tz)
+            closes = dt.datetime.combine(close_day, min(w.close, early.get(close_day, w.close)),
+                                         tzinfo=tz)
+            if closes > opens:
+                found.append(Session(open=opens, close=closes))
     return _calendar(tz, found, first=first, last=first + dt.timedelta(days=days - 1))
 
 

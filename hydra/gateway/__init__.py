@@ -10,9 +10,12 @@ Layers (each imports only from those below it):
     _registry     client ids, exchange attachments and orders, across connections
     _account      account, portfolio and position replies from snapshots
     _margins      margin per contract, what-if answers
-    _history      the market's generated past and bars built from it and the live record
+    _history      bars built from the generated past and the live record
+    _bar_table    bars as numpy columns, and their wire text made at once
+    _past         the market's generated past, minute by minute
     _periods      IB's bar sizes, durations and end times
     _catalog      the simulator's futures as IB contracts
+    _hours        trading windows by trading day, and IB's hours text
     _handshake    version negotiation
     _requests     client messages (typed), _replies: server messages (typed)
     _order        one IB order, from placeOrder to open orders and the exchange's ticket

@@ -27,6 +27,7 @@ from .._contracts import (
     last_trade_day,
 )
 from .._core._front_month import front_month as hydras_front_month
+from .._core._sessions import ib_zone_id
 from ._hours import ib_hours
 from ._replies import ContractDetails, WireContract
 from ._requests import ContractFields
@@ -144,7 +145,7 @@ class Catalog:
             price_magnifier=spec.price_magnifier,
             long_name=_LONG_NAMES.get(spec.symbol, spec.symbol),
             contract_month=listing.contract_month,
-            time_zone=spec.time_zone,
+            time_zone=ib_zone_id(spec.time_zone),
             trading_hours=hours,
             liquid_hours=liquid,
             market_rule_id=market_rule_id(spec.tick_size),

@@ -1,44 +1,27 @@
-"""The market's past, for historical data: the minutes before the session, generated from the
-simulator's own model of the market, then the live session as the exchange recorded it. Pure.
+"""Bars for historical data, of every kind and size: from the market's generated past
+(`_past`) before the session, then from the live session as the exchange recorded it. Pure.
 
-Before the session, the model is sampled once a minute, in the contract's trading hours only:
-the bid walks back from the opening quote with the market's ``daily_volatility`` spread over
-the minutes a day trades, the spread is drawn from ``spread_ticks``, and trades arrive at the
-market's ADV spread over the same minutes. A seed gives the same
-past every time, whatever is asked first: minutes are generated in one sequence, backwards from
-the opening, and kept. Bars shorter than a minute split a past minute along a path through its
-open, high, low and close. From the opening on, bars come from the exchange's own record: every
-change of the best bid and ask, and every trade, so history runs into the live session with no
-seam.
+Bars shorter than a minute split a past minute along a path through its open, high, low and
+close. From the opening on, bars come from the exchange's own record: every change of the best
+bid and ask, and every trade, so history runs into the live session with no seam.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-import hashlib
 import itertools
 import math
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 import attrs
 import numpy as np
-import numpy.typing as npt
 
-from .._contracts import ContractSpec, TradingSession
-from ..sim import MarketParams
-from ._hours import windows_of
-
-MINUTE = 60
-_BLOCK = 4096
-"""Minutes of the past drawn at once (numpy, several times faster than one at a time)."""
-Array = npt.NDArray[np.int64]
-HISTORY_DAYS = 400
-"""How far back the past reaches (a little over a year, IB's usual for a futures month)."""
+from ._bar_table import BarTable, empty_table, joined, trade_minutes_table, waps
+from ._past import MINUTE, Array, Past, Sessions
 
 WHAT = ("TRADES", "MIDPOINT", "BID", "ASK", "BID_ASK")
 
@@ -96,159 +79,6 @@ class _Agg:
         self.close = c
 
 
-class Sessions:
-    """A contract's trading windows, in its time zone."""
-
-    def __init__(self, spec: ContractSpec) -> None:
-        self.zone = ZoneInfo(spec.time_zone)
-        self._sessions = spec.trading_hours or (
-            TradingSession(days="Mon-Fri", open=dt.time(0, 0), close=dt.time(0, 0)),
-        )
-
-    def windows(self, day: dt.date) -> list[tuple[int, int, dt.date, bool]]:
-        """The windows opening on ``day``, newest first: (start, end) in epoch seconds, the
-        trading day (the day it closes) and whether it is regular trading hours (a day
-        session). None on a holiday's trading day (`_hours.windows_of`)."""
-        found = []
-        for trading_day in (day, day + dt.timedelta(days=1)):
-            for w in windows_of(self._sessions, trading_day):
-                if w.opens.date() == day:
-                    start = w.opens.replace(tzinfo=self.zone).timestamp()
-                    end = w.closes.replace(tzinfo=self.zone).timestamp()
-                    found.append((int(start), int(end), trading_day, w.regular))
-        return sorted(found, reverse=True)
-
-    def open_minutes_per_day(self) -> float:
-        """Trading minutes in an average trading day (one week's worth, over its days)."""
-        monday = dt.date(2024, 1, 8)  # a week without a holiday
-        windows = [w for d in range(7) for w in self.windows(monday + dt.timedelta(days=d))]
-        days = {w[2] for w in windows}
-        return sum(w[1] - w[0] for w in windows) / MINUTE / max(1, len(days))
-
-    def locate(self, epoch: float) -> tuple[dt.date, bool]:
-        """The trading day and RTH flag of a moment (its local date when the market is shut)."""
-        local = dt.datetime.fromtimestamp(epoch, self.zone).date()
-        for day in (local, local - dt.timedelta(days=1)):
-            for start, end, trading_day, rth in self.windows(day):
-                if start <= epoch < end:
-                    return trading_day, rth
-        return local, False
-
-
-class Past:
-    """The market's minutes before the session, generated backwards and kept.
-
-    Lists run newest first: ``times[i]`` is a minute's start; the bid's open, high, low and
-    close and the spread in ticks; trades (count, lots, and open/high/low/close in ticks)."""
-
-    def __init__(
-        self, params: MarketParams, *, seed: str, opening: float, bid: int, ask: int
-    ) -> None:
-        spec = params.contract
-        self.sessions = Sessions(spec)
-        digest = hashlib.sha256(f"{seed}:history".encode()).digest()
-        self._rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
-        fair = float(params.start_mid / spec.tick_size)
-        minutes = self.sessions.open_minutes_per_day()
-        self._sigma = params.daily_volatility * fair / math.sqrt(minutes)
-        self._spreads = [ticks for ticks, _ in params.spread_ticks]
-        total = sum(weight for _, weight in params.spread_ticks)
-        self._weights = [weight / total for _, weight in params.spread_ticks]
-        lots = params.adv / minutes
-        self._trade_rate = lots / params.mean_flow_size
-        self._mean_size = params.mean_flow_size
-        self._minutes = self._open_minutes(int(opening))
-        self._next_close, self._spread = bid, ask - bid
-        self.oldest = opening - HISTORY_DAYS * 86_400
-        self.times: list[int] = []
-        self.midnights: list[int] = []  # of each minute's local date
-        self.days: list[dt.date] = []
-        self.rth: list[bool] = []
-        self.quote: list[tuple[int, int, int, int, int]] = []  # bid o, h, l, c; spread
-        self.trades: list[tuple[int, int, int, int, int, int]] = []  # n, lots, o, h, l, c
-
-    def _open_minutes(self, before: int) -> Iterator[tuple[int, int, dt.date, bool]]:
-        """Every trading minute's start before ``before``, newest first, with the midnight
-        of its local date, its trading day and RTH flag."""
-        zone = self.sessions.zone
-        day = dt.datetime.fromtimestamp(before, zone).date()
-        while True:
-            opened = int(dt.datetime.combine(day, dt.time(0), zone).timestamp())
-            following = day + dt.timedelta(days=1)
-            next_midnight = int(dt.datetime.combine(following, dt.time(0), zone).timestamp())
-            for start, end, trading_day, rth in self.sessions.windows(day):
-                top = min(end, before - (before - start) % MINUTE if before < end else end)
-                for minute in range(top - MINUTE, start - 1, -MINUTE):
-                    midnight = next_midnight if minute >= next_midnight else opened
-                    yield minute, midnight, trading_day, rth
-            day -= dt.timedelta(days=1)
-
-    def reach(self, since: float) -> None:
-        """Generate minutes back to ``since`` (no further than `HISTORY_DAYS`), a block of
-        `_BLOCK` minutes at a time, so the sequence is the same however far is asked."""
-        since = max(since, self.oldest)
-        while not self.times or self.times[-1] > since:
-            minutes = list(itertools.islice(self._minutes, _BLOCK))
-            minutes = [m for m in minutes if m[0] >= self.oldest]
-            if not minutes:
-                return
-            self._generate(minutes)
-
-    def _generate(self, minutes: list[tuple[int, int, dt.date, bool]]) -> None:
-        """One block of minutes, newest first, drawn at once: the bid walks back from the
-        newer minute's open (a minute's close is the open of the one after it), the spread
-        is drawn for each minute from ``spread_ticks``, trades arrive as a Poisson count."""
-        rng, count, sigma = self._rng, len(minutes), self._sigma
-        steps = np.rint(rng.normal(0.0, sigma, count)).astype(np.int64) if sigma else 0
-        opens = np.maximum(1, self._next_close - np.cumsum(np.broadcast_to(steps, count)))
-        closes = np.concatenate(([self._next_close], opens[:-1]))
-        swings = np.abs(rng.normal(0.0, sigma / 2, count)).astype(np.int64) if sigma else 0
-        highs = np.maximum(opens, closes) + swings
-        lows = np.maximum(1, np.minimum(opens, closes) - swings)
-        drawn = rng.choice(self._spreads, size=count, p=self._weights)
-        spreads = np.concatenate(([self._spread], drawn[:-1]))
-        self._next_close, self._spread = int(opens[-1]), int(drawn[-1])
-        self.quote.extend(zip(opens.tolist(), highs.tolist(), lows.tolist(), closes.tolist(),
-                              spreads.tolist(), strict=True))  # fmt: skip
-        self.trades.extend(self._trades(opens, highs, lows, closes, spreads))
-        for minute, midnight, day, rth in minutes:
-            self.times.append(minute)
-            self.midnights.append(midnight)
-            self.days.append(day)
-            self.rth.append(rth)
-
-    def _trades(
-        self, opens: Array, highs: Array, lows: Array, closes: Array, spreads: Array
-    ) -> list[tuple[int, int, int, int, int, int]]:
-        """Each minute's trades: count, lots, and open, high, low, close in ticks (at the bid
-        or the ask at random; three trades or more reach the minute's high and low)."""
-        rng, count = self._rng, len(opens)
-        n = rng.poisson(self._trade_rate, count) if self._trade_rate > 0 else np.zeros(count, int)
-        t_open = opens + spreads * (rng.random(count) < 0.5)
-        t_close = closes + spreads * (rng.random(count) < 0.5)
-        busy = n > 2
-        t_high = np.where(busy, np.maximum(np.maximum(t_open, t_close), highs + spreads),
-                          np.maximum(t_open, t_close))  # fmt: skip
-        t_low = np.where(busy, np.minimum(np.minimum(t_open, t_close), lows),
-                         np.minimum(t_open, t_close))  # fmt: skip
-        lots = np.maximum(n, np.rint(n * self._mean_size).astype(np.int64))
-        traded = (n > 0).astype(np.int64)
-        columns = (n, lots * traded, t_open * traded, t_high * traded, t_low * traded,
-                   t_close * traded)  # fmt: skip
-        return list(zip(*(c.tolist() for c in columns), strict=True))
-
-    @property
-    def head(self) -> int:
-        """The first minute of the past: the first trading minute `HISTORY_DAYS` back."""
-        day = dt.datetime.fromtimestamp(self.oldest, self.sessions.zone).date()
-        while True:
-            starts = [start for start, _, _, _ in self.sessions.windows(day)]
-            later = [start for start in starts if start >= self.oldest]
-            if later:
-                return min(later)
-            day += dt.timedelta(days=1)
-
-
 # --- bar building ------------------------------------------------------------------------------
 
 
@@ -272,6 +102,7 @@ class BarBuilder:
         self.what, self.size, self.start, self.end = what, size, start, end
         self.use_rth, self.sessions = use_rth, sessions
         self._bars: dict[object, _Agg] = {}
+        self._past = empty_table()  # TRADES of a minute or more from the past, at once
         self._midnights: dict[dt.date, int] = {}
 
     def _key(self, epoch: int, day: dt.date, midnight: int | None = None) -> tuple[object, int]:
@@ -315,42 +146,32 @@ class BarBuilder:
     def add_past(self, past: Past) -> None:
         """The past minutes between ``start`` and ``end``."""
         past.reach(self.start)
-        times = past.times
-        # newest first: the minutes from ``start`` up to (not including) ``end``
-        first = _index_before(times, self.end)
         if isinstance(self.size, int) and self.size >= MINUTE and self.what == "TRADES":
-            self._add_trade_minutes(past, first)
+            self._add_trade_minutes(past)
             return
-        for i in range(len(times) - 1, first - 1, -1):
+        times, rth = past.times, past.rth
+        # newest first: the minutes from ``start`` (before index ``last``) up to (not
+        # including) ``end`` (from index ``first``)
+        first, last = _index_before(times, self.end), _index_before(times, self.start)
+        for i in range(last - 1, first - 1, -1):
             minute = times[i]
-            if minute < self.start or (self.use_rth and not past.rth[i]):
+            if self.use_rth and not rth[i]:
                 continue
             if isinstance(self.size, int) and self.size < MINUTE:
                 self._split_minute(past, i)
             else:
                 self._add_minute(past, i, minute)
 
-    def _add_trade_minutes(self, past: Past, first: int) -> None:
-        """`add_past` for TRADES bars of a minute or longer, `_add_minute` and `_merge`
-        inlined: the commonest request, and a year of it is over 100,000 minutes."""
+    def _add_trade_minutes(self, past: Past) -> None:
+        """`add_past` for TRADES bars of a minute or longer, with numpy (`_bar_table`): the
+        commonest request, and a year of it is over 100,000 minutes."""
         assert isinstance(self.size, int)
-        size, bars, since, rth_only = self.size, self._bars, self.start, self.use_rth
-        times, midnights, rth, trades = past.times, past.midnights, past.rth, past.trades
-        for i in range(len(times) - 1, first - 1, -1):
-            n, lots, to, th, tl, tc = trades[i]
-            minute = times[i]
-            if not n or minute < since or (rth_only and not rth[i]):
-                continue
-            midnight = midnights[i]
-            start = midnight + (minute - midnight) // size * size
-            agg = bars.get(start)
-            if agg is None:
-                agg = bars[start] = _Agg(start, None, 2 * to, 2 * th, 2 * tl, 2 * tc)
-            else:
-                agg.add(2 * th, 2 * tl, 2 * tc)
-            agg.volume += lots
-            agg.count += n
-            agg.value += lots * (th + tl + tc) * 2 / 3
+        times, midnights, rth, *trades = (c[::-1] for c in past.columns()[:9])
+        keep = (trades[0] > 0) & (times >= self.start) & (times < self.end)
+        if self.use_rth:
+            keep &= rth > 0
+        self._past = trade_minutes_table(times[keep], midnights[keep],
+                                         [c[keep] for c in trades], size=self.size)
 
     def _add_minute(self, past: Past, i: int, minute: int) -> None:
         o, h, lo, c, spread = past.quote[i]
@@ -450,19 +271,35 @@ class BarBuilder:
             price = _quote_prices(self.what, t.bid, spread)
             self._merge(epoch, day, price, price, price, price)
 
+    def table(self) -> BarTable:
+        """The bars built, oldest first, as columns."""
+        aggs = sorted(self._bars.values(), key=lambda a: a.start)
+
+        def ints(values: list[int]) -> Array:
+            return np.array(values, np.int64).reshape(-1)
+
+        live = BarTable(
+            ints([a.start for a in aggs]), ints([a.open for a in aggs]),
+            ints([a.high for a in aggs]), ints([a.low for a in aggs]),
+            ints([a.close for a in aggs]), ints([a.volume for a in aggs]),
+            ints([a.count for a in aggs]), np.array([a.value for a in aggs], np.float64),
+            days=[a.day for a in aggs] if isinstance(self.size, str) else None,
+        )  # fmt: skip
+        return joined(self._past, live)
+
     def bars(self, tick: Decimal) -> list[Bar]:
         """The bars built, oldest first."""
-        half = tick / 2
-        price = _Prices(half)
-        wap_unit = float(half)
-        built = []
-        for agg in sorted(self._bars.values(), key=lambda a: a.start):
-            wap = agg.value / agg.volume if agg.volume else (agg.high + agg.low + agg.close) / 3
-            built.append(Bar(
-                agg.start, agg.day, price[agg.open], price[agg.high], price[agg.low],
-                price[agg.close], agg.volume, Decimal(f"{wap * wap_unit:.4f}"), agg.count,
-            ))  # fmt: skip
-        return built
+        t = self.table()
+        price = _Prices(tick / 2)
+        days = t.days if t.days is not None else [None] * len(t)
+        return [
+            Bar(start, day, price[o], price[h], price[lo], price[c], lots, Decimal(wap), n)
+            for start, day, o, h, lo, c, lots, wap, n in zip(
+                t.start.tolist(), days, t.open.tolist(), t.high.tolist(), t.low.tolist(),
+                t.close.tolist(), t.volume.tolist(), waps(t, float(tick / 2)), t.trades.tolist(),
+                strict=True,
+            )
+        ]
 
 
 class _Prices(dict[int, Decimal]):

@@ -3,7 +3,9 @@
 
 A window belongs to the trading day on which it closes: oats' Sunday-evening window
 (19:00–07:45 CT) is Monday's, and a holiday shuts every window of its trading day (the
-evening before included), as `_holidays` says which days those are. IB's text lists each
+evening before included), as `_holidays` says which days those are. On an early-close day
+(`_holidays.early_close`: the Friday after Thanksgiving, Christmas Eve) every window ends by
+12:05 CT, and after Thanksgiving the overnight window does not open. IB's text lists each
 trading day from today for a week, in order, in the exchange's time zone (the contract
 details' ``timeZoneId``): its windows as ``open-close`` with the date of each end, or
 ``day:CLOSED`` when it has none::
@@ -20,7 +22,7 @@ import attrs
 
 from .._contracts import TradingSession
 from .._core._sessions import opens_on
-from .._holidays import is_exchange_holiday
+from .._holidays import early_close, is_exchange_holiday, overnight_shut
 
 HOURS_DAYS = 7
 """The trading days IB's hours text covers, from today."""
@@ -37,19 +39,21 @@ class Window:
 
 
 def windows_of(sessions: Iterable[TradingSession], trading_day: dt.date) -> list[Window]:
-    """The windows of ``trading_day``, in order; none on a weekend or an exchange holiday."""
+    """The windows of ``trading_day``, in order; none on a weekend or an exchange holiday, cut
+    at the early close on an early-close day."""
     if is_exchange_holiday(trading_day):
         return []
+    early = early_close(trading_day)
     found = []
     for s in sessions:
         overnight = s.close <= s.open
         open_day = trading_day - dt.timedelta(days=1) if overnight else trading_day
-        if opens_on(s, open_day.weekday()):
-            found.append(Window(
-                opens=dt.datetime.combine(open_day, s.open),
-                closes=dt.datetime.combine(trading_day, s.close),
-                regular=not overnight,
-            ))  # fmt: skip
+        if not opens_on(s, open_day.weekday()) or (overnight and overnight_shut(trading_day)):
+            continue
+        opens = dt.datetime.combine(open_day, s.open)
+        closes = dt.datetime.combine(trading_day, s.close if early is None else min(s.close, early))
+        if closes > opens:
+            found.append(Window(opens=opens, closes=closes, regular=not overnight))
     return sorted(found, key=lambda w: w.opens)
 
 

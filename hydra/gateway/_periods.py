@@ -19,8 +19,24 @@ BAR_SIZES = (
 _DURATION_SECONDS = {"S": 1, "D": 86_400, "W": 7 * 86_400, "M": 31 * 86_400, "Y": 366 * 86_400}
 
 
+MAX_BARS = 600_000
+"""The most bars one request may span, its duration over its bar size: a year of 1-minute
+bars (527,040 calendar minutes) is within it, a year of 30-second ones is not. IB refuses
+requests far past its own table of durations for a bar size; here the limit keeps one
+client from making the gateway build millions of bars (a year of 1-second bars is 31.6
+million) while every other client waits."""
+
+
 class PeriodError(ValueError):
     """A bar size, duration or end time IB would not take; the text says which."""
+
+
+def check_span(size: int | str, seconds: int) -> None:
+    """A `PeriodError` when ``seconds`` of bars of ``size`` are more than `MAX_BARS` (in IB's
+    words for a duration too long for its bar size)."""
+    if isinstance(size, int) and seconds // size > MAX_BARS:
+        raise PeriodError(f"Time length exceed max. ({seconds // size:,} bars of {size} s; "
+                          f"at most {MAX_BARS:,})")
 
 
 def bar_size(text: str) -> int | str:

@@ -21,8 +21,8 @@ from .._ids import ClientOrderId
 from ..brokers import BrokerEvent, FillReported, OrderAcknowledged, OrderStatusChanged
 from ..sim import SimExchange
 from ._catalog import Catalog, Listing
-from ._history import Past
 from ._order import IBOrder
+from ._past import Past
 
 EventSink = Callable[[BrokerEvent], None]
 

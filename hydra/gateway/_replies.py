@@ -16,7 +16,7 @@ import attrs
 from ._margins import WhatIf
 from ._message_ids import ServerMessage as S
 from ._order import IBOrder
-from ._wire import FieldValue, encode_frame
+from ._wire import FieldValue, Joined, encode_frame
 
 Fields = tuple[FieldValue, ...]
 
@@ -672,14 +672,18 @@ class HistoricalBar(NamedTuple):
 
 @attrs.frozen(kw_only=True)
 class HistoricalData:
+    """``rows``: the bars' fields (`HistoricalBar` order) already joined by NULs, ``count``
+    bars of them (`_bar_table.wire_rows`: a year of minutes is a million fields)."""
+
     req_id: int
     start: str
     end: str
-    bars: tuple[HistoricalBar, ...]
+    count: int
+    rows: str
 
     def fields(self) -> Fields:
-        rows = [value for bar in self.bars for value in bar]
-        return (S.HISTORICAL_DATA, self.req_id, self.start, self.end, len(self.bars), *rows)
+        head = (S.HISTORICAL_DATA, self.req_id, self.start, self.end, self.count)
+        return (*head, Joined(self.rows)) if self.count else head
 
 
 @attrs.frozen(kw_only=True)

@@ -161,7 +161,7 @@ class Gateway:
                 if refusal is not None:
                     await send(refusal)
                     continue
-                await send(session.handle(parse_request(frame)))
+                await send(await session.answer(parse_request(frame)))
                 await _follow_subscriptions(nursery, feeds, session, send, self._registry.exchange)
                 await follow_streams(nursery, running, session, send)
 

@@ -95,6 +95,14 @@ class Session:
             )
         ]
 
+    async def answer(self, request: q.ClientRequest) -> Replies:
+        """`handle`, with checkpoints in the long work of a history request (a year of bars
+        takes some 0.2 s to make), so the gateway serves its other clients meanwhile."""
+        if isinstance(request, q.RequestHistoricalData):
+            return self._historical_data(request, await self.history.bars_with_checkpoints(
+                request))
+        return self.handle(request)
+
     def handle(self, request: q.ClientRequest) -> Replies:
         match request:
             case (
@@ -197,7 +205,7 @@ class Session:
                 log.warning("gateway_repeated_start_api", client_id=self.client_id)
                 return []
             case q.RequestHistoricalData():
-                return self._historical_data(request)
+                return self._historical_data(request, self.history.bars(request))
             case q.RequestHeadTimestamp():
                 return self.history.head_timestamp(request)
             case q.RequestHistogram():
@@ -221,8 +229,7 @@ class Session:
                 return [r.ErrorMessage(req_id=-1, code=505, message=text)]
         return []  # market data type, auto open orders, account cancels: nothing to say
 
-    def _historical_data(self, request: q.RequestHistoricalData) -> Replies:
-        replies = self.history.bars(request)
+    def _historical_data(self, request: q.RequestHistoricalData, replies: Replies) -> Replies:
         listing = self._registry.catalog.resolve(request.contract)
         answered = any(isinstance(x, r.HistoricalData) for x in replies)
         if request.keep_up_to_date and answered and listing is not None:

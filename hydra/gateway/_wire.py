@@ -22,8 +22,14 @@ own ceiling (16 MiB) would let one bad client make the gateway buffer that much.
 
 _LENGTH = struct.Struct(">I")
 
+class Joined(str):
+    """Several fields' text already joined by NULs (no NUL at either end), sent as it is."""
+
+    __slots__ = ()
+
+
 FieldValue = str | int | Decimal | float | bool | None
-"""What `encode_field` turns into one field's text."""
+"""What `encode_field` turns into one field's text (a `Joined` into several)."""
 
 
 class WireError(HydraError, ValueError):
@@ -38,8 +44,10 @@ class WireError(HydraError, ValueError):
 def encode_field(value: FieldValue) -> str:
     """One field's text: None is empty (unset), booleans are ``1``/``0``, decimals are plain
     (never exponent notation), enums are their values."""
-    if type(value) is str and "\0" not in value:  # the common cases first: a year of bars
-        return value  # is a million fields, most of them prices and counts
+    if type(value) is str and "\0" not in value:  # the common case first
+        return value
+    if type(value) is Joined:
+        return value
     if type(value) is Decimal:
         return decimal_text(value)
     if type(value) is int:

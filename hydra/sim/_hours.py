@@ -2,8 +2,8 @@
 (`hydra._holidays`).
 
 A holiday closes the whole trading day it names (for the grains, the overnight session that
-opens the evening before too). Early closes (the day after Thanksgiving, Christmas Eve) are not
-modelled: those days trade their full hours here.
+opens the evening before too); an early-close day (the day after Thanksgiving, Christmas Eve)
+ends at `hydra._holidays.EARLY_CLOSE`, as the simulated gateway's hours say.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import datetime as dt
 
 from .._contracts import ContractSpec
 from .._core._sessions import SessionCalendar, weekly_calendar
-from .._holidays import holidays
+from .._holidays import early_closes, holidays, overnight_shut
 
 CALENDAR_DAYS = 15
 """How many days a calendar covers, from the day before the one asked about (IB sends about
@@ -23,5 +23,7 @@ def sim_calendar(contract: ContractSpec, now: dt.datetime) -> SessionCalendar:
     """``contract``'s sessions around the aware ``now``, in its time zone."""
     day = now.astimezone(dt.UTC).date() - dt.timedelta(days=1)
     years = {day.year, (day + dt.timedelta(days=CALENDAR_DAYS)).year}
+    early = {d: t for year in years for d, t in early_closes(year).items()}
     return weekly_calendar(contract.trading_hours, zone=contract.time_zone, first=day,
-                           days=CALENDAR_DAYS, holidays=set().union(*map(holidays, years)))
+                           days=CALENDAR_DAYS, holidays=set().union(*map(holidays, years)),
+                           early_closes=early, no_overnight=filter(overnight_shut, early))
