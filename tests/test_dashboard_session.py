@@ -48,3 +48,16 @@ def test_a_holiday_is_closed_the_evening_before_too() -> None:
     assert session_state(OATS, thursday_evening) is SessionState.CLOSED
     assert session_state(OATS, friday_morning) is SessionState.CLOSED
     assert session_state(OATS, dt.datetime(2026, 4, 2, 9, tzinfo=CHICAGO)) is SessionState.OPEN
+
+
+def test_the_day_after_thanksgiving_closes_at_the_early_close() -> None:
+    """Friday 2026-11-27, after Thanksgiving: oats trade a short day session only (no night
+    session before it) and close at 12:05, as the simulated gateway's hours say."""
+    friday = dt.date(2026, 11, 27)
+
+    def at(hour: int, minute: int = 0) -> dt.datetime:
+        return dt.datetime.combine(friday, dt.time(hour, minute), tzinfo=CHICAGO)
+
+    assert session_state(OATS, at(2)) is SessionState.CLOSED
+    assert session_state(OATS, at(10)) is SessionState.OPEN
+    assert session_state(OATS, at(12, 30)) is SessionState.CLOSED

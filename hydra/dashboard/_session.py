@@ -1,7 +1,7 @@
 """Whether a contract's market is open, on a break, or closed at a moment (pure).
 
-The contract's weekly windows and the exchange's holidays make its calendar
-(`hydra._core._sessions.weekly_calendar`, as the simulator keeps them). Between two sessions
+The contract's weekly windows, the exchange's holidays and early closes make its calendar
+(`hydra._exchange_calendar`, as the simulator keeps them). Between two sessions
 of the same trading day (`hydra._schedule.trading_day`) the market is on a break; otherwise,
 outside every session, it is closed.
 """
@@ -12,8 +12,7 @@ import datetime as dt
 import enum
 
 from .._contracts import ContractSpec
-from .._core._sessions import weekly_calendar
-from .._holidays import holidays
+from .._exchange_calendar import exchange_calendar
 from .._schedule import trading_day
 
 
@@ -26,9 +25,7 @@ class SessionState(enum.Enum):
 def session_state(contract: ContractSpec, now: dt.datetime) -> SessionState:
     """``contract``'s market at the aware moment ``now``."""
     first = now.astimezone(dt.UTC).date() - dt.timedelta(days=2)
-    years = {first.year, (first + dt.timedelta(days=4)).year}
-    calendar = weekly_calendar(contract.trading_hours, zone=contract.time_zone, first=first,
-                               days=5, holidays=set().union(*map(holidays, years)))
+    calendar = exchange_calendar(contract, first=first, days=5)
     if calendar.is_open(now):
         return SessionState.OPEN
     closed = [s.close for s in calendar.sessions if s.close <= now]
