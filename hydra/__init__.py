@@ -26,7 +26,8 @@ parses this map and checks every module's imports against it):
      _gate_sessions, _rehearsal_journal, _inbox,  the paper runner and the dashboard
      _inbox_reader, _screen, _strategy_hook,
      _runner, _model_report, _rehearsal_plan,
-     _rehearsal, _session_healing, dashboard
+     _rehearsal_broker, _rehearsal, _session_healing,
+     dashboard
   9. cli, __main__                                the command line
 """
 

@@ -35,11 +35,12 @@ from ._journal_actor import run_inline
 from ._model_journal import heal
 from ._model_store import current_model
 from ._open_hydra import open_hydra
+from ._rehearsal_broker import BrokerKind, open_rehearsal_broker
 from ._rehearsal_plan import REGIME_DAY, Day
 from ._runner import HookLimits, run_inbox, run_schedule
 from ._settings import HydraConfig, RiskLimits
 from ._strategy_hook import Hook, StrategyContext
-from .sim import SimBroker, SimParams, open_sim_exchange
+from .sim import SimParams, open_sim_exchange
 
 VENUE = "rehearsal"
 INTENT_EVERY = 400.0  # seconds between the trader's one-lot intents
@@ -96,6 +97,7 @@ class Rehearsal:
     config: HydraConfig
     journal: Path
     seed: int = 1
+    broker: BrokerKind = BrokerKind.GATEWAY
     hook: Hook = rehearsal_hook
     hook_name: str = "rehearsal"
     progress: Callable[[str], None] = print
@@ -143,10 +145,10 @@ async def run_session(rehearsal: Rehearsal, day: Day, *, clock: Callable[[], dt.
                        execution_prefix=f"sim.{day.date:%Y%m%d}")
     rehearsal.inbox.unlink(missing_ok=True)  # each session's inbox is a new generation
     async with open_sim_exchange(params, seed=rehearsal.seed * 1000 + day.number) as exchange:
-        broker = SimBroker(exchange, client_id=1)
-        async with open_hydra(config, broker, journal_path=rehearsal.journal, offload=run_inline,
-                              clock=clock, venue=VENUE, seed=rehearsal.seed,
-                              new_journal=new_journal) as engine:
+        async with open_rehearsal_broker(exchange, rehearsal.broker,
+                                         settings=config.broker) as broker, open_hydra(
+                config, broker, journal_path=rehearsal.journal, offload=run_inline, clock=clock,
+                venue=VENUE, seed=rehearsal.seed, new_journal=new_journal) as engine:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(functools.partial(
                     run_schedule, engine, broker, hook=rehearsal.hook, name=rehearsal.hook_name,
