@@ -27,7 +27,7 @@ parses this map and checks every module's imports against it):
      _inbox_reader, _screen, _strategy_hook,
      _runner, _model_report, _rehearsal_plan,
      _rehearsal_broker, _rehearsal, _session_healing,
-     dashboard
+     _rehearsal_week, dashboard
   9. cli, __main__                                the command line
 """
 

@@ -112,7 +112,7 @@ async def test_the_drills_are_journaled_where_the_gate_looks(
 
 async def test_through_the_gateway_the_clock_never_jumps_past_a_reply(
         autojump_clock: trio.testing.MockClock, tmp_path: Path) -> None:
-    """Through the simulated TCP gateway and IBBroker (the default), on the drop day: every
+    """Through the simulated TCP gateway and IBBroker, on the drop day: every
     order's ack is journaled exactly the exchange's ack latency (30 ms) after the order, IB's
     1100 notice at the virtual instant the exchange's link went down, and Hydra reconnects
     after it came back; the engine records the IB client. The quiet market's quote never
@@ -121,7 +121,8 @@ async def test_through_the_gateway_the_clock_never_jumps_past_a_reply(
     (day,) = _quiet([RECONNECT_DAY])
     config = HydraConfig(risk=attrs.evolve(HydraConfig().risk, max_quote_age=math.inf))
     (result,) = await rehearse(Rehearsal(config=config, journal=journal,
-                                         progress=lambda _: None), [day])
+                                         broker=BrokerKind.GATEWAY, progress=lambda _: None),
+                               [day])
     records = read_journal(journal)
     (start,) = _notes(records, NoteKind.ENGINE_STARTED)
     assert (start.payload["broker"], start.payload["venue"]) == ("IBBroker", "rehearsal")

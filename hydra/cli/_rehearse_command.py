@@ -1,14 +1,14 @@
 """``hydra rehearse``: the paper run's weeks against the simulator, on a virtual clock.
 
 The runner (strategy hook, inbox, journal, risk book, the healer after each close) runs each
-trading day of --weeks weeks against the simulated gateway (over TCP on 127.0.0.1, as hydra run
---sim trades; --broker in-process: the simulator in-process, about twice as fast) on Trio's
-virtual clock, so four weeks pass in about a minute, with a drill of each gate condition
-placed in them (see docs/USER_GUIDE.md). It writes a new journal (--journal), marked as a
-rehearsal: hydra gate-check --journal PATH then shows every condition with its evidence, and
-never passes. A line per simulated day goes to standard error, the summary to standard output
-(--json: one object). Exit status 0 when every gate condition was met and the healer found the
-change of costs within two sessions, 1 when not, 2 for a usage error.
+trading day of --weeks weeks against the simulator in-process (--broker gateway: through the
+simulated gateway over TCP on 127.0.0.1, as hydra run --sim trades, two and a half times
+slower) on Trio's virtual clock, so four weeks pass in about a minute, with a drill of each
+gate condition placed in them (see docs/USER_GUIDE.md). It writes a new journal (--journal),
+marked as a rehearsal: hydra gate-check --journal PATH then shows every condition with its
+evidence, and never passes. A line per simulated day goes to standard error, the summary to
+standard output (--json: one object). Exit status 0 when every gate condition was met and
+the healer found the change of costs within two sessions, 1 when not, 2 for a usage error.
 
 The calendar and the drills are `hydra._rehearsal_plan`'s, the sessions `hydra._rehearsal`'s.
 """
@@ -65,10 +65,10 @@ def add_parser(subparsers: Subparsers) -> None:
                         "(Trio shuffles the order of ready tasks, so two runs can differ by a "
                         "few fills)")
     parser.add_argument("--broker", choices=[kind.value for kind in BrokerKind],
-                        default=BrokerKind.GATEWAY.value,
-                        help="gateway (the default): the simulated gateway over TCP and the IB "
-                        "client, as hydra run --sim trades; in-process: the simulator without "
-                        "sockets, about twice as fast")
+                        default=BrokerKind.IN_PROCESS.value,
+                        help="in-process (the default): the simulator without sockets; "
+                        "gateway: the simulated gateway over TCP and the IB client, as hydra "
+                        "run --sim trades (two and a half times slower)")
     parser.add_argument("--journal", metavar="PATH", required=True,
                         help="the rehearsal's journal: a new file (never the paper journal)")
     parser.add_argument("--json", action="store_true", help="the summary as one JSON object")
