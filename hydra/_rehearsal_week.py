@@ -49,10 +49,11 @@ from ._runner import HookLimits, run_inbox, run_schedule
 from ._schedule import EXCHANGE_ZONE
 from ._session_healing import heal_after_each_close
 from ._settings import HydraConfig
-from ._strategy_hook import StrategyContext
+from ._strategy_hook import Hook, StrategyContext
 from .sim import MarketParams, SimParams, open_sim_exchange
 
-HOOK_NAME = "hostile_hook"
+TRADER = "trader"
+"""The strategy the trader's inbox intents name; the hook's are named for its function."""
 FIRST_MONDAY = dt.date(2026, 1, 12)
 """A week with no exchange holiday (any Monday would do)."""
 
@@ -120,19 +121,27 @@ async def hostile_hook(context: StrategyContext) -> Any:
         await trio.sleep(math.inf)
     if mood is Mood.GARBAGE:
         return {"ZO": "long"}
-    return {"ZO": 1 if weekday == 0 else -1}
+    return {"ZO": 1 if weekday % 2 == 0 else -1}
+
+
+async def tame_hook(context: StrategyContext) -> Any:
+    """The hostile hook's well-behaved twin (a bench's baseline): every day it answers as the
+    hostile one does on a good day."""
+    weekday = context.now.astimezone(zoneinfo.ZoneInfo(EXCHANGE_ZONE)).weekday()
+    return {"ZO": 1 if weekday % 2 == 0 else -1}
 
 
 @attrs.frozen(kw_only=True)
 class Week:
     """What `rehearse_week` needs: the configuration, the journal, the seed, the market, the
-    broker path, and where a line per day goes."""
+    broker path, the strategy, and where a line per day goes."""
 
     config: HydraConfig
     journal: Path
     seed: int = 1
     market: MarketParams = BASELINE
     broker: BrokerKind = BrokerKind.GATEWAY
+    hook: Hook = hostile_hook
     progress: Callable[[str], None] = print
 
     @property
@@ -160,7 +169,7 @@ async def rehearse_week(week: Week, days: Sequence[WeekDay]) -> list[str]:
             venue=VENUE, seed=week.seed, new_journal=True) as engine:
         async with trio.open_nursery() as nursery:  # the actors, as hydra run starts them
             nursery.start_soon(functools.partial(
-                run_schedule, engine, broker, hook=hostile_hook, name=HOOK_NAME,
+                run_schedule, engine, broker, hook=week.hook, name=week.hook.__name__,
                 schedule=runner.daily_schedule(), now=clock,
                 limits=HookLimits(timeout=runner.hook_timeout,
                                   max_failures=runner.max_hook_failures)))
@@ -207,7 +216,7 @@ def day_lines(day: WeekDay) -> list[tuple[dt.datetime, str]]:
         number += 1
         lines.append((at, json.dumps({
             "symbol": "ZO", "side": (Side.BUY if number % 2 else Side.SELL).value, "quantity": 1,
-            "policy": "cross" if number % 3 == 0 else "patience", "strategy": "week",
+            "policy": "cross" if number % 3 == 0 else "patience", "strategy": TRADER,
             "intent_id": f"week-{day.date:%Y%m%d}-{number}"})))
         at += dt.timedelta(seconds=INTENT_EVERY)
     if day.kill:
@@ -273,7 +282,7 @@ def account(records: Sequence[JournalRecord], written: Iterable[str],
     zone = zoneinfo.ZoneInfo(EXCHANGE_ZONE)
     return Accounting(
         journaled=len(set(ids)),
-        from_hook=sum(r.payload["intent"]["strategy"] == HOOK_NAME for r in intents),
+        from_hook=sum(r.payload["intent"]["strategy"] != TRADER for r in intents),
         finished_filled=len(ends) - len(short), finished_short=len(short),
         refused=len(refused - set(ids)),
         lost=tuple(sorted(set(written) - set(ids) - refused)),
