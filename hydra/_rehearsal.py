@@ -54,6 +54,7 @@ INTENT_EVERY = 400.0  # seconds between the trader's one-lot intents
 POLICIES = ("patience", "cross", "cross")  # in turn: a crossing's cost follows the spread
 FIRST_INTENT_AFTER = 900.0  # the trader's first intent, after the open
 LAST_INTENT_BEFORE = 900.0  # no new intent in the session's last quarter hour
+WRITE_OFFSET = 0.5  # the trader writes between the inbox's polls (a tie is Trio's to order)
 LOW = Decimal(1)  # a breaker drill's limits, in dollars: the first fill trips them all
 
 
@@ -198,7 +199,7 @@ async def run_trader(inbox: Path, day: Day, opened: float, seconds: float) -> No
         lines.append((day.resume_at, resume_line(
             "rehearsal drill over", request_id=f"resume-{day.date:%Y%m%d}")))
     for at, line in sorted(lines):
-        await trio.sleep_until(opened + at)
+        await trio.sleep_until(opened + at + WRITE_OFFSET)
         with inbox.open("a") as file:
             file.write(line + "\n")
 

@@ -109,6 +109,8 @@ async def test_two_hostile_days_through_the_gateway_account_for_every_intent(
     (resume,) = _notes(records, NoteKind.RESUME)
     assert _ct(14, 10, 1, 0.5) <= kill.recorded_at <= _ct(14, 10, 1, 1.5)
     assert _ct(14, 11, 1, 0.5) <= resume.recorded_at <= _ct(14, 11, 1, 1.5)
+    (replaced,) = [e for e in logs if e["event"] == "inbox_replaced"]  # emptied, rewritten
+    assert replaced["generation"] == 1 and replaced["lines_read"] == 9
     accounting = account(records, written, logs)
     assert len(written) == 18 and accounting.complete
     assert (accounting.journaled, accounting.refused, accounting.from_hook) == (18, 0, 0)
@@ -124,12 +126,17 @@ async def test_as_many_failures_in_a_row_as_allowed_halt_until_the_resume(
     """With ``max_hook_failures = 2``, Wednesday's hang is the second failure in a row: the
     strategy halt is journaled at 08:35:30, the trader's intents are blocked with their reason
     until the kill drill's resume clears it, and every intent is still accounted for
-    (in-process, the same runner)."""
+    (in-process, the same runner; Wednesday's inbox is replaced by a rename, read as a new
+    generation)."""
     config = attrs.evolve(AGELESS, runner=RunnerSettings(max_hook_failures=2))
     week = Week(config=config, journal=tmp_path / "w.sqlite", market=QUIET,
                 broker=BrokerKind.IN_PROCESS, progress=lambda _: None)
+    tuesday, wednesday = plan_week(days=[1, 2])
     with capture_logs() as logs:
-        written = await rehearse_week(week, plan_week(days=[1, 2]))
+        written = await rehearse_week(week, [
+            tuesday, attrs.evolve(wednesday, rotation=Rotation.RENAMED)])
+    (replaced,) = [e for e in logs if e["event"] == "inbox_replaced"]
+    assert replaced["generation"] == 1 and replaced["lines_read"] == 9
     records = read_journal(week.journal)
     (halt,) = _notes(records, NoteKind.STRATEGY_HALTED)
     assert halt.recorded_at == _ct(14, 8, 35, 30)
