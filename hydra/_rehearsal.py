@@ -11,12 +11,14 @@ resume lines. Hydra closes (drains, cancels), and the healing cycle runs over th
 (`SimBroker`), or through the simulated TCP gateway and the IB client as ``hydra run --sim``
 does (`hydra._rehearsal_broker`, which says why the virtual clock stays exact on both).
 
-In-process is the default, because the gateway path, though exact, is not yet within the
-issue's budget, nor does it meet every gate condition (measured on 2026-12-01, seed 1, load
-average 2.6–3.4 on the 2-CPU machine; BENCHMARKS.md, "Four weeks rehearsed"): four weeks took
-100 s wall through the gateway against about 40 s in-process, and the breaker drill's
-single-trade-loss breaker never tripped, since through IB a fill's commission comes in a later
-report, after the risk book has judged the fill (in-process the fill carries it).
+In-process is the default, because the gateway path, though exact, is not within the issue's
+budget, nor does it meet every gate condition. Measured on 2026-12-01 (seed 1, four weeks, run
+back to back at a load average of 5.3–6.3 on the 2-CPU machine; BENCHMARKS.md, "Four weeks
+rehearsed"): 222 s wall and 105 s CPU through the gateway against 75 s wall and 35 s CPU
+in-process — three times the work, so about 75 s on an idle machine where in-process takes 26 s.
+And the breaker drill's single-trade-loss breaker never trips through the gateway: through IB a
+fill's commission comes in a later report, after the risk book has judged the fill (in-process
+the fill carries it), so the drill's first fill loses nothing as a trade.
 """
 
 from __future__ import annotations
