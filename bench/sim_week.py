@@ -5,9 +5,10 @@ simulated TCP gateway and the IB client as ``hydra run --sim`` trades (``--broke
 the simulator in-process), on Trio's virtual clock (`hydra._rehearsal_week`): the hook raises on
 Tuesday, hangs past ``runner.hook_timeout`` on Wednesday and answers garbage on Friday; the inbox
 is a new file each morning (emptied and written again, or replaced by a rename); a kill line and
-a resume line on Wednesday. Checks: the week completes, every intent is accounted for (journaled
-once and finished with its reason, or refused at the door with a logged one; none lost or
-duplicated), each hook failure is a ``hook_error`` and none halts trading, and the gate's
+a resume line on Wednesday; the exchange's link drops for 20 s on Tuesday. Checks: the week
+completes, every intent is accounted for (journaled once and finished with its reason, or
+refused at the door with a logged one; none lost or duplicated), each hook failure is a
+``hook_error`` and none halts trading, Hydra reconnects once, and the gate's
 ``no_unrecoverable_error`` passes. Paired with the same week and seed with a well-behaved hook.
 
 Run: ``.venv/bin/python bench/sim_week.py [--seeds N] [--broker gateway|in-process] [--quick]``.
@@ -79,6 +80,10 @@ def checks(hostile: Accounting, tame: Accounting, days: list[int]) -> list[str]:
         failed.append(f"hook errors on {hostile.hook_errors}, expected {expected}")
     if hostile.strategy_halts or tame.hook_errors:
         failed.append("a halt or a hook error where none belongs")
+    expected_drops = int(1 in days)
+    if (hostile.reconnects, tame.reconnects) != (expected_drops, expected_drops):
+        failed.append(f"reconnects {hostile.reconnects} and {tame.reconnects}, expected "
+                      f"{expected_drops} each")
     return failed
 
 
@@ -87,7 +92,7 @@ def row(seed: int, label: str, run: Accounting, wall: float, cpu: float,
     return (f"| {seed} | {label} | {wall:.1f} | {cpu:.1f} | {written} | {run.journaled} "
             f"({run.from_hook}) | {run.fills} | {run.finished_short} | {run.refused} | "
             f"{len(run.lost)} / {len(run.duplicated)} | {', '.join(run.hook_errors) or '-'} | "
-            f"{run.strategy_halts} | {run.kills} / {run.resumes} | "
+            f"{run.strategy_halts} | {run.reconnects} | {run.kills} / {run.resumes} | "
             f"{'pass' if run.no_unrecoverable_error else 'FAIL'} |")
 
 
@@ -121,8 +126,8 @@ def main() -> None:
                                                              runs["tame"][0], days)]
     print("\n| seed | hook | wall s | CPU s | trader's intents | journaled (the hook's) | fills |"
           " ended short, with reason | refused at the door | lost / duplicated | hook errors |"
-          " strategy halts | kill / resume | no_unrecoverable_error |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          " strategy halts | reconnects | kill / resume | no_unrecoverable_error |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print(f"\nload {load_average()}")
     print("checks: " + ("all passed" if not failures else "FAILED\n  " + "\n  ".join(failures)))

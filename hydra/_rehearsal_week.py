@@ -12,7 +12,9 @@ actors ``hydra run`` starts (`run_schedule`, `run_inbox`, `heal_after_each_close
 - a trader who starts each day's inbox as a new file (the first day's created; then emptied
   and written again, or replaced by a rename, in turn; `ROTATIONS`) and adds a one-lot intent
   every `INTENT_EVERY` seconds of the day session;
-- a kill drill on Wednesday: the kill line, and a resume line an hour later.
+- a kill drill on Wednesday: the kill line, and a resume line an hour later;
+- on Tuesday the exchange's link drops for `DROP_SECONDS` just before the trader's 10:32
+  intent, which waits for the session to come back.
 
 `account` then reads the journal: each intent the trader wrote or the hook asked for is
 journaled once and ends with an ``intent_finished`` that gives its reason when it ended short,
@@ -50,7 +52,7 @@ from ._schedule import EXCHANGE_ZONE
 from ._session_healing import heal_after_each_close
 from ._settings import HydraConfig
 from ._strategy_hook import Hook, StrategyContext
-from .sim import MarketParams, SimParams, open_sim_exchange
+from .sim import Disconnect, MarketParams, SimParams, open_sim_exchange
 
 TRADER = "trader"
 """The strategy the trader's inbox intents name; the hook's are named for its function."""
@@ -65,6 +67,7 @@ ROTATE_AT = dt.time(8, 32)  # after the day session's open, before the hook's 08
 INTENT_EVERY = 1800.0  # seconds between the trader's intents, from the rotation
 LAST_INTENT = dt.time(13, 0)
 KILL_AT, RESUME_AT = dt.time(10, 1), dt.time(11, 1)
+DROP_AT, DROP_SECONDS = dt.time(10, 32), 20.0
 OFFSET = 0.5  # seconds: the trader writes between the inbox's polls, never at one
 
 
@@ -92,21 +95,22 @@ ROTATIONS = (Rotation.TRUNCATED, Rotation.RENAMED)  # in turn, after the first d
 @attrs.frozen(kw_only=True)
 class WeekDay:
     """One day of the week: the hook's mood, how the inbox rotates, whether the kill drill
-    falls on it."""
+    and the link's drop fall on it."""
 
     date: dt.date
     mood: Mood
     rotation: Rotation
     kill: bool
+    drop: bool
 
 
 def plan_week(first: dt.date = FIRST_MONDAY, *, days: Sequence[int] = range(5)) -> list[WeekDay]:
     """The week from the Monday ``first``: the weekdays ``days`` (0 Monday) in order. The first
-    of them creates the inbox; the kill drill falls on Wednesday."""
+    of them creates the inbox; the link drops on Tuesday, the kill drill falls on Wednesday."""
     chosen = sorted(days)
     return [WeekDay(date=first + dt.timedelta(days=n), mood=MOODS[n],
                     rotation=Rotation.NEW if i == 0 else ROTATIONS[(i - 1) % len(ROTATIONS)],
-                    kill=n == 2)
+                    kill=n == 2, drop=n == 1)
             for i, n in enumerate(chosen)]
 
 
@@ -158,7 +162,10 @@ async def rehearse_week(week: Week, days: Sequence[WeekDay]) -> list[str]:
     start = _chicago(days[0].date, STARTS).astimezone(dt.UTC)
     clock = virtual_clock(start - dt.timedelta(seconds=trio.current_time()))
     ends = _chicago(days[-1].date, ENDS)
-    params = SimParams(markets=(week.market,), session_start=start, sessions=True)
+    drops = tuple(Disconnect(at=(_chicago(day.date, DROP_AT) - start).total_seconds(),
+                             duration=DROP_SECONDS) for day in days if day.drop)
+    params = SimParams(markets=(week.market,), session_start=start, sessions=True,
+                       faults=drops)
     config = attrs.evolve(week.config, market_facts=attrs.evolve(week.config.market_facts,
                                                                  from_bars=False))
     runner = config.runner
@@ -203,7 +210,8 @@ async def run_rotating_trader(week: Week, days: Sequence[WeekDay], *,
         written += [json.loads(line)["intent_id"] for _, line in lines
                     if "intent_id" in json.loads(line)]
         week.progress(f"{day.date:%a %Y-%m-%d}: hook {day.mood.value}, inbox "
-                      f"{day.rotation.value}" + (", kill drill" if day.kill else ""))
+                      f"{day.rotation.value}" + (", kill drill" if day.kill else "")
+                      + (", link drop" if day.drop else ""))
     return written
 
 
@@ -257,6 +265,7 @@ class Accounting:
     fills: int
     hook_errors: tuple[str, ...]  # the days' dates (Chicago) of each hook_error
     strategy_halts: int
+    reconnects: int
     kills: int
     resumes: int
     no_unrecoverable_error: bool
@@ -294,6 +303,7 @@ def account(records: Sequence[JournalRecord], written: Iterable[str],
         hook_errors=tuple(f"{r.recorded_at.astimezone(zone):%a}" for r in records
                           if r.is_note(NoteKind.HOOK_ERROR)),
         strategy_halts=sum(r.is_note(NoteKind.STRATEGY_HALTED) for r in records),
+        reconnects=sum(r.is_note(NoteKind.RECONNECTED) for r in records),
         kills=sum(r.is_note(NoteKind.KILL_SWITCH) for r in records),
         resumes=sum(r.is_note(NoteKind.RESUME) for r in records),
         no_unrecoverable_error=no_unrecoverable_error(records).passed,

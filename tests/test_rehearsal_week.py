@@ -49,14 +49,15 @@ def _notes(records: list[JournalRecord], what: NoteKind) -> list[JournalRecord]:
 
 def test_the_week_rotates_the_inbox_in_turn_and_kills_on_wednesday() -> None:
     """The first day creates the inbox; later days empty it or replace it, in turn; the
-    moods follow the weekdays; only Wednesday has the kill drill."""
+    moods follow the weekdays; only Tuesday has the link's drop, only Wednesday the kill
+    drill."""
     week = plan_week()
-    assert [(d.date.isoformat(), d.mood, d.rotation, d.kill) for d in week] == [
-        ("2026-01-12", Mood.WELL, Rotation.NEW, False),
-        ("2026-01-13", Mood.RAISES, Rotation.TRUNCATED, False),
-        ("2026-01-14", Mood.HANGS, Rotation.RENAMED, True),
-        ("2026-01-15", Mood.WELL, Rotation.TRUNCATED, False),
-        ("2026-01-16", Mood.GARBAGE, Rotation.RENAMED, False)]
+    assert [(d.date.isoformat(), d.mood, d.rotation, d.kill, d.drop) for d in week] == [
+        ("2026-01-12", Mood.WELL, Rotation.NEW, False, False),
+        ("2026-01-13", Mood.RAISES, Rotation.TRUNCATED, False, True),
+        ("2026-01-14", Mood.HANGS, Rotation.RENAMED, True, False),
+        ("2026-01-15", Mood.WELL, Rotation.TRUNCATED, False, False),
+        ("2026-01-16", Mood.GARBAGE, Rotation.RENAMED, False, False)]
     assert plan_week(days=[2, 1])[0].rotation is Rotation.NEW
 
 
@@ -93,9 +94,11 @@ async def test_two_hostile_days_through_the_gateway_account_for_every_intent(
         autojump_clock: trio.testing.MockClock, tmp_path: Path) -> None:
     """One Hydra through the simulated gateway from Tuesday 08:00 to Wednesday 14:00: the
     hook's raise (08:35) and hang (cut off at 08:35:30) are each journaled as ``hook_error``
-    and trading goes on (two failures, three halt); the kill line and the resume line act at
-    the inbox poll after they are written; every intent the trader wrote is journaled once
-    and finished, the two the kill blocked with their reason; no unrecoverable error."""
+    and trading goes on (two failures, three halt); Tuesday's 10:32 intent, written while the
+    link is down (10:32:00 to 10:32:20), is worked once Hydra has reconnected; the kill line
+    and the resume line act at the inbox poll after they are written; every intent the trader
+    wrote is journaled once and finished, the two the kill blocked with their reason; no
+    unrecoverable error."""
     week = Week(config=AGELESS, journal=tmp_path / "w.sqlite", market=QUIET,
                 progress=lambda _: None)
     with capture_logs() as logs:
@@ -105,6 +108,12 @@ async def test_two_hostile_days_through_the_gateway_account_for_every_intent(
     assert [(e.recorded_at, e.payload["reason"]) for e in errors] == [
         (_ct(13, 8, 35), "raised RuntimeError: the strategy's signal file is empty"),
         (_ct(14, 8, 35, 30), "no answer within 30 s; cancelled")]
+    (down,) = _notes(records, NoteKind.SESSION_DOWN)
+    (up,) = _notes(records, NoteKind.RECONNECTED)
+    assert down.recorded_at == _ct(13, 10, 32)
+    (late,) = [r for r in records if r.kind.value == "intent"
+               and r.intent_id == "week-20260113-5"]
+    assert _ct(13, 10, 32, 20) <= up.recorded_at <= late.recorded_at <= _ct(13, 10, 33)
     (kill,) = _notes(records, NoteKind.KILL_SWITCH)
     (resume,) = _notes(records, NoteKind.RESUME)
     assert _ct(14, 10, 1, 0.5) <= kill.recorded_at <= _ct(14, 10, 1, 1.5)
@@ -116,6 +125,7 @@ async def test_two_hostile_days_through_the_gateway_account_for_every_intent(
     assert (accounting.journaled, accounting.refused, accounting.from_hook) == (18, 0, 0)
     assert (accounting.finished_filled, accounting.finished_short) == (16, 2)
     assert (accounting.hook_errors, accounting.strategy_halts) == (("Tue", "Wed"), 0)
+    assert accounting.reconnects == 1
     assert accounting.no_unrecoverable_error
     started = _notes(records, NoteKind.ENGINE_STARTED)
     assert [s.payload["broker"] for s in started] == ["IBBroker"]  # one process all along
