@@ -199,16 +199,15 @@ async def run_rotating_trader(week: Week, days: Sequence[WeekDay], *,
     day's last intent. Returns the intent ids written."""
     written: list[str] = []
     for day in days:
-        lines = day_lines(day)
-        rotate_at, *_ = lines
-        await _sleep_until(clock, rotate_at[0])
-        rotate(week.inbox, day.rotation, rotate_at[1])
-        for at, line in lines[1:]:
+        (first_at, first), *rest = day_lines(day)
+        await _sleep_until(clock, first_at)
+        rotate(week.inbox, day.rotation, first)
+        for at, line in rest:
             await _sleep_until(clock, at)
             with week.inbox.open("a") as file:
                 file.write(line + "\n")
-        written += [json.loads(line)["intent_id"] for _, line in lines
-                    if "intent_id" in json.loads(line)]
+        parsed = [json.loads(line) for line in (first, *(line for _, line in rest))]
+        written += [data["intent_id"] for data in parsed if "intent_id" in data]
         week.progress(f"{day.date:%a %Y-%m-%d}: hook {day.mood.value}, inbox "
                       f"{day.rotation.value}" + (", kill drill" if day.kill else "")
                       + (", link drop" if day.drop else ""))
