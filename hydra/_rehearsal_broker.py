@@ -43,8 +43,8 @@ from .sim import SimBroker, SimExchange
 class BrokerKind(enum.StrEnum):
     """How a rehearsal reaches its simulated exchange."""
 
-    GATEWAY = "gateway"
     IN_PROCESS = "in-process"
+    GATEWAY = "gateway"
 
 
 @asynccontextmanager

@@ -61,9 +61,8 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument("--config", metavar="FILE",
                         help="a TOML configuration: limits, execution, slippage, strategy hook")
     parser.add_argument("--seed", type=int, default=1, metavar="N",
-                        help="the simulator's seed (default 1): it fixes each day's market "
-                        "(Trio shuffles the order of ready tasks, so two runs can differ by a "
-                        "few fills)")
+                        help="the simulator's seed (default 1): it fixes each day's market, and "
+                        "two runs of one seed journal the same fills")
     parser.add_argument("--broker", choices=[kind.value for kind in BrokerKind],
                         default=BrokerKind.IN_PROCESS.value,
                         help="in-process (the default): the simulator without sockets; "
