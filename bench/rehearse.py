@@ -3,9 +3,9 @@ healer needs to find the week-2 change of costs (goal ≤ 2), and the gate condi
 7 of 7), per seed; paired with the same calendar without the change (the healer's false alarms
 on the same seed) and with the journal on disk instead of in memory (each transaction's fsync).
 
-Run: ``.venv/bin/python bench/rehearse.py [--seeds N] [--quick]``. The rehearsal itself runs
-as the command does, in a child process; the baseline without the change runs in-process on
-the same clock and calendar.
+Run: ``.venv/bin/python bench/rehearse.py [--seeds N] [--quick] [--broker gateway]``. The
+rehearsal itself runs as the command does, in a child process; the baseline without the change
+runs in-process on the same clock and calendar.
 """
 
 from __future__ import annotations
@@ -34,12 +34,13 @@ from hydra._settings import HydraConfig, LoggingSettings, LogLevel
 MEMORY = Path("/dev/shm")
 
 
-def timed_command(journal: Path, seed: int, weeks: int) -> dict[str, Any]:
+def timed_command(journal: Path, seed: int, weeks: int, broker: str) -> dict[str, Any]:
     """``hydra rehearse`` in a child: its JSON summary, wall and CPU seconds."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([PYTHON, "-m", "hydra", "rehearse", "--weeks", str(weeks),
-                           "--seed", str(seed), "--journal", str(journal), "--json"],
+                           "--seed", str(seed), "--journal", str(journal), "--json",
+                           "--broker", broker],
                           capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -65,6 +66,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2, help="seeds 1..N (default 2)")
     parser.add_argument("--weeks", type=int, default=4)
     parser.add_argument("--quick", action="store_true", help="one seed, three weeks")
+    parser.add_argument("--broker", choices=("in-process", "gateway"), default="in-process",
+                        help="the rehearsal's broker (hydra rehearse --broker)")
     args = parser.parse_args()
     seeds, weeks = (1, 3) if args.quick else (args.seeds, args.weeks)
     header("hydra rehearse: four weeks on the virtual clock")
@@ -74,14 +77,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=memory) as fast, \
             tempfile.TemporaryDirectory(dir=Path.cwd()) as disk:
         for seed in range(1, seeds + 1):
-            run = timed_command(Path(fast) / f"r{seed}.sqlite", seed, weeks)
+            run = timed_command(Path(fast) / f"r{seed}.sqlite", seed, weeks, args.broker)
             base = no_change(Path(fast) / f"b{seed}.sqlite", seed, weeks)
             rows.append((seed, run, base))
             print(f"seed {seed}: {run['wall']:.1f} s wall, {run['cpu']:.1f} s CPU, found "
                   f"after {run['sessions_to_detect']} session(s), {run['conditions_met']}/"
                   f"{run['conditions']} conditions; no change: {base['drift_found']} false "
                   f"alarm(s); load {load_average()}", flush=True)
-        on_disk = timed_command(Path(disk) / "r1.sqlite", 1, weeks)
+        on_disk = timed_command(Path(disk) / "r1.sqlite", 1, weeks, args.broker)
     walls = [run["wall"] for _, run, _ in rows]
     print(f"\njournal on disk (seed 1): {on_disk['wall']:.1f} s wall, {on_disk['cpu']:.1f} s "
           f"CPU (in memory: {rows[0][1]['wall']:.1f} s wall, {rows[0][1]['cpu']:.1f} s CPU)")

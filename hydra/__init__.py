@@ -28,7 +28,8 @@ parses this map and checks every module's imports against it):
      _inbox_reader, _working_view, _screen,       the dashboard (both show _working_view)
      _status_region, _status,
      _strategy_hook, _runner, _model_report,
-     _rehearsal_plan, _rehearsal, _session_healing, dashboard
+     _rehearsal_plan, _rehearsal_broker, _rehearsal,
+     _session_healing, _rehearsal_week, dashboard
   9. cli, __main__                                the command line
 """
 

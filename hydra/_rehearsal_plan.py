@@ -1,10 +1,13 @@
 """The rehearsal's calendar: its trading days, the drills placed in them, the market each day.
 
-Pure: `plan_rehearsal` lays out ``weeks`` of the exchange's trading days (Mon–Fri) from a
-Monday, through the Monday ``weeks`` weeks later (so the first and last sessions are 7 ×
-``weeks`` days apart, as the gate's operation condition asks). Each day has one session, the
-CBOT grain day session (08:30–13:20 Chicago) — a stand-in until the exchange's own session
-hours are modelled; only `session_hours` knows them. The drills fall on fixed days:
+Pure: `plan_rehearsal` lays out ``weeks`` of the exchange's trading days from a Monday, through
+the Monday ``weeks`` weeks later (so the first and last sessions are 7 × ``weeks`` days apart,
+as the gate's operation condition asks). The days and their hours are the session calendar's
+(`hydra._core._sessions.weekly_calendar` over oats' trading hours, CME's holidays shut): each
+day is one session, the grains' day session (08:30–13:20 Chicago, after the 07:45–08:30 break;
+IB's liquid hours), and a holiday (Martin Luther King Day, 2026-01-19) has none. The overnight
+session is not rehearsed: a paper trader's day is the liquid one. Days are numbered by session,
+so a holiday moves the later drills a calendar day on. The drills fall on fixed sessions:
 
 - day 3 (week 1, Wed): the gateway drops for ``DROP_SECONDS`` an hour after the open
   (`hydra.sim.Disconnect`), and Hydra reconnects;
@@ -23,18 +26,17 @@ import zoneinfo
 
 import attrs
 
+from ._contracts import OATS
+from ._core._sessions import Session, weekly_calendar
 from ._errors import InvalidValueError
-from ._schedule import EXCHANGE_ZONE
+from ._holidays import is_exchange_holiday
 from .sim import Disconnect, MarketParams
-
-SESSION_OPEN, SESSION_CLOSE = dt.time(8, 30), dt.time(13, 20)
-"""The CBOT grain day session, Chicago time."""
 
 FIRST_MONDAY = dt.date(2026, 1, 5)
 """Where a rehearsal's calendar starts unless told otherwise (any Monday would do)."""
 
 RECONNECT_DAY, REGIME_DAY, KILL_DAY, BREAKER_DAY = 3, 6, 9, 12
-MIN_WEEKS = 3  # the breaker drill's resume falls on day 13, in week 3
+MIN_WEEKS = 3  # the breaker drill's resume: session 13 (three weeks hold 14 at least)
 DROP_AFTER, DROP_SECONDS = 3600.0, 20.0
 KILL_AFTER, RESUME_AFTER = 7200.0, 10800.0
 BREAKER_RESUME_AFTER = 60.0  # the day after the breaker drill: resumed a minute after the open
@@ -52,7 +54,8 @@ class Day:
     """One trading day of the rehearsal: its session and what happens in it."""
 
     number: int  # from 1
-    date: dt.date
+    week: int  # the rehearsal's calendar week, from 1
+    session: Session  # when it opens and closes (UTC)
     market: MarketParams
     costly: bool
     drop: Disconnect | None = None  # the gateway drop, seconds after the open
@@ -61,14 +64,14 @@ class Day:
     breakers_low: bool = False  # every breaker's limit at $1
 
     @property
-    def week(self) -> int:
-        return (self.number - 1) // 5 + 1
+    def date(self) -> dt.date:
+        """The trading day, in the exchange's time zone."""
+        return trading_date(self.session)
 
     def session_hours(self) -> tuple[dt.datetime, dt.datetime]:
         """When this day's session opens and closes (aware, Chicago)."""
-        zone = zoneinfo.ZoneInfo(EXCHANGE_ZONE)
-        return (dt.datetime.combine(self.date, SESSION_OPEN, tzinfo=zone),
-                dt.datetime.combine(self.date, SESSION_CLOSE, tzinfo=zone))
+        zone = zoneinfo.ZoneInfo(OATS.time_zone)
+        return self.session.open.astimezone(zone), self.session.close.astimezone(zone)
 
     def drills(self) -> list[str]:
         """What this day rehearses, in words (for the progress line)."""
@@ -80,9 +83,19 @@ class Day:
         return [name for name, happens in named if happens]
 
 
-def _trading_days(first: dt.date, weeks: int) -> list[dt.date]:
-    days = (first + dt.timedelta(days=n) for n in range(7 * weeks + 1))
-    return [day for day in days if day.weekday() < 5]
+def trading_date(session: Session) -> dt.date:
+    """The date a day session trades on, in the exchange's time zone."""
+    return session.open.astimezone(zoneinfo.ZoneInfo(OATS.time_zone)).date()
+
+
+def day_sessions(first: dt.date, days: int) -> list[Session]:
+    """Oats' day sessions in the ``days`` calendar days from ``first``, as the session
+    calendar has them: weekdays, CME's holidays shut."""
+    liquid = [w for w in OATS.trading_hours if w.close > w.open]  # not the overnight one
+    dates = [first + dt.timedelta(days=n) for n in range(days)]
+    calendar = weekly_calendar(liquid, zone=OATS.time_zone, first=first, days=days,
+                               holidays=[d for d in dates if is_exchange_holiday(d)])
+    return list(calendar.sessions)
 
 
 def plan_rehearsal(weeks: int, *, first: dt.date = FIRST_MONDAY) -> list[Day]:
@@ -93,10 +106,11 @@ def plan_rehearsal(weeks: int, *, first: dt.date = FIRST_MONDAY) -> list[Day]:
     if first.weekday() != 0:
         raise InvalidValueError("first", first.isoformat(), "must be a Monday")
     days = []
-    for number, date in enumerate(_trading_days(first, weeks), start=1):
+    for number, session in enumerate(day_sessions(first, 7 * weeks + 1), start=1):
         costly = number >= REGIME_DAY
         days.append(Day(
-            number=number, date=date, market=COSTLY if costly else BASELINE, costly=costly,
+            number=number, week=(trading_date(session) - first).days // 7 + 1, session=session,
+            market=COSTLY if costly else BASELINE, costly=costly,
             drop=Disconnect(at=DROP_AFTER, duration=DROP_SECONDS)
             if number == RECONNECT_DAY else None,
             kill_at=KILL_AFTER if number == KILL_DAY else None,

@@ -74,7 +74,7 @@ def test_ctrl_c_stops_the_rehearsal_with_the_days_so_far_journaled(tmp_path: Pat
         out, err = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert first.startswith("rehearse: day  1/21 Mon 2026-01-05 (week 1, baseline market): ")
+    assert first.startswith("rehearse: day  1/20 Mon 2026-01-05 (week 1, baseline market): ")
     assert process.returncode == 130, err
     assert out == ""
     assert err.splitlines()[-1] == ("hydra rehearse: interrupted (the journal holds the days "

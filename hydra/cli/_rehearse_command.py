@@ -1,13 +1,14 @@
 """``hydra rehearse``: the paper run's weeks against the simulator, on a virtual clock.
 
 The runner (strategy hook, inbox, journal, risk book, the healer after each close) runs each
-trading day of --weeks weeks against the in-process simulator on Trio's virtual clock, so four
-weeks pass in about a minute, with a drill of each gate condition placed in them (see
-docs/USER_GUIDE.md). It writes a new journal (--journal), marked as a rehearsal: hydra
-gate-check --journal PATH then shows every condition with its evidence, and never passes. A
-line per simulated day goes to standard error, the summary to standard output (--json: one
-object). Exit status 0 when every gate condition was met and the healer found the change of
-costs within two sessions, 1 when not, 2 for a usage error.
+trading day of --weeks weeks against the simulator in-process (--broker gateway: through the
+simulated gateway over TCP on 127.0.0.1, as hydra run --sim trades, three times slower) on
+Trio's virtual clock, so four weeks pass in about a minute, with a drill of each gate
+condition placed in them (see docs/USER_GUIDE.md). It writes a new journal (--journal),
+marked as a rehearsal: hydra gate-check --journal PATH then shows every condition with its
+evidence, and never passes. A line per simulated day goes to standard error, the summary to
+standard output (--json: one object). Exit status 0 when every gate condition was met and
+the healer found the change of costs within two sessions, 1 when not, 2 for a usage error.
 
 The calendar and the drills are `hydra._rehearsal_plan`'s, the sessions `hydra._rehearsal`'s.
 """
@@ -31,6 +32,7 @@ from .._gate import gate_report
 from .._journal_records import read_journal
 from .._logging import configure_logging
 from .._rehearsal import Rehearsal, rehearsal_hook, rehearse, summary
+from .._rehearsal_broker import BrokerKind
 from .._rehearsal_journal import real_venues
 from .._rehearsal_plan import FIRST_MONDAY, REGIME_DAY, plan_rehearsal
 from .._settings import HydraConfig, LogLevel
@@ -59,9 +61,13 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument("--config", metavar="FILE",
                         help="a TOML configuration: limits, execution, slippage, strategy hook")
     parser.add_argument("--seed", type=int, default=1, metavar="N",
-                        help="the simulator's seed (default 1): it fixes each day's market "
-                        "(Trio shuffles the order of ready tasks, so two runs can differ by a "
-                        "few fills)")
+                        help="the simulator's seed (default 1): it fixes each day's market, and "
+                        "two runs of one seed journal the same fills")
+    parser.add_argument("--broker", choices=[kind.value for kind in BrokerKind],
+                        default=BrokerKind.IN_PROCESS.value,
+                        help="in-process (the default): the simulator without sockets; "
+                        "gateway: the simulated gateway over TCP and the IB client, as hydra "
+                        "run --sim trades (three times slower)")
     parser.add_argument("--journal", metavar="PATH", required=True,
                         help="the rehearsal's journal: a new file (never the paper journal)")
     parser.add_argument("--json", action="store_true", help="the summary as one JSON object")
@@ -87,7 +93,8 @@ def _rehearsal(args: argparse.Namespace) -> Rehearsal:
         hook = load_hook(strategy) if strategy else rehearsal_hook
     except HydraError as e:
         raise CommandError(str(e)) from None
-    return Rehearsal(config=config, journal=journal, seed=args.seed, hook=hook,
+    return Rehearsal(config=config, journal=journal, seed=args.seed,
+                     broker=BrokerKind(args.broker), hook=hook,
                      hook_name=strategy.partition(":")[2] if strategy else "rehearsal",
                      progress=lambda line: print(f"rehearse: {line}", file=sys.stderr,
                                                  flush=True))
@@ -112,6 +119,7 @@ def run_rehearse(args: argparse.Namespace) -> int:
     report = gate_report(read_journal(rehearsal.journal), settings=rehearsal.config.slippage)
     figures: dict[str, Any] = {
         "journal": str(rehearsal.journal), "weeks": args.weeks, "seed": args.seed,
+        "broker": args.broker,
         **summary(results), "wall_seconds": round(time.perf_counter() - started, 2),
         "conditions_met": sum(c.passed for c in report.criteria),
         "conditions": len(report.criteria),
@@ -136,7 +144,7 @@ def render(figures: dict[str, Any]) -> str:
                  else "the healer never found it")
     failing = figures["failing"]
     return "\n".join([
-        f"Rehearsal of {figures['weeks']} weeks (seed {figures['seed']}) in "
+        f"Rehearsal of {figures['weeks']} weeks (seed {figures['seed']}, {figures['broker']}) in "
         f"{figures['journal']}: {figures['sessions']} sessions, {figures['fills']} fills, "
         f"{figures['wall_seconds']:.1f} s wall",
         f"healing: {figures['cycles']} cycles, {figures['drift_found']} found drift, "
