@@ -18,10 +18,10 @@ Trio thread: a journal written through a worker thread, or a strategy hook run i
 clock move on while the thread works, so a rehearsal writes its journal inline and its own
 hooks are ``async def``.
 
-The paths differ where IB does: IB stamps a quote when it last changed, so a quote that has
-not moved for ``risk.max_quote_age`` (30 s) is stale and an intent arriving then is refused
-(in-process the exchange's quote is always current); and a fill's commission comes in a later
-report than the fill.
+The paths differ where IB does: a fill's commission comes in a later report than the fill.
+(Measured before IBBroker took a still market's quote as current while IB's feed vouches for
+it, `hydra.ib._feed`: a quote unchanged for ``risk.max_quote_age`` was stale through the
+gateway, and a few intents of a rehearsal were refused.)
 """
 
 from __future__ import annotations

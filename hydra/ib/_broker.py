@@ -68,6 +68,7 @@ from ._convert import (
     to_ib_order,
 )
 from ._errors import CLIENT_ID_IN_USE, ClientIdInUseError, ErrorKind, error_kind
+from ._feed import QuoteFeed
 from ._ports import check_port
 from ._seen import (
     AccountValueSeen,
@@ -96,6 +97,10 @@ _CLOSE_GRACE = 2.0
 
 _LIVE_AT_IB = ACKNOWLEDGING_STATUSES | {"PendingCancel"}
 """IB statuses of an order IB still holds: an error after one of them changes nothing at IB."""
+
+_LINK_BACK = frozenset({ErrorKind.CONNECTION_RESTORED, ErrorKind.CONNECTION_RESTORED_DATA_LOST})
+"""IB's link is back (1102, 1101): quotes are asked for again, even with IB's data kept, so
+each market has IB's current quote at once rather than at its next change (`._feed`)."""
 
 
 HOURS_KEPT = 3600.0
@@ -134,6 +139,7 @@ class IBBroker:
         self._quoted: dict[QuoteKey, Contract] = {}  # market → IB contract subscribed
         self._tickers: dict[QuoteKey, Any] = {}
         self._quote_times: dict[QuoteKey, float] = {}  # market → Trio time of its last update
+        self._feed = QuoteFeed()  # which markets' quotes IB keeps current (a quiet one too)
         self._stamped = trio.Event()  # set (and replaced) each time the translator stamps
         self._session_up = False  # connected, and the loss of it not yet reported
         self._link_lost: str | None = None  # IB Gateway connected, but cut off from IB (1100)
@@ -286,27 +292,29 @@ class IBBroker:
                     self._stamp(seen.markets)
                     continue
                 if isinstance(seen, SocketClosed):
+                    self._feed.forget()
                     if self._ib.isConnected() or not self._session_up:
                         continue  # a failed attempt, or the old socket of a new session
                     self._session_up = False
+                if isinstance(seen, ErrorSeen):
+                    self._feed.notice(seen.code, seen.message)
                 for event in self._translator.translate(seen):
                     self._follow_link(event)
                     self._events_send.send_nowait(event)
-                if (
-                    isinstance(seen, ErrorSeen)
-                    and error_kind(seen.code) is ErrorKind.CONNECTION_RESTORED_DATA_LOST
-                ):
+                if isinstance(seen, ErrorSeen) and error_kind(seen.code) in _LINK_BACK:
                     self._resubscribe_quotes()
 
     def _stamp(self, markets: tuple[QuoteKey, ...]) -> None:
         """Their tickers just updated: stamp their quotes now, and wake who waits on one."""
         self._quote_times.update(dict.fromkeys(markets, trio.current_time()))
+        self._feed.updated(markets)
         self._stamped.set()
         self._stamped = trio.Event()
 
     def _follow_link(self, event: BrokerEvent) -> None:
         match event:
             case ConnectionLost(reason=reason):
+                self._feed.forget()
                 log.warning("ib_connection_lost", reason=reason)
                 if self._ib.isConnected():
                     self._link_lost = reason
@@ -607,6 +615,7 @@ class IBBroker:
             await self._stamped.wait()
 
     def _resubscribe_quotes(self) -> None:
+        self._feed.forget()  # each market is current again with its first tick
         for market, ib_contract in self._quoted.items():
             ticker = self._tickers.get(market)
             if ticker is not None and self._ib.ticker(ib_contract) is ticker:
@@ -640,7 +649,10 @@ class IBBroker:
         market = self._markets.get((contract.symbol, contract.expiry))
         if market is None:
             raise BrokerError(f"no quotes for {name!r}: call subscribe_quotes(contract) first")
-        time = self._quote_times.get(market, -math.inf)  # never updated: stale
+        # IB streams changes only: a quote it keeps current is as fresh as now, however long
+        # the market has been still; one it put in doubt is as old as its last change.
+        time = (trio.current_time() if self._feed.current(market)
+                else self._quote_times.get(market, -math.inf))  # never updated: stale
         return from_ib_ticker(self._tickers[market], symbol=name, time=time)
 
 
