@@ -446,3 +446,31 @@ async def test_fills_positions_and_quotes_name_the_month_ib_lists(served: Served
         assert broker.quote_nowait(OATS) == broker.quote_nowait(OATS.for_month(front))
         with pytest.raises(InvalidValueError, match="IB lists no such futures contract"):
             await broker.subscribe_quotes(OATS.for_month("209912"))
+
+
+async def test_sixty_messages_at_once_reach_the_gateway_within_ibs_limit(
+    served: Served,
+) -> None:
+    """30 orders placed and cancelled as fast as the calls go (60 messages, no pacing above
+    the broker) all reach the gateway, none refused with error 100: the broker writes them
+    evenly spaced, so no second holds more than IB's 50 on arrival."""
+    async with open_ib_broker(served.settings) as broker:
+        bid = served.exchange.quote("ZO").bid
+        ids = [ClientOrderId(f"int-s{n}.0") for n in range(30)]
+        for cid in ids:
+            await broker.place(request(cid, bid - 5))
+        for cid in ids:
+            await broker.cancel(cid)
+        cancelled: set[str] = set()
+        refused: list[BrokerErrorReported] = []
+        async for event in broker.events():
+            if isinstance(event, BrokerErrorReported) and event.code == 100:
+                refused.append(event)
+                break
+            if isinstance(event, OrderStatusChanged) and event.status is OrderStatus.CANCELLED:
+                cancelled.add(event.client_order_id)
+                if len(cancelled) == len(ids):
+                    break
+    assert refused == []
+    assert cancelled == set(ids)
+    assert served.exchange.open_orders() == ()
