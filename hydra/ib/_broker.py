@@ -9,7 +9,8 @@ else (each takes a snapshot of what it saw, see `hydra.ib._seen`). One Trio task
 channel and turns what was seen into broker events (`hydra.ib._translate`).
 
 The risk actor paces order entry; every message ib_async writes, order entry or not, goes out
-through a `MessageSpacer` in place of ib_async's own throttle, evenly spaced under IB's limit.
+through a `MessageSpacer` in place of ib_async's own throttle: under IB's limit, and spaced
+once it has had to wait.
 """
 
 from __future__ import annotations
@@ -273,9 +274,15 @@ class IBBroker:
         self._closed = True
         for event, handler in self._handlers:
             event -= handler
-        self._ib.disconnect()
-        self._seen_send.close()
-        log.info("ib_closed", client_id=self._client_id)
+        drained = trio.Event()
+        self._spacer.when_drained(drained.set)
+        try:
+            if self._ib.isConnected():
+                await drained.wait()  # the session's last messages go out first
+        finally:
+            self._ib.disconnect()
+            self._seen_send.close()
+            log.info("ib_closed", client_id=self._client_id)
 
     def events(self) -> trio.MemoryReceiveChannel[BrokerEvent]:
         return self._events
