@@ -179,7 +179,8 @@ async def test_live_port_is_refused_before_any_connection() -> None:
 
 
 async def test_a_burst_of_intents_never_trips_ib_pacing(served: Served, tmp_path: Path) -> None:
-    """100 intents in half a second (200 a second) reach the gateway with no error 100."""
+    """100 intents in half a second (200 a second) reach the gateway with no error 100, and
+    each order ends at the broker (filled or cancelled): none is lost to a refused message."""
     path = tmp_path / "j.sqlite"
     burst = attrs.evolve(FAST, risk=RiskLimits(
         max_open_orders=500, max_orders_per_minute=1000, max_position=500))
@@ -193,6 +194,8 @@ async def test_a_burst_of_intents_never_trips_ib_pacing(served: Served, tmp_path
     assert all(not report.blocked for report in reports)
     notes = [p for _, _, p in Journal.open(path).events() if p.get("what") == "broker_error"]
     assert not [note for note in notes if note["code"] == 100]
+    assert [c.status for r in reports for c in r.children if not c.status.is_final] == []
+    assert served.exchange.open_orders() == ()
     assert Decimal(sum(r.filled for r in reports)) == _fills_once(path, served.exchange)
 
 
