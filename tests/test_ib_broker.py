@@ -36,7 +36,13 @@ from hydra.brokers import (
     OrderStatusChanged,
 )
 from hydra.gateway import Gateway, serve_gateway
-from hydra.ib import LIVE_CONFIRMED_ENV, ClientIdInUseError, IBBroker, open_ib_broker
+from hydra.ib import (
+    IB_SYNC_TIMEOUT,
+    LIVE_CONFIRMED_ENV,
+    ClientIdInUseError,
+    IBBroker,
+    open_ib_broker,
+)
 from hydra.sim import MarketParams, SimExchange, SimParams, open_sim_exchange
 
 # A still market (no random walk, no flow) so resting orders rest and the quote is known.
@@ -386,7 +392,9 @@ async def test_client_id_in_use_is_a_connection_error_naming_it(served: Served) 
     """A second session with a client id in use fails fast with ClientIdInUseError, a
     BrokerConnectionError naming the id; the first keeps working."""
     async with open_ib_broker(served.settings, client_id=5) as first:
-        with trio.fail_after(2), pytest.raises(ClientIdInUseError, match="client id 5") as caught:
+        # fast: well before ib_async's own wait for the start-up answers would give up
+        with trio.fail_after(IB_SYNC_TIMEOUT / 2), \
+                pytest.raises(ClientIdInUseError, match="client id 5") as caught:
             async with open_ib_broker(served.settings, client_id=5):
                 pytest.fail("connected with a client id in use")
         assert isinstance(caught.value, BrokerConnectionError)
