@@ -56,8 +56,10 @@ async def serving(params: SimParams = PARAMS, *, seed: int = 7) -> AsyncIterator
 @asynccontextmanager
 async def connected(served: Served, client_id: int = 1) -> AsyncIterator[IB]:
     ib = IB()
+    # ib_async's bound on each start-up request: a connect takes milliseconds, but a loaded
+    # machine must not fail it (the tests' own hang guards catch a gateway that never answers).
     await trio_asyncio.aio_as_trio(ib.connectAsync)(
-        "127.0.0.1", served.gateway.port, clientId=client_id, timeout=2, raiseSyncErrors=True
+        "127.0.0.1", served.gateway.port, clientId=client_id, timeout=5, raiseSyncErrors=True
     )
     try:
         yield ib

@@ -36,7 +36,13 @@ from hydra.brokers import (
     OrderStatusChanged,
 )
 from hydra.gateway import Gateway, serve_gateway
-from hydra.ib import LIVE_CONFIRMED_ENV, ClientIdInUseError, IBBroker, open_ib_broker
+from hydra.ib import (
+    IB_SYNC_TIMEOUT,
+    LIVE_CONFIRMED_ENV,
+    ClientIdInUseError,
+    IBBroker,
+    open_ib_broker,
+)
 from hydra.sim import MarketParams, SimExchange, SimParams, open_sim_exchange
 
 # A still market (no random walk, no flow) so resting orders rest and the quote is known.
@@ -390,7 +396,9 @@ async def test_client_id_in_use_is_a_connection_error_naming_it(served: Served) 
     """A second session with a client id in use fails fast with ClientIdInUseError, a
     BrokerConnectionError naming the id; the first keeps working."""
     async with open_ib_broker(served.settings, client_id=5) as first:
-        with trio.fail_after(2), pytest.raises(ClientIdInUseError, match="client id 5") as caught:
+        # fast: well before ib_async's own wait for the start-up answers would give up
+        with trio.fail_after(IB_SYNC_TIMEOUT / 2), \
+                pytest.raises(ClientIdInUseError, match="client id 5") as caught:
             async with open_ib_broker(served.settings, client_id=5):
                 pytest.fail("connected with a client id in use")
         assert isinstance(caught.value, BrokerConnectionError)
@@ -451,3 +459,31 @@ async def test_fills_positions_and_quotes_name_the_month_ib_lists(served: Served
         assert [(q.bid, q.ask) for q in both] == [(both[0].bid, both[0].ask)] * 2
         with pytest.raises(InvalidValueError, match="IB lists no such futures contract"):
             await broker.subscribe_quotes(OATS.for_month("209912"))
+
+
+async def test_sixty_messages_at_once_reach_the_gateway_within_ibs_limit(
+    served: Served,
+) -> None:
+    """30 orders placed and cancelled as fast as the calls go (60 messages, no pacing above
+    the broker) all reach the gateway, none refused with error 100: the broker writes them
+    evenly spaced, so no second holds more than IB's 50 on arrival."""
+    async with open_ib_broker(served.settings) as broker:
+        bid = served.exchange.quote("ZO").bid
+        ids = [ClientOrderId(f"int-s{n}.0") for n in range(30)]
+        for cid in ids:
+            await broker.place(request(cid, bid - 5))
+        for cid in ids:
+            await broker.cancel(cid)
+        cancelled: set[str] = set()
+        refused: list[BrokerErrorReported] = []
+        async for event in broker.events():
+            if isinstance(event, BrokerErrorReported) and event.code == 100:
+                refused.append(event)
+                break
+            if isinstance(event, OrderStatusChanged) and event.status is OrderStatus.CANCELLED:
+                cancelled.add(event.client_order_id)
+                if len(cancelled) == len(ids):
+                    break
+    assert refused == []
+    assert cancelled == set(ids)
+    assert served.exchange.open_orders() == ()

@@ -25,12 +25,15 @@ from hydra import (
     BrokerSettings,
     CommissionRecorded,
     Distance,
+    EngineEvent,
+    ExecutionReport,
     ExecutionSettings,
     HydraConfig,
     InvalidValueError,
     LiveTradingRefusedError,
     OrderIntent,
     OrderStatus,
+    OrderStatusRecorded,
     Policy,
     RiskLimits,
     Side,
@@ -105,6 +108,29 @@ def _fills_once(journal: Path, exchange: SimExchange) -> int:
     return sum(fill.quantity for fill in fills)
 
 
+async def _until_working(events: trio.MemoryReceiveChannel[EngineEvent]) -> None:
+    """Until an order is journaled WORKING: the broker has acknowledged it (however long a
+    loaded machine takes; a fixed sleep could end before the order even left)."""
+    async for event in events:
+        if isinstance(event, OrderStatusRecorded) and event.status is OrderStatus.WORKING:
+            return
+
+
+async def _worked_with_commissions(engine: Engine, intent: OrderIntent) -> ExecutionReport:
+    """Work ``intent`` to its end, then wait until the commission of each of its fills is
+    journaled (IB reports it after the fill), so a restart finds it journaled."""
+    events = engine.subscribe()
+    report = await (await engine.submit(intent)).wait_done()
+    executions = {fill.execution_id for fill in report.fills}
+    commissioned: set[str] = set()
+    async for event in events:
+        if isinstance(event, CommissionRecorded):
+            commissioned.add(event.execution_id)
+        if executions <= commissioned:
+            break
+    return report
+
+
 async def test_an_intent_is_worked_and_journaled_through_ib(
     served: Served, tmp_path: Path
 ) -> None:
@@ -160,8 +186,9 @@ async def test_restart_adopts_working_order_by_order_ref(served: Served, tmp_pat
         FAST.execution, patience=30.0, slippage_guard=Distance.ticks(0)),
         shutdown=ShutdownSettings(drain_timeout=0.1, leave_working=True))
     async with open_ib_hydra(served, path, leave) as engine:
+        events = engine.subscribe()
         await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1))
-        await trio.sleep(0.2)
+        await _until_working(events)
     assert len(served.exchange.open_orders()) == 1
     stop = attrs.evolve(leave, execution=attrs.evolve(leave.execution, patience=0.2))
     async with open_ib_hydra(served, path, stop) as engine:
@@ -179,7 +206,8 @@ async def test_live_port_is_refused_before_any_connection() -> None:
 
 
 async def test_a_burst_of_intents_never_trips_ib_pacing(served: Served, tmp_path: Path) -> None:
-    """100 intents in half a second (200 a second) reach the gateway with no error 100."""
+    """100 intents in half a second (200 a second) reach the gateway with no error 100, and
+    each order ends at the broker (filled or cancelled): none is lost to a refused message."""
     path = tmp_path / "j.sqlite"
     burst = attrs.evolve(FAST, risk=RiskLimits(
         max_open_orders=500, max_orders_per_minute=1000, max_position=500))
@@ -193,6 +221,8 @@ async def test_a_burst_of_intents_never_trips_ib_pacing(served: Served, tmp_path
     assert all(not report.blocked for report in reports)
     notes = [p for _, _, p in Journal.open(path).events() if p.get("what") == "broker_error"]
     assert not [note for note in notes if note["code"] == 100]
+    assert [c.status for r in reports for c in r.children if not c.status.is_final] == []
+    assert served.exchange.open_orders() == ()
     assert Decimal(sum(r.filled for r in reports)) == _fills_once(path, served.exchange)
 
 
@@ -308,9 +338,10 @@ async def test_a_journal_behind_the_gateway_is_refused_then_adopted(
         FAST.execution, patience=30.0, slippage_guard=Distance.ticks(0)),
         shutdown=ShutdownSettings(drain_timeout=0.1, leave_working=True))
     async with open_ib_hydra(served, path, leave) as engine:
+        events = engine.subscribe()
         await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1,
                                         intent_id="lost"))
-        await trio.sleep(0.2)
+        await _until_working(events)
     shutil.copy(backup, path)
     with pytest.raises(BaseException) as raised:
         async with open_ib_hydra(served, path, leave):
@@ -375,10 +406,8 @@ async def test_a_restart_does_not_journal_a_commission_twice(
     path = tmp_path / "j.sqlite"
     for _ in range(3):
         async with open_ib_hydra(served, path, FAST) as engine:
-            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1,
-                                                     policy=Policy.CROSS))
-            await handle.wait_done()
-            await trio.sleep(0.2)
+            await _worked_with_commissions(engine, OrderIntent(
+                contract=OATS, side=Side.BUY, quantity=1, policy=Policy.CROSS))
     journal = Journal.open_read_only(path)
     fills = [p["fill"]["execution_id"] for _, kind, p in journal.events()
              if kind is EventKind.FILL]
@@ -397,9 +426,8 @@ async def test_a_restart_counts_the_re_reported_executions_in_one_line(
     with capture_logs() as logs:
         for _ in range(3):
             async with open_ib_hydra(served, path, FAST) as engine:
-                await (await engine.submit(OrderIntent(
-                    contract=OATS, side=Side.BUY, quantity=1, policy=Policy.CROSS))).wait_done()
-                await trio.sleep(0.2)
+                await _worked_with_commissions(engine, OrderIntent(
+                    contract=OATS, side=Side.BUY, quantity=1, policy=Policy.CROSS))
     assert [e for e in logs if e["event"] == "duplicate_execution_ignored"] == []
     counts = [e["count"] for e in logs if e["event"] == "duplicate_executions_ignored"]
     fills = [e for e in logs if e["event"] == "fill"]

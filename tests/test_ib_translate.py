@@ -11,6 +11,7 @@ import attrs
 from ib_async import CommissionReport, Execution
 from ib_async import Fill as IBFill
 from ib_async import Future as IBFuture
+from structlog.testing import capture_logs
 
 from hydra._contracts import OATS
 from hydra._enums import OrderStatus, Side
@@ -240,3 +241,12 @@ def test_positions_and_account_values() -> None:
     ]
     assert t.translate(AccountValueSeen(key="AccountCode", value="DU1", currency="")) == []
     assert t.translate(AccountValueSeen(key="NetLiquidation", value="1", currency="BASE")) == []
+
+
+def test_a_message_refused_over_ibs_rate_is_an_error_event_and_a_warning() -> None:
+    """Error 100 names no order (the refused message may be a cancel): a BrokerErrorReported
+    without an order, and one warning line, so the operator hears of it."""
+    with capture_logs() as logs:
+        events = Translator().translate(ErrorSeen(req_id=-1, code=100, message="max rate"))
+    assert events == [BrokerErrorReported(code=100, message="max rate", client_order_id=None)]
+    assert [(e["event"], e["log_level"]) for e in logs] == [("ib_message_refused", "warning")]

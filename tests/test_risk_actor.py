@@ -26,8 +26,10 @@ from hydra import (
     Side,
     TradingState,
 )
-from hydra._ids import unstamped
-from hydra.sim import open_sim_exchange
+from hydra._ids import ClientOrderId, unstamped
+from hydra._journal_actor import run_inline
+from hydra._open_hydra import open_hydra
+from hydra.sim import SimBroker, SimExchange, open_sim_exchange
 
 
 async def test_an_outer_cancellation_settles_every_working_order(
@@ -229,3 +231,42 @@ async def test_a_fill_its_commission_and_the_final_status_are_each_published(
     assert published[0] == ("status", OrderStatus.WORKING)
     assert published[-1] == ("status", OrderStatus.FILLED)
     assert [q for what, q in published if what == "fill"] == [2]
+
+
+class _LosingFirstCancels(SimBroker):
+    """IB refusing a message over its rate limit (error 100, which names no order): the first
+    cancel of each order never reaches the exchange."""
+
+    def __init__(self, exchange: SimExchange) -> None:
+        super().__init__(exchange, client_id=1)
+        self.lost: list[str] = []
+
+    async def cancel(self, client_order_id: ClientOrderId) -> None:
+        if client_order_id in self.lost:
+            await super().cancel(client_order_id)
+            return
+        self.lost.append(client_order_id)
+        await trio.lowlevel.checkpoint()
+
+
+async def test_the_finalizer_cancels_again_an_order_whose_cancel_was_lost(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The ladder's cancel is lost at the broker and never answered; the finalizer asks again
+    rather than wait on it, so Hydra leaves with the order cancelled, not unmanaged."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=ExecutionSettings(patience=1.0))
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        broker = _LosingFirstCancels(exchange)
+        async with open_hydra(config, broker, journal_path=path, offload=run_inline,
+                              clock=lambda: exchange.timestamp(trio.current_time())) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
+                                                     policy=Policy.PASSIVE, intent_id="rest"))
+            report = await handle.wait_done()
+            # the ladder's 1.75 s, then the worker's 10 s wait for its cancel's answer
+            assert trio.current_time() - exchange.origin == pytest.approx(11.75)
+        assert exchange.open_orders() == ()
+    assert report.filled == 0
+    assert [unstamped(c) for c in broker.lost] == ["rest.1"]
+    assert last_statuses(path) == {"rest.1": OrderStatus.CANCELLED}
+    assert journal_notes(path, "order_unmanaged") == []

@@ -595,6 +595,22 @@ def test_finalize_cancels_and_abandon_journals_the_rest() -> None:
     assert book.orders == {}
 
 
+def test_finalize_cancels_again_an_order_whose_cancel_went_unanswered() -> None:
+    """A cancel sent and never answered (IB refuses a message over its rate, error 100,
+    naming no order) is sent again by the finalizer; a second Cancel before it is not."""
+    book = _book()
+    request = _request(Side.BUY, 1)
+    coid = request.client_order_id
+    _place(book, request)
+    assert book.handle(Cancel(client_order_id=coid), 1.0) == [TransmitCancel(client_order_id=coid)]
+    assert book.handle(Cancel(client_order_id=coid), 2.0) == []
+    effects = book.handle(Finalize(leave_working=False), 12.0)
+    assert [e for e in effects if isinstance(e, TransmitCancel)] == [
+        TransmitCancel(client_order_id=coid)]
+    book.handle(StatusReported(client_order_id=coid, status=OrderStatus.CANCELLED), 12.1)
+    assert book.orders == {}
+
+
 def test_reducing_latch_cuts_working_orders_that_together_flip() -> None:
     """After a REDUCING latch, working orders that together would flip the position are cut."""
     book = _breaker_book()  # 4 lots long

@@ -672,6 +672,11 @@ class RiskBook:
     # --- leaving ---------------------------------------------------------------------------
 
     def _finalize(self, leave_working: bool) -> list[Effect]:
+        """Cancel every order still in the book (or leave it, by config), also one whose cancel
+        was sent already: by now that cancel has gone unanswered, and it may never have
+        reached the broker (IB refuses a message over its rate with error 100, naming no
+        order), so it is sent again; a second cancel of an order IB has ended is refused,
+        harmlessly."""
         effects: list[Effect] = []
         for coid, order in list(self.orders.items()):
             if order.kept:
@@ -682,6 +687,7 @@ class RiskBook:
                                              reason="left working by config",
                                              intent_id=order.request.intent_id))
             else:
+                order.cancel_sent = False
                 effects += self._cancel(coid)
         return effects
 

@@ -7,6 +7,7 @@ Layers (each imports only from those below it):
     _convert      ib_async objects ↔ Hydra values (pure)
     _errors       IB error codes → kinds; ClientIdInUseError (pure)
     _ports        port safety: paper, live, and the live opt-in (pure)
+    _spacing      every message to IB under its rate, spaced once it waits (sans-I/O)
     hydra.brokers, hydra._*
 """
 

@@ -8,7 +8,9 @@ Trio task in this same thread, so they may call a Trio channel's `send_nowait`: 
 else (each takes a snapshot of what it saw, see `hydra.ib._seen`). One Trio task reads that
 channel and turns what was seen into broker events (`hydra.ib._translate`).
 
-No pacing here: the risk actor paces every message that reaches a broker.
+The risk actor paces order entry; every message ib_async writes, order entry or not, goes out
+through a `MessageSpacer` in place of ib_async's own throttle: under IB's limit, and spaced
+once it has had to wait.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import trio
 import trio_asyncio
 from ib_async import IB, Contract, ContractDetails, Trade
 from ib_async import Future as IBFuture
+from ib_async.util import getLoop
 
 from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from .._core._market_stats import DailyBar
@@ -84,6 +87,7 @@ from ._seen import (
     StatusSeen,
     quote_key,
 )
+from ._spacing import MessageSpacer
 from ._translate import Translator
 
 log = structlog.get_logger()
@@ -121,6 +125,7 @@ class IBBroker:
         self._live = live
         self._client_id = client_id
         self._ib = IB()
+        self._spacer = _space(self._ib)
         # Unbounded: ib_async's callbacks run on the asyncio side and cannot wait; the
         # translator task drains it at once, so it holds at most one socket read's worth.
         self._seen_send, self._seen = trio.open_memory_channel[Seen](math.inf)
@@ -211,6 +216,7 @@ class IBBroker:
             if self._link_lost is not None:
                 raise BrokerConnectionError(f"IB Gateway has lost IB: {self._link_lost}")
             return
+        self._spacer.clear()  # nothing meant for a session that is gone reaches this one
         await self._connect_once()
         self._session_up = True
         self._link_lost = None
@@ -274,9 +280,15 @@ class IBBroker:
         self._closed = True
         for event, handler in self._handlers:
             event -= handler
-        self._ib.disconnect()
-        self._seen_send.close()
-        log.info("ib_closed", client_id=self._client_id)
+        drained = trio.Event()
+        self._spacer.when_drained(drained.set)
+        try:
+            if self._ib.isConnected():
+                await drained.wait()  # the session's last messages go out first
+        finally:
+            self._ib.disconnect()
+            self._seen_send.close()
+            log.info("ib_closed", client_id=self._client_id)
 
     def events(self) -> trio.MemoryReceiveChannel[BrokerEvent]:
         return self._events
@@ -654,6 +666,18 @@ class IBBroker:
         time = (trio.current_time() if self._feed.current(market)
                 else self._quote_times.get(market, -math.inf))  # never updated: stale
         return from_ib_ticker(self._tickers[market], symbol=name, time=time)
+
+
+def _space(ib: IB) -> MessageSpacer:
+    """Turn ib_async's throttle off and write its messages through a spacer on the timer and
+    clock of the loop ``ib`` is bound to (trio-asyncio's clock is Trio's)."""
+    loop = getLoop()  # type: ignore[no-untyped-call]
+    client = ib.client
+    client.MaxRequests = 0
+    connection = client.conn  # one for the client's life, across reconnects
+    spacer = MessageSpacer(connection.sendMsg, clock=loop.time, call_at=loop.call_at)
+    connection.sendMsg = spacer.send  # type: ignore[method-assign]
+    return spacer
 
 
 def _name(symbol: str, expiry: str | None) -> str:

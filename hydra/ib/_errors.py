@@ -35,6 +35,9 @@ NOTICE_CODES = frozenset({202, 2104, 2106, 2107, 2108, 2119, 2158, 10167})
 
 CLIENT_ID_IN_USE = 326
 
+RATE_EXCEEDED = 100
+"""Over IB's 50 messages a second: the message was refused, and the error names none."""
+
 
 def error_kind(code: int) -> ErrorKind:
     """What Hydra does with IB error ``code``."""

@@ -47,7 +47,7 @@ from ._convert import (
     from_ib_fill,
     status_from_ib,
 )
-from ._errors import ErrorKind, error_kind
+from ._errors import RATE_EXCEEDED, ErrorKind, error_kind
 from ._seen import (
     AccountValueSeen,
     CommissionSeen,
@@ -229,6 +229,8 @@ class Translator:
             case ErrorKind.CLIENT_ID_IN_USE:  # connect() raises ClientIdInUseError for it
                 log.warning("ib_client_id_in_use", message=seen.message)
                 return []
+        if seen.code == RATE_EXCEEDED:  # an order or a cancel may be lost: say so loudly
+            log.warning("ib_message_refused", code=seen.code, message=seen.message)
         if order is not None:
             order.last_error = (seen.code, seen.message)
             if kind is ErrorKind.REFUSAL and not (order.acknowledged or order.final):
