@@ -360,12 +360,14 @@ async def test_a_journal_behind_the_gateway_is_refused_then_adopted(
 
 @pytest.fixture
 async def served_now() -> AsyncIterator[Served]:
-    """A gateway whose session started now: its executions fall in today's trading day."""
+    """A gateway whose session started now: its executions fall in today's trading day. It
+    gives no hours (a market that never closes): with the exchange's, a test run after the
+    close or at a weekend would hold its intents for the next open."""
     params = attrs.evolve(PARAMS, session_start=dt.datetime.now(dt.UTC).replace(microsecond=0))
     with trio.fail_after(HANG_GUARD):
         async with open_sim_exchange(params, seed=3) as exchange, trio.open_nursery() as nursery:
             gateway = await nursery.start(functools.partial(
-                serve_gateway, exchange, quote_interval=0.005))
+                serve_gateway, exchange, quote_interval=0.005, hours=False))
             yield Served(gateway=gateway, exchange=exchange)
             nursery.cancel_scope.cancel(reason="test over")
 
