@@ -1,0 +1,106 @@
+"""Attacks on the session's merged work (a hook's target held in the front month, front months
+by date, resumed intents held for the open, the drain's report, ``hydra run``'s status
+region): each test is a defect a trader would hit, kept as a strict xfail until it is fixed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import zoneinfo
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+import trio.testing
+
+from hydra import OATS, HydraConfig, OrderIntent, Side
+from hydra._runner import HookLimits, run_schedule
+from hydra._schedule import DailySchedule, parse_days
+from hydra._settings import ExecutionSettings, RiskLimits
+from hydra.sim import MarketParams, RejectNextOrder, SimBroker, SimParams, open_sim_exchange
+from tests.simulated import open_engine
+
+CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
+LIMITS = HookLimits(timeout=30.0, max_failures=3)
+
+
+def _may_and_july(start: dt.datetime, **changes: Any) -> SimParams:
+    """Still oats in ZOK5 and ZON5 (one tick wide, no flow) from ``start``."""
+    return SimParams(
+        markets=tuple(MarketParams.oats(contract=OATS.for_month(m), adv=0, daily_volatility=0.0,
+                                        spread_ticks=((1, 1.0),)) for m in ("202505", "202507")),
+        session_start=start, ack_latency=0.001, fill_latency=0.001, **changes)
+
+
+async def _one_oats(context: Any) -> dict[str, int]:
+    """A hook (async: a thread would race the virtual clock) whose target is +1 ZO."""
+    await trio.lowlevel.checkpoint()
+    return {"ZO": 1}
+
+
+def _held(exchange: Any) -> dict[str | None, int]:
+    return {p.contract.expiry: p.quantity for p in exchange.positions() if p.quantity}
+
+
+@pytest.mark.xfail(strict=True, reason="a roll whose close of the old month is rejected opens "
+                   "the new month anyway: twice the target held (hydra/_runner.py)")
+async def test_a_roll_whose_close_is_rejected_does_not_open_the_new_month_too(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Long 1 ZOK5, bought Thursday 2025-04-24; at Friday's 08:35 the front month is ZON5 and
+    the hook asks for +1 ZO. The exchange rejects the sale of the ZOK5. The trader (whose
+    ``max_position`` of 2 leaves room for a second target) expects to still hold 1 contract,
+    to be rolled at the next run, not 2: long the delivery month and the next."""
+    start = dt.datetime(2025, 4, 24, 14, 30, tzinfo=dt.UTC)
+    schedule = DailySchedule(at=dt.time(8, 35), days=parse_days("d", "Fri"), zone=CHICAGO)
+    async with open_sim_exchange(_may_and_july(start), seed=1) as exchange:
+        broker = SimBroker(exchange)
+        await broker.connect()
+        config = HydraConfig(execution=ExecutionSettings(patience=0.2),
+                             risk=RiskLimits(max_position=2))
+        async with open_engine(exchange, tmp_path / "j.sqlite", config) as engine, \
+                trio.open_nursery() as nursery:
+            bought = await engine.submit(OrderIntent(contract=OATS.for_month("202505"),
+                                                     side=Side.BUY, quantity=1))
+            assert (await bought.wait_done()).filled == 1
+            exchange.inject(RejectNextOrder(at=trio.current_time() - exchange.origin + 1))
+            nursery.start_soon(functools.partial(
+                run_schedule, engine, broker, hook=_one_oats, name="desk",
+                schedule=schedule, now=lambda: exchange.timestamp(trio.current_time()),
+                limits=LIMITS))
+            await trio.sleep(86400)
+            nursery.cancel_scope.cancel(reason="test over")
+        held = _held(exchange)
+    assert sum(held.values()) == 1, held
+
+
+@pytest.mark.xfail(strict=True, reason="a target's intents held past the 17:00 roll of the "
+                   "trading day open the month that is no longer the front (hydra/_runner.py)")
+async def test_a_target_held_over_the_trading_day_roll_opens_the_new_front_month(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """An end-of-day hook runs at 16:00 Chicago on Thursday 2025-04-24, after the 13:20 close,
+    when ZOK5 is still the front month, and asks for +1 ZO; the intent is held for the 19:00
+    open, which belongs to Friday's trading day, when the front month is ZON5 (ZOK5 is five
+    days from first notice). The trader expects the position opened in ZON5, not a new long in
+    the month the roll has just left, to be sold again (spread paid twice) at the next run."""
+    start = dt.datetime(2025, 4, 24, 15, 55, tzinfo=CHICAGO)
+    schedule = DailySchedule(at=dt.time(16, 0), days=parse_days("d", "Mon-Fri"), zone=CHICAGO)
+    params = _may_and_july(start.astimezone(dt.UTC), sessions=True)
+    async with open_sim_exchange(params, seed=1) as exchange:
+        broker = SimBroker(exchange)
+        await broker.connect()
+        async with open_engine(exchange, tmp_path / "j.sqlite", HydraConfig(
+                execution=ExecutionSettings(patience=0.2))) as engine, \
+                trio.open_nursery() as nursery:
+            assert engine.front_months()["ZO"] == "202505"
+            nursery.start_soon(functools.partial(
+                run_schedule, engine, broker, hook=_one_oats, name="desk",
+                schedule=schedule, now=lambda: exchange.timestamp(trio.current_time()),
+                limits=LIMITS))
+            await trio.sleep(4 * 3600)  # to 19:55, the overnight session under way
+            assert engine.front_months()["ZO"] == "202507"
+            nursery.cancel_scope.cancel(reason="test over")
+        held = _held(exchange)
+    assert held == {"202507": 1}
