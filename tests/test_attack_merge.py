@@ -25,11 +25,12 @@ CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 LIMITS = HookLimits(timeout=30.0, max_failures=3)
 
 
-def _may_and_july(start: dt.datetime, **changes: Any) -> SimParams:
+def _may_and_july(start: dt.datetime, months: tuple[str, ...] = ("202505", "202507"),
+                  **changes: Any) -> SimParams:
     """Still oats in ZOK5 and ZON5 (one tick wide, no flow) from ``start``."""
     return SimParams(
         markets=tuple(MarketParams.oats(contract=OATS.for_month(m), adv=0, daily_volatility=0.0,
-                                        spread_ticks=((1, 1.0),)) for m in ("202505", "202507")),
+                                        spread_ticks=((1, 1.0),)) for m in months),
         session_start=start, ack_latency=0.001, fill_latency=0.001, **changes)
 
 
@@ -104,3 +105,38 @@ async def test_a_target_held_over_the_trading_day_roll_opens_the_new_front_month
             nursery.cancel_scope.cancel(reason="test over")
         held = _held(exchange)
     assert held == {"202507": 1}
+
+
+@pytest.mark.xfail(strict=True, reason="a target is worked from the broker's position alone: "
+                   "the hook's TWAP still working is bought again (hydra/_runner.py)")
+async def test_a_target_still_being_worked_is_not_bought_again_at_the_next_run(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """At 08:35 on Thursday 2025-04-10 the hook asks for +4 ZO, worked as a TWAP of four
+    slices over two days (a thin market, ``twap_carry``-style horizon). At Friday's 08:35 two
+    slices have filled and the hook asks for +4 again. The trader expects long 4 once the
+    TWAP is over (Saturday 08:35), as the target says: not 4 and more bought again."""
+    start = dt.datetime(2025, 4, 10, 13, 30, tzinfo=dt.UTC)
+    schedule = DailySchedule(at=dt.time(8, 35), days=parse_days("d", "Mon-Fri"), zone=CHICAGO)
+    config = HydraConfig(
+        execution=ExecutionSettings(patience=0.2, twap_threshold="0.001", twap_slices=4,
+                                    twap_horizon=2 * 86400.0, twap_jitter=0.0),
+        risk=RiskLimits(max_position=10))
+
+    async def four_oats(context: Any) -> dict[str, int]:
+        await trio.lowlevel.checkpoint()
+        return {"ZO": 4}
+
+    async with open_sim_exchange(_may_and_july(start, ("202505",)), seed=1) as exchange:
+        broker = SimBroker(exchange)
+        await broker.connect()
+        async with open_engine(exchange, tmp_path / "j.sqlite", config) as engine, \
+                trio.open_nursery() as nursery:
+            nursery.start_soon(functools.partial(
+                run_schedule, engine, broker, hook=four_oats, name="desk", schedule=schedule,
+                now=lambda: exchange.timestamp(trio.current_time()), limits=LIMITS))
+            await trio.sleep(49 * 3600)  # to Saturday 09:30: the last slice's ladder (its
+            # interval, 12 h from Friday 20:35) is over
+            nursery.cancel_scope.cancel(reason="test over")
+        held = _held(exchange)
+    assert held == {"202505": 4}
