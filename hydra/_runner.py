@@ -110,12 +110,33 @@ async def _submit_closes_first(engine: Engine, intents: list[OrderIntent], *, he
     position until its close fills: a target's roll sells the old month, then buys the new)."""
     closes = [i for i in intents if _closes(i, held, front_months)]
     handles = [await submit_logged(engine, intent, source=source) for intent in closes]
-    for handle in handles:
-        if handle is not None:
-            await handle.wait_done()
+    left: dict[str, int] = {}  # what the closes left open (signed), by symbol
+    for intent, handle in zip(closes, handles, strict=True):
+        filled = 0 if handle is None else (await handle.wait_done()).filled
+        symbol, sign = intent.contract.symbol, 1 if intent.signed_quantity > 0 else -1
+        left[symbol] = left.get(symbol, 0) - sign * (intent.quantity - filled)
     for intent in intents:
         if intent not in closes:
-            await submit_logged(engine, intent, source=source)
+            opened = _less_what_stayed_open(intent, left)
+            if opened is not None:
+                await submit_logged(engine, opened, source=source)
+
+
+def _less_what_stayed_open(intent: OrderIntent, left: dict[str, int]) -> OrderIntent | None:
+    """``intent`` less what the closes of its symbol left open on its side (taken from
+    ``left``): a roll whose close is rejected or partly filled opens no more than it closed,
+    and the next run rolls the rest. None when nothing of it is left to send."""
+    symbol = intent.contract.symbol
+    still = left.get(symbol, 0)
+    if still * intent.signed_quantity <= 0:
+        return intent
+    cut = min(abs(still), intent.quantity)
+    left[symbol] = still - cut * (1 if still > 0 else -1)
+    log.warning("target_cut", intent_id=intent.intent_id, symbol=symbol, by=cut,
+                reason=f"the close of another {symbol} month left {abs(still)} open")
+    if cut == intent.quantity:
+        return None
+    return attrs.evolve(intent, quantity=intent.quantity - cut)
 
 
 def _closes(intent: OrderIntent, held: Holdings, front_months: Mapping[str, str]) -> bool:
