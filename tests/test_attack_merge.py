@@ -4,8 +4,19 @@ region): each test is a defect a trader would hit, kept as a strict xfail until 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import functools
+import os
+import pty
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
 import zoneinfo
 from pathlib import Path
 from typing import Any
@@ -202,3 +213,51 @@ def test_what_a_close_left_open_is_cut_from_the_opens_on_its_side_only() -> None
         ("ZO", Side.SELL, 2), ("ZO", Side.BUY, 2), ("ZO", Side.BUY, 1), ("HE", Side.BUY, 1)]
     assert left == {"ZO": 0}
     assert _less_what_stayed_open(order(Side.BUY, 2), {"ZO": 2}) is None
+
+
+@pytest.mark.xfail(strict=True, reason="the status region writes to the terminal from the Trio "
+                   "thread: a terminal stopped by Ctrl-S freezes the engine (hydra/_screen.py)")
+def test_a_terminal_stopped_by_ctrl_s_does_not_freeze_hydra_run(tmp_path: Path) -> None:
+    """hydra run --sim on a pseudo-terminal; once the region is drawn the trader presses
+    Ctrl-S (XOFF: the terminal takes no more output), then stops Hydra with SIGTERM. The
+    trader expects it to stop as usual, in a few seconds (nothing is working): a region that
+    waits on the terminal must not hold the engine, whose ladders, fills and signals go on,
+    yet the next redraw blocks the event loop in its write, and SIGTERM is never handled."""
+    journal = tmp_path / "journal.sqlite"
+    config = tmp_path / "hydra.toml"
+    config.write_text(f'[shutdown]\ndrain_timeout = 3.0\n[journal]\npath = "{journal}"\n')
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hydra", "run", "--sim", "--sim-hours", "none",
+         "--config", str(config), "--journal", str(journal)],
+        stdin=follower, stdout=follower, stderr=follower, env=environ)
+    os.close(follower)
+    seen = b""
+    try:
+        while b"hydra: SIM" not in seen:
+            chunk = os.read(leader, 65536)
+            assert chunk, seen
+            seen += chunk
+        os.write(leader, b"\x13")  # Ctrl-S
+        time.sleep(2)  # a redraw or two: each second
+        process.send_signal(signal.SIGTERM)
+        try:
+            code: int | None = process.wait(timeout=30)  # about 1 s when it is not held
+        except subprocess.TimeoutExpired:
+            code = None
+    finally:
+        os.write(leader, b"\x11")  # Ctrl-Q: whatever it was writing goes out
+        threading.Thread(target=_drain, args=(leader,), daemon=True).start()
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+    assert code == 0
+
+
+def _drain(fd: int) -> None:
+    """Read the terminal until the child closes it, so its last writes never block."""
+    with contextlib.suppress(OSError):
+        while os.read(fd, 65536):
+            pass
