@@ -77,11 +77,8 @@ async def run_schedule(
     while True:
         moment = schedule.next_after(now())
         await trio.sleep(max(0.0, (moment - now()).total_seconds()))
-        try:
-            positions = await _positions(broker)
-        except BrokerError as e:
-            log.warning("strategy_skipped", hook=name, reason=f"no positions from the broker"
-                        f" ({e})")
+        positions = await _positions_within(limits.timeout, broker, hook=name)
+        if positions is None:
             continue
         try:
             context = StrategyContext(
@@ -155,6 +152,22 @@ async def _ask_within(seconds: float, hook: Hook, context: StrategyContext, *, s
     with trio.move_on_after(seconds):
         return await ask_hook(hook, context, strategy=strategy, limiter=limiter)
     raise timed_out(seconds, in_thread=runs_in_thread(hook), earlier_running=earlier_running)
+
+
+async def _positions_within(seconds: float, broker: Broker, *, hook: str,
+                            ) -> dict[str, dict[str | None, int]] | None:
+    """The broker's positions (see `_positions`), asked within the hook's own timeout; None
+    (the run skipped, logged) when the broker fails or does not answer in time."""
+    with trio.move_on_after(seconds):
+        try:
+            return await _positions(broker)
+        except BrokerError as e:
+            log.warning("strategy_skipped", hook=hook,
+                        reason=f"no positions from the broker ({e})")
+            return None
+    log.warning("strategy_skipped", hook=hook,
+                reason=f"no positions from the broker within {seconds:g} s")
+    return None
 
 
 async def _positions(broker: Broker) -> dict[str, dict[str | None, int]]:

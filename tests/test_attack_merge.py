@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import trio
 import trio.testing
+from structlog.testing import capture_logs
 
 from hydra import LEAN_HOGS, OATS, HydraConfig, OrderIntent, Side
 from hydra._runner import HookLimits, _less_what_stayed_open, run_schedule
@@ -261,3 +262,49 @@ def _drain(fd: int) -> None:
     with contextlib.suppress(OSError):
         while os.read(fd, 65536):
             pass
+
+
+class _PositionsHangOnce(SimBroker):
+    """A broker session that never answers the first request for positions (IB's at its
+    nightly reset, say), then answers as usual."""
+
+    hung = False
+
+    async def positions(self) -> tuple[Any, ...]:
+        if not self.hung:
+            self.hung = True
+            await trio.sleep_forever()
+        return await super().positions()
+
+
+async def test_a_broker_that_never_gives_positions_skips_one_run_not_every_later_one(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """The broker never answers Thursday 08:35's request for positions. The trader expects
+    that run skipped after the hook's timeout (30 s: a ``strategy_skipped`` line) and the
+    hook asked again at Friday's 08:35, not the runner stuck on the request for good, the
+    strategy silently stopped."""
+    start = dt.datetime(2025, 4, 10, 8, 0, tzinfo=CHICAGO)
+    schedule = DailySchedule(at=dt.time(8, 35), days=parse_days("d", "Mon-Fri"), zone=CHICAGO)
+    asked: list[float] = []
+
+    async def hook(context: Any) -> dict[str, int]:
+        asked.append(trio.current_time())
+        await trio.lowlevel.checkpoint()
+        return {}
+
+    async with open_sim_exchange(_may_and_july(start.astimezone(dt.UTC)), seed=1) as exchange:
+        broker = _PositionsHangOnce(exchange)
+        await broker.connect()
+        async with open_engine(exchange, tmp_path / "j.sqlite") as engine, \
+                trio.open_nursery() as nursery:
+            with capture_logs() as logs:
+                nursery.start_soon(functools.partial(
+                    run_schedule, engine, broker, hook=hook, name="desk", schedule=schedule,
+                    now=lambda: exchange.timestamp(trio.current_time()), limits=LIMITS))
+                await trio.sleep(2 * 86400)
+                nursery.cancel_scope.cancel(reason="test over")
+            origin = exchange.origin
+    (skipped,) = [e for e in logs if e["event"] == "strategy_skipped"]
+    assert skipped["reason"] == "no positions from the broker within 30 s"
+    assert [at - origin for at in asked] == [35 * 60 + 86400.0]
