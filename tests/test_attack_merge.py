@@ -77,14 +77,18 @@ async def test_a_roll_whose_close_is_rejected_does_not_open_the_new_month_too(
                                                      side=Side.BUY, quantity=1))
             assert (await bought.wait_done()).filled == 1
             exchange.inject(RejectNextOrder(at=trio.current_time() - exchange.origin + 1))
-            nursery.start_soon(functools.partial(
-                run_schedule, engine, broker, hook=_one_oats, name="desk",
-                schedule=schedule, now=lambda: exchange.timestamp(trio.current_time()),
-                limits=LIMITS))
-            await trio.sleep(86400)
-            nursery.cancel_scope.cancel(reason="test over")
+            with capture_logs() as logs:
+                nursery.start_soon(functools.partial(
+                    run_schedule, engine, broker, hook=_one_oats, name="desk",
+                    schedule=schedule, now=lambda: exchange.timestamp(trio.current_time()),
+                    limits=LIMITS))
+                await trio.sleep(86400)
+                nursery.cancel_scope.cancel(reason="test over")
         held = _held(exchange)
-    assert sum(held.values()) == 1, held
+    assert held == {"202505": 1}
+    (cut,) = [e for e in logs if e["event"] == "target_cut"]
+    assert (cut["symbol"], cut["by"], cut["reason"]) == (
+        "ZO", 1, "the close of another ZO month left 1 open")
 
 
 @pytest.mark.xfail(strict=True, reason="a target's intents held past the 17:00 roll of the "
