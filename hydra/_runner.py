@@ -77,11 +77,8 @@ async def run_schedule(
     while True:
         moment = schedule.next_after(now())
         await trio.sleep(max(0.0, (moment - now()).total_seconds()))
-        try:
-            positions = await _positions(broker)
-        except BrokerError as e:
-            log.warning("strategy_skipped", hook=name, reason=f"no positions from the broker"
-                        f" ({e})")
+        positions = await _positions_within(limits.timeout, broker, hook=name)
+        if positions is None:
             continue
         try:
             context = StrategyContext(
@@ -110,12 +107,33 @@ async def _submit_closes_first(engine: Engine, intents: list[OrderIntent], *, he
     position until its close fills: a target's roll sells the old month, then buys the new)."""
     closes = [i for i in intents if _closes(i, held, front_months)]
     handles = [await submit_logged(engine, intent, source=source) for intent in closes]
-    for handle in handles:
-        if handle is not None:
-            await handle.wait_done()
+    left: dict[str, int] = {}  # what the closes left open (signed), by symbol
+    for intent, handle in zip(closes, handles, strict=True):
+        filled = 0 if handle is None else (await handle.wait_done()).filled
+        symbol, sign = intent.contract.symbol, 1 if intent.signed_quantity > 0 else -1
+        left[symbol] = left.get(symbol, 0) - sign * (intent.quantity - filled)
     for intent in intents:
         if intent not in closes:
-            await submit_logged(engine, intent, source=source)
+            opened = _less_what_stayed_open(intent, left)
+            if opened is not None:
+                await submit_logged(engine, opened, source=source)
+
+
+def _less_what_stayed_open(intent: OrderIntent, left: dict[str, int]) -> OrderIntent | None:
+    """``intent`` less what the closes of its symbol left open on its side (taken from
+    ``left``): a roll whose close is rejected or partly filled opens no more than it closed,
+    and the next run rolls the rest. None when nothing of it is left to send."""
+    symbol = intent.contract.symbol
+    still = left.get(symbol, 0)
+    if still * intent.signed_quantity <= 0:
+        return intent
+    cut = min(abs(still), intent.quantity)
+    left[symbol] = still - cut * (1 if still > 0 else -1)
+    log.warning("target_cut", intent_id=intent.intent_id, symbol=symbol, by=cut,
+                reason=f"the close of another {symbol} month left {abs(still)} open")
+    if cut == intent.quantity:
+        return None
+    return attrs.evolve(intent, quantity=intent.quantity - cut)
 
 
 def _closes(intent: OrderIntent, held: Holdings, front_months: Mapping[str, str]) -> bool:
@@ -134,6 +152,22 @@ async def _ask_within(seconds: float, hook: Hook, context: StrategyContext, *, s
     with trio.move_on_after(seconds):
         return await ask_hook(hook, context, strategy=strategy, limiter=limiter)
     raise timed_out(seconds, in_thread=runs_in_thread(hook), earlier_running=earlier_running)
+
+
+async def _positions_within(seconds: float, broker: Broker, *, hook: str,
+                            ) -> dict[str, dict[str | None, int]] | None:
+    """The broker's positions (see `_positions`), asked within the hook's own timeout; None
+    (the run skipped, logged) when the broker fails or does not answer in time."""
+    with trio.move_on_after(seconds):
+        try:
+            return await _positions(broker)
+        except BrokerError as e:
+            log.warning("strategy_skipped", hook=hook,
+                        reason=f"no positions from the broker ({e})")
+            return None
+    log.warning("strategy_skipped", hook=hook,
+                reason=f"no positions from the broker within {seconds:g} s")
+    return None
 
 
 async def _positions(broker: Broker) -> dict[str, dict[str | None, int]]:
