@@ -476,8 +476,9 @@ def test_run_refuses_a_journal_behind_the_broker_unless_adopt_unknown(tmp_path: 
     hydra run refuses in one line; --adopt-unknown journals it as a stranger, leaves it, and
     never sends the inbox intent again."""
     port = _free_port()
+    # No hours: with the exchange's, a run after the close or at a weekend holds the intent.
     gateway = subprocess.Popen([sys.executable, "-m", "hydra", "sim-gateway", "--port",
-                                str(port)], stdout=subprocess.DEVNULL,
+                                str(port), "--hours", "none"], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, text=True)
     try:
         _wait_listening(port, gateway)

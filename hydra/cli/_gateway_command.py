@@ -46,7 +46,7 @@ def markets_for(
 
 def add_parser(subparsers: Subparsers) -> None:
     """``hydra sim-gateway --port PORT [--market oats|hogs ...] [--months N] [--seed N]
-    [--account ID] [--drop-at SECONDS]``."""
+    [--account ID] [--drop-at SECONDS] [--hours exchange|none]``."""
     parser = subparsers.add_parser(
         "sim-gateway",
         help="serve the simulated exchange over the TWS API (for ib_async programs)",
@@ -76,6 +76,14 @@ def add_parser(subparsers: Subparsers) -> None:
         default=None,
         metavar="SECONDS",
         help="drop every client connection once, SECONDS after start (for reconnect tests)",
+    )
+    parser.add_argument(
+        "--hours",
+        choices=("exchange", "none"),
+        default="exchange",
+        help="the contracts' trading hours given to clients: the exchange's (the default: "
+        "Hydra sends nothing while the market is closed), or none (a market that never "
+        "closes, to trade against at any hour)",
     )
     parser.set_defaults(run=run_sim_gateway)
 
@@ -112,7 +120,8 @@ def run_sim_gateway(args: argparse.Namespace) -> int:
     async def main() -> None:
         async with open_sim_exchange(params, seed=args.seed) as exchange:
             await serve_gateway(
-                exchange, port=args.port, account=args.account, drop_at=args.drop_at
+                exchange, port=args.port, account=args.account, drop_at=args.drop_at,
+                hours=args.hours == "exchange",
             )
 
     try:
