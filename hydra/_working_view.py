@@ -138,13 +138,14 @@ def usable_quotes(market: MarketView, contracts: Sequence[ContractSpec], *, max_
     """The broker's usable quote of each of ``contracts``, by `contract_name` (read on the
     Trio thread, as a broker must be); one it has not, or cannot price from, is left out."""
     quotes: dict[str, Quote] = {}
-    now = trio.current_time()
     for contract in contracts:
         try:
             quote = market.quote_nowait(contract)
         except BrokerError:  # not subscribed, or unusable (QuoteUnusableError)
             continue
-        if quote_problem(quote, now=now, max_age=max_age) is None:
+        # Now is read after the quote: on the real clock a quote stamped as it is read (IB's,
+        # while its feed vouches for it; the simulator's) would be "ahead" of an earlier now.
+        if quote_problem(quote, now=trio.current_time(), max_age=max_age) is None:
             quotes[contract_name(contract)] = quote
     return quotes
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from hydra._contracts import OATS
+import trio
+
+from hydra._contracts import OATS, ContractSpec
 from hydra._enums import Side
 from hydra._journal_records import read_journal
-from hydra._working_view import Ladders, price_text
+from hydra._quotes import Quote
+from hydra._working_view import Ladders, price_text, usable_quotes
 from tests.paper_journal import PaperJournal
 
 
@@ -38,3 +41,20 @@ def test_a_price_shows_at_least_the_ticks_decimals() -> None:
     assert price_text(Decimal("350.0"), OATS) == "350.00"
     assert price_text(Decimal("84.125"), OATS) == "84.125"
     assert price_text(Decimal("350.0"), None) == "350.0"
+
+
+class StampedWhenRead:
+    """A market whose quote is stamped with the Trio time it is read, as IBBroker stamps a
+    quote its feed vouches for (and the simulator every quote)."""
+
+    def quote_nowait(self, contract: ContractSpec) -> Quote:
+        return Quote(bid=Decimal("350.00"), ask=Decimal("350.25"), bid_size=5, ask_size=5,
+                     time=trio.current_time())
+
+
+async def test_a_quote_stamped_as_it_is_read_is_usable_on_the_real_clock() -> None:
+    """On the real clock (this test's), a quote stamped as it is read is a moment later than
+    a now read before it: it must not be taken as stamped ahead (the status region and the
+    dashboard showed "bid - ask -" for every order through IB)."""
+    quotes = usable_quotes(StampedWhenRead(), [OATS], max_age=30.0)  # type: ignore[arg-type]
+    assert list(quotes) == ["ZO"]
