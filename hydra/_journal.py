@@ -619,7 +619,8 @@ class Journal:
             if kind == EventKind.FILL.value:
                 since.append(fill_from_json(data["fill"]))
             elif symbol is not None:
-                since.append(Charge(symbol=symbol, commission=Decimal(data["commission"])))
+                since.append(Charge(symbol=symbol, commission=Decimal(data["commission"]),
+                                    execution_id=ExecutionId(data["execution_id"])))
         return dict(json.loads(note[1])), since
 
     def adopted_as_unknown(self, client_order_id: ClientOrderId) -> bool:

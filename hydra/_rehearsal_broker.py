@@ -18,10 +18,9 @@ Trio thread: a journal written through a worker thread, or a strategy hook run i
 clock move on while the thread works, so a rehearsal writes its journal inline and its own
 hooks are ``async def``.
 
-The paths differ where IB does: a fill's commission comes in a later report than the fill.
-(Measured before IBBroker took a still market's quote as current while IB's feed vouches for
-it, `hydra.ib._feed`: a quote unchanged for ``risk.max_quote_age`` was stale through the
-gateway, and a few intents of a rehearsal were refused.)
+The paths differ where IB does: a fill's commission comes in a later report than the fill
+(the risk book adds it to that trade's loss then), and IB streams only a quote's changes (a
+still market's quote is current while IB's feed vouches for it, `hydra.ib._feed`).
 """
 
 from __future__ import annotations

@@ -297,7 +297,8 @@ def test_the_risk_state_comes_with_what_was_booked_after_it(tmp_path: Path) -> N
     note, since = journal.risk_state_and_since()
     journal.close()
     assert note is not None and note["trading_day"] == "new"
-    assert since == [Charge(symbol="ZO", commission=Decimal("1.25")), _fill("x2")]
+    charge = Charge(symbol="ZO", commission=Decimal("1.25"), execution_id=ExecutionId("x1"))
+    assert since == [charge, _fill("x2")]
 
 
 def test_a_journal_without_a_risk_state_has_nothing_to_replay(tmp_path: Path) -> None:

@@ -666,7 +666,8 @@ def test_a_snapshot_replayed_with_the_fills_after_it_is_the_book_that_booked_the
         fill = _fill(_request(side, quantity), quantity, price=MID + D(ticks) / 4)
         book.handle(Executed(fill=fill, known=True, live=False, contract=OATS), 0.0)
         book.handle(CommissionAdded(execution_id=fill.execution_id, commission=D(cents)), 0.0)
-        since += [fill, Charge(symbol=OATS.symbol, commission=D(cents))]
+        since += [fill, Charge(symbol=OATS.symbol, commission=D(cents),
+                                  execution_id=fill.execution_id)]
     account = restored_account(snapshot, day=DAY, account=AccountState(start_of_day_equity=1),
                                contracts={OATS.symbol: OATS}, since=since)
     live = book.snapshot()
@@ -719,7 +720,8 @@ def test_a_starts_resync_takes_the_brokers_positions_and_reports_the_difference(
 
 def test_a_fill_journals_the_risk_state_only_when_it_makes_a_new_worst_trade() -> None:
     """A restart replays fills and commissions, so neither journals the book's state, but a
-    fill that makes a new worst trade does (the dashboard reads it from the newest one)."""
+    fill or a commission that makes a new worst trade does (the dashboard reads it from the
+    newest one)."""
     book = _book()
     buy, sell = _request(Side.BUY, 2), _request(Side.SELL, 2, price=MID - 1)
     _place(book, buy)
@@ -728,7 +730,44 @@ def test_a_fill_journals_the_risk_state_only_when_it_makes_a_new_worst_trade() -
     fill = _fill(sell, 2)
     losing = book.handle(_executed(fill), 0.0)
     charged = book.handle(CommissionAdded(execution_id=fill.execution_id, commission=D(5)), 0.0)
-    assert [len(_notes(e, "risk_state")) for e in (opening, losing, charged)] == [0, 1, 0]
+    other = book.handle(CommissionAdded(execution_id=ExecutionId("ex-unknown"),
+                                        commission=D(5)), 0.0)
+    assert [len(_notes(e, "risk_state")) for e in (opening, losing, charged, other)] == [
+        0, 1, 1, 0]
+    assert book.account.worst_trade_loss == D(105)  # 2 lots x 1 point x $50, and $5
+
+
+def test_a_commission_reported_after_its_fill_counts_in_the_single_trade_loss() -> None:
+    """IB sends a fill's commission in a later report: the trade's loss is its price loss and
+    its commission, so the single-trade breaker trips on the commission that takes it to the
+    limit (before, a trade judged without its commission never did), and a commission for a
+    trade of an earlier day is not today's loss."""
+    limits = attrs.evolve(LIMITS, max_single_trade_loss=D(120), breakers=BreakerSettings(
+        single_trade_loss=TradingState.HALTED))
+    book = _book(limits)
+    buy, sell = _request(Side.BUY, 2), _request(Side.SELL, 2, price=MID - 1)
+    _place(book, buy)
+    _place(book, sell)
+    book.handle(_executed(_fill(buy, 2)), 0.0)
+    fill = _fill(sell, 2)
+    book.handle(_executed(fill), 0.0)  # loses 2 x 1 point x $50 = 100
+    assert book.trading_state is TradingState.ACTIVE
+    book.handle(CommissionAdded(execution_id=fill.execution_id, commission=D(19)), 0.0)
+    assert book.trading_state is TradingState.ACTIVE  # 119
+    effects = book.handle(CommissionAdded(execution_id=fill.execution_id, commission=D(1)), 0.0)
+    assert book.trading_state is TradingState.HALTED  # 120: at the limit
+    assert "single_trade_loss" in book.latched
+    assert [n.details["state"] for n in _notes(effects, "trading_state")] == [
+        TradingState.HALTED]
+    late = _book(limits)
+    _place(late, buy := _request(Side.BUY, 2))
+    _place(late, sell := _request(Side.SELL, 2, price=MID - 1))
+    late.handle(_executed(_fill(buy, 2)), 0.0)
+    late.handle(_executed(fill := _fill(sell, 2)), 0.0)
+    late.handle(Marks(mids={OATS.symbol: MID}, day="2024-03-05"), 1.0)
+    late.handle(CommissionAdded(execution_id=fill.execution_id, commission=D(50)), 2.0)
+    assert late.account.worst_trade_loss == 0
+    assert late.trading_state is TradingState.ACTIVE
 
 
 def test_an_anomalous_execution_journals_the_latched_state() -> None:

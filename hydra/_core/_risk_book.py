@@ -139,6 +139,9 @@ class RiskBook:
         self._flattening: set[IntentId] = set()
         self._unsent_cancels: set[ClientOrderId] = set()
         self._fill_symbols: dict[ExecutionId, str] = {}
+        # Each booked execution's PnL as a single trade, net of the commission known so far:
+        # IB reports a fill's commission after the fill, and the single-trade loss counts it.
+        self._trade_pnls: dict[ExecutionId, Decimal] = {}
         self.anomalies = 0
 
     # --- reading ---------------------------------------------------------------------------
@@ -430,9 +433,13 @@ class RiskBook:
         counted = message.restart and self.broker_positions  # in the positions already
         if contract is not None and price.is_finite() and price > 0:
             if not counted:
+                held = self.account.positions.get(fill.symbol)
+                realized = Decimal(0) if held is None else held.realized_pnl
                 self.account = self.account.after_fill(
                     attrs.evolve(fill, price=price), contract=contract
                 ).with_mark(fill.symbol, price)
+                self._trade_pnls[fill.execution_id] = (
+                    self.account.positions[fill.symbol].realized_pnl - realized - fill.commission)
             self._fill_symbols[fill.execution_id] = fill.symbol
         if order is not None:
             order.filled += fill.quantity
@@ -480,9 +487,21 @@ class RiskBook:
         if symbol is None or position is None:
             return []
         charged = attrs.evolve(position, commission=position.commission + message.commission)
+        worst = self.account.worst_trade_loss
         self.account = attrs.evolve(self.account,
                                     positions={**self.account.positions, symbol: charged})
-        return self._check_breakers()  # the journal's commission note is replayed at a restart
+        trade = self._trade_pnls.get(message.execution_id)
+        if trade is not None:  # the trade's loss grows by its commission, reported apart
+            trade -= message.commission
+            self._trade_pnls[message.execution_id] = trade
+            loss = -trade
+            known = worst.is_finite() and loss.is_finite()
+            self.account = attrs.evolve(self.account, worst_trade_loss=(
+                max(worst, loss) if known else Decimal("NaN")))
+        # The journal's commission note is replayed at a restart: only a new worst trade (the
+        # dashboard's single-trade figure) journals the book's state, as a fill's does.
+        effects = self._check_breakers()
+        return effects + ([self._remember()] if self.account.worst_trade_loss != worst else [])
 
     def _marks(self, message: Marks) -> list[Effect]:
         effects: list[Effect] = []
@@ -502,6 +521,7 @@ class RiskBook:
         self.account = attrs.evolve(account, start_of_day_equity=equity, peak_equity=equity,
                                     worst_trade_loss=Decimal(0), positions=positions)
         self.day = day
+        self._trade_pnls.clear()  # a commission for yesterday's trade is not today's loss
         return [JournalNote(what=NoteKind.TRADING_DAY, details={"day": day, "equity": equity}),
                 self._remember()]
 

@@ -19,6 +19,7 @@ import attrs
 from .._contracts import ContractSpec
 from .._enums import TradingState
 from .._errors import InvalidValueError
+from .._ids import ExecutionId
 from .._orders import Fill
 from ._positions import Position
 from ._risk_checks import AccountState
@@ -100,10 +101,12 @@ class RiskSnapshot:
 
 @attrs.frozen(kw_only=True)
 class Charge:
-    """A commission the journal holds for an execution of ``symbol`` (a ``commission`` note)."""
+    """A commission the journal holds for execution ``execution_id`` of ``symbol`` (a
+    ``commission`` note)."""
 
     symbol: str
     commission: Decimal
+    execution_id: ExecutionId
 
 
 Booked = Fill | Charge
@@ -135,8 +138,11 @@ def restored_account(
                             peak_equity=max(snapshot.peak_equity, snapshot.start_of_day_equity),
                             worst_trade_loss=snapshot.worst_trade_loss, positions=positions,
                             marks={**marks, **account.marks})
+    trades: dict[ExecutionId, Decimal] = {}  # each replayed fill's PnL as a single trade
     for booked in since:
+        before = restored
         restored = _replayed(restored, booked, contracts)
+        restored = _trade_judged(before, restored, booked, trades)
     return functools.reduce(lambda a, mark: a.with_mark(*mark), account.marks.items(), restored)
 
 
@@ -153,3 +159,23 @@ def _replayed(account: AccountState, booked: Booked, contracts: Mapping[str, Con
     if contract is None or not (booked.price.is_finite() and booked.price > 0):
         return account  # never booked: an anomaly's price, or a contract Hydra cannot value
     return account.after_fill(booked, contract=contract).with_mark(booked.symbol, booked.price)
+
+
+def _trade_judged(before: AccountState, after: AccountState, booked: Booked,
+                  trades: dict[ExecutionId, Decimal]) -> AccountState:
+    """``after`` with the worst trade the book judged then: a fill's trade PnL is kept, and a
+    commission reported after its fill adds to that trade's loss (`RiskBook`'s rule)."""
+    if isinstance(booked, Fill):
+        held, was = after.positions.get(booked.symbol), before.positions.get(booked.symbol)
+        if held is not None and after is not before:
+            realized = Decimal(0) if was is None else was.realized_pnl
+            trades[booked.execution_id] = held.realized_pnl - realized - booked.commission
+        return after
+    trade = trades.get(booked.execution_id)
+    if trade is None:
+        return after
+    trade -= booked.commission
+    trades[booked.execution_id] = trade
+    worst, loss = after.worst_trade_loss, -trade
+    known = worst.is_finite() and loss.is_finite()
+    return attrs.evolve(after, worst_trade_loss=max(worst, loss) if known else Decimal("NaN"))
