@@ -34,7 +34,7 @@ ERASE_BELOW = "\x1b[J"
 
 FALLBACK_SIZE = os.terminal_size((80, 24))
 
-EXIT_FLUSH_SECONDS = 2.0
+EXIT_FLUSH_SECONDS = 5.0
 """How long the end of a run waits for a stopped terminal to take what is queued."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import io
 import os
@@ -10,6 +11,8 @@ import re
 import struct
 import sys
 import termios
+import threading
+from typing import TextIO, cast
 
 import pytest
 
@@ -116,3 +119,59 @@ def test_off_a_terminal_there_is_no_screen(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(sys, "stderr", err)
     with status_screen() as screen:
         assert screen is None and sys.stderr is err
+
+
+class _Pipe(io.TextIOBase):
+    """A terminal that takes nothing until its reader reads: a pipe already full."""
+
+    def __init__(self, descriptor: int) -> None:
+        super().__init__()
+        self.descriptor = descriptor
+
+    def isatty(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.descriptor
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+
+def test_a_full_terminal_blocks_no_caller_and_loses_only_counted_lines() -> None:
+    """The writer thread is stuck in a write to a full pipe while ten log lines are written
+    and the region shown again (each returns at once); once the pipe is read, the lines kept
+    (two at most wait) come out in order, the others are counted in a "dropped" line, and the
+    newest region is drawn last."""
+    readable, writable = os.pipe()
+    os.set_blocking(writable, False)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            os.write(writable, b"\0" * 65536)
+    os.set_blocking(writable, True)
+    screen = StatusScreen(cast(TextIO, _Pipe(writable)), max_lines=2)
+    screen.start_writer()
+    screen.show(["hydra: first"])
+    for n in range(10):
+        print(f"line {n}", file=screen)
+    screen.show(["hydra: last"])
+    written = bytearray()
+    reader = threading.Thread(target=_read_into, args=(readable, written))
+    reader.start()
+    assert screen.stop_writer(within=60)  # a hang guard: it is done once the pipe is read
+    os.close(writable)
+    reader.join()
+    os.close(readable)
+    erased = re.split(r"\r(?:\x1b\[\d+A)?\x1b\[J", written.lstrip(b"\0").decode())
+    logged = [line for piece in erased for line in piece.split("\n")[:-1]]
+    kept = [line for line in logged if line.startswith("line ")]
+    counts = [int(m[1]) for line in logged if (m := re.fullmatch(
+        r"hydra: (\d+) log lines dropped while the terminal was stopped", line))]
+    assert kept == sorted(kept) and len(kept) <= 4 and len(kept) + sum(counts) == 10
+    assert erased[-1].split("\n")[-1] == "hydra: last"
+
+
+def _read_into(descriptor: int, into: bytearray) -> None:
+    while chunk := os.read(descriptor, 65536):
+        into += chunk
