@@ -147,7 +147,10 @@ class StatusScreen(io.TextIOBase):
                 self._ready.wait_for(lambda: self._stopping or self._queue.pending())
                 if not self._queue.pending():
                     return
-            self._paint(functools.partial(_write_all, descriptor, self.encoding))
+            try:
+                self._paint(functools.partial(_write_all, descriptor, self.encoding))
+            except OSError:  # the terminal is gone (EIO once hung up): it takes nothing more,
+                return  # and the run goes on without it (the journal keeps every record)
 
     def _paint_unless_threaded(self) -> None:
         if self._writer is None:

@@ -175,3 +175,23 @@ def test_a_full_terminal_blocks_no_caller_and_loses_only_counted_lines() -> None
 def _read_into(descriptor: int, into: bytearray) -> None:
     while chunk := os.read(descriptor, 65536):
         into += chunk
+
+
+def test_a_terminal_hung_up_ends_the_writer_not_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The terminal's other end closed (a dropped SSH session): the writer's next write fails
+    with EIO; it stops writing, quietly (no thread dies with a traceback), and writing and
+    showing go on returning at once."""
+    died: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", died.append)
+    leader, follower = pty.openpty()
+    try:
+        with os.fdopen(follower, "w", closefd=False) as terminal:
+            screen = StatusScreen(terminal)
+            screen.start_writer()
+            os.close(leader)
+            print("after the hang-up", file=screen)
+            assert screen.stop_writer(within=60)  # a hang guard: it ends at the first write
+            screen.show(["hydra: region"])
+    finally:
+        os.close(follower)
+    assert not died
