@@ -11,9 +11,9 @@ While `status_screen` is open, whatever is printed to ``sys.stderr`` (a warning)
 is the same terminal, to ``sys.stdout`` (a strategy hook's ``print``) goes through the screen
 too, above the region.
 
-Nothing is written from the thread that writes or shows: a terminal stopped by Ctrl-S takes no
-output, and a write to it blocks until Ctrl-Q. A thread of the screen's own writes, and only
-the newest region and a bounded number of log lines wait for it (see `ScreenQueue`).
+A terminal stopped by Ctrl-S takes no output, and a write to it blocks until Ctrl-Q: so the
+thread that logs or shows never writes to the terminal. A thread of the screen's own does, and
+only the newest region and a bounded number of log lines wait for it (see `ScreenQueue`).
 """
 
 from __future__ import annotations

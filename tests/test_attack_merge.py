@@ -224,8 +224,9 @@ def test_a_terminal_stopped_by_ctrl_s_does_not_freeze_hydra_run(tmp_path: Path) 
     """hydra run --sim on a pseudo-terminal; once the region is drawn the trader presses
     Ctrl-S (XOFF: the terminal takes no more output), then stops Hydra with SIGTERM. The
     trader expects it to stop as usual, in a few seconds (nothing is working): a region that
-    waits on the terminal must not hold the engine, whose ladders, fills and signals go on,
-    yet the next redraw blocks the event loop in its write, and SIGTERM is never handled."""
+    waits on the terminal must not hold the engine, whose ladders, fills and signals go on
+    (the redraw once wrote from the event loop and blocked it there: SIGTERM was never
+    handled), nor the exit, though what was queued for the terminal is lost."""
     journal = tmp_path / "journal.sqlite"
     config = tmp_path / "hydra.toml"
     config.write_text(f'[shutdown]\ndrain_timeout = 3.0\n[journal]\npath = "{journal}"\n')
@@ -247,7 +248,7 @@ def test_a_terminal_stopped_by_ctrl_s_does_not_freeze_hydra_run(tmp_path: Path) 
         time.sleep(2)  # a redraw or two: each second
         process.send_signal(signal.SIGTERM)
         try:
-            code: int | None = process.wait(timeout=30)  # about 1 s when it is not held
+            code: int | None = process.wait(timeout=30)  # about 6 s: drain, then 5 s of flush
         except subprocess.TimeoutExpired:
             code = None
     finally:
