@@ -26,7 +26,7 @@ parses this map and checks every module's imports against it):
   8. _fill_report, _fill_plot, _gate,           fill reports, the gate, the model's reports,
      _gate_sessions, _rehearsal_journal, _inbox,  the paper runner, its status region and
      _inbox_reader, _working_view, _screen,       the dashboard (both show _working_view)
-     _status_region, _status,
+     _screen_queue, _status_region, _status,
      _strategy_hook, _runner, _model_report,
      _rehearsal_plan, _rehearsal_broker, _rehearsal,
      _session_healing, _rehearsal_week, dashboard

@@ -10,22 +10,32 @@ redraw), and the region never takes more than the terminal's height less one lin
 While `status_screen` is open, whatever is printed to ``sys.stderr`` (a warning) and, when it
 is the same terminal, to ``sys.stdout`` (a strategy hook's ``print``) goes through the screen
 too, above the region.
+
+A terminal stopped by Ctrl-S takes no output, and a write to it blocks until Ctrl-Q: so the
+thread that logs or shows never writes to the terminal. A thread of the screen's own does, and
+only the newest region and a bounded number of log lines wait for it (see `ScreenQueue`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TextIO, cast
+
+from ._screen_queue import MAX_LINES, ScreenBatch, ScreenQueue, dropped_line
 
 ERASE_BELOW = "\x1b[J"
 """Erase from the cursor to the end of the screen (ANSI)."""
 
 FALLBACK_SIZE = os.terminal_size((80, 24))
+
+EXIT_FLUSH_SECONDS = 5.0
+"""How long the end of a run waits for a stopped terminal to take what is queued."""
 
 
 def up(lines: int) -> str:
@@ -52,15 +62,24 @@ def _env_number(name: str) -> int:
 
 
 class StatusScreen(io.TextIOBase):
-    """A text stream over ``terminal`` for log lines, with `show` for the status region."""
+    """A text stream over ``terminal`` for log lines, with `show` for the status region.
 
-    def __init__(self, terminal: TextIO) -> None:
+    Writing and showing only queue (see `ScreenQueue`); the queue is painted on the terminal
+    at once (a stream that cannot block: a test's), or, once `start_writer` was called, by a
+    thread of its own, so that nothing the engine does waits on a terminal stopped by Ctrl-S.
+    """
+
+    def __init__(self, terminal: TextIO, *, max_lines: int = MAX_LINES) -> None:
         super().__init__()
         self._terminal = terminal
-        self._region: list[str] = []
-        self._drawn = 0  # lines of the region on the terminal now
+        self._queue = ScreenQueue(max_lines=max_lines)
+        self._ready = threading.Condition()  # guards the queue; the writer waits on it
         self._pending = ""  # a log line written in parts, until its newline
-        self._lock = threading.Lock()  # a worker thread may log while the region is drawn
+        self._painting = threading.Lock()  # a worker thread may log while the region is drawn
+        self._region: tuple[str, ...] = ()  # as drawn last (by the painter only)
+        self._drawn = 0  # lines of the region on the terminal now
+        self._writer: threading.Thread | None = None
+        self._stopping = False
 
     def isatty(self) -> bool:
         return self._terminal.isatty()
@@ -80,26 +99,80 @@ class StatusScreen(io.TextIOBase):
         return terminal_size(self._terminal)
 
     def write(self, text: str) -> int:
-        with self._lock:
+        with self._ready:
             self._pending += text
             if "\n" in self._pending:
                 lines, _, self._pending = self._pending.rpartition("\n")
-                self._terminal.write(f"{self._erase()}{lines}\n{self._draw()}")
+                self._queue.put_lines(lines.split("\n"))
+                self._ready.notify()
+        self._paint_unless_threaded()
         return len(text)
 
     def flush(self) -> None:
-        self._terminal.flush()
+        """Nothing to wait for: what is queued goes out as soon as the terminal takes it."""
 
     def show(self, lines: Sequence[str]) -> None:
         """Draw ``lines`` in place of the region drawn last."""
-        with self._lock:
-            self._region = list(lines)
-            self._terminal.write(self._erase() + self._draw())
-            self._terminal.flush()
+        with self._ready:
+            self._queue.put_region(lines)
+            self._ready.notify()
+        self._paint_unless_threaded()
 
     def clear(self) -> None:
         """Take the region away (before the last words of a run)."""
         self.show([])
+
+    def start_writer(self) -> None:
+        """Paint from a thread of its own from now on, writing to the terminal's descriptor
+        (not through its buffer, whose lock a write blocked at exit would hold)."""
+        self._terminal.flush()
+        self._writer = threading.Thread(target=self._run_writer, name="hydra-screen",
+                                        daemon=True)  # a stopped terminal must not hold exit
+        self._writer.start()
+
+    def stop_writer(self, *, within: float) -> bool:
+        """Let the writer paint what is queued, for at most ``within`` seconds; False if the
+        terminal did not take it all by then (what is left is lost with the process)."""
+        assert self._writer is not None
+        with self._ready:
+            self._stopping = True
+            self._ready.notify()
+        self._writer.join(within)
+        return not self._writer.is_alive()
+
+    def _run_writer(self) -> None:
+        descriptor = self._terminal.fileno()
+        while True:
+            with self._ready:
+                self._ready.wait_for(lambda: self._stopping or self._queue.pending())
+                if not self._queue.pending():
+                    return
+            try:
+                self._paint(functools.partial(_write_all, descriptor, self.encoding))
+            except OSError:  # the terminal is gone (EIO once hung up): it takes nothing more,
+                return  # and the run goes on without it (the journal keeps every record)
+
+    def _paint_unless_threaded(self) -> None:
+        if self._writer is None:
+            self._paint(self._write_terminal)
+
+    def _write_terminal(self, text: str) -> None:
+        self._terminal.write(text)
+        self._terminal.flush()
+
+    def _paint(self, write: Callable[[str], None]) -> None:
+        with self._painting:
+            with self._ready:
+                batch = self._queue.take_nowait()
+            if batch is not None:
+                write(self._painted(batch))
+
+    def _painted(self, batch: ScreenBatch) -> str:
+        logged = [*batch.lines, *([dropped_line(batch.dropped)] if batch.dropped else [])]
+        erase = self._erase()
+        if batch.region is not None:
+            self._region = batch.region
+        return erase + "".join(f"{line}\n" for line in logged) + self._draw()
 
     def _erase(self) -> str:
         return up(self._drawn - 1) + ERASE_BELOW
@@ -110,6 +183,12 @@ class StatusScreen(io.TextIOBase):
                  for line in self._region[:max(size.lines - 1, 1)]]
         self._drawn = len(lines)
         return "\n".join(lines)
+
+
+def _write_all(descriptor: int, encoding: str, text: str) -> None:
+    data = text.encode(encoding, "backslashreplace")
+    while data:
+        data = data[os.write(descriptor, data):]
 
 
 @contextlib.contextmanager
@@ -126,10 +205,12 @@ def status_screen() -> Iterator[StatusScreen | None]:
     sys.stderr = cast(TextIO, screen)
     if _same_terminal(streams[0], terminal):
         sys.stdout = cast(TextIO, screen)
+    screen.start_writer()
     try:
         yield screen
     finally:
         screen.clear()
+        screen.stop_writer(within=EXIT_FLUSH_SECONDS)
         sys.stdout, sys.stderr = streams
 
 
