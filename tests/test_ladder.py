@@ -441,8 +441,8 @@ def test_chasing_only_a_move_against_the_order_and_a_further_one_too(
     chased = chases(side, quote, own=None, settings=settings, contract=contract, arrival_mid=mid)
     assert chased == (side.sign * (quote.mid - mid) >= settings.chase_at * reach)
     shift = side.sign * ticks * contract.tick_size
-    further = attrs.evolve(quote, bid=quote.bid + shift, ask=quote.ask + shift)
-    if chased and further.bid > 0:
+    if chased and quote.bid + shift > 0:  # a sell's quote moved down stays a price
+        further = attrs.evolve(quote, bid=quote.bid + shift, ask=quote.ask + shift)
         assert chases(side, further, own=None, settings=settings, contract=contract,
                       arrival_mid=mid)
 
