@@ -5,10 +5,12 @@ carries out what a trader asks of the whole book: close a position, roll a month
 resume, subscribe to events, read statistics. Orders reach the broker only through the risk
 actor; the engine itself holds only the broker's market view.
 
-A contract naming no month is put in its front month here, before anything is journaled or
-sent (`in_front_month`, with the months of the trading day by the engine's clock:
-`hydra._front_months`), so the journal, the risk book, the broker and the reports all see the
-same month, and a run that goes on past a roll date trades the new front month.
+A contract naming no month is put in its front month (`in_front_month`, with the months of
+the trading day by the engine's clock: `hydra._front_months`) before anything is journaled or
+sent, so the journal, the risk book, the broker and the reports all see the same month, and a
+run that goes on past a roll date trades the new front month. An intent is put in it when the
+router releases it (`Router.submit`): one held for an open that belongs to the next trading day
+trades that day's front month, not the one of the day it was asked on.
 """
 
 from __future__ import annotations
@@ -116,13 +118,15 @@ class Engine:
 
     async def submit(self, intent: OrderIntent, *, deadline: dt.datetime | None = None,
                      ) -> IntentHandle:
-        """Journal ``intent`` (in its front month when it names none) and start working it;
-        returns at once with its handle. While its market is closed it waits for the open, or
-        is refused (``outside_hours``; an open after ``deadline`` refuses it too), see
-        `Router.submit`."""
-        contract = self.in_front_month(intent.contract)
-        return await self._router.submit(attrs.evolve(intent, contract=contract),
-                                         deadline=deadline)
+        """Journal ``intent`` (in the front month of the trading day it is released into,
+        when it names none) and start working it; returns at once with its handle. While its
+        market is closed it waits for the open, or is refused (``outside_hours``; an open
+        after ``deadline`` refuses it too), see `Router.submit`."""
+        return await self._router.submit(intent, deadline=deadline, month=self._in_front_month)
+
+    def _in_front_month(self, intent: OrderIntent) -> OrderIntent:
+        """``intent`` in its front month now, when it names none."""
+        return attrs.evolve(intent, contract=self.in_front_month(intent.contract))
 
     async def submit_bracket(self, bracket: BracketIntent) -> IntentHandle:
         """Send an entry with its take-profit and protective stop; the handle reports when the
