@@ -24,7 +24,7 @@ import structlog
 import trio
 
 from ._bracket import BracketIntent
-from ._contracts import ContractSpec
+from ._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from ._core._front_month import in_front_month
 from ._core._witness import Testimony
 from ._enums import NoteKind, Policy, Side, TradingState
@@ -108,6 +108,16 @@ class Engine:
     def front_months(self) -> Mapping[str, str]:
         """Each product's front month today, by the engine's clock ("YYYYMM" by symbol)."""
         return self._front.today()
+
+    async def front_months_at_release(self) -> Mapping[str, str]:
+        """Each product's front month on the trading day an intent submitted now is released
+        into ("YYYYMM" by symbol): today's while its market is open; while it is closed, the
+        next open's (after 17:00 Chicago, the next trading day's: `Router.release_day`)."""
+        months = {}
+        for symbol, month in self._front.today().items():
+            day = await self._router.release_day(BUILT_IN_CONTRACTS[symbol].for_month(month))
+            months[symbol] = self._front.on(day)[symbol]
+        return months
 
     @property
     def adopted(self) -> list[IntentHandle]:

@@ -64,6 +64,7 @@ from ._quote_source import QuoteSource
 from ._quotes import Quote
 from ._recovery import Resumed
 from ._reports import ChildOrderReport, ExecutionReport
+from ._schedule import trading_day
 from ._session_fit import fit_patience, fit_twap
 from ._settings import HydraConfig, OutsideHours
 from ._twap_actor import run_twap
@@ -310,6 +311,19 @@ class Router:
             log.warning("resumed_hours_unknown", intent_id=intent.intent_id, reason=str(e))
             return None
         return None if hours is None else hours.ending_early(CLOSE_MARGIN)
+
+    async def release_day(self, contract: ContractSpec) -> dt.date:
+        """The trading day an intent in ``contract`` submitted now is released into: today's
+        while its market is open, the next open's while it is held (by the broker's hours;
+        hours it cannot give are taken as unknown, logged: nothing is held then)."""
+        now = self._clock()
+        try:
+            hours = await self._broker.trading_hours(contract)
+        except HydraError as e:  # a product the broker does not trade, or a link down
+            log.warning("release_day_unknown", symbol=contract.symbol, reason=str(e))
+            return trading_day(now)
+        opens = held_until(hours, now, min_left=MIN_SESSION_LEFT)
+        return trading_day(now if opens is None else opens)
 
     async def _wait_for_open(self, intent: OrderIntent, deadline: dt.datetime | None,
                              hours: SessionCalendar | None) -> SessionCalendar | None:
