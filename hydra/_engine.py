@@ -5,10 +5,12 @@ carries out what a trader asks of the whole book: close a position, roll a month
 resume, subscribe to events, read statistics. Orders reach the broker only through the risk
 actor; the engine itself holds only the broker's market view.
 
-A contract naming no month is put in its front month here, before anything is journaled or
-sent (`in_front_month`, with the months of the trading day by the engine's clock:
-`hydra._front_months`), so the journal, the risk book, the broker and the reports all see the
-same month, and a run that goes on past a roll date trades the new front month.
+A contract naming no month is put in its front month (`in_front_month`, with the months of
+the trading day by the engine's clock: `hydra._front_months`) before anything is journaled or
+sent, so the journal, the risk book, the broker and the reports all see the same month, and a
+run that goes on past a roll date trades the new front month. An intent is put in it when the
+router releases it (`Router.submit`): one held for an open that belongs to the next trading day
+trades that day's front month, not the one of the day it was asked on.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import structlog
 import trio
 
 from ._bracket import BracketIntent
-from ._contracts import ContractSpec
+from ._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from ._core._front_month import in_front_month
 from ._core._witness import Testimony
 from ._enums import NoteKind, Policy, Side, TradingState
@@ -107,6 +109,16 @@ class Engine:
         """Each product's front month today, by the engine's clock ("YYYYMM" by symbol)."""
         return self._front.today()
 
+    async def front_months_at_release(self) -> Mapping[str, str]:
+        """Each product's front month on the trading day an intent submitted now is released
+        into ("YYYYMM" by symbol): today's while its market is open; while it is closed, the
+        next open's (after 17:00 Chicago, the next trading day's: `Router.release_day`)."""
+        months = {}
+        for symbol, month in self._front.today().items():
+            day = await self._router.release_day(BUILT_IN_CONTRACTS[symbol].for_month(month))
+            months[symbol] = self._front.on(day)[symbol]
+        return months
+
     @property
     def adopted(self) -> list[IntentHandle]:
         """The intents carried on from an earlier run (resumed, or only settled)."""
@@ -116,13 +128,15 @@ class Engine:
 
     async def submit(self, intent: OrderIntent, *, deadline: dt.datetime | None = None,
                      ) -> IntentHandle:
-        """Journal ``intent`` (in its front month when it names none) and start working it;
-        returns at once with its handle. While its market is closed it waits for the open, or
-        is refused (``outside_hours``; an open after ``deadline`` refuses it too), see
-        `Router.submit`."""
-        contract = self.in_front_month(intent.contract)
-        return await self._router.submit(attrs.evolve(intent, contract=contract),
-                                         deadline=deadline)
+        """Journal ``intent`` (in the front month of the trading day it is released into,
+        when it names none) and start working it; returns at once with its handle. While its
+        market is closed it waits for the open, or is refused (``outside_hours``; an open
+        after ``deadline`` refuses it too), see `Router.submit`."""
+        return await self._router.submit(intent, deadline=deadline, month=self._in_front_month)
+
+    def _in_front_month(self, intent: OrderIntent) -> OrderIntent:
+        """``intent`` in its front month now, when it names none."""
+        return attrs.evolve(intent, contract=self.in_front_month(intent.contract))
 
     async def submit_bracket(self, bracket: BracketIntent) -> IntentHandle:
         """Send an entry with its take-profit and protective stop; the handle reports when the

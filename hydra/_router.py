@@ -6,6 +6,12 @@ Each worker runs in the router's nursery under its `IntentHandle`'s cancel scope
 is journaled (``intent_finished``) and published once every order it sent is settled. The
 router is the one place a worker is started, so the handles it keeps are every intent this
 engine works.
+
+An intent naming no month is put in a month when it is released (``month``, given by the
+engine: the front month of the trading day by the clock), not when it is asked for: one held
+past the 17:00 start of the next trading day trades that day's front month, and the journal
+records it with that month at its release, before anything is sent (a restart resumes it in
+that month).
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ from ._quote_source import QuoteSource
 from ._quotes import Quote
 from ._recovery import Resumed
 from ._reports import ChildOrderReport, ExecutionReport
+from ._schedule import trading_day
 from ._session_fit import fit_patience, fit_twap
 from ._settings import HydraConfig, OutsideHours
 from ._twap_actor import run_twap
@@ -65,6 +72,13 @@ from ._worker_reports import Reports, collected, open_reports
 from .brokers import MarketView
 
 log = structlog.get_logger()
+
+InMonth = Callable[[OrderIntent], OrderIntent]
+"""An intent in the month it trades now (as it is when it names one)."""
+
+
+def _as_named(intent: OrderIntent) -> OrderIntent:
+    return intent
 
 MIN_SESSION_LEFT = 60.0
 """Seconds a session must have left for an intent to start in it; closer to the close, it
@@ -90,7 +104,7 @@ class IntentHandle:
     """One submitted intent: wait for its report, or cancel it."""
 
     def __init__(self, intent: OrderIntent) -> None:
-        self.intent = intent
+        self.intent = intent  # in the month it trades once released (see Router.submit)
         self._scope = trio.CancelScope()  # its worker's
         self._waiting = trio.CancelScope()  # its wait for the market to open, if it waits
         self._done = trio.Event()
@@ -179,14 +193,16 @@ class Router:
         return handle
 
     async def submit(self, intent: OrderIntent, *, deadline: dt.datetime | None = None,
-                     ) -> IntentHandle:
-        """Journal ``intent`` and start working it; returns at once with its handle.
+                     month: InMonth = _as_named) -> IntentHandle:
+        """Journal ``intent`` (put by ``month`` in the month it trades, at its release) and
+        start working it; returns at once with its handle.
 
         While its market is closed (by the broker's hours), the intent is held, not journaled,
         until the next open (``execution.outside_hours = "wait"``; an open after ``deadline``
-        refuses it, as does ``"refuse"``, with `MarketClosedError`)."""
+        refuses it, as does ``"refuse"``, with `MarketClosedError`); its handle's intent names
+        no month until then, when it named none."""
         with self._claiming(intent.intent_id):
-            return await self._submit(intent, deadline)
+            return await self._submit(intent, deadline, month)
 
     @contextlib.contextmanager
     def _claiming(self, intent_id: IntentId) -> Iterator[None]:
@@ -202,15 +218,16 @@ class Router:
             self._claimed.discard(intent_id)
 
     async def _submit(self, intent: OrderIntent, deadline: dt.datetime | None,
-                      ) -> IntentHandle:
+                      month: InMonth) -> IntentHandle:
         if await self.was_submitted(intent.intent_id):
             raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
-        await self._check_fits(intent)
-        hours = await self._broker.trading_hours(intent.contract)
+        await self._check_fits(intent)  # by symbol: the same whatever month it trades
+        # The hours of the month it would trade now: a product's months share them.
+        hours = await self._broker.trading_hours(month(intent).contract)
         now = self._clock()
         opens = held_until(hours, now, min_left=MIN_SESSION_LEFT)
         if opens is None:
-            handle = IntentHandle(intent)
+            handle = IntentHandle(month(intent))
             await self._start(handle, hours)
             return handle
         settings = self._config.execution_for(intent.strategy)
@@ -231,19 +248,21 @@ class Router:
         self.handles[intent.intent_id] = handle
         self._held.add(intent.intent_id)
         log.info("intent_waiting_for_open", intent_id=intent.intent_id, opens=opens.isoformat())
-        self._nursery.start_soon(self._hold, handle, deadline, hours)
+        self._nursery.start_soon(self._hold, handle, deadline, hours, month)
         return handle
 
     async def _hold(self, handle: IntentHandle, deadline: dt.datetime | None,
-                    hours: SessionCalendar | None) -> None:
-        """Wait for ``handle``'s market to open, then start it; past its deadline, cancelled,
-        or refused at the open (no quote: the session is down), it ends unworked."""
+                    hours: SessionCalendar | None, month: InMonth) -> None:
+        """Wait for ``handle``'s market to open, then start it (in the month ``month`` gives
+        then); past its deadline, cancelled, or refused at the open (no quote: the session is
+        down), it ends unworked."""
         intent, why = handle.intent, "cancelled before its market opened"
         try:
             with handle._waiting:
-                hours, quote = await self._until_open(intent, deadline, hours)
+                hours, quote, released = await self._until_open(intent, deadline, hours, month)
             if not handle._waiting.cancelled_caught:
                 self._held.discard(intent.intent_id)
+                handle.intent = released
                 await self._start(handle, hours, quote)
                 return
         except HydraError as e:
@@ -257,16 +276,18 @@ class Router:
         self._publish.send_nowait(IntentFinished(report=report))
 
     async def _until_open(self, intent: OrderIntent, deadline: dt.datetime | None,
-                          hours: SessionCalendar | None) -> tuple[SessionCalendar | None, Quote]:
-        """Wait for ``intent``'s market to open with the broker session up; the hours and
-        the arrival quote then."""
+                          hours: SessionCalendar | None, month: InMonth,
+                          ) -> tuple[SessionCalendar | None, Quote, OrderIntent]:
+        """Wait for ``intent``'s market to open with the broker session up; the hours, the
+        arrival quote and the intent in its month (by ``month``) then."""
         while True:
-            hours = await self._wait_for_open(intent, deadline, hours)
-            quote = await self._quote_when_up(intent)
+            hours = await self._wait_for_open(month(intent), deadline, hours)
+            released = month(intent)  # the open's trading day's month: quoted in it
+            quote = await self._quote_when_up(released)
             # The session came back after the close (a link down all session long): held
             # again, for the next open.
             if held_until(hours, self._clock(), min_left=MIN_SESSION_LEFT) is None:
-                return hours, quote
+                return hours, quote, released
             log.info("intent_waiting_for_open", intent_id=intent.intent_id,
                      reason="the broker session came back after the close")
 
@@ -283,13 +304,26 @@ class Router:
                          opens=opens.isoformat(), resumed=True)
                 self._held.add(intent.intent_id)
                 try:
-                    hours, _ = await self._until_open(intent, None, hours)
+                    hours, _, _ = await self._until_open(intent, None, hours, _as_named)
                 finally:
                     self._held.discard(intent.intent_id)
         except HydraError as e:
             log.warning("resumed_hours_unknown", intent_id=intent.intent_id, reason=str(e))
             return None
         return None if hours is None else hours.ending_early(CLOSE_MARGIN)
+
+    async def release_day(self, contract: ContractSpec) -> dt.date:
+        """The trading day an intent in ``contract`` submitted now is released into: today's
+        while its market is open, the next open's while it is held (by the broker's hours;
+        hours it cannot give are taken as unknown, logged: nothing is held then)."""
+        now = self._clock()
+        try:
+            hours = await self._broker.trading_hours(contract)
+        except HydraError as e:  # a product the broker does not trade, or a link down
+            log.warning("release_day_unknown", symbol=contract.symbol, reason=str(e))
+            return trading_day(now)
+        opens = held_until(hours, now, min_left=MIN_SESSION_LEFT)
+        return trading_day(now if opens is None else opens)
 
     async def _wait_for_open(self, intent: OrderIntent, deadline: dt.datetime | None,
                              hours: SessionCalendar | None) -> SessionCalendar | None:

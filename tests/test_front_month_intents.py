@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import zoneinfo
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,13 +19,16 @@ import trio
 from structlog.testing import capture_logs
 
 from hydra import OATS, BracketIntent, HydraConfig, InvalidValueError, OrderIntent, Side
+from hydra._ids import IntentId
 from hydra._journal import Journal
 from hydra._journal_actor import run_inline
 from hydra._open_hydra import open_hydra
+from hydra._runner import run_inbox
 from hydra._settings import BrokerSettings, ExecutionSettings
 from hydra.gateway import serve_gateway
 from hydra.ib import open_ib_broker
 from hydra.sim import MarketParams, SimExchange, SimParams, open_sim_exchange
+from tests.journal_surgery import Crash, crash_from
 from tests.simulated import open_engine
 
 START = dt.datetime(2025, 4, 28, 14, 30, tzinfo=dt.UTC)
@@ -179,3 +183,138 @@ async def test_through_the_gateway_a_default_market_trades_hydras_front_month(
                     report = await handle.wait_done()
             nursery.cancel_scope.cancel(reason="test over")
     assert report.filled == 1
+
+
+CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
+THURSDAY_AFTER_CLOSE = dt.datetime(2025, 4, 24, 16, 0, tzinfo=CHICAGO)
+"""ZOK5 is the front month on Thursday's trading day; the 19:00 open is Friday's, of ZON5."""
+OPEN = dt.datetime(2025, 4, 24, 19, 0, tzinfo=CHICAGO)
+HELD = SimParams(
+    markets=tuple(MarketParams.oats(contract=OATS.for_month(m), adv=0, daily_volatility=0.0,
+                                    spread_ticks=((1, 1.0),)) for m in (NEAR, FRONT)),
+    session_start=THURSDAY_AFTER_CLOSE.astimezone(dt.UTC), ack_latency=0.001,
+    fill_latency=0.001, sessions=True)
+
+
+def _fill_times(exchange: SimExchange) -> list[tuple[str | None, dt.datetime]]:
+    """The month and time of every fill since Thursday 13:00 (the earliest start here)."""
+    return [(f.expiry, f.time.astimezone(CHICAGO))
+            for f in exchange.executions_since(dt.datetime(2025, 4, 24, 13, 0, tzinfo=CHICAGO))]
+
+
+async def test_an_intent_held_past_the_trading_day_roll_trades_the_new_front_month(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Asked at 16:00 Thursday (ZOK5 the front month), held for the 19:00 open of Friday's
+    trading day: it is journaled and worked in ZON5 at the open, and its handle says so."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(HELD, seed=1) as exchange:
+        async with open_engine(exchange, path, FAST) as engine:
+            assert engine.front_months()["ZO"] == NEAR
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1))
+            assert handle.intent.contract.expiry is None  # not decided while it is held
+            report = await handle.wait_done()
+            assert engine.front_months()["ZO"] == FRONT
+        assert report.filled == 1
+        assert handle.intent.contract.expiry == FRONT
+        assert [month for month, _ in _fill_times(exchange)] == [FRONT]
+        assert min(at for _, at in _fill_times(exchange)) >= OPEN
+        assert _journaled_months(path) == {FRONT}
+
+
+async def test_an_intent_naming_its_month_keeps_it_when_held_past_the_roll(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """The same intent naming ZOK5 is worked in ZOK5 at the open: a month named is the
+    trader's, whatever the front month of the day it is released into."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(HELD, seed=1) as exchange:
+        async with open_engine(exchange, path, FAST) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS.for_month(NEAR),
+                                                     side=Side.BUY, quantity=1))
+            report = await handle.wait_done()
+        assert report.filled == 1
+        assert [month for month, _ in _fill_times(exchange)] == [NEAR]
+        assert _journaled_months(path) == {NEAR}
+
+
+async def test_an_inbox_intent_held_past_the_trading_day_roll_trades_the_new_front_month(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """An inbox line naming no month, read at 16:00 Thursday: bought in ZON5 at the open."""
+    inbox = tmp_path / "inbox.jsonl"
+    inbox.write_text('{"symbol": "ZO", "side": "BUY", "quantity": 1, "intent_id": "held"}\n')
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(HELD, seed=1) as exchange:
+        async with open_engine(exchange, path, FAST) as engine, trio.open_nursery() as nursery:
+            nursery.start_soon(functools.partial(
+                run_inbox, engine, path=inbox, state=tmp_path / "inbox.state",
+                now=lambda: exchange.timestamp(trio.current_time()), wait=300.0))
+            await trio.sleep((OPEN - THURSDAY_AFTER_CLOSE).total_seconds() + 600)
+            nursery.cancel_scope.cancel(reason="test over")
+        assert [month for month, _ in _fill_times(exchange)] == [FRONT]
+        assert _journaled_months(path) == {FRONT}
+
+
+async def test_the_front_months_at_release_are_the_next_opens_while_the_market_is_closed(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """At 16:00 Thursday ZOK5 is today's front month, but an intent submitted now is released
+    at the 19:00 open, into Friday's trading day: ZON5. Hogs, which this exchange does not
+    trade (no hours), keep today's month (logged)."""
+    async with open_sim_exchange(HELD, seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", FAST) as engine:
+            with capture_logs() as logs:
+                at_release = await engine.front_months_at_release()
+            assert engine.front_months() == {"ZO": NEAR, "HE": "202505"}
+    assert at_release == {"ZO": FRONT, "HE": "202505"}
+    (unknown,) = [e for e in logs if e["event"] == "release_day_unknown"]
+    assert unknown["symbol"] == "HE"
+
+
+async def test_the_front_months_at_release_are_todays_while_the_market_is_open(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """At 10:00 Thursday the market is open: the months at release are today's."""
+    params = attrs.evolve(HELD, session_start=dt.datetime(2025, 4, 24, 10, 0, tzinfo=CHICAGO)
+                          .astimezone(dt.UTC))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", FAST) as engine:
+            assert (await engine.front_months_at_release())["ZO"] == NEAR
+
+
+async def test_an_intent_resumed_across_the_trading_day_roll_keeps_its_journaled_month(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """An intent naming no month, journaled and sent in ZOK5 at 13:00 Thursday, is cut off by
+    a crash at 13:05 (the trader cancels its order in TWS); Hydra restarts at 17:30, in
+    Friday's trading day (ZON5 the front month). The resumed intent waits for the 19:00 open
+    and is finished in ZOK5, the month its orders were sent in: a restart never moves it."""
+    path = tmp_path / "j.sqlite"
+    patient = HydraConfig(execution=ExecutionSettings(patience=600.0))
+    params = attrs.evolve(HELD, session_start=dt.datetime(2025, 4, 24, 13, 0, tzinfo=CHICAGO)
+                          .astimezone(dt.UTC))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        with pytest.raises(BaseExceptionGroup) as crashed:
+            async with open_engine(exchange, path, patient,
+                                   offload=crash_from(exchange.origin + 300)) as engine:
+                first = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY,
+                                                        quantity=2, intent_id=IntentId("cut")))
+                assert first.intent.contract.expiry == NEAR
+                await trio.sleep(301)
+                await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1))
+        assert crashed.group_contains(Crash)
+        trader = exchange.attach(lambda _: None, client_id=1)  # in TWS, while Hydra is down
+        (order,) = exchange.open_orders()
+        exchange.cancel(trader, order.client_order_id)
+        exchange.detach(trader)
+        await trio.sleep_until(exchange.origin + 4.5 * 3600)  # 17:30
+        async with open_engine(exchange, path, patient) as engine:
+            assert engine.front_months()["ZO"] == FRONT
+            (resumed,) = engine.adopted
+            report = await resumed.wait_done()
+        assert report.filled == 2
+        assert resumed.intent.contract.expiry == NEAR
+        assert {month for month, _ in _fill_times(exchange)} == {NEAR}
+        assert min(at for _, at in _fill_times(exchange)) >= OPEN
+        assert _journaled_months(path) == {NEAR}
