@@ -122,8 +122,6 @@ async def test_a_target_held_over_the_trading_day_roll_opens_the_new_front_month
     assert held == {"202507": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="a target is worked from the broker's position alone: "
-                   "the hook's TWAP still working is bought again (hydra/_runner.py)")
 async def test_a_target_still_being_worked_is_not_bought_again_at_the_next_run(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
