@@ -19,10 +19,12 @@ import structlog
 import trio
 
 from ._engine import Engine
+from ._enums import Side
 from ._errors import BrokerConnectionError, BrokerError, HookFailedError, HydraError
+from ._ids import IntentId
 from ._inbox import ControlRequest, KillRequest, ResumeRequest, parse_inbox_line
 from ._inbox_reader import InboxLine, InboxReader
-from ._messages import EngineEvent, SessionChanged
+from ._messages import EngineEvent, FillRecorded, SessionChanged
 from ._orders import OrderIntent
 from ._router import IntentHandle
 from ._schedule import DailySchedule
@@ -74,39 +76,115 @@ async def run_schedule(
     trading (``strategy_halted``, until a resume), and the count starts again."""
     thread = trio.CapacityLimiter(1)  # one hook thread, even while an abandoned call runs
     failures = 0
-    while True:
-        moment = schedule.next_after(now())
-        await trio.sleep(max(0.0, (moment - now()).total_seconds()))
-        positions = await _positions_within(limits.timeout, broker, hook=name)
-        if positions is None:
-            continue
-        try:
-            context = StrategyContext(
-                now=moment, positions=types.MappingProxyType(_net(positions)),
-                positions_by_month=types.MappingProxyType(
-                    {s: types.MappingProxyType(months) for s, months in positions.items()}),
-                front_months=types.MappingProxyType(dict(engine.front_months())))
-            intents = await _ask_within(limits.timeout, hook, context, strategy=name,
-                                        limiter=thread)
-        except HookFailedError as e:
-            failures += 1
-            await _hook_failed(engine, name, e.reason, failures=failures, limits=limits)
-            if failures == limits.max_failures:
-                failures = 0  # halted: after a resume, as many failures again halt again
-            continue
-        failures = 0
-        log.info("strategy_ran", hook=name, intents=len(intents))
-        await _submit_closes_first(engine, intents, held=positions,
-                                   front_months=context.front_months, source=name)
+    with engine.subscribe() as events:
+        own = OwnIntents(events)
+        while True:
+            moment = schedule.next_after(now())
+            await trio.sleep(max(0.0, (moment - now()).total_seconds()))
+            positions = await _positions_within(limits.timeout, broker, hook=name)
+            if positions is None:
+                continue
+            try:
+                context = StrategyContext(
+                    now=moment, positions=types.MappingProxyType(_net(positions)),
+                    positions_by_month=_read_only(positions),
+                    front_months=types.MappingProxyType(dict(engine.front_months())),
+                    unfinished=_read_only(own.unfinished()))
+                intents = await _ask_within(limits.timeout, hook, context, strategy=name,
+                                            limiter=thread)
+            except HookFailedError as e:
+                failures += 1
+                await _hook_failed(engine, name, e.reason, failures=failures, limits=limits)
+                if failures == limits.max_failures:
+                    failures = 0  # halted: after a resume, as many failures again halt again
+                continue
+            failures = 0
+            log.info("strategy_ran", hook=name, intents=len(intents))
+            replaced = [await own.replace(intent) for intent in intents]
+            await _submit_closes_first(engine, [i for i in replaced if i is not None],
+                                       held=positions, front_months=context.front_months,
+                                       source=name, own=own)
+
+
+class OwnIntents:
+    """The intents the hook's runs have submitted that are not over yet (working, or held for
+    the open), and what each has filled so far, counted from the engine's ``events``."""
+
+    def __init__(self, events: trio.MemoryReceiveChannel[EngineEvent]) -> None:
+        self._events = events
+        self._live: list[IntentHandle] = []
+        self._filled: dict[IntentId, int] = {}
+
+    def add(self, handle: IntentHandle) -> None:
+        self._live.append(handle)
+        self._filled.setdefault(handle.intent.intent_id, 0)
+
+    def unfinished(self) -> dict[str, dict[str | None, int]]:
+        """What the live intents will yet buy (+) or sell (−), by symbol and month."""
+        self._count_fills()
+        left: dict[str, dict[str | None, int]] = {}
+        for handle in self._live:
+            intent = handle.intent
+            months = left.setdefault(intent.contract.symbol, {})
+            still = intent.side.sign * (intent.quantity - self._filled[intent.intent_id])
+            months[intent.contract.expiry] = months.get(intent.contract.expiry, 0) + still
+        return left
+
+    async def replace(self, intent: OrderIntent) -> OrderIntent | None:
+        """``intent``, made from what the live intents will yet trade, once those of them in
+        its contract that go the other way are cancelled: a target lowered, or turned to the
+        other side, while they work is not reached by trading against them. It is then sent
+        net of what they left unfilled (None: nothing is left to send)."""
+        against = [h for h in self._live if not h.done
+                   and h.intent.contract == intent.contract
+                   and h.intent.signed_quantity * intent.signed_quantity < 0]
+        for handle in against:
+            handle.cancel(reason=f"replaced by {intent.intent_id}: the hook's target changed")
+        signed = intent.signed_quantity
+        for handle in against:
+            report = await handle.wait_done()
+            signed += handle.intent.side.sign * (handle.intent.quantity - report.filled)
+        if not against:
+            return intent
+        log.info("target_replaced", intent_id=intent.intent_id,
+                 replaced=[h.intent.intent_id for h in against], quantity=signed)
+        if signed == 0:
+            return None
+        return attrs.evolve(intent, side=Side.BUY if signed > 0 else Side.SELL,
+                            quantity=abs(signed))
+
+    def _count_fills(self) -> None:
+        """Count the fills the engine has recorded since last asked, and forget the intents
+        that are over."""
+        while True:
+            try:
+                event = self._events.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel):
+                break
+            if isinstance(event, FillRecorded) and event.intent_id in self._filled:
+                self._filled[IntentId(event.intent_id)] += event.fill.quantity
+        self._live = [h for h in self._live if not h.done]
+        self._filled = {h.intent.intent_id: self._filled[h.intent.intent_id]
+                        for h in self._live}
+
+
+def _read_only(holdings: Mapping[str, Mapping[str | None, int]]) -> Holdings:
+    return types.MappingProxyType({s: types.MappingProxyType(dict(months))
+                                   for s, months in holdings.items()})
 
 
 async def _submit_closes_first(engine: Engine, intents: list[OrderIntent], *, held: Holdings,
-                               front_months: Mapping[str, str], source: str) -> None:
-    """Submit ``intents``: first those that close a position in a month other than its
-    product's front month, then, once they are over, the others (the position limit counts a
-    position until its close fills: a target's roll sells the old month, then buys the new)."""
+                               front_months: Mapping[str, str], source: str,
+                               own: OwnIntents) -> None:
+    """Submit ``intents`` (each kept in ``own``): first those that close a position in a
+    month other than its product's front month, then, once they are over, the others (the
+    position limit counts a position until its close fills: a target's roll sells the old
+    month, then buys the new)."""
     closes = [i for i in intents if _closes(i, held, front_months)]
     handles = [await submit_logged(engine, intent, source=source) for intent in closes]
+    for handle in handles:
+        if handle is not None:
+            own.add(handle)
     left: dict[str, int] = {}  # what the closes left open (signed), by symbol
     for intent, handle in zip(closes, handles, strict=True):
         filled = 0 if handle is None else (await handle.wait_done()).filled
@@ -115,8 +193,10 @@ async def _submit_closes_first(engine: Engine, intents: list[OrderIntent], *, he
     for intent in intents:
         if intent not in closes:
             opened = _less_what_stayed_open(intent, left)
-            if opened is not None:
-                await submit_logged(engine, opened, source=source)
+            handle = None if opened is None else await submit_logged(engine, opened,
+                                                                     source=source)
+            if handle is not None:
+                own.add(handle)
 
 
 def _less_what_stayed_open(intent: OrderIntent, left: dict[str, int]) -> OrderIntent | None:

@@ -4,10 +4,11 @@ The hook is called as ``hook(context)`` with a `StrategyContext` and returns eit
 positions (a mapping of symbol to signed contracts) or intents (an iterable of `OrderIntent`).
 A symbol's target is the position to hold in its front month, and every other month of it is
 closed (a systematic trader's one position per product, rolled out of a month near delivery
-as the front month moves on): targets become intents for the difference from the broker's
-position in the front month, and for the whole position of every other month held, worked by
-Hydra and named for the hook: their ``strategy`` is the function's name. Intents the hook
-makes itself keep their own ``strategy``.
+as the front month moves on): targets become intents for the difference from what the month
+will hold once the hook's own unfinished intents are over (the broker's position plus what
+they will still buy or sell, ``StrategyContext.unfinished``), in the front month and, toward
+flat, in every other month held, worked by Hydra and named for the hook: their ``strategy``
+is the function's name. Intents the hook makes itself keep their own ``strategy``.
 
 `ask_hook` keeps the engine safe from the hook: a plain function runs in a worker thread, an
 ``async def`` one in Trio, both under one deadline. A thread cannot be killed: one still
@@ -47,13 +48,15 @@ NO_MONTHS: Mapping[str, str] = types.MappingProxyType({})
 @attrs.frozen(kw_only=True)
 class StrategyContext:
     """What the hook is told: the time, the broker's positions (symbol → contracts, summed
-    over months), the same by month (symbol → month → contracts) and each product's front
-    month, where its target is held (symbol → "YYYYMM")."""
+    over months), the same by month (symbol → month → contracts), each product's front
+    month, where its target is held (symbol → "YYYYMM"), and what the hook's own intents
+    still working or held for the open will yet buy (+) or sell (−), by symbol and month."""
 
     now: dt.datetime
     positions: Mapping[str, int]
     positions_by_month: Holdings = attrs.field(factory=lambda: types.MappingProxyType({}))
     front_months: Mapping[str, str] = NO_MONTHS
+    unfinished: Holdings = attrs.field(factory=lambda: types.MappingProxyType({}))
 
 
 Hook = Callable[[StrategyContext], Any]
@@ -91,7 +94,7 @@ async def ask_hook(
         raise HookFailedError(f"raised {one_line(e)}") from e
     try:
         return intents_from(answer, positions=context.positions_by_month, strategy=strategy,
-                            front_months=context.front_months)
+                            front_months=context.front_months, unfinished=context.unfinished)
     except InvalidValueError as e:
         raise HookFailedError(f"bad answer: {one_line(e, named=False)}") from e
     except Exception as e:  # the answer's own code (a repr, a hash) may fail as it is read
@@ -150,8 +153,10 @@ def one_line(error: BaseException, *, named: bool = True) -> str:
 
 
 def intents_from(answer: Any, *, positions: Holdings, strategy: str,
-                 front_months: Mapping[str, str] = NO_MONTHS) -> list[OrderIntent]:
-    """The intents a hook's answer asks for: its intents, or orders toward its targets (see
+                 front_months: Mapping[str, str] = NO_MONTHS,
+                 unfinished: Holdings = types.MappingProxyType({})) -> list[OrderIntent]:
+    """The intents a hook's answer asks for: its intents, or orders toward its targets from
+    ``positions`` and what the hook's ``unfinished`` intents will yet trade (see
     `toward_target`)."""
     if isinstance(answer, Mapping):
         intents = []
@@ -160,7 +165,8 @@ def intents_from(answer: Any, *, positions: Holdings, strategy: str,
                 raise InvalidValueError(f"target {symbol}", target, "must be a whole number")
             intents += toward_target(contract_for(symbol), target,
                                      held=positions.get(symbol, {}),
-                                     front=front_months.get(symbol), strategy=strategy)
+                                     front=front_months.get(symbol), strategy=strategy,
+                                     unfinished=unfinished.get(symbol, {}))
         return intents
     if isinstance(answer, Iterable) and not isinstance(answer, str | bytes):
         intents = list(answer)
@@ -173,15 +179,21 @@ def intents_from(answer: Any, *, positions: Holdings, strategy: str,
 
 
 def toward_target(spec: ContractSpec, target: int, *, held: Mapping[str | None, int],
-                  front: str | None, strategy: str) -> list[OrderIntent]:
+                  front: str | None, strategy: str,
+                  unfinished: Mapping[str | None, int] = types.MappingProxyType({}),
+                  ) -> list[OrderIntent]:
     """Orders that close every month of ``spec`` held other than ``front``, then bring the
-    front month (with a position the broker names no month of) to ``target``. With no
+    front month (with a position the broker names no month of) to ``target``, each counted
+    from what the month will hold once the ``unfinished`` intents (signed contracts still to
+    trade, by month) are over: a target already being worked asks for nothing more. With no
     ``front`` known, every month named is closed and the target worked in no month (the
     engine's front month)."""
+    planned = {month: held.get(month, 0) + unfinished.get(month, 0)
+               for month in {*held, *unfinished}}
     intents = [_order(spec.for_month(month), -quantity, strategy)
-               for month, quantity in sorted((m, q) for m, q in held.items()
+               for month, quantity in sorted((m, q) for m, q in planned.items()
                                              if m is not None and m != front and q)]
-    difference = target - sum(q for m, q in held.items() if m in (front, None))
+    difference = target - sum(q for m, q in planned.items() if m in (front, None))
     if difference:
         intents.append(_order(spec if front is None else spec.for_month(front), difference,
                               strategy))

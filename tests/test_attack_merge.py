@@ -27,6 +27,7 @@ import trio.testing
 from structlog.testing import capture_logs
 
 from hydra import LEAN_HOGS, OATS, HydraConfig, OrderIntent, Side
+from hydra._journal import EventKind, Journal
 from hydra._runner import HookLimits, _less_what_stayed_open, run_schedule
 from hydra._schedule import DailySchedule, parse_days
 from hydra._settings import ExecutionSettings, RiskLimits
@@ -124,8 +125,6 @@ async def test_a_target_held_over_the_trading_day_roll_opens_the_new_front_month
     assert held == {"202507": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="a target is worked from the broker's position alone: "
-                   "the hook's TWAP still working is bought again (hydra/_runner.py)")
 async def test_a_target_still_being_worked_is_not_bought_again_at_the_next_run(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
@@ -157,6 +156,116 @@ async def test_a_target_still_being_worked_is_not_bought_again_at_the_next_run(
             nursery.cancel_scope.cancel(reason="test over")
         held = _held(exchange)
     assert held == {"202505": 4}
+
+
+async def _twap_then(friday: int, *, hours: float, path: Path) -> tuple[dict[str | None, int],
+                                                                    list[dict[str, Any]]]:
+    """The TWAP toward +4 ZO of the test above, with ``friday``'s target asked at Friday's
+    08:35 run: what is held ``hours`` after Thursday 08:30, and the intents journaled."""
+    start = dt.datetime(2025, 4, 10, 13, 30, tzinfo=dt.UTC)
+    schedule = DailySchedule(at=dt.time(8, 35), days=parse_days("d", "Mon-Fri"), zone=CHICAGO)
+    config = HydraConfig(
+        execution=ExecutionSettings(patience=0.2, twap_threshold="0.001", twap_slices=4,
+                                    twap_horizon=2 * 86400.0, twap_jitter=0.0),
+        risk=RiskLimits(max_position=10))
+
+    async def targets(context: Any) -> dict[str, int]:
+        await trio.lowlevel.checkpoint()
+        return {"ZO": 4 if context.now.weekday() == 3 else friday}
+
+    async with open_sim_exchange(_may_and_july(start, ("202505",)), seed=1) as exchange:
+        broker = SimBroker(exchange)
+        await broker.connect()
+        async with open_engine(exchange, path, config) as engine, \
+                trio.open_nursery() as nursery:
+            nursery.start_soon(functools.partial(
+                run_schedule, engine, broker, hook=targets, name="desk", schedule=schedule,
+                now=lambda: exchange.timestamp(trio.current_time()), limits=LIMITS))
+            await trio.sleep(hours * 3600)
+            nursery.cancel_scope.cancel(reason="test over")
+        held = _held(exchange)
+    journal = Journal.open_read_only(path)
+    try:
+        intents = [p["intent"] for _, kind, p in journal.events() if kind is EventKind.INTENT]
+    finally:
+        journal.close()
+    return held, intents
+
+
+async def test_the_same_target_while_it_is_worked_sends_nothing_new(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """The TWAP toward +4 is half done at Friday's run, which asks for +4 again: nothing new
+    is journaled, and the TWAP alone brings the position to 4."""
+    held, intents = await _twap_then(4, hours=49, path=tmp_path / "j.sqlite")
+    assert held == {"202505": 4}
+    assert [(i["side"], i["quantity"]) for i in intents] == [("BUY", 4)]
+
+
+async def test_a_raised_target_while_it_is_worked_sends_only_the_rise(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Friday's run asks for +6 while the TWAP toward +4 has two contracts to go: Hydra buys
+    the 2 the rise adds beside the TWAP, which goes on (done by Sunday noon: the second
+    TWAP's horizon is two days from Friday's 08:35)."""
+    held, intents = await _twap_then(6, hours=75.5, path=tmp_path / "j.sqlite")
+    assert held == {"202505": 6}
+    assert [(i["side"], i["quantity"]) for i in intents] == [("BUY", 4), ("BUY", 2)]
+
+
+async def test_a_lowered_target_while_it_is_worked_is_not_doubled(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Friday's run asks for +3 while the TWAP toward +4 has filled 2: the TWAP is cancelled
+    and 1 is bought, not a sale against the TWAP's buying nor 3 more on top of it."""
+    with capture_logs() as logs:
+        held, intents = await _twap_then(3, hours=49, path=tmp_path / "j.sqlite")
+    assert held == {"202505": 3}
+    assert [(i["side"], i["quantity"]) for i in intents] == [("BUY", 4), ("BUY", 1)]
+    (replaced,) = [e for e in logs if e["event"] == "target_replaced"]
+    assert (replaced["replaced"], replaced["quantity"]) == ([intents[0]["intent_id"]], 1)
+
+
+async def test_a_target_turned_to_the_other_side_while_it_is_worked_sells_once(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Friday's run asks for -1 while the TWAP toward +4 has filled 2: the TWAP's buying is
+    cancelled and the 3 that reach -1 are sold, once (a TWAP of its own: done by Sunday
+    noon)."""
+    with capture_logs() as logs:
+        held, intents = await _twap_then(-1, hours=75.5, path=tmp_path / "j.sqlite")
+    assert held == {"202505": -1}
+    assert [(i["side"], i["quantity"]) for i in intents] == [("BUY", 4), ("SELL", 3)]
+    (replaced,) = [e for e in logs if e["event"] == "target_replaced"]
+    assert (replaced["replaced"], replaced["quantity"]) == ([intents[0]["intent_id"]], -3)
+    (bought,) = [e for e in logs if e["event"] == "intent_finished"
+                 and e["intent_id"] == intents[0]["intent_id"]]
+    assert bought["filled"] == "2/4"
+
+
+async def test_a_target_held_for_the_open_is_not_bought_again_by_the_next_days_run(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """A daily Mon-Sun hook asks for +1 ZO at 08:35 on Saturday 2025-04-12, when oats are
+    closed: the intent is held for Sunday's 19:00 open. Sunday's 08:35 run asks for +1 again;
+    the trader expects long 1 once the market opens, not 2."""
+    start = dt.datetime(2025, 4, 12, 8, 30, tzinfo=CHICAGO)
+    schedule = DailySchedule(at=dt.time(8, 35), days=parse_days("d", "Mon-Sun"), zone=CHICAGO)
+    params = _may_and_july(start.astimezone(dt.UTC), ("202505",), sessions=True)
+    async with open_sim_exchange(params, seed=1) as exchange:
+        broker = SimBroker(exchange)
+        await broker.connect()
+        async with open_engine(exchange, tmp_path / "j.sqlite", HydraConfig(
+                execution=ExecutionSettings(patience=0.2))) as engine, \
+                trio.open_nursery() as nursery:
+            nursery.start_soon(functools.partial(
+                run_schedule, engine, broker, hook=_one_oats, name="desk",
+                schedule=schedule, now=lambda: exchange.timestamp(trio.current_time()),
+                limits=LIMITS))
+            await trio.sleep(35.5 * 3600)  # to Sunday 20:00, an hour into the session
+            nursery.cancel_scope.cancel(reason="test over")
+        held = _held(exchange)
+    assert held == {"202505": 1}
 
 
 @pytest.mark.xfail(strict=True, reason="a target's roll cut by a crash between its close and its "

@@ -13,6 +13,8 @@ from typing import Any
 import attrs
 import pytest
 import trio
+from hypothesis import given
+from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
 from hydra import OATS, Engine, HydraConfig, OrderIntent, Policy, SessionChanged, Side
@@ -22,6 +24,7 @@ from hydra._journal_records import read_journal
 from hydra._runner import HookLimits, _closes, run_inbox, run_schedule
 from hydra._schedule import DailySchedule, parse_days
 from hydra._settings import ExecutionSettings, RiskLimits
+from hydra._strategy_hook import intents_from
 from hydra.sim import Disconnect, MarketParams, SimBroker, SimExchange, SimParams, open_sim_exchange
 from tests.simulated import journal_notes, open_engine, quiet_oats
 from tests.strategy_fixture import daily_targets
@@ -529,3 +532,30 @@ def test_only_an_intent_closing_a_month_other_than_the_front_goes_first() -> Non
         order("202612", Side.SELL, 4), order("202612", Side.BUY, 1),
         order("202703", Side.SELL, 1), order(None, Side.SELL, 1),
         order("202705", Side.SELL, 1))] == [True, True, False, False, False, False, False]
+
+
+MONTHS = st.dictionaries(st.sampled_from([None, "202612", "202703", "202705"]),
+                         st.integers(-5, 5), max_size=4)
+
+
+@given(held=MONTHS, unfinished=MONTHS, target=st.integers(-5, 5),
+       front=st.sampled_from([None, "202703"]))
+def test_a_target_counts_the_hooks_unfinished_intents(
+    held: dict[str | None, int], unfinished: dict[str | None, int], target: int,
+    front: str | None,
+) -> None:
+    """Whatever is held and whatever the hook's own intents will still trade, once those and
+    the new orders are over the front month (with no month) holds the target and every other
+    month is flat: nothing the unfinished intents do is asked for again."""
+    intents = intents_from({"ZO": target}, positions={"ZO": held}, unfinished={"ZO": unfinished},
+                           front_months={} if front is None else {"ZO": front}, strategy="s")
+    after: dict[str | None, int] = {}
+    for month, quantity in [*held.items(), *unfinished.items()]:
+        month = front if month is None else month
+        after[month] = after.get(month, 0) + quantity
+    for intent in intents:
+        month = intent.contract.expiry
+        after[month] = after.get(month, 0) + intent.signed_quantity
+    assert after.pop(front, 0) == target
+    assert {m: q for m, q in after.items() if q} == {}
+    assert len({i.contract.expiry for i in intents}) == len(intents)  # one order a month
