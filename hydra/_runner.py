@@ -88,7 +88,8 @@ async def run_schedule(
                 context = StrategyContext(
                     now=moment, positions=types.MappingProxyType(_net(positions)),
                     positions_by_month=_read_only(positions),
-                    front_months=types.MappingProxyType(dict(engine.front_months())),
+                    front_months=types.MappingProxyType(
+                        await _release_months_within(limits.timeout, engine, hook=name)),
                     unfinished=_read_only(own.unfinished()))
                 intents = await _ask_within(limits.timeout, hook, context, strategy=name,
                                             limiter=thread)
@@ -232,6 +233,19 @@ async def _ask_within(seconds: float, hook: Hook, context: StrategyContext, *, s
     with trio.move_on_after(seconds):
         return await ask_hook(hook, context, strategy=strategy, limiter=limiter)
     raise timed_out(seconds, in_thread=runs_in_thread(hook), earlier_running=earlier_running)
+
+
+async def _release_months_within(seconds: float, engine: Engine, *, hook: str,
+                                 ) -> dict[str, str]:
+    """The front months of the trading day the hook's intents are released into (after 17:00
+    Chicago with the market closed, the next day's: a target held for the open buys the month
+    that is the front one then), asked within the hook's own timeout; today's when the broker
+    does not answer in time (logged)."""
+    with trio.move_on_after(seconds):
+        return dict(await engine.front_months_at_release())
+    log.warning("release_months_unknown", hook=hook,
+                reason=f"no trading hours from the broker within {seconds:g} s: today's months")
+    return dict(engine.front_months())
 
 
 async def _positions_within(seconds: float, broker: Broker, *, hook: str,

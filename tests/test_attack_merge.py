@@ -92,10 +92,6 @@ async def test_a_roll_whose_close_is_rejected_does_not_open_the_new_month_too(
         "ZO", 1, "the close of another ZO month left 1 open")
 
 
-@pytest.mark.xfail(strict=True, reason="a target's intents held past the 17:00 roll of the "
-                   "trading day open the month that is no longer the front: the hook's "
-                   "context names today's front months, not Engine.front_months_at_release "
-                   "(hydra/_runner.py)")
 async def test_a_target_held_over_the_trading_day_roll_opens_the_new_front_month(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
