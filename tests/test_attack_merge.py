@@ -6,15 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import functools
 import os
-import pty
 import signal
-import struct
 import subprocess
-import sys
-import termios
 import threading
 import time
 import zoneinfo
@@ -34,6 +29,7 @@ from hydra._settings import ExecutionSettings, RiskLimits
 from hydra.sim import MarketParams, RejectNextOrder, SimBroker, SimParams, open_sim_exchange
 from tests.journal_surgery import Crash, crash_once
 from tests.simulated import open_engine
+from tests.terminal import hydra_run_on_a_pty
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 LIMITS = HookLimits(timeout=30.0, max_failures=3)
@@ -337,14 +333,7 @@ def test_a_terminal_stopped_by_ctrl_s_does_not_freeze_hydra_run(tmp_path: Path) 
     journal = tmp_path / "journal.sqlite"
     config = tmp_path / "hydra.toml"
     config.write_text(f'[shutdown]\ndrain_timeout = 3.0\n[journal]\npath = "{journal}"\n')
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hydra", "run", "--sim", "--sim-hours", "none",
-         "--config", str(config), "--journal", str(journal)],
-        stdin=follower, stdout=follower, stderr=follower, env=environ)
-    os.close(follower)
+    process, leader = hydra_run_on_a_pty(config, journal)
     seen = b""
     try:
         while b"hydra: SIM" not in seen:
@@ -376,14 +365,7 @@ def test_a_run_stopped_under_ctrl_s_writes_its_summary_once_the_terminal_resumes
     journal = tmp_path / "journal.sqlite"
     config = tmp_path / "hydra.toml"
     config.write_text(f'[shutdown]\ndrain_timeout = 3.0\n[journal]\npath = "{journal}"\n')
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-    environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hydra", "run", "--sim", "--sim-hours", "none",
-         "--config", str(config), "--journal", str(journal)],
-        stdin=follower, stdout=follower, stderr=follower, env=environ)
-    os.close(follower)
+    process, leader = hydra_run_on_a_pty(config, journal)
     seen, rest = b"", bytearray()
     try:
         while b"hydra: SIM" not in seen:  # the journal is held by now

@@ -4,18 +4,14 @@ refusals. These run a real process on the real clock, bounded by timeouts."""
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import os
-import pty
 import re
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
-import termios
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +29,7 @@ from hydra.cli import main
 from hydra.cli._run_command import DRAIN_CUT_SHORT, drain_line
 from hydra.cli._shared import broker_settings
 from hydra.ib._broker import IB_SYNC_TIMEOUT
+from tests.terminal import hydra_run_on_a_pty, read_all
 from tests.tiny_disk import mounted_tiny_disk
 
 
@@ -144,16 +141,9 @@ def _run_on_a_terminal(config: Path, *, journal: Path, columns: int,
     """``hydra run --sim`` on a pseudo-terminal ``columns`` wide, Ctrl-C once ``ready`` (and
     ``settle`` seconds more, for a redraw); it must exit 0. The screen's lines, each status
     redraw (up to the region's first line and erase) a line of its own."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
-    environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hydra", "run", "--sim",
-         "--sim-hours", "none", "--config", str(config), "--journal", str(journal)],
-        stdin=follower, stdout=follower, stderr=follower, env=environ)
-    os.close(follower)
+    process, leader = hydra_run_on_a_pty(config, journal, columns=columns)
     chunks: list[bytes] = []
-    reader = threading.Thread(target=_read_all, args=(leader, chunks))
+    reader = threading.Thread(target=read_all, args=(leader, chunks))
     reader.start()
     try:
         deadline = time.monotonic() + 60
@@ -227,16 +217,6 @@ def test_the_drain_line_counts_whole_seconds_down() -> None:
     assert drain_line(sigterm, working=0, left=12) == "hydra: DRAINED: nothing working, closing"
 
 
-def _read_all(fd: int, chunks: list[bytes]) -> None:
-    """Everything a pseudo-terminal's other end writes, until it closes."""
-    while True:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            return
-        if not data:
-            return
-        chunks.append(data)
 
 
 def _settled(journal: Path) -> bool:

@@ -4,19 +4,13 @@ and the broker, on the simulated exchange and virtual time."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import io
 import json
 import os
-import pty
 import re
 import signal
 import sqlite3
-import struct
-import subprocess
-import sys
-import termios
 import threading
 import time
 from collections.abc import Iterator
@@ -39,6 +33,7 @@ from hydra._working_view import working_orders
 from hydra.sim import SimBroker, open_sim_exchange
 from tests.paper_journal import T0, PaperJournal
 from tests.simulated import open_engine, quiet_oats
+from tests.terminal import hydra_run_on_a_pty, read_all
 
 CONFIG = HydraConfig(execution=ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(2)))
 REDRAW = re.compile("\r(?:\x1b\\[\\d+A)?\x1b\\[J")
@@ -234,16 +229,9 @@ class _Output(list[bytes]):
 @contextlib.contextmanager
 def _on_a_terminal(config: Path, journal: Path) -> Iterator[_Output]:
     """``hydra run --sim`` on a pseudo-terminal; Ctrl-C when the block ends (exit 0)."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
-    environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hydra", "run", "--sim", "--sim-hours", "none",
-         "--config", str(config), "--journal", str(journal)],
-        stdin=follower, stdout=follower, stderr=follower, env=environ)
-    os.close(follower)
+    process, leader = hydra_run_on_a_pty(config, journal, lines=LINES, columns=COLUMNS)
     output = _Output()
-    reader = threading.Thread(target=_read_all, args=(leader, output))
+    reader = threading.Thread(target=read_all, args=(leader, output))
     reader.start()
     try:
         yield output
@@ -254,17 +242,6 @@ def _on_a_terminal(config: Path, journal: Path) -> Iterator[_Output]:
         process.wait(timeout=10)
         reader.join(timeout=10)
         os.close(leader)
-
-
-def _read_all(fd: int, output: _Output) -> None:
-    while True:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            return
-        if not data:
-            return
-        output.append(data)
 
 
 def _emulated(data: bytes) -> tuple[list[str], list[str]]:
