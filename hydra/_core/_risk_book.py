@@ -32,6 +32,7 @@ from ._risk_checks import (
     check_exposure,
     check_order,
     reduces,
+    trade_pnl,
     tripped_breakers,
 )
 from ._risk_messages import (
@@ -434,12 +435,11 @@ class RiskBook:
         if contract is not None and price.is_finite() and price > 0:
             if not counted:
                 held = self.account.positions.get(fill.symbol)
-                realized = Decimal(0) if held is None else held.realized_pnl
                 self.account = self.account.after_fill(
                     attrs.evolve(fill, price=price), contract=contract
                 ).with_mark(fill.symbol, price)
-                self._trade_pnls[fill.execution_id] = (
-                    self.account.positions[fill.symbol].realized_pnl - realized - fill.commission)
+                self._trade_pnls[fill.execution_id] = trade_pnl(
+                    held, self.account.positions[fill.symbol], fill.commission)
             self._fill_symbols[fill.execution_id] = fill.symbol
         if order is not None:
             order.filled += fill.quantity
@@ -494,10 +494,7 @@ class RiskBook:
         if trade is not None:  # the trade's loss grows by its commission, reported apart
             trade -= message.commission
             self._trade_pnls[message.execution_id] = trade
-            loss = -trade
-            known = worst.is_finite() and loss.is_finite()
-            self.account = attrs.evolve(self.account, worst_trade_loss=(
-                max(worst, loss) if known else Decimal("NaN")))
+            self.account = self.account.with_trade_loss(-trade)
         # The journal's commission note is replayed at a restart: only a new worst trade (the
         # dashboard's single-trade figure) journals the book's state, as a fill's does.
         effects = self._check_breakers()

@@ -198,12 +198,13 @@ class AccountState:
         after = before.after_fill(
             side=fill.side, quantity=fill.quantity, price=fill.price, commission=fill.commission
         )
-        trade_pnl = after.realized_pnl - before.realized_pnl - fill.commission
         return attrs.evolve(
-            self,
-            positions={**self.positions, fill.symbol: after},
-            worst_trade_loss=_larger(self.worst_trade_loss, -trade_pnl),
-        )._with_peak()
+            self, positions={**self.positions, fill.symbol: after}
+        ).with_trade_loss(-trade_pnl(before, after, fill.commission))._with_peak()
+
+    def with_trade_loss(self, loss: Decimal) -> AccountState:
+        """This state with a single trade that lost ``loss`` today (NaN when unknown)."""
+        return attrs.evolve(self, worst_trade_loss=_larger(self.worst_trade_loss, loss))
 
     def with_order_sent(self, *, now: float) -> AccountState:
         """This state after one more order went to the broker at Trio time ``now``."""
@@ -222,6 +223,13 @@ class AccountState:
         if equity.is_finite() and peak.is_finite() and equity > peak:
             return attrs.evolve(self, peak_equity=equity)
         return self
+
+
+def trade_pnl(before: Position | None, after: Position, commission: Decimal) -> Decimal:
+    """One execution's PnL as a single trade: what it realized (``before`` → ``after``, the
+    position of its symbol), net of its ``commission``."""
+    realized = Decimal(0) if before is None else before.realized_pnl
+    return after.realized_pnl - realized - commission
 
 
 def _above(field: str, value: Decimal | int, limit: Decimal | int) -> Denial | None:

@@ -22,7 +22,7 @@ from .._errors import InvalidValueError
 from .._ids import ExecutionId
 from .._orders import Fill
 from ._positions import Position
-from ._risk_checks import AccountState
+from ._risk_checks import AccountState, trade_pnl
 
 
 @attrs.frozen(kw_only=True)
@@ -168,14 +168,11 @@ def _trade_judged(before: AccountState, after: AccountState, booked: Booked,
     if isinstance(booked, Fill):
         held, was = after.positions.get(booked.symbol), before.positions.get(booked.symbol)
         if held is not None and after is not before:
-            realized = Decimal(0) if was is None else was.realized_pnl
-            trades[booked.execution_id] = held.realized_pnl - realized - booked.commission
+            trades[booked.execution_id] = trade_pnl(was, held, booked.commission)
         return after
     trade = trades.get(booked.execution_id)
     if trade is None:
         return after
     trade -= booked.commission
     trades[booked.execution_id] = trade
-    worst, loss = after.worst_trade_loss, -trade
-    known = worst.is_finite() and loss.is_finite()
-    return attrs.evolve(after, worst_trade_loss=max(worst, loss) if known else Decimal("NaN"))
+    return after.with_trade_loss(-trade)
