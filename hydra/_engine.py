@@ -187,11 +187,13 @@ class Engine:
         self, contract: ContractSpec, *, to_expiry: str, strategy: str = "default",
         intent_ids: tuple[IntentId, IntentId] | None = None,
     ) -> tuple[ExecutionReport, ExecutionReport | None]:
-        """Close the position in ``contract``'s delivery month (its front month when it names
-        none), then open what was closed in ``to_expiry`` (both worked with patience). The
+        """Close the position in ``contract``'s delivery month, then open what was closed in
+        ``to_expiry`` (both worked with patience). Naming no month, it rolls from the month
+        the position is held in: the earliest held before ``to_expiry`` (in the roll window
+        the front month has moved on while the position has not), else the front month. The
         second report is None when nothing of the close filled; a partly filled close rolls
         only what filled."""
-        contract = self.in_front_month(contract)
+        contract = await self._month_to_roll(contract, to_expiry=to_expiry)
         if contract.expiry is None:
             raise InvalidValueError("contract", contract.symbol,
                                     "must name the delivery month to roll from")
@@ -214,6 +216,14 @@ class Engine:
             strategy=strategy, policy=Policy.PATIENCE, intent_id=open_id,
         ))
         return closing, await opening.wait_done()
+
+    async def _month_to_roll(self, contract: ContractSpec, *, to_expiry: str) -> ContractSpec:
+        if contract.expiry is not None:
+            return contract
+        held = sorted(p.contract.expiry for p in await self._broker.positions()
+                      if p.quantity and p.contract.symbol == contract.symbol
+                      and p.contract.expiry is not None and p.contract.expiry < to_expiry)
+        return contract.for_month(held[0]) if held else self.in_front_month(contract)
 
     async def _position(self, contract: ContractSpec) -> int:
         """The broker's signed position in ``contract`` (its delivery month, when it has one;
