@@ -10,7 +10,8 @@ the trading day by the engine's clock: `hydra._front_months`) before anything is
 sent, so the journal, the risk book, the broker and the reports all see the same month, and a
 run that goes on past a roll date trades the new front month. An intent is put in it when the
 router releases it (`Router.submit`): one held for an open that belongs to the next trading day
-trades that day's front month, not the one of the day it was asked on.
+trades that day's front month, not the one of the day it was asked on. A roll naming no month
+rolls from the month the position is held in (`Engine.roll`).
 """
 
 from __future__ import annotations
