@@ -194,11 +194,11 @@ class Engine:
         the front month has moved on while the position has not), else the front month. The
         second report is None when nothing of the close filled; a partly filled close rolls
         only what filled."""
+        target = contract.for_month(to_expiry)  # a bad month is refused before any question
         contract = await self._month_to_roll(contract, to_expiry=to_expiry)
         if contract.expiry is None:
             raise InvalidValueError("contract", contract.symbol,
                                     "must name the delivery month to roll from")
-        target = contract.for_month(to_expiry)
         if to_expiry <= contract.expiry:
             raise InvalidValueError("to_expiry", to_expiry, f"must be after {contract.expiry}")
         close_id, open_id = intent_ids or (new_intent_id(), new_intent_id())

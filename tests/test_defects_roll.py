@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 import trio
 import trio.testing
 
 from hydra import OATS, InvalidValueError, OrderIntent, Side
 from hydra._engine import Engine
-from hydra.sim import open_sim_exchange
+from hydra.sim import Disconnect, open_sim_exchange
 from tests.simulated import open_engine
 from tests.test_front_month_intents import FAST, FRONT, NEAR, NEXT, PARAMS
 
@@ -70,3 +71,17 @@ async def test_a_roll_with_nothing_held_before_its_month_is_refused(
                 await engine.roll(OATS, to_expiry=NEXT)
             with pytest.raises(InvalidValueError, match="must be after 202509"):
                 await engine.roll(OATS.for_month(NEXT), to_expiry=NEXT)
+
+
+async def test_a_roll_to_a_malformed_month_is_refused_before_the_broker_is_asked(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """"roll ZO to 2025-09" is refused naming the month, with the broker's session down (its
+    positions cannot be asked): the month is checked first."""
+    down = attrs.evolve(PARAMS, faults=(Disconnect(at=30.0, duration=600.0),))
+    async with open_sim_exchange(down, seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", FAST) as engine:
+            await _buy(engine, NEAR, 1)
+            await trio.sleep(31.0 - trio.current_time())
+            with pytest.raises(InvalidValueError, match="2025-09"):
+                await engine.roll(OATS, to_expiry="2025-09")
