@@ -36,6 +36,10 @@ ERASE_BELOW = "\x1b[J"
 
 FALLBACK_SIZE = os.terminal_size((80, 24))
 
+MAX_PART_LINE = 4096
+"""The longest unfinished line kept for its newline (a hook printing dots all day without one
+has them written in lines of this length)."""
+
 EXIT_FLUSH_SECONDS = 5.0
 """How long the end of a run waits for a stopped terminal to take what is queued."""
 
@@ -110,6 +114,10 @@ class StatusScreen(io.TextIOBase):
             if "\n" in pending:
                 lines, _, pending = pending.rpartition("\n")
                 self._queue.put_lines(lines.split("\n"))
+                self._ready.notify()
+            while len(pending) > MAX_PART_LINE:  # a line that never ends is cut, not kept
+                self._queue.put_lines([pending[:MAX_PART_LINE]])
+                pending = pending[MAX_PART_LINE:]
                 self._ready.notify()
             if pending:
                 self._partial[stream] = pending

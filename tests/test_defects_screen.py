@@ -16,7 +16,7 @@ from typing import TextIO, cast
 
 import pytest
 
-from hydra._screen import StatusScreen
+from hydra._screen import MAX_PART_LINE, StatusScreen
 from tests.terminal import hydra_run_on_a_pty, read_all
 
 REDRAW = re.compile("\r(?:\x1b\\[\\d+A)?\x1b\\[J")
@@ -123,3 +123,15 @@ def test_a_hooks_part_line_never_joins_a_log_line(pty_stream: tuple[TextIO, int]
     print("5 done", file=output)
     lines = _screen_lines(_drain(leader))
     assert [line for line in lines if line] == ["order_placed qty=1", "hook: 3 of 5 done"]
+
+
+def test_a_line_that_never_ends_is_written_in_pieces(pty_stream: tuple[TextIO, int]) -> None:
+    """A hook printing a dot at a time, never a newline: past MAX_PART_LINE characters the
+    dots go out as a line of that length (memory stays bounded), the rest waits."""
+    terminal, leader = pty_stream
+    screen = StatusScreen(terminal)
+    output = screen.stream()
+    for _ in range(2 * MAX_PART_LINE + 10):
+        output.write(".")
+    lines = [line for line in _screen_lines(_drain(leader)) if line]
+    assert lines == ["." * MAX_PART_LINE] * 2
