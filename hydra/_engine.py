@@ -10,7 +10,8 @@ the trading day by the engine's clock: `hydra._front_months`) before anything is
 sent, so the journal, the risk book, the broker and the reports all see the same month, and a
 run that goes on past a roll date trades the new front month. An intent is put in it when the
 router releases it (`Router.submit`): one held for an open that belongs to the next trading day
-trades that day's front month, not the one of the day it was asked on.
+trades that day's front month, not the one of the day it was asked on. A roll naming no month
+rolls from the month the position is held in (`Engine.roll`).
 """
 
 from __future__ import annotations
@@ -187,15 +188,17 @@ class Engine:
         self, contract: ContractSpec, *, to_expiry: str, strategy: str = "default",
         intent_ids: tuple[IntentId, IntentId] | None = None,
     ) -> tuple[ExecutionReport, ExecutionReport | None]:
-        """Close the position in ``contract``'s delivery month (its front month when it names
-        none), then open what was closed in ``to_expiry`` (both worked with patience). The
+        """Close the position in ``contract``'s delivery month, then open what was closed in
+        ``to_expiry`` (both worked with patience). Naming no month, it rolls from the month
+        the position is held in: the earliest held before ``to_expiry`` (in the roll window
+        the front month has moved on while the position has not), else the front month. The
         second report is None when nothing of the close filled; a partly filled close rolls
         only what filled."""
-        contract = self.in_front_month(contract)
+        target = contract.for_month(to_expiry)  # a bad month is refused before any question
+        contract = await self._month_to_roll(contract, to_expiry=to_expiry)
         if contract.expiry is None:
             raise InvalidValueError("contract", contract.symbol,
                                     "must name the delivery month to roll from")
-        target = contract.for_month(to_expiry)
         if to_expiry <= contract.expiry:
             raise InvalidValueError("to_expiry", to_expiry, f"must be after {contract.expiry}")
         close_id, open_id = intent_ids or (new_intent_id(), new_intent_id())
@@ -214,6 +217,14 @@ class Engine:
             strategy=strategy, policy=Policy.PATIENCE, intent_id=open_id,
         ))
         return closing, await opening.wait_done()
+
+    async def _month_to_roll(self, contract: ContractSpec, *, to_expiry: str) -> ContractSpec:
+        if contract.expiry is not None:
+            return contract
+        held = sorted(p.contract.expiry for p in await self._broker.positions()
+                      if p.quantity and p.contract.symbol == contract.symbol
+                      and p.contract.expiry is not None and p.contract.expiry < to_expiry)
+        return contract.for_month(held[0]) if held else self.in_front_month(contract)
 
     async def _position(self, contract: ContractSpec) -> int:
         """The broker's signed position in ``contract`` (its delivery month, when it has one;

@@ -30,12 +30,10 @@ from ._enums import Policy, Side
 from ._errors import InvalidValueError
 from ._ids import IntentId
 from ._orders import OrderIntent
+from ._validate import MAX_ID_CHARS, printable_text
 
 MAX_LINE_CHARS = 4096
 """The longest inbox line read (a longer one is refused unread)."""
-
-MAX_ID_CHARS = 64
-"""The longest intent id, strategy name or control id (they travel to the broker in orderRef)."""
 
 MAX_REASON_CHARS = 200
 """The longest kill or resume reason."""
@@ -138,15 +136,7 @@ def _intent(data: dict[str, Any], line: str, number: int, generation: int) -> In
 
 def _text(data: dict[str, Any], key: str, longest: int) -> str:
     """``data[key]``: a string of printable characters, not blank, at most ``longest`` long."""
-    value = data[key]
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidValueError(key, value, "must be a non-empty string")
-    if len(value) > longest:
-        raise InvalidValueError(key, f"{value[:longest]}…",
-                                f"must be at most {longest} characters")
-    if not value.isprintable():
-        raise InvalidValueError(key, value, "must hold only printable characters")
-    return value
+    return printable_text(key, data[key], longest)
 
 
 def _quantity(value: Any) -> int:

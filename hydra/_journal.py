@@ -50,6 +50,7 @@ from ._ids import (
     new_journal_id,
     sequence_of,
 )
+from ._journal_live import MAX_ASKED, MAY_BE_WORKING, LiveOrderTracker, last_event
 from ._journal_lock import JournalLock
 from ._journal_marker import check_same_journal, remember
 from ._journal_schema import (
@@ -132,6 +133,7 @@ class Journal:
         self._pending: list[_Inserted] | None = None  # inside `apply_together`: not committed
         self._fills: list[Fill] = []  # decoded by `fills`, up to the event `_fills_to`
         self._fills_to = 0
+        self._live = LiveOrderTracker()  # `live_orders`: followed from the events since
         self._witnessed: list[ClientOrderId] | None = None  # `_witnessed_orders`, read once
         # The first write failure not yet journaled, and when: noted with the next commit.
         self._failure: tuple[JournalWriteError, dt.datetime] | None = None
@@ -476,12 +478,26 @@ class Journal:
 
     def live_orders(self) -> list[JournaledOrder]:
         """Orders that were sent (not dry) and may still be at the broker: no final status
-        yet, or left working on purpose when Hydra last stopped. The database picks them
-        (each order's newest status by index): only those are decoded."""
+        yet, or left working on purpose when Hydra last stopped. The first call asks the
+        database of every order (each one's newest status by index); later calls read only
+        the events appended since, and ask of the intents whose orders may be working
+        (`LiveOrderTracker`; a refresh on a four-week journal: 0.3 ms, not 150)."""
+        live = f"SELECT * FROM ({_ORDERS}) WHERE dry = 0 AND coalesce(status, ?) IN (?, ?, ?)"
+        statuses = (OrderStatus.PENDING.value, *MAY_BE_WORKING)
+        if not self._live.started:
+            to = last_event(self._db)
+            orders = [self._order(*row) for row in self._db.execute(live, statuses)]
+            self._live.start(to=to, live=((o.request.client_order_id, o.request.intent_id)
+                                          for o in orders))
+            return orders
+        intents = self._live.intents(self._db)
+        if not intents:
+            return []
+        if len(intents) > MAX_ASKED:  # more than SQLite takes at once: ask of every order
+            return [self._order(*row) for row in self._db.execute(live, statuses)]
+        marks = ", ".join("?" * len(intents))
         return [self._order(*row) for row in self._db.execute(
-            f"SELECT * FROM ({_ORDERS}) WHERE dry = 0 AND coalesce(status, ?) IN (?, ?, ?)",
-            (OrderStatus.PENDING.value, OrderStatus.PENDING.value, OrderStatus.WORKING.value,
-             OrderStatus.LEFT_WORKING.value))]
+            f"{live} AND intent_id IN ({marks})", (*statuses, *intents))]
 
     def unfinished_intents(self) -> list[tuple[IntentId, int, int]]:
         """(intent id, quantity, filled) of each intent with neither an ``intent_finished``

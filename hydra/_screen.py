@@ -9,7 +9,9 @@ redraw), and the region never takes more than the terminal's height less one lin
 
 While `status_screen` is open, whatever is printed to ``sys.stderr`` (a warning) and, when it
 is the same terminal, to ``sys.stdout`` (a strategy hook's ``print``) goes through the screen
-too, above the region.
+too, above the region. Each stream puts its own lines together, so a hook's line printed in
+parts never joins a log line; a line still unfinished when the writer stops is written as a
+line of its own (``print("x", end="")`` is not lost at exit).
 
 A terminal stopped by Ctrl-S takes no output, and a write to it blocks until Ctrl-Q: so the
 thread that logs or shows never writes to the terminal. A thread of the screen's own does, and
@@ -33,6 +35,10 @@ ERASE_BELOW = "\x1b[J"
 """Erase from the cursor to the end of the screen (ANSI)."""
 
 FALLBACK_SIZE = os.terminal_size((80, 24))
+
+MAX_PART_LINE = 4096
+"""The longest unfinished line kept for its newline (a hook printing dots all day without one
+has them written in lines of this length)."""
 
 EXIT_FLUSH_SECONDS = 5.0
 """How long the end of a run waits for a stopped terminal to take what is queued."""
@@ -74,7 +80,7 @@ class StatusScreen(io.TextIOBase):
         self._terminal = terminal
         self._queue = ScreenQueue(max_lines=max_lines)
         self._ready = threading.Condition()  # guards the queue; the writer waits on it
-        self._pending = ""  # a log line written in parts, until its newline
+        self._partial: dict[TextIO, str] = {}  # each stream's line written in parts
         self._painting = threading.Lock()  # a worker thread may log while the region is drawn
         self._region: tuple[str, ...] = ()  # as drawn last (by the painter only)
         self._drawn = 0  # lines of the region on the terminal now
@@ -99,14 +105,29 @@ class StatusScreen(io.TextIOBase):
         return terminal_size(self._terminal)
 
     def write(self, text: str) -> int:
+        return self.write_from(cast(TextIO, self), text)
+
+    def write_from(self, stream: TextIO, text: str) -> int:
+        """Queue ``text`` written to ``stream``: its lines once each is whole."""
         with self._ready:
-            self._pending += text
-            if "\n" in self._pending:
-                lines, _, self._pending = self._pending.rpartition("\n")
+            pending = self._partial.pop(stream, "") + text
+            if "\n" in pending:
+                lines, _, pending = pending.rpartition("\n")
                 self._queue.put_lines(lines.split("\n"))
                 self._ready.notify()
+            while len(pending) > MAX_PART_LINE:  # a line that never ends is cut, not kept
+                self._queue.put_lines([pending[:MAX_PART_LINE]])
+                pending = pending[MAX_PART_LINE:]
+                self._ready.notify()
+            if pending:
+                self._partial[stream] = pending
         self._paint_unless_threaded()
         return len(text)
+
+    def stream(self) -> TextIO:
+        """Another stream onto this screen (standard output's), whose lines are put together
+        apart from those written to the screen itself."""
+        return cast(TextIO, ScreenStream(self))
 
     def flush(self) -> None:
         """Nothing to wait for: what is queued goes out as soon as the terminal takes it."""
@@ -135,6 +156,8 @@ class StatusScreen(io.TextIOBase):
         terminal did not take it all by then (what is left is lost with the process)."""
         assert self._writer is not None
         with self._ready:
+            self._queue.put_lines(self._partial.values())  # unfinished: each a line of its own
+            self._partial.clear()
             self._stopping = True
             self._ready.notify()
         self._writer.join(within)
@@ -185,6 +208,33 @@ class StatusScreen(io.TextIOBase):
         return "\n".join(lines)
 
 
+class ScreenStream(io.TextIOBase):
+    """A text stream whose lines go through a `StatusScreen`, put together on their own."""
+
+    def __init__(self, screen: StatusScreen) -> None:
+        super().__init__()
+        self._screen = screen
+
+    def isatty(self) -> bool:
+        return self._screen.isatty()
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._screen.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._screen.encoding
+
+    def write(self, text: str) -> int:
+        return self._screen.write_from(cast(TextIO, self), text)
+
+    def flush(self) -> None:
+        """Nothing to wait for (see `StatusScreen.flush`)."""
+
+
 def _write_all(descriptor: int, encoding: str, text: str) -> None:
     data = text.encode(encoding, "backslashreplace")
     while data:
@@ -204,7 +254,7 @@ def status_screen() -> Iterator[StatusScreen | None]:
     streams = (sys.stdout, sys.stderr)
     sys.stderr = cast(TextIO, screen)
     if _same_terminal(streams[0], terminal):
-        sys.stdout = cast(TextIO, screen)
+        sys.stdout = screen.stream()
     screen.start_writer()
     try:
         yield screen

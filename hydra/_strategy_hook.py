@@ -34,6 +34,7 @@ from ._contracts import ContractSpec, contract_for
 from ._enums import Side
 from ._errors import HookFailedError, InvalidValueError
 from ._orders import OrderIntent
+from ._validate import MAX_ID_CHARS, printable_text
 
 REASON_LENGTH = 200
 """The longest reason a failed call is journaled with (a hook's message may be a page)."""
@@ -173,6 +174,9 @@ def intents_from(answer: Any, *, positions: Holdings, strategy: str,
         for item in intents:
             if not isinstance(item, OrderIntent):
                 raise InvalidValueError("strategy answer", item, "must be an OrderIntent")
+            # the inbox's rule: the id goes to the broker in orderRef, both to logs and journal
+            printable_text("intent_id", item.intent_id, MAX_ID_CHARS)
+            printable_text("strategy", item.strategy, MAX_ID_CHARS)
         return intents
     raise InvalidValueError("strategy answer", answer,
                             "must be target positions (symbol → contracts) or intents")

@@ -105,6 +105,23 @@ def non_empty_str(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
         raise InvalidValueError(field.name, value, "must be a non-empty string")
 
 
+MAX_ID_CHARS = 64
+"""The longest intent id, strategy name or control id (they travel to the broker in orderRef)."""
+
+
+def printable_text(field: str, value: Any, longest: int) -> str:
+    """``value``, the ``field`` of a line or an answer: a string of printable characters, not
+    blank, at most ``longest`` long (a longer one is shown cut to ``longest``)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValueError(field, value, "must be a non-empty string")
+    if len(value) > longest:
+        raise InvalidValueError(field, f"{value[:longest]}…",
+                                f"must be at most {longest} characters")
+    if not value.isprintable():
+        raise InvalidValueError(field, value, "must hold only printable characters")
+    return value
+
+
 DELIVERY_MONTH = re.compile(r"^\d{4}(0[1-9]|1[0-2])$")
 """A futures delivery month as ``YYYYMM``."""
 

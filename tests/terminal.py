@@ -13,18 +13,19 @@ from pathlib import Path
 
 
 def hydra_run_on_a_pty(config: Path, journal: Path, *, lines: int = 24, columns: int = 80,
-                       ) -> tuple[subprocess.Popen[bytes], int]:
+                       cwd: Path | None = None) -> tuple[subprocess.Popen[bytes], int]:
     """``hydra run --sim --sim-hours none`` with ``config`` and ``journal``, its standard
     streams on a new pseudo-terminal of ``lines`` × ``columns`` (COLUMNS and LINES taken out of
     its environment, so the terminal's size is what it reads); the process and the leader's
-    file descriptor (the caller reads it, and closes it)."""
+    file descriptor (the caller reads it, and closes it). It runs in ``cwd`` (a hook's module
+    there is importable), by default this one."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
     environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     process = subprocess.Popen(
         [sys.executable, "-m", "hydra", "run", "--sim", "--sim-hours", "none",
          "--config", str(config), "--journal", str(journal)],
-        stdin=follower, stdout=follower, stderr=follower, env=environ)
+        stdin=follower, stdout=follower, stderr=follower, env=environ, cwd=cwd)
     os.close(follower)
     return process, leader
 

@@ -105,7 +105,8 @@ async def test_close_and_roll_naming_no_month_act_on_the_front_month(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
     """A position in ZOK5 is not what "close ZO" closes: refused, naming ZON5. A position in
-    ZON5 is closed by "close ZO", and "roll ZO to 202509" rolls one from ZON5."""
+    ZON5 is closed by "close ZO"; "roll ZO to 202509" rolls the month held nearest delivery
+    (ZOK5, tests/test_defects_roll.py), then one from ZON5."""
     async with open_sim_exchange(PARAMS, seed=1) as exchange:
         async with open_engine(exchange, tmp_path / "j.sqlite", FAST) as engine:
             near = await engine.submit(OrderIntent(contract=OATS.for_month(NEAR),
@@ -123,7 +124,9 @@ async def test_close_and_roll_naming_no_month_act_on_the_front_month(
             assert (await again.wait_done()).filled == 1
             with pytest.raises(InvalidValueError, match="to_expiry"):
                 await engine.roll(OATS, to_expiry=NEAR)
+            out_of_near, _ = await engine.roll(OATS, to_expiry=NEXT)
             rolled_from, rolled_to = await engine.roll(OATS, to_expiry=NEXT)
+        assert ({f.expiry for f in out_of_near.fills}, out_of_near.filled) == ({NEAR}, 1)
         assert rolled_to is not None
         assert ({f.expiry for f in rolled_from.fills}, rolled_from.side, rolled_from.filled) == (
             {FRONT}, Side.SELL, 1)

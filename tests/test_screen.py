@@ -16,7 +16,7 @@ from typing import TextIO, cast
 
 import pytest
 
-from hydra._screen import ERASE_BELOW, StatusScreen, status_screen, terminal_size
+from hydra._screen import ERASE_BELOW, ScreenStream, StatusScreen, status_screen, terminal_size
 
 
 class Terminal(io.StringIO):
@@ -97,7 +97,8 @@ def test_while_open_stray_prints_go_above_the_region(monkeypatch: pytest.MonkeyP
             monkeypatch.setattr(sys, "stderr", err)
             monkeypatch.setattr(sys, "stdout", out)
             with status_screen() as screen:
-                assert screen is not None and sys.stdout is screen and sys.stderr is screen
+                assert screen is not None and sys.stderr is screen
+                assert isinstance(sys.stdout, ScreenStream)  # its own part-lines
                 screen.show(["hydra: region"])
                 print("from a hook")
                 print("a warning", file=sys.stderr)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hydra._core._market_stats import market_stats
 from hydra._enums import Side
 from hydra.sim import MarketParams
-from hydra.sim._daily_history import live_daily_bar, past_daily_bars, weekdays_before
+from hydra.sim._daily_history import live_daily_bar, past_daily_bars, trading_days_before
 from hydra.sim._market import Print
 
 TODAY = dt.date(2025, 3, 3)  # a Monday
@@ -80,7 +80,29 @@ def test_todays_bar_is_the_tape_so_far() -> None:
     assert live_daily_bar([], today=TODAY, tick=Decimal("0.25")) is None
 
 
-def test_weekdays_before_skip_the_weekend() -> None:
+def test_trading_days_before_skip_the_weekend() -> None:
     """Before Monday 2025-03-03 come Friday the 28th and Thursday the 27th."""
-    days = weekdays_before(TODAY)
+    days = trading_days_before(TODAY)
     assert [next(days), next(days)] == [dt.date(2025, 2, 28), dt.date(2025, 2, 27)]
+
+
+def test_no_bar_on_a_cme_holiday_or_a_weekend() -> None:
+    """Over the 2025 year-end the bars skip Thanksgiving (Nov 27), Christmas and New Year's
+    Day as well as weekends: every day of the 30 sessions before 2026-01-05 is one CME
+    trades, and the oldest is 30 trading days back (2025-11-19)."""
+    oats = MarketParams.oats()
+    bars = past_daily_bars(oats, seed="1:ZO", today=dt.date(2026, 1, 5), sessions=30)
+    days = [bar.day for bar in bars]
+    assert len(days) == 30 and days[0] == dt.date(2025, 11, 19)
+    assert days[-1] == dt.date(2026, 1, 2)
+    closed = {dt.date(2025, 11, 27), dt.date(2025, 12, 25), dt.date(2026, 1, 1)}
+    assert not closed & set(days) and all(day.weekday() < 5 for day in days)
+    assert dt.date(2025, 11, 28) in days  # the early close trades (a day's volume: see below)
+
+
+def test_good_friday_has_no_bar() -> None:
+    """Good Friday 2025 (April 18) closes CME's grains: the bar before Monday the 21st is
+    Thursday the 17th's."""
+    bars = past_daily_bars(MarketParams.oats(), seed="1:ZO", today=dt.date(2025, 4, 21),
+                           sessions=2)
+    assert [bar.day for bar in bars] == [dt.date(2025, 4, 16), dt.date(2025, 4, 17)]

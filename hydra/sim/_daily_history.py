@@ -1,9 +1,12 @@
 """A simulated market's daily bars before the session, from its own model. Pure.
 
-The market model's daily figures set the past: each weekday's marketable flow is a Poisson
+The market model's daily figures set the past: each trading day's marketable flow is a Poisson
 count at ``adv / mean_flow_size`` arrivals of ``mean_flow_size`` lots on average (so volume
 averages the market's ADV), and the close walks back from ``start_mid`` with log returns of
-standard deviation ``daily_volatility``. A day without trades has no bar, as IB gives none.
+standard deviation ``daily_volatility``. A day without trades has no bar, as IB gives none;
+nor has a day CME does not trade (a weekend, an exchange holiday: `hydra._holidays`). The
+model's flow is a day's, not an hour's, so an early-close day (the Friday after Thanksgiving)
+is drawn as a whole day's volume.
 The walk runs backwards from the session, so a seed gives the same bars whatever is asked
 first, and asking for more sessions only adds older ones.
 
@@ -20,15 +23,17 @@ from collections.abc import Iterator, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from .._core._market_stats import DailyBar
+from .._holidays import is_exchange_holiday
 from ._market import Print
 from ._params import MarketParams
 
 
-def weekdays_before(today: dt.date) -> Iterator[dt.date]:
-    """The weekdays before ``today``, newest first, without end."""
+def trading_days_before(today: dt.date) -> Iterator[dt.date]:
+    """The days CME trades before ``today`` (weekdays but its holidays), newest first,
+    without end."""
     day = today - dt.timedelta(days=1)
     while True:
-        if day.weekday() < 5:
+        if day.weekday() < 5 and not is_exchange_holiday(day):
             yield day
         day -= dt.timedelta(days=1)
 
@@ -36,14 +41,15 @@ def weekdays_before(today: dt.date) -> Iterator[dt.date]:
 def past_daily_bars(
     params: MarketParams, *, seed: str, today: dt.date, sessions: int
 ) -> tuple[DailyBar, ...]:
-    """The bars of the ``sessions`` weekdays before ``today`` (oldest first) that traded."""
+    """The bars of the ``sessions`` trading days before ``today`` (oldest first) that
+    traded."""
     rng = random.Random(f"{seed}:daily")
     tick = params.contract.tick_size
     rate = params.adv / params.mean_flow_size
     sigma = params.daily_volatility
     close = float(params.start_mid)
     bars = []
-    for day, _ in zip(weekdays_before(today), range(sessions), strict=False):
+    for day, _ in zip(trading_days_before(today), range(sessions), strict=False):
         opened = close * math.exp(-rng.gauss(0.0, sigma)) if sigma else close
         swing = abs(rng.gauss(0.0, sigma / 2)) if sigma else 0.0
         arrivals = _poisson(rng, rate)
