@@ -68,6 +68,7 @@ async def run_twap(
             settings=attrs.evolve(work.settings, patience=duration / LADDER_LENGTH / orders,
                                   deadline_share=0.0),
             final=index == len(plan.sizes) - 1 or planned - filled >= 2 * size,
+            slice=(index + 1, len(plan.sizes)),
         )
         log.info("twap_slice", intent_id=work.intent_id, quantity=slice_work.quantity,
                  at=offset)

@@ -172,8 +172,8 @@ async def test_stream_pushes_sections_on_each_engine_event(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
     """The stream sends every section at once, then again after the engine's events (each
-    order sent, its status journaled, the fill), drawn once for events that come within
-    PUSH_GAP of the last push, and nothing in between (no timer)."""
+    order sent, its status journaled, each ladder stage begun, the fill), drawn once for
+    events that come within PUSH_GAP of the last push, and nothing in between (no timer)."""
     async with _running(tmp_path) as (engine, app, _):
         async with open_stream(app) as chunks:
             start = trio.current_time()
@@ -189,9 +189,10 @@ async def test_stream_pushes_sections_on_each_engine_event(
                 times.append(at - start)
                 at, chunk = await chunks.receive()
             assert at - start == 90.0 + PUSH_GAP  # filled at 90.03, one gap after the reprice
-    # Sent at 0 and journaled WORKING at 0.03: one push, a gap after the first; repriced to
-    # the ask at 90 s, after a quiet spell: at once (the step at 60 s kept its price).
-    assert times == [PUSH_GAP, 90.0]
+    # Sent at 0 and journaled WORKING at 0.03: one push, a gap after the first; the step at
+    # 60 s kept its price but is pushed (its stage and countdown change); repriced to the ask
+    # at 90 s, after a quiet spell: at once.
+    assert times == [PUSH_GAP, 60.0, 90.0]
 
 
 async def test_stream_carries_a_new_and_a_repriced_order_at_once(
