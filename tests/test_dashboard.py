@@ -139,6 +139,31 @@ async def test_twap_order_shows_its_slices(
     assert "<td>-</td>" in single
 
 
+async def test_a_twap_slice_counts_down_to_its_own_ladders_step(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A TWAP slice's ladder spans its interval (300 s over 2 slices: 150 / 1.75 s at stage
+    0, not the configured 60 s): 10 s in, the page counts down the 75.7 s to that step, as
+    the engine told it, and names the slice."""
+    config = attrs.evolve(CONFIG, execution=attrs.evolve(
+        CONFIG.execution, twap_threshold=Decimal("0.001"), twap_slices=2, twap_horizon=300.0,
+        twap_jitter=0.0))
+    journal = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(spread_ticks=8), seed=1) as exchange:
+        async with open_engine(exchange, journal, config) as engine:
+            board = Board(journal_path=journal, engine=engine, config=config, offload=run_inline,
+                          clock=lambda: exchange.timestamp(trio.current_time()))
+            app = DashboardApp(board, Guard(token=None))
+            start = trio.current_time()
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=4,
+                                            intent_id="sliced"))
+            await trio.sleep_until(start + 10)
+            text = (await get(app, "/")).text
+    assert "<td>349.25</td><td>-</td><td>RESTING</td>" in text
+    assert '<span data-left="75.7">76 s</span> to the next step' in text
+    assert "<td>1 of 2</td>" in text
+
+
 async def test_with_the_broker_the_page_shows_bid_ask_and_marks(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
