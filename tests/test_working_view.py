@@ -26,13 +26,16 @@ from tests.simulated import open_engine, quiet_oats
 
 def test_ladders_read_in_parts_are_the_ladders_read_whole(tmp_path: Path) -> None:
     """For every k, the ladders of a journal's first k events extended with the rest are
-    those of all its events: placements, repricings, intents and orders per intent."""
+    those of all its events: placements, repricings, intents, orders per intent and the
+    stages told."""
     paper = PaperJournal(tmp_path / "j.sqlite").start()
     for name, side in (("one", Side.BUY), ("two", Side.SELL)):
         paper.at(0).intent(name, side=side, quantity=2, arrival_mid="350.00", predicted="1")
         order = paper.at(0.001).order(name, side=side, quantity=2, limit="349.75")
         paper.note("modify", client_order_id=order, limit_price="350.00")
         paper.at(0.002).note("modify", client_order_id=order, limit_price="350.25")
+        paper.note("ladder_stage", client_order_id=order, intent_id=name,
+                   stages=[["CROSSING", "2026-03-02T14:31:00+00:00"]])
         paper.fill(order, f"e-{name}", side=side, quantity=2, price="350.25", predicted="1",
                    actual="7.14")
     paper.close()
@@ -40,6 +43,7 @@ def test_ladders_read_in_parts_are_the_ladders_read_whole(tmp_path: Path) -> Non
     whole = Ladders.of(records)
     assert whole.prices == {"one.1": Decimal("350.25"), "two.1": Decimal("350.25")}
     assert whole.orders == {"one": 1, "two": 1}
+    assert set(whole.told) == {"one.1", "two.1"}
     for k in range(len(records) + 1):
         assert Ladders.of(records[:k]).extended(records[k:]) == whole
 
