@@ -14,6 +14,9 @@ follows; at stage 0 it rests where it was placed unless it can take. The far tou
 when the crowd's spread is one tick with size there (from the stage the urgency allows) and,
 in the last stage of the intent's last order, whatever the spread. Every order, modification
 and cancel goes through the risk actor; the waits are cancel scopes, so fills end them early.
+Each stage begun with the order at the broker (its placement, a step, a chase, a resumed
+ladder's first) is told to the risk actor with when each stage left ends (`StageBegun`): the
+journal has it for the screens, which thus show what the ladder does, not what it would.
 
 Nothing is priced from an unusable quote (crossed, one-sided, zero, NaN or stale: the
 ``quotes`` callable answers None, as `hydra._quote_source.QuoteSource.usable` does). Then a
