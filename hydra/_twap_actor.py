@@ -7,7 +7,8 @@ ladder is stretched or shortened to fill its whole interval (a slice worked as s
 shares it out among them), and the last slice is the intent's
 final order: its last stage takes what is left whatever the spread (the catch-up before the
 deadline). A slice above ``max_order_quantity`` is worked
-as consecutive orders within it. A slice blocked by risk (halted, out of limits) ends the
+as consecutive orders within it. Each slice's work names its place in the plan (``slice``, k
+of n), which its orders tell with their ladder's stages, for the screens. A slice blocked by risk (halted, out of limits) ends the
 schedule early.
 """
 
