@@ -8,8 +8,8 @@ shares it out among them), and the last slice is the intent's
 final order: its last stage takes what is left whatever the spread (the catch-up before the
 deadline). A slice above ``max_order_quantity`` is worked
 as consecutive orders within it. Each slice's work names its place in the plan (``slice``, k
-of n), which its orders tell with their ladder's stages, for the screens. A slice blocked by risk (halted, out of limits) ends the
-schedule early.
+of n), which its orders tell with their ladder's stages, for the screens. A slice blocked by
+risk (halted, out of limits) ends the schedule early.
 """
 
 from __future__ import annotations
