@@ -84,6 +84,7 @@ from ._messages import (
     OrderStatusRecorded,
     ReconcileDifference,
     SessionChanged,
+    StageRecorded,
     TradingStateChanged,
 )
 from ._open_hydra import open_hydra
@@ -181,6 +182,7 @@ __all__ = [
     "Side",
     "SlippageSettings",
     "SlippageStats",
+    "StageRecorded",
     "TimeInForce",
     "TradingSession",
     "TradingState",

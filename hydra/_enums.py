@@ -111,6 +111,7 @@ class NoteKind(enum.StrEnum):
     UNKNOWN_COMPLETED_ORDER = "unknown_completed_order"  # ours, ended at the broker, not known
     ORDER_UNMANAGED = "order_unmanaged"
     MODIFY = "modify"
+    LADDER_STAGE = "ladder_stage"  # an order's ladder began a stage: when each stage left ends
     COMMISSION = "commission"
     SESSION_DOWN = "session_down"
     RECONNECTED = "reconnected"

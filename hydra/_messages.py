@@ -3,6 +3,7 @@ channel inside a message is how an actor answers the one that asked."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -57,6 +58,19 @@ class CancelOrder:
 
     client_order_id: ClientOrderId
     ladder_end: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class StageBegun:
+    """An order's ladder began a stage (at its placement, a step, a chase, a resumed ladder):
+    ``stages`` are the stages left, each named as the screens show it with the Trio time it
+    ends, the one begun first; ``slice`` is which of its TWAP's slices it works (k of n).
+    Journaled and published, so the screens show what the ladder does."""
+
+    client_order_id: ClientOrderId
+    intent_id: IntentId
+    stages: tuple[tuple[str, float], ...]
+    slice: tuple[int, int] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -166,6 +180,7 @@ RiskMessage = (
     PlaceOrder
     | ModifyOrder
     | CancelOrder
+    | StageBegun
     | AdoptOrder
     | SetTradingState
     | Kill
@@ -216,6 +231,17 @@ class OrderSent:
 
 
 @attrs.frozen(kw_only=True)
+class StageRecorded:
+    """An order's ladder began ``stage`` (journaled); its next step is due at ``next_step_at``
+    (the ladder's end, at its last stage)."""
+
+    client_order_id: ClientOrderId
+    intent_id: IntentId
+    stage: str
+    next_step_at: dt.datetime
+
+
+@attrs.frozen(kw_only=True)
 class OrderStatusRecorded:
     """An order's new status was journaled (working, filled, cancelled, rejected, ...)."""
 
@@ -248,6 +274,6 @@ class IntentFinished:
 
 
 EngineEvent = (
-    TradingStateChanged | SessionChanged | FillRecorded | OrderSent | OrderStatusRecorded
-    | CommissionRecorded | ReconcileDifference | IntentFinished
+    TradingStateChanged | SessionChanged | FillRecorded | OrderSent | StageRecorded
+    | OrderStatusRecorded | CommissionRecorded | ReconcileDifference | IntentFinished
 )

@@ -14,6 +14,9 @@ follows; at stage 0 it rests where it was placed unless it can take. The far tou
 when the crowd's spread is one tick with size there (from the stage the urgency allows) and,
 in the last stage of the intent's last order, whatever the spread. Every order, modification
 and cancel goes through the risk actor; the waits are cancel scopes, so fills end them early.
+Each stage begun with the order at the broker (its placement, a step, a chase, a resumed
+ladder's first) is told to the risk actor with when each stage left ends (`StageBegun`): the
+journal has it for the screens, which thus show what the ladder does, not what it would.
 
 Nothing is priced from an unusable quote (crossed, one-sided, zero, NaN or stale: the
 ``quotes`` callable answers None, as `hydra._quote_source.QuoteSource.usable` does). Then a
@@ -51,7 +54,15 @@ from ._core._pricing import guard_limit
 from ._core._twap import chunk_sizes
 from ._enums import OrderStatus, Policy, Side
 from ._ids import ClientOrderId, IntentId, client_order_id_for, journal_id_of
-from ._messages import Blocked, CancelOrder, ModifyOrder, OrderAnswer, PlaceOrder, RiskMessage
+from ._messages import (
+    Blocked,
+    CancelOrder,
+    ModifyOrder,
+    OrderAnswer,
+    PlaceOrder,
+    RiskMessage,
+    StageBegun,
+)
 from ._orders import Fill, OrderRequest
 from ._quotes import Quote
 from ._reports import ChildOrderReport
@@ -97,6 +108,7 @@ class Work:
     arrival_mid: Decimal
     predicted_bps: Decimal | None = None
     final: bool = True  # the intent's last order: its last stage takes whatever the spread
+    slice: tuple[int, int] | None = None  # which of its TWAP's slices this is (k of n)
 
 
 def stage_plan(policy: Policy, settings: ExecutionSettings) -> tuple[tuple[object, float], ...]:
@@ -120,6 +132,11 @@ def stages_after(plan: tuple[tuple[object, float], ...], elapsed: float,
             left.append((stage, end - max(start, elapsed)))
         start = end
     return tuple(left)
+
+
+def stage_label(stage: object) -> str:
+    """A ladder stage or baseline policy as the screens show it: "RESTING", "PASSIVE"."""
+    return stage.name if isinstance(stage, LadderStage | Policy) else str(stage)
 
 
 def stage_name(stage: object) -> str:
@@ -162,6 +179,7 @@ class PatienceActor:
         self._modifying: tuple[Decimal, trio.MemoryReceiveChannel[OrderAnswer]] | None = None
         self._placed = False  # the order is at the broker (placed here, or adopted)
         self._chased = False  # the market moved against the order: its ladder chased it
+        self._told: object | None = None  # the stage last told to the risk actor (`StageBegun`)
 
     def take_over(self, price: Decimal, fills: Sequence[Fill]) -> None:
         """Own the order already working at the broker at ``price`` with ``fills`` so far (a
@@ -174,7 +192,8 @@ class PatienceActor:
         """Work the ladder as ``slice_work`` says from now on: an adopted order that becomes a
         resumed TWAP's first slice takes the slice's patience, and is the intent's final order
         only when the slice is (else its last stage does not take a wide spread)."""
-        self.work = attrs.evolve(self.work, settings=slice_work.settings, final=slice_work.final)
+        self.work = attrs.evolve(self.work, settings=slice_work.settings, final=slice_work.final,
+                                 slice=slice_work.slice)
 
     async def place(self, price: Decimal) -> OrderAnswer:
         work = self.work
@@ -245,15 +264,15 @@ class PatienceActor:
                         else f"ladder ended at {price}")
 
     async def _ladder(self, *, elapsed: float) -> None:
-        plan = stage_plan(self.work.policy, self.work.settings)
-        left = stages_after(plan, elapsed)
-        end = trio.current_time()
-        for index, (stage, wait) in enumerate(left):
-            end += wait
-            final = self.work.final and index == len(left) - 1
-            if index < len(left) - 1 and self._chasing(stage):
+        left = stages_after(stage_plan(self.work.policy, self.work.settings), elapsed)
+        ends = itertools.accumulate((wait for _, wait in left), initial=trio.current_time())
+        next(ends)  # the ladder's start (or where it resumes): each stage ends after it
+        schedule = tuple(zip((stage for stage, _ in left), ends, strict=True))
+        for index, (stage, _) in enumerate(schedule):
+            final = self.work.final and index == len(schedule) - 1
+            if index < len(schedule) - 1 and self._chasing(stage):
                 continue  # the market has moved away: on to the last stage, on its schedule
-            if not await self._stage(stage, end, final=final):
+            if not await self._stage(schedule[index:], final=final):
                 return
         if not self._placed:
             self.child.status = OrderStatus.CANCELLED
@@ -261,10 +280,13 @@ class PatienceActor:
                 f"not sent: {NO_USABLE_QUOTE} at any stage ({self.child.quote_problem})"
             )
 
-    async def _stage(self, stage: object, end: float, *, final: bool) -> bool:
-        """Work ``stage`` until ``end`` (or, before the last stage, until the market has moved
-        far enough against the order to chase it), re-pegging a ladder stage's order every
-        `REPEG_SECONDS`; False when the order is done or risk refused it."""
+    async def _stage(self, schedule: tuple[tuple[object, float], ...], *, final: bool) -> bool:
+        """Work the first stage of ``schedule`` (stages and when each ends) until its end (or,
+        before the last stage, until the market has moved far enough against the order to
+        chase it), re-pegging a ladder stage's order every `REPEG_SECONDS`; False when the
+        order is done or risk refused it. Once the order is at the broker, the risk actor is
+        told the schedule (`StageBegun`)."""
+        stage, end = schedule[0]
         pegs = isinstance(stage, LadderStage)
         first = True
         while True:
@@ -272,6 +294,8 @@ class PatienceActor:
             if quote is not None and not await self._price(stage, quote, final=final,
                                                            new_stage=first):
                 return False
+            if self._placed and self._told is not stage:
+                await self._tell(schedule)
             if first:
                 log.info("ladder_stage", client_order_id=self.work.client_order_id,
                          stage=stage_name(stage), price=self._resting(),
@@ -285,6 +309,15 @@ class PatienceActor:
                 return False
             if trio.current_time() >= end or self._chasing(stage):
                 return True
+
+    async def _tell(self, schedule: tuple[tuple[object, float], ...]) -> None:
+        """Tell the risk actor that the order's ladder is at the first stage of ``schedule``,
+        and when each stage of it ends."""
+        self._told = schedule[0][0]
+        await self._risk.send(StageBegun(
+            client_order_id=self.work.client_order_id, intent_id=self.work.intent_id,
+            stages=tuple((stage_label(stage), end) for stage, end in schedule),
+            slice=self.work.slice))
 
     def _chasing(self, stage: object) -> bool:
         """True when ``stage`` is a ladder stage before the last and the crowd's mid has moved

@@ -104,6 +104,8 @@ from ._messages import (
     SessionDown,
     Settle,
     SetTradingState,
+    StageBegun,
+    StageRecorded,
     TradingStateChanged,
 )
 from ._orders import Fill
@@ -204,6 +206,8 @@ class RiskActor:
                 await self._cancel_requested(message.client_order_id,
                                              ladder_end=message.ladder_end)
                 await self._feed(Cancel(client_order_id=message.client_order_id))
+            case StageBegun():
+                await self._stage_begun(message)
             case Kill():
                 await self._feed(KillSwitch(reason=message.reason, cause=message.cause))
                 message.done.set()
@@ -252,6 +256,20 @@ class RiskActor:
         self._publish.send_nowait(OrderSent(
             client_order_id=message.client_order_id, intent_id=order.request.intent_id,
             action=message.action, limit_price=price))
+
+    async def _stage_begun(self, message: StageBegun) -> None:
+        """Journal when each stage left of an order's ladder ends, on the journal's clock, and
+        publish the stage begun (a page shows a step that kept its price)."""
+        now, wall = trio.current_time(), self._clock()
+        ends = [(stage, wall + dt.timedelta(seconds=end - now)) for stage, end in message.stages]
+        slices = {} if message.slice is None else {"slice": list(message.slice)}
+        await self._journal.record_note(
+            NoteKind.LADDER_STAGE, client_order_id=message.client_order_id,
+            intent_id=message.intent_id,
+            stages=[[stage, at.isoformat()] for stage, at in ends], **slices)
+        self._publish.send_nowait(StageRecorded(
+            client_order_id=message.client_order_id, intent_id=message.intent_id,
+            stage=ends[0][0], next_step_at=ends[0][1]))
 
     async def _leave_working(self, message: LeaveWorking) -> None:
         order = self.book.order_context(message.client_order_id)

@@ -19,14 +19,16 @@ from ._settings import ExecutionSettings
 def fit_patience(settings: ExecutionSettings, quantity: int, *, hours: SessionCalendar | None,
                  now: dt.datetime, max_order_quantity: int | None) -> ExecutionSettings:
     """``settings`` with the patience shortened so that every ladder (one per order the
-    order-quantity limit makes of ``quantity``) ends before the session of ``now`` closes;
-    as they are when the hours are unknown or closed at ``now``."""
+    order-quantity limit makes of ``quantity``) ends before the session of ``now`` closes,
+    and the deadline share too, so that it does not stretch a ladder past the close; as they
+    are when the hours are unknown or closed at ``now``."""
     close = None if hours is None else hours.close_of(now)
     if close is None:
         return settings
     orders = len(chunk_sizes(quantity, max_order_quantity))
     fits = (close - now).total_seconds() / LADDER_LENGTH / orders
-    return attrs.evolve(settings, patience=min(settings.patience, fits))
+    share = min(settings.deadline_share, fits * LADDER_LENGTH / settings.twap_horizon)
+    return attrs.evolve(settings, patience=min(settings.patience, fits), deadline_share=share)
 
 
 def fit_twap(quantity: int, *, settings: ExecutionSettings, rng: random.Random,

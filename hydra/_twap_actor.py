@@ -7,8 +7,9 @@ ladder is stretched or shortened to fill its whole interval (a slice worked as s
 shares it out among them), and the last slice is the intent's
 final order: its last stage takes what is left whatever the spread (the catch-up before the
 deadline). A slice above ``max_order_quantity`` is worked
-as consecutive orders within it. A slice blocked by risk (halted, out of limits) ends the
-schedule early.
+as consecutive orders within it. Each slice's work names its place in the plan (``slice``, k
+of n), which its orders tell with their ladder's stages, for the screens. A slice blocked by
+risk (halted, out of limits) ends the schedule early.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ async def run_twap(
             settings=attrs.evolve(work.settings, patience=duration / LADDER_LENGTH / orders,
                                   deadline_share=0.0),
             final=index == len(plan.sizes) - 1 or planned - filled >= 2 * size,
+            slice=(index + 1, len(plan.sizes)),
         )
         log.info("twap_slice", intent_id=work.intent_id, quantity=slice_work.quantity,
                  at=offset)

@@ -1,9 +1,14 @@
 """The working orders as a trader reads them: one frozen `WorkingOrder` per order still at
 the broker, built from the journal, for the dashboard's table and the terminal's status region.
 
-Pure but for `usable_quotes`, which asks a broker for quotes without waiting: the ladder's
-stage is timed by `hydra._patience`'s plan and the intent routed as the router routes it
-(`hydra._core._routing.route`), so what is shown and what the engine does cannot disagree.
+Pure but for `usable_quotes`, which asks a broker for quotes without waiting. An order's
+ladder stage, the time to its next step and its TWAP slice are the engine's own: its patience
+actor journals them as each stage begins (a ``ladder_stage`` note: when each stage left ends,
+on the journal's clock), for a TWAP slice's ladder, a ladder fitted to the session or to the
+deadline, a chase and a resumed ladder alike. A journal written before those notes (or an
+order whose first stage is not told yet) has them derived as the plain ladder would time them:
+from the order's placement, by `hydra._patience`'s plan for the intent's configured settings,
+routed as the router routes it (`hydra._core._routing.route`).
 """
 
 from __future__ import annotations
@@ -46,19 +51,21 @@ class WorkingOrder:
     stage: str  # where its ladder is now (RESTING, STEPPED, CROSSING; a baseline's policy)
     stage_left: float  # seconds until the next stage (or, at the last, until the ladder ends)
     last_stage: bool
-    slices: tuple[int, int] | None  # a TWAP's slices started of its total; None: no TWAP
+    slices: tuple[int, int] | None  # which of a TWAP's slices it works, of all; None: no TWAP
     quote: Quote | None = None  # the broker's, when the reader has the broker and it is usable
 
 
 @attrs.frozen(kw_only=True)
 class Ladders:
-    """What the journal says of each order's ladder: when it was placed, its latest price, and
-    the policy and strategy of its intent."""
+    """What the journal says of each order's ladder: its stages as the engine last told them,
+    its latest price; and for journals without the first, when it was placed, the policy and
+    strategy of its intent and how many orders the intent has."""
 
     placed: Mapping[str, dt.datetime]
     prices: Mapping[str, Decimal]
     intents: Mapping[str, Mapping[str, Any]]
     orders: Counter[str]  # orders journaled per intent
+    told: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)  # last ladder_stage note
 
     @classmethod
     def of(cls, records: Sequence[JournalRecord]) -> Ladders:
@@ -71,6 +78,8 @@ class Ladders:
                      if r.kind is EventKind.INTENT and r.intent_id is not None},
             orders=Counter(r.intent_id for r in records
                            if r.kind is EventKind.ORDER and r.intent_id is not None),
+            told={str(r.payload["client_order_id"]): r.payload for r in records
+                  if r.is_note(NoteKind.LADDER_STAGE)},
         )
 
     def extended(self, records: Sequence[JournalRecord]) -> Ladders:
@@ -78,12 +87,29 @@ class Ladders:
         more = Ladders.of(records)
         return Ladders(placed={**self.placed, **more.placed},
                        prices={**self.prices, **more.prices},
-                       intents={**self.intents, **more.intents}, orders=self.orders + more.orders)
+                       intents={**self.intents, **more.intents}, orders=self.orders + more.orders,
+                       told={**self.told, **more.told})
 
     def working(self, order: JournaledOrder, now: dt.datetime, config: HydraConfig
                 ) -> WorkingOrder:
-        """``order`` as it stands at ``now``: its ladder timed from its placement, its limit
-        as last repriced, a TWAP's slices started."""
+        """``order`` as it stands at ``now``: its ladder as the engine told it (or, on a journal
+        that has not, as derived from its placement), its limit as last repriced."""
+        request = order.request
+        told = self.told.get(request.client_order_id)
+        ladder = self._derived(order, now, config) if told is None else told_ladder(told, now)
+        return WorkingOrder(
+            intent_id=request.intent_id, client_order_id=request.client_order_id,
+            contract=request.contract, symbol=request.contract.symbol, side=request.side,
+            filled=order.filled, quantity=request.quantity,
+            limit_price=self.prices.get(request.client_order_id, request.limit_price),
+            stage=ladder.stage, stage_left=ladder.left, last_stage=ladder.last,
+            slices=ladder.slices,
+        )
+
+    def _derived(self, order: JournaledOrder, now: dt.datetime, config: HydraConfig
+                 ) -> Ladder:
+        """``order``'s ladder at ``now`` as the plain ladder of its intent's configured settings
+        times it from its placement; a TWAP's slices counted by the orders journaled."""
         request = order.request
         intent = self.intents.get(request.intent_id, {})
         settings = config.execution_for(str(intent.get("strategy", "default")))
@@ -92,18 +118,35 @@ class Ladders:
         placed = self.placed.get(request.client_order_id, now)
         left = stages_after(plan, max(0.0, (now - placed).total_seconds()))
         stage, stage_left = left[0] if left else (plan[-1][0], 0.0)
-        return WorkingOrder(
-            intent_id=request.intent_id, client_order_id=request.client_order_id,
-            contract=request.contract, symbol=request.contract.symbol, side=request.side,
-            filled=order.filled, quantity=request.quantity,
-            limit_price=self.prices.get(request.client_order_id, request.limit_price),
-            stage=stage.name if isinstance(stage, enum.Enum) else str(stage),
-            stage_left=stage_left,
-            last_stage=len(left) <= 1,
+        return Ladder(
+            stage=stage.name if isinstance(stage, enum.Enum) else str(stage), left=stage_left,
+            last=len(left) <= 1,
             slices=None if policy is not Policy.TWAP else (
                 self.orders[request.intent_id],
-                len(slice_sizes(int(intent["quantity"]), settings.twap_slices))),
-        )
+                len(slice_sizes(int(intent["quantity"]), settings.twap_slices))))
+
+
+@attrs.frozen(kw_only=True)
+class Ladder:
+    """Where an order's ladder is at one moment."""
+
+    stage: str
+    left: float  # seconds to the next step (at the last stage: to the ladder's end)
+    last: bool
+    slices: tuple[int, int] | None
+
+
+def told_ladder(note: Mapping[str, Any], now: dt.datetime) -> Ladder:
+    """The ladder a ``ladder_stage`` note tells of, at ``now``: the first of its stages that
+    has not ended (the last, once all have), and the seconds until it ends."""
+    stages = [(str(stage), dt.datetime.fromisoformat(at)) for stage, at in note["stages"]]
+    index = next((i for i, (_, end) in enumerate(stages) if end > now), len(stages) - 1)
+    stage, end = stages[index]
+    told_slice = note.get("slice")
+    return Ladder(stage=stage, left=max(0.0, (end - now).total_seconds()),
+                  last=index == len(stages) - 1,
+                  slices=None if told_slice is None else (int(told_slice[0]),
+                                                          int(told_slice[1])))
 
 
 def working_orders(records: Sequence[JournalRecord], live_orders: Sequence[JournaledOrder], *,

@@ -19,7 +19,15 @@ from hydra._enums import OrderStatus
 from hydra._ids import ClientOrderId, unstamped
 from hydra._journal import EventKind, Journal
 from hydra._journal_actor import run_inline
-from hydra._messages import Blocked, CancelOrder, ModifyOrder, PlaceOrder, RiskMessage, Sent
+from hydra._messages import (
+    Blocked,
+    CancelOrder,
+    ModifyOrder,
+    PlaceOrder,
+    RiskMessage,
+    Sent,
+    StageBegun,
+)
 from hydra._open_hydra import open_hydra
 from hydra._orders import OrderRequest
 from hydra.brokers import BrokerEvent, FillReported
@@ -74,6 +82,7 @@ class FakeRisk:
     placed: list[tuple[float, OrderRequest]] = attrs.Factory(list)
     modified: list[tuple[float, ClientOrderId, Decimal]] = attrs.Factory(list)
     cancelled: list[tuple[float, ClientOrderId]] = attrs.Factory(list)
+    told: list[tuple[float, StageBegun]] = attrs.Factory(list)  # each ladder stage begun
     owners: dict[ClientOrderId, trio.MemorySendChannel[BrokerEvent]] = attrs.Factory(dict)
 
     def prices(self) -> list[Decimal]:
@@ -110,6 +119,8 @@ class FakeRisk:
                 case CancelOrder(client_order_id=coid):
                     self.cancelled.append((now, coid))
                     await self.broker.cancel(coid)
+                case StageBegun():
+                    self.told.append((now, message))
 
     async def route(self) -> None:
         """Hand each order's broker events to the worker that owns it."""

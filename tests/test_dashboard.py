@@ -139,6 +139,31 @@ async def test_twap_order_shows_its_slices(
     assert "<td>-</td>" in single
 
 
+async def test_a_twap_slice_counts_down_to_its_own_ladders_step(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A TWAP slice's ladder spans its interval (300 s over 2 slices: 150 / 1.75 s at stage
+    0, not the configured 60 s): 10 s in, the page counts down the 75.7 s to that step, as
+    the engine told it, and names the slice."""
+    config = attrs.evolve(CONFIG, execution=attrs.evolve(
+        CONFIG.execution, twap_threshold=Decimal("0.001"), twap_slices=2, twap_horizon=300.0,
+        twap_jitter=0.0))
+    journal = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(spread_ticks=8), seed=1) as exchange:
+        async with open_engine(exchange, journal, config) as engine:
+            board = Board(journal_path=journal, engine=engine, config=config, offload=run_inline,
+                          clock=lambda: exchange.timestamp(trio.current_time()))
+            app = DashboardApp(board, Guard(token=None))
+            start = trio.current_time()
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=4,
+                                            intent_id="sliced"))
+            await trio.sleep_until(start + 10)
+            text = (await get(app, "/")).text
+    assert "<td>349.25</td><td>-</td><td>RESTING</td>" in text
+    assert '<span data-left="75.7">76 s</span> to the next step' in text
+    assert "<td>1 of 2</td>" in text
+
+
 async def test_with_the_broker_the_page_shows_bid_ask_and_marks(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
@@ -172,8 +197,8 @@ async def test_stream_pushes_sections_on_each_engine_event(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
     """The stream sends every section at once, then again after the engine's events (each
-    order sent, its status journaled, the fill), drawn once for events that come within
-    PUSH_GAP of the last push, and nothing in between (no timer)."""
+    order sent, its status journaled, each ladder stage begun, the fill), drawn once for
+    events that come within PUSH_GAP of the last push, and nothing in between (no timer)."""
     async with _running(tmp_path) as (engine, app, _):
         async with open_stream(app) as chunks:
             start = trio.current_time()
@@ -189,9 +214,10 @@ async def test_stream_pushes_sections_on_each_engine_event(
                 times.append(at - start)
                 at, chunk = await chunks.receive()
             assert at - start == 90.0 + PUSH_GAP  # filled at 90.03, one gap after the reprice
-    # Sent at 0 and journaled WORKING at 0.03: one push, a gap after the first; repriced to
-    # the ask at 90 s, after a quiet spell: at once (the step at 60 s kept its price).
-    assert times == [PUSH_GAP, 90.0]
+    # Sent at 0 and journaled WORKING at 0.03: one push, a gap after the first; the step at
+    # 60 s kept its price but is pushed (its stage and countdown change); repriced to the ask
+    # at 90 s, after a quiet spell: at once.
+    assert times == [PUSH_GAP, 60.0, 90.0]
 
 
 async def test_stream_carries_a_new_and_a_repriced_order_at_once(

@@ -200,8 +200,9 @@ async def test_kill_halts_cancels_and_refuses_new_orders(
             kinds = []
             while (kind := type(events.receive_nowait()).__name__) != "TradingStateChanged":
                 kinds.append(kind)
-    # Before the kill: each order sent and journaled WORKING, and nothing else.
-    assert sorted(kinds) == ["OrderSent"] * 2 + ["OrderStatusRecorded"] * 2
+    # Before the kill: each order sent, its ladder's first stage told and journaled WORKING,
+    # and nothing else.
+    assert sorted(kinds) == ["OrderSent"] * 2 + ["OrderStatusRecorded"] * 2 + ["StageRecorded"] * 2
     notes = [p for _, kind, p in Journal.open(tmp_path / "j.sqlite").events()
              if kind is EventKind.NOTE and p["what"] == "kill_switch"]
     assert notes == [{"what": "kill_switch", "cause": "kill_switch", "state": "HALTED",

@@ -245,3 +245,45 @@ async def test_each_stage_is_logged_by_its_name(
     """ladder_stage names the stage ("resting", "passive"), not an enum's repr or number."""
     _, _, logs, _ = await _run((), attrs.evolve(_work(), policy=policy))
     assert [e["stage"] for e in logs if e["event"] == "ladder_stage"][:len(stages)] == stages
+
+
+def _told(fake: FakeRisk) -> list[tuple[float, tuple[tuple[str, float], ...]]]:
+    return [(t, told.stages) for t, told in fake.told]
+
+
+async def test_each_stage_begun_is_told_with_when_each_stage_left_ends(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Nothing fills in a 4-tick spread: the placement at 0 tells the whole ladder (RESTING
+    to 60 s, STEPPED to 90 s, CROSSING to 105 s), the step at 60 s and the last at 90 s
+    what is left of it; the re-pegs in between tell nothing."""
+    _, fake, _, _ = await _run((), _work(final=False), spread_ticks=4,
+                               gaps=(Gap(at=70.0, change="1.00"),))
+    assert _told(fake) == [
+        (0.0, (("RESTING", 60.0), ("STEPPED", 90.0), ("CROSSING", 105.0))),
+        (60.0, (("STEPPED", 90.0), ("CROSSING", 105.0))),
+        (90.0, (("CROSSING", 105.0),))]
+    assert [told.slice for _, told in fake.told] == [None, None, None]
+
+
+async def test_a_chase_tells_the_last_stage_keeping_the_ladders_end(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """The market gaps against the order at 20.5 s: at 21 s the ladder is told at its last
+    stage, which ends when the ladder would have (105 s)."""
+    _, fake, _, _ = await _run((), _work(), gaps=(Gap(at=20.5, change="1.75"),))
+    assert _told(fake) == [
+        (0.0, (("RESTING", 60.0), ("STEPPED", 90.0), ("CROSSING", 105.0))),
+        (21.0, (("CROSSING", 105.0),))]
+
+
+async def test_an_order_placed_late_tells_the_stage_it_was_placed_in(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Crossed quotes for 75 s: nothing is told until the order is placed at 75 s, in its
+    STEPPED stage (to 90 s, then CROSSING to 105 s); a ladder that never placed an order
+    tells nothing."""
+    _, fake, _, _ = await _run((BadQuotes(at=0, duration=75, problem="crossed"),), _work())
+    assert _told(fake) == [(75.0, (("STEPPED", 90.0), ("CROSSING", 105.0)))]
+    _, never, _, _ = await _run((BadQuotes(at=0, duration=200, problem="crossed"),), _work())
+    assert never.placed == [] and never.told == []

@@ -1,5 +1,6 @@
 """The risk actor and its finalizer, through the whole engine on the simulated exchange."""
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from hydra import (
     RiskDeniedError,
     RiskLimits,
     Side,
+    StageRecorded,
     TradingState,
 )
 from hydra._ids import ClientOrderId, unstamped
@@ -270,3 +272,31 @@ async def test_the_finalizer_cancels_again_an_order_whose_cancel_was_lost(
     assert [unstamped(c) for c in broker.lost] == ["rest.1"]
     assert last_statuses(path) == {"rest.1": OrderStatus.CANCELLED}
     assert journal_notes(path, "order_unmanaged") == []
+
+
+async def test_each_ladder_stage_is_journaled_and_published_with_its_due_time(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A resting buy that never fills: its placement at 0 s and its steps at 60 s and 90 s
+    are each journaled as a ``ladder_stage`` note (every stage left with its end on the
+    journal's clock) and published as StageRecorded with the next step's due time; nothing
+    is told between the steps."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=ExecutionSettings(patience=60.0))
+    async with open_sim_exchange(quiet_oats(spread_ticks=8), seed=1) as exchange:
+        async with open_engine(exchange, path, config) as engine:
+            events = engine.subscribe()
+            start = trio.current_time()
+            await (await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
+                                                   intent_id="told"))).wait_done()
+        opened = exchange.params.session_start
+        told = [(e.stage, (e.next_step_at - opened).total_seconds())
+                async for e in events if isinstance(e, StageRecorded)]
+    assert start == exchange.origin
+    assert told == [("RESTING", 60.0), ("STEPPED", 90.0), ("CROSSING", 105.0)]
+    notes = journal_notes(path, "ladder_stage")
+    assert [[stage for stage, _ in n["stages"]] for n in notes] == [
+        ["RESTING", "STEPPED", "CROSSING"], ["STEPPED", "CROSSING"], ["CROSSING"]]
+    assert [n["intent_id"] for n in notes] == ["told"] * 3 and "slice" not in notes[0]
+    assert [at for _, at in notes[0]["stages"]] == [
+        (opened + dt.timedelta(seconds=s)).isoformat() for s in (60, 90, 105)]

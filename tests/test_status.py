@@ -14,6 +14,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
@@ -30,7 +31,7 @@ from hydra._journal_records import read_journal
 from hydra._screen import StatusScreen
 from hydra._status import JournalFollower, StatusRegion, run_status
 from hydra._working_view import working_orders
-from hydra.sim import SimBroker, open_sim_exchange
+from hydra.sim import Gap, SimBroker, open_sim_exchange
 from tests.paper_journal import T0, PaperJournal
 from tests.simulated import open_engine, quiet_oats
 from tests.terminal import hydra_run_on_a_pty, read_all
@@ -88,6 +89,31 @@ async def test_the_region_shows_each_working_order_with_its_ladder_and_the_marke
     assert done == [
         "hydra: SIM DU*****67 | connected | risk ACTIVE | 08:33:20 CST",
         "  working 0 | done 1 (blocked 0) | fills 0 (0 lots)"]  # the guard kept it off the ask
+
+
+async def test_a_chased_ladder_shows_its_last_stage_and_the_ladders_end(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mid jumps 7 ticks against a resting buy at 20.5 s: the ladder goes to its last
+    stage at once, at the guard, keeping its end at 105 s. At 30 s the region says CROSSING
+    and the 75 s left until the ladder ends (it said RESTING, 30 s to the step, before)."""
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.setenv("LINES", "24")
+    journal, terminal = tmp_path / "j.sqlite", Terminal()
+    chased = attrs.evolve(CONFIG, execution=attrs.evolve(CONFIG.execution,
+                                                         slippage_guard=Distance.ticks(8)))
+    config = attrs.evolve(chased, journal=attrs.evolve(chased.journal, path=str(journal)))
+    params = quiet_oats(spread_ticks=8, gaps=(Gap(at=20.5, change=Decimal("1.75")),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, journal, chased) as engine:
+            region = StatusRegion(engine, config, "SIM",
+                                  lambda: exchange.timestamp(trio.current_time()),
+                                  offload=run_inline)
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
+                                            intent_id="chased"))
+            await trio.sleep_until(exchange.origin + 30.0)
+            await region.draw(StatusScreen(terminal))
+    assert terminal.region()[2] == "  chased BUY ZO 0/3 @ 352.00 bid - ask - CROSSING ends in 1m15s"
 
 
 async def test_a_journal_it_cannot_read_is_said_and_the_region_goes_on(

@@ -32,7 +32,8 @@ async def test_slices_over_the_order_limit_are_worked_in_orders_within_it(
     (4, 3, 3), one after another within its 300 s, each with a fresh client order id; the
     second order finds one lot at the ask and the next crowd spread two ticks wide, which it
     does not take before the deadline. The second slice starts at 300 s with the 2 lots
-    carried over (4, 4, 4), and its last order takes the wide spread at the deadline."""
+    carried over (4, 4, 4), and its last order takes the wide spread at the deadline. Each
+    order tells the risk actor its slice: 1 of 2 for the first three, 2 of 2 after."""
     work = Work(intent_id=INTENT, client_order_id=client_order_id_for(INTENT, 1), contract=OATS,
                 side=Side.BUY, quantity=20, policy=Policy.PATIENCE, settings=TWAP,
                 arrival_mid=Decimal("350.125"))
@@ -53,3 +54,6 @@ async def test_slices_over_the_order_limit_are_worked_in_orders_within_it(
     starts = [t for t, _ in fake.placed]
     assert starts[3] == pytest.approx(300.0) and starts == sorted(starts)
     assert fake.prices()[-1] == Decimal("350.50") and starts[-1] < 600.0
+    # Each order tells which slice it works: the first slice's three, then the second's.
+    told = {told.client_order_id: told.slice for _, told in fake.told}
+    assert [told[c.client_order_id] for c in children] == [(1, 2)] * 3 + [(2, 2)] * 3
