@@ -1,4 +1,5 @@
-"""One converter between Hydra's values and plain data: TOML tables in, JSON-able data out.
+"""One converter between Hydra's values and plain data: TOML tables in, JSON-able data out,
+and that JSON back in.
 
 Built on cattrs (`converter`). Out: decimals as strings (exactly), enums as their values,
 datetimes as ISO 8601, a `Distance` as its one-key table (``{"bps": "50"}``), a contract as
@@ -6,7 +7,9 @@ symbol and delivery month, tuples as lists, mappings as dicts, unset values as N
 (`structure`): what a TOML file can say, checked by type with the project's messages (a
 string for a number is "must be a number"), an unknown key refused with a near match, and
 the first problem raised as one `ConfigError` whose ``field`` is the dotted key path
-(``strategies.momo.patience``) and whose ``value`` is what the table said there.
+(``strategies.momo.patience``) and whose ``value`` is what the table said there. Back in
+(`from_json`): what ``out`` wrote — the journal's and audit log's payloads — read by the same
+forms in reverse (a contract's symbol names the built-in contract, which supplies the rest).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn
 
-from ._contracts import ContractSpec
+from ._contracts import ContractSpec, contract_for
 from ._errors import ConfigError, InvalidValueError, MissingKeyError
 from ._settings import Distance, DistanceUnit
 from ._validate import to_decimal
@@ -56,6 +59,49 @@ def _distance_out(value: Distance) -> dict[str, str]:
 
 def _contract_out(value: ContractSpec) -> dict[str, str | None]:
     return {"symbol": value.symbol, "expiry": value.expiry}
+
+
+def _with_out_hooks(made: cattrs.Converter) -> cattrs.Converter:
+    """``made`` writing Hydra's JSON forms (the module docstring's "out")."""
+    made.register_unstructure_hook(Decimal, str)
+    made.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
+    made.register_unstructure_hook(dt.date, dt.date.isoformat)
+    made.register_unstructure_hook(dt.time, dt.time.isoformat)
+    made.register_unstructure_hook(Distance, _distance_out)
+    made.register_unstructure_hook(ContractSpec, _contract_out)
+    made.register_unstructure_hook_func(
+        lambda tp: isinstance(tp, type) and issubclass(tp, Mapping),
+        lambda value: {str(key): made.unstructure(item) for key, item in value.items()})
+    made.register_unstructure_hook(tuple, lambda value: [made.unstructure(v) for v in value])
+    return made
+
+
+# --- back in -------------------------------------------------------------------------------
+
+
+def _contract_back(data: Mapping[str, Any], _: Any) -> ContractSpec:
+    contract = contract_for(data["symbol"])
+    return contract.for_month(data["expiry"]) if data.get("expiry") else contract
+
+
+def _json_converter() -> cattrs.Converter:
+    """The out forms read back: a key the class lacks is ignored (a payload field a later
+    version added), one it lacks takes the class's default (one an earlier version had not
+    yet written: a fill's month, an intent's policy). Errors are the plain ones (a `KeyError`,
+    a validator's), not grouped: what it reads is Hydra's own writing, not a person's."""
+    made = _with_out_hooks(cattrs.Converter(detailed_validation=False))
+    made.register_structure_hook(Decimal, lambda value, _: Decimal(value))
+    made.register_structure_hook(dt.datetime, lambda value, _: dt.datetime.fromisoformat(value))
+    made.register_structure_hook(ContractSpec, _contract_back)
+    return made
+
+
+_json = _json_converter()
+
+
+def from_json(data: Any, cls: type[T]) -> T:
+    """The ``cls`` that `unstructure` wrote as ``data``."""
+    return _json.structure(data, cls)
 
 
 # --- in ------------------------------------------------------------------------------------
@@ -189,17 +235,7 @@ def make_converter(*, finite: bool = False, any_case: bool = False) -> cattrs.Co
     stays one (a scenario's times and sizes; in a configuration, ``inf`` turns an age check
     off, and a float setting becomes a float). ``any_case``: an
     enum's value may be written in any case (a scenario's ``side = "buy"``)."""
-    made = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
-    made.register_unstructure_hook(Decimal, str)
-    made.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
-    made.register_unstructure_hook(dt.date, dt.date.isoformat)
-    made.register_unstructure_hook(dt.time, dt.time.isoformat)
-    made.register_unstructure_hook(Distance, _distance_out)
-    made.register_unstructure_hook(ContractSpec, _contract_out)
-    made.register_unstructure_hook_func(
-        lambda tp: isinstance(tp, type) and issubclass(tp, Mapping),
-        lambda value: {str(key): made.unstructure(item) for key, item in value.items()})
-    made.register_unstructure_hook(tuple, lambda value: [made.unstructure(v) for v in value])
+    made = _with_out_hooks(cattrs.Converter(detailed_validation=True, forbid_extra_keys=True))
     for tp in _SCALARS:
         made.register_structure_hook(tp, _scalar_in(tp, finite=finite))
     made.register_structure_hook_func(lambda tp: isinstance(tp, type) and issubclass(
