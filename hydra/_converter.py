@@ -76,6 +76,33 @@ def _with_out_hooks(made: cattrs.Converter) -> cattrs.Converter:
     return made
 
 
+def _toml_converter() -> cattrs.Converter:
+    """The out forms as TOML writes them: TOML has numbers, datetimes and times of its own,
+    so a decimal stays a decimal (a distance's amount too) and a datetime a datetime."""
+    made = _with_out_hooks(cattrs.Converter())
+    for tp in (Decimal, dt.datetime, dt.date, dt.time):
+        made.register_unstructure_hook(tp, lambda value: value)
+    made.register_unstructure_hook(Distance, lambda value: {value.unit.value: value.value})
+    return made
+
+
+_toml = _toml_converter()
+
+
+def toml_data(value: Any) -> Any:
+    """``value`` as data that `tomli_w` writes: `unstructure`'s forms, numbers and times as
+    TOML's own, and unset values left out (TOML has no null; unset is each one's default)."""
+    return _set_only(_toml.unstructure(value))
+
+
+def _set_only(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {key: _set_only(item) for key, item in data.items() if item is not None}
+    if isinstance(data, list):
+        return [_set_only(item) for item in data]
+    return data
+
+
 # --- back in -------------------------------------------------------------------------------
 
 
