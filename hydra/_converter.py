@@ -32,7 +32,8 @@ from cattrs.errors import (
     ForbiddenExtraKeysError,
     IterableValidationNote,
 )
-from cattrs.gen import make_dict_structure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.gen import override as override  # for `fields_out`'s callers
 
 from ._contracts import ContractSpec, contract_for
 from ._errors import ConfigError, InvalidValueError, MissingKeyError
@@ -282,6 +283,13 @@ converter = make_converter()
 def unstructure(value: Any) -> Any:
     """``value`` as JSON-able data."""
     return converter.unstructure(value)
+
+
+def fields_out(cls: type, **overrides: Any) -> Callable[[Any], dict[str, Any]]:
+    """The function that writes a ``cls`` as `unstructure` does, with cattrs' per-attribute
+    ``overrides`` (`override`: one left out, renamed, or written by a hook of its own)."""
+    made: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(cls, converter, **overrides)
+    return made
 
 
 def json_text(value: Any, *, indent: int | None = None) -> str:
