@@ -285,10 +285,27 @@ def unstructure(value: Any) -> Any:
     return converter.unstructure(value)
 
 
-def fields_out(cls: type, **overrides: Any) -> Callable[[Any], dict[str, Any]]:
-    """The function that writes a ``cls`` as `unstructure` does, with cattrs' per-attribute
-    ``overrides`` (`override`: one left out, renamed, or written by a hook of its own)."""
-    made: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(cls, converter, **overrides)
+def fields_out(cls: type, *, using: cattrs.Converter = converter, **overrides: Any
+               ) -> Callable[[Any], dict[str, Any]]:
+    """The function that writes a ``cls`` as ``using`` does (`unstructure`), with cattrs'
+    per-attribute ``overrides`` (`override`: one left out, renamed, or written by a hook of
+    its own)."""
+    made: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(cls, using, **overrides)
+    return made
+
+
+def rounded(places: int) -> Callable[[Decimal | None], float | None]:
+    """A decimal as a JSON number rounded to ``places`` (None stays None)."""
+    def number(value: Decimal | None) -> float | None:
+        return None if value is None else float(round(value, places))
+    return number
+
+
+def numbers_converter(places: int) -> cattrs.Converter:
+    """`unstructure`'s forms, but a decimal as a JSON number rounded to ``places``: a report
+    for programs that compute with its figures (``scenario run --json``)."""
+    made = _with_out_hooks(cattrs.Converter())
+    made.register_unstructure_hook(Decimal, rounded(places))
     return made
 
 
