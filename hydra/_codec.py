@@ -10,7 +10,7 @@ from typing import Any
 
 from ._contracts import ContractSpec
 from ._converter import from_json
-from ._orders import Fill, OrderIntent, OrderRequest
+from ._orders import Fill, OrderRequest
 
 
 def contract_from_json(data: dict[str, Any]) -> ContractSpec:
@@ -21,12 +21,6 @@ def contract_from_json(data: dict[str, Any]) -> ContractSpec:
 def request_from_json(data: dict[str, Any]) -> OrderRequest:
     """The `OrderRequest` that `unstructure` wrote."""
     return from_json(data, OrderRequest)
-
-
-def intent_from_json(data: dict[str, Any]) -> OrderIntent:
-    """The `OrderIntent` that `unstructure` wrote (one written before intents carried a
-    policy loads with none)."""
-    return from_json(data, OrderIntent)
 
 
 def fill_from_json(data: dict[str, Any]) -> Fill:

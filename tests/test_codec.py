@@ -10,9 +10,9 @@ from typing import Any
 import attrs
 import pytest
 
-from hydra._codec import fill_from_json, intent_from_json, request_from_json
+from hydra._codec import fill_from_json, request_from_json
 from hydra._contracts import LEAN_HOGS, OATS
-from hydra._converter import unstructure
+from hydra._converter import from_json, unstructure
 from hydra._enums import OrderType, Policy, Side, TimeInForce
 from hydra._ids import ClientOrderId, ExecutionId, IntentId
 from hydra._orders import Fill, OrderIntent, OrderRequest
@@ -105,7 +105,7 @@ FILL = Fill(
 
 @pytest.mark.parametrize(("text", "value", "read"), [
     (WRITTEN_REQUEST, REQUEST, request_from_json),
-    (WRITTEN_INTENT, INTENT, intent_from_json),
+    (WRITTEN_INTENT, INTENT, lambda data: from_json(data, OrderIntent)),
     (WRITTEN_FILL, FILL, fill_from_json),
 ])
 def test_payloads_of_earlier_journals_read_back_and_are_written_the_same(
@@ -121,4 +121,4 @@ def test_intent_written_before_policies_reads_with_none() -> None:
     none, and a contract with no "expiry" key is the contract with no month."""
     data = json.loads(WRITTEN_INTENT)
     del data["policy"], data["contract"]["expiry"]
-    assert intent_from_json(data) == attrs.evolve(INTENT, policy=None)
+    assert from_json(data, OrderIntent) == attrs.evolve(INTENT, policy=None)
