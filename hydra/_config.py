@@ -20,7 +20,7 @@ import re
 import sys
 import tomllib
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -198,8 +198,20 @@ def config_to_dict(config: HydraConfig) -> dict[str, Any]:
 
 def config_to_toml(config: HydraConfig) -> str:
     """``config`` as readable TOML that `load_config` reads back to an equal configuration
-    (`hydra._converter.toml_data` written by tomli-w; an unset value is left out)."""
-    return tomli_w.dumps(toml_data(config))
+    (`hydra._converter.toml_data` written by tomli-w). TOML has no null, so the settings
+    that are not set are left out and named in a comment at the top instead."""
+    unset = list(_unset(config_to_dict(config), path=""))
+    comment = f"# not set: {', '.join(unset)}\n\n" if unset else ""
+    return comment + tomli_w.dumps(toml_data(config))
+
+
+def _unset(plain: Mapping[str, Any], *, path: str) -> Iterator[str]:
+    """The key path of each None in ``plain``, in order."""
+    for key, value in plain.items():
+        if value is None:
+            yield key_path(path, key)
+        elif isinstance(value, Mapping):
+            yield from _unset(value, path=key_path(path, key))
 
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")

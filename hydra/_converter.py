@@ -10,6 +10,10 @@ the first problem raised as one `ConfigError` whose ``field`` is the dotted key 
 (``strategies.momo.patience``) and whose ``value`` is what the table said there. Back in
 (`from_json`): what ``out`` wrote — the journal's and audit log's payloads — read by the same
 forms in reverse (a contract's symbol names the built-in contract, which supplies the rest).
+Two variants of "out": for a TOML file (`toml_data`, for tomli-w) numbers and times stay
+TOML's own; for a report of figures (`numbers_converter`) a decimal is a rounded JSON number.
+`fields_out` writes one class with cattrs' per-attribute overrides (left out, renamed, its own
+hook), so an output states only what the converter cannot: a computed figure.
 """
 
 from __future__ import annotations

@@ -400,3 +400,14 @@ def test_config_to_toml_round_trips(config: HydraConfig) -> None:
     """Any configuration a file can give, written as TOML, loads back equal: odd names,
     unset and set optional values, exact decimals, distances, an infinite age limit."""
     assert config_from_table(tomllib.loads(config_to_toml(config))) == config
+
+
+def test_config_to_toml_names_what_is_not_set() -> None:
+    """TOML has no null: a setting that is not set is left out of the table and named in the
+    comment at the top; once set, it is written and no longer named."""
+    text = config_to_toml(HydraConfig())
+    assert text.startswith("# not set: broker.account, journal.audit_path, runner.strategy\n\n")
+    assert "account" not in tomllib.loads(text)["broker"]
+    written = config_to_toml(config_from_table({"broker": {"account": "DU1"}}))
+    assert written.startswith("# not set: journal.audit_path, runner.strategy\n\n")
+    assert tomllib.loads(written)["broker"]["account"] == "DU1"
