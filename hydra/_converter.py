@@ -116,12 +116,27 @@ def _contract_back(data: Mapping[str, Any], _: Any) -> ContractSpec:
     return contract.for_month(data["expiry"]) if data.get("expiry") else contract
 
 
+def _is_optional(tp: Any) -> bool:
+    args = typing.get_args(tp)
+    return len(args) == 2 and type(None) in args
+
+
+def _optional_back(tp: Any, made: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """``X | None`` read as None or by X's hook, found once (cattrs finds it at each call)."""
+    (inner,) = (arg for arg in typing.get_args(tp) if arg is not type(None))
+    hook = made.get_structure_hook(inner)
+    return lambda value, _: None if value is None else hook(value, inner)
+
+
 def _json_converter() -> cattrs.Converter:
     """The out forms read back: a key the class lacks is ignored (a payload field a later
     version added), one it lacks takes the class's default (one an earlier version had not
     yet written: a fill's month, an intent's policy). Errors are the plain ones (a `KeyError`,
     a validator's), not grouped: what it reads is Hydra's own writing, not a person's."""
-    made = _with_out_hooks(cattrs.Converter(detailed_validation=False))
+    made = _with_out_hooks(cattrs.Converter(detailed_validation=False,
+                                            prefer_attrib_converters=True))
+    made.register_structure_hook(str, lambda value, _: value)  # the validators check it
+    made.register_structure_hook_factory(_is_optional, _optional_back)
     made.register_structure_hook(Decimal, lambda value, _: Decimal(value))
     made.register_structure_hook(dt.datetime, lambda value, _: dt.datetime.fromisoformat(value))
     made.register_structure_hook(ContractSpec, _contract_back)
