@@ -116,6 +116,10 @@ def _contract_back(data: Mapping[str, Any], _: Any) -> ContractSpec:
     return contract.for_month(data["expiry"]) if data.get("expiry") else contract
 
 
+def _as_it_is(value: Any, _: Any) -> Any:
+    return value
+
+
 def _is_optional(tp: Any) -> bool:
     args = typing.get_args(tp)
     return len(args) == 2 and type(None) in args
@@ -125,6 +129,8 @@ def _optional_back(tp: Any, made: cattrs.Converter) -> Callable[[Any, Any], Any]
     """``X | None`` read as None or by X's hook, found once (cattrs finds it at each call)."""
     (inner,) = (arg for arg in typing.get_args(tp) if arg is not type(None))
     hook = made.get_structure_hook(inner)
+    if hook is _as_it_is:
+        return _as_it_is
     return lambda value, _: None if value is None else hook(value, inner)
 
 
@@ -135,7 +141,10 @@ def _json_converter() -> cattrs.Converter:
     a validator's), not grouped: what it reads is Hydra's own writing, not a person's."""
     made = _with_out_hooks(cattrs.Converter(detailed_validation=False,
                                             prefer_attrib_converters=True))
-    made.register_structure_hook(str, lambda value, _: value)  # the validators check it
+    for tp in (str, int, bool):  # JSON's own: taken as they are, for the validators to judge
+        made.register_structure_hook(tp, _as_it_is)
+    made.register_structure_hook_func(
+        lambda tp: getattr(tp, "__supertype__", None) in (str, int), _as_it_is)  # an id
     made.register_structure_hook_factory(_is_optional, _optional_back)
     made.register_structure_hook(Decimal, lambda value, _: Decimal(value))
     made.register_structure_hook(dt.datetime, lambda value, _: dt.datetime.fromisoformat(value))
