@@ -25,9 +25,10 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
+import tomli_w
 
 from ._contracts import BUILT_IN_CONTRACTS
-from ._converter import key_path, structure, unstructure
+from ._converter import key_path, structure, toml_data, unstructure
 from ._errors import ConfigError, TomlSyntaxError
 from ._settings import LIVE_PORTS, PAPER_PORTS, Distance, HydraConfig
 
@@ -196,36 +197,21 @@ def config_to_dict(config: HydraConfig) -> dict[str, Any]:
 
 
 def config_to_toml(config: HydraConfig) -> str:
-    """``config`` as readable TOML that `load_config` reads back to an equal configuration."""
-    return "\n".join(_toml_lines(config, path=""))
+    """``config`` as readable TOML that `load_config` reads back to an equal configuration
+    (`hydra._converter.toml_data` written by tomli-w). TOML has no null, so the settings
+    that are not set are left out and named in a comment at the top instead."""
+    unset = list(_unset(config_to_dict(config), path=""))
+    comment = f"# not set: {', '.join(unset)}\n\n" if unset else ""
+    return comment + tomli_w.dumps(toml_data(config))
 
 
-def _toml_lines(obj: Any, *, path: str) -> Iterator[str]:
-    items = (
-        {f.name: getattr(obj, f.name) for f in attrs.fields(type(obj))}
-        if attrs.has(type(obj)) else dict(obj)
-    )
-    tables = {k: v for k, v in items.items() if _is_table(v)}
-    scalars = {k: v for k, v in items.items() if k not in tables}
-    if path and (scalars or not tables):
-        yield f"[{path}]"
-        if not scalars:
-            yield ""
-    for key, value in scalars.items():
+def _unset(plain: Mapping[str, Any], *, path: str) -> Iterator[str]:
+    """The key path of each None in ``plain``, in order."""
+    for key, value in plain.items():
         if value is None:
-            yield f"# {_toml_key(key)} is not set"
-        else:
-            yield f"{_toml_key(key)} = {toml_value(value)}"
-    if scalars:
-        yield ""
-    for key, value in tables.items():
-        yield from _toml_lines(value, path=key_path(path, _toml_key(key)))
-
-
-def _is_table(value: Any) -> bool:
-    if isinstance(value, Distance):
-        return False
-    return isinstance(value, Mapping) or attrs.has(type(value))
+            yield key_path(path, key)
+        elif isinstance(value, Mapping):
+            yield from _unset(value, path=key_path(path, key))
 
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")

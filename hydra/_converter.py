@@ -1,4 +1,5 @@
-"""One converter between Hydra's values and plain data: TOML tables in, JSON-able data out.
+"""One converter between Hydra's values and plain data: TOML tables in, JSON-able data out,
+and that JSON back in.
 
 Built on cattrs (`converter`). Out: decimals as strings (exactly), enums as their values,
 datetimes as ISO 8601, a `Distance` as its one-key table (``{"bps": "50"}``), a contract as
@@ -6,7 +7,13 @@ symbol and delivery month, tuples as lists, mappings as dicts, unset values as N
 (`structure`): what a TOML file can say, checked by type with the project's messages (a
 string for a number is "must be a number"), an unknown key refused with a near match, and
 the first problem raised as one `ConfigError` whose ``field`` is the dotted key path
-(``strategies.momo.patience``) and whose ``value`` is what the table said there.
+(``strategies.momo.patience``) and whose ``value`` is what the table said there. Back in
+(`from_json`): what ``out`` wrote — the journal's and audit log's payloads — read by the same
+forms in reverse (a contract's symbol names the built-in contract, which supplies the rest).
+Two variants of "out": for a TOML file (`toml_data`, for tomli-w) numbers and times stay
+TOML's own; for a report of figures (`numbers_converter`) a decimal is a rounded JSON number.
+`fields_out` writes one class with cattrs' per-attribute overrides (left out, renamed, its own
+hook), so an output states only what the converter cannot: a computed figure.
 """
 
 from __future__ import annotations
@@ -29,9 +36,10 @@ from cattrs.errors import (
     ForbiddenExtraKeysError,
     IterableValidationNote,
 )
-from cattrs.gen import make_dict_structure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+from cattrs.gen import override as override  # for `fields_out`'s callers
 
-from ._contracts import ContractSpec
+from ._contracts import ContractSpec, contract_for
 from ._errors import ConfigError, InvalidValueError, MissingKeyError
 from ._settings import Distance, DistanceUnit
 from ._validate import to_decimal
@@ -56,6 +64,100 @@ def _distance_out(value: Distance) -> dict[str, str]:
 
 def _contract_out(value: ContractSpec) -> dict[str, str | None]:
     return {"symbol": value.symbol, "expiry": value.expiry}
+
+
+def _with_out_hooks(made: cattrs.Converter) -> cattrs.Converter:
+    """``made`` writing Hydra's JSON forms (the module docstring's "out")."""
+    made.register_unstructure_hook(Decimal, str)
+    made.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
+    made.register_unstructure_hook(dt.date, dt.date.isoformat)
+    made.register_unstructure_hook(dt.time, dt.time.isoformat)
+    made.register_unstructure_hook(Distance, _distance_out)
+    made.register_unstructure_hook(ContractSpec, _contract_out)
+    made.register_unstructure_hook_func(
+        lambda tp: isinstance(tp, type) and issubclass(tp, Mapping),
+        lambda value: {str(key): made.unstructure(item) for key, item in value.items()})
+    made.register_unstructure_hook(tuple, lambda value: [made.unstructure(v) for v in value])
+    return made
+
+
+def _toml_converter() -> cattrs.Converter:
+    """The out forms as TOML writes them: TOML has numbers, datetimes and times of its own,
+    so a decimal stays a decimal (a distance's amount too) and a datetime a datetime."""
+    made = _with_out_hooks(cattrs.Converter())
+    for tp in (Decimal, dt.datetime, dt.date, dt.time):
+        made.register_unstructure_hook(tp, lambda value: value)
+    made.register_unstructure_hook(Distance, lambda value: {value.unit.value: value.value})
+    return made
+
+
+_toml = _toml_converter()
+
+
+def toml_data(value: Any) -> Any:
+    """``value`` as data that `tomli_w` writes: `unstructure`'s forms, numbers and times as
+    TOML's own, and unset values left out (TOML has no null; unset is each one's default)."""
+    return _set_only(_toml.unstructure(value))
+
+
+def _set_only(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {key: _set_only(item) for key, item in data.items() if item is not None}
+    if isinstance(data, list):
+        return [_set_only(item) for item in data]
+    return data
+
+
+# --- back in -------------------------------------------------------------------------------
+
+
+def _contract_back(data: Mapping[str, Any], _: Any) -> ContractSpec:
+    contract = contract_for(data["symbol"])
+    return contract.for_month(data["expiry"]) if data.get("expiry") else contract
+
+
+def _as_it_is(value: Any, _: Any) -> Any:
+    return value
+
+
+def _is_optional(tp: Any) -> bool:
+    args = typing.get_args(tp)
+    return len(args) == 2 and type(None) in args
+
+
+def _optional_back(tp: Any, made: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """``X | None`` read as None or by X's hook, found once (cattrs finds it at each call)."""
+    (inner,) = (arg for arg in typing.get_args(tp) if arg is not type(None))
+    hook = made.get_structure_hook(inner)
+    if hook is _as_it_is:
+        return _as_it_is
+    return lambda value, _: None if value is None else hook(value, inner)
+
+
+def _json_converter() -> cattrs.Converter:
+    """The out forms read back: a key the class lacks is ignored (a payload field a later
+    version added), one it lacks takes the class's default (one an earlier version had not
+    yet written: a fill's month, an intent's policy). Errors are the plain ones (a `KeyError`,
+    a validator's), not grouped: what it reads is Hydra's own writing, not a person's."""
+    made = _with_out_hooks(cattrs.Converter(detailed_validation=False,
+                                            prefer_attrib_converters=True))
+    for tp in (str, int, bool):  # JSON's own: taken as they are, for the validators to judge
+        made.register_structure_hook(tp, _as_it_is)
+    made.register_structure_hook_func(
+        lambda tp: getattr(tp, "__supertype__", None) in (str, int), _as_it_is)  # an id
+    made.register_structure_hook_factory(_is_optional, _optional_back)
+    made.register_structure_hook(Decimal, lambda value, _: Decimal(value))
+    made.register_structure_hook(dt.datetime, lambda value, _: dt.datetime.fromisoformat(value))
+    made.register_structure_hook(ContractSpec, _contract_back)
+    return made
+
+
+_json = _json_converter()
+
+
+def from_json(data: Any, cls: type[T]) -> T:
+    """The ``cls`` that `unstructure` wrote as ``data``."""
+    return _json.structure(data, cls)
 
 
 # --- in ------------------------------------------------------------------------------------
@@ -189,17 +291,7 @@ def make_converter(*, finite: bool = False, any_case: bool = False) -> cattrs.Co
     stays one (a scenario's times and sizes; in a configuration, ``inf`` turns an age check
     off, and a float setting becomes a float). ``any_case``: an
     enum's value may be written in any case (a scenario's ``side = "buy"``)."""
-    made = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
-    made.register_unstructure_hook(Decimal, str)
-    made.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
-    made.register_unstructure_hook(dt.date, dt.date.isoformat)
-    made.register_unstructure_hook(dt.time, dt.time.isoformat)
-    made.register_unstructure_hook(Distance, _distance_out)
-    made.register_unstructure_hook(ContractSpec, _contract_out)
-    made.register_unstructure_hook_func(
-        lambda tp: isinstance(tp, type) and issubclass(tp, Mapping),
-        lambda value: {str(key): made.unstructure(item) for key, item in value.items()})
-    made.register_unstructure_hook(tuple, lambda value: [made.unstructure(v) for v in value])
+    made = _with_out_hooks(cattrs.Converter(detailed_validation=True, forbid_extra_keys=True))
     for tp in _SCALARS:
         made.register_structure_hook(tp, _scalar_in(tp, finite=finite))
     made.register_structure_hook_func(lambda tp: isinstance(tp, type) and issubclass(
@@ -219,6 +311,30 @@ converter = make_converter()
 def unstructure(value: Any) -> Any:
     """``value`` as JSON-able data."""
     return converter.unstructure(value)
+
+
+def fields_out(cls: type, *, using: cattrs.Converter = converter, **overrides: Any
+               ) -> Callable[[Any], dict[str, Any]]:
+    """The function that writes a ``cls`` as ``using`` does (`unstructure`), with cattrs'
+    per-attribute ``overrides`` (`override`: one left out, renamed, or written by a hook of
+    its own)."""
+    made: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(cls, using, **overrides)
+    return made
+
+
+def rounded(places: int) -> Callable[[Decimal | None], float | None]:
+    """A decimal as a JSON number rounded to ``places`` (None stays None)."""
+    def number(value: Decimal | None) -> float | None:
+        return None if value is None else float(round(value, places))
+    return number
+
+
+def numbers_converter(places: int) -> cattrs.Converter:
+    """`unstructure`'s forms, but a decimal as a JSON number rounded to ``places``: a report
+    for programs that compute with its figures (``scenario run --json``)."""
+    made = _with_out_hooks(cattrs.Converter())
+    made.register_unstructure_hook(Decimal, rounded(places))
+    return made
 
 
 def json_text(value: Any, *, indent: int | None = None) -> str:

@@ -33,7 +33,7 @@ from typing import Any
 
 import attrs
 
-from ._converter import unstructure
+from ._converter import fields_out, override
 from ._enums import NoteKind
 from ._fill_report import fill_report, stats_to_json, utc_minute, verdict
 from ._gate_sessions import Counted, counted
@@ -72,9 +72,13 @@ class GateReport:
         return not self.counted.rehearsal and all(c.passed for c in self.criteria)
 
     def to_json(self) -> dict[str, Any]:
-        """The verdict as plain data: each condition's fields (`hydra._converter`)."""
-        return {"passed": self.passed, "sessions": self.counted.to_json(),
-                "criteria": unstructure(self.criteria)}
+        """The verdict as plain data (`hydra._converter`): the computed `passed`, then what
+        was counted (as ``sessions``) and each condition's fields."""
+        return {"passed": self.passed, **_report_fields(self)}
+
+
+_report_fields = fields_out(
+    GateReport, counted=override(rename="sessions", unstruct_hook=Counted.to_json))
 
 
 def gate_report(records: Sequence[JournalRecord], *, settings: SlippageSettings) -> GateReport:

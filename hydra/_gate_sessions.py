@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from ._converter import fields_out, override
 from ._enums import NoteKind
 from ._fill_report import utc_minute
 from ._journal_records import JournalRecord
@@ -100,10 +101,14 @@ class Counted:
         return line
 
     def to_json(self) -> dict[str, Any]:
-        return {"venue": self.venue, "rehearsal": self.rehearsal, "mixed": self.mixed,
-                "sessions": dict(self.sessions),
-                "left_out": {venue: dict(v) for venue, v in self.left_out.items()},
-                "before_first_start": self.before_first_start, "summary": self.summary()}
+        """What was counted as plain data: its fields but the records (`hydra._converter`),
+        and the computed `rehearsal`, `mixed` and `summary`, which the converter, writing
+        attributes, does not know."""
+        return {**_counted_fields(self), "rehearsal": self.rehearsal, "mixed": self.mixed,
+                "summary": self.summary()}
+
+
+_counted_fields = fields_out(Counted, records=override(omit=True))
 
 
 def counted(records: Sequence[JournalRecord]) -> Counted:

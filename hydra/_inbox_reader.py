@@ -24,11 +24,11 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
 
 import attrs
 import structlog
 
+from ._converter import json_text, structure
 from ._errors import InvalidValueError
 
 log = structlog.get_logger()
@@ -37,17 +37,16 @@ log = structlog.get_logger()
 @attrs.frozen(kw_only=True)
 class Seen:
     """What the reader has taken from the file: its generation, how many bytes of it were
-    read, and their SHA-256."""
+    read, and their SHA-256. Every field is required: a state file lacking one is damaged."""
 
-    generation: int = attrs.field(default=0, validator=attrs.validators.ge(0))
-    read: int = attrs.field(default=0, validator=attrs.validators.ge(0))
-    digest: str = hashlib.sha256(b"").hexdigest()
+    generation: int = attrs.field(validator=attrs.validators.ge(0))
+    read: int = attrs.field(validator=attrs.validators.ge(0))
+    digest: str
 
     @classmethod
-    def from_json(cls, data: Any) -> Seen:
-        if not isinstance(data, dict) or set(data) != {"generation", "read", "digest"}:
-            raise ValueError(data)
-        return cls(**data)
+    def nothing_of(cls, generation: int) -> Seen:
+        """Nothing read yet of ``generation``."""
+        return cls(generation=generation, read=0, digest=hashlib.sha256(b"").hexdigest())
 
 
 @attrs.frozen(kw_only=True)
@@ -123,7 +122,7 @@ class InboxReader:
         generation = self._seen.generation + 1
         log.warning("inbox_replaced", path=str(self.path), generation=generation,
                     lines_read=self._number)
-        self._seen = Seen(generation=generation)
+        self._seen = Seen.nothing_of(generation)
         self._reread = 0
         self._content, self._partial, self._number = None, b"", 0
 
@@ -132,7 +131,7 @@ class InboxReader:
             return
         temporary = self._state.with_name(self._state.name + ".new")
         try:
-            temporary.write_text(json.dumps(attrs.asdict(self._seen)))
+            temporary.write_text(json_text(self._seen))
             temporary.replace(self._state)
         except OSError as e:
             # Not fatal, and not the runner's to stop for: a state file a save or two behind
@@ -163,11 +162,11 @@ def _load(state: Path | None) -> Seen:
     """What the last run read; a state file that cannot be read refuses the start (its
     generation is unknown, and a guess could work old lines again)."""
     if state is None:
-        return Seen()
+        return Seen.nothing_of(0)
     try:
-        return Seen.from_json(json.loads(state.read_text()))
+        return structure(json.loads(state.read_text()), Seen)  # every key, of its type
     except FileNotFoundError:
-        return Seen()
+        return Seen.nothing_of(0)
     except (OSError, ValueError, TypeError) as e:
         raise InvalidValueError(
             "inbox state", str(state), "cannot be read; restore it from a backup (deleting "

@@ -35,8 +35,8 @@ import outcome
 import structlog
 
 from ._audit import AuditLog
-from ._codec import fill_from_json, intent_from_json, request_from_json
-from ._converter import unstructure
+from ._codec import fill_from_json, request_from_json
+from ._converter import from_json, unstructure
 from ._core._risk_state import Booked, Charge
 from ._enums import OrderStatus
 from ._errors import JournalWriteError
@@ -548,13 +548,8 @@ class Journal:
         ).fetchone()
         if row is None:
             return None
-        data = json.loads(row[1])
-        return IntentRecord(
-            intent=intent_from_json(data["intent"]),
-            arrival_mid=None if data["arrival_mid"] is None else Decimal(data["arrival_mid"]),
-            predicted_bps=None if data["predicted_bps"] is None else Decimal(data["predicted_bps"]),
-            submitted_at=dt.datetime.fromisoformat(row[0]),
-        )
+        recorded_at, payload = row
+        return from_json({**json.loads(payload), "submitted_at": recorded_at}, IntentRecord)
 
     def intent_orders(self, intent_id: IntentId) -> list[tuple[JournaledOrder, dt.datetime]]:
         """Every order journaled for ``intent_id``, in order, with when it was journaled."""

@@ -10,6 +10,8 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hydra._config import (
     FILE_FIELD,
@@ -25,11 +27,18 @@ from hydra._config import (
 from hydra._errors import ConfigError
 from hydra._settings import (
     DEFAULT_ADV,
+    BrokerSettings,
     Distance,
+    DistanceUnit,
     ExecutionSettings,
     HydraConfig,
+    JournalSettings,
     LogFormat,
     LogLevel,
+    RiskLimits,
+    RunnerSettings,
+    SlippageSettings,
+    Urgency,
 )
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "hydra.toml"
@@ -356,3 +365,49 @@ def test_warnings_name_a_live_port_and_an_unknown_symbol() -> None:
 def test_values_are_written_as_toml(value: object, written: str) -> None:
     """toml_value spells a value as a TOML file would."""
     assert toml_value(value) == written
+
+
+_names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)),
+                 min_size=1, max_size=12).filter(str.strip)
+_decimals = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal(10_000), places=4)
+_execution = st.builds(
+    ExecutionSettings,
+    patience=st.floats(min_value=0.001, max_value=1e6),
+    price_step_pct=_decimals,
+    slippage_guard=st.builds(Distance, unit=st.sampled_from(list(DistanceUnit)),
+                             value=_decimals),
+    urgency=st.sampled_from(list(Urgency)),
+    twap_slices=st.integers(min_value=1, max_value=1_000),
+)
+_configs = st.builds(
+    HydraConfig,
+    execution=_execution,
+    strategies=st.dictionaries(_names, _execution, max_size=3),
+    risk=st.builds(RiskLimits, max_quote_age=st.sampled_from([math.inf, 0.5, 30.0]),
+                   daily_loss_limit=_decimals),
+    broker=st.builds(BrokerSettings, account=st.none() | _names),
+    journal=st.builds(JournalSettings, audit_path=st.none() | _names),
+    runner=st.builds(RunnerSettings, strategy=st.none() | st.just("my_strategy:decide")),
+    slippage=st.builds(SlippageSettings, volatility_bps=st.dictionaries(_names, _decimals,
+                                                                        max_size=2)),
+    adv=st.dictionaries(_names, st.integers(min_value=1, max_value=10**9), max_size=3).map(
+        lambda extra: {**DEFAULT_ADV, **extra}),  # as a file's [adv] is merged over these
+)
+
+
+@given(_configs)
+def test_config_to_toml_round_trips(config: HydraConfig) -> None:
+    """Any configuration a file can give, written as TOML, loads back equal: odd names,
+    unset and set optional values, exact decimals, distances, an infinite age limit."""
+    assert config_from_table(tomllib.loads(config_to_toml(config))) == config
+
+
+def test_config_to_toml_names_what_is_not_set() -> None:
+    """TOML has no null: a setting that is not set is left out of the table and named in the
+    comment at the top; once set, it is written and no longer named."""
+    text = config_to_toml(HydraConfig())
+    assert text.startswith("# not set: broker.account, journal.audit_path, runner.strategy\n\n")
+    assert "account" not in tomllib.loads(text)["broker"]
+    written = config_to_toml(config_from_table({"broker": {"account": "DU1"}}))
+    assert written.startswith("# not set: journal.audit_path, runner.strategy\n\n")
+    assert tomllib.loads(written)["broker"]["account"] == "DU1"

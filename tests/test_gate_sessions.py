@@ -169,3 +169,23 @@ def test_gate_check_marks_a_rehearsal(hydra: Hydra, tmp_path: Path,
     out = capsys.readouterr().out
     assert out.startswith(f"Live-capital gate (REHEARSAL), from {path}\n")
     assert out.count("\nPASS  ") == 7
+
+
+def test_gate_json_states_every_key_of_what_it_counted(tmp_path: Path) -> None:
+    """The gate's JSON: whether it passed, what it counted (its venue, whether a rehearsal or
+    mixed, sessions per venue, what it left out, the records before any start, the summary
+    line) and each condition's fields."""
+    path = tmp_path / "j.sqlite"
+    gate_journal(path)
+    PaperJournal(path).at(40).start("sim").close()
+    report = gate_report(read_journal(path), settings=SETTINGS)
+    data = json.loads(json.dumps(report.to_json()))
+    assert list(data) == ["passed", "sessions", "criteria"]
+    assert data["sessions"] == {
+        "venue": "paper", "rehearsal": False, "mixed": True,
+        "sessions": {"paper": 1, "sim": 1},
+        "left_out": {"sim": {"sessions": 1, "records": 1, "from": "2026-04-11 14:30",
+                             "to": "2026-04-11 14:30"}},
+        "before_first_start": 0, "summary": report.counted.summary()}
+    assert [list(c) for c in data["criteria"]] == [
+        ["name", "requirement", "passed", "summary", "evidence"]] * len(report.criteria)

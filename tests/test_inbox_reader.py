@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -92,11 +93,25 @@ def test_a_restart_rereads_the_same_file_and_knows_a_rewritten_one(tmp_path: Pat
     assert InboxReader(inbox, state=state).generation == 1
 
 
-def test_a_state_file_that_cannot_be_read_refuses_the_start(tmp_path: Path) -> None:
-    """A damaged state file is an error naming it: guessing the generation could work old
-    lines again."""
+_DIGEST = hashlib.sha256(b"").hexdigest()
+
+
+@pytest.mark.parametrize("text", [
+    "{not json",
+    "[]",
+    '{"generation": 1, "read": 0}',
+    f'{{"generation": 1, "read": 0, "digest": "{_DIGEST}", "extra": 1}}',
+    f'{{"generation": "1", "read": 0, "digest": "{_DIGEST}"}}',
+    f'{{"generation": true, "read": 0, "digest": "{_DIGEST}"}}',
+    f'{{"generation": -1, "read": 0, "digest": "{_DIGEST}"}}',
+    '{"generation": 1, "read": 0, "digest": 7}',
+])
+def test_a_state_file_that_cannot_be_read_refuses_the_start(tmp_path: Path, text: str) -> None:
+    """A damaged state file (not JSON, not an object, a key missing or unknown, a value of
+    the wrong type or below zero) is an error naming it: guessing the generation could work
+    old lines again."""
     state = tmp_path / "journal.sqlite.inbox"
-    state.write_text("{not json")
+    state.write_text(text)
     with pytest.raises(InvalidValueError) as caught:
         InboxReader(tmp_path / "inbox.jsonl", state=state)
     assert caught.value.field == "inbox state" and caught.value.value == str(state)
@@ -122,3 +137,17 @@ def test_a_state_file_that_cannot_be_written_is_logged_and_reading_goes_on(
     with capture_logs() as logs:
         assert _texts(reader.read_lines()) == [(1, "a")]
     assert [e["event"] for e in logs] == ["inbox_state_not_saved"]
+
+
+def test_a_state_file_of_an_earlier_run_reads_back(tmp_path: Path) -> None:
+    """A state file as the reader wrote it before the converter wrote it (the same keys and
+    forms) gives the same generation, and is written again in that form."""
+    inbox, state = tmp_path / "inbox.jsonl", tmp_path / "journal.sqlite.inbox"
+    written = f'{{"generation": 2, "read": 0, "digest": "{_DIGEST}"}}'
+    state.write_text(written)
+    reader = InboxReader(inbox, state=state)
+    assert reader.generation == 2
+    inbox.write_text("a\n")
+    assert _texts(reader.read_lines()) == [(1, "a")]
+    digest = hashlib.sha256(b"a\n").hexdigest()
+    assert state.read_text() == f'{{"generation": 2, "read": 2, "digest": "{digest}"}}'

@@ -9,7 +9,7 @@ import pytest
 
 from hydra._contracts import OATS
 from hydra._core._risk_state import Charge
-from hydra._enums import NoteKind, OrderStatus, Side
+from hydra._enums import NoteKind, OrderStatus, Policy, Side
 from hydra._errors import JournalWriteError
 from hydra._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
 from hydra._journal import CHECKPOINT_EVERY, EventKind, Journal
@@ -306,4 +306,35 @@ def test_a_journal_without_a_risk_state_has_nothing_to_replay(tmp_path: Path) ->
     journal = Journal.open(tmp_path / "j.sqlite", clock=lambda: T0)
     journal.record_fill(_fill("x1"), intent_id=None, predicted_bps=None, actual_bps=None)
     assert journal.risk_state_and_since() == (None, [])
+    journal.close()
+
+
+def test_an_intent_journaled_before_reads_back_and_is_written_the_same(tmp_path: Path) -> None:
+    """An intent event as an earlier journal stored it reads back with its exact arrival mid
+    and prediction and its submission time; today's writer stores the very same text, and a
+    payload key a later version adds is ignored by the reader."""
+    written = ('{"arrival_mid": "350.125", "intent": {"contract": {"expiry": null, "symbol":'
+               ' "ZO"}, "intent_id": "int-9", "policy": "passive", "quantity": 7, "side": "BUY",'
+               ' "strategy": "momo"}, "predicted_bps": "1.50"}')
+    intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=7, strategy="momo",
+                         intent_id=IntentId("int-9"), policy=Policy.PASSIVE)
+    path = tmp_path / "j.sqlite"
+    journal = Journal.open(path, clock=lambda: T0)
+    journal.record_intent(intent, arrival_mid=Decimal("350.125"), predicted_bps=Decimal("1.50"))
+    journal.close()
+    with sqlite3.connect(path) as db:
+        (payload,) = db.execute("SELECT payload FROM events WHERE kind = 'intent'").fetchone()
+        assert payload == written
+        db.execute("CREATE TEMP TABLE later AS SELECT * FROM events WHERE kind = 'intent'")
+        db.execute("UPDATE later SET seq = seq + 1000, intent_id = 'int-10', payload ="
+                   " json_set(replace(payload, 'int-9', 'int-10'), '$.later_field', 1)")
+        db.execute("INSERT INTO events SELECT * FROM later")
+    db.close()
+    journal = Journal.open(path, clock=lambda: T0)
+    record = journal.intent_record(IntentId("int-9"))
+    assert record is not None
+    assert (record.intent, record.arrival_mid, record.predicted_bps, record.submitted_at) == (
+        intent, Decimal("350.125"), Decimal("1.50"), T0)
+    later = journal.intent_record(IntentId("int-10"))
+    assert later is not None and later.intent.intent_id == "int-10"
     journal.close()

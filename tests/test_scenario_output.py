@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +96,11 @@ def test_progress_bar_rewrites_one_line() -> None:
     """A carriage return, a bar and the count."""
     assert progress_bar(1, 4, width=8) == "\r[##......] 1/4 seeds"
     assert progress_bar(4, 4, width=8) == "\r[########] 4/4 seeds"
+
+
+def test_json_is_what_it_was() -> None:
+    """One run and two seeds give the JSON they gave before the converter wrote it: the same
+    keys, values and number formats (``tests/scenario_output.json``, written then)."""
+    before = json.loads((Path(__file__).parent / "scenario_output.json").read_text())
+    assert json.loads(json.dumps(run_to_json(RESULT))) == before["run"]
+    assert json.loads(json.dumps(seeds_to_json([RESULT, RESULT], "1..2"))) == before["seeds"]

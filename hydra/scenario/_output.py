@@ -28,6 +28,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+import cattrs
+
+from .._converter import fields_out, numbers_converter, override, rounded
 from .._ids import unstamped
 from .._reports import ChildOrderReport
 from ._run import (
@@ -36,21 +39,22 @@ from ._run import (
     OrderResult,
     RunResult,
     RunSummary,
-    SeedsSummary,
     summarize_seeds,
 )
 
-
-def _number(value: Decimal | None, places: int | None = None) -> float | None:
-    if value is None:
-        return None
-    return float(round(value, places)) if places is not None else float(value)
-
-
 # --- JSON --------------------------------------------------------------------------------------
+
+_DOLLARS = override(unstruct_hook=rounded(2))
+
+
+def _number(value: Decimal | None) -> float | None:
+    """A price as a JSON number, unrounded (None stays None)."""
+    return None if value is None else float(value)
 
 
 def child_to_json(child: ChildOrderReport) -> dict[str, Any]:
+    """A child order as ORDER's ``child_orders`` show it: picked by hand, since most of it is
+    computed (its last limit price, what filled) and its id is shown without the journal's."""
     return {
         "client_order_id": unstamped(child.client_order_id),  # the same for every journal
         "order_type": child.order_type.value,
@@ -63,6 +67,8 @@ def child_to_json(child: ChildOrderReport) -> dict[str, Any]:
 
 
 def order_to_json(order: OrderResult) -> dict[str, Any]:
+    """One intent's ORDER: its report's figures (computed from the fills, so picked by hand:
+    the average price to 6 places, the arrival mid unrounded), its cost and its children."""
     report = order.report
     return {
         "intent_id": report.intent_id,
@@ -72,10 +78,10 @@ def order_to_json(order: OrderResult) -> dict[str, Any]:
         "side": report.side.value,
         "quantity": report.quantity,
         "filled": report.filled,
-        "avg_price": _number(report.average_price, 6),
+        "avg_price": rounded(6)(report.average_price),
         "arrival_mid": _number(report.arrival_mid),
-        "shortfall_bps": _number(report.shortfall_bps, 4),
-        "completion": _number(report.completion, 4),
+        "shortfall_bps": rounded(4)(report.shortfall_bps),
+        "completion": rounded(4)(report.completion),
         "blocked": report.blocked,
         "block_reason": report.block_reason,
         "end_reason": report.end_reason,
@@ -85,86 +91,49 @@ def order_to_json(order: OrderResult) -> dict[str, Any]:
 
 
 def cost_to_json(cost: IntentCost | None) -> dict[str, Any]:
-    """An intent's IS-complete and its parts (nulls when it has none)."""
-    parts = ("is_complete_bps", "filled_bps", "opportunity_bps", "commission_bps", "commission")
+    """An intent's IS-complete and its parts (nulls when it has none): ``is_complete_bps`` is
+    computed (the parts' sum), so it is added to the converter's fields by hand."""
     if cost is None:
-        return dict.fromkeys(parts)
-    return {part: _number(getattr(cost, part), 2 if part == "commission" else 4)
-            for part in parts}
+        return dict.fromkeys(("is_complete_bps", *_COST_PARTS))
+    return {"is_complete_bps": rounded(4)(cost.is_complete_bps), **_cost_fields(cost)}
 
 
-def summary_to_json(summary: RunSummary) -> dict[str, Any]:
-    return {
-        "intents": summary.intents,
-        "ordered": summary.ordered,
-        "filled": summary.filled,
-        "completion": _number(summary.completion, 4),
-        "blocked": summary.blocked,
-        "mean_shortfall_bps": _number(summary.mean_shortfall_bps, 4),
-        "weighted_shortfall_bps": _number(summary.weighted_shortfall_bps, 4),
-        "child_orders": summary.child_orders,
-        "is_complete_bps": _number(summary.is_complete_bps, 4),
-        "opportunity_bps": _number(summary.opportunity_bps, 4),
-        "commission_bps": _number(summary.commission_bps, 4),
-        "commission": _number(summary.commission, 2),
-        "duration_seconds": round(summary.duration, 3),
-        "trading_state": summary.trading_state.value,
-        "notes": list(summary.notes),
-    }
+def _json_converter() -> cattrs.Converter:
+    """A results converter: decimals as JSON numbers to 4 places (bps and fractions), dollars
+    to 2, a run's duration in seconds to 3, and what each result leaves out."""
+    made = numbers_converter(places=4)
+    made.register_unstructure_hook(OrderResult, order_to_json)
+    made.register_unstructure_hook(RunSummary, fields_out(
+        RunSummary, using=made, commission=_DOLLARS,
+        duration=override(rename="duration_seconds", unstruct_hook=lambda s: round(s, 3))))
+    made.register_unstructure_hook(RunResult, fields_out(
+        RunResult, using=made, end_mids=override(omit=True)))
+    return made
+
+
+_json = _json_converter()
+_cost_fields = fields_out(IntentCost, using=_json, completion=override(omit=True),
+                          commission=_DOLLARS)
+_COST_PARTS = ("filled_bps", "opportunity_bps", "commission_bps", "commission")
+_seed_run = fields_out(RunResult, using=_json, scenario=override(omit=True),
+                       policy=override(omit=True), end_mids=override(omit=True))
 
 
 def run_to_json(result: RunResult) -> dict[str, Any]:
     """One run as the JSON object ``scenario run --json`` prints."""
-    return {
-        "scenario": result.scenario,
-        "seed": result.seed,
-        "policy": result.policy.value,
-        "orders": [order_to_json(order) for order in result.orders],
-        "summary": summary_to_json(result.summary),
-    }
+    plain: dict[str, Any] = _json.unstructure(result)
+    return plain
 
 
 def seeds_to_json(results: Sequence[RunResult], seeds: str) -> dict[str, Any]:
-    """Several seeds of one scenario as one JSON object; ``seeds`` is the range ("1..3")."""
-    across = summarize_seeds(results)
+    """Several seeds of one scenario as one JSON object; ``seeds`` is the range ("1..3"),
+    each run its seed, orders and summary, and the summary the means across them."""
     return {
         "scenario": results[0].scenario,
         "seed": seeds,
         "policy": results[0].policy.value,
-        "runs": [
-            {"seed": r.seed, "orders": [order_to_json(o) for o in r.orders],
-             "summary": summary_to_json(r.summary)}
-            for r in results
-        ],
-        "summary": seeds_summary_to_json(across),
-    }
-
-
-def seeds_summary_to_json(summary: SeedsSummary) -> dict[str, Any]:
-    return {
-        "runs": summary.runs,
-        "policy": summary.policy.value,
-        "mean_shortfall_bps": _number(summary.mean_shortfall_bps, 4),
-        "shortfall_ci95_bps": _number(summary.shortfall_ci95_bps, 4),
-        "mean_completion": _number(summary.mean_completion, 4),
-        "is_complete_bps": _number(summary.is_complete_bps, 4),
-        "is_complete_ci95_bps": _number(summary.is_complete_ci95_bps, 4),
-        "opportunity_bps": _number(summary.opportunity_bps, 4),
-        "commission_bps": _number(summary.commission_bps, 4),
-        "intents": [intent_seeds_to_json(intent) for intent in summary.intents],
-    }
-
-
-def intent_seeds_to_json(intent: IntentSeeds) -> dict[str, Any]:
-    return {
-        "intent_id": intent.intent_id,
-        "runs": intent.runs,
-        "is_complete_bps": _number(intent.is_complete_bps, 4),
-        "is_complete_ci95_bps": _number(intent.is_complete_ci95_bps, 4),
-        "filled_bps": _number(intent.filled_bps, 4),
-        "opportunity_bps": _number(intent.opportunity_bps, 4),
-        "commission_bps": _number(intent.commission_bps, 4),
-        "completion": _number(intent.completion, 4),
+        "runs": [_seed_run(result) for result in results],
+        "summary": _json.unstructure(summarize_seeds(results)),
     }
 
 
