@@ -198,6 +198,33 @@ def test_working_orders_the_journal_could_not_give_are_asked_for_again(tmp_path:
             follower.read()
 
 
+def test_the_follower_keeps_its_reader_and_answers_as_a_new_one_would(tmp_path: Path) -> None:
+    """The region's follower keeps one reader of the journal Hydra is writing (asked again,
+    it reads only the new events): after each batch of new orders, fills and ends, and after
+    it lets go of the journal, its working orders are those a new reader finds."""
+    paper = PaperJournal(tmp_path / "j.sqlite").start()
+    follower = JournalFollower(str(paper.path))
+    try:
+        for k in range(4):
+            name = f"n{k}"
+            paper.intent(name, side=Side.BUY, quantity=2, arrival_mid="350.00", predicted=None)
+            order = paper.order(name, side=Side.BUY, quantity=2, limit="349.75")
+            paper.status(order, OrderStatus.WORKING)
+            if k % 2:  # every other order ends: filled, one lot at a time
+                for lot in range(2):
+                    paper.fill(order, f"{name}.x{lot}", side=Side.BUY, quantity=1,
+                               price="349.75", predicted=None, actual=None)
+                paper.status(order, OrderStatus.FILLED)
+            live = [o.request.intent_id for o in follower.read()]
+            assert live == [o.request.intent_id for o in _live(paper.path)]
+            if k == 2:
+                follower.close()
+        assert live == ["n0", "n2"]
+    finally:
+        follower.close()
+        paper.close()
+
+
 def _live(journal: Path) -> list[JournaledOrder]:
     reader = Journal.open_read_only(journal)
     try:

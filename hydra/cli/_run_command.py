@@ -163,19 +163,25 @@ async def run_until_signalled(
             refuse_if_held(config.journal.path)  # a second copy: refused before it connects
             async with open_venue(config, sim=sim, live=live, sim_hours=sim_hours) as broker:
                 venue = "sim" if sim else "live" if live else "paper"
-                async with open_hydra(config, broker, adopt_unknown=adopt_unknown,
-                                      new_journal=new_journal, venue=venue) as engine:
-                    stopping.engine = engine
-                    stopping.region = StatusRegion(
-                        engine, config, venue.upper(), utc_now, market=broker,
-                        schedule=config.runner.daily_schedule() if hook is not None else None)
-                    log.info("runner_started", sim=sim, live=live,
-                             strategy=config.runner.strategy, inbox=config.runner.inbox)
-                    async with maybe_dashboard(dashboard, allow_remote=dashboard_allow_remote,
-                                               config=config, engine=engine, broker=broker):
-                        with stopping.new_work:
-                            await run_runner(config, engine, broker, hook=hook, screen=screen,
-                                             region=stopping.region)
+                try:
+                    async with open_hydra(config, broker, adopt_unknown=adopt_unknown,
+                                          new_journal=new_journal, venue=venue) as engine:
+                        stopping.engine = engine
+                        stopping.region = StatusRegion(
+                            engine, config, venue.upper(), utc_now, market=broker,
+                            schedule=config.runner.daily_schedule() if hook is not None
+                            else None)
+                        log.info("runner_started", sim=sim, live=live,
+                                 strategy=config.runner.strategy, inbox=config.runner.inbox)
+                        async with maybe_dashboard(dashboard,
+                                                   allow_remote=dashboard_allow_remote,
+                                                   config=config, engine=engine, broker=broker):
+                            with stopping.new_work:
+                                await run_runner(config, engine, broker, hook=hook,
+                                                 screen=screen, region=stopping.region)
+                finally:  # the drain's countdown draws the region until Hydra has closed
+                    if stopping.region is not None:
+                        stopping.region.follower.close()
                 stats = engine.statistics()
                 log.info("runner_stopped", signal=stopping.first.name if stopping.first else None,
                          done=stats.finished, blocked=stats.blocked, fills=stats.fills,
