@@ -28,7 +28,7 @@ from ._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from ._core._front_month import in_front_month
 from ._core._witness import Testimony
 from ._enums import NoteKind, Policy, Side, TradingState
-from ._errors import InvalidValueError
+from ._errors import HydraError, InvalidValueError
 from ._front_months import FrontMonths
 from ._ids import IntentId, new_intent_id
 from ._journal_actor import JournalClient
@@ -405,10 +405,14 @@ class Engine:
                 roll_of=closes[0] if len(closes) == 1 else closes, quantity=quantity)
             log.info("roll_resumed", close_intent_id=closes[0], quantity=quantity,
                      hook=roll.hook)
-            self._rolled.append(await self.submit(OrderIntent(
-                contract=roll.target, side=roll.side, quantity=quantity, strategy=roll.strategy,
-                policy=roll.policy, intent_id=roll.open_intent_id,
-            )))
+            opening = OrderIntent(contract=roll.target, side=roll.side, quantity=quantity,
+                                  strategy=roll.strategy, policy=roll.policy,
+                                  intent_id=roll.open_intent_id)
+            try:
+                self._rolled.append(await self.submit(opening))
+            except HydraError as e:  # refused as a new intent is: not retried at a restart
+                log.error("roll_open_refused", intent_id=opening.intent_id, error=str(e))
+                await self.record_roll_open_skipped(opening, reason=str(e))
         finally:
             self._rolls_left -= 1
             if self._rolls_left == 0:

@@ -23,7 +23,7 @@ from hydra._journal import EventKind, Journal
 from hydra._roll_legs import RollClose, RollLeft
 from hydra._runner import HookLimits, run_schedule
 from hydra._schedule import DailySchedule, parse_days
-from hydra._settings import ExecutionSettings, RestartSettings, RiskLimits
+from hydra._settings import ExecutionSettings, OutsideHours, RestartSettings, RiskLimits
 from hydra.sim import MarketParams, SimBroker, SimExchange, SimParams, open_sim_exchange
 from tests.journal_surgery import Crash, crash_once
 from tests.simulated import open_engine
@@ -39,12 +39,13 @@ SLOW = HydraConfig(  # a bid at mid rests two days (no flow) before its ladder s
 Target = Callable[[Any], dict[str, int]]
 
 
-def _oats(start: dt.datetime, months: tuple[str, ...] = ("202505",)) -> SimParams:
+def _oats(start: dt.datetime, months: tuple[str, ...] = ("202505",), **changes: Any,
+          ) -> SimParams:
     """Still oats (one tick wide, no flow) from ``start``."""
     return SimParams(
         markets=tuple(MarketParams.oats(contract=OATS.for_month(m), adv=0, daily_volatility=0.0,
                                         spread_ticks=((1, 1.0),)) for m in months),
-        session_start=start, ack_latency=0.001, fill_latency=0.001)
+        session_start=start, ack_latency=0.001, fill_latency=0.001, **changes)
 
 
 def _targets(first: int, then: int) -> Target:
@@ -301,5 +302,42 @@ async def test_a_targets_roll_whose_open_was_refused_opens_nothing_at_a_later_re
         two = attrs.evolve(one, risk=RiskLimits(max_position=2))
         await _restarted(exchange, path, _targets(2, 2), hours=1, config=two)
         held = _held(exchange)
+    assert held == {}
+    assert _intents(path) == [("default", "BUY", 1), ("desk", "SELL", 1)]
+
+
+async def test_a_targets_roll_whose_open_a_restart_finds_refused_goes_on_without_it(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Long 1 ZOK5; Friday's run sells it toward +1 ZO in ZON5 and Hydra is killed once the
+    sale is journaled finished. Restarted on Saturday with ``outside_hours = "refuse"``, the open is
+    refused: logged and journaled (``roll_open_skipped``), Hydra goes on, and a second
+    restart on Monday does not open it either (the hook's run decides)."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=ExecutionSettings(patience=0.2, outside_hours=OutsideHours.REFUSE),
+                         risk=RiskLimits(max_position=1))
+    params = _oats(FRIDAY_ROLL, ("202505", "202507"), sessions=True)
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path, config) as engine:
+            bought = await engine.submit(OrderIntent(contract=OATS.for_month("202505"),
+                                                     side=Side.BUY, quantity=1))
+            assert (await bought.wait_done()).filled == 1
+        with pytest.raises(BaseExceptionGroup) as crashed:
+            async with open_engine(exchange, path, config, offload=crash_once(
+                    path, lambda j: len(j.notes("intent_finished")) == 2)) as engine, \
+                    trio.open_nursery() as nursery:
+                nursery.start_soon(_hook(engine, exchange, _targets(1, 1)))
+                await trio.sleep(2 * 86400)
+        assert crashed.group_contains(Crash)
+        await trio.sleep(86400)  # to Saturday morning: oats closed
+        with capture_logs() as logs:
+            async with open_engine(exchange, path, config):
+                await trio.sleep(60)
+        (refused,) = [e for e in logs if e["event"] == "roll_open_refused"]
+        await trio.sleep(2 * 86400)  # to Monday morning: oats open
+        async with open_engine(exchange, path, config):
+            await trio.sleep(3600)
+        held = _held(exchange)
+    assert "closed" in refused["error"]
     assert held == {}
     assert _intents(path) == [("default", "BUY", 1), ("desk", "SELL", 1)]
