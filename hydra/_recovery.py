@@ -19,9 +19,11 @@ Nothing the journal knows is sent again. Per intent the previous run did not fin
   adopted (with its policy, at their stage) and the intent is journaled and published as
   ``intent_interrupted``.
 
-A roll stopped between its legs (``roll_started`` names both intents and the target month) has
-its open leg started for what the close filled, or, without resume, reported with exactly what
-was closed. Orders left working on purpose whose intent had finished are adopted as before.
+A roll stopped between its legs (``roll_started`` names both intents and the target month; a
+hook's target writes one per close) has its open leg started for what the closes let it open
+(`hydra._roll_legs`), or, without resume, reported with exactly what was closed; one whose
+open was skipped (``roll_open_skipped``) or whose closes were never journaled opens nothing.
+Orders left working on purpose whose intent had finished are adopted as before.
 """
 
 from __future__ import annotations

@@ -73,7 +73,10 @@ async def run_schedule(
 ) -> None:
     """Call ``hook`` at each scheduled moment and submit what it asks for. A failed call is
     journaled (``hook_error``) and the runner goes on; ``limits.max_failures`` in a row halt
-    trading (``strategy_halted``, until a resume), and the count starts again."""
+    trading (``strategy_halted``, until a resume), and the count starts again. After a
+    restart the intents carried over for ``name`` count as its own (`Engine.carried_over`:
+    the first run waits, as a live run waits for its closes, until the rolls the restart
+    finishes have started their opens)."""
     thread = trio.CapacityLimiter(1)  # one hook thread, even while an abandoned call runs
     failures = 0
     with engine.subscribe() as events:

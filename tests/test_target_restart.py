@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ SLOW = HydraConfig(  # a bid at mid rests two days (no flow) before its ladder s
     execution=ExecutionSettings(patience=2 * 86400.0), risk=RiskLimits(max_position=10),
     restart=RestartSettings(resume=True))
 
-Target = Callable[[Any], dict[str, int]]
+Target = Callable[[Any], Awaitable[dict[str, int]]]
 
 
 def _oats(start: dt.datetime, months: tuple[str, ...] = ("202505",), **changes: Any,
@@ -314,8 +314,9 @@ async def test_a_targets_roll_whose_open_a_restart_finds_refused_goes_on_without
     refused: logged and journaled (``roll_open_skipped``), Hydra goes on, and a second
     restart on Monday does not open it either (the hook's run decides)."""
     path = tmp_path / "j.sqlite"
-    config = HydraConfig(execution=ExecutionSettings(patience=0.2, outside_hours=OutsideHours.REFUSE),
-                         risk=RiskLimits(max_position=1))
+    config = HydraConfig(
+        execution=ExecutionSettings(patience=0.2, outside_hours=OutsideHours.REFUSE),
+        risk=RiskLimits(max_position=1))
     params = _oats(FRIDAY_ROLL, ("202505", "202507"), sessions=True)
     async with open_sim_exchange(params, seed=1) as exchange:
         async with open_engine(exchange, path, config) as engine:
