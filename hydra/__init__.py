@@ -19,7 +19,7 @@ parses this map and checks every module's imports against it):
      _worker_reports,
      _sender, _quote_source, _risk_actor,
      _patience, _twap_actor, _session_fit, _bracket,
-     _supervisor, _publisher, _witness, _recovery,
+     _supervisor, _publisher, _witness, _roll_legs, _recovery,
      _router, _front_months, _engine, _market_facts,
      _open_hydra
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios

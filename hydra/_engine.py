@@ -17,7 +17,7 @@ rolls from the month the position is held in (`Engine.roll`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -29,11 +29,11 @@ from ._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from ._core._front_month import in_front_month
 from ._core._witness import Testimony
 from ._enums import NoteKind, Policy, Side, TradingState
-from ._errors import InvalidValueError
+from ._errors import HydraError, InvalidValueError
 from ._front_months import FrontMonths
 from ._ids import IntentId, new_intent_id
 from ._journal_actor import JournalClient
-from ._journal_calls import ControlApplied, HealModel, LiveOrders
+from ._journal_calls import ControlApplied, HealModel, LiveOrders, Notes
 from ._messages import (
     EngineEvent,
     FlattenIntent,
@@ -42,11 +42,12 @@ from ._messages import (
     ResumeTrading,
     RiskMessage,
 )
-from ._orders import OrderIntent
+from ._orders import Fill, OrderIntent
 from ._publisher import EngineView, Subscribe, open_subscription
 from ._quote_source import QuoteSource
-from ._recovery import Recovery, RollLeft
+from ._recovery import IntentHistory, Recovery
 from ._reports import ExecutionReport
+from ._roll_legs import RollLeft
 from ._router import IntentHandle, Router
 from ._settings import SlippageSettings
 from .brokers import MarketView
@@ -96,6 +97,9 @@ class Engine:
         self._view = view
         self._quotes = quotes
         self.interrupted: list[ReconcileDifference] = []  # found on restart, not resumed
+        self._rolled: list[IntentHandle] = []  # the open legs a restart started for rolls
+        self._rolls_left = 0  # rolls a restart is finishing whose open is not started yet
+        self._rolls_started = trio.Event()
 
     @property
     def witness(self) -> Testimony:
@@ -124,6 +128,46 @@ class Engine:
     def adopted(self) -> list[IntentHandle]:
         """The intents carried on from an earlier run (resumed, or only settled)."""
         return self._router.adopted
+
+    async def carried_over(self, *, hook: str) -> list[IntentHandle]:
+        """The intents of the strategy hook ``hook`` carried on from an earlier run (those
+        `record_hook_intents` named for it): resumed or settled ones (`adopted`), and the open
+        legs of the rolls the restart finished, once each of those is started (or found to
+        open nothing: it waits for its closes)."""
+        await self._rolls_started.wait()
+        notes = await self._journal.ask(Notes(NoteKind.HOOK_INTENT))
+        mine = {i for note in notes if note["hook"] == hook for i in note["intent_ids"]}
+        return [h for h in [*self._router.adopted, *self._rolled] if h.intent.intent_id in mine]
+
+    async def record_hook_intents(self, hook: str, intents: Sequence[OrderIntent]) -> None:
+        """Journal, before any of them is submitted, that ``intents`` are the strategy hook
+        ``hook``'s (a restart gives them back to it: `carried_over`)."""
+        await self._journal.record_note(NoteKind.HOOK_INTENT, hook=hook,
+                                        intent_ids=[i.intent_id for i in intents])
+
+    async def record_roll(self, closes: Sequence[OrderIntent], opening: OrderIntent, *,
+                          hook: str) -> None:
+        """Journal, before any of them is submitted, that the strategy hook ``hook`` rolls
+        by ``closes`` then ``opening`` (one ``roll_started`` note per close): a restart
+        between them opens what the closes let ``opening`` open (`hydra._roll_legs`)."""
+        for close in closes:
+            await self._journal.record_note(
+                NoteKind.ROLL_STARTED, close_intent_id=close.intent_id,
+                open_intent_id=opening.intent_id, symbol=close.contract.symbol,
+                from_expiry=close.contract.expiry, to_expiry=opening.contract.expiry,
+                close_side=close.side.value, close_quantity=close.quantity, hook=hook,
+                side=opening.side.value, quantity=opening.quantity,
+                policy=None if opening.policy is None else opening.policy.value)
+
+    async def record_roll_open_skipped(self, opening: OrderIntent, *, reason: str) -> None:
+        """Journal that a roll's open (`record_roll`) was not sent: a restart opens none."""
+        await self._journal.record_note(NoteKind.ROLL_OPEN_SKIPPED,
+                                        open_intent_id=opening.intent_id, reason=reason)
+
+    async def journaled_fills(self, intent_id: IntentId) -> tuple[Fill, ...]:
+        """The fills the journal has of ``intent_id`` (none when it was never journaled)."""
+        history = await self._journal.ask(IntentHistory(intent_id))
+        return () if history is None else history.fills
 
     # --- submitting -----------------------------------------------------------------------------
 
@@ -349,18 +393,38 @@ class Engine:
             self._publish.send_nowait(difference)
         resumed = {item.intent.intent_id: self._router.start_resumed(item)
                    for item in recovered.resumed}
+        self._rolls_left = len(recovered.rolls)
+        if not recovered.rolls:
+            self._rolls_started.set()
         for roll in recovered.rolls:
-            self._router.start_soon(self._open_rolled, roll, resumed.get(roll.close_intent_id))
+            closing = {c.intent_id: resumed[c.intent_id] for c in roll.closes
+                       if c.intent_id in resumed}
+            self._router.start_soon(self._open_rolled, roll, closing)
 
-    async def _open_rolled(self, roll: RollLeft, closing: IntentHandle | None) -> None:
-        """Open what a roll's close filled, once the close (resumed, or done) is over."""
-        closed = roll.closed if closing is None else (await closing.wait_done()).filled
-        if closed == 0:
-            return
-        await self._journal.record_note(NoteKind.INTENT_RESUMED, intent_id=roll.open_intent_id,
-                                        roll_of=roll.close_intent_id, quantity=closed)
-        log.info("roll_resumed", close_intent_id=roll.close_intent_id, quantity=closed)
-        await self.submit(OrderIntent(
-            contract=roll.target, side=roll.side, quantity=closed, strategy=roll.strategy,
-            policy=Policy.PATIENCE, intent_id=roll.open_intent_id,
-        ))
+    async def _open_rolled(self, roll: RollLeft, closing: Mapping[IntentId, IntentHandle],
+                           ) -> None:
+        """Open what a roll's closes let it (`RollLeft.to_open`), once the closes (resumed,
+        or done) are over."""
+        try:
+            filled = {i: (await handle.wait_done()).filled for i, handle in closing.items()}
+            quantity = roll.to_open(filled)
+            if quantity == 0:
+                return
+            closes = [close.intent_id for close in roll.closes]
+            await self._journal.record_note(
+                NoteKind.INTENT_RESUMED, intent_id=roll.open_intent_id,
+                roll_of=closes[0] if len(closes) == 1 else closes, quantity=quantity)
+            log.info("roll_resumed", close_intent_id=closes[0], quantity=quantity,
+                     hook=roll.hook)
+            opening = OrderIntent(contract=roll.target, side=roll.side, quantity=quantity,
+                                  strategy=roll.strategy, policy=roll.policy,
+                                  intent_id=roll.open_intent_id)
+            try:
+                self._rolled.append(await self.submit(opening))
+            except HydraError as e:  # refused as a new intent is: not retried at a restart
+                log.error("roll_open_refused", intent_id=opening.intent_id, error=str(e))
+                await self.record_roll_open_skipped(opening, reason=str(e))
+        finally:
+            self._rolls_left -= 1
+            if self._rolls_left == 0:
+                self._rolls_started.set()

@@ -92,6 +92,7 @@ class NoteKind(enum.StrEnum):
     CANCEL_REQUESTED = "cancel_requested"  # journaled before the cancel goes to the broker
     ROLL_STARTED = "roll_started"  # a roll's close and open intents, and the target month
     ROLL_INTERRUPTED = "roll_interrupted"  # a restart found a roll whose open never started
+    ROLL_OPEN_SKIPPED = "roll_open_skipped"  # a target's roll opened nothing: none at restart
     DELIVERY_WINDOW = "delivery_window"  # at start, each trading day: a position near delivery
     FRONT_MONTHS = "front_months"  # at start, on a change: the month an intent naming none trades
     RISK_STATE = "risk_state"
@@ -117,6 +118,7 @@ class NoteKind(enum.StrEnum):
     RECONNECTED = "reconnected"
     RECONCILE_DIFFERENCE = "reconcile_difference"
     HOOK_ERROR = "hook_error"  # a strategy hook call raised, timed out or answered badly
+    HOOK_INTENT = "hook_intent"  # written before it is submitted: the hook an intent is for
     STRATEGY_HALTED = "strategy_halted"  # the hook failed too often in a row: trading halted
     CONTROL_APPLIED = "control_applied"  # an inbox kill or resume line took effect (by id)
     JOURNAL_WRITE_FAILED = "journal_write_failed"  # written once the journal accepts writes

@@ -19,9 +19,11 @@ Nothing the journal knows is sent again. Per intent the previous run did not fin
   adopted (with its policy, at their stage) and the intent is journaled and published as
   ``intent_interrupted``.
 
-A roll stopped between its legs (``roll_started`` names both intents and the target month) has
-its open leg started for what the close filled, or, without resume, reported with exactly what
-was closed. Orders left working on purpose whose intent had finished are adopted as before.
+A roll stopped between its legs (``roll_started`` names both intents and the target month; a
+hook's target writes one per close) has its open leg started for what the closes let it open
+(`hydra._roll_legs`), or, without resume, reported with exactly what was closed; one whose
+open was skipped (``roll_open_skipped``) or whose closes were never journaled opens nothing.
+Orders left working on purpose whose intent had finished are adopted as before.
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ import trio
 
 from ._bracket import BracketActor
 from ._child_order import ChildOrder
-from ._contracts import ContractSpec
 from ._core._routing import route
 from ._core._sessions import SessionCalendar
 from ._core._twap import chunk_sizes
@@ -69,6 +70,7 @@ from ._orders import Fill, OrderIntent
 from ._patience import CANCEL_CONFIRM_SECONDS, LADDER_LENGTH, PatienceActor, Work, run_patience
 from ._quote_source import QuoteSource
 from ._reports import ChildOrderReport
+from ._roll_legs import RollClose, RollLeft
 from ._session_fit import fit_patience, fit_twap
 from ._settings import HydraConfig
 from ._supervisor import resync
@@ -98,19 +100,6 @@ class Resumed:
     earlier: tuple[ChildOrderReport, ...]
     run: Run
     bracket: bool = False
-
-
-@attrs.frozen(kw_only=True)
-class RollLeft:
-    """A roll whose open leg never started: open ``side`` in ``target`` for what the close
-    (``close_intent_id``, resumed or finished) filled."""
-
-    close_intent_id: IntentId
-    open_intent_id: IntentId
-    target: ContractSpec
-    side: Side
-    strategy: str
-    closed: int  # journaled fills of the close so far
 
 
 @attrs.frozen(kw_only=True)
@@ -618,32 +607,57 @@ class Recovery:
     # --- rolls -----------------------------------------------------------------------------
 
     async def _roll_closes(self) -> set[IntentId]:
+        """The closes of `Engine.roll`'s rolls (a flatten: sent even while HALTED); a hook's
+        target closes as its other intents trade."""
         notes = await self._journal.ask(Notes(NoteKind.ROLL_STARTED))
-        return {IntentId(n["close_intent_id"]) for n in notes}
+        return {IntentId(n["close_intent_id"]) for n in notes if "hook" not in n}
 
     async def _rolls(self, unfinished: set[IntentId]) -> list[RollLeft]:
         left: list[RollLeft] = []
-        reported = {n["open_intent_id"] for n in await self._journal.ask(
-            Notes(NoteKind.ROLL_INTERRUPTED))}
+        ended = {n["open_intent_id"] for kind in (NoteKind.ROLL_INTERRUPTED,
+                                                  NoteKind.ROLL_OPEN_SKIPPED)
+                 for n in await self._journal.ask(Notes(kind))}
+        legs: dict[str, list[Mapping[str, object]]] = {}  # the notes of each open, by its id
         for note in await self._journal.ask(Notes(NoteKind.ROLL_STARTED)):
-            close_id = IntentId(note["close_intent_id"])
-            open_id = IntentId(note["open_intent_id"])
-            if open_id in reported or await self._journal.ask(
-                    HasIntent(open_id)):
+            legs.setdefault(note["open_intent_id"], []).append(note)
+        for open_id, notes in legs.items():
+            if open_id in ended or await self._journal.ask(HasIntent(IntentId(open_id))):
                 continue
-            close = await self._journal.ask(IntentHistory(close_id))
-            closed = 0 if close is None else close.filled
-            if close is None or (closed == 0 and close_id not in unfinished):
-                continue  # nothing was closed: nothing to open
-            roll = RollLeft(close_intent_id=close_id, open_intent_id=open_id,
-                            target=close.intent.contract.for_month(note["to_expiry"]),
-                            side=close.intent.side.opposite, strategy=close.intent.strategy,
-                            closed=closed)
+            roll = await self._roll_left(IntentId(open_id), notes)
+            if roll is None:
+                continue  # no close of it was journaled: nothing of the roll was sent
+            pending = any(close.intent_id in unfinished for close in roll.closes)
+            if not pending and roll.to_open({}) == 0:
+                continue  # over, and nothing to open
             if self._config.restart.resume:
                 left.append(roll)
             else:
-                await self._report_roll(roll, note)
+                await self._report_roll(roll, notes[0])
         return left
+
+    async def _roll_left(self, open_id: IntentId, notes: Sequence[Mapping[str, object]],
+                         ) -> RollLeft | None:
+        """The roll the ``notes`` (one per close) describe; None when no close was journaled."""
+        histories = [await self._journal.ask(IntentHistory(IntentId(str(n["close_intent_id"]))))
+                     for n in notes]
+        journaled = [h for h in histories if h is not None]
+        if not journaled:
+            return None
+        first, note = journaled[0].intent, notes[0]
+        closes = tuple(RollClose(intent_id=IntentId(str(n["close_intent_id"])),
+                                 signed_quantity=_close_quantity(n) if h is None
+                                 else h.intent.signed_quantity,
+                                 filled=0 if h is None else h.filled)
+                       for n, h in zip(notes, histories, strict=True))
+        quantity = note.get("quantity")
+        return RollLeft(closes=closes, open_intent_id=open_id,
+                        target=first.contract.for_month(str(note["to_expiry"])),
+                        side=Side(note["side"]) if "side" in note else first.side.opposite,
+                        strategy=first.strategy,
+                        quantity=None if quantity is None else int(str(quantity)),
+                        hook=None if "hook" not in note else str(note["hook"]),
+                        policy=Policy.PATIENCE if "hook" not in note
+                        else None if note.get("policy") is None else Policy(note["policy"]))
 
     async def _report_roll(self, roll: RollLeft, note: Mapping[str, object]) -> None:
         symbol = roll.target.symbol
@@ -651,12 +665,18 @@ class Recovery:
                        f"stopped between its legs: {roll.closed} closed, none opened in "
                        f"{note['to_expiry']}")
         await self._journal.record_note(NoteKind.ROLL_INTERRUPTED,
-                                        close_intent_id=roll.close_intent_id,
+                                        close_intent_id=roll.closes[0].intent_id,
                                         open_intent_id=roll.open_intent_id, closed=roll.closed,
                                         symbol=symbol, to_expiry=note["to_expiry"])
         log.warning("roll_interrupted", description=description)
         self._interrupted.append(ReconcileDifference(client_order_id=None,
                                                      description=description))
+
+
+def _close_quantity(note: Mapping[str, object]) -> int:
+    """The signed quantity of a target roll's close, as its note gives it."""
+    quantity = int(str(note["close_quantity"]))
+    return quantity if Side(note["close_side"]) is Side.BUY else -quantity
 
 
 def _ids_after(first: ClientOrderId, history: _History, order_ids: OrderIds,

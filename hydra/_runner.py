@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import attrs
@@ -21,11 +21,11 @@ import trio
 from ._engine import Engine
 from ._enums import Side
 from ._errors import BrokerConnectionError, BrokerError, HookFailedError, HydraError
-from ._ids import IntentId
+from ._ids import ExecutionId, IntentId
 from ._inbox import ControlRequest, KillRequest, ResumeRequest, parse_inbox_line
 from ._inbox_reader import InboxLine, InboxReader
 from ._messages import EngineEvent, FillRecorded, SessionChanged
-from ._orders import OrderIntent
+from ._orders import Fill, OrderIntent
 from ._router import IntentHandle
 from ._schedule import DailySchedule
 from ._strategy_hook import (
@@ -73,11 +73,16 @@ async def run_schedule(
 ) -> None:
     """Call ``hook`` at each scheduled moment and submit what it asks for. A failed call is
     journaled (``hook_error``) and the runner goes on; ``limits.max_failures`` in a row halt
-    trading (``strategy_halted``, until a resume), and the count starts again."""
+    trading (``strategy_halted``, until a resume), and the count starts again. After a
+    restart the intents carried over for ``name`` count as its own (`Engine.carried_over`:
+    the first run waits, as a live run waits for its closes, until the rolls the restart
+    finishes have started their opens)."""
     thread = trio.CapacityLimiter(1)  # one hook thread, even while an abandoned call runs
     failures = 0
     with engine.subscribe() as events:
         own = OwnIntents(events)
+        for handle in await engine.carried_over(hook=name):  # its intents of before a restart
+            own.add(handle, await engine.journaled_fills(handle.intent.intent_id))
         while True:
             moment = schedule.next_after(now())
             await trio.sleep(max(0.0, (moment - now()).total_seconds()))
@@ -109,16 +114,19 @@ async def run_schedule(
 
 class OwnIntents:
     """The intents the hook's runs have submitted that are not over yet (working, or held for
-    the open), and what each has filled so far, counted from the engine's ``events``."""
+    the open; a restart's carried over too), and what each has filled so far, counted from
+    the engine's ``events`` and the journal's fills, once each by execution id."""
 
     def __init__(self, events: trio.MemoryReceiveChannel[EngineEvent]) -> None:
         self._events = events
         self._live: list[IntentHandle] = []
-        self._filled: dict[IntentId, int] = {}
+        self._filled: dict[IntentId, dict[ExecutionId, int]] = {}
 
-    def add(self, handle: IntentHandle) -> None:
+    def add(self, handle: IntentHandle, fills: Iterable[Fill] = ()) -> None:
+        """Count ``handle``'s intent, with ``fills`` it had before (journaled: a restart's)."""
         self._live.append(handle)
-        self._filled.setdefault(handle.intent.intent_id, 0)
+        known = self._filled.setdefault(handle.intent.intent_id, {})
+        known.update({fill.execution_id: fill.quantity for fill in fills})
 
     def unfinished(self) -> dict[str, dict[str | None, int]]:
         """What the live intents will yet buy (+) or sell (−), by symbol and month."""
@@ -127,7 +135,8 @@ class OwnIntents:
         for handle in self._live:
             intent = handle.intent
             months = left.setdefault(intent.contract.symbol, {})
-            still = intent.side.sign * (intent.quantity - self._filled[intent.intent_id])
+            filled = sum(self._filled[intent.intent_id].values())
+            still = intent.side.sign * max(0, intent.quantity - filled)
             months[intent.contract.expiry] = months.get(intent.contract.expiry, 0) + still
         return left
 
@@ -163,7 +172,8 @@ class OwnIntents:
             except (trio.WouldBlock, trio.EndOfChannel):
                 break
             if isinstance(event, FillRecorded) and event.intent_id in self._filled:
-                self._filled[IntentId(event.intent_id)] += event.fill.quantity
+                fill = event.fill
+                self._filled[IntentId(event.intent_id)][fill.execution_id] = fill.quantity
         self._live = [h for h in self._live if not h.done]
         self._filled = {h.intent.intent_id: self._filled[h.intent.intent_id]
                         for h in self._live}
@@ -180,8 +190,19 @@ async def _submit_closes_first(engine: Engine, intents: list[OrderIntent], *, he
     """Submit ``intents`` (each kept in ``own``): first those that close a position in a
     month other than its product's front month, then, once they are over, the others (the
     position limit counts a position until its close fills: a target's roll sells the old
-    month, then buys the new)."""
+    month, then buys the new). All are journaled as the hook's first, and each roll (an open
+    in a named month, after closes of its symbol) too: a restart between its legs finishes
+    it (`Engine.record_roll`)."""
     closes = [i for i in intents if _closes(i, held, front_months)]
+    opens = [i for i in intents if i not in closes]
+    rolls = {o.intent_id: [c for c in closes if c.contract.symbol == o.contract.symbol]
+             for o in opens if o.contract.expiry is not None}
+    rolls = {intent_id: legs for intent_id, legs in rolls.items() if legs}
+    if intents:
+        await engine.record_hook_intents(source, intents)
+    for opening in opens:
+        if opening.intent_id in rolls:
+            await engine.record_roll(rolls[opening.intent_id], opening, hook=source)
     handles = [await submit_logged(engine, intent, source=source) for intent in closes]
     for handle in handles:
         if handle is not None:
@@ -191,13 +212,15 @@ async def _submit_closes_first(engine: Engine, intents: list[OrderIntent], *, he
         filled = 0 if handle is None else (await handle.wait_done()).filled
         symbol, sign = intent.contract.symbol, 1 if intent.signed_quantity > 0 else -1
         left[symbol] = left.get(symbol, 0) - sign * (intent.quantity - filled)
-    for intent in intents:
-        if intent not in closes:
-            opened = _less_what_stayed_open(intent, left)
-            handle = None if opened is None else await submit_logged(engine, opened,
-                                                                     source=source)
-            if handle is not None:
-                own.add(handle)
+    for intent in opens:
+        opened = _less_what_stayed_open(intent, left)
+        handle = None if opened is None else await submit_logged(engine, opened,
+                                                                 source=source)
+        if handle is not None:
+            own.add(handle)
+        elif intent.intent_id in rolls:
+            await engine.record_roll_open_skipped(intent, reason="cut to nothing" if opened
+                                                  is None else "refused")
 
 
 def _less_what_stayed_open(intent: OrderIntent, left: dict[str, int]) -> OrderIntent | None:

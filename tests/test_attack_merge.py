@@ -260,8 +260,6 @@ async def test_a_target_held_for_the_open_is_not_bought_again_by_the_next_days_r
     assert held == {"202505": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="a target's roll cut by a crash between its close and its "
-                   "open is not finished at restart, unlike Engine.roll's (hydra/_runner.py)")
 async def test_a_targets_roll_cut_between_its_legs_by_a_crash_is_finished_at_restart(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
