@@ -130,18 +130,30 @@ def quantity(key: str, size: float) -> int:
     return max(1, round(adv * size / 100))
 
 
+def mirrored_day(key: str, seed: int) -> SimParams:
+    """The market of run ``seed``: `day` for a seed above zero; for seed −s, seed s's market
+    mirrored about its start mid (``--mirror``: its trend and gaps reversed with it)."""
+    sim = day(key, abs(seed))
+    if seed > 0:
+        return sim
+    market = attrs.evolve(sim.markets[0], mirrored=True)
+    return attrs.evolve(sim, markets=(market, *sim.markets[1:]))
+
+
 def make_job(key: str, size: float, side: Side, policy: str, seed: int) -> Job:
     scenario = _scenario(key)
-    return Job(sim=day(key, seed), config=_unbound(scenario.config),
+    return Job(sim=mirrored_day(key, seed), config=_unbound(scenario.config),
                contract=scenario.sim.markets[0].contract, side=side,
                quantity=quantity(key, size), horizon=scenario.config.execution.twap_horizon,
-               policy=policy, seed=seed)
+               policy=policy, seed=abs(seed))
 
 
 def cell_name(key: str, size: float, side: Side, seed: int) -> str:
-    """Where a run is reported: ``oats-front 2% BUY``; moving days by the seed's sign."""
+    """Where a run is reported: ``oats-front 2% BUY``; moving days by the sign of their move
+    (a mirrored seed's is the other)."""
     if SCENARIOS[key][1] is not None:
-        key = f"{key}-{'up' if move_sign(seed) > 0 else 'down'}"
+        up = move_sign(abs(seed)) * (1 if seed > 0 else -1) > 0
+        key = f"{key}-{'up' if up else 'down'}"
     return f"{key} {size:g}% {side.value}"
 
 
@@ -263,7 +275,7 @@ def print_summary(out: dict[str, dict[str, Any]]) -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for name, entry in out.items():
         p = entry["policies"]
-        best = min(BASELINES, key=lambda b: p[b]["is_bps"]["mean"])
+        best = min((b for b in BASELINES if b in p), key=lambda b: p[b]["is_bps"]["mean"])
         g = entry["goals"]
         marks = "".join([_mark(g["cheapest"]), _mark(g["capture_ok"]), _mark(g["cvar_ok"])])
         cap = "—" if entry["capture"] is None else f"{entry['capture']:.0%}"
@@ -372,6 +384,10 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true",
                         help="smoke test: 6 seeds, 2%% of ADV, buys only")
     parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--mirror", action="store_true",
+                        help="also run every seed s on its market mirrored (reported as seed "
+                        "-s): each cell then holds each market and its reflection, so the "
+                        "seeds' drift cancels and a buy cell meets what the sell cell meets")
     parser.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--sizes", default=",".join(f"{s:g}" for s in SIZES),
                         help="order sizes in %% of ADV (default 0.25,1,2,5)")
@@ -392,18 +408,23 @@ def main() -> int:
     keys, policies = args.scenarios.split(","), args.policies.split(",")
     if seeds < 2 or any(k not in SCENARIOS for k in keys):
         parser.error("--seeds must be at least 2, --scenarios among " + ", ".join(SCENARIOS))
+    if args.first_seed < 1:
+        parser.error(f"--first-seed must be at least 1 (seed -s is seed s mirrored), "
+                     f"got {args.first_seed}")
     if any(p not in POLICIES for p in policies):
         parser.error("--policies among " + ", ".join(POLICIES))
     header("Hydra TCA: IS-complete, Hydra against six baselines and the front-of-queue oracle")
     for key in keys:
         lots = ", ".join(f"{s:g}% = {quantity(key, s)}" for s in sizes)
         print(f"{key:<14}bench/scenarios/{SCENARIOS[key][0]}: lots {lots}")
-    print(f"\nseeds {args.first_seed}..{args.first_seed + seeds - 1} in every cell and policy; "
-          f"{args.processes} processes\n", flush=True)
+    mirror = " and their mirrors (-seed)" if args.mirror else ""
+    print(f"\nseeds {args.first_seed}..{args.first_seed + seeds - 1}{mirror} in every cell and "
+          f"policy; {args.processes} processes\n", flush=True)
+    runs = range(args.first_seed, args.first_seed + seeds)
 
     tasks = [(key, size, side.value, policy, seed) for key in keys for size in sizes
              for side in sides for policy in policies
-             for seed in range(args.first_seed, args.first_seed + seeds)]
+             for base in runs for seed in ((base, -base) if args.mirror else (base,))]
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
     rows = []
