@@ -41,9 +41,16 @@ Goals (the execution-quality issue), checked per cell: Hydra's mean IS-complete 
 baseline's, with the paired interval excluding zero against market, sweep, cross-rest,
 twap-cross and adaptive-proxy; capture at least 50%; CVaR95 no worse than twap-cross's.
 
-Run: ``.venv/bin/python bench/tca.py [--seeds N | --quick] [--json FILE] [--plot FILE]
-[--processes 2] [--sizes 0.25,1,2,5] [--scenarios oats-front,...] [--policies hydra,...]
-[--rows FILE] [--with-rows FILE]``.
+Mirrored seeds (``--mirror``): every seed s is also run on its market reflected about the
+start mid (``MarketParams.mirrored``), reported as seed −s. A sell on seed −s is then the buy on
+seed s with every price reflected (the same dollars per contract, ``tests/test_tca_run.py``), so
+with the mirrors a cell's markets are symmetric and the buy and sell cells differ only by what
+the seeds cannot cancel: a handful of seeds that happen to fall more than they rise makes every
+policy's sells dearer than its buys and favours patience on the buys, without the mirrors.
+
+Run: ``.venv/bin/python bench/tca.py [--seeds N | --quick] [--mirror] [--json FILE]
+[--plot FILE] [--processes 2] [--sizes 0.25,1,2,5] [--scenarios oats-front,...]
+[--policies hydra,...] [--rows FILE] [--with-rows FILE]``.
 """
 
 from __future__ import annotations
