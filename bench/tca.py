@@ -73,7 +73,7 @@ import attrs
 import structlog
 from _common import header
 from _tca_run import POLICIES, Job, arrival_offset, move_sign, run
-from _tca_stats import capture, cvar, estimate, paired, sd
+from _tca_stats import capture, cvar, estimate, pair_means, paired, sd
 
 from hydra import HydraConfig
 from hydra._enums import Side
@@ -186,21 +186,24 @@ def _mean(values: Sequence[float]) -> float | None:
 
 
 def policy_figures(rows: Sequence[dict[str, Any]], hydra: dict[int, float]) -> dict[str, Any]:
+    """One policy's figures in one cell; means and intervals count a seed and its mirror as
+    one draw, SD and CVaR95 are over the runs."""
     costs = [r["is_bps"] for r in rows]
-    by_seed = {r["seed"]: r["is_bps"] for r in rows}
+    by_seed = pair_means({r["seed"]: r["is_bps"] for r in rows})
+    dollars = pair_means({r["seed"]: r["is_dollars"] for r in rows})
     passive = [r["passive_share"] for r in rows]
     return {
         "runs": len(rows),
-        "is_bps": estimate(costs).to_json(),
+        "is_bps": estimate(list(by_seed.values())).to_json(),
         "sd_bps": _round(sd(costs)),
         "cvar95_bps": _round(cvar(costs)),
-        "is_dollars_per_contract": estimate([r["is_dollars"] for r in rows]).to_json(),
+        "is_dollars_per_contract": estimate(list(dollars.values())).to_json(),
         "completion": round(sum(r["completion"] for r in rows) / len(rows), 4),
         "passive_share": _round(_mean(passive)),
         "markouts_bps": {f"{h:g}s": _round(_mean([r["markouts_bps"][h] for r in rows]))
                          for h in rows[0]["markouts_bps"]},
         "messages": round(sum(r["messages"] for r in rows) / len(rows), 2),
-        "paired_vs_hydra_bps": paired(by_seed, hydra).to_json(),
+        "paired_vs_hydra_bps": paired(by_seed, pair_means(hydra)).to_json(),
     }
 
 
