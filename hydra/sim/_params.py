@@ -264,7 +264,9 @@ class MarketParams:
     """True: the seed's market reflected about ``start_mid`` (every random step of the latent
     mid, every random flow's side and every crowd event's side reversed, and so the drift, the
     gaps and the scripted flows' sides), so a sell meets on it what a buy meets on the seed's
-    own market, price for price reflected: a benchmark pairs the two sides with it."""
+    own market, price for price reflected: a benchmark pairs the two sides with it. Exact with
+    explicit depth; with ``depth_levels=None`` sizes are drawn when first looked at, in
+    whichever order, so the reflection holds only in distribution."""
     market_protection_ticks: int = attrs.field(default=20, validator=positive_int)
     """How far past the far touch, in ticks, a market (MKT) order or a triggered stop (STP)
     of a client other than Hydra may walk the book (as Globex protection points); what is
