@@ -3,7 +3,8 @@ paired differences (common random numbers), CVaR95 and the capture ratio.
 
 Conventions: costs are positive (bps or dollars), so CVaR95 is the mean of the worst (highest)
 5% of runs, and a paired difference ``a − b`` below zero means ``a`` was cheaper on the same
-seeds. ``tests/test_tca_stats.py`` checks each helper on known inputs.
+seeds. A seed −s is seed s's market mirrored: means and intervals take the pair as one draw
+(`pair_means`). ``tests/test_tca_stats.py`` checks each helper on known inputs.
 """
 
 from __future__ import annotations
@@ -82,6 +83,16 @@ def paired(a: Mapping[int, float], b: Mapping[int, float]) -> Estimate:
     """The mean per-seed difference ``a − b`` over the seeds both have, with its interval."""
     seeds = sorted(a.keys() & b.keys())
     return estimate([a[seed] - b[seed] for seed in seeds])
+
+
+def pair_means(values: Mapping[int, float]) -> dict[int, float]:
+    """Per seed s, the mean of its value and its mirror's (seed −s) where both are there, else
+    its own: a seed and its mirror are one antithetic draw, so intervals count pairs, not
+    runs (their values are correlated, mostly negatively)."""
+    groups: dict[int, list[float]] = {}
+    for seed, value in values.items():
+        groups.setdefault(abs(seed), []).append(value)
+    return {seed: statistics.fmean(group) for seed, group in groups.items()}
 
 
 def capture(policy: float, twap_cross: float, oracle: float) -> float:

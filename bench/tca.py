@@ -41,9 +41,16 @@ Goals (the execution-quality issue), checked per cell: Hydra's mean IS-complete 
 baseline's, with the paired interval excluding zero against market, sweep, cross-rest,
 twap-cross and adaptive-proxy; capture at least 50%; CVaR95 no worse than twap-cross's.
 
-Run: ``.venv/bin/python bench/tca.py [--seeds N | --quick] [--json FILE] [--plot FILE]
-[--processes 2] [--sizes 0.25,1,2,5] [--scenarios oats-front,...] [--policies hydra,...]
-[--rows FILE] [--with-rows FILE]``.
+Mirrored seeds (``--mirror``): every seed s is also run on its market reflected about the
+start mid (``MarketParams.mirrored``), reported as seed −s. A sell on seed −s is then the buy on
+seed s with every price reflected (the same dollars per contract, ``tests/test_tca_run.py``), so
+with the mirrors a cell's markets are symmetric and the buy and sell cells differ only by what
+the seeds cannot cancel: a handful of seeds that happen to fall more than they rise makes every
+policy's sells dearer than its buys and favours patience on the buys, without the mirrors.
+
+Run: ``.venv/bin/python bench/tca.py [--seeds N | --quick] [--mirror] [--json FILE]
+[--plot FILE] [--processes 2] [--sizes 0.25,1,2,5] [--scenarios oats-front,...]
+[--policies hydra,...] [--rows FILE] [--with-rows FILE]``.
 """
 
 from __future__ import annotations
@@ -66,7 +73,7 @@ import attrs
 import structlog
 from _common import header
 from _tca_run import POLICIES, Job, arrival_offset, move_sign, run
-from _tca_stats import capture, cvar, estimate, paired, sd
+from _tca_stats import capture, cvar, estimate, pair_means, paired, sd
 
 from hydra import HydraConfig
 from hydra._enums import Side
@@ -130,18 +137,30 @@ def quantity(key: str, size: float) -> int:
     return max(1, round(adv * size / 100))
 
 
+def mirrored_day(key: str, seed: int) -> SimParams:
+    """The market of run ``seed``: `day` for a seed above zero; for seed −s, seed s's market
+    mirrored about its start mid (``--mirror``: its trend and gaps reversed with it)."""
+    sim = day(key, abs(seed))
+    if seed > 0:
+        return sim
+    market = attrs.evolve(sim.markets[0], mirrored=True)
+    return attrs.evolve(sim, markets=(market, *sim.markets[1:]))
+
+
 def make_job(key: str, size: float, side: Side, policy: str, seed: int) -> Job:
     scenario = _scenario(key)
-    return Job(sim=day(key, seed), config=_unbound(scenario.config),
+    return Job(sim=mirrored_day(key, seed), config=_unbound(scenario.config),
                contract=scenario.sim.markets[0].contract, side=side,
                quantity=quantity(key, size), horizon=scenario.config.execution.twap_horizon,
-               policy=policy, seed=seed)
+               policy=policy, seed=abs(seed))
 
 
 def cell_name(key: str, size: float, side: Side, seed: int) -> str:
-    """Where a run is reported: ``oats-front 2% BUY``; moving days by the seed's sign."""
+    """Where a run is reported: ``oats-front 2% BUY``; moving days by the sign of their move
+    (a mirrored seed's is the other)."""
     if SCENARIOS[key][1] is not None:
-        key = f"{key}-{'up' if move_sign(seed) > 0 else 'down'}"
+        up = move_sign(abs(seed)) * (1 if seed > 0 else -1) > 0
+        key = f"{key}-{'up' if up else 'down'}"
     return f"{key} {size:g}% {side.value}"
 
 
@@ -167,21 +186,24 @@ def _mean(values: Sequence[float]) -> float | None:
 
 
 def policy_figures(rows: Sequence[dict[str, Any]], hydra: dict[int, float]) -> dict[str, Any]:
+    """One policy's figures in one cell; means and intervals count a seed and its mirror as
+    one draw, SD and CVaR95 are over the runs."""
     costs = [r["is_bps"] for r in rows]
-    by_seed = {r["seed"]: r["is_bps"] for r in rows}
+    by_seed = pair_means({r["seed"]: r["is_bps"] for r in rows})
+    dollars = pair_means({r["seed"]: r["is_dollars"] for r in rows})
     passive = [r["passive_share"] for r in rows]
     return {
         "runs": len(rows),
-        "is_bps": estimate(costs).to_json(),
+        "is_bps": estimate(list(by_seed.values())).to_json(),
         "sd_bps": _round(sd(costs)),
         "cvar95_bps": _round(cvar(costs)),
-        "is_dollars_per_contract": estimate([r["is_dollars"] for r in rows]).to_json(),
+        "is_dollars_per_contract": estimate(list(dollars.values())).to_json(),
         "completion": round(sum(r["completion"] for r in rows) / len(rows), 4),
         "passive_share": _round(_mean(passive)),
         "markouts_bps": {f"{h:g}s": _round(_mean([r["markouts_bps"][h] for r in rows]))
                          for h in rows[0]["markouts_bps"]},
         "messages": round(sum(r["messages"] for r in rows) / len(rows), 2),
-        "paired_vs_hydra_bps": paired(by_seed, hydra).to_json(),
+        "paired_vs_hydra_bps": paired(by_seed, pair_means(hydra)).to_json(),
     }
 
 
@@ -263,7 +285,7 @@ def print_summary(out: dict[str, dict[str, Any]]) -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for name, entry in out.items():
         p = entry["policies"]
-        best = min(BASELINES, key=lambda b: p[b]["is_bps"]["mean"])
+        best = min((b for b in BASELINES if b in p), key=lambda b: p[b]["is_bps"]["mean"])
         g = entry["goals"]
         marks = "".join([_mark(g["cheapest"]), _mark(g["capture_ok"]), _mark(g["cvar_ok"])])
         cap = "—" if entry["capture"] is None else f"{entry['capture']:.0%}"
@@ -372,6 +394,10 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true",
                         help="smoke test: 6 seeds, 2%% of ADV, buys only")
     parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--mirror", action="store_true",
+                        help="also run every seed s on its market mirrored (reported as seed "
+                        "-s): each cell then holds each market and its reflection, so the "
+                        "seeds' drift cancels and a buy cell meets what the sell cell meets")
     parser.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--sizes", default=",".join(f"{s:g}" for s in SIZES),
                         help="order sizes in %% of ADV (default 0.25,1,2,5)")
@@ -392,18 +418,23 @@ def main() -> int:
     keys, policies = args.scenarios.split(","), args.policies.split(",")
     if seeds < 2 or any(k not in SCENARIOS for k in keys):
         parser.error("--seeds must be at least 2, --scenarios among " + ", ".join(SCENARIOS))
+    if args.first_seed < 1:
+        parser.error(f"--first-seed must be at least 1 (seed -s is seed s mirrored), "
+                     f"got {args.first_seed}")
     if any(p not in POLICIES for p in policies):
         parser.error("--policies among " + ", ".join(POLICIES))
     header("Hydra TCA: IS-complete, Hydra against six baselines and the front-of-queue oracle")
     for key in keys:
         lots = ", ".join(f"{s:g}% = {quantity(key, s)}" for s in sizes)
         print(f"{key:<14}bench/scenarios/{SCENARIOS[key][0]}: lots {lots}")
-    print(f"\nseeds {args.first_seed}..{args.first_seed + seeds - 1} in every cell and policy; "
-          f"{args.processes} processes\n", flush=True)
+    mirror = " and their mirrors (-seed)" if args.mirror else ""
+    print(f"\nseeds {args.first_seed}..{args.first_seed + seeds - 1}{mirror} in every cell and "
+          f"policy; {args.processes} processes\n", flush=True)
+    runs = range(args.first_seed, args.first_seed + seeds)
 
     tasks = [(key, size, side.value, policy, seed) for key in keys for size in sizes
              for side in sides for policy in policies
-             for seed in range(args.first_seed, args.first_seed + seeds)]
+             for base in runs for seed in ((base, -base) if args.mirror else (base,))]
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
     rows = []

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
@@ -587,3 +587,65 @@ class RepegMachine(RuleBasedStateMachine):
 
 
 TestRepeg = RepegMachine.TestCase
+
+
+# --- side symmetry ------------------------------------------------------------------------------
+
+
+def _mirrored(quote: Quote, centre: Decimal) -> Quote:
+    """``quote`` reflected about ``centre``: its bid is the reflected ask, sizes swapped."""
+    return Quote(bid=2 * centre - quote.ask, ask=2 * centre - quote.bid,
+                 bid_size=quote.ask_size, ask_size=quote.bid_size)
+
+
+# A distance in bps is measured from a price (the step from the crowd's mid, the offset from
+# the resting price) that the reflection moves, so it need not round to the same ticks: the
+# property takes tick and absolute distances for those, and any guard (measured from the
+# arrival mid, the centre of the reflection).
+mirror_settings = st.builds(
+    ExecutionSettings,
+    price_step_pct=st.decimals(min_value=Decimal("0.01"), max_value=5, places=2),
+    slippage_guard=distances,
+    limit_offset=st.builds(Distance, unit=st.sampled_from([DistanceUnit.TICKS,
+                                                           DistanceUnit.ABSOLUTE]),
+                           value=st.decimals(min_value=0, max_value=200, places=2)),
+    urgency=st.sampled_from(list(Urgency)),
+)
+
+
+@given(crowd_and_own(), mirror_settings, st.integers(min_value=-60, max_value=60),
+       st.booleans(), st.booleans())
+def test_a_sell_is_priced_as_the_mirror_of_a_buy(
+    inputs: tuple[Side, ContractSpec, Quote, Quote, OwnOrder], settings: ExecutionSettings,
+    drift: int, final: bool, resting: bool,
+) -> None:
+    """Every stage, repeg and chase of a buy on a quote is the reflection, about the arrival
+    mid, of a sell's on the reflected quote (with our order reflected too), and the other way
+    round: the pricing favours neither side."""
+    side, contract, _, shown, own = inputs
+    tick = contract.tick_size
+    mid = shown.mid + drift * tick / 2
+    assume(2 * mid - shown.ask > 0)
+    other = _mirrored(shown, mid)
+    mirrored_own = OwnOrder(price=2 * mid - own.price, remaining=own.remaining)
+    crowds = [crowd_quote(s, q, own=o, tick_size=tick) for s, q, o in (
+        (side, shown, own), (side.opposite, other, mirrored_own))]
+    steps = {step_size(mid=q.mid, settings=settings, tick_size=tick)
+             for q in (shown, other, *crowds)}
+    assume(len(steps) == 1)
+    ours, theirs = (own, mirrored_own) if resting else (None, None)
+    for stage in LadderStage:
+        prices = [ladder_price(s, q, stage, settings=settings, contract=contract,
+                               arrival_mid=mid, own=o, final=final)
+                  for s, q, o in ((side, shown, ours), (side.opposite, other, theirs))]
+        assume(tick not in prices)  # a price floored at one tick has no mirror
+        assert prices[1] == 2 * mid - prices[0]
+        for new in (False, True):
+            move, mirror = (repeg(s, q, stage, own=o, settings=settings, contract=contract,
+                                  arrival_mid=mid, final=final, new_stage=new)
+                            for s, q, o in ((side, shown, own),
+                                            (side.opposite, other, mirrored_own)))
+            assert mirror == (None if move is None else 2 * mid - move)
+    chased = [chases(s, q, own=o, settings=settings, contract=contract, arrival_mid=mid)
+              for s, q, o in ((side, shown, ours), (side.opposite, other, theirs))]
+    assert chased[0] == chased[1]

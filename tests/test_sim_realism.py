@@ -11,12 +11,14 @@ from collections import Counter
 from decimal import Decimal
 
 import attrs
+import pytest
 import trio
 
 from hydra._enums import OrderStatus, Side
+from hydra._errors import InvalidValueError
 from hydra._ids import ClientOrderId
 from hydra.brokers import FillReported, OrderStatusChanged
-from hydra.sim import DisplayedSize, MarketParams, SimParams, open_sim_exchange
+from hydra.sim import DisplayedSize, Gap, MarketParams, SimParams, open_sim_exchange
 from hydra.sim._market import Market, Print
 from tests.simulated import quiet_oats
 from tests.test_sim_exchange import of_type, recorder, ticket
@@ -302,3 +304,80 @@ async def test_priced_market_orders_and_modifications_are_refused(autojump_clock
     assert (statuses[ClientOrderId("m")].status, statuses[ClientOrderId("m")].code) == (
         OrderStatus.REJECTED, 201)
     assert statuses[ClientOrderId("s")].status is OrderStatus.WORKING
+
+
+# --- a mirrored market --------------------------------------------------------------------------
+
+OATS_TICK = Decimal("0.25")
+
+
+def _reflected(price: Decimal, centre: Decimal) -> Decimal:
+    return 2 * centre - price
+
+
+def test_a_mirrored_market_is_its_seeds_market_reflected() -> None:
+    """For two hours of default oats and of a trending, gappy day, the mirrored market's events
+    come at the same times, its bid levels are the seed's ask levels reflected about the start
+    mid (and the other way round), its flow has the other side and its latent mid the
+    reflected one."""
+    days = (MarketParams.oats(), MarketParams.oats(drift_per_session=0.03, gaps=(
+        Gap(at=600.0, change=Decimal("1.25")), Gap(at=3000.0, change=Decimal("-0.75")))))
+    for params, seed in itertools.product(days, (1, 2)):
+        seen, mirrored = (Market(p, random.Random(seed)) for p in (
+            params, attrs.evolve(params, mirrored=True)))
+        centre = int(2 * params.start_mid / OATS_TICK)  # twice the start mid, in ticks
+        while seen.next_time() <= 7200:
+            assert mirrored.next_time() == seen.next_time()
+            seen.step()
+            mirrored.step()
+            for side in Side:
+                assert mirrored.book.levels(side.opposite) == [
+                    (centre - price, lots) for price, lots in seen.book.levels(side)]
+        assert abs(_reflected(mirrored.latent_mid, params.start_mid) - seen.latent_mid) < 1e-9
+        assert [(p.time, p.aggressor.opposite, p.quantity, centre - p.price)
+                for p in mirrored.tape] == [(p.time, p.aggressor, p.quantity, p.price)
+                                            for p in seen.tape]
+        assert len(seen.tape) > 100
+
+
+async def _our_fills(params: SimParams, side: Side, centre: Decimal | None) -> list[object]:
+    """One hour of ``params`` on seed 3: a 5-lot order of ``side`` joins the near touch at
+    600 s and a 3-lot one takes the far touch at 1,800 s (prices seen reflected about
+    ``centre`` when it is given); our fills as (seconds after opening, side, price, lots),
+    reflected back."""
+    def seen(price: Decimal) -> Decimal:
+        return price if centre is None else _reflected(price, centre)
+
+    async with open_sim_exchange(params, seed=3) as exchange:
+        client, log = recorder(exchange)
+        opened = exchange.origin
+        await trio.sleep(600)
+        quote = exchange.quote("ZO")
+        near = quote.bid if side is Side.BUY else quote.ask
+        exchange.place(client, ticket("join", side, str(near), quantity=5))
+        await trio.sleep(1200)
+        quote = exchange.quote("ZO")
+        far = quote.ask if side is Side.BUY else quote.bid
+        exchange.place(client, ticket("take", side, str(far), quantity=3))
+        await trio.sleep(1800)
+    return [(round(time - opened, 9), e.fill.side if centre is None else e.fill.side.opposite,
+             seen(e.fill.price), e.fill.quantity) for time, e in of_type(log, FillReported)]
+
+
+async def test_a_sell_on_the_mirror_fills_as_a_buy_on_the_seed(autojump_clock: object) -> None:
+    """A buy that joins the bid and later takes the ask on seed 3 of default oats fills at the
+    same times and lots, at the reflected prices, as the same sell on the mirrored market:
+    our own orders, their queue and their impact are side-symmetric too."""
+    market = MarketParams.oats()
+    buys = await _our_fills(SimParams(markets=(market,)), Side.BUY, None)
+    sells = await _our_fills(SimParams(markets=(attrs.evolve(market, mirrored=True),)),
+                             Side.SELL, market.start_mid)
+    assert sells == buys and len(buys) >= 2
+
+
+def test_a_mirror_needs_a_start_mid_on_the_tick_grid() -> None:
+    """Mirroring about a start mid between two ticks would put prices off the grid: refused,
+    naming ``start_mid``."""
+    with pytest.raises(InvalidValueError) as info:
+        MarketParams.oats(start_mid=Decimal("350.10"), mirrored=True)
+    assert info.value.field == "start_mid"

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-from _tca_stats import capture, cvar, estimate, paired, sd
+from _tca_stats import capture, cvar, estimate, pair_means, paired, sd
 
 
 def test_estimate_is_the_mean_with_a_student_t_interval() -> None:
@@ -71,3 +71,11 @@ def test_capture_is_the_share_of_the_gap_to_the_oracle() -> None:
     assert capture(-10.0, 10.0, -10.0) == 1.0
     assert capture(12.0, 10.0, -10.0) == pytest.approx(-0.1)
     assert math.isnan(capture(0.0, 5.0, 5.0))
+
+
+def test_a_seed_and_its_mirror_are_one_draw() -> None:
+    """Seeds 1 and −1 (its mirror) average into one value; a seed without its mirror stays;
+    the pairs' interval is then over two values, not three."""
+    means = pair_means({1: 10.0, -1: -4.0, 2: 5.0})
+    assert means == {1: 3.0, 2: 5.0}
+    assert estimate(list(means.values())).n == 2

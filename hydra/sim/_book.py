@@ -8,7 +8,8 @@ refills it, and a side is never left empty (a level one tick behind appears). Wi
 ``depth`` (None), every level behind the touch shows a size drawn the first time anyone looks
 (the old model). Our resting order remembers ``ahead``: the crowd lots before it at its price,
 which must trade (or cancel) first; crowd lots that arrive later queue behind it. An order priced
-better than the crowd's touch has nothing ahead of it.
+better than the crowd's touch has nothing ahead of it. When both sides draw sizes at once, side
+``first`` draws first (a mirrored market's book draws its offers' where the seed's drew bids).
 """
 
 from __future__ import annotations
@@ -44,10 +45,12 @@ class Book:
     """The crowd's touch and depth on each side, and our resting orders at their prices."""
 
     def __init__(
-        self, *, bid: int, ask: int, draw_size: Callable[[], int], depth: int | None = None
+        self, *, bid: int, ask: int, draw_size: Callable[[], int], depth: int | None = None,
+        first: Side = Side.BUY,
     ) -> None:
         self._draw_size = draw_size
         self.depth = depth
+        self._sides = (first, first.opposite)
         self._touch = {Side.BUY: bid, Side.SELL: ask}
         self._crowd: dict[Side, dict[int, int]] = {Side.BUY: {}, Side.SELL: {}}
         self._ours: dict[Side, dict[int, list[Resting]]] = {Side.BUY: {}, Side.SELL: {}}
@@ -146,7 +149,8 @@ class Book:
             return
         self.version += 1
         bid, ask = self._uncrossed(bid, ask)
-        for side, touch in ((Side.BUY, bid), (Side.SELL, ask)):
+        touches = {Side.BUY: bid, Side.SELL: ask}
+        for side, touch in ((side, touches[side]) for side in self._sides):
             levels, old = self._crowd[side], self._touch[side]
             for price in [p for p in levels if side.sign * p > side.sign * touch]:
                 self._forget(side, price)
@@ -258,7 +262,7 @@ class Book:
         bid, ask = self._uncrossed(bid, ask)
         self._touch = {Side.BUY: bid, Side.SELL: ask}
         self._crowd = {Side.BUY: {}, Side.SELL: {}}
-        for side in (Side.BUY, Side.SELL):
+        for side in self._sides:
             for price, queue in self._ours[side].items():
                 if side.sign * price > side.sign * self._touch[side]:
                     for order in queue:

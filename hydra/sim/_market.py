@@ -6,7 +6,9 @@ Pure and synchronous: the exchange asks for the next event time and steps it.
 Each component draws from its own stream (`Streams`), derived from the one ``random.Random``
 passed in, and every event of a component draws the same numbers whatever the book looks like,
 so the market's exogenous path (the mid walk, the flow's times, sides and sizes, the crowd's
-event times) is fixed by the seed, and only our own orders make two runs differ.
+event times) is fixed by the seed, and only our own orders make two runs differ. A mirrored
+market (``MarketParams.mirrored``) draws the same numbers and reverses every sign they give, so
+it is the seed's market reflected about the start mid.
 """
 
 from __future__ import annotations
@@ -71,11 +73,13 @@ class Market:
         self.params = params
         self.start = start  # clock time at which the market opened; events are clock times
         self._rng = Streams(rng)
+        self._way = -1 if params.mirrored else 1  # the sign of every move and side drawn
         self._tick = params.contract.tick_size
         self._fair = float(params.start_mid / self._tick)  # the latent mid, in ticks
+        self._fair_at_start = self._fair  # a whole number of ticks when mirrored: the centre
         scale = params.step_seconds / params.session_seconds
         self._sigma = params.daily_volatility * self._fair * math.sqrt(scale)
-        self._drift = params.drift_per_session * self._fair * scale
+        self._drift = self._way * params.drift_per_session * self._fair * scale
         self._spreads = [ticks for ticks, _ in params.spread_ticks]
         self._spread_weights = [weight for _, weight in params.spread_ticks]
         self._max_spread = max(self._spreads)
@@ -85,14 +89,15 @@ class Market:
         self._legacy = params.refill_rate == 0
         self._target = self._draw_spread()
         bid, ask = self._quote_around(self._fair, self._target)
-        self.book = Book(bid=bid, ask=ask, draw_size=self._draw_size, depth=params.depth_levels)
+        self.book = Book(bid=bid, ask=ask, draw_size=self._draw_size, depth=params.depth_levels,
+                         first=self._oriented(Side.BUY))
         self.last_trade: int | None = None  # ticks
         self.last_size = 0  # lots of the last trade
         self.volume = 0  # lots traded this session, by everyone
         self.events = 0
         self.tape: list[Print] = []  # the flow's trades since the market opened
         self.touches: list[tuple[float, int, int]] = []  # (time, bid, ask) at each change
-        self._last_side = Side.BUY
+        self._last_side = self._oriented(Side.BUY)
         # Event times are kept as offsets from ``start`` (negative during the burn-in), so
         # the same seed gives the same times and ties whatever the clock read at opening.
         opened = -params.burn_in_seconds
@@ -108,8 +113,8 @@ class Market:
             self._next[_REGIME] = self._after(opened, 1 / params.spread_regime_seconds,
                                               self._rng.spread)
         script: list[tuple[float, int, Side | Decimal, int]]
-        script = [(f.at, 0, f.side, f.quantity) for f in params.flows]
-        script += [(g.at, 1, g.change, 0) for g in params.gaps]
+        script = [(f.at, 0, self._oriented(f.side), f.quantity) for f in params.flows]
+        script += [(g.at, 1, self._way * g.change, 0) for g in params.gaps]
         self._script = sorted(script, key=lambda item: (item[0], item[1]), reverse=True)
         self._next[_SCRIPT] = self._script[-1][0] if self._script else math.inf
         if params.burn_in_seconds:
@@ -205,7 +210,7 @@ class Market:
         self._step_count += 1
         params = self.params
         self._next[_MOVE] = self._step_count * params.step_seconds - params.burn_in_seconds
-        step = self._rng.mid.gauss(0.0, self._sigma) if self._sigma else 0.0
+        step = self._way * self._rng.mid.gauss(0.0, self._sigma) if self._sigma else 0.0
         if not self.halted(now):
             self._fair += step + self._drift
             self._normalize()
@@ -294,6 +299,8 @@ class Market:
         quote's mid nearer the latent mid; else rebuild one missing depth level."""
         rng = self._rng.refill
         coin, lots = rng.random(), self._size_from(rng.random())
+        if self._way < 0:  # the coin picks a side below one half: the mirror's, above
+            coin = 1 - coin
         book = self.book
         if book.depth is None:
             return
@@ -323,7 +330,7 @@ class Market:
         rng = self._rng.crowd
         u_side, u_level, u_action, u_position = (rng.random() for _ in range(4))
         lots = self._size_from(rng.random())
-        side = Side.BUY if u_side < 0.5 else Side.SELL
+        side = self._oriented(Side.BUY if u_side < 0.5 else Side.SELL)
         book, params = self.book, self.params
         mine = book.improver(side)
         if mine is not None:
@@ -352,13 +359,19 @@ class Market:
         if book.depth is None:
             return
         while book.crowd_ask - book.crowd_bid < self._target:
-            far_bid = self._fair - book.crowd_bid > book.crowd_ask - self._fair
-            side = Side.BUY if far_bid else Side.SELL
+            below, above = self._fair - book.crowd_bid, book.crowd_ask - self._fair
+            if self._way < 0:  # seen as the seed's own market, so that a tie breaks alike
+                below, above = above, below
+            side = self._oriented(Side.BUY if below > above else Side.SELL)
             if book.improver(side.opposite) is not None:
                 side = side.opposite  # our order holds that side: widen the crowd's other side
             book.withdraw_touch(side)
 
     # --- draws --------------------------------------------------------------------------------
+
+    def _oriented(self, side: Side) -> Side:
+        """``side`` as drawn, or the other one in a mirrored market."""
+        return side if self._way > 0 else side.opposite
 
     @staticmethod
     def _after(now: float, rate: float, rng: random.Random) -> float:
@@ -367,8 +380,17 @@ class Market:
     def _draw_spread(self) -> int:
         return self._rng.spread.choices(self._spreads, self._spread_weights)[0]
 
+    def _quote_around(self, fair: float, spread: int) -> tuple[int, int]:
+        """A quote of ``spread`` ticks around ``fair``; in a mirrored market the reflection of
+        the seed's own quote around the reflected ``fair`` (a latent mid on a tick is a tie)."""
+        if self._way < 0:
+            centre = 2 * self._fair_at_start
+            bid, ask = self._quote_around_unmirrored(centre - fair, spread)
+            return int(centre) - ask, int(centre) - bid
+        return self._quote_around_unmirrored(fair, spread)
+
     @staticmethod
-    def _quote_around(fair: float, spread: int) -> tuple[int, int]:
+    def _quote_around_unmirrored(fair: float, spread: int) -> tuple[int, int]:
         bid = math.floor(fair - (spread - 1) / 2)
         return bid, bid + spread
 
@@ -392,7 +414,7 @@ class Market:
         if repeat < self.params.flow_sign_persistence:
             side = self._last_side
         else:
-            side = Side.BUY if coin < 0.5 else Side.SELL
+            side = self._oriented(Side.BUY if coin < 0.5 else Side.SELL)
         self._last_side = side
         return at, side
 

@@ -260,10 +260,24 @@ class MarketParams:
     burn_in_seconds: float = attrs.field(default=900.0, validator=non_negative_number)
     """Seconds the market runs before the exchange opens, so the first intent meets a book
     in steady state, not a freshly drawn one (default 900 s; 0: a fresh book)."""
+    mirrored: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    """True: the seed's market reflected about ``start_mid`` (every random step of the latent
+    mid, every random flow's side and every crowd event's side reversed, and so the drift, the
+    gaps and the scripted flows' sides), so a sell meets on it what a buy meets on the seed's
+    own market, price for price reflected: a benchmark pairs the two sides with it. Exact with
+    explicit depth; with ``depth_levels=None`` sizes are drawn when first looked at, in
+    whichever order, so the reflection holds only in distribution."""
     market_protection_ticks: int = attrs.field(default=20, validator=positive_int)
     """How far past the far touch, in ticks, a market (MKT) order or a triggered stop (STP)
     of a client other than Hydra may walk the book (as Globex protection points); what is
     left is cancelled (default 20)."""
+
+    @mirrored.validator
+    def _mirror_on_a_tick(self, field: attrs.Attribute[bool], value: bool) -> None:
+        if value and not self.contract.is_on_tick(self.start_mid):
+            raise InvalidValueError(
+                "start_mid", self.start_mid, "must be a whole number of ticks to mirror about"
+            )
 
     @drift_per_session.validator
     def _finite_drift(self, field: attrs.Attribute[float], value: float) -> None:
