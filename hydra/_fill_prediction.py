@@ -10,7 +10,9 @@ reports, and after each of its fills. A quote read after the fill would show wha
 took (a far touch emptied by a crossing fill looks like a wider spread, and the crossing fill
 like a half-resting one). Our own order is taken out of the quote (`crowd_quote`) when it was
 in the book then. An order seen in no quote (adopted at a restart, or no usable quote since
-it was sent) is judged on the quote at its fill, if that one is usable.
+it was sent) is judged on the quote at its fill, if that one is usable. A fill at the limit an
+order stood at before a modification that is still on its way (the broker filled the order
+where it was) is judged at that limit.
 """
 
 from __future__ import annotations
@@ -92,8 +94,11 @@ class FillPredictor:
         counted the fill yet). None when its intent has no pre-trade estimate, or no usable
         quote is known."""
         request = order.request
+        limit = request.limit_price
         policy = self._policies.get(request.client_order_id)
         seen = self._seen.get(request.client_order_id)
+        if seen is not None and seen.own is not None and fill.price == seen.own.price:
+            limit = seen.own.price  # filled where it stood: its modification had not arrived
         if seen is None and (quote := self._quotes(request.contract)) is not None:
             left = order.remaining - fill.quantity
             own = OwnOrder(price=request.limit_price, remaining=left) if left > 0 else None
@@ -104,6 +109,6 @@ class FillPredictor:
                             tick_size=request.contract.tick_size)
         symbol = request.contract.symbol
         return self.model.predict_fill(
-            symbol=symbol, policy=policy, side=request.side, limit_price=request.limit_price,
+            symbol=symbol, policy=policy, side=request.side, limit_price=limit,
             quote=crowd, quantity=fill.quantity, adv=self._adv.get(symbol),
             settings=self._settings)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import trio
 from hypothesis import given
@@ -29,7 +30,7 @@ from hydra._core._slippage import fill_aggressiveness
 from hydra._enums import NoteKind
 from hydra._journal import EventKind, Journal
 from hydra._quotes import Quote
-from hydra._settings import MarketFactsSettings, SlippageSettings
+from hydra._settings import MarketFactsSettings, ShutdownSettings, SlippageSettings
 from hydra.sim import ScriptedFlow, open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
 
@@ -163,3 +164,36 @@ def test_a_fill_prediction_reads_back_from_its_json() -> None:
         quote=Quote(bid=D("349.75"), ask=D("350.25")), quantity=3, adv=1500, settings=SETTINGS)
     assert own.aggressiveness == 1 and own.participation == D(3) / 1500
     assert FillPrediction.from_json(own.to_json()) == own
+
+
+async def test_an_adopted_orders_fill_is_predicted_after_a_restart(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A one-lot bid left working at 349.50 inside the crowd's 349.25 / 350.75 is adopted by
+    the next start, which steps it at 60 s, the instant a sell fills it where it stood: its
+    fill is predicted with the policy of the intent's journaled estimate, at the limit it
+    filled at (the step was still on its way) against the quote the restarted engine saw it
+    in (aggressiveness 1/6: a tick into a six-tick spread)."""
+    path = tmp_path / "j.sqlite"
+    leave = attrs.evolve(CONFIG, execution=ExecutionSettings(slippage_guard=Distance.ticks(2)),
+                         shutdown=ShutdownSettings(drain_timeout=1.0, leave_working=True))
+    params = quiet_oats(spread_ticks=6, flows=(ScriptedFlow(at=60.0, side=Side.SELL, quantity=1),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path, leave) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1))
+        await handle.wait_done()
+        await trio.sleep_until(exchange.origin + 40.0)
+        later = attrs.evolve(leave, shutdown=ShutdownSettings(drain_timeout=600.0))
+        async with open_engine(exchange, path, later) as engine:
+            (adopted,) = engine.adopted
+            report = await adopted.wait_done()
+    assert [(f.price, f.quantity) for f in report.children[0].fills] == [(D("349.50"), 1)]
+    assert report.children[0].prices[-1] == D("349.75")  # the step, sent as it filled
+    (payload,) = _fill_payloads(path)
+    own = FillPrediction.from_json(payload["fill_prediction"])
+    assert (own.limit_price, own.bid, own.ask) == (D("349.50"), D("349.25"), D("350.75"))
+    assert own.aggressiveness == D(1) / 6
+    assert own.prediction.policy is Policy.PATIENCE and own.prediction.version_id == "v1"
+    assert own.prediction.bps == first_version(T0).predict(
+        symbol="ZO", policy=Policy.PATIENCE, spread=D("1.50"), mid=D("350.00"),
+        aggressiveness=D(1) / 6, participation=D(1) / 1500, settings=SETTINGS).bps
