@@ -5,14 +5,17 @@ A fill's prediction (`ModelVersion.predict_fill`) weighs the aggressiveness its 
 had against the crowd's quote before the fill, that quote's spread and mid, and the fill's own
 quantity; the intent's pre-trade estimate (`ModelVersion.predict`, made once by the router) is
 kept beside it. The quote is the last usable one the risk actor read while the order stood at
-the limit it filled at: when the order or its modification was sent, at its ack and status
-reports, and after each of its fills. A quote read after the fill would show what the fill
-took (a far touch emptied by a crossing fill looks like a wider spread, and the crossing fill
-like a half-resting one). Our own order is taken out of the quote (`crowd_quote`) when it was
-in the book then. An order seen in no quote (adopted at a restart, or no usable quote since
-it was sent) is judged on the quote at its fill, if that one is usable. A fill at the limit an
-order stood at before a modification that is still on its way (the broker filled the order
-where it was) is judged at that limit.
+the limit it filled at: when the order or its modification was handed to the sender (before the
+broker has it), at its ack and status reports, and after each of its fills. A quote read after
+the fill would show what the fill took (a far touch emptied by a crossing fill looks like a
+wider spread, and the crossing fill like a half-resting one), so an ack or status report changes
+nothing when it reports fills the risk book has not had yet, or when the order crossed the quote
+it was sent into (it filled on arrival, and the broker may confirm it before it reports the
+execution). Our own order is taken out of the quote (`crowd_quote`) when it was in the book
+then. An order seen in no quote (adopted at a restart, or no usable quote since it was sent) is
+judged on the quote at its fill, if that one is usable. A fill at the limit an order stood at
+before a modification that is still on its way (the broker filled the order where it was) is
+judged at that limit.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ._contracts import ContractSpec
 from ._core._crowd import OwnOrder, crowd_quote
 from ._core._model_versions import FillPrediction, ModelVersion
 from ._core._risk_book import BookOrder
+from ._core._slippage import fill_aggressiveness
 from ._enums import Policy
 from ._ids import ClientOrderId
 from ._orders import Fill
@@ -59,17 +63,35 @@ class FillPredictor:
         self._policies: dict[ClientOrderId, Policy | None] = {}
 
     def sent(self, order: BookOrder, *, before: Decimal | None) -> None:
-        """``order`` (or its modification) was sent: remember the quote now, which shows the
-        order at its limit ``before`` a modification (None: a new order, not in it yet)."""
+        """``order`` (or its modification) is about to be sent: remember the quote now, which
+        shows the order at its limit ``before`` a modification (None: a new order, not in it
+        yet)."""
         own = None if before is None else OwnOrder(price=before, remaining=order.remaining)
         self._saw(order, own)
 
-    def standing(self, order: BookOrder) -> None:
-        """Remember the quote now, which shows ``order`` (once sent) at its limit."""
-        if order.sent:
-            own = (OwnOrder(price=order.request.limit_price, remaining=order.remaining)
-                   if order.remaining else None)
-            self._saw(order, own)
+    def standing(self, order: BookOrder, *, broker_filled: int | None = None,
+                 after_fill: bool = False) -> None:
+        """Remember the quote now, which shows ``order`` (once sent) at its limit: after one
+        of its fills (``after_fill``), or at a report of the broker's, unless that report says
+        more is filled (``broker_filled``) than the book has had, or the order crossed the
+        quote it was sent into."""
+        if not order.sent or (broker_filled is not None and broker_filled > order.filled):
+            return
+        if not after_fill and self._crossed(order):
+            return
+        own = (OwnOrder(price=order.request.limit_price, remaining=order.remaining)
+               if order.remaining else None)
+        self._saw(order, own)
+
+    def _crossed(self, order: BookOrder) -> bool:
+        seen = self._seen.get(order.request.client_order_id)
+        if seen is None:
+            return False
+        request = order.request
+        crowd = crowd_quote(request.side, seen.quote, own=seen.own,
+                            tick_size=request.contract.tick_size)
+        return fill_aggressiveness(request.side, limit_price=request.limit_price,
+                                   quote=crowd) >= 1
 
     def _saw(self, order: BookOrder, own: OwnOrder | None) -> None:
         quote = self._quotes(order.request.contract)

@@ -36,7 +36,6 @@ from ._core._risk_book import BookOrder, RiskBook
 from ._core._risk_messages import (
     Abandon,
     Acked,
-    Action,
     Adopt,
     AllowFlatten,
     Cancel,
@@ -203,8 +202,11 @@ class RiskActor:
                     request=request, arrival_mid=message.arrival_mid,
                     predicted_bps=message.predicted_bps, owner=message.owner,
                     reply=message.reply, reference_price=self._mid(request.contract)))
+                self._sending(request.client_order_id, before=None)
             case ModifyOrder():
                 order = self.book.order_context(message.client_order_id)
+                if order is not None:
+                    self._sending(message.client_order_id, before=order.request.limit_price)
                 reference = None if order is None else self._mid(order.request.contract)
                 await self._feed(Modify(client_order_id=message.client_order_id,
                                         limit_price=message.limit_price, reply=message.reply,
@@ -254,13 +256,9 @@ class RiskActor:
         """Tell the book what the sender did; publish what went to the broker, so a page
         shows a new or repriced order at once rather than at the next fill."""
         order = self.book.order_context(message.client_order_id)
-        standing = None if order is None else order.request.limit_price  # before a modify
         await self._feed(message)
         if message.outcome is not Outcome.SENT or order is None:
             return
-        if self._predictor is not None:  # the market the order is sent into
-            self._predictor.sent(order, before=None if message.action is Action.PLACE
-                                 else standing)
         price = order.request.limit_price if message.limit_price is None else message.limit_price
         self._publish.send_nowait(OrderSent(
             client_order_id=message.client_order_id, intent_id=order.request.intent_id,
@@ -285,7 +283,7 @@ class RiskActor:
             case OrderStatusChanged():
                 await self._feed(StatusReported(client_order_id=event.client_order_id,
                                                 status=event.status, reason=event.reason), event)
-                self._saw(event.client_order_id)
+                self._saw(event.client_order_id, broker_filled=event.filled)
             case FillReported():
                 await self._on_fill(event.fill, event)
             case ConnectionLost():
@@ -354,7 +352,7 @@ class RiskActor:
                 AdoptedAsUnknown(fill.client_order_id))
         await self._feed(Executed(fill=fill, known=known_request is not None, live=live,
                                   contract=contract, restart=restart), event)
-        self._saw(fill.client_order_id)
+        self._saw(fill.client_order_id, after_fill=True)
 
     async def _fill_prediction(self, order: BookOrder, fill: Fill) -> FillPrediction | None:
         """The current model version's prediction for ``fill`` of ``order`` (None without a
@@ -368,11 +366,21 @@ class RiskActor:
                                  None if note is None else Policy(note["policy"]))
         return predictor.predict(order, fill)
 
-    def _saw(self, client_order_id: ClientOrderId) -> None:
-        """Remember the quote a working order stands in now (its next fill is judged on it)."""
+    def _sending(self, client_order_id: ClientOrderId, *, before: Decimal | None) -> None:
+        """Remember the market an order (``before``: None) or its modification (``before``:
+        the limit it stands at) goes into, read before the sender sends it: an order that
+        crosses fills as it arrives, and a quote read after that shows what it took."""
         order = self.book.order_context(client_order_id)
         if self._predictor is not None and order is not None:
-            self._predictor.standing(order)
+            self._predictor.sent(order, before=before)
+
+    def _saw(self, client_order_id: ClientOrderId, *, broker_filled: int | None = None,
+             after_fill: bool = False) -> None:
+        """Remember the quote a working order stands in now (its next fill is judged on it:
+        `FillPredictor.standing`)."""
+        order = self.book.order_context(client_order_id)
+        if self._predictor is not None and order is not None:
+            self._predictor.standing(order, broker_filled=broker_filled, after_fill=after_fill)
 
     async def _resynced(self, message: Resynced) -> None:
         for fill in message.fills:

@@ -197,3 +197,26 @@ async def test_an_adopted_orders_fill_is_predicted_after_a_restart(
     assert own.prediction.bps == first_version(T0).predict(
         symbol="ZO", policy=Policy.PATIENCE, spread=D("1.50"), mid=D("350.00"),
         aggressiveness=D(1) / 6, participation=D(1) / 1500, settings=SETTINGS).bps
+
+
+async def test_a_crossing_fill_is_judged_on_the_quote_it_crossed(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A five-lot crossing buy takes all five lots of the 350.25 ask, and the broker
+    acknowledges it (10 ms) before it reports the execution (50 ms), when the ask it emptied
+    shows 350.50 (a gap the crowd refills at a rate): the fill is still judged against
+    349.75 / 350.25, a full crossing."""
+    path = tmp_path / "j.sqlite"
+    params = attrs.evolve(quiet_oats(refill_rate=0.5, depth_levels=5), ack_latency=0.010,
+                          fill_latency=0.050)
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path, CONFIG) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=5,
+                                                     policy=Policy.CROSS))
+            report = await handle.wait_done()
+            assert exchange.quote(OATS).ask == D("350.50")
+    assert [(f.price, f.quantity) for f in report.children[0].fills] == [(D("350.25"), 5)]
+    (payload,) = _fill_payloads(path)
+    own = FillPrediction.from_json(payload["fill_prediction"])
+    assert (own.bid, own.ask, own.aggressiveness) == (D("349.75"), D("350.25"), D(1))
+    assert own.prediction.policy is Policy.CROSS
