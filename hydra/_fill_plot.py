@@ -42,10 +42,9 @@ def write_plot(report: FillReport, path: str | os.PathLike[str]) -> None:
         _draw_scatter(scatter, report)
         _draw_timeline(timeline, report)
         figure.suptitle(
-            "Hydra fill report. Per-fill predictions: "
-            + verdict(report.fills_judged, report.settings)
-            + "\nPre-trade estimates (the gate's verdict): "
-            + verdict(report.judged, report.settings), fontsize=9)
+            "Hydra fill report: " + verdict(report.judged, report.settings)
+            + "\nPre-trade estimates: " + verdict(report.pre_trade_judged, report.settings),
+            fontsize=9)
         figure.savefig(path, format="png", dpi=110)
 
 

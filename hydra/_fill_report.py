@@ -15,15 +15,16 @@ arrival mid: the shortfall, the commissions (each execution's ``commission`` not
 the fill carried) and both together. The model is called calibrated only over at least
 ``slippage.min_fills`` fills.
 
-Two predictions, two verdicts. An intent's *pre-trade estimate* is made once, when it arrives
-(its policy's expected aggressiveness, its whole quantity): every fill of the intent carries
-it, and the reconciler's verdict over it (``slippage``) is the one the gate judges. A fill's
-*own prediction* is the model version's for that fill (the aggressiveness its order's limit
-had against the crowd's quote before it, the fill's own quantity: `hydra._fill_prediction`):
-it is the fill's ``predicted_bps``, the point the scatter plots, and the healing cycle's
-residual; the reconciler's verdict over it is ``fill_slippage``. A fill journaled before
-fills had their own predictions shows its order's pre-trade estimate there (``predicted_by``
-None).
+Two predictions, two verdicts. A fill's *own prediction* is the model version's for that fill
+(the aggressiveness its order's limit had against the crowd's quote before it, the fill's own
+quantity: `hydra._fill_prediction`): it is the fill's ``predicted_bps``, the point the scatter
+plots, the healing cycle's residual, and the reconciler's verdict over it (``slippage``) is the
+one the gate judges, for it judges the model the cycle fits. An intent's *pre-trade estimate*
+is made once, when it arrives (its policy's expected aggressiveness, its whole quantity): the
+intents table shows it, every fill of the intent carries it (``pre_trade_bps``), and the
+reconciler's verdict over it is ``pre_trade_slippage``. A fill journaled before fills had their
+own predictions shows its order's pre-trade estimate as its prediction (``predicted_by``
+None), as it did before.
 """
 
 from __future__ import annotations
@@ -140,22 +141,22 @@ class FillReport:
 
     intents: tuple[IntentLine, ...]
     fills: tuple[FillLine, ...]
-    # The reconciler's own verdicts, whatever the number of fills: over the intents'
-    # pre-trade estimates (the gate's), and over the fills' own predictions.
+    # The reconciler's own verdicts, whatever the number of fills: over the fills' own
+    # predictions (the gate's), and over their intents' pre-trade estimates.
     slippage: SlippageStats
-    fill_slippage: SlippageStats
+    pre_trade_slippage: SlippageStats
     settings: SlippageSettings
 
     @property
     def judged(self) -> SlippageStats:
-        """The verdict the report gives on the pre-trade estimates: calibrated only over
+        """The verdict the report gives on the fills' own predictions: calibrated only over
         ``min_fills`` fills or more (two fills that agree prove nothing)."""
         return self._judged(self.slippage)
 
     @property
-    def fills_judged(self) -> SlippageStats:
-        """The same verdict on the fills' own predictions."""
-        return self._judged(self.fill_slippage)
+    def pre_trade_judged(self) -> SlippageStats:
+        """The same verdict on the intents' pre-trade estimates."""
+        return self._judged(self.pre_trade_slippage)
 
     def _judged(self, stats: SlippageStats) -> SlippageStats:
         if stats.count >= self.settings.min_fills:
@@ -185,8 +186,9 @@ def fill_report(
     chosen_fills = [f for f in fills if f.intent_id in chosen_ids or (
         f.strategy is None and _chosen(_aware(f.fill.time), None, since, strategy))]
     return FillReport(intents=tuple(chosen), fills=tuple(chosen_fills),
-                      slippage=reconcile(pre_trade_pairs(chosen_fills), settings=settings),
-                      fill_slippage=reconcile(slippage_pairs(chosen_fills), settings=settings),
+                      slippage=reconcile(slippage_pairs(chosen_fills), settings=settings),
+                      pre_trade_slippage=reconcile(pre_trade_pairs(chosen_fills),
+                                                   settings=settings),
                       settings=settings)
 
 
@@ -209,14 +211,13 @@ def _ends(records: Sequence[JournalRecord]) -> dict[str, str]:
 
 def slippage_pairs(fills: Iterable[FillLine]) -> list[tuple[Decimal, Decimal]]:
     """(predicted, actual) of every fill that has both, its own prediction where it has one:
-    one point per fill."""
+    one point per fill, and what the gate's verdict compares."""
     return [(f.predicted_bps, f.actual_bps) for f in fills
             if f.predicted_bps is not None and f.actual_bps is not None]
 
 
 def pre_trade_pairs(fills: Iterable[FillLine]) -> list[tuple[Decimal, Decimal]]:
-    """(its intent's pre-trade estimate, actual) of every fill that has both: what the gate's
-    verdict compares."""
+    """(its intent's pre-trade estimate, actual) of every fill that has both."""
     return [(f.pre_trade_bps, f.actual_bps) for f in fills
             if f.pre_trade_bps is not None and f.actual_bps is not None]
 
@@ -317,7 +318,7 @@ def report_to_json(report: FillReport) -> dict[str, Any]:
         "intents": [_intent_json(i) for i in report.intents],
         "fills": [_fill_json(f) for f in report.fills],
         "slippage": stats_to_json(report.judged, report.settings),
-        "fill_slippage": stats_to_json(report.fills_judged, report.settings),
+        "pre_trade_slippage": stats_to_json(report.pre_trade_judged, report.settings),
     })
     return plain
 
@@ -416,14 +417,14 @@ def costs(intents: Sequence[IntentLine]) -> str:
             f"of ${_usd(notional)} traded")
 
 
-def calibration(report: FillReport, *, per_fill: bool = False) -> str:
-    """The verdict on the intents' pre-trade estimates (the gate's), or ``per_fill`` on the
-    fills' own predictions, with how many fills it lacks when too few to call the model
+def calibration(report: FillReport, *, pre_trade: bool = False) -> str:
+    """The verdict on the fills' own predictions (the gate's), or with ``pre_trade`` on their
+    intents' pre-trade estimates, with how many fills it lacks when too few to call the model
     calibrated."""
     settings = report.settings
-    stats = report.fill_slippage if per_fill else report.slippage
+    stats = report.pre_trade_slippage if pre_trade else report.slippage
     if not stats.count or stats.count >= settings.min_fills:
-        return verdict(report.fills_judged if per_fill else report.judged, settings)
+        return verdict(report.pre_trade_judged if pre_trade else report.judged, settings)
     within = "within" if stats.calibrated else "outside"
     return (f"{_measured(stats)} -> NOT calibrated: {stats.count} of the {settings.min_fills} "
             f"fills needed (bias and correlation {within} the limits: {_limits(settings)})")
@@ -455,11 +456,11 @@ def render_report(report: FillReport) -> str:
         "",
         f"Fills ({len(report.fills)}; predicted: the fill's own, by the model version shown at "
         "its limit's aggressiveness, or its order's estimate where the model says \"order\"; "
-        "pre-trade: its intent's estimate, which the slippage model line judges)",
+        "pre-trade: its intent's estimate)",
         *table(["executed (UTC)", "intent", "execution", "side", "qty", "price", *slippage,
                 "model", "aggr.", "pre-trade"], fill_rows, left=4),
         "",
         "Cost: " + costs(report.intents),
-        "Per-fill predictions: " + calibration(report, per_fill=True),
-        "Slippage model (pre-trade estimates, the gate's verdict): " + calibration(report),
+        "Pre-trade estimates: " + calibration(report, pre_trade=True),
+        "Slippage model: " + calibration(report),
     ])

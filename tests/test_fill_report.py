@@ -86,7 +86,7 @@ def test_strategy_keeps_only_its_intents_and_their_fills(tmp_path: Path) -> None
 def test_json_is_exact_and_plain(tmp_path: Path) -> None:
     """The JSON form writes decimals as exact strings and keeps every field of a line."""
     data = report_to_json(_report(tmp_path, strategy="carry"))
-    assert set(data) == {"intents", "fills", "slippage", "fill_slippage"}
+    assert set(data) == {"intents", "fills", "slippage", "pre_trade_slippage"}
     (intent,) = data["intents"]
     assert intent == {
         "intent_id": "int-b", "strategy": "carry", "symbol": "ZO", "side": "SELL",
@@ -110,8 +110,7 @@ def test_text_has_both_tables_and_the_verdict(tmp_path: Path) -> None:
               "correlation 0.956 -> NOT calibrated: 4 of the 30 fills needed (bias and "
               "correlation within the limits: needs |bias| <= 2 bps and correlation >= 0.3)")
     assert text.splitlines()[-2:] == [  # fills with their orders' predictions only: the same
-        f"Per-fill predictions: {judged}",
-        f"Slippage model (pre-trade estimates, the gate's verdict): {judged}"]
+        f"Pre-trade estimates: {judged}", f"Slippage model: {judged}"]
     four = fill_report(read_journal(tmp_path / "j.sqlite"),
                        settings=SlippageSettings(min_fills=4))
     assert render_report(four).splitlines()[-1].endswith("-> calibrated (needs |bias| <= 2 bps "
@@ -162,8 +161,7 @@ def test_an_empty_journal_reports_nothing_and_is_not_calibrated(tmp_path: Path) 
                "NOT calibrated")
     assert render_report(report).splitlines()[-3:] == [
         "Cost: no filled intent with an arrival mid: no cost to show",
-        f"Per-fill predictions: {nothing}",
-        f"Slippage model (pre-trade estimates, the gate's verdict): {nothing}"]
+        f"Pre-trade estimates: {nothing}", f"Slippage model: {nothing}"]
     slippage = report_to_json(report)["slippage"]
     assert (slippage["bias_bps"], slippage["rmse_bps"], slippage["calibrated"]) == (
         None, None, False)
@@ -191,9 +189,9 @@ def test_each_fill_shows_its_own_prediction_beside_the_pre_trade_one(tmp_path: P
 
 def test_json_has_both_predictions_and_both_verdicts(tmp_path: Path) -> None:
     """--json gives each fill its own prediction, the version that made it, its
-    aggressiveness and the pre-trade estimate; ``fill_slippage`` judges the fills' own
-    predictions (errors 0, 0, 3.25) and ``slippage`` the pre-trade ones (−3, 3.25, 3.25),
-    which is what the gate judges."""
+    aggressiveness and the pre-trade estimate; ``slippage`` (the gate's verdict) judges the
+    fills' own predictions (errors 0, 0, 3.25) and ``pre_trade_slippage`` the pre-trade ones
+    (−3, 3.25, 3.25)."""
     paper = own_predictions_journal(tmp_path / "j.sqlite")
     data = report_to_json(fill_report(read_journal(paper.path), settings=SETTINGS))
     first = data["fills"][0]
@@ -202,9 +200,9 @@ def test_json_has_both_predictions_and_both_verdicts(tmp_path: Path) -> None:
         "predicted_bps": "0", "pre_trade_bps": "3", "predicted_by": "v1",
         "aggressiveness": "0", "actual_bps": "0"}
     assert data["fills"][2]["predicted_by"] is None
-    assert data["fill_slippage"]["count"] == data["slippage"]["count"] == 3
-    assert data["fill_slippage"]["bias_bps"] == tidy(Decimal("3.25") / 3).to_eng_string()
-    assert data["slippage"]["bias_bps"] == tidy(Decimal("3.5") / 3).to_eng_string()
+    assert data["pre_trade_slippage"]["count"] == data["slippage"]["count"] == 3
+    assert data["slippage"]["bias_bps"] == tidy(Decimal("3.25") / 3).to_eng_string()
+    assert data["pre_trade_slippage"]["bias_bps"] == tidy(Decimal("3.5") / 3).to_eng_string()
 
 
 @pytest.mark.parametrize(("value", "text"), [

@@ -36,7 +36,7 @@ def test_fill_report_prints_tables(hydra: Hydra, example: Path,
     out = capsys.readouterr().out
     assert out.startswith(f"Fill report of {example} (strategy momo)\n")
     assert "Intents (2;" in out and "Fills (2;" in out
-    assert "Slippage model (pre-trade estimates, the gate's verdict): 2 fills" in out
+    assert "Slippage model: 2 fills" in out and "Pre-trade estimates: 2 fills" in out
 
 
 def test_fill_report_json_is_one_object(hydra: Hydra, example: Path,
@@ -45,7 +45,7 @@ def test_fill_report_json_is_one_object(hydra: Hydra, example: Path,
     assert hydra("fill-report", "--journal", example, "--json", "--since", "2026-03-03") == 0
     data = json.loads(capsys.readouterr().out)
     assert list(data) == ["journal", "since", "strategy", "plot", "intents", "fills", "slippage",
-                          "fill_slippage"]
+                          "pre_trade_slippage"]
     assert (data["journal"], data["since"], data["strategy"]) == (
         str(example), "2026-03-03T00:00:00+00:00", None)
     assert [i["intent_id"] for i in data["intents"]] == ["int-b", "int-c"]
@@ -110,7 +110,7 @@ def test_plot_writes_a_png(hydra: Hydra, example: Path, tmp_path: Path,
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert data[12:16] == b"IHDR" and data[-8:-4] == b"IEND"
     captured = capsys.readouterr()
-    assert "Slippage model (pre-trade estimates" in captured.out
+    assert "Slippage model:" in captured.out
     assert captured.err == f"plot written to {png.resolve()}\n"
 
 
