@@ -27,7 +27,10 @@ def healing_fills(events: Iterable[tuple[EventKind, Mapping[str, Any]]]) -> list
     that fill, with the terms it weighed. An older fill carries only its order's pre-trade
     estimate: its version, policy and terms come from its intent's ``slippage_predicted``
     note; a fill of an intent predicted before predictions were stamped counts as ``v1``'s,
-    with the intent's own policy (``auto`` when it had none) and no terms."""
+    with the intent's own policy (``auto`` when it had none) and no terms. Once fills have
+    their own predictions, the older ones are left out: their residuals measure another
+    prediction, and a window of them against a window of the new would be a change of
+    measure called drift."""
     predicted: dict[str, Mapping[str, Any]] = {}
     policies: dict[str, Policy] = {}
     intent_of: dict[str, str] = {}  # client order id → intent id
@@ -44,11 +47,10 @@ def healing_fills(events: Iterable[tuple[EventKind, Mapping[str, Any]]]) -> list
         elif (kind is EventKind.FILL and payload.get("actual_bps") is not None
               and (payload.get("fill_prediction") or payload.get("predicted_bps")) is not None):
             fills.append(payload)
+    if any(payload.get("fill_prediction") is not None for payload in fills):
+        return [_own_prediction(p) for p in fills if p.get("fill_prediction") is not None]
     found = []
     for payload in fills:
-        if payload.get("fill_prediction") is not None:
-            found.append(_own_prediction(payload))
-            continue
         intent_id = intent_of.get(payload["fill"]["client_order_id"], "")
         found.append(_healing_fill(payload, predicted.get(intent_id),
                                    policies.get(intent_id, Policy.AUTO)))

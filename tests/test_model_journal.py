@@ -85,6 +85,20 @@ def test_an_old_journals_fills_are_judged_on_their_orders_predictions(tmp_path: 
     assert _read(tmp_path / "j.sqlite") == written
 
 
+def test_a_journal_that_gained_own_predictions_is_judged_on_those_alone(tmp_path: Path) -> None:
+    """A journal whose older fills carry only their orders' estimates and whose newer ones
+    their own predictions (Hydra upgraded during a paper run): the cycle reads the newer
+    alone, so no window of the one kind is compared with a window of the other."""
+    older = synthetic_fills(random.Random(1), [(3, CALM)])
+    newer = synthetic_fills(random.Random(2), [(2, CALM)], start=10)
+    path = tmp_path / "j.sqlite"
+    clock = _journal(path, older, own=False)
+    journal = Journal.open(path, clock=clock)
+    write_fills(journal, clock, newer)
+    journal.close()
+    assert _read(path) == newer
+
+
 def test_heal_promotes_on_per_fill_residuals(tmp_path: Path) -> None:
     """A change in spread cost that only the fills' own predictions show (every intent's
     pre-trade estimate is the same 6 bps): heal detects it, fits the spread cost and
