@@ -17,7 +17,7 @@ parses this map and checks every module's imports against it):
   5. brokers, sim                                 the Broker protocol; the simulated exchange
   6. _messages, _journal_actor, _child_order,     the actor system
      _worker_reports,
-     _sender, _quote_source, _risk_actor,
+     _sender, _quote_source, _fill_prediction, _risk_actor,
      _patience, _twap_actor, _session_fit, _bracket,
      _supervisor, _publisher, _witness, _roll_legs, _recovery,
      _router, _front_months, _engine, _market_facts,

@@ -1,4 +1,5 @@
-"""The fill report as a picture: predicted against actual slippage, and shortfall over time.
+"""The fill report as a picture: each fill's own predicted slippage against its actual one (one
+point per fill), and shortfall over time beside the intents' pre-trade estimates.
 
 matplotlib is optional (the ``plot`` extra): it is imported only when a plot is asked for, and
 always with the non-interactive Agg backend, so no display is ever needed.
@@ -40,8 +41,10 @@ def write_plot(report: FillReport, path: str | os.PathLike[str]) -> None:
         scatter, timeline = figure.subplots(1, 2, width_ratios=[1, 1.4])
         _draw_scatter(scatter, report)
         _draw_timeline(timeline, report)
-        figure.suptitle("Hydra fill report: " + verdict(report.judged, report.settings),
-                        fontsize=9)
+        figure.suptitle(
+            "Hydra fill report: " + verdict(report.judged, report.settings)
+            + "\nPre-trade estimates: " + verdict(report.pre_trade_judged, report.settings),
+            fontsize=9)
         figure.savefig(path, format="png", dpi=110)
 
 
@@ -55,7 +58,7 @@ def _draw_scatter(axes: Axes, report: FillReport) -> None:
     margin = (high - low) * 0.05 or 1.0
     line = [low - margin, high + margin]
     axes.plot(line, line, color="grey", linestyle="--", linewidth=1, label="actual = predicted")
-    axes.set_xlabel("predicted slippage (bps)")
+    axes.set_xlabel("the fill's own predicted slippage (bps)")
     axes.set_ylabel("actual slippage (bps)")
     axes.set_title("Per fill: predicted vs actual (positive = cost)")
     axes.legend(loc="best", fontsize=8)
@@ -72,7 +75,7 @@ def _draw_timeline(axes: Axes, report: FillReport) -> None:
     predicted = [i for i in intents if i.predicted_bps is not None]
     axes.scatter(_times(i.recorded_at for i in predicted),
                  [float(i.predicted_bps or 0) for i in predicted],
-                 s=28, marker="x", label="intent, predicted")
+                 s=28, marker="x", label="intent, pre-trade estimate")
     axes.axhline(0, color="grey", linewidth=1)
     axes.set_xlabel("time (UTC)")
     axes.set_ylabel("slippage vs arrival mid (bps)")

@@ -14,6 +14,17 @@ stopped by a crash). Its cost is in dollars and in bps of the notional it traded
 arrival mid: the shortfall, the commissions (each execution's ``commission`` note, else what
 the fill carried) and both together. The model is called calibrated only over at least
 ``slippage.min_fills`` fills.
+
+Two predictions, two verdicts. A fill's *own prediction* is the model version's for that fill
+(the aggressiveness its order's limit had against the crowd's quote before it, the fill's own
+quantity: `hydra._fill_prediction`): it is the fill's ``predicted_bps``, the point the scatter
+plots, the healing cycle's residual, and the reconciler's verdict over it (``slippage``) is the
+one the gate judges, for it judges the model the cycle fits. An intent's *pre-trade estimate*
+is made once, when it arrives (its policy's expected aggressiveness, its whole quantity): the
+intents table shows it, every fill of the intent carries it (``pre_trade_bps``), and the
+reconciler's verdict over it is ``pre_trade_slippage``. A fill journaled before fills had their
+own predictions shows its order's pre-trade estimate as its prediction (``predicted_by``
+None), as it did before.
 """
 
 from __future__ import annotations
@@ -65,7 +76,10 @@ def _difference(actual: Decimal | None, predicted: Decimal | None) -> Decimal | 
 
 @attrs.frozen(kw_only=True)
 class FillLine:
-    """One journaled fill with the slippage predicted for its order and the slippage it had."""
+    """One journaled fill with the slippage predicted for it and the slippage it had:
+    ``predicted_bps`` is its own prediction, by the version ``predicted_by``, at the
+    ``aggressiveness`` its limit had (None for a fill journaled before fills had their own:
+    then it is its order's pre-trade estimate); ``pre_trade_bps`` is its intent's."""
 
     fill: Fill
     intent_id: str | None
@@ -73,6 +87,9 @@ class FillLine:
     recorded_at: dt.datetime
     predicted_bps: Decimal | None
     actual_bps: Decimal | None
+    pre_trade_bps: Decimal | None = None
+    predicted_by: str | None = None
+    aggressiveness: Decimal | None = None
 
     @property
     def error_bps(self) -> Decimal | None:
@@ -124,16 +141,27 @@ class FillReport:
 
     intents: tuple[IntentLine, ...]
     fills: tuple[FillLine, ...]
-    slippage: SlippageStats  # the reconciler's own verdict, whatever the number of fills
+    # The reconciler's own verdicts, whatever the number of fills: over the fills' own
+    # predictions (the gate's), and over their intents' pre-trade estimates.
+    slippage: SlippageStats
+    pre_trade_slippage: SlippageStats
     settings: SlippageSettings
 
     @property
     def judged(self) -> SlippageStats:
-        """The verdict the report gives: calibrated only over ``min_fills`` fills or more
-        (two fills that agree prove nothing)."""
-        if self.slippage.count >= self.settings.min_fills:
-            return self.slippage
-        return attrs.evolve(self.slippage, calibrated=False)
+        """The verdict the report gives on the fills' own predictions: calibrated only over
+        ``min_fills`` fills or more (two fills that agree prove nothing)."""
+        return self._judged(self.slippage)
+
+    @property
+    def pre_trade_judged(self) -> SlippageStats:
+        """The same verdict on the intents' pre-trade estimates."""
+        return self._judged(self.pre_trade_slippage)
+
+    def _judged(self, stats: SlippageStats) -> SlippageStats:
+        if stats.count >= self.settings.min_fills:
+            return stats
+        return attrs.evolve(stats, calibrated=False)
 
 
 def fill_report(
@@ -159,6 +187,8 @@ def fill_report(
         f.strategy is None and _chosen(_aware(f.fill.time), None, since, strategy))]
     return FillReport(intents=tuple(chosen), fills=tuple(chosen_fills),
                       slippage=reconcile(slippage_pairs(chosen_fills), settings=settings),
+                      pre_trade_slippage=reconcile(pre_trade_pairs(chosen_fills),
+                                                   settings=settings),
                       settings=settings)
 
 
@@ -180,9 +210,16 @@ def _ends(records: Sequence[JournalRecord]) -> dict[str, str]:
 
 
 def slippage_pairs(fills: Iterable[FillLine]) -> list[tuple[Decimal, Decimal]]:
-    """(predicted, actual) of every fill that has both: what the reconciler compares."""
+    """(predicted, actual) of every fill that has both, its own prediction where it has one:
+    one point per fill, and what the gate's verdict compares."""
     return [(f.predicted_bps, f.actual_bps) for f in fills
             if f.predicted_bps is not None and f.actual_bps is not None]
+
+
+def pre_trade_pairs(fills: Iterable[FillLine]) -> list[tuple[Decimal, Decimal]]:
+    """(its intent's pre-trade estimate, actual) of every fill that has both."""
+    return [(f.pre_trade_bps, f.actual_bps) for f in fills
+            if f.pre_trade_bps is not None and f.actual_bps is not None]
 
 
 def _chosen(when: dt.datetime, owner: str | None, since: dt.datetime | None,
@@ -201,13 +238,18 @@ def _intent_records(records: Sequence[JournalRecord]) -> dict[str, JournalRecord
 
 def _fill_line(record: JournalRecord, intent: JournalRecord | None) -> FillLine:
     payload = record.payload
+    pre_trade = _decimal(payload.get("predicted_bps"))
+    own = payload.get("fill_prediction")
     return FillLine(
         fill=fill_from_json(payload["fill"]),
         intent_id=record.intent_id,
         strategy=None if intent is None else intent.payload["intent"]["strategy"],
         recorded_at=record.recorded_at,
-        predicted_bps=_decimal(payload.get("predicted_bps")),
+        predicted_bps=pre_trade if own is None else Decimal(own["predicted_bps"]),
         actual_bps=_decimal(payload.get("actual_bps")),
+        pre_trade_bps=pre_trade,
+        predicted_by=None if own is None else own["version_id"],
+        aggressiveness=None if own is None else Decimal(own["aggressiveness"]),
     )
 
 
@@ -276,6 +318,7 @@ def report_to_json(report: FillReport) -> dict[str, Any]:
         "intents": [_intent_json(i) for i in report.intents],
         "fills": [_fill_json(f) for f in report.fills],
         "slippage": stats_to_json(report.judged, report.settings),
+        "pre_trade_slippage": stats_to_json(report.pre_trade_judged, report.settings),
     })
     return plain
 
@@ -292,6 +335,8 @@ def _fill_json(line: FillLine) -> dict[str, Any]:
         "intent_id": line.intent_id, "strategy": line.strategy, "symbol": fill.symbol,
         "side": fill.side, "quantity": fill.quantity, "price": fill.price, "time": fill.time,
         "predicted_bps": line.predicted_bps, "actual_bps": line.actual_bps,
+        "predicted_by": line.predicted_by, "aggressiveness": line.aggressiveness,
+        "pre_trade_bps": line.pre_trade_bps,
     }
 
 
@@ -306,6 +351,10 @@ def _bps(value: Decimal | None) -> str:
 
 def _plain(value: object) -> str:
     return NONE if value is None else str(value)
+
+
+def _share(value: Decimal | None) -> str:
+    return NONE if value is None else f"{value:.2f}"
 
 
 def utc_minute(when: dt.datetime) -> str:
@@ -368,11 +417,14 @@ def costs(intents: Sequence[IntentLine]) -> str:
             f"of ${_usd(notional)} traded")
 
 
-def calibration(report: FillReport) -> str:
-    """The verdict, with how many fills it lacks when too few to call the model calibrated."""
-    stats, settings = report.slippage, report.settings
+def calibration(report: FillReport, *, pre_trade: bool = False) -> str:
+    """The verdict on the fills' own predictions (the gate's), or with ``pre_trade`` on their
+    intents' pre-trade estimates, with how many fills it lacks when too few to call the model
+    calibrated."""
+    settings = report.settings
+    stats = report.pre_trade_slippage if pre_trade else report.slippage
     if not stats.count or stats.count >= settings.min_fills:
-        return verdict(report.judged, settings)
+        return verdict(report.pre_trade_judged if pre_trade else report.judged, settings)
     within = "within" if stats.calibrated else "outside"
     return (f"{_measured(stats)} -> NOT calibrated: {stats.count} of the {settings.min_fills} "
             f"fills needed (bias and correlation {within} the limits: {_limits(settings)})")
@@ -391,7 +443,8 @@ def render_report(report: FillReport) -> str:
     fill_rows = [
         [utc_minute(f.fill.time), _plain(f.intent_id), f.fill.execution_id, f.fill.side.value,
          str(f.fill.quantity), str(f.fill.price), _bps(f.predicted_bps), _bps(f.actual_bps),
-         _bps(f.error_bps)]
+         _bps(f.error_bps), f.predicted_by or "order", _share(f.aggressiveness),
+         _bps(f.pre_trade_bps)]
         for f in report.fills
     ]
     slippage = ["predicted", "actual", "diff"]
@@ -401,10 +454,13 @@ def render_report(report: FillReport) -> str:
                 "arrival mid", "avg price", *slippage, "slippage $", "comm. $", "cost bps",
                 "ended"], intent_rows, left=5, text_last=True),
         "",
-        f"Fills ({len(report.fills)})",
-        *table(["executed (UTC)", "intent", "execution", "side", "qty", "price", *slippage],
-               fill_rows, left=4),
+        f"Fills ({len(report.fills)}; predicted: the fill's own, by the model version shown at "
+        "its limit's aggressiveness, or its order's estimate where the model says \"order\"; "
+        "pre-trade: its intent's estimate)",
+        *table(["executed (UTC)", "intent", "execution", "side", "qty", "price", *slippage,
+                "model", "aggr.", "pre-trade"], fill_rows, left=4),
         "",
         "Cost: " + costs(report.intents),
+        "Pre-trade estimates: " + calibration(report, pre_trade=True),
         "Slippage model: " + calibration(report),
     ])

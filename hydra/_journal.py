@@ -25,7 +25,7 @@ import json
 import os
 import sqlite3
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -388,15 +388,21 @@ class Journal:
         intent_id: IntentId | None,
         predicted_bps: Decimal | None,
         actual_bps: Decimal | None,
+        fill_prediction: Mapping[str, Any] | None = None,
     ) -> bool:
         """Record ``fill`` once; returns False (and records nothing) for a repeated execution.
 
-        Without ``intent_id``, the intent of the journaled order the fill belongs to is used."""
+        ``predicted_bps`` is its order's (the intent's pre-trade estimate); ``fill_prediction``,
+        kept only when given, the fill's own (`FillPrediction.to_json`). Without
+        ``intent_id``, the intent of the journaled order the fill belongs to is used."""
         intent_id = intent_id or self._intent_of(fill.client_order_id)
         if intent_id is None and self._has_note(NoteKind.UNKNOWN_EXECUTION, "execution_id",
                                                 fill.execution_id):
             return False  # adopted as a stranger's at a start: journaled already
-        payload = {"fill": fill, "predicted_bps": predicted_bps, "actual_bps": actual_bps}
+        payload: dict[str, Any] = {"fill": fill, "predicted_bps": predicted_bps,
+                                   "actual_bps": actual_bps}
+        if fill_prediction is not None:
+            payload["fill_prediction"] = dict(fill_prediction)
         try:
             self._append(
                 EventKind.FILL,
@@ -580,6 +586,16 @@ class Journal:
             " AND json_extract(payload, '$.what') = ? ORDER BY seq", (what,),
         )
         return [dict(json.loads(payload)) for (payload,) in rows]
+
+    def intent_prediction(self, intent_id: IntentId) -> dict[str, Any] | None:
+        """The ``slippage_predicted`` note of ``intent_id`` (its pre-trade estimate, with the
+        version and the policy it was made for), if any."""
+        row = self._db.execute(
+            "SELECT payload FROM events WHERE intent_id = ? AND kind = 'note'"
+            " AND json_extract(payload, '$.what') = ? ORDER BY seq LIMIT 1",
+            (intent_id, NoteKind.SLIPPAGE_PREDICTED.value),
+        ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
 
     def order_request(self, client_order_id: ClientOrderId) -> OrderRequest | None:
         """The request journaled for ``client_order_id`` (sent or dry), if any."""

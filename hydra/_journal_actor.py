@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -161,11 +161,12 @@ class JournalClient:
 
     async def record_fill(
         self, fill: Fill, *, intent_id: IntentId | None, predicted_bps: Decimal | None,
-        actual_bps: Decimal | None,
+        actual_bps: Decimal | None, fill_prediction: Mapping[str, str] | None = None,
     ) -> bool:
         """Record ``fill``; False when its execution id was journaled before (a duplicate)."""
         return await self.ask(RecordFill(fill=fill, intent_id=intent_id,
-                                         predicted_bps=predicted_bps, actual_bps=actual_bps))
+                                         predicted_bps=predicted_bps, actual_bps=actual_bps,
+                                         fill_prediction=fill_prediction))
 
     async def record_blocked(self, request: OrderRequest, *, denials: list[str]) -> None:
         await self.ask(RecordBlocked(request=request, denials=tuple(denials)))

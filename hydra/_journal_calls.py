@@ -10,6 +10,7 @@ through `JournalClient.ask`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -87,10 +88,12 @@ class RecordFill:
     intent_id: IntentId | None
     predicted_bps: Decimal | None
     actual_bps: Decimal | None
+    fill_prediction: Mapping[str, str] | None = None
 
     def apply(self, journal: Journal) -> bool:
         return journal.record_fill(self.fill, intent_id=self.intent_id,
-                                   predicted_bps=self.predicted_bps, actual_bps=self.actual_bps)
+                                   predicted_bps=self.predicted_bps, actual_bps=self.actual_bps,
+                                   fill_prediction=self.fill_prediction)
 
 
 @attrs.frozen(kw_only=True)
@@ -144,6 +147,16 @@ class OrderRequestOf:
 
     def apply(self, journal: Journal) -> OrderRequest | None:
         return journal.order_request(self.client_order_id)
+
+
+@attrs.frozen
+class PredictionOf:
+    """The intent's ``slippage_predicted`` note (None: it has none)."""
+
+    intent_id: IntentId
+
+    def apply(self, journal: Journal) -> dict[str, Any] | None:
+        return journal.intent_prediction(self.intent_id)
 
 
 @attrs.frozen

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ._core._model_versions import FIRST_VERSION
+from ._core._model_versions import FIRST_VERSION, Prediction
 from ._enums import NoteKind, Policy
 from ._errors import JournalFormatError
 from ._healing import HealingCycle, HealingFill, Outcome, run_cycle
@@ -22,10 +22,15 @@ from ._settings import SlippageSettings
 
 def healing_fills(events: Iterable[tuple[EventKind, Mapping[str, Any]]]) -> list[HealingFill]:
     """Every journaled fill with both a predicted and an actual slippage, as the cycle sees it,
-    from the journal's ``(kind, payload)`` events in order: its version, policy and terms from
-    its intent's ``slippage_predicted`` note; a fill of an intent predicted before predictions
-    were stamped counts as ``v1``'s, with the intent's own policy (``auto`` when it had none)
-    and no terms."""
+    from the journal's ``(kind, payload)`` events in order. A fill with its own prediction
+    (``fill_prediction``) is judged on it: residual = actual − what the version predicted for
+    that fill, with the terms it weighed. An older fill carries only its order's pre-trade
+    estimate: its version, policy and terms come from its intent's ``slippage_predicted``
+    note; a fill of an intent predicted before predictions were stamped counts as ``v1``'s,
+    with the intent's own policy (``auto`` when it had none) and no terms. Once fills have
+    their own predictions, the older ones are left out: their residuals measure another
+    prediction, and a window of them against a window of the new would be a change of
+    measure called drift."""
     predicted: dict[str, Mapping[str, Any]] = {}
     policies: dict[str, Policy] = {}
     intent_of: dict[str, str] = {}  # client order id → intent id
@@ -39,15 +44,26 @@ def healing_fills(events: Iterable[tuple[EventKind, Mapping[str, Any]]]) -> list
         elif kind is EventKind.ORDER:
             request = payload["request"]
             intent_of[request["client_order_id"]] = request["intent_id"]
-        elif (kind is EventKind.FILL and payload.get("predicted_bps") is not None
-              and payload.get("actual_bps") is not None):
+        elif (kind is EventKind.FILL and payload.get("actual_bps") is not None
+              and (payload.get("fill_prediction") or payload.get("predicted_bps")) is not None):
             fills.append(payload)
+    if any(payload.get("fill_prediction") is not None for payload in fills):
+        return [_own_prediction(p) for p in fills if p.get("fill_prediction") is not None]
     found = []
     for payload in fills:
         intent_id = intent_of.get(payload["fill"]["client_order_id"], "")
         found.append(_healing_fill(payload, predicted.get(intent_id),
                                    policies.get(intent_id, Policy.AUTO)))
     return found
+
+
+def _own_prediction(payload: Mapping[str, Any]) -> HealingFill:
+    fill, own = payload["fill"], Prediction.from_json(payload["fill_prediction"])
+    return HealingFill(
+        symbol=fill["symbol"], time=dt.datetime.fromisoformat(fill["time"]),
+        predicted_bps=own.bps, actual_bps=Decimal(payload["actual_bps"]),
+        version_id=own.version_id, policy=own.policy, crossing_bps=own.crossing_bps,
+        impact_bps=own.impact_bps)
 
 
 def _healing_fill(payload: Mapping[str, Any], note: Mapping[str, Any] | None,

@@ -4,8 +4,10 @@ prediction with it, and the cycles the journal holds (`hydra._model_journal` run
 
 - ``model_version``: a version became current (``v1``, the configured model, when the journal
   first needs one; each promoted candidate after it), with its weights, when and why.
-- ``slippage_predicted``: the prediction made for an intent, keyed by the intent's id, with the
-  version that made it and the terms it weighed.
+- ``slippage_predicted``: the prediction made for an intent before it trades (its pre-trade
+  estimate), keyed by the intent's id, with the version that made it and the terms it weighed.
+  Each fill's own prediction is no note but part of the fill (``fill_prediction``, as
+  `FillPrediction.to_json` writes it; the risk actor makes it: `hydra._fill_prediction`).
 - ``heal_detected``, ``heal_hypothesis``, ``heal_experiment``, ``heal_decision``: the steps of
   one healing cycle, each with its ``cycle_id``.
 """

@@ -39,6 +39,7 @@ from ._core._risk_state import RiskSnapshot, restored_account
 from ._engine import Engine
 from ._enums import NoteKind, Side
 from ._errors import JournalWriteError, UnmanagedOrdersError
+from ._fill_prediction import FillPredictor
 from ._front_months import FrontMonths, decide_front_months, run_front_months
 from ._ids import JournalId, OrderIds
 from ._journal import Journal, utc_now
@@ -229,9 +230,11 @@ async def _open_actors(
         risk_send, risk_receive = trio.open_memory_channel[RiskMessage](0)
         supervisor_send, supervisor_receive = trio.open_memory_channel[SessionDown](1)
         quotes = QuoteSource(broker.quote_nowait, max_age=config.risk.max_quote_age)
+        predictor = FillPredictor(model, settings=config.slippage, adv=config.adv,
+                                  quotes=quotes.usable)
         actor = RiskActor(book, journal=journal, quotes=quotes.usable,
                           publish=publish_send, supervisor=supervisor_send, clock=clock,
-                          journal_id=journal_id)
+                          journal_id=journal_id, predictor=predictor)
         failures: list[BaseException] = []  # what ended the connection supervisor, if anything
         outliving = [
             await middle.start(_outliving, functools.partial(

@@ -6,7 +6,9 @@ sender: write-ahead), answers, events to the actor that owns an order, published
 Broker events, cancels and control messages go before new orders in the loop's inbox; the
 sender (`hydra._sender`) holds the broker's order entry and the pacing bucket. Broker data is
 checked at this boundary: quotes through the quote source (nothing unusable is priced from),
-executions by the book (an anomaly halts, never crashes).
+executions by the book (an anomaly halts, never crashes). Each fill is journaled with its
+order's pre-trade estimate and, given a `FillPredictor`, its own prediction, made from the last
+quote the order was seen in before it (`hydra._fill_prediction`).
 
 A journal write that fails (`JournalWriteError`: disk full) does not end the actor, which the
 finalizer still needs to cancel what works: the book is told (`JournalFailed`: trading
@@ -28,8 +30,9 @@ import structlog
 import trio
 
 from ._contracts import ContractSpec, contract_for
+from ._core._model_versions import FillPrediction
 from ._core._pacing import TokenBucket
-from ._core._risk_book import RiskBook
+from ._core._risk_book import BookOrder, RiskBook
 from ._core._risk_messages import (
     Abandon,
     Acked,
@@ -75,11 +78,12 @@ from ._core._risk_messages import (
     conflicting_fields,
 )
 from ._core._slippage import shortfall_bps
-from ._enums import NoteKind, OrderStatus, TradingState
+from ._enums import NoteKind, OrderStatus, Policy, TradingState
 from ._errors import InvalidValueError, JournalWriteError
+from ._fill_prediction import FillPredictor
 from ._ids import ClientOrderId, JournalId, journal_id_of
 from ._journal_actor import JournalClient
-from ._journal_calls import AdoptedAsUnknown, FillOf, OrderRequestOf
+from ._journal_calls import AdoptedAsUnknown, FillOf, OrderRequestOf, PredictionOf
 from ._messages import (
     AdoptOrder,
     CancelOrder,
@@ -139,8 +143,10 @@ class RiskActor:
         supervisor: trio.MemorySendChannel[SessionDown],
         clock: Callable[[], dt.datetime],
         journal_id: JournalId | None = None,
+        predictor: FillPredictor | None = None,
     ) -> None:
         self.book = book
+        self._predictor = predictor  # None: fills carry their order's pre-trade estimate only
         self._journal_id = journal_id  # an execution of another journal's order is a stranger's
         self._journal = journal
         self._quotes = quotes
@@ -186,6 +192,8 @@ class RiskActor:
             self._duplicates = 0
         if self._settling is not None and not self.book.orders:
             self._settling.set()
+        if self._predictor is not None:
+            self._predictor.forget_all_but(self.book.orders)
 
     async def _handle(self, message: RiskMessage) -> None:
         match message:
@@ -196,8 +204,11 @@ class RiskActor:
                     request=request, arrival_mid=message.arrival_mid,
                     predicted_bps=message.predicted_bps, owner=message.owner,
                     reply=message.reply, reference_price=self._mid(request.contract)))
+                self._sending(request.client_order_id, before=None)
             case ModifyOrder():
                 order = self.book.order_context(message.client_order_id)
+                if order is not None:
+                    self._sending(message.client_order_id, before=order.request.limit_price)
                 reference = None if order is None else self._mid(order.request.contract)
                 await self._feed(Modify(client_order_id=message.client_order_id,
                                         limit_price=message.limit_price, reply=message.reply,
@@ -286,9 +297,11 @@ class RiskActor:
             case OrderAcknowledged():
                 await self._feed(Acked(client_order_id=event.client_order_id,
                                        broker_order_id=event.broker_order_id), event)
+                self._saw(event.client_order_id)
             case OrderStatusChanged():
                 await self._feed(StatusReported(client_order_id=event.client_order_id,
                                                 status=event.status, reason=event.reason), event)
+                self._saw(event.client_order_id, broker_filled=event.filled)
             case FillReported():
                 await self._on_fill(event.fill, event)
             case ConnectionLost():
@@ -323,13 +336,15 @@ class RiskActor:
         order = self.book.order_context(fill.client_order_id)
         known_request = (order.request if order is not None else await self._journal.ask(
             OrderRequestOf(fill.client_order_id)))
-        actual = None
+        actual = own = None
         if order is not None and fill.price.is_finite() and fill.price > 0:
             actual = shortfall_bps(fill.side, average_price=fill.price,
                                    arrival_mid=order.arrival_mid)
+            own = await self._fill_prediction(order, fill)
         new = await self._journal.record_fill(
             fill, intent_id=None if known_request is None else known_request.intent_id,
-            predicted_bps=None if order is None else order.predicted_bps, actual_bps=actual)
+            predicted_bps=None if order is None else order.predicted_bps, actual_bps=actual,
+            fill_prediction=None if own is None else own.to_json())
         if not new:
             stored = await self._journal.ask(FillOf(fill.execution_id))
             if stored is not None and conflicting_fields(stored, fill):
@@ -343,7 +358,8 @@ class RiskActor:
                  symbol=fill.symbol, side=fill.side.value, quantity=fill.quantity,
                  price=str(fill.price), slippage_bps=None if actual is None else f"{actual:.2f}",
                  predicted_bps=None if order is None or order.predicted_bps is None
-                 else f"{order.predicted_bps:.2f}")
+                 else f"{order.predicted_bps:.2f}",
+                 fill_predicted_bps=None if own is None else f"{own.prediction.bps:.2f}")
         if known_request is None and live:
             # An order adopted as a stranger (--adopt-unknown) is the trader's, not Hydra's,
             # and one stamped with another journal's id is that journal's (IB reports the
@@ -354,6 +370,35 @@ class RiskActor:
                 AdoptedAsUnknown(fill.client_order_id))
         await self._feed(Executed(fill=fill, known=known_request is not None, live=live,
                                   contract=contract, restart=restart), event)
+        self._saw(fill.client_order_id, after_fill=True)
+
+    async def _fill_prediction(self, order: BookOrder, fill: Fill) -> FillPrediction | None:
+        """The current model version's prediction for ``fill`` of ``order`` (None without a
+        predictor, or for an order whose intent has no pre-trade estimate)."""
+        predictor, request = self._predictor, order.request
+        if predictor is None:
+            return None
+        if not predictor.knows_policy(request.client_order_id):
+            note = await self._journal.ask(PredictionOf(request.intent_id))
+            predictor.set_policy(request.client_order_id,
+                                 None if note is None else Policy(note["policy"]))
+        return predictor.predict(order, fill)
+
+    def _sending(self, client_order_id: ClientOrderId, *, before: Decimal | None) -> None:
+        """Remember the market an order (``before``: None) or its modification (``before``:
+        the limit it stands at) goes into, read before the sender sends it: an order that
+        crosses fills as it arrives, and a quote read after that shows what it took."""
+        order = self.book.order_context(client_order_id)
+        if self._predictor is not None and order is not None:
+            self._predictor.sent(order, before=before)
+
+    def _saw(self, client_order_id: ClientOrderId, *, broker_filled: int | None = None,
+             after_fill: bool = False) -> None:
+        """Remember the quote a working order stands in now (its next fill is judged on it:
+        `FillPredictor.standing`)."""
+        order = self.book.order_context(client_order_id)
+        if self._predictor is not None and order is not None:
+            self._predictor.standing(order, broker_filled=broker_filled, after_fill=after_fill)
 
     async def _resynced(self, message: Resynced) -> None:
         for fill in message.fills:

@@ -4,12 +4,14 @@ moves, so weeks of paper trading fit in a test."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from hydra._contracts import OATS
-from hydra._enums import NoteKind, OrderStatus, Side
+from hydra._core._model_versions import FillPrediction, Prediction
+from hydra._enums import NoteKind, OrderStatus, Policy, Side
 from hydra._ids import ClientOrderId, ExecutionId, IntentId
 from hydra._journal import Journal
 from hydra._orders import Fill, OrderIntent, OrderRequest
@@ -55,14 +57,17 @@ class PaperJournal:
         return client_order_id
 
     def fill(self, client_order_id: str, execution: str, *, side: Side, quantity: int,
-             price: str, predicted: str | None, actual: str | None) -> None:
+             price: str, predicted: str | None, actual: str | None,
+             own: Mapping[str, str] | None = None) -> None:
+        """A fill with its order's prediction ``predicted`` and, when given, its ``own``
+        (`FillPrediction.to_json`)."""
         fill = Fill(execution_id=ExecutionId(execution),
                     client_order_id=ClientOrderId(client_order_id), symbol="ZO", side=side,
                     price=price, quantity=quantity, time=self.clock.now)
         self.journal.record_fill(
             fill, intent_id=None,
             predicted_bps=None if predicted is None else Decimal(predicted),
-            actual_bps=None if actual is None else Decimal(actual),
+            actual_bps=None if actual is None else Decimal(actual), fill_prediction=own,
         )
 
     def status(self, client_order_id: str, status: OrderStatus) -> None:
@@ -111,6 +116,33 @@ def example_journal(path: Path) -> PaperJournal:
                      actual=None)
     paper.at(10).intent("int-c", side=Side.BUY, quantity=1, arrival_mid="401.00", predicted="1",
                         strategy="momo")
+    paper.close()
+    return paper
+
+
+def _own(version: str, bps: str, aggressiveness: str) -> dict[str, str]:
+    """A fill's own prediction as the risk actor journals it."""
+    prediction = Prediction(version_id=version, symbol="ZO", policy=Policy.PATIENCE,
+                            bps=Decimal(bps), crossing_bps=Decimal(bps), impact_bps=Decimal(0))
+    return FillPrediction(prediction=prediction, limit_price=Decimal("400.25"),
+                          bid=Decimal("399.75"), ask=Decimal("400.25"),
+                          aggressiveness=Decimal(aggressiveness),
+                          participation=Decimal(0)).to_json()
+
+
+def own_predictions_journal(path: Path) -> PaperJournal:
+    """One intent predicted at 3 bps before it traded, filled resting (its own prediction
+    0 bps, actual 0) and crossing (its own 6.25 bps, actual 6.25), and a fill journaled before
+    fills had their own predictions (its order's 3, actual 6.25)."""
+    paper = PaperJournal(path)
+    paper.intent("int-x", side=Side.BUY, quantity=3, arrival_mid="400.00", predicted="3")
+    order = paper.order("int-x", side=Side.BUY, quantity=3, limit="400.25")
+    paper.fill(order, "x1", side=Side.BUY, quantity=1, price="400.00", predicted="3",
+               actual="0", own=_own("v1", "0", "0"))
+    paper.at(0.01).fill(order, "x2", side=Side.BUY, quantity=1, price="400.25", predicted="3",
+                        actual="6.25", own=_own("v2", "6.25", "1"))
+    paper.fill(order, "x3", side=Side.BUY, quantity=1, price="400.25", predicted="3",
+               actual="6.25")
     paper.close()
     return paper
 

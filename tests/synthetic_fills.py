@@ -11,7 +11,7 @@ from decimal import Decimal
 import attrs
 
 from hydra._contracts import OATS
-from hydra._core._model_versions import Prediction, Weights
+from hydra._core._model_versions import FillPrediction, Prediction, Weights
 from hydra._enums import NoteKind, Policy, Side
 from hydra._healing import HealingFill
 from hydra._ids import ClientOrderId, ExecutionId, IntentId
@@ -61,23 +61,29 @@ def synthetic_fills(rng: random.Random, regimes: list[tuple[int, Regime]], *,
 
 
 def write_fills(journal: Journal, clock: Clock, fills: list[HealingFill], *,
-                stamped: bool = True) -> None:
+                stamped: bool = True, own: bool = True,
+                pre_trade: Decimal | None = None) -> None:
     """Each fill (of oats) as a router and risk actor journal it, at the fill's time: the
-    intent, its prediction note (when ``stamped``), the order, and the fill with its predicted
-    and actual slippage."""
+    intent, its prediction note (when ``stamped``), the order, and the fill with its actual
+    slippage, its order's pre-trade estimate (``pre_trade``, else the fill's prediction) and,
+    when ``own`` (and ``stamped``), its own prediction, the fill's. Without ``own`` the fill is
+    journaled as before fills had their own predictions: the fill's prediction is its
+    order's."""
     for fill in fills:
         clock.now = fill.time
         intent_id = IntentId(f"int-{fill.time:%m%d%H}")
         intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=1, intent_id=intent_id,
                              policy=fill.policy)
-        journal.record_intent(intent, arrival_mid=Decimal(400), predicted_bps=fill.predicted_bps)
+        estimate = fill.predicted_bps if pre_trade is None or not own else pre_trade
+        journal.record_intent(intent, arrival_mid=Decimal(400), predicted_bps=estimate)
+        prediction = None
         if stamped:
             assert fill.crossing_bps is not None and fill.impact_bps is not None
             prediction = Prediction(version_id=fill.version_id, symbol="ZO", policy=fill.policy,
                                     bps=fill.predicted_bps, crossing_bps=fill.crossing_bps,
                                     impact_bps=fill.impact_bps)
-            journal.record_note(NoteKind.SLIPPAGE_PREDICTED,
-                                **prediction_note(intent_id, prediction))
+            noted = attrs.evolve(prediction, bps=estimate) if own else prediction
+            journal.record_note(NoteKind.SLIPPAGE_PREDICTED, **prediction_note(intent_id, noted))
         order = ClientOrderId(f"{intent_id}.1")
         journal.record_order(OrderRequest(client_order_id=order, intent_id=intent_id,
                                           contract=OATS, side=Side.BUY, quantity=1,
@@ -85,4 +91,8 @@ def write_fills(journal: Journal, clock: Clock, fills: list[HealingFill], *,
         journal.record_fill(
             Fill(execution_id=ExecutionId(f"e-{intent_id}"), client_order_id=order,
                  symbol="ZO", side=Side.BUY, price=Decimal(400), quantity=1, time=fill.time),
-            intent_id=intent_id, predicted_bps=fill.predicted_bps, actual_bps=fill.actual_bps)
+            intent_id=intent_id, predicted_bps=estimate, actual_bps=fill.actual_bps,
+            fill_prediction=None if prediction is None or not own else FillPrediction(
+                prediction=prediction, limit_price=Decimal(401), bid=Decimal("399.75"),
+                ask=Decimal("400.25"), aggressiveness=Decimal(1),
+                participation=Decimal(1) / 1500).to_json())

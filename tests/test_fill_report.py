@@ -6,11 +6,18 @@ from pathlib import Path
 import pytest
 
 from hydra._enums import Side
-from hydra._fill_report import FillReport, fill_report, render_report, report_to_json, tidy
+from hydra._fill_report import (
+    FillReport,
+    fill_report,
+    render_report,
+    report_to_json,
+    slippage_pairs,
+    tidy,
+)
 from hydra._journal import Journal
 from hydra._journal_records import read_journal
 from hydra._settings import SlippageSettings
-from tests.paper_journal import T0, example_journal
+from tests.paper_journal import T0, example_journal, own_predictions_journal
 
 SETTINGS = SlippageSettings()
 
@@ -79,7 +86,7 @@ def test_strategy_keeps_only_its_intents_and_their_fills(tmp_path: Path) -> None
 def test_json_is_exact_and_plain(tmp_path: Path) -> None:
     """The JSON form writes decimals as exact strings and keeps every field of a line."""
     data = report_to_json(_report(tmp_path, strategy="carry"))
-    assert set(data) == {"intents", "fills", "slippage"}
+    assert set(data) == {"intents", "fills", "slippage", "pre_trade_slippage"}
     (intent,) = data["intents"]
     assert intent == {
         "intent_id": "int-b", "strategy": "carry", "symbol": "ZO", "side": "SELL",
@@ -97,12 +104,13 @@ def test_text_has_both_tables_and_the_verdict(tmp_path: Path) -> None:
     fills that agree are not enough to call the model calibrated (30 are needed), unless
     slippage.min_fills says 4 are."""
     text = render_report(_report(tmp_path))
-    assert "Intents (3;" in text and "Fills (5)" in text
+    assert "Intents (3;" in text and "Fills (5;" in text
     assert "int-b" in text and "+10.94" in text
-    assert text.splitlines()[-1] == (
-        "Slippage model: 4 fills with predicted and actual slippage: bias +2.00 bps, RMSE 3.00 "
-        "bps, correlation 0.956 -> NOT calibrated: 4 of the 30 fills needed (bias and "
-        "correlation within the limits: needs |bias| <= 2 bps and correlation >= 0.3)")
+    judged = ("4 fills with predicted and actual slippage: bias +2.00 bps, RMSE 3.00 bps, "
+              "correlation 0.956 -> NOT calibrated: 4 of the 30 fills needed (bias and "
+              "correlation within the limits: needs |bias| <= 2 bps and correlation >= 0.3)")
+    assert text.splitlines()[-2:] == [  # fills with their orders' predictions only: the same
+        f"Pre-trade estimates: {judged}", f"Slippage model: {judged}"]
     four = fill_report(read_journal(tmp_path / "j.sqlite"),
                        settings=SlippageSettings(min_fills=4))
     assert render_report(four).splitlines()[-1].endswith("-> calibrated (needs |bias| <= 2 bps "
@@ -137,7 +145,7 @@ def test_every_intent_says_how_it_ended_and_what_it_cost(tmp_path: Path) -> None
     assert (a.slippage_usd, a.commission_usd, a.cost_usd) == (25, 5, 30)
     assert a.cost_bps == Decimal("3.75")  # $30 of $80,000
     text = render_report(report)
-    assert text.splitlines()[-2] == ("Cost: 2 filled intents: shortfall $112.50 + commissions "
+    assert text.splitlines()[-3] == ("Cost: 2 filled intents: shortfall $112.50 + commissions "
                                      "$5.00 = $117.50, +7.34 bps of $160,000.00 traded")
     assert all(line.rstrip().endswith(i.ended) for line, i in zip(
         text.splitlines()[2:7], report.intents, strict=True))
@@ -149,13 +157,52 @@ def test_an_empty_journal_reports_nothing_and_is_not_calibrated(tmp_path: Path) 
     report = fill_report([], settings=SETTINGS)
     assert (report.intents, report.fills, report.slippage.count) == ((), (), 0)
     assert not report.slippage.calibrated
-    assert render_report(report).splitlines()[-2:] == [
+    nothing = ("no fills with both a predicted and an actual slippage: nothing to judge -> "
+               "NOT calibrated")
+    assert render_report(report).splitlines()[-3:] == [
         "Cost: no filled intent with an arrival mid: no cost to show",
-        "Slippage model: no fills with both a predicted and an actual slippage: nothing to "
-        "judge -> NOT calibrated"]
+        f"Pre-trade estimates: {nothing}", f"Slippage model: {nothing}"]
     slippage = report_to_json(report)["slippage"]
     assert (slippage["bias_bps"], slippage["rmse_bps"], slippage["calibrated"]) == (
         None, None, False)
+
+
+def test_each_fill_shows_its_own_prediction_beside_the_pre_trade_one(tmp_path: Path) -> None:
+    """A fill's predicted slippage is its own, by the version that made it, at the
+    aggressiveness its limit had; its intent's pre-trade estimate stays beside it. An older
+    fill shows its order's estimate, and says so (no version)."""
+    paper = own_predictions_journal(tmp_path / "j.sqlite")
+    report = fill_report(read_journal(paper.path), settings=SETTINGS)
+    assert [(f.predicted_bps, f.pre_trade_bps, f.predicted_by, f.aggressiveness, f.error_bps)
+            for f in report.fills] == [
+        (Decimal(0), Decimal(3), "v1", Decimal(0), Decimal(0)),
+        (Decimal("6.25"), Decimal(3), "v2", Decimal(1), Decimal(0)),
+        (Decimal(3), Decimal(3), None, None, Decimal("3.25"))]
+    (intent,) = report.intents
+    assert intent.predicted_bps == Decimal(3)
+    assert slippage_pairs(report.fills) == [(Decimal(0), Decimal(0)),
+                                            (Decimal("6.25"), Decimal("6.25")),
+                                            (Decimal(3), Decimal("6.25"))]
+    text = render_report(report)
+    assert " v1 " in text and " v2 " in text and " order " in text
+
+
+def test_json_has_both_predictions_and_both_verdicts(tmp_path: Path) -> None:
+    """--json gives each fill its own prediction, the version that made it, its
+    aggressiveness and the pre-trade estimate; ``slippage`` (the gate's verdict) judges the
+    fills' own predictions (errors 0, 0, 3.25) and ``pre_trade_slippage`` the pre-trade ones
+    (−3, 3.25, 3.25)."""
+    paper = own_predictions_journal(tmp_path / "j.sqlite")
+    data = report_to_json(fill_report(read_journal(paper.path), settings=SETTINGS))
+    first = data["fills"][0]
+    assert {k: first[k] for k in ("predicted_bps", "pre_trade_bps", "predicted_by",
+                                  "aggressiveness", "actual_bps")} == {
+        "predicted_bps": "0", "pre_trade_bps": "3", "predicted_by": "v1",
+        "aggressiveness": "0", "actual_bps": "0"}
+    assert data["fills"][2]["predicted_by"] is None
+    assert data["pre_trade_slippage"]["count"] == data["slippage"]["count"] == 3
+    assert data["slippage"]["bias_bps"] == tidy(Decimal("3.25") / 3).to_eng_string()
+    assert data["pre_trade_slippage"]["bias_bps"] == tidy(Decimal("3.5") / 3).to_eng_string()
 
 
 @pytest.mark.parametrize(("value", "text"), [

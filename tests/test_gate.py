@@ -1,4 +1,5 @@
 import random
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -242,3 +243,20 @@ def test_every_breaker_must_trip(tmp_path: Path) -> None:
     assert first["single_trade_loss"] is None
     assert first["position_value"]["latched"] == "REDUCING"
     assert (breakers.evidence["trips"], breakers.evidence["resumes"]) == (3, 3)
+
+
+def test_calibration_judges_each_fills_own_prediction(tmp_path: Path) -> None:
+    """Fills whose own predictions track their cost, of intents all estimated at 6 bps
+    before they traded: the model is calibrated, for the gate judges what the healing cycle
+    fits, each fill's own prediction; the pre-trade estimates alone say nothing (no
+    correlation)."""
+    path = tmp_path / "j.sqlite"
+    clock = Clock()
+    journal = Journal.open(path, clock=clock)
+    journal.record_note(NoteKind.ENGINE_STARTED, broker="IBBroker", venue="paper")
+    write_fills(journal, clock, synthetic_fills(random.Random(1), [(40, Regime(noise=1.0))]),
+                pre_trade=Decimal(6))
+    journal.close()
+    calibrated = _criteria(path)["slippage_calibrated"]
+    assert calibrated.passed
+    assert calibrated.evidence["count"] == 40 and calibrated.evidence["correlation"] > 0.9

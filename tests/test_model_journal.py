@@ -4,6 +4,7 @@ read back, and `heal` running a cycle over a real journal's fills and journaling
 from __future__ import annotations
 
 import random
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from hydra._enums import Policy
 from hydra._errors import JournalFormatError, JournalLockedError
 from hydra._healing import HealingFill, Outcome
-from hydra._journal import Journal
+from hydra._journal import EventKind, Journal
 from hydra._journal_records import read_journal
 from hydra._model_journal import heal, healing_fills
 from hydra._model_store import current_model, cycles, ensure_model, model_versions
@@ -23,11 +24,12 @@ SETTINGS = SlippageSettings()
 CALM = Regime()
 
 
-def _journal(path: Path, fills: list[HealingFill], *, stamped: bool = True) -> Clock:
+def _journal(path: Path, fills: list[HealingFill], *, stamped: bool = True, own: bool = True,
+             pre_trade: Decimal | None = None) -> Clock:
     clock = Clock()
     journal = Journal.open(path, clock=clock)
     ensure_model(journal)
-    write_fills(journal, clock, fills, stamped=stamped)
+    write_fills(journal, clock, fills, stamped=stamped, own=own, pre_trade=pre_trade)
     journal.close()
     return clock
 
@@ -50,6 +52,66 @@ def test_fills_are_read_with_their_prediction_and_version(tmp_path: Path) -> Non
     read = healing_fills((kind, payload) for _, kind, payload in journal.events())
     journal.close()
     assert read == written
+
+
+def _read(path: Path) -> list[HealingFill]:
+    journal = Journal.open_read_only(path)
+    read = healing_fills((kind, payload) for _, kind, payload in journal.events())
+    journal.close()
+    return read
+
+
+def test_fills_are_judged_on_their_own_predictions(tmp_path: Path) -> None:
+    """Fills whose intents all had the same pre-trade estimate (7 bps) but their own
+    predictions: the cycle sees each fill's own prediction and terms, and its residual is
+    actual − that prediction, not − 7."""
+    written = synthetic_fills(random.Random(1), [(5, CALM)])
+    _journal(tmp_path / "j.sqlite", written, pre_trade=Decimal(7))
+    read = _read(tmp_path / "j.sqlite")
+    assert read == written
+    assert [f.residual_bps for f in read] == [f.actual_bps - f.predicted_bps for f in written]
+    assert len({f.predicted_bps for f in read}) == 5
+    journal = Journal.open_read_only(tmp_path / "j.sqlite")
+    fills = [p for _, kind, p in journal.events() if kind is EventKind.FILL]
+    journal.close()
+    assert {p["predicted_bps"] for p in fills} == {"7"}  # the pre-trade estimate, kept
+
+
+def test_an_old_journals_fills_are_judged_on_their_orders_predictions(tmp_path: Path) -> None:
+    """Fills journaled before fills had their own predictions carry their order's: the cycle
+    reads that one, with the version, policy and terms of the intent's note."""
+    written = synthetic_fills(random.Random(1), [(3, CALM)], policy=Policy.CROSS)
+    _journal(tmp_path / "j.sqlite", written, own=False)
+    assert _read(tmp_path / "j.sqlite") == written
+
+
+def test_a_journal_that_gained_own_predictions_is_judged_on_those_alone(tmp_path: Path) -> None:
+    """A journal whose older fills carry only their orders' estimates and whose newer ones
+    their own predictions (Hydra upgraded during a paper run): the cycle reads the newer
+    alone, so no window of the one kind is compared with a window of the other."""
+    older = synthetic_fills(random.Random(1), [(3, CALM)])
+    newer = synthetic_fills(random.Random(2), [(2, CALM)], start=10)
+    path = tmp_path / "j.sqlite"
+    clock = _journal(path, older, own=False)
+    journal = Journal.open(path, clock=clock)
+    write_fills(journal, clock, newer)
+    journal.close()
+    assert _read(path) == newer
+
+
+def test_heal_promotes_on_per_fill_residuals(tmp_path: Path) -> None:
+    """A change in spread cost that only the fills' own predictions show (every intent's
+    pre-trade estimate is the same 6 bps): heal detects it, fits the spread cost and
+    promotes v2."""
+    path = tmp_path / "j.sqlite"
+    _journal(path, synthetic_fills(random.Random(1), [(100, CALM),
+                                                      (100, Regime(spread_extra=0.5))]),
+             pre_trade=Decimal(6))
+    cycle = heal(path, SETTINGS)
+    assert cycle is not None and cycle.decision is not None
+    assert cycle.decision.outcome is Outcome.PROMOTED
+    assert cycle.hypothesis is not None
+    assert cycle.hypothesis.changes[0].startswith("ZO/patience: spread cost +")
 
 
 def test_unstamped_fills_count_as_the_first_versions(tmp_path: Path) -> None:

@@ -35,7 +35,8 @@ def test_fill_report_prints_tables(hydra: Hydra, example: Path,
     assert hydra("fill-report", "--journal", example, "--strategy", "momo") == 0
     out = capsys.readouterr().out
     assert out.startswith(f"Fill report of {example} (strategy momo)\n")
-    assert "Intents (2;" in out and "Fills (2)" in out and "Slippage model: 2 fills" in out
+    assert "Intents (2;" in out and "Fills (2;" in out
+    assert "Slippage model: 2 fills" in out and "Pre-trade estimates: 2 fills" in out
 
 
 def test_fill_report_json_is_one_object(hydra: Hydra, example: Path,
@@ -43,7 +44,8 @@ def test_fill_report_json_is_one_object(hydra: Hydra, example: Path,
     """--json prints exactly one JSON object with the selection, the lines and the verdict."""
     assert hydra("fill-report", "--journal", example, "--json", "--since", "2026-03-03") == 0
     data = json.loads(capsys.readouterr().out)
-    assert list(data) == ["journal", "since", "strategy", "plot", "intents", "fills", "slippage"]
+    assert list(data) == ["journal", "since", "strategy", "plot", "intents", "fills", "slippage",
+                          "pre_trade_slippage"]
     assert (data["journal"], data["since"], data["strategy"]) == (
         str(example), "2026-03-03T00:00:00+00:00", None)
     assert [i["intent_id"] for i in data["intents"]] == ["int-b", "int-c"]

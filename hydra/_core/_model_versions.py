@@ -6,7 +6,10 @@ A version predicts, for an order of ``symbol`` worked by ``policy``,
 
     bias_bps + spread_weight × crossing_bps + impact_weight × impact_bps
 
-where crossing and impact are the configured model's two terms (`slippage_terms`). The first
+where crossing and impact are the configured model's two terms (`slippage_terms`): for an
+intent before it trades (`ModelVersion.predict`, its policy's expected aggressiveness and its
+whole quantity), and for each fill (`ModelVersion.predict_fill`, the aggressiveness its order's
+limit had against the crowd's quote before the fill, and the fill's own quantity). The first
 version, ``v1``, is the configured model itself (bias 0, both weights 1, for every key); the
 healing cycle (`hydra._core._healing`) makes the next ones. Pure values, with their JSON shape
 for the journal's notes.
@@ -22,9 +25,11 @@ from typing import Any
 
 import attrs
 
-from .._enums import Policy
+from .._enums import Policy, Side
+from .._quotes import Quote
 from .._settings import SlippageSettings
-from ._slippage import slippage_terms
+from ._routing import participation as share_of_adv
+from ._slippage import fill_aggressiveness, slippage_terms
 
 FIRST_VERSION = "v1"
 FIRST_REASON = ("the configured model: crossing cost plus impact_coefficient × "
@@ -83,6 +88,42 @@ class Prediction:
                 "policy": self.policy.value, "predicted_bps": str(self.bps),
                 "crossing_bps": str(self.crossing_bps), "impact_bps": str(self.impact_bps)}
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Prediction:
+        """The prediction a note (or a fill's ``fill_prediction``) holds."""
+        return cls(version_id=data["version_id"], symbol=data["symbol"],
+                   policy=Policy(data["policy"]), bps=Decimal(data["predicted_bps"]),
+                   crossing_bps=Decimal(data["crossing_bps"]),
+                   impact_bps=Decimal(data["impact_bps"]))
+
+
+@attrs.frozen(kw_only=True)
+class FillPrediction:
+    """One fill's own prediction, and what it was made from: the order's limit when it
+    filled, the crowd's quote before the fill (our order out of it), the aggressiveness the
+    one had against the other (`fill_aggressiveness`) and the fill's participation."""
+
+    prediction: Prediction
+    limit_price: Decimal
+    bid: Decimal
+    ask: Decimal
+    aggressiveness: Decimal
+    participation: Decimal
+
+    def to_json(self) -> dict[str, str]:
+        """What a fill's journal payload keeps as its ``fill_prediction``."""
+        return {**self.prediction.to_json(), "limit_price": str(self.limit_price),
+                "bid": str(self.bid), "ask": str(self.ask),
+                "aggressiveness": str(self.aggressiveness),
+                "participation": str(self.participation)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FillPrediction:
+        return cls(prediction=Prediction.from_json(data),
+                   limit_price=Decimal(data["limit_price"]), bid=Decimal(data["bid"]),
+                   ask=Decimal(data["ask"]), aggressiveness=Decimal(data["aggressiveness"]),
+                   participation=Decimal(data["participation"]))
+
 
 def _frozen(value: Mapping[str, Weights]) -> Mapping[str, Weights]:
     return types.MappingProxyType(dict(value))
@@ -120,6 +161,22 @@ class ModelVersion:
         bps = self.weights_for(symbol, policy).predict(crossing_bps=crossing, impact_bps=impact)
         return Prediction(version_id=self.version_id, symbol=symbol, policy=policy, bps=bps,
                           crossing_bps=crossing, impact_bps=impact)
+
+    def predict_fill(self, *, symbol: str, policy: Policy, side: Side, limit_price: Decimal,
+                     quote: Quote, quantity: int, adv: int | None,
+                     settings: SlippageSettings) -> FillPrediction:
+        """This version's estimate for one fill of ``quantity`` lots of an order of
+        ``symbol`` (its intent worked by ``policy``: the weights' key) whose limit was
+        ``limit_price``, against the crowd's ``quote`` before the fill; participation is the
+        fill's quantity over ``adv`` (0 with no ADV, as for an intent)."""
+        aggressiveness = fill_aggressiveness(side, limit_price=limit_price, quote=quote)
+        participation = share_of_adv(quantity, adv=adv) if adv else Decimal(0)
+        prediction = self.predict(symbol=symbol, policy=policy, spread=quote.spread,
+                                  mid=quote.mid, aggressiveness=aggressiveness,
+                                  participation=participation, settings=settings)
+        return FillPrediction(prediction=prediction, limit_price=limit_price, bid=quote.bid,
+                              ask=quote.ask, aggressiveness=aggressiveness,
+                              participation=participation)
 
     def to_json(self) -> dict[str, Any]:
         """The version as the payload of a ``model_version`` note."""

@@ -17,6 +17,7 @@ import attrs
 
 from .._enums import Side
 from .._errors import InvalidValueError
+from .._quotes import Quote
 from .._settings import SlippageSettings
 
 BPS = Decimal(10_000)
@@ -92,6 +93,22 @@ def slippage_terms(
     crossing = aggressiveness * (spread / 2) / mid * BPS
     impact = settings.impact_coefficient * settings.daily_volatility_bps * participation.sqrt()
     return crossing, impact
+
+
+def fill_aggressiveness(side: Side, *, limit_price: Decimal, quote: Quote) -> Decimal:
+    """How far into the crowd's spread an order's limit reached when it filled: the
+    ``aggressiveness`` of `predict_slippage_bps` for that fill.
+
+    0 at the crowd's near touch or behind it (a resting fill), 1 at its far touch or through
+    it (a crossing fill), ½ at the mid, in proportion between; with no spread, 1 at the touch
+    and 0 behind it. ``quote`` is the crowd's, our own order taken out of it
+    (`hydra._core._crowd.crowd_quote`), as it stood before the fill.
+    """
+    _check_price("limit_price", limit_price)
+    reach = side.sign * (limit_price - quote.near_touch(side))
+    if not quote.spread:
+        return Decimal(1) if reach >= 0 else Decimal(0)
+    return min(max(reach / quote.spread, Decimal(0)), Decimal(1))
 
 
 @attrs.frozen(kw_only=True)

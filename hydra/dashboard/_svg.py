@@ -55,7 +55,8 @@ def _chart(title: str, points: Sequence[Point], *, x_label: str, y_label: str,
 
 
 def predicted_vs_actual(report: FillReport) -> str:
-    """Each fill's predicted slippage against its actual one, with the line actual = predicted."""
+    """Each fill's own predicted slippage (its order's pre-trade estimate for a fill journaled
+    before fills had their own) against its actual one, with the line actual = predicted."""
     points = [(float(p), float(a)) for p, a in slippage_pairs(report.fills)]
     return _chart("Per fill: predicted vs actual slippage (bps)", points,
                   x_label="predicted (bps)", y_label="actual (bps)", diagonal=True)
