@@ -12,9 +12,11 @@ resume lines. Hydra closes (drains, cancels), and the healing cycle runs over th
 does (`hydra._rehearsal_broker`, which says why the virtual clock stays exact on both).
 
 In-process is the default, because the gateway path, though exact and meeting every gate
-condition, costs about two and a half times the CPU and is not within the issue's minute:
+condition, costs two to three times the CPU and is not within the issue's minute:
 measured on 2026-12-01 (seed 1, four weeks, back to back on the shared 2-CPU machine;
-BENCHMARKS.md, "Four weeks rehearsed"), 76 s CPU through the gateway against 30 s in-process.
+BENCHMARKS.md, "Four weeks rehearsed"), 94 s CPU through the gateway against 30 s in-process
+(83.5 s against 36.5 s on the idle machine, before the exchange slept past the mid's still
+steps, which saved 8%).
 Where the gateway's time goes: the exchange and the quote pump waking at each event of the
 watched market, the runner's inbox polled each second, trio-asyncio's hop per message.
 """
