@@ -11,14 +11,14 @@ resume lines. Hydra closes (drains, cancels), and the healing cycle runs over th
 (`SimBroker`), or through the simulated TCP gateway and the IB client as ``hydra run --sim``
 does (`hydra._rehearsal_broker`, which says why the virtual clock stays exact on both).
 
-In-process is the default, because the gateway path, though exact, is not within the issue's
-budget, nor does it meet every gate condition. Measured on 2026-12-01 (seed 1, four weeks, run
-back to back at a load average of 5.3–6.3 on the 2-CPU machine; BENCHMARKS.md, "Four weeks
-rehearsed"): 222 s wall and 105 s CPU through the gateway against 75 s wall and 35 s CPU
-in-process — three times the work, so about 75 s on an idle machine where in-process takes 26 s.
-And the breaker drill's single-trade-loss breaker never trips through the gateway: through IB a
-fill's commission comes in a later report, after the risk book has judged the fill (in-process
-the fill carries it), so the drill's first fill loses nothing as a trade.
+In-process is the default, because the gateway path, though exact and meeting every gate
+condition, costs two to three times the CPU and is not within the issue's minute:
+measured on 2026-12-01 (seed 1, four weeks, back to back on the shared 2-CPU machine;
+BENCHMARKS.md, "Four weeks rehearsed"), 94 s CPU through the gateway against 30 s in-process
+(83.5 s against 36.5 s on the idle machine, before the exchange slept past the mid's still
+steps, which saved 8%).
+Where the gateway's time goes: the exchange and the quote pump waking at each event of the
+watched market, the runner's inbox polled each second, trio-asyncio's hop per message.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Which broker a rehearsal trades through: the simulated TCP gateway, or the exchange in-process.
 
-``gateway`` (the default) is ``hydra run --sim``'s path: `hydra.gateway.serve_gateway` serves
-the simulated exchange over the TWS protocol on 127.0.0.1 and Hydra talks to it through
-`hydra.ib.IBBroker` (ib_async inside trio-asyncio), both in the one Trio run. ``in-process`` is
-`hydra.sim.SimBroker` on the same exchange: no sockets, no asyncio, about twice as fast.
+``gateway`` is ``hydra run --sim``'s path: `hydra.gateway.serve_gateway` serves the simulated
+exchange over the TWS protocol on 127.0.0.1 and Hydra talks to it through `hydra.ib.IBBroker`
+(ib_async inside trio-asyncio), both in the one Trio run. ``in-process`` (the default) is
+`hydra.sim.SimBroker` on the same exchange: no sockets, no asyncio, a third to a half of the
+gateway's CPU.
 
 Both keep Trio's virtual clock (`trio.testing.MockClock` with ``autojump_threshold=0``) honest.
 The clock jumps only when no task can run and an I/O poll with a zero timeout finds nothing

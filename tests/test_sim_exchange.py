@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from decimal import Decimal
 from typing import TypeVar
 
@@ -11,6 +12,7 @@ import trio
 from hydra._contracts import OATS
 from hydra._enums import OrderStatus, Side
 from hydra._ids import BrokerOrderId, ClientOrderId, IntentId
+from hydra._quotes import Quote
 from hydra.brokers import (
     BrokerErrorReported,
     BrokerEvent,
@@ -30,6 +32,7 @@ from hydra.sim import (
     SimParams,
     open_sim_exchange,
 )
+from hydra.sim._market import Market
 from tests.simulated import still_oats
 
 E = TypeVar("E")
@@ -500,3 +503,39 @@ async def test_wait_book_changed_wakes_on_a_change_below_the_touch(autojump_cloc
         exchange.place(client, ticket("deep", Side.BUY, "349.50"))
         await trio.sleep(1)
     assert woke == [5.0]
+
+
+async def test_a_watcher_of_a_walking_market_sees_each_change_at_its_instant(
+    autojump_clock: object,
+) -> None:
+    """Through half an hour of the default oats market (the mid walking, the crowd joining
+    and leaving, flow), a watcher sees every change of the best bid or offer at the instant
+    of the event that made it, though the exchange skips the mid's still steps."""
+    params = SimParams(markets=(MarketParams.oats(),))
+    seen: list[tuple[float, tuple[int, int, int, int]]] = []
+    async with open_sim_exchange(params, seed=3) as exchange:
+        origin, quote = exchange.origin, exchange.quote("ZO")
+        with trio.move_on_after(1800):
+            while True:
+                quote = await exchange.wait_quote_changed("ZO", quote)
+                seen.append((trio.current_time() - origin, _ticks(quote)))
+    market = Market(MarketParams.oats(), random.Random("3:ZO"))  # the exchange's own stream
+    expected, top = [], _book_top(market)
+    while market.next_time() < 1800:
+        at = market.next_time()
+        market.step()
+        if _book_top(market) != top:
+            top = _book_top(market)
+            expected.append((at, top))
+    assert seen == expected
+    assert len(seen) > 50
+
+
+def _ticks(quote: Quote) -> tuple[int, int, int, int]:
+    tick = OATS.tick_size
+    return int(quote.bid / tick), quote.bid_size, int(quote.ask / tick), quote.ask_size
+
+
+def _book_top(market: Market) -> tuple[int, int, int, int]:
+    (bid, bid_size), (ask, ask_size) = market.book.best(Side.BUY), market.book.best(Side.SELL)
+    return bid, bid_size, ask, ask_size

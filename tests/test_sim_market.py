@@ -5,6 +5,9 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from hydra._enums import Side
 from hydra.sim import DisplayedSize, Gap, Halt, MarketParams, ScriptedFlow
 from hydra.sim._market import Market
@@ -79,3 +82,35 @@ def test_buy_flow_pushes_the_mid_up() -> None:
     before = market.mid
     market.inject_flow(1.0, Side.BUY, 10)
     assert market.mid > before
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32))
+def test_foreseeing_the_book_leaves_the_path_as_stepping_draws_it(seed: int) -> None:
+    """A market asked for its next book change before every event walks the same mid and
+    quotes the same touches as one that is only stepped: the steps drawn ahead are the ones
+    its stream would draw."""
+    asked, stepped = (Market(MarketParams.oats(), random.Random(seed)) for _ in range(2))
+    while asked.next_time() <= 1800:
+        asked.next_book_time()
+        asked.step()
+    run(stepped, 1800)
+    assert (asked.latent_mid, asked.touches, asked.book.version) == (
+        stepped.latent_mid, stepped.touches, stepped.book.version)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32))
+def test_no_event_before_the_next_book_time_changes_the_book(seed: int) -> None:
+    """Every event due before `Market.next_book_time` leaves the book as it was, and some
+    are skipped: the steps of the latent mid that stay inside the crowd's quote."""
+    market = Market(MarketParams.oats(), random.Random(seed))
+    skipped = 0
+    while market.next_time() <= 1800:
+        foreseen, version = market.next_book_time(), market.book.version
+        while market.next_time() < foreseen:
+            market.step()
+            skipped += 1
+            assert market.book.version == version
+        market.step()
+    assert skipped > 100

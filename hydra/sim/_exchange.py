@@ -148,8 +148,8 @@ class SimExchange:
                 for key, m in self._markets.items()
             ),
         )
-        for key in self._watchers:  # a watched quote may change at any market event
-            wake = min(wake, self._markets[key].next_time())
+        for key in self._watchers:  # a watched book may change at any event that moves it
+            wake = min(wake, self._markets[key].next_book_time())
         return wake
 
     def _reschedule(self) -> None:

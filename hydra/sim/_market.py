@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import deque
 from decimal import Decimal
 
 import attrs
@@ -25,6 +26,7 @@ from ._params import MarketParams
 
 _STREAMS = ("mid", "flow_times", "flow_sides", "flow_sizes", "spread", "refill", "depth", "crowd")
 _MOVE, _SCRIPT, _FLOW, _REFILL, _QUEUE, _REGIME = range(6)  # order at the same instant
+_FORESEEN_STEPS = 64  # how far `Market.next_book_time` looks past still steps of the mid
 
 
 class Streams:
@@ -80,6 +82,7 @@ class Market:
         scale = params.step_seconds / params.session_seconds
         self._sigma = params.daily_volatility * self._fair * math.sqrt(scale)
         self._drift = self._way * params.drift_per_session * self._fair * scale
+        self._steps: deque[float] = deque()  # the mid's next steps, drawn ahead to foresee them
         self._spreads = [ticks for ticks, _ in params.spread_ticks]
         self._spread_weights = [weight for _, weight in params.spread_ticks]
         self._max_spread = max(self._spreads)
@@ -159,6 +162,32 @@ class Market:
         """When the next market event is due."""
         return self.start + min(self._next)
 
+    def next_book_time(self) -> float:
+        """When the next event that may change the book is due: `next_time`, past the steps
+        of the latent mid that keep it inside the crowd's quote (they change nothing a client
+        sees; each step is drawn ahead, so the stream draws what it always would)."""
+        due, params = self._next, self.params
+        later = min(due[_SCRIPT:])
+        at, ahead = due[_MOVE], 0
+        if self._legacy:
+            return self.start + min(at, later)
+        fair, bid, ask = self._fair, self.book.crowd_bid, self.book.crowd_ask
+        while at < later and ahead < _FORESEEN_STEPS:
+            if not self.halted(self.start + at):
+                fair += self._step_ahead(ahead) + self._drift
+                if not bid <= fair <= ask:
+                    break
+            ahead += 1
+            at = (self._step_count + ahead) * params.step_seconds - params.burn_in_seconds
+        return self.start + min(at, later)
+
+    def _step_ahead(self, ahead: int) -> float:
+        """The latent mid's step ``ahead`` steps after the next one (0: the next)."""
+        while len(self._steps) <= ahead:
+            drawn = self._rng.mid.gauss(0.0, self._sigma) if self._sigma else 0.0
+            self._steps.append(self._way * drawn)
+        return self._steps[ahead]
+
     def next_risk_time(self, *, watching_prints: bool = False) -> float:
         """When the next event that could trade with one of our orders is due (or, when
         ``watching_prints`` for an armed stop, the next that could print at all)."""
@@ -210,7 +239,8 @@ class Market:
         self._step_count += 1
         params = self.params
         self._next[_MOVE] = self._step_count * params.step_seconds - params.burn_in_seconds
-        step = self._way * self._rng.mid.gauss(0.0, self._sigma) if self._sigma else 0.0
+        step = self._step_ahead(0)
+        self._steps.popleft()
         if not self.halted(now):
             self._fair += step + self._drift
             self._normalize()
