@@ -36,6 +36,7 @@ from hydra.ib import open_ib_broker
 from hydra.ib._convert import hours_from_ib_details, liquid_hours_from_ib_details
 from hydra.sim import MarketParams, SimExchange, SimParams, open_sim_exchange
 from hydra.sim._hours import sim_calendar, sim_liquid_calendar
+from tests.gateway_client import HANG_GUARD, sim_gateway_process
 from tests.test_sessions import CT, RecordingBroker, ct, hours_params, oats
 
 TRADING = HydraConfig(execution=ExecutionSettings(hours=WorkingHours.TRADING))
@@ -121,6 +122,29 @@ async def test_the_ib_adapter_reads_the_liquid_hours_from_the_gateway() -> None:
     assert liquid.close_of(dt.datetime(2025, 3, 5, 9, tzinfo=CT)) == dt.datetime(
         2025, 3, 5, 13, 20, tzinfo=CT)
     assert not liquid.is_open(dt.datetime(2025, 3, 8, 12, tzinfo=CT))  # Saturday
+
+
+@pytest.mark.parametrize("hours", ["exchange", "none"])
+async def test_the_ib_adapter_reads_the_liquid_hours_of_a_sim_gateway_process(
+    tmp_path: Path, hours: str,
+) -> None:
+    """Through ``hydra sim-gateway`` in its own process, IBBroker's liquid hours of ZO are
+    its day sessions only (08:30-13:20 Chicago) and its trading hours have the night too;
+    with ``--hours none`` the gateway sends neither and IBBroker gives none."""
+    with sim_gateway_process(tmp_path / "gateway.log", "--market", "oats",
+                             "--hours", hours) as port:
+        with trio.fail_after(HANG_GUARD):
+            async with open_ib_broker(BrokerSettings(port=port)) as broker:
+                liquid, trading = await broker.liquid_hours(OATS), await broker.trading_hours(OATS)
+    if hours == "none":
+        assert liquid is None and trading is None
+        return
+    assert liquid is not None and trading is not None
+    local = {(s.open.astimezone(CT).time(), s.close.astimezone(CT).time())
+             for s in liquid.sessions}
+    assert local <= {(dt.time(8, 30), dt.time(13, 20)), (dt.time(8, 30), dt.time(12, 5))}
+    assert liquid.sessions and dt.time(19) in {s.open.astimezone(CT).time()
+                                               for s in trading.sessions}
 
 
 # --- Hydra in the chosen hours ----------------------------------------------------------------
