@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import trio
 import trio.testing
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ib_async import ContractDetails
 from structlog.testing import capture_logs
 
@@ -82,6 +84,21 @@ def test_the_simulators_liquid_hours_keep_the_holidays_and_early_closes() -> Non
     ]
     assert not hours.is_open(ct(25, 20, month=11))
     assert sim_calendar(OATS, ct(25, 12, month=11)).is_open(ct(24, 20, month=11))
+
+
+@settings(max_examples=50, deadline=None)
+@given(day=st.dates(dt.date(2025, 1, 1), dt.date(2027, 12, 31)),
+       contract=st.sampled_from([OATS, LEAN_HOGS]))
+def test_the_liquid_sessions_lie_inside_the_trading_sessions(
+    day: dt.date, contract: ContractSpec,
+) -> None:
+    """Whatever the day (holidays, early closes, weekends), every liquid session of the
+    simulator is inside one trading session: the liquid hours never open a closed market."""
+    now = dt.datetime.combine(day, dt.time(12), tzinfo=CT)
+    trading = sim_calendar(contract, now)
+    for s in sim_liquid_calendar(contract, now).sessions:
+        inside = trading.session_at(s.open)
+        assert inside is not None and s.close <= inside.close
 
 
 def test_ib_liquid_hours_parse_and_name_their_field() -> None:
