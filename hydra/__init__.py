@@ -109,6 +109,7 @@ from ._settings import (
     ShutdownSettings,
     SlippageSettings,
     Urgency,
+    WorkingHours,
 )
 from ._version import __version__
 
@@ -190,6 +191,7 @@ __all__ = [
     "TwapPlan",
     "UnsupportedOrderTypeError",
     "Urgency",
+    "WorkingHours",
     "__version__",
     "backoff_delays",
     "baseline_price",

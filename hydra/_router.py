@@ -66,7 +66,7 @@ from ._recovery import Resumed
 from ._reports import ChildOrderReport, ExecutionReport
 from ._schedule import trading_day
 from ._session_fit import fit_patience, fit_twap
-from ._settings import HydraConfig, OutsideHours
+from ._settings import HydraConfig, OutsideHours, WorkingHours
 from ._twap_actor import run_twap
 from ._worker_reports import Reports, collected, open_reports
 from .brokers import MarketView
@@ -223,7 +223,7 @@ class Router:
             raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
         await self._check_fits(intent)  # by symbol: the same whatever month it trades
         # The hours of the month it would trade now: a product's months share them.
-        hours = await self._broker.trading_hours(month(intent).contract)
+        hours = await self._hours(month(intent).contract, intent.strategy)
         now = self._clock()
         opens = held_until(hours, now, min_left=MIN_SESSION_LEFT)
         if opens is None:
@@ -231,7 +231,7 @@ class Router:
             await self._start(handle, hours)
             return handle
         settings = self._config.execution_for(intent.strategy)
-        symbol, at = intent.contract.symbol, _local(opens, hours)
+        symbol, at = _market(intent.contract, settings.hours), _local(opens, hours)
         if hours is not None and opens >= hours.known_until:  # only where the hours end
             closed = f"{symbol} is closed, and the broker's hours name no open"
         elif hours is not None and hours.is_open(now):
@@ -240,14 +240,16 @@ class Router:
             closed = f"{symbol} is closed until {at}"
         if settings.outside_hours is OutsideHours.REFUSE:
             raise MarketClosedError(f"intent {intent.intent_id} refused: {closed} "
-                                    f"(execution.outside_hours = \"refuse\")")
+                                    f"(execution.outside_hours = \"refuse\", "
+                                    f"hours = \"{settings.hours.value}\")")
         if deadline is not None and deadline <= opens:
             raise MarketClosedError(f"intent {intent.intent_id} refused: {closed}, after its "
                                     f"deadline {deadline.isoformat()}")
         handle = IntentHandle(intent)
         self.handles[intent.intent_id] = handle
         self._held.add(intent.intent_id)
-        log.info("intent_waiting_for_open", intent_id=intent.intent_id, opens=opens.isoformat())
+        log.info("intent_waiting_for_open", intent_id=intent.intent_id, opens=opens.isoformat(),
+                 hours=settings.hours.value)
         self._nursery.start_soon(self._hold, handle, deadline, hours, month)
         return handle
 
@@ -297,7 +299,7 @@ class Router:
         hours, each close `CLOSE_MARGIN` early, to fit its work into (None: unknown). Hours
         the broker cannot give are taken as unknown (logged): nothing is held then."""
         try:
-            hours = await self._broker.trading_hours(intent.contract)
+            hours = await self._hours(intent.contract, intent.strategy)
             opens = held_until(hours, self._clock(), min_left=MIN_SESSION_LEFT)
             if opens is not None:
                 log.info("intent_waiting_for_open", intent_id=intent.intent_id,
@@ -318,12 +320,25 @@ class Router:
         hours it cannot give are taken as unknown, logged: nothing is held then)."""
         now = self._clock()
         try:
-            hours = await self._broker.trading_hours(contract)
+            hours = await self._hours(contract, None)
         except HydraError as e:  # a product the broker does not trade, or a link down
             log.warning("release_day_unknown", symbol=contract.symbol, reason=str(e))
             return trading_day(now)
         opens = held_until(hours, now, min_left=MIN_SESSION_LEFT)
         return trading_day(now if opens is None else opens)
+
+    async def _hours(self, contract: ContractSpec, strategy: str | None,
+                     ) -> SessionCalendar | None:
+        """The hours ``strategy``'s intents in ``contract`` are worked in (its
+        ``execution.hours``; the defaults' for None): the broker's liquid hours, or its trading
+        hours, which serve too when the broker gives no liquid ones."""
+        execution = self._config.execution if strategy is None else (
+            self._config.execution_for(strategy))
+        if execution.hours is WorkingHours.LIQUID:
+            liquid = await self._broker.liquid_hours(contract)
+            if liquid is not None:
+                return liquid
+        return await self._broker.trading_hours(contract)
 
     async def _wait_for_open(self, intent: OrderIntent, deadline: dt.datetime | None,
                              hours: SessionCalendar | None) -> SessionCalendar | None:
@@ -341,7 +356,7 @@ class Router:
                                         f"{intent.contract.symbol} opened")
             await trio.sleep((opens - now).total_seconds())
             if hours is None or opens >= hours.known_until:
-                hours = await self._broker.trading_hours(intent.contract)
+                hours = await self._hours(intent.contract, intent.strategy)
 
     async def _quote_when_up(self, intent: OrderIntent) -> Quote:
         """The arrival quote at the open; while the broker session is down (a gateway that
@@ -503,11 +518,12 @@ class Router:
                               ) -> IntentHandle:
         if await self.was_submitted(intent.intent_id):  # the journal's and the broker's word
             raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
-        hours = await self._broker.trading_hours(intent.contract)
+        hours = await self._hours(intent.contract, intent.strategy)
         opens = held_until(hours, self._clock(), min_left=MIN_SESSION_LEFT)
         if opens is not None:  # its entry price is the trader's for now: it is never held
+            market = _market(intent.contract, self._config.execution_for(intent.strategy).hours)
             raise MarketClosedError(
-                f"bracket {intent.intent_id} refused: {intent.contract.symbol} is closed until "
+                f"bracket {intent.intent_id} refused: {market} is closed until "
                 f"{_local(opens, hours)} (a bracket is not held for the open)")
         arrival = (await self._arrival_quote(intent.contract)).mid
         await self._journal.record_intent(intent, arrival_mid=arrival, predicted_bps=None)
@@ -548,6 +564,13 @@ class Router:
             for handle in [*self.handles.values(), *self.adopted]:
                 await handle.wait_done()
         self._leaving = self._config.shutdown.leave_working
+
+
+def _market(contract: ContractSpec, hours: WorkingHours) -> str:
+    """What is closed, in a refusal: ``ZO``, or ``ZO's liquid session`` in the liquid hours."""
+    if hours is WorkingHours.LIQUID:
+        return f"{contract.symbol}'s liquid session"
+    return contract.symbol
 
 
 def _local(moment: dt.datetime, hours: SessionCalendar | None) -> str:

@@ -1,7 +1,9 @@
 """Fitting an intent's work into its market's session, as it starts (new, or resumed after a
 restart): a patience ladder short enough that every order of it ends, its rest cancelled,
 before the close; a TWAP's slices inside the sessions (`plan_twap_in_sessions`). The hours
-are the broker's, each close already brought forward by the router's margin. Pure."""
+are those the intent is worked in (the broker's liquid or trading hours, by
+``execution.hours``: the router chooses), each close already brought forward by the router's
+margin. Pure."""
 
 from __future__ import annotations
 

@@ -100,6 +100,15 @@ class OutsideHours(enum.Enum):
     REFUSE = "refuse"  # refused at once, in one line naming the next open
 
 
+class WorkingHours(enum.Enum):
+    """Which of the broker's hours an intent is worked in (and held, refused or fitted by,
+    with ``outside_hours``): IB's liquid hours, where a thin market trades in size (the grains'
+    day session, 08:30-13:20 Chicago), or all its trading hours (the night session too)."""
+
+    LIQUID = "liquid"  # the liquid hours (the trading hours when the broker gives none)
+    TRADING = "trading"  # every hour the exchange trades
+
+
 def _share(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise InvalidValueError(field.name, value, "must be a number from 0 to 1")
@@ -129,6 +138,8 @@ class ExecutionSettings:
                                    validator=attrs.validators.instance_of(Urgency))
     outside_hours: OutsideHours = attrs.field(
         default=OutsideHours.WAIT, validator=attrs.validators.instance_of(OutsideHours))
+    hours: WorkingHours = attrs.field(
+        default=WorkingHours.LIQUID, validator=attrs.validators.instance_of(WorkingHours))
     # True: a TWAP whose horizon runs past the close carries its remaining slices into the
     # next sessions; False: its horizon is cut at the close (the last slice catches up there).
     twap_carry: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))

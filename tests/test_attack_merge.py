@@ -25,7 +25,7 @@ from hydra import LEAN_HOGS, OATS, HydraConfig, OrderIntent, Side
 from hydra._journal import EventKind, Journal
 from hydra._runner import HookLimits, _less_what_stayed_open, run_schedule
 from hydra._schedule import DailySchedule, parse_days
-from hydra._settings import ExecutionSettings, RiskLimits
+from hydra._settings import ExecutionSettings, RiskLimits, WorkingHours
 from hydra.sim import MarketParams, RejectNextOrder, SimBroker, SimParams, open_sim_exchange
 from tests.journal_surgery import Crash, crash_once
 from tests.simulated import open_engine
@@ -33,6 +33,8 @@ from tests.terminal import hydra_run_on_a_pty
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 LIMITS = HookLimits(timeout=30.0, max_failures=3)
+AT_NIGHT = HydraConfig(execution=ExecutionSettings(patience=0.2, hours=WorkingHours.TRADING))
+"""A quick ladder in every trading hour: held after the day's close for the 19:00 open."""
 
 
 def _may_and_july(start: dt.datetime, months: tuple[str, ...] = ("202505", "202507"),
@@ -95,15 +97,15 @@ async def test_a_target_held_over_the_trading_day_roll_opens_the_new_front_month
     when ZOK5 is still the front month, and asks for +1 ZO; the intent is held for the 19:00
     open, which belongs to Friday's trading day, when the front month is ZON5 (ZOK5 is five
     days from first notice). The trader expects the position opened in ZON5, not a new long in
-    the month the roll has just left, to be sold again (spread paid twice) at the next run."""
+    the month the roll has just left, to be sold again (spread paid twice) at the next run.
+    (Worked in the trading hours: the liquid ones would hold it to Friday's 08:30.)"""
     start = dt.datetime(2025, 4, 24, 15, 55, tzinfo=CHICAGO)
     schedule = DailySchedule(at=dt.time(16, 0), days=parse_days("d", "Mon-Fri"), zone=CHICAGO)
     params = _may_and_july(start.astimezone(dt.UTC), sessions=True)
     async with open_sim_exchange(params, seed=1) as exchange:
         broker = SimBroker(exchange)
         await broker.connect()
-        async with open_engine(exchange, tmp_path / "j.sqlite", HydraConfig(
-                execution=ExecutionSettings(patience=0.2))) as engine, \
+        async with open_engine(exchange, tmp_path / "j.sqlite", AT_NIGHT) as engine, \
                 trio.open_nursery() as nursery:
             assert engine.front_months()["ZO"] == "202505"
             nursery.start_soon(functools.partial(
@@ -239,16 +241,15 @@ async def test_a_target_held_for_the_open_is_not_bought_again_by_the_next_days_r
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
     """A daily Mon-Sun hook asks for +1 ZO at 08:35 on Saturday 2025-04-12, when oats are
-    closed: the intent is held for Sunday's 19:00 open. Sunday's 08:35 run asks for +1 again;
-    the trader expects long 1 once the market opens, not 2."""
+    closed: the intent is held for Sunday's 19:00 open (in the trading hours). Sunday's 08:35
+    run asks for +1 again; the trader expects long 1 once the market opens, not 2."""
     start = dt.datetime(2025, 4, 12, 8, 30, tzinfo=CHICAGO)
     schedule = DailySchedule(at=dt.time(8, 35), days=parse_days("d", "Mon-Sun"), zone=CHICAGO)
     params = _may_and_july(start.astimezone(dt.UTC), ("202505",), sessions=True)
     async with open_sim_exchange(params, seed=1) as exchange:
         broker = SimBroker(exchange)
         await broker.connect()
-        async with open_engine(exchange, tmp_path / "j.sqlite", HydraConfig(
-                execution=ExecutionSettings(patience=0.2))) as engine, \
+        async with open_engine(exchange, tmp_path / "j.sqlite", AT_NIGHT) as engine, \
                 trio.open_nursery() as nursery:
             nursery.start_soon(functools.partial(
                 run_schedule, engine, broker, hook=_one_oats, name="desk",

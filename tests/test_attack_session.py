@@ -69,12 +69,16 @@ async def test_a_link_down_through_the_whole_session_holds_the_intent_again(
 
 
 class ClosedWeekBroker(SimBroker):
-    """A broker whose hours for every contract list only holidays, 2 to 4 December."""
+    """A broker whose hours (trading and liquid) for every contract list only holidays, 2 to
+    4 December."""
 
     async def trading_hours(self, contract: ContractSpec) -> SessionCalendar | None:
         await trio.lowlevel.checkpoint()
         return parse_hours("20261202:CLOSED;20261203:CLOSED;20261204:CLOSED",
                            zone="America/Chicago", field="tradingHours")
+
+    async def liquid_hours(self, contract: ContractSpec) -> SessionCalendar | None:
+        return await self.trading_hours(contract)
 
 
 async def test_hours_of_closed_days_only_name_no_open(

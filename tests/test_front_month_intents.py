@@ -24,7 +24,7 @@ from hydra._journal import Journal
 from hydra._journal_actor import run_inline
 from hydra._open_hydra import open_hydra
 from hydra._runner import run_inbox
-from hydra._settings import BrokerSettings, ExecutionSettings
+from hydra._settings import BrokerSettings, ExecutionSettings, WorkingHours
 from hydra.gateway import serve_gateway
 from hydra.ib import open_ib_broker
 from hydra.sim import MarketParams, SimExchange, SimParams, open_sim_exchange
@@ -40,6 +40,8 @@ PARAMS = SimParams(
     session_start=START, ack_latency=0.001, fill_latency=0.001,
 )
 FAST = HydraConfig(execution=ExecutionSettings(patience=0.2))
+FAST_AT_NIGHT = HydraConfig(execution=ExecutionSettings(patience=0.2, hours=WorkingHours.TRADING))
+"""`FAST` in every trading hour: held after the day's close for the 19:00 night open."""
 
 
 def _months_traded(exchange: SimExchange) -> set[str | None]:
@@ -244,12 +246,14 @@ async def test_an_intent_naming_its_month_keeps_it_when_held_past_the_roll(
 async def test_an_inbox_intent_held_past_the_trading_day_roll_trades_the_new_front_month(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
-    """An inbox line naming no month, read at 16:00 Thursday: bought in ZON5 at the open."""
+    """An inbox line naming no month, read at 16:00 Thursday: bought in ZON5 at the 19:00
+    open (in the trading hours)."""
     inbox = tmp_path / "inbox.jsonl"
     inbox.write_text('{"symbol": "ZO", "side": "BUY", "quantity": 1, "intent_id": "held"}\n')
     path = tmp_path / "j.sqlite"
     async with open_sim_exchange(HELD, seed=1) as exchange:
-        async with open_engine(exchange, path, FAST) as engine, trio.open_nursery() as nursery:
+        async with open_engine(exchange, path, FAST_AT_NIGHT) as engine, \
+                trio.open_nursery() as nursery:
             nursery.start_soon(functools.partial(
                 run_inbox, engine, path=inbox, state=tmp_path / "inbox.state",
                 now=lambda: exchange.timestamp(trio.current_time()), wait=300.0))

@@ -262,8 +262,9 @@ async def test_positions_executions_and_account_after_a_fill(served: Served) -> 
 
 
 async def test_a_burst_asking_for_the_hours_sends_one_request(served: Served) -> None:
-    """Every intent asks for its contract's trading hours; fifty at once ask IB once (the
-    rest read what that request got), since IB's 50 messages a second count these too."""
+    """Every intent asks for its contract's trading or liquid hours; fifty at once, of both
+    kinds, ask IB once (the rest read what that request got: both come in one contract
+    details), since IB's 50 messages a second count these too."""
     async with open_ib_broker(served.settings) as broker:
         await broker.trading_hours(OATS)  # qualifies the contract first, as an intent would
         asked = 0
@@ -277,10 +278,11 @@ async def test_a_burst_asking_for_the_hours_sends_one_request(served: Served) ->
         broker._ib.reqContractDetailsAsync = counted  # type: ignore[method-assign]
         broker._hours.clear()  # as if the hours kept had run out
         async with trio.open_nursery() as nursery:
-            for _ in range(50):
-                nursery.start_soon(broker.trading_hours, OATS)
-        again = await broker.trading_hours(OATS)
+            for n in range(50):
+                nursery.start_soon(broker.liquid_hours if n % 2 else broker.trading_hours, OATS)
+        again, liquid = await broker.trading_hours(OATS), await broker.liquid_hours(OATS)
     assert asked == 1 and again is not None and again.zone.key == "America/Chicago"
+    assert liquid is not None and liquid.sessions and liquid.sessions != again.sessions
 
 
 async def test_resting_order_is_modified_then_cancelled(served: Served) -> None:

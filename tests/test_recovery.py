@@ -30,7 +30,7 @@ from hydra._ids import IntentId, client_order_id_for, unstamped
 from hydra._journal import EventKind, Journal
 from hydra._messages import IntentFinished
 from hydra._open_hydra import open_hydra
-from hydra._settings import Distance, RestartSettings, ShutdownSettings
+from hydra._settings import Distance, RestartSettings, ShutdownSettings, WorkingHours
 from hydra.sim import (
     Disconnect,
     DisplayedSize,
@@ -430,23 +430,28 @@ async def _crash_with_a_patience_intent(exchange: SimExchange, path: Path, *,
     exchange.detach(trader)
 
 
+@pytest.mark.parametrize(("hours", "opens"), [
+    (WorkingHours.TRADING, ct(2, 19)), (WorkingHours.LIQUID, ct(3, 8, 30))])
 async def test_a_single_order_resumed_in_the_break_waits_for_the_open(
-    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, hours: WorkingHours,
+    opens: dt.datetime,
 ) -> None:
     """A patience intent submitted at 13:00 is cut off by a crash at 13:05; Hydra is
-    restarted at 13:25, in the break. The trader expects the resumed intent held as a new
-    one is: nothing sent until 19:00, its first order placed at 19:00:00 exactly."""
+    restarted at 13:25, after the close. The trader expects the resumed intent held as a new
+    one is: nothing sent until the next open of the hours it works in (19:00 in the trading
+    hours, 08:30 the next day in the liquid ones), its first order placed then exactly."""
     path = tmp_path / "j.sqlite"
+    restarted = attrs.evolve(PATIENT, execution=attrs.evolve(PATIENT.execution, hours=hours))
     async with open_sim_exchange(hours_params(ct(2, 13)), seed=1) as exchange:
         await _crash_with_a_patience_intent(exchange, path, crash_at=5 * 60)
         await trio.sleep_until(exchange.origin + 25 * 60)
         with capture_logs() as logs:
-            async with open_hours_engine(exchange, path, PATIENT) as (_, broker):
-                await trio.sleep(6 * 3600)
-    assert broker.sent[0] == ("place", ct(2, 19))
+            async with open_hours_engine(exchange, path, restarted) as (_, broker):
+                await trio.sleep(20 * 3600)
+    assert broker.sent[0] == ("place", opens)
     (held,) = [e for e in logs if e["event"] == "intent_waiting_for_open"]
     assert (held["intent_id"], held["opens"], held["resumed"]) == (
-        "single", ct(2, 19).astimezone(dt.UTC).isoformat(), True)
+        "single", opens.astimezone(dt.UTC).isoformat(), True)
 
 
 async def test_a_single_order_resumed_near_the_close_ends_its_ladder_before_it(

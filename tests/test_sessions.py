@@ -40,7 +40,13 @@ from hydra._journal_actor import run_inline
 from hydra._open_hydra import open_hydra
 from hydra._orders import OrderIntent, OrderRequest
 from hydra._runner import run_inbox
-from hydra._settings import BrokerSettings, ExecutionSettings, HydraConfig, OutsideHours
+from hydra._settings import (
+    BrokerSettings,
+    ExecutionSettings,
+    HydraConfig,
+    OutsideHours,
+    WorkingHours,
+)
 from hydra.gateway import serve_gateway
 from hydra.gateway._hours import ib_hours
 from hydra.ib import open_ib_broker
@@ -53,10 +59,13 @@ from hydra.sim import (
     SimParams,
     open_sim_exchange,
 )
-from hydra.sim._hours import sim_calendar
+from hydra.sim._hours import sim_calendar, sim_liquid_calendar
 from tests.simulated import quiet_oats
 
 CT = zoneinfo.ZoneInfo("America/Chicago")
+TRADING = WorkingHours.TRADING
+TRADING_HOURS = HydraConfig(execution=ExecutionSettings(hours=TRADING))
+"""Hydra in every trading hour, the night session too (the default is the liquid hours)."""
 IB_OATS = "20261201:1900-20261202:0745;20261202:0830-20261202:1320;20261205:CLOSED"
 
 
@@ -354,8 +363,9 @@ async def test_refuse_mode_refuses_in_one_line(
             with pytest.raises(MarketClosedError) as refused:
                 await engine.submit(oats(intent_id=IntentId("early")))
             assert not await engine.was_submitted(IntentId("early"))
-    assert str(refused.value) == ('intent early refused: ZO is closed until 2026-12-02 08:30 CST'
-                                  ' (execution.outside_hours = "refuse")')
+    assert str(refused.value) == ("intent early refused: ZO's liquid session is closed until "
+                                  '2026-12-02 08:30 CST (execution.outside_hours = "refuse", '
+                                  'hours = "liquid")')
     assert broker.sent == []
 
 
@@ -374,9 +384,11 @@ async def test_an_open_after_the_intents_deadline_refuses_it(
 async def test_saturday_waits_to_sunday_evenings_open(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
-    """An intent on Saturday noon is worked from Sunday 19:00 Chicago time."""
+    """In the trading hours, an intent on Saturday noon is worked from Sunday 19:00 Chicago
+    time."""
     async with open_sim_exchange(hours_params(ct(5, 12)), seed=1) as exchange:
-        async with open_hours_engine(exchange, tmp_path / "j.sqlite") as (engine, broker):
+        async with open_hours_engine(exchange, tmp_path / "j.sqlite", TRADING_HOURS) as (
+                engine, broker):
             await (await engine.submit(oats())).wait_done()
     assert broker.sent[0] == ("place", ct(6, 19))
 
@@ -428,10 +440,11 @@ async def test_hydras_twap_on_an_early_close_day_sends_nothing_after_1205(
 async def test_a_carried_twap_goes_on_at_the_next_open(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
-    """With ``twap_carry`` the TWAP's third slice starts half an hour of session time in,
-    after 19:00, and nothing is sent in between."""
+    """With ``twap_carry``, in the trading hours, the TWAP's third slice starts half an hour
+    of session time in, after 19:00, and nothing is sent in between."""
     config = HydraConfig(execution=ExecutionSettings(twap_horizon=3600, twap_slices=4,
-                                                     twap_jitter=0.0, twap_carry=True))
+                                                     twap_jitter=0.0, twap_carry=True,
+                                                     hours=TRADING))
     async with open_sim_exchange(hours_params(ct(2, 13)), seed=1) as exchange:
         async with open_hours_engine(exchange, tmp_path / "j.sqlite", config) as (engine, broker):
             await (await engine.submit(oats(8, policy=Policy.TWAP))).wait_done()
@@ -444,15 +457,17 @@ async def test_a_carried_twap_goes_on_at_the_next_open(
 
 @settings(max_examples=12, deadline=None)
 @given(minute=week_minutes, quantity=st.integers(1, 12), twap=st.booleans(),
-       carry=st.booleans())
+       carry=st.booleans(), worked_in=st.sampled_from(WorkingHours))
 def test_nothing_is_ever_sent_outside_a_session(
-    minute: int, quantity: int, twap: bool, carry: bool, tmp_path_factory: pytest.TempPathFactory,
+    minute: int, quantity: int, twap: bool, carry: bool, worked_in: WorkingHours,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """Whenever an intent arrives in the week, patience or TWAP, carried or not, every order,
-    change and cancel Hydra sends falls inside one of the contract's sessions."""
+    change and cancel Hydra sends falls inside one of the contract's sessions of the hours it
+    works in (the liquid ones, or all the trading ones)."""
     start = ct(30, 0, month=11) + dt.timedelta(minutes=minute)
     config = HydraConfig(execution=ExecutionSettings(twap_horizon=1800, twap_slices=3,
-                                                     twap_carry=carry))
+                                                     twap_carry=carry, hours=worked_in))
     journal = tmp_path_factory.mktemp("j") / "j.sqlite"
 
     async def main() -> list[tuple[str, dt.datetime]]:
@@ -463,7 +478,8 @@ def test_nothing_is_ever_sent_outside_a_session(
         return broker.sent
 
     sent = trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
-    hours = sim_calendar(OATS, start)
+    hours = (sim_liquid_calendar if worked_in is WorkingHours.LIQUID else sim_calendar)(
+        OATS, start)
     assert sent and all(hours.is_open(at) for _, at in sent)
 
 
@@ -546,7 +562,8 @@ async def test_an_inbox_line_whose_deadline_comes_before_the_open_is_refused(
             assert not await engine.was_submitted(IntentId("due"))
     refused = [e for e in logs if e["event"] == "intent_refused"]
     assert [e["intent_id"] for e in refused] == ["due"]
-    assert "ZO is closed until 2026-12-02 08:30 CST, after its deadline" in refused[0]["error"]
+    assert ("ZO's liquid session is closed until 2026-12-02 08:30 CST, after its deadline"
+            in refused[0]["error"])
     assert broker.sent[0] == ("place", ct(2, 8, 30))
 
 
@@ -554,11 +571,13 @@ async def test_a_link_down_at_the_open_delays_the_held_intent_until_it_is_back(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
     """The link is down from 18:59:50 to 19:00:20 on Sunday (a gateway restart): the held
-    intent keeps the hours it had, waits for the session, and is worked once it is back."""
+    intent keeps the hours it had (the trading hours), waits for the session, and is worked
+    once it is back."""
     open_at = (ct(6, 19) - ct(5, 12)).total_seconds()
     async with open_sim_exchange(hours_params(ct(5, 12)), seed=1) as exchange:
         exchange.inject(Disconnect(at=open_at - 10, duration=30))
-        async with open_hours_engine(exchange, tmp_path / "j.sqlite") as (engine, broker):
+        async with open_hours_engine(exchange, tmp_path / "j.sqlite", TRADING_HOURS) as (
+                engine, broker):
             with capture_logs() as logs:
                 report = await (await engine.submit(oats())).wait_done()
     assert "intent_waiting_for_session" in [e["event"] for e in logs]
@@ -579,8 +598,8 @@ async def test_a_bracket_while_closed_is_refused_whatever_the_mode(
         async with open_hours_engine(exchange, tmp_path / "j.sqlite") as (engine, broker):
             with pytest.raises(MarketClosedError) as refused:
                 await engine.submit_bracket(bracket)
-    assert str(refused.value) == ("bracket b refused: ZO is closed until 2026-12-02 08:30 CST "
-                                  "(a bracket is not held for the open)")
+    assert str(refused.value) == ("bracket b refused: ZO's liquid session is closed until "
+                                  "2026-12-02 08:30 CST (a bracket is not held for the open)")
     assert broker.sent == []
 
 
@@ -588,13 +607,14 @@ async def test_a_held_inbox_intent_is_held_again_after_a_restart(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
     """Hydra stops on Sunday afternoon with an inbox intent held (not journaled): the next
-    run re-reads the line, holds it again, and works it at Sunday's open, once."""
+    run re-reads the line, holds it again, and works it at Sunday's open (in the trading
+    hours), once."""
     inbox, journal, state = tmp_path / "inbox.jsonl", tmp_path / "j.sqlite", tmp_path / "state"
     inbox.write_text('{"symbol": "ZO", "side": "BUY", "quantity": 1, "intent_id": "weekend"}\n')
     async with open_sim_exchange(hours_params(ct(6, 17, 50)), seed=1) as exchange:
 
         async def run_for(seconds: float) -> RecordingBroker:
-            async with open_hours_engine(exchange, journal) as (engine, broker):
+            async with open_hours_engine(exchange, journal, TRADING_HOURS) as (engine, broker):
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(functools.partial(
                         run_inbox, engine, path=inbox, state=state,
@@ -618,15 +638,18 @@ async def test_an_intent_in_the_last_minute_before_the_close_waits_for_the_next_
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
     """At 13:19:30 there is too little left: refused mode says the close is near and when the
-    market opens again; wait mode works the intent from 19:00."""
-    refuse = HydraConfig(execution=ExecutionSettings(outside_hours=OutsideHours.REFUSE))
+    market opens again; wait mode works the intent from 19:00 (in the trading hours)."""
+    refuse = HydraConfig(execution=ExecutionSettings(outside_hours=OutsideHours.REFUSE,
+                                                     hours=TRADING))
     start = ct(2, 13, 19) + dt.timedelta(seconds=30)
     async with open_sim_exchange(hours_params(start), seed=1) as exchange:
         async with open_hours_engine(exchange, tmp_path / "r.sqlite", refuse) as (engine, _):
             with pytest.raises(MarketClosedError) as refused:
                 await engine.submit(oats(intent_id=IntentId("late")))
-        async with open_hours_engine(exchange, tmp_path / "w.sqlite") as (engine, broker):
+        async with open_hours_engine(exchange, tmp_path / "w.sqlite", TRADING_HOURS) as (
+                engine, broker):
             await (await engine.submit(oats())).wait_done()
     assert str(refused.value) == ('intent late refused: ZO closes within 60 s and opens again at '
-                                  '2026-12-02 19:00 CST (execution.outside_hours = "refuse")')
+                                  '2026-12-02 19:00 CST (execution.outside_hours = "refuse", '
+                                  'hours = "trading")')
     assert broker.sent[0] == ("place", ct(2, 19))

@@ -259,6 +259,14 @@ def weekly_calendar(
     return _calendar(tz, found, first=first, last=first + dt.timedelta(days=days - 1))
 
 
+def liquid_windows(windows: Iterable[TradingSession]) -> tuple[TradingSession, ...]:
+    """The windows of ``windows`` that make IB's liquid hours: the day sessions (closing after
+    they open, the same day), not an overnight one; all of them when every one is overnight
+    (a market with no day session has only those hours)."""
+    windows = tuple(windows)
+    return tuple(w for w in windows if w.close > w.open) or windows
+
+
 def opens_on(window: TradingSession, weekday: int) -> bool:
     """Whether ``window`` opens on ``weekday`` (0 Monday). Its ``days`` run from its first
     opening to its last close: an overnight ``Sun-Fri`` window opens Sunday to Thursday."""

@@ -105,6 +105,12 @@ class MarketView(Protocol):
         hold intents for the hours)."""
         ...
 
+    async def liquid_hours(self, contract: ContractSpec) -> SessionCalendar | None:
+        """``contract``'s liquid sessions, the part of its trading hours where the market
+        trades in size (IB's ``liquidHours``: for the grains the day session, not the night),
+        as `trading_hours` gives them; None when the broker gives none."""
+        ...
+
 
 class Broker(OrderEntry, MarketView, Protocol):
     """A whole broker session: order entry and the market view."""

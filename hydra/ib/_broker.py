@@ -66,6 +66,7 @@ from ._convert import (
     from_ib_trade,
     hours_from_ib_details,
     is_price,
+    liquid_hours_from_ib_details,
     price_from_ib,
     to_ib_contract,
     to_ib_order,
@@ -108,7 +109,7 @@ each market has IB's current quote at once rather than at its next change (`._fe
 
 
 HOURS_KEPT = 3600.0
-"""Seconds a contract's trading hours are used before IB is asked for them again."""
+"""Seconds a contract's trading and liquid hours are used before IB is asked again."""
 
 class IBBroker:
     """A session with IB Gateway or TWS through ib_async. Use `open_ib_broker` to get one."""
@@ -133,11 +134,11 @@ class IBBroker:
         self._events_send, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
         self._translator = Translator()
         self._ib_contracts: dict[tuple[str, str | None], Contract] = {}
-        # Each contract's trading hours and the Trio time they were read, kept for
-        # HOURS_KEPT: every intent asks for them, and a burst of intents must not become a
-        # burst of contract-details requests outside the pacing bucket (IB's 50 a second
-        # counts every message).
-        self._hours: dict[tuple[str, str | None], tuple[float, SessionCalendar | None]] = {}
+        # Each contract's details (its trading and liquid hours) and the Trio time they were
+        # read, kept for HOURS_KEPT: every intent asks for them, and a burst of intents must
+        # not become a burst of contract-details requests outside the pacing bucket (IB's 50
+        # a second counts every message).
+        self._hours: dict[tuple[str, str | None], tuple[float, ContractDetails | None]] = {}
         self._hours_lock = trio.Lock()
         # Quotes are per market, a symbol and delivery month: a roll quotes two months at once.
         self._markets: dict[tuple[str, str | None], QuoteKey] = {}  # spec's (symbol, expiry)
@@ -587,6 +588,19 @@ class IBBroker:
     async def trading_hours(self, contract: ContractSpec) -> SessionCalendar | None:
         """IB's ``tradingHours`` of ``contract``'s month (the front month when it names none),
         in its ``timeZoneId``; None when IB sends none or lists no such contract."""
+        details = await self._hours_details(contract)
+        return None if details is None else hours_from_ib_details(details)
+
+    async def liquid_hours(self, contract: ContractSpec) -> SessionCalendar | None:
+        """IB's ``liquidHours`` of ``contract``'s month, as `trading_hours` gives its
+        ``tradingHours`` (from the same contract details, asked for once)."""
+        details = await self._hours_details(contract)
+        return None if details is None else liquid_hours_from_ib_details(details)
+
+    async def _hours_details(self, contract: ContractSpec) -> ContractDetails | None:
+        """The contract details of ``contract``'s month, read at most every `HOURS_KEPT`
+        seconds (None: IB lists no such contract). Each caller parses the hours it wants, so
+        a malformed ``liquidHours`` fails only who works in the liquid hours."""
         self._require_session()
         key = (contract.symbol, contract.expiry)
         async with self._hours_lock:  # one request in flight; the others read what it got
@@ -599,9 +613,9 @@ class IBBroker:
             with _translated():
                 ask = trio_asyncio.aio_as_trio(self._ib.reqContractDetailsAsync)
                 details: list[ContractDetails] = await ask(ib_contract)
-            hours = hours_from_ib_details(details[0]) if details else None
-            self._hours[key] = (trio.current_time(), hours)
-            return hours
+            found = details[0] if details else None
+            self._hours[key] = (trio.current_time(), found)
+            return found
 
     async def subscribe_quotes(self, contract: ContractSpec) -> None:
         """Quotes of ``contract``'s market: its month, or the front month when it names none.

@@ -182,10 +182,18 @@ def from_ib_contract_details(
 
 def hours_from_ib_details(details: ContractDetails) -> SessionCalendar | None:
     """The sessions IB's ``tradingHours`` names, in its ``timeZoneId`` (None: IB sent none)."""
-    if not details.tradingHours:
+    return _hours(details.tradingHours, details, field="tradingHours")
+
+
+def liquid_hours_from_ib_details(details: ContractDetails) -> SessionCalendar | None:
+    """The sessions IB's ``liquidHours`` names, in its ``timeZoneId`` (None: IB sent none)."""
+    return _hours(details.liquidHours, details, field="liquidHours")
+
+
+def _hours(text: str, details: ContractDetails, *, field: str) -> SessionCalendar | None:
+    if not text:
         return None
-    return parse_hours(details.tradingHours, zone=details.timeZoneId or "America/Chicago",
-                       field="tradingHours")
+    return parse_hours(text, zone=details.timeZoneId or "America/Chicago", field=field)
 
 
 def _contract_month(details: ContractDetails) -> str:

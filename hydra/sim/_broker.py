@@ -25,7 +25,7 @@ from .._quotes import Quote
 from ..brokers import AccountSnapshot, Broker, BrokerEvent, OpenOrder
 from ._daily_history import live_daily_bar, past_daily_bars
 from ._exchange import ClientId, SimExchange
-from ._hours import sim_calendar
+from ._hours import sim_calendar, sim_liquid_calendar
 from ._ticket import OrderTicket
 
 SIM_ACCOUNT = "DU1234567"
@@ -170,6 +170,16 @@ class SimBroker:
         if not self._exchange.params.sessions or not spec.trading_hours:
             return None
         return sim_calendar(spec, self._exchange.timestamp(trio.current_time()))
+
+    async def liquid_hours(self, contract: ContractSpec) -> SessionCalendar | None:
+        """``contract``'s liquid sessions (its day sessions, `sim_liquid_calendar`) around the
+        exchange's time now, when the exchange models hours; else None."""
+        await trio.lowlevel.checkpoint()
+        self._session()
+        spec = self._exchange.contract(contract)
+        if not self._exchange.params.sessions or not spec.trading_hours:
+            return None
+        return sim_liquid_calendar(spec, self._exchange.timestamp(trio.current_time()))
 
 
 _BAD_SIDES: dict[str, Callable[[Quote], tuple[object, object]]] = {
