@@ -69,7 +69,8 @@ async def test_page_shows_every_view_after_a_fill(
     assert 'class="mode mode-SIM">SIM<' in text and "connected" in text and "ACTIVE" in text
     assert '<span class="account">account DU*****67</span>' in text  # masked as in the audit
     assert "live engine" in text and "2025-03-03 08:31:30 CST" in text  # the exchange's clock
-    assert "ZO open" in text and "HE open" in text  # each market's session
+    assert "liquid hours: " in text  # each market's session, in the hours Hydra works in
+    assert "ZO open" in text and "HE open" in text
     assert "No working orders." in text
     assert "<td>one</td>" in text and "<td>350.25</td>" in text  # the fill, at the ask
     assert "<td>+7.14</td>" in text  # actual slippage: 0.25 / 350.00 in bps

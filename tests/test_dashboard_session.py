@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hydra import LEAN_HOGS, OATS
+from hydra import LEAN_HOGS, OATS, WorkingHours
 from hydra.dashboard._session import SessionState, session_state
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -61,3 +61,18 @@ def test_the_day_after_thanksgiving_closes_at_the_early_close() -> None:
     assert session_state(OATS, at(2)) is SessionState.CLOSED
     assert session_state(OATS, at(10)) is SessionState.OPEN
     assert session_state(OATS, at(12, 30)) is SessionState.CLOSED
+
+
+@pytest.mark.parametrize(("moment", "state"), [
+    (_at(2, 9), SessionState.OPEN),  # Monday's day session
+    (_at(2, 8, 0), SessionState.CLOSED),  # before the day's first liquid session
+    (_at(2, 19, 30), SessionState.CLOSED),  # the night session is not liquid
+    (_at(3, 2), SessionState.CLOSED),  # overnight, Tuesday 02:00
+    (_at(3, 13, 19), SessionState.OPEN),  # a minute before the day session closes
+])
+def test_oats_in_the_liquid_hours_are_open_in_the_day_session_only(
+    moment: dt.datetime, state: SessionState,
+) -> None:
+    """In the liquid hours (Hydra's default) the banner says oats are closed through the
+    night session, when Hydra holds their intents for 08:30."""
+    assert session_state(OATS, moment, hours=WorkingHours.LIQUID) is state

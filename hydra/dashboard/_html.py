@@ -52,8 +52,9 @@ def banner(b: Banner) -> str:
     link = "connected" if b.session_up else "DISCONNECTED"
     source = "live engine" if b.running else "read-only from the journal"
     reason = f" ({escape(b.reason)})" if b.reason else ""
-    markets = " ".join(f'<span class="session session-{state.value}">{escape(symbol)} '
-                       f"{state.value}</span>" for symbol, state in b.sessions)
+    markets = f"{b.hours.value} hours: " + " ".join(
+        f'<span class="session session-{state.value}">{escape(symbol)} {state.value}</span>'
+        for symbol, state in b.sessions)
     return (
         f'<span class="mode mode-{escape(b.mode)}">{escape(b.mode)}</span> '
         f'<span class="account">account {_text(b.account)}</span> '

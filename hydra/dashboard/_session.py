@@ -3,7 +3,9 @@
 The contract's weekly windows, the exchange's holidays and early closes make its calendar
 (`hydra._exchange_calendar`, as the simulator keeps them). Between two sessions
 of the same trading day (`hydra._schedule.trading_day`) the market is on a break; otherwise,
-outside every session, it is closed.
+outside every session, it is closed. In the liquid hours (`WorkingHours.LIQUID`, Hydra's
+default) only the day sessions count: the grains' night session is then closed, as Hydra holds
+intents through it.
 """
 
 from __future__ import annotations
@@ -11,9 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
+import attrs
+
 from .._contracts import ContractSpec
+from .._core._sessions import liquid_windows
 from .._exchange_calendar import exchange_calendar
 from .._schedule import trading_day
+from .._settings import WorkingHours
 
 
 class SessionState(enum.Enum):
@@ -22,8 +28,11 @@ class SessionState(enum.Enum):
     CLOSED = "closed"
 
 
-def session_state(contract: ContractSpec, now: dt.datetime) -> SessionState:
-    """``contract``'s market at the aware moment ``now``."""
+def session_state(contract: ContractSpec, now: dt.datetime, *,
+                  hours: WorkingHours = WorkingHours.TRADING) -> SessionState:
+    """``contract``'s market at the aware moment ``now``, in ``hours``."""
+    if hours is WorkingHours.LIQUID:
+        contract = attrs.evolve(contract, trading_hours=liquid_windows(contract.trading_hours))
     first = now.astimezone(dt.UTC).date() - dt.timedelta(days=2)
     calendar = exchange_calendar(contract, first=first, days=5)
     if calendar.is_open(now):
