@@ -27,7 +27,7 @@ import zoneinfo
 import attrs
 
 from ._contracts import OATS
-from ._core._sessions import Session, weekly_calendar
+from ._core._sessions import Session, liquid_windows, weekly_calendar
 from ._errors import InvalidValueError
 from ._holidays import is_exchange_holiday
 from .sim import Disconnect, MarketParams
@@ -91,7 +91,7 @@ def trading_date(session: Session) -> dt.date:
 def day_sessions(first: dt.date, days: int) -> list[Session]:
     """Oats' day sessions in the ``days`` calendar days from ``first``, as the session
     calendar has them: weekdays, CME's holidays shut."""
-    liquid = [w for w in OATS.trading_hours if w.close > w.open]  # not the overnight one
+    liquid = liquid_windows(OATS.trading_hours)  # not the overnight one
     dates = [first + dt.timedelta(days=n) for n in range(days)]
     calendar = weekly_calendar(liquid, zone=OATS.time_zone, first=first, days=days,
                                holidays=[d for d in dates if is_exchange_holiday(d)])

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 import attrs
 
 from .._contracts import TradingSession
-from .._core._sessions import opens_on
+from .._core._sessions import liquid_windows, opens_on
 from .._holidays import early_close, is_exchange_holiday, overnight_shut
 
 HOURS_DAYS = 7
@@ -61,10 +61,7 @@ def ib_hours(sessions: Iterable[TradingSession], today: dt.date, *, liquid: bool
     """IB's hours text for `HOURS_DAYS` trading days from ``today``; ``liquid``: the regular
     (day) sessions only, IB's ``liquidHours`` (all of them when there are only overnight
     ones)."""
-    sessions = tuple(sessions)
-    if liquid:
-        day_sessions = tuple(s for s in sessions if s.close > s.open)
-        sessions = day_sessions or sessions
+    sessions = liquid_windows(sessions) if liquid else tuple(sessions)
     parts: list[str] = []
     for offset in range(HOURS_DAYS):
         day = today + dt.timedelta(days=offset)
