@@ -26,7 +26,7 @@ from .._journal import JournaledOrder
 from .._journal_records import JournalRecord
 from .._quote_source import contract_name
 from .._quotes import Quote
-from .._settings import HydraConfig, RiskLimits
+from .._settings import HydraConfig, RiskLimits, WorkingHours
 from .._working_view import WorkingOrder, quoted, working_orders
 from ._session import SessionState, session_state
 
@@ -111,7 +111,7 @@ def picture(
     report = fill_report(records, settings=config.slippage)
     positions = _positions(report, records)
     return Picture(
-        banner=_banner(records, live, now),
+        banner=_banner(records, live, now, config),
         working=working_orders(records, live_orders, now=now, config=config),
         report=report,
         positions=tuple(positions),
@@ -120,7 +120,8 @@ def picture(
     )
 
 
-def _banner(records: Sequence[JournalRecord], live: Live | None, now: dt.datetime) -> Banner:
+def _banner(records: Sequence[JournalRecord], live: Live | None, now: dt.datetime,
+            config: HydraConfig) -> Banner:
     starts = [r for r in records if r.is_note(NoteKind.ENGINE_STARTED)]
     mode = "-" if not starts else _mode(starts[-1].payload)
     account = None if not starts else starts[-1].payload.get("account")
@@ -132,12 +133,14 @@ def _banner(records: Sequence[JournalRecord], live: Live | None, now: dt.datetim
     session_up = not links or links[-1].is_note(NoteKind.RECONNECTED)
     if live is not None:
         session_up, state = live.session_up, live.trading_state
+    liquid = config.execution.hours is WorkingHours.LIQUID  # the hours Hydra works in
     return Banner(
         mode=mode, account=None if account is None else str(account),
         running=live is not None, session_up=session_up,
         reconnects=sum(r.is_note(NoteKind.RECONNECTED) for r in records),
         trading_state=state, reason=reason, now=now,
-        sessions=tuple((c.symbol, session_state(c, now)) for c in BUILT_IN_CONTRACTS.values()),
+        sessions=tuple((c.symbol, session_state(c, now, liquid=liquid))
+                       for c in BUILT_IN_CONTRACTS.values()),
     )
 
 
