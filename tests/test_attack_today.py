@@ -12,9 +12,12 @@ import pytest
 
 from hydra import OATS
 from hydra._config import config_to_toml, load_config
-from hydra._settings import HydraConfig, WorkingHours
+from hydra._fill_report import fill_report, render_report
+from hydra._journal_records import read_journal
+from hydra._settings import HydraConfig, SlippageSettings, WorkingHours
 from hydra.dashboard._picture import picture
 from hydra.dashboard._session import SessionState
+from tests.paper_journal import example_journal
 
 CHICAGO = ZoneInfo("America/Chicago")
 NIGHT = dt.datetime(2026, 3, 3, 2, 0, tzinfo=CHICAGO)  # a Tuesday, in oats' overnight session
@@ -47,3 +50,13 @@ def test_config_to_toml_of_an_adv_without_a_default_entry_reads_back_equal(
     path = tmp_path / "hydra.toml"
     path.write_text(config_to_toml(config), encoding="utf-8")
     assert dict(load_config(path).adv) == {"ZO": 500}
+
+
+def test_a_fill_with_no_prediction_at_all_is_not_said_to_have_its_orders(tmp_path: Path) -> None:
+    """A fill of an order Hydra did not price (a stray one the broker reported: a bracket's
+    exit, an adopted unknown order) has no prediction: its row's model column says "-", not
+    "order" (the header reads "order" as "its order's estimate", which it has not)."""
+    journal = example_journal(tmp_path / "j.sqlite")
+    text = render_report(fill_report(read_journal(journal.path), settings=SlippageSettings()))
+    (stray,) = [line.split() for line in text.splitlines() if " e5 " in line]
+    assert stray[-6:] == ["-", "-", "-", "-", "-", "-"]  # predicted, actual, diff, model, ...
