@@ -4,15 +4,19 @@ the main of 2026-12-01; a defect not fixed here is kept as a strict xfail naming
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
 
-from hydra import OATS
+from hydra import OATS, OrderIntent, Side
 from hydra._config import config_to_toml, load_config
 from hydra._fill_report import fill_report, render_report
+from hydra._ids import IntentId
+from hydra._journal import Journal
 from hydra._journal_records import read_journal
 from hydra._settings import HydraConfig, SlippageSettings, WorkingHours
 from hydra.dashboard._picture import picture
@@ -60,3 +64,28 @@ def test_a_fill_with_no_prediction_at_all_is_not_said_to_have_its_orders(tmp_pat
     text = render_report(fill_report(read_journal(journal.path), settings=SlippageSettings()))
     (stray,) = [line.split() for line in text.splitlines() if " e5 " in line]
     assert stray[-6:] == ["-", "-", "-", "-", "-", "-"]  # predicted, actual, diff, model, ...
+
+
+def test_an_intent_journaled_without_its_id_in_the_payload_keeps_the_journals_id(
+    tmp_path: Path,
+) -> None:
+    """An intent record whose payload lost its ``intent_id`` (an older or hand-mended journal)
+    is read by `Journal.intent_record` under the id the journal files it by: the converter's
+    reader gave it a fresh random id, so a restart resumed it as an intent nobody submitted."""
+    path = tmp_path / "j.sqlite"
+    journal = Journal.open(path, clock=lambda: dt.datetime(2026, 3, 3, 15, tzinfo=dt.UTC))
+    intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=2, intent_id=IntentId("int-a"))
+    journal.record_intent(intent, arrival_mid=Decimal("400.00"), predicted_bps=Decimal(2))
+    journal.close()
+    with sqlite3.connect(path) as db:  # the journal's guard lifted, to write an older record
+        db.execute("DROP TRIGGER events_no_update")
+        db.execute("UPDATE events SET payload = json_remove(payload, '$.intent.intent_id')"
+                   " WHERE kind = 'intent'")
+    db.close()
+    journal = Journal.open(path, clock=lambda: dt.datetime(2026, 3, 3, 15, tzinfo=dt.UTC))
+    try:
+        record = journal.intent_record(IntentId("int-a"))
+    finally:
+        journal.close()
+    assert record is not None
+    assert record.intent.intent_id == "int-a"
