@@ -430,6 +430,14 @@ def calibration(report: FillReport, *, pre_trade: bool = False) -> str:
             f"fills needed (bias and correlation {within} the limits: {_limits(settings)})")
 
 
+def _predicted_by(fill: FillLine) -> str:
+    """Who made a fill's prediction: the model version, its order's estimate ("order"), or
+    nobody (a fill of an order Hydra did not price: a bracket's exit, an adopted unknown one)."""
+    if fill.predicted_by is not None:
+        return fill.predicted_by
+    return NONE if fill.predicted_bps is None else "order"
+
+
 def render_report(report: FillReport) -> str:
     """``report`` as readable text: an intents table (each with its cost and how it ended), a
     fills table, the cost and the verdict (times in UTC, slippage in bps, positive = cost)."""
@@ -443,7 +451,7 @@ def render_report(report: FillReport) -> str:
     fill_rows = [
         [utc_minute(f.fill.time), _plain(f.intent_id), f.fill.execution_id, f.fill.side.value,
          str(f.fill.quantity), str(f.fill.price), _bps(f.predicted_bps), _bps(f.actual_bps),
-         _bps(f.error_bps), f.predicted_by or "order", _share(f.aggressiveness),
+         _bps(f.error_bps), _predicted_by(f), _share(f.aggressiveness),
          _bps(f.pre_trade_bps)]
         for f in report.fills
     ]

@@ -555,7 +555,11 @@ class Journal:
         if row is None:
             return None
         recorded_at, payload = row
-        return from_json({**json.loads(payload), "submitted_at": recorded_at}, IntentRecord)
+        data = json.loads(payload)
+        # The id the journal files it by: a payload without one is not given a fresh random
+        # one (`OrderIntent`'s default), which a restart would resume as nobody's intent.
+        intent = {**data["intent"], "intent_id": intent_id}
+        return from_json({**data, "intent": intent, "submitted_at": recorded_at}, IntentRecord)
 
     def intent_orders(self, intent_id: IntentId) -> list[tuple[JournaledOrder, dt.datetime]]:
         """Every order journaled for ``intent_id``, in order, with when it was journaled."""

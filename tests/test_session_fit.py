@@ -27,6 +27,7 @@ HOURS = sim_calendar(OATS, CLOSE)
        quantity=st.integers(min_value=1, max_value=50),
        limit=st.none() | st.integers(min_value=1, max_value=10))
 @example(before=180.0, patience=60.0, share=0.7, horizon=300.0, quantity=3, limit=None)
+@example(before=2.3515625, patience=1.0, share=1.0, horizon=2.3515625, quantity=1, limit=None)
 def test_every_fitted_ladder_ends_before_the_close(
     before: float, patience: float, share: float, horizon: float, quantity: int,
     limit: int | None,
@@ -37,6 +38,7 @@ def test_every_fitted_ladder_ends_before_the_close(
     a ladder that fits already is left as it is."""
     settings = ExecutionSettings(patience=patience, deadline_share=share, twap_horizon=horizon)
     now = CLOSE - dt.timedelta(seconds=before)
+    before = (CLOSE - now).total_seconds()  # to the microsecond, as a datetime holds it
     fitted = fit_patience(settings, quantity, hours=HOURS, now=now, max_order_quantity=limit)
     ladder = sum(wait for _, wait in stage_plan(Policy.PATIENCE, fitted))
     orders = len(chunk_sizes(quantity, limit))
