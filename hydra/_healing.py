@@ -36,6 +36,7 @@ import numpy as np
 import scipy.linalg
 import scipy.stats
 
+from ._converter import unstructure
 from ._core._model_versions import ModelVersion, Weights, model_key, next_version_id, rmse
 from ._enums import Policy
 from ._settings import SlippageSettings
@@ -289,7 +290,7 @@ class Experiment:
     candidate_rmse_bps: Decimal
 
     def to_json(self) -> dict[str, Any]:
-        return {"candidate": self.candidate.to_json(), "training_count": self.training_count,
+        return {"candidate": unstructure(self.candidate), "training_count": self.training_count,
                 "heldout_count": self.heldout_count,
                 "heldout_from": self.heldout_from.isoformat(),
                 "current_rmse_bps": str(self.current_rmse_bps),

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ._converter import unstructure
 from ._core._model_versions import FIRST_VERSION, Prediction
 from ._enums import NoteKind, Policy
 from ._errors import JournalFormatError
@@ -127,7 +128,7 @@ def _record(journal: Journal, cycle_id: str, cycle: HealingCycle, *,
     calls += [_note(what, cycle_id, step.to_json()) for what, step in steps if step is not None]
     if cycle.decision is not None and cycle.decision.outcome is Outcome.PROMOTED:
         assert cycle.experiment is not None
-        version = cycle.experiment.candidate.to_json()
+        version = unstructure(cycle.experiment.candidate)
         calls.append(lambda j: j.record_note(NoteKind.MODEL_VERSION, version=version,
                                              cycle_id=cycle_id))
     for result in journal.apply_together(calls):

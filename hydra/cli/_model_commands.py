@@ -49,7 +49,7 @@ def _run_show(args: argparse.Namespace) -> int:
     current = versions[-1] if versions else None
     if args.json:
         print(json_text({"journal": path,
-                         "current": None if current is None else current.to_json()}, indent=2))
+                         "current": current}, indent=2))
     else:
         print(render_model(current))
     return 0
