@@ -122,10 +122,10 @@ def _record(journal: Journal, cycle_id: str, cycle: HealingCycle, *,
     it saw), and a promoted version, in one transaction."""
     seen = None if fills_to is None else fills_to.isoformat()
     calls = [lambda j: j.record_note(NoteKind.HEAL_DETECTED, cycle_id=cycle_id,
-                                     step=cycle.detection.to_json(), fills_to=seen)]
+                                     step=unstructure(cycle.detection), fills_to=seen)]
     steps = [(NoteKind.HEAL_HYPOTHESIS, cycle.hypothesis),
              (NoteKind.HEAL_EXPERIMENT, cycle.experiment), (NoteKind.HEAL_DECISION, cycle.decision)]
-    calls += [_note(what, cycle_id, step.to_json()) for what, step in steps if step is not None]
+    calls += [_note(what, cycle_id, unstructure(step)) for what, step in steps if step is not None]
     if cycle.decision is not None and cycle.decision.outcome is Outcome.PROMOTED:
         assert cycle.experiment is not None
         version = unstructure(cycle.experiment.candidate)
