@@ -8,14 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._contracts import ContractSpec
 from ._converter import from_json
 from ._orders import Fill, OrderRequest
-
-
-def contract_from_json(data: dict[str, Any]) -> ContractSpec:
-    """The contract that `unstructure` wrote: the built-in one of its symbol and month."""
-    return from_json(data, ContractSpec)
 
 
 def request_from_json(data: dict[str, Any]) -> OrderRequest:

@@ -40,6 +40,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 from cattrs.gen import override as override  # for `fields_out`'s callers
 
 from ._contracts import ContractSpec, contract_for
+from ._core._model_versions import ModelVersion
 from ._errors import ConfigError, InvalidValueError, MissingKeyError
 from ._settings import Distance, DistanceUnit
 from ._validate import to_decimal
@@ -335,6 +336,25 @@ def numbers_converter(places: int) -> cattrs.Converter:
     made = _with_out_hooks(cattrs.Converter())
     made.register_unstructure_hook(Decimal, rounded(places))
     return made
+
+
+def _version_out() -> Callable[[ModelVersion], dict[str, Any]]:
+    """A slippage model's version as a ``model_version`` note's payload: its weights sorted by
+    key, and its held-out RMSE stated by hand, for it is computed from the residuals (a
+    property, not an attribute; read back, it is ignored)."""
+    fields = fields_out(ModelVersion, weights=override(
+        unstruct_hook=lambda weights: {key: converter.unstructure(weights[key])
+                                       for key in sorted(weights)}))
+
+    def version_out(version: ModelVersion) -> dict[str, Any]:
+        return {**fields(version), "heldout_rmse_bps": unstructure(version.heldout_rmse_bps)}
+
+    return version_out
+
+
+converter.register_unstructure_hook(ModelVersion, _version_out())
+_json.register_structure_hook(ModelVersion, make_dict_structure_fn(
+    ModelVersion, _json, _cattrs_prefer_attrib_converters=False))  # its weights as `Weights`
 
 
 def json_text(value: Any, *, indent: int | None = None) -> str:

@@ -36,8 +36,8 @@ from typing import Any
 
 import attrs
 
-from ._codec import contract_from_json, fill_from_json
-from ._converter import unstructure
+from ._contracts import ContractSpec
+from ._converter import fields_out, from_json, override, unstructure
 from ._core._slippage import SlippageStats, reconcile, shortfall_bps
 from ._enums import NoteKind, Side
 from ._journal import EventKind
@@ -241,7 +241,7 @@ def _fill_line(record: JournalRecord, intent: JournalRecord | None) -> FillLine:
     pre_trade = _decimal(payload.get("predicted_bps"))
     own = payload.get("fill_prediction")
     return FillLine(
-        fill=fill_from_json(payload["fill"]),
+        fill=from_json(payload["fill"], Fill),
         intent_id=record.intent_id,
         strategy=None if intent is None else intent.payload["intent"]["strategy"],
         recorded_at=record.recorded_at,
@@ -260,7 +260,7 @@ def _intent_line(record: JournalRecord, fills: Sequence[FillLine], *,
                  commissions: Mapping[str, Decimal], end: str | None) -> IntentLine:
     intent: Mapping[str, Any] = record.payload["intent"]
     side = Side(intent["side"])
-    point_value = contract_from_json(intent["contract"]).point_value
+    point_value = from_json(intent["contract"], ContractSpec).point_value
     arrival_mid = _decimal(record.payload.get("arrival_mid"))
     filled = sum(f.fill.quantity for f in fills)
     average = actual = slippage = notional = None
@@ -297,7 +297,8 @@ def _intent_line(record: JournalRecord, fills: Sequence[FillLine], *,
 
 def stats_to_json(stats: SlippageStats, settings: SlippageSettings) -> dict[str, Any]:
     """The reconciler's verdict with the thresholds it was judged by; decimals as strings
-    (bias and RMSE None over no fills: there is nothing to measure)."""
+    (bias and RMSE None over no fills: there is nothing to measure). Stated by hand, for
+    every figure is computed (rounded, or None by the count) or another value's."""
     plain: dict[str, Any] = unstructure({
         "count": stats.count,
         "bias_bps": tidy(stats.bias_bps) if stats.count else None,
@@ -313,7 +314,8 @@ def stats_to_json(stats: SlippageStats, settings: SlippageSettings) -> dict[str,
 
 def report_to_json(report: FillReport) -> dict[str, Any]:
     """``report`` as plain JSON-able data (`hydra._converter`): decimals as strings (exact),
-    times in ISO 8601."""
+    times in ISO 8601; its verdicts are the judged ones (computed: calibrated only over
+    ``min_fills``), not the attributes as they are."""
     plain: dict[str, Any] = unstructure({
         "intents": [_intent_json(i) for i in report.intents],
         "fills": [_fill_json(f) for f in report.fills],
@@ -323,12 +325,20 @@ def report_to_json(report: FillReport) -> dict[str, Any]:
     return plain
 
 
+_intent_fields = fields_out(IntentLine, notional_usd=override(omit=True))
+
+
 def _intent_json(line: IntentLine) -> dict[str, Any]:
-    shown = attrs.asdict(line, recurse=False, filter=lambda field, _: field.name != "notional_usd")
-    return shown | {"cost_usd": line.cost_usd, "cost_bps": line.cost_bps}
+    """An intent's line as the converter writes it, less its notional (the denominator of
+    ``cost_bps``, not shown), and with its costs stated by hand: they are computed."""
+    return {**_intent_fields(line), "cost_usd": unstructure(line.cost_usd),
+            "cost_bps": unstructure(line.cost_bps)}
 
 
 def _fill_json(line: FillLine) -> dict[str, Any]:
+    """A fill's line: the fill's own fields the report shows beside the line's, picked by
+    hand in the order the report has always printed them (the rest of the fill and when it
+    was journaled are left out)."""
     fill = line.fill
     return {
         "execution_id": fill.execution_id, "client_order_id": fill.client_order_id,

@@ -16,6 +16,10 @@ detect → hypothesise → experiment → promote or roll back, each step a valu
 - *promote or roll back*: the candidate becomes current only when its held-out RMSE is at most
   (1 − ``promote_margin``) × the current version's; otherwise it is rolled back.
 
+Each step, and the whole cycle, is written as JSON (a healing note's payload, ``model heal
+--json``) by the converter (`hydra._converter.unstructure`); the hooks registered here state
+only the computed fields (a detection's ``drift``, a correction's ``key``).
+
 scipy does the statistics (`scipy.stats.ks_2samp`, `scipy.stats.f`, `scipy.linalg.lstsq`).
 Pure (no I/O, no clock, no randomness), but outside `hydra._core`: importing scipy loads
 ``subprocess`` and ``socket``, which the core's import check rightly refuses.
@@ -36,6 +40,7 @@ import numpy as np
 import scipy.linalg
 import scipy.stats
 
+from ._converter import converter, fields_out, override
 from ._core._model_versions import ModelVersion, Weights, model_key, next_version_id, rmse
 from ._enums import Policy
 from ._settings import SlippageSettings
@@ -54,10 +59,6 @@ def _decimal(value: float) -> Decimal:
 
 def _floats(values: Sequence[Decimal]) -> list[float]:
     return [float(v) for v in values]
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -109,17 +110,18 @@ class Detection:
     def drift(self) -> bool:
         return self.distribution_shift or self.accuracy_drop
 
-    def to_json(self) -> dict[str, Any]:
-        return {"version_id": self.version_id, "baseline": self.baseline,
-                "baseline_count": self.baseline_count, "recent_count": self.recent_count,
-                "recent_from": None if self.recent_from is None else self.recent_from.isoformat(),
-                "recent_to": None if self.recent_to is None else self.recent_to.isoformat(),
-                "ks_statistic": self.ks_statistic, "ks_p_value": self.ks_p_value,
-                "baseline_rmse_bps": _text(self.baseline_rmse_bps),
-                "recent_rmse_bps": _text(self.recent_rmse_bps),
-                "rmse_p_value": self.rmse_p_value, "distribution_shift": self.distribution_shift,
-                "accuracy_drop": self.accuracy_drop, "drift": self.drift,
-                "summary": self.summary}
+
+_detection_fields = fields_out(Detection, summary=override(omit=True))
+
+
+def _detection_out(detection: Detection) -> dict[str, Any]:
+    """A detection as the converter writes it, with ``drift`` (computed: either test called
+    it) stated by hand before the summary."""
+    return {**_detection_fields(detection), "drift": detection.drift,
+            "summary": detection.summary}
+
+
+converter.register_unstructure_hook(Detection, _detection_out)
 
 
 def windows(fills: Sequence[HealingFill], version: ModelVersion, *,
@@ -210,12 +212,17 @@ class Correction:
                        spread_weight=weights.spread_weight + self.spread_weight,
                        impact_weight=weights.impact_weight + self.impact_weight)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "symbol": self.symbol, "policy": self.policy.value,
-                "fills": self.fills, "bias_bps": str(self.bias_bps),
-                "spread_weight": str(self.spread_weight),
-                "impact_weight": str(self.impact_weight),
-                "effects": {term: str(value) for term, value in self.effects.items()}}
+
+_correction_fields = fields_out(Correction)
+
+
+def _correction_out(correction: Correction) -> dict[str, Any]:
+    """A correction as the converter writes it, led by its ``key`` (computed: the symbol and
+    policy its weights are kept under) stated by hand."""
+    return {"key": correction.key, **_correction_fields(correction)}
+
+
+converter.register_unstructure_hook(Correction, _correction_out)
 
 
 @attrs.frozen(kw_only=True)
@@ -226,10 +233,6 @@ class Hypothesis:
     corrections: tuple[Correction, ...]
     changes: tuple[str, ...]
     summary: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"corrections": [c.to_json() for c in self.corrections],
-                "changes": list(self.changes), "summary": self.summary}
 
 
 def _terms(fills: Sequence[HealingFill]) -> list[tuple[str, list[float]]]:
@@ -288,13 +291,6 @@ class Experiment:
     current_rmse_bps: Decimal
     candidate_rmse_bps: Decimal
 
-    def to_json(self) -> dict[str, Any]:
-        return {"candidate": self.candidate.to_json(), "training_count": self.training_count,
-                "heldout_count": self.heldout_count,
-                "heldout_from": self.heldout_from.isoformat(),
-                "current_rmse_bps": str(self.current_rmse_bps),
-                "candidate_rmse_bps": str(self.candidate_rmse_bps)}
-
 
 def split(recent: Sequence[HealingFill], *, settings: SlippageSettings
           ) -> tuple[list[HealingFill], list[HealingFill]]:
@@ -345,13 +341,6 @@ class Decision:
     candidate_rmse_bps: Decimal
     needed_rmse_bps: Decimal
     summary: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"outcome": self.outcome.value, "current_id": self.current_id,
-                "candidate_id": self.candidate_id,
-                "current_rmse_bps": str(self.current_rmse_bps),
-                "candidate_rmse_bps": str(self.candidate_rmse_bps),
-                "needed_rmse_bps": str(self.needed_rmse_bps), "summary": self.summary}
 
 
 def decide(version: ModelVersion, trial: Experiment, *, settings: SlippageSettings) -> Decision:

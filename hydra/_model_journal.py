@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ._converter import unstructure
 from ._core._model_versions import FIRST_VERSION, Prediction
 from ._enums import NoteKind, Policy
 from ._errors import JournalFormatError
@@ -121,13 +122,13 @@ def _record(journal: Journal, cycle_id: str, cycle: HealingCycle, *,
     it saw), and a promoted version, in one transaction."""
     seen = None if fills_to is None else fills_to.isoformat()
     calls = [lambda j: j.record_note(NoteKind.HEAL_DETECTED, cycle_id=cycle_id,
-                                     step=cycle.detection.to_json(), fills_to=seen)]
+                                     step=unstructure(cycle.detection), fills_to=seen)]
     steps = [(NoteKind.HEAL_HYPOTHESIS, cycle.hypothesis),
              (NoteKind.HEAL_EXPERIMENT, cycle.experiment), (NoteKind.HEAL_DECISION, cycle.decision)]
-    calls += [_note(what, cycle_id, step.to_json()) for what, step in steps if step is not None]
+    calls += [_note(what, cycle_id, unstructure(step)) for what, step in steps if step is not None]
     if cycle.decision is not None and cycle.decision.outcome is Outcome.PROMOTED:
         assert cycle.experiment is not None
-        version = cycle.experiment.candidate.to_json()
+        version = unstructure(cycle.experiment.candidate)
         calls.append(lambda j: j.record_note(NoteKind.MODEL_VERSION, version=version,
                                              cycle_id=cycle_id))
     for result in journal.apply_together(calls):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._converter import from_json, unstructure
 from ._core._model_versions import ModelVersion
 from ._enums import NoteKind
 from ._fill_report import table, utc_minute
@@ -45,7 +46,7 @@ def history_to_json(records: Sequence[JournalRecord]) -> dict[str, Any]:
     """Every version that became current and every healing cycle, oldest first."""
     versions = model_versions(records)
     return {"current": versions[-1].version_id if versions else None,
-            "versions": [v.to_json() for v in versions], "cycles": cycles(records)}
+            "versions": [unstructure(v) for v in versions], "cycles": cycles(records)}
 
 
 def render_history(records: Sequence[JournalRecord]) -> str:
@@ -54,7 +55,7 @@ def render_history(records: Sequence[JournalRecord]) -> str:
     lines = []
     for record in records:
         if record.is_note(NoteKind.MODEL_VERSION):
-            version = ModelVersion.from_json(record.payload["version"])
+            version = from_json(record.payload["version"], ModelVersion)
             text = f"{version.version_id} current: {version.reason}"
         elif record.is_note(NoteKind.HEAL_DETECTED):
             cycle = by_id[record.payload["cycle_id"]]

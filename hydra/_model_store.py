@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ._converter import from_json, unstructure
 from ._core._model_versions import ModelVersion, Prediction, first_version
 from ._enums import NoteKind
 from ._journal import Journal
@@ -28,14 +29,14 @@ CYCLE_NOTES = (NoteKind.HEAL_DETECTED, NoteKind.HEAL_HYPOTHESIS, NoteKind.HEAL_E
 
 def model_versions(records: Sequence[JournalRecord]) -> list[ModelVersion]:
     """Every version that became current, oldest first (empty for a journal that has none)."""
-    return [ModelVersion.from_json(r.payload["version"]) for r in records
+    return [from_json(r.payload["version"], ModelVersion) for r in records
             if r.is_note(NoteKind.MODEL_VERSION)]
 
 
 def current_model(journal: Journal) -> ModelVersion | None:
     """The journal's current version of the slippage model: its newest ``model_version``."""
     notes = journal.notes(NoteKind.MODEL_VERSION)
-    return ModelVersion.from_json(notes[-1]["version"]) if notes else None
+    return from_json(notes[-1]["version"], ModelVersion) if notes else None
 
 
 def ensure_model(journal: Journal) -> ModelVersion:
@@ -45,7 +46,7 @@ def ensure_model(journal: Journal) -> ModelVersion:
     if found is not None:
         return found
     version = first_version(journal.now())
-    journal.record_note(NoteKind.MODEL_VERSION, version=version.to_json())
+    journal.record_note(NoteKind.MODEL_VERSION, version=unstructure(version))
     return version
 
 

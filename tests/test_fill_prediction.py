@@ -25,6 +25,7 @@ from hydra import (
     Policy,
     Side,
 )
+from hydra._converter import unstructure
 from hydra._core._model_versions import FillPrediction, ModelVersion, Weights, first_version
 from hydra._core._slippage import fill_aggressiveness
 from hydra._enums import NoteKind
@@ -96,8 +97,8 @@ async def test_fills_are_stamped_with_the_engines_current_version(
     v2 = ModelVersion(version_id="v2", created_at=T0, reason="test", parent="v1",
                       weights={"ZO/patience": Weights(bias_bps=D(4))})
     journal = Journal.open(path)
-    journal.record_note(NoteKind.MODEL_VERSION, version=first_version(T0).to_json())
-    journal.record_note(NoteKind.MODEL_VERSION, version=v2.to_json())
+    journal.record_note(NoteKind.MODEL_VERSION, version=unstructure(first_version(T0)))
+    journal.record_note(NoteKind.MODEL_VERSION, version=unstructure(v2))
     journal.close()
     params = quiet_oats(flows=(ScriptedFlow(at=10.0, side=Side.SELL, quantity=1),))
     async with open_sim_exchange(params, seed=1) as exchange:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,30 @@ def test_show_on_a_journal_without_a_model_says_so(
     Journal.open(path).close()
     assert main(["model", "show", "--journal", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["current"] is None
+
+
+GOLDEN = Path(__file__).parent / "golden" / "model_heal.txt"
+
+
+def _heal_outputs(path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """``model heal --json`` twice (a promoting cycle, then v2 without fills: None fields),
+    then each healing note's payload as the journal stores it, one a line; the time a
+    version was made (the wall clock's) shows as ``<now>``."""
+    _journal(path)
+    texts = []
+    for _ in range(2):
+        assert main(["model", "heal", "--journal", str(path), "--json"]) == 0
+        texts.append(capsys.readouterr().out.replace(str(path), "<journal>"))
+    journal = Journal.open(path)
+    texts += [json.dumps(payload, sort_keys=True) + "\n" for _, _, payload in journal.events()
+              if str(payload.get("what", "")).startswith(("heal_", "model_version"))]
+    journal.close()
+    return re.sub(r'"created_at": "[^"]*"', '"created_at": "<now>"', "".join(texts))
+
+
+def test_heal_json_and_its_notes_are_as_they_were(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A golden test: ``model heal --json`` and the healing notes it journals are, byte for
+    byte, what they were on 2026-12-01 (``tests/golden/model_heal.txt``)."""
+    assert _heal_outputs(tmp_path / "j.sqlite", capsys) == GOLDEN.read_text()

@@ -187,3 +187,13 @@ def test_unknown_options_are_usage_errors(hydra: Hydra,
     """An option the command does not have exits 2, as argparse does."""
     assert hydra("gate-check", "--since", "2026-03-02") == 2
     assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_fill_report_json_is_as_it_was(hydra: Hydra, example: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A golden test: ``fill-report --json`` on the example journal (None fields, decimals,
+    times, an intent not filled) prints, byte for byte, what it printed on 2026-12-01
+    (``tests/golden/fill_report.json``; the journal's path as ``<journal>``)."""
+    assert hydra("fill-report", "--journal", example, "--json") == 0
+    out = capsys.readouterr().out.replace(str(example), "<journal>")
+    assert out == (Path(__file__).parent / "golden" / "fill_report.json").read_text()

@@ -12,7 +12,8 @@ whole quantity), and for each fill (`ModelVersion.predict_fill`, the aggressiven
 limit had against the crowd's quote before the fill, and the fill's own quantity). The first
 version, ``v1``, is the configured model itself (bias 0, both weights 1, for every key); the
 healing cycle (`hydra._core._healing`) makes the next ones. Pure values, with their JSON shape
-for the journal's notes.
+for the journal's notes (a version's is `hydra._converter`'s, which this pure layer cannot
+import).
 """
 
 from __future__ import annotations
@@ -58,16 +59,6 @@ class Weights:
 
     def predict(self, *, crossing_bps: Decimal, impact_bps: Decimal) -> Decimal:
         return self.bias_bps + self.spread_weight * crossing_bps + self.impact_weight * impact_bps
-
-    def to_json(self) -> dict[str, str]:
-        return {"bias_bps": str(self.bias_bps), "spread_weight": str(self.spread_weight),
-                "impact_weight": str(self.impact_weight)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Weights:
-        return cls(bias_bps=Decimal(data["bias_bps"]),
-                   spread_weight=Decimal(data["spread_weight"]),
-                   impact_weight=Decimal(data["impact_weight"]))
 
 
 @attrs.frozen(kw_only=True)
@@ -177,24 +168,6 @@ class ModelVersion:
         return FillPrediction(prediction=prediction, limit_price=limit_price, bid=quote.bid,
                               ask=quote.ask, aggressiveness=aggressiveness,
                               participation=participation)
-
-    def to_json(self) -> dict[str, Any]:
-        """The version as the payload of a ``model_version`` note."""
-        rms = self.heldout_rmse_bps
-        return {"version_id": self.version_id, "created_at": self.created_at.isoformat(),
-                "reason": self.reason, "parent": self.parent,
-                "weights": {key: w.to_json() for key, w in sorted(self.weights.items())},
-                "heldout_residuals": [str(r) for r in self.heldout_residuals],
-                "heldout_rmse_bps": None if rms is None else str(rms)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ModelVersion:
-        """The version a ``model_version`` note's payload describes."""
-        return cls(version_id=data["version_id"],
-                   created_at=dt.datetime.fromisoformat(data["created_at"]),
-                   reason=data["reason"], parent=data["parent"],
-                   weights={k: Weights.from_json(w) for k, w in data["weights"].items()},
-                   heldout_residuals=tuple(Decimal(r) for r in data["heldout_residuals"]))
 
 
 def first_version(created_at: dt.datetime) -> ModelVersion:

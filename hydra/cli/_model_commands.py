@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from .._converter import json_text
 from .._errors import HydraError
-from .._healing import HealingCycle
 from .._model_journal import heal
 from .._model_report import history_to_json, render_history, render_model
 from .._model_store import model_versions
@@ -49,7 +48,7 @@ def _run_show(args: argparse.Namespace) -> int:
     current = versions[-1] if versions else None
     if args.json:
         print(json_text({"journal": path,
-                         "current": None if current is None else current.to_json()}, indent=2))
+                         "current": current}, indent=2))
     else:
         print(render_model(current))
     return 0
@@ -71,8 +70,7 @@ def _run_heal(args: argparse.Namespace) -> int:
     except HydraError as e:
         raise CommandError(f"hydra model heal: {e}") from e
     if args.json:
-        print(json_text({"journal": path, "cycle": None if cycle is None else _cycle_json(cycle)},
-                        indent=2))
+        print(json_text({"journal": path, "cycle": cycle}, indent=2))
     elif cycle is None:
         print("no fills newer than the last healing cycle saw: nothing to heal")
     else:
@@ -86,10 +84,3 @@ def _run_heal(args: argparse.Namespace) -> int:
         if cycle.decision is not None:
             print(f"decision: {cycle.decision.summary}")
     return 0
-
-
-def _cycle_json(cycle: HealingCycle) -> dict[str, object]:
-    return {"detection": cycle.detection.to_json(),
-            "hypothesis": None if cycle.hypothesis is None else cycle.hypothesis.to_json(),
-            "experiment": None if cycle.experiment is None else cycle.experiment.to_json(),
-            "decision": None if cycle.decision is None else cycle.decision.to_json()}
