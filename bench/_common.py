@@ -8,10 +8,12 @@ import json
 import math
 import os
 import platform
+import resource
 import signal
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
@@ -207,3 +209,21 @@ class StampedAcks:
         if isinstance(event, OrderAcknowledged):
             self._on_ack(event)
         return event
+
+
+def timed_rehearsal(journal: Path, *, seed: int, weeks: int, broker: str) -> dict[str, Any]:
+    """``hydra rehearse`` in a child: its JSON summary, with its wall and CPU seconds (user +
+    system, the child's own)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run([PYTHON, "-m", "hydra", "rehearse", "--weeks", str(weeks),
+                           "--seed", str(seed), "--journal", str(journal), "--json",
+                           "--broker", broker],
+                          capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"hydra rehearse --broker {broker} failed ({done.returncode}): "
+                         f"{done.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {**json.loads(done.stdout), "wall": wall, "cpu": cpu}

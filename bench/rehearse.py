@@ -12,19 +12,15 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import attrs
 import trio
 import trio.testing
-from _common import PYTHON, header, load_average
+from _common import header, load_average, timed_rehearsal
 
 from hydra._logging import configure_logging
 from hydra._rehearsal import Rehearsal, rehearse, summary
@@ -32,22 +28,6 @@ from hydra._rehearsal_plan import BASELINE, plan_rehearsal
 from hydra._settings import HydraConfig, LoggingSettings, LogLevel
 
 MEMORY = Path("/dev/shm")
-
-
-def timed_command(journal: Path, seed: int, weeks: int, broker: str) -> dict[str, Any]:
-    """``hydra rehearse`` in a child: its JSON summary, wall and CPU seconds."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run([PYTHON, "-m", "hydra", "rehearse", "--weeks", str(weeks),
-                           "--seed", str(seed), "--journal", str(journal), "--json",
-                           "--broker", broker],
-                          capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"hydra rehearse failed ({done.returncode}): {done.stderr}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {**json.loads(done.stdout), "wall": wall, "cpu": cpu}
 
 
 def no_change(journal: Path, seed: int, weeks: int) -> dict[str, Any]:
@@ -77,14 +57,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=memory) as fast, \
             tempfile.TemporaryDirectory(dir=Path.cwd()) as disk:
         for seed in range(1, seeds + 1):
-            run = timed_command(Path(fast) / f"r{seed}.sqlite", seed, weeks, args.broker)
+            run = timed_rehearsal(Path(fast) / f"r{seed}.sqlite", seed=seed, weeks=weeks,
+                                  broker=args.broker)
             base = no_change(Path(fast) / f"b{seed}.sqlite", seed, weeks)
             rows.append((seed, run, base))
             print(f"seed {seed}: {run['wall']:.1f} s wall, {run['cpu']:.1f} s CPU, found "
                   f"after {run['sessions_to_detect']} session(s), {run['conditions_met']}/"
                   f"{run['conditions']} conditions; no change: {base['drift_found']} false "
                   f"alarm(s); load {load_average()}", flush=True)
-        on_disk = timed_command(Path(disk) / "r1.sqlite", 1, weeks, args.broker)
+        on_disk = timed_rehearsal(Path(disk) / "r1.sqlite", seed=1, weeks=weeks,
+                                  broker=args.broker)
     walls = [run["wall"] for _, run, _ in rows]
     print(f"\njournal on disk (seed 1): {on_disk['wall']:.1f} s wall, {on_disk['cpu']:.1f} s "
           f"CPU (in memory: {rows[0][1]['wall']:.1f} s wall, {rows[0][1]['cpu']:.1f} s CPU)")

@@ -11,39 +11,24 @@ Run: ``PYTHONPATH=. .venv/bin/python bench/rehearse_brokers.py [--repeats N] [--
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
 import statistics
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from _common import PYTHON, header
+from _common import header, timed_rehearsal
 
 MEMORY = Path("/dev/shm")
 BROKERS = ("in-process", "gateway")
 
 
-def timed_rehearsal(journal: Path, *, broker: str, weeks: int, seed: int) -> dict[str, Any]:
-    """One ``hydra rehearse`` in a child: its JSON summary, wall and CPU seconds, load."""
+def timed_run(journal: Path, *, broker: str, weeks: int, seed: int) -> dict[str, Any]:
+    """One ``hydra rehearse`` in a child (`timed_rehearsal`), with its broker and the 1-minute
+    load average before and after it."""
     load_before = os.getloadavg()[0]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run([PYTHON, "-m", "hydra", "rehearse", "--weeks", str(weeks),
-                           "--seed", str(seed), "--journal", str(journal), "--json",
-                           "--broker", broker],
-                          capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"hydra rehearse --broker {broker} failed ({done.returncode}): "
-                         f"{done.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {**json.loads(done.stdout), "broker": broker, "wall": wall, "cpu": cpu,
-            "load": f"{load_before:.1f} → {os.getloadavg()[0]:.1f}"}
+    run = timed_rehearsal(journal, seed=seed, weeks=weeks, broker=broker)
+    return {**run, "broker": broker, "load": f"{load_before:.1f} → {os.getloadavg()[0]:.1f}"}
 
 
 def row(run: dict[str, Any], where: str) -> str:
@@ -66,7 +51,7 @@ def main() -> None:
     for n, (where, place) in enumerate(places):
         with tempfile.TemporaryDirectory(dir=place) as directory:
             for broker in BROKERS:
-                run = timed_rehearsal(Path(directory) / f"{broker}-{n}.sqlite", broker=broker,
+                run = timed_run(Path(directory) / f"{broker}-{n}.sqlite", broker=broker,
                                       weeks=args.weeks, seed=args.seed)
                 runs.append((run, where))
                 print(row(run, where), flush=True)
