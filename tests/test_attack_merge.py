@@ -119,42 +119,9 @@ async def test_a_target_held_over_the_trading_day_roll_opens_the_new_front_month
     assert held == {"202507": 1}
 
 
-async def test_a_target_still_being_worked_is_not_bought_again_at_the_next_run(
-    autojump_clock: trio.testing.MockClock, tmp_path: Path,
-) -> None:
-    """At 08:35 on Thursday 2025-04-10 the hook asks for +4 ZO, worked as a TWAP of four
-    slices over two days (a thin market, ``twap_carry``-style horizon). At Friday's 08:35 two
-    slices have filled and the hook asks for +4 again. The trader expects long 4 once the
-    TWAP is over (Saturday 08:35), as the target says: not 4 and more bought again."""
-    start = dt.datetime(2025, 4, 10, 13, 30, tzinfo=dt.UTC)
-    schedule = DailySchedule(at=dt.time(8, 35), days=parse_days("d", "Mon-Fri"), zone=CHICAGO)
-    config = HydraConfig(
-        execution=ExecutionSettings(patience=0.2, twap_threshold="0.001", twap_slices=4,
-                                    twap_horizon=2 * 86400.0, twap_jitter=0.0),
-        risk=RiskLimits(max_position=10))
-
-    async def four_oats(context: Any) -> dict[str, int]:
-        await trio.lowlevel.checkpoint()
-        return {"ZO": 4}
-
-    async with open_sim_exchange(_may_and_july(start, ("202505",)), seed=1) as exchange:
-        broker = SimBroker(exchange)
-        await broker.connect()
-        async with open_engine(exchange, tmp_path / "j.sqlite", config) as engine, \
-                trio.open_nursery() as nursery:
-            nursery.start_soon(functools.partial(
-                run_schedule, engine, broker, hook=four_oats, name="desk", schedule=schedule,
-                now=lambda: exchange.timestamp(trio.current_time()), limits=LIMITS))
-            await trio.sleep(49 * 3600)  # to Saturday 09:30: the last slice's ladder (its
-            # interval, 12 h from Friday 20:35) is over
-            nursery.cancel_scope.cancel(reason="test over")
-        held = _held(exchange)
-    assert held == {"202505": 4}
-
-
 async def _twap_then(friday: int, *, hours: float, path: Path) -> tuple[dict[str | None, int],
                                                                     list[dict[str, Any]]]:
-    """The TWAP toward +4 ZO of the test above, with ``friday``'s target asked at Friday's
+    """The TWAP toward +4 ZO of the tests below, with ``friday``'s target asked at Friday's
     08:35 run: what is held ``hours`` after Thursday 08:30, and the intents journaled."""
     start = dt.datetime(2025, 4, 10, 13, 30, tzinfo=dt.UTC)
     schedule = DailySchedule(at=dt.time(8, 35), days=parse_days("d", "Mon-Fri"), zone=CHICAGO)
@@ -189,8 +156,11 @@ async def _twap_then(friday: int, *, hours: float, path: Path) -> tuple[dict[str
 async def test_the_same_target_while_it_is_worked_sends_nothing_new(
     autojump_clock: trio.testing.MockClock, tmp_path: Path,
 ) -> None:
-    """The TWAP toward +4 is half done at Friday's run, which asks for +4 again: nothing new
-    is journaled, and the TWAP alone brings the position to 4."""
+    """At 08:35 on Thursday 2025-04-10 the hook asks for +4 ZO, worked as a TWAP of four
+    slices over two days (a thin market, ``twap_carry``-style horizon). At Friday's 08:35 two
+    slices have filled and the hook asks for +4 again. The trader expects long 4 once the
+    TWAP is over (Saturday 08:35), as the target says, not 4 and more bought again: nothing
+    new is journaled, and the TWAP alone brings the position to 4."""
     held, intents = await _twap_then(4, hours=49, path=tmp_path / "j.sqlite")
     assert held == {"202505": 4}
     assert [(i["side"], i["quantity"]) for i in intents] == [("BUY", 4)]
