@@ -271,7 +271,8 @@ def test_hydra_run_on_a_terminal_keeps_log_lines_above_the_region(tmp_path: Path
     assert not [row for row in above if REGION_ROW.search(row)]
     draining = _regions_while_draining(output)
     assert draining[0][0] == "hydra: DRAINING 3 working | 3 s left | SIGINT again cancels now"
-    assert any(sorted(row.split()[0] for row in region[2:]) == sorted(INTENTS)
+    # A chunk may end mid-draw (a row cleared, not yet written): some region shows them all.
+    assert any(sorted(row.split()[0] for row in region[2:] if row) == sorted(INTENTS)
                for region in draining)
     gone, screen = _emulated(b"".join(output))  # after the run
     assert not [row for row in gone + screen if REGION_ROW.search(row)]
