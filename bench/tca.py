@@ -56,6 +56,7 @@ Run: ``.venv/bin/python bench/tca.py [--seeds N | --quick] [--mirror] [--json FI
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import logging
@@ -338,16 +339,34 @@ def print_goals(out: dict[str, dict[str, Any]]) -> None:
     print()
 
 
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """The runs in ``path`` (written by ``--rows``: one JSON object a line). A last line cut
+    short (the bench was killed while writing it) is dropped from the file, so runs appended
+    after it start on a line of their own."""
+    if not path.exists():
+        return []
+    text = path.read_text()
+    if text and not text.endswith("\n"):
+        text = text[:text.rfind("\n") + 1]
+        path.write_text(text)
+    rows = [json.loads(line) for line in text.splitlines()]
+    for row in rows:
+        row["markouts_bps"] = {float(h): v for h, v in row["markouts_bps"].items()}
+    return rows
+
+
+def task_key(task: tuple[str, float, str, str, int]) -> tuple[str, str, int]:
+    """A run's cell, policy and seed: what identifies its row."""
+    key, size, side, policy, seed = task
+    return cell_name(key, size, Side(side), seed), policy, seed
+
+
 def earlier_rows(path: Path, *, exclude: set[str], cells: set[tuple[str, int]],
                  ) -> list[dict[str, Any]]:
-    """The runs in ``path`` (written by ``--rows``) of the cells and seeds in ``cells`` and of
-    policies not in ``exclude``."""
-    rows = []
-    for row in json.loads(path.read_text()):
-        if row["policy"] not in exclude and (row["cell"], row["seed"]) in cells:
-            row["markouts_bps"] = {float(h): v for h, v in row["markouts_bps"].items()}
-            rows.append(row)
-    return rows
+    """The runs in ``path`` of the cells and seeds in ``cells`` and of policies not in
+    ``exclude``."""
+    return [row for row in read_rows(path)
+            if row["policy"] not in exclude and (row["cell"], row["seed"]) in cells]
 
 
 def plot(out: dict[str, dict[str, Any]], path: Path) -> None:
@@ -357,7 +376,8 @@ def plot(out: dict[str, dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = list(out)
-    shown = ["hydra", *BASELINES, "oracle"]
+    present = set.intersection(*(set(entry["policies"]) for entry in out.values()))
+    shown = [p for p in ("hydra", *BASELINES, "oracle") if p in present]
     fig, axes = plt.subplots(2, 1, figsize=(max(10, len(names) * 0.45), 10))
     width = 0.8 / len(shown)
     for index, policy in enumerate(shown):
@@ -406,7 +426,9 @@ def main() -> int:
                         help="the policies to run (default all; the figures need hydra, "
                         "twap-cross and oracle)")
     parser.add_argument("--json", type=Path, help="write every figure as JSON here")
-    parser.add_argument("--rows", type=Path, help="write every run's outcome as JSON here")
+    parser.add_argument("--rows", type=Path,
+                        help="append every run's outcome here as it ends, one JSON line each; "
+                        "runs already in the file are not run again (a killed bench resumes)")
     parser.add_argument("--with-rows", type=Path,
                         help="add the runs of other policies from an earlier --rows file "
                         "(while iterating on Hydra: rerun hydra only, reuse the baselines)")
@@ -435,18 +457,28 @@ def main() -> int:
     tasks = [(key, size, side.value, policy, seed) for key in keys for size in sizes
              for side in sides for policy in policies
              for base in runs for seed in ((base, -base) if args.mirror else (base,))]
+    wanted = {task_key(task) for task in tasks}
+    rows = [row for row in read_rows(args.rows)
+            if (row["cell"], row["policy"], row["seed"]) in wanted] if args.rows else []
+    done_before = {(row["cell"], row["policy"], row["seed"]) for row in rows}
+    todo = [task for task in tasks if task_key(task) not in done_before]
+    if rows:
+        print(f"{len(rows)} runs read from {args.rows}, {len(todo)} to run\n", flush=True)
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
-    rows = []
-    with context.Pool(args.processes, initializer=_quiet_worker) as pool:
-        for done, row in enumerate(pool.imap_unordered(run_one, tasks, chunksize=4), 1):
+    with (context.Pool(args.processes, initializer=_quiet_worker) as pool,
+          contextlib.ExitStack() as stack):
+        sink = stack.enter_context(args.rows.open("a")) if args.rows else None
+        for done, row in enumerate(pool.imap_unordered(run_one, todo, chunksize=4), 1):
+            if sink is not None:
+                sink.write(json.dumps(row) + "\n")
+                sink.flush()
+            row["markouts_bps"] = {float(h): v for h, v in row["markouts_bps"].items()}
             rows.append(row)
             if done % 500 == 0:  # progress on stderr, stdout stays the report
-                print(f"{done}/{len(tasks)} runs, {time.perf_counter() - started:.0f} s",
+                print(f"{done}/{len(todo)} runs, {time.perf_counter() - started:.0f} s",
                       file=sys.stderr, flush=True)
     wall = time.perf_counter() - started
-    if args.rows:
-        args.rows.write_text(json.dumps(rows) + "\n")
     if args.with_rows:
         rows += earlier_rows(args.with_rows, exclude=set(policies),
                              cells={(r["cell"], r["seed"]) for r in rows})
@@ -457,8 +489,8 @@ def main() -> int:
         if " 2% " in name or len(out) <= 6:
             print_cell(name, entry)
     print_goals(out)
-    print(f"{len(tasks)} runs in {wall:.0f} s wall ({wall / len(tasks) * 1000:.0f} ms a run over "
-          f"{args.processes} processes)")
+    print(f"{len(todo)} runs in {wall:.0f} s wall "
+          f"({wall / max(len(todo), 1) * 1000:.0f} ms a run over {args.processes} processes)")
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n")
         print(f"figures written to {args.json}")

@@ -4,6 +4,8 @@ benchmark are never a test."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from _tca_run import play
 from tca import cell_name, make_job
 
 from hydra._enums import Side
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
 @pytest.mark.parametrize("policy", ["hydra", "twap-cross", "oracle"])
@@ -37,3 +41,22 @@ def test_a_mirrored_seed_is_reported_in_the_cell_of_its_move() -> None:
     up, down = (cell_name("oats-trend", 2, Side.BUY, s) for s in (1, -1))
     assert {up.split()[0], down.split()[0]} == {"oats-trend-up", "oats-trend-down"}
     assert cell_name("oats-front", 2, Side.SELL, -3) == "oats-front 2% SELL"
+
+
+def test_a_killed_bench_resumes_from_its_rows_file(tmp_path: Path) -> None:
+    """``--rows`` appends each run as it ends; a second run reads the file, runs only what is
+    missing (here: one run lost whole, one cut off mid-line as a kill would leave it) and
+    reports the figures the first run reported."""
+    rows, first, again = tmp_path / "rows.jsonl", tmp_path / "a.json", tmp_path / "b.json"
+    command = [sys.executable, str(BENCH / "tca.py"), "--seeds", "2", "--sizes", "1",
+               "--scenarios", "oats-front", "--policies", "hydra,twap-cross,oracle",
+               "--processes", "1", "--rows", str(rows)]
+    subprocess.run([*command, "--json", str(first)], check=True, capture_output=True)
+    lines = rows.read_text().splitlines(keepends=True)
+    assert len(lines) == 12  # 2 sides x 3 policies x 2 seeds
+    rows.write_text("".join(lines[:10]) + lines[10][:40])
+    done = subprocess.run([*command, "--json", str(again)], check=True, capture_output=True,
+                          text=True)
+    assert f"10 runs read from {rows}, 2 to run" in done.stdout
+    assert sorted(rows.read_text().splitlines()) == sorted(line.rstrip("\n") for line in lines)
+    assert json.loads(again.read_text()) == json.loads(first.read_text())
