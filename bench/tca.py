@@ -339,16 +339,18 @@ def print_goals(out: dict[str, dict[str, Any]]) -> None:
     print()
 
 
-def read_rows(path: Path) -> list[dict[str, Any]]:
+def read_rows(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
     """The runs in ``path`` (written by ``--rows``: one JSON object a line). A last line cut
-    short (the bench was killed while writing it) is dropped from the file, so runs appended
-    after it start on a line of their own."""
+    short (the bench was killed while writing it, or is writing it now) is left out; with
+    ``repair`` (the file this bench appends to) it is also dropped from the file, so the runs
+    appended after it start on a line of their own."""
     if not path.exists():
         return []
     text = path.read_text()
     if text and not text.endswith("\n"):
         text = text[:text.rfind("\n") + 1]
-        path.write_text(text)
+        if repair:
+            path.write_text(text)
     rows = [json.loads(line) for line in text.splitlines()]
     for row in rows:
         row["markouts_bps"] = {float(h): v for h, v in row["markouts_bps"].items()}
@@ -458,7 +460,7 @@ def main() -> int:
              for side in sides for policy in policies
              for base in runs for seed in ((base, -base) if args.mirror else (base,))]
     wanted = {task_key(task) for task in tasks}
-    rows = [row for row in read_rows(args.rows)
+    rows = [row for row in read_rows(args.rows, repair=True)
             if (row["cell"], row["policy"], row["seed"]) in wanted] if args.rows else []
     done_before = {(row["cell"], row["policy"], row["seed"]) for row in rows}
     todo = [task for task in tasks if task_key(task) not in done_before]
