@@ -355,8 +355,7 @@ class InboxFile(RuleBasedStateMachine):
     @rule()
     def settle(self) -> None:
         """Wait out a tick of the filesystem's clock, then poll: the file has settled."""
-        changed = self.inbox.stat().st_ctime_ns
-        while time.time_ns() - changed <= SETTLE_NS:
+        while not Stamp.of(self.inbox.stat()).settled_at(time.time_ns()):
             time.sleep(SETTLE_NS / 1e9)
         self._compare()
         self.quiet = True
