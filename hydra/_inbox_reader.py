@@ -11,6 +11,14 @@ journal refuses to work them twice). The reader keeps the generation, the number
 and their digest in a small state file, so a file rewritten while Hydra was stopped is a new
 generation too. Lost state cannot be told from a first run: keep the file with the journal.
 
+A poll that finds the file as it was costs one ``stat``, not a read (`Stamp`): the file is
+read again only when its device, inode, size, modification or change time differs from the last
+read's, or when that read came within `SETTLE_NS` of the file's last change (a write in the same
+tick of the filesystem's clock would leave the stamp as it was). The change time cannot be set
+back (``os.utime`` sets it to now), so a rewrite of the same size with its modification time put
+back is seen too. Keep the inbox on a local filesystem: a network one stamps files by the
+server's clock.
+
 Reads happen on Trio's thread on purpose: the inbox is a small local file, and a worker thread
 would let a virtual clock jump past the read. So nothing but a regular file is read: a FIFO, a
 directory or a device at the path (or a file that cannot be opened) is no lines, and one
@@ -23,6 +31,8 @@ import hashlib
 import json
 import os
 import stat
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
@@ -32,6 +42,14 @@ from ._converter import json_text, structure
 from ._errors import InvalidValueError
 
 log = structlog.get_logger()
+
+SETTLE_NS = 20_000_000
+"""How long after a file's last change a read must come before an unchanged `Stamp` proves
+nothing was written since: twice the longest tick of the clock Linux stamps files with (10 ms at
+100 Hz; later changes get a later time)."""
+COARSE_SETTLE_NS = 2_000_000_000
+"""The same for a file stamped in whole milliseconds or coarser (FAT keeps 2 s; ext3, HFS+ and
+some network filesystems whole seconds)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -58,34 +76,89 @@ class InboxLine:
     reread: bool = False
 
 
+@attrs.frozen(kw_only=True)
+class Stamp:
+    """What ``stat`` tells of a file without reading it."""
+
+    device: int
+    inode: int
+    size: int
+    modified_ns: int
+    changed_ns: int  # the inode's change time: any write, truncation, chmod or utime sets it
+
+    @classmethod
+    def of(cls, status: os.stat_result) -> Stamp:
+        return cls(device=status.st_dev, inode=status.st_ino, size=status.st_size,
+                   modified_ns=status.st_mtime_ns, changed_ns=status.st_ctime_ns)
+
+    def settled_at(self, now_ns: int) -> bool:
+        """True when, read at ``now_ns`` (the filesystem's clock), the file's last change was
+        longer ago than a tick of that clock: a change after the read then stamps it anew."""
+        coarse = self.changed_ns % 1_000_000 == 0 and self.modified_ns % 1_000_000 == 0
+        return now_ns - self.changed_ns > (COARSE_SETTLE_NS if coarse else SETTLE_NS)
+
+
+@attrs.frozen(kw_only=True)
+class ReaderStatistics:
+    """How many times the reader was asked for lines, and how many of those read the file."""
+
+    polls: int
+    reads: int
+
+
 class InboxReader:
     """New complete lines of the inbox at ``path``; what was read is kept in ``state`` (None:
-    in memory only, so a restart reads the file as generation 0)."""
+    in memory only, so a restart reads the file as generation 0). ``clock``: the time the
+    filesystem stamps files by, in nanoseconds."""
 
-    def __init__(self, path: Path, *, state: Path | None = None) -> None:
+    def __init__(self, path: Path, *, state: Path | None = None,
+                 clock: Callable[[], int] = time.time_ns) -> None:
         self.path = path
         self._state = state
+        self._clock = clock
         self._seen = _load(state)
         self._reread = self._seen.read  # bytes the last run read (in this generation)
         self._content: bytes | None = None  # what this reader read (None: nothing yet)
         self._partial = b""
         self._number = 0
         self._problem: str | None = None  # why the path cannot be read, once warned of
+        self._unchanged: Stamp | None = None  # a stamp that proves the file unchanged since
+        self._polls = self._reads = 0
 
     @property
     def generation(self) -> int:
         return self._seen.generation
 
+    def statistics(self) -> ReaderStatistics:
+        return ReaderStatistics(polls=self._polls, reads=self._reads)
+
     def read_lines(self) -> list[InboxLine]:
         """The lines completed since the last call, numbered from 1 in their generation."""
+        self._polls += 1
+        if self._unchanged is not None and self._stamp() == self._unchanged:
+            return []
+        self._unchanged = None
+        self._reads += 1
+        began = self._clock()
         try:
-            data = _read_regular_file(self.path)
+            data, stamp = _read_regular_file(self.path)
         except FileNotFoundError:
             return []
         except OSError as e:
             self._unreadable(e.strerror or str(e))
             return []
         self._problem = None
+        if stamp.settled_at(began):
+            self._unchanged = stamp
+        return self._lines(data)
+
+    def _stamp(self) -> Stamp | None:
+        try:
+            return Stamp.of(os.stat(self.path))
+        except OSError:  # gone or unreadable: the read says which
+            return None
+
+    def _lines(self, data: bytes) -> list[InboxLine]:
         if not self._continues(data):
             self._new_generation()
         start = len(self._content or b"") - len(self._partial)
@@ -140,16 +213,21 @@ class InboxReader:
             log.warning("inbox_state_not_saved", path=str(self._state), error=str(e))
 
 
-def _read_regular_file(path: Path) -> bytes:
-    """The bytes of the regular file at ``path``; anything else is an `OSError` (opened
-    without blocking: a FIFO with no writer would otherwise hold the open forever)."""
+def _read_regular_file(path: Path) -> tuple[bytes, Stamp]:
+    """The bytes of the regular file at ``path`` and its stamp before they were read; anything
+    else is an `OSError` (opened without blocking: a FIFO with no writer would otherwise hold
+    the open forever)."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise OSError(f"not a regular file ({_kind(status.st_mode)})")
+        chunks = [os.read(fd, status.st_size + 1)]
+        while len(chunks[0]) > status.st_size and chunks[-1]:  # grown since the fstat
+            chunks.append(os.read(fd, 1 << 16))
+        return b"".join(chunks), Stamp.of(status)
+    finally:
         os.close(fd)
-        raise OSError(f"not a regular file ({_kind(mode)})")
-    with os.fdopen(fd, "rb") as file:
-        return file.read()
 
 
 def _kind(mode: int) -> str:

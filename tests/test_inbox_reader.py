@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 from structlog.testing import capture_logs
 
 from hydra import InvalidValueError
-from hydra._inbox_reader import InboxLine, InboxReader
+from hydra._inbox_reader import (
+    COARSE_SETTLE_NS,
+    SETTLE_NS,
+    InboxLine,
+    InboxReader,
+    ReaderStatistics,
+    Stamp,
+)
 
 
 def _texts(lines: list[InboxLine]) -> list[tuple[int, str]]:
@@ -151,3 +163,212 @@ def test_a_state_file_of_an_earlier_run_reads_back(tmp_path: Path) -> None:
     assert _texts(reader.read_lines()) == [(1, "a")]
     digest = hashlib.sha256(b"a\n").hexdigest()
     assert state.read_text() == f'{{"generation": 2, "read": 2, "digest": "{digest}"}}'
+
+
+def test_a_settled_unchanged_file_is_polled_without_a_read(tmp_path: Path) -> None:
+    """Once a read came well after the file's last change, polls of the unchanged file only
+    stat it; an append is read at the next poll."""
+    inbox = tmp_path / "inbox.jsonl"
+    inbox.write_text("a\n")
+    later = inbox.stat().st_ctime_ns + SETTLE_NS + 1  # the read comes after the file settled
+    reader = InboxReader(inbox, clock=lambda: later)
+    assert _texts(reader.read_lines()) == [(1, "a")]
+    assert reader.read_lines() == reader.read_lines() == []
+    assert reader.statistics() == ReaderStatistics(polls=3, reads=1)
+    with inbox.open("a") as file:
+        file.write("b\n")
+    assert _texts(reader.read_lines()) == [(2, "b")]
+    assert reader.statistics() == ReaderStatistics(polls=4, reads=2)
+
+
+def test_a_same_size_rewrite_in_the_tick_of_the_read_is_seen(tmp_path: Path) -> None:
+    """Read in the same tick as the file's last change, the reader trusts no stamp: the file
+    rewritten in place with as many bytes and its modification time put back is read at the
+    next poll, a new generation; until the file settles every poll reads it."""
+    inbox = tmp_path / "inbox.jsonl"
+    inbox.write_text("a\n")
+    same_tick = inbox.stat().st_ctime_ns  # the clock has not moved on from the write
+    reader = InboxReader(inbox, clock=lambda: same_tick)
+    assert _texts(reader.read_lines()) == [(1, "a")]
+    before = inbox.stat()
+    with inbox.open("r+b") as file:
+        file.write(b"b\n")
+    os.utime(inbox, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (inbox.stat().st_size, inbox.stat().st_mtime_ns) == (before.st_size,
+                                                                before.st_mtime_ns)
+    assert _texts(reader.read_lines()) == [(1, "b")]
+    assert reader.generation == 1
+    assert reader.read_lines() == []
+    assert reader.statistics() == ReaderStatistics(polls=3, reads=3)
+
+
+def test_a_file_replaced_by_a_rename_after_it_settled_is_read(tmp_path: Path) -> None:
+    """A settled file replaced by a rename of a file of the same size and times is another
+    inode: read at the next poll, a new generation."""
+    inbox, other = tmp_path / "inbox.jsonl", tmp_path / "next.jsonl"
+    inbox.write_text("a\n")
+    other.write_text("b\n")
+    status = inbox.stat()
+    os.utime(other, ns=(status.st_atime_ns, status.st_mtime_ns))
+    later = max(inbox.stat().st_ctime_ns, other.stat().st_ctime_ns) + SETTLE_NS + 1
+    reader = InboxReader(inbox, clock=lambda: later)
+    reader.read_lines()
+    other.replace(inbox)
+    assert _texts(reader.read_lines()) == [(1, "b")]
+    assert reader.generation == 1
+
+
+@pytest.mark.parametrize(("changed_ns", "read_ns", "settled"), [
+    (1_000_000_123, 1_000_000_123 + SETTLE_NS + 1, True),
+    (1_000_000_123, 1_000_000_123 + SETTLE_NS, False),  # within a tick: a write may follow
+    (1_000_000_123, 1_000_000_000, False),  # stamped after the reader's clock (skew)
+    (5_000_000_000, 5_000_000_000 + SETTLE_NS + 1, False),  # whole seconds: a coarse clock
+    (5_000_000_000, 5_000_000_000 + COARSE_SETTLE_NS + 1, True),
+])
+def test_a_stamp_proves_nothing_until_its_filesystem_tick_has_passed(
+    changed_ns: int, read_ns: int, settled: bool,
+) -> None:
+    """A stamp is trusted only from a read more than a tick of the filesystem's clock after
+    the file's last change: 20 ms where the stamps are finer than a millisecond, 2 s where
+    they are whole milliseconds or coarser."""
+    stamp = Stamp(device=1, inode=2, size=3, modified_ns=changed_ns, changed_ns=changed_ns)
+    assert stamp.settled_at(read_ns) is settled
+
+
+class FullReread:
+    """The inbox as a reader that reads the whole file at every poll takes it (the reader's
+    behaviour before it trusted stamps): lines as (number, text, reread)."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self.seen = b""  # every byte read of this generation, an unfinished line too
+        self.fresh = True  # nothing read by this run yet (a restart reads from line 1)
+        self.reread = 0  # bytes the run before this one read
+        self.number = 0
+
+    def poll(self, data: bytes | None) -> list[tuple[int, str, bool]]:
+        if data is None:
+            return []
+        if not data.startswith(self.seen):
+            self.generation += 1
+            self.seen, self.fresh, self.reread, self.number = b"", True, 0, 0
+        if not self.fresh and len(data) == len(self.seen):
+            return []
+        start = 0 if self.fresh else self.seen.rfind(b"\n") + 1
+        self.seen, self.fresh = data, False
+        lines = []
+        for raw in data[start:].split(b"\n")[:-1]:
+            self.number += 1
+            start += len(raw) + 1
+            if raw.strip():
+                lines.append((self.number, raw.decode("utf-8", "replace"), start <= self.reread))
+        return lines
+
+    def restart(self) -> None:
+        self.fresh, self.reread, self.number = True, len(self.seen), 0
+
+
+_LINES = st.lists(st.text(alphabet="ab {}", max_size=4), max_size=3)
+
+
+class InboxFile(RuleBasedStateMachine):
+    """The reader that trusts stamps against `FullReread`, on a real file written as traders
+    and editors write it; after the file settled, unchanged polls read nothing.
+
+    The one real wait (`settle`) waits for the filesystem's clock to pass a tick, a condition
+    the reader depends on, never a budget a slow machine can miss."""
+
+    @initialize()
+    def start(self) -> None:
+        self.folder = tempfile.TemporaryDirectory()
+        self.inbox = Path(self.folder.name) / "inbox.jsonl"
+        self.state = Path(self.folder.name) / "journal.sqlite.inbox"
+        self.reader = InboxReader(self.inbox, state=self.state)
+        self.model = FullReread()
+        self.quiet = False  # the file settled and was read since it last changed
+
+    def teardown(self) -> None:
+        folder = getattr(self, "folder", None)
+        if folder is not None:
+            folder.cleanup()
+
+    def _changed(self) -> None:
+        self.quiet = False
+
+    @rule(lines=_LINES)
+    def append_lines(self, lines: list[str]) -> None:
+        with self.inbox.open("a") as file:
+            file.write("".join(f"{line}\n" for line in lines))
+        self._changed()
+
+    @rule(text=st.text(alphabet="ab{", min_size=1, max_size=3))
+    def append_partial_line(self, text: str) -> None:
+        """Part of a line, its newline still to come (an `append_lines` finishes it)."""
+        with self.inbox.open("a") as file:
+            file.write(text)
+        self._changed()
+
+    @rule(lines=_LINES)
+    def truncate_and_rewrite(self, lines: list[str]) -> None:
+        self.inbox.write_text("".join(f"{line}\n" for line in lines))
+        self._changed()
+
+    @rule(lines=_LINES)
+    def replace_by_rename(self, lines: list[str]) -> None:
+        saved = self.inbox.with_name("inbox.jsonl.swp")
+        saved.write_text("".join(f"{line}\n" for line in lines))
+        saved.replace(self.inbox)
+        self._changed()
+
+    @precondition(lambda self: self.inbox.exists() and self.inbox.stat().st_size > 0)
+    @rule(at=st.integers(min_value=0, max_value=100))
+    def rewrite_same_size_and_mtime(self, at: int) -> None:
+        """One byte changed in place, the size kept and the modification time put back."""
+        before = self.inbox.stat()
+        data = bytearray(self.inbox.read_bytes())
+        at %= len(data)
+        data[at] = ord("a") if data[at] != ord("a") else ord("b")
+        with self.inbox.open("r+b") as file:
+            file.write(data)
+        os.utime(self.inbox, ns=(before.st_atime_ns, before.st_mtime_ns))
+        self._changed()
+
+    @rule()
+    def remove(self) -> None:
+        self.inbox.unlink(missing_ok=True)
+        self._changed()
+
+    @rule()
+    def restart(self) -> None:
+        self.reader = InboxReader(self.inbox, state=self.state)
+        self.model.restart()
+        self._changed()  # a new reader has read nothing yet
+
+    @rule()
+    def poll(self) -> None:
+        reads = self.reader.statistics().reads
+        self._compare()
+        if self.quiet:
+            assert self.reader.statistics().reads == reads, "a settled file was read again"
+
+    @precondition(lambda self: self.inbox.exists())
+    @rule()
+    def settle(self) -> None:
+        """Wait out a tick of the filesystem's clock, then poll: the file has settled."""
+        while not Stamp.of(self.inbox.stat()).settled_at(time.time_ns()):
+            time.sleep(SETTLE_NS / 1e9)
+        self._compare()
+        self.quiet = True
+
+    def _compare(self) -> None:
+        try:
+            data: bytes | None = self.inbox.read_bytes()
+        except FileNotFoundError:
+            data = None
+        taken = [(line.number, line.text, line.reread) for line in self.reader.read_lines()]
+        assert taken == self.model.poll(data)
+        assert self.reader.generation == self.model.generation
+
+
+InboxFile.TestCase.settings = settings(max_examples=40, stateful_step_count=30)
+test_the_reader_takes_what_a_full_reread_takes = InboxFile.TestCase
