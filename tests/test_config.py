@@ -35,6 +35,7 @@ from hydra._settings import (
     JournalSettings,
     LogFormat,
     LogLevel,
+    MarketFactsSettings,
     RiskLimits,
     RunnerSettings,
     SlippageSettings,
@@ -390,16 +391,26 @@ _configs = st.builds(
     runner=st.builds(RunnerSettings, strategy=st.none() | st.just("my_strategy:decide")),
     slippage=st.builds(SlippageSettings, volatility_bps=st.dictionaries(_names, _decimals,
                                                                         max_size=2)),
-    adv=st.dictionaries(_names, st.integers(min_value=1, max_value=10**9), max_size=3).map(
-        lambda extra: {**DEFAULT_ADV, **extra}),  # as a file's [adv] is merged over these
+    adv=st.dictionaries(_names | st.sampled_from(sorted(DEFAULT_ADV)),
+                        st.integers(min_value=1, max_value=10**9), max_size=3),
+    market_facts=st.builds(MarketFactsSettings,
+                           override=st.dictionaries(_names, st.booleans(), max_size=2)),
 )
 
 
 @given(_configs)
 def test_config_to_toml_round_trips(config: HydraConfig) -> None:
-    """Any configuration a file can give, written as TOML, loads back equal: odd names,
-    unset and set optional values, exact decimals, distances, an infinite age limit."""
+    """Any configuration built in code, written as TOML, loads back equal: odd names,
+    unset and set optional values, exact decimals, distances, an infinite age limit, and
+    every mapping-valued setting (strategies, volatilities, overrides, an ADV table with or
+    without the built-in contracts' entries)."""
     assert config_from_table(tomllib.loads(config_to_toml(config))) == config
+
+
+def test_an_adv_table_built_in_code_holds_the_built_in_figures_unless_overridden() -> None:
+    """``HydraConfig(adv=...)`` is read as a file's ``[adv]`` is: over `DEFAULT_ADV`."""
+    assert dict(HydraConfig(adv={"HE": 7, "LE": 9}).adv) == {"ZO": 1500, "HE": 7, "LE": 9}
+    assert HydraConfig(adv={"LE": 9}) == config_from_table({"adv": {"LE": 9}})
 
 
 def test_config_to_toml_names_what_is_not_set() -> None:
@@ -411,3 +422,4 @@ def test_config_to_toml_names_what_is_not_set() -> None:
     written = config_to_toml(config_from_table({"broker": {"account": "DU1"}}))
     assert written.startswith("# not set: journal.audit_path, runner.strategy\n\n")
     assert tomllib.loads(written)["broker"]["account"] == "DU1"
+
