@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hydra import OATS, Side
 from hydra._config import (
     FILE_FIELD,
     ConfigWarning,
@@ -24,7 +25,10 @@ from hydra._config import (
     read_toml,
     toml_value,
 )
+from hydra._core._risk_checks import Denial, check_order_notional
 from hydra._errors import ConfigError
+from hydra._ids import ClientOrderId, IntentId
+from hydra._orders import OrderRequest
 from hydra._settings import (
     DEFAULT_ADV,
     BrokerSettings,
@@ -41,6 +45,7 @@ from hydra._settings import (
     SlippageSettings,
     Urgency,
 )
+from hydra._validate import WrittenFloat
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "hydra.toml"
 
@@ -423,3 +428,34 @@ def test_config_to_toml_names_what_is_not_set() -> None:
     assert written.startswith("# not set: journal.audit_path, runner.strategy\n\n")
     assert tomllib.loads(written)["broker"]["account"] == "DU1"
 
+
+# --- numbers ---------------------------------------------------------------------------------
+
+
+def test_a_money_limit_is_read_as_the_decimal_the_file_writes(tmp_path: Path) -> None:
+    """A limit written with more digits than a binary float keeps is read exactly, so the
+    check at its boundary is the one the file states: one lot of oats at 350¢ is $17,500,
+    above a ``max_order_notional`` of 17499.9999999999999999 (a float would read it as 17500.0
+    and let the order through)."""
+    path = tmp_path / "hydra.toml"
+    path.write_text("[risk]\nmax_order_notional = 17499.9999999999999999\n", encoding="utf-8")
+    limits = load_config(path).risk
+    assert limits.max_order_notional == Decimal("17499.9999999999999999")
+    order = OrderRequest(client_order_id=ClientOrderId("int-1.1"), intent_id=IntentId("int-1"),
+                         contract=OATS, side=Side.BUY, quantity=1, limit_price=Decimal(350))
+    assert check_order_notional(order, limits=limits) == Denial(
+        field="order_notional", value=Decimal(17500),
+        limit=Decimal("17499.9999999999999999"))
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("100000.10", "100000.10"), ("1_000.5", "1000.5"), ("1e3", "1000"), ("2.5E-1", "0.25"),
+])
+def test_every_float_a_file_writes_is_read_as_its_decimal(written: str, read: str) -> None:
+    """Underscores and exponents are read as the decimal written; a float setting is a float."""
+    config = config_from_table(tomllib.loads(
+        f"[risk]\ndaily_loss_limit = {written}\nmax_quote_age = {written}\n",
+        parse_float=WrittenFloat))
+    assert str(config.risk.daily_loss_limit) == read
+    assert type(config.risk.max_quote_age) is float
+    assert config.risk.max_quote_age == float(read)
