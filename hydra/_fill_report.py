@@ -440,7 +440,7 @@ def calibration(report: FillReport, *, pre_trade: bool = False) -> str:
             f"fills needed (bias and correlation {within} the limits: {_limits(settings)})")
 
 
-def _predicted_by(fill: FillLine) -> str:
+def predicted_by(fill: FillLine) -> str:
     """Who made a fill's prediction: the model version, its order's estimate ("order"), or
     nobody (a fill of an order Hydra did not price: a bracket's exit, an adopted unknown one)."""
     if fill.predicted_by is not None:
@@ -461,7 +461,7 @@ def render_report(report: FillReport) -> str:
     fill_rows = [
         [utc_minute(f.fill.time), _plain(f.intent_id), f.fill.execution_id, f.fill.side.value,
          str(f.fill.quantity), str(f.fill.price), _bps(f.predicted_bps), _bps(f.actual_bps),
-         _bps(f.error_bps), _predicted_by(f), _share(f.aggressiveness),
+         _bps(f.error_bps), predicted_by(f), _share(f.aggressiveness),
          _bps(f.pre_trade_bps)]
         for f in report.fills
     ]

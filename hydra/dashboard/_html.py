@@ -13,7 +13,7 @@ from html import escape
 
 from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from .._core._positions import Position
-from .._fill_report import FillLine, verdict
+from .._fill_report import FillLine, predicted_by, verdict
 from .._gate import Criterion
 from .._quote_source import contract_name
 from .._working_view import WorkingOrder, price_text
@@ -93,15 +93,25 @@ def _cancel_button(intent_id: str) -> str:
             f'value="{escape(intent_id)}"><button>cancel</button></form>')
 
 
+FILL_PREDICTIONS = (
+    "predicted: the fill's own prediction, by the model version shown (its order's estimate "
+    "where the model says \"order\", for a fill journaled before fills had their own); "
+    "pre-trade: its intent's estimate before the first order; slippage in bps of the "
+    "arrival mid, positive = cost")
+"""What the fills table's two predictions are, as `hydra fill-report` says it."""
+
+
 def fills(lines: Sequence[FillLine]) -> str:
     headers = ["executed (UTC)", "intent", "execution", "contract", "side", "qty", "price",
-               "predicted bps", "actual bps"]
+               "predicted bps (fill's own)", "model", "pre-trade bps (intent's)", "actual bps"]
     rows = [[f"{f.fill.time:%Y-%m-%d %H:%M:%S}", _text(f.intent_id), _text(f.fill.execution_id),
              _text(f.fill.symbol), f.fill.side.value, str(f.fill.quantity),
              _price(f.fill.price, BUILT_IN_CONTRACTS.get(f.fill.symbol)),
-             _bps(f.predicted_bps), _bps(f.actual_bps)]
+             _bps(f.predicted_bps), _text(predicted_by(f)), _bps(f.pre_trade_bps),
+             _bps(f.actual_bps)]
             for f in reversed(lines)]  # newest first
-    return _table(headers, rows, empty="No fills yet.")
+    table = _table(headers, rows, empty="No fills yet.")
+    return table if not rows else f'<p class="note">{escape(FILL_PREDICTIONS)}</p>{table}'
 
 
 def positions(held: Sequence[Position], marks: Mapping[str, Decimal],
