@@ -25,11 +25,23 @@ class WrittenFloat(float):
 
     def __new__(cls, text: str) -> WrittenFloat:
         number = super().__new__(cls, text)
-        number.written = Decimal(format(Decimal(text), "f"))  # 1e3 as 1000, not 1E+3
+        number.written = _without_exponent(Decimal(text))
         return number
 
     def __reduce__(self) -> tuple[type[WrittenFloat], tuple[str]]:
         return WrittenFloat, (str(self.written),)
+
+
+def _without_exponent(number: Decimal) -> Decimal:
+    """``number`` with its digits written out when it has a positive exponent and at most the
+    context's precision of them (1e3 as 1000, not 1E+3); else as it is (1e999999999 is not
+    written out: a billion digits)."""
+    if not number.is_finite() or int(number.as_tuple().exponent) <= 0:
+        return number
+    try:
+        return number.quantize(Decimal(1))
+    except InvalidOperation:
+        return number
 
 
 def to_decimal(value: Any) -> Any:

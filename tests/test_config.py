@@ -450,6 +450,7 @@ def test_a_money_limit_is_read_as_the_decimal_the_file_writes(tmp_path: Path) ->
 
 @pytest.mark.parametrize(("written", "read"), [
     ("100000.10", "100000.10"), ("1_000.5", "1000.5"), ("1e3", "1000"), ("2.5E-1", "0.25"),
+    ("1e300", "1E+300"),  # more digits than a decimal's precision: left with its exponent
 ])
 def test_every_float_a_file_writes_is_read_as_its_decimal(written: str, read: str) -> None:
     """Underscores and exponents are read as the decimal written; a float setting is a float."""
@@ -459,3 +460,11 @@ def test_every_float_a_file_writes_is_read_as_its_decimal(written: str, read: st
     assert str(config.risk.daily_loss_limit) == read
     assert type(config.risk.max_quote_age) is float
     assert config.risk.max_quote_age == float(read)
+
+
+def test_a_number_of_a_billion_digits_is_read_without_writing_them_out(tmp_path: Path) -> None:
+    """``1e999999999`` (a float's infinity) is read as the finite decimal it writes, at once:
+    its billion digits are never written out."""
+    path = tmp_path / "hydra.toml"
+    path.write_text("[risk]\ndaily_loss_limit = 1e999999999\n", encoding="utf-8")
+    assert load_config(path).risk.daily_loss_limit == Decimal("1E+999999999")
