@@ -2,10 +2,12 @@
 running, its live statistics).
 
 Pure: `picture` reads `JournalRecord` values and the journal's working orders and returns a
-`Picture`; nothing here opens a file or renders a page. The slippage figures are the fill
-report's (`hydra._fill_report.fill_report`), the gate's conditions `hydra._gate.gate_check`
-and the working orders `hydra._working_view`'s (as the terminal's status region shows them),
-so the page and the engine can never disagree.
+`Picture`; nothing here opens a file or renders a page. It is a `JournalView` that took every
+record at once; the board's view takes them as the journal grows, and shows the same. The
+slippage figures are the fill report's (`hydra._fill_report.FillLines`, which
+`hydra._fill_report.fill_report` is), the gate's conditions `hydra._gate.gate_check` and the
+working orders `hydra._working_view`'s (as the terminal's status region shows them), so the
+page and the engine can never disagree.
 """
 
 from __future__ import annotations
