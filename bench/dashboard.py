@@ -5,9 +5,12 @@
    and one page connected to its event stream over a real socket. The process's CPU time over
    wall time, each; the goal is under 1 percentage point more with the dashboard.
 2. **Load.** A journal with 50 working orders and 1,000 fills (250 intents of 4 fills each),
-   built through `Journal` itself. Times, over ``--runs``: drawing the page's sections from
-   the journal (what every pushed update costs), and a whole ``GET /`` over HTTP from
-   `serve_journal_dashboard`, with the page's size.
+   built through `Journal` itself. Times, over ``--runs``, each run after one more filled
+   intent is journaled: a pushed update drawn by a fresh board that reads the whole journal
+   (the baseline: every push before the board followed the journal), by the followed board
+   taking in the new events, and by it again with nothing new (a second page's push); the
+   whole page; and a whole ``GET /`` over HTTP from `serve_journal_dashboard`, with the
+   page's size.
 3. **Busy.** The same 1,000 fills under a running engine that then works 50 intents at once
    (their ladders step, fill, end: a burst of engine events), on the real clock for
    ``--seconds``: the process's CPU share without a page, then (same seed, a fresh copy of
@@ -22,24 +25,28 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import tempfile
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import trio
 from _common import header, mean_interval, percentile
 
 from hydra import ExecutionSettings, HydraConfig, RiskLimits
 from hydra._contracts import OATS
-from hydra._enums import OrderStatus, Side
+from hydra._enums import NoteKind, OrderStatus, Side
 from hydra._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
 from hydra._journal import Journal
 from hydra._journal_actor import run_inline
 from hydra._open_hydra import open_hydra
 from hydra._orders import Fill, OrderIntent, OrderRequest
 from hydra.dashboard import Board, _app, open_dashboard, serve_journal_dashboard
-from hydra.dashboard._html import page, sections
+from hydra.dashboard._html import Drawn, page, sections
+from hydra.dashboard._picture import Picture
 from hydra.sim import SimBroker, SimParams, open_sim_exchange
 
 T0 = dt.datetime(2026, 11, 2, 14, 30, tzinfo=dt.UTC)
@@ -135,8 +142,12 @@ async def busy_cpu(seconds: float, journal: Path, *, page: bool) -> tuple[float,
 
 def build_journal(path: Path, *, intents: int = 250, fills_each: int = 4,
                   working: int = 50) -> None:
-    """``intents`` filled intents of ``fills_each`` fills, and ``working`` resting orders."""
+    """A paper session (its ``engine_started``, so the gate counts every event, as on a paper
+    run's journal) of ``intents`` filled intents of ``fills_each`` fills, and ``working``
+    resting orders."""
     journal = Journal.open(path, clock=lambda: T0)
+    journal.record_note(NoteKind.ENGINE_STARTED, broker="IBBroker", venue="paper",
+                        dry_run=False)
     execution = 0
     for n in range(intents + working):
         side = Side.BUY if n % 2 else Side.SELL
@@ -166,18 +177,64 @@ def build_journal(path: Path, *, intents: int = 250, fills_each: int = 4,
     journal.close()
 
 
-async def render_times(journal: Path, runs: int) -> tuple[list[float], list[float], int]:
-    """Seconds to draw the sections (one pushed update) and the whole page, and its size."""
-    board = Board(journal_path=journal, engine=None, offload=run_inline)
-    pushes, pages, size = [], [], 0
-    for _ in range(runs):
-        start = time.perf_counter()
-        await board.draw(lambda p: sections(p, actions=True))
-        pushes.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        size = len(await board.draw(lambda p: page(p, actions=True, script="dashboard.js")))
-        pages.append(time.perf_counter() - start)
-    return pushes, pages, size
+def add_fill(path: Path, n: int) -> None:
+    """One more filled intent (its intent, order, ack, fill and status: five events), as a
+    push after a fill finds the journal."""
+    journal = Journal.open(path, clock=lambda: T0)
+    intent_id, coid = IntentId(f"more-{n}"), ClientOrderId(f"more-{n}.1")
+    mid = Decimal(350)
+    journal.record_intent(OrderIntent(contract=OATS, side=Side.BUY, quantity=1,
+                                      intent_id=intent_id),
+                          arrival_mid=mid, predicted_bps=Decimal("1.5"))
+    journal.record_order(OrderRequest(client_order_id=coid, intent_id=intent_id, contract=OATS,
+                                      side=Side.BUY, quantity=1, limit_price=mid))
+    journal.record_ack(coid, BrokerOrderId(10_000 + n))
+    journal.record_fill(Fill(execution_id=ExecutionId(f"more-{n}"), client_order_id=coid,
+                             symbol=OATS.symbol, side=Side.BUY, price=mid, quantity=1,
+                             time=T0 + dt.timedelta(days=1, minutes=n)),
+                        intent_id=intent_id, predicted_bps=Decimal("1.5"),
+                        actual_bps=Decimal(0))
+    journal.record_status(coid, OrderStatus.FILLED)
+    journal.close()
+
+
+async def _drawn(board: Board, draw: Callable[[Picture], object]) -> float:
+    start = time.perf_counter()
+    await board.draw(draw)
+    return time.perf_counter() - start
+
+
+@attrs.frozen
+class RenderTimes:
+    whole: list[float]  # a fresh board, reading the whole journal (the baseline)
+    new: list[float]  # the followed board, taking in one more fill's events
+    nothing_new: list[float]  # the followed board again (a second page after the same event)
+    page: list[float]  # the whole page, followed
+    size: int  # the page's bytes
+
+
+async def render_times(journal: Path, runs: int) -> RenderTimes:
+    """Seconds to draw one pushed update, paired in each run after one more fill: a fresh
+    board reading the whole journal (the baseline: every push before the board followed the
+    journal), the followed board taking in the new events, and the followed board again with
+    nothing new (a second page's push after the same event); the whole page; its size."""
+    fresh_push = functools.partial(sections, actions=True)
+    push = functools.partial(sections, actions=True, drawn=Drawn())  # as the app draws
+    whole_page = functools.partial(page, actions=True, script="dashboard.js")
+    followed = Board(journal_path=journal, engine=None, offload=run_inline)
+    await followed.draw(push)  # its first read: the whole journal, once
+    times = RenderTimes([], [], [], [], 0)
+    for n in range(runs):
+        add_fill(journal, n)
+        fresh = Board(journal_path=journal, engine=None, offload=run_inline)
+        times.whole.append(await _drawn(fresh, fresh_push))
+        fresh.close()
+        times.new.append(await _drawn(followed, push))
+        times.nothing_new.append(await _drawn(followed, push))
+        times.page.append(await _drawn(followed, whole_page))
+    size = len(await followed.draw(whole_page))
+    followed.close()
+    return attrs.evolve(times, size=size)
 
 
 async def http_times(journal: Path, runs: int) -> list[float]:
@@ -217,9 +274,13 @@ async def main() -> None:
         print(f"dashboard's share:           {served - alone:+.2f} percentage points (goal < 1)")
         journal = Path(folder) / "load.sqlite"
         build_journal(journal)
-        pushes, pages, size = await render_times(journal, runs)
-        print(_line("sections (one update)", pushes))
-        print(_line("whole page", pages) + f", {size / 1024:.0f} KiB")
+        times = await render_times(journal, runs)
+        print(_line("push, whole journal read", times.whole) + " (the baseline)")
+        print(_line("push, followed: one fill new", times.new))
+        print(_line("push, followed: nothing new", times.nothing_new))
+        ratio, half = mean_interval([w / f for w, f in zip(times.whole, times.new, strict=True)])
+        print(f"{'whole / followed (paired)':<28} {ratio:.2f} ± {half:.2f}")
+        print(_line("whole page, followed", times.page) + f", {times.size / 1024:.0f} KiB")
         print(_line("GET / over HTTP", await http_times(journal, runs)))
         gap = _app.PUSH_GAP
         for page, push_gap in ((False, gap), (True, 0.0), (True, gap)):

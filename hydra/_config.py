@@ -31,6 +31,7 @@ from ._contracts import BUILT_IN_CONTRACTS
 from ._converter import key_path, structure, toml_data, unstructure
 from ._errors import ConfigError, TomlSyntaxError
 from ._settings import LIVE_PORTS, PAPER_PORTS, Distance, HydraConfig
+from ._validate import WrittenFloat
 
 FILE_FIELD = "file"
 """The ``field`` of a `ConfigError` about the file itself (missing, unreadable, not TOML)."""
@@ -61,13 +62,14 @@ def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
 def read_toml_file(path: str | os.PathLike[str]) -> TomlFile:
     """The TOML file at ``path``; a missing, unreadable or malformed file is a `ConfigError`
     naming the file (for a syntax error, a `TomlSyntaxError` naming the line). The one reader
-    of TOML files: the configuration's and the scenarios'."""
+    of TOML files: the configuration's and the scenarios'. Each float is a `WrittenFloat`, so
+    a money or price setting is read as the decimal the file writes, whatever its digits."""
     name = os.fspath(path)
     try:
         with open(path, "rb") as file:
             data = file.read()
         text = data.decode()
-        table = tomllib.loads(text)
+        table = tomllib.loads(text, parse_float=WrittenFloat)
     except FileNotFoundError as e:
         raise ConfigError(FILE_FIELD, name, "no such file") from e
     except OSError as e:

@@ -161,8 +161,11 @@ class Engine:
 
     async def record_roll_open_skipped(self, opening: OrderIntent, *, reason: str) -> None:
         """Journal that a roll's open (`record_roll`) was not sent: a restart opens none."""
-        await self._journal.record_note(NoteKind.ROLL_OPEN_SKIPPED,
-                                        open_intent_id=opening.intent_id, reason=reason)
+        await self._roll_open_skipped(opening.intent_id, reason=reason)
+
+    async def _roll_open_skipped(self, open_id: IntentId, *, reason: str) -> None:
+        await self._journal.record_note(NoteKind.ROLL_OPEN_SKIPPED, open_intent_id=open_id,
+                                        reason=reason)
 
     async def journaled_fills(self, intent_id: IntentId) -> tuple[Fill, ...]:
         """The fills the journal has of ``intent_id`` (none when it was never journaled)."""
@@ -237,7 +240,8 @@ class Engine:
         the position is held in: the earliest held before ``to_expiry`` (in the roll window
         the front month has moved on while the position has not), else the front month. The
         second report is None when nothing of the close filled; a partly filled close rolls
-        only what filled."""
+        only what filled. An open not sent because the run is dry or because it was refused
+        (which is raised) is journaled as skipped, as the runner's are."""
         target = contract.for_month(to_expiry)  # a bad month is refused before any question
         contract = await self._month_to_roll(contract, to_expiry=to_expiry)
         if contract.expiry is None:
@@ -255,11 +259,17 @@ class Engine:
         closing = await (await self.close_position(
             contract, strategy=strategy, intent_id=close_id)).wait_done()
         if closing.filled == 0:
+            if closing.dry_run:  # (a close left working may still fill: a restart opens it)
+                await self._roll_open_skipped(open_id, reason="dry run: nothing was sent")
             return closing, None
-        opening = await self.submit(OrderIntent(
-            contract=target, side=closing.side.opposite, quantity=closing.filled,
-            strategy=strategy, policy=Policy.PATIENCE, intent_id=open_id,
-        ))
+        try:
+            opening = await self.submit(OrderIntent(
+                contract=target, side=closing.side.opposite, quantity=closing.filled,
+                strategy=strategy, policy=Policy.PATIENCE, intent_id=open_id,
+            ))
+        except HydraError as e:
+            await self._roll_open_skipped(open_id, reason=f"refused: {e}")
+            raise
         return closing, await opening.wait_done()
 
     async def _month_to_roll(self, contract: ContractSpec, *, to_expiry: str) -> ContractSpec:

@@ -173,40 +173,82 @@ def fill_report(
 ) -> FillReport:
     """The fill report over ``records`` (a whole journal, in order), selected as the module
     docstring says."""
-    records = list(records)
-    intents = _intent_records(records)
-    commissions = _commissions(records)
-    ends = _ends(records)
-    fills = [_fill_line(r, intents.get(r.intent_id or "")) for r in records
-             if r.kind is EventKind.FILL]
-    lines = [_intent_line(r, [f for f in fills if f.intent_id == key], commissions=commissions,
-                          end=ends.get(key)) for key, r in intents.items()]
-    chosen = [i for i in lines if _chosen(i.recorded_at, i.strategy, since, strategy)]
-    chosen_ids = {i.intent_id for i in chosen}
-    chosen_fills = [f for f in fills if f.intent_id in chosen_ids or (
-        f.strategy is None and _chosen(_aware(f.fill.time), None, since, strategy))]
-    return FillReport(intents=tuple(chosen), fills=tuple(chosen_fills),
-                      slippage=reconcile(slippage_pairs(chosen_fills), settings=settings),
-                      pre_trade_slippage=reconcile(pre_trade_pairs(chosen_fills),
-                                                   settings=settings),
-                      settings=settings)
+    lines = FillLines()
+    lines.take(records)
+    return lines.report(settings=settings, since=since, strategy=strategy)
 
 
-def _commissions(records: Sequence[JournalRecord]) -> dict[str, Decimal]:
-    """Each execution's commission, from its latest ``commission`` note."""
-    return {str(r.payload["execution_id"]): Decimal(str(r.payload["commission"]))
-            for r in records if r.is_note(NoteKind.COMMISSION)}
+@attrs.define
+class FillLines:
+    """The fill report's lines, taken in a few records at a time, in journal order: after
+    any series of `take`, `report` is `fill_report` over every record taken (the dashboard
+    follows the journal so: each record is read once, and an intent's line is made again
+    only when a record about it comes)."""
 
+    _intents: dict[str, JournalRecord] = attrs.Factory(dict)  # the first of each intent id
+    _fills: list[FillLine] = attrs.Factory(list)
+    _fills_of: dict[str, list[int]] = attrs.Factory(dict)  # intent id → indexes in _fills
+    _intent_of: dict[str, str] = attrs.Factory(dict)  # execution id → intent id
+    _commissions: dict[str, Decimal] = attrs.Factory(dict)  # each execution's latest note
+    _ends: dict[str, str] = attrs.Factory(dict)  # how each intent ended short
+    _lines: dict[str, IntentLine] = attrs.Factory(dict)
 
-def _ends(records: Sequence[JournalRecord]) -> dict[str, str]:
-    """How each intent ended short, by intent id: the reason of its last end note."""
-    ends: dict[str, str] = {}
-    for r in records:
-        if r.is_note(NoteKind.INTENT_FINISHED) or r.is_note(NoteKind.INTENT_INTERRUPTED):
-            key = r.payload.get("intent_id")
-            if isinstance(key, str):
-                ends[key] = str(r.payload.get("reason") or "ended short, no reason journaled")
-    return ends
+    def take(self, records: Iterable[JournalRecord]) -> None:
+        """Take in ``records``, the journal's next ones."""
+        touched: set[str] = set()
+        for record in records:
+            touched |= self._taken(record)
+        for key in touched & self._intents.keys():
+            self._lines[key] = _intent_line(
+                self._intents[key], [self._fills[i] for i in self._fills_of.get(key, [])],
+                commissions=self._commissions, end=self._ends.get(key))
+
+    def _taken(self, record: JournalRecord) -> set[str]:
+        """Take in one record; the intents whose line it changes."""
+        key = record.intent_id
+        if record.kind is EventKind.INTENT and key is not None and key not in self._intents:
+            self._intents[key] = record
+            for index in self._fills_of.get(key, []):  # fills journaled before their intent
+                self._fills[index] = attrs.evolve(
+                    self._fills[index], strategy=record.payload["intent"]["strategy"])
+            return {key}
+        if record.kind is EventKind.FILL:
+            line = _fill_line(record, self._intents.get(key or ""))
+            self._fills_of.setdefault(key or "", []).append(len(self._fills))
+            self._fills.append(line)
+            self._intent_of[line.fill.execution_id] = key or ""
+            return {key or ""}
+        if record.is_note(NoteKind.COMMISSION):
+            execution = str(record.payload["execution_id"])
+            self._commissions[execution] = Decimal(str(record.payload["commission"]))
+            return {self._intent_of.get(execution, "")}
+        if record.is_note(NoteKind.INTENT_FINISHED) or record.is_note(
+                NoteKind.INTENT_INTERRUPTED):
+            ended = record.payload.get("intent_id")
+            if isinstance(ended, str):
+                self._ends[ended] = str(record.payload.get("reason")
+                                        or "ended short, no reason journaled")
+                return {ended}
+        return set()
+
+    @property
+    def fills(self) -> Sequence[FillLine]:
+        """Every fill line so far, one per fill record taken, in journal order."""
+        return self._fills
+
+    def report(self, *, settings: SlippageSettings, since: dt.datetime | None = None,
+               strategy: str | None = None) -> FillReport:
+        """The fill report over every record taken, selected as the module docstring says."""
+        chosen = [line for line in (self._lines[key] for key in self._intents)
+                  if _chosen(line.recorded_at, line.strategy, since, strategy)]
+        chosen_ids = {i.intent_id for i in chosen}
+        chosen_fills = [f for f in self._fills if f.intent_id in chosen_ids or (
+            f.strategy is None and _chosen(_aware(f.fill.time), None, since, strategy))]
+        return FillReport(intents=tuple(chosen), fills=tuple(chosen_fills),
+                          slippage=reconcile(slippage_pairs(chosen_fills), settings=settings),
+                          pre_trade_slippage=reconcile(pre_trade_pairs(chosen_fills),
+                                                       settings=settings),
+                          settings=settings)
 
 
 def slippage_pairs(fills: Iterable[FillLine]) -> list[tuple[Decimal, Decimal]]:
@@ -225,15 +267,6 @@ def pre_trade_pairs(fills: Iterable[FillLine]) -> list[tuple[Decimal, Decimal]]:
 def _chosen(when: dt.datetime, owner: str | None, since: dt.datetime | None,
             strategy: str | None) -> bool:
     return (since is None or when >= since) and (strategy is None or owner == strategy)
-
-
-def _intent_records(records: Sequence[JournalRecord]) -> dict[str, JournalRecord]:
-    """The first intent record of each intent id, in journal order."""
-    intents: dict[str, JournalRecord] = {}
-    for record in records:
-        if record.kind is EventKind.INTENT and record.intent_id is not None:
-            intents.setdefault(record.intent_id, record)
-    return intents
 
 
 def _fill_line(record: JournalRecord, intent: JournalRecord | None) -> FillLine:
@@ -440,7 +473,7 @@ def calibration(report: FillReport, *, pre_trade: bool = False) -> str:
             f"fills needed (bias and correlation {within} the limits: {_limits(settings)})")
 
 
-def _predicted_by(fill: FillLine) -> str:
+def predicted_by(fill: FillLine) -> str:
     """Who made a fill's prediction: the model version, its order's estimate ("order"), or
     nobody (a fill of an order Hydra did not price: a bracket's exit, an adopted unknown one)."""
     if fill.predicted_by is not None:
@@ -461,7 +494,7 @@ def render_report(report: FillReport) -> str:
     fill_rows = [
         [utc_minute(f.fill.time), _plain(f.intent_id), f.fill.execution_id, f.fill.side.value,
          str(f.fill.quantity), str(f.fill.price), _bps(f.predicted_bps), _bps(f.actual_bps),
-         _bps(f.error_bps), _predicted_by(f), _share(f.aggressiveness),
+         _bps(f.error_bps), predicted_by(f), _share(f.aggressiveness),
          _bps(f.pre_trade_bps)]
         for f in report.fills
     ]

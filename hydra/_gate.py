@@ -35,7 +35,7 @@ import attrs
 
 from ._converter import fields_out, override
 from ._enums import NoteKind
-from ._fill_report import fill_report, stats_to_json, utc_minute, verdict
+from ._fill_report import FillReport, fill_report, stats_to_json, utc_minute, verdict
 from ._gate_sessions import Counted, counted
 from ._journal_records import JournalRecord
 from ._model_store import cycles, model_versions
@@ -81,23 +81,30 @@ _report_fields = fields_out(
     GateReport, counted=override(rename="sessions", unstruct_hook=Counted.to_json))
 
 
-def gate_report(records: Sequence[JournalRecord], *, settings: SlippageSettings) -> GateReport:
+def gate_report(records: Sequence[JournalRecord], *, settings: SlippageSettings,
+                report: FillReport | None = None) -> GateReport:
     """Every gate condition judged over the counted sessions of ``records`` (a whole journal,
-    in order)."""
+    in order). ``report``: the fill report over ``records`` (with ``settings``), when the
+    caller has it (the dashboard's), judged from when every record is counted."""
     chosen = counted(records)
-    return GateReport(counted=chosen, criteria=tuple(judge(chosen.records, settings=settings)))
+    whole = report if len(chosen.records) == len(records) else None
+    return GateReport(counted=chosen, criteria=tuple(judge(chosen.records, settings=settings,
+                                                           report=whole)))
 
 
-def gate_check(records: Sequence[JournalRecord], *, settings: SlippageSettings) -> list[Criterion]:
+def gate_check(records: Sequence[JournalRecord], *, settings: SlippageSettings,
+               report: FillReport | None = None) -> list[Criterion]:
     """The conditions of `gate_report` alone."""
-    return list(gate_report(records, settings=settings).criteria)
+    return list(gate_report(records, settings=settings, report=report).criteria)
 
 
-def judge(records: Sequence[JournalRecord], *, settings: SlippageSettings) -> list[Criterion]:
-    """Every gate condition judged over ``records`` as they are (the counted ones, in order)."""
+def judge(records: Sequence[JournalRecord], *, settings: SlippageSettings,
+          report: FillReport | None = None) -> list[Criterion]:
+    """Every gate condition judged over ``records`` as they are (the counted ones, in order;
+    ``report``, when given, is the fill report over them)."""
     return [
         paper_operation(records),
-        slippage_calibrated(records, settings=settings),
+        slippage_calibrated(records, settings=settings, report=report),
         reconnect_survived(records),
         no_unrecoverable_error(records),
         kill_switch_exercised(records),
@@ -142,9 +149,10 @@ def paper_operation(records: Sequence[JournalRecord]) -> Criterion:
 
 
 def slippage_calibrated(
-    records: Sequence[JournalRecord], *, settings: SlippageSettings
+    records: Sequence[JournalRecord], *, settings: SlippageSettings,
+    report: FillReport | None = None,
 ) -> Criterion:
-    stats = fill_report(records, settings=settings).slippage
+    stats = (report or fill_report(records, settings=settings)).slippage
     enough = stats.count >= settings.min_fills
     summary = verdict(stats, settings)
     if not enough:

@@ -88,8 +88,24 @@ class HealingFill:
 
 
 @attrs.frozen(kw_only=True)
+class LeftOut:
+    """How many of the journal's fills the cycle did not judge, and why (None: none left out)."""
+
+    count: int = 0
+    reason: str | None = None
+
+    @property
+    def sentence(self) -> str:
+        """The words a detection's summary ends with ("" when none was left out)."""
+        if not self.count:
+            return ""
+        return f"; {self.count} fill{'' if self.count == 1 else 's'} left out: {self.reason}"
+
+
+@attrs.frozen(kw_only=True)
 class Detection:
-    """The drift check of one version: its windows, the two tests and the verdict."""
+    """The drift check of one version: its windows, the two tests, the verdict, and the
+    journal's fills it left out."""
 
     version_id: str
     baseline: str  # "heldout" (the version's own held-out fills) or "oldest_fills"
@@ -104,6 +120,7 @@ class Detection:
     rmse_p_value: float | None
     distribution_shift: bool
     accuracy_drop: bool
+    left_out: LeftOut
     summary: str
 
     @property
@@ -138,20 +155,22 @@ def windows(fills: Sequence[HealingFill], version: ModelVersion, *,
 
 
 def detect(fills: Sequence[HealingFill], version: ModelVersion, *,
-           settings: SlippageSettings) -> Detection:
-    """Whether the residuals of ``version``'s recent fills drifted from its baseline."""
+           settings: SlippageSettings, left_out: LeftOut = LeftOut()) -> Detection:
+    """Whether the residuals of ``version``'s recent fills drifted from its baseline;
+    ``left_out``: the fills the journal holds that ``fills`` leaves out, said in the summary."""
     kind, baseline, recent = windows(fills, version, settings=settings)
     residuals = [f.residual_bps for f in recent]
     found = functools.partial(
         Detection, version_id=version.version_id, baseline=kind, baseline_count=len(baseline),
         recent_count=len(recent), recent_from=recent[0].time if recent else None,
         recent_to=recent[-1].time if recent else None, baseline_rmse_bps=rmse(baseline),
-        recent_rmse_bps=rmse(residuals))
+        recent_rmse_bps=rmse(residuals), left_out=left_out)
     if min(len(baseline), len(residuals)) < settings.min_fills:
         return found(ks_statistic=None, ks_p_value=None, rmse_p_value=None,
                      distribution_shift=False, accuracy_drop=False,
                      summary=f"not enough fills: {len(baseline)} baseline and "
-                     f"{len(residuals)} recent, {settings.min_fills} needed in each")
+                     f"{len(residuals)} recent, {settings.min_fills} needed in each"
+                     + left_out.sentence)
     with warnings.catch_warnings():
         # Heavily tied residuals (a quiet market's identical fills) defeat the exact p-value:
         # scipy falls back to the asymptotic one, as it should, and warns that it did.
@@ -167,7 +186,7 @@ def detect(fills: Sequence[HealingFill], version: ModelVersion, *,
                  summary=f"{'drift' if shift or drop else 'no drift'}: KS p={ks_p:.4f}, RMSE "
                  f"{rmse(baseline):.2f} -> {rmse(residuals):.2f} bps (a rise of more than "
                  f"{settings.healing.rmse_margin:.0%}: p={rmse_p:.4f}), {len(baseline)} "
-                 f"baseline and {len(residuals)} recent fills")
+                 f"baseline and {len(residuals)} recent fills" + left_out.sentence)
 
 
 def _rmse_p_value(baseline: Sequence[Decimal], recent: Sequence[Decimal], *,
@@ -380,9 +399,11 @@ class HealingCycle:
 
 
 def run_cycle(fills: Sequence[HealingFill], version: ModelVersion, *,
-              settings: SlippageSettings, now: dt.datetime) -> HealingCycle:
-    """The cycle over ``fills`` for the current ``version``; ``now`` stamps a candidate."""
-    detection = detect(fills, version, settings=settings)
+              settings: SlippageSettings, now: dt.datetime,
+              left_out: LeftOut = LeftOut()) -> HealingCycle:
+    """The cycle over ``fills`` for the current ``version``; ``now`` stamps a candidate;
+    ``left_out``: the journal's fills not among ``fills`` (the detection says so)."""
+    detection = detect(fills, version, settings=settings, left_out=left_out)
     if not detection.drift:
         return HealingCycle(detection=detection)
     _, _, recent = windows(fills, version, settings=settings)

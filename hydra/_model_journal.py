@@ -11,17 +11,33 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from ._converter import unstructure
 from ._core._model_versions import FIRST_VERSION, Prediction
 from ._enums import NoteKind, Policy
 from ._errors import JournalFormatError
-from ._healing import HealingCycle, HealingFill, Outcome, run_cycle
+from ._healing import HealingCycle, HealingFill, LeftOut, Outcome, run_cycle
 from ._journal import EventKind, Journal
 from ._model_store import ensure_model
 from ._settings import SlippageSettings
 
+OWN_PREDICTIONS_ONLY = (
+    "journaled before Hydra stamped each fill with its own prediction, they carry only their "
+    "order's pre-trade estimate; judged beside fills with their own, a window of the one "
+    "against a window of the other would be a change of measure called drift")
+"""Why a journal that gained per-fill predictions heals on those fills alone."""
 
-def healing_fills(events: Iterable[tuple[EventKind, Mapping[str, Any]]]) -> list[HealingFill]:
+
+@attrs.frozen(kw_only=True)
+class JournalFills:
+    """The fills the cycle judges, and those the journal holds that it leaves out."""
+
+    fills: tuple[HealingFill, ...]
+    left_out: LeftOut = LeftOut()
+
+
+def healing_fills(events: Iterable[tuple[EventKind, Mapping[str, Any]]]) -> JournalFills:
     """Every journaled fill with both a predicted and an actual slippage, as the cycle sees it,
     from the journal's ``(kind, payload)`` events in order. A fill with its own prediction
     (``fill_prediction``) is judged on it: residual = actual − what the version predicted for
@@ -29,9 +45,8 @@ def healing_fills(events: Iterable[tuple[EventKind, Mapping[str, Any]]]) -> list
     estimate: its version, policy and terms come from its intent's ``slippage_predicted``
     note; a fill of an intent predicted before predictions were stamped counts as ``v1``'s,
     with the intent's own policy (``auto`` when it had none) and no terms. Once fills have
-    their own predictions, the older ones are left out: their residuals measure another
-    prediction, and a window of them against a window of the new would be a change of
-    measure called drift."""
+    their own predictions, the older ones are left out, counted, with the reason
+    (`OWN_PREDICTIONS_ONLY`)."""
     predicted: dict[str, Mapping[str, Any]] = {}
     policies: dict[str, Policy] = {}
     intent_of: dict[str, str] = {}  # client order id → intent id
@@ -48,14 +63,17 @@ def healing_fills(events: Iterable[tuple[EventKind, Mapping[str, Any]]]) -> list
         elif (kind is EventKind.FILL and payload.get("actual_bps") is not None
               and (payload.get("fill_prediction") or payload.get("predicted_bps")) is not None):
             fills.append(payload)
-    if any(payload.get("fill_prediction") is not None for payload in fills):
-        return [_own_prediction(p) for p in fills if p.get("fill_prediction") is not None]
+    own = [_own_prediction(p) for p in fills if p.get("fill_prediction") is not None]
+    if own:
+        count = len(fills) - len(own)
+        return JournalFills(fills=tuple(own), left_out=LeftOut(
+            count=count, reason=OWN_PREDICTIONS_ONLY if count else None))
     found = []
     for payload in fills:
         intent_id = intent_of.get(payload["fill"]["client_order_id"], "")
         found.append(_healing_fill(payload, predicted.get(intent_id),
                                    policies.get(intent_id, Policy.AUTO)))
-    return found
+    return JournalFills(fills=tuple(found))
 
 
 def _own_prediction(payload: Mapping[str, Any]) -> HealingFill:
@@ -101,7 +119,8 @@ def heal(journal: Journal | str | Path, settings: SlippageSettings
 
 def _heal(journal: Journal, settings: SlippageSettings) -> HealingCycle | None:
     version = ensure_model(journal)
-    fills = healing_fills((kind, payload) for _, kind, payload in journal.events())
+    read = healing_fills((kind, payload) for _, kind, payload in journal.events())
+    fills = read.fills
     newest = max((f.time for f in fills if f.version_id == version.version_id), default=None)
     detections = journal.notes(NoteKind.HEAL_DETECTED)
     # The newest fill of the version each cycle saw (older notes: their recent window's end,
@@ -111,7 +130,8 @@ def _heal(journal: Journal, settings: SlippageSettings) -> HealingCycle | None:
     if seen and (newest is None or (seen[-1] is not None
                                     and newest <= dt.datetime.fromisoformat(seen[-1]))):
         return None  # the last cycle of this version saw every fill it has
-    cycle = run_cycle(fills, version, settings=settings, now=journal.now())
+    cycle = run_cycle(fills, version, settings=settings, now=journal.now(),
+                      left_out=read.left_out)
     _record(journal, f"heal-{len(detections) + 1}", cycle, fills_to=newest)
     return cycle
 

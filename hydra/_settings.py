@@ -432,6 +432,14 @@ def _distinct_client_ids(_: Any, field: attrs.Attribute[Any], value: BrokerSetti
 DEFAULT_ADV: Mapping[str, int] = types.MappingProxyType({"ZO": 1500, "HE": 30000})
 
 
+def _over_default_adv(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``value`` over `DEFAULT_ADV`: a configuration's ADV table always holds the built-in
+    contracts' figures unless it gives its own, whether it comes from a file (whose ``[adv]``
+    is merged over them) or is built in code, so the two agree and a written file reads back
+    equal."""
+    return types.MappingProxyType({**DEFAULT_ADV, **value})
+
+
 @attrs.frozen(kw_only=True)
 class HydraConfig:
     """Everything Hydra is configured by. Strategies override execution settings by name."""
@@ -449,7 +457,7 @@ class HydraConfig:
     runner: RunnerSettings = RunnerSettings()
     logging: LoggingSettings = LoggingSettings()
     slippage: SlippageSettings = SlippageSettings()
-    adv: Mapping[str, int] = attrs.field(default=DEFAULT_ADV, converter=_frozen_mapping)
+    adv: Mapping[str, int] = attrs.field(default=DEFAULT_ADV, converter=_over_default_adv)
     market_facts: MarketFactsSettings = MarketFactsSettings()
 
     def execution_for(self, strategy: str) -> ExecutionSettings:

@@ -24,7 +24,7 @@ from ._enums import NoteKind
 from ._errors import JournalFormatError
 from ._journal import Journal, JournaledOrder
 from ._journal_actor import Offload, run_in_thread
-from ._journal_records import read_journal
+from ._journal_records import JournalRecord, read_journal
 from ._schedule import EXCHANGE_ZONE, DailySchedule
 from ._screen import StatusScreen
 from ._settings import HydraConfig
@@ -50,6 +50,9 @@ class JournalFollower:
     account: str | None = None  # masked, from the last engine_started
     live: list[JournaledOrder] = attrs.Factory(list)  # the working orders as of ``asked``
     asked: int = -1  # the last event read when the working orders were asked for
+    # The events the last read took in (the dashboard's view takes them in after it), even
+    # when that read then failed to ask for the working orders.
+    taken: list[JournalRecord] = attrs.Factory(list)
     # Kept open: a reader asked again reads only the orders' events since its last answer
     # (on a four-week journal about 1 ms, where a new reader looks at every order: 130 ms).
     _journal: Journal | None = attrs.field(default=None, init=False)
@@ -71,7 +74,8 @@ class JournalFollower:
                 self._journal = None
 
     def _read(self) -> list[JournaledOrder]:
-        records = read_journal(self.path, after=self.seq)
+        self.taken = []
+        records = self.taken = read_journal(self.path, after=self.seq)
         if records:
             self.seq = records[-1].seq
             self.ladders = self.ladders.extended(records)

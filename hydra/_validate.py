@@ -15,15 +15,47 @@ import attrs
 from ._errors import InvalidValueError
 
 
+class WrittenFloat(float):
+    """A float that keeps the decimal it was written as (a TOML file's
+    ``max_order_notional = 17499.9999999999999999``), so `to_decimal` reads it exactly however
+    many digits it has, while every float setting and check sees an ordinary float."""
+
+    __slots__ = ("written",)
+    written: Decimal
+
+    def __new__(cls, text: str) -> WrittenFloat:
+        number = super().__new__(cls, text)
+        number.written = _without_exponent(Decimal(text))
+        return number
+
+    def __reduce__(self) -> tuple[type[WrittenFloat], tuple[str]]:
+        return WrittenFloat, (str(self.written),)
+
+
+def _without_exponent(number: Decimal) -> Decimal:
+    """``number`` with its digits written out when it has a positive exponent and at most the
+    context's precision of them (1e3 as 1000, not 1E+3); else as it is (1e999999999 is not
+    written out: a billion digits)."""
+    if not number.is_finite() or int(number.as_tuple().exponent) <= 0:
+        return number
+    try:
+        return number.quantize(Decimal(1))
+    except InvalidOperation:
+        return number
+
+
 def to_decimal(value: Any) -> Any:
     """attrs converter: int, str, float or Decimal to an exact `Decimal`.
 
     Anything it cannot convert passes through unchanged for the field's validator to refuse by
-    name (a converter does not know which field it serves). Floats become their shortest exact
-    decimal: 0.1 becomes Decimal("0.1").
+    name (a converter does not know which field it serves). A `WrittenFloat` becomes the
+    decimal it was written as; other floats their shortest exact decimal: 0.1 becomes
+    Decimal("0.1").
     """
     if isinstance(value, bool):
         return value
+    if isinstance(value, WrittenFloat):
+        return value.written
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):

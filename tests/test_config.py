@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hydra import OATS, Side
 from hydra._config import (
     FILE_FIELD,
     ConfigWarning,
@@ -24,7 +25,10 @@ from hydra._config import (
     read_toml,
     toml_value,
 )
+from hydra._core._risk_checks import Denial, check_order_notional
 from hydra._errors import ConfigError
+from hydra._ids import ClientOrderId, IntentId
+from hydra._orders import OrderRequest
 from hydra._settings import (
     DEFAULT_ADV,
     BrokerSettings,
@@ -35,11 +39,13 @@ from hydra._settings import (
     JournalSettings,
     LogFormat,
     LogLevel,
+    MarketFactsSettings,
     RiskLimits,
     RunnerSettings,
     SlippageSettings,
     Urgency,
 )
+from hydra._validate import WrittenFloat
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "hydra.toml"
 
@@ -390,16 +396,26 @@ _configs = st.builds(
     runner=st.builds(RunnerSettings, strategy=st.none() | st.just("my_strategy:decide")),
     slippage=st.builds(SlippageSettings, volatility_bps=st.dictionaries(_names, _decimals,
                                                                         max_size=2)),
-    adv=st.dictionaries(_names, st.integers(min_value=1, max_value=10**9), max_size=3).map(
-        lambda extra: {**DEFAULT_ADV, **extra}),  # as a file's [adv] is merged over these
+    adv=st.dictionaries(_names | st.sampled_from(sorted(DEFAULT_ADV)),
+                        st.integers(min_value=1, max_value=10**9), max_size=3),
+    market_facts=st.builds(MarketFactsSettings,
+                           override=st.dictionaries(_names, st.booleans(), max_size=2)),
 )
 
 
 @given(_configs)
 def test_config_to_toml_round_trips(config: HydraConfig) -> None:
-    """Any configuration a file can give, written as TOML, loads back equal: odd names,
-    unset and set optional values, exact decimals, distances, an infinite age limit."""
+    """Any configuration built in code, written as TOML, loads back equal: odd names,
+    unset and set optional values, exact decimals, distances, an infinite age limit, and
+    every mapping-valued setting (strategies, volatilities, overrides, an ADV table with or
+    without the built-in contracts' entries)."""
     assert config_from_table(tomllib.loads(config_to_toml(config))) == config
+
+
+def test_an_adv_table_built_in_code_holds_the_built_in_figures_unless_overridden() -> None:
+    """``HydraConfig(adv=...)`` is read as a file's ``[adv]`` is: over `DEFAULT_ADV`."""
+    assert dict(HydraConfig(adv={"HE": 7, "LE": 9}).adv) == {"ZO": 1500, "HE": 7, "LE": 9}
+    assert HydraConfig(adv={"LE": 9}) == config_from_table({"adv": {"LE": 9}})
 
 
 def test_config_to_toml_names_what_is_not_set() -> None:
@@ -411,3 +427,44 @@ def test_config_to_toml_names_what_is_not_set() -> None:
     written = config_to_toml(config_from_table({"broker": {"account": "DU1"}}))
     assert written.startswith("# not set: journal.audit_path, runner.strategy\n\n")
     assert tomllib.loads(written)["broker"]["account"] == "DU1"
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+
+def test_a_money_limit_is_read_as_the_decimal_the_file_writes(tmp_path: Path) -> None:
+    """A limit written with more digits than a binary float keeps is read exactly, so the
+    check at its boundary is the one the file states: one lot of oats at 350¢ is $17,500,
+    above a ``max_order_notional`` of 17499.9999999999999999 (a float would read it as 17500.0
+    and let the order through)."""
+    path = tmp_path / "hydra.toml"
+    path.write_text("[risk]\nmax_order_notional = 17499.9999999999999999\n", encoding="utf-8")
+    limits = load_config(path).risk
+    assert limits.max_order_notional == Decimal("17499.9999999999999999")
+    order = OrderRequest(client_order_id=ClientOrderId("int-1.1"), intent_id=IntentId("int-1"),
+                         contract=OATS, side=Side.BUY, quantity=1, limit_price=Decimal(350))
+    assert check_order_notional(order, limits=limits) == Denial(
+        field="order_notional", value=Decimal(17500),
+        limit=Decimal("17499.9999999999999999"))
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("100000.10", "100000.10"), ("1_000.5", "1000.5"), ("1e3", "1000"), ("2.5E-1", "0.25"),
+    ("1e300", "1E+300"),  # more digits than a decimal's precision: left with its exponent
+])
+def test_every_float_a_file_writes_is_read_as_its_decimal(written: str, read: str) -> None:
+    """Underscores and exponents are read as the decimal written; a float setting is a float."""
+    config = config_from_table(tomllib.loads(
+        f"[risk]\ndaily_loss_limit = {written}\nmax_quote_age = {written}\n",
+        parse_float=WrittenFloat))
+    assert str(config.risk.daily_loss_limit) == read
+    assert type(config.risk.max_quote_age) is float
+    assert config.risk.max_quote_age == float(read)
+
+
+def test_a_number_of_a_billion_digits_is_read_without_writing_them_out(tmp_path: Path) -> None:
+    """``1e999999999`` (a float's infinity) is read as the finite decimal it writes, at once:
+    its billion digits are never written out."""
+    path = tmp_path / "hydra.toml"
+    path.write_text("[risk]\ndaily_loss_limit = 1e999999999\n", encoding="utf-8")
+    assert load_config(path).risk.daily_loss_limit == Decimal("1E+999999999")

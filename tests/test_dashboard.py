@@ -8,6 +8,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from html import escape
 from pathlib import Path
 
 import attrs
@@ -21,10 +22,11 @@ from hydra._journal_actor import run_inline
 from hydra.dashboard import Board, DashboardApp, Guard
 from hydra.dashboard._app import PUSH_GAP
 from hydra.dashboard._guard import MAX_NONCES
+from hydra.dashboard._html import FILL_PREDICTIONS
 from hydra.gateway import DEFAULT_ACCOUNT
 from hydra.sim import Disconnect, SimBroker, SimExchange, open_sim_exchange
 from tests.asgi import get, open_stream, post
-from tests.paper_journal import PaperJournal
+from tests.paper_journal import PaperJournal, own_predictions_journal
 from tests.simulated import journal_notes, open_engine, quiet_oats
 
 CONFIG = HydraConfig(execution=ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(2)))
@@ -436,6 +438,31 @@ async def test_a_commission_reported_after_its_fill_counts_in_the_position(
     assert "<td>ZO</td><td>2</td><td>350.25</td><td>-</td><td>-</td><td>0.00</td>" \
         "<td>4.70</td>" in text
     assert "daily_loss: 4.70 of 10,000.00" in text
+
+
+async def test_the_fills_table_shows_each_fills_own_prediction_and_its_intents_estimate(
+    tmp_path: Path,
+) -> None:
+    """Each fill shows its own prediction with the version that made it (its order's
+    estimate, "order", for a fill journaled before fills had their own) and its intent's
+    pre-trade estimate, each under a header that says which, with the note fill-report has."""
+    paper = own_predictions_journal(tmp_path / "j.sqlite")
+    app = DashboardApp(Board(journal_path=paper.path, offload=run_inline), Guard(token=None))
+    table = _sections_of((await get(app, "/")).text)["fills"]
+    assert "<th>predicted bps (fill&#x27;s own)</th><th>model</th>" \
+        "<th>pre-trade bps (intent&#x27;s)</th><th>actual bps</th>" in table
+    assert escape(FILL_PREDICTIONS) in table
+    rows = re.findall(r"<td>(x\d)</td>.*?<td>400\.\d\d</td>((?:<td>[^<]*</td>){4})", table)
+    assert [(execution, re.findall(r"<td>([^<]*)</td>", cells)) for execution, cells in rows] == [
+        ("x3", ["+3.00", "order", "+3.00", "+6.25"]),  # newest first
+        ("x2", ["+6.25", "v2", "+3.00", "+6.25"]),
+        ("x1", ["+0.00", "v1", "+3.00", "+0.00"]),
+    ]
+
+
+def _sections_of(page: str) -> dict[str, str]:
+    """Each section's inner HTML in a page, by its element id."""
+    return dict(re.findall(r'<div id="(\w+)">(.*?)</div></section>', page, flags=re.S))
 
 
 async def test_prices_show_the_ticks_decimals_and_never_fewer_than_they_have(

@@ -15,8 +15,9 @@ import trio.testing
 
 from hydra import OATS, InvalidValueError, OrderIntent, Side
 from hydra._engine import Engine
+from hydra._ids import IntentId
 from hydra.sim import Disconnect, open_sim_exchange
-from tests.simulated import open_engine
+from tests.simulated import journal_notes, open_engine
 from tests.test_front_month_intents import FAST, FRONT, NEAR, NEXT, PARAMS
 
 
@@ -85,3 +86,22 @@ async def test_a_roll_to_a_malformed_month_is_refused_before_the_broker_is_asked
             await trio.sleep(31.0 - trio.current_time())
             with pytest.raises(InvalidValueError, match="2025-09"):
                 await engine.roll(OATS, to_expiry="2025-09")
+
+
+async def test_a_dry_runs_roll_journals_its_open_as_skipped(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """2 ZOK5 held, then a dry run rolls them to ZON5: its close is not sent, so nothing
+    closed and nothing opens, and the open is journaled as skipped (``roll_open_skipped``,
+    naming the dry run), as the runner journals its skipped opens: a restart opens none."""
+    journal = tmp_path / "j.sqlite"
+    async with open_sim_exchange(PARAMS, seed=1) as exchange:
+        async with open_engine(exchange, journal, FAST) as engine:
+            await _buy(engine, NEAR, 2)
+        async with open_engine(exchange, journal, FAST, dry_run=True) as engine:
+            closed, opened = await engine.roll(OATS.for_month(NEAR), to_expiry=FRONT,
+                                               intent_ids=(IntentId("close"), IntentId("open")))
+        assert {p.contract.expiry: p.quantity for p in exchange.positions()}[NEAR] == 2
+    assert (closed.dry_run, closed.filled, opened) == (True, 0, None)
+    assert [(n["open_intent_id"], n["reason"]) for n in journal_notes(
+        journal, "roll_open_skipped")] == [("open", "dry run: nothing was sent")]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hydra._journal import Journal
+from hydra._model_journal import OWN_PREDICTIONS_ONLY
 from hydra._model_store import ensure_model
 from hydra.cli import main
 from tests.paper_journal import Clock
@@ -101,5 +102,30 @@ def test_heal_json_and_its_notes_are_as_they_were(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A golden test: ``model heal --json`` and the healing notes it journals are, byte for
-    byte, what they were on 2026-12-01 (``tests/golden/model_heal.txt``)."""
+    byte, what they were on 2026-12-01 (``tests/golden/model_heal.txt``), with the
+    detection's ``left_out`` added on 2026-12-02."""
     assert _heal_outputs(tmp_path / "j.sqlite", capsys) == GOLDEN.read_text()
+
+
+def test_heal_and_history_say_how_many_fills_were_left_out_and_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a journal that spans the upgrade to per-fill predictions (40 fills with only their
+    orders' estimates, then 60 with their own), heal's detect line and history's cycle line
+    (and its --json) say that 40 fills were left out and why."""
+    path = tmp_path / "j.sqlite"
+    clock = Clock()
+    journal = Journal.open(path, clock=clock)
+    ensure_model(journal)
+    write_fills(journal, clock, synthetic_fills(random.Random(1), [(40, Regime())]), own=False)
+    write_fills(journal, clock, synthetic_fills(random.Random(2), [(60, Regime())], start=100))
+    journal.close()
+    said = f"40 fills left out: {OWN_PREDICTIONS_ONLY}"
+    assert main(["model", "heal", "--journal", str(path)]) == 0
+    detect = capsys.readouterr().out.splitlines()[0]
+    assert detect.startswith("detect: ") and detect.endswith(said)
+    assert main(["model", "history", "--journal", str(path)]) == 0
+    assert detect.removeprefix("detect: ") in capsys.readouterr().out.splitlines()[-1]
+    assert main(["model", "history", "--journal", str(path), "--json"]) == 0
+    (cycle,) = json.loads(capsys.readouterr().out)["cycles"]
+    assert cycle["detected"]["left_out"] == {"count": 40, "reason": OWN_PREDICTIONS_ONLY}

@@ -11,10 +11,10 @@ import pytest
 
 from hydra._enums import Policy
 from hydra._errors import JournalFormatError, JournalLockedError
-from hydra._healing import HealingFill, Outcome
+from hydra._healing import HealingFill, LeftOut, Outcome
 from hydra._journal import EventKind, Journal
 from hydra._journal_records import read_journal
-from hydra._model_journal import heal, healing_fills
+from hydra._model_journal import OWN_PREDICTIONS_ONLY, JournalFills, heal, healing_fills
 from hydra._model_store import current_model, cycles, ensure_model, model_versions
 from hydra._settings import SlippageSettings
 from tests.paper_journal import Clock
@@ -51,10 +51,10 @@ def test_fills_are_read_with_their_prediction_and_version(tmp_path: Path) -> Non
     journal = Journal.open_read_only(tmp_path / "j.sqlite")
     read = healing_fills((kind, payload) for _, kind, payload in journal.events())
     journal.close()
-    assert read == written
+    assert read == JournalFills(fills=tuple(written))
 
 
-def _read(path: Path) -> list[HealingFill]:
+def _read(path: Path) -> JournalFills:
     journal = Journal.open_read_only(path)
     read = healing_fills((kind, payload) for _, kind, payload in journal.events())
     journal.close()
@@ -67,7 +67,7 @@ def test_fills_are_judged_on_their_own_predictions(tmp_path: Path) -> None:
     actual − that prediction, not − 7."""
     written = synthetic_fills(random.Random(1), [(5, CALM)])
     _journal(tmp_path / "j.sqlite", written, pre_trade=Decimal(7))
-    read = _read(tmp_path / "j.sqlite")
+    read = list(_read(tmp_path / "j.sqlite").fills)
     assert read == written
     assert [f.residual_bps for f in read] == [f.actual_bps - f.predicted_bps for f in written]
     assert len({f.predicted_bps for f in read}) == 5
@@ -82,21 +82,57 @@ def test_an_old_journals_fills_are_judged_on_their_orders_predictions(tmp_path: 
     reads that one, with the version, policy and terms of the intent's note."""
     written = synthetic_fills(random.Random(1), [(3, CALM)], policy=Policy.CROSS)
     _journal(tmp_path / "j.sqlite", written, own=False)
-    assert _read(tmp_path / "j.sqlite") == written
+    assert _read(tmp_path / "j.sqlite") == JournalFills(fills=tuple(written))
 
 
-def test_a_journal_that_gained_own_predictions_is_judged_on_those_alone(tmp_path: Path) -> None:
-    """A journal whose older fills carry only their orders' estimates and whose newer ones
-    their own predictions (Hydra upgraded during a paper run): the cycle reads the newer
-    alone, so no window of the one kind is compared with a window of the other."""
-    older = synthetic_fills(random.Random(1), [(3, CALM)])
-    newer = synthetic_fills(random.Random(2), [(2, CALM)], start=10)
-    path = tmp_path / "j.sqlite"
+def _upgraded(path: Path, older: list[HealingFill], newer: list[HealingFill]) -> None:
+    """A journal of ``older`` fills with only their orders' estimates, then ``newer`` ones
+    with their own predictions (Hydra upgraded during a paper run)."""
     clock = _journal(path, older, own=False)
     journal = Journal.open(path, clock=clock)
     write_fills(journal, clock, newer)
     journal.close()
-    assert _read(path) == newer
+
+
+def test_a_journal_that_gained_own_predictions_is_judged_on_those_alone(tmp_path: Path) -> None:
+    """A journal whose older fills carry only their orders' estimates and whose newer ones
+    their own predictions: the cycle reads the newer alone, so no window of the one kind is
+    compared with a window of the other, and says how many it left out and why."""
+    older = synthetic_fills(random.Random(1), [(3, CALM)])
+    newer = synthetic_fills(random.Random(2), [(2, CALM)], start=10)
+    path = tmp_path / "j.sqlite"
+    _upgraded(path, older, newer)
+    assert _read(path) == JournalFills(
+        fills=tuple(newer), left_out=LeftOut(count=3, reason=OWN_PREDICTIONS_ONLY))
+
+
+def test_heal_journals_the_fills_it_left_out_and_why(tmp_path: Path) -> None:
+    """On a journal that spans the upgrade (40 fills with their orders' estimates, 60 with
+    their own), the detection journaled says 40 were left out and why, in its evidence and
+    at the end of its summary; it judged the 60 (30 baseline, 30 recent)."""
+    path = tmp_path / "j.sqlite"
+    _upgraded(path, synthetic_fills(random.Random(1), [(40, CALM)]),
+              synthetic_fills(random.Random(2), [(60, CALM)], start=100))
+    cycle = heal(path, SETTINGS)
+    assert cycle is not None
+    assert cycle.detection.left_out == LeftOut(count=40, reason=OWN_PREDICTIONS_ONLY)
+    (detected,) = cycles(read_journal(path))
+    step = detected["detected"]
+    assert step["left_out"] == {"count": 40, "reason": OWN_PREDICTIONS_ONLY}
+    assert (step["baseline_count"], step["recent_count"]) == (30, 30)
+    assert step["summary"].endswith(f"; 40 fills left out: {OWN_PREDICTIONS_ONLY}")
+
+
+def test_a_journal_of_one_kind_leaves_nothing_out(tmp_path: Path) -> None:
+    """A journal whose fills all have their own predictions journals a detection with none
+    left out, and a summary that does not mention it."""
+    path = tmp_path / "j.sqlite"
+    _journal(path, synthetic_fills(random.Random(1), [(60, CALM)]))
+    cycle = heal(path, SETTINGS)
+    assert cycle is not None and cycle.detection.left_out == LeftOut()
+    (detected,) = cycles(read_journal(path))
+    assert detected["detected"]["left_out"] == {"count": 0, "reason": None}
+    assert "left out" not in detected["detected"]["summary"]
 
 
 def test_heal_promotes_on_per_fill_residuals(tmp_path: Path) -> None:
@@ -120,7 +156,7 @@ def test_unstamped_fills_count_as_the_first_versions(tmp_path: Path) -> None:
     _journal(tmp_path / "j.sqlite", synthetic_fills(random.Random(1), [(2, CALM)]),
              stamped=False)
     journal = Journal.open_read_only(tmp_path / "j.sqlite")
-    read = healing_fills((kind, payload) for _, kind, payload in journal.events())
+    read = healing_fills((kind, payload) for _, kind, payload in journal.events()).fills
     journal.close()
     assert [(f.version_id, f.policy, f.crossing_bps) for f in read] == [
         ("v1", Policy.PATIENCE, None)] * 2

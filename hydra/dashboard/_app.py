@@ -34,10 +34,10 @@ Send = Callable[[Message], Awaitable[None]]
 
 PUSH_GAP = 0.5
 """Seconds a page's stream leaves between the end of one push and the next: an event after a
-quiet spell is drawn at once, a burst (fifty ladders stepping) once per gap. A draw reads the
-whole journal (a quarter of a second with a thousand fills: bench/dashboard.py), so without a
-gap a busy engine would keep a core drawing; with it a page still has each event within
-a second."""
+quiet spell is drawn at once, a burst (fifty ladders stepping) once per gap. A draw takes in
+only the new events (`hydra.dashboard._board.Followed`), but judges the report and the gate
+again over all of them, so without a gap a busy engine would keep a core drawing; with it a
+page still has each event within a second."""
 MAX_BODY = 4096  # an action's form is a few fields; anything larger is refused
 SCRIPT = files(__package__).joinpath("dashboard.js").read_text(encoding="utf-8")
 HTML = "text/html; charset=utf-8"
@@ -79,6 +79,7 @@ class DashboardApp:
     def __init__(self, board: Board, guard: Guard) -> None:
         self.board = board
         self.guard = guard
+        self.drawn = _html.Drawn()  # shared by every page's stream
 
     @property
     def actions(self) -> bool:
@@ -134,7 +135,8 @@ class DashboardApp:
 
     async def _sections(self) -> dict[str, str]:
         actions = self.actions
-        return await self.board.draw(lambda p: _html.sections(p, actions=actions))
+        return await self.board.draw(
+            lambda p: _html.sections(p, actions=actions, drawn=self.drawn))
 
     async def _stream(self, receive: Receive, send: Send) -> None:
         events = self.board.subscribe()  # before the first picture: no event falls between

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -23,15 +24,15 @@ from .._contracts import ContractSpec
 from .._engine import Engine
 from .._errors import InvalidValueError
 from .._ids import IntentId
-from .._journal import Journal, JournaledOrder, utc_now
+from .._journal import utc_now
 from .._journal_actor import Offload, run_in_thread
-from .._journal_records import JournalRecord, read_journal
 from .._messages import EngineEvent
 from .._quotes import Quote
 from .._settings import HydraConfig
+from .._status import JournalFollower
 from .._working_view import usable_quotes
 from ..brokers import MarketView
-from ._picture import Live, Picture, picture
+from ._picture import JournalView, Live, Picture
 
 log = structlog.get_logger()
 
@@ -39,17 +40,37 @@ SOURCE = "dashboard"
 T = TypeVar("T")
 
 
-def _read(path: str) -> tuple[list[JournalRecord], list[JournaledOrder]]:
-    records = read_journal(path)
-    journal = Journal.open_read_only(path)
-    try:
-        return records, journal.live_orders()
-    finally:
-        journal.close()
-
-
 def _path(value: str | os.PathLike[str]) -> str:
     return os.fspath(value)
+
+
+@attrs.define
+class Followed:
+    """The journal as the board follows it, for every page at once: one reader that takes in
+    only the events journaled since it last looked (`JournalFollower`, as the status region
+    reads it) and one view of them (`JournalView`), judged again only after new events."""
+
+    follower: JournalFollower
+    view: JournalView
+    _lock: threading.Lock = attrs.Factory(threading.Lock)  # pages draw in worker threads
+
+    @classmethod
+    def of(cls, path: str, config: HydraConfig) -> Followed:
+        return cls(follower=JournalFollower(path), view=JournalView(config=config))
+
+    def picture(self, *, live: Live | None, now: dt.datetime) -> Picture:
+        """The page's content now: the new events taken in, then the view drawn."""
+        with self._lock:
+            try:
+                live_orders = self.follower.read()
+            finally:  # what was read is taken in, even when the working orders were not
+                self.view.take(self.follower.taken)
+            return self.view.picture(live_orders, live=live, now=now)
+
+    def close(self) -> None:
+        """Let go of the journal (a later `picture` opens it again)."""
+        with self._lock:
+            self.follower.close()
 
 
 @attrs.frozen(kw_only=True)
@@ -64,23 +85,20 @@ class Board:
     time_zone: ZoneInfo = ZoneInfo("America/Chicago")  # the exchange's, for the banner's clock
     clock: Callable[[], dt.datetime] = utc_now
     offload: Offload = run_in_thread  # reads the journal away from the event loop
+    followed: Followed = attrs.field(init=False, default=attrs.Factory(
+        lambda self: Followed.of(self.journal_path, self.config), takes_self=True))
 
     async def draw(self, draw: Callable[[Picture], T]) -> T:
         """``draw`` of the page's content now: the journal as committed, the engine's live
         state and the broker's quotes. Reading, judging and drawing run in ``offload`` (a worker
-        thread unless a test says otherwise): with a thousand fills they take a tenth of a
-        second, which the event loop must not wait for."""
+        thread unless a test says otherwise): the journal is followed (`Followed`), so a
+        draw reads only what was journaled since any page last drew."""
         live = None
         if self.engine is not None:
             stats = self.engine.statistics()
             live = Live(session_up=stats.session_up, trading_state=stats.trading_state)
         now = self.clock().astimezone(self.time_zone)
-
-        def build() -> Picture:
-            records, live_orders = _read(self.journal_path)
-            return picture(records, live_orders, live=live, now=now, config=self.config)
-
-        built: Picture = await self.offload(build)
+        built: Picture = await self.offload(lambda: self.followed.picture(live=live, now=now))
         quoted = built.quoted(self._quotes(built.contracts()))
         drawn: T = await self.offload(lambda: draw(quoted))
         return drawn
@@ -89,6 +107,10 @@ class Board:
         if self.market is None:
             return {}
         return usable_quotes(self.market, contracts, max_age=self.config.risk.max_quote_age)
+
+    def close(self) -> None:
+        """Let go of the journal the board follows."""
+        self.followed.close()
 
     def subscribe(self) -> trio.MemoryReceiveChannel[EngineEvent] | None:
         """A channel of the engine's events from now on (None without an engine)."""

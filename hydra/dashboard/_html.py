@@ -7,13 +7,15 @@ Every value from the journal goes through `escape`; nothing here reads anything 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from html import escape
 
+import attrs
+
 from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from .._core._positions import Position
-from .._fill_report import FillLine, verdict
+from .._fill_report import FillLine, predicted_by, verdict
 from .._gate import Criterion
 from .._quote_source import contract_name
 from .._working_view import WorkingOrder, price_text
@@ -93,15 +95,33 @@ def _cancel_button(intent_id: str) -> str:
             f'value="{escape(intent_id)}"><button>cancel</button></form>')
 
 
-def fills(lines: Sequence[FillLine]) -> str:
-    headers = ["executed (UTC)", "intent", "execution", "contract", "side", "qty", "price",
-               "predicted bps", "actual bps"]
-    rows = [[f"{f.fill.time:%Y-%m-%d %H:%M:%S}", _text(f.intent_id), _text(f.fill.execution_id),
-             _text(f.fill.symbol), f.fill.side.value, str(f.fill.quantity),
-             _price(f.fill.price, BUILT_IN_CONTRACTS.get(f.fill.symbol)),
-             _bps(f.predicted_bps), _bps(f.actual_bps)]
-            for f in reversed(lines)]  # newest first
-    return _table(headers, rows, empty="No fills yet.")
+FILL_PREDICTIONS = (
+    "predicted: the fill's own prediction, by the model version shown (its order's estimate "
+    "where the model says \"order\", for a fill journaled before fills had their own); "
+    "pre-trade: its intent's estimate before the first order; slippage in bps of the "
+    "arrival mid, positive = cost")
+"""What the fills table's two predictions are, as `hydra fill-report` says it."""
+
+
+FILL_HEADERS = ["executed (UTC)", "intent", "execution", "contract", "side", "qty", "price",
+                "predicted bps (fill's own)", "model", "pre-trade bps (intent's)", "actual bps"]
+
+
+def fill_row(f: FillLine) -> list[str]:
+    """One fill's cells in the fills table."""
+    return [f"{f.fill.time:%Y-%m-%d %H:%M:%S}", _text(f.intent_id), _text(f.fill.execution_id),
+            _text(f.fill.symbol), f.fill.side.value, str(f.fill.quantity),
+            _price(f.fill.price, BUILT_IN_CONTRACTS.get(f.fill.symbol)),
+            _bps(f.predicted_bps), _text(predicted_by(f)), _bps(f.pre_trade_bps),
+            _bps(f.actual_bps)]
+
+
+def fills(lines: Sequence[FillLine], *, drawn: Drawn | None = None) -> str:
+    """The fills table, newest first (with ``drawn``, each row drawn once per fill line)."""
+    row = fill_row if drawn is None else drawn.fill_row
+    rows = [row(f) for f in reversed(lines)]
+    table = _table(FILL_HEADERS, rows, empty="No fills yet.")
+    return table if not rows else f'<p class="note">{escape(FILL_PREDICTIONS)}</p>{table}'
 
 
 def positions(held: Sequence[Position], marks: Mapping[str, Decimal],
@@ -144,15 +164,56 @@ def gate(criteria: Sequence[Criterion]) -> str:
     return head + _table(["", "condition", "evidence"], rows, empty="No conditions.")
 
 
-def sections(p: Picture, *, actions: bool) -> dict[str, str]:
-    """Each section's inner HTML by its element id."""
+@attrs.define
+class Drawn:
+    """The HTML last drawn of the sections that only new events change (fills, slippage,
+    gate), each kept with the value it was drawn from: a page drawn again before anything new
+    was journaled, or a second page drawing after the same events, reuses it."""
+
+    _kept: dict[str, tuple[object, str]] = attrs.Factory(dict)
+    _rows: dict[int, tuple[FillLine, list[str]]] = attrs.Factory(dict)  # by id of the line
+
+    def fill_row(self, line: FillLine) -> list[str]:
+        """`fill_row` of ``line``, drawn once (a fill line never changes; a line a report
+        replaced is drawn anew, and the table's rows are kept for the lines it shows)."""
+        kept = self._rows.get(id(line))
+        if kept is None or kept[0] is not line:
+            kept = self._rows[id(line)] = (line, fill_row(line))
+        return kept[1]
+
+    def rows_for(self, lines: Sequence[FillLine]) -> None:
+        """Keep the rows of ``lines`` alone (the table's), so replaced lines are let go."""
+        shown = {id(line) for line in lines}
+        for key in [key for key in self._rows if key not in shown]:
+            del self._rows[key]
+
+    def section(self, key: str, source: object, draw: Callable[[], str]) -> str:
+        """Section ``key`` drawn from ``source`` by ``draw``, or as drawn from it before."""
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] is source:
+            return kept[1]
+        html = draw()
+        self._kept[key] = (source, html)
+        return html
+
+
+def _fills_kept(lines: Sequence[FillLine], drawn: Drawn) -> str:
+    table = fills(lines, drawn=drawn)
+    drawn.rows_for(lines)
+    return table
+
+
+def sections(p: Picture, *, actions: bool, drawn: Drawn | None = None) -> dict[str, str]:
+    """Each section's inner HTML by its element id (with ``drawn``, the sections it keeps
+    are drawn again only from a new report or gate)."""
+    drawn = drawn or Drawn()
     return {
         "banner": banner(p.banner),
         "working": working(p.working, actions=actions),
-        "fills": fills(p.report.fills),
+        "fills": drawn.section("fills", p.report, lambda: _fills_kept(p.report.fills, drawn)),
         "positions": positions(p.positions, p.marks, p.breakers),
-        "slippage": slippage(p),
-        "gate": gate(p.gate),
+        "slippage": drawn.section("slippage", p.report, lambda: slippage(p)),
+        "gate": drawn.section("gate", p.gate, lambda: gate(p.gate)),
     }
 
 

@@ -2,10 +2,12 @@
 running, its live statistics).
 
 Pure: `picture` reads `JournalRecord` values and the journal's working orders and returns a
-`Picture`; nothing here opens a file or renders a page. The slippage figures are the fill
-report's (`hydra._fill_report.fill_report`), the gate's conditions `hydra._gate.gate_check`
-and the working orders `hydra._working_view`'s (as the terminal's status region shows them),
-so the page and the engine can never disagree.
+`Picture`; nothing here opens a file or renders a page. It is a `JournalView` that took every
+record at once; the board's view takes them as the journal grows, and shows the same. The
+slippage figures are the fill report's (`hydra._fill_report.FillLines`, which
+`hydra._fill_report.fill_report` is), the gate's conditions `hydra._gate.gate_check` and the
+working orders `hydra._working_view`'s (as the terminal's status region shows them), so the
+page and the engine can never disagree.
 """
 
 from __future__ import annotations
@@ -20,14 +22,14 @@ import attrs
 from .._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from .._core._positions import Position
 from .._enums import NoteKind, TradingState
-from .._fill_report import FillReport, fill_report
+from .._fill_report import FillLine, FillLines, FillReport
 from .._gate import Criterion, gate_check
-from .._journal import JournaledOrder
+from .._journal import EventKind, JournaledOrder
 from .._journal_records import JournalRecord
 from .._quote_source import contract_name
 from .._quotes import Quote
 from .._settings import HydraConfig, RiskLimits, WorkingHours
-from .._working_view import WorkingOrder, quoted, working_orders
+from .._working_view import Ladders, WorkingOrder, quoted
 from ._session import SessionState, session_state
 
 MODES = {"SimBroker": "SIM", "IBBroker": "PAPER"}
@@ -109,73 +111,140 @@ def picture(
 ) -> Picture:
     """The dashboard over a journal's ``records`` and ``live_orders``; ``live`` is None when
     no engine runs behind the page."""
-    report = fill_report(records, settings=config.slippage)
-    positions = _positions(report, records)
-    return Picture(
-        banner=_banner(records, live, now, hours=config.execution.hours),
-        working=working_orders(records, live_orders, now=now, config=config),
-        report=report,
-        positions=tuple(positions),
-        breakers=_breakers(records, positions, config.risk),
-        gate=tuple(gate_check(records, settings=config.slippage)),
-    )
+    view = JournalView(config=config)
+    view.take(records)
+    return view.picture(live_orders, live=live, now=now)
 
 
-def _banner(records: Sequence[JournalRecord], live: Live | None, now: dt.datetime, *,
-            hours: WorkingHours) -> Banner:
-    starts = [r for r in records if r.is_note(NoteKind.ENGINE_STARTED)]
-    mode = "-" if not starts else _mode(starts[-1].payload)
-    account = None if not starts else starts[-1].payload.get("account")
-    links = [r for r in records if r.is_note(NoteKind.SESSION_DOWN)
-             or r.is_note(NoteKind.RECONNECTED)]
-    states = [r for r in records if r.is_note(NoteKind.TRADING_STATE)]
-    state = TradingState(states[-1].payload["state"]) if states else TradingState.ACTIVE
-    reason = str(states[-1].payload.get("reason", "")) if states else ""
-    session_up = not links or links[-1].is_note(NoteKind.RECONNECTED)
-    if live is not None:
-        session_up, state = live.session_up, live.trading_state
-    return Banner(
-        mode=mode, account=None if account is None else str(account),
-        running=live is not None, session_up=session_up,
-        reconnects=sum(r.is_note(NoteKind.RECONNECTED) for r in records),
-        trading_state=state, reason=reason, now=now,
-        sessions=tuple((c.symbol, session_state(c, now, hours=hours))
-                       for c in BUILT_IN_CONTRACTS.values()),
-        hours=hours,
-    )
+@attrs.frozen(kw_only=True)
+class _Judged:
+    """What the page shows that only new records change: the fill report, the positions, the
+    breakers and the gate."""
+
+    report: FillReport
+    positions: tuple[Position, ...]
+    breakers: tuple[Breaker, ...]
+    gate: tuple[Criterion, ...]
 
 
-def _positions(report: FillReport, records: Sequence[JournalRecord]) -> list[Position]:
-    """Each built-in contract's position after every journaled fill, per delivery month (the
-    fill's, when the broker said), in order, with the commission a broker reported after a
-    fill (IB's, a ``commission`` note) added to it."""
-    later: dict[str, Decimal] = {}
-    for record in records:
-        if record.is_note(NoteKind.COMMISSION):
-            execution = str(record.payload["execution_id"])
-            later[execution] = later.get(execution, Decimal(0)) + Decimal(
-                record.payload["commission"])
-    positions: dict[str, Position] = {}
-    for line in report.fills:
+@attrs.define
+class JournalView:
+    """The dashboard's view of a journal, taken in a few records at a time in journal order:
+    after any series of `take`, `picture` is what `picture` over every record taken shows.
+    Each record is looked at once (its fill's line, its ladder, the banner's facts); the
+    report, positions, breakers and gate are judged again only after new records, once for
+    every page that draws."""
+
+    config: HydraConfig
+    records: list[JournalRecord] = attrs.Factory(list)  # the gate judges them all
+    _fills: FillLines = attrs.Factory(FillLines)
+    _ladders: Ladders = attrs.Factory(lambda: Ladders.of([]))
+    _started: Mapping[str, Any] | None = None  # the last engine_started note's payload
+    _link_up: bool = True  # no session_down, or a reconnected after the last one
+    _reconnects: int = 0
+    _state: tuple[TradingState, str] = (TradingState.ACTIVE, "")
+    _positions: dict[str, Position] = attrs.Factory(dict)  # by contract_name
+    _held_in: dict[str, str] = attrs.Factory(dict)  # execution id → its position's name
+    _pending: dict[str, Decimal] = attrs.Factory(dict)  # commissions before their fill
+    _positioned: int = 0  # the fill lines counted in the positions
+    _worst: Decimal = Decimal(0)  # the risk book's worst trade, as last journaled
+    _judged: _Judged | None = None
+
+    def take(self, records: Sequence[JournalRecord]) -> None:
+        """Take in ``records``, the journal's next ones."""
+        if not records:
+            return
+        self.records.extend(records)
+        self._fills.take(records)  # one line per fill record, in order
+        self._ladders = self._ladders.extended(records)
+        for record in records:
+            if record.kind is EventKind.FILL:
+                self._position(self._fills.fills[self._positioned])
+                self._positioned += 1
+            else:
+                self._note(record)
+        self._judged = None
+
+    def _position(self, line: FillLine) -> None:
+        """Each built-in contract's position after each fill, per delivery month (the fill's,
+        when the broker said), with the commission a broker reported for it (IB's, a
+        ``commission`` note, before or after the fill) added to it."""
         fill = line.fill
         product = BUILT_IN_CONTRACTS.get(fill.symbol)
         if product is None:
-            continue
+            return
         contract = product if fill.expiry is None else product.for_month(fill.expiry)
         name = contract_name(contract)
-        before = positions.get(name, Position(contract=contract))
-        positions[name] = before.after_fill(
+        before = self._positions.get(name, Position(contract=contract))
+        self._positions[name] = before.after_fill(
             side=fill.side, quantity=fill.quantity, price=fill.price,
-            commission=fill.commission + later.get(fill.execution_id, Decimal(0)))
-    return [positions[name] for name in sorted(positions)]
+            commission=fill.commission + self._pending.pop(fill.execution_id, Decimal(0)))
+        self._held_in[fill.execution_id] = name
+
+    def _commission(self, execution: str, commission: Decimal) -> None:
+        name = self._held_in.get(execution)
+        if name is None:
+            self._pending[execution] = self._pending.get(execution, Decimal(0)) + commission
+            return
+        held = self._positions[name]
+        self._positions[name] = attrs.evolve(held, commission=held.commission + commission)
+
+    def _note(self, record: JournalRecord) -> None:
+        if record.kind is not EventKind.NOTE:
+            return
+        payload = record.payload
+        if record.is_note(NoteKind.ENGINE_STARTED):
+            self._started = payload
+        elif record.is_note(NoteKind.SESSION_DOWN) or record.is_note(NoteKind.RECONNECTED):
+            self._link_up = record.is_note(NoteKind.RECONNECTED)
+            self._reconnects += record.is_note(NoteKind.RECONNECTED)
+        elif record.is_note(NoteKind.TRADING_STATE):
+            self._state = (TradingState(payload["state"]), str(payload.get("reason", "")))
+        elif record.is_note(NoteKind.COMMISSION):
+            self._commission(str(payload["execution_id"]), Decimal(payload["commission"]))
+        elif record.is_note(NoteKind.RISK_STATE):
+            self._worst = Decimal(payload["worst_trade_loss"])
+
+    def picture(self, live_orders: Sequence[JournaledOrder], *, live: Live | None,
+                now: dt.datetime) -> Picture:
+        """The dashboard now, over every record taken and the journal's ``live_orders``."""
+        config = self.config
+        if self._judged is None:
+            report = self._fills.report(settings=config.slippage)
+            positions = tuple(self._positions[name] for name in sorted(self._positions))
+            self._judged = _Judged(
+                report=report, positions=positions,
+                breakers=_breakers(self._worst, positions, config.risk),
+                gate=tuple(gate_check(self.records, settings=config.slippage, report=report)))
+        judged = self._judged
+        return Picture(
+            banner=self._banner(live, now, hours=config.execution.hours),
+            working=tuple(self._ladders.working(order, now, config) for order in live_orders),
+            report=judged.report, positions=judged.positions, breakers=judged.breakers,
+            gate=judged.gate)
+
+    def _banner(self, live: Live | None, now: dt.datetime, *, hours: WorkingHours) -> Banner:
+        started = self._started
+        account = None if started is None else started.get("account")
+        session_up, state = self._link_up, self._state[0]
+        if live is not None:
+            session_up, state = live.session_up, live.trading_state
+        return Banner(
+            mode="-" if started is None else _mode(started),
+            account=None if account is None else str(account),
+            running=live is not None, session_up=session_up, reconnects=self._reconnects,
+            trading_state=state, reason=self._state[1], now=now,
+            sessions=tuple((c.symbol, session_state(c, now, hours=hours))
+                           for c in BUILT_IN_CONTRACTS.values()),
+            hours=hours,
+        )
 
 
-def _breakers(records: Sequence[JournalRecord], positions: Sequence[Position],
-              limits: RiskLimits) -> tuple[Breaker, ...]:
+def _breakers(worst: Decimal, positions: Sequence[Position], limits: RiskLimits
+              ) -> tuple[Breaker, ...]:
     """The breakers the journal can show: the realized loss against the daily loss limit, the
-    worst single trade the risk book remembered, and the largest position's value at cost."""
-    states = [r for r in records if r.is_note(NoteKind.RISK_STATE)]
-    worst = Decimal(states[-1].payload["worst_trade_loss"]) if states else Decimal(0)
+    worst single trade the risk book remembered (``worst``), and the largest position's value
+    at cost."""
     realized = sum((p.realized_pnl - p.commission for p in positions), Decimal(0))
     value = max((p.market_value(p.average_price) for p in positions), default=Decimal(0))
     return (

@@ -87,11 +87,14 @@ async def open_dashboard(
     board = Board(journal_path=journal_path or config.journal.path, engine=engine,
                   config=config, market=market, clock=clock, offload=offload)
     app = app_for(board, host=host, token=token)
-    async with trio.open_nursery() as nursery:
-        url = await nursery.start(functools.partial(serve_dashboard, app, host=host, port=port,
-                                                    allow_remote=allow_remote))
-        yield RunningDashboard(url=url, app=app)
-        nursery.cancel_scope.cancel(reason="dashboard closed")
+    try:
+        async with trio.open_nursery() as nursery:
+            url = await nursery.start(functools.partial(
+                serve_dashboard, app, host=host, port=port, allow_remote=allow_remote))
+            yield RunningDashboard(url=url, app=app)
+            nursery.cancel_scope.cancel(reason="dashboard closed")
+    finally:
+        board.close()
 
 
 async def serve_journal_dashboard(
@@ -107,5 +110,8 @@ async def serve_journal_dashboard(
     Only on a loopback address: with no actions there is nothing a token could guard."""
     config = config or HydraConfig()
     board = Board(journal_path=journal_path, config=config)
-    await serve_dashboard(app_for(board, host=host, token=None), host=host, port=port,
-                          task_status=task_status)
+    try:
+        await serve_dashboard(app_for(board, host=host, token=None), host=host, port=port,
+                              task_status=task_status)
+    finally:
+        board.close()
