@@ -50,7 +50,10 @@ PLACES = Decimal("0.000001")
 
 
 def _decimal(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(value)
+    """A journaled number; None when absent or not finite (a damaged or hand-mended journal's
+    NaN or infinity measures nothing, and would stop every verdict over the fills)."""
+    number = None if value is None else Decimal(value)
+    return number if number is not None and number.is_finite() else None
 
 
 def tidy(value: Decimal) -> Decimal:
@@ -245,11 +248,11 @@ def _fill_line(record: JournalRecord, intent: JournalRecord | None) -> FillLine:
         intent_id=record.intent_id,
         strategy=None if intent is None else intent.payload["intent"]["strategy"],
         recorded_at=record.recorded_at,
-        predicted_bps=pre_trade if own is None else Decimal(own["predicted_bps"]),
+        predicted_bps=pre_trade if own is None else _decimal(own["predicted_bps"]),
         actual_bps=_decimal(payload.get("actual_bps")),
         pre_trade_bps=pre_trade,
         predicted_by=None if own is None else own["version_id"],
-        aggressiveness=None if own is None else Decimal(own["aggressiveness"]),
+        aggressiveness=None if own is None else _decimal(own["aggressiveness"]),
     )
 
 

@@ -49,13 +49,21 @@ def healing_fills(events: Iterable[tuple[EventKind, Mapping[str, Any]]]) -> list
               and (payload.get("fill_prediction") or payload.get("predicted_bps")) is not None):
             fills.append(payload)
     if any(payload.get("fill_prediction") is not None for payload in fills):
-        return [_own_prediction(p) for p in fills if p.get("fill_prediction") is not None]
-    found = []
-    for payload in fills:
-        intent_id = intent_of.get(payload["fill"]["client_order_id"], "")
-        found.append(_healing_fill(payload, predicted.get(intent_id),
-                                   policies.get(intent_id, Policy.AUTO)))
-    return found
+        found = [_own_prediction(p) for p in fills if p.get("fill_prediction") is not None]
+    else:
+        found = []
+        for payload in fills:
+            intent_id = intent_of.get(payload["fill"]["client_order_id"], "")
+            found.append(_healing_fill(payload, predicted.get(intent_id),
+                                       policies.get(intent_id, Policy.AUTO)))
+    # A NaN or an infinity (a damaged or hand-mended journal's) measures nothing, and in a
+    # window it made every statistic NaN: "no drift" at every cycle after it.
+    return [f for f in found if _finite(f)]
+
+
+def _finite(fill: HealingFill) -> bool:
+    numbers = (fill.predicted_bps, fill.actual_bps, fill.crossing_bps, fill.impact_bps)
+    return all(n is None or n.is_finite() for n in numbers)
 
 
 def _own_prediction(payload: Mapping[str, Any]) -> HealingFill:
