@@ -67,7 +67,14 @@ from ._messages import (
     RiskMessage,
 )
 from ._orders import Fill, OrderIntent
-from ._patience import CANCEL_CONFIRM_SECONDS, LADDER_LENGTH, PatienceActor, Work, run_patience
+from ._patience import (
+    CANCEL_CONFIRM_SECONDS,
+    LADDER_LENGTH,
+    PatienceActor,
+    Work,
+    run_patience,
+    stage_plan,
+)
 from ._quote_source import QuoteSource
 from ._reports import ChildOrderReport
 from ._roll_legs import RollClose, RollLeft
@@ -363,12 +370,19 @@ class Recovery:
                 report_to.send_nowait(actor.child.report())
             raise
 
-    def _fit_adopted(self, actor: PatienceActor, hours: SessionCalendar | None) -> None:
-        """Shorten an adopted order's ladder to end before the close, as a new one's is."""
+    def _fit_adopted(self, actor: PatienceActor, hours: SessionCalendar | None,
+                     elapsed: float) -> float:
+        """Shorten an adopted order's ladder to end before the close, as a new one's is; how
+        far into it the order is ``elapsed`` seconds after its placement. A ladder that ran
+        out while Hydra was down (the whole session, or over a close) is resumed at its last
+        stage, as an overdue TWAP works a last slice: else its order was cancelled at once,
+        unfilled, and nothing of the intent worked again."""
         work = actor.work
         actor.reschedule(attrs.evolve(work, settings=fit_patience(
             work.settings, work.quantity, hours=hours, now=self._clock(),
             max_order_quantity=self._config.risk.max_order_quantity)))
+        waits = [wait for _, wait in stage_plan(actor.work.policy, actor.work.settings)]
+        return elapsed if elapsed < sum(waits) else sum(waits[:-1])
 
     def _policy(self, intent: OrderIntent) -> Policy:
         policy = self._route(intent)
@@ -390,9 +404,9 @@ class Recovery:
                 await pending.run(self._risk, report_to)
             hours = await self._when_open(history.intent, actors, report_to) if actors else None
             for actor, elapsed in actors:
-                self._fit_adopted(actor, hours)
+                resumed_at = self._fit_adopted(actor, hours, elapsed)
                 try:
-                    await actor.run(adopted=True, elapsed=elapsed)
+                    await actor.run(adopted=True, elapsed=resumed_at)
                 finally:
                     report_to.send_nowait(actor.child.report())
 
@@ -540,9 +554,9 @@ class Recovery:
         async def run(report_to: Reports, hours: SessionCalendar | None) -> None:
             if current is not None:
                 actor, elapsed = current
-                self._fit_adopted(actor, hours)
+                resumed_at = self._fit_adopted(actor, hours, elapsed)
                 try:
-                    await actor.run(adopted=True, elapsed=elapsed)
+                    await actor.run(adopted=True, elapsed=resumed_at)
                 finally:
                     report_to.send_nowait(actor.child.report())
             if rest > 0:

@@ -4,17 +4,27 @@ restart, ...) attacked on the paths real money takes: each test failed on the ma
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import trio
+import trio.testing
 
+from hydra import OATS, HydraConfig, OrderIntent
 from hydra._enums import Side
 from hydra._fill_report import fill_report, render_report
 from hydra._gate import slippage_calibrated
+from hydra._journal import EventKind, Journal
 from hydra._journal_records import read_journal
 from hydra._model_journal import heal
-from hydra._settings import SlippageSettings
+from hydra._settings import ExecutionSettings, RestartSettings, SlippageSettings
+from hydra.sim import open_sim_exchange
+from tests.journal_surgery import Crash, crash_once
 from tests.paper_journal import PaperJournal
+from tests.simulated import open_engine
+from tests.test_target_restart import CHICAGO, _held, _oats
 
 
 def _own(predicted_bps: str) -> dict[str, str]:
@@ -69,3 +79,38 @@ def test_a_fill_predicting_a_non_finite_slippage_does_not_blind_the_drift_check(
     assert cycle.detection.recent_count == 39
     assert cycle.detection.recent_rmse_bps is not None
     assert cycle.detection.recent_rmse_bps.is_finite()
+
+
+def _orders_acked(count: int) -> Callable[[Journal], bool]:
+    return lambda journal: sum(k is EventKind.ACK for _, k, _ in journal.events()) >= count
+
+
+THURSDAY_OPEN = dt.datetime(2025, 4, 10, 13, 30, tzinfo=dt.UTC)  # 08:30 Chicago
+
+
+async def test_an_intent_killed_in_the_day_and_restarted_at_night_is_worked_at_the_open(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """A buy of 1 ZO (patience 60 s, still market: only its crossing stage fills) is killed
+    once its order is acknowledged at 08:30 Thursday and restarted at 20:00 (outside the
+    liquid hours): held to Friday's 08:30 open, its ladder resumes at its last stage and
+    fills. Its ladder had run out while Hydra was down, so its order was cancelled at the
+    open, unfilled ("ladder ended"), and nothing of it was worked again."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=ExecutionSettings(patience=60.0),
+                         restart=RestartSettings(resume=True))
+    async with open_sim_exchange(_oats(THURSDAY_OPEN, sessions=True), seed=1) as exchange:
+        with pytest.raises(BaseExceptionGroup) as crashed:
+            async with open_engine(exchange, path, config,
+                                   offload=crash_once(path, _orders_acked(1))) as engine:
+                await engine.submit(OrderIntent(contract=OATS.for_month("202505"),
+                                                side=Side.BUY, quantity=1))
+                await trio.sleep(3600)
+        assert crashed.group_contains(Crash)
+        night = dt.datetime(2025, 4, 10, 20, 0, tzinfo=CHICAGO)
+        await trio.sleep((night - exchange.timestamp(trio.current_time())).total_seconds())
+        async with open_engine(exchange, path, config) as engine:
+            (resumed,) = engine.adopted
+            report = await resumed.wait_done()
+        assert report.filled == 1
+        assert _held(exchange) == {"202505": 1}
