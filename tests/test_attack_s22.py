@@ -13,14 +13,17 @@ import trio
 import trio.testing
 
 from hydra import OATS, HydraConfig, OrderIntent
+from hydra._core._sessions import held_until
 from hydra._enums import Side
 from hydra._fill_report import fill_report, render_report
 from hydra._gate import slippage_calibrated
 from hydra._journal import EventKind, Journal
 from hydra._journal_records import read_journal
 from hydra._model_journal import heal
-from hydra._settings import ExecutionSettings, RestartSettings, SlippageSettings
-from hydra.sim import open_sim_exchange
+from hydra._settings import BrokerSettings, ExecutionSettings, RestartSettings, SlippageSettings
+from hydra.gateway import serve_gateway
+from hydra.ib import open_ib_broker
+from hydra.sim import MarketParams, SimParams, open_sim_exchange
 from tests.journal_surgery import Crash, crash_once
 from tests.paper_journal import PaperJournal
 from tests.simulated import open_engine
@@ -114,3 +117,30 @@ async def test_an_intent_killed_in_the_day_and_restarted_at_night_is_worked_at_t
             report = await resumed.wait_done()
         assert report.filled == 1
         assert _held(exchange) == {"202505": 1}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "hydra/gateway/_server.py (Catalog's clock is the UTC date, not the exchange's day) and "
+    "hydra/_core/_sessions.py (held_until holds nothing before a calendar's first day): from "
+    "18:00 to midnight Chicago the gateway's liquidHours begin with the next day, so "
+    "IBBroker's liquid calendar does not cover now and an intent is worked in the night "
+    "session under hours = \"liquid\""))
+async def test_the_gateways_liquid_hours_hold_an_intent_at_2000_chicago() -> None:
+    """Through the simulated gateway at 20:00 Chicago on a Tuesday (02:00 UTC Wednesday), the
+    liquid hours IBBroker reads hold an intent until Wednesday's 08:30 open, as the router
+    asks them (`held_until`); they began at Wednesday's 00:00 Chicago, after now, so nothing
+    was held and the intent went out in the night session."""
+    night = dt.datetime(2025, 3, 4, 20, tzinfo=CHICAGO)
+    params = SimParams(markets=(MarketParams.oats(adv=0, daily_volatility=0.0),),
+                       session_start=night.astimezone(dt.UTC))
+    with trio.fail_after(10):
+        async with open_sim_exchange(params, seed=7) as exchange, trio.open_nursery() as nursery:
+            gateway = await nursery.start(serve_gateway, exchange)
+            async with open_ib_broker(BrokerSettings(port=gateway.port)) as broker:
+                liquid = await broker.liquid_hours(OATS)
+            now = exchange.timestamp(trio.current_time())
+            nursery.cancel_scope.cancel(reason="test over")
+    assert liquid is not None
+    assert now.astimezone(CHICAGO).hour == 20
+    assert held_until(liquid, now, min_left=60.0) == dt.datetime(2025, 3, 5, 8, 30,
+                                                                 tzinfo=CHICAGO)
