@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ import trio.testing
 
 from hydra import OATS, HydraConfig, OrderIntent
 from hydra._core._sessions import held_until
-from hydra._enums import Side
+from hydra._enums import NoteKind, Side
+from hydra._errors import JournalFormatError
 from hydra._fill_report import fill_report, render_report
 from hydra._gate import slippage_calibrated
+from hydra._ids import IntentId
 from hydra._journal import EventKind, Journal
 from hydra._journal_records import read_journal
 from hydra._model_journal import heal
@@ -27,7 +30,7 @@ from hydra.sim import MarketParams, SimParams, open_sim_exchange
 from tests.journal_surgery import Crash, crash_once
 from tests.paper_journal import PaperJournal
 from tests.simulated import open_engine
-from tests.test_target_restart import CHICAGO, _held, _oats
+from tests.test_target_restart import CHICAGO, FRIDAY_ROLL, _held, _oats
 
 
 def _own(predicted_bps: str) -> dict[str, str]:
@@ -144,3 +147,54 @@ async def test_the_gateways_liquid_hours_hold_an_intent_at_2000_chicago() -> Non
     assert now.astimezone(CHICAGO).hour == 20
     assert held_until(liquid, now, min_left=60.0) == dt.datetime(2025, 3, 5, 8, 30,
                                                                  tzinfo=CHICAGO)
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]
+
+
+def _journal_with_a_roll_note(path: Path, **note: object) -> None:
+    """A journal whose close of ZOK5 (sell 1, never sent) a ``roll_started`` note names, with
+    ``note``'s fields in place of (or, None, without) those Hydra writes."""
+    journal = Journal.open(path, clock=lambda: FRIDAY_ROLL)
+    close = OrderIntent(contract=OATS.for_month("202505"), side=Side.SELL, quantity=1,
+                        strategy="desk", intent_id=IntentId("close-1"))
+    fields: dict[str, object] = {
+        "close_intent_id": "close-1", "open_intent_id": "open-1", "symbol": "ZO",
+        "from_expiry": "202505", "to_expiry": "202507", "close_side": "SELL",
+        "close_quantity": 1, "hook": "desk", "side": "BUY", "quantity": 1, "policy": None}
+    fields.update(note)
+    journal.record_note(NoteKind.ROLL_STARTED,
+                        **{k: v for k, v in fields.items() if v is not None or k == "policy"})
+    journal.record_intent(close, arrival_mid=Decimal("350.125"), predicted_bps=Decimal(1))
+    journal.close()
+
+
+@pytest.mark.parametrize(("note", "field"), [
+    ({"to_expiry": None}, "to_expiry"),
+    ({"side": "LONG"}, "side"),
+    ({"quantity": "two"}, "quantity"),
+    ({"policy": "hurry"}, "policy"),
+    ({"close_intent_id": None}, "close_intent_id"),
+])
+async def test_a_roll_note_with_a_missing_or_wrong_field_refuses_the_start_in_one_line(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, note: dict[str, object],
+    field: str,
+) -> None:
+    """A ``roll_started`` note that lost a field or holds a wrong one (a hand-mended journal,
+    a version that wrote it otherwise) refuses the restart with a `JournalFormatError` naming
+    the note and the field, before anything is sent: it ended the start in a bare KeyError
+    or ValueError traceback."""
+    path = tmp_path / "j.sqlite"
+    _journal_with_a_roll_note(path, **note)
+    config = HydraConfig(restart=RestartSettings(resume=True))
+    async with open_sim_exchange(_oats(FRIDAY_ROLL, ("202505", "202507")), seed=1) as exchange:
+        with pytest.raises(Exception) as raised:
+            async with open_engine(exchange, path, config):
+                pass
+        assert not [p for p in exchange.positions() if p.quantity]
+    (error,) = _leaves(raised.value)
+    assert isinstance(error, JournalFormatError), repr(error)
+    assert "roll_started" in str(error) and field in str(error)
