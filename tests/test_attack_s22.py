@@ -29,7 +29,7 @@ from hydra.ib import open_ib_broker
 from hydra.sim import MarketParams, SimParams, open_sim_exchange
 from tests.journal_surgery import Crash, crash_once
 from tests.paper_journal import PaperJournal
-from tests.simulated import open_engine
+from tests.simulated import open_engine, still_oats
 from tests.test_target_restart import CHICAGO, FRIDAY_ROLL, _held, _oats
 
 
@@ -198,3 +198,27 @@ async def test_a_roll_note_with_a_missing_or_wrong_field_refuses_the_start_in_on
     (error,) = _leaves(raised.value)
     assert isinstance(error, JournalFormatError), repr(error)
     assert "roll_started" in str(error) and field in str(error)
+
+
+@pytest.mark.parametrize("patience", [1e12, 1e300])
+async def test_a_ladder_of_a_patience_no_datetime_can_hold_does_not_crash_the_engine(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, patience: float,
+) -> None:
+    """``patience = 1e12`` (a trader's "never step"; `config check` takes it, and 1e300) in a
+    market with no hours: the order rests at the touch, its ``ladder_stage`` note is
+    journaled and the engine goes on. The risk actor stamped each stage's end as a datetime,
+    and one past year 9999 raised OverflowError: the engine died with its first order
+    working at the broker."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=ExecutionSettings(patience=patience))
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
+        async with open_engine(exchange, path, config) as engine:
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1))
+            await trio.sleep(10)
+            assert engine.statistics().working == 1
+        journal = Journal.open_read_only(path)
+        try:
+            (stage,) = journal.notes(NoteKind.LADDER_STAGE)
+        finally:
+            journal.close()
+    assert stage["stages"][0][0] == "RESTING"
