@@ -24,11 +24,12 @@ from hydra._journal import EventKind, Journal
 from hydra._journal_records import read_journal
 from hydra._model_journal import heal
 from hydra._settings import BrokerSettings, ExecutionSettings, RestartSettings, SlippageSettings
+from hydra._working_view import working_orders
 from hydra.gateway import serve_gateway
 from hydra.ib import open_ib_broker
 from hydra.sim import MarketParams, SimParams, open_sim_exchange
 from tests.journal_surgery import Crash, crash_once
-from tests.paper_journal import PaperJournal
+from tests.paper_journal import T0, PaperJournal
 from tests.simulated import open_engine, still_oats
 from tests.test_target_restart import CHICAGO, FRIDAY_ROLL, _held, _oats
 
@@ -222,3 +223,34 @@ async def test_a_ladder_of_a_patience_no_datetime_can_hold_does_not_crash_the_en
         finally:
             journal.close()
     assert stage["stages"][0][0] == "RESTING"
+
+
+@pytest.mark.parametrize("told", [
+    {"stages": []},
+    {},
+    {"stages": [["RESTING", "soon"]]},
+    {"stages": [["RESTING", "2026-03-02T14:31:00"]]},  # no zone: cannot be compared with now
+    {"stages": "RESTING"},
+    {"stages": [["RESTING", "2026-03-02T14:31:00+00:00"]], "slice": [1]},
+])
+def test_a_ladder_stage_note_with_a_missing_or_wrong_field_shows_the_derived_ladder(
+    tmp_path: Path, told: dict[str, object],
+) -> None:
+    """A ``ladder_stage`` note that lost its stages or holds wrong ones (a hand-mended journal,
+    another version's) is read as no note: the order's ladder is derived from its placement,
+    as on a journal written before those notes. It raised (IndexError, KeyError, ValueError,
+    TypeError) in the status region's redraw, which `hydra run` on a terminal does each
+    second, and in the dashboard's page."""
+    paper = PaperJournal(tmp_path / "j.sqlite")
+    paper.at(0).intent("int-a", side=Side.BUY, quantity=1, arrival_mid="400.00", predicted="1")
+    order = paper.order("int-a", side=Side.BUY, quantity=1, limit="400.00")
+    paper.note(NoteKind.LADDER_STAGE, client_order_id=order, intent_id="int-a", **told)
+    paper.close()
+    journal = Journal.open_read_only(paper.path)
+    try:
+        live = journal.live_orders()
+    finally:
+        journal.close()
+    (working,) = working_orders(read_journal(paper.path), live, now=T0 + dt.timedelta(seconds=10),
+                                config=HydraConfig())
+    assert (working.stage, working.stage_left, working.slices) == ("RESTING", 50.0, None)
