@@ -254,3 +254,24 @@ def test_a_ladder_stage_note_with_a_missing_or_wrong_field_shows_the_derived_lad
     (working,) = working_orders(read_journal(paper.path), live, now=T0 + dt.timedelta(seconds=10),
                                 config=HydraConfig())
     assert (working.stage, working.stage_left, working.slices) == ("RESTING", 50.0, None)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "hydra/_engine.py: Engine.carried_over reads each hook_intent note's hook and intent_ids "
+    "unchecked, so a note without intent_ids (or with a number there) is a bare KeyError or "
+    "TypeError at the hook runner's start, which ends `hydra run` in a traceback"))
+@pytest.mark.parametrize("note", [{"hook": "desk"}, {"hook": "desk", "intent_ids": 7}])
+async def test_a_hook_intent_note_with_a_missing_or_wrong_field_is_one_line(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, note: dict[str, object],
+) -> None:
+    """A ``hook_intent`` note that lost its ``intent_ids`` or holds a number there is a
+    `JournalFormatError` naming the note and the field when the hook's first run after a
+    restart counts what was carried over for it."""
+    path = tmp_path / "j.sqlite"
+    journal = Journal.open(path, clock=lambda: FRIDAY_ROLL)
+    journal.record_note(NoteKind.HOOK_INTENT, **note)
+    journal.close()
+    async with open_sim_exchange(_oats(FRIDAY_ROLL), seed=1) as exchange, \
+            open_engine(exchange, path) as engine:
+        with pytest.raises(JournalFormatError, match=r"hook_intent.*intent_ids"):
+            await engine.carried_over(hook="desk")
