@@ -49,7 +49,8 @@ def healing_fills(events: Iterable[tuple[EventKind, Mapping[str, Any]]]) -> list
               and (payload.get("fill_prediction") or payload.get("predicted_bps")) is not None):
             fills.append(payload)
     if any(payload.get("fill_prediction") is not None for payload in fills):
-        found = [_own_prediction(p) for p in fills if p.get("fill_prediction") is not None]
+        own = (_own_prediction(p) for p in fills if p.get("fill_prediction") is not None)
+        found = [f for f in own if f is not None]
     else:
         found = []
         for payload in fills:
@@ -66,11 +67,18 @@ def _finite(fill: HealingFill) -> bool:
     return all(n is None or n.is_finite() for n in numbers)
 
 
-def _own_prediction(payload: Mapping[str, Any]) -> HealingFill:
-    fill, own = payload["fill"], Prediction.from_json(payload["fill_prediction"])
+def _own_prediction(payload: Mapping[str, Any]) -> HealingFill | None:
+    """The fill as its own prediction has it; None when that cannot be read (a field lost or
+    wrong in a damaged or hand-mended journal: one such fill ended `hydra run`'s cycle)."""
+    fill = payload["fill"]
+    try:
+        own = Prediction.from_json(payload["fill_prediction"])
+        actual = Decimal(payload["actual_bps"])
+    except (KeyError, TypeError, ValueError, ArithmeticError):  # InvalidOperation: the last
+        return None
     return HealingFill(
         symbol=fill["symbol"], time=dt.datetime.fromisoformat(fill["time"]),
-        predicted_bps=own.bps, actual_bps=Decimal(payload["actual_bps"]),
+        predicted_bps=own.bps, actual_bps=actual,
         version_id=own.version_id, policy=own.policy, crossing_bps=own.crossing_bps,
         impact_bps=own.impact_bps)
 

@@ -275,3 +275,52 @@ async def test_a_hook_intent_note_with_a_missing_or_wrong_field_is_one_line(
             open_engine(exchange, path) as engine:
         with pytest.raises(JournalFormatError, match=r"hook_intent.*intent_ids"):
             await engine.carried_over(hook="desk")
+
+
+def _journal_with_a_damaged_prediction(path: Path, damage: dict[str, str | None], *,
+                                       fills: int, at: int) -> Path:
+    """As `_journal_with_a_bad_prediction`, the ``at``-th fill's own prediction with
+    ``damage``'s fields in place of (None: without) its own."""
+    paper = PaperJournal(path)
+    paper.at(0).start()
+    paper.intent("int-a", side=Side.BUY, quantity=fills, arrival_mid="400.00", predicted="2")
+    order = paper.order("int-a", side=Side.BUY, quantity=fills, limit="400.25")
+    for i in range(fills):
+        own: dict[str, str] = _own(str(1 + i % 5))
+        if i == at:
+            own = {k: v for k, v in {**own, **damage}.items() if v is not None}
+        paper.at(i / 10).fill(order, f"e{i}", side=Side.BUY, quantity=1, price="400.25",
+                              predicted="1", actual=str(6 + i % 3), own=own)
+    paper.close()
+    return path
+
+
+@pytest.mark.parametrize("damage", [{"version_id": None}, {"predicted_bps": "abc"},
+                                    {"aggressiveness": None}, {"aggressiveness": "[]"}])
+def test_a_fill_prediction_with_a_missing_or_wrong_field_leaves_the_report_to_the_others(
+    tmp_path: Path, damage: dict[str, str | None],
+) -> None:
+    """A fill whose own prediction lost a field or holds a wrong one is shown without a
+    prediction, and the report and the gate go on over the other fills: a KeyError or a
+    decimal InvalidOperation ended `hydra fill-report` and `hydra gate-check` in a
+    traceback."""
+    path = _journal_with_a_damaged_prediction(tmp_path / "j.sqlite", damage, fills=3, at=1)
+    records = read_journal(path)
+    report = fill_report(records, settings=SlippageSettings())
+    assert report.fills[0].predicted_bps == 1 and report.fills[2].predicted_bps == 3
+    assert " e1 " in render_report(report)
+    assert slippage_calibrated(records, settings=SlippageSettings(min_fills=2)).evidence
+
+
+@pytest.mark.parametrize("damage", [{"version_id": None}, {"predicted_bps": "abc"},
+                                    {"crossing_bps": None}, {"policy": "hurry"}])
+def test_a_fill_prediction_with_a_missing_or_wrong_field_is_left_out_of_the_healing_cycle(
+    tmp_path: Path, damage: dict[str, str | None],
+) -> None:
+    """The healing cycle leaves out a fill whose own prediction it cannot read: it raised a
+    bare KeyError or ValueError, which `hydra run`'s cycle after a session's close does not
+    catch (it logs HydraError only), so one damaged fill ended the run at the close."""
+    path = _journal_with_a_damaged_prediction(tmp_path / "j.sqlite", damage, fills=80, at=70)
+    cycle = heal(path, SlippageSettings())
+    assert cycle is not None
+    assert cycle.detection.recent_count == 39
