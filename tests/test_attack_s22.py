@@ -5,6 +5,9 @@ restart, ...) attacked on the paths real money takes: each test failed on the ma
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -324,3 +327,37 @@ def test_a_fill_prediction_with_a_missing_or_wrong_field_is_left_out_of_the_heal
     cycle = heal(path, SlippageSettings())
     assert cycle is not None
     assert cycle.detection.recent_count == 39
+
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def _tca_rows(path: Path, *, twice: int) -> None:
+    """A ``--rows`` file of every run of oats-front 2% (both sides, hydra, twap-cross and the
+    oracle, seeds 1 and 2), the first ``twice`` of them written twice, as two benches
+    appending to one file leave them (each ran what the file lacked when it started)."""
+    rows = [{"cell": f"oats-front 2% {side}", "policy": policy, "seed": seed,
+             "is_bps": cost + seed, "is_dollars": 2.0 * seed, "passive_share": 0.5,
+             "completion": 1.0, "markouts_bps": {"1": 0.1, "60": 0.2}, "messages": 3}
+            for side in ("BUY", "SELL")
+            for policy, cost in (("hydra", 1.0), ("twap-cross", 3.0), ("oracle", 0.0))
+            for seed in (1, 2)]
+    path.write_text("".join(json.dumps(row) + "\n" for row in [*rows, *rows[:twice]]))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bench/tca.py: main keeps every line of the --rows file, so a run written twice (two "
+    "benches appending to one file) is counted twice in its cell's runs, means, SD and CVaR"))
+def test_a_run_the_rows_file_holds_twice_counts_once(tmp_path: Path) -> None:
+    """``bench/tca.py --rows`` with every run already in the file runs none, and a run the
+    file holds twice is one run in the figures (2 runs of hydra over 2 seeds, not 3)."""
+    rows, out = tmp_path / "rows.jsonl", tmp_path / "out.json"
+    _tca_rows(rows, twice=1)
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "tca.py"), "--seeds", "2", "--sizes", "2",
+         "--scenarios", "oats-front", "--policies", "hydra,twap-cross,oracle",
+         "--processes", "1", "--rows", str(rows), "--json", str(out)],
+        check=True, capture_output=True, text=True)
+    assert "0 to run" in done.stdout
+    figures = json.loads(out.read_text())
+    assert figures["oats-front 2% BUY"]["policies"]["hydra"]["runs"] == 2
