@@ -50,7 +50,18 @@ PLACES = Decimal("0.000001")
 
 
 def _decimal(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(value)
+    """A journaled number; None when absent, not a number or not finite (a damaged or
+    hand-mended journal's "abc", NaN or infinity measures nothing, and would stop every
+    verdict over the fills)."""
+    try:
+        number = None if value is None else Decimal(value)
+    except (ArithmeticError, TypeError, ValueError):  # decimal's InvalidOperation is the first
+        return None
+    return number if number is not None and number.is_finite() else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def tidy(value: Decimal) -> Decimal:
@@ -273,16 +284,18 @@ def _fill_line(record: JournalRecord, intent: JournalRecord | None) -> FillLine:
     payload = record.payload
     pre_trade = _decimal(payload.get("predicted_bps"))
     own = payload.get("fill_prediction")
+    if not isinstance(own, Mapping):
+        own = None
     return FillLine(
         fill=from_json(payload["fill"], Fill),
         intent_id=record.intent_id,
         strategy=None if intent is None else intent.payload["intent"]["strategy"],
         recorded_at=record.recorded_at,
-        predicted_bps=pre_trade if own is None else Decimal(own["predicted_bps"]),
+        predicted_bps=pre_trade if own is None else _decimal(own.get("predicted_bps")),
         actual_bps=_decimal(payload.get("actual_bps")),
         pre_trade_bps=pre_trade,
-        predicted_by=None if own is None else own["version_id"],
-        aggressiveness=None if own is None else Decimal(own["aggressiveness"]),
+        predicted_by=None if own is None else _text(own.get("version_id")),
+        aggressiveness=None if own is None else _decimal(own.get("aggressiveness")),
     )
 
 

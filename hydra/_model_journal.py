@@ -28,6 +28,12 @@ OWN_PREDICTIONS_ONLY = (
     "against a window of the other would be a change of measure called drift")
 """Why a journal that gained per-fill predictions heals on those fills alone."""
 
+UNREADABLE = (
+    "their prediction lost a field, holds a wrong one, or holds a NaN or an infinity (a damaged "
+    "or hand-mended journal's): they measure nothing, and in a window one made every statistic "
+    "NaN, \"no drift\" at every cycle after it")
+"""Why a fill whose prediction cannot be read is left out."""
+
 
 @attrs.frozen(kw_only=True)
 class JournalFills:
@@ -63,24 +69,43 @@ def healing_fills(events: Iterable[tuple[EventKind, Mapping[str, Any]]]) -> Jour
         elif (kind is EventKind.FILL and payload.get("actual_bps") is not None
               and (payload.get("fill_prediction") or payload.get("predicted_bps")) is not None):
             fills.append(payload)
-    own = [_own_prediction(p) for p in fills if p.get("fill_prediction") is not None]
-    if own:
-        count = len(fills) - len(own)
-        return JournalFills(fills=tuple(own), left_out=LeftOut(
-            count=count, reason=OWN_PREDICTIONS_ONLY if count else None))
+    if any(payload.get("fill_prediction") is not None for payload in fills):
+        own = (_own_prediction(p) for p in fills if p.get("fill_prediction") is not None)
+        judged = [f for f in own if f is not None and _finite(f)]
+        older = sum(1 for p in fills if p.get("fill_prediction") is None)
+        unreadable = len(fills) - older - len(judged)
+        reasons = [reason for count, reason in ((older, OWN_PREDICTIONS_ONLY),
+                                                 (unreadable, UNREADABLE)) if count]
+        return JournalFills(fills=tuple(judged), left_out=LeftOut(
+            count=older + unreadable, reason="; ".join(reasons) or None))
     found = []
     for payload in fills:
         intent_id = intent_of.get(payload["fill"]["client_order_id"], "")
         found.append(_healing_fill(payload, predicted.get(intent_id),
                                    policies.get(intent_id, Policy.AUTO)))
-    return JournalFills(fills=tuple(found))
+    judged = [f for f in found if _finite(f)]
+    unreadable = len(found) - len(judged)
+    return JournalFills(fills=tuple(judged), left_out=LeftOut(
+        count=unreadable, reason=UNREADABLE if unreadable else None))
 
 
-def _own_prediction(payload: Mapping[str, Any]) -> HealingFill:
-    fill, own = payload["fill"], Prediction.from_json(payload["fill_prediction"])
+def _finite(fill: HealingFill) -> bool:
+    numbers = (fill.predicted_bps, fill.actual_bps, fill.crossing_bps, fill.impact_bps)
+    return all(n is None or n.is_finite() for n in numbers)
+
+
+def _own_prediction(payload: Mapping[str, Any]) -> HealingFill | None:
+    """The fill as its own prediction has it; None when that cannot be read (a field lost or
+    wrong in a damaged or hand-mended journal: one such fill ended `hydra run`'s cycle)."""
+    fill = payload["fill"]
+    try:
+        own = Prediction.from_json(payload["fill_prediction"])
+        actual = Decimal(payload["actual_bps"])
+    except (KeyError, TypeError, ValueError, ArithmeticError):  # InvalidOperation: the last
+        return None
     return HealingFill(
         symbol=fill["symbol"], time=dt.datetime.fromisoformat(fill["time"]),
-        predicted_bps=own.bps, actual_bps=Decimal(payload["actual_bps"]),
+        predicted_bps=own.bps, actual_bps=actual,
         version_id=own.version_id, policy=own.policy, crossing_bps=own.crossing_bps,
         impact_bps=own.impact_bps)
 

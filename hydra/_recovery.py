@@ -30,10 +30,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import enum
 import math
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import structlog
@@ -45,6 +47,7 @@ from ._core._routing import route
 from ._core._sessions import SessionCalendar
 from ._core._twap import chunk_sizes
 from ._enums import OrderStatus, Policy, Side
+from ._errors import JournalFormatError
 from ._ids import ClientOrderId, IntentId, OrderIds
 from ._journal import IntentRecord, Journal, JournaledOrder
 from ._journal_actor import JournalClient
@@ -67,7 +70,14 @@ from ._messages import (
     RiskMessage,
 )
 from ._orders import Fill, OrderIntent
-from ._patience import CANCEL_CONFIRM_SECONDS, LADDER_LENGTH, PatienceActor, Work, run_patience
+from ._patience import (
+    CANCEL_CONFIRM_SECONDS,
+    LADDER_LENGTH,
+    PatienceActor,
+    Work,
+    run_patience,
+    stage_plan,
+)
 from ._quote_source import QuoteSource
 from ._reports import ChildOrderReport
 from ._roll_legs import RollClose, RollLeft
@@ -363,12 +373,19 @@ class Recovery:
                 report_to.send_nowait(actor.child.report())
             raise
 
-    def _fit_adopted(self, actor: PatienceActor, hours: SessionCalendar | None) -> None:
-        """Shorten an adopted order's ladder to end before the close, as a new one's is."""
+    def _fit_adopted(self, actor: PatienceActor, hours: SessionCalendar | None,
+                     elapsed: float) -> float:
+        """Shorten an adopted order's ladder to end before the close, as a new one's is; how
+        far into it the order is ``elapsed`` seconds after its placement. A ladder that ran
+        out while Hydra was down (the whole session, or over a close) is resumed at its last
+        stage, as an overdue TWAP works a last slice: else its order was cancelled at once,
+        unfilled, and nothing of the intent worked again."""
         work = actor.work
         actor.reschedule(attrs.evolve(work, settings=fit_patience(
             work.settings, work.quantity, hours=hours, now=self._clock(),
             max_order_quantity=self._config.risk.max_order_quantity)))
+        waits = [wait for _, wait in stage_plan(actor.work.policy, actor.work.settings)]
+        return elapsed if elapsed < sum(waits) else sum(waits[:-1])
 
     def _policy(self, intent: OrderIntent) -> Policy:
         policy = self._route(intent)
@@ -390,9 +407,9 @@ class Recovery:
                 await pending.run(self._risk, report_to)
             hours = await self._when_open(history.intent, actors, report_to) if actors else None
             for actor, elapsed in actors:
-                self._fit_adopted(actor, hours)
+                resumed_at = self._fit_adopted(actor, hours, elapsed)
                 try:
-                    await actor.run(adopted=True, elapsed=elapsed)
+                    await actor.run(adopted=True, elapsed=resumed_at)
                 finally:
                     report_to.send_nowait(actor.child.report())
 
@@ -540,9 +557,9 @@ class Recovery:
         async def run(report_to: Reports, hours: SessionCalendar | None) -> None:
             if current is not None:
                 actor, elapsed = current
-                self._fit_adopted(actor, hours)
+                resumed_at = self._fit_adopted(actor, hours, elapsed)
                 try:
-                    await actor.run(adopted=True, elapsed=elapsed)
+                    await actor.run(adopted=True, elapsed=resumed_at)
                 finally:
                     report_to.send_nowait(actor.child.report())
             if rest > 0:
@@ -609,8 +626,19 @@ class Recovery:
     async def _roll_closes(self) -> set[IntentId]:
         """The closes of `Engine.roll`'s rolls (a flatten: sent even while HALTED); a hook's
         target closes as its other intents trade."""
-        notes = await self._journal.ask(Notes(NoteKind.ROLL_STARTED))
+        notes = await self._roll_notes()
         return {IntentId(n["close_intent_id"]) for n in notes if "hook" not in n}
+
+    async def _roll_notes(self) -> Sequence[Mapping[str, Any]]:
+        """The ``roll_started`` notes, each checked for the fields a restart reads: one that
+        lost one or holds a wrong one is a `JournalFormatError` naming it."""
+        notes = await self._journal.ask(Notes(NoteKind.ROLL_STARTED))
+        for note in notes:
+            problem = _roll_note_problem(note)
+            if problem is not None:
+                raise JournalFormatError(self._config.journal.path,
+                                         f"a roll_started note's {problem}")
+        return notes
 
     async def _rolls(self, unfinished: set[IntentId]) -> list[RollLeft]:
         left: list[RollLeft] = []
@@ -618,7 +646,7 @@ class Recovery:
                                                   NoteKind.ROLL_OPEN_SKIPPED)
                  for n in await self._journal.ask(Notes(kind))}
         legs: dict[str, list[Mapping[str, object]]] = {}  # the notes of each open, by its id
-        for note in await self._journal.ask(Notes(NoteKind.ROLL_STARTED)):
+        for note in await self._roll_notes():
             legs.setdefault(note["open_intent_id"], []).append(note)
         for open_id, notes in legs.items():
             if open_id in ended or await self._journal.ask(HasIntent(IntentId(open_id))):
@@ -671,6 +699,31 @@ class Recovery:
         log.warning("roll_interrupted", description=description)
         self._interrupted.append(ReconcileDifference(client_order_id=None,
                                                      description=description))
+
+
+_ROLL_TEXTS = ("close_intent_id", "open_intent_id", "from_expiry", "to_expiry")
+_ROLL_CHOICES: tuple[tuple[str, type[enum.Enum]], ...] = (
+    ("side", Side), ("close_side", Side), ("policy", Policy))
+
+
+def _roll_note_problem(note: Mapping[str, Any]) -> str | None:
+    """What is wrong with a ``roll_started`` note's fields (None: nothing): the ids and months
+    are text, the sides and policy among their values, the quantities whole and positive;
+    those a kind of roll does not write (a hook's side, quantity, policy) may be absent."""
+    for field in _ROLL_TEXTS:
+        if not isinstance(note.get(field), str) or not note[field]:
+            return f"{field} is missing or not text, got {note.get(field)!r}"
+    for field, kind in _ROLL_CHOICES:
+        if note.get(field) is not None and note[field] not in {m.value for m in kind}:
+            return f"{field} is not one of {', '.join(m.value for m in kind)}, got {note[field]!r}"
+    for field in ("quantity", "close_quantity"):
+        value = note.get(field)
+        if value is not None and (isinstance(value, bool) or not str(value).isdigit()
+                                  or int(str(value)) < 1):
+            return f"{field} is not a whole number of lots, got {value!r}"
+    if "hook" in note and ("close_side" not in note or "close_quantity" not in note):
+        return "close_side or close_quantity is missing (a hook's roll has both)"
+    return None
 
 
 def _close_quantity(note: Mapping[str, object]) -> int:

@@ -96,7 +96,8 @@ class Ladders:
         that has not, as derived from its placement), its limit as last repriced."""
         request = order.request
         told = self.told.get(request.client_order_id)
-        ladder = self._derived(order, now, config) if told is None else told_ladder(told, now)
+        ladder = (None if told is None else told_ladder(told, now)) or self._derived(
+            order, now, config)
         return WorkingOrder(
             intent_id=request.intent_id, client_order_id=request.client_order_id,
             contract=request.contract, symbol=request.contract.symbol, side=request.side,
@@ -136,17 +137,23 @@ class Ladder:
     slices: tuple[int, int] | None
 
 
-def told_ladder(note: Mapping[str, Any], now: dt.datetime) -> Ladder:
+def told_ladder(note: Mapping[str, Any], now: dt.datetime) -> Ladder | None:
     """The ladder a ``ladder_stage`` note tells of, at ``now``: the first of its stages that
-    has not ended (the last, once all have), and the seconds until it ends."""
-    stages = [(str(stage), dt.datetime.fromisoformat(at)) for stage, at in note["stages"]]
+    has not ended (the last, once all have), and the seconds until it ends. None when the
+    note cannot be read so (no stages, an end that is no zoned ISO time, a slice that is not
+    k of n: a hand-mended journal, another version's): its ladder is then derived."""
+    try:
+        stages = [(str(stage), dt.datetime.fromisoformat(at)) for stage, at in note["stages"]]
+        told_slice = note.get("slice")
+        slices = None if told_slice is None else (int(told_slice[0]), int(told_slice[1]))
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    if not stages or any(end.tzinfo is None for _, end in stages):
+        return None
     index = next((i for i, (_, end) in enumerate(stages) if end > now), len(stages) - 1)
     stage, end = stages[index]
-    told_slice = note.get("slice")
     return Ladder(stage=stage, left=max(0.0, (end - now).total_seconds()),
-                  last=index == len(stages) - 1,
-                  slices=None if told_slice is None else (int(told_slice[0]),
-                                                          int(told_slice[1])))
+                  last=index == len(stages) - 1, slices=slices)
 
 
 def working_orders(records: Sequence[JournalRecord], live_orders: Sequence[JournaledOrder], *,
