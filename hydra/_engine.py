@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import structlog
@@ -29,7 +29,7 @@ from ._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from ._core._front_month import in_front_month
 from ._core._witness import Testimony
 from ._enums import NoteKind, Policy, Side, TradingState
-from ._errors import HydraError, InvalidValueError
+from ._errors import HydraError, InvalidValueError, JournalFormatError
 from ._front_months import FrontMonths
 from ._ids import IntentId, new_intent_id
 from ._journal_actor import JournalClient
@@ -87,8 +87,10 @@ class Engine:
         view: EngineView,
         quotes: QuoteSource,
         front: FrontMonths,
+        journal_path: str,
     ) -> None:
         self._router = router
+        self._journal_path = journal_path  # what a damaged note's error names
         self._front = front
         self._broker = broker
         self._journal = journal
@@ -136,6 +138,11 @@ class Engine:
         open nothing: it waits for its closes)."""
         await self._rolls_started.wait()
         notes = await self._journal.ask(Notes(NoteKind.HOOK_INTENT))
+        for note in notes:
+            problem = _hook_note_problem(note)
+            if problem is not None:
+                raise JournalFormatError(self._journal_path,
+                                         f"a hook_intent note's {problem}")
         mine = {i for note in notes if note["hook"] == hook for i in note["intent_ids"]}
         return [h for h in [*self._router.adopted, *self._rolled] if h.intent.intent_id in mine]
 
@@ -438,3 +445,13 @@ class Engine:
             self._rolls_left -= 1
             if self._rolls_left == 0:
                 self._rolls_started.set()
+
+
+def _hook_note_problem(note: Mapping[str, Any]) -> str | None:
+    """What is wrong with a ``hook_intent`` note's fields, or None."""
+    if not isinstance(note.get("hook"), str):
+        return f"hook is {note.get('hook')!r}, not a hook's name"
+    ids = note.get("intent_ids")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        return f"intent_ids is {ids!r}, not a list of intent ids"
+    return None

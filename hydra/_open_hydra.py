@@ -259,7 +259,7 @@ async def _open_actors(
                                 order_ids=ids, witness=witness, model=model, clock=clock)
                 engine = Engine(router=router, broker=broker, journal=journal, risk=risk_send,
                                 publish=publish_send, view=view, quotes=quotes,
-                                front=front)
+                                front=front, journal_path=config.journal.path)
                 await inner.start(functools.partial(
                     run_front_months, front, months=front_months, journal=journal,
                     broker=broker))

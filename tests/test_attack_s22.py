@@ -259,10 +259,6 @@ def test_a_ladder_stage_note_with_a_missing_or_wrong_field_shows_the_derived_lad
     assert (working.stage, working.stage_left, working.slices) == ("RESTING", 50.0, None)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_engine.py: Engine.carried_over reads each hook_intent note's hook and intent_ids "
-    "unchecked, so a note without intent_ids (or with a number there) is a bare KeyError or "
-    "TypeError at the hook runner's start, which ends `hydra run` in a traceback"))
 @pytest.mark.parametrize("note", [{"hook": "desk"}, {"hook": "desk", "intent_ids": 7}])
 async def test_a_hook_intent_note_with_a_missing_or_wrong_field_is_one_line(
     autojump_clock: trio.testing.MockClock, tmp_path: Path, note: dict[str, object],
