@@ -340,8 +340,8 @@ def print_goals(out: dict[str, dict[str, Any]]) -> None:
 
 
 def read_rows(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
-    """The runs in ``path`` (written by ``--rows``: one JSON object a line). A last line cut
-    short (the bench was killed while writing it, or is writing it now) is left out; with
+    """The runs in ``path`` (written by ``--rows``: one JSON object a line), each once. A last
+    line cut short (the bench was killed while writing it, or is writing it now) is left out; with
     ``repair`` (the file this bench appends to) it is also dropped from the file, so the runs
     appended after it start on a line of their own."""
     if not path.exists():
@@ -351,10 +351,13 @@ def read_rows(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
         text = text[:text.rfind("\n") + 1]
         if repair:
             path.write_text(text)
-    rows = [json.loads(line) for line in text.splitlines()]
-    for row in rows:
+    rows: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for line in text.splitlines():
+        row = json.loads(line)
         row["markouts_bps"] = {float(h): v for h, v in row["markouts_bps"].items()}
-    return rows
+        # A run twice in the file (two benches appended to it) is one run: the first kept.
+        rows.setdefault((row["cell"], row["policy"], row["seed"]), row)
+    return list(rows.values())
 
 
 def task_key(task: tuple[str, float, str, str, int]) -> tuple[str, str, int]:

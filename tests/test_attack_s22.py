@@ -341,9 +341,6 @@ def _tca_rows(path: Path, *, twice: int) -> None:
     path.write_text("".join(json.dumps(row) + "\n" for row in [*rows, *rows[:twice]]))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bench/tca.py: main keeps every line of the --rows file, so a run written twice (two "
-    "benches appending to one file) is counted twice in its cell's runs, means, SD and CVaR"))
 def test_a_run_the_rows_file_holds_twice_counts_once(tmp_path: Path) -> None:
     """``bench/tca.py --rows`` with every run already in the file runs none, and a run the
     file holds twice is one run in the figures (2 runs of hydra over 2 seeds, not 3)."""
