@@ -126,17 +126,11 @@ async def test_an_intent_killed_in_the_day_and_restarted_at_night_is_worked_at_t
         assert _held(exchange) == {"202505": 1}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/gateway/_server.py (Catalog's clock is the UTC date, not the exchange's day) and "
-    "hydra/_core/_sessions.py (held_until holds nothing before a calendar's first day): from "
-    "18:00 to midnight Chicago the gateway's liquidHours begin with the next day, so "
-    "IBBroker's liquid calendar does not cover now and an intent is worked in the night "
-    "session under hours = \"liquid\""))
 async def test_the_gateways_liquid_hours_hold_an_intent_at_2000_chicago() -> None:
     """Through the simulated gateway at 20:00 Chicago on a Tuesday (02:00 UTC Wednesday), the
     liquid hours IBBroker reads hold an intent until Wednesday's 08:30 open, as the router
-    asks them (`held_until`); they began at Wednesday's 00:00 Chicago, after now, so nothing
-    was held and the intent went out in the night session."""
+    asks them (`held_until`); they begin at Wednesday's 00:00 Chicago, after now, and before
+    a calendar's first day nothing was held: the intent went out in the night session."""
     night = dt.datetime(2025, 3, 4, 20, tzinfo=CHICAGO)
     params = SimParams(markets=(MarketParams.oats(adv=0, daily_volatility=0.0),),
                        session_start=night.astimezone(dt.UTC))

@@ -216,6 +216,16 @@ def test_an_intent_is_held_in_a_break_and_close_to_a_close() -> None:
     assert held_until(closed, ct(5, 12), min_left=60) == ct(6, 0)  # then ask again
 
 
+def test_an_intent_before_the_first_day_ib_lists_is_held_for_its_first_session() -> None:
+    """IB lists hours from the current trading day: at 20:00 the liquid hours may begin with
+    tomorrow's 08:30. Before the first day listed is between sessions, so the intent waits
+    for that open (it was worked at once: "hours unknown")."""
+    liquid = parse_hours("20261203:0830-20261203:1320;20261204:0830-20261204:1320",
+                         zone="US/Central")
+    assert held_until(liquid, ct(2, 20), min_left=60) == ct(3, 8, 30)
+    assert held_until(liquid, ct(3, 13, 19) + dt.timedelta(seconds=30), min_left=60) == ct(4, 8, 30)
+
+
 # --- the TWAP inside the sessions -----------------------------------------------------------
 
 

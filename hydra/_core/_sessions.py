@@ -138,10 +138,13 @@ class SessionCalendar:
 def held_until(calendar: SessionCalendar | None, now: dt.datetime, *,
                min_left: float) -> dt.datetime | None:
     """None when an intent arriving at ``now`` may be worked at once: inside a session with at
-    least ``min_left`` seconds before its close (or without a calendar describing ``now``:
-    then the hours are unknown and nothing is held). Else when to look again: the open of the
-    next session with ``min_left`` seconds in it, or the end of what the calendar knows."""
-    if calendar is None or not calendar.covers(now):
+    least ``min_left`` seconds before its close (or without a calendar, or past the days it
+    describes: then the hours are unknown and nothing is held). Else when to look again: the
+    open of the next session with ``min_left`` seconds in it, or the end of what the calendar
+    knows. Before the calendar's first day is between sessions: IB lists hours from the
+    current trading day, so in the evening the liquid hours may begin tomorrow (holding is
+    the side that sends nothing)."""
+    if calendar is None or now >= calendar.known_until:
         return None
     for s in calendar.sessions:
         begins = max(s.open, now)
