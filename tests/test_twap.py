@@ -10,6 +10,7 @@ from hydra._core._twap import (
     TwapPlan,
     chunk_sizes,
     intervals,
+    lots_ahead,
     plan_twap,
     schedule,
     slice_sizes,
@@ -176,3 +177,32 @@ def test_chunks_sum_to_quantity_within_the_limit(quantity: int, limit: int | Non
     else:
         assert max(sizes) <= limit
         assert len(sizes) == math.ceil(quantity / limit)
+
+
+def test_lots_ahead_are_the_next_slices_less_what_filled_beyond_the_earlier() -> None:
+    """Before slice 2 of (4, 4, 4, 3) with 9 filled and two slices ahead allowed, the lots
+    ahead are 8 + 7 − 9 = 6 (3 with an order limit of 3); with 7 filled (one behind), none."""
+    sizes = (4, 4, 4, 3)
+    assert lots_ahead(sizes, 2, filled=9, ahead=2) == 6
+    assert lots_ahead(sizes, 2, filled=9, ahead=2, max_order_quantity=3) == 3
+    assert lots_ahead(sizes, 2, filled=7, ahead=2) == 0
+    assert lots_ahead(sizes, 2, filled=9, ahead=0) == 0
+
+
+@given(st.lists(st.integers(min_value=1, max_value=50), min_size=1, max_size=20),
+       st.data(), st.integers(min_value=0, max_value=25),
+       st.one_of(st.none(), st.integers(min_value=1, max_value=60)))
+def test_lots_ahead_never_run_more_than_twap_ahead_slices_ahead(
+    sizes: list[int], data: st.DataObject, ahead: int, limit: int | None,
+) -> None:
+    """Whatever has filled, the lots rested ahead before slice k together with the fills
+    never exceed the first k + ``twap_ahead`` slices' lots (nor the order limit), and none
+    rest while the earlier slices are behind."""
+    index = data.draw(st.integers(min_value=0, max_value=len(sizes) - 1))
+    filled = data.draw(st.integers(min_value=0, max_value=sum(sizes)))
+    lots = lots_ahead(tuple(sizes), index, filled=filled, ahead=ahead,
+                      max_order_quantity=limit)
+    assert lots >= 0 and filled + lots <= max(filled, sum(sizes[:index + ahead]))
+    assert limit is None or lots <= limit
+    if filled < sum(sizes[:index]) or ahead == 0:
+        assert lots == 0
