@@ -58,7 +58,9 @@ async def run_twap(
     The first slice uses ``work.client_order_id``; later slices, and the later orders of a
     slice above ``max_order_quantity`` (None: no limit), take ``next_order_id()``. A restart
     passes ``first_slice``: it works the first slice with the order already at the broker
-    (sending its report to ``report_to`` itself) instead of placing one. ``plan`` (offsets
+    (sending its report to ``report_to`` itself) instead of placing one; when that is the
+    last slice, what the order did not fill of it is worked next, in the slice's time left
+    (at least 1.75 s, a ladder of a second's patience). ``plan`` (offsets
     from now) replaces the plan ``rng`` draws, as for a TWAP fitted into the sessions."""
     plan = plan or plan_twap(work.quantity, settings=work.settings, rng=rng)
     start = trio.current_time()
@@ -98,6 +100,15 @@ async def run_twap(
                  at=offset)
         if index == 0 and first_slice is not None:
             reports: tuple[ChildOrderReport, ...] = (await first_slice(slice_work),)
+            rest = slice_work.quantity - reports[0].filled
+            if index == len(plan.sizes) - 1 and rest > 0 and not _stops(work, reports[0]):
+                # No later slice makes up what the adopted order did not hold or fill.
+                left = max(start + offset + duration - trio.current_time(), LADDER_LENGTH)
+                orders = len(chunk_sizes(rest, max_order_quantity))
+                reports += await work_orders(attrs.evolve(
+                    slice_work, client_order_id=next_order_id(), quantity=rest,
+                    settings=attrs.evolve(slice_work.settings,
+                                          patience=left / LADDER_LENGTH / orders)))
         else:
             reports = await work_orders(slice_work)
         filled += sum(report.filled for report in reports)
