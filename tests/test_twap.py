@@ -6,6 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from hydra._config import config_from_table
 from hydra._core._twap import (
     TwapPlan,
     chunk_sizes,
@@ -15,7 +16,7 @@ from hydra._core._twap import (
     schedule,
     slice_sizes,
 )
-from hydra._errors import InvalidValueError
+from hydra._errors import ConfigError, InvalidValueError
 from hydra._settings import ExecutionSettings
 from tests.strategies import quantities
 
@@ -206,3 +207,15 @@ def test_lots_ahead_never_run_more_than_twap_ahead_slices_ahead(
     assert limit is None or lots <= limit
     if filled < sum(sizes[:index]) or ahead == 0:
         assert lots == 0
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "1"])
+def test_a_twap_ahead_that_is_not_a_whole_number_from_0_is_refused_by_its_path(
+    bad: object,
+) -> None:
+    """``[execution] twap_ahead`` must be a whole number from 0: anything else is one error
+    naming ``execution.twap_ahead``; 2 loads as 2."""
+    with pytest.raises(ConfigError) as info:
+        config_from_table({"execution": {"twap_ahead": bad}})
+    assert info.value.field == "execution.twap_ahead"
+    assert config_from_table({"execution": {"twap_ahead": 2}}).execution.twap_ahead == 2
