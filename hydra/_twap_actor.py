@@ -101,7 +101,8 @@ async def run_twap(
         if index == 0 and first_slice is not None:
             reports: tuple[ChildOrderReport, ...] = (await first_slice(slice_work),)
             rest = slice_work.quantity - reports[0].filled
-            if index == len(plan.sizes) - 1 and rest > 0 and not _stops(work, reports[0]):
+            last = index == len(plan.sizes) - 1
+            if last and rest > 0 and reports[0].status is not OrderStatus.BLOCKED:
                 # No later slice makes up what the adopted order did not hold or fill.
                 left = max(start + offset + duration - trio.current_time(), LADDER_LENGTH)
                 orders = len(chunk_sizes(rest, max_order_quantity))
