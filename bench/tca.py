@@ -94,6 +94,7 @@ SIDES = (Side.BUY, Side.SELL)
 BASELINES = ("market", "sweep", "cross-rest", "twap-cross", "passive-sweep", "adaptive-proxy")
 MUST_BEAT = ("market", "sweep", "cross-rest", "twap-cross", "adaptive-proxy")  # paired, CI ≠ 0
 GOAL_CAPTURE = 0.5
+COMPARED = {"hydra", "twap-cross"}  # the summary and the goals need both in every cell
 NO_LIMIT = 10**9
 
 
@@ -229,7 +230,7 @@ def figures(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         entry["capture"] = _round(_capture(means, "hydra"))
         for p, f in entry["policies"].items():
             f["capture"] = _round(_capture(means, p))
-        entry["goals"] = goals(entry)
+        entry["goals"] = goals(entry) if entry["policies"].keys() >= COMPARED else None
         out[name] = entry
     return out
 
@@ -489,11 +490,15 @@ def main() -> int:
                              cells={(r["cell"], r["seed"]) for r in rows})
 
     out = figures(rows)
-    print_summary(out)
-    for name, entry in out.items():
-        if " 2% " in name or len(out) <= 6:
-            print_cell(name, entry)
-    print_goals(out)
+    if all(entry["goals"] is not None for entry in out.values()):
+        print_summary(out)
+        for name, entry in out.items():
+            if " 2% " in name or len(out) <= 6:
+                print_cell(name, entry)
+        print_goals(out)
+    else:
+        print("no summary: every cell needs hydra and twap-cross (run them, or read them "
+              "with --with-rows FILE)")
     print(f"{len(todo)} runs in {wall:.0f} s wall "
           f"({wall / max(len(todo), 1) * 1000:.0f} ms a run over {args.processes} processes)")
     if args.json:

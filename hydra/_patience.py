@@ -109,10 +109,15 @@ class Work:
     predicted_bps: Decimal | None = None
     final: bool = True  # the intent's last order: its last stage takes whatever the spread
     slice: tuple[int, int] | None = None  # which of its TWAP's slices this is (k of n)
+    ahead: bool = False  # lots ahead of a TWAP's schedule: rest at stage 0 only, never take
 
 
-def stage_plan(policy: Policy, settings: ExecutionSettings) -> tuple[tuple[object, float], ...]:
-    """The (stage, wait) pairs a policy works through: the ladder, or one baseline stage."""
+def stage_plan(policy: Policy, settings: ExecutionSettings, *, ahead: bool = False,
+               ) -> tuple[tuple[object, float], ...]:
+    """The (stage, wait) pairs a policy works through: the ladder, or one baseline stage;
+    ``ahead`` (lots ahead of a TWAP's schedule): stage 0 alone, for ``patience``."""
+    if ahead:
+        return ((LadderStage.RESTING, settings.patience),)
     if policy is Policy.CROSS:
         return ((Policy.CROSS, settings.patience),)
     if policy is Policy.PASSIVE:
@@ -264,7 +269,8 @@ class PatienceActor:
                         else f"ladder ended at {price}")
 
     async def _ladder(self, *, elapsed: float) -> None:
-        left = stages_after(stage_plan(self.work.policy, self.work.settings), elapsed)
+        left = stages_after(stage_plan(self.work.policy, self.work.settings,
+                                       ahead=self.work.ahead), elapsed)
         ends = itertools.accumulate((wait for _, wait in left), initial=trio.current_time())
         next(ends)  # the ladder's start (or where it resumes): each stage ends after it
         schedule = tuple(zip((stage for stage, _ in left), ends, strict=True))

@@ -22,6 +22,7 @@ from ._validate import (
     fraction,
     non_empty_str,
     non_negative,
+    non_negative_int,
     positive,
     positive_int,
     positive_seconds,
@@ -151,6 +152,10 @@ class ExecutionSettings:
     # arrival mid before the ladder goes to its last stage at once (1: at the guard).
     chase_at: Decimal = attrs.field(default=Decimal("0.75"), converter=to_decimal,
                                     validator=_share_above_zero)
+    # How many slices ahead of a TWAP's schedule its lots may rest once the schedule is met:
+    # a slice filled before its interval ends rests the next ``twap_ahead`` slices' lots at
+    # stage 0's price, never taking, until the next slice starts (0: idle until then).
+    twap_ahead: int = attrs.field(default=0, validator=non_negative_int)
 
 
 def _latched_state(_: Any, field: attrs.Attribute[Any], value: Any) -> None:

@@ -6,7 +6,13 @@ slice refused only because the link is down is made up after the reconnect). Eac
 ladder is stretched or shortened to fill its whole interval (a slice worked as several orders
 shares it out among them), and the last slice is the intent's
 final order: its last stage takes what is left whatever the spread (the catch-up before the
-deadline). A slice above ``max_order_quantity`` is worked
+deadline). With ``twap_ahead`` above 0, a slice filled before its interval ends does not
+leave the worker idle: the next ``twap_ahead`` slices' lots (`lots_ahead`) rest at stage 0's
+price until the next slice starts, at the lowest urgency so they never take and are never
+moved; their fills count toward the slices they were for, and at that start the order is
+cancelled and the schedule goes on (ahead of schedule is passive only; catching up, the
+deadline and everything behind schedule are the slices' own). A slice above
+``max_order_quantity`` is worked
 as consecutive orders within it. Each slice's work names its place in the plan (``slice``, k
 of n), which its orders tell with their ladder's stages, for the screens. A slice blocked by
 risk (halted, out of limits) ends the schedule early.
@@ -21,12 +27,13 @@ import attrs
 import structlog
 import trio
 
-from ._core._twap import TwapPlan, chunk_sizes, plan_twap
+from ._core._twap import TwapPlan, chunk_sizes, lots_ahead, plan_twap
 from ._enums import OrderStatus
 from ._ids import ClientOrderId
 from ._messages import RiskMessage
 from ._patience import LADDER_LENGTH, Quotes, WhyUnusable, Work, no_reason, run_patience
 from ._reports import ChildOrderReport
+from ._settings import Urgency
 from ._worker_reports import Reports
 
 log = structlog.get_logger()
@@ -51,12 +58,30 @@ async def run_twap(
     The first slice uses ``work.client_order_id``; later slices, and the later orders of a
     slice above ``max_order_quantity`` (None: no limit), take ``next_order_id()``. A restart
     passes ``first_slice``: it works the first slice with the order already at the broker
-    (sending its report to ``report_to`` itself) instead of placing one. ``plan`` (offsets
+    (sending its report to ``report_to`` itself) instead of placing one; when that is the
+    last slice, what the order did not fill of it is worked next, in the slice's time left
+    (at least 1.75 s, a ladder of a second's patience). ``plan`` (offsets
     from now) replaces the plan ``rng`` draws, as for a TWAP fitted into the sessions."""
     plan = plan or plan_twap(work.quantity, settings=work.settings, rng=rng)
     start = trio.current_time()
     planned = filled = 0
+
+    async def work_orders(order: Work) -> tuple[ChildOrderReport, ...]:
+        return await run_patience(
+            order, risk=risk, quotes=quotes, report_to=report_to, leave_working=leave_working,
+            max_order_quantity=max_order_quantity, next_order_id=next_order_id,
+            why_unusable=why_unusable,
+        )
+
     for index, (size, offset, duration) in enumerate(plan.slices()):
+        lots = lots_ahead(plan.sizes, index, filled=filled, ahead=work.settings.twap_ahead,
+                          max_order_quantity=max_order_quantity)
+        if index > 0 and lots > 0 and trio.current_time() < start + offset:
+            rested = await work_orders(_ahead(work, next_order_id(), lots, index, plan,
+                                              until=start + offset))
+            filled += sum(report.filled for report in rested)
+            if _stops(work, rested[-1]):
+                return
         await trio.sleep_until(start + offset)
         planned += size
         if planned <= filled:
@@ -75,18 +100,40 @@ async def run_twap(
                  at=offset)
         if index == 0 and first_slice is not None:
             reports: tuple[ChildOrderReport, ...] = (await first_slice(slice_work),)
+            rest = slice_work.quantity - reports[0].filled
+            last = index == len(plan.sizes) - 1
+            if last and rest > 0 and reports[0].status is not OrderStatus.BLOCKED:
+                # No later slice makes up what the adopted order did not hold or fill.
+                left = max(start + offset + duration - trio.current_time(), LADDER_LENGTH)
+                orders = len(chunk_sizes(rest, max_order_quantity))
+                reports += await work_orders(attrs.evolve(
+                    slice_work, client_order_id=next_order_id(), quantity=rest,
+                    settings=attrs.evolve(slice_work.settings,
+                                          patience=left / LADDER_LENGTH / orders)))
         else:
-            reports = await run_patience(
-                slice_work, risk=risk, quotes=quotes, report_to=report_to,
-                leave_working=leave_working, max_order_quantity=max_order_quantity,
-                next_order_id=next_order_id, why_unusable=why_unusable,
-            )
+            reports = await work_orders(slice_work)
         filled += sum(report.filled for report in reports)
-        report = reports[-1]
-        if report.status is OrderStatus.BLOCKED:
-            if set(report.denied_by) == {"session"}:
-                # The link is down: the next slice works this one's quantity too.
-                log.warning("twap_slice_deferred", intent_id=work.intent_id)
-                continue
-            log.warning("twap_stopped", intent_id=work.intent_id, reason=report.reason)
+        if _stops(work, reports[-1]):
             return
+
+
+def _ahead(work: Work, client_order_id: ClientOrderId, lots: int, index: int, plan: TwapPlan,
+           *, until: float) -> Work:
+    """``lots`` of the slices from ``index`` on, rested before slice ``index`` starts (at
+    ``until``): stage 0 alone at the lowest urgency, so the order never takes."""
+    settings = attrs.evolve(work.settings, patience=until - trio.current_time(),
+                            urgency=Urgency.LOW, deadline_share=0.0, leave_working=False)
+    return attrs.evolve(work, client_order_id=client_order_id, quantity=lots, settings=settings,
+                        final=False, slice=(index + 1, len(plan.sizes)), ahead=True)
+
+
+def _stops(work: Work, report: ChildOrderReport) -> bool:
+    """True when risk blocked the order for a reason that ends the schedule; a refusal only
+    because the link is down leaves it to the next slice (which works this one's lots too)."""
+    if report.status is not OrderStatus.BLOCKED:
+        return False
+    if set(report.denied_by) == {"session"}:
+        log.warning("twap_slice_deferred", intent_id=work.intent_id)
+        return False
+    log.warning("twap_stopped", intent_id=work.intent_id, reason=report.reason)
+    return True

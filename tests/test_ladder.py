@@ -409,6 +409,22 @@ def crowd_and_own(draw: st.DrawFn) -> tuple[Side, ContractSpec, Quote, Quote, Ow
     return side, contract, crowd, shown, own
 
 
+@given(crowd_and_own(), execution_settings)
+def test_lots_ahead_of_schedule_never_take_nor_move(
+    inputs: tuple[Side, ContractSpec, Quote, Quote, OwnOrder], settings: ExecutionSettings,
+) -> None:
+    """Lots resting ahead of a TWAP's schedule work stage 0 at the lowest urgency: their
+    price never reaches the crowd's far touch, whatever its spread and size, and once placed
+    the order is never re-priced (stage 0 moves only to take)."""
+    side, contract, crowd, shown, own = inputs
+    ahead = attrs.evolve(settings, urgency=Urgency.LOW)
+    price = ladder_price(side, crowd, LadderStage.RESTING, settings=ahead, contract=contract,
+                         arrival_mid=crowd.mid)
+    assert not is_at_least_as_aggressive(side, price, crowd.far_touch(side))
+    assert repeg(side, shown, LadderStage.RESTING, own=own, settings=ahead, contract=contract,
+                 arrival_mid=crowd.mid) is None
+
+
 @given(crowd_and_own(), execution_settings, st.booleans())
 def test_never_prices_from_our_own_order(
     inputs: tuple[Side, ContractSpec, Quote, Quote, OwnOrder], settings: ExecutionSettings,

@@ -221,6 +221,26 @@ async def test_an_interrupted_twap_resumes_its_remaining_slices(
         client_order_id_for(intent.intent_id, n) for n in (1, 2, 3)]
 
 
+async def test_a_resumed_twap_whose_adopted_order_is_short_of_its_last_slice_finishes(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """With ``twap_ahead`` 1 the first slice fills at its step and slice 2's lots rest ahead
+    as order 2, so the restart at 140 s counts three orders begun and resumes one slice of
+    the 10 lots left: the adopted order 3 holds 5 of them, and the other 5 are worked after
+    it in the same slice (its last stage takes the spread), so the intent still fills 15."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=attrs.evolve(TWAP, twap_ahead=1))
+    intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15)
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
+        await _crash_while_working(exchange, path, config, intent)
+        async with open_engine(exchange, path, config) as engine:
+            (adopted,) = engine.adopted
+            report = await adopted.wait_done()
+    (resumed,) = _notes(path, "intent_resumed")
+    assert (resumed["slices"], resumed["remaining"]) == (1, 10)
+    assert report.filled == 15 and report.quantity == 15
+
+
 def _two_months() -> SimParams:
     return SimParams(markets=tuple(
         MarketParams.oats(contract=OATS.for_month(month), adv=0, daily_volatility=0.0,

@@ -6,15 +6,17 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from hydra._config import config_from_table
 from hydra._core._twap import (
     TwapPlan,
     chunk_sizes,
     intervals,
+    lots_ahead,
     plan_twap,
     schedule,
     slice_sizes,
 )
-from hydra._errors import InvalidValueError
+from hydra._errors import ConfigError, InvalidValueError
 from hydra._settings import ExecutionSettings
 from tests.strategies import quantities
 
@@ -176,3 +178,44 @@ def test_chunks_sum_to_quantity_within_the_limit(quantity: int, limit: int | Non
     else:
         assert max(sizes) <= limit
         assert len(sizes) == math.ceil(quantity / limit)
+
+
+def test_lots_ahead_are_the_next_slices_less_what_filled_beyond_the_earlier() -> None:
+    """Before slice 2 of (4, 4, 4, 3) with 9 filled and two slices ahead allowed, the lots
+    ahead are 8 + 7 − 9 = 6 (3 with an order limit of 3); with 7 filled (one behind), none."""
+    sizes = (4, 4, 4, 3)
+    assert lots_ahead(sizes, 2, filled=9, ahead=2) == 6
+    assert lots_ahead(sizes, 2, filled=9, ahead=2, max_order_quantity=3) == 3
+    assert lots_ahead(sizes, 2, filled=7, ahead=2) == 0
+    assert lots_ahead(sizes, 2, filled=9, ahead=0) == 0
+
+
+@given(st.lists(st.integers(min_value=1, max_value=50), min_size=1, max_size=20),
+       st.data(), st.integers(min_value=0, max_value=25),
+       st.one_of(st.none(), st.integers(min_value=1, max_value=60)))
+def test_lots_ahead_never_run_more_than_twap_ahead_slices_ahead(
+    sizes: list[int], data: st.DataObject, ahead: int, limit: int | None,
+) -> None:
+    """Whatever has filled, the lots rested ahead before slice k together with the fills
+    never exceed the first k + ``twap_ahead`` slices' lots (nor the order limit), and none
+    rest while the earlier slices are behind."""
+    index = data.draw(st.integers(min_value=0, max_value=len(sizes) - 1))
+    filled = data.draw(st.integers(min_value=0, max_value=sum(sizes)))
+    lots = lots_ahead(tuple(sizes), index, filled=filled, ahead=ahead,
+                      max_order_quantity=limit)
+    assert lots >= 0 and filled + lots <= max(filled, sum(sizes[:index + ahead]))
+    assert limit is None or lots <= limit
+    if filled < sum(sizes[:index]) or ahead == 0:
+        assert lots == 0
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "1"])
+def test_a_twap_ahead_that_is_not_a_whole_number_from_0_is_refused_by_its_path(
+    bad: object,
+) -> None:
+    """``[execution] twap_ahead`` must be a whole number from 0: anything else is one error
+    naming ``execution.twap_ahead``; 2 loads as 2."""
+    with pytest.raises(ConfigError) as info:
+        config_from_table({"execution": {"twap_ahead": bad}})
+    assert info.value.field == "execution.twap_ahead"
+    assert config_from_table({"execution": {"twap_ahead": 2}}).execution.twap_ahead == 2

@@ -6,6 +6,7 @@ import itertools
 import random
 from decimal import Decimal
 
+import attrs
 import pytest
 import trio
 
@@ -18,7 +19,7 @@ from hydra._settings import Distance, ExecutionSettings
 from hydra._twap_actor import run_twap
 from hydra._worker_reports import collected, open_reports
 from hydra.sim import open_sim_exchange
-from tests.simulated import open_fake_risk, still_oats
+from tests.simulated import FakeRisk, open_fake_risk, still_oats
 
 INTENT = IntentId("int-t")
 TWAP = ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(8), twap_slices=2,
@@ -57,3 +58,68 @@ async def test_slices_over_the_order_limit_are_worked_in_orders_within_it(
     # Each order tells which slice it works: the first slice's three, then the second's.
     told = {told.client_order_id: told.slice for _, told in fake.told}
     assert [told[c.client_order_id] for c in children] == [(1, 2)] * 3 + [(2, 2)] * 3
+
+
+async def _ahead_twap(*, ahead: int, sell_at: float | None) -> tuple[FakeRisk, list[int]]:
+    """3 lots in three 200 s slices of 1 with ``twap_ahead`` ``ahead`` on still oats (one
+    tick, 5 lots a level); a crowd sell of 6 lots hits the bid at ``sell_at`` (None: never).
+    Returns the fake risk actor and each order's fills."""
+    settings = attrs.evolve(TWAP, twap_slices=3, twap_ahead=ahead)
+    work = Work(intent_id=INTENT, client_order_id=client_order_id_for(INTENT, 1), contract=OATS,
+                side=Side.BUY, quantity=3, policy=Policy.PATIENCE, settings=settings,
+                arrival_mid=Decimal("350.125"))
+    ids = (client_order_id_for(INTENT, n) for n in itertools.count(2))
+    report_to, reports = open_reports()
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
+        async with open_fake_risk(exchange, OATS) as (risk, fake), trio.open_nursery() as crowd:
+            if sell_at is not None:
+                async def sell() -> None:
+                    await trio.sleep(sell_at)
+                    exchange.inject_flow(OATS, Side.SELL, 6)
+                crowd.start_soon(sell)
+            source = QuoteSource(fake.broker.quote_nowait, max_age=10.0)
+            with report_to:
+                await run_twap(work, rng=random.Random(0), next_order_id=lambda: next(ids),
+                               risk=risk, quotes=source.usable, report_to=report_to)
+    return fake, [c.filled for c in collected(reports)]
+
+
+async def test_a_slice_filled_early_rests_the_next_slices_lots_until_it_starts(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """With ``twap_ahead`` 1 the first slice takes the one-tick spread at its step (200/1.75 s)
+    and is filled 30 ms later (the ack); the next slice's lot then rests at the bid, 350.00,
+    never moved, and is cancelled at exactly 200 s, when that slice starts (and, the cancel
+    confirmed 30 ms later, works its lot itself); so on for the third slice."""
+    fake, fills = await _ahead_twap(ahead=1, sell_at=None)
+    step = 200.0 / 1.75
+    placed = [(t, r.quantity, r.limit_price) for t, r in fake.placed]
+    assert [t for t, _, _ in placed] == pytest.approx(
+        [0.0, step + 0.030, 200.030, 200.030 + step + 0.030, 400.030])
+    assert {(q, p) for _, q, p in placed} == {(1, Decimal("350.00"))}
+    ahead = [fake.placed[1][1].client_order_id, fake.placed[3][1].client_order_id]
+    assert [(t, c) for t, c in fake.cancelled] == [(200.0, ahead[0]), (400.0, ahead[1])]
+    assert not {coid for _, coid, _ in fake.modified} & set(ahead)
+    assert fills == [1, 0, 1, 0, 1]
+
+
+async def test_lots_filled_ahead_of_schedule_count_toward_the_slices_they_were_for(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A crowd sell of 6 at 150 s takes the bid's 5 crowd lots and the lot resting ahead: the
+    second slice is then already filled and never placed, the third slice's lot rests ahead
+    from exactly 200 s, and the third slice itself starts at 400 s (its cancel confirmed)."""
+    fake, fills = await _ahead_twap(ahead=1, sell_at=150.0)
+    assert [t for t, _ in fake.placed] == pytest.approx(
+        [0.0, 200.0 / 1.75 + 0.030, 200.0, 400.030])
+    assert fills == [1, 1, 0, 1]
+
+
+async def test_without_twap_ahead_a_filled_slice_idles_until_the_next(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """``twap_ahead`` 0 (the default): after the first slice fills nothing is placed until
+    the second slice starts at 200 s."""
+    fake, fills = await _ahead_twap(ahead=0, sell_at=None)
+    assert [t for t, _ in fake.placed] == [0.0, 200.0, 400.0]
+    assert fills == [1, 1, 1]

@@ -1,6 +1,6 @@
 """TWAP slicing: slice sizes, a jittered schedule of start times, and the plan combining them;
-the same plan inside a contract's sessions; and the chunks that keep each order within the
-order-quantity limit."""
+the same plan inside a contract's sessions; the lots that may rest ahead of the schedule; and
+the chunks that keep each order within the order-quantity limit."""
 
 from __future__ import annotations
 
@@ -52,6 +52,19 @@ def chunk_sizes(quantity: int, max_order_quantity: int | None) -> tuple[int, ...
         return (quantity,)
     limit = _check_count("max_order_quantity", max_order_quantity)
     return slice_sizes(quantity, -(-quantity // limit))
+
+
+def lots_ahead(sizes: tuple[int, ...], index: int, *, filled: int, ahead: int,
+               max_order_quantity: int | None = None) -> int:
+    """The lots to rest ahead of schedule before slice ``index`` (from 0) starts: the next
+    ``ahead`` slices' lots (slice ``index`` and those after it) less what has filled beyond
+    the earlier slices, at most ``max_order_quantity`` (None: no limit); 0 when the earlier
+    slices are not all filled (lots behind schedule are the slice's to work, not these)."""
+    planned = sum(sizes[:index])
+    if filled < planned or ahead <= 0:
+        return 0
+    lots = planned + sum(sizes[index:index + ahead]) - filled
+    return max(0, lots if max_order_quantity is None else min(lots, max_order_quantity))
 
 
 def intervals(
