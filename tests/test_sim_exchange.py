@@ -7,6 +7,7 @@ import random
 from decimal import Decimal
 from typing import TypeVar
 
+import attrs
 import trio
 
 from hydra._contracts import OATS
@@ -32,7 +33,7 @@ from hydra.sim import (
     SimParams,
     open_sim_exchange,
 )
-from hydra.sim._market import Market
+from hydra.sim._market import Market, Print
 from tests.simulated import still_oats
 
 E = TypeVar("E")
@@ -539,3 +540,40 @@ def _ticks(quote: Quote) -> tuple[int, int, int, int]:
 def _book_top(market: Market) -> tuple[int, int, int, int]:
     (bid, bid_size), (ask, ask_size) = market.book.best(Side.BUY), market.book.best(Side.SELL)
     return bid, bid_size, ask, ask_size
+
+
+async def _walking_market(
+    seed: int, *, watched: bool
+) -> tuple[tuple[tuple[float, Decimal, Decimal], ...], tuple[Print, ...]]:
+    """Half an hour of the default oats market, with our bid resting under the touch and
+    moved every minute, watched by a quote watcher or not; its touches and tape (times since
+    the exchange opened)."""
+    async with open_sim_exchange(SimParams(markets=(MarketParams.oats(),)), seed=seed) as exchange:
+        client, _ = recorder(exchange)
+        async with trio.open_nursery() as nursery:
+            if watched:
+
+                async def watch() -> None:
+                    quote = exchange.quote("ZO")
+                    while True:
+                        quote = await exchange.wait_quote_changed("ZO", quote)
+
+                nursery.start_soon(watch)
+            for minute in range(30):
+                bid = exchange.quote("ZO").bid - 2 * OATS.tick_size
+                exchange.place(client, ticket(f"b{minute}", Side.BUY, str(bid)))
+                await trio.sleep(60)
+                exchange.cancel(client, ClientOrderId(f"b{minute}"))
+            nursery.cancel_scope.cancel(reason="half an hour is over")
+        origin = exchange.origin
+        touches = tuple((round(t - origin, 6), bid, ask) for t, bid, ask in exchange.touches("ZO"))
+        tape = tuple(attrs.evolve(p, time=round(p.time - origin, 6)) for p in exchange.tape("ZO"))
+        return touches, tape
+
+
+async def test_a_quote_watcher_leaves_the_market_as_it_would_be(autojump_clock: object) -> None:
+    """Watching a market's quote (which wakes the exchange at each change of its book) changes
+    no touch and no print of it: the market is the one an unwatched run sees."""
+    watched = await _walking_market(5, watched=True)
+    assert watched == await _walking_market(5, watched=False)
+    assert len(watched[0]) > 50

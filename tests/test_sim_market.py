@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import random
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from hydra._enums import Side
 from hydra.sim import DisplayedSize, Gap, Halt, MarketParams, ScriptedFlow
-from hydra.sim._market import Market
+from hydra.sim._market import _MOVE, _REFILL, Market
 
 
 def run(market: Market, until: float) -> int:
@@ -99,18 +100,25 @@ def test_foreseeing_the_book_leaves_the_path_as_stepping_draws_it(seed: int) -> 
         stepped.latent_mid, stepped.touches, stepped.book.version)
 
 
+def _next_kind(market: Market) -> int:
+    """The kind of ``market``'s next event (`_MOVE`, `_REFILL` …)."""
+    due = market._next
+    return due.index(min(due))
+
+
 @settings(max_examples=10, deadline=None)
 @given(seed=st.integers(min_value=0, max_value=2**32))
 def test_no_event_before_the_next_book_time_changes_the_book(seed: int) -> None:
     """Every event due before `Market.next_book_time` leaves the book as it was, and some
-    are skipped: the steps of the latent mid that stay inside the crowd's quote."""
+    are skipped: the steps of the latent mid that stay inside the crowd's quote, and the
+    refills that find nothing to refill."""
     market = Market(MarketParams.oats(), random.Random(seed))
-    skipped = 0
+    skipped: collections.Counter[int] = collections.Counter()
     while market.next_time() <= 1800:
         foreseen, version = market.next_book_time(), market.book.version
         while market.next_time() < foreseen:
+            skipped[_next_kind(market)] += 1
             market.step()
-            skipped += 1
             assert market.book.version == version
         market.step()
-    assert skipped > 100
+    assert skipped[_MOVE] > 100 and skipped[_REFILL] > 100

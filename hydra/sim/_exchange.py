@@ -78,10 +78,14 @@ class SimExchange:
             m.key: Market(m, random.Random(_seed(seed, m.key)), start=self.origin)
             for m in params.markets
         }
-        # Quote watchers: parked tasks per market, how many, and the book version they saw.
+        # Watchers: tasks parked per market until its book changes (any level) or its quote
+        # does (`_quote_lots`: most book changes leave the best bid and offer as they were),
+        # how many of both, the book version they saw and the best bid and offer.
         self._lots = {key: trio.lowlevel.ParkingLot() for key in self._markets}
+        self._quote_lots = {key: trio.lowlevel.ParkingLot() for key in self._markets}
         self._watchers: dict[MarketKey, int] = {}
         self._seen: dict[MarketKey, int] = {}
+        self._tops: dict[MarketKey, _Top] = {}
         self._ledger = Ledger(starting_cash=params.starting_cash)
         self._heap: list[tuple[float, int, Callable[[float], None]]] = []
         self._sequence = itertools.count()
@@ -162,15 +166,23 @@ class SimExchange:
             self._sleep.deadline = self._next_wake()
 
     def _notify(self) -> None:
-        """Wake the watchers of each market whose book changed since they looked."""
+        """Wake the watchers of each market whose book changed since they looked, and its
+        quote watchers when the best bid or offer changed with it."""
         for key in self._watchers:
-            version = self._markets[key].book.version
-            if version != self._seen[key]:
-                self._seen[key] = version
-                self._lots[key].unpark_all()
+            market = self._markets[key]
+            version = market.book.version
+            if version == self._seen[key]:
+                continue
+            self._seen[key] = version
+            self._lots[key].unpark_all()
+            if self._quote_lots[key]:
+                top = _book_top(market)
+                if top != self._tops[key]:
+                    self._tops[key] = top
+                    self._quote_lots[key].unpark_all()
 
     def _wake_watchers(self, _: float) -> None:
-        for lot in self._lots.values():
+        for lot in (*self._lots.values(), *self._quote_lots.values()):
             lot.unpark_all()
 
     def _at(self, time: float, action: Callable[[float], None]) -> None:
@@ -357,7 +369,7 @@ class SimExchange:
             quote = self._quote(key, trio.current_time())
             if _top(quote) != _top(since):
                 return quote
-            await self._park(key)
+            await self._park(key, quote=True)
 
     def book_version(self, symbol: str | ContractSpec) -> int:
         """A number that changes whenever the book of ``symbol`` changes (any level, any
@@ -377,13 +389,17 @@ class SimExchange:
                 return version
             await self._park(key)
 
-    async def _park(self, key: MarketKey) -> None:
-        """Sleep until the book of market ``key`` changes (or watchers are woken)."""
-        self._seen[key] = self._markets[key].book.version
+    async def _park(self, key: MarketKey, *, quote: bool = False) -> None:
+        """Sleep until the book of market ``key`` changes (with ``quote``, until its best bid
+        or offer does), or watchers are woken."""
+        market = self._markets[key]
+        self._seen[key] = market.book.version
+        if quote:
+            self._tops[key] = _book_top(market)
         self._watchers[key] = self._watchers.get(key, 0) + 1
         self._reschedule()
         try:
-            await self._lots[key].park()
+            await (self._quote_lots if quote else self._lots)[key].park()
         finally:
             self._watchers[key] -= 1
             if not self._watchers[key]:
@@ -509,6 +525,14 @@ def _seed(seed: int, key: MarketKey) -> str:
 
 def _top(quote: Quote) -> tuple[Decimal, Decimal, int, int]:
     return quote.bid, quote.ask, quote.bid_size, quote.ask_size
+
+
+_Top = tuple[tuple[int, int], tuple[int, int]]
+
+
+def _book_top(market: Market) -> _Top:
+    """The best bid and offer of ``market``'s book, ticks and lots (what its quote shows)."""
+    return market.book.best(Side.BUY), market.book.best(Side.SELL)
 
 
 @asynccontextmanager

@@ -164,10 +164,14 @@ class Market:
 
     def next_book_time(self) -> float:
         """When the next event that may change the book is due: `next_time`, past the steps
-        of the latent mid that keep it inside the crowd's quote (they change nothing a client
-        sees; each step is drawn ahead, so the stream draws what it always would)."""
+        of the latent mid that keep it inside the crowd's quote and the refills that find
+        nothing to refill (they change nothing a client sees, and the next that may is
+        earlier than any that could; each step is drawn ahead, so the stream draws what it
+        always would, and a refill still draws its own when it runs)."""
         due, params = self._next, self.params
-        later = min(due[_SCRIPT:])
+        later = min(due[_SCRIPT:_REFILL] + due[_REFILL + 1 :])
+        if due[_REFILL] < later and self._refill_adds():
+            later = due[_REFILL]
         at, ahead = due[_MOVE], 0
         if self._legacy:
             return self.start + min(at, later)
@@ -353,6 +357,18 @@ class Market:
             if price is not None:
                 book.add(side, price, lots)
                 return
+
+    def _refill_adds(self) -> bool:
+        """Whether `_refill` would add to the book now: a gap to close, or a missing level."""
+        book = self.book
+        if book.depth is None:
+            return False
+        bid, ask = book.crowd_bid, book.crowd_ask
+        if ask - bid > self._target and (
+            bid + 1 < book.best_price(Side.SELL) or ask - 1 > book.best_price(Side.BUY)
+        ):
+            return True
+        return any(book.missing_level(side) is not None for side in (Side.BUY, Side.SELL))
 
     def _queue_event(self) -> None:
         """One crowd lot joins or cancels at one level of one side, or the crowd reacts to our
