@@ -387,14 +387,16 @@ def plot(out: dict[str, dict[str, Any]], path: Path) -> None:
     fig, axes = plt.subplots(2, 1, figsize=(max(10, len(names) * 0.45), 10))
     width = 0.8 / len(shown)
     for index, policy in enumerate(shown):
+        colour = f"C{index}"  # a policy's colour in both panels
         xs = [k + (index - (len(shown) - 1) / 2) * width for k in range(len(names))]
         means = [out[n]["policies"][policy]["is_bps"] for n in names]
-        axes[0].bar(xs, [m["mean"] for m in means], width, label=policy,
+        axes[0].bar(xs, [m["mean"] for m in means], width, label=policy, color=colour,
                     yerr=[0 if m["ci_low"] is None else (m["ci_high"] - m["ci_low"]) / 2
                           for m in means], capsize=1.5)
         if policy in BASELINES:
             diffs = [out[n]["policies"][policy]["paired_vs_hydra_bps"] for n in names]
             axes[1].errorbar(xs, [d["mean"] for d in diffs], fmt="o", ms=3, label=policy,
+                             color=colour,
                              yerr=[0 if d["ci_low"] is None else (d["ci_high"] - d["ci_low"]) / 2
                                    for d in diffs])
     axes[0].set_ylabel("IS-complete (bps of arrival mid)")
