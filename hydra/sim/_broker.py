@@ -164,22 +164,23 @@ class SimBroker:
     async def trading_hours(self, contract: ContractSpec) -> SessionCalendar | None:
         """``contract``'s sessions around the exchange's time now, when the exchange models
         hours (``SimParams.sessions``) and the contract has some; else None."""
-        await trio.lowlevel.checkpoint()
-        self._session()
-        spec = self._exchange.contract(contract)
-        if not self._exchange.params.sessions or not spec.trading_hours:
-            return None
-        return sim_calendar(spec, self._exchange.timestamp(trio.current_time()))
+        return await self._hours(contract, sim_calendar)
 
     async def liquid_hours(self, contract: ContractSpec) -> SessionCalendar | None:
         """``contract``'s liquid sessions (its day sessions, `sim_liquid_calendar`) around the
         exchange's time now, when the exchange models hours; else None."""
+        return await self._hours(contract, sim_liquid_calendar)
+
+    async def _hours(
+        self, contract: ContractSpec,
+        calendar_of: Callable[[ContractSpec, dt.datetime], SessionCalendar],
+    ) -> SessionCalendar | None:
         await trio.lowlevel.checkpoint()
         self._session()
         spec = self._exchange.contract(contract)
         if not self._exchange.params.sessions or not spec.trading_hours:
             return None
-        return sim_liquid_calendar(spec, self._exchange.timestamp(trio.current_time()))
+        return calendar_of(spec, self._exchange.timestamp(trio.current_time()))
 
 
 _BAD_SIDES: dict[str, Callable[[Quote], tuple[object, object]]] = {
