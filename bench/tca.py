@@ -481,7 +481,6 @@ def main() -> int:
             if sink is not None:
                 sink.write(json.dumps(row) + "\n")
                 sink.flush()
-            row["markouts_bps"] = {float(h): v for h, v in row["markouts_bps"].items()}
             rows.append(row)
             if done % 500 == 0:  # progress on stderr, stdout stays the report
                 print(f"{done}/{len(todo)} runs, {time.perf_counter() - started:.0f} s",
