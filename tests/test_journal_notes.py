@@ -173,6 +173,8 @@ def test_a_damaged_ladder_stage_note_is_read_as_absent(told: dict[str, object]) 
 
 # --- fill_prediction -----------------------------------------------------------------------
 
+TWO, ONE = Decimal(2), Decimal(1)
+
 
 def test_a_good_fill_prediction_is_read_by_the_report_and_the_cycle(tmp_path: Path) -> None:
     """Each fill's own prediction gives the report its predicted bps, version and
@@ -180,13 +182,10 @@ def test_a_good_fill_prediction_is_read_by_the_report_and_the_cycle(tmp_path: Pa
     path = _journal_with_a_damaged_prediction(tmp_path / "j.sqlite", {}, fills=3, at=1)
     report = fill_report(read_journal(path), settings=SlippageSettings())
     assert [(f.predicted_bps, f.predicted_by, f.aggressiveness) for f in report.fills] == [
-        (1, "v1", 1), (2, "v1", 1), (3, "v1", 1)]
+        (ONE, "v1", ONE), (TWO, "v1", ONE), (Decimal(3), "v1", ONE)]
     path = _journal_with_a_damaged_prediction(tmp_path / "k.sqlite", {}, fills=80, at=70)
     cycle = heal(path, SlippageSettings())
     assert cycle is not None and cycle.detection.recent_count == 40
-
-
-TWO, ONE = Decimal(2), Decimal(1)
 
 
 @pytest.mark.parametrize(("damage", "shown"), [
@@ -210,7 +209,7 @@ def test_a_damaged_fill_prediction_is_read_as_absent(
     fills = fill_report(read_journal(path), settings=SlippageSettings()).fills
     assert (fills[1].predicted_bps, fills[1].predicted_by, fills[1].aggressiveness) == shown
     assert [(f.predicted_bps, f.aggressiveness) for f in (fills[0], fills[2])] == [
-        (1, Decimal(1)), (3, Decimal(1))]
+        (ONE, ONE), (Decimal(3), ONE)]
     path = _journal_with_a_damaged_prediction(tmp_path / "k.sqlite", damage, fills=80, at=70)
     cycle = heal(path, SlippageSettings())
     assert cycle is not None and cycle.detection.recent_count == 39
