@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 import structlog
 import trio
 
 from ._bracket import BracketIntent
+from ._codec import note_from_json
 from ._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from ._core._front_month import in_front_month
 from ._core._witness import Testimony
 from ._enums import NoteKind, Policy, Side, TradingState
-from ._errors import HydraError, InvalidValueError, JournalFormatError
+from ._errors import HydraError, InvalidValueError, JournalFormatError, JournalNoteError
 from ._front_months import FrontMonths
 from ._ids import IntentId, new_intent_id
 from ._journal_actor import JournalClient
@@ -56,6 +57,15 @@ if TYPE_CHECKING:
     from ._healing import HealingCycle
 
 log = structlog.get_logger()
+
+
+@attrs.frozen(kw_only=True)
+class HookIntents:
+    """A ``hook_intent`` note: the intents the strategy hook ``hook`` made, journaled before
+    they are submitted (`Engine.record_hook_intents`)."""
+
+    hook: str
+    intent_ids: tuple[IntentId, ...]
 
 
 @attrs.frozen(kw_only=True)
@@ -137,13 +147,12 @@ class Engine:
         legs of the rolls the restart finished, once each of those is started (or found to
         open nothing: it waits for its closes)."""
         await self._rolls_started.wait()
-        notes = await self._journal.ask(Notes(NoteKind.HOOK_INTENT))
-        for note in notes:
-            problem = _hook_note_problem(note)
-            if problem is not None:
-                raise JournalFormatError(self._journal_path,
-                                         f"a hook_intent note's {problem}")
-        mine = {i for note in notes if note["hook"] == hook for i in note["intent_ids"]}
+        try:
+            notes = [note_from_json(note, HookIntents, note=NoteKind.HOOK_INTENT.value)
+                     for note in await self._journal.ask(Notes(NoteKind.HOOK_INTENT))]
+        except JournalNoteError as e:
+            raise JournalFormatError(self._journal_path, str(e)) from e
+        mine = {i for note in notes if note.hook == hook for i in note.intent_ids}
         return [h for h in [*self._router.adopted, *self._rolled] if h.intent.intent_id in mine]
 
     async def record_hook_intents(self, hook: str, intents: Sequence[OrderIntent]) -> None:
@@ -445,13 +454,3 @@ class Engine:
             self._rolls_left -= 1
             if self._rolls_left == 0:
                 self._rolls_started.set()
-
-
-def _hook_note_problem(note: Mapping[str, Any]) -> str | None:
-    """What is wrong with a ``hook_intent`` note's fields, or None."""
-    if not isinstance(note.get("hook"), str):
-        return f"hook is {note.get('hook')!r}, not a hook's name"
-    ids = note.get("intent_ids")
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        return f"intent_ids is {ids!r}, not a list of intent ids"
-    return None
