@@ -179,6 +179,20 @@ class Engine:
         """Journal that a roll's open (`record_roll`) was not sent: a restart opens none."""
         await self._roll_open_skipped(opening.intent_id, reason=reason)
 
+    async def record_roll_not_done(self, opening: OrderIntent, *, left_open: int) -> None:
+        """Journal that a roll's open (`record_roll`) was not sent because its closes left
+        ``left_open`` lots of the old month open (rejected, or the market closed: the position
+        was never closed), and warn: the roll is not done (the hook's next run rolls again)."""
+        await self._roll_not_done(opening.intent_id, symbol=opening.contract.symbol,
+                                  to_expiry=opening.contract.expiry, left_open=left_open)
+
+    async def _roll_not_done(self, open_id: IntentId, *, symbol: str, to_expiry: str | None,
+                             left_open: int) -> None:
+        reason = f"roll not done: its closes left {left_open} open (the position was not closed)"
+        log.warning("roll_not_done", intent_id=open_id, symbol=symbol, to_expiry=to_expiry,
+                    reason=reason)
+        await self._roll_open_skipped(open_id, reason=reason)
+
     async def _roll_open_skipped(self, open_id: IntentId, *, reason: str) -> None:
         await self._journal.record_note(NoteKind.ROLL_OPEN_SKIPPED, open_intent_id=open_id,
                                         reason=reason)
@@ -434,7 +448,10 @@ class Engine:
         try:
             filled = {i: (await handle.wait_done()).filled for i, handle in closing.items()}
             quantity = roll.to_open(filled)
-            if quantity == 0:
+            if quantity == 0:  # the closes left the old month open: the position was not closed
+                await self._roll_not_done(roll.open_intent_id, symbol=roll.target.symbol,
+                                          to_expiry=roll.target.expiry,
+                                          left_open=roll.left_open(filled))
                 return
             closes = [close.intent_id for close in roll.closes]
             await self._journal.record_note(

@@ -243,7 +243,7 @@ class Recovery:
             coid = order.request.client_order_id
             if coid in at_broker and order.request.intent_id not in unfinished:
                 await self._adopt_left_working(at_broker[coid])
-        rolls = await self._rolls(set(unfinished))
+        rolls = await self._rolls()
         return Recovered(resumed=tuple(self._resumed), interrupted=tuple(self._interrupted),
                          rolls=tuple(rolls))
 
@@ -636,7 +636,7 @@ class Recovery:
         except JournalNoteError as e:
             raise JournalFormatError(self._config.journal.path, str(e)) from e
 
-    async def _rolls(self, unfinished: set[IntentId]) -> list[RollLeft]:
+    async def _rolls(self) -> list[RollLeft]:
         left: list[RollLeft] = []
         ended = {n["open_intent_id"] for kind in (NoteKind.ROLL_INTERRUPTED,
                                                   NoteKind.ROLL_OPEN_SKIPPED)
@@ -650,10 +650,7 @@ class Recovery:
             roll = await self._roll_left(open_id, notes)
             if roll is None:
                 continue  # no close of it was journaled: nothing of the roll was sent
-            pending = any(close.intent_id in unfinished for close in roll.closes)
-            if not pending and roll.to_open({}) == 0:
-                continue  # over, and nothing to open
-            if self._config.restart.resume:
+            if self._config.restart.resume:  # (closes that left it open: reported not done)
                 left.append(roll)
             else:
                 await self._report_roll(roll, notes[0])

@@ -91,6 +91,11 @@ class RollLeft:
         """What the closes have filled so far, by the journal."""
         return sum(close.filled for close in self.closes)
 
+    def left_open(self, filled: Mapping[IntentId, int]) -> int:
+        """What the closes left unfilled, with what each filled in the end (as `to_open`)."""
+        return sum(abs(close.signed_quantity) - filled.get(close.intent_id, close.filled)
+                   for close in self.closes)
+
     def to_open(self, filled: Mapping[IntentId, int]) -> int:
         """What to open once the closes are over, with what each filled in the end
         (``filled``, by close; a close it does not name: what the journal had)."""
