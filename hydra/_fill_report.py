@@ -203,8 +203,9 @@ class FillLines:
     _ends: dict[str, str] = attrs.Factory(dict)  # how each intent ended short
     _lines: dict[str, IntentLine] = attrs.Factory(dict)
 
-    def take(self, records: Iterable[JournalRecord]) -> None:
-        """Take in ``records``, the journal's next ones."""
+    def take(self, records: Iterable[JournalRecord]) -> bool:
+        """Take in ``records``, the journal's next ones; False when none of them changes the
+        report (no intent, fill, commission or end among them: a status, a ladder step)."""
         touched: set[str] = set()
         for record in records:
             touched |= self._taken(record)
@@ -212,6 +213,7 @@ class FillLines:
             self._lines[key] = _intent_line(
                 self._intents[key], [self._fills[i] for i in self._fills_of.get(key, [])],
                 commissions=self._commissions, end=self._ends.get(key))
+        return bool(touched)
 
     def _taken(self, record: JournalRecord) -> set[str]:
         """Take in one record; the intents whose line it changes."""
