@@ -198,6 +198,17 @@ def add_fill(path: Path, n: int) -> None:
     journal.close()
 
 
+def add_step(path: Path, n: int) -> None:
+    """A working order's ladder stepping (its ``ladder_stage`` note and a status: two events
+    that change no fill line), as a push during a burst of ladders finds the journal."""
+    journal = Journal.open(path, clock=lambda: T0)
+    coid = ClientOrderId(f"int-{250 + n % 50}.1")
+    journal.record_note(NoteKind.LADDER_STAGE, client_order_id=coid, intent_id=coid[:-2],
+                        stages=[["STEPPED", (T0 + dt.timedelta(minutes=n)).isoformat()]])
+    journal.record_status(coid, OrderStatus.WORKING)
+    journal.close()
+
+
 async def _drawn(board: Board, draw: Callable[[Picture], object]) -> float:
     start = time.perf_counter()
     await board.draw(draw)
@@ -209,6 +220,7 @@ class RenderTimes:
     whole: list[float]  # a fresh board, reading the whole journal (the baseline)
     new: list[float]  # the followed board, taking in one more fill's events
     nothing_new: list[float]  # the followed board again (a second page after the same event)
+    step: list[float]  # the followed board, taking in a ladder step (no fill)
     page: list[float]  # the whole page, followed
     size: int  # the page's bytes
 
@@ -217,13 +229,14 @@ async def render_times(journal: Path, runs: int) -> RenderTimes:
     """Seconds to draw one pushed update, paired in each run after one more fill: a fresh
     board reading the whole journal (the baseline: every push before the board followed the
     journal), the followed board taking in the new events, and the followed board again with
-    nothing new (a second page's push after the same event); the whole page; its size."""
+    nothing new (a second page's push after the same event); the whole page; then after a
+    ladder step (no fill); its size."""
     fresh_push = functools.partial(sections, actions=True)
     push = functools.partial(sections, actions=True, drawn=Drawn())  # as the app draws
     whole_page = functools.partial(page, actions=True, script="dashboard.js")
     followed = Board(journal_path=journal, engine=None, offload=run_inline)
     await followed.draw(push)  # its first read: the whole journal, once
-    times = RenderTimes([], [], [], [], 0)
+    times = RenderTimes([], [], [], [], [], 0)
     for n in range(runs):
         add_fill(journal, n)
         fresh = Board(journal_path=journal, engine=None, offload=run_inline)
@@ -232,6 +245,8 @@ async def render_times(journal: Path, runs: int) -> RenderTimes:
         times.new.append(await _drawn(followed, push))
         times.nothing_new.append(await _drawn(followed, push))
         times.page.append(await _drawn(followed, whole_page))
+        add_step(journal, n)
+        times.step.append(await _drawn(followed, push))
     size = len(await followed.draw(whole_page))
     followed.close()
     return attrs.evolve(times, size=size)
@@ -278,6 +293,7 @@ async def main() -> None:
         print(_line("push, whole journal read", times.whole) + " (the baseline)")
         print(_line("push, followed: one fill new", times.new))
         print(_line("push, followed: nothing new", times.nothing_new))
+        print(_line("push, followed: ladder step", times.step))
         ratio, half = mean_interval([w / f for w, f in zip(times.whole, times.new, strict=True)])
         print(f"{'whole / followed (paired)':<28} {ratio:.2f} ± {half:.2f}")
         print(_line("whole page, followed", times.page) + f", {times.size / 1024:.0f} KiB")

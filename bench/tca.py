@@ -50,7 +50,7 @@ policy's sells dearer than its buys and favours patience on the buys, without th
 
 Run: ``.venv/bin/python bench/tca.py [--seeds N | --quick] [--mirror] [--json FILE]
 [--plot FILE] [--processes 2] [--sizes 0.25,1,2,5] [--scenarios oats-front,...]
-[--policies hydra,...] [--rows FILE] [--with-rows FILE]``.
+[--policies hydra,...] [--rows FILE [--allow-mixed]] [--with-rows FILE]``.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ from typing import Any
 import attrs
 import structlog
 from _common import header
+from _tca_rows import commits_read, earlier_rows, mixed_simulators, read_rows, stamp, unstamped
 from _tca_run import POLICIES, Job, arrival_offset, move_sign, run
 from _tca_stats import capture, cvar, estimate, pair_means, paired, sd
 
@@ -340,39 +341,10 @@ def print_goals(out: dict[str, dict[str, Any]]) -> None:
     print()
 
 
-def read_rows(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
-    """The runs in ``path`` (written by ``--rows``: one JSON object a line), each once. A last
-    line cut short (the bench was killed while writing it, or is writing it now) is left out; with
-    ``repair`` (the file this bench appends to) it is also dropped from the file, so the runs
-    appended after it start on a line of their own."""
-    if not path.exists():
-        return []
-    text = path.read_text()
-    if text and not text.endswith("\n"):
-        text = text[:text.rfind("\n") + 1]
-        if repair:
-            path.write_text(text)
-    rows: dict[tuple[str, str, int], dict[str, Any]] = {}
-    for line in text.splitlines():
-        row = json.loads(line)
-        row["markouts_bps"] = {float(h): v for h, v in row["markouts_bps"].items()}
-        # A run twice in the file (two benches appended to it) is one run: the first kept.
-        rows.setdefault((row["cell"], row["policy"], row["seed"]), row)
-    return list(rows.values())
-
-
 def task_key(task: tuple[str, float, str, str, int]) -> tuple[str, str, int]:
     """A run's cell, policy and seed: what identifies its row."""
     key, size, side, policy, seed = task
     return cell_name(key, size, Side(side), seed), policy, seed
-
-
-def earlier_rows(path: Path, *, exclude: set[str], cells: set[tuple[str, int]],
-                 ) -> list[dict[str, Any]]:
-    """The runs in ``path`` of the cells and seeds in ``cells`` and of policies not in
-    ``exclude``."""
-    return [row for row in read_rows(path)
-            if row["policy"] not in exclude and (row["cell"], row["seed"]) in cells]
 
 
 def plot(out: dict[str, dict[str, Any]], path: Path) -> None:
@@ -440,6 +412,8 @@ def main() -> int:
     parser.add_argument("--with-rows", type=Path,
                         help="add the runs of other policies from an earlier --rows file "
                         "(while iterating on Hydra: rerun hydra only, reuse the baselines)")
+    parser.add_argument("--allow-mixed", action="store_true",
+                        help="resume a --rows file whose runs another simulator made")
     parser.add_argument("--plot", type=Path, help="write a PNG of the comparison here")
     args = parser.parse_args()
     seeds = 6 if args.quick else args.seeds
@@ -470,7 +444,14 @@ def main() -> int:
             if (row["cell"], row["policy"], row["seed"]) in wanted] if args.rows else []
     done_before = {(row["cell"], row["policy"], row["seed"]) for row in rows}
     todo = [task for task in tasks if task_key(task) not in done_before]
+    made_by = stamp()  # each row written: the code that made it
     if rows:
+        refusal = mixed_simulators(rows, args.rows, sim=made_by["sim"])
+        if refusal is not None and not args.allow_mixed:
+            parser.exit(2, refusal + "\n")
+        for line in (refusal, unstamped(rows, args.rows)):
+            if line is not None:
+                print(line, file=sys.stderr, flush=True)
         print(f"{len(rows)} runs read from {args.rows}, {len(todo)} to run\n", flush=True)
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")
@@ -479,7 +460,7 @@ def main() -> int:
         sink = stack.enter_context(args.rows.open("a")) if args.rows else None
         for done, row in enumerate(pool.imap_unordered(run_one, todo, chunksize=4), 1):
             if sink is not None:
-                sink.write(json.dumps(row) + "\n")
+                sink.write(json.dumps({**row, **made_by}) + "\n")
                 sink.flush()
             rows.append(row)
             if done % 500 == 0:  # progress on stderr, stdout stays the report
@@ -487,8 +468,10 @@ def main() -> int:
                       file=sys.stderr, flush=True)
     wall = time.perf_counter() - started
     if args.with_rows:
-        rows += earlier_rows(args.with_rows, exclude=set(policies),
-                             cells={(r["cell"], r["seed"]) for r in rows})
+        earlier = earlier_rows(args.with_rows, exclude=set(policies),
+                               cells={(r["cell"], r["seed"]) for r in rows})
+        print(commits_read(earlier, args.with_rows), flush=True)
+        rows += earlier
 
     out = figures(rows)
     if all(entry["goals"] is not None for entry in out.values()):

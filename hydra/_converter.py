@@ -40,7 +40,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 from cattrs.gen import override as override  # for `fields_out`'s callers
 
 from ._contracts import ContractSpec, contract_for
-from ._core._model_versions import ModelVersion
+from ._core._model_versions import FillPrediction, ModelVersion, Prediction
 from ._errors import ConfigError, InvalidValueError, MissingKeyError
 from ._settings import Distance, DistanceUnit
 from ._validate import to_decimal
@@ -274,10 +274,12 @@ def _array_in(tp: Any, made: cattrs.Converter) -> Callable[[Any, Any], Any]:
     return structure
 
 
-def _class_in(cls: type, made: cattrs.Converter) -> Callable[[Any, Any], Any]:
-    """An attrs class from a table: an unknown key is refused (cattrs' extra-keys check)."""
+def _class_in(cls: type, made: cattrs.Converter, *, extra_keys: bool = False
+              ) -> Callable[[Any, Any], Any]:
+    """An attrs class from a table: an unknown key is refused (cattrs' extra-keys check),
+    or with ``extra_keys`` ignored."""
     build: Callable[[Any, Any], Any] = make_dict_structure_fn(
-        cls, made, _cattrs_forbid_extra_keys=True)
+        cls, made, _cattrs_forbid_extra_keys=not extra_keys)
 
     def structure(table: Any, _: Any) -> Any:
         if not isinstance(table, Mapping):
@@ -307,6 +309,51 @@ def make_converter(*, finite: bool = False, any_case: bool = False) -> cattrs.Co
 
 converter = make_converter()
 """Hydra's converter for configuration tables and every JSON output."""
+
+
+def _zoned_in(value: Any, _: Any) -> dt.datetime:
+    problem = "must be an ISO 8601 time with its zone"
+    if not isinstance(value, str):
+        raise ConfigError("", value, problem)
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError("", value, problem) from None
+    if when.tzinfo is None:
+        raise ConfigError("", value, problem)
+    return when
+
+
+def _fill_prediction_in(made: cattrs.Converter) -> Callable[[Any, Any], FillPrediction]:
+    """A fill's own prediction: one flat table, its `Prediction`'s fields beside the rest
+    (its bps as ``predicted_bps``, as `FillPrediction.to_json` writes it)."""
+    made.register_structure_hook(Prediction, make_dict_structure_fn(
+        Prediction, made, _cattrs_forbid_extra_keys=False, bps=override(rename="predicted_bps")))
+    fields = make_dict_structure_fn(FillPrediction, made, _cattrs_forbid_extra_keys=False)
+
+    def structure(table: Any, _: Any) -> FillPrediction:
+        if not isinstance(table, Mapping):
+            raise ConfigError("", table, "must be a table")
+        return fields({**table, "prediction": table}, FillPrediction)
+
+    return structure
+
+
+def _notes_converter() -> cattrs.Converter:
+    """A journal note's payload read as a table is (`structure`): each field checked by type,
+    numbers finite; but a key its class lacks is ignored (one a later version added), and a
+    time is its ISO 8601 text with its zone."""
+    made = make_converter(finite=True)
+    made.register_structure_hook_factory(
+        lambda tp: attrs.has(tp) and tp is not Distance,
+        lambda cls, made: _class_in(cls, made, extra_keys=True))
+    made.register_structure_hook(dt.datetime, _zoned_in)
+    made.register_structure_hook(FillPrediction, _fill_prediction_in(made))
+    return made
+
+
+notes_converter = _notes_converter()
+"""The converter of the journal's notes (`hydra._codec.note_from_json`)."""
 
 
 def unstructure(value: Any) -> Any:

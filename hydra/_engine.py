@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 import structlog
 import trio
 
 from ._bracket import BracketIntent
+from ._codec import note_from_json
 from ._contracts import BUILT_IN_CONTRACTS, ContractSpec
 from ._core._front_month import in_front_month
 from ._core._witness import Testimony
 from ._enums import NoteKind, Policy, Side, TradingState
-from ._errors import HydraError, InvalidValueError, JournalFormatError
+from ._errors import HydraError, InvalidValueError, JournalFormatError, JournalNoteError
 from ._front_months import FrontMonths
 from ._ids import IntentId, new_intent_id
 from ._journal_actor import JournalClient
@@ -56,6 +57,15 @@ if TYPE_CHECKING:
     from ._healing import HealingCycle
 
 log = structlog.get_logger()
+
+
+@attrs.frozen(kw_only=True)
+class HookIntents:
+    """A ``hook_intent`` note: the intents the strategy hook ``hook`` made, journaled before
+    they are submitted (`Engine.record_hook_intents`)."""
+
+    hook: str
+    intent_ids: tuple[IntentId, ...]
 
 
 @attrs.frozen(kw_only=True)
@@ -137,13 +147,12 @@ class Engine:
         legs of the rolls the restart finished, once each of those is started (or found to
         open nothing: it waits for its closes)."""
         await self._rolls_started.wait()
-        notes = await self._journal.ask(Notes(NoteKind.HOOK_INTENT))
-        for note in notes:
-            problem = _hook_note_problem(note)
-            if problem is not None:
-                raise JournalFormatError(self._journal_path,
-                                         f"a hook_intent note's {problem}")
-        mine = {i for note in notes if note["hook"] == hook for i in note["intent_ids"]}
+        try:
+            notes = [note_from_json(note, HookIntents, note=NoteKind.HOOK_INTENT.value)
+                     for note in await self._journal.ask(Notes(NoteKind.HOOK_INTENT))]
+        except JournalNoteError as e:
+            raise JournalFormatError(self._journal_path, str(e)) from e
+        mine = {i for note in notes if note.hook == hook for i in note.intent_ids}
         return [h for h in [*self._router.adopted, *self._rolled] if h.intent.intent_id in mine]
 
     async def record_hook_intents(self, hook: str, intents: Sequence[OrderIntent]) -> None:
@@ -169,6 +178,20 @@ class Engine:
     async def record_roll_open_skipped(self, opening: OrderIntent, *, reason: str) -> None:
         """Journal that a roll's open (`record_roll`) was not sent: a restart opens none."""
         await self._roll_open_skipped(opening.intent_id, reason=reason)
+
+    async def record_roll_not_done(self, opening: OrderIntent, *, left_open: int) -> None:
+        """Journal that a roll's open (`record_roll`) was not sent because its closes left
+        ``left_open`` lots of the old month open (rejected, or the market closed: the position
+        was never closed), and warn: the roll is not done (the hook's next run rolls again)."""
+        await self._roll_not_done(opening.intent_id, symbol=opening.contract.symbol,
+                                  to_expiry=opening.contract.expiry, left_open=left_open)
+
+    async def _roll_not_done(self, open_id: IntentId, *, symbol: str, to_expiry: str | None,
+                             left_open: int) -> None:
+        reason = f"roll not done: its closes left {left_open} open (the position was not closed)"
+        log.warning("roll_not_done", intent_id=open_id, symbol=symbol, to_expiry=to_expiry,
+                    reason=reason)
+        await self._roll_open_skipped(open_id, reason=reason)
 
     async def _roll_open_skipped(self, open_id: IntentId, *, reason: str) -> None:
         await self._journal.record_note(NoteKind.ROLL_OPEN_SKIPPED, open_intent_id=open_id,
@@ -425,7 +448,10 @@ class Engine:
         try:
             filled = {i: (await handle.wait_done()).filled for i, handle in closing.items()}
             quantity = roll.to_open(filled)
-            if quantity == 0:
+            if quantity == 0:  # the closes left the old month open: the position was not closed
+                await self._roll_not_done(roll.open_intent_id, symbol=roll.target.symbol,
+                                          to_expiry=roll.target.expiry,
+                                          left_open=roll.left_open(filled))
                 return
             closes = [close.intent_id for close in roll.closes]
             await self._journal.record_note(
@@ -445,13 +471,3 @@ class Engine:
             self._rolls_left -= 1
             if self._rolls_left == 0:
                 self._rolls_started.set()
-
-
-def _hook_note_problem(note: Mapping[str, Any]) -> str | None:
-    """What is wrong with a ``hook_intent`` note's fields, or None."""
-    if not isinstance(note.get("hook"), str):
-        return f"hook is {note.get('hook')!r}, not a hook's name"
-    ids = note.get("intent_ids")
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        return f"intent_ids is {ids!r}, not a list of intent ids"
-    return None

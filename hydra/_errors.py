@@ -140,6 +140,18 @@ class JournalFormatError(InvalidValueError):
         self.args = (f"{path}: {problem}",)
 
 
+class JournalNoteError(InvalidValueError):
+    """A journal note of kind ``note`` lost its ``field``, or holds a wrong ``value`` there (a
+    hand-mended journal, another version's): one line naming the note and the field."""
+
+    def __init__(self, note: str, field: str, value: Any, problem: str) -> None:
+        super().__init__(field, value, problem)
+        self.note = note
+        missing = problem.startswith("is missing")
+        self.args = (f"a {note} note's {field} {problem}",) if missing else (
+            f"a {note} note's {field} {problem}, got {value!r}",)
+
+
 class JournalReplacedError(HydraError, FileNotFoundError):
     """The journal at ``path`` is missing, empty or another journal, while its marker says
     journal ``expected`` lived there: a new journal would re-send what the old one sent."""

@@ -36,10 +36,13 @@ from typing import Any
 
 import attrs
 
+from ._codec import fill_prediction_from_json
 from ._contracts import ContractSpec
 from ._converter import fields_out, from_json, override, unstructure
+from ._core._model_versions import FillPrediction
 from ._core._slippage import SlippageStats, reconcile, shortfall_bps
 from ._enums import NoteKind, Side
+from ._errors import JournalNoteError
 from ._journal import EventKind
 from ._journal_records import JournalRecord
 from ._orders import Fill
@@ -58,10 +61,6 @@ def _decimal(value: Any) -> Decimal | None:
     except (ArithmeticError, TypeError, ValueError):  # decimal's InvalidOperation is the first
         return None
     return number if number is not None and number.is_finite() else None
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def tidy(value: Decimal) -> Decimal:
@@ -204,8 +203,9 @@ class FillLines:
     _ends: dict[str, str] = attrs.Factory(dict)  # how each intent ended short
     _lines: dict[str, IntentLine] = attrs.Factory(dict)
 
-    def take(self, records: Iterable[JournalRecord]) -> None:
-        """Take in ``records``, the journal's next ones."""
+    def take(self, records: Iterable[JournalRecord]) -> bool:
+        """Take in ``records``, the journal's next ones; False when none of them changes the
+        report (no intent, fill, commission or end among them: a status, a ladder step)."""
         touched: set[str] = set()
         for record in records:
             touched |= self._taken(record)
@@ -213,6 +213,7 @@ class FillLines:
             self._lines[key] = _intent_line(
                 self._intents[key], [self._fills[i] for i in self._fills_of.get(key, [])],
                 commissions=self._commissions, end=self._ends.get(key))
+        return bool(touched)
 
     def _taken(self, record: JournalRecord) -> set[str]:
         """Take in one record; the intents whose line it changes."""
@@ -283,20 +284,28 @@ def _chosen(when: dt.datetime, owner: str | None, since: dt.datetime | None,
 def _fill_line(record: JournalRecord, intent: JournalRecord | None) -> FillLine:
     payload = record.payload
     pre_trade = _decimal(payload.get("predicted_bps"))
-    own = payload.get("fill_prediction")
-    if not isinstance(own, Mapping):
-        own = None
+    told = payload.get("fill_prediction")  # None: journaled before fills had their own
+    own = None if told is None else _own_prediction(told)
     return FillLine(
         fill=from_json(payload["fill"], Fill),
         intent_id=record.intent_id,
         strategy=None if intent is None else intent.payload["intent"]["strategy"],
         recorded_at=record.recorded_at,
-        predicted_bps=pre_trade if own is None else _decimal(own.get("predicted_bps")),
+        predicted_bps=pre_trade if told is None else None if own is None else own.prediction.bps,
         actual_bps=_decimal(payload.get("actual_bps")),
         pre_trade_bps=pre_trade,
-        predicted_by=None if own is None else _text(own.get("version_id")),
-        aggressiveness=None if own is None else _decimal(own.get("aggressiveness")),
+        predicted_by=None if own is None else own.prediction.version_id,
+        aggressiveness=None if own is None else own.aggressiveness,
     )
+
+
+def _own_prediction(told: Any) -> FillPrediction | None:
+    """A fill's own prediction as its payload keeps it; None when it lost a field or holds a
+    wrong one (a damaged or hand-mended journal): the fill shows no prediction."""
+    try:
+        return fill_prediction_from_json(told)
+    except JournalNoteError:
+        return None
 
 
 NOT_ENDED = "no end journaled (still working, or stopped before it ended)"

@@ -13,10 +13,11 @@ from typing import Any
 
 import attrs
 
+from ._codec import fill_prediction_from_json
 from ._converter import unstructure
-from ._core._model_versions import FIRST_VERSION, Prediction
+from ._core._model_versions import FIRST_VERSION
 from ._enums import NoteKind, Policy
-from ._errors import JournalFormatError
+from ._errors import JournalFormatError, JournalNoteError
 from ._healing import HealingCycle, HealingFill, LeftOut, Outcome, run_cycle
 from ._journal import EventKind, Journal
 from ._model_store import ensure_model
@@ -99,9 +100,9 @@ def _own_prediction(payload: Mapping[str, Any]) -> HealingFill | None:
     wrong in a damaged or hand-mended journal: one such fill ended `hydra run`'s cycle)."""
     fill = payload["fill"]
     try:
-        own = Prediction.from_json(payload["fill_prediction"])
+        own = fill_prediction_from_json(payload["fill_prediction"]).prediction
         actual = Decimal(payload["actual_bps"])
-    except (KeyError, TypeError, ValueError, ArithmeticError):  # InvalidOperation: the last
+    except (JournalNoteError, TypeError, ArithmeticError):  # the last two: the actual's
         return None
     return HealingFill(
         symbol=fill["symbol"], time=dt.datetime.fromisoformat(fill["time"]),

@@ -30,12 +30,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import enum
 import math
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
 
 import attrs
 import structlog
@@ -43,11 +41,12 @@ import trio
 
 from ._bracket import BracketActor
 from ._child_order import ChildOrder
+from ._codec import note_from_json
 from ._core._routing import route
 from ._core._sessions import SessionCalendar
 from ._core._twap import chunk_sizes
-from ._enums import OrderStatus, Policy, Side
-from ._errors import JournalFormatError
+from ._enums import OrderStatus, Policy
+from ._errors import JournalFormatError, JournalNoteError
 from ._ids import ClientOrderId, IntentId, OrderIds
 from ._journal import IntentRecord, Journal, JournaledOrder
 from ._journal_actor import JournalClient
@@ -80,7 +79,7 @@ from ._patience import (
 )
 from ._quote_source import QuoteSource
 from ._reports import ChildOrderReport
-from ._roll_legs import RollClose, RollLeft
+from ._roll_legs import RollClose, RollLeft, RollStarted
 from ._session_fit import fit_patience, fit_twap
 from ._settings import HydraConfig
 from ._supervisor import resync
@@ -244,7 +243,7 @@ class Recovery:
             coid = order.request.client_order_id
             if coid in at_broker and order.request.intent_id not in unfinished:
                 await self._adopt_left_working(at_broker[coid])
-        rolls = await self._rolls(set(unfinished))
+        rolls = await self._rolls()
         return Recovered(resumed=tuple(self._resumed), interrupted=tuple(self._interrupted),
                          rolls=tuple(rolls))
 
@@ -626,110 +625,69 @@ class Recovery:
     async def _roll_closes(self) -> set[IntentId]:
         """The closes of `Engine.roll`'s rolls (a flatten: sent even while HALTED); a hook's
         target closes as its other intents trade."""
-        notes = await self._roll_notes()
-        return {IntentId(n["close_intent_id"]) for n in notes if "hook" not in n}
+        return {n.close_intent_id for n in await self._roll_notes() if n.hook is None}
 
-    async def _roll_notes(self) -> Sequence[Mapping[str, Any]]:
-        """The ``roll_started`` notes, each checked for the fields a restart reads: one that
-        lost one or holds a wrong one is a `JournalFormatError` naming it."""
-        notes = await self._journal.ask(Notes(NoteKind.ROLL_STARTED))
-        for note in notes:
-            problem = _roll_note_problem(note)
-            if problem is not None:
-                raise JournalFormatError(self._config.journal.path,
-                                         f"a roll_started note's {problem}")
-        return notes
+    async def _roll_notes(self) -> list[RollStarted]:
+        """The ``roll_started`` notes: one that lost a field or holds a wrong one is a
+        `JournalFormatError` naming it."""
+        try:
+            return [note_from_json(n, RollStarted, note=NoteKind.ROLL_STARTED.value)
+                    for n in await self._journal.ask(Notes(NoteKind.ROLL_STARTED))]
+        except JournalNoteError as e:
+            raise JournalFormatError(self._config.journal.path, str(e)) from e
 
-    async def _rolls(self, unfinished: set[IntentId]) -> list[RollLeft]:
+    async def _rolls(self) -> list[RollLeft]:
         left: list[RollLeft] = []
         ended = {n["open_intent_id"] for kind in (NoteKind.ROLL_INTERRUPTED,
                                                   NoteKind.ROLL_OPEN_SKIPPED)
                  for n in await self._journal.ask(Notes(kind))}
-        legs: dict[str, list[Mapping[str, object]]] = {}  # the notes of each open, by its id
+        legs: dict[IntentId, list[RollStarted]] = {}  # the notes of each open, by its id
         for note in await self._roll_notes():
-            legs.setdefault(note["open_intent_id"], []).append(note)
+            legs.setdefault(note.open_intent_id, []).append(note)
         for open_id, notes in legs.items():
-            if open_id in ended or await self._journal.ask(HasIntent(IntentId(open_id))):
+            if open_id in ended or await self._journal.ask(HasIntent(open_id)):
                 continue
-            roll = await self._roll_left(IntentId(open_id), notes)
+            roll = await self._roll_left(open_id, notes)
             if roll is None:
                 continue  # no close of it was journaled: nothing of the roll was sent
-            pending = any(close.intent_id in unfinished for close in roll.closes)
-            if not pending and roll.to_open({}) == 0:
-                continue  # over, and nothing to open
-            if self._config.restart.resume:
+            if self._config.restart.resume:  # (closes that left it open: reported not done)
                 left.append(roll)
             else:
                 await self._report_roll(roll, notes[0])
         return left
 
-    async def _roll_left(self, open_id: IntentId, notes: Sequence[Mapping[str, object]],
+    async def _roll_left(self, open_id: IntentId, notes: Sequence[RollStarted],
                          ) -> RollLeft | None:
         """The roll the ``notes`` (one per close) describe; None when no close was journaled."""
-        histories = [await self._journal.ask(IntentHistory(IntentId(str(n["close_intent_id"]))))
-                     for n in notes]
+        histories = [await self._journal.ask(IntentHistory(n.close_intent_id)) for n in notes]
         journaled = [h for h in histories if h is not None]
         if not journaled:
             return None
         first, note = journaled[0].intent, notes[0]
-        closes = tuple(RollClose(intent_id=IntentId(str(n["close_intent_id"])),
-                                 signed_quantity=_close_quantity(n) if h is None
+        closes = tuple(RollClose(intent_id=n.close_intent_id,
+                                 signed_quantity=n.close_signed_quantity if h is None
                                  else h.intent.signed_quantity,
                                  filled=0 if h is None else h.filled)
                        for n, h in zip(notes, histories, strict=True))
-        quantity = note.get("quantity")
         return RollLeft(closes=closes, open_intent_id=open_id,
-                        target=first.contract.for_month(str(note["to_expiry"])),
-                        side=Side(note["side"]) if "side" in note else first.side.opposite,
+                        target=first.contract.for_month(note.to_expiry),
+                        side=first.side.opposite if note.side is None else note.side,
                         strategy=first.strategy,
-                        quantity=None if quantity is None else int(str(quantity)),
-                        hook=None if "hook" not in note else str(note["hook"]),
-                        policy=Policy.PATIENCE if "hook" not in note
-                        else None if note.get("policy") is None else Policy(note["policy"]))
+                        quantity=note.quantity, hook=note.hook,
+                        policy=Policy.PATIENCE if note.hook is None else note.policy)
 
-    async def _report_roll(self, roll: RollLeft, note: Mapping[str, object]) -> None:
+    async def _report_roll(self, roll: RollLeft, note: RollStarted) -> None:
         symbol = roll.target.symbol
-        description = (f"roll of {symbol} from {note['from_expiry']} to {note['to_expiry']} "
+        description = (f"roll of {symbol} from {note.from_expiry} to {note.to_expiry} "
                        f"stopped between its legs: {roll.closed} closed, none opened in "
-                       f"{note['to_expiry']}")
+                       f"{note.to_expiry}")
         await self._journal.record_note(NoteKind.ROLL_INTERRUPTED,
                                         close_intent_id=roll.closes[0].intent_id,
                                         open_intent_id=roll.open_intent_id, closed=roll.closed,
-                                        symbol=symbol, to_expiry=note["to_expiry"])
+                                        symbol=symbol, to_expiry=note.to_expiry)
         log.warning("roll_interrupted", description=description)
         self._interrupted.append(ReconcileDifference(client_order_id=None,
                                                      description=description))
-
-
-_ROLL_TEXTS = ("close_intent_id", "open_intent_id", "from_expiry", "to_expiry")
-_ROLL_CHOICES: tuple[tuple[str, type[enum.Enum]], ...] = (
-    ("side", Side), ("close_side", Side), ("policy", Policy))
-
-
-def _roll_note_problem(note: Mapping[str, Any]) -> str | None:
-    """What is wrong with a ``roll_started`` note's fields (None: nothing): the ids and months
-    are text, the sides and policy among their values, the quantities whole and positive;
-    those a kind of roll does not write (a hook's side, quantity, policy) may be absent."""
-    for field in _ROLL_TEXTS:
-        if not isinstance(note.get(field), str) or not note[field]:
-            return f"{field} is missing or not text, got {note.get(field)!r}"
-    for field, kind in _ROLL_CHOICES:
-        if note.get(field) is not None and note[field] not in {m.value for m in kind}:
-            return f"{field} is not one of {', '.join(m.value for m in kind)}, got {note[field]!r}"
-    for field in ("quantity", "close_quantity"):
-        value = note.get(field)
-        if value is not None and (isinstance(value, bool) or not str(value).isdigit()
-                                  or int(str(value)) < 1):
-            return f"{field} is not a whole number of lots, got {value!r}"
-    if "hook" in note and ("close_side" not in note or "close_quantity" not in note):
-        return "close_side or close_quantity is missing (a hook's roll has both)"
-    return None
-
-
-def _close_quantity(note: Mapping[str, object]) -> int:
-    """The signed quantity of a target roll's close, as its note gives it."""
-    quantity = int(str(note["close_quantity"]))
-    return quantity if Side(note["close_side"]) is Side.BUY else -quantity
 
 
 def _ids_after(first: ClientOrderId, history: _History, order_ids: OrderIds,

@@ -11,12 +11,56 @@ those notes into a `RollLeft` and opens `RollLeft.to_open` once the closes are o
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
 from ._contracts import ContractSpec
 from ._enums import Policy, Side
+from ._errors import InvalidValueError
 from ._ids import IntentId
+
+
+def _named(_: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not value:
+        raise InvalidValueError(attribute.name, value, "must not be empty")
+
+
+def _lots(_: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
+    if value is not None and value < 1:
+        raise InvalidValueError(attribute.name, value, "must be a whole number of lots")
+
+
+@attrs.frozen(kw_only=True)
+class RollStarted:
+    """A ``roll_started`` note: one close of a roll, the open after it and the months.
+    `Engine.roll`'s names no ``hook``, and its open buys or sells what the close filled; a
+    hook's names its close's side and quantity, and the open's own side, quantity and
+    policy."""
+
+    close_intent_id: IntentId = attrs.field(validator=_named)
+    open_intent_id: IntentId = attrs.field(validator=_named)
+    symbol: str | None = None
+    from_expiry: str = attrs.field(validator=_named)
+    to_expiry: str = attrs.field(validator=_named)
+    hook: str | None = None
+    close_side: Side | None = None
+    close_quantity: int | None = attrs.field(default=None, validator=_lots)
+    side: Side | None = None
+    quantity: int | None = attrs.field(default=None, validator=_lots)
+    policy: Policy | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.hook is not None and self.close_side is None:
+            raise InvalidValueError("close_side", None, "is missing (a hook's roll names it)")
+        if self.hook is not None and self.close_quantity is None:
+            raise InvalidValueError("close_quantity", None, "is missing (a hook's roll names it)")
+
+    @property
+    def close_signed_quantity(self) -> int:
+        """What a hook's close was to buy (+) or sell (−), as the note gives it."""
+        assert self.close_side is not None and self.close_quantity is not None
+        return self.close_side.sign * self.close_quantity
 
 
 @attrs.frozen(kw_only=True)
@@ -46,6 +90,11 @@ class RollLeft:
     def closed(self) -> int:
         """What the closes have filled so far, by the journal."""
         return sum(close.filled for close in self.closes)
+
+    def left_open(self, filled: Mapping[IntentId, int]) -> int:
+        """What the closes left unfilled, with what each filled in the end (as `to_open`)."""
+        return sum(abs(close.signed_quantity) - filled.get(close.intent_id, close.filled)
+                   for close in self.closes)
 
     def to_open(self, filled: Mapping[IntentId, int]) -> int:
         """What to open once the closes are over, with what each filled in the end

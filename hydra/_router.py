@@ -22,6 +22,7 @@ import itertools
 import random
 from collections.abc import Awaitable, Callable, Iterator
 from decimal import Decimal
+from typing import TypeVar
 
 import structlog
 import trio
@@ -72,6 +73,7 @@ from ._worker_reports import Reports, collected, open_reports
 from .brokers import MarketView
 
 log = structlog.get_logger()
+T = TypeVar("T")
 
 InMonth = Callable[[OrderIntent], OrderIntent]
 """An intent in the month it trades now (as it is when it names one)."""
@@ -321,7 +323,7 @@ class Router:
         now = self._clock()
         try:
             hours = await self._hours(contract, None)
-        except HydraError as e:  # a product the broker does not trade, or a link down
+        except HydraError as e:  # a product the broker does not trade (a link down waits)
             log.warning("release_day_unknown", symbol=contract.symbol, reason=str(e))
             return trading_day(now)
         opens = held_until(hours, now, min_left=MIN_SESSION_LEFT)
@@ -331,7 +333,16 @@ class Router:
                      ) -> SessionCalendar | None:
         """The hours ``strategy``'s intents in ``contract`` are worked in (its
         ``execution.hours``; the defaults' for None): the broker's liquid hours, or its trading
-        hours, which serve too when the broker gives no liquid ones."""
+        hours, which serve too when the broker gives no liquid ones. While the broker session
+        is down, once it is back (an intent is neither refused nor dropped for a link down)."""
+        try:
+            return await self._hours_now(contract, strategy)
+        except BrokerConnectionError:
+            log.warning("hours_waiting_for_session", symbol=contract.symbol)
+        return await self._when_up(lambda: self._hours_now(contract, strategy))
+
+    async def _hours_now(self, contract: ContractSpec, strategy: str | None,
+                         ) -> SessionCalendar | None:
         execution = self._config.execution if strategy is None else (
             self._config.execution_for(strategy))
         if execution.hours is WorkingHours.LIQUID:
@@ -361,14 +372,23 @@ class Router:
     async def _quote_when_up(self, intent: OrderIntent) -> Quote:
         """The arrival quote at the open; while the broker session is down (a gateway that
         restarts at night), once it is back."""
+        def waiting() -> None:
+            log.warning("intent_waiting_for_session", intent_id=intent.intent_id)
+        return await self._when_up(lambda: self._arrival_quote(intent.contract), waiting)
+
+    async def _when_up(self, ask: Callable[[], Awaitable[T]],
+                       waiting: Callable[[], None] = lambda: None) -> T:
+        """What ``ask`` answers once the broker session is up: asked again at each return of
+        the session while it raises `BrokerConnectionError` (``waiting`` is told each time);
+        Hydra closing first is a `BrokerConnectionError` saying so."""
         subscribe, events = open_subscription()
         self._publish.send_nowait(subscribe)  # before the try: no return of the link missed
         with events:
             while True:
                 try:
-                    return await self._arrival_quote(intent.contract)
+                    return await ask()
                 except BrokerConnectionError:
-                    log.warning("intent_waiting_for_session", intent_id=intent.intent_id)
+                    waiting()
                 async for event in events:
                     if isinstance(event, SessionChanged) and event.up:
                         break

@@ -213,14 +213,16 @@ async def _submit_closes_first(engine: Engine, intents: list[OrderIntent], *, he
         symbol, sign = intent.contract.symbol, 1 if intent.signed_quantity > 0 else -1
         left[symbol] = left.get(symbol, 0) - sign * (intent.quantity - filled)
     for intent in opens:
+        still_open = abs(left.get(intent.contract.symbol, 0))
         opened = _less_what_stayed_open(intent, left)
         handle = None if opened is None else await submit_logged(engine, opened,
                                                                  source=source)
         if handle is not None:
             own.add(handle)
+        elif opened is None and intent.intent_id in rolls:  # its closes left it open
+            await engine.record_roll_not_done(intent, left_open=still_open)
         elif intent.intent_id in rolls:
-            await engine.record_roll_open_skipped(intent, reason="cut to nothing" if opened
-                                                  is None else "refused")
+            await engine.record_roll_open_skipped(intent, reason="refused")
 
 
 def _less_what_stayed_open(intent: OrderIntent, left: dict[str, int]) -> OrderIntent | None:

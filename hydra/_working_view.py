@@ -23,12 +23,13 @@ from typing import Any
 import attrs
 import trio
 
+from ._codec import note_from_json
 from ._contracts import ContractSpec
 from ._core._quote_check import quote_problem
 from ._core._routing import route
 from ._core._twap import slice_sizes
 from ._enums import NoteKind, Policy, Side
-from ._errors import BrokerError, InvalidValueError
+from ._errors import BrokerError, InvalidValueError, JournalNoteError
 from ._journal import EventKind, JournaledOrder
 from ._journal_records import JournalRecord
 from ._patience import stage_plan, stages_after
@@ -137,23 +138,34 @@ class Ladder:
     slices: tuple[int, int] | None
 
 
+def _some_stage(_: object, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
+    if not value:
+        raise InvalidValueError(attribute.name, list(value), "must name at least one stage")
+
+
+@attrs.frozen(kw_only=True)
+class StagesTold:
+    """A ``ladder_stage`` note: when each stage left of an order's ladder ends (its first
+    the stage begun), and the TWAP slice it works, k of n (None: no TWAP)."""
+
+    stages: tuple[tuple[str, dt.datetime], ...] = attrs.field(validator=_some_stage)
+    slice: tuple[int, int] | None = None
+
+
 def told_ladder(note: Mapping[str, Any], now: dt.datetime) -> Ladder | None:
     """The ladder a ``ladder_stage`` note tells of, at ``now``: the first of its stages that
     has not ended (the last, once all have), and the seconds until it ends. None when the
     note cannot be read so (no stages, an end that is no zoned ISO time, a slice that is not
     k of n: a hand-mended journal, another version's): its ladder is then derived."""
     try:
-        stages = [(str(stage), dt.datetime.fromisoformat(at)) for stage, at in note["stages"]]
-        told_slice = note.get("slice")
-        slices = None if told_slice is None else (int(told_slice[0]), int(told_slice[1]))
-    except (KeyError, IndexError, TypeError, ValueError):
+        told = note_from_json(note, StagesTold, note=NoteKind.LADDER_STAGE.value)
+    except JournalNoteError:
         return None
-    if not stages or any(end.tzinfo is None for _, end in stages):
-        return None
-    index = next((i for i, (_, end) in enumerate(stages) if end > now), len(stages) - 1)
-    stage, end = stages[index]
+    index = next((i for i, (_, end) in enumerate(told.stages) if end > now),
+                 len(told.stages) - 1)
+    stage, end = told.stages[index]
     return Ladder(stage=stage, left=max(0.0, (end - now).total_seconds()),
-                  last=index == len(stages) - 1, slices=slices)
+                  last=index == len(told.stages) - 1, slices=told.slice)
 
 
 def working_orders(records: Sequence[JournalRecord], live_orders: Sequence[JournaledOrder], *,

@@ -201,3 +201,37 @@ def test_the_varied_journal_shows_what_each_part_follows(
     # own report, and says what it says from the journal alone.
     assert shown.gate == tuple(gate_check(records, settings=CONFIG.slippage))
     assert [c.passed for c in shown.gate if c.name == "slippage_calibrated"] == [False]
+
+
+def test_a_record_that_changes_no_fill_line_keeps_the_report_and_its_drawn_sections(
+    tmp_path: Path,
+) -> None:
+    """After a status or a ladder step (no intent, fill, commission or end), the view's fill
+    report is the one it had, so a page draws its fills and slippage sections (the verdicts
+    and charts over every fill) from what it drew before; after a fill, a new report, the
+    whole journal's. Each push made the report and those sections again."""
+    paper = PaperJournal(tmp_path / "j.sqlite").start()
+    paper.intent("int-a", side=Side.BUY, quantity=2, arrival_mid="400.00", predicted="1")
+    order = paper.order("int-a", side=Side.BUY, quantity=2, limit="400.00")
+    paper.fill(order, "e1", side=Side.BUY, quantity=1, price="400.00", predicted="1",
+               actual="0")
+    paper.status(order, OrderStatus.WORKING)
+    paper.note(NoteKind.LADDER_STAGE, client_order_id=order, intent_id="int-a",
+               stages=[["STEPPED", "2026-03-03T09:01:00+00:00"]])
+    paper.fill(order, "e2", side=Side.BUY, quantity=1, price="400.25", predicted="1",
+               actual="6.25")
+    paper.close()
+    records = read_journal(paper.path)
+    view, drawn = JournalView(config=CONFIG), Drawn()
+    view.take(records[:4])
+    first = view.picture([], live=None, now=NOW)
+    before = sections(first, actions=False, drawn=drawn)
+    view.take(records[4:6])  # the status and the ladder step
+    quiet = view.picture([], live=None, now=NOW)
+    assert quiet.report is first.report
+    again = sections(quiet, actions=False, drawn=drawn)
+    assert again["slippage"] is before["slippage"] and again["fills"] is before["fills"]
+    view.take(records[6:])  # the second fill
+    filled = view.picture([], live=None, now=NOW)
+    assert filled.report is not first.report
+    assert filled.report == fill_report(records, settings=CONFIG.slippage)

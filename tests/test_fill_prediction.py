@@ -25,8 +25,9 @@ from hydra import (
     Policy,
     Side,
 )
+from hydra._codec import fill_prediction_from_json
 from hydra._converter import unstructure
-from hydra._core._model_versions import FillPrediction, ModelVersion, Weights, first_version
+from hydra._core._model_versions import ModelVersion, Weights, first_version
 from hydra._core._slippage import fill_aggressiveness
 from hydra._enums import NoteKind
 from hydra._journal import EventKind, Journal
@@ -78,14 +79,14 @@ async def test_a_resting_fill_and_a_crossing_fill_get_their_own_predictions(
     pre_trade = _expected(v1, aggressiveness="0.5", quantity=2)
     assert D(resting["predicted_bps"]) == D(crossing["predicted_bps"]) == pre_trade
     for payload, aggressiveness, limit in ((resting, "0.5", "350.00"), (crossing, "1", "350.25")):
-        own = FillPrediction.from_json(payload["fill_prediction"])
+        own = fill_prediction_from_json(payload["fill_prediction"])
         assert (own.limit_price, own.bid, own.ask) == (D(limit), D("349.75"), D("350.25"))
         assert own.aggressiveness == D(aggressiveness)
         assert own.participation == D(1) / 1500
         assert own.prediction.version_id == "v1" and own.prediction.policy is Policy.PATIENCE
         assert own.prediction.bps == _expected(v1, aggressiveness=aggressiveness)
-    assert (FillPrediction.from_json(crossing["fill_prediction"]).prediction.bps
-            > FillPrediction.from_json(resting["fill_prediction"]).prediction.bps)
+    assert (fill_prediction_from_json(crossing["fill_prediction"]).prediction.bps
+            > fill_prediction_from_json(resting["fill_prediction"]).prediction.bps)
 
 
 async def test_fills_are_stamped_with_the_engines_current_version(
@@ -106,7 +107,7 @@ async def test_fills_are_stamped_with_the_engines_current_version(
             handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=1))
             await handle.wait_done()
     (payload,) = _fill_payloads(path)
-    own = FillPrediction.from_json(payload["fill_prediction"])
+    own = fill_prediction_from_json(payload["fill_prediction"])
     assert own.prediction.version_id == "v2"
     assert own.prediction.bps == _expected(v2, aggressiveness="0.5") == (
         _expected(first_version(T0), aggressiveness="0.5") + 4)
@@ -164,7 +165,7 @@ def test_a_fill_prediction_reads_back_from_its_json() -> None:
         symbol="ZO", policy=Policy.CROSS, side=Side.SELL, limit_price=D("349.75"),
         quote=Quote(bid=D("349.75"), ask=D("350.25")), quantity=3, adv=1500, settings=SETTINGS)
     assert own.aggressiveness == 1 and own.participation == D(3) / 1500
-    assert FillPrediction.from_json(own.to_json()) == own
+    assert fill_prediction_from_json(own.to_json()) == own
 
 
 async def test_an_adopted_orders_fill_is_predicted_after_a_restart(
@@ -191,7 +192,7 @@ async def test_an_adopted_orders_fill_is_predicted_after_a_restart(
     assert [(f.price, f.quantity) for f in report.children[0].fills] == [(D("349.50"), 1)]
     assert report.children[0].prices[-1] == D("349.75")  # the step, sent as it filled
     (payload,) = _fill_payloads(path)
-    own = FillPrediction.from_json(payload["fill_prediction"])
+    own = fill_prediction_from_json(payload["fill_prediction"])
     assert (own.limit_price, own.bid, own.ask) == (D("349.50"), D("349.25"), D("350.75"))
     assert own.aggressiveness == D(1) / 6
     assert own.prediction.policy is Policy.PATIENCE and own.prediction.version_id == "v1"
@@ -218,6 +219,6 @@ async def test_a_crossing_fill_is_judged_on_the_quote_it_crossed(
             assert exchange.quote(OATS).ask == D("350.50")
     assert [(f.price, f.quantity) for f in report.children[0].fills] == [(D("350.25"), 5)]
     (payload,) = _fill_payloads(path)
-    own = FillPrediction.from_json(payload["fill_prediction"])
+    own = fill_prediction_from_json(payload["fill_prediction"])
     assert (own.bid, own.ask, own.aggressiveness) == (D("349.75"), D("350.25"), D(1))
     assert own.prediction.policy is Policy.CROSS

@@ -22,7 +22,6 @@ import datetime as dt
 import types
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
 
 import attrs
 
@@ -79,14 +78,6 @@ class Prediction:
                 "policy": self.policy.value, "predicted_bps": str(self.bps),
                 "crossing_bps": str(self.crossing_bps), "impact_bps": str(self.impact_bps)}
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Prediction:
-        """The prediction a note (or a fill's ``fill_prediction``) holds."""
-        return cls(version_id=data["version_id"], symbol=data["symbol"],
-                   policy=Policy(data["policy"]), bps=Decimal(data["predicted_bps"]),
-                   crossing_bps=Decimal(data["crossing_bps"]),
-                   impact_bps=Decimal(data["impact_bps"]))
-
 
 @attrs.frozen(kw_only=True)
 class FillPrediction:
@@ -102,18 +93,12 @@ class FillPrediction:
     participation: Decimal
 
     def to_json(self) -> dict[str, str]:
-        """What a fill's journal payload keeps as its ``fill_prediction``."""
+        """What a fill's journal payload keeps as its ``fill_prediction`` (read back by
+        `hydra._codec.fill_prediction_from_json`)."""
         return {**self.prediction.to_json(), "limit_price": str(self.limit_price),
                 "bid": str(self.bid), "ask": str(self.ask),
                 "aggressiveness": str(self.aggressiveness),
                 "participation": str(self.participation)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> FillPrediction:
-        return cls(prediction=Prediction.from_json(data),
-                   limit_price=Decimal(data["limit_price"]), bid=Decimal(data["bid"]),
-                   ask=Decimal(data["ask"]), aggressiveness=Decimal(data["aggressiveness"]),
-                   participation=Decimal(data["participation"]))
 
 
 def _frozen(value: Mapping[str, Weights]) -> Mapping[str, Weights]:

@@ -148,14 +148,17 @@ class JournalView:
     _pending: dict[str, Decimal] = attrs.Factory(dict)  # commissions before their fill
     _positioned: int = 0  # the fill lines counted in the positions
     _worst: Decimal = Decimal(0)  # the risk book's worst trade, as last journaled
-    _judged: _Judged | None = None
+    _judged: _Judged | None = None  # as last judged
+    _stale: bool = False  # records taken since
+    _report_stale: bool = True  # records taken since that change the fill report
 
     def take(self, records: Sequence[JournalRecord]) -> None:
         """Take in ``records``, the journal's next ones."""
         if not records:
             return
         self.records.extend(records)
-        self._fills.take(records)  # one line per fill record, in order
+        if self._fills.take(records):  # one line per fill record, in order
+            self._report_stale = True
         self._ladders = self._ladders.extended(records)
         for record in records:
             if record.kind is EventKind.FILL:
@@ -163,7 +166,7 @@ class JournalView:
                 self._positioned += 1
             else:
                 self._note(record)
-        self._judged = None
+        self._stale = True
 
     def _position(self, line: FillLine) -> None:
         """Each built-in contract's position after each fill, per delivery month (the fill's,
@@ -208,20 +211,32 @@ class JournalView:
     def picture(self, live_orders: Sequence[JournaledOrder], *, live: Live | None,
                 now: dt.datetime) -> Picture:
         """The dashboard now, over every record taken and the journal's ``live_orders``."""
-        config = self.config
-        if self._judged is None:
-            report = self._fills.report(settings=config.slippage)
-            positions = tuple(self._positions[name] for name in sorted(self._positions))
-            self._judged = _Judged(
-                report=report, positions=positions,
-                breakers=_breakers(self._worst, positions, config.risk),
-                gate=tuple(gate_check(self.records, settings=config.slippage, report=report)))
+        if self._judged is None or self._stale:
+            self._judged = self._judge()
         judged = self._judged
+        config = self.config
         return Picture(
             banner=self._banner(live, now, hours=config.execution.hours),
             working=tuple(self._ladders.working(order, now, config) for order in live_orders),
             report=judged.report, positions=judged.positions, breakers=judged.breakers,
             gate=judged.gate)
+
+    def _judge(self) -> _Judged:
+        """The report (made again only after records that change it: its verdicts and charts
+        are over every fill), the positions, the breakers and the gate (kept as it was when
+        it judges the same: a page keeps what it drew of it)."""
+        config = self.config
+        if self._judged is None or self._report_stale:
+            report = self._fills.report(settings=config.slippage)
+        else:
+            report = self._judged.report
+        self._stale = self._report_stale = False
+        positions = tuple(self._positions[name] for name in sorted(self._positions))
+        gate = tuple(gate_check(self.records, settings=config.slippage, report=report))
+        if self._judged is not None and gate == self._judged.gate:
+            gate = self._judged.gate
+        return _Judged(report=report, positions=positions,
+                       breakers=_breakers(self._worst, positions, config.risk), gate=gate)
 
     def _banner(self, live: Live | None, now: dt.datetime, *, hours: WorkingHours) -> Banner:
         started = self._started
