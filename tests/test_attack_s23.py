@@ -4,6 +4,7 @@ a strict xfail naming the file that holds the defect."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import attrs
@@ -11,10 +12,12 @@ import pytest
 import trio
 import trio.testing
 
-from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, Side
+from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, OrderStatus, Side
 from hydra._journal import Journal
+from hydra.dashboard._board import Followed
 from hydra.sim import DisplayedSize, SimExchange, open_sim_exchange
 from tests.journal_surgery import crash_from
+from tests.paper_journal import Clock, PaperJournal
 from tests.simulated import open_engine, quiet_oats
 
 TWAP_AHEAD = ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.0,
@@ -91,3 +94,43 @@ async def test_a_twap_resumed_after_ahead_orders_keeps_the_slices_it_has_left(
             await adopted.wait_done()
     (resumed,) = Journal.open_read_only(path).notes("intent_resumed")
     assert (resumed["remaining"], resumed["slices"]) == (20, 4)
+
+
+def _paper_with_working(path: Path, names: tuple[str, ...], *,
+                        new_journal: bool = False) -> PaperJournal:
+    """A journal at ``path`` with one working buy of 2 per name (a fresh one: ``new_journal``)."""
+    paper = PaperJournal.__new__(PaperJournal)
+    paper.path, paper.clock = path, Clock()
+    paper.journal = Journal.open(path, clock=paper.clock, new_journal=new_journal)
+    paper.start()
+    for name in names:
+        paper.intent(name, side=Side.BUY, quantity=2, arrival_mid="350.00", predicted=None)
+        paper.status(paper.order(name, side=Side.BUY, quantity=2, limit="349.75"),
+                     OrderStatus.WORKING)
+    return paper
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "hydra/_status.py (JournalFollower) and hydra/dashboard/_board.py (Followed): the follower "
+    "keeps the last event number and its reader of the file that was at the path, so a "
+    "journal replaced under it is never read: the page shows the old journal's orders"))
+def test_the_dashboard_follows_a_journal_replaced_under_it(tmp_path: Path) -> None:
+    """``hydra dashboard --journal PATH`` draws a journal with four working orders; the journal
+    is moved aside and Hydra starts a new one at the path (``--new-journal``) with one order
+    working. The follower asks only for events after the old journal's last and keeps its
+    reader of the old file, so the page still shows the four old orders, for ever. Expected:
+    the page shows the journal now at the path: its one order."""
+    path = tmp_path / "j.sqlite"
+    old = _paper_with_working(path, ("n0", "n1", "n2", "n3"))
+    old.close()
+    followed = Followed.of(str(path), HydraConfig())
+    now = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)
+    try:
+        first = followed.picture(live=None, now=now)
+        assert [o.intent_id for o in first.working] == ["n0", "n1", "n2", "n3"]
+        path.rename(tmp_path / "old.sqlite")
+        _paper_with_working(path, ("b0",), new_journal=True).close()
+        again = followed.picture(live=None, now=now)
+    finally:
+        followed.close()
+    assert [o.intent_id for o in again.working] == ["b0"]
