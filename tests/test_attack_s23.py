@@ -5,6 +5,8 @@ a strict xfail naming the file that holds the defect."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 
 import attrs
@@ -19,6 +21,7 @@ from hydra.sim import DisplayedSize, SimExchange, open_sim_exchange
 from tests.journal_surgery import crash_from
 from tests.paper_journal import Clock, PaperJournal
 from tests.simulated import open_engine, quiet_oats
+from tests.test_inbox_process import Run, _line
 
 TWAP_AHEAD = ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.0,
                                twap_ahead=50)
@@ -134,3 +137,45 @@ def test_the_dashboard_follows_a_journal_replaced_under_it(tmp_path: Path) -> No
     finally:
         followed.close()
     assert [o.intent_id for o in again.working] == ["b0"]
+
+
+class _RunWith(Run):
+    """A ``hydra run --sim`` child as `Run` starts it, with ``runner`` lines added to its
+    ``[runner]`` table."""
+
+    def __init__(self, tmp_path: Path, inbox: Path, *, runner: str) -> None:
+        self.journal, self.inbox, self.log = (tmp_path / "journal.sqlite", inbox,
+                                              tmp_path / "stderr.log")
+        config = tmp_path / "hydra.toml"
+        config.write_text(f'[execution]\npatience = 1.0\n[journal]\npath = "{self.journal}"\n'
+                          f'[runner]\ninbox = "{inbox}"\n{runner}\n[logging]\nformat = "json"\n')
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "hydra", "run", "--sim", "--sim-hours", "none",
+                 "--journal", str(self.journal), "--config", str(config)],
+                stdout=subprocess.DEVNULL, stderr=log, text=True)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "hydra/_runner.py (run_inbox): each line's deadline is now() + inbox_deadline, which no "
+    "datetime holds for 1e12 s (OverflowError), as patience = 1e12 was in the risk actor"))
+def test_an_inbox_deadline_no_datetime_holds_neither_ends_the_run_nor_loses_the_line(
+    tmp_path: Path,
+) -> None:
+    """``[runner] inbox_deadline = 1e12`` (a trader's "wait for ever", which ``config check``
+    takes): the first inbox line ended ``hydra run`` ("hydra run stopped: OverflowError: date
+    value out of range"), the intent never journaled. Expected: the line is worked and the
+    run stops cleanly on Ctrl-C."""
+    inbox = tmp_path / "inbox.jsonl"
+    inbox.write_text("")
+    run = _RunWith(tmp_path, inbox, runner="inbox_deadline = 1e12")
+    try:
+        run.wait_for(lambda: bool(run.logged("runner_started")), "the start")
+        with inbox.open("a") as file:
+            file.write(_line("forever"))
+        run.wait_for(lambda: run.intents() == ["forever"] or run.process.poll() is not None,
+                     "the intent, or the end of the run")
+        assert run.process.poll() is None, run.log.read_text()[-2000:]
+        assert run.stop() == 0, run.log.read_text()[-2000:]
+    finally:
+        run.kill()
