@@ -70,6 +70,12 @@ def tidy(value: Decimal) -> Decimal:
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
+def _a_price(price: Decimal) -> bool:
+    """Whether ``price`` can be a fill's price: a broker anomaly's (0, NaN) is journaled as
+    the broker gave it, and leaves its intent without an average price or shortfall."""
+    return price.is_finite() and price > 0
+
+
 def _like_prices(average: Decimal, fills: Sequence[FillLine]) -> Decimal:
     """``average`` with at least as many decimal places as the fill prices (400.00, not 400)."""
     places = min(int(f.fill.price.as_tuple().exponent) for f in fills)
@@ -310,7 +316,7 @@ def _intent_line(record: JournalRecord, fills: Sequence[FillLine], *,
     arrival_mid = _decimal(record.payload.get("arrival_mid"))
     filled = sum(f.fill.quantity for f in fills)
     average = actual = slippage = notional = None
-    if filled:
+    if filled and all(_a_price(f.fill.price) for f in fills):  # else a broker anomaly's fill
         exact = sum((f.fill.price * f.fill.quantity for f in fills), Decimal(0)) / filled
         average = _like_prices(tidy(exact), fills)
         if arrival_mid is not None and arrival_mid > 0:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
@@ -14,14 +15,26 @@ import pytest
 import trio
 import trio.testing
 
-from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, OrderStatus, Side
+from hydra import (
+    OATS,
+    ExecutionSettings,
+    HydraConfig,
+    OrderIntent,
+    OrderStatus,
+    Policy,
+    Side,
+    TradingState,
+)
+from hydra._fill_report import fill_report
 from hydra._journal import Journal
+from hydra._journal_records import read_journal
 from hydra.dashboard._board import Followed
 from hydra.sim import DisplayedSize, SimExchange, open_sim_exchange
 from tests.journal_surgery import crash_from
 from tests.paper_journal import Clock, PaperJournal
 from tests.simulated import open_engine, quiet_oats
 from tests.test_inbox_process import Run, _line
+from tests.test_risk_regressions import _fill, _open_injecting
 
 TWAP_AHEAD = ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.0,
                                twap_ahead=50)
@@ -179,3 +192,30 @@ def test_an_inbox_deadline_no_datetime_holds_neither_ends_the_run_nor_loses_the_
         assert run.stop() == 0, run.log.read_text()[-2000:]
     finally:
         run.kill()
+
+
+@pytest.mark.parametrize("price", [Decimal(0), Decimal("NaN")], ids=["zero", "NaN"])
+async def test_a_broker_anomalys_fill_leaves_the_fill_report_without_an_average(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, price: Decimal
+) -> None:
+    """An execution at price 0 (or NaN) for a resting order is journaled as the broker gave it
+    and halts trading, as designed, but then ``hydra fill-report``, ``hydra gate-check`` and
+    the dashboard ended in a traceback on that journal for ever ("average_price: must be a
+    finite Decimal above zero", or int('n') of NaN's exponent). Expected: the intent's line
+    shows the fill with no average price, shortfall nor cost, as the engine's report does."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(spread_ticks=6), seed=1) as exchange:
+        async with _open_injecting(exchange, path) as (engine, broker):
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
+                                            policy=Policy.PASSIVE, intent_id="zero"))
+            await trio.sleep(1)
+            stamped = f"{Journal.open_read_only(path).journal_id}:zero.1"
+            broker.push(_fill(exchange, stamped, "x-zero", quantity=1, price=price))
+            await trio.sleep(1)
+            assert engine.statistics().trading_state is TradingState.HALTED
+    report = fill_report(read_journal(path), settings=HydraConfig().slippage)
+    (line,) = report.intents
+    assert (line.intent_id, line.filled) == ("zero", 1)
+    assert (line.average_price, line.actual_bps, line.slippage_usd) == (None, None, None)
+    assert [f.fill.execution_id for f in report.fills] == ["x-zero"]
+    assert [f.actual_bps for f in report.fills] == [None]
