@@ -219,3 +219,9 @@ async def test_a_broker_anomalys_fill_leaves_the_fill_report_without_an_average(
     assert (line.average_price, line.actual_bps, line.slippage_usd) == (None, None, None)
     assert [f.fill.execution_id for f in report.fills] == ["x-zero"]
     assert [f.actual_bps for f in report.fills] == [None]
+    followed = Followed.of(str(path), HydraConfig())
+    try:
+        page = followed.picture(live=None, now=dt.datetime(2026, 3, 2, tzinfo=dt.UTC))
+    finally:
+        followed.close()
+    assert [i.average_price for i in page.report.intents] == [None]
