@@ -28,6 +28,7 @@ from hydra import (
 from hydra._fill_report import fill_report
 from hydra._journal import Journal
 from hydra._journal_records import read_journal
+from hydra._settings import RiskLimits
 from hydra.dashboard._board import Followed
 from hydra.sim import DisplayedSize, SimExchange, open_sim_exchange
 from tests.journal_surgery import crash_from
@@ -225,3 +226,26 @@ async def test_a_broker_anomalys_fill_leaves_the_fill_report_without_an_average(
     finally:
         followed.close()
     assert [i.average_price for i in page.report.intents] == [None]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "hydra/_twap_actor.py (run_twap, _stops) with hydra/_core/_twap.py (lots_ahead): an "
+    "ahead order's risk refusal ends the schedule as a slice's does; lots_ahead caps the "
+    "lots by max_order_quantity only"))
+async def test_lots_ahead_refused_by_a_limit_leave_the_twap_to_its_schedule(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """20 lots in ten 100 s slices of 2 with ``twap_ahead`` 50 and ``max_order_notional``
+    100,000 (a slice's 2 lots are 35,000): once slice 1 fills, the 18 lots ahead (315,000)
+    are refused by the notional limit, and that refusal ended the whole schedule
+    (``twap_stopped``) with 2 of 20 filled, where without twap_ahead every slice fills.
+    Expected: lots ahead a limit refuses are not rested, and the slices go on to fill 20."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(
+        execution=attrs.evolve(TWAP_AHEAD, twap_slices=10, twap_horizon=1000.0),
+        risk=RiskLimits(max_order_notional=Decimal(100_000)))
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
+        async with open_engine(exchange, path, config) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=20))
+            report = await handle.wait_done()
+    assert (report.filled, report.quantity) == (20, 20)
