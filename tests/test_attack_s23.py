@@ -30,6 +30,7 @@ from hydra._journal import Journal
 from hydra._journal_records import read_journal
 from hydra._settings import RiskLimits
 from hydra.dashboard._board import Followed
+from hydra.ib._feed import QuoteFeed
 from hydra.sim import DisplayedSize, SimExchange, open_sim_exchange
 from tests.journal_surgery import crash_from
 from tests.paper_journal import Clock, PaperJournal
@@ -249,3 +250,19 @@ async def test_lots_ahead_refused_by_a_limit_leave_the_twap_to_its_schedule(
             handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=20))
             report = await handle.wait_done()
     assert (report.filled, report.quantity) == (20, 20)
+
+
+def test_a_farm_ib_reports_inactive_after_broken_is_back_as_ib_words_it() -> None:
+    """IB words its 2108 without the colon its 2103 and 2104 have ("...available upon
+    demand.usfarm.nj"), and the feed read the farm as the text after the last colon: the
+    whole message, so the broken usfarm.nj was never cleared and every quote stayed in doubt
+    (a still market stale 30 s after its last change, every intent in it refused) until a
+    2104 came. Expected: that 2108 clears usfarm.nj, and a market updated since is current."""
+    market = ("ZO", "202605")
+    feed = QuoteFeed()
+    feed.notice(2103, "Market data farm connection is broken:usfarm.nj")
+    feed.updated([market])
+    assert not feed.current(market)
+    feed.notice(2108, "Market data farm connection is inactive but should be available upon "
+                      "demand.usfarm.nj")
+    assert feed.current(market)
