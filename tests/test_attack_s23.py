@@ -5,6 +5,7 @@ a strict xfail naming the file that holds the defect."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -26,6 +27,7 @@ from hydra import (
     TradingState,
 )
 from hydra._fill_report import fill_report
+from hydra._inbox_reader import InboxReader
 from hydra._journal import Journal
 from hydra._journal_records import read_journal
 from hydra._settings import RiskLimits
@@ -266,3 +268,38 @@ def test_a_farm_ib_reports_inactive_after_broken_is_back_as_ib_words_it() -> Non
     feed.notice(2108, "Market data farm connection is inactive but should be available upon "
                       "demand.usfarm.nj")
     assert feed.current(market)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "hydra/_inbox_reader.py (read_lines, _lines): a shorter file is a new generation at once, "
+    "even when read within SETTLE_NS of its change (a writer between its truncation and its "
+    "write), so a rewrite that keeps the old lines works them all again"))
+def test_an_inbox_read_between_a_rewrites_truncation_and_write_works_no_line_twice(
+    tmp_path: Path,
+) -> None:
+    """A writer that rewrites the inbox whole to add a line (open "w", write every line):
+    the user guide says a file that begins with the old lines is the old file grown, and so
+    it is when the poll comes before or after the rewrite. A poll that lands between the
+    truncation and the write (1 ms after the file's change) saw an empty file, took it for a
+    new generation, and the rewrite's old id-less line was worked again under a new id: a
+    second order. Expected: a file read within a tick of its change decides nothing; the
+    next poll finds the old line and the new one, and only the new one is worked."""
+    inbox = tmp_path / "inbox.jsonl"
+    old = '{"symbol": "ZO", "side": "BUY", "quantity": 1}\n'
+    new = '{"symbol": "ZO", "side": "SELL", "quantity": 1}\n'
+    settled_by = {"ns": 0}
+
+    def clock() -> int:  # the filesystem's clock: ``ns`` after the inbox last changed
+        return os.stat(inbox).st_ctime_ns + settled_by["ns"]
+
+    inbox.write_text(old)
+    reader = InboxReader(inbox, clock=clock)
+    settled_by["ns"] = 1_000_000_000
+    assert [line.text for line in reader.read_lines()] == [old.strip()]
+    inbox.write_text("")  # the rewrite's truncation; the poll comes 1 ms after it
+    settled_by["ns"] = 1_000_000
+    first = reader.read_lines()
+    inbox.write_text(old + new)  # the rewrite's write; the next poll a second later
+    settled_by["ns"] = 1_000_000_000
+    second = reader.read_lines()
+    assert ([line.text for line in first + second], reader.generation) == ([new.strip()], 0)
