@@ -310,8 +310,12 @@ NOT_ENDED = "no end journaled (still working, or stopped before it ended)"
 
 def _intent_line(record: JournalRecord, fills: Sequence[FillLine], *,
                  commissions: Mapping[str, Decimal], end: str | None) -> IntentLine:
+    """The intent's line over its fills on its own side: a bracket's exits (its take-profit
+    and stop, journaled under its intent) close the position its entry opened, and are no
+    part of what the intent filled or of its shortfall."""
     intent: Mapping[str, Any] = record.payload["intent"]
     side = Side(intent["side"])
+    fills = [f for f in fills if f.fill.side is side]
     point_value = from_json(intent["contract"], ContractSpec).point_value
     arrival_mid = _decimal(record.payload.get("arrival_mid"))
     filled = sum(f.fill.quantity for f in fills)

@@ -26,14 +26,15 @@ from hydra import (
     Side,
     TradingState,
 )
-from hydra._fill_report import fill_report
+from hydra._bracket import BracketIntent
+from hydra._fill_report import fill_report, tidy
 from hydra._inbox_reader import InboxReader
 from hydra._journal import Journal
 from hydra._journal_records import read_journal
 from hydra._settings import RiskLimits
 from hydra.dashboard._board import Followed
 from hydra.ib._feed import QuoteFeed
-from hydra.sim import DisplayedSize, SimExchange, open_sim_exchange
+from hydra.sim import DisplayedSize, Gap, ScriptedFlow, SimExchange, open_sim_exchange
 from tests.journal_surgery import crash_from
 from tests.paper_journal import Clock, PaperJournal
 from tests.simulated import open_engine, quiet_oats
@@ -303,3 +304,29 @@ def test_an_inbox_read_between_a_rewrites_truncation_and_write_works_no_line_twi
     settled_by["ns"] = 1_000_000_000
     second = reader.read_lines()
     assert ([line.text for line in first + second], reader.generation) == ([new.strip()], 0)
+
+
+async def test_a_brackets_line_in_the_fill_report_is_its_entry_as_the_engine_reports_it(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A long bracket of 3 whose entry fills at 350.25 and whose take-profit sells the 3 at
+    351.00: the engine reports 3 filled at 350.25 (7.14 bps), but ``hydra fill-report`` (and
+    the dashboard) summed the exit's fills into the intent's line: 6 filled of 3 at 350.625,
+    a shortfall of 17.86 bps and a cost of 187.50 USD where its entry cost 37.50. Expected:
+    the intent's line is its entry, as the engine's report; the exit's fills stay listed."""
+    path = tmp_path / "j.sqlite"
+    market = quiet_oats(gaps=(Gap(at=30.0, change=Decimal("2.00")),),
+                        flows=(ScriptedFlow(at=40.0, side=Side.BUY, quantity=3),))
+    bracket = BracketIntent(contract=OATS, side=Side.BUY, quantity=3, entry_price="350.25",
+                            take_profit_price="351.00", stop_price="349.00",
+                            stop_limit_price="348.75")
+    async with open_sim_exchange(market, seed=1) as exchange:
+        async with open_engine(exchange, path) as engine:
+            engine_report = await (await engine.submit_bracket(bracket)).wait_done()
+    report = fill_report(read_journal(path), settings=HydraConfig().slippage)
+    (line,) = report.intents
+    assert (line.filled, line.average_price) == (engine_report.filled, Decimal("350.25"))
+    assert line.actual_bps == tidy(engine_report.shortfall_bps or Decimal("NaN"))
+    assert line.slippage_usd == Decimal("37.5")  # 3 lots 0.25 above the mid, 50 USD a point
+    assert [(f.fill.side, f.fill.price) for f in report.fills] == [
+        (Side.BUY, Decimal("350.25")), (Side.SELL, Decimal("351.00"))]
