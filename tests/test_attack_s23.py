@@ -367,3 +367,28 @@ async def test_a_twap_slice_ending_while_the_link_is_down_is_never_worked_twice(
         held = sum(p.quantity for p in exchange.positions())
     assert held <= 15
     assert report.filled == held
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "hydra/_twap_actor.py (run_twap, _stops): an ahead order refused by orders_per_minute "
+    "ends its TWAP as a slice's refusal does; without twap_ahead all fifty fill"))
+async def test_fifty_twaps_with_lots_ahead_all_keep_their_schedules(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Fifty TWAP buys at once (3 lots in three 100 s slices, ``twap_ahead`` 1) on a deep
+    one-tick market, 60 open orders and 150 lots allowed, and the default limit of 60 orders
+    a minute: the 50 first slices go at once and take at their step (57 s), then each TWAP
+    rests its next slice's lot ahead, and those 50 orders within the same minute pass the
+    limit. Each ahead order the limit refused ended its TWAP (``twap_stopped``) with 1 of 3
+    filled, where without twap_ahead all fifty fill. Expected: every TWAP fills 3."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=attrs.evolve(TWAP_AHEAD, twap_ahead=1),
+                         risk=RiskLimits(max_open_orders=60, max_position=150))
+    params = quiet_oats(spread_ticks=1, displayed_size=DisplayedSize.fixed(100))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path, config) as engine:
+            handles = [await engine.submit(OrderIntent(
+                contract=OATS, side=Side.BUY, quantity=3,
+                policy=Policy.TWAP, intent_id=f"t{k}")) for k in range(50)]
+            reports = [await handle.wait_done() for handle in handles]
+    assert [r.filled for r in reports] == [3] * 50
