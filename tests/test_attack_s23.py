@@ -47,6 +47,7 @@ from tests.paper_journal import Clock, PaperJournal
 from tests.simulated import open_engine, quiet_oats
 from tests.test_inbox_process import Run, _line
 from tests.test_risk_regressions import _fill, _open_injecting
+from tests.test_runner import _inbox as runner_inbox
 
 TWAP_AHEAD = ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.0,
                                twap_ahead=50)
@@ -392,3 +393,30 @@ async def test_fifty_twaps_with_lots_ahead_all_keep_their_schedules(
                 policy=Policy.TWAP, intent_id=f"t{k}")) for k in range(50)]
             reports = [await handle.wait_done() for handle in handles]
     assert [r.filled for r in reports] == [3] * 50
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "hydra/_runner.py (run_inbox, _take_line) with hydra/_inbox_reader.py: a line read again "
+    "after a restart gets now() + inbox_deadline, not the deadline it had when first read"))
+async def test_an_inbox_intent_that_expired_while_hydra_was_down_is_not_sent_after_it(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """An id-less line read at 12.5 s while the broker link is down waits for the session,
+    at most ``inbox_deadline`` (300 s, so until 312.5 s). Hydra is stopped at 62.5 s and
+    started again at 400 s, the link back: the line is read again, given 300 s from then,
+    and sent, a signal 387 s old traded. Expected: it is dropped as expired, never sent."""
+    path, inbox = tmp_path / "j.sqlite", tmp_path / "inbox.jsonl"
+    params = attrs.evolve(quiet_oats(), faults=(Disconnect(at=10.0, duration=380.0),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            nursery.start_soon(runner_inbox(engine, inbox))
+            await trio.sleep(12.5)
+            inbox.write_text('{"symbol": "ZO", "side": "BUY", "quantity": 1}\n')
+            await trio.sleep(50)
+            nursery.cancel_scope.cancel(reason="Hydra stopped")
+        await trio.sleep_until(exchange.origin + 400.0)
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            nursery.start_soon(runner_inbox(engine, inbox))
+            await trio.sleep(60)
+            nursery.cancel_scope.cancel(reason="test over")
+        assert exchange.statistics().orders == 0
