@@ -29,8 +29,9 @@ None), as it did before.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +41,7 @@ from ._contracts import ContractSpec
 from ._converter import fields_out, from_json, override, unstructure
 from ._core._slippage import SlippageStats, reconcile, shortfall_bps
 from ._enums import NoteKind, Side
+from ._errors import InvalidValueError, JournalFormatError
 from ._journal import EventKind
 from ._journal_records import JournalRecord
 from ._orders import Fill
@@ -214,11 +216,13 @@ class FillLines:
         """Take in ``records``, the journal's next ones."""
         touched: set[str] = set()
         for record in records:
-            touched |= self._taken(record)
+            with _read_as(record):
+                touched |= self._taken(record)
         for key in touched & self._intents.keys():
-            self._lines[key] = _intent_line(
-                self._intents[key], [self._fills[i] for i in self._fills_of.get(key, [])],
-                commissions=self._commissions, end=self._ends.get(key))
+            with _read_as(self._intents[key]):
+                self._lines[key] = _intent_line(
+                    self._intents[key], [self._fills[i] for i in self._fills_of.get(key, [])],
+                    commissions=self._commissions, end=self._ends.get(key))
 
     def _taken(self, record: JournalRecord) -> set[str]:
         """Take in one record; the intents whose line it changes."""
@@ -266,6 +270,18 @@ class FillLines:
                           pre_trade_slippage=reconcile(pre_trade_pairs(chosen_fills),
                                                        settings=settings),
                           settings=settings)
+
+
+@contextlib.contextmanager
+def _read_as(record: JournalRecord) -> Iterator[None]:
+    """A record that does not read as its kind (a damaged or hand-mended journal: a fill that
+    lost its side, a price that is no number) as a `JournalFormatError` naming its event."""
+    try:
+        yield
+    except (InvalidValueError, ArithmeticError, KeyError, TypeError, ValueError) as e:
+        what = f"no {e.args[0]}" if isinstance(e, KeyError) else str(e) or type(e).__name__
+        raise JournalFormatError(f"event {record.seq}", f"a {record.kind.value} record "
+                                 f"that does not read: {what}") from e
 
 
 def slippage_pairs(fills: Iterable[FillLine]) -> list[tuple[Decimal, Decimal]]:

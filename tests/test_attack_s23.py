@@ -425,10 +425,6 @@ async def test_an_inbox_intent_that_expired_while_hydra_was_down_is_not_sent_aft
         assert exchange.statistics().orders == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_fill_report.py (FillLines.take) and hydra/cli/_report_commands.py: a fill record "
-    "that does not read as a fill raises from the converter, and the command has no "
-    "translation for it (not fixed this session, for time)"))
 @pytest.mark.parametrize("command", ["fill-report", "gate-check"])
 def test_a_damaged_fill_record_is_one_line_naming_it_not_a_traceback(
     tmp_path: Path, command: str,
