@@ -29,8 +29,9 @@ None), as it did before.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -42,7 +43,7 @@ from ._converter import fields_out, from_json, override, unstructure
 from ._core._model_versions import FillPrediction
 from ._core._slippage import SlippageStats, reconcile, shortfall_bps
 from ._enums import NoteKind, Side
-from ._errors import JournalNoteError
+from ._errors import InvalidValueError, JournalFormatError, JournalNoteError
 from ._journal import EventKind
 from ._journal_records import JournalRecord
 from ._orders import Fill
@@ -67,6 +68,12 @@ def tidy(value: Decimal) -> Decimal:
     """``value`` rounded to six places, without trailing zeros (and never in E notation)."""
     value = value.quantize(PLACES)
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
+def _a_price(price: Decimal) -> bool:
+    """Whether ``price`` can be a fill's price: a broker anomaly's (0, NaN) is journaled as
+    the broker gave it, and leaves its intent without an average price or shortfall."""
+    return price.is_finite() and price > 0
 
 
 def _like_prices(average: Decimal, fills: Sequence[FillLine]) -> Decimal:
@@ -208,11 +215,13 @@ class FillLines:
         report (no intent, fill, commission or end among them: a status, a ladder step)."""
         touched: set[str] = set()
         for record in records:
-            touched |= self._taken(record)
+            with _read_as(record):
+                touched |= self._taken(record)
         for key in touched & self._intents.keys():
-            self._lines[key] = _intent_line(
-                self._intents[key], [self._fills[i] for i in self._fills_of.get(key, [])],
-                commissions=self._commissions, end=self._ends.get(key))
+            with _read_as(self._intents[key]):
+                self._lines[key] = _intent_line(
+                    self._intents[key], [self._fills[i] for i in self._fills_of.get(key, [])],
+                    commissions=self._commissions, end=self._ends.get(key))
         return bool(touched)
 
     def _taken(self, record: JournalRecord) -> set[str]:
@@ -261,6 +270,18 @@ class FillLines:
                           pre_trade_slippage=reconcile(pre_trade_pairs(chosen_fills),
                                                        settings=settings),
                           settings=settings)
+
+
+@contextlib.contextmanager
+def _read_as(record: JournalRecord) -> Iterator[None]:
+    """A record that does not read as its kind (a damaged or hand-mended journal: a fill that
+    lost its side, a price that is no number) as a `JournalFormatError` naming its event."""
+    try:
+        yield
+    except (InvalidValueError, ArithmeticError, KeyError, TypeError, ValueError) as e:
+        what = f"no {e.args[0]}" if isinstance(e, KeyError) else str(e) or type(e).__name__
+        raise JournalFormatError(f"event {record.seq}", f"a {record.kind.value} record "
+                                 f"that does not read: {what}") from e
 
 
 def slippage_pairs(fills: Iterable[FillLine]) -> list[tuple[Decimal, Decimal]]:
@@ -313,13 +334,17 @@ NOT_ENDED = "no end journaled (still working, or stopped before it ended)"
 
 def _intent_line(record: JournalRecord, fills: Sequence[FillLine], *,
                  commissions: Mapping[str, Decimal], end: str | None) -> IntentLine:
+    """The intent's line over its fills on its own side: a bracket's exits (its take-profit
+    and stop, journaled under its intent) close the position its entry opened, and are no
+    part of what the intent filled or of its shortfall."""
     intent: Mapping[str, Any] = record.payload["intent"]
     side = Side(intent["side"])
+    fills = [f for f in fills if f.fill.side is side]
     point_value = from_json(intent["contract"], ContractSpec).point_value
     arrival_mid = _decimal(record.payload.get("arrival_mid"))
     filled = sum(f.fill.quantity for f in fills)
     average = actual = slippage = notional = None
-    if filled:
+    if filled and all(_a_price(f.fill.price) for f in fills):  # else a broker anomaly's fill
         exact = sum((f.fill.price * f.fill.quantity for f in fills), Decimal(0)) / filled
         average = _like_prices(tidy(exact), fills)
         if arrival_mid is not None and arrival_mid > 0:

@@ -9,12 +9,14 @@ as Hydra does: ``--journal PATH``, else ``journal.path`` of ``--config FILE``, e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from .._converter import json_text
-from .._errors import InvalidValueError
+from .._errors import InvalidValueError, JournalFormatError
 from .._fill_plot import PlotUnavailableError, write_plot
 from .._fill_report import fill_report, render_report, report_to_json
 from .._gate import gate_report, render_gate
@@ -27,6 +29,15 @@ if TYPE_CHECKING:
 
 def _fail(message: str) -> NoReturn:
     raise CommandError(message)
+
+
+@contextlib.contextmanager
+def _readable(path: str) -> Iterator[None]:
+    """A journal record the report cannot read as one line naming the journal and the event."""
+    try:
+        yield
+    except JournalFormatError as e:
+        raise CommandError(f"journal error: {path}: {e}") from e
 
 
 # --- hydra fill-report -----------------------------------------------------------------------
@@ -63,7 +74,8 @@ def run_fill_report(args: argparse.Namespace) -> int:
     if args.plot is not None and Path(args.plot).suffix.lower() != ".png":
         _fail(f"--plot: must name a .png file (the plot is a PNG image), got {args.plot!r}")
     path, records, settings = read_records(args)
-    report = fill_report(records, settings=settings, since=since, strategy=args.strategy)
+    with _readable(path):
+        report = fill_report(records, settings=settings, since=since, strategy=args.strategy)
     if args.plot is not None:
         try:
             write_plot(report, args.plot)
@@ -104,7 +116,8 @@ def add_gate_check_parser(subparsers: Subparsers) -> None:
 
 def run_gate_check(args: argparse.Namespace) -> int:
     path, records, settings = read_records(args)
-    report = gate_report(records, settings=settings)
+    with _readable(path):
+        report = gate_report(records, settings=settings)
     if args.json:
         print(json_text({"journal": path, **report.to_json()}, indent=2))
     else:

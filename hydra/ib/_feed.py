@@ -30,8 +30,12 @@ COMPETING_SESSION = 10197
 
 
 def _farm(message: str) -> str:
-    """The farm a 2103/2104/2108 notice names: ``usfarm`` in "…connection is OK:usfarm"."""
-    return message.rpartition(":")[2].strip()
+    """The farm a 2103/2104/2108 notice names: ``usfarm`` in "…connection is OK:usfarm", and
+    ``usfarm.nj`` in IB's 2108, which has no colon: "…available upon demand.usfarm.nj"."""
+    _, colon, farm = message.rpartition(":")
+    if not colon:
+        farm = message.partition(" upon demand.")[2] or message
+    return farm.strip()
 
 
 class QuoteFeed:
