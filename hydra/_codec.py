@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._converter import from_json
-from ._orders import Fill, OrderRequest
+from ._orders import Fill, OrderRequest, TwapPart
 
 
 def request_from_json(data: dict[str, Any]) -> OrderRequest:
@@ -21,3 +21,8 @@ def fill_from_json(data: dict[str, Any]) -> Fill:
     """The `Fill` that `unstructure` wrote (one written before fills carried a delivery month
     loads with none)."""
     return from_json(data, Fill)
+
+
+def part_from_json(data: dict[str, Any]) -> TwapPart:
+    """The `TwapPart` that `unstructure` wrote with an order."""
+    return from_json(data, TwapPart)
