@@ -18,9 +18,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, OrderStatus, Side
-from hydra._ids import IntentId, unstamped
-from hydra._journal import Journal
-from hydra._orders import TwapPart
+from hydra._ids import ClientOrderId, IntentId, unstamped
+from hydra._journal import IntentRecord, Journal, JournaledOrder
+from hydra._orders import OrderRequest, TwapPart
+from hydra._recovery import _History, _slices_begun
 from hydra._settings import RestartSettings, RiskLimits
 from hydra.sim import ScriptedFlow, SimExchange, SimParams, open_sim_exchange
 from tests.journal_surgery import crash_from, crash_once
@@ -288,6 +289,28 @@ def test_killed_at_any_record_a_twap_never_overfills_crosses_ahead_or_orphans_an
     with tempfile.TemporaryDirectory() as directory:
         trio.run(_killed_at, record, ahead, downtime, Path(directory) / "j.sqlite",
                  clock=trio.testing.MockClock(autojump_threshold=0))
+
+
+def _history(parts: list[TwapPart | None], last_sequence: int) -> _History:
+    intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15, intent_id=INTENT)
+    at = dt.datetime(2026, 12, 2, 15, tzinfo=dt.UTC)
+    orders = tuple((JournaledOrder(request=OrderRequest(
+        client_order_id=ClientOrderId(f"{INTENT}.{n}"), intent_id=INTENT, contract=OATS,
+        side=Side.BUY, quantity=1, limit_price=BID), dry=False, broker_order_id=None,
+        status=OrderStatus.CANCELLED, filled=0, part=part), at)
+        for n, part in enumerate(parts, start=1))
+    record = IntentRecord(intent=intent, arrival_mid=BID, predicted_bps=None, submitted_at=at)
+    return _History(record=record, orders=orders, fills=(), last_sequence=last_sequence)
+
+
+def test_the_slices_begun_come_from_the_parts_or_from_the_order_numbers_without_them() -> None:
+    """Slice 1 in two chunks, then an order ahead for slice 2: one slice of 4 begun (the
+    journaled total, not the configured 10); a journal whose orders carry no part (an
+    older Hydra's) counts one slice per order number, of the configured slices."""
+    parts = [TwapPart(slice=1, slices=4), TwapPart(slice=1, slices=4),
+             TwapPart(slice=2, slices=4, ahead=True)]
+    assert _slices_begun(_history(parts, 3), planned=10) == (1, 4)
+    assert _slices_begun(_history([None, None, None], 3), planned=10) == (3, 10)
 
 
 def test_a_twap_part_names_a_slice_within_its_schedule() -> None:
