@@ -402,6 +402,9 @@ def main() -> int:
     parser.add_argument("--sizes", default=",".join(f"{s:g}" for s in SIZES),
                         help="order sizes in %% of ADV (default 0.25,1,2,5)")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--sides", default=",".join(side.value for side in SIDES),
+                        help="BUY, SELL or both (default); with --mirror a sell cell is the "
+                        "buy cell's reflection, so one side says what both do")
     parser.add_argument("--policies", default=",".join(POLICIES),
                         help="the policies to run (default all; the figures need hydra, "
                         "twap-cross and oracle)")
@@ -418,10 +421,12 @@ def main() -> int:
     args = parser.parse_args()
     seeds = 6 if args.quick else args.seeds
     sizes = [2.0] if args.quick else [float(s) for s in args.sizes.split(",")]
-    sides = [Side.BUY] if args.quick else list(SIDES)
     keys, policies = args.scenarios.split(","), args.policies.split(",")
     if seeds < 2 or any(k not in SCENARIOS for k in keys):
         parser.error("--seeds must be at least 2, --scenarios among " + ", ".join(SCENARIOS))
+    if any(side not in {s.value for s in SIDES} for side in args.sides.split(",")):
+        parser.error(f"--sides among BUY, SELL, got {args.sides!r}")
+    sides = [Side.BUY] if args.quick else [Side(side) for side in args.sides.split(",")]
     if args.first_seed < 1:
         parser.error(f"--first-seed must be at least 1 (seed -s is seed s mirrored), "
                      f"got {args.first_seed}")

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from ._converter import from_json, notes_converter, structure
 from ._core._model_versions import FillPrediction
 from ._errors import ConfigError, JournalNoteError, MissingKeyError
-from ._orders import Fill, OrderRequest
+from ._orders import Fill, OrderRequest, TwapPart
 
 T = TypeVar("T")
 
@@ -46,3 +46,8 @@ def fill_prediction_from_json(data: Mapping[str, Any]) -> FillPrediction:
     """The fill's own prediction a fill's payload keeps as its ``fill_prediction`` (as
     `FillPrediction.to_json` wrote it); a damaged one is a `JournalNoteError`."""
     return note_from_json(data, FillPrediction, note="fill_prediction")
+
+
+def part_from_json(data: dict[str, Any]) -> TwapPart:
+    """The `TwapPart` that `unstructure` wrote with an order."""
+    return from_json(data, TwapPart)

@@ -35,7 +35,7 @@ import outcome
 import structlog
 
 from ._audit import AuditLog
-from ._codec import fill_from_json, request_from_json
+from ._codec import fill_from_json, part_from_json, request_from_json
 from ._converter import from_json, unstructure
 from ._core._risk_state import Booked, Charge
 from ._enums import OrderStatus
@@ -64,7 +64,7 @@ from ._journal_schema import (
     is_new,
     stored_journal_id,
 )
-from ._orders import Fill, OrderIntent, OrderRequest
+from ._orders import Fill, OrderIntent, OrderRequest, TwapPart
 
 __all__ = ["CHECKPOINT_EVERY", "EventKind", "IntentRecord", "Journal", "JournaledOrder", "NoteKind",
            "utc_now"]
@@ -89,6 +89,7 @@ class JournaledOrder:
     broker_order_id: BrokerOrderId | None
     status: OrderStatus
     filled: int
+    part: TwapPart | None = None  # of its TWAP's schedule (None: no TWAP, or journaled before)
 
 
 @attrs.frozen(kw_only=True)
@@ -356,11 +357,14 @@ class Journal:
         payload = {"intent": intent, "arrival_mid": arrival_mid, "predicted_bps": predicted_bps}
         self._append(EventKind.INTENT, payload, intent_id=intent.intent_id)
 
-    def record_order(self, request: OrderRequest, *, dry: bool = False) -> None:
-        """Write-ahead: call this, and let it return, before the broker sees ``request``."""
+    def record_order(self, request: OrderRequest, *, dry: bool = False,
+                     part: TwapPart | None = None) -> None:
+        """Write-ahead: call this, and let it return, before the broker sees ``request``
+        (with the ``part`` of its TWAP's schedule it works, when it works one)."""
+        parts = {} if part is None else {"part": part}
         self._append(
             EventKind.ORDER,
-            {"request": request, "dry": dry},
+            {"request": request, "dry": dry, **parts},
             intent_id=request.intent_id,
             client_order_id=request.client_order_id,
         )
@@ -708,6 +712,7 @@ class Journal:
             broker_order_id=None if ack is None else json.loads(ack)["broker_order_id"],
             status=OrderStatus.PENDING if status is None else OrderStatus(status),
             filled=filled,
+            part=None if data.get("part") is None else part_from_json(data["part"]),
         )
 
 

@@ -38,7 +38,7 @@ from ._journal_calls import (
     RecordOrder,
     RecordStatus,
 )
-from ._orders import Fill, OrderIntent, OrderRequest
+from ._orders import Fill, OrderIntent, OrderRequest, TwapPart
 
 log = structlog.get_logger()
 
@@ -143,8 +143,9 @@ class JournalClient:
         await self.ask(RecordIntent(intent=intent, arrival_mid=arrival_mid,
                                     predicted_bps=predicted_bps))
 
-    async def record_order(self, request: OrderRequest, *, dry: bool = False) -> None:
-        await self.ask(RecordOrder(request=request, dry=dry))
+    async def record_order(self, request: OrderRequest, *, dry: bool = False,
+                           part: TwapPart | None = None) -> None:
+        await self.ask(RecordOrder(request=request, dry=dry, part=part))
 
     async def record_ack(
         self, client_order_id: ClientOrderId, broker_order_id: BrokerOrderId, intent: str | None

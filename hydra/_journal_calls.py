@@ -20,7 +20,7 @@ from ._core._risk_state import Booked
 from ._enums import NoteKind, OrderStatus
 from ._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
 from ._journal import Journal, JournaledOrder
-from ._orders import Fill, OrderIntent, OrderRequest
+from ._orders import Fill, OrderIntent, OrderRequest, TwapPart
 from ._settings import SlippageSettings
 
 if TYPE_CHECKING:
@@ -53,9 +53,10 @@ class RecordIntent:
 class RecordOrder:
     request: OrderRequest
     dry: bool = False
+    part: TwapPart | None = None
 
     def apply(self, journal: Journal) -> None:
-        journal.record_order(self.request, dry=self.dry)
+        journal.record_order(self.request, dry=self.dry, part=self.part)
 
 
 @attrs.frozen(kw_only=True)

@@ -16,7 +16,7 @@ from ._core._risk_messages import OrderAnswer as OrderAnswer
 from ._core._risk_messages import Sent as Sent
 from ._enums import NoteKind, OrderStatus, TradingState
 from ._ids import ClientOrderId, ExecutionId, IntentId
-from ._orders import Fill, OrderRequest
+from ._orders import Fill, OrderRequest, TwapPart
 from ._reports import ExecutionReport
 from .brokers import BrokerEvent, OpenOrder
 
@@ -37,6 +37,7 @@ class PlaceOrder:
     predicted_bps: Decimal | None
     owner: trio.MemorySendChannel[BrokerEvent]
     reply: trio.MemorySendChannel[OrderAnswer]
+    part: TwapPart | None = None  # of its TWAP's schedule: journaled with the order
 
 
 @attrs.frozen(kw_only=True)

@@ -1,5 +1,5 @@
-"""What a strategy asks for (`OrderIntent`), what goes to a broker (`OrderRequest`), and what
-comes back (`Fill`)."""
+"""What a strategy asks for (`OrderIntent`), what goes to a broker (`OrderRequest`) and the part
+of its intent's schedule it works (`TwapPart`), and what comes back (`Fill`)."""
 
 from __future__ import annotations
 
@@ -84,6 +84,28 @@ class OrderRequest:
     def notional(self) -> Decimal:
         """Dollar value at the limit price."""
         return self.limit_price * self.quantity * self.contract.point_value
+
+
+@attrs.frozen(kw_only=True)
+class TwapPart:
+    """The part of its intent's TWAP schedule a child order works, journaled with the order
+    (a restart counts the slices begun by it): slice ``slice`` of ``slices`` (from 1), or, with
+    ``ahead``, lots of the slices from ``slice`` on resting before that slice begins."""
+
+    slice: int = attrs.field(validator=positive_int)
+    slices: int = attrs.field(validator=positive_int)
+    ahead: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+
+    @slices.validator
+    def _not_before_slice(self, field: attrs.Attribute[Any], value: int) -> None:
+        if value < self.slice:
+            raise InvalidValueError(field.name, value, f"must be at least slice {self.slice}")
+
+    @property
+    def begun(self) -> int:
+        """The slices of the schedule begun once this order is sent: those before an ahead
+        order's, or up to this one's."""
+        return self.slice - 1 if self.ahead else self.slice
 
 
 def _a_decimal(_: Any, field: attrs.Attribute[Any], value: Any) -> None:

@@ -63,7 +63,7 @@ from ._messages import (
     RiskMessage,
     StageBegun,
 )
-from ._orders import Fill, OrderRequest
+from ._orders import Fill, OrderRequest, TwapPart
 from ._quotes import Quote
 from ._reports import ChildOrderReport
 from ._settings import ExecutionSettings
@@ -210,7 +210,7 @@ class PatienceActor:
         send, self._placing = trio.open_memory_channel[OrderAnswer](1)
         await self._risk.send(PlaceOrder(
             request=request, arrival_mid=work.arrival_mid, predicted_bps=work.predicted_bps,
-            owner=self.events_in, reply=send,
+            owner=self.events_in, reply=send, part=_part(work),
         ))
         answer = await self._placing.receive()
         self._placing = None
@@ -427,6 +427,13 @@ class PatienceActor:
             price, answer = self._modifying
             self._modifying = None
             self._modified(price, await answer.receive())
+
+
+def _part(work: Work) -> TwapPart | None:
+    """The part of its TWAP's schedule ``work``'s order works (None: it works no TWAP)."""
+    if work.slice is None:
+        return None
+    return TwapPart(slice=work.slice[0], slices=work.slice[1], ahead=work.ahead)
 
 
 async def _why_stopped(stop: trio.Cancelled) -> str:

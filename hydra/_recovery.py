@@ -11,12 +11,19 @@ Nothing the journal knows is sent again. Per intent the previous run did not fin
 - with ``[restart] resume = true``, anything else is resumed with its remaining quantity
   (quantity less journaled fills), its arrival mid, its strategy and its policy: a TWAP with
   its remaining slices over what is left of its horizon (from its journaled submission time),
-  its working slice as the first of them; a patience order from the stage it was at (by the
-  time it was journaled), a passive one staying passive. It is journaled as ``intent_resumed``;
+  its working slice as the first of them, the slices begun counted by the part of the
+  schedule each order journaled (`TwapPart`: the orders of a chunked slice are that one
+  slice, an order resting ahead of the schedule is none); a patience order from the stage it
+  was at (by the time it was journaled), a passive one staying passive. One order is carried
+  on, the newest: any other found working, and an order resting ahead of a TWAP's schedule
+  (which the resumed plan lays out anew), is cancelled as a ladder's end, its fills counted
+  and its lots given back to the plan, so nothing is left working without an owner and
+  nothing ahead of the schedule steps or takes. It is journaled as ``intent_resumed``;
 - with ``resume = false``, or when the journal had lost some of the intent's orders (the
   broker showed them at start, working, completed or executed, after a lost ``-wal``: its
   account of the intent is short, so resuming could overfill), its working orders are
-  adopted (with its policy, at their stage) and the intent is journaled and published as
+  adopted (with its policy, at their stage; one resting ahead of a TWAP's schedule, which
+  goes no further, is cancelled) and the intent is journaled and published as
   ``intent_interrupted``.
 
 A roll stopped between its legs (``roll_started`` names both intents and the target month; a
@@ -167,9 +174,11 @@ def _earlier_report(order: JournaledOrder, fills: Sequence[Fill]) -> ChildOrderR
 
 
 class _Cancelling:
-    """An adopted order whose cancel was asked for before the restart: cancelled, not worked."""
+    """An adopted order whose cancel was asked for before the restart, or that the restart
+    does not carry on (``ladder_end``: its intent goes on without it): cancelled, not worked."""
 
-    def __init__(self, order: OpenOrder, fills: Sequence[Fill]) -> None:
+    def __init__(self, order: OpenOrder, fills: Sequence[Fill], *, ladder_end: bool = False
+                 ) -> None:
         request = order.request
         self.child = ChildOrder(client_order_id=request.client_order_id,
                                 quantity=request.quantity, order_type=request.order_type,
@@ -177,6 +186,7 @@ class _Cancelling:
                                 fills=[f for f in fills
                                        if f.client_order_id == request.client_order_id],
                                 status=OrderStatus.WORKING)
+        self._ladder_end = ladder_end
         # Unbounded: the risk actor hands events over with send_nowait (see PatienceActor).
         self.events_in, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
 
@@ -185,11 +195,29 @@ class _Cancelling:
         try:
             with trio.CancelScope(shield=True) as scope:
                 scope.relative_deadline = CANCEL_CONFIRM_SECONDS
-                await risk.send(CancelOrder(client_order_id=self.child.client_order_id))
+                await risk.send(CancelOrder(client_order_id=self.child.client_order_id,
+                                            ladder_end=self._ladder_end))
                 while not self.child.done:
                     self.child.apply(await self._events.receive())
         finally:
             report_to.send_nowait(self.child.report())
+
+
+def _slices_begun(history: _History, *, planned: int) -> tuple[int, int]:
+    """How many slices of a TWAP intent's schedule were begun, and of how many, by the parts
+    its orders journaled: the chunks of one slice are that one slice, and an order resting
+    ahead of the schedule begins none. A journal whose orders carry no part (written before
+    they did) counts one slice per order number the intent used, of ``planned``."""
+    parts = [order.part for order, _ in history.orders if order.part is not None]
+    if not parts:
+        return history.last_sequence, planned
+    return max(part.begun for part in parts), parts[-1].slices
+
+
+def _ahead_orders(history: _History) -> set[ClientOrderId]:
+    """The intent's orders that rested ahead of its TWAP's schedule."""
+    return {order.request.client_order_id for order, _ in history.orders
+            if order.part is not None and order.part.ahead}
 
 
 def _seconds(later: dt.datetime, earlier: dt.datetime) -> float:
@@ -311,9 +339,11 @@ class Recovery:
 
         return run
 
-    async def _cancelling(self, order: OpenOrder, history: _History) -> _Cancelling:
-        """Adopt ``order`` (now: its events must not be lost) to cancel it."""
-        pending = _Cancelling(order, history.fills)
+    async def _cancelling(self, order: OpenOrder, history: _History, *,
+                          ladder_end: bool = False) -> _Cancelling:
+        """Adopt ``order`` (now: its events must not be lost) to cancel it; ``ladder_end``
+        when the intent goes on without it (its cancel does not stop the intent)."""
+        pending = _Cancelling(order, history.fills, ladder_end=ladder_end)
         await self._risk.send(AdoptOrder(order=order, arrival_mid=self._work(history).arrival_mid,
                                          owner=pending.events_in))
         log.info("order_adopted_to_cancel", client_order_id=order.client_order_id)
@@ -392,14 +422,16 @@ class Recovery:
 
     async def _adopted_orders(self, history: _History, found: Mapping[ClientOrderId, OpenOrder]
                               ) -> Run:
-        """Cancel the found orders whose cancel was asked for; work the others with the
-        intent's policy from the stage each was at."""
+        """Cancel the found orders whose cancel was asked for, and those resting ahead of a
+        TWAP's schedule (which goes no further); work the others with the intent's policy
+        from the stage each was at."""
         times = {o.request.client_order_id: at for o, at in history.orders}
         work = self._work(history, policy=self._policy(history.intent))
-        cancelling = [await self._cancelling(o, history) for c, o in found.items()
-                      if c in self._cancels]
+        ahead = _ahead_orders(history)
+        cancelling = [await self._cancelling(o, history, ladder_end=self._cancels.get(c, True))
+                      for c, o in found.items() if c in self._cancels or c in ahead]
         actors = [await self._adopt_patience(o, times.get(c), work) for c, o in found.items()
-                  if c not in self._cancels]
+                  if c not in self._cancels and c not in ahead]
 
         async def run(report_to: Reports) -> None:
             for pending in cancelling:
@@ -504,12 +536,20 @@ class Recovery:
         await self._broker.subscribe_quotes(intent.contract)
         policy = self._route(intent)
         times = {o.request.client_order_id: at for o, at in history.orders}
-        cancelling = [await self._cancelling(o, history) for c, o in found.items()
-                      if c in self._cancels]
+        cancelling = [await self._cancelling(o, history, ladder_end=self._cancels[c])
+                      for c, o in found.items() if c in self._cancels]
         working = [(c, o) for c, o in found.items() if c not in self._cancels]
+        # A patience order or TWAP slice works one order at a time: the newest is carried on.
+        # Any other is cancelled (never left working unowned), and so is an order resting
+        # ahead of a TWAP's schedule, which the resumed plan lays out anew: only a slice of
+        # it may take. Their fills count; the lots they held go back to the plan.
+        ahead = _ahead_orders(history)
+        carried = working[-1:] if working and working[-1][0] not in ahead else []
+        cancelling += [await self._cancelling(o, history, ladder_end=True)
+                       for c, o in working if (c, o) not in carried]
         current = None
-        if working:  # a patience order or TWAP slice works one order at a time: the newest
-            coid, order = working[-1]
+        if carried:
+            ((coid, order),) = carried
             work = self._work(history, policy=self._policy(intent))
             current = await self._adopt_patience(order, times.get(coid), work)
         remaining = intent.quantity - history.filled
@@ -581,8 +621,8 @@ class Recovery:
         intent = history.intent
         settings = self._config.execution_for(intent.strategy)
         elapsed = _seconds(self._now, history.record.submitted_at)
-        started = history.last_sequence
-        slices = max(1, settings.twap_slices - started + (current is not None))
+        begun, planned = _slices_begun(history, planned=settings.twap_slices)
+        slices = max(1, planned - begun + (current is not None))
         horizon = settings.twap_horizon - elapsed
         if horizon <= 0:  # overdue: one last slice, one ladder long
             horizon, slices = settings.patience * LADDER_LENGTH, 1
@@ -611,7 +651,9 @@ class Recovery:
                 return
             plan = fit_twap(quantity, settings=work.settings, rng=rng, hours=hours,
                             now=self._clock())
-            await run_twap(work, rng=rng, plan=plan, next_order_id=self._fresh_ids(work, history),
+            await run_twap(work, rng=rng, plan=plan,
+                           slices_begun=max(0, planned - slices),
+                           next_order_id=self._fresh_ids(work, history),
                            risk=self._risk, quotes=self._quotes.usable, report_to=report_to,
                            leave_working=self._leave_working,
                            max_order_quantity=self._config.risk.max_order_quantity,

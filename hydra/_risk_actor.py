@@ -203,7 +203,8 @@ class RiskActor:
                 await self._feed(NewOrder(
                     request=request, arrival_mid=message.arrival_mid,
                     predicted_bps=message.predicted_bps, owner=message.owner,
-                    reply=message.reply, reference_price=self._mid(request.contract)))
+                    reply=message.reply, reference_price=self._mid(request.contract),
+                    part=message.part))
                 self._sending(request.client_order_id, before=None)
             case ModifyOrder():
                 order = self.book.order_context(message.client_order_id)
@@ -429,7 +430,7 @@ class RiskActor:
         journal = self._journal
         match effect:
             case JournalOrder():
-                await journal.record_order(effect.request, dry=effect.dry)
+                await journal.record_order(effect.request, dry=effect.dry, part=effect.part)
             case JournalBlocked():
                 denials = [d.message for d in effect.denials]
                 await journal.record_blocked(effect.request, denials=denials)

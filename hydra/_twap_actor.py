@@ -14,7 +14,9 @@ cancelled and the schedule goes on (ahead of schedule is passive only; catching 
 deadline and everything behind schedule are the slices' own). A slice above
 ``max_order_quantity`` is worked
 as consecutive orders within it. Each slice's work names its place in the plan (``slice``, k
-of n), which its orders tell with their ladder's stages, for the screens. A slice blocked by
+of n; a resumed TWAP's numbered on after the slices begun before the restart), which its
+orders tell with their ladder's stages, for the screens, and journal with themselves (a
+`TwapPart`, ahead or not), for a restart. A slice blocked by
 risk (halted, out of limits) ends the schedule early.
 """
 
@@ -52,6 +54,7 @@ async def run_twap(
     max_order_quantity: int | None = None,
     why_unusable: WhyUnusable = no_reason,
     first_slice: Callable[[Work], Awaitable[ChildOrderReport]] | None = None,
+    slices_begun: int = 0,
 ) -> None:
     """Work ``work.quantity`` as a TWAP; every slice's order reports go to ``report_to``.
 
@@ -61,10 +64,15 @@ async def run_twap(
     (sending its report to ``report_to`` itself) instead of placing one; when that is the
     last slice, what the order did not fill of it is worked next, in the slice's time left
     (at least 1.75 s, a ladder of a second's patience). ``plan`` (offsets
-    from now) replaces the plan ``rng`` draws, as for a TWAP fitted into the sessions."""
+    from now) replaces the plan ``rng`` draws, as for a TWAP fitted into the sessions.
+    ``slices_begun``: the slices of the intent's schedule begun before this plan (a resumed
+    TWAP's), by which its slices are numbered on (slice 1 of the plan is that many + 1)."""
     plan = plan or plan_twap(work.quantity, settings=work.settings, rng=rng)
     start = trio.current_time()
     planned = filled = 0
+
+    def numbers(index: int) -> tuple[int, int]:
+        return slices_begun + index + 1, slices_begun + len(plan.sizes)
 
     async def work_orders(order: Work) -> tuple[ChildOrderReport, ...]:
         return await run_patience(
@@ -77,7 +85,7 @@ async def run_twap(
         lots = lots_ahead(plan.sizes, index, filled=filled, ahead=work.settings.twap_ahead,
                           max_order_quantity=max_order_quantity)
         if index > 0 and lots > 0 and trio.current_time() < start + offset:
-            rested = await work_orders(_ahead(work, next_order_id(), lots, index, plan,
+            rested = await work_orders(_ahead(work, next_order_id(), lots, numbers(index),
                                               until=start + offset))
             filled += sum(report.filled for report in rested)
             if _stops(work, rested[-1]):
@@ -94,7 +102,7 @@ async def run_twap(
             settings=attrs.evolve(work.settings, patience=duration / LADDER_LENGTH / orders,
                                   deadline_share=0.0),
             final=index == len(plan.sizes) - 1 or planned - filled >= 2 * size,
-            slice=(index + 1, len(plan.sizes)),
+            slice=numbers(index),
         )
         log.info("twap_slice", intent_id=work.intent_id, quantity=slice_work.quantity,
                  at=offset)
@@ -117,14 +125,14 @@ async def run_twap(
             return
 
 
-def _ahead(work: Work, client_order_id: ClientOrderId, lots: int, index: int, plan: TwapPlan,
+def _ahead(work: Work, client_order_id: ClientOrderId, lots: int, slice_number: tuple[int, int],
            *, until: float) -> Work:
-    """``lots`` of the slices from ``index`` on, rested before slice ``index`` starts (at
-    ``until``): stage 0 alone at the lowest urgency, so the order never takes."""
+    """``lots`` of the slices from ``slice_number`` (k of n) on, rested before that slice
+    starts (at ``until``): stage 0 alone at the lowest urgency, so the order never takes."""
     settings = attrs.evolve(work.settings, patience=until - trio.current_time(),
                             urgency=Urgency.LOW, deadline_share=0.0, leave_working=False)
     return attrs.evolve(work, client_order_id=client_order_id, quantity=lots, settings=settings,
-                        final=False, slice=(index + 1, len(plan.sizes)), ahead=True)
+                        final=False, slice=slice_number, ahead=True)
 
 
 def _stops(work: Work, report: ChildOrderReport) -> bool:

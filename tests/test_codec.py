@@ -10,12 +10,12 @@ from typing import Any
 import attrs
 import pytest
 
-from hydra._codec import fill_from_json, request_from_json
+from hydra._codec import fill_from_json, part_from_json, request_from_json
 from hydra._contracts import LEAN_HOGS, OATS
 from hydra._converter import from_json, unstructure
 from hydra._enums import OrderType, Policy, Side, TimeInForce
 from hydra._ids import ClientOrderId, ExecutionId, IntentId
-from hydra._orders import Fill, OrderIntent, OrderRequest
+from hydra._orders import Fill, OrderIntent, OrderRequest, TwapPart
 
 
 def test_stop_limit_request_round_trips_through_json() -> None:
@@ -101,17 +101,20 @@ FILL = Fill(
     execution_id=ExecutionId("0001f4e8.01"), client_order_id=ClientOrderId("j0123456789ab:int-9.3"),
     symbol="HE", side=Side.SELL, price="84.975", quantity=2, commission="4.20",
     time=dt.datetime(2026, 11, 25, 15, 1, 2, 345000, tzinfo=dt.UTC), expiry="202612")
+WRITTEN_PART = '{"ahead": true, "slice": 3, "slices": 10}'  # as first written, 2026-12-02
+PART = TwapPart(slice=3, slices=10, ahead=True)
 
 
 @pytest.mark.parametrize(("text", "value", "read"), [
     (WRITTEN_REQUEST, REQUEST, request_from_json),
+    (WRITTEN_PART, PART, part_from_json),
     (WRITTEN_INTENT, INTENT, lambda data: from_json(data, OrderIntent)),
     (WRITTEN_FILL, FILL, fill_from_json),
 ])
 def test_payloads_of_earlier_journals_read_back_and_are_written_the_same(
         text: str, value: Any, read: Callable[[dict[str, Any]], Any]) -> None:
-    """A request, an intent and a fill as an earlier journal stored them read back to the
-    same value, with exact decimals; today's writer writes the very same text."""
+    """A request, an intent, a fill and a TWAP part as an earlier journal stored them read
+    back to the same value, with exact decimals; today's writer writes the very same text."""
     assert read(json.loads(text)) == value
     assert json.dumps(unstructure(value), sort_keys=True) == text
 

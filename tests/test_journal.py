@@ -13,7 +13,7 @@ from hydra._enums import NoteKind, OrderStatus, Policy, Side
 from hydra._errors import JournalWriteError
 from hydra._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
 from hydra._journal import CHECKPOINT_EVERY, EventKind, Journal
-from hydra._orders import Fill, OrderIntent, OrderRequest
+from hydra._orders import Fill, OrderIntent, OrderRequest, TwapPart
 from tests.journal_process import JournalProcess
 
 T0 = dt.datetime(2026, 11, 25, 14, 30, tzinfo=dt.UTC)
@@ -67,6 +67,18 @@ def test_dry_orders_are_never_live(journal: Journal) -> None:
     journal.record_order(_request(), dry=True)
     assert journal.live_orders() == []
     assert journal.orders()[0].dry
+
+
+def test_an_order_keeps_the_part_of_its_twap_it_was_journaled_with(journal: Journal) -> None:
+    """An order journaled with its part of a TWAP's schedule reads back with it, written
+    beside the request; one journaled without (no TWAP, or an older Hydra) has none."""
+    journal.record_order(_request(1), part=TwapPart(slice=2, slices=5, ahead=True))
+    journal.record_order(_request(2))
+    assert [o.part for o in journal.orders()] == [TwapPart(slice=2, slices=5, ahead=True), None]
+    (first, second) = journal._db.execute(
+        "SELECT payload FROM events WHERE kind = 'order' ORDER BY seq").fetchall()
+    assert json.loads(first[0])["part"] == {"slice": 2, "slices": 5, "ahead": True}
+    assert "part" not in json.loads(second[0])
 
 
 def test_fill_recorded_once_per_execution_id(journal: Journal) -> None:

@@ -30,7 +30,7 @@ from hydra._ids import IntentId, client_order_id_for, unstamped
 from hydra._journal import EventKind, Journal
 from hydra._messages import IntentFinished
 from hydra._open_hydra import open_hydra
-from hydra._settings import Distance, RestartSettings, ShutdownSettings, WorkingHours
+from hydra._settings import Distance, RestartSettings, RiskLimits, ShutdownSettings, WorkingHours
 from hydra.sim import (
     Disconnect,
     DisplayedSize,
@@ -48,14 +48,14 @@ TWAP = ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.0)
 
 
 async def _crash_while_working(exchange: SimExchange, path: Path, config: HydraConfig,
-                               intent: OrderIntent) -> None:
-    """Submit ``intent``; the journal dies at 130 s (the process with it): the first write
-    after that fails, and the finalizer gives up at 140 s."""
+                               intent: OrderIntent, *, at: float = 130.0) -> None:
+    """Submit ``intent``; the journal dies at ``at`` s (the process with it): the first
+    write after that fails, and the finalizer gives up 10 s later."""
     with pytest.raises(BaseExceptionGroup):
         async with open_engine(exchange, path, config,
-                               offload=crash_from(exchange.origin + 130.0)) as engine:
+                               offload=crash_from(exchange.origin + at)) as engine:
             await engine.submit(intent)
-            await trio.sleep_until(exchange.origin + 130.0)
+            await trio.sleep_until(exchange.origin + at)
             await engine.record_control("crash")  # the first write after the crash
 
 
@@ -224,20 +224,21 @@ async def test_an_interrupted_twap_resumes_its_remaining_slices(
 async def test_a_resumed_twap_whose_adopted_order_is_short_of_its_last_slice_finishes(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    """With ``twap_ahead`` 1 the first slice fills at its step and slice 2's lots rest ahead
-    as order 2, so the restart at 140 s counts three orders begun and resumes one slice of
-    the 10 lots left: the adopted order 3 holds 5 of them, and the other 5 are worked after
-    it in the same slice (its last stage takes the spread), so the intent still fills 15."""
+    """Each slice of 5 goes as orders of 3 and 2 (``max_order_quantity``), each filling at
+    its step. The journal dies at 210 s in slice 3's first order: the restart at 220 s
+    resumes one slice of the 5 lots left, the adopted order holds 3 of them, and the other
+    2 are worked after it in the same slice (its last stage takes the spread), so the
+    intent still fills 15."""
     path = tmp_path / "j.sqlite"
-    config = HydraConfig(execution=attrs.evolve(TWAP, twap_ahead=1))
+    config = HydraConfig(execution=TWAP, risk=RiskLimits(max_order_quantity=3))
     intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15)
     async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
-        await _crash_while_working(exchange, path, config, intent)
+        await _crash_while_working(exchange, path, config, intent, at=210.0)
         async with open_engine(exchange, path, config) as engine:
             (adopted,) = engine.adopted
             report = await adopted.wait_done()
     (resumed,) = _notes(path, "intent_resumed")
-    assert (resumed["slices"], resumed["remaining"]) == (1, 10)
+    assert (resumed["slices"], resumed["remaining"]) == (1, 5)
     assert report.filled == 15 and report.quantity == 15
 
 

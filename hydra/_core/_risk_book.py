@@ -279,14 +279,15 @@ class RiskBook:
             return [JournalBlocked(request=request, denials=denials),
                     Reply(reply=message.reply, answer=Blocked(denials=denials))]
         if self.dry_run:
-            return [JournalOrder(request=request, dry=True),
+            return [JournalOrder(request=request, dry=True, part=message.part),
                     Reply(reply=message.reply, answer=Sent(dry=True))]
         self.orders[coid] = BookOrder(
             request=request, owner=message.owner, arrival_mid=message.arrival_mid,
             predicted_bps=message.predicted_bps, reply=message.reply,
         )
         self.account = self.account.with_order_sent(now=now)
-        return [JournalOrder(request=request, dry=False), Transmit(request=request)]
+        return [JournalOrder(request=request, dry=False, part=message.part),
+                Transmit(request=request)]
 
     def _modify(self, message: Modify) -> list[Effect]:
         order = self.orders.get(message.client_order_id)

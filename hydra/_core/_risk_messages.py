@@ -18,7 +18,7 @@ import attrs
 from .._contracts import ContractSpec
 from .._enums import NoteKind, OrderStatus, TradingState
 from .._ids import BrokerOrderId, ClientOrderId, ExecutionId, IntentId
-from .._orders import Fill, OrderRequest
+from .._orders import Fill, OrderRequest, TwapPart
 from ._risk_checks import Denial
 
 Handle = Any
@@ -62,6 +62,7 @@ class NewOrder:
     owner: Handle
     reply: Handle
     reference_price: Decimal | None
+    part: TwapPart | None = None  # journaled with the order (`JournalOrder`)
 
 
 @attrs.frozen(kw_only=True)
@@ -332,6 +333,7 @@ class TellStatus:
 class JournalOrder:
     request: OrderRequest
     dry: bool
+    part: TwapPart | None = None
 
 
 @attrs.frozen(kw_only=True)
