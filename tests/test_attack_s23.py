@@ -74,20 +74,16 @@ async def _crash_at(exchange: SimExchange, path: Path, config: HydraConfig,
             await engine.record_control("crash")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_recovery.py (_twap_plan's first_slice) and hydra/_patience.py (reschedule): an "
-    "adopted ahead order keeps its broker quantity (10) but takes the resumed slice's ladder "
-    "(5 lots), so it steps and takes the ask for lots the schedule had 83 s later"))
 async def test_lots_resting_ahead_of_a_twap_schedule_never_take_after_a_restart(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
     """15 lots in three 100 s slices with ``twap_ahead`` 50 on a one-tick oats market 20 lots
     deep with no flow: slice 1 takes the ask at its step (57 s), then slices 2 and 3's 10 lots
     rest at the bid (never taking, by twap_ahead's contract). Killed at 80 s while they rest
-    and restarted at 90 s, the adopted order becomes the first of 2 resumed slices of 5: its
-    ladder steps at 117 s and takes the ask for all 10 lots, so slice 3's lots are bought 83 s
-    before the schedule had them. Expected: no more than 10 lots (slices 1 and 2) before
-    200 s."""
+    and restarted at 90 s, the adopted order became (before the fix) the first of 2 resumed
+    slices of 5: its ladder stepped at 117 s and took the ask for all 10 lots, so slice 3's
+    lots were bought 83 s before the schedule had them. Expected: no more than 10 lots
+    (slices 1 and 2) before 200 s."""
     path = tmp_path / "j.sqlite"
     config = HydraConfig(execution=TWAP_AHEAD)
     intent = OrderIntent(contract=OATS, side=Side.BUY, quantity=15)
@@ -102,18 +98,15 @@ async def test_lots_resting_ahead_of_a_twap_schedule_never_take_after_a_restart(
     assert sum(q for t, q in fills if t < 200.0) <= 10, fills
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_recovery.py (_twap_plan): the slices begun are counted as the orders begun "
-    "(history.last_sequence), so each twap_ahead order counts as a slice; "
-    "tests/test_recovery.py's twap_ahead restart asserts that miscount (1 slice, not 2)"))
 async def test_a_twap_resumed_after_ahead_orders_keeps_the_slices_it_has_left(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
     """30 lots in six 100 s slices with ``twap_ahead`` 1 on a one-tick market: each slice
     takes the ask at its step and the next slice's lots rest ahead until it starts, so by
     250 s (slice 3 working) five orders were begun. Killed then and restarted, the plan
-    resumes 2 slices of 10 (six less five orders, plus the working one), not the 4 left of 5:
-    twice the lots per slice in a thin market. Expected: 4 slices over the 20 lots left."""
+    resumed (before the fix) 2 slices of 10 (six less five orders, plus the working one),
+    not the 4 left of 5: twice the lots per slice in a thin market. Expected: 4 slices over
+    the 20 lots left."""
     path = tmp_path / "j.sqlite"
     config = HydraConfig(execution=attrs.evolve(TWAP_AHEAD, twap_slices=6, twap_horizon=600.0,
                                                 twap_ahead=1))
