@@ -150,6 +150,22 @@ async def test_a_small_intent_rests_through_its_share_of_the_deadline(
     assert fake.cancelled == [(700.0, child.client_order_id)] and took == pytest.approx(700.030)
 
 
+async def test_a_stretched_rest_joins_the_bid_and_steps_only_near_the_deadline(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """With ``stretch_rest`` and a ``join_wait`` of 600 s the same ladder joins the crowd's
+    bid of the 4-tick spread and rests there for 655 s, steps at 655 s, goes one tick short
+    of the ask at 685 s and is cancelled at 700 s."""
+    settings = attrs.evolve(LADDER, twap_horizon=700.0, deadline_share=1.0,
+                            stretch_rest=True, join_wait=600.0)
+    children, fake, _, took = await _run((), _work(final=False, settings=settings),
+                                         spread_ticks=4)
+    (child,) = children
+    assert fake.prices() == [Decimal("349.50"), Decimal("350.00"), Decimal("350.25")]
+    assert [t for t, _, _ in fake.modified] == [655.0, 685.0]
+    assert fake.cancelled == [(700.0, child.client_order_id)] and took == pytest.approx(700.030)
+
+
 async def test_a_move_against_the_order_sends_the_ladder_to_its_last_stage(
     autojump_clock: trio.testing.MockClock,
 ) -> None:

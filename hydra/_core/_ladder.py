@@ -9,7 +9,10 @@ displayed there (from the stage the urgency allows), or in the last stage of an 
 order, when the deadline demands it. Every price is a limit price on the tick grid, never past
 the slippage guard. `repeg` says when a resting order moves to its stage's price;
 `ladder_wait` how long each stage lasts; `chases` when the market has moved far enough against
-the order that the ladder goes to its last stage at once.
+the order that the ladder goes to its last stage at once. Two settings give a ladder with time
+to spare (an order stretched over its deadline by ``deadline_share``) to the queue: with
+``stretch_rest`` the stretch is stage 0's alone, and a stage 0 resting ``join_wait`` or longer
+joins the crowd's near touch of a wide spread instead of paying a tick to lead it.
 """
 
 from __future__ import annotations
@@ -64,8 +67,17 @@ def ladder_patience(settings: ExecutionSettings) -> float:
 
 
 def ladder_wait(stage: LadderStage, *, settings: ExecutionSettings) -> float:
-    """Seconds to rest at ``stage``: `ladder_patience`, then half of it, then a quarter."""
-    return ladder_patience(settings) * _WAIT_FRACTION[_check_stage(stage)]
+    """Seconds to rest at ``stage``: `ladder_patience`, then half of it, then a quarter; with
+    ``stretch_rest``, the step and the last stage keep ``patience``'s half and quarter and
+    stage 0 rests for the rest of the ladder's span."""
+    stage = _check_stage(stage)
+    if not settings.stretch_rest:
+        return ladder_patience(settings) * _WAIT_FRACTION[stage]
+    if stage is not LadderStage.RESTING:
+        return settings.patience * _WAIT_FRACTION[stage]
+    span = ladder_patience(settings) * sum(_WAIT_FRACTION.values())
+    return span - settings.patience * (_WAIT_FRACTION[LadderStage.STEPPED]
+                                       + _WAIT_FRACTION[LadderStage.CROSSING])
 
 
 def chases(side: Side, quote: Quote, *, own: OwnOrder | None, settings: ExecutionSettings,
@@ -118,7 +130,9 @@ def _unguarded_price(side: Side, crowd: Quote, stage: LadderStage, settings: Exe
     passive = near + side.sign * tick if wide else near
     inside = _toward(side, passive, far - side.sign * tick)  # the best price that does not take
     if stage is LadderStage.RESTING:
-        offset = apply_offset(side, passive, offset=settings.limit_offset, tick_size=tick)
+        joins = ladder_wait(LadderStage.RESTING, settings=settings) >= settings.join_wait
+        offset = apply_offset(side, near if joins else passive, offset=settings.limit_offset,
+                              tick_size=tick)
         return round_passive(side, offset, tick_size=tick)
     if stage is LadderStage.STEPPED:
         step = step_size(mid=crowd.mid, settings=settings, tick_size=tick)
