@@ -507,6 +507,22 @@ def test_a_joining_stage_zero_never_improves_the_crowds_touch(
         assert takes_far or is_at_least_as_aggressive(side, crowd.near_touch(side), price)
 
 
+@given(st.floats(min_value=1, max_value=3600), st.floats(min_value=0, max_value=1),
+       st.floats(min_value=1, max_value=36_000))
+def test_stretch_rest_keeps_the_ladders_span_and_gives_stage_zero_all_of_the_stretch(
+    patience: float, share: float, horizon: float,
+) -> None:
+    """With ``stretch_rest`` the three waits add up to what they add up to without it, the
+    step and the last stage wait half and a quarter of ``patience``, and stage 0 never less
+    than ``patience``."""
+    plain = ExecutionSettings(patience=patience, deadline_share=share, twap_horizon=horizon)
+    stretched = attrs.evolve(plain, stretch_rest=True)
+    waits = [ladder_wait(stage, settings=stretched) for stage in LadderStage]
+    total = sum(ladder_wait(stage, settings=plain) for stage in LadderStage)
+    assert sum(waits) == pytest.approx(total, rel=1e-9)
+    assert waits[1:] == [patience / 2, patience / 4] and waits[0] >= patience
+
+
 chase_settings = st.builds(
     ExecutionSettings, slippage_guard=distances,
     chase_at=st.decimals(min_value=Decimal("0.01"), max_value=1, places=2),

@@ -63,7 +63,17 @@ def ladder_patience(settings: ExecutionSettings) -> float:
     """The stage-0 wait: ``patience``, or longer when the ladder must span its share of the
     deadline (the whole ladder lasts 1.75 times this)."""
     span = settings.deadline_share * settings.twap_horizon
-    return max(settings.patience, span / sum(_WAIT_FRACTION.values()))
+    return max(settings.patience, span / _LADDER_LENGTH)
+
+
+_LADDER_LENGTH = sum(_WAIT_FRACTION.values())
+
+
+def _stretched_rest(settings: ExecutionSettings) -> float:
+    """Stage 0's wait with ``stretch_rest``: ``patience``, and all of the stretch by which the
+    ladder's share of the deadline is longer than ``patience`` × 1.75."""
+    span = settings.deadline_share * settings.twap_horizon
+    return settings.patience + max(0.0, span - settings.patience * _LADDER_LENGTH)
 
 
 def ladder_wait(stage: LadderStage, *, settings: ExecutionSettings) -> float:
@@ -75,9 +85,7 @@ def ladder_wait(stage: LadderStage, *, settings: ExecutionSettings) -> float:
         return ladder_patience(settings) * _WAIT_FRACTION[stage]
     if stage is not LadderStage.RESTING:
         return settings.patience * _WAIT_FRACTION[stage]
-    span = ladder_patience(settings) * sum(_WAIT_FRACTION.values())
-    return span - settings.patience * (_WAIT_FRACTION[LadderStage.STEPPED]
-                                       + _WAIT_FRACTION[LadderStage.CROSSING])
+    return _stretched_rest(settings)
 
 
 def chases(side: Side, quote: Quote, *, own: OwnOrder | None, settings: ExecutionSettings,
