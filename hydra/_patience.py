@@ -4,7 +4,8 @@ Rest at the crowd's near touch (one tick inside it when the crowd's spread is tw
 more), wait ``patience``; step toward the market, wait half; go to one tick short of the far
 touch, wait a quarter; then cancel the rest (or leave it working, by config). The waits are
 stretched to span ``deadline_share`` of the deadline when ``patience`` is shorter
-(`ladder_patience`; a TWAP slice's span its interval instead), and once the crowd's mid has
+(`ladder_patience`; a TWAP slice's span its interval instead; with ``stretch_rest`` the
+stretch is stage 0's alone), and once the crowd's mid has
 moved ``chase_at`` of the slippage guard against the order the ladder goes to its last stage
 at once (`chases`), keeping its end. Prices come from
 the crowd's quote, our own order taken out of it (`hydra._core._ladder`), and are clamped to the

@@ -115,6 +115,12 @@ def _share(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
         raise InvalidValueError(field.name, value, "must be a number from 0 to 1")
 
 
+def _seconds_or_never(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise InvalidValueError(field.name, value, "must be a number of seconds above zero "
+                                "(inf: never)")
+
+
 def _share_above_zero(_: Any, field: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, Decimal) or not value.is_finite() or not 0 < value <= 1:
         raise InvalidValueError(field.name, value, "must be above 0 and at most 1")
@@ -156,6 +162,12 @@ class ExecutionSettings:
     # a slice filled before its interval ends rests the next ``twap_ahead`` slices' lots at
     # stage 0's price, never taking, until the next slice starts (0: idle until then).
     twap_ahead: int = attrs.field(default=0, validator=non_negative_int)
+    # From which stage-0 wait (`hydra._core._ladder.ladder_wait`, seconds) stage 0 joins
+    # the crowd's near touch in a spread of two ticks or more instead of improving it by a
+    # tick: with that long to rest, the crowd's own flow reaches an order at the touch
+    # (infinity: stage 0 always improves a wide spread).
+    join_wait: float = attrs.field(default=math.inf, validator=_seconds_or_never)
+    stretch_rest: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
 
 def _latched_state(_: Any, field: attrs.Attribute[Any], value: Any) -> None:

@@ -174,6 +174,8 @@ def test_unknown_key_in_a_strategy_is_refused() -> None:
         ("[risk]\nmax_order_quantity = 5.5\n", "risk.max_order_quantity"),
         ('[execution]\npatience = "60"\n', "execution.patience"),
         ("[execution]\nleave_working = 1\n", "execution.leave_working"),
+        ("[execution]\nstretch_rest = 1\n", "execution.stretch_rest"),
+        ('[strategies.slow]\njoin_wait = "x"\n', "strategies.slow.join_wait"),
         ("[execution]\npatience = true\n", "execution.patience"),
         ("[execution]\nprice_step_pct = [1]\n", "execution.price_step_pct"),
         ("[broker]\nhost = { name = 'x' }\n", "broker.host"),
@@ -193,6 +195,7 @@ def test_wrong_type_is_refused(text: str, field: str) -> None:
     ("text", "field", "value"),
     [
         ("[risk]\nmax_order_quantity = -5\n", "risk.max_order_quantity", -5),
+        ("[execution]\njoin_wait = 0\n", "execution.join_wait", 0),
         ("[risk]\nmax_order_notional = 0\n", "risk.max_order_notional", 0),
         ('[risk]\nmax_drawdown = "abc"\n', "risk.max_drawdown", "abc"),
         ("[risk]\nmessages_per_second = 50\n", "risk.messages_per_second", 50),

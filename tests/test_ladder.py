@@ -1,4 +1,5 @@
 import itertools
+import math
 from decimal import Decimal
 
 import attrs
@@ -203,6 +204,55 @@ def test_a_small_intents_ladder_spans_its_share_of_the_deadline(
     assert ladder_patience(settings) == waits[0]
 
 
+@pytest.mark.parametrize(("share", "patience", "waits"), [
+    (1.0, 60.0, [1705.0, 30.0, 15.0]),  # the whole deadline: stage 0 rests all but 45 s
+    (0.5, 60.0, [830.0, 30.0, 15.0]),
+    (0.0, 60.0, [60.0, 30.0, 15.0]),  # patience alone: as without stretch_rest
+    (1.0, 1200.0, [1200.0, 600.0, 300.0]),  # a longer patience is kept
+])
+def test_stretch_rest_gives_the_deadline_to_stage_zero(
+    share: float, patience: float, waits: list[float],
+) -> None:
+    """With ``stretch_rest`` a ladder stretched over its share of a 1,750 s deadline rests at
+    stage 0 for all of it but the step's and the last stage's ``patience``-sized waits."""
+    settings = ExecutionSettings(patience=patience, twap_horizon=1750.0, deadline_share=share,
+                                 stretch_rest=True)
+    assert [ladder_wait(stage, settings=settings) for stage in LadderStage] == waits
+
+
+@pytest.mark.parametrize(("side", "join_wait", "expected"), [
+    (Side.BUY, 1000.0, "350.00"),  # stage 0 waits 1,000 s: joins the crowd's bid
+    (Side.SELL, 1000.0, "351.00"),
+    (Side.BUY, 1000.5, "350.25"),  # a shorter wait than join_wait: one tick inside
+    (Side.SELL, math.inf, "350.75"),  # the default: always inside a wide spread
+])
+def test_a_long_stage_zero_joins_a_wide_spreads_touch(
+    side: Side, join_wait: float, expected: str,
+) -> None:
+    """A stage 0 that rests ``join_wait`` or longer joins the crowd's near touch of a 4-tick
+    spread instead of improving it by a tick; the later stages are as they were."""
+    settings = ExecutionSettings(twap_horizon=1750.0, deadline_share=1.0, join_wait=join_wait)
+    prices = _ladder(side, ZO_WIDE, OATS, settings=settings)
+    improving = _ladder(side, ZO_WIDE, OATS, settings=attrs.evolve(settings, join_wait=math.inf))
+    assert prices[0] == Decimal(expected)
+    assert prices[1:] == improving[1:]
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), True, "600"])
+def test_a_join_wait_not_above_zero_is_refused(bad: object) -> None:
+    """A ``join_wait`` that is not a number of seconds above zero names the field."""
+    with pytest.raises(InvalidValueError) as info:
+        ExecutionSettings(join_wait=bad)  # type: ignore[arg-type]
+    assert info.value.field == "join_wait"
+
+
+@pytest.mark.parametrize("bad", [1, "yes", None])
+def test_a_stretch_rest_not_a_bool_is_refused(bad: object) -> None:
+    """A ``stretch_rest`` that is not true or false names the field."""
+    with pytest.raises(TypeError, match="stretch_rest"):
+        ExecutionSettings(stretch_rest=bad)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("bad", [-0.1, 1.5, True, "all", float("nan")])
 def test_a_deadline_share_outside_0_to_1_is_refused(bad: object) -> None:
     """A ``deadline_share`` that is not a number from 0 to 1 names the field."""
@@ -310,12 +360,14 @@ distances = st.builds(
     unit=st.sampled_from(list(DistanceUnit)),
     value=st.decimals(min_value=0, max_value=200, places=2),
 )
+join_waits = st.sampled_from([math.inf, 30.0])  # stage 0 (60 s) improves, or joins
 execution_settings = st.builds(
     ExecutionSettings,
     price_step_pct=st.decimals(min_value=Decimal("0.01"), max_value=5, places=2),
     slippage_guard=distances,
     limit_offset=distances,
     urgency=st.sampled_from(list(Urgency)),
+    join_wait=join_waits,
 )
 
 
@@ -437,6 +489,38 @@ def test_never_prices_from_our_own_order(
     assert _ladder(side, shown, contract, settings=settings, arrival_mid=mid, own=own,
                    final=final) == _ladder(side, crowd, contract, settings=settings,
                                            arrival_mid=mid, final=final)
+
+
+@given(crowd_and_own(), execution_settings)
+def test_a_joining_stage_zero_never_improves_the_crowds_touch(
+    inputs: tuple[Side, ContractSpec, Quote, Quote, OwnOrder], settings: ExecutionSettings,
+) -> None:
+    """A stage 0 that joins (its wait at least ``join_wait``) is never priced ahead of the
+    crowd's near touch, our own order in the quote or not, unless it takes a one-tick
+    spread."""
+    side, contract, crowd, shown, own = inputs
+    joining = attrs.evolve(settings, join_wait=settings.patience)
+    for quote, ours in ((crowd, None), (shown, own)):
+        price = ladder_price(side, quote, LadderStage.RESTING, settings=joining,
+                             contract=contract, arrival_mid=crowd.mid, own=ours)
+        takes_far = price == crowd.far_touch(side) and crowd.spread <= contract.tick_size
+        assert takes_far or is_at_least_as_aggressive(side, crowd.near_touch(side), price)
+
+
+@given(st.floats(min_value=1, max_value=3600), st.floats(min_value=0, max_value=1),
+       st.floats(min_value=1, max_value=36_000))
+def test_stretch_rest_keeps_the_ladders_span_and_gives_stage_zero_all_of_the_stretch(
+    patience: float, share: float, horizon: float,
+) -> None:
+    """With ``stretch_rest`` the three waits add up to what they add up to without it, the
+    step and the last stage wait half and a quarter of ``patience``, and stage 0 never less
+    than ``patience``."""
+    plain = ExecutionSettings(patience=patience, deadline_share=share, twap_horizon=horizon)
+    stretched = attrs.evolve(plain, stretch_rest=True)
+    waits = [ladder_wait(stage, settings=stretched) for stage in LadderStage]
+    total = sum(ladder_wait(stage, settings=plain) for stage in LadderStage)
+    assert sum(waits) == pytest.approx(total, rel=1e-9)
+    assert waits[1:] == [patience / 2, patience / 4] and waits[0] >= patience
 
 
 chase_settings = st.builds(
@@ -626,6 +710,7 @@ mirror_settings = st.builds(
                                                            DistanceUnit.ABSOLUTE]),
                            value=st.decimals(min_value=0, max_value=200, places=2)),
     urgency=st.sampled_from(list(Urgency)),
+    join_wait=join_waits,
 )
 
 

@@ -12,9 +12,10 @@ import structlog
 import trio
 
 from hydra._contracts import OATS
+from hydra._core._ladder import LadderStage
 from hydra._enums import OrderStatus, Policy, Side
 from hydra._ids import ClientOrderId, IntentId, client_order_id_for
-from hydra._patience import Work, run_patience
+from hydra._patience import Work, run_patience, stage_plan, stages_after
 from hydra._quote_source import QuoteSource
 from hydra._reports import ChildOrderReport, ExecutionReport
 from hydra._settings import Distance, ExecutionSettings
@@ -148,6 +149,33 @@ async def test_a_small_intent_rests_through_its_share_of_the_deadline(
     assert fake.prices() == [Decimal("349.75"), Decimal("350.00"), Decimal("350.25")]
     assert [t for t, _, _ in fake.modified] == [400.0, 600.0]
     assert fake.cancelled == [(700.0, child.client_order_id)] and took == pytest.approx(700.030)
+
+
+async def test_a_stretched_rest_joins_the_bid_and_steps_only_near_the_deadline(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """With ``stretch_rest`` and a ``join_wait`` of 600 s the same ladder joins the crowd's
+    bid of the 4-tick spread and rests there for 655 s, steps at 655 s, goes one tick short
+    of the ask at 685 s and is cancelled at 700 s."""
+    settings = attrs.evolve(LADDER, twap_horizon=700.0, deadline_share=1.0,
+                            stretch_rest=True, join_wait=600.0)
+    children, fake, _, took = await _run((), _work(final=False, settings=settings),
+                                         spread_ticks=4)
+    (child,) = children
+    assert fake.prices() == [Decimal("349.50"), Decimal("350.00"), Decimal("350.25")]
+    assert [t for t, _, _ in fake.modified] == [655.0, 685.0]
+    assert fake.cancelled == [(700.0, child.client_order_id)] and took == pytest.approx(700.030)
+
+
+def test_a_restart_resumes_a_stretched_rest_at_its_stage() -> None:
+    """A ladder with ``stretch_rest`` restarted 1,760 s into a 1,800 s deadline resumes at
+    its step with 25 s of it left, then its last stage's 15 s; at 100 s, at stage 0."""
+    settings = attrs.evolve(LADDER, twap_horizon=1800.0, deadline_share=1.0,
+                            stretch_rest=True)
+    plan = stage_plan(Policy.PATIENCE, settings)
+    assert stages_after(plan, 1760.0) == ((LadderStage.STEPPED, 25.0),
+                                          (LadderStage.CROSSING, 15.0))
+    assert stages_after(plan, 100.0)[0] == (LadderStage.RESTING, 1655.0)
 
 
 async def test_a_move_against_the_order_sends_the_ladder_to_its_last_stage(

@@ -9,7 +9,10 @@ displayed there (from the stage the urgency allows), or in the last stage of an 
 order, when the deadline demands it. Every price is a limit price on the tick grid, never past
 the slippage guard. `repeg` says when a resting order moves to its stage's price;
 `ladder_wait` how long each stage lasts; `chases` when the market has moved far enough against
-the order that the ladder goes to its last stage at once.
+the order that the ladder goes to its last stage at once. Two settings give a ladder with time
+to spare (an order stretched over its deadline by ``deadline_share``) to the queue: with
+``stretch_rest`` the stretch is stage 0's alone, and a stage 0 resting ``join_wait`` or longer
+joins the crowd's near touch of a wide spread instead of paying a tick to lead it.
 """
 
 from __future__ import annotations
@@ -60,12 +63,29 @@ def ladder_patience(settings: ExecutionSettings) -> float:
     """The stage-0 wait: ``patience``, or longer when the ladder must span its share of the
     deadline (the whole ladder lasts 1.75 times this)."""
     span = settings.deadline_share * settings.twap_horizon
-    return max(settings.patience, span / sum(_WAIT_FRACTION.values()))
+    return max(settings.patience, span / _LADDER_LENGTH)
+
+
+_LADDER_LENGTH = sum(_WAIT_FRACTION.values())
+
+
+def _stretched_rest(settings: ExecutionSettings) -> float:
+    """Stage 0's wait with ``stretch_rest``: ``patience``, and all of the stretch by which the
+    ladder's share of the deadline is longer than ``patience`` × 1.75."""
+    span = settings.deadline_share * settings.twap_horizon
+    return settings.patience + max(0.0, span - settings.patience * _LADDER_LENGTH)
 
 
 def ladder_wait(stage: LadderStage, *, settings: ExecutionSettings) -> float:
-    """Seconds to rest at ``stage``: `ladder_patience`, then half of it, then a quarter."""
-    return ladder_patience(settings) * _WAIT_FRACTION[_check_stage(stage)]
+    """Seconds to rest at ``stage``: `ladder_patience`, then half of it, then a quarter; with
+    ``stretch_rest``, the step and the last stage keep ``patience``'s half and quarter and
+    stage 0 rests for the rest of the ladder's span."""
+    stage = _check_stage(stage)
+    if not settings.stretch_rest:
+        return ladder_patience(settings) * _WAIT_FRACTION[stage]
+    if stage is not LadderStage.RESTING:
+        return settings.patience * _WAIT_FRACTION[stage]
+    return _stretched_rest(settings)
 
 
 def chases(side: Side, quote: Quote, *, own: OwnOrder | None, settings: ExecutionSettings,
@@ -118,7 +138,9 @@ def _unguarded_price(side: Side, crowd: Quote, stage: LadderStage, settings: Exe
     passive = near + side.sign * tick if wide else near
     inside = _toward(side, passive, far - side.sign * tick)  # the best price that does not take
     if stage is LadderStage.RESTING:
-        offset = apply_offset(side, passive, offset=settings.limit_offset, tick_size=tick)
+        joins = ladder_wait(LadderStage.RESTING, settings=settings) >= settings.join_wait
+        offset = apply_offset(side, near if joins else passive, offset=settings.limit_offset,
+                              tick_size=tick)
         return round_passive(side, offset, tick_size=tick)
     if stage is LadderStage.STEPPED:
         step = step_size(mid=crowd.mid, settings=settings, tick_size=tick)
