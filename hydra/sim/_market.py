@@ -27,6 +27,8 @@ from ._params import MarketParams
 _STREAMS = ("mid", "flow_times", "flow_sides", "flow_sizes", "spread", "refill", "depth", "crowd")
 _MOVE, _SCRIPT, _FLOW, _REFILL, _QUEUE, _REGIME = range(6)  # order at the same instant
 _FORESEEN_STEPS = 64  # how far `Market.next_book_time` looks past still steps of the mid
+_FORESEEN_QUEUE = 64  # how far `Market.next_quote_time` looks past the crowd's deep events
+_CrowdDraws = tuple[float, float, float, float, float]  # side, level, action, position, lots
 
 
 class Streams:
@@ -83,6 +85,9 @@ class Market:
         self._sigma = params.daily_volatility * self._fair * math.sqrt(scale)
         self._drift = self._way * params.drift_per_session * self._fair * scale
         self._steps: deque[float] = deque()  # the mid's next steps, drawn ahead to foresee them
+        # The crowd's next queue events, drawn ahead likewise: each one's draws, and when the
+        # one after it is due.
+        self._crowd_events: deque[tuple[_CrowdDraws, float]] = deque()
         self._spreads = [ticks for ticks, _ in params.spread_ticks]
         self._spread_weights = [weight for _, weight in params.spread_ticks]
         self._max_spread = max(self._spreads)
@@ -168,10 +173,20 @@ class Market:
         nothing to refill (they change nothing a client sees, and the next that may is
         earlier than any that could; each step is drawn ahead, so the stream draws what it
         always would, and a refill still draws its own when it runs)."""
+        return self._next_change(quote=False)
+
+    def next_quote_time(self) -> float:
+        """When the next event that may change the best bid or offer is due: `next_book_time`,
+        past the crowd's queue events that change only a level below its touch (a watcher of
+        the quote cannot see them; each is drawn ahead, as the mid's steps are)."""
+        return self._next_change(quote=True)
+
+    def _next_change(self, *, quote: bool) -> float:
         due, params = self._next, self.params
-        later = min(due[_SCRIPT:_REFILL] + due[_REFILL + 1 :])
+        later = min(due[_SCRIPT], due[_FLOW], due[_REGIME])
         if due[_REFILL] < later and self._refill_adds():
             later = due[_REFILL]
+        later = self._next_seen_queue_event(later) if quote else min(later, due[_QUEUE])
         at, ahead = due[_MOVE], 0
         if self._legacy:
             return self.start + min(at, later)
@@ -184,6 +199,58 @@ class Market:
             ahead += 1
             at = (self._step_count + ahead) * params.step_seconds - params.burn_in_seconds
         return self.start + min(at, later)
+
+    def _next_seen_queue_event(self, until: float) -> float:
+        """When the first of the crowd's queue events before ``until`` may change the best bid
+        or offer, ``until`` when none does, the book left alone by everything else till then.
+
+        It may when it lands at the crowd's touch, acts for our order inside the spread, or
+        empties a level (a refill would then rebuild it); a lot joining or cancelling at a
+        level behind the touch does not. The events' draws are made ahead (`_crowd_ahead`)
+        and their effect on the levels behind the touch played on a copy."""
+        at, book = self._next[_QUEUE], self.book
+        if book.depth is None:
+            return min(at, until)
+        params = self.params
+        improving = params.join_improver_probability + params.step_ahead_probability
+        mean, most = params.displayed_size.mean, params.displayed_size.maximum
+        copies: dict[Side, list[list[int]]] = {}
+        for ahead in range(_FORESEEN_QUEUE):
+            if at >= until:
+                return until
+            (u_side, u_level, u_action, _, _), after = self._crowd_ahead(ahead)
+            side = self._oriented(Side.BUY if u_side < 0.5 else Side.SELL)
+            if u_action < improving and book.improver(side) is not None:
+                return at
+            if side not in copies:
+                copies[side] = [[price, size] for price, size in book.levels(side)]
+            levels = copies[side]
+            if levels:
+                index = min(int(u_level * len(levels)), len(levels) - 1)
+                level = levels[index]
+                size = level[1]
+                cancels = u_action < size / (size + mean)
+                if index == 0 or (cancels and size == 1):
+                    return at
+                if cancels:
+                    level[1] = size - 1
+                elif size < most:
+                    level[1] = size + 1
+            at = after
+        return min(at, until)
+
+    def _crowd_ahead(self, ahead: int) -> tuple[_CrowdDraws, float]:
+        """The draws of the crowd's queue event ``ahead`` events after the next one (0: the
+        next) and when the one after it is due, drawn in the order stepping each event draws
+        them: the time of the next, then its own."""
+        events, rng = self._crowd_events, self._rng.crowd
+        rate = 2 * self.params.queue_events_per_second
+        while len(events) <= ahead:
+            at = events[-1][1] if events else self._next[_QUEUE]
+            after = self._after(at, rate, rng)
+            draws = (rng.random(), rng.random(), rng.random(), rng.random(), rng.random())
+            events.append((draws, after))
+        return events[ahead]
 
     def _step_ahead(self, ahead: int) -> float:
         """The latent mid's step ``ahead`` steps after the next one (0: the next)."""
@@ -226,9 +293,9 @@ class Market:
             due[_REFILL] = self._after(offset, self.params.refill_rate, self._rng.refill)
             self._refill()
         elif kind == _QUEUE:
-            rate = 2 * self.params.queue_events_per_second
-            due[_QUEUE] = self._after(offset, rate, self._rng.crowd)
-            self._queue_event()
+            draws, due[_QUEUE] = self._crowd_ahead(0)
+            self._crowd_events.popleft()
+            self._queue_event(draws)
         else:
             due[_REGIME] = self._after(
                 offset, 1 / self.params.spread_regime_seconds, self._rng.spread
@@ -370,12 +437,11 @@ class Market:
             return True
         return any(book.missing_level(side) is not None for side in (Side.BUY, Side.SELL))
 
-    def _queue_event(self) -> None:
+    def _queue_event(self, draws: _CrowdDraws) -> None:
         """One crowd lot joins or cancels at one level of one side, or the crowd reacts to our
         order alone inside its spread (joins it, or steps a tick ahead)."""
-        rng = self._rng.crowd
-        u_side, u_level, u_action, u_position = (rng.random() for _ in range(4))
-        lots = self._size_from(rng.random())
+        u_side, u_level, u_action, u_position, u_lots = draws
+        lots = self._size_from(u_lots)
         side = self._oriented(Side.BUY if u_side < 0.5 else Side.SELL)
         book, params = self.book, self.params
         mine = book.improver(side)
