@@ -29,6 +29,8 @@ _MOVE, _SCRIPT, _FLOW, _REFILL, _QUEUE, _REGIME = range(6)  # order at the same 
 _FORESEEN_STEPS = 64  # how far `Market.next_book_time` looks past still steps of the mid
 _FORESEEN_QUEUE = 64  # how far `Market.next_quote_time` looks past the crowd's deep events
 _CrowdDraws = tuple[float, float, float, float, float]  # side, level, action, position, lots
+_BUY, _SELL = Side.BUY, Side.SELL  # faster than the class lookup (3.11)
+_OPPOSITE = {_BUY: _SELL, _SELL: _BUY}
 
 
 class Streams:
@@ -98,14 +100,14 @@ class Market:
         self._target = self._draw_spread()
         bid, ask = self._quote_around(self._fair, self._target)
         self.book = Book(bid=bid, ask=ask, draw_size=self._draw_size, depth=params.depth_levels,
-                         first=self._oriented(Side.BUY))
+                         first=self._oriented(_BUY))
         self.last_trade: int | None = None  # ticks
         self.last_size = 0  # lots of the last trade
         self.volume = 0  # lots traded this session, by everyone
         self.events = 0
         self.tape: list[Print] = []  # the flow's trades since the market opened
         self.touches: list[tuple[float, int, int]] = []  # (time, bid, ask) at each change
-        self._last_side = self._oriented(Side.BUY)
+        self._last_side = self._oriented(_BUY)
         # Event times are kept as offsets from ``start`` (negative during the burn-in), so
         # the same seed gives the same times and ties whatever the clock read at opening.
         opened = -params.burn_in_seconds
@@ -152,8 +154,8 @@ class Market:
     @property
     def mid(self) -> Decimal:
         """The mid of the displayed quote (ours included)."""
-        bid, _ = self.book.best(Side.BUY)
-        ask, _ = self.book.best(Side.SELL)
+        bid, _ = self.book.best(_BUY)
+        ask, _ = self.book.best(_SELL)
         return (self.price(bid) + self.price(ask)) / 2
 
     @property
@@ -219,7 +221,7 @@ class Market:
             if at >= until:
                 return until
             (u_side, u_level, u_action, _, _), after = self._crowd_ahead(ahead)
-            side = self._oriented(Side.BUY if u_side < 0.5 else Side.SELL)
+            side = self._oriented(_BUY if u_side < 0.5 else _SELL)
             if u_action < improving and book.improver(side) is not None:
                 return at
             if side not in copies:
@@ -267,10 +269,10 @@ class Market:
         at += self.start
         if watching_prints:
             return min(script, at)
-        buys, sells = self.book.has_resting(Side.BUY), self.book.has_resting(Side.SELL)
+        buys, sells = self.book.has_resting(_BUY), self.book.has_resting(_SELL)
         if not (buys or sells):
             return math.inf
-        hits_ours = sells if aggressor is Side.BUY else buys
+        hits_ours = sells if aggressor is _BUY else buys
         return min(script, at) if hits_ours else script
 
     def step(self) -> Trade:
@@ -332,7 +334,7 @@ class Market:
     def _flow(self, now: float, aggressor: Side, quantity: int) -> Trade:
         if self.halted(now):
             return Trade(time=now, matches=())
-        hit = aggressor.opposite
+        hit = _OPPOSITE[aggressor]
         first = self.book.best_price(hit)
         matches, last = self.book.flow(aggressor, quantity)
         self.record_trade(last, quantity)
@@ -346,7 +348,7 @@ class Market:
 
     def note_touch(self, time: float) -> None:
         """Record the best bid and ask (ticks) at ``time`` when they differ from the last."""
-        bid, ask = self.book.best_price(Side.BUY), self.book.best_price(Side.SELL)
+        bid, ask = self.book.best_price(_BUY), self.book.best_price(_SELL)
         touches = self.touches
         if not touches or touches[-1][1] != bid or touches[-1][2] != ask:
             touches.append((time, bid, ask))
@@ -389,8 +391,8 @@ class Market:
     def _pinned(self) -> bool:
         """True when one of our orders holds the crowd's far side away."""
         book = self.book
-        buy, _ = book.best(Side.BUY)
-        sell, _ = book.best(Side.SELL)
+        buy, _ = book.best(_BUY)
+        sell, _ = book.best(_SELL)
         return buy + 1 == book.crowd_ask or sell - 1 == book.crowd_bid
 
     # --- the crowd ----------------------------------------------------------------------------
@@ -408,10 +410,10 @@ class Market:
         bid, ask = book.crowd_bid, book.crowd_ask
         if ask - bid > self._target:
             options = []
-            if bid + 1 < book.best_price(Side.SELL):
-                options.append((abs((bid + 1 + ask) / 2 - self._fair), 0, Side.BUY, bid + 1))
-            if ask - 1 > book.best_price(Side.BUY):
-                options.append((abs((bid + ask - 1) / 2 - self._fair), 1, Side.SELL, ask - 1))
+            if bid + 1 < book.best_price(_SELL):
+                options.append((abs((bid + 1 + ask) / 2 - self._fair), 0, _BUY, bid + 1))
+            if ask - 1 > book.best_price(_BUY):
+                options.append((abs((bid + ask - 1) / 2 - self._fair), 1, _SELL, ask - 1))
             if options:
                 if len(options) == 2 and options[0][0] == options[1][0]:
                     choice = options[0] if coin < 0.5 else options[1]
@@ -419,7 +421,7 @@ class Market:
                     choice = min(options)
                 book.add(choice[2], choice[3], lots)
                 return
-        for side in (Side.BUY, Side.SELL) if coin < 0.5 else (Side.SELL, Side.BUY):
+        for side in (_BUY, _SELL) if coin < 0.5 else (_SELL, _BUY):
             price = book.missing_level(side)
             if price is not None:
                 book.add(side, price, lots)
@@ -432,17 +434,17 @@ class Market:
             return False
         bid, ask = book.crowd_bid, book.crowd_ask
         if ask - bid > self._target and (
-            bid + 1 < book.best_price(Side.SELL) or ask - 1 > book.best_price(Side.BUY)
+            bid + 1 < book.best_price(_SELL) or ask - 1 > book.best_price(_BUY)
         ):
             return True
-        return any(book.missing_level(side) is not None for side in (Side.BUY, Side.SELL))
+        return any(book.missing_level(side) is not None for side in (_BUY, _SELL))
 
     def _queue_event(self, draws: _CrowdDraws) -> None:
         """One crowd lot joins or cancels at one level of one side, or the crowd reacts to our
         order alone inside its spread (joins it, or steps a tick ahead)."""
         u_side, u_level, u_action, u_position, u_lots = draws
         lots = self._size_from(u_lots)
-        side = self._oriented(Side.BUY if u_side < 0.5 else Side.SELL)
+        side = self._oriented(_BUY if u_side < 0.5 else _SELL)
         book, params = self.book, self.params
         mine = book.improver(side)
         if mine is not None:
@@ -451,7 +453,7 @@ class Market:
                 return
             ahead = mine + side.sign
             if u_action < params.join_improver_probability + params.step_ahead_probability:
-                if side.sign * ahead < side.sign * book.best_price(side.opposite):
+                if side.sign * ahead < side.sign * book.best_price(_OPPOSITE[side]):
                     book.add(side, ahead, lots)
                 return
         levels = book.levels(side)
@@ -474,16 +476,16 @@ class Market:
             below, above = self._fair - book.crowd_bid, book.crowd_ask - self._fair
             if self._way < 0:  # seen as the seed's own market, so that a tie breaks alike
                 below, above = above, below
-            side = self._oriented(Side.BUY if below > above else Side.SELL)
-            if book.improver(side.opposite) is not None:
-                side = side.opposite  # our order holds that side: widen the crowd's other side
+            side = self._oriented(_BUY if below > above else _SELL)
+            if book.improver(_OPPOSITE[side]) is not None:
+                side = _OPPOSITE[side]  # our order holds that side: widen the crowd's other side
             book.withdraw_touch(side)
 
     # --- draws --------------------------------------------------------------------------------
 
     def _oriented(self, side: Side) -> Side:
         """``side`` as drawn, or the other one in a mirrored market."""
-        return side if self._way > 0 else side.opposite
+        return side if self._way > 0 else _OPPOSITE[side]
 
     @staticmethod
     def _after(now: float, rate: float, rng: random.Random) -> float:
@@ -519,14 +521,14 @@ class Market:
     def _draw_flow(self, now: float) -> tuple[float, Side]:
         rate = self.params.flow_rate
         if rate == 0:
-            return math.inf, Side.BUY
+            return math.inf, _BUY
         at = now + self._rng.flow_times.expovariate(rate)
         rng = self._rng.flow_sides
         repeat, coin = rng.random(), rng.random()
         if repeat < self.params.flow_sign_persistence:
             side = self._last_side
         else:
-            side = self._oriented(Side.BUY if coin < 0.5 else Side.SELL)
+            side = self._oriented(_BUY if coin < 0.5 else _SELL)
         self._last_side = side
         return at, side
 
