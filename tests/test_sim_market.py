@@ -178,3 +178,21 @@ def test_no_event_before_the_next_quote_time_changes_the_quote(
             assert _top(model) == top
         model.step()
     assert skipped[_QUEUE] > 20
+
+
+def test_the_next_quote_time_follows_our_orders() -> None:
+    """Asked before and after a bid of ours is placed inside the spread, a market answers as
+    one asked only after (what it remembers of its foresight goes with the book it saw), and
+    the bid changes the answer for some seeds (the crowd may join it or step ahead of it)."""
+    params = MarketParams.oats(spread_ticks=((2, 0.5), (3, 0.5)))
+    changed = 0
+    for seed in range(40):
+        asked, fresh = (Market(params, random.Random(seed)) for _ in range(2))
+        before = asked.next_quote_time()
+        for market in (asked, fresh):
+            bid = market.book.crowd_bid + 1
+            market.book.place(key="ours", side=Side.BUY, price=bid, quantity=1)
+        after = asked.next_quote_time()
+        assert after == fresh.next_quote_time()
+        changed += after != before
+    assert changed > 0

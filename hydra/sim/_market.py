@@ -90,6 +90,7 @@ class Market:
         # The crowd's next queue events, drawn ahead likewise: each one's draws, and when the
         # one after it is due.
         self._crowd_events: deque[tuple[_CrowdDraws, float]] = deque()
+        self._foreseen: tuple[tuple[int, float, bool], float] | None = None  # `_next_change`
         self._spreads = [ticks for ticks, _ in params.spread_ticks]
         self._spread_weights = [weight for _, weight in params.spread_ticks]
         self._max_spread = max(self._spreads)
@@ -184,6 +185,16 @@ class Market:
         return self._next_change(quote=True)
 
     def _next_change(self, *, quote: bool) -> float:
+        """`next_quote_time` (``quote``) or `next_book_time`, remembered until the market
+        steps, its book changes (our orders too) or its latent mid moves (our trades)."""
+        key = (self.book.version, self._fair, quote)
+        if self._foreseen is not None and self._foreseen[0] == key:
+            return self._foreseen[1]
+        at = self._foresee(quote=quote)
+        self._foreseen = key, at
+        return at
+
+    def _foresee(self, *, quote: bool) -> float:
         due, params = self._next, self.params
         later = min(due[_SCRIPT], due[_FLOW], due[_REGIME])
         if due[_REFILL] < later and self._refill_adds():
@@ -193,8 +204,9 @@ class Market:
         if self._legacy:
             return self.start + min(at, later)
         fair, bid, ask = self._fair, self.book.crowd_bid, self.book.crowd_ask
+        halts = params.halts
         while at < later and ahead < _FORESEEN_STEPS:
-            if not self.halted(self.start + at):
+            if not halts or not self.halted(self.start + at):
                 fair += self._step_ahead(ahead) + self._drift
                 if not bid <= fair <= ask:
                     break
@@ -278,6 +290,7 @@ class Market:
     def step(self) -> Trade:
         """Run the next market event; return what it did to our orders."""
         self.events += 1
+        self._foreseen = None
         due = self._next
         kind = due.index(min(due))
         offset = due[kind]
