@@ -591,12 +591,12 @@ class _ExchangeSteps(trio.abc.Instrument):
 
 
 async def _watch_half_an_hour(
-    *, quotes: bool, book: bool
+    *, quotes: bool, book: bool, book_from: float = 0.0
 ) -> tuple[list[float], list[tuple[float, tuple[int, int, int, int]]], int]:
-    """Half an hour of the default oats market (seed 3) watched by a book watcher, a quote
-    watcher or both: the instants the book watcher woke, what the quote watcher saw and when
-    (times since opening, to the microsecond: the clock's origin differs from run to run),
-    and how often the exchange's task woke."""
+    """Half an hour of the default oats market (seed 3) watched by a book watcher (from
+    ``book_from`` seconds), a quote watcher or both: the instants the book watcher woke, what
+    the quote watcher saw and when (times since opening, to the microsecond: the clock's
+    origin differs from run to run), and how often the exchange's task woke."""
     steps = _ExchangeSteps()
     trio.lowlevel.add_instrument(steps)
     books: list[float] = []
@@ -606,6 +606,7 @@ async def _watch_half_an_hour(
         origin = exchange.origin
 
         async def watch_book() -> None:
+            await trio.sleep(book_from)
             version = exchange.book_version("ZO")
             while True:
                 version = await exchange.wait_book_changed("ZO", version)
@@ -667,3 +668,15 @@ async def test_a_quote_watcher_sleeps_through_the_crowd_behind_the_touch(
     _, _, book_wakes = await _watch_half_an_hour(quotes=False, book=True)
     assert alone == beside
     assert 0 < 2 * quote_wakes < book_wakes
+
+
+async def test_a_book_watcher_that_comes_while_the_exchange_sleeps_sees_every_change(
+    autojump_clock: object,
+) -> None:
+    """A book watcher that starts ten minutes in, while the exchange sleeps through the crowd
+    behind the touch for a quote watcher, wakes at the instant of every change of the book
+    from then on."""
+    books, quoted, _ = await _watch_half_an_hour(quotes=True, book=True, book_from=600.5)
+    expected_books, expected_quotes = _changes(1800)
+    assert books == [at for at in expected_books if at > 600.5]
+    assert quoted == expected_quotes

@@ -39,11 +39,12 @@ def _scenario_market(name: str) -> MarketParams:
 MARKETS: dict[str, Callable[[], MarketParams]] = {
     "oats": MarketParams.oats,
     "hogs": MarketParams.hogs,
+    "hogs-mirrored": lambda: MarketParams.hogs(mirrored=True),
     "tca-hogs-deferred": lambda: _scenario_market("tca-hogs-deferred"),
     "tca-oats-drift": lambda: _scenario_market("tca-oats-drift"),
 }
-CASES = [("oats", 1), ("oats", 2), ("hogs", 1), ("hogs", 2), ("tca-hogs-deferred", 1),
-         ("tca-oats-drift", 1)]  # fmt: skip
+CASES = [("oats", 1), ("oats", 2), ("hogs", 1), ("hogs", 2), ("hogs-mirrored", 1),
+         ("tca-hogs-deferred", 1), ("tca-oats-drift", 1)]  # fmt: skip
 
 
 def _market_records(params: MarketParams, seed: int) -> Iterator[object]:

@@ -148,7 +148,7 @@ def _top(market: Market) -> tuple[tuple[int, int], tuple[int, int]]:
 @settings(max_examples=20, deadline=None)
 @given(
     seed=st.integers(min_value=0, max_value=2**32),
-    market=st.sampled_from(["oats", "hogs", "thin"]),
+    market=st.sampled_from(["oats", "hogs", "thin", "mirrored"]),
     offset=st.sampled_from([None, -2, 0, 1]),
 )
 def test_no_event_before_the_next_quote_time_changes_the_quote(
@@ -160,6 +160,7 @@ def test_no_event_before_the_next_quote_time_changes_the_quote(
     params = {
         "oats": MarketParams.oats(),
         "hogs": MarketParams.hogs(),
+        "mirrored": MarketParams.hogs(mirrored=True),
         "thin": MarketParams.oats(spread_ticks=((2, 0.5), (3, 0.5)),
                                   displayed_size=DisplayedSize(minimum=1, maximum=6, mean=2)),
     }[market]  # fmt: skip
