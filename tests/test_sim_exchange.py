@@ -572,8 +572,111 @@ async def _walking_market(
 
 
 async def test_a_quote_watcher_leaves_the_market_as_it_would_be(autojump_clock: object) -> None:
-    """Watching a market's quote (which wakes the exchange at each change of its book) changes
-    no touch and no print of it: the market is the one an unwatched run sees."""
+    """Watching a market's quote (which wakes the exchange at each event that may change it)
+    changes no touch and no print of it: the market is the one an unwatched run sees."""
     watched = await _walking_market(5, watched=True)
     assert watched == await _walking_market(5, watched=False)
     assert len(watched[0]) > 50
+
+
+class _ExchangeSteps(trio.abc.Instrument):
+    """Counts the steps of the exchange's own task: its wake-ups."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+
+    def before_task_step(self, task: trio.lowlevel.Task) -> None:
+        if task.name.endswith("SimExchange.serve"):
+            self.steps += 1
+
+
+async def _watch_half_an_hour(
+    *, quotes: bool, book: bool, book_from: float = 0.0
+) -> tuple[list[float], list[tuple[float, tuple[int, int, int, int]]], int]:
+    """Half an hour of the default oats market (seed 3) watched by a book watcher (from
+    ``book_from`` seconds), a quote watcher or both: the instants the book watcher woke, what
+    the quote watcher saw and when (times since opening, to the microsecond: the clock's
+    origin differs from run to run), and how often the exchange's task woke."""
+    steps = _ExchangeSteps()
+    trio.lowlevel.add_instrument(steps)
+    books: list[float] = []
+    quoted: list[tuple[float, tuple[int, int, int, int]]] = []
+    params = SimParams(markets=(MarketParams.oats(),))
+    async with open_sim_exchange(params, seed=3) as exchange:
+        origin = exchange.origin
+
+        async def watch_book() -> None:
+            await trio.sleep(book_from)
+            version = exchange.book_version("ZO")
+            while True:
+                version = await exchange.wait_book_changed("ZO", version)
+                books.append(round(trio.current_time() - origin, 6))
+
+        async def watch_quotes() -> None:
+            quote = exchange.quote("ZO")
+            while True:
+                quote = await exchange.wait_quote_changed("ZO", quote)
+                quoted.append((round(trio.current_time() - origin, 6), _ticks(quote)))
+
+        with trio.move_on_after(1800):
+            async with trio.open_nursery() as nursery:
+                if book:
+                    nursery.start_soon(watch_book)
+                if quotes:
+                    nursery.start_soon(watch_quotes)
+    trio.lowlevel.remove_instrument(steps)
+    return books, quoted, steps.steps
+
+
+def _changes(seconds: float) -> tuple[list[float], list[tuple[float, tuple[int, int, int, int]]]]:
+    """The instants the bare oats market of seed 3 changes its book in its first ``seconds``,
+    and its best bid and offer at each change of them."""
+    market = Market(MarketParams.oats(), random.Random("3:ZO"))  # the exchange's own stream
+    books: list[float] = []
+    quotes, top, version = [], _book_top(market), market.book.version
+    while market.next_time() < seconds:
+        at = market.next_time()
+        market.step()
+        if market.book.version != version and (not books or books[-1] != round(at, 6)):
+            books.append(round(at, 6))
+        version = market.book.version
+        if _book_top(market) != top:
+            top = _book_top(market)
+            quotes.append((round(at, 6), top))
+    return books, quotes
+
+
+async def test_a_book_watcher_beside_a_quote_watcher_sees_every_change_at_its_instant(
+    autojump_clock: object,
+) -> None:
+    """With a book watcher and a quote watcher on one market, the book watcher wakes at the
+    instant of every change of the book (the crowd's queue events behind the touch too) and
+    the quote watcher at every change of the best bid or offer."""
+    books, quoted, _ = await _watch_half_an_hour(quotes=True, book=True)
+    assert (books, quoted) == _changes(1800)
+    assert len(books) > 2 * len(quoted) > 100
+
+
+async def test_a_quote_watcher_sleeps_through_the_crowd_behind_the_touch(
+    autojump_clock: object,
+) -> None:
+    """A quote watcher alone wakes the exchange less than half as often as a book watcher
+    (it sleeps through the crowd's lots joining and leaving behind the touch), and sees the
+    same quotes at the same instants as when a book watcher wakes it at every change."""
+    _, alone, quote_wakes = await _watch_half_an_hour(quotes=True, book=False)
+    _, beside, _ = await _watch_half_an_hour(quotes=True, book=True)
+    _, _, book_wakes = await _watch_half_an_hour(quotes=False, book=True)
+    assert alone == beside
+    assert 0 < 2 * quote_wakes < book_wakes
+
+
+async def test_a_book_watcher_that_comes_while_the_exchange_sleeps_sees_every_change(
+    autojump_clock: object,
+) -> None:
+    """A book watcher that starts ten minutes in, while the exchange sleeps through the crowd
+    behind the touch for a quote watcher, wakes at the instant of every change of the book
+    from then on."""
+    books, quoted, _ = await _watch_half_an_hour(quotes=True, book=True, book_from=600.5)
+    expected_books, expected_quotes = _changes(1800)
+    assert books == [at for at in expected_books if at > 600.5]
+    assert quoted == expected_quotes

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from hydra._enums import Side
 from hydra.sim import DisplayedSize, Gap, Halt, MarketParams, ScriptedFlow
-from hydra.sim._market import _MOVE, _REFILL, Market
+from hydra.sim._market import _MOVE, _QUEUE, _REFILL, Market
 
 
 def run(market: Market, until: float) -> int:
@@ -122,3 +122,78 @@ def test_no_event_before_the_next_book_time_changes_the_book(seed: int) -> None:
             assert market.book.version == version
         market.step()
     assert skipped[_MOVE] > 100 and skipped[_REFILL] > 100
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32))
+def test_foreseeing_the_quote_leaves_the_path_as_stepping_draws_it(seed: int) -> None:
+    """A market asked for its next quote change before every event walks the same mid and
+    leaves the same book as one that is only stepped: the crowd's queue events drawn ahead
+    are the ones its stream would draw."""
+    asked, stepped = (Market(MarketParams.hogs(), random.Random(seed)) for _ in range(2))
+    while asked.next_time() <= 1800:
+        asked.next_quote_time()
+        asked.step()
+    run(stepped, 1800)
+    assert (asked.latent_mid, asked.touches, asked.book.version) == (
+        stepped.latent_mid, stepped.touches, stepped.book.version)
+    assert [asked.book.levels(side) for side in Side] == [
+        stepped.book.levels(side) for side in Side]
+
+
+def _top(market: Market) -> tuple[tuple[int, int], tuple[int, int]]:
+    return market.book.best(Side.BUY), market.book.best(Side.SELL)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(min_value=0, max_value=2**32),
+    market=st.sampled_from(["oats", "hogs", "thin", "mirrored"]),
+    offset=st.sampled_from([None, -2, 0, 1]),
+)
+def test_no_event_before_the_next_quote_time_changes_the_quote(
+    seed: int, market: str, offset: int | None
+) -> None:
+    """Every event due before `Market.next_quote_time` leaves the best bid and offer (prices
+    and lots) as they were, with a bid of ours resting under, at or inside the crowd's touch
+    (``offset`` ticks from it) or none, and many of the crowd's queue events are skipped."""
+    params = {
+        "oats": MarketParams.oats(),
+        "hogs": MarketParams.hogs(),
+        "mirrored": MarketParams.hogs(mirrored=True),
+        "thin": MarketParams.oats(spread_ticks=((2, 0.5), (3, 0.5)),
+                                  displayed_size=DisplayedSize(minimum=1, maximum=6, mean=2)),
+    }[market]  # fmt: skip
+    model = Market(params, random.Random(seed))
+    if offset is not None:
+        bid = model.book.crowd_bid + offset
+        if bid < model.book.crowd_ask:
+            model.book.place(key="ours", side=Side.BUY, price=bid, quantity=1000)
+    skipped: collections.Counter[int] = collections.Counter()
+    while model.next_time() <= 1800:
+        foreseen, top = model.next_quote_time(), _top(model)
+        assert foreseen >= model.next_book_time()
+        while model.next_time() < foreseen:
+            skipped[_next_kind(model)] += 1
+            model.step()
+            assert _top(model) == top
+        model.step()
+    assert skipped[_QUEUE] > 20
+
+
+def test_the_next_quote_time_follows_our_orders() -> None:
+    """Asked before and after a bid of ours is placed inside the spread, a market answers as
+    one asked only after (what it remembers of its foresight goes with the book it saw), and
+    the bid changes the answer for some seeds (the crowd may join it or step ahead of it)."""
+    params = MarketParams.oats(spread_ticks=((2, 0.5), (3, 0.5)))
+    changed = 0
+    for seed in range(40):
+        asked, fresh = (Market(params, random.Random(seed)) for _ in range(2))
+        before = asked.next_quote_time()
+        for market in (asked, fresh):
+            bid = market.book.crowd_bid + 1
+            market.book.place(key="ours", side=Side.BUY, price=bid, quantity=1)
+        after = asked.next_quote_time()
+        assert after == fresh.next_quote_time()
+        changed += after != before
+    assert changed > 0

@@ -14,11 +14,17 @@ better than the crowd's touch has nothing ahead of it. When both sides draw size
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import attrs
 
 from .._enums import Side
+
+# The sides and their opposites as module constants: on Python 3.11 an enum member looked up
+# on its class, and `Side.sign` or `Side.opposite` (which look theirs up), cost ten times as
+# much, in the book's hottest loops.
+_BUY, _SELL = Side.BUY, Side.SELL
+_OPPOSITE = {_BUY: _SELL, _SELL: _BUY}
 
 
 @attrs.define(kw_only=True)
@@ -62,11 +68,11 @@ class Book:
 
     @property
     def crowd_bid(self) -> int:
-        return self._touch[Side.BUY]
+        return self._touch[_BUY]
 
     @property
     def crowd_ask(self) -> int:
-        return self._touch[Side.SELL]
+        return self._touch[_SELL]
 
     def has_resting(self, side: Side) -> bool:
         """True when we have an order resting on ``side`` (BUY: bids, SELL: offers)."""
@@ -83,8 +89,9 @@ class Book:
         price = self._touch[side]
         ours = self._ours[side]
         if ours:
-            mine = max(ours, key=lambda p: side.sign * p)
-            if side.sign * mine > side.sign * price:
+            sign = side.sign
+            mine = _best_of(sign, ours)
+            if sign * mine > sign * price:
                 return mine
         return price
 
@@ -93,14 +100,16 @@ class Book:
         price = self._touch[side]
         ours = self._ours[side]
         if ours:
-            mine = max(ours, key=lambda p: side.sign * p)
-            if side.sign * mine > side.sign * price:
+            sign = side.sign
+            mine = _best_of(sign, ours)
+            if sign * mine > sign * price:
                 return mine, sum(o.remaining for o in ours[mine])
         return price, self.crowd_size(side, price) + sum(o.remaining for o in ours.get(price, ()))
 
     def crowd_size(self, side: Side, price: int) -> int:
         """Crowd lots displayed at ``price`` on ``side`` (none better than the crowd touch)."""
-        if side.sign * price > side.sign * self._touch[side]:
+        sign = side.sign
+        if sign * price > sign * self._touch[side]:
             return 0
         levels = self._crowd[side]
         size = levels.get(price)
@@ -113,25 +122,26 @@ class Book:
     def levels(self, side: Side) -> list[tuple[int, int]]:
         """The crowd's levels on ``side`` (price, lots), best first (explicit depth only shows
         what exists; without depth, the ``depth`` nearest are drawn: ten)."""
-        touch = self._touch[side]
+        touch, sign = self._touch[side], side.sign
         if self.depth is None:
-            prices = range(touch, touch - side.sign * 10, -side.sign)
+            prices = range(touch, touch - sign * 10, -sign)
             return [(p, self.crowd_size(side, p)) for p in prices]
         shown = [(p, n) for p, n in self._crowd[side].items() if n > 0]
-        return sorted(shown, key=lambda level: -side.sign * level[0])
+        return sorted(shown, reverse=sign > 0)  # best first (the prices differ)
 
     def improver(self, side: Side) -> int | None:
         """Our best price on ``side`` when it is better than the crowd's touch, else None."""
         ours = self._ours[side]
         if not ours:
             return None
-        mine = max(ours, key=lambda p: side.sign * p)
-        return mine if side.sign * mine > side.sign * self._touch[side] else None
+        sign = side.sign
+        mine = _best_of(sign, ours)
+        return mine if sign * mine > sign * self._touch[side] else None
 
     # --- the crowd moves -------------------------------------------------------------------
 
     def _uncrossed(self, bid: int, ask: int) -> tuple[int, int]:
-        ours_bid, ours_ask = self._ours[Side.BUY], self._ours[Side.SELL]
+        ours_bid, ours_ask = self._ours[_BUY], self._ours[_SELL]
         if ours_bid:
             ask = max(ask, max(ours_bid) + 1)
         if ours_ask:
@@ -151,11 +161,11 @@ class Book:
         bid, ask = self._uncrossed(bid, ask)
         touches = {Side.BUY: bid, Side.SELL: ask}
         for side, touch in ((side, touches[side]) for side in self._sides):
-            levels, old = self._crowd[side], self._touch[side]
-            for price in [p for p in levels if side.sign * p > side.sign * touch]:
+            levels, old, sign = self._crowd[side], self._touch[side], side.sign
+            for price in [p for p in levels if sign * p > sign * touch]:
                 self._forget(side, price)
             self._touch[side] = touch
-            for price in range(touch, old, -side.sign):  # the prices the side advanced over
+            for price in range(touch, old, -sign):  # the prices the side advanced over
                 self._add(side, price, self._draw_size())
             if not levels.get(touch):
                 self._add(side, touch, self._draw_size())
@@ -174,10 +184,11 @@ class Book:
     def add(self, side: Side, price: int, lots: int) -> None:
         """``lots`` new crowd lots at ``price`` on ``side``, behind any order of ours there; a
         price better than the touch becomes the touch. Never crosses the other side."""
-        assert side.sign * price < side.sign * self.best_price(side.opposite)
+        sign = side.sign
+        assert sign * price < sign * self.best_price(_OPPOSITE[side])
         self.version += 1
         self._add(side, price, lots)
-        if side.sign * price > side.sign * self._touch[side]:
+        if sign * price > sign * self._touch[side]:
             self._touch[side] = price
         self._zero_improvers()
         self._trim(side)
@@ -211,9 +222,9 @@ class Book:
         """The best price in the depth window behind the touch where the crowd shows nothing."""
         if self.depth is None:
             return None
-        touch, levels = self._touch[side], self._crowd[side]
+        touch, levels, sign = self._touch[side], self._crowd[side], side.sign
         for k in range(1, self.depth):
-            price = touch - side.sign * k
+            price = touch - sign * k
             if not levels.get(price):
                 return price
         return None
@@ -231,28 +242,31 @@ class Book:
     def _trim(self, side: Side) -> None:
         if self.depth is None:
             return
-        last = self._touch[side] - side.sign * (self.depth - 1)
-        for price in [p for p in self._crowd[side] if side.sign * p < side.sign * last]:
+        sign = side.sign
+        last = self._touch[side] - sign * (self.depth - 1)
+        for price in [p for p in self._crowd[side] if sign * p < sign * last]:
             self._forget(side, price)
 
     def _retreat(self, side: Side, price: int) -> None:
         """The crowd's touch at ``price`` emptied: the touch moves to the next level behind
         (with explicit depth, the next that shows lots; a new one when none does)."""
+        sign = side.sign
         if self.depth is None:
-            self._touch[side] = price - side.sign
+            self._touch[side] = price - sign
             return
         levels = self._crowd[side]
-        behind = [p for p, n in levels.items() if n > 0 and side.sign * p < side.sign * price]
+        behind = [p for p, n in levels.items() if n > 0 and sign * p < sign * price]
         if behind:
-            self._touch[side] = max(behind, key=lambda p: side.sign * p)
+            self._touch[side] = _best_of(sign, behind)
         else:
-            self._touch[side] = price - side.sign
-            self._add(side, price - side.sign, self._draw_size())
+            self._touch[side] = price - sign
+            self._add(side, price - sign, self._draw_size())
 
     def _zero_improvers(self) -> None:
-        for side in (Side.BUY, Side.SELL):
+        for side, sign in _SIGNS:
+            touch = self._touch[side]
             for price, queue in self._ours[side].items():
-                if side.sign * price > side.sign * self._touch[side]:
+                if sign * price > sign * touch:
                     for order in queue:
                         order.ahead = 0
 
@@ -321,7 +335,7 @@ class Book:
         self, key: str, side: Side, limit: int, quantity: int
     ) -> tuple[list[Match], int]:
         """Our marketable order walks the crowd's far side as far as its limit."""
-        far = side.opposite
+        far = _OPPOSITE[side]
         matches: list[Match] = []
         while quantity and side.sign * limit >= side.sign * self._touch[far]:
             price = self._touch[far]
@@ -342,14 +356,14 @@ class Book:
         """Marketable flow of ``quantity`` lots by ``aggressor`` sweeps the other side in
         price-time priority. Returns our matches and the last traded price."""
         self.version += 1
-        side = aggressor.opposite
+        side = _OPPOSITE[aggressor]
         matches: list[Match] = []
         price = self._touch[side]
         while quantity:
             price = self._touch[side]
             ours = self._ours[side]
             if ours:
-                price = max([price, *ours], key=lambda p: side.sign * p)
+                price = _best_of(side.sign, [price, *ours])
             quantity = self._sweep_level(side, price, quantity, matches)
         return matches, price
 
@@ -385,3 +399,11 @@ class Book:
             self._forget(side, price)
             self._retreat(side, price)
         return quantity
+
+
+_SIGNS = ((_BUY, 1), (_SELL, -1))  # each side and its sign
+
+
+def _best_of(sign: int, prices: Iterable[int]) -> int:
+    """The best of ``prices`` for the side of ``sign``: the highest bid or the lowest offer."""
+    return max(prices) if sign > 0 else min(prices)

@@ -5,9 +5,10 @@ deliveries, faults) is processed by `SimExchange._catch_up` in (time, sequence) 
 that task when it wakes and by every client call before it acts, so which of two tasks waking
 at the same instant Trio runs first makes no difference. The task sleeps until the next event
 that a client could see (a delivery, a fault, flow that may trade with a resting order, or any
-flow while a stop is armed, since its print may trigger it, or any event of a market whose
-quote a task awaits in `SimExchange.wait_quote_changed`); market events nobody can see yet
-are run in bulk, synchronously, when someone next looks. Orders live in the `Desk` (`_desk`).
+flow while a stop is armed, since its print may trigger it, or an event that may change what
+a task awaits: the best bid or offer of a market, in `SimExchange.wait_quote_changed`, or any
+level of its book, in `wait_book_changed`); market events nobody can see yet are run in bulk,
+synchronously, when someone next looks. Orders live in the `Desk` (`_desk`).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from ._rules import UNPRICED
 from ._ticket import OrderTicket
 
 EventSink = Callable[[BrokerEvent], None]
+_BUY, _SELL = Side.BUY, Side.SELL  # faster than the class lookup (3.11)
 
 
 @attrs.frozen(kw_only=True)
@@ -80,10 +82,12 @@ class SimExchange:
         }
         # Watchers: tasks parked per market until its book changes (any level) or its quote
         # does (`_quote_lots`: most book changes leave the best bid and offer as they were),
-        # how many of both, the book version they saw and the best bid and offer.
+        # how many of both and of the book's, the book version they saw and the best bid and
+        # offer.
         self._lots = {key: trio.lowlevel.ParkingLot() for key in self._markets}
         self._quote_lots = {key: trio.lowlevel.ParkingLot() for key in self._markets}
         self._watchers: dict[MarketKey, int] = {}
+        self._book_watchers: dict[MarketKey, int] = {}
         self._seen: dict[MarketKey, int] = {}
         self._tops: dict[MarketKey, _Top] = {}
         self._ledger = Ledger(starting_cash=params.starting_cash)
@@ -153,7 +157,11 @@ class SimExchange:
             ),
         )
         for key in self._watchers:  # a watched book may change at any event that moves it
-            wake = min(wake, self._markets[key].next_book_time())
+            market = self._markets[key]
+            if key in self._book_watchers:
+                wake = min(wake, market.next_book_time())
+            else:  # its quote's watchers see only the best bid and offer
+                wake = min(wake, market.next_quote_time())
         return wake
 
     def _reschedule(self) -> None:
@@ -346,8 +354,8 @@ class SimExchange:
 
     def _fresh_quote(self, key: MarketKey, now: float) -> Quote:
         market = self._markets[key]
-        bid, bid_size = market.book.best(Side.BUY)
-        ask, ask_size = market.book.best(Side.SELL)
+        bid, bid_size = market.book.best(_BUY)
+        ask, ask_size = market.book.best(_SELL)
         return Quote(
             bid=market.price(bid),
             ask=market.price(ask),
@@ -360,8 +368,9 @@ class SimExchange:
         """Wait until the quote of ``symbol`` differs from ``since`` (price or size; not its
         time) and return it; at once when it already does.
 
-        While someone waits, the exchange wakes at each event of that market instead of
-        running them in bulk later; nobody waiting costs nothing."""
+        While someone waits, the exchange wakes at each event of that market that may change
+        its best bid or offer instead of running them in bulk later; nobody waiting costs
+        nothing."""
         await trio.lowlevel.checkpoint()
         key = self._key(symbol)
         while True:
@@ -379,7 +388,9 @@ class SimExchange:
 
     async def wait_book_changed(self, symbol: str | ContractSpec, since: int) -> int:
         """Wait until the book of ``symbol`` is no longer at version ``since`` and return its
-        version now; at once when it already is not. Costs as `wait_quote_changed` does."""
+        version now; at once when it already is not. While someone waits, the exchange wakes
+        at each event of that market that may change its book (the crowd's queue events
+        behind the touch too, which a quote watcher sleeps through)."""
         await trio.lowlevel.checkpoint()
         key = self._key(symbol)
         while True:
@@ -396,14 +407,17 @@ class SimExchange:
         self._seen[key] = market.book.version
         if quote:
             self._tops[key] = _book_top(market)
-        self._watchers[key] = self._watchers.get(key, 0) + 1
+        counts = (self._watchers,) if quote else (self._watchers, self._book_watchers)
+        for count in counts:
+            count[key] = count.get(key, 0) + 1
         self._reschedule()
         try:
             await (self._quote_lots if quote else self._lots)[key].park()
         finally:
-            self._watchers[key] -= 1
-            if not self._watchers[key]:
-                del self._watchers[key]
+            for count in counts:
+                count[key] -= 1
+                if not count[key]:
+                    del count[key]
 
     def depth(self, symbol: str | ContractSpec, side: Side) -> tuple[tuple[Decimal, int], ...]:
         """The displayed levels on ``side`` (BUY: bids, SELL: offers), best first: price and
@@ -532,7 +546,7 @@ _Top = tuple[tuple[int, int], tuple[int, int]]
 
 def _book_top(market: Market) -> _Top:
     """The best bid and offer of ``market``'s book, ticks and lots (what its quote shows)."""
-    return market.book.best(Side.BUY), market.book.best(Side.SELL)
+    return market.book.best(_BUY), market.book.best(_SELL)
 
 
 @asynccontextmanager

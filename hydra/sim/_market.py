@@ -27,6 +27,10 @@ from ._params import MarketParams
 _STREAMS = ("mid", "flow_times", "flow_sides", "flow_sizes", "spread", "refill", "depth", "crowd")
 _MOVE, _SCRIPT, _FLOW, _REFILL, _QUEUE, _REGIME = range(6)  # order at the same instant
 _FORESEEN_STEPS = 64  # how far `Market.next_book_time` looks past still steps of the mid
+_FORESEEN_QUEUE = 64  # how far `Market.next_quote_time` looks past the crowd's deep events
+_CrowdDraws = tuple[float, float, float, float, float]  # side, level, action, position, lots
+_BUY, _SELL = Side.BUY, Side.SELL  # faster than the class lookup (3.11)
+_OPPOSITE = {_BUY: _SELL, _SELL: _BUY}
 
 
 class Streams:
@@ -83,6 +87,10 @@ class Market:
         self._sigma = params.daily_volatility * self._fair * math.sqrt(scale)
         self._drift = self._way * params.drift_per_session * self._fair * scale
         self._steps: deque[float] = deque()  # the mid's next steps, drawn ahead to foresee them
+        # The crowd's next queue events, drawn ahead likewise: each one's draws, and when the
+        # one after it is due.
+        self._crowd_events: deque[tuple[_CrowdDraws, float]] = deque()
+        self._foreseen: tuple[tuple[int, float, bool], float] | None = None  # `_next_change`
         self._spreads = [ticks for ticks, _ in params.spread_ticks]
         self._spread_weights = [weight for _, weight in params.spread_ticks]
         self._max_spread = max(self._spreads)
@@ -93,14 +101,14 @@ class Market:
         self._target = self._draw_spread()
         bid, ask = self._quote_around(self._fair, self._target)
         self.book = Book(bid=bid, ask=ask, draw_size=self._draw_size, depth=params.depth_levels,
-                         first=self._oriented(Side.BUY))
+                         first=self._oriented(_BUY))
         self.last_trade: int | None = None  # ticks
         self.last_size = 0  # lots of the last trade
         self.volume = 0  # lots traded this session, by everyone
         self.events = 0
         self.tape: list[Print] = []  # the flow's trades since the market opened
         self.touches: list[tuple[float, int, int]] = []  # (time, bid, ask) at each change
-        self._last_side = self._oriented(Side.BUY)
+        self._last_side = self._oriented(_BUY)
         # Event times are kept as offsets from ``start`` (negative during the burn-in), so
         # the same seed gives the same times and ties whatever the clock read at opening.
         opened = -params.burn_in_seconds
@@ -147,8 +155,8 @@ class Market:
     @property
     def mid(self) -> Decimal:
         """The mid of the displayed quote (ours included)."""
-        bid, _ = self.book.best(Side.BUY)
-        ask, _ = self.book.best(Side.SELL)
+        bid, _ = self.book.best(_BUY)
+        ask, _ = self.book.best(_SELL)
         return (self.price(bid) + self.price(ask)) / 2
 
     @property
@@ -168,22 +176,95 @@ class Market:
         nothing to refill (they change nothing a client sees, and the next that may is
         earlier than any that could; each step is drawn ahead, so the stream draws what it
         always would, and a refill still draws its own when it runs)."""
+        return self._next_change(quote=False)
+
+    def next_quote_time(self) -> float:
+        """When the next event that may change the best bid or offer is due: `next_book_time`,
+        past the crowd's queue events that change only a level below its touch (a watcher of
+        the quote cannot see them; each is drawn ahead, as the mid's steps are)."""
+        return self._next_change(quote=True)
+
+    def _next_change(self, *, quote: bool) -> float:
+        """`next_quote_time` (``quote``) or `next_book_time`, remembered until the market
+        steps, its book changes (our orders too) or its latent mid moves (our trades)."""
+        key = (self.book.version, self._fair, quote)
+        if self._foreseen is not None and self._foreseen[0] == key:
+            return self._foreseen[1]
+        at = self._foresee(quote=quote)
+        self._foreseen = key, at
+        return at
+
+    def _foresee(self, *, quote: bool) -> float:
         due, params = self._next, self.params
-        later = min(due[_SCRIPT:_REFILL] + due[_REFILL + 1 :])
+        later = min(due[_SCRIPT], due[_FLOW], due[_REGIME])
         if due[_REFILL] < later and self._refill_adds():
             later = due[_REFILL]
+        later = self._next_seen_queue_event(later) if quote else min(later, due[_QUEUE])
         at, ahead = due[_MOVE], 0
         if self._legacy:
             return self.start + min(at, later)
         fair, bid, ask = self._fair, self.book.crowd_bid, self.book.crowd_ask
+        halts = params.halts
         while at < later and ahead < _FORESEEN_STEPS:
-            if not self.halted(self.start + at):
+            if not halts or not self.halted(self.start + at):
                 fair += self._step_ahead(ahead) + self._drift
                 if not bid <= fair <= ask:
                     break
             ahead += 1
             at = (self._step_count + ahead) * params.step_seconds - params.burn_in_seconds
         return self.start + min(at, later)
+
+    def _next_seen_queue_event(self, until: float) -> float:
+        """When the first of the crowd's queue events before ``until`` may change the best bid
+        or offer, ``until`` when none does, the book left alone by everything else till then.
+
+        It may when it lands at the crowd's touch, acts for our order inside the spread, or
+        empties a level (a refill would then rebuild it); a lot joining or cancelling at a
+        level behind the touch does not. The events' draws are made ahead (`_crowd_ahead`)
+        and their effect on the levels behind the touch played on a copy."""
+        at, book = self._next[_QUEUE], self.book
+        if book.depth is None:
+            return min(at, until)
+        params = self.params
+        improving = params.join_improver_probability + params.step_ahead_probability
+        mean, most = params.displayed_size.mean, params.displayed_size.maximum
+        copies: dict[Side, list[list[int]]] = {}
+        for ahead in range(_FORESEEN_QUEUE):
+            if at >= until:
+                return until
+            (u_side, u_level, u_action, _, _), after = self._crowd_ahead(ahead)
+            side = self._oriented(_BUY if u_side < 0.5 else _SELL)
+            if u_action < improving and book.improver(side) is not None:
+                return at
+            if side not in copies:
+                copies[side] = [[price, size] for price, size in book.levels(side)]
+            levels = copies[side]
+            if levels:
+                index = min(int(u_level * len(levels)), len(levels) - 1)
+                level = levels[index]
+                size = level[1]
+                cancels = u_action < size / (size + mean)
+                if index == 0 or (cancels and size == 1):
+                    return at
+                if cancels:
+                    level[1] = size - 1
+                elif size < most:
+                    level[1] = size + 1
+            at = after
+        return min(at, until)
+
+    def _crowd_ahead(self, ahead: int) -> tuple[_CrowdDraws, float]:
+        """The draws of the crowd's queue event ``ahead`` events after the next one (0: the
+        next) and when the one after it is due, drawn in the order stepping each event draws
+        them: the time of the next, then its own."""
+        events, rng = self._crowd_events, self._rng.crowd
+        rate = 2 * self.params.queue_events_per_second
+        while len(events) <= ahead:
+            at = events[-1][1] if events else self._next[_QUEUE]
+            after = self._after(at, rate, rng)
+            draws = (rng.random(), rng.random(), rng.random(), rng.random(), rng.random())
+            events.append((draws, after))
+        return events[ahead]
 
     def _step_ahead(self, ahead: int) -> float:
         """The latent mid's step ``ahead`` steps after the next one (0: the next)."""
@@ -200,15 +281,16 @@ class Market:
         at += self.start
         if watching_prints:
             return min(script, at)
-        buys, sells = self.book.has_resting(Side.BUY), self.book.has_resting(Side.SELL)
+        buys, sells = self.book.has_resting(_BUY), self.book.has_resting(_SELL)
         if not (buys or sells):
             return math.inf
-        hits_ours = sells if aggressor is Side.BUY else buys
+        hits_ours = sells if aggressor is _BUY else buys
         return min(script, at) if hits_ours else script
 
     def step(self) -> Trade:
         """Run the next market event; return what it did to our orders."""
         self.events += 1
+        self._foreseen = None
         due = self._next
         kind = due.index(min(due))
         offset = due[kind]
@@ -226,9 +308,9 @@ class Market:
             due[_REFILL] = self._after(offset, self.params.refill_rate, self._rng.refill)
             self._refill()
         elif kind == _QUEUE:
-            rate = 2 * self.params.queue_events_per_second
-            due[_QUEUE] = self._after(offset, rate, self._rng.crowd)
-            self._queue_event()
+            draws, due[_QUEUE] = self._crowd_ahead(0)
+            self._crowd_events.popleft()
+            self._queue_event(draws)
         else:
             due[_REGIME] = self._after(
                 offset, 1 / self.params.spread_regime_seconds, self._rng.spread
@@ -265,7 +347,7 @@ class Market:
     def _flow(self, now: float, aggressor: Side, quantity: int) -> Trade:
         if self.halted(now):
             return Trade(time=now, matches=())
-        hit = aggressor.opposite
+        hit = _OPPOSITE[aggressor]
         first = self.book.best_price(hit)
         matches, last = self.book.flow(aggressor, quantity)
         self.record_trade(last, quantity)
@@ -279,7 +361,7 @@ class Market:
 
     def note_touch(self, time: float) -> None:
         """Record the best bid and ask (ticks) at ``time`` when they differ from the last."""
-        bid, ask = self.book.best_price(Side.BUY), self.book.best_price(Side.SELL)
+        bid, ask = self.book.best_price(_BUY), self.book.best_price(_SELL)
         touches = self.touches
         if not touches or touches[-1][1] != bid or touches[-1][2] != ask:
             touches.append((time, bid, ask))
@@ -322,8 +404,8 @@ class Market:
     def _pinned(self) -> bool:
         """True when one of our orders holds the crowd's far side away."""
         book = self.book
-        buy, _ = book.best(Side.BUY)
-        sell, _ = book.best(Side.SELL)
+        buy, _ = book.best(_BUY)
+        sell, _ = book.best(_SELL)
         return buy + 1 == book.crowd_ask or sell - 1 == book.crowd_bid
 
     # --- the crowd ----------------------------------------------------------------------------
@@ -341,10 +423,10 @@ class Market:
         bid, ask = book.crowd_bid, book.crowd_ask
         if ask - bid > self._target:
             options = []
-            if bid + 1 < book.best_price(Side.SELL):
-                options.append((abs((bid + 1 + ask) / 2 - self._fair), 0, Side.BUY, bid + 1))
-            if ask - 1 > book.best_price(Side.BUY):
-                options.append((abs((bid + ask - 1) / 2 - self._fair), 1, Side.SELL, ask - 1))
+            if bid + 1 < book.best_price(_SELL):
+                options.append((abs((bid + 1 + ask) / 2 - self._fair), 0, _BUY, bid + 1))
+            if ask - 1 > book.best_price(_BUY):
+                options.append((abs((bid + ask - 1) / 2 - self._fair), 1, _SELL, ask - 1))
             if options:
                 if len(options) == 2 and options[0][0] == options[1][0]:
                     choice = options[0] if coin < 0.5 else options[1]
@@ -352,7 +434,7 @@ class Market:
                     choice = min(options)
                 book.add(choice[2], choice[3], lots)
                 return
-        for side in (Side.BUY, Side.SELL) if coin < 0.5 else (Side.SELL, Side.BUY):
+        for side in (_BUY, _SELL) if coin < 0.5 else (_SELL, _BUY):
             price = book.missing_level(side)
             if price is not None:
                 book.add(side, price, lots)
@@ -365,18 +447,17 @@ class Market:
             return False
         bid, ask = book.crowd_bid, book.crowd_ask
         if ask - bid > self._target and (
-            bid + 1 < book.best_price(Side.SELL) or ask - 1 > book.best_price(Side.BUY)
+            bid + 1 < book.best_price(_SELL) or ask - 1 > book.best_price(_BUY)
         ):
             return True
-        return any(book.missing_level(side) is not None for side in (Side.BUY, Side.SELL))
+        return any(book.missing_level(side) is not None for side in (_BUY, _SELL))
 
-    def _queue_event(self) -> None:
+    def _queue_event(self, draws: _CrowdDraws) -> None:
         """One crowd lot joins or cancels at one level of one side, or the crowd reacts to our
         order alone inside its spread (joins it, or steps a tick ahead)."""
-        rng = self._rng.crowd
-        u_side, u_level, u_action, u_position = (rng.random() for _ in range(4))
-        lots = self._size_from(rng.random())
-        side = self._oriented(Side.BUY if u_side < 0.5 else Side.SELL)
+        u_side, u_level, u_action, u_position, u_lots = draws
+        lots = self._size_from(u_lots)
+        side = self._oriented(_BUY if u_side < 0.5 else _SELL)
         book, params = self.book, self.params
         mine = book.improver(side)
         if mine is not None:
@@ -385,7 +466,7 @@ class Market:
                 return
             ahead = mine + side.sign
             if u_action < params.join_improver_probability + params.step_ahead_probability:
-                if side.sign * ahead < side.sign * book.best_price(side.opposite):
+                if side.sign * ahead < side.sign * book.best_price(_OPPOSITE[side]):
                     book.add(side, ahead, lots)
                 return
         levels = book.levels(side)
@@ -408,16 +489,16 @@ class Market:
             below, above = self._fair - book.crowd_bid, book.crowd_ask - self._fair
             if self._way < 0:  # seen as the seed's own market, so that a tie breaks alike
                 below, above = above, below
-            side = self._oriented(Side.BUY if below > above else Side.SELL)
-            if book.improver(side.opposite) is not None:
-                side = side.opposite  # our order holds that side: widen the crowd's other side
+            side = self._oriented(_BUY if below > above else _SELL)
+            if book.improver(_OPPOSITE[side]) is not None:
+                side = _OPPOSITE[side]  # our order holds that side: widen the crowd's other side
             book.withdraw_touch(side)
 
     # --- draws --------------------------------------------------------------------------------
 
     def _oriented(self, side: Side) -> Side:
         """``side`` as drawn, or the other one in a mirrored market."""
-        return side if self._way > 0 else side.opposite
+        return side if self._way > 0 else _OPPOSITE[side]
 
     @staticmethod
     def _after(now: float, rate: float, rng: random.Random) -> float:
@@ -453,14 +534,14 @@ class Market:
     def _draw_flow(self, now: float) -> tuple[float, Side]:
         rate = self.params.flow_rate
         if rate == 0:
-            return math.inf, Side.BUY
+            return math.inf, _BUY
         at = now + self._rng.flow_times.expovariate(rate)
         rng = self._rng.flow_sides
         repeat, coin = rng.random(), rng.random()
         if repeat < self.params.flow_sign_persistence:
             side = self._last_side
         else:
-            side = self._oriented(Side.BUY if coin < 0.5 else Side.SELL)
+            side = self._oriented(_BUY if coin < 0.5 else _SELL)
         self._last_side = side
         return at, side
 
