@@ -39,6 +39,7 @@ from ._core._model_versions import FIRST_VERSION
 from ._enums import NoteKind, Side
 from ._healing import HealingCycle
 from ._inbox import resume_line
+from ._inbox_polls import WrittenPolls
 from ._journal import Journal
 from ._journal_actor import run_inline
 from ._model_journal import heal
@@ -159,6 +160,7 @@ async def run_session(rehearsal: Rehearsal, day: Day, *, clock: Callable[[], dt.
                                          settings=config.broker) as broker, open_hydra(
                 config, broker, journal_path=rehearsal.journal, offload=run_inline, clock=clock,
                 venue=VENUE, seed=rehearsal.seed, new_journal=new_journal) as engine:
+            polls = WrittenPolls()  # the trader is the inbox's only writer, and tells it
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(functools.partial(
                     run_schedule, engine, broker, hook=rehearsal.hook, name=rehearsal.hook_name,
@@ -168,20 +170,21 @@ async def run_session(rehearsal: Rehearsal, day: Day, *, clock: Callable[[], dt.
                 nursery.start_soon(functools.partial(
                     run_inbox, engine, path=rehearsal.inbox,
                     state=Path(f"{rehearsal.journal}.inbox"), now=clock,
-                    wait=config.runner.inbox_deadline))
+                    wait=config.runner.inbox_deadline, polls=polls))
                 nursery.start_soon(run_trader, rehearsal.inbox, day, trio.current_time(),
-                                   (closes - clock()).total_seconds())
+                                   (closes - clock()).total_seconds(), polls)
                 await trio.sleep((closes - clock()).total_seconds())
                 nursery.cancel_scope.cancel(reason="the session has closed")
             stats = engine.statistics()
         return stats.fills, stats.trading_state.value
 
 
-async def run_trader(inbox: Path, day: Day, opened: float, seconds: float) -> None:
+async def run_trader(inbox: Path, day: Day, opened: float, seconds: float,
+                     polls: WrittenPolls) -> None:
     """The rehearsal's trader: a one-lot intent every `INTENT_EVERY` seconds, policies in
     the turn of `POLICIES`, two buys and two sells in turn (none while the kill drill halts
     trading, none on the breaker drill's day: the strategy's first fill trips them), and the
-    day's kill and resume lines, appended to ``inbox``."""
+    day's kill and resume lines, appended to ``inbox``, each told to the reader's ``polls``."""
     lines: list[tuple[float, str]] = []
     at, number = FIRST_INTENT_AFTER, 0
     halted = (day.kill_at or math.inf, day.resume_at or math.inf)
@@ -204,6 +207,7 @@ async def run_trader(inbox: Path, day: Day, opened: float, seconds: float) -> No
         await trio.sleep_until(opened + at + WRITE_OFFSET)
         with inbox.open("a") as file:
             file.write(line + "\n")
+        polls.written()
 
 
 def heal_after(rehearsal: Rehearsal, day: Day, *, clock: Callable[[], dt.datetime],
