@@ -6,19 +6,22 @@ on it with the journal (``engine_started`` venue ``rehearsal``, so the gate neve
 paper), and the runner's own actors run until the close: the strategy hook on its schedule
 (`hydra._runner.run_schedule`) and the inbox (`hydra._runner.run_inbox`), into which the
 rehearsal's trader appends a one-lot intent every `INTENT_EVERY` seconds and the day's kill and
-resume lines. Hydra closes (drains, cancels), and the healing cycle runs over the journal, as
-``hydra run`` heals after its close. Hydra reaches each day's exchange in-process
+resume lines, telling the inbox's reader after each write: the reader wakes only at the poll
+after a write, the one that would have read it (`hydra._inbox_polls.WrittenPolls`), so the
+virtual clock jumps from write to write instead of stopping every second. Hydra closes
+(drains, cancels), and the healing cycle runs over the journal, as ``hydra run`` heals after
+its close. Hydra reaches each day's exchange in-process
 (`SimBroker`), or through the simulated TCP gateway and the IB client as ``hydra run --sim``
 does (`hydra._rehearsal_broker`, which says why the virtual clock stays exact on both).
 
 In-process is the default, because the gateway path, though exact and meeting every gate
-condition, costs two to three times the CPU and is not within the issue's minute:
-measured on 2026-12-01 (seed 1, four weeks, back to back on the shared 2-CPU machine;
-BENCHMARKS.md, "Four weeks rehearsed"), 94 s CPU through the gateway against 30 s in-process
-(83.5 s against 36.5 s on the idle machine, before the exchange slept past the mid's still
-steps, which saved 8%).
-Where the gateway's time goes: the exchange and the quote pump waking at each event of the
-watched market, the runner's inbox polled each second, trio-asyncio's hop per message.
+condition, costs over three times the CPU and is not within the issue's minute: measured on
+2026-12-02 (seed 1, four weeks, side by side with the tree before on the shared 2-CPU machine;
+BENCHMARKS.md, "Four weeks rehearsed"), 72 s CPU through the gateway against 22 s in-process
+once the inbox no longer woke every second (93 s and 38 s before; about 65 s through the
+gateway on the idle machine, by that share). Where the gateway's time goes: the exchange and
+the quote pump waking at the watched market's events, trio-asyncio's hop per message,
+ib_async's decoding.
 """
 
 from __future__ import annotations
