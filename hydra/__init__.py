@@ -25,8 +25,8 @@ parses this map and checks every module's imports against it):
   7. ib, gateway, scenario                        IBBroker; the simulated gateway; scenarios
   8. _fill_report, _fill_plot, _gate,           fill reports, the gate, the model's reports,
      _gate_sessions, _rehearsal_journal, _inbox,  the paper runner, its status region and
-     _inbox_reader, _working_view, _screen,       the dashboard (both show _working_view)
-     _screen_queue, _status_region, _status,
+     _inbox_reader, _inbox_polls, _working_view,  the dashboard (both show _working_view)
+     _screen, _screen_queue, _status_region, _status,
      _strategy_hook, _runner, _model_report,
      _rehearsal_plan, _rehearsal_broker, _rehearsal,
      _session_healing, _rehearsal_week, dashboard

@@ -6,19 +6,22 @@ on it with the journal (``engine_started`` venue ``rehearsal``, so the gate neve
 paper), and the runner's own actors run until the close: the strategy hook on its schedule
 (`hydra._runner.run_schedule`) and the inbox (`hydra._runner.run_inbox`), into which the
 rehearsal's trader appends a one-lot intent every `INTENT_EVERY` seconds and the day's kill and
-resume lines. Hydra closes (drains, cancels), and the healing cycle runs over the journal, as
-``hydra run`` heals after its close. Hydra reaches each day's exchange in-process
+resume lines, telling the inbox's reader after each write: the reader wakes only at the poll
+after a write, the one that would have read it (`hydra._inbox_polls.WrittenPolls`), so the
+virtual clock jumps from write to write instead of stopping every second. Hydra closes
+(drains, cancels), and the healing cycle runs over the journal, as ``hydra run`` heals after
+its close. Hydra reaches each day's exchange in-process
 (`SimBroker`), or through the simulated TCP gateway and the IB client as ``hydra run --sim``
 does (`hydra._rehearsal_broker`, which says why the virtual clock stays exact on both).
 
 In-process is the default, because the gateway path, though exact and meeting every gate
-condition, costs two to three times the CPU and is not within the issue's minute:
-measured on 2026-12-01 (seed 1, four weeks, back to back on the shared 2-CPU machine;
-BENCHMARKS.md, "Four weeks rehearsed"), 94 s CPU through the gateway against 30 s in-process
-(83.5 s against 36.5 s on the idle machine, before the exchange slept past the mid's still
-steps, which saved 8%).
-Where the gateway's time goes: the exchange and the quote pump waking at each event of the
-watched market, the runner's inbox polled each second, trio-asyncio's hop per message.
+condition, costs over three times the CPU and is not within the issue's minute: measured on
+2026-12-02 (seed 1, four weeks, side by side with the tree before on the shared 2-CPU machine;
+BENCHMARKS.md, "Four weeks rehearsed"), 72 s CPU through the gateway against 22 s in-process
+once the inbox no longer woke every second (93 s and 38 s before; about 65 s through the
+gateway on the idle machine, by that share). Where the gateway's time goes: the exchange and
+the quote pump waking at the watched market's events, trio-asyncio's hop per message,
+ib_async's decoding.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from ._core._model_versions import FIRST_VERSION
 from ._enums import NoteKind, Side
 from ._healing import HealingCycle
 from ._inbox import resume_line
+from ._inbox_polls import WrittenPolls
 from ._journal import Journal
 from ._journal_actor import run_inline
 from ._model_journal import heal
@@ -159,6 +163,7 @@ async def run_session(rehearsal: Rehearsal, day: Day, *, clock: Callable[[], dt.
                                          settings=config.broker) as broker, open_hydra(
                 config, broker, journal_path=rehearsal.journal, offload=run_inline, clock=clock,
                 venue=VENUE, seed=rehearsal.seed, new_journal=new_journal) as engine:
+            polls = WrittenPolls()  # the trader is the inbox's only writer, and tells it
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(functools.partial(
                     run_schedule, engine, broker, hook=rehearsal.hook, name=rehearsal.hook_name,
@@ -168,20 +173,21 @@ async def run_session(rehearsal: Rehearsal, day: Day, *, clock: Callable[[], dt.
                 nursery.start_soon(functools.partial(
                     run_inbox, engine, path=rehearsal.inbox,
                     state=Path(f"{rehearsal.journal}.inbox"), now=clock,
-                    wait=config.runner.inbox_deadline))
+                    wait=config.runner.inbox_deadline, polls=polls))
                 nursery.start_soon(run_trader, rehearsal.inbox, day, trio.current_time(),
-                                   (closes - clock()).total_seconds())
+                                   (closes - clock()).total_seconds(), polls)
                 await trio.sleep((closes - clock()).total_seconds())
                 nursery.cancel_scope.cancel(reason="the session has closed")
             stats = engine.statistics()
         return stats.fills, stats.trading_state.value
 
 
-async def run_trader(inbox: Path, day: Day, opened: float, seconds: float) -> None:
+async def run_trader(inbox: Path, day: Day, opened: float, seconds: float,
+                     polls: WrittenPolls) -> None:
     """The rehearsal's trader: a one-lot intent every `INTENT_EVERY` seconds, policies in
     the turn of `POLICIES`, two buys and two sells in turn (none while the kill drill halts
     trading, none on the breaker drill's day: the strategy's first fill trips them), and the
-    day's kill and resume lines, appended to ``inbox``."""
+    day's kill and resume lines, appended to ``inbox``, each told to the reader's ``polls``."""
     lines: list[tuple[float, str]] = []
     at, number = FIRST_INTENT_AFTER, 0
     halted = (day.kill_at or math.inf, day.resume_at or math.inf)
@@ -204,6 +210,7 @@ async def run_trader(inbox: Path, day: Day, opened: float, seconds: float) -> No
         await trio.sleep_until(opened + at + WRITE_OFFSET)
         with inbox.open("a") as file:
             file.write(line + "\n")
+        polls.written()
 
 
 def heal_after(rehearsal: Rehearsal, day: Day, *, clock: Callable[[], dt.datetime],

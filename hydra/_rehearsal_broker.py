@@ -3,7 +3,7 @@
 ``gateway`` is ``hydra run --sim``'s path: `hydra.gateway.serve_gateway` serves the simulated
 exchange over the TWS protocol on 127.0.0.1 and Hydra talks to it through `hydra.ib.IBBroker`
 (ib_async inside trio-asyncio), both in the one Trio run. ``in-process`` (the default) is
-`hydra.sim.SimBroker` on the same exchange: no sockets, no asyncio, a third to a half of the
+`hydra.sim.SimBroker` on the same exchange: no sockets, no asyncio, under a third of the
 gateway's CPU.
 
 Both keep Trio's virtual clock (`trio.testing.MockClock` with ``autojump_threshold=0``) honest.

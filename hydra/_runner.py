@@ -23,6 +23,7 @@ from ._enums import Side
 from ._errors import BrokerConnectionError, BrokerError, HookFailedError, HydraError
 from ._ids import ExecutionId, IntentId
 from ._inbox import ControlRequest, KillRequest, ResumeRequest, parse_inbox_line
+from ._inbox_polls import EVERY_POLL, InboxPolls
 from ._inbox_reader import InboxLine, InboxReader
 from ._messages import EngineEvent, FillRecorded, SessionChanged
 from ._orders import Fill, OrderIntent
@@ -39,9 +40,6 @@ from ._strategy_hook import (
 from .brokers import Broker
 
 log = structlog.get_logger()
-
-INBOX_POLL_SECONDS = 1.0
-"""How often the inbox file is checked for new lines (the standard library cannot watch it)."""
 
 Clock = Callable[[], dt.datetime]
 
@@ -319,17 +317,20 @@ async def _hook_failed(engine: Engine, name: str, reason: str, *, failures: int,
 
 async def run_inbox(
     engine: Engine, *, path: Path, state: Path | None = None, now: Clock, wait: float,
+    polls: InboxPolls = EVERY_POLL,
 ) -> None:
-    """Submit each new JSON line of ``path`` as an intent, as the file grows; what was read
-    is kept in ``state`` (see `InboxReader`). An intent that finds the broker session down
-    waits for it until its deadline (its own, else ``wait`` seconds after it was read)."""
+    """Submit each new JSON line of ``path`` as an intent, as the file grows, reading it at
+    each of ``polls`` (every second; a rehearsal's after its trader's writes, see
+    `hydra._inbox_polls`); what was read is kept in ``state`` (see `InboxReader`). An intent
+    that finds the broker session down waits for it until its deadline (its own, else
+    ``wait`` seconds after it was read)."""
     reader = InboxReader(path, state=state)
     async with trio.open_nursery() as waiting:  # intents waiting for the session
         while True:
             for line in reader.read_lines():
                 await _take_line(engine, line, reader.generation, waiting=waiting,
                                  deadline=now() + dt.timedelta(seconds=wait), now=now)
-            await trio.sleep(INBOX_POLL_SECONDS)
+            await polls.wait_next()
 
 
 async def _take_line(

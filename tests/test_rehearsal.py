@@ -5,10 +5,12 @@ changing is the bench's (bench/rehearse.py) to show on the real calendar."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from pathlib import Path
 
 import attrs
+import pytest
 import trio
 import trio.testing
 
@@ -22,6 +24,7 @@ from hydra._settings import HydraConfig, SlippageSettings
 from tests.simulated import quiet_oats
 
 QUIET = quiet_oats().markets[0]
+GOLDEN = json.loads((Path(__file__).parent / "golden" / "rehearsal_fills.json").read_text())
 UTC = dt.UTC
 
 
@@ -151,3 +154,23 @@ def test_two_runs_of_a_seed_journal_the_same_fills(tmp_path: Path) -> None:
 
     first = fills(tmp_path / "a.sqlite")
     assert len(first) > 30 and fills(tmp_path / "b.sqlite") == first
+
+
+@pytest.mark.parametrize("broker", [BrokerKind.IN_PROCESS, BrokerKind.GATEWAY])
+def test_the_inbox_read_after_each_write_journals_the_fills_of_the_read_every_second(
+        broker: BrokerKind, tmp_path: Path) -> None:
+    """A golden test: days of the real market, in-process (the drop day and the kill drill's)
+    and through the gateway (the drop day), journal the very fills (instant, price, side,
+    quantity, execution id) they journaled when the runner read the inbox every second
+    (``tests/golden/rehearsal_fills.json``, main at b5c6d77): the reader now wakes only at
+    the poll after each of the trader's writes, the one that read it before."""
+    golden = GOLDEN[broker.value]
+    days = [day for day in plan_rehearsal(4) if day.number in golden["days"]]
+    journal = tmp_path / "r.sqlite"
+    rehearsal = Rehearsal(config=HydraConfig(), journal=journal, broker=broker,
+                          progress=lambda _: None)
+    trio.run(rehearse, rehearsal, days, clock=trio.testing.MockClock(autojump_threshold=0))
+    fills = [[r.recorded_at.isoformat(), *(r.payload["fill"][key] for key in (
+        "price", "side", "quantity", "execution_id"))]
+        for r in read_journal(journal) if r.kind.value == "fill"]
+    assert fills == golden["fills"]

@@ -2,7 +2,7 @@
 
 The runner (strategy hook, inbox, journal, risk book, the healer after each close) runs each
 trading day of --weeks weeks against the simulator in-process (--broker gateway: through the
-simulated gateway over TCP on 127.0.0.1, as hydra run --sim trades, 2-3 times the CPU) on
+simulated gateway over TCP on 127.0.0.1, as hydra run --sim trades, over 3 times the CPU) on
 Trio's virtual clock, so four weeks pass in about a minute, with a drill of each gate
 condition placed in them (see docs/USER_GUIDE.md). It writes a new journal (--journal),
 marked as a rehearsal: hydra gate-check --journal PATH then shows every condition with its
@@ -67,7 +67,7 @@ def add_parser(subparsers: Subparsers) -> None:
                         default=BrokerKind.IN_PROCESS.value,
                         help="in-process (the default): the simulator without sockets; "
                         "gateway: the simulated gateway over TCP and the IB client, as hydra "
-                        "run --sim trades (2-3 times the CPU)")
+                        "run --sim trades (over 3 times the CPU)")
     parser.add_argument("--journal", metavar="PATH", required=True,
                         help="the rehearsal's journal: a new file (never the paper journal)")
     parser.add_argument("--json", action="store_true", help="the summary as one JSON object")
