@@ -30,6 +30,7 @@ import structlog
 import trio
 
 from ._contracts import ContractSpec, contract_for
+from ._core._instants import later
 from ._core._model_versions import FillPrediction
 from ._core._pacing import TokenBucket
 from ._core._risk_book import BookOrder, RiskBook
@@ -273,7 +274,7 @@ class RiskActor:
         """Journal when each stage left of an order's ladder ends, on the journal's clock, and
         publish the stage begun (a page shows a step that kept its price)."""
         now, wall = trio.current_time(), self._clock()
-        ends = [(stage, _later(wall, end - now)) for stage, end in message.stages]
+        ends = [(stage, later(wall, end - now)) for stage, end in message.stages]
         slices = {} if message.slice is None else {"slice": list(message.slice)}
         await self._journal.record_note(
             NoteKind.LADDER_STAGE, client_order_id=message.client_order_id,
@@ -587,16 +588,4 @@ def pacing_bucket(limits: RiskLimits, now: float) -> TokenBucket:
     rate = float(limits.messages_per_second)
     burst = max(1.0, IB_MESSAGES_PER_SECOND - PACING_HEADROOM - rate)
     return TokenBucket.full(rate=rate, burst=burst, now=now)
-
-
-_LATEST = dt.datetime.max.replace(tzinfo=dt.UTC)
-
-
-def _later(wall: dt.datetime, seconds: float) -> dt.datetime:
-    """``seconds`` after ``wall``, or the last instant a datetime holds when that is past it
-    (a patience of 1e12 s, a trader's "never step": it raised OverflowError and the engine
-    died with the order working)."""
-    if seconds >= (_LATEST - wall.astimezone(dt.UTC)).total_seconds():
-        return _LATEST
-    return wall + dt.timedelta(seconds=seconds)
 

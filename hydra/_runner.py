@@ -18,6 +18,7 @@ import attrs
 import structlog
 import trio
 
+from ._core._instants import later
 from ._engine import Engine
 from ._enums import Side
 from ._errors import BrokerConnectionError, BrokerError, HookFailedError, HydraError
@@ -329,7 +330,7 @@ async def run_inbox(
         while True:
             for line in reader.read_lines():
                 await _take_line(engine, line, reader.generation, waiting=waiting,
-                                 deadline=now() + dt.timedelta(seconds=wait), now=now)
+                                 deadline=later(now(), wait), now=now)
             await polls.wait_next()
 
 

@@ -178,9 +178,6 @@ class _RunWith(Run):
                 stdout=subprocess.DEVNULL, stderr=log, text=True)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_runner.py (run_inbox): each line's deadline is now() + inbox_deadline, which no "
-    "datetime holds for 1e12 s (OverflowError), as patience = 1e12 was in the risk actor"))
 def test_an_inbox_deadline_no_datetime_holds_neither_ends_the_run_nor_loses_the_line(
     tmp_path: Path,
 ) -> None:
