@@ -14,14 +14,10 @@ its close. Hydra reaches each day's exchange in-process
 (`SimBroker`), or through the simulated TCP gateway and the IB client as ``hydra run --sim``
 does (`hydra._rehearsal_broker`, which says why the virtual clock stays exact on both).
 
-In-process is the default, because the gateway path, though exact and meeting every gate
-condition, costs over three times the CPU and is not within the issue's minute: measured on
-2026-12-02 (seed 1, four weeks, side by side with the tree before on the shared 2-CPU machine;
-BENCHMARKS.md, "Four weeks rehearsed"), 72 s CPU through the gateway against 22 s in-process
-once the inbox no longer woke every second (93 s and 38 s before; about 65 s through the
-gateway on the idle machine, by that share). Where the gateway's time goes: the exchange and
-the quote pump waking at the watched market's events, trio-asyncio's hop per message,
-ib_async's decoding.
+`hydra rehearse` goes through the gateway by default (the issue's rehearsal "against the
+simulated gateway"): four weeks in 48.6 s of wall time on the 2-CPU machine, in-process 18.4 s
+(2026-12-02, BENCHMARKS.md, "Four weeks rehearsed"). A `Rehearsal` built in code goes
+in-process unless it says otherwise: the tests' many short rehearsals need no sockets.
 """
 
 from __future__ import annotations

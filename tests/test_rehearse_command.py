@@ -62,7 +62,8 @@ def test_a_strategy_that_cannot_be_loaded_is_refused(capsys: pytest.CaptureFixtu
 
 def test_ctrl_c_stops_the_rehearsal_with_the_days_so_far_journaled(tmp_path: Path) -> None:
     """A real process prints a line per simulated day on standard error; Ctrl-C after the
-    first ends it with one line (exit 130), the journal closed out with that day in it."""
+    first ends it with one line (exit 130), the journal closed out with that day in it. With
+    no --broker it went through the simulated gateway."""
     journal = tmp_path / "r.sqlite"
     process = subprocess.Popen(
         [sys.executable, "-m", "hydra", "rehearse", "--journal", str(journal)],
@@ -83,3 +84,8 @@ def test_ctrl_c_stops_the_rehearsal_with_the_days_so_far_journaled(tmp_path: Pat
     last_start = len(notes) - 1 - notes[::-1].index("engine_started")
     assert "engine_stopped" in notes[last_start:]  # the interrupted session closed out
     assert "unrecoverable_error" not in notes
+    started = [r.payload for r in read_journal(journal)
+               if r.kind.value == "note" and r.payload["what"] == "engine_started"]
+    # by default through the simulated gateway and the IB client, as hydra run --sim trades
+    assert {(p["broker"], p["address"].split(":")[0]) for p in started} == {
+        ("IBBroker", "127.0.0.1")}

@@ -1,9 +1,9 @@
 """``hydra rehearse``: the paper run's weeks against the simulator, on a virtual clock.
 
 The runner (strategy hook, inbox, journal, risk book, the healer after each close) runs each
-trading day of --weeks weeks against the simulator in-process (--broker gateway: through the
-simulated gateway over TCP on 127.0.0.1, as hydra run --sim trades, over 3 times the CPU) on
-Trio's virtual clock, so four weeks pass in about a minute, with a drill of each gate
+trading day of --weeks weeks against the simulated gateway over TCP on 127.0.0.1 and the IB
+client, as hydra run --sim trades (--broker in-process: the simulator without sockets, at
+under half the CPU) on Trio's virtual clock, so four weeks pass in under a minute, with a drill of each gate
 condition placed in them (see docs/USER_GUIDE.md). It writes a new journal (--journal),
 marked as a rehearsal: hydra gate-check --journal PATH then shows every condition with its
 evidence, and never passes. A line per simulated day goes to standard error, the summary to
@@ -64,10 +64,10 @@ def add_parser(subparsers: Subparsers) -> None:
                         help="the simulator's seed (default 1): it fixes each day's market, and "
                         "two runs of one seed journal the same fills")
     parser.add_argument("--broker", choices=[kind.value for kind in BrokerKind],
-                        default=BrokerKind.IN_PROCESS.value,
-                        help="in-process (the default): the simulator without sockets; "
-                        "gateway: the simulated gateway over TCP and the IB client, as hydra "
-                        "run --sim trades (over 3 times the CPU)")
+                        default=BrokerKind.GATEWAY.value,
+                        help="gateway (the default): the simulated gateway over TCP and the IB "
+                        "client, as hydra run --sim trades; in-process: the simulator without "
+                        "sockets (under half the CPU)")
     parser.add_argument("--journal", metavar="PATH", required=True,
                         help="the rehearsal's journal: a new file (never the paper journal)")
     parser.add_argument("--json", action="store_true", help="the summary as one JSON object")
