@@ -161,23 +161,6 @@ def test_the_dashboard_follows_a_journal_replaced_under_it(tmp_path: Path) -> No
     assert [o.intent_id for o in again.working] == ["b0"]
 
 
-class _RunWith(Run):
-    """A ``hydra run --sim`` child as `Run` starts it, with ``runner`` lines added to its
-    ``[runner]`` table."""
-
-    def __init__(self, tmp_path: Path, inbox: Path, *, runner: str) -> None:
-        self.journal, self.inbox, self.log = (tmp_path / "journal.sqlite", inbox,
-                                              tmp_path / "stderr.log")
-        config = tmp_path / "hydra.toml"
-        config.write_text(f'[execution]\npatience = 1.0\n[journal]\npath = "{self.journal}"\n'
-                          f'[runner]\ninbox = "{inbox}"\n{runner}\n[logging]\nformat = "json"\n')
-        with self.log.open("w") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "hydra", "run", "--sim", "--sim-hours", "none",
-                 "--journal", str(self.journal), "--config", str(config)],
-                stdout=subprocess.DEVNULL, stderr=log, text=True)
-
-
 def test_an_inbox_deadline_no_datetime_holds_neither_ends_the_run_nor_loses_the_line(
     tmp_path: Path,
 ) -> None:
@@ -187,7 +170,7 @@ def test_an_inbox_deadline_no_datetime_holds_neither_ends_the_run_nor_loses_the_
     run stops cleanly on Ctrl-C."""
     inbox = tmp_path / "inbox.jsonl"
     inbox.write_text("")
-    run = _RunWith(tmp_path, inbox, runner="inbox_deadline = 1e12")
+    run = Run(tmp_path, inbox, runner="inbox_deadline = 1e12")
     try:
         run.wait_for(lambda: bool(run.logged("runner_started")), "the start")
         with inbox.open("a") as file:

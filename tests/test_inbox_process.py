@@ -31,12 +31,13 @@ class Run:
     """A ``hydra run --sim`` child whose inbox is ``inbox`` (made by the test), its JSON log
     (standard error) in a file."""
 
-    def __init__(self, tmp_path: Path, inbox: Path, *, risk: str = "") -> None:
+    def __init__(self, tmp_path: Path, inbox: Path, *, risk: str = "", runner: str = "") -> None:
         self.journal, self.inbox, self.log = (tmp_path / "journal.sqlite", inbox,
                                               tmp_path / "stderr.log")
         config = tmp_path / "hydra.toml"
         config.write_text(f'[execution]\npatience = 1.0\n[journal]\npath = "{self.journal}"\n'
-                          f'[runner]\ninbox = "{inbox}"\n[logging]\nformat = "json"\n{risk}')
+                          f'[runner]\ninbox = "{inbox}"\n{runner}\n[logging]\nformat = "json"\n'
+                          f'{risk}')
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "hydra", "run", "--sim", "--sim-hours", "none",
