@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import attrs
+import pytest
 import trio
 import trio.testing
 from hypothesis import example, given, settings
@@ -92,6 +93,35 @@ async def test_lots_resting_ahead_whose_cancel_waits_on_the_link_are_not_worked_
     assert report.filled == 15
     assert all(c.status.is_final for c in report.children), report.children
     assert done_at == 200.0
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "hydra/_patience.py (run: a stopped ladder's cancel waits CANCEL_CONFIRM_SECONDS, then the "
+    "order is reported as it was) with hydra/_router.py (the intent's report is final when its "
+    "worker ends): a cancel while the link is down reports WORKING, 0 filled"))
+async def test_an_intent_cancelled_while_the_link_is_down_reports_what_the_broker_filled(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """8 lots resting passively on a two-tick market, the link down from 20 s to 120 s, the
+    intent cancelled at 40 s: its cancel cannot go out, and sell flow fills the 8 lots at 60 s.
+    The intent reports at 50 s (its cancel's 10 s wait) WORKING with 0 filled, where the broker
+    filled 8 (no lot is worked again: the intent is over). Expected: its report says 8."""
+    params = attrs.evolve(
+        quiet_oats(displayed_size=DisplayedSize.fixed(20),
+                   flows=(ScriptedFlow(at=60.0, side=Side.SELL, quantity=40),)),
+        faults=(Disconnect(at=20.0, duration=100.0),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite",
+                               HydraConfig(broker=STEADY_RECONNECT)) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=8,
+                                                     policy=Policy.PASSIVE))
+            await trio.sleep(40)
+            handle.cancel()
+            report = await handle.wait_done()
+            await trio.sleep(600)
+        held = sum(p.quantity for p in exchange.positions())
+    assert held == 8
+    assert report.filled == held
 
 
 async def _twap_across_a_disconnect(path: Path, *, down_at: float, down_for: float,
