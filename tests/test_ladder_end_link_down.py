@@ -98,12 +98,14 @@ async def test_lots_resting_ahead_whose_cancel_waits_on_the_link_are_not_worked_
 @pytest.mark.xfail(strict=True, reason=(
     "hydra/_patience.py (run: a stopped ladder's cancel waits CANCEL_CONFIRM_SECONDS, then the "
     "order is reported as it was) with hydra/_router.py (the intent's report is final when its "
-    "worker ends): a cancel while the link is down reports WORKING, 0 filled"))
-async def test_an_intent_cancelled_while_the_link_is_down_reports_what_the_broker_filled(
-    autojump_clock: trio.testing.MockClock, tmp_path: Path
+    "worker ends): a cancel or a kill while the link is down reports WORKING, 0 filled"))
+@pytest.mark.parametrize("stop", ["cancel", "kill"])
+async def test_an_intent_stopped_while_the_link_is_down_reports_what_the_broker_filled(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, stop: str
 ) -> None:
     """8 lots resting passively on a two-tick market, the link down from 20 s to 120 s, the
-    intent cancelled at 40 s: its cancel cannot go out, and sell flow fills the 8 lots at 60 s.
+    intent cancelled (or the engine killed) at 40 s: its cancel cannot go out, and sell flow
+    fills the 8 lots at 60 s.
     The intent reports at 50 s (its cancel's 10 s wait) WORKING with 0 filled, where the broker
     filled 8 (no lot is worked again: the intent is over). Expected: its report says 8."""
     params = attrs.evolve(
@@ -116,7 +118,10 @@ async def test_an_intent_cancelled_while_the_link_is_down_reports_what_the_broke
             handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=8,
                                                      policy=Policy.PASSIVE))
             await trio.sleep(40)
-            handle.cancel()
+            if stop == "kill":
+                await engine.kill()
+            else:
+                handle.cancel()
             report = await handle.wait_done()
             await trio.sleep(600)
         held = sum(p.quantity for p in exchange.positions())
