@@ -256,17 +256,20 @@ class PatienceActor:
             with trio.CancelScope(shield=True) as cleanup:
                 cleanup.relative_deadline = CANCEL_CONFIRM_SECONDS
                 await self._settle(ladder_end=ended)
-        if self._cancel_asked and not self.child.done:
+        if self._cancel_asked and not self.child.status.is_final:
             await self._owned_until_done()
         return self.child.report()
 
     async def _owned_until_done(self) -> None:
         """The ladder's cancel went unconfirmed (the link is down: the risk book sends it again
         after the reconnect's resync, which also tells what filled meanwhile): the order is
-        still ours until the broker says it is over, and its report is final only then."""
+        still ours until the broker says it is over, and its report is final only then. (An
+        order the broker has ended whose fills are not all in hand, as when risk refuses an
+        anomalous execution, is not waited on further.)"""
         log.warning("cancel_unconfirmed", client_order_id=self.work.client_order_id,
                     filled=self.child.filled, waited=CANCEL_CONFIRM_SECONDS)
-        await self.wait_done()
+        while not self.child.status.is_final:
+            self.child.apply(await self._events.receive())
 
     def _say_why_short(self) -> None:
         """At the ladder's end with lots unfilled: the guard held it, or time ran out."""
