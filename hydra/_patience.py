@@ -186,7 +186,6 @@ class PatienceActor:
         self._placed = False  # the order is at the broker (placed here, or adopted)
         self._chased = False  # the market moved against the order: its ladder chased it
         self._told: object | None = None  # the stage last told to the risk actor (`StageBegun`)
-        self._cancel_asked = False  # the order's cancel went to the risk actor
 
     def take_over(self, price: Decimal, fills: Sequence[Fill]) -> None:
         """Own the order already working at the broker at ``price`` with ``fills`` so far (a
@@ -256,20 +255,7 @@ class PatienceActor:
             with trio.CancelScope(shield=True) as cleanup:
                 cleanup.relative_deadline = CANCEL_CONFIRM_SECONDS
                 await self._settle(ladder_end=ended)
-        if self._cancel_asked and not self.child.status.is_final:
-            await self._owned_until_done()
         return self.child.report()
-
-    async def _owned_until_done(self) -> None:
-        """The ladder's cancel went unconfirmed (the link is down: the risk book sends it again
-        after the reconnect's resync, which also tells what filled meanwhile): the order is
-        still ours until the broker says it is over, and its report is final only then. (An
-        order the broker has ended whose fills are not all in hand, as when risk refuses an
-        anomalous execution, is not waited on further.)"""
-        log.warning("cancel_unconfirmed", client_order_id=self.work.client_order_id,
-                    filled=self.child.filled, waited=CANCEL_CONFIRM_SECONDS)
-        while not self.child.status.is_final:
-            self.child.apply(await self._events.receive())
 
     def _say_why_short(self) -> None:
         """At the ladder's end with lots unfilled: the guard held it, or time ran out."""
@@ -413,9 +399,9 @@ class PatienceActor:
                 child.block(answer.denials)
             elif answer.dry:
                 child.status, child.reason = OrderStatus.CANCELLED, "dry run"
-        self._cancel_asked = await self._cancel_working(ladder_end=ladder_end)
+        asked = await self._cancel_working(ladder_end=ladder_end)
         await self._modification_answered()
-        if self._cancel_asked:
+        if asked:
             await self.wait_done()
 
     async def _cancel_working(self, *, ladder_end: bool) -> bool:
