@@ -17,7 +17,8 @@ as consecutive orders within it. Each slice's work names its place in the plan (
 of n; a resumed TWAP's numbered on after the slices begun before the restart), which its
 orders tell with their ladder's stages, for the screens, and journal with themselves (a
 `TwapPart`, ahead or not), for a restart. A slice blocked by
-risk (halted, out of limits) ends the schedule early.
+risk (halted, out of limits) ends the schedule early; lots ahead that risk refuses just do not
+rest, and the slice is worked as if none had been asked.
 """
 
 from __future__ import annotations
@@ -88,8 +89,10 @@ async def run_twap(
             rested = await work_orders(_ahead(work, next_order_id(), lots, numbers(index),
                                               until=start + offset))
             filled += sum(report.filled for report in rested)
-            if _stops(work, rested[-1]):
-                return
+            if rested[-1].status is OrderStatus.BLOCKED:
+                # Lots ahead are optional: refused, they just do not rest (the slice is its own).
+                log.info("twap_ahead_refused", intent_id=work.intent_id, lots=lots,
+                         reason=rested[-1].reason)
         await trio.sleep_until(start + offset)
         planned += size
         if planned <= filled:

@@ -216,10 +216,6 @@ async def test_a_broker_anomalys_fill_leaves_the_fill_report_without_an_average(
     assert [i.average_price for i in page.report.intents] == [None]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_twap_actor.py (run_twap, _stops) with hydra/_core/_twap.py (lots_ahead): an "
-    "ahead order's risk refusal ends the schedule as a slice's does; lots_ahead caps the "
-    "lots by max_order_quantity only"))
 async def test_lots_ahead_refused_by_a_limit_leave_the_twap_to_its_schedule(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
@@ -346,9 +342,6 @@ async def test_a_twap_slice_ending_while_the_link_is_down_is_never_worked_twice(
     assert report.filled == held
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_twap_actor.py (run_twap, _stops): an ahead order refused by orders_per_minute "
-    "ends its TWAP as a slice's refusal does; without twap_ahead all fifty fill"))
 async def test_fifty_twaps_with_lots_ahead_all_keep_their_schedules(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
