@@ -3,12 +3,13 @@
 The runner (strategy hook, inbox, journal, risk book, the healer after each close) runs each
 trading day of --weeks weeks against the simulated gateway over TCP on 127.0.0.1 and the IB
 client, as hydra run --sim trades (--broker in-process: the simulator without sockets, at
-under half the CPU) on Trio's virtual clock, so four weeks pass in under a minute, with a drill of each gate
-condition placed in them (see docs/USER_GUIDE.md). It writes a new journal (--journal),
-marked as a rehearsal: hydra gate-check --journal PATH then shows every condition with its
-evidence, and never passes. A line per simulated day goes to standard error, the summary to
-standard output (--json: one object). Exit status 0 when every gate condition was met and
-the healer found the change of costs within two sessions, 1 when not, 2 for a usage error.
+under half the CPU) on Trio's virtual clock, so four weeks pass in under a minute, with a
+drill of each gate condition placed in them (see docs/USER_GUIDE.md). It writes a new journal
+(--journal), marked as a rehearsal: hydra gate-check --journal PATH then shows every condition
+with its evidence, and never passes. A line per simulated day goes to standard error, the
+summary to standard output (--json: one object). Exit status 0 when every gate condition was
+met and the healer found the change of costs within two sessions, 1 when not, 2 for a usage
+error.
 
 The calendar and the drills are `hydra._rehearsal_plan`'s, the sessions `hydra._rehearsal`'s.
 """
