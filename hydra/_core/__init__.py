@@ -6,6 +6,7 @@ or ib_async, or touches a file; a test checks that in a fresh interpreter.
 
 Layers, lowest first (each imports only from those before it, and from hydra's vocabulary and
 domain values):
+  _instants                                        seconds ahead of an instant, capped
   _positions, _pacing, _backoff, _routing         accounting, pacing, schedules, routing
   _sessions                                        a contract's session calendar (IB's hours)
   _twap                                            TWAP slicing, inside the sessions too
