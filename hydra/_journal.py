@@ -2,8 +2,11 @@
 
 Synchronous and single-threaded on purpose: the journal actor owns one `Journal` and calls it
 through `trio.to_thread`. Every `record_*` call is its own committed transaction (WAL,
-``synchronous=FULL``), so a crash leaves a clean prefix of the history. A fill is recorded at
-most once per execution id, enforced by a unique index, not by the caller.
+``synchronous=FULL``), so a crash leaves a clean prefix of the history. A rehearsal's journal
+may be opened with ``durable=False`` (``synchronous=NORMAL``): a commit is still in the WAL when
+the process is killed, but one the machine had not yet written to its disk is lost with power.
+A fill is recorded at most once per execution id, enforced by a unique index, not by the
+caller.
 
 One process writes a journal at a time: `Journal.open` holds an OS lock on ``<journal>.lock``
 until `Journal.close` (see `hydra._journal_lock`); `Journal.open_read_only` takes no lock and
@@ -143,9 +146,11 @@ class Journal:
 
     @classmethod
     def open(cls, path: str | Path, *, clock: Callable[[], dt.datetime] = utc_now,
-             audit_path: str | Path | None = None, new_journal: bool = False) -> Journal:
+             audit_path: str | Path | None = None, new_journal: bool = False,
+             durable: bool = True) -> Journal:
         """Open the journal at ``path`` for writing, creating it if there is none, durable on
-        every commit, and locked to this `Journal` until `close`.
+        every commit (with ``durable=False``, a rehearsal's: every commit survives a killed
+        process, not a lost machine), and locked to this `Journal` until `close`.
 
         A journal another process (or `Journal`) writes is a `JournalLockedError` naming it; a
         file that is not a Hydra journal, or of a newer schema, a `JournalFormatError`. An older
@@ -159,7 +164,7 @@ class Journal:
         try:
             if is_new(name):
                 check_same_journal(name, None, new_journal=new_journal)
-            db, version = _open_for_writing(name)
+            db, version = _open_for_writing(name, durable=durable)
         except BaseException:
             lock.release()
             raise
@@ -754,9 +759,10 @@ def _problem(error: sqlite3.Error | OSError) -> str:
     return "disk full" if full else " ".join(str(error).split())
 
 
-def _open_for_writing(path: str) -> tuple[sqlite3.Connection, int]:
+def _open_for_writing(path: str, *, durable: bool) -> tuple[sqlite3.Connection, int]:
     """A writing connection to the journal at ``path`` (the lock is held) and the schema
-    version found there; a new journal is created whole in one transaction, then put in WAL."""
+    version found there; a new journal is created whole in one transaction, then put in WAL,
+    synced to disk at every commit when ``durable``, else only at each checkpoint."""
     new = is_new(path)
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
                          timeout=CHECKPOINT_WAIT)
@@ -770,7 +776,7 @@ def _open_for_writing(path: str) -> tuple[sqlite3.Connection, int]:
             db.execute("COMMIT")
         version = found_version(db, path)
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
+        db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
     except BaseException:
         db.close()
         raise

@@ -38,7 +38,7 @@ from ._core._risk_checks import AccountState
 from ._core._risk_state import RiskSnapshot, restored_account
 from ._engine import Engine
 from ._enums import NoteKind, Side
-from ._errors import JournalWriteError, UnmanagedOrdersError
+from ._errors import InvalidValueError, JournalWriteError, UnmanagedOrdersError
 from ._fill_prediction import FillPredictor
 from ._front_months import FrontMonths, decide_front_months, run_front_months
 from ._ids import JournalId, OrderIds
@@ -62,6 +62,9 @@ from .brokers import Broker, MarketView
 
 log = structlog.get_logger()
 
+REHEARSAL_VENUE = "rehearsal"
+"""The one venue whose journal may be opened not ``durable``: ``hydra rehearse``'s."""
+
 GIVE_UP_SECONDS = 5.0
 """How long the finalizer waits for the risk actor to journal the unmanaged orders."""
 
@@ -79,6 +82,7 @@ async def open_hydra(
     adopt_unknown: bool = False,
     new_journal: bool = False,
     venue: str | None = None,
+    durable: bool = True,
 ) -> AsyncIterator[Engine]:
     """Connect ``broker``, recover from the journal, and run Hydra until the block ends.
 
@@ -93,10 +97,18 @@ async def open_hydra(
     broker is the journal's witness: orders or executions of this journal it does not know
     refuse the start (`JournalBehindError`) unless ``adopt_unknown`` adopts them as
     strangers; a journal missing or replaced where one lived is refused
-    (`JournalReplacedError`) unless ``new_journal``."""
+    (`JournalReplacedError`) unless ``new_journal``.
+
+    ``durable=False`` (a rehearsal's journal, `REHEARSAL_VENUE` only: anything else is an
+    `InvalidValueError`, before any file is touched) syncs the journal to disk at its
+    checkpoints, not at every commit: a killed process loses nothing, a lost machine may."""
+    if not durable and venue != REHEARSAL_VENUE:
+        raise InvalidValueError("durable", durable, f"a journal not synced at every commit is "
+                                f"for venue {REHEARSAL_VENUE!r} only (this is {venue!r})")
     path = Path(journal_path or config.journal.path)
     journal = Journal.open(path, clock=clock, audit_path=config.journal.audit_path
-                           or path.with_suffix(".audit.jsonl"), new_journal=new_journal)
+                           or path.with_suffix(".audit.jsonl"), new_journal=new_journal,
+                           durable=durable)
     journal_id = journal.journal_id
     assert journal_id is not None  # a journal opened for writing always has its id
     try:
@@ -106,7 +118,7 @@ async def open_hydra(
                             address=getattr(broker, "address", None),
                             port=getattr(broker, "port", None),
                             account=None if account is None else mask_accounts(account),
-                            dry_run=dry_run, journal_id=journal_id)
+                            dry_run=dry_run, journal_id=journal_id, durable=durable)
         model = ensure_model(journal)  # the configured model is v1 of a new journal
     except JournalWriteError:
         journal.close()

@@ -43,7 +43,7 @@ from ._journal import Journal
 from ._journal_actor import run_inline
 from ._model_journal import heal
 from ._model_store import current_model
-from ._open_hydra import open_hydra
+from ._open_hydra import REHEARSAL_VENUE, open_hydra
 from ._rehearsal_broker import BrokerKind, open_rehearsal_broker
 from ._rehearsal_plan import REGIME_DAY, Day
 from ._runner import HookLimits, run_inbox, run_schedule
@@ -51,7 +51,7 @@ from ._settings import HydraConfig, RiskLimits
 from ._strategy_hook import Hook, StrategyContext
 from .sim import SimParams, open_sim_exchange
 
-VENUE = "rehearsal"
+VENUE = REHEARSAL_VENUE
 INTENT_EVERY = 400.0  # seconds between the trader's one-lot intents
 POLICIES = ("patience", "cross", "cross")  # in turn: a crossing's cost follows the spread
 FIRST_INTENT_AFTER = 900.0  # the trader's first intent, after the open
@@ -158,7 +158,8 @@ async def run_session(rehearsal: Rehearsal, day: Day, *, clock: Callable[[], dt.
         async with open_rehearsal_broker(exchange, rehearsal.broker,
                                          settings=config.broker) as broker, open_hydra(
                 config, broker, journal_path=rehearsal.journal, offload=run_inline, clock=clock,
-                venue=VENUE, seed=rehearsal.seed, new_journal=new_journal) as engine:
+                venue=VENUE, seed=rehearsal.seed, new_journal=new_journal,
+                durable=False) as engine:
             polls = WrittenPolls()  # the trader is the inbox's only writer, and tells it
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(functools.partial(
@@ -212,7 +213,7 @@ async def run_trader(inbox: Path, day: Day, opened: float, seconds: float,
 def heal_after(rehearsal: Rehearsal, day: Day, *, clock: Callable[[], dt.datetime],
                fills: int, state: str) -> DayResult:
     """The healing cycle over the journal after ``day``'s close, as ``hydra run`` runs one."""
-    journal = Journal.open(rehearsal.journal, clock=clock)
+    journal = Journal.open(rehearsal.journal, clock=clock, durable=False)
     try:
         cycle = heal(journal, rehearsal.config.slippage)
         detected = journal.notes(NoteKind.HEAL_DETECTED)

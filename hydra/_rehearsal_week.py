@@ -173,7 +173,7 @@ async def rehearse_week(week: Week, days: Sequence[WeekDay]) -> list[str]:
     async with open_sim_exchange(params, seed=week.seed) as exchange, open_rehearsal_broker(
             exchange, week.broker, settings=config.broker) as broker, open_hydra(
             config, broker, journal_path=week.journal, offload=run_inline, clock=clock,
-            venue=VENUE, seed=week.seed, new_journal=True) as engine:
+            venue=VENUE, seed=week.seed, new_journal=True, durable=False) as engine:
         async with trio.open_nursery() as nursery:  # the actors, as hydra run starts them
             nursery.start_soon(functools.partial(
                 run_schedule, engine, broker, hook=week.hook, name=week.hook.__name__,

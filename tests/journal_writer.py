@@ -51,11 +51,12 @@ def write(journal: Journal, command: dict[str, Any]) -> Any:
     raise ValueError(f"unknown op {op!r}")
 
 
-def serve(connection: Connection, path: str, checkpoint_every: int) -> None:
-    """Open the journal at ``path`` (with `CHECKPOINT_EVERY` set to ``checkpoint_every``),
-    answer ``("ready", journal id)``, then apply each write received and answer it."""
+def serve(connection: Connection, path: str, checkpoint_every: int, durable: bool) -> None:
+    """Open the journal at ``path`` (with `CHECKPOINT_EVERY` set to ``checkpoint_every``,
+    ``durable`` or not), answer ``("ready", journal id)``, then apply each write received and
+    answer it."""
     hydra._journal.CHECKPOINT_EVERY = checkpoint_every
-    journal = Journal.open(path)
+    journal = Journal.open(path, durable=durable)
     connection.send(("ready", journal.journal_id))
     while True:
         try:

@@ -123,6 +123,23 @@ def test_every_write_is_durable_on_its_own(tmp_path: Path) -> None:
         reader.close()
 
 
+def test_a_journal_is_synced_at_every_commit_unless_opened_for_a_rehearsal(
+    tmp_path: Path,
+) -> None:
+    """``synchronous`` FULL (2) as every writer opens it; NORMAL (1) only when asked, for a
+    rehearsal's journal (its commits synced at each checkpoint)."""
+    levels = []
+    for name, durable in (("run.sqlite", True), ("rehearsal.sqlite", False)):
+        journal = Journal.open(tmp_path / name, durable=durable)
+        (level,) = journal._db.execute("PRAGMA synchronous").fetchone()
+        journal.close()
+        levels.append(level)
+    default = Journal.open(tmp_path / "default.sqlite")
+    levels.append(default._db.execute("PRAGMA synchronous").fetchone()[0])
+    default.close()
+    assert levels == [2, 1, 2]
+
+
 def test_views_show_orders_and_fills(journal: Journal, tmp_path: Path) -> None:
     """The orders and fills views give an order's latest status and each fill's slippage."""
     journal.record_order(_request())

@@ -41,9 +41,10 @@ CONTEXT.set_forkserver_preload(["tests.journal_writer"])
 class Writer:
     """One child process owning the journal at ``path`` (`tests.journal_writer.serve`)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, durable: bool) -> None:
         self.connection, theirs = CONTEXT.Pipe()
-        self.process = CONTEXT.Process(target=serve, args=(theirs, str(path), CHECKPOINT_EVERY))
+        self.process = CONTEXT.Process(target=serve,
+                                       args=(theirs, str(path), CHECKPOINT_EVERY, durable))
         self.process.start()
         theirs.close()
         answer = self.receive()
@@ -109,11 +110,13 @@ class JournalCrash(RuleBasedStateMachine):
     """The model: ``held``, the writes whose events the journal holds, in order (what the
     current child was told since it opened and answered is at the end of it)."""
 
+    durable = True  # the journal opened as hydra run opens it
+
     @initialize()
     def start(self) -> None:
         self.folder = tempfile.TemporaryDirectory()
         self.path = Path(self.folder.name) / "j.sqlite"
-        self.writer = Writer(self.path)
+        self.writer = Writer(self.path, durable=self.durable)
         self.journal_id = self.writer.journal_id
         self.numbers = 0
         self.held: list[Write] = []
@@ -206,7 +209,8 @@ class JournalCrash(RuleBasedStateMachine):
             wal.unlink(missing_ok=True)
             if delete_shm:
                 Path(f"{self.path}-shm").unlink(missing_ok=True)
-        self.writer = Writer(self.path)  # at once: the kernel released the dead child's flock
+        # at once: the kernel released the dead child's flock
+        self.writer = Writer(self.path, durable=self.durable)
         assert self.writer.journal_id == self.journal_id
         found = [number for number, _ in self._events()]
         may = self.held + unanswered
@@ -291,3 +295,15 @@ class JournalCrash(RuleBasedStateMachine):
 
 TestJournalCrash = JournalCrash.TestCase
 TestJournalCrash.settings = settings(max_examples=20, stateful_step_count=20, deadline=None)
+
+
+class RehearsalJournalCrash(JournalCrash):
+    """The same crashes on a journal opened not ``durable`` (a rehearsal's): a killed process
+    loses no answered write either (only a lost machine could)."""
+
+    durable = False
+
+
+TestRehearsalJournalCrash = RehearsalJournalCrash.TestCase
+TestRehearsalJournalCrash.settings = settings(max_examples=20, stateful_step_count=20,
+                                              deadline=None)

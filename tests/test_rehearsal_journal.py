@@ -3,6 +3,7 @@ The process tests run a real ``hydra run --sim`` on the real clock, bounded by t
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -10,12 +11,17 @@ import time
 from pathlib import Path
 
 import pytest
+import trio
+import trio.testing
 
+from hydra._enums import NoteKind
 from hydra._errors import InvalidValueError
 from hydra._journal_records import read_journal
 from hydra._rehearsal_journal import real_venues, sim_journal_path, simulation_journal
 from hydra._settings import JournalSettings
+from hydra.sim import open_sim_exchange
 from tests.paper_journal import PaperJournal
+from tests.simulated import open_engine, quiet_oats
 
 
 def test_the_simulation_journal_sits_beside_the_paper_one() -> None:
@@ -112,3 +118,22 @@ def test_run_sim_refuses_a_paper_journal_in_one_line(tmp_path: Path) -> None:
         "it (leave --journal out for the simulation's own journal, or name a new file), got "
         f"{str(paper)!r}\n")
     assert len(read_journal(paper)) == before
+
+
+@pytest.mark.parametrize("venue", [None, "sim", "paper", "live"])
+async def test_only_a_rehearsal_may_open_its_journal_not_synced_at_every_commit(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, venue: str | None,
+) -> None:
+    """``open_hydra(durable=False)`` is the rehearsal's: for any other venue (the one
+    ``hydra run`` records, or the broker's own when none is given) it is one error naming
+    ``durable``, before the journal or its audit log is touched."""
+    path = tmp_path / "j.sqlite"
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        with pytest.raises(InvalidValueError, match=r"^durable: .*for venue 'rehearsal' only"):
+            async with open_engine(exchange, path, venue=venue, durable=False):
+                pass  # never reached
+        assert not os.listdir(tmp_path)
+        async with open_engine(exchange, path, venue="rehearsal", durable=False) as engine:
+            assert engine.statistics().fills == 0
+    (start,) = [r for r in read_journal(path) if r.is_note(NoteKind.ENGINE_STARTED)]
+    assert (start.payload["venue"], start.payload["durable"]) == ("rehearsal", False)

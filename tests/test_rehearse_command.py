@@ -89,3 +89,4 @@ def test_ctrl_c_stops_the_rehearsal_with_the_days_so_far_journaled(tmp_path: Pat
     # by default through the simulated gateway and the IB client, as hydra run --sim trades
     assert {(p["broker"], p["address"].split(":")[0]) for p in started} == {
         ("IBBroker", "127.0.0.1")}
+    assert {p["durable"] for p in started} == {False}  # synced at its checkpoints only

@@ -116,8 +116,10 @@ def test_run_sim_works_an_inbox_intent_and_drains_on_ctrl_c(tmp_path: Path) -> N
     assert process.returncode == 0, err
     logs = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert [e["line"] for e in logs if e["event"] == "inbox_line_refused"] == [1, 2]
-    notes = [p["what"] for _, kind, p in Journal.open(journal).events() if kind is EventKind.NOTE]
+    payloads = [p for _, kind, p in Journal.open(journal).events() if kind is EventKind.NOTE]
+    notes = [p["what"] for p in payloads]
     assert notes[0] == "engine_started" and "model_version" in notes
+    assert payloads[0]["durable"] is True  # hydra run syncs every commit, --sim too
     # Once Hydra has closed the journal, the run heals the slippage model: one cycle, which
     # finds too few fills to judge (and says so).
     assert notes[-2:] == ["engine_stopped", "heal_detected"]
