@@ -102,8 +102,11 @@ async def run_twap(
             work,
             client_order_id=work.client_order_id if index == 0 else next_order_id(),
             quantity=planned - filled,
+            # Only the schedule's end may leave its rest working: a slice's rest is the next
+            # slice's to work.
             settings=attrs.evolve(work.settings, patience=duration / LADDER_LENGTH / orders,
-                                  deadline_share=0.0),
+                                  deadline_share=0.0, leave_working=work.settings.leave_working
+                                  and index == len(plan.sizes) - 1),
             final=index == len(plan.sizes) - 1 or planned - filled >= 2 * size,
             slice=numbers(index),
         )

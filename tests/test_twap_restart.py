@@ -177,23 +177,23 @@ async def test_an_order_resting_ahead_of_a_twap_not_resumed_is_cancelled_not_wor
     assert (note["filled"], note["quantity"]) == (5, 15)
 
 
-async def test_an_older_order_still_working_at_a_restart_is_cancelled_not_left_unowned(
+async def test_with_leave_working_a_restart_finds_only_the_working_slices_order(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
-    """With ``leave_working`` slice 1's order (a bid inside the two-tick spread) is left
-    working at its ladder's end and slice 2's order works beside it when the journal dies at
-    130 s. The restart carries slice 2's order on and cancels slice 1's, which no actor
-    would own: it is not at the broker once the intent is done."""
+    """With ``leave_working`` slice 1's order (a bid inside the two-tick spread) used to be
+    left working at its ladder's end, beside slice 2's for the same lots. It is cancelled at
+    its end now (only the schedule's end leaves its rest working): when the journal dies at
+    130 s slice 2's order alone rests, and the restart carries it on and buys the 15."""
     path = tmp_path / "j.sqlite"
     config = _config(0, leave_working=True)
     async with open_sim_exchange(quiet_oats(spread_ticks=2), seed=1) as exchange:
         await _crash_at(exchange, path, config, 130.0)
-        first = Journal.open_read_only(path).intent_orders(INTENT)[0][0].request.client_order_id
-        assert first in {o.client_order_id for o in exchange.open_orders()}
-        await _restart(exchange, path, config)
-        assert first not in {o.client_order_id for o in exchange.open_orders()}
+        first, second = [o.request.client_order_id for o, _ in
+                         Journal.open_read_only(path).intent_orders(INTENT)]
+        assert [o.client_order_id for o in exchange.open_orders()] == [second]
         assert first in exchange.completed_orders()
-        assert _bought(exchange) <= 15
+        await _restart(exchange, path, config)
+        assert _bought(exchange) == 15
 
 
 def _cancels_of_first(journal: Journal) -> list[bool]:
