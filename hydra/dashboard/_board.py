@@ -48,7 +48,8 @@ def _path(value: str | os.PathLike[str]) -> str:
 class Followed:
     """The journal as the board follows it, for every page at once: one reader that takes in
     only the events journaled since it last looked (`JournalFollower`, as the status region
-    reads it) and one view of them (`JournalView`), judged again only after new events."""
+    reads it) and one view of them (`JournalView`), judged again only after new events. A
+    journal replaced under the board gets a fresh view, from its first event."""
 
     follower: JournalFollower
     view: JournalView
@@ -64,6 +65,8 @@ class Followed:
             try:
                 live_orders = self.follower.read()
             finally:  # what was read is taken in, even when the working orders were not
+                if self.follower.started_over:
+                    self.view = JournalView(config=self.view.config)
                 self.view.take(self.follower.taken)
             return self.view.picture(live_orders, live=live, now=now)
 
