@@ -344,7 +344,7 @@ STEPS = st.one_of(st.tuples(st.just("write"), st.integers(min_value=0, max_value
                                              "empty"])))
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(steps=st.lists(STEPS, max_size=10))
 @example(steps=[("write", 0), ("write", 1), ("put_back",), ("write", 0), ("write", 0)])
 @example(steps=[("write", 0), ("move_away",), ("replace",), ("copy_over",), ("empty",),
