@@ -160,8 +160,10 @@ def _file_at(path: str) -> tuple[int, int]:
     """The device and inode of the file at ``path``: another file there is another journal."""
     try:
         found = os.stat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise JournalFormatError(path, "no such file") from None
+    except OSError as e:
+        raise JournalFormatError(path, f"cannot be read ({e.strerror})") from e
     return found.st_dev, found.st_ino
 
 

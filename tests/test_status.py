@@ -324,6 +324,20 @@ def test_a_journal_damaged_under_the_follower_is_said_then_followed_anew(
         follower.close()
 
 
+@pytest.mark.parametrize("where", ["missing", "under a file", "too long"])
+def test_a_path_with_no_journal_to_follow_is_one_line_naming_it(
+    tmp_path: Path, where: str
+) -> None:
+    """A path with nothing at it, under a file rather than a directory, or too long for the
+    system: a read is a `JournalFormatError` naming the path, not an `OSError`."""
+    (tmp_path / "file").write_text("")
+    path = {"missing": tmp_path / "j.sqlite", "under a file": tmp_path / "file" / "j.sqlite",
+            "too long": tmp_path / ("j" * 300)}[where]
+    follower = JournalFollower(str(path))
+    with pytest.raises(JournalFormatError, match=f"^{re.escape(str(path))}: "):
+        follower.read()
+
+
 def _live(journal: Path) -> list[JournaledOrder]:
     reader = Journal.open_read_only(journal)
     try:
