@@ -8,8 +8,8 @@ plus the fills. Over ``--runs``, paired in each run:
   as the dashboard does per page: every event, the working orders, the view of each;
 - **quiet**: what a redraw costs (`hydra._status.JournalFollower`) when nothing was journaled
   since the last one: no new event, the working orders as they were, the view of each;
-- **busy**: a redraw after 10 new events (the follower set back by 10): those events, the
-  working orders asked of the journal again, the view of each;
+- **busy**: a redraw after 10 new events (two more filled intents journaled): those events,
+  the working orders asked of the journal again, the view of each;
 - **render**: the region's lines from that view, at 200 columns.
 
 Run: ``.venv/bin/python bench/status_region.py`` (``--intents N``, ``--working N``,
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from _common import header, mean_interval
-from dashboard import T0, build_journal
+from dashboard import T0, add_fill, build_journal
 
 from hydra import HydraConfig
 from hydra._enums import TradingState
@@ -49,9 +49,7 @@ def whole(path: Path) -> int:
     return len(working_orders(records, live, now=NOW, config=CONFIG))
 
 
-def followed(follower: JournalFollower, *, new_events: int) -> int:
-    if new_events:  # those events read again, and the working orders asked for again
-        follower.seq, follower.asked = follower.seq - new_events, -1
+def followed(follower: JournalFollower) -> int:
     return len([follower.ladders.working(o, NOW, CONFIG) for o in follower.read()])
 
 
@@ -81,13 +79,16 @@ def main() -> None:
         follower.read()  # caught up, as after the first redraw
         print(f"journal: {events} events, {args.working} working orders; {args.runs} runs")
         times: dict[str, list[float]] = {"whole": [], "quiet": [], "busy": [], "render": []}
-        for _ in range(args.runs):
+        for run in range(args.runs):
             start = time.perf_counter()
             shown = whole(path)
             times["whole"].append(time.perf_counter() - start)
-            for name, new_events in (("quiet", 0), ("busy", 10)):
+            for name in ("quiet", "busy"):
+                if name == "busy":  # five events each
+                    add_fill(path, 2 * run)
+                    add_fill(path, 2 * run + 1)
                 start = time.perf_counter()
-                assert followed(follower, new_events=new_events) == shown == args.working
+                assert followed(follower) == shown == args.working
                 times[name].append(time.perf_counter() - start)
             times["render"].append(render(follower) / 1e9)
     for name, values in times.items():

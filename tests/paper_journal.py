@@ -32,10 +32,10 @@ class Clock:
 class PaperJournal:
     """A journal file and the clock that stamps it; ``at(days)`` moves the clock from T0."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, new_journal: bool = False) -> None:
         self.path = path
         self.clock = Clock()
-        self.journal = Journal.open(path, clock=self.clock)
+        self.journal = Journal.open(path, clock=self.clock, new_journal=new_journal)
 
     def at(self, days: float) -> PaperJournal:
         self.clock.now = T0 + dt.timedelta(days=days)
@@ -80,6 +80,14 @@ class PaperJournal:
         """An ``engine_started`` note of ``venue``: a session the gate counts (paper) or not."""
         self.journal.record_note("engine_started", broker="IBBroker", venue=venue,
                                  dry_run=False, **details)
+        return self
+
+    def working(self, *names: str) -> PaperJournal:
+        """A buy of 2 working at 349.75 (arrival mid 350.00) for each of ``names``."""
+        for name in names:
+            self.intent(name, side=Side.BUY, quantity=2, arrival_mid="350.00", predicted=None)
+            self.status(self.order(name, side=Side.BUY, quantity=2, limit="349.75"),
+                        OrderStatus.WORKING)
         return self
 
     def close(self) -> None:

@@ -24,7 +24,6 @@ from hydra import (
     ExecutionSettings,
     HydraConfig,
     OrderIntent,
-    OrderStatus,
     Policy,
     Side,
     TradingState,
@@ -46,7 +45,7 @@ from hydra.sim import (
     open_sim_exchange,
 )
 from tests.journal_surgery import crash_from
-from tests.paper_journal import Clock, PaperJournal
+from tests.paper_journal import PaperJournal
 from tests.simulated import open_engine, quiet_oats
 from tests.test_inbox_process import Run, _line
 from tests.test_risk_regressions import _fill, _open_injecting
@@ -124,21 +123,9 @@ async def test_a_twap_resumed_after_ahead_orders_keeps_the_slices_it_has_left(
 def _paper_with_working(path: Path, names: tuple[str, ...], *,
                         new_journal: bool = False) -> PaperJournal:
     """A journal at ``path`` with one working buy of 2 per name (a fresh one: ``new_journal``)."""
-    paper = PaperJournal.__new__(PaperJournal)
-    paper.path, paper.clock = path, Clock()
-    paper.journal = Journal.open(path, clock=paper.clock, new_journal=new_journal)
-    paper.start()
-    for name in names:
-        paper.intent(name, side=Side.BUY, quantity=2, arrival_mid="350.00", predicted=None)
-        paper.status(paper.order(name, side=Side.BUY, quantity=2, limit="349.75"),
-                     OrderStatus.WORKING)
-    return paper
+    return PaperJournal(path, new_journal=new_journal).start().working(*names)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_status.py (JournalFollower) and hydra/dashboard/_board.py (Followed): the follower "
-    "keeps the last event number and its reader of the file that was at the path, so a "
-    "journal replaced under it is never read: the page shows the old journal's orders"))
 def test_the_dashboard_follows_a_journal_replaced_under_it(tmp_path: Path) -> None:
     """``hydra dashboard --journal PATH`` draws a journal with four working orders; the journal
     is moved aside and Hydra starts a new one at the path (``--new-journal``) with one order

@@ -5,23 +5,27 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import trio
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hydra import OATS, Distance, ExecutionSettings, HydraConfig, OrderIntent, Side
 from hydra._enums import NoteKind, OrderStatus, TradingState
+from hydra._errors import JournalFormatError
 from hydra._fill_report import FillLines, fill_report
 from hydra._gate import gate_check
 from hydra._journal import Journal, JournaledOrder
 from hydra._journal_actor import run_inline
 from hydra._journal_records import JournalRecord, read_journal
 from hydra.dashboard import Board
+from hydra.dashboard._board import Followed
 from hydra.dashboard._html import Drawn, sections
+from hydra.dashboard._html import page as page_html
 from hydra.dashboard._picture import JournalView, Live, Picture, picture
 from hydra.sim import open_sim_exchange
 from tests.paper_journal import T0, PaperJournal
@@ -235,3 +239,134 @@ def test_a_record_that_changes_no_fill_line_keeps_the_report_and_its_drawn_secti
     filled = view.picture([], live=None, now=NOW)
     assert filled.report is not first.report
     assert filled.report == fill_report(records, settings=CONFIG.slippage)
+
+
+def test_a_journal_gone_from_its_path_is_said_and_no_order_shown_working(
+    tmp_path: Path,
+) -> None:
+    """The journal moved away from under the page: the banner says it cannot be read and the
+    working orders are unknown, not the last read's shown as working (the fills as last
+    read); moved back, the page is the journal's again."""
+    path = tmp_path / "j.sqlite"
+    paper = PaperJournal(path).start().working("n0", "n1")
+    paper.fill("n0.1", "x1", side=Side.BUY, quantity=1, price="349.75", predicted=None,
+               actual=None)
+    paper.close()
+    followed = Followed.of(str(path), CONFIG)
+    try:
+        assert [o.intent_id for o in followed.picture(live=None, now=NOW).working] == [
+            "n0", "n1"]
+        path.rename(tmp_path / "away.sqlite")
+        gone = followed.picture(live=None, now=NOW)
+        (tmp_path / "away.sqlite").rename(path)
+        back = followed.picture(live=None, now=NOW)
+    finally:
+        followed.close()
+    assert gone.banner.problem == f"journal unreadable: {path}: no such file"
+    assert gone.working == () and len(gone.report.fills) == 1
+    shown = sections(gone, actions=False)
+    assert f"journal unreadable: {path}: no such file" in shown["banner"]
+    assert "Working orders unknown: the journal cannot be read." in shown["working"]
+    assert back == _fresh(path, live=None, now=NOW) and back.banner.problem is None
+
+
+async def test_the_page_of_a_journal_not_at_its_path_is_drawn(tmp_path: Path) -> None:
+    """A board whose journal is not at its path (moved aside, not made anew yet) draws the
+    page saying so, where its draw failed (and the page's request with it)."""
+    path = tmp_path / "j.sqlite"
+    board = Board(journal_path=path, offload=run_inline, config=CONFIG)
+    try:
+        page = await board.draw(lambda p: page_html(p, actions=False, script="dashboard.js"))
+    finally:
+        board.close()
+    assert f"journal unreadable: {path}: no such file" in page
+
+
+class _Path:
+    """The file at a journal's path and what is done to it: journaled to, moved aside and made
+    anew, another copied over it, put back as it was before its last write, moved away,
+    emptied."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory, self.path = directory, directory / "j.sqlite"
+        self.names = itertools.count()
+        self.before_write: bytes | None = None  # the file before the last write to it
+
+    def readable(self) -> bool:
+        try:
+            read_journal(self.path)
+        except JournalFormatError:
+            return False
+        return True
+
+    def write(self, fills: int) -> None:
+        """A new working order; with ``fills``, that many orders filled and ended first."""
+        if not self.readable():
+            self.path.unlink(missing_ok=True)
+        self.before_write = self.path.read_bytes() if self.path.exists() else None
+        paper = PaperJournal(self.path, new_journal=True)
+        for order in _live_orders(self.path)[:fills]:
+            client_order_id = order.request.client_order_id
+            paper.fill(client_order_id, f"x-{client_order_id}", side=Side.BUY, quantity=2,
+                       price="349.75", predicted=None, actual=None)
+            paper.status(client_order_id, OrderStatus.FILLED)
+        paper.working(f"n{next(self.names)}")
+        paper.close()
+
+    def replace(self) -> None:
+        if self.path.exists():
+            self.path.rename(self.directory / f"aside-{next(self.names)}.sqlite")
+        PaperJournal(self.path, new_journal=True).start().working(f"n{next(self.names)}").close()
+        self.before_write = None
+
+    def copy_over(self) -> None:
+        other = self.directory / f"other-{next(self.names)}.sqlite"
+        PaperJournal(other).start().working(*(f"n{next(self.names)}" for _ in range(3))).close()
+        self.path.write_bytes(other.read_bytes())
+        self.before_write = None
+
+    def put_back(self) -> None:
+        if self.before_write is not None:
+            self.path.write_bytes(self.before_write)
+            self.before_write = None
+
+    def move_away(self) -> None:
+        if self.path.exists():
+            self.path.rename(self.directory / f"away-{next(self.names)}.sqlite")
+
+    def empty(self) -> None:
+        if self.path.exists():
+            self.path.write_bytes(b"")
+
+
+STEPS = st.one_of(st.tuples(st.just("write"), st.integers(min_value=0, max_value=2)),
+                  st.tuples(st.sampled_from(["replace", "copy_over", "put_back", "move_away",
+                                             "empty"])))
+
+
+@settings(max_examples=20, deadline=None)
+@given(steps=st.lists(STEPS, max_size=10))
+@example(steps=[("write", 0), ("write", 1), ("put_back",), ("write", 0), ("write", 0)])
+@example(steps=[("write", 0), ("move_away",), ("replace",), ("copy_over",), ("empty",),
+                ("write", 0)])
+def test_the_followed_picture_is_the_fresh_reads_whatever_is_done_to_the_path(
+    steps: list[tuple[str] | tuple[str, int]],
+) -> None:
+    """Whatever is done to the journal's file between two draws (events journaled, the
+    journal moved aside and made anew, another copied over it, put back as it was before its
+    last events, moved away, emptied), the followed picture is the fresh read's of the
+    journal at the path, nothing of the journal before mixed in; with no journal there, the
+    page says so and shows no order working."""
+    with tempfile.TemporaryDirectory() as directory:
+        at = _Path(Path(directory))
+        followed = Followed.of(str(at.path), CONFIG)
+        try:
+            for step in [("write", 0), *steps]:
+                getattr(at, step[0])(*step[1:])
+                shown = followed.picture(live=None, now=NOW)
+                if at.readable():
+                    assert shown == _fresh(at.path, live=None, now=NOW), step
+                else:
+                    assert shown.banner.problem is not None and shown.working == (), step
+        finally:
+            followed.close()

@@ -225,6 +225,119 @@ def test_the_follower_keeps_its_reader_and_answers_as_a_new_one_would(tmp_path: 
         paper.close()
 
 
+def _intents(orders: list[JournaledOrder]) -> list[str]:
+    return [o.request.intent_id for o in orders]
+
+
+def test_a_journal_moved_aside_and_made_anew_is_followed_from_its_start(tmp_path: Path) -> None:
+    """The journal moved aside: a read says there is no journal at the path (and keeps what it
+    read, for when it is back); a new journal made there (``hydra run --new-journal``) is read
+    from its first event by a fresh reader: its orders and its account, none of the old's."""
+    path = tmp_path / "j.sqlite"
+    PaperJournal(path).start(account="DU*****11").working("n0", "n1", "n2", "n3").close()
+    follower = JournalFollower(str(path))
+    try:
+        assert _intents(follower.read()) == ["n0", "n1", "n2", "n3"]
+        path.rename(tmp_path / "aside.sqlite")
+        with pytest.raises(JournalFormatError, match="no such file"):
+            follower.read()
+        assert (_intents(follower.live), follower.started_over) == (["n0", "n1", "n2", "n3"],
+                                                                   False)
+        PaperJournal(path, new_journal=True).start(account="DU*****22").working("b0").close()
+        assert _intents(follower.read()) == ["b0"]
+        assert follower.started_over and follower.taken == read_journal(path)
+        assert (follower.account, follower.seq) == ("DU*****22", read_journal(path)[-1].seq)
+        assert follower.read() == follower.live and not follower.started_over
+    finally:
+        follower.close()
+
+
+def test_another_journal_copied_over_the_file_is_followed_from_its_start(
+    tmp_path: Path,
+) -> None:
+    """Another journal, with more events, copied over the followed one in place (the same
+    file, its inode kept): the follower reads it from its first event, and none of the old
+    journal's orders are left, rather than reading the other's events after the old's last."""
+    path, other = tmp_path / "j.sqlite", tmp_path / "other.sqlite"
+    PaperJournal(path).start().working("n0", "n1").close()
+    PaperJournal(other).start().working("b0", "b1", "b2").close()
+    follower = JournalFollower(str(path))
+    try:
+        assert _intents(follower.read()) == ["n0", "n1"]
+        inode = path.stat().st_ino
+        path.write_bytes(other.read_bytes())
+        assert path.stat().st_ino == inode
+        assert _intents(follower.read()) == ["b0", "b1", "b2"]
+        assert follower.started_over and follower.taken == read_journal(other)
+    finally:
+        follower.close()
+
+
+def test_a_journal_that_lost_its_last_events_is_read_again_from_its_start(
+    tmp_path: Path,
+) -> None:
+    """The same journal (its id) back as it was two orders ago (a ``-wal`` lost, a copy put
+    back), and then two other orders journaled under the event numbers the lost ones had:
+    the follower reads it again from its start, and shows what it holds now."""
+    path = tmp_path / "j.sqlite"
+    PaperJournal(path).start().working("n0").close()
+    earlier = path.read_bytes()
+    PaperJournal(path).working("n1", "n2").close()
+    follower = JournalFollower(str(path))
+    try:
+        assert _intents(follower.read()) == ["n0", "n1", "n2"]
+        path.write_bytes(earlier)
+        PaperJournal(path).working("m1", "m2").close()
+        assert read_journal(path)[-1].seq == follower.seq  # the lost events' numbers
+        assert _intents(follower.read()) == ["n0", "m1", "m2"]
+        assert follower.started_over and follower.taken == read_journal(path)
+        assert follower.read() == follower.live and not follower.started_over
+    finally:
+        follower.close()
+
+
+@pytest.mark.parametrize("damage", ["emptied", "overwritten"])
+def test_a_journal_damaged_under_the_follower_is_said_then_followed_anew(
+    tmp_path: Path, damage: str
+) -> None:
+    """The journal's file emptied in place (truncated to nothing) or its head overwritten:
+    a read is a `JournalFormatError` naming the file, again at each read; a journal made
+    anew in that file is read from its first event."""
+    path = tmp_path / "j.sqlite"
+    PaperJournal(path).start().working("n0", "n1").close()
+    follower = JournalFollower(str(path))
+    try:
+        assert _intents(follower.read()) == ["n0", "n1"]
+        with path.open("r+b") as file:
+            if damage == "emptied":
+                file.truncate(0)
+            else:
+                file.write(b"not a journal, nor SQLite: " * 8)
+        for _ in range(2):
+            with pytest.raises(JournalFormatError, match=f"^{re.escape(str(path))}: "):
+                follower.read()
+        path.write_bytes(b"")
+        PaperJournal(path, new_journal=True).start().working("b0").close()
+        assert _intents(follower.read()) == ["b0"]
+        assert follower.taken == read_journal(path)
+    finally:
+        follower.close()
+
+
+@pytest.mark.parametrize("where", ["missing", "under a file", "too long"])
+def test_a_path_with_no_journal_to_follow_is_one_line_naming_it(
+    tmp_path: Path, where: str
+) -> None:
+    """A path with nothing at it, under a file rather than a directory, or too long for the
+    system: a read is a `JournalFormatError` naming the path, not an `OSError`."""
+    (tmp_path / "file").write_text("")
+    path = {"missing": tmp_path / "j.sqlite", "under a file": tmp_path / "file" / "j.sqlite",
+            "too long": tmp_path / ("j" * 300)}[where]
+    follower = JournalFollower(str(path))
+    with pytest.raises(JournalFormatError, match=f"^{re.escape(str(path))}: "):
+        follower.read()
+
+
 def _live(journal: Path) -> list[JournaledOrder]:
     reader = Journal.open_read_only(journal)
     try:

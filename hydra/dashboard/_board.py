@@ -22,7 +22,7 @@ import trio
 
 from .._contracts import ContractSpec
 from .._engine import Engine
-from .._errors import InvalidValueError
+from .._errors import InvalidValueError, JournalFormatError
 from .._ids import IntentId
 from .._journal import utc_now
 from .._journal_actor import Offload, run_in_thread
@@ -48,7 +48,8 @@ def _path(value: str | os.PathLike[str]) -> str:
 class Followed:
     """The journal as the board follows it, for every page at once: one reader that takes in
     only the events journaled since it last looked (`JournalFollower`, as the status region
-    reads it) and one view of them (`JournalView`), judged again only after new events."""
+    reads it) and one view of them (`JournalView`), judged again only after new events. A
+    journal replaced under the board gets a fresh view, from its first event."""
 
     follower: JournalFollower
     view: JournalView
@@ -59,13 +60,19 @@ class Followed:
         return cls(follower=JournalFollower(path), view=JournalView(config=config))
 
     def picture(self, *, live: Live | None, now: dt.datetime) -> Picture:
-        """The page's content now: the new events taken in, then the view drawn."""
+        """The page's content now: the new events taken in, then the view drawn. A journal
+        it cannot read (moved aside and not back yet, damaged) is said on the page, with no
+        order shown as working."""
         with self._lock:
             try:
-                live_orders = self.follower.read()
+                live_orders, problem = self.follower.read(), None
+            except JournalFormatError as e:
+                live_orders, problem = [], f"journal unreadable: {e}"
             finally:  # what was read is taken in, even when the working orders were not
+                if self.follower.started_over:
+                    self.view = JournalView(config=self.view.config)
                 self.view.take(self.follower.taken)
-            return self.view.picture(live_orders, live=live, now=now)
+            return self.view.picture(live_orders, live=live, now=now, problem=problem)
 
     def close(self) -> None:
         """Let go of the journal (a later `picture` opens it again)."""

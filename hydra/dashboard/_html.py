@@ -67,6 +67,8 @@ def banner(b: Banner) -> str:
         f'<time datetime="{b.now.isoformat(timespec="seconds")}" '
         f'data-zone="{escape(str(b.now.tzinfo))}">'
         f"{b.now:%Y-%m-%d %H:%M:%S %Z}</time> {markets} <span>{source}</span>"
+        + ("" if b.problem is None else f' <span class="problem">{escape(b.problem)} '
+           "(working orders unknown; the rest as last read)</span>")
     )
 
 
@@ -76,7 +78,8 @@ def _stage_left(order: WorkingOrder) -> str:
             f"{what}")
 
 
-def working(orders: Sequence[WorkingOrder], *, actions: bool) -> str:
+def working(orders: Sequence[WorkingOrder], *, actions: bool,
+            empty: str = "No working orders.") -> str:
     headers = ["intent", "order", "contract", "side", "filled / qty", "limit", "bid / ask",
                "stage", "time", "TWAP slices"]
     rows = [[_text(o.intent_id), _text(o.client_order_id), _text(o.symbol), o.side.value,
@@ -87,7 +90,7 @@ def working(orders: Sequence[WorkingOrder], *, actions: bool) -> str:
              _stage_left(o), NONE if o.slices is None else f"{o.slices[0]} of {o.slices[1]}"]
             + ([_cancel_button(o.intent_id)] if actions else [])
             for o in orders]
-    return _table(headers + (["action"] if actions else []), rows, empty="No working orders.")
+    return _table(headers + (["action"] if actions else []), rows, empty=empty)
 
 
 def _cancel_button(intent_id: str) -> str:
@@ -209,7 +212,9 @@ def sections(p: Picture, *, actions: bool, drawn: Drawn | None = None) -> dict[s
     drawn = drawn or Drawn()
     return {
         "banner": banner(p.banner),
-        "working": working(p.working, actions=actions),
+        "working": working(p.working, actions=actions, empty=(
+            "No working orders." if p.banner.problem is None
+            else "Working orders unknown: the journal cannot be read.")),
         "fills": drawn.section("fills", p.report, lambda: _fills_kept(p.report.fills, drawn)),
         "positions": positions(p.positions, p.marks, p.breakers),
         "slippage": drawn.section("slippage", p.report, lambda: slippage(p)),
@@ -225,7 +230,7 @@ TITLES: Mapping[str, str] = {
 STYLE = """
 body{font:14px system-ui,sans-serif;margin:1em;color:#222}
 #banner{display:flex;gap:1em;flex-wrap:wrap;padding:.5em;background:#eef;position:sticky;top:0}
-.mode-LIVE,.state-HALTED,.link-down,.fail{color:#b00;font-weight:bold}
+.mode-LIVE,.state-HALTED,.link-down,.fail,.problem{color:#b00;font-weight:bold}
 .state-REDUCING{color:#a60;font-weight:bold}.pass,.state-ACTIVE{color:#070}
 table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd;
 text-align:right}.chart{width:360px;height:220px;margin-right:1em}

@@ -51,6 +51,7 @@ class Banner:
     now: dt.datetime  # in the exchange's time zone
     sessions: tuple[tuple[str, SessionState], ...]  # each built-in contract's market
     hours: WorkingHours  # the hours ``sessions`` are told in: those Hydra works in
+    problem: str | None = None  # why the journal could not be read now, if it could not
 
 
 @attrs.frozen(kw_only=True)
@@ -209,14 +210,15 @@ class JournalView:
             self._worst = Decimal(payload["worst_trade_loss"])
 
     def picture(self, live_orders: Sequence[JournaledOrder], *, live: Live | None,
-                now: dt.datetime) -> Picture:
-        """The dashboard now, over every record taken and the journal's ``live_orders``."""
+                now: dt.datetime, problem: str | None = None) -> Picture:
+        """The dashboard now, over every record taken and the journal's ``live_orders``
+        (with ``problem``, why the journal could not be read just now)."""
         if self._judged is None or self._stale:
             self._judged = self._judge()
         judged = self._judged
         config = self.config
         return Picture(
-            banner=self._banner(live, now, hours=config.execution.hours),
+            banner=self._banner(live, now, hours=config.execution.hours, problem=problem),
             working=tuple(self._ladders.working(order, now, config) for order in live_orders),
             report=judged.report, positions=judged.positions, breakers=judged.breakers,
             gate=judged.gate)
@@ -238,7 +240,8 @@ class JournalView:
         return _Judged(report=report, positions=positions,
                        breakers=_breakers(self._worst, positions, config.risk), gate=gate)
 
-    def _banner(self, live: Live | None, now: dt.datetime, *, hours: WorkingHours) -> Banner:
+    def _banner(self, live: Live | None, now: dt.datetime, *, hours: WorkingHours,
+                problem: str | None) -> Banner:
         started = self._started
         account = None if started is None else started.get("account")
         session_up, state = self._link_up, self._state[0]
@@ -251,7 +254,7 @@ class JournalView:
             trading_state=state, reason=self._state[1], now=now,
             sessions=tuple((c.symbol, session_state(c, now, hours=hours))
                            for c in BUILT_IN_CONTRACTS.values()),
-            hours=hours,
+            hours=hours, problem=problem,
         )
 
 
