@@ -71,6 +71,7 @@ from ._messages import (
     AdoptOrder,
     CancelOrder,
     FlattenIntent,
+    OwnerEvent,
     ReconcileDifference,
     Resynced,
     RiskMessage,
@@ -92,7 +93,7 @@ from ._settings import HydraConfig
 from ._supervisor import resync
 from ._twap_actor import run_twap
 from ._worker_reports import Reports
-from .brokers import BrokerEvent, MarketView, OpenOrder
+from .brokers import MarketView, OpenOrder
 
 log = structlog.get_logger()
 
@@ -188,7 +189,7 @@ class _Cancelling:
                                 status=OrderStatus.WORKING)
         self._ladder_end = ladder_end
         # Unbounded: the risk actor hands events over with send_nowait (see PatienceActor).
-        self.events_in, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
+        self.events_in, self._events = trio.open_memory_channel[OwnerEvent](math.inf)
 
     async def run(self, risk: trio.MemorySendChannel[RiskMessage],
                   report_to: Reports) -> None:

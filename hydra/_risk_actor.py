@@ -71,6 +71,7 @@ from ._core._risk_messages import (
     RiskInput,
     StateChanged,
     StatusReported,
+    TellCancel,
     TellStatus,
     Transmit,
     TransmitCancel,
@@ -87,7 +88,9 @@ from ._journal_actor import JournalClient
 from ._journal_calls import AdoptedAsUnknown, FillOf, OrderRequestOf, PredictionOf
 from ._messages import (
     AdoptOrder,
+    CancelHeld,
     CancelOrder,
+    CancelReleased,
     CheckIntentFits,
     CommissionRecorded,
     EngineEvent,
@@ -100,6 +103,7 @@ from ._messages import (
     ModifyOrder,
     OrderSent,
     OrderStatusRecorded,
+    OwnerEvent,
     PlaceOrder,
     ReconcileDifference,
     ResumeTrading,
@@ -461,6 +465,8 @@ class RiskActor:
                 _tell(effect.owner, OrderStatusChanged(
                     client_order_id=effect.client_order_id, status=effect.status,
                     filled=effect.filled, remaining=effect.remaining, reason=effect.reason))
+            case TellCancel():
+                await self._tell_cancel(effect)
             case _:
                 await self._outward(effect)
 
@@ -504,6 +510,17 @@ class RiskActor:
         await self._journal.record_note(NoteKind.CANCEL_REQUESTED, client_order_id=client_order_id,
                                         intent_id=order.request.intent_id, ladder_end=ladder_end)
 
+    async def _tell_cancel(self, effect: TellCancel) -> None:
+        """Tell an order's owner its cancel is held for the link (journaled as asked for
+        first, as a sent one is: a restart completes it), or went out after the resync."""
+        coid = effect.client_order_id
+        if effect.held:
+            await self._cancel_requested(coid)
+            log.warning("cancel_held", client_order_id=coid, reason="the broker link is down")
+            _tell(effect.owner, CancelHeld(client_order_id=coid))
+        else:
+            _tell(effect.owner, CancelReleased(client_order_id=coid))
+
     async def _link_changed(self, effect: LinkChanged) -> None:
         if effect.up:
             await self._journal.record_note(NoteKind.RECONNECTED)
@@ -534,7 +551,7 @@ def _transmits(effect: Effect) -> ClientOrderId | None:
     return None
 
 
-def _tell(owner: Any, event: BrokerEvent) -> None:
+def _tell(owner: Any, event: OwnerEvent) -> None:
     # The owning actor may be gone; the journal has the event.
     with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
         owner.send_nowait(event)

@@ -20,7 +20,7 @@ import contextlib
 import datetime as dt
 import itertools
 import random
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import TypeVar
 
@@ -69,7 +69,14 @@ from ._schedule import trading_day
 from ._session_fit import fit_patience, fit_twap
 from ._settings import HydraConfig, OutsideHours, WorkingHours
 from ._twap_actor import run_twap
-from ._worker_reports import Reports, collected, open_reports
+from ._worker_reports import (
+    Reports,
+    Worked,
+    collected,
+    open_reports,
+    reports_of,
+    wait_settled,
+)
 from .brokers import MarketView
 
 log = structlog.get_logger()
@@ -486,7 +493,7 @@ class Router:
                                        max_order_quantity=self._config.risk.max_order_quantity,
                                        why_unusable=self._quotes.problem)
         finally:
-            await self._report(handle, work, collected(reports))
+            await self._report_settled(handle, work, collected(reports))
 
     async def _twap(self, work: Work, report_to: Reports, rng: random.Random,
                     plan: TwapPlan | None) -> None:
@@ -500,6 +507,16 @@ class Router:
     def leaving(self) -> bool:
         """True once the drain is over and working orders are to be left working."""
         return self._leaving
+
+    async def _report_settled(self, handle: IntentHandle, work: Work, worked: list[Worked], *,
+                              earlier: Sequence[ChildOrderReport] = ()) -> None:
+        """Report ``handle``'s intent once the orders its worker left unsettled (stopped while
+        their cancel was held for the link) are over; Hydra closing first reports them as
+        they stand, still working at the broker."""
+        try:
+            await wait_settled(worked)
+        finally:
+            await self._report(handle, work, [*earlier, *reports_of(worked)])
 
     async def _report(
         self, handle: IntentHandle, work: Work, children: list[ChildOrderReport]
@@ -573,7 +590,8 @@ class Router:
             with handle._scope, report_to:
                 await resumed.run(report_to)
         finally:
-            await self._report(handle, resumed.work, [*resumed.earlier, *collected(reports)])
+            await self._report_settled(handle, resumed.work, collected(reports),
+                                       earlier=resumed.earlier)
 
     async def drain(self) -> None:
         """Wait up to the drain timeout for every intent to finish."""
