@@ -71,7 +71,7 @@ from ._orders import Fill, OrderRequest, TwapPart
 from ._quotes import Quote
 from ._reports import ChildOrderReport
 from ._settings import ExecutionSettings
-from ._worker_reports import Reports
+from ._worker_reports import Reports, Worked
 
 log = structlog.get_logger()
 
@@ -275,6 +275,11 @@ class PatienceActor:
             await self._wait_until(lambda: not self._held or self._over())
             with trio.move_on_after(CANCEL_CONFIRM_SECONDS):
                 await self._wait_until(lambda: self._held or self._over())
+
+    def handover(self) -> Worked:
+        """What the intent is given when this actor is done: the order's report, or the
+        actor itself while the order is `unsettled` (the intent waits on `wait_over`)."""
+        return self if self.unsettled else self.report()
 
     def report(self) -> ChildOrderReport:
         """The order's report; while its cancel is held, it says so (`CANCEL_HELD`)."""
@@ -531,7 +536,7 @@ async def run_patience(
         try:
             reports.append(await actor.run())
         finally:
-            report_to.send_nowait(actor if actor.unsettled else actor.report())
+            report_to.send_nowait(actor.handover())
         if reports[-1].status is OrderStatus.BLOCKED:
             if index + 1 < len(sizes):
                 log.warning("chunks_stopped", intent_id=work.intent_id,

@@ -400,7 +400,7 @@ class Recovery:
             for actor, elapsed in adopted:
                 with contextlib.suppress(trio.Cancelled):  # the stop already under way
                     await actor.run(adopted=True, elapsed=elapsed)
-                report_to.send_nowait(actor.child.report())
+                report_to.send_nowait(actor.handover())
             raise
 
     def _fit_adopted(self, actor: PatienceActor, hours: SessionCalendar | None,
@@ -443,7 +443,7 @@ class Recovery:
                 try:
                     await actor.run(adopted=True, elapsed=resumed_at)
                 finally:
-                    report_to.send_nowait(actor.child.report())
+                    report_to.send_nowait(actor.handover())
 
         return run
 
@@ -601,7 +601,7 @@ class Recovery:
                 try:
                     await actor.run(adopted=True, elapsed=resumed_at)
                 finally:
-                    report_to.send_nowait(actor.child.report())
+                    report_to.send_nowait(actor.handover())
             if rest > 0:
                 settings = fit_patience(work.settings, rest, hours=hours, now=self._clock(),
                                         max_order_quantity=limit)
@@ -646,7 +646,7 @@ class Recovery:
                 try:
                     return await actor.run(adopted=True, elapsed=since)
                 finally:
-                    report_to.send_nowait(actor.child.report())
+                    report_to.send_nowait(actor.handover())
 
             if quantity <= 0:
                 return

@@ -117,6 +117,7 @@ class IntentHandle:
         self._scope = trio.CancelScope()  # its worker's
         self._waiting = trio.CancelScope()  # its wait for the market to open, if it waits
         self._done = trio.Event()
+        self._stopped = trio.Event()  # its worker is over (orders held for the link aside)
         self._report: ExecutionReport | None = None
 
     @property
@@ -141,8 +142,14 @@ class IntentHandle:
         assert self._report is not None
         return self._report
 
+    async def wait_stopped(self) -> None:
+        """Until the intent's worker is over: its report is in, or it waits only on orders
+        whose cancel is held for the broker link (they end with the reconnect's resync)."""
+        await self._stopped.wait()
+
     def _finish(self, report: ExecutionReport) -> None:
         self._report = report
+        self._stopped.set()
         self._done.set()
 
 
@@ -514,6 +521,8 @@ class Router:
         their cancel was held for the link) are over; Hydra closing first reports them as
         they stand, still working at the broker."""
         try:
+            if not all(isinstance(w, ChildOrderReport) for w in worked):
+                handle._stopped.set()  # only the link is waited for now
             await wait_settled(worked)
         finally:
             await self._report(handle, work, [*earlier, *reports_of(worked)])

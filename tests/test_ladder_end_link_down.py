@@ -250,3 +250,30 @@ async def test_hydra_closing_before_the_reconnect_says_the_held_order_still_work
         assert exchange.open_orders() == ()
         assert exchange.statistics().orders == 1
     assert last_statuses(path) == {"held.1": OrderStatus.CANCELLED}
+
+
+async def test_a_kill_while_the_link_is_down_returns_at_once_and_the_report_waits_for_the_resync(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """8 lots resting passively, the link down from 20 s to 120 s, the engine killed at 40 s:
+    the kill returns at once (the intent has stopped working; its order's cancel is held),
+    and the intent's report comes at the reconnect's resync (141 s) with the 8 lots sell
+    flow filled at 60 s. Before the fix the kill returned at 50 s (10 s waiting for a
+    confirmation that could not come) and the report said 0 filled."""
+    params = attrs.evolve(
+        quiet_oats(displayed_size=DisplayedSize.fixed(20),
+                   flows=(ScriptedFlow(at=60.0, side=Side.SELL, quantity=40),)),
+        faults=(Disconnect(at=20.0, duration=100.0),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite",
+                               HydraConfig(broker=STEADY_RECONNECT)) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=8,
+                                                     policy=Policy.PASSIVE))
+            await trio.sleep(40)
+            await engine.kill()
+            assert trio.current_time() - exchange.origin == 40.0
+            assert not handle.done
+            report = await handle.wait_done()
+            assert trio.current_time() - exchange.origin == 141.0
+    assert report.filled == 8
+    assert [c.status for c in report.children] == [OrderStatus.FILLED]
