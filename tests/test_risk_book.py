@@ -154,6 +154,7 @@ class RiskBookMachine(RuleBasedStateMachine):
         self.requests: dict[ClientOrderId, OrderRequest] = {}
         self.at_broker: set[ClientOrderId] = set()  # sent, live at the broker
         self.cancels: set[ClientOrderId] = set()  # cancels the broker has been sent
+        self.held: set[ClientOrderId] = set()  # owners told their cancel is held for the link
         self.done: set[ClientOrderId] = set()  # fully filled, FILLED not yet reported
         self.position = 0
         self.link_up = True
@@ -183,6 +184,9 @@ class RiskBookMachine(RuleBasedStateMachine):
                         queued.withdrawn = True
             elif isinstance(effect, TransmitCancel):
                 self.cancels.add(effect.client_order_id)
+            elif isinstance(effect, TellCancel):
+                assert effect.held is not self.book.session_up
+                (self.held.add if effect.held else self.held.discard)(effect.client_order_id)
         return effects
 
     def live_orders(self) -> list[ClientOrderId]:
@@ -393,6 +397,14 @@ class RiskBookMachine(RuleBasedStateMachine):
     @invariant()
     def position_matches_fills(self) -> None:
         assert self.book.account.quantity(OATS.symbol) == self.position
+
+    @invariant()
+    def owners_know_which_cancels_wait_for_the_link(self) -> None:
+        """Every order whose cancel was asked but not sent (held for the link) has its owner
+        told so, and told again when it is sent: its owner waits for the order's end."""
+        unsent = {c for c, o in self.book.orders.items()
+                  if o.cancel_wanted and o.sent and not o.cancel_sent}
+        assert unsent == self.held & self.book.orders.keys()
 
     @invariant()
     def filled_within_quantity(self) -> None:
