@@ -25,6 +25,13 @@ working order rests where it is; an order not yet placed is placed at the first 
 with a usable quote, at that stage's price; with none at any stage, nothing is sent and the
 order ends CANCELLED with the reason. The report counts the stages that began without one.
 
+The final cancel is confirmed within `CANCEL_CONFIRM_SECONDS`, or the order is reported as it
+last was. A cancel the risk actor holds for a down broker link (`CancelHeld`) is not waited on
+so: the order may still fill, so it is still the ladder's until the broker ends it, as the
+reconnect's resync tells (what filled meanwhile), or as the cancel sent after it confirms,
+within that limit again (`wait_over`). A ladder stopped meanwhile (its intent cancelled, a
+kill) hands the order to its intent instead (`handover`), whose report waits for it.
+
 A quantity above ``max_order_quantity`` is worked as consecutive orders within the limit
 (`hydra._core._twap.chunk_sizes`), each through the whole ladder, stopping at one blocked.
 """

@@ -6,9 +6,12 @@ sender: write-ahead), answers, events to the actor that owns an order, published
 Broker events, cancels and control messages go before new orders in the loop's inbox; the
 sender (`hydra._sender`) holds the broker's order entry and the pacing bucket. Broker data is
 checked at this boundary: quotes through the quote source (nothing unusable is priced from),
-executions by the book (an anomaly halts, never crashes). Each fill is journaled with its
-order's pre-trade estimate and, given a `FillPredictor`, its own prediction, made from the last
-quote the order was seen in before it (`hydra._fill_prediction`).
+executions by the book (an anomaly halts, never crashes). An order's owner is told when its
+cancel is held for a down link (journaled as asked for, as a sent one is) and when the resync
+sends it (`CancelHeld`, `CancelReleased`): it then waits for the order's end. Each fill is
+journaled with its order's pre-trade estimate and, given a `FillPredictor`, its own
+prediction, made from the last quote the order was seen in before it
+(`hydra._fill_prediction`).
 
 A journal write that fails (`JournalWriteError`: disk full) does not end the actor, which the
 finalizer still needs to cancel what works: the book is told (`JournalFailed`: trading

@@ -3,7 +3,10 @@ it and starts its worker; it starts bracket and resumed workers too, and reports
 when its worker is over.
 
 Each worker runs in the router's nursery under its `IntentHandle`'s cancel scope; its report
-is journaled (``intent_finished``) and published once every order it sent is settled. The
+is journaled (``intent_finished``) and published once every order it sent is settled: an
+order its worker was stopped with while the order's cancel was held for a down link is
+waited for outside that scope (`hydra._worker_reports.wait_settled`), and reported as still
+working if Hydra closes first. The
 router is the one place a worker is started, so the handles it keeps are every intent this
 engine works.
 

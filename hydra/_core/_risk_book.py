@@ -7,6 +7,11 @@ no two messages interleave over its state; what it decides takes effect in the b
 (an accepted order counts against every limit before it is even sent), and what must happen
 outside (journal, transmit, answer, publish) comes back as effects, in order.
 
+A cancel that cannot go out because the session is down (or was sent but not confirmed when
+the link went) is held, and the order's owner is told (`TellCancel`): the order may still
+fill, and the reconnect's resync either settles it (what filled meanwhile) or sends the
+cancel, and tells the owner it went.
+
 Trading states: ACTIVE; REDUCING (only orders that reduce a position); HALTED (only cancels,
 and reducing orders of an intent that flattens on the trader's word). A breaker trip, the kill
 switch and a broker anomaly each *latch* a state, journaled, until an explicit `Resume`.
