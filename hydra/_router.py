@@ -6,9 +6,8 @@ Each worker runs in the router's nursery under its `IntentHandle`'s cancel scope
 is journaled (``intent_finished``) and published once every order it sent is settled: an
 order its worker was stopped with while the order's cancel was held for a down link is
 waited for outside that scope (`hydra._worker_reports.wait_settled`), and reported as still
-working if Hydra closes first. The
-router is the one place a worker is started, so the handles it keeps are every intent this
-engine works.
+working if Hydra closes first. The router is the one place a worker is started, so the
+handles it keeps are every intent this engine works.
 
 An intent naming no month is put in a month when it is released (``month``, given by the
 engine: the front month of the trading day by the clock), not when it is asked for: one held
