@@ -216,10 +216,11 @@ async def test_hydra_closing_before_the_reconnect_says_the_held_order_still_work
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
     """8 lots resting passively, the link down from 20 s for 400 s, the intent cancelled at
-    40 s: its cancel is held, and Hydra closes at 60 s (after its 30 s drain) before the link
-    comes back. The intent's report says the order still works at the broker (never that it
-    is over), the journal has it unmanaged with its cancel asked for, and the next start
-    (the link back) completes that cancel: nothing is worked again, nothing left resting."""
+    40 s: its cancel is held, and Hydra is closed at 60 s, done at 90 s (its 30 s drain),
+    before the link comes back. The intent's report says the order still works at the
+    broker (never that it is over), the journal has it unmanaged with its cancel asked for,
+    and the next start (the link back) completes that cancel: nothing is worked again,
+    nothing left resting."""
     path = tmp_path / "j.sqlite"
     params = attrs.evolve(quiet_oats(displayed_size=DisplayedSize.fixed(20)),
                           faults=(Disconnect(at=20.0, duration=400.0),))
