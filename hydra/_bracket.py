@@ -22,11 +22,19 @@ from ._contracts import ContractSpec
 from ._enums import OrderStatus, OrderType, Side, TimeInForce
 from ._errors import InvalidValueError
 from ._ids import UNSTAMPED, ClientOrderId, IntentId, OrderIds, new_intent_id
-from ._messages import AdoptOrder, Blocked, CancelOrder, OrderAnswer, PlaceOrder, RiskMessage
+from ._messages import (
+    AdoptOrder,
+    Blocked,
+    CancelOrder,
+    OrderAnswer,
+    OwnerEvent,
+    PlaceOrder,
+    RiskMessage,
+)
 from ._orders import Fill, OrderRequest
 from ._reports import ChildOrderReport
 from ._validate import non_empty_str, positive, positive_int, to_decimal
-from .brokers import BrokerEvent, FillReported, OpenOrder
+from .brokers import FillReported, OpenOrder
 
 log = structlog.get_logger()
 
@@ -99,7 +107,7 @@ class BracketActor:
         self._arrival_mid = arrival_mid
         self._leave_working = leave_working  # true at a close that leaves orders working
         # Unbounded: the risk actor hands events over with send_nowait (see PatienceActor).
-        self._events_in, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
+        self._events_in, self._events = trio.open_memory_channel[OwnerEvent](math.inf)
 
     @classmethod
     def from_requests(
@@ -199,7 +207,7 @@ class BracketActor:
         while any(not c.done for c in working):
             self._apply(await self._events.receive())
 
-    def _apply(self, event: BrokerEvent) -> None:
+    def _apply(self, event: OwnerEvent) -> None:
         key = event.fill.client_order_id if isinstance(event, FillReported) else getattr(
             event, "client_order_id", None
         )

@@ -1,7 +1,7 @@
 """One order as the actor that owns it sees it, built only from the broker's events.
 
-An order's state comes from status and execution messages alone; informational errors never
-change it.
+An order's state comes from status and execution messages alone; informational errors, and
+the risk actor's word that its cancel is held for the link, never change it.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import attrs
 from ._core._risk_checks import Denial
 from ._enums import OrderStatus, OrderType
 from ._ids import ClientOrderId
+from ._messages import OwnerEvent
 from ._orders import Fill
 from ._reports import ChildOrderReport
-from .brokers import BrokerEvent, FillReported, OrderAcknowledged, OrderStatusChanged
+from .brokers import FillReported, OrderAcknowledged, OrderStatusChanged
 
 
 @attrs.define
@@ -51,7 +52,9 @@ class ChildOrder:
         self.reason = "; ".join(denial.message for denial in denials)
         self.denied_by = tuple(denial.field for denial in denials)
 
-    def apply(self, event: BrokerEvent) -> None:
+    def apply(self, event: OwnerEvent) -> None:
+        """Apply the broker's ``event`` (what the risk actor tells of a cancel's hold is its
+        owner's to act on, not a change of the order's state)."""
         match event:
             case OrderAcknowledged() if self.status is OrderStatus.PENDING:
                 self.status = OrderStatus.WORKING

@@ -340,7 +340,9 @@ class Engine:
     async def kill(self, reason: str = "kill switch") -> None:
         """Halt trading and cancel every working entry order; new orders are refused until
         `resume`. Protective stops of open positions stay working (and so do the brackets
-        that own them); `close_position` may still flatten."""
+        that own them); `close_position` may still flatten. Returns once every intent has
+        stopped working: one whose order's cancel is held for a down link reports when the
+        reconnect's resync ends that order."""
         await self._halt(reason, NoteKind.KILL_SWITCH)
 
     async def halt_strategy(self, reason: str) -> None:
@@ -361,8 +363,8 @@ class Engine:
                    if h.intent.intent_id not in self._router.brackets]
         for handle in handles:
             handle.cancel(reason=f"{cause.replace('_', ' ')}: {reason}")
-        for handle in handles:
-            await handle.wait_done()
+        for handle in handles:  # an order whose cancel is held for the link reports later
+            await handle.wait_stopped()
 
     async def resume(self, *, reason: str) -> None:
         """Clear the kill switch and every latched breaker (journaled with ``reason``). A

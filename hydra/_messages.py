@@ -23,6 +23,29 @@ from .brokers import BrokerEvent, OpenOrder
 # --- answers from the risk actor: `Sent` or `Blocked` (hydra._core._risk_messages) -----------
 
 
+# --- from the risk actor to an order's owner, beside the broker's events ------------------------
+
+
+@attrs.frozen(kw_only=True)
+class CancelHeld:
+    """The order's cancel cannot go out: the broker link is down. The risk actor sends it
+    after the reconnect's resync, which also tells what filled meanwhile; until then the
+    order may still fill at the broker, and is still its owner's."""
+
+    client_order_id: ClientOrderId
+
+
+@attrs.frozen(kw_only=True)
+class CancelReleased:
+    """The held cancel went out after the resync: its confirmation is awaited as any cancel's."""
+
+    client_order_id: ClientOrderId
+
+
+OwnerEvent = BrokerEvent | CancelHeld | CancelReleased
+"""What an order's owner is told about its order: the broker's events and its cancel's hold."""
+
+
 # --- to the risk actor: order entry (from order actors and the engine) --------------------------
 
 
@@ -35,7 +58,7 @@ class PlaceOrder:
     request: OrderRequest
     arrival_mid: Decimal  # of the intent, for each fill's actual slippage
     predicted_bps: Decimal | None
-    owner: trio.MemorySendChannel[BrokerEvent]
+    owner: trio.MemorySendChannel[OwnerEvent]
     reply: trio.MemorySendChannel[OrderAnswer]
     part: TwapPart | None = None  # of its TWAP's schedule: journaled with the order
 
@@ -80,7 +103,7 @@ class AdoptOrder:
 
     order: OpenOrder
     arrival_mid: Decimal
-    owner: trio.MemorySendChannel[BrokerEvent]
+    owner: trio.MemorySendChannel[OwnerEvent]
 
 
 @attrs.frozen(kw_only=True)

@@ -25,6 +25,13 @@ working order rests where it is; an order not yet placed is placed at the first 
 with a usable quote, at that stage's price; with none at any stage, nothing is sent and the
 order ends CANCELLED with the reason. The report counts the stages that began without one.
 
+The final cancel is confirmed within `CANCEL_CONFIRM_SECONDS`, or the order is reported as it
+last was. A cancel the risk actor holds for a down broker link (`CancelHeld`) is not waited on
+so: the order may still fill, so it is still the ladder's until the broker ends it, as the
+reconnect's resync tells (what filled meanwhile), or as the cancel sent after it confirms,
+within that limit again (`wait_over`). A ladder stopped meanwhile (its intent cancelled, a
+kill) hands the order to its intent instead (`handover`), whose report waits for it.
+
 A quantity above ``max_order_quantity`` is worked as consecutive orders within the limit
 (`hydra._core._twap.chunk_sizes`), each through the whole ladder, stopping at one blocked.
 """
@@ -57,9 +64,12 @@ from ._enums import OrderStatus, Policy, Side
 from ._ids import ClientOrderId, IntentId, client_order_id_for, journal_id_of
 from ._messages import (
     Blocked,
+    CancelHeld,
     CancelOrder,
+    CancelReleased,
     ModifyOrder,
     OrderAnswer,
+    OwnerEvent,
     PlaceOrder,
     RiskMessage,
     StageBegun,
@@ -68,13 +78,17 @@ from ._orders import Fill, OrderRequest, TwapPart
 from ._quotes import Quote
 from ._reports import ChildOrderReport
 from ._settings import ExecutionSettings
-from ._worker_reports import Reports
-from .brokers import BrokerEvent
+from ._worker_reports import Reports, Worked
 
 log = structlog.get_logger()
 
 CANCEL_CONFIRM_SECONDS = 10.0
-"""How long the final cancel waits for the broker's confirmation before reporting it as sent."""
+"""How long the final cancel waits for the broker's confirmation before reporting it as sent
+(a cancel held for the broker link waits for the order's end instead: `wait_over`)."""
+
+CANCEL_HELD = "cancel held for the broker link: still working at the broker, it may fill"
+"""What the report of an order says while its cancel is held (Hydra closed before the link
+came back)."""
 
 REPEG_SECONDS = 1.0
 """How often a ladder stage re-prices its order from the current quote."""
@@ -179,13 +193,14 @@ class PatienceActor:
         self._leave_working = leave_working
         # Unbounded: the risk actor hands events over with send_nowait and must never wait on
         # one order; an order has few events (ack, a status or two, its fills).
-        self.events_in, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
+        self.events_in, self._events = trio.open_memory_channel[OwnerEvent](math.inf)
         self._placing: trio.MemoryReceiveChannel[OrderAnswer] | None = None  # answer awaited
         # A modification the risk actor has, its answer awaited: (its price, the answer).
         self._modifying: tuple[Decimal, trio.MemoryReceiveChannel[OrderAnswer]] | None = None
         self._placed = False  # the order is at the broker (placed here, or adopted)
         self._chased = False  # the market moved against the order: its ladder chased it
         self._told: object | None = None  # the stage last told to the risk actor (`StageBegun`)
+        self._held = False  # the order's cancel is held for the broker link (`CancelHeld`)
 
     def take_over(self, price: Decimal, fills: Sequence[Fill]) -> None:
         """Own the order already working at the broker at ``price`` with ``fills`` so far (a
@@ -236,12 +251,56 @@ class PatienceActor:
 
     async def wait_done(self) -> None:
         """Apply the order's events until it is done."""
-        while not self.child.done:
-            self.child.apply(await self._events.receive())
+        await self._wait_until(lambda: self.child.done)
+
+    async def _wait_until(self, condition: Callable[[], bool]) -> None:
+        """Apply the order's events (and its cancel's hold) until ``condition`` holds."""
+        while not condition():
+            event = await self._events.receive()
+            if isinstance(event, CancelHeld | CancelReleased):
+                self._held = isinstance(event, CancelHeld)
+            else:
+                self.child.apply(event)
+
+    def _over(self) -> bool:
+        """The broker has ended the order (a filled one whose fills risk refused as an
+        anomaly never has them all in hand, and is over all the same)."""
+        return self.child.done or self.child.status.is_final
+
+    @property
+    def unsettled(self) -> bool:
+        """The order's cancel is held for the broker link and the broker has not ended it: it
+        may still fill, and is still this actor's to report (`wait_over`)."""
+        return self._held and not self._over()
+
+    async def wait_over(self) -> None:
+        """While the order's cancel is held for the link, wait for the order's end: the word
+        of the reconnect's resync (what filled while down; an order gone from the broker is
+        over), or the confirmation of the cancel sent after it, awaited for
+        `CANCEL_CONFIRM_SECONDS` as any cancel's is."""
+        while self.unsettled:
+            await self._wait_until(lambda: not self._held or self._over())
+            with trio.move_on_after(CANCEL_CONFIRM_SECONDS):
+                await self._wait_until(lambda: self._held or self._over())
+
+    def handover(self) -> Worked:
+        """What the intent is given when this actor is done: the order's report, or the
+        actor itself while the order is `unsettled` (the intent waits on `wait_over`)."""
+        return self if self.unsettled else self.report()
+
+    def report(self) -> ChildOrderReport:
+        """The order's report; while its cancel is held, it says so (`CANCEL_HELD`)."""
+        report = self.child.report()
+        if not self.unsettled:
+            return report
+        return attrs.evolve(report, reason=CANCEL_HELD if report.reason is None
+                            else f"{report.reason}; {CANCEL_HELD}")
 
     async def run(self, *, adopted: bool = False, elapsed: float = 0.0) -> ChildOrderReport:
         """Work the ladder (``elapsed`` seconds into it: a restart resumes it at the stage it
-        was at); on the way out, settle the order whatever happened."""
+        was at); on the way out, settle the order whatever happened. A cancel held for the
+        link is waited past (`wait_over`) when the ladder ended by itself; when the work was
+        stopped, the order is left `unsettled` for its intent to wait on."""
         ended = False
         try:
             self._placed = adopted
@@ -255,7 +314,8 @@ class PatienceActor:
             with trio.CancelScope(shield=True) as cleanup:
                 cleanup.relative_deadline = CANCEL_CONFIRM_SECONDS
                 await self._settle(ladder_end=ended)
-        return self.child.report()
+        await self.wait_over()
+        return self.report()
 
     def _say_why_short(self) -> None:
         """At the ladder's end with lots unfilled: the guard held it, or time ran out."""
@@ -389,8 +449,9 @@ class PatienceActor:
         return quote
 
     async def _settle(self, *, ladder_end: bool = False) -> None:
-        """Cancel what is still working (or leave it, by config) and wait for the answer;
-        ``ladder_end``: the ladder ran out (else the work was stopped)."""
+        """Cancel what is still working (or leave it, by config) and wait for the answer, or
+        for the word that the cancel is held for the link; ``ladder_end``: the ladder ran out
+        (else the work was stopped)."""
         child = self.child
         if self._placing is not None:  # cancelled while the risk actor had the order
             answer = await self._placing.receive()
@@ -402,7 +463,7 @@ class PatienceActor:
         asked = await self._cancel_working(ladder_end=ladder_end)
         await self._modification_answered()
         if asked:
-            await self.wait_done()
+            await self._wait_until(lambda: self.child.done or self._held)
 
     async def _cancel_working(self, *, ladder_end: bool) -> bool:
         """Ask the risk actor to cancel the order unless it is over or left working (by
@@ -464,9 +525,10 @@ async def run_patience(
     (None: one order), stopping after one that risk blocked; returns their reports.
 
     Each order's report is sent to ``report_to`` when it is over, even when cancelled, so the
-    intent's report accounts for every order. The first order is ``work.client_order_id``;
-    later ones take ``next_order_id()``, by default the intent's orders 2, 3, …
-    (`client_order_id_for`)."""
+    intent's report accounts for every order; an order stopped while its cancel is held for
+    the link is sent itself (`Unsettled`), for the intent to wait on. The first order is
+    ``work.client_order_id``; later ones take ``next_order_id()``, by default the intent's
+    orders 2, 3, … (`client_order_id_for`)."""
     sizes = chunk_sizes(work.quantity, max_order_quantity)
     ids = next_order_id or _later_ids(work)
     if len(sizes) > 1:
@@ -481,7 +543,7 @@ async def run_patience(
         try:
             reports.append(await actor.run())
         finally:
-            report_to.send_nowait(actor.child.report())
+            report_to.send_nowait(actor.handover())
         if reports[-1].status is OrderStatus.BLOCKED:
             if index + 1 < len(sizes):
                 log.warning("chunks_stopped", intent_id=work.intent_id,

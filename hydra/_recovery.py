@@ -71,6 +71,7 @@ from ._messages import (
     AdoptOrder,
     CancelOrder,
     FlattenIntent,
+    OwnerEvent,
     ReconcileDifference,
     Resynced,
     RiskMessage,
@@ -92,7 +93,7 @@ from ._settings import HydraConfig
 from ._supervisor import resync
 from ._twap_actor import run_twap
 from ._worker_reports import Reports
-from .brokers import BrokerEvent, MarketView, OpenOrder
+from .brokers import MarketView, OpenOrder
 
 log = structlog.get_logger()
 
@@ -188,7 +189,7 @@ class _Cancelling:
                                 status=OrderStatus.WORKING)
         self._ladder_end = ladder_end
         # Unbounded: the risk actor hands events over with send_nowait (see PatienceActor).
-        self.events_in, self._events = trio.open_memory_channel[BrokerEvent](math.inf)
+        self.events_in, self._events = trio.open_memory_channel[OwnerEvent](math.inf)
 
     async def run(self, risk: trio.MemorySendChannel[RiskMessage],
                   report_to: Reports) -> None:
@@ -399,7 +400,7 @@ class Recovery:
             for actor, elapsed in adopted:
                 with contextlib.suppress(trio.Cancelled):  # the stop already under way
                     await actor.run(adopted=True, elapsed=elapsed)
-                report_to.send_nowait(actor.child.report())
+                report_to.send_nowait(actor.handover())
             raise
 
     def _fit_adopted(self, actor: PatienceActor, hours: SessionCalendar | None,
@@ -442,7 +443,7 @@ class Recovery:
                 try:
                     await actor.run(adopted=True, elapsed=resumed_at)
                 finally:
-                    report_to.send_nowait(actor.child.report())
+                    report_to.send_nowait(actor.handover())
 
         return run
 
@@ -600,7 +601,7 @@ class Recovery:
                 try:
                     await actor.run(adopted=True, elapsed=resumed_at)
                 finally:
-                    report_to.send_nowait(actor.child.report())
+                    report_to.send_nowait(actor.handover())
             if rest > 0:
                 settings = fit_patience(work.settings, rest, hours=hours, now=self._clock(),
                                         max_order_quantity=limit)
@@ -645,7 +646,7 @@ class Recovery:
                 try:
                     return await actor.run(adopted=True, elapsed=since)
                 finally:
-                    report_to.send_nowait(actor.child.report())
+                    report_to.send_nowait(actor.handover())
 
             if quantity <= 0:
                 return

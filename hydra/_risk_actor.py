@@ -6,9 +6,12 @@ sender: write-ahead), answers, events to the actor that owns an order, published
 Broker events, cancels and control messages go before new orders in the loop's inbox; the
 sender (`hydra._sender`) holds the broker's order entry and the pacing bucket. Broker data is
 checked at this boundary: quotes through the quote source (nothing unusable is priced from),
-executions by the book (an anomaly halts, never crashes). Each fill is journaled with its
-order's pre-trade estimate and, given a `FillPredictor`, its own prediction, made from the last
-quote the order was seen in before it (`hydra._fill_prediction`).
+executions by the book (an anomaly halts, never crashes). An order's owner is told when its
+cancel is held for a down link (journaled as asked for, as a sent one is) and when the resync
+sends it (`CancelHeld`, `CancelReleased`): it then waits for the order's end. Each fill is
+journaled with its order's pre-trade estimate and, given a `FillPredictor`, its own
+prediction, made from the last quote the order was seen in before it
+(`hydra._fill_prediction`).
 
 A journal write that fails (`JournalWriteError`: disk full) does not end the actor, which the
 finalizer still needs to cancel what works: the book is told (`JournalFailed`: trading
@@ -71,6 +74,7 @@ from ._core._risk_messages import (
     RiskInput,
     StateChanged,
     StatusReported,
+    TellCancel,
     TellStatus,
     Transmit,
     TransmitCancel,
@@ -87,7 +91,9 @@ from ._journal_actor import JournalClient
 from ._journal_calls import AdoptedAsUnknown, FillOf, OrderRequestOf, PredictionOf
 from ._messages import (
     AdoptOrder,
+    CancelHeld,
     CancelOrder,
+    CancelReleased,
     CheckIntentFits,
     CommissionRecorded,
     EngineEvent,
@@ -100,6 +106,7 @@ from ._messages import (
     ModifyOrder,
     OrderSent,
     OrderStatusRecorded,
+    OwnerEvent,
     PlaceOrder,
     ReconcileDifference,
     ResumeTrading,
@@ -461,6 +468,8 @@ class RiskActor:
                 _tell(effect.owner, OrderStatusChanged(
                     client_order_id=effect.client_order_id, status=effect.status,
                     filled=effect.filled, remaining=effect.remaining, reason=effect.reason))
+            case TellCancel():
+                await self._tell_cancel(effect)
             case _:
                 await self._outward(effect)
 
@@ -504,6 +513,17 @@ class RiskActor:
         await self._journal.record_note(NoteKind.CANCEL_REQUESTED, client_order_id=client_order_id,
                                         intent_id=order.request.intent_id, ladder_end=ladder_end)
 
+    async def _tell_cancel(self, effect: TellCancel) -> None:
+        """Tell an order's owner its cancel is held for the link (journaled as asked for
+        first, as a sent one is: a restart completes it), or went out after the resync."""
+        coid = effect.client_order_id
+        if effect.held:
+            await self._cancel_requested(coid)
+            log.warning("cancel_held", client_order_id=coid, reason="the broker link is down")
+            _tell(effect.owner, CancelHeld(client_order_id=coid))
+        else:
+            _tell(effect.owner, CancelReleased(client_order_id=coid))
+
     async def _link_changed(self, effect: LinkChanged) -> None:
         if effect.up:
             await self._journal.record_note(NoteKind.RECONNECTED)
@@ -534,7 +554,7 @@ def _transmits(effect: Effect) -> ClientOrderId | None:
     return None
 
 
-def _tell(owner: Any, event: BrokerEvent) -> None:
+def _tell(owner: Any, event: OwnerEvent) -> None:
     # The owning actor may be gone; the journal has the event.
     with contextlib.suppress(trio.BrokenResourceError, trio.ClosedResourceError):
         owner.send_nowait(event)

@@ -3,9 +3,11 @@ it and starts its worker; it starts bracket and resumed workers too, and reports
 when its worker is over.
 
 Each worker runs in the router's nursery under its `IntentHandle`'s cancel scope; its report
-is journaled (``intent_finished``) and published once every order it sent is settled. The
-router is the one place a worker is started, so the handles it keeps are every intent this
-engine works.
+is journaled (``intent_finished``) and published once every order it sent is settled: an
+order its worker was stopped with while the order's cancel was held for a down link is
+waited for outside that scope (`hydra._worker_reports.wait_settled`), and reported as still
+working if Hydra closes first. The router is the one place a worker is started, so the
+handles it keeps are every intent this engine works.
 
 An intent naming no month is put in a month when it is released (``month``, given by the
 engine: the front month of the trading day by the clock), not when it is asked for: one held
@@ -20,7 +22,7 @@ import contextlib
 import datetime as dt
 import itertools
 import random
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import TypeVar
 
@@ -69,7 +71,14 @@ from ._schedule import trading_day
 from ._session_fit import fit_patience, fit_twap
 from ._settings import HydraConfig, OutsideHours, WorkingHours
 from ._twap_actor import run_twap
-from ._worker_reports import Reports, collected, open_reports
+from ._worker_reports import (
+    Reports,
+    Worked,
+    collected,
+    open_reports,
+    reports_of,
+    wait_settled,
+)
 from .brokers import MarketView
 
 log = structlog.get_logger()
@@ -110,6 +119,7 @@ class IntentHandle:
         self._scope = trio.CancelScope()  # its worker's
         self._waiting = trio.CancelScope()  # its wait for the market to open, if it waits
         self._done = trio.Event()
+        self._stopped = trio.Event()  # its worker is over (orders held for the link aside)
         self._report: ExecutionReport | None = None
 
     @property
@@ -134,8 +144,14 @@ class IntentHandle:
         assert self._report is not None
         return self._report
 
+    async def wait_stopped(self) -> None:
+        """Until the intent's worker is over: its report is in, or it waits only on orders
+        whose cancel is held for the broker link (they end with the reconnect's resync)."""
+        await self._stopped.wait()
+
     def _finish(self, report: ExecutionReport) -> None:
         self._report = report
+        self._stopped.set()
         self._done.set()
 
 
@@ -486,7 +502,7 @@ class Router:
                                        max_order_quantity=self._config.risk.max_order_quantity,
                                        why_unusable=self._quotes.problem)
         finally:
-            await self._report(handle, work, collected(reports))
+            await self._report_settled(handle, work, collected(reports))
 
     async def _twap(self, work: Work, report_to: Reports, rng: random.Random,
                     plan: TwapPlan | None) -> None:
@@ -500,6 +516,18 @@ class Router:
     def leaving(self) -> bool:
         """True once the drain is over and working orders are to be left working."""
         return self._leaving
+
+    async def _report_settled(self, handle: IntentHandle, work: Work, worked: list[Worked], *,
+                              earlier: Sequence[ChildOrderReport] = ()) -> None:
+        """Report ``handle``'s intent once the orders its worker left unsettled (stopped while
+        their cancel was held for the link) are over; Hydra closing first reports them as
+        they stand, still working at the broker."""
+        try:
+            if not all(isinstance(w, ChildOrderReport) for w in worked):
+                handle._stopped.set()  # only the link is waited for now
+            await wait_settled(worked)
+        finally:
+            await self._report(handle, work, [*earlier, *reports_of(worked)])
 
     async def _report(
         self, handle: IntentHandle, work: Work, children: list[ChildOrderReport]
@@ -573,7 +601,8 @@ class Router:
             with handle._scope, report_to:
                 await resumed.run(report_to)
         finally:
-            await self._report(handle, resumed.work, [*resumed.earlier, *collected(reports)])
+            await self._report_settled(handle, resumed.work, collected(reports),
+                                       earlier=resumed.earlier)
 
     async def drain(self) -> None:
         """Wait up to the drain timeout for every intent to finish."""

@@ -18,7 +18,10 @@ of n; a resumed TWAP's numbered on after the slices begun before the restart), w
 orders tell with their ladder's stages, for the screens, and journal with themselves (a
 `TwapPart`, ahead or not), for a restart. A slice blocked by
 risk (halted, out of limits) ends the schedule early; lots ahead that risk refuses just do not
-rest, and the slice is worked as if none had been asked.
+rest, and the slice is worked as if none had been asked. A slice (or lots ahead) whose order's
+cancel is held for a down link is over only when that order is (`PatienceActor.wait_over`):
+what it filled meanwhile is counted before the next slice is sized, so no lot it may still
+fill is worked again.
 """
 
 from __future__ import annotations

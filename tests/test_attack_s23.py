@@ -299,10 +299,6 @@ async def test_a_brackets_line_in_the_fill_report_is_its_entry_as_the_engine_rep
         (Side.BUY, Decimal("350.25")), (Side.SELL, Decimal("351.00"))]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_patience.py (a ladder's end while the session is down) and hydra/_twap_actor.py "
-    "(run_twap counts the slice's report, not its order): a slice whose cancel cannot be "
-    "sent is reported WORKING and left unowned at the broker, and its lots are worked again"))
 async def test_a_twap_slice_ending_while_the_link_is_down_is_never_worked_twice(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:

@@ -54,6 +54,8 @@ from hydra._core._risk_messages import (
     Resync,
     Sent,
     StatusReported,
+    TellCancel,
+    TellStatus,
     Transmit,
     TransmitCancel,
     TransmitModify,
@@ -152,6 +154,7 @@ class RiskBookMachine(RuleBasedStateMachine):
         self.requests: dict[ClientOrderId, OrderRequest] = {}
         self.at_broker: set[ClientOrderId] = set()  # sent, live at the broker
         self.cancels: set[ClientOrderId] = set()  # cancels the broker has been sent
+        self.held: set[ClientOrderId] = set()  # owners told their cancel is held for the link
         self.done: set[ClientOrderId] = set()  # fully filled, FILLED not yet reported
         self.position = 0
         self.link_up = True
@@ -181,6 +184,9 @@ class RiskBookMachine(RuleBasedStateMachine):
                         queued.withdrawn = True
             elif isinstance(effect, TransmitCancel):
                 self.cancels.add(effect.client_order_id)
+            elif isinstance(effect, TellCancel):
+                assert effect.held is not self.book.session_up
+                (self.held.add if effect.held else self.held.discard)(effect.client_order_id)
         return effects
 
     def live_orders(self) -> list[ClientOrderId]:
@@ -391,6 +397,14 @@ class RiskBookMachine(RuleBasedStateMachine):
     @invariant()
     def position_matches_fills(self) -> None:
         assert self.book.account.quantity(OATS.symbol) == self.position
+
+    @invariant()
+    def owners_know_which_cancels_wait_for_the_link(self) -> None:
+        """Every order whose cancel was asked but not sent (held for the link) has its owner
+        told so, and told again when it is sent: its owner waits for the order's end."""
+        unsent = {c for c, o in self.book.orders.items()
+                  if o.cancel_wanted and o.sent and not o.cancel_sent}
+        assert unsent == self.held & self.book.orders.keys()
 
     @invariant()
     def filled_within_quantity(self) -> None:
@@ -609,6 +623,76 @@ def test_finalize_cancels_again_an_order_whose_cancel_went_unanswered() -> None:
         TransmitCancel(client_order_id=coid)]
     book.handle(StatusReported(client_order_id=coid, status=OrderStatus.CANCELLED), 12.1)
     assert book.orders == {}
+
+
+def _told(effects: list[Effect]) -> list[tuple[ClientOrderId, bool]]:
+    return [(e.client_order_id, e.held) for e in effects if isinstance(e, TellCancel)]
+
+
+def test_a_cancel_while_the_link_is_down_is_held_its_owner_told_and_sent_after_the_resync(
+) -> None:
+    """A cancel asked with the link down is held, not transmitted, and its owner is told so
+    once (a second cancel tells nothing new); the resync sends it and tells the owner it
+    went, so the owner waits for the order's end meanwhile, not for a confirmation."""
+    book = _book()
+    request = _request(Side.BUY, 2)
+    coid = request.client_order_id
+    _place(book, request)
+    book.handle(LinkLost(reason="test"), 1.0)
+    assert book.handle(Cancel(client_order_id=coid), 2.0) == [
+        TellCancel(owner=OWNER, client_order_id=coid, held=True)]
+    assert book.handle(Cancel(client_order_id=coid), 3.0) == []
+    effects = book.handle(Resync(working=frozenset({coid}), positions=None), 4.0)
+    assert [e for e in effects if isinstance(e, TransmitCancel)] == [
+        TransmitCancel(client_order_id=coid)]
+    assert _told(effects) == [(coid, False)]
+
+
+def test_a_cancel_the_sender_could_not_send_is_held_and_its_owner_told() -> None:
+    """A cancel the broker refused because the link had just gone (the sender's LINK_DOWN)
+    is held as one asked while down: the owner is told."""
+    book = _book()
+    request = _request(Side.BUY, 2)
+    coid = request.client_order_id
+    _place(book, request)
+    assert book.handle(Cancel(client_order_id=coid), 1.0) == [TransmitCancel(client_order_id=coid)]
+    effects = book.handle(Dispatched(client_order_id=coid, action=Action.CANCEL,
+                                     outcome=Outcome.LINK_DOWN, error="down"), 1.1)
+    assert _told(effects) == [(coid, True)]
+
+
+def test_a_cancel_unconfirmed_when_the_link_is_lost_is_held_and_the_resync_settles_it() -> None:
+    """A cancel sent but unconfirmed when the link goes is held too (its confirmation cannot
+    come before the resync): the owner is told; at the resync an order gone from the broker
+    is settled from what filled (its cancel not sent again), one still working has its
+    cancel sent again."""
+    book = _book()
+    gone, working = _request(Side.BUY, 2), _request(Side.BUY, 3)
+    for request in (gone, working):
+        _place(book, request)
+        book.handle(Cancel(client_order_id=request.client_order_id), 1.0)
+    book.handle(_executed(_fill(gone, 2)), 1.5)
+    effects = book.handle(LinkLost(reason="test"), 2.0)
+    assert _told(effects) == [(gone.client_order_id, True), (working.client_order_id, True)]
+    effects = book.handle(Resync(working=frozenset({working.client_order_id}), positions=None),
+                          3.0)
+    assert [(e.client_order_id, e.status, e.filled) for e in effects
+            if isinstance(e, TellStatus)] == [(gone.client_order_id, OrderStatus.FILLED, 2)]
+    assert [e for e in effects if isinstance(e, TransmitCancel)] == [
+        TransmitCancel(client_order_id=working.client_order_id)]
+    assert _told(effects) == [(working.client_order_id, False)]
+
+
+def test_a_cancel_lost_with_the_link_up_is_not_held() -> None:
+    """A cancel sent with the link up and never answered tells its owner nothing: it keeps
+    its confirmation limit (and the finalizer's second cancel)."""
+    book = _book()
+    request = _request(Side.BUY, 1)
+    _place(book, request)
+    effects = book.handle(Cancel(client_order_id=request.client_order_id), 1.0)
+    effects += book.handle(Dispatched(client_order_id=request.client_order_id,
+                                      action=Action.CANCEL, outcome=Outcome.SENT), 1.1)
+    assert _told(effects) == []
 
 
 def test_reducing_latch_cuts_working_orders_that_together_flip() -> None:

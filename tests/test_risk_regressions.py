@@ -381,9 +381,9 @@ async def test_giving_up_the_reconnect_names_the_resting_order_unmanaged(
                 await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
                                                 policy=Policy.PASSIVE, intent_id="rest"))
                 await trio.sleep(1000)
-        # down at 5 s, tries at 6 and 7 s; then the worker's 10 s wait for its cancel
-        # (CANCEL_CONFIRM_SECONDS); the finalizer does not wait on a link that is down
-        assert trio.current_time() - exchange.origin == pytest.approx(17.0)
+        # down at 5 s, tries at 6 and 7 s; the worker's cancel is held for the link (no
+        # confirmation to wait for), and the finalizer does not wait on a link that is down
+        assert trio.current_time() - exchange.origin == pytest.approx(7.0)
         assert _live_at(exchange) == {"rest.1"}  # really left at the exchange
     unmanaged = [e for e in leaves(raised.value) if isinstance(e, UnmanagedOrdersError)]
     assert [[unstamped(c) for c in e.client_order_ids] for e in unmanaged] == [["rest.1"]]

@@ -7,6 +7,11 @@ no two messages interleave over its state; what it decides takes effect in the b
 (an accepted order counts against every limit before it is even sent), and what must happen
 outside (journal, transmit, answer, publish) comes back as effects, in order.
 
+A cancel that cannot go out because the session is down (or was sent but not confirmed when
+the link went) is held, and the order's owner is told (`TellCancel`): the order may still
+fill, and the reconnect's resync either settles it (what filled meanwhile) or sends the
+cancel, and tells the owner it went.
+
 Trading states: ACTIVE; REDUCING (only orders that reduce a position); HALTED (only cancels,
 and reducing orders of an intent that flattens on the trader's word). A breaker trip, the kill
 switch and a broker anomaly each *latch* a state, journaled, until an explicit `Resume`.
@@ -76,6 +81,7 @@ from ._risk_messages import (
     Sent,
     StateChanged,
     StatusReported,
+    TellCancel,
     TellStatus,
     Transmit,
     TransmitCancel,
@@ -318,10 +324,19 @@ class RiskBook:
         if not order.sent:
             return [Withdraw(client_order_id=client_order_id)]
         if not self.session_up:
-            self._unsent_cancels.add(client_order_id)
-            return []
+            return self._hold(order)
         order.cancel_sent = True
         return [TransmitCancel(client_order_id=client_order_id)]
+
+    def _hold(self, order: BookOrder) -> list[Effect]:
+        """Hold ``order``'s cancel for the link (sent after the reconnect's resync); its owner
+        is told, once, so it waits for the order's end rather than for a confirmation."""
+        coid = order.request.client_order_id
+        order.cancel_sent = False
+        if coid in self._unsent_cancels:
+            return []
+        self._unsent_cancels.add(coid)
+        return [TellCancel(owner=order.owner, client_order_id=coid, held=True)]
 
     def _dispatched(self, message: Dispatched) -> list[Effect]:
         order = self.orders.get(message.client_order_id)
@@ -348,8 +363,7 @@ class RiskBook:
                 denial = _session_denial(message.error or "not sent")
                 return self._answer(order, Blocked(denials=(denial,)))
             case Action.CANCEL, Outcome.LINK_DOWN:
-                order.cancel_sent = False
-                self._unsent_cancels.add(message.client_order_id)
+                return self._hold(order)
         return []
 
     def _answer(self, order: BookOrder, answer: Sent | Blocked) -> list[Effect]:
@@ -613,10 +627,17 @@ class RiskBook:
     # --- the connection --------------------------------------------------------------------
 
     def _link_lost(self, reason: str) -> list[Effect]:
+        """The session is down. A cancel sent but not yet confirmed is held as one not sent:
+        its confirmation cannot come before the resync, which tells whether the order is
+        over (else the cancel goes again)."""
         if not self.session_up:
             return []
         self.session_up = False
-        return [LinkChanged(up=False, reason=reason)]
+        effects: list[Effect] = [LinkChanged(up=False, reason=reason)]
+        for order in list(self.orders.values()):
+            if order.cancel_sent:
+                effects += self._hold(order)
+        return effects
 
     def _resync(self, message: Resync) -> list[Effect]:
         """Settle orders that finished while the link was down, report positions that differ
@@ -635,8 +656,8 @@ class RiskBook:
             self._unsent_cancels.discard(coid)
             waiting = self.orders.get(coid)
             if waiting is not None:
-                waiting.cancel_sent = False
                 effects += self._cancel(coid)
+                effects.append(TellCancel(owner=waiting.owner, client_order_id=coid, held=False))
         return effects
 
     def _compare_positions(self, positions: Mapping[str, int] | None) -> Iterator[Effect]:

@@ -330,6 +330,17 @@ class TellStatus:
 
 
 @attrs.frozen(kw_only=True)
+class TellCancel:
+    """Tell ``owner`` where its order's cancel stands: ``held`` for the broker link (not sent:
+    the session is down; it goes out after the reconnect's resync, which also tells what
+    filled meanwhile), or sent now, after the resync, having been held."""
+
+    owner: Handle
+    client_order_id: ClientOrderId
+    held: bool
+
+
+@attrs.frozen(kw_only=True)
 class JournalOrder:
     request: OrderRequest
     dry: bool
@@ -416,7 +427,7 @@ class Difference:
 
 
 Effect = (
-    Reply | Forward | TellStatus | JournalOrder | JournalBlocked | JournalAck | JournalStatus
-    | JournalNote | Transmit | TransmitModify | TransmitCancel | Withdraw | StateChanged
-    | LinkChanged | FillBooked | Difference
+    Reply | Forward | TellStatus | TellCancel | JournalOrder | JournalBlocked | JournalAck
+    | JournalStatus | JournalNote | Transmit | TransmitModify | TransmitCancel | Withdraw
+    | StateChanged | LinkChanged | FillBooked | Difference
 )
