@@ -4,7 +4,9 @@ across rotation and truncation.
 A file is known by its content, not its inode (an editor's save replaces the inode): while the
 file at the inbox's path still begins with every byte read so far, it is the same file, grown.
 When it is shorter than that, or begins differently (emptied and written again, rotated, an
-earlier line edited), it is a new *generation*, read from its first line. Ids derived from
+earlier line edited), it is a new *generation*, read from its first line; but a file found
+shorter within `SETTLE_NS` of its change decides nothing until the next poll (a writer that
+rewrites the file whole may be between its truncation and its write). Ids derived from
 id-less lines include the generation (`hydra._inbox`), so a new day's line identical to an old
 one is new work, while a restart that re-reads the same file derives the same ids (and the
 journal refuses to work them twice). The reader keeps the generation, the number of bytes read
@@ -150,6 +152,8 @@ class InboxReader:
         self._problem = None
         if stamp.settled_at(began):
             self._unchanged = stamp
+        elif len(data) < self._seen.read:  # maybe a rewrite between its truncation and write
+            return []
         return self._lines(data)
 
     def _stamp(self) -> Stamp | None:

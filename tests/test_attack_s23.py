@@ -251,10 +251,6 @@ def test_a_farm_ib_reports_inactive_after_broken_is_back_as_ib_words_it() -> Non
     assert feed.current(market)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_inbox_reader.py (read_lines, _lines): a shorter file is a new generation at once, "
-    "even when read within SETTLE_NS of its change (a writer between its truncation and its "
-    "write), so a rewrite that keeps the old lines works them all again"))
 def test_an_inbox_read_between_a_rewrites_truncation_and_write_works_no_line_twice(
     tmp_path: Path,
 ) -> None:

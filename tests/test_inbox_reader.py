@@ -44,12 +44,17 @@ def test_each_complete_line_is_read_once_with_its_number(tmp_path: Path) -> None
     assert reader.generation == 0
 
 
+def _settled() -> int:
+    """The filesystem's clock of a read that comes after any tick of it has passed."""
+    return time.time_ns() + COARSE_SETTLE_NS + 1
+
+
 def test_a_file_emptied_and_written_again_is_a_new_generation(tmp_path: Path) -> None:
     """Truncated and rewritten (even with the same first line), the file is read from its
     first line again as generation 1, and the reader says so."""
     inbox = tmp_path / "inbox.jsonl"
     inbox.write_text("a\nb\n")
-    reader = InboxReader(inbox)
+    reader = InboxReader(inbox, clock=_settled)
     assert _texts(reader.read_lines()) == [(1, "a"), (2, "b")]
     inbox.write_text("a\n")
     with capture_logs() as logs:
@@ -58,11 +63,28 @@ def test_a_file_emptied_and_written_again_is_a_new_generation(tmp_path: Path) ->
     assert [(e["event"], e["generation"]) for e in logs] == [("inbox_replaced", 1)]
 
 
+def test_a_shorter_file_read_within_its_tick_decides_nothing(tmp_path: Path) -> None:
+    """Found shorter within a tick of its change (a whole rewrite may be between its
+    truncation and its write), the file is neither a new generation nor any lines; a later
+    poll that finds it still shorter, and settled, reads it as generation 1."""
+    inbox = tmp_path / "inbox.jsonl"
+    inbox.write_text("a\nb\n")
+    settled_by = {"ns": SETTLE_NS + 1}
+    reader = InboxReader(inbox, clock=lambda: os.stat(inbox).st_ctime_ns + settled_by["ns"])
+    reader.read_lines()
+    inbox.write_text("a\n")
+    settled_by["ns"] = SETTLE_NS
+    with capture_logs() as logs:
+        assert (reader.read_lines(), reader.generation, logs) == ([], 0, [])
+    settled_by["ns"] = SETTLE_NS + 1
+    assert (_texts(reader.read_lines()), reader.generation) == ([(1, "a")], 1)
+
+
 def test_a_rotated_file_is_a_new_generation(tmp_path: Path) -> None:
     """The day's file moved away and a new one written under the name: generation 1."""
     inbox = tmp_path / "inbox.jsonl"
     inbox.write_text("a\nb\n")
-    reader = InboxReader(inbox)
+    reader = InboxReader(inbox, clock=_settled)
     reader.read_lines()
     inbox.rename(tmp_path / "inbox-yesterday.jsonl")
     assert reader.read_lines() == []
@@ -246,8 +268,9 @@ class FullReread:
         self.reread = 0  # bytes the run before this one read
         self.number = 0
 
-    def poll(self, data: bytes | None) -> list[tuple[int, str, bool]]:
-        if data is None:
+    def poll(self, data: bytes | None, *, settled: bool) -> list[tuple[int, str, bool]]:
+        """The lines of ``data`` (None: no file), read ``settled`` (after the file's tick)."""
+        if data is None or (not settled and len(data) < len(self.seen)):
             return []
         if not data.startswith(self.seen):
             self.generation += 1
@@ -283,7 +306,8 @@ class InboxFile(RuleBasedStateMachine):
         self.folder = tempfile.TemporaryDirectory()
         self.inbox = Path(self.folder.name) / "inbox.jsonl"
         self.state = Path(self.folder.name) / "journal.sqlite.inbox"
-        self.reader = InboxReader(self.inbox, state=self.state)
+        self.now_ns = time.time_ns()  # the filesystem's clock as the reader reads it
+        self.reader = InboxReader(self.inbox, state=self.state, clock=lambda: self.now_ns)
         self.model = FullReread()
         self.quiet = False  # the file settled and was read since it last changed
 
@@ -340,7 +364,7 @@ class InboxFile(RuleBasedStateMachine):
 
     @rule()
     def restart(self) -> None:
-        self.reader = InboxReader(self.inbox, state=self.state)
+        self.reader = InboxReader(self.inbox, state=self.state, clock=lambda: self.now_ns)
         self.model.restart()
         self._changed()  # a new reader has read nothing yet
 
@@ -361,12 +385,14 @@ class InboxFile(RuleBasedStateMachine):
         self.quiet = True
 
     def _compare(self) -> None:
+        self.now_ns = time.time_ns()
         try:
             data: bytes | None = self.inbox.read_bytes()
+            settled = Stamp.of(self.inbox.stat()).settled_at(self.now_ns)
         except FileNotFoundError:
-            data = None
+            data, settled = None, False
         taken = [(line.number, line.text, line.reread) for line in self.reader.read_lines()]
-        assert taken == self.model.poll(data)
+        assert taken == self.model.poll(data, settled=settled)
         assert self.reader.generation == self.model.generation
 
 
