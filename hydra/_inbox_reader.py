@@ -13,6 +13,13 @@ journal refuses to work them twice). The reader keeps the generation, the number
 and their digest in a small state file, so a file rewritten while Hydra was stopped is a new
 generation too. Lost state cannot be told from a first run: keep the file with the journal.
 
+Each line gets a deadline when it is first read, ``wait`` seconds later (how long it may wait
+for a broker session that is down, unless it names its own), and the state file keeps it with
+the bytes read, in the same write: a restart that reads the line again gives it the deadline
+it had, never a later one, and a kill at any point cannot leave a line read but undated. A
+deadline is kept until it has passed; a line read again without one (its deadline passed, or
+a Hydra before this one read it) has none (`InboxLine.deadline`).
+
 A poll that finds the file as it was costs one ``stat``, not a read (`Stamp`): the file is
 read again only when its device, inode, size, modification or change time differs from the last
 read's, or when that read came within `SETTLE_NS` of the file's last change (a write in the same
@@ -29,8 +36,10 @@ directory or a device at the path (or a file that cannot be opened) is no lines,
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import math
 import os
 import stat
 import time
@@ -40,10 +49,15 @@ from pathlib import Path
 import attrs
 import structlog
 
-from ._converter import json_text, structure
+from ._converter import json_text, make_converter, notes_converter, structure
+from ._core._instants import later
 from ._errors import InvalidValueError
+from ._journal import utc_now
 
 log = structlog.get_logger()
+
+_STATE = make_converter()  # a table's checks, an unknown key refused; a time with its zone
+_STATE.register_structure_hook(dt.datetime, notes_converter.get_structure_hook(dt.datetime))
 
 SETTLE_NS = 20_000_000
 """How long after a file's last change a read must come before an unchanged `Stamp` proves
@@ -55,13 +69,26 @@ some network filesystems whole seconds)."""
 
 
 @attrs.frozen(kw_only=True)
+class FirstRead:
+    """Lines ``first`` to ``last`` of a generation, first read at one poll, and the deadline
+    that gave them."""
+
+    first: int = attrs.field(validator=attrs.validators.ge(1))
+    last: int
+    deadline: dt.datetime
+
+
+@attrs.frozen(kw_only=True)
 class Seen:
     """What the reader has taken from the file: its generation, how many bytes of it were
-    read, and their SHA-256. Every field is required: a state file lacking one is damaged."""
+    read, their SHA-256, and the deadlines of its lines that have not passed. Every field but
+    the deadlines is required: a state file lacking one is damaged (a Hydra before this one
+    kept no deadlines)."""
 
     generation: int = attrs.field(validator=attrs.validators.ge(0))
     read: int = attrs.field(validator=attrs.validators.ge(0))
     digest: str
+    deadlines: tuple[FirstRead, ...] = ()
 
     @classmethod
     def nothing_of(cls, generation: int) -> Seen:
@@ -71,11 +98,13 @@ class Seen:
 
 @attrs.frozen(kw_only=True)
 class InboxLine:
-    """One complete, non-blank line; ``reread``: the run before this one read it already."""
+    """One complete, non-blank line; ``reread``: the run before this one read it already;
+    ``deadline``: the one it got when first read (None: read again, its deadline not kept)."""
 
     number: int
     text: str
     reread: bool = False
+    deadline: dt.datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -111,13 +140,16 @@ class ReaderStatistics:
 class InboxReader:
     """New complete lines of the inbox at ``path``; what was read is kept in ``state`` (None:
     in memory only, so a restart reads the file as generation 0). ``clock``: the time the
-    filesystem stamps files by, in nanoseconds."""
+    filesystem stamps files by, in nanoseconds; a line first read at ``now()`` gets the
+    deadline ``wait`` seconds later."""
 
     def __init__(self, path: Path, *, state: Path | None = None,
-                 clock: Callable[[], int] = time.time_ns) -> None:
+                 clock: Callable[[], int] = time.time_ns,
+                 now: Callable[[], dt.datetime] = utc_now, wait: float = math.inf) -> None:
         self.path = path
         self._state = state
         self._clock = clock
+        self._now, self._wait = now, wait
         self._seen = _load(state)
         self._reread = self._seen.read  # bytes the last run read (in this generation)
         self._content: bytes | None = None  # what this reader read (None: nothing yet)
@@ -169,18 +201,24 @@ class InboxReader:
         if self._content is not None and len(data) == len(self._content):
             return []
         self._content = data
-        self._seen = attrs.evolve(self._seen, read=len(data),
-                                  digest=hashlib.sha256(data).hexdigest())
-        self._save()
-        *lines, self._partial = data[start:].split(b"\n")
-        numbered = []
-        for raw in lines:
+        *raws, self._partial = data[start:].split(b"\n")
+        lines = []
+        for raw in raws:
             self._number += 1
             start += len(raw) + 1
-            if raw.strip():
-                numbered.append(InboxLine(number=self._number, text=raw.decode("utf-8", "replace"),
-                                          reread=start <= self._reread))
-        return numbered
+            lines.append((self._number, raw, start <= self._reread))
+        now = self._now()
+        fresh = [number for number, _, reread in lines if not reread]
+        known = (*self._seen.deadlines, *(
+            [FirstRead(first=fresh[0], last=fresh[-1], deadline=later(now, self._wait))]
+            if fresh else []))
+        self._seen = attrs.evolve(
+            self._seen, read=len(data), digest=hashlib.sha256(data).hexdigest(),
+            deadlines=tuple(first_read for first_read in known if first_read.deadline > now))
+        self._save()
+        return [InboxLine(number=number, text=raw.decode("utf-8", "replace"), reread=reread,
+                          deadline=_deadline_of(number, known))
+                for number, raw, reread in lines if raw.strip()]
 
     def _unreadable(self, problem: str) -> None:
         if problem != self._problem:
@@ -217,6 +255,11 @@ class InboxReader:
             log.warning("inbox_state_not_saved", path=str(self._state), error=str(e))
 
 
+def _deadline_of(number: int, known: tuple[FirstRead, ...]) -> dt.datetime | None:
+    return next((first_read.deadline for first_read in known
+                 if first_read.first <= number <= first_read.last), None)
+
+
 def _read_regular_file(path: Path) -> tuple[bytes, Stamp]:
     """The bytes of the regular file at ``path`` and its stamp before they were read; anything
     else is an `OSError` (opened without blocking: a FIFO with no writer would otherwise hold
@@ -246,7 +289,7 @@ def _load(state: Path | None) -> Seen:
     if state is None:
         return Seen.nothing_of(0)
     try:
-        return structure(json.loads(state.read_text()), Seen)  # every key, of its type
+        return structure(json.loads(state.read_text()), Seen, using=_STATE)  # of its types
     except FileNotFoundError:
         return Seen.nothing_of(0)
     except (OSError, ValueError, TypeError) as e:

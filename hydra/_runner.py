@@ -18,7 +18,6 @@ import attrs
 import structlog
 import trio
 
-from ._core._instants import later
 from ._engine import Engine
 from ._enums import Side
 from ._errors import BrokerConnectionError, BrokerError, HookFailedError, HydraError
@@ -324,19 +323,17 @@ async def run_inbox(
     each of ``polls`` (every second; a rehearsal's after its trader's writes, see
     `hydra._inbox_polls`); what was read is kept in ``state`` (see `InboxReader`). An intent
     that finds the broker session down waits for it until its deadline (its own, else
-    ``wait`` seconds after it was read)."""
-    reader = InboxReader(path, state=state)
+    ``wait`` seconds after it was first read, by this run or one before it)."""
+    reader = InboxReader(path, state=state, now=now, wait=wait)
     async with trio.open_nursery() as waiting:  # intents waiting for the session
         while True:
             for line in reader.read_lines():
-                await _take_line(engine, line, reader.generation, waiting=waiting,
-                                 deadline=later(now(), wait), now=now)
+                await _take_line(engine, line, reader.generation, waiting=waiting, now=now)
             await polls.wait_next()
 
 
 async def _take_line(
-    engine: Engine, line: InboxLine, generation: int, *, waiting: trio.Nursery,
-    deadline: dt.datetime, now: Clock,
+    engine: Engine, line: InboxLine, generation: int, *, waiting: trio.Nursery, now: Clock,
 ) -> None:
     try:
         request = parse_inbox_line(line.text, number=line.number, generation=generation)
@@ -354,10 +351,14 @@ async def _take_line(
             log.warning("inbox_line_refused", line=line.number, intent_id=intent.intent_id,
                         error="intent_id: was already worked (ids must be new)")
         return
-    deadline = request.deadline or deadline
-    if deadline <= now():
+    if request.deadline is not None and request.deadline <= now():
         log.error("inbox_line_refused", line=line.number, intent_id=intent.intent_id,
-                  error=f"deadline: has passed, got {deadline.isoformat()!r}")
+                  error=f"deadline: has passed, got {request.deadline.isoformat()!r}")
+        return
+    deadline = request.deadline or line.deadline
+    if deadline is None or deadline <= now():
+        log.error("intent_expired", intent_id=intent.intent_id, source=source,
+                  error=_first_read_expired(deadline))
         return
     own = request.deadline  # also bounds a wait for the market to open (Engine.submit)
     outcome = await _submit_unless_down(engine, intent, source=source, deadline=own)
@@ -366,6 +367,16 @@ async def _take_line(
                     deadline=deadline.isoformat())
         seconds = (deadline - now()).total_seconds()
         waiting.start_soon(_submit_when_up, engine, intent, source, seconds, outcome, own)
+
+
+def _first_read_expired(deadline: dt.datetime | None) -> str:
+    """Why a line is not sent: its deadline, ``inbox_deadline`` after it was first read (None:
+    read before this run, its deadline not kept), has passed."""
+    if deadline is None:
+        return ("read before this run, which kept no deadline for it (one that had passed, or "
+                "a Hydra before this one read it): not sent")
+    return (f"its deadline {deadline.isoformat()!r} (inbox_deadline after it was first read) "
+            "has passed: not sent")
 
 
 class Outcome(enum.Enum):

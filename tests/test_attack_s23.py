@@ -360,9 +360,6 @@ async def test_fifty_twaps_with_lots_ahead_all_keep_their_schedules(
     assert [r.filled for r in reports] == [3] * 50
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_runner.py (run_inbox, _take_line) with hydra/_inbox_reader.py: a line read again "
-    "after a restart gets now() + inbox_deadline, not the deadline it had when first read"))
 async def test_an_inbox_intent_that_expired_while_hydra_was_down_is_not_sent_after_it(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -173,18 +176,69 @@ def test_a_state_file_that_cannot_be_written_is_logged_and_reading_goes_on(
     assert [e["event"] for e in logs] == ["inbox_state_not_saved"]
 
 
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+READ_AT = dt.datetime(2026, 12, 1, 14, 0, tzinfo=dt.UTC)
+
+
+def _at(seconds: float) -> Callable[[], dt.datetime]:
+    return lambda: READ_AT + dt.timedelta(seconds=seconds)
+
+
 def test_a_state_file_of_an_earlier_run_reads_back(tmp_path: Path) -> None:
     """A state file as the reader wrote it before the converter wrote it (the same keys and
-    forms) gives the same generation, and is written again in that form."""
+    forms) gives the same generation, and is written again in that form, with the deadlines
+    of the lines read since (its own lines, read again, have none: it kept none)."""
     inbox, state = tmp_path / "inbox.jsonl", tmp_path / "journal.sqlite.inbox"
-    written = f'{{"generation": 2, "read": 0, "digest": "{_DIGEST}"}}'
-    state.write_text(written)
-    reader = InboxReader(inbox, state=state)
-    assert reader.generation == 2
     inbox.write_text("a\n")
-    assert _texts(reader.read_lines()) == [(1, "a")]
-    digest = hashlib.sha256(b"a\n").hexdigest()
-    assert state.read_text() == f'{{"generation": 2, "read": 2, "digest": "{digest}"}}'
+    read, grown = _digest(b"a\n"), _digest(b"a\nb\n")
+    state.write_text(f'{{"generation": 2, "read": 2, "digest": "{read}"}}')
+    reader = InboxReader(inbox, state=state, now=_at(0), wait=300)
+    assert reader.generation == 2
+    with inbox.open("a") as file:
+        file.write("b\n")
+    assert [(line.text, line.reread, line.deadline) for line in reader.read_lines()] == [
+        ("a", True, None), ("b", False, READ_AT + dt.timedelta(seconds=300))]
+    assert state.read_text() == (
+        f'{{"generation": 2, "read": 4, "digest": "{grown}", "deadlines": [{{"first": 2, '
+        f'"last": 2, "deadline": "2026-12-01T14:05:00+00:00"}}]}}')
+
+
+def test_a_line_read_again_after_a_restart_keeps_the_deadline_it_was_first_read_with(
+    tmp_path: Path,
+) -> None:
+    """Lines first read at 0 s get the deadline ``wait`` later (300 s); read again by the
+    next run at 100 s they keep it, while a line new to that run gets 400 s."""
+    inbox, state = tmp_path / "inbox.jsonl", tmp_path / "journal.sqlite.inbox"
+    inbox.write_text("a\n\nb\n")
+    first = InboxReader(inbox, state=state, now=_at(0), wait=300)
+    assert [line.deadline for line in first.read_lines()] == [_at(300)()] * 2
+    with inbox.open("a") as file:
+        file.write("c\n")
+    again = InboxReader(inbox, state=state, now=_at(100), wait=300)
+    assert [(line.number, line.reread, line.deadline) for line in again.read_lines()] == [
+        (1, True, _at(300)()), (3, True, _at(300)()), (4, False, _at(400)())]
+
+
+def test_a_deadline_is_forgotten_once_it_has_passed(tmp_path: Path) -> None:
+    """A run that reads at 301 s a line first read at 0 s finds it with its deadline, 300 s,
+    passed, and keeps only the deadlines that have not passed (the new line's): the run after
+    it finds the first line without one."""
+    inbox, state = tmp_path / "inbox.jsonl", tmp_path / "journal.sqlite.inbox"
+    inbox.write_text("a\n")
+    InboxReader(inbox, state=state, now=_at(0), wait=300).read_lines()
+    with inbox.open("a") as file:
+        file.write("b\n")
+    late = InboxReader(inbox, state=state, now=_at(301), wait=300)
+    assert [(line.text, line.deadline) for line in late.read_lines()] == [
+        ("a", _at(300)()), ("b", _at(601)())]
+    assert json.loads(state.read_text())["deadlines"] == [
+        {"first": 2, "last": 2, "deadline": _at(601)().isoformat()}]
+    later = InboxReader(inbox, state=state, now=_at(302), wait=300)
+    assert [(line.text, line.deadline) for line in later.read_lines()] == [
+        ("a", None), ("b", _at(601)())]
 
 
 def test_a_settled_unchanged_file_is_polled_without_a_read(tmp_path: Path) -> None:
@@ -398,3 +452,4 @@ class InboxFile(RuleBasedStateMachine):
 
 InboxFile.TestCase.settings = settings(max_examples=40, stateful_step_count=30)
 test_the_reader_takes_what_a_full_reread_takes = InboxFile.TestCase
+
