@@ -18,7 +18,9 @@ for a broker session that is down, unless it names its own), and the state file 
 the bytes read, in the same write: a restart that reads the line again gives it the deadline
 it had, never a later one, and a kill at any point cannot leave a line read but undated. A
 deadline is kept until it has passed; a line read again without one (its deadline passed, or
-a Hydra before this one read it) has none (`InboxLine.deadline`).
+a Hydra before this one read it) has none (`InboxLine.deadline`). The state
+is replaced whole and flushed to the disk (`hydra._durable_replace`): a crash leaves the last
+state or the one before it.
 
 A poll that finds the file as it was costs one ``stat``, not a read (`Stamp`): the file is
 read again only when its device, inode, size, modification or change time differs from the last
@@ -51,6 +53,7 @@ import structlog
 
 from ._converter import json_text, make_converter, notes_converter, structure
 from ._core._instants import later
+from ._durable_replace import replace_durably
 from ._errors import InvalidValueError
 from ._journal import utc_now
 
@@ -244,10 +247,8 @@ class InboxReader:
     def _save(self) -> None:
         if self._state is None:
             return
-        temporary = self._state.with_name(self._state.name + ".new")
         try:
-            temporary.write_text(json_text(self._seen))
-            temporary.replace(self._state)
+            replace_durably(self._state, json_text(self._seen))
         except OSError as e:
             # Not fatal, and not the runner's to stop for: a state file a save or two behind
             # still tells the next run the generation (an unsaved new generation is found

@@ -6,6 +6,9 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
+import signal
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,6 +29,7 @@ from hydra._inbox_reader import (
     ReaderStatistics,
     Stamp,
 )
+from tests.test_durable_replace import steps, traced
 
 
 def _texts(lines: list[InboxLine]) -> list[tuple[int, str]]:
@@ -453,3 +457,36 @@ class InboxFile(RuleBasedStateMachine):
 InboxFile.TestCase.settings = settings(max_examples=40, stateful_step_count=30)
 test_the_reader_takes_what_a_full_reread_takes = InboxFile.TestCase
 
+
+READER = ("import datetime as dt, sys; from pathlib import Path; "
+          "from hydra._inbox_reader import InboxReader; "
+          "at = dt.datetime.fromisoformat(sys.argv[3]); "
+          "InboxReader(Path(sys.argv[1]), state=Path(sys.argv[2]), now=lambda: at, "
+          "wait=300).read_lines()")
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
+@pytest.mark.parametrize(("inject", "code", "deadline"), [
+    (None, 0, _at(300)()),
+    ("rename,renameat,renameat2:signal=KILL:when=1", -signal.SIGKILL, None),
+    ("fsync:signal=KILL:when=2", -signal.SIGKILL, _at(300)()),
+], ids=["not killed", "killed at the rename", "killed at the folder's flush"])
+def test_a_reader_killed_while_saving_leaves_its_line_one_deadline(
+    tmp_path: Path, inject: str | None, code: int, deadline: dt.datetime | None,
+) -> None:
+    """A reader in a real process reads a line at 0 s and saves its state, the new state
+    flushed to the disk before its rename and the rename flushed after. Killed before the
+    rename, it leaves the state before the read (it never handed the line on): the next run,
+    at 100 s, reads the line as new, with the deadline 400 s. Killed after it, the next run
+    reads the line again, with the deadline it was first read with, 300 s."""
+    inbox, state = tmp_path / "inbox.jsonl", tmp_path / "journal.sqlite.inbox"
+    inbox.write_text("a\n")
+    run = [sys.executable, "-B", "-c", READER, str(inbox), str(state), _at(0)().isoformat()]
+    assert traced(run, tmp_path / "trace", inject=inject) == code
+    if inject is None:
+        assert steps(tmp_path / "trace", tmp_path) == [
+            "write journal.sqlite.inbox.new", "fsync journal.sqlite.inbox.new",
+            "rename journal.sqlite.inbox.new journal.sqlite.inbox", "fsync ."]
+    again = InboxReader(inbox, state=state, now=_at(100), wait=300)
+    assert [(line.reread, line.deadline) for line in again.read_lines()] == [
+        (True, deadline) if deadline else (False, _at(400)())]
