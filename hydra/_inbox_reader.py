@@ -211,10 +211,7 @@ class InboxReader:
             start += len(raw) + 1
             lines.append((self._number, raw, start <= self._reread))
         now = self._now()
-        fresh = [number for number, _, reread in lines if not reread]
-        known = (*self._seen.deadlines, *(
-            [FirstRead(first=fresh[0], last=fresh[-1], deadline=later(now, self._wait))]
-            if fresh else []))
+        known = self._dated([number for number, _, reread in lines if not reread], now)
         self._seen = attrs.evolve(
             self._seen, read=len(data), digest=hashlib.sha256(data).hexdigest(),
             deadlines=tuple(first_read for first_read in known if first_read.deadline > now))
@@ -222,6 +219,18 @@ class InboxReader:
         return [InboxLine(number=number, text=raw.decode("utf-8", "replace"), reread=reread,
                           deadline=_deadline_of(number, known))
                 for number, raw, reread in lines if raw.strip()]
+
+    def _dated(self, fresh: list[int], now: dt.datetime) -> tuple[FirstRead, ...]:
+        """The deadlines kept, and one for the lines numbered ``fresh`` (first read ``now``),
+        joined to the last kept when that ends just before them with the same deadline (an
+        ``inbox_deadline`` for ever gives every line one: the state stays one entry)."""
+        known = self._seen.deadlines
+        if not fresh:
+            return known
+        deadline = later(now, self._wait)
+        if known and known[-1].deadline == deadline and known[-1].last + 1 == fresh[0]:
+            return (*known[:-1], attrs.evolve(known[-1], last=fresh[-1]))
+        return (*known, FirstRead(first=fresh[0], last=fresh[-1], deadline=deadline))
 
     def _unreadable(self, problem: str) -> None:
         if problem != self._problem:

@@ -21,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 from structlog.testing import capture_logs
 
 from hydra import InvalidValueError
+from hydra._core._instants import LATEST
 from hydra._inbox_reader import (
     COARSE_SETTLE_NS,
     SETTLE_NS,
@@ -457,6 +458,18 @@ class InboxFile(RuleBasedStateMachine):
 InboxFile.TestCase.settings = settings(max_examples=40, stateful_step_count=30)
 test_the_reader_takes_what_a_full_reread_takes = InboxFile.TestCase
 
+
+def test_lines_read_with_one_deadline_for_ever_are_kept_as_one(tmp_path: Path) -> None:
+    """Waiting for ever, every line gets the last instant a datetime holds; the state keeps
+    the lines read at three polls as one range, so it does not grow with the file."""
+    inbox, state = tmp_path / "inbox.jsonl", tmp_path / "journal.sqlite.inbox"
+    reader = InboxReader(inbox, state=state, now=_at(0), wait=1e12)
+    for text in ["a\n", "b\n\n", "c\n"]:
+        with inbox.open("a") as file:
+            file.write(text)
+        assert [line.deadline for line in reader.read_lines()] == [LATEST]
+    assert json.loads(state.read_text())["deadlines"] == [
+        {"first": 1, "last": 4, "deadline": LATEST.isoformat()}]
 
 READER = ("import datetime as dt, sys; from pathlib import Path; "
           "from hydra._inbox_reader import InboxReader; "
