@@ -15,10 +15,11 @@ generation too. Lost state cannot be told from a first run: keep the file with t
 
 Each line gets a deadline when it is first read, ``wait`` seconds later (how long it may wait
 for a broker session that is down, unless it names its own), and the state file keeps it with
-the bytes read, in the same write: a restart that reads the line again gives it the deadline
-it had, never a later one, and a kill at any point cannot leave a line read but undated. A
-deadline is kept until it has passed; a line read again without one (its deadline passed, or
-a Hydra before this one read it) has none (`InboxLine.deadline`). The state
+the bytes read, in the same write, until the runner says the line is `done` (handed to the
+engine, refused, or dropped): a restart that reads a line not done again gives it the
+deadline it had, never a later one, and a kill at any point cannot leave a line read but
+undated. A line done before (an intent held for the market's open is done, and a restart
+holds it again) or read by a Hydra that kept no deadlines gets a new one. The state
 is replaced whole and flushed to the disk (`hydra._durable_replace`): a crash leaves the last
 state or the one before it.
 
@@ -45,7 +46,7 @@ import math
 import os
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import attrs
@@ -72,26 +73,25 @@ some network filesystems whole seconds)."""
 
 
 @attrs.frozen(kw_only=True)
-class FirstRead:
-    """Lines ``first`` to ``last`` of a generation, first read at one poll, and the deadline
-    that gave them."""
+class Pending:
+    """Lines of a generation, by number, read and not yet done, and the deadline they got
+    when first read."""
 
-    first: int = attrs.field(validator=attrs.validators.ge(1))
-    last: int
+    lines: tuple[int, ...]
     deadline: dt.datetime
 
 
 @attrs.frozen(kw_only=True)
 class Seen:
     """What the reader has taken from the file: its generation, how many bytes of it were
-    read, their SHA-256, and the deadlines of its lines that have not passed. Every field but
-    the deadlines is required: a state file lacking one is damaged (a Hydra before this one
-    kept no deadlines)."""
+    read, their SHA-256, and the deadlines of its lines not yet done. Every field but the
+    deadlines is required: a state file lacking one is damaged (a Hydra before this one kept
+    no deadlines)."""
 
     generation: int = attrs.field(validator=attrs.validators.ge(0))
     read: int = attrs.field(validator=attrs.validators.ge(0))
     digest: str
-    deadlines: tuple[FirstRead, ...] = ()
+    deadlines: tuple[Pending, ...] = ()
 
     @classmethod
     def nothing_of(cls, generation: int) -> Seen:
@@ -102,12 +102,12 @@ class Seen:
 @attrs.frozen(kw_only=True)
 class InboxLine:
     """One complete, non-blank line; ``reread``: the run before this one read it already;
-    ``deadline``: the one it got when first read (None: read again, its deadline not kept)."""
+    ``deadline``: until when it may wait for a session that is down (see `InboxReader`)."""
 
     number: int
     text: str
-    reread: bool = False
-    deadline: dt.datetime | None = None
+    reread: bool
+    deadline: dt.datetime
 
 
 @attrs.frozen(kw_only=True)
@@ -210,27 +210,41 @@ class InboxReader:
             self._number += 1
             start += len(raw) + 1
             lines.append((self._number, raw, start <= self._reread))
-        now = self._now()
-        known = self._dated([number for number, _, reread in lines if not reread], now)
-        self._seen = attrs.evolve(
-            self._seen, read=len(data), digest=hashlib.sha256(data).hexdigest(),
-            deadlines=tuple(first_read for first_read in known if first_read.deadline > now))
+        lines = [(number, raw, reread) for number, raw, reread in lines if raw.strip()]
+        self._seen = attrs.evolve(self._seen, read=len(data),
+                                  digest=hashlib.sha256(data).hexdigest(),
+                                  deadlines=self._dated([number for number, *_ in lines]))
         self._save()
+        deadlines = {n: pending.deadline for pending in self._seen.deadlines
+                     for n in pending.lines}
         return [InboxLine(number=number, text=raw.decode("utf-8", "replace"), reread=reread,
-                          deadline=_deadline_of(number, known))
-                for number, raw, reread in lines if raw.strip()]
+                          deadline=deadlines[number]) for number, raw, reread in lines]
 
-    def _dated(self, fresh: list[int], now: dt.datetime) -> tuple[FirstRead, ...]:
-        """The deadlines kept, and one for the lines numbered ``fresh`` (first read ``now``),
-        joined to the last kept when that ends just before them with the same deadline (an
-        ``inbox_deadline`` for ever gives every line one: the state stays one entry)."""
+    def done(self, generation: int, numbers: Iterable[int]) -> None:
+        """Forget the deadlines of the lines ``numbers`` of ``generation`` (none when the file
+        has moved on to another): they were handed to the engine, refused or dropped."""
+        gone = set(numbers)
+        if generation != self._seen.generation or not gone:
+            return
+        kept = tuple(attrs.evolve(pending, lines=left) for pending in self._seen.deadlines
+                     if (left := tuple(n for n in pending.lines if n not in gone)))
+        if kept != self._seen.deadlines:
+            self._seen = attrs.evolve(self._seen, deadlines=kept)
+            self._save()
+
+    def _dated(self, numbers: list[int]) -> tuple[Pending, ...]:
+        """The deadlines kept, and one for those of the lines ``numbers`` that have none (new,
+        or done by a run before), joined to the last kept when it is the same (waiting for
+        ever gives every line one: the state stays one entry)."""
         known = self._seen.deadlines
+        dated = {n for pending in known for n in pending.lines}
+        fresh = tuple(n for n in numbers if n not in dated)
         if not fresh:
             return known
-        deadline = later(now, self._wait)
-        if known and known[-1].deadline == deadline and known[-1].last + 1 == fresh[0]:
-            return (*known[:-1], attrs.evolve(known[-1], last=fresh[-1]))
-        return (*known, FirstRead(first=fresh[0], last=fresh[-1], deadline=deadline))
+        deadline = later(self._now(), self._wait)
+        if known and known[-1].deadline == deadline:
+            return (*known[:-1], attrs.evolve(known[-1], lines=known[-1].lines + fresh))
+        return (*known, Pending(lines=fresh, deadline=deadline))
 
     def _unreadable(self, problem: str) -> None:
         if problem != self._problem:
@@ -263,11 +277,6 @@ class InboxReader:
             # still tells the next run the generation (an unsaved new generation is found
             # again from the file), and the journal it sits beside fails on the same disk.
             log.warning("inbox_state_not_saved", path=str(self._state), error=str(e))
-
-
-def _deadline_of(number: int, known: tuple[FirstRead, ...]) -> dt.datetime | None:
-    return next((first_read.deadline for first_read in known
-                 if first_read.first <= number <= first_read.last), None)
 
 
 def _read_regular_file(path: Path) -> tuple[bytes, Stamp]:

@@ -195,7 +195,7 @@ def _at(seconds: float) -> Callable[[], dt.datetime]:
 def test_a_state_file_of_an_earlier_run_reads_back(tmp_path: Path) -> None:
     """A state file as the reader wrote it before the converter wrote it (the same keys and
     forms) gives the same generation, and is written again in that form, with the deadlines
-    of the lines read since (its own lines, read again, have none: it kept none)."""
+    of the lines read since (its own lines, read again, get new ones: it kept none)."""
     inbox, state = tmp_path / "inbox.jsonl", tmp_path / "journal.sqlite.inbox"
     inbox.write_text("a\n")
     read, grown = _digest(b"a\n"), _digest(b"a\nb\n")
@@ -205,10 +205,10 @@ def test_a_state_file_of_an_earlier_run_reads_back(tmp_path: Path) -> None:
     with inbox.open("a") as file:
         file.write("b\n")
     assert [(line.text, line.reread, line.deadline) for line in reader.read_lines()] == [
-        ("a", True, None), ("b", False, READ_AT + dt.timedelta(seconds=300))]
+        ("a", True, _at(300)()), ("b", False, _at(300)())]
     assert state.read_text() == (
-        f'{{"generation": 2, "read": 4, "digest": "{grown}", "deadlines": [{{"first": 2, '
-        f'"last": 2, "deadline": "2026-12-01T14:05:00+00:00"}}]}}')
+        f'{{"generation": 2, "read": 4, "digest": "{grown}", "deadlines": [{{"lines": [1, 2], '
+        f'"deadline": "2026-12-01T14:05:00+00:00"}}]}}')
 
 
 def test_a_line_read_again_after_a_restart_keeps_the_deadline_it_was_first_read_with(
@@ -227,23 +227,23 @@ def test_a_line_read_again_after_a_restart_keeps_the_deadline_it_was_first_read_
         (1, True, _at(300)()), (3, True, _at(300)()), (4, False, _at(400)())]
 
 
-def test_a_deadline_is_forgotten_once_it_has_passed(tmp_path: Path) -> None:
-    """A run that reads at 301 s a line first read at 0 s finds it with its deadline, 300 s,
-    passed, and keeps only the deadlines that have not passed (the new line's): the run after
-    it finds the first line without one."""
+def test_a_line_done_with_is_forgotten_and_read_again_gets_a_new_deadline(
+    tmp_path: Path,
+) -> None:
+    """Lines read at 0 s, the first of them done with (handed to the engine): the state keeps
+    only the second's deadline, and a run at 400 s gives the first a new one (700 s) while the
+    second keeps its own, passed (300 s). Another generation's line numbers change nothing."""
     inbox, state = tmp_path / "inbox.jsonl", tmp_path / "journal.sqlite.inbox"
-    inbox.write_text("a\n")
-    InboxReader(inbox, state=state, now=_at(0), wait=300).read_lines()
-    with inbox.open("a") as file:
-        file.write("b\n")
-    late = InboxReader(inbox, state=state, now=_at(301), wait=300)
-    assert [(line.text, line.deadline) for line in late.read_lines()] == [
-        ("a", _at(300)()), ("b", _at(601)())]
+    inbox.write_text("a\nb\n")
+    reader = InboxReader(inbox, state=state, now=_at(0), wait=300)
+    reader.read_lines()
+    reader.done(1, [2])
+    reader.done(0, [1])
     assert json.loads(state.read_text())["deadlines"] == [
-        {"first": 2, "last": 2, "deadline": _at(601)().isoformat()}]
-    later = InboxReader(inbox, state=state, now=_at(302), wait=300)
-    assert [(line.text, line.deadline) for line in later.read_lines()] == [
-        ("a", None), ("b", _at(601)())]
+        {"lines": [2], "deadline": _at(300)().isoformat()}]
+    again = InboxReader(inbox, state=state, now=_at(400), wait=300)
+    assert [(line.text, line.deadline) for line in again.read_lines()] == [
+        ("a", _at(700)()), ("b", _at(300)())]
 
 
 def test_a_settled_unchanged_file_is_polled_without_a_read(tmp_path: Path) -> None:
@@ -461,7 +461,7 @@ test_the_reader_takes_what_a_full_reread_takes = InboxFile.TestCase
 
 def test_lines_read_with_one_deadline_for_ever_are_kept_as_one(tmp_path: Path) -> None:
     """Waiting for ever, every line gets the last instant a datetime holds; the state keeps
-    the lines read at three polls as one range, so it does not grow with the file."""
+    the lines read at three polls as one entry."""
     inbox, state = tmp_path / "inbox.jsonl", tmp_path / "journal.sqlite.inbox"
     reader = InboxReader(inbox, state=state, now=_at(0), wait=1e12)
     for text in ["a\n", "b\n\n", "c\n"]:
@@ -469,7 +469,7 @@ def test_lines_read_with_one_deadline_for_ever_are_kept_as_one(tmp_path: Path) -
             file.write(text)
         assert [line.deadline for line in reader.read_lines()] == [LATEST]
     assert json.loads(state.read_text())["deadlines"] == [
-        {"first": 1, "last": 4, "deadline": LATEST.isoformat()}]
+        {"lines": [1, 2, 4], "deadline": LATEST.isoformat()}]
 
 READER = ("import datetime as dt, sys; from pathlib import Path; "
           "from hydra._inbox_reader import InboxReader; "
