@@ -5,8 +5,9 @@ A file is known by its content, not its inode (an editor's save replaces the ino
 file at the inbox's path still begins with every byte read so far, it is the same file, grown.
 When it is shorter than that, or begins differently (emptied and written again, rotated, an
 earlier line edited), it is a new *generation*, read from its first line; but a file found
-shorter within `SETTLE_NS` of its change decides nothing until the next poll (a writer that
-rewrites the file whole may be between its truncation and its write). Ids derived from
+within `SETTLE_NS` of its change holding the beginning of what was read, and no more, decides
+nothing until the next poll (a writer that rewrites the file whole may be between its
+truncation and its write). Ids derived from
 id-less lines include the generation (`hydra._inbox`), so a new day's line identical to an old
 one is new work, while a restart that re-reads the same file derives the same ids (and the
 journal refuses to work them twice). The reader keeps the generation, the number of bytes read
@@ -187,9 +188,17 @@ class InboxReader:
         self._problem = None
         if stamp.settled_at(began):
             self._unchanged = stamp
-        elif len(data) < self._seen.read:  # maybe a rewrite between its truncation and write
+        elif self._may_be_rewriting(data):
             return []
         return self._lines(data)
+
+    def _may_be_rewriting(self, data: bytes) -> bool:
+        """True when ``data``, read within a tick of its change, is shorter than what was read
+        and may be its beginning: a rewrite of the whole file between its truncation and its
+        write (after a restart only the digest of what was read is known: an empty file)."""
+        if len(data) >= self._seen.read:
+            return False
+        return self._content.startswith(data) if self._content is not None else not data
 
     def _stamp(self) -> Stamp | None:
         try:

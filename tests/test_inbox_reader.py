@@ -72,9 +72,10 @@ def test_a_file_emptied_and_written_again_is_a_new_generation(tmp_path: Path) ->
 
 
 def test_a_shorter_file_read_within_its_tick_decides_nothing(tmp_path: Path) -> None:
-    """Found shorter within a tick of its change (a whole rewrite may be between its
-    truncation and its write), the file is neither a new generation nor any lines; a later
-    poll that finds it still shorter, and settled, reads it as generation 1."""
+    """Found shorter within a tick of its change, holding the beginning of what was read (a
+    whole rewrite may be between its truncation and its write), the file is neither a new
+    generation nor any lines; a later poll that finds it so, and settled, reads it as
+    generation 1. One that begins differently is a new generation at once."""
     inbox = tmp_path / "inbox.jsonl"
     inbox.write_text("a\nb\n")
     settled_by = {"ns": SETTLE_NS + 1}
@@ -86,6 +87,12 @@ def test_a_shorter_file_read_within_its_tick_decides_nothing(tmp_path: Path) -> 
         assert (reader.read_lines(), reader.generation, logs) == ([], 0, [])
     settled_by["ns"] = SETTLE_NS + 1
     assert (_texts(reader.read_lines()), reader.generation) == ([(1, "a")], 1)
+    with inbox.open("a") as file:
+        file.write("b\n")
+    assert _texts(reader.read_lines()) == [(2, "b")]
+    inbox.write_text("x\n")  # shorter than "a\nb\n", and not its beginning
+    settled_by["ns"] = SETTLE_NS
+    assert (_texts(reader.read_lines()), reader.generation) == ([(1, "x")], 2)
 
 
 def test_a_rotated_file_is_a_new_generation(tmp_path: Path) -> None:
@@ -329,7 +336,7 @@ class FullReread:
 
     def poll(self, data: bytes | None, *, settled: bool) -> list[tuple[int, str, bool]]:
         """The lines of ``data`` (None: no file), read ``settled`` (after the file's tick)."""
-        if data is None or (not settled and len(data) < len(self.seen)):
+        if data is None or (not settled and self.may_be_rewriting(data)):
             return []
         if not data.startswith(self.seen):
             self.generation += 1
@@ -345,6 +352,12 @@ class FullReread:
             if raw.strip():
                 lines.append((self.number, raw.decode("utf-8", "replace"), start <= self.reread))
         return lines
+
+    def may_be_rewriting(self, data: bytes) -> bool:
+        """Shorter than what was read and its beginning (after a restart, only an empty file
+        is known to be: the reader keeps a digest, not the bytes)."""
+        shorter = len(data) < len(self.seen)
+        return shorter and (not data if self.fresh else self.seen.startswith(data))
 
     def restart(self) -> None:
         self.fresh, self.reread, self.number = True, len(self.seen), 0
