@@ -7,12 +7,12 @@ When it is shorter than that, or begins differently (emptied and written again, 
 earlier line edited), it is a new *generation*, read from its first line; but a file found
 within `SETTLE_NS` of its change holding the beginning of what was read, and no more, decides
 nothing until the next poll (a writer that rewrites the file whole may be between its
-truncation and its write). Ids derived from
-id-less lines include the generation (`hydra._inbox`), so a new day's line identical to an old
-one is new work, while a restart that re-reads the same file derives the same ids (and the
-journal refuses to work them twice). The reader keeps the generation, the number of bytes read
-and their digest in a small state file, so a file rewritten while Hydra was stopped is a new
-generation too. Lost state cannot be told from a first run: keep the file with the journal.
+truncation and its write). Ids derived from id-less lines include the generation
+(`hydra._inbox`), so a new day's line identical to an old one is new work, while a restart
+that re-reads the same file derives the same ids (and the journal refuses to work them twice).
+The reader keeps the generation, the number of bytes read and their digest in a small state
+file, so a file rewritten while Hydra was stopped is a new generation too. Lost state cannot be
+told from a first run: keep the file with the journal.
 
 Each line gets a deadline when it is first read, ``wait`` seconds later (how long it may wait
 for a broker session that is down, unless it names its own), and the state file keeps it with
@@ -20,8 +20,8 @@ the bytes read, in the same write, until the runner says the line is `done` (han
 engine, refused, or dropped): a restart that reads a line not done again gives it the
 deadline it had, never a later one, and a kill at any point cannot leave a line read but
 undated. A line done before (an intent held for the market's open is done, and a restart
-holds it again) or read by a Hydra that kept no deadlines gets a new one. The state
-is replaced whole and flushed to the disk (`hydra._durable_replace`): a crash leaves the last
+holds it again) or read by a Hydra that kept no deadlines gets a new one. The state is
+replaced whole and flushed to the disk (`hydra._durable_replace`): a crash leaves the last
 state or the one before it.
 
 A poll that finds the file as it was costs one ``stat``, not a read (`Stamp`): the file is

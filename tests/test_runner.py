@@ -251,6 +251,7 @@ async def test_an_intent_read_while_the_session_is_down_is_sent_when_it_returns(
         assert exchange.statistics().orders == 1
     assert [e["event"] for e in logs if e["event"].startswith("intent_wait")] == [
         "intent_waiting_for_session"]
+    assert json.loads(inbox.with_suffix(".state").read_text())["deadlines"] == []  # sent
 
 
 async def test_an_intent_whose_deadline_passes_while_the_session_is_down_is_dropped(
@@ -311,6 +312,7 @@ async def test_a_line_read_again_after_a_restart_keeps_the_deadline_of_its_first
     deadline = (START + dt.timedelta(seconds=313)).isoformat()
     assert [e["deadline"] for e in first + logs if e["event"] == "intent_waiting_for_session"
             ] == [deadline, deadline]
+    assert json.loads(inbox.with_suffix(".state").read_text())["deadlines"] == []  # dropped
 
 
 async def test_a_line_whose_deadline_passed_while_hydra_was_stopped_is_dropped_saying_why(
