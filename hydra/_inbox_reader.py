@@ -214,12 +214,12 @@ class InboxReader:
             return []
         self._content = data
         *raws, self._partial = data[start:].split(b"\n")
-        lines = []
+        lines = []  # (number, text, read by the run before) of each line that is not blank
         for raw in raws:
             self._number += 1
             start += len(raw) + 1
-            lines.append((self._number, raw, start <= self._reread))
-        lines = [(number, raw, reread) for number, raw, reread in lines if raw.strip()]
+            if raw.strip():
+                lines.append((self._number, raw, start <= self._reread))
         self._seen = attrs.evolve(self._seen, read=len(data),
                                   digest=hashlib.sha256(data).hexdigest(),
                                   deadlines=self._dated([number for number, *_ in lines]))
