@@ -10,7 +10,7 @@ parses this map and checks every module's imports against it):
                                                   checks, schedules, models (no I/O, no Trio)
   4. _codec, _reports, _journal,                  storage, reports, configuration, logging,
      _journal_records, _config, _logging,         and the slippage model's healing cycle
-     _audit, _journal_lock, _converter,
+     _audit, _journal_lock, _converter, _durable_replace,
      _journal_schema, _journal_marker, _stop_reasons,
      _journal_calls, _toml_lines, _healing, _model_store,
      _model_journal, _exchange_calendar, _journal_live

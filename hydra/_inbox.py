@@ -48,7 +48,7 @@ _KEYS = {"symbol", "side", "quantity", "strategy", "policy", "month", "intent_id
 @attrs.frozen(kw_only=True)
 class InboxIntent:
     """An intent line: the intent, and until when it may wait for a session that is down
-    (None: the runner's ``inbox_deadline`` after it was read)."""
+    (None: the runner's ``inbox_deadline`` after it was first read)."""
 
     intent: OrderIntent
     deadline: dt.datetime | None = None

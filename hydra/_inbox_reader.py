@@ -4,12 +4,25 @@ across rotation and truncation.
 A file is known by its content, not its inode (an editor's save replaces the inode): while the
 file at the inbox's path still begins with every byte read so far, it is the same file, grown.
 When it is shorter than that, or begins differently (emptied and written again, rotated, an
-earlier line edited), it is a new *generation*, read from its first line. Ids derived from
-id-less lines include the generation (`hydra._inbox`), so a new day's line identical to an old
-one is new work, while a restart that re-reads the same file derives the same ids (and the
-journal refuses to work them twice). The reader keeps the generation, the number of bytes read
-and their digest in a small state file, so a file rewritten while Hydra was stopped is a new
-generation too. Lost state cannot be told from a first run: keep the file with the journal.
+earlier line edited), it is a new *generation*, read from its first line; but a file found
+within `SETTLE_NS` of its change holding the beginning of what was read, and no more, decides
+nothing until the next poll (a writer that rewrites the file whole may be between its
+truncation and its write). Ids derived from id-less lines include the generation
+(`hydra._inbox`), so a new day's line identical to an old one is new work, while a restart
+that re-reads the same file derives the same ids (and the journal refuses to work them twice).
+The reader keeps the generation, the number of bytes read and their digest in a small state
+file, so a file rewritten while Hydra was stopped is a new generation too. Lost state cannot be
+told from a first run: keep the file with the journal.
+
+Each line gets a deadline when it is first read, ``wait`` seconds later (how long it may wait
+for a broker session that is down, unless it names its own), and the state file keeps it with
+the bytes read, in the same write, until the runner says the line is `done` (handed to the
+engine, refused, or dropped): a restart that reads a line not done again gives it the
+deadline it had, never a later one, and a kill at any point cannot leave a line read but
+undated. A line done before (an intent held for the market's open is done, and a restart
+holds it again) or read by a Hydra that kept no deadlines gets a new one. The state is
+replaced whole and flushed to the disk (`hydra._durable_replace`): a crash leaves the last
+state or the one before it.
 
 A poll that finds the file as it was costs one ``stat``, not a read (`Stamp`): the file is
 read again only when its device, inode, size, modification or change time differs from the last
@@ -27,21 +40,29 @@ directory or a device at the path (or a file that cannot be opened) is no lines,
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import math
 import os
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import attrs
 import structlog
 
-from ._converter import json_text, structure
+from ._converter import json_text, make_converter, notes_converter, structure
+from ._core._instants import later
+from ._durable_replace import replace_durably
 from ._errors import InvalidValueError
+from ._journal import utc_now
 
 log = structlog.get_logger()
+
+_STATE = make_converter()  # a table's checks, an unknown key refused; a time with its zone
+_STATE.register_structure_hook(dt.datetime, notes_converter.get_structure_hook(dt.datetime))
 
 SETTLE_NS = 20_000_000
 """How long after a file's last change a read must come before an unchanged `Stamp` proves
@@ -53,13 +74,25 @@ some network filesystems whole seconds)."""
 
 
 @attrs.frozen(kw_only=True)
+class Pending:
+    """Lines of a generation, by number, read and not yet done, and the deadline they got
+    when first read."""
+
+    lines: tuple[int, ...]
+    deadline: dt.datetime
+
+
+@attrs.frozen(kw_only=True)
 class Seen:
     """What the reader has taken from the file: its generation, how many bytes of it were
-    read, and their SHA-256. Every field is required: a state file lacking one is damaged."""
+    read, their SHA-256, and the deadlines of its lines not yet done. Every field but the
+    deadlines is required: a state file lacking one is damaged (a Hydra before this one kept
+    no deadlines)."""
 
     generation: int = attrs.field(validator=attrs.validators.ge(0))
     read: int = attrs.field(validator=attrs.validators.ge(0))
     digest: str
+    deadlines: tuple[Pending, ...] = ()
 
     @classmethod
     def nothing_of(cls, generation: int) -> Seen:
@@ -69,11 +102,13 @@ class Seen:
 
 @attrs.frozen(kw_only=True)
 class InboxLine:
-    """One complete, non-blank line; ``reread``: the run before this one read it already."""
+    """One complete, non-blank line; ``reread``: the run before this one read it already;
+    ``deadline``: until when it may wait for a session that is down (see `InboxReader`)."""
 
     number: int
     text: str
-    reread: bool = False
+    reread: bool
+    deadline: dt.datetime
 
 
 @attrs.frozen(kw_only=True)
@@ -109,13 +144,16 @@ class ReaderStatistics:
 class InboxReader:
     """New complete lines of the inbox at ``path``; what was read is kept in ``state`` (None:
     in memory only, so a restart reads the file as generation 0). ``clock``: the time the
-    filesystem stamps files by, in nanoseconds."""
+    filesystem stamps files by, in nanoseconds; a line first read at ``now()`` gets the
+    deadline ``wait`` seconds later."""
 
     def __init__(self, path: Path, *, state: Path | None = None,
-                 clock: Callable[[], int] = time.time_ns) -> None:
+                 clock: Callable[[], int] = time.time_ns,
+                 now: Callable[[], dt.datetime] = utc_now, wait: float = math.inf) -> None:
         self.path = path
         self._state = state
         self._clock = clock
+        self._now, self._wait = now, wait
         self._seen = _load(state)
         self._reread = self._seen.read  # bytes the last run read (in this generation)
         self._content: bytes | None = None  # what this reader read (None: nothing yet)
@@ -150,7 +188,17 @@ class InboxReader:
         self._problem = None
         if stamp.settled_at(began):
             self._unchanged = stamp
+        elif self._may_be_rewriting(data):
+            return []
         return self._lines(data)
+
+    def _may_be_rewriting(self, data: bytes) -> bool:
+        """True when ``data``, read within a tick of its change, is shorter than what was read
+        and may be its beginning: a rewrite of the whole file between its truncation and its
+        write (after a restart only the digest of what was read is known: an empty file)."""
+        if len(data) >= self._seen.read:
+            return False
+        return self._content.startswith(data) if self._content is not None else not data
 
     def _stamp(self) -> Stamp | None:
         try:
@@ -165,18 +213,47 @@ class InboxReader:
         if self._content is not None and len(data) == len(self._content):
             return []
         self._content = data
-        self._seen = attrs.evolve(self._seen, read=len(data),
-                                  digest=hashlib.sha256(data).hexdigest())
-        self._save()
-        *lines, self._partial = data[start:].split(b"\n")
-        numbered = []
-        for raw in lines:
+        *raws, self._partial = data[start:].split(b"\n")
+        lines = []  # (number, text, read by the run before) of each line that is not blank
+        for raw in raws:
             self._number += 1
             start += len(raw) + 1
             if raw.strip():
-                numbered.append(InboxLine(number=self._number, text=raw.decode("utf-8", "replace"),
-                                          reread=start <= self._reread))
-        return numbered
+                lines.append((self._number, raw, start <= self._reread))
+        self._seen = attrs.evolve(self._seen, read=len(data),
+                                  digest=hashlib.sha256(data).hexdigest(),
+                                  deadlines=self._dated([number for number, *_ in lines]))
+        self._save()
+        deadlines = {n: pending.deadline for pending in self._seen.deadlines
+                     for n in pending.lines}
+        return [InboxLine(number=number, text=raw.decode("utf-8", "replace"), reread=reread,
+                          deadline=deadlines[number]) for number, raw, reread in lines]
+
+    def done(self, generation: int, numbers: Iterable[int]) -> None:
+        """Forget the deadlines of the lines ``numbers`` of ``generation`` (none when the file
+        has moved on to another): they were handed to the engine, refused or dropped."""
+        gone = set(numbers)
+        if generation != self._seen.generation or not gone:
+            return
+        kept = tuple(attrs.evolve(pending, lines=left) for pending in self._seen.deadlines
+                     if (left := tuple(n for n in pending.lines if n not in gone)))
+        if kept != self._seen.deadlines:
+            self._seen = attrs.evolve(self._seen, deadlines=kept)
+            self._save()
+
+    def _dated(self, numbers: list[int]) -> tuple[Pending, ...]:
+        """The deadlines kept, and one for those of the lines ``numbers`` that have none (new,
+        or done by a run before), joined to the last kept when it is the same (waiting for
+        ever gives every line one: the state stays one entry)."""
+        known = self._seen.deadlines
+        dated = {n for pending in known for n in pending.lines}
+        fresh = tuple(n for n in numbers if n not in dated)
+        if not fresh:
+            return known
+        deadline = later(self._now(), self._wait)
+        if known and known[-1].deadline == deadline:
+            return (*known[:-1], attrs.evolve(known[-1], lines=known[-1].lines + fresh))
+        return (*known, Pending(lines=fresh, deadline=deadline))
 
     def _unreadable(self, problem: str) -> None:
         if problem != self._problem:
@@ -202,10 +279,8 @@ class InboxReader:
     def _save(self) -> None:
         if self._state is None:
             return
-        temporary = self._state.with_name(self._state.name + ".new")
         try:
-            temporary.write_text(json_text(self._seen))
-            temporary.replace(self._state)
+            replace_durably(self._state, json_text(self._seen))
         except OSError as e:
             # Not fatal, and not the runner's to stop for: a state file a save or two behind
             # still tells the next run the generation (an unsaved new generation is found
@@ -242,7 +317,7 @@ def _load(state: Path | None) -> Seen:
     if state is None:
         return Seen.nothing_of(0)
     try:
-        return structure(json.loads(state.read_text()), Seen)  # every key, of its type
+        return structure(json.loads(state.read_text()), Seen, using=_STATE)  # of its types
     except FileNotFoundError:
         return Seen.nothing_of(0)
     except (OSError, ValueError, TypeError) as e:

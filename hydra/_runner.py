@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import types
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -18,7 +19,6 @@ import attrs
 import structlog
 import trio
 
-from ._core._instants import later
 from ._engine import Engine
 from ._enums import Side
 from ._errors import BrokerConnectionError, BrokerError, HookFailedError, HydraError
@@ -324,28 +324,38 @@ async def run_inbox(
     each of ``polls`` (every second; a rehearsal's after its trader's writes, see
     `hydra._inbox_polls`); what was read is kept in ``state`` (see `InboxReader`). An intent
     that finds the broker session down waits for it until its deadline (its own, else
-    ``wait`` seconds after it was read)."""
-    reader = InboxReader(path, state=state)
+    ``wait`` seconds after it was first read, by this run or one before it: a line still
+    waiting when Hydra stopped has no more time after a restart). Each line is told to the
+    reader as done once it is handed to the engine, refused or dropped."""
+    reader = InboxReader(path, state=state, now=now, wait=wait)
     async with trio.open_nursery() as waiting:  # intents waiting for the session
         while True:
-            for line in reader.read_lines():
-                await _take_line(engine, line, reader.generation, waiting=waiting,
-                                 deadline=later(now(), wait), now=now)
+            lines, generation, finished = reader.read_lines(), reader.generation, []
+            try:
+                for line in lines:
+                    done = functools.partial(reader.done, generation, [line.number])
+                    if not await _take_line(engine, line, generation, waiting=waiting,
+                                            now=now, done=done):
+                        finished.append(line.number)
+            finally:  # one save for the lot, and on the way out too
+                reader.done(generation, finished)
             await polls.wait_next()
 
 
 async def _take_line(
-    engine: Engine, line: InboxLine, generation: int, *, waiting: trio.Nursery,
-    deadline: dt.datetime, now: Clock,
-) -> None:
+    engine: Engine, line: InboxLine, generation: int, *, waiting: trio.Nursery, now: Clock,
+    done: Callable[[], None],
+) -> bool:
+    """Work one line; True when it waits for the session (in ``waiting``, which calls
+    ``done`` when the wait ends), False when it is done with."""
     try:
         request = parse_inbox_line(line.text, number=line.number, generation=generation)
     except HydraError as e:
         log.error("inbox_line_refused", line=line.number, error=str(e))
-        return
+        return False
     if isinstance(request, KillRequest | ResumeRequest):
         await _apply_once(engine, request, line.number)
-        return
+        return False
     intent, source = request.intent, f"inbox line {line.number}"
     if await engine.was_submitted(intent.intent_id):
         if line.reread:
@@ -353,19 +363,26 @@ async def _take_line(
         else:  # a new line with the id of an old one
             log.warning("inbox_line_refused", line=line.number, intent_id=intent.intent_id,
                         error="intent_id: was already worked (ids must be new)")
-        return
-    deadline = request.deadline or deadline
-    if deadline <= now():
+        return False
+    if request.deadline is not None and request.deadline <= now():
         log.error("inbox_line_refused", line=line.number, intent_id=intent.intent_id,
-                  error=f"deadline: has passed, got {deadline.isoformat()!r}")
-        return
+                  error=f"deadline: has passed, got {request.deadline.isoformat()!r}")
+        return False
+    deadline = request.deadline or line.deadline
+    if deadline <= now():  # it was waiting for the session when Hydra stopped
+        log.error("intent_expired", intent_id=intent.intent_id, source=source,
+                  error=f"its deadline {deadline.isoformat()!r} (inbox_deadline after it was "
+                  "first read) has passed: not sent")
+        return False
     own = request.deadline  # also bounds a wait for the market to open (Engine.submit)
     outcome = await _submit_unless_down(engine, intent, source=source, deadline=own)
-    if outcome is not Outcome.DONE:
-        log.warning("intent_waiting_for_session", intent_id=intent.intent_id, source=source,
-                    deadline=deadline.isoformat())
-        seconds = (deadline - now()).total_seconds()
-        waiting.start_soon(_submit_when_up, engine, intent, source, seconds, outcome, own)
+    if outcome is Outcome.DONE:
+        return False
+    log.warning("intent_waiting_for_session", intent_id=intent.intent_id, source=source,
+                deadline=deadline.isoformat())
+    seconds = (deadline - now()).total_seconds()
+    waiting.start_soon(_submit_when_up, engine, intent, source, seconds, outcome, own, done)
+    return True
 
 
 class Outcome(enum.Enum):
@@ -395,9 +412,11 @@ async def _submit_unless_down(engine: Engine, intent: OrderIntent, *, source: st
 
 
 async def _submit_when_up(engine: Engine, intent: OrderIntent, source: str, seconds: float,
-                          outcome: Outcome, own: dt.datetime | None) -> None:
+                          outcome: Outcome, own: dt.datetime | None,
+                          done: Callable[[], None]) -> None:
     """Submit ``intent`` once the session is back, within ``seconds`` (``outcome``: why the
-    last attempt did not). Only the waiting is bounded: a submission under way is never cut
+    last attempt did not), and call ``done`` when it is submitted or dropped (not when the
+    engine closes first). Only the waiting is bounded: a submission under way is never cut
     off by the deadline."""
     deadline = trio.current_time() + seconds
     with engine.subscribe() as events:
@@ -411,8 +430,10 @@ async def _submit_when_up(engine: Engine, intent: OrderIntent, source: str, seco
             if waiting.cancelled_caught:
                 log.error("intent_expired", intent_id=intent.intent_id, source=source,
                           error=f"the broker session was still down after {seconds:.0f} s")
+                done()
                 return
             outcome = await _submit_unless_down(engine, intent, source=source, deadline=own)
+    done()
 
 
 async def _session_changed(events: trio.MemoryReceiveChannel[EngineEvent]) -> bool:

@@ -238,10 +238,6 @@ def test_a_farm_ib_reports_inactive_after_broken_is_back_as_ib_words_it() -> Non
     assert feed.current(market)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_inbox_reader.py (read_lines, _lines): a shorter file is a new generation at once, "
-    "even when read within SETTLE_NS of its change (a writer between its truncation and its "
-    "write), so a rewrite that keeps the old lines works them all again"))
 def test_an_inbox_read_between_a_rewrites_truncation_and_write_works_no_line_twice(
     tmp_path: Path,
 ) -> None:
@@ -347,9 +343,6 @@ async def test_fifty_twaps_with_lots_ahead_all_keep_their_schedules(
     assert [r.filled for r in reports] == [3] * 50
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_runner.py (run_inbox, _take_line) with hydra/_inbox_reader.py: a line read again "
-    "after a restart gets now() + inbox_deadline, not the deadline it had when first read"))
 async def test_an_inbox_intent_that_expired_while_hydra_was_down_is_not_sent_after_it(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:

@@ -251,6 +251,7 @@ async def test_an_intent_read_while_the_session_is_down_is_sent_when_it_returns(
         assert exchange.statistics().orders == 1
     assert [e["event"] for e in logs if e["event"].startswith("intent_wait")] == [
         "intent_waiting_for_session"]
+    assert json.loads(inbox.with_suffix(".state").read_text())["deadlines"] == []  # sent
 
 
 async def test_an_intent_whose_deadline_passes_while_the_session_is_down_is_dropped(
@@ -275,6 +276,71 @@ async def test_an_intent_whose_deadline_passes_while_the_session_is_down_is_drop
                 await trio.sleep(60)
             nursery.cancel_scope.cancel(reason="test over")
         assert _intents(path) == [] and exchange.statistics().orders == 0
+
+
+async def test_a_line_read_again_after_a_restart_keeps_the_deadline_of_its_first_read(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A line first read at 13 s while the link is down (until 190 s) may wait until 313 s.
+    Hydra is stopped at 62.5 s and started again at 200 s, and its inbox read at 260 s, the
+    link down again (from 250 s to 340 s): the line, read again, waits only until 313 s (not
+    560 s), is dropped then, and never sent."""
+    path, inbox = tmp_path / "j.sqlite", tmp_path / "inbox.jsonl"
+    params = attrs.evolve(quiet_oats(), faults=(Disconnect(at=10.0, duration=180.0),
+                                                Disconnect(at=250.0, duration=90.0)))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            nursery.start_soon(_inbox(engine, inbox))
+            await trio.sleep_until(12.5)
+            inbox.write_text(_line())
+            with capture_logs() as first:
+                await trio.sleep_until(62.5)
+            nursery.cancel_scope.cancel(reason="Hydra stopped")
+        await trio.sleep_until(200.0)
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            await trio.sleep_until(260.0)
+            nursery.start_soon(_inbox(engine, inbox))
+            with capture_logs() as logs:
+                await trio.sleep_until(313.0 - 0.001)
+                assert [e for e in logs if e["event"] == "intent_expired"] == []
+                await trio.sleep_until(313.0 + 0.001)
+                assert [e["source"] for e in logs if e["event"] == "intent_expired"] == [
+                    "inbox line 1"]
+                await trio.sleep_until(400.0)
+            nursery.cancel_scope.cancel(reason="test over")
+        assert _intents(path) == [] and exchange.statistics().orders == 0
+    deadline = (START + dt.timedelta(seconds=313)).isoformat()
+    assert [e["deadline"] for e in first + logs if e["event"] == "intent_waiting_for_session"
+            ] == [deadline, deadline]
+    assert json.loads(inbox.with_suffix(".state").read_text())["deadlines"] == []  # dropped
+
+
+async def test_a_line_whose_deadline_passed_while_hydra_was_stopped_is_dropped_saying_why(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A line first read at 13 s while the link is down may wait until 313 s; Hydra, stopped
+    at 62.5 s and started again at 400 s with the link back, drops it at once as expired,
+    naming the deadline, and sends nothing."""
+    path, inbox = tmp_path / "j.sqlite", tmp_path / "inbox.jsonl"
+    params = attrs.evolve(quiet_oats(), faults=(Disconnect(at=10.0, duration=380.0),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            nursery.start_soon(_inbox(engine, inbox))
+            await trio.sleep_until(12.5)
+            inbox.write_text(_line())
+            await trio.sleep_until(62.5)
+            nursery.cancel_scope.cancel(reason="Hydra stopped")
+        await trio.sleep_until(400.0)
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            with capture_logs() as logs:
+                nursery.start_soon(_inbox(engine, inbox))
+                await trio.sleep(60)
+            nursery.cancel_scope.cancel(reason="test over")
+        assert _intents(path) == [] and exchange.statistics().orders == 0
+    deadline = (START + dt.timedelta(seconds=313)).isoformat()
+    assert [e["error"] for e in logs if e["event"] == "intent_expired"] == [
+        f"its deadline {deadline!r} (inbox_deadline after it was first read) has passed: "
+        "not sent"]
 
 
 EVERY_DAY = DailySchedule(at=dt.time(8, 35), days=parse_days("d", "Mon-Sun"), zone=CHICAGO)
