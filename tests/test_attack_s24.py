@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,17 @@ import pytest
 import trio
 import trio.testing
 
+from hydra._enums import NoteKind
 from hydra._errors import JournalFormatError
+from hydra._journal_records import read_journal
 from hydra._journal_schema import STATEMENTS
+from hydra._rehearsal import Rehearsal, rehearse
+from hydra._rehearsal_broker import BrokerKind
+from hydra._settings import HydraConfig
+from hydra._strategy_hook import StrategyContext
 from hydra.sim import BadQuotes, Disconnect, Fault, StaleQuotes, open_sim_exchange
 from tests.simulated import open_engine, quiet_oats
+from tests.test_rehearsal import _quiet
 from tests.test_sessions import ct, hours_params, oats, open_hours_engine
 from tests.test_twap_restart import _config, _crash_at
 
@@ -129,3 +137,33 @@ async def test_an_intents_deadline_bounds_its_wait_for_the_broker_session(
             with contextlib.suppress(Exception):
                 await (await engine.submit(oats(), deadline=deadline)).wait_done()
     assert broker.sent == []
+
+
+def _plain_targets(context: StrategyContext) -> Mapping[str, int]:
+    """A plain (not ``async``) strategy, as ``hydra run`` users write them, that takes a few
+    milliseconds of real time to decide (here, summing a million numbers): long one oats
+    contract on even days, short one on odd days."""
+    return {"ZO": 1 if (context.now.day + sum(range(1_000_000))) % 2 == 0 else -1}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "hydra/cli/_rehearse_command.py (_rehearsal) with hydra/_rehearsal.py (rehearse): the "
+    "configured hook, a plain function, runs in a worker thread, and the virtual clock "
+    "(autojump_threshold=0) jumps to the hook's 30 s deadline as soon as Trio waits for it"))
+async def test_a_plain_strategy_hook_is_rehearsed_without_timing_out(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """``hydra rehearse --config FILE`` rehearses the ``[runner] strategy`` the file names, a
+    plain function as in ``hydra run``. One that decides in a few milliseconds was "no answer
+    within 30 s" (a ``hook_error``) at every call of three sessions, so none of its targets
+    was traded: the virtual clock jumped to the hook's deadline while its thread ran.
+    (``hydra rehearse --weeks 3`` with a hook that returns at once: 7 of 15 calls timed
+    out.) The user guide says time moves on while a plain hook computes, not that every call
+    fails. Expected: three sessions, three answers, no hook error."""
+    journal = tmp_path / "r.sqlite"
+    await rehearse(Rehearsal(config=HydraConfig(), journal=journal,
+                             broker=BrokerKind.IN_PROCESS, hook=_plain_targets,
+                             hook_name="_plain_targets", progress=lambda _: None),
+                   _quiet([1, 2, 3]))
+    errors = [r.payload for r in read_journal(journal) if r.is_note(NoteKind.HOOK_ERROR)]
+    assert errors == []
