@@ -1,7 +1,7 @@
-"""Attacks on the work of session 23 (a TWAP's parts journaled with its orders, twap_ahead across
-a restart, the hours lookup and the open's quote waiting for the broker session): each test
-showed a defect on the tree before its fix, or is a strict xfail naming the file that holds the
-defect."""
+"""Attacks on the work of session 23 (a TWAP's parts journaled with its orders, a restart's fit
+to the close, the hours lookup and the open's quote waiting for the broker session, the
+rehearsal through its hook): each test showed a defect on the tree before its fix, or is a
+strict xfail naming the file that holds the defect."""
 
 from __future__ import annotations
 
@@ -19,13 +19,15 @@ import trio.testing
 
 from hydra._enums import NoteKind
 from hydra._errors import JournalFormatError
+from hydra._journal import Journal
 from hydra._journal_records import read_journal
 from hydra._journal_schema import STATEMENTS
 from hydra._rehearsal import Rehearsal, rehearse
 from hydra._rehearsal_broker import BrokerKind
-from hydra._settings import HydraConfig
+from hydra._settings import ExecutionSettings, HydraConfig, RiskLimits
 from hydra._strategy_hook import StrategyContext
 from hydra.sim import BadQuotes, Disconnect, Fault, StaleQuotes, open_sim_exchange
+from tests.journal_surgery import crash_from
 from tests.simulated import open_engine, quiet_oats
 from tests.test_rehearsal import _quiet
 from tests.test_sessions import ct, hours_params, oats, open_hours_engine
@@ -126,8 +128,8 @@ async def test_an_intents_deadline_bounds_its_wait_for_the_broker_session(
     inbox line's ``deadline``), held at 07:50 for the 08:30 open; the link is down from
     08:29:30 for 150 s. The intent waited for the session with no bound and was sent at
     08:32:28, 88 s after its deadline, and bought. The same in session: submitted at 09:00:15
-    with the link down since 09:00:10, deadline 09:01, it was sent at the reconnect
-    (09:02:40). Expected: past its deadline an intent is refused, nothing sent, as an open
+    with the link down since 09:00:10, deadline 09:01, it was sent after the reconnect, at
+    09:03:08. Expected: past its deadline an intent is refused, nothing sent, as an open
     after the deadline refuses it and as the runner's inbox intents expire."""
     params = attrs.evolve(hours_params(start),
                           faults=(Disconnect(at=down_at, duration=150.0),))
@@ -167,3 +169,35 @@ async def test_a_plain_strategy_hook_is_rehearsed_without_timing_out(
                    _quiet([1, 2, 3]))
     errors = [r.payload for r in read_journal(journal) if r.is_note(NoteKind.HOOK_ERROR)]
     assert errors == []
+
+
+async def test_a_chunked_intent_resumed_shares_the_time_to_the_close_among_its_orders(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """A buy of 4 at 13:00 Chicago, 20 minutes before the close, with ``patience`` 600 and
+    ``max_order_quantity`` 2: two orders of 2 share the time to the close (each ladder
+    1195 s / 2 long: patience 341 s), and order 1 fills at its last stage. Killed at 13:01
+    and restarted at 13:02, the adopted order 1 was fitted to the close as if it were the
+    intent's only order: patience 600 s, its last stage at 13:15, and order 2 had the 295 s
+    left before the close for a ladder of patience 600. Expected: the adopted order shares
+    the time left with order 2, as a new intent's orders do: patience (1195 - 120) / 1.75 / 2
+    s, so order 1 reaches its last stage 1.5 times that after 13:00 and fills there, and
+    order 2 follows 30 ms on."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=ExecutionSettings(patience=600.0),
+                         risk=RiskLimits(max_order_quantity=2))
+    async with open_sim_exchange(hours_params(ct(2, 13)), seed=1) as exchange:
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, config,
+                                   offload=crash_from(exchange.origin + 60.0)) as engine:
+                intent = (await engine.submit(oats(4))).intent
+                await trio.sleep(60)
+                await engine.record_control("crash")  # the first write after the crash
+        await trio.sleep_until(exchange.origin + 120.0)
+        async with open_engine(exchange, path, config) as engine:
+            (adopted,) = engine.adopted
+            assert (await adopted.wait_done()).filled == 4
+    placed = [round((at - ct(2, 13)).total_seconds(), 6)
+              for _, at in Journal.open_read_only(path).intent_orders(intent.intent_id)]
+    step = 1.5 * (1195.0 - 120.0) / 1.75 / 2
+    assert placed == [0.0, round(step + 0.03, 6)]
