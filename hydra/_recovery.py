@@ -404,15 +404,17 @@ class Recovery:
             raise
 
     def _fit_adopted(self, actor: PatienceActor, hours: SessionCalendar | None,
-                     elapsed: float) -> float:
-        """Shorten an adopted order's ladder to end before the close, as a new one's is; how
-        far into it the order is ``elapsed`` seconds after its placement. A ladder that ran
-        out while Hydra was down (the whole session, or over a close) is resumed at its last
-        stage, as an overdue TWAP works a last slice: else its order was cancelled at once,
-        unfilled, and nothing of the intent worked again."""
+                     elapsed: float, *, rest: int = 0) -> float:
+        """Shorten an adopted order's ladder to end before the close, as a new one's is: the
+        time left shared with the ladders of the ``rest`` lots the intent works after it (a
+        chunked intent's unstarted orders); how far into it the order is ``elapsed`` seconds
+        after its placement. A ladder that ran out while Hydra was down (the whole session,
+        or over a close) is resumed at its last stage, as an overdue TWAP works a last slice:
+        else its order was cancelled at once, unfilled, and nothing of the intent worked
+        again."""
         work = actor.work
         actor.reschedule(attrs.evolve(work, settings=fit_patience(
-            work.settings, work.quantity, hours=hours, now=self._clock(),
+            work.settings, work.quantity + rest, hours=hours, now=self._clock(),
             max_order_quantity=self._config.risk.max_order_quantity)))
         waits = [wait for _, wait in stage_plan(actor.work.policy, actor.work.settings)]
         return elapsed if elapsed < sum(waits) else sum(waits[:-1])
@@ -597,7 +599,7 @@ class Recovery:
         async def run(report_to: Reports, hours: SessionCalendar | None) -> None:
             if current is not None:
                 actor, elapsed = current
-                resumed_at = self._fit_adopted(actor, hours, elapsed)
+                resumed_at = self._fit_adopted(actor, hours, elapsed, rest=rest)
                 try:
                     await actor.run(adopted=True, elapsed=resumed_at)
                 finally:
