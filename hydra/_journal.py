@@ -42,7 +42,7 @@ from ._codec import fill_from_json, part_from_json, request_from_json
 from ._converter import from_json, unstructure
 from ._core._risk_state import Booked, Charge
 from ._enums import OrderStatus
-from ._errors import JournalWriteError
+from ._errors import InvalidValueError, JournalFormatError, JournalWriteError
 from ._ids import (
     BrokerOrderId,
     ClientOrderId,
@@ -709,16 +709,32 @@ class Journal:
         return None if row is None else IntentId(row[0])
 
     def _order(self, payload: str, ack: str | None, status: str | None, filled: int,
-               *_: object) -> JournaledOrder:
+               dry: object, recorded_at: str, intent_id: str | None,
+               seq: int) -> JournaledOrder:
         data = json.loads(payload)
+        with self._reading(seq, "request"):
+            request = request_from_json(data["request"])
+        with self._reading(seq, "part"):
+            part = None if data.get("part") is None else part_from_json(data["part"])
         return JournaledOrder(
-            request=request_from_json(data["request"]),
+            request=request,
             dry=data["dry"],
             broker_order_id=None if ack is None else json.loads(ack)["broker_order_id"],
             status=OrderStatus.PENDING if status is None else OrderStatus(status),
             filled=filled,
-            part=None if data.get("part") is None else part_from_json(data["part"]),
+            part=part,
         )
+
+    @contextlib.contextmanager
+    def _reading(self, seq: int, field: str) -> Iterator[None]:
+        """An order record's ``field`` that does not read (a damaged or hand-mended journal)
+        as a `JournalFormatError` naming the journal, the event and the field."""
+        try:
+            yield
+        except (InvalidValueError, KeyError, TypeError, ValueError, ArithmeticError) as e:
+            what = f"no {e.args[0]}" if isinstance(e, KeyError) else str(e) or type(e).__name__
+            raise JournalFormatError(self._path, f"event {seq}, an order record: its {field} "
+                                     f"does not read ({what})") from e
 
 
 _ORDERS = """
@@ -731,7 +747,7 @@ _ORDERS = """
            (SELECT coalesce(sum(json_extract(f.payload, '$.fill.quantity')), 0) FROM events f
              WHERE f.client_order_id = o.client_order_id AND f.kind = 'fill') AS filled,
            json_extract(o.payload, '$.dry') AS dry,
-           o.recorded_at AS recorded_at, o.intent_id AS intent_id
+           o.recorded_at AS recorded_at, o.intent_id AS intent_id, o.seq AS seq
     FROM events o WHERE o.kind = 'order' ORDER BY o.seq"""
 """Each journaled order with its newest ack, its newest status and what filled, each found
 through the ``events_by_order`` index; `Journal._order` makes it a `JournaledOrder`."""

@@ -56,11 +56,6 @@ def _mend_last_order(path: Path, part: Any) -> None:
         db.execute(trigger)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_journal.py (Journal._order) with hydra/_codec.py (part_from_json): an order "
-    "record's damaged part is read by from_json without the record's name, so the restart "
-    "ends in a bare InvalidValueError about 'slices' (or a TypeError for a part that is no "
-    "table), not a JournalFormatError naming the event and its part"))
 @pytest.mark.parametrize("part", [{"slice": 3, "slices": 2}, "slice 2 of 3"],
                          ids=["slice-past-its-schedule", "not-a-table"])
 async def test_a_damaged_twap_part_is_one_line_naming_the_order_record(
@@ -83,7 +78,8 @@ async def test_a_damaged_twap_part_is_one_line_naming_the_order_record(
                 pass
     (error,) = _leaves(refused.value)
     assert isinstance(error, JournalFormatError), repr(error)
-    assert "part" in str(error) and "event" in str(error)
+    assert "its part does not read" in str(error) and "event" in str(error)
+    assert str(error).startswith(f"{path}: ")
 
 
 @pytest.mark.xfail(strict=True, reason=(
