@@ -48,7 +48,7 @@ from ._rehearsal_broker import BrokerKind, open_rehearsal_broker
 from ._rehearsal_plan import REGIME_DAY, Day
 from ._runner import HookLimits, run_inbox, run_schedule
 from ._settings import HydraConfig, RiskLimits
-from ._strategy_hook import Hook, StrategyContext
+from ._strategy_hook import Hook, StrategyContext, called_inline
 from .sim import SimParams, open_sim_exchange
 
 VENUE = REHEARSAL_VENUE
@@ -163,7 +163,8 @@ async def run_session(rehearsal: Rehearsal, day: Day, *, clock: Callable[[], dt.
             polls = WrittenPolls()  # the trader is the inbox's only writer, and tells it
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(functools.partial(
-                    run_schedule, engine, broker, hook=rehearsal.hook, name=rehearsal.hook_name,
+                    run_schedule, engine, broker, hook=called_inline(rehearsal.hook),
+                    name=rehearsal.hook_name,
                     schedule=config.runner.daily_schedule(), now=clock,
                     limits=HookLimits(timeout=config.runner.hook_timeout,
                                       max_failures=config.runner.max_hook_failures)))

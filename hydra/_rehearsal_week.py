@@ -51,7 +51,7 @@ from ._runner import HookLimits, run_inbox, run_schedule
 from ._schedule import EXCHANGE_ZONE
 from ._session_healing import heal_after_each_close
 from ._settings import HydraConfig
-from ._strategy_hook import Hook, StrategyContext
+from ._strategy_hook import Hook, StrategyContext, called_inline
 from .sim import Disconnect, MarketParams, SimParams, open_sim_exchange
 
 TRADER = "trader"
@@ -176,7 +176,8 @@ async def rehearse_week(week: Week, days: Sequence[WeekDay]) -> list[str]:
             venue=VENUE, seed=week.seed, new_journal=True, durable=False) as engine:
         async with trio.open_nursery() as nursery:  # the actors, as hydra run starts them
             nursery.start_soon(functools.partial(
-                run_schedule, engine, broker, hook=week.hook, name=week.hook.__name__,
+                run_schedule, engine, broker, hook=called_inline(week.hook),
+                name=week.hook.__name__,
                 schedule=runner.daily_schedule(), now=clock,
                 limits=HookLimits(timeout=runner.hook_timeout,
                                   max_failures=runner.max_hook_failures)))

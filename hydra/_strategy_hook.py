@@ -107,6 +107,24 @@ def runs_in_thread(hook: Hook) -> bool:
     return not inspect.iscoroutinefunction(hook)
 
 
+def called_inline(hook: Hook) -> Hook:
+    """``hook`` as an ``async def`` hook: a plain function is called in Trio's own thread,
+    its answer read out there (an ``async def`` hook is returned as it is). For a virtual
+    clock, which jumps to a call's deadline as soon as Trio waits for a worker thread: there
+    the clock stands still while the hook computes, and a hook that never returns stops the
+    run until Ctrl-C."""
+    if not runs_in_thread(hook):
+        return hook
+
+    async def inline(context: StrategyContext) -> Any:
+        answer = _materialized(hook, context)
+        if inspect.isawaitable(answer):  # a plain function that returned a coroutine
+            return await answer
+        return answer
+
+    return inline
+
+
 def timed_out(seconds: float, *, in_thread: bool, earlier_running: bool) -> HookFailedError:
     """Why a call cut off after ``seconds`` failed: an ``async def`` hook is cancelled; a
     thread is left running (``earlier_running``: it was still busy with a call abandoned

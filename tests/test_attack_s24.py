@@ -144,10 +144,6 @@ def _plain_targets(context: StrategyContext) -> Mapping[str, int]:
     return {"ZO": 1 if (context.now.day + sum(range(1_000_000))) % 2 == 0 else -1}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/cli/_rehearse_command.py (_rehearsal) with hydra/_rehearsal.py (rehearse): the "
-    "configured hook, a plain function, runs in a worker thread, and the virtual clock "
-    "(autojump_threshold=0) jumps to the hook's 30 s deadline as soon as Trio waits for it"))
 async def test_a_plain_strategy_hook_is_rehearsed_without_timing_out(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
