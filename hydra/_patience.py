@@ -175,7 +175,71 @@ def stage_price(stage: object, quote: Quote, work: Work, *, final: bool = False)
                           contract=work.contract, arrival_mid=work.arrival_mid)
 
 
-class PatienceActor:
+class OwnedOrder:
+    """One order and its owner's side of the risk actor's word on it: its events applied to
+    ``child``, and its cancel's hold (`CancelHeld`, `CancelReleased`): while the cancel is
+    held for the link the order may still fill, and is still its owner's (`wait_over`)."""
+
+    def __init__(self, child: ChildOrder) -> None:
+        self.child = child
+        # Unbounded: the risk actor hands events over with send_nowait and must never wait on
+        # one order; an order has few events (ack, a status or two, its fills).
+        self.events_in, self._events = trio.open_memory_channel[OwnerEvent](math.inf)
+        self._held = False  # the order's cancel is held for the broker link (`CancelHeld`)
+
+    async def wait_done(self) -> None:
+        """Apply the order's events until it is done."""
+        await self._wait_until(lambda: self.child.done)
+
+    async def _wait_until(self, condition: Callable[[], bool]) -> None:
+        """Apply the order's events (and its cancel's hold) until ``condition`` holds."""
+        while not condition():
+            event = await self._events.receive()
+            if isinstance(event, CancelHeld | CancelReleased):
+                self._held = isinstance(event, CancelHeld)
+            else:
+                self.child.apply(event)
+
+    async def _wait_answered(self) -> None:
+        """After a cancel was asked: until the order is done or its cancel is held."""
+        await self._wait_until(lambda: self.child.done or self._held)
+
+    def _over(self) -> bool:
+        """The broker has ended the order (a filled one whose fills risk refused as an
+        anomaly never has them all in hand, and is over all the same)."""
+        return self.child.done or self.child.status.is_final
+
+    @property
+    def unsettled(self) -> bool:
+        """The order's cancel is held for the broker link and the broker has not ended it: it
+        may still fill, and is still this owner's to report (`wait_over`)."""
+        return self._held and not self._over()
+
+    async def wait_over(self) -> None:
+        """While the order's cancel is held for the link, wait for the order's end: the word
+        of the reconnect's resync (what filled while down; an order gone from the broker is
+        over), or the confirmation of the cancel sent after it, awaited for
+        `CANCEL_CONFIRM_SECONDS` as any cancel's is."""
+        while self.unsettled:
+            await self._wait_until(lambda: not self._held or self._over())
+            with trio.move_on_after(CANCEL_CONFIRM_SECONDS):
+                await self._wait_until(lambda: self._held or self._over())
+
+    def handover(self) -> Worked:
+        """What the intent is given when this owner is done: the order's report, or the
+        owner itself while the order is `unsettled` (the intent waits on `wait_over`)."""
+        return self if self.unsettled else self.report()
+
+    def report(self) -> ChildOrderReport:
+        """The order's report; while its cancel is held, it says so (`CANCEL_HELD`)."""
+        report = self.child.report()
+        if not self.unsettled:
+            return report
+        return attrs.evolve(report, reason=CANCEL_HELD if report.reason is None
+                            else f"{report.reason}; {CANCEL_HELD}")
+
+
+class PatienceActor(OwnedOrder):
     def __init__(
         self,
         work: Work,
@@ -185,22 +249,19 @@ class PatienceActor:
         leave_working: Callable[[], bool],
         why_unusable: WhyUnusable = no_reason,
     ) -> None:
+        super().__init__(ChildOrder(client_order_id=work.client_order_id,
+                                    quantity=work.quantity))
         self.work = work
-        self.child = ChildOrder(client_order_id=work.client_order_id, quantity=work.quantity)
         self._risk = risk
         self._quotes = quotes
         self._why_unusable = why_unusable
         self._leave_working = leave_working
-        # Unbounded: the risk actor hands events over with send_nowait and must never wait on
-        # one order; an order has few events (ack, a status or two, its fills).
-        self.events_in, self._events = trio.open_memory_channel[OwnerEvent](math.inf)
         self._placing: trio.MemoryReceiveChannel[OrderAnswer] | None = None  # answer awaited
         # A modification the risk actor has, its answer awaited: (its price, the answer).
         self._modifying: tuple[Decimal, trio.MemoryReceiveChannel[OrderAnswer]] | None = None
         self._placed = False  # the order is at the broker (placed here, or adopted)
         self._chased = False  # the market moved against the order: its ladder chased it
         self._told: object | None = None  # the stage last told to the risk actor (`StageBegun`)
-        self._held = False  # the order's cancel is held for the broker link (`CancelHeld`)
 
     def take_over(self, price: Decimal, fills: Sequence[Fill]) -> None:
         """Own the order already working at the broker at ``price`` with ``fills`` so far (a
@@ -248,53 +309,6 @@ class PatienceActor:
     def _modified(self, price: Decimal, answer: OrderAnswer) -> None:
         if not isinstance(answer, Blocked):
             self.child.prices.append(price)
-
-    async def wait_done(self) -> None:
-        """Apply the order's events until it is done."""
-        await self._wait_until(lambda: self.child.done)
-
-    async def _wait_until(self, condition: Callable[[], bool]) -> None:
-        """Apply the order's events (and its cancel's hold) until ``condition`` holds."""
-        while not condition():
-            event = await self._events.receive()
-            if isinstance(event, CancelHeld | CancelReleased):
-                self._held = isinstance(event, CancelHeld)
-            else:
-                self.child.apply(event)
-
-    def _over(self) -> bool:
-        """The broker has ended the order (a filled one whose fills risk refused as an
-        anomaly never has them all in hand, and is over all the same)."""
-        return self.child.done or self.child.status.is_final
-
-    @property
-    def unsettled(self) -> bool:
-        """The order's cancel is held for the broker link and the broker has not ended it: it
-        may still fill, and is still this actor's to report (`wait_over`)."""
-        return self._held and not self._over()
-
-    async def wait_over(self) -> None:
-        """While the order's cancel is held for the link, wait for the order's end: the word
-        of the reconnect's resync (what filled while down; an order gone from the broker is
-        over), or the confirmation of the cancel sent after it, awaited for
-        `CANCEL_CONFIRM_SECONDS` as any cancel's is."""
-        while self.unsettled:
-            await self._wait_until(lambda: not self._held or self._over())
-            with trio.move_on_after(CANCEL_CONFIRM_SECONDS):
-                await self._wait_until(lambda: self._held or self._over())
-
-    def handover(self) -> Worked:
-        """What the intent is given when this actor is done: the order's report, or the
-        actor itself while the order is `unsettled` (the intent waits on `wait_over`)."""
-        return self if self.unsettled else self.report()
-
-    def report(self) -> ChildOrderReport:
-        """The order's report; while its cancel is held, it says so (`CANCEL_HELD`)."""
-        report = self.child.report()
-        if not self.unsettled:
-            return report
-        return attrs.evolve(report, reason=CANCEL_HELD if report.reason is None
-                            else f"{report.reason}; {CANCEL_HELD}")
 
     async def run(self, *, adopted: bool = False, elapsed: float = 0.0) -> ChildOrderReport:
         """Work the ladder (``elapsed`` seconds into it: a restart resumes it at the stage it
@@ -463,7 +477,7 @@ class PatienceActor:
         asked = await self._cancel_working(ladder_end=ladder_end)
         await self._modification_answered()
         if asked:
-            await self._wait_until(lambda: self.child.done or self._held)
+            await self._wait_answered()
 
     async def _cancel_working(self, *, ladder_end: bool) -> bool:
         """Ask the risk actor to cancel the order unless it is over or left working (by

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import math
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -71,7 +70,6 @@ from ._messages import (
     AdoptOrder,
     CancelOrder,
     FlattenIntent,
-    OwnerEvent,
     ReconcileDifference,
     Resynced,
     RiskMessage,
@@ -80,6 +78,7 @@ from ._orders import Fill, OrderIntent
 from ._patience import (
     CANCEL_CONFIRM_SECONDS,
     LADDER_LENGTH,
+    OwnedOrder,
     PatienceActor,
     Work,
     run_patience,
@@ -174,22 +173,23 @@ def _earlier_report(order: JournaledOrder, fills: Sequence[Fill]) -> ChildOrderR
     )
 
 
-class _Cancelling:
+class _Cancelling(OwnedOrder):
     """An adopted order whose cancel was asked for before the restart, or that the restart
-    does not carry on (``ladder_end``: its intent goes on without it): cancelled, not worked."""
+    does not carry on (``ladder_end``: its intent goes on without it): cancelled, not worked.
+    A cancel the risk actor holds for a down link is waited past as a ladder's is
+    (`OwnedOrder.wait_over`): the order may still fill, so it is reported once the broker has
+    ended it; stopped meanwhile, it is handed to its intent, whose report waits for it."""
 
     def __init__(self, order: OpenOrder, fills: Sequence[Fill], *, ladder_end: bool = False
                  ) -> None:
         request = order.request
-        self.child = ChildOrder(client_order_id=request.client_order_id,
-                                quantity=request.quantity, order_type=request.order_type,
-                                stop_price=request.stop_price, prices=[request.limit_price],
-                                fills=[f for f in fills
-                                       if f.client_order_id == request.client_order_id],
-                                status=OrderStatus.WORKING)
+        super().__init__(ChildOrder(client_order_id=request.client_order_id,
+                                    quantity=request.quantity, order_type=request.order_type,
+                                    stop_price=request.stop_price, prices=[request.limit_price],
+                                    fills=[f for f in fills
+                                           if f.client_order_id == request.client_order_id],
+                                    status=OrderStatus.WORKING))
         self._ladder_end = ladder_end
-        # Unbounded: the risk actor hands events over with send_nowait (see PatienceActor).
-        self.events_in, self._events = trio.open_memory_channel[OwnerEvent](math.inf)
 
     async def run(self, risk: trio.MemorySendChannel[RiskMessage],
                   report_to: Reports) -> None:
@@ -198,10 +198,10 @@ class _Cancelling:
                 scope.relative_deadline = CANCEL_CONFIRM_SECONDS
                 await risk.send(CancelOrder(client_order_id=self.child.client_order_id,
                                             ladder_end=self._ladder_end))
-                while not self.child.done:
-                    self.child.apply(await self._events.receive())
+                await self._wait_answered()
+            await self.wait_over()
         finally:
-            report_to.send_nowait(self.child.report())
+            report_to.send_nowait(self.handover())
 
 
 def _slices_begun(history: _History, *, planned: int) -> tuple[int, int]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import math
 import random
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from decimal import Decimal
@@ -61,9 +62,9 @@ from ._messages import (
 )
 from ._model_store import prediction_note
 from ._orders import OrderIntent
-from ._patience import Work, run_patience
+from ._patience import REPEG_SECONDS, Work, run_patience
 from ._publisher import Subscribe, open_subscription
-from ._quote_source import QuoteSource
+from ._quote_source import QuoteSource, contract_name
 from ._quotes import Quote
 from ._recovery import Resumed
 from ._reports import ChildOrderReport, ExecutionReport
@@ -109,6 +110,10 @@ _AGGRESSIVENESS = {
     Policy.PASSIVE: Decimal(0),
 }
 """How much of the half-spread the slippage model expects each policy to pay."""
+
+
+def _session_up() -> str:
+    return "the broker session"  # what an intent waits for while the link is down
 
 
 class IntentHandle:
@@ -239,15 +244,23 @@ class Router:
                       month: InMonth) -> IntentHandle:
         if await self.was_submitted(intent.intent_id):
             raise InvalidValueError("intent_id", intent.intent_id, "was already submitted")
+        if deadline is not None and deadline <= self._clock():
+            raise InvalidValueError("deadline", deadline.isoformat(), "has passed")
         await self._check_fits(intent)  # by symbol: the same whatever month it trades
-        # The hours of the month it would trade now: a product's months share them.
-        hours = await self._hours(month(intent).contract, intent.strategy)
-        now = self._clock()
-        opens = held_until(hours, now, min_left=MIN_SESSION_LEFT)
-        if opens is None:
-            handle = IntentHandle(month(intent))
-            await self._start(handle, hours)
-            return handle
+        try:
+            # The hours of the month it would trade now: a product's months share them.
+            hours = await self._before(deadline, _session_up, lambda: self._hours(
+                month(intent).contract, intent.strategy))
+            now = self._clock()
+            opens = held_until(hours, now, min_left=MIN_SESSION_LEFT)
+            if opens is None:
+                handle = IntentHandle(month(intent))
+                quote = await self._before(deadline, lambda: "its arrival quote",
+                                           lambda: self._arrival_quote(handle.intent.contract))
+                await self._start(handle, hours, quote)
+                return handle
+        except MarketClosedError as e:
+            raise MarketClosedError(f"intent {intent.intent_id} refused: {e}") from None
         settings = self._config.execution_for(intent.strategy)
         symbol, at = _market(intent.contract, settings.hours), _local(opens, hours)
         if hours is not None and opens >= hours.known_until:  # only where the hours end
@@ -274,8 +287,9 @@ class Router:
     async def _hold(self, handle: IntentHandle, deadline: dt.datetime | None,
                     hours: SessionCalendar | None, month: InMonth) -> None:
         """Wait for ``handle``'s market to open, then start it (in the month ``month`` gives
-        then); past its deadline, cancelled, or refused at the open (no quote: the session is
-        down), it ends unworked."""
+        then); past its deadline (before the open, or while it waits at the open for the
+        broker session or a usable quote), cancelled, or refused at the open (a contract the
+        broker does not quote), it ends unworked."""
         intent, why = handle.intent, "cancelled before its market opened"
         try:
             with handle._waiting:
@@ -298,18 +312,20 @@ class Router:
     async def _until_open(self, intent: OrderIntent, deadline: dt.datetime | None,
                           hours: SessionCalendar | None, month: InMonth,
                           ) -> tuple[SessionCalendar | None, Quote, OrderIntent]:
-        """Wait for ``intent``'s market to open with the broker session up; the hours, the
-        arrival quote and the intent in its month (by ``month``) then."""
+        """Wait for ``intent``'s market to open with the broker session up and a usable
+        quote; the hours, the arrival quote and the intent in its month (by ``month``) then.
+        Neither before the session's last `MIN_SESSION_LEFT` (a link down, or a quote
+        unusable, all session long): held again, for the next open. Past ``deadline``, a
+        `MarketClosedError` naming it and what was waited for."""
         while True:
             hours = await self._wait_for_open(month(intent), deadline, hours)
             released = month(intent)  # the open's trading day's month: quoted in it
-            quote = await self._quote_when_up(released)
-            # The session came back after the close (a link down all session long): held
-            # again, for the next open.
-            if held_until(hours, self._clock(), min_left=MIN_SESSION_LEFT) is None:
-                return hours, quote, released
+            with trio.move_on_at(self._at(_close(hours, self._clock()))):
+                quote = await self._quote_at_open(released, deadline)
+                if held_until(hours, self._clock(), min_left=MIN_SESSION_LEFT) is None:
+                    return hours, quote, released
             log.info("intent_waiting_for_open", intent_id=intent.intent_id,
-                     reason="the broker session came back after the close")
+                     reason="no broker session or no usable quote until the close")
 
     async def wait_until_open(self, intent: OrderIntent) -> SessionCalendar | None:
         """For an intent resumed after a restart, before it prices or sends anything: wait
@@ -383,14 +399,52 @@ class Router:
                                         f"{intent.contract.symbol} opened")
             await trio.sleep((opens - now).total_seconds())
             if hours is None or opens >= hours.known_until:
-                hours = await self._hours(intent.contract, intent.strategy)
+                hours = await self._before(deadline, _session_up, lambda: self._hours(
+                    intent.contract, intent.strategy))
 
-    async def _quote_when_up(self, intent: OrderIntent) -> Quote:
-        """The arrival quote at the open; while the broker session is down (a gateway that
-        restarts at night), once it is back."""
+    async def _quote_at_open(self, intent: OrderIntent, deadline: dt.datetime | None) -> Quote:
+        """The arrival quote at the open: while the broker session is down (a gateway that
+        restarts at night), once it is back; while the quote is unusable (one-sided, stale),
+        once it is usable, looked at every `REPEG_SECONDS` as a working ladder does (logged
+        once: ``intent_waiting_for_quote``). Past ``deadline``, a `MarketClosedError`."""
+        contract = intent.contract
+
         def waiting() -> None:
             log.warning("intent_waiting_for_session", intent_id=intent.intent_id)
-        return await self._when_up(lambda: self._arrival_quote(intent.contract), waiting)
+        await self._before(deadline, _session_up, lambda: self._when_up(
+            lambda: self._broker.subscribe_quotes(contract), waiting))
+        return await self._before(
+            deadline, lambda: f"a usable quote ({self._quotes.problem(contract)})",
+            lambda: self._usable_quote(intent))
+
+    async def _usable_quote(self, intent: OrderIntent) -> Quote:
+        """``intent``'s quote once it is usable (see `_quote_at_open`)."""
+        contract = intent.contract
+        if (quote := self._quotes.usable(contract)) is not None:
+            return quote
+        log.warning("intent_waiting_for_quote", intent_id=intent.intent_id,
+                    symbol=contract_name(contract), why=self._quotes.problem(contract))
+        while True:  # a quote's change is no event: looked at again, as a ladder does
+            await trio.sleep(REPEG_SECONDS)
+            if (quote := self._quotes.usable(contract)) is not None:
+                return quote
+
+    async def _before(self, deadline: dt.datetime | None, waited_for: Callable[[], str],
+                      ask: Callable[[], Awaitable[T]]) -> T:
+        """What ``ask`` answers, unless ``deadline`` passes first: then a `MarketClosedError`
+        naming it and what the intent waited for (nothing is journaled or sent past it)."""
+        if deadline is None:
+            return await ask()
+        with trio.move_on_at(self._at(deadline)):
+            return await ask()
+        raise MarketClosedError(f"its deadline {deadline.isoformat()} passed while it waited "
+                                f"for {waited_for()}")
+
+    def _at(self, moment: dt.datetime | None) -> float:
+        """The Trio time of the wall-clock ``moment`` (None: never)."""
+        if moment is None:
+            return math.inf
+        return trio.current_time() + (moment - self._clock()).total_seconds()
 
     async def _when_up(self, ask: Callable[[], Awaitable[T]],
                        waiting: Callable[[], None] = lambda: None) -> T:
@@ -412,14 +466,12 @@ class Router:
                     raise BrokerConnectionError("Hydra closed before the session came back")
 
     async def _start(self, handle: IntentHandle, hours: SessionCalendar | None,
-                     quote: Quote | None = None) -> None:
-        """Journal ``handle``'s intent at its arrival ``quote`` (None: the quote now) and
-        start its worker."""
+                     quote: Quote) -> None:
+        """Journal ``handle``'s intent at its arrival ``quote`` and start its worker."""
         intent = handle.intent
         settings = self._config.execution_for(intent.strategy)
         adv = self._config.adv.get(intent.contract.symbol)
         policy = route(intent.quantity, adv=adv, settings=settings, policy=intent.policy)
-        quote = quote or await self._arrival_quote(intent.contract)
         prediction = self._model.predict(
             symbol=intent.contract.symbol, policy=policy, spread=quote.spread, mid=quote.mid,
             aggressiveness=_AGGRESSIVENESS[policy],
@@ -613,6 +665,11 @@ class Router:
             for handle in [*self.handles.values(), *self.adopted]:
                 await handle.wait_done()
         self._leaving = self._config.shutdown.leave_working
+
+
+def _close(hours: SessionCalendar | None, now: dt.datetime) -> dt.datetime | None:
+    """When the session open at ``now`` closes (None: unknown hours)."""
+    return None if hours is None else hours.close_of(now)
 
 
 def _market(contract: ContractSpec, hours: WorkingHours) -> str:

@@ -82,10 +82,6 @@ async def test_a_damaged_twap_part_is_one_line_naming_the_order_record(
     assert str(error).startswith(f"{path}: ")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_router.py (Router._until_open, _quote_when_up, _arrival_quote): at the open a held "
-    "intent asks for its arrival quote once, and an unusable one (one-sided, stale) ends the "
-    "intent unworked (intent_not_worked), where a ladder waits for a usable quote"))
 @pytest.mark.parametrize("fault", [
     BadQuotes(at=40 * 60 - 5.0, duration=15.0, problem="one-sided"),
     StaleQuotes(at=40 * 60 - 60.0, duration=95.0),
@@ -108,10 +104,6 @@ async def test_an_intent_held_for_the_open_outlives_a_bad_quote_at_the_open(
     assert broker.sent[0][1] > ct(2, 8, 30)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_router.py (Router._until_open and _hours, through _when_up): the wait for the "
-    "broker session, at the open and in the hours lookup, is not bounded by the intent's "
-    "deadline, so an intent is journaled and sent whenever the link comes back"))
 @pytest.mark.parametrize(("start", "down_at", "deadline"), [
     (ct(2, 7, 50), 40 * 60 - 30.0, ct(2, 8, 31)),
     (ct(2, 9, 0), 10.0, ct(2, 9, 1)),

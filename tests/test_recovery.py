@@ -28,20 +28,32 @@ from hydra import (
 from hydra._bracket import BracketIntent
 from hydra._ids import IntentId, client_order_id_for, unstamped
 from hydra._journal import EventKind, Journal
+from hydra._journal_actor import run_inline
 from hydra._messages import IntentFinished
 from hydra._open_hydra import open_hydra
-from hydra._settings import Distance, RestartSettings, RiskLimits, ShutdownSettings, WorkingHours
+from hydra._reports import ExecutionReport
+from hydra._settings import (
+    BackoffSettings,
+    BrokerSettings,
+    Distance,
+    RestartSettings,
+    RiskLimits,
+    ShutdownSettings,
+    WorkingHours,
+)
 from hydra.sim import (
     Disconnect,
     DisplayedSize,
     MarketParams,
     ScriptedFlow,
+    SimBroker,
     SimExchange,
     SimParams,
     open_sim_exchange,
 )
 from tests.journal_surgery import Crash, crash_from, crash_once
 from tests.simulated import open_engine, quiet_oats
+from tests.test_ladder_end_link_down import _LosingFirstCancels
 from tests.test_sessions import RecordingBroker, ct, hours_params, oats, open_hours_engine
 
 TWAP = ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.0)
@@ -512,3 +524,72 @@ async def test_a_resumed_intent_held_for_the_open_ends_at_once_when_hydra_closes
     assert [kind for kind, _ in broker.sent] == ["cancel"]
     assert closed == ct(2, 13, 26) + dt.timedelta(milliseconds=30)  # the cancel confirmed
     assert report.children[-1].status is OrderStatus.CANCELLED
+
+
+STEADY_RECONNECT = HydraConfig(broker=BrokerSettings(backoff=BackoffSettings(jitter=0.0)))
+"""Reconnect tries without jitter: the resync's time is a round number."""
+
+
+async def _restart_completing_a_cancel(exchange: SimExchange, path: Path,
+                                       broker: SimBroker) -> tuple[ExecutionReport, float]:
+    """A passive buy of 2 (resting 3 ticks under the market) cancelled at 20 s while the link
+    is down (10 s to 70 s): its cancel is journaled and the process dies. The restart at 80 s
+    on ``broker`` completes that cancel; the link drops again at 80.01 s, before the cancel's
+    confirmation (30 ms), for 100 s. The adopted intent's report, and when it came (seconds
+    after the open)."""
+    crash = crash_once(path, lambda j: len(j.notes("cancel_requested")) == 1)
+    with pytest.raises(BaseExceptionGroup) as crashed:
+        async with open_engine(exchange, path, STEADY_RECONNECT, offload=crash) as engine:
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
+                                            policy=Policy.PASSIVE, intent_id=IntentId("rest")))
+            await trio.sleep_until(exchange.origin + 20.0)
+            await engine.cancel_all()
+    assert crashed.group_contains(Crash)
+    await trio.sleep_until(exchange.origin + 80.0)  # the link is back
+    async with open_hydra(STEADY_RECONNECT, broker, journal_path=path, offload=run_inline,
+                          clock=lambda: exchange.timestamp(trio.current_time())) as engine:
+        (handle,) = engine.adopted
+        report = await handle.wait_done()
+        done_at = trio.current_time() - exchange.origin
+        await trio.sleep(300)
+    return report, done_at
+
+
+def _down_twice(*flows: ScriptedFlow) -> SimParams:
+    return attrs.evolve(
+        quiet_oats(spread_ticks=6, displayed_size=DisplayedSize.fixed(20), flows=flows),
+        faults=(Disconnect(at=10.0, duration=60.0), Disconnect(at=80.01, duration=100.0)))
+
+
+async def test_a_restarts_cancel_held_for_the_link_is_reported_at_the_resync(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The restart's cancel of the earlier run's order reaches the exchange, but its
+    confirmation is lost with the link (down from 80.01 s): the risk actor holds the cancel.
+    Before the fix the intent reported at 90 s (CANCEL_CONFIRM_SECONDS) that the order was
+    WORKING. Expected: the report waits for the reconnect's resync (201.01 s: tries 1, 2, 4,
+    8, 16, 30, 30, 30 s) and says CANCELLED."""
+    async with open_sim_exchange(_down_twice(), seed=1) as exchange:
+        report, done_at = await _restart_completing_a_cancel(
+            exchange, tmp_path / "j.sqlite", SimBroker(exchange, client_id=1))
+        assert exchange.open_orders() == ()
+    assert done_at == pytest.approx(201.01)
+    assert [(c.status, c.filled) for c in report.children] == [(OrderStatus.CANCELLED, 0)]
+
+
+async def test_a_restarts_held_cancel_reports_what_filled_while_the_link_was_down(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The same, with the restart's cancel lost on its way (`_LosingFirstCancels`) and sell
+    flow at 120 s, while the link is down, filling the 2 lots still resting. Before the fix
+    the report said WORKING with 0 filled at 90 s. Expected: at the resync (201.01 s) it says
+    FILLED, 2, as the exchange holds."""
+    async with open_sim_exchange(_down_twice(ScriptedFlow(at=120.0, side=Side.SELL,
+                                                          quantity=40)), seed=1) as exchange:
+        report, done_at = await _restart_completing_a_cancel(
+            exchange, tmp_path / "j.sqlite", _LosingFirstCancels(exchange))
+        held = sum(p.quantity for p in exchange.positions())
+    assert held == 2
+    assert done_at == pytest.approx(201.01)
+    assert [(c.status, c.filled) for c in report.children] == [(OrderStatus.FILLED, 2)]
+    assert report.filled == 2
