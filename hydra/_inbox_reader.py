@@ -7,9 +7,11 @@ When it is shorter than that, or begins differently (emptied and written again, 
 earlier line edited), it is a new *generation*, read from its first line; but a file found
 within `SETTLE_NS` of its change holding the beginning of what was read, and no more, decides
 nothing until the next poll (a writer that rewrites the file whole may be between its
-truncation and its write). Ids derived from id-less lines include the generation
-(`hydra._inbox`), so a new day's line identical to an old one is new work, while a restart
-that re-reads the same file derives the same ids (and the journal refuses to work them twice).
+truncation and its write, or between two of its writes); after a restart, which knows only the
+digest of what was read, so does any file found shorter than that within `SETTLE_NS`. Ids
+derived from id-less lines include the generation (`hydra._inbox`), so a new day's line
+identical to an old one is new work, while a restart that re-reads the same file derives the
+same ids (and the journal refuses to work them twice).
 The reader keeps the generation, the number of bytes read and their digest in a small state
 file, so a file rewritten while Hydra was stopped is a new generation too. Lost state cannot be
 told from a first run: keep the file with the journal.
@@ -194,11 +196,13 @@ class InboxReader:
 
     def _may_be_rewriting(self, data: bytes) -> bool:
         """True when ``data``, read within a tick of its change, is shorter than what was read
-        and may be its beginning: a rewrite of the whole file between its truncation and its
-        write (after a restart only the digest of what was read is known: an empty file)."""
+        and may be its beginning: a rewrite of the whole file between two of its writes. After
+        a restart only the digest of what was read is known, not its beginning: any shorter
+        file may be one (deciding nothing costs a new generation one poll, while taking a
+        rewrite caught between its writes for one would work its lines again)."""
         if len(data) >= self._seen.read:
             return False
-        return self._content.startswith(data) if self._content is not None else not data
+        return self._content is None or self._content.startswith(data)
 
     def _stamp(self) -> Stamp | None:
         try:

@@ -52,19 +52,28 @@ def test_each_complete_line_is_read_once_with_its_number(tmp_path: Path) -> None
     assert reader.generation == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hydra/_inbox_reader.py (_may_be_rewriting): after a restart the reader knows only the "
-    "digest of what the run before read, so a file found within a tick of its change holding "
-    "part of it (a rewrite in more than one write, caught between them) is a new generation"))
 def test_a_restart_between_the_writes_of_a_rewrite_decides_nothing(tmp_path: Path) -> None:
     """The run before read "a\nb\n"; the next run starts while a writer rewriting it whole
-    has written "a\n" of it, 1 ms ago: nothing should be decided until the next poll."""
+    has written "a\n" of it, 1 ms ago: nothing is decided until a poll finds the file
+    settled. A shorter file that begins differently waits the same (a restart knows only the
+    digest of what was read), and is a new generation once settled."""
     inbox, state = tmp_path / "inbox.jsonl", tmp_path / "journal.sqlite.inbox"
     inbox.write_text("a\nb\n")
     InboxReader(inbox, state=state, clock=_settled).read_lines()
     inbox.write_text("a\n")
-    again = InboxReader(inbox, state=state, clock=lambda: os.stat(inbox).st_ctime_ns + 10**6)
+    settled_by = {"ns": 10**6}
+    again = InboxReader(inbox, state=state,
+                        clock=lambda: os.stat(inbox).st_ctime_ns + settled_by["ns"])
     assert (again.read_lines(), again.generation) == ([], 0)
+    inbox.write_text("a\nb\nc\n")  # the rewrite's last write: the same file, grown
+    assert ([(line.text, line.reread) for line in again.read_lines()], again.generation) == (
+        [("a", True), ("b", True), ("c", False)], 0)
+    inbox.write_text("x\n")
+    other = InboxReader(inbox, state=state,
+                        clock=lambda: os.stat(inbox).st_ctime_ns + settled_by["ns"])
+    assert (other.read_lines(), other.generation) == ([], 0)
+    settled_by["ns"] = SETTLE_NS + 1
+    assert (_texts(other.read_lines()), other.generation) == ([(1, "x")], 1)
 
 def _settled() -> int:
     """The filesystem's clock of a read that comes after any tick of it has passed."""
@@ -368,10 +377,10 @@ class FullReread:
         return lines
 
     def may_be_rewriting(self, data: bytes) -> bool:
-        """Shorter than what was read and its beginning (after a restart, only an empty file
-        is known to be: the reader keeps a digest, not the bytes)."""
+        """Shorter than what was read and its beginning (after a restart, any shorter file:
+        the reader keeps a digest, not the bytes)."""
         shorter = len(data) < len(self.seen)
-        return shorter and (not data if self.fresh else self.seen.startswith(data))
+        return shorter and (self.fresh or self.seen.startswith(data))
 
     def restart(self) -> None:
         self.fresh, self.reread, self.number = True, len(self.seen), 0
