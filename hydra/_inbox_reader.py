@@ -34,10 +34,15 @@ back (``os.utime`` sets it to now), so a rewrite of the same size with its modif
 back is seen too. Keep the inbox on a local filesystem: a network one stamps files by the
 server's clock.
 
-Reads happen on Trio's thread on purpose: the inbox is a small local file, and a worker thread
-would let a virtual clock jump past the read. So nothing but a regular file is read: a FIFO, a
-directory or a device at the path (or a file that cannot be opened) is no lines, and one
-``inbox_unreadable`` warning until it is a readable file again, never a read that blocks.
+The runner calls the reader through `OffloadedReader`: each call (its stat, its read and the
+state file's flushes, tens of milliseconds on a loaded disk) in a worker thread in ``hydra
+run``, so the event loop never waits on the disk, and on Trio's thread on a virtual clock,
+which a worker thread would let jump past the read; one call at a time, in the order asked, so
+two saves never run at once and a later state never reaches the disk before an earlier one. A
+call that never returned would hold every later one (a thread is never abandoned), so nothing
+but a regular file is read: a FIFO, a directory or a device at the path (or a file that cannot
+be opened) is no lines, and one ``inbox_unreadable`` warning until it is a readable file
+again, never a read that blocks.
 """
 
 from __future__ import annotations
@@ -51,17 +56,22 @@ import stat
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 import structlog
+import trio
 
 from ._converter import json_text, make_converter, notes_converter, structure
 from ._core._instants import later
 from ._durable_replace import replace_durably
 from ._errors import InvalidValueError
 from ._journal import utc_now
+from ._journal_actor import Offload
 
 log = structlog.get_logger()
+
+T = TypeVar("T")
 
 _STATE = make_converter()  # a table's checks, an unknown key refused; a time with its zone
 _STATE.register_structure_hook(dt.datetime, notes_converter.get_structure_hook(dt.datetime))
@@ -290,6 +300,38 @@ class InboxReader:
             # still tells the next run the generation (an unsaved new generation is found
             # again from the file), and the journal it sits beside fails on the same disk.
             log.warning("inbox_state_not_saved", path=str(self._state), error=str(e))
+
+
+class OffloadedReader:
+    """An `InboxReader`'s calls, each run through ``offload`` (`hydra.run_in_thread` off the
+    event loop, `hydra.run_inline` on a virtual clock: then no call yields to another task)
+    and one at a time, in the order they were made: each saves the state it made, so the
+    state file goes through the reader's states in their order."""
+
+    def __init__(self, reader: InboxReader, offload: Offload) -> None:
+        self._reader, self._offload = reader, offload
+        self._turn = trio.Lock()  # fair: the calls waiting get it in the order they came
+
+    async def read_lines(self) -> tuple[list[InboxLine], int]:
+        """`InboxReader.read_lines`, and the generation the lines are of."""
+        return await self._in_turn(lambda: (self._reader.read_lines(), self._reader.generation))
+
+    async def done(self, generation: int, numbers: Iterable[int]) -> None:
+        """`InboxReader.done` (none: nothing to call)."""
+        gone = list(numbers)
+        if gone:
+            await self._in_turn(lambda: self._reader.done(generation, gone))
+
+    async def _in_turn(self, call: Callable[[], T]) -> T:
+        try:  # a free turn is taken without a checkpoint: inline, the task goes on as before
+            self._turn.acquire_nowait()
+        except trio.WouldBlock:
+            await self._turn.acquire()
+        try:
+            result: T = await self._offload(call)
+            return result
+        finally:
+            self._turn.release()
 
 
 def _read_regular_file(path: Path) -> tuple[bytes, Stamp]:

@@ -10,27 +10,35 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+import trio
+import trio.lowlevel
+import trio.testing
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 from structlog.testing import capture_logs
 
-from hydra import InvalidValueError
+from hydra import InvalidValueError, run_in_thread, run_inline
 from hydra._core._instants import LATEST
 from hydra._inbox_reader import (
     COARSE_SETTLE_NS,
     SETTLE_NS,
     InboxLine,
     InboxReader,
+    OffloadedReader,
     ReaderStatistics,
     Stamp,
 )
 from tests.test_durable_replace import steps, traced
+
+T = TypeVar("T")
 
 
 def _texts(lines: list[InboxLine]) -> list[tuple[int, str]]:
@@ -539,3 +547,55 @@ def test_a_reader_killed_while_saving_leaves_its_line_one_deadline(
     again = InboxReader(inbox, state=state, now=_at(100), wait=300)
     assert [(line.reread, line.deadline) for line in again.read_lines()] == [
         (True, deadline) if deadline else (False, _at(400)())]
+
+
+async def test_offloaded_calls_save_one_at_a_time_in_the_order_they_were_made(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Six lines read, then each told done by a task of its own, the first on the slowest
+    disk (its save takes 6 s, the last's 1 s): the saves run one after another, in the order
+    the calls were made, each leaving the state its call made (the line's deadline gone), so
+    the state file only loses deadlines, and ends with none, at 1 + 6 + 5 + ... + 1 = 22 s."""
+    inbox, state = tmp_path / "inbox.jsonl", tmp_path / "journal.sqlite.inbox"
+    inbox.write_text("".join(f"{n}\n" for n in range(1, 7)))
+    delays, running, kept = [1.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0], [0], []
+
+    async def disk(call: Callable[[], T]) -> T:  # a save that takes the delay its turn has
+        running[0] += 1
+        assert running[0] == 1, "two saves at once"
+        await trio.sleep(delays.pop(0))
+        result = call()
+        kept.append([n for p in json.loads(state.read_text())["deadlines"] for n in p["lines"]])
+        running[0] -= 1
+        return result
+
+    reader = OffloadedReader(InboxReader(inbox, state=state, now=_at(0), wait=300), disk)
+    lines, generation = await reader.read_lines()
+    assert ([line.number for line in lines], generation, trio.current_time()) == (
+        [1, 2, 3, 4, 5, 6], 0, 1.0)
+    async with trio.open_nursery() as nursery:
+        for line in lines:
+            nursery.start_soon(reader.done, generation, [line.number])
+            await trio.lowlevel.checkpoint()  # the calls are made in the order of the lines
+    assert trio.current_time() == 22.0
+    assert kept == [[1, 2, 3, 4, 5, 6], [2, 3, 4, 5, 6], [3, 4, 5, 6], [4, 5, 6], [5, 6], [6], []]
+
+
+async def test_run_in_thread_reads_and_saves_off_trios_thread(tmp_path: Path) -> None:
+    """Through `run_in_thread` (``hydra run``'s), the read and its save run in a worker
+    thread; inline (a virtual clock's), on Trio's."""
+    inbox, state = tmp_path / "inbox.jsonl", tmp_path / "journal.sqlite.inbox"
+    inbox.write_text("a\n")
+    threads = []
+
+    def clock() -> int:  # the reader asks it at each read
+        threads.append(threading.get_ident())
+        return time.time_ns()
+
+    for offload in (run_in_thread, run_inline):
+        reader = OffloadedReader(InboxReader(inbox, state=state, clock=clock), offload)
+        lines, _ = await reader.read_lines()
+        assert [line.text for line in lines] == ["a"]
+        await reader.done(0, [1])
+    assert [t == threading.get_ident() for t in threads] == [False, True]
+    assert json.loads(state.read_text())["deadlines"] == []
