@@ -62,9 +62,9 @@ def test_each_complete_line_is_read_once_with_its_number(tmp_path: Path) -> None
 
 def test_a_restart_between_the_writes_of_a_rewrite_decides_nothing(tmp_path: Path) -> None:
     """The run before read "a\nb\n"; the next run starts while a writer rewriting it whole
-    has written "a\n" of it, 1 ms ago: nothing is decided until a poll finds the file
-    settled. A shorter file that begins differently waits the same (a restart knows only the
-    digest of what was read), and is a new generation once settled."""
+    has written "a\n" of it, 1 ms ago (or "a\nb", the next line begun): nothing is decided
+    until the rewrite's last write, which makes it the same file grown. A shorter file whose
+    lines begin differently is a new generation at once."""
     inbox, state = tmp_path / "inbox.jsonl", tmp_path / "journal.sqlite.inbox"
     inbox.write_text("a\nb\n")
     InboxReader(inbox, state=state, clock=_settled).read_lines()
@@ -73,15 +73,15 @@ def test_a_restart_between_the_writes_of_a_rewrite_decides_nothing(tmp_path: Pat
     again = InboxReader(inbox, state=state,
                         clock=lambda: os.stat(inbox).st_ctime_ns + settled_by["ns"])
     assert (again.read_lines(), again.generation) == ([], 0)
+    inbox.write_text("a\nb")
+    assert (again.read_lines(), again.generation) == ([], 0)
     inbox.write_text("a\nb\nc\n")  # the rewrite's last write: the same file, grown
     assert ([(line.text, line.reread) for line in again.read_lines()], again.generation) == (
         [("a", True), ("b", True), ("c", False)], 0)
-    inbox.write_text("x\n")
+    inbox.write_text("a\nx\n")
     other = InboxReader(inbox, state=state,
                         clock=lambda: os.stat(inbox).st_ctime_ns + settled_by["ns"])
-    assert (other.read_lines(), other.generation) == ([], 0)
-    settled_by["ns"] = SETTLE_NS + 1
-    assert (_texts(other.read_lines()), other.generation) == ([(1, "x")], 1)
+    assert (_texts(other.read_lines()), other.generation) == ([(1, "a"), (2, "x")], 1)
 
 def _settled() -> int:
     """The filesystem's clock of a read that comes after any tick of it has passed."""
@@ -237,6 +237,7 @@ def test_a_state_file_of_an_earlier_run_reads_back(tmp_path: Path) -> None:
     inbox, state = tmp_path / "inbox.jsonl", tmp_path / "journal.sqlite.inbox"
     inbox.write_text("a\n")
     read, grown = _digest(b"a\n"), _digest(b"a\nb\n")
+    prefixes = [_digest(b"a\n")[:8], _digest(b"a\nb\n")[:8]]
     state.write_text(f'{{"generation": 2, "read": 2, "digest": "{read}"}}')
     reader = InboxReader(inbox, state=state, now=_at(0), wait=300)
     assert reader.generation == 2
@@ -246,7 +247,8 @@ def test_a_state_file_of_an_earlier_run_reads_back(tmp_path: Path) -> None:
         ("a", True, _at(300)()), ("b", False, _at(300)())]
     assert state.read_text() == (
         f'{{"generation": 2, "read": 4, "digest": "{grown}", "deadlines": [{{"lines": [1, 2], '
-        f'"deadline": "2026-12-01T14:05:00+00:00"}}]}}')
+        f'"deadline": "2026-12-01T14:05:00+00:00"}}], '
+        f'"prefixes": ["{prefixes[0]}", "{prefixes[1]}"]}}')
 
 
 def test_a_line_read_again_after_a_restart_keeps_the_deadline_it_was_first_read_with(
@@ -385,10 +387,11 @@ class FullReread:
         return lines
 
     def may_be_rewriting(self, data: bytes) -> bool:
-        """Shorter than what was read and its beginning (after a restart, any shorter file:
-        the reader keeps a digest, not the bytes)."""
+        """Shorter than what was read and its beginning (after a restart, its complete lines
+        are: the reader keeps their digests, not the bytes)."""
         shorter = len(data) < len(self.seen)
-        return shorter and (self.fresh or self.seen.startswith(data))
+        known = data[:data.rfind(b"\n") + 1] if self.fresh else data
+        return shorter and self.seen.startswith(known)
 
     def restart(self) -> None:
         self.fresh, self.reread, self.number = True, len(self.seen), 0
