@@ -7,12 +7,14 @@ When it is shorter than that, or begins differently (emptied and written again, 
 earlier line edited), it is a new *generation*, read from its first line; but a file found
 within `SETTLE_NS` of its change holding the beginning of what was read, and no more, decides
 nothing until the next poll (a writer that rewrites the file whole may be between its
-truncation and its write). Ids derived from id-less lines include the generation
-(`hydra._inbox`), so a new day's line identical to an old one is new work, while a restart
-that re-reads the same file derives the same ids (and the journal refuses to work them twice).
-The reader keeps the generation, the number of bytes read and their digest in a small state
-file, so a file rewritten while Hydra was stopped is a new generation too. Lost state cannot be
-told from a first run: keep the file with the journal.
+truncation and its write, or between two of its writes; a restart, which does not keep the
+bytes read, knows their beginning by a short digest of each line's prefix). Ids derived from
+id-less lines include the generation (`hydra._inbox`), so a new day's line identical to an old
+one is new work, while a restart that re-reads the same file derives the same ids (and the
+journal refuses to work them twice). The reader keeps the generation, the number of bytes
+read, their digest and the prefixes' digests (8 hex digits a line) in a small state file, so a
+file rewritten while Hydra was stopped is a new generation too. Lost state cannot be told from
+a first run: keep the file with the journal.
 
 Each line gets a deadline when it is first read, ``wait`` seconds later (how long it may wait
 for a broker session that is down, unless it names its own), and the state file keeps it with
@@ -32,10 +34,15 @@ back (``os.utime`` sets it to now), so a rewrite of the same size with its modif
 back is seen too. Keep the inbox on a local filesystem: a network one stamps files by the
 server's clock.
 
-Reads happen on Trio's thread on purpose: the inbox is a small local file, and a worker thread
-would let a virtual clock jump past the read. So nothing but a regular file is read: a FIFO, a
-directory or a device at the path (or a file that cannot be opened) is no lines, and one
-``inbox_unreadable`` warning until it is a readable file again, never a read that blocks.
+The runner calls the reader through `OffloadedReader`: each call (its stat, its read and the
+state file's flushes, tens of milliseconds on a loaded disk) in a worker thread in ``hydra
+run``, so the event loop never waits on the disk, and on Trio's thread on a virtual clock,
+which a worker thread would let jump past the read; one call at a time, in the order asked, so
+two saves never run at once and a later state never reaches the disk before an earlier one. A
+call that never returned would hold every later one (a thread is never abandoned), so nothing
+but a regular file is read: a FIFO, a directory or a device at the path (or a file that cannot
+be opened) is no lines, and one ``inbox_unreadable`` warning until it is a readable file
+again, never a read that blocks.
 """
 
 from __future__ import annotations
@@ -49,17 +56,22 @@ import stat
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 import structlog
+import trio
 
 from ._converter import json_text, make_converter, notes_converter, structure
 from ._core._instants import later
 from ._durable_replace import replace_durably
 from ._errors import InvalidValueError
 from ._journal import utc_now
+from ._journal_actor import Offload
 
 log = structlog.get_logger()
+
+T = TypeVar("T")
 
 _STATE = make_converter()  # a table's checks, an unknown key refused; a time with its zone
 _STATE.register_structure_hook(dt.datetime, notes_converter.get_structure_hook(dt.datetime))
@@ -85,19 +97,33 @@ class Pending:
 @attrs.frozen(kw_only=True)
 class Seen:
     """What the reader has taken from the file: its generation, how many bytes of it were
-    read, their SHA-256, and the deadlines of its lines not yet done. Every field but the
-    deadlines is required: a state file lacking one is damaged (a Hydra before this one kept
-    no deadlines)."""
+    read, their SHA-256, the deadlines of its lines not yet done, and ``prefixes``: for each
+    line read, the `short_digest` of the file up to its end (a restart knows a file that
+    holds the first lines of what was read by them). Every field but the deadlines and the
+    prefixes is required: a state file lacking one is damaged (a Hydra before this one kept
+    neither)."""
 
     generation: int = attrs.field(validator=attrs.validators.ge(0))
     read: int = attrs.field(validator=attrs.validators.ge(0))
     digest: str
     deadlines: tuple[Pending, ...] = ()
+    prefixes: tuple[str, ...] = ()
 
     @classmethod
     def nothing_of(cls, generation: int) -> Seen:
         """Nothing read yet of ``generation``."""
         return cls(generation=generation, read=0, digest=hashlib.sha256(b"").hexdigest())
+
+
+def short_digest(data: bytes) -> str:
+    """The first 8 hex digits of the SHA-256 of ``data`` (see `_short`)."""
+    return _short(hashlib.sha256(data))
+
+
+def _short(sha256: hashlib._Hash) -> str:
+    """A digest's first 8 hex digits: two prefixes that differ match by chance once in 4
+    billion times, and then only wait for the file to settle."""
+    return sha256.hexdigest()[:8]
 
 
 @attrs.frozen(kw_only=True)
@@ -158,6 +184,7 @@ class InboxReader:
         self._reread = self._seen.read  # bytes the last run read (in this generation)
         self._content: bytes | None = None  # what this reader read (None: nothing yet)
         self._partial = b""
+        self._hashed: tuple[int, hashlib._Hash] | None = None  # bytes hashed for prefixes
         self._number = 0
         self._problem: str | None = None  # why the path cannot be read, once warned of
         self._unchanged: Stamp | None = None  # a stamp that proves the file unchanged since
@@ -194,11 +221,19 @@ class InboxReader:
 
     def _may_be_rewriting(self, data: bytes) -> bool:
         """True when ``data``, read within a tick of its change, is shorter than what was read
-        and may be its beginning: a rewrite of the whole file between its truncation and its
-        write (after a restart only the digest of what was read is known: an empty file)."""
+        and may be its beginning: a rewrite of the whole file between two of its writes. After
+        a restart the bytes read are not known, only the prefixes' digests: its complete lines
+        must be the first lines read, and what follows them may be the next line's beginning
+        (taking a rewrite caught between its writes for a new generation would work its lines
+        again; deciding nothing costs a new one a poll)."""
         if len(data) >= self._seen.read:
             return False
-        return self._content.startswith(data) if self._content is not None else not data
+        if self._content is not None:
+            return self._content.startswith(data)
+        complete = data[:data.rfind(b"\n") + 1]
+        lines = complete.count(b"\n")
+        return lines == 0 or (lines <= len(self._seen.prefixes)
+                              and short_digest(complete) == self._seen.prefixes[lines - 1])
 
     def _stamp(self) -> Stamp | None:
         try:
@@ -222,7 +257,8 @@ class InboxReader:
                 lines.append((self._number, raw, start <= self._reread))
         self._seen = attrs.evolve(self._seen, read=len(data),
                                   digest=hashlib.sha256(data).hexdigest(),
-                                  deadlines=self._dated([number for number, *_ in lines]))
+                                  deadlines=self._dated([number for number, *_ in lines]),
+                                  prefixes=self._prefixes(data, len(data) - len(self._partial)))
         self._save()
         deadlines = {n: pending.deadline for pending in self._seen.deadlines
                      for n in pending.lines}
@@ -240,6 +276,25 @@ class InboxReader:
         if kept != self._seen.deadlines:
             self._seen = attrs.evolve(self._seen, deadlines=kept)
             self._save()
+
+    def _prefixes(self, data: bytes, end: int) -> tuple[str, ...]:
+        """The prefixes kept, and those of the lines of ``data`` that end by ``end`` and have
+        none yet (the first read of a run hashes again the lines the run before read)."""
+        known = self._seen.prefixes
+        if self._hashed is None:
+            hashed = 0
+            for _ in known:
+                hashed = data.index(b"\n", hashed) + 1
+            self._hashed = (hashed, hashlib.sha256(data[:hashed]))
+        hashed, running = self._hashed
+        fresh = []
+        while hashed < end:
+            line_end = data.index(b"\n", hashed) + 1
+            running.update(data[hashed:line_end])
+            fresh.append(_short(running))
+            hashed = line_end
+        self._hashed = (hashed, running)
+        return (*known, *fresh)
 
     def _dated(self, numbers: list[int]) -> tuple[Pending, ...]:
         """The deadlines kept, and one for those of the lines ``numbers`` that have none (new,
@@ -275,6 +330,7 @@ class InboxReader:
         self._seen = Seen.nothing_of(generation)
         self._reread = 0
         self._content, self._partial, self._number = None, b"", 0
+        self._hashed = None
 
     def _save(self) -> None:
         if self._state is None:
@@ -286,6 +342,38 @@ class InboxReader:
             # still tells the next run the generation (an unsaved new generation is found
             # again from the file), and the journal it sits beside fails on the same disk.
             log.warning("inbox_state_not_saved", path=str(self._state), error=str(e))
+
+
+class OffloadedReader:
+    """An `InboxReader`'s calls, each run through ``offload`` (`hydra.run_in_thread` off the
+    event loop, `hydra.run_inline` on a virtual clock: then no call yields to another task)
+    and one at a time, in the order they were made: each saves the state it made, so the
+    state file goes through the reader's states in their order."""
+
+    def __init__(self, reader: InboxReader, offload: Offload) -> None:
+        self._reader, self._offload = reader, offload
+        self._turn = trio.Lock()  # fair: the calls waiting get it in the order they came
+
+    async def read_lines(self) -> tuple[list[InboxLine], int]:
+        """`InboxReader.read_lines`, and the generation the lines are of."""
+        return await self._in_turn(lambda: (self._reader.read_lines(), self._reader.generation))
+
+    async def done(self, generation: int, numbers: Iterable[int]) -> None:
+        """`InboxReader.done` (none: nothing to call)."""
+        gone = list(numbers)
+        if gone:
+            await self._in_turn(lambda: self._reader.done(generation, gone))
+
+    async def _in_turn(self, call: Callable[[], T]) -> T:
+        try:  # a free turn is taken without a checkpoint: inline, the task goes on as before
+            self._turn.acquire_nowait()
+        except trio.WouldBlock:
+            await self._turn.acquire()
+        try:
+            result: T = await self._offload(call)
+            return result
+        finally:
+            self._turn.release()
 
 
 def _read_regular_file(path: Path) -> tuple[bytes, Stamp]:

@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 import functools
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 
 import attrs
@@ -25,7 +25,8 @@ from ._errors import BrokerConnectionError, BrokerError, HookFailedError, HydraE
 from ._ids import ExecutionId, IntentId
 from ._inbox import ControlRequest, KillRequest, ResumeRequest, parse_inbox_line
 from ._inbox_polls import EVERY_POLL, InboxPolls
-from ._inbox_reader import InboxLine, InboxReader
+from ._inbox_reader import InboxLine, InboxReader, OffloadedReader
+from ._journal_actor import Offload, run_inline
 from ._messages import EngineEvent, FillRecorded, SessionChanged
 from ._orders import Fill, OrderIntent
 from ._router import IntentHandle
@@ -318,19 +319,22 @@ async def _hook_failed(engine: Engine, name: str, reason: str, *, failures: int,
 
 async def run_inbox(
     engine: Engine, *, path: Path, state: Path | None = None, now: Clock, wait: float,
-    polls: InboxPolls = EVERY_POLL,
+    polls: InboxPolls = EVERY_POLL, offload: Offload = run_inline,
 ) -> None:
     """Submit each new JSON line of ``path`` as an intent, as the file grows, reading it at
     each of ``polls`` (every second; a rehearsal's after its trader's writes, see
-    `hydra._inbox_polls`); what was read is kept in ``state`` (see `InboxReader`). An intent
-    that finds the broker session down waits for it until its deadline (its own, else
-    ``wait`` seconds after it was first read, by this run or one before it: a line still
-    waiting when Hydra stopped has no more time after a restart). Each line is told to the
-    reader as done once it is handed to the engine, refused or dropped."""
-    reader = InboxReader(path, state=state, now=now, wait=wait)
+    `hydra._inbox_polls`); what was read is kept in ``state`` (see `InboxReader`), each read
+    and save run through ``offload`` (``hydra run``'s `run_in_thread`, as its journal's; on
+    Trio's thread by default, for a virtual clock; see `OffloadedReader`). A line is worked
+    only once the state that dates it is saved. An intent that finds the broker session down
+    waits for it until its deadline (its own, else ``wait`` seconds after it was first read,
+    by this run or one before it: a line still waiting when Hydra stopped has no more time
+    after a restart). Each line is told to the reader as done once it is handed to the
+    engine, refused or dropped."""
+    reader = OffloadedReader(InboxReader(path, state=state, now=now, wait=wait), offload)
     async with trio.open_nursery() as waiting:  # intents waiting for the session
         while True:
-            lines, generation, finished = reader.read_lines(), reader.generation, []
+            (lines, generation), finished = await reader.read_lines(), []
             try:
                 for line in lines:
                     done = functools.partial(reader.done, generation, [line.number])
@@ -338,13 +342,14 @@ async def run_inbox(
                                             now=now, done=done):
                         finished.append(line.number)
             finally:  # one save for the lot, and on the way out too
-                reader.done(generation, finished)
+                with trio.CancelScope(shield=True):
+                    await reader.done(generation, finished)
             await polls.wait_next()
 
 
 async def _take_line(
     engine: Engine, line: InboxLine, generation: int, *, waiting: trio.Nursery, now: Clock,
-    done: Callable[[], None],
+    done: Callable[[], Awaitable[None]],
 ) -> bool:
     """Work one line; True when it waits for the session (in ``waiting``, which calls
     ``done`` when the wait ends), False when it is done with."""
@@ -413,7 +418,7 @@ async def _submit_unless_down(engine: Engine, intent: OrderIntent, *, source: st
 
 async def _submit_when_up(engine: Engine, intent: OrderIntent, source: str, seconds: float,
                           outcome: Outcome, own: dt.datetime | None,
-                          done: Callable[[], None]) -> None:
+                          done: Callable[[], Awaitable[None]]) -> None:
     """Submit ``intent`` once the session is back, within ``seconds`` (``outcome``: why the
     last attempt did not), and call ``done`` when it is submitted or dropped (not when the
     engine closes first). Only the waiting is bounded: a submission under way is never cut
@@ -430,10 +435,10 @@ async def _submit_when_up(engine: Engine, intent: OrderIntent, source: str, seco
             if waiting.cancelled_caught:
                 log.error("intent_expired", intent_id=intent.intent_id, source=source,
                           error=f"the broker session was still down after {seconds:.0f} s")
-                done()
+                await done()
                 return
             outcome = await _submit_unless_down(engine, intent, source=source, deadline=own)
-    done()
+    await done()
 
 
 async def _session_changed(events: trio.MemoryReceiveChannel[EngineEvent]) -> bool:

@@ -315,6 +315,42 @@ async def test_a_line_read_again_after_a_restart_keeps_the_deadline_of_its_first
     assert json.loads(inbox.with_suffix(".state").read_text())["deadlines"] == []  # dropped
 
 
+async def test_a_line_is_worked_only_once_the_state_that_dates_it_is_saved(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The inbox's reads and saves offloaded to a disk that takes 3 s for each (a worker
+    thread's, slow as a loaded disk is in milliseconds): the reads end at 3, 7, 11 and 15 s,
+    the last finding the line written at 12.5 s, dated 315 s; the line is submitted at 15 s,
+    its deadline then in the state file, and the save of its being done ends at 18 s."""
+    path, inbox = tmp_path / "j.sqlite", tmp_path / "inbox.jsonl"
+
+    async def slow_disk(call: Any) -> Any:
+        await trio.sleep(3)
+        return call()
+
+    def deadlines() -> list[dict[str, object]]:
+        kept: list[dict[str, object]] = json.loads(
+            inbox.with_suffix(".state").read_text())["deadlines"]
+        return kept
+
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            nursery.start_soon(_inbox(engine, inbox, offload=slow_disk))
+            await trio.sleep_until(12.5)
+            inbox.write_text(_line())
+            await trio.sleep_until(15.0 - 0.001)
+            assert _intents(path) == []
+            await trio.sleep_until(15.0 + 0.001)
+            assert len(_intents(path)) == 1
+            assert deadlines() == [
+                {"lines": [1], "deadline": (START + dt.timedelta(seconds=315)).isoformat()}]
+            await trio.sleep_until(18.0 - 0.001)
+            assert len(deadlines()) == 1
+            await trio.sleep_until(18.0 + 0.001)
+            assert deadlines() == []
+            nursery.cancel_scope.cancel(reason="test over")
+
+
 async def test_a_line_whose_deadline_passed_while_hydra_was_stopped_is_dropped_saying_why(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:

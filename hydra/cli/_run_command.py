@@ -31,6 +31,7 @@ from .._contracts import BUILT_IN_CONTRACTS
 from .._engine import Engine
 from .._errors import HydraError, InvalidValueError
 from .._journal import utc_now
+from .._journal_actor import run_in_thread
 from .._journal_lock import refuse_if_held
 from .._logging import configure_logging
 from .._open_hydra import open_hydra
@@ -218,7 +219,7 @@ async def run_runner(config: HydraConfig, engine: Engine, broker: Broker, *, hoo
         nursery.start_soon(functools.partial(
             run_inbox, engine, path=Path(config.runner.inbox),
             state=Path(config.journal.path + ".inbox"), now=utc_now,
-            wait=config.runner.inbox_deadline))
+            wait=config.runner.inbox_deadline, offload=run_in_thread))
         nursery.start_soon(functools.partial(
             heal_after_each_close, engine, broker,
             [engine.in_front_month(BUILT_IN_CONTRACTS[symbol]) for symbol in config.adv
