@@ -90,3 +90,52 @@ def test_ctrl_c_stops_the_rehearsal_with_the_days_so_far_journaled(tmp_path: Pat
     assert {(p["broker"], p["address"].split(":")[0]) for p in started} == {
         ("IBBroker", "127.0.0.1")}
     assert {p["durable"] for p in started} == {False}  # synced at its checkpoints only
+
+
+CARELESS_STRATEGY = '''
+import sys, time
+
+calls = 0
+
+def hook(context):
+    """A strategy that swallows every exception, even Ctrl-C, for a second on its first call."""
+    global calls
+    calls += 1
+    if calls == 1:
+        print("strategy: busy", file=sys.stderr, flush=True)
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            try:
+                time.sleep(0.01)
+            except BaseException:
+                pass
+    return {"ZO": 0}
+'''
+
+
+def test_ctrl_c_is_not_lost_in_a_strategy_that_swallows_it(tmp_path: Path) -> None:
+    """Ctrl-C while the rehearsal's strategy runs (inline, as the rehearsal calls a plain
+    function) stops the rehearsal, though the strategy catches every exception: the signal is
+    not raised into whatever code the process is running (Trio's default), where a bare
+    ``except`` or a finalizer could lose it and the rehearsal ran on to its end."""
+    (tmp_path / "careless.py").write_text(CARELESS_STRATEGY)
+    (tmp_path / "hydra.toml").write_text('[runner]\nstrategy = "careless:hook"\n')
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hydra", "rehearse", "--journal", "r.sqlite", "--config",
+         "hydra.toml", "--broker", "in-process", "--weeks", "3"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert first == "strategy: busy\n"
+    assert process.returncode == 130, err
+    assert out == ""
+    assert err.splitlines()[-1] == ("hydra rehearse: interrupted (the journal holds the days "
+                                    "so far)")
+    notes = [r.payload["what"] for r in read_journal(tmp_path / "r.sqlite")
+             if r.kind.value == "note"]
+    assert notes.count("engine_started") == 1 and notes[-1] == "engine_stopped"

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import argparse
 import functools
+import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import trio
@@ -43,6 +45,8 @@ from ._shared import CommandError, load_config_arg
 
 if TYPE_CHECKING:
     from ._shared import Subparsers
+
+T = TypeVar("T")
 
 INTERRUPTED = 130
 """The exit status after Ctrl-C (the shell's 128 + 2)."""
@@ -109,14 +113,17 @@ def run_rehearse(args: argparse.Namespace) -> int:
     rehearsal = _rehearsal(args)
     configure_logging(rehearsal.config.logging, stream=sys.stderr)
     started = time.perf_counter()
+    interrupted = CommandError("hydra rehearse: interrupted (the journal holds the days so far)",
+                               exit_code=INTERRUPTED)
     try:
-        results = trio.run(functools.partial(rehearse, rehearsal, days),
+        results = trio.run(until_ctrl_c, functools.partial(rehearse, rehearsal, days),
                            clock=trio.testing.MockClock(autojump_threshold=0))
     except (KeyboardInterrupt, HydraError, OSError, BaseExceptionGroup) as error:
-        if _interrupted(error):  # Ctrl-C, alone or beside what it cancelled
-            raise CommandError("hydra rehearse: interrupted (the journal holds the days so "
-                               "far)", exit_code=INTERRUPTED) from None
+        if _interrupted(error):  # a second Ctrl-C, alone or beside what it cancelled
+            raise interrupted from None
         raise CommandError(f"hydra rehearse stopped: {describe_error(error)}") from error
+    if results is None:
+        raise interrupted
     report = gate_report(read_journal(rehearsal.journal), settings=rehearsal.config.slippage)
     figures: dict[str, Any] = {
         "journal": str(rehearsal.journal), "weeks": args.weeks, "seed": args.seed,
@@ -129,6 +136,26 @@ def run_rehearse(args: argparse.Namespace) -> int:
     ok = not figures["failing"] and sessions is not None and sessions <= DETECT_WITHIN
     print(json_text({**figures, "ok": ok}, indent=2) if args.json else render(figures))
     return 0 if ok else 1
+
+
+async def until_ctrl_c(run: Callable[[], Awaitable[T]]) -> T | None:
+    """What ``run`` returns, or None when Ctrl-C cancelled it (its sessions closed out as a
+    cancellation closes them). The signal is received, never raised as `KeyboardInterrupt`
+    into whatever code runs when it comes: a strategy's bare ``except`` or a finalizer would
+    lose it there, and the rehearsal ran on to its end. After the first, Ctrl-C is Trio's
+    again: a second one raises in the closing sessions."""
+    result: T | None = None
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_cancel_on_ctrl_c, nursery.cancel_scope)
+        result = await run()
+        nursery.cancel_scope.cancel(reason="the rehearsal is done")
+    return result
+
+
+async def _cancel_on_ctrl_c(scope: trio.CancelScope) -> None:
+    with trio.open_signal_receiver(signal.SIGINT) as signals:
+        await anext(aiter(signals))
+    scope.cancel(reason="Ctrl-C")
 
 
 def _interrupted(error: BaseException) -> bool:
