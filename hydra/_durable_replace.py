@@ -13,14 +13,20 @@ import os
 from pathlib import Path
 
 
-def replace_durably(path: Path, text: str) -> None:
-    """Make ``text`` the content of ``path``, in one step as a crash sees it."""
+def replace_durably(path: Path, text: str, *, flush: bool = True) -> None:
+    """Make ``text`` the content of ``path``, in one step as a crash sees it. ``flush=False``
+    leaves out both flushes: a killed process still leaves the old text or the new, but a
+    machine that loses power may lose the new (for files a rehearsal writes, which hold no
+    real order, on disks where each flush costs milliseconds)."""
     temporary = path.with_name(path.name + ".new")
     with temporary.open("w") as file:
         file.write(text)
-        file.flush()
-        os.fsync(file.fileno())
+        if flush:
+            file.flush()
+            os.fsync(file.fileno())
     temporary.replace(path)
+    if not flush:
+        return
     folder = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(folder)

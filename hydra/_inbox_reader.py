@@ -24,7 +24,8 @@ deadline it had, never a later one, and a kill at any point cannot leave a line 
 undated. A line done before (an intent held for the market's open is done, and a restart
 holds it again) or read by a Hydra that kept no deadlines gets a new one. The state is
 replaced whole and flushed to the disk (`hydra._durable_replace`): a crash leaves the last
-state or the one before it.
+state or the one before it (a rehearsal's is not flushed: a killed process leaves one or the
+other, a power cut may lose the last).
 
 A poll that finds the file as it was costs one ``stat``, not a read (`Stamp`): the file is
 read again only when its device, inode, size, modification or change time differs from the last
@@ -169,15 +170,16 @@ class ReaderStatistics:
 
 class InboxReader:
     """New complete lines of the inbox at ``path``; what was read is kept in ``state`` (None:
-    in memory only, so a restart reads the file as generation 0). ``clock``: the time the
-    filesystem stamps files by, in nanoseconds; a line first read at ``now()`` gets the
+    in memory only, so a restart reads the file as generation 0), flushed to the disk at each
+    save unless not ``durable`` (a rehearsal's: see `replace_durably`). ``clock``: the time
+    the filesystem stamps files by, in nanoseconds; a line first read at ``now()`` gets the
     deadline ``wait`` seconds later."""
 
-    def __init__(self, path: Path, *, state: Path | None = None,
+    def __init__(self, path: Path, *, state: Path | None = None, durable: bool = True,
                  clock: Callable[[], int] = time.time_ns,
                  now: Callable[[], dt.datetime] = utc_now, wait: float = math.inf) -> None:
         self.path = path
-        self._state = state
+        self._state, self._durable = state, durable
         self._clock = clock
         self._now, self._wait = now, wait
         self._seen = _load(state)
@@ -336,7 +338,7 @@ class InboxReader:
         if self._state is None:
             return
         try:
-            replace_durably(self._state, json_text(self._seen))
+            replace_durably(self._state, json_text(self._seen), flush=self._durable)
         except OSError as e:
             # Not fatal, and not the runner's to stop for: a state file a save or two behind
             # still tells the next run the generation (an unsaved new generation is found

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ._durable_replace import replace_durably
 from ._errors import JournalReplacedError
 from ._ids import JournalId, is_journal_id
 
@@ -46,14 +47,4 @@ def remember(journal: str | os.PathLike[str], journal_id: JournalId) -> None:
     path = marker_path(journal)
     if remembered_id(journal) == journal_id:
         return
-    temporary = path.with_name(path.name + ".tmp")
-    with temporary.open("w") as file:
-        file.write(f"{journal_id}\n")
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    replace_durably(path, f"{journal_id}\n")

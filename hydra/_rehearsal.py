@@ -170,7 +170,7 @@ async def run_session(rehearsal: Rehearsal, day: Day, *, clock: Callable[[], dt.
                                       max_failures=config.runner.max_hook_failures)))
                 nursery.start_soon(functools.partial(
                     run_inbox, engine, path=rehearsal.inbox,
-                    state=Path(f"{rehearsal.journal}.inbox"), now=clock,
+                    state=Path(f"{rehearsal.journal}.inbox"), durable=False, now=clock,
                     wait=config.runner.inbox_deadline, polls=polls))
                 nursery.start_soon(run_trader, rehearsal.inbox, day, trio.current_time(),
                                    (closes - clock()).total_seconds(), polls)

@@ -183,7 +183,7 @@ async def rehearse_week(week: Week, days: Sequence[WeekDay]) -> list[str]:
                                   max_failures=runner.max_hook_failures)))
             nursery.start_soon(functools.partial(
                 run_inbox, engine, path=week.inbox, state=Path(f"{week.journal}.inbox"),
-                now=clock, wait=runner.inbox_deadline))
+                durable=False, now=clock, wait=runner.inbox_deadline))
             nursery.start_soon(functools.partial(
                 heal_after_each_close, engine, broker, [engine.in_front_month(OATS)],
                 settings=config.slippage, now=clock))

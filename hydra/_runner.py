@@ -318,20 +318,22 @@ async def _hook_failed(engine: Engine, name: str, reason: str, *, failures: int,
 
 
 async def run_inbox(
-    engine: Engine, *, path: Path, state: Path | None = None, now: Clock, wait: float,
-    polls: InboxPolls = EVERY_POLL, offload: Offload = run_inline,
+    engine: Engine, *, path: Path, state: Path | None = None, durable: bool = True,
+    now: Clock, wait: float, polls: InboxPolls = EVERY_POLL, offload: Offload = run_inline,
 ) -> None:
     """Submit each new JSON line of ``path`` as an intent, as the file grows, reading it at
     each of ``polls`` (every second; a rehearsal's after its trader's writes, see
-    `hydra._inbox_polls`); what was read is kept in ``state`` (see `InboxReader`), each read
-    and save run through ``offload`` (``hydra run``'s `run_in_thread`, as its journal's; on
-    Trio's thread by default, for a virtual clock; see `OffloadedReader`). A line is worked
+    `hydra._inbox_polls`); what was read is kept in ``state`` (see `InboxReader`; flushed to
+    the disk at each save unless not ``durable``, a rehearsal's), each read and save run
+    through ``offload`` (``hydra run``'s `run_in_thread`, as its journal's; on Trio's thread
+    by default, for a virtual clock; see `OffloadedReader`). A line is worked
     only once the state that dates it is saved. An intent that finds the broker session down
     waits for it until its deadline (its own, else ``wait`` seconds after it was first read,
     by this run or one before it: a line still waiting when Hydra stopped has no more time
     after a restart). Each line is told to the reader as done once it is handed to the
     engine, refused or dropped."""
-    reader = OffloadedReader(InboxReader(path, state=state, now=now, wait=wait), offload)
+    reader = OffloadedReader(
+        InboxReader(path, state=state, durable=durable, now=now, wait=wait), offload)
     async with trio.open_nursery() as waiting:  # intents waiting for the session
         while True:
             (lines, generation), finished = await reader.read_lines(), []

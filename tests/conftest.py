@@ -17,3 +17,18 @@ def _fresh_logging() -> Iterator[None]:
     test, so no test logs into another's closed capture."""
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture
+def flushed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files this process flushes to the disk with ``os.fsync`` from now on,
+    in order (each is flushed as well). SQLite's own flushes are its C library's, not here."""
+    names: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        names.append(os.path.basename(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return names

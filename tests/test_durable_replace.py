@@ -16,7 +16,8 @@ from hydra._durable_replace import replace_durably
 pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")
 
 CHILD = ("import sys; from pathlib import Path; from hydra._durable_replace import "
-         "replace_durably; replace_durably(Path(sys.argv[1]), sys.argv[2])")
+         "replace_durably; replace_durably(Path(sys.argv[1]), sys.argv[2], "
+         "flush=sys.argv[3:] != ['--no-flush'])")
 
 
 def traced(command: list[str], trace: Path, *, inject: str | None = None) -> int:
@@ -77,3 +78,24 @@ def test_a_kill_at_any_step_leaves_the_old_text_or_the_new_whole(
     replace_durably(state, "newer")
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "trace") == ["state"]
     assert state.read_text() == "newer"
+
+
+@pytest.mark.parametrize(("inject", "left"), [
+    (None, "new"),
+    ("write:signal=KILL:when=1", "old"),
+    ("rename,renameat,renameat2:signal=KILL:when=1", "old"),
+], ids=["not killed", "at the write", "at the rename"])
+def test_without_the_flushes_a_kill_still_leaves_the_old_text_or_the_new(
+    tmp_path: Path, inject: str | None, left: str,
+) -> None:
+    """``flush=False`` (a rehearsal's files): the write and the rename, no flush, and a
+    process killed at either leaves the old text whole."""
+    state = tmp_path / "state"
+    state.write_text("old")
+    code = traced([sys.executable, "-B", "-c", CHILD, str(state), "new", "--no-flush"],
+                  tmp_path / "trace", inject=inject)
+    assert code == (0 if inject is None else -9)
+    if inject is None:
+        assert steps(tmp_path / "trace", tmp_path) == ["write state.new",
+                                                       "rename state.new state"]
+    assert state.read_text() == left

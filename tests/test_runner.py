@@ -661,3 +661,25 @@ def test_a_target_counts_the_hooks_unfinished_intents(
     assert after.pop(front, 0) == target
     assert {m: q for m, q in after.items() if q} == {}
     assert len({i.contract.expiry for i in intents}) == len(intents)  # one order a month
+
+
+@pytest.mark.parametrize("durable", [True, False], ids=["hydra run's", "a rehearsal's"])
+async def test_the_inbox_state_is_flushed_to_the_disk_unless_a_rehearsal_says_not(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, flushed: list[str], durable: bool,
+) -> None:
+    """``hydra run``'s inbox (``run_inbox`` as it calls it, ``durable`` left out) flushes its
+    state file to the disk at each save; a rehearsal's (``durable=False``) saves the same
+    state without a flush, as its journal commits without one."""
+    path, inbox = tmp_path / "j.sqlite", tmp_path / "inbox.jsonl"
+    inbox.write_text('{"symbol": "ZO", "side": "BUY", "quantity": 1, "intent_id": "a"}\n')
+    changes = {} if durable else {"durable": False}
+    async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
+        async with open_engine(exchange, path) as engine, trio.open_nursery() as nursery:
+            nursery.start_soon(_inbox(engine, inbox, **changes))
+            await trio.sleep(5)
+            nursery.cancel_scope.cancel(reason="test over")
+    assert [i["intent_id"] for i in _intents(path)] == ["a"]
+    state = json.loads(inbox.with_suffix(".state").read_text())
+    assert state["read"] == inbox.stat().st_size
+    saves = [name for name in flushed if name == "inbox.state.new"]
+    assert (len(saves) >= 2) if durable else (saves == [])
