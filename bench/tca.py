@@ -223,7 +223,7 @@ def figures(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     out = {}
     for name in sorted(cells, key=_cell_order):
         policies = cells[name]
-        hydra = {r["seed"]: r["is_bps"] for r in policies["hydra"]}
+        hydra = {r["seed"]: r["is_bps"] for r in policies.get("hydra", [])}
         entry: dict[str, Any] = {"seeds": len(hydra), "policies": {
             p: policy_figures(policies[p], hydra) for p in POLICIES if p in policies}}
         means = {p: f["is_bps"]["mean"] for p, f in entry["policies"].items()}

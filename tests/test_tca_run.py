@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 from _tca_run import play
-from tca import cell_name, make_job
+from tca import cell_name, figures, make_job
 
 from hydra._enums import Side
 
@@ -60,3 +60,17 @@ def test_a_killed_bench_resumes_from_its_rows_file(tmp_path: Path) -> None:
     assert f"10 runs read from {rows}, 2 to run" in done.stdout
     assert sorted(rows.read_text().splitlines()) == sorted(line.rstrip("\n") for line in lines)
     assert json.loads(again.read_text()) == json.loads(first.read_text())
+
+
+def test_the_baselines_alone_give_their_figures_without_hydras() -> None:
+    """The grid's baselines are run without Hydra (``--policies twap-cross,...``): their cells
+    get each policy's figures, no capture and no goals, where the end of the run used to
+    divide by Hydra's zero runs."""
+    row = {"cell": "oats-front 2% BUY", "is_dollars": 10.0, "completion": 1.0,
+           "passive_share": 0.0, "markouts_bps": {1.0: None}, "messages": 1}
+    rows = [{**row, "policy": policy, "seed": seed, "is_bps": cost + seed}
+            for policy, cost in (("twap-cross", 10.0), ("oracle", 1.0)) for seed in (1, -1)]
+    (cell,) = figures(rows).values()
+    assert sorted(cell["policies"]) == ["oracle", "twap-cross"]
+    assert cell["policies"]["twap-cross"]["is_bps"]["mean"] == 10.0
+    assert (cell["seeds"], cell["capture"], cell["goals"]) == (0, None, None)
