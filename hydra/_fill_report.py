@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -43,9 +43,9 @@ from ._converter import fields_out, from_json, override, unstructure
 from ._core._model_versions import FillPrediction
 from ._core._slippage import SlippageStats, reconcile, shortfall_bps
 from ._enums import NoteKind, Side
-from ._errors import InvalidValueError, JournalFormatError, JournalNoteError
+from ._errors import JournalNoteError
 from ._journal import EventKind
-from ._journal_records import JournalRecord
+from ._journal_records import JournalRecord, unreadable_as_format_error
 from ._orders import Fill
 from ._settings import SlippageSettings
 
@@ -272,16 +272,12 @@ class FillLines:
                           settings=settings)
 
 
-@contextlib.contextmanager
-def _read_as(record: JournalRecord) -> Iterator[None]:
-    """A record that does not read as its kind (a damaged or hand-mended journal: a fill that
-    lost its side, a price that is no number) as a `JournalFormatError` naming its event."""
-    try:
-        yield
-    except (InvalidValueError, ArithmeticError, KeyError, TypeError, ValueError) as e:
-        what = f"no {e.args[0]}" if isinstance(e, KeyError) else str(e) or type(e).__name__
-        raise JournalFormatError(f"event {record.seq}", f"a {record.kind.value} record "
-                                 f"that does not read: {what}") from e
+def _read_as(record: JournalRecord) -> contextlib.AbstractContextManager[None]:
+    """A record that does not read as its kind (a fill that lost its side, a price that is
+    no number) as a `JournalFormatError` naming its event."""
+    return unreadable_as_format_error(
+        f"event {record.seq}", lambda what: f"a {record.kind.value} record that does not "
+                                            f"read: {what}")
 
 
 def slippage_pairs(fills: Iterable[FillLine]) -> list[tuple[Decimal, Decimal]]:

@@ -42,7 +42,7 @@ from ._codec import fill_from_json, part_from_json, request_from_json
 from ._converter import from_json, unstructure
 from ._core._risk_state import Booked, Charge
 from ._enums import OrderStatus
-from ._errors import InvalidValueError, JournalFormatError, JournalWriteError
+from ._errors import JournalWriteError
 from ._ids import (
     BrokerOrderId,
     ClientOrderId,
@@ -56,6 +56,7 @@ from ._ids import (
 from ._journal_live import MAX_ASKED, MAY_BE_WORKING, LiveOrderTracker, last_event
 from ._journal_lock import JournalLock
 from ._journal_marker import check_same_journal, remember
+from ._journal_records import unreadable_as_format_error
 from ._journal_schema import (
     SCHEMA_VERSION,
     STATEMENTS,
@@ -725,16 +726,12 @@ class Journal:
             part=part,
         )
 
-    @contextlib.contextmanager
-    def _reading(self, seq: int, field: str) -> Iterator[None]:
+    def _reading(self, seq: int, field: str) -> contextlib.AbstractContextManager[None]:
         """An order record's ``field`` that does not read (a damaged or hand-mended journal)
         as a `JournalFormatError` naming the journal, the event and the field."""
-        try:
-            yield
-        except (InvalidValueError, KeyError, TypeError, ValueError, ArithmeticError) as e:
-            what = f"no {e.args[0]}" if isinstance(e, KeyError) else str(e) or type(e).__name__
-            raise JournalFormatError(self._path, f"event {seq}, an order record: its {field} "
-                                     f"does not read ({what})") from e
+        return unreadable_as_format_error(
+            self._path, lambda what: f"event {seq}, an order record: its {field} does not "
+                                     f"read ({what})")
 
 
 _ORDERS = """

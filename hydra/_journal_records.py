@@ -9,11 +9,12 @@ an event of a kind this Hydra does not know are each one `JournalFormatError` na
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -21,6 +22,18 @@ import attrs
 from ._enums import NoteKind
 from ._errors import InvalidValueError, JournalFormatError
 from ._journal_schema import EventKind, connect_read_only, event_kind
+
+
+@contextlib.contextmanager
+def unreadable_as_format_error(path: str, problem: Callable[[str], str]) -> Iterator[None]:
+    """A record that does not read (a damaged or hand-mended journal: a field lost, a price
+    that is no number) as a `JournalFormatError` of ``path`` whose problem is ``problem`` of
+    what went wrong ("no side" for a field lost)."""
+    try:
+        yield
+    except (InvalidValueError, ArithmeticError, KeyError, TypeError, ValueError) as e:
+        what = f"no {e.args[0]}" if isinstance(e, KeyError) else str(e) or type(e).__name__
+        raise JournalFormatError(path, problem(what)) from e
 
 
 def parse_time(text: str) -> dt.datetime:

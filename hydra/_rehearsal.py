@@ -16,8 +16,9 @@ does (`hydra._rehearsal_broker`, which says why the virtual clock stays exact on
 
 `hydra rehearse` goes through the gateway by default (the issue's rehearsal "against the
 simulated gateway"): four weeks in 40.1 s of wall time on the 2-CPU machine with the journal
-on its disk, in-process 14.7 s (2026-12-02, BENCHMARKS.md, "Four weeks rehearsed"). A `Rehearsal` built in code goes
-in-process unless it says otherwise: the tests' many short rehearsals need no sockets.
+on its disk, in-process 14.7 s (2026-12-02, BENCHMARKS.md, "Four weeks rehearsed"). A
+`Rehearsal` built in code goes in-process unless it says otherwise: the tests' many short
+rehearsals need no sockets.
 """
 
 from __future__ import annotations
