@@ -117,10 +117,7 @@ def called_inline(hook: Hook) -> Hook:
         return hook
 
     async def inline(context: StrategyContext) -> Any:
-        answer = _materialized(hook, context)
-        if inspect.isawaitable(answer):  # a plain function that returned a coroutine
-            return await answer
-        return answer
+        return await _awaited(_materialized(hook, context))
 
     return inline
 
@@ -142,11 +139,13 @@ async def _answer(hook: Hook, context: StrategyContext, *, limiter: trio.Capacit
     thread (with any generator or mapping it returns read there too)."""
     if not runs_in_thread(hook):
         return await hook(context)
-    answer = await trio.to_thread.run_sync(_materialized, hook, context,
-                                           abandon_on_cancel=True, limiter=limiter)
-    if inspect.isawaitable(answer):  # a plain function that returned a coroutine
-        return await answer
-    return answer
+    return await _awaited(await trio.to_thread.run_sync(
+        _materialized, hook, context, abandon_on_cancel=True, limiter=limiter))
+
+
+async def _awaited(answer: Any) -> Any:
+    """A plain function's ``answer``, awaited when it returned a coroutine."""
+    return await answer if inspect.isawaitable(answer) else answer
 
 
 def _materialized(hook: Hook, context: StrategyContext) -> Any:
