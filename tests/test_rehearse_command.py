@@ -60,14 +60,12 @@ def test_a_strategy_that_cannot_be_loaded_is_refused(capsys: pytest.CaptureFixtu
     assert not (tmp_path / "r.sqlite").exists()
 
 
-def test_ctrl_c_stops_the_rehearsal_with_the_days_so_far_journaled(tmp_path: Path) -> None:
-    """A real process prints a line per simulated day on standard error; Ctrl-C after the
-    first ends it with one line (exit 130), the journal closed out with that day in it. With
-    no --broker it went through the simulated gateway."""
-    journal = tmp_path / "r.sqlite"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hydra", "rehearse", "--journal", str(journal)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _interrupted_after_a_line(argv: list[str], *, cwd: Path) -> tuple[str, str]:
+    """``hydra rehearse`` with ``argv`` in a real process, sent SIGINT as soon as it writes
+    its first line on standard error: that line and the rest of standard error, once it has
+    ended with exit status 130 and nothing on standard output."""
+    process = subprocess.Popen([sys.executable, "-m", "hydra", "rehearse", *argv], cwd=cwd,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stderr is not None
         first = process.stderr.readline()
@@ -75,9 +73,18 @@ def test_ctrl_c_stops_the_rehearsal_with_the_days_so_far_journaled(tmp_path: Pat
         out, err = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert first.startswith("rehearse: day  1/20 Mon 2026-01-05 (week 1, baseline market): ")
     assert process.returncode == 130, err
     assert out == ""
+    return first, err
+
+
+def test_ctrl_c_stops_the_rehearsal_with_the_days_so_far_journaled(tmp_path: Path) -> None:
+    """A real process prints a line per simulated day on standard error; Ctrl-C after the
+    first ends it with one line (exit 130), the journal closed out with that day in it. With
+    no --broker it went through the simulated gateway."""
+    journal = tmp_path / "r.sqlite"
+    first, err = _interrupted_after_a_line(["--journal", str(journal)], cwd=tmp_path)
+    assert first.startswith("rehearse: day  1/20 Mon 2026-01-05 (week 1, baseline market): ")
     assert err.splitlines()[-1] == ("hydra rehearse: interrupted (the journal holds the days "
                                     "so far)")
     notes = [r.payload["what"] for r in read_journal(journal) if r.kind.value == "note"]
@@ -120,20 +127,10 @@ def test_ctrl_c_is_not_lost_in_a_strategy_that_swallows_it(tmp_path: Path) -> No
     ``except`` or a finalizer could lose it and the rehearsal ran on to its end."""
     (tmp_path / "careless.py").write_text(CARELESS_STRATEGY)
     (tmp_path / "hydra.toml").write_text('[runner]\nstrategy = "careless:hook"\n')
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hydra", "rehearse", "--journal", "r.sqlite", "--config",
-         "hydra.toml", "--broker", "in-process", "--weeks", "3"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert process.stderr is not None
-        first = process.stderr.readline()
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
-    finally:
-        process.kill()
+    first, err = _interrupted_after_a_line(
+        ["--journal", "r.sqlite", "--config", "hydra.toml", "--broker", "in-process",
+         "--weeks", "3"], cwd=tmp_path)
     assert first == "strategy: busy\n"
-    assert process.returncode == 130, err
-    assert out == ""
     assert err.splitlines()[-1] == ("hydra rehearse: interrupted (the journal holds the days "
                                     "so far)")
     notes = [r.payload["what"] for r in read_journal(tmp_path / "r.sqlite")
