@@ -47,10 +47,14 @@ seed s with every price reflected (the same dollars per contract, ``tests/test_t
 with the mirrors a cell's markets are symmetric and the buy and sell cells differ only by what
 the seeds cannot cancel: a handful of seeds that happen to fall more than they rise makes every
 policy's sells dearer than its buys and favours patience on the buys, without the mirrors.
+A trend or gaps day's cells are split by the sign of the day's move (``oats-trend-up``, a
+mirrored seed in the other); ``--both-signs`` reports the two as one cell, each seed with its
+mirror as one draw: the day as a trader meets it, its sign not known.
 
 Run: ``.venv/bin/python bench/tca.py [--seeds N | --quick] [--mirror] [--json FILE]
 [--plot FILE] [--processes 2] [--sizes 0.25,1,2,5] [--scenarios oats-front,...]
-[--policies hydra,...] [--rows FILE [--allow-mixed]] [--with-rows FILE]``.
+[--policies hydra,...] [--rows FILE [--allow-mixed]] [--with-rows FILE]
+[--both-signs]``.
 """
 
 from __future__ import annotations
@@ -165,6 +169,18 @@ def cell_name(key: str, size: float, side: Side, seed: int) -> str:
         up = move_sign(abs(seed)) * (1 if seed > 0 else -1) > 0
         key = f"{key}-{'up' if up else 'down'}"
     return f"{key} {size:g}% {side.value}"
+
+
+def both_signs(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with a moving day's up and down cells as one (``oats-trend 2% BUY``): a seed
+    and its mirror, which moved the other way, then count as one draw of a day whose sign is
+    not known, as a trader meets it."""
+    def joined(cell: str) -> str:
+        scenario, _, rest = cell.partition(" ")
+        day = scenario.removesuffix("-up").removesuffix("-down")
+        moves = SCENARIOS.get(day, ("", None))[1] is not None
+        return f"{day} {rest}" if moves and day != scenario else cell
+    return [{**row, "cell": joined(row["cell"])} for row in rows]
 
 
 def run_one(task: tuple[str, float, str, str, int]) -> dict[str, Any]:
@@ -417,6 +433,9 @@ def main() -> int:
                         "(while iterating on Hydra: rerun hydra only, reuse the baselines)")
     parser.add_argument("--allow-mixed", action="store_true",
                         help="resume a --rows file whose runs another simulator made")
+    parser.add_argument("--both-signs", action="store_true",
+                        help="report a trend or gaps day's up and down cells as one (each seed "
+                        "with its mirror, which moved the other way, as one draw)")
     parser.add_argument("--plot", type=Path, help="write a PNG of the comparison here")
     args = parser.parse_args()
     seeds = 6 if args.quick else args.seeds
@@ -478,7 +497,7 @@ def main() -> int:
         print(commits_read(earlier, args.with_rows), flush=True)
         rows += earlier
 
-    out = figures(rows)
+    out = figures(both_signs(rows) if args.both_signs else rows)
     if all(entry["goals"] is not None for entry in out.values()):
         print_summary(out)
         for name, entry in out.items():

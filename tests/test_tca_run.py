@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 from _tca_run import play
-from tca import cell_name, figures, make_job
+from tca import both_signs, cell_name, figures, make_job
 
 from hydra._enums import Side
 
@@ -74,3 +74,21 @@ def test_the_baselines_alone_give_their_figures_without_hydras() -> None:
     assert sorted(cell["policies"]) == ["oracle", "twap-cross"]
     assert cell["policies"]["twap-cross"]["is_bps"]["mean"] == 10.0
     assert (cell["seeds"], cell["capture"], cell["goals"]) == (0, None, None)
+
+
+def test_both_signs_of_a_moving_day_are_one_cell_a_seed_and_its_mirror_one_draw() -> None:
+    """A trend day's seed 1 (up) and its mirror (down) are one draw of the day: joined, the
+    cell's mean is the mean of the two; a flat day's cell is left as it is."""
+    row = {"is_dollars": 10.0, "completion": 1.0, "passive_share": 0.0,
+           "markouts_bps": {1.0: None}, "messages": 1, "policy": "twap-cross"}
+    rows = [{**row, "cell": "oats-trend-up 1% BUY", "seed": 1, "is_bps": 20.0},
+            {**row, "cell": "oats-trend-down 1% BUY", "seed": -1, "is_bps": -4.0},
+            {**row, "cell": "oats-trend-up 1% BUY", "seed": -2, "is_bps": 6.0},
+            {**row, "cell": "oats-trend-down 1% BUY", "seed": 2, "is_bps": 2.0},
+            {**row, "cell": "oats-front 1% BUY", "seed": 1, "is_bps": 5.0}]
+    joined = figures(both_signs(rows))
+    assert sorted(joined) == ["oats-front 1% BUY", "oats-trend 1% BUY"]
+    assert joined["oats-trend 1% BUY"]["policies"]["twap-cross"]["is_bps"]["mean"] == 6.0
+    assert joined["oats-trend 1% BUY"]["policies"]["twap-cross"]["runs"] == 4
+    assert sorted(figures(rows)) == ["oats-front 1% BUY", "oats-trend-down 1% BUY",
+                                     "oats-trend-up 1% BUY"]
