@@ -43,6 +43,18 @@ def stamp() -> dict[str, str]:
     return {"commit": commit(), "sim": sim_fingerprint()}
 
 
+def both_signs(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with a moving day's up and down cells (``oats-trend-up 2% BUY``,
+    ``oats-trend-down 2% BUY``) as one, ``oats-trend 2% BUY``: a seed and its mirror, which
+    moved the other way, then count as one draw of a day whose sign is not known, as a trader
+    meets it. Other cells are left as they are."""
+    def joined(cell: str) -> str:
+        scenario, _, rest = cell.partition(" ")
+        day = scenario.removesuffix("-up").removesuffix("-down")
+        return f"{day} {rest}" if day != scenario else cell
+    return [{**row, "cell": joined(row["cell"])} for row in rows]
+
+
 def read_rows(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
     """The runs in ``path`` (written by ``--rows``: one JSON object a line), each once. A last
     line cut short (the bench was killed while writing it, or is writing it now) is left out; with

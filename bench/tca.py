@@ -77,7 +77,15 @@ from typing import Any
 import attrs
 import structlog
 from _common import header
-from _tca_rows import commits_read, earlier_rows, mixed_simulators, read_rows, stamp, unstamped
+from _tca_rows import (
+    both_signs,
+    commits_read,
+    earlier_rows,
+    mixed_simulators,
+    read_rows,
+    stamp,
+    unstamped,
+)
 from _tca_run import POLICIES, Job, arrival_offset, move_sign, run
 from _tca_stats import capture, cvar, estimate, pair_means, paired, sd
 
@@ -169,18 +177,6 @@ def cell_name(key: str, size: float, side: Side, seed: int) -> str:
         up = move_sign(abs(seed)) * (1 if seed > 0 else -1) > 0
         key = f"{key}-{'up' if up else 'down'}"
     return f"{key} {size:g}% {side.value}"
-
-
-def both_signs(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``rows`` with a moving day's up and down cells as one (``oats-trend 2% BUY``): a seed
-    and its mirror, which moved the other way, then count as one draw of a day whose sign is
-    not known, as a trader meets it."""
-    def joined(cell: str) -> str:
-        scenario, _, rest = cell.partition(" ")
-        day = scenario.removesuffix("-up").removesuffix("-down")
-        moves = SCENARIOS.get(day, ("", None))[1] is not None
-        return f"{day} {rest}" if moves and day != scenario else cell
-    return [{**row, "cell": joined(row["cell"])} for row in rows]
 
 
 def run_one(task: tuple[str, float, str, str, int]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ before (below zero: the change was cheaper), each paired against ``twap-cross``,
 of the gap to the oracle, CVaR95, completion, passive share and messages. A seed and its
 mirror (seed −s) count as one draw (`pair_means`), as in ``bench/tca.py``.
 
-Run: ``python bench/tca_compare.py BEFORE AFTER [--policy hydra]``.
+Run: ``python bench/tca_compare.py BEFORE AFTER [--policy hydra] [--both-signs]``.
 """
 
 from __future__ import annotations
@@ -21,19 +21,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from _tca_rows import both_signs
 from _tca_stats import Estimate, capture, cvar, estimate, pair_means, paired
 
 Rows = dict[str, dict[str, list[dict[str, Any]]]]  # cell -> policy -> runs
 
 
-def load(path: Path) -> Rows:
-    """The runs of a ``--rows`` file by cell and policy (a last line cut off is dropped)."""
-    cells: Rows = defaultdict(lambda: defaultdict(list))
+def load(path: Path, *, joined: bool = False) -> Rows:
+    """The runs of a ``--rows`` file by cell and policy (a last line cut off is dropped);
+    ``joined``: a moving day's up and down cells as one (`both_signs`)."""
+    rows = []
     for line in path.read_text().splitlines():
         try:
-            row = json.loads(line)
+            rows.append(json.loads(line))
         except json.JSONDecodeError:
             continue
+    cells: Rows = defaultdict(lambda: defaultdict(list))
+    for row in both_signs(rows) if joined else rows:
         cells[row["cell"]][row["policy"]].append(row)
     return cells
 
@@ -108,8 +112,11 @@ def main() -> int:
     parser.add_argument("before", type=Path, help="rows of the unchanged tree (bench/tca.py)")
     parser.add_argument("after", type=Path, help="rows of the changed tree")
     parser.add_argument("--policy", default="hydra")
+    parser.add_argument("--both-signs", action="store_true",
+                        help="a trend or gaps day's up and down cells as one (as bench/tca.py)")
     args = parser.parse_args()
-    entries = compare(load(args.before), load(args.after), args.policy)
+    entries = compare(load(args.before, joined=args.both_signs),
+                      load(args.after, joined=args.both_signs), args.policy)
     if not entries:
         parser.error(f"no cell holds {args.policy} in both files")
     print_table(entries)

@@ -13,8 +13,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
+from _tca_rows import both_signs
 from _tca_run import play
-from tca import both_signs, cell_name, figures, make_job
+from tca import cell_name, figures, make_job
 
 from hydra._enums import Side
 
