@@ -136,3 +136,44 @@ def test_ctrl_c_is_not_lost_in_a_strategy_that_swallows_it(tmp_path: Path) -> No
     notes = [r.payload["what"] for r in read_journal(tmp_path / "r.sqlite")
              if r.kind.value == "note"]
     assert notes.count("engine_started") == 1 and notes[-1] == "engine_stopped"
+
+
+STUCK_STRATEGY = """
+import sys, time
+
+def hook(context):
+    print("strategy: stuck", file=sys.stderr, flush=True)
+    while True:  # never returns
+        time.sleep(0.01)
+"""
+
+
+def test_a_second_ctrl_c_stops_a_rehearsal_whose_strategy_never_returns(
+    tmp_path: Path,
+) -> None:
+    """A strategy that never returns holds the rehearsal (it runs in Trio's thread): the
+    first Ctrl-C waits for it, the second raises in it and the rehearsal stops (exit 130),
+    the session closed out."""
+    (tmp_path / "stuck.py").write_text(STUCK_STRATEGY)
+    (tmp_path / "hydra.toml").write_text('[runner]\nstrategy = "stuck:hook"\n')
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hydra", "rehearse", "--journal", "r.sqlite", "--config",
+         "hydra.toml", "--broker", "in-process", "--weeks", "3"], cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        assert process.stderr.readline() == "strategy: stuck\n"
+        process.send_signal(signal.SIGINT)
+        with pytest.raises(subprocess.TimeoutExpired):  # the first waits for the strategy
+            process.wait(timeout=1)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert out == ""
+    assert err.splitlines()[-1] == ("hydra rehearse: interrupted (the journal holds the days "
+                                    "so far)")
+    notes = [r.payload["what"] for r in read_journal(tmp_path / "r.sqlite")
+             if r.kind.value == "note"]
+    assert notes.count("engine_started") == 1 and "engine_stopped" in notes

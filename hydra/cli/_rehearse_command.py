@@ -140,22 +140,26 @@ def run_rehearse(args: argparse.Namespace) -> int:
 
 async def until_ctrl_c(run: Callable[[], Awaitable[T]]) -> T | None:
     """What ``run`` returns, or None when Ctrl-C cancelled it (its sessions closed out as a
-    cancellation closes them). The signal is received, never raised as `KeyboardInterrupt`
-    into whatever code runs when it comes: a strategy's bare ``except`` or a finalizer would
-    lose it there, and the rehearsal ran on to its end. After the first, Ctrl-C is Trio's
-    again: a second one raises in the closing sessions."""
-    result: T | None = None
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(_cancel_on_ctrl_c, nursery.cancel_scope)
-        result = await run()
-        nursery.cancel_scope.cancel(reason="the rehearsal is done")
-    return result
+    cancellation closes them). The first Ctrl-C is not raised as `KeyboardInterrupt` into
+    whatever code runs when it comes, where a strategy's bare ``except`` or a finalizer could
+    lose it (the rehearsal then ran on to its end): it cancels ``run`` at Trio's next turn.
+    It also gives Ctrl-C back to Trio at once, so a second one raises as before, even into a
+    strategy that never returns (which holds Trio's thread, and so the first Ctrl-C's
+    cancel)."""
+    token = trio.lowlevel.current_trio_token()
+    trios = signal.getsignal(signal.SIGINT)
+    with trio.CancelScope() as scope:
 
+        def first(signum: int, frame: object) -> None:
+            signal.signal(signal.SIGINT, trios)
+            token.run_sync_soon(functools.partial(scope.cancel, reason="Ctrl-C"))
 
-async def _cancel_on_ctrl_c(scope: trio.CancelScope) -> None:
-    with trio.open_signal_receiver(signal.SIGINT) as signals:
-        await anext(aiter(signals))
-    scope.cancel(reason="Ctrl-C")
+        signal.signal(signal.SIGINT, first)
+        try:
+            return await run()
+        finally:
+            signal.signal(signal.SIGINT, trios)
+    return None
 
 
 def _interrupted(error: BaseException) -> bool:
