@@ -128,7 +128,7 @@ async def open_hydra(
             journal_send, journal_receive = trio.open_memory_channel[JournalWrite](0)
             # The journal outlives everything that writes to it, an outer cancellation too:
             # it ends when the last writer closes its end.
-            journal_scope = await outer.start(_outliving, functools.partial(
+            journal_scope = await _start_outliving(outer, functools.partial(
                 run_journal, journal_receive, journal=journal, offload=offload))
             client = JournalClient(journal_send)
             try:
@@ -159,6 +159,17 @@ def _venue_of(broker: Broker) -> str:
     if type(broker).__name__ == "SimBroker":
         return "sim"
     return "live" if getattr(broker, "live", False) else "paper"
+
+
+async def _start_outliving(nursery: trio.Nursery, run: Callable[..., Awaitable[None]]
+                           ) -> trio.CancelScope:
+    """Start the actor ``run`` in ``nursery`` as `_outliving` runs it; the scope that stops
+    it. The start itself is shielded: started under a pending cancellation (a stop signal
+    in the instant Hydra starts), Trio leaves a task that shields itself where it began and
+    the start waits for it to end, which it does only once its scope is cancelled: never."""
+    with trio.CancelScope(shield=True):
+        scope: trio.CancelScope = await nursery.start(_outliving, run)
+    return scope
 
 
 async def _outliving(
@@ -249,12 +260,12 @@ async def _open_actors(
                           journal_id=journal_id, predictor=predictor)
         failures: list[BaseException] = []  # what ended the connection supervisor, if anything
         outliving = [
-            await middle.start(_outliving, functools.partial(
+            await _start_outliving(middle, functools.partial(
                 run_publisher, publish_receive, view=view)),
-            await middle.start(_outliving, functools.partial(
+            await _start_outliving(middle, functools.partial(
                 run_risk, risk_receive, actor=actor, entry=broker,
                 bucket=pacing_bucket(config.risk, trio.current_time()))),
-            await middle.start(_outliving, functools.partial(
+            await _start_outliving(middle, functools.partial(
                 run_broker_events, broker.events(), risk=risk_send.clone())),
         ]
         try:

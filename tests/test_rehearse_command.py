@@ -6,12 +6,13 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from hydra._journal_records import read_journal
-from hydra.cli import main
+from hydra.cli import _rehearse_command, main
 from tests.paper_journal import PaperJournal
 
 
@@ -177,3 +178,65 @@ def test_a_second_ctrl_c_stops_a_rehearsal_whose_strategy_never_returns(
     notes = [r.payload["what"] for r in read_journal(tmp_path / "r.sqlite")
              if r.kind.value == "note"]
     assert notes.count("engine_started") == 1 and "engine_stopped" in notes
+
+
+def _closed_out(journal: Path) -> bool:
+    """Every session of ``journal`` closed out: each ``engine_started`` followed by its
+    ``engine_stopped`` (a healing cycle's notes may follow), and nothing unrecoverable."""
+    notes = [r.payload["what"] for r in read_journal(journal) if r.kind.value == "note"
+             if r.payload["what"] in ("engine_started", "engine_stopped", "unrecoverable_error")]
+    return bool(notes) and notes == ["engine_started", "engine_stopped"] * (len(notes) // 2)
+
+
+@pytest.mark.parametrize(("signals", "gap"), [
+    ((signal.SIGINT, signal.SIGINT), 0.01),  # a double tap
+    ((signal.SIGINT, signal.SIGINT), 0.2),  # again, impatient, while the session closes
+    ((signal.SIGTERM,), 0.0),  # kill, as hydra run drains on it
+    ((signal.SIGHUP, signal.SIGINT), 0.1),
+], ids=["ctrl-c twice at once", "ctrl-c again while closing", "sigterm", "sighup, ctrl-c"])
+def test_stop_signals_close_the_rehearsal_out_however_many_come(
+    tmp_path: Path, signals: tuple[signal.Signals, ...], gap: float,
+) -> None:
+    """(The attacker's.) A second Ctrl-C used to be raised into the closing session, which
+    then spun on the virtual clock for ever (6 times in 7), or ended with its session never
+    closed out; SIGTERM killed the rehearsal with its session open. Now the first stop
+    signal cancels, later ones change nothing, and the session is closed out (exit 130)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hydra", "rehearse", "--journal", "r.sqlite", "--broker",
+         "in-process", "--weeks", "3"], cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        assert process.stderr.readline().startswith("rehearse: day  1/15")
+        for number in signals:
+            process.send_signal(number)
+            time.sleep(gap)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert (out, err.splitlines()[-1]) == (
+        "", "hydra rehearse: interrupted (the journal holds the days so far)")
+    assert _closed_out(tmp_path / "r.sqlite")
+
+
+def test_ctrl_c_during_the_report_after_the_last_day_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """(The attacker's.) Ctrl-C after the last day, while the gate report reads the journal
+    (Trio is done: Python raises it there), used to end in a traceback (exit -2 in a real
+    process); it is the interrupted line and exit 130."""
+
+    async def no_days(rehearsal: object, days: object) -> list[object]:
+        return []
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_rehearse_command, "rehearse", no_days)
+    monkeypatch.setattr(_rehearse_command, "read_journal", lambda path: [])
+    monkeypatch.setattr(_rehearse_command, "gate_report", interrupted)
+    assert main(["rehearse", "--journal", str(tmp_path / "r.sqlite"), "--broker",
+                 "in-process", "--weeks", "3"]) == 130
+    assert capsys.readouterr().err == (
+        "hydra rehearse: interrupted (the journal holds the days so far)\n")

@@ -116,15 +116,19 @@ def run_rehearse(args: argparse.Namespace) -> int:
     interrupted = CommandError("hydra rehearse: interrupted (the journal holds the days so far)",
                                exit_code=INTERRUPTED)
     try:
-        results = trio.run(until_ctrl_c, functools.partial(rehearse, rehearsal, days),
+        results = trio.run(until_stopped, functools.partial(rehearse, rehearsal, days),
                            clock=trio.testing.MockClock(autojump_threshold=0))
     except (KeyboardInterrupt, HydraError, OSError, BaseExceptionGroup) as error:
-        if _interrupted(error):  # a second Ctrl-C, alone or beside what it cancelled
+        # Ctrl-C before the handler was set, or a second into a strategy that never returns
+        if _interrupted(error):
             raise interrupted from None
         raise CommandError(f"hydra rehearse stopped: {describe_error(error)}") from error
     if results is None:
         raise interrupted
-    report = gate_report(read_journal(rehearsal.journal), settings=rehearsal.config.slippage)
+    try:  # the report over the journal takes a moment: Ctrl-C there is Python's again
+        report = gate_report(read_journal(rehearsal.journal), settings=rehearsal.config.slippage)
+    except KeyboardInterrupt:
+        raise interrupted from None
     figures: dict[str, Any] = {
         "journal": str(rehearsal.journal), "weeks": args.weeks, "seed": args.seed,
         "broker": args.broker,
@@ -138,27 +142,49 @@ def run_rehearse(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-async def until_ctrl_c(run: Callable[[], Awaitable[T]]) -> T | None:
-    """What ``run`` returns, or None when Ctrl-C cancelled it (its sessions closed out as a
-    cancellation closes them). The first Ctrl-C is not raised as `KeyboardInterrupt` into
-    whatever code runs when it comes, where a strategy's bare ``except`` or a finalizer could
-    lose it (the rehearsal then ran on to its end): it cancels ``run`` at Trio's next turn.
-    It also gives Ctrl-C back to Trio at once, so a second one raises as before, even into a
-    strategy that never returns (which holds Trio's thread, and so the first Ctrl-C's
-    cancel)."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""What stops a rehearsal, as they drain ``hydra run``: Ctrl-C, ``kill``, a closed terminal."""
+
+
+@attrs.define
+class _Stopping:
+    asked: bool = False  # a stop signal came
+    heard: bool = False  # Trio has turned since, and cancelled the rehearsal
+
+
+async def until_stopped(run: Callable[[], Awaitable[T]]) -> T | None:
+    """What ``run`` returns, or None when a stop signal cancelled it (its sessions closed out
+    as a cancellation closes them). The first signal is not raised as `KeyboardInterrupt`
+    into whatever code runs when it comes, where a strategy's bare ``except`` or a finalizer
+    could lose it (the rehearsal then ran on to its end): it cancels ``run`` at Trio's next
+    turn. Later ones change nothing once Trio has turned (raised into the closing sessions,
+    one left them spinning on the virtual clock for ever); before that, a strategy that never
+    returns holds Trio's thread, and a second signal raises `KeyboardInterrupt` in it. Once
+    one came, the command ignores them to its end (a signal left to Python's default after
+    the rehearsal ended printed a traceback or killed the process)."""
     token = trio.lowlevel.current_trio_token()
-    trios = signal.getsignal(signal.SIGINT)
+    stopping = _Stopping()
+    previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
     with trio.CancelScope() as scope:
 
-        def first(signum: int, frame: object) -> None:
-            signal.signal(signal.SIGINT, trios)
-            token.run_sync_soon(functools.partial(scope.cancel, reason="Ctrl-C"))
+        def heard() -> None:
+            stopping.heard = True
+            scope.cancel(reason="a stop signal")
 
-        signal.signal(signal.SIGINT, first)
+        def handler(number: int, frame: object) -> None:
+            if not stopping.asked:
+                stopping.asked = True
+                token.run_sync_soon(heard)
+            elif not stopping.heard:
+                raise KeyboardInterrupt
+
+        for number in STOP_SIGNALS:
+            signal.signal(number, handler)
         try:
             return await run()
-        finally:
-            signal.signal(signal.SIGINT, trios)
+        finally:  # once one came, the command is ending: the rest of it ignores them
+            for number, was in previous.items():
+                signal.signal(number, signal.SIG_IGN if stopping.asked else was)
     return None
 
 
