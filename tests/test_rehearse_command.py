@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from hydra._enums import NoteKind
 from hydra._journal_records import read_journal
 from hydra.cli import _rehearse_command, main
 from tests.paper_journal import PaperJournal
@@ -61,22 +62,39 @@ def test_a_strategy_that_cannot_be_loaded_is_refused(capsys: pytest.CaptureFixtu
     assert not (tmp_path / "r.sqlite").exists()
 
 
-def _interrupted_after_a_line(argv: list[str], *, cwd: Path) -> tuple[str, str]:
-    """``hydra rehearse`` with ``argv`` in a real process, sent SIGINT as soon as it writes
-    its first line on standard error: that line and the rest of standard error, once it has
-    ended with exit status 130 and nothing on standard output."""
+def _closed_out(journal: Path) -> bool:
+    """Every session of ``journal`` closed out: each ``engine_started`` followed by its
+    ``engine_stopped`` (a healing cycle's notes may follow), and nothing unrecoverable."""
+    notes = [r.payload["what"] for r in read_journal(journal) if r.kind.value == "note"
+             if r.payload["what"] in ("engine_started", "engine_stopped", "unrecoverable_error")]
+    return bool(notes) and notes == ["engine_started", "engine_stopped"] * (len(notes) // 2)
+
+
+def _signalled(argv: list[str], *, cwd: Path,
+               signals: tuple[tuple[signal.Signals, float], ...] = ((signal.SIGINT, 0.0),),
+               ) -> tuple[str, str, list[bool]]:
+    """``hydra rehearse`` with ``argv`` in a real process, sent each of ``signals`` (each
+    followed by its wait, in seconds) as soon as it writes its first line on standard error:
+    that line, the rest of standard error, and whether it still ran after each wait, once it
+    has ended with exit status 130 and nothing on standard output."""
     process = subprocess.Popen([sys.executable, "-m", "hydra", "rehearse", *argv], cwd=cwd,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    running = []
     try:
         assert process.stderr is not None
         first = process.stderr.readline()
-        process.send_signal(signal.SIGINT)
+        for number, wait in signals:
+            process.send_signal(number)
+            time.sleep(wait)
+            running.append(process.poll() is None)
         out, err = process.communicate(timeout=60)
     finally:
         process.kill()
     assert process.returncode == 130, err
     assert out == ""
-    return first, err
+    assert err.splitlines()[-1] == ("hydra rehearse: interrupted (the journal holds the days "
+                                    "so far)")
+    return first, err, running
 
 
 def test_ctrl_c_stops_the_rehearsal_with_the_days_so_far_journaled(tmp_path: Path) -> None:
@@ -84,14 +102,9 @@ def test_ctrl_c_stops_the_rehearsal_with_the_days_so_far_journaled(tmp_path: Pat
     first ends it with one line (exit 130), the journal closed out with that day in it. With
     no --broker it went through the simulated gateway."""
     journal = tmp_path / "r.sqlite"
-    first, err = _interrupted_after_a_line(["--journal", str(journal)], cwd=tmp_path)
+    first, _, _ = _signalled(["--journal", str(journal)], cwd=tmp_path)
     assert first.startswith("rehearse: day  1/20 Mon 2026-01-05 (week 1, baseline market): ")
-    assert err.splitlines()[-1] == ("hydra rehearse: interrupted (the journal holds the days "
-                                    "so far)")
-    notes = [r.payload["what"] for r in read_journal(journal) if r.kind.value == "note"]
-    last_start = len(notes) - 1 - notes[::-1].index("engine_started")
-    assert "engine_stopped" in notes[last_start:]  # the interrupted session closed out
-    assert "unrecoverable_error" not in notes
+    assert _closed_out(journal)  # the interrupted session too
     started = [r.payload for r in read_journal(journal)
                if r.kind.value == "note" and r.payload["what"] == "engine_started"]
     # by default through the simulated gateway and the IB client, as hydra run --sim trades
@@ -128,15 +141,13 @@ def test_ctrl_c_is_not_lost_in_a_strategy_that_swallows_it(tmp_path: Path) -> No
     ``except`` or a finalizer could lose it and the rehearsal ran on to its end."""
     (tmp_path / "careless.py").write_text(CARELESS_STRATEGY)
     (tmp_path / "hydra.toml").write_text('[runner]\nstrategy = "careless:hook"\n')
-    first, err = _interrupted_after_a_line(
+    first, _, _ = _signalled(
         ["--journal", "r.sqlite", "--config", "hydra.toml", "--broker", "in-process",
          "--weeks", "3"], cwd=tmp_path)
     assert first == "strategy: busy\n"
-    assert err.splitlines()[-1] == ("hydra rehearse: interrupted (the journal holds the days "
-                                    "so far)")
-    notes = [r.payload["what"] for r in read_journal(tmp_path / "r.sqlite")
-             if r.kind.value == "note"]
-    assert notes.count("engine_started") == 1 and notes[-1] == "engine_stopped"
+    assert _closed_out(tmp_path / "r.sqlite")
+    started = [r for r in read_journal(tmp_path / "r.sqlite") if r.is_note(NoteKind.ENGINE_STARTED)]
+    assert len(started) == 1  # stopped on day 1
 
 
 STUCK_STRATEGY = """
@@ -157,35 +168,12 @@ def test_a_second_ctrl_c_stops_a_rehearsal_whose_strategy_never_returns(
     the session closed out."""
     (tmp_path / "stuck.py").write_text(STUCK_STRATEGY)
     (tmp_path / "hydra.toml").write_text('[runner]\nstrategy = "stuck:hook"\n')
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hydra", "rehearse", "--journal", "r.sqlite", "--config",
-         "hydra.toml", "--broker", "in-process", "--weeks", "3"], cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert process.stderr is not None
-        assert process.stderr.readline() == "strategy: stuck\n"
-        process.send_signal(signal.SIGINT)
-        with pytest.raises(subprocess.TimeoutExpired):  # the first waits for the strategy
-            process.wait(timeout=1)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
-    finally:
-        process.kill()
-    assert process.returncode == 130, err
-    assert out == ""
-    assert err.splitlines()[-1] == ("hydra rehearse: interrupted (the journal holds the days "
-                                    "so far)")
-    notes = [r.payload["what"] for r in read_journal(tmp_path / "r.sqlite")
-             if r.kind.value == "note"]
-    assert notes.count("engine_started") == 1 and "engine_stopped" in notes
-
-
-def _closed_out(journal: Path) -> bool:
-    """Every session of ``journal`` closed out: each ``engine_started`` followed by its
-    ``engine_stopped`` (a healing cycle's notes may follow), and nothing unrecoverable."""
-    notes = [r.payload["what"] for r in read_journal(journal) if r.kind.value == "note"
-             if r.payload["what"] in ("engine_started", "engine_stopped", "unrecoverable_error")]
-    return bool(notes) and notes == ["engine_started", "engine_stopped"] * (len(notes) // 2)
+    first, _, running = _signalled(
+        ["--journal", "r.sqlite", "--config", "hydra.toml", "--broker", "in-process",
+         "--weeks", "3"], cwd=tmp_path, signals=((signal.SIGINT, 1.0), (signal.SIGINT, 0.0)))
+    assert first == "strategy: stuck\n"
+    assert running[0]  # the first waited for the strategy
+    assert _closed_out(tmp_path / "r.sqlite")
 
 
 @pytest.mark.parametrize(("signals", "gap"), [
@@ -201,22 +189,10 @@ def test_stop_signals_close_the_rehearsal_out_however_many_come(
     then spun on the virtual clock for ever (6 times in 7), or ended with its session never
     closed out; SIGTERM killed the rehearsal with its session open. Now the first stop
     signal cancels, later ones change nothing, and the session is closed out (exit 130)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hydra", "rehearse", "--journal", "r.sqlite", "--broker",
-         "in-process", "--weeks", "3"], cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert process.stderr is not None
-        assert process.stderr.readline().startswith("rehearse: day  1/15")
-        for number in signals:
-            process.send_signal(number)
-            time.sleep(gap)
-        out, err = process.communicate(timeout=30)
-    finally:
-        process.kill()
-    assert process.returncode == 130, err
-    assert (out, err.splitlines()[-1]) == (
-        "", "hydra rehearse: interrupted (the journal holds the days so far)")
+    first, _, _ = _signalled(
+        ["--journal", "r.sqlite", "--broker", "in-process", "--weeks", "3"], cwd=tmp_path,
+        signals=tuple((number, gap) for number in signals))
+    assert first.startswith("rehearse: day  1/15")
     assert _closed_out(tmp_path / "r.sqlite")
 
 
