@@ -41,7 +41,7 @@ from .._rehearsal_plan import FIRST_MONDAY, REGIME_DAY, plan_rehearsal
 from .._settings import HydraConfig, LogLevel
 from .._stop_reasons import describe_error
 from .._strategy_hook import load_hook
-from ._shared import CommandError, load_config_arg
+from ._shared import STOP_SIGNALS, CommandError, load_config_arg
 
 if TYPE_CHECKING:
     from ._shared import Subparsers
@@ -140,10 +140,6 @@ def run_rehearse(args: argparse.Namespace) -> int:
     ok = not figures["failing"] and sessions is not None and sessions <= DETECT_WITHIN
     print(json_text({**figures, "ok": ok}, indent=2) if args.json else render(figures))
     return 0 if ok else 1
-
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-"""What stops a rehearsal, as they drain ``hydra run``: Ctrl-C, ``kill``, a closed terminal."""
 
 
 @attrs.define

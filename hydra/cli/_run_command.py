@@ -46,15 +46,12 @@ from .._strategy_hook import load_hook
 from ..brokers import Broker
 from ._dashboard_options import add_run_options as add_dashboard_options
 from ._dashboard_options import maybe_dashboard
-from ._shared import CommandError, broker_settings, load_config_arg
+from ._shared import STOP_SIGNALS, CommandError, broker_settings, load_config_arg
 
 if TYPE_CHECKING:
     from ._shared import Subparsers
 
 log = structlog.get_logger()
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-"""Each stops new work and drains; a second one (any of them) cuts the drain short."""
 
 DRAIN_CUT_SHORT = 3
 """The exit status of ``hydra run`` when a second signal cut the drain short (or the start)."""

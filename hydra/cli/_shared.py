@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -32,6 +33,10 @@ from .._toml_lines import line_of
 
 if TYPE_CHECKING:  # argparse has no public name for it, and it is generic only in typeshed
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Ctrl-C, ``kill`` and a closed terminal: what stops ``hydra run`` (each stops new work and
+drains; a second one cuts the drain short) and ``hydra rehearse``."""
 
 
 class CommandError(Exception):
