@@ -142,12 +142,6 @@ def run_rehearse(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-@attrs.define
-class _Stopping:
-    asked: bool = False  # a stop signal came
-    heard: bool = False  # Trio has turned since, and cancelled the rehearsal
-
-
 async def until_stopped(run: Callable[[], Awaitable[T]]) -> T | None:
     """What ``run`` returns, or None when a stop signal cancelled it (its sessions closed out
     as a cancellation closes them). The first signal is not raised as `KeyboardInterrupt`
@@ -159,19 +153,16 @@ async def until_stopped(run: Callable[[], Awaitable[T]]) -> T | None:
     one came, the command ignores them to its end (a signal left to Python's default after
     the rehearsal ended printed a traceback or killed the process)."""
     token = trio.lowlevel.current_trio_token()
-    stopping = _Stopping()
     previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+    asked = False  # a stop signal came (Trio has turned since once the scope is cancelled)
     with trio.CancelScope() as scope:
 
-        def heard() -> None:
-            stopping.heard = True
-            scope.cancel(reason="a stop signal")
-
         def handler(number: int, frame: object) -> None:
-            if not stopping.asked:
-                stopping.asked = True
-                token.run_sync_soon(heard)
-            elif not stopping.heard:
+            nonlocal asked
+            if not asked:
+                asked = True
+                token.run_sync_soon(functools.partial(scope.cancel, reason="a stop signal"))
+            elif not scope.cancel_called:
                 raise KeyboardInterrupt
 
         for number in STOP_SIGNALS:
@@ -180,7 +171,7 @@ async def until_stopped(run: Callable[[], Awaitable[T]]) -> T | None:
             return await run()
         finally:  # once one came, the command is ending: the rest of it ignores them
             for number, was in previous.items():
-                signal.signal(number, signal.SIG_IGN if stopping.asked else was)
+                signal.signal(number, signal.SIG_IGN if asked else was)
     return None
 
 
