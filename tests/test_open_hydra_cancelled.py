@@ -14,10 +14,9 @@ from hydra._journal_records import read_journal
 
 CHILD = """
 import sys, trio, trio.testing
-from hydra import HydraConfig, open_hydra
-from hydra._journal_actor import run_inline
-from hydra.sim import SimBroker, open_sim_exchange
-from tests.simulated import quiet_oats
+from pathlib import Path
+from hydra.sim import open_sim_exchange
+from tests.simulated import open_engine, quiet_oats
 
 class CancelAtSpawn(trio.abc.Instrument):
     # Cancels the scope as the k-th actor that outlives the rest is spawned: inside its start
@@ -33,9 +32,7 @@ async def main(k):
     async with open_sim_exchange(quiet_oats(), seed=1) as exchange:
         with trio.CancelScope() as scope:
             trio.lowlevel.add_instrument(CancelAtSpawn(scope, k))
-            async with open_hydra(HydraConfig(), SimBroker(exchange), journal_path=sys.argv[1],
-                                  offload=run_inline,
-                                  clock=lambda: exchange.timestamp(trio.current_time())):
+            async with open_engine(exchange, Path(sys.argv[1])):
                 await trio.sleep_forever()
     print("closed")
 
