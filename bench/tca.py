@@ -16,8 +16,9 @@ swept by an emulated market order (an IOC limit 10% through the book: the simula
 order). Cost per intended contract, commissions included, in bps of the arrival mid and in
 dollars, positive = a cost. Policies:
 
-- ``hydra``: Hydra's own routing through `open_hydra` (patience below 1% of ADV, TWAP of
-  patience ladders at or above), cancelled at T; risk limits raised so that none binds;
+- ``hydra``: Hydra's own routing through `open_hydra` (patience below the scenario's
+  ``twap_threshold``, 0.2% of ADV in each, TWAP of patience ladders at or above), cancelled
+  at T; risk limits raised so that none binds;
 - ``market``: a market order at arrival (emulated as above);
 - ``sweep``: one marketable limit at the slippage guard (50 bps), at once; the rest rests there;
 - ``cross-rest``: a limit at the far touch that rests at that price until T;
