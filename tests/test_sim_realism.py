@@ -262,16 +262,33 @@ async def test_a_market_order_walks_the_book(autojump_clock: object) -> None:
     assert of_type(log, OrderStatusChanged)[-1][1].status is OrderStatus.FILLED
 
 
-async def test_a_market_order_stops_at_its_protection(autojump_clock: object) -> None:
+async def test_a_market_order_rests_at_its_protection(autojump_clock: object) -> None:
     """A MKT order larger than the book within ``market_protection_ticks`` fills what is there
-    and the rest is cancelled."""
+    and the rest stays in the book as a limit at the protection price (Globex's market order
+    with protection): here the best offer, one tick under the bid it arrived on."""
+    params = quiet_oats(spread_ticks=1, market_protection_ticks=1)
+    async with open_sim_exchange(params, seed=1) as exchange:
+        client, log = recorder(exchange)
+        bid = exchange.quote("ZO").bid
+        exchange.place(client, ticket("m", Side.SELL, "1", quantity=30, order_type="MKT",
+                                      limit_price=None))
+        await trio.sleep(1)
+        assert exchange.working_orders() == {ClientOrderId("m")}
+        assert exchange.quote("ZO").ask == bid - Decimal("0.25")
+    assert sum(e.fill.quantity for _, e in of_type(log, FillReported)) == 10
+    last = of_type(log, OrderStatusChanged)[-1][1]
+    assert (last.status, last.filled, last.remaining) == (OrderStatus.WORKING, 10, 20)
+
+
+async def test_an_ioc_market_order_cancels_its_rest(autojump_clock: object) -> None:
+    """A MKT IOC takes what is within its protection and the rest is cancelled at once."""
     params = quiet_oats(spread_ticks=1, market_protection_ticks=1)
     async with open_sim_exchange(params, seed=1) as exchange:
         client, log = recorder(exchange)
         exchange.place(client, ticket("m", Side.SELL, "1", quantity=30, order_type="MKT",
-                                      limit_price=None))
+                                      limit_price=None, time_in_force="IOC"))
         await trio.sleep(1)
-    assert sum(e.fill.quantity for _, e in of_type(log, FillReported)) == 10
+        assert exchange.working_orders() == frozenset()
     last = of_type(log, OrderStatusChanged)[-1][1]
     assert (last.status, last.filled, last.remaining) == (OrderStatus.CANCELLED, 10, 20)
 

@@ -237,9 +237,10 @@ class Desk:
             key=order.key, side=ticket.side, price=ticks, quantity=order.remaining
         )
         self._fill(market, now, matches)
-        immediate = ticket.time_in_force == "IOC" or ticket.order_type in UNPRICED
-        if immediate and market.book.remove(order.key):  # a market order's rest past its
-            order.status = OrderStatus.CANCELLED  # protection is cancelled too
+        # An IOC's rest is cancelled; a market order's rest past its protection stays in the
+        # book as a limit at the protection price (Globex's market order with protection).
+        if ticket.time_in_force == "IOC" and market.book.remove(order.key):
+            order.status = OrderStatus.CANCELLED
             self._send_status(order, now + self._params.fill_latency)
         if matches:
             market.taken(ticket.side, sum(m.quantity for m in matches))

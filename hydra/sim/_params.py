@@ -270,7 +270,8 @@ class MarketParams:
     market_protection_ticks: int = attrs.field(default=20, validator=positive_int)
     """How far past the far touch, in ticks, a market (MKT) order or a triggered stop (STP)
     of a client other than Hydra may walk the book (as Globex protection points); what is
-    left is cancelled (default 20)."""
+    left rests in the book as a limit at that price, as on Globex (an IOC's rest is cancelled)
+    (default 20)."""
 
     @mirrored.validator
     def _mirror_on_a_tick(self, field: attrs.Attribute[bool], value: bool) -> None:
