@@ -13,10 +13,12 @@ each order was placed or repriced: a fill at such an instant took liquidity, any
 passive. A `Tape` watches the quote for the whole run in every policy (so every policy reads the
 market the same way), keeps the mids for markouts, and plays the front-of-queue oracle.
 
-Emulations, until the simulator has them (``hydra.sim`` sends only LMT and STP LMT orders and
-shows no depth beyond the touch): a market order is an IOC limit ``FAR_THROUGH`` beyond the
-arrival mid, which walks the simulator's crowd depth level by level as a market order would;
-the deadline sweep is the same order for the unfilled rest.
+The ``market`` policy sends a real market order (MKT), which the simulator takes from a client
+other than Hydra (`OrderTicket`): it walks the crowd's depth up to ``market_protection_ticks``
+past the far touch and its rest, if any, waits in the book at that price until T, as on Globex.
+The deadline sweep is an emulated market order without protection: an IOC limit
+``FAR_THROUGH`` beyond the arrival mid, so that every policy's rest fills at T and the runs
+compare the whole order.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from hydra._ids import ClientOrderId, IntentId
 from hydra._journal_actor import run_inline
 from hydra._orders import OrderRequest
 from hydra._quotes import Quote
-from hydra.sim import SimBroker, SimExchange, SimParams, open_sim_exchange
+from hydra.sim import OrderTicket, SimBroker, SimExchange, SimParams, open_sim_exchange
 
 BURN_IN = 900.0  # seconds before the first possible arrival: the book reaches its steady state
 ARRIVAL_SPREAD = 300.0  # the arrival is drawn uniformly in [BURN_IN, BURN_IN + this] per seed
@@ -121,6 +123,17 @@ class RecordingBroker(SimBroker):
     async def cancel(self, client_order_id: ClientOrderId) -> None:
         self.messages += 1
         await super().cancel(client_order_id)
+
+    async def place_market(self, client_order_id: ClientOrderId, contract: ContractSpec,
+                           side: Side, quantity: int) -> None:
+        """A market order (MKT, DAY): no Hydra type expresses one, so it goes to the exchange
+        as a ticket of another client's program would."""
+        self._record(client_order_id)
+        await trio.lowlevel.checkpoint()
+        self._exchange.place(self._session(), OrderTicket(
+            client_order_id=client_order_id, order_ref=IntentId("tca"), symbol=contract.symbol,
+            expiry=contract.expiry, side=side, quantity=quantity, order_type="MKT",
+            limit_price=None))
 
 
 # --- the tape: mids for markouts, and the oracle ----------------------------------------------
@@ -234,10 +247,15 @@ class Desk:
             side=self.side, quantity=quantity, limit_price=price, time_in_force=tif))
         return key
 
+    async def send_market(self, quantity: int) -> None:
+        key = ClientOrderId(f"{self._prefix}.{next(self._ids)}")
+        await self.broker.place_market(key, self.contract, self.side, quantity)
+
     async def cancel_all(self) -> None:
-        """Cancel every order still working (none once Hydra has closed)."""
-        for order in self.exchange.open_orders():
-            await self.broker.cancel(order.request.client_order_id)
+        """Cancel every order still working, a market order's rest included (none once Hydra
+        has closed)."""
+        for key in sorted(self.exchange.working_orders()):
+            await self.broker.cancel(key)
 
     async def sweep(self, lots: int) -> None:
         """``lots`` now, by an emulated market order (an IOC limit far through the book)."""
@@ -249,8 +267,8 @@ class Desk:
 
 
 async def market(desk: Desk) -> None:
-    """A market order at arrival (emulated: an IOC limit far through the book)."""
-    await desk.sweep(desk.quantity)
+    """A market order (MKT) at arrival; a rest past its protection waits at that price."""
+    await desk.send_market(desk.quantity)
 
 
 async def sweep(desk: Desk) -> None:

@@ -12,14 +12,16 @@ change it; whether it stays the same after that is the simulator's business).
 
 Each run (``bench/_tca_run.py``): the order arrives after a burn-in of 900–1,200 s (drawn per
 seed), has a deadline T of ``twap_horizon`` (1,800 s) later, and whatever is unfilled at T is
-swept by an emulated market order (an IOC limit 10% through the book: the simulator has no MKT
-order). Cost per intended contract, commissions included, in bps of the arrival mid and in
-dollars, positive = a cost. Policies:
+swept by an emulated market order without protection (an IOC limit 10% through the book, so
+that every order completes). Cost per intended contract, commissions included, in bps of the
+arrival mid and in dollars, positive = a cost. Policies:
 
 - ``hydra``: Hydra's own routing through `open_hydra` (patience below the scenario's
   ``twap_threshold``, 0.2% of ADV in each, TWAP of patience ladders at or above), cancelled
   at T; risk limits raised so that none binds;
-- ``market``: a market order at arrival (emulated as above);
+- ``market``: a market order (MKT) at arrival, through the simulator: it walks the book as far
+  as ``market_protection_ticks`` past the far touch and its rest waits there (Globex's market
+  order with protection) until the sweep at T;
 - ``sweep``: one marketable limit at the slippage guard (50 bps), at once; the rest rests there;
 - ``cross-rest``: a limit at the far touch that rests at that price until T;
 - ``twap-cross``: Hydra's schedule (10 equal slices over 1,800 s), each slice an IOC at the far

@@ -22,7 +22,7 @@ from hydra._enums import Side
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
-@pytest.mark.parametrize("policy", ["hydra", "twap-cross", "oracle"])
+@pytest.mark.parametrize("policy", ["hydra", "twap-cross", "oracle", "market"])
 async def test_a_sell_on_a_mirrored_seed_costs_what_a_buy_costs_on_the_seed(
     autojump_clock: object, policy: str
 ) -> None:
@@ -35,6 +35,18 @@ async def test_a_sell_on_a_mirrored_seed_costs_what_a_buy_costs_on_the_seed(
     assert sell.is_dollars == buy.is_dollars != 0
     assert (sell.completion, sell.messages) == (buy.completion, buy.messages)
     assert sell.passive_share == buy.passive_share or policy == "oracle"  # nan for the oracle
+
+
+async def test_the_market_policy_is_a_market_order_whose_rest_waits_at_its_protection(
+    autojump_clock: object,
+) -> None:
+    """5% of front-month hogs' ADV (750 lots) is more than the book holds within 20 ticks of
+    the ask: the market order (MKT) takes what is there, its rest waits at the protection
+    price and is cancelled and swept at T (three messages); a 0.25% order fills at once."""
+    large = await play(make_job("hogs-front", 5, Side.BUY, "market", 1))
+    assert 0 < large.completion < 1 and large.messages == 3
+    small = await play(make_job("hogs-front", 0.25, Side.BUY, "market", 1))
+    assert (small.completion, small.messages, small.passive_share) == (1.0, 1, 0.0)
 
 
 def test_a_mirrored_seed_is_reported_in_the_cell_of_its_move() -> None:
