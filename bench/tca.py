@@ -307,9 +307,10 @@ def print_summary(out: dict[str, dict[str, Any]]) -> None:
         g = entry["goals"]
         marks = "".join([_mark(g["cheapest"]), _mark(g["capture_ok"]), _mark(g["cvar_ok"])])
         cap = "—" if entry["capture"] is None else f"{entry['capture']:.0%}"
+        oracle = "—" if entry["oracle_bps"] is None else f"{entry['oracle_bps']:+.2f}"
         print(f"| {name} | {entry['seeds']} | {_est(p['hydra']['is_bps'])} | {best} "
               f"{_est(p[best]['is_bps'])} (paired {_est(p[best]['paired_vs_hydra_bps'])}) | "
-              f"{_est(p['twap-cross']['is_bps'])} | {entry['oracle_bps']:+.2f} | {cap} | "
+              f"{_est(p['twap-cross']['is_bps'])} | {oracle} | {cap} | "
               f"{p['hydra']['cvar95_bps']:+.1f} / {p['twap-cross']['cvar95_bps']:+.1f} | "
               f"{marks} |")
     print("\ngoals: cheapest with clear paired intervals / capture ≥ 50% / CVaR95 ≤ twap-cross "

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 from _tca_rows import both_signs
 from _tca_run import play
-from tca import cell_name, figures, make_job
+from tca import cell_name, figures, make_job, print_summary
 
 from hydra._enums import Side
 
@@ -87,6 +87,21 @@ def test_the_baselines_alone_give_their_figures_without_hydras() -> None:
     assert sorted(cell["policies"]) == ["oracle", "twap-cross"]
     assert cell["policies"]["twap-cross"]["is_bps"]["mean"] == 10.0
     assert (cell["seeds"], cell["capture"], cell["goals"]) == (0, None, None)
+
+
+def test_the_summary_of_hydra_and_twap_cross_without_the_oracle_prints(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Hydra against ``twap-cross`` alone (``--policies hydra,twap-cross``, as a variant is
+    checked on fresh seeds): the summary row shows no oracle and no capture, where it used to
+    end the run with a TypeError after the rows were written."""
+    row = {"cell": "oats-front 2% BUY", "is_dollars": 10.0, "completion": 1.0,
+           "passive_share": 0.0, "markouts_bps": {1.0: None}, "messages": 1}
+    rows = [{**row, "policy": policy, "seed": seed, "is_bps": cost + seed}
+            for policy, cost in (("twap-cross", 10.0), ("hydra", 6.0)) for seed in (1, -1, 2)]
+    print_summary(figures(rows))
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("| oats-front")]
+    assert "| +7.00 ± " in line and "| — | — |" in line  # a seed and its mirror: one draw
 
 
 def test_both_signs_of_a_moving_day_are_one_cell_a_seed_and_its_mirror_one_draw() -> None:
