@@ -24,8 +24,9 @@ arrival mid and in dollars, positive = a cost. Policies:
   order with protection) until the sweep at T;
 - ``sweep``: one marketable limit at the slippage guard (50 bps), at once; the rest rests there;
 - ``cross-rest``: a limit at the far touch that rests at that price until T;
-- ``twap-cross``: Hydra's schedule (10 equal slices over 1,800 s), each slice an IOC at the far
-  touch for its lots plus the earlier slices' unfilled lots;
+- ``twap-cross``: Hydra's schedule (the scenario's ``twap_slices``, 20, equal slices over
+  1,800 s; no more slices than lots), each slice an IOC at the far touch for its lots plus the
+  earlier slices' unfilled lots;
 - ``passive-sweep``: a limit at the near touch that rests at that price until T;
 - ``adaptive-proxy``: IB's Adaptive roughly: the whole rest at mid, every 20 s repriced toward the
   far touch (¾, then the far touch), then re-pegged at the far touch every 20 s;
