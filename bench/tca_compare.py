@@ -5,8 +5,11 @@ the changed tree (a setting in a copy of ``bench/scenarios``) with ``--policies 
 AFTER``: this reads both files and prints, per cell both hold, Hydra's IS-complete before
 and after (bps of the arrival mid, 95% Student-t intervals), the paired difference after −
 before (below zero: the change was cheaper), each paired against ``twap-cross``, the capture
-of the gap to the oracle, CVaR95, completion, passive share and messages. A seed and its
-mirror (seed −s) count as one draw (`pair_means`), as in ``bench/tca.py``.
+of the gap to the oracle, CVaR95, completion, passive share and messages. AFTER's own
+``twap-cross`` and ``oracle`` runs, where it holds them for the cell's seeds, are what its
+figures are measured against (a change of Hydra's schedule changes ``twap-cross``, which
+is that schedule crossed); else BEFORE's. A seed and its mirror (seed −s) count as one draw
+(`pair_means`), as in ``bench/tca.py``; a run twice in a file counts once (`read_rows`).
 
 Run: ``python bench/tca_compare.py BEFORE AFTER [--policy hydra] [--both-signs]``.
 """
@@ -14,14 +17,13 @@ Run: ``python bench/tca_compare.py BEFORE AFTER [--policy hydra] [--both-signs]`
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from _tca_rows import both_signs
+from _tca_rows import both_signs, read_rows
 from _tca_stats import Estimate, capture, cvar, estimate, pair_means, paired
 
 Rows = dict[str, dict[str, list[dict[str, Any]]]]  # cell -> policy -> runs
@@ -30,12 +32,7 @@ Rows = dict[str, dict[str, list[dict[str, Any]]]]  # cell -> policy -> runs
 def load(path: Path, *, joined: bool = False) -> Rows:
     """The runs of a ``--rows`` file by cell and policy (a last line cut off is dropped);
     ``joined``: a moving day's up and down cells as one (`both_signs`)."""
-    rows = []
-    for line in path.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
+    rows = read_rows(path)
     cells: Rows = defaultdict(lambda: defaultdict(list))
     for row in both_signs(rows) if joined else rows:
         cells[row["cell"]][row["policy"]].append(row)
@@ -61,10 +58,11 @@ def compare(before: Rows, after: Rows, policy: str) -> list[dict[str, Any]]:
             continue
         old = [r for r in old if r["seed"] in seeds]
         new = [r for r in new if r["seed"] in seeds]
-        twap = _by_seed(policies.get("twap-cross", []))
-        oracle = estimate(list(_by_seed(policies.get("oracle", [])).values())).mean
         entry: dict[str, Any] = {"cell": cell, "runs": len(seeds)}
-        for name, rows in (("before", old), ("after", new)):
+        for name, rows, own in (("before", old, policies), ("after", new, after[cell])):
+            twap = _by_seed(_reference(own, policies, "twap-cross", seeds))
+            oracle = estimate(list(_by_seed(_reference(own, policies, "oracle", seeds))
+                                   .values())).mean
             means = _by_seed(rows)
             entry[name] = {
                 "is_bps": estimate(list(means.values())),
@@ -78,9 +76,20 @@ def compare(before: Rows, after: Rows, policy: str) -> list[dict[str, Any]]:
                 "messages": _mean(rows, "messages"),
             }
         entry["paired"] = paired(_by_seed(new), _by_seed(old))
-        entry["twap_cvar95"] = cvar([r["is_bps"] for r in policies.get("twap-cross", [])])
+        entry["twap_cvar95"] = cvar([r["is_bps"] for r in _reference(
+            after[cell], policies, "twap-cross", seeds)])
         out.append(entry)
     return out
+
+
+def _reference(own: dict[str, list[dict[str, Any]]], before: dict[str, list[dict[str, Any]]],
+               policy: str, seeds: set[int]) -> list[dict[str, Any]]:
+    """``policy``'s runs on ``seeds`` from ``own`` (a file's own cell) when it holds them all,
+    else from ``before``."""
+    mine = [r for r in own.get(policy, []) if r["seed"] in seeds]
+    if {r["seed"] for r in mine} == seeds:
+        return mine
+    return [r for r in before.get(policy, []) if r["seed"] in seeds]
 
 
 def _pct(value: float) -> str:

@@ -17,7 +17,8 @@ from tca_compare import compare, load
 
 def _row(policy: str, seed: int, cost: float) -> dict[str, Any]:
     return {"cell": "oats-front 1% BUY", "policy": policy, "seed": seed, "is_bps": cost,
-            "completion": 1.0, "passive_share": 0.5, "messages": 10, "oracle_bps": None}
+            "completion": 1.0, "passive_share": 0.5, "messages": 10, "oracle_bps": None,
+            "markouts_bps": {"1.0": None}}
 
 
 def _write(path: Path, rows: list[dict[str, Any]]) -> Path:
@@ -43,3 +44,21 @@ def test_the_change_is_paired_over_the_seeds_both_files_hold(tmp_path: Path) -> 
     assert (entry["before"]["is_bps"].mean, entry["after"]["is_bps"].mean) == (11.0, 9.0)
     assert entry["after"]["vs_twap_cross"].mean - entry["before"]["vs_twap_cross"].mean == 2.0
     assert (entry["before"]["capture"], entry["after"]["capture"]) == pytest.approx((0.3, 0.5))
+
+
+def test_the_after_file_is_measured_against_its_own_twap_cross(tmp_path: Path) -> None:
+    """A change of Hydra's schedule changes ``twap-cross`` (that schedule crossed): the after
+    file's own twap-cross runs (12 where before's were 14) are what its figures are paired
+    with and its capture is counted from; a run written twice to a file counts once."""
+    before = _write(tmp_path / "before.jsonl", [
+        *(_row("hydra", s, 10.0) for s in (1, -1)),
+        *(_row("twap-cross", s, 14.0) for s in (1, -1)),
+        *(_row("oracle", s, 4.0) for s in (1, -1))])
+    after = _write(tmp_path / "after.jsonl", [
+        *(_row("hydra", s, 8.0) for s in (1, -1, 1)),
+        *(_row("twap-cross", s, 12.0) for s in (1, -1))])
+    (entry,) = compare(load(before), load(after), "hydra")
+    assert (entry["before"]["vs_twap_cross"].mean, entry["after"]["vs_twap_cross"].mean) == (
+        4.0, 4.0)
+    assert (entry["before"]["capture"], entry["after"]["capture"]) == pytest.approx((0.4, 0.5))
+    assert entry["after"]["cvar95"] == 8.0 and entry["twap_cvar95"] == 12.0
