@@ -137,6 +137,41 @@ async def test_a_modification_replaces_the_order_described_back(
     assert (open_order.order.limit_price, open_order.order.tif) == (bid - 1, "DAY")
 
 
+async def test_a_refused_modification_of_a_resting_market_order_leaves_it_described(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A MKT sell larger than the book within its protection rests there (Submitted, its
+    remaining shown); re-placing it with a price and a new quantity is refused by the exchange
+    (105), and open orders still describe it as placed: MKT, no price, the first quantity and
+    its true remaining. A cancel then takes it out."""
+    market = MarketParams.oats(adv=0, daily_volatility=0.0, market_protection_ticks=1)
+    async with open_sim_exchange(attrs.evolve(PARAMS, markets=(market,)), seed=1) as exchange:
+        client = connect(registry_of(exchange), 1)
+        bid = exchange.quote("ZO").bid
+        sell = IBOrder(action="SELL", quantity=Decimal(60), order_type="MKT")
+        client.session.handle(place(1, sell))
+        await trio.sleep(0.5)
+        last = [x for x in client.deliver() if isinstance(x, r.OrderStatusReport)][-1]
+        assert last.status == "Submitted" and 0 < last.filled < 60
+        assert last.remaining == 60 - last.filled
+        client.session.handle(
+            place(1, attrs.evolve(sell, quantity=Decimal(80), limit_price=bid + 1))
+        )
+        await trio.sleep(0.5)
+        assert [x.code for x in client.deliver() if isinstance(x, r.ErrorMessage)] == [105]
+        [open_order, status, _] = client.session.handle(q.RequestOpenOrders())
+        assert isinstance(open_order, r.OpenOrder) and isinstance(status, r.OrderStatusReport)
+        assert (open_order.order.order_type, open_order.order.quantity) == ("MKT", 60)
+        assert open_order.order.limit_price is None
+        assert (status.filled, status.remaining) == (last.filled, 60 - last.filled)
+        client.session.handle(q.CancelOrder(order_id=1))
+        await trio.sleep(0.5)
+        assert "Cancelled" in [
+            x.status for x in client.deliver() if isinstance(x, r.OrderStatusReport)
+        ]
+        assert exchange.working_orders() == frozenset()
+
+
 async def test_cancelling_what_was_never_asked_for_is_refused(
     exchange: SimExchange, autojump_clock: trio.testing.MockClock
 ) -> None:

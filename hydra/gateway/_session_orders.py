@@ -27,6 +27,7 @@ from ..brokers import (
 from . import _replies as r
 from . import _requests as q
 from ._margins import WhatIf, requirement
+from ._order import UNPRICED
 from ._registry import OrderRecord, Registry
 from ._unserved import NO_SECURITY
 from ._wire import ib_datetime
@@ -162,7 +163,8 @@ class SessionOrders:
         if p.order.limit_price is None:
             return _rejected(p.order_id, "a modification needs a limit price")
         quantity = int(p.order.quantity) if p.order.quantity is not None else None
-        record.order = record.order.modified(p.order)
+        if record.order.order_type not in UNPRICED:  # the exchange refuses to modify a MKT
+            record.order = record.order.modified(p.order)  # or STP (105): it stays as it was
         price = p.order.limit_price
         return self._on_exchange(
             p.order_id,
