@@ -680,3 +680,33 @@ async def test_a_book_watcher_that_comes_while_the_exchange_sleeps_sees_every_ch
     expected_books, expected_quotes = _changes(1800)
     assert books == [at for at in expected_books if at > 600.5]
     assert quoted == expected_quotes
+
+
+async def test_a_resting_order_hears_of_its_fills_on_time_though_no_one_looks(
+    autojump_clock: object,
+) -> None:
+    """A market order's rest (it rests at its protection) and a bid at the touch, with no
+    client calling in for an hour: each fill from the crowd's flow is delivered at its trade's
+    time plus the fill latency, not when someone next looks (flow of the other side comes
+    between them, and the exchange must run it to know the flow after it)."""
+    params = SimParams(markets=(MarketParams.oats(market_protection_ticks=2),))
+    for order_type in ("MKT", "LMT"):
+        async with open_sim_exchange(params, seed=3) as exchange:
+            client, log = recorder(exchange)
+            await trio.sleep(600)
+            bid = exchange.quote("ZO").bid
+            mkt = order_type == "MKT"
+            exchange.place(client, ticket("o", Side.BUY, str(bid), quantity=120 if mkt else 20,
+                                          order_type=order_type,
+                                          limit_price=None if mkt else bid))
+            await trio.sleep(3000)
+            start = exchange.params.session_start
+            late = [
+                (time - exchange.origin, event.fill.time)
+                for time, event in of_type(log, FillReported)
+                if time - exchange.origin > 601  # not the market order's taking, at the ack
+                and abs(time - exchange.origin - 0.020
+                       - (event.fill.time - start).total_seconds()) > 1e-6
+            ]
+            fills = [t for t, _ in of_type(log, FillReported) if t - exchange.origin > 601]
+        assert len(fills) > 5 and late == [], (order_type, late[:3])

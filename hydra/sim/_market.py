@@ -277,15 +277,14 @@ class Market:
         """When the next event that could trade with one of our orders is due (or, when
         ``watching_prints`` for an armed stop, the next that could print at all)."""
         script = self.start + self._next[_SCRIPT]
-        at, aggressor = self._next_flow
-        at += self.start
+        at = self.start + self._next_flow[0]
         if watching_prints:
             return min(script, at)
-        buys, sells = self.book.has_resting(_BUY), self.book.has_resting(_SELL)
-        if not (buys or sells):
+        if not (self.book.has_resting(_BUY) or self.book.has_resting(_SELL)):
             return math.inf
-        hits_ours = sells if aggressor is _BUY else buys
-        return min(script, at) if hits_ours else script
+        # Flow that cannot hit ours must still run on time: only then is the flow after it,
+        # which may, drawn (sleeping past it would deliver that one's fills late).
+        return min(script, at)
 
     def step(self) -> Trade:
         """Run the next market event; return what it did to our orders."""
