@@ -470,7 +470,8 @@ class SimExchange:
 
     def open_orders(self) -> tuple[OpenOrder, ...]:
         """Every working order of the account, oldest first (held orders included), but for
-        armed STP orders of other clients, which Hydra's types cannot express."""
+        other clients' MKT and STP orders (armed, held, or resting at their protection), which
+        Hydra's types cannot express (`working_orders` has them)."""
         self._catch_up()
         return tuple(
             OpenOrder(
