@@ -11,6 +11,7 @@ import attrs
 import pytest
 import trio
 
+from hydra._enums import Side
 from hydra.brokers import BrokerEvent
 from hydra.gateway import Catalog
 from hydra.gateway import _replies as r
@@ -170,6 +171,26 @@ async def test_a_refused_modification_of_a_resting_market_order_leaves_it_descri
             x.status for x in client.deliver() if isinstance(x, r.OrderStatusReport)
         ]
         assert exchange.working_orders() == frozenset()
+
+
+async def test_a_stop_limit_modified_moves_its_stop_at_the_exchange(
+    exchange: SimExchange, autojump_clock: trio.testing.MockClock
+) -> None:
+    """Re-placing a STP LMT with a new limit and a new auxPrice moves both at the exchange:
+    a trade through the new stop (not the old one) triggers it."""
+    client = connect(registry_of(exchange), 1)
+    bid = exchange.quote("ZO").bid
+    order = IBOrder(action="SELL", quantity=Decimal(1), order_type="STP LMT",
+                    limit_price=bid - 5, aux_price=bid - 4)  # fmt: skip
+    client.session.handle(place(1, order))
+    await trio.sleep(0.1)
+    client.deliver()
+    client.session.handle(place(1, attrs.evolve(order, limit_price=bid - 1, aux_price=bid)))
+    await trio.sleep(0.1)
+    assert not [x for x in client.deliver() if isinstance(x, r.ErrorMessage)]
+    exchange.inject_flow("ZO", Side.SELL, 1)  # prints at the bid: the new stop, not the old
+    await trio.sleep(0.1)
+    assert exchange.positions() and exchange.positions()[0].quantity == -1
 
 
 async def test_cancelling_what_was_never_asked_for_is_refused(

@@ -166,10 +166,16 @@ class SessionOrders:
         if record.order.order_type not in UNPRICED:  # the exchange refuses to modify a MKT
             record.order = record.order.modified(p.order)  # or STP (105): it stays as it was
         price = p.order.limit_price
+        # a STP LMT's new trigger (auxPrice) goes to the exchange too, as the gateway shows it
+        stop = p.order.aux_price if record.order.order_type == "STP LMT" else None
         return self._on_exchange(
             p.order_id,
             lambda: self._exchange.modify(
-                self._exchange_client, record.key, limit_price=price, quantity=quantity
+                self._exchange_client,
+                record.key,
+                limit_price=price,
+                quantity=quantity,
+                stop_price=stop,
             ),
         )
 
