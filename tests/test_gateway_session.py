@@ -162,7 +162,7 @@ async def test_a_refused_modification_of_a_resting_market_order_leaves_it_descri
         assert [x.code for x in client.deliver() if isinstance(x, r.ErrorMessage)] == [105]
         [open_order, status, _] = client.session.handle(q.RequestOpenOrders())
         assert isinstance(open_order, r.OpenOrder) and isinstance(status, r.OrderStatusReport)
-        assert (open_order.order.order_type, open_order.order.quantity) == ("MKT", 60)
+        assert (open_order.order.order_type, open_order.order.quantity) == ("MKT", Decimal(60))
         assert open_order.order.limit_price is None
         assert (status.filled, status.remaining) == (last.filled, 60 - last.filled)
         client.session.handle(q.CancelOrder(order_id=1))
