@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from ib_async import IB, ContFuture, Future, LimitOrder
+from ib_async import IB, ContFuture, Future, LimitOrder, StopOrder
 
 from hydra.cli import main
 
@@ -212,6 +212,29 @@ def test_status_lists_working_orders_and_cancel_all_clears_them(
     assert "working orders: 0" in capsys.readouterr().out
     assert main(["positions"]) == 0
     assert "positions: 0" in capsys.readouterr().out
+
+
+def test_status_and_cancel_all_see_another_programs_stop_order(
+    gateway_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another program's stop order (STP, a type Hydra cannot express) working in the account:
+    status lists it for what it is beside the limit order, and cancel-all, the panic button,
+    counts it and cancels both (both commands failed with "order type 'STP' is not
+    supported")."""
+    _rest_an_order(gateway_port)
+    ib = IB()
+    ib.connect("127.0.0.1", gateway_port, clientId=1, timeout=10)
+    ib.placeOrder(_front_oats(ib), StopOrder("SELL", 3, 250.0, orderRef="someone-else.3"))
+    ib.sleep(0.5)
+    ib.disconnect()
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "working orders: 2" in out and "BUY 2/2 ZO LMT @ 300" in out
+    assert "SELL 3/3 ZO STP (a type Hydra does not send)" in out
+    assert main(["cancel-all"]) == 0
+    assert "global cancel sent for 2 working order(s)" in capsys.readouterr().out
+    assert main(["status"]) == 0
+    assert "working orders: 0" in capsys.readouterr().out
 
 
 def test_status_without_a_gateway_is_one_clear_line(

@@ -37,10 +37,12 @@ from hydra._errors import (
 from hydra._ids import ClientOrderId, IntentId
 from hydra._orders import OrderRequest
 from hydra.ib._convert import (
+    ForeignOrder,
     client_order_id_from_ib,
     commission_from_ib,
     contract_month_from_ib,
     daily_duration,
+    foreign_order_from_ib,
     from_ib_account_values,
     from_ib_bar,
     from_ib_contract_details,
@@ -148,6 +150,22 @@ def test_trade_becomes_an_open_order() -> None:
                    IBOrderStatus(status="Submitted"))
     with pytest.raises(UnsupportedOrderTypeError):
         from_ib_trade(market, contract=OATS)
+
+
+def test_another_programs_market_or_stop_order_is_a_foreign_order() -> None:
+    """A working MKT or STP of another program is a ForeignOrder (what the CLI lists and
+    counts); a finished one, or one of Hydra's own types, is not."""
+    order = Order(orderId=7, clientId=3, action="SELL", totalQuantity=4, orderType="STP",
+                  auxPrice=330.0)
+    trade = Trade(IBFuture(symbol="ZO"), order, IBOrderStatus(status="PreSubmitted", filled=1))
+    assert foreign_order_from_ib(trade) == ForeignOrder(
+        client_order_id=ClientOrderId("ib.3.7"), symbol="ZO", side=Side.SELL, quantity=4,
+        remaining=3, order_type="STP")
+    trade.orderStatus.status = "Cancelled"
+    assert foreign_order_from_ib(trade) is None
+    limit = Trade(IBFuture(symbol="ZO"), Order(orderType="LMT", action="BUY", lmtPrice=1.0),
+                  IBOrderStatus(status="Submitted"))
+    assert foreign_order_from_ib(limit) is None
 
 
 def test_fill_carries_commission_and_side() -> None:

@@ -71,6 +71,7 @@ async def _connected(settings: BrokerSettings, action: Action, *, live: bool) ->
 
 
 async def _status(broker: IBBroker) -> None:
+    from ..ib import ForeignOrder
     account = await broker.account()
     live = "  LIVE" if broker.live else ""
     print(f"connected: {broker.address}{live}  equity {account.equity} {account.currency}  "
@@ -78,6 +79,11 @@ async def _status(broker: IBBroker) -> None:
     orders = await broker.account_open_orders()
     print(f"working orders: {len(orders)}")
     for order in orders:
+        if isinstance(order, ForeignOrder):
+            print(f"  {order.client_order_id}  {order.side.value} {order.remaining}/"
+                  f"{order.quantity} {order.symbol} {order.order_type} "
+                  f"(a type Hydra does not send)")
+            continue
         request = order.request
         print(f"  {request.client_order_id}  {request.side.value} {order.remaining}/"
               f"{request.quantity} {request.contract.symbol} {request.order_type.value} "

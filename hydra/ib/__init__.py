@@ -12,6 +12,7 @@ Layers (each imports only from those below it):
 """
 
 from ._broker import IB_SYNC_TIMEOUT, IBBroker, open_ib_broker
+from ._convert import ForeignOrder
 from ._errors import ClientIdInUseError, ErrorKind, error_kind
 from ._ports import LIVE_CONFIRMED_ENV, check_port, live_confirmed
 
@@ -20,6 +21,7 @@ __all__ = [
     "LIVE_CONFIRMED_ENV",
     "ClientIdInUseError",
     "ErrorKind",
+    "ForeignOrder",
     "IBBroker",
     "check_port",
     "error_kind",

@@ -55,8 +55,10 @@ from ..brokers import (
 )
 from ._convert import (
     ACKNOWLEDGING_STATUSES,
+    ForeignOrder,
     client_order_id_from_ib,
     daily_duration,
+    foreign_order_from_ib,
     from_ib_account_values,
     from_ib_bar,
     from_ib_contract_details,
@@ -479,14 +481,19 @@ class IBBroker:
         (``managedAccounts``); None before a connect when none is configured."""
         return self._settings.account or next(iter(self._ib.managedAccounts()), None)
 
-    async def account_open_orders(self) -> tuple[OpenOrder, ...]:
+    async def account_open_orders(self) -> tuple[OpenOrder | ForeignOrder, ...]:
         """Every working order of the account, whichever client id placed it (for the CLI's
-        status; the trading client uses `open_orders`)."""
+        status and cancel-all; the trading client uses `open_orders`); another program's order
+        of a type Hydra cannot express (MKT, STP) as a `ForeignOrder`."""
         self._require_session()
         with _translated():
             trades = await trio_asyncio.aio_as_trio(self._ib.reqAllOpenOrdersAsync)()
-        found = []
+        found: list[OpenOrder | ForeignOrder] = []
         for trade in trades:
+            foreign = foreign_order_from_ib(trade)
+            if foreign is not None:
+                found.append(foreign)
+                continue
             contract = await self._spec(trade.contract.symbol)
             open_order = from_ib_trade(trade, contract=contract, placed=None)
             if open_order is not None:

@@ -281,6 +281,35 @@ def from_ib_trade(
     )
 
 
+@attrs.frozen(kw_only=True)
+class ForeignOrder:
+    """A working order of the account in a type Hydra cannot express (another program's MKT
+    or STP): the CLI lists it and a global cancel takes it, Hydra never works or adopts it."""
+
+    client_order_id: ClientOrderId
+    symbol: str
+    side: Side
+    quantity: int
+    remaining: int
+    order_type: str  # IB's code
+
+
+def foreign_order_from_ib(trade: Trade) -> ForeignOrder | None:
+    """The working order ``trade`` describes when its type is not one of Hydra's (None when
+    it is one, or when the order is finished)."""
+    status = status_from_ib(trade.orderStatus.status)
+    order = trade.order
+    if status is None or status.is_final or order.orderType in {t.value for t in OrderType}:
+        return None
+    quantity = int(order.totalQuantity)
+    return ForeignOrder(
+        client_order_id=client_order_id_from_ib(order.orderRef, client_id=order.clientId,
+                                                order_id=order.orderId),
+        symbol=trade.contract.symbol, side=Side(order.action), quantity=quantity,
+        remaining=max(0, quantity - int(trade.orderStatus.filled)), order_type=order.orderType,
+    )
+
+
 # --- fills, positions, account, quotes -------------------------------------------------------
 
 
