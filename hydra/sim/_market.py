@@ -277,7 +277,7 @@ class Market:
         """When the next event that could trade with one of our orders is due (or, when
         ``watching_prints`` for an armed stop, the next that could print at all)."""
         script = self.start + self._next[_SCRIPT]
-        at = self.start + self._next_flow[0]
+        at = self.start + self._next[_FLOW]
         if watching_prints:
             return min(script, at)
         if not (self.book.has_resting(_BUY) or self.book.has_resting(_SELL)):
