@@ -239,17 +239,19 @@ class Desk:
     def remaining(self) -> int:
         return self.quantity - self.filled()
 
+    def _next_key(self) -> ClientOrderId:
+        return ClientOrderId(f"{self._prefix}.{next(self._ids)}")
+
     async def send(self, quantity: int, price: Decimal, *,
                    tif: TimeInForce = TimeInForce.DAY) -> ClientOrderId:
-        key = ClientOrderId(f"{self._prefix}.{next(self._ids)}")
+        key = self._next_key()
         await self.broker.place(OrderRequest(
             client_order_id=key, intent_id=IntentId("tca"), contract=self.contract,
             side=self.side, quantity=quantity, limit_price=price, time_in_force=tif))
         return key
 
     async def send_market(self, quantity: int) -> None:
-        key = ClientOrderId(f"{self._prefix}.{next(self._ids)}")
-        await self.broker.place_market(key, self.contract, self.side, quantity)
+        await self.broker.place_market(self._next_key(), self.contract, self.side, quantity)
 
     async def cancel_all(self) -> None:
         """Cancel every order still working, a market order's rest included (none once Hydra

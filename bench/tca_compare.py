@@ -59,8 +59,11 @@ def compare(before: Rows, after: Rows, policy: str) -> list[dict[str, Any]]:
         old = [r for r in old if r["seed"] in seeds]
         new = [r for r in new if r["seed"] in seeds]
         entry: dict[str, Any] = {"cell": cell, "runs": len(seeds)}
-        for name, rows, own in (("before", old, policies), ("after", new, after[cell])):
-            twap = _by_seed(_reference(own, policies, "twap-cross", seeds))
+        after_twap = _reference(after[cell], policies, "twap-cross", seeds)
+        for name, rows, own, twap_runs in (
+                ("before", old, policies, _reference(policies, policies, "twap-cross", seeds)),
+                ("after", new, after[cell], after_twap)):
+            twap = _by_seed(twap_runs)
             oracle = estimate(list(_by_seed(_reference(own, policies, "oracle", seeds))
                                    .values())).mean
             means = _by_seed(rows)
@@ -76,8 +79,7 @@ def compare(before: Rows, after: Rows, policy: str) -> list[dict[str, Any]]:
                 "messages": _mean(rows, "messages"),
             }
         entry["paired"] = paired(_by_seed(new), _by_seed(old))
-        entry["twap_cvar95"] = cvar([r["is_bps"] for r in _reference(
-            after[cell], policies, "twap-cross", seeds)])
+        entry["twap_cvar95"] = cvar([r["is_bps"] for r in after_twap])
         out.append(entry)
     return out
 
