@@ -262,6 +262,7 @@ class PatienceActor(OwnedOrder):
         self._placed = False  # the order is at the broker (placed here, or adopted)
         self._chased = False  # the market moved against the order: its ladder chased it
         self._told: object | None = None  # the stage last told to the risk actor (`StageBegun`)
+        self.kept = False  # ``run(hold=True)`` ended its ladder with the order left working
 
     def take_over(self, price: Decimal, fills: Sequence[Fill]) -> None:
         """Own the order already working at the broker at ``price`` with ``fills`` so far (a
@@ -272,10 +273,12 @@ class PatienceActor(OwnedOrder):
 
     def reschedule(self, slice_work: Work) -> None:
         """Work the ladder as ``slice_work`` says from now on: an adopted order that becomes a
-        resumed TWAP's first slice takes the slice's patience, and is the intent's final order
-        only when the slice is (else its last stage does not take a wide spread)."""
+        resumed TWAP's first slice, or lots rested ahead that become their slice's order, take
+        the slice's patience and urgency, and are the intent's final order only when the slice
+        is (else the last stage does not take a wide spread); the next stage is told anew."""
         self.work = attrs.evolve(self.work, settings=slice_work.settings, final=slice_work.final,
-                                 slice=slice_work.slice)
+                                 slice=slice_work.slice, ahead=slice_work.ahead)
+        self._told = None
 
     async def place(self, price: Decimal) -> OrderAnswer:
         work = self.work
@@ -310,24 +313,43 @@ class PatienceActor(OwnedOrder):
         if not isinstance(answer, Blocked):
             self.child.prices.append(price)
 
-    async def run(self, *, adopted: bool = False, elapsed: float = 0.0) -> ChildOrderReport:
+    async def run(self, *, adopted: bool = False, elapsed: float = 0.0,
+                  hold: bool = False) -> ChildOrderReport:
         """Work the ladder (``elapsed`` seconds into it: a restart resumes it at the stage it
         was at); on the way out, settle the order whatever happened. A cancel held for the
         link is waited past (`wait_over`) when the ladder ended by itself; when the work was
-        stopped, the order is left `unsettled` for its intent to wait on."""
-        ended = False
+        stopped, the order is left `unsettled` for its intent to wait on. ``hold``: a ladder
+        that runs to its end with its order still working leaves it so (`kept`), and returns
+        without a checkpoint after its last wait, for the caller to work on at once
+        (`reschedule`, then ``run(adopted=True)``) or to `release`."""
+        ended, self.kept = False, False
         try:
             self._placed = adopted
-            await self._ladder(elapsed=elapsed)
+            ran_out = await self._ladder(elapsed=elapsed)
             ended = True
-            self._say_why_short()
+            self.kept = hold and ran_out and not self._over()
+            if not self.kept:
+                self._say_why_short()
         except trio.Cancelled as stop:
             self.child.reason = self.child.reason or await _why_stopped(stop)
             raise
         finally:
-            with trio.CancelScope(shield=True) as cleanup:
-                cleanup.relative_deadline = CANCEL_CONFIRM_SECONDS
-                await self._settle(ladder_end=ended)
+            if not self.kept:
+                with trio.CancelScope(shield=True) as cleanup:
+                    cleanup.relative_deadline = CANCEL_CONFIRM_SECONDS
+                    await self._settle(ladder_end=ended)
+        if not self.kept:
+            await self.wait_over()
+        return self.report()
+
+    async def release(self) -> ChildOrderReport:
+        """Cancel the order a ``run(hold=True)`` `kept` working, as its ladder's end would
+        have, and report it."""
+        self.kept = False
+        self._say_why_short()
+        with trio.CancelScope(shield=True) as cleanup:
+            cleanup.relative_deadline = CANCEL_CONFIRM_SECONDS
+            await self._settle(ladder_end=True)
         await self.wait_over()
         return self.report()
 
@@ -343,7 +365,9 @@ class PatienceActor(OwnedOrder):
         child.reason = (f"slippage guard reached at {guard}" if price == guard
                         else f"ladder ended at {price}")
 
-    async def _ladder(self, *, elapsed: float) -> None:
+    async def _ladder(self, *, elapsed: float) -> bool:
+        """Work the stages left; True when the last one ran to its end (not done, not
+        refused)."""
         left = stages_after(stage_plan(self.work.policy, self.work.settings,
                                        ahead=self.work.ahead), elapsed)
         ends = itertools.accumulate((wait for _, wait in left), initial=trio.current_time())
@@ -354,12 +378,13 @@ class PatienceActor(OwnedOrder):
             if index < len(schedule) - 1 and self._chasing(stage):
                 continue  # the market has moved away: on to the last stage, on its schedule
             if not await self._stage(schedule[index:], final=final):
-                return
+                return False
         if not self._placed:
             self.child.status = OrderStatus.CANCELLED
             self.child.reason = (
                 f"not sent: {NO_USABLE_QUOTE} at any stage ({self.child.quote_problem})"
             )
+        return self._placed
 
     async def _stage(self, schedule: tuple[tuple[object, float], ...], *, final: bool) -> bool:
         """Work the first stage of ``schedule`` (stages and when each ends) until its end (or,

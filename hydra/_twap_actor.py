@@ -9,7 +9,9 @@ final order: its last stage takes what is left whatever the spread (the catch-up
 deadline). With ``twap_ahead`` above 0, a slice filled before its interval ends does not
 leave the worker idle: the next ``twap_ahead`` slices' lots (`lots_ahead`) rest at stage 0's
 price until the next slice starts, at the lowest urgency so they never take and are never
-moved; their fills count toward the slices they were for, and at that start the order is
+moved; their fills count toward the slices they were for. At that start, an order still
+holding exactly the slice's lots becomes the slice's order, keeping its place in the queue
+(`PatienceActor.reschedule`: the slice's ladder and urgency from then on); any other is
 cancelled and the schedule goes on (ahead of schedule is passive only; catching up, the
 deadline and everything behind schedule are the slices' own). A slice above
 ``max_order_quantity`` is worked
@@ -37,7 +39,15 @@ from ._core._twap import TwapPlan, chunk_sizes, lots_ahead, plan_twap
 from ._enums import OrderStatus
 from ._ids import ClientOrderId
 from ._messages import RiskMessage
-from ._patience import LADDER_LENGTH, Quotes, WhyUnusable, Work, no_reason, run_patience
+from ._patience import (
+    LADDER_LENGTH,
+    PatienceActor,
+    Quotes,
+    WhyUnusable,
+    Work,
+    no_reason,
+    run_patience,
+)
 from ._reports import ChildOrderReport
 from ._settings import Urgency
 from ._worker_reports import Reports
@@ -85,28 +95,59 @@ async def run_twap(
             why_unusable=why_unusable,
         )
 
+    async def rest_ahead(order: Work) -> tuple[PatienceActor | None, ChildOrderReport]:
+        """Rest ``order`` (lots ahead) until its slice starts; the actor when its order is
+        still working then (`PatienceActor.kept`), for the slice to adopt or release."""
+        actor = PatienceActor(order, risk=risk, quotes=quotes, leave_working=leave_working,
+                              why_unusable=why_unusable)
+        try:
+            report = await actor.run(hold=True)
+        finally:
+            if not actor.kept:
+                report_to.send_nowait(actor.handover())
+        return (actor if actor.kept else None), report
+
+    async def release(actor: PatienceActor) -> ChildOrderReport:
+        try:
+            return await actor.release()
+        finally:
+            report_to.send_nowait(actor.handover())
+
+    held: PatienceActor | None = None  # lots ahead still resting as their slice starts
+    counted = 0  # of the held order's fills, those already in ``filled``
     for index, (size, offset, duration) in enumerate(plan.slices()):
         lots = lots_ahead(plan.sizes, index, filled=filled, ahead=work.settings.twap_ahead,
                           max_order_quantity=max_order_quantity)
         if index > 0 and lots > 0 and trio.current_time() < start + offset:
-            rested = await work_orders(_ahead(work, next_order_id(), lots, numbers(index),
-                                              until=start + offset))
-            filled += sum(report.filled for report in rested)
-            if rested[-1].status is OrderStatus.BLOCKED:
-                # Lots ahead are optional: refused, they just do not rest (the slice is its own).
+            held, rested = await rest_ahead(_ahead(work, next_order_id(), lots,
+                                                   numbers(index), until=start + offset))
+            counted = rested.filled
+            filled += counted
+            if rested.status is OrderStatus.BLOCKED:
+                # Lots ahead are optional: refused, they just do not rest (the slice is
+                # its own).
                 log.info("twap_ahead_refused", intent_id=work.intent_id, lots=lots,
-                         reason=rested[-1].reason)
-        await trio.sleep_until(start + offset)
+                         reason=rested.reason)
+        if held is None:
+            await trio.sleep_until(start + offset)
+        # else the lots ahead rested until now, the slice's start: no checkpoint until the
+        # slice adopts or releases their order, so no stop can fall between
         planned += size
+        if held is not None and held.child.quantity - held.child.filled != planned - filled:
+            # Not this slice's lots exactly (``twap_ahead`` above 1): cancelled, its fills
+            # counted before the slice is sized.
+            filled += (await release(held)).filled - counted
+            held = None
         if planned <= filled:
             continue
         orders = len(chunk_sizes(planned - filled, max_order_quantity))
         slice_work = attrs.evolve(
             work,
-            client_order_id=work.client_order_id if index == 0 else next_order_id(),
+            client_order_id=(held.work.client_order_id if held is not None
+                             else work.client_order_id if index == 0 else next_order_id()),
             quantity=planned - filled,
-            # Only the schedule's end may leave its rest working: a slice's rest is the next
-            # slice's to work.
+            # Only the schedule's end may leave its rest working: a slice's rest is the
+            # next slice's to work.
             settings=attrs.evolve(work.settings, patience=duration / LADDER_LENGTH / orders,
                                   deadline_share=0.0, leave_working=work.settings.leave_working
                                   and index == len(plan.sizes) - 1),
@@ -114,9 +155,20 @@ async def run_twap(
             slice=numbers(index),
         )
         log.info("twap_slice", intent_id=work.intent_id, quantity=slice_work.quantity,
-                 at=offset)
-        if index == 0 and first_slice is not None:
-            reports: tuple[ChildOrderReport, ...] = (await first_slice(slice_work),)
+                 at=offset, adopted=held is not None)
+        already = 0  # fills of the slice's orders counted before it began
+        if held is not None:
+            # The lots resting ahead are this slice's: the order keeps its place in the
+            # queue and works on as the slice's (its part stays "ahead" in the journal, so
+            # a restart cancels it and resumes the schedule from this slice).
+            actor, held, already = held, None, counted
+            actor.reschedule(slice_work)
+            try:
+                reports: tuple[ChildOrderReport, ...] = (await actor.run(adopted=True),)
+            finally:
+                report_to.send_nowait(actor.handover())
+        elif index == 0 and first_slice is not None:
+            reports = (await first_slice(slice_work),)
             rest = slice_work.quantity - reports[0].filled
             last = index == len(plan.sizes) - 1
             if last and rest > 0 and reports[0].status is not OrderStatus.BLOCKED:
@@ -129,7 +181,7 @@ async def run_twap(
                                           patience=left / LADDER_LENGTH / orders)))
         else:
             reports = await work_orders(slice_work)
-        filled += sum(report.filled for report in reports)
+        filled += sum(report.filled for report in reports) - already
         if _stops(work, reports[-1]):
             return
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
+from collections.abc import Callable
 from decimal import Decimal
 
 import attrs
@@ -12,13 +14,13 @@ import trio
 
 from hydra._contracts import OATS
 from hydra._enums import Policy, Side
-from hydra._ids import IntentId, client_order_id_for
+from hydra._ids import ClientOrderId, IntentId, client_order_id_for
 from hydra._patience import Work
 from hydra._quote_source import QuoteSource
 from hydra._settings import Distance, ExecutionSettings
 from hydra._twap_actor import run_twap
 from hydra._worker_reports import collected, open_reports
-from hydra.sim import open_sim_exchange
+from hydra.sim import OrderTicket, open_sim_exchange
 from tests.simulated import FakeRisk, open_fake_risk, still_oats
 
 INTENT = IntentId("int-t")
@@ -60,10 +62,13 @@ async def test_slices_over_the_order_limit_are_worked_in_orders_within_it(
     assert [told[c.client_order_id] for c in children] == [(1, 2)] * 3 + [(2, 2)] * 3
 
 
-async def _ahead_twap(*, ahead: int, sell_at: float | None) -> tuple[FakeRisk, list[int]]:
+async def _ahead_twap(*, ahead: int, sell_at: float | None, sell: int = 6,
+                      crowd_bid_at: float | None = None, stop_at: float = math.inf,
+                      ) -> tuple[FakeRisk, list[int]]:
     """3 lots in three 200 s slices of 1 with ``twap_ahead`` ``ahead`` on still oats (one
-    tick, 5 lots a level); a crowd sell of 6 lots hits the bid at ``sell_at`` (None: never).
-    Returns the fake risk actor and each order's fills."""
+    tick, 5 lots a level); a crowd sell of ``sell`` lots hits the bid at ``sell_at`` (None:
+    never); another client bids 3 lots at 350.00 at ``crowd_bid_at`` (None: never); the TWAP
+    is stopped at ``stop_at``. Returns the fake risk actor and each order's fills."""
     settings = attrs.evolve(TWAP, twap_slices=3, twap_ahead=ahead)
     work = Work(intent_id=INTENT, client_order_id=client_order_id_for(INTENT, 1), contract=OATS,
                 side=Side.BUY, quantity=3, policy=Policy.PATIENCE, settings=settings,
@@ -72,13 +77,18 @@ async def _ahead_twap(*, ahead: int, sell_at: float | None) -> tuple[FakeRisk, l
     report_to, reports = open_reports()
     async with open_sim_exchange(still_oats(), seed=1) as exchange:
         async with open_fake_risk(exchange, OATS) as (risk, fake), trio.open_nursery() as crowd:
-            if sell_at is not None:
-                async def sell() -> None:
-                    await trio.sleep(sell_at)
-                    exchange.inject_flow(OATS, Side.SELL, 6)
-                crowd.start_soon(sell)
+            async def at(when: float | None, act: Callable[[], object]) -> None:
+                if when is not None:
+                    await trio.sleep(when)
+                    act()
+            crowd.start_soon(at, sell_at, lambda: exchange.inject_flow(OATS, Side.SELL, sell))
+            other = exchange.attach(lambda _: None)
+            crowd.start_soon(at, crowd_bid_at, lambda: exchange.place(other, OrderTicket(
+                client_order_id=ClientOrderId("crowd.1"), order_ref=IntentId("crowd"),
+                symbol="ZO", side=Side.BUY, quantity=3, order_type="LMT",
+                limit_price=Decimal("350.00"))))
             source = QuoteSource(fake.broker.quote_nowait, max_age=10.0)
-            with report_to:
+            with report_to, trio.move_on_at(stop_at):
                 await run_twap(work, rng=random.Random(0), next_order_id=lambda: next(ids),
                                risk=risk, quotes=source.usable, report_to=report_to)
     return fake, [c.filled for c in collected(reports)]
@@ -89,18 +99,51 @@ async def test_a_slice_filled_early_rests_the_next_slices_lots_until_it_starts(
 ) -> None:
     """With ``twap_ahead`` 1 the first slice takes the one-tick spread at its step (200/1.75 s)
     and is filled 30 ms later (the ack); the next slice's lot then rests at the bid, 350.00,
-    never moved, and is cancelled at exactly 200 s, when that slice starts (and, the cancel
-    confirmed 30 ms later, works its lot itself); so on for the third slice."""
+    never moved before that slice starts at 200 s. There the resting order becomes the
+    slice's: not cancelled, not placed again, it is told the slice's ladder and steps (takes)
+    at 200 s + the step; so on for the third slice. Three orders, three lots."""
     fake, fills = await _ahead_twap(ahead=1, sell_at=None)
     step = 200.0 / 1.75
     placed = [(t, r.quantity, r.limit_price) for t, r in fake.placed]
-    assert [t for t, _, _ in placed] == pytest.approx(
-        [0.0, step + 0.030, 200.030, 200.030 + step + 0.030, 400.030])
+    assert [t for t, _, _ in placed] == pytest.approx([0.0, step + 0.030, 200 + step + 0.030])
     assert {(q, p) for _, q, p in placed} == {(1, Decimal("350.00"))}
-    ahead = [fake.placed[1][1].client_order_id, fake.placed[3][1].client_order_id]
-    assert [(t, c) for t, c in fake.cancelled] == [(200.0, ahead[0]), (400.0, ahead[1])]
-    assert not {coid for _, coid, _ in fake.modified} & set(ahead)
-    assert fills == [1, 0, 1, 0, 1]
+    ahead = [r.client_order_id for _, r in fake.placed[1:]]
+    assert fake.cancelled == []
+    assert [c for _, c, _ in fake.modified] == ["int-t.1", *ahead]
+    assert [t for t, _, _ in fake.modified] == pytest.approx([step, 200 + step, 400 + step])
+    told = [(told.slice, told.stages[0][0]) for _, told in fake.told
+            if told.client_order_id == ahead[0]]
+    assert told == [((2, 3), "RESTING")] * 2 + [((2, 3), "STEPPED")]
+    assert [t for t, told in fake.told if told.client_order_id == ahead[0]] == pytest.approx(
+        [step + 0.030, 200.0, 200 + step])
+    assert fills == [1, 1, 1]
+
+
+async def test_lots_resting_ahead_keep_their_place_in_the_queue_when_their_slice_starts(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """The second slice's lot rests ahead at the bid from the first slice's fill (at
+    200/1.75 s + 30 ms); another client bids 3 lots there at 150 s, behind it. At 250 s a
+    crowd sell of 6 takes the 5 lots that were there first and then ours, still first of the
+    rest: the order kept its place when its slice began at 200 s (cancelled and placed again,
+    it would have queued behind the other client's 3 and not filled)."""
+    fake, fills = await _ahead_twap(ahead=1, sell_at=250.0, crowd_bid_at=150.0)
+    assert fills[:2] == [1, 1]  # the lot resting ahead filled, by the sell at 250 s
+    ahead = fake.placed[1][1].client_order_id
+    assert ahead not in {c for _, c, _ in fake.modified}  # filled resting, before its step
+    assert fake.cancelled == [] and fills == [1, 1, 1]
+
+
+async def test_a_twap_stopped_as_the_slice_of_its_lots_ahead_begins_cancels_them(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """Stopped at exactly 200 s, the instant the lot resting ahead would become the second
+    slice's order (its ladder over, the order kept for the slice): the order is cancelled
+    then and reported once, with each order placed; nothing else is placed."""
+    fake, fills = await _ahead_twap(ahead=1, sell_at=None, stop_at=200.0)
+    ahead = fake.placed[1][1].client_order_id
+    assert [(t, c) for t, c in fake.cancelled] == [(200.0, ahead)]
+    assert len(fake.placed) == 2 and fills == [1, 0]
 
 
 async def test_lots_filled_ahead_of_schedule_count_toward_the_slices_they_were_for(
@@ -108,11 +151,11 @@ async def test_lots_filled_ahead_of_schedule_count_toward_the_slices_they_were_f
 ) -> None:
     """A crowd sell of 6 at 150 s takes the bid's 5 crowd lots and the lot resting ahead: the
     second slice is then already filled and never placed, the third slice's lot rests ahead
-    from exactly 200 s, and the third slice itself starts at 400 s (its cancel confirmed)."""
+    from exactly 200 s, and becomes the third slice's order at 400 s (not placed again)."""
     fake, fills = await _ahead_twap(ahead=1, sell_at=150.0)
-    assert [t for t, _ in fake.placed] == pytest.approx(
-        [0.0, 200.0 / 1.75 + 0.030, 200.0, 400.030])
-    assert fills == [1, 1, 0, 1]
+    assert [t for t, _ in fake.placed] == pytest.approx([0.0, 200.0 / 1.75 + 0.030, 200.0])
+    assert fake.cancelled == []
+    assert fills == [1, 1, 1]
 
 
 async def test_without_twap_ahead_a_filled_slice_idles_until_the_next(

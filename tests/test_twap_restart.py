@@ -85,10 +85,11 @@ async def test_a_restart_counts_the_slices_begun_not_the_orders_resting_ahead(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
     """With ``twap_ahead`` 1 slice 1 fills at its step (57 s) and slice 2's lots rest ahead
-    as order 2 until slice 2 (order 3) starts at 100 s. The journal dies at 130 s: the
-    restart at 140 s counts two slices begun, not three orders, and resumes slice 2 (order
-    3) as the first of the 2 slices left over the 160 s left; it fills at its step, slice 3's
-    lots rest ahead, and slice 3 goes at 220 s (once that order's cancel is confirmed)."""
+    as order 2, which becomes slice 2's order when it starts at 100 s (its journaled part
+    stays "ahead"). The journal dies at 130 s: the restart at 140 s cancels order 2, counts
+    one slice begun, not two orders, and works slice 2 again (order 3) as the first of the 2
+    slices left over the 160 s left; it fills at its step, slice 3's lots rest ahead as
+    order 4, which works slice 3 from 220 s and fills."""
     path = tmp_path / "j.sqlite"
     params = quiet_oats(spread_ticks=1)
     async with open_sim_exchange(params, seed=1) as exchange:
@@ -101,9 +102,8 @@ async def test_a_restart_counts_the_slices_begun_not_the_orders_resting_ahead(
     assert orders == [
         (0.0, 1, _part(1), OrderStatus.FILLED),
         (57.17, 2, _part(2, ahead=True), OrderStatus.CANCELLED),
-        (100.03, 3, _part(2), OrderStatus.FILLED),
-        (145.77, 4, _part(3, ahead=True), OrderStatus.CANCELLED),
-        (220.03, 5, _part(3), OrderStatus.FILLED),
+        (140.03, 3, _part(2), OrderStatus.FILLED),
+        (185.77, 4, _part(3, ahead=True), OrderStatus.FILLED),
     ]
 
 
@@ -133,7 +133,8 @@ async def test_an_order_resting_ahead_at_a_restart_is_cancelled_not_worked_as_a_
     70 s fills 2 of them (5 of the crowd's are ahead). The journal dies at 80 s: at the
     restart at 90 s order 2 is cancelled at its one price (it never steps, never takes) and
     its 2 lots count: the 8 left go as the 2 slices left over the 210 s left, from 90.03 s
-    (the cancel confirmed) and at 195.06 s, numbered on as slices 2 and 3 of 3."""
+    (the cancel confirmed), numbered on as slices 2 and 3 of 3; slice 3's lots rest ahead
+    from 150.06 s as order 4, which works slice 3 from 195 s and fills."""
     path = tmp_path / "j.sqlite"
     params = quiet_oats(spread_ticks=1, flows=(ScriptedFlow(at=70.0, side=Side.SELL,
                                                             quantity=7),))
@@ -150,8 +151,7 @@ async def test_an_order_resting_ahead_at_a_restart_is_cancelled_not_worked_as_a_
         (0.0, 1, _part(1), OrderStatus.FILLED),
         (57.17, 2, _part(2, ahead=True), OrderStatus.CANCELLED),
         (90.03, 3, _part(2), OrderStatus.FILLED),
-        (150.06, 4, _part(3, ahead=True), OrderStatus.CANCELLED),
-        (195.06, 5, _part(3), OrderStatus.FILLED),
+        (150.06, 4, _part(3, ahead=True), OrderStatus.FILLED),
     ]
     assert ahead is not None and ahead.limit_price == BID
     assert ahead.client_order_id not in modified
