@@ -367,7 +367,8 @@ class PatienceActor(OwnedOrder):
 
     async def _ladder(self, *, elapsed: float) -> bool:
         """Work the stages left; True when the last one ran to its end (not done, not
-        refused)."""
+        refused, and not cut short by a chase: lots ahead, whose one stage is the last, end
+        on a chase before their slice starts)."""
         left = stages_after(stage_plan(self.work.policy, self.work.settings,
                                        ahead=self.work.ahead), elapsed)
         ends = itertools.accumulate((wait for _, wait in left), initial=trio.current_time())
@@ -379,12 +380,13 @@ class PatienceActor(OwnedOrder):
                 continue  # the market has moved away: on to the last stage, on its schedule
             if not await self._stage(schedule[index:], final=final):
                 return False
+        ran_out = not schedule or trio.current_time() >= schedule[-1][1]
         if not self._placed:
             self.child.status = OrderStatus.CANCELLED
             self.child.reason = (
                 f"not sent: {NO_USABLE_QUOTE} at any stage ({self.child.quote_problem})"
             )
-        return self._placed
+        return self._placed and ran_out
 
     async def _stage(self, schedule: tuple[tuple[object, float], ...], *, final: bool) -> bool:
         """Work the first stage of ``schedule`` (stages and when each ends) until its end (or,
