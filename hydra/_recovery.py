@@ -30,7 +30,9 @@ A roll stopped between its legs (``roll_started`` names both intents and the tar
 hook's target writes one per close) has its open leg started for what the closes let it open
 (`hydra._roll_legs`), or, without resume, reported with exactly what was closed; one whose
 open was skipped (``roll_open_skipped``) or whose closes were never journaled opens nothing.
-Orders left working on purpose whose intent had finished are adopted as before.
+Orders left working on purpose whose intent had finished are adopted as before (lots that
+rested ahead of a TWAP's schedule and became the last slice's order included: by their
+``ladder_stage`` notes they began that slice's ladder).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import datetime as dt
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import structlog
@@ -219,6 +222,14 @@ def _ahead_orders(history: _History) -> set[ClientOrderId]:
     """The intent's orders that rested ahead of its TWAP's schedule."""
     return {order.request.client_order_id for order, _ in history.orders
             if order.part is not None and order.part.ahead}
+
+
+def _began_a_slice(stage_notes: Sequence[Mapping[str, Any]]) -> set[ClientOrderId]:
+    """The orders whose ladder began a TWAP slice's stages, by their ``ladder_stage`` notes:
+    lots rested ahead that became their slice's order (resting ahead, an order tells its one
+    stage, RESTING, alone)."""
+    return {ClientOrderId(n["client_order_id"]) for n in stage_notes
+            if [stage for stage, _ in n.get("stages") or ()] != ["RESTING"]}
 
 
 def _seconds(later: dt.datetime, earlier: dt.datetime) -> float:
@@ -423,14 +434,18 @@ class Recovery:
         policy = self._route(intent)
         return Policy.PATIENCE if policy is Policy.TWAP else policy
 
-    async def _adopted_orders(self, history: _History, found: Mapping[ClientOrderId, OpenOrder]
-                              ) -> Run:
+    async def _adopted_orders(self, history: _History, found: Mapping[ClientOrderId, OpenOrder],
+                              *, left_working: bool = False) -> Run:
         """Cancel the found orders whose cancel was asked for, and those resting ahead of a
         TWAP's schedule (which goes no further); work the others with the intent's policy
-        from the stage each was at."""
+        from the stage each was at. ``left_working``: orders a finished intent left working
+        on purpose, where lots rested ahead that became their slice's order (the last
+        slice's, left working at the schedule's end) are that slice's, not resting ahead."""
         times = {o.request.client_order_id: at for o, at in history.orders}
         work = self._work(history, policy=self._policy(history.intent))
         ahead = _ahead_orders(history)
+        if left_working and ahead:
+            ahead -= _began_a_slice(await self._journal.ask(Notes(NoteKind.LADDER_STAGE)))
         cancelling = [await self._cancelling(o, history, ladder_end=self._cancels.get(c, True))
                       for c, o in found.items() if c in self._cancels or c in ahead]
         actors = [await self._adopt_patience(o, times.get(c), work) for c, o in found.items()
@@ -462,7 +477,7 @@ class Recovery:
             (o, at) for o, at in history.orders
             if o.request.client_order_id == request.client_order_id))
         found = {request.client_order_id: order}
-        self._add(history, found, await self._adopted_orders(history, found))
+        self._add(history, found, await self._adopted_orders(history, found, left_working=True))
         self._resumed[-1] = attrs.evolve(self._resumed[-1], intent=attrs.evolve(
             history.intent, quantity=request.quantity))
 

@@ -4,26 +4,37 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import random
+import tempfile
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 import trio
+import trio.testing
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from hydra import HydraConfig, OrderIntent, OrderStatus
 from hydra._contracts import OATS
 from hydra._enums import Policy, Side
 from hydra._ids import IntentId, client_order_id_for
+from hydra._journal import Journal
+from hydra._orders import TwapPart
 from hydra._patience import Work
 from hydra._quote_source import QuoteSource
 from hydra._reports import ChildOrderReport
-from hydra._settings import Distance, ExecutionSettings
+from hydra._settings import Distance, ExecutionSettings, RiskLimits
 from hydra._twap_actor import run_twap
 from hydra._worker_reports import collected, open_reports
-from hydra.sim import open_sim_exchange
-from tests.simulated import FakeRisk, open_fake_risk, still_oats
+from hydra.sim import Disconnect, DisplayedSize, ScriptedFlow, open_sim_exchange
+from tests.simulated import FakeRisk, open_engine, open_fake_risk, quiet_oats, still_oats
+from tests.test_ladder_end_link_down import STEADY_RECONNECT
+from tests.test_twap_restart import _bought, _crash_at, _restart
 
 INTENT = IntentId("int-a")
 TWAP = ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(8), twap_slices=3,
@@ -78,3 +89,134 @@ async def test_a_chase_while_lots_rest_ahead_does_not_start_their_slice_early(
     assert [t for t, _ in fake.cancelled] == pytest.approx([1.03, 201.03])
     assert fake.modified == []
     assert [c.filled for c in children] == [1, 0, 1, 0, 1]
+
+
+async def _engine_twap(path: Path, *, ahead: int, down_at: float, down_for: float,
+                       flows: tuple[tuple[float, int], ...], stop_at: float | None,
+                       stop: str, spread_ticks: int = 1, max_order_quantity: int = 50,
+                       ) -> None:
+    """15 lots in four 100 s slices on quiet oats 20 lots deep with ``twap_ahead`` ``ahead``,
+    the link down at ``down_at`` for ``down_for``, crowd sells of (when, lots), the intent
+    cancelled (or Hydra killed) at ``stop_at``. Never more than 15 bought; the report's
+    filled is the position at the exchange; every order reported once, final; nothing
+    working at the broker once the intent has reported and the link is back."""
+    config = HydraConfig(execution=ExecutionSettings(twap_slices=4, twap_horizon=400.0,
+                                                     twap_jitter=0.0, twap_ahead=ahead),
+                         broker=STEADY_RECONNECT,
+                         risk=RiskLimits(max_order_quantity=max_order_quantity))
+    params = attrs.evolve(
+        quiet_oats(spread_ticks=spread_ticks, displayed_size=DisplayedSize.fixed(20),
+                   flows=tuple(ScriptedFlow(at=at, side=Side.SELL, quantity=lots)
+                               for at, lots in flows)),
+        faults=(Disconnect(at=down_at, duration=down_for),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path, config) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=15))
+            if stop_at is not None:
+                with trio.move_on_at(exchange.origin + stop_at):
+                    await handle.wait_done()
+                if stop == "kill":
+                    await engine.kill()
+                else:
+                    handle.cancel()
+            report = await handle.wait_done()
+            await trio.sleep(600)
+            assert exchange.open_orders() == ()
+        held = sum(p.quantity for p in exchange.positions())
+    assert held <= 15
+    assert report.filled == held, report.children
+    ids = [c.client_order_id for c in report.children]
+    assert len(ids) == len(set(ids)), ids
+    assert all(c.status.is_final for c in report.children), report.children
+    if stop_at is None:
+        assert held == 15 or down_for > 0
+
+
+@settings(max_examples=int(os.environ.get("ATTACK_EXAMPLES", "10")), deadline=None)
+@given(ahead=st.sampled_from([1, 2]), down_at=st.floats(1.0, 400.0),
+       down_for=st.floats(0.5, 150.0),
+       flows=st.lists(st.tuples(st.floats(0.0, 450.0), st.integers(1, 30)), max_size=3),
+       stop_at=st.none() | st.floats(0.0, 420.0), stop=st.sampled_from(["cancel", "kill"]),
+       spread_ticks=st.sampled_from([1, 2]), max_order_quantity=st.sampled_from([2, 50]))
+def test_lots_ahead_adopted_across_a_disconnect_and_a_stop_never_overfill_or_orphan(
+    ahead: int, down_at: float, down_for: float, flows: list[tuple[float, int]],
+    stop_at: float | None, stop: str, spread_ticks: int, max_order_quantity: int,
+) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        trio.run(lambda: _engine_twap(
+            Path(directory) / "j.sqlite", ahead=ahead, down_at=down_at, down_for=down_for,
+            flows=tuple(flows), stop_at=stop_at, stop=stop, spread_ticks=spread_ticks,
+            max_order_quantity=max_order_quantity),
+            clock=trio.testing.MockClock(autojump_threshold=0))
+
+
+async def _crash_and_resume(path: Path, *, ahead: int, crash_at: float,
+                            flows: tuple[tuple[float, int], ...], spread_ticks: int) -> None:
+    """15 lots as a TWAP of three 100 s slices with ``twap_ahead`` ``ahead``; the process dies
+    at ``crash_at`` (its journal with it) and starts again on the journal, resuming: exactly 15
+    bought, nothing left working."""
+    config = HydraConfig(execution=ExecutionSettings(twap_slices=3, twap_horizon=300.0,
+                                                     twap_jitter=0.0, twap_ahead=ahead))
+    params = quiet_oats(spread_ticks=spread_ticks,
+                        flows=tuple(ScriptedFlow(at=at, side=Side.SELL, quantity=lots)
+                                    for at, lots in flows))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        await _crash_at(exchange, path, config, crash_at)
+        await _restart(exchange, path, config)
+        await trio.sleep(600)
+        assert _bought(exchange) == 15
+        assert exchange.open_orders() == ()
+
+
+@settings(max_examples=int(os.environ.get("ATTACK_EXAMPLES", "10")), deadline=None)
+@given(ahead=st.sampled_from([1, 2]), crash_at=st.floats(1.0, 290.0),
+       flows=st.lists(st.tuples(st.floats(0.0, 350.0), st.integers(1, 12)), max_size=3),
+       spread_ticks=st.sampled_from([1, 2]))
+def test_a_crash_while_lots_ahead_rest_or_work_their_slice_resumes_to_exactly_the_intent(
+    ahead: int, crash_at: float, flows: list[tuple[float, int]], spread_ticks: int,
+) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        trio.run(lambda: _crash_and_resume(Path(directory) / "j.sqlite", ahead=ahead,
+                                           crash_at=crash_at, flows=tuple(flows),
+                                           spread_ticks=spread_ticks),
+                 clock=trio.testing.MockClock(autojump_threshold=0))
+
+
+@pytest.mark.parametrize("ahead", [0, 1])
+async def test_the_last_slices_order_left_working_is_kept_at_a_restart_though_it_rested_ahead(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, ahead: int
+) -> None:
+    """2 lots in two 100 s slices with ``leave_working`` on a four-tick oats market (350.00 /
+    351.00) and a 1-tick guard: slice 1 bids 350.25 and a crowd sell of 1 fills it at 10 s.
+    With ``twap_ahead`` 1 slice 2's lot then rests ahead at 350.25 and becomes slice 2's order
+    at 100 s; the guard keeps it from the ask, and at the schedule's end (200 s) it is left
+    working, as the last slice's order is (without lots ahead it is placed at 100 s). Hydra
+    closes and starts again at 250 s: the order was left working on purpose by an intent
+    that has finished, so the restart adopts it and leaves it working. Before the fix the
+    restart took the order for lots resting ahead (its journaled part) and cancelled it."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=ExecutionSettings(
+        twap_slices=2, twap_horizon=200.0, twap_jitter=0.0, twap_ahead=ahead,
+        leave_working=True, slippage_guard=Distance.ticks(1)))
+    params = quiet_oats(spread_ticks=4, flows=(ScriptedFlow(at=10.0, side=Side.SELL,
+                                                            quantity=1),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_engine(exchange, path, config) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
+                                                     policy=Policy.TWAP))
+            report = await handle.wait_done()
+            assert trio.current_time() - exchange.origin == pytest.approx(200.0)
+        assert [(c.status, c.filled) for c in report.children] == [
+            (OrderStatus.FILLED, 1), (OrderStatus.LEFT_WORKING, 0)]
+        left = report.children[1].client_order_id
+        (placed,) = [o for o, at in Journal.open_read_only(path).intent_orders(report.intent_id)
+                     if o.request.client_order_id == left]
+        assert placed.part == TwapPart(slice=2, slices=2, ahead=bool(ahead))
+        await trio.sleep_until(exchange.origin + 250.0)
+        async with open_engine(exchange, path, config) as engine:
+            (adopted,) = engine.adopted
+            again = await adopted.wait_done()
+        assert [(c.client_order_id, c.status) for c in again.children] == [
+            (left, OrderStatus.LEFT_WORKING)]
+        assert [o.client_order_id for o in exchange.open_orders()] == [left]
+        assert exchange.statistics().orders == 2
