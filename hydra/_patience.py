@@ -286,13 +286,16 @@ class PatienceActor(OwnedOrder):
             client_order_id=work.client_order_id, intent_id=work.intent_id,
             contract=work.contract, side=work.side, quantity=work.quantity, limit_price=price,
         )
-        self.child.prices.append(price)
-        send, self._placing = trio.open_memory_channel[OrderAnswer](1)
+        send, placing = trio.open_memory_channel[OrderAnswer](1)
+        # A stop before the risk actor has the order sends nothing: no answer to wait for,
+        # no price, nothing to cancel.
         await self._risk.send(PlaceOrder(
             request=request, arrival_mid=work.arrival_mid, predicted_bps=work.predicted_bps,
             owner=self.events_in, reply=send, part=_part(work),
         ))
-        answer = await self._placing.receive()
+        self.child.prices.append(price)
+        self._placing = placing
+        answer = await placing.receive()
         self._placing = None
         return answer
 

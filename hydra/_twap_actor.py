@@ -138,6 +138,8 @@ async def run_twap(
             # counted before the slice is sized.
             filled += (await release(held)).filled - counted
             held = None
+            # Settled: a stop that came meanwhile ends the TWAP here, before another order.
+            await trio.lowlevel.checkpoint_if_cancelled()
         if planned <= filled:
             continue
         orders = len(chunk_sizes(planned - filled, max_order_quantity))

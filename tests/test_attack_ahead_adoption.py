@@ -220,3 +220,20 @@ async def test_the_last_slices_order_left_working_is_kept_at_a_restart_though_it
             (left, OrderStatus.LEFT_WORKING)]
         assert [o.client_order_id for o in exchange.open_orders()] == [left]
         assert exchange.statistics().orders == 2
+
+
+async def test_a_twap_stopped_while_lots_ahead_are_released_sends_and_reports_nothing_more(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """With ``twap_ahead`` 2 the 2 lots resting ahead from the first slice's fill (114.32 s)
+    are not the second slice's lot alone: at 200 s they are cancelled, the cancel confirmed
+    30 ms later. The TWAP is stopped at 200.01 s, in that wait: it ends when the cancel is
+    confirmed (200.03 s) with the two orders it sent, each reported once. Before the fix the
+    stop fell in the next slice's placement: an order never sent was reported (PENDING, with
+    a price) after a 10 s wait for the risk actor's answer to it."""
+    fake, children = await _twap(twap_ahead=2, stop_at=200.01)
+    assert trio.current_time() == pytest.approx(200.03)
+    assert [t for t, _ in fake.placed] == pytest.approx([0.0, 200.0 / 1.75 + 0.03])
+    assert [(t, c) for t, c in fake.cancelled] == [(200.0, "int-a.2")]
+    assert [(c.client_order_id, c.filled, c.status) for c in children] == [
+        ("int-a.1", 1, OrderStatus.FILLED), ("int-a.2", 0, OrderStatus.CANCELLED)]
