@@ -44,7 +44,7 @@ TWAP = ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(8), twap_s
 async def _twap(*, quantity: int = 3, arrival_mid: str = "350.125",
                 flows: tuple[tuple[float, Side, int], ...] = (), stop_at: float = math.inf,
                 max_order_quantity: int | None = None, fake_limits: dict[str, Any] | None = None,
-                **settings: Any) -> tuple[FakeRisk, list[ChildOrderReport]]:
+                spread_ticks: int = 1, **settings: Any) -> tuple[FakeRisk, list[ChildOrderReport]]:
     """``quantity`` lots bought as a TWAP of 3 slices of 200 s with ``twap_ahead`` 1 (unless
     ``settings`` says otherwise) on still oats (350.00 / 350.25, 5 lots a level); each of
     ``flows`` is a crowd order of that side and size at that time. Returns the fake risk actor
@@ -54,7 +54,7 @@ async def _twap(*, quantity: int = 3, arrival_mid: str = "350.125",
                 settings=attrs.evolve(TWAP, **settings), arrival_mid=Decimal(arrival_mid))
     ids = (client_order_id_for(INTENT, n) for n in itertools.count(2))
     report_to, reports = open_reports()
-    async with open_sim_exchange(still_oats(), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(spread_ticks=spread_ticks), seed=1) as exchange:
         async with open_fake_risk(exchange, OATS, **(fake_limits or {})) as (risk, fake), \
                 trio.open_nursery() as crowd:
             async def at(when: float, act: Callable[[], object]) -> None:
@@ -237,3 +237,27 @@ async def test_a_twap_stopped_while_lots_ahead_are_released_sends_and_reports_no
     assert [(t, c) for t, c in fake.cancelled] == [(200.0, "int-a.2")]
     assert [(c.client_order_id, c.filled, c.status) for c in children] == [
         ("int-a.1", 1, OrderStatus.FILLED), ("int-a.2", 0, OrderStatus.CANCELLED)]
+
+
+async def test_the_last_slice_adopting_its_lots_ahead_is_the_final_order_and_takes_at_its_end(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """On a two-tick market (349.75 / 350.25) each order bids 350.00, a tick inside. A crowd
+    sell of 1 at 10 s fills slice 1, and slice 2's lot rests ahead from 10.02 s; it becomes
+    slice 2's order at 200 s and a sell of 1 at 250 s fills it. Slice 3's lot rests ahead from
+    250.02 s and becomes slice 3's order at 400 s: the intent's final order, so its last stage
+    (from 400 + 1.5 × 200/1.75 s) takes the two-tick spread, which a slice before the last
+    never does. Three orders, none cancelled, each told its slice's ladder at its start."""
+    fake, children = await _twap(spread_ticks=2, arrival_mid="350.00",
+                                 flows=((10.0, Side.SELL, 1), (250.0, Side.SELL, 1)))
+    assert [t for t, _ in fake.placed] == pytest.approx([0.0, 10.02, 250.02])
+    assert {r.limit_price for _, r in fake.placed} == {Decimal("350.00")}
+    assert fake.cancelled == []
+    crossing = 400.0 + 1.5 * 200.0 / 1.75
+    assert [(c, p) for _, c, p in fake.modified] == [("int-a.3", Decimal("350.25"))]
+    assert fake.modified[0][0] == pytest.approx(crossing)
+    starts = [(t, told.client_order_id, told.stages[0][0]) for t, told in fake.told
+              if len(told.stages) == 3]
+    assert starts == [(0.0, "int-a.1", "RESTING"), (200.0, "int-a.2", "RESTING"),
+                      (400.0, "int-a.3", "RESTING")]
+    assert [(c.filled, c.status) for c in children] == [(1, OrderStatus.FILLED)] * 3
