@@ -261,3 +261,24 @@ async def test_the_last_slice_adopting_its_lots_ahead_is_the_final_order_and_tak
     assert starts == [(0.0, "int-a.1", "RESTING"), (200.0, "int-a.2", "RESTING"),
                       (400.0, "int-a.3", "RESTING")]
     assert [(c.filled, c.status) for c in children] == [(1, OrderStatus.FILLED)] * 3
+
+
+async def test_lots_ahead_partly_filled_become_their_slice_and_count_once(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """6 lots in three slices of 2: slice 1 takes at its step and slice 2's 2 lots rest ahead
+    from 114.32 s; a crowd sell of 6 at 150 s takes the bid's 5 crowd lots and 1 of ours. At
+    200 s the order still holds 1 lot, exactly what slice 2 has left: it becomes slice 2's
+    order for that lot (the lot filled ahead not worked again), told slice 2's ladder; alone
+    at the bid, its crowd's spread is two ticks, so it does not take, and it is cancelled at
+    400 s. Slice 3 works the 3 lots left (its 2 and slice 2's 1) and takes them: 6 bought,
+    each order reported once."""
+    fake, children = await _twap(quantity=6, flows=((150.0, Side.SELL, 6),))
+    assert [(t, r.quantity) for t, r in fake.placed] == [
+        (0.0, 2), (pytest.approx(200.0 / 1.75 + 0.03), 2), (pytest.approx(400.03), 3)]
+    assert [(t, c) for t, c in fake.cancelled] == [(400.0, "int-a.2")]
+    told = [(t, told.stages[0][0]) for t, told in fake.told if told.client_order_id == "int-a.2"]
+    assert [s for _, s in told] == ["RESTING", "RESTING", "STEPPED", "CROSSING"]
+    assert told[1][0] == 200.0
+    assert [(c.client_order_id, c.filled) for c in children] == [
+        ("int-a.1", 2), ("int-a.2", 1), ("int-a.3", 3)]
