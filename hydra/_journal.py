@@ -593,6 +593,15 @@ class Journal:
                                 " ORDER BY seq", (intent_id,))
         return [fill_from_json(json.loads(payload)["fill"]) for (payload,) in rows]
 
+    def notes_at(self, what: str) -> list[tuple[dt.datetime, dict[str, Any]]]:
+        """Every note ``what`` with when it was journaled, oldest first."""
+        rows = self._db.execute(
+            "SELECT recorded_at, payload FROM events WHERE kind = 'note'"
+            " AND json_extract(payload, '$.what') = ? ORDER BY seq", (what,),
+        )
+        return [(dt.datetime.fromisoformat(at), dict(json.loads(payload)))
+                for at, payload in rows]
+
     def notes(self, what: str) -> list[dict[str, Any]]:
         """The payload of every note ``what``, oldest first."""
         rows = self._db.execute(

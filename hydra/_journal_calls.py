@@ -185,6 +185,14 @@ class Notes:
 
 
 @attrs.frozen
+class NotesAt:
+    what: NoteKind
+
+    def apply(self, journal: Journal) -> list[tuple[dt.datetime, dict[str, Any]]]:
+        return journal.notes_at(self.what)
+
+
+@attrs.frozen
 class LatestNote:
     what: NoteKind
 

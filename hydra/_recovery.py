@@ -66,6 +66,7 @@ from ._journal_calls import (
     JournalNow,
     LiveOrders,
     Notes,
+    NotesAt,
     UnfinishedIntents,
 )
 from ._journal_schema import NoteKind
@@ -224,12 +225,16 @@ def _ahead_orders(history: _History) -> set[ClientOrderId]:
             if order.part is not None and order.part.ahead}
 
 
-def _began_a_slice(stage_notes: Sequence[Mapping[str, Any]]) -> set[ClientOrderId]:
-    """The orders whose ladder began a TWAP slice's stages, by their ``ladder_stage`` notes:
-    lots rested ahead that became their slice's order (resting ahead, an order tells its one
-    stage, RESTING, alone)."""
-    return {ClientOrderId(n["client_order_id"]) for n in stage_notes
-            if [stage for stage, _ in n.get("stages") or ()] != ["RESTING"]}
+def _slices_begun_at(stage_notes: Sequence[tuple[dt.datetime, Mapping[str, Any]]],
+                     ) -> dict[ClientOrderId, dt.datetime]:
+    """When each order's ladder began a TWAP slice's stages, by its first such
+    ``ladder_stage`` note: lots rested ahead that became their slice's order (resting ahead,
+    an order tells its one stage, RESTING, alone)."""
+    began: dict[ClientOrderId, dt.datetime] = {}
+    for at, note in stage_notes:
+        if [stage for stage, _ in note.get("stages") or ()] != ["RESTING"]:
+            began.setdefault(ClientOrderId(note["client_order_id"]), at)
+    return began
 
 
 def _seconds(later: dt.datetime, earlier: dt.datetime) -> float:
@@ -445,7 +450,10 @@ class Recovery:
         work = self._work(history, policy=self._policy(history.intent))
         ahead = _ahead_orders(history)
         if left_working and ahead:
-            ahead -= _began_a_slice(await self._journal.ask(Notes(NoteKind.LADDER_STAGE)))
+            # Its ladder is the slice's, begun when the order became the slice's.
+            began = _slices_begun_at(await self._journal.ask(NotesAt(NoteKind.LADDER_STAGE)))
+            times |= {coid: at for coid, at in began.items() if coid in ahead}
+            ahead -= began.keys()
         cancelling = [await self._cancelling(o, history, ladder_end=self._cancels.get(c, True))
                       for c, o in found.items() if c in self._cancels or c in ahead]
         actors = [await self._adopt_patience(o, times.get(c), work) for c, o in found.items()

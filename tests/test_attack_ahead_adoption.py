@@ -28,7 +28,7 @@ from hydra._orders import TwapPart
 from hydra._patience import Work
 from hydra._quote_source import QuoteSource
 from hydra._reports import ChildOrderReport
-from hydra._settings import Distance, ExecutionSettings, RiskLimits
+from hydra._settings import Distance, ExecutionSettings, RiskLimits, ShutdownSettings
 from hydra._twap_actor import run_twap
 from hydra._worker_reports import collected, open_reports
 from hydra.sim import Disconnect, DisplayedSize, ScriptedFlow, open_sim_exchange
@@ -282,3 +282,38 @@ async def test_lots_ahead_partly_filled_become_their_slice_and_count_once(
     assert told[1][0] == 200.0
     assert [(c.client_order_id, c.filled) for c in children] == [
         ("int-a.1", 2), ("int-a.2", 1), ("int-a.3", 3)]
+
+
+@pytest.mark.parametrize("ahead", [0, 1])
+async def test_a_slice_left_working_at_a_close_resumes_its_ladder_from_the_slices_start(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, ahead: int
+) -> None:
+    """15 lots in three 100 s slices on a one-tick market; Hydra closes at 110 s leaving
+    orders working (``[shutdown] leave_working``). Slice 1 took at its step (57 s); slice 2's
+    order, placed at 100 s (or, with ``twap_ahead`` 1, resting ahead from 57.17 s and become
+    slice 2's at 100 s), is left working. At the restart (120 s) it is adopted and its ladder
+    resumed 20 s in, from when slice 2 began: it steps and takes at 160 s (the default
+    patience of 60 s). Before the fix the order that had rested ahead was cancelled at the
+    restart; its ladder counted from 57 s, it would take at once."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(
+        execution=ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.0,
+                                    twap_ahead=ahead),
+        shutdown=ShutdownSettings(drain_timeout=1.0, leave_working=True))
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
+        async with open_engine(exchange, path, config) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=15,
+                                                     policy=Policy.TWAP))
+            await trio.sleep(110)
+        first = await handle.wait_done()
+        assert [(c.status, c.filled) for c in first.children] == [
+            (OrderStatus.FILLED, 5), (OrderStatus.LEFT_WORKING, 0)]
+        await trio.sleep_until(exchange.origin + 120.0)
+        async with open_engine(exchange, path, config) as engine:
+            (adopted,) = engine.adopted
+            report = await adopted.wait_done()
+            assert trio.current_time() - exchange.origin == pytest.approx(160.03)
+        assert [(c.client_order_id, c.status, c.filled) for c in report.children] == [
+            (first.children[1].client_order_id, OrderStatus.FILLED, 5)]
+        assert exchange.open_orders() == ()
+        assert _bought(exchange) == 10
