@@ -439,17 +439,17 @@ class Recovery:
         policy = self._route(intent)
         return Policy.PATIENCE if policy is Policy.TWAP else policy
 
-    async def _adopted_orders(self, history: _History, found: Mapping[ClientOrderId, OpenOrder],
-                              *, left_working: bool = False) -> Run:
+    async def _adopted_orders(self, history: _History, found: Mapping[ClientOrderId, OpenOrder]
+                              ) -> Run:
         """Cancel the found orders whose cancel was asked for, and those resting ahead of a
         TWAP's schedule (which goes no further); work the others with the intent's policy
-        from the stage each was at. ``left_working``: orders a finished intent left working
-        on purpose, where lots rested ahead that became their slice's order (the last
-        slice's, left working at the schedule's end) are that slice's, not resting ahead."""
+        from the stage each was at. Lots that rested ahead and became their slice's order
+        (journaled ahead, their ladder_stage notes telling the slice's ladder) are that
+        slice's order, working, or left working at the schedule's end: adopted so."""
         times = {o.request.client_order_id: at for o, at in history.orders}
         work = self._work(history, policy=self._policy(history.intent))
         ahead = _ahead_orders(history)
-        if left_working and ahead:
+        if ahead:
             # Its ladder is the slice's, begun when the order became the slice's.
             began = _slices_begun_at(await self._journal.ask(NotesAt(NoteKind.LADDER_STAGE)))
             times |= {coid: at for coid, at in began.items() if coid in ahead}
@@ -485,7 +485,7 @@ class Recovery:
             (o, at) for o, at in history.orders
             if o.request.client_order_id == request.client_order_id))
         found = {request.client_order_id: order}
-        self._add(history, found, await self._adopted_orders(history, found, left_working=True))
+        self._add(history, found, await self._adopted_orders(history, found))
         self._resumed[-1] = attrs.evolve(self._resumed[-1], intent=attrs.evolve(
             history.intent, quantity=request.quantity))
 

@@ -28,13 +28,19 @@ from hydra._orders import TwapPart
 from hydra._patience import Work
 from hydra._quote_source import QuoteSource
 from hydra._reports import ChildOrderReport
-from hydra._settings import Distance, ExecutionSettings, RiskLimits, ShutdownSettings
+from hydra._settings import (
+    Distance,
+    ExecutionSettings,
+    RestartSettings,
+    RiskLimits,
+    ShutdownSettings,
+)
 from hydra._twap_actor import run_twap
 from hydra._worker_reports import collected, open_reports
 from hydra.sim import Disconnect, DisplayedSize, ScriptedFlow, open_sim_exchange
 from tests.simulated import FakeRisk, open_engine, open_fake_risk, quiet_oats, still_oats
 from tests.test_ladder_end_link_down import STEADY_RECONNECT
-from tests.test_twap_restart import _bought, _crash_at, _restart
+from tests.test_twap_restart import _bought, _config, _crash_at, _restart
 
 INTENT = IntentId("int-a")
 TWAP = ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(8), twap_slices=3,
@@ -317,3 +323,26 @@ async def test_a_slice_left_working_at_a_close_resumes_its_ladder_from_the_slice
             (first.children[1].client_order_id, OrderStatus.FILLED, 5)]
         assert exchange.open_orders() == ()
         assert _bought(exchange) == 10
+
+
+@pytest.mark.parametrize("ahead", [0, 1])
+async def test_a_twap_not_resumed_adopts_its_working_slices_order_though_it_rested_ahead(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, ahead: int
+) -> None:
+    """With ``[restart] resume = false`` the TWAP stopped at 130 s goes no further, and its
+    working order is adopted at its stage. Slice 2's order began slice 2 at 100 s (placed
+    then, or with ``twap_ahead`` 1 resting ahead from 57.17 s and become slice 2's): at the
+    restart (140 s) it is adopted 40 s into its ladder, steps and takes at 160 s: 10 of 15
+    bought, the intent reported interrupted. Before the fix the order that had rested ahead
+    was cancelled at the restart (5 bought), where the guide says a working order is
+    adopted."""
+    path = tmp_path / "j.sqlite"
+    config = attrs.evolve(_config(ahead), restart=RestartSettings(resume=False))
+    async with open_sim_exchange(quiet_oats(spread_ticks=1), seed=1) as exchange:
+        await _crash_at(exchange, path, config, 130.0)
+        await _restart(exchange, path, config)
+        assert trio.current_time() - exchange.origin == pytest.approx(160.03)
+        assert _bought(exchange) == 10
+        assert exchange.open_orders() == ()
+    (note,) = Journal.open_read_only(path).notes("intent_interrupted")
+    assert (note["filled"], note["quantity"]) == (5, 15)
