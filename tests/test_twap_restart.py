@@ -21,7 +21,7 @@ from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, OrderStatus
 from hydra._ids import ClientOrderId, IntentId, unstamped
 from hydra._journal import IntentRecord, Journal, JournaledOrder
 from hydra._orders import OrderRequest, TwapPart
-from hydra._recovery import _History, _slices_begun
+from hydra._recovery import _History, _slices_begun, _slices_begun_at
 from hydra._settings import RestartSettings, RiskLimits
 from hydra.sim import ScriptedFlow, SimExchange, SimParams, open_sim_exchange
 from tests.journal_surgery import crash_from, crash_once
@@ -262,10 +262,13 @@ async def _killed_at(record: int, ahead: int, downtime: float, path: Path) -> No
         assert _bought(exchange) == 15  # never more, and the last slice takes the rest
         assert exchange.open_orders() == ()  # nothing works without an owner
         journal = Journal.open_read_only(path)
-        modified = {n["client_order_id"] for n in journal.notes("modify")}
+        modified = [(at, n["client_order_id"]) for at, n in journal.notes_at("modify")]
+        began = _slices_begun_at(journal.notes_at("ladder_stage"))  # lots ahead adopted
         for order, at in journal.intent_orders(INTENT):
-            if order.part is not None and order.part.ahead:  # never moved, never took
-                assert order.request.client_order_id not in modified
+            if order.part is not None and order.part.ahead:  # never moved or took while ahead
+                coid = order.request.client_order_id
+                ahead_until = began.get(coid, dt.datetime.max.replace(tzinfo=dt.UTC))
+                assert all(when >= ahead_until for when, c in modified if c == coid)
                 assert order.request.limit_price < _ask_before(exchange, at)
 
 
@@ -285,7 +288,8 @@ def test_killed_at_any_record_a_twap_never_overfills_crosses_ahead_or_orphans_an
 ) -> None:
     """A TWAP with ``twap_ahead`` 0, 1 or 2, killed after any journal record of it and
     started again: it buys its 15 lots, never more, nothing resting ahead of the schedule is
-    moved or takes, and nothing is left working at the broker without an owner."""
+    moved or takes before it becomes its slice's order, and nothing is left working at the
+    broker without an owner."""
     with tempfile.TemporaryDirectory() as directory:
         trio.run(_killed_at, record, ahead, downtime, Path(directory) / "j.sqlite",
                  clock=trio.testing.MockClock(autojump_threshold=0))
