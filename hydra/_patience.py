@@ -49,7 +49,7 @@ import trio
 
 from ._child_order import ChildOrder
 from ._contracts import ContractSpec
-from ._core._crowd import OwnOrder
+from ._core._crowd import OwnOrder, near_size
 from ._core._ladder import (
     LadderStage,
     baseline_price,
@@ -58,7 +58,7 @@ from ._core._ladder import (
     ladder_wait,
     repeg,
 )
-from ._core._pricing import guard_limit
+from ._core._pricing import guard_limit, is_at_least_as_aggressive
 from ._core._twap import chunk_sizes
 from ._enums import OrderStatus, Policy, Side
 from ._ids import ClientOrderId, IntentId, client_order_id_for, journal_id_of
@@ -270,6 +270,27 @@ class PatienceActor(OwnedOrder):
         self.child.prices.append(price)
         self.child.status = OrderStatus.WORKING
         self.child.fills.extend(f for f in fills if f.client_order_id == self.child.client_order_id)
+
+    def rests_for(self, slice_work: Work) -> bool:
+        """True when this order, resting with others at the displayed touch or behind it,
+        can become ``slice_work``'s: that slice's first stage, priced now from the crowd's
+        quote (this order taken out of it), is at its price or toward the market from it.
+        False alone at the touch: the crowd's touch is then only an estimate (a tick behind),
+        and a new order placed once this one is cancelled prices from the real one, which
+        may be further away (its place in the queue is first either way). False without a
+        usable quote."""
+        work, child = self.work, self.child
+        quote = self._quotes(work.contract)
+        if quote is None or not child.prices:
+            return False
+        own = OwnOrder(price=child.prices[-1], remaining=child.quantity - child.filled)
+        touch = quote.near_touch(work.side)
+        if own.price == touch and near_size(work.side, quote) <= own.remaining:
+            return False
+        price = ladder_price(work.side, quote, LadderStage.RESTING,
+                             settings=slice_work.settings, contract=work.contract,
+                             arrival_mid=work.arrival_mid, own=own, final=slice_work.final)
+        return is_at_least_as_aggressive(work.side, price, own.price)
 
     def reschedule(self, slice_work: Work) -> None:
         """Work the ladder as ``slice_work`` says from now on: an adopted order that becomes a

@@ -133,29 +133,26 @@ async def run_twap(
         # else the lots ahead rested until now, the slice's start: no checkpoint until the
         # slice adopts or releases their order, so no stop can fall between
         planned += size
-        if held is not None and held.child.quantity - held.child.filled != planned - filled:
-            # Not this slice's lots exactly (``twap_ahead`` above 1): cancelled, its fills
-            # counted before the slice is sized.
+        if held is not None and not (
+            held.child.quantity - held.child.filled == planned - filled
+            and held.rests_for(_slice(work, plan, index, quantity=planned - filled,
+                                      client_order_id=held.work.client_order_id,
+                                      number=numbers(index),
+                                      max_order_quantity=max_order_quantity))):
+            # Not this slice's lots exactly (``twap_ahead`` above 1), or resting toward the
+            # market from where the slice would rest now (the market moved away): cancelled,
+            # its fills counted before the slice is sized.
             filled += (await release(held)).filled - counted
             held = None
             # Settled: a stop that came meanwhile ends the TWAP here, before another order.
             await trio.lowlevel.checkpoint_if_cancelled()
         if planned <= filled:
             continue
-        orders = len(chunk_sizes(planned - filled, max_order_quantity))
-        slice_work = attrs.evolve(
-            work,
+        slice_work = _slice(
+            work, plan, index, quantity=planned - filled, number=numbers(index),
             client_order_id=(held.work.client_order_id if held is not None
                              else work.client_order_id if index == 0 else next_order_id()),
-            quantity=planned - filled,
-            # Only the schedule's end may leave its rest working: a slice's rest is the
-            # next slice's to work.
-            settings=attrs.evolve(work.settings, patience=duration / LADDER_LENGTH / orders,
-                                  deadline_share=0.0, leave_working=work.settings.leave_working
-                                  and index == len(plan.sizes) - 1),
-            final=index == len(plan.sizes) - 1 or planned - filled >= 2 * size,
-            slice=numbers(index),
-        )
+            max_order_quantity=max_order_quantity)
         log.info("twap_slice", intent_id=work.intent_id, quantity=slice_work.quantity,
                  at=offset, adopted=held is not None)
         already = 0  # fills of the slice's orders counted before it began
@@ -186,6 +183,25 @@ async def run_twap(
         filled += sum(report.filled for report in reports) - already
         if _stops(work, reports[-1]):
             return
+
+
+def _slice(work: Work, plan: TwapPlan, index: int, *, quantity: int,
+           client_order_id: ClientOrderId, number: tuple[int, int],
+           max_order_quantity: int | None) -> Work:
+    """Slice ``index`` of ``plan`` (``number``: k of n) working ``quantity`` lots: its ladder
+    spans its interval (shared among its orders within ``max_order_quantity``); it is the
+    intent's final order when it is the last slice or carries a whole slice's lots more."""
+    size, _, duration = plan.slices()[index]
+    orders = len(chunk_sizes(quantity, max_order_quantity))
+    last = index == len(plan.sizes) - 1
+    return attrs.evolve(
+        work, client_order_id=client_order_id, quantity=quantity,
+        # Only the schedule's end may leave its rest working: a slice's rest is the next
+        # slice's to work.
+        settings=attrs.evolve(work.settings, patience=duration / LADDER_LENGTH / orders,
+                              deadline_share=0.0,
+                              leave_working=work.settings.leave_working and last),
+        final=last or quantity >= 2 * size, slice=number)
 
 
 def _ahead(work: Work, client_order_id: ClientOrderId, lots: int, slice_number: tuple[int, int],

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hydra import HydraConfig, OrderIntent, OrderStatus
 from hydra._contracts import OATS
 from hydra._enums import Policy, Side
-from hydra._ids import IntentId, client_order_id_for
+from hydra._ids import ClientOrderId, IntentId, client_order_id_for
 from hydra._journal import Journal
 from hydra._orders import TwapPart
 from hydra._patience import Work
@@ -37,7 +37,7 @@ from hydra._settings import (
 )
 from hydra._twap_actor import run_twap
 from hydra._worker_reports import collected, open_reports
-from hydra.sim import Disconnect, DisplayedSize, ScriptedFlow, open_sim_exchange
+from hydra.sim import Disconnect, DisplayedSize, OrderTicket, ScriptedFlow, open_sim_exchange
 from tests.simulated import FakeRisk, open_engine, open_fake_risk, quiet_oats, still_oats
 from tests.test_ladder_end_link_down import STEADY_RECONNECT
 from tests.test_twap_restart import _bought, _config, _crash_at, _restart
@@ -49,6 +49,7 @@ TWAP = ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(8), twap_s
 
 async def _twap(*, quantity: int = 3, arrival_mid: str = "350.125",
                 flows: tuple[tuple[float, Side, int], ...] = (), stop_at: float = math.inf,
+                joins: tuple[tuple[float, str], ...] = (),
                 max_order_quantity: int | None = None, fake_limits: dict[str, Any] | None = None,
                 spread_ticks: int = 1, **settings: Any) -> tuple[FakeRisk, list[ChildOrderReport]]:
     """``quantity`` lots bought as a TWAP of 3 slices of 200 s with ``twap_ahead`` 1 (unless
@@ -68,6 +69,12 @@ async def _twap(*, quantity: int = 3, arrival_mid: str = "350.125",
                 act()
             for when, side, lots in flows:
                 crowd.start_soon(at, when, lambda s=side, n=lots: exchange.inject_flow(OATS, s, n))
+            other = exchange.attach(lambda _: None)
+            for n, (when, price) in enumerate(joins):
+                crowd.start_soon(at, when, lambda n=n, p=price: exchange.place(other, OrderTicket(
+                    client_order_id=ClientOrderId(f"crowd.{n}"), order_ref=IntentId("crowd"),
+                    symbol="ZO", side=Side.BUY, quantity=1, order_type="LMT",
+                    limit_price=Decimal(p))))
             source = QuoteSource(fake.broker.quote_nowait, max_age=10.0)
             with report_to, trio.move_on_at(stop_at):
                 await run_twap(work, rng=random.Random(0), next_order_id=lambda: next(ids),
@@ -192,24 +199,33 @@ def test_a_crash_while_lots_ahead_rest_or_work_their_slice_resumes_to_exactly_th
 async def test_the_last_slices_order_left_working_is_kept_at_a_restart_though_it_rested_ahead(
     autojump_clock: trio.testing.MockClock, tmp_path: Path, ahead: int
 ) -> None:
-    """2 lots in two 100 s slices with ``leave_working`` on a four-tick oats market (350.00 /
-    351.00) and a 1-tick guard: slice 1 bids 350.25 and a crowd sell of 1 fills it at 10 s.
-    With ``twap_ahead`` 1 slice 2's lot then rests ahead at 350.25 and becomes slice 2's order
-    at 100 s; the guard keeps it from the ask, and at the schedule's end (200 s) it is left
-    working, as the last slice's order is (without lots ahead it is placed at 100 s). Hydra
+    """2 lots in two 100 s slices with ``leave_working`` on a four-tick oats market (349.50 /
+    350.50) and a 1-tick guard: slice 1 bids 349.75 and a crowd sell of 1 fills it at 10 s.
+    With ``twap_ahead`` 1 slice 2's lot then rests ahead at 349.75, another client bids a lot
+    there at 20 s (so ours is not alone at the touch), and it becomes slice 2's order at
+    100 s; the guard keeps it from the ask, and at the schedule's end (200 s) it is left
+    working, as the last slice's order is (without lots ahead it is placed at 100 s, at
+    350.00, a tick inside the other client's bid). Hydra
     closes and starts again at 250 s: the order was left working on purpose by an intent
     that has finished, so the restart adopts it and leaves it working. Before the fix the
     restart took the order for lots resting ahead (its journaled part) and cancelled it."""
     path = tmp_path / "j.sqlite"
+    # This market's quote changes only when the test acts: no quote goes stale here.
     config = HydraConfig(execution=ExecutionSettings(
         twap_slices=2, twap_horizon=200.0, twap_jitter=0.0, twap_ahead=ahead,
-        leave_working=True, slippage_guard=Distance.ticks(1)))
+        leave_working=True, slippage_guard=Distance.ticks(1)),
+        risk=RiskLimits(max_quote_age=1000.0))
     params = quiet_oats(spread_ticks=4, flows=(ScriptedFlow(at=10.0, side=Side.SELL,
                                                             quantity=1),))
     async with open_sim_exchange(params, seed=1) as exchange:
         async with open_engine(exchange, path, config) as engine:
             handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=2,
                                                      policy=Policy.TWAP))
+            await trio.sleep_until(exchange.origin + 20.0)
+            exchange.place(exchange.attach(lambda _: None), OrderTicket(
+                client_order_id=ClientOrderId("crowd.1"), order_ref=IntentId("crowd"),
+                symbol="ZO", side=Side.BUY, quantity=1, order_type="LMT",
+                limit_price=Decimal("349.75")))
             report = await handle.wait_done()
             assert trio.current_time() - exchange.origin == pytest.approx(200.0)
         assert [(c.status, c.filled) for c in report.children] == [
@@ -218,14 +234,15 @@ async def test_the_last_slices_order_left_working_is_kept_at_a_restart_though_it
         (placed,) = [o for o, at in Journal.open_read_only(path).intent_orders(report.intent_id)
                      if o.request.client_order_id == left]
         assert placed.part == TwapPart(slice=2, slices=2, ahead=bool(ahead))
+        assert placed.request.limit_price == Decimal("349.75" if ahead else "350.00")
         await trio.sleep_until(exchange.origin + 250.0)
         async with open_engine(exchange, path, config) as engine:
             (adopted,) = engine.adopted
             again = await adopted.wait_done()
         assert [(c.client_order_id, c.status) for c in again.children] == [
             (left, OrderStatus.LEFT_WORKING)]
-        assert [o.client_order_id for o in exchange.open_orders()] == [left]
-        assert exchange.statistics().orders == 2
+        assert {o.client_order_id for o in exchange.open_orders()} == {left, "crowd.1"}
+        assert exchange.statistics().orders == 3
 
 
 async def test_a_twap_stopped_while_lots_ahead_are_released_sends_and_reports_nothing_more(
@@ -248,20 +265,22 @@ async def test_a_twap_stopped_while_lots_ahead_are_released_sends_and_reports_no
 async def test_the_last_slice_adopting_its_lots_ahead_is_the_final_order_and_takes_at_its_end(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
-    """On a two-tick market (349.75 / 350.25) each order bids 350.00, a tick inside. A crowd
-    sell of 1 at 10 s fills slice 1, and slice 2's lot rests ahead from 10.02 s; it becomes
-    slice 2's order at 200 s and a sell of 1 at 250 s fills it. Slice 3's lot rests ahead from
-    250.02 s and becomes slice 3's order at 400 s: the intent's final order, so its last stage
-    (from 400 + 1.5 × 200/1.75 s) takes the two-tick spread, which a slice before the last
-    never does. Three orders, none cancelled, each told its slice's ladder at its start."""
-    fake, children = await _twap(spread_ticks=2, arrival_mid="350.00",
-                                 flows=((10.0, Side.SELL, 1), (250.0, Side.SELL, 1)))
+    """On a two-tick market (349.75 / 350.25) each order joins the crowd's 5 lots at 349.75
+    (``join_wait`` 1 s). A crowd sell of 6 at 10 s fills slice 1, and slice 2's lot rests ahead
+    from 10.02 s; it becomes slice 2's order at 200 s and a sell of 6 at 250 s fills it. Slice
+    3's lot rests ahead from 250.02 s and becomes slice 3's order at 400 s: the intent's final
+    order, so its last stage (from 400 + 1.5 × 200/1.75 s) takes the two-tick spread, which a
+    slice before the last never does (its step went a tick inside, to 350.00). Three orders,
+    none cancelled, each told its slice's ladder at its start."""
+    fake, children = await _twap(spread_ticks=2, arrival_mid="350.00", join_wait=1.0,
+                                 flows=((10.0, Side.SELL, 6), (250.0, Side.SELL, 6)))
     assert [t for t, _ in fake.placed] == pytest.approx([0.0, 10.02, 250.02])
-    assert {r.limit_price for _, r in fake.placed} == {Decimal("350.00")}
+    assert {r.limit_price for _, r in fake.placed} == {Decimal("349.75")}
     assert fake.cancelled == []
     crossing = 400.0 + 1.5 * 200.0 / 1.75
-    assert [(c, p) for _, c, p in fake.modified] == [("int-a.3", Decimal("350.25"))]
-    assert fake.modified[0][0] == pytest.approx(crossing)
+    assert [(c, p) for _, c, p in fake.modified] == [("int-a.3", Decimal("350.00")),
+                                                     ("int-a.3", Decimal("350.25"))]
+    assert [t for t, _, _ in fake.modified] == pytest.approx([400.0 + 200.0 / 1.75, crossing])
     starts = [(t, told.client_order_id, told.stages[0][0]) for t, told in fake.told
               if len(told.stages) == 3]
     assert starts == [(0.0, "int-a.1", "RESTING"), (200.0, "int-a.2", "RESTING"),
@@ -273,21 +292,24 @@ async def test_lots_ahead_partly_filled_become_their_slice_and_count_once(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     """6 lots in three slices of 2: slice 1 takes at its step and slice 2's 2 lots rest ahead
-    from 114.32 s; a crowd sell of 6 at 150 s takes the bid's 5 crowd lots and 1 of ours. At
-    200 s the order still holds 1 lot, exactly what slice 2 has left: it becomes slice 2's
-    order for that lot (the lot filled ahead not worked again), told slice 2's ladder; alone
-    at the bid, its crowd's spread is two ticks, so it does not take, and it is cancelled at
-    400 s. Slice 3 works the 3 lots left (its 2 and slice 2's 1) and takes them: 6 bought,
-    each order reported once."""
-    fake, children = await _twap(quantity=6, flows=((150.0, Side.SELL, 6),))
+    from 114.32 s; a crowd sell of 6 at 150 s takes the bid's 5 crowd lots and 1 of ours, and
+    another client bids a lot behind ours at 160 s. At 200 s the order still holds 1 lot,
+    exactly what slice 2 has left: it becomes slice 2's order for that lot (the lot filled
+    ahead not worked again), told slice 2's ladder, and takes the one-tick spread at its step
+    (200 + 200/1.75 s). Slice 3's 2 lots rest ahead from then as order 3 and become slice 3's
+    at 400 s: 6 bought, three orders, each reported once with what it filled."""
+    fake, children = await _twap(quantity=6, flows=((150.0, Side.SELL, 6),),
+                                 joins=((160.0, "350.00"),))
+    step = 200.0 / 1.75
     assert [(t, r.quantity) for t, r in fake.placed] == [
-        (0.0, 2), (pytest.approx(200.0 / 1.75 + 0.03), 2), (pytest.approx(400.03), 3)]
-    assert [(t, c) for t, c in fake.cancelled] == [(400.0, "int-a.2")]
+        (0.0, 2), (pytest.approx(step + 0.03), 2), (pytest.approx(200.0 + step + 0.03), 2)]
+    assert fake.cancelled == []
+    assert [t for t, _, _ in fake.modified] == pytest.approx([step, 200.0 + step, 400.0 + step])
     told = [(t, told.stages[0][0]) for t, told in fake.told if told.client_order_id == "int-a.2"]
-    assert [s for _, s in told] == ["RESTING", "RESTING", "STEPPED", "CROSSING"]
+    assert [s for _, s in told] == ["RESTING", "RESTING", "STEPPED"]
     assert told[1][0] == 200.0
     assert [(c.client_order_id, c.filled) for c in children] == [
-        ("int-a.1", 2), ("int-a.2", 1), ("int-a.3", 3)]
+        ("int-a.1", 2), ("int-a.2", 2), ("int-a.3", 2)]
 
 
 @pytest.mark.parametrize("ahead", [0, 1])

@@ -63,19 +63,21 @@ async def test_slices_over_the_order_limit_are_worked_in_orders_within_it(
 
 
 async def _ahead_twap(*, ahead: int, sell_at: float | None, sell: int = 6,
-                      crowd_bid_at: float | None = None, stop_at: float = math.inf,
-                      ) -> tuple[FakeRisk, list[int]]:
+                      crowd_bid_at: float | None = None, crowd_bid: str = "350.00",
+                      crowd_cancel_at: float | None = None, spread_ticks: int = 1,
+                      stop_at: float = math.inf) -> tuple[FakeRisk, list[int]]:
     """3 lots in three 200 s slices of 1 with ``twap_ahead`` ``ahead`` on still oats (one
     tick, 5 lots a level); a crowd sell of ``sell`` lots hits the bid at ``sell_at`` (None:
-    never); another client bids 3 lots at 350.00 at ``crowd_bid_at`` (None: never); the TWAP
-    is stopped at ``stop_at``. Returns the fake risk actor and each order's fills."""
+    never); another client bids 3 lots at ``crowd_bid`` at ``crowd_bid_at`` (None: never)
+    and cancels them at ``crowd_cancel_at``; the TWAP is stopped at ``stop_at``. Returns the
+    fake risk actor and each order's fills."""
     settings = attrs.evolve(TWAP, twap_slices=3, twap_ahead=ahead)
     work = Work(intent_id=INTENT, client_order_id=client_order_id_for(INTENT, 1), contract=OATS,
                 side=Side.BUY, quantity=3, policy=Policy.PATIENCE, settings=settings,
                 arrival_mid=Decimal("350.125"))
     ids = (client_order_id_for(INTENT, n) for n in itertools.count(2))
     report_to, reports = open_reports()
-    async with open_sim_exchange(still_oats(), seed=1) as exchange:
+    async with open_sim_exchange(still_oats(spread_ticks=spread_ticks), seed=1) as exchange:
         async with open_fake_risk(exchange, OATS) as (risk, fake), trio.open_nursery() as crowd:
             async def at(when: float | None, act: Callable[[], object]) -> None:
                 if when is not None:
@@ -86,7 +88,9 @@ async def _ahead_twap(*, ahead: int, sell_at: float | None, sell: int = 6,
             crowd.start_soon(at, crowd_bid_at, lambda: exchange.place(other, OrderTicket(
                 client_order_id=ClientOrderId("crowd.1"), order_ref=IntentId("crowd"),
                 symbol="ZO", side=Side.BUY, quantity=3, order_type="LMT",
-                limit_price=Decimal("350.00"))))
+                limit_price=Decimal(crowd_bid))))
+            crowd.start_soon(at, crowd_cancel_at,
+                             lambda: exchange.cancel(other, ClientOrderId("crowd.1")))
             source = QuoteSource(fake.broker.quote_nowait, max_age=10.0)
             with report_to, trio.move_on_at(stop_at):
                 await run_twap(work, rng=random.Random(0), next_order_id=lambda: next(ids),
@@ -132,6 +136,27 @@ async def test_lots_resting_ahead_keep_their_place_in_the_queue_when_their_slice
     ahead = fake.placed[1][1].client_order_id
     assert ahead not in {c for _, c, _ in fake.modified}  # filled resting, before its step
     assert fake.cancelled == [] and fills == [1, 1, 1]
+
+
+async def test_lots_ahead_above_where_their_slice_would_rest_now_are_placed_again_there(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A three-tick spread (349.75 / 350.50), where the first slice rests one tick inside, at
+    350.00; another client's bid at 350.25 then narrows it to one tick, which the slice takes
+    at its step; the second slice's lot rests ahead at the crowd's bid, 350.25. The other
+    client cancels at 150 s: the crowd's spread is three ticks again, where the second slice
+    would rest one tick inside, at 350.00. So the order at 350.25 does not become the slice's
+    (it would rest a tick above where a new one does): cancelled at 200 s, the slice placed
+    at 350.00 once the cancel is confirmed."""
+    fake, _ = await _ahead_twap(ahead=1, sell_at=None, spread_ticks=3, crowd_bid_at=0.0,
+                                crowd_bid="350.25", crowd_cancel_at=150.0)
+    step = 200.0 / 1.75
+    placed = [(t, r.limit_price) for t, r in fake.placed[:3]]
+    assert [t for t, _ in placed] == pytest.approx([0.0, step + 0.030, 200.030])
+    assert [p for _, p in placed] == [Decimal("350.00"), Decimal("350.25"), Decimal("350.00")]
+    ahead = fake.placed[1][1].client_order_id
+    assert [c for _, c in fake.cancelled][:1] == [ahead]
+    assert fake.cancelled[0][0] == pytest.approx(200.0)
 
 
 async def test_a_twap_stopped_as_the_slice_of_its_lots_ahead_begins_cancels_them(
