@@ -10,9 +10,10 @@ deadline). With ``twap_ahead`` above 0, a slice filled before its interval ends 
 leave the worker idle: the next ``twap_ahead`` slices' lots (`lots_ahead`) rest at stage 0's
 price until the next slice starts, at the lowest urgency so they never take and are never
 moved; their fills count toward the slices they were for. At that start, an order still
-holding exactly the slice's lots becomes the slice's order, keeping its place in the queue
-(`PatienceActor.reschedule`: the slice's ladder and urgency from then on); any other is
-cancelled and the schedule goes on (ahead of schedule is passive only; catching up, the
+holding exactly the slice's lots, resting with others at its price (or behind the touch) where
+the slice would rest now or higher (`PatienceActor.rests_for`), becomes the slice's order,
+keeping its place in the queue (`PatienceActor.reschedule`: the slice's ladder and urgency
+from then on); any other is cancelled and the schedule goes on (ahead of schedule is passive only; catching up, the
 deadline and everything behind schedule are the slices' own). A slice above
 ``max_order_quantity`` is worked
 as consecutive orders within it. Each slice's work names its place in the plan (``slice``, k
