@@ -1,30 +1,29 @@
 """The TWAP scheduler: slices an intent over the horizon, each slice worked with patience.
 
-Slice sizes and jittered start times come from `hydra._core._twap.plan_twap`. A slice works what the
-plan has asked for so far less what has filled, so a short slice is made up by the next (and a
-slice refused only because the link is down is made up after the reconnect). Each slice's
+Slice sizes and jittered start times come from `hydra._core._twap.plan_twap`. A slice works what
+the plan has asked for so far less what has filled, so a short slice is made up by the next (and
+a slice refused only because the link is down is made up after the reconnect). Each slice's
 ladder is stretched or shortened to fill its whole interval (a slice worked as several orders
-shares it out among them), and the last slice is the intent's
-final order: its last stage takes what is left whatever the spread (the catch-up before the
-deadline). With ``twap_ahead`` above 0, a slice filled before its interval ends does not
-leave the worker idle: the next ``twap_ahead`` slices' lots (`lots_ahead`) rest at stage 0's
-price until the next slice starts, at the lowest urgency so they never take and are never
-moved; their fills count toward the slices they were for. At that start, an order still
-holding exactly the slice's lots, resting with others at its price (or behind the touch) where
-the slice would rest now or higher (`PatienceActor.rests_for`), becomes the slice's order,
-keeping its place in the queue (`PatienceActor.reschedule`: the slice's ladder and urgency
-from then on); any other is cancelled and the schedule goes on (ahead of schedule is passive only; catching up, the
+shares it out among them), and the last slice is the intent's final order: its last stage takes
+what is left whatever the spread (the catch-up before the deadline). With ``twap_ahead`` above
+0, a slice filled before its interval ends does not leave the worker idle: the next
+``twap_ahead`` slices' lots (`lots_ahead`) rest at stage 0's price until the next slice starts,
+at the lowest urgency so they never take and are never moved; their fills count toward the
+slices they were for. At that start, an order still holding exactly the slice's lots, resting
+with others at its price (or behind the touch) where the slice would rest now at its price or
+toward the market (`PatienceActor.rests_for`), becomes the slice's order, keeping its place in
+the queue (`PatienceActor.reschedule`: the slice's ladder and urgency from then on); any other
+is cancelled and the schedule goes on (ahead of schedule is passive only; catching up, the
 deadline and everything behind schedule are the slices' own). A slice above
-``max_order_quantity`` is worked
-as consecutive orders within it. Each slice's work names its place in the plan (``slice``, k
-of n; a resumed TWAP's numbered on after the slices begun before the restart), which its
-orders tell with their ladder's stages, for the screens, and journal with themselves (a
-`TwapPart`, ahead or not), for a restart. A slice blocked by
-risk (halted, out of limits) ends the schedule early; lots ahead that risk refuses just do not
-rest, and the slice is worked as if none had been asked. A slice (or lots ahead) whose order's
-cancel is held for a down link is over only when that order is (`PatienceActor.wait_over`):
-what it filled meanwhile is counted before the next slice is sized, so no lot it may still
-fill is worked again.
+``max_order_quantity`` is worked as consecutive orders within it. Each slice's work names its
+place in the plan (``slice``, k of n; a resumed TWAP's numbered on after the slices begun before
+the restart), which its orders tell with their ladder's stages, for the screens, and journal
+with themselves (a `TwapPart`, ahead or not), for a restart. A slice blocked by risk (halted,
+out of limits) ends the schedule early; lots ahead that risk refuses just do not rest, and the
+slice is worked as if none had been asked. A slice (or lots ahead) whose order's cancel is held
+for a down link is over only when that order is (`PatienceActor.wait_over`): what it filled
+meanwhile is counted before the next slice is sized, so no lot it may still fill is worked
+again.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from hydra._messages import (
 )
 from hydra._open_hydra import open_hydra
 from hydra._orders import OrderRequest
+from hydra._router import IntentHandle
 from hydra.brokers import BrokerEvent, FillReported
 from hydra.sim import DisplayedSize, MarketParams, SimBroker, SimExchange, SimParams
 
@@ -148,6 +149,14 @@ async def open_fake_risk(
         nursery.start_soon(risk.route)
         yield send, risk
         nursery.cancel_scope.cancel(reason="worker test over")
+
+
+async def stop_intent(engine: Engine, handle: IntentHandle, how: str) -> None:
+    """Stop ``handle``'s intent: the engine's kill switch (``how`` "kill") or its cancel."""
+    if how == "kill":
+        await engine.kill()
+    else:
+        handle.cancel()
 
 
 def journal_notes(path: Path, what: str) -> list[dict[str, Any]]:

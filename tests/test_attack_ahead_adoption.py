@@ -38,7 +38,14 @@ from hydra._settings import (
 from hydra._twap_actor import run_twap
 from hydra._worker_reports import collected, open_reports
 from hydra.sim import Disconnect, DisplayedSize, OrderTicket, ScriptedFlow, open_sim_exchange
-from tests.simulated import FakeRisk, open_engine, open_fake_risk, quiet_oats, still_oats
+from tests.simulated import (
+    FakeRisk,
+    open_engine,
+    open_fake_risk,
+    quiet_oats,
+    still_oats,
+    stop_intent,
+)
 from tests.test_ladder_end_link_down import STEADY_RECONNECT
 from tests.test_twap_restart import _bought, _config, _crash_at, _restart
 
@@ -128,10 +135,7 @@ async def _engine_twap(path: Path, *, ahead: int, down_at: float, down_for: floa
             if stop_at is not None:
                 with trio.move_on_at(exchange.origin + stop_at):
                     await handle.wait_done()
-                if stop == "kill":
-                    await engine.kill()
-                else:
-                    handle.cancel()
+                await stop_intent(engine, handle, stop)
             report = await handle.wait_done()
             await trio.sleep(600)
             assert exchange.open_orders() == ()

@@ -39,7 +39,7 @@ from hydra.sim import (
     SimExchange,
     open_sim_exchange,
 )
-from tests.simulated import journal_notes, last_statuses, open_engine, quiet_oats
+from tests.simulated import journal_notes, last_statuses, open_engine, quiet_oats, stop_intent
 
 STEADY_RECONNECT = BrokerSettings(backoff=BackoffSettings(jitter=0.0))
 """Reconnect tries without jitter: the resync's time is a round number."""
@@ -126,10 +126,7 @@ async def test_an_intent_stopped_while_the_link_is_down_reports_what_the_broker_
             handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=8,
                                                      policy=Policy.PASSIVE))
             await trio.sleep(40)
-            if stop == "kill":
-                await engine.kill()
-            else:
-                handle.cancel()
+            await stop_intent(engine, handle, stop)
             report = await handle.wait_done()
             await trio.sleep(600)
         held = sum(p.quantity for p in exchange.positions())
