@@ -604,11 +604,7 @@ class Journal:
 
     def notes(self, what: str) -> list[dict[str, Any]]:
         """The payload of every note ``what``, oldest first."""
-        rows = self._db.execute(
-            "SELECT payload FROM events WHERE kind = 'note'"
-            " AND json_extract(payload, '$.what') = ? ORDER BY seq", (what,),
-        )
-        return [dict(json.loads(payload)) for (payload,) in rows]
+        return [payload for _, payload in self.notes_at(what)]
 
     def intent_prediction(self, intent_id: IntentId) -> dict[str, Any] | None:
         """The ``slippage_predicted`` note of ``intent_id`` (its pre-trade estimate, with the

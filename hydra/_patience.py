@@ -49,7 +49,7 @@ import trio
 
 from ._child_order import ChildOrder
 from ._contracts import ContractSpec
-from ._core._crowd import OwnOrder, near_size
+from ._core._crowd import OwnOrder, alone_at_touch
 from ._core._ladder import (
     LadderStage,
     baseline_price,
@@ -284,8 +284,7 @@ class PatienceActor(OwnedOrder):
         if quote is None or not child.prices:
             return False
         own = OwnOrder(price=child.prices[-1], remaining=child.quantity - child.filled)
-        touch = quote.near_touch(work.side)
-        if own.price == touch and near_size(work.side, quote) <= own.remaining:
+        if alone_at_touch(work.side, quote, own):
             return False
         price = ladder_price(work.side, quote, LadderStage.RESTING,
                              settings=slice_work.settings, contract=work.contract,
@@ -359,9 +358,7 @@ class PatienceActor(OwnedOrder):
             raise
         finally:
             if not self.kept:
-                with trio.CancelScope(shield=True) as cleanup:
-                    cleanup.relative_deadline = CANCEL_CONFIRM_SECONDS
-                    await self._settle(ladder_end=ended)
+                await self._settle_shielded(ladder_end=ended)
         if not self.kept:
             await self.wait_over()
         return self.report()
@@ -371,11 +368,15 @@ class PatienceActor(OwnedOrder):
         have, and report it."""
         self.kept = False
         self._say_why_short()
-        with trio.CancelScope(shield=True) as cleanup:
-            cleanup.relative_deadline = CANCEL_CONFIRM_SECONDS
-            await self._settle(ladder_end=True)
+        await self._settle_shielded(ladder_end=True)
         await self.wait_over()
         return self.report()
+
+    async def _settle_shielded(self, *, ladder_end: bool) -> None:
+        """`_settle`, shielded from a stop, for at most `CANCEL_CONFIRM_SECONDS`."""
+        with trio.CancelScope(shield=True) as cleanup:
+            cleanup.relative_deadline = CANCEL_CONFIRM_SECONDS
+            await self._settle(ladder_end=ladder_end)
 
     def _say_why_short(self) -> None:
         """At the ladder's end with lots unfilled: the guard held it, or time ran out."""

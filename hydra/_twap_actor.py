@@ -133,26 +133,27 @@ async def run_twap(
         # else the lots ahead rested until now, the slice's start: no checkpoint until the
         # slice adopts or releases their order, so no stop can fall between
         planned += size
-        if held is not None and not (
-            held.child.quantity - held.child.filled == planned - filled
-            and held.rests_for(_slice(work, plan, index, quantity=planned - filled,
-                                      client_order_id=held.work.client_order_id,
-                                      number=numbers(index),
-                                      max_order_quantity=max_order_quantity))):
-            # Not this slice's lots exactly (``twap_ahead`` above 1), or resting toward the
-            # market from where the slice would rest now (the market moved away): cancelled,
-            # its fills counted before the slice is sized.
-            filled += (await release(held)).filled - counted
-            held = None
-            # Settled: a stop that came meanwhile ends the TWAP here, before another order.
-            await trio.lowlevel.checkpoint_if_cancelled()
+        slice_work: Work | None = None
+        if held is not None:
+            if held.child.quantity - held.child.filled == planned - filled:
+                slice_work = _slice(work, plan, index, quantity=planned - filled,
+                                    client_order_id=held.work.client_order_id,
+                                    number=numbers(index), max_order_quantity=max_order_quantity)
+            if slice_work is None or not held.rests_for(slice_work):
+                # Not this slice's lots exactly (``twap_ahead`` above 1), alone at the touch,
+                # or above where the slice would rest now: cancelled, its fills counted before
+                # the slice is sized.
+                filled += (await release(held)).filled - counted
+                held = slice_work = None
+                # Settled: a stop that came meanwhile ends the TWAP here, before another order.
+                await trio.lowlevel.checkpoint_if_cancelled()
         if planned <= filled:
             continue
-        slice_work = _slice(
-            work, plan, index, quantity=planned - filled, number=numbers(index),
-            client_order_id=(held.work.client_order_id if held is not None
-                             else work.client_order_id if index == 0 else next_order_id()),
-            max_order_quantity=max_order_quantity)
+        if slice_work is None:
+            slice_work = _slice(
+                work, plan, index, quantity=planned - filled, number=numbers(index),
+                client_order_id=work.client_order_id if index == 0 else next_order_id(),
+                max_order_quantity=max_order_quantity)
         log.info("twap_slice", intent_id=work.intent_id, quantity=slice_work.quantity,
                  at=offset, adopted=held is not None)
         already = 0  # fills of the slice's orders counted before it began

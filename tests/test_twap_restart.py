@@ -283,6 +283,7 @@ def _ask_before(exchange: SimExchange, at: dt.datetime) -> Decimal:
        downtime=st.sampled_from([0.0, 30.0]))
 @example(record=6, ahead=1, downtime=0.0)
 @example(record=9, ahead=2, downtime=30.0)
+@example(record=20, ahead=2, downtime=0.0)  # lots ahead past their slice's own
 def test_killed_at_any_record_a_twap_never_overfills_crosses_ahead_or_orphans_an_order(
     record: int, ahead: int, downtime: float
 ) -> None:

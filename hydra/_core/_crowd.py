@@ -36,6 +36,12 @@ def far_size(side: Side, quote: Quote) -> int:
     return near_size(check_side(side).opposite, quote)
 
 
+def alone_at_touch(side: Side, quote: Quote, own: OwnOrder) -> bool:
+    """True when ``own`` is all there is at the displayed near touch: the crowd's own touch is
+    then only an estimate (`crowd_quote`)."""
+    return own.price == quote.near_touch(side) and near_size(side, quote) <= own.remaining
+
+
 def crowd_quote(side: Side, quote: Quote, *, own: OwnOrder | None, tick_size: Decimal) -> Quote:
     """``quote`` without ``own`` (our order on ``side``) in it.
 

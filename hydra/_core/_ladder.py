@@ -26,7 +26,7 @@ from .._enums import Policy, Side
 from .._errors import InvalidValueError
 from .._quotes import Quote
 from .._settings import ExecutionSettings, Urgency
-from ._crowd import OwnOrder, crowd_quote, far_size, near_size
+from ._crowd import OwnOrder, alone_at_touch, crowd_quote, far_size
 from ._pricing import (
     apply_offset,
     check_side,
@@ -223,7 +223,7 @@ def repeg(
                          arrival_mid=arrival_mid, own=own, final=final)
     if price == own.price or not is_at_least_as_aggressive(side, price, own.price):
         return None
-    alone = own.price == quote.near_touch(side) and near_size(side, quote) <= own.remaining
+    alone = alone_at_touch(side, quote, own)
     follows = new_stage or (stage is not LadderStage.RESTING and not alone)
     if not follows and not is_at_least_as_aggressive(side, price, quote.far_touch(side)):
         return None
