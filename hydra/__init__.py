@@ -13,7 +13,8 @@ parses this map and checks every module's imports against it):
      _audit, _journal_lock, _converter, _durable_replace,
      _journal_schema, _journal_marker, _stop_reasons,
      _journal_calls, _toml_lines, _healing, _model_store,
-     _model_journal, _exchange_calendar, _journal_live
+     _model_journal, _exchange_calendar, _journal_live,
+     _ladder_notes
   5. brokers, sim                                 the Broker protocol; the simulated exchange
   6. _messages, _journal_actor, _child_order,     the actor system
      _worker_reports,

@@ -593,11 +593,15 @@ class Journal:
                                 " ORDER BY seq", (intent_id,))
         return [fill_from_json(json.loads(payload)["fill"]) for (payload,) in rows]
 
-    def notes_at(self, what: str) -> list[tuple[dt.datetime, dict[str, Any]]]:
-        """Every note ``what`` with when it was journaled, oldest first."""
+    def notes_at(self, what: str, *, intent_id: IntentId | None = None,
+                 ) -> list[tuple[dt.datetime, dict[str, Any]]]:
+        """Every note ``what`` with when it was journaled, oldest first; only ``intent_id``'s
+        when given (found by index)."""
+        of_intent = "" if intent_id is None else " AND intent_id = ?"
         rows = self._db.execute(
-            "SELECT recorded_at, payload FROM events WHERE kind = 'note'"
-            " AND json_extract(payload, '$.what') = ? ORDER BY seq", (what,),
+            "SELECT recorded_at, payload FROM events WHERE kind = 'note'" + of_intent
+            + " AND json_extract(payload, '$.what') = ? ORDER BY seq",
+            (*(() if intent_id is None else (intent_id,)), what),
         )
         return [(dt.datetime.fromisoformat(at), dict(json.loads(payload)))
                 for at, payload in rows]

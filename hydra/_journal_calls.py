@@ -187,9 +187,10 @@ class Notes:
 @attrs.frozen
 class NotesAt:
     what: NoteKind
+    intent_id: IntentId | None = None  # only that intent's notes
 
     def apply(self, journal: Journal) -> list[tuple[dt.datetime, dict[str, Any]]]:
-        return journal.notes_at(self.what)
+        return journal.notes_at(self.what, intent_id=self.intent_id)
 
 
 @attrs.frozen

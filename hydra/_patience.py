@@ -102,6 +102,9 @@ Quotes = Callable[[ContractSpec], Quote | None]
 WhyUnusable = Callable[[ContractSpec], str | None]
 """Why a contract's quote was unusable when last asked (`QuoteSource.problem`)."""
 
+Schedule = tuple[tuple[object, float], ...]
+"""A ladder's stages left, each with when it ends on Trio's clock."""
+
 NO_USABLE_QUOTE = "no usable quote"
 
 
@@ -337,18 +340,20 @@ class PatienceActor(OwnedOrder):
             self.child.prices.append(price)
 
     async def run(self, *, adopted: bool = False, elapsed: float = 0.0,
-                  hold: bool = False) -> ChildOrderReport:
+                  schedule: Schedule | None = None, hold: bool = False) -> ChildOrderReport:
         """Work the ladder (``elapsed`` seconds into it: a restart resumes it at the stage it
-        was at); on the way out, settle the order whatever happened. A cancel held for the
-        link is waited past (`wait_over`) when the ladder ended by itself; when the work was
-        stopped, the order is left `unsettled` for its intent to wait on. ``hold``: a ladder
-        that runs to its end with its order still working leaves it so (`kept`), and returns
-        without a checkpoint after its last wait, for the caller to work on at once
-        (`reschedule`, then ``run(adopted=True)``) or to `release`."""
+        was at; or the stages of ``schedule`` and when each ends, on Trio's clock: a restart
+        resumes a TWAP slice's order on the ladder it journaled); on the way out, settle the
+        order whatever happened. A cancel held for the link is waited past (`wait_over`) when
+        the ladder ended by itself; when the work was stopped, the order is left `unsettled`
+        for its intent to wait on. ``hold``: a ladder that runs to its end with its order
+        still working leaves it so (`kept`), and returns without a checkpoint after its last
+        wait, for the caller to work on at once (`reschedule`, then ``run(adopted=True)``) or
+        to `release`."""
         ended, self.kept = False, False
         try:
             self._placed = adopted
-            ran_out = await self._ladder(elapsed=elapsed)
+            ran_out = await self._ladder(self._schedule(elapsed) if schedule is None else schedule)
             ended = True
             self.kept = hold and ran_out and not self._over()
             if not self.kept:
@@ -390,15 +395,19 @@ class PatienceActor(OwnedOrder):
         child.reason = (f"slippage guard reached at {guard}" if price == guard
                         else f"ladder ended at {price}")
 
-    async def _ladder(self, *, elapsed: float) -> bool:
-        """Work the stages left; True when the last one ran to its end (not done, not
-        refused, and not cut short by a chase: lots ahead, whose one stage is the last, end
-        on a chase before their slice starts)."""
+    def _schedule(self, elapsed: float) -> Schedule:
+        """The stages of the work's plan left ``elapsed`` seconds into it, with when each ends
+        from now."""
         left = stages_after(stage_plan(self.work.policy, self.work.settings,
                                        ahead=self.work.ahead), elapsed)
         ends = itertools.accumulate((wait for _, wait in left), initial=trio.current_time())
         next(ends)  # the ladder's start (or where it resumes): each stage ends after it
-        schedule = tuple(zip((stage for stage, _ in left), ends, strict=True))
+        return tuple(zip((stage for stage, _ in left), ends, strict=True))
+
+    async def _ladder(self, schedule: Schedule) -> bool:
+        """Work the stages of ``schedule``; True when the last one ran to its end (not done,
+        not refused, and not cut short by a chase: lots ahead, whose one stage is the last,
+        end on a chase before their slice starts)."""
         for index, (stage, _) in enumerate(schedule):
             final = self.work.final and index == len(schedule) - 1
             if index < len(schedule) - 1 and self._chasing(stage):
@@ -413,7 +422,7 @@ class PatienceActor(OwnedOrder):
             )
         return self._placed and ran_out
 
-    async def _stage(self, schedule: tuple[tuple[object, float], ...], *, final: bool) -> bool:
+    async def _stage(self, schedule: Schedule, *, final: bool) -> bool:
         """Work the first stage of ``schedule`` (stages and when each ends) until its end (or,
         before the last stage, until the market has moved far enough against the order to
         chase it), re-pegging a ladder stage's order every `REPEG_SECONDS`; False when the
@@ -443,7 +452,7 @@ class PatienceActor(OwnedOrder):
             if trio.current_time() >= end or self._chasing(stage):
                 return True
 
-    async def _tell(self, schedule: tuple[tuple[object, float], ...]) -> None:
+    async def _tell(self, schedule: Schedule) -> None:
         """Tell the risk actor that the order's ladder is at the first stage of ``schedule``,
         and when each stage of it ends."""
         self._told = schedule[0][0]

@@ -9,16 +9,21 @@ Nothing the journal knows is sent again. Per intent the previous run did not fin
   armed), never repriced, a leg the journal lost taken as the broker still works it; one
   whose legs were not all sent is reported, what was staged of it cancelled;
 - with ``[restart] resume = true``, anything else is resumed with its remaining quantity
-  (quantity less journaled fills), its arrival mid, its strategy and its policy: a TWAP with
-  its remaining slices over what is left of its horizon (from its journaled submission time),
-  its working slice as the first of them, the slices begun counted by the part of the
-  schedule each order journaled (`TwapPart`: the orders of a chunked slice are that one
-  slice, an order resting ahead of the schedule is none); a patience order from the stage it
-  was at (by the time it was journaled), a passive one staying passive. One order is carried
-  on, the newest: any other found working, and an order resting ahead of a TWAP's schedule
-  (which the resumed plan lays out anew), is cancelled as a ladder's end, its fills counted
-  and its lots given back to the plan, so nothing is left working without an owner and
-  nothing ahead of the schedule steps or takes. It is journaled as ``intent_resumed``;
+  (quantity less journaled fills), its arrival mid, its strategy and its policy: a TWAP with its
+  remaining slices over what is left of its horizon (from its journaled submission time), its
+  working slice as the first of them, the slices begun counted by the part of the schedule each
+  order journaled (`TwapPart`: the orders of a chunked slice are that one slice, an order
+  resting ahead of the schedule is none until it becomes its slice's order), the working slice's
+  order on the ladder it journaled (its ``ladder_stage`` notes: the stage it was at and when
+  each stage left ends, so a restart late in the last slice still has that slice's last stage to
+  take what is left), or, when that ladder has ended, from the stage its time in the resumed
+  slice says; a patience order from the stage it was at (by the time it was journaled), a
+  passive one staying passive. One order is carried on, the newest (lots that rested ahead and
+  became their slice's order, by their ``ladder_stage`` notes, are that slice's: carried on,
+  their place in the queue kept): any other found working, and an order resting ahead of a
+  TWAP's schedule (which the resumed plan lays out anew), is cancelled as a ladder's end, its
+  fills counted and its lots given back to the plan, so nothing is left working without an owner
+  and nothing ahead of the schedule steps or takes. It is journaled as ``intent_resumed``;
 - with ``resume = false``, or when the journal had lost some of the intent's orders (the
   broker showed them at start, working, completed or executed, after a lost ``-wal``: its
   account of the intent is short, so resuming could overfill), its working orders are
@@ -40,7 +45,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import random
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -51,6 +56,7 @@ import trio
 from ._bracket import BracketActor
 from ._child_order import ChildOrder
 from ._codec import note_from_json
+from ._core._ladder import LadderStage
 from ._core._routing import route
 from ._core._sessions import SessionCalendar
 from ._core._twap import chunk_sizes
@@ -70,6 +76,7 @@ from ._journal_calls import (
     UnfinishedIntents,
 )
 from ._journal_schema import NoteKind
+from ._ladder_notes import StagesTold
 from ._messages import (
     AdoptOrder,
     CancelOrder,
@@ -84,6 +91,7 @@ from ._patience import (
     LADDER_LENGTH,
     OwnedOrder,
     PatienceActor,
+    Schedule,
     Work,
     run_patience,
     stage_plan,
@@ -208,21 +216,32 @@ class _Cancelling(OwnedOrder):
             report_to.send_nowait(self.handover())
 
 
-def _slices_begun(history: _History, *, planned: int) -> tuple[int, int]:
+def _slices_begun(history: _History, *, planned: int,
+                  became: Collection[ClientOrderId] = ()) -> tuple[int, int]:
     """How many slices of a TWAP intent's schedule were begun, and of how many, by the parts
     its orders journaled: the chunks of one slice are that one slice, and an order resting
-    ahead of the schedule begins none. A journal whose orders carry no part (written before
-    they did) counts one slice per order number the intent used, of ``planned``."""
-    parts = [order.part for order, _ in history.orders if order.part is not None]
+    ahead of the schedule begins none, unless it ``became`` its slice's order (it then began
+    it). A journal whose orders carry no part (written before they did) counts one slice per
+    order number the intent used, of ``planned``."""
+    parts = [(order.part, order.request.client_order_id in became)
+             for order, _ in history.orders if order.part is not None]
     if not parts:
         return history.last_sequence, planned
-    return max(part.begun for part in parts), parts[-1].slices
+    return (max(part.slice if began else part.begun for part, began in parts),
+            parts[-1][0].slices)
 
 
 def _ahead_orders(history: _History) -> set[ClientOrderId]:
     """The intent's orders that rested ahead of its TWAP's schedule."""
     return {order.request.client_order_id for order, _ in history.orders
             if order.part is not None and order.part.ahead}
+
+
+def _became_slices(stage_notes: Sequence[tuple[dt.datetime, Mapping[str, Any]]],
+                   ahead: Collection[ClientOrderId]) -> dict[ClientOrderId, dt.datetime]:
+    """Of ``ahead`` (orders journaled resting ahead of a TWAP's schedule), those that became
+    their slice's order, with when, by their ``ladder_stage`` notes."""
+    return {coid: at for coid, at in _slices_begun_at(stage_notes).items() if coid in ahead}
 
 
 def _slices_begun_at(stage_notes: Sequence[tuple[dt.datetime, Mapping[str, Any]]],
@@ -235,6 +254,41 @@ def _slices_begun_at(stage_notes: Sequence[tuple[dt.datetime, Mapping[str, Any]]
         if [stage for stage, _ in note.get("stages") or ()] != ["RESTING"]:
             began.setdefault(ClientOrderId(note["client_order_id"]), at)
     return began
+
+
+def _ladder_left(notes: Sequence[tuple[dt.datetime, Mapping[str, Any]]],
+                 client_order_id: ClientOrderId) -> StagesTold | None:
+    """The stages left of ``client_order_id``'s ladder by its last ``ladder_stage`` note
+    among ``notes``; None without one, or when it does not read as ladder stages (a hand-mended
+    journal, another version's, a baseline's stage)."""
+    mine = [note for _, note in notes if note.get("client_order_id") == client_order_id]
+    if not mine:
+        return None
+    try:
+        told = note_from_json(mine[-1], StagesTold, note=NoteKind.LADDER_STAGE.value)
+    except JournalNoteError:
+        return None
+    if any(stage not in LadderStage.__members__ for stage, _ in told.stages):
+        return None
+    return told
+
+
+def _journaled_schedule(told: StagesTold | None, now: dt.datetime, *, until: dt.datetime,
+                        ) -> Schedule | None:
+    """The stages of ``told`` not ended at ``now``, each with when it ends on Trio's clock;
+    None when there are none, or when one would end after ``until`` (the resumed schedule's
+    end: a note from another clock, or mended by hand, never keeps an order working longer)."""
+    if told is None or any(end > until + _NOTE_SLACK for _, end in told.stages):
+        return None
+    base = trio.current_time()
+    left = tuple((LadderStage[stage], base + (end - now).total_seconds())
+                 for stage, end in told.stages if end > now)
+    return left or None
+
+
+_NOTE_SLACK = dt.timedelta(seconds=1)
+"""How far past the resumed schedule's end a journaled stage may end (the note's times are
+rounded to the journal's clock)."""
 
 
 def _seconds(later: dt.datetime, earlier: dt.datetime) -> float:
@@ -383,6 +437,12 @@ class Recovery:
         self._interrupted.append(ReconcileDifference(client_order_id=None,
                                                      description=description))
 
+    async def _stage_notes(self, history: _History,
+                           ) -> list[tuple[dt.datetime, dict[str, Any]]]:
+        """The intent's ``ladder_stage`` notes, with when each was journaled."""
+        return await self._journal.ask(
+            NotesAt(NoteKind.LADDER_STAGE, intent_id=history.intent.intent_id))
+
     # --- adopting orders -------------------------------------------------------------------
 
     async def _adopt_patience(self, order: OpenOrder, placed_at: dt.datetime | None,
@@ -451,9 +511,9 @@ class Recovery:
         ahead = _ahead_orders(history)
         if ahead:
             # Its ladder is the slice's, begun when the order became the slice's.
-            began = _slices_begun_at(await self._journal.ask(NotesAt(NoteKind.LADDER_STAGE)))
-            times |= {coid: at for coid, at in began.items() if coid in ahead}
-            ahead -= began.keys()
+            became = _became_slices(await self._stage_notes(history), ahead)
+            times |= became
+            ahead -= became.keys()
         cancelling = [await self._cancelling(o, history, ladder_end=self._cancels.get(c, True))
                       for c, o in found.items() if c in self._cancels or c in ahead]
         actors = [await self._adopt_patience(o, times.get(c), work) for c, o in found.items()
@@ -568,19 +628,27 @@ class Recovery:
         # A patience order or TWAP slice works one order at a time: the newest is carried on.
         # Any other is cancelled (never left working unowned), and so is an order resting
         # ahead of a TWAP's schedule, which the resumed plan lays out anew: only a slice of
-        # it may take. Their fills count; the lots they held go back to the plan.
+        # it may take. Their fills count; the lots they held go back to the plan. Lots that
+        # rested ahead and became their slice's order (by their ladder_stage notes) are that
+        # slice's, carried on as its order, their place in the queue kept.
+        twap = policy is Policy.TWAP
+        stage_notes = await self._stage_notes(history) if twap else []
         ahead = _ahead_orders(history)
+        became = _became_slices(stage_notes, ahead)
+        ahead -= became.keys()
+        times |= became  # its ladder is the slice's, begun when it became the slice's
         carried = working[-1:] if working and working[-1][0] not in ahead else []
         cancelling += [await self._cancelling(o, history, ladder_end=True)
                        for c, o in working if (c, o) not in carried]
-        current = None
+        current, told = None, None
         if carried:
             ((coid, order),) = carried
             work = self._work(history, policy=self._policy(intent))
             current = await self._adopt_patience(order, times.get(coid), work)
+            told = _ladder_left(stage_notes, coid)
         remaining = intent.quantity - history.filled
-        if policy is Policy.TWAP:
-            work_next, details = self._twap_plan(history, current)
+        if twap:
+            work_next, details = self._twap_plan(history, current, told, became=became.keys())
         else:
             work_next, details = self._patience_rest(history, current)
         await self._journal.record_note(
@@ -641,17 +709,20 @@ class Recovery:
         return run, {"resumed_quantity": rest, "ladder_elapsed": stage}
 
     def _twap_plan(self, history: _History, current: tuple[PatienceActor, float] | None,
+                   told: StagesTold | None, *, became: Collection[ClientOrderId],
                    ) -> tuple[HeldRun, dict[str, object]]:
         """The remaining slices over the rest of the horizon (measured from the intent's
-        submission); a working slice is the first of them, worked from its stage."""
+        submission); a working slice is the first of them, its order worked on the ladder it
+        journaled (``told``) while that lasts, else from the stage its time says."""
         intent = history.intent
         settings = self._config.execution_for(intent.strategy)
         elapsed = _seconds(self._now, history.record.submitted_at)
-        begun, planned = _slices_begun(history, planned=settings.twap_slices)
+        begun, planned = _slices_begun(history, planned=settings.twap_slices, became=became)
         slices = max(1, planned - begun + (current is not None))
         horizon = settings.twap_horizon - elapsed
         if horizon <= 0:  # overdue: one last slice, one ladder long
             horizon, slices = settings.patience * LADDER_LENGTH, 1
+        until = self._now + dt.timedelta(seconds=horizon)
         # The working slice's earlier fills are counted by the slice itself, not here.
         own = {} if current is None else {current[0].work.client_order_id}
         quantity = intent.quantity - sum(f.quantity for f in history.fills
@@ -669,7 +740,8 @@ class Recovery:
                 actor, since = current
                 actor.reschedule(slice_work)
                 try:
-                    return await actor.run(adopted=True, elapsed=since)
+                    schedule = _journaled_schedule(told, self._clock(), until=until)
+                    return await actor.run(adopted=True, elapsed=since, schedule=schedule)
                 finally:
                     report_to.send_nowait(actor.handover())
 

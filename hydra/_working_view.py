@@ -32,6 +32,7 @@ from ._enums import NoteKind, Policy, Side
 from ._errors import BrokerError, InvalidValueError, JournalNoteError
 from ._journal import EventKind, JournaledOrder
 from ._journal_records import JournalRecord
+from ._ladder_notes import StagesTold
 from ._patience import stage_plan, stages_after
 from ._quote_source import contract_name
 from ._quotes import Quote
@@ -136,20 +137,6 @@ class Ladder:
     left: float  # seconds to the next step (at the last stage: to the ladder's end)
     last: bool
     slices: tuple[int, int] | None
-
-
-def _some_stage(_: object, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
-    if not value:
-        raise InvalidValueError(attribute.name, list(value), "must name at least one stage")
-
-
-@attrs.frozen(kw_only=True)
-class StagesTold:
-    """A ``ladder_stage`` note: when each stage left of an order's ladder ends (its first
-    the stage begun), and the TWAP slice it works, k of n (None: no TWAP)."""
-
-    stages: tuple[tuple[str, dt.datetime], ...] = attrs.field(validator=_some_stage)
-    slice: tuple[int, int] | None = None
 
 
 def told_ladder(note: Mapping[str, Any], now: dt.datetime) -> Ladder | None:

@@ -173,8 +173,8 @@ async def _crash_and_resume(path: Path, *, ahead: int, crash_at: float,
     """15 lots as a TWAP of three 100 s slices with ``twap_ahead`` ``ahead``; the process dies
     at ``crash_at`` (its journal with it) and starts again on the journal, resuming: never more
     than 15 bought, what the intent's end journals is what was bought, nothing left working, and 15
-    unless the resumed schedule ran out of time, which the intent's end says (a crash late in
-    the last slice leaves its resumed ladder seconds to walk the book: 276 s, 11 bought)."""
+    unless the resumed schedule ran out of time, which the intent's end says (a crash at 276 s,
+    late in the last slice, ended at 11 until the slice's order resumed its journaled ladder)."""
     config = HydraConfig(execution=ExecutionSettings(twap_slices=3, twap_horizon=300.0,
                                                      twap_jitter=0.0, twap_ahead=ahead))
     params = quiet_oats(spread_ticks=spread_ticks,
@@ -197,7 +197,7 @@ async def _crash_and_resume(path: Path, *, ahead: int, crash_at: float,
 @given(ahead=st.sampled_from([1, 2]), crash_at=st.floats(1.0, 290.0),
        flows=st.lists(st.tuples(st.floats(0.0, 350.0), st.integers(1, 12)), max_size=3),
        spread_ticks=st.sampled_from([1, 2]))
-@example(ahead=1, crash_at=276.0, flows=[(1.0, 1)], spread_ticks=2)  # ends short
+@example(ahead=1, crash_at=276.0, flows=[(1.0, 1)], spread_ticks=2)  # ended short: 11
 def test_a_crash_while_lots_ahead_rest_or_work_their_slice_resumes_to_exactly_the_intent(
     ahead: int, crash_at: float, flows: list[tuple[float, int]], spread_ticks: int,
 ) -> None:

@@ -18,10 +18,18 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, OrderStatus, Side
+from hydra._core._ladder import LadderStage
 from hydra._ids import ClientOrderId, IntentId, unstamped
 from hydra._journal import IntentRecord, Journal, JournaledOrder
+from hydra._ladder_notes import StagesTold
 from hydra._orders import OrderRequest, TwapPart
-from hydra._recovery import _History, _slices_begun, _slices_begun_at
+from hydra._recovery import (
+    _History,
+    _journaled_schedule,
+    _ladder_left,
+    _slices_begun,
+    _slices_begun_at,
+)
 from hydra._settings import RestartSettings, RiskLimits
 from hydra.sim import ScriptedFlow, SimExchange, SimParams, open_sim_exchange
 from tests.journal_surgery import crash_from, crash_once
@@ -86,10 +94,12 @@ async def test_a_restart_counts_the_slices_begun_not_the_orders_resting_ahead(
 ) -> None:
     """With ``twap_ahead`` 1 slice 1 fills at its step (57 s) and slice 2's lots rest ahead
     as order 2, which becomes slice 2's order when it starts at 100 s (its journaled part
-    stays "ahead"). The journal dies at 130 s: the restart at 140 s cancels order 2, counts
-    one slice begun, not two orders, and works slice 2 again (order 3) as the first of the 2
-    slices left over the 160 s left; it fills at its step, slice 3's lots rest ahead as
-    order 4, which works slice 3 from 220 s and fills."""
+    stays "ahead", its ladder_stage notes tell slice 2's ladder). The journal dies at 130 s:
+    the restart at 140 s counts two slices begun, not two orders and not one, and carries
+    order 2 on as slice 2's, the first of the 2 slices left over the 160 s left, on the
+    ladder it journaled: it fills at that ladder's step (157 s), its place in the queue kept
+    (it used to be cancelled and slice 2 placed again). Slice 3's lots rest ahead as order
+    3, which works slice 3 from 220 s and fills at its step."""
     path = tmp_path / "j.sqlite"
     params = quiet_oats(spread_ticks=1)
     async with open_sim_exchange(params, seed=1) as exchange:
@@ -97,13 +107,15 @@ async def test_a_restart_counts_the_slices_begun_not_the_orders_resting_ahead(
         assert trio.current_time() - exchange.origin == 140.0
         assert await _restart(exchange, path, _config(1)) == 15  # the earlier orders too
         assert _bought(exchange) == 15
+        assert [round((f.time - exchange.params.session_start).total_seconds(), 2)
+                for f in exchange.executions_since(exchange.params.session_start)
+                ] == [57.14, 157.14, 265.71]
         orders = _orders(path, exchange)
     assert _resumed(path) == (2, 160.0, 10)
     assert orders == [
         (0.0, 1, _part(1), OrderStatus.FILLED),
-        (57.17, 2, _part(2, ahead=True), OrderStatus.CANCELLED),
-        (140.03, 3, _part(2), OrderStatus.FILLED),
-        (185.77, 4, _part(3, ahead=True), OrderStatus.FILLED),
+        (57.17, 2, _part(2, ahead=True), OrderStatus.FILLED),
+        (157.17, 3, _part(3, ahead=True), OrderStatus.FILLED),
     ]
 
 
@@ -325,3 +337,67 @@ def test_a_twap_part_names_a_slice_within_its_schedule() -> None:
         TwapPart(slice=4, slices=3)
 
 
+
+
+async def test_a_twap_crashed_late_in_its_last_slice_resumes_its_order_on_the_ladder_it_had(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """15 lots in three 100 s slices on a two-tick oats market whose only flow is a lot at
+    1 s. The journal dies at 276 s, in the last slice's step (which ends at 285.71 s, its
+    last stage at 300 s); the restart at 286 s resumes the slice's order on the ladder it
+    journaled: its last stage at once, taking what is left through 300 s as it would have,
+    all 15 bought. (It used to lay the 14 s left out as a whole new ladder: 8 s resting, 4 s
+    at the step, a 2 s last stage; 11 bought, "ladder ended at 350.50".)"""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=attrs.evolve(TWAP, twap_ahead=1))
+    params = quiet_oats(spread_ticks=2,
+                        flows=(ScriptedFlow(at=1.0, side=Side.SELL, quantity=1),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        await _crash_at(exchange, path, config, 276.0)
+        assert trio.current_time() - exchange.origin == 286.0
+        await _restart(exchange, path, config)
+        assert _bought(exchange) == 15
+        assert trio.current_time() - exchange.origin == 288.03  # the last lots, taken
+        orders = _orders(path, exchange)
+        fills = [(f.price, f.quantity) for f in exchange.executions_since(
+            exchange.params.session_start) if f.client_order_id.endswith(".3")]
+    assert _resumed(path) == (1, 14.0, 14)
+    assert orders[-1] == (200.06, 3, _part(3), OrderStatus.FILLED)  # the slice's own order
+    assert fills == [(Decimal("350.25"), 5), (Decimal("350.50"), 5), (Decimal("350.75"), 4)]
+
+
+def test_only_a_ladder_note_that_reads_as_ladder_stages_gives_a_resumed_slice_its_ladder(
+) -> None:
+    """The last ``ladder_stage`` note of the order, read as ladder stages; none for another
+    order, a baseline's stage, an end that is no time, or no stage (the slice then works on
+    its resumed plan)."""
+    at = dt.datetime(2026, 12, 1, 15, tzinfo=dt.UTC)
+    first = {"client_order_id": "a", "stages": [["STEPPED", at.isoformat()],
+                                                ["CROSSING", at.isoformat()]]}
+    last = {"client_order_id": "a", "stages": [["CROSSING", at.isoformat()]]}
+    other = {"client_order_id": "b", "stages": [["RESTING", at.isoformat()]]}
+    notes = [(at, first), (at, last), (at, other)]
+    assert _ladder_left(notes, ClientOrderId("a")) == StagesTold(stages=(("CROSSING", at),))
+    assert _ladder_left(notes, ClientOrderId("c")) is None
+    for stages in ([["PASSIVE", at.isoformat()]], [["CROSSING", "soon"]], []):
+        note = {"client_order_id": "a", "stages": stages}
+        assert _ladder_left([(at, note)], ClientOrderId("a")) is None
+
+
+async def test_a_journaled_ladder_resumes_at_the_stage_not_ended_on_trios_clock(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    at = dt.datetime(2026, 12, 1, 15, tzinfo=dt.UTC)
+    told = StagesTold(stages=(("STEPPED", at + dt.timedelta(seconds=10)),
+                              ("CROSSING", at + dt.timedelta(seconds=25))))
+    end = at + dt.timedelta(seconds=25)  # the resumed schedule's
+    await trio.sleep(100)
+    assert _journaled_schedule(told, at, until=end) == ((LadderStage.STEPPED, 110.0),
+                                                        (LadderStage.CROSSING, 125.0))
+    assert _journaled_schedule(told, at + dt.timedelta(seconds=12), until=end) == (
+        (LadderStage.CROSSING, 113.0),)
+    assert _journaled_schedule(told, at + dt.timedelta(seconds=25), until=end) is None
+    assert _journaled_schedule(None, at, until=end) is None
+    # A ladder told to end after the resumed schedule's end (another clock's, mended by
+    # hand) is not followed: the slice works on its plan.
+    assert _journaled_schedule(told, at, until=end - dt.timedelta(seconds=2)) is None
