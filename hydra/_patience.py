@@ -611,6 +611,10 @@ async def run_patience(
                  sizes=list(sizes), max_order_quantity=max_order_quantity)
     reports: list[ChildOrderReport] = []
     for index, size in enumerate(sizes):
+        if index > 0:
+            # A stop that came while the order before settled (its cancel shielded) ends the
+            # chunks here: no order begun that could never be sent, reported as pending.
+            await trio.lowlevel.checkpoint_if_cancelled()
         chunk = attrs.evolve(work, quantity=size,
                              client_order_id=work.client_order_id if index == 0 else ids())
         actor = PatienceActor(chunk, risk=risk, quotes=quotes, leave_working=leave_working,

@@ -252,6 +252,30 @@ async def test_a_quantity_over_the_order_limit_is_worked_in_orders_within_it(
     assert _report(children, 12).filled == 12 and took == pytest.approx(210.090)
 
 
+async def test_a_stop_while_a_chunk_settles_begins_no_other_chunk(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """8 lots under a 5-lot limit, orders of 4, on a still two-tick market where nothing
+    fills: the first order's ladder ends at 105 s and its cancel is confirmed at 105.03 s; a
+    stop at 105.01 s lands in that shielded settle. The report has that order alone (it used
+    to add the second, PENDING, no price, "stopped: deadline", though nothing was sent)."""
+    params = still_oats(spread_ticks=2)
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_fake_risk(exchange, OATS, max_order_quantity=5) as (risk, fake):
+            source = QuoteSource(fake.broker.quote_nowait, max_age=MAX_AGE)
+            report_to, reports = open_reports()
+            start = trio.current_time()
+            with report_to, trio.move_on_at(start + 105.01):
+                await run_patience(attrs.evolve(_work(8), final=False), risk=risk,
+                                   quotes=source.usable, report_to=report_to,
+                                   max_order_quantity=5)
+            assert trio.current_time() - start == pytest.approx(105.03)
+            children = collected(reports)
+    assert [(c.client_order_id, c.status) for c in children] == [
+        (ClientOrderId("int-q.1"), OrderStatus.CANCELLED)]
+    assert len(fake.placed) == 1
+
+
 async def test_chunks_stop_at_the_first_blocked_order(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
