@@ -57,6 +57,7 @@ class ExecutionReport:
     predicted_bps: Decimal | None
     children: tuple[ChildOrderReport, ...]
     dry_run: bool = False
+    stopped: str | None = None  # a cancel or kill that stopped its worker: "stopped: <why>"
 
     @property
     def fills(self) -> tuple[Fill, ...]:
@@ -138,9 +139,10 @@ class ExecutionReport:
     @property
     def end_reason(self) -> str | None:
         """Why the intent ended short of its quantity (None when it filled): the risk block,
-        else the reason of its last order that gives one (a rejection with its code and text,
-        the slippage guard reached at a price, the ladder's end, a cancel or kill)."""
+        else the cancel or kill that stopped it (between two orders too, where no order says
+        so), else the reason of its last order that gives one (a rejection with its code and
+        text, the slippage guard reached at a price, the ladder's end)."""
         if self.filled >= self.quantity:
             return None
         reasons = [c.reason for c in self.children if c.reason]
-        return self.block_reason or (reasons[-1] if reasons else None)
+        return self.block_reason or self.stopped or (reasons[-1] if reasons else None)

@@ -126,6 +126,7 @@ class IntentHandle:
         self._done = trio.Event()
         self._stopped = trio.Event()  # its worker is over (orders held for the link aside)
         self._report: ExecutionReport | None = None
+        self._stop_reason: str | None = None  # the first reason it was cancelled for
 
     @property
     def done(self) -> bool:
@@ -140,8 +141,14 @@ class IntentHandle:
         """Stop working the intent; its working order is cancelled and it reports (its end
         reason says ``reason``, else that it was cancelled)."""
         reason = reason or f"intent {self.intent.intent_id} cancelled"
+        self._stop_reason = self._stop_reason or reason
         self._waiting.cancel(reason=reason)
         self._scope.cancel(reason=reason)
+
+    @property
+    def _stopped_by(self) -> str | None:
+        """Why its worker was stopped, when a cancel did stop it (not one after it was over)."""
+        return f"stopped: {self._stop_reason}" if self._scope.cancelled_caught else None
 
     async def wait_done(self) -> ExecutionReport:
         """The intent's report, once every order sent for it is settled."""
@@ -593,6 +600,7 @@ class Router:
             quantity=handle.intent.quantity, arrival_mid=work.arrival_mid,
             predicted_bps=work.predicted_bps, children=tuple(children),
             dry_run=any(child.reason == "dry run" for child in children),
+            stopped=handle._stopped_by,
         )
         # A refused write stops Hydra already (open_hydra waits for one): the report still goes.
         with trio.CancelScope(shield=True), contextlib.suppress(JournalWriteError):

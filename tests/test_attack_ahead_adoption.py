@@ -275,6 +275,34 @@ async def test_a_twap_stopped_while_lots_ahead_are_released_sends_and_reports_no
         ("int-a.1", 1, OrderStatus.FILLED), ("int-a.2", 0, OrderStatus.CANCELLED)]
 
 
+@pytest.mark.parametrize(("cancel_at", "ended_at", "last_reason"), [
+    (150.0, 150.03, "stopped: intent int-a cancelled"),
+    (200.01, 200.03, "ladder ended at 350.00")])
+async def test_a_twap_cancelled_between_its_orders_says_it_was_cancelled(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, cancel_at: float, ended_at: float,
+    last_reason: str,
+) -> None:
+    """The TWAP above through the engine, cancelled by the trader at 150 s (its lots resting
+    ahead; it ends when their cancel is confirmed, 150.03 s) or at 200.01 s (after their
+    release at 200 s, while that cancel is confirmed at 200.03 s, before the next order):
+    either way 1 of 3 bought, and its end says the cancel. At 200.01 s the released order's
+    own reason is its ladder's end, and the intent used to end with that: "ladder ended at
+    350.00", as if nobody had stopped it."""
+    config = HydraConfig(execution=attrs.evolve(TWAP, twap_ahead=2, twap_threshold=0.001))
+    async with open_sim_exchange(still_oats(), seed=1) as exchange:
+        async with open_engine(exchange, tmp_path / "j.sqlite", config) as engine:
+            handle = await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=3,
+                                                     intent_id=INTENT))
+            await trio.sleep_until(exchange.origin + cancel_at)
+            handle.cancel()
+            report = await handle.wait_done()
+            assert trio.current_time() - exchange.origin == pytest.approx(ended_at)
+    assert report.filled == 1 and report.children[-1].reason == last_reason
+    assert report.end_reason == "stopped: intent int-a cancelled"
+    (finished,) = journal_notes(tmp_path / "j.sqlite", "intent_finished")
+    assert finished["reason"] == "stopped: intent int-a cancelled"
+
+
 async def test_the_last_slice_adopting_its_lots_ahead_is_the_final_order_and_takes_at_its_end(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
