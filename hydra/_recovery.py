@@ -59,7 +59,7 @@ from ._codec import note_from_json
 from ._core._ladder import LadderStage
 from ._core._routing import route
 from ._core._sessions import SessionCalendar
-from ._core._twap import chunk_sizes
+from ._core._twap import chunk_sizes, plan_twap
 from ._enums import OrderStatus, Policy
 from ._errors import JournalFormatError, JournalNoteError
 from ._ids import ClientOrderId, IntentId, OrderIds
@@ -276,8 +276,9 @@ def _ladder_left(notes: Sequence[tuple[dt.datetime, Mapping[str, Any]]],
 def _journaled_schedule(told: StagesTold | None, now: dt.datetime, *, until: dt.datetime,
                         ) -> Schedule | None:
     """The stages of ``told`` not ended at ``now``, each with when it ends on Trio's clock;
-    None when there are none, or when one would end after ``until`` (the resumed schedule's
-    end: a note from another clock, or mended by hand, never keeps an order working longer)."""
+    None when there are none, or when one would end after ``until`` (the resumed first
+    slice's end: a ladder of a slice that drew a longer interval, a note from another clock,
+    or one mended by hand never keeps an order working longer)."""
     if told is None or any(end > until + _NOTE_SLACK for _, end in told.stages):
         return None
     base = trio.current_time()
@@ -287,7 +288,7 @@ def _journaled_schedule(told: StagesTold | None, now: dt.datetime, *, until: dt.
 
 
 _NOTE_SLACK = dt.timedelta(seconds=1)
-"""How far past the resumed schedule's end a journaled stage may end (the note's times are
+"""How far past the resumed first slice's end a journaled stage may end (the note's times are
 rounded to the journal's clock)."""
 
 
@@ -722,7 +723,6 @@ class Recovery:
         horizon = settings.twap_horizon - elapsed
         if horizon <= 0:  # overdue: one last slice, one ladder long
             horizon, slices = settings.patience * LADDER_LENGTH, 1
-        until = self._now + dt.timedelta(seconds=horizon)
         # The working slice's earlier fills are counted by the slice itself, not here.
         own = {} if current is None else {current[0].work.client_order_id}
         quantity = intent.quantity - sum(f.quantity for f in history.fills
@@ -735,20 +735,26 @@ class Recovery:
         rng = random.Random(f"{self._seed}:resume:{intent.intent_id}")
 
         async def run(report_to: Reports, hours: SessionCalendar | None) -> None:
+            if quantity <= 0:
+                return
+            plan = (fit_twap(quantity, settings=work.settings, rng=rng, hours=hours,
+                             now=self._clock())
+                    or plan_twap(quantity, settings=work.settings, rng=rng))
+            # The journaled ladder is followed only while it ends within the resumed first
+            # slice: one longer (its slice drew a longer interval) would push back the slices
+            # after it, the last past the horizon.
+            first_end = self._clock() + dt.timedelta(seconds=plan.starts[0] + plan.durations[0])
+
             async def first_slice(slice_work: Work) -> ChildOrderReport:
                 assert current is not None
                 actor, since = current
                 actor.reschedule(slice_work)
                 try:
-                    schedule = _journaled_schedule(told, self._clock(), until=until)
+                    schedule = _journaled_schedule(told, self._clock(), until=first_end)
                     return await actor.run(adopted=True, elapsed=since, schedule=schedule)
                 finally:
                     report_to.send_nowait(actor.handover())
 
-            if quantity <= 0:
-                return
-            plan = fit_twap(quantity, settings=work.settings, rng=rng, hours=hours,
-                            now=self._clock())
             await run_twap(work, rng=rng, plan=plan,
                            slices_begun=max(0, planned - slices),
                            next_order_id=self._fresh_ids(work, history),

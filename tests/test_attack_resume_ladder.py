@@ -1,0 +1,85 @@
+"""Attacks on a restart resuming a TWAP's working slice on the ladder its ``ladder_stage``
+notes journaled (hydra._recovery with hydra._patience and hydra._twap_actor)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import trio
+import trio.testing
+
+from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, Side
+from hydra._journal import Journal
+from hydra._settings import Distance, RiskLimits
+from hydra.sim import SimExchange, open_sim_exchange
+from tests.journal_surgery import crash_from
+from tests.simulated import journal_notes, open_engine, quiet_oats
+
+INTENT = "twap"
+
+
+async def _crash_at(exchange: SimExchange, path: Path, config: HydraConfig, seconds: float,
+                    *, seed: int) -> None:
+    """Buy 15 as a TWAP under the engine's ``seed``; the journal dies at ``seconds`` (the
+    process with it), and the finalizer gives up 10 s later."""
+    with pytest.raises(BaseExceptionGroup):
+        async with open_engine(exchange, path, config, seed=seed,
+                               offload=crash_from(exchange.origin + seconds)) as engine:
+            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=15,
+                                            intent_id=INTENT))
+            await trio.sleep_until(exchange.origin + seconds)
+            await engine.record_control("crash")  # the first write after the crash
+
+
+def _stage_ends(path: Path, exchange: SimExchange) -> list[float]:
+    """When each stage of every ``ladder_stage`` note ends, seconds after the open."""
+    start = exchange.params.session_start
+    return [round((dt.datetime.fromisoformat(end) - start).total_seconds(), 2)
+            for note in journal_notes(path, "ladder_stage") for _, end in note["stages"]]
+
+
+def _ended_at(path: Path, exchange: SimExchange) -> list[tuple[int, float]]:
+    """Each of the intent's orders (its number) with when its last status was journaled."""
+    journal = Journal.open_read_only(path)
+    start = exchange.params.session_start
+    try:
+        rows = journal._db.execute(
+            "SELECT client_order_id, max(recorded_at) FROM events WHERE kind = 'status'"
+            " AND client_order_id LIKE ? GROUP BY client_order_id ORDER BY min(seq)",
+            (f"%:{INTENT}.%",)).fetchall()
+    finally:
+        journal.close()
+    return [(int(coid.rpartition(".")[2]),
+             round((dt.datetime.fromisoformat(at) - start).total_seconds(), 2))
+            for coid, at in rows]
+
+
+async def test_a_journaled_ladder_longer_than_the_resumed_first_slice_never_works_past_horizon(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """15 lots in three slices over 300 s at the default jitter (0.2, engine seed 12) on a
+    four-tick oats market (349.50 / 350.50) whose 1-tick guard keeps every order from the
+    ask, so each works its whole ladder. Slice 1 drew 112.94 s; the journal dies at 5 s and
+    the restart at 15 s lays the 285 s left out as three slices, the first 80.7 s long. The
+    slice's order goes on with its re-planned ladder (to 76.9 s), slices 2 and 3 follow,
+    and the last order is cancelled at 300.06 s, the horizon's end (its cancel's 30 ms
+    latencies). Following the journaled ladder to 112.94 s instead pushed both later slices
+    back: the last order worked until 321.13 s, 21 s past the horizon."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(
+        execution=ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.2,
+                                    slippage_guard=Distance.ticks(1)),
+        risk=RiskLimits(max_quote_age=1000.0))  # the quote changes only when a test acts
+    async with open_sim_exchange(quiet_oats(spread_ticks=4), seed=1) as exchange:
+        await _crash_at(exchange, path, config, 5.0, seed=12)
+        assert _stage_ends(path, exchange) == [64.53, 96.8, 112.94]  # slice 1's, journaled
+        async with open_engine(exchange, path, config, seed=12) as engine:
+            (handle,) = engine.adopted
+            report = await handle.wait_done()
+        assert trio.current_time() - exchange.origin == pytest.approx(300.06)
+        assert report.filled == 0
+        assert exchange.open_orders() == ()
+        ended = _ended_at(path, exchange)
+    assert ended == [(1, 76.93), (2, 191.78), (3, 300.06)]
