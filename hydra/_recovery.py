@@ -56,6 +56,7 @@ import trio
 from ._bracket import BracketActor
 from ._child_order import ChildOrder
 from ._codec import note_from_json
+from ._core._instants import later
 from ._core._ladder import LadderStage
 from ._core._routing import route
 from ._core._sessions import SessionCalendar
@@ -279,7 +280,7 @@ def _journaled_schedule(told: StagesTold | None, now: dt.datetime, *, until: dt.
     None when there are none, or when one would end after ``until`` (the resumed first
     slice's end: a ladder of a slice that drew a longer interval, a note from another clock,
     or one mended by hand never keeps an order working longer)."""
-    if told is None or any(end > until + _NOTE_SLACK for _, end in told.stages):
+    if told is None or any(end - until > _NOTE_SLACK for _, end in told.stages):
         return None
     base = trio.current_time()
     left = tuple((LadderStage[stage], base + (end - now).total_seconds())
@@ -743,7 +744,7 @@ class Recovery:
             # The journaled ladder is followed only while it ends within the resumed first
             # slice: one longer (its slice drew a longer interval) would push back the slices
             # after it, the last past the horizon.
-            first_end = self._clock() + dt.timedelta(seconds=plan.starts[0] + plan.durations[0])
+            first_end = later(self._clock(), plan.starts[0] + plan.durations[0])
 
             async def first_slice(slice_work: Work) -> ChildOrderReport:
                 assert current is not None

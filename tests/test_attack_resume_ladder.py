@@ -83,3 +83,30 @@ async def test_a_journaled_ladder_longer_than_the_resumed_first_slice_never_work
         assert exchange.open_orders() == ()
         ended = _ended_at(path, exchange)
     assert ended == [(1, 76.93), (2, 191.78), (3, 300.06)]
+
+
+async def test_a_twap_with_a_horizon_for_ever_is_resumed_not_refused_at_the_restart(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """15 lots in three slices over a horizon "for ever" (1e12 s, as a trader writes it):
+    slice 1's order rests at the bid from 0 s. The journal dies at 50 s; the restart at 60 s
+    resumes the intent (its 1e12 s less 60 are past the last time a datetime holds, 9999)
+    and carries the order on; a cancel at 70 s ends it at 70.03 s, nothing left working.
+    Before the fix the restart died on that end: OverflowError, and Hydra did not start."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=ExecutionSettings(twap_slices=3, twap_horizon=1e12,
+                                                     twap_jitter=0.0))
+    async with open_sim_exchange(quiet_oats(spread_ticks=2), seed=1) as exchange:
+        await _crash_at(exchange, path, config, 50.0, seed=0)
+        (working,) = exchange.open_orders()
+        async with open_engine(exchange, path, config) as engine:
+            (handle,) = engine.adopted
+            await trio.sleep_until(exchange.origin + 70.0)
+            handle.cancel()
+            report = await handle.wait_done()
+            assert trio.current_time() - exchange.origin == pytest.approx(70.03)
+        assert exchange.open_orders() == ()
+    (resumed,) = journal_notes(path, "intent_resumed")
+    assert (resumed["adopted"], resumed["slices"], resumed["horizon"]) == (
+        working.client_order_id, 3, 1e12 - 60.0)
+    assert [c.client_order_id for c in report.children] == [working.client_order_id]
