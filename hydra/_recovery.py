@@ -252,26 +252,33 @@ def _slices_begun_at(stage_notes: Sequence[tuple[dt.datetime, Mapping[str, Any]]
     an order tells its one stage, RESTING, alone)."""
     began: dict[ClientOrderId, dt.datetime] = {}
     for at, note in stage_notes:
-        if [stage for stage, _ in note.get("stages") or ()] != ["RESTING"]:
-            began.setdefault(ClientOrderId(note["client_order_id"]), at)
+        told, coid = _told(note), note.get("client_order_id")
+        # A note that does not read as ladder stages of an order tells no slice begun: lots
+        # ahead are cancelled, never carried on to step and take on a mended note's word.
+        if told is not None and isinstance(coid, str) and [
+                stage for stage, _ in told.stages] != ["RESTING"]:
+            began.setdefault(ClientOrderId(coid), at)
     return began
 
 
-def _ladder_left(notes: Sequence[tuple[dt.datetime, Mapping[str, Any]]],
-                 client_order_id: ClientOrderId) -> StagesTold | None:
-    """The stages left of ``client_order_id``'s ladder by its last ``ladder_stage`` note
-    among ``notes``; None without one, or when it does not read as ladder stages (a hand-mended
-    journal, another version's, a baseline's stage)."""
-    mine = [note for _, note in notes if note.get("client_order_id") == client_order_id]
-    if not mine:
-        return None
+def _told(note: Mapping[str, Any]) -> StagesTold | None:
+    """A ``ladder_stage`` note read as ladder stages; None when it does not read so (a
+    hand-mended journal, another version's, a baseline's stage)."""
     try:
-        told = note_from_json(mine[-1], StagesTold, note=NoteKind.LADDER_STAGE.value)
+        told = note_from_json(note, StagesTold, note=NoteKind.LADDER_STAGE.value)
     except JournalNoteError:
         return None
     if any(stage not in LadderStage.__members__ for stage, _ in told.stages):
         return None
     return told
+
+
+def _ladder_left(notes: Sequence[tuple[dt.datetime, Mapping[str, Any]]],
+                 client_order_id: ClientOrderId) -> StagesTold | None:
+    """The stages left of ``client_order_id``'s ladder by its last ``ladder_stage`` note
+    among ``notes``; None without one, or when it does not read as ladder stages (`_told`)."""
+    mine = [note for _, note in notes if note.get("client_order_id") == client_order_id]
+    return _told(mine[-1]) if mine else None
 
 
 def _journaled_schedule(told: StagesTold | None, now: dt.datetime, *, until: dt.datetime,

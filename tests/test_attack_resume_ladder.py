@@ -10,12 +10,14 @@ import pytest
 import trio
 import trio.testing
 
-from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, Side
+from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, OrderStatus, Side
+from hydra._enums import NoteKind
 from hydra._journal import Journal
 from hydra._settings import Distance, RiskLimits
-from hydra.sim import SimExchange, open_sim_exchange
+from hydra.sim import ScriptedFlow, SimExchange, open_sim_exchange
 from tests.journal_surgery import crash_from
 from tests.simulated import journal_notes, open_engine, quiet_oats
+from tests.test_twap_restart import _bought, _config, _orders, _part, _restart
 
 INTENT = "twap"
 
@@ -110,3 +112,55 @@ async def test_a_twap_with_a_horizon_for_ever_is_resumed_not_refused_at_the_rest
     assert (resumed["adopted"], resumed["slices"], resumed["horizon"]) == (
         working.client_order_id, 3, 1e12 - 60.0)
     assert [c.client_order_id for c in report.children] == [working.client_order_id]
+
+
+def _mend(path: Path, exchange: SimExchange, **note: object) -> None:
+    """Add a ``ladder_stage`` note of the TWAP intent by hand (a mended or hostile journal)."""
+    journal = Journal.open(path, clock=lambda: exchange.timestamp(trio.current_time()))
+    try:
+        journal.record_note(NoteKind.LADDER_STAGE, intent_id=INTENT, **note)
+    finally:
+        journal.close()
+
+
+@pytest.mark.parametrize("mended", [
+    {"stages": [["STEPPED", "2026-12-01T15:00:00+00:00"]]},  # whose order?
+    {"ahead": True, "stages": [["STEPPED", "soon"]]},  # an end that is no time
+    {"ahead": True, "stages": []},  # no stage
+    {"ahead": True, "stages": "STEPPED"},  # no list of stages
+], ids=["no order", "no time", "no stage", "no list"])
+async def test_an_unreadable_ladder_note_neither_stops_the_restart_nor_starts_lots_ahead(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, mended: dict[str, object]
+) -> None:
+    """Slice 1 fills at 57 s and order 2 rests slice 2's 5 lots ahead at the bid; a sell of 7
+    at 70 s fills 2 of them. The journal dies at 80 s and, before the restart at 90 s, a
+    ``ladder_stage`` note of the intent is added by hand that does not read as ladder stages
+    (no order named, an end that is no time, no stage, no list; the last three name order
+    2). The restart resumes as without it: order 2, still resting ahead, is cancelled at its
+    one price (never modified), the 8 left go as slices 2 and 3 from 90.03 s, 15 bought.
+    Before the fix the note without an order stopped the restart (KeyError), and so did the
+    one without a list (ValueError); the other two made order 2 slice 2's order, carried on
+    until that slice's end (195 s) though it never became one, and slice 3 the only one
+    left (order 3 from 195.03 s)."""
+    path = tmp_path / "j.sqlite"
+    params = quiet_oats(spread_ticks=1, flows=(ScriptedFlow(at=70.0, side=Side.SELL,
+                                                            quantity=7),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        await _crash_at(exchange, path, _config(1), 80.0, seed=0)
+        ahead = Journal.open_read_only(path).intent_orders(INTENT)[1][0].request
+        mended = dict(mended)
+        if mended.pop("ahead", False):
+            mended["client_order_id"] = ahead.client_order_id
+        _mend(path, exchange, **mended)
+        await _restart(exchange, path, _config(1))
+        assert _bought(exchange) == 15
+        assert exchange.open_orders() == ()
+        orders = _orders(path, exchange)
+    modified = [n["client_order_id"] for n in journal_notes(path, "modify")]
+    assert orders == [
+        (0.0, 1, _part(1), OrderStatus.FILLED),
+        (57.17, 2, _part(2, ahead=True), OrderStatus.CANCELLED),
+        (90.03, 3, _part(2), OrderStatus.FILLED),
+        (150.06, 4, _part(3, ahead=True), OrderStatus.FILLED),
+    ]
+    assert ahead.client_order_id not in modified
