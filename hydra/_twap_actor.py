@@ -76,9 +76,10 @@ async def run_twap(
     slice above ``max_order_quantity`` (None: no limit), take ``next_order_id()``. A restart
     passes ``first_slice``: it works the first slice with the order already at the broker
     (sending its report to ``report_to`` itself) instead of placing one; when that is the
-    last slice, what the order did not fill of it is worked next, in the slice's time left
-    (at least 1.75 s, a ladder of a second's patience). ``plan`` (offsets
-    from now) replaces the plan ``rng`` draws, as for a TWAP fitted into the sessions.
+    last slice, what the order did not fill of it (nor holds, left working) is worked next,
+    in the slice's time left (at least 1.75 s, a ladder of a second's patience). ``plan``
+    (offsets from now) replaces the plan ``rng`` draws, as for a TWAP fitted into the
+    sessions.
     ``slices_begun``: the slices of the intent's schedule begun before this plan (a resumed
     TWAP's), by which its slices are numbered on (slice 1 of the plan is that many + 1)."""
     plan = plan or plan_twap(work.quantity, settings=work.settings, rng=rng)
@@ -169,7 +170,11 @@ async def run_twap(
                 report_to.send_nowait(actor.handover())
         elif index == 0 and first_slice is not None:
             reports = (await first_slice(slice_work),)
-            rest = slice_work.quantity - reports[0].filled
+            # An order left working still holds its lots: only the others are worked again.
+            adopted = reports[0]
+            holds = (adopted.quantity if adopted.status is OrderStatus.LEFT_WORKING
+                     else adopted.filled)
+            rest = slice_work.quantity - holds
             last = index == len(plan.sizes) - 1
             if last and rest > 0 and reports[0].status is not OrderStatus.BLOCKED:
                 # No later slice makes up what the adopted order did not hold or fill.

@@ -164,3 +164,34 @@ async def test_an_unreadable_ladder_note_neither_stops_the_restart_nor_starts_lo
         (150.06, 4, _part(3, ahead=True), OrderStatus.FILLED),
     ]
     assert ahead.client_order_id not in modified
+
+
+async def test_a_last_slice_left_working_at_a_restart_is_not_worked_again_beside_itself(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """15 lots in three 100 s slices with ``leave_working`` on a four-tick oats market
+    (349.50 / 350.50) whose 1-tick guard keeps every order from the ask. The journal dies at
+    250 s, in slice 3 (order 3, 15 lots); the restart at 260 s carries it on, and at 300.06 s
+    it is left working, holding all 15 lots: nothing more is sent. A crowd sell of 60 at
+    400 s fills it: 15 bought. Before the fix the 15 lots it held were worked again as a new
+    order (order 4, a 1.75 s ladder, left working too) and the sell filled both: 30 bought
+    for an intent of 15 (so before this session's changes too)."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(
+        execution=ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.0,
+                                    leave_working=True, slippage_guard=Distance.ticks(1)),
+        risk=RiskLimits(max_quote_age=1000.0))  # the quote changes only when a test acts
+    params = quiet_oats(spread_ticks=4, flows=(ScriptedFlow(at=400.0, side=Side.SELL,
+                                                            quantity=60),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        await _crash_at(exchange, path, config, 250.0, seed=0)
+        async with open_engine(exchange, path, config) as engine:
+            (handle,) = engine.adopted
+            report = await handle.wait_done()
+            assert trio.current_time() - exchange.origin == pytest.approx(300.06)
+        assert [(c.status, c.quantity, c.filled) for c in report.children] == [
+            (OrderStatus.CANCELLED, 5, 0), (OrderStatus.CANCELLED, 10, 0),
+            (OrderStatus.LEFT_WORKING, 15, 0)]
+        assert [o.remaining for o in exchange.open_orders()] == [15]
+        await trio.sleep_until(exchange.origin + 500.0)
+        assert _bought(exchange) == 15
