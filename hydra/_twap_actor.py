@@ -77,7 +77,9 @@ async def run_twap(
     passes ``first_slice``: it works the first slice with the order already at the broker
     (sending its report to ``report_to`` itself) instead of placing one; when that is the
     last slice, what the order did not fill of it (nor holds, left working) is worked next,
-    in the slice's time left (at least 1.75 s, a ladder of a second's patience). ``plan``
+    in the slice's time left (at least 1.75 s, a ladder of a second's patience); an order
+    whose ladder ran through that time has worked its lots, and only those it did not hold
+    are. ``plan``
     (offsets from now) replaces the plan ``rng`` draws, as for a TWAP fitted into the
     sessions.
     ``slices_begun``: the slices of the intent's schedule begun before this plan (a resumed
@@ -170,15 +172,17 @@ async def run_twap(
                 report_to.send_nowait(actor.handover())
         elif index == 0 and first_slice is not None:
             reports = (await first_slice(slice_work),)
-            # An order left working still holds its lots: only the others are worked again.
             adopted = reports[0]
-            holds = (adopted.quantity if adopted.status is OrderStatus.LEFT_WORKING
-                     else adopted.filled)
-            rest = slice_work.quantity - holds
+            remaining = start + offset + duration - trio.current_time()
+            # An order left working still holds its lots, and one whose ladder ran through
+            # the slice's time (its journaled ladder) has worked them: only the others are
+            # worked again.
+            worked = adopted.status is OrderStatus.LEFT_WORKING or remaining <= 0
+            rest = slice_work.quantity - (adopted.quantity if worked else adopted.filled)
             last = index == len(plan.sizes) - 1
             if last and rest > 0 and reports[0].status is not OrderStatus.BLOCKED:
                 # No later slice makes up what the adopted order did not hold or fill.
-                left = max(start + offset + duration - trio.current_time(), LADDER_LENGTH)
+                left = max(remaining, LADDER_LENGTH)
                 orders = len(chunk_sizes(rest, max_order_quantity))
                 reports += await work_orders(attrs.evolve(
                     slice_work, client_order_id=next_order_id(), quantity=rest,
