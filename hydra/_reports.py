@@ -57,7 +57,9 @@ class ExecutionReport:
     predicted_bps: Decimal | None
     children: tuple[ChildOrderReport, ...]
     dry_run: bool = False
-    stopped: str | None = None  # a cancel or kill that stopped its worker: "stopped: <why>"
+    # Why it ended where no order of it says so: the cancel or kill that stopped its worker
+    # ("stopped: <why>"), or what kept an intent held for the open from being worked.
+    ended_by: str | None = None
 
     @property
     def fills(self) -> tuple[Fill, ...]:
@@ -139,10 +141,11 @@ class ExecutionReport:
     @property
     def end_reason(self) -> str | None:
         """Why the intent ended short of its quantity (None when it filled): the risk block,
-        else the cancel or kill that stopped it (between two orders too, where no order says
-        so), else the reason of its last order that gives one (a rejection with its code and
-        text, the slippage guard reached at a price, the ladder's end)."""
+        else what ended it (`ended_by`: a cancel or kill, between two orders too, where no
+        order says so; or why it was never worked), else the reason of its last order that
+        gives one (a rejection with its code and text, the slippage guard reached at a price,
+        the ladder's end)."""
         if self.filled >= self.quantity:
             return None
         reasons = [c.reason for c in self.children if c.reason]
-        return self.block_reason or self.stopped or (reasons[-1] if reasons else None)
+        return self.block_reason or self.ended_by or (reasons[-1] if reasons else None)

@@ -297,7 +297,7 @@ class Router:
         then); past its deadline (before the open, or while it waits at the open for the
         broker session or a usable quote), cancelled, or refused at the open (a contract the
         broker does not quote), it ends unworked."""
-        intent, why = handle.intent, "cancelled before its market opened"
+        intent = handle.intent
         try:
             with handle._waiting:
                 hours, quote, released = await self._until_open(intent, deadline, hours, month)
@@ -306,13 +306,15 @@ class Router:
                 handle.intent = released
                 await self._start(handle, hours, quote)
                 return
+            why = f"stopped: {handle._stop_reason} before its market opened"
         except HydraError as e:
             why = str(e)
         self._held.discard(intent.intent_id)
         log.warning("intent_not_worked", intent_id=intent.intent_id, reason=why)
         report = ExecutionReport(intent_id=intent.intent_id, symbol=intent.contract.symbol,
                                  side=intent.side, quantity=intent.quantity,
-                                 arrival_mid=Decimal(0), predicted_bps=None, children=())
+                                 arrival_mid=Decimal(0), predicted_bps=None, children=(),
+                                 ended_by=why)
         handle._finish(report)
         self._publish.send_nowait(IntentFinished(report=report))
 
@@ -600,7 +602,7 @@ class Router:
             quantity=handle.intent.quantity, arrival_mid=work.arrival_mid,
             predicted_bps=work.predicted_bps, children=tuple(children),
             dry_run=any(child.reason == "dry run" for child in children),
-            stopped=handle._stopped_by,
+            ended_by=handle._stopped_by,
         )
         # A refused write stops Hydra already (open_hydra waits for one): the report still goes.
         with trio.CancelScope(shield=True), contextlib.suppress(JournalWriteError):

@@ -60,14 +60,14 @@ def test_a_stop_explains_a_short_intent_after_a_risk_block_and_before_its_orders
     """A cancel or kill that stopped the worker between orders is why it ended short, not
     the last order's own end; a risk block still comes first; a filled intent needs none."""
     ended = _child(1, OrderStatus.CANCELLED, filled=2, reason="ladder ended at 350.00")
-    stopped = attrs.evolve(_report(ended), stopped="stopped: intent int-q cancelled")
+    stopped = attrs.evolve(_report(ended), ended_by="stopped: intent int-q cancelled")
     assert stopped.end_reason == "stopped: intent int-q cancelled"
     assert _report(ended).end_reason == "ladder ended at 350.00"
     blocked = _child(2, OrderStatus.BLOCKED, reason="position 12 exceeds limit 10",
                      denied_by=("position",))
-    assert attrs.evolve(_report(ended, blocked), stopped="stopped: x").end_reason == (
+    assert attrs.evolve(_report(ended, blocked), ended_by="stopped: x").end_reason == (
         "position 12 exceeds limit 10")
-    filled = attrs.evolve(_report(_child(1, OrderStatus.FILLED, filled=10)), stopped="stopped: x")
+    filled = attrs.evolve(_report(_child(1, OrderStatus.FILLED, filled=10)), ended_by="stopped: x")
     assert filled.end_reason is None
 
 

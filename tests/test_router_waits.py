@@ -66,6 +66,24 @@ async def test_a_held_intents_deadline_ends_its_wait_at_the_open(
     (ended,) = [e for e in logs if e["event"] == "intent_not_worked"]
     assert ended["reason"].startswith(
         f"its deadline 2026-12-02T08:31:00-06:00 passed while it waited for {waited_for}")
+    assert report.end_reason == ended["reason"]  # it used to give none: no order to say why
+    assert broker.sent == []
+
+
+async def test_a_held_intent_cancelled_before_the_open_says_so(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path,
+) -> None:
+    """Held at 07:50 for 08:30 and cancelled at 08:00, the intent ends then, unworked, and its
+    report says why (it gave none: it had no order to say so); nothing is sent."""
+    async with open_sim_exchange(_at_0750(), seed=1) as exchange:
+        async with open_hours_engine(exchange, tmp_path / "j.sqlite") as (engine, broker):
+            handle = await engine.submit(oats(intent_id=IntentId("held")))
+            await trio.sleep(600)
+            handle.cancel()
+            report = await handle.wait_done()
+            assert now_of(exchange) == ct(2, 8, 0)
+    assert report.children == () and report.filled == 0
+    assert report.end_reason == "stopped: intent held cancelled before its market opened"
     assert broker.sent == []
 
 
