@@ -9,11 +9,14 @@ ladder it had.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
-from ._errors import InvalidValueError
+from ._codec import note_from_json
+from ._enums import NoteKind
+from ._errors import InvalidValueError, JournalNoteError
 
 
 def _some_stage(_: object, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
@@ -28,3 +31,13 @@ class StagesTold:
 
     stages: tuple[tuple[str, dt.datetime], ...] = attrs.field(validator=_some_stage)
     slice: tuple[int, int] | None = None
+
+
+def read_stages_told(note: Mapping[str, Any]) -> StagesTold | None:
+    """``note`` read as a `StagesTold`; None when it does not read so (no stages, an end that
+    is no zoned ISO time, a slice that is not k of n: a hand-mended journal, another
+    version's)."""
+    try:
+        return note_from_json(note, StagesTold, note=NoteKind.LADDER_STAGE.value)
+    except JournalNoteError:
+        return None

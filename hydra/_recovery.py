@@ -77,7 +77,7 @@ from ._journal_calls import (
     UnfinishedIntents,
 )
 from ._journal_schema import NoteKind
-from ._ladder_notes import StagesTold
+from ._ladder_notes import StagesTold, read_stages_told
 from ._messages import (
     AdoptOrder,
     CancelOrder,
@@ -264,11 +264,8 @@ def _slices_begun_at(stage_notes: Sequence[tuple[dt.datetime, Mapping[str, Any]]
 def _told(note: Mapping[str, Any]) -> StagesTold | None:
     """A ``ladder_stage`` note read as ladder stages; None when it does not read so (a
     hand-mended journal, another version's, a baseline's stage)."""
-    try:
-        told = note_from_json(note, StagesTold, note=NoteKind.LADDER_STAGE.value)
-    except JournalNoteError:
-        return None
-    if any(stage not in LadderStage.__members__ for stage, _ in told.stages):
+    told = read_stages_told(note)
+    if told is None or any(stage not in LadderStage.__members__ for stage, _ in told.stages):
         return None
     return told
 
@@ -641,8 +638,9 @@ class Recovery:
         # rested ahead and became their slice's order (by their ladder_stage notes) are that
         # slice's, carried on as its order, their place in the queue kept.
         twap = policy is Policy.TWAP
-        stage_notes = await self._stage_notes(history) if twap else []
         ahead = _ahead_orders(history)
+        # Read only for an order that may have become its slice's or is carried on.
+        stage_notes = await self._stage_notes(history) if twap and (ahead or working) else []
         became = _became_slices(stage_notes, ahead)
         ahead -= became.keys()
         times |= became  # its ladder is the slice's, begun when it became the slice's

@@ -162,8 +162,8 @@ async def run_twap(
         already = 0  # fills of the slice's orders counted before it began
         if held is not None:
             # The lots resting ahead are this slice's: the order keeps its place in the
-            # queue and works on as the slice's (its part stays "ahead" in the journal, so
-            # a restart cancels it and resumes the schedule from this slice).
+            # queue and works on as the slice's (its part stays "ahead" in the journal; its
+            # ladder_stage notes tell a restart it became the slice's, which carries it on).
             actor, held, already = held, None, counted
             actor.reschedule(slice_work)
             try:

@@ -23,16 +23,15 @@ from typing import Any
 import attrs
 import trio
 
-from ._codec import note_from_json
 from ._contracts import ContractSpec
 from ._core._quote_check import quote_problem
 from ._core._routing import route
 from ._core._twap import slice_sizes
 from ._enums import NoteKind, Policy, Side
-from ._errors import BrokerError, InvalidValueError, JournalNoteError
+from ._errors import BrokerError, InvalidValueError
 from ._journal import EventKind, JournaledOrder
 from ._journal_records import JournalRecord
-from ._ladder_notes import StagesTold
+from ._ladder_notes import read_stages_told
 from ._patience import stage_plan, stages_after
 from ._quote_source import contract_name
 from ._quotes import Quote
@@ -144,9 +143,8 @@ def told_ladder(note: Mapping[str, Any], now: dt.datetime) -> Ladder | None:
     has not ended (the last, once all have), and the seconds until it ends. None when the
     note cannot be read so (no stages, an end that is no zoned ISO time, a slice that is not
     k of n: a hand-mended journal, another version's): its ladder is then derived."""
-    try:
-        told = note_from_json(note, StagesTold, note=NoteKind.LADDER_STAGE.value)
-    except JournalNoteError:
+    told = read_stages_told(note)
+    if told is None:
         return None
     index = next((i for i, (_, end) in enumerate(told.stages) if end > now),
                  len(told.stages) - 1)
