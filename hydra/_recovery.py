@@ -10,7 +10,8 @@ Nothing the journal knows is sent again. Per intent the previous run did not fin
   whose legs were not all sent is reported, what was staged of it cancelled;
 - with ``[restart] resume = true``, anything else is resumed with its remaining quantity
   (quantity less journaled fills), its arrival mid, its strategy and its policy: a TWAP with its
-  remaining slices over what is left of its horizon (from its journaled submission time), its
+  remaining slices over what is left of its horizon (from its journaled submission time to
+  when it is worked: a wait for the open counts, unless it carries into the next sessions), its
   working slice as the first of them, the slices begun counted by the part of the schedule each
   order journaled (`TwapPart`: the orders of a chunked slice are that one slice, an order
   resting ahead of the schedule is none until it becomes its slice's order), the working slice's
@@ -101,7 +102,7 @@ from ._quote_source import QuoteSource
 from ._reports import ChildOrderReport
 from ._roll_legs import RollClose, RollLeft, RollStarted
 from ._session_fit import fit_patience, fit_twap
-from ._settings import HydraConfig
+from ._settings import ExecutionSettings, HydraConfig
 from ._supervisor import resync
 from ._twap_actor import run_twap
 from ._worker_reports import Reports
@@ -112,8 +113,9 @@ log = structlog.get_logger()
 Run = Callable[[Reports], Awaitable[None]]
 """A resumed intent's work: sends a report for every order it works to the channel."""
 
-HeldRun = Callable[[Reports, SessionCalendar | None], Awaitable[None]]
-"""A resumed intent's new work, started once its market is open, with its hours then."""
+HeldRun = Callable[[Reports, SessionCalendar | None, float], Awaitable[None]]
+"""A resumed intent's new work, started once its market is open, with its hours then and the
+seconds it was held for that open."""
 
 OpenGate = Callable[[OrderIntent], Awaitable[SessionCalendar | None]]
 """Waits until the intent's market is open (`Router.wait_until_open`); its hours then."""
@@ -295,6 +297,16 @@ def _journaled_schedule(told: StagesTold | None, now: dt.datetime, *, until: dt.
 _NOTE_SLACK = dt.timedelta(seconds=1)
 """How far past the resumed first slice's end a journaled stage may end (the note's times are
 rounded to the journal's clock)."""
+
+
+def _slices_left(settings: ExecutionSettings, slices: int, *, elapsed: float
+                 ) -> tuple[int, float]:
+    """A resumed TWAP's ``slices`` left and the horizon they span, ``elapsed`` seconds after
+    its submission; overdue, one last slice, one ladder long."""
+    horizon = settings.twap_horizon - elapsed
+    if horizon <= 0:
+        return 1, settings.patience * LADDER_LENGTH
+    return slices, horizon
 
 
 def _seconds(later: dt.datetime, earlier: dt.datetime) -> float:
@@ -673,7 +685,9 @@ class Recovery:
             if flatten:
                 await self._risk.send(FlattenIntent(intent_id=intent.intent_id))
             adopted = [] if current is None else [current]
-            await work_next(report_to, await self._when_open(intent, adopted, report_to))
+            held_from = trio.current_time()
+            hours = await self._when_open(intent, adopted, report_to)
+            await work_next(report_to, hours, trio.current_time() - held_from)
 
         self._add(history, found, run)
 
@@ -694,7 +708,7 @@ class Recovery:
             rest = intent.quantity - history.filled
         work = self._work(history, policy=self._policy(intent))
 
-        async def run(report_to: Reports, hours: SessionCalendar | None) -> None:
+        async def run(report_to: Reports, hours: SessionCalendar | None, held: float) -> None:
             if current is not None:
                 actor, elapsed = current
                 resumed_at = self._fit_adopted(actor, hours, elapsed, rest=rest)
@@ -725,24 +739,35 @@ class Recovery:
         settings = self._config.execution_for(intent.strategy)
         elapsed = _seconds(self._now, history.record.submitted_at)
         begun, planned = _slices_begun(history, planned=settings.twap_slices, became=became)
-        slices = max(1, planned - begun + (current is not None))
-        horizon = settings.twap_horizon - elapsed
-        if horizon <= 0:  # overdue: one last slice, one ladder long
-            horizon, slices = settings.patience * LADDER_LENGTH, 1
+        left = max(1, planned - begun + (current is not None))
+        slices, horizon = _slices_left(settings, left, elapsed=elapsed)
         # The working slice's earlier fills are counted by the slice itself, not here.
         own = {} if current is None else {current[0].work.client_order_id}
         quantity = intent.quantity - sum(f.quantity for f in history.fills
                                          if f.client_order_id not in own)
-        work = self._work(history, quantity=quantity,
-                          settings=attrs.evolve(settings, twap_slices=slices,
-                                                twap_horizon=horizon))
-        if current is not None:
-            work = attrs.evolve(work, client_order_id=current[0].work.client_order_id)
+
+        def shaped(slices: int, horizon: float) -> Work:
+            work = self._work(history, quantity=quantity,
+                              settings=attrs.evolve(settings, twap_slices=slices,
+                                                    twap_horizon=horizon))
+            if current is not None:
+                work = attrs.evolve(work, client_order_id=current[0].work.client_order_id)
+            return work
+
         rng = random.Random(f"{self._seed}:resume:{intent.intent_id}")
 
-        async def run(report_to: Reports, hours: SessionCalendar | None) -> None:
+        async def run(report_to: Reports, hours: SessionCalendar | None, held: float) -> None:
             if quantity <= 0:
                 return
+            now_slices, now_horizon = slices, horizon
+            if held > 0 and not settings.twap_carry:
+                # Held for the open: its horizon (wall time, unless it carries into the next
+                # sessions) ran on meanwhile, so it is measured again there (overdue: one
+                # last ladder), never worked in full after the wait.
+                now_slices, now_horizon = _slices_left(settings, left, elapsed=elapsed + held)
+                log.info("twap_resumed_at_open", intent_id=intent.intent_id, held=held,
+                         slices=now_slices, horizon=now_horizon)
+            work = shaped(now_slices, now_horizon)
             plan = (fit_twap(quantity, settings=work.settings, rng=rng, hours=hours,
                              now=self._clock())
                     or plan_twap(quantity, settings=work.settings, rng=rng))
@@ -762,7 +787,7 @@ class Recovery:
                     report_to.send_nowait(actor.handover())
 
             await run_twap(work, rng=rng, plan=plan,
-                           slices_begun=max(0, planned - slices),
+                           slices_begun=max(0, planned - now_slices),
                            next_order_id=self._fresh_ids(work, history),
                            risk=self._risk, quotes=self._quotes.usable, report_to=report_to,
                            leave_working=self._leave_working,
