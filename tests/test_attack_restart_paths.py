@@ -15,7 +15,7 @@ import trio.testing
 from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, Side
 from hydra._journal import Journal
 from hydra._settings import RiskLimits, WorkingHours
-from hydra.sim import SimExchange, open_sim_exchange
+from hydra.sim import ScriptedFlow, SimExchange, SimParams, open_sim_exchange
 from tests.journal_surgery import crash_from
 from tests.simulated import journal_notes, open_engine, quiet_oats
 from tests.test_sessions import CT, ct, now_of
@@ -23,7 +23,7 @@ from tests.test_sessions import CT, ct, now_of
 INTENT = "twap"
 
 
-def _hours_oats(start: dt.datetime) -> object:
+def _hours_oats(start: dt.datetime) -> SimParams:
     """Quiet one-tick oats (350.00 / 350.25, 5 lots a level) whose exchange opens its
     simulation at ``start`` and keeps the hours."""
     return attrs.evolve(quiet_oats(spread_ticks=1), session_start=start.astimezone(dt.UTC),
@@ -115,3 +115,33 @@ async def test_a_twap_restarted_while_its_market_is_closed_ends_by_its_horizon(
     assert done <= start + dt.timedelta(seconds=horizon) or done.time() < dt.time(8, 32)
     (finished,) = journal_notes(path, "intent_finished")
     assert (finished["filled"], finished["reason"]) == (15, None)
+
+
+async def test_a_fill_of_the_order_resting_while_the_twap_is_held_is_counted_at_the_open(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The TWAP above (liquid hours, submitted at 13:10, the journal dead at 13:14:10 while
+    slice 2's order rests) restarted at 13:30: held for the next open, its order rests at
+    the exchange untouched, and a sell of 8 at 13:40 (the simulated exchange trades around
+    the clock) fills 3 of it behind the crowd's 5. At the 08:30 open it is overdue: the
+    order is cancelled and the 7 lots left (not 10) go as one last ladder: 15 bought."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=ExecutionSettings(twap_slices=3, twap_horizon=3600.0,
+                                                     twap_jitter=0.0),
+                         risk=RiskLimits(max_order_quantity=50))
+    hours = _hours_oats(ct(2, 13, 10))
+    params = attrs.evolve(hours, markets=(attrs.evolve(
+        hours.markets[0], flows=(ScriptedFlow(at=1800.0, side=Side.SELL, quantity=8),)),))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        await _crash(exchange, path, config, 250.0)
+        await trio.sleep_until(exchange.origin + 1200.0)
+        async with open_engine(exchange, path, config) as engine:
+            (handle,) = engine.adopted
+            report = await handle.wait_done()
+        assert exchange.open_orders() == ()
+        fills = _fills_ct(exchange)
+    assert fills == [("02 13:11:53", 5), ("02 13:40:00", 3), ("03 08:31:00", 5),
+                     ("03 08:31:30", 2)]
+    assert [(c.status.value, c.quantity, c.filled) for c in report.children] == [
+        ("FILLED", 5, 5), ("CANCELLED", 5, 3), ("FILLED", 7, 7)]
+    assert report.filled == 15 and report.end_reason is None
