@@ -5,19 +5,29 @@ and many TWAPs resumed by one restart."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 import trio
 import trio.testing
 
-from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, Side
-from hydra._journal import Journal
+from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, OrderStatus, Side
+from hydra._ids import IntentId, unstamped
+from hydra._journal import EventKind, Journal
 from hydra._settings import RiskLimits, WorkingHours
 from hydra.sim import ScriptedFlow, SimExchange, SimParams, open_sim_exchange
 from tests.journal_surgery import crash_from
 from tests.simulated import journal_notes, open_engine, quiet_oats
+from tests.test_run_command import _free_port, _wait_listening
 from tests.test_sessions import CT, ct, now_of
 
 INTENT = "twap"
@@ -145,3 +155,140 @@ async def test_a_fill_of_the_order_resting_while_the_twap_is_held_is_counted_at_
     assert [(c.status.value, c.quantity, c.filled) for c in report.children] == [
         ("FILLED", 5, 5), ("CANCELLED", 5, 3), ("FILLED", 7, 7)]
     assert report.filled == 15 and report.end_reason is None
+
+
+# --- 2. SIGTERM while a resumed ladder works: real processes ---------------------------------
+
+
+class _HydraRun:
+    """A ``hydra run --paper`` child against the simulated gateway on ``port`` (a process of
+    its own, so the exchange and its resting orders outlive a killed run), buying 6 oats as
+    a TWAP from its inbox; journal, inbox and log (standard error) in ``directory``."""
+
+    INBOX = ('{"symbol": "ZO", "side": "BUY", "quantity": 6, "policy": "twap", '
+             '"intent_id": "twap"}\n')
+
+    def __init__(self, directory: Path, port: int, name: str) -> None:
+        self.journal, self.log = directory / "journal.sqlite", directory / f"{name}.log"
+        inbox, config = directory / "inbox.jsonl", directory / "hydra.toml"
+        inbox.write_text(self.INBOX)
+        # Three 200 s slices: slice 1's order rests at stage 0 for the whole test.
+        config.write_text(f'[execution]\ntwap_slices = 3\ntwap_horizon = 600.0\n'
+                          f'twap_jitter = 0.0\n[shutdown]\ndrain_timeout = 0.5\n'
+                          f'[journal]\npath = "{self.journal}"\n[runner]\ninbox = "{inbox}"\n'
+                          f'[logging]\nformat = "json"\n')
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "hydra", "run", "--paper", "--config", str(config)],
+                env={**os.environ, "IB_GATEWAY_PORT": str(port)},
+                stdout=subprocess.DEVNULL, stderr=log, text=True)
+
+    def wait_for(self, condition: Callable[[], bool], what: str, *, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while not condition():
+            assert self.process.poll() is None, f"exited before {what}: {self.log.read_text()}"
+            assert time.monotonic() < deadline, f"no {what} in {seconds} s"
+            time.sleep(0.05)
+
+    def logged(self, event: str) -> list[dict[str, Any]]:
+        lines = (line for line in self.log.read_text().splitlines() if line.startswith("{"))
+        return [entry for entry in map(json.loads, lines) if entry.get("event") == event]
+
+    def wait_exit(self) -> tuple[int, list[str]]:
+        status = self.process.wait(timeout=30)
+        return status, [line for line in self.log.read_text().splitlines()
+                        if not line.startswith("{")]
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def _journaled(journal: Path) -> tuple[list[tuple[str, OrderStatus, int]], list[str], int]:
+    """The journal's orders (number, last status, lots filled), its notes' kinds, and the
+    lots its executions bought (read-only: a run may be writing it)."""
+    if not journal.exists() or not journal.stat().st_size:
+        return [], [], 0
+    reader = Journal.open_read_only(journal)
+    try:
+        orders = [(unstamped(o.request.client_order_id), o.status, o.filled)
+                  for o in reader.orders()]
+        notes = [p["what"] for _, kind, p in reader.events() if kind is EventKind.NOTE]
+        bought = sum(f.quantity for f in reader.intent_fills(IntentId(INTENT)))
+    finally:
+        reader.close()
+    return orders, notes, bought
+
+
+def _on_its_ladder(journal: Path, *, after: str | None) -> bool:
+    """The intent's last order works, a ``ladder_stage`` note journaled (after the first
+    ``after`` note)."""
+    orders, notes, _ = _journaled(journal)
+    if after is not None:
+        notes = notes[notes.index(after):] if after in notes else []
+    return "ladder_stage" in notes and orders[-1:] != [] and orders[-1][1] is OrderStatus.WORKING
+
+
+def test_a_sigterm_while_a_resumed_ladder_works_drains_it_and_a_restart_works_nothing_again(
+    tmp_path: Path,
+) -> None:
+    """A TWAP's slice 1 order rests at the simulated gateway; the run is killed (SIGKILL).
+    The restart resumes the TWAP, carrying the order on (its journaled ladder), and is
+    stopped by SIGTERM while that ladder works: it drains as for a fresh intent (the order
+    cancelled, the intent's end journaled with what it bought, engine_stopped) and exits 0.
+    A further restart resumes nothing and sends nothing: no order, no lot, bought twice."""
+    port = _free_port()
+    # No hours: with the exchange's, a run after the close or at a weekend holds the intent.
+    gateway = subprocess.Popen([sys.executable, "-m", "hydra", "sim-gateway", "--port",
+                                str(port), "--market", "oats", "--hours", "none"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    runs: list[_HydraRun] = []
+    try:
+        _wait_listening(port, gateway)
+        first = _HydraRun(tmp_path, port, "first")
+        runs.append(first)
+        first.wait_for(lambda: _on_its_ladder(first.journal, after=None),
+                       "slice 1's order working on its ladder")
+        first.process.kill()  # the crash
+        first.process.wait(timeout=10)
+        ((order, status, _),) = _journaled(first.journal)[0]
+        assert status is OrderStatus.WORKING
+
+        second = _HydraRun(tmp_path, port, "second")
+        runs.append(second)
+        second.wait_for(lambda: _on_its_ladder(second.journal, after="intent_resumed"),
+                        "the resumed ladder working")
+        second.process.send_signal(signal.SIGTERM)
+        assert second.wait_exit() == (0, []), second.log.read_text()
+        orders, notes, bought = _journaled(second.journal)
+        (finished,) = journal_notes(second.journal, "intent_finished")
+
+        third = _HydraRun(tmp_path, port, "third")
+        runs.append(third)
+        third.wait_for(lambda: bool(third.logged("runner_started")), "the second restart")
+        third.process.send_signal(signal.SIGTERM)
+        assert third.wait_exit() == (0, []), third.log.read_text()
+        after, later_notes, bought_after = _journaled(third.journal)
+    finally:
+        for run in runs:
+            run.kill()
+        gateway.kill()
+        gateway.wait(timeout=10)
+    assert [unstamped(e["client_order_id"]) for e in second.logged("order_adopted")] == [
+        order]
+    (resumed,) = second.logged("intent_resumed")
+    assert (resumed["slices"], resumed["remaining"]) == (3, 6 - bought)
+    assert [(number, status) for number, status, _ in orders] == [
+        ("twap.1", OrderStatus.CANCELLED if bought < 2 else OrderStatus.FILLED)]
+    assert [n for n in notes if not n.startswith("heal_")][-3:] == [
+        "cancel_requested", "intent_finished", "engine_stopped"] or bought == 2
+    assert (finished["filled"], finished["quantity"]) == (bought, 6)
+    assert finished["reason"] == "stopped: Hydra is closing"
+    # The second restart: the intent finished, nothing resumed, adopted or sent again.
+    assert (after, bought_after) == (orders, bought)
+    later = [n for n in later_notes[len(notes):] if not n.startswith("heal_")]
+    # (broker_error: the gateway serves oats alone, and the hogs' subscriptions fail)
+    assert set(later) == {"engine_started", "front_months", "broker_error", "risk_state",
+                          "engine_stopped"} and later[-1] == "engine_stopped", later
+    assert third.logged("intent_resumed") == third.logged("order_adopted") == []
