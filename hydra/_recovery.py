@@ -351,6 +351,8 @@ class Recovery:
                          for n in await self._journal.ask(Notes(NoteKind.CANCEL_REQUESTED))}
         self._now = await self._journal.ask(JournalNow())
         self._behind = await self._journal.ask(IntentsBehind())
+        # Read once (a scan of the whole journal), not once per intent resumed.
+        self._roll_started = await self._roll_notes()
         unfinished = await self._journal.ask(UnfinishedIntents())
         for intent_id in unfinished:
             history = await self._journal.ask(IntentHistory(intent_id))
@@ -677,7 +679,7 @@ class Recovery:
             adopted=None if current is None else current[0].work.client_order_id, **details)
         log.info("intent_resumed", intent_id=intent.intent_id, policy=policy.value,
                  remaining=remaining, **details)
-        flatten = intent.intent_id in await self._roll_closes()
+        flatten = intent.intent_id in self._roll_closes()
 
         async def run(report_to: Reports) -> None:
             for pending in cancelling:  # at once: a cancel asked for is never held
@@ -799,10 +801,10 @@ class Recovery:
 
     # --- rolls -----------------------------------------------------------------------------
 
-    async def _roll_closes(self) -> set[IntentId]:
+    def _roll_closes(self) -> set[IntentId]:
         """The closes of `Engine.roll`'s rolls (a flatten: sent even while HALTED); a hook's
         target closes as its other intents trade."""
-        return {n.close_intent_id for n in await self._roll_notes() if n.hook is None}
+        return {n.close_intent_id for n in self._roll_started if n.hook is None}
 
     async def _roll_notes(self) -> list[RollStarted]:
         """The ``roll_started`` notes: one that lost a field or holds a wrong one is a
@@ -819,7 +821,7 @@ class Recovery:
                                                   NoteKind.ROLL_OPEN_SKIPPED)
                  for n in await self._journal.ask(Notes(kind))}
         legs: dict[IntentId, list[RollStarted]] = {}  # the notes of each open, by its id
-        for note in await self._roll_notes():
+        for note in self._roll_started:
             legs.setdefault(note.open_intent_id, []).append(note)
         for open_id, notes in legs.items():
             if open_id in ended or await self._journal.ask(HasIntent(open_id)):

@@ -20,11 +20,22 @@ import pytest
 import trio
 import trio.testing
 
-from hydra import OATS, ExecutionSettings, HydraConfig, OrderIntent, OrderStatus, Side
+from hydra import LEAN_HOGS, OATS, ExecutionSettings, HydraConfig, OrderIntent, OrderStatus, Side
+from hydra._enums import Policy
 from hydra._ids import IntentId, unstamped
 from hydra._journal import EventKind, Journal
-from hydra._settings import RiskLimits, WorkingHours
-from hydra.sim import ScriptedFlow, SimExchange, SimParams, open_sim_exchange
+from hydra._journal_actor import run_inline
+from hydra._journal_calls import Notes
+from hydra._journal_schema import NoteKind
+from hydra._settings import Distance, RiskLimits, WorkingHours
+from hydra.sim import (
+    DisplayedSize,
+    MarketParams,
+    ScriptedFlow,
+    SimExchange,
+    SimParams,
+    open_sim_exchange,
+)
 from tests.journal_surgery import crash_from
 from tests.simulated import journal_notes, open_engine, quiet_oats
 from tests.test_run_command import _free_port, _wait_listening
@@ -292,3 +303,92 @@ def test_a_sigterm_while_a_resumed_ladder_works_drains_it_and_a_restart_works_no
     assert set(later) == {"engine_started", "front_months", "broker_error", "risk_state",
                           "engine_stopped"} and later[-1] == "engine_stopped", later
     assert third.logged("intent_resumed") == third.logged("order_adopted") == []
+
+
+# --- 3. fifty TWAPs resumed by one restart -------------------------------------------------------
+
+
+def _two_markets() -> SimParams:
+    """Quiet one-tick oats (350.00 / 350.25) and hogs, 5 lots at every level, no flow."""
+    oats = quiet_oats(spread_ticks=1).markets[0]
+    hogs = attrs.evolve(MarketParams.hogs(adv=0, daily_volatility=0.0, spread_ticks=((1, 1.0),),
+                                          displayed_size=DisplayedSize.fixed(5)).legacy())
+    return SimParams(markets=(oats, hogs))
+
+
+FIFTY = HydraConfig(
+    execution=ExecutionSettings(twap_slices=3, twap_horizon=300.0, twap_jitter=0.2,
+                                slippage_guard=Distance.ticks(40)),
+    risk=RiskLimits(max_open_orders=200, max_orders_per_minute=1000, max_position=1000,
+                    max_position_value=10**9, daily_loss_limit=10**9, max_drawdown=10**9,
+                    max_single_trade_loss=10**9))
+"""Three-slice TWAPs over 300 s at the default jitter; risk limits wide enough for fifty."""
+
+
+def _counting_roll_reads(reads: list[float]) -> Callable[[Any], Any]:
+    """A journal offload that works as usual and records (Trio time) each read of the
+    ``roll_started`` notes."""
+
+    async def offload(work: Any) -> Any:
+        for call in work.args[0]:  # journal.apply_together's list of calls
+            query = getattr(call, "__self__", None)
+            if isinstance(query, Notes) and query.what is NoteKind.ROLL_STARTED:
+                reads.append(trio.current_time())
+        return await run_inline(work)
+
+    return offload
+
+
+async def test_fifty_twaps_crashed_mid_slice_all_resume_once_and_buy_exactly_their_lots(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """Fifty TWAPs of 6 lots (25 in oats, 25 in hogs, 3 jittered slices over 300 s) go at
+    once; the journal dies at 130 s, mid-slice, each with one order working (796 events
+    journaled). One restart at 140 s resumes all fifty, each carrying its working slice's
+    order on, none cancelled as a spare: each intent's orders are its three slices' (150
+    orders, no number sent twice), it buys exactly its 6 and its journaled end says so,
+    nothing is left working, and the last ends at 289.23 s, within the horizon. The restart
+    reads the roll_started notes (a scan of the whole journal) once, not once per intent:
+    it used to read them 51 times."""
+    path = tmp_path / "j.sqlite"
+    ids = [f"twap{n}" for n in range(50)]
+    async with open_sim_exchange(_two_markets(), seed=1) as exchange:
+        with pytest.raises(BaseExceptionGroup):
+            async with open_engine(exchange, path, FIFTY,
+                                   offload=crash_from(exchange.origin + 130.0)) as engine:
+                for n, intent_id in enumerate(ids):
+                    await engine.submit(OrderIntent(
+                        contract=OATS if n % 2 else LEAN_HOGS, side=Side.BUY, quantity=6,
+                        intent_id=IntentId(intent_id), policy=Policy.TWAP))
+                await trio.sleep_until(exchange.origin + 130.0)
+                await engine.record_control("crash")
+        working = sorted(unstamped(o.client_order_id) for o in exchange.open_orders())
+        reads: list[float] = []
+        async with open_engine(exchange, path, FIFTY,
+                               offload=_counting_roll_reads(reads)) as engine:
+            assert trio.current_time() - exchange.origin == 140.0  # recovery takes no time
+            reports = {h.intent.intent_id: await h.wait_done() for h in engine.adopted}
+        assert trio.current_time() - exchange.origin == pytest.approx(289.23, abs=0.01)
+        bought: dict[str, int] = {}
+        for f in exchange.executions_since(exchange.params.session_start):
+            intent_id = unstamped(f.client_order_id).rpartition(".")[0]
+            bought[intent_id] = bought.get(intent_id, 0) + f.quantity
+        assert exchange.open_orders() == ()
+    assert len(working) == 50 and {w.rpartition(".")[0] for w in working} == set(ids)
+    resumed = {n["intent_id"]: n for n in journal_notes(path, "intent_resumed")}
+    assert sorted(resumed) == sorted(ids)
+    assert sorted(unstamped(n["adopted"]) for n in resumed.values()) == working
+    assert bought == dict.fromkeys(ids, 6)
+    assert {i: (r.filled, r.end_reason) for i, r in reports.items()} == dict.fromkeys(
+        ids, (6, None))
+    finished = journal_notes(path, "intent_finished")
+    assert sorted((n["intent_id"], n["filled"], n["reason"]) for n in finished) == sorted(
+        (i, 6, None) for i in ids)
+    journal = Journal.open_read_only(path)
+    try:
+        orders = [unstamped(o.request.client_order_id) for o in journal.orders()]
+        assert all(o.status.is_final for o in journal.orders())
+    finally:
+        journal.close()
+    assert sorted(orders) == sorted(f"{i}.{n}" for i in ids for n in (1, 2, 3))
+    assert len(reads) == 1
