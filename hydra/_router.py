@@ -670,7 +670,7 @@ class Router:
         """Wait up to the drain timeout for every intent to finish."""
         for handle in self.every_handle():  # waiting for the open: nothing to drain
             if handle.intent.intent_id in self._held:
-                handle.cancel()
+                handle.cancel(reason="Hydra is closing")  # not the trader's cancel
         with trio.move_on_after(self._config.shutdown.drain_timeout):
             for handle in [*self.handles.values(), *self.adopted]:
                 await handle.wait_done()

@@ -37,7 +37,7 @@ from hydra.sim import (
     open_sim_exchange,
 )
 from tests.journal_surgery import crash_from
-from tests.simulated import journal_notes, open_engine, quiet_oats
+from tests.simulated import journal_notes, last_statuses, open_engine, quiet_oats
 from tests.test_run_command import _free_port, _wait_listening
 from tests.test_sessions import CT, ct, now_of
 
@@ -166,6 +166,41 @@ async def test_a_fill_of_the_order_resting_while_the_twap_is_held_is_counted_at_
     assert [(c.status.value, c.quantity, c.filled) for c in report.children] == [
         ("FILLED", 5, 5), ("CANCELLED", 5, 3), ("FILLED", 7, 7)]
     assert report.filled == 15 and report.end_reason is None
+
+
+async def test_a_twap_resumed_and_held_for_the_open_when_hydra_closes_says_so_and_stays_ended(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path
+) -> None:
+    """The TWAP above restarted at 13:30, held for the next open with slice 2's order
+    resting, and Hydra closed at 14:00 (a SIGTERM's drain): the order is cancelled at
+    14:00:00.03 and the intent ends 5 of 15, saying Hydra was closing (it said "stopped:
+    intent twap cancelled", which no one did); a restart at 08:00 next day resumes nothing
+    and by 09:00 nothing more is sent."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=ExecutionSettings(twap_slices=3, twap_horizon=3600.0,
+                                                     twap_jitter=0.0),
+                         risk=RiskLimits(max_order_quantity=50))
+    async with open_sim_exchange(_hours_oats(ct(2, 13, 10)), seed=1) as exchange:
+        await _crash(exchange, path, config, 250.0)
+        await trio.sleep_until(exchange.origin + 1200.0)
+        async with open_engine(exchange, path, config) as engine:
+            (handle,) = engine.adopted
+            await trio.sleep(1800.0)
+        assert now_of(exchange) == ct(2, 14) + dt.timedelta(seconds=0.03)
+        assert exchange.open_orders() == ()
+        assert (await handle.wait_done()).end_reason == "stopped: Hydra is closing"
+        await trio.sleep_until(exchange.origin + (ct(3, 8) - ct(2, 13, 10)).total_seconds())
+        async with open_engine(exchange, path, config) as engine:
+            assert engine.adopted == []
+            await trio.sleep(3600.0)
+        fills = _fills_ct(exchange)
+    assert fills == [("02 13:11:53", 5)]
+    (finished,) = journal_notes(path, "intent_finished")
+    assert (finished["filled"], finished["quantity"], finished["reason"]) == (
+        5, 15, "stopped: Hydra is closing")
+    assert len(journal_notes(path, "intent_resumed")) == 1
+    assert sorted(last_statuses(path).items()) == [
+        ("twap.1", OrderStatus.FILLED), ("twap.2", OrderStatus.CANCELLED)]
 
 
 # --- 2. SIGTERM while a resumed ladder works: real processes ---------------------------------
