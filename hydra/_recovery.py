@@ -11,7 +11,8 @@ Nothing the journal knows is sent again. Per intent the previous run did not fin
 - with ``[restart] resume = true``, anything else is resumed with its remaining quantity
   (quantity less journaled fills), its arrival mid, its strategy and its policy: a TWAP with its
   remaining slices over what is left of its horizon (from its journaled submission time to
-  when it is worked: a wait for the open counts, unless it carries into the next sessions), its
+  when it is worked: a wait for the open counts; with ``twap_carry`` only the open seconds
+  since, when the hours reach back to its submission), its
   working slice as the first of them, the slices begun counted by the part of the schedule each
   order journaled (`TwapPart`: the orders of a chunked slice are that one slice, an order
   resting ahead of the schedule is none until it becomes its slice's order), the working slice's
@@ -762,11 +763,18 @@ class Recovery:
             if quantity <= 0:
                 return
             now_slices, now_horizon = slices, horizon
-            if held > 0 and not settings.twap_carry:
-                # Held for the open: its horizon (wall time, unless it carries into the next
-                # sessions) ran on meanwhile, so it is measured again there (overdue: one
-                # last ladder), never worked in full after the wait.
+            submitted = history.record.submitted_at
+            if settings.twap_carry and hours is not None and hours.known_from <= submitted:
+                # Its horizon is session time: the open seconds since its submission count,
+                # not the hours its market was closed (a restart then found it overdue).
+                spent = hours.open_seconds(submitted, self._clock())
+                now_slices, now_horizon = _slices_left(settings, left, elapsed=spent)
+            elif held > 0 and not settings.twap_carry:
+                # Held for the open: its horizon (wall time) ran on meanwhile, so it is
+                # measured again there (overdue: one last ladder), never worked in full
+                # after the wait.
                 now_slices, now_horizon = _slices_left(settings, left, elapsed=elapsed + held)
+            if (now_slices, now_horizon) != (slices, horizon):
                 log.info("twap_resumed_at_open", intent_id=intent.intent_id, held=held,
                          slices=now_slices, horizon=now_horizon)
             work = shaped(now_slices, now_horizon)

@@ -138,6 +138,35 @@ async def test_a_twap_restarted_while_its_market_is_closed_ends_by_its_horizon(
     assert (finished["filled"], finished["reason"]) == (15, None)
 
 
+@pytest.mark.parametrize("restart", [ct(2, 13, 30), ct(3, 8)], ids=["after-close", "next-day"])
+async def test_a_carried_twap_restarted_while_closed_is_worked_over_its_session_time_left(
+    autojump_clock: trio.testing.MockClock, tmp_path: Path, restart: dt.datetime
+) -> None:
+    """With ``twap_carry`` an hour's TWAP submitted at 13:10 is an hour of session time: 595 s
+    before the 13:20 close (less the 5 s margin), 3005 s from the next 08:30 open. The journal
+    dies at 13:14:10 in slice 1; restarted after the close or at 08:00 next day, it is
+    worked over those 3005 s from the open, ending at 09:12:55 (worked through without a
+    crash it ends at 09:11:30). Its horizon used to be measured in wall time at the restart:
+    from 13:30, 2400 s left (the closed minutes counted), done by 09:04:17; from 08:00,
+    overdue (18.8 hours after its submission): all 15 lots on one 105 s ladder, bought by
+    08:31:31 up three levels."""
+    path = tmp_path / "j.sqlite"
+    config = HydraConfig(execution=ExecutionSettings(twap_slices=3, twap_horizon=3600.0,
+                                                     twap_jitter=0.0, twap_carry=True),
+                         risk=RiskLimits(max_order_quantity=50))
+    async with open_sim_exchange(_hours_oats(ct(2, 13, 10)), seed=1) as exchange:
+        await _crash(exchange, path, config, 250.0)
+        await trio.sleep_until(exchange.origin + (restart - ct(2, 13, 10)).total_seconds())
+        async with open_engine(exchange, path, config) as engine:
+            (handle,) = engine.adopted
+            report = await handle.wait_done()
+        assert exchange.open_orders() == ()
+        fills = _fills_ct(exchange)
+    assert (report.filled, report.end_reason) == (15, None)
+    assert fills == [("03 08:56:14", 5), ("03 09:01:00", 5), ("03 09:12:55", 5)]
+    assert _last_status_ct(path) == "03 09:12:55"
+
+
 async def test_a_fill_of_the_order_resting_while_the_twap_is_held_is_counted_at_the_open(
     autojump_clock: trio.testing.MockClock, tmp_path: Path
 ) -> None:
