@@ -4,20 +4,21 @@ Rest at the crowd's near touch (one tick inside it when the crowd's spread is tw
 more), wait ``patience``; step toward the market, wait half; go to one tick short of the far
 touch, wait a quarter; then cancel the rest (or leave it working, by config). The waits are
 stretched to span ``deadline_share`` of the deadline when ``patience`` is shorter
-(`ladder_patience`; a TWAP slice's span its interval instead; with ``stretch_rest`` the
-stretch is stage 0's alone), and once the crowd's mid has
-moved ``chase_at`` of the slippage guard against the order the ladder goes to its last stage
-at once (`chases`), keeping its end. Prices come from
-the crowd's quote, our own order taken out of it (`hydra._core._ladder`), and are clamped to the
-slippage guard. Within a stage the order is re-priced every ``REPEG_SECONDS`` (`repeg`), only
-ever toward the market: from the step on, when the crowd's touch moves away from it, it
-follows; at stage 0 it rests where it was placed unless it can take. The far touch is taken
-when the crowd's spread is one tick with size there (from the stage the urgency allows) and,
-in the last stage of the intent's last order, whatever the spread. Every order, modification
-and cancel goes through the risk actor; the waits are cancel scopes, so fills end them early.
-Each stage begun with the order at the broker (its placement, a step, a chase, a resumed
-ladder's first) is told to the risk actor with when each stage left ends (`StageBegun`): the
-journal has it for the screens, which thus show what the ladder does, not what it would.
+(`ladder_patience`; a TWAP slice's span its interval instead; with ``stretch_rest`` the stretch
+is stage 0's alone), and once the crowd's mid has moved ``chase_at`` of the slippage guard
+against the order the ladder goes to its last stage at once (`chases`), keeping its end. Prices
+come from the crowd's quote, our own order taken out of it (`hydra._core._ladder`), and are
+clamped to the slippage guard. Within a stage the order is re-priced every ``REPEG_SECONDS``
+(`repeg`), only ever toward the market: from the step on, when the crowd's touch moves away from
+it, it follows; at stage 0 it rests where it was placed unless it can take. The far touch is
+taken when the crowd's spread is one tick with size there (from the stage the urgency allows)
+and the order is not first in the crowd's queue (where it is in the queue is estimated from the
+quotes it sees, `hydra._core._crowd.track_ahead`; an order catching up for earlier slices takes
+anyway), and, in the last stage of the intent's last order, whatever the spread. Every order,
+modification and cancel goes through the risk actor; the waits are cancel scopes, so fills end
+them early. Each stage begun with the order at the broker (its placement, a step, a chase, a
+resumed ladder's first) is told to the risk actor with when each stage left ends (`StageBegun`):
+the journal has it for the screens, which thus show what the ladder does, not what it would.
 
 Nothing is priced from an unusable quote (crossed, one-sided, zero, NaN or stale: the
 ``quotes`` callable answers None, as `hydra._quote_source.QuoteSource.usable` does). Then a
@@ -49,7 +50,7 @@ import trio
 
 from ._child_order import ChildOrder
 from ._contracts import ContractSpec
-from ._core._crowd import OwnOrder, alone_at_touch
+from ._core._crowd import OwnOrder, alone_at_touch, queue_ahead, track_ahead
 from ._core._ladder import (
     LadderStage,
     baseline_price,
@@ -126,6 +127,8 @@ class Work:
     arrival_mid: Decimal
     predicted_bps: Decimal | None = None
     final: bool = True  # the intent's last order: its last stage takes whatever the spread
+    catching_up: bool = False  # a slice holding lots earlier slices did not fill: it takes a
+    # one-tick spread even first in the queue
     slice: tuple[int, int] | None = None  # which of its TWAP's slices this is (k of n)
     ahead: bool = False  # lots ahead of a TWAP's schedule: rest at stage 0 only, never take
 
@@ -266,6 +269,7 @@ class PatienceActor(OwnedOrder):
         self._chased = False  # the market moved against the order: its ladder chased it
         self._told: object | None = None  # the stage last told to the risk actor (`StageBegun`)
         self.kept = False  # ``run(hold=True)`` ended its ladder with the order left working
+        self._ahead: int | None = None  # crowd lots estimated ahead of it in the queue
 
     def take_over(self, price: Decimal, fills: Sequence[Fill]) -> None:
         """Own the order already working at the broker at ``price`` with ``fills`` so far (a
@@ -300,7 +304,8 @@ class PatienceActor(OwnedOrder):
         the slice's patience and urgency, and are the intent's final order only when the slice
         is (else the last stage does not take a wide spread); the next stage is told anew."""
         self.work = attrs.evolve(self.work, settings=slice_work.settings, final=slice_work.final,
-                                 slice=slice_work.slice, ahead=slice_work.ahead)
+                                 catching_up=slice_work.catching_up, slice=slice_work.slice,
+                                 ahead=slice_work.ahead)
         self._told = None
 
     async def place(self, price: Decimal) -> OrderAnswer:
@@ -488,20 +493,28 @@ class PatienceActor(OwnedOrder):
                      ) -> bool:
         """Place the order at ``stage``'s price, or move it there when that is toward the
         market; False when risk refused it (or the run is dry)."""
-        child = self.child
+        child, work = self.child, self.work
         if not self._placed:
-            self._placed = await self._place_first(stage_price(stage, quote, self.work,
-                                                               final=final))
+            first = stage_price(stage, quote, work, final=final)
+            self._ahead = queue_ahead(work.side, first, quote, own=None)
+            self._placed = await self._place_first(first)
             return self._placed
         if not isinstance(stage, LadderStage):
             return True  # a baseline keeps its first price
-        work = self.work
         own = OwnOrder(price=child.prices[-1], remaining=child.quantity - child.filled)
-        price = repeg(work.side, quote, stage, own=own, settings=work.settings,
-                      contract=work.contract, arrival_mid=work.arrival_mid, final=final,
-                      new_stage=new_stage)
+        self._ahead = track_ahead(self._ahead, queue_ahead(work.side, own.price, quote, own=own))
+        # Catching up, the order takes what it can even first in the queue.
+        ahead = None if work.catching_up else self._ahead
+        price = repeg(work.side, quote, stage, own=attrs.evolve(own, ahead=ahead),
+                      settings=work.settings, contract=work.contract,
+                      arrival_mid=work.arrival_mid, final=final, new_stage=new_stage)
+        if price is None:
+            return True
         # Blocked (halted, out of the collar): stop stepping, settle what is working.
-        return price is None or not isinstance(await self.modify(price), Blocked)
+        if isinstance(await self.modify(price), Blocked):
+            return False
+        self._ahead = queue_ahead(work.side, price, quote, own=own)  # at its new price
+        return True
 
     async def _place_first(self, price: Decimal) -> bool:
         """Place the order; False when risk refused it or the run is dry (nothing to work)."""

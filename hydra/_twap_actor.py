@@ -200,7 +200,8 @@ def _slice(work: Work, plan: TwapPlan, index: int, *, quantity: int,
            max_order_quantity: int | None) -> Work:
     """Slice ``index`` of ``plan`` (``number``: k of n) working ``quantity`` lots: its ladder
     spans its interval (shared among its orders within ``max_order_quantity``); it is the
-    intent's final order when it is the last slice or carries a whole slice's lots more."""
+    intent's final order when it is the last slice or carries a whole slice's lots more, and
+    catching up when it carries any lot of the slices before it."""
     size, _, duration = plan.slices()[index]
     orders = len(chunk_sizes(quantity, max_order_quantity))
     last = index == len(plan.sizes) - 1
@@ -211,7 +212,7 @@ def _slice(work: Work, plan: TwapPlan, index: int, *, quantity: int,
         settings=attrs.evolve(work.settings, patience=duration / LADDER_LENGTH / orders,
                               deadline_share=0.0,
                               leave_working=work.settings.leave_working and last),
-        final=last or quantity >= 2 * size, slice=number)
+        final=last or quantity >= 2 * size, catching_up=quantity > size, slice=number)
 
 
 def _ahead(work: Work, client_order_id: ClientOrderId, lots: int, slice_number: tuple[int, int],

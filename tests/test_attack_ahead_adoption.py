@@ -336,21 +336,22 @@ async def test_lots_ahead_partly_filled_become_their_slice_and_count_once(
     from 114.32 s; a crowd sell of 6 at 150 s takes the bid's 5 crowd lots and 1 of ours, and
     another client bids a lot behind ours at 160 s. At 200 s the order still holds 1 lot,
     exactly what slice 2 has left: it becomes slice 2's order for that lot (the lot filled
-    ahead not worked again), told slice 2's ladder, and takes the one-tick spread at its step
-    (200 + 200/1.75 s). Slice 3's 2 lots rest ahead from then as order 3 and become slice 3's
-    at 400 s: 6 bought, three orders, each reported once with what it filled."""
+    ahead not worked again), told slice 2's ladder. First in the queue now, it does not take
+    the one-tick spread at its step (200 + 200/1.75 s) or after: no sell comes, and its ladder
+    ends at 400 s with the lot unfilled. Slice 3 catches up with 3 lots and takes at its step:
+    6 bought, three orders, each reported once with what it filled."""
     fake, children = await _twap(quantity=6, flows=((150.0, Side.SELL, 6),),
                                  joins=((160.0, "350.00"),))
     step = 200.0 / 1.75
     assert [(t, r.quantity) for t, r in fake.placed] == [
-        (0.0, 2), (pytest.approx(step + 0.03), 2), (pytest.approx(200.0 + step + 0.03), 2)]
-    assert fake.cancelled == []
-    assert [t for t, _, _ in fake.modified] == pytest.approx([step, 200.0 + step, 400.0 + step])
+        (0.0, 2), (pytest.approx(step + 0.03), 2), (pytest.approx(400.03), 3)]
+    assert [(t, c) for t, c in fake.cancelled] == [(400.0, "int-a.2")]
+    assert [t for t, _, _ in fake.modified] == pytest.approx([step, 400.03 + step])
     told = [(t, told.stages[0][0]) for t, told in fake.told if told.client_order_id == "int-a.2"]
-    assert [s for _, s in told] == ["RESTING", "RESTING", "STEPPED"]
+    assert [s for _, s in told] == ["RESTING", "RESTING", "STEPPED", "CROSSING"]
     assert told[1][0] == 200.0
     assert [(c.client_order_id, c.filled) for c in children] == [
-        ("int-a.1", 2), ("int-a.2", 2), ("int-a.3", 2)]
+        ("int-a.1", 2), ("int-a.2", 1), ("int-a.3", 3)]
 
 
 @pytest.mark.parametrize("ahead", [0, 1])

@@ -9,7 +9,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from hydra._contracts import LEAN_HOGS, OATS, ContractSpec
-from hydra._core._crowd import OwnOrder, crowd_quote, far_size, near_size
+from hydra._core._crowd import (
+    OwnOrder,
+    crowd_quote,
+    far_size,
+    first_in_queue,
+    near_size,
+    queue_ahead,
+    track_ahead,
+)
 from hydra._core._ladder import (
     LadderStage,
     baseline_price,
@@ -122,6 +130,43 @@ def test_joining_others_at_the_touch_keeps_their_touch() -> None:
     shown = Quote(bid=Decimal("350.00"), ask=Decimal("350.25"), bid_size=5, ask_size=4)
     own = OwnOrder(price=Decimal("350.00"), remaining=3)
     assert _ladder(Side.BUY, shown, OATS, own=own) == _d("350.00", "350.25", "350.25")
+
+
+def test_first_in_the_crowds_queue_the_step_does_not_take_until_the_deadline() -> None:
+    """Our three lots first at the bid (nobody ahead, two crowd lots behind) of a one-tick
+    spread: no stage takes the ask but the last of the intent's final order; with lots
+    ahead of it, or not known, the step takes it as before."""
+    shown = Quote(bid=Decimal("350.00"), ask=Decimal("350.25"), bid_size=5, ask_size=4)
+    first = OwnOrder(price=Decimal("350.00"), remaining=3, ahead=0)
+    assert _ladder(Side.BUY, shown, OATS, own=first) == _d("350.00", "350.00", "350.00")
+    assert _ladder(Side.BUY, shown, OATS, own=first, final=True) == _d(
+        "350.00", "350.00", "350.25")
+    for behind in (1, None):
+        own = attrs.evolve(first, ahead=behind)
+        assert _ladder(Side.BUY, shown, OATS, own=own) == _d("350.00", "350.25", "350.25")
+
+
+def test_the_lots_ahead_are_what_the_quote_shows_at_our_price_less_ours() -> None:
+    """Joining the bid of 5 lots: 5 ahead; resting there with 3 of the 8 shown: at most 5;
+    improving the bid: none; behind it: not known. The estimate keeps the lowest seen while
+    the order is at the touch and is lost behind it."""
+    shown = Quote(bid=Decimal("350.00"), ask=Decimal("350.50"), bid_size=5, ask_size=4)
+    assert queue_ahead(Side.BUY, Decimal("350.00"), shown, own=None) == 5
+    resting = OwnOrder(price=Decimal("350.00"), remaining=3)
+    assert queue_ahead(Side.BUY, Decimal("350.00"), attrs.evolve(shown, bid_size=8),
+                       own=resting) == 5
+    assert queue_ahead(Side.BUY, Decimal("350.25"), shown, own=resting) == 0
+    assert queue_ahead(Side.BUY, Decimal("349.75"), shown, own=resting) is None
+    assert queue_ahead(Side.SELL, Decimal("350.25"), shown, own=None) == 0
+    assert [track_ahead(5, 2), track_ahead(2, 4), track_ahead(None, 4), track_ahead(2, None)
+            ] == [2, 2, 4, None]
+    crowd = crowd_quote(Side.BUY, shown, own=resting, tick_size=OATS.tick_size)
+    assert first_in_queue(Side.BUY, crowd, attrs.evolve(resting, ahead=0))
+    assert not first_in_queue(Side.BUY, crowd, attrs.evolve(resting, ahead=1))
+    assert not first_in_queue(Side.BUY, crowd, None)
+    alone = Quote(bid=Decimal("350.00"), ask=Decimal("350.50"), bid_size=3, ask_size=4)
+    crowd = crowd_quote(Side.BUY, alone, own=resting, tick_size=OATS.tick_size)
+    assert not first_in_queue(Side.BUY, crowd, attrs.evolve(resting, ahead=0))  # crowd behind
 
 
 def test_crowd_quote_takes_our_order_out() -> None:
@@ -489,6 +534,25 @@ def test_never_prices_from_our_own_order(
     assert _ladder(side, shown, contract, settings=settings, arrival_mid=mid, own=own,
                    final=final) == _ladder(side, crowd, contract, settings=settings,
                                            arrival_mid=mid, final=final)
+
+
+@given(crowd_and_own(), execution_settings, st.booleans())
+def test_first_in_the_crowds_queue_no_stage_takes_but_the_deadlines(
+    inputs: tuple[Side, ContractSpec, Quote, Quote, OwnOrder], settings: ExecutionSettings,
+    final: bool,
+) -> None:
+    """An order first in the crowd's queue at its near touch (nobody estimated ahead of it)
+    never reaches the crowd's far touch before the last stage of the intent's final order,
+    whatever the spread, its size and the urgency."""
+    side, contract, crowd, shown, own = inputs
+    first = attrs.evolve(own, ahead=0)
+    prices = _ladder(side, shown, contract, settings=settings, arrival_mid=crowd.mid,
+                     own=first, final=final)
+    if final:
+        prices = prices[:-1]
+    if first_in_queue(side, crowd, first):
+        assert all(not is_at_least_as_aggressive(side, p, crowd.far_touch(side))
+                   for p in prices)
 
 
 @given(crowd_and_own(), execution_settings)

@@ -3,6 +3,7 @@ price nothing, and a quantity above the order limit is worked in orders within i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,7 @@ from hydra._quote_source import QuoteSource
 from hydra._reports import ChildOrderReport, ExecutionReport
 from hydra._settings import Distance, ExecutionSettings
 from hydra._worker_reports import collected, open_reports
-from hydra.sim import BadQuotes, Gap, StaleQuotes, open_sim_exchange
+from hydra.sim import BadQuotes, Gap, OrderTicket, StaleQuotes, open_sim_exchange
 from tests.simulated import FakeRisk, open_fake_risk, still_oats
 
 INTENT = IntentId("int-q")
@@ -339,3 +340,54 @@ async def test_an_order_placed_late_tells_the_stage_it_was_placed_in(
     assert _told(fake) == [(75.0, (("STEPPED", 90.0), ("CROSSING", 105.0)))]
     _, never, _, _ = await _run((BadQuotes(at=0, duration=200, problem="crossed"),), _work())
     assert never.placed == [] and never.told == []
+
+
+async def _first_in_queue(work: Work) -> tuple[list[ChildOrderReport], FakeRisk]:
+    """Work ``work`` on still oats two ticks wide (349.75 / 350.25, 5 lots a level): the bid
+    goes one tick inside, alone at 350.00; at 10 s a crowd buy of one lot joins it there,
+    behind it, so the crowd's spread is one tick with 5 lots offered; at 70 s a crowd sell
+    of 3 lots comes."""
+    async with open_sim_exchange(still_oats(spread_ticks=2), seed=1) as exchange:
+        async with open_fake_risk(exchange, OATS) as (risk, fake), \
+                trio.open_nursery() as crowd:
+            async def act_at(when: float, act: Callable[[], object]) -> None:
+                await trio.sleep(when)
+                act()
+            other = exchange.attach(lambda _: None)
+            crowd.start_soon(act_at, 10.0, lambda: exchange.place(other, OrderTicket(
+                client_order_id=ClientOrderId("crowd.1"), order_ref=IntentId("crowd"),
+                symbol="ZO", side=Side.BUY, quantity=1, order_type="LMT",
+                limit_price=Decimal("350.00"))))
+            crowd.start_soon(act_at, 70.0, lambda: exchange.inject_flow(OATS, Side.SELL, 3))
+            source = QuoteSource(fake.broker.quote_nowait, max_age=1000.0)
+            report_to, reports = open_reports()
+            with report_to:
+                await run_patience(work, risk=risk, quotes=source.usable, report_to=report_to)
+            crowd.cancel_scope.cancel()
+    return collected(reports), fake
+
+
+async def test_first_in_the_queue_the_step_waits_for_the_flow_instead_of_taking(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """The bid improved the spread, so nobody is ahead of it; the crowd joined behind it and
+    the crowd's spread is one tick. At the step (60 s) it does not take the ask (350.25): the
+    next sell fills it at 350.00, at 70 s. (It took the ask at 60 s, 3 at 350.25.)"""
+    children, fake = await _first_in_queue(_work(final=False))
+    (child,) = children
+    assert fake.prices() == [Decimal("350.00")] and fake.modified == []
+    assert child.status is OrderStatus.FILLED
+    assert [(f.price, f.quantity) for f in child.fills] == [(Decimal("350.00"), 3)]
+    assert [t for t, _ in fake.placed] == [0.0]
+
+
+async def test_an_order_catching_up_takes_the_one_tick_spread_even_first_in_the_queue(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """The same order holding lots of slices before it (``catching_up``) takes the ask at the
+    step, as before: 3 at 350.25 at 60 s."""
+    children, fake = await _first_in_queue(_work(final=False, catching_up=True))
+    (child,) = children
+    assert fake.prices() == [Decimal("350.00"), Decimal("350.25")]
+    assert [t for t, _, _ in fake.modified] == [60.0]
+    assert [(f.price, f.quantity) for f in child.fills] == [(Decimal("350.25"), 3)]

@@ -13,12 +13,13 @@ import pytest
 import trio
 
 from hydra._contracts import OATS
+from hydra._core._twap import plan_twap
 from hydra._enums import Policy, Side
 from hydra._ids import ClientOrderId, IntentId, client_order_id_for
 from hydra._patience import Work
 from hydra._quote_source import QuoteSource
 from hydra._settings import Distance, ExecutionSettings
-from hydra._twap_actor import run_twap
+from hydra._twap_actor import _slice, run_twap
 from hydra._worker_reports import collected, open_reports
 from hydra.sim import OrderTicket, open_sim_exchange
 from tests.simulated import FakeRisk, open_fake_risk, still_oats
@@ -191,3 +192,17 @@ async def test_without_twap_ahead_a_filled_slice_idles_until_the_next(
     fake, fills = await _ahead_twap(ahead=0, sell_at=None)
     assert [t for t, _ in fake.placed] == [0.0, 200.0, 400.0]
     assert fills == [1, 1, 1]
+
+
+def test_a_slice_holding_lots_of_the_slices_before_it_is_catching_up() -> None:
+    """Three slices of 2: the second holding its own 2 is on schedule; holding 3 (one the
+    first did not fill) it is catching up, so it takes a one-tick spread even first in the
+    queue; holding 4 it is the intent's final order too."""
+    work = Work(intent_id=INTENT, client_order_id=client_order_id_for(INTENT, 1), contract=OATS,
+                side=Side.BUY, quantity=6, policy=Policy.PATIENCE,
+                settings=attrs.evolve(TWAP, twap_slices=3), arrival_mid=Decimal("350.125"))
+    plan = plan_twap(6, settings=work.settings, rng=random.Random(0))
+    shaped = [_slice(work, plan, 1, quantity=q, client_order_id=client_order_id_for(INTENT, 2),
+                     number=(2, 3), max_order_quantity=None) for q in (2, 3, 4)]
+    assert [(s.catching_up, s.final) for s in shaped] == [(False, False), (True, False),
+                                                          (True, True)]

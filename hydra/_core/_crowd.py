@@ -5,6 +5,13 @@ an order that improved the touch would see its own price as the market's and cha
 (TCA.md: in 363 of 415 marketable steps Hydra's own order was the displayed bid). The crowd's
 near touch is the displayed one unless our order is all there is at it; then it is at least a
 tick behind, and one tick is what is assumed: the broker shows no deeper level.
+
+Where our order stands in the crowd's queue at its price is estimated from the same quote
+(`queue_ahead`, `track_ahead`): the broker says nothing of it. The crowd's lots displayed at our
+price when we join it are all ahead of us; from then on, what is displayed there less our own
+lots bounds those ahead (fills and cancels take lots out, the crowd joining behind us adds them),
+so the lowest such count seen is the estimate. An order that improved the touch has nobody
+ahead of it.
 """
 
 from __future__ import annotations
@@ -24,6 +31,9 @@ class OwnOrder:
 
     price: Decimal
     remaining: int
+    ahead: int | None = None
+    """The crowd's lots estimated ahead of it in the queue at its price (`track_ahead`);
+    None: not known (behind the touch, or not tracked)."""
 
 
 def near_size(side: Side, quote: Quote) -> int:
@@ -58,3 +68,33 @@ def crowd_quote(side: Side, quote: Quote, *, own: OwnOrder | None, tick_size: De
     if side is Side.BUY:
         return attrs.evolve(quote, bid=min(price, quote.ask), bid_size=size)
     return attrs.evolve(quote, ask=price, ask_size=size)
+
+
+def queue_ahead(side: Side, price: Decimal, quote: Quote, *, own: OwnOrder | None) -> int | None:
+    """The crowd's lots that ``quote`` shows at ``price`` (our order on ``side``, ``own`` when
+    it rests there, taken out): all ahead of an order that joins ``price`` now, and at least
+    those ahead of one already resting there; 0 ahead of the displayed near touch (an order
+    there improves it); None behind it (not known)."""
+    side = check_side(side)
+    near = quote.near_touch(side)
+    if side.sign * (price - near) > 0:
+        return 0
+    if price != near:
+        return None
+    mine = own.remaining if own is not None and own.price == price else 0
+    return max(near_size(side, quote) - mine, 0)
+
+
+def track_ahead(known: int | None, seen: int | None) -> int | None:
+    """The estimate of the lots ahead of our resting order after a quote that shows ``seen``
+    (`queue_ahead`) at its price: the lower of it and what was ``known``; unknown once the
+    order is behind the touch."""
+    if known is None or seen is None:
+        return seen
+    return min(known, seen)
+
+
+def first_in_queue(side: Side, crowd: Quote, own: OwnOrder | None) -> bool:
+    """True when ``own`` rests at the ``crowd``'s near touch (the crowd's quote without it)
+    with nobody estimated ahead of it: the next marketable order from the other side fills it."""
+    return own is not None and own.ahead == 0 and own.price == crowd.near_touch(check_side(side))

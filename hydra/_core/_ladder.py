@@ -5,14 +5,16 @@ The ladder prices from the crowd's quote, our own resting order taken out of it
 crowd's spread is two ticks or more (less the limit offset); stage 1 steps toward the market by
 ``price_step_pct`` and stage 2 goes to one tick short of the far touch: neither takes a spread
 wider than one tick. The far touch is taken only when the crowd's spread is one tick with size
-displayed there (from the stage the urgency allows), or in the last stage of an intent's last
-order, when the deadline demands it. Every price is a limit price on the tick grid, never past
-the slippage guard. `repeg` says when a resting order moves to its stage's price;
-`ladder_wait` how long each stage lasts; `chases` when the market has moved far enough against
-the order that the ladder goes to its last stage at once. Two settings give a ladder with time
-to spare (an order stretched over its deadline by ``deadline_share``) to the queue: with
-``stretch_rest`` the stretch is stage 0's alone, and a stage 0 resting ``join_wait`` or longer
-joins the crowd's near touch of a wide spread instead of paying a tick to lead it.
+displayed there (from the stage the urgency allows) and our order is not first in the crowd's
+queue at the near touch (there, the next marketable order from the other side fills it), or in
+the last stage of an intent's last order, when the deadline demands it. Every price is a limit
+price on the tick grid, never past the slippage guard. `repeg` says when a resting order moves
+to its stage's price; `ladder_wait` how long each stage lasts; `chases` when the market has
+moved far enough against the order that the ladder goes to its last stage at once. Two settings
+give a ladder with time to spare (an order stretched over its deadline by ``deadline_share``) to
+the queue: with ``stretch_rest`` the stretch is stage 0's alone, and a stage 0 resting
+``join_wait`` or longer joins the crowd's near touch of a wide spread instead of paying a tick
+to lead it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from .._enums import Policy, Side
 from .._errors import InvalidValueError
 from .._quotes import Quote
 from .._settings import ExecutionSettings, Urgency
-from ._crowd import OwnOrder, alone_at_touch, crowd_quote, far_size
+from ._crowd import OwnOrder, alone_at_touch, crowd_quote, far_size, first_in_queue
 from ._pricing import (
     apply_offset,
     check_side,
@@ -107,15 +109,18 @@ def step_size(*, mid: Decimal, settings: ExecutionSettings, tick_size: Decimal) 
 
 
 def takes(side: Side, crowd: Quote, stage: LadderStage, *, urgency: Urgency, final: bool,
-          tick_size: Decimal) -> bool:
+          tick_size: Decimal, first: bool = False) -> bool:
     """True when ``stage`` takes the far touch of the ``crowd``'s quote: in the last stage of
     an intent's ``final`` order, or when the crowd's spread is one tick with size displayed
-    there and ``urgency`` allows taking at ``stage``."""
+    there, ``urgency`` allows taking at ``stage`` and our order is not ``first`` in the
+    crowd's queue at the near touch (`first_in_queue`)."""
     if final and stage is LadderStage.CROSSING:
         return True
-    first = _FIRST_TAKING[urgency]
+    if first:
+        return False
+    taking = _FIRST_TAKING[urgency]
     one_tick = crowd.spread <= tick_size and far_size(side, crowd) > 0
-    return one_tick and first is not None and stage >= first
+    return one_tick and taking is not None and stage >= taking
 
 
 def _toward(side: Side, a: Decimal, b: Decimal) -> Decimal:
@@ -129,9 +134,10 @@ def _away(side: Side, a: Decimal, b: Decimal) -> Decimal:
 
 
 def _unguarded_price(side: Side, crowd: Quote, stage: LadderStage, settings: ExecutionSettings,
-                     tick: Decimal, *, final: bool) -> Decimal:
+                     tick: Decimal, *, final: bool, first: bool) -> Decimal:
     far = round_aggressive(side, crowd.far_touch(side), tick_size=tick)
-    if takes(side, crowd, stage, urgency=settings.urgency, final=final, tick_size=tick):
+    if takes(side, crowd, stage, urgency=settings.urgency, final=final, tick_size=tick,
+             first=first):
         return far
     near = round_passive(side, crowd.near_touch(side), tick_size=tick)
     wide = abs(far - near) >= 2 * tick
@@ -165,13 +171,15 @@ def ladder_price(
 ) -> Decimal:
     """The limit price of ``stage`` for the current ``quote`` without ``own`` (our order resting
     in it) in it, clamped to the slippage guard; ``final``: the intent's last order, whose last
-    stage takes whatever the spread."""
+    stage takes whatever the spread. Only where ``own`` stands in the queue (``own.ahead``)
+    is read from it, never its price as the market's."""
     side, stage, tick = check_side(side), _check_stage(stage), contract.tick_size
     guard = guard_limit(
         side, arrival_mid=arrival_mid, guard=settings.slippage_guard, tick_size=tick
     )
     crowd = crowd_quote(side, quote, own=own, tick_size=tick)
-    price = _unguarded_price(side, crowd, stage, settings, tick, final=final)
+    price = _unguarded_price(side, crowd, stage, settings, tick, final=final,
+                             first=first_in_queue(side, crowd, own))
     return _guarded(side, price, guard=guard, tick=tick)
 
 
