@@ -411,7 +411,7 @@ async def test_fifty_twaps_crashed_mid_slice_all_resume_once_and_buy_exactly_the
     journaled). One restart at 140 s resumes all fifty, each carrying its working slice's
     order on, none cancelled as a spare: each intent's orders are its three slices' (150
     orders, no number sent twice), it buys exactly its 6 and its journaled end says so,
-    nothing is left working, and the last ends at 289.23 s, within the horizon. The restart
+    nothing is left working, and the last ends at 289.19 s, within the horizon. The restart
     reads the roll_started notes (a scan of the whole journal) once, not once per intent:
     it used to read them 51 times."""
     path = tmp_path / "j.sqlite"
@@ -432,7 +432,7 @@ async def test_fifty_twaps_crashed_mid_slice_all_resume_once_and_buy_exactly_the
                                offload=_counting_roll_reads(reads)) as engine:
             assert trio.current_time() - exchange.origin == 140.0  # recovery takes no time
             reports = {h.intent.intent_id: await h.wait_done() for h in engine.adopted}
-        assert trio.current_time() - exchange.origin == pytest.approx(289.23, abs=0.01)
+        assert trio.current_time() - exchange.origin == pytest.approx(289.19, abs=0.01)
         bought: dict[str, int] = {}
         for f in exchange.executions_since(exchange.params.session_start):
             intent_id = unstamped(f.client_order_id).rpartition(".")[0]
