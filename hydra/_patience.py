@@ -270,6 +270,8 @@ class PatienceActor(OwnedOrder):
         self._told: object | None = None  # the stage last told to the risk actor (`StageBegun`)
         self.kept = False  # ``run(hold=True)`` ended its ladder with the order left working
         self._ahead: int | None = None  # crowd lots estimated ahead of it in the queue
+        # When the order was last sent at its price: only a quote that changed since shows it.
+        self._priced_at = -math.inf
 
     def take_over(self, price: Decimal, fills: Sequence[Fill]) -> None:
         """Own the order already working at the broker at ``price`` with ``fills`` so far (a
@@ -495,14 +497,16 @@ class PatienceActor(OwnedOrder):
         market; False when risk refused it (or the run is dry)."""
         child, work = self.child, self.work
         if not self._placed:
-            first = stage_price(stage, quote, work, final=final)
-            self._ahead = queue_ahead(work.side, first, quote, own=None)
-            self._placed = await self._place_first(first)
+            self._placed = await self._place_first(stage_price(stage, quote, work,
+                                                               final=final))
+            self._ahead, self._priced_at = None, trio.current_time()  # from the next quote
             return self._placed
         if not isinstance(stage, LadderStage):
             return True  # a baseline keeps its first price
         own = OwnOrder(price=child.prices[-1], remaining=child.quantity - child.filled)
-        self._ahead = track_ahead(self._ahead, queue_ahead(work.side, own.price, quote, own=own))
+        if quote.time > self._priced_at:  # an older (frozen) quote does not show our order
+            self._ahead = track_ahead(self._ahead,
+                                      queue_ahead(work.side, own.price, quote, own=own))
         # Catching up, the order takes what it can even first in the queue.
         ahead = None if work.catching_up else self._ahead
         price = repeg(work.side, quote, stage, own=attrs.evolve(own, ahead=ahead),
@@ -513,7 +517,7 @@ class PatienceActor(OwnedOrder):
         # Blocked (halted, out of the collar): stop stepping, settle what is working.
         if isinstance(await self.modify(price), Blocked):
             return False
-        self._ahead = queue_ahead(work.side, price, quote, own=own)  # at its new price
+        self._ahead, self._priced_at = None, trio.current_time()  # at its new price
         return True
 
     async def _place_first(self, price: Decimal) -> bool:

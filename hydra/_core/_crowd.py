@@ -7,11 +7,12 @@ near touch is the displayed one unless our order is all there is at it; then it 
 tick behind, and one tick is what is assumed: the broker shows no deeper level.
 
 Where our order stands in the crowd's queue at its price is estimated from the same quote
-(`queue_ahead`, `track_ahead`): the broker says nothing of it. The crowd's lots displayed at our
-price when we join it are all ahead of us; from then on, what is displayed there less our own
-lots bounds those ahead (fills and cancels take lots out, the crowd joining behind us adds them),
-so the lowest such count seen is the estimate. An order that improved the touch has nobody
-ahead of it.
+(`queue_ahead`, `track_ahead`): the broker says nothing of it. Once a quote shows our order,
+what is displayed at its price less our own lots bounds the crowd's lots ahead of it (fills and
+cancels take lots out, the crowd joining behind us adds them), so the lowest such count seen
+since the order went to its price is the estimate; a quote from before then (frozen) does not
+show the order, nor lots that joined meanwhile, and is not read. An order alone at the touch
+(it improved it) has nobody ahead of it.
 """
 
 from __future__ import annotations

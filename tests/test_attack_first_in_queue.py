@@ -1,0 +1,164 @@
+"""Attacks on the ladder's estimate of its place in the crowd's queue (`first_in_queue`): the
+ladder declines a one-tick spread only when no crowd lot is really ahead of its order, on the
+simulator's book (which models queue position), whatever the quotes it saw."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+import trio
+import trio.testing
+
+import hydra._core._ladder as ladder_module
+from hydra._contracts import OATS
+from hydra._core._crowd import OwnOrder
+from hydra._enums import OrderStatus, Policy, Side
+from hydra._ids import ClientOrderId, IntentId, client_order_id_for
+from hydra._patience import Work, run_patience
+from hydra._quote_source import QuoteSource
+from hydra._quotes import Quote
+from hydra._reports import ChildOrderReport
+from hydra._settings import Distance, ExecutionSettings
+from hydra._worker_reports import collected, open_reports
+from hydra.sim import OrderTicket, SimExchange, StaleQuotes, open_sim_exchange
+from tests.simulated import FakeRisk, open_fake_risk, still_oats
+
+INTENT = IntentId("int-f")
+LADDER = ExecutionSettings(patience=60.0, slippage_guard=Distance.ticks(8))
+
+
+def _work(quantity: int, side: Side = Side.BUY, **changes: Any) -> Work:
+    return Work(intent_id=INTENT, client_order_id=client_order_id_for(INTENT, 1), contract=OATS,
+                side=side, quantity=quantity, policy=Policy.PATIENCE,
+                arrival_mid=Decimal("350.125"), **{"settings": LADDER, "final": False, **changes})
+
+
+@attrs.define
+class Judged:
+    """Each time the ladder judged its order first in the crowd's queue: when, the order's
+    id, and the crowd lots the simulator's book really had ahead of it then."""
+
+    claims: list[tuple[float, str, int | None]] = attrs.Factory(list)
+
+    def wrong(self) -> list[tuple[float, str, int | None]]:
+        return [c for c in self.claims if c[2] != 0]
+
+
+def _ahead_in_book(book: Any, side: Side, price: Decimal) -> tuple[str, int | None]:
+    """Our order resting on ``side`` at ``price`` in the simulator's book and the lots really
+    ahead of it there: the crowd's (``ahead``) and other clients' orders queued before it
+    (None: no order of ours rests there)."""
+    queue = book._ours[side].get(int(price / OATS.tick_size), [])
+    for index, order in enumerate(queue):
+        if order.key.startswith(INTENT):
+            others = sum(o.remaining for o in queue[:index] if not o.key.startswith(INTENT))
+            return order.key, order.ahead + others
+    return "", None
+
+
+@contextmanager
+def _judged(monkeypatch: pytest.MonkeyPatch, exchange: SimExchange) -> Iterator[Judged]:
+    """Spy on the ladder's `first_in_queue` (the real one answers): every True answer is
+    recorded with the simulator's own count of crowd lots ahead of our order at that moment
+    (None: our order is not in the book at its price)."""
+    real = ladder_module.first_in_queue
+    judged = Judged()
+    book = exchange._market(OATS).book
+
+    def spy(side: Side, crowd: Quote, own: OwnOrder | None) -> bool:
+        first = real(side, crowd, own)
+        if first:
+            assert own is not None
+            judged.claims.append((trio.current_time(), *_ahead_in_book(book, side, own.price)))
+        return first
+
+    monkeypatch.setattr(ladder_module, "first_in_queue", spy)
+    yield judged
+
+
+async def _run(monkeypatch: pytest.MonkeyPatch, work: Work, *, faults: tuple[object, ...] = (),
+               spread_ticks: int = 1, start_at: float = 0.0,
+               acts: tuple[tuple[float, Callable[[SimExchange, int], object]], ...] = (),
+               ) -> tuple[list[ChildOrderReport], FakeRisk, Judged]:
+    """Work ``work`` on still oats (350.00 / 350.25 or ``spread_ticks`` wide, 5 lots a level)
+    with ``faults``, from ``start_at``; each of ``acts`` is done to the exchange at its time
+    (with another client's id, for crowd orders)."""
+    params = attrs.evolve(still_oats(spread_ticks=spread_ticks), faults=faults)
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_fake_risk(exchange, OATS) as (risk, fake), trio.open_nursery() as crowd:
+            other = exchange.attach(lambda _: None)
+
+            async def at(when: float, act: Callable[[SimExchange, int], object]) -> None:
+                await trio.sleep(when)
+                act(exchange, other)
+
+            for when, act in acts:
+                crowd.start_soon(at, when, act)
+            with _judged(monkeypatch, exchange) as judged:
+                source = QuoteSource(fake.broker.quote_nowait, max_age=10.0)
+                report_to, reports = open_reports()
+                await trio.sleep(start_at)
+                with report_to:
+                    await run_patience(work, risk=risk, quotes=source.usable,
+                                       report_to=report_to, why_unusable=source.problem)
+            crowd.cancel_scope.cancel()
+    return collected(reports), fake, judged
+
+
+_crowd_ids = (f"crowd.{n}" for n in range(10**6))
+
+
+def _join(price: str, lots: int = 1, side: Side = Side.BUY,
+          ) -> Callable[[SimExchange, int], object]:
+    """A crowd limit order of ``lots`` at ``price`` (resting, for these tests)."""
+    return lambda exchange, other: exchange.place(other, OrderTicket(  # type: ignore[arg-type]
+        client_order_id=ClientOrderId(next(_crowd_ids)), order_ref=IntentId("crowd"),
+        symbol="ZO", side=side, quantity=lots, order_type="LMT", limit_price=Decimal(price)))
+
+
+def _flow(side: Side, lots: int) -> Callable[[SimExchange, int], object]:
+    return lambda exchange, _: exchange.inject_flow(OATS, side, lots)
+
+
+# --- quotes frozen (StaleQuotes, younger than max_age) ------------------------------------------
+
+
+async def test_a_frozen_quote_that_does_not_show_our_lots_does_not_make_the_order_first(
+    autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The quote freezes at 0 for 8 s (younger than max_age 10: usable), showing the bid's 5
+    crowd lots. Our 5 lots join them at 350.00, behind all 5. The frozen quote still shows 5
+    there, so "5 shown less our 5" said none ahead; once quotes flow again (10 shown, 5 of them
+    the crowd's) the order was judged first and did not take the one-tick ask at its step
+    (60 s): it rested to 105 s unfilled, 5 crowd lots ahead of it all along. It takes the ask
+    at 60 s, as it does without the freeze."""
+    children, fake, judged = await _run(monkeypatch, _work(5),
+                                        faults=(StaleQuotes(at=0.0, duration=8.0),))
+    assert judged.wrong() == []
+    assert [(t, p) for t, _, p in fake.modified] == [(60.0, Decimal("350.25"))]
+    (child,) = children
+    assert child.status is OrderStatus.FILLED
+    assert [(f.price, f.quantity) for f in child.fills] == [(Decimal("350.25"), 5)]
+
+
+async def test_an_order_placed_on_a_frozen_quote_is_not_first_behind_lots_it_did_not_see(
+    autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The quote freezes at 0 for 8 s on a two-tick spread (349.75 / 350.25). At 1 s a crowd
+    buy of 1 lot bids 350.00, which the frozen quote does not show; at 2 s our 3 lots improve
+    the bid they see to 350.00, behind that lot: "improved the touch, none ahead" was wrong.
+    Once quotes flow (350.00 / 350.25, 4 lots bid, one the crowd's) the crowd's spread is one
+    tick and the step (62 s) takes the ask, 3 at 350.25."""
+    children, fake, judged = await _run(
+        monkeypatch, _work(3), faults=(StaleQuotes(at=0.0, duration=8.0),), spread_ticks=2,
+        start_at=2.0, acts=((1.0, _join("350.00")),))
+    assert judged.wrong() == []
+    assert fake.prices() == [Decimal("350.00"), Decimal("350.25")]
+    assert [t for t, _, _ in fake.modified] == [62.0]
+    (child,) = children
+    assert [(f.price, f.quantity) for f in child.fills] == [(Decimal("350.25"), 3)]
