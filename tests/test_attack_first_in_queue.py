@@ -223,3 +223,92 @@ async def test_on_random_flow_the_order_judged_first_really_has_nobody_ahead(
                 child.reason is not None and child.reason.startswith("slippage guard")), seed
     assert wrong == []
     assert runs_claiming >= 10 and claims >= 100  # the check was not vacuous
+
+
+# --- scripted: where the estimate must hold, and where it must not claim too much ---------------
+
+
+async def test_a_sell_first_at_the_offer_waits_for_the_buy_instead_of_taking_the_bid(
+    autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The mirror: two ticks wide (349.75 / 350.25), our sell of 3 improves the offer to
+    350.00 alone; a crowd sell of 1 joins it there at 10 s, behind it, so the crowd's spread is
+    one tick. At the step (60 s) it does not take the bid: a crowd buy of 3 at 70 s fills it
+    at 350.00. Judged first from 10 s with nobody really ahead of it."""
+    children, fake, judged = await _run(
+        monkeypatch, _work(3, Side.SELL), spread_ticks=2,
+        acts=((10.0, _join("350.00", side=Side.SELL)), (70.0, _flow(Side.BUY, 3))))
+    assert judged.claims and judged.wrong() == []
+    assert fake.prices() == [Decimal("350.00")] and fake.modified == []
+    (child,) = children
+    assert [(f.price, f.quantity) for f in child.fills] == [(Decimal("350.00"), 3)]
+
+
+async def test_partly_filled_while_first_it_stays_first_and_waits(
+    autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Our 3 lots improve the bid to 350.00 alone, a crowd lot joins behind at 10 s, a crowd
+    sell of 1 at 30 s fills one of ours: 3 shown less our 2 left is 1, yet nobody got ahead of
+    it, and it still does not take at the step (60 s); a sell of 3 at 70 s fills the other 2
+    at 350.00 (and the crowd's lot behind them)."""
+    children, fake, judged = await _run(
+        monkeypatch, _work(3), spread_ticks=2,
+        acts=((10.0, _join("350.00")), (30.0, _flow(Side.SELL, 1)), (70.0, _flow(Side.SELL, 3))))
+    assert judged.claims and judged.wrong() == []
+    assert fake.modified == []
+    (child,) = children
+    assert child.status is OrderStatus.FILLED
+    assert [(f.price, f.quantity) for f in child.fills] == [(Decimal("350.00"), 1),
+                                                            (Decimal("350.00"), 2)]
+
+
+async def test_a_single_intent_first_in_the_queue_still_takes_at_its_deadline(
+    autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The intent's final order, first in the queue from 10 s and no sell coming: neither
+    stage 0 nor the step (60 s) takes the one-tick ask, the last stage (90 s) does: 3 at
+    350.25, done by its deadline, as a limit order within the guard."""
+    children, fake, judged = await _run(monkeypatch, _work(3, final=True), spread_ticks=2,
+                                        acts=((10.0, _join("350.00")),))
+    assert judged.claims and judged.wrong() == []
+    assert [(t, p) for t, _, p in fake.modified] == [(90.0, Decimal("350.25"))]
+    assert all(r.limit_price is not None for _, r in fake.placed)
+    (child,) = children
+    assert child.status is OrderStatus.FILLED
+    assert [(f.price, f.quantity) for f in child.fills] == [(Decimal("350.25"), 3)]
+
+
+async def test_a_later_chunk_does_not_inherit_the_first_chunks_place(
+    autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """6 lots in chunks of 3. The first improves the bid to 350.00 alone, a crowd lot joins
+    behind at 10 s, the step (60 s) waits, a sell of 3 at 70 s fills it. The second chunk joins
+    the bid behind that crowd lot (one tick wide now): not first, it takes the ask at its step,
+    60 s after it was placed."""
+    work = _work(6)
+    params = attrs.evolve(still_oats(spread_ticks=2))
+    async with open_sim_exchange(params, seed=1) as exchange:
+        async with open_fake_risk(exchange, OATS) as (risk, fake), trio.open_nursery() as crowd:
+            other = exchange.attach(lambda _: None)
+
+            async def at(when: float, act: Callable[[SimExchange, int], object]) -> None:
+                await trio.sleep(when)
+                act(exchange, other)
+
+            crowd.start_soon(at, 10.0, _join("350.00"))
+            crowd.start_soon(at, 70.0, _flow(Side.SELL, 3))
+            with _judged(monkeypatch, exchange) as judged:
+                source = QuoteSource(fake.broker.quote_nowait, max_age=10.0)
+                report_to, reports = open_reports()
+                with report_to:
+                    await run_patience(work, risk=risk, quotes=source.usable,
+                                       report_to=report_to, max_order_quantity=3)
+            crowd.cancel_scope.cancel()
+    first, second = collected(reports)
+    assert judged.claims and judged.wrong() == []
+    assert {c[1] for c in judged.claims} == {str(first.client_order_id)}
+    assert [(f.price, f.quantity) for f in first.fills] == [(Decimal("350.00"), 3)]
+    (placed_second,) = [t for t, r in fake.placed if r.client_order_id == second.client_order_id]
+    assert [(t, p) for t, _, p in fake.modified] == [
+        (pytest.approx(placed_second + 60.0), Decimal("350.25"))]
+    assert [(f.price, f.quantity) for f in second.fills] == [(Decimal("350.25"), 3)]
