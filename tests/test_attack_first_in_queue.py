@@ -20,7 +20,8 @@ from hydra._contracts import OATS
 from hydra._core._crowd import OwnOrder
 from hydra._enums import OrderStatus, Policy, Side
 from hydra._ids import ClientOrderId, IntentId, client_order_id_for
-from hydra._patience import Work, run_patience
+from hydra._orders import OrderRequest
+from hydra._patience import PatienceActor, Work, run_patience
 from hydra._quote_source import QuoteSource
 from hydra._quotes import Quote
 from hydra._reports import ChildOrderReport
@@ -351,3 +352,37 @@ async def test_on_random_flow_a_twaps_orders_judged_first_really_have_nobody_ahe
         assert all(abs(p - work.arrival_mid) <= Decimal("2.00") for p in fake.prices())
         claims += len(judged.claims)
     assert claims >= 100
+
+
+async def test_an_order_adopted_at_a_restart_is_not_first_on_what_it_cannot_know(
+    autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Our 3 lots bid 350.00 alone from 0 (two ticks wide before them), a crowd lot joins
+    behind at 5 s, and a restart adopts the order at 10 s (`take_over`, nothing known of its
+    place). 4 shown less our 3 is 1: it may have a lot ahead, so it is not judged first (it
+    really is) and takes the one-tick ask at its step, 70 s, as before the change."""
+    work = _work(3)
+    coid = work.client_order_id
+    async with open_sim_exchange(still_oats(spread_ticks=2), seed=1) as exchange:
+        async with open_fake_risk(exchange, OATS) as (risk, fake), trio.open_nursery() as crowd:
+            other = exchange.attach(lambda _: None)
+            actor = PatienceActor(work, risk=risk, quotes=QuoteSource(
+                fake.broker.quote_nowait, max_age=10.0).usable, leave_working=lambda: False)
+            fake.owners[coid] = actor.events_in
+            await fake.broker.place(OrderRequest(
+                client_order_id=coid, intent_id=INTENT, contract=OATS, side=Side.BUY,
+                quantity=3, limit_price=Decimal("350.00")))
+
+            async def join() -> None:
+                await trio.sleep(5.0)
+                _join("350.00")(exchange, other)
+
+            crowd.start_soon(join)
+            with _judged(monkeypatch, exchange) as judged:
+                await trio.sleep(10.0)
+                actor.take_over(Decimal("350.00"), [])
+                child = await actor.run(adopted=True)
+            crowd.cancel_scope.cancel()
+    assert judged.claims == []
+    assert [(t, p) for t, _, p in fake.modified] == [(70.0, Decimal("350.25"))]
+    assert [(f.price, f.quantity) for f in child.fills] == [(Decimal("350.25"), 3)]
