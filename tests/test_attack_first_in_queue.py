@@ -409,3 +409,33 @@ async def test_an_order_adopted_at_a_restart_is_not_first_on_what_it_cannot_know
     assert judged.claims == []
     assert [(t, p) for t, _, p in fake.modified] == [(70.0, Decimal("350.25"))]
     assert [(f.price, f.quantity) for f in child.fills] == [(Decimal("350.25"), 3)]
+
+
+def _cancel(key: str) -> Callable[[SimExchange, int], object]:
+    return lambda exchange, other: exchange.cancel(other, ClientOrderId(key))  # type: ignore[arg-type]
+
+
+async def test_the_crowd_stepping_ahead_and_falling_back_leaves_the_order_not_first(
+    autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Three ticks wide (349.75 / 350.50): our 3 lots improve the bid to 350.00 alone, a crowd
+    lot joins behind them at 5.5 s: first (judged so at 6 to 10 s). At 10.5 s a crowd bid of 1
+    steps ahead at 350.25: behind the touch, where it stands is no longer known; at 30.5 s that
+    bid is cancelled and the touch falls back to ours: 4 shown less our 3 is 1, so it is not
+    judged first again (the simulator has nobody ahead of it): never wrongly first, at the
+    cost of the knowledge it had. (Two ticks wide then, the step at 60 s improves the bid to
+    350.25.)"""
+    _ids = iter(["crowd.behind", "crowd.ahead"])
+
+    def join(price: str) -> Callable[[SimExchange, int], object]:
+        return lambda exchange, other: exchange.place(other, OrderTicket(  # type: ignore[arg-type]
+            client_order_id=ClientOrderId(next(_ids)), order_ref=IntentId("crowd"),
+            symbol="ZO", side=Side.BUY, quantity=1, order_type="LMT",
+            limit_price=Decimal(price)))
+
+    _, fake, judged = await _run(
+        monkeypatch, _work(3), spread_ticks=3,
+        acts=((5.5, join("350.00")), (10.5, join("350.25")), (30.5, _cancel("crowd.ahead"))))
+    assert judged.wrong() == []
+    assert [t for t, _, _ in judged.claims] == [6.0, 7.0, 8.0, 9.0, 10.0]
+    assert [(t, p) for t, _, p in fake.modified] == [(60.0, Decimal("350.25"))]  # wide: improve
