@@ -97,10 +97,11 @@ def _judged(monkeypatch: pytest.MonkeyPatch, exchange: SimExchange) -> Iterator[
 async def _run(monkeypatch: pytest.MonkeyPatch, work: Work, *, faults: tuple[object, ...] = (),
                spread_ticks: int = 1, start_at: float = 0.0,
                acts: tuple[tuple[float, Callable[[SimExchange, int], object]], ...] = (),
+               max_order_quantity: int | None = None,
                ) -> tuple[list[ChildOrderReport], FakeRisk, Judged]:
     """Work ``work`` on still oats (350.00 / 350.25 or ``spread_ticks`` wide, 5 lots a level)
-    with ``faults``, from ``start_at``; each of ``acts`` is done to the exchange at its time
-    (with another client's id, for crowd orders)."""
+    with ``faults``, from ``start_at``, in orders of ``max_order_quantity``; each of ``acts``
+    is done to the exchange at its time (with another client's id, for crowd orders)."""
     params = attrs.evolve(still_oats(spread_ticks=spread_ticks), faults=faults)
     async with open_sim_exchange(params, seed=1) as exchange:
         async with open_fake_risk(exchange, OATS) as (risk, fake), trio.open_nursery() as crowd:
@@ -118,7 +119,8 @@ async def _run(monkeypatch: pytest.MonkeyPatch, work: Work, *, faults: tuple[obj
                 await trio.sleep(start_at)
                 with report_to:
                     await run_patience(work, risk=risk, quotes=source.usable,
-                                       report_to=report_to, why_unusable=source.problem)
+                                       report_to=report_to, why_unusable=source.problem,
+                                       max_order_quantity=max_order_quantity)
             crowd.cancel_scope.cancel()
     return collected(reports), fake, judged
 
@@ -141,6 +143,13 @@ def _flow(side: Side, lots: int) -> Callable[[SimExchange, int], object]:
 # --- quotes frozen (StaleQuotes, younger than max_age) ------------------------------------------
 
 
+def _bought(children: list[ChildOrderReport]) -> list[tuple[Decimal, int]]:
+    """The one order's fills (price, lots), once it is filled."""
+    (child,) = children
+    assert child.status is OrderStatus.FILLED
+    return [(f.price, f.quantity) for f in child.fills]
+
+
 async def test_a_frozen_quote_that_does_not_show_our_lots_does_not_make_the_order_first(
     autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -154,9 +163,7 @@ async def test_a_frozen_quote_that_does_not_show_our_lots_does_not_make_the_orde
                                         faults=(StaleQuotes(at=0.0, duration=8.0),))
     assert judged.wrong() == []
     assert [(t, p) for t, _, p in fake.modified] == [(60.0, Decimal("350.25"))]
-    (child,) = children
-    assert child.status is OrderStatus.FILLED
-    assert [(f.price, f.quantity) for f in child.fills] == [(Decimal("350.25"), 5)]
+    assert _bought(children) == [(Decimal("350.25"), 5)]
 
 
 async def test_an_order_placed_on_a_frozen_quote_is_not_first_behind_lots_it_did_not_see(
@@ -265,10 +272,7 @@ async def test_partly_filled_while_first_it_stays_first_and_waits(
         acts=((10.0, _join("350.00")), (30.0, _flow(Side.SELL, 1)), (70.0, _flow(Side.SELL, 3))))
     assert judged.claims and judged.wrong() == []
     assert fake.modified == []
-    (child,) = children
-    assert child.status is OrderStatus.FILLED
-    assert [(f.price, f.quantity) for f in child.fills] == [(Decimal("350.00"), 1),
-                                                            (Decimal("350.00"), 2)]
+    assert _bought(children) == [(Decimal("350.00"), 1), (Decimal("350.00"), 2)]
 
 
 async def test_a_single_intent_first_in_the_queue_still_takes_at_its_deadline(
@@ -282,9 +286,7 @@ async def test_a_single_intent_first_in_the_queue_still_takes_at_its_deadline(
     assert judged.claims and judged.wrong() == []
     assert [(t, p) for t, _, p in fake.modified] == [(90.0, Decimal("350.25"))]
     assert all(r.limit_price is not None for _, r in fake.placed)
-    (child,) = children
-    assert child.status is OrderStatus.FILLED
-    assert [(f.price, f.quantity) for f in child.fills] == [(Decimal("350.25"), 3)]
+    assert _bought(children) == [(Decimal("350.25"), 3)]
 
 
 async def test_a_later_chunk_does_not_inherit_the_first_chunks_place(
@@ -294,26 +296,9 @@ async def test_a_later_chunk_does_not_inherit_the_first_chunks_place(
     behind at 10 s, the step (60 s) waits, a sell of 3 at 70 s fills it. The second chunk joins
     the bid behind that crowd lot (one tick wide now): not first, it takes the ask at its step,
     60 s after it was placed."""
-    work = _work(6)
-    params = attrs.evolve(still_oats(spread_ticks=2))
-    async with open_sim_exchange(params, seed=1) as exchange:
-        async with open_fake_risk(exchange, OATS) as (risk, fake), trio.open_nursery() as crowd:
-            other = exchange.attach(lambda _: None)
-
-            async def at(when: float, act: Callable[[SimExchange, int], object]) -> None:
-                await trio.sleep(when)
-                act(exchange, other)
-
-            crowd.start_soon(at, 10.0, _join("350.00"))
-            crowd.start_soon(at, 70.0, _flow(Side.SELL, 3))
-            with _judged(monkeypatch, exchange) as judged:
-                source = QuoteSource(fake.broker.quote_nowait, max_age=10.0)
-                report_to, reports = open_reports()
-                with report_to:
-                    await run_patience(work, risk=risk, quotes=source.usable,
-                                       report_to=report_to, max_order_quantity=3)
-            crowd.cancel_scope.cancel()
-    first, second = collected(reports)
+    (first, second), fake, judged = await _run(
+        monkeypatch, _work(6), spread_ticks=2, max_order_quantity=3,
+        acts=((10.0, _join("350.00")), (70.0, _flow(Side.SELL, 3))))
     assert judged.claims and judged.wrong() == []
     assert {c[1] for c in judged.claims} == {str(first.client_order_id)}
     assert [(f.price, f.quantity) for f in first.fills] == [(Decimal("350.00"), 3)]

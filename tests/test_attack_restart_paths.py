@@ -5,12 +5,10 @@ and many TWAPs resumed by one restart."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,8 +36,9 @@ from hydra.sim import (
 )
 from tests.journal_surgery import crash_from
 from tests.simulated import journal_notes, last_statuses, open_engine, quiet_oats
-from tests.test_run_command import _free_port, _wait_listening
+from tests.test_run_command import Run, _free_port, _wait_listening
 from tests.test_sessions import CT, ct, now_of
+from tests.test_twap_restart import _crash_at
 
 INTENT = "twap"
 
@@ -49,19 +48,6 @@ def _hours_oats(start: dt.datetime) -> SimParams:
     simulation at ``start`` and keeps the hours."""
     return attrs.evolve(quiet_oats(spread_ticks=1), session_start=start.astimezone(dt.UTC),
                         sessions=True)
-
-
-async def _crash(exchange: SimExchange, path: Path, config: HydraConfig, seconds: float
-                 ) -> None:
-    """Buy 15 as a TWAP at the simulation's start; the journal dies ``seconds`` later (the
-    process with it), and the finalizer gives up 10 s after that."""
-    with pytest.raises(BaseExceptionGroup):
-        async with open_engine(exchange, path, config,
-                               offload=crash_from(exchange.origin + seconds)) as engine:
-            await engine.submit(OrderIntent(contract=OATS, side=Side.BUY, quantity=15,
-                                            intent_id=INTENT))
-            await trio.sleep_until(exchange.origin + seconds)
-            await engine.record_control("crash")  # the first write after the crash
 
 
 def _fills_ct(exchange: SimExchange) -> list[tuple[str, int]]:
@@ -120,7 +106,7 @@ async def test_a_twap_restarted_while_its_market_is_closed_ends_by_its_horizon(
                                                      twap_jitter=0.0, hours=hours),
                          risk=RiskLimits(max_order_quantity=50))
     async with open_sim_exchange(_hours_oats(start), seed=1) as exchange:
-        await _crash(exchange, path, config, crash_at)
+        await _crash_at(exchange, path, config, crash_at)
         assert len(exchange.open_orders()) == 1  # slice 2's order, resting through the close
         await trio.sleep_until(exchange.origin + (restart - start).total_seconds())
         async with open_engine(exchange, path, config) as engine:
@@ -155,7 +141,7 @@ async def test_a_carried_twap_restarted_while_closed_is_worked_over_its_session_
                                                      twap_jitter=0.0, twap_carry=True),
                          risk=RiskLimits(max_order_quantity=50))
     async with open_sim_exchange(_hours_oats(ct(2, 13, 10)), seed=1) as exchange:
-        await _crash(exchange, path, config, 250.0)
+        await _crash_at(exchange, path, config, 250.0)
         await trio.sleep_until(exchange.origin + (restart - ct(2, 13, 10)).total_seconds())
         async with open_engine(exchange, path, config) as engine:
             (handle,) = engine.adopted
@@ -183,7 +169,7 @@ async def test_a_fill_of_the_order_resting_while_the_twap_is_held_is_counted_at_
     params = attrs.evolve(hours, markets=(attrs.evolve(
         hours.markets[0], flows=(ScriptedFlow(at=1800.0, side=Side.SELL, quantity=8),)),))
     async with open_sim_exchange(params, seed=1) as exchange:
-        await _crash(exchange, path, config, 250.0)
+        await _crash_at(exchange, path, config, 250.0)
         await trio.sleep_until(exchange.origin + 1200.0)
         async with open_engine(exchange, path, config) as engine:
             (handle,) = engine.adopted
@@ -210,7 +196,7 @@ async def test_a_twap_resumed_and_held_for_the_open_when_hydra_closes_says_so_an
                                                      twap_jitter=0.0),
                          risk=RiskLimits(max_order_quantity=50))
     async with open_sim_exchange(_hours_oats(ct(2, 13, 10)), seed=1) as exchange:
-        await _crash(exchange, path, config, 250.0)
+        await _crash_at(exchange, path, config, 250.0)
         await trio.sleep_until(exchange.origin + 1200.0)
         async with open_engine(exchange, path, config) as engine:
             (handle,) = engine.adopted
@@ -235,7 +221,7 @@ async def test_a_twap_resumed_and_held_for_the_open_when_hydra_closes_says_so_an
 # --- 2. SIGTERM while a resumed ladder works: real processes ---------------------------------
 
 
-class _HydraRun:
+class _HydraRun(Run):
     """A ``hydra run --paper`` child against the simulated gateway on ``port`` (a process of
     its own, so the exchange and its resting orders outlive a killed run), buying 6 oats as
     a TWAP from its inbox; journal, inbox and log (standard error) in ``directory``."""
@@ -257,27 +243,6 @@ class _HydraRun:
                 [sys.executable, "-m", "hydra", "run", "--paper", "--config", str(config)],
                 env={**os.environ, "IB_GATEWAY_PORT": str(port)},
                 stdout=subprocess.DEVNULL, stderr=log, text=True)
-
-    def wait_for(self, condition: Callable[[], bool], what: str, *, seconds: float = 30) -> None:
-        deadline = time.monotonic() + seconds
-        while not condition():
-            assert self.process.poll() is None, f"exited before {what}: {self.log.read_text()}"
-            assert time.monotonic() < deadline, f"no {what} in {seconds} s"
-            time.sleep(0.05)
-
-    def logged(self, event: str) -> list[dict[str, Any]]:
-        lines = (line for line in self.log.read_text().splitlines() if line.startswith("{"))
-        return [entry for entry in map(json.loads, lines) if entry.get("event") == event]
-
-    def wait_exit(self) -> tuple[int, list[str]]:
-        status = self.process.wait(timeout=30)
-        return status, [line for line in self.log.read_text().splitlines()
-                        if not line.startswith("{")]
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
 
 
 def _journaled(journal: Path) -> tuple[list[tuple[str, OrderStatus, int]], list[str], int]:
