@@ -5,8 +5,8 @@ simulator's book (which models queue position), whatever the quotes it saw."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from hydra._contracts import OATS
 from hydra._core._crowd import OwnOrder
 from hydra._enums import OrderStatus, Policy, Side
 from hydra._ids import ClientOrderId, IntentId, client_order_id_for
+from hydra._messages import RiskMessage
 from hydra._orders import OrderRequest
 from hydra._patience import PatienceActor, Work, run_patience
 from hydra._quote_source import QuoteSource
@@ -187,6 +188,22 @@ async def test_an_order_placed_on_a_frozen_quote_is_not_first_behind_lots_it_did
 # --- randomized: the real simulator's random flow -----------------------------------------------
 
 
+RandomOats = tuple[trio.MemorySendChannel[RiskMessage], FakeRisk, Judged, QuoteSource]
+
+
+@asynccontextmanager
+async def _random_oats(monkeypatch: pytest.MonkeyPatch, seed: int, faults: tuple[object, ...],
+                       ) -> AsyncIterator[RandomOats]:
+    """The simulator's oats (random flow, random walk, crowd events) from ``seed`` with
+    ``faults``, behind a fake risk actor, the ladder's judgements spied on: the risk channel,
+    the fake, the judgements and the quote source."""
+    params = SimParams(markets=(MarketParams.oats(),), faults=faults)
+    async with open_sim_exchange(params, seed=seed) as exchange:
+        async with open_fake_risk(exchange, OATS) as (risk, fake):
+            with _judged(monkeypatch, exchange) as judged:
+                yield risk, fake, judged, QuoteSource(fake.broker.quote_nowait, max_age=10.0)
+
+
 async def _random_run(monkeypatch: pytest.MonkeyPatch, seed: int, *, delays: bool = False,
                       ) -> tuple[Judged, list[ChildOrderReport], FakeRisk, Work]:
     """One intent on the simulator's oats (random flow, random walk, crowd events), drawn from
@@ -204,15 +221,11 @@ async def _random_run(monkeypatch: pytest.MonkeyPatch, seed: int, *, delays: boo
     if delays:
         faults += tuple(DelayExecution(at=rng.uniform(0.0, 100.0), delay=rng.uniform(1.0, 60.0))
                         for _ in range(3))
-    params = SimParams(markets=(MarketParams.oats(),), faults=faults)
-    async with open_sim_exchange(params, seed=seed) as exchange:
-        async with open_fake_risk(exchange, OATS) as (risk, fake):
-            with _judged(monkeypatch, exchange) as judged:
-                source = QuoteSource(fake.broker.quote_nowait, max_age=10.0)
-                report_to, reports = open_reports()
-                with report_to:
-                    await run_patience(work, risk=risk, quotes=source.usable,
-                                       report_to=report_to, why_unusable=source.problem)
+    async with _random_oats(monkeypatch, seed, faults) as (risk, fake, judged, source):
+        report_to, reports = open_reports()
+        with report_to:
+            await run_patience(work, risk=risk, quotes=source.usable, report_to=report_to,
+                               why_unusable=source.problem)
     return judged, collected(reports), fake, work
 
 
@@ -345,17 +358,13 @@ async def test_on_random_flow_a_twaps_orders_judged_first_really_have_nobody_ahe
         if rng.random() < 0.5:
             faults = (StaleQuotes(at=rng.uniform(0.0, 400.0), duration=rng.uniform(1.0, 9.0)),)
         ids = (client_order_id_for(INTENT, n) for n in range(2, 1000))
-        params = SimParams(markets=(MarketParams.oats(),), faults=faults)
-        async with open_sim_exchange(params, seed=seed) as exchange:
-            async with open_fake_risk(exchange, OATS) as (risk, fake):
-                with _judged(monkeypatch, exchange) as judged:
-                    source = QuoteSource(fake.broker.quote_nowait, max_age=10.0)
-                    report_to, _ = open_reports()
-                    with report_to:
-                        await run_twap(work, rng=random.Random(seed), risk=risk,
-                                       next_order_id=ids.__next__, quotes=source.usable,
-                                       report_to=report_to, why_unusable=source.problem,
-                                       max_order_quantity=rng.choice([None, 2]))
+        async with _random_oats(monkeypatch, seed, faults) as (risk, fake, judged, source):
+            report_to, _ = open_reports()
+            with report_to:
+                await run_twap(work, rng=random.Random(seed), risk=risk,
+                               next_order_id=ids.__next__, quotes=source.usable,
+                               report_to=report_to, why_unusable=source.problem,
+                               max_order_quantity=rng.choice([None, 2]))
         assert judged.wrong() == [], seed
         assert all(abs(p - work.arrival_mid) <= Decimal("2.00") for p in fake.prices())
         claims += len(judged.claims)
