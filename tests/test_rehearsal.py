@@ -163,7 +163,8 @@ def test_the_inbox_read_after_each_write_journals_the_fills_of_the_read_every_se
     and through the gateway (the drop day), journal the very fills (instant, price, side,
     quantity, execution id) they journaled when the runner read the inbox every second
     (``tests/golden/rehearsal_fills.json``, main at b5c6d77; recorded again at 43d9235, where
-    an order first in the crowd's queue waits for the flow): the reader now wakes only at
+    an order first in the crowd's queue waits for the flow, and when our own takes that empty
+    the touch began to move the latent mid as the crowd's do): the reader now wakes only at
     the poll after each of the trader's writes, the one that read it before. One in-process
     fill is recorded 0.48 s earlier since the exchange wakes for every flow while one of our
     orders rests (it came late before, at the next whole-second call)."""

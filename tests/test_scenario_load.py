@@ -43,6 +43,7 @@ flow_sizes = [{ low = 1, high = 3, weight = 1.0 }]
 step_seconds = 2.0
 drift_per_session = 0.01
 impact_ticks_per_lot = 0.1
+own_depletion_ticks = 0.0
 flows = [{ at = 5, side = "sell", quantity = 2 }]
 gaps = [{ at = 10, change = -1.5 }]
 halts = [{ start = 20, end = 30 }]
@@ -135,6 +136,7 @@ def test_every_section_is_read() -> None:
     assert oats.adv == 900 and oats.spread_ticks == ((1, 0.5), (2, 0.5))
     assert oats.flows[0].side is Side.SELL and oats.gaps[0].change == Decimal("-1.5")
     assert oats.halts == (Halt(start=20, end=30),)
+    assert oats.own_depletion_ticks == 0.0 < hogs.own_depletion_ticks
     assert hogs.adv == 30_000
     assert scenario.sim.commission_per_contract == Decimal("1.25")
     assert scenario.sim.faults == (Disconnect(at=100, duration=5),

@@ -91,8 +91,9 @@ def test_market_model_parameters_are_validated(field: str, value: object) -> Non
 
 def test_legacy_turns_the_new_market_model_off() -> None:
     """`MarketParams.legacy` gives the old book: instant requotes, lazy depth, no crowd, no
-    burn-in, no own impact; the flow's own impact stays."""
+    burn-in, no own impact nor own depletion move; the flow's own impact stays."""
     old = MarketParams.oats().legacy()
     assert (old.refill_rate, old.depth_levels, old.queue_events_per_second) == (0.0, None, 0.0)
     assert (old.burn_in_seconds, old.own_impact_ticks_per_lot) == (0.0, 0.0)
+    assert old.own_depletion_ticks == 0.0 < MarketParams.oats().own_depletion_ticks
     assert old.impact_ticks_per_lot == MarketParams.oats().impact_ticks_per_lot

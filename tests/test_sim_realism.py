@@ -178,6 +178,29 @@ def test_a_queue_that_empties_moves_the_latent_mid() -> None:
         assert abs(float((market.latent_mid - before) / Decimal("0.25")) - move) < 1e-9
 
 
+async def test_our_order_that_empties_the_best_queue_moves_the_latent_mid_as_the_crowds(
+        autojump_clock: object) -> None:
+    """Our marketable buy that takes the whole best offer moves the latent mid by its impact
+    plus ``own_depletion_ticks``, as the crowd's flow does (the test above); one that leaves
+    some of it, or its rest resting at the ask's price, does not add it. With
+    ``own_depletion_ticks=0`` (the model before) it moves by the impact alone."""
+    cases = ((3, None, 3 * 0.05), (5, None, 5 * 0.05 + 0.5), (7, None, 5 * 0.05 + 0.5),
+             (5, 0.0, 5 * 0.05))
+    for lots, own_depletion, move in cases:
+        changes: dict[str, object] = dict(
+            spread_ticks=((1, 1.0),), displayed_size=DisplayedSize.fixed(5),
+            burn_in_seconds=0.0, queue_events_per_second=0.0)
+        if own_depletion is not None:
+            changes["own_depletion_ticks"] = own_depletion
+        async with open_sim_exchange(calm_oats(**changes), seed=1) as exchange:
+            client, _ = recorder(exchange)
+            before = exchange.latent_mid("ZO")
+            ask = exchange.quote("ZO").ask
+            exchange.place(client, ticket("a", Side.BUY, str(ask), quantity=lots))
+            ticks = float((exchange.latent_mid("ZO") - before) / Decimal("0.25"))
+            assert abs(ticks - move) < 1e-9, (lots, own_depletion, ticks)
+
+
 def test_cancels_ahead_move_our_order_up_the_queue() -> None:
     """With no flow at all, crowd cancels at our price shorten the queue ahead of our bid."""
     params = MarketParams.oats(adv=0, daily_volatility=0.0)

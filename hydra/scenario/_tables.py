@@ -81,6 +81,7 @@ class MarketTable:
     drift_per_session: float | None = None
     impact_ticks_per_lot: float | None = None
     own_impact_ticks_per_lot: float | None = None
+    own_depletion_ticks: float | None = None
     flow_sign_persistence: float | None = None
     depletion_ticks: float | None = None
     spread_regime_seconds: float | None = None

@@ -233,6 +233,7 @@ class Desk:
             at = now + self._params.fill_latency
             self._end(order, at, status=OrderStatus.REJECTED, refusal=_SELF_TRADE)
             return
+        far = market.book.best_price(ticket.side.opposite)
         matches = market.book.place(
             key=order.key, side=ticket.side, price=ticks, quantity=order.remaining
         )
@@ -242,8 +243,9 @@ class Desk:
         if ticket.time_in_force == "IOC" and market.book.remove(order.key):
             order.status = OrderStatus.CANCELLED
             self._send_status(order, now + self._params.fill_latency)
-        if matches:
-            market.taken(ticket.side, sum(m.quantity for m in matches))
+        if matches:  # the best queue emptied when the far touch is no longer there
+            market.taken(ticket.side, sum(m.quantity for m in matches),
+                         emptied=market.book.best_price(ticket.side.opposite) != far)
         market.normalize()
         if matches:
             market.record_trade(matches[-1].price, sum(m.quantity for m in matches))

@@ -374,10 +374,14 @@ class Market:
         """Flow sent by a test or scenario right now (ignored while halted)."""
         return self._flow(now, aggressor, quantity)
 
-    def taken(self, side: Side, quantity: int) -> None:
+    def taken(self, side: Side, quantity: int, *, emptied: bool) -> None:
         """Our marketable order on ``side`` took ``quantity`` lots: the latent mid moves
-        ``own_impact_ticks_per_lot`` per lot its way (call before `normalize`)."""
-        self._fair += side.sign * quantity * self.params.own_impact_ticks_per_lot
+        ``own_impact_ticks_per_lot`` per lot its way, and ``own_depletion_ticks`` more when
+        the order ``emptied`` the best queue (call before `normalize`)."""
+        move = quantity * self.params.own_impact_ticks_per_lot
+        if emptied:
+            move += self.params.own_depletion_ticks
+        self._fair += side.sign * move
 
     def halted(self, now: float) -> bool:
         since_open = now - self.start

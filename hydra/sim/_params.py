@@ -187,7 +187,8 @@ class MarketParams:
     process at ``adv`` / mean flow size / session seconds (``adv=0`` turns it off, leaving only
     ``flows``); its side repeats the previous one with ``flow_sign_persistence``, and it pushes
     the latent mid ``impact_ticks_per_lot`` its way, ``depletion_ticks`` more when it empties
-    the best queue. Our own marketable lots push it ``own_impact_ticks_per_lot``.
+    the best queue. Our own marketable lots push it ``own_impact_ticks_per_lot``, and
+    ``own_depletion_ticks`` more when they empty the best queue.
 
     The crowd quotes around the latent mid. Its spread aims at a target drawn from
     ``spread_ticks`` every ``spread_regime_seconds`` on average; a gap wider than the target
@@ -230,6 +231,12 @@ class MarketParams:
     own_impact_ticks_per_lot: float = attrs.field(default=0.05, validator=non_negative_number)
     """Permanent move of the latent mid per lot our own marketable orders take, in ticks
     (default 0.05, as the crowd's flow: TCA.md item 3). 0: our trades leave the mid alone."""
+    own_depletion_ticks: float = attrs.field(default=0.5, validator=non_negative_number)
+    """Extra move of the latent mid, in ticks, our way, when our own marketable order empties
+    the best queue it takes from (default 0.5, as the crowd's ``depletion_ticks``: a taker
+    that clears the touch moves the price whoever it is). 0: only ``own_impact_ticks_per_lot``,
+    the model before 2026-12-04, which let a policy clear the touch more cheaply than the
+    crowd can."""
     flow_sign_persistence: float = attrs.field(default=0.5, validator=_probability)
     """Probability that a random flow has the side of the one before (otherwise either side
     with equal chance): sign autocorrelation, 0..1 (default 0.5; 0: independent sides)."""
@@ -321,6 +328,7 @@ class MarketParams:
             flow_sign_persistence=0.0,
             depletion_ticks=0.0,
             own_impact_ticks_per_lot=0.0,
+            own_depletion_ticks=0.0,
         )
 
     @classmethod
