@@ -1,10 +1,10 @@
 """Hydra embedded in a Trio program: on the built-in simulator, or through IB.
 
 Works one small intent (with patience), then one large one (1% of ADV or more: sliced as a
-TWAP), prints each report and a summary line. The default seed, 10, is a middle draw, not a
-lucky one: over seeds 1 to 10 the 3-lot buy cost -3.6 to +22.6 bps (median +11.3; seed 10:
-+14.3) and the 30-lot TWAP sell +7.9 to +40.5 bps (median +22.2; seed 10: +18.1), three of
-them ending short at the slippage guard.
+TWAP), prints each report and a summary line. The default seed, 10, is not a tail draw: over
+seeds 1 to 10 the 3-lot buy cost -3.6 to +22.6 bps (median +11.3; seed 10: +14.3) and the
+30-lot TWAP sell +3.6 to +40.9 bps on what it filled (median +25.0; seed 10: +18.1, the third
+cheapest), five of them ending short at the slippage guard (seed 10 does not).
 
     python examples/embed.py [--seed N]          # simulated exchange, Trio's virtual clock:
                                                  # an hour of trading in about a second
